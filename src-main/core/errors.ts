@@ -1,0 +1,54 @@
+/**
+ * The one error type that crosses every door (IPC, HTTP, CLI) as `{code, message, details}`.
+ * Pure: no Node imports, so codec and metric code can throw it from worker threads.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'DB_CORRUPT'
+  | 'DB_TOO_NEW'
+  | 'BAD_FILE'
+  | 'BAD_STREAM'
+  | 'UNSUPPORTED'
+  | 'BOUND_VIOLATED'
+  | 'CANCELLED'
+  | 'PYTHON_MISSING'
+  | 'MODEL_MISSING'
+  | 'UNAUTHORIZED'
+  | 'INTERNAL';
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+export class FieldpackError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'FieldpackError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) };
+  }
+}
+
+/** Any thrown value as the wire shape; unknown errors become INTERNAL with their message kept. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof FieldpackError) return err.toJSON();
+  if (err && typeof err === 'object' && 'code' in err && 'message' in err && typeof (err as SerializedError).message === 'string') {
+    const e = err as { code: unknown; message: string; details?: unknown };
+    if (typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code)) return { code: e.code as ErrorCode, message: e.message, details: e.details };
+  }
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+export function deserializeError(e: SerializedError): FieldpackError {
+  return new FieldpackError(e.code, e.message, e.details);
+}

@@ -1,0 +1,41 @@
+/**
+ * A field: values of one variable on a grid, in C order (last dimension fastest).
+ * Pure data, shared by readers, codecs, metrics and workers (transferable typed arrays).
+ */
+export type FieldDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32';
+export type FieldValues = Float32Array | Float64Array;
+
+export interface Field {
+  /** Variable name as in the source file. */
+  name: string;
+  /** Sizes, slowest first (C order), e.g. [time, lat, lon]. */
+  shape: number[];
+  /** Dimension names, same order as shape. */
+  dims: string[];
+  /** Unpacked values (scale_factor/add_offset applied); fill points hold NaN or any value, see mask. */
+  values: FieldValues;
+  /** 1 = valid point, 0 = fill/missing. Absent means every point is valid. */
+  mask?: Uint8Array;
+  /** dtype in the source file, before unpacking. */
+  sourceDtype: FieldDtype;
+  units?: string;
+  /** CF and other attributes, JSON-serialisable. */
+  attributes: Record<string, unknown>;
+}
+
+export function fieldSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+/** Row-major strides for a shape. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
