@@ -1,0 +1,76 @@
+/**
+ * A CLI command: one file under commands/, registered in commands/index.ts.
+ * Commands parse their own flags with parseFlags() and call services; they never reach into doors.
+ */
+import type { AppContext } from '../../services/app-context.ts';
+
+export interface CliIO {
+  out(line: string): void;
+  err(line: string): void;
+  /** One updating progress line on stderr (a TTY) or plain lines otherwise. */
+  progress(fraction: number, message: string): void;
+  progressDone(): void;
+}
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  /** Usage lines shown by `fieldpack help NAME` and `fieldpack --help`. */
+  usage: string;
+  /** Commands that need no store (e.g. inspect) set this to skip opening the database. */
+  needsStore?: boolean;
+  run(argv: string[], ctx: CliRunContext): Promise<number>;
+}
+
+export interface CliRunContext {
+  io: CliIO;
+  /** Opens the app (store, jobs, services) lazily: only commands that need it pay for it. */
+  app(): Promise<AppContext>;
+  /** Global flags already parsed: --db PATH, --python PATH. */
+  globals: { db?: string; python?: string };
+}
+
+export interface ParsedFlags {
+  positionals: string[];
+  flags: Map<string, string[]>;
+}
+
+/**
+ * Flags: `--name value`, `--name=value`, repeated flags accumulate; `boolean` names take no value.
+ * Unknown flags are an error, so a typo never silently does the wrong thing.
+ */
+export function parseFlags(argv: string[], known: { values?: string[]; booleans?: string[] }): ParsedFlags {
+  const values = new Set(known.values ?? []);
+  const booleans = new Set(known.booleans ?? []);
+  const out: ParsedFlags = { positionals: [], flags: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--') || a === '--') {
+      out.positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    let value: string;
+    if (booleans.has(name)) value = eq < 0 ? 'true' : a.slice(eq + 1);
+    else if (values.has(name)) {
+      if (eq >= 0) value = a.slice(eq + 1);
+      else {
+        const next = argv[++i];
+        if (next === undefined) throw new CliUsageError(`--${name} needs a value`);
+        value = next;
+      }
+    } else throw new CliUsageError(`unknown flag --${name}`);
+    const list = out.flags.get(name) ?? [];
+    list.push(value);
+    out.flags.set(name, list);
+  }
+  return out;
+}
+
+export function flag(p: ParsedFlags, name: string): string | undefined {
+  const v = p.flags.get(name);
+  return v ? v[v.length - 1] : undefined;
+}
+
+export class CliUsageError extends Error {}
