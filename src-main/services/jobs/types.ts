@@ -1,0 +1,14 @@
+/**
+ * What a job handler sees. Handlers run in the main process and push CPU-heavy work to worker threads
+ * (startWorker in worker-host.ts); they report progress and stop promptly when `signal` aborts.
+ */
+export interface JobContext {
+  /** fraction in [0, 1]; message is one short line ("chunk 3/12", "epoch 4/20"). */
+  progress(fraction: number, message?: string): void;
+  /** Aborted when the user cancels; throw FieldpackError('CANCELLED', ...) or let the abort propagate. */
+  signal: AbortSignal;
+  /** Append a line to the job's log (kept in the store with the run). */
+  log(line: string): void;
+}
+
+export type JobHandler<I = unknown, O = unknown> = (input: I, ctx: JobContext) => Promise<O>;
