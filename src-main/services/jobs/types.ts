@@ -9,6 +9,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** Append a line to the job's log (kept in the store with the run). */
   log(line: string): void;
+  /** Record a metric on the job's run (with a step, so curves can be drawn). Absent outside the queue. */
+  metric?(key: string, value: number, step?: number): void;
 }
 
 export type JobHandler<I = unknown, O = unknown> = (input: I, ctx: JobContext) => Promise<O>;

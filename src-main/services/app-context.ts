@@ -1,0 +1,66 @@
+/**
+ * The application: the store, the job queue, the event bus and the service implementations, built
+ * once per process and shared by whichever doors that process opens (Electron IPC, HTTP, CLI).
+ */
+import { FieldpackError } from '../core/errors.ts';
+import type { ApiEvent, Run } from '../api/contract.ts';
+import { EventBus } from './events.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { demoJob } from './jobs/kinds/demo.ts';
+import type { JobHandler } from './jobs/types.ts';
+import { Store } from './store/store.ts';
+import { resolveDbPath } from './store/open-database.ts';
+import { createServices, type Services } from './services.ts';
+import type { DoctorReport } from '../api/contract.ts';
+
+export interface AppContext {
+  store: Store;
+  jobs: JobQueue;
+  events: EventBus;
+  services: Services;
+  /** Runs found running or scheduled at start-up, now marked interrupted. */
+  interruptedAtStart: Run[];
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  dbPath?: string;
+  door: DoctorReport['door'];
+  /** Extra or replacement job kinds (tests). */
+  jobHandlers?: Record<string, JobHandler<Record<string, unknown>, unknown>>;
+  pythonPath?: string;
+}
+
+export const JOB_HANDLERS: Record<string, JobHandler<Record<string, unknown>, unknown>> = {
+  demo: demoJob as JobHandler<Record<string, unknown>, unknown>,
+};
+
+export function createApp(opts: AppOptions): AppContext {
+  const store = Store.open(resolveDbPath(opts.dbPath));
+  try {
+    if (opts.pythonPath) store.updateSettings({ pythonPath: opts.pythonPath });
+    const interruptedAtStart = store.markOrphanedRunsInterrupted();
+    const events = new EventBus();
+    const jobs = new JobQueue(store, { ...JOB_HANDLERS, ...opts.jobHandlers }, events.emit);
+    const services = createServices({ store, jobs, events, door: opts.door });
+    let closed = false;
+    return {
+      store,
+      jobs,
+      events,
+      services,
+      interruptedAtStart,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await jobs.close();
+        store.close();
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err instanceof FieldpackError ? err : new FieldpackError('INTERNAL', (err as Error).message);
+  }
+}
+
+export type { ApiEvent };

@@ -1,0 +1,163 @@
+/**
+ * The job queue of the main process. A job is recorded as a run in the store from the moment it is
+ * submitted (scheduled -> running -> finished | failed | cancelled); a process that dies leaves it
+ * running, and the next start marks it interrupted. A failing handler fails its run, never the app.
+ */
+import { FieldpackError, serializeError } from '../../core/errors.ts';
+import type { ApiEvent, Run } from '../../api/contract.ts';
+import type { Store } from '../store/store.ts';
+import type { JobContext, JobHandler } from './types.ts';
+
+export interface JobQueueOptions {
+  concurrency?: number;
+  /** Minimum milliseconds between stored progress updates of one run (events are throttled the same). */
+  progressIntervalMs?: number;
+}
+
+interface Pending {
+  runId: number;
+  kind: string;
+  params: Record<string, unknown>;
+}
+
+interface Active {
+  controller: AbortController;
+  promise: Promise<void>;
+}
+
+type Waiter = (run: Run) => void;
+
+export class JobQueue {
+  private readonly pending: Pending[] = [];
+  private readonly active = new Map<number, Active>();
+  private readonly waiters = new Map<number, Waiter[]>();
+  private readonly concurrency: number;
+  private readonly progressIntervalMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly handlers: Record<string, JobHandler<Record<string, unknown>, unknown>>,
+    private readonly emit: (e: ApiEvent) => void,
+    options: JobQueueOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 1;
+    this.progressIntervalMs = options.progressIntervalMs ?? 100;
+  }
+
+  kinds(): string[] {
+    return Object.keys(this.handlers);
+  }
+
+  submit(kind: string, projectId: number | null, params: Record<string, unknown>, name?: string): Run {
+    if (this.closed) throw new FieldpackError('CONFLICT', 'the job queue is shutting down');
+    if (!this.handlers[kind]) throw new FieldpackError('INVALID_ARGUMENT', `unknown job kind "${kind}" (known: ${this.kinds().join(', ')})`);
+    const run = this.store.createRun({ projectId, kind, name: name ?? kind, params, status: 'scheduled' });
+    this.pending.push({ runId: run.id, kind, params });
+    this.emit({ type: 'run.updated', run });
+    queueMicrotask(() => this.pump());
+    return run;
+  }
+
+  cancel(runId: number): Run {
+    const run = this.store.getRun(runId);
+    const idx = this.pending.findIndex((p) => p.runId === runId);
+    if (idx >= 0) {
+      this.pending.splice(idx, 1);
+      return this.finish(runId, 'cancelled', { message: 'cancelled before it started' });
+    }
+    const active = this.active.get(runId);
+    if (active) {
+      active.controller.abort(new FieldpackError('CANCELLED', 'cancelled by the user'));
+      return this.store.getRun(runId);
+    }
+    if (run.status === 'running' || run.status === 'scheduled') {
+      // Owned by no queue (another process, or one that died): record it as cancelled.
+      return this.finish(runId, 'cancelled', { message: 'cancelled' });
+    }
+    throw new FieldpackError('CONFLICT', `run ${runId} has already ${run.status === 'finished' ? 'finished' : 'ended (' + run.status + ')'}`, { status: run.status });
+  }
+
+  /** Resolves when the run reaches a terminal state. */
+  waitFor(runId: number): Promise<Run> {
+    const run = this.store.getRun(runId);
+    if (run.status !== 'scheduled' && run.status !== 'running') return Promise.resolve(run);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(runId) ?? [];
+      list.push(resolve);
+      this.waiters.set(runId, list);
+    });
+  }
+
+  activeRuns(): Run[] {
+    return [...this.active.keys(), ...this.pending.map((p) => p.runId)].map((id) => this.store.getRun(id));
+  }
+
+  /** Cancels everything and waits for running handlers to stop. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.pending.splice(0)) this.finish(p.runId, 'cancelled', { message: 'cancelled: Fieldpack is shutting down' });
+    for (const a of this.active.values()) a.controller.abort(new FieldpackError('CANCELLED', 'Fieldpack is shutting down'));
+    await Promise.allSettled([...this.active.values()].map((a) => a.promise));
+  }
+
+  private pump(): void {
+    while (!this.closed && this.active.size < this.concurrency && this.pending.length) {
+      const next = this.pending.shift()!;
+      const controller = new AbortController();
+      const promise = this.execute(next, controller);
+      this.active.set(next.runId, { controller, promise });
+    }
+  }
+
+  private async execute(job: Pending, controller: AbortController): Promise<void> {
+    const { runId } = job;
+    this.emit({ type: 'run.updated', run: this.store.markRunStarted(runId) });
+    let lastStored = 0;
+    const ctx: JobContext = {
+      signal: controller.signal,
+      progress: (fraction, message = '') => {
+        const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+        const t = Date.now();
+        if (t - lastStored < this.progressIntervalMs && f < 1) return;
+        lastStored = t;
+        this.store.setRunProgress(runId, f, message);
+        this.emit({ type: 'run.updated', run: this.store.getRun(runId) });
+      },
+      log: (line) => {
+        this.store.appendLog(runId, line);
+        this.emit({ type: 'run.log', runId, line });
+      },
+      metric: (key, value, step = 0) => {
+        this.emit({ type: 'run.metric', runId, metric: this.store.logMetric(runId, key, value, step) });
+      },
+    };
+    try {
+      const result = await this.handlers[job.kind]!(job.params, ctx);
+      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
+      else this.finish(runId, 'finished', { result: result ?? null });
+    } catch (err) {
+      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
+      else {
+        const error = serializeError(err);
+        try {
+          this.store.appendLog(runId, `error: ${error.code}: ${error.message}`);
+        } catch {
+          /* the store may be closing; the run's error still records it */
+        }
+        this.finish(runId, 'failed', { error });
+      }
+    } finally {
+      this.active.delete(runId);
+      this.pump();
+    }
+  }
+
+  private finish(runId: number, status: 'finished' | 'failed' | 'cancelled', opts: Parameters<Store['endRun']>[2]): Run {
+    const run = this.store.endRun(runId, status, opts);
+    this.emit({ type: 'run.updated', run });
+    for (const w of this.waiters.get(runId) ?? []) w(run);
+    this.waiters.delete(runId);
+    return run;
+  }
+}

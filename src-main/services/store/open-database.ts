@@ -1,0 +1,120 @@
+/**
+ * Opening the SQLite experiment store: locate it, refuse files that are not intact SQLite databases
+ * (never overwriting them), back up and migrate older schemas, refuse newer ones.
+ */
+import Database from 'better-sqlite3';
+import { rmSync, existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+
+const SQLITE_MAGIC = 'SQLite format 3\u0000';
+
+/** The OS application-data folder: what Electron calls userData, computed the same way for every door. */
+export function appDataDir(): string {
+  const home = homedir();
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Fieldpack');
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'Fieldpack');
+  return join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'Fieldpack');
+}
+
+/** --db PATH, then FIELDPACK_DB, then the app-data folder. */
+export function resolveDbPath(explicit?: string): string {
+  return explicit ?? process.env.FIELDPACK_DB ?? join(appDataDir(), 'fieldpack.db');
+}
+
+function checkHeader(path: string): void {
+  const size = statSync(path).size;
+  if (size === 0) return; // SQLite treats an empty file as a new database
+  const buf = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buf, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (size < 512 || buf.toString('latin1') !== SQLITE_MAGIC) {
+    throw new FieldpackError(
+      'DB_CORRUPT',
+      `${path} is not a Fieldpack database (not an SQLite file, or truncated). It was left untouched; move it away or pass --db with another path.`,
+      { path },
+    );
+  }
+}
+
+export interface OpenedDatabase {
+  db: Database.Database;
+  path: string;
+  schemaVersion: number;
+  migratedFrom: number | null;
+  backupPath: string | null;
+}
+
+export function openDatabase(path: string): OpenedDatabase {
+  const isNew = !existsSync(path);
+  if (!isNew) checkHeader(path);
+  else mkdirSync(dirname(path), { recursive: true });
+
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw new FieldpackError('DB_CORRUPT', `cannot open database ${path}: ${(err as Error).message}`, { path });
+  }
+  try {
+    let version: number;
+    try {
+      version = db.pragma('user_version', { simple: true }) as number;
+      if (!isNew) {
+        const check = (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check);
+        if (check.join() !== 'ok') throw new Error(check.slice(0, 3).join('; '));
+      }
+    } catch (err) {
+      throw new FieldpackError(
+        'DB_CORRUPT',
+        `database ${path} is damaged (${(err as Error).message}). It was left untouched; restore a backup or pass --db with another path.`,
+        { path },
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new FieldpackError(
+        'DB_TOO_NEW',
+        `database ${path} has schema version ${version}, newer than this Fieldpack's ${SCHEMA_VERSION}: update Fieldpack. The file was left untouched.`,
+        { path, version, supported: SCHEMA_VERSION },
+      );
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+
+    let backupPath: string | null = null;
+    const migratedFrom = version < SCHEMA_VERSION ? version : null;
+    if (version > 0 && version < SCHEMA_VERSION) {
+      // A copy of the last good state before we rewrite the schema.
+      backupPath = `${path}.v${version}.bak`;
+      rmSync(backupPath, { force: true });
+      db.prepare('VACUUM INTO ?').run(backupPath);
+    }
+    migrate(db, version);
+    db.pragma('foreign_keys = ON');
+    return { db, path, schemaVersion: SCHEMA_VERSION, migratedFrom: isNew ? null : migratedFrom, backupPath };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Applies the migrations after `from`, each in its own transaction, up to `to`. */
+export function migrate(db: Database.Database, from: number, to = SCHEMA_VERSION): void {
+  // Table rebuilds need foreign keys off (it cannot change inside a transaction).
+  db.pragma('foreign_keys = OFF');
+  for (const m of MIGRATIONS) {
+    if (m.version <= from || m.version > to) continue;
+    db.transaction(() => {
+      m.up(db);
+      const problems = db.pragma('foreign_key_check') as unknown[];
+      if (problems.length) throw new FieldpackError('INTERNAL', `migration ${m.version} broke foreign keys`, problems);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}

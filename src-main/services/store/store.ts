@@ -1,0 +1,448 @@
+/**
+ * The experiment store: typed access to the SQLite database. All SQL lives here.
+ */
+import type Database from 'better-sqlite3';
+import { FieldpackError, type SerializedError } from '../../core/errors.ts';
+import type { Artifact, Dataset, FieldRecord, Metric, Project, Run, RunDetail, RunStatus, Settings } from '../../api/contract.ts';
+import { DEFAULT_SETTINGS } from '../../api/contract.ts';
+import { openDatabase, type OpenedDatabase } from './open-database.ts';
+
+const now = () => new Date().toISOString();
+
+interface RunRow {
+  id: number;
+  project_id: number | null;
+  experiment_id: number | null;
+  kind: string;
+  name: string;
+  status: RunStatus;
+  params_json: string;
+  result_json: string | null;
+  error_json: string | null;
+  progress: number;
+  message: string;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+function toRun(r: RunRow): Run {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    experimentId: r.experiment_id,
+    kind: r.kind,
+    name: r.name,
+    status: r.status,
+    params: JSON.parse(r.params_json),
+    result: r.result_json === null ? null : JSON.parse(r.result_json),
+    error: r.error_json === null ? null : JSON.parse(r.error_json),
+    progress: r.progress,
+    message: r.message,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+  };
+}
+
+type MetricNumber = Metric['value'];
+
+function encodeMetric(v: number): { value: number | null; kind: 'finite' | 'nan' | 'inf' | '-inf' } {
+  if (Number.isNaN(v)) return { value: null, kind: 'nan' };
+  if (v === Infinity) return { value: null, kind: 'inf' };
+  if (v === -Infinity) return { value: null, kind: '-inf' };
+  return { value: v, kind: 'finite' };
+}
+
+function decodeMetric(value: number | null, kind: string): MetricNumber {
+  if (kind === 'nan') return 'NaN';
+  if (kind === 'inf') return 'Infinity';
+  if (kind === '-inf') return '-Infinity';
+  return value as number;
+}
+
+export interface NewRun {
+  projectId: number | null;
+  experimentId?: number | null;
+  kind: string;
+  name: string;
+  params?: Record<string, unknown>;
+  status?: RunStatus;
+}
+
+export interface NewField {
+  name: string;
+  file: string;
+  dims: string[];
+  shape: number[];
+  dtype: string;
+  units?: string | null;
+  gridKey?: string | null;
+  stats?: Record<string, unknown>;
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly opened: OpenedDatabase;
+
+  private constructor(opened: OpenedDatabase) {
+    this.opened = opened;
+    this.db = opened.db;
+    this.path = opened.path;
+    this.schemaVersion = opened.schemaVersion;
+  }
+
+  static open(path: string): Store {
+    return new Store(openDatabase(path));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- projects ----
+
+  listProjects(): Project[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT p.*, (SELECT COUNT(*) FROM datasets d WHERE d.project_id = p.id) AS dataset_count,
+                  (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS run_count
+           FROM projects p ORDER BY p.updated_at DESC, p.id DESC`,
+        )
+        .all() as ProjectRow[]
+    ).map(toProject);
+  }
+
+  getProject(id: number): Project {
+    const row = this.db
+      .prepare(
+        `SELECT p.*, (SELECT COUNT(*) FROM datasets d WHERE d.project_id = p.id) AS dataset_count,
+                (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS run_count
+         FROM projects p WHERE p.id = ?`,
+      )
+      .get(id) as ProjectRow | undefined;
+    if (!row) throw new FieldpackError('NOT_FOUND', `project ${id} does not exist`, { id });
+    return toProject(row);
+  }
+
+  findProjectByName(name: string): Project | null {
+    const row = this.db.prepare('SELECT id FROM projects WHERE name = ?').get(name) as { id: number } | undefined;
+    return row ? this.getProject(row.id) : null;
+  }
+
+  createProject(name: string, description = ''): Project {
+    if (this.findProjectByName(name)) throw new FieldpackError('CONFLICT', `a project named "${name}" already exists`, { name });
+    const t = now();
+    const info = this.db
+      .prepare('INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)')
+      .run(name, description, t, t);
+    return this.getProject(Number(info.lastInsertRowid));
+  }
+
+  renameProject(id: number, name: string): Project {
+    this.getProject(id);
+    const other = this.findProjectByName(name);
+    if (other && other.id !== id) throw new FieldpackError('CONFLICT', `a project named "${name}" already exists`, { name });
+    this.db.prepare('UPDATE projects SET name = ?, updated_at = ? WHERE id = ?').run(name, now(), id);
+    return this.getProject(id);
+  }
+
+  deleteProject(id: number): void {
+    this.getProject(id);
+    this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
+  }
+
+  touchProject(id: number): void {
+    this.db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(now(), id);
+  }
+
+  // ---- datasets and fields ----
+
+  /** A dataset and all its fields in one transaction: an import is all or nothing. */
+  createDataset(projectId: number, name: string, files: string[], description: Record<string, unknown>, fields: NewField[]): Dataset {
+    this.getProject(projectId);
+    const insertField = this.db.prepare(
+      `INSERT INTO fields (dataset_id, name, file, dims_json, shape_json, dtype, units, grid_key, stats_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const datasetId = this.db.transaction(() => {
+      const info = this.db
+        .prepare('INSERT INTO datasets (project_id, name, files_json, description_json, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(projectId, name, JSON.stringify(files), JSON.stringify(description), now());
+      const dsId = Number(info.lastInsertRowid);
+      for (const f of fields) {
+        insertField.run(dsId, f.name, f.file, JSON.stringify(f.dims), JSON.stringify(f.shape), f.dtype, f.units ?? null, f.gridKey ?? null, JSON.stringify(f.stats ?? {}));
+      }
+      this.touchProject(projectId);
+      return dsId;
+    })();
+    return this.getDataset(datasetId);
+  }
+
+  getDataset(id: number): Dataset {
+    const row = this.db
+      .prepare('SELECT d.*, (SELECT COUNT(*) FROM fields f WHERE f.dataset_id = d.id) AS field_count FROM datasets d WHERE d.id = ?')
+      .get(id) as DatasetRow | undefined;
+    if (!row) throw new FieldpackError('NOT_FOUND', `dataset ${id} does not exist`, { id });
+    return toDataset(row);
+  }
+
+  listDatasets(projectId: number): Dataset[] {
+    return (
+      this.db
+        .prepare('SELECT d.*, (SELECT COUNT(*) FROM fields f WHERE f.dataset_id = d.id) AS field_count FROM datasets d WHERE d.project_id = ? ORDER BY d.id')
+        .all(projectId) as DatasetRow[]
+    ).map(toDataset);
+  }
+
+  deleteDataset(id: number): void {
+    this.getDataset(id);
+    this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
+  }
+
+  listFields(datasetId: number): FieldRecord[] {
+    this.getDataset(datasetId);
+    return (this.db.prepare('SELECT * FROM fields WHERE dataset_id = ? ORDER BY id').all(datasetId) as FieldRow[]).map(toField);
+  }
+
+  getField(id: number): FieldRecord {
+    const row = this.db.prepare('SELECT * FROM fields WHERE id = ?').get(id) as FieldRow | undefined;
+    if (!row) throw new FieldpackError('NOT_FOUND', `field ${id} does not exist`, { id });
+    return toField(row);
+  }
+
+  // ---- runs (which double as job records) ----
+
+  createRun(r: NewRun): Run {
+    if (r.projectId !== null) this.getProject(r.projectId);
+    const info = this.db
+      .prepare(
+        `INSERT INTO runs (project_id, experiment_id, kind, name, status, params_json, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(r.projectId, r.experimentId ?? null, r.kind, r.name, r.status ?? 'scheduled', JSON.stringify(r.params ?? {}), now());
+    if (r.projectId !== null) this.touchProject(r.projectId);
+    return this.getRun(Number(info.lastInsertRowid));
+  }
+
+  getRun(id: number): Run {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    if (!row) throw new FieldpackError('NOT_FOUND', `run ${id} does not exist`, { id });
+    return toRun(row);
+  }
+
+  listRuns(filter: { projectId?: number | null; kind?: string; statuses?: readonly RunStatus[]; limit?: number } = {}): Run[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.projectId !== undefined) {
+      if (filter.projectId === null) where.push('project_id IS NULL');
+      else {
+        where.push('project_id = ?');
+        args.push(filter.projectId);
+      }
+    }
+    if (filter.kind) {
+      where.push('kind = ?');
+      args.push(filter.kind);
+    }
+    if (filter.statuses?.length) {
+      where.push(`status IN (${filter.statuses.map(() => '?').join(',')})`);
+      args.push(...filter.statuses);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    args.push(filter.limit ?? 200);
+    return (this.db.prepare(sql).all(...args) as RunRow[]).map(toRun);
+  }
+
+  markRunStarted(id: number): Run {
+    this.db.prepare(`UPDATE runs SET status = 'running', started_at = ?, progress = 0 WHERE id = ?`).run(now(), id);
+    return this.getRun(id);
+  }
+
+  setRunProgress(id: number, progress: number, message: string): void {
+    this.db.prepare('UPDATE runs SET progress = ?, message = ? WHERE id = ?').run(progress, message, id);
+  }
+
+  /** Terminal states: finished (with result), failed (with error), cancelled, interrupted. */
+  endRun(id: number, status: Exclude<RunStatus, 'scheduled' | 'running'>, opts: { result?: unknown; error?: SerializedError; message?: string } = {}): Run {
+    const run = this.getRun(id);
+    this.db
+      .prepare('UPDATE runs SET status = ?, ended_at = ?, result_json = ?, error_json = ?, progress = ?, message = ? WHERE id = ?')
+      .run(
+        status,
+        now(),
+        opts.result === undefined ? null : JSON.stringify(opts.result),
+        opts.error ? JSON.stringify(opts.error) : null,
+        status === 'finished' ? 1 : run.progress,
+        opts.message ?? (status === 'finished' ? 'done' : opts.error?.message ?? status),
+        id,
+      );
+    return this.getRun(id);
+  }
+
+  /** At start-up: runs left running or scheduled by a process that died are marked interrupted. */
+  markOrphanedRunsInterrupted(): Run[] {
+    const orphans = this.listRuns({ statuses: ['running', 'scheduled'], limit: 100_000 });
+    const stmt = this.db.prepare(`UPDATE runs SET status = 'interrupted', ended_at = ?, message = ? WHERE id = ?`);
+    this.db.transaction(() => {
+      for (const r of orphans) {
+        stmt.run(now(), `interrupted: Fieldpack stopped while this ${r.status === 'running' ? 'ran' : 'waited'} (at ${Math.round(r.progress * 100)}%)`, r.id);
+      }
+    })();
+    return orphans.map((r) => this.getRun(r.id));
+  }
+
+  deleteRun(id: number): void {
+    const run = this.getRun(id);
+    if (run.status === 'running' || run.status === 'scheduled') {
+      throw new FieldpackError('CONFLICT', `run ${id} is ${run.status}: cancel it before deleting it`, { id });
+    }
+    this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+  }
+
+  logMetric(runId: number, key: string, value: number, step = 0): Metric {
+    const { value: v, kind } = encodeMetric(value);
+    const t = now();
+    this.db
+      .prepare(
+        `INSERT INTO run_metrics (run_id, key, step, value, value_kind, logged_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value, value_kind = excluded.value_kind, logged_at = excluded.logged_at`,
+      )
+      .run(runId, key, step, v, kind, t);
+    return { key, step, value: decodeMetric(v, kind), loggedAt: t };
+  }
+
+  listMetrics(runId: number): Metric[] {
+    return (
+      this.db.prepare('SELECT key, step, value, value_kind, logged_at FROM run_metrics WHERE run_id = ? ORDER BY key, step').all(runId) as {
+        key: string;
+        step: number;
+        value: number | null;
+        value_kind: string;
+        logged_at: string;
+      }[]
+    ).map((m) => ({ key: m.key, step: m.step, value: decodeMetric(m.value, m.value_kind), loggedAt: m.logged_at }));
+  }
+
+  setTag(runId: number, key: string, value: string): void {
+    this.db.prepare('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value').run(runId, key, value);
+  }
+
+  addArtifact(runId: number, a: Omit<Artifact, 'id'>): Artifact {
+    const info = this.db
+      .prepare('INSERT INTO run_artifacts (run_id, name, path, kind, size_bytes, sha256) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, a.name, a.path, a.kind, a.sizeBytes, a.sha256);
+    return { id: Number(info.lastInsertRowid), ...a };
+  }
+
+  appendLog(runId: number, line: string): void {
+    this.db
+      .prepare('INSERT INTO run_logs (run_id, seq, logged_at, line) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_logs WHERE run_id = ?), ?, ?)')
+      .run(runId, runId, now(), line);
+  }
+
+  getRunDetail(id: number): RunDetail {
+    const run = this.getRun(id);
+    const artifacts = (this.db.prepare('SELECT * FROM run_artifacts WHERE run_id = ? ORDER BY id').all(id) as {
+      id: number;
+      name: string;
+      path: string;
+      kind: string;
+      size_bytes: number | null;
+      sha256: string | null;
+    }[]).map((a) => ({ id: a.id, name: a.name, path: a.path, kind: a.kind, sizeBytes: a.size_bytes, sha256: a.sha256 }));
+    const tags = Object.fromEntries(
+      (this.db.prepare('SELECT key, value FROM run_tags WHERE run_id = ?').all(id) as { key: string; value: string }[]).map((t) => [t.key, t.value]),
+    );
+    const logs = (this.db.prepare('SELECT line FROM run_logs WHERE run_id = ? ORDER BY seq').all(id) as { line: string }[]).map((l) => l.line);
+    return { ...run, metrics: this.listMetrics(id), artifacts, tags, logs };
+  }
+
+  // ---- settings ----
+
+  getSettings(): Settings {
+    const rows = this.db.prepare('SELECT key, value_json FROM settings').all() as { key: string; value_json: string }[];
+    const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value_json)]));
+    return { ...DEFAULT_SETTINGS, ...stored };
+  }
+
+  updateSettings(patch: Partial<Settings>): Settings {
+    const stmt = this.db.prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json');
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(patch)) if (v !== undefined) stmt.run(k, JSON.stringify(v));
+    })();
+    return this.getSettings();
+  }
+}
+
+interface ProjectRow {
+  id: number;
+  name: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+  dataset_count: number;
+  run_count: number;
+}
+function toProject(r: ProjectRow): Project {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    datasetCount: r.dataset_count,
+    runCount: r.run_count,
+  };
+}
+
+interface DatasetRow {
+  id: number;
+  project_id: number;
+  name: string;
+  files_json: string;
+  description_json: string;
+  created_at: string;
+  field_count: number;
+}
+function toDataset(r: DatasetRow): Dataset {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    name: r.name,
+    files: JSON.parse(r.files_json),
+    description: JSON.parse(r.description_json),
+    createdAt: r.created_at,
+    fieldCount: r.field_count,
+  };
+}
+
+interface FieldRow {
+  id: number;
+  dataset_id: number;
+  name: string;
+  file: string;
+  dims_json: string;
+  shape_json: string;
+  dtype: string;
+  units: string | null;
+  grid_key: string | null;
+  stats_json: string;
+}
+function toField(r: FieldRow): FieldRecord {
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    name: r.name,
+    file: r.file,
+    dims: JSON.parse(r.dims_json),
+    shape: JSON.parse(r.shape_json),
+    dtype: r.dtype,
+    units: r.units,
+    gridKey: r.grid_key,
+    stats: JSON.parse(r.stats_json),
+  };
+}

@@ -1,0 +1,122 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Store } from '../../../src-main/services/store/store.ts';
+import { migrate } from '../../../src-main/services/store/open-database.ts';
+import { SCHEMA_VERSION } from '../../../src-main/services/store/migrations.ts';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+let n = 0;
+const dbPath = () => join(tmp.dir, `db-${n++}.sqlite`);
+
+describe('experiment store', () => {
+  it('creates a WAL database at the latest schema and keeps projects, runs and metrics', () => {
+    const path = dbPath();
+    const store = Store.open(path);
+    expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const p = store.createProject('Hurricane', 'WRF Katrina');
+    expect(() => store.createProject('Hurricane')).toThrow(/already exists/);
+    const run = store.createRun({ projectId: p.id, kind: 'demo', name: 'first', params: { bound: 1e-3 } });
+    expect(run.status).toBe('scheduled');
+    store.logMetric(run.id, 'loss', 0.5, 1);
+    store.logMetric(run.id, 'loss', 0.25, 2);
+    store.logMetric(run.id, 'psnr', NaN, 0);
+    store.logMetric(run.id, 'ratio', Infinity, 0);
+    store.setTag(run.id, 'codec', 'lorenzo');
+    store.appendLog(run.id, 'hello');
+    store.endRun(run.id, 'finished', { result: { ok: true } });
+    store.close();
+
+    const again = Store.open(path);
+    const detail = again.getRunDetail(run.id);
+    expect(detail.status).toBe('finished');
+    expect(detail.params).toEqual({ bound: 1e-3 });
+    expect(detail.metrics.filter((m) => m.key === 'loss').map((m) => [m.step, m.value])).toEqual([[1, 0.5], [2, 0.25]]);
+    expect(detail.metrics.find((m) => m.key === 'psnr')!.value).toBe('NaN');
+    expect(detail.metrics.find((m) => m.key === 'ratio')!.value).toBe('Infinity');
+    expect(detail.tags).toEqual({ codec: 'lorenzo' });
+    expect(detail.logs).toEqual(['hello']);
+    expect(again.getProject(p.id).runCount).toBe(1);
+    again.renameProject(p.id, 'Katrina');
+    expect(again.getProject(p.id).name).toBe('Katrina');
+    again.deleteProject(p.id);
+    expect(() => again.getRun(run.id)).toThrow(/does not exist/);
+    again.close();
+  });
+
+  it('migrates a database written by schema version 1, keeping its data and a backup', () => {
+    const path = dbPath();
+    copyFileSync(join(__dirname, '../../fixtures/db/schema-v1.sqlite'), path);
+    const store = Store.open(path);
+    expect(store.opened.migratedFrom).toBe(1);
+    expect(store.opened.backupPath && existsSync(store.opened.backupPath)).toBeTruthy();
+    const projects = store.listProjects();
+    expect(projects.map((p) => p.name)).toEqual(['Old project']);
+    const runs = store.listRuns({ projectId: projects[0]!.id });
+    expect(runs).toHaveLength(2);
+    expect(runs.find((r) => r.name === 'done run')!.progress).toBe(1);
+    expect(store.listMetrics(runs.find((r) => r.name === 'done run')!.id)).toHaveLength(1);
+    // New columns and tables work on the migrated file.
+    store.appendLog(runs[0]!.id, 'after migration');
+    expect(store.getSettings().workers).toBe(0);
+    store.close();
+  });
+
+  it('refuses a file that is not a database and leaves it byte for byte untouched', () => {
+    const path = dbPath();
+    const garbage = Buffer.from('this is a NetCDF file, not SQLite '.repeat(100));
+    writeFileSync(path, garbage);
+    let err: unknown;
+    try {
+      Store.open(path);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FieldpackError);
+    expect((err as FieldpackError).code).toBe('DB_CORRUPT');
+    expect((err as FieldpackError).message).toContain(path);
+    expect(readFileSync(path).equals(garbage)).toBe(true);
+    expect(existsSync(path + '-wal')).toBe(false);
+  });
+
+  it('refuses a damaged database (valid header, corrupt pages) without writing to it', () => {
+    const path = dbPath();
+    const s = Store.open(path);
+    for (let i = 0; i < 200; i++) s.createProject(`p${i}`, 'x'.repeat(500));
+    s.db.pragma('wal_checkpoint(TRUNCATE)');
+    s.close();
+    const bytes = readFileSync(path);
+    for (let i = 4096 + 100; i < bytes.length; i += 7) bytes[i] = 0xa5; // trash every page after the first
+    writeFileSync(path, bytes);
+    expect(() => Store.open(path)).toThrow(/damaged|not a Fieldpack database|malformed/);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it('refuses a database from a newer Fieldpack', () => {
+    const path = dbPath();
+    const db = new Database(path);
+    migrate(db, 0);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => Store.open(path)).toThrow(expect.objectContaining({ code: 'DB_TOO_NEW' }));
+  });
+
+  it('marks runs left running by a dead process as interrupted', () => {
+    const path = dbPath();
+    const s = Store.open(path);
+    const r = s.createRun({ projectId: null, kind: 'demo', name: 'x' });
+    s.markRunStarted(r.id);
+    s.setRunProgress(r.id, 0.4, 'step 4/10');
+    s.close();
+    const s2 = Store.open(path);
+    const marked = s2.markOrphanedRunsInterrupted();
+    expect(marked.map((m) => m.status)).toEqual(['interrupted']);
+    expect(s2.getRun(r.id).message).toMatch(/interrupted.*40%/);
+    s2.close();
+  });
+});
