@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { createApp } from '../../../src-main/services/app-context.ts';
+import { dispatch } from '../../../src-main/services/services.ts';
+import type { ApiEvent } from '../../../src-main/api/contract.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+describe('jobs', () => {
+  it('runs the demo job in a worker thread with progress, metrics and a finished run', async () => {
+    const app = createApp({ dbPath: join(tmp.dir, 'a.db'), door: 'cli' });
+    const events: ApiEvent[] = [];
+    app.events.on((e) => events.push(e));
+    const project = await dispatch(app.services, 'projects.create', { name: 'jobs' }) as { id: number };
+    const run = (await dispatch(app.services, 'jobs.submit', { kind: 'demo', projectId: project.id, params: { steps: 5, size: 64, stepDelayMs: 0 } })) as { id: number };
+    const done = await app.jobs.waitFor(run.id);
+    expect(done.status).toBe('finished');
+    expect(done.progress).toBe(1);
+    expect(done.result).toMatchObject({ steps: 5 });
+    const progress = events.filter((e) => e.type === 'run.updated' && e.run.id === run.id).map((e) => (e as { run: { progress: number } }).run.progress);
+    expect(progress[progress.length - 1]).toBe(1);
+    const detail = app.store.getRunDetail(run.id);
+    expect(detail.metrics.filter((m) => m.key === 'entropy_bits')).toHaveLength(5);
+    // Entropy grows as the bound shrinks.
+    const h = detail.metrics.map((m) => m.value as number);
+    expect(h[4]!).toBeGreaterThan(h[0]!);
+    await app.close();
+  });
+
+  it('records a failing job as failed with its error, and keeps serving', async () => {
+    const app = createApp({ dbPath: join(tmp.dir, 'b.db'), door: 'cli' });
+    const bad = app.jobs.submit('demo', null, { steps: 5, size: 32, stepDelayMs: 0, failAtStep: 3 });
+    const failed = await app.jobs.waitFor(bad.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.message).toContain('demo failure requested at step 3');
+    const invalid = app.jobs.submit('demo', null, { steps: 'many' });
+    expect((await app.jobs.waitFor(invalid.id)).error?.code).toBe('INVALID_ARGUMENT');
+    const good = app.jobs.submit('demo', null, { steps: 2, size: 16, stepDelayMs: 0 });
+    expect((await app.jobs.waitFor(good.id)).status).toBe('finished');
+    await app.close();
+  });
+
+  it('cancels a running job and a scheduled one', async () => {
+    const app = createApp({ dbPath: join(tmp.dir, 'c.db'), door: 'cli' });
+    const slow = app.jobs.submit('demo', null, { steps: 100, size: 32, stepDelayMs: 50 });
+    const queued = app.jobs.submit('demo', null, { steps: 1, size: 16, stepDelayMs: 0 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(app.jobs.cancel(queued.id).status).toBe('cancelled');
+    app.jobs.cancel(slow.id);
+    const ended = await app.jobs.waitFor(slow.id);
+    expect(ended.status).toBe('cancelled');
+    expect(ended.progress).toBeLessThan(1);
+    await app.close();
+  });
+
+  it('validates API input and names the problem', async () => {
+    const app = createApp({ dbPath: join(tmp.dir, 'd.db'), door: 'cli' });
+    await expect(dispatch(app.services, 'projects.create', { name: '   ' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('a project needs a name') });
+    await expect(dispatch(app.services, 'projects.nope', {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dispatch(app.services, 'projects.get', { id: 999 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await app.close();
+  });
+});
