@@ -1,0 +1,79 @@
+/**
+ * Network inputs from fields, exactly as the trainer builds them (resources/trainer/fieldpack_trainer/
+ * train.py features() and data.py backward_diff()): float32 values or first-order backward
+ * differences, invalid points replaced by the channel's fill value (its training mean).
+ */
+import { FieldpackError } from '../errors.ts';
+
+export interface FeatureSpec {
+  var: string;
+  transform: 'values' | 'backward-diff';
+  /** Axis of the difference (0 = slowest spatial axis); null for values. */
+  axis: number | null;
+}
+
+export interface FeatureSource {
+  values: ArrayLike<number>;
+  /** 1 = valid; absent = all valid. */
+  mask?: Uint8Array;
+}
+
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let a = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = a;
+    a *= shape[i]!;
+  }
+  return s;
+}
+
+/**
+ * d[i] = f32(v[i]) - f32(v[i - 1]) along `axis` (float32), 0 at index 0; invalid points count as 0.
+ * Also returns the difference's validity: both points valid and index > 0.
+ */
+export function backwardDifference(values: ArrayLike<number>, shape: readonly number[], axis: number, mask?: Uint8Array): { diff: Float32Array; valid: Uint8Array } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `field has ${values.length} values, shape needs ${n}`);
+  const st = strides(shape)[axis]!;
+  const len = shape[axis]!;
+  const diff = new Float32Array(n);
+  const valid = new Uint8Array(n);
+  const v = (i: number) => (mask && !mask[i] ? 0 : Math.fround(values[i]!));
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(i / st) % len;
+    if (k === 0) continue;
+    diff[i] = v(i) - v(i - st);
+    valid[i] = !mask || (mask[i] && mask[i - st]) ? 1 : 0;
+    if (!Number.isFinite(diff[i]!)) valid[i] = 0;
+  }
+  return { diff, valid };
+}
+
+/**
+ * Builds the input tensor [C, ...spatial] for a network contract from the named fields (one sample).
+ * Invalid points of each channel get `fill[c]` (the trainer's channel mean).
+ */
+export function buildFeatures(
+  features: readonly FeatureSpec[], fill: readonly number[], spatial: readonly number[],
+  source: (name: string) => FeatureSource | undefined,
+): Float32Array {
+  const plane = spatial.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(features.length * plane);
+  features.forEach((f, c) => {
+    const src = source(f.var);
+    if (!src) throw new FieldpackError('INVALID_ARGUMENT', `network input ${f.var} is missing`);
+    const fv = Math.fround(fill[c] ?? 0);
+    const dst = out.subarray(c * plane, (c + 1) * plane);
+    if (f.transform === 'values') {
+      for (let i = 0; i < plane; i++) {
+        const x = src.values[i]!;
+        dst[i] = (src.mask && !src.mask[i]) || !Number.isFinite(x) ? fv : x;
+      }
+    } else {
+      const { diff, valid } = backwardDifference(src.values, spatial, f.axis ?? 0, src.mask);
+      for (let i = 0; i < plane; i++) dst[i] = valid[i] ? diff[i]! : fv;
+    }
+  });
+  return out;
+}
