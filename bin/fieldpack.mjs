@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// The `fieldpack` launcher. Fieldpack needs Node >= 22.15 (better-sqlite3 13, zstd in zlib); when started
+// by an older Node it re-runs itself with the Node 22 that `npm install` put in node_modules.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 15)) {
+  const local = join(root, 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(local)) {
+    console.error(`fieldpack needs Node >= 22.15 (this is ${process.version}); run npm install in ${root} or install a newer Node`);
+    process.exit(1);
+  }
+  const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const { register } = await import('tsx/esm/api');
+register();
+const { main } = await import('../src-main/doors/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

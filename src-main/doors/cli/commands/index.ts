@@ -1,0 +1,9 @@
+/** Every CLI command, in the order `fieldpack --help` lists them. */
+import type { CliCommand } from '../command.ts';
+import { doctorCommand } from './doctor.ts';
+import { runCommand, runsCommand } from './jobs.ts';
+import { projectsCommand } from './projects.ts';
+import { serveCommand } from './serve.ts';
+import { startCommand } from './start.ts';
+
+export const COMMANDS: CliCommand[] = [startCommand, serveCommand, projectsCommand, runCommand, runsCommand, doctorCommand];

@@ -1,0 +1,68 @@
+import { dispatch } from '../../../services/services.ts';
+import type { Run, RunDetail } from '../../../api/contract.ts';
+import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
+import { formatTable } from '../io.ts';
+
+/** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C cancels it (recorded as cancelled). */
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'run a job (demo) with a progress line; Ctrl-C cancels it',
+  usage: `fieldpack run demo [--project ID] [--steps N] [--size N] [--delay-ms N]`,
+  async run(argv, { io, app }) {
+    const p = parseFlags(argv, { values: ['project', 'steps', 'size', 'delay-ms'] });
+    const kind = p.positionals[0];
+    if (kind !== 'demo') throw new CliUsageError('known job kinds: demo');
+    const ctx = await app();
+    const params: Record<string, unknown> = {};
+    if (flag(p, 'steps')) params.steps = Number(flag(p, 'steps'));
+    if (flag(p, 'size')) params.size = Number(flag(p, 'size'));
+    if (flag(p, 'delay-ms')) params.stepDelayMs = Number(flag(p, 'delay-ms'));
+    const projectId = flag(p, 'project') ? Number(flag(p, 'project')) : null;
+    const run = (await dispatch(ctx.services, 'jobs.submit', { kind, projectId, params })) as Run;
+    const off = ctx.events.on((e) => {
+      if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running') io.progress(e.run.progress, e.run.message);
+    });
+    const onSigint = () => ctx.jobs.cancel(run.id);
+    process.once('SIGINT', onSigint);
+    const ended = await ctx.jobs.waitFor(run.id);
+    process.off('SIGINT', onSigint);
+    off();
+    io.progressDone();
+    io.out(`run ${ended.id} ${ended.status}${ended.error ? `: ${ended.error.message}` : ''}`);
+    return ended.status === 'finished' ? 0 : 1;
+  },
+};
+
+export const runsCommand: CliCommand = {
+  name: 'runs',
+  summary: 'list runs, show one with its metrics and log, or cancel one',
+  usage: `fieldpack runs [list] [--project ID] [--kind KIND]
+fieldpack runs show ID
+fieldpack runs cancel ID`,
+  async run(argv, { io, app }) {
+    const p = parseFlags(argv, { values: ['project', 'kind', 'limit'] });
+    const [verb = 'list', idText] = p.positionals;
+    const { services } = await app();
+    if (verb === 'list') {
+      const runs = (await dispatch(services, 'runs.list', {
+        projectId: flag(p, 'project') ? Number(flag(p, 'project')) : undefined,
+        kind: flag(p, 'kind'),
+        limit: flag(p, 'limit') ? Number(flag(p, 'limit')) : undefined,
+      })) as Run[];
+      io.out(formatTable(['id', 'project', 'kind', 'name', 'status', 'progress', 'started', 'message'], runs.map((r) => [r.id, r.projectId ?? '-', r.kind, r.name, r.status, `${Math.round(r.progress * 100)}%`, r.startedAt?.slice(0, 19) ?? '-', r.message])));
+      return 0;
+    }
+    if (!idText) throw new CliUsageError(`runs ${verb} takes an ID`);
+    if (verb === 'show') {
+      const r = (await dispatch(services, 'runs.get', { id: Number(idText) })) as RunDetail;
+      io.out(JSON.stringify(r, null, 2));
+      return 0;
+    }
+    if (verb === 'cancel') {
+      const r = (await dispatch(services, 'jobs.cancel', { runId: Number(idText) })) as Run;
+      io.out(`run ${r.id}: ${r.status}`);
+      return 0;
+    }
+    throw new CliUsageError(`unknown runs verb "${verb}"`);
+  },
+};

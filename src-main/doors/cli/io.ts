@@ -1,0 +1,38 @@
+/** Terminal output for the CLI: plain lines on stdout, errors and a progress line on stderr. */
+import type { CliIO } from './command.ts';
+
+export function terminalIO(): CliIO {
+  const tty = Boolean(process.stderr.isTTY);
+  let lastPercent = -1;
+  let drawn = false;
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    progress(fraction, message) {
+      const pct = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
+      if (tty) {
+        const width = 24;
+        const filled = Math.round((pct / 100) * width);
+        const text = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}% ${message}`;
+        process.stderr.write('\r' + text.slice(0, (process.stderr.columns ?? 100) - 1).padEnd(Math.min(100, (process.stderr.columns ?? 100) - 1)));
+        drawn = true;
+      } else if (pct >= lastPercent + 10 || pct === 100) {
+        process.stderr.write(`${String(pct).padStart(3)}% ${message}\n`);
+        lastPercent = pct;
+      }
+    },
+    progressDone() {
+      if (drawn) process.stderr.write('\n');
+      drawn = false;
+      lastPercent = -1;
+    },
+  };
+}
+
+/** A fixed-width text table. */
+export function formatTable(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (/^-?[\d.]+(e[-+]?\d+)?%?$/i.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}

@@ -1,0 +1,92 @@
+/**
+ * The `fieldpack` command line: global flags, then one command from commands/index.ts.
+ * Exit codes: 0 success, 1 a failure the message explains, 2 a usage error.
+ */
+import { FieldpackError, serializeError } from '../../core/errors.ts';
+import { createApp, type AppContext } from '../../services/app-context.ts';
+import { fieldpackVersion } from '../../services/system/version.ts';
+import { CliUsageError, type CliRunContext } from './command.ts';
+import { COMMANDS } from './commands/index.ts';
+import { terminalIO } from './io.ts';
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `fieldpack ${fieldpackVersion()}: error-bounded compression of scientific fields`,
+    '',
+    'usage: fieldpack [--db PATH] [--python PATH] COMMAND [ARGS]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'global flags:',
+    '  --db PATH      experiment database (default: FIELDPACK_DB, else the app-data folder)',
+    '  --python PATH  Python interpreter with PyTorch for training (default: auto-detect)',
+    '',
+    'fieldpack help COMMAND shows a command\'s usage.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const io = terminalIO();
+  const globals: CliRunContext['globals'] = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--(db|python)(?:=(.*))?$/.exec(a);
+    if (m && rest.length === 0) {
+      const value = m[2] ?? argv[++i];
+      if (!value) {
+        io.err(`--${m[1]} needs a value`);
+        return 2;
+      }
+      globals[m[1] as 'db' | 'python'] = value;
+    } else rest.push(a);
+  }
+  const [name, ...args] = rest;
+  if (!name || name === '--help' || name === '-h') {
+    io.out(help());
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(fieldpackVersion());
+    return 0;
+  }
+  if (name === 'help') {
+    const c = COMMANDS.find((x) => x.name === args[0]);
+    io.out(c ? `${c.summary}\n\n${c.usage}` : help());
+    return c || !args[0] ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`unknown command "${name}"; fieldpack --help lists them`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(`${command.summary}\n\n${command.usage}`);
+    return 0;
+  }
+  let app: AppContext | null = null;
+  const ctx: CliRunContext = {
+    io,
+    globals,
+    app: async () => (app ??= createApp({ dbPath: globals.db, door: 'cli', pythonPath: globals.python })),
+  };
+  try {
+    return await command.run(args, ctx);
+  } catch (err) {
+    io.progressDone();
+    if (err instanceof CliUsageError) {
+      io.err(`fieldpack ${command.name}: ${err.message}\nusage:\n${command.usage}`);
+      return 2;
+    }
+    const e = serializeError(err);
+    io.err(`error (${e.code}): ${e.message}`);
+    if (e.code === 'INTERNAL' && process.env.FIELDPACK_DEBUG && err instanceof Error) io.err(err.stack ?? '');
+    return 1;
+  } finally {
+    await (app as AppContext | null)?.close();
+  }
+}
+
+export { FieldpackError };
