@@ -1,0 +1,159 @@
+/**
+ * Finding a Python that can train: the configured interpreter first, then the usual candidates
+ * (`python3`, `/usr/bin/python3`, `python`), keeping the first that imports torch. Probes are cached
+ * per interpreter for the life of the process (clearPythonCache() forgets them, e.g. after the user
+ * changes the setting or installs torch).
+ */
+import { execFile } from 'node:child_process';
+import { FieldpackError } from '../../core/errors.ts';
+
+export interface PythonEnv {
+  /** As configured or as found on PATH. */
+  interpreter: string;
+  /** sys.executable of that interpreter. */
+  executable: string;
+  pythonVersion: string;
+  torchVersion: string;
+  cudaAvailable: boolean;
+  cudaVersion: string | null;
+  gpuCount: number;
+  gpuName: string | null;
+  onnx: boolean;
+  onnxVersion: string | null;
+  numpyVersion: string | null;
+}
+
+export interface PythonProbe {
+  interpreter: string;
+  ok: boolean;
+  /** Why it was not kept: not found, no torch (with the import error), timed out. */
+  reason?: string;
+  env?: PythonEnv;
+}
+
+export const DEFAULT_PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
+
+export const PYTHON_HELP =
+  'Training needs a Python 3 with PyTorch. On Debian/Ubuntu: `sudo apt-get install python3-torch python3-onnx` ' +
+  '(then /usr/bin/python3 is found by itself); or create a conda/pip environment with torch (and onnx) and point ' +
+  'Fieldpack at its interpreter with --python PATH (CLI) or the Python setting (Settings). Everything that does not ' +
+  'train keeps working without it.';
+
+const PROBE = String.raw`
+import json, sys, platform
+r = {"executable": sys.executable, "pythonVersion": platform.python_version()}
+try:
+    import numpy
+    r["numpyVersion"] = numpy.__version__
+except Exception:
+    r["numpyVersion"] = None
+try:
+    import torch
+    r["torchVersion"] = torch.__version__
+    r["cudaAvailable"] = bool(torch.cuda.is_available())
+    r["cudaVersion"] = torch.version.cuda
+    r["gpuCount"] = torch.cuda.device_count() if r["cudaAvailable"] else 0
+    r["gpuName"] = torch.cuda.get_device_name(0) if r["cudaAvailable"] else None
+except Exception as e:
+    r["torchError"] = type(e).__name__ + ": " + str(e)
+try:
+    import onnx
+    r["onnxVersion"] = onnx.__version__
+except Exception:
+    r["onnxVersion"] = None
+print("FIELDPACK_PROBE " + json.dumps(r))
+`;
+
+const probeCache = new Map<string, Promise<PythonProbe>>();
+
+export function clearPythonCache(): void {
+  probeCache.clear();
+  detectCache.clear();
+}
+
+/** Probes one interpreter (cached). Never throws. */
+export function probePython(interpreter: string, timeoutMs = 60_000): Promise<PythonProbe> {
+  let p = probeCache.get(interpreter);
+  if (!p) {
+    p = new Promise<PythonProbe>((resolve) => {
+      execFile(interpreter, ['-c', PROBE], { timeout: timeoutMs, windowsHide: true, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+        const line = String(stdout).split('\n').find((l) => l.startsWith('FIELDPACK_PROBE '));
+        if (!line) {
+          const e = err as (NodeJS.ErrnoException & { killed?: boolean }) | null;
+          const reason = e?.code === 'ENOENT' ? 'not found' : e?.killed ? `timed out after ${timeoutMs} ms` : `failed: ${String(stderr).trim().split('\n').slice(-3).join(' ') || e?.message}`;
+          resolve({ interpreter, ok: false, reason });
+          return;
+        }
+        const r = JSON.parse(line.slice('FIELDPACK_PROBE '.length)) as Record<string, unknown>;
+        if (r.torchError || !r.torchVersion) {
+          resolve({ interpreter, ok: false, reason: `no torch (${String(r.torchError ?? 'not importable')}); Python ${String(r.pythonVersion)} at ${String(r.executable)}` });
+          return;
+        }
+        resolve({
+          interpreter,
+          ok: true,
+          env: {
+            interpreter,
+            executable: String(r.executable),
+            pythonVersion: String(r.pythonVersion),
+            torchVersion: String(r.torchVersion),
+            cudaAvailable: Boolean(r.cudaAvailable),
+            cudaVersion: (r.cudaVersion as string | null) ?? null,
+            gpuCount: Number(r.gpuCount ?? 0),
+            gpuName: (r.gpuName as string | null) ?? null,
+            onnx: r.onnxVersion != null,
+            onnxVersion: (r.onnxVersion as string | null) ?? null,
+            numpyVersion: (r.numpyVersion as string | null) ?? null,
+          },
+        });
+      });
+    });
+    probeCache.set(interpreter, p);
+  }
+  return p;
+}
+
+export interface DetectPythonOptions {
+  /** The configured interpreter (setting or --python). */
+  python?: string;
+  /** When a configured interpreter lacks torch, go on with the candidates (default true). */
+  fallback?: boolean;
+  candidates?: string[];
+}
+
+export interface PythonDetection {
+  env: PythonEnv | null;
+  tried: PythonProbe[];
+}
+
+const detectCache = new Map<string, Promise<PythonDetection>>();
+
+/** Every probe in order until one imports torch; for `fieldpack doctor` and the Settings view. */
+export function findPython(opts: DetectPythonOptions = {}): Promise<PythonDetection> {
+  const list: string[] = [];
+  if (opts.python) list.push(opts.python);
+  if (!opts.python || opts.fallback !== false) for (const c of opts.candidates ?? DEFAULT_PYTHON_CANDIDATES) if (!list.includes(c)) list.push(c);
+  const key = JSON.stringify(list);
+  let p = detectCache.get(key);
+  if (!p) {
+    p = (async () => {
+      const tried: PythonProbe[] = [];
+      for (const interp of list) {
+        const r = await probePython(interp);
+        tried.push(r);
+        if (r.ok) return { env: r.env!, tried };
+      }
+      return { env: null, tried };
+    })();
+    detectCache.set(key, p);
+  }
+  return p;
+}
+
+/** The Python to train with, or FieldpackError('PYTHON_MISSING') saying what was tried and how to get one. */
+export async function detectPython(opts: DetectPythonOptions = {}): Promise<PythonEnv> {
+  const { env, tried } = await findPython(opts);
+  if (env) return env;
+  const lines = tried.map((t) => `${t.interpreter}: ${t.reason}`);
+  throw new FieldpackError('PYTHON_MISSING', `No Python with PyTorch found (tried ${lines.join('; ')}). ${PYTHON_HELP}`, { tried });
+}
