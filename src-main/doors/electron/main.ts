@@ -1,0 +1,77 @@
+/**
+ * Electron main process: a thin door. It opens the app, a window with the preload bridge, and
+ * forwards validated API calls and events. Everything else lives in services and works without Electron.
+ */
+import { app as electronApp, BrowserWindow, ipcMain, shell, dialog } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp, type AppContext } from '../../services/app-context.ts';
+import { dispatch } from '../../services/services.ts';
+import { serializeError } from '../../core/errors.ts';
+import { useBundledWorkers } from '../../services/jobs/worker-host.ts';
+import { IPC_CALL, IPC_EVENT, type IpcResult } from './channels.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+useBundledWorkers(here);
+
+function dbFlag(): string | undefined {
+  const a = process.argv.find((x) => x.startsWith('--db='));
+  return a ? a.slice(5) : undefined;
+}
+
+let context: AppContext | null = null;
+
+async function createWindow(ctx: AppContext): Promise<void> {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    title: 'Fieldpack',
+    webPreferences: {
+      preload: join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+    },
+  });
+  // Links open in the user's browser, never inside the app window.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  const off = ctx.events.on((e) => {
+    if (!win.isDestroyed()) win.webContents.send(IPC_EVENT, e);
+  });
+  win.on('closed', off);
+  if (process.env.ELECTRON_RENDERER_URL) await win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else await win.loadFile(join(here, '../renderer/index.html'));
+}
+
+electronApp.whenReady().then(async () => {
+  try {
+    context = createApp({ dbPath: dbFlag(), door: 'electron' });
+  } catch (err) {
+    const e = serializeError(err);
+    dialog.showErrorBox('Fieldpack cannot open its database', `${e.code}: ${e.message}`);
+    electronApp.exit(1);
+    return;
+  }
+  const ctx = context;
+  ipcMain.handle(IPC_CALL, async (event, method: unknown, input: unknown): Promise<IpcResult> => {
+    // Only our own pages may call: the file we loaded, or the dev server.
+    const origin = event.senderFrame?.url ?? '';
+    if (!origin.startsWith('file://') && !(process.env.ELECTRON_RENDERER_URL && origin.startsWith(process.env.ELECTRON_RENDERER_URL))) {
+      return { ok: false, error: { code: 'UNAUTHORIZED', message: `calls from ${origin} are refused` } };
+    }
+    try {
+      return { ok: true, value: await dispatch(ctx.services, method, input) };
+    } catch (err) {
+      return { ok: false, error: serializeError(err) };
+    }
+  });
+  await createWindow(ctx);
+});
+
+electronApp.on('window-all-closed', async () => {
+  await context?.close();
+  electronApp.quit();
+});

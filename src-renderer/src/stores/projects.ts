@@ -1,0 +1,43 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { Project } from '@api/contract.ts';
+import { api } from '../api/client.ts';
+
+const CURRENT_KEY = 'fieldpack-current-project';
+
+export const useProjects = defineStore('projects', () => {
+  const projects = ref<Project[]>([]);
+  const currentId = ref<number | null>(Number(localStorage.getItem(CURRENT_KEY)) || null);
+  const loaded = ref(false);
+  const current = computed(() => projects.value.find((p) => p.id === currentId.value) ?? null);
+
+  async function refresh() {
+    projects.value = await api.call('projects.list', {});
+    loaded.value = true;
+    if (currentId.value !== null && !projects.value.some((p) => p.id === currentId.value)) open(null);
+  }
+  function open(id: number | null) {
+    currentId.value = id;
+    if (id === null) localStorage.removeItem(CURRENT_KEY);
+    else localStorage.setItem(CURRENT_KEY, String(id));
+  }
+  async function create(name: string, description = '') {
+    const p = await api.call('projects.create', { name, description });
+    await refresh();
+    open(p.id);
+    return p;
+  }
+  async function rename(id: number, name: string) {
+    await api.call('projects.rename', { id, name });
+    await refresh();
+  }
+  async function remove(id: number) {
+    await api.call('projects.delete', { id });
+    if (currentId.value === id) open(null);
+    await refresh();
+  }
+  api.onEvent((e) => {
+    if (e.type === 'projects.changed') void refresh();
+  });
+  return { projects, current, currentId, loaded, refresh, open, create, rename, remove };
+});
