@@ -1,0 +1,105 @@
+/**
+ * Error-bound modes. Every mode is turned into one absolute point-wise bound `abs`, which is what the
+ * codec guarantees (|x - x'| <= abs on every valid point, float rounding included) and what the UI shows
+ * beside the mode the user chose.
+ *
+ *  - abs:   abs = value
+ *  - rel:   abs = value * (max - min of the valid finite points)
+ *  - psnr:  target PSNR in dB, PSNR = 20 log10(range / RMSE). A uniform quantization error in [-e, e] has
+ *           RMSE = e / sqrt(3), so abs = sqrt(3) * range * 10^(-psnr/20) (SZ3's rule). The PSNR reached is
+ *           usually at or slightly above the target (escapes are exact); it is measured and reported, not promised.
+ *  - nrmse: target RMSE / range; abs = sqrt(3) * value * range (same reasoning).
+ * A resolved bound of 0 means lossless: values come back bit for bit.
+ */
+import { FieldpackError } from '../errors.ts';
+
+export type BoundMode = 'abs' | 'rel' | 'psnr' | 'nrmse';
+export const BOUND_MODES: readonly BoundMode[] = ['abs', 'rel', 'psnr', 'nrmse'];
+
+export interface BoundSpec {
+  mode: BoundMode;
+  value: number;
+}
+
+export interface ResolvedBound extends BoundSpec {
+  /** The absolute point-wise bound actually enforced. 0 = lossless. */
+  abs: number;
+  lossless: boolean;
+  /** max - min over valid finite points (0 for a constant or empty field). */
+  range: number;
+  /** Human-readable, e.g. "rel 1e-3 -> abs 0.0412" or "lossless (bound 0)". */
+  label: string;
+}
+
+export function boundModeId(m: BoundMode): number {
+  return BOUND_MODES.indexOf(m);
+}
+
+export function boundModeFromId(id: number): BoundMode {
+  const m = BOUND_MODES[id];
+  if (!m) throw new FieldpackError('BAD_STREAM', `corrupted header: unknown bound mode id ${id}`);
+  return m;
+}
+
+/** "rel:1e-3", "abs:0.5", "psnr:60", "nrmse:1e-5" (also "rel=1e-3"). */
+export function parseBound(text: string): BoundSpec {
+  const m = /^\s*(abs|rel|psnr|nrmse)\s*[:=]\s*([^\s]+)\s*$/i.exec(text);
+  if (!m) throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text}": expected MODE:VALUE with MODE abs, rel, psnr or nrmse (e.g. rel:1e-3)`);
+  const spec = { mode: m[1]!.toLowerCase() as BoundMode, value: Number(m[2]) };
+  validateBound(spec);
+  return spec;
+}
+
+export function formatBound(b: BoundSpec): string {
+  return `${b.mode}:${b.value}`;
+}
+
+export function validateBound(b: BoundSpec): void {
+  if (!BOUND_MODES.includes(b.mode)) throw new FieldpackError('INVALID_ARGUMENT', `unknown bound mode "${b.mode}"`);
+  if (typeof b.value !== 'number' || Number.isNaN(b.value) || b.value < 0 || (b.value === Infinity && b.mode !== 'psnr')) {
+    throw new FieldpackError('INVALID_ARGUMENT', `bound value for ${b.mode} must be a finite number >= 0, got ${b.value}`);
+  }
+}
+
+/** Resolves a bound against the valid range of a field. */
+export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
+  validateBound(b);
+  let abs: number;
+  switch (b.mode) {
+    case 'abs':
+      abs = b.value;
+      break;
+    case 'rel':
+      abs = b.value * range;
+      break;
+    case 'psnr':
+      abs = b.value === Infinity ? 0 : Math.sqrt(3) * range * Math.pow(10, -b.value / 20);
+      break;
+    case 'nrmse':
+      abs = Math.sqrt(3) * b.value * range;
+      break;
+  }
+  if (!Number.isFinite(abs) || abs < 0) abs = 0;
+  const lossless = abs === 0;
+  const label = lossless
+    ? `${b.mode} ${b.value} -> lossless (bound 0${b.mode !== 'abs' && range === 0 ? ', constant field' : ''})`
+    : `${b.mode} ${b.value} -> abs ${abs.toPrecision(6)}`;
+  return { ...b, abs, lossless, range, label };
+}
+
+/** Min/max over valid finite points. mask: 1 = valid. */
+export function validRange(values: ArrayLike<number>, mask?: Uint8Array | null): { min: number; max: number; count: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let count = 0;
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    if (mask && mask[i] === 0) continue;
+    const v = values[i]!;
+    if (v - v !== 0) continue; // NaN or Inf
+    if (v < min) min = v;
+    if (v > max) max = v;
+    count++;
+  }
+  return count ? { min, max, count } : { min: 0, max: 0, count: 0 };
+}

@@ -1,0 +1,62 @@
+/**
+ * Dual-quantization Lorenzo (cuSZ style): Lorenzo on the integer grid indices from dq.ts.
+ * Residuals are exact integers; escapes carry x exactly and its grid index is recomputed from it.
+ */
+import type { LinearQuantizer } from '../quantizer.ts';
+import { gridIndex, prequantize, pushResidual } from '../dq.ts';
+import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
+
+function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], qz: LinearQuantizer): void {
+  const k = shape.length;
+  const n = x.length;
+  const { size, pstr } = padded(shape);
+  const P = new Float64Array(size);
+  const { offs, sign } = lorenzoStencil(pstr);
+  const m = offs.length;
+  const pre = enc ? prequantize(x, skip, qz.e, qz.f32) : null;
+  const inv = 1 / qz.twoE;
+  const twoE = qz.twoE;
+  const f32 = qz.f32;
+  const radius = qz.radius;
+  const coord = new Array<number>(k).fill(0);
+  const inner = shape[k - 1]!;
+  let idx = 0;
+  const outer = n / inner;
+  for (let o = 0; o < outer; o++) {
+    let p = 1;
+    for (let d = 0; d < k - 1; d++) p += (coord[d]! + 1) * pstr[d]!;
+    for (let j = 0; j < inner; j++, p++, idx++) {
+      let pred = 0;
+      for (let t = 0; t < m; t++) pred += sign[t]! * P[p - offs[t]!]!;
+      let g: number;
+      if (skip !== null && skip[idx] === 1) g = pred;
+      else if (enc) {
+        g = pre!.q[idx]!;
+        pushResidual(qz, g - pred, pre!.exact[idx] === 1, x[idx]!);
+      } else {
+        const c = qz.codes[qz.pos++]!;
+        if (c === 0) {
+          const v = qz.escapes[qz.escPos++]!;
+          g = gridIndex(v, inv);
+          x[idx] = v;
+        } else {
+          g = pred + c - radius;
+          const r = g * twoE;
+          x[idx] = f32 ? Math.fround(r) : r;
+        }
+      }
+      P[p] = g;
+    }
+    for (let d = k - 2; d >= 0; d--) {
+      if (++coord[d]! < shape[d]!) break;
+      coord[d] = 0;
+    }
+  }
+}
+
+export const dqLorenzo: Predictor = {
+  id: 1,
+  name: 'dq-lorenzo',
+  encode: (x, skip, shape, q) => run(true, x, skip, shape, q),
+  decode: (out, skip, shape, q) => run(false, out, skip, shape, q),
+};

@@ -1,0 +1,109 @@
+/**
+ * Multilevel interpolation predictor (SZ3's default InterpolationDecomposition), linear or cubic, 1D-4D.
+ * Level by level from the coarsest stride, dimension by dimension: points at odd multiples of the stride
+ * along dimension d are predicted from their neighbours along d on the already-coded grid.
+ */
+import type { LinearQuantizer } from '../quantizer.ts';
+import type { Predictor, Values } from './types.ts';
+
+class Run {
+  constructor(
+    readonly enc: boolean,
+    readonly x: Values,
+    readonly R: Float64Array,
+    readonly skip: Uint8Array | null,
+    readonly q: LinearQuantizer,
+    readonly cubic: boolean,
+  ) {}
+
+  point(idx: number, pred: number): void {
+    const skip = this.skip;
+    let r: number;
+    if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
+    else if (this.enc) r = this.q.quantize(this.x[idx]!, pred);
+    else {
+      r = this.q.recover(pred);
+      this.x[idx] = r;
+    }
+    this.R[idx] = r;
+  }
+
+  line(base: number, st: number, L: number, s: number): void {
+    const R = this.R;
+    const ss = s * st;
+    const s3 = 3 * ss;
+    const step = 2 * s;
+    if (this.cubic) {
+      for (let t = s; t < L; t += step) {
+        const idx = base + t * st;
+        let pred: number;
+        if (t + s < L) {
+          const l3 = t >= 3 * s;
+          const r3 = t + 3 * s < L;
+          if (l3 && r3) pred = (-R[idx - s3]! + 9 * R[idx - ss]! + 9 * R[idx + ss]! - R[idx + s3]!) * 0.0625;
+          else if (r3) pred = (3 * R[idx - ss]! + 6 * R[idx + ss]! - R[idx + s3]!) * 0.125;
+          else if (l3) pred = (-R[idx - s3]! + 6 * R[idx - ss]! + 3 * R[idx + ss]!) * 0.125;
+          else pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
+        } else pred = t >= 3 * s ? 1.5 * R[idx - ss]! - 0.5 * R[idx - s3]! : R[idx - ss]!;
+        this.point(idx, pred);
+      }
+    } else {
+      for (let t = s; t < L; t += step) {
+        const idx = base + t * st;
+        let pred: number;
+        if (t + s < L) pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
+        else pred = t >= 3 * s ? 1.5 * R[idx - ss]! - 0.5 * R[idx - s3]! : R[idx - ss]!;
+        this.point(idx, pred);
+      }
+    }
+  }
+}
+
+function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+  // pad to 4D with leading size-1 dims
+  const sh = [1, 1, 1, 1];
+  for (let d = 0; d < shape.length; d++) sh[4 - shape.length + d] = shape[d]!;
+  const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
+  const n = x.length;
+  const R = new Float64Array(n);
+  const ctx = new Run(enc, x, R, skip, q, cubic);
+  ctx.point(0, 0);
+  let maxDim = 1;
+  for (const v of sh) maxDim = Math.max(maxDim, v);
+  let levels = 0;
+  while (1 << levels < maxDim) levels++;
+  for (let lv = levels; lv >= 1; lv--) {
+    const s = 1 << (lv - 1);
+    for (let d = 0; d < 4; d++) {
+      if (sh[d]! <= s) continue;
+      // dims before d step by s, after d by 2s
+      const o = [0, 1, 2, 3].filter((e) => e !== d);
+      const stepOf = (e: number) => (e < d ? s : 2 * s);
+      const [a, b, c] = o as [number, number, number];
+      const sa = stepOf(a), sb = stepOf(b), sc = stepOf(c);
+      const na = sh[a]!, nb = sh[b]!, nc = sh[c]!;
+      const ta = str[a]!, tb = str[b]!, tc = str[c]!;
+      const L = sh[d]!;
+      const st = str[d]!;
+      for (let ia = 0; ia < na; ia += sa) {
+        for (let ib = 0; ib < nb; ib += sb) {
+          for (let ic = 0; ic < nc; ic += sc) ctx.line(ia * ta + ib * tb + ic * tc, st, L, s);
+        }
+      }
+    }
+  }
+}
+
+export const interpLinear: Predictor = {
+  id: 2,
+  name: 'interp-linear',
+  encode: (x, skip, shape, q) => run(true, false, x, skip, shape, q),
+  decode: (out, skip, shape, q) => run(false, false, out, skip, shape, q),
+};
+
+export const interpCubic: Predictor = {
+  id: 3,
+  name: 'interp-cubic',
+  encode: (x, skip, shape, q) => run(true, true, x, skip, shape, q),
+  decode: (out, skip, shape, q) => run(false, true, out, skip, shape, q),
+};

@@ -1,0 +1,99 @@
+/**
+ * First-order Lorenzo predictor (1D-4D) on reconstructed values, with zero padding at the low borders.
+ * Unrolled for 1-3 dims (the hot cases), a generic stencil for 4D.
+ */
+import type { LinearQuantizer } from '../quantizer.ts';
+import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
+
+function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+  const k = shape.length;
+  const { size, pstr } = padded(shape);
+  const P = new Float64Array(size);
+  const n = x.length;
+  if (k === 1) {
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      const pred = prev;
+      let r: number;
+      if (skip !== null && skip[i] === 1) r = pred;
+      else if (enc) r = q.quantize(x[i]!, pred);
+      else r = q.recover(pred);
+      if (!enc) x[i] = r;
+      prev = r;
+    }
+    return;
+  }
+  if (k === 2) {
+    const n0 = shape[0]!, n1 = shape[1]!;
+    const W = n1 + 1;
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      let p = (i + 1) * W + 1;
+      for (let j = 0; j < n1; j++, p++, idx++) {
+        const pred = P[p - 1]! + P[p - W]! - P[p - W - 1]!;
+        let r: number;
+        if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
+        else if (enc) r = q.quantize(x[idx]!, pred);
+        else {
+          r = q.recover(pred);
+          x[idx] = r;
+        }
+        P[p] = r;
+      }
+    }
+    return;
+  }
+  if (k === 3) {
+    const n0 = shape[0]!, n1 = shape[1]!, n2 = shape[2]!;
+    const W = n2 + 1;
+    const S = (n1 + 1) * W;
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        let p = (i + 1) * S + (j + 1) * W + 1;
+        for (let l = 0; l < n2; l++, p++, idx++) {
+          const pred =
+            P[p - 1]! + P[p - W]! + P[p - S]! - P[p - W - 1]! - P[p - S - 1]! - P[p - S - W]! + P[p - S - W - 1]!;
+          let r: number;
+          if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
+          else if (enc) r = q.quantize(x[idx]!, pred);
+          else {
+            r = q.recover(pred);
+            x[idx] = r;
+          }
+          P[p] = r;
+        }
+      }
+    }
+    return;
+  }
+  // generic (4D)
+  const { offs, sign } = lorenzoStencil(pstr);
+  const m = offs.length;
+  const coord = new Array<number>(k).fill(0);
+  for (let idx = 0; idx < n; idx++) {
+    let p = 0;
+    for (let d = 0; d < k; d++) p += (coord[d]! + 1) * pstr[d]!;
+    let pred = 0;
+    for (let t = 0; t < m; t++) pred += sign[t]! * P[p - offs[t]!]!;
+    let r: number;
+    if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
+    else if (enc) r = q.quantize(x[idx]!, pred);
+    else {
+      r = q.recover(pred);
+      x[idx] = r;
+    }
+    P[p] = r;
+    for (let d = k - 1; d >= 0; d--) {
+      if (++coord[d]! < shape[d]!) break;
+      coord[d] = 0;
+    }
+  }
+}
+
+export const lorenzo: Predictor = {
+  id: 0,
+  name: 'lorenzo',
+  encode: (x, skip, shape, q) => run(true, x, skip, shape, q),
+  decode: (out, skip, shape, q) => run(false, out, skip, shape, q),
+};

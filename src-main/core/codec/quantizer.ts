@@ -1,0 +1,76 @@
+/**
+ * Linear quantizer with escapes (SZ3's LinearQuantizer): code = round((x - pred) / 2e) + radius when the
+ * reconstruction, rounded to the field's dtype exactly as decompression will compute it, is within e of x;
+ * otherwise code 0 (escape) and x is stored exactly. Reconstruction is `pred + (code - radius) * 2e`, then
+ * Math.fround for float32 — the same double arithmetic on both sides, so the check is the guarantee.
+ */
+export const DEFAULT_RADIUS = 32768;
+
+export class LinearQuantizer {
+  readonly e: number;
+  readonly twoE: number;
+  readonly inv: number;
+  readonly radius: number;
+  readonly f32: boolean;
+  codes: Uint32Array;
+  nCodes = 0;
+  escapes: Float64Array;
+  nEscapes = 0;
+
+  constructor(e: number, f32: boolean, capacity: number, radius = DEFAULT_RADIUS) {
+    this.e = e;
+    this.twoE = 2 * e;
+    this.inv = 1 / (2 * e);
+    this.radius = radius;
+    this.f32 = f32;
+    this.codes = new Uint32Array(Math.max(1, capacity));
+    this.escapes = new Float64Array(Math.max(16, capacity >>> 6));
+  }
+
+  /** Encoder: quantizes x against pred, returns the reconstructed value. */
+  quantize(x: number, pred: number): number {
+    const q = Math.round((x - pred) * this.inv);
+    if (q > -this.radius && q < this.radius) {
+      let r = pred + q * this.twoE;
+      if (this.f32) r = Math.fround(r);
+      if (Math.abs(r - x) <= this.e) {
+        this.codes[this.nCodes++] = q + this.radius;
+        return r;
+      }
+    }
+    this.codes[this.nCodes++] = 0;
+    this.escape(x);
+    return x;
+  }
+
+  escape(x: number): void {
+    if (this.nEscapes === this.escapes.length) {
+      const nb = new Float64Array(this.escapes.length * 2);
+      nb.set(this.escapes);
+      this.escapes = nb;
+    }
+    this.escapes[this.nEscapes++] = x;
+  }
+
+  /** Decoder state */
+  pos = 0;
+  escPos = 0;
+
+  /** Decoder: sets codes/escapes read from a stream. */
+  load(codes: Uint32Array, nCodes: number, escapes: Float64Array, nEscapes: number): void {
+    this.codes = codes;
+    this.nCodes = nCodes;
+    this.escapes = escapes;
+    this.nEscapes = nEscapes;
+    this.pos = 0;
+    this.escPos = 0;
+  }
+
+  /** Decoder: next reconstructed value given the prediction. Bounds of codes/escapes are checked by the caller. */
+  recover(pred: number): number {
+    const c = this.codes[this.pos++]!;
+    if (c === 0) return this.escapes[this.escPos++]!;
+    const r = pred + (c - this.radius) * this.twoE;
+    return this.f32 ? Math.fround(r) : r;
+  }
+}

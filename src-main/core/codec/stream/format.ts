@@ -1,0 +1,237 @@
+/**
+ * The .fpk stream, format version 1. Layout (little endian):
+ *
+ *   0   magic "FPK" 0x1A
+ *   4   u16 format version
+ *   6   u32 header length H
+ *   10  header (H bytes):
+ *         string codec id, string fieldpack version, u8 dtype (0 float32, 1 float64),
+ *         varint ndims, varint dims (C order),
+ *         u8 bound mode (0 abs 1 rel 2 psnr 3 nrmse), f64 bound value, f64 absolute bound,
+ *         f64 valid min, f64 valid max, u8 lossless backend id,
+ *         u8 flags (1 has mask, 2 has fill value), [f64 fill value],
+ *         string codec params (JSON),
+ *         u8 metadata encoding (0 JSON, 1 JSON through the lossless backend), varint raw length, block metadata,
+ *         varint chunk count, per chunk: varint rows (along dim 0), varint stored bytes, varint raw bytes, u32 CRC32
+ *   10+H  u32 CRC32 of bytes [0, 10+H)
+ *   then the chunk payloads, back to back, in index order.
+ *
+ * Fields are only ever added (at the end of the header, bumping the version); readers of version N read every
+ * version <= N. A golden v1 stream lives in test/fixtures/golden.
+ */
+import { FieldpackError } from '../../errors.ts';
+import { ByteReader, ByteWriter } from '../bytes.ts';
+import { crc32 } from '../crc32.ts';
+import { type BoundMode, boundModeFromId, boundModeId } from '../bound.ts';
+import { losslessBackendById } from '../lossless.ts';
+
+export const MAGIC = new Uint8Array([0x46, 0x50, 0x4b, 0x1a]);
+export const FORMAT_VERSION = 1;
+
+export interface StreamMetadata {
+  variable?: string;
+  units?: string;
+  dims?: string[];
+  sourceDtype?: string;
+  source?: string;
+  attributes?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface ChunkEntry {
+  rows: number;
+  /** first row (along dim 0) */
+  row0: number;
+  storedBytes: number;
+  rawBytes: number;
+  crc: number;
+  /** byte offset of the payload in the stream */
+  offset: number;
+}
+
+export interface StreamHeader {
+  formatVersion: number;
+  codec: string;
+  fieldpackVersion: string;
+  dtype: 'float32' | 'float64';
+  shape: number[];
+  bound: { mode: BoundMode; value: number; abs: number; lossless: boolean };
+  validMin: number;
+  validMax: number;
+  backendId: number;
+  hasMask: boolean;
+  fillValue: number | null;
+  params: Record<string, unknown>;
+  metadata: StreamMetadata;
+  chunks: ChunkEntry[];
+  /** total length of header incl. magic and CRC = offset of chunk 0 */
+  headerBytes: number;
+  /** expected total stream length */
+  totalBytes: number;
+}
+
+export type HeaderInput = Omit<StreamHeader, 'formatVersion' | 'chunks' | 'headerBytes' | 'totalBytes'> & {
+  chunks: Omit<ChunkEntry, 'offset' | 'row0'>[];
+};
+
+export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array {
+  const b = new ByteWriter(256);
+  b.string(h.codec);
+  b.string(h.fieldpackVersion);
+  b.u8(h.dtype === 'float32' ? 0 : 1);
+  b.varint(h.shape.length);
+  for (const d of h.shape) b.varint(d);
+  b.u8(boundModeId(h.bound.mode));
+  b.f64(h.bound.value);
+  b.f64(h.bound.abs);
+  b.f64(h.validMin);
+  b.f64(h.validMax);
+  b.u8(h.backendId);
+  b.u8((h.hasMask ? 1 : 0) | (h.fillValue !== null ? 2 : 0));
+  if (h.fillValue !== null) b.f64(h.fillValue);
+  b.string(JSON.stringify(h.params));
+  const metaRaw = new TextEncoder().encode(JSON.stringify(h.metadata));
+  let metaEnc = 0;
+  let metaBytes: Uint8Array = metaRaw;
+  if (metaRaw.length > 64 && h.backendId !== 0) {
+    const c = losslessBackendById(h.backendId).compress(metaRaw);
+    if (c.length < metaRaw.length) {
+      metaEnc = 1;
+      metaBytes = c;
+    }
+  }
+  b.u8(metaEnc);
+  b.varint(metaRaw.length);
+  b.block(metaBytes);
+  b.varint(h.chunks.length);
+  for (const c of h.chunks) {
+    b.varint(c.rows);
+    b.varint(c.storedBytes);
+    b.varint(c.rawBytes);
+    b.u32(c.crc);
+  }
+  const body = b.finish();
+  let total = 10 + body.length + 4;
+  for (const p of payloads) total += p.length;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  dv.setUint16(4, FORMAT_VERSION, true);
+  dv.setUint32(6, body.length, true);
+  out.set(body, 10);
+  dv.setUint32(10 + body.length, crc32(out, 0, 10 + body.length), true);
+  let off = 14 + body.length;
+  for (const p of payloads) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
+
+export function readHeader(bytes: Uint8Array): StreamHeader {
+  if (bytes.length < 14) throw bad(`truncated stream: ${bytes.length} bytes is shorter than a Fieldpack header`);
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw bad('not a Fieldpack stream (bad magic bytes)');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint16(4, true);
+  if (version === 0 || version > FORMAT_VERSION) {
+    throw bad(`stream format version ${version} is not readable by this Fieldpack (reads versions 1..${FORMAT_VERSION})`);
+  }
+  const H = dv.getUint32(6, true);
+  if (10 + H + 4 > bytes.length) throw bad(`truncated stream: header needs ${10 + H + 4} bytes, stream has ${bytes.length}`);
+  const stored = dv.getUint32(10 + H, true);
+  if (crc32(bytes, 0, 10 + H) !== stored) throw bad('corrupted stream: header checksum mismatch');
+  const r = new ByteReader(bytes, 'header', 10, 10 + H);
+  const codec = r.string('codec id');
+  const fieldpackVersion = r.string('fieldpack version');
+  const dt = r.u8('dtype');
+  if (dt > 1) throw bad(`corrupted header: unknown dtype id ${dt}`);
+  const nd = r.varint('ndims');
+  if (nd < 1 || nd > 32) throw bad(`corrupted header: ${nd} dimensions`);
+  const shape: number[] = [];
+  let n = 1;
+  for (let i = 0; i < nd; i++) {
+    const d = r.varint('dimension');
+    shape.push(d);
+    n *= d;
+  }
+  if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 40) throw bad(`corrupted header: shape [${shape.join(', ')}]`);
+  const mode = boundModeFromId(r.u8('bound mode'));
+  const value = r.f64('bound value');
+  const abs = r.f64('absolute bound');
+  const validMin = r.f64('valid min');
+  const validMax = r.f64('valid max');
+  const backendId = r.u8('lossless backend');
+  const flags = r.u8('flags');
+  const fillValue = flags & 2 ? r.f64('fill value') : null;
+  let params: Record<string, unknown>;
+  let metadata: StreamMetadata;
+  try {
+    params = JSON.parse(r.string('codec params')) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof FieldpackError) throw e;
+    throw bad('corrupted header: codec params are not JSON');
+  }
+  const metaEnc = r.u8('metadata encoding');
+  const metaLen = r.varint('metadata length');
+  let metaBytes = r.block('metadata');
+  if (metaEnc === 1) {
+    try {
+      metaBytes = losslessBackendById(backendId).decompress(metaBytes, metaLen);
+    } catch (e) {
+      if (e instanceof FieldpackError) throw e;
+      throw bad('corrupted header: metadata does not decompress');
+    }
+  } else if (metaEnc !== 0) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
+  try {
+    metadata = JSON.parse(new TextDecoder().decode(metaBytes)) as StreamMetadata;
+  } catch {
+    throw bad('corrupted header: metadata is not JSON');
+  }
+  const nc = r.varint('chunk count');
+  if (nc < 1 || nc > shape[0]!) throw bad(`corrupted header: ${nc} chunks for ${shape[0]} rows`);
+  const chunks: ChunkEntry[] = [];
+  let offset = 14 + H;
+  let row0 = 0;
+  for (let i = 0; i < nc; i++) {
+    const rows = r.varint(`chunk ${i} rows`);
+    const storedBytes = r.varint(`chunk ${i} size`);
+    const rawBytes = r.varint(`chunk ${i} raw size`);
+    const crc = r.u32(`chunk ${i} checksum`);
+    chunks.push({ rows, row0, storedBytes, rawBytes, crc, offset });
+    offset += storedBytes;
+    row0 += rows;
+  }
+  if (row0 !== shape[0]) throw bad(`corrupted header: chunks cover ${row0} rows, shape has ${shape[0]}`);
+  return {
+    formatVersion: version,
+    codec,
+    fieldpackVersion,
+    dtype: dt === 0 ? 'float32' : 'float64',
+    shape,
+    bound: { mode, value, abs, lossless: abs === 0 },
+    validMin,
+    validMax,
+    backendId,
+    hasMask: (flags & 1) !== 0,
+    fillValue,
+    params,
+    metadata,
+    chunks,
+    headerBytes: 14 + H,
+    totalBytes: offset,
+  };
+}
+
+/** The stored bytes of chunk i, checked for length and CRC. */
+export function chunkBytes(h: StreamHeader, bytes: Uint8Array, i: number): Uint8Array {
+  const c = h.chunks[i];
+  if (!c) throw new FieldpackError('INVALID_ARGUMENT', `no chunk ${i} (stream has ${h.chunks.length})`);
+  if (c.offset + c.storedBytes > bytes.length) {
+    throw bad(`truncated stream: chunk ${i} of ${h.chunks.length} needs bytes up to ${c.offset + c.storedBytes}, stream has ${bytes.length}`);
+  }
+  const b = bytes.subarray(c.offset, c.offset + c.storedBytes);
+  if (crc32(b) !== c.crc) throw bad(`corrupted stream: chunk ${i} of ${h.chunks.length} checksum mismatch`);
+  return b;
+}

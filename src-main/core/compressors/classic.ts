@@ -1,0 +1,538 @@
+/**
+ * The classic error-bounded compressor (codec id "classic"): per chunk, prediction (Lorenzo, dual-quantization
+ * Lorenzo, or multilevel interpolation) -> linear quantizer with escapes -> canonical Huffman -> lossless backend.
+ * Masked points, NaN and +-Inf are never predicted nor counted in the range; they come back exactly.
+ * A bound of 0 is lossless: values are stored bit for bit (byte planes, delta, backend).
+ *
+ * Work is split into pure, serialisable steps so the service can run chunks in worker threads:
+ *   planCompression (whole field: range, bound, predictor choice, chunk rows) -> encodeChunk (per chunk) -> assemble.
+ * Chunking depends on the shape only, never on the number of workers, so the bytes are identical for any count.
+ */
+import { FieldpackError } from '../errors.ts';
+import { type Field, type FieldValues, fieldSize } from '../field.ts';
+import { FIELDPACK_VERSION } from '../version.ts';
+import { ByteReader, ByteWriter } from '../codec/bytes.ts';
+import { crc32 } from '../codec/crc32.ts';
+import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../codec/bound.ts';
+import { huffmanDecode, huffmanEncode } from '../codec/huffman.ts';
+import { rangeDecodeCodes, rangeEncodeCodes } from '../codec/rangecoder.ts';
+import { type LosslessBackend, losslessBackendById } from '../codec/lossless.ts';
+import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
+import { type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
+import { type StreamHeader, type StreamMetadata, chunkBytes, readHeader, writeStream } from '../codec/stream/format.ts';
+
+export const CLASSIC_CODEC_ID = 'classic';
+export type PredictorChoice = PredictorName | 'auto';
+const LOSSLESS_PREDICTOR_ID = 255;
+/** Target values per chunk: large enough not to cost ratio, small enough to spread over workers. */
+export const DEFAULT_CHUNK_VALUES = 1 << 21;
+const SAMPLE_VALUES = 1 << 17;
+/** Order of preference on ties. */
+const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lorenzo', 'dq-lorenzo'];
+
+export interface ClassicOptions {
+  bound: BoundSpec;
+  predictor?: PredictorChoice;
+  chunkValues?: number;
+  metadata?: StreamMetadata;
+  /** 'range' (default, best ratio), 'huffman' (faster at small bounds), 'auto' (range when zero residuals dominate) */
+  entropy?: 'auto' | 'huffman' | 'range';
+}
+
+/** Everything a chunk encoder needs; plain data (crosses worker boundaries). */
+export interface ClassicPlan {
+  dtype: 'float32' | 'float64';
+  shape: number[];
+  bound: ResolvedBound;
+  validMin: number;
+  validMax: number;
+  validCount: number;
+  predictor: PredictorName;
+  predictorChoice: PredictorChoice;
+  /** sizes (estimated stored bytes) per candidate when auto chose */
+  autoScores?: Record<string, number>;
+  chunkRows: number[];
+  hasMask: boolean;
+  fillValue: number | null;
+  backendId: number;
+  radius: number;
+  /** predictors see the chunk folded to at most this many dims (leading dims merged) */
+  maxDims: number;
+  /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
+  entropy?: 'auto' | 'huffman' | 'range';
+}
+
+const ENTROPY_HUFFMAN = 0;
+const ENTROPY_RANGE = 1;
+/** Share of zero residuals above which the adaptive range coder replaces Huffman (see the bench notes). */
+export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
+
+export interface EncodedChunk {
+  stored: Uint8Array;
+  rawBytes: number;
+  crc: number;
+  escapes: number;
+}
+
+// ---------------------------------------------------------------- planning
+
+export function chunkRowsFor(shape: number[], chunkValues = DEFAULT_CHUNK_VALUES): number[] {
+  const n0 = shape[0]!;
+  const rowSize = fieldSize(shape) / n0;
+  const per = Math.max(1, Math.floor(chunkValues / Math.max(1, rowSize)));
+  const nChunks = Math.max(1, Math.ceil(n0 / per));
+  const base = Math.floor(n0 / nChunks);
+  const extra = n0 - base * nChunks;
+  const rows: number[] = [];
+  for (let i = 0; i < nChunks; i++) rows.push(base + (i < extra ? 1 : 0));
+  return rows;
+}
+
+/** Drops size-1 dims and folds leading dims so predictors see 1..4 dims. */
+export function predictorShape(shape: number[], maxDims = 4): number[] {
+  const s = shape.filter((d) => d !== 1);
+  if (s.length === 0) return [1];
+  while (s.length > Math.max(1, Math.min(4, maxDims))) s.splice(0, 2, s[0]! * s[1]!);
+  return s;
+}
+
+function checkField(field: Pick<Field, 'values' | 'shape' | 'mask'>): void {
+  const n = fieldSize(field.shape);
+  if (!field.shape.length || field.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `bad shape [${field.shape.join(', ')}]`);
+  }
+  if (!(field.values instanceof Float32Array || field.values instanceof Float64Array)) {
+    throw new FieldpackError('INVALID_ARGUMENT', 'values must be a Float32Array or Float64Array');
+  }
+  if (field.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `values has ${field.values.length} elements, shape needs ${n}`);
+  if (field.mask && field.mask.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `mask has ${field.mask.length} elements, shape needs ${n}`);
+}
+
+export function planCompression(
+  field: Pick<Field, 'values' | 'shape' | 'mask'>,
+  opts: ClassicOptions,
+  backend: LosslessBackend,
+): ClassicPlan {
+  checkField(field);
+  const { values, shape } = field;
+  let mask = field.mask ?? null;
+  let fillValue: number | null = null;
+  if (mask) {
+    let any = -1;
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 0) { any = i; break; }
+    if (any < 0) mask = null;
+    else fillValue = values[any]!;
+  }
+  const vr = validRange(values, mask);
+  const bound = resolveBound(opts.bound, vr.max - vr.min);
+  const plan: ClassicPlan = {
+    dtype: values instanceof Float32Array ? 'float32' : 'float64',
+    shape: [...shape],
+    bound,
+    validMin: vr.min,
+    validMax: vr.max,
+    validCount: vr.count,
+    predictor: 'lorenzo',
+    predictorChoice: opts.predictor ?? 'auto',
+    chunkRows: chunkRowsFor(shape, opts.chunkValues),
+    hasMask: mask !== null,
+    fillValue,
+    backendId: backend.id,
+    radius: DEFAULT_RADIUS,
+    maxDims: 4,
+    entropy: opts.entropy ?? 'range',
+  };
+  if (plan.predictorChoice !== 'auto') plan.predictor = predictorByName(plan.predictorChoice).name;
+  else if (!bound.lossless) {
+    const sample = centralBlock(values, mask, shape, SAMPLE_VALUES);
+    const scores: Record<string, number> = {};
+    let best = Infinity;
+    const k = predictorShape(shape).length;
+    for (const name of AUTO_CANDIDATES) {
+      for (const maxDims of name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
+        const payload = encodeChunkPayload({ ...plan, predictor: name, maxDims }, sample.values, sample.mask, sample.shape);
+        const size = backend.compress(payload).length;
+        scores[maxDims === k ? name : `${name}/${maxDims}d`] = size;
+        if (size < best) {
+          best = size;
+          plan.predictor = name;
+          plan.maxDims = maxDims;
+        }
+      }
+    }
+    plan.autoScores = scores;
+  }
+  return plan;
+}
+
+/** A centred hyper-block of about `budget` values (the whole field when small). */
+function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: number[], budget: number) {
+  const n = values.length;
+  if (n <= budget * 1.5) return { values, mask, shape };
+  const k = shape.length;
+  const f = Math.pow(budget / n, 1 / k);
+  const bs = shape.map((d) => Math.max(1, Math.min(d, Math.round(d * f))));
+  const start = shape.map((d, i) => Math.floor((d - bs[i]!) / 2));
+  const m = fieldSize(bs);
+  const out = values instanceof Float32Array ? new Float32Array(m) : new Float64Array(m);
+  const om = mask ? new Uint8Array(m) : null;
+  const str = new Array<number>(k);
+  let s = 1;
+  for (let d = k - 1; d >= 0; d--) { str[d] = s; s *= shape[d]!; }
+  const c = new Array<number>(k).fill(0);
+  const inner = bs[k - 1]!;
+  for (let o = 0; o < m; o += inner) {
+    let src = 0;
+    for (let d = 0; d < k; d++) src += (start[d]! + c[d]!) * str[d]!;
+    out.set(values.subarray(src, src + inner), o);
+    if (om) om.set(mask!.subarray(src, src + inner), o);
+    for (let d = k - 2; d >= 0; d--) {
+      if (++c[d]! < bs[d]!) break;
+      c[d] = 0;
+    }
+  }
+  return { values: out, mask: om, shape: bs };
+}
+
+// ---------------------------------------------------------------- chunks
+
+function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
+  if (f32) w.f32(v);
+  else w.f64(v);
+}
+
+/** The uncompressed payload of one chunk. */
+export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[]): Uint8Array {
+  const n = values.length;
+  const f32 = plan.dtype === 'float32';
+  const fill = plan.fillValue;
+  let skip: Uint8Array | null = null;
+  const nonfinite: number[] = [];
+  const fillExc: number[] = [];
+  let nSkip = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (mask !== null && mask[i] === 0) {
+      if (skip === null) skip = new Uint8Array(n);
+      skip[i] = 1;
+      nSkip++;
+      if (!Object.is(v, fill)) fillExc.push(i);
+    } else if (v - v !== 0) {
+      if (skip === null) skip = new Uint8Array(n);
+      skip[i] = 1;
+      nSkip++;
+      nonfinite.push(i);
+    }
+  }
+  const hasMask = mask !== null;
+  const w = new ByteWriter(Math.max(1024, n >>> 1));
+  const lossless = plan.bound.lossless;
+  w.u8(lossless ? LOSSLESS_PREDICTOR_ID : predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4));
+  w.u8((hasMask ? 1 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0));
+  w.varint(n);
+  if (hasMask) {
+    const nb = (n + 7) >>> 3;
+    w.ensure(nb);
+    const b = w.buf;
+    const p = w.pos;
+    b.fill(0, p, p + nb);
+    for (let i = 0; i < n; i++) if (mask![i] !== 0) b[p + (i >>> 3)] |= 1 << (i & 7);
+    w.pos += nb;
+  }
+  for (const list of [nonfinite, fillExc]) {
+    if (!list.length) continue;
+    w.varint(list.length);
+    let prev = 0;
+    for (const i of list) {
+      w.varint(i - prev);
+      prev = i;
+      writeRaw(w, f32, values[i]!);
+    }
+  }
+  if (lossless) {
+    writePlanes(w, values, skip, n - nSkip, f32);
+    return w.finish();
+  }
+  const q = new LinearQuantizer(plan.bound.abs, f32, n - nSkip, plan.radius);
+  predictorByName(plan.predictor).encode(values, skip, predictorShape(shape, plan.maxDims), q);
+  const entropy = plan.entropy ?? 'auto';
+  let useRange = entropy === 'range';
+  if (entropy === 'auto') {
+    let zeros = 0;
+    const c = q.codes;
+    for (let i = 0; i < q.nCodes; i++) if (c[i] === plan.radius) zeros++;
+    useRange = zeros >= RANGE_CODER_MIN_ZERO_SHARE * q.nCodes;
+  }
+  w.u8(useRange ? ENTROPY_RANGE : ENTROPY_HUFFMAN);
+  if (useRange) rangeEncodeCodes(q.codes, q.nCodes, plan.radius, w);
+  else huffmanEncode(q.codes, q.nCodes, 2 * plan.radius, w);
+  w.varint(q.nEscapes);
+  for (let i = 0; i < q.nEscapes; i++) writeRaw(w, f32, q.escapes[i]!);
+  return w.finish();
+}
+
+/** Lossless: byte planes of the kept values, each delta-coded. */
+function writePlanes(w: ByteWriter, values: FieldValues, skip: Uint8Array | null, m: number, f32: boolean): void {
+  const kept = f32 ? new Float32Array(m) : new Float64Array(m);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) if (skip === null || skip[i] === 0) kept[j++] = values[i]!;
+  const bytes = new Uint8Array(kept.buffer);
+  const width = f32 ? 4 : 8;
+  w.ensure(bytes.length);
+  const out = w.buf;
+  let p = w.pos;
+  for (let b = 0; b < width; b++) {
+    let prev = 0;
+    for (let i = 0; i < m; i++) {
+      const v = bytes[i * width + b]!;
+      out[p++] = (v - prev) & 0xff;
+      prev = v;
+    }
+  }
+  w.pos = p;
+}
+
+function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m: number, f32: boolean): void {
+  const width = f32 ? 4 : 8;
+  const src = r.bytes(m * width, 'lossless values');
+  const kept = f32 ? new Float32Array(m) : new Float64Array(m);
+  const bytes = new Uint8Array(kept.buffer);
+  let p = 0;
+  for (let b = 0; b < width; b++) {
+    let prev = 0;
+    for (let i = 0; i < m; i++) {
+      prev = (prev + src[p++]!) & 0xff;
+      bytes[i * width + b] = prev;
+    }
+  }
+  let j = 0;
+  for (let i = 0; i < out.length; i++) if (skip === null || skip[i] === 0) out[i] = kept[j++]!;
+}
+
+export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
+  const payload = encodeChunkPayload(plan, values, mask, shape);
+  const stored = backend.compress(payload);
+  return { stored, rawBytes: payload.length, crc: crc32(stored), escapes: 0 };
+}
+
+/** Splits a field into the chunk inputs of a plan (views, no copies). */
+export function chunkInputs(plan: ClassicPlan, field: Pick<Field, 'values' | 'mask'>) {
+  const rowSize = fieldSize(plan.shape) / plan.shape[0]!;
+  const out: { values: FieldValues; mask: Uint8Array | null; shape: number[] }[] = [];
+  let r0 = 0;
+  for (const rows of plan.chunkRows) {
+    const a = r0 * rowSize;
+    const b = (r0 + rows) * rowSize;
+    out.push({
+      values: field.values.subarray(a, b),
+      mask: plan.hasMask && field.mask ? field.mask.subarray(a, b) : null,
+      shape: [rows, ...plan.shape.slice(1)],
+    });
+    r0 += rows;
+  }
+  return out;
+}
+
+export function planParams(plan: ClassicPlan): Record<string, unknown> {
+  // compact: defaults are left out (radius 32768); per-chunk choices live in each chunk's first byte
+  const p: Record<string, unknown> = { predictor: plan.bound.lossless ? 'lossless' : plan.predictor };
+  if (plan.predictorChoice === 'auto') p.auto = 1;
+  if (plan.radius !== DEFAULT_RADIUS) p.radius = plan.radius;
+  if (plan.maxDims !== 4) p.maxDims = plan.maxDims;
+  return p;
+}
+
+export function assembleStream(plan: ClassicPlan, chunks: EncodedChunk[], metadata: StreamMetadata = {}): Uint8Array {
+  return writeStream(
+    {
+      codec: CLASSIC_CODEC_ID,
+      fieldpackVersion: FIELDPACK_VERSION,
+      dtype: plan.dtype,
+      shape: plan.shape,
+      bound: { mode: plan.bound.mode, value: plan.bound.value, abs: plan.bound.abs, lossless: plan.bound.lossless },
+      validMin: plan.validMin,
+      validMax: plan.validMax,
+      backendId: plan.backendId,
+      hasMask: plan.hasMask,
+      fillValue: plan.fillValue,
+      params: planParams(plan),
+      metadata,
+      chunks: chunks.map((c, i) => ({ rows: plan.chunkRows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc })),
+    },
+    chunks.map((c) => c.stored),
+  );
+}
+
+/** Single-threaded compression of a whole field (the services run the same steps in workers). */
+export function compressClassic(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, backend: LosslessBackend) {
+  const plan = planCompression(field, opts, backend);
+  const chunks = chunkInputs(plan, field).map((c) => encodeChunk(plan, c.values, c.mask, c.shape, backend));
+  return { bytes: assembleStream(plan, chunks, opts.metadata), plan };
+}
+
+// ---------------------------------------------------------------- decoding
+
+export interface DecodedChunk {
+  values: FieldValues;
+  mask: Uint8Array | null;
+}
+
+const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
+
+/** Decodes chunk i from the whole stream bytes (checks CRC, decompresses, decodes). */
+export function decodeChunk(h: StreamHeader, bytes: Uint8Array, i: number): DecodedChunk {
+  const stored = chunkBytes(h, bytes, i);
+  return decodeChunkStored(h, i, stored);
+}
+
+/** Decodes chunk i from its stored bytes alone (what a worker receives). */
+export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array): DecodedChunk {
+  if (h.codec !== CLASSIC_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the classic codec`);
+  const c = h.chunks[i]!;
+  let payload: Uint8Array;
+  try {
+    payload = losslessBackendById(h.backendId).decompress(stored, c.rawBytes);
+  } catch (e) {
+    if (e instanceof FieldpackError) throw e;
+    throw bad(`corrupted stream: chunk ${i} does not decompress (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (payload.length !== c.rawBytes) throw bad(`corrupted stream: chunk ${i} decompresses to ${payload.length} bytes, expected ${c.rawBytes}`);
+  const what = `chunk ${i}`;
+  const r = new ByteReader(payload, what);
+  const shape = [c.rows, ...h.shape.slice(1)];
+  const n = fieldSize(shape);
+  const f32 = h.dtype === 'float32';
+  const readRaw = f32 ? () => r.f32('value') : () => r.f64('value');
+  const pbyte = r.u8('predictor id');
+  const pid = pbyte === LOSSLESS_PREDICTOR_ID ? pbyte : pbyte & 15;
+  const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
+  if (maxDims < 1) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
+  const flags = r.u8('chunk flags');
+  const nn = r.varint('value count');
+  if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
+  const out = f32 ? new Float32Array(n) : new Float64Array(n);
+  let mask: Uint8Array | null = null;
+  let skip: Uint8Array | null = null;
+  let nSkip = 0;
+  if (flags & 1) {
+    const bits = r.bytes((n + 7) >>> 3, 'mask');
+    mask = new Uint8Array(n);
+    skip = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const v = (bits[k >>> 3]! >>> (k & 7)) & 1;
+      mask[k] = v;
+      if (!v) { skip[k] = 1; nSkip++; }
+    }
+  }
+  const readList = (label: string) => {
+    const cnt = r.varint(label + ' count');
+    if (cnt > n) throw bad(`corrupted stream: ${what} lists ${cnt} ${label}`);
+    const idx = new Array<number>(cnt);
+    const vals = new Float64Array(cnt);
+    let p = 0;
+    for (let k = 0; k < cnt; k++) {
+      p += r.varint(label + ' index');
+      if (p >= n) throw bad(`corrupted stream: ${label} index out of range in ${what}`);
+      idx[k] = p;
+      vals[k] = readRaw();
+    }
+    return { idx, vals };
+  };
+  const nonfinite = flags & 2 ? readList('non-finite values') : null;
+  const fillExc = flags & 4 ? readList('fill exceptions') : null;
+  if (nonfinite) {
+    if (!skip) skip = new Uint8Array(n);
+    for (const k of nonfinite.idx) {
+      if (skip[k] !== 1) nSkip++;
+      skip[k] = 1;
+    }
+  }
+  if (pid === LOSSLESS_PREDICTOR_ID) readPlanes(r, out, skip, n - nSkip, f32);
+  else {
+    const pred = predictorById(pid);
+    const radius = typeof h.params.radius === 'number' ? h.params.radius : DEFAULT_RADIUS;
+    const coder = r.u8('entropy coder');
+    if (coder !== ENTROPY_HUFFMAN && coder !== ENTROPY_RANGE) throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
+    const codes = coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius) : rangeDecodeCodes(r, radius);
+    const nCodes = codes.length;
+    if (nCodes !== n - nSkip) throw bad(`corrupted stream: ${what} has ${nCodes} codes for ${n - nSkip} points`);
+    const nEsc = r.varint('escape count');
+    let zeros = 0;
+    for (let k = 0; k < nCodes; k++) if (codes[k] === 0) zeros++;
+    if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
+    const esc = new Float64Array(nEsc);
+    for (let k = 0; k < nEsc; k++) esc[k] = readRaw();
+    const q = new LinearQuantizer(h.bound.abs, f32, 0, radius);
+    q.load(codes, nCodes, esc, nEsc);
+    pred.decode(out, skip, predictorShape(shape, maxDims), q);
+  }
+  if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
+  if (mask) {
+    const fill = h.fillValue ?? NaN;
+    for (let k = 0; k < n; k++) if (mask[k] === 0) out[k] = fill;
+  }
+  if (fillExc) fillExc.idx.forEach((k, j) => (out[k] = fillExc.vals[j]!));
+  if (nonfinite) nonfinite.idx.forEach((k, j) => (out[k] = nonfinite.vals[j]!));
+  return { values: out, mask };
+}
+
+export interface DecodedField {
+  header: StreamHeader;
+  field: Field;
+  /** rows [start, end) along dim 0 actually decoded */
+  rows: [number, number];
+}
+
+/** Chunks that hold rows [start, end). */
+export function chunksForRows(h: StreamHeader, start: number, end: number): number[] {
+  if (!(start >= 0 && end <= h.shape[0]! && start < end)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `rows [${start}, ${end}) outside [0, ${h.shape[0]})`);
+  }
+  const ids: number[] = [];
+  h.chunks.forEach((c, i) => {
+    if (c.row0 < end && c.row0 + c.rows > start) ids.push(i);
+  });
+  return ids;
+}
+
+/** Builds the decoded Field (or a slice of rows) from decoded chunks. */
+export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: DecodedChunk[], start: number, end: number): DecodedField {
+  const rowSize = fieldSize(h.shape) / h.shape[0]!;
+  const n = (end - start) * rowSize;
+  const values = h.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const mask = h.hasMask ? new Uint8Array(n).fill(1) : undefined;
+  chunkIds.forEach((ci, j) => {
+    const c = h.chunks[ci]!;
+    const d = decoded[j]!;
+    const a = Math.max(start, c.row0);
+    const b = Math.min(end, c.row0 + c.rows);
+    const src = (a - c.row0) * rowSize;
+    const len = (b - a) * rowSize;
+    values.set(d.values.subarray(src, src + len), (a - start) * rowSize);
+    if (mask && d.mask) mask.set(d.mask.subarray(src, src + len), (a - start) * rowSize);
+  });
+  const m = h.metadata;
+  const field: Field = {
+    name: typeof m.variable === 'string' ? m.variable : 'values',
+    shape: [end - start, ...h.shape.slice(1)],
+    dims: Array.isArray(m.dims) && m.dims.length === h.shape.length ? m.dims : h.shape.map((_, i) => `dim${i}`),
+    values,
+    ...(mask ? { mask } : {}),
+    sourceDtype: (typeof m.sourceDtype === 'string' ? m.sourceDtype : h.dtype) as Field['sourceDtype'],
+    ...(typeof m.units === 'string' ? { units: m.units } : {}),
+    attributes: (m.attributes as Record<string, unknown>) ?? {},
+  };
+  return { header: h, field, rows: [start, end] };
+}
+
+/** Single-threaded decompression of a whole stream, or of rows [start, end) only. */
+export function decompressClassic(bytes: Uint8Array, opts: { rows?: [number, number] } = {}): DecodedField {
+  const h = readHeader(bytes);
+  const [start, end] = opts.rows ?? [0, h.shape[0]!];
+  const ids = chunksForRows(h, start, end);
+  const decoded = ids.map((i) => decodeChunk(h, bytes, i));
+  if (!opts.rows && bytes.length > h.totalBytes) throw bad(`corrupted stream: ${bytes.length - h.totalBytes} unexpected bytes after the last chunk`);
+  return assembleDecoded(h, ids, decoded, start, end);
+}
+
+export { PREDICTORS };
