@@ -24,8 +24,8 @@ export interface CliCommand {
 
 export interface CliRunContext {
   io: CliIO;
-  /** Opens the app (store, jobs, services) lazily: only commands that need it pay for it. */
-  app(): Promise<AppContext>;
+  /** Opens the app (store, jobs, services) lazily: only commands that need it pay for it. `door` says who serves it (cli unless serving HTTP). */
+  app(door?: 'cli' | 'http'): Promise<AppContext>;
   /** Global flags already parsed: --db PATH, --python PATH. */
   globals: { db?: string; python?: string };
 }

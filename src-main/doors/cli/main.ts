@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: CliRunContext = {
     io,
     globals,
-    app: async () => (app ??= createApp({ dbPath: globals.db, door: 'cli', pythonPath: globals.python })),
+    app: async (door = 'cli') => (app ??= createApp({ dbPath: globals.db, door, pythonPath: globals.python })),
   };
   try {
     return await command.run(args, ctx);

@@ -8,7 +8,7 @@ export const DEFAULT_PORT = 7788;
 export async function serveUntilStopped(ctx: CliRunContext, port: number, open: (url: string) => void = () => {}): Promise<number> {
   const { io } = ctx;
   const dir = ensureRendererBuilt((l) => io.err(l));
-  const app = await ctx.app();
+  const app = await ctx.app('http');
   for (const r of app.interruptedAtStart) io.err(`run ${r.id} (${r.kind}) was interrupted when Fieldpack last stopped`);
   let door;
   try {

@@ -1,0 +1,78 @@
+/**
+ * End-to-end harness: a real `fieldpack serve` process on a temp database, and Debian's Chromium
+ * driven by playwright-core. Screenshots go to test-artifacts/screenshots (git-ignored).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, selectors, type Browser } from 'playwright-core';
+
+selectors.setTestIdAttribute('data-test');
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+export interface ServerHandle {
+  url: string;
+  origin: string;
+  token: string;
+  proc: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startServer(dbPath: string, extraEnv: Record<string, string> = {}): Promise<ServerHandle> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', dbPath, 'serve', '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
+    const check = () => {
+      const m = /Fieldpack workbench: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+  });
+  const parsed = new URL(url);
+  return {
+    url,
+    origin: parsed.origin,
+    token: parsed.searchParams.get('token')!,
+    proc,
+    output: () => out,
+    stop: (signal = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill(signal);
+      }),
+  };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+export async function callApi<T>(server: ServerHandle, method: string, input: unknown = {}): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${method}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+  const body = (await res.json()) as { value?: T; error?: { message: string } };
+  if (!res.ok) throw new Error(`${method}: ${body.error?.message}`);
+  return body.value as T;
+}
