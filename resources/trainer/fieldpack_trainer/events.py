@@ -23,8 +23,8 @@ def _clean(v):
     return v
 
 
-def emit(kind, **fields):
-    obj = {"event": kind, "t": round(time.monotonic() - _T0, 4)}
+def emit(_event, **fields):
+    obj = {"event": _event, "t": round(time.monotonic() - _T0, 4)}
     obj.update(_clean(fields))
     _OUT.write(json.dumps(obj, separators=(",", ":")) + "\n")
     _OUT.flush()

@@ -215,6 +215,8 @@ def run(cfg, stop):
                 "validationSamples": val_idx, "source": ds.meta.get("source"),
                 "normalization": {"inputMean": in_mean.tolist(), "inputStd": in_std.tolist(),
                                   "outputMean": out_mean.tolist(), "outputStd": out_std.tolist()}}
+        state["stopped"] = kind == "stopped"
+        state["stopReason"] = reason
         paths, manifest = export_all(model, cfg["outDir"], ndim, in_plan, out_plan, cfg["network"], net_version, net_params,
                                      cfg, _clean(info), _clean(metrics), state, probe, list(in_mean))
         paths["checkpoint"] = ckpt_path

@@ -1,0 +1,78 @@
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+import { clearPythonCache, detectPython, findPython, parseTrainerLine, startTraining } from '../../../src-main/services/training/index.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { systemTorch } from './real-fields.ts';
+
+const torch = systemTorch();
+const tmp = tempDir('fieldpack-pyenv-');
+afterAll(() => tmp.cleanup());
+
+/** An interpreter that cannot import torch: the system Python without site-packages (-S). */
+function pythonWithoutTorch(): string {
+  const p = join(tmp.dir, 'python-no-torch');
+  writeFileSync(p, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n');
+  chmodSync(p, 0o755);
+  return p;
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(() => null, (x: unknown) => x);
+  expect(e).toBeInstanceOf(FieldpackError);
+  return (e as FieldpackError).code;
+}
+
+describe('Python detection', () => {
+  it('a Python without torch is PYTHON_MISSING, with how to get one', async () => {
+    clearPythonCache();
+    const none = pythonWithoutTorch();
+    const err = (await detectPython({ python: none, fallback: false }).catch((e: unknown) => e)) as FieldpackError;
+    expect(err.code).toBe('PYTHON_MISSING');
+    expect(err.message).toMatch(/no torch/);
+    expect(err.message).toMatch(/apt-get install python3-torch python3-onnx/);
+    expect(err.message).toMatch(/--python/);
+    expect(await code(startTraining({ runDir: join(tmp.dir, 'r'), python: none, pythonFallback: false }))).toBe('PYTHON_MISSING');
+    expect(await code(detectPython({ python: join(tmp.dir, 'nope'), fallback: false }))).toBe('PYTHON_MISSING');
+    expect(await code(detectPython({ candidates: [] , python: none }))).toBe('PYTHON_MISSING');
+  });
+
+  it('the pyenv python3 on PATH (without torch) is refused when torch is absent there', async () => {
+    let hasTorch = true;
+    try {
+      execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    } catch {
+      hasTorch = false;
+    }
+    if (hasTorch) return; // on machines whose python3 has torch there is nothing to refuse
+    expect(await code(detectPython({ python: 'python3', fallback: false }))).toBe('PYTHON_MISSING');
+  });
+
+  it.skipIf('skip' in torch)('finds /usr/bin/python3 with torch and reports versions, CUDA and onnx; caches the probe', async () => {
+    clearPythonCache();
+    const env = await detectPython({ python: join(tmp.dir, 'nope'), candidates: ['/usr/bin/python3'] });
+    expect(env.interpreter).toBe('/usr/bin/python3');
+    expect(env.torchVersion).toMatch(/^\d+\.\d+/);
+    expect(env.pythonVersion).toMatch(/^3\./);
+    expect(typeof env.cudaAvailable).toBe('boolean');
+    expect(env.cudaAvailable ? env.gpuName : null).toBe(env.gpuName);
+    expect(existsSync(env.executable)).toBe(true);
+    const t0 = performance.now();
+    const again = await findPython({ python: join(tmp.dir, 'nope'), candidates: ['/usr/bin/python3'] });
+    expect(performance.now() - t0).toBeLessThan(50);
+    expect(again.env).toEqual(env);
+    expect(again.tried.map((t) => t.ok)).toEqual([false, true]);
+  });
+});
+
+describe('trainer events', () => {
+  it('parses valid lines into typed events and ignores anything else', () => {
+    expect(parseTrainerLine('{"event":"step","t":1,"epoch":1,"step":2,"stepsPerEpoch":4,"globalStep":2,"loss":null,"lr":0.001}')).toMatchObject({ event: 'step', loss: null });
+    expect(parseTrainerLine('{"event":"device","t":0,"device":"cuda","name":"NVIDIA H100","cudaAvailable":true,"threads":8}')).toMatchObject({ device: 'cuda' });
+    expect(parseTrainerLine('Warning: something')).toBeNull();
+    expect(parseTrainerLine('{"event":"step","t":1}')).toBeNull();
+    expect(parseTrainerLine('{"event":"device","t":0,"device":"tpu","name":null,"cudaAvailable":false,"threads":1}')).toBeNull();
+  });
+});
