@@ -22,10 +22,10 @@ export interface ServerHandle {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServer(dbPath: string, extraEnv: Record<string, string> = {}): Promise<ServerHandle> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', dbPath, 'serve', '--port', '0'], {
+export async function startServer(dbPath: string, opts: { env?: NodeJS.ProcessEnv; command?: 'serve' | 'start' } = {}): Promise<ServerHandle> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', dbPath, opts.command ?? 'serve', '--port', '0'], {
     cwd: ROOT,
-    env: { ...process.env, ...extraEnv },
+    env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -130,4 +130,17 @@ describe('browser mode', () => {
       await second.stop();
     }
   });
+
+  it('npm start without a display says why in one line and serves the browser mode instead', async () => {
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    delete env.WAYLAND_DISPLAY;
+    const started = await startServer(join(tmp.dir, 'start.db'), { command: 'start', env });
+    try {
+      expect(started.output()).toMatch(/^Electron cannot start: no display \(DISPLAY and WAYLAND_DISPLAY are unset\); starting the browser mode instead\.$/m);
+      expect(await callApi(started, 'projects.list')).toEqual([]);
+    } finally {
+      await started.stop();
+    }
+  });
 });

@@ -6,10 +6,10 @@ import { app as electronApp, BrowserWindow, ipcMain, shell, dialog } from 'elect
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, type AppContext } from '../../services/app-context.ts';
-import { dispatch } from '../../services/services.ts';
 import { serializeError } from '../../core/errors.ts';
 import { useBundledWorkers } from '../../services/jobs/worker-host.ts';
-import { IPC_CALL, IPC_EVENT, type IpcResult } from './channels.ts';
+import { IPC_CALL, IPC_EVENT } from './channels.ts';
+import { handleIpcCall } from './ipc-handler.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 useBundledWorkers(here);
@@ -56,18 +56,9 @@ electronApp.whenReady().then(async () => {
     return;
   }
   const ctx = context;
-  ipcMain.handle(IPC_CALL, async (event, method: unknown, input: unknown): Promise<IpcResult> => {
-    // Only our own pages may call: the file we loaded, or the dev server.
-    const origin = event.senderFrame?.url ?? '';
-    if (!origin.startsWith('file://') && !(process.env.ELECTRON_RENDERER_URL && origin.startsWith(process.env.ELECTRON_RENDERER_URL))) {
-      return { ok: false, error: { code: 'UNAUTHORIZED', message: `calls from ${origin} are refused` } };
-    }
-    try {
-      return { ok: true, value: await dispatch(ctx.services, method, input) };
-    } catch (err) {
-      return { ok: false, error: serializeError(err) };
-    }
-  });
+  ipcMain.handle(IPC_CALL, (event, method: unknown, input: unknown) =>
+    handleIpcCall(ctx.services, event.senderFrame?.url ?? '', method, input, process.env.ELECTRON_RENDERER_URL),
+  );
   await createWindow(ctx);
 });
 

@@ -1,0 +1,62 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createApp } from '../../../src-main/services/app-context.ts';
+import { handleIpcCall } from '../../../src-main/doors/electron/ipc-handler.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+describe('Electron IPC handler', () => {
+  it('serves our own pages, refuses other origins, and returns errors as {code, message}', async () => {
+    const app = createApp({ dbPath: join(tmp.dir, 'ipc.db'), door: 'electron' });
+    const ok = await handleIpcCall(app.services, 'file:///app/out/renderer/index.html', 'projects.create', { name: 'via IPC' });
+    expect(ok).toMatchObject({ ok: true, value: { name: 'via IPC' } });
+    const foreign = await handleIpcCall(app.services, 'https://example.org/', 'projects.list', {});
+    expect(foreign).toEqual({ ok: false, error: { code: 'UNAUTHORIZED', message: expect.stringContaining('example.org') } });
+    const unknown = await handleIpcCall(app.services, 'file:///x', 'fs.readFile', { path: '/etc/passwd' });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    const invalid = await handleIpcCall(app.services, 'file:///x', 'projects.rename', { id: -1, name: 3 });
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/id.*name|name.*id/s) } });
+    const doctor = await handleIpcCall(app.services, 'file:///x', 'system.doctor', {});
+    expect(doctor).toMatchObject({ ok: true, value: { door: 'electron', database: { schemaVersion: 2 } } });
+    await app.close();
+  });
+});
+
+describe('CLI', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, FIELDPACK_DB: join(tmp.dir, 'cli.db') } });
+
+  it('manages projects and runs a job with a progress line', () => {
+    expect(cli('projects', 'create', 'From the CLI').stdout).toContain('created project 1: From the CLI');
+    const run = cli('run', 'demo', '--project', '1', '--steps', '4', '--size', '32', '--delay-ms', '0');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/100% step 4\/4/);
+    expect(run.stdout).toContain('finished');
+    expect(cli('runs', '--project', '1').stdout).toMatch(/demo\s+demo\s+finished\s+100%/);
+    const del = cli('projects', 'delete', '1');
+    expect(del.status).toBe(1);
+    expect(del.stderr).toContain('--yes');
+    expect(cli('projects', 'delete', '1', '--yes').stdout).toContain('deleted project 1');
+  });
+
+  it('explains bad usage and bad databases with a non-zero exit', () => {
+    const unknown = cli('frobnicate');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    const badFlag = cli('runs', '--bogus');
+    expect(badFlag.status).toBe(2);
+    expect(badFlag.stderr).toContain('unknown flag --bogus');
+    const corrupt = spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', join(ROOT, 'package.json'), 'projects'], { encoding: 'utf8' });
+    expect(corrupt.status).toBe(1);
+    expect(corrupt.stderr).toMatch(/DB_CORRUPT.*package\.json is not a Fieldpack database/);
+  });
+
+  it('prints help that lists every command', () => {
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    for (const c of ['start', 'serve', 'projects', 'run', 'runs', 'doctor']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
+  });
+});
