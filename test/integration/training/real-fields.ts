@@ -15,7 +15,7 @@ export const WRF = [process.env.FIELDPACK_WRF, '/work/shared/data/wrf_katrina.nc
 
 function coadsField(r: NetCDFReader, name: string, months: number): Field {
   const v = r.variables.find((x) => x.name === name)!;
-  const fill = Number(v.attributes.find((a) => a.name === '_FillValue')?.value);
+  const fill = Number((v.attributes as unknown as { name: string; value: unknown }[]).find((a) => a.name === '_FillValue')?.value);
   const data = r.getDataVariable(name) as unknown as number[][] | number[];
   const flat: number[] = Array.isArray(data[0]) ? (data as number[][]).slice(0, months).flat() : (data as number[]).slice(0, months * 90 * 180);
   const values = new Float32Array(flat);
