@@ -1,0 +1,239 @@
+/**
+ * Quality and size metrics, pure (no Node), reused by the bench, the API and the UI.
+ * Conventions: every error metric is over valid points only (mask = 1, original finite); the range is
+ * max - min of those points. PSNR = 20 log10(range / RMSE) (SZ3's convention; zfp's CLI prints 6 dB less
+ * because it uses the max absolute value instead of the range... do not compare the two raw).
+ */
+type Arr = ArrayLike<number>;
+
+export interface ErrorStats {
+  validCount: number;
+  range: number;
+  maxAbsError: number;
+  /** maxAbsError / range */
+  maxRelError: number;
+  rmse: number;
+  /** RMSE / range */
+  nrmse: number;
+  /** 20 log10(range / RMSE); Infinity when lossless */
+  psnr: number;
+  bound: number;
+  /** maxAbsError / bound (<= 1 means the bound holds; NaN when bound is 0 and no error) */
+  maxErrorOverBound: number;
+  pointsOverBound: number;
+  /** NaN / Inf valid points reproduced exactly (same class and sign) */
+  nonFiniteExact: boolean;
+}
+
+export function errorStats(orig: Arr, recon: Arr, mask: Uint8Array | null, bound: number): ErrorStats {
+  let n = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let maxErr = 0;
+  let sse = 0;
+  let over = 0;
+  let nonFiniteExact = true;
+  for (let i = 0; i < orig.length; i++) {
+    if (mask && mask[i] === 0) continue;
+    const x = orig[i]!;
+    const y = recon[i]!;
+    if (x - x !== 0) {
+      if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) nonFiniteExact = false;
+      continue;
+    }
+    n++;
+    if (x < min) min = x;
+    if (x > max) max = x;
+    const e = Math.abs(x - y);
+    if (!(e <= bound)) over++;
+    if (!(e <= maxErr)) maxErr = e;
+    sse += e * e;
+  }
+  const range = n ? max - min : 0;
+  const rmse = n ? Math.sqrt(sse / n) : 0;
+  return {
+    validCount: n,
+    range,
+    maxAbsError: maxErr,
+    maxRelError: range > 0 ? maxErr / range : maxErr === 0 ? 0 : Infinity,
+    rmse,
+    nrmse: range > 0 ? rmse / range : rmse === 0 ? 0 : Infinity,
+    psnr: psnr(range, rmse),
+    bound,
+    maxErrorOverBound: bound > 0 ? maxErr / bound : maxErr === 0 ? 0 : Infinity,
+    pointsOverBound: over,
+    nonFiniteExact,
+  };
+}
+
+export function psnr(range: number, rmse: number): number {
+  if (rmse === 0) return Infinity;
+  if (range === 0) return -Infinity;
+  return 20 * Math.log10(range / rmse);
+}
+
+export function compressionRatio(originalBytes: number, compressedBytes: number): number {
+  return originalBytes / compressedBytes;
+}
+
+/** bits per value */
+export function bitRate(compressedBytes: number, values: number): number {
+  return (8 * compressedBytes) / values;
+}
+
+/** MB/s with MB = 1e6 bytes of original data */
+export function throughputMBs(originalBytes: number, seconds: number): number {
+  return originalBytes / 1e6 / seconds;
+}
+
+export function boundHolds(orig: Arr, recon: Arr, mask: Uint8Array | null, bound: number): boolean {
+  return errorStats(orig, recon, mask, bound).pointsOverBound === 0;
+}
+
+/**
+ * Mean SSIM of one 2D slice (h x w, row-major) over 7x7 windows with stride 4, skipping windows that hold any
+ * invalid point; dynamic range L = range of the valid points of the slice. Constants as Wang et al.
+ */
+export function ssim2d(a: Arr, b: Arr, h: number, w: number, mask: Uint8Array | null = null, offset = 0, win = 7, stride = 4): number {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < h * w; i++) {
+    if (mask && mask[offset + i] === 0) continue;
+    const v = a[offset + i]!;
+    if (v - v !== 0) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const L = max > min ? max - min : 1;
+  const c1 = (0.01 * L) ** 2;
+  const c2 = (0.03 * L) ** 2;
+  let total = 0;
+  let count = 0;
+  const wy = Math.min(win, h);
+  const wx = Math.min(win, w);
+  for (let y0 = 0; y0 + wy <= h; y0 += stride) {
+    for (let x0 = 0; x0 + wx <= w; x0 += stride) {
+      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, m = 0;
+      let ok = true;
+      for (let y = y0; y < y0 + wy && ok; y++) {
+        for (let x = x0; x < x0 + wx; x++) {
+          const k = offset + y * w + x;
+          const va = a[k]!;
+          const vb = b[k]!;
+          if ((mask && mask[k] === 0) || va - va !== 0 || vb - vb !== 0) { ok = false; break; }
+          sa += va; sb += vb; saa += va * va; sbb += vb * vb; sab += va * vb; m++;
+        }
+      }
+      if (!ok || m === 0) continue;
+      const ma = sa / m, mb = sb / m;
+      const va = Math.max(0, saa / m - ma * ma), vb = Math.max(0, sbb / m - mb * mb);
+      const cov = sab / m - ma * mb;
+      total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+      count++;
+    }
+    if (stride <= 0) break;
+  }
+  return count ? total / count : NaN;
+}
+
+/** SSIM of the middle 2D slice (last two dims) of an N-D field; NaN for 1D fields. */
+export function ssimMiddleSlice(a: Arr, b: Arr, shape: number[], mask: Uint8Array | null = null): number {
+  if (shape.length < 2) return NaN;
+  const h = shape[shape.length - 2]!;
+  const w = shape[shape.length - 1]!;
+  const slices = a.length / (h * w);
+  const mid = Math.floor(slices / 2);
+  return ssim2d(a, b, h, w, mask, mid * h * w);
+}
+
+/** Lag-1 autocorrelation of the error x' - x along the fastest dimension, over pairs of valid points. */
+export function errorAutocorrelation(orig: Arr, recon: Arr, shape: number[], mask: Uint8Array | null = null): number {
+  const w = shape[shape.length - 1]!;
+  let n = 0, s = 0, ss = 0;
+  for (let i = 0; i < orig.length; i++) {
+    if (mask && mask[i] === 0) continue;
+    const e = recon[i]! - orig[i]!;
+    if (e - e !== 0) continue;
+    n++; s += e; ss += e * e;
+  }
+  if (n < 2) return NaN;
+  const mean = s / n;
+  const varE = ss / n - mean * mean;
+  if (!(varE > 0)) return 0;
+  let cov = 0, m = 0;
+  for (let i = 0; i + 1 < orig.length; i++) {
+    if ((i + 1) % w === 0) continue;
+    if (mask && (mask[i] === 0 || mask[i + 1] === 0)) continue;
+    const e0 = recon[i]! - orig[i]!;
+    const e1 = recon[i + 1]! - orig[i + 1]!;
+    if (e0 - e0 !== 0 || e1 - e1 !== 0) continue;
+    cov += (e0 - mean) * (e1 - mean);
+    m++;
+  }
+  return m ? cov / m / varE : NaN;
+}
+
+export interface Histogram {
+  /** bin edges, length bins + 1 */
+  edges: number[];
+  counts: number[];
+}
+
+/** Histogram of the signed error over valid points, on [-lim, lim] (lim = bound, or max |error| when bound is 0). */
+export function errorHistogram(orig: Arr, recon: Arr, mask: Uint8Array | null = null, bins = 41, bound = 0): Histogram {
+  let lim = bound;
+  if (!(lim > 0)) {
+    for (let i = 0; i < orig.length; i++) {
+      if (mask && mask[i] === 0) continue;
+      const e = Math.abs(recon[i]! - orig[i]!);
+      if (e > lim) lim = e;
+    }
+  }
+  if (!(lim > 0)) lim = 1;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < orig.length; i++) {
+    if (mask && mask[i] === 0) continue;
+    const e = recon[i]! - orig[i]!;
+    if (e - e !== 0) continue;
+    let k = Math.floor(((e + lim) / (2 * lim)) * bins);
+    if (k < 0) k = 0;
+    if (k >= bins) k = bins - 1;
+    counts[k]++;
+  }
+  const edges = Array.from({ length: bins + 1 }, (_, i) => -lim + (2 * lim * i) / bins);
+  return { edges, counts };
+}
+
+export interface FullMetrics extends ErrorStats {
+  compressionRatio: number;
+  bitRate: number;
+  ssim: number;
+  errorLag1Autocorrelation: number;
+  histogram: Histogram;
+  compressMBs?: number;
+  decompressMBs?: number;
+}
+
+/** Everything at once (what the UI shows for a run). originalBytes: values x 4 for float32. */
+export function fullMetrics(
+  orig: Arr,
+  recon: Arr,
+  shape: number[],
+  mask: Uint8Array | null,
+  bound: number,
+  originalBytes: number,
+  compressedBytes: number,
+  times?: { compressSeconds?: number; decompressSeconds?: number },
+): FullMetrics {
+  const st = errorStats(orig, recon, mask, bound);
+  return {
+    ...st,
+    compressionRatio: compressionRatio(originalBytes, compressedBytes),
+    bitRate: bitRate(compressedBytes, orig.length),
+    ssim: ssimMiddleSlice(orig, recon, shape, mask),
+    errorLag1Autocorrelation: errorAutocorrelation(orig, recon, shape, mask),
+    histogram: errorHistogram(orig, recon, mask, 41, bound),
+    ...(times?.compressSeconds ? { compressMBs: throughputMBs(originalBytes, times.compressSeconds) } : {}),
+    ...(times?.decompressSeconds ? { decompressMBs: throughputMBs(originalBytes, times.decompressSeconds) } : {}),
+  };
+}
