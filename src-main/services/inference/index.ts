@@ -65,3 +65,15 @@ export async function verifyModel(model: LoadedModel, opts: { pool?: InferencePo
   const ok = referenceVsTorch <= tol && (onnxVsTorch === null || onnxVsTorch <= tol) && (referenceVsOnnx === null || referenceVsOnnx <= tol);
   return { referenceVsTorch, onnxVsTorch, referenceVsOnnx, provider, tolerance: tol, ok };
 }
+
+/**
+ * What registering a trained model needs: the verified model, the verification numbers and the row for
+ * the store's `models` table. A model whose paths disagree (verification.ok false) should be stored as
+ * not usable by codecs.
+ */
+export async function modelForRegistry(dir: string, opts: { pool?: InferencePool; tolerance?: number } = {}) {
+  const { loadModelDir, modelRow } = await import('../training/models.ts');
+  const model = await loadModelDir(dir);
+  const verification = model.probe ? await verifyModel(model, opts) : null;
+  return { model, verification, row: modelRow(model.manifest, dir) };
+}

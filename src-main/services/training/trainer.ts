@@ -15,6 +15,8 @@ import type { JobContext } from '../jobs/types.ts';
 import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from './config.ts';
 import { parseTrainerLine, type TrainerEvent } from './events.ts';
 import { detectPython, type PythonEnv } from './python-env.ts';
+import { prepareTrainingData } from './prepare-data.ts';
+import type { Field } from '../../core/field.ts';
 
 /** Where the fieldpack_trainer package lives: FIELDPACK_TRAINER_DIR, next to the sources, or in a packaged app. */
 export function defaultTrainerDir(): string {
@@ -141,6 +143,7 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
   let firstStepGlobal = 0;
   let terminal: TrainerEvent | null = null;
   let errorEvent: Extract<TrainerEvent, { event: 'error' }> | null = null;
+  let lastCheckpoint: string | null = null;
   let epochs = 0;
   let steps = 0;
   let metrics: Record<string, unknown> = {};
@@ -171,6 +174,9 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
       }
       case 'epoch':
         epochs = ev.epoch;
+        break;
+      case 'checkpoint':
+        lastCheckpoint = ev.path;
         break;
       case 'validation':
         metrics = { ...metrics, ...Object.fromEntries(Object.entries(ev.metrics).map(([k, v]) => [`val_${k}`, v])) };
@@ -220,6 +226,11 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
         resolveResult({ ...base, status: term.event, artifacts: term.artifacts, contentHash: term.contentHash, metrics: term.metrics });
         return;
       }
+      if (stopRequested && !errorEvent && lastCheckpoint && existsSync(lastCheckpoint)) {
+        // Killed after asking to stop (a step that outlived the grace time): the last checkpoint stands.
+        resolveResult({ ...base, status: 'stopped', artifacts: { checkpoint: lastCheckpoint } });
+        return;
+      }
       const ee = errorEvent as Extract<TrainerEvent, { event: 'error' }> | null;
       let error: SerializedError;
       if (ee) {
@@ -257,6 +268,17 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   return { pid: child.pid, python, config, events, stop, result };
+}
+
+/** prepareTrainingData + startTraining: the one call behind "Train" in the workbench. */
+export async function startTrainingFromFields(
+  opts: StartTrainingOptions & { config: TrainingConfigInput; fields: Field[]; spatialDims?: 2 | 3; source?: Record<string, unknown> },
+): Promise<TrainingHandle> {
+  const cfg = parseTrainingConfig(opts.config);
+  const names = new Set(opts.fields.map((f) => f.name));
+  for (const v of [...cfg.inputs, cfg.target]) if (!names.has(v)) throw new FieldpackError('INVALID_ARGUMENT', `field ${v} is not among the fields given`);
+  await prepareTrainingData({ runDir: opts.runDir, fields: opts.fields, spatialDims: opts.spatialDims, source: opts.source, dataDir: cfg.data });
+  return startTraining(opts);
 }
 
 export interface TrainingJobInput extends Omit<StartTrainingOptions, 'signal' | 'onProgress'> {}

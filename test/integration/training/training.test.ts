@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { runReference } from '../../../src-main/core/nn/reference.ts';
-import { InferencePool, maxRelDiff, predictFields } from '../../../src-main/services/inference/index.ts';
+import { InferencePool, maxRelDiff, modelForRegistry, predictFields } from '../../../src-main/services/inference/index.ts';
 import {
-  exportModelFile, importModelFile, loadModelDir, modelRow, prepareTrainingData, startTraining, type TrainerEvent, type TrainingProgress,
+  exportModelFile, importModelFile, loadModelDir, modelRow, prepareTrainingData, startTraining, startTrainingFromFields, type TrainerEvent, type TrainingProgress,
 } from '../../../src-main/services/training/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { linkedFields, systemTorch } from './real-fields.ts';
@@ -43,9 +43,9 @@ describe.skipIf(!!skip)('training runs (PyTorch trainer)', () => {
   const progress: TrainingProgress[] = [];
 
   beforeAll(async () => {
-    runDir = await prepared();
-    const h = await startTraining({
-      runDir, python, pythonFallback: false,
+    runDir = join(tmp.dir, 'main-run');
+    const h = await startTrainingFromFields({
+      runDir, python, pythonFallback: false, fields: [fields!.anchor, fields!.target], source: { file: fields!.source },
       config: { network: 'tiny-cnn', inputs: [fields!.anchor.name], target: fields!.target.name, epochs: 2, maxStepsPerEpoch: 4, batchSize: 4, patchSize: 32, device: 'cpu' },
       onEvent: (e) => events.push(e),
       onProgress: (p) => progress.push(p),
@@ -97,6 +97,10 @@ describe.skipIf(!!skip)('training runs (PyTorch trainer)', () => {
     expect(row).toMatchObject({ content_hash: exp.contentHash, network_type: 'tiny-cnn', network_version: 1, ndim: 2 });
     expect(row.size_bytes).toBeGreaterThan(1000);
     expect(JSON.parse(row.inputs_json)).toEqual([{ var: fields!.anchor.name, transform: 'values', axis: null }]);
+    const reg = await modelForRegistry(join(runDir, 'out'), { pool });
+    expect(reg.verification!.ok).toBe(true);
+    expect(reg.row.content_hash).toBe(exp.contentHash);
+    expect(reg.row.path).toBe(join(runDir, 'out'));
     // A flipped byte is caught.
     const { readFileSync } = await import('node:fs');
     const bytes = readFileSync(file);
