@@ -14,7 +14,7 @@ import { extractBox, planTiles, writeCore } from '../../core/nn/tiling.ts';
 import { startWorker } from '../jobs/worker-host.ts';
 import type { LoadedModel } from '../training/models.ts';
 import { defaultProviderOrder, type ExecutionProvider } from './providers.ts';
-import type { WorkerReply, WorkerRequest } from './inference-worker.ts';
+import type { WorkerReply, WorkerRequest } from './inference.worker.ts';
 
 export type InferenceBackend = 'onnx' | 'reference';
 
@@ -67,7 +67,7 @@ export class InferencePool {
   private ensureWorkers(): void {
     if (this.closed) throw new FieldpackError('CANCELLED', 'inference pool is closed');
     while (this.slots.length < this.threads) {
-      const worker = startWorker(new URL('./inference-worker.ts', import.meta.url));
+      const worker = startWorker(new URL('./inference.worker.ts', import.meta.url));
       worker.unref();
       worker.on('message', (m: WorkerReply) => {
         const p = this.pending.get(m.id);
