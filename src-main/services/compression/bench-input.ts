@@ -43,8 +43,8 @@ export async function listVariables(path: string): Promise<VariableInfo[]> {
       const out: VariableInfo[] = [];
       for (const k of f.keys()) {
         const ds = f.get(k) as { shape?: number[] | null; dtype?: unknown; metadata?: { type: number } } | null;
-        if (!ds || !Array.isArray(ds.shape) || typeof ds.dtype !== 'string' || !/^[<>]?[fi]\d$/.test(ds.dtype)) continue;
-        out.push({ name: k, shape: ds.shape, dtype: String(ds.dtype) });
+        if (!ds || !Array.isArray(ds.shape) || typeof ds.dtype !== 'string' || !/^[<>]?[fd]$/.test(ds.dtype)) continue;
+        out.push({ name: k, shape: ds.shape, dtype: ds.dtype.endsWith('d') ? 'float64' : 'float32' });
       }
       return out;
     } finally {
@@ -57,7 +57,7 @@ export async function listVariables(path: string): Promise<VariableInfo[]> {
 /** Variables a bench takes by default: numeric, at least 2 dims, more than one value. */
 export async function benchVariables(path: string): Promise<string[]> {
   const vars = await listVariables(path);
-  return vars.filter((v) => v.shape.length >= 2 && v.shape.filter((d) => d > 1).length >= 2 && /float|f4|f8/.test(v.dtype)).map((v) => v.name);
+  return vars.filter((v) => v.shape.length >= 2 && v.shape.filter((d) => d > 1).length >= 2 && /float/.test(v.dtype)).map((v) => v.name);
 }
 
 type H5File = { keys(): string[]; get(k: string): unknown; close(): void };
@@ -138,7 +138,7 @@ export async function loadField(path: string, variable: string): Promise<Field> 
         attrs[k] = val;
       }
       const value = ds.value as ArrayLike<number>;
-      const dt = String(ds.dtype).includes('8') && String(ds.dtype).includes('f') ? 'float64' : 'float32';
+      const dt = String(ds.dtype).endsWith('d') ? 'float64' : 'float32';
       return makeField(variable, ds.shape, value, attrs, dt);
     } finally {
       close();

@@ -1,0 +1,69 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
+import { parseBound } from '../../../core/codec/bound.ts';
+import { type BenchRow, benchCsv, referenceRatios, runBench } from '../../../services/compression/bench.ts';
+import { closePools } from '../../../services/compression/index.ts';
+
+export const benchCommand: CliCommand = {
+  name: 'bench',
+  summary: 'Benchmark codecs (ours, zfp, sz3) on files x variables x bounds; JSON/CSV rows like baselines.json',
+  usage: [
+    'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
+    '                [--workers N] [--entropy range|huffman|auto] [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
+    '  codecs: auto (default), lorenzo, dq-lorenzo, interp-linear, interp-cubic, zfp, sz3 (when on PATH)',
+  ].join('\n'),
+  needsStore: false,
+  async run(argv, { io }) {
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds'] });
+    if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
+    const json = flag(p, 'json');
+    if (!json) throw new CliUsageError('bench needs --json OUT.json');
+    const bounds = (flag(p, 'bounds') ?? 'rel:1e-2,rel:1e-3,rel:1e-4').split(',').filter(Boolean).map(parseBound);
+    const vars = flag(p, 'vars')?.split(',').filter(Boolean);
+    const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
+    const workers = Number(flag(p, 'workers') ?? 2);
+    const ref = flag(p, 'reference');
+    const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
+    try {
+      const rows = await runBench({
+        files: p.positionals,
+        vars,
+        codecs,
+        bounds,
+        workers,
+        entropy: flag(p, 'entropy') as BenchRow['codec'] as never,
+        minSeconds: flag(p, 'min-seconds') ? Number(flag(p, 'min-seconds')) : undefined,
+        onProgress: (f, m) => io.progress(f, m ?? ''),
+      });
+      io.progressDone();
+      const protocol = [
+        'Each variable whole as float32 in C order; range, bound and metrics over valid points only.',
+        'Fieldpack codecs handle fill points natively (mask stored, fills neither predicted nor coded); external baselines get fills replaced by the mean of the valid points.',
+        'compression_ratio = 4 x values / whole output bytes. PSNR = 20 log10(range / RMSE).',
+        'MB/s = 4 x values / 1e6 / seconds, best of repetitions, warm worker pool; external tools timed as whole processes.',
+      ];
+      writeFileSync(json, JSON.stringify({ protocol, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
+      const csv = flag(p, 'csv');
+      if (csv) writeFileSync(csv, benchCsv(rows));
+      const head = ['file', 'variable', 'codec', 'bound', 'ratio', ...(refs ? ['SZ3 ref'] : []), 'psnr', 'err/bound', 'over', 'c MB/s', 'd MB/s', 'predictor'];
+      const table = rows.map((r) => {
+        const key = `${r.file}|${r.variable}|${r.rel_bound}`;
+        return [r.file, r.variable, r.codec, r.bound, fmt(r.compression_ratio), ...(refs ? [refs.has(key) ? fmt(refs.get(key)!) : ''] : []),
+          fmt(r.psnr_db), fmt(r.max_error_over_bound), String(r.points_over_bound), fmt(r.compress_mb_s), fmt(r.decompress_mb_s), r.error ? `ERROR ${r.error}` : (r.predictor ?? '')];
+      });
+      const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+      io.out(head.map((h, i) => h.padEnd(widths[i]!)).join('  '));
+      for (const t of table) io.out(t.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+      return rows.some((r) => r.error || r.points_over_bound > 0) ? 1 : 0;
+    } finally {
+      await closePools();
+    }
+  },
+};
+
+function fmt(x: number): string {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return String(x);
+  return Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
+}
+
+export default benchCommand;

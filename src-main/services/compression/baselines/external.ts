@@ -1,0 +1,131 @@
+/**
+ * External baselines run through the same harness: zfp (Debian CLI, fixed-accuracy mode) always, and an `sz3`
+ * executable when one is on PATH. Protocol (as ../shared/reference/baselines.json): float32, >3D folded to 3D
+ * (leading dims merged), fill points replaced by the mean of the valid points before compressing; size = the
+ * tool's whole output file; timings are wall-clock of the tool process (includes its file I/O and start-up).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FieldpackError } from '../../../core/errors.ts';
+
+export interface ExternalResult {
+  compressedBytes: number;
+  recon: Float32Array;
+  compressSeconds: number;
+  decompressSeconds: number;
+  version: string;
+}
+
+export interface ExternalCompressor {
+  name: string;
+  available(): boolean;
+  run(values: Float32Array, shape: number[], absBound: number): ExternalResult;
+}
+
+function onPath(cmd: string): boolean {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim().length > 0;
+}
+
+/** dims fastest first, folded to at most 3 */
+export function fold3(shape: number[]): number[] {
+  const s = shape.filter((d) => d > 1);
+  if (s.length === 0) return [1];
+  while (s.length > 3) s.splice(0, 2, s[0]! * s[1]!);
+  return s.reverse();
+}
+
+/** Replaces invalid points by the mean of the valid points (protocol of baselines.json). */
+export function fillWithMean(values: ArrayLike<number>, mask: Uint8Array | null): Float32Array {
+  const out = Float32Array.from(values as ArrayLike<number>);
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i]!;
+    if ((mask && mask[i] === 0) || v - v !== 0) continue;
+    s += v;
+    n++;
+  }
+  const mean = n ? s / n : 0;
+  for (let i = 0; i < out.length; i++) if ((mask && mask[i] === 0) || out[i]! - out[i]! !== 0) out[i] = mean;
+  return out;
+}
+
+function timed(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const t = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new FieldpackError('INTERNAL', `${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+  return t;
+}
+
+function withTmp<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldpack-bench-'));
+  try {
+    return fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readF32(path: string, n: number): Float32Array {
+  const b = readFileSync(path);
+  if (b.length !== n * 4) throw new FieldpackError('INTERNAL', `${path}: ${b.length} bytes, expected ${n * 4}`);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+}
+
+export const zfpCli: ExternalCompressor = {
+  name: 'zfp',
+  available: () => onPath('zfp'),
+  run(values, shape, absBound) {
+    const dims = fold3(shape);
+    return withTmp((dir) => {
+      const inp = join(dir, 'in.f32');
+      const z = join(dir, 'out.zfp');
+      const o = join(dir, 'out.f32');
+      writeFileSync(inp, values);
+      const dimArgs = [`-${dims.length}`, ...dims.map(String)];
+      const tol = absBound > 0 ? ['-a', String(absBound)] : ['-R'];
+      const compressSeconds = timed('zfp', ['-h', '-f', ...dimArgs, ...tol, '-i', inp, '-z', z]);
+      const decompressSeconds = timed('zfp', ['-h', '-z', z, '-o', o]);
+      return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version: zfpVersion() };
+    });
+  },
+};
+
+let zfpVer: string | undefined;
+function zfpVersion(): string {
+  if (zfpVer === undefined) {
+    const r = spawnSync('sh', ['-c', "dpkg-query -W -f='${Version}' zfp 2>/dev/null"], { encoding: 'utf8' });
+    zfpVer = r.stdout.trim() || 'unknown';
+  }
+  return zfpVer;
+}
+
+export const sz3Cli: ExternalCompressor = {
+  name: 'sz3',
+  available: () => onPath('sz3'),
+  run(values, shape, absBound) {
+    const dims = fold3(shape);
+    return withTmp((dir) => {
+      const inp = join(dir, 'in.f32');
+      const z = join(dir, 'out.sz');
+      const o = join(dir, 'out.f32');
+      writeFileSync(inp, values);
+      const dimArgs = [`-${dims.length}`, ...dims.map(String)];
+      const compressSeconds = timed('sz3', ['-f', '-i', inp, '-z', z, ...dimArgs, '-M', 'ABS', String(absBound)]);
+      const decompressSeconds = timed('sz3', ['-f', '-z', z, '-o', o, ...dimArgs, '-M', 'ABS', String(absBound)]);
+      let version = 'unknown';
+      try {
+        version = execFileSync('sz3', ['-v'], { encoding: 'utf8' }).trim();
+      } catch {
+        /* older CLIs have no -v */
+      }
+      return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version };
+    });
+  },
+};
+
+export const EXTERNAL: Record<string, ExternalCompressor> = { zfp: zfpCli, sz3: sz3Cli };

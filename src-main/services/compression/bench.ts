@@ -1,0 +1,226 @@
+/**
+ * The benchmark harness: files x variables x bounds x codecs, one row per combination, with the columns of
+ * ../shared/reference/baselines.json. Protocol (written into every result):
+ *  - each variable whole, as float32 in C order; range, bound and every metric over valid points only;
+ *  - Fieldpack codecs take the mask natively (fill points are neither predicted nor coded; the mask is stored);
+ *    external baselines get the fill points replaced by the mean of the valid points (baselines.json protocol);
+ *  - compression_ratio = 4 x values / whole output bytes (our .fpk includes header, metadata, mask, checksums);
+ *  - MB/s = 4 x values / 1e6 / seconds, best of several repetitions, with a warm worker pool for ours
+ *    (verification pass off while timing; the bound is checked on the decompressed values of every row).
+ */
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
+import { PREDICTOR_NAMES } from '../../core/codec/predictors/types.ts';
+import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
+import { compressField, decompressStream, metadataOf } from './index.ts';
+import { EXTERNAL, fillWithMean } from './baselines/external.ts';
+import { benchVariables, loadField } from './bench-input.ts';
+import { basename } from 'node:path';
+import { statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const BENCH_CODECS = ['auto', ...PREDICTOR_NAMES, 'zfp', 'sz3'] as const;
+
+export interface BenchOptions {
+  files: string[];
+  /** variables to take (default: every float variable with >= 2 non-trivial dims) */
+  vars?: string[];
+  /** codec names: auto | lorenzo | dq-lorenzo | interp-linear | interp-cubic | zfp | sz3 (default: auto, zfp, sz3 when on PATH) */
+  codecs?: string[];
+  bounds: BoundSpec[];
+  workers?: number;
+  entropy?: 'range' | 'huffman' | 'auto';
+  /** minimum seconds of repeated timing per row (default 0.3, at most 5 repetitions) */
+  minSeconds?: number;
+  onProgress?: (fraction: number, message?: string) => void;
+  signal?: AbortSignal;
+  /** field loader (default: the private loader; the data service plugs in here) */
+  load?: (file: string, variable: string) => Promise<Field>;
+  listVars?: (file: string) => Promise<string[]>;
+}
+
+export interface BenchRow {
+  file: string;
+  variable: string;
+  codec: string;
+  bound: string;
+  bound_mode: string;
+  bound_value: number;
+  rel_bound?: number;
+  abs_bound: number;
+  values: number;
+  valid_values: number;
+  compressed_bytes: number;
+  compression_ratio: number;
+  bit_rate: number;
+  psnr_db: number;
+  nrmse: number;
+  max_abs_error: number;
+  max_error_over_bound: number;
+  points_over_bound: number;
+  ssim: number;
+  compress_mb_s: number;
+  decompress_mb_s: number;
+  workers: number;
+  predictor?: string;
+  fills_handling: 'native mask' | 'replaced by valid mean';
+  error?: string;
+}
+
+function expandFiles(files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    if (statSync(f).isDirectory()) {
+      for (const e of readdirSync(f).sort()) if (/\.(nc|cdf|nc4|h5)$/i.test(e)) out.push(join(f, e));
+    } else out.push(f);
+  }
+  return out;
+}
+
+async function bestOf<T>(minSeconds: number, fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  let best = Infinity;
+  let value!: T;
+  let total = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    value = await fn();
+    const s = (performance.now() - t0) / 1000;
+    best = Math.min(best, s);
+    total += s;
+    if (total >= minSeconds && r >= 1) break;
+  }
+  return { value, seconds: best };
+}
+
+const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
+
+export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
+  const files = expandFiles(opts.files);
+  const load = opts.load ?? loadField;
+  const listVars = opts.listVars ?? benchVariables;
+  const workers = opts.workers ?? 1;
+  const minSeconds = opts.minSeconds ?? 0.3;
+  const codecs = opts.codecs?.length ? opts.codecs : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
+  for (const c of codecs) {
+    if (!(BENCH_CODECS as readonly string[]).includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${BENCH_CODECS.join(', ')})`);
+    if (EXTERNAL[c] && !EXTERNAL[c].available()) throw new FieldpackError('NOT_FOUND', `${c} is not on PATH`);
+  }
+  const jobs: { file: string; variable: string }[] = [];
+  for (const file of files) {
+    const vars = opts.vars?.length ? opts.vars : await listVars(file);
+    for (const v of vars) jobs.push({ file, variable: v });
+  }
+  const total = jobs.length * opts.bounds.length * codecs.length;
+  const rows: BenchRow[] = [];
+  let done = 0;
+  for (const job of jobs) {
+    const field = await load(job.file, job.variable);
+    const f32: Field = field.values instanceof Float32Array ? field : { ...field, values: Float32Array.from(field.values) };
+    const mask = f32.mask ?? null;
+    const vr = validRange(f32.values, mask);
+    const n = f32.values.length;
+    const origBytes = 4 * n;
+    for (const bound of opts.bounds) {
+      const rb = resolveBound(bound, vr.max - vr.min);
+      for (const codec of codecs) {
+        if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'bench cancelled');
+        opts.onProgress?.(done / total, `${basename(job.file)} ${job.variable} ${formatBound(bound)} ${codec}`);
+        const base = {
+          file: basename(job.file),
+          variable: job.variable,
+          codec,
+          bound: formatBound(bound),
+          bound_mode: bound.mode,
+          bound_value: bound.value,
+          ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}),
+          abs_bound: rb.abs,
+          values: n,
+          valid_values: vr.count,
+          workers: EXTERNAL[codec] ? 1 : workers,
+        };
+        try {
+          let recon: ArrayLike<number>;
+          let bytes: number;
+          let cs: number;
+          let ds: number;
+          let predictor: string | undefined;
+          if (EXTERNAL[codec]) {
+            const filled = fillWithMean(f32.values, mask);
+            const r = EXTERNAL[codec].run(filled, f32.shape, rb.abs);
+            recon = r.recon;
+            bytes = r.compressedBytes;
+            cs = r.compressSeconds;
+            ds = r.decompressSeconds;
+            predictor = `${codec} ${r.version}`;
+          } else {
+            const metadata = metadataOf(f32, basename(job.file));
+            const c = await bestOf(minSeconds, () =>
+              compressField(f32, { bound, predictor: codec as never, workers, verify: false, metadata, entropy: opts.entropy }),
+            );
+            const d = await bestOf(minSeconds, () => decompressStream(c.value.bytes, { workers }));
+            recon = d.value.field.values;
+            bytes = c.value.bytes.length;
+            cs = c.seconds;
+            ds = d.seconds;
+            predictor = c.value.plan.predictor + (c.value.plan.maxDims < 4 && c.value.plan.maxDims < c.value.plan.shape.filter((x) => x > 1).length ? `/${c.value.plan.maxDims}d` : '');
+          }
+          const st = errorStats(f32.values, recon, mask, rb.abs);
+          rows.push({
+            ...base,
+            compressed_bytes: bytes,
+            compression_ratio: r4(origBytes / bytes),
+            bit_rate: r4((8 * bytes) / n),
+            psnr_db: r4(st.psnr),
+            nrmse: r4(st.nrmse),
+            max_abs_error: r4(st.maxAbsError),
+            max_error_over_bound: r4(st.maxErrorOverBound),
+            points_over_bound: st.pointsOverBound,
+            ssim: r4(ssimMiddleSlice(f32.values, recon, f32.shape, mask)),
+            compress_mb_s: r4(origBytes / 1e6 / cs),
+            decompress_mb_s: r4(origBytes / 1e6 / ds),
+            predictor,
+            fills_handling: EXTERNAL[codec] ? 'replaced by valid mean' : 'native mask',
+          });
+        } catch (e) {
+          if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+          rows.push({
+            ...base,
+            compressed_bytes: NaN, compression_ratio: NaN, bit_rate: NaN, psnr_db: NaN, nrmse: NaN, max_abs_error: NaN,
+            max_error_over_bound: NaN, points_over_bound: NaN, ssim: NaN, compress_mb_s: NaN, decompress_mb_s: NaN,
+            fills_handling: EXTERNAL[codec] ? 'replaced by valid mean' : 'native mask',
+            error: e instanceof Error ? e.message : String(e),
+          });
+        }
+        done++;
+      }
+    }
+  }
+  opts.onProgress?.(1, 'done');
+  return rows;
+}
+
+export const BENCH_COLUMNS: (keyof BenchRow)[] = [
+  'file', 'variable', 'codec', 'bound', 'rel_bound', 'abs_bound', 'values', 'valid_values', 'compressed_bytes', 'compression_ratio',
+  'bit_rate', 'psnr_db', 'nrmse', 'max_abs_error', 'max_error_over_bound', 'points_over_bound', 'ssim', 'compress_mb_s',
+  'decompress_mb_s', 'workers', 'predictor', 'fills_handling', 'error',
+];
+
+export function benchCsv(rows: BenchRow[]): string {
+  const esc = (v: unknown) => {
+    if (v === undefined || v === null) return '';
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [BENCH_COLUMNS.join(','), ...rows.map((r) => BENCH_COLUMNS.map((c) => esc(r[c])).join(','))].join('\n') + '\n';
+}
+
+/** SZ3 default ratios from a baselines.json, keyed "file|variable|rel_bound" (file without the "ferret-datasets: " prefix). */
+export function referenceRatios(json: { rows: { file: string; variable: string; rel_bound: number; compressor: string; compression_ratio: number }[] }): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of json.rows) {
+    if (!/SZ3.*default/.test(r.compressor)) continue;
+    m.set(`${basename(r.file.replace(/^.*:\s*/, ''))}|${r.variable}|${r.rel_bound}`, r.compression_ratio);
+  }
+  return m;
+}

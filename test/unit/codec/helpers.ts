@@ -1,0 +1,36 @@
+import { loadField } from '../../../src-main/services/compression/bench-input.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { existsSync } from 'node:fs';
+
+export const FERRET = '/usr/share/ferret-vis/data';
+export const WRF = '/work/shared/data/wrf_katrina.nc';
+export const haveFerret = existsSync(`${FERRET}/coads_climatology.cdf`);
+export const haveWrf = existsSync(WRF);
+
+const cache = new Map<string, Promise<Field>>();
+export function field(file: string, v: string): Promise<Field> {
+  const k = `${file}|${v}`;
+  if (!cache.has(k)) cache.set(k, loadField(file, v));
+  return cache.get(k)!;
+}
+
+/** rows [a, b) of a field along dim 0 */
+export function rows(f: Field, a: number, b: number): Field {
+  const rs = f.values.length / f.shape[0]!;
+  return { ...f, shape: [b - a, ...f.shape.slice(1)], values: f.values.slice(a * rs, b * rs), ...(f.mask ? { mask: f.mask.slice(a * rs, b * rs) } : {}) };
+}
+
+/** point-by-point check over valid finite points; returns count over bound */
+export function overBound(orig: ArrayLike<number>, recon: ArrayLike<number>, mask: Uint8Array | undefined | null, bound: number): number {
+  let over = 0;
+  for (let i = 0; i < orig.length; i++) {
+    if (mask && mask[i] === 0) continue;
+    const x = orig[i]!;
+    if (!Number.isFinite(x)) {
+      if (!Object.is(x, recon[i]) && !(Number.isNaN(x) && Number.isNaN(recon[i]!))) over++;
+      continue;
+    }
+    if (!(Math.abs(x - recon[i]!) <= bound)) over++;
+  }
+  return over;
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import '../../../src-main/services/compression/zstd-backend.ts';
+import { zstdBackend } from '../../../src-main/services/compression/zstd-backend.ts';
+import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic.ts';
+import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
+import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { FERRET, WRF, field, haveFerret, haveWrf, overBound, rows } from './helpers.ts';
+
+const BOUNDS: BoundSpec[] = [
+  { mode: 'rel', value: 1e-2 },
+  { mode: 'rel', value: 1e-4 },
+  { mode: 'abs', value: 0.05 },
+  { mode: 'psnr', value: 60 },
+  { mode: 'nrmse', value: 1e-5 },
+];
+
+function check(f: Pick<Field, 'values' | 'shape' | 'mask'>, bound: BoundSpec, predictor: string, entropy: 'range' | 'huffman' = 'range') {
+  const { bytes, plan } = compressClassic(f, { bound, predictor: predictor as never, entropy, chunkValues: 1 << 16 }, zstdBackend);
+  const d = decompressClassic(bytes);
+  expect(d.field.shape).toEqual(f.shape);
+  expect(d.field.values.constructor).toBe(f.values.constructor);
+  expect(overBound(f.values, d.field.values, f.mask, plan.bound.abs)).toBe(0);
+  if (f.mask) expect(Array.from(d.field.mask!)).toEqual(Array.from(f.mask));
+  return { bytes, plan, d };
+}
+
+describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predictor and bound mode', () => {
+  const cases: [string, () => Promise<Field>][] = [
+    ['coads SST 3D with land mask', async () => field(`${FERRET}/coads_climatology.cdf`, 'SST')],
+    ['coads SST 2D slice', async () => { const f = rows(await field(`${FERRET}/coads_climatology.cdf`, 'SST'), 3, 4); return { ...f, shape: [90, 180] }; }],
+    ['coads SST 1D row', async () => { const f = rows(await field(`${FERRET}/coads_climatology.cdf`, 'SST'), 3, 4); return { ...f, shape: [16200] }; }],
+    ['WRF T 4D (4x14x48x48)', async () => field(WRF, 'T')],
+    ['ocean_atlas TEMP 4D, 2 times, masked', async () => rows(await field(`${FERRET}/ocean_atlas_subset.nc`, 'TEMP'), 0, 2)],
+  ];
+  for (const [name, get] of cases) {
+    for (const p of PREDICTOR_NAMES) {
+      it(`${name}: ${p}`, async () => {
+        const f = await get();
+        for (const b of BOUNDS) check(f, b, p);
+      });
+    }
+    it(`${name}: auto with Huffman`, async () => {
+      const f = await get();
+      const { plan } = check(f, { mode: 'rel', value: 1e-3 }, 'auto', 'huffman');
+      expect(plan.autoScores).toBeDefined();
+    });
+  }
+  it('rel mode resolves against the valid range only (fills of -1e34 ignored)', async () => {
+    const f = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
+    const { plan } = check(f, { mode: 'rel', value: 1e-3 }, 'auto');
+    expect(plan.validMax - plan.validMin).toBeLessThan(50);
+    expect(plan.bound.abs).toBeCloseTo(1e-3 * (plan.validMax - plan.validMin), 12);
+  });
+});
+
+describe('special values and edge cases', () => {
+  const predictors = [...PREDICTOR_NAMES, 'auto'];
+  function synth(n0: number, n1: number, n2: number, f64 = false) {
+    const v = f64 ? new Float64Array(n0 * n1 * n2) : new Float32Array(n0 * n1 * n2);
+    for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) for (let k = 0; k < n2; k++) v[(i * n1 + j) * n2 + k] = Math.sin(i * 0.3) * 10 + Math.cos(j * 0.2) * 5 + k * 0.01 + 273.15;
+    return v;
+  }
+  it('NaN and +-Inf come back exactly, are not predicted and do not widen the range', () => {
+    const v = synth(5, 20, 30);
+    v[7] = NaN; v[100] = Infinity; v[101] = -Infinity; v[2999] = NaN;
+    for (const p of predictors) {
+      const { d, plan } = check({ values: v, shape: [5, 20, 30] }, { mode: 'rel', value: 1e-3 }, p);
+      expect(Number.isNaN(d.field.values[7])).toBe(true);
+      expect(d.field.values[100]).toBe(Infinity);
+      expect(d.field.values[101]).toBe(-Infinity);
+      expect(Number.isFinite(plan.validMax - plan.validMin)).toBe(true);
+    }
+  });
+  it('masked points keep their exact fill values (including differing ones) and the mask', () => {
+    const v = synth(4, 16, 16);
+    const mask = new Uint8Array(v.length).fill(1);
+    for (let i = 0; i < v.length; i += 7) { mask[i] = 0; v[i] = -1e34; }
+    v[14] = 12345; // a masked point with a different value
+    for (const p of predictors) {
+      const { d } = check({ values: v, shape: [4, 16, 16], mask }, { mode: 'abs', value: 0.01 }, p);
+      for (let i = 0; i < v.length; i++) if (!mask[i]) expect(d.field.values[i]).toBe(v[i]);
+    }
+  });
+  it('a fully masked field', () => {
+    const v = synth(2, 3, 4);
+    const { d } = check({ values: v, shape: [2, 3, 4], mask: new Uint8Array(24) }, { mode: 'rel', value: 0.1 }, 'auto');
+    expect(Array.from(d.field.values)).toEqual(Array.from(v));
+  });
+  it('constant field, single value', () => {
+    for (const p of predictors) {
+      const c = new Float32Array(1000).fill(3.25);
+      const r = check({ values: c, shape: [10, 100] }, { mode: 'rel', value: 1e-3 }, p);
+      expect(r.plan.bound.lossless).toBe(true); // range 0 -> rel bound 0 -> lossless
+      expect(Array.from(r.d.field.values)).toEqual(Array.from(c));
+      const one = check({ values: new Float32Array([42.5]), shape: [1] }, { mode: 'abs', value: 0.1 }, p);
+      expect(Math.abs(one.d.field.values[0]! - 42.5)).toBeLessThanOrEqual(0.1);
+    }
+  });
+  it('bound 0 is lossless, bit for bit, float32 and float64, and says so', () => {
+    for (const f64 of [false, true]) {
+      const v = synth(3, 17, 19, f64);
+      v[5] = NaN;
+      v[6] = -0;
+      const { d, plan } = check({ values: v, shape: [3, 17, 19] }, { mode: 'abs', value: 0 }, 'auto');
+      expect(plan.bound.lossless).toBe(true);
+      expect(plan.bound.label).toMatch(/lossless/);
+      expect(d.header.bound.lossless).toBe(true);
+      expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(v.buffer))).toBe(true);
+    }
+  });
+  it('float64 data and a bound below float32 precision', () => {
+    const v = synth(4, 10, 10, true);
+    for (const p of predictors) check({ values: v, shape: [4, 10, 10] }, { mode: 'abs', value: 1e-9 }, p);
+  });
+  it('bounds near float32 rounding: escapes keep the guarantee', () => {
+    const v = new Float32Array(4096);
+    for (let i = 0; i < v.length; i++) v[i] = 1e6 + Math.fround(Math.sin(i) * 0.01);
+    for (const p of predictors) for (const e of [1e-2, 3e-2, 0.0625, 0.07]) check({ values: v, shape: [64, 64] }, { mode: 'abs', value: e }, p);
+  });
+  it('huge values and wild data escape instead of breaking', () => {
+    const v = new Float32Array(2000);
+    for (let i = 0; i < v.length; i++) v[i] = i % 3 === 0 ? 3e38 * (i % 2 ? 1 : -1) : Math.random() * 1e-30;
+    for (const p of predictors) check({ values: v, shape: [20, 100] }, { mode: 'abs', value: 1e-31 }, p);
+  });
+  it('rejects bad arguments with INVALID_ARGUMENT', () => {
+    expect(() => compressClassic({ values: new Float32Array(5), shape: [2, 3] }, { bound: { mode: 'abs', value: 1 } }, zstdBackend)).toThrow(/elements/);
+    expect(() => compressClassic({ values: new Float32Array(6), shape: [2, 3] }, { bound: { mode: 'abs', value: -1 } }, zstdBackend)).toThrow(/>= 0/);
+  });
+});
