@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import '../../../src-main/services/compression/zstd-backend.ts';
+import { zstdBackend } from '../../../src-main/services/compression/zstd-backend.ts';
+import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic.ts';
+import { readHeader, FORMAT_VERSION } from '../../../src-main/core/codec/stream/format.ts';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+import { FIELDPACK_VERSION } from '../../../src-main/core/version.ts';
+import { huffmanDecode, huffmanEncode } from '../../../src-main/core/codec/huffman.ts';
+import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
+import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
+import { crc32 } from '../../../src-main/core/codec/crc32.ts';
+
+const GOLDEN = join(import.meta.dirname, '../../fixtures/golden');
+const f32 = (p: string) => { const b = readFileSync(p); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); };
+
+function expectBadStream(fn: () => unknown): FieldpackError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FieldpackError);
+    expect((e as FieldpackError).code).toBe('BAD_STREAM');
+    return e as FieldpackError;
+  }
+  throw new Error('expected BAD_STREAM, got success');
+}
+
+describe('golden stream, format v1', () => {
+  for (const tag of ['', '-huffman']) {
+    it(`classic-v1${tag}.fpk decodes to the committed values bit for bit`, () => {
+      const bytes = new Uint8Array(readFileSync(join(GOLDEN, `classic-v1${tag}.fpk`)));
+      const expected = f32(join(GOLDEN, `classic-v1${tag}.expected.f32`));
+      const original = f32(join(GOLDEN, 'classic-v1.original.f32'));
+      const mask = new Uint8Array(readFileSync(join(GOLDEN, 'classic-v1.mask')));
+      const d = decompressClassic(bytes);
+      expect(d.header.formatVersion).toBe(1);
+      expect(d.header.codec).toBe('classic');
+      expect(d.header.shape).toEqual([6, 10, 12]);
+      expect(d.header.bound.mode).toBe('rel');
+      expect(d.header.bound.value).toBe(1e-3);
+      expect(d.header.chunks.length).toBe(3);
+      expect(d.field.name).toBe('TG');
+      expect(d.field.units).toBe('K');
+      expect(d.field.dims).toEqual(['time', 'lat', 'lon']);
+      expect(d.field.attributes.long_name).toBe('golden test field');
+      expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      expect(Array.from(d.field.mask!)).toEqual(Array.from(mask));
+      for (let i = 0; i < original.length; i++) {
+        if (!mask[i] || !Number.isFinite(original[i]!)) continue;
+        expect(Math.abs(original[i]! - d.field.values[i]!)).toBeLessThanOrEqual(d.header.bound.abs);
+      }
+      // a slice decodes alone, from its chunk only
+      const s = decompressClassic(bytes, { rows: [2, 4] });
+      expect(Array.from(s.field.values)).toEqual(Array.from(expected.subarray(2 * 120, 4 * 120)));
+    });
+  }
+});
+
+describe('stream header', () => {
+  it('starts with magic and format version, records codec, version, dims, dtype, bound and metadata', () => {
+    const v = new Float32Array(64).map((_, i) => Math.sin(i));
+    const { bytes } = compressClassic({ values: v, shape: [8, 8] }, { bound: { mode: 'psnr', value: 70 }, metadata: { variable: 'x', units: 'm', attributes: { a: 1 } } }, zstdBackend);
+    expect(Array.from(bytes.subarray(0, 4))).toEqual([0x46, 0x50, 0x4b, 0x1a]);
+    expect(bytes[4]! | (bytes[5]! << 8)).toBe(FORMAT_VERSION);
+    const h = readHeader(bytes);
+    expect(h.fieldpackVersion).toBe(FIELDPACK_VERSION);
+    expect(h.dtype).toBe('float32');
+    expect(h.shape).toEqual([8, 8]);
+    expect(h.bound.mode).toBe('psnr');
+    expect(h.bound.abs).toBeGreaterThan(0);
+    expect(h.metadata).toMatchObject({ variable: 'x', units: 'm', attributes: { a: 1 } });
+    expect(typeof h.params.predictor).toBe('string');
+  });
+  it('FIELDPACK_VERSION follows package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8'));
+    expect(FIELDPACK_VERSION).toBe(pkg.version);
+  });
+});
+
+describe('corrupted and truncated streams', () => {
+  const v = new Float32Array(30 * 40).map((_, i) => 100 + Math.sin(i * 0.1) * 5 + (i % 40) * 0.01);
+  const mask = new Uint8Array(v.length).fill(1).map((_, i) => (i % 13 === 0 ? 0 : 1));
+  const { bytes } = compressClassic({ values: v, shape: [30, 40], mask }, { bound: { mode: 'rel', value: 1e-3 }, chunkValues: 400, metadata: { variable: 'v' } }, zstdBackend);
+  const good = decompressClassic(bytes).field.values;
+
+  it('every truncation is BAD_STREAM naming what is missing', () => {
+    for (let len = 0; len < bytes.length; len += Math.max(1, Math.floor(bytes.length / 97))) {
+      const e = expectBadStream(() => decompressClassic(bytes.subarray(0, len)));
+      expect(e.message).toMatch(/truncated|bad magic|shorter/);
+    }
+  });
+  it('every single-byte corruption is BAD_STREAM (checksums), never wrong values or a crash', () => {
+    for (let pos = 0; pos < bytes.length; pos++) {
+      const b = bytes.slice();
+      b[pos] ^= 0x5a;
+      expectBadStream(() => decompressClassic(b));
+    }
+  });
+  it('trailing garbage, wrong magic, future version are named', () => {
+    const extra = new Uint8Array(bytes.length + 3);
+    extra.set(bytes);
+    expect(expectBadStream(() => decompressClassic(extra)).message).toMatch(/unexpected bytes/);
+    const m = bytes.slice();
+    m[0] = 0;
+    expect(expectBadStream(() => decompressClassic(m)).message).toMatch(/magic/);
+    const ver = bytes.slice();
+    ver[4] = 9;
+    expect(expectBadStream(() => decompressClassic(ver)).message).toMatch(/version 9/);
+  });
+  it('a corrupted chunk payload with a recomputed CRC never crashes: BAD_STREAM or a decode (CRCs are the integrity check)', () => {
+    const h = readHeader(bytes);
+    const c = h.chunks[1]!;
+    let clean = 0;
+    for (let k = 0; k < 40; k++) {
+      const b = bytes.slice();
+      const pos = c.offset + 1 + ((k * 7) % (c.storedBytes - 1));
+      b[pos] ^= 1 << (k % 8);
+      // recompute the chunk CRC in the header and the header CRC, so only the decoder can notice
+      const hb = b.subarray(0, h.headerBytes);
+      const crcPos = findCrc(hb, c.crc);
+      if (crcPos < 0) continue;
+      new DataView(b.buffer).setUint32(crcPos, crc32(b, c.offset, c.offset + c.storedBytes), true);
+      new DataView(b.buffer).setUint32(h.headerBytes - 4, crc32(b, 0, h.headerBytes - 4), true);
+      let d: ReturnType<typeof decompressClassic> | undefined;
+      try {
+        d = decompressClassic(b);
+      } catch (e) {
+        expect(e).toBeInstanceOf(FieldpackError);
+        expect((e as FieldpackError).code).toBe('BAD_STREAM');
+      }
+      if (d) {
+        expect(d.field.values.length).toBe(good.length);
+        clean++;
+      }
+    }
+    expect(clean).toBeLessThan(40);
+  });
+});
+
+function findCrc(b: Uint8Array, crc: number): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i + 4 <= b.length; i++) if (dv.getUint32(i, true) === crc) return i;
+  return -1;
+}
+
+describe('entropy stages', () => {
+  it('canonical Huffman and the range coder round-trip skewed and flat code distributions', () => {
+    for (const spread of [0, 1, 3, 50, 3000]) {
+      const n = 20000;
+      const codes = new Uint32Array(n);
+      let s = 1;
+      for (let i = 0; i < n; i++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        const g = Math.round(((s / 2 ** 32) - 0.5) * 2 * spread * ((s & 7) === 0 ? 1 : 0.1));
+        codes[i] = (s & 255) === 7 ? 0 : 32768 + g;
+      }
+      const w = new ByteWriter();
+      huffmanEncode(codes, n, 65536, w);
+      rangeEncodeCodes(codes, n, 32768, w);
+      const r = new ByteReader(w.finish(), 'test');
+      expect(Array.from(huffmanDecode(r, 65536))).toEqual(Array.from(codes));
+      expect(Array.from(rangeDecodeCodes(r, 32768))).toEqual(Array.from(codes));
+    }
+  });
+});
