@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBench } from '../../../src-main/services/compression/bench.ts';
+import { closePools } from '../../../src-main/services/compression/index.ts';
+import { benchCommand } from '../../../src-main/doors/cli/commands/bench.ts';
+import { compressCommand } from '../../../src-main/doors/cli/commands/compress.ts';
+import { decompressCommand } from '../../../src-main/doors/cli/commands/decompress.ts';
+import { FERRET, WRF, field, haveFerret, haveWrf, overBound } from '../../unit/codec/helpers.ts';
+import { spawnSync } from 'node:child_process';
+
+afterAll(() => closePools());
+const haveZfp = spawnSync('sh', ['-c', 'command -v zfp']).status === 0;
+const io = () => {
+  const lines: string[] = [];
+  return { lines, io: { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), progress: () => {}, progressDone: () => {} } };
+};
+const ctx = (o: ReturnType<typeof io>) => ({ io: o.io, app: async () => { throw new Error('no store'); }, globals: {} });
+
+describe.runIf(haveWrf)('bench', () => {
+  it('rows carry the columns of baselines.json, ours and zfp, zero points over the bound', async () => {
+    const rows = await runBench({ files: [WRF], vars: ['T2'], codecs: ['auto', 'lorenzo', ...(haveZfp ? ['zfp'] : [])], bounds: [{ mode: 'rel', value: 1e-3 }, { mode: 'psnr', value: 60 }], workers: 1, minSeconds: 0 });
+    expect(rows.length).toBe(2 * (haveZfp ? 3 : 2));
+    for (const r of rows) {
+      expect(r.error).toBeUndefined();
+      for (const k of ['file', 'variable', 'codec', 'compression_ratio', 'psnr_db', 'max_error_over_bound', 'compress_mb_s', 'decompress_mb_s', 'values', 'abs_bound'] as const) expect(r[k]).toBeDefined();
+      expect(r.points_over_bound).toBe(0);
+      expect(r.max_error_over_bound).toBeLessThanOrEqual(1);
+    }
+    expect(rows[0]!.rel_bound).toBe(1e-3);
+  });
+});
+
+describe.runIf(haveFerret)('CLI commands', () => {
+  it('compress -> decompress round trip through the command modules', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fpk-cli-'));
+    const o1 = io();
+    expect(await compressCommand.run([`${FERRET}/coads_climatology.cdf`, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'interp-cubic', '--workers', '2', '-o', join(dir, 'sst.fpk')], ctx(o1))).toBe(0);
+    expect(o1.lines.join('\n')).toMatch(/rel 0.001 -> abs/);
+    const o2 = io();
+    expect(await decompressCommand.run([join(dir, 'sst.fpk'), '-o', join(dir, 'sst.f32')], ctx(o2))).toBe(0);
+    const b = readFileSync(join(dir, 'sst.f32'));
+    const rec = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    const f = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
+    let min = Infinity, max = -Infinity;
+    for (let i = 0; i < f.values.length; i++) if (f.mask![i]) { min = Math.min(min, f.values[i]!); max = Math.max(max, f.values[i]!); }
+    expect(overBound(f.values, rec, f.mask, 1e-3 * (max - min))).toBe(0);
+  });
+  it('bench writes JSON and CSV and prints a table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fpk-bench-'));
+    const o = io();
+    const code = await benchCommand.run([`${FERRET}/etopo120.cdf`, '--vars', 'ROSE', '--codec', 'auto', '--bounds', 'rel:1e-2,abs:0.5', '--workers', '1', '--min-seconds', '0', '--json', join(dir, 'b.json'), '--csv', join(dir, 'b.csv')], ctx(o));
+    expect(code).toBe(0);
+    const j = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+    expect(j.rows.length).toBe(2);
+    expect(j.protocol.join(' ')).toMatch(/mean of the valid points/);
+    expect(existsSync(join(dir, 'b.csv'))).toBe(true);
+    expect(o.lines[0]).toMatch(/ratio/);
+  });
+});
