@@ -6,7 +6,7 @@ import { FieldpackError } from '../core/errors.ts';
 import type { ApiEvent, Run } from '../api/contract.ts';
 import { EventBus } from './events.ts';
 import { JobQueue } from './jobs/queue.ts';
-import { demoJob } from './jobs/kinds/demo.ts';
+import { jobHandlers } from './jobs/kinds/index.ts';
 import type { JobHandler } from './jobs/types.ts';
 import { Store } from './store/store.ts';
 import { resolveDbPath } from './store/open-database.ts';
@@ -31,17 +31,13 @@ export interface AppOptions {
   pythonPath?: string;
 }
 
-export const JOB_HANDLERS: Record<string, JobHandler<Record<string, unknown>, unknown>> = {
-  demo: demoJob as JobHandler<Record<string, unknown>, unknown>,
-};
-
 export function createApp(opts: AppOptions): AppContext {
   const store = Store.open(resolveDbPath(opts.dbPath));
   try {
     if (opts.pythonPath) store.updateSettings({ pythonPath: opts.pythonPath });
     const interruptedAtStart = store.markOrphanedRunsInterrupted();
     const events = new EventBus();
-    const jobs = new JobQueue(store, { ...JOB_HANDLERS, ...opts.jobHandlers }, events.emit);
+    const jobs = new JobQueue(store, { ...jobHandlers({ store }), ...opts.jobHandlers }, events.emit);
     const services = createServices({ store, jobs, events, door: opts.door });
     let closed = false;
     return {

@@ -115,6 +115,7 @@ export class JobQueue {
     this.emit({ type: 'run.updated', run: this.store.markRunStarted(runId) });
     let lastStored = 0;
     const ctx: JobContext = {
+      runId,
       signal: controller.signal,
       progress: (fraction, message = '') => {
         const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));

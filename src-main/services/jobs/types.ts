@@ -3,6 +3,8 @@
  * (startWorker in worker-host.ts); they report progress and stop promptly when `signal` aborts.
  */
 export interface JobContext {
+  /** The run recording this job (its artifacts go under runDir(store, runId)). Absent outside the queue. */
+  runId?: number;
   /** fraction in [0, 1]; message is one short line ("chunk 3/12", "epoch 4/20"). */
   progress(fraction: number, message?: string): void;
   /** Aborted when the user cancels; throw FieldpackError('CANCELLED', ...) or let the abort propagate. */

@@ -149,6 +149,21 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'model registry: input/output contract, parameter count, full manifest',
+    up(db) {
+      db.exec(`
+        ALTER TABLE models ADD COLUMN ndim INTEGER;
+        ALTER TABLE models ADD COLUMN inputs_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE models ADD COLUMN outputs_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE models ADD COLUMN params_json TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE models ADD COLUMN parameter_count INTEGER;
+        ALTER TABLE models ADD COLUMN manifest_json TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX models_project ON models(project_id, id);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

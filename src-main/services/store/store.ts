@@ -3,7 +3,7 @@
  */
 import type Database from 'better-sqlite3';
 import { FieldpackError, type SerializedError } from '../../core/errors.ts';
-import type { Artifact, Dataset, FieldRecord, Metric, Project, Run, RunDetail, RunStatus, Settings } from '../../api/contract.ts';
+import type { Artifact, Dataset, FieldRecord, Metric, Model, Project, Run, RunDetail, RunStatus, Settings } from '../../api/contract.ts';
 import { DEFAULT_SETTINGS } from '../../api/contract.ts';
 import { openDatabase, type OpenedDatabase } from './open-database.ts';
 
@@ -361,6 +361,49 @@ export class Store {
     return { ...run, metrics: this.listMetrics(id), artifacts, tags, logs };
   }
 
+  // ---- models ----
+
+  /** Registers a model (or returns the existing one with the same content hash). */
+  registerModel(m: NewModel): Model {
+    const existing = this.db.prepare('SELECT id FROM models WHERE content_hash = ?').get(m.contentHash) as { id: number } | undefined;
+    if (existing) return this.getModel(existing.id);
+    const info = this.db
+      .prepare(
+        `INSERT INTO models (project_id, run_id, content_hash, network, network_version, ndim, inputs_json, outputs_json, contract_json,
+                             params_json, training_json, metrics_json, parameter_count, size_bytes, manifest_json, path, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        m.projectId, m.runId, m.contentHash, m.network, String(m.networkVersion), m.ndim, JSON.stringify(m.inputs), JSON.stringify(m.outputs),
+        JSON.stringify(m.contract), JSON.stringify(m.params), JSON.stringify(m.training), JSON.stringify(m.metrics), m.parameterCount,
+        m.sizeBytes, JSON.stringify(m.manifest), m.path, m.createdAt ?? now(),
+      );
+    return this.getModel(Number(info.lastInsertRowid));
+  }
+
+  getModel(id: number): Model {
+    const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(id) as ModelDbRow | undefined;
+    if (!row) throw new FieldpackError('NOT_FOUND', `model ${id} does not exist`, { id });
+    return toModel(row);
+  }
+
+  findModelByHash(contentHash: string): Model | null {
+    const row = this.db.prepare('SELECT * FROM models WHERE content_hash = ?').get(contentHash) as ModelDbRow | undefined;
+    return row ? toModel(row) : null;
+  }
+
+  listModels(projectId?: number | null): Model[] {
+    const rows = (projectId === undefined
+      ? this.db.prepare('SELECT * FROM models ORDER BY id DESC').all()
+      : this.db.prepare('SELECT * FROM models WHERE project_id IS ? ORDER BY id DESC').all(projectId)) as ModelDbRow[];
+    return rows.map(toModel);
+  }
+
+  deleteModel(id: number): void {
+    this.getModel(id);
+    this.db.prepare('DELETE FROM models WHERE id = ?').run(id);
+  }
+
   // ---- settings ----
 
   getSettings(): Settings {
@@ -376,6 +419,65 @@ export class Store {
     })();
     return this.getSettings();
   }
+}
+
+export interface NewModel {
+  projectId: number | null;
+  runId: number | null;
+  contentHash: string;
+  network: string;
+  networkVersion: string | number;
+  ndim: number | null;
+  inputs: unknown[];
+  outputs: unknown[];
+  contract: Record<string, unknown>;
+  params: Record<string, unknown>;
+  training: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  parameterCount: number | null;
+  sizeBytes: number;
+  manifest: unknown;
+  path: string;
+  createdAt?: string;
+}
+
+interface ModelDbRow {
+  id: number;
+  project_id: number | null;
+  run_id: number | null;
+  content_hash: string;
+  network: string;
+  network_version: string;
+  ndim: number | null;
+  inputs_json: string;
+  outputs_json: string;
+  params_json: string;
+  training_json: string;
+  metrics_json: string;
+  parameter_count: number | null;
+  size_bytes: number;
+  path: string;
+  created_at: string;
+}
+function toModel(r: ModelDbRow): Model {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    runId: r.run_id,
+    contentHash: r.content_hash,
+    network: r.network,
+    networkVersion: r.network_version,
+    ndim: r.ndim,
+    inputs: JSON.parse(r.inputs_json),
+    outputs: JSON.parse(r.outputs_json),
+    params: JSON.parse(r.params_json),
+    parameterCount: r.parameter_count,
+    sizeBytes: r.size_bytes,
+    training: JSON.parse(r.training_json),
+    metrics: JSON.parse(r.metrics_json),
+    path: r.path,
+    createdAt: r.created_at,
+  };
 }
 
 interface ProjectRow {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createApp } from '../../../src-main/services/app-context.ts';
 import { handleIpcCall } from '../../../src-main/doors/electron/ipc-handler.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { SCHEMA_VERSION } from '../../../src-main/services/store/migrations.ts';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -21,7 +22,7 @@ describe('Electron IPC handler', () => {
     const invalid = await handleIpcCall(app.services, 'file:///x', 'projects.rename', { id: -1, name: 3 });
     expect(invalid).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/id.*name|name.*id/s) } });
     const doctor = await handleIpcCall(app.services, 'file:///x', 'system.doctor', {});
-    expect(doctor).toMatchObject({ ok: true, value: { door: 'electron', database: { schemaVersion: 2 } } });
+    expect(doctor).toMatchObject({ ok: true, value: { door: "electron", database: { schemaVersion: SCHEMA_VERSION } } });
     await app.close();
   });
 });

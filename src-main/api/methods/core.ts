@@ -1,0 +1,40 @@
+/** Core methods: projects, datasets, jobs, runs, settings, system. */
+import { z } from 'zod';
+import { DoctorReport, Dataset, FieldRecord, Project, Run, RunDetail, Settings, id, projectName } from '../schemas.ts';
+
+export const CORE_METHODS = {
+  'projects.list': { input: z.object({}), output: z.array(Project) },
+  'projects.get': { input: z.object({ id }), output: Project },
+  'projects.create': { input: z.object({ name: projectName, description: z.string().max(10_000).default('') }), output: Project },
+  'projects.rename': { input: z.object({ id, name: projectName }), output: Project },
+  'projects.delete': { input: z.object({ id }), output: z.object({ deleted: id }) },
+
+  'datasets.list': { input: z.object({ projectId: id }), output: z.array(Dataset) },
+  'datasets.fields': { input: z.object({ datasetId: id }), output: z.array(FieldRecord) },
+  'datasets.delete': { input: z.object({ id }), output: z.object({ deleted: id }) },
+
+  'jobs.submit': {
+    input: z.object({
+      /** A registered job kind (demo, ...); its params are validated by that kind's handler. */
+      kind: z.string().min(1),
+      projectId: id.nullable().default(null),
+      name: z.string().max(200).optional(),
+      params: z.record(z.string(), z.unknown()).default({}),
+    }),
+    output: Run,
+  },
+  'jobs.cancel': { input: z.object({ runId: id }), output: Run },
+  'jobs.active': { input: z.object({}), output: z.array(Run) },
+
+  'runs.list': {
+    input: z.object({ projectId: id.nullable().optional(), kind: z.string().optional(), limit: z.number().int().min(1).max(10_000).default(200) }),
+    output: z.array(Run),
+  },
+  'runs.get': { input: z.object({ id }), output: RunDetail },
+  'runs.delete': { input: z.object({ id }), output: z.object({ deleted: id }) },
+
+  'settings.get': { input: z.object({}), output: Settings },
+  'settings.update': { input: Settings.partial(), output: Settings },
+
+  'system.doctor': { input: z.object({}), output: DoctorReport },
+} as const;

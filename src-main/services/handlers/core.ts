@@ -1,0 +1,56 @@
+/** Core API methods: projects, datasets, jobs, runs, settings, system (api/methods/core.ts). */
+import { FieldpackError } from '../../core/errors.ts';
+import type { CORE_METHODS } from '../../api/methods/core.ts';
+import type { HandlerDeps, Handlers } from './types.ts';
+import { doctorReport } from '../system/doctor.ts';
+
+export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METHODS> {
+  const { store, jobs, events } = deps;
+  return {
+    'projects.list': () => store.listProjects(),
+    'projects.get': ({ id }) => store.getProject(id),
+    'projects.create': ({ name, description }) => {
+      const p = store.createProject(name, description);
+      events.emit({ type: 'projects.changed' });
+      return p;
+    },
+    'projects.rename': ({ id, name }) => {
+      const p = store.renameProject(id, name);
+      events.emit({ type: 'projects.changed' });
+      return p;
+    },
+    'projects.delete': ({ id }) => {
+      const busy = jobs.activeRuns().filter((r) => r.projectId === id);
+      if (busy.length) {
+        throw new FieldpackError('CONFLICT', `project ${id} has ${busy.length} job(s) in progress: cancel them first`, { runs: busy.map((r) => r.id) });
+      }
+      store.deleteProject(id);
+      events.emit({ type: 'projects.changed' });
+      return { deleted: id };
+    },
+
+    'datasets.list': ({ projectId }) => store.listDatasets(projectId),
+    'datasets.fields': ({ datasetId }) => store.listFields(datasetId),
+    'datasets.delete': ({ id }) => {
+      store.deleteDataset(id);
+      return { deleted: id };
+    },
+
+    'jobs.submit': ({ kind, projectId, name, params }) => jobs.submit(kind, projectId, params, name),
+    'jobs.cancel': ({ runId }) => jobs.cancel(runId),
+    'jobs.active': () => jobs.activeRuns(),
+
+    'runs.list': ({ projectId, kind, limit }) => store.listRuns({ projectId, kind, limit }),
+    'runs.get': ({ id }) => store.getRunDetail(id),
+    'runs.delete': ({ id }) => {
+      store.deleteRun(id);
+      return { deleted: id };
+    },
+
+    'settings.get': () => store.getSettings(),
+    'settings.update': (patch) => store.updateSettings(patch),
+
+    'system.doctor': () =>
+      doctorReport({ dbPath: store.path, schemaVersion: store.schemaVersion, pythonPath: store.getSettings().pythonPath, door: deps.door }),
+  };
+}

@@ -1,0 +1,17 @@
+/** Every job kind the queue runs, by name. A kind validates its own params. */
+import type { Store } from '../../store/store.ts';
+import type { JobHandler } from '../types.ts';
+import { demoJob } from './demo.ts';
+
+export type AnyJobHandler = JobHandler<Record<string, unknown>, unknown>;
+
+/** What job kinds may use beyond their JobContext. */
+export interface JobDeps {
+  store: Store;
+}
+
+export function jobHandlers(_deps: JobDeps): Record<string, AnyJobHandler> {
+  return {
+    demo: demoJob as AnyJobHandler,
+  };
+}

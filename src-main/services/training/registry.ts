@@ -1,0 +1,58 @@
+/**
+ * The model registry: trained or imported models copied under the store's models folder and recorded
+ * in its `models` table, keyed by content hash.
+ */
+import { cp, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Model } from '../../api/contract.ts';
+import type { Store } from '../store/store.ts';
+import { modelsDir } from '../store/files.ts';
+import { exportModelFile, importModelFile, loadModelDir, modelRow, type ModelManifest } from './models.ts';
+
+function toNewModel(manifest: ModelManifest, path: string, projectId: number | null, runId: number | null) {
+  const row = modelRow(manifest, path);
+  const { inputs, outputs, ...contract } = manifest.contract;
+  return {
+    projectId,
+    runId,
+    contentHash: row.content_hash,
+    network: row.network_type,
+    networkVersion: row.network_version,
+    ndim: row.ndim,
+    inputs,
+    outputs,
+    contract,
+    params: manifest.network.params,
+    training: manifest.training,
+    metrics: manifest.metrics,
+    parameterCount: row.parameter_count,
+    sizeBytes: row.size_bytes,
+    manifest,
+    path,
+  };
+}
+
+/** Copies a trained model folder into the registry (verifying its hashes) and records it. */
+export async function registerModelDir(store: Store, dir: string, opts: { projectId: number | null; runId: number | null }): Promise<Model> {
+  const model = await loadModelDir(dir);
+  const dest = join(modelsDir(store), model.manifest.contentHash);
+  if (resolve(dest) !== resolve(dir) && !existsSync(join(dest, 'manifest.json'))) {
+    await mkdir(dest, { recursive: true });
+    await cp(dir, dest, { recursive: true });
+  }
+  return store.registerModel(toNewModel(model.manifest, dest, opts.projectId, opts.runId));
+}
+
+/** Imports a .fpmodel file (verified) into the registry. */
+export async function importModel(store: Store, file: string, projectId: number | null): Promise<Model> {
+  const model = await importModelFile(file, modelsDir(store));
+  return store.registerModel(toNewModel(model.manifest, model.dir!, projectId, null));
+}
+
+/** Writes a registered model as one .fpmodel file. */
+export async function exportModel(store: Store, id: number, outPath: string): Promise<{ path: string; sizeBytes: number; contentHash: string }> {
+  const m = store.getModel(id);
+  const r = await exportModelFile(m.path, outPath);
+  return { path: r.path, sizeBytes: r.size, contentHash: r.contentHash };
+}
