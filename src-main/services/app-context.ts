@@ -34,7 +34,8 @@ export interface AppOptions {
 export function createApp(opts: AppOptions): AppContext {
   const store = Store.open(resolveDbPath(opts.dbPath));
   try {
-    if (opts.pythonPath) store.updateSettings({ pythonPath: opts.pythonPath });
+    // --python PATH overrides the saved setting for this process only.
+    if (opts.pythonPath) process.env.FIELDPACK_PYTHON = opts.pythonPath;
     const interruptedAtStart = store.markOrphanedRunsInterrupted();
     const events = new EventBus();
     const jobs = new JobQueue(store, { ...jobHandlers({ store }), ...opts.jobHandlers }, events.emit);

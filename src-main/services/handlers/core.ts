@@ -3,6 +3,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import type { CORE_METHODS } from '../../api/methods/core.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
 import { doctorReport } from '../system/doctor.ts';
+import { configuredPython } from '../system/python-probe.ts';
 
 export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METHODS> {
   const { store, jobs, events } = deps;
@@ -51,6 +52,6 @@ export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METH
     'settings.update': (patch) => store.updateSettings(patch),
 
     'system.doctor': () =>
-      doctorReport({ dbPath: store.path, schemaVersion: store.schemaVersion, pythonPath: store.getSettings().pythonPath, door: deps.door }),
+      doctorReport({ dbPath: store.path, schemaVersion: store.schemaVersion, pythonPath: configuredPython(store), door: deps.door }),
   };
 }

@@ -1,60 +1,37 @@
-/**
- * Doctor's view of the Python environment. Interim: replaced by the training service's detection
- * (src-main/services/training/python-env.ts) once it lands, so that there is one probe.
- */
-import { execFile } from 'node:child_process';
+/** Doctor's view of the Python environment, from the training service's detection (one probe for both). */
 import type { DoctorReport } from '../../api/contract.ts';
-
-const PROBE = `import json, sys
-r = {"python": sys.version.split()[0]}
-try:
-    import torch
-    r["torch"] = torch.__version__
-    r["cuda"] = bool(torch.cuda.is_available())
-    r["gpu"] = torch.cuda.get_device_name(0) if r["cuda"] else None
-except Exception as e:
-    r["torch_error"] = str(e)
-try:
-    import onnx
-    r["onnx"] = True
-except Exception:
-    r["onnx"] = False
-print(json.dumps(r))`;
-
-function run(interpreter: string): Promise<Record<string, unknown> | null> {
-  return new Promise((resolve) => {
-    execFile(interpreter, ['-c', PROBE], { timeout: 60_000 }, (err, stdout) => {
-      if (err) return resolve(null);
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? ''));
-      } catch {
-        resolve(null);
-      }
-    });
-  });
-}
+import type { Store } from '../store/store.ts';
+import { PYTHON_HELP, clearPythonCache, findPython } from '../training/python-env.ts';
 
 export async function probePython(configured: string | null): Promise<DoctorReport['python']> {
-  const candidates = configured ? [configured] : ['python3', '/usr/bin/python3', 'python'];
-  let firstFound: { interpreter: string; r: Record<string, unknown> } | null = null;
-  for (const c of candidates) {
-    const r = await run(c);
-    if (!r) continue;
-    firstFound ??= { interpreter: c, r };
-    if (typeof r.torch === 'string') {
-      return { interpreter: c, pythonVersion: String(r.python), torchVersion: r.torch, cuda: Boolean(r.cuda), gpuName: (r.gpu as string | null) ?? null, onnx: Boolean(r.onnx), problem: null };
-    }
+  // The doctor is asked after the user installs torch or changes the setting: never answer from cache.
+  clearPythonCache();
+  const { env, tried } = await findPython({ python: configured ?? undefined });
+  if (env) {
+    const skipped = configured && env.interpreter !== configured ? tried.find((t) => t.interpreter === configured) : undefined;
+    return {
+      interpreter: env.interpreter,
+      pythonVersion: env.pythonVersion,
+      torchVersion: env.torchVersion,
+      cuda: env.cudaAvailable,
+      gpuName: env.gpuName,
+      onnx: env.onnx,
+      problem: skipped ? `the configured interpreter ${configured} was not used (${skipped.reason}); found ${env.interpreter} instead` : null,
+    };
   }
-  const how = 'install PyTorch (Debian: apt-get install python3-torch python3-onnx; or a conda/pip environment with torch) and set it with --python PATH or in Settings';
+  const first = tried.find((t) => t.env) ?? null;
   return {
-    interpreter: firstFound?.interpreter ?? null,
-    pythonVersion: firstFound ? String(firstFound.r.python) : null,
+    interpreter: first?.interpreter ?? null,
+    pythonVersion: first?.env?.pythonVersion ?? null,
     torchVersion: null,
     cuda: false,
     gpuName: null,
-    onnx: Boolean(firstFound?.r.onnx),
-    problem: firstFound
-      ? `no Python with PyTorch found (tried ${candidates.join(', ')}): training is unavailable; ${how}`
-      : `no Python interpreter found (tried ${candidates.join(', ')}): training is unavailable; ${how}`,
+    onnx: Boolean(first?.env?.onnx),
+    problem: `no Python with PyTorch (${tried.map((t) => `${t.interpreter}: ${t.reason}`).join('; ')}). ${PYTHON_HELP}`,
   };
+}
+
+/** The interpreter the user chose: --python for this process (FIELDPACK_PYTHON), else the saved setting. */
+export function configuredPython(store: Store): string | null {
+  return process.env.FIELDPACK_PYTHON || store.getSettings().pythonPath;
 }
