@@ -1,0 +1,168 @@
+/**
+ * CF conventions applied to stored values: _FillValue / missing_value / valid_range -> mask,
+ * scale_factor / add_offset -> unpacked values. Follows netCDF4-python's masking rules (so values and
+ * masks equal what scientists see there): missing_value and _FillValue compared exactly in the
+ * variable's dtype, the netCDF default fill masked when no _FillValue is set (not for bytes),
+ * valid_range (or valid_min/valid_max) applied to stored values. NaN is always masked as well.
+ * Pure: no Node imports.
+ */
+import type { FieldDtype, FieldValues } from '../../../core/field.ts';
+import type { FillInfo, VariableDtype } from './types.ts';
+
+export const NETCDF_DEFAULT_FILL: Partial<Record<VariableDtype, number>> = {
+  int8: -127,
+  uint8: 255,
+  int16: -32767,
+  uint16: 65535,
+  int32: -2147483647,
+  uint32: 4294967295,
+  float32: Math.fround(9.969209968386869e36),
+  float64: 9.969209968386869e36,
+};
+
+export const FIELD_DTYPES: readonly FieldDtype[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32'];
+
+export function isFieldDtype(d: string): d is FieldDtype {
+  return (FIELD_DTYPES as readonly string[]).includes(d);
+}
+
+const INT_RANGE: Partial<Record<FieldDtype, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
+/** Value as stored in `dtype` (numpy astype semantics for the cases that matter), or undefined when it does not fit. */
+export function castTo(dtype: FieldDtype, v: number): number | undefined {
+  if (typeof v !== 'number') return undefined;
+  if (dtype === 'float64') return v;
+  if (dtype === 'float32') return Math.fround(v);
+  if (Number.isNaN(v)) return undefined;
+  const r = INT_RANGE[dtype]!;
+  const t = Math.trunc(v);
+  if (t < r[0] || t > r[1]) return undefined;
+  return t;
+}
+
+/** netCDF4-python's _check_safecast: the attribute is used only if it survives the cast (allclose). */
+function safeCast(dtype: FieldDtype, v: unknown): number | undefined {
+  const n = firstNumber(v);
+  if (n === undefined) return undefined;
+  const c = castTo(dtype, n);
+  if (c === undefined) return undefined;
+  if (Number.isNaN(n) && Number.isNaN(c)) return c;
+  return Math.abs(c - n) <= 1e-8 + 1e-5 * Math.abs(c) ? c : undefined;
+}
+
+function numbers(v: unknown): number[] | undefined {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, Number);
+  return undefined;
+}
+
+function firstNumber(v: unknown): number | undefined {
+  const n = numbers(v);
+  return n && n.length > 0 ? n[0] : undefined;
+}
+
+/**
+ * CF fill/packing info for a variable.
+ * `attrIsDouble(name)` says whether an attribute is stored as float64 (decides the unpacked dtype, as numpy would).
+ */
+export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>, attrIsDouble: (name: string) => boolean): FillInfo {
+  const info: FillInfo = {};
+  if (!isFieldDtype(dtype)) return info;
+  let d: FieldDtype = dtype;
+  const unsignedAttr = attrs['_Unsigned'];
+  if ((unsignedAttr === 'true' || unsignedAttr === 'True') && (d === 'int8' || d === 'int16' || d === 'int32')) {
+    info.unsigned = true;
+    d = ('u' + d) as FieldDtype;
+  }
+  const fv = '_FillValue' in attrs ? safeCast(d, attrs['_FillValue']) : undefined;
+  if (fv !== undefined) info.fillValue = fv;
+  else if (d !== 'int8' && d !== 'uint8') info.defaultFill = NETCDF_DEFAULT_FILL[d];
+  const mv = numbers(attrs['missing_value']);
+  if (mv) {
+    const cast = mv.map((m) => safeCast(d, m));
+    if (cast.every((c) => c !== undefined)) info.missingValues = cast as number[];
+  }
+  const vr = numbers(attrs['valid_range']);
+  if (vr && vr.length === 2 && vr.every((x) => safeCast(d, x) !== undefined)) {
+    info.validMin = castTo(d, vr[0]!);
+    info.validMax = castTo(d, vr[1]!);
+  } else {
+    const vmin = safeCast(d, attrs['valid_min']);
+    const vmax = safeCast(d, attrs['valid_max']);
+    if (vmin !== undefined) info.validMin = vmin;
+    if (vmax !== undefined) info.validMax = vmax;
+  }
+  const sf = firstNumber(attrs['scale_factor']);
+  const ao = firstNumber(attrs['add_offset']);
+  if (sf !== undefined || ao !== undefined) {
+    const wide = dtype === 'float64' || (sf !== undefined && attrIsDouble('scale_factor')) || (ao !== undefined && attrIsDouble('add_offset'));
+    info.packing = { scaleFactor: sf ?? 1, addOffset: ao ?? 0, unpackedDtype: wide ? 'float64' : 'float32' };
+  }
+  return info;
+}
+
+/** dtype of the values a reader returns for a stored dtype (exact for every integer dtype). */
+export function unpackedDtype(dtype: FieldDtype, info: FillInfo): 'float32' | 'float64' {
+  if (info.packing) return info.packing.unpackedDtype;
+  return dtype === 'float64' || dtype === 'int32' || dtype === 'uint32' ? 'float64' : 'float32';
+}
+
+type Numeric = ArrayLike<number>;
+
+/** Reinterpret a signed integer array as unsigned (the _Unsigned convention). */
+function asUnsigned(raw: Numeric): Numeric {
+  if (raw instanceof Int8Array) return new Uint8Array(raw.buffer, raw.byteOffset, raw.length);
+  if (raw instanceof Int16Array) return new Uint16Array(raw.buffer, raw.byteOffset, raw.length);
+  if (raw instanceof Int32Array) return new Uint32Array(raw.buffer, raw.byteOffset, raw.length);
+  return raw;
+}
+
+/**
+ * Stored values -> unpacked values (NaN at masked points) + mask (undefined when every point is valid).
+ */
+export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { values: FieldValues; mask?: Uint8Array; sourceDtype: FieldDtype } {
+  const src = info.unsigned ? asUnsigned(raw) : raw;
+  const sourceDtype: FieldDtype = info.unsigned ? (('u' + dtype) as FieldDtype) : dtype;
+  const n = src.length;
+  const outDtype = unpackedDtype(sourceDtype, info);
+  const values: FieldValues = outDtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  const mask = new Uint8Array(n);
+  const fill = info.fillValue;
+  const dflt = info.fillValue === undefined ? info.defaultFill : undefined;
+  const miss = info.missingValues ?? [];
+  const m0 = miss.length > 0 ? miss[0] : undefined;
+  const multiMiss = miss.length > 1;
+  const vmin = info.validMin ?? -Infinity;
+  const vmax = info.validMax ?? Infinity;
+  const scale = info.packing?.scaleFactor ?? 1;
+  const offset = info.packing?.addOffset ?? 0;
+  const packed = !!info.packing;
+  let invalid = 0;
+  for (let i = 0; i < n; i++) {
+    const r = src[i]!;
+    let ok = !(r !== r); // NaN is always masked (a NaN _FillValue too)
+    if (ok) {
+      if (r === fill || r === dflt || r === m0) ok = false;
+      else if (multiMiss && miss.includes(r)) ok = false;
+      else if (r < vmin || r > vmax) ok = false;
+    }
+    if (ok) {
+      const v = packed ? r * scale + offset : r;
+      values[i] = v;
+      if (v !== v || v === Infinity || v === -Infinity) ok = false;
+    }
+    if (!ok) {
+      values[i] = NaN;
+      invalid++;
+    } else mask[i] = 1;
+  }
+  return invalid > 0 ? { values, mask, sourceDtype } : { values, sourceDtype };
+}

@@ -1,0 +1,278 @@
+/**
+ * NetCDF-4 / HDF5 reader (h5wasm, which reads through to the real file system in Node).
+ * Groups are walked recursively (variables in groups are named "group/var"); deflate and shuffle are
+ * decoded by HDF5 itself; NetCDF-4 dimension scales give the dimension names, and the pure
+ * "netCDF dimension but not a netCDF variable" scales are not listed as variables.
+ * h5wasm's own error messages say little ("name not defined"), so the file is checked first:
+ * signature, superblock, and the end-of-file address it records (a truncated copy fails here).
+ */
+import { open as openFile } from 'node:fs/promises';
+import { FieldpackError } from '../../../core/errors.ts';
+import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
+import { applyCF, fillInfoFor, isFieldDtype } from './cf.ts';
+import { loadH5wasm, type H5Dataset, type H5File, type H5Group } from './h5.ts';
+import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
+import { badFile, checkAborted, jsonAttr, missingVariable, resolveSlice } from './util.ts';
+
+export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
+const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable';
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Offset of the HDF5 signature (0, 512, 1024, ... as the spec allows), or -1. */
+export function findHdf5Signature(head: Uint8Array): number {
+  for (let off = 0; off + 8 <= head.length; off = off === 0 ? 512 : off * 2) {
+    if (HDF5_SIGNATURE.every((b, i) => head[off + i] === b)) return off;
+  }
+  return -1;
+}
+
+function readUint(b: Uint8Array, off: number, n: number): number {
+  let v = 0;
+  for (let i = n - 1; i >= 0; i--) v = v * 256 + b[off + i]!;
+  return v;
+}
+
+/** Validate the superblock; throws BAD_FILE for unknown versions or truncation. */
+async function checkSuperblock(path: string, size: number): Promise<void> {
+  const fh = await openFile(path, 'r');
+  try {
+    const head = new Uint8Array(Math.min(size, 4096 + 128));
+    await fh.read(head, 0, head.length, 0);
+    const at = findHdf5Signature(head.subarray(0, Math.min(head.length, 4096)));
+    if (at < 0) throw badFile(path, 'not an HDF5 file (no HDF5 signature)');
+    const version = head[at + 8];
+    let sizeOfOffsets: number;
+    let addrStart: number;
+    if (version === 0 || version === 1) {
+      sizeOfOffsets = head[at + 13]!;
+      addrStart = at + 24 + (version === 1 ? 4 : 0);
+      // base, free-space, EOF
+      const base = readUint(head, addrStart, sizeOfOffsets);
+      const eof = readUint(head, addrStart + 2 * sizeOfOffsets, sizeOfOffsets);
+      if (base + eof > size) throw badFile(path, `truncated: the file has ${size} bytes but its HDF5 superblock says ${base + eof}`, { sizeBytes: size, neededBytes: base + eof });
+    } else if (version === 2 || version === 3) {
+      sizeOfOffsets = head[at + 9]!;
+      addrStart = at + 12;
+      const base = readUint(head, addrStart, sizeOfOffsets);
+      const eof = readUint(head, addrStart + 2 * sizeOfOffsets, sizeOfOffsets);
+      if (base + eof > size) throw badFile(path, `truncated: the file has ${size} bytes but its HDF5 superblock says ${base + eof}`, { sizeBytes: size, neededBytes: base + eof });
+    } else {
+      throw badFile(path, `corrupt HDF5 superblock (version byte ${version})`);
+    }
+    if (![2, 4, 8].includes(sizeOfOffsets)) throw badFile(path, `corrupt HDF5 superblock (size of offsets ${sizeOfOffsets})`);
+  } finally {
+    await fh.close();
+  }
+}
+
+function dtypeOf(meta: { type: number; size: number; signed?: boolean; vlen?: boolean }): VariableDtype {
+  if (meta.type === 0) {
+    const s = meta.signed;
+    switch (meta.size) {
+      case 1: return s ? 'int8' : 'uint8';
+      case 2: return s ? 'int16' : 'uint16';
+      case 4: return s ? 'int32' : 'uint32';
+      case 8: return s ? 'int64' : 'uint64';
+    }
+  }
+  if (meta.type === 1) return meta.size === 4 ? 'float32' : meta.size === 8 ? 'float64' : 'other';
+  if (meta.type === 3) return meta.size === 1 && !meta.vlen ? 'char' : 'string';
+  return 'other';
+}
+
+function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: unknown; metadata: { type: number; size: number } }> }, hideAll: boolean): { values: Record<string, unknown>; doubles: Set<string> } {
+  const values: Record<string, unknown> = {};
+  const doubles = new Set<string>();
+  let attrs: Record<string, { json_value: unknown; value: unknown; metadata: { type: number; size: number } }>;
+  try {
+    attrs = obj.attrs;
+  } catch {
+    return { values, doubles };
+  }
+  for (const name of Object.keys(attrs)) {
+    if (hideAll && HIDDEN_ATTRS.has(name)) continue;
+    try {
+      const a = attrs[name]!;
+      const meta = a.metadata;
+      if (meta.type === 1 && meta.size === 8) doubles.add(name);
+      let v: unknown = meta.type === 0 || meta.type === 1 ? jsonAttr(a.value) : a.json_value;
+      if (Array.isArray(v) && v.length === 1) v = v[0];
+      if (typeof v === 'string') v = v.replace(/\0+$/, '');
+      values[name] = v;
+    } catch {
+      // reference or exotic attribute types: not shown
+    }
+  }
+  return { values, doubles };
+}
+
+interface Entry {
+  info: VariableInfo;
+  path: string;
+}
+
+export async function openHdf5(path: string, size: number): Promise<DataFile> {
+  await checkSuperblock(path, size);
+  const h5 = await loadH5wasm();
+  let file: H5File;
+  try {
+    file = new h5.File(path, 'r') as H5File;
+  } catch (e) {
+    throw badFile(path, `HDF5 library could not open it (corrupt HDF5 structure: ${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    const entries = new Map<string, Entry>();
+    const dimensions: Record<string, number> = {};
+    const walk = (group: H5Group, prefix: string) => {
+      let keys: string[];
+      try {
+        keys = group.keys();
+      } catch (e) {
+        throw badFile(path, `corrupt HDF5 group "/${prefix}" (${e instanceof Error ? e.message : String(e)})`);
+      }
+      for (const key of keys) {
+        let obj: unknown;
+        try {
+          obj = group.get(key);
+        } catch (e) {
+          throw badFile(path, `corrupt HDF5 object "/${prefix}${key}" (${e instanceof Error ? e.message : String(e)})`);
+        }
+        if (!obj) continue;
+        const type = (obj as { type: string }).type;
+        if (type === 'Group') walk(obj as H5Group, `${prefix}${key}/`);
+        else if (type === 'Dataset') addDataset(obj as H5Dataset, prefix, key);
+      }
+    };
+    const addDataset = (ds: H5Dataset, prefix: string, key: string) => {
+      const name = `${prefix}${key}`;
+      const shape = (ds.shape ?? []).map(Number);
+      const { values: allAttrs } = readAttrs(ds as never, false);
+      const isScale = allAttrs['CLASS'] === 'DIMENSION_SCALE';
+      const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
+      if (isScale && shape.length === 1) dimensions[name] = shape[0]!;
+      if (isScale && nameAttr.startsWith(PURE_DIM)) return; // a dimension only, not a variable
+      const { values: attributes, doubles } = readAttrs(ds as never, true);
+      const dims: string[] = [];
+      let labels: (string | null)[] = [];
+      try {
+        labels = ds.get_dimension_labels();
+      } catch {
+        labels = [];
+      }
+      for (let i = 0; i < shape.length; i++) {
+        let dim: string | undefined;
+        if (isScale && shape.length === 1) dim = key;
+        if (!dim) {
+          try {
+            const scales = ds.get_attached_scales(i);
+            if (scales.length > 0) {
+              const p = scales[0]!.replace(/^\//, '');
+              dim = p.startsWith(prefix) ? p.slice(prefix.length) : p;
+            }
+          } catch {
+            /* no scales */
+          }
+        }
+        dims.push(dim ?? labels[i] ?? `phony_dim_${i}`);
+        if (!dim && dimensions[dims[i]!] === undefined) dimensions[dims[i]!] = shape[i]!;
+      }
+      const dtype = dtypeOf(ds.metadata as never);
+      entries.set(name, {
+        path: `/${name}`,
+        info: {
+          name,
+          dims,
+          shape,
+          dtype,
+          readable: isFieldDtype(dtype),
+          attributes,
+          units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
+          longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
+          fill: fillInfoFor(dtype, attributes, (n) => doubles.has(n)),
+          isCoordinate: shape.length === 1 && dims[0] === key,
+        },
+      });
+    };
+    walk(file as unknown as H5Group, '');
+    const globalAttributes = readAttrs(file as never, true).values;
+    const variables = [...entries.values()].map((e) => e.info);
+
+    const variable = (name: string): VariableInfo => {
+      const e = entries.get(name);
+      if (!e) throw missingVariable(path, name, variables);
+      return e.info;
+    };
+
+    async function readField(name: string, options: ReadOptions = {}): Promise<Field> {
+      const v = variable(name);
+      if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
+      const dtype = v.dtype as FieldDtype;
+      const { start, count } = resolveSlice(path, v, options.slice);
+      const ds = file.get(entries.get(name)!.path) as H5Dataset;
+      let raw: ArrayLike<number>;
+      try {
+        if (v.shape.length === 0) {
+          const val = ds.value as unknown;
+          raw = ArrayBuffer.isView(val) ? (val as unknown as ArrayLike<number>) : [Number(val)];
+        } else {
+          const total = fieldSize(count);
+          const rowElems = total / count[0]!;
+          const elemSize = ds.metadata.size;
+          const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, rowElems * elemSize)));
+          if (rowsPerChunk >= count[0]!) {
+            raw = ds.slice(start.map((s, i) => [s, s + count[i]!])) as unknown as ArrayLike<number>;
+          } else {
+            let out: (ArrayLike<number> & { set(a: ArrayLike<number>, o: number): void }) | undefined;
+            for (let r = 0; r < count[0]!; r += rowsPerChunk) {
+              checkAborted(options.signal, `reading ${name} from ${path}`);
+              const k = Math.min(rowsPerChunk, count[0]! - r);
+              const ranges = start.map((s, i) => (i === 0 ? [s + r, s + r + k] : [s, s + count[i]!]));
+              const part = ds.slice(ranges as never) as unknown as ArrayLike<number> & { constructor: new (n: number) => never };
+              out ??= new part.constructor(total);
+              out.set(part, r * rowElems);
+              options.onProgress?.((r + k) / count[0]!, `${name}: ${r + k}/${count[0]}`);
+            }
+            raw = out!;
+          }
+        }
+      } catch (e) {
+        if (e instanceof FieldpackError) throw e;
+        throw badFile(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data: ${e instanceof Error ? e.message : String(e)})`, { variable: name });
+      }
+      if (!raw || raw.length !== fieldSize(count)) throw badFile(path, `could not read variable "${name}" (HDF5 returned ${raw?.length ?? 0} values, expected ${fieldSize(count)})`);
+      const { values, mask, sourceDtype } = applyCF(raw, dtype, v.fill);
+      return {
+        name: v.name,
+        shape: [...count],
+        dims: [...v.dims],
+        values,
+        ...(mask ? { mask } : {}),
+        sourceDtype,
+        ...(v.units !== undefined ? { units: v.units } : {}),
+        attributes: structuredClone(v.attributes),
+      };
+    }
+
+    let closed = false;
+    return {
+      path,
+      format: 'netcdf4-hdf5',
+      sizeBytes: size,
+      variables,
+      globalAttributes,
+      dimensions,
+      variable,
+      readField,
+      close() {
+        if (!closed) {
+          closed = true;
+          file.close();
+        }
+      },
+    };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * openDataFile(path, options): the one entry point. The format is detected from the first bytes
+ * (CDF\x01, CDF\x02, \x89HDF), never from the extension; a file with none of these is read as raw
+ * binary only when raw options or a sidecar FILE.json say how.
+ */
+import { open as openFile, stat } from 'node:fs/promises';
+import { FieldpackError } from '../../../core/errors.ts';
+import { findHdf5Signature, openHdf5 } from './hdf5.ts';
+import { openNetcdf3 } from './netcdf3.ts';
+import { openRaw, RAW_EXTENSIONS, readSidecar, sidecarPath, validateRawOptions } from './raw.ts';
+import type { DataFile, DataFormat, OpenOptions } from './types.ts';
+import { badFile } from './util.ts';
+
+export type * from './types.ts';
+
+/** Hook for other containers (the codec's .fpk streams): checked before the built-in formats. */
+export interface FieldSourceOpener {
+  id: string;
+  /** True when the first bytes (up to 4096) are this container's. */
+  sniff(head: Uint8Array, path: string): boolean;
+  open(path: string, sizeBytes: number, options: OpenOptions): Promise<DataFile>;
+}
+
+const openers: FieldSourceOpener[] = [];
+
+/** The codec helper registers its .fpk reader here (e.g. in the app's startup), so inspect/export/import read it too. */
+export function registerFieldSource(opener: FieldSourceOpener): void {
+  const i = openers.findIndex((o) => o.id === opener.id);
+  if (i >= 0) openers[i] = opener;
+  else openers.push(opener);
+}
+
+export type DetectedFormat = DataFormat | 'netcdf5-cdf5' | 'unknown' | `source:${string}`;
+
+export async function detectFormat(path: string): Promise<{ format: DetectedFormat; sizeBytes: number; head: Uint8Array }> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new FieldpackError('INVALID_ARGUMENT', `${path}: not a regular file`, { path });
+    size = st.size;
+  } catch (e) {
+    if (e instanceof FieldpackError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new FieldpackError('NOT_FOUND', `${path}: no such file`, { path });
+    throw new FieldpackError('BAD_FILE', `${path}: cannot be read (${code ?? String(e)})`, { path });
+  }
+  const head = new Uint8Array(Math.min(size, 4096));
+  const fh = await openFile(path, 'r');
+  try {
+    await fh.read(head, 0, head.length, 0);
+  } finally {
+    await fh.close();
+  }
+  for (const o of openers) if (o.sniff(head, path)) return { format: `source:${o.id}`, sizeBytes: size, head };
+  const cdf = head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46;
+  if (cdf && head[3] === 1) return { format: 'netcdf3-classic', sizeBytes: size, head };
+  if (cdf && head[3] === 2) return { format: 'netcdf3-64bit-offset', sizeBytes: size, head };
+  if (cdf && head[3] === 5) return { format: 'netcdf5-cdf5', sizeBytes: size, head };
+  if (findHdf5Signature(head) >= 0) return { format: 'netcdf4-hdf5', sizeBytes: size, head };
+  return { format: 'unknown', sizeBytes: size, head };
+}
+
+function describeHead(head: Uint8Array): string {
+  if (head.length === 0) return 'the file is empty';
+  const bytes = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return `it starts with bytes ${bytes}`;
+}
+
+export async function openDataFile(path: string, options: OpenOptions = {}): Promise<DataFile> {
+  const { format, sizeBytes, head } = await detectFormat(path);
+  if (format.startsWith('source:')) {
+    const o = openers.find((x) => `source:${x.id}` === format)!;
+    return o.open(path, sizeBytes, options);
+  }
+  switch (format) {
+    case 'netcdf3-classic':
+    case 'netcdf3-64bit-offset':
+      if (options.raw) break;
+      return openNetcdf3(path, sizeBytes);
+    case 'netcdf4-hdf5':
+      if (options.raw) break;
+      return openHdf5(path, sizeBytes);
+    case 'netcdf5-cdf5':
+      throw new FieldpackError('UNSUPPORTED', `${path}: NetCDF-3 CDF-5 (64-bit data) files are not supported; convert with "nccopy -k nc4 ${path} out.nc"`, { path });
+  }
+  const raw = options.raw ? validateRawOptions(path, options.raw) : await readSidecar(path);
+  if (raw) return openRaw(path, sizeBytes, raw);
+  const ext = path.toLowerCase().slice(path.lastIndexOf('.'));
+  if (RAW_EXTENSIONS.includes(ext)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${path}: raw binary needs its shape and dtype (give them, or write a sidecar ${sidecarPath(path)} like {"shape": [100, 500, 500], "dtype": "float32", "endianness": "little"})`, { path });
+  }
+  throw badFile(path, `not a NetCDF or HDF5 file (${describeHead(head)}; expected "CDF\\x01", "CDF\\x02" or "\\x89HDF")`);
+}

@@ -1,0 +1,201 @@
+/**
+ * NetCDF-3 (classic, CDF\x01, and 64-bit offset, CDF\x02) reader.
+ * netcdfjs parses the header from the first bytes of the file; values are read on demand with
+ * positioned reads (only the requested rows of the first axis), decoded from big-endian here
+ * (netcdfjs's own value reader builds JS arrays one value at a time, far too slow for 9 M values).
+ */
+import { open as openFile } from 'node:fs/promises';
+import { NetCDFReader } from 'netcdfjs';
+import { FieldpackError } from '../../../core/errors.ts';
+import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
+import { applyCF, fillInfoFor, isFieldDtype } from './cf.ts';
+import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
+import { badFile, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+
+const NC_TYPES: Record<string, VariableDtype> = { byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64' };
+const ELEM_SIZE: Partial<Record<VariableDtype, number>> = { int8: 1, char: 1, int16: 2, int32: 4, float32: 4, float64: 8 };
+const MAX_HEADER = 64 * 1024 * 1024;
+/** Bytes read per positioned read while reading a big variable (progress and abort granularity). */
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+interface Layout {
+  offset: number;
+  record: boolean;
+  /** Bytes of one slab along the first axis (one record, or one row of a non-record variable). */
+  rowBytes: number;
+  elemSize: number;
+}
+
+type NcAttr = { name: string; type: string; value: unknown };
+
+function attrsOf(list: NcAttr[]): { values: Record<string, unknown>; types: Record<string, string> } {
+  const values: Record<string, unknown> = {};
+  const types: Record<string, string> = {};
+  for (const a of list) {
+    values[a.name] = Array.isArray(a.value) && a.value.length === 1 ? a.value[0] : a.value;
+    types[a.name] = a.type;
+  }
+  return { values, types };
+}
+
+async function readHeader(path: string, size: number): Promise<NetCDFReader> {
+  const fh = await openFile(path, 'r');
+  try {
+    let n = Math.min(size, 64 * 1024);
+    for (;;) {
+      const buf = new Uint8Array(n);
+      await fh.read(buf, 0, n, 0);
+      try {
+        return new NetCDFReader(buf);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        const outOfData = e instanceof RangeError || /offset|out of bounds|outside/i.test(msg);
+        if (outOfData && n < size && n < MAX_HEADER) {
+          n = Math.min(size, n * 4, MAX_HEADER);
+          continue;
+        }
+        if (outOfData) throw badFile(path, `truncated or corrupt NetCDF-3 header (it runs past the end of the ${size}-byte file)`);
+        throw badFile(path, `corrupt NetCDF-3 header (${msg.replace(/^Not a valid NetCDF v3.x file: /, '')})`);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function openNetcdf3(path: string, size: number): Promise<DataFile> {
+  const nc = await readHeader(path, size);
+  const header = nc.header;
+  const format = header.version === 2 ? 'netcdf3-64bit-offset' : 'netcdf3-classic';
+  const dims = header.dimensions ?? [];
+  const recDimId = header.recordDimension.id;
+  const rawVars = (header.variables ?? []) as Array<{ name: string; dimensions: number[]; attributes: NcAttr[]; type: string; size: number; offset: number; record: boolean }>;
+  const recVars = rawVars.filter((v) => v.record);
+  const elemOf = (v: { type: string }) => ELEM_SIZE[NC_TYPES[v.type] ?? 'other'] ?? 1;
+  const innerBytes = (v: (typeof rawVars)[number]) =>
+    v.dimensions.slice(v.record ? 1 : 0).reduce((a, d) => a * (dims[d]?.size ?? 0), 1) * elemOf(v);
+  // A single record variable is not padded; otherwise each record holds every record variable's padded slab.
+  const recordStep = recVars.length === 1 ? innerBytes(recVars[0]!) : (header.recordDimension.recordStep ?? 0);
+  let numRecs = header.recordDimension.length;
+  if (numRecs === 0xffffffff && recVars.length > 0 && recordStep > 0) {
+    // Streaming: number of records not written in the header; count what the file holds.
+    numRecs = Math.floor((size - Math.min(...recVars.map((v) => v.offset))) / recordStep);
+  }
+  const dimensions: Record<string, number> = {};
+  dims.forEach((d, i) => (dimensions[d.name] = i === recDimId ? numRecs : d.size));
+
+  const layouts = new Map<string, Layout>();
+  const variables: VariableInfo[] = [];
+  for (const v of rawVars) {
+    const dtype = NC_TYPES[v.type] ?? 'other';
+    const vdims = v.dimensions.map((d) => dims[d]?.name ?? `dim${d}`);
+    const shape = v.dimensions.map((d) => (d === recDimId ? numRecs : (dims[d]?.size ?? 0)));
+    const { values: attributes, types } = attrsOf(v.attributes);
+    const elemSize = elemOf(v);
+    const layout: Layout = {
+      offset: v.offset,
+      record: v.record,
+      rowBytes: shape.length === 0 ? elemSize : v.record ? innerBytes(v) : (fieldSize(shape) / shape[0]!) * elemSize || 0,
+      elemSize,
+    };
+    // Truncation: every variable's data must lie inside the file.
+    const end = v.record ? v.offset + (numRecs > 0 ? (numRecs - 1) * recordStep + layout.rowBytes : 0) : v.offset + fieldSize(shape) * elemSize;
+    if (end > size) {
+      throw badFile(path, `truncated: the file has ${size} bytes but variable "${v.name}" needs bytes up to ${end}`, { sizeBytes: size, neededBytes: end });
+    }
+    layouts.set(v.name, layout);
+    variables.push({
+      name: v.name,
+      dims: vdims,
+      shape,
+      dtype,
+      readable: isFieldDtype(dtype),
+      attributes,
+      units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
+      longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
+      fill: fillInfoFor(dtype, attributes, (n) => types[n] === 'double'),
+      isCoordinate: vdims.length === 1 && vdims[0] === v.name,
+    });
+  }
+  const globalAttributes = attrsOf(header.globalAttributes as NcAttr[]).values;
+  const byName = new Map(variables.map((v) => [v.name, v]));
+
+  const variable = (name: string): VariableInfo => {
+    const v = byName.get(name);
+    if (!v) throw missingVariable(path, name, variables);
+    return v;
+  };
+
+  async function readField(name: string, options: ReadOptions = {}): Promise<Field> {
+    const v = variable(name);
+    if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8/16/32 and float32/64 only)`, { path, variable: name, dtype: v.dtype });
+    const dtype = v.dtype as FieldDtype;
+    const lay = layouts.get(name)!;
+    const { start, count } = resolveSlice(path, v, options.slice);
+    const rows0 = v.shape.length === 0 ? 0 : start[0]!;
+    const nRows = v.shape.length === 0 ? 1 : count[0]!;
+    const bytes = new Uint8Array(nRows * lay.rowBytes);
+    const fh = await openFile(path, 'r');
+    try {
+      const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, lay.rowBytes)));
+      for (let r = 0; r < nRows; ) {
+        checkAborted(options.signal, `reading ${name} from ${path}`);
+        const k = lay.record ? 1 : Math.min(rowsPerChunk, nRows - r);
+        const pos = lay.record ? lay.offset + (rows0 + r) * recordStep : lay.offset + (rows0 + r) * lay.rowBytes;
+        const want = k * lay.rowBytes;
+        const { bytesRead } = await fh.read(bytes, r * lay.rowBytes, want, pos);
+        if (bytesRead !== want) throw badFile(path, `truncated: could not read ${want} bytes of "${name}" at offset ${pos}`);
+        r += k;
+        if (nRows > rowsPerChunk) options.onProgress?.(r / nRows, `${name}: ${r}/${nRows}`);
+      }
+    } finally {
+      await fh.close();
+    }
+    const raw = decodeBigEndian(bytes, dtype);
+    const blockShape = v.shape.length === 0 ? [] : [nRows, ...v.shape.slice(1)];
+    const blockStart = v.shape.length === 0 ? [] : [0, ...start.slice(1)];
+    const sub = extractHyperslab(raw as never, blockShape, blockStart, count, (n) => new (raw.constructor as new (n: number) => never)(n));
+    const { values, mask, sourceDtype } = applyCF(sub as ArrayLike<number>, dtype, v.fill);
+    return {
+      name: v.name,
+      shape: [...count],
+      dims: [...v.dims],
+      values,
+      ...(mask ? { mask } : {}),
+      sourceDtype,
+      ...(v.units !== undefined ? { units: v.units } : {}),
+      attributes: structuredClone(v.attributes),
+    };
+  }
+
+  return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, variable, readField, close() {} };
+}
+
+/** Big-endian bytes -> native typed array (in place byte swap; the buffer is ours). */
+export function decodeBigEndian(bytes: Uint8Array, dtype: FieldDtype): Int8Array | Int16Array | Int32Array | Float32Array | Float64Array | Uint8Array {
+  const es = dtype === 'int8' || dtype === 'uint8' ? 1 : dtype === 'int16' || dtype === 'uint16' ? 2 : dtype === 'float64' ? 8 : 4;
+  const n = bytes.length / es;
+  if (es === 2) for (let i = 0; i < bytes.length; i += 2) { const t = bytes[i]!; bytes[i] = bytes[i + 1]!; bytes[i + 1] = t; }
+  else if (es === 4) {
+    for (let i = 0; i < bytes.length; i += 4) {
+      const a = bytes[i]!, b = bytes[i + 1]!;
+      bytes[i] = bytes[i + 3]!; bytes[i + 1] = bytes[i + 2]!; bytes[i + 2] = b; bytes[i + 3] = a;
+    }
+  } else if (es === 8) {
+    for (let i = 0; i < bytes.length; i += 8) {
+      for (let j = 0; j < 4; j++) { const t = bytes[i + j]!; bytes[i + j] = bytes[i + 7 - j]!; bytes[i + 7 - j] = t; }
+    }
+  }
+  const buf = bytes.buffer;
+  const off = bytes.byteOffset;
+  switch (dtype) {
+    case 'int8': return new Int8Array(buf, off, n);
+    case 'uint8': return new Uint8Array(buf, off, n);
+    case 'int16': return new Int16Array(buf, off, n);
+    case 'uint16': return new Uint16Array(buf, off, n) as unknown as Int16Array;
+    case 'int32': return new Int32Array(buf, off, n);
+    case 'uint32': return new Uint32Array(buf, off, n) as unknown as Int32Array;
+    case 'float32': return new Float32Array(buf, off, n);
+    case 'float64': return new Float64Array(buf, off, n);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Raw binary fields as SDRBench distributes them (.f32, .f64, .dat, .bin): one variable, C order,
+ * shape/dtype/byte order from the caller or from a sidecar `FILE.json`
+ * ({"shape": [...], "dtype": "float32", "endianness": "little", "name"?, "dims"?, "units"?, "fillValue"?}).
+ * The file size must equal the shape's size times the element size.
+ */
+import { open as openFile, readFile } from 'node:fs/promises';
+import { FieldpackError } from '../../../core/errors.ts';
+import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
+import { applyCF, isFieldDtype } from './cf.ts';
+import { decodeBigEndian } from './netcdf3.ts';
+import type { DataFile, FillInfo, RawOptions, ReadOptions, VariableInfo } from './types.ts';
+import { badFile, basenameNoExt, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+
+export const RAW_EXTENSIONS = ['.f32', '.f64', '.dat', '.bin', '.raw'];
+const ELEM: Record<FieldDtype, number> = { float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4 };
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+export function sidecarPath(path: string): string {
+  return `${path}.json`;
+}
+
+/** Read and validate a sidecar; undefined when there is none. */
+export async function readSidecar(path: string): Promise<RawOptions | undefined> {
+  let text: string;
+  try {
+    text = await readFile(sidecarPath(path), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw badFile(sidecarPath(path), `sidecar is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return validateRawOptions(sidecarPath(path), json);
+}
+
+export function validateRawOptions(where: string, o: unknown): RawOptions {
+  if (!o || typeof o !== 'object') throw new FieldpackError('INVALID_ARGUMENT', `${where}: raw options must be an object with shape and dtype`);
+  const r = o as Record<string, unknown>;
+  const shape = r['shape'];
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((n) => Number.isInteger(n) && (n as number) > 0)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${where}: shape must be a non-empty list of positive integers (got ${JSON.stringify(shape)})`);
+  }
+  const dtype = r['dtype'];
+  if (typeof dtype !== 'string') throw new FieldpackError('INVALID_ARGUMENT', `${where}: dtype is missing (one of ${Object.keys(ELEM).join(', ')})`);
+  const aliases: Record<string, FieldDtype> = { f32: 'float32', f4: 'float32', float: 'float32', f64: 'float64', f8: 'float64', double: 'float64' };
+  const d = aliases[dtype] ?? dtype;
+  if (!isFieldDtype(d)) throw new FieldpackError('UNSUPPORTED', `${where}: unsupported dtype "${dtype}" (supported: ${Object.keys(ELEM).join(', ')})`, { dtype });
+  const endianness = r['endianness'] ?? 'little';
+  if (endianness !== 'little' && endianness !== 'big') throw new FieldpackError('INVALID_ARGUMENT', `${where}: endianness must be "little" or "big" (got ${JSON.stringify(endianness)})`);
+  const dims = r['dims'];
+  if (dims !== undefined && (!Array.isArray(dims) || dims.length !== shape.length || !dims.every((x) => typeof x === 'string'))) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${where}: dims must be ${shape.length} names`);
+  }
+  const out: RawOptions = { shape: shape as number[], dtype: d, endianness };
+  if (typeof r['name'] === 'string') out.name = r['name'];
+  if (dims) out.dims = dims as string[];
+  if (typeof r['units'] === 'string') out.units = r['units'];
+  if (typeof r['fillValue'] === 'number') out.fillValue = r['fillValue'];
+  if (r['attributes'] && typeof r['attributes'] === 'object') out.attributes = r['attributes'] as Record<string, unknown>;
+  return out;
+}
+
+export async function openRaw(path: string, size: number, opts: RawOptions): Promise<DataFile> {
+  const o = validateRawOptions(path, opts);
+  const es = ELEM[o.dtype];
+  const need = fieldSize(o.shape) * es;
+  if (need !== size) {
+    throw badFile(path, `size mismatch: the file has ${size} bytes but shape [${o.shape.join(', ')}] of ${o.dtype} needs ${need} bytes`, { sizeBytes: size, neededBytes: need });
+  }
+  const name = o.name ?? basenameNoExt(path);
+  const dims = o.dims ?? o.shape.map((_, i) => `dim${i}`);
+  const attributes: Record<string, unknown> = { ...(o.attributes ?? {}) };
+  if (o.units) attributes['units'] = o.units;
+  if (o.fillValue !== undefined) attributes['_FillValue'] = o.fillValue;
+  const fill: FillInfo = o.fillValue !== undefined ? { fillValue: o.dtype === 'float32' ? Math.fround(o.fillValue) : o.fillValue } : {};
+  const info: VariableInfo = { name, dims, shape: [...o.shape], dtype: o.dtype, readable: true, attributes, units: o.units, fill, isCoordinate: false };
+  const dimensions: Record<string, number> = {};
+  dims.forEach((d, i) => (dimensions[d] = o.shape[i]!));
+  const variable = (n: string) => {
+    if (n !== name) throw missingVariable(path, n, [info]);
+    return info;
+  };
+  async function readField(n: string, options: ReadOptions = {}): Promise<Field> {
+    variable(n);
+    const { start, count } = resolveSlice(path, info, options.slice);
+    const rowBytes = (fieldSize(o.shape) / o.shape[0]!) * es;
+    const bytes = new Uint8Array(count[0]! * rowBytes);
+    const fh = await openFile(path, 'r');
+    try {
+      const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
+      for (let r = 0; r < count[0]!; r += rowsPerChunk) {
+        checkAborted(options.signal, `reading ${path}`);
+        const k = Math.min(rowsPerChunk, count[0]! - r);
+        const { bytesRead } = await fh.read(bytes, r * rowBytes, k * rowBytes, (start[0]! + r) * rowBytes);
+        if (bytesRead !== k * rowBytes) throw badFile(path, `truncated while reading (wanted ${k * rowBytes} bytes at ${(start[0]! + r) * rowBytes})`);
+        if (count[0]! > rowsPerChunk) options.onProgress?.((r + k) / count[0]!, `${name}: ${r + k}/${count[0]}`);
+      }
+    } finally {
+      await fh.close();
+    }
+    const native = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'little' : 'big';
+    const typed = o.endianness === native ? decodeBigEndianNoSwap(bytes, o.dtype) : decodeBigEndian(bytes, o.dtype);
+    const blockShape = [count[0]!, ...o.shape.slice(1)];
+    const sub = extractHyperslab(typed as never, blockShape, [0, ...start.slice(1)], count, (m) => new (typed.constructor as new (m: number) => never)(m));
+    const { values, mask, sourceDtype } = applyCF(sub as ArrayLike<number>, o.dtype, fill);
+    return { name, shape: [...count], dims: [...dims], values, ...(mask ? { mask } : {}), sourceDtype, ...(o.units ? { units: o.units } : {}), attributes: structuredClone(attributes) };
+  }
+  return { path, format: 'raw', sizeBytes: size, variables: [info], globalAttributes: {}, dimensions, variable, readField, close() {} };
+}
+
+function decodeBigEndianNoSwap(bytes: Uint8Array, dtype: FieldDtype) {
+  const C = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array }[dtype];
+  return new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length / ELEM[dtype]);
+}

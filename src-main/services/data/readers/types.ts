@@ -1,0 +1,89 @@
+/**
+ * One reader interface for every format Fieldpack reads (NetCDF-3, NetCDF-4/HDF5, raw binary).
+ * Readers list variables cheaply on open and read values only when asked (readField), optionally a
+ * hyperslab along the leading axes, so big variables need not be read at once.
+ */
+import type { Field, FieldDtype } from '../../../core/field.ts';
+
+export type DataFormat = 'netcdf3-classic' | 'netcdf3-64bit-offset' | 'netcdf4-hdf5' | 'raw';
+
+/** Storage dtype of a variable; only the FieldDtype ones can be read as fields. */
+export type VariableDtype = FieldDtype | 'int64' | 'uint64' | 'char' | 'string' | 'other';
+
+/** CF fill / validity information, in the variable's stored (packed) units unless said otherwise. */
+export interface FillInfo {
+  /** _FillValue attribute (cast to the variable's dtype). */
+  fillValue?: number;
+  /** missing_value attribute (one or more values). */
+  missingValues?: number[];
+  /** valid_range or valid_min / valid_max, in stored units. */
+  validMin?: number;
+  validMax?: number;
+  /** netCDF default fill value masked when no _FillValue is given (as netCDF4-python does; not for bytes). */
+  defaultFill?: number;
+  /** scale_factor / add_offset, present when the variable is packed. */
+  packing?: { scaleFactor: number; addOffset: number; unpackedDtype: 'float32' | 'float64' };
+  /** _Unsigned = "true" on a signed integer variable: read as unsigned. */
+  unsigned?: boolean;
+}
+
+export interface VariableInfo {
+  /** Name; in HDF5 groups the path without leading slash, e.g. "forecast/temp". */
+  name: string;
+  dims: string[];
+  shape: number[];
+  dtype: VariableDtype;
+  /** Whether readField can return it (numeric dtype Fieldpack supports). */
+  readable: boolean;
+  attributes: Record<string, unknown>;
+  units?: string;
+  longName?: string;
+  fill: FillInfo;
+  /** CF coordinate variable: 1-D, named like its dimension. */
+  isCoordinate: boolean;
+}
+
+/**
+ * Hyperslab: [start, stop) per leading axis; missing trailing axes (or undefined entries) mean the
+ * whole axis. `[[3, 4]]` reads time step 3 of a [time, lat, lon] variable.
+ */
+export type FieldSlice = Array<[number, number] | undefined>;
+
+export interface ReadOptions {
+  slice?: FieldSlice;
+  /** Fraction in [0,1] while a large variable is read in pieces. */
+  onProgress?: (fraction: number, message?: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DataFile {
+  path: string;
+  format: DataFormat;
+  sizeBytes: number;
+  variables: VariableInfo[];
+  globalAttributes: Record<string, unknown>;
+  /** Dimension name -> size (for raw files: the given dims). */
+  dimensions: Record<string, number>;
+  variable(name: string): VariableInfo;
+  readField(name: string, options?: ReadOptions): Promise<Field>;
+  close(): void;
+}
+
+export interface RawOptions {
+  shape: number[];
+  dtype: FieldDtype;
+  /** Default little. */
+  endianness?: 'little' | 'big';
+  /** Variable name; default the file name without extension. */
+  name?: string;
+  dims?: string[];
+  units?: string;
+  /** Value marking missing points (besides NaN, which is always masked). */
+  fillValue?: number;
+  attributes?: Record<string, unknown>;
+}
+
+export interface OpenOptions {
+  /** For raw binary files without a sidecar FILE.json. */
+  raw?: RawOptions;
+}

@@ -1,0 +1,106 @@
+import { FieldpackError } from '../../../core/errors.ts';
+import { fieldSize } from '../../../core/field.ts';
+import type { FieldSlice, VariableInfo } from './types.ts';
+
+export function badFile(path: string, problem: string, details?: Record<string, unknown>): FieldpackError {
+  return new FieldpackError('BAD_FILE', `${path}: ${problem}`, { path, ...details });
+}
+
+export function checkAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new FieldpackError('CANCELLED', `cancelled while ${what}`);
+}
+
+export function missingVariable(path: string, name: string, variables: readonly VariableInfo[]): FieldpackError {
+  const names = variables.map((v) => v.name);
+  return new FieldpackError('NOT_FOUND', `${path}: no variable "${name}" (variables: ${names.join(', ') || 'none'})`, { path, variable: name, variables: names });
+}
+
+/** Resolve a slice against a shape: [start, stop) per axis, validated. */
+export function resolveSlice(path: string, v: VariableInfo, slice: FieldSlice | undefined): { start: number[]; count: number[] } {
+  const start: number[] = [];
+  const count: number[] = [];
+  if (slice && slice.length > v.shape.length) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${path}: slice has ${slice.length} ranges but "${v.name}" has ${v.shape.length} dimensions`);
+  }
+  v.shape.forEach((n, i) => {
+    const r = slice?.[i];
+    const a = r ? r[0] : 0;
+    const b = r ? r[1] : n;
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > n || a >= b) {
+      throw new FieldpackError('INVALID_ARGUMENT', `${path}: slice [${a}, ${b}) is outside dimension ${v.dims[i]} of "${v.name}" (size ${n})`);
+    }
+    start.push(a);
+    count.push(b - a);
+  });
+  return { start, count };
+}
+
+export function sliceSize(count: readonly number[]): number {
+  return fieldSize(count);
+}
+
+/** Keep only JSON-friendly attribute values (typed arrays -> number arrays, bigint -> number). */
+export function jsonAttr(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    const arr = Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? Number(x) : x));
+    return arr.length === 1 ? arr[0] : arr;
+  }
+  if (Array.isArray(v)) {
+    const arr = v.map(jsonAttr);
+    return arr.length === 1 && typeof arr[0] !== 'object' ? arr[0] : arr;
+  }
+  return v;
+}
+
+export function basenameNoExt(p: string): string {
+  const b = p.split(/[\\/]/).pop() ?? p;
+  const i = b.lastIndexOf('.');
+  return i > 0 ? b.slice(0, i) : b;
+}
+
+type Indexable = { length: number; [i: number]: number };
+
+/**
+ * Copy the hyperslab [start, start+count) of a C-order array of `shape` into a new array made by `make`.
+ * Runs along the last axis are copied with subarray/set.
+ */
+export function extractHyperslab<T extends Indexable & { subarray(a: number, b: number): T; set(src: T, off: number): void }>(
+  src: T,
+  shape: readonly number[],
+  start: readonly number[],
+  count: readonly number[],
+  make: (n: number) => T,
+): T {
+  const nd = shape.length;
+  if (nd === 0) return src;
+  let full = true;
+  for (let i = 0; i < nd; i++) if (start[i] !== 0 || count[i] !== shape[i]) full = false;
+  if (full) return src;
+  const strides: number[] = new Array(nd);
+  let s = 1;
+  for (let i = nd - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  const total = count.reduce((a, b) => a * b, 1);
+  const out = make(total);
+  const run = count[nd - 1]!;
+  const idx = new Array(nd - 1).fill(0);
+  let o = 0;
+  for (;;) {
+    let off = start[nd - 1]!;
+    for (let i = 0; i < nd - 1; i++) off += (start[i]! + idx[i]) * strides[i]!;
+    out.set(src.subarray(off, off + run), o);
+    o += run;
+    let k = nd - 2;
+    while (k >= 0) {
+      idx[k]++;
+      if (idx[k] < count[k]!) break;
+      idx[k] = 0;
+      k--;
+    }
+    if (k < 0) break;
+  }
+  return out;
+}
