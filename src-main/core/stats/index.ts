@@ -1,0 +1,4 @@
+export * from './stats.ts';
+export * from './quantization.ts';
+export * from './histogram.ts';
+export * from './correlation.ts';
