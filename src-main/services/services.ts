@@ -6,6 +6,7 @@ import { FieldpackError } from '../core/errors.ts';
 import { API, isApiMethod, type ApiMethod } from '../api/contract.ts';
 import { coreHandlers } from './handlers/core.ts';
 import { modelHandlers } from './handlers/models.ts';
+import { trainingHandlers } from './handlers/training.ts';
 import type { HandlerDeps, Handlers } from './handlers/types.ts';
 
 export type Services = Handlers<ApiMethod>;
@@ -14,6 +15,7 @@ export function createServices(deps: HandlerDeps): Services {
   return {
     ...coreHandlers(deps),
     ...modelHandlers(deps),
+    ...trainingHandlers(deps),
   };
 }
 

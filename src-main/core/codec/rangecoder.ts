@@ -211,3 +211,33 @@ export function rangeDecodeCodes(r: ByteReader, radius: number): Uint32Array {
 }
 
 export { bucket };
+
+/**
+ * Context-coded bit mask (1 = valid): each bit is coded with an adaptive probability chosen by its left, upper
+ * and previous-slice neighbours (w = fastest dim, plane = last two dims), far smaller than a zstd'd bitmap.
+ */
+export function rangeEncodeMask(mask: Uint8Array, w: number, plane: number, out: ByteWriter): void {
+  const enc = new Encoder(mask.length >>> 6);
+  const probs = new Uint16Array(8).fill(PROB_INIT);
+  for (let i = 0; i < mask.length; i++) {
+    const ctx = (i >= 1 ? mask[i - 1]! : 1) | ((i >= w ? mask[i - w]! : 1) << 1) | ((i >= plane ? mask[i - plane]! : 1) << 2);
+    enc.bit(probs, ctx, mask[i] ? 1 : 0);
+  }
+  out.block(enc.finish());
+}
+
+export function rangeDecodeMask(r: ByteReader, n: number, w: number, plane: number): Uint8Array {
+  const len = r.varint('mask length');
+  r.need(len, 'mask');
+  const start = r.pos;
+  r.pos += len;
+  const dec = new Decoder(r.buf, start, start + len);
+  const mask = new Uint8Array(n);
+  const probs = new Uint16Array(8).fill(PROB_INIT);
+  for (let i = 0; i < n; i++) {
+    const ctx = (i >= 1 ? mask[i - 1]! : 1) | ((i >= w ? mask[i - w]! : 1) << 1) | ((i >= plane ? mask[i - plane]! : 1) << 2);
+    mask[i] = dec.bit(probs, ctx);
+  }
+  if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: mask in ${r.what} ends early`);
+  return mask;
+}

@@ -15,7 +15,7 @@ import { ByteReader, ByteWriter } from '../codec/bytes.ts';
 import { crc32 } from '../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../codec/bound.ts';
 import { huffmanDecode, huffmanEncode } from '../codec/huffman.ts';
-import { rangeDecodeCodes, rangeEncodeCodes } from '../codec/rangecoder.ts';
+import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from '../codec/rangecoder.ts';
 import { type LosslessBackend, losslessBackendById } from '../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
 import { type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
@@ -197,6 +197,14 @@ function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: numbe
 
 // ---------------------------------------------------------------- chunks
 
+/** fastest-dim length and last-two-dims plane size, for the mask coder's contexts */
+function maskGeometry(shape: number[]): [number, number] {
+  const s = shape.filter((d) => d > 1);
+  const w = s.length ? s[s.length - 1]! : 1;
+  const plane = s.length >= 2 ? w * s[s.length - 2]! : w;
+  return [w, plane];
+}
+
 function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
   if (f32) w.f32(v);
   else w.f64(v);
@@ -232,13 +240,8 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   w.u8((hasMask ? 1 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0));
   w.varint(n);
   if (hasMask) {
-    const nb = (n + 7) >>> 3;
-    w.ensure(nb);
-    const b = w.buf;
-    const p = w.pos;
-    b.fill(0, p, p + nb);
-    for (let i = 0; i < n; i++) if (mask![i] !== 0) b[p + (i >>> 3)] |= 1 << (i & 7);
-    w.pos += nb;
+    const [mw, plane] = maskGeometry(shape);
+    rangeEncodeMask(mask!, mw, plane, w);
   }
   for (const list of [nonfinite, fillExc]) {
     if (!list.length) continue;
@@ -416,13 +419,14 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   let skip: Uint8Array | null = null;
   let nSkip = 0;
   if (flags & 1) {
-    const bits = r.bytes((n + 7) >>> 3, 'mask');
-    mask = new Uint8Array(n);
+    const [mw, plane] = maskGeometry(shape);
+    mask = rangeDecodeMask(r, n, mw, plane);
     skip = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
-      const v = (bits[k >>> 3]! >>> (k & 7)) & 1;
-      mask[k] = v;
-      if (!v) { skip[k] = 1; nSkip++; }
+      if (!mask[k]) {
+        skip[k] = 1;
+        nSkip++;
+      }
     }
   }
   const readList = (label: string) => {

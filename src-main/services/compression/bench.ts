@@ -115,7 +115,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   let done = 0;
   for (const job of jobs) {
-    const field = await load(job.file, job.variable);
+    let field: Field;
+    try {
+      field = await load(job.file, job.variable);
+    } catch (e) {
+      if (opts.vars?.length && e instanceof FieldpackError && e.code === 'NOT_FOUND') {
+        done += opts.bounds.length * codecs.length; // a listed variable this file does not have
+        continue;
+      }
+      throw e;
+    }
     const f32: Field = field.values instanceof Float32Array ? field : { ...field, values: Float32Array.from(field.values) };
     const mask = f32.mask ?? null;
     const vr = validRange(f32.values, mask);

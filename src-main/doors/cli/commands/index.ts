@@ -5,5 +5,6 @@ import { runCommand, runsCommand } from './jobs.ts';
 import { projectsCommand } from './projects.ts';
 import { serveCommand } from './serve.ts';
 import { startCommand } from './start.ts';
+import { trainCommand } from './train.ts';
 
-export const COMMANDS: CliCommand[] = [startCommand, serveCommand, projectsCommand, runCommand, runsCommand, doctorCommand];
+export const COMMANDS: CliCommand[] = [startCommand, serveCommand, projectsCommand, runCommand, runsCommand, trainCommand, doctorCommand];

@@ -2,6 +2,7 @@
 import type { Store } from '../../store/store.ts';
 import type { JobHandler } from '../types.ts';
 import { demoJob } from './demo.ts';
+import { trainJob } from './train.ts';
 
 export type AnyJobHandler = JobHandler<Record<string, unknown>, unknown>;
 
@@ -13,5 +14,6 @@ export interface JobDeps {
 export function jobHandlers(_deps: JobDeps): Record<string, AnyJobHandler> {
   return {
     demo: demoJob as AnyJobHandler,
+    train: trainJob(_deps),
   };
 }

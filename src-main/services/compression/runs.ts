@@ -1,0 +1,562 @@
+/**
+ * Compress runs: the service logic behind the `compress` job kind and the compression.* API methods.
+ *
+ *   runCompress(store, params, ctx)   read the field -> compress (progress, cancellation) -> decompress (timed)
+ *                                     -> bound check on every valid point -> full metrics as run metrics,
+ *                                     the stream (.fpk) as an artifact, tags and a result
+ *   listCompressRuns(store, filter)   compress runs with their metrics flattened (tables, RD charts, Compare)
+ *   sliceOfRun(store, runId, index)   original / reconstruction / error of one 2D slice, downsampled
+ *   resolveFieldBound(store, ref, b)  the absolute bound a mode gives on a field (valid-point range)
+ *   codecInfos()                      our predictors and the external baselines, with availability
+ *
+ * One run = one codec x one bound on one field. External baselines (zfp, sz3) go through the bench adapters
+ * (fill points replaced by the mean of the valid points, as in the bench protocol); their reconstruction is
+ * kept as a raw float32 artifact so that slices can be drawn for them too.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field, FieldValues } from '../../core/field.ts';
+import { resolveBound, validRange, type BoundSpec } from '../../core/codec/bound.ts';
+import { fullMetrics, type FullMetrics } from '../../core/metrics/index.ts';
+import {
+  BASELINE_CODECS,
+  COMPRESS_CODECS,
+  CompressParams,
+  PREDICTOR_CODECS,
+  type CodecInfo,
+  type CompressRunRow,
+  type ResolvedBoundOut,
+  type SliceOut,
+} from '../../api/methods/compression.ts';
+import type { Metric } from '../../api/schemas.ts';
+import { openDataFile } from '../data/readers/index.ts';
+import type { Store } from '../store/store.ts';
+import { runDir } from '../store/files.ts';
+import type { JobContext } from '../jobs/types.ts';
+import { compressField, decompressStream, metadataOf } from './index.ts';
+import { EXTERNAL, fillWithMean } from './baselines/external.ts';
+
+export const COMPRESS_KIND = 'compress';
+
+/** Metric keys stored on every finished compress run (SQLite metrics, step 0). */
+export const COMPRESS_METRIC_KEYS = [
+  'compression_ratio',
+  'bit_rate',
+  'psnr_db',
+  'nrmse',
+  'rmse',
+  'max_abs_error',
+  'max_rel_error',
+  'max_error_over_bound',
+  'points_over_bound',
+  'ssim',
+  'error_autocorr_lag1',
+  'compress_mb_s',
+  'decompress_mb_s',
+] as const;
+
+export interface CompressRunResult {
+  codec: string;
+  file: string;
+  variable: string;
+  shape: number[];
+  dims: string[];
+  units: string | null;
+  dtype: 'float32' | 'float64';
+  bound: BoundSpec;
+  absBound: number;
+  boundLabel: string;
+  lossless: boolean;
+  /** predictor chosen (auto resolves to one), or "zfp 1.0.1" for a baseline */
+  predictor: string;
+  autoScores?: Record<string, number>;
+  values: number;
+  validValues: number;
+  originalBytes: number;
+  compressedBytes: number;
+  compressSeconds: number;
+  decompressSeconds: number;
+  workers: number;
+  fillsHandling: 'native mask' | 'replaced by valid mean';
+  errorHistogram: { edges: number[]; counts: number[] };
+  metrics: Record<string, number>;
+  artifact: { kind: 'fpk' | 'reconstruction'; path: string; sizeBytes: number };
+}
+
+function invalid(message: string, details?: unknown): FieldpackError {
+  return new FieldpackError('INVALID_ARGUMENT', message, details);
+}
+
+function cancelled(where: string): FieldpackError {
+  return new FieldpackError('CANCELLED', `cancelled ${where}`);
+}
+
+/** Validates compress params with messages a person can act on. */
+export function parseCompressParams(raw: Record<string, unknown>): CompressParams {
+  const b = raw.bound as { mode?: unknown; value?: unknown } | undefined;
+  if (b && typeof b === 'object' && 'value' in b) {
+    const v = b.value;
+    if (v === null || (typeof v === 'number' && Number.isNaN(v))) throw invalid('compress: the bound value is not a number (NaN): give a number >= 0 (0 = lossless)', { bound: b });
+    if (typeof v === 'number' && v < 0) throw invalid(`compress: the bound value must be >= 0 (0 = lossless), got ${v}`, { bound: b });
+    if (typeof v === 'number' && !Number.isFinite(v) && b.mode !== 'psnr') throw invalid(`compress: the bound value must be finite, got ${v}`, { bound: b });
+  }
+  const parsed = CompressParams.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => {
+      const path = i.path.join('.') || 'params';
+      if (path === 'codec') return `codec: unknown codec ${JSON.stringify(raw.codec)} (known: ${COMPRESS_CODECS.join(', ')})`;
+      return `${path}: ${i.message}`;
+    });
+    throw invalid(`compress: ${issues.join('; ')}`, { issues: parsed.error.issues });
+  }
+  return parsed.data;
+}
+
+function workersFor(store: Store, requested: number | undefined): number {
+  if (requested !== undefined) return requested;
+  const setting = store.getSettings().workers;
+  return setting > 0 ? setting : Math.max(1, availableParallelism());
+}
+
+/** Reads one variable (or a hyperslab of it) with the data service's readers. */
+export async function readVariable(
+  file: string,
+  variable: string,
+  opts: { slice?: Array<[number, number] | undefined>; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {},
+): Promise<Field> {
+  const df = await openDataFile(resolve(file));
+  try {
+    const info = df.variable(variable); // NOT_FOUND with the list of variables
+    if (!info.readable) throw new FieldpackError('UNSUPPORTED', `${file}: variable "${variable}" has dtype ${info.dtype}, which cannot be compressed as a field`);
+    return await df.readField(variable, { slice: opts.slice, onProgress: opts.onProgress, signal: opts.signal });
+  } finally {
+    df.close();
+  }
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/** The `compress` job's work (see kinds/compress.ts). */
+export async function runCompress(store: Store, rawParams: Record<string, unknown>, ctx: JobContext): Promise<CompressRunResult> {
+  const params = parseCompressParams(rawParams);
+  const { codec, bound, variable } = params;
+  const file = resolve(params.file);
+  const isBaseline = (BASELINE_CODECS as readonly string[]).includes(codec);
+  if (isBaseline && !EXTERNAL[codec]!.available()) {
+    throw new FieldpackError('NOT_FOUND', `compress: ${codec} is not on PATH (install it, or choose another codec)`);
+  }
+  const workers = isBaseline ? 1 : workersFor(store, params.workers);
+  const runId = ctx.runId;
+  const step = (from: number, to: number) => (f: number, m?: string) => ctx.progress(from + (to - from) * f, m);
+
+  // 1. read
+  ctx.progress(0, `reading ${variable} from ${basename(file)}`);
+  const field = await readVariable(file, variable, { onProgress: step(0, 0.1), signal: ctx.signal });
+  if (ctx.signal.aborted) throw cancelled('after reading the field');
+  const n = field.values.length;
+  const mask = field.mask ?? null;
+  const originalBytes = n * field.values.BYTES_PER_ELEMENT;
+  const vr = validRange(field.values, mask);
+  const rb = resolveBound(bound, vr.max - vr.min);
+  ctx.log(`field ${variable} [${field.shape.join(' x ')}] (${field.dims.join(', ')}), ${vr.count} valid of ${n} points, range ${vr.min} .. ${vr.max}${field.units ? ` ${field.units}` : ''}`);
+  ctx.log(`bound: ${rb.label}${rb.lossless ? ': lossless, values come back bit for bit' : ''}`);
+  if (runId !== undefined) {
+    store.setTag(runId, 'codec', codec);
+    store.setTag(runId, 'variable', variable);
+    store.setTag(runId, 'file', basename(file));
+    store.setTag(runId, 'bound', `${bound.mode}:${bound.value}`);
+    store.setTag(runId, 'abs_bound', String(rb.abs));
+    if (rb.lossless) store.setTag(runId, 'lossless', 'yes');
+  }
+
+  let recon: FieldValues;
+  let compressedBytes: number;
+  let compressSeconds: number;
+  let decompressSeconds: number;
+  let predictor: string;
+  let autoScores: Record<string, number> | undefined;
+  let artifactBytes: Uint8Array;
+  let artifactKind: 'fpk' | 'reconstruction';
+  let absBound = rb.abs;
+  let boundLabel = rb.label;
+  let lossless = rb.lossless;
+
+  if (!isBaseline) {
+    // 2. compress (verification is done below on the timed decompression, point by point)
+    ctx.progress(0.1, `compressing with ${codec}`);
+    const t0 = performance.now();
+    const c = await compressField(field, {
+      bound,
+      predictor: codec as (typeof PREDICTOR_CODECS)[number],
+      workers,
+      verify: false,
+      signal: ctx.signal,
+      onProgress: step(0.1, 0.6),
+      metadata: metadataOf(field, basename(file)),
+    });
+    compressSeconds = (performance.now() - t0) / 1000;
+    if (ctx.signal.aborted) throw cancelled('after compressing');
+    absBound = c.absBound;
+    boundLabel = c.boundLabel;
+    lossless = c.lossless;
+    predictor = c.plan.predictor;
+    autoScores = c.plan.autoScores;
+    compressedBytes = c.bytes.length;
+    artifactBytes = c.bytes;
+    artifactKind = 'fpk';
+    ctx.log(`compressed with ${codec}${codec === 'auto' ? ` (chose ${predictor})` : ''}: ${originalBytes} -> ${compressedBytes} bytes in ${compressSeconds.toFixed(3)} s (${workers} worker${workers === 1 ? '' : 's'})`);
+    // 3. decompress, timed
+    ctx.progress(0.6, 'decompressing');
+    const t1 = performance.now();
+    const d = await decompressStream(c.bytes, { workers, signal: ctx.signal, onProgress: step(0.6, 0.85) });
+    decompressSeconds = (performance.now() - t1) / 1000;
+    recon = d.field.values;
+  } else {
+    ctx.progress(0.1, `compressing with ${codec}`);
+    const ext = EXTERNAL[codec]!;
+    const filled = fillWithMean(field.values, mask);
+    if (ctx.signal.aborted) throw cancelled('before running ' + codec);
+    const r = ext.run(filled, field.shape, rb.abs);
+    if (ctx.signal.aborted) throw cancelled('after running ' + codec);
+    recon = r.recon;
+    compressedBytes = r.compressedBytes;
+    compressSeconds = r.compressSeconds;
+    decompressSeconds = r.decompressSeconds;
+    predictor = `${codec} ${r.version}`;
+    artifactBytes = new Uint8Array(r.recon.buffer, r.recon.byteOffset, r.recon.byteLength);
+    artifactKind = 'reconstruction';
+    ctx.log(`${predictor}: ${originalBytes} -> ${compressedBytes} bytes; fill points replaced by the valid mean; times are whole tool processes`);
+  }
+
+  // 4. bound check and metrics
+  ctx.progress(0.85, 'checking the bound and computing metrics');
+  const m: FullMetrics = fullMetrics(field.values, recon, field.shape, mask, absBound, originalBytes, compressedBytes, {
+    compressSeconds: Math.max(compressSeconds, 1e-9),
+    decompressSeconds: Math.max(decompressSeconds, 1e-9),
+  });
+  if (m.pointsOverBound > 0 || (!isBaseline && !m.nonFiniteExact)) {
+    const what = m.pointsOverBound > 0 ? `${m.pointsOverBound} valid points exceed the bound ${absBound} (max error ${m.maxAbsError})` : 'NaN/Inf points were not reproduced exactly';
+    if (!isBaseline) throw new FieldpackError('BOUND_VIOLATED', `compress: ${what} after decompression`, { pointsOverBound: m.pointsOverBound, maxAbsError: m.maxAbsError, bound: absBound });
+    ctx.log(`warning: ${codec} broke the bound: ${what}`);
+  }
+  const metrics: Record<string, number> = {
+    compression_ratio: m.compressionRatio,
+    bit_rate: m.bitRate,
+    psnr_db: m.psnr,
+    nrmse: m.nrmse,
+    rmse: m.rmse,
+    max_abs_error: m.maxAbsError,
+    max_rel_error: m.maxRelError,
+    max_error_over_bound: m.maxErrorOverBound,
+    points_over_bound: m.pointsOverBound,
+    ssim: m.ssim,
+    error_autocorr_lag1: m.errorLag1Autocorrelation,
+    compress_mb_s: m.compressMBs ?? NaN,
+    decompress_mb_s: m.decompressMBs ?? NaN,
+  };
+  for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
+
+  // 5. artifact
+  let artifact: CompressRunResult['artifact'];
+  if (runId !== undefined) {
+    const dir = runDir(store, runId);
+    mkdirSync(dir, { recursive: true });
+    const name = artifactKind === 'fpk' ? `${safeName(variable)}.fpk` : `${safeName(variable)}.${codec}.recon.f32`;
+    const path = join(dir, name);
+    writeFileSync(path, artifactBytes);
+    store.addArtifact(runId, { name, path, kind: artifactKind, sizeBytes: artifactBytes.length, sha256: await sha256(artifactBytes) });
+    artifact = { kind: artifactKind, path, sizeBytes: artifactBytes.length };
+  } else {
+    artifact = { kind: artifactKind, path: '', sizeBytes: artifactBytes.length };
+  }
+  if (runId !== undefined) store.setTag(runId, 'predictor', predictor);
+
+  const fmt = (x: number, p = 4) => (Number.isFinite(x) ? x.toPrecision(p) : String(x));
+  ctx.progress(1, `${codec}: ratio ${fmt(m.compressionRatio)}, ${fmt(m.bitRate, 3)} bits/value, PSNR ${Number.isFinite(m.psnr) ? m.psnr.toFixed(2) + ' dB' : 'lossless'}, max err/bound ${fmt(m.maxErrorOverBound, 3)}`);
+  return {
+    codec,
+    file,
+    variable,
+    shape: field.shape,
+    dims: field.dims,
+    units: field.units ?? null,
+    dtype: field.values instanceof Float64Array ? 'float64' : 'float32',
+    bound,
+    absBound,
+    boundLabel,
+    lossless,
+    predictor,
+    ...(autoScores ? { autoScores } : {}),
+    values: n,
+    validValues: vr.count,
+    originalBytes,
+    compressedBytes,
+    compressSeconds,
+    decompressSeconds,
+    workers,
+    fillsHandling: isBaseline ? 'replaced by valid mean' : 'native mask',
+    errorHistogram: m.histogram,
+    metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as unknown as number)])),
+    artifact,
+  };
+}
+
+// ---------------------------------------------------------------- codecs
+
+let codecCache: { at: number; infos: CodecInfo[] } | null = null;
+
+export function codecInfos(): CodecInfo[] {
+  if (codecCache && Date.now() - codecCache.at < 30_000) return codecCache.infos;
+  const desc: Record<string, [string, string]> = {
+    auto: ['Fieldpack auto', 'classic codec; the predictor is chosen from a sample of the field'],
+    lorenzo: ['Fieldpack Lorenzo', 'first-order Lorenzo predictor'],
+    'dq-lorenzo': ['Fieldpack dual-quant Lorenzo', 'pre-quantized Lorenzo (chunks independent)'],
+    'interp-linear': ['Fieldpack interp (linear)', 'multilevel linear interpolation'],
+    'interp-cubic': ['Fieldpack interp (cubic)', 'multilevel cubic interpolation (SZ3 default)'],
+    zfp: ['zfp', 'zfp CLI, fixed-accuracy mode (fill points replaced by the valid mean)'],
+    sz3: ['SZ3', 'sz3 CLI, absolute bound (fill points replaced by the valid mean)'],
+  };
+  const infos: CodecInfo[] = COMPRESS_CODECS.map((id) => {
+    const baseline = (BASELINE_CODECS as readonly string[]).includes(id);
+    return {
+      id,
+      label: desc[id]![0],
+      kind: baseline ? 'baseline' : 'fieldpack',
+      available: baseline ? EXTERNAL[id]!.available() : true,
+      description: desc[id]![1] + (baseline && !EXTERNAL[id]!.available() ? ` — not on PATH` : ''),
+    };
+  });
+  codecCache = { at: Date.now(), infos };
+  return infos;
+}
+
+// ---------------------------------------------------------------- bounds
+
+interface RangeInfo {
+  min: number;
+  max: number;
+  count: number;
+  units: string | null;
+}
+const rangeCache = new Map<string, RangeInfo>();
+
+export async function fieldValidRange(file: string, variable: string): Promise<RangeInfo> {
+  const path = resolve(file);
+  let key: string;
+  try {
+    const st = statSync(path);
+    key = `${path}\u0000${variable}\u0000${st.size}\u0000${st.mtimeMs}`;
+  } catch {
+    throw new FieldpackError('NOT_FOUND', `${path}: no such file`, { path });
+  }
+  const hit = rangeCache.get(key);
+  if (hit) return hit;
+  const f = await readVariable(path, variable);
+  const vr = validRange(f.values, f.mask ?? null);
+  const info = { min: vr.min, max: vr.max, count: vr.count, units: f.units ?? null };
+  if (rangeCache.size > 64) rangeCache.delete(rangeCache.keys().next().value!);
+  rangeCache.set(key, info);
+  return info;
+}
+
+export function fieldRef(store: Store, ref: { fieldId?: number; file?: string; variable?: string }): { file: string; variable: string } {
+  if (ref.fieldId !== undefined) {
+    const f = store.getField(ref.fieldId);
+    return { file: f.file, variable: f.name };
+  }
+  if (!ref.file || !ref.variable) throw invalid('give a fieldId, or a file and a variable');
+  return { file: ref.file, variable: ref.variable };
+}
+
+export async function resolveFieldBound(store: Store, ref: { fieldId?: number; file?: string; variable?: string }, bound: BoundSpec): Promise<ResolvedBoundOut> {
+  const { file, variable } = fieldRef(store, ref);
+  const r = await fieldValidRange(file, variable);
+  const rb = resolveBound(bound, r.max - r.min); // INVALID_ARGUMENT for NaN / negative values
+  return { mode: rb.mode, value: rb.value, abs: rb.abs, lossless: rb.lossless, label: rb.label, range: rb.range, validMin: r.min, validMax: r.max, validCount: r.count, units: r.units };
+}
+
+// ---------------------------------------------------------------- runs
+
+function metricValue(m: Metric): number | 'NaN' | 'Infinity' | '-Infinity' {
+  return m.value;
+}
+
+export function listCompressRuns(store: Store, filter: { projectId: number | null; variable?: string; file?: string; limit?: number }): CompressRunRow[] {
+  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500 });
+  const rows: CompressRunRow[] = [];
+  for (const run of runs) {
+    const p = run.params as Partial<CompressParams>;
+    if (filter.variable && p.variable !== filter.variable) continue;
+    if (filter.file && resolve(p.file ?? '') !== resolve(filter.file)) continue;
+    const detail = store.getRunDetail(run.id);
+    const metrics: CompressRunRow['metrics'] = {};
+    for (const m of detail.metrics) metrics[m.key] = metricValue(m);
+    const r = (run.result ?? null) as Partial<CompressRunResult> | null;
+    const bound = p.bound && typeof p.bound === 'object' ? { mode: p.bound.mode, value: Number(p.bound.value) } : { mode: 'abs' as const, value: NaN };
+    rows.push({
+      runId: run.id,
+      name: run.name,
+      status: run.status,
+      createdAt: run.createdAt,
+      file: String(p.file ?? ''),
+      variable: String(p.variable ?? ''),
+      codec: String(p.codec ?? ''),
+      bound: { mode: (bound.mode ?? 'abs') as CompressRunRow['bound']['mode'], value: Number.isFinite(bound.value) ? bound.value : -1 },
+      boundText: `${bound.mode}:${bound.value}`,
+      absBound: typeof r?.absBound === 'number' ? r.absBound : null,
+      lossless: typeof r?.lossless === 'boolean' ? r.lossless : null,
+      predictor: r?.predictor ?? null,
+      compressedBytes: typeof r?.compressedBytes === 'number' ? r.compressedBytes : null,
+      shape: r?.shape ?? null,
+      dims: r?.dims ?? null,
+      error: run.error?.message ?? null,
+      metrics,
+      params: run.params,
+      tags: detail.tags,
+    });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- slices
+
+function toBase64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function finiteMinMax(a: Float32Array): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v - v !== 0) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return Number.isFinite(min) ? { min, max } : { min: 0, max: 0 };
+}
+
+/** Whether the coordinate variable of `dim` increases (latitude stored south first: draw row 0 at the bottom). */
+async function increasingCoordinate(file: string, dim: string | undefined): Promise<boolean> {
+  if (!dim) return false;
+  try {
+    const df = await openDataFile(file);
+    try {
+      const v = df.variables.find((x) => x.name === dim && x.isCoordinate && x.readable);
+      if (!v) return false;
+      const c = await df.readField(dim);
+      const n = c.values.length;
+      return n > 1 && c.values[n - 1]! > c.values[0]!;
+    } finally {
+      df.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+export async function sliceOfRun(store: Store, runId: number, index: number[], maxSize = 512): Promise<SliceOut> {
+  const run = store.getRunDetail(runId);
+  if (run.kind !== COMPRESS_KIND) throw invalid(`run ${runId} is a ${run.kind} run, not a compress run`);
+  if (run.status !== 'finished') throw new FieldpackError('CONFLICT', `run ${runId} is ${run.status}: only finished compress runs have images`);
+  const p = run.params as CompressParams;
+  const r = run.result as CompressRunResult;
+  const file = resolve(p.file);
+  const shape = r.shape.length >= 2 ? r.shape : [1, ...r.shape];
+  const dims = r.dims.length >= 2 ? r.dims : ['', ...r.dims];
+  const lead = shape.length - 2;
+  const leadingShape = shape.slice(0, lead);
+  const idx = leadingShape.map((s, k) => Math.min(Math.max(0, Math.trunc(index[k] ?? 0)), s - 1));
+  const h = shape[lead]!;
+  const w = shape[lead + 1]!;
+  const plane = h * w;
+
+  // original (only the slice is read)
+  const orig = r.shape.length >= 2 ? await readVariable(file, p.variable, { slice: idx.map((i) => [i, i + 1] as [number, number]) }) : await readVariable(file, p.variable);
+  if (orig.values.length !== plane) throw new FieldpackError('INTERNAL', `slice of ${p.variable}: read ${orig.values.length} values, expected ${plane}`);
+
+  // reconstruction
+  const art = run.artifacts.find((a) => a.kind === 'fpk' || a.kind === 'reconstruction');
+  if (!art) throw new FieldpackError('NOT_FOUND', `run ${runId} has no stream or reconstruction artifact`);
+  let reconPlane: FieldValues;
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(art.path));
+  } catch {
+    throw new FieldpackError('NOT_FOUND', `run ${runId}: artifact ${art.path} is missing`);
+  }
+  // offset of the plane inside the block that was decoded
+  const strides: number[] = [];
+  let s = plane;
+  for (let k = lead - 1; k >= 0; k--) {
+    strides[k] = s;
+    s *= shape[k]!;
+  }
+  if (art.kind === 'fpk') {
+    if (lead >= 1) {
+      const d = await decompressStream(bytes, { rows: [idx[0]!, idx[0]! + 1] });
+      let off = 0;
+      for (let k = 1; k < lead; k++) off += idx[k]! * strides[k]!;
+      reconPlane = d.field.values.subarray(off, off + plane);
+    } else {
+      reconPlane = (await decompressStream(bytes)).field.values;
+    }
+  } else {
+    const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    let off = 0;
+    for (let k = 0; k < lead; k++) off += idx[k]! * strides[k]!;
+    reconPlane = all.subarray(off, off + plane);
+  }
+
+  // downsample by a common step (nearest sample, so single-point errors are not averaged away in value images)
+  const step = Math.max(1, Math.ceil(Math.max(h, w) / maxSize));
+  const oh = Math.ceil(h / step);
+  const ow = Math.ceil(w / step);
+  const o = new Float32Array(oh * ow);
+  const rc = new Float32Array(oh * ow);
+  const e = new Float32Array(oh * ow);
+  const mask = orig.mask ?? null;
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      const k = y * step * w + x * step;
+      const t = y * ow + x;
+      if (mask && mask[k] === 0) {
+        o[t] = NaN;
+        rc[t] = NaN;
+        e[t] = NaN;
+        continue;
+      }
+      const a = orig.values[k]!;
+      const b = reconPlane[k]!;
+      o[t] = a;
+      rc[t] = b;
+      e[t] = b - a;
+    }
+  }
+  return {
+    runId,
+    index: idx,
+    leadingShape,
+    leadingDims: dims.slice(0, lead),
+    sourceHeight: h,
+    sourceWidth: w,
+    height: oh,
+    width: ow,
+    step,
+    flipY: await increasingCoordinate(file, dims[lead]),
+    units: r.units ?? null,
+    original: { data: toBase64(o), ...finiteMinMax(o) },
+    reconstruction: { data: toBase64(rc), ...finiteMinMax(rc) },
+    error: { data: toBase64(e), ...finiteMinMax(e) },
+    absBound: r.absBound,
+  };
+}
