@@ -1,14 +1,16 @@
 /**
- * fieldpack train: prepare a run folder from a file's variables, train with the PyTorch trainer, print
- * the device, time per epoch, metrics and the model (optionally packed into a .fpmodel).
+ * fieldpack train: a `train` job through the store (a run with its parameters, loss curve, logs,
+ * artifacts and the registered model), with a progress line; Ctrl-C stops after the current step and
+ * keeps the last checkpoint (the run ends cancelled). Prints the run id, device, time per epoch,
+ * metrics and the model id and hash; --export packs the model into a .fpmodel file.
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { FieldpackError } from '../../../core/errors.ts';
-import {
-  detectPython, exportModelFile, NETWORK_TYPES, prepareTrainingData, startTraining, type TrainerEvent, type TrainingConfigInput,
-} from '../../../services/training/index.ts';
-import { readFields } from '../../../services/training/read-fields.ts';
+import { cp, mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Model, Run, RunDetail } from '../../../api/contract.ts';
+import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
+import type { TrainJobResult, TrainParamsInput } from '../../../services/jobs/kinds/train.ts';
+import { dispatch } from '../../../services/services.ts';
+import { NETWORK_TYPES } from '../../../services/training/config.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 
 const num = (v: string | undefined, name: string): number | undefined => {
@@ -20,20 +22,20 @@ const num = (v: string | undefined, name: string): number | undefined => {
 
 export const trainCommand: CliCommand = {
   name: 'train',
-  summary: 'train a predictor network (tiny-cnn, cfnn) on a file\'s variables with PyTorch',
+  summary: 'train a predictor network (tiny-cnn, cfnn) on a file\'s variables as a run in the store',
   usage: [
     'fieldpack train --network tiny-cnn|cfnn --file FILE --vars A,B --target T [--epochs N]',
     '                [--batch-size N] [--lr X] [--patch N] [--steps-per-epoch N] [--seed N] [--device auto|cpu|cuda]',
-    '                [--spatial-dims 2|3] [--python PATH] [--out DIR] [--export MODEL.fpmodel] [--json]',
+    '                [--spatial-dims 2|3] [--project ID] [--python PATH] [--out DIR] [--export MODEL.fpmodel] [--json]',
     '  --vars      input (anchor) variables; --target the variable to predict',
-    '  --out       run folder (default ./fieldpack-runs/NETWORK-TIME); the model lands in OUT/out/',
-    '  --json      print the trainer\'s events as JSON lines on stdout',
-    '  Ctrl-C stops after the current step and keeps the last checkpoint.',
+    '  --project   record the run (and the model) in this project',
+    '  --out       also copy the trained model folder to DIR (the run keeps its files in the store)',
+    '  --json      print the run\'s events as JSON lines on stdout',
+    '  Ctrl-C stops after the current step: the run ends cancelled, its last checkpoint kept.',
   ].join('\n'),
-  needsStore: false,
-  async run(argv, { io, globals }) {
+  async run(argv, { io, app, globals }) {
     const p = parseFlags(argv, {
-      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'python', 'out', 'export'],
+      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export'],
       booleans: ['json'],
     });
     const network = flag(p, 'network') ?? 'tiny-cnn';
@@ -42,69 +44,98 @@ export const trainCommand: CliCommand = {
     const vars = (flag(p, 'vars') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const target = flag(p, 'target');
     if (!file || vars.length === 0 || !target) throw new CliUsageError('--file, --vars and --target are required');
-    const python = flag(p, 'python') ?? globals.python;
     const sd = num(flag(p, 'spatial-dims'), 'spatial-dims');
     if (sd !== undefined && sd !== 2 && sd !== 3) throw new CliUsageError('--spatial-dims must be 2 or 3');
+    const device = flag(p, 'device');
+    if (device !== undefined && !['auto', 'cpu', 'cuda'].includes(device)) throw new CliUsageError('--device must be auto, cpu or cuda');
+    const projectId = num(flag(p, 'project'), 'project') ?? null;
+    const python = flag(p, 'python') ?? globals.python;
+    const abs = resolve(file);
 
-    const env = await detectPython({ python, fallback: !python });
-    io.err(`python: ${env.executable} (Python ${env.pythonVersion}, torch ${env.torchVersion}${env.cudaAvailable ? `, CUDA on ${env.gpuName}` : ', no CUDA'})`);
-    const fields = await readFields(resolve(file), [...new Set([...vars, target])]);
-    const runDir = resolve(flag(p, 'out') ?? join('fieldpack-runs', `${network}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-    mkdirSync(runDir, { recursive: true });
-    const data = await prepareTrainingData({ runDir, fields, spatialDims: sd as 2 | 3 | undefined, source: { file: resolve(file) } });
-    io.err(`data: ${data.meta.samples} samples of [${data.meta.spatialShape.join(' x ')}], ${(data.meta.validFraction * 100).toFixed(1)} % valid points -> ${runDir}`);
-
-    const config: TrainingConfigInput = {
-      network: network as TrainingConfigInput['network'], inputs: vars, target,
-      ...(flag(p, 'epochs') ? { epochs: num(flag(p, 'epochs'), 'epochs') } : {}),
-      ...(flag(p, 'batch-size') ? { batchSize: num(flag(p, 'batch-size'), 'batch-size') } : {}),
-      ...(flag(p, 'lr') ? { learningRate: num(flag(p, 'lr'), 'lr') } : {}),
-      ...(flag(p, 'patch') ? { patchSize: num(flag(p, 'patch'), 'patch') } : {}),
-      ...(flag(p, 'steps-per-epoch') ? { maxStepsPerEpoch: num(flag(p, 'steps-per-epoch'), 'steps-per-epoch') } : {}),
-      ...(flag(p, 'seed') ? { seed: num(flag(p, 'seed'), 'seed') } : {}),
-      ...(flag(p, 'device') ? { device: flag(p, 'device') as 'auto' } : {}),
+    const hp: Record<string, number | string> = {};
+    const setNum = (flagName: string, key: string) => {
+      const v = num(flag(p, flagName), flagName);
+      if (v !== undefined) hp[key] = v;
     };
+    setNum('epochs', 'epochs');
+    setNum('batch-size', 'batchSize');
+    setNum('lr', 'learningRate');
+    setNum('patch', 'patchSize');
+    setNum('steps-per-epoch', 'maxStepsPerEpoch');
+    setNum('seed', 'seed');
+    if (device) hp.device = device;
+    const params: TrainParamsInput = {
+      network: network as TrainParamsInput['network'],
+      inputs: vars.map((variable) => ({ file: abs, variable })),
+      target: { file: abs, variable: target },
+      hyperparameters: hp,
+      ...(sd ? { spatialDims: sd as 2 | 3 } : {}),
+      ...(python ? { python } : {}),
+    };
+
+    const ctx = await app();
     const json = p.flags.has('json');
-    const ac = new AbortController();
+    const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train', projectId, name: `train ${network} ${vars.join(',')} -> ${target}`, params })) as Run;
+    io.err(`run ${run.id}: training ${network} on ${vars.join(', ')} -> ${target} (${abs})`);
+    const off = ctx.events.on((e) => {
+      if (json && 'runId' in e && e.runId === run.id) io.out(JSON.stringify(e));
+      if (json && e.type === 'run.updated' && e.run.id === run.id) io.out(JSON.stringify(e));
+      if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running' && e.run.message) io.progress(e.run.progress, e.run.message);
+      if (e.type === 'run.log' && e.runId === run.id && /^(data|device|network|trainer|epoch \d+\/|error|stopped|\[trainer\] Traceback)/.test(e.line)) {
+        io.progressDone();
+        io.err(e.line);
+      }
+    });
+    let stopping = false;
     const onSigint = () => {
-      io.err('\nstopping after the current step (Ctrl-C again to kill)...');
-      process.off('SIGINT', onSigint);
-      ac.abort();
+      if (stopping) return;
+      stopping = true;
+      io.progressDone();
+      io.err('stopping after the current step (the last checkpoint is kept)...');
+      void dispatch(ctx.services, 'jobs.cancel', { runId: run.id }).catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
-    const epochTimes: number[] = [];
+    let ended: Run;
     try {
-      const h = await startTraining({
-        runDir, env, config, signal: ac.signal,
-        onProgress: (pr) => io.progress(pr.fraction, `${pr.message}${pr.etaS !== null ? ` | ${Math.round(pr.elapsedS)} s, ~${Math.round(pr.etaS)} s left` : ''}`),
-        onEvent: (e: TrainerEvent) => {
-          if (json) io.out(JSON.stringify(e));
-          if (e.event === 'device') {
-            io.progressDone();
-            io.err(`device: ${e.device}${e.name ? ` (${e.name})` : ''}`);
-          }
-          if (e.event === 'epoch') epochTimes.push(e.seconds);
-        },
-      });
-      const r = await h.result;
-      io.progressDone();
-      if (r.status === 'failed') throw new FieldpackError(r.error!.code, `training failed: ${r.error!.message}`, r.error!.details);
-      const mean = epochTimes.length ? epochTimes.reduce((a, b) => a + b, 0) / epochTimes.length : NaN;
-      const lines = [
-        `${r.status}: ${r.epochs} epochs, ${r.steps} steps in ${r.elapsedS.toFixed(1)} s on ${r.device?.device ?? '?'}${r.device?.name ? ` (${r.device.name})` : ''}; ${Number.isFinite(mean) ? `${mean.toFixed(3)} s per epoch` : ''}`,
-        `metrics: ${Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toPrecision(4)}`).join(', ')}`,
-        `model: ${r.artifacts.manifest ? resolve(r.artifacts.manifest, '..') : '-'} (content hash ${r.contentHash})`,
-      ];
-      if (r.status === 'stopped') lines.push(`last checkpoint: ${r.artifacts.checkpoint}`);
-      const exportTo = flag(p, 'export');
-      if (exportTo && r.artifacts.manifest) {
-        const ex = await exportModelFile(resolve(r.artifacts.manifest, '..'), resolve(exportTo));
-        lines.push(`exported: ${ex.path} (${ex.size} bytes)`);
-      }
-      for (const l of lines) (json ? io.err : io.out)(l);
-      return 0;
+      ended = await ctx.jobs.waitFor(run.id);
     } finally {
       process.off('SIGINT', onSigint);
+      off();
+      io.progressDone();
     }
+    const detail = (await dispatch(ctx.services, 'runs.get', { id: run.id })) as RunDetail;
+    const print = json ? io.err : io.out;
+    if (ended.status === 'failed') {
+      const e = ended.error!;
+      throw new FieldpackError(e.code as ErrorCode, `run ${run.id}: training failed: ${e.message}`, e.details);
+    }
+    const epochSeconds = detail.metrics.filter((m) => m.key === 'epoch_seconds').map((m) => Number(m.value));
+    const steps = detail.metrics.filter((m) => m.key === 'loss').length;
+    const mean = epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length : NaN;
+    const r = ended.result as TrainJobResult | null;
+    print(
+      `run ${run.id} ${ended.status}: ${epochSeconds.length} epochs, ${steps} steps on ${detail.tags.device ?? '?'}` +
+        `${Number.isFinite(mean) ? `; ${mean.toFixed(3)} s per epoch` : ''}`,
+    );
+    if (r) print(`metrics: ${Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toPrecision(4)}`).join(', ')}`);
+    const ckpt = detail.artifacts.find((a) => a.kind === 'checkpoint');
+    if (ended.status === 'cancelled' && ckpt) print(`last checkpoint: ${ckpt.path}`);
+    const modelId = r?.modelId ?? (detail.tags.model ? Number(detail.tags.model.split(' ')[0]) : null);
+    if (modelId) {
+      const model = (await dispatch(ctx.services, 'models.get', { id: modelId })) as Model;
+      print(`model ${model.id} ${model.contentHash} (${model.network}, ${model.parameterCount ?? '?'} parameters, ${model.sizeBytes} bytes) ${model.path}`);
+      const out = flag(p, 'out');
+      if (out) {
+        await mkdir(resolve(out), { recursive: true });
+        await cp(model.path, resolve(out), { recursive: true });
+        print(`model folder copied to ${resolve(out)}`);
+      }
+      const exportTo = flag(p, 'export');
+      if (exportTo) {
+        const ex = (await dispatch(ctx.services, 'models.export', { id: model.id, path: resolve(exportTo) })) as { path: string; sizeBytes: number };
+        print(`exported: ${ex.path} (${ex.sizeBytes} bytes)`);
+      }
+    }
+    return ended.status === 'finished' ? 0 : 1;
   },
 };
