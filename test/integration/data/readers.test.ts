@@ -1,0 +1,136 @@
+/**
+ * Every real file (Debian's ferret-datasets, the WRF Katrina NetCDF-4 file) and the synthetic fixtures
+ * read with the values, masks and stats that /usr/bin/python3 netCDF4 reads (fixture: expected.json,
+ * made by test/fixtures/data/make_fixtures.py).
+ */
+import { describe, expect, it } from 'vitest';
+import { fieldStats } from '../../../src-main/core/stats/index.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { EXPECTED, available, fixturePath } from './helpers.ts';
+
+const FORMATS: Record<string, string> = { NETCDF3_CLASSIC: 'netcdf3-classic', NETCDF3_64BIT_OFFSET: 'netcdf3-64bit-offset', NETCDF4: 'netcdf4-hdf5' };
+
+function close(a: number, b: number, rel: number) {
+  expect(Math.abs(a - b)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(b)));
+}
+
+for (const key of Object.keys(EXPECTED)) {
+  const exp = EXPECTED[key]!;
+  describe.skipIf(!available(key))(`${key} (${exp.path})`, () => {
+    it('lists variables, reads values and masks as netCDF4-python does', async () => {
+      const file = await openDataFile(fixturePath(key));
+      try {
+        expect(file.format).toBe(FORMATS[exp.format]);
+        const names = file.variables.map((v) => v.name);
+        expect(names.sort()).toEqual(Object.keys(exp.variables).sort());
+        for (const [name, e] of Object.entries(exp.variables)) {
+          const info = file.variable(name);
+          expect(info.readable, name).toBe(e.readable);
+          if (!e.readable) {
+            await expect(file.readField(name)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+            continue;
+          }
+          expect(info.dims, name).toEqual(e.dims);
+          expect(info.shape, name).toEqual(e.shape);
+          expect(info.units ?? null, name).toEqual(e.units ?? null);
+          const field = await file.readField(name);
+          expect(field.shape).toEqual(e.shape);
+          const packed = !!info.fill.packing;
+          let masked = 0;
+          for (let i = 0; i < field.values.length; i++) if (field.mask && field.mask[i] === 0) masked++;
+          expect(masked, `${name} masked points`).toBe(e.masked);
+          e.indices!.forEach((idx, k) => {
+            const want = e.values![k];
+            const valid = !field.mask || field.mask[idx] === 1;
+            if (want === null) expect(valid, `${name}[${idx}] masked`).toBe(false);
+            else {
+              expect(valid, `${name}[${idx}] valid`).toBe(true);
+              if (packed) close(field.values[idx]!, want!, 1e-6);
+              else expect(field.values[idx], `${name}[${idx}]`).toBe(want);
+            }
+          });
+          const s = fieldStats(field, { scaleFactor: info.fill.packing?.scaleFactor });
+          expect(s.validCount).toBe(field.values.length - e.masked!);
+          if (e.min !== null) {
+            close(s.min!, e.min!, packed ? 1e-6 : 0);
+            close(s.max!, e.max!, packed ? 1e-6 : 0);
+            close(s.mean!, e.mean!, 1e-9);
+            close(s.std!, e.std!, 1e-7);
+          }
+        }
+      } finally {
+        file.close();
+      }
+    });
+  });
+}
+
+describe.skipIf(!available('etopo5'))('etopo5 (9.3 M values)', () => {
+  it('reads in slices with progress, detects whole metres', async () => {
+    const file = await openDataFile(fixturePath('etopo5'));
+    const fractions: number[] = [];
+    const t0 = performance.now();
+    const rose = await file.readField('ROSE', { onProgress: (f) => fractions.push(f) });
+    const ms = performance.now() - t0;
+    expect(rose.shape).toEqual([2161, 4320]);
+    expect(fractions.length).toBeGreaterThan(1);
+    expect(fractions.at(-1)).toBe(1);
+    const s = fieldStats(rose);
+    expect(s.quantization).toMatchObject({ detected: true, step: 1, source: 'values' });
+    expect(s.distinct.exact).toBe(true);
+    // a slice of rows equals the same rows of the whole field
+    const part = await file.readField('ROSE', { slice: [[1000, 1003], [10, 20]] });
+    expect(part.shape).toEqual([3, 10]);
+    expect(part.values[0]).toBe(rose.values[1000 * 4320 + 10]);
+    expect(part.values[29]).toBe(rose.values[1002 * 4320 + 19]);
+    console.log(`etopo5 ROSE read in ${ms.toFixed(0)} ms`);
+  });
+
+  it('stops when aborted', async () => {
+    const file = await openDataFile(fixturePath('etopo5'));
+    const ac = new AbortController();
+    ac.abort();
+    await expect(file.readField('ROSE', { signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+describe('synthetic files', () => {
+  it('NetCDF-4: groups, packed int16, big-endian, valid_range, int64 unsupported', async () => {
+    const file = await openDataFile(fixturePath('synthetic_nc4'));
+    try {
+      const t = file.variable('temp_packed');
+      expect(t.fill.packing).toEqual({ scaleFactor: Math.fround(0.01), addOffset: 280, unpackedDtype: 'float32' });
+      expect(t.fill.fillValue).toBe(-32767);
+      const temp = await file.readField('temp_packed');
+      expect(temp.sourceDtype).toBe('int16');
+      expect(temp.values).toBeInstanceOf(Float32Array);
+      const q = fieldStats(temp, { scaleFactor: t.fill.packing!.scaleFactor }).quantization;
+      expect(q).toMatchObject({ detected: true, source: 'packing' });
+      expect(q.step).toBeCloseTo(0.01, 9);
+      // the detection from values alone finds the same step
+      const q2 = fieldStats({ ...temp, attributes: {} }).quantization;
+      expect(q2.detected).toBe(true);
+      expect(q2.step).toBe(0.01);
+      expect(file.variable('lat').isCoordinate).toBe(true);
+      expect(file.variable('forecast/wind').dims).toEqual(['step', 'lat', 'lon']);
+      await expect(file.readField('ids')).rejects.toThrow(/int64/);
+      const slice = await file.readField('forecast/wind', { slice: [[1, 2], [2, 3]] });
+      expect(slice.shape).toEqual([1, 1, 30]);
+      expect(slice.mask?.[3]).toBe(0); // the -999 missing_value at [1, 2, 3]
+      expect(file.globalAttributes['title']).toBe('Fieldpack synthetic NetCDF-4 test file');
+    } finally {
+      file.close();
+    }
+  });
+
+  it('NetCDF-3 64-bit offset with record variables; slices across records', async () => {
+    const file = await openDataFile(fixturePath('synthetic_nc3'));
+    expect(file.format).toBe('netcdf3-64bit-offset');
+    expect(file.dimensions).toEqual({ time: 4, y: 5, x: 7 });
+    const h = await file.readField('height', { slice: [[1, 3], [2, 4], [5, 7]] });
+    expect(h.shape).toEqual([2, 2, 2]);
+    // height[r, y, x] = 10 * (7 y + x) + r
+    expect(Array.from(h.values)).toEqual([191, 201, 261, 271, 192, 202, 262, 272]);
+    await expect(file.readField('height', { slice: [[3, 5]] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
