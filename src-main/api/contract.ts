@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { Metric, Run } from './schemas.ts';
 import { CORE_METHODS } from './methods/core.ts';
 import { MODEL_METHODS } from './methods/models.ts';
+import { COMPRESSION_METHODS } from './methods/compression.ts';
 import { TRAINING_METHODS } from './methods/training.ts';
 
 export * from './schemas.ts';
@@ -17,6 +18,7 @@ export * from './schemas.ts';
 export const API = {
   ...CORE_METHODS,
   ...MODEL_METHODS,
+  ...COMPRESSION_METHODS,
   ...TRAINING_METHODS,
 } as const;
 

@@ -6,6 +6,7 @@ import { FieldpackError } from '../core/errors.ts';
 import { API, isApiMethod, type ApiMethod } from '../api/contract.ts';
 import { coreHandlers } from './handlers/core.ts';
 import { modelHandlers } from './handlers/models.ts';
+import { compressionHandlers } from './handlers/compression.ts';
 import { trainingHandlers } from './handlers/training.ts';
 import type { HandlerDeps, Handlers } from './handlers/types.ts';
 
@@ -15,6 +16,7 @@ export function createServices(deps: HandlerDeps): Services {
   return {
     ...coreHandlers(deps),
     ...modelHandlers(deps),
+    ...compressionHandlers(deps),
     ...trainingHandlers(deps),
   };
 }

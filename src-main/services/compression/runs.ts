@@ -266,6 +266,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
 
   // 5. artifact
+  if (ctx.signal.aborted) throw cancelled('before saving the results');
   let artifact: CompressRunResult['artifact'];
   if (runId !== undefined) {
     const dir = runDir(store, runId);

@@ -2,6 +2,7 @@
 import type { Store } from '../../store/store.ts';
 import type { JobHandler } from '../types.ts';
 import { demoJob } from './demo.ts';
+import { compressRunJob } from './compress.ts';
 import { trainJob } from './train.ts';
 
 export type AnyJobHandler = JobHandler<Record<string, unknown>, unknown>;
@@ -14,6 +15,7 @@ export interface JobDeps {
 export function jobHandlers(_deps: JobDeps): Record<string, AnyJobHandler> {
   return {
     demo: demoJob as AnyJobHandler,
+    compress: compressRunJob(_deps) as AnyJobHandler,
     train: trainJob(_deps),
   };
 }

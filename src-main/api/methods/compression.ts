@@ -1,0 +1,135 @@
+/**
+ * Compression workbench methods: which codecs exist, what absolute bound a mode gives on a field, the
+ * compress runs of a project flattened for tables and rate-distortion charts, and image slices of a run
+ * (original, reconstruction, error). Compress runs themselves are jobs: jobs.submit({kind: 'compress', params}).
+ */
+import { z } from 'zod';
+import { id } from '../schemas.ts';
+
+/** Our classic codec's predictors (core/compressors/classic.ts PredictorChoice) and the external baselines. */
+export const PREDICTOR_CODECS = ['auto', 'lorenzo', 'dq-lorenzo', 'interp-linear', 'interp-cubic'] as const;
+export const BASELINE_CODECS = ['zfp', 'sz3'] as const;
+export const COMPRESS_CODECS = [...PREDICTOR_CODECS, ...BASELINE_CODECS] as const;
+export type CompressCodec = (typeof COMPRESS_CODECS)[number];
+
+export const BOUND_MODES = ['abs', 'rel', 'psnr', 'nrmse'] as const;
+export const BoundInput = z.object({
+  mode: z.enum(BOUND_MODES),
+  /** abs: same units as the field; rel: fraction of the valid range; psnr: dB; nrmse: RMSE / range. 0 = lossless. */
+  value: z.number(),
+});
+export type BoundInput = z.infer<typeof BoundInput>;
+
+/** Params of a `compress` job (validated again by the job kind). */
+export const CompressParams = z.strictObject({
+  file: z.string().trim().min(1, 'a data file is needed'),
+  variable: z.string().trim().min(1, 'a variable is needed'),
+  fieldId: id.optional(),
+  datasetId: id.optional(),
+  bound: BoundInput,
+  codec: z.enum(COMPRESS_CODECS),
+  /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
+  workers: z.number().int().min(0).max(256).optional(),
+});
+export type CompressParams = z.infer<typeof CompressParams>;
+
+export const CodecInfo = z.object({
+  id: z.enum(COMPRESS_CODECS),
+  label: z.string(),
+  kind: z.enum(['fieldpack', 'baseline']),
+  available: z.boolean(),
+  description: z.string(),
+});
+export type CodecInfo = z.infer<typeof CodecInfo>;
+
+const FieldRef = z.object({
+  fieldId: id.optional(),
+  file: z.string().trim().min(1).optional(),
+  variable: z.string().trim().min(1).optional(),
+});
+
+export const ResolvedBoundOut = z.object({
+  mode: z.enum(BOUND_MODES),
+  value: z.number(),
+  abs: z.number(),
+  lossless: z.boolean(),
+  label: z.string(),
+  range: z.number(),
+  validMin: z.number(),
+  validMax: z.number(),
+  validCount: z.number().int(),
+  units: z.string().nullable(),
+});
+export type ResolvedBoundOut = z.infer<typeof ResolvedBoundOut>;
+
+/** A number, or null where the metric is missing; non-finite values as strings (JSON has no NaN). */
+const MetricNum = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']), z.null()]);
+
+export const CompressRunRow = z.object({
+  runId: id,
+  name: z.string(),
+  status: z.string(),
+  createdAt: z.string(),
+  file: z.string(),
+  variable: z.string(),
+  codec: z.string(),
+  bound: BoundInput,
+  boundText: z.string(),
+  absBound: z.number().nullable(),
+  lossless: z.boolean().nullable(),
+  predictor: z.string().nullable(),
+  compressedBytes: z.number().nullable(),
+  shape: z.array(z.number().int()).nullable(),
+  dims: z.array(z.string()).nullable(),
+  error: z.string().nullable(),
+  metrics: z.record(z.string(), MetricNum),
+  params: z.record(z.string(), z.unknown()),
+  tags: z.record(z.string(), z.string()),
+});
+export type CompressRunRow = z.infer<typeof CompressRunRow>;
+
+export const SliceImage = z.object({
+  /** base64 of little-endian Float32 values, row-major height x width; NaN = masked / not available */
+  data: z.string(),
+  min: z.number(),
+  max: z.number(),
+});
+export type SliceImage = z.infer<typeof SliceImage>;
+
+export const SliceOut = z.object({
+  runId: id,
+  /** indices used for the leading axes (clamped) */
+  index: z.array(z.number().int()),
+  /** sizes of the leading axes, for the sliders */
+  leadingShape: z.array(z.number().int()),
+  leadingDims: z.array(z.string()),
+  /** size of the 2D slice before downsampling */
+  sourceHeight: z.number().int(),
+  sourceWidth: z.number().int(),
+  height: z.number().int(),
+  width: z.number().int(),
+  /** sampling step used along each axis (1 = full resolution) */
+  step: z.number().int(),
+  /** the first of the two slice axes increases northwards: draw row 0 at the bottom */
+  flipY: z.boolean(),
+  units: z.string().nullable(),
+  original: SliceImage,
+  reconstruction: SliceImage,
+  /** reconstruction - original */
+  error: SliceImage,
+  absBound: z.number(),
+});
+export type SliceOut = z.infer<typeof SliceOut>;
+
+export const COMPRESSION_METHODS = {
+  'compression.codecs': { input: z.object({}), output: z.array(CodecInfo) },
+  'compression.resolveBound': { input: FieldRef.extend({ bound: BoundInput }), output: ResolvedBoundOut },
+  'compression.runs': {
+    input: z.object({ projectId: id.nullable(), variable: z.string().optional(), file: z.string().optional(), limit: z.number().int().min(1).max(5000).default(500) }),
+    output: z.array(CompressRunRow),
+  },
+  'compression.slice': {
+    input: z.object({ runId: id, index: z.array(z.number().int().min(0)).default([]), maxSize: z.number().int().min(16).max(2048).default(512) }),
+    output: SliceOut,
+  },
+} as const;

@@ -1,0 +1,159 @@
+/**
+ * Compress runs through the app (createApp + jobs.submit) on a real masked field: COADS SST (12 x 90 x 180,
+ * land masked). Finished runs with metrics and a decodable .fpk artifact, the slice API, lossless at bound 0,
+ * zfp through the same path, bad inputs failing with clear messages, cancellation.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
+import { dispatch } from '../../../src-main/services/services.ts';
+import { closePools, decompressStream } from '../../../src-main/services/compression/index.ts';
+import { readVariable } from '../../../src-main/services/compression/runs.ts';
+import { EXTERNAL } from '../../../src-main/services/compression/baselines/external.ts';
+import type { ApiOutput } from '../../../src-main/api/contract.ts';
+import type { Run, RunDetail } from '../../../src-main/api/schemas.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
+const tmp = tempDir();
+let app: AppContext;
+let projectId: number;
+
+const call = <T>(method: string, input: unknown) => dispatch(app.services, method, input) as Promise<T>;
+async function submit(params: Record<string, unknown>): Promise<Run> {
+  const run = await call<Run>('jobs.submit', { kind: 'compress', projectId, params });
+  return app.jobs.waitFor(run.id);
+}
+const metric = (d: RunDetail, key: string) => d.metrics.find((m) => m.key === key)?.value;
+
+beforeAll(async () => {
+  app = createApp({ dbPath: join(tmp.dir, 'c.db'), door: 'cli' });
+  projectId = (await call<{ id: number }>('projects.create', { name: 'compress' })).id;
+});
+afterAll(async () => {
+  await app?.close();
+  await closePools();
+  tmp.cleanup();
+});
+
+describe.skipIf(!existsSync(COADS))('compress runs on COADS SST', () => {
+  let autoRun: Run;
+
+  it('runs the classic codec as a job: metrics, tags, a decodable .fpk artifact, the bound held', async () => {
+    autoRun = await submit({ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto', workers: 1 });
+    expect(autoRun.error).toBeNull();
+    expect(autoRun.status).toBe('finished');
+    expect(autoRun.progress).toBe(1);
+    const d = app.store.getRunDetail(autoRun.id);
+    for (const k of ['compression_ratio', 'bit_rate', 'psnr_db', 'nrmse', 'max_abs_error', 'max_error_over_bound', 'ssim', 'error_autocorr_lag1', 'compress_mb_s', 'decompress_mb_s']) {
+      expect(typeof metric(d, k), k).toBe('number');
+    }
+    expect(metric(d, 'max_error_over_bound') as number).toBeLessThanOrEqual(1);
+    expect(metric(d, 'compression_ratio') as number).toBeGreaterThan(3);
+    expect(d.tags).toMatchObject({ codec: 'auto', variable: 'SST', bound: 'rel:0.001' });
+    const r = autoRun.result as { absBound: number; boundLabel: string; predictor: string; compressedBytes: number; errorHistogram: { counts: number[] }; lossless: boolean };
+    expect(r.absBound).toBeGreaterThan(0);
+    expect(r.boundLabel).toMatch(/rel 0.001 -> abs/);
+    expect(['lorenzo', 'dq-lorenzo', 'interp-linear', 'interp-cubic']).toContain(r.predictor);
+    expect(r.lossless).toBe(false);
+    expect(r.errorHistogram.counts.length).toBeGreaterThan(10);
+    const art = d.artifacts.find((a) => a.kind === 'fpk')!;
+    expect(art.sizeBytes).toBe(r.compressedBytes);
+    const decoded = await decompressStream(new Uint8Array(readFileSync(art.path)));
+    const orig = await readVariable(COADS, 'SST');
+    expect(decoded.field.values.length).toBe(orig.values.length);
+    let maxErr = 0;
+    for (let i = 0; i < orig.values.length; i++) if (orig.mask?.[i] !== 0) maxErr = Math.max(maxErr, Math.abs(orig.values[i]! - decoded.field.values[i]!));
+    expect(maxErr).toBeLessThanOrEqual(r.absBound);
+  });
+
+  it('lists compress runs with flattened metrics and serves image slices', async () => {
+    const rows = await call<ApiOutput<'compression.runs'>>('compression.runs', { projectId, variable: 'SST' });
+    const row = rows.find((x) => x.runId === autoRun.id)!;
+    expect(row).toMatchObject({ codec: 'auto', variable: 'SST', status: 'finished', bound: { mode: 'rel', value: 1e-3 } });
+    expect(typeof row.metrics.psnr_db).toBe('number');
+    const s = await call<ApiOutput<'compression.slice'>>('compression.slice', { runId: autoRun.id, index: [6] });
+    expect(s).toMatchObject({ index: [6], leadingShape: [12], leadingDims: ['TIME'], height: 90, width: 180, step: 1, flipY: true });
+    const f32 = (b64: string) => new Float32Array(Uint8Array.from(Buffer.from(b64, 'base64')).buffer);
+    const o = f32(s.original.data);
+    const rc = f32(s.reconstruction.data);
+    const e = f32(s.error.data);
+    expect(o.length).toBe(90 * 180);
+    const masked = o.filter((v) => Number.isNaN(v)).length;
+    expect(masked).toBeGreaterThan(1000); // land
+    expect(masked).toBeLessThan(o.length);
+    let worst = 0;
+    for (let i = 0; i < o.length; i++) if (!Number.isNaN(o[i]!)) {
+      expect(e[i]).toBeCloseTo(rc[i]! - o[i]!, 4);
+      worst = Math.max(worst, Math.abs(e[i]!));
+    }
+    expect(worst).toBeLessThanOrEqual(s.absBound * (1 + 1e-6));
+    expect(s.original.max).toBeGreaterThan(s.original.min);
+    const small = await call<ApiOutput<'compression.slice'>>('compression.slice', { runId: autoRun.id, index: [99], maxSize: 64 });
+    expect(small).toMatchObject({ index: [11], step: 3, height: 30, width: 60 });
+  });
+
+  it('resolves a bound against the valid range, and lists the codecs', async () => {
+    const b = await call<ApiOutput<'compression.resolveBound'>>('compression.resolveBound', { file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-2 } });
+    expect(b.validMax).toBeGreaterThan(b.validMin);
+    expect(b.validMax).toBeLessThan(40); // fill values (-1e34) are not in the range
+    expect(b.abs).toBeCloseTo(1e-2 * (b.validMax - b.validMin), 10);
+    const codecs = await call<ApiOutput<'compression.codecs'>>('compression.codecs', {});
+    expect(codecs.map((c) => c.id)).toEqual(expect.arrayContaining(['auto', 'lorenzo', 'interp-cubic', 'zfp', 'sz3']));
+    expect(codecs.find((c) => c.id === 'zfp')!.available).toBe(EXTERNAL.zfp!.available());
+  });
+
+  it('is lossless at bound 0 and says so', async () => {
+    const run = await submit({ file: COADS, variable: 'SST', bound: { mode: 'abs', value: 0 }, codec: 'lorenzo', workers: 0 });
+    expect(run.status).toBe('finished');
+    const r = run.result as { lossless: boolean; boundLabel: string };
+    expect(r.lossless).toBe(true);
+    expect(r.boundLabel).toMatch(/lossless/);
+    const d = app.store.getRunDetail(run.id);
+    expect(metric(d, 'max_abs_error')).toBe(0);
+    expect(metric(d, 'psnr_db')).toBe('Infinity');
+    expect(d.tags.lossless).toBe('yes');
+    expect(d.logs.join('\n')).toMatch(/lossless/);
+  });
+
+  it.skipIf(!EXTERNAL.zfp!.available())('runs zfp through the same path with a reconstruction artifact and slices', async () => {
+    const run = await submit({ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'zfp' });
+    expect(run.error).toBeNull();
+    const d = app.store.getRunDetail(run.id);
+    expect(metric(d, 'max_error_over_bound') as number).toBeLessThanOrEqual(1);
+    expect(d.artifacts[0]!.kind).toBe('reconstruction');
+    const s = await call<ApiOutput<'compression.slice'>>('compression.slice', { runId: run.id, index: [0] });
+    expect(s.width).toBe(180);
+  });
+
+  it('fails bad inputs with clear messages', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ file: '/nonexistent/x.nc', variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto' }, /no such file/],
+      [{ file: COADS, variable: 'NOPE', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto' }, /no variable "NOPE".*SST/],
+      [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: NaN }, codec: 'auto' }, /not a number/],
+      [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: null }, codec: 'auto' }, /not a number/],
+      [{ file: COADS, variable: 'SST', bound: { mode: 'abs', value: -1 }, codec: 'auto' }, /must be >= 0/],
+      [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'gzip' }, /unknown codec "gzip"/],
+    ];
+    for (const [params, re] of cases) {
+      const run = await submit(params);
+      expect(run.status, JSON.stringify(params)).toBe('failed');
+      expect(run.error?.message).toMatch(re);
+    }
+    await expect(call('compression.slice', { runId: 999_999 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('cancels a running compress job', async () => {
+    const run = await call<Run>('jobs.submit', { kind: 'compress', projectId, params: { file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-4 }, codec: 'interp-cubic', workers: 0 } });
+    const off = app.events.on((e) => {
+      // The field has been read and compression is about to start (logs are never throttled, progress is).
+      if (e.type === 'run.log' && e.runId === run.id && e.line.startsWith('bound:')) app.jobs.cancel(run.id);
+    });
+    const ended = await app.jobs.waitFor(run.id);
+    off?.();
+    expect(ended.status).toBe('cancelled');
+    expect(ended.progress).toBeLessThan(1);
+    expect(app.store.getRunDetail(run.id).artifacts).toHaveLength(0);
+  });
+});
