@@ -1,0 +1,154 @@
+/**
+ * A Field written as a NetCDF-4 (HDF5) file with h5wasm that netCDF-C / netCDF4-python read as a proper
+ * NetCDF-4 variable: one HDF5 dimension scale per dimension (a coordinate variable when its values are
+ * given, otherwise a pure "netCDF dimension" scale), attached to the variable, fixed-length ASCII
+ * string attributes, _FillValue in the variable's type at masked points.
+ * Values are written unpacked (float32 or float64 as in the Field), so scale_factor / add_offset are
+ * dropped and missing_value / valid_range are converted to unpacked units. Provenance attributes
+ * (fieldpack_codec, fieldpack_bound, fieldpack_version, ...) are added. Temp file + rename.
+ */
+import { FieldpackError } from '../../../core/errors.ts';
+import type { Field } from '../../../core/field.ts';
+import { NETCDF_DEFAULT_FILL } from '../readers/cf.ts';
+import { loadH5wasm, type H5Dataset, type H5File } from '../readers/h5.ts';
+import { writeAtomically } from './atomic.ts';
+import { provenanceAttributes } from './provenance.ts';
+
+export interface CoordinateData {
+  values: ArrayLike<number>;
+  attributes?: Record<string, unknown>;
+}
+
+export interface NetcdfWriteOptions {
+  /** Provenance: codec, bound, bound_mode, source_file, ... (prefixed fieldpack_ when not already). */
+  provenance?: Record<string, string | number | undefined>;
+  /** Coordinate variable values per dimension name (e.g. from the source file); others become pure dimensions. */
+  coordinates?: Record<string, CoordinateData>;
+  globalAttributes?: Record<string, unknown>;
+  /** deflate level 1-9, or 0 for none. Default 4. */
+  deflate?: number;
+}
+
+const RESERVED = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_Unsigned', 'scale_factor', 'add_offset', '_FillValue']);
+const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable.';
+
+function writeAttr(obj: { create_attribute: H5Dataset['create_attribute'] }, name: string, value: unknown, floatDtype?: '<f' | '<d'): void {
+  if (value === null || value === undefined) return;
+  if (typeof value === 'string') {
+    const bytes = Buffer.byteLength(value, 'utf8');
+    const ascii = bytes === value.length;
+    obj.create_attribute(name, value, null, `${ascii ? 'A' : 'S'}${Math.max(1, bytes)}`);
+    return;
+  }
+  if (typeof value === 'boolean') {
+    obj.create_attribute(name, Int8Array.of(value ? 1 : 0), [1], '<b');
+    return;
+  }
+  const arr = typeof value === 'number' ? [value] : Array.isArray(value) && value.every((x) => typeof x === 'number') ? (value as number[]) : undefined;
+  if (!arr || arr.length === 0) {
+    // anything else (objects, mixed lists) as JSON text
+    writeAttr(obj, name, JSON.stringify(value));
+    return;
+  }
+  if (floatDtype === '<f') obj.create_attribute(name, Float32Array.from(arr), [arr.length], '<f');
+  else if (!floatDtype && arr.every((x) => Number.isInteger(x) && x >= -2147483648 && x <= 2147483647)) obj.create_attribute(name, Int32Array.from(arr), [arr.length], '<i');
+  else obj.create_attribute(name, Float64Array.from(arr), [arr.length], '<d');
+}
+
+function numbersOf(v: unknown): number[] | undefined {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
+  return undefined;
+}
+
+/** Attributes of the written (unpacked) variable, from the source field's. */
+export function unpackedAttributes(field: Field): { attrs: Record<string, unknown>; fill: number } {
+  const src = field.attributes ?? {};
+  const sf = numbersOf(src['scale_factor'])?.[0];
+  const ao = numbersOf(src['add_offset'])?.[0];
+  const packed = sf !== undefined || ao !== undefined;
+  const unpack = (x: number) => x * (sf ?? 1) + (ao ?? 0);
+  const attrs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(src)) {
+    if (RESERVED.has(k)) continue;
+    if (packed && (k === 'valid_range' || k === 'valid_min' || k === 'valid_max')) {
+      const n = numbersOf(v);
+      if (n) attrs[k] = n.length === 1 ? unpack(n[0]!) : n.map(unpack);
+      continue;
+    }
+    if (packed && k === 'missing_value') continue; // a packed code, meaningless once unpacked: masked points get _FillValue
+    attrs[k] = v;
+  }
+  if (field.units !== undefined && attrs['units'] === undefined) attrs['units'] = field.units;
+  const f32 = field.values instanceof Float32Array;
+  const srcFill = numbersOf(src['_FillValue'])?.[0];
+  let fill = !packed && srcFill !== undefined && Number.isFinite(srcFill) ? srcFill : NETCDF_DEFAULT_FILL[f32 ? 'float32' : 'float64']!;
+  if (f32) fill = Math.fround(fill);
+  if (packed) {
+    const short = (x: number) => Number(x.toPrecision(7));
+    attrs['fieldpack_unpacked_from'] = `${field.sourceDtype} with scale_factor ${short(sf ?? 1)} and add_offset ${short(ao ?? 0)}`;
+    // the packing step is the data's quantization step: keep it as a number for later tools
+    attrs['fieldpack_quantization_step'] = Math.abs(sf ?? 1);
+  }
+  return { attrs, fill };
+}
+
+export async function writeFieldNetcdf4(field: Field, outPath: string, options: NetcdfWriteOptions = {}): Promise<{ path: string }> {
+  const n = field.shape.reduce((a, b) => a * b, 1);
+  if (field.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.values.length} values for shape [${field.shape.join(', ')}]`);
+  if (field.dims.length !== field.shape.length) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.dims.length} dimension names for ${field.shape.length} dimensions`);
+  if (new Set(field.dims).size !== field.dims.length) throw new FieldpackError('UNSUPPORTED', `${field.name}: repeated dimension names (${field.dims.join(', ')}) cannot be written as NetCDF-4`);
+  if (!/^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(field.name)) throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (use letters, digits, _ . @ + -)`);
+  const h5 = await loadH5wasm();
+  const f32 = field.values instanceof Float32Array;
+  const { attrs, fill } = unpackedAttributes(field);
+  const data = f32 ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = field.values[i]!;
+    data[i] = (field.mask && field.mask[i] !== 1) || v !== v ? fill : v;
+  }
+  await writeAtomically(outPath, (tmp) => {
+    const file = new h5.File(tmp, 'w', { track_order: true }) as H5File;
+    try {
+      // dimensions first (netCDF-C assigns dimension ids in creation order)
+      field.dims.forEach((dim, i) => {
+        if (dim === field.name) throw new FieldpackError('UNSUPPORTED', `${field.name}: a variable named like one of its dimensions cannot be written`);
+        const size = field.shape[i]!;
+        const coord = options.coordinates?.[dim];
+        if (coord && coord.values.length === size) {
+          const ds = file.create_dataset({ name: dim, data: Float64Array.from(coord.values), shape: [size], dtype: '<d', track_order: true });
+          ds.make_scale(dim);
+          for (const [k, v] of Object.entries(coord.attributes ?? {})) if (!RESERVED.has(k)) writeAttr(ds, k, v);
+          writeAttr(ds, '_Netcdf4Dimid', i);
+        } else {
+          const ds = file.create_dataset({ name: dim, data: new Float32Array(size), shape: [size], dtype: '<f' });
+          ds.make_scale(`${PURE_DIM}${String(size).padStart(10)}`);
+          writeAttr(ds, '_Netcdf4Dimid', i);
+        }
+      });
+      const deflate = options.deflate ?? 4;
+      const chunks = field.shape.length > 0 ? field.shape.map((s, i) => (i === 0 && field.shape.length > 1 ? 1 : s)) : undefined;
+      const useDeflate = deflate > 0 && !!chunks && n > 0;
+      const ds = file.create_dataset({
+        name: field.name,
+        data,
+        shape: field.shape,
+        dtype: f32 ? '<f' : '<d',
+        track_order: true,
+        ...(useDeflate ? { chunks, compression: 'gzip' as const, compression_opts: Math.min(9, Math.max(1, deflate)) } : {}),
+      });
+      writeAttr(ds, '_FillValue', fill, f32 ? '<f' : '<d');
+      for (const [k, v] of Object.entries(attrs)) {
+        const floaty = k === 'missing_value' || k === 'valid_range' || k === 'valid_min' || k === 'valid_max' || k === 'actual_range';
+        writeAttr(ds, k, v, floaty ? (f32 ? '<f' : '<d') : undefined);
+      }
+      for (const [k, v] of Object.entries(provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...options.provenance }))) writeAttr(ds, k, v);
+      field.dims.forEach((dim, i) => ds.attach_scale(i, `/${dim}`));
+      for (const [k, v] of Object.entries(options.globalAttributes ?? {})) if (!RESERVED.has(k)) writeAttr(file, k, v);
+      writeAttr(file, 'fieldpack_version', provenanceAttributes()['fieldpack_version']);
+    } finally {
+      file.close();
+    }
+  });
+  return { path: outPath };
+}

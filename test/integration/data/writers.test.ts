@@ -1,0 +1,153 @@
+/**
+ * Writers: a field round-trips through the NetCDF-4 writer and reads back identical (values, mask,
+ * attributes) with our h5wasm reader and with /usr/bin/python3 netCDF4; raw + sidecar round-trips;
+ * nothing half-written is left behind on failure.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Field } from '../../../src-main/core/field.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { writeFieldNetcdf4 } from '../../../src-main/services/data/writers/netcdf4.ts';
+import { writeFieldRaw } from '../../../src-main/services/data/writers/raw.ts';
+import { PYTHON, WRF, available, fixturePath, hasPythonNetcdf4 } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'fieldpack-writers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function expectSameField(a: Field, b: Field) {
+  expect(b.shape).toEqual(a.shape);
+  expect(b.dims).toEqual(a.dims);
+  expect(b.values.constructor).toBe(a.values.constructor);
+  for (let i = 0; i < a.values.length; i++) {
+    const va = !a.mask || a.mask[i] === 1;
+    const vb = !b.mask || b.mask[i] === 1;
+    if (va !== vb) throw new Error(`mask differs at ${i}`);
+    if (va && a.values[i] !== b.values[i]) throw new Error(`value differs at ${i}: ${a.values[i]} vs ${b.values[i]}`);
+  }
+}
+
+/** What python netCDF4 sees: dims, dtype, attributes, masked count and a checksum of valid values. */
+function pythonView(path: string, name: string): { dims: string[]; dtype: string; attrs: Record<string, unknown>; masked: number; sum: number; first: number[]; format: string } {
+  const code = `
+import json, sys, netCDF4, numpy as np
+d = netCDF4.Dataset(sys.argv[1]); v = d.variables[sys.argv[2]]
+a = np.ma.masked_invalid(np.ma.asarray(v[:])).astype('f8')
+def j(x):
+    if isinstance(x, np.ndarray): return [j(y) for y in x.tolist()] if x.size != 1 else j(x.item())
+    if isinstance(x, (np.floating, np.integer)): return x.item()
+    return x
+print(json.dumps({'format': d.data_model, 'dims': list(v.dimensions), 'dtype': str(v.dtype), 'attrs': {k: j(v.getncattr(k)) for k in v.ncattrs()},
+  'masked': int(np.ma.getmaskarray(a).sum()), 'sum': float(a.sum()), 'first': [float(x) for x in a.compressed()[:5]]}))`;
+  return JSON.parse(execFileSync(PYTHON, ['-c', code, path, name], { encoding: 'utf8' }));
+}
+
+describe.skipIf(!available('coads'))('NetCDF-4 writer', () => {
+  it('round-trips a masked COADS field with coordinates and attributes (h5wasm and netCDF4-python)', async () => {
+    const src = await openDataFile(fixturePath('coads'));
+    const sst = await src.readField('SST');
+    const coordinates: Record<string, { values: ArrayLike<number>; attributes: Record<string, unknown> }> = {};
+    for (const d of sst.dims) {
+      const c = await src.readField(d);
+      coordinates[d] = { values: c.values, attributes: c.attributes };
+    }
+    const out = join(dir, 'sst.nc');
+    await writeFieldNetcdf4(sst, out, { provenance: { codec: 'classic-lorenzo', bound: 0.01, bound_mode: 'abs' }, coordinates, globalAttributes: { title: 'COADS SST' } });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const back = await openDataFile(out);
+    try {
+      expect(back.format).toBe('netcdf4-hdf5');
+      expect(back.variables.map((v) => v.name).sort()).toEqual(['COADSX', 'COADSY', 'SST', 'TIME']);
+      expect(back.variable('COADSX').isCoordinate).toBe(true);
+      const f = await back.readField('SST');
+      expectSameField(sst, f);
+      for (const [k, v] of Object.entries(sst.attributes)) expect(f.attributes[k], k).toEqual(v);
+      expect(f.attributes).toMatchObject({ fieldpack_codec: 'classic-lorenzo', fieldpack_bound: 0.01, fieldpack_bound_mode: 'abs', fieldpack_source_variable: 'SST' });
+      expect(typeof f.attributes['fieldpack_version']).toBe('string');
+      expect(back.globalAttributes['title']).toBe('COADS SST');
+      const x = await back.readField('COADSX');
+      expect(Array.from(x.values)).toEqual(Array.from(coordinates['COADSX']!.values));
+    } finally {
+      back.close();
+    }
+    if (hasPythonNetcdf4()) {
+      const py = pythonView(out, 'SST');
+      const orig = pythonView(fixturePath('coads'), 'SST');
+      expect(py.format).toBe('NETCDF4');
+      expect(py.dims).toEqual(['TIME', 'COADSY', 'COADSX']);
+      expect(py.dtype).toBe('float32');
+      expect(py.masked).toBe(orig.masked);
+      expect(py.sum).toBe(orig.sum);
+      expect(py.first).toEqual(orig.first);
+      for (const k of ['units', 'long_name', 'history', 'missing_value', '_FillValue']) expect(py.attrs[k], k).toEqual(orig.attrs[k]);
+      expect(py.attrs['fieldpack_codec']).toBe('classic-lorenzo');
+      expect(py.attrs['fieldpack_bound']).toBe(0.01);
+    }
+  });
+
+  it.skipIf(!available('wrf'))('writes a staggered WRF field with pure dimensions', async () => {
+    const src = await openDataFile(WRF);
+    const u = await src.readField('U');
+    src.close();
+    const out = join(dir, 'u.nc');
+    await writeFieldNetcdf4(u, out, { provenance: { codec: 'none' } });
+    const back = await openDataFile(out);
+    expect(back.variables.map((v) => v.name)).toEqual(['U']);
+    expect(back.dimensions).toEqual({ Time: 4, bottom_top: 14, south_north: 48, west_east_stag: 49 });
+    expectSameField(u, await back.readField('U'));
+    back.close();
+    if (hasPythonNetcdf4()) {
+      const py = pythonView(out, 'U');
+      expect(py.dims).toEqual(['Time', 'bottom_top', 'south_north', 'west_east_stag']);
+      expect(py.attrs['stagger']).toBe('X');
+      expect(py.attrs['FieldType']).toBe(104);
+      expect(py.masked).toBe(0);
+    }
+  });
+
+  it('unpacks a packed int16 variable: values kept, scale_factor dropped', async () => {
+    const src = await openDataFile(fixturePath('synthetic_nc4'));
+    const t = await src.readField('temp_packed');
+    src.close();
+    const out = join(dir, 'temp.nc');
+    await writeFieldNetcdf4(t, out);
+    const back = await openDataFile(out);
+    const f = await back.readField('temp_packed');
+    back.close();
+    expectSameField(t, f);
+    expect(f.attributes['scale_factor']).toBeUndefined();
+    expect(f.attributes['fieldpack_unpacked_from']).toMatch(/int16 with scale_factor 0.01/);
+    expect(f.attributes['fieldpack_source_dtype']).toBe('int16');
+  });
+
+  it('leaves nothing behind when the target folder is missing', async () => {
+    const src = await openDataFile(fixturePath('synthetic_nc3'));
+    const f = await src.readField('sst');
+    await expect(writeFieldNetcdf4(f, join(dir, 'nope', 'x.nc'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('raw writer', () => {
+  it('round-trips through the raw reader with its sidecar, masked points as NaN', async () => {
+    const src = await openDataFile(fixturePath('synthetic_nc3'));
+    const f = await src.readField('sst');
+    const out = join(dir, 'sst.f32');
+    const res = await writeFieldRaw(f, out, { provenance: { codec: 'none' } });
+    expect(res.sidecar).toBe(`${out}.json`);
+    const side = JSON.parse(readFileSync(res.sidecar!, 'utf8'));
+    expect(side).toMatchObject({ shape: [4, 5, 7], dtype: 'float32', endianness: 'little', name: 'sst', dims: ['time', 'y', 'x'], units: 'degC' });
+    const back = await openDataFile(out);
+    expect(back.format).toBe('raw');
+    expectSameField(f, await back.readField('sst'));
+    const be = join(dir, 'sst_be.f64');
+    await writeFieldRaw(f, be, { dtype: 'float64', endianness: 'big', fillValue: -9999 });
+    const back2 = await (await openDataFile(be)).readField('sst');
+    expect(back2.values).toBeInstanceOf(Float64Array);
+    for (let i = 0; i < f.values.length; i++) {
+      expect(back2.mask?.[i] ?? 1).toBe(f.mask?.[i] ?? 1);
+      if (f.mask?.[i] !== 0) expect(back2.values[i]).toBe(f.values[i]);
+    }
+  });
+});
