@@ -1,0 +1,71 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { ApiOutput } from '@api/contract.ts';
+import type { BoundInput, CompressCodec, CompressRunRow } from '@api/methods/compression.ts';
+import { api } from '../api/client.ts';
+import { useJobs } from './jobs.ts';
+
+export type CodecInfos = ApiOutput<'compression.codecs'>;
+
+/** A field to compress: a dataset field, or a file + variable typed by the user. */
+export interface FieldChoice {
+  file: string;
+  variable: string;
+  fieldId?: number;
+  datasetId?: number;
+}
+
+/** Compression workbench state: the codec list and the compress runs of the current project. */
+export const useCompression = defineStore('compression', () => {
+  const codecs = ref<CodecInfos>([]);
+  const runs = ref<CompressRunRow[]>([]);
+  const loadedFor = ref<number | null>(null);
+  const jobs = useJobs();
+
+  async function loadCodecs() {
+    if (!codecs.value.length) codecs.value = await api.call('compression.codecs', {});
+    return codecs.value;
+  }
+  async function loadRuns(projectId: number | null) {
+    runs.value = await api.call('compression.runs', { projectId });
+    loadedFor.value = projectId;
+    return runs.value;
+  }
+  /** One job per codec x bound; each becomes a run of the project. */
+  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number) {
+    const submitted = [];
+    for (const bound of bounds) {
+      for (const codec of codecList) {
+        const params = {
+          file: field.file,
+          variable: field.variable,
+          ...(field.fieldId ? { fieldId: field.fieldId } : {}),
+          ...(field.datasetId ? { datasetId: field.datasetId } : {}),
+          bound,
+          codec,
+          ...(workers !== undefined ? { workers } : {}),
+        };
+        const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}` });
+        jobs.runs.set(run.id, run);
+        submitted.push(run);
+      }
+    }
+    return submitted;
+  }
+  return { codecs, runs, loadedFor, loadCodecs, loadRuns, submit };
+});
+
+/** Metric value as a number (non-finite strings -> their number, missing -> NaN). */
+export function num(v: number | string | null | undefined): number {
+  if (v === null || v === undefined) return NaN;
+  return typeof v === 'number' ? v : Number(v);
+}
+
+export function fmt(v: number | string | null | undefined, digits = 4): string {
+  const x = num(v);
+  if (Number.isNaN(x)) return '–';
+  if (x === Infinity) return '∞';
+  if (x === -Infinity) return '-∞';
+  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)) return x.toExponential(Math.max(0, digits - 2));
+  return Number(x.toPrecision(digits)).toString();
+}

@@ -1,0 +1,92 @@
+/**
+ * The Compress view in Chromium: a project with a dataset whose field is COADS SST (land masked), two codecs
+ * at two bounds, run as jobs; the results table, the rate-distortion chart and the three slice images appear;
+ * Compare shows two runs side by side. Screenshots: test-artifacts/screenshots/compress-*.png.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { SCREENSHOTS, callApi, launchBrowser, startServer, type ServerHandle } from './harness.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { Store } from '../../src-main/services/store/store.ts';
+
+const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
+const tmp = tempDir('fieldpack-e2e-compress-');
+let server: ServerHandle;
+let browser: Browser;
+
+beforeAll(async () => {
+  const db = join(tmp.dir, 'compress.db');
+  const store = Store.open(db);
+  const p = store.createProject('COADS study');
+  store.createDataset(p.id, 'COADS climatology', [COADS], {}, [
+    { name: 'SST', file: COADS, dims: ['TIME', 'COADSY', 'COADSX'], shape: [12, 90, 180], dtype: 'float32', units: 'Deg C' },
+  ]);
+  store.close();
+  server = await startServer(db);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  tmp.cleanup();
+});
+
+describe.skipIf(!existsSync(COADS))('Compress view', () => {
+  it('runs two codecs at two bounds on COADS SST and shows the table, the RD chart and the images', async () => {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.getByTestId('project-COADS study').getByTestId('open-project').click();
+    await page.getByTestId('nav-compress').click();
+    await expect.poll(() => page.getByTestId('field-select').inputValue()).not.toBe('');
+    expect(await page.getByTestId('field-select').innerText()).toContain('SST');
+    await page.getByTestId('bound-values').fill('1e-2, 1e-3');
+    await expect.poll(() => page.getByTestId('resolved-bound').innerText()).toMatch(/rel 0.01 -> abs .*rel 0.001 -> abs/s);
+    const codecs = await callApi<{ id: string; available: boolean }[]>(server, 'compression.codecs');
+    const second = codecs.find((c) => c.id === 'zfp')?.available ? 'zfp' : 'lorenzo';
+    // auto and zfp are checked by default; make sure of exactly auto + second
+    for (const c of codecs.filter((x) => x.available)) {
+      const box = page.getByTestId(`codec-${c.id}`);
+      if ((await box.isChecked()) !== (c.id === 'auto' || c.id === second)) await box.click();
+    }
+    await page.screenshot({ path: join(SCREENSHOTS, 'compress-setup.png'), fullPage: true });
+    await page.getByTestId('compress-run').click();
+
+    const table = page.getByTestId('results-table');
+    await expect.poll(async () => (await table.locator('tbody tr .status.finished').count()), { timeout: 90_000, interval: 250 }).toBe(4);
+    expect(await table.locator('tbody tr[data-codec="auto"]').count()).toBe(2);
+    expect(await table.locator(`tbody tr[data-codec="${second}"]`).count()).toBe(2);
+    const ratios = await table.getByTestId('cell-ratio').allInnerTexts();
+    for (const r of ratios) expect(Number(r)).toBeGreaterThan(1);
+
+    await expect.poll(() => page.getByTestId('rd-chart').locator('canvas').count()).toBeGreaterThan(0);
+    const images = page.getByTestId('slice-images');
+    for (const id of ['image-original', 'image-reconstruction', 'image-error']) await expect.poll(() => images.getByTestId(id).locator('canvas').count()).toBe(1);
+    // the canvas holds the 180 x 90 slice
+    expect(await images.getByTestId('image-original').locator('canvas').evaluate((c: HTMLCanvasElement) => [c.width, c.height])).toEqual([180, 90]);
+    // move the month slider: a new slice is drawn
+    await images.getByTestId('slice-axis-0').fill('6');
+    await expect.poll(() => images.innerText()).toContain('6 / 11');
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: join(SCREENSHOTS, 'compress-results.png'), fullPage: true });
+
+    // two runs side by side in Compare, differences only
+    const rowIds = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.test!.replace('result-row-', '')));
+    await page.getByTestId(`compare-check-${rowIds[0]}`).check();
+    await page.getByTestId(`compare-check-${rowIds[1]}`).check();
+    await page.getByTestId('compare-selected').click();
+    const cmp = page.getByTestId('compare-table');
+    await expect.poll(() => cmp.locator('thead th').count()).toBe(3);
+    const allLines = await cmp.locator('tbody tr').count();
+    await page.getByTestId('diff-only').check();
+    const diffLines = await cmp.locator('tbody tr').count();
+    expect(diffLines).toBeLessThan(allLines);
+    expect(await cmp.innerText()).toContain('compression ratio');
+    await page.screenshot({ path: join(SCREENSHOTS, 'compress-compare.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
