@@ -10,7 +10,7 @@ import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { applyCF, fillInfoFor, isFieldDtype } from './cf.ts';
-import { loadH5wasm, type H5Dataset, type H5File, type H5Group } from './h5.ts';
+import { h5guard, loadH5wasm, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 import { badFile, checkAborted, jsonAttr, missingVariable, resolveSlice } from './util.ts';
 
@@ -115,12 +115,7 @@ interface Entry {
 export async function openHdf5(path: string, size: number): Promise<DataFile> {
   await checkSuperblock(path, size);
   const h5 = await loadH5wasm();
-  let file: H5File;
-  try {
-    file = new h5.File(path, 'r') as H5File;
-  } catch (e) {
-    throw badFile(path, `HDF5 library could not open it (corrupt HDF5 structure: ${e instanceof Error ? e.message : String(e)})`);
-  }
+  const file = h5guard(path, 'corrupt HDF5 file, the HDF5 library cannot open it', () => new h5.File(path, 'r') as H5File);
   try {
     const entries = new Map<string, Entry>();
     const dimensions: Record<string, number> = {};
@@ -194,8 +189,10 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         },
       });
     };
-    walk(file as unknown as H5Group, '');
-    const globalAttributes = readAttrs(file as never, true).values;
+    const globalAttributes = h5guard(path, 'corrupt HDF5 structure', () => {
+      walk(file as unknown as H5Group, '');
+      return readAttrs(file as never, true).values;
+    });
     const variables = [...entries.values()].map((e) => e.info);
 
     const variable = (name: string): VariableInfo => {
@@ -211,9 +208,10 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       const { start, count } = resolveSlice(path, v, options.slice);
       const ds = file.get(entries.get(name)!.path) as H5Dataset;
       let raw: ArrayLike<number>;
+      const guard = <T,>(fn: () => T): T => h5guard(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data)`, fn);
       try {
         if (v.shape.length === 0) {
-          const val = ds.value as unknown;
+          const val = guard(() => ds.value) as unknown;
           raw = ArrayBuffer.isView(val) ? (val as unknown as ArrayLike<number>) : [Number(val)];
         } else {
           const total = fieldSize(count);
@@ -221,14 +219,14 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           const elemSize = ds.metadata.size;
           const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, rowElems * elemSize)));
           if (rowsPerChunk >= count[0]!) {
-            raw = ds.slice(start.map((s, i) => [s, s + count[i]!])) as unknown as ArrayLike<number>;
+            raw = guard(() => ds.slice(start.map((s, i) => [s, s + count[i]!]))) as unknown as ArrayLike<number>;
           } else {
             let out: (ArrayLike<number> & { set(a: ArrayLike<number>, o: number): void }) | undefined;
             for (let r = 0; r < count[0]!; r += rowsPerChunk) {
               checkAborted(options.signal, `reading ${name} from ${path}`);
               const k = Math.min(rowsPerChunk, count[0]! - r);
               const ranges = start.map((s, i) => (i === 0 ? [s + r, s + r + k] : [s, s + count[i]!]));
-              const part = ds.slice(ranges as never) as unknown as ArrayLike<number> & { constructor: new (n: number) => never };
+              const part = guard(() => ds.slice(ranges as never)) as unknown as ArrayLike<number> & { constructor: new (n: number) => never };
               out ??= new part.constructor(total);
               out.set(part, r * rowElems);
               options.onProgress?.((r + k) / count[0]!, `${name}: ${r + k}/${count[0]}`);

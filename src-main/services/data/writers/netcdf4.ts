@@ -10,7 +10,7 @@
 import { FieldpackError } from '../../../core/errors.ts';
 import type { Field } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL } from '../readers/cf.ts';
-import { loadH5wasm, type H5Dataset, type H5File } from '../readers/h5.ts';
+import { h5guard, loadH5wasm, type H5Dataset, type H5File } from '../readers/h5.ts';
 import { writeAtomically } from './atomic.ts';
 import { provenanceAttributes } from './provenance.ts';
 
@@ -107,7 +107,7 @@ export async function writeFieldNetcdf4(field: Field, outPath: string, options: 
     const v = field.values[i]!;
     data[i] = (field.mask && field.mask[i] !== 1) || v !== v ? fill : v;
   }
-  await writeAtomically(outPath, (tmp) => {
+  await writeAtomically(outPath, (tmp) => h5guard(outPath, 'could not write the NetCDF-4 file', () => {
     const file = new h5.File(tmp, 'w', { track_order: true }) as H5File;
     try {
       // dimensions first (netCDF-C assigns dimension ids in creation order)
@@ -149,6 +149,6 @@ export async function writeFieldNetcdf4(field: Field, outPath: string, options: 
     } finally {
       file.close();
     }
-  });
+  }, 'INTERNAL'));
   return { path: outPath };
 }

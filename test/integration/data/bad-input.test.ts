@@ -1,0 +1,120 @@
+/** Bad input: each case is a FieldpackError with a message naming the file and the problem. */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { WRF, available, fixturePath } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'fieldpack-bad-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, data: Uint8Array | string): string {
+  const p = join(dir, name);
+  writeFileSync(p, data);
+  return p;
+}
+
+async function expectError(p: Promise<unknown>, code: string, ...patterns: RegExp[]): Promise<FieldpackError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(FieldpackError);
+    const err = e as FieldpackError;
+    expect(err.code, err.message).toBe(code);
+    for (const re of patterns) expect(err.message).toMatch(re);
+    return err;
+  }
+  throw new Error('expected an error');
+}
+
+describe('bad input', () => {
+  it('missing file', async () => {
+    await expectError(openDataFile(join(dir, 'nope.nc')), 'NOT_FOUND', /nope\.nc/, /no such file/);
+  });
+
+  it('not a NetCDF file (text, empty)', async () => {
+    const p = write('notes.nc', 'hello, this is not NetCDF\n');
+    await expectError(openDataFile(p), 'BAD_FILE', /notes\.nc/, /not a NetCDF or HDF5 file/, /68 65 6c 6c/);
+    await expectError(openDataFile(write('empty.nc', '')), 'BAD_FILE', /empty\.nc/, /empty/);
+  });
+
+  it('CDF-5 is reported as unsupported', async () => {
+    const p = write('cdf5.nc', Uint8Array.from([0x43, 0x44, 0x46, 5, 0, 0, 0, 0]));
+    await expectError(openDataFile(p), 'UNSUPPORTED', /cdf5\.nc/, /CDF-5/);
+  });
+
+  it.skipIf(!available('coads'))('truncated NetCDF-3', async () => {
+    const whole = readFileSync(fixturePath('coads'));
+    const p = write('coads_trunc.cdf', whole.subarray(0, 1_000_000));
+    await expectError(openDataFile(p), 'BAD_FILE', /coads_trunc\.cdf/, /truncated/, /1000000 bytes/);
+    const q = write('coads_header_only.cdf', whole.subarray(0, 300));
+    await expectError(openDataFile(q), 'BAD_FILE', /coads_header_only\.cdf/, /truncated or corrupt NetCDF-3 header/);
+  });
+
+  it.skipIf(!available('coads'))('corrupt NetCDF-3 header', async () => {
+    const whole = Uint8Array.from(readFileSync(fixturePath('coads')).subarray(0, 200_000));
+    whole[11] = 0x07; // the NC_DIMENSION tag (0x0a) becomes garbage
+    const p = write('coads_corrupt.cdf', whole);
+    await expectError(openDataFile(p), 'BAD_FILE', /coads_corrupt\.cdf/, /corrupt NetCDF-3 header/, /dimensions/);
+  });
+
+  it.skipIf(!available('wrf'))('truncated HDF5', async () => {
+    const p = write('wrf_trunc.nc', readFileSync(WRF).subarray(0, 100_000));
+    await expectError(openDataFile(p), 'BAD_FILE', /wrf_trunc\.nc/, /truncated/, /HDF5 superblock/);
+  });
+
+  it.skipIf(!available('wrf'))('corrupt HDF5 (superblock, compressed data)', async () => {
+    const bytes = Uint8Array.from(readFileSync(WRF));
+    const sb = Uint8Array.from(bytes);
+    sb[8] = 9; // superblock version
+    await expectError(openDataFile(write('wrf_badsb.nc', sb)), 'BAD_FILE', /wrf_badsb\.nc/, /corrupt HDF5 superblock/);
+    // zero the second half of the file: object headers and deflated chunks there become garbage
+    const half = Uint8Array.from(bytes);
+    half.fill(0, Math.floor(bytes.length / 2), bytes.length - 16);
+    const p = write('wrf_corrupt.nc', half);
+    const err = await (async () => {
+      try {
+        const f = await openDataFile(p);
+        for (const v of f.variables) if (v.readable) await f.readField(v.name);
+        f.close();
+      } catch (e) {
+        return e as FieldpackError;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(FieldpackError);
+    expect(err!.code).toBe('BAD_FILE');
+    expect(err!.message).toMatch(/wrf_corrupt\.nc/);
+    expect(err!.message).toMatch(/HDF5: /);
+  });
+
+  it('raw: size mismatch, no shape given, unsupported dtype, bad sidecar', async () => {
+    const p = write('field.f32', new Uint8Array(4 * 99));
+    await expectError(openDataFile(p, { raw: { shape: [10, 10], dtype: 'float32' } }), 'BAD_FILE', /field\.f32/, /size mismatch/, /396 bytes/, /400 bytes/);
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32/, /needs its shape and dtype/);
+    write('field.f32.json', JSON.stringify({ shape: [99], dtype: 'int64' }));
+    await expectError(openDataFile(p), 'UNSUPPORTED', /field\.f32\.json/, /unsupported dtype "int64"/);
+    write('field.f32.json', '{ shape: oops');
+    await expectError(openDataFile(p), 'BAD_FILE', /field\.f32\.json/, /not valid JSON/);
+    write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32' }));
+    const f = await openDataFile(p);
+    expect(f.variables[0]).toMatchObject({ name: 'field', shape: [9, 11], dims: ['dim0', 'dim1'] });
+  });
+
+  it.skipIf(!available('wrf'))('unsupported dtype and missing variable name the file and the variable', async () => {
+    const f = await openDataFile(WRF);
+    await expectError(f.readField('Times'), 'UNSUPPORTED', /wrf_katrina\.nc/, /"Times"/, /char/);
+    const err = await expectError(f.readField('TEMP'), 'NOT_FOUND', /wrf_katrina\.nc/, /no variable "TEMP"/);
+    expect((err.details as { variables: string[] }).variables).toContain('T2');
+    f.close();
+  });
+
+  it('a copy with another extension is still detected by its bytes', async () => {
+    if (!available('synthetic_nc3')) return;
+    const p = join(dir, 'renamed.dat');
+    copyFileSync(fixturePath('synthetic_nc3'), p);
+    expect((await openDataFile(p)).format).toBe('netcdf3-64bit-offset');
+  });
+});
