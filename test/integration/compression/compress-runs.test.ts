@@ -11,6 +11,8 @@ import { dispatch } from '../../../src-main/services/services.ts';
 import { closePools, decompressStream } from '../../../src-main/services/compression/index.ts';
 import { readVariable } from '../../../src-main/services/compression/runs.ts';
 import { EXTERNAL } from '../../../src-main/services/compression/baselines/external.ts';
+import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
+import { BASELINE_CODECS, PREDICTOR_CODECS } from '../../../src-main/api/methods/compression.ts';
 import type { ApiOutput } from '../../../src-main/api/contract.ts';
 import type { Run, RunDetail } from '../../../src-main/api/schemas.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -102,6 +104,9 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST', () => {
     const codecs = await call<ApiOutput<'compression.codecs'>>('compression.codecs', {});
     expect(codecs.map((c) => c.id)).toEqual(expect.arrayContaining(['auto', 'lorenzo', 'interp-cubic', 'zfp', 'sz3']));
     expect(codecs.find((c) => c.id === 'zfp')!.available).toBe(EXTERNAL.zfp!.available());
+    // the API's codec list follows the core's predictors and the bench's baselines
+    expect([...PREDICTOR_CODECS].sort()).toEqual(['auto', ...PREDICTOR_NAMES].sort());
+    expect([...BASELINE_CODECS].sort()).toEqual(Object.keys(EXTERNAL).sort());
   });
 
   it('is lossless at bound 0 and says so', async () => {
