@@ -8,6 +8,7 @@ import { fieldpackVersion } from '../../services/system/version.ts';
 import { CliUsageError, type CliRunContext } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { terminalIO } from './io.ts';
+import { closePools } from '../../services/compression/index.ts';
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -86,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   } finally {
     await (app as AppContext | null)?.close();
+    await closePools(); // worker threads would keep the process alive
   }
 }
 

@@ -105,8 +105,10 @@ export class JobQueue {
     while (!this.closed && this.active.size < this.concurrency && this.pending.length) {
       const next = this.pending.shift()!;
       const controller = new AbortController();
-      const promise = this.execute(next, controller);
-      this.active.set(next.runId, { controller, promise });
+      // Registered before execute() runs: its first event may already make a listener cancel the job.
+      const entry: Active = { controller, promise: Promise.resolve() };
+      this.active.set(next.runId, entry);
+      entry.promise = this.execute(next, controller);
     }
   }
 

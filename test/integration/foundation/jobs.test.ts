@@ -63,3 +63,18 @@ describe('jobs', () => {
     await app.close();
   });
 });
+
+describe('jobs: cancellation races', () => {
+  it('a cancel sent from the "running" event itself stops the job', async () => {
+    const app = createApp({ dbPath: join(tmp.dir, 'e.db'), door: 'cli' });
+    let runId = 0;
+    app.events.on((e) => {
+      if (e.type === 'run.updated' && e.run.id === runId && e.run.status === 'running') app.jobs.cancel(runId);
+    });
+    runId = app.jobs.submit('demo', null, { steps: 50, size: 32, stepDelayMs: 20 }).id;
+    const ended = await app.jobs.waitFor(runId);
+    expect(ended.status).toBe('cancelled');
+    expect(app.store.getRunDetail(runId).metrics.length).toBeLessThan(50);
+    await app.close();
+  });
+});

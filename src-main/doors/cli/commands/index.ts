@@ -1,5 +1,8 @@
 /** Every CLI command, in the order `fieldpack --help` lists them. */
 import type { CliCommand } from '../command.ts';
+import { benchCommand } from './bench.ts';
+import { compressCommand } from './compress.ts';
+import { decompressCommand } from './decompress.ts';
 import { doctorCommand } from './doctor.ts';
 import { runCommand, runsCommand } from './jobs.ts';
 import { projectsCommand } from './projects.ts';
@@ -7,4 +10,15 @@ import { serveCommand } from './serve.ts';
 import { startCommand } from './start.ts';
 import { trainCommand } from './train.ts';
 
-export const COMMANDS: CliCommand[] = [startCommand, serveCommand, projectsCommand, runCommand, runsCommand, trainCommand, doctorCommand];
+export const COMMANDS: CliCommand[] = [
+  startCommand,
+  serveCommand,
+  projectsCommand,
+  compressCommand,
+  decompressCommand,
+  benchCommand,
+  trainCommand,
+  runCommand,
+  runsCommand,
+  doctorCommand,
+];
