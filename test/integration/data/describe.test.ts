@@ -1,0 +1,89 @@
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { correlationMatrix } from '../../../src-main/core/stats/index.ts';
+import { describeDataset, recogniseAxis } from '../../../src-main/services/data/describe.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { WRF, available, fixturePath } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'fieldpack-describe-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('describeDataset', () => {
+  it.skipIf(!available('coads'))('COADS: one grid with CF time/lat/lon, stats per field, JSON-serialisable', async () => {
+    const progress: number[] = [];
+    const d = await describeDataset([fixturePath('coads')], { onProgress: (f) => progress.push(f) });
+    expect(d.name).toBe('coads_climatology');
+    expect(d.files[0]).toMatchObject({ name: 'coads_climatology.cdf', format: 'netcdf3-classic', dimensions: { TIME: 12, COADSY: 90, COADSX: 180 } });
+    expect(d.fields.map((f) => f.id)).toEqual(['SST', 'AIRT', 'SPEH', 'WSPD', 'UWND', 'VWND', 'SLP']);
+    expect(d.grids).toHaveLength(1);
+    expect(d.grids[0]!.axes.map((a) => [a.dim, a.kind, a.recognisedBy])).toEqual([
+      ['TIME', 'time', 'cf-units'],
+      ['COADSY', 'latitude', 'cf-units'],
+      ['COADSX', 'longitude', 'cf-units'],
+    ]);
+    const sst = d.fields[0]!;
+    expect(sst.stats.fillFraction).toBeCloseTo(0.461, 3);
+    expect(sst.units).toBe('Deg C');
+    expect(d.coordinates.map((c) => c.name)).toEqual(['COADSX', 'COADSY', 'TIME']);
+    expect(progress.at(-1)).toBe(1);
+    expect(JSON.parse(JSON.stringify(d))).toEqual(d);
+  });
+
+  it.skipIf(!available('wrf'))('WRF: staggered grids linked to the mass grid; char variable skipped; auxiliary coordinates flagged', async () => {
+    const d = await describeDataset([WRF]);
+    const mass = d.grids.find((g) => g.fields.includes('T'))!;
+    expect(mass.shape).toEqual([4, 14, 48, 48]);
+    expect(mass.staggeredFields.sort()).toEqual(['PH', 'PHB', 'U', 'V', 'W']);
+    const ugrid = d.grids.find((g) => g.fields.includes('U'))!;
+    expect(ugrid.destaggersTo).toBe(mass.id);
+    expect(ugrid.axes[3]).toMatchObject({ dim: 'west_east_stag', kind: 'x', staggered: true });
+    expect(mass.axes.map((a) => a.kind)).toEqual(['time', 'level', 'y', 'x']);
+    expect(d.skipped).toEqual([{ file: 0, name: 'Times', reason: 'dtype char is not a numeric field type' }]);
+    expect(d.fields.find((f) => f.name === 'XLAT')!.role).toBe('auxiliary-coordinate');
+    expect(d.fields.find((f) => f.name === 'T')!.role).toBe('data');
+    // the correlation the UI shows for the mass grid: T vs QVAPOR strongly negative (README: r = -0.93)
+    const file = await openDataFile(WRF);
+    const fields = await Promise.all([...mass.fields, ...mass.staggeredFields].map((n) => file.readField(n)));
+    file.close();
+    const c = correlationMatrix(fields, { grid: { dims: mass.dims, shape: mass.shape } });
+    const ti = c.fields.findIndex((f) => f.name === 'T');
+    const qi = c.fields.findIndex((f) => f.name === 'QVAPOR');
+    expect(c.values.r[ti]![qi]).toBeCloseTo(-0.93, 2);
+    expect(c.fields.find((f) => f.name === 'U')!.matchedBy).toBe('destagger-average');
+    expect(c.differences.map((x) => x.dim)).toEqual(['Time', 'bottom_top', 'south_north', 'west_east']);
+  });
+
+  it.skipIf(!available('levitus'))('levitus: depth axis from positive=down', async () => {
+    const d = await describeDataset([fixturePath('levitus')]);
+    expect(d.grids[0]!.axes[0]).toMatchObject({ dim: 'ZAXLEVITR', kind: 'level', recognisedBy: 'cf-positive' });
+  });
+
+  it('is all-or-nothing: a bad file among good ones throws, naming it', async () => {
+    const bad = join(dir, 'bad.nc');
+    writeFileSync(bad, 'not netcdf');
+    await expect(describeDataset([fixturePath('synthetic_nc3'), bad])).rejects.toMatchObject({ code: 'BAD_FILE', message: expect.stringContaining('bad.nc') });
+    await expect(describeDataset([fixturePath('synthetic_nc3')], { variables: ['nope'] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const ac = new AbortController();
+    ac.abort();
+    await expect(describeDataset([fixturePath('synthetic_nc3')], { signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('two files: fields from both, same grid; ids disambiguated when names clash', async () => {
+    const d = await describeDataset([fixturePath('synthetic_nc3'), fixturePath('synthetic_nc4')]);
+    expect(d.files.map((f) => f.format)).toEqual(['netcdf3-64bit-offset', 'netcdf4-hdf5']);
+    expect(d.fields.map((f) => f.id)).toContain('forecast/wind');
+    const packed = d.fields.find((f) => f.name === 'temp_packed')!;
+    expect(packed.stats.quantization).toMatchObject({ detected: true, source: 'packing' });
+    expect(d.skipped.map((s) => s.name)).toEqual(['ids']);
+  });
+
+  it('recognises axes by CF attributes, then by name', () => {
+    expect(recogniseAxis('t', 3, { name: 't', attributes: { axis: 'T' } }).recognisedBy).toBe('cf-axis');
+    expect(recogniseAxis('p', 3, { name: 'p', attributes: { standard_name: 'air_pressure' } })).toMatchObject({ kind: 'level', recognisedBy: 'cf-standard_name' });
+    expect(recogniseAxis('plev', 3, { name: 'plev', attributes: {}, units: 'hPa' })).toMatchObject({ kind: 'level', recognisedBy: 'cf-units' });
+    expect(recogniseAxis('bottom_top_stag', 15)).toMatchObject({ kind: 'level', recognisedBy: 'name', staggered: true });
+    expect(recogniseAxis('foo', 2)).toMatchObject({ kind: 'other', recognisedBy: null });
+  });
+});
