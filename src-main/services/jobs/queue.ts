@@ -157,7 +157,9 @@ export class JobQueue {
   }
 
   private finish(runId: number, status: 'finished' | 'failed' | 'cancelled', opts: Parameters<Store['endRun']>[2]): Run {
-    const run = this.store.endRun(runId, status, opts);
+    const current = this.store.getRun(runId);
+    // An ended run keeps its first ending (a late result never turns a cancelled run into a finished one).
+    const run = current.status === 'running' || current.status === 'scheduled' ? this.store.endRun(runId, status, opts) : current;
     this.emit({ type: 'run.updated', run });
     for (const w of this.waiters.get(runId) ?? []) w(run);
     this.waiters.delete(runId);
