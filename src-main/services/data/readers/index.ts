@@ -5,6 +5,7 @@
  */
 import { open as openFile, stat } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
+import { isFpk, openFpk } from './fpk.ts';
 import { findHdf5Signature, openHdf5 } from './hdf5.ts';
 import { openNetcdf3 } from './netcdf3.ts';
 import { openRaw, RAW_EXTENSIONS, readSidecar, sidecarPath, validateRawOptions } from './raw.ts';
@@ -21,7 +22,10 @@ export interface FieldSourceOpener {
   open(path: string, sizeBytes: number, options: OpenOptions): Promise<DataFile>;
 }
 
-const openers: FieldSourceOpener[] = [];
+const openers: FieldSourceOpener[] = [
+  // Fieldpack's own streams; replaceable by registering another opener with id 'fpk'
+  { id: 'fpk', sniff: (head) => isFpk(head), open: (path, size) => openFpk(path, size) },
+];
 
 /** The codec helper registers its .fpk reader here (e.g. in the app's startup), so inspect/export/import read it too. */
 export function registerFieldSource(opener: FieldSourceOpener): void {

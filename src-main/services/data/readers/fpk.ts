@@ -1,0 +1,80 @@
+/**
+ * Fieldpack's own compressed streams (.fpk, magic "FPK\x1a") as a data source, so inspect / export /
+ * describeDataset read them like any file: the stream header gives name, dims, shape and attributes;
+ * readField decompresses (only the chunks holding the requested rows along the first axis).
+ * The compression service is imported lazily: the data service does not depend on it until an .fpk
+ * is opened. The codec owners may replace this opener with registerFieldSource({ id: 'fpk', ... }).
+ */
+import { readFile } from 'node:fs/promises';
+import { FieldpackError } from '../../../core/errors.ts';
+import type { Field, FieldDtype } from '../../../core/field.ts';
+import { isFieldDtype } from './cf.ts';
+import type { DataFile, ReadOptions, VariableInfo } from './types.ts';
+import { badFile, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+
+export const FPK_MAGIC = [0x46, 0x50, 0x4b, 0x1a];
+
+export function isFpk(head: Uint8Array): boolean {
+  return FPK_MAGIC.every((b, i) => head[i] === b);
+}
+
+export async function openFpk(path: string, sizeBytes: number): Promise<DataFile> {
+  const compression = await import('../../compression/index.ts');
+  const bytes = new Uint8Array(await readFile(path));
+  let h: ReturnType<typeof compression.inspectStream>;
+  try {
+    h = compression.inspectStream(bytes);
+  } catch (e) {
+    if (e instanceof FieldpackError) throw new FieldpackError(e.code, `${path}: ${e.message}`, { path });
+    throw badFile(path, `unreadable Fieldpack stream (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const meta = h.metadata ?? {};
+  const name = typeof meta.variable === 'string' ? meta.variable : (path.split(/[\\/]/).pop() ?? 'field').replace(/\.fpk$/i, '');
+  const dims = Array.isArray(meta.dims) && meta.dims.length === h.shape.length ? meta.dims.map(String) : h.shape.map((_, i) => `dim${i}`);
+  const attributes: Record<string, unknown> = {
+    ...(meta.attributes ?? {}),
+    fieldpack_codec: h.codec,
+    fieldpack_bound: h.bound.value,
+    fieldpack_bound_mode: h.bound.mode,
+    fieldpack_bound_abs: h.bound.abs,
+    fieldpack_stream_version: h.fieldpackVersion,
+    ...(typeof meta.source === 'string' ? { fieldpack_source_file: meta.source } : {}),
+  };
+  const sourceDtype: FieldDtype = typeof meta.sourceDtype === 'string' && isFieldDtype(meta.sourceDtype) ? meta.sourceDtype : h.dtype;
+  const info: VariableInfo = {
+    name,
+    dims,
+    shape: [...h.shape],
+    dtype: h.dtype,
+    readable: true,
+    attributes,
+    ...(typeof meta.units === 'string' ? { units: meta.units } : {}),
+    fill: {},
+    isCoordinate: false,
+  };
+  const dimensions: Record<string, number> = {};
+  dims.forEach((d, i) => (dimensions[d] = h.shape[i]!));
+  const variable = (n: string) => {
+    if (n !== name) throw missingVariable(path, n, [info]);
+    return info;
+  };
+  async function readField(n: string, options: ReadOptions = {}): Promise<Field> {
+    variable(n);
+    const { start, count } = resolveSlice(path, info, options.slice);
+    const rows: [number, number] = [start[0]!, start[0]! + count[0]!];
+    let d: Awaited<ReturnType<typeof compression.decompressStream>>;
+    try {
+      d = await compression.decompressStream(bytes, { rows, signal: options.signal, onProgress: options.onProgress });
+    } catch (e) {
+      if (e instanceof FieldpackError) throw new FieldpackError(e.code, `${path}: ${e.message}`, { path });
+      throw e;
+    }
+    const f = d.field;
+    const blockShape = [count[0]!, ...h.shape.slice(1)];
+    const blockStart = [0, ...start.slice(1)];
+    const values = extractHyperslab(f.values as Float32Array, blockShape, blockStart, count, (m) => new (f.values.constructor as Float32ArrayConstructor)(m));
+    const mask = f.mask ? extractHyperslab(f.mask, blockShape, blockStart, count, (m) => new Uint8Array(m)) : undefined;
+    return { name, shape: [...count], dims: [...dims], values, ...(mask ? { mask } : {}), sourceDtype, ...(info.units ? { units: info.units } : {}), attributes: structuredClone(attributes) };
+  }
+  return { path, format: 'fpk' as DataFile['format'], sizeBytes, variables: [info], globalAttributes: {}, dimensions, variable, readField, close() {} };
+}

@@ -1,0 +1,126 @@
+/** fieldpack inspect / export, called through their run() as the CLI does (no store). */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliRunContext } from '../../../src-main/doors/cli/command.ts';
+import { exportCommand, parseSlice } from '../../../src-main/doors/cli/commands/export.ts';
+import { inspectCommand } from '../../../src-main/doors/cli/commands/inspect.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { EXPECTED, PYTHON, available, fixturePath, hasPythonNetcdf4 } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'fieldpack-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function ctx() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const c: CliRunContext = {
+    io: { out: (l) => out.push(l), err: (l) => err.push(l), progress: () => {}, progressDone: () => {} },
+    app: () => Promise.reject(new Error('inspect/export must not open the store')),
+    globals: {},
+  };
+  return { c, out, err };
+}
+
+describe('fieldpack inspect', () => {
+  for (const key of Object.keys(EXPECTED)) {
+    it.skipIf(!available(key))(`works on ${key}`, async () => {
+      const { c, out } = ctx();
+      expect(inspectCommand.needsStore).toBe(false);
+      expect(await inspectCommand.run([fixturePath(key)], c)).toBe(0);
+      const text = out.join('\n');
+      for (const [name, v] of Object.entries(EXPECTED[key]!.variables)) {
+        if (v.readable && !(v.dims?.length === 1 && v.dims[0] === name)) expect(text).toContain(name);
+      }
+      if (key === 'etopo5') expect(text).toMatch(/ROSE: values lie on a grid of step 1 \(whole units\)/);
+      if (key === 'wrf') expect(text).toMatch(/staggered: averages onto/);
+    });
+  }
+
+  it.skipIf(!available('coads'))('--var and --json', async () => {
+    const { c, out } = ctx();
+    expect(await inspectCommand.run([fixturePath('coads'), '--var', 'SST', '--json'], c)).toBe(0);
+    const d = JSON.parse(out.join('\n'));
+    expect(d.fields.map((f: { name: string }) => f.name)).toEqual(['SST']);
+    expect(d.fields[0].stats.validCount).toBe(EXPECTED['coads']!.variables['SST']!.shape!.reduce((a, b) => a * b, 1) - EXPECTED['coads']!.variables['SST']!.masked!);
+  });
+
+  it('errors name the file (non-zero exit comes from the thrown FieldpackError)', async () => {
+    const p = join(dir, 'junk.nc');
+    writeFileSync(p, 'junk');
+    await expect(inspectCommand.run([p], ctx().c)).rejects.toMatchObject({ code: 'BAD_FILE', message: expect.stringContaining('junk.nc') });
+    await expect(inspectCommand.run([fixturePath('synthetic_nc3'), '--var', 'nope'], ctx().c)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(inspectCommand.run([], ctx().c)).rejects.toThrow(/needs a FILE/);
+  });
+
+  it('raw input with --raw-shape/--raw-dtype', async () => {
+    const p = join(dir, 'ramp.f32');
+    writeFileSync(p, new Uint8Array(Float32Array.from({ length: 60 }, (_, i) => i).buffer));
+    const { c, out } = ctx();
+    expect(await inspectCommand.run([p, '--raw-shape', '3,4,5', '--raw-dtype', 'float32'], c)).toBe(0);
+    expect(out.join('\n')).toMatch(/ramp .*float32/);
+  });
+});
+
+describe('fieldpack export', () => {
+  it('slices', () => {
+    expect(parseSlice('0:2,:,5')).toEqual([[0, 2], undefined, [5, 6]]);
+    expect(() => parseSlice('a:b')).toThrow(/--slice/);
+  });
+
+  it.skipIf(!available('coads'))('NetCDF-4 with coordinates and a slice; python reads it', async () => {
+    const out = join(dir, 'airt.nc');
+    const { c, out: lines } = ctx();
+    expect(exportCommand.needsStore).toBe(false);
+    expect(await exportCommand.run([fixturePath('coads'), '--var', 'AIRT', '-o', out, '--slice', '0:2'], c)).toBe(0);
+    expect(lines.join('\n')).toMatch(/AIRT \[2x90x180\] NetCDF-4/);
+    const back = await openDataFile(out);
+    const f = await back.readField('AIRT');
+    expect(f.shape).toEqual([2, 90, 180]);
+    expect(f.attributes).toMatchObject({ units: 'DEG C', fieldpack_source_slice: '0:2' });
+    expect(back.variable('TIME').shape).toEqual([2]);
+    back.close();
+    const src = await openDataFile(fixturePath('coads'));
+    const orig = await src.readField('AIRT', { slice: [[0, 2]] });
+    expect(Array.from(f.values).map((x) => (Number.isNaN(x) ? null : x))).toEqual(Array.from(orig.values).map((x) => (Number.isNaN(x) ? null : x)));
+    if (hasPythonNetcdf4()) {
+      const r = execFileSync(PYTHON, ['-c', 'import netCDF4,sys; d=netCDF4.Dataset(sys.argv[1]); v=d["AIRT"]; print(v.dimensions, v.shape, d["TIME"][:].tolist())', out], { encoding: 'utf8' });
+      expect(r).toContain("('TIME', 'COADSY', 'COADSX') (2, 90, 180)");
+    }
+  });
+
+  it('raw output with sidecar, big endian float64; format from extension or --format', async () => {
+    const out = join(dir, 'height.f64');
+    expect(await exportCommand.run([fixturePath('synthetic_nc3'), '--var', 'height', '-o', out, '--endian', 'big', '--fill', '-9999'], ctx().c)).toBe(0);
+    const back = await openDataFile(out);
+    const f = await back.readField('height');
+    expect(f.values).toBeInstanceOf(Float64Array);
+    expect(f.mask?.filter((m) => m === 0).length).toBe(4);
+    await expect(exportCommand.run([fixturePath('synthetic_nc3'), '--var', 'height', '-o', join(dir, 'x.out')], ctx().c)).rejects.toThrow(/--format nc or --format raw/);
+    expect(await exportCommand.run([fixturePath('synthetic_nc3'), '--var', 'height', '-o', join(dir, 'x.out'), '--format', 'raw'], ctx().c)).toBe(0);
+  });
+
+  it('.fpk input is decompressed through the compression service', async () => {
+    const { compressField } = await import('../../../src-main/services/compression/index.ts');
+    const src = await openDataFile(fixturePath('synthetic_nc3'));
+    const sst = await src.readField('sst');
+    const res = await compressField(sst, { bound: { mode: 'abs', value: 0.01 } as never, metadata: { variable: 'sst', dims: sst.dims, units: sst.units } });
+    const fpk = join(dir, 'sst.fpk');
+    writeFileSync(fpk, res.bytes);
+    const out = join(dir, 'sst_from_fpk.nc');
+    expect(await exportCommand.run([fpk, '-o', out], ctx().c)).toBe(0);
+    const back = await openDataFile(out);
+    const f = await back.readField('sst');
+    expect(f.dims).toEqual(['time', 'y', 'x']);
+    expect(typeof f.attributes['fieldpack_codec']).toBe('string');
+    for (let i = 0; i < f.values.length; i++) {
+      expect(f.mask?.[i] ?? 1).toBe(sst.mask?.[i] ?? 1);
+      if (sst.mask?.[i] !== 0) expect(Math.abs(f.values[i]! - sst.values[i]!)).toBeLessThanOrEqual(0.01 + 1e-6);
+    }
+    const { c, out: lines } = ctx();
+    expect(await inspectCommand.run([fpk], c)).toBe(0);
+    expect(lines.join('\n')).toMatch(/fpk/);
+  });
+});
