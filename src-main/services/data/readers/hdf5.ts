@@ -217,7 +217,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           const total = fieldSize(count);
           const rowElems = total / count[0]!;
           const elemSize = ds.metadata.size;
-          const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, rowElems * elemSize)));
+          const rowsPerChunk = Math.max(1, Math.floor((options.chunkBytes ?? CHUNK_BYTES) / Math.max(1, rowElems * elemSize)));
           if (rowsPerChunk >= count[0]!) {
             raw = guard(() => ds.slice(start.map((s, i) => [s, s + count[i]!]))) as unknown as ArrayLike<number>;
           } else {

@@ -137,7 +137,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     const bytes = new Uint8Array(nRows * lay.rowBytes);
     const fh = await openFile(path, 'r');
     try {
-      const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, lay.rowBytes)));
+      const rowsPerChunk = Math.max(1, Math.floor((options.chunkBytes ?? CHUNK_BYTES) / Math.max(1, lay.rowBytes)));
       for (let r = 0; r < nRows; ) {
         checkAborted(options.signal, `reading ${name} from ${path}`);
         const k = lay.record ? 1 : Math.min(rowsPerChunk, nRows - r);

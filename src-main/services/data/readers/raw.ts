@@ -91,7 +91,7 @@ export async function openRaw(path: string, size: number, opts: RawOptions): Pro
     const bytes = new Uint8Array(count[0]! * rowBytes);
     const fh = await openFile(path, 'r');
     try {
-      const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
+      const rowsPerChunk = Math.max(1, Math.floor((options.chunkBytes ?? CHUNK_BYTES) / rowBytes));
       for (let r = 0; r < count[0]!; r += rowsPerChunk) {
         checkAborted(options.signal, `reading ${path}`);
         const k = Math.min(rowsPerChunk, count[0]! - r);

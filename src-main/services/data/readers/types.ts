@@ -54,6 +54,8 @@ export interface ReadOptions {
   /** Fraction in [0,1] while a large variable is read in pieces. */
   onProgress?: (fraction: number, message?: string) => void;
   signal?: AbortSignal;
+  /** Bytes read per piece of a large variable (progress and abort granularity). Default 8 MiB. */
+  chunkBytes?: number;
 }
 
 export interface DataFile {

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { correlateFields, fieldHistogram, readSlice2D } from '../../../src-main/services/data/explore.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { listSamples } from '../../../src-main/services/data/samples.ts';
+import { WRF, available, fixturePath } from './helpers.ts';
+
+const SAMPLE = listSamples()[0]!.files[0]!;
+
+describe('exploration helpers', () => {
+  it('2-D slice of the last two axes at chosen leading indices, masked points marked', async () => {
+    const s = await readSlice2D(SAMPLE, 'SST', [6]);
+    expect(s.dims).toEqual(['COADSY', 'COADSX']);
+    expect(s.shape).toEqual([90, 180]);
+    expect(s.at).toEqual({ TIME: 6 });
+    expect(s.mask!.some((m) => m === 0)).toBe(true);
+    const whole = await (await openDataFile(SAMPLE)).readField('SST');
+    expect(s.values[45 * 180 + 10]).toEqual(whole.values[6 * 90 * 180 + 45 * 180 + 10]);
+    await expect(readSlice2D(SAMPLE, 'SST', [12])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('histogram of valid values', async () => {
+    const h = await fieldHistogram(SAMPLE, 'AIRT', { bins: 20 });
+    expect(h.counts).toHaveLength(20);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(h.validCount);
+  });
+
+  it.skipIf(!available('wrf'))('correlation across staggered WRF fields', async () => {
+    const r = await correlateFields(['T', 'QVAPOR', 'U', 'W'].map((name) => ({ path: WRF, name })));
+    expect(r.fields.map((f) => f.matchedBy)).toEqual(['same-grid', 'same-grid', 'destagger-average', 'destagger-average']);
+    expect(r.values.r[0]![1]).toBeCloseTo(-0.93, 2);
+  });
+
+  it('large variables are read in pieces with identical values (HDF5, NetCDF-3)', async () => {
+    for (const [path, name] of [[SAMPLE, 'SLP'], [fixturePath('synthetic_nc3'), 'sst']] as const) {
+      const f = await openDataFile(path);
+      const whole = await f.readField(name);
+      const steps: number[] = [];
+      const pieces = await f.readField(name, { chunkBytes: 100, onProgress: (x) => steps.push(x) });
+      expect(steps.length).toBeGreaterThan(2);
+      expect(Array.from(pieces.values)).toEqual(Array.from(whole.values));
+      expect(pieces.mask).toEqual(whole.mask);
+      f.close();
+    }
+  });
+});
