@@ -4,6 +4,8 @@ import { benchCommand } from './bench.ts';
 import { compressCommand } from './compress.ts';
 import { decompressCommand } from './decompress.ts';
 import { doctorCommand } from './doctor.ts';
+import { exportCommand } from './export.ts';
+import { inspectCommand } from './inspect.ts';
 import { runCommand, runsCommand } from './jobs.ts';
 import { projectsCommand } from './projects.ts';
 import { serveCommand } from './serve.ts';
@@ -14,6 +16,8 @@ export const COMMANDS: CliCommand[] = [
   startCommand,
   serveCommand,
   projectsCommand,
+  inspectCommand,
+  exportCommand,
   compressCommand,
   decompressCommand,
   benchCommand,
