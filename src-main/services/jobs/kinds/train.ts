@@ -178,7 +178,8 @@ export function trainJob(deps: { store: Store }): JobHandler<Record<string, unkn
           case 'device': {
             const label = `${e.device}${e.name ? ` (${e.name})` : ''}`;
             store.setTag(runId, 'device', label);
-            ctx.log(`device: ${label}, ${e.threads} threads${e.device === 'cpu' && e.cudaAvailable ? ' (CUDA available but not used)' : ''}`);
+            ctx.log(`device: ${label}`);
+            ctx.log(`torch threads: ${e.threads}${e.device === 'cpu' && e.cudaAvailable ? ' (CUDA is available but not used)' : ''}`);
             break;
           }
           case 'data':

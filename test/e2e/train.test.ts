@@ -1,0 +1,168 @@
+/**
+ * The Train view in Chromium against `fieldpack serve` with the real trainer: a project whose dataset
+ * points at the COADS climatology (AIRT -> SST), a short tiny-cnn run whose live loss chart grows, the
+ * registered model shown and exported, a second run stopped from the view; the messages for no project
+ * and for a project without a dataset. Screenshots: test-artifacts/screenshots/train-*.png.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { Store } from '../../src-main/services/store/store.ts';
+import type { Model, RunDetail } from '../../src-main/api/contract.ts';
+import { SCREENSHOTS, callApi, launchBrowser, startServer, type ServerHandle } from './harness.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { COADS, systemTorch } from '../integration/training/real-fields.ts';
+
+const torch = systemTorch();
+const skip = 'skip' in torch ? torch.skip : !existsSync(COADS) ? `${COADS} not installed (apt-get install ferret-datasets)` : null;
+if (skip) console.warn(`[train e2e] SKIPPED: ${skip}`);
+
+const tmp = tempDir('fieldpack-e2e-train-');
+let server: ServerHandle;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** The view scrolls inside the shell, so scroll the part that matters into view first. */
+async function shot(name: string, testId?: string) {
+  if (testId) await page.getByTestId(testId).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await page.screenshot({ path: join(SCREENSHOTS, `train-${name}.png`) });
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  const dbPath = join(tmp.dir, 'train.db');
+  const store = Store.open(dbPath);
+  const p = store.createProject('COADS study');
+  const field = (name: string, units: string) => ({ name, file: COADS, dims: ['TIME', 'COADSY', 'COADSX'], shape: [12, 90, 180], dtype: 'float32', units });
+  store.createDataset(p.id, 'COADS climatology', [COADS], {}, [field('SST', 'Deg C'), field('AIRT', 'Deg C'), field('UWND', 'M/S')]);
+  store.createProject('Empty');
+  store.close();
+  server = await startServer(dbPath);
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  tmp.cleanup();
+});
+
+/** Polls the loss chart's point count until the run reaches a terminal status; returns every count seen. */
+async function watchRun(onPoints?: (n: number) => Promise<void>): Promise<{ counts: number[]; status: string }> {
+  const run = page.getByTestId('train-run');
+  const chart = page.getByTestId('loss-chart');
+  const counts: number[] = [];
+  const deadline = Date.now() + 120_000;
+  let status = '';
+  while (Date.now() < deadline) {
+    const n = Number(await chart.getAttribute('data-points'));
+    if (counts.at(-1) !== n) counts.push(n);
+    await onPoints?.(n);
+    status = (await run.getAttribute('data-status')) ?? '';
+    if (['finished', 'failed', 'cancelled', 'interrupted'].includes(status)) break;
+    await page.waitForTimeout(120);
+  }
+  return { counts, status };
+}
+
+describe.skipIf(!!skip)('Train view', () => {
+  it('says what to do with no project open, and with a project without a dataset', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-no-project').waitFor();
+    expect(await page.getByTestId('train-no-project').innerText()).toMatch(/No project is open/);
+    await shot('no-project');
+
+    await page.getByTestId('nav-projects').click();
+    await page.getByTestId('project-Empty').getByTestId('open-project').click();
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-no-dataset').waitFor();
+    expect(await page.getByTestId('train-no-dataset').innerText()).toMatch(/has no dataset yet/);
+  });
+
+  it('trains tiny-cnn AIRT -> SST: the loss chart grows live, the run finishes, the model is registered and exported', async () => {
+    await page.getByTestId('nav-projects').click();
+    await page.getByTestId('project-COADS study').getByTestId('open-project').click();
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-form').waitFor();
+    // The auto-detected Python (the pyenv python3 lacks torch; /usr/bin/python3 has it) and its device.
+    await expect.poll(() => page.getByTestId('train-python').innerText(), { timeout: 60_000 }).toMatch(/Training runs on\s+(cpu|cuda)/);
+
+    await page.getByTestId('train-field-SST').getByTestId('train-target').check();
+    await page.getByTestId('train-field-AIRT').getByTestId('train-input').check();
+    expect(await page.getByTestId('train-field-SST').getByTestId('train-input').isDisabled()).toBe(false); // tiny-cnn may use it
+    for (const [k, v] of Object.entries({ epochs: '3', maxStepsPerEpoch: '8', batchSize: '8', patchSize: '64' })) await page.getByTestId(`train-hp-${k}`).fill(v);
+    await page.getByTestId('train-hp-device').selectOption('cpu');
+    // Wide enough that a step takes a visible moment on 2 CPU cores (tens of ms with the defaults).
+    await page.getByTestId('train-np-hidden').fill('32');
+    await page.getByTestId('train-np-layers').fill('4');
+    await shot('form');
+    await page.getByTestId('train-start').click();
+
+    let shotMidRun = false;
+    const { counts, status } = await watchRun(async (n) => {
+      if (!shotMidRun && n >= 8) {
+        shotMidRun = true;
+        await shot('running', 'train-run');
+        expect(await page.getByTestId('train-device').innerText()).toMatch(/^cpu( \(.*\))?$/);
+        expect(await page.getByTestId('train-elapsed').innerText()).toMatch(/\d+ s/);
+      }
+    });
+    expect(status).toBe('finished');
+    console.log(`[train e2e] loss chart point counts seen: ${counts.join(', ')}`);
+    // The chart grew while the run was going: several increasing point counts were seen, ending at 24 steps.
+    const growing = counts.filter((n) => n > 0 && n < 24);
+    expect(growing.length, `counts seen: ${counts.join(',')}`).toBeGreaterThanOrEqual(3);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(counts.at(-1)).toBe(24);
+
+    const card = page.getByTestId('train-model');
+    await card.waitFor();
+    const hash = await card.getByTestId('model-hash').innerText();
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Number(await card.getByTestId('model-parameters').innerText())).toBeGreaterThan(0);
+    expect(await card.getByTestId('model-metrics').innerText()).toMatch(/valRmse/);
+    expect(await page.getByTestId('train-seconds-per-epoch').innerText()).toMatch(/s$/);
+    const models = await callApi<Model[]>(server, 'models.list', {});
+    expect(models.map((m) => m.contentHash)).toEqual([hash]);
+    await expect.poll(() => page.getByTestId('model-list').innerText()).toContain(hash.slice(0, 16));
+
+    const file = join(tmp.dir, 'sst-from-airt.fpmodel');
+    await card.getByTestId('model-export-path').fill(file);
+    await card.getByTestId('model-export').click();
+    await card.getByTestId('model-exported').waitFor();
+    expect(existsSync(file)).toBe(true);
+    await shot('finished', 'train-run');
+
+    const runId = Number(await page.getByTestId('train-run').getAttribute('data-run-id'));
+    const detail = await callApi<RunDetail>(server, 'runs.get', { id: runId });
+    const perEpoch = detail.metrics.filter((m) => m.key === 'epoch_seconds').map((m) => Number(m.value).toFixed(3));
+    console.log(`[train e2e] CPU seconds per epoch (tiny-cnn hidden 32 x 4 layers, 8 steps of 8 x 64x64 patches): ${perEpoch.join(', ')}`);
+    expect(detail.tags.device).toMatch(/^cpu/);
+  });
+
+  it('stops a run from the view: cancelled, checkpoint kept', async () => {
+    await page.getByTestId('train-hp-epochs').fill('500');
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-stop').waitFor();
+    let clicked = false;
+    const { status } = await watchRun(async (n) => {
+      if (!clicked && n >= 5) {
+        clicked = true;
+        await page.getByTestId('train-stop').click();
+      }
+    });
+    expect(status).toBe('cancelled');
+    await page.getByTestId('train-stopped-note').waitFor();
+    expect(await page.getByTestId('train-stopped-note').innerText()).toMatch(/checkpoint is kept/);
+    const runId = Number(await page.getByTestId('train-run').getAttribute('data-run-id'));
+    const detail = await callApi<RunDetail>(server, 'runs.get', { id: runId });
+    expect(detail.artifacts.some((a) => a.kind === 'checkpoint')).toBe(true);
+    expect(detail.metrics.filter((m) => m.key === 'loss').length).toBeLessThan(5000);
+    await shot('stopped', 'train-run');
+    expect(pageErrors).toEqual([]);
+  });
+});
