@@ -10,6 +10,7 @@ import { serializeError } from '../../core/errors.ts';
 import { useBundledWorkers } from '../../services/jobs/worker-host.ts';
 import { IPC_CALL, IPC_EVENT } from './channels.ts';
 import { handleIpcCall } from './ipc-handler.ts';
+import { ensureDemoProject } from '../../services/demo.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 useBundledWorkers(here);
@@ -56,6 +57,7 @@ electronApp.whenReady().then(async () => {
     return;
   }
   const ctx = context;
+  await ensureDemoProject(ctx.store).catch((err) => console.error(`the demo project could not be created: ${(err as Error).message}`));
   ipcMain.handle(IPC_CALL, (event, method: unknown, input: unknown) =>
     handleIpcCall(ctx.services, event.senderFrame?.url ?? '', method, input, process.env.ELECTRON_RENDERER_URL),
   );

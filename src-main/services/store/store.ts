@@ -408,8 +408,20 @@ export class Store {
 
   getSettings(): Settings {
     const rows = this.db.prepare('SELECT key, value_json FROM settings').all() as { key: string; value_json: string }[];
-    const stored = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value_json)]));
+    const stored = Object.fromEntries(rows.filter((r) => r.key in DEFAULT_SETTINGS).map((r) => [r.key, JSON.parse(r.value_json)]));
     return { ...DEFAULT_SETTINGS, ...stored };
+  }
+
+  /** Internal state kept beside the settings (not shown as settings), e.g. whether the demo was offered. */
+  getState(key: string): unknown {
+    const row = this.db.prepare('SELECT value_json FROM settings WHERE key = ?').get(`state.${key}`) as { value_json: string } | undefined;
+    return row ? JSON.parse(row.value_json) : undefined;
+  }
+
+  setState(key: string, value: unknown): void {
+    this.db
+      .prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json')
+      .run(`state.${key}`, JSON.stringify(value));
   }
 
   updateSettings(patch: Partial<Settings>): Settings {

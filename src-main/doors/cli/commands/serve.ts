@@ -1,5 +1,6 @@
 import { startHttpDoor } from '../../http/server.ts';
 import { ensureRendererBuilt } from '../../http/renderer-build.ts';
+import { ensureDemoProject } from '../../../services/demo.ts';
 import { parseFlags, flag, type CliCommand, type CliRunContext } from '../command.ts';
 
 export const DEFAULT_PORT = 7788;
@@ -10,6 +11,7 @@ export async function serveUntilStopped(ctx: CliRunContext, port: number, open: 
   const dir = ensureRendererBuilt((l) => io.err(l));
   const app = await ctx.app('http');
   for (const r of app.interruptedAtStart) io.err(`run ${r.id} (${r.kind}) was interrupted when Fieldpack last stopped`);
+  await ensureDemoProject(app.store, (l) => io.err(l)).catch((err) => io.err(`the demo project could not be created: ${(err as Error).message}`));
   let door;
   try {
     door = await startHttpDoor({ app, rendererDir: dir, port });
