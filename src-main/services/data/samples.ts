@@ -4,6 +4,7 @@
  * resources folder (e.g. join(process.resourcesPath, 'samples')).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { appRoot } from '../system/version.ts';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FieldpackError } from '../../core/errors.ts';
@@ -20,8 +21,11 @@ export interface SampleDataset {
   license: string;
 }
 
+/** The packaged app's resources folder (electron-builder extraResources), else the repository's. */
 export function defaultSamplesDir(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../resources/samples');
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged && existsSync(join(packaged, 'samples', 'samples.json'))) return join(packaged, 'samples');
+  return join(appRoot(), 'resources', 'samples');
 }
 
 export function listSamples(samplesDir: string = defaultSamplesDir()): SampleDataset[] {
