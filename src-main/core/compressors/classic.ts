@@ -16,6 +16,7 @@ import { crc32 } from '../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../codec/bound.ts';
 import { huffmanDecode, huffmanEncode } from '../codec/huffman.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from '../codec/rangecoder.ts';
+import { msDecodeCodes, msEncodeCodes } from '../codec/mscoder.ts';
 import { type LosslessBackend, losslessBackendById } from '../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
 import { type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
@@ -35,8 +36,12 @@ export interface ClassicOptions {
   predictor?: PredictorChoice;
   chunkValues?: number;
   metadata?: StreamMetadata;
-  /** 'range' (default, best ratio), 'huffman' (faster at small bounds), 'auto' (range when zero residuals dominate) */
-  entropy?: 'auto' | 'huffman' | 'range';
+  /**
+   * 'range' (default, best ratio: per chunk the multi-symbol range coder, or for chunks up to 2^18 codes whichever
+   * of it and the binary range coder is smaller), 'ms' (the multi-symbol range coder only), 'huffman',
+   * 'auto' (range when zero residuals dominate, else Huffman)
+   */
+  entropy?: 'auto' | 'huffman' | 'range' | 'ms';
 }
 
 /** Everything a chunk encoder needs; plain data (crosses worker boundaries). */
@@ -59,16 +64,23 @@ export interface ClassicPlan {
   /** predictors see the chunk folded to at most this many dims (leading dims merged) */
   maxDims: number;
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
-  entropy?: 'auto' | 'huffman' | 'range';
+  entropy?: 'auto' | 'huffman' | 'range' | 'ms';
 }
 
 const ENTROPY_HUFFMAN = 0;
+/** adaptive binary range coder (rangecoder.ts), format v1 and v2 */
 const ENTROPY_RANGE = 1;
+/** multi-symbol adaptive range coder (mscoder.ts), format v2 */
+const ENTROPY_MS = 2;
+/** chunks with at most this many codes try both range coders and keep the smaller */
+const TRY_BOTH_MAX_CODES = 1 << 18;
 /** Share of zero residuals above which the adaptive range coder replaces Huffman (see the bench notes). */
 export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
 
 export interface EncodedChunk {
   stored: Uint8Array;
+  /** stored without the lossless backend (it did not shrink the payload) */
+  raw?: boolean;
   rawBytes: number;
   crc: number;
   escapes: number;
@@ -152,7 +164,7 @@ export function planCompression(
       for (const maxDims of name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
         const payload = encodeChunkPayload({ ...plan, predictor: name, maxDims }, sample.values, sample.mask, sample.shape);
         // the range coder's output is already dense: its payload length is a good estimate and saves a zstd pass
-        const size = plan.entropy === 'range' ? payload.length : backend.compress(payload).length;
+        const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
         scores[maxDims === k ? name : `${name}/${maxDims}d`] = size;
         if (size < best) {
           best = size;
@@ -260,16 +272,33 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const q = new LinearQuantizer(plan.bound.abs, f32, n - nSkip, plan.radius);
   predictorByName(plan.predictor).encode(values, skip, predictorShape(shape, plan.maxDims), q);
   const entropy = plan.entropy ?? 'auto';
-  let useRange = entropy === 'range';
+  let useRange = entropy === 'range' || entropy === 'ms';
   if (entropy === 'auto') {
     let zeros = 0;
     const c = q.codes;
     for (let i = 0; i < q.nCodes; i++) if (c[i] === plan.radius) zeros++;
     useRange = zeros >= RANGE_CODER_MIN_ZERO_SHARE * q.nCodes;
   }
-  w.u8(useRange ? ENTROPY_RANGE : ENTROPY_HUFFMAN);
-  if (useRange) rangeEncodeCodes(q.codes, q.nCodes, plan.radius, w);
-  else huffmanEncode(q.codes, q.nCodes, 2 * plan.radius, w);
+  if (useRange) {
+    const ms = new ByteWriter(Math.max(64, q.nCodes >>> 3));
+    msEncodeCodes(q.codes, q.nCodes, plan.radius, ms);
+    let best = ms.finish();
+    let coder = ENTROPY_MS;
+    if (entropy !== 'ms' && q.nCodes <= TRY_BOTH_MAX_CODES) {
+      const bin = new ByteWriter(Math.max(64, q.nCodes >>> 3));
+      rangeEncodeCodes(q.codes, q.nCodes, plan.radius, bin);
+      const b = bin.finish();
+      if (b.length < best.length) {
+        best = b;
+        coder = ENTROPY_RANGE;
+      }
+    }
+    w.u8(coder);
+    w.bytes(best);
+  } else {
+    w.u8(ENTROPY_HUFFMAN);
+    huffmanEncode(q.codes, q.nCodes, 2 * plan.radius, w);
+  }
   w.varint(q.nEscapes);
   for (let i = 0; i < q.nEscapes; i++) writeRaw(w, f32, q.escapes[i]!);
   return w.finish();
@@ -315,8 +344,9 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
 
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   const payload = encodeChunkPayload(plan, values, mask, shape);
-  const stored = backend.compress(payload);
-  return { stored, rawBytes: payload.length, crc: crc32(stored), escapes: 0 };
+  const packed = backend.compress(payload);
+  if (packed.length >= payload.length) return { stored: payload, raw: true, rawBytes: payload.length, crc: crc32(payload), escapes: 0 };
+  return { stored: packed, rawBytes: payload.length, crc: crc32(packed), escapes: 0 };
 }
 
 /** Splits a field into the chunk inputs of a plan (views, no copies). */
@@ -361,7 +391,7 @@ export function assembleStream(plan: ClassicPlan, chunks: EncodedChunk[], metada
       fillValue: plan.fillValue,
       params: planParams(plan),
       metadata,
-      chunks: chunks.map((c, i) => ({ rows: plan.chunkRows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc })),
+      chunks: chunks.map((c, i) => ({ rows: plan.chunkRows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
     },
     chunks.map((c) => c.stored),
   );
@@ -395,7 +425,7 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   const c = h.chunks[i]!;
   let payload: Uint8Array;
   try {
-    payload = losslessBackendById(h.backendId).decompress(stored, c.rawBytes);
+    payload = c.raw ? stored : losslessBackendById(h.backendId).decompress(stored, c.rawBytes);
   } catch (e) {
     if (e instanceof FieldpackError) throw e;
     throw bad(`corrupted stream: chunk ${i} does not decompress (${e instanceof Error ? e.message : String(e)})`);
@@ -457,8 +487,10 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
     const pred = predictorById(pid);
     const radius = typeof h.params.radius === 'number' ? h.params.radius : DEFAULT_RADIUS;
     const coder = r.u8('entropy coder');
-    if (coder !== ENTROPY_HUFFMAN && coder !== ENTROPY_RANGE) throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
-    const codes = coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius) : rangeDecodeCodes(r, radius);
+    if (coder !== ENTROPY_HUFFMAN && coder !== ENTROPY_RANGE && !(coder === ENTROPY_MS && h.formatVersion >= 2)) {
+      throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
+    }
+    const codes = coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius) : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius) : msDecodeCodes(r, radius);
     const nCodes = codes.length;
     if (nCodes !== n - nSkip) throw bad(`corrupted stream: ${what} has ${nCodes} codes for ${n - nSkip} points`);
     const nEsc = r.varint('escape count');

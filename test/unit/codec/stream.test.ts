@@ -57,6 +57,36 @@ describe('golden stream, format v1', () => {
   }
 });
 
+describe('golden stream, format v2 (compact header, multi-symbol range coder)', () => {
+  it('classic-v2.fpk decodes to the committed values bit for bit', () => {
+    const bytes = new Uint8Array(readFileSync(join(GOLDEN, 'classic-v2.fpk')));
+    const expected = f32(join(GOLDEN, 'classic-v2.expected.f32'));
+    const original = f32(join(GOLDEN, 'classic-v1.original.f32'));
+    const mask = new Uint8Array(readFileSync(join(GOLDEN, 'classic-v1.mask')));
+    const d = decompressClassic(bytes);
+    expect(d.header.formatVersion).toBe(2);
+    expect(d.header.codec).toBe('classic');
+    expect(d.header.shape).toEqual([6, 10, 12]);
+    expect(d.header.bound.mode).toBe('rel');
+    expect(d.header.bound.value).toBe(1e-3);
+    expect(d.header.fillValue).toBe(Math.fround(-1e34));
+    expect(d.header.chunks.length).toBe(3);
+    expect(d.header.params).toEqual({ predictor: 'lorenzo', auto: 1, maxDims: 2 });
+    expect(d.field.name).toBe('TG');
+    expect(d.field.units).toBe('K');
+    expect(d.field.dims).toEqual(['time', 'lat', 'lon']);
+    expect(d.field.attributes).toEqual({ long_name: 'golden test field', _FillValue: -1e34 });
+    expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(Array.from(d.field.mask!)).toEqual(Array.from(mask));
+    for (let i = 0; i < original.length; i++) {
+      if (!mask[i] || !Number.isFinite(original[i]!)) continue;
+      expect(Math.abs(original[i]! - d.field.values[i]!)).toBeLessThanOrEqual(d.header.bound.abs);
+    }
+    const s = decompressClassic(bytes, { rows: [2, 4] });
+    expect(Array.from(s.field.values)).toEqual(Array.from(expected.subarray(2 * 120, 4 * 120)));
+  });
+});
+
 describe('stream header', () => {
   it('starts with magic and format version, records codec, version, dims, dtype, bound and metadata', () => {
     const v = new Float32Array(64).map((_, i) => Math.sin(i));

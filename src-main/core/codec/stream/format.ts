@@ -1,5 +1,16 @@
 /**
- * The .fpk stream, format version 1. Layout (little endian):
+ * The .fpk stream. Format version 2 (written since 0.1.x; compact header) differs from version 1 only inside the
+ * header block, after the u32 header length:
+ *   u8 codec (1 = "classic", 0 = a string follows), string fieldpack version, u8 dtype, varint ndims, varint dims,
+ *   u8 bound mode, bound value (u8 0 + f64, or u8 1 + svarint m + svarint e for the decimal m x 10^e),
+ *   f64 absolute bound, u8 flags (1 mask, 2 fill value, 4 valid min/max and fill as f32),
+ *   valid min, valid max, [fill] (f32 or f64 by flag 4), u8 lossless backend id,
+ *   u8 encoding (0 raw, 1 through the lossless backend), varint raw length, block:
+ *        [codec params, metadata] in the compact binary encoding of stream/compact.ts,
+ *   varint chunk count, per chunk: varint rows, varint (stored bytes x 2 + 1 if stored without the backend),
+ *        [varint raw bytes, when through the backend], u32 CRC32.
+ *
+ * Format version 1 layout (little endian), still read:
  *
  *   0   magic "FPK" 0x1A
  *   4   u16 format version
@@ -24,9 +35,11 @@ import { ByteReader, ByteWriter } from '../bytes.ts';
 import { crc32 } from '../crc32.ts';
 import { type BoundMode, boundModeFromId, boundModeId } from '../bound.ts';
 import { losslessBackendById } from '../lossless.ts';
+import { decodeCompact, encodeCompact } from './compact.ts';
 
 export const MAGIC = new Uint8Array([0x46, 0x50, 0x4b, 0x1a]);
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+const CODEC_IDS = ['', 'classic'];
 
 export interface StreamMetadata {
   variable?: string;
@@ -47,6 +60,8 @@ export interface ChunkEntry {
   crc: number;
   /** byte offset of the payload in the stream */
   offset: number;
+  /** v2: stored as is (the lossless backend did not shrink it) */
+  raw?: boolean;
 }
 
 export interface StreamHeader {
@@ -74,23 +89,50 @@ export type HeaderInput = Omit<StreamHeader, 'formatVersion' | 'chunks' | 'heade
   chunks: Omit<ChunkEntry, 'offset' | 'row0'>[];
 };
 
+/** m x 10^e with |m| < 2^31 when that parses back to exactly v, else null */
+function decimalOf(v: number): [number, number] | null {
+  if (!Number.isFinite(v) || v === 0) return null;
+  const m = /^(-?)(\d)(?:\.(\d{0,8}))?e([+-]\d+)$/.exec(v.toExponential());
+  if (!m) return null;
+  const frac = m[3] ?? '';
+  const mant = Number(m[1]! + m[2]! + frac);
+  const exp = Number(m[4]) - frac.length;
+  return Number(`${mant}e${exp}`) === v ? [mant, exp] : null;
+}
+
 export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array {
   const b = new ByteWriter(256);
-  b.string(h.codec);
+  const cid = CODEC_IDS.indexOf(h.codec);
+  if (cid > 0) b.u8(cid);
+  else {
+    b.u8(0);
+    b.string(h.codec);
+  }
   b.string(h.fieldpackVersion);
   b.u8(h.dtype === 'float32' ? 0 : 1);
   b.varint(h.shape.length);
   for (const d of h.shape) b.varint(d);
   b.u8(boundModeId(h.bound.mode));
-  b.f64(h.bound.value);
+  const dec = decimalOf(h.bound.value);
+  if (dec) {
+    b.u8(1);
+    b.svarint(dec[0]);
+    b.svarint(dec[1]);
+  } else {
+    b.u8(0);
+    b.f64(h.bound.value);
+  }
   b.f64(h.bound.abs);
-  b.f64(h.validMin);
-  b.f64(h.validMax);
+  const small = [h.validMin, h.validMax, ...(h.fillValue !== null ? [h.fillValue] : [])].every((x) => Object.is(Math.fround(x), x));
+  b.u8((h.hasMask ? 1 : 0) | (h.fillValue !== null ? 2 : 0) | (small ? 4 : 0));
+  for (const x of [h.validMin, h.validMax, ...(h.fillValue !== null ? [h.fillValue] : [])]) {
+    if (small) b.f32(x);
+    else b.f64(x);
+  }
   b.u8(h.backendId);
-  b.u8((h.hasMask ? 1 : 0) | (h.fillValue !== null ? 2 : 0));
-  if (h.fillValue !== null) b.f64(h.fillValue);
-  b.string(JSON.stringify(h.params));
-  const metaRaw = new TextEncoder().encode(JSON.stringify(h.metadata));
+  const mw = new ByteWriter(256);
+  encodeCompact([h.params, h.metadata], mw);
+  const metaRaw = mw.finish();
   let metaEnc = 0;
   let metaBytes: Uint8Array = metaRaw;
   if (metaRaw.length > 64 && h.backendId !== 0) {
@@ -106,8 +148,8 @@ export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array 
   b.varint(h.chunks.length);
   for (const c of h.chunks) {
     b.varint(c.rows);
-    b.varint(c.storedBytes);
-    b.varint(c.rawBytes);
+    b.varint(c.storedBytes * 2 + (c.raw ? 1 : 0));
+    if (!c.raw) b.varint(c.rawBytes);
     b.u32(c.crc);
   }
   const body = b.finish();
@@ -143,10 +185,38 @@ export function readHeader(bytes: Uint8Array): StreamHeader {
   const stored = dv.getUint32(10 + H, true);
   if (crc32(bytes, 0, 10 + H) !== stored) throw bad('corrupted stream: header checksum mismatch');
   const r = new ByteReader(bytes, 'header', 10, 10 + H);
-  const codec = r.string('codec id');
-  const fieldpackVersion = r.string('fieldpack version');
-  const dt = r.u8('dtype');
-  if (dt > 1) throw bad(`corrupted header: unknown dtype id ${dt}`);
+  const body = version === 1 ? readBodyV1(r) : readBodyV2(r);
+  const nc = r.varint('chunk count');
+  if (nc < 1 || nc > body.shape[0]!) throw bad(`corrupted header: ${nc} chunks for ${body.shape[0]} rows`);
+  const chunks: ChunkEntry[] = [];
+  let offset = 14 + H;
+  let row0 = 0;
+  for (let i = 0; i < nc; i++) {
+    const rows = r.varint(`chunk ${i} rows`);
+    let storedBytes: number;
+    let rawBytes: number;
+    let raw = false;
+    if (version === 1) {
+      storedBytes = r.varint(`chunk ${i} size`);
+      rawBytes = r.varint(`chunk ${i} raw size`);
+    } else {
+      const sz = r.varint(`chunk ${i} size`);
+      storedBytes = Math.floor(sz / 2);
+      raw = sz % 2 === 1;
+      rawBytes = raw ? storedBytes : r.varint(`chunk ${i} raw size`);
+    }
+    const crc = r.u32(`chunk ${i} checksum`);
+    chunks.push({ rows, row0, storedBytes, rawBytes, crc, offset, ...(raw ? { raw } : {}) });
+    offset += storedBytes;
+    row0 += rows;
+  }
+  if (row0 !== body.shape[0]) throw bad(`corrupted header: chunks cover ${row0} rows, shape has ${body.shape[0]}`);
+  return { formatVersion: version, ...body, chunks, headerBytes: 14 + H, totalBytes: offset };
+}
+
+type HeaderBody = Omit<StreamHeader, 'formatVersion' | 'chunks' | 'headerBytes' | 'totalBytes'>;
+
+function readShape(r: ByteReader): number[] {
   const nd = r.varint('ndims');
   if (nd < 1 || nd > 32) throw bad(`corrupted header: ${nd} dimensions`);
   const shape: number[] = [];
@@ -157,6 +227,72 @@ export function readHeader(bytes: Uint8Array): StreamHeader {
     n *= d;
   }
   if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 40) throw bad(`corrupted header: shape [${shape.join(', ')}]`);
+  return shape;
+}
+
+function readBodyV2(r: ByteReader): HeaderBody {
+  const cid = r.u8('codec id');
+  const codec = cid === 0 ? r.string('codec id') : CODEC_IDS[cid];
+  if (!codec) throw bad(`corrupted header: unknown codec id ${cid}`);
+  const fieldpackVersion = r.string('fieldpack version');
+  const dt = r.u8('dtype');
+  if (dt > 1) throw bad(`corrupted header: unknown dtype id ${dt}`);
+  const shape = readShape(r);
+  const mode = boundModeFromId(r.u8('bound mode'));
+  const venc = r.u8('bound value encoding');
+  let value: number;
+  if (venc === 1) {
+    const m = r.svarint('bound value');
+    const e = r.svarint('bound value');
+    value = Number(`${m}e${e}`);
+  } else if (venc === 0) value = r.f64('bound value');
+  else throw bad(`corrupted header: unknown bound value encoding ${venc}`);
+  const abs = r.f64('absolute bound');
+  const flags = r.u8('flags');
+  const num = (label: string) => (flags & 4 ? r.f32(label) : r.f64(label));
+  const validMin = num('valid min');
+  const validMax = num('valid max');
+  const fillValue = flags & 2 ? num('fill value') : null;
+  const backendId = r.u8('lossless backend');
+  const metaEnc = r.u8('metadata encoding');
+  const metaLen = r.varint('metadata length');
+  let metaBytes = r.block('metadata');
+  if (metaEnc === 1) {
+    try {
+      metaBytes = losslessBackendById(backendId).decompress(metaBytes, metaLen);
+    } catch (e) {
+      if (e instanceof FieldpackError) throw e;
+      throw bad('corrupted header: metadata does not decompress');
+    }
+  } else if (metaEnc !== 0) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
+  if (metaBytes.length !== metaLen) throw bad('corrupted header: metadata length mismatch');
+  const mr = new ByteReader(metaBytes, 'header metadata');
+  const pm = decodeCompact(mr, 'codec params and metadata');
+  if (!Array.isArray(pm) || pm.length !== 2 || typeof pm[0] !== 'object' || !pm[0] || typeof pm[1] !== 'object' || !pm[1] || mr.remaining() !== 0) {
+    throw bad('corrupted header: bad codec params and metadata');
+  }
+  return {
+    codec,
+    fieldpackVersion,
+    dtype: dt === 0 ? 'float32' : 'float64',
+    shape,
+    bound: { mode, value, abs, lossless: abs === 0 },
+    validMin,
+    validMax,
+    backendId,
+    hasMask: (flags & 1) !== 0,
+    fillValue,
+    params: pm[0] as Record<string, unknown>,
+    metadata: pm[1] as StreamMetadata,
+  };
+}
+
+function readBodyV1(r: ByteReader): HeaderBody {
+  const codec = r.string('codec id');
+  const fieldpackVersion = r.string('fieldpack version');
+  const dt = r.u8('dtype');
+  if (dt > 1) throw bad(`corrupted header: unknown dtype id ${dt}`);
+  const shape = readShape(r);
   const mode = boundModeFromId(r.u8('bound mode'));
   const value = r.f64('bound value');
   const abs = r.f64('absolute bound');
@@ -189,23 +325,7 @@ export function readHeader(bytes: Uint8Array): StreamHeader {
   } catch {
     throw bad('corrupted header: metadata is not JSON');
   }
-  const nc = r.varint('chunk count');
-  if (nc < 1 || nc > shape[0]!) throw bad(`corrupted header: ${nc} chunks for ${shape[0]} rows`);
-  const chunks: ChunkEntry[] = [];
-  let offset = 14 + H;
-  let row0 = 0;
-  for (let i = 0; i < nc; i++) {
-    const rows = r.varint(`chunk ${i} rows`);
-    const storedBytes = r.varint(`chunk ${i} size`);
-    const rawBytes = r.varint(`chunk ${i} raw size`);
-    const crc = r.u32(`chunk ${i} checksum`);
-    chunks.push({ rows, row0, storedBytes, rawBytes, crc, offset });
-    offset += storedBytes;
-    row0 += rows;
-  }
-  if (row0 !== shape[0]) throw bad(`corrupted header: chunks cover ${row0} rows, shape has ${shape[0]}`);
   return {
-    formatVersion: version,
     codec,
     fieldpackVersion,
     dtype: dt === 0 ? 'float32' : 'float64',
@@ -218,9 +338,6 @@ export function readHeader(bytes: Uint8Array): StreamHeader {
     fillValue,
     params,
     metadata,
-    chunks,
-    headerBytes: 14 + H,
-    totalBytes: offset,
   };
 }
 

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
+import { decodeCompact, encodeCompact } from '../../../src-main/core/codec/stream/compact.ts';
+import { msDecodeCodes, msEncodeCodes } from '../../../src-main/core/codec/mscoder.ts';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+
+const roundTrip = (v: unknown) => {
+  const w = new ByteWriter();
+  encodeCompact(v, w);
+  const b = w.finish();
+  const r = new ByteReader(b, 'test');
+  const out = decodeCompact(r, 'test');
+  expect(r.remaining()).toBe(0);
+  return { out, bytes: b.length };
+};
+
+describe('compact header values (format v2)', () => {
+  it('round-trips JSON values as JSON would (numbers, strings, nesting, repeats, unicode)', () => {
+    const v = {
+      variable: 'XLONG', units: 'degree_east', dims: ['dim0', 'dim1'], n: [0, 1, -1, 2 ** 40, -(2 ** 40), 0.5, 1e-3, -1e34, 3.4e38, 1e300],
+      attributes: { units: 'degree_east', long_name: 'Température ✓', empty: '', t: true, f: false, z: null, nested: [[1], { a: 'x'.repeat(200) }] },
+      skipped: undefined,
+    };
+    expect(roundTrip(v).out).toEqual(JSON.parse(JSON.stringify(v)));
+  });
+  it('is much smaller than JSON for CF metadata', () => {
+    const v = [{ predictor: 'lorenzo', auto: 1 }, { variable: 'XLAT', units: 'degree_north', dims: ['dim0', 'dim1', 'dim2'], sourceDtype: 'float32', attributes: { FieldType: 104, MemoryOrder: 'XY ', units: 'degree_north', stagger: '', coordinates: 'XLONG XLAT' } }];
+    expect(roundTrip(v).bytes).toBeLessThan(JSON.stringify(v).length / 4);
+  });
+  it('rejects garbage with BAD_STREAM', () => {
+    for (const b of [[11], [9, 1, 3, 1], [10, 0], [8, 200], [255]]) {
+      expect(() => decodeCompact(new ByteReader(new Uint8Array(b), 'test'), 'test')).toThrow(FieldpackError);
+    }
+  });
+});
+
+describe('multi-symbol range coder', () => {
+  it('round-trips zeros, runs, small and large residuals and escapes', () => {
+    const radius = 32768;
+    const n = 50000;
+    const codes = new Uint32Array(n);
+    let s = 12345;
+    const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+    for (let i = 0; i < n; i++) {
+      const u = rnd();
+      codes[i] = i > 20000 && i < 30000 ? radius : u < 0.01 ? 0 : u < 0.02 ? radius + Math.floor(rnd() * 32767) - 16383 : radius + Math.round((rnd() - 0.5) * 40);
+      if (codes[i] === 0 && u >= 0.01) codes[i] = radius;
+    }
+    codes[5] = 1;
+    codes[6] = 2 * radius - 1;
+    const w = new ByteWriter();
+    msEncodeCodes(codes, n, radius, w);
+    const out = msDecodeCodes(new ByteReader(w.finish(), 'test'), radius);
+    expect(out).toEqual(codes);
+  });
+});
