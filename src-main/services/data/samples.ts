@@ -5,8 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { appRoot } from '../system/version.ts';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { describeDataset, type DatasetDescription, type DescribeOptions } from './describe.ts';
 
