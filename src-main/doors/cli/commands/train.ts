@@ -77,11 +77,17 @@ export const trainCommand: CliCommand = {
     const json = p.flags.has('json');
     const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train', projectId, name: `train ${network} ${vars.join(',')} -> ${target}`, params })) as Run;
     io.err(`run ${run.id}: training ${network} on ${vars.join(', ')} -> ${target} (${abs})`);
+    let lastEpochLine = 0;
     const off = ctx.events.on((e) => {
       if (json && 'runId' in e && e.runId === run.id) io.out(JSON.stringify(e));
       if (json && e.type === 'run.updated' && e.run.id === run.id) io.out(JSON.stringify(e));
       if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running' && e.run.message) io.progress(e.run.progress, e.run.message);
       if (e.type === 'run.log' && e.runId === run.id && /^(data|device|network|trainer|epoch \d+\/|error|stopped|\[trainer\] Traceback)/.test(e.line)) {
+        // Epoch lines at most every 2 s (short epochs would flood the terminal); the progress line has the rest.
+        if (e.line.startsWith('epoch ')) {
+          if (Date.now() - lastEpochLine < 2000) return;
+          lastEpochLine = Date.now();
+        }
         io.progressDone();
         io.err(e.line);
       }
