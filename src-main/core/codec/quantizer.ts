@@ -7,9 +7,11 @@
 export const DEFAULT_RADIUS = 32768;
 
 export class LinearQuantizer {
-  readonly e: number;
-  readonly twoE: number;
-  readonly inv: number;
+  e: number;
+  twoE: number;
+  inv: number;
+  /** the stream's bound: setBound may only tighten it */
+  readonly e0: number;
   readonly radius: number;
   readonly f32: boolean;
   codes: Uint32Array;
@@ -19,6 +21,7 @@ export class LinearQuantizer {
 
   constructor(e: number, f32: boolean, capacity: number, radius = DEFAULT_RADIUS) {
     this.e = e;
+    this.e0 = e;
     this.twoE = 2 * e;
     this.inv = 1 / (2 * e);
     this.radius = radius;
@@ -41,6 +44,14 @@ export class LinearQuantizer {
     this.codes[this.nCodes++] = 0;
     this.escape(x);
     return x;
+  }
+
+  /** Sets the working bound to e0 / factor (factor >= 1; level-dependent bounds of the interpolation predictor). */
+  setFactor(factor: number): void {
+    const e = factor > 1 ? this.e0 / factor : this.e0;
+    this.e = e;
+    this.twoE = 2 * e;
+    this.inv = 1 / (2 * e);
   }
 
   escape(x: number): void {

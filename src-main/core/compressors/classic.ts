@@ -19,7 +19,7 @@ import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } 
 import { msDecodeCodes, msEncodeCodes } from '../codec/mscoder.ts';
 import { type LosslessBackend, losslessBackendById } from '../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
-import { type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
+import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, readHeader, writeStream } from '../codec/stream/format.ts';
 
 export const CLASSIC_CODEC_ID = 'classic';
@@ -30,6 +30,10 @@ export const DEFAULT_CHUNK_VALUES = 1 << 21;
 const SAMPLE_VALUES = 1 << 17;
 /** Order of preference on ties. */
 const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lorenzo', 'dq-lorenzo'];
+/** level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS) */
+const AUTO_TUNINGS = [1, 2, 3, 7];
+/** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
+const DQ_TRY_MAX_VALUES = 1 << 18;
 
 export interface ClassicOptions {
   bound: BoundSpec;
@@ -63,6 +67,8 @@ export interface ClassicPlan {
   radius: number;
   /** predictors see the chunk folded to at most this many dims (leading dims merged) */
   maxDims: number;
+  /** interpolation predictors: index into INTERP_TUNINGS (level-dependent bounds), 0 = none; format v2 */
+  tune?: number;
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
   entropy?: 'auto' | 'huffman' | 'range' | 'ms';
 }
@@ -161,6 +167,7 @@ export function planCompression(
     let best = Infinity;
     const k = predictorShape(shape).length;
     for (const name of AUTO_CANDIDATES) {
+      if (name === 'dq-lorenzo' && values.length > DQ_TRY_MAX_VALUES) continue;
       for (const maxDims of name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
         const payload = encodeChunkPayload({ ...plan, predictor: name, maxDims }, sample.values, sample.mask, sample.shape);
         // the range coder's output is already dense: its payload length is a good estimate and saves a zstd pass
@@ -170,6 +177,17 @@ export function planCompression(
           best = size;
           plan.predictor = name;
           plan.maxDims = maxDims;
+        }
+      }
+    }
+    if (plan.predictor.startsWith('interp')) {
+      for (const tune of AUTO_TUNINGS) {
+        const payload = encodeChunkPayload({ ...plan, tune }, sample.values, sample.mask, sample.shape);
+        const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
+        scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}@${tune}`] = size;
+        if (size < best) {
+          best = size;
+          plan.tune = tune;
         }
       }
     }
@@ -248,8 +266,10 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const hasMask = mask !== null;
   const w = new ByteWriter(Math.max(1024, n >>> 1));
   const lossless = plan.bound.lossless;
+  const tune = !lossless && plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0;
   w.u8(lossless ? LOSSLESS_PREDICTOR_ID : predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4));
-  w.u8((hasMask ? 1 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0));
+  w.u8((hasMask ? 1 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0));
+  if (tune) w.u8(tune);
   w.varint(n);
   if (hasMask) {
     const [mw, plane] = maskGeometry(shape);
@@ -270,7 +290,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
     return w.finish();
   }
   const q = new LinearQuantizer(plan.bound.abs, f32, n - nSkip, plan.radius);
-  predictorByName(plan.predictor).encode(values, skip, predictorShape(shape, plan.maxDims), q);
+  predictorByName(plan.predictor).encode(values, skip, predictorShape(shape, plan.maxDims), q, tune);
   const entropy = plan.entropy ?? 'auto';
   let useRange = entropy === 'range' || entropy === 'ms';
   if (entropy === 'auto') {
@@ -373,6 +393,7 @@ export function planParams(plan: ClassicPlan): Record<string, unknown> {
   if (plan.predictorChoice === 'auto') p.auto = 1;
   if (plan.radius !== DEFAULT_RADIUS) p.radius = plan.radius;
   if (plan.maxDims !== 4) p.maxDims = plan.maxDims;
+  if (plan.tune && plan.predictor.startsWith('interp') && !plan.bound.lossless) p.tune = plan.tune;
   return p;
 }
 
@@ -442,6 +463,9 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
   if (maxDims < 1) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
   const flags = r.u8('chunk flags');
+  if (flags > 15 || (flags & 8 && h.formatVersion < 2)) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
+  const tune = flags & 8 ? r.u8('interpolation tuning') : 0;
+  if (tune >= INTERP_TUNINGS.length || (tune && pid !== 2 && pid !== 3)) throw bad(`corrupted stream: bad interpolation tuning ${tune} in chunk ${i}`);
   const nn = r.varint('value count');
   if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
@@ -501,7 +525,7 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
     for (let k = 0; k < nEsc; k++) esc[k] = readRaw();
     const q = new LinearQuantizer(h.bound.abs, f32, 0, radius);
     q.load(codes, nCodes, esc, nEsc);
-    pred.decode(out, skip, predictorShape(shape, maxDims), q);
+    pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   if (mask) {

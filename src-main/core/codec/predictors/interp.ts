@@ -59,7 +59,18 @@ class Run {
   }
 }
 
-function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+/**
+ * Level-dependent bounds (SZ3's alpha/beta): level lv (1 = finest) is quantized with bound e / min(alpha^(lv-1), beta),
+ * so the few coarse points are more exact and predict the many fine ones better. Index 0 = one bound everywhere.
+ * Part of the format (v2 chunk byte): append only.
+ */
+export const INTERP_TUNINGS: readonly (readonly [number, number])[] = [
+  [1, 1], [1.25, 2], [1.5, 2], [1.5, 3], [1.75, 3], [1.75, 4], [2, 4], [1.25, 1.5], [2, 8],
+];
+
+function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune = 0): void {
+  const [alpha, beta] = INTERP_TUNINGS[tune] ?? [1, 1];
+  const factorOf = (lv: number) => Math.min(Math.pow(alpha, lv - 1), beta);
   // pad to 4D with leading size-1 dims
   const sh = [1, 1, 1, 1];
   for (let d = 0; d < shape.length; d++) sh[4 - shape.length + d] = shape[d]!;
@@ -67,12 +78,14 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
   const n = x.length;
   const R = new Float64Array(n);
   const ctx = new Run(enc, x, R, skip, q, cubic);
+  if (tune) q.setFactor(factorOf(Math.max(1, Math.ceil(Math.log2(Math.max(2, ...sh))))));
   ctx.point(0, 0);
   let maxDim = 1;
   for (const v of sh) maxDim = Math.max(maxDim, v);
   let levels = 0;
   while (1 << levels < maxDim) levels++;
   for (let lv = levels; lv >= 1; lv--) {
+    if (tune) q.setFactor(factorOf(lv));
     const s = 1 << (lv - 1);
     for (let d = 0; d < 4; d++) {
       if (sh[d]! <= s) continue;
@@ -92,18 +105,19 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
       }
     }
   }
+  if (tune) q.setFactor(1);
 }
 
 export const interpLinear: Predictor = {
   id: 2,
   name: 'interp-linear',
-  encode: (x, skip, shape, q) => run(true, false, x, skip, shape, q),
-  decode: (out, skip, shape, q) => run(false, false, out, skip, shape, q),
+  encode: (x, skip, shape, q, tune) => run(true, false, x, skip, shape, q, tune),
+  decode: (out, skip, shape, q, tune) => run(false, false, out, skip, shape, q, tune),
 };
 
 export const interpCubic: Predictor = {
   id: 3,
   name: 'interp-cubic',
-  encode: (x, skip, shape, q) => run(true, true, x, skip, shape, q),
-  decode: (out, skip, shape, q) => run(false, true, out, skip, shape, q),
+  encode: (x, skip, shape, q, tune) => run(true, true, x, skip, shape, q, tune),
+  decode: (out, skip, shape, q, tune) => run(false, true, out, skip, shape, q, tune),
 };

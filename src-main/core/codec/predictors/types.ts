@@ -11,8 +11,8 @@ export type Values = Float32Array | Float64Array;
 export interface Predictor {
   readonly id: number;
   readonly name: PredictorName;
-  encode(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void;
-  decode(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void;
+  encode(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune?: number): void;
+  decode(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune?: number): void;
 }
 
 export type PredictorName = 'lorenzo' | 'dq-lorenzo' | 'interp-linear' | 'interp-cubic';

@@ -32,6 +32,7 @@ export const DICTIONARY: readonly string[] = [
   'time', 'lat', 'lon', 'latitude', 'longitude', 'level', 'depth', 'lev', 'height', 'Time', 'south_north',
   'west_east', 'bottom_top', 'bottom_top_stag', 'south_north_stag', 'west_east_stag', 'TIME', 'COADSX', 'COADSY',
   'up', 'down', 'gregorian', 'standard', 'noleap', 'julian', 'T', 'x', 'y', 'z',
+  'tune',
 ];
 const DICT_INDEX = new Map(DICTIONARY.map((s, i) => [s, i]));
 if (DICTIONARY.length > 192) throw new Error('compact dictionary too long');
