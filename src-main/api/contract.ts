@@ -11,6 +11,7 @@ import { CORE_METHODS } from './methods/core.ts';
 import { MODEL_METHODS } from './methods/models.ts';
 import { COMPRESSION_METHODS } from './methods/compression.ts';
 import { TRAINING_METHODS } from './methods/training.ts';
+import { DATA_METHODS } from './methods/data.ts';
 
 export * from './schemas.ts';
 
@@ -20,6 +21,7 @@ export const API = {
   ...MODEL_METHODS,
   ...COMPRESSION_METHODS,
   ...TRAINING_METHODS,
+  ...DATA_METHODS,
 } as const;
 
 

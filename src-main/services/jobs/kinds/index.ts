@@ -4,6 +4,7 @@ import type { JobHandler } from '../types.ts';
 import { demoJob } from './demo.ts';
 import { compressRunJob } from './compress.ts';
 import { trainJob } from './train.ts';
+import { importJob } from './import.ts';
 
 export type AnyJobHandler = JobHandler<Record<string, unknown>, unknown>;
 
@@ -17,5 +18,6 @@ export function jobHandlers(_deps: JobDeps): Record<string, AnyJobHandler> {
     demo: demoJob as AnyJobHandler,
     compress: compressRunJob(_deps) as AnyJobHandler,
     train: trainJob(_deps),
+    'dataset.import': importJob(_deps) as AnyJobHandler,
   };
 }

@@ -1,0 +1,205 @@
+/**
+ * Data exploration methods (api/methods/data.ts) over the data service's explore helpers. Imports are jobs
+ * of kind `dataset.import` (jobs/kinds/import.ts). Correlation matrices read every field of a grid, so
+ * they are cached per dataset and grid (a dataset's fields never change after import).
+ */
+import { resolve } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Dataset, FieldRecord } from '../../api/contract.ts';
+import type { CorrelationOut, DATA_METHODS, DataSliceOut, HistogramOut, InspectOut } from '../../api/methods/data.ts';
+import { openDataFile } from '../data/readers/index.ts';
+import { correlateFields, fieldHistogram, readSlice2D } from '../data/explore.ts';
+import type { CoordinateDescription, GridDescription } from '../data/describe.ts';
+import type { FieldSlice, OpenOptions } from '../data/readers/types.ts';
+import type { Store } from '../store/store.ts';
+import type { HandlerDeps, Handlers } from './types.ts';
+
+interface StoredDescription {
+  files?: Array<{ path: string }>;
+  grids?: GridDescription[];
+  coordinates?: CoordinateDescription[];
+  openOptions?: Record<string, OpenOptions>;
+}
+
+const describe = (d: Dataset) => d.description as StoredDescription;
+
+function openOptionsOf(d: Dataset, path: string): OpenOptions | undefined {
+  return describe(d).openOptions?.[path];
+}
+
+function toBase64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+/** Leading indices clamped to the field's leading axes (the two trailing axes are the slice). */
+function clampLeading(f: FieldRecord, leading: number[]): number[] {
+  const nLead = Math.max(0, f.shape.length - 2);
+  return f.shape.slice(0, nLead).map((n, k) => Math.min(Math.max(0, Math.trunc(leading[k] ?? 0)), n - 1));
+}
+
+/** Whether the slice's row axis runs northwards (draw row 0 at the bottom). */
+function rowsIncreaseNorth(d: Dataset, f: FieldRecord): boolean {
+  if (f.shape.length < 2) return false;
+  const desc = describe(d);
+  const grid = desc.grids?.find((g) => g.id === f.gridKey);
+  const axis = grid?.axes[f.shape.length - 2];
+  if (!axis || (axis.kind !== 'latitude' && axis.kind !== 'y')) return false;
+  const fileIndex = desc.files?.findIndex((x) => x.path === f.file) ?? -1;
+  const coord = axis.coordinate ? desc.coordinates?.find((c) => c.name === axis.coordinate && (fileIndex < 0 || c.file === fileIndex)) : undefined;
+  if (coord && coord.first !== null && coord.last !== null) return coord.last > coord.first;
+  // projection y (WRF south_north) without a coordinate variable: model grids are stored south first
+  return axis.kind === 'y';
+}
+
+export async function sliceOfField(store: Store, fieldId: number, leading: number[], maxSize = 720): Promise<DataSliceOut> {
+  const f = store.getField(fieldId);
+  const d = store.getDataset(f.datasetId);
+  if (f.shape.length === 0) throw new FieldpackError('INVALID_ARGUMENT', `${f.file}: "${f.name}" is a scalar, there is no slice to show`);
+  const index = clampLeading(f, leading);
+  const s = await readSlice2D(f.file, f.name, index, { open: openOptionsOf(d, f.file) });
+  const [h, w] = s.shape;
+  const stride = Math.max(1, Math.ceil(Math.max(h, w) / maxSize));
+  const oh = Math.ceil(h / stride);
+  const ow = Math.ceil(w / stride);
+  const out = new Float32Array(oh * ow);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      const k = y * stride * w + x * stride;
+      const v = s.values[k]!;
+      out[y * ow + x] = (s.mask && s.mask[k] !== 1) || !Number.isFinite(v) ? NaN : v;
+    }
+  }
+  let masked = 0;
+  for (let i = 0; i < s.values.length; i++) if ((s.mask && s.mask[i] !== 1) || !Number.isFinite(s.values[i]!)) masked++;
+  const nLead = index.length;
+  return {
+    fieldId,
+    name: f.name,
+    dims: s.dims,
+    leadingDims: f.dims.slice(0, nLead),
+    leadingShape: f.shape.slice(0, nLead),
+    index,
+    sourceHeight: h,
+    sourceWidth: w,
+    height: oh,
+    width: ow,
+    stride,
+    data: toBase64(out),
+    min: s.min,
+    max: s.max,
+    maskedFraction: s.values.length ? masked / s.values.length : 0,
+    units: f.units ?? s.units ?? null,
+    flipY: rowsIncreaseNorth(d, f),
+  };
+}
+
+export async function histogramOfField(store: Store, fieldId: number, bins: number, leading?: number[]): Promise<HistogramOut> {
+  const f = store.getField(fieldId);
+  const d = store.getDataset(f.datasetId);
+  const index = leading ? clampLeading(f, leading).slice(0, leading.length) : [];
+  const slice: FieldSlice = index.map((k) => [k, k + 1]);
+  const h = await fieldHistogram(f.file, f.name, { bins, slice, open: openOptionsOf(d, f.file) });
+  return { fieldId, name: f.name, units: f.units, index, edges: h.edges, counts: h.counts, validCount: h.validCount };
+}
+
+interface GridChoice {
+  grid: GridDescription;
+  members: FieldRecord[];
+  staggered: number;
+}
+
+/** Data fields of each grid (auxiliary coordinates such as WRF's XLAT left out), staggered ones after. */
+function gridsOf(d: Dataset, fields: FieldRecord[]): GridChoice[] {
+  const desc = describe(d);
+  const files = desc.files ?? [];
+  const byDescId = new Map<string, FieldRecord>();
+  const nameCount = new Map<string, number>();
+  for (const f of fields) nameCount.set(f.name, (nameCount.get(f.name) ?? 0) + 1);
+  for (const f of fields) {
+    const fi = files.findIndex((x) => x.path === f.file);
+    byDescId.set((nameCount.get(f.name) ?? 0) > 1 ? `${f.name}@${fi}` : f.name, f);
+  }
+  const isData = (f: FieldRecord | undefined): f is FieldRecord => !!f && f.stats['role'] !== 'auxiliary-coordinate' && f.shape.length > 0;
+  return (desc.grids ?? []).map((grid) => {
+    const same = grid.fields.map((id) => byDescId.get(id)).filter(isData);
+    const stag = grid.staggeredFields.map((id) => byDescId.get(id)).filter(isData);
+    return { grid, members: [...same, ...stag], staggered: stag.length };
+  });
+}
+
+const correlationCache = new Map<string, CorrelationOut>();
+const CACHE_MAX = 32;
+
+export async function correlationOfDataset(store: Store, datasetId: number, gridKey?: string): Promise<CorrelationOut> {
+  const d = store.getDataset(datasetId);
+  const fields = store.listFields(datasetId);
+  const choices = gridsOf(d, fields).filter((c) => c.members.length >= 2);
+  if (!choices.length) throw new FieldpackError('INVALID_ARGUMENT', `dataset ${datasetId} "${d.name}" has no grid with two or more fields to correlate`);
+  const size = (g: GridDescription) => g.shape.reduce((a, b) => a * b, 1);
+  let choice: GridChoice | undefined;
+  if (gridKey) {
+    choice = choices.find((c) => c.grid.id === gridKey);
+    if (!choice) throw new FieldpackError('NOT_FOUND', `dataset ${datasetId}: no grid "${gridKey}" with two or more fields (grids: ${choices.map((c) => c.grid.id).join(', ')})`);
+  } else {
+    // the grid with the most data: fields x points (WRF's 3-D mass grid rather than its 2-D surface one)
+    choice = [...choices].sort((a, b) => b.members.length * size(b.grid) - a.members.length * size(a.grid))[0]!;
+  }
+  const grids = choices.map((c) => ({ key: c.grid.id, dims: c.grid.dims, shape: c.grid.shape, fields: c.members.length - c.staggered, staggered: c.staggered }));
+  const key = `${datasetId}|${d.createdAt}|${choice.grid.id}`;
+  const hit = correlationCache.get(key);
+  if (hit) return { ...hit, grids, cached: true };
+
+  const t0 = performance.now();
+  const r = await correlateFields(
+    choice.members.map((f) => ({ path: f.file, name: f.name, open: openOptionsOf(d, f.file) })),
+    { grid: { dims: choice.grid.dims, shape: choice.grid.shape } },
+  );
+  const out: CorrelationOut = {
+    datasetId,
+    gridKey: choice.grid.id,
+    grids,
+    grid: r.grid,
+    fields: r.fields.map((x, i) => ({ fieldId: choice.members[i]!.id, name: x.name, matchedBy: x.matchedBy, note: x.note, destaggeredDim: x.destaggeredDim ?? null })),
+    values: r.values,
+    differences: r.differences,
+    cached: false,
+    elapsedMs: Math.round(performance.now() - t0),
+  };
+  correlationCache.set(key, out);
+  if (correlationCache.size > CACHE_MAX) correlationCache.delete(correlationCache.keys().next().value!);
+  return out;
+}
+
+export async function inspectFile(path: string, raw?: OpenOptions['raw']): Promise<InspectOut> {
+  const file = await openDataFile(resolve(path), raw ? { raw } : undefined);
+  try {
+    return {
+      path: file.path,
+      format: file.format,
+      sizeBytes: file.sizeBytes,
+      dimensions: { ...file.dimensions },
+      variables: file.variables.map((v) => ({
+        name: v.name,
+        dims: v.dims,
+        shape: v.shape,
+        dtype: v.dtype,
+        readable: v.readable,
+        isCoordinate: v.isCoordinate,
+        units: v.units ?? null,
+        longName: v.longName ?? null,
+        fill: JSON.parse(JSON.stringify(v.fill)) as InspectOut['variables'][number]['fill'],
+      })),
+    };
+  } finally {
+    file.close();
+  }
+}
+
+export function dataHandlers({ store }: HandlerDeps): Handlers<keyof typeof DATA_METHODS> {
+  return {
+    'data.inspect': ({ path, raw }) => inspectFile(path, raw),
+    'data.slice': ({ fieldId, leading, maxSize }) => sliceOfField(store, fieldId, leading, maxSize),
+    'data.histogram': ({ fieldId, bins, leading }) => histogramOfField(store, fieldId, bins, leading),
+    'data.correlation': ({ datasetId, gridKey }) => correlationOfDataset(store, datasetId, gridKey),
+  };
+}
