@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `fieldpack` launcher. Fieldpack needs Node >= 22.15 (better-sqlite3 13, zstd in zlib); when started
 // by an older Node it re-runs itself with the Node 22 that `npm install` put in node_modules.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +14,15 @@ if (major < 22 || (major === 22 && minor < 15)) {
     console.error(`fieldpack needs Node >= 22.15 (this is ${process.version}); run npm install in ${root} or install a newer Node`);
     process.exit(1);
   }
-  const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const child = spawn(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Ctrl-C reaches the child through the terminal's process group: let it stop its job and print the
+  // outcome before we exit. A SIGTERM sent to us alone is passed on.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../src-main/doors/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
 }
-
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src-main/doors/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));

@@ -29,6 +29,8 @@ export interface AppOptions {
   /** Extra or replacement job kinds (tests). */
   jobHandlers?: Record<string, JobHandler<Record<string, unknown>, unknown>>;
   pythonPath?: string;
+  /** Jobs running at once (default 2: a long training run does not hold up a compression). */
+  jobConcurrency?: number;
 }
 
 export function createApp(opts: AppOptions): AppContext {
@@ -38,7 +40,9 @@ export function createApp(opts: AppOptions): AppContext {
     if (opts.pythonPath) process.env.FIELDPACK_PYTHON = opts.pythonPath;
     const interruptedAtStart = store.markOrphanedRunsInterrupted();
     const events = new EventBus();
-    const jobs = new JobQueue(store, { ...jobHandlers({ store }), ...opts.jobHandlers }, events.emit);
+    const jobs = new JobQueue(store, { ...jobHandlers({ store }), ...opts.jobHandlers }, events.emit, {
+      concurrency: opts.jobConcurrency ?? 2,
+    });
     const services = createServices({ store, jobs, events, door: opts.door });
     let closed = false;
     return {

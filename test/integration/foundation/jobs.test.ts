@@ -43,7 +43,7 @@ describe('jobs', () => {
   });
 
   it('cancels a running job and a scheduled one', async () => {
-    const app = createApp({ dbPath: join(tmp.dir, 'c.db'), door: 'cli' });
+    const app = createApp({ dbPath: join(tmp.dir, 'c.db'), door: 'cli', jobConcurrency: 1 });
     const slow = app.jobs.submit('demo', null, { steps: 100, size: 32, stepDelayMs: 50 });
     const queued = app.jobs.submit('demo', null, { steps: 1, size: 16, stepDelayMs: 0 });
     await new Promise((r) => setTimeout(r, 400));
