@@ -188,7 +188,18 @@ class Dec {
   }
 }
 
+/** Writes varint n, then the coded block (msDecodeCodes reads both). */
 export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
+  w.varint(n);
+  msEncodeCodesBare(codes, n, radius, w);
+}
+
+export function msDecodeCodes(rd: ByteReader, radius: number): Uint32Array {
+  return msDecodeCodesBare(rd, radius, rd.varint('symbol count'));
+}
+
+/** The coded block only, without the count (the classic codec's v2 chunks: the decoder knows n). */
+export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
   const enc = new Enc(n >>> 2);
   const t = new Tables();
   const freq = t.freq;
@@ -234,12 +245,11 @@ export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: 
     s2 = s1;
     s1 = s;
   }
-  w.varint(n);
   w.block(enc.finish());
 }
 
-export function msDecodeCodes(rd: ByteReader, radius: number): Uint32Array {
-  const n = rd.varint('symbol count');
+/** n: the number of codes (the decoder knows it from the chunk: valid points) */
+export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Uint32Array {
   const len = rd.varint('range coder length');
   rd.need(len, 'range coder data');
   const start = rd.pos;

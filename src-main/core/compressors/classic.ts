@@ -16,7 +16,7 @@ import { crc32 } from '../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../codec/bound.ts';
 import { huffmanDecode, huffmanEncode } from '../codec/huffman.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from '../codec/rangecoder.ts';
-import { msDecodeCodes, msEncodeCodes } from '../codec/mscoder.ts';
+import { msDecodeCodesBare, msEncodeCodesBare } from '../codec/mscoder.ts';
 import { type LosslessBackend, losslessBackendById } from '../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
@@ -28,6 +28,8 @@ const LOSSLESS_PREDICTOR_ID = 255;
 /** Target values per chunk: large enough not to cost ratio, small enough to spread over workers. */
 export const DEFAULT_CHUNK_VALUES = 1 << 21;
 const SAMPLE_VALUES = 1 << 17;
+/** fields above this many values are sampled with half the budget (planning is serial, before the workers) */
+const LARGE_FIELD_VALUES = 1 << 22;
 /** Order of preference on ties. */
 const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lorenzo', 'dq-lorenzo'];
 /** level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS) */
@@ -98,7 +100,9 @@ export function chunkRowsFor(shape: number[], chunkValues = DEFAULT_CHUNK_VALUES
   const n0 = shape[0]!;
   const rowSize = fieldSize(shape) / n0;
   const per = Math.max(1, Math.floor(chunkValues / Math.max(1, rowSize)));
-  const nChunks = Math.max(1, Math.ceil(n0 / per));
+  let nChunks = Math.max(1, Math.ceil(n0 / per));
+  // several chunks: a multiple of 4, so 2 or 4 workers get equal shares (still from the shape only)
+  if (nChunks > 2) nChunks = Math.min(n0, Math.ceil(nChunks / 4) * 4);
   const base = Math.floor(n0 / nChunks);
   const extra = n0 - base * nChunks;
   const rows: number[] = [];
@@ -162,7 +166,7 @@ export function planCompression(
   };
   if (plan.predictorChoice !== 'auto') plan.predictor = predictorByName(plan.predictorChoice).name;
   else if (!bound.lossless) {
-    const sample = centralBlock(values, mask, shape, SAMPLE_VALUES);
+    const sample = centralBlock(values, mask, shape, values.length > LARGE_FIELD_VALUES ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES);
     const scores: Record<string, number> = {};
     let best = Infinity;
     const k = predictorShape(shape).length;
@@ -180,7 +184,8 @@ export function planCompression(
         }
       }
     }
-    if (plan.predictor.startsWith('interp')) {
+    // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
+    if (plan.predictor.startsWith('interp') && best * 8 < 2 * sample.values.length) {
       for (const tune of AUTO_TUNINGS) {
         const payload = encodeChunkPayload({ ...plan, tune }, sample.values, sample.mask, sample.shape);
         const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
@@ -270,7 +275,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   w.u8(lossless ? LOSSLESS_PREDICTOR_ID : predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4));
   w.u8((hasMask ? 1 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0));
   if (tune) w.u8(tune);
-  w.varint(n);
+  // format v2: no value count (the chunk's rows give it)
   if (hasMask) {
     const [mw, plane] = maskGeometry(shape);
     rangeEncodeMask(mask!, mw, plane, w);
@@ -301,7 +306,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   }
   if (useRange) {
     const ms = new ByteWriter(Math.max(64, q.nCodes >>> 3));
-    msEncodeCodes(q.codes, q.nCodes, plan.radius, ms);
+    msEncodeCodesBare(q.codes, q.nCodes, plan.radius, ms);
     let best = ms.finish();
     let coder = ENTROPY_MS;
     if (entropy !== 'ms' && q.nCodes <= TRY_BOTH_MAX_CODES) {
@@ -466,8 +471,10 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   if (flags > 15 || (flags & 8 && h.formatVersion < 2)) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
   const tune = flags & 8 ? r.u8('interpolation tuning') : 0;
   if (tune >= INTERP_TUNINGS.length || (tune && pid !== 2 && pid !== 3)) throw bad(`corrupted stream: bad interpolation tuning ${tune} in chunk ${i}`);
-  const nn = r.varint('value count');
-  if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
+  if (h.formatVersion === 1) {
+    const nn = r.varint('value count');
+    if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
+  }
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
   let mask: Uint8Array | null = null;
   let skip: Uint8Array | null = null;
@@ -514,7 +521,7 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
     if (coder !== ENTROPY_HUFFMAN && coder !== ENTROPY_RANGE && !(coder === ENTROPY_MS && h.formatVersion >= 2)) {
       throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
     }
-    const codes = coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius) : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius) : msDecodeCodes(r, radius);
+    const codes = coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius) : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius) : msDecodeCodesBare(r, radius, n - nSkip);
     const nCodes = codes.length;
     if (nCodes !== n - nSkip) throw bad(`corrupted stream: ${what} has ${nCodes} codes for ${n - nSkip} points`);
     const nEsc = r.varint('escape count');

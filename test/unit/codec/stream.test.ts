@@ -70,7 +70,7 @@ describe('golden stream, format v2 (compact header, multi-symbol range coder)', 
     expect(d.header.bound.mode).toBe('rel');
     expect(d.header.bound.value).toBe(1e-3);
     expect(d.header.fillValue).toBe(Math.fround(-1e34));
-    expect(d.header.chunks.length).toBe(3);
+    expect(d.header.chunks.length).toBe(4);
     expect(d.header.params).toEqual({ predictor: 'lorenzo', auto: 1, maxDims: 2 });
     expect(d.field.name).toBe('TG');
     expect(d.field.units).toBe('K');

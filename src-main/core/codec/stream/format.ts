@@ -2,13 +2,15 @@
  * The .fpk stream. Format version 2 (written since 0.1.x; compact header) differs from version 1 only inside the
  * header block, after the u32 header length:
  *   u8 codec (1 = "classic", 0 = a string follows), string fieldpack version, u8 dtype, varint ndims, varint dims,
- *   u8 bound mode, bound value (u8 0 + f64, or u8 1 + svarint m + svarint e for the decimal m x 10^e),
+ *   u8 bound mode (+ 16 when the bound value is the decimal m x 10^e), bound value (f64, or svarint m, svarint e),
  *   f64 absolute bound, u8 flags (1 mask, 2 fill value, 4 valid min/max and fill as f32),
  *   valid min, valid max, [fill] (f32 or f64 by flag 4), u8 lossless backend id,
- *   u8 encoding (0 raw, 1 through the lossless backend), varint raw length, block:
+ *   u8 encoding (0 raw, 1 through the lossless backend), [varint raw length when 1], block:
  *        [codec params, metadata] in the compact binary encoding of stream/compact.ts,
  *   varint chunk count, per chunk: varint rows, varint (stored bytes x 2 + 1 if stored without the backend),
  *        [varint raw bytes, when through the backend], u32 CRC32.
+ * Classic chunk payloads in v2: no value count after the flags byte (the rows give it); flag 8 = an interpolation
+ * tuning byte follows the flags; entropy coder 2 (multi-symbol range coder) may appear, without a symbol count.
  *
  * Format version 1 layout (little endian), still read:
  *
@@ -112,16 +114,12 @@ export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array 
   b.u8(h.dtype === 'float32' ? 0 : 1);
   b.varint(h.shape.length);
   for (const d of h.shape) b.varint(d);
-  b.u8(boundModeId(h.bound.mode));
   const dec = decimalOf(h.bound.value);
+  b.u8(boundModeId(h.bound.mode) | (dec ? 16 : 0));
   if (dec) {
-    b.u8(1);
     b.svarint(dec[0]);
     b.svarint(dec[1]);
-  } else {
-    b.u8(0);
-    b.f64(h.bound.value);
-  }
+  } else b.f64(h.bound.value);
   b.f64(h.bound.abs);
   const small = [h.validMin, h.validMax, ...(h.fillValue !== null ? [h.fillValue] : [])].every((x) => Object.is(Math.fround(x), x));
   b.u8((h.hasMask ? 1 : 0) | (h.fillValue !== null ? 2 : 0) | (small ? 4 : 0));
@@ -143,7 +141,7 @@ export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array 
     }
   }
   b.u8(metaEnc);
-  b.varint(metaRaw.length);
+  if (metaEnc) b.varint(metaRaw.length);
   b.block(metaBytes);
   b.varint(h.chunks.length);
   for (const c of h.chunks) {
@@ -238,8 +236,9 @@ function readBodyV2(r: ByteReader): HeaderBody {
   const dt = r.u8('dtype');
   if (dt > 1) throw bad(`corrupted header: unknown dtype id ${dt}`);
   const shape = readShape(r);
-  const mode = boundModeFromId(r.u8('bound mode'));
-  const venc = r.u8('bound value encoding');
+  const mb = r.u8('bound mode');
+  const mode = boundModeFromId(mb & 15);
+  const venc = mb >> 4;
   let value: number;
   if (venc === 1) {
     const m = r.svarint('bound value');
@@ -255,7 +254,8 @@ function readBodyV2(r: ByteReader): HeaderBody {
   const fillValue = flags & 2 ? num('fill value') : null;
   const backendId = r.u8('lossless backend');
   const metaEnc = r.u8('metadata encoding');
-  const metaLen = r.varint('metadata length');
+  if (metaEnc > 1) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
+  const metaLen = metaEnc ? r.varint('metadata length') : -1;
   let metaBytes = r.block('metadata');
   if (metaEnc === 1) {
     try {
@@ -264,8 +264,8 @@ function readBodyV2(r: ByteReader): HeaderBody {
       if (e instanceof FieldpackError) throw e;
       throw bad('corrupted header: metadata does not decompress');
     }
-  } else if (metaEnc !== 0) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
-  if (metaBytes.length !== metaLen) throw bad('corrupted header: metadata length mismatch');
+  }
+  if (metaEnc && metaBytes.length !== metaLen) throw bad('corrupted header: metadata length mismatch');
   const mr = new ByteReader(metaBytes, 'header metadata');
   const pm = decodeCompact(mr, 'codec params and metadata');
   if (!Array.isArray(pm) || pm.length !== 2 || typeof pm[0] !== 'object' || !pm[0] || typeof pm[1] !== 'object' || !pm[1] || mr.remaining() !== 0) {
