@@ -1,0 +1,512 @@
+/**
+ * The cross-field codec (codec id "crossfield", after arXiv 2409.18295). Pure: no Node, no DOM.
+ *
+ *   anchors (compressed first by the core codec; only their RECONSTRUCTIONS are used, here and in the decoder)
+ *     -> backward differences per axis (core/nn buildFeatures) -> CFNN on the reference path (core/nn runReference)
+ *     -> quantizeToGrid: predicted target differences on the integer grid of step 2 x bound, per axis
+ *   target -> dual quantization (core/codec/dq prequantize) -> hybrid predictor (hybrid.ts: Lorenzo fused with the
+ *     cross-field predictions) -> integer residuals -> LinearQuantizer codes/escapes (pushResidual)
+ *     -> multi-symbol or binary range coder (whichever is smaller) -> lossless backend (zstd).
+ * The bound holds by construction (dual quantization; points where float rounding would break it are escaped and
+ * stored exactly), whatever the network predicts: prediction only changes the size.
+ *
+ * Stream: the core's .fpk format (stream/format.ts) with codec "crossfield". Params: ndim (network dims, the trailing
+ * dims of the field), mode, weights, anchors [{var, hash}] (hash = sha256 of the anchor reconstruction, computed by
+ * the service), net {hash, inputFill, bytes}. Chunks hold whole samples (rows along dim 0); chunk 0's payload starts
+ * with the embedded network (core/nn encodeEmbeddedNetwork), so the model's bytes are inside the compressed size.
+ *
+ * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 network) | [varint len + network bytes]
+ *   | varint n | [mask, range coded] | [lists: varint count, (varint delta index, raw value)*] | u8 entropy coder
+ *   | codes | varint escapes | raw escapes.
+ */
+import { FieldpackError } from '../../errors.ts';
+import { type Field, type FieldValues, fieldSize } from '../../field.ts';
+import { FIELDPACK_VERSION } from '../../version.ts';
+import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
+import { crc32 } from '../../codec/crc32.ts';
+import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
+import { gridIndex, gridValue, prequantize, pushResidual } from '../../codec/dq.ts';
+import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from '../../codec/rangecoder.ts';
+import { msDecodeCodes, msEncodeCodes } from '../../codec/mscoder.ts';
+import { type LosslessBackend, losslessBackendById } from '../../codec/lossless.ts';
+import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { type StreamHeader, type StreamMetadata, chunkBytes, readHeader, writeStream } from '../../codec/stream/format.ts';
+import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor } from '../classic.ts';
+import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
+import { runReference } from '../../nn/reference.ts';
+import { quantizeToGrid } from '../../nn/quantize.ts';
+import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../nn/embed.ts';
+import type { NnSpec } from '../../nn/spec.ts';
+import { type FusionMode, type HybridBlock, fitWeights, runHybrid } from './hybrid.ts';
+
+export const CROSSFIELD_CODEC_ID = 'crossfield';
+export type { FusionMode };
+
+export interface CrossfieldNetwork {
+  spec: NnSpec;
+  weights: Float32Array;
+  /** anchor variables in channel order (each contributes one backward difference per axis) */
+  anchors: string[];
+  /** the trainer's fill per input channel (channel mean), for invalid points */
+  inputFill: number[];
+}
+
+export interface AnchorRef {
+  var: string;
+  /** content hash of the anchor's reconstruction (sha256 hex, from the service) */
+  hash: string;
+}
+
+export interface AnchorRecon {
+  values: ArrayLike<number>;
+  mask?: Uint8Array;
+}
+
+const F_MASK = 1, F_NONFINITE = 2, F_FILLEXC = 4, F_NET = 8;
+const ENTROPY_RANGE = 1;
+const ENTROPY_MS = 2;
+
+const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
+
+/** CFNN inputs: for each anchor (in order), its backward difference along each axis (slowest first). */
+export function cfnnInputs(anchors: readonly string[], ndim: number): FeatureSpec[] {
+  return anchors.flatMap((v) => Array.from({ length: ndim }, (_, a) => ({ var: v, transform: 'backward-diff' as const, axis: a })));
+}
+
+/** Leading dims are samples, the trailing `ndim` dims the network's spatial grid. */
+export function layoutOf(shape: readonly number[], ndim: number): { samples: number; spatial: number[]; plane: number } {
+  if (ndim !== 2 && ndim !== 3) throw new FieldpackError('INVALID_ARGUMENT', `network dims must be 2 or 3, got ${ndim}`);
+  if (shape.length < ndim) throw new FieldpackError('INVALID_ARGUMENT', `a ${ndim}D network needs a field with at least ${ndim} dims, got [${shape.join(', ')}]`);
+  const spatial = shape.slice(shape.length - ndim);
+  const plane = fieldSize(spatial);
+  return { samples: fieldSize(shape) / plane, spatial, plane };
+}
+
+/** Output [ndim, ...spatial] of the network -> grid differences per axis, written at `offset` into `out`. */
+export function writeGridDiffs(output: Float32Array, ndim: number, plane: number, absBound: number, out: Int32Array[], offset: number): void {
+  for (let k = 0; k < ndim; k++) out[k]!.set(quantizeToGrid(output.subarray(k * plane, (k + 1) * plane), absBound), offset);
+}
+
+/** Network input for sample s, from the anchor reconstructions only. */
+export function sampleInput(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, spatial: number[], s: number): Float32Array {
+  const plane = fieldSize(spatial);
+  const a = s * plane;
+  return buildFeatures(cfnnInputs(net.anchors, spatial.length), net.inputFill, spatial, (name) => {
+    const r = anchors[name];
+    if (!r) return undefined;
+    const v = r.values as FieldValues;
+    return { values: typeof (v as Float32Array).subarray === 'function' ? v.subarray(a, a + plane) : Array.prototype.slice.call(v, a, a + plane), ...(r.mask ? { mask: r.mask.subarray(a, a + plane) } : {}) };
+  });
+}
+
+/**
+ * The predicted target differences on the grid, per axis, over the whole field: the reference path, in this thread.
+ * (The service computes the same integers with worker threads; any split gives the same bits.)
+ */
+export function predictGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number): Int32Array[] {
+  const ndim = net.spec.ndim;
+  const { samples, spatial, plane } = layoutOf(shape, ndim);
+  const out = Array.from({ length: ndim }, () => new Int32Array(samples * plane));
+  for (let s = 0; s < samples; s++) {
+    const y = runReference(net.spec, net.weights, sampleInput(net, anchors, spatial, s), spatial);
+    writeGridDiffs(y, ndim, plane, absBound, out, s * plane);
+  }
+  return out;
+}
+
+/** Weights rounded to half precision (11 significant bits) kept as float32: the embedded network then zstd-packs to about half. */
+export function roundWeightsHalf(w: Float32Array): Float32Array {
+  const out = Float32Array.from(w);
+  const u = new Uint32Array(out.buffer);
+  for (let i = 0; i < u.length; i++) {
+    const e = (u[i]! >>> 23) & 0xff;
+    if (e === 0 || e >= 0xfe) continue; // zero/subnormal/huge: keep
+    u[i] = ((u[i]! + 0x1000) & ~0x1fff) >>> 0;
+  }
+  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i]!)) out[i] = w[i]!;
+  return out;
+}
+
+export interface CrossfieldEncodeInput {
+  field: Pick<Field, 'values' | 'shape' | 'mask'>;
+  bound: BoundSpec;
+  net: CrossfieldNetwork;
+  /** hash of the embedded network bytes (service: sha256) */
+  netHash: string;
+  anchors: AnchorRef[];
+  /** predicted grid differences per axis over the whole field (predictGridDiffs or the service's pool) */
+  dq: Int32Array[];
+  mode?: FusionMode | 'auto';
+  metadata?: StreamMetadata;
+  chunkValues?: number;
+  /** extra stream params (anchor bounds, training info) */
+  extraParams?: Record<string, unknown>;
+}
+
+export interface CrossfieldEncoded {
+  bytes: Uint8Array;
+  bound: ResolvedBound;
+  mode: FusionMode;
+  weights: number[];
+  /** stored bytes per fusion mode tried */
+  sizes: Record<string, number>;
+  /** the embedded network as stored (its bytes through the backend alone): the model's share */
+  modelBytes: number;
+  escapes: number;
+}
+
+function maskGeometry(shape: number[]): [number, number] {
+  const s = shape.filter((d) => d > 1);
+  const w = s.length ? s[s.length - 1]! : 1;
+  const plane = s.length >= 2 ? w * s[s.length - 2]! : w;
+  return [w, plane];
+}
+
+interface Prepared {
+  f32: boolean;
+  n: number;
+  skip: Uint8Array;
+  hasMask: boolean;
+  fillValue: number | null;
+  bound: ResolvedBound;
+  validMin: number;
+  validMax: number;
+  q: Float64Array;
+  exact: Uint8Array;
+}
+
+function prepare(input: CrossfieldEncodeInput): Prepared {
+  const { values, shape } = input.field;
+  const n = fieldSize(shape);
+  if (values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `values has ${values.length} elements, shape needs ${n}`);
+  let mask = input.field.mask ?? null;
+  if (mask && mask.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `mask has ${mask.length} elements, shape needs ${n}`);
+  let fillValue: number | null = null;
+  if (mask) {
+    let any = -1;
+    for (let i = 0; i < n; i++) if (mask[i] === 0) { any = i; break; }
+    if (any < 0) mask = null;
+    else fillValue = values[any]!;
+  }
+  const vr = validRange(values, mask);
+  const bound = resolveBound(input.bound, vr.max - vr.min);
+  if (bound.lossless || !(bound.abs > 0)) throw new FieldpackError('UNSUPPORTED', 'the cross-field codec needs a bound > 0 (lossless goes to the core codec)');
+  const skip = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if ((mask && mask[i] === 0) || v - v !== 0) skip[i] = 1;
+  }
+  const f32 = values instanceof Float32Array;
+  const pq = prequantize(values as FieldValues, skip, bound.abs, f32);
+  return { f32, n, skip, hasMask: mask !== null, fillValue, bound, validMin: vr.min, validMax: vr.max, q: pq.q, exact: pq.exact };
+}
+
+function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
+  if (f32) w.f32(v);
+  else w.f64(v);
+}
+
+function encodeChunkPayload(
+  p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null,
+): { payload: Uint8Array; escapes: number } {
+  const { shape, values } = input.field;
+  const rowSize = fieldSize(shape) / shape[0]!;
+  const a = row0 * rowSize;
+  const b = (row0 + rows) * rowSize;
+  const n = b - a;
+  const cshape = [rows, ...shape.slice(1)];
+  const mask = p.hasMask ? input.field.mask!.subarray(a, b) : null;
+  const nonfinite: number[] = [];
+  const fillExc: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = values[a + i]!;
+    if (mask && mask[i] === 0) {
+      if (!Object.is(v, p.fillValue)) fillExc.push(i);
+    } else if (v - v !== 0) nonfinite.push(i);
+  }
+  const w = new ByteWriter(Math.max(1024, n >>> 1));
+  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
+  if (netBytes) {
+    w.varint(netBytes.length);
+    w.bytes(netBytes);
+  }
+  w.varint(n);
+  if (mask) {
+    const [mw, plane] = maskGeometry(cshape);
+    rangeEncodeMask(mask, mw, plane, w);
+  }
+  for (const list of [nonfinite, fillExc]) {
+    if (!list.length) continue;
+    w.varint(list.length);
+    let prev = 0;
+    for (const i of list) {
+      w.varint(i - prev);
+      prev = i;
+      writeRaw(w, p.f32, values[a + i]!);
+    }
+  }
+  let nValid = 0;
+  for (let i = a; i < b; i++) if (!p.skip[i]) nValid++;
+  const qz = new LinearQuantizer(p.bound.abs, p.f32, nValid, DEFAULT_RADIUS);
+  const ndim = input.net.spec.ndim;
+  const { plane } = layoutOf(shape, ndim);
+  const spatial = shape.slice(shape.length - ndim);
+  for (let s0 = a; s0 < b; s0 += plane) {
+    const block: HybridBlock = { spatial, valid: invert(p.skip.subarray(s0, s0 + plane)), dq: input.dq.map((d) => d.subarray(s0, s0 + plane)) };
+    const qs = new Float64Array(plane);
+    const qt = p.q.subarray(s0, s0 + plane);
+    const ex = p.exact.subarray(s0, s0 + plane);
+    runHybrid(block, { mode, weights }, qs, (i, pred) => {
+      const qi = qt[i]!;
+      pushResidual(qz, qi - pred, ex[i] === 1, values[s0 + i]!);
+      return qi;
+    });
+  }
+  const ms = new ByteWriter(Math.max(64, qz.nCodes >>> 3));
+  msEncodeCodes(qz.codes, qz.nCodes, DEFAULT_RADIUS, ms);
+  let best = ms.finish();
+  let coder = ENTROPY_MS;
+  if (qz.nCodes <= 1 << 18) {
+    const bin = new ByteWriter(Math.max(64, qz.nCodes >>> 3));
+    rangeEncodeCodes(qz.codes, qz.nCodes, DEFAULT_RADIUS, bin);
+    const bb = bin.finish();
+    if (bb.length < best.length) { best = bb; coder = ENTROPY_RANGE; }
+  }
+  w.u8(coder);
+  w.bytes(best);
+  w.varint(qz.nEscapes);
+  for (let i = 0; i < qz.nEscapes; i++) writeRaw(w, p.f32, qz.escapes[i]!);
+  return { payload: w.finish(), escapes: qz.nEscapes };
+}
+
+function invert(skip: Uint8Array): Uint8Array {
+  const v = new Uint8Array(skip.length);
+  for (let i = 0; i < skip.length; i++) v[i] = skip[i] ? 0 : 1;
+  return v;
+}
+
+function chunkRowsOf(shape: readonly number[], ndim: number, chunkValues?: number): number[] {
+  return shape.length > ndim ? chunkRowsFor([...shape], chunkValues) : [shape[0]!];
+}
+
+export function encodeCrossfield(input: CrossfieldEncodeInput, backend: LosslessBackend): CrossfieldEncoded {
+  const ndim = input.net.spec.ndim;
+  const { shape } = input.field;
+  const { samples, spatial, plane } = layoutOf(shape, ndim);
+  if (input.dq.length !== ndim || input.dq.some((d) => d.length !== samples * plane)) {
+    throw new FieldpackError('INVALID_ARGUMENT', 'predicted differences do not match the field and the network');
+  }
+  if (input.net.spec.inChannels !== input.net.anchors.length * ndim || input.net.spec.outChannels !== ndim) {
+    throw new FieldpackError('INVALID_ARGUMENT', `network has ${input.net.spec.inChannels} inputs / ${input.net.spec.outChannels} outputs; ${input.net.anchors.length} anchors in ${ndim}D need ${input.net.anchors.length * ndim} / ${ndim}`);
+  }
+  const p = prepare(input);
+  const netBytes = encodeEmbeddedNetwork(input.net.spec, input.net.weights);
+  const modelBytes = Math.min(netBytes.length, backend.compress(netBytes).length);
+  const chunkRows = chunkRowsOf(shape, ndim, input.chunkValues);
+  const blocks = [];
+  for (let s = 0; s < samples; s++) {
+    const a = s * plane;
+    blocks.push({
+      block: { spatial, valid: invert(p.skip.subarray(a, a + plane)), dq: input.dq.map((d) => d.subarray(a, a + plane)) },
+      q: p.q.subarray(a, a + plane),
+    });
+  }
+  const fitted = fitWeights(blocks);
+  const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : ['weighted', 'blend'];
+  const sizes: Record<string, number> = {};
+  let best: { stored: { stored: Uint8Array; raw: boolean; rawBytes: number; crc: number }[]; total: number; mode: FusionMode; escapes: number } | null = null;
+  for (const mode of modes) {
+    const stored: { stored: Uint8Array; raw: boolean; rawBytes: number; crc: number }[] = [];
+    let total = 0;
+    let escapes = 0;
+    let row0 = 0;
+    chunkRows.forEach((rows, ci) => {
+      const { payload, escapes: e } = encodeChunkPayload(p, input, mode, fitted, row0, rows, ci === 0 ? netBytes : null);
+      escapes += e;
+      row0 += rows;
+      const packed = backend.compress(payload);
+      const raw = packed.length >= payload.length;
+      const st = raw ? payload : packed;
+      stored.push({ stored: st, raw, rawBytes: payload.length, crc: crc32(st) });
+      total += st.length;
+    });
+    sizes[mode] = total;
+    if (!best || total < best.total) best = { stored, total, mode, escapes };
+  }
+  const params: Record<string, unknown> = {
+    ndim,
+    mode: best!.mode,
+    ...(best!.mode === 'weighted' ? { weights: fitted } : {}),
+    anchors: input.anchors.map((a) => ({ var: a.var, hash: a.hash })),
+    net: { hash: input.netHash, inputFill: input.net.inputFill.map((x) => Math.fround(x)) },
+    ...(input.extraParams ?? {}),
+  };
+  const bytes = writeStream(
+    {
+      codec: CROSSFIELD_CODEC_ID,
+      fieldpackVersion: FIELDPACK_VERSION,
+      dtype: p.f32 ? 'float32' : 'float64',
+      shape: [...shape],
+      bound: { mode: p.bound.mode, value: p.bound.value, abs: p.bound.abs, lossless: false },
+      validMin: p.validMin,
+      validMax: p.validMax,
+      backendId: backend.id,
+      hasMask: p.hasMask,
+      fillValue: p.fillValue,
+      params,
+      metadata: input.metadata ?? {},
+      chunks: best!.stored.map((c, i) => ({ rows: chunkRows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
+    },
+    best!.stored.map((c) => c.stored),
+  );
+  return { bytes, bound: p.bound, mode: best!.mode, weights: fitted, sizes, modelBytes, escapes: best!.escapes };
+}
+
+// ---------------------------------------------------------------- decoding
+
+export interface CrossfieldStreamInfo {
+  header: StreamHeader;
+  ndim: number;
+  mode: FusionMode;
+  weights: number[];
+  anchors: AnchorRef[];
+  netHash: string;
+  net: CrossfieldNetwork;
+  /** the embedded network's bytes (for the service to hash) */
+  netBytes: Uint8Array;
+}
+
+function chunkPayload(h: StreamHeader, bytes: Uint8Array, i: number): Uint8Array {
+  const c = h.chunks[i]!;
+  const stored = chunkBytes(h, bytes, i);
+  let payload: Uint8Array;
+  try {
+    payload = c.raw ? stored : losslessBackendById(h.backendId).decompress(stored, c.rawBytes);
+  } catch (e) {
+    if (e instanceof FieldpackError) throw e;
+    throw bad(`corrupted stream: chunk ${i} does not decompress (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (payload.length !== c.rawBytes) throw bad(`corrupted stream: chunk ${i} decompresses to ${payload.length} bytes, expected ${c.rawBytes}`);
+  return payload;
+}
+
+/** Header, parameters and the embedded network of a cross-field stream. */
+export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
+  const h = readHeader(bytes);
+  if (h.codec !== CROSSFIELD_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the cross-field codec`);
+  const pr = h.params as Record<string, unknown>;
+  const ndim = pr.ndim;
+  if (ndim !== 2 && ndim !== 3) throw bad('corrupted stream: cross-field ndim');
+  const mode = pr.mode as FusionMode;
+  if (!['weighted', 'blend', 'lorenzo'].includes(mode)) throw bad(`corrupted stream: unknown fusion mode ${String(mode)}`);
+  const anchors = (Array.isArray(pr.anchors) ? pr.anchors : []) as AnchorRef[];
+  const netp = (pr.net ?? {}) as { hash?: string; inputFill?: number[] };
+  const payload = chunkPayload(h, bytes, 0);
+  const r = new ByteReader(payload, 'chunk 0');
+  const flags = r.u8('chunk flags');
+  if (!(flags & F_NET)) throw bad('corrupted stream: chunk 0 holds no network');
+  const len = r.varint('network length');
+  const netBytes = r.bytes(len, 'network').slice();
+  const { spec, weights } = decodeEmbeddedNetwork(netBytes);
+  const weightsArr = Array.isArray(pr.weights) ? (pr.weights as number[]) : [];
+  return {
+    header: h, ndim, mode, weights: weightsArr, anchors, netHash: String(netp.hash ?? ''), netBytes,
+    net: { spec, weights, anchors: anchors.map((a) => a.var), inputFill: netp.inputFill ?? [] },
+  };
+}
+
+/** Decodes chunk i given the predicted grid differences over the whole field. */
+export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Array, i: number, dq: Int32Array[]): DecodedChunk {
+  const h = info.header;
+  const c = h.chunks[i]!;
+  const payload = chunkPayload(h, bytes, i);
+  const what = `chunk ${i}`;
+  const r = new ByteReader(payload, what);
+  const shape = [c.rows, ...h.shape.slice(1)];
+  const rowSize = fieldSize(h.shape) / h.shape[0]!;
+  const a = c.row0 * rowSize;
+  const n = fieldSize(shape);
+  const f32 = h.dtype === 'float32';
+  const readRaw = f32 ? () => r.f32('value') : () => r.f64('value');
+  const flags = r.u8('chunk flags');
+  if (flags & F_NET) r.bytes(r.varint('network length'), 'network');
+  const nn = r.varint('value count');
+  if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
+  let mask: Uint8Array | null = null;
+  const skip = new Uint8Array(n);
+  if (flags & F_MASK) {
+    const [mw, plane] = maskGeometry(shape);
+    mask = rangeDecodeMask(r, n, mw, plane);
+    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
+  }
+  const readList = (label: string) => {
+    const cnt = r.varint(label + ' count');
+    if (cnt > n) throw bad(`corrupted stream: ${what} lists ${cnt} ${label}`);
+    const idx: number[] = [];
+    const vals: number[] = [];
+    let p = 0;
+    for (let k = 0; k < cnt; k++) {
+      p += r.varint(label + ' index');
+      if (p >= n) throw bad(`corrupted stream: ${label} index out of range in ${what}`);
+      idx.push(p);
+      vals.push(readRaw());
+    }
+    return { idx, vals };
+  };
+  const nonfinite = flags & F_NONFINITE ? readList('non-finite values') : null;
+  const fillExc = flags & F_FILLEXC ? readList('fill exceptions') : null;
+  if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
+  let nValid = 0;
+  for (let k = 0; k < n; k++) if (!skip[k]) nValid++;
+  const coder = r.u8('entropy coder');
+  if (coder !== ENTROPY_RANGE && coder !== ENTROPY_MS) throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
+  const codes = coder === ENTROPY_RANGE ? rangeDecodeCodes(r, DEFAULT_RADIUS) : msDecodeCodes(r, DEFAULT_RADIUS);
+  if (codes.length !== nValid) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nValid} points`);
+  const nEsc = r.varint('escape count');
+  let zeros = 0;
+  for (let k = 0; k < codes.length; k++) if (codes[k] === 0) zeros++;
+  if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
+  const esc = new Float64Array(nEsc);
+  for (let k = 0; k < nEsc; k++) esc[k] = readRaw();
+  if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
+  const out = f32 ? new Float32Array(n) : new Float64Array(n);
+  const e = h.bound.abs;
+  const twoE = 2 * e;
+  const inv = 1 / twoE;
+  const ndim = info.ndim;
+  const spatial = h.shape.slice(h.shape.length - ndim);
+  const plane = fieldSize(spatial);
+  let pos = 0;
+  let ep = 0;
+  for (let s0 = 0; s0 < n; s0 += plane) {
+    const block: HybridBlock = { spatial, valid: invert(skip.subarray(s0, s0 + plane)), dq: dq.map((d) => d.subarray(a + s0, a + s0 + plane)) };
+    const qs = new Float64Array(plane);
+    runHybrid(block, { mode: info.mode, weights: info.weights }, qs, (i, pred) => {
+      const code = codes[pos++]!;
+      if (code === 0) {
+        const x = esc[ep++]!;
+        out[s0 + i] = x;
+        return gridIndex(x, inv);
+      }
+      const qi = pred + (code - DEFAULT_RADIUS);
+      out[s0 + i] = gridValue(qi, twoE, f32);
+      return qi;
+    });
+  }
+  if (mask) {
+    const fill = h.fillValue ?? NaN;
+    for (let k = 0; k < n; k++) if (mask[k] === 0) out[k] = fill;
+  }
+  if (fillExc) fillExc.idx.forEach((k, j) => (out[k] = fillExc.vals[j]!));
+  if (nonfinite) nonfinite.idx.forEach((k, j) => (out[k] = nonfinite.vals[j]!));
+  return { values: out, mask };
+}
+
+/** Decodes the whole field given the predicted grid differences (predictGridDiffs on the anchors' reconstructions). */
+export function decodeCrossfield(info: CrossfieldStreamInfo, bytes: Uint8Array, dq: Int32Array[]): DecodedField {
+  const h = info.header;
+  if (bytes.length > h.totalBytes) throw bad(`corrupted stream: ${bytes.length - h.totalBytes} unexpected bytes after the last chunk`);
+  const ids = h.chunks.map((_, i) => i);
+  const decoded = ids.map((i) => decodeCrossfieldChunk(info, bytes, i, dq));
+  return assembleDecoded(h, ids, decoded, 0, h.shape[0]!);
+}

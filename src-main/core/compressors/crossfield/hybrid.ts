@@ -1,0 +1,216 @@
+/**
+ * The hybrid predictor of the cross-field codec (after arXiv 2409.18295), on the integer grid of dual quantization.
+ *
+ * At each point i of a block (a 2D or 3D spatial sample, C order), from target grid indices q already decoded:
+ *   L    = Lorenzo prediction (2D: 3 neighbours, 3D: 7), when all its neighbours are valid;
+ *   C_k  = q[i - s_k] + dq_k[i]   for each axis k: the decoded neighbour along k plus the network's predicted
+ *          backward difference along k (already on the grid: quantizeToGrid of the reference path's output).
+ * Fusion modes:
+ *   'weighted'  P = wL * L + sum_k wk * C_k, weights fitted by least squares on the encoder side, stored in the stream
+ *               (the paper's weighted sum);
+ *   'blend'     context-dependent weights: each candidate (L, C_k) weighted by 1 / (1 + e)^2 where e is the sum of its
+ *               absolute errors at the causal neighbours (i - s_k for every axis k), normalised; both sides compute the
+ *               same errors from decoded values, so nothing is stored;
+ *   'lorenzo'   L only (no cross-field information; for comparison).
+ * Where some neighbours are missing (edges, masked points): the mean of the available C_k, else the previous valid
+ * value in scan order. Every operation is IEEE double arithmetic on integers and stored float32 weights, in a fixed
+ * order, so the encoder and the decoder compute the same integer round(P) everywhere.
+ */
+export type FusionMode = 'weighted' | 'blend' | 'lorenzo';
+
+export interface HybridBlock {
+  /** spatial shape, 2 or 3 dims */
+  spatial: number[];
+  /** 1 where the point is coded (valid and finite) */
+  valid: Uint8Array;
+  /** predicted grid differences per axis (length = spatial.length, each of block size) */
+  dq: Int32Array[];
+}
+
+export interface HybridParams {
+  mode: FusionMode;
+  /** [wL, w_0 .. w_{nd-1}] (float32 values), for 'weighted' */
+  weights: number[];
+}
+
+/**
+ * Runs the predictor over a block in scan order. `step(i, pred)` gets the integer prediction for valid point i and
+ * returns the true grid index there (encoder: q[i], after coding the residual; decoder: pred + decoded residual).
+ * The q array is written with those values (invalid points are never read).
+ */
+export function runHybrid(block: HybridBlock, params: HybridParams, q: Float64Array, step: (i: number, pred: number) => number): void {
+  const sp = block.spatial;
+  const nd = sp.length;
+  const n = sp.reduce((a, b) => a * b, 1);
+  const valid = block.valid;
+  const dq = block.dq;
+  const str = new Array<number>(nd);
+  let s = 1;
+  for (let d = nd - 1; d >= 0; d--) {
+    str[d] = s;
+    s *= sp[d]!;
+  }
+  // Lorenzo terms: every non-empty subset of axes, sign (-1)^(|S|+1)
+  const lorOff: number[] = [];
+  const lorSign: number[] = [];
+  const lorMask: number[] = [];
+  for (let m = 1; m < 1 << nd; m++) {
+    let off = 0;
+    let bits = 0;
+    for (let d = 0; d < nd; d++) if (m & (1 << d)) { off += str[d]!; bits++; }
+    lorOff.push(off);
+    lorSign.push(bits % 2 === 1 ? 1 : -1);
+    lorMask.push(m);
+  }
+  const mode = params.mode;
+  const w = params.weights;
+  const nc = nd + 1;
+  // blend: absolute errors of each candidate at each point (0 where unknown)
+  const err = mode === 'blend' ? new Float64Array(n * nc) : null;
+  const cand = new Float64Array(nc);
+  const coord = new Array<number>(nd).fill(0);
+  let lastQ = 0;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) {
+      for (let d = nd - 1; d >= 0; d--) {
+        if (++coord[d]! < sp[d]!) break;
+        coord[d] = 0;
+      }
+    }
+    if (!valid[i]) continue;
+    // which axis neighbours exist
+    let axisMask = 0;
+    for (let d = 0; d < nd; d++) if (coord[d]! > 0 && valid[i - str[d]!]) axisMask |= 1 << d;
+    let lorOk = axisMask === (1 << nd) - 1;
+    let L = 0;
+    if (lorOk) {
+      for (let t = 0; t < lorOff.length; t++) {
+        const j = i - lorOff[t]!;
+        if (!valid[j]) { lorOk = false; break; }
+        L += lorSign[t]! * q[j]!;
+      }
+    }
+    let pred: number;
+    if (lorOk && mode !== 'lorenzo') {
+      cand[0] = L;
+      for (let d = 0; d < nd; d++) cand[d + 1] = q[i - str[d]!]! + dq[d]![i]!;
+      if (mode === 'weighted') {
+        let p = 0;
+        for (let c = 0; c < nc; c++) p += w[c]! * cand[c]!;
+        pred = Math.round(p);
+      } else {
+        let num = 0;
+        let den = 0;
+        for (let c = 0; c < nc; c++) {
+          let e = 1;
+          for (let d = 0; d < nd; d++) e += err![(i - str[d]!) * nc + c]!;
+          const wt = 1 / (e * e);
+          num += wt * cand[c]!;
+          den += wt;
+        }
+        pred = Math.round(num / den);
+      }
+    } else if (lorOk) {
+      pred = L;
+    } else if (axisMask !== 0 && mode !== 'lorenzo') {
+      let sum = 0;
+      let cnt = 0;
+      for (let d = 0; d < nd; d++) if (axisMask & (1 << d)) { sum += q[i - str[d]!]! + dq[d]![i]!; cnt++; }
+      pred = Math.round(sum / cnt);
+    } else if (axisMask !== 0) {
+      let d = nd - 1;
+      while (!(axisMask & (1 << d))) d--;
+      pred = q[i - str[d]!]!;
+    } else pred = lastQ;
+    const v = step(i, pred);
+    q[i] = v;
+    lastQ = v;
+    if (err) {
+      const b = i * nc;
+      if (lorOk) {
+        err[b] = Math.abs(v - L);
+        for (let d = 0; d < nd; d++) err[b + d + 1] = Math.abs(v - (q[i - str[d]!]! + dq[d]![i]!));
+      }
+    }
+  }
+}
+
+/**
+ * Least-squares weights [wL, w_0..] over the points where every candidate exists, from the true grid indices q.
+ * Rounded to float32 (what the stream stores). Falls back to Lorenzo only when the system is singular.
+ */
+export function fitWeights(blocks: { block: HybridBlock; q: Float64Array }[]): number[] {
+  const nd = blocks[0]!.block.spatial.length;
+  const nc = nd + 1;
+  const ata = new Float64Array(nc * nc);
+  const aty = new Float64Array(nc);
+  const cand = new Float64Array(nc);
+  for (const { block, q } of blocks) {
+    // candidates where Lorenzo and every axis neighbour exist
+    const sp = block.spatial;
+    const str = new Array<number>(nd);
+    let s = 1;
+    for (let d = nd - 1; d >= 0; d--) { str[d] = s; s *= sp[d]!; }
+    const n = q.length;
+    const coord = new Array<number>(nd).fill(0);
+    const valid = block.valid;
+    for (let i = 0; i < n; i++) {
+      if (i > 0) for (let d = nd - 1; d >= 0; d--) { if (++coord[d]! < sp[d]!) break; coord[d] = 0; }
+      if (!valid[i]) continue;
+      let ok = true;
+      for (let d = 0; d < nd && ok; d++) if (coord[d] === 0) ok = false;
+      if (!ok) continue;
+      // Lorenzo over the full cube of causal neighbours
+      let L = 0;
+      for (let m = 1; m < 1 << nd && ok; m++) {
+        let off = 0;
+        let bits = 0;
+        for (let d = 0; d < nd; d++) if (m & (1 << d)) { off += str[d]!; bits++; }
+        if (!valid[i - off]) ok = false;
+        else L += (bits % 2 === 1 ? 1 : -1) * q[i - off]!;
+      }
+      if (!ok) continue;
+      cand[0] = L;
+      for (let d = 0; d < nd; d++) cand[d + 1] = q[i - str[d]!]! + block.dq[d]![i]!;
+      const y = q[i]!;
+      for (let a = 0; a < nc; a++) {
+        aty[a] += cand[a]! * y;
+        for (let b = 0; b < nc; b++) ata[a * nc + b] += cand[a]! * cand[b]!;
+      }
+    }
+  }
+  const sol = solve(ata, aty, nc);
+  if (!sol) return [1, ...new Array<number>(nd).fill(0)];
+  return sol.map((x) => Math.fround(x));
+}
+
+/** Gaussian elimination with partial pivoting and a tiny ridge; null when singular. */
+function solve(a0: Float64Array, b0: Float64Array, n: number): number[] | null {
+  const a = Float64Array.from(a0);
+  const b = Float64Array.from(b0);
+  let tr = 0;
+  for (let i = 0; i < n; i++) tr += a[i * n + i]!;
+  if (!(tr > 0)) return null;
+  for (let i = 0; i < n; i++) a[i * n + i] += tr * 1e-12;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]!) > Math.abs(a[p * n + c]!)) p = r;
+    if (Math.abs(a[p * n + c]!) < 1e-300) return null;
+    if (p !== c) {
+      for (let k = 0; k < n; k++) { const t = a[c * n + k]!; a[c * n + k] = a[p * n + k]!; a[p * n + k] = t; }
+      const t = b[c]!; b[c] = b[p]!; b[p] = t;
+    }
+    for (let r = c + 1; r < n; r++) {
+      const f = a[r * n + c]! / a[c * n + c]!;
+      for (let k = c; k < n; k++) a[r * n + k] -= f * a[c * n + k]!;
+      b[r] -= f * b[c]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = b[r]!;
+    for (let k = r + 1; k < n; k++) s -= a[r * n + k]! * x[k]!;
+    x[r] = s / a[r * n + r]!;
+  }
+  return x.every(Number.isFinite) ? x : null;
+}
