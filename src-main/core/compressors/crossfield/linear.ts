@@ -33,7 +33,7 @@ export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 
   const x = new Float64Array(m);
   const coord = new Array<number>(ndim).fill(0);
   // subsample large fields: every point up to ~400k, then a stride
-  const stride = Math.max(1, Math.floor((samples * plane) / 400_000));
+  const stride = Math.max(1, Math.floor((samples * plane) / (m > 64 ? 60_000 : 400_000)));
   for (let sm = 0; sm < samples; sm++) {
     const a0 = sm * plane;
     const input = buildFeatures(feats, fill, spatial, (n) => {

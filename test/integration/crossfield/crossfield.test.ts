@@ -1,0 +1,143 @@
+/**
+ * Cross-field codec round trips on real fields (COADS: SST with AIRT / SPEH; WRF Katrina: T with QVAPOR / P), masks,
+ * the bound checked point by point, decoding with 1 and 2 threads, missing / mismatched anchors, a noise anchor
+ * falling back to the core codec, online CFNN training, and anchor ranking.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it, beforeAll } from 'vitest';
+import type { Field } from '../../../src-main/core/field.ts';
+import { loadField } from '../../../src-main/services/compression/bench-input.ts';
+import { compressCrossfield, decompressCrossfield, reconstructAnchors, streamAnchors } from '../../../src-main/services/crossfield/index.ts';
+import { rankAnchors } from '../../../src-main/services/crossfield/ranking.ts';
+import { inspectStream } from '../../../src-main/services/compression/index.ts';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+
+const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
+const WRF = '/work/shared/data/wrf_katrina.nc';
+const hasCoads = existsSync(COADS);
+
+/** rows [a, b) along dim 0 */
+function rows(f: Field, a: number, b: number): Field {
+  const rs = f.values.length / f.shape[0]!;
+  return {
+    ...f, shape: [b - a, ...f.shape.slice(1)], values: f.values.slice(a * rs, b * rs),
+    ...(f.mask ? { mask: f.mask.slice(a * rs, b * rs) } : {}),
+  };
+}
+
+function checkBound(orig: Field, dec: Field, abs: number): void {
+  let over = 0;
+  let checked = 0;
+  for (let i = 0; i < orig.values.length; i++) {
+    if (orig.mask && !orig.mask[i]) {
+      expect(dec.mask?.[i]).toBe(0);
+      continue;
+    }
+    checked++;
+    if (!(Math.abs(dec.values[i]! - orig.values[i]!) <= abs)) over++;
+  }
+  expect(checked).toBeGreaterThan(0);
+  expect(over).toBe(0);
+}
+
+function noise(like: Field, name: string): Field {
+  let s = 12345;
+  const v = new Float32Array(like.values.length);
+  for (let i = 0; i < v.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    v[i] = (s / 2 ** 32) * 10;
+  }
+  return { ...like, name, values: v, mask: undefined };
+}
+
+describe.skipIf(!hasCoads)('cross-field codec on COADS', () => {
+  let sst: Field, airt: Field, speh: Field;
+  beforeAll(async () => {
+    sst = rows(await loadField(COADS, 'SST'), 0, 3);
+    airt = rows(await loadField(COADS, 'AIRT'), 0, 3);
+    speh = rows(await loadField(COADS, 'SPEH'), 0, 3);
+  });
+
+  it('SST with AIRT (2D network over 3 months, masked): bound holds point by point; 1 and 2 decoding threads give identical bytes', async () => {
+    const r = await compressCrossfield({ target: sst, anchors: [airt], bound: { mode: 'rel', value: 1e-3 }, network: 'linear', fallback: false });
+    expect(r.codec).toBe('crossfield');
+    expect(inspectStream(r.bytes).codec).toBe('crossfield');
+    expect(streamAnchors(r.bytes).map((a) => a.var)).toEqual(['AIRT']);
+    expect(r.modelBytes).toBeGreaterThan(0);
+    expect(r.modelShare).toBeLessThan(0.05);
+    const recon = r.anchors.map((a) => a.recon);
+    const d1 = await decompressCrossfield(r.bytes, recon, { threads: 1 });
+    const d2 = await decompressCrossfield(r.bytes, recon, { threads: 2 });
+    const d0 = await decompressCrossfield(r.bytes, recon);
+    checkBound(sst, d1.field, r.absBound);
+    const b = (f: Field) => Buffer.from(f.values.buffer, f.values.byteOffset, f.values.byteLength);
+    expect(b(d1.field).equals(b(d2.field))).toBe(true);
+    expect(b(d0.field).equals(b(d1.field))).toBe(true);
+  });
+
+  it('SST with two anchors (AIRT, SPEH) on a single 2D month, and in 3D over 3 months', async () => {
+    const m0 = { s: rows(sst, 1, 2), a: rows(airt, 1, 2), p: rows(speh, 1, 2) };
+    const slice = (f: Field): Field => ({ ...f, shape: f.shape.slice(1), dims: f.dims.slice(1) });
+    const r2 = await compressCrossfield({ target: slice(m0.s), anchors: [slice(m0.a), slice(m0.p)], bound: { mode: 'rel', value: 1e-4 }, network: 'linear', fallback: false });
+    expect(streamAnchors(r2.bytes).map((a) => a.var)).toEqual(['AIRT', 'SPEH']);
+    checkBound(slice(m0.s), (await decompressCrossfield(r2.bytes, r2.anchors.map((a) => a.recon))).field, r2.absBound);
+    const r3 = await compressCrossfield({ target: sst, anchors: [airt, speh], bound: { mode: 'rel', value: 1e-3 }, ndim: 3, network: 'linear', fallback: false, mode: 'blend' });
+    expect(r3.mode).toBe('blend');
+    checkBound(sst, (await decompressCrossfield(r3.bytes, r3.anchors.map((a) => a.recon))).field, r3.absBound);
+  });
+
+  it('names missing and mismatched anchors', async () => {
+    const r = await compressCrossfield({ target: sst, anchors: [airt, speh], bound: { mode: 'rel', value: 1e-3 }, network: 'linear', fallback: false });
+    const [ra, rs] = r.anchors.map((a) => a.recon);
+    await expect(decompressCrossfield(r.bytes, [ra!])).rejects.toThrow(/needs its anchor SPEH/);
+    await expect(decompressCrossfield(r.bytes, [])).rejects.toThrow(/anchors AIRT .*SPEH/);
+    // AIRT reconstructed at another bound: a different reconstruction
+    const other = (await reconstructAnchors([airt], { mode: 'rel', value: 1e-2 }))[0]!.recon;
+    const err = await decompressCrossfield(r.bytes, [other, rs!]).catch((e) => e);
+    expect(err).toBeInstanceOf(FieldpackError);
+    expect((err as FieldpackError).code).toBe('CONFLICT');
+    expect((err as Error).message).toMatch(/anchor AIRT differs/);
+    // the original (not the reconstruction) is a mismatch too
+    await expect(decompressCrossfield(r.bytes, [airt, rs!])).rejects.toThrow(/anchor AIRT differs/);
+  });
+
+  it('a noise anchor falls back to the core codec and says so; the result decodes without anchors', async () => {
+    const nz = noise(sst, 'NOISE');
+    const r = await compressCrossfield({ target: sst, anchors: [nz], bound: { mode: 'rel', value: 1e-3 }, network: 'linear' });
+    expect(r.codec).toBe('classic');
+    expect(r.fallback).toMatch(/core codec/);
+    expect(r.bytes.length).toBe(r.classicBytes);
+    const d = await decompressCrossfield(r.bytes, []);
+    checkBound(sst, d.field, r.absBound);
+  });
+
+  it('ranks AIRT and SPEH above noise for SST, with reasons; auto picks them', () => {
+    const ranking = rankAnchors(sst, [noise(sst, 'NOISE'), airt, speh], { quickGain: true });
+    expect(ranking[0]!.var).toBe('AIRT');
+    const nz = ranking.find((c) => c.var === 'NOISE')!;
+    expect(nz.suggested).toBe(false);
+    expect(ranking.filter((c) => c.suggested).map((c) => c.var)).toContain('AIRT');
+    for (const c of ranking) expect(c.reason).toMatch(/\|r\| of differences/);
+  });
+
+  it('trains a tiny CFNN online (CPU) and round-trips with it', async () => {
+    const r = await compressCrossfield({
+      target: sst, anchors: [airt], bound: { mode: 'rel', value: 1e-3 }, network: 'cfnn', fallback: false,
+      train: { epochs: 1, maxStepsPerEpoch: 4, hidden: 4, layers: 2, patchSize: 32 },
+    });
+    expect(r.network).toBe('cfnn');
+    expect(r.trainSeconds).toBeGreaterThan(0);
+    checkBound(sst, (await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon))).field, r.absBound);
+  });
+});
+
+describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina', () => {
+  it('T with QVAPOR and P, 3D network over levels x lat x lon, bound point by point', async () => {
+    const t = await loadField(WRF, 'T');
+    const q = await loadField(WRF, 'QVAPOR');
+    const p = await loadField(WRF, 'P');
+    const r = await compressCrossfield({ target: t, anchors: [q, p], bound: { mode: 'rel', value: 1e-3 }, ndim: 3, network: 'linear', fallback: false });
+    expect(r.codec).toBe('crossfield');
+    checkBound(t, (await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { threads: 2 })).field, r.absBound);
+  });
+});
