@@ -133,6 +133,20 @@ describe('Data view', () => {
     expect(await err.innerText()).toMatch(/4000/);
     await page.screenshot({ path: join(SCREENSHOTS, 'data-import-raw-error.png'), fullPage: false });
     expect((await callApi<unknown[]>(server, 'datasets.list', { projectId: project!.id })).length).toBe(before);
+
+    // a raw int16 field of the right shape imports; whole-number values: the quantization step (1) is flagged
+    const ints = join(tmp.dir, 'counts16.dat');
+    writeFileSync(ints, Buffer.from(Int16Array.from({ length: 20 * 30 }, (_, i) => (i * 7) % 300).buffer));
+    await page.getByTestId('import-paths').fill(ints);
+    await page.getByTestId('import-raw-shape').fill('20 30');
+    await page.getByTestId('import-raw-dtype').selectOption('int16');
+    await page.getByTestId('import-submit').click();
+    await expect.poll(() => page.getByTestId('import-success').count(), { timeout: 20_000 }).toBe(1);
+    const row = page.getByTestId('dataset-counts16').getByTestId('field-row-counts16');
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    expect(await row.getByTestId('quant-counts16').innerText()).toMatch(/⚠ 1/);
+    expect(await page.getByTestId('quant-warning').innerText()).toMatch(/error bound below that step means nothing/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'data-import-raw-ok.png'), fullPage: false });
     await page.close();
   });
 
