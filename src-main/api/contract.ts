@@ -11,6 +11,7 @@ import { CORE_METHODS } from './methods/core.ts';
 import { MODEL_METHODS } from './methods/models.ts';
 import { COMPRESSION_METHODS } from './methods/compression.ts';
 import { TRAINING_METHODS } from './methods/training.ts';
+import { CROSSFIELD_METHODS } from './methods/crossfield.ts';
 import { DATA_METHODS } from './methods/data.ts';
 
 export * from './schemas.ts';
@@ -21,6 +22,7 @@ export const API = {
   ...MODEL_METHODS,
   ...COMPRESSION_METHODS,
   ...TRAINING_METHODS,
+  ...CROSSFIELD_METHODS,
   ...DATA_METHODS,
 } as const;
 

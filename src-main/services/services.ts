@@ -8,6 +8,7 @@ import { coreHandlers } from './handlers/core.ts';
 import { modelHandlers } from './handlers/models.ts';
 import { compressionHandlers } from './handlers/compression.ts';
 import { trainingHandlers } from './handlers/training.ts';
+import { crossfieldHandlers } from './handlers/crossfield.ts';
 import { dataHandlers } from './handlers/data.ts';
 import type { HandlerDeps, Handlers } from './handlers/types.ts';
 
@@ -19,6 +20,7 @@ export function createServices(deps: HandlerDeps): Services {
     ...modelHandlers(deps),
     ...compressionHandlers(deps),
     ...trainingHandlers(deps),
+    ...crossfieldHandlers(deps),
     ...dataHandlers(deps),
   };
 }

@@ -14,7 +14,7 @@ export const benchCommand: CliCommand = {
   ].join('\n'),
   needsStore: false,
   async run(argv, { io }) {
-    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds'] });
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network'] });
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError('bench needs --json OUT.json');
@@ -24,6 +24,7 @@ export const benchCommand: CliCommand = {
     const workers = Number(flag(p, 'workers') ?? 2);
     const ref = flag(p, 'reference');
     const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
+    if (codecs.includes('crossfield')) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io);
     try {
       const rows = await runBench({
         files: p.positionals,

@@ -4,6 +4,7 @@ import type { JobHandler } from '../types.ts';
 import { demoJob } from './demo.ts';
 import { compressRunJob } from './compress.ts';
 import { trainJob } from './train.ts';
+import { crossfieldJob } from './crossfield.ts';
 import { importJob } from './import.ts';
 
 export type AnyJobHandler = JobHandler<Record<string, unknown>, unknown>;
@@ -18,6 +19,7 @@ export function jobHandlers(_deps: JobDeps): Record<string, AnyJobHandler> {
     demo: demoJob as AnyJobHandler,
     compress: compressRunJob(_deps) as AnyJobHandler,
     train: trainJob(_deps),
+    crossfield: crossfieldJob(_deps) as AnyJobHandler,
     'dataset.import': importJob(_deps) as AnyJobHandler,
   };
 }

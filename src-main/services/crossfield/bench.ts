@@ -1,0 +1,152 @@
+/**
+ * `fieldpack bench FILE --vars TARGET --anchors A,B --codec crossfield --bounds rel:1e-3 --json OUT.json`:
+ * one row per target x bound, beside the core codec (measured here, same field and bound) and SZ3 (baselines.json).
+ * Without anchors, automatic selection (ranking.ts). Anchors are compressed at the same bound; ratio = target bytes
+ * (its stream, model embedded) / original; the anchors' own streams are reported apart (they are stored anyway).
+ */
+import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import { type BoundSpec, formatBound } from '../../core/codec/bound.ts';
+import { errorStats } from '../../core/metrics/index.ts';
+import { benchVariables, loadField } from '../compression/bench-input.ts';
+import { compressCrossfield, decompressCrossfield } from './index.ts';
+import { autoAnchors } from './ranking.ts';
+
+export interface CrossfieldBenchOptions {
+  files: string[];
+  vars: string[];
+  anchors?: string[];
+  bounds: BoundSpec[];
+  network?: 'cfnn' | 'linear' | 'best';
+  ndim?: 2 | 3;
+  /** baselines.json (default ../shared/reference/baselines.json when present) */
+  reference?: string;
+  threads?: number;
+  onProgress?: (fraction: number, message?: string) => void;
+}
+
+export interface CrossfieldBenchRow {
+  file: string;
+  variable: string;
+  codec: 'crossfield';
+  anchors: string[];
+  anchor_selection: 'given' | 'auto';
+  bound: string;
+  rel_bound?: number;
+  abs_bound: number;
+  values: number;
+  compressed_bytes: number;
+  compression_ratio: number;
+  core_ratio: number;
+  sz3_ratio: number | null;
+  ratio_over_best: number;
+  model_bytes: number;
+  model_share: number;
+  network: string;
+  fusion: string | null;
+  train_seconds: number;
+  compress_mb_s: number;
+  decompress_mb_s: number;
+  max_error_over_bound: number;
+  points_over_bound: number;
+  psnr_db: number;
+  fallback: string | null;
+  anchor_ratios: Record<string, number>;
+  error?: string;
+}
+
+function sz3Table(path: string | undefined): Map<string, number> {
+  const m = new Map<string, number>();
+  const p = path ?? ['../shared/reference/baselines.json', '/work/shared/reference/baselines.json'].find((x) => existsSync(x));
+  if (!p || !existsSync(p)) return m;
+  const json = JSON.parse(readFileSync(p, 'utf8')) as { rows: { file: string; variable: string; rel_bound: number; compressor: string; compression_ratio: number }[] };
+  for (const r of json.rows) {
+    if (!/SZ3/.test(r.compressor)) continue;
+    const k = `${basename(r.file.replace(/^.*:\s*/, ''))}|${r.variable}|${r.rel_bound}`;
+    m.set(k, Math.max(m.get(k) ?? 0, r.compression_ratio));
+  }
+  return m;
+}
+
+const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)) : x);
+
+export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<CrossfieldBenchRow[]> {
+  const sz3 = sz3Table(opts.reference);
+  const rows: CrossfieldBenchRow[] = [];
+  const total = opts.files.length * opts.vars.length * opts.bounds.length;
+  let done = 0;
+  for (const file of opts.files) {
+    const cache = new Map<string, Field>();
+    const get = async (v: string) => {
+      if (!cache.has(v)) {
+        const f = await loadField(file, v);
+        cache.set(v, f.values instanceof Float32Array ? f : { ...f, values: Float32Array.from(f.values) });
+      }
+      return cache.get(v)!;
+    };
+    for (const variable of opts.vars) {
+      const target = await get(variable);
+      let anchors = opts.anchors?.filter((a) => a !== variable) ?? [];
+      let selection: 'given' | 'auto' = 'given';
+      const ndim = opts.ndim ?? (target.shape.length >= 4 ? 3 : 2);
+      if (!anchors.length) {
+        selection = 'auto';
+        const cands: Field[] = [];
+        for (const v of await benchVariables(file)) {
+          if (v === variable) continue;
+          const f = await get(v);
+          if (f.shape.length === target.shape.length && f.shape.every((x, i) => x === target.shape[i])) cands.push(f);
+        }
+        anchors = autoAnchors(target, cands, { ndim, quickGain: true }).anchors;
+      }
+      const anchorFields = await Promise.all(anchors.map(get));
+      for (const bound of opts.bounds) {
+        opts.onProgress?.(done / total, `${basename(file)} ${variable} <- ${anchors.join(',')} ${formatBound(bound)}`);
+        const base = { file: basename(file), variable, codec: 'crossfield' as const, anchors, anchor_selection: selection, bound: formatBound(bound), ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}), values: target.values.length };
+        try {
+          const t0 = performance.now();
+          const r = await compressCrossfield({ target, anchors: anchorFields, bound, network: opts.network, ndim, threads: opts.threads, verify: false });
+          void t0;
+          const td = performance.now();
+          const d = await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { threads: opts.threads });
+          const ds = (performance.now() - td) / 1000;
+          const st = errorStats(target.values, d.field.values, target.mask ?? null, r.absBound);
+          const s3 = bound.mode === 'rel' ? sz3.get(`${basename(file)}|${variable}|${bound.value}`) ?? null : null;
+          const best = Math.max(r.classicRatio, s3 ?? 0);
+          const mb = (target.values.length * 4) / 1e6;
+          rows.push({
+            ...base, abs_bound: r.absBound, compressed_bytes: r.bytes.length, compression_ratio: r4(r.compressionRatio), core_ratio: r4(r.classicRatio),
+            sz3_ratio: s3, ratio_over_best: r4(r.compressionRatio / best), model_bytes: r.modelBytes, model_share: r4(r.modelShare),
+            network: r.codec === 'crossfield' ? r.network : 'core codec (fallback)', fusion: r.mode, train_seconds: r4(r.trainSeconds),
+            compress_mb_s: r4(mb / r.compressSeconds), decompress_mb_s: r4(mb / ds), max_error_over_bound: r4(st.maxErrorOverBound),
+            points_over_bound: st.pointsOverBound, psnr_db: r4(st.psnr), fallback: r.fallback,
+            anchor_ratios: Object.fromEntries(r.anchors.map((a) => [a.var, r4(a.ratio)])),
+          });
+        } catch (e) {
+          if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+          rows.push({
+            ...base, abs_bound: NaN, compressed_bytes: NaN, compression_ratio: NaN, core_ratio: NaN, sz3_ratio: null, ratio_over_best: NaN, model_bytes: NaN,
+            model_share: NaN, network: '', fusion: null, train_seconds: NaN, compress_mb_s: NaN, decompress_mb_s: NaN, max_error_over_bound: NaN,
+            points_over_bound: NaN, psnr_db: NaN, fallback: null, anchor_ratios: {}, error: e instanceof Error ? e.message : String(e),
+          });
+        }
+        done++;
+      }
+    }
+  }
+  opts.onProgress?.(1, 'done');
+  return rows;
+}
+
+export function crossfieldBenchTable(rows: CrossfieldBenchRow[]): string {
+  const head = ['file', 'target', 'anchors', 'bound', 'ratio', 'core', 'SZ3', 'x best', 'model %', 'net', 'train s', 'c MB/s', 'd MB/s', 'err/bound'];
+  const f = (x: number | null) => (x === null || !Number.isFinite(x) ? '' : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(2));
+  const t = rows.map((r) => r.error ? [r.file, r.variable, r.anchors.join(','), r.bound, `ERROR ${r.error}`] : [
+    r.file, r.variable, r.anchors.join(',') + (r.anchor_selection === 'auto' ? ' (auto)' : ''), r.bound, f(r.compression_ratio), f(r.core_ratio), f(r.sz3_ratio),
+    f(r.ratio_over_best), (r.model_share * 100).toFixed(1), r.network + (r.fusion ? `/${r.fusion}` : ''), f(r.train_seconds), f(r.compress_mb_s), f(r.decompress_mb_s), f(r.max_error_over_bound),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...t.map((x) => (x[i] ?? '').length)));
+  return [head, ...t].map((x) => x.map((c, i) => (c ?? '').padEnd(w[i]!)).join('  ')).join('\n');
+}

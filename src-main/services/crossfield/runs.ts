@@ -1,0 +1,135 @@
+/**
+ * The `crossfield` job (kinds/crossfield.ts) and the ranking behind crossfield.rank: reads the target and its anchors
+ * with the data service's readers, trains + compresses with progress and cancellation, decodes with the anchors'
+ * reconstructions (timed), checks the bound on every valid point, and records metrics, tags and the .fpk artifact so the
+ * run stands beside the compress runs of the same field.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import type { BoundSpec } from '../../core/codec/bound.ts';
+import { errorStats } from '../../core/metrics/index.ts';
+import { CrossfieldParams } from '../../api/methods/crossfield.ts';
+import { listVariables } from '../compression/bench-input.ts';
+import { readVariable } from '../compression/runs.ts';
+import type { Store } from '../store/store.ts';
+import { runDir } from '../store/files.ts';
+import type { JobContext } from '../jobs/types.ts';
+import { compressCrossfield, decompressCrossfield } from './index.ts';
+import { type AnchorCandidate, rankAnchors } from './ranking.ts';
+
+export const CROSSFIELD_KIND = 'crossfield';
+
+async function sameGridCandidates(file: string, target: Field, signal?: AbortSignal): Promise<{ fields: Field[]; skipped: { var: string; reason: string }[] }> {
+  const fields: Field[] = [];
+  const skipped: { var: string; reason: string }[] = [];
+  for (const v of await listVariables(file)) {
+    if (v.name === target.name) continue;
+    if (!/float/.test(v.dtype) || v.shape.filter((d) => d > 1).length < 2) continue;
+    if (v.shape.length !== target.shape.length || v.shape.some((d, i) => d !== target.shape[i])) {
+      skipped.push({ var: v.name, reason: `grid [${v.shape.join(', ')}] is not the target's [${target.shape.join(', ')}]` });
+      continue;
+    }
+    fields.push(await readVariable(file, v.name, { signal }));
+  }
+  return { fields, skipped };
+}
+
+export async function rankFileAnchors(file: string, target: string, opts: { quickGain?: boolean; bound?: BoundSpec } = {}) {
+  const t = await readVariable(resolve(file), target);
+  const { fields, skipped } = await sameGridCandidates(resolve(file), t);
+  const candidates: AnchorCandidate[] = rankAnchors(t, fields, { quickGain: opts.quickGain ?? true, bound: opts.bound, ndim: t.shape.length >= 4 ? 3 : 2 });
+  return { target, shape: t.shape, candidates: candidates.map(({ perAxis: _p, ...c }) => c), skipped };
+}
+
+export interface CrossfieldRunResult {
+  codec: 'crossfield' | 'classic';
+  file: string;
+  variable: string;
+  anchors: string[];
+  anchorSelection: 'given' | 'auto';
+  bound: BoundSpec;
+  absBound: number;
+  boundLabel: string;
+  fallback: string | null;
+  network: string;
+  fusion: string | null;
+  metrics: Record<string, number>;
+  artifact: { path: string; sizeBytes: number } | null;
+}
+
+export async function runCrossfield(store: Store | null, raw: Record<string, unknown>, ctx: JobContext): Promise<CrossfieldRunResult> {
+  const parsed = CrossfieldParams.safeParse(raw);
+  if (!parsed.success) throw new FieldpackError('INVALID_ARGUMENT', `crossfield: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
+  const p = parsed.data;
+  const file = resolve(p.file);
+  ctx.progress(0, `reading ${p.target}`);
+  const target = await readVariable(file, p.target, { signal: ctx.signal });
+  const ndim = p.ndim ?? (target.shape.length >= 4 ? 3 : 2);
+  let anchorNames = p.anchors.filter((a) => a !== p.target);
+  let selection: 'given' | 'auto' = 'given';
+  let anchors: Field[];
+  if (!anchorNames.length) {
+    selection = 'auto';
+    const { fields } = await sameGridCandidates(file, target, ctx.signal);
+    const ranking = rankAnchors(target, fields, { quickGain: true, bound: p.bound, ndim });
+    anchorNames = ranking.filter((c) => c.suggested).map((c) => c.var);
+    if (!anchorNames.length) throw new FieldpackError('NOT_FOUND', `no useful anchor for ${p.target} in ${basename(file)}`);
+    for (const c of ranking) ctx.log(`${c.var}: score ${c.score.toFixed(2)}: ${c.reason}`);
+    anchors = fields.filter((f) => anchorNames.includes(f.name));
+  } else anchors = await Promise.all(anchorNames.map((v) => readVariable(file, v, { signal: ctx.signal })));
+  ctx.log(`target ${p.target} [${target.shape.join(' x ')}], anchors ${anchorNames.join(', ')} (${selection})`);
+  const runId = ctx.runId;
+  const r = await compressCrossfield({
+    target, anchors, bound: p.bound, network: p.network, ndim, verify: false, signal: ctx.signal,
+    ...(p.epochs ? { train: { epochs: p.epochs } } : {}),
+    onProgress: (f, m) => ctx.progress(0.05 + 0.8 * f, m),
+  });
+  ctx.progress(0.86, 'decompressing with the anchors\' reconstructions');
+  const t1 = performance.now();
+  const d = await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { signal: ctx.signal });
+  const ds = (performance.now() - t1) / 1000;
+  const st = errorStats(target.values, d.field.values, target.mask ?? null, r.absBound);
+  if (st.pointsOverBound > 0) throw new FieldpackError('BOUND_VIOLATED', `crossfield: ${st.pointsOverBound} points exceed the bound ${r.absBound}`);
+  const n = target.values.length;
+  const orig = n * target.values.BYTES_PER_ELEMENT;
+  const metrics: Record<string, number> = {
+    compression_ratio: r.compressionRatio,
+    bit_rate: (8 * r.bytes.length) / n,
+    psnr_db: st.psnr,
+    max_error_over_bound: st.maxErrorOverBound,
+    points_over_bound: st.pointsOverBound,
+    compress_mb_s: orig / 1e6 / Math.max(r.compressSeconds, 1e-9),
+    decompress_mb_s: orig / 1e6 / Math.max(ds, 1e-9),
+    core_ratio: r.classicRatio,
+    model_share: r.modelShare,
+    model_bytes: r.modelBytes,
+    train_seconds: r.trainSeconds,
+  };
+  for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
+  if (r.fallback) ctx.log(`fall back: ${r.fallback}`);
+  let artifact: CrossfieldRunResult['artifact'] = null;
+  if (store && runId !== undefined) {
+    store.setTag(runId, 'codec', 'crossfield');
+    store.setTag(runId, 'variable', p.target);
+    store.setTag(runId, 'file', basename(file));
+    store.setTag(runId, 'bound', `${p.bound.mode}:${p.bound.value}`);
+    store.setTag(runId, 'anchors', anchorNames.join(','));
+    store.setTag(runId, 'network', r.codec === 'crossfield' ? r.network : 'core codec (fallback)');
+    const dir = runDir(store, runId);
+    mkdirSync(dir, { recursive: true });
+    const name = `${p.target.replace(/[^A-Za-z0-9_.-]/g, '_')}.crossfield.fpk`;
+    const path = join(dir, name);
+    writeFileSync(path, r.bytes);
+    store.addArtifact(runId, { name, path, kind: 'fpk', sizeBytes: r.bytes.length, sha256: createHash('sha256').update(r.bytes).digest('hex') });
+    artifact = { path, sizeBytes: r.bytes.length };
+  }
+  ctx.progress(1, `crossfield: ratio ${r.compressionRatio.toFixed(2)} (core codec ${r.classicRatio.toFixed(2)})${r.fallback ? ', core codec kept' : ''}`);
+  return {
+    codec: r.codec, file, variable: p.target, anchors: anchorNames, anchorSelection: selection, bound: p.bound, absBound: r.absBound, boundLabel: r.boundLabel,
+    fallback: r.fallback, network: r.network, fusion: r.mode,
+    metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as unknown as number)])), artifact,
+  };
+}
