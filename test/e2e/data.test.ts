@@ -13,7 +13,7 @@ import { ROOT, SCREENSHOTS, callApi, launchBrowser, startServer, type ServerHand
 import { tempDir } from '../helpers/tmp.ts';
 import { existsSync } from 'node:fs';
 
-const WRF = join(ROOT, '..', 'shared', 'data', 'wrf_katrina.nc');
+import { WRF_KATRINA as WRF } from '../helpers/data-files.ts';
 
 const SAMPLE = join(ROOT, 'resources', 'samples', 'coads_climatology.nc');
 const tmp = tempDir('fieldpack-e2e-data-');

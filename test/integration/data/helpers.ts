@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURES = join(ROOT, 'test/fixtures/data');
 export const FERRET = '/usr/share/ferret-vis/data';
-export const WRF = resolve(ROOT, '../shared/data/wrf_katrina.nc');
+export { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
 
 export interface ExpectedVar {
   dtype: string;

@@ -7,11 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { NetCDFReader } from 'netcdfjs';
 import type { Field } from '../../../src-main/core/field.ts';
+import { WRF_KATRINA } from '../../helpers/data-files.ts';
 
 export const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
-export const WRF = [process.env.FIELDPACK_WRF, '/work/shared/data/wrf_katrina.nc', new URL('../../../../shared/data/wrf_katrina.nc', import.meta.url).pathname].find(
-  (p): p is string => !!p && existsSync(p),
-);
+export const WRF: string | undefined = [process.env.FIELDPACK_WRF, WRF_KATRINA].find((p): p is string => !!p && existsSync(p));
 
 function coadsField(r: NetCDFReader, name: string, months: number): Field {
   const v = r.variables.find((x) => x.name === name)!;

@@ -3,7 +3,8 @@ import type { Field } from '../../../src-main/core/field.ts';
 import { existsSync } from 'node:fs';
 
 export const FERRET = '/usr/share/ferret-vis/data';
-export const WRF = '/work/shared/data/wrf_katrina.nc';
+export { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
+import { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
 export const haveFerret = existsSync(`${FERRET}/coads_climatology.cdf`);
 export const haveWrf = existsSync(WRF);
 
