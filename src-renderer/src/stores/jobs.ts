@@ -20,7 +20,7 @@ export const useJobs = defineStore('jobs', () => {
   async function refresh() {
     for (const r of await api.call('jobs.active', {})) upsert(r);
   }
-  async function submit(kind: 'demo', projectId: number | null, params: Record<string, unknown> = {}, name?: string) {
+  async function submit(kind: string, projectId: number | null, params: Record<string, unknown> = {}, name?: string) {
     const run = await api.call('jobs.submit', { kind, projectId, params, name });
     upsert(run);
     return run;
