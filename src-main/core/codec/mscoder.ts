@@ -23,6 +23,9 @@ const FREQ_INC = 24;
 const FREQ_LIMIT = 1 << 16;
 const BIT_INIT = 1024;
 const BIT_SHIFT = 5;
+/** adaptation shift by how often a context was used: fast while it learns, slow (precise) once it has */
+const RATE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) RATE[c] = c < 2 ? 2 : c < 6 ? 3 : c < 14 ? 4 : c < 30 ? 5 : c < 62 ? 6 : 7;
 
 /** fine class of a symbol for the first context dimension (0 zero, 1..6 classes 0..5, 7 larger or escape) */
 const FINE = new Uint8Array(NSYM);
@@ -72,7 +75,7 @@ class Tables {
 }
 
 
-class Enc {
+export class Enc {
   out: Uint8Array;
   pos = 0;
   low = 0;
@@ -120,6 +123,25 @@ class Enc {
     }
     if (this.range < TOP) this.norm();
   }
+  /** 16-bit probability of a 0 in probs[i], adaptation rate from the context's count (fast first, then slow) */
+  bit16(probs: Uint16Array, counts: Uint8Array, i: number, b: number): void {
+    const p = probs[i]!;
+    const c = counts[i]!;
+    const sh = RATE[c]!;
+    if (c < 255) counts[i] = c + 1;
+    const bound = (this.range >>> 16) * p;
+    if (b === 0) {
+      this.range = bound;
+      probs[i] = p + ((65536 - p) >> sh);
+    } else {
+      this.low += bound;
+      this.range -= bound;
+      probs[i] = p - (p >> sh);
+    }
+    if (probs[i]! < 32) probs[i] = 32;
+    else if (probs[i]! > 65504) probs[i] = 65504;
+    if (this.range < TOP) this.norm();
+  }
   sym(cum: number, f: number, total: number): void {
     const r = Math.floor(this.range / total);
     this.low += r * cum;
@@ -138,7 +160,7 @@ class Enc {
   }
 }
 
-class Dec {
+export class Dec {
   range = 0xffffffff;
   code = 0;
   pos: number;
@@ -175,6 +197,28 @@ class Dec {
       probs[i] = p - (p >>> BIT_SHIFT);
       b = 1;
     }
+    if (this.range < TOP) this.norm();
+    return b;
+  }
+  bit16(probs: Uint16Array, counts: Uint8Array, i: number): number {
+    const p = probs[i]!;
+    const c = counts[i]!;
+    const sh = RATE[c]!;
+    if (c < 255) counts[i] = c + 1;
+    const bound = (this.range >>> 16) * p;
+    let b: number;
+    if (this.code < bound) {
+      this.range = bound;
+      probs[i] = p + ((65536 - p) >> sh);
+      b = 0;
+    } else {
+      this.code -= bound;
+      this.range -= bound;
+      probs[i] = p - (p >> sh);
+      b = 1;
+    }
+    if (probs[i]! < 32) probs[i] = 32;
+    else if (probs[i]! > 65504) probs[i] = 65504;
     if (this.range < TOP) this.norm();
     return b;
   }

@@ -15,8 +15,9 @@ import { ByteReader, ByteWriter } from '../codec/bytes.ts';
 import { crc32 } from '../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../codec/bound.ts';
 import { huffmanDecode, huffmanEncode } from '../codec/huffman.ts';
-import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from '../codec/rangecoder.ts';
+import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes } from '../codec/rangecoder.ts';
 import { msDecodeCodesBare, msEncodeCodesBare } from '../codec/mscoder.ts';
+import { maskDecode2, maskEncode2 } from '../codec/maskcoder.ts';
 import { type LosslessBackend, losslessBackendById } from '../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
@@ -273,12 +274,13 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const lossless = plan.bound.lossless;
   const tune = !lossless && plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0;
   w.u8(lossless ? LOSSLESS_PREDICTOR_ID : predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4));
-  w.u8((hasMask ? 1 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0));
+  // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2
+  w.u8((hasMask ? 1 | 16 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0));
   if (tune) w.u8(tune);
   // format v2: no value count (the chunk's rows give it)
   if (hasMask) {
     const [mw, plane] = maskGeometry(shape);
-    rangeEncodeMask(mask!, mw, plane, w);
+    maskEncode2(mask!, mw, plane, w);
   }
   for (const list of [nonfinite, fillExc]) {
     if (!list.length) continue;
@@ -468,7 +470,7 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
   if (maxDims < 1) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
   const flags = r.u8('chunk flags');
-  if (flags > 15 || (flags & 8 && h.formatVersion < 2)) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
+  if (flags > 31 || (flags & 24 && h.formatVersion < 2) || (flags & 16 && !(flags & 1))) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
   const tune = flags & 8 ? r.u8('interpolation tuning') : 0;
   if (tune >= INTERP_TUNINGS.length || (tune && pid !== 2 && pid !== 3)) throw bad(`corrupted stream: bad interpolation tuning ${tune} in chunk ${i}`);
   if (h.formatVersion === 1) {
@@ -481,7 +483,7 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   let nSkip = 0;
   if (flags & 1) {
     const [mw, plane] = maskGeometry(shape);
-    mask = rangeDecodeMask(r, n, mw, plane);
+    mask = flags & 16 ? maskDecode2(r, n, mw, plane) : rangeDecodeMask(r, n, mw, plane);
     skip = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       if (!mask[k]) {

@@ -10,7 +10,8 @@
  *   varint chunk count, per chunk: varint rows, varint (stored bytes x 2 + 1 if stored without the backend),
  *        [varint raw bytes, when through the backend], u32 CRC32.
  * Classic chunk payloads in v2: no value count after the flags byte (the rows give it); flag 8 = an interpolation
- * tuning byte follows the flags; entropy coder 2 (multi-symbol range coder) may appear, without a symbol count.
+ * tuning byte follows the flags; flag 16 = mask coded with model 2 (maskcoder.ts); entropy coder 2 (multi-symbol
+ * range coder) may appear, without a symbol count.
  *
  * Format version 1 layout (little endian), still read:
  *
