@@ -1,0 +1,68 @@
+/**
+ * The Cross-field view in Chromium: a project with COADS SST, AIRT and SPEH; rank anchors for SST (reasons shown),
+ * tick AIRT only, run a cross-field compression (linear CFNN: no Python needed) and see the ratio in the results.
+ * Screenshots: test-artifacts/screenshots/crossfield-*.png.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { SCREENSHOTS, launchBrowser, startServer, type ServerHandle } from './harness.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { Store } from '../../src-main/services/store/store.ts';
+
+const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
+const tmp = tempDir('fieldpack-e2e-crossfield-');
+let server: ServerHandle;
+let browser: Browser;
+
+beforeAll(async () => {
+  const db = join(tmp.dir, 'crossfield.db');
+  const store = Store.open(db);
+  const p = store.createProject('COADS cross-field');
+  const meta = { dims: ['TIME', 'COADSY', 'COADSX'], shape: [12, 90, 180], dtype: 'float32' };
+  store.createDataset(p.id, 'COADS climatology', [COADS], {}, [
+    { name: 'SST', file: COADS, ...meta, units: 'Deg C' },
+    { name: 'AIRT', file: COADS, ...meta, units: 'Deg C' },
+    { name: 'SPEH', file: COADS, ...meta, units: 'g/kg' },
+  ]);
+  store.close();
+  server = await startServer(db);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  tmp.cleanup();
+});
+
+describe.skipIf(!existsSync(COADS))('Cross-field view', () => {
+  it('ranks anchors for SST, picks AIRT and runs a cross-field compression', async () => {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.getByTestId('project-COADS cross-field').getByTestId('open-project').click();
+    await page.getByTestId('nav-crossfield').click();
+    await expect.poll(() => page.getByTestId('cf-target').inputValue()).toBe('SST');
+    await page.getByTestId('cf-network').selectOption('linear');
+    await page.getByTestId('cf-rank').click();
+    const cands = page.getByTestId('cf-candidates');
+    await expect.poll(() => cands.locator('tbody tr').count(), { timeout: 60_000 }).toBeGreaterThan(1);
+    expect(await page.getByTestId('cf-cand-AIRT').innerText()).toMatch(/\|r\| of differences/);
+    // exactly AIRT
+    for (const v of ['AIRT', 'SPEH', 'WSPD', 'UWND', 'VWND', 'SLP']) {
+      const box = page.getByTestId(`cf-tick-${v}`);
+      if (!(await box.count())) continue;
+      if ((await box.isChecked()) !== (v === 'AIRT')) await box.click();
+    }
+    await page.screenshot({ path: join(SCREENSHOTS, 'crossfield-ranking.png'), fullPage: true });
+    await page.getByTestId('cf-run').click();
+    const results = page.getByTestId('cf-results');
+    await expect.poll(() => results.locator('tr[data-status="finished"]').count(), { timeout: 120_000, interval: 500 }).toBe(1);
+    const ratio = Number(await results.locator('tr[data-status="finished"] [data-test="cf-ratio"]').innerText());
+    expect(ratio).toBeGreaterThan(5);
+    await page.screenshot({ path: join(SCREENSHOTS, 'crossfield-result.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
