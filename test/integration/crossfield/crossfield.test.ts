@@ -13,7 +13,7 @@ import { inspectStream } from '../../../src-main/services/compression/index.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 
 const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
-const WRF = '/work/shared/data/wrf_katrina.nc';
+import { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
 const hasCoads = existsSync(COADS);
 
 /** rows [a, b) along dim 0 */
