@@ -35,6 +35,7 @@ const LARGE_FIELD_VALUES = 1 << 22;
 const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lorenzo', 'dq-lorenzo'];
 /** level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS) */
 const AUTO_TUNINGS = [1, 2, 3, 7];
+const AUTO_TUNINGS_LARGE = [1, 7];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
 
@@ -83,6 +84,8 @@ const ENTROPY_RANGE = 1;
 const ENTROPY_MS = 2;
 /** chunks with at most this many codes try both range coders and keep the smaller */
 const TRY_BOTH_MAX_CODES = 1 << 18;
+/** larger chunks: share of zero codes from which the binary coder is used instead of the multi-symbol one */
+const BINARY_MIN_ZERO_SHARE = 0.85;
 /** Share of zero residuals above which the adaptive range coder replaces Huffman (see the bench notes). */
 export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
 
@@ -187,7 +190,7 @@ export function planCompression(
     }
     // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
     if (plan.predictor.startsWith('interp') && best * 8 < 2 * sample.values.length) {
-      for (const tune of AUTO_TUNINGS) {
+      for (const tune of values.length > LARGE_FIELD_VALUES ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
         const payload = encodeChunkPayload({ ...plan, tune }, sample.values, sample.mask, sample.shape);
         const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
         scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}@${tune}`] = size;
@@ -306,7 +309,18 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
     for (let i = 0; i < q.nCodes; i++) if (c[i] === plan.radius) zeros++;
     useRange = zeros >= RANGE_CODER_MIN_ZERO_SHARE * q.nCodes;
   }
-  if (useRange) {
+  // large chunks with mostly zero codes: the binary coder (one decision per zero) is faster and about as small
+  let binaryOnly = false;
+  if (useRange && entropy !== 'ms' && q.nCodes > TRY_BOTH_MAX_CODES) {
+    let zeros = 0;
+    const c = q.codes;
+    for (let i = 0; i < q.nCodes; i++) if (c[i] === plan.radius) zeros++;
+    binaryOnly = zeros >= BINARY_MIN_ZERO_SHARE * q.nCodes;
+  }
+  if (useRange && binaryOnly) {
+    w.u8(ENTROPY_RANGE);
+    rangeEncodeCodes(q.codes, q.nCodes, plan.radius, w);
+  } else if (useRange) {
     const ms = new ByteWriter(Math.max(64, q.nCodes >>> 3));
     msEncodeCodesBare(q.codes, q.nCodes, plan.radius, ms);
     let best = ms.finish();
