@@ -7,23 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { SCREENSHOTS, callApi, launchBrowser, startServer, type ServerHandle } from './harness.ts';
+import { SCREENSHOTS, callApi, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { Store } from '../../src-main/services/store/store.ts';
-
-const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
+import { COADS } from '../helpers/data-files.ts';
 const tmp = tempDir('fieldpack-e2e-compress-');
 let server: ServerHandle;
 let browser: Browser;
 
 beforeAll(async () => {
   const db = join(tmp.dir, 'compress.db');
-  const store = Store.open(db);
-  const p = store.createProject('COADS study');
-  store.createDataset(p.id, 'COADS climatology', [COADS], {}, [
-    { name: 'SST', file: COADS, dims: ['TIME', 'COADSY', 'COADSX'], shape: [12, 90, 180], dtype: 'float32', units: 'Deg C' },
-  ]);
-  store.close();
+  await seedCoadsProject(db, 'COADS study', ['SST']);
   server = await startServer(db);
   browser = await launchBrowser();
 });

@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, selectors, type Browser } from 'playwright-core';
+import { Store } from '../../src-main/services/store/store.ts';
+import { importDataset } from '../../src-main/services/data/store-import.ts';
+import { COADS } from '../helpers/data-files.ts';
 
 selectors.setTestIdAttribute('data-test');
 
@@ -75,4 +78,18 @@ export async function callApi<T>(server: ServerHandle, method: string, input: un
   const body = (await res.json()) as { value?: T; error?: { message: string } };
   if (!res.ok) throw new Error(`${method}: ${body.error?.message}`);
   return body.value as T;
+}
+
+/**
+ * A database holding a project with the COADS climatology imported the way the app imports it
+ * (only `variables`, to keep it quick), written before the server starts.
+ */
+export async function seedCoadsProject(dbPath: string, projectName: string, variables: string[]): Promise<void> {
+  const store = Store.open(dbPath);
+  try {
+    const project = store.createProject(projectName);
+    await importDataset(store, project.id, [COADS], { name: 'COADS climatology', variables });
+  } finally {
+    store.close();
+  }
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { Store } from '../../src-main/services/store/store.ts';
 import type { Model, RunDetail } from '../../src-main/api/contract.ts';
-import { SCREENSHOTS, callApi, launchBrowser, startServer, type ServerHandle } from './harness.ts';
+import { SCREENSHOTS, callApi, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { COADS, systemTorch } from '../integration/training/real-fields.ts';
 
@@ -33,10 +33,8 @@ async function shot(name: string, testId?: string) {
 beforeAll(async () => {
   if (skip) return;
   const dbPath = join(tmp.dir, 'train.db');
+  await seedCoadsProject(dbPath, 'COADS study', ['SST', 'AIRT', 'UWND']);
   const store = Store.open(dbPath);
-  const p = store.createProject('COADS study');
-  const field = (name: string, units: string) => ({ name, file: COADS, dims: ['TIME', 'COADSY', 'COADSX'], shape: [12, 90, 180], dtype: 'float32', units });
-  store.createDataset(p.id, 'COADS climatology', [COADS], {}, [field('SST', 'Deg C'), field('AIRT', 'Deg C'), field('UWND', 'M/S')]);
   store.createProject('Empty');
   store.close();
   server = await startServer(dbPath);
