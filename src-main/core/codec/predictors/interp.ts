@@ -66,6 +66,8 @@ class Run {
  */
 export const INTERP_TUNINGS: readonly (readonly [number, number])[] = [
   [1, 1], [1.25, 2], [1.5, 2], [1.5, 3], [1.75, 3], [1.75, 4], [2, 4], [1.25, 1.5], [2, 8],
+  [1.1, 1.5], [1.2, 1.75], [1.35, 2], [1.25, 2.5], [1.15, 2], [1.4, 2.5],
+  [1.05, 1.5], [1.1, 1.3],
 ];
 
 function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune = 0): void {
