@@ -10,4 +10,16 @@ export const MODEL_METHODS = {
   'models.export': { input: z.object({ id, path: filePath }), output: z.object({ path: z.string(), sizeBytes: z.number(), contentHash: z.string() }) },
   'models.import': { input: z.object({ path: filePath, projectId: id.nullable().default(null) }), output: Model },
   'models.delete': { input: z.object({ id }), output: z.object({ deleted: id }) },
+  /** Runs the model through onnxruntime and the deterministic reference path on its probe input, against PyTorch's output. */
+  'models.verify': {
+    input: z.object({ id }),
+    output: z.object({
+      referenceVsTorch: z.number(),
+      onnxVsTorch: z.number().nullable(),
+      referenceVsOnnx: z.number().nullable(),
+      provider: z.string().nullable(),
+      tolerance: z.number(),
+      ok: z.boolean(),
+    }),
+  },
 } as const;

@@ -9,8 +9,10 @@ import type { Model } from '../../api/contract.ts';
 import type { Store } from '../store/store.ts';
 import { modelsDir } from '../store/files.ts';
 import { exportModelFile, importModelFile, loadModelDir, modelRow, type ModelManifest } from './models.ts';
+import { verifyModel, type ModelVerification } from '../inference/index.ts';
+import { FieldpackError } from '../../core/errors.ts';
 
-function toNewModel(manifest: ModelManifest, path: string, projectId: number | null, runId: number | null) {
+function toNewModel(manifest: ModelManifest, path: string, projectId: number | null, runId: number | null, verification: ModelVerification | null) {
   const row = modelRow(manifest, path);
   const { inputs, outputs, ...contract } = manifest.contract;
   return {
@@ -25,7 +27,8 @@ function toNewModel(manifest: ModelManifest, path: string, projectId: number | n
     contract,
     params: manifest.network.params,
     training: manifest.training,
-    metrics: manifest.metrics,
+    // How the inference paths agreed on the trainer's probe input when the model was registered.
+    metrics: { ...manifest.metrics, ...(verification ? { verification } : {}) },
     parameterCount: row.parameter_count,
     sizeBytes: row.size_bytes,
     manifest,
@@ -33,7 +36,10 @@ function toNewModel(manifest: ModelManifest, path: string, projectId: number | n
   };
 }
 
-/** Copies a trained model folder into the registry (verifying its hashes) and records it. */
+/**
+ * Copies a trained model folder into the registry and records it, after checking its hashes and running
+ * it through onnxruntime and the reference path on the trainer's probe input (both against PyTorch).
+ */
 export async function registerModelDir(store: Store, dir: string, opts: { projectId: number | null; runId: number | null }): Promise<Model> {
   const model = await loadModelDir(dir);
   const dest = join(modelsDir(store), model.manifest.contentHash);
@@ -41,13 +47,22 @@ export async function registerModelDir(store: Store, dir: string, opts: { projec
     await mkdir(dest, { recursive: true });
     await cp(dir, dest, { recursive: true });
   }
-  return store.registerModel(toNewModel(model.manifest, dest, opts.projectId, opts.runId));
+  const verification = model.probe ? await verifyModel(model) : null;
+  return store.registerModel(toNewModel(model.manifest, dest, opts.projectId, opts.runId, verification));
 }
 
-/** Imports a .fpmodel file (verified) into the registry. */
+/** Imports a .fpmodel file (hashes checked, inference verified) into the registry. */
 export async function importModel(store: Store, file: string, projectId: number | null): Promise<Model> {
   const model = await importModelFile(file, modelsDir(store));
-  return store.registerModel(toNewModel(model.manifest, model.dir!, projectId, null));
+  const verification = model.probe ? await verifyModel(model) : null;
+  return store.registerModel(toNewModel(model.manifest, model.dir!, projectId, null, verification));
+}
+
+/** Runs a registered model again through both inference paths on its probe input. */
+export async function verifyRegisteredModel(store: Store, id: number): Promise<ModelVerification> {
+  const model = await loadModelDir(store.getModel(id).path);
+  if (!model.probe) throw new FieldpackError('MODEL_MISSING', `model ${id} has no probe input to verify against (it was exported without one)`);
+  return verifyModel(model);
 }
 
 /** Writes a registered model as one .fpmodel file. */

@@ -99,6 +99,12 @@ describe.skipIf(!!skip)('train job', () => {
     expect(m.network).toBe('tiny-cnn');
     expect(m.parameterCount).toBeGreaterThan(0);
     expect(m.sizeBytes).toBeGreaterThan(0);
+    // Registered only after onnxruntime and the reference path reproduced PyTorch on the probe input.
+    expect(m.metrics.verification).toMatchObject({ ok: true, provider: 'cpu' });
+    const again = (await call('models.verify', { id: m.id })) as { ok: boolean; onnxVsTorch: number; referenceVsTorch: number };
+    expect(again.ok).toBe(true);
+    expect(again.onnxVsTorch).toBeLessThan(1e-5);
+    expect(again.referenceVsTorch).toBeLessThan(1e-5);
   });
 
   it('exports the model as one file that imports into another store with the same hash', async () => {
