@@ -34,7 +34,7 @@ const LARGE_FIELD_VALUES = 1 << 22;
 /** Order of preference on ties. */
 const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lorenzo', 'dq-lorenzo'];
 /** level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS) */
-const AUTO_TUNINGS = [1, 2, 3, 7, 9, 16];
+const AUTO_TUNINGS = [1, 2, 3, 7, 16];
 const AUTO_TUNINGS_LARGE = [1, 7];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
