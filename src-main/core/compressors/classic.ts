@@ -172,12 +172,14 @@ export function planCompression(
   else if (!bound.lossless) {
     const sample = centralBlock(values, mask, shape, values.length > LARGE_FIELD_VALUES ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES);
     const scores: Record<string, number> = {};
+    // candidates are sized with one range coder (the multi-symbol one), not both: half the planning work
+    const estEntropy = plan.entropy === 'range' ? 'ms' : plan.entropy;
     let best = Infinity;
     const k = predictorShape(shape).length;
     for (const name of AUTO_CANDIDATES) {
       if (name === 'dq-lorenzo' && values.length > DQ_TRY_MAX_VALUES) continue;
       for (const maxDims of name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
-        const payload = encodeChunkPayload({ ...plan, predictor: name, maxDims }, sample.values, sample.mask, sample.shape);
+        const payload = encodeChunkPayload({ ...plan, predictor: name, maxDims, entropy: estEntropy }, sample.values, sample.mask, sample.shape);
         // the range coder's output is already dense: its payload length is a good estimate and saves a zstd pass
         const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
         scores[maxDims === k ? name : `${name}/${maxDims}d`] = size;
@@ -191,7 +193,7 @@ export function planCompression(
     // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
     if (plan.predictor.startsWith('interp') && best * 8 < 2 * sample.values.length) {
       for (const tune of values.length > LARGE_FIELD_VALUES ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
-        const payload = encodeChunkPayload({ ...plan, tune }, sample.values, sample.mask, sample.shape);
+        const payload = encodeChunkPayload({ ...plan, tune, entropy: estEntropy }, sample.values, sample.mask, sample.shape);
         const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
         scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}@${tune}`] = size;
         if (size < best) {
