@@ -9,6 +9,7 @@ import { JobQueue } from './jobs/queue.ts';
 import { jobHandlers } from './jobs/kinds/index.ts';
 import type { JobHandler } from './jobs/types.ts';
 import { Store } from './store/store.ts';
+import { closeSharedInferencePool } from './inference/pool.ts';
 import { resolveDbPath } from './store/open-database.ts';
 import { createServices, type Services } from './services.ts';
 import type { DoctorReport } from '../api/contract.ts';
@@ -56,6 +57,7 @@ export function createApp(opts: AppOptions): AppContext {
         closed = true;
         await jobs.close();
         store.close();
+        await closeSharedInferencePool();
       },
     };
   } catch (err) {

@@ -157,3 +157,10 @@ export function sharedInferencePool(opts?: InferencePoolOptions): InferencePool 
   shared ??= new InferencePool(opts);
   return shared;
 }
+
+/** Ends the process-wide pool's worker threads (at shutdown; a later call starts a new pool). */
+export async function closeSharedInferencePool(): Promise<void> {
+  const pool = shared;
+  shared = null;
+  await pool?.close();
+}
