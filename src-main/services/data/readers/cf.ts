@@ -6,8 +6,8 @@
  * valid_range (or valid_min/valid_max) applied to stored values. NaN is always masked as well.
  * Pure: no Node imports.
  */
-import type { FieldDtype, FieldValues } from '../../../core/field.ts';
-import type { FillInfo, VariableDtype } from './types.ts';
+import type { Field, FieldDtype, FieldValues } from '../../../core/field.ts';
+import type { FillInfo, VariableDtype, VariableInfo } from './types.ts';
 
 export const NETCDF_DEFAULT_FILL: Partial<Record<VariableDtype, number>> = {
   int8: -127,
@@ -165,4 +165,19 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
     } else mask[i] = 1;
   }
   return invalid > 0 ? { values, mask, sourceDtype } : { values, sourceDtype };
+}
+
+/** The Field for a variable's raw values read over `shape`: CF masking and unpacking applied, metadata copied. */
+export function fieldFromRaw(v: VariableInfo, shape: readonly number[], raw: Numeric, dtype: FieldDtype): Field {
+  const { values, mask, sourceDtype } = applyCF(raw, dtype, v.fill);
+  return {
+    name: v.name,
+    shape: [...shape],
+    dims: [...v.dims],
+    values,
+    ...(mask ? { mask } : {}),
+    sourceDtype,
+    ...(v.units !== undefined ? { units: v.units } : {}),
+    attributes: structuredClone(v.attributes),
+  };
 }

@@ -9,7 +9,7 @@
 import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
-import { applyCF, fillInfoFor, isFieldDtype } from './cf.ts';
+import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
 import { h5guard, loadH5wasm, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 import { badFile, checkAborted, jsonAttr, missingVariable, resolveSlice } from './util.ts';
@@ -239,17 +239,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         throw badFile(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data: ${e instanceof Error ? e.message : String(e)})`, { variable: name });
       }
       if (!raw || raw.length !== fieldSize(count)) throw badFile(path, `could not read variable "${name}" (HDF5 returned ${raw?.length ?? 0} values, expected ${fieldSize(count)})`);
-      const { values, mask, sourceDtype } = applyCF(raw, dtype, v.fill);
-      return {
-        name: v.name,
-        shape: [...count],
-        dims: [...v.dims],
-        values,
-        ...(mask ? { mask } : {}),
-        sourceDtype,
-        ...(v.units !== undefined ? { units: v.units } : {}),
-        attributes: structuredClone(v.attributes),
-      };
+      return fieldFromRaw(v, count, raw, dtype);
     }
 
     let closed = false;

@@ -8,7 +8,7 @@ import { open as openFile } from 'node:fs/promises';
 import { NetCDFReader } from 'netcdfjs';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
-import { applyCF, fillInfoFor, isFieldDtype } from './cf.ts';
+import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 import { badFile, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
 
@@ -155,17 +155,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     const blockShape = v.shape.length === 0 ? [] : [nRows, ...v.shape.slice(1)];
     const blockStart = v.shape.length === 0 ? [] : [0, ...start.slice(1)];
     const sub = extractHyperslab(raw as never, blockShape, blockStart, count, (n) => new (raw.constructor as new (n: number) => never)(n));
-    const { values, mask, sourceDtype } = applyCF(sub as ArrayLike<number>, dtype, v.fill);
-    return {
-      name: v.name,
-      shape: [...count],
-      dims: [...v.dims],
-      values,
-      ...(mask ? { mask } : {}),
-      sourceDtype,
-      ...(v.units !== undefined ? { units: v.units } : {}),
-      attributes: structuredClone(v.attributes),
-    };
+    return fieldFromRaw(v, count, sub as ArrayLike<number>, dtype);
   }
 
   return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, variable, readField, close() {} };

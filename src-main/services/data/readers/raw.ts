@@ -7,7 +7,7 @@
 import { open as openFile, readFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
-import { applyCF, isFieldDtype } from './cf.ts';
+import { fieldFromRaw, isFieldDtype } from './cf.ts';
 import { decodeBigEndian } from './netcdf3.ts';
 import type { DataFile, FillInfo, RawOptions, ReadOptions, VariableInfo } from './types.ts';
 import { badFile, basenameNoExt, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
@@ -106,8 +106,7 @@ export async function openRaw(path: string, size: number, opts: RawOptions): Pro
     const typed = o.endianness === native ? decodeBigEndianNoSwap(bytes, o.dtype) : decodeBigEndian(bytes, o.dtype);
     const blockShape = [count[0]!, ...o.shape.slice(1)];
     const sub = extractHyperslab(typed as never, blockShape, [0, ...start.slice(1)], count, (m) => new (typed.constructor as new (m: number) => never)(m));
-    const { values, mask, sourceDtype } = applyCF(sub as ArrayLike<number>, o.dtype, fill);
-    return { name, shape: [...count], dims: [...dims], values, ...(mask ? { mask } : {}), sourceDtype, ...(o.units ? { units: o.units } : {}), attributes: structuredClone(attributes) };
+    return fieldFromRaw(info, count, sub as ArrayLike<number>, o.dtype);
   }
   return { path, format: 'raw', sizeBytes: size, variables: [info], globalAttributes: {}, dimensions, variable, readField, close() {} };
 }
