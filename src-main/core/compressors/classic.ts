@@ -18,10 +18,10 @@ import { huffmanDecode, huffmanEncode } from '../codec/huffman.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes } from '../codec/rangecoder.ts';
 import { msDecodeCodesBare, msEncodeCodesBare } from '../codec/mscoder.ts';
 import { maskDecode2, maskEncode2 } from '../codec/maskcoder.ts';
-import { type LosslessBackend, losslessBackendById } from '../codec/lossless.ts';
+import type { LosslessBackend } from '../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
-import { type StreamHeader, type StreamMetadata, chunkBytes, readHeader, writeStream } from '../codec/stream/format.ts';
+import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../codec/stream/format.ts';
 
 export const CLASSIC_CODEC_ID = 'classic';
 export type PredictorChoice = PredictorName | 'auto';
@@ -467,14 +467,7 @@ export function decodeChunk(h: StreamHeader, bytes: Uint8Array, i: number): Deco
 export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array): DecodedChunk {
   if (h.codec !== CLASSIC_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the classic codec`);
   const c = h.chunks[i]!;
-  let payload: Uint8Array;
-  try {
-    payload = c.raw ? stored : losslessBackendById(h.backendId).decompress(stored, c.rawBytes);
-  } catch (e) {
-    if (e instanceof FieldpackError) throw e;
-    throw bad(`corrupted stream: chunk ${i} does not decompress (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (payload.length !== c.rawBytes) throw bad(`corrupted stream: chunk ${i} decompresses to ${payload.length} bytes, expected ${c.rawBytes}`);
+  const payload = chunkPayload(h, i, stored);
   const what = `chunk ${i}`;
   const r = new ByteReader(payload, what);
   const shape = [c.rows, ...h.shape.slice(1)];

@@ -353,3 +353,17 @@ export function chunkBytes(h: StreamHeader, bytes: Uint8Array, i: number): Uint8
   if (crc32(b) !== c.crc) throw bad(`corrupted stream: chunk ${i} of ${h.chunks.length} checksum mismatch`);
   return b;
 }
+
+/** Chunk i's payload from its stored bytes (checksum already checked): the lossless stage undone, its size checked. */
+export function chunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Uint8Array {
+  const c = h.chunks[i]!;
+  let payload: Uint8Array;
+  try {
+    payload = c.raw ? stored : losslessBackendById(h.backendId).decompress(stored, c.rawBytes);
+  } catch (e) {
+    if (e instanceof FieldpackError) throw e;
+    throw bad(`corrupted stream: chunk ${i} does not decompress (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (payload.length !== c.rawBytes) throw bad(`corrupted stream: chunk ${i} decompresses to ${payload.length} bytes, expected ${c.rawBytes}`);
+  return payload;
+}

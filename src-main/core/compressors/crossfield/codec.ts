@@ -28,9 +28,9 @@ import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '..
 import { gridIndex, gridValue, prequantize, pushResidual } from '../../codec/dq.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from '../../codec/rangecoder.ts';
 import { msDecodeCodes, msEncodeCodes } from '../../codec/mscoder.ts';
-import { type LosslessBackend, losslessBackendById } from '../../codec/lossless.ts';
+import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
-import { type StreamHeader, type StreamMetadata, chunkBytes, readHeader, writeStream } from '../../codec/stream/format.ts';
+import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
 import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor } from '../classic.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
 import { runReference } from '../../nn/reference.ts';
@@ -376,18 +376,8 @@ export interface CrossfieldStreamInfo {
   netBytes: Uint8Array;
 }
 
-function chunkPayload(h: StreamHeader, bytes: Uint8Array, i: number): Uint8Array {
-  const c = h.chunks[i]!;
-  const stored = chunkBytes(h, bytes, i);
-  let payload: Uint8Array;
-  try {
-    payload = c.raw ? stored : losslessBackendById(h.backendId).decompress(stored, c.rawBytes);
-  } catch (e) {
-    if (e instanceof FieldpackError) throw e;
-    throw bad(`corrupted stream: chunk ${i} does not decompress (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (payload.length !== c.rawBytes) throw bad(`corrupted stream: chunk ${i} decompresses to ${payload.length} bytes, expected ${c.rawBytes}`);
-  return payload;
+function storedChunkPayload(h: StreamHeader, bytes: Uint8Array, i: number): Uint8Array {
+  return chunkPayload(h, i, chunkBytes(h, bytes, i));
 }
 
 /** Header, parameters and the embedded network of a cross-field stream. */
@@ -401,7 +391,7 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
   if (!['weighted', 'blend', 'lorenzo'].includes(mode)) throw bad(`corrupted stream: unknown fusion mode ${String(mode)}`);
   const anchors = (Array.isArray(pr.anchors) ? pr.anchors : []) as AnchorRef[];
   const netp = (pr.net ?? {}) as { hash?: string; inputFill?: number[] };
-  const payload = chunkPayload(h, bytes, 0);
+  const payload = storedChunkPayload(h, bytes, 0);
   const r = new ByteReader(payload, 'chunk 0');
   const flags = r.u8('chunk flags');
   if (!(flags & F_NET)) throw bad('corrupted stream: chunk 0 holds no network');
@@ -419,7 +409,7 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
 export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Array, i: number, dq: Int32Array[]): DecodedChunk {
   const h = info.header;
   const c = h.chunks[i]!;
-  const payload = chunkPayload(h, bytes, i);
+  const payload = storedChunkPayload(h, bytes, i);
   const what = `chunk ${i}`;
   const r = new ByteReader(payload, what);
   const shape = [c.rows, ...h.shape.slice(1)];
