@@ -4,7 +4,7 @@
  * nothing half-written is left behind on failure.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { Field } from '../../../src-main/core/field.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { writeFieldNetcdf4 } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { writeFieldRaw } from '../../../src-main/services/data/writers/raw.ts';
+import { closePools, compressField, metadataOf } from '../../../src-main/services/compression/index.ts';
 import { PYTHON, WRF, available, fixturePath, hasPythonNetcdf4 } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldpack-writers-'));
@@ -120,6 +121,31 @@ describe.skipIf(!available('coads'))('NetCDF-4 writer', () => {
     expect(f.attributes['scale_factor']).toBeUndefined();
     expect(f.attributes['fieldpack_unpacked_from']).toMatch(/int16 with scale_factor 0.01/);
     expect(f.attributes['fieldpack_source_dtype']).toBe('int16');
+  });
+
+  it('writes a decompressed .fpk stream (which carries its own fieldpack_ attributes) within its bound', async () => {
+    const src = await openDataFile(fixturePath('coads'));
+    const sst = await src.readField('SST');
+    src.close();
+    const { bytes, absBound } = await compressField(sst, { bound: { mode: 'rel', value: 1e-3 }, metadata: metadataOf(sst, 'coads_climatology.cdf') });
+    const fpk = join(dir, 'sst.fpk');
+    writeFileSync(fpk, bytes);
+    const decoded = await openDataFile(fpk);
+    const recon = await decoded.readField('SST');
+    decoded.close();
+    expect(recon.attributes['fieldpack_source_file']).toBe('coads_climatology.cdf');
+    const out = join(dir, 'sst-decompressed.nc');
+    await writeFieldNetcdf4(recon, out, { provenance: { source_file: fpk } });
+    const back = await openDataFile(out);
+    const f = await back.readField('SST');
+    back.close();
+    expect(f.attributes['fieldpack_bound_mode']).toBe('rel');
+    for (let i = 0; i < sst.values.length; i++) {
+      const valid = !sst.mask || sst.mask[i] === 1;
+      expect(!f.mask || f.mask[i] === 1).toBe(valid);
+      if (valid && Math.abs(f.values[i]! - sst.values[i]!) > absBound) throw new Error(`point ${i} over the bound`);
+    }
+    await closePools();
   });
 
   it('leaves nothing behind when the target folder is missing', async () => {

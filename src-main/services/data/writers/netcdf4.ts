@@ -138,14 +138,16 @@ export async function writeFieldNetcdf4(field: Field, outPath: string, options: 
         ...(useDeflate ? { chunks, compression: 'gzip' as const, compression_opts: Math.min(9, Math.max(1, deflate)) } : {}),
       });
       writeAttr(ds, '_FillValue', fill, f32 ? '<f' : '<d');
-      for (const [k, v] of Object.entries(attrs)) {
+      // One map, so that provenance a field already carries (a decompressed .fpk has fieldpack_codec, ...)
+      // is updated, not created twice (HDF5 refuses a second attribute of the same name).
+      const all = { ...attrs, ...provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...options.provenance }) };
+      for (const [k, v] of Object.entries(all)) {
         const floaty = k === 'missing_value' || k === 'valid_range' || k === 'valid_min' || k === 'valid_max' || k === 'actual_range';
         writeAttr(ds, k, v, floaty ? (f32 ? '<f' : '<d') : undefined);
       }
-      for (const [k, v] of Object.entries(provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...options.provenance }))) writeAttr(ds, k, v);
       field.dims.forEach((dim, i) => ds.attach_scale(i, `/${dim}`));
-      for (const [k, v] of Object.entries(options.globalAttributes ?? {})) if (!RESERVED.has(k)) writeAttr(file, k, v);
-      writeAttr(file, 'fieldpack_version', provenanceAttributes()['fieldpack_version']);
+      const globals: Record<string, unknown> = { ...options.globalAttributes, fieldpack_version: provenanceAttributes()['fieldpack_version'] };
+      for (const [k, v] of Object.entries(globals)) if (!RESERVED.has(k)) writeAttr(file, k, v);
     } finally {
       file.close();
     }
