@@ -257,16 +257,7 @@ function readBodyV2(r: ByteReader): HeaderBody {
   const metaEnc = r.u8('metadata encoding');
   if (metaEnc > 1) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
   const metaLen = metaEnc ? r.varint('metadata length') : -1;
-  let metaBytes = r.block('metadata');
-  if (metaEnc === 1) {
-    try {
-      metaBytes = losslessBackendById(backendId).decompress(metaBytes, metaLen);
-    } catch (e) {
-      if (e instanceof FieldpackError) throw e;
-      throw bad('corrupted header: metadata does not decompress');
-    }
-  }
-  if (metaEnc && metaBytes.length !== metaLen) throw bad('corrupted header: metadata length mismatch');
+  const metaBytes = metaEnc === 1 ? inflateMetadata(backendId, r.block('metadata'), metaLen) : r.block('metadata');
   const mr = new ByteReader(metaBytes, 'header metadata');
   const pm = decodeCompact(mr, 'codec params and metadata');
   if (!Array.isArray(pm) || pm.length !== 2 || typeof pm[0] !== 'object' || !pm[0] || typeof pm[1] !== 'object' || !pm[1] || mr.remaining() !== 0) {
@@ -286,6 +277,19 @@ function readBodyV2(r: ByteReader): HeaderBody {
     params: pm[0] as Record<string, unknown>,
     metadata: pm[1] as StreamMetadata,
   };
+}
+
+/** Header metadata stored through the lossless stage, back to its `length` bytes. */
+function inflateMetadata(backendId: number, stored: Uint8Array, length: number): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = losslessBackendById(backendId).decompress(stored, length);
+  } catch (e) {
+    if (e instanceof FieldpackError) throw e;
+    throw bad('corrupted header: metadata does not decompress');
+  }
+  if (bytes.length !== length) throw bad('corrupted header: metadata length mismatch');
+  return bytes;
 }
 
 function readBodyV1(r: ByteReader): HeaderBody {
@@ -312,15 +316,8 @@ function readBodyV1(r: ByteReader): HeaderBody {
   }
   const metaEnc = r.u8('metadata encoding');
   const metaLen = r.varint('metadata length');
-  let metaBytes = r.block('metadata');
-  if (metaEnc === 1) {
-    try {
-      metaBytes = losslessBackendById(backendId).decompress(metaBytes, metaLen);
-    } catch (e) {
-      if (e instanceof FieldpackError) throw e;
-      throw bad('corrupted header: metadata does not decompress');
-    }
-  } else if (metaEnc !== 0) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
+  if (metaEnc > 1) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
+  const metaBytes = metaEnc === 1 ? inflateMetadata(backendId, r.block('metadata'), metaLen) : r.block('metadata');
   try {
     metadata = JSON.parse(new TextDecoder().decode(metaBytes)) as StreamMetadata;
   } catch {
