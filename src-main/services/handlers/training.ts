@@ -2,6 +2,7 @@ import type { TRAINING_METHODS, NetworkInfo } from '../../api/methods/training.t
 import { FieldpackError } from '../../core/errors.ts';
 import { NETWORK_DEFAULTS, NETWORK_TYPES, TrainingConfigSchema } from '../training/config.ts';
 import { clearPythonCache, detectPython, findPython } from '../training/python-env.ts';
+import { configuredPython } from '../system/python-probe.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
 
 const DESCRIPTIONS: Record<(typeof NETWORK_TYPES)[number], string> = {
@@ -30,7 +31,7 @@ export function trainingHandlers({ store }: HandlerDeps): Handlers<keyof typeof 
     'training.networks': () => networks(),
     'training.python': async ({ python, refresh }) => {
       if (refresh) clearPythonCache();
-      const configured = store.getSettings().pythonPath;
+      const configured = configuredPython(store);
       const wanted = python ?? configured ?? undefined;
       const { env, tried } = await findPython({ python: wanted, fallback: python === undefined });
       const triedOut = tried.map((t) => ({ interpreter: t.interpreter, ok: t.ok, reason: t.reason ?? null }));

@@ -15,6 +15,7 @@ import { FieldpackError } from '../../../core/errors.ts';
 import type { Field } from '../../../core/field.ts';
 import type { Store } from '../../store/store.ts';
 import { runDir as runDirOf } from '../../store/files.ts';
+import { configuredPython } from '../../system/python-probe.ts';
 import { NETWORK_TYPES, TrainingConfigSchema, parseTrainingConfig, type TrainingConfigInput } from '../../training/config.ts';
 import { prepareTrainingData } from '../../training/prepare-data.ts';
 import { readFields } from '../../training/read-fields.ts';
@@ -151,7 +152,7 @@ export function trainJob(deps: { store: Store }): JobHandler<Record<string, unkn
     ctx.log(`data: ${data.meta.samples} samples of [${data.meta.spatialShape.join(' x ')}], ${(data.meta.validFraction * 100).toFixed(1)} % valid points; inputs ${config.inputs.join(', ')} -> target ${target}`);
     if (ctx.signal.aborted) throw new FieldpackError('CANCELLED', 'cancelled before the trainer started');
 
-    const settingsPython = store.getSettings().pythonPath ?? undefined;
+    const settingsPython = configuredPython(store) ?? undefined;
     const python = params.python ?? settingsPython;
     ctx.progress(0, 'starting the trainer');
     const epochSeconds: number[] = [];
