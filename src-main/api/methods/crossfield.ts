@@ -11,8 +11,8 @@ export const CrossfieldParams = z.strictObject({
   /** anchor variables on the target's grid; empty = automatic selection */
   anchors: z.array(z.string().trim().min(1)).default([]),
   bound: BoundInput,
-  /** 'best' trains the CFNN and fits the linear CFNN, keeping the smaller stream */
-  network: z.enum(['cfnn', 'linear', 'best']).default('best'),
+  /** 'best' tries no network (interpolation + anchors), the linear CFNN and the trained CFNN, keeping the smallest stream */
+  network: z.enum(['cfnn', 'linear', 'none', 'best']).default('best'),
   ndim: z.union([z.literal(2), z.literal(3)]).optional(),
   epochs: z.number().int().min(1).max(200).optional(),
 });

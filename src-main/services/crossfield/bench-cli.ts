@@ -14,7 +14,7 @@ export async function crossfieldBenchCli(
   files: string[], vars: string[] | undefined, anchors: string | undefined, network: string | undefined, bounds: BoundSpec[], json: string, reference: string | undefined, io: Io,
 ): Promise<number> {
   if (!vars?.length) throw new FieldpackError('INVALID_ARGUMENT', 'bench --codec crossfield needs --vars TARGET[,TARGET...]');
-  if (network && !['cfnn', 'linear', 'best'].includes(network)) throw new FieldpackError('INVALID_ARGUMENT', `--network must be cfnn, linear or best`);
+  if (network && !['cfnn', 'linear', 'none', 'best'].includes(network)) throw new FieldpackError('INVALID_ARGUMENT', `--network must be cfnn, linear, none or best`);
   const rows = await runCrossfieldBench({
     files, vars, anchors: anchors?.split(',').filter(Boolean), bounds, network: network as never, reference,
     onProgress: (f, m) => io.progress(f, m ?? ''),

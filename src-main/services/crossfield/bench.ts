@@ -19,7 +19,7 @@ export interface CrossfieldBenchOptions {
   vars: string[];
   anchors?: string[];
   bounds: BoundSpec[];
-  network?: 'cfnn' | 'linear' | 'best';
+  network?: 'cfnn' | 'linear' | 'none' | 'best';
   ndim?: 2 | 3;
   /** baselines.json (default ../shared/reference/baselines.json when present) */
   reference?: string;

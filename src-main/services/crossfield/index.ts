@@ -71,9 +71,10 @@ export interface CrossfieldCompressOptions {
   train?: Omit<CfnnTrainOptions, 'target' | 'anchors' | 'signal' | 'onProgress'>;
   /**
    * online networks to try (when no model is given): 'cfnn' (trained, the paper's CNN), 'linear' (one least-squares
-   * convolution, no Python), 'best' (both; the smaller stream is kept). Default 'best'.
+   * convolution, no Python), 'none' (no network: interpolation corrected from the anchors' reconstructions alone),
+   * 'best' (all three; the smallest stream is kept). Default 'best'.
    */
-  network?: 'cfnn' | 'linear' | 'best';
+  network?: 'cfnn' | 'linear' | 'none' | 'best';
   ndim?: 2 | 3;
   mode?: FusionMode | 'auto';
   /** round weights to half precision before embedding (default true) */
@@ -105,9 +106,9 @@ export interface CrossfieldCompressResult {
   modelBytes: number;
   modelShare: number;
   parameters: number;
-  training: 'online' | 'reused';
-  /** which network the kept stream embeds */
-  network: 'cfnn' | 'linear' | 'given';
+  training: 'online' | 'reused' | 'none';
+  /** which network the kept stream embeds ('none': interpolation corrected from the anchors alone) */
+  network: 'cfnn' | 'linear' | 'given' | 'none';
   trainSeconds: number;
   /** stream bytes per network tried */
   networkSizes: Record<string, number>;
@@ -188,12 +189,12 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     candidates.push({ kind: 'given', net, seconds: opts.model.trainSeconds ?? 0, parameters: net.weights.length });
   } else {
     const which = opts.network ?? 'best';
-    if (which !== 'cfnn') {
+    if (which === 'linear' || which === 'best') {
       const tl = performance.now();
       const net = fitLinearCfnn(target, anchors.map((a) => a.recon), ndim);
       candidates.push({ kind: 'linear', net, seconds: (performance.now() - tl) / 1000, parameters: net.weights.length });
     }
-    if (which !== 'linear') {
+    if (which === 'cfnn' || which === 'best') {
       progress(0.1, 'training CFNN (online)');
       const tr = await trainCfnn({
         ...opts.train, ndim, target, anchors: anchors.map((a) => a.recon), signal: opts.signal,
@@ -208,9 +209,27 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const recons: Record<string, AnchorRecon> = Object.fromEntries(anchors.map((a) => [a.var, { values: a.recon.values, ...(a.recon.mask ? { mask: a.recon.mask } : {}) }]));
   const classic = await compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata: metadataOf(target) });
   const absBound = classic.absBound;
+  const anchorRecons = anchors.map((a) => recons[a.var]!);
+  const anchorRefs = anchors.map((a) => ({ var: a.var, hash: a.hash }));
+  const tune = classic.plan.predictor.startsWith('interp') ? (classic.plan.tune ?? 0) : 0;
+  const mode = opts.mode ?? 'auto';
   let enc: ReturnType<typeof encodeCrossfield> | null = null;
-  let chosen = candidates[0]!;
+  let chosen: (typeof candidates)[number] | { kind: 'none'; seconds: number; parameters: number } = candidates[0] ?? { kind: 'none', seconds: 0, parameters: 0 };
   const networkSizes: Record<string, number> = {};
+  const tryNone = !opts.model && (opts.network ?? 'best') !== 'linear' && opts.network !== 'cfnn';
+  if (tryNone && (mode === 'auto' || mode === 'interp')) {
+    // interpolation corrected from the anchors alone: no network to store
+    progress(0.75, 'interpolation + anchors (no network)');
+    enc = encodeCrossfield(
+      {
+        field: target, bound: opts.bound, net: null, netHash: '', anchors: anchorRefs, dq: [], anchorRecons, tune, mode: 'interp', metadata: metadataOf(target),
+        extraParams: { training: 'none', network: 'none' },
+      },
+      zstdBackend,
+    );
+    networkSizes.none = enc.bytes.length;
+    chosen = { kind: 'none', seconds: 0, parameters: 0 };
+  }
   for (const cand of candidates) {
     const net = (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
     const dq = await gridDiffs(net, recons, target.shape, absBound, opts.threads ?? 0, opts.signal);
@@ -218,8 +237,8 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     const netBytes = encodeEmbeddedNetwork(net.spec, net.weights);
     const e = encodeCrossfield(
       {
-        field: target, bound: opts.bound, net, netHash: sha256(netBytes), anchors: anchors.map((a) => ({ var: a.var, hash: a.hash })), dq,
-        mode: opts.mode ?? 'auto', metadata: metadataOf(target),
+        field: target, bound: opts.bound, net, netHash: sha256(netBytes), anchors: anchorRefs, dq, anchorRecons, tune,
+        mode, metadata: metadataOf(target),
         extraParams: { training, network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
       },
       zstdBackend,
@@ -232,6 +251,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   }
   const trainSeconds = candidates.reduce((a, c) => a + c.seconds, 0);
   const parameters = chosen.parameters;
+  if (!enc) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
   const compressSeconds = (performance.now() - tc) / 1000;
   const origBytes = target.values.length * target.values.BYTES_PER_ELEMENT;
   enc = enc!;
@@ -251,7 +271,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     crossfieldBytes: enc.bytes.length,
     modelBytes: codec === 'crossfield' ? enc.modelBytes : 0,
     modelShare: codec === 'crossfield' ? enc.modelBytes / bytes.length : 0,
-    parameters, training, network: chosen.kind, trainSeconds, networkSizes, compressSeconds,
+    parameters, training: chosen.kind === 'none' ? 'none' : training, network: chosen.kind, trainSeconds, networkSizes, compressSeconds,
     mode: codec === 'crossfield' ? enc.mode : null, sizes: enc.sizes, weights: enc.weights,
   };
   if (opts.verify ?? true) {
@@ -302,10 +322,10 @@ export async function decompressCrossfield(bytes: Uint8Array, anchors: Field[], 
   const h = inspectStream(bytes);
   if (h.codec !== CROSSFIELD_CODEC_ID) return decompressStream(bytes, { signal: opts.signal });
   const info = readCrossfieldStream(bytes);
-  if (info.netHash && sha256(info.netBytes) !== info.netHash) {
+  if (info.netBytes && info.netHash && sha256(info.netBytes) !== info.netHash) {
     throw new FieldpackError('BAD_STREAM', `corrupted stream: the embedded network hashes to ${sha256(info.netBytes).slice(0, 16)}..., the stream names ${info.netHash.slice(0, 16)}...`);
   }
   const recons = checkAnchors(info, anchors);
-  const dq = await gridDiffs(info.net, recons, h.shape, h.bound.abs, opts.threads ?? 0, opts.signal);
-  return decodeCrossfield(info, bytes, dq);
+  const dq = info.net ? await gridDiffs(info.net, recons, h.shape, h.bound.abs, opts.threads ?? 0, opts.signal) : [];
+  return decodeCrossfield(info, bytes, dq, info.anchors.map((a) => recons[a.var]!));
 }

@@ -16,8 +16,12 @@
  * with the embedded network (core/nn encodeEmbeddedNetwork), so the model's bytes are inside the compressed size.
  *
  * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 network) | [varint len + network bytes]
- *   | varint n | [mask, range coded] | [lists: varint count, (varint delta index, raw value)*] | u8 entropy coder
- *   | codes | varint escapes | raw escapes.
+ *   | varint n | [mask, range coded] | [lists: varint count, (varint delta index, raw value)*]
+ *   | [mode 'interp': u8 level-bound tuning | varint len + per-pass models] | u8 entropy coder | codes
+ *   | varint escapes | raw escapes.
+ * Mode 'interp' (the default when it is smaller) predicts by interpolation corrected per pass from the anchors'
+ * reconstructions and, when the stream embeds a network, from its predicted differences integrated along each axis;
+ * its network is optional (an anchors-only stream carries none).
  */
 import { FieldpackError } from '../../errors.ts';
 import { type Field, type FieldValues, fieldSize } from '../../field.ts';
@@ -31,16 +35,23 @@ import { msDecodeCodes, msEncodeCodes } from '../../codec/mscoder.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
-import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor } from '../classic.ts';
+import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, predictorShape } from '../classic.ts';
+import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
 import { runReference } from '../../nn/reference.ts';
 import { quantizeToGrid } from '../../nn/quantize.ts';
 import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../nn/embed.ts';
 import type { NnSpec } from '../../nn/spec.ts';
-import { type FusionMode, type HybridBlock, fitWeights, runHybrid } from './hybrid.ts';
+import { type LorenzoFusionMode as LorenzoFusion, type HybridBlock, fitWeights, runHybrid } from './hybrid.ts';
+import { type InterpSource, decodeInterpHybrid, encodeInterpHybrid } from './interp-hybrid.ts';
 
 export const CROSSFIELD_CODEC_ID = 'crossfield';
-export type { FusionMode };
+/**
+ * 'weighted' / 'blend' / 'lorenzo': the paper's hybrid around Lorenzo (hybrid.ts, on the dual-quantization grid);
+ * 'interp': multilevel cubic interpolation with per-pass fitted cross-field corrections (interp-hybrid.ts).
+ */
+export type FusionMode = LorenzoFusion | 'interp';
+const FUSION_MODES: readonly FusionMode[] = ['weighted', 'blend', 'lorenzo', 'interp'];
 
 export interface CrossfieldNetwork {
   spec: NnSpec;
@@ -130,12 +141,17 @@ export function roundWeightsHalf(w: Float32Array): Float32Array {
 export interface CrossfieldEncodeInput {
   field: Pick<Field, 'values' | 'shape' | 'mask'>;
   bound: BoundSpec;
-  net: CrossfieldNetwork;
+  /** the network (null: mode 'interp' from the anchors alone, nothing embedded) */
+  net: CrossfieldNetwork | null;
   /** hash of the embedded network bytes (service: sha256) */
   netHash: string;
   anchors: AnchorRef[];
-  /** predicted grid differences per axis over the whole field (predictGridDiffs or the service's pool) */
+  /** predicted grid differences per axis over the whole field (predictGridDiffs or the service's pool); [] without a network */
   dq: Int32Array[];
+  /** the anchors' reconstructions, in `anchors` order (mode 'interp') */
+  anchorRecons?: AnchorRecon[];
+  /** level-dependent bounds of mode 'interp' (index into INTERP_TUNINGS; the core codec's choice is a good start) */
+  tune?: number;
   mode?: FusionMode | 'auto';
   metadata?: StreamMetadata;
   chunkValues?: number;
@@ -150,9 +166,67 @@ export interface CrossfieldEncoded {
   weights: number[];
   /** stored bytes per fusion mode tried */
   sizes: Record<string, number>;
-  /** the embedded network as stored (its bytes through the backend alone): the model's share */
+  /** the embedded network as stored (its bytes through the backend alone) plus the per-pass models: the model's share */
   modelBytes: number;
   escapes: number;
+}
+
+/**
+ * Sources of mode 'interp' over the whole field: the anchors' reconstructions, then per network axis the predicted
+ * differences integrated along that axis (value units; one line at a time, in order: deterministic).
+ */
+export function interpSources(shape: readonly number[], anchors: AnchorRecon[], dq: Int32Array[], absBound: number): { values: Float64Array | ArrayLike<number>; valid: Uint8Array | null; fullAxis?: number }[] {
+  const out: { values: Float64Array | ArrayLike<number>; valid: Uint8Array | null; fullAxis?: number }[] = anchors.map((a) => ({ values: a.values, valid: a.mask ?? null }));
+  const nd = dq.length;
+  const n = fieldSize(shape);
+  const twoE = 2 * absBound;
+  for (let k = 0; k < nd; k++) {
+    const axis = shape.length - nd + k;
+    const len = shape[axis]!;
+    let inner = 1;
+    for (let j = axis + 1; j < shape.length; j++) inner *= shape[j]!;
+    const S = new Float64Array(n);
+    const d = dq[k]!;
+    for (let o = 0; o < n; o += len * inner) {
+      for (let i = 0; i < inner; i++) {
+        let acc = 0;
+        for (let t = 0; t < len; t++) {
+          const idx = o + i + t * inner;
+          if (t > 0) acc += d[idx]! * twoE;
+          S[idx] = acc;
+        }
+      }
+    }
+    out.push({ values: S, valid: null, fullAxis: axis });
+  }
+  return out;
+}
+
+/** Axis of the predictor's (squeezed, folded) shape for `fullAxis` of `shape`, or -1 when it has none. */
+function predictorAxis(shape: readonly number[], fullAxis: number): number {
+  if (shape[fullAxis] === 1) return -1;
+  const kept = shape.map((d, i) => ({ d, i })).filter((x) => x.d !== 1);
+  const folds = Math.max(0, kept.length - 4);
+  const pos = kept.findIndex((x) => x.i === fullAxis);
+  // folded leading dims (fields of more than 4 dims) are one axis for the predictor: no integral along it
+  return folds > 0 && pos <= folds ? -1 : pos - folds;
+}
+
+function chunkSources(
+  sources: { values: Float64Array | ArrayLike<number>; valid: Uint8Array | null; fullAxis?: number }[], cshape: number[], a: number, b: number,
+): InterpSource[] {
+  const out: InterpSource[] = [];
+  for (const src of sources) {
+    const axis = src.fullAxis === undefined ? undefined : predictorAxis(cshape, src.fullAxis);
+    if (axis === -1) continue;
+    const v = src.values as Float64Array;
+    out.push({
+      values: typeof v.subarray === 'function' ? v.subarray(a, b) : Array.prototype.slice.call(src.values, a, b),
+      valid: src.valid ? src.valid.subarray(a, b) : null,
+      ...(axis !== undefined ? { axis } : {}),
+    });
+  }
+  return out;
 }
 
 function maskGeometry(shape: number[]): [number, number] {
@@ -206,9 +280,11 @@ function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
   else w.f64(v);
 }
 
+type Sources = ReturnType<typeof interpSources>;
+
 function encodeChunkPayload(
-  p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null,
-): { payload: Uint8Array; escapes: number } {
+  p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null, sources: Sources,
+): { payload: Uint8Array; escapes: number; modelBytes: number } {
   const { shape, values } = input.field;
   const rowSize = fieldSize(shape) / shape[0]!;
   const a = row0 * rowSize;
@@ -248,20 +324,16 @@ function encodeChunkPayload(
   let nValid = 0;
   for (let i = a; i < b; i++) if (!p.skip[i]) nValid++;
   const qz = new LinearQuantizer(p.bound.abs, p.f32, nValid, DEFAULT_RADIUS);
-  const ndim = input.net.spec.ndim;
-  const { plane } = layoutOf(shape, ndim);
-  const spatial = shape.slice(shape.length - ndim);
-  for (let s0 = a; s0 < b; s0 += plane) {
-    const block: HybridBlock = { spatial, valid: invert(p.skip.subarray(s0, s0 + plane)), dq: input.dq.map((d) => d.subarray(s0, s0 + plane)) };
-    const qs = new Float64Array(plane);
-    const qt = p.q.subarray(s0, s0 + plane);
-    const ex = p.exact.subarray(s0, s0 + plane);
-    runHybrid(block, { mode, weights }, qs, (i, pred) => {
-      const qi = qt[i]!;
-      pushResidual(qz, qi - pred, ex[i] === 1, values[s0 + i]!);
-      return qi;
-    });
-  }
+  let modelBytes = 0;
+  if (mode === 'interp') {
+    const tune = input.tune ?? 0;
+    const models = new ByteWriter(256);
+    encodeInterpHybrid(values.subarray(a, b) as FieldValues, p.skip.subarray(a, b), predictorShape(cshape), qz, tune, chunkSources(sources, cshape, a, b), models);
+    const mb = models.finish();
+    modelBytes = mb.length;
+    w.u8(tune);
+    w.block(mb);
+  } else encodeLorenzoHybrid(p, input, mode, weights, a, b, qz);
   const ms = new ByteWriter(Math.max(64, qz.nCodes >>> 3));
   msEncodeCodes(qz.codes, qz.nCodes, DEFAULT_RADIUS, ms);
   let best = ms.finish();
@@ -276,7 +348,26 @@ function encodeChunkPayload(
   w.bytes(best);
   w.varint(qz.nEscapes);
   for (let i = 0; i < qz.nEscapes; i++) writeRaw(w, p.f32, qz.escapes[i]!);
-  return { payload: w.finish(), escapes: qz.nEscapes };
+  return { payload: w.finish(), escapes: qz.nEscapes, modelBytes };
+}
+
+/** The paper's hybrid around Lorenzo, on the dual-quantization grid, sample by sample. */
+function encodeLorenzoHybrid(p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], a: number, b: number, qz: LinearQuantizer): void {
+  const { shape, values } = input.field;
+  const ndim = input.net!.spec.ndim;
+  const { plane } = layoutOf(shape, ndim);
+  const spatial = shape.slice(shape.length - ndim);
+  for (let s0 = a; s0 < b; s0 += plane) {
+    const block: HybridBlock = { spatial, valid: invert(p.skip.subarray(s0, s0 + plane)), dq: input.dq.map((d) => d.subarray(s0, s0 + plane)) };
+    const qs = new Float64Array(plane);
+    const qt = p.q.subarray(s0, s0 + plane);
+    const ex = p.exact.subarray(s0, s0 + plane);
+    runHybrid(block, { mode: mode as LorenzoFusion, weights }, qs, (i, pred) => {
+      const qi = qt[i]!;
+      pushResidual(qz, qi - pred, ex[i] === 1, values[s0 + i]!);
+      return qi;
+    });
+  }
 }
 
 function invert(skip: Uint8Array): Uint8Array {
@@ -290,55 +381,75 @@ function chunkRowsOf(shape: readonly number[], ndim: number, chunkValues?: numbe
 }
 
 export function encodeCrossfield(input: CrossfieldEncodeInput, backend: LosslessBackend): CrossfieldEncoded {
-  const ndim = input.net.spec.ndim;
   const { shape } = input.field;
-  const { samples, spatial, plane } = layoutOf(shape, ndim);
-  if (input.dq.length !== ndim || input.dq.some((d) => d.length !== samples * plane)) {
-    throw new FieldpackError('INVALID_ARGUMENT', 'predicted differences do not match the field and the network');
+  const net = input.net;
+  const ndim = net ? net.spec.ndim : 0;
+  if (net) {
+    const { samples, plane } = layoutOf(shape, ndim);
+    if (input.dq.length !== ndim || input.dq.some((d) => d.length !== samples * plane)) {
+      throw new FieldpackError('INVALID_ARGUMENT', 'predicted differences do not match the field and the network');
+    }
+    if (net.spec.inChannels !== net.anchors.length * ndim || net.spec.outChannels !== ndim) {
+      throw new FieldpackError('INVALID_ARGUMENT', `network has ${net.spec.inChannels} inputs / ${net.spec.outChannels} outputs; ${net.anchors.length} anchors in ${ndim}D need ${net.anchors.length * ndim} / ${ndim}`);
+    }
   }
-  if (input.net.spec.inChannels !== input.net.anchors.length * ndim || input.net.spec.outChannels !== ndim) {
-    throw new FieldpackError('INVALID_ARGUMENT', `network has ${input.net.spec.inChannels} inputs / ${input.net.spec.outChannels} outputs; ${input.net.anchors.length} anchors in ${ndim}D need ${input.net.anchors.length * ndim} / ${ndim}`);
+  const recons = input.anchorRecons;
+  if (recons && (recons.length !== input.anchors.length || recons.some((r) => r.values.length !== fieldSize(shape)))) {
+    throw new FieldpackError('INVALID_ARGUMENT', 'anchor reconstructions do not match the anchors and the field');
+  }
+  const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : [...(net ? (['weighted', 'blend'] as const) : []), ...(recons ? (['interp'] as const) : [])];
+  for (const m of modes) {
+    if (m === 'interp' ? !recons : !net) throw new FieldpackError('INVALID_ARGUMENT', m === 'interp' ? 'fusion mode interp needs the anchors\' reconstructions' : `fusion mode ${m} needs a network`);
   }
   const p = prepare(input);
-  const netBytes = encodeEmbeddedNetwork(input.net.spec, input.net.weights);
-  const modelBytes = Math.min(netBytes.length, backend.compress(netBytes).length);
-  const chunkRows = chunkRowsOf(shape, ndim, input.chunkValues);
-  const blocks = [];
-  for (let s = 0; s < samples; s++) {
-    const a = s * plane;
-    blocks.push({
-      block: { spatial, valid: invert(p.skip.subarray(a, a + plane)), dq: input.dq.map((d) => d.subarray(a, a + plane)) },
-      q: p.q.subarray(a, a + plane),
-    });
+  const netBytes = net ? encodeEmbeddedNetwork(net.spec, net.weights) : null;
+  const netStored = netBytes ? Math.min(netBytes.length, backend.compress(netBytes).length) : 0;
+  let fitted: number[] = [];
+  if (net && modes.some((m) => m !== 'interp')) {
+    const { samples, spatial, plane } = layoutOf(shape, ndim);
+    const blocks = [];
+    for (let s = 0; s < samples; s++) {
+      const a = s * plane;
+      blocks.push({
+        block: { spatial, valid: invert(p.skip.subarray(a, a + plane)), dq: input.dq.map((d) => d.subarray(a, a + plane)) },
+        q: p.q.subarray(a, a + plane),
+      });
+    }
+    fitted = fitWeights(blocks);
   }
-  const fitted = fitWeights(blocks);
-  const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : ['weighted', 'blend'];
+  const sources = modes.includes('interp') ? interpSources(shape, recons!, input.dq, p.bound.abs) : [];
   const sizes: Record<string, number> = {};
-  let best: { stored: { stored: Uint8Array; raw: boolean; rawBytes: number; crc: number }[]; total: number; mode: FusionMode; escapes: number } | null = null;
+  type Stored = { stored: Uint8Array; raw: boolean; rawBytes: number; crc: number };
+  let best: { stored: Stored[]; total: number; mode: FusionMode; escapes: number; chunkRows: number[]; passModelBytes: number } | null = null;
   for (const mode of modes) {
-    const stored: { stored: Uint8Array; raw: boolean; rawBytes: number; crc: number }[] = [];
+    // the Lorenzo hybrid needs whole network samples per chunk; interpolation chunks like the core codec
+    const chunkRows = mode === 'interp' ? chunkRowsFor([...shape], input.chunkValues) : chunkRowsOf(shape, ndim, input.chunkValues);
+    const stored: Stored[] = [];
     let total = 0;
     let escapes = 0;
+    let passModelBytes = 0;
     let row0 = 0;
     chunkRows.forEach((rows, ci) => {
-      const { payload, escapes: e } = encodeChunkPayload(p, input, mode, fitted, row0, rows, ci === 0 ? netBytes : null);
-      escapes += e;
+      const r = encodeChunkPayload(p, input, mode, fitted, row0, rows, ci === 0 ? netBytes : null, sources);
+      escapes += r.escapes;
+      passModelBytes += r.modelBytes;
       row0 += rows;
-      const packed = backend.compress(payload);
-      const raw = packed.length >= payload.length;
-      const st = raw ? payload : packed;
-      stored.push({ stored: st, raw, rawBytes: payload.length, crc: crc32(st) });
+      const packed = backend.compress(r.payload);
+      const raw = packed.length >= r.payload.length;
+      const st = raw ? r.payload : packed;
+      stored.push({ stored: st, raw, rawBytes: r.payload.length, crc: crc32(st) });
       total += st.length;
     });
     sizes[mode] = total;
-    if (!best || total < best.total) best = { stored, total, mode, escapes };
+    if (!best || total < best.total) best = { stored, total, mode, escapes, chunkRows, passModelBytes };
   }
+  const chosen = best!;
   const params: Record<string, unknown> = {
-    ndim,
-    mode: best!.mode,
-    ...(best!.mode === 'weighted' ? { weights: fitted } : {}),
+    ...(net ? { ndim } : {}),
+    mode: chosen.mode,
+    ...(chosen.mode === 'weighted' ? { weights: fitted } : {}),
     anchors: input.anchors.map((a) => ({ var: a.var, hash: a.hash })),
-    net: { hash: input.netHash, inputFill: input.net.inputFill.map((x) => Math.fround(x)) },
+    ...(net ? { net: { hash: input.netHash, inputFill: net.inputFill.map((x) => Math.fround(x)) } } : {}),
     ...(input.extraParams ?? {}),
   };
   const bytes = writeStream(
@@ -355,25 +466,27 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
       fillValue: p.fillValue,
       params,
       metadata: input.metadata ?? {},
-      chunks: best!.stored.map((c, i) => ({ rows: chunkRows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
+      chunks: chosen.stored.map((c, i) => ({ rows: chosen.chunkRows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
     },
-    best!.stored.map((c) => c.stored),
+    chosen.stored.map((c) => c.stored),
   );
-  return { bytes, bound: p.bound, mode: best!.mode, weights: fitted, sizes, modelBytes, escapes: best!.escapes };
+  return { bytes, bound: p.bound, mode: chosen.mode, weights: fitted, sizes, modelBytes: netStored + chosen.passModelBytes, escapes: chosen.escapes };
 }
 
 // ---------------------------------------------------------------- decoding
 
 export interface CrossfieldStreamInfo {
   header: StreamHeader;
+  /** the network's dims (0 without a network) */
   ndim: number;
   mode: FusionMode;
   weights: number[];
   anchors: AnchorRef[];
   netHash: string;
-  net: CrossfieldNetwork;
+  /** null: an anchors-only 'interp' stream */
+  net: CrossfieldNetwork | null;
   /** the embedded network's bytes (for the service to hash) */
-  netBytes: Uint8Array;
+  netBytes: Uint8Array | null;
 }
 
 function storedChunkPayload(h: StreamHeader, bytes: Uint8Array, i: number): Uint8Array {
@@ -385,16 +498,19 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
   const h = readHeader(bytes);
   if (h.codec !== CROSSFIELD_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the cross-field codec`);
   const pr = h.params as Record<string, unknown>;
-  const ndim = pr.ndim;
-  if (ndim !== 2 && ndim !== 3) throw bad('corrupted stream: cross-field ndim');
   const mode = pr.mode as FusionMode;
-  if (!['weighted', 'blend', 'lorenzo'].includes(mode)) throw bad(`corrupted stream: unknown fusion mode ${String(mode)}`);
+  if (!FUSION_MODES.includes(mode)) throw bad(`corrupted stream: unknown fusion mode ${String(mode)}`);
   const anchors = (Array.isArray(pr.anchors) ? pr.anchors : []) as AnchorRef[];
   const netp = (pr.net ?? {}) as { hash?: string; inputFill?: number[] };
   const payload = storedChunkPayload(h, bytes, 0);
   const r = new ByteReader(payload, 'chunk 0');
   const flags = r.u8('chunk flags');
-  if (!(flags & F_NET)) throw bad('corrupted stream: chunk 0 holds no network');
+  if (!(flags & F_NET)) {
+    if (mode !== 'interp' || pr.net !== undefined) throw bad('corrupted stream: chunk 0 holds no network');
+    return { header: h, ndim: 0, mode, weights: [], anchors, netHash: '', net: null, netBytes: null };
+  }
+  const ndim = pr.ndim;
+  if (ndim !== 2 && ndim !== 3) throw bad('corrupted stream: cross-field ndim');
   const len = r.varint('network length');
   const netBytes = r.bytes(len, 'network').slice();
   const { spec, weights } = decodeEmbeddedNetwork(netBytes);
@@ -405,8 +521,11 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
   };
 }
 
-/** Decodes chunk i given the predicted grid differences over the whole field. */
-export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Array, i: number, dq: Int32Array[]): DecodedChunk {
+/**
+ * Decodes chunk i given the predicted grid differences over the whole field ([] without a network) and, for mode
+ * 'interp', its sources (interpSources of the anchors' reconstructions and dq).
+ */
+export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Array, i: number, dq: Int32Array[], sources: Sources = []): DecodedChunk {
   const h = info.header;
   const c = h.chunks[i]!;
   const payload = storedChunkPayload(h, bytes, i);
@@ -448,6 +567,13 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
   let nValid = 0;
   for (let k = 0; k < n; k++) if (!skip[k]) nValid++;
+  let tune = 0;
+  let models: Uint8Array | null = null;
+  if (info.mode === 'interp') {
+    tune = r.u8('level-bound tuning');
+    if (tune >= INTERP_TUNINGS.length) throw bad(`corrupted stream: unknown level-bound tuning ${tune} in ${what}`);
+    models = r.block('pass models');
+  }
   const coder = r.u8('entropy coder');
   if (coder !== ENTROPY_RANGE && coder !== ENTROPY_MS) throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
   const codes = coder === ENTROPY_RANGE ? rangeDecodeCodes(r, DEFAULT_RADIUS) : msDecodeCodes(r, DEFAULT_RADIUS);
@@ -461,6 +587,14 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
   const e = h.bound.abs;
+  if (models) {
+    const qz = new LinearQuantizer(e, f32, 0, DEFAULT_RADIUS);
+    qz.load(codes, codes.length, esc, nEsc);
+    const mr = new ByteReader(models, `pass models of ${what}`);
+    decodeInterpHybrid(out, skip, predictorShape(shape), qz, tune, chunkSources(sources, shape, a, a + n), mr);
+    if (mr.remaining() !== 0) throw bad(`corrupted stream: ${mr.remaining()} unexpected bytes after the pass models of ${what}`);
+    return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
+  }
   const twoE = 2 * e;
   const inv = 1 / twoE;
   const ndim = info.ndim;
@@ -471,7 +605,7 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   for (let s0 = 0; s0 < n; s0 += plane) {
     const block: HybridBlock = { spatial, valid: invert(skip.subarray(s0, s0 + plane)), dq: dq.map((d) => d.subarray(a + s0, a + s0 + plane)) };
     const qs = new Float64Array(plane);
-    runHybrid(block, { mode: info.mode, weights: info.weights }, qs, (i, pred) => {
+    runHybrid(block, { mode: info.mode as LorenzoFusion, weights: info.weights }, qs, (i, pred) => {
       const code = codes[pos++]!;
       if (code === 0) {
         const x = esc[ep++]!;
@@ -483,20 +617,32 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
       return qi;
     });
   }
+  return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
+}
+
+type ValueList = { idx: number[]; vals: number[] } | null;
+
+/** Masked points get the fill value; fill exceptions and non-finite values come back exactly. */
+function finishChunk(out: FieldValues, mask: Uint8Array | null, fillValue: number | null, fillExc: ValueList, nonfinite: ValueList): DecodedChunk {
   if (mask) {
-    const fill = h.fillValue ?? NaN;
-    for (let k = 0; k < n; k++) if (mask[k] === 0) out[k] = fill;
+    const fill = fillValue ?? NaN;
+    for (let k = 0; k < out.length; k++) if (mask[k] === 0) out[k] = fill;
   }
   if (fillExc) fillExc.idx.forEach((k, j) => (out[k] = fillExc.vals[j]!));
   if (nonfinite) nonfinite.idx.forEach((k, j) => (out[k] = nonfinite.vals[j]!));
   return { values: out, mask };
 }
 
-/** Decodes the whole field given the predicted grid differences (predictGridDiffs on the anchors' reconstructions). */
-export function decodeCrossfield(info: CrossfieldStreamInfo, bytes: Uint8Array, dq: Int32Array[]): DecodedField {
+/**
+ * Decodes the whole field given the predicted grid differences (predictGridDiffs on the anchors' reconstructions;
+ * [] without a network) and the anchors' reconstructions in the stream's order (needed by mode 'interp').
+ */
+export function decodeCrossfield(info: CrossfieldStreamInfo, bytes: Uint8Array, dq: Int32Array[], anchorRecons: AnchorRecon[] = []): DecodedField {
   const h = info.header;
   if (bytes.length > h.totalBytes) throw bad(`corrupted stream: ${bytes.length - h.totalBytes} unexpected bytes after the last chunk`);
+  if (info.mode === 'interp' && anchorRecons.length !== info.anchors.length) throw new FieldpackError('INVALID_ARGUMENT', `this stream needs the reconstructions of ${info.anchors.map((a) => a.var).join(', ')}`);
+  const sources = info.mode === 'interp' ? interpSources(h.shape, anchorRecons, dq, h.bound.abs) : [];
   const ids = h.chunks.map((_, i) => i);
-  const decoded = ids.map((i) => decodeCrossfieldChunk(info, bytes, i, dq));
+  const decoded = ids.map((i) => decodeCrossfieldChunk(info, bytes, i, dq, sources));
   return assembleDecoded(h, ids, decoded, 0, h.shape[0]!);
 }

@@ -16,7 +16,7 @@
  * value in scan order. Every operation is IEEE double arithmetic on integers and stored float32 weights, in a fixed
  * order, so the encoder and the decoder compute the same integer round(P) everywhere.
  */
-export type FusionMode = 'weighted' | 'blend' | 'lorenzo';
+export type LorenzoFusionMode = 'weighted' | 'blend' | 'lorenzo';
 
 export interface HybridBlock {
   /** spatial shape, 2 or 3 dims */
@@ -28,7 +28,7 @@ export interface HybridBlock {
 }
 
 export interface HybridParams {
-  mode: FusionMode;
+  mode: LorenzoFusionMode;
   /** [wL, w_0 .. w_{nd-1}] (float32 values), for 'weighted' */
   weights: number[];
 }

@@ -1,0 +1,342 @@
+/**
+ * The cross-field interpolation predictor: the core codec's multilevel cubic interpolation (SZ3's order, level by
+ * level, dimension by dimension, level-dependent bounds), where every pass's prediction is corrected by a linear
+ * model fitted on that pass and stored in the stream. This is the paper's hybrid (decoded neighbours fused with
+ * cross-field predictions, learned weights) built on interpolation instead of Lorenzo: Lorenzo is not the core
+ * codec's best predictor on smooth fields, so a hybrid around it loses before the anchors help.
+ *
+ * Within one pass (stride s, axis d) every point is predicted from points coded before the pass, so the encoder can
+ * fit the pass's weights by least squares on the true residuals and the decoder, given the weights, predicts the
+ * same values. Features of a point (all 0 where a neighbour is outside the grid or a source is invalid):
+ *   self     the decoded neighbours along d (+-s, +-3s) and, on the rows shifted by one step along each other axis,
+ *            the neighbours at +-s along d, each minus the cubic prediction (the point's "context");
+ *   sources  for every source (anchor reconstructions; the CFNN's predicted differences integrated along d): its
+ *            detail at the point (value minus its own cubic prediction) and its context along d.
+ * Per pass the encoder keeps whichever of {none, self, sources, both} gives the fewest estimated bits (entropy of
+ * the codes + 16 bits per weight): a useless anchor costs one byte per pass. Weights are binary16.
+ *
+ * Every operation is IEEE double arithmetic in a fixed order on values both sides have (decoded target points,
+ * anchor reconstructions, the reference-path network output, stored binary16 weights), so decoding on any machine
+ * and with any thread count gives the same bits. Pure: no Node, no DOM.
+ */
+import type { LinearQuantizer } from '../../codec/quantizer.ts';
+import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
+import type { Values } from '../../codec/predictors/types.ts';
+import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
+import { FieldpackError } from '../../errors.ts';
+import { fromHalfBits, toHalfBits } from '../../codec/half.ts';
+
+export interface InterpSource {
+  /** values over the block, same shape as the target */
+  values: ArrayLike<number>;
+  /** 1 where the source may be read; null = everywhere */
+  valid: Uint8Array | null;
+  /** only for passes along this axis of the predictor's shape (a network's differences integrated along it) */
+  axis?: number;
+}
+
+/** passes with fewer points carry no model (not worth their bytes); part of the format */
+export const MIN_PASS_POINTS = 128;
+const G_SELF = 1;
+const G_SOURCES = 2;
+const HIST_RADIUS = 4096;
+
+export interface PassStat {
+  level: number;
+  axis: number;
+  points: number;
+  group: number;
+  weights: number;
+  bitsNone: number;
+  bitsChosen: number;
+}
+
+type Models = { enc: true; w: ByteWriter } | { enc: false; r: ByteReader };
+
+function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: Models, stats?: PassStat[]): void {
+  const enc = models.enc;
+  const [alpha, beta] = INTERP_TUNINGS[tune] ?? [1, 1];
+  const factorOf = (lv: number) => Math.min(Math.pow(alpha, lv - 1), beta);
+  const sh = [1, 1, 1, 1];
+  const off = 4 - shape.length;
+  for (let d = 0; d < shape.length; d++) sh[off + d] = shape[d]!;
+  const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
+  const n = x.length;
+  const R = new Float64Array(n);
+  const point = (idx: number, pred: number) => {
+    let r: number;
+    if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
+    else if (enc) r = q.quantize(x[idx]!, pred);
+    else {
+      r = q.recover(pred);
+      x[idx] = r;
+    }
+    R[idx] = r;
+  };
+  let maxDim = 1;
+  for (const v of sh) maxDim = Math.max(maxDim, v);
+  let levels = 0;
+  while (1 << levels < maxDim) levels++;
+  if (tune) q.setFactor(factorOf(Math.max(1, levels)));
+  point(0, 0);
+  let idxs = new Int32Array(0);
+  let ts = new Int32Array(0);
+  let base = new Float64Array(0);
+  for (let lv = levels; lv >= 1; lv--) {
+    if (tune) q.setFactor(factorOf(lv));
+    const s = 1 << (lv - 1);
+    for (let d = 0; d < 4; d++) {
+      if (sh[d]! <= s) continue;
+      const L = sh[d]!;
+      const st = str[d]!;
+      const ss = s * st;
+      const s3 = 3 * ss;
+      // the pass's points, in SZ3's order
+      const others = [0, 1, 2, 3].filter((e) => e !== d);
+      const stepOf = (e: number) => (e < d ? s : 2 * s);
+      let m = 0;
+      const cnt = others.reduce((a, e) => a * Math.ceil(sh[e]! / stepOf(e)), 1) * Math.floor(L / (2 * s) + 0.5 + 1);
+      if (idxs.length < cnt) {
+        idxs = new Int32Array(cnt);
+        ts = new Int32Array(cnt);
+        base = new Float64Array(cnt);
+      }
+      const [a, b, c] = others as [number, number, number];
+      for (let ia = 0; ia < sh[a]!; ia += stepOf(a)) {
+        for (let ib = 0; ib < sh[b]!; ib += stepOf(b)) {
+          for (let ic = 0; ic < sh[c]!; ic += stepOf(c)) {
+            const row = ia * str[a]! + ib * str[b]! + ic * str[c]!;
+            for (let t = s; t < L; t += 2 * s) {
+              idxs[m] = row + t * st;
+              ts[m] = t;
+              m++;
+            }
+          }
+        }
+      }
+      for (let j = 0; j < m; j++) base[j] = cubicAt(R, idxs[j]!, ts[j]!, L, s, ss, s3);
+      // features of this pass
+      const shifted = others.filter((e) => sh[e]! > 1);
+      const kSelf = 4 + 4 * shifted.length;
+      const srcs = sources.filter((src) => src.axis === undefined || src.axis === d - off);
+      const kSrc = 5 * srcs.length;
+      const K = kSelf + kSrc;
+      let w: Float64Array | null = null;
+      if (m >= MIN_PASS_POINTS) {
+        const feat = new Float64Array(K);
+        const fill = (j: number) => {
+          const idx = idxs[j]!;
+          const t = ts[j]!;
+          const p = base[j]!;
+          const hasR = t + s < L;
+          feat[0] = R[idx - ss]! - p;
+          feat[1] = hasR ? R[idx + ss]! - p : 0;
+          feat[2] = t >= 3 * s ? R[idx - s3]! - p : 0;
+          feat[3] = t + 3 * s < L ? R[idx + s3]! - p : 0;
+          let k = 4;
+          for (const e of shifted) {
+            const step = stepOf(e);
+            const ce = Math.floor(idx / str[e]!) % sh[e]!;
+            for (const sign of [-1, 1]) {
+              const c2 = ce + sign * step;
+              if (c2 >= 0 && c2 < sh[e]!) {
+                const jj = idx + sign * step * str[e]!;
+                feat[k] = R[jj - ss]! - p;
+                feat[k + 1] = hasR ? R[jj + ss]! - p : 0;
+              } else {
+                feat[k] = 0;
+                feat[k + 1] = 0;
+              }
+              k += 2;
+            }
+          }
+          for (const src of srcs) {
+            const S = src.values;
+            const ok = src.valid === null || stencilValid(src.valid, idx, t, L, s, ss, s3);
+            if (!ok) {
+              feat[k] = feat[k + 1] = feat[k + 2] = feat[k + 3] = feat[k + 4] = 0;
+            } else {
+              const sb = cubicAt(S, idx, t, L, s, ss, s3);
+              feat[k] = S[idx]! - sb;
+              feat[k + 1] = S[idx - ss]! - sb;
+              feat[k + 2] = hasR ? S[idx + ss]! - sb : 0;
+              feat[k + 3] = t >= 3 * s ? S[idx - s3]! - sb : 0;
+              feat[k + 4] = t + 3 * s < L ? S[idx + s3]! - sb : 0;
+            }
+            k += 5;
+          }
+        };
+        let group: number;
+        w = new Float64Array(K);
+        if (enc) {
+          const chosen = fitPass(x, skip, idxs, base, m, K, kSelf, fill, feat, q.inv);
+          group = chosen.group;
+          w = chosen.w;
+          models.w.u8(group);
+          for (let k = 0; k < K; k++) if (inGroup(k, group, kSelf)) models.w.u16(toHalfBits(w[k]!));
+          stats?.push({ level: lv, axis: d - off, points: m, group, weights: chosen.nWeights, bitsNone: chosen.bitsNone, bitsChosen: chosen.bits });
+        } else {
+          group = models.r.u8('pass model');
+          if (group > 3) throw new FieldpackError('BAD_STREAM', `corrupted stream: pass model ${group}`);
+          for (let k = 0; k < K; k++) if (inGroup(k, group, kSelf)) w[k] = fromHalfBits(models.r.u16('pass weight'));
+        }
+        if (group !== 0) {
+          for (let j = 0; j < m; j++) {
+            fill(j);
+            let pr = base[j]!;
+            for (let k = 0; k < K; k++) pr += w[k]! * feat[k]!;
+            base[j] = pr;
+          }
+        }
+      }
+      for (let j = 0; j < m; j++) point(idxs[j]!, base[j]!);
+    }
+  }
+  if (tune) q.setFactor(1);
+}
+
+function inGroup(k: number, group: number, kSelf: number): boolean {
+  return k < kSelf ? (group & G_SELF) !== 0 : (group & G_SOURCES) !== 0;
+}
+
+function cubicAt(R: ArrayLike<number>, idx: number, t: number, L: number, s: number, ss: number, s3: number): number {
+  if (t + s < L) {
+    const l3 = t >= 3 * s;
+    const r3 = t + 3 * s < L;
+    if (l3 && r3) return (-R[idx - s3]! + 9 * R[idx - ss]! + 9 * R[idx + ss]! - R[idx + s3]!) * 0.0625;
+    if (r3) return (3 * R[idx - ss]! + 6 * R[idx + ss]! - R[idx + s3]!) * 0.125;
+    if (l3) return (-R[idx - s3]! + 6 * R[idx - ss]! + 3 * R[idx + ss]!) * 0.125;
+    return (R[idx - ss]! + R[idx + ss]!) * 0.5;
+  }
+  return t >= 3 * s ? 1.5 * R[idx - ss]! - 0.5 * R[idx - s3]! : R[idx - ss]!;
+}
+
+/** every point the source's stencil reads at idx is valid */
+function stencilValid(v: Uint8Array, idx: number, t: number, L: number, s: number, ss: number, s3: number): boolean {
+  if (!v[idx] || !v[idx - ss]) return false;
+  if (t + s < L && !v[idx + ss]) return false;
+  if (t >= 3 * s && !v[idx - s3]) return false;
+  if (t + 3 * s < L && !v[idx + s3]) return false;
+  return true;
+}
+
+/**
+ * Least squares per candidate group over the pass's valid points, weights rounded to binary16, then the group whose
+ * codes have the lowest empirical entropy (plus 16 bits per weight) wins.
+ */
+function fitPass(
+  x: Values, skip: Uint8Array | null, idxs: Int32Array, base: Float64Array, m: number, K: number, kSelf: number,
+  fill: (j: number) => void, feat: Float64Array, inv: number,
+): { group: number; w: Float64Array; nWeights: number; bits: number; bitsNone: number } {
+  const A = new Float64Array(K * K);
+  const bv = new Float64Array(K);
+  let nv = 0;
+  for (let j = 0; j < m; j++) {
+    const idx = idxs[j]!;
+    if (skip !== null && skip[idx] === 1) continue;
+    nv++;
+    fill(j);
+    const y = x[idx]! - base[j]!;
+    for (let u = 0; u < K; u++) {
+      const fu = feat[u]!;
+      if (fu === 0) continue;
+      bv[u] += fu * y;
+      const row = u * K;
+      for (let v = u; v < K; v++) A[row + v] += fu * feat[v]!;
+    }
+  }
+  for (let u = 0; u < K; u++) for (let v = 0; v < u; v++) A[u * K + v] = A[v * K + u]!;
+  const groups = [0];
+  if (kSelf > 0) groups.push(G_SELF);
+  if (K > kSelf) groups.push(G_SOURCES, G_SELF | G_SOURCES);
+  const ws = groups.map((g) => {
+    const w = new Float64Array(K);
+    if (g === 0 || nv === 0) return w;
+    const sel: number[] = [];
+    for (let k = 0; k < K; k++) if (inGroup(k, g, kSelf)) sel.push(k);
+    const sol = solveSpd(A, bv, K, sel);
+    sel.forEach((k, i) => (w[k] = fromHalfBits(toHalfBits(sol[i]!))));
+    return w;
+  });
+  // code histograms of every candidate in one sweep
+  const H = groups.map(() => new Int32Array(2 * HIST_RADIUS + 1));
+  const over = new Int32Array(groups.length);
+  for (let j = 0; j < m; j++) {
+    const idx = idxs[j]!;
+    if (skip !== null && skip[idx] === 1) continue;
+    fill(j);
+    const xv = x[idx]!;
+    for (let g = 0; g < groups.length; g++) {
+      const w = ws[g]!;
+      let p = base[j]!;
+      if (groups[g]) for (let k = 0; k < K; k++) p += w[k]! * feat[k]!;
+      const code = Math.round((xv - p) * inv);
+      if (code > -HIST_RADIUS && code < HIST_RADIUS) H[g]![code + HIST_RADIUS]++;
+      else over[g]++;
+    }
+  }
+  let best = 0;
+  const bits = groups.map((g, gi) => {
+    let b = over[gi]! * 40 + 8;
+    const h = H[gi]!;
+    for (let i = 0; i < h.length; i++) {
+      const c = h[i]!;
+      if (c > 0) b -= c * Math.log2(c / nv);
+    }
+    let nw = 0;
+    for (let k = 0; k < K; k++) if (g && inGroup(k, g, kSelf)) nw++;
+    return b + 16 * nw;
+  });
+  for (let g = 1; g < groups.length; g++) if (bits[g]! < bits[best]!) best = g;
+  const group = groups[best]!;
+  let nWeights = 0;
+  for (let k = 0; k < K; k++) if (group && inGroup(k, group, kSelf)) nWeights++;
+  return { group, w: ws[best]!, nWeights, bits: bits[best]!, bitsNone: bits[0]! };
+}
+
+/** Solves the sub-system A[sel, sel] w = b[sel] (symmetric positive semi-definite) with a small ridge; Cholesky. */
+function solveSpd(A: Float64Array, b: Float64Array, K: number, sel: number[]): number[] {
+  const n = sel.length;
+  const a = new Float64Array(n * n);
+  let tr = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) a[i * n + j] = A[sel[i]! * K + sel[j]!]!;
+    tr += a[i * n + i]!;
+  }
+  const lam = tr > 0 ? (tr / n) * 1e-7 : 1;
+  for (let i = 0; i < n; i++) a[i * n + i] += lam;
+  const Lc = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= Lc[i * n + k]! * Lc[j * n + k]!;
+      if (i === j) Lc[i * n + i] = Math.sqrt(Math.max(s, 1e-300));
+      else Lc[i * n + j] = s / Lc[j * n + j]!;
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[sel[i]!]!;
+    for (let k = 0; k < i; k++) s -= Lc[i * n + k]! * y[k]!;
+    y[i] = s / Lc[i * n + i]!;
+  }
+  const w = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < n; k++) s -= Lc[k * n + i]! * w[k]!;
+    w[i] = s / Lc[i * n + i]!;
+  }
+  return w.map((v) => (Number.isFinite(v) ? v : 0));
+}
+
+/** Encoder: quantizes every valid point through q; the pass models go to `models`. */
+export function encodeInterpHybrid(
+  x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: ByteWriter, stats?: PassStat[],
+): void {
+  run(x, skip, shape, q, tune, sources, { enc: true, w: models }, stats);
+}
+
+/** Decoder: `out` receives every point's reconstruction (skipped points: the prediction). */
+export function decodeInterpHybrid(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: ByteReader): void {
+  run(out, skip, shape, q, tune, sources, { enc: false, r: models });
+}

@@ -1,0 +1,113 @@
+/**
+ * The cross-field interpolation hybrid (mode 'interp'): synthetic fields where the answer is known (a target that is
+ * an anchor plus smooth noise-free structure, a useless noise anchor), the bound point by point, identical bytes on
+ * decoding, the stream without a network, corrupt pass models, and binary16 weights.
+ */
+import { describe, expect, it } from 'vitest';
+import { zstdBackend } from '../../../src-main/services/compression/zstd-backend.ts';
+import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
+import { LinearQuantizer, DEFAULT_RADIUS } from '../../../src-main/core/codec/quantizer.ts';
+import { fromHalfBits, roundHalf, toHalfBits } from '../../../src-main/core/codec/half.ts';
+import { type PassStat, decodeInterpHybrid, encodeInterpHybrid } from '../../../src-main/core/compressors/crossfield/interp-hybrid.ts';
+import { decodeCrossfield, encodeCrossfield, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
+import { compressClassic } from '../../../src-main/core/compressors/classic.ts';
+import { overBound } from './helpers.ts';
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+}
+
+/** anchor: rough field; target: 0.8 x anchor + a smooth trend, so the anchor's fine detail predicts the target's */
+function pair(shape: number[], seed = 7): { target: Float32Array; anchor: Float32Array; noise: Float32Array } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const r = rng(seed);
+  const anchor = new Float32Array(n);
+  const target = new Float32Array(n);
+  const noise = new Float32Array(n);
+  const w = shape[shape.length - 1]!;
+  for (let i = 0; i < n; i++) {
+    const x = i % w;
+    const y = Math.floor(i / w);
+    anchor[i] = Math.sin(x / 5) * Math.cos(y / 7) * 10 + r() * 2;
+    target[i] = 0.8 * anchor[i]! + 0.05 * x - 0.03 * y;
+    noise[i] = r() * 10;
+  }
+  return { target, anchor, noise };
+}
+
+function roundTrip(x: Float32Array, shape: number[], e: number, sources: Float32Array[], stats?: PassStat[]) {
+  const q = new LinearQuantizer(e, true, x.length, DEFAULT_RADIUS);
+  const models = new ByteWriter(64);
+  const src = sources.map((v) => ({ values: v, valid: null }));
+  encodeInterpHybrid(x, null, shape, q, 0, src, models, stats);
+  const mb = models.finish();
+  const d = new LinearQuantizer(e, true, 0, DEFAULT_RADIUS);
+  d.load(q.codes, q.nCodes, q.escapes, q.nEscapes);
+  const out = new Float32Array(x.length);
+  decodeInterpHybrid(out, null, shape, d, 0, src, new ByteReader(mb, 'models'));
+  const sizeOfCodes = zstdBackend.compress(new Uint8Array(q.codes.buffer, 0, q.nCodes * 4)).length + mb.length;
+  return { out, bytes: sizeOfCodes, models: mb };
+}
+
+describe('cross-field interpolation hybrid', () => {
+  it('a correlated anchor shrinks the codes; the bound holds point by point (2D and 3D)', () => {
+    for (const shape of [[96, 128], [6, 40, 64]]) {
+      const { target, anchor } = pair(shape);
+      const e = 0.01;
+      const stats: PassStat[] = [];
+      const withAnchor = roundTrip(target, shape, e, [anchor], stats);
+      const alone = roundTrip(target, shape, e, []);
+      expect(overBound(target, withAnchor.out, null, e)).toBe(0);
+      expect(overBound(target, alone.out, null, e)).toBe(0);
+      expect(withAnchor.bytes).toBeLessThan(alone.bytes * 0.8);
+      // the finest passes use the anchor
+      expect(stats.filter((s) => s.level === 1).every((s) => (s.group & 2) !== 0)).toBe(true);
+    }
+  });
+
+  it('a noise anchor is left out by the per-pass choice (costs at most a byte per pass)', () => {
+    const shape = [96, 128];
+    const { target, noise } = pair(shape);
+    const e = 0.01;
+    const stats: PassStat[] = [];
+    const withNoise = roundTrip(target, shape, e, [noise], stats);
+    const alone = roundTrip(target, shape, e, []);
+    expect(overBound(target, withNoise.out, null, e)).toBe(0);
+    expect(stats.every((s) => (s.group & 2) === 0)).toBe(true);
+    expect(withNoise.bytes).toBeLessThanOrEqual(alone.bytes + stats.length);
+  });
+
+  it('the codec stream without a network: decodes to identical bytes twice, needs the anchors, beats the core codec', () => {
+    const shape = [4, 48, 64];
+    const { target, anchor } = pair(shape, 3);
+    const bound = { mode: 'abs' as const, value: 0.005 };
+    const enc = encodeCrossfield(
+      { field: { values: target, shape }, bound, net: null, netHash: '', anchors: [{ var: 'A', hash: 'h' }], dq: [], anchorRecons: [{ values: anchor }], mode: 'auto' },
+      zstdBackend,
+    );
+    expect(enc.mode).toBe('interp');
+    const info = readCrossfieldStream(enc.bytes);
+    expect(info.net).toBeNull();
+    const a = decodeCrossfield(info, enc.bytes, [], [{ values: anchor }]);
+    const b = decodeCrossfield(info, enc.bytes, [], [{ values: Float32Array.from(anchor) }]);
+    expect(overBound(target, a.field.values, null, 0.005)).toBe(0);
+    expect(Buffer.from(a.field.values.buffer).equals(Buffer.from(b.field.values.buffer))).toBe(true);
+    expect(() => decodeCrossfield(info, enc.bytes, [], [])).toThrow(/needs the reconstructions of A/);
+    // smaller than the core codec on this field
+    const core = compressClassic({ values: target, shape }, { bound }, zstdBackend);
+    expect(enc.bytes.length).toBeLessThan(core.bytes.length);
+  });
+
+  it('binary16 weights round to nearest, saturate, and keep subnormals', () => {
+    for (const v of [0, 1, -2, 0.5, 65504, -65504, 6.103515625e-5, 5.960464477539063e-8]) expect(fromHalfBits(toHalfBits(v))).toBeCloseTo(v, 12);
+    expect(roundHalf(1 / 3)).toBe(0.333251953125);
+    expect(roundHalf(1e6)).toBe(65504);
+    expect(roundHalf(2049)).toBe(2048); // tie to even
+    expect(roundHalf(2051)).toBe(2052);
+    expect(roundHalf(NaN)).toBe(0);
+  });
+});
