@@ -1,13 +1,14 @@
 /**
  * The Cross-field view in Chromium: a project with COADS SST, AIRT and SPEH; rank anchors for SST (reasons shown),
- * tick AIRT only, run a cross-field compression (linear CFNN: no Python needed) and see the ratio in the results.
+ * tick AIRT only, run a cross-field compression (linear CFNN: no Python needed) and see the ratio in the results,
+ * beside two core-codec runs of SST (in the table and the rate-distortion chart).
  * Screenshots: test-artifacts/screenshots/crossfield-*.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { SCREENSHOTS, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
+import { SCREENSHOTS, callApi, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { COADS } from '../helpers/data-files.ts';
 const tmp = tempDir('fieldpack-e2e-crossfield-');
@@ -27,7 +28,14 @@ afterAll(async () => {
 });
 
 describe.skipIf(!existsSync(COADS))('Cross-field view', () => {
-  it('ranks anchors for SST, picks AIRT and runs a cross-field compression', async () => {
+  it('ranks anchors for SST, picks AIRT and runs a cross-field compression, shown beside the core codec', async () => {
+    // two core-codec runs of SST to compare with
+    const project = (await callApi<{ id: number; name: string }[]>(server, 'projects.list')).find((p) => p.name === 'COADS cross-field')!;
+    const core = [];
+    for (const codec of ['auto', 'lorenzo']) {
+      core.push(await callApi<{ id: number }>(server, 'jobs.submit', { kind: 'compress', projectId: project.id, params: { file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec, workers: 0 } }));
+    }
+    for (const r of core) await expect.poll(async () => (await callApi<{ status: string }>(server, 'runs.get', { id: r.id })).status, { timeout: 60_000 }).toBe('finished');
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -52,6 +60,8 @@ describe.skipIf(!existsSync(COADS))('Cross-field view', () => {
     await expect.poll(() => results.locator('tr[data-status="finished"]').count(), { timeout: 120_000, interval: 500 }).toBe(1);
     const ratio = Number(await results.locator('tr[data-status="finished"] [data-test="cf-ratio"]').innerText());
     expect(ratio).toBeGreaterThan(5);
+    await expect.poll(() => results.locator('tr.classical').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('rd-chart').locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'crossfield-result.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
