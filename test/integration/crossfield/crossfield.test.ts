@@ -86,6 +86,17 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS', () => {
     checkBound(sst, (await decompressCrossfield(r3.bytes, r3.anchors.map((a) => a.recon))).field, r3.absBound);
   });
 
+  it('interpolation corrected from AIRT and from the linear CFNN\'s integrated differences (mode interp with a network), masked', async () => {
+    const r = await compressCrossfield({ target: sst, anchors: [airt], bound: { mode: 'rel', value: 1e-3 }, network: 'linear', mode: 'interp', fallback: false });
+    expect(r.mode).toBe('interp');
+    expect(r.network).toBe('linear');
+    const recon = r.anchors.map((a) => a.recon);
+    const d1 = await decompressCrossfield(r.bytes, recon, { threads: 1 });
+    const d2 = await decompressCrossfield(r.bytes, recon, { threads: 2 });
+    checkBound(sst, d1.field, r.absBound);
+    expect(Buffer.from(d1.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
+  });
+
   it('names missing and mismatched anchors', async () => {
     const r = await compressCrossfield({ target: sst, anchors: [airt, speh], bound: { mode: 'rel', value: 1e-3 }, network: 'linear', fallback: false });
     const [ra, rs] = r.anchors.map((a) => a.recon);
@@ -139,5 +150,24 @@ describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina', () => {
     const r = await compressCrossfield({ target: t, anchors: [q, p], bound: { mode: 'rel', value: 1e-3 }, ndim: 3, network: 'linear', fallback: false });
     expect(r.codec).toBe('crossfield');
     checkBound(t, (await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { threads: 2 })).field, r.absBound);
+  });
+
+  it('T with QVAPOR and P without a network (interpolation corrected from the anchors): smaller than the core codec, needs both anchors', async () => {
+    const t = await loadField(WRF, 'T');
+    const q = await loadField(WRF, 'QVAPOR');
+    const p = await loadField(WRF, 'P');
+    const r = await compressCrossfield({ target: t, anchors: [q, p], bound: { mode: 'rel', value: 1e-3 }, network: 'none' });
+    expect(r.codec).toBe('crossfield');
+    expect(r.network).toBe('none');
+    expect(r.mode).toBe('interp');
+    expect(r.bytes.length).toBeLessThan(r.classicBytes);
+    expect(r.modelBytes).toBeGreaterThan(0); // the per-pass weights
+    expect(r.modelShare).toBeLessThan(0.02);
+    const recon = r.anchors.map((a) => a.recon);
+    const d1 = await decompressCrossfield(r.bytes, recon, { threads: 1 });
+    const d2 = await decompressCrossfield(r.bytes, [...recon].reverse(), { threads: 2 });
+    checkBound(t, d1.field, r.absBound);
+    expect(Buffer.from(d1.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
+    await expect(decompressCrossfield(r.bytes, [recon[0]!])).rejects.toThrow(/needs its anchor P/);
   });
 });
