@@ -11,6 +11,9 @@ export const benchCommand: CliCommand = {
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
     '                [--workers N] [--entropy range|huffman|auto] [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
     '  codecs: auto (default), lorenzo, dq-lorenzo, interp-linear, interp-cubic, zfp, sz3 (when on PATH)',
+    'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
+    '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
+    '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
   ].join('\n'),
   needsStore: false,
   async run(argv, { io }) {
