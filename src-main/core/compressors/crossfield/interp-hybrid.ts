@@ -25,6 +25,7 @@ import type { Values } from '../../codec/predictors/types.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { FieldpackError } from '../../errors.ts';
 import { fromHalfBits, toHalfBits } from '../../codec/half.ts';
+import { solveRidge } from './least-squares.ts';
 
 export interface InterpSource {
   /** values over the block, same shape as the target */
@@ -294,39 +295,12 @@ function fitPass(
   return { group, w: ws[best]!, nWeights, bits: bits[best]!, bitsNone: bits[0]! };
 }
 
-/** Solves the sub-system A[sel, sel] w = b[sel] (symmetric positive semi-definite) with a small ridge; Cholesky. */
+/** Solves the sub-system A[sel, sel] w = b[sel] with a small ridge. */
 function solveSpd(A: Float64Array, b: Float64Array, K: number, sel: number[]): number[] {
   const n = sel.length;
   const a = new Float64Array(n * n);
-  let tr = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) a[i * n + j] = A[sel[i]! * K + sel[j]!]!;
-    tr += a[i * n + i]!;
-  }
-  const lam = tr > 0 ? (tr / n) * 1e-7 : 1;
-  for (let i = 0; i < n; i++) a[i * n + i] += lam;
-  const Lc = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= Lc[i * n + k]! * Lc[j * n + k]!;
-      if (i === j) Lc[i * n + i] = Math.sqrt(Math.max(s, 1e-300));
-      else Lc[i * n + j] = s / Lc[j * n + j]!;
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[sel[i]!]!;
-    for (let k = 0; k < i; k++) s -= Lc[i * n + k]! * y[k]!;
-    y[i] = s / Lc[i * n + i]!;
-  }
-  const w = new Array<number>(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= Lc[k * n + i]! * w[k]!;
-    w[i] = s / Lc[i * n + i]!;
-  }
-  return w.map((v) => (Number.isFinite(v) ? v : 0));
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = A[sel[i]! * K + sel[j]!]!;
+  return solveRidge(a, sel.map((k) => b[k]!), n, 1e-7);
 }
 
 /** Encoder: quantizes every valid point through q; the pass models go to `models`. */

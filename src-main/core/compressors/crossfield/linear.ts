@@ -8,6 +8,7 @@ import type { Field } from '../../field.ts';
 import { parseNnSpec } from '../../nn/spec.ts';
 import { buildFeatures, backwardDifference } from '../../nn/features.ts';
 import { type CrossfieldNetwork, cfnnInputs, layoutOf } from './codec.ts';
+import { solveRidge } from './least-squares.ts';
 
 export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 'name'>, anchors: Pick<Field, 'values' | 'mask' | 'name'>[], ndim: 2 | 3, kernel = 3): CrossfieldNetwork {
   const { samples, spatial, plane } = layoutOf(target.shape, ndim);
@@ -82,7 +83,7 @@ export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 
   const weightCount = ndim * cin * kvol + ndim;
   const w = new Float32Array(weightCount);
   for (let k = 0; k < ndim; k++) {
-    const sol = solveRidge(ata[k]!, aty[k]!, m);
+    const sol = solveRidge(ata[k]!, aty[k]!, m, 1e-6);
     for (let c = 0; c < cin; c++) for (let t = 0; t < kvol; t++) w[(k * cin + c) * kvol + t] = sol[c * kvol + t]!;
     w[ndim * cin * kvol + k] = sol[m - 1]!;
   }
@@ -91,36 +92,4 @@ export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 
     weightCount, layers: [{ op: 'conv', inChannels: cin, outChannels: ndim, kernel: new Array(ndim).fill(kernel), weight: 0, bias: ndim * cin * kvol }],
   });
   return { spec, weights: w, anchors: names, inputFill: fill };
-}
-
-function solveRidge(a0: Float64Array, b0: Float64Array, n: number): number[] {
-  const a = Float64Array.from(a0);
-  const b = Float64Array.from(b0);
-  let tr = 0;
-  for (let i = 0; i < n; i++) tr += a[i * n + i]!;
-  const lam = tr > 0 ? (tr / n) * 1e-6 : 1;
-  for (let i = 0; i < n; i++) a[i * n + i] += lam;
-  // Cholesky
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
-      if (i === j) L[i * n + i] = Math.sqrt(Math.max(s, 1e-300));
-      else L[i * n + j] = s / L[j * n + j]!;
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= L[i * n + k]! * y[k]!;
-    y[i] = s / L[i * n + i]!;
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
-    x[i] = s / L[i * n + i]!;
-  }
-  return x.map((v) => (Number.isFinite(v) ? v : 0));
 }
