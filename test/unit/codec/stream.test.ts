@@ -11,6 +11,7 @@ import { huffmanDecode, huffmanEncode } from '../../../src-main/core/codec/huffm
 import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { crc32 } from '../../../src-main/core/codec/crc32.ts';
+import { decodeCrossfield, predictGridDiffs, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
 
 const GOLDEN = join(import.meta.dirname, '../../fixtures/golden');
 const f32 = (p: string) => { const b = readFileSync(p); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); };
@@ -193,4 +194,29 @@ describe('entropy stages', () => {
       expect(Array.from(rangeDecodeCodes(r, 32768))).toEqual(Array.from(codes));
     }
   });
+});
+
+describe('golden cross-field streams, format v2', () => {
+  const target = f32(join(GOLDEN, 'crossfield.target.f32'));
+  const anchor = f32(join(GOLDEN, 'crossfield.anchor.f32'));
+  const mask = new Uint8Array(readFileSync(join(GOLDEN, 'crossfield.mask')));
+  for (const [tag, mode, withNet] of [['interp', 'interp', false], ['weighted', 'weighted', true], ['interp-net', 'interp', true]] as const) {
+    it(`crossfield-${tag}.fpk (mode ${mode}${withNet ? ', linear CFNN embedded' : ', no network'}) decodes to the committed values bit for bit`, () => {
+      const bytes = new Uint8Array(readFileSync(join(GOLDEN, `crossfield-${tag}.fpk`)));
+      const expected = f32(join(GOLDEN, `crossfield-${tag}.expected.f32`));
+      const info = readCrossfieldStream(bytes);
+      expect(info.header.codec).toBe('crossfield');
+      expect(info.header.formatVersion).toBe(2);
+      expect(info.mode).toBe(mode);
+      expect(info.anchors).toEqual([{ var: 'A', hash: 'golden-anchor' }]);
+      expect(info.net !== null).toBe(withNet);
+      const recon = { values: anchor };
+      const dq = info.net ? predictGridDiffs(info.net, { A: recon }, info.header.shape, info.header.bound.abs) : [];
+      const d = decodeCrossfield(info, bytes, dq, [recon]);
+      expect(d.field.name).toBe('TG');
+      expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      expect(Array.from(d.field.mask!)).toEqual(Array.from(mask));
+      for (let i = 0; i < target.length; i++) if (mask[i]) expect(Math.abs(target[i]! - d.field.values[i]!)).toBeLessThanOrEqual(info.header.bound.abs);
+    });
+  }
 });
