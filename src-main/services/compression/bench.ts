@@ -156,7 +156,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
           let predictor: string | undefined;
           if (EXTERNAL[codec]) {
             const filled = fillWithMean(f32.values, mask);
-            const r = EXTERNAL[codec].run(filled, f32.shape, rb.abs);
+            const r = await EXTERNAL[codec].run(filled, f32.shape, rb.abs);
             recon = r.recon;
             bytes = r.compressedBytes;
             cs = r.compressSeconds;

@@ -225,7 +225,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     const ext = EXTERNAL[codec]!;
     const filled = fillWithMean(field.values, mask);
     if (ctx.signal.aborted) throw cancelled('before running ' + codec);
-    const r = ext.run(filled, field.shape, rb.abs);
+    const r = await ext.run(filled, field.shape, rb.abs, ctx.signal);
     if (ctx.signal.aborted) throw cancelled('after running ' + codec);
     recon = r.recon;
     compressedBytes = r.compressedBytes;

@@ -3,8 +3,9 @@
  * executable when one is on PATH. Protocol (as ../shared/reference/baselines.json): float32, >3D folded to 3D
  * (leading dims merged), fill points replaced by the mean of the valid points before compressing; size = the
  * tool's whole output file; timings are wall-clock of the tool process (includes its file I/O and start-up).
+ * The tools run as child processes awaited asynchronously (the server stays responsive), killed on cancel.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ export interface ExternalResult {
 export interface ExternalCompressor {
   name: string;
   available(): boolean;
-  run(values: Float32Array, shape: number[], absBound: number): ExternalResult;
+  run(values: Float32Array, shape: number[], absBound: number, signal?: AbortSignal): Promise<ExternalResult>;
 }
 
 function onPath(cmd: string): boolean {
@@ -53,18 +54,32 @@ export function fillWithMean(values: ArrayLike<number>, mask: Uint8Array | null)
   return out;
 }
 
-function timed(cmd: string, args: string[]): number {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  const t = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new FieldpackError('INTERNAL', `${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-  return t;
+/** Runs a tool to completion; resolves with its wall-clock seconds and stdout. Cancel kills it. */
+function timed(cmd: string, args: string[], signal?: AbortSignal): Promise<{ seconds: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new FieldpackError('CANCELLED', `cancelled before ${cmd} ran`));
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => {
+      if (signal?.aborted) reject(new FieldpackError('CANCELLED', `${cmd} was stopped: cancelled`));
+      else reject(new FieldpackError('INTERNAL', `${cmd} could not run: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      if (signal?.aborted) return reject(new FieldpackError('CANCELLED', `${cmd} was stopped: cancelled`));
+      if (code !== 0) return reject(new FieldpackError('INTERNAL', `${cmd} ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`));
+      resolve({ seconds: (performance.now() - t0) / 1000, stdout });
+    });
+  });
 }
 
-function withTmp<T>(fn: (dir: string) => T): T {
+async function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'fieldpack-bench-'));
   try {
-    return fn(dir);
+    return await fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -79,17 +94,17 @@ function readF32(path: string, n: number): Float32Array {
 export const zfpCli: ExternalCompressor = {
   name: 'zfp',
   available: () => onPath('zfp'),
-  run(values, shape, absBound) {
+  run(values, shape, absBound, signal) {
     const dims = fold3(shape);
-    return withTmp((dir) => {
+    return withTmp(async (dir) => {
       const inp = join(dir, 'in.f32');
       const z = join(dir, 'out.zfp');
       const o = join(dir, 'out.f32');
       writeFileSync(inp, values);
       const dimArgs = [`-${dims.length}`, ...dims.map(String)];
       const tol = absBound > 0 ? ['-a', String(absBound)] : ['-R'];
-      const compressSeconds = timed('zfp', ['-h', '-f', ...dimArgs, ...tol, '-i', inp, '-z', z]);
-      const decompressSeconds = timed('zfp', ['-h', '-z', z, '-o', o]);
+      const compressSeconds = (await timed('zfp', ['-h', '-f', ...dimArgs, ...tol, '-i', inp, '-z', z], signal)).seconds;
+      const decompressSeconds = (await timed('zfp', ['-h', '-z', z, '-o', o], signal)).seconds;
       return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version: zfpVersion() };
     });
   },
@@ -107,20 +122,21 @@ function zfpVersion(): string {
 export const sz3Cli: ExternalCompressor = {
   name: 'sz3',
   available: () => onPath('sz3'),
-  run(values, shape, absBound) {
+  run(values, shape, absBound, signal) {
     const dims = fold3(shape);
-    return withTmp((dir) => {
+    return withTmp(async (dir) => {
       const inp = join(dir, 'in.f32');
       const z = join(dir, 'out.sz');
       const o = join(dir, 'out.f32');
       writeFileSync(inp, values);
       const dimArgs = [`-${dims.length}`, ...dims.map(String)];
-      const compressSeconds = timed('sz3', ['-f', '-i', inp, '-z', z, ...dimArgs, '-M', 'ABS', String(absBound)]);
-      const decompressSeconds = timed('sz3', ['-f', '-z', z, '-o', o, ...dimArgs, '-M', 'ABS', String(absBound)]);
+      const compressSeconds = (await timed('sz3', ['-f', '-i', inp, '-z', z, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
+      const decompressSeconds = (await timed('sz3', ['-f', '-z', z, '-o', o, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
       let version = 'unknown';
       try {
-        version = execFileSync('sz3', ['-v'], { encoding: 'utf8' }).trim();
-      } catch {
+        version = (await timed('sz3', ['-v'], signal)).stdout.trim() || 'unknown';
+      } catch (e) {
+        if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
         /* older CLIs have no -v */
       }
       return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version };
