@@ -96,7 +96,7 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
       const others = [0, 1, 2, 3].filter((e) => e !== d);
       const stepOf = (e: number) => (e < d ? s : 2 * s);
       let m = 0;
-      const cnt = others.reduce((a, e) => a * Math.ceil(sh[e]! / stepOf(e)), 1) * Math.floor(L / (2 * s) + 0.5 + 1);
+      const cnt = others.reduce((a, e) => a * Math.ceil(sh[e]! / stepOf(e)), 1) * Math.ceil((L - s) / (2 * s));
       if (idxs.length < cnt) {
         idxs = new Int32Array(cnt);
         ts = new Int32Array(cnt);
