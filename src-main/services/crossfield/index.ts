@@ -181,7 +181,8 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   checkAbort(opts.signal);
   const ndim = opts.ndim ?? (opts.model?.net.spec.ndim as 2 | 3 | undefined) ?? 2;
   const training: 'online' | 'reused' = opts.model ? 'reused' : 'online';
-  const candidates: { kind: 'cfnn' | 'linear' | 'given'; net: CrossfieldNetwork; seconds: number; parameters: number }[] = [];
+  // net null: interpolation corrected from the anchors alone, nothing to store
+  const candidates: { kind: 'cfnn' | 'linear' | 'given' | 'none'; net: CrossfieldNetwork | null; seconds: number; parameters: number }[] = [];
   const names = anchors.map((a) => a.var);
   if (opts.model) {
     const net = opts.model.net;
@@ -189,6 +190,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     candidates.push({ kind: 'given', net, seconds: opts.model.trainSeconds ?? 0, parameters: net.weights.length });
   } else {
     const which = opts.network ?? 'best';
+    if (which === 'none' || which === 'best') candidates.push({ kind: 'none', net: null, seconds: 0, parameters: 0 });
     if (which === 'linear' || which === 'best') {
       const tl = performance.now();
       const net = fitLinearCfnn(target, anchors.map((a) => a.recon), ndim);
@@ -214,32 +216,18 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const tune = classic.plan.predictor.startsWith('interp') ? (classic.plan.tune ?? 0) : 0;
   const mode = opts.mode ?? 'auto';
   let enc: ReturnType<typeof encodeCrossfield> | null = null;
-  let chosen: (typeof candidates)[number] | { kind: 'none'; seconds: number; parameters: number } = candidates[0] ?? { kind: 'none', seconds: 0, parameters: 0 };
+  let chosen = candidates[0]!;
   const networkSizes: Record<string, number> = {};
-  const tryNone = !opts.model && (opts.network ?? 'best') !== 'linear' && opts.network !== 'cfnn';
-  if (tryNone && (mode === 'auto' || mode === 'interp')) {
-    // interpolation corrected from the anchors alone: no network to store
-    progress(0.75, 'interpolation + anchors (no network)');
-    enc = encodeCrossfield(
-      {
-        field: target, bound: opts.bound, net: null, netHash: '', anchors: anchorRefs, dq: [], anchorRecons, tune, mode: 'interp', metadata: metadataOf(target),
-        extraParams: { training: 'none', network: 'none' },
-      },
-      zstdBackend,
-    );
-    networkSizes.none = enc.bytes.length;
-    chosen = { kind: 'none', seconds: 0, parameters: 0 };
-  }
   for (const cand of candidates) {
-    const net = (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
-    const dq = await gridDiffs(net, recons, target.shape, absBound, opts.threads ?? 0, opts.signal);
+    if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
+    const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
+    const dq = net ? await gridDiffs(net, recons, target.shape, absBound, opts.threads ?? 0, opts.signal) : [];
     progress(0.85, `hybrid prediction + entropy coding (${cand.kind})`);
-    const netBytes = encodeEmbeddedNetwork(net.spec, net.weights);
     const e = encodeCrossfield(
       {
-        field: target, bound: opts.bound, net, netHash: sha256(netBytes), anchors: anchorRefs, dq, anchorRecons, tune,
+        field: target, bound: opts.bound, net, netHash: net ? sha256(encodeEmbeddedNetwork(net.spec, net.weights)) : '', anchors: anchorRefs, dq, anchorRecons, tune,
         mode, metadata: metadataOf(target),
-        extraParams: { training, network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
+        extraParams: { training: net ? training : 'none', network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
       },
       zstdBackend,
     );
@@ -254,7 +242,6 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   if (!enc) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
   const compressSeconds = (performance.now() - tc) / 1000;
   const origBytes = target.values.length * target.values.BYTES_PER_ELEMENT;
-  enc = enc!;
   let bytes = enc.bytes;
   let codec: 'crossfield' | 'classic' = 'crossfield';
   let fallback: string | null = null;
