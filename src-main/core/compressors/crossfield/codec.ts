@@ -98,6 +98,12 @@ export function writeGridDiffs(output: Float32Array, ndim: number, plane: number
   for (let k = 0; k < ndim; k++) out[k]!.set(quantizeToGrid(output.subarray(k * plane, (k + 1) * plane), absBound), offset);
 }
 
+/** values[a, b): a view for typed arrays, a copy otherwise */
+function sliceValues(values: ArrayLike<number>, a: number, b: number): ArrayLike<number> {
+  const v = values as FieldValues;
+  return typeof v.subarray === 'function' ? v.subarray(a, b) : Array.prototype.slice.call(values, a, b);
+}
+
 /** Network input for sample s, from the anchor reconstructions only. */
 export function sampleInput(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, spatial: number[], s: number): Float32Array {
   const plane = fieldSize(spatial);
@@ -105,8 +111,7 @@ export function sampleInput(net: CrossfieldNetwork, anchors: Record<string, Anch
   return buildFeatures(cfnnInputs(net.anchors, spatial.length), net.inputFill, spatial, (name) => {
     const r = anchors[name];
     if (!r) return undefined;
-    const v = r.values as FieldValues;
-    return { values: typeof (v as Float32Array).subarray === 'function' ? v.subarray(a, a + plane) : Array.prototype.slice.call(v, a, a + plane), ...(r.mask ? { mask: r.mask.subarray(a, a + plane) } : {}) };
+    return { values: sliceValues(r.values, a, a + plane), ...(r.mask ? { mask: r.mask.subarray(a, a + plane) } : {}) };
   });
 }
 
@@ -171,12 +176,19 @@ export interface CrossfieldEncoded {
   escapes: number;
 }
 
+/** A source of mode 'interp' over the whole field; fullAxis: only for passes along that axis of the field. */
+export interface FieldSource {
+  values: ArrayLike<number>;
+  valid: Uint8Array | null;
+  fullAxis?: number;
+}
+
 /**
  * Sources of mode 'interp' over the whole field: the anchors' reconstructions, then per network axis the predicted
  * differences integrated along that axis (value units; one line at a time, in order: deterministic).
  */
-export function interpSources(shape: readonly number[], anchors: AnchorRecon[], dq: Int32Array[], absBound: number): { values: Float64Array | ArrayLike<number>; valid: Uint8Array | null; fullAxis?: number }[] {
-  const out: { values: Float64Array | ArrayLike<number>; valid: Uint8Array | null; fullAxis?: number }[] = anchors.map((a) => ({ values: a.values, valid: a.mask ?? null }));
+export function interpSources(shape: readonly number[], anchors: AnchorRecon[], dq: Int32Array[], absBound: number): FieldSource[] {
+  const out: FieldSource[] = anchors.map((a) => ({ values: a.values, valid: a.mask ?? null }));
   const nd = dq.length;
   const n = fieldSize(shape);
   const twoE = 2 * absBound;
@@ -212,16 +224,13 @@ function predictorAxis(shape: readonly number[], fullAxis: number): number {
   return folds > 0 && pos <= folds ? -1 : pos - folds;
 }
 
-function chunkSources(
-  sources: { values: Float64Array | ArrayLike<number>; valid: Uint8Array | null; fullAxis?: number }[], cshape: number[], a: number, b: number,
-): InterpSource[] {
+function chunkSources(sources: FieldSource[], cshape: number[], a: number, b: number): InterpSource[] {
   const out: InterpSource[] = [];
   for (const src of sources) {
     const axis = src.fullAxis === undefined ? undefined : predictorAxis(cshape, src.fullAxis);
     if (axis === -1) continue;
-    const v = src.values as Float64Array;
     out.push({
-      values: typeof v.subarray === 'function' ? v.subarray(a, b) : Array.prototype.slice.call(src.values, a, b),
+      values: sliceValues(src.values, a, b),
       valid: src.valid ? src.valid.subarray(a, b) : null,
       ...(axis !== undefined ? { axis } : {}),
     });
@@ -280,10 +289,8 @@ function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
   else w.f64(v);
 }
 
-type Sources = ReturnType<typeof interpSources>;
-
 function encodeChunkPayload(
-  p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null, sources: Sources,
+  p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null, sources: FieldSource[],
 ): { payload: Uint8Array; escapes: number; modelBytes: number } {
   const { shape, values } = input.field;
   const rowSize = fieldSize(shape) / shape[0]!;
@@ -525,7 +532,7 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
  * Decodes chunk i given the predicted grid differences over the whole field ([] without a network) and, for mode
  * 'interp', its sources (interpSources of the anchors' reconstructions and dq).
  */
-export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Array, i: number, dq: Int32Array[], sources: Sources = []): DecodedChunk {
+export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Array, i: number, dq: Int32Array[], sources: FieldSource[] = []): DecodedChunk {
   const h = info.header;
   const c = h.chunks[i]!;
   const payload = storedChunkPayload(h, bytes, i);

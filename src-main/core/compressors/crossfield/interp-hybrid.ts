@@ -41,6 +41,7 @@ export const MIN_PASS_POINTS = 128;
 const G_SELF = 1;
 const G_SOURCES = 2;
 const HIST_RADIUS = 4096;
+const SIGNS = [-1, 1] as const;
 
 export interface PassStat {
   level: number;
@@ -138,7 +139,7 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
           for (const e of shifted) {
             const step = stepOf(e);
             const ce = Math.floor(idx / str[e]!) % sh[e]!;
-            for (const sign of [-1, 1]) {
+            for (const sign of SIGNS) {
               const c2 = ce + sign * step;
               if (c2 >= 0 && c2 < sh[e]!) {
                 const jj = idx + sign * step * str[e]!;
