@@ -2,6 +2,9 @@
  * A field: values of one variable on a grid, in C order (last dimension fastest).
  * Pure data, shared by readers, codecs, metrics and workers (transferable typed arrays).
  */
+import type { FieldCoordinates } from './coordinates.ts';
+
+export type { CoordinateData, FieldCoordinates } from './coordinates.ts';
 export type FieldDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32';
 export type FieldValues = Float32Array | Float64Array;
 
@@ -21,6 +24,8 @@ export interface Field {
   units?: string;
   /** CF and other attributes, JSON-serialisable. */
   attributes: Record<string, unknown>;
+  /** Coordinate variables of the dimensions that have one (lon, lat, depth, time), cut like the field. */
+  coordinates?: FieldCoordinates;
 }
 
 export function fieldSize(shape: readonly number[]): number {

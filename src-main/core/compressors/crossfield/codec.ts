@@ -30,12 +30,13 @@ import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import { gridIndex, gridValue, prequantize, pushResidual } from '../../codec/dq.ts';
-import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from '../../codec/rangecoder.ts';
-import { msDecodeCodes, msEncodeCodes } from '../../codec/mscoder.ts';
+import {
+  finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+} from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
-import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, predictorShape } from '../classic.ts';
+import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, predictorShape } from '../classic/codec.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
 import { runReference } from '../../nn/reference.ts';
@@ -74,8 +75,6 @@ export interface AnchorRecon {
 }
 
 const F_MASK = 1, F_NONFINITE = 2, F_FILLEXC = 4, F_NET = 8;
-const ENTROPY_RANGE = 1;
-const ENTROPY_MS = 2;
 
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
@@ -238,13 +237,6 @@ function chunkSources(sources: FieldSource[], cshape: number[], a: number, b: nu
   return out;
 }
 
-function maskGeometry(shape: number[]): [number, number] {
-  const s = shape.filter((d) => d > 1);
-  const w = s.length ? s[s.length - 1]! : 1;
-  const plane = s.length >= 2 ? w * s[s.length - 2]! : w;
-  return [w, plane];
-}
-
 interface Prepared {
   f32: boolean;
   n: number;
@@ -284,11 +276,6 @@ function prepare(input: CrossfieldEncodeInput): Prepared {
   return { f32, n, skip, hasMask: mask !== null, fillValue, bound, validMin: vr.min, validMax: vr.max, q: pq.q, exact: pq.exact };
 }
 
-function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
-  if (f32) w.f32(v);
-  else w.f64(v);
-}
-
 function encodeChunkPayload(
   p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null, sources: FieldSource[],
 ): { payload: Uint8Array; escapes: number; modelBytes: number } {
@@ -299,14 +286,7 @@ function encodeChunkPayload(
   const n = b - a;
   const cshape = [rows, ...shape.slice(1)];
   const mask = p.hasMask ? input.field.mask!.subarray(a, b) : null;
-  const nonfinite: number[] = [];
-  const fillExc: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = values[a + i]!;
-    if (mask && mask[i] === 0) {
-      if (!Object.is(v, p.fillValue)) fillExc.push(i);
-    } else if (v - v !== 0) nonfinite.push(i);
-  }
+  const { nonfinite, fillExc } = scanExceptions(values.subarray(a, b) as FieldValues, mask, p.fillValue);
   const w = new ByteWriter(Math.max(1024, n >>> 1));
   w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
   if (netBytes) {
@@ -314,20 +294,8 @@ function encodeChunkPayload(
     w.bytes(netBytes);
   }
   w.varint(n);
-  if (mask) {
-    const [mw, plane] = maskGeometry(cshape);
-    rangeEncodeMask(mask, mw, plane, w);
-  }
-  for (const list of [nonfinite, fillExc]) {
-    if (!list.length) continue;
-    w.varint(list.length);
-    let prev = 0;
-    for (const i of list) {
-      w.varint(i - prev);
-      prev = i;
-      writeRaw(w, p.f32, values[a + i]!);
-    }
-  }
+  if (mask) writeMask(w, mask, cshape, 1);
+  writeValueLists(w, [nonfinite, fillExc], values, p.f32, a);
   let nValid = 0;
   for (let i = a; i < b; i++) if (!p.skip[i]) nValid++;
   const qz = new LinearQuantizer(p.bound.abs, p.f32, nValid, DEFAULT_RADIUS);
@@ -341,20 +309,8 @@ function encodeChunkPayload(
     w.u8(tune);
     w.block(mb);
   } else encodeLorenzoHybrid(p, input, mode, weights, a, b, qz);
-  const ms = new ByteWriter(Math.max(64, qz.nCodes >>> 3));
-  msEncodeCodes(qz.codes, qz.nCodes, DEFAULT_RADIUS, ms);
-  let best = ms.finish();
-  let coder = ENTROPY_MS;
-  if (qz.nCodes <= 1 << 18) {
-    const bin = new ByteWriter(Math.max(64, qz.nCodes >>> 3));
-    rangeEncodeCodes(qz.codes, qz.nCodes, DEFAULT_RADIUS, bin);
-    const bb = bin.finish();
-    if (bb.length < best.length) { best = bb; coder = ENTROPY_RANGE; }
-  }
-  w.u8(coder);
-  w.bytes(best);
-  w.varint(qz.nEscapes);
-  for (let i = 0; i < qz.nEscapes; i++) writeRaw(w, p.f32, qz.escapes[i]!);
+  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false }, (cap) => new ByteWriter(cap));
+  writeEscapes(w, qz, p.f32);
   return { payload: w.finish(), escapes: qz.nEscapes, modelBytes };
 }
 
@@ -543,7 +499,6 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   const a = c.row0 * rowSize;
   const n = fieldSize(shape);
   const f32 = h.dtype === 'float32';
-  const readRaw = f32 ? () => r.f32('value') : () => r.f64('value');
   const flags = r.u8('chunk flags');
   if (flags & F_NET) r.bytes(r.varint('network length'), 'network');
   const nn = r.varint('value count');
@@ -551,26 +506,11 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   let mask: Uint8Array | null = null;
   const skip = new Uint8Array(n);
   if (flags & F_MASK) {
-    const [mw, plane] = maskGeometry(shape);
-    mask = rangeDecodeMask(r, n, mw, plane);
+    mask = readMask(r, shape, n, 1);
     for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
   }
-  const readList = (label: string) => {
-    const cnt = r.varint(label + ' count');
-    if (cnt > n) throw bad(`corrupted stream: ${what} lists ${cnt} ${label}`);
-    const idx: number[] = [];
-    const vals: number[] = [];
-    let p = 0;
-    for (let k = 0; k < cnt; k++) {
-      p += r.varint(label + ' index');
-      if (p >= n) throw bad(`corrupted stream: ${label} index out of range in ${what}`);
-      idx.push(p);
-      vals.push(readRaw());
-    }
-    return { idx, vals };
-  };
-  const nonfinite = flags & F_NONFINITE ? readList('non-finite values') : null;
-  const fillExc = flags & F_FILLEXC ? readList('fill exceptions') : null;
+  const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
+  const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
   if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
   let nValid = 0;
   for (let k = 0; k < n; k++) if (!skip[k]) nValid++;
@@ -581,16 +521,9 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
     if (tune >= INTERP_TUNINGS.length) throw bad(`corrupted stream: unknown level-bound tuning ${tune} in ${what}`);
     models = r.block('pass models');
   }
-  const coder = r.u8('entropy coder');
-  if (coder !== ENTROPY_RANGE && coder !== ENTROPY_MS) throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
-  const codes = coder === ENTROPY_RANGE ? rangeDecodeCodes(r, DEFAULT_RADIUS) : msDecodeCodes(r, DEFAULT_RADIUS);
-  if (codes.length !== nValid) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nValid} points`);
-  const nEsc = r.varint('escape count');
-  let zeros = 0;
-  for (let k = 0; k < codes.length; k++) if (codes[k] === 0) zeros++;
-  if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
-  const esc = new Float64Array(nEsc);
-  for (let k = 0; k < nEsc; k++) esc[k] = readRaw();
+  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false });
+  const esc = readEscapes(r, codes, f32, what);
+  const nEsc = esc.length;
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
   const e = h.bound.abs;
@@ -625,19 +558,6 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
     });
   }
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
-}
-
-type ValueList = { idx: number[]; vals: number[] } | null;
-
-/** Masked points get the fill value; fill exceptions and non-finite values come back exactly. */
-function finishChunk(out: FieldValues, mask: Uint8Array | null, fillValue: number | null, fillExc: ValueList, nonfinite: ValueList): DecodedChunk {
-  if (mask) {
-    const fill = fillValue ?? NaN;
-    for (let k = 0; k < out.length; k++) if (mask[k] === 0) out[k] = fill;
-  }
-  if (fillExc) fillExc.idx.forEach((k, j) => (out[k] = fillExc.vals[j]!));
-  if (nonfinite) nonfinite.idx.forEach((k, j) => (out[k] = nonfinite.vals[j]!));
-  return { values: out, mask };
 }
 
 /**

@@ -8,20 +8,20 @@
  *   planCompression (whole field: range, bound, predictor choice, chunk rows) -> encodeChunk (per chunk) -> assemble.
  * Chunking depends on the shape only, never on the number of workers, so the bytes are identical for any count.
  */
-import { FieldpackError } from '../errors.ts';
-import { type Field, type FieldValues, fieldSize } from '../field.ts';
-import { FIELDPACK_VERSION } from '../version.ts';
-import { ByteReader, ByteWriter } from '../codec/bytes.ts';
-import { crc32 } from '../codec/crc32.ts';
-import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../codec/bound.ts';
-import { huffmanDecode, huffmanEncode } from '../codec/huffman.ts';
-import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes } from '../codec/rangecoder.ts';
-import { msDecodeCodesBare, msEncodeCodesBare } from '../codec/mscoder.ts';
-import { maskDecode2, maskEncode2 } from '../codec/maskcoder.ts';
-import type { LosslessBackend } from '../codec/lossless.ts';
-import { DEFAULT_RADIUS, LinearQuantizer } from '../codec/quantizer.ts';
-import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../codec/predictors/index.ts';
-import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../codec/stream/format.ts';
+import { FieldpackError } from '../../errors.ts';
+import { coordinatesOfRows } from '../../coordinates.ts';
+import { type Field, type FieldValues, fieldSize } from '../../field.ts';
+import { FIELDPACK_VERSION } from '../../version.ts';
+import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
+import { crc32 } from '../../codec/crc32.ts';
+import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
+import {
+  finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+} from '../../codec/envelope.ts';
+import type { LosslessBackend } from '../../codec/lossless.ts';
+import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
+import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
 
 export const CLASSIC_CODEC_ID = 'classic';
 export type PredictorChoice = PredictorName | 'auto';
@@ -76,18 +76,6 @@ export interface ClassicPlan {
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
   entropy?: 'auto' | 'huffman' | 'range' | 'ms';
 }
-
-const ENTROPY_HUFFMAN = 0;
-/** adaptive binary range coder (rangecoder.ts), format v1 and v2 */
-const ENTROPY_RANGE = 1;
-/** multi-symbol adaptive range coder (mscoder.ts), format v2 */
-const ENTROPY_MS = 2;
-/** chunks with at most this many codes try both range coders and keep the smaller */
-const TRY_BOTH_MAX_CODES = 1 << 18;
-/** larger chunks: share of zero codes from which the binary coder is used instead of the multi-symbol one */
-const BINARY_MIN_ZERO_SHARE = 0.85;
-/** Share of zero residuals above which the adaptive range coder replaces Huffman (see the bench notes). */
-export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
 
 export interface EncodedChunk {
   stored: Uint8Array;
@@ -238,42 +226,11 @@ function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: numbe
 
 // ---------------------------------------------------------------- chunks
 
-/** fastest-dim length and last-two-dims plane size, for the mask coder's contexts */
-function maskGeometry(shape: number[]): [number, number] {
-  const s = shape.filter((d) => d > 1);
-  const w = s.length ? s[s.length - 1]! : 1;
-  const plane = s.length >= 2 ? w * s[s.length - 2]! : w;
-  return [w, plane];
-}
-
-function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
-  if (f32) w.f32(v);
-  else w.f64(v);
-}
-
-/** The uncompressed payload of one chunk. */
+/** The uncompressed payload of one chunk: flags, the envelope's mask and value lists, prediction, codes, escapes. */
 export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[]): Uint8Array {
   const n = values.length;
   const f32 = plan.dtype === 'float32';
-  const fill = plan.fillValue;
-  let skip: Uint8Array | null = null;
-  const nonfinite: number[] = [];
-  const fillExc: number[] = [];
-  let nSkip = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (mask !== null && mask[i] === 0) {
-      if (skip === null) skip = new Uint8Array(n);
-      skip[i] = 1;
-      nSkip++;
-      if (!Object.is(v, fill)) fillExc.push(i);
-    } else if (v - v !== 0) {
-      if (skip === null) skip = new Uint8Array(n);
-      skip[i] = 1;
-      nSkip++;
-      nonfinite.push(i);
-    }
-  }
+  const { skip, nSkip, nonfinite, fillExc } = scanExceptions(values, mask, plan.fillValue);
   const hasMask = mask !== null;
   const w = new ByteWriter(Math.max(1024, n >>> 1));
   const lossless = plan.bound.lossless;
@@ -283,67 +240,16 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   w.u8((hasMask ? 1 | 16 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0));
   if (tune) w.u8(tune);
   // format v2: no value count (the chunk's rows give it)
-  if (hasMask) {
-    const [mw, plane] = maskGeometry(shape);
-    maskEncode2(mask!, mw, plane, w);
-  }
-  for (const list of [nonfinite, fillExc]) {
-    if (!list.length) continue;
-    w.varint(list.length);
-    let prev = 0;
-    for (const i of list) {
-      w.varint(i - prev);
-      prev = i;
-      writeRaw(w, f32, values[i]!);
-    }
-  }
+  if (hasMask) writeMask(w, mask!, shape, 2);
+  writeValueLists(w, [nonfinite, fillExc], values, f32);
   if (lossless) {
     writePlanes(w, values, skip, n - nSkip, f32);
     return w.finish();
   }
   const q = new LinearQuantizer(plan.bound.abs, f32, n - nSkip, plan.radius);
   predictorByName(plan.predictor).encode(values, skip, predictorShape(shape, plan.maxDims), q, tune);
-  const entropy = plan.entropy ?? 'auto';
-  let useRange = entropy === 'range' || entropy === 'ms';
-  if (entropy === 'auto') {
-    let zeros = 0;
-    const c = q.codes;
-    for (let i = 0; i < q.nCodes; i++) if (c[i] === plan.radius) zeros++;
-    useRange = zeros >= RANGE_CODER_MIN_ZERO_SHARE * q.nCodes;
-  }
-  // large chunks with mostly zero codes: the binary coder (one decision per zero) is faster and about as small
-  let binaryOnly = false;
-  if (useRange && entropy !== 'ms' && q.nCodes > TRY_BOTH_MAX_CODES) {
-    let zeros = 0;
-    const c = q.codes;
-    for (let i = 0; i < q.nCodes; i++) if (c[i] === plan.radius) zeros++;
-    binaryOnly = zeros >= BINARY_MIN_ZERO_SHARE * q.nCodes;
-  }
-  if (useRange && binaryOnly) {
-    w.u8(ENTROPY_RANGE);
-    rangeEncodeCodes(q.codes, q.nCodes, plan.radius, w);
-  } else if (useRange) {
-    const ms = new ByteWriter(Math.max(64, q.nCodes >>> 3));
-    msEncodeCodesBare(q.codes, q.nCodes, plan.radius, ms);
-    let best = ms.finish();
-    let coder = ENTROPY_MS;
-    if (entropy !== 'ms' && q.nCodes <= TRY_BOTH_MAX_CODES) {
-      const bin = new ByteWriter(Math.max(64, q.nCodes >>> 3));
-      rangeEncodeCodes(q.codes, q.nCodes, plan.radius, bin);
-      const b = bin.finish();
-      if (b.length < best.length) {
-        best = b;
-        coder = ENTROPY_RANGE;
-      }
-    }
-    w.u8(coder);
-    w.bytes(best);
-  } else {
-    w.u8(ENTROPY_HUFFMAN);
-    huffmanEncode(q.codes, q.nCodes, 2 * plan.radius, w);
-  }
-  w.varint(q.nEscapes);
-  for (let i = 0; i < q.nEscapes; i++) writeRaw(w, f32, q.escapes[i]!);
+  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, binaryShortcut: true }, (cap) => new ByteWriter(cap));
+  writeEscapes(w, q, f32);
   return w.finish();
 }
 
@@ -473,7 +379,6 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   const shape = [c.rows, ...h.shape.slice(1)];
   const n = fieldSize(shape);
   const f32 = h.dtype === 'float32';
-  const readRaw = f32 ? () => r.f32('value') : () => r.f64('value');
   const pbyte = r.u8('predictor id');
   const pid = pbyte === LOSSLESS_PREDICTOR_ID ? pbyte : pbyte & 15;
   const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
@@ -491,8 +396,7 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   let skip: Uint8Array | null = null;
   let nSkip = 0;
   if (flags & 1) {
-    const [mw, plane] = maskGeometry(shape);
-    mask = flags & 16 ? maskDecode2(r, n, mw, plane) : rangeDecodeMask(r, n, mw, plane);
+    mask = readMask(r, shape, n, flags & 16 ? 2 : 1);
     skip = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       if (!mask[k]) {
@@ -501,22 +405,8 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
       }
     }
   }
-  const readList = (label: string) => {
-    const cnt = r.varint(label + ' count');
-    if (cnt > n) throw bad(`corrupted stream: ${what} lists ${cnt} ${label}`);
-    const idx = new Array<number>(cnt);
-    const vals = new Float64Array(cnt);
-    let p = 0;
-    for (let k = 0; k < cnt; k++) {
-      p += r.varint(label + ' index');
-      if (p >= n) throw bad(`corrupted stream: ${label} index out of range in ${what}`);
-      idx[k] = p;
-      vals[k] = readRaw();
-    }
-    return { idx, vals };
-  };
-  const nonfinite = flags & 2 ? readList('non-finite values') : null;
-  const fillExc = flags & 4 ? readList('fill exceptions') : null;
+  const nonfinite = flags & 2 ? readValueList(r, n, f32, 'non-finite values', what) : null;
+  const fillExc = flags & 4 ? readValueList(r, n, f32, 'fill exceptions', what) : null;
   if (nonfinite) {
     if (!skip) skip = new Uint8Array(n);
     for (const k of nonfinite.idx) {
@@ -528,31 +418,16 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   else {
     const pred = predictorById(pid);
     const radius = typeof h.params.radius === 'number' ? h.params.radius : DEFAULT_RADIUS;
-    const coder = r.u8('entropy coder');
-    if (coder !== ENTROPY_HUFFMAN && coder !== ENTROPY_RANGE && !(coder === ENTROPY_MS && h.formatVersion >= 2)) {
-      throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
-    }
-    const codes = coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius) : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius) : msDecodeCodesBare(r, radius, n - nSkip);
+    const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true });
+    const esc = readEscapes(r, codes, f32, what);
     const nCodes = codes.length;
-    if (nCodes !== n - nSkip) throw bad(`corrupted stream: ${what} has ${nCodes} codes for ${n - nSkip} points`);
-    const nEsc = r.varint('escape count');
-    let zeros = 0;
-    for (let k = 0; k < nCodes; k++) if (codes[k] === 0) zeros++;
-    if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
-    const esc = new Float64Array(nEsc);
-    for (let k = 0; k < nEsc; k++) esc[k] = readRaw();
+    const nEsc = esc.length;
     const q = new LinearQuantizer(h.bound.abs, f32, 0, radius);
     q.load(codes, nCodes, esc, nEsc);
     pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
-  if (mask) {
-    const fill = h.fillValue ?? NaN;
-    for (let k = 0; k < n; k++) if (mask[k] === 0) out[k] = fill;
-  }
-  if (fillExc) fillExc.idx.forEach((k, j) => (out[k] = fillExc.vals[j]!));
-  if (nonfinite) nonfinite.idx.forEach((k, j) => (out[k] = nonfinite.vals[j]!));
-  return { values: out, mask };
+  return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
 }
 
 export interface DecodedField {
@@ -601,6 +476,8 @@ export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: De
     ...(typeof m.units === 'string' ? { units: m.units } : {}),
     attributes: (m.attributes as Record<string, unknown>) ?? {},
   };
+  const coordinates = m.coordinates === undefined ? undefined : coordinatesOfRows(m.coordinates, field.dims, h.shape, start, end);
+  if (coordinates) field.coordinates = coordinates;
   return { header: h, field, rows: [start, end] };
 }
 

@@ -1,0 +1,224 @@
+/**
+ * The chunk envelope: what every codec's chunk payload holds around its own prediction, written and read here
+ * once. Pieces, in payload order (each codec writes its own flags byte first and says which pieces follow):
+ *
+ *   mask           range coded, model 1 (rangecoder.ts, v1 and cross-field) or model 2 (maskcoder.ts, classic v2)
+ *   value lists    non-finite values, then fill exceptions (masked points whose value is not the fill):
+ *                  varint count, (varint index delta, raw f32/f64 value)*; both come back bit for bit
+ *   codes          u8 entropy coder (0 Huffman, 1 binary range coder, 2 multi-symbol range coder) + coded
+ *                  quantization codes (stages save their own state: the coders' bytes are self-describing)
+ *   escapes        varint count (= the number of zero codes), raw values (points the quantizer stores exactly)
+ *
+ * and, on decode, finishChunk: masked points get the fill value, the lists are put back. A new codec (the VQ-VAE
+ * outliers, the residual coders' corrections) codes its quantized values through these functions.
+ */
+import { FieldpackError } from '../errors.ts';
+import type { FieldValues } from '../field.ts';
+import type { ByteReader, ByteWriter } from './bytes.ts';
+import { huffmanDecode, huffmanEncode } from './huffman.ts';
+import { maskDecode2, maskEncode2 } from './maskcoder.ts';
+import { msDecodeCodes, msDecodeCodesBare, msEncodeCodes, msEncodeCodesBare } from './mscoder.ts';
+import type { LinearQuantizer } from './quantizer.ts';
+import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from './rangecoder.ts';
+
+const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
+
+export const ENTROPY_HUFFMAN = 0;
+/** adaptive binary range coder (rangecoder.ts) */
+export const ENTROPY_RANGE = 1;
+/** multi-symbol adaptive range coder (mscoder.ts), format v2 */
+export const ENTROPY_MS = 2;
+/** chunks with at most this many codes try both range coders and keep the smaller */
+export const TRY_BOTH_MAX_CODES = 1 << 18;
+/** larger chunks: share of zero codes from which the binary coder is used alone (faster, ~1 % larger) */
+const BINARY_MIN_ZERO_SHARE = 0.85;
+
+/** A list of points stored exactly: chunk-local indices and their values. */
+export interface ValueList {
+  idx: number[];
+  vals: number[];
+}
+
+/** Points outside prediction: masked ones whose value is not the fill, and valid ones that are NaN or +-Inf. */
+export interface Exceptions {
+  /** 1 = not predicted (masked or non-finite) */
+  skip: Uint8Array | null;
+  nSkip: number;
+  nonfinite: number[];
+  fillExc: number[];
+}
+
+export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fillValue: number | null): Exceptions {
+  const n = values.length;
+  let skip: Uint8Array | null = null;
+  let nSkip = 0;
+  const nonfinite: number[] = [];
+  const fillExc: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (mask !== null && mask[i] === 0) {
+      skip ??= new Uint8Array(n);
+      skip[i] = 1;
+      nSkip++;
+      if (!Object.is(v, fillValue)) fillExc.push(i);
+    } else if (v - v !== 0) {
+      skip ??= new Uint8Array(n);
+      skip[i] = 1;
+      nSkip++;
+      nonfinite.push(i);
+    }
+  }
+  return { skip, nSkip, nonfinite, fillExc };
+}
+
+/** fastest-dim length and last-two-dims plane size: the mask coders' contexts */
+export function maskGeometry(shape: readonly number[]): [number, number] {
+  const s = shape.filter((d) => d > 1);
+  const w = s.length ? s[s.length - 1]! : 1;
+  const plane = s.length >= 2 ? w * s[s.length - 2]! : w;
+  return [w, plane];
+}
+
+export type MaskModel = 1 | 2;
+
+export function writeMask(w: ByteWriter, mask: Uint8Array, shape: readonly number[], model: MaskModel): void {
+  const [mw, plane] = maskGeometry(shape);
+  if (model === 2) maskEncode2(mask, mw, plane, w);
+  else rangeEncodeMask(mask, mw, plane, w);
+}
+
+export function readMask(r: ByteReader, shape: readonly number[], n: number, model: MaskModel): Uint8Array {
+  const [mw, plane] = maskGeometry(shape);
+  return model === 2 ? maskDecode2(r, n, mw, plane) : rangeDecodeMask(r, n, mw, plane);
+}
+
+export function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
+  if (f32) w.f32(v);
+  else w.f64(v);
+}
+
+/** Writes each non-empty list (the flags byte says which are present); `offset` maps list indices into `values`. */
+export function writeValueLists(w: ByteWriter, lists: readonly number[][], values: ArrayLike<number>, f32: boolean, offset = 0): void {
+  for (const list of lists) {
+    if (!list.length) continue;
+    w.varint(list.length);
+    let prev = 0;
+    for (const i of list) {
+      w.varint(i - prev);
+      prev = i;
+      writeRaw(w, f32, values[offset + i]!);
+    }
+  }
+}
+
+export function readValueList(r: ByteReader, n: number, f32: boolean, label: string, what: string): ValueList {
+  const cnt = r.varint(label + ' count');
+  if (cnt > n) throw bad(`corrupted stream: ${what} lists ${cnt} ${label}`);
+  const idx = new Array<number>(cnt);
+  const vals = new Array<number>(cnt);
+  let p = 0;
+  for (let k = 0; k < cnt; k++) {
+    p += r.varint(label + ' index');
+    if (p >= n) throw bad(`corrupted stream: ${label} index out of range in ${what}`);
+    idx[k] = p;
+    vals[k] = f32 ? r.f32('value') : r.f64('value');
+  }
+  return { idx, vals };
+}
+
+export interface CodeCoding {
+  /** 'range': the multi-symbol coder, or the binary one where smaller (small chunks) or mostly zeros (large) */
+  entropy: 'range' | 'ms' | 'huffman' | 'auto';
+  /** the multi-symbol coder without its own count (format v2 classic: the chunk's rows give it) */
+  bareCount: boolean;
+  /** large chunks with mostly zero codes go straight to the binary coder (classic) */
+  binaryShortcut: boolean;
+}
+
+/** Share of zero residuals above which 'auto' uses the range coder rather than Huffman. */
+export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
+
+/** true when at least `share` of the codes are zero residuals */
+function zerosDominate(q: LinearQuantizer, share: number): boolean {
+  let zeros = 0;
+  const c = q.codes;
+  for (let i = 0; i < q.nCodes; i++) if (c[i] === q.radius) zeros++;
+  return zeros >= share * q.nCodes;
+}
+
+/** u8 entropy coder + the quantizer's codes, the smallest of the coders `how` allows. */
+export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, newWriter: (cap: number) => ByteWriter): void {
+  const { radius, nCodes, codes } = q;
+  let useRange = how.entropy !== 'huffman';
+  if (how.entropy === 'auto') useRange = zerosDominate(q, RANGE_CODER_MIN_ZERO_SHARE);
+  if (!useRange) {
+    w.u8(ENTROPY_HUFFMAN);
+    huffmanEncode(codes, nCodes, 2 * radius, w);
+    return;
+  }
+  if (how.binaryShortcut && how.entropy !== 'ms' && nCodes > TRY_BOTH_MAX_CODES && zerosDominate(q, BINARY_MIN_ZERO_SHARE)) {
+    w.u8(ENTROPY_RANGE);
+    rangeEncodeCodes(codes, nCodes, radius, w);
+    return;
+  }
+  const ms = newWriter(Math.max(64, nCodes >>> 3));
+  if (how.bareCount) msEncodeCodesBare(codes, nCodes, radius, ms);
+  else msEncodeCodes(codes, nCodes, radius, ms);
+  let best = ms.finish();
+  let coder = ENTROPY_MS;
+  if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
+    const bin = newWriter(Math.max(64, nCodes >>> 3));
+    rangeEncodeCodes(codes, nCodes, radius, bin);
+    const b = bin.finish();
+    if (b.length < best.length) {
+      best = b;
+      coder = ENTROPY_RANGE;
+    }
+  }
+  w.u8(coder);
+  w.bytes(best);
+}
+
+/** Reads the coder byte and the codes; checks their count against the points to predict. */
+export function readCodes(
+  r: ByteReader, radius: number, nPredicted: number, what: string, allowed: { huffman: boolean; ms: boolean; bareCount: boolean },
+): Uint32Array {
+  const coder = r.u8('entropy coder');
+  if (!((coder === ENTROPY_HUFFMAN && allowed.huffman) || coder === ENTROPY_RANGE || (coder === ENTROPY_MS && allowed.ms))) {
+    throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
+  }
+  const codes =
+    coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius)
+    : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius)
+    : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted)
+    : msDecodeCodes(r, radius);
+  if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);
+  return codes;
+}
+
+export function writeEscapes(w: ByteWriter, q: LinearQuantizer, f32: boolean): void {
+  w.varint(q.nEscapes);
+  for (let i = 0; i < q.nEscapes; i++) writeRaw(w, f32, q.escapes[i]!);
+}
+
+/** The escaped values; their count must equal the number of zero (escape) codes. */
+export function readEscapes(r: ByteReader, codes: Uint32Array, f32: boolean, what: string): Float64Array {
+  const nEsc = r.varint('escape count');
+  let zeros = 0;
+  for (let k = 0; k < codes.length; k++) if (codes[k] === 0) zeros++;
+  if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
+  const esc = new Float64Array(nEsc);
+  for (let k = 0; k < nEsc; k++) esc[k] = f32 ? r.f32('value') : r.f64('value');
+  return esc;
+}
+
+/** Masked points get the fill value; fill exceptions and non-finite values come back exactly. */
+export function finishChunk(out: FieldValues, mask: Uint8Array | null, fillValue: number | null, fillExc: ValueList | null, nonfinite: ValueList | null): { values: FieldValues; mask: Uint8Array | null } {
+  if (mask) {
+    const fill = fillValue ?? NaN;
+    for (let k = 0; k < out.length; k++) if (mask[k] === 0) out[k] = fill;
+  }
+  if (fillExc) fillExc.idx.forEach((k, j) => (out[k] = fillExc.vals[j]!));
+  if (nonfinite) nonfinite.idx.forEach((k, j) => (out[k] = nonfinite.vals[j]!));
+  return { values: out, mask };
+}
