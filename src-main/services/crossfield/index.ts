@@ -28,7 +28,7 @@ import { errorStats, type ErrorStats } from '../../core/metrics/index.ts';
 import { type DecodedField, compressField, decompressStream, inspectStream, metadataOf } from '../compression/index.ts';
 import { zstdBackend } from '../compression/zstd-backend.ts';
 import { InferencePool } from '../inference/pool.ts';
-import type { LoadedModel } from '../training/models.ts';
+import type { LoadedModel } from '../models/models.ts';
 import { type CfnnTrainOptions, trainCfnn } from './train.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
 

@@ -4,7 +4,7 @@
 import { FieldpackError } from '../../core/errors.ts';
 import { buildFeatures, type FeatureSource } from '../../core/nn/features.ts';
 import { runReference } from '../../core/nn/reference.ts';
-import type { LoadedModel } from '../training/models.ts';
+import { loadModelDir, modelRow, type LoadedModel } from '../models/models.ts';
 import { InferencePool, sharedInferencePool, type PredictOptions, type PredictResult } from './pool.ts';
 
 export * from './pool.ts';
@@ -72,7 +72,6 @@ export async function verifyModel(model: LoadedModel, opts: { pool?: InferencePo
  * not usable by codecs.
  */
 export async function modelForRegistry(dir: string, opts: { pool?: InferencePool; tolerance?: number } = {}) {
-  const { loadModelDir, modelRow } = await import('../training/models.ts');
   const model = await loadModelDir(dir);
   const verification = model.probe ? await verifyModel(model, opts) : null;
   return { model, verification, row: modelRow(model.manifest, dir) };

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { FieldpackError, deserializeError } from '../../core/errors.ts';
 import { extractBox, planTiles, writeCore } from '../../core/nn/tiling.ts';
 import { startWorker } from '../jobs/worker-host.ts';
-import type { LoadedModel } from '../training/models.ts';
+import type { LoadedModel } from '../models/models.ts';
 import { defaultProviderOrder, type ExecutionProvider } from './providers.ts';
 import type { WorkerReply, WorkerRequest } from './inference.worker.ts';
 

@@ -1,5 +1,7 @@
 /**
- * Models: what a training run produces, as files and as a registry row.
+ * Models: what a training run produces, as files and as a registry row. Training writes them, inference,
+ * the registry and the codecs' services read them; this folder imports no other service, so none of
+ * those loops back through it.
  *
  * A model folder holds manifest.json, nn.json (layer description), weights.bin (float32), model.onnx
  * and the probe files. Its identity is the manifest's contentHash = sha256("fieldpack-nn\n" ||

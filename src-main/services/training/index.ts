@@ -3,4 +3,4 @@ export * from './events.ts';
 export * from './python-env.ts';
 export * from './prepare-data.ts';
 export * from './trainer.ts';
-export * from './models.ts';
+export * from '../models/models.ts';

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Model } from '../../api/contract.ts';
 import type { Store } from '../store/store.ts';
 import { modelsDir } from '../store/files.ts';
-import { exportModelFile, importModelFile, loadModelDir, modelRow, type ModelManifest } from './models.ts';
+import { exportModelFile, importModelFile, loadModelDir, modelRow, type ModelManifest } from '../models/models.ts';
 import { verifyModel, type ModelVerification } from '../inference/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
 

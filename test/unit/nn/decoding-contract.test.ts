@@ -10,7 +10,7 @@ import { quantizeToGrid } from '../../../src-main/core/nn/quantize.ts';
 import { runReference, runReferenceTiled } from '../../../src-main/core/nn/reference.ts';
 import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../../src-main/core/nn/embed.ts';
 import { InferencePool, maxRelDiff, verifyModel } from '../../../src-main/services/inference/index.ts';
-import { loadModelDir } from '../../../src-main/services/training/models.ts';
+import { loadModelDir } from '../../../src-main/services/models/models.ts';
 import { linkedFields } from '../../integration/training/real-fields.ts';
 import { sameBytes } from './helpers.ts';
 
