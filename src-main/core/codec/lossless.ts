@@ -1,6 +1,6 @@
 /**
  * The lossless stage after entropy coding. Core stays pure, so the zstd implementation lives in
- * services/compression/zstd-backend.ts (node:zlib); core only knows this interface and the id
+ * services/codecs/zstd-backend.ts (node:zlib); core only knows this interface and the id
  * written in the stream.
  */
 import { FieldpackError } from '../errors.ts';

@@ -4,48 +4,21 @@
  * by point, and a fall back to the core codec when the hybrid does not pay. Decompression checks that the anchors
  * given are the ones the stream names (variable + content hash of their reconstructions) before predicting.
  */
-import { createHash } from 'node:crypto';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
-import {
-  type AnchorRecon,
-  type CrossfieldNetwork,
-  type CrossfieldStreamInfo,
-  type FusionMode,
-  CROSSFIELD_CODEC_ID,
-  decodeCrossfield,
-  encodeCrossfield,
-  layoutOf,
-  predictGridDiffs,
-  readCrossfieldStream,
-  roundWeightsHalf,
-  sampleInput,
-  writeGridDiffs,
-} from '../../core/compressors/crossfield/codec.ts';
-import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
-import { errorStats, type ErrorStats } from '../../core/metrics/index.ts';
-import { type DecodedField, compressField, decompressStream, inspectStream, metadataOf } from '../compression/index.ts';
-import { zstdBackend } from '../compression/zstd-backend.ts';
-import { InferencePool } from '../inference/pool.ts';
-import type { LoadedModel } from '../models/models.ts';
+import type { StreamMetadata } from '../../core/codec/stream/format.ts';
+import { type CrossfieldNetwork, type FusionMode, roundWeightsHalf } from '../../core/compressors/crossfield/codec.ts';
+import type { ErrorStats } from '../../core/metrics/index.ts';
+import { type DecodedField, decodeStream, encodeField, inspectStream, metadataOf, reconstructionHash, verifyBound } from '../codecs/index.ts';
+import { compressField, decompressStream } from '../compression/index.ts';
 import { type CfnnTrainOptions, trainCfnn } from './train.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
 
 export { trainCfnn, CFNN_DEFAULTS } from './train.ts';
 export type { CfnnTrainOptions, CfnnTrained } from './train.ts';
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** Content hash of a reconstruction: float32 values (invalid points as 0) and the mask. */
-export function reconstructionHash(f: { values: ArrayLike<number>; mask?: Uint8Array; shape: number[] }): string {
-  const n = f.values.length;
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = f.mask && !f.mask[i] ? 0 : f.values[i]!;
-  const h = createHash('sha256').update(`fieldpack-recon\n${f.shape.join('x')}\n`).update(new Uint8Array(v.buffer));
-  if (f.mask) h.update(f.mask);
-  return h.digest('hex');
-}
+export { reconstructionHash };
 
 export interface AnchorResult {
   var: string;
@@ -84,6 +57,8 @@ export interface CrossfieldCompressOptions {
   /** fall back to the core codec when it is smaller (default true) */
   fallback?: boolean;
   verify?: boolean;
+  /** the target stream's metadata (default: the target's own, with its coordinates) */
+  metadata?: StreamMetadata;
   onProgress?: (fraction: number, message?: string) => void;
   signal?: AbortSignal;
 }
@@ -91,7 +66,8 @@ export interface CrossfieldCompressOptions {
 export interface CrossfieldCompressResult {
   /** the target's stream: codec crossfield, or classic after a fall back */
   bytes: Uint8Array;
-  codec: 'crossfield' | 'classic';
+  /** the kept stream's codec id (the core codec's after a fall back) */
+  codec: string;
   /** why the core codec's stream was kept, or null */
   fallback: string | null;
   anchors: AnchorResult[];
@@ -125,30 +101,6 @@ function checkAbort(signal?: AbortSignal): void {
 
 function sameShape(a: readonly number[], b: readonly number[]) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** Grid differences, in this thread (threads 0) or across a pool of reference workers: identical integers. */
-export async function gridDiffs(
-  net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: number[], absBound: number, threads = 0, signal?: AbortSignal,
-): Promise<Int32Array[]> {
-  if (threads <= 0) return predictGridDiffs(net, anchors, shape, absBound);
-  const ndim = net.spec.ndim;
-  const { samples, spatial, plane } = layoutOf(shape, ndim);
-  const out = Array.from({ length: ndim }, () => new Int32Array(samples * plane));
-  const pool = new InferencePool({ threads });
-  const model = { manifest: { contentHash: sha256(encodeEmbeddedNetwork(net.spec, net.weights)) }, spec: net.spec, weights: net.weights, onnx: null } as unknown as LoadedModel;
-  try {
-    await Promise.all(
-      Array.from({ length: samples }, async (_, s) => {
-        checkAbort(signal);
-        const r = await pool.predict(model, sampleInput(net, anchors, spatial, s), spatial, { backend: 'reference', signal });
-        writeGridDiffs(r.output, ndim, plane, absBound, out, s * plane);
-      }),
-    );
-  } finally {
-    await pool.close();
-  }
-  return out;
 }
 
 /** Compresses the anchors with the core codec and decodes them: what a decoder will have. */
@@ -208,29 +160,26 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   checkAbort(opts.signal);
   const tc = performance.now();
   progress(0.72, 'predicting (reference path)');
-  const recons: Record<string, AnchorRecon> = Object.fromEntries(anchors.map((a) => [a.var, { values: a.recon.values, ...(a.recon.mask ? { mask: a.recon.mask } : {}) }]));
-  const classic = await compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata: metadataOf(target) });
+  const classic = await compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata: opts.metadata ?? metadataOf(target) });
   const absBound = classic.absBound;
-  const anchorRecons = anchors.map((a) => recons[a.var]!);
-  const anchorRefs = anchors.map((a) => ({ var: a.var, hash: a.hash }));
+  const anchorFields = anchors.map((a) => ({ ...a.recon, name: a.var }));
   const tune = classic.plan.predictor.startsWith('interp') ? (classic.plan.tune ?? 0) : 0;
   const mode = opts.mode ?? 'auto';
-  let enc: ReturnType<typeof encodeCrossfield> | null = null;
+  let enc: { bytes: Uint8Array; details: Record<string, unknown> } | null = null;
   let chosen = candidates[0]!;
   const networkSizes: Record<string, number> = {};
   for (const cand of candidates) {
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
     const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
-    const dq = net ? await gridDiffs(net, recons, target.shape, absBound, opts.threads ?? 0, opts.signal) : [];
     progress(0.85, `hybrid prediction + entropy coding (${cand.kind})`);
-    const e = encodeCrossfield(
-      {
-        field: target, bound: opts.bound, net, netHash: net ? sha256(encodeEmbeddedNetwork(net.spec, net.weights)) : '', anchors: anchorRefs, dq, anchorRecons, tune,
-        mode, metadata: metadataOf(target),
-        extraParams: { training: net ? training : 'none', network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
+    const e = await encodeField(target, {
+      codec: 'crossfield',
+      params: {
+        anchors: net ? net.anchors : anchors.map((a) => a.var), mode, tune, network: net,
+        extra: { training: net ? training : 'none', network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
       },
-      zstdBackend,
-    );
+      bound: opts.bound, metadata: opts.metadata ?? metadataOf(target), anchors: anchorFields, verify: false, threads: opts.threads, signal: opts.signal,
+    });
     networkSizes[cand.kind] = e.bytes.length;
     if (!enc || e.bytes.length < enc.bytes.length) {
       enc = e;
@@ -243,76 +192,40 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const compressSeconds = (performance.now() - tc) / 1000;
   const origBytes = target.values.length * target.values.BYTES_PER_ELEMENT;
   let bytes = enc.bytes;
-  let codec: 'crossfield' | 'classic' = 'crossfield';
   let fallback: string | null = null;
   if ((opts.fallback ?? true) && classic.bytes.length <= enc.bytes.length) {
     bytes = classic.bytes;
-    codec = 'classic';
     fallback = `the core codec (${classic.plan.predictor}) is smaller on ${target.name}: ${classic.bytes.length} bytes vs ${enc.bytes.length} with anchors ${anchors.map((a) => a.var).join(', ')}; its stream was kept`;
   }
+  const kept = !fallback;
+  const modelBytes = Number(enc.details.modelBytes ?? 0);
   const result: CrossfieldCompressResult = {
-    bytes, codec, fallback, anchors, absBound, boundLabel: classic.boundLabel,
+    bytes, codec: inspectStream(bytes).codec.id, fallback, anchors, absBound, boundLabel: classic.boundLabel,
     compressionRatio: origBytes / bytes.length,
     classicBytes: classic.bytes.length,
     classicRatio: origBytes / classic.bytes.length,
     crossfieldBytes: enc.bytes.length,
-    modelBytes: codec === 'crossfield' ? enc.modelBytes : 0,
-    modelShare: codec === 'crossfield' ? enc.modelBytes / bytes.length : 0,
+    modelBytes: kept ? modelBytes : 0,
+    modelShare: kept ? modelBytes / bytes.length : 0,
     parameters, training: chosen.kind === 'none' ? 'none' : training, network: chosen.kind, trainSeconds, networkSizes, compressSeconds,
-    mode: codec === 'crossfield' ? enc.mode : null, sizes: enc.sizes, weights: enc.weights,
+    mode: kept ? (enc.details.mode as FusionMode) : null, sizes: enc.details.sizes as Record<string, number>, weights: enc.details.weights as number[],
   };
   if (opts.verify ?? true) {
     progress(0.92, 'verifying');
-    const d = await decompressCrossfield(bytes, anchors.map((a) => a.recon), { threads: opts.threads });
-    const st = errorStats(target.values, d.field.values, target.mask ?? null, absBound);
-    result.verification = st;
-    if (st.pointsOverBound > 0 || !st.nonFiniteExact) {
-      throw new FieldpackError('BOUND_VIOLATED', `${st.pointsOverBound} points exceed the bound ${absBound} after decompression`, st);
-    }
+    const d = await decompressCrossfield(bytes, anchorFields, { threads: opts.threads });
+    result.verification = verifyBound(target, d.field, absBound);
   }
   result.compressSeconds = compressSeconds;
   progress(1, `done: ratio ${result.compressionRatio.toFixed(2)}${fallback ? ' (core codec kept)' : ''}`);
-  void t0;
   return result;
 }
 
-/** The anchors a stream needs ([] for a core-codec stream). */
+/** The anchors a stream needs ([] for a stream that needs none). */
 export function streamAnchors(bytes: Uint8Array): { var: string; hash: string }[] {
-  const h = inspectStream(bytes);
-  if (h.codec !== CROSSFIELD_CODEC_ID) return [];
-  return ((h.params as { anchors?: { var: string; hash: string }[] }).anchors ?? []).map((a) => ({ var: a.var, hash: a.hash }));
+  return inspectStream(bytes).dependencies.flatMap((d) => (d.kind === 'anchor' ? [{ var: d.var, hash: d.hash }] : []));
 }
 
-/** Checks the anchors given against the stream's list; throws naming what is missing or different. */
-export function checkAnchors(info: CrossfieldStreamInfo, given: Field[]): Record<string, AnchorRecon> {
-  const byName = new Map(given.map((f) => [f.name, f]));
-  const missing = info.anchors.filter((a) => !byName.has(a.var));
-  if (missing.length) {
-    throw new FieldpackError('NOT_FOUND', `this cross-field stream needs its anchor${missing.length > 1 ? 's' : ''} ${missing.map((a) => `${a.var} (reconstruction sha256 ${a.hash.slice(0, 16)}...)`).join(', ')}: not given${given.length ? ` (given: ${given.map((g) => g.name).join(', ')})` : ''}`, { missing: missing.map((a) => a.var), needed: info.anchors });
-  }
-  const out: Record<string, AnchorRecon> = {};
-  for (const a of info.anchors) {
-    const f = byName.get(a.var)!;
-    if (!sameShape(f.shape, info.header.shape)) {
-      throw new FieldpackError('CONFLICT', `anchor ${a.var} has shape [${f.shape.join(', ')}], the stream's field is [${info.header.shape.join(', ')}]`, { mismatched: [a.var] });
-    }
-    const h = reconstructionHash(f);
-    if (h !== a.hash) {
-      throw new FieldpackError('CONFLICT', `anchor ${a.var} differs from the one this stream was compressed with: its reconstruction hashes to ${h.slice(0, 16)}..., the stream needs ${a.hash.slice(0, 16)}... (decode the anchor from the stream it was compressed to, at the same bound)`, { mismatched: [a.var], expected: a.hash, got: h });
-    }
-    out[a.var] = { values: f.values, ...(f.mask ? { mask: f.mask } : {}) };
-  }
-  return out;
-}
-
-export async function decompressCrossfield(bytes: Uint8Array, anchors: Field[], opts: { threads?: number; signal?: AbortSignal } = {}): Promise<DecodedField> {
-  const h = inspectStream(bytes);
-  if (h.codec !== CROSSFIELD_CODEC_ID) return decompressStream(bytes, { signal: opts.signal });
-  const info = readCrossfieldStream(bytes);
-  if (info.netBytes && info.netHash && sha256(info.netBytes) !== info.netHash) {
-    throw new FieldpackError('BAD_STREAM', `corrupted stream: the embedded network hashes to ${sha256(info.netBytes).slice(0, 16)}..., the stream names ${info.netHash.slice(0, 16)}...`);
-  }
-  const recons = checkAnchors(info, anchors);
-  const dq = info.net ? await gridDiffs(info.net, recons, h.shape, h.bound.abs, opts.threads ?? 0, opts.signal) : [];
-  return decodeCrossfield(info, bytes, dq, info.anchors.map((a) => recons[a.var]!));
+/** Any stream, with its anchors' reconstructions given (checked by hash; missing ones named). */
+export function decompressCrossfield(bytes: Uint8Array, anchors: Field[], opts: { threads?: number; signal?: AbortSignal } = {}): Promise<DecodedField> {
+  return decodeStream(bytes, { deps: { fields: anchors }, threads: opts.threads, signal: opts.signal });
 }

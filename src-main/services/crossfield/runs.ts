@@ -45,7 +45,8 @@ export async function rankFileAnchors(file: string, target: string, opts: { quic
 }
 
 export interface CrossfieldRunResult {
-  codec: 'crossfield' | 'classic';
+  /** the kept stream's codec id */
+  codec: string;
   file: string;
   variable: string;
   anchors: string[];
@@ -117,7 +118,7 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     store.setTag(runId, 'file', basename(file));
     store.setTag(runId, 'bound', `${p.bound.mode}:${p.bound.value}`);
     store.setTag(runId, 'anchors', anchorNames.join(','));
-    store.setTag(runId, 'network', r.codec === 'crossfield' ? r.network : 'core codec (fallback)');
+    store.setTag(runId, 'network', r.fallback ? 'core codec (fallback)' : r.network);
     const dir = runDir(store, runId);
     mkdirSync(dir, { recursive: true });
     const name = `${p.target.replace(/[^A-Za-z0-9_.-]/g, '_')}.crossfield.fpk`;
@@ -125,6 +126,13 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     writeFileSync(path, r.bytes);
     store.addArtifact(runId, { name, path, kind: 'fpk', sizeBytes: r.bytes.length, sha256: createHash('sha256').update(r.bytes).digest('hex') });
     artifact = { path, sizeBytes: r.bytes.length };
+    // the anchors' own streams beside the target's: `fieldpack decompress` of the target finds them there
+    for (const a of r.anchors) {
+      if (!a.bytes.length) continue;
+      const an = `${a.var.replace(/[^A-Za-z0-9_.-]/g, '_')}.anchor.fpk`;
+      writeFileSync(join(dir, an), a.bytes);
+      store.addArtifact(runId, { name: an, path: join(dir, an), kind: 'fpk', sizeBytes: a.bytes.length, sha256: createHash('sha256').update(a.bytes).digest('hex') });
+    }
   }
   ctx.progress(1, `crossfield: ratio ${r.compressionRatio.toFixed(2)} (core codec ${r.classicRatio.toFixed(2)})${r.fallback ? ', core codec kept' : ''}`);
   return {

@@ -9,7 +9,6 @@
  * Chunking depends on the shape only, never on the number of workers, so the bytes are identical for any count.
  */
 import { FieldpackError } from '../../errors.ts';
-import { coordinatesOfRows } from '../../coordinates.ts';
 import { type Field, type FieldValues, fieldSize } from '../../field.ts';
 import { FIELDPACK_VERSION } from '../../version.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
@@ -22,6 +21,11 @@ import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
+import type { DecodedChunk, DecodedField } from '../contract.ts';
+import { assembleDecoded, chunksForRows } from '../decoded.ts';
+
+export type { DecodedChunk, DecodedField };
+export { assembleDecoded, chunksForRows };
 
 export const CLASSIC_CODEC_ID = 'classic';
 export type PredictorChoice = PredictorName | 'auto';
@@ -356,11 +360,6 @@ export function compressClassic(field: Pick<Field, 'values' | 'shape' | 'mask'>,
 
 // ---------------------------------------------------------------- decoding
 
-export interface DecodedChunk {
-  values: FieldValues;
-  mask: Uint8Array | null;
-}
-
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
 /** Decodes chunk i from the whole stream bytes (checks CRC, decompresses, decodes). */
@@ -428,57 +427,6 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
-}
-
-export interface DecodedField {
-  header: StreamHeader;
-  field: Field;
-  /** rows [start, end) along dim 0 actually decoded */
-  rows: [number, number];
-}
-
-/** Chunks that hold rows [start, end). */
-export function chunksForRows(h: StreamHeader, start: number, end: number): number[] {
-  if (!(start >= 0 && end <= h.shape[0]! && start < end)) {
-    throw new FieldpackError('INVALID_ARGUMENT', `rows [${start}, ${end}) outside [0, ${h.shape[0]})`);
-  }
-  const ids: number[] = [];
-  h.chunks.forEach((c, i) => {
-    if (c.row0 < end && c.row0 + c.rows > start) ids.push(i);
-  });
-  return ids;
-}
-
-/** Builds the decoded Field (or a slice of rows) from decoded chunks. */
-export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: DecodedChunk[], start: number, end: number): DecodedField {
-  const rowSize = fieldSize(h.shape) / h.shape[0]!;
-  const n = (end - start) * rowSize;
-  const values = h.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  const mask = h.hasMask ? new Uint8Array(n).fill(1) : undefined;
-  chunkIds.forEach((ci, j) => {
-    const c = h.chunks[ci]!;
-    const d = decoded[j]!;
-    const a = Math.max(start, c.row0);
-    const b = Math.min(end, c.row0 + c.rows);
-    const src = (a - c.row0) * rowSize;
-    const len = (b - a) * rowSize;
-    values.set(d.values.subarray(src, src + len), (a - start) * rowSize);
-    if (mask && d.mask) mask.set(d.mask.subarray(src, src + len), (a - start) * rowSize);
-  });
-  const m = h.metadata;
-  const field: Field = {
-    name: typeof m.variable === 'string' ? m.variable : 'values',
-    shape: [end - start, ...h.shape.slice(1)],
-    dims: Array.isArray(m.dims) && m.dims.length === h.shape.length ? m.dims : h.shape.map((_, i) => `dim${i}`),
-    values,
-    ...(mask ? { mask } : {}),
-    sourceDtype: (typeof m.sourceDtype === 'string' ? m.sourceDtype : h.dtype) as Field['sourceDtype'],
-    ...(typeof m.units === 'string' ? { units: m.units } : {}),
-    attributes: (m.attributes as Record<string, unknown>) ?? {},
-  };
-  const coordinates = m.coordinates === undefined ? undefined : coordinatesOfRows(m.coordinates, field.dims, h.shape, start, end);
-  if (coordinates) field.coordinates = coordinates;
-  return { header: h, field, rows: [start, end] };
 }
 
 /** Single-threaded decompression of a whole stream, or of rows [start, end) only. */

@@ -52,7 +52,7 @@ export const CROSSFIELD_CODEC_ID = 'crossfield';
  * 'interp': multilevel cubic interpolation with per-pass fitted cross-field corrections (interp-hybrid.ts).
  */
 export type FusionMode = LorenzoFusion | 'interp';
-const FUSION_MODES: readonly FusionMode[] = ['weighted', 'blend', 'lorenzo', 'interp'];
+export const FUSION_MODES: readonly FusionMode[] = ['weighted', 'blend', 'lorenzo', 'interp'];
 
 export interface CrossfieldNetwork {
   spec: NnSpec;

@@ -1,3 +1,125 @@
-export * from './codec.ts';
-export * from './hybrid.ts';
-export * from './interp-hybrid.ts';
+/**
+ * The cross-field codec's registration (codec.ts has the method and the stream layout). Its dependencies are the
+ * anchors' reconstructions, named in the header by variable and content hash; an embedded network travels inside
+ * the stream (its bytes count in the ratio). Encode takes the network chosen by the service (trained online,
+ * fitted, reused, or none) and predicts on the reference path, so the decoder reproduces it bit for bit.
+ */
+import { z } from 'zod';
+import { FieldpackError } from '../../errors.ts';
+import { fieldSize } from '../../field.ts';
+import type { StreamHeader } from '../../codec/stream/format.ts';
+import { resolveBound, validRange } from '../../codec/bound.ts';
+import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
+import { encodeEmbeddedNetwork } from '../../nn/embed.ts';
+import type { Codec, CodecEnv, Dependency, Reconstruction, ResolvedDependencies } from '../contract.ts';
+import { assembleDecoded } from '../decoded.ts';
+import {
+  type AnchorRecon,
+  type CrossfieldNetwork,
+  CROSSFIELD_CODEC_ID,
+  FUSION_MODES,
+  decodeCrossfield,
+  encodeCrossfield,
+  layoutOf,
+  predictGridDiffs,
+  readCrossfieldStream,
+  sampleInput,
+  writeGridDiffs,
+} from './codec.ts';
+
+export const CrossfieldParams = z.strictObject({
+  /** anchor variables, in the order the network reads them (their reconstructions are the dependencies) */
+  anchors: z.array(z.string().min(1)).min(1, 'the cross-field codec needs at least one anchor'),
+  mode: z.enum([...FUSION_MODES, 'auto']).default('auto'),
+  /** level-dependent bounds of mode interp (index into the interpolation tunings) */
+  tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).optional(),
+  /** the network to embed (chosen by the service); null: interpolation corrected from the anchors alone */
+  network: z.custom<CrossfieldNetwork>((v) => v === null || (typeof v === 'object' && v !== null && 'spec' in v && 'weights' in v)).nullable().default(null),
+  /** stream params kept for provenance (training, network kind, model label) */
+  extra: z.record(z.string(), z.unknown()).default({}),
+  chunkValues: z.number().int().min(1024).optional(),
+});
+export type CrossfieldParams = z.infer<typeof CrossfieldParams>;
+
+function anchorRefs(header: StreamHeader): { var: string; hash: string }[] {
+  const a = header.params.anchors;
+  if (!Array.isArray(a) || a.some((x) => typeof x?.var !== 'string' || typeof x?.hash !== 'string')) {
+    throw new FieldpackError('BAD_STREAM', 'corrupted header: the cross-field stream does not list its anchors');
+  }
+  return a.map((x) => ({ var: x.var as string, hash: x.hash as string }));
+}
+
+function anchorsInOrder(deps: ResolvedDependencies, names: readonly string[]): Reconstruction[] {
+  return names.map((v) => {
+    const r = deps.anchors[v];
+    if (!r) throw new FieldpackError('NOT_FOUND', `the anchor ${v} was not given`);
+    return r;
+  });
+}
+
+/** The network's predicted target differences on the grid, per axis: the reference path, threads where given. */
+export async function gridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: number[], absBound: number, env: Pick<CodecEnv, 'runReference'>): Promise<Int32Array[]> {
+  if (!env.runReference) return predictGridDiffs(net, anchors, shape, absBound);
+  const ndim = net.spec.ndim;
+  const { samples, spatial, plane } = layoutOf(shape, ndim);
+  const inputs = Array.from({ length: samples }, (_, s) => sampleInput(net, anchors, spatial, s));
+  const outputs = await env.runReference(net.spec, net.weights, inputs, spatial);
+  const out = Array.from({ length: ndim }, () => new Int32Array(samples * plane));
+  outputs.forEach((y, s) => writeGridDiffs(y, ndim, plane, absBound, out, s * plane));
+  return out;
+}
+
+export const crossfieldCodec: Codec<CrossfieldParams> = {
+  id: CROSSFIELD_CODEC_ID,
+  label: 'Fieldpack cross-field',
+  description: 'a target predicted from already-compressed anchor fields (CFNN, linear network or interpolation corrected from the anchors)',
+  params: CrossfieldParams,
+  presets: [],
+  needsDependencies: true,
+  dependencies: (h): Dependency[] => anchorRefs(h).map((a) => ({ kind: 'anchor', var: a.var, hash: a.hash })),
+  async encode({ field, bound, params, metadata, deps }, env) {
+    const recons = anchorsInOrder(deps, params.anchors);
+    const n = fieldSize(field.shape);
+    recons.forEach((r, i) => {
+      if (r.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `anchor ${params.anchors[i]} [${r.shape.join(', ')}] is not on the target's grid [${field.shape.join(', ')}]`);
+    });
+    const net = params.network;
+    if (net && net.anchors.some((v, i) => v !== params.anchors[i])) {
+      throw new FieldpackError('INVALID_ARGUMENT', `the network reads anchors ${net.anchors.join(', ')}; given ${params.anchors.join(', ')}`);
+    }
+    const byName = Object.fromEntries(params.anchors.map((v, i) => [v, recons[i]!]));
+    // the network predicts on the grid of the absolute bound the stream will carry (resolved on the valid range)
+    const vr = validRange(field.values, field.mask ?? null);
+    const dq = net ? await gridDiffs(net, byName, field.shape, resolveBound(bound, vr.max - vr.min).abs, env) : [];
+    const e = encodeCrossfield(
+      {
+        field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
+        anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
+        dq, anchorRecons: recons, tune: params.tune, mode: params.mode, metadata, extraParams: params.extra,
+        ...(params.chunkValues ? { chunkValues: params.chunkValues } : {}),
+      },
+      env.backend,
+    );
+    return { bytes: e.bytes, bound: e.bound, details: { mode: e.mode, weights: e.weights, sizes: e.sizes, modelBytes: e.modelBytes, escapes: e.escapes } };
+  },
+  async decode({ header, bytes, rows, deps }, env) {
+    const info = readCrossfieldStream(bytes);
+    if (info.netBytes && info.netHash && env.hash(info.netBytes) !== info.netHash) {
+      throw new FieldpackError('BAD_STREAM', `corrupted stream: the embedded network hashes to ${env.hash(info.netBytes).slice(0, 16)}..., the stream names ${info.netHash.slice(0, 16)}...`);
+    }
+    const names = info.anchors.map((a) => a.var);
+    const recons = anchorsInOrder(deps, names);
+    const byName = Object.fromEntries(names.map((v, i) => [v, recons[i]!]));
+    const dq = info.net ? await gridDiffs(info.net, byName, header.shape, header.bound.abs, env) : [];
+    env.progress(0.5, 'hybrid decoding');
+    const full = decodeCrossfield(info, bytes, dq, recons);
+    if (rows[0] === 0 && rows[1] === header.shape[0]) return full;
+    // the hybrid decodes whole fields: cut the rows asked for
+    const whole = { ...header, chunks: [{ ...header.chunks[0]!, row0: 0, rows: header.shape[0]! }] };
+    return { ...assembleDecoded(whole, [0], [{ values: full.field.values, mask: full.field.mask ?? null }], rows[0], rows[1]), header };
+  },
+  summary(h, bytes) {
+    const info = readCrossfieldStream(bytes);
+    return { mode: info.mode, anchors: info.anchors.map((a) => a.var), network: info.net ? `${info.net.spec.ndim}D, ${info.net.weights.length} weights` : 'none', ...(h.params.network ? { networkKind: h.params.network } : {}) };
+  },
+};
