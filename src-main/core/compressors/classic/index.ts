@@ -1,0 +1,94 @@
+/**
+ * The classic codec's registration: prediction (Lorenzo, dual-quantization Lorenzo or multilevel interpolation)
+ * -> linear quantizer -> entropy coder -> lossless stage, chunk by chunk (codec.ts). Chunks are independent, so
+ * encode and decode run them as worker tasks; the bytes never depend on how many workers ran them.
+ */
+import { z } from 'zod';
+import { PREDICTOR_NAMES } from '../../codec/predictors/types.ts';
+import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
+import type { Codec, CodecPreset, CodecTask, DecodedChunk } from '../contract.ts';
+import {
+  CLASSIC_CODEC_ID,
+  type ClassicPlan,
+  type EncodedChunk,
+  assembleDecoded,
+  assembleStream,
+  chunkInputs,
+  chunksForRows,
+  decodeChunkStored,
+  encodeChunk,
+  planCompression,
+} from './codec.ts';
+
+const PREDICTOR_CHOICES = ['auto', ...PREDICTOR_NAMES] as const;
+
+export const ClassicParams = z.strictObject({
+  /** auto: chosen from a sample of the field */
+  predictor: z.enum(PREDICTOR_CHOICES).default('auto'),
+  entropy: z.enum(['range', 'ms', 'huffman', 'auto']).default('range'),
+  /** values per chunk (chunking follows the shape only, never the worker count) */
+  chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
+});
+export type ClassicParams = z.infer<typeof ClassicParams>;
+
+const PRESET_TEXT: Record<(typeof PREDICTOR_CHOICES)[number], [string, string]> = {
+  auto: ['Fieldpack auto', 'classic codec; the predictor is chosen from a sample of the field'],
+  lorenzo: ['Fieldpack Lorenzo', 'first-order Lorenzo predictor'],
+  'dq-lorenzo': ['Fieldpack dual-quant Lorenzo', 'pre-quantized Lorenzo (chunks independent)'],
+  'interp-linear': ['Fieldpack interp (linear)', 'multilevel linear interpolation'],
+  'interp-cubic': ['Fieldpack interp (cubic)', 'multilevel cubic interpolation (SZ3 default)'],
+};
+
+const presets: CodecPreset<ClassicParams>[] = PREDICTOR_CHOICES.map((p) => ({
+  name: p, label: PRESET_TEXT[p][0], description: PRESET_TEXT[p][1], params: { predictor: p, entropy: 'range' },
+}));
+
+/** Worker tasks: one chunk in, its bytes (or values) out, in buffers of their own so they can be transferred. */
+const tasks: Record<string, CodecTask> = {
+  encodeChunk(a, backend) {
+    const r = encodeChunk(a.plan as ClassicPlan, a.values as Float32Array, a.mask as Uint8Array | null, a.shape as number[], backend);
+    const stored = new Uint8Array(r.stored);
+    return { result: { ...r, stored }, transfer: [stored.buffer] };
+  },
+  decodeChunk(a) {
+    const r = decodeChunkStored(a.header as StreamHeader, a.index as number, a.stored as Uint8Array);
+    return { result: r, transfer: [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
+  },
+};
+
+export const classicCodec: Codec<ClassicParams> = {
+  id: CLASSIC_CODEC_ID,
+  label: 'Fieldpack classic',
+  description: 'prediction (Lorenzo or multilevel interpolation) + linear quantization + range coding + zstd; lossless at bound 0',
+  params: ClassicParams,
+  presets,
+  needsDependencies: false,
+  dependencies: () => [],
+  tasks,
+  async encode({ field, bound, params, metadata }, env) {
+    const plan = planCompression(field, { bound, predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues }, env.backend);
+    const inputs = chunkInputs(plan, field);
+    let done = 0;
+    const chunks = await Promise.all(
+      inputs.map(async (c) => {
+        const r = await env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape });
+        env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
+        return r;
+      }),
+    );
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan } };
+  },
+  async decode({ header, bytes, rows }, env) {
+    const ids = chunksForRows(header, rows[0], rows[1]);
+    let done = 0;
+    const decoded = await Promise.all(
+      ids.map(async (i) => {
+        const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i) });
+        env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
+        return r;
+      }),
+    );
+    return assembleDecoded(header, ids, decoded, rows[0], rows[1]);
+  },
+  summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}) }),
+};

@@ -1,0 +1,133 @@
+/**
+ * The codec contract (after SZ3's stage concepts and numcodecs' codecId + fromConfig registry). A codec is one
+ * folder under core/compressors/ plus one line in core/compressors/index.ts. It declares:
+ *
+ *   id            written in the stream header; never reused for another format
+ *   params        a zod schema of what a caller may choose (shared with the API: the workbench and the CLI list
+ *                 the presets and validate params through it; nobody keeps a copy of the choices)
+ *   presets       named params the workbench and the CLI offer (`--codec NAME`)
+ *   encode        field + bound + params + resolved dependencies -> stream bytes
+ *   decode        stream bytes + resolved dependencies -> the field (or rows of it)
+ *   dependencies  what a decoder must be given, read from the header alone: reconstructions of other variables
+ *                 (anchors, by variable and content hash), models (by content hash), base streams (by hash)
+ *   tasks         plain functions a worker thread may run by name (chunk encoders/decoders); the codec service
+ *                 runs them in this thread or in its pool, with identical results
+ *
+ * Everything here is pure: the services give a CodecEnv (lossless backend, hashing, a task runner, inference).
+ */
+import type { z } from 'zod';
+import type { Field, FieldValues } from '../field.ts';
+import type { BoundSpec, ResolvedBound } from '../codec/bound.ts';
+import type { LosslessBackend } from '../codec/lossless.ts';
+import type { StreamHeader, StreamMetadata } from '../codec/stream/format.ts';
+import type { NnSpec } from '../nn/spec.ts';
+
+/** What a decoder needs besides the stream, named so that a missing one can be reported. */
+export type Dependency =
+  /** the decoded reconstruction of another variable on the same grid (hash: see reconstructionHash in services) */
+  | { kind: 'anchor'; var: string; hash: string }
+  /** a model stored by content hash (sha256 of its file) */
+  | { kind: 'model'; hash: string; label?: string }
+  /** another stream whose decoded field this one refines (residual coders) */
+  | { kind: 'base'; hash: string; var?: string };
+
+/** A reconstruction handed to a decoder: values and mask on the stream's grid. */
+export interface Reconstruction {
+  values: FieldValues;
+  mask?: Uint8Array;
+  shape: number[];
+  /** its content hash, as dependencies name it (computed by the codec service) */
+  hash: string;
+}
+
+/** Dependencies found and checked (hashes match) by the codec service. */
+export interface ResolvedDependencies {
+  anchors: Record<string, Reconstruction>;
+  models: Record<string, Uint8Array>;
+  bases: Record<string, Reconstruction>;
+}
+
+export const NO_DEPENDENCIES: ResolvedDependencies = { anchors: {}, models: {}, bases: {} };
+
+/** What the services give a codec: environment-bound capabilities behind pure interfaces. */
+export interface CodecEnv {
+  backend: LosslessBackend;
+  /** sha256 hex */
+  hash(bytes: Uint8Array): string;
+  /** Runs tasks[name] of this codec, in this thread or a worker; the result never depends on where. */
+  runTask<T>(codecId: string, task: string, args: Record<string, unknown>): Promise<T>;
+  /** Reference-path inference of one network on many inputs (threads allowed: identical results). */
+  runReference?(spec: NnSpec, weights: Float32Array, inputs: Float32Array[], spatial: number[]): Promise<Float32Array[]>;
+  progress(fraction: number, message?: string): void;
+  /** an AbortSignal where the environment has one */
+  signal?: { readonly aborted: boolean };
+}
+
+export interface EncodeInput<P> {
+  field: Pick<Field, 'values' | 'shape' | 'mask'>;
+  bound: BoundSpec;
+  params: P;
+  metadata: StreamMetadata;
+  deps: ResolvedDependencies;
+}
+
+export interface EncodeResult {
+  bytes: Uint8Array;
+  bound: ResolvedBound;
+  /** what the encoder chose (predictor, mode, sizes tried...), plain JSON for runs and the CLI */
+  details: Record<string, unknown>;
+}
+
+export interface DecodeInput {
+  header: StreamHeader;
+  bytes: Uint8Array;
+  /** rows [start, end) along the first dimension (codecs that cannot decode a part decode all and cut) */
+  rows: [number, number];
+  deps: ResolvedDependencies;
+}
+
+export interface DecodedChunk {
+  values: FieldValues;
+  mask: Uint8Array | null;
+}
+
+export interface DecodedField {
+  header: StreamHeader;
+  field: Field;
+  /** rows [start, end) along dim 0 actually decoded */
+  rows: [number, number];
+}
+
+/** A worker-runnable function: structured-clonable args in, result out; `transfer` lists buffers to move back. */
+export type CodecTask = (args: Record<string, unknown>, backend: LosslessBackend) => { result: unknown; transfer: ArrayBuffer[] };
+
+export interface CodecPreset<P> {
+  /** unique across codecs (the CLI's --codec and the workbench's codec choice) */
+  name: string;
+  label: string;
+  description: string;
+  params: P;
+}
+
+export interface Codec<P extends Record<string, unknown> = Record<string, unknown>> {
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  readonly params: z.ZodType<P>;
+  readonly presets: readonly CodecPreset<P>[];
+  /** needs dependencies to encode (anchors, a base, a model): not offered for a lone field */
+  readonly needsDependencies: boolean;
+  dependencies(header: StreamHeader): Dependency[];
+  encode(input: EncodeInput<P>, env: CodecEnv): Promise<EncodeResult>;
+  decode(input: DecodeInput, env: CodecEnv): Promise<DecodedField>;
+  readonly tasks?: Readonly<Record<string, CodecTask>>;
+  /** facts for `inspect`, read from the header (and the stream when needed), plain JSON */
+  summary?(header: StreamHeader, bytes: Uint8Array): Record<string, unknown>;
+}
+
+/** A dependency in words, for errors and inspect. */
+export function describeDependency(d: Dependency): string {
+  if (d.kind === 'anchor') return `anchor ${d.var} (reconstruction sha256 ${d.hash.slice(0, 16)}...)`;
+  if (d.kind === 'model') return `model ${d.label ? `${d.label} ` : ''}(sha256 ${d.hash.slice(0, 16)}...)`;
+  return `base stream${d.var ? ` of ${d.var}` : ''} (sha256 ${d.hash.slice(0, 16)}...)`;
+}

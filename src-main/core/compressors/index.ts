@@ -1,0 +1,14 @@
+/**
+ * Every codec this Fieldpack reads and writes: one registration line each (a codec is its folder plus this line).
+ * Importing this module registers them; the codec service, the worker threads and the tests import it.
+ */
+import { registerCodec } from './registry.ts';
+import { classicCodec } from './classic/index.ts';
+import { crossfieldCodec } from './crossfield/index.ts';
+
+registerCodec(classicCodec);
+registerCodec(crossfieldCodec);
+
+export * from './registry.ts';
+export type * from './contract.ts';
+export { describeDependency, NO_DEPENDENCIES } from './contract.ts';

@@ -1,0 +1,129 @@
+/**
+ * Finding what a stream's decoder needs (core/compressors/contract.ts Dependency), checking it by content hash,
+ * and saying exactly what is missing or different. Anchors come from fields already in hand, from files given
+ * (an .fpk is decoded, a data file is read), or from .fpk streams beside the stream being decoded.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import { type Dependency, type Reconstruction, type ResolvedDependencies, describeDependency } from '../../core/compressors/index.ts';
+
+/** Where dependencies may be found. */
+export interface DependencySource {
+  /** fields in hand: anchors by variable name (decoded reconstructions) */
+  fields?: Field[];
+  /** files to look in: .fpk streams (decoded) or data files (the variable read) */
+  files?: string[];
+  /** the stream's own path: the .fpk streams in its folder are looked at too */
+  besidePath?: string;
+}
+
+/** Reads one variable of a file, or null when the file has no such variable (given by the codec service). */
+export type FieldLoader = (path: string, variable: string, depth: number) => Promise<Field | null>;
+
+/** Content hash of a reconstruction: float32 values (invalid points as 0), the shape and the mask. */
+export function reconstructionHash(f: { values: ArrayLike<number>; mask?: Uint8Array; shape: number[] }): string {
+  const n = f.values.length;
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = f.mask && !f.mask[i] ? 0 : f.values[i]!;
+  const h = createHash('sha256').update(`fieldpack-recon\n${f.shape.join('x')}\n`).update(new Uint8Array(v.buffer));
+  if (f.mask) h.update(f.mask);
+  return h.digest('hex');
+}
+
+export function toReconstruction(f: Pick<Field, 'values' | 'mask' | 'shape'>): Reconstruction {
+  return { values: f.values, ...(f.mask ? { mask: f.mask } : {}), shape: [...f.shape], hash: reconstructionHash(f) };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function candidatePaths(src: DependencySource): string[] {
+  const out = (src.files ?? []).map((f) => resolve(f));
+  if (src.besidePath) {
+    const dir = dirname(resolve(src.besidePath));
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => /\.fpk$/i.test(n)).sort();
+    } catch {
+      names = [];
+    }
+    for (const n of names) {
+      const p = join(dir, n);
+      if (p !== resolve(src.besidePath) && !out.includes(p)) out.push(p);
+    }
+  }
+  return out;
+}
+
+/**
+ * Resolves every dependency or throws one error naming all that are missing (NOT_FOUND) or that differ from the
+ * ones the stream was written with (CONFLICT).
+ */
+export async function resolveDependencies(deps: Dependency[], shape: number[], src: DependencySource, load: FieldLoader, depth = 0): Promise<ResolvedDependencies> {
+  const out: ResolvedDependencies = { anchors: {}, models: {}, bases: {} };
+  if (!deps.length) return out;
+  if (depth > 8) throw new FieldpackError('BAD_STREAM', 'streams depend on each other more than 8 levels deep (a loop?)');
+  const missing: Dependency[] = [];
+  const mismatched: { dep: Dependency; got: string; where: string }[] = [];
+  for (const dep of deps) {
+    if (dep.kind !== 'anchor') {
+      // no codec yet stores models or bases outside its stream: the archive builder and residual coders will
+      missing.push(dep);
+      continue;
+    }
+    const candidates: { field: Field; where: string }[] = (src.fields ?? []).filter((f) => f.name === dep.var).map((field) => ({ field, where: 'given' }));
+    let found: Reconstruction | null = null;
+    const check = (field: Field, where: string) => {
+      if (!sameShape(field.shape, shape)) {
+        mismatched.push({ dep, got: `shape [${field.shape.join(', ')}], the stream's field is [${shape.join(', ')}]`, where });
+        return false;
+      }
+      const r = toReconstruction(field);
+      if (r.hash === dep.hash) {
+        found = r;
+        return true;
+      }
+      mismatched.push({ dep, got: `its reconstruction hashes to ${r.hash.slice(0, 16)}...`, where });
+      return false;
+    };
+    for (const c of candidates) if (check(c.field, c.where)) break;
+    if (!found) {
+      for (const p of candidatePaths(src)) {
+        const f = await load(p, dep.var, depth + 1);
+        if (f && check(f, p)) break;
+      }
+    }
+    if (found) out.anchors[dep.var] = found;
+    else if (!mismatched.some((m) => m.dep === dep)) missing.push(dep);
+  }
+  const unresolved = mismatched.filter((m) => !out.anchors[(m.dep as { var: string }).var]);
+  if (unresolved.length && !missing.length) {
+    const m = unresolved[0]!;
+    const name = (m.dep as { var: string }).var;
+    throw new FieldpackError(
+      'CONFLICT',
+      `anchor ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (decode the anchor from the stream it was compressed to, at the same bound)`,
+      { mismatched: unresolved.map((u) => (u.dep as { var: string }).var), expected: m.dep.hash },
+    );
+  }
+  if (missing.length) {
+    const anchors = missing.filter((d): d is Extract<Dependency, { kind: 'anchor' }> => d.kind === 'anchor');
+    const others = missing.filter((d) => d.kind !== 'anchor');
+    const parts = [
+      ...(anchors.length ? [`its anchor${anchors.length > 1 ? 's' : ''} ${anchors.map((d) => `${d.var} (reconstruction sha256 ${d.hash.slice(0, 16)}...)`).join(', ')}`] : []),
+      ...others.map(describeDependency),
+    ];
+    const looked = [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src)];
+    const differ = unresolved.map((u) => `${(u.dep as { var: string }).var} differs (${u.got}, ${u.where})`);
+    throw new FieldpackError(
+      'NOT_FOUND',
+      `this stream needs ${parts.join(' and ')}: not given${looked.length ? ` (looked in: ${looked.join('; ')})` : ''}${differ.length ? `; ${differ.join('; ')}` : ''}`,
+      { missing: missing.map((d) => (d.kind === 'anchor' ? d.var : d.hash)), needed: deps },
+    );
+  }
+  return out;
+}

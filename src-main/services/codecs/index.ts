@@ -1,0 +1,251 @@
+/**
+ * The codec service: the one path from a field to a stream and back, for every registered codec
+ * (core/compressors). The API handlers, jobs, the cross-field service, the bench, the .fpk data reader and
+ * the CLI (through the API) all call it.
+ *
+ *   encodeField(field, {codec, params, bound, anchors, ...})  -> { bytes, codec, bound, details, verification }
+ *   decodeStream(bytes, {deps, rows, workers})                -> { field, header, rows }   (dependencies resolved)
+ *   inspectStream(bytes)                                      -> header + codec + dependencies + summary
+ *
+ * workers: 0 = codec tasks in this thread; N >= 1 = a warm pool of N worker threads. threads: the same for
+ * network inference on the reference path. The output bytes never depend on either.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import './zstd-backend.ts';
+import { zstdBackend } from './zstd-backend.ts';
+import { closePools, getPool } from './pool.ts';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import { packCoordinates } from '../../core/coordinates.ts';
+import type { BoundSpec, ResolvedBound } from '../../core/codec/bound.ts';
+import { type StreamHeader, type StreamMetadata, readHeader } from '../../core/codec/stream/format.ts';
+import { type ErrorStats, errorStats } from '../../core/metrics/index.ts';
+import type { NnSpec } from '../../core/nn/spec.ts';
+import {
+  type Codec,
+  type CodecEnv,
+  type DecodedField,
+  type Dependency,
+  type ResolvedDependencies,
+  NO_DEPENDENCIES,
+  codecById,
+  codecOf,
+  describeDependency,
+  listCodecs,
+  resolveCodecChoice,
+} from '../../core/compressors/index.ts';
+import { type DependencySource, type FieldLoader, reconstructionHash, resolveDependencies, toReconstruction } from './dependencies.ts';
+
+export { closePools, reconstructionHash, toReconstruction };
+export type { DecodedField, DependencySource, FieldLoader, StreamHeader };
+
+export interface RunControl {
+  /** codec tasks: 0 = this thread, N = N worker threads */
+  workers?: number;
+  /** network inference threads on the reference path (0 = this thread) */
+  threads?: number;
+  onProgress?: (fraction: number, message?: string) => void;
+  signal?: AbortSignal;
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
+}
+
+/** Reference-path inference of one network over many inputs, spread over `threads` workers. */
+async function referenceOnThreads(spec: NnSpec, weights: Float32Array, inputs: Float32Array[], spatial: number[], threads: number, signal?: AbortSignal): Promise<Float32Array[]> {
+  const { InferencePool } = await import('../inference/pool.ts');
+  const pool = new InferencePool({ threads });
+  const model = { manifest: { contentHash: sha256(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)) }, spec, weights, onnx: null };
+  try {
+    return await Promise.all(inputs.map(async (x) => {
+      checkAbort(signal);
+      return (await pool.predict(model as never, x, spatial, { backend: 'reference', signal })).output;
+    }));
+  } finally {
+    await pool.close();
+  }
+}
+
+/** What codecs get from this process: zstd, sha256, the worker pool, threaded inference, progress. */
+export function codecEnv(ctl: RunControl = {}): CodecEnv {
+  const workers = ctl.workers ?? 0;
+  const threads = ctl.threads ?? 0;
+  return {
+    backend: zstdBackend,
+    hash: sha256,
+    async runTask<T>(codecId: string, task: string, args: Record<string, unknown>): Promise<T> {
+      checkAbort(ctl.signal);
+      if (workers > 0) return getPool(workers).run<T>(codecId, task, args);
+      const fn = codecById(codecId).tasks?.[task];
+      if (!fn) throw new FieldpackError('INTERNAL', `codec ${codecId} has no task ${task}`);
+      return fn(args, zstdBackend).result as T;
+    },
+    ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),
+    progress: (f, m) => ctl.onProgress?.(f, m),
+    signal: ctl.signal,
+  };
+}
+
+export interface EncodeOptions extends RunControl {
+  /** a codec id or a preset name (classic's 'auto', 'lorenzo', ...); see codecCatalog() */
+  codec: string;
+  /** params over the preset's, validated by the codec's schema */
+  params?: Record<string, unknown>;
+  bound: BoundSpec;
+  metadata?: StreamMetadata;
+  /** anchors (decoded reconstructions) for codecs that predict from other fields */
+  anchors?: Field[];
+  /** decode again and check every valid point against the bound (default true) */
+  verify?: boolean;
+}
+
+export interface EncodeResult {
+  bytes: Uint8Array;
+  codec: string;
+  params: Record<string, unknown>;
+  bound: ResolvedBound;
+  details: Record<string, unknown>;
+  compressionRatio: number;
+  seconds: number;
+  verification?: ErrorStats;
+}
+
+/** A codec's params from a preset or id plus overrides, validated by its schema (errors name the codec). */
+export function codecParams(choice: string, overrides: Record<string, unknown> = {}): { codec: Codec; params: Record<string, unknown> } {
+  const { codec, params } = resolveCodecChoice(choice);
+  const parsed = codec.params.safeParse({ ...params, ...overrides });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`);
+    throw new FieldpackError('INVALID_ARGUMENT', `codec ${codec.id}: ${issues.join('; ')}`, { issues: parsed.error.issues });
+  }
+  return { codec, params: parsed.data };
+}
+
+export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: EncodeOptions): Promise<EncodeResult> {
+  const t0 = performance.now();
+  checkAbort(opts.signal);
+  const { codec, params } = codecParams(opts.codec, opts.params);
+  const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])) };
+  const env = codecEnv(opts);
+  const r = await codec.encode({ field, bound: opts.bound, params, metadata: opts.metadata ?? {}, deps }, env);
+  checkAbort(opts.signal);
+  const result: EncodeResult = {
+    bytes: r.bytes, codec: codec.id, params, bound: r.bound, details: r.details,
+    compressionRatio: (field.values.length * field.values.BYTES_PER_ELEMENT) / r.bytes.length,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  if (opts.verify ?? true) {
+    const d = await decodeStream(r.bytes, { ...opts, onProgress: undefined, resolved: deps });
+    result.verification = verifyBound(field, d.field, r.bound.abs);
+  }
+  return result;
+}
+
+/** Error statistics of a decoded field; throws BOUND_VIOLATED when a point exceeds the bound or a non-finite value changed. */
+export function verifyBound(original: Pick<Field, 'values' | 'mask'>, decoded: Pick<Field, 'values'>, absBound: number): ErrorStats {
+  const st = errorStats(original.values, decoded.values, original.mask ?? null, absBound);
+  if (st.pointsOverBound > 0 || !st.nonFiniteExact) {
+    throw new FieldpackError('BOUND_VIOLATED', `${st.pointsOverBound} points exceed the bound ${absBound} after decompression`, st);
+  }
+  return st;
+}
+
+export interface DecodeOptions extends RunControl {
+  /** decode only rows [start, end) along the first dimension */
+  rows?: [number, number];
+  /** where to find anchors and other dependencies */
+  deps?: DependencySource;
+  /** reads a variable of a data file given in deps.files (the data service's reader; .fpk files need none) */
+  loadDataFile?: (path: string, variable: string) => Promise<Field | null>;
+  /** dependencies already resolved (skips the search) */
+  resolved?: ResolvedDependencies;
+}
+
+/** A loader that decodes .fpk files (their own dependencies beside them) and hands other files to `data`. */
+function fileLoader(opts: DecodeOptions): FieldLoader {
+  return async (path, variable, depth) => {
+    const bytes = new Uint8Array(await readFile(path));
+    if (bytes.length < 4 || bytes[0] !== 0x46 || bytes[1] !== 0x50 || bytes[2] !== 0x4b || bytes[3] !== 0x1a) {
+      return opts.loadDataFile ? opts.loadDataFile(path, variable) : null;
+    }
+    let h: StreamHeader;
+    try {
+      h = readHeader(bytes);
+    } catch {
+      return null; // an unreadable stream beside ours is not the anchor
+    }
+    if (h.metadata.variable !== variable) return null;
+    const d = await decodeStreamAt(bytes, { ...opts, onProgress: undefined, rows: undefined, resolved: undefined, deps: { besidePath: path, files: opts.deps?.files } }, depth);
+    return d.field;
+  };
+}
+
+export function decodeStream(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedField> {
+  return decodeStreamAt(bytes, opts, 0);
+}
+
+async function decodeStreamAt(bytes: Uint8Array, opts: DecodeOptions, depth: number): Promise<DecodedField> {
+  checkAbort(opts.signal);
+  const header = readHeader(bytes);
+  const codec = codecOf(header);
+  const [start, end] = opts.rows ?? [0, header.shape[0]!];
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= header.shape[0]! && start < end)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `rows [${start}, ${end}) outside [0, ${header.shape[0]})`);
+  }
+  if (!opts.rows && bytes.length > header.totalBytes) {
+    throw new FieldpackError('BAD_STREAM', `corrupted stream: ${bytes.length - header.totalBytes} unexpected bytes after the last chunk`);
+  }
+  const deps = opts.resolved ?? (await resolveDependencies(codec.dependencies(header), header.shape, opts.deps ?? {}, fileLoader(opts), depth));
+  const d = await codec.decode({ header, bytes, rows: [start, end], deps }, codecEnv(opts));
+  checkAbort(opts.signal);
+  return d;
+}
+
+export interface StreamInfo {
+  header: StreamHeader;
+  codec: { id: string; label: string };
+  dependencies: Dependency[];
+  /** the dependencies in words */
+  needs: string[];
+  summary: Record<string, unknown>;
+}
+
+export function inspectStream(bytes: Uint8Array): StreamInfo {
+  const header = readHeader(bytes);
+  const codec = codecOf(header);
+  const dependencies = codec.dependencies(header);
+  let summary: Record<string, unknown> = {};
+  try {
+    summary = codec.summary?.(header, bytes) ?? {};
+  } catch (e) {
+    if (!(e instanceof FieldpackError)) throw e;
+    summary = { unreadable: e.message };
+  }
+  return { header, codec: { id: codec.id, label: codec.label }, dependencies, needs: dependencies.map(describeDependency), summary };
+}
+
+/** Stream metadata of a field; its coordinates (lossless, core/coordinates.ts) unless opts.coordinates is false (the bench). */
+export function metadataOf(field: Field, source?: string, opts: { coordinates?: boolean } = {}): StreamMetadata {
+  const coordinates = opts.coordinates === false ? undefined : packCoordinates(field.coordinates);
+  return {
+    variable: field.name,
+    ...(field.units ? { units: field.units } : {}),
+    dims: field.dims,
+    sourceDtype: field.sourceDtype,
+    ...(source ? { source } : {}),
+    attributes: field.attributes,
+    ...(coordinates ? { coordinates } : {}),
+  };
+}
+
+/** Codecs and their presets, for the API's codec list and the CLI's help. */
+export function codecCatalog() {
+  return listCodecs().map((c) => ({
+    id: c.id, label: c.label, description: c.description, needsDependencies: c.needsDependencies,
+    presets: c.presets.map((p) => ({ name: p.name, label: p.label, description: p.description, params: p.params })),
+  }));
+}
