@@ -224,7 +224,8 @@ export function sliceCoordinates(
     const a = start[i] ?? 0;
     const n = count[i] ?? shape[i]!;
     const full = a === 0 && n === c.values.length;
-    const values = full ? c.values : ArrayBuffer.isView(c.values) ? (c.values as Float64Array).slice(a, a + n) : Array.prototype.slice.call(c.values, a, a + n);
+    const v = c.values;
+    const values = full ? v : v instanceof Float32Array || v instanceof Float64Array ? v.slice(a, a + n) : Array.prototype.slice.call(v, a, a + n);
     out[dim] = { ...c, values };
   });
   return Object.keys(out).length > 0 ? out : undefined;

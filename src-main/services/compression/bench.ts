@@ -163,7 +163,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             ds = r.decompressSeconds;
             predictor = `${codec} ${r.version}`;
           } else {
-            const metadata = metadataOf(f32, basename(job.file));
+            const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates
             const c = await bestOf(minSeconds, () =>
               compressField(f32, { bound, predictor: codec as never, workers, verify: false, metadata, entropy: opts.entropy }),
             );

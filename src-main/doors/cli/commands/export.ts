@@ -9,7 +9,7 @@ import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts'
 import { FieldpackError } from '../../../core/errors.ts';
 import { openDataFile } from '../../../services/data/readers/index.ts';
 import type { FieldSlice } from '../../../services/data/readers/types.ts';
-import { writeFieldNetcdf4, type CoordinateData } from '../../../services/data/writers/netcdf4.ts';
+import { writeFieldNetcdf4 } from '../../../services/data/writers/netcdf4.ts';
 import { writeFieldRaw } from '../../../services/data/writers/raw.ts';
 import { rawOptionsFromFlags } from './inspect.ts';
 
@@ -62,17 +62,8 @@ export const exportCommand: CliCommand = {
       io.progressDone();
       const provenance = { source_file: file, ...(sliceFlag ? { source_slice: sliceFlag } : {}) };
       if (format === 'nc') {
-        const info = src.variable(name);
-        const coordinates: Record<string, CoordinateData> = {};
-        for (let i = 0; i < info.dims.length; i++) {
-          const dim = info.dims[i]!;
-          const cv = src.variables.find((v) => v.isCoordinate && v.name === dim && v.readable);
-          if (!cv) continue;
-          const r = slice?.[i];
-          const c = await src.readField(dim, r ? { slice: [r] } : {});
-          coordinates[dim] = { values: c.values, attributes: c.attributes };
-        }
-        await writeFieldNetcdf4(field, out, { provenance, coordinates, globalAttributes: src.globalAttributes });
+        // the readers give the field its coordinate variables, cut like the slice (a .fpk carries them in its header)
+        await writeFieldNetcdf4(field, out, { provenance, coordinates: field.coordinates ?? {}, globalAttributes: src.globalAttributes });
       } else {
         const dtype = flag(p, 'dtype') ?? (ext === '.f64' ? 'float64' : ext === '.f32' ? 'float32' : undefined);
         if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new CliUsageError('--dtype is float32 or float64');

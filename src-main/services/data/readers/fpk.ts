@@ -1,11 +1,13 @@
 /**
  * Fieldpack's own compressed streams (.fpk, magic "FPK\x1a") as a data source, so inspect / export /
- * describeDataset read them like any file: the stream header gives name, dims, shape and attributes;
+ * describeDataset read them like any file: the stream header gives name, dims, shape, attributes and the
+ * coordinate variables of the dims (listed as 1-D coordinate variables, and in Field.coordinates);
  * readField decompresses (only the chunks holding the requested rows along the first axis).
  * The compression service is imported lazily: the data service does not depend on it until an .fpk
  * is opened. The codec owners may replace this opener with registerFieldSource({ id: 'fpk', ... }).
  */
 import { readFile } from 'node:fs/promises';
+import { type FieldCoordinates, sliceCoordinates, unpackCoordinates } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import type { Field, FieldDtype } from '../../../core/field.ts';
 import { isFieldDtype } from './cf.ts';
@@ -22,8 +24,10 @@ export async function openFpk(path: string, sizeBytes: number): Promise<DataFile
   const compression = await import('../../compression/index.ts');
   const bytes = new Uint8Array(await readFile(path));
   let h: ReturnType<typeof compression.inspectStream>;
+  let coordinates: FieldCoordinates | undefined;
   try {
     h = compression.inspectStream(bytes);
+    coordinates = unpackCoordinates(h.metadata?.coordinates);
   } catch (e) {
     if (e instanceof FieldpackError) throw new FieldpackError(e.code, `${path}: ${e.message}`, { path });
     throw badFile(path, `unreadable Fieldpack stream (${e instanceof Error ? e.message : String(e)})`);
@@ -54,12 +58,28 @@ export async function openFpk(path: string, sizeBytes: number): Promise<DataFile
   };
   const dimensions: Record<string, number> = {};
   dims.forEach((d, i) => (dimensions[d] = h.shape[i]!));
+  // the coordinate variables the stream carries (core/coordinates.ts), as 1-D variables like in the source file
+  const coordInfos: VariableInfo[] = [];
+  dims.forEach((d, i) => {
+    const c = coordinates?.[d];
+    if (!c || d === name || c.values.length !== h.shape[i] || coordInfos.some((x) => x.name === d)) return;
+    const units = c.attributes?.['units'];
+    coordInfos.push({ name: d, dims: [d], shape: [h.shape[i]!], dtype: c.dtype ?? 'float64', readable: true, attributes: c.attributes ?? {}, ...(typeof units === 'string' ? { units } : {}), fill: {}, isCoordinate: true });
+  });
+  const variables = [info, ...coordInfos];
   const variable = (n: string) => {
-    if (n !== name) throw missingVariable(path, n, [info]);
-    return info;
+    const v = variables.find((x) => x.name === n);
+    if (!v) throw missingVariable(path, n, variables);
+    return v;
   };
   async function readField(n: string, options: ReadOptions = {}): Promise<Field> {
-    variable(n);
+    const v = variable(n);
+    if (v.isCoordinate) {
+      const { start: [a], count: [k] } = resolveSlice(path, v, options.slice);
+      const c = coordinates![n]!;
+      const values = (c.values as Float64Array).slice(a!, a! + k!);
+      return { name: n, shape: [k!], dims: [n], values, sourceDtype: c.dtype ?? 'float64', ...(v.units ? { units: v.units } : {}), attributes: structuredClone(v.attributes) };
+    }
     const { start, count } = resolveSlice(path, info, options.slice);
     const rows: [number, number] = [start[0]!, start[0]! + count[0]!];
     let d: Awaited<ReturnType<typeof compression.decompressStream>>;
@@ -74,7 +94,8 @@ export async function openFpk(path: string, sizeBytes: number): Promise<DataFile
     const blockStart = [0, ...start.slice(1)];
     const values = extractHyperslab(f.values as Float32Array, blockShape, blockStart, count, (m) => new (f.values.constructor as Float32ArrayConstructor)(m));
     const mask = f.mask ? extractHyperslab(f.mask, blockShape, blockStart, count, (m) => new Uint8Array(m)) : undefined;
-    return { name, shape: [...count], dims: [...dims], values, ...(mask ? { mask } : {}), sourceDtype, ...(info.units ? { units: info.units } : {}), attributes: structuredClone(attributes) };
+    const coords = options.coordinates === false ? undefined : sliceCoordinates(coordinates, dims, h.shape, start, count);
+    return { name, shape: [...count], dims: [...dims], values, ...(mask ? { mask } : {}), sourceDtype, ...(info.units ? { units: info.units } : {}), attributes: structuredClone(attributes), ...(coords ? { coordinates: coords } : {}) };
   }
-  return { path, format: 'fpk' as DataFile['format'], sizeBytes, variables: [info], globalAttributes: {}, dimensions, variable, readField, close() {} };
+  return { path, format: 'fpk' as DataFile['format'], sizeBytes, variables, globalAttributes: {}, dimensions, variable, readField, close() {} };
 }

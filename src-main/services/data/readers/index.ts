@@ -10,7 +10,7 @@ import { findHdf5Signature, openHdf5 } from './hdf5.ts';
 import { openNetcdf3 } from './netcdf3.ts';
 import { openRaw, RAW_EXTENSIONS, readSidecar, sidecarPath, validateRawOptions } from './raw.ts';
 import type { DataFile, DataFormat, OpenOptions } from './types.ts';
-import { badFile } from './util.ts';
+import { badFile, withCoordinates } from './util.ts';
 
 export type * from './types.ts';
 
@@ -70,7 +70,12 @@ function describeHead(head: Uint8Array): string {
   return `it starts with bytes ${bytes}`;
 }
 
+/** Opens any supported file; its readField fills Field.coordinates (see withCoordinates). */
 export async function openDataFile(path: string, options: OpenOptions = {}): Promise<DataFile> {
+  return withCoordinates(await openFormat(path, options));
+}
+
+async function openFormat(path: string, options: OpenOptions): Promise<DataFile> {
   const { format, sizeBytes, head } = await detectFormat(path);
   if (format.startsWith('source:')) {
     const o = openers.find((x) => `source:${x.id}` === format)!;

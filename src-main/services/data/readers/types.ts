@@ -56,6 +56,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Bytes read per piece of a large variable (progress and abort granularity). Default 8 MiB. */
   chunkBytes?: number;
+  /**
+   * Fill Field.coordinates with the coordinate variables of the variable's dimensions, cut like the slice
+   * (default true; openDataFile's files do it for every format).
+   */
+  coordinates?: boolean;
 }
 
 export interface DataFile {

@@ -1,6 +1,7 @@
+import { coordinateFromField } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
-import { fieldSize } from '../../../core/field.ts';
-import type { FieldSlice, VariableInfo } from './types.ts';
+import { type FieldCoordinates, fieldSize } from '../../../core/field.ts';
+import type { DataFile, FieldSlice, ReadOptions, VariableInfo } from './types.ts';
 
 export function badFile(path: string, problem: string, details?: Record<string, unknown>): FieldpackError {
   return new FieldpackError('BAD_FILE', `${path}: ${problem}`, { path, ...details });
@@ -103,4 +104,35 @@ export function extractHyperslab<T extends Indexable & { subarray(a: number, b: 
     if (k < 0) break;
   }
   return out;
+}
+
+/**
+ * Makes file.readField fill Field.coordinates (unless the reader did, or options.coordinates is false): the
+ * CF coordinate variables (1-D, named like their dimension) of the variable's dimensions, read over the
+ * same slice. One place for every format; a coordinate variable itself gets none. A coordinate that cannot
+ * be read is left out rather than failing the field.
+ */
+export function withCoordinates(file: DataFile): DataFile {
+  const read = file.readField;
+  file.readField = async (name: string, options: ReadOptions = {}) => {
+    const field = await read.call(file, name, options);
+    if (field.coordinates || options.coordinates === false) return field;
+    const v = file.variable(name);
+    if (v.isCoordinate || v.shape.length === 0) return field;
+    const { start, count } = resolveSlice(file.path, v, options.slice);
+    const coordinates: FieldCoordinates = {};
+    for (let i = 0; i < v.dims.length; i++) {
+      const dim = v.dims[i]!;
+      const cv = file.variables.find((x) => x.name === dim && x.isCoordinate && x.readable && x.shape.length === 1 && x.shape[0] === v.shape[i]);
+      if (!cv || coordinates[dim]) continue;
+      try {
+        const c = await read.call(file, dim, { slice: [[start[i]!, start[i]! + count[i]!]], signal: options.signal, coordinates: false });
+        coordinates[dim] = coordinateFromField(c);
+      } catch (e) {
+        if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+      }
+    }
+    return Object.keys(coordinates).length > 0 ? { ...field, coordinates } : field;
+  };
+  return file;
 }

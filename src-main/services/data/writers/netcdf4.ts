@@ -8,22 +8,36 @@
  * (fieldpack_codec, fieldpack_bound, fieldpack_version, ...) are added. Temp file + rename.
  */
 import { FieldpackError } from '../../../core/errors.ts';
-import type { Field } from '../../../core/field.ts';
+import { fitsDtype } from '../../../core/coordinates.ts';
+import type { CoordinateData, Field, FieldCoordinates, FieldDtype } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL } from '../readers/cf.ts';
 import { h5guard, loadH5wasm, type H5Dataset, type H5File } from '../readers/h5.ts';
 import { writeAtomically } from './atomic.ts';
 import { provenanceAttributes } from './provenance.ts';
 
-export interface CoordinateData {
-  values: ArrayLike<number>;
-  attributes?: Record<string, unknown>;
+export type { CoordinateData };
+
+/** h5wasm dtype and typed array of a coordinate written in its own dtype (float64 when none is given). */
+const COORD_TYPES: Record<FieldDtype, [string, new (a: ArrayLike<number>) => ArrayLike<number>]> = {
+  float32: ['<f', Float32Array], float64: ['<d', Float64Array], int8: ['<b', Int8Array], uint8: ['<B', Uint8Array],
+  int16: ['<h', Int16Array], uint16: ['<H', Uint16Array], int32: ['<i', Int32Array], uint32: ['<I', Uint32Array],
+};
+
+function coordinateArray(c: CoordinateData): { data: ArrayLike<number>; dtype: string } {
+  const dtype = c.dtype ?? 'float64';
+  // values that do not fit the dtype (a NaN in an integer one) are written as float64: never change a value
+  const [h5, Ctor] = COORD_TYPES[fitsDtype(c.values, dtype) ? dtype : 'float64'];
+  return { data: new Ctor(c.values), dtype: h5 };
 }
 
 export interface NetcdfWriteOptions {
   /** Provenance: codec, bound, bound_mode, source_file, ... (prefixed fieldpack_ when not already). */
   provenance?: Record<string, string | number | undefined>;
-  /** Coordinate variable values per dimension name (e.g. from the source file); others become pure dimensions. */
-  coordinates?: Record<string, CoordinateData>;
+  /**
+   * Coordinate variable values per dimension name (e.g. from the source file), each written in its dtype;
+   * others become pure dimensions. Default: the field's own coordinates.
+   */
+  coordinates?: FieldCoordinates;
   globalAttributes?: Record<string, unknown>;
   /** deflate level 1-9, or 0 for none. Default 4. */
   deflate?: number;
@@ -31,6 +45,7 @@ export interface NetcdfWriteOptions {
 
 const RESERVED = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_Unsigned', 'scale_factor', 'add_offset', '_FillValue']);
 const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable.';
+const RANGE_ATTRS = new Set(['valid_range', 'valid_min', 'valid_max', 'actual_range']);
 
 function writeAttr(obj: { create_attribute: H5Dataset['create_attribute'] }, name: string, value: unknown, floatDtype?: '<f' | '<d'): void {
   if (value === null || value === undefined) return;
@@ -114,11 +129,14 @@ export async function writeFieldNetcdf4(field: Field, outPath: string, options: 
       field.dims.forEach((dim, i) => {
         if (dim === field.name) throw new FieldpackError('UNSUPPORTED', `${field.name}: a variable named like one of its dimensions cannot be written`);
         const size = field.shape[i]!;
-        const coord = options.coordinates?.[dim];
+        const coord = (options.coordinates ?? field.coordinates)?.[dim];
         if (coord && coord.values.length === size) {
-          const ds = file.create_dataset({ name: dim, data: Float64Array.from(coord.values), shape: [size], dtype: '<d', track_order: true });
+          const { data: cdata, dtype: cdtype } = coordinateArray(coord);
+          const ds = file.create_dataset({ name: dim, data: cdata as never, shape: [size], dtype: cdtype, track_order: true });
           ds.make_scale(dim);
-          for (const [k, v] of Object.entries(coord.attributes ?? {})) if (!RESERVED.has(k)) writeAttr(ds, k, v);
+          // range attributes in the coordinate's float type, as CF wants (JSON attributes carry no type)
+          const rangeType = cdtype === '<f' || cdtype === '<d' ? cdtype : undefined;
+          for (const [k, v] of Object.entries(coord.attributes ?? {})) if (!RESERVED.has(k)) writeAttr(ds, k, v, RANGE_ATTRS.has(k) ? rangeType : undefined);
           writeAttr(ds, '_Netcdf4Dimid', i);
         } else {
           const ds = file.create_dataset({ name: dim, data: new Float32Array(size), shape: [size], dtype: '<f' });
