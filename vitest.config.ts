@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import NoSkipsReporter from './test/helpers/no-skips-reporter.ts';
 
 // Two projects: fast unit + integration tests under Node, and the browser end-to-end
 // tests (built renderer served by `fieldpack serve`, driven in Debian's Chromium).
 export default defineConfig({
   test: {
+    // Skipped tests are listed after every run; with CI set (.ci/run) any skip fails the run.
+    reporters: ['default', new NoSkipsReporter()],
     projects: [
       {
         test: {

@@ -26,7 +26,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-describe.skipIf(!existsSync(COADS))('Compress view', () => {
+describe.skipIf(!existsSync(COADS))('Compress view (needs ferret-datasets)', () => {
   it('runs two codecs at two bounds on COADS SST and shows the table, the RD chart and the images', async () => {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     const pageErrors: string[] = [];

@@ -27,7 +27,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-describe.skipIf(!existsSync(COADS))('Cross-field view', () => {
+describe.skipIf(!existsSync(COADS))('Cross-field view (needs ferret-datasets)', () => {
   it('ranks anchors for SST, picks AIRT and runs a cross-field compression, shown beside the core codec', async () => {
     // two core-codec runs of SST to compare with
     const project = (await callApi<{ id: number; name: string }[]>(server, 'projects.list')).find((p) => p.name === 'COADS cross-field')!;

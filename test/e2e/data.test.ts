@@ -150,7 +150,7 @@ describe('Data view', () => {
     await page.close();
   });
 
-  it.skipIf(!existsSync(WRF))('imports WRF through the view: T on its model levels, staggered U/V/W destaggered and marked in the matrix', async () => {
+  it.skipIf(!existsSync(WRF))('imports WRF through the view: T on its model levels, staggered U/V/W destaggered and marked in the matrix (needs the WRF Katrina file)', async () => {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1300 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));

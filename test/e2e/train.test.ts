@@ -19,6 +19,7 @@ const skip = 'skip' in torch ? torch.skip : !existsSync(COADS) ? `${COADS} not i
 if (skip) console.warn(`[train e2e] SKIPPED: ${skip}`);
 
 const tmp = tempDir('fieldpack-e2e-train-');
+afterAll(() => tmp.cleanup());
 let server: ServerHandle;
 let browser: Browser;
 let page: Page;
@@ -29,24 +30,6 @@ async function shot(name: string, testId?: string) {
   if (testId) await page.getByTestId(testId).evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await page.screenshot({ path: join(SCREENSHOTS, `train-${name}.png`) });
 }
-
-beforeAll(async () => {
-  if (skip) return;
-  const dbPath = join(tmp.dir, 'train.db');
-  await seedCoadsProject(dbPath, 'COADS study', ['SST', 'AIRT', 'UWND']);
-  const store = Store.open(dbPath);
-  store.createProject('Empty');
-  store.close();
-  server = await startServer(dbPath);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  tmp.cleanup();
-});
 
 /** Polls the loss chart's point count until the run reaches a terminal status; returns every count seen. */
 async function watchRun(onPoints?: (n: number) => Promise<void>): Promise<{ counts: number[]; status: string }> {
@@ -66,7 +49,24 @@ async function watchRun(onPoints?: (n: number) => Promise<void>): Promise<{ coun
   return { counts, status };
 }
 
-describe.skipIf(!!skip)('Train view', () => {
+// Set-up inside the skipped describe: nothing starts (server, browser) where the trainer or COADS is missing.
+describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', () => {
+  beforeAll(async () => {
+    const dbPath = join(tmp.dir, 'train.db');
+    await seedCoadsProject(dbPath, 'COADS study', ['SST', 'AIRT', 'UWND']);
+    const store = Store.open(dbPath);
+    store.createProject('Empty');
+    store.close();
+    server = await startServer(dbPath);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
   it('says what to do with no project open, and with a project without a dataset', async () => {
     await page.goto(server.url);
     await page.getByTestId('nav-train').click();

@@ -11,7 +11,7 @@ import { FieldpackError } from '../../../src-main/core/errors.ts';
 const field = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i / 50) * 100 + Math.cos(i / 7));
 const benchDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('fieldpack-bench-')).length;
 
-describe.skipIf(!zfpCli.available())('zfp adapter', () => {
+describe.skipIf(!zfpCli.available())('zfp adapter (needs zfp)', () => {
   it('compresses within the bound while the event loop keeps running', async () => {
     const v = field(256 * 256 * 16);
     let ticks = 0;

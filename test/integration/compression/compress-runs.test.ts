@@ -39,7 +39,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-describe.skipIf(!existsSync(COADS))('compress runs on COADS SST', () => {
+describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-datasets)', () => {
   let autoRun: Run;
 
   it('runs the classic codec as a job: metrics, tags, a decodable .fpk artifact, the bound held', async () => {
@@ -122,7 +122,7 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST', () => {
     expect(d.logs.join('\n')).toMatch(/lossless/);
   });
 
-  it.skipIf(!EXTERNAL.zfp!.available())('runs zfp through the same path with a reconstruction artifact and slices', async () => {
+  it.skipIf(!EXTERNAL.zfp!.available())('runs zfp through the same path with a reconstruction artifact and slices (needs zfp)', async () => {
     const run = await submit({ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'zfp' });
     expect(run.error).toBeNull();
     const d = app.store.getRunDetail(run.id);

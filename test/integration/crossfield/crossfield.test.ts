@@ -50,7 +50,7 @@ function noise(like: Field, name: string): Field {
   return { ...like, name, values: v, mask: undefined };
 }
 
-describe.skipIf(!hasCoads)('cross-field codec on COADS', () => {
+describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)', () => {
   let sst: Field, airt: Field, speh: Field;
   beforeAll(async () => {
     sst = rows(await loadField(COADS, 'SST'), 0, 3);
@@ -142,7 +142,7 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS', () => {
   });
 });
 
-describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina', () => {
+describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina (needs the WRF Katrina file)', () => {
   it('T with QVAPOR and P, 3D network over levels x lat x lon, bound point by point', async () => {
     const t = await loadField(WRF, 'T');
     const q = await loadField(WRF, 'QVAPOR');

@@ -45,7 +45,7 @@ describe('bad input', () => {
     await expectError(openDataFile(p), 'UNSUPPORTED', /cdf5\.nc/, /CDF-5/);
   });
 
-  it.skipIf(!available('coads'))('truncated NetCDF-3', async () => {
+  it.skipIf(!available('coads'))('truncated NetCDF-3 (needs ferret-datasets)', async () => {
     const whole = readFileSync(fixturePath('coads'));
     const p = write('coads_trunc.cdf', whole.subarray(0, 1_000_000));
     await expectError(openDataFile(p), 'BAD_FILE', /coads_trunc\.cdf/, /truncated/, /1000000 bytes/);
@@ -53,19 +53,19 @@ describe('bad input', () => {
     await expectError(openDataFile(q), 'BAD_FILE', /coads_header_only\.cdf/, /truncated or corrupt NetCDF-3 header/);
   });
 
-  it.skipIf(!available('coads'))('corrupt NetCDF-3 header', async () => {
+  it.skipIf(!available('coads'))('corrupt NetCDF-3 header (needs ferret-datasets)', async () => {
     const whole = Uint8Array.from(readFileSync(fixturePath('coads')).subarray(0, 200_000));
     whole[11] = 0x07; // the NC_DIMENSION tag (0x0a) becomes garbage
     const p = write('coads_corrupt.cdf', whole);
     await expectError(openDataFile(p), 'BAD_FILE', /coads_corrupt\.cdf/, /corrupt NetCDF-3 header/, /dimensions/);
   });
 
-  it.skipIf(!available('wrf'))('truncated HDF5', async () => {
+  it.skipIf(!available('wrf'))('truncated HDF5 (needs the WRF Katrina file)', async () => {
     const p = write('wrf_trunc.nc', readFileSync(WRF).subarray(0, 100_000));
     await expectError(openDataFile(p), 'BAD_FILE', /wrf_trunc\.nc/, /truncated/, /HDF5 superblock/);
   });
 
-  it.skipIf(!available('wrf'))('corrupt HDF5 (superblock, compressed data)', async () => {
+  it.skipIf(!available('wrf'))('corrupt HDF5 (superblock, compressed data) (needs the WRF Katrina file)', async () => {
     const bytes = Uint8Array.from(readFileSync(WRF));
     const sb = Uint8Array.from(bytes);
     sb[8] = 9; // superblock version
@@ -103,7 +103,7 @@ describe('bad input', () => {
     expect(f.variables[0]).toMatchObject({ name: 'field', shape: [9, 11], dims: ['dim0', 'dim1'] });
   });
 
-  it.skipIf(!available('wrf'))('unsupported dtype and missing variable name the file and the variable', async () => {
+  it.skipIf(!available('wrf'))('unsupported dtype and missing variable name the file and the variable (needs the WRF Katrina file)', async () => {
     const f = await openDataFile(WRF);
     await expectError(f.readField('Times'), 'UNSUPPORTED', /wrf_katrina\.nc/, /"Times"/, /char/);
     const err = await expectError(f.readField('TEMP'), 'NOT_FOUND', /wrf_katrina\.nc/, /no variable "TEMP"/);
@@ -112,7 +112,6 @@ describe('bad input', () => {
   });
 
   it('a copy with another extension is still detected by its bytes', async () => {
-    if (!available('synthetic_nc3')) return;
     const p = join(dir, 'renamed.dat');
     copyFileSync(fixturePath('synthetic_nc3'), p);
     expect((await openDataFile(p)).format).toBe('netcdf3-64bit-offset');

@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fieldpack-describe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('describeDataset', () => {
-  it.skipIf(!available('coads'))('COADS: one grid with CF time/lat/lon, stats per field, JSON-serialisable', async () => {
+  it.skipIf(!available('coads'))('COADS: one grid with CF time/lat/lon, stats per field, JSON-serialisable (needs ferret-datasets)', async () => {
     const progress: number[] = [];
     const d = await describeDataset([fixturePath('coads')], { onProgress: (f) => progress.push(f) });
     expect(d.name).toBe('coads_climatology');
@@ -31,7 +31,7 @@ describe('describeDataset', () => {
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
   });
 
-  it.skipIf(!available('wrf'))('WRF: staggered grids linked to the mass grid; char variable skipped; auxiliary coordinates flagged', async () => {
+  it.skipIf(!available('wrf'))('WRF: staggered grids linked to the mass grid; char variable skipped; auxiliary coordinates flagged (needs the WRF Katrina file)', async () => {
     const d = await describeDataset([WRF]);
     const mass = d.grids.find((g) => g.fields.includes('T'))!;
     expect(mass.shape).toEqual([4, 14, 48, 48]);
@@ -55,7 +55,7 @@ describe('describeDataset', () => {
     expect(c.differences.map((x) => x.dim)).toEqual(['Time', 'bottom_top', 'south_north', 'west_east']);
   });
 
-  it.skipIf(!available('levitus'))('levitus: depth axis from positive=down', async () => {
+  it.skipIf(!available('levitus'))('levitus: depth axis from positive=down (needs ferret-datasets)', async () => {
     const d = await describeDataset([fixturePath('levitus')]);
     expect(d.grids[0]!.axes[0]).toMatchObject({ dim: 'ZAXLEVITR', kind: 'level', recognisedBy: 'cf-positive' });
   });

@@ -24,7 +24,7 @@ describe('exploration helpers', () => {
     expect(h.counts.reduce((a, b) => a + b, 0)).toBe(h.validCount);
   });
 
-  it.skipIf(!available('wrf'))('correlation across staggered WRF fields', async () => {
+  it.skipIf(!available('wrf'))('correlation across staggered WRF fields (needs the WRF Katrina file)', async () => {
     const r = await correlateFields(['T', 'QVAPOR', 'U', 'W'].map((name) => ({ path: WRF, name })));
     expect(r.fields.map((f) => f.matchedBy)).toEqual(['same-grid', 'same-grid', 'destagger-average', 'destagger-average']);
     expect(r.values.r[0]![1]).toBeCloseTo(-0.93, 2);

@@ -39,7 +39,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-describe.skipIf(!existsSync(COADS))('dataset.import on COADS (NetCDF-3)', () => {
+describe.skipIf(!existsSync(COADS))('dataset.import on COADS (NetCDF-3) (needs ferret-datasets)', () => {
   let result: ImportResult;
   let fields: FieldRecord[];
 
@@ -115,7 +115,7 @@ describe.skipIf(!existsSync(COADS))('dataset.import on COADS (NetCDF-3)', () => 
   });
 });
 
-describe.skipIf(!existsSync(WRF))('dataset.import on WRF Katrina (NetCDF-4, staggered)', () => {
+describe.skipIf(!existsSync(WRF))('dataset.import on WRF Katrina (NetCDF-4, staggered) (needs the WRF Katrina file)', () => {
   it('imports, groups grids, and correlates T with QVAPOR with U/V destaggered by averaging', async () => {
     const run = await submit({ paths: [WRF] });
     expect(run.error).toBeNull();
@@ -144,7 +144,7 @@ describe.skipIf(!existsSync(WRF))('dataset.import on WRF Katrina (NetCDF-4, stag
   });
 });
 
-describe.skipIf(!existsSync(COADS))('bad input fails the run, names the file and stores nothing', () => {
+describe.skipIf(!existsSync(COADS))('bad input fails the run, names the file and stores nothing (needs ferret-datasets)', () => {
   it('a truncated NetCDF file', async () => {
     const bad = join(tmp.dir, 'truncated.cdf');
     const bytes = readFileSync(COADS);

@@ -16,7 +16,7 @@ function close(a: number, b: number, rel: number) {
 
 for (const key of Object.keys(EXPECTED)) {
   const exp = EXPECTED[key]!;
-  describe.skipIf(!available(key))(`${key} (${exp.path})`, () => {
+  describe.skipIf(!available(key))(`${key} (needs ${exp.path})`, () => {
     it('lists variables, reads values and masks as netCDF4-python does', async () => {
       const file = await openDataFile(fixturePath(key));
       try {
@@ -65,7 +65,7 @@ for (const key of Object.keys(EXPECTED)) {
   });
 }
 
-describe.skipIf(!available('etopo5'))('etopo5 (9.3 M values)', () => {
+describe.skipIf(!available('etopo5'))('etopo5 (9.3 M values) (needs ferret-datasets)', () => {
   it('reads in slices with progress, detects whole metres', async () => {
     const file = await openDataFile(fixturePath('etopo5'));
     const fractions: number[] = [];

@@ -25,7 +25,7 @@ describe('embedded sample', () => {
     expect(sst.stats.fillFraction).toBeGreaterThan(0.4);
   });
 
-  it.skipIf(!available('coads'))('holds exactly the source values; SST vs AIRT r = 0.99', async () => {
+  it.skipIf(!available('coads'))('holds exactly the source values; SST vs AIRT r = 0.99 (needs ferret-datasets)', async () => {
     const [s] = listSamples();
     const a = await openDataFile(fixturePath('coads'));
     const b = await openDataFile(s!.files[0]!);

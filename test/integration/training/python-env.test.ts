@@ -1,5 +1,4 @@
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -39,18 +38,27 @@ describe('Python detection', () => {
     expect(await code(detectPython({ candidates: [] , python: none }))).toBe('PYTHON_MISSING');
   });
 
-  it('the pyenv python3 on PATH (without torch) is refused when torch is absent there', async () => {
-    let hasTorch = true;
+  it('a bare `python3` is looked up on PATH, and refused when that one cannot import torch', async () => {
+    // A PATH whose first python3 lacks torch, whatever this machine's own python3 has.
+    const bin = join(tmp.dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    copyFileSync(pythonWithoutTorch(), join(bin, 'python3'));
+    chmodSync(join(bin, 'python3'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
     try {
-      execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    } catch {
-      hasTorch = false;
+      clearPythonCache();
+      const err = (await detectPython({ python: 'python3', fallback: false }).catch((e: unknown) => e)) as FieldpackError;
+      expect(err).toBeInstanceOf(FieldpackError);
+      expect(err.code).toBe('PYTHON_MISSING');
+      expect(err.message).toMatch(/python3: no torch/);
+    } finally {
+      process.env.PATH = path;
+      clearPythonCache();
     }
-    if (hasTorch) return; // on machines whose python3 has torch there is nothing to refuse
-    expect(await code(detectPython({ python: 'python3', fallback: false }))).toBe('PYTHON_MISSING');
   });
 
-  it.skipIf('skip' in torch)('finds /usr/bin/python3 with torch and reports versions, CUDA and onnx; caches the probe', async () => {
+  it.skipIf('skip' in torch)('finds /usr/bin/python3 with torch and reports versions, CUDA and onnx; caches the probe (needs python3-torch)', async () => {
     clearPythonCache();
     const env = await detectPython({ python: join(tmp.dir, 'nope'), candidates: ['/usr/bin/python3'] });
     expect(env.interpreter).toBe('/usr/bin/python3');

@@ -4,8 +4,7 @@
  * in the store; export / import round trip; cancel keeps the checkpoint; bad configurations and a
  * Python without torch fail with their message; `fieldpack train` runs the same job from the CLI.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model, Run, RunDetail } from '../../../src-main/api/contract.ts';
@@ -54,7 +53,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-describe.skipIf(!!skip)('train job', () => {
+describe.skipIf(!!skip)('train job (needs python3-torch and ferret-datasets)', () => {
   let finished: RunDetail;
 
   beforeAll(async () => {
@@ -163,8 +162,9 @@ describe.skipIf(!!skip)('train job', () => {
     expect(cfnnSame.error?.message).toMatch(/cannot also be an anchor/);
   });
 
-  it.skipIf(cudaAvailable())('a configuration the trainer refuses fails the run with the trainer\'s message', async () => {
-    const d = await train(params({}, { device: 'cuda' }));
+  it('a configuration the trainer refuses fails the run with the trainer\'s message', async () => {
+    // CUDA asked for where PyTorch sees no GPU; the GPU is hidden so that this holds on GPU machines too.
+    const d = await train(params({ python: pythonWithoutCuda() }, { device: 'cuda' }));
     expect(d.status).toBe('failed');
     expect(d.error?.code).toBe('INVALID_ARGUMENT');
     expect(d.error?.message).toMatch(/device 'cuda' was asked for but PyTorch sees no CUDA GPU/);
@@ -220,20 +220,18 @@ describe.skipIf(!!skip)('train job', () => {
   }, 120_000);
 });
 
+/** A real interpreter that cannot import torch, on any machine: the trainer's Python without site-packages (-S). */
 function pythonWithoutTorch(): string {
-  // The pyenv `python3` on PATH here lacks torch; where it has it, a path that does not exist does the same.
-  try {
-    execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
-    return join(tmp.dir, 'no-such-python');
-  } catch {
-    return 'python3';
-  }
+  const p = join(tmp.dir, 'python-no-torch');
+  writeFileSync(p, `#!/bin/sh\nexec ${python} -S "$@"\n`);
+  chmodSync(p, 0o755);
+  return p;
 }
 
-function cudaAvailable(): boolean {
-  try {
-    return execFileSync(python, ['-c', 'import torch; print(torch.cuda.is_available())'], { encoding: 'utf8', timeout: 60_000 }).trim() === 'True';
-  } catch {
-    return false;
-  }
+/** The trainer's Python with every CUDA device hidden. */
+function pythonWithoutCuda(): string {
+  const p = join(tmp.dir, 'python-no-cuda');
+  writeFileSync(p, `#!/bin/sh\nCUDA_VISIBLE_DEVICES= exec ${python} "$@"\n`);
+  chmodSync(p, 0o755);
+  return p;
 }

@@ -36,7 +36,7 @@ async function prepared(): Promise<string> {
   return runDir;
 }
 
-describe.skipIf(!!skip)('training runs (PyTorch trainer)', () => {
+describe.skipIf(!!skip)('training runs (PyTorch trainer; needs python3-torch and COADS or WRF)', () => {
   let runDir = '';
   let result: Awaited<ReturnType<typeof startTraining>>['result'] extends Promise<infer R> ? R : never;
   const events: TrainerEvent[] = [];
