@@ -45,8 +45,10 @@ print(json.dumps({'format': d.data_model, 'dims': list(v.dimensions), 'dtype': s
   return JSON.parse(execFileSync(PYTHON, ['-c', code, path, name], { encoding: 'utf8' }));
 }
 
-describe.skipIf(!available('coads'))('NetCDF-4 writer', () => {
-  it('round-trips a masked COADS field with coordinates and attributes (h5wasm and netCDF4-python)', async () => {
+/** COADS SST with its coordinates through the NetCDF-4 writer, once; read back by h5wasm and by netCDF4-python. */
+let coadsWritten: Promise<{ out: string; sst: Field; coordinates: Record<string, { values: ArrayLike<number>; attributes: Record<string, unknown> }> }> | undefined;
+function writeCoadsSst() {
+  coadsWritten ??= (async () => {
     const src = await openDataFile(fixturePath('coads'));
     const sst = await src.readField('SST');
     const coordinates: Record<string, { values: ArrayLike<number>; attributes: Record<string, unknown> }> = {};
@@ -54,8 +56,31 @@ describe.skipIf(!available('coads'))('NetCDF-4 writer', () => {
       const c = await src.readField(d);
       coordinates[d] = { values: c.values, attributes: c.attributes };
     }
+    src.close();
     const out = join(dir, 'sst.nc');
     await writeFieldNetcdf4(sst, out, { provenance: { codec: 'classic-lorenzo', bound: 0.01, bound_mode: 'abs' }, coordinates, globalAttributes: { title: 'COADS SST' } });
+    return { out, sst, coordinates };
+  })();
+  return coadsWritten;
+}
+
+/** WRF's staggered U through the NetCDF-4 writer, once. */
+let wrfWritten: Promise<{ out: string; u: Field }> | undefined;
+function writeWrfU() {
+  wrfWritten ??= (async () => {
+    const src = await openDataFile(WRF);
+    const u = await src.readField('U');
+    src.close();
+    const out = join(dir, 'u.nc');
+    await writeFieldNetcdf4(u, out, { provenance: { codec: 'none' } });
+    return { out, u };
+  })();
+  return wrfWritten;
+}
+
+describe.skipIf(!available('coads'))('NetCDF-4 writer (needs ferret-datasets)', () => {
+  it('round-trips a masked COADS field with coordinates and attributes (h5wasm)', async () => {
+    const { out, sst, coordinates } = await writeCoadsSst();
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const back = await openDataFile(out);
     try {
@@ -73,39 +98,39 @@ describe.skipIf(!available('coads'))('NetCDF-4 writer', () => {
     } finally {
       back.close();
     }
-    if (hasPythonNetcdf4()) {
-      const py = pythonView(out, 'SST');
-      const orig = pythonView(fixturePath('coads'), 'SST');
-      expect(py.format).toBe('NETCDF4');
-      expect(py.dims).toEqual(['TIME', 'COADSY', 'COADSX']);
-      expect(py.dtype).toBe('float32');
-      expect(py.masked).toBe(orig.masked);
-      expect(py.sum).toBe(orig.sum);
-      expect(py.first).toEqual(orig.first);
-      for (const k of ['units', 'long_name', 'history', 'missing_value', '_FillValue']) expect(py.attrs[k], k).toEqual(orig.attrs[k]);
-      expect(py.attrs['fieldpack_codec']).toBe('classic-lorenzo');
-      expect(py.attrs['fieldpack_bound']).toBe(0.01);
-    }
   });
 
-  it.skipIf(!available('wrf'))('writes a staggered WRF field with pure dimensions', async () => {
-    const src = await openDataFile(WRF);
-    const u = await src.readField('U');
-    src.close();
-    const out = join(dir, 'u.nc');
-    await writeFieldNetcdf4(u, out, { provenance: { codec: 'none' } });
+  it.skipIf(!hasPythonNetcdf4())('netCDF4-python reads the written COADS field as it reads the source (needs python3-netcdf4)', async () => {
+    const { out } = await writeCoadsSst();
+    const py = pythonView(out, 'SST');
+    const orig = pythonView(fixturePath('coads'), 'SST');
+    expect(py.format).toBe('NETCDF4');
+    expect(py.dims).toEqual(['TIME', 'COADSY', 'COADSX']);
+    expect(py.dtype).toBe('float32');
+    expect(py.masked).toBe(orig.masked);
+    expect(py.sum).toBe(orig.sum);
+    expect(py.first).toEqual(orig.first);
+    for (const k of ['units', 'long_name', 'history', 'missing_value', '_FillValue']) expect(py.attrs[k], k).toEqual(orig.attrs[k]);
+    expect(py.attrs['fieldpack_codec']).toBe('classic-lorenzo');
+    expect(py.attrs['fieldpack_bound']).toBe(0.01);
+  });
+
+  it.skipIf(!available('wrf'))('writes a staggered WRF field with pure dimensions (needs the WRF Katrina file)', async () => {
+    const { out, u } = await writeWrfU();
     const back = await openDataFile(out);
     expect(back.variables.map((v) => v.name)).toEqual(['U']);
     expect(back.dimensions).toEqual({ Time: 4, bottom_top: 14, south_north: 48, west_east_stag: 49 });
     expectSameField(u, await back.readField('U'));
     back.close();
-    if (hasPythonNetcdf4()) {
-      const py = pythonView(out, 'U');
-      expect(py.dims).toEqual(['Time', 'bottom_top', 'south_north', 'west_east_stag']);
-      expect(py.attrs['stagger']).toBe('X');
-      expect(py.attrs['FieldType']).toBe(104);
-      expect(py.masked).toBe(0);
-    }
+  });
+
+  it.skipIf(!available('wrf') || !hasPythonNetcdf4())('netCDF4-python reads the staggered WRF field with its dimensions and attributes (needs the WRF Katrina file and python3-netcdf4)', async () => {
+    const { out } = await writeWrfU();
+    const py = pythonView(out, 'U');
+    expect(py.dims).toEqual(['Time', 'bottom_top', 'south_north', 'west_east_stag']);
+    expect(py.attrs['stagger']).toBe('X');
+    expect(py.attrs['FieldType']).toBe(104);
+    expect(py.masked).toBe(0);
   });
 
   it('unpacks a packed int16 variable: values kept, scale_factor dropped', async () => {
