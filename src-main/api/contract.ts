@@ -13,6 +13,7 @@ import { COMPRESSION_METHODS } from './methods/compression.ts';
 import { TRAINING_METHODS } from './methods/training.ts';
 import { CROSSFIELD_METHODS } from './methods/crossfield.ts';
 import { DATA_METHODS } from './methods/data.ts';
+import { STREAM_METHODS } from './methods/streams.ts';
 
 export * from './schemas.ts';
 
@@ -24,6 +25,7 @@ export const API = {
   ...TRAINING_METHODS,
   ...CROSSFIELD_METHODS,
   ...DATA_METHODS,
+  ...STREAM_METHODS,
 } as const;
 
 

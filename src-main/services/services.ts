@@ -10,7 +10,8 @@ import { compressionHandlers } from './handlers/compression.ts';
 import { trainingHandlers } from './handlers/training.ts';
 import { crossfieldHandlers } from './handlers/crossfield.ts';
 import { dataHandlers } from './handlers/data.ts';
-import type { HandlerDeps, Handlers } from './handlers/types.ts';
+import { streamHandlers } from './handlers/streams.ts';
+import type { CallContext, HandlerDeps, Handlers } from './handlers/types.ts';
 
 export type Services = Handlers<ApiMethod>;
 
@@ -22,17 +23,24 @@ export function createServices(deps: HandlerDeps): Services {
     ...trainingHandlers(deps),
     ...crossfieldHandlers(deps),
     ...dataHandlers(deps),
+    ...streamHandlers(),
   };
 }
 
+/** The methods that need no store (stream compress / decompress / inspect): the CLI serves them without opening one. */
+export function storelessServices(): Partial<Services> {
+  return streamHandlers();
+}
+
 /** Validates and runs one call. Every door goes through here. */
-export async function dispatch(services: Services, method: unknown, rawInput: unknown): Promise<unknown> {
+export async function dispatch(services: Partial<Services>, method: unknown, rawInput: unknown, call?: CallContext): Promise<unknown> {
   if (!isApiMethod(method)) throw new FieldpackError('INVALID_ARGUMENT', `unknown API method ${JSON.stringify(method)}`);
   const parsed = API[method].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
     throw new FieldpackError('INVALID_ARGUMENT', `${method}: ${issues.join('; ')}`, { issues: parsed.error.issues });
   }
-  const impl = services[method] as (input: unknown) => unknown;
-  return await impl(parsed.data);
+  const impl = services[method] as ((input: unknown, call?: CallContext) => unknown) | undefined;
+  if (!impl) throw new FieldpackError('UNSUPPORTED', `${method} is not served here`);
+  return await impl(parsed.data, call);
 }

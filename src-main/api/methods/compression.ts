@@ -6,11 +6,11 @@
 import { z } from 'zod';
 import { id } from '../schemas.ts';
 
-/** Our classic codec's predictors (core/compressors/classic.ts PredictorChoice) and the external baselines. */
-export const PREDICTOR_CODECS = ['auto', 'lorenzo', 'dq-lorenzo', 'interp-linear', 'interp-cubic'] as const;
-export const BASELINE_CODECS = ['zfp', 'sz3'] as const;
-export const COMPRESS_CODECS = [...PREDICTOR_CODECS, ...BASELINE_CODECS] as const;
-export type CompressCodec = (typeof COMPRESS_CODECS)[number];
+/**
+ * A codec choice: a preset of a registered codec (classic's auto, lorenzo, ...) or an external baseline (zfp, sz3).
+ * The choices come from `compression.codecs` (the codec registry and the baselines), never from a list kept here.
+ */
+export type CompressCodec = string;
 
 export const BOUND_MODES = ['abs', 'rel', 'psnr', 'nrmse'] as const;
 export const BoundInput = z.object({
@@ -27,14 +27,15 @@ export const CompressParams = z.strictObject({
   fieldId: id.optional(),
   datasetId: id.optional(),
   bound: BoundInput,
-  codec: z.enum(COMPRESS_CODECS),
+  /** a name from compression.codecs (checked by the compress job against the registry) */
+  codec: z.string().trim().min(1, 'a codec is needed'),
   /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
   workers: z.number().int().min(0).max(256).optional(),
 });
 export type CompressParams = z.infer<typeof CompressParams>;
 
 export const CodecInfo = z.object({
-  id: z.enum(COMPRESS_CODECS),
+  id: z.string(),
   label: z.string(),
   kind: z.enum(['fieldpack', 'baseline']),
   available: z.boolean(),

@@ -74,7 +74,7 @@ export interface EncodeInput<P> {
 export interface EncodeResult {
   bytes: Uint8Array;
   bound: ResolvedBound;
-  /** what the encoder chose (predictor, mode, sizes tried...), plain JSON for runs and the CLI */
+  /** what the encoder chose (predictor, mode, sizes tried...) for runs and the CLI; `choice`: the choice in a few words */
   details: Record<string, unknown>;
 }
 

@@ -11,16 +11,19 @@
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
-import { PREDICTOR_NAMES } from '../../core/codec/predictors/types.ts';
+import { allPresets } from '../../core/compressors/index.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
-import { compressField, decompressStream, metadataOf } from './index.ts';
+import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 import { benchVariables, loadField } from './bench-input.ts';
 import { basename } from 'node:path';
 import { statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const BENCH_CODECS = ['auto', ...PREDICTOR_NAMES, 'zfp', 'sz3'] as const;
+/** Codec presets that compress a field alone (the registry's), then the external baselines. */
+export function benchCodecs(): string[] {
+  return [...allPresets().filter((p) => !p.codec.needsDependencies).map((p) => p.preset.name), ...Object.keys(EXTERNAL)];
+}
 
 export interface BenchOptions {
   files: string[];
@@ -103,7 +106,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const minSeconds = opts.minSeconds ?? 0.3;
   const codecs = opts.codecs?.length ? opts.codecs : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
   for (const c of codecs) {
-    if (!(BENCH_CODECS as readonly string[]).includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${BENCH_CODECS.join(', ')})`);
+    if (!benchCodecs().includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${benchCodecs().join(', ')})`);
     if (EXTERNAL[c] && !EXTERNAL[c].available()) throw new FieldpackError('NOT_FOUND', `${c} is not on PATH`);
   }
   const jobs: { file: string; variable: string }[] = [];
@@ -165,14 +168,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates
             const c = await bestOf(minSeconds, () =>
-              compressField(f32, { bound, predictor: codec as never, workers, verify: false, metadata, entropy: opts.entropy }),
+              encodeField(f32, { codec, params: opts.entropy ? { entropy: opts.entropy } : {}, bound, workers, verify: false, metadata }),
             );
-            const d = await bestOf(minSeconds, () => decompressStream(c.value.bytes, { workers }));
+            const d = await bestOf(minSeconds, () => decodeStream(c.value.bytes, { workers }));
             recon = d.value.field.values;
             bytes = c.value.bytes.length;
             cs = c.seconds;
             ds = d.seconds;
-            predictor = c.value.plan.predictor + (c.value.plan.maxDims < 4 && c.value.plan.maxDims < c.value.plan.shape.filter((x) => x > 1).length ? `/${c.value.plan.maxDims}d` : '');
+            predictor = typeof c.value.details.choice === 'string' ? c.value.details.choice : c.value.codec;
           }
           const st = errorStats(f32.values, recon, mask, rb.abs);
           rows.push({

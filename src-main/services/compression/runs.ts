@@ -22,10 +22,7 @@ import type { Field, FieldValues } from '../../core/field.ts';
 import { resolveBound, validRange, type BoundSpec } from '../../core/codec/bound.ts';
 import { fullMetrics, type FullMetrics } from '../../core/metrics/index.ts';
 import {
-  BASELINE_CODECS,
-  COMPRESS_CODECS,
   CompressParams,
-  PREDICTOR_CODECS,
   type CodecInfo,
   type CompressRunRow,
   type ResolvedBoundOut,
@@ -36,7 +33,8 @@ import { openDataFile } from '../data/readers/index.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
-import { compressField, decompressStream, metadataOf } from './index.ts';
+import { allPresets } from '../../core/compressors/index.ts';
+import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 
 export const COMPRESS_KIND = 'compress';
@@ -107,11 +105,12 @@ export function parseCompressParams(raw: Record<string, unknown>): CompressParam
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => {
       const path = i.path.join('.') || 'params';
-      if (path === 'codec') return `codec: unknown codec ${JSON.stringify(raw.codec)} (known: ${COMPRESS_CODECS.join(', ')})`;
       return `${path}: ${i.message}`;
     });
     throw invalid(`compress: ${issues.join('; ')}`, { issues: parsed.error.issues });
   }
+  const known = codecInfos().map((c) => c.id);
+  if (!known.includes(parsed.data.codec)) throw invalid(`compress: codec: unknown codec ${JSON.stringify(parsed.data.codec)} (known: ${known.join(', ')})`, { codec: parsed.data.codec });
   return parsed.data;
 }
 
@@ -150,7 +149,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   const params = parseCompressParams(rawParams);
   const { codec, bound, variable } = params;
   const file = resolve(params.file);
-  const isBaseline = (BASELINE_CODECS as readonly string[]).includes(codec);
+  const isBaseline = codec in EXTERNAL;
   if (isBaseline && !EXTERNAL[codec]!.available()) {
     throw new FieldpackError('NOT_FOUND', `compress: ${codec} is not on PATH (install it, or choose another codec)`);
   }
@@ -194,9 +193,9 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     // 2. compress (verification is done below on the timed decompression, point by point)
     ctx.progress(0.1, `compressing with ${codec}`);
     const t0 = performance.now();
-    const c = await compressField(field, {
+    const c = await encodeField(field, {
+      codec,
       bound,
-      predictor: codec as (typeof PREDICTOR_CODECS)[number],
       workers,
       verify: false,
       signal: ctx.signal,
@@ -205,19 +204,19 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     });
     compressSeconds = (performance.now() - t0) / 1000;
     if (ctx.signal.aborted) throw cancelled('after compressing');
-    absBound = c.absBound;
-    boundLabel = c.boundLabel;
-    lossless = c.lossless;
-    predictor = c.plan.predictor;
-    autoScores = c.plan.autoScores;
+    absBound = c.bound.abs;
+    boundLabel = c.bound.label;
+    lossless = c.bound.lossless;
+    predictor = typeof c.details.choice === 'string' ? c.details.choice : c.codec;
+    autoScores = (c.details.plan as { autoScores?: Record<string, number> } | undefined)?.autoScores;
     compressedBytes = c.bytes.length;
     artifactBytes = c.bytes;
     artifactKind = 'fpk';
-    ctx.log(`compressed with ${codec}${codec === 'auto' ? ` (chose ${predictor})` : ''}: ${originalBytes} -> ${compressedBytes} bytes in ${compressSeconds.toFixed(3)} s (${workers} worker${workers === 1 ? '' : 's'})`);
+    ctx.log(`compressed with ${codec}${predictor !== codec ? ` (chose ${predictor})` : ''}: ${originalBytes} -> ${compressedBytes} bytes in ${compressSeconds.toFixed(3)} s (${workers} worker${workers === 1 ? '' : 's'})`);
     // 3. decompress, timed
     ctx.progress(0.6, 'decompressing');
     const t1 = performance.now();
-    const d = await decompressStream(c.bytes, { workers, signal: ctx.signal, onProgress: step(0.6, 0.85) });
+    const d = await decodeStream(c.bytes, { workers, signal: ctx.signal, onProgress: step(0.6, 0.85) });
     decompressSeconds = (performance.now() - t1) / 1000;
     recon = d.field.values;
   } else {
@@ -315,27 +314,16 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
 
 let codecCache: { at: number; infos: CodecInfo[] } | null = null;
 
+/** The codec choices of the Compress view: registry presets that compress a field alone, then the external baselines. */
 export function codecInfos(): CodecInfo[] {
   if (codecCache && Date.now() - codecCache.at < 30_000) return codecCache.infos;
-  const desc: Record<string, [string, string]> = {
-    auto: ['Fieldpack auto', 'classic codec; the predictor is chosen from a sample of the field'],
-    lorenzo: ['Fieldpack Lorenzo', 'first-order Lorenzo predictor'],
-    'dq-lorenzo': ['Fieldpack dual-quant Lorenzo', 'pre-quantized Lorenzo (chunks independent)'],
-    'interp-linear': ['Fieldpack interp (linear)', 'multilevel linear interpolation'],
-    'interp-cubic': ['Fieldpack interp (cubic)', 'multilevel cubic interpolation (SZ3 default)'],
-    zfp: ['zfp', 'zfp CLI, fixed-accuracy mode (fill points replaced by the valid mean)'],
-    sz3: ['SZ3', 'sz3 CLI, absolute bound (fill points replaced by the valid mean)'],
-  };
-  const infos: CodecInfo[] = COMPRESS_CODECS.map((id) => {
-    const baseline = (BASELINE_CODECS as readonly string[]).includes(id);
-    return {
-      id,
-      label: desc[id]![0],
-      kind: baseline ? 'baseline' : 'fieldpack',
-      available: baseline ? EXTERNAL[id]!.available() : true,
-      description: desc[id]![1] + (baseline && !EXTERNAL[id]!.available() ? ` — not on PATH` : ''),
-    };
-  });
+  const ours: CodecInfo[] = allPresets()
+    .filter((p) => !p.codec.needsDependencies)
+    .map((p) => ({ id: p.preset.name, label: p.preset.label, kind: 'fieldpack', available: true, description: p.preset.description }));
+  const baselines: CodecInfo[] = Object.entries(EXTERNAL).map(([id, ext]) => ({
+    id, label: ext.label, kind: 'baseline', available: ext.available(), description: ext.description + (ext.available() ? '' : ' — not on PATH'),
+  }));
+  const infos = [...ours, ...baselines];
   codecCache = { at: Date.now(), infos };
   return infos;
 }
@@ -504,12 +492,12 @@ export async function sliceOfRun(store: Store, runId: number, index: number[], m
   }
   if (art.kind === 'fpk') {
     if (lead >= 1) {
-      const d = await decompressStream(bytes, { rows: [idx[0]!, idx[0]! + 1] });
+      const d = await decodeStream(bytes, { rows: [idx[0]!, idx[0]! + 1], deps: { besidePath: art.path } });
       let off = 0;
       for (let k = 1; k < lead; k++) off += idx[k]! * strides[k]!;
       reconPlane = d.field.values.subarray(off, off + plane);
     } else {
-      reconPlane = (await decompressStream(bytes)).field.values;
+      reconPlane = (await decodeStream(bytes, { deps: { besidePath: art.path } })).field.values;
     }
   } else {
     const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);

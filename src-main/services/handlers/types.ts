@@ -11,5 +11,11 @@ export interface HandlerDeps {
   door: DoctorReport['door'];
 }
 
+/** What a door may pass with one call: progress lines and cancellation (the CLI does; HTTP and IPC use jobs). */
+export interface CallContext {
+  onProgress?: (fraction: number, message?: string) => void;
+  signal?: AbortSignal;
+}
+
 /** Implementations of a subset of the API's methods. */
-export type Handlers<M extends ApiMethod> = { [K in M]: (input: ApiParsedInput<K>) => Promise<ApiOutput<K>> | ApiOutput<K> };
+export type Handlers<M extends ApiMethod> = { [K in M]: (input: ApiParsedInput<K>, call?: CallContext) => Promise<ApiOutput<K>> | ApiOutput<K> };

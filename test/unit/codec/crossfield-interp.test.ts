@@ -4,13 +4,13 @@
  * decoding, the stream without a network, corrupt pass models, and binary16 weights.
  */
 import { describe, expect, it } from 'vitest';
-import { zstdBackend } from '../../../src-main/services/compression/zstd-backend.ts';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { LinearQuantizer, DEFAULT_RADIUS } from '../../../src-main/core/codec/quantizer.ts';
 import { fromHalfBits, roundHalf, toHalfBits } from '../../../src-main/core/codec/half.ts';
 import { type PassStat, decodeInterpHybrid, encodeInterpHybrid } from '../../../src-main/core/compressors/crossfield/interp-hybrid.ts';
 import { decodeCrossfield, encodeCrossfield, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
-import { compressClassic } from '../../../src-main/core/compressors/classic.ts';
+import { compressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { overBound } from './helpers.ts';
 
 function rng(seed: number) {

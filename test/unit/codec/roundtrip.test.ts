@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import '../../../src-main/services/compression/zstd-backend.ts';
-import { zstdBackend } from '../../../src-main/services/compression/zstd-backend.ts';
-import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic.ts';
+import '../../../src-main/services/codecs/zstd-backend.ts';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
+import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
 import type { Field } from '../../../src-main/core/field.ts';

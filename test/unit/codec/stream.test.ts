@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../../../src-main/services/compression/zstd-backend.ts';
-import { zstdBackend } from '../../../src-main/services/compression/zstd-backend.ts';
-import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic.ts';
+import '../../../src-main/services/codecs/zstd-backend.ts';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
+import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { readHeader, FORMAT_VERSION } from '../../../src-main/core/codec/stream/format.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { FIELDPACK_VERSION } from '../../../src-main/core/version.ts';

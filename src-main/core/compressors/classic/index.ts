@@ -76,7 +76,8 @@ export const classicCodec: Codec<ClassicParams> = {
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan } };
+    const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: plan.predictor + folded } };
   },
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);

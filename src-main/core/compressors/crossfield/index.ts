@@ -100,7 +100,7 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
       },
       env.backend,
     );
-    return { bytes: e.bytes, bound: e.bound, details: { mode: e.mode, weights: e.weights, sizes: e.sizes, modelBytes: e.modelBytes, escapes: e.escapes } };
+    return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, modelBytes: e.modelBytes, escapes: e.escapes } };
   },
   async decode({ header, bytes, rows, deps }, env) {
     const info = readCrossfieldStream(bytes);

@@ -3,6 +3,7 @@ import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts'
 import { parseBound } from '../../../core/codec/bound.ts';
 import { type BenchRow, benchCsv, referenceRatios, runBench } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
+import { callApi } from '../api.ts';
 
 export const benchCommand: CliCommand = {
   name: 'bench',
@@ -10,13 +11,14 @@ export const benchCommand: CliCommand = {
   usage: [
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
     '                [--workers N] [--entropy range|huffman|auto] [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
-    '  codecs: auto (default), lorenzo, dq-lorenzo, interp-linear, interp-cubic, zfp, sz3 (when on PATH)',
+    '  codecs: the presets of `fieldpack compress --codecs` (default auto), zfp, sz3 (when on PATH)',
     'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
   ].join('\n'),
   needsStore: false,
-  async run(argv, { io }) {
+  async run(argv, ctx) {
+    const { io } = ctx;
     const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network'] });
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
@@ -27,7 +29,9 @@ export const benchCommand: CliCommand = {
     const workers = Number(flag(p, 'workers') ?? 2);
     const ref = flag(p, 'reference');
     const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
-    if (codecs.includes('crossfield')) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io);
+    // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
+    const catalog = await callApi(ctx, 'streams.codecs', {});
+    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io);
     try {
       const rows = await runBench({
         files: p.positionals,

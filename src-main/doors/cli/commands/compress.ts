@@ -1,51 +1,61 @@
-import { writeFileSync } from 'node:fs';
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
-import { PREDICTOR_NAMES } from '../../../core/codec/predictors/types.ts';
-import { compressField, closePools, metadataOf } from '../../../services/compression/index.ts';
-import { loadField } from '../../../services/compression/bench-input.ts';
-import { basename } from 'node:path';
+import { callApi, terminalCall } from '../api.ts';
 
 export const compressCommand: CliCommand = {
   name: 'compress',
-  summary: 'Compress one variable of a NetCDF file into an error-bounded .fpk stream',
+  summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec auto|lorenzo|dq-lorenzo|interp-linear|interp-cubic]',
-    '                   [--entropy range|huffman|auto] [--workers N] [--no-verify] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--workers N] [--no-verify] -o OUT.fpk',
     '  MODE: abs, rel (to the valid range), psnr (dB), nrmse; a bound of 0 is lossless.',
+    '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
+    '  --param: a codec param, e.g. --param entropy=huffman (numbers and true/false are parsed).',
+    '  --entropy E is kept as a short form of --param entropy=E.',
+    '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
+    '    first with the core codec at the same bound, written beside OUT as OUT.anchor-A.fpk; decompress finds them there.',
   ].join('\n'),
   needsStore: false,
-  async run(argv, { io }) {
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy'], booleans: ['no-verify'] });
+  async run(argv, ctx) {
+    const { io } = ctx;
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors'], booleans: ['no-verify', 'codecs'] });
+    if (flag(p, 'codecs') === 'true') {
+      for (const c of await callApi(ctx, 'streams.codecs', {})) {
+        io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
+        for (const pr of c.presets) io.out(`  ${pr.name.padEnd(14)} ${pr.description}`);
+        const props = (c.paramsSchema.properties ?? {}) as Record<string, { enum?: unknown[]; type?: string }>;
+        io.out(`  params: ${Object.entries(props).map(([k, v]) => `${k}${v.enum ? `=${v.enum.join('|')}` : v.type ? ` (${v.type})` : ''}`).join(', ')}`);
+      }
+      return 0;
+    }
     const file = p.positionals[0];
     const variable = flag(p, 'var');
     const out = flag(p, 'out');
     if (!file || !variable || !out || !flag(p, 'bound')) throw new CliUsageError('compress needs FILE, --var NAME, --bound MODE:VALUE and -o OUT.fpk');
     const bound = parseBound(flag(p, 'bound')!);
-    const codec = flag(p, 'codec') ?? 'auto';
-    if (codec !== 'auto' && !(PREDICTOR_NAMES as readonly string[]).includes(codec)) throw new CliUsageError(`unknown codec ${codec}`);
-    const entropy = (flag(p, 'entropy') ?? 'range') as 'range' | 'huffman' | 'auto';
-    if (!['range', 'huffman', 'auto'].includes(entropy)) throw new CliUsageError(`unknown entropy coder ${entropy}`);
+    const params: Record<string, unknown> = {};
+    if (flag(p, 'entropy')) params.entropy = flag(p, 'entropy');
+    if (flag(p, 'anchors')) params.anchors = flag(p, 'anchors')!.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const kv of p.flags.get('param') ?? []) {
+      const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(kv);
+      if (!m) throw new CliUsageError(`--param needs KEY=VALUE, got "${kv}"`);
+      const v = m[2]!;
+      params[m[1]!] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+    }
     const workers = Number(flag(p, 'workers') ?? 1);
     if (!Number.isInteger(workers) || workers < 0) throw new CliUsageError('--workers needs an integer >= 0');
+    const call = terminalCall(io);
     try {
-      const field = await loadField(file, variable);
-      const r = await compressField(field, {
-        bound,
-        predictor: codec as never,
-        entropy,
-        workers,
-        verify: flag(p, 'no-verify') !== 'true',
-        metadata: metadataOf(field, basename(file)),
-        onProgress: (f, m) => io.progress(f, m ?? ''),
-      });
-      io.progressDone();
-      writeFileSync(out, r.bytes);
-      io.out(`${variable} [${field.shape.join('x')}] ${r.boundLabel}; predictor ${r.plan.predictor}${r.lossless ? ' (lossless)' : ''}`);
-      io.out(`${out}: ${r.bytes.length} bytes, ratio ${r.compressionRatio.toFixed(2)}${r.verification ? `, max error/bound ${r.verification.maxErrorOverBound.toFixed(4)}, PSNR ${r.verification.psnr.toFixed(2)} dB` : ''}`);
+      const r = await callApi(ctx, 'streams.compress', {
+        file, variable, bound, codec: flag(p, 'codec') ?? 'auto', params, workers, verify: flag(p, 'no-verify') !== 'true', out,
+      }, call);
+      call.done();
+      const chose = typeof r.chose.predictor === 'string' ? `predictor ${r.chose.predictor}` : `codec ${r.codec}`;
+      io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}; ${chose}${r.lossless ? ' (lossless)' : ''}`);
+      const v = r.verification;
+      io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${v ? `, max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr} dB` : ''}`);
       return 0;
     } finally {
-      await closePools();
+      call.done();
     }
   },
 };

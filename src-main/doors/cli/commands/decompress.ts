@@ -1,19 +1,23 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
-import { decompressStream, closePools } from '../../../services/compression/index.ts';
 import { FieldpackError } from '../../../core/errors.ts';
+import { callApi, terminalCall } from '../api.ts';
 
 export const decompressCommand: CliCommand = {
   name: 'decompress',
-  summary: 'Decompress a .fpk stream to raw little-endian values (.f32 / .f64)',
-  usage: 'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask]',
+  summary: 'Decompress a .fpk stream (any codec) to raw little-endian values (.f32 / .f64)',
+  usage: [
+    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]...',
+    '  A stream that predicts from other fields (cross-field) needs their reconstructions: their .fpk streams',
+    '  (or NetCDF files of the decoded fields) given with --anchor, or .fpk streams in the same folder.',
+    '  `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
+  ].join('\n'),
   needsStore: false,
-  async run(argv, { io }) {
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask'] });
+  async run(argv, ctx) {
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor'] });
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
-    if (/\.nc$/i.test(out)) throw new FieldpackError('UNSUPPORTED', 'NetCDF output is written by the data service; use .f32/.f64 raw output here');
+    if (/\.nc$/i.test(out)) throw new FieldpackError('UNSUPPORTED', 'NetCDF output is written by `fieldpack export IN.fpk -o OUT.nc`; use .f32/.f64 raw output here');
     let rows: [number, number] | undefined;
     const rf = flag(p, 'rows');
     if (rf) {
@@ -22,18 +26,19 @@ export const decompressCommand: CliCommand = {
       rows = [Number(m[1]), Number(m[2])];
     }
     const workers = Number(flag(p, 'workers') ?? 1);
+    if (!Number.isInteger(workers) || workers < 0) throw new CliUsageError('--workers needs an integer >= 0');
+    const call = terminalCall(ctx.io);
     try {
-      const d = await decompressStream(readFileSync(inp), { rows, workers, onProgress: (f, m) => io.progress(f, m ?? '') });
-      io.progressDone();
-      const v = d.field.values;
-      writeFileSync(out, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-      const maskOut = flag(p, 'mask');
-      if (maskOut && d.field.mask) writeFileSync(maskOut, d.field.mask);
-      const h = d.header;
-      io.out(`${out}: ${d.field.name} ${h.dtype} [${d.field.shape.join('x')}] (C order, little endian), bound ${h.bound.mode}:${h.bound.value} -> abs ${h.bound.abs}${h.bound.lossless ? ' (lossless)' : ''}, codec ${h.codec} ${JSON.stringify(h.params)}`);
+      const r = await callApi(ctx, 'streams.decompress', {
+        file: inp, out, ...(rows ? { rows } : {}), workers, anchors: p.flags.get('anchor') ?? [], ...(flag(p, 'mask') ? { maskOut: flag(p, 'mask')! } : {}),
+      }, call);
+      call.done();
+      const b = r.info.bound;
+      ctx.io.out(`${out}: ${r.variable} ${r.dtype} [${r.shape.join('x')}] (C order, little endian), bound ${b.mode}:${b.value} -> abs ${b.abs}${b.lossless ? ' (lossless)' : ''}, codec ${r.info.codec} ${JSON.stringify(r.info.params)}`);
+      if (r.info.needs.length) ctx.io.out(`  decoded with ${r.info.needs.join(', ')}`);
       return 0;
     } finally {
-      await closePools();
+      call.done();
     }
   },
 };

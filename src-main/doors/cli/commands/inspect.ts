@@ -4,6 +4,7 @@
  * Needs no store.
  */
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
+import { callApi } from '../api.ts';
 import { describeDataset, type DatasetDescription } from '../../../services/data/describe.ts';
 import type { FieldDtype } from '../../../core/field.ts';
 import type { OpenOptions } from '../../../services/data/readers/types.ts';
@@ -86,7 +87,8 @@ export const inspectCommand: CliCommand = {
     '  a detected quantization step is marked "!": error bounds below half of it mean nothing',
   ].join('\n'),
   needsStore: false,
-  async run(argv, { io }) {
+  async run(argv, ctx) {
+    const { io } = ctx;
     const p = parseFlags(argv, { values: ['var', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['json'] });
     if (p.positionals.length === 0) throw new CliUsageError('inspect needs a FILE');
     const raw = rawOptionsFromFlags(p);
@@ -94,8 +96,20 @@ export const inspectCommand: CliCommand = {
     const vars = p.flags.get('var');
     const d = await describeDataset(p.positionals, { variables: vars, open, onProgress: (f, m) => io.progress(f, m ?? '') });
     io.progressDone();
-    if (flag(p, 'json') === 'true') io.out(JSON.stringify(d, null, 2));
-    else for (const l of formatDescription(d)) io.out(l);
+    // .fpk streams: the codec, its bound and what a decoder needs, from the stream service
+    const streams = [];
+    for (const f of p.positionals) if (/\.fpk$/i.test(f)) streams.push(await callApi(ctx, 'streams.inspect', { file: f }));
+    if (flag(p, 'json') === 'true') io.out(JSON.stringify(streams.length ? { ...d, streams } : d, null, 2));
+    else {
+      for (const l of formatDescription(d)) io.out(l);
+      for (const s of streams) {
+        io.out('');
+        io.out(`stream ${s.file}: codec ${s.codec} (${s.codecLabel}), format v${s.formatVersion}, written by Fieldpack ${s.fieldpackVersion}`);
+        io.out(`  bound ${s.bound.mode}:${s.bound.value} -> abs ${s.bound.abs}${s.bound.lossless ? ' (lossless)' : ''}; ${s.chunks} chunk${s.chunks > 1 ? 's' : ''}; ratio ${s.compressionRatio.toFixed(2)}`);
+        if (Object.keys(s.summary).length) io.out(`  ${Object.entries(s.summary).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`).join('; ')}`);
+        io.out(`  needs: ${s.needs.length ? s.needs.join(', ') : 'nothing else'}`);
+      }
+    }
     return 0;
   },
 };

@@ -21,6 +21,8 @@ export interface ExternalResult {
 
 export interface ExternalCompressor {
   name: string;
+  label: string;
+  description: string;
   available(): boolean;
   run(values: Float32Array, shape: number[], absBound: number, signal?: AbortSignal): Promise<ExternalResult>;
 }
@@ -93,6 +95,8 @@ function readF32(path: string, n: number): Float32Array {
 
 export const zfpCli: ExternalCompressor = {
   name: 'zfp',
+  label: 'zfp',
+  description: 'zfp CLI, fixed-accuracy mode (fill points replaced by the valid mean)',
   available: () => onPath('zfp'),
   run(values, shape, absBound, signal) {
     const dims = fold3(shape);
@@ -121,6 +125,8 @@ function zfpVersion(): string {
 
 export const sz3Cli: ExternalCompressor = {
   name: 'sz3',
+  label: 'SZ3',
+  description: 'sz3 CLI, absolute bound (fill points replaced by the valid mean)',
   available: () => onPath('sz3'),
   run(values, shape, absBound, signal) {
     const dims = fold3(shape);

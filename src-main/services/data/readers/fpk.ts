@@ -3,10 +3,11 @@
  * describeDataset read them like any file: the stream header gives name, dims, shape, attributes and the
  * coordinate variables of the dims (listed as 1-D coordinate variables, and in Field.coordinates);
  * readField decompresses (only the chunks holding the requested rows along the first axis).
- * The compression service is imported lazily: the data service does not depend on it until an .fpk
- * is opened. The codec owners may replace this opener with registerFieldSource({ id: 'fpk', ... }).
+ * Any registered codec's stream opens (the codec service decodes it); one that needs anchors looks for their
+ * streams beside it.
  */
 import { readFile } from 'node:fs/promises';
+import { type DecodedField, type StreamHeader, decodeStream, inspectStream } from '../../codecs/index.ts';
 import { type FieldCoordinates, sliceCoordinates, unpackCoordinates } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import type { Field, FieldDtype } from '../../../core/field.ts';
@@ -21,12 +22,11 @@ export function isFpk(head: Uint8Array): boolean {
 }
 
 export async function openFpk(path: string, sizeBytes: number): Promise<DataFile> {
-  const compression = await import('../../compression/index.ts');
   const bytes = new Uint8Array(await readFile(path));
-  let h: ReturnType<typeof compression.inspectStream>;
+  let h: StreamHeader;
   let coordinates: FieldCoordinates | undefined;
   try {
-    h = compression.inspectStream(bytes);
+    h = inspectStream(bytes).header;
     coordinates = unpackCoordinates(h.metadata?.coordinates);
   } catch (e) {
     if (e instanceof FieldpackError) throw new FieldpackError(e.code, `${path}: ${e.message}`, { path });
@@ -82,9 +82,10 @@ export async function openFpk(path: string, sizeBytes: number): Promise<DataFile
     }
     const { start, count } = resolveSlice(path, info, options.slice);
     const rows: [number, number] = [start[0]!, start[0]! + count[0]!];
-    let d: Awaited<ReturnType<typeof compression.decompressStream>>;
+    let d: DecodedField;
     try {
-      d = await compression.decompressStream(bytes, { rows, signal: options.signal, onProgress: options.onProgress });
+      // a stream that needs anchors finds them beside it (the cross-field job writes them there)
+      d = await decodeStream(bytes, { rows, deps: { besidePath: path }, signal: options.signal, onProgress: options.onProgress });
     } catch (e) {
       if (e instanceof FieldpackError) throw new FieldpackError(e.code, `${path}: ${e.message}`, { path });
       throw e;

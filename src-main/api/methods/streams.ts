@@ -1,0 +1,110 @@
+/**
+ * Stream methods: a variable of a file to a .fpk stream, a stream back to values, and what a stream holds (codec,
+ * bound, dependencies). Every registered codec goes through them; the codec and preset names come from
+ * `streams.codecs` (the codec registry), never from a list kept here. They need no project store, so the CLI
+ * serves them without opening one.
+ */
+import { z } from 'zod';
+import { BoundInput } from './compression.ts';
+
+const path = z.string().trim().min(1);
+const MetricNum = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+
+export const StreamCompressInput = z.strictObject({
+  file: path,
+  variable: z.string().trim().min(1, 'a variable is needed'),
+  bound: BoundInput,
+  /** a codec id or preset name (streams.codecs) */
+  codec: z.string().trim().min(1).default('auto'),
+  /** codec params over the preset's, validated by the codec's schema */
+  params: z.record(z.string(), z.unknown()).default({}),
+  workers: z.number().int().min(0).max(256).default(1),
+  verify: z.boolean().default(true),
+  /** the .fpk to write (written to a temporary file, then renamed) */
+  out: path,
+});
+
+export const StreamCompressOutput = z.object({
+  out: z.string(),
+  bytes: z.number().int(),
+  codec: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  shape: z.array(z.number().int()),
+  boundLabel: z.string(),
+  absBound: z.number(),
+  lossless: z.boolean(),
+  compressionRatio: z.number(),
+  seconds: z.number(),
+  /** what the encoder chose (predictor, ...) */
+  chose: z.record(z.string(), z.unknown()),
+  verification: z.object({ maxErrorOverBound: MetricNum, psnr: MetricNum, pointsOverBound: z.number().int() }).nullable(),
+});
+
+export const StreamDecompressInput = z.strictObject({
+  file: path,
+  /** raw little-endian values (.f32 / .f64 as the stream's dtype); written atomically */
+  out: path,
+  rows: z.tuple([z.number().int().min(0), z.number().int().min(1)]).optional(),
+  workers: z.number().int().min(0).max(256).default(1),
+  /** files holding the dependencies (anchor streams or data files); streams beside `file` are looked at too */
+  anchors: z.array(path).default([]),
+  /** where to write the mask (1 valid, 0 fill), when the stream has one */
+  maskOut: path.optional(),
+});
+
+export const Dependency = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('anchor'), var: z.string(), hash: z.string() }),
+  z.object({ kind: z.literal('model'), hash: z.string(), label: z.string().optional() }),
+  z.object({ kind: z.literal('base'), hash: z.string(), var: z.string().optional() }),
+]);
+
+export const StreamInfo = z.object({
+  file: z.string(),
+  bytes: z.number().int(),
+  codec: z.string(),
+  codecLabel: z.string(),
+  formatVersion: z.number().int(),
+  fieldpackVersion: z.string(),
+  variable: z.string().nullable(),
+  dims: z.array(z.string()),
+  shape: z.array(z.number().int()),
+  dtype: z.string(),
+  bound: z.object({ mode: z.string(), value: z.number(), abs: z.number(), lossless: z.boolean() }),
+  chunks: z.number().int(),
+  params: z.record(z.string(), z.unknown()),
+  dependencies: z.array(Dependency),
+  /** the dependencies in words */
+  needs: z.array(z.string()),
+  summary: z.record(z.string(), z.unknown()),
+  compressionRatio: z.number(),
+});
+export type StreamInfo = z.infer<typeof StreamInfo>;
+
+export const StreamDecompressOutput = z.object({
+  out: z.string(),
+  maskOut: z.string().nullable(),
+  variable: z.string(),
+  dtype: z.string(),
+  shape: z.array(z.number().int()),
+  rows: z.tuple([z.number().int(), z.number().int()]),
+  info: StreamInfo,
+});
+
+export const CodecPresetOut = z.object({ name: z.string(), label: z.string(), description: z.string(), params: z.record(z.string(), z.unknown()) });
+export const CodecOut = z.object({
+  id: z.string(),
+  label: z.string(),
+  description: z.string(),
+  needsDependencies: z.boolean(),
+  presets: z.array(CodecPresetOut),
+  /** the params schema (JSON Schema), for forms and validation outside the main process */
+  paramsSchema: z.record(z.string(), z.unknown()),
+});
+export type CodecOut = z.infer<typeof CodecOut>;
+
+export const STREAM_METHODS = {
+  'streams.codecs': { input: z.object({}), output: z.array(CodecOut) },
+  'streams.compress': { input: StreamCompressInput, output: StreamCompressOutput },
+  'streams.decompress': { input: StreamDecompressInput, output: StreamDecompressOutput },
+  'streams.inspect': { input: z.strictObject({ file: path }), output: StreamInfo },
+} as const;

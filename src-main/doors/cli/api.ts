@@ -1,0 +1,31 @@
+/**
+ * The CLI's door to the service API: the same `dispatch` (validation, then the handler) the HTTP and Electron
+ * doors use. Methods that need no store run without opening one; the others open the app.
+ */
+import type { ApiInput, ApiMethod, ApiOutput } from '../../api/contract.ts';
+import { dispatch, storelessServices } from '../../services/services.ts';
+import type { CallContext } from '../../services/handlers/types.ts';
+import type { CliRunContext } from './command.ts';
+
+let storeless: ReturnType<typeof storelessServices> | null = null;
+
+export async function callApi<M extends ApiMethod>(ctx: Pick<CliRunContext, 'app'>, method: M, input: ApiInput<M>, call?: CallContext): Promise<ApiOutput<M>> {
+  storeless ??= storelessServices();
+  const services = method in storeless ? storeless : (await ctx.app()).services;
+  return (await dispatch(services, method, input, call)) as ApiOutput<M>;
+}
+
+/** Progress lines on the terminal and Ctrl-C as cancellation, for one call. */
+export function terminalCall(io: CliRunContext['io']): CallContext & { done(): void } {
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  return {
+    signal: ac.signal,
+    onProgress: (f, m) => io.progress(f, m ?? ''),
+    done() {
+      process.off('SIGINT', onSigint);
+      io.progressDone();
+    },
+  };
+}
