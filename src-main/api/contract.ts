@@ -16,6 +16,7 @@ import { DATA_METHODS } from './methods/data.ts';
 import { STREAM_METHODS } from './methods/streams.ts';
 
 export * from './schemas.ts';
+export type { JobKind, JobParams, JobParamsInput, JobSubmission } from './methods/jobs.ts';
 
 /** Input and output schema of every method, keyed by `area.verb`. */
 export const API = {

@@ -6,7 +6,7 @@ import { FieldpackError } from '../core/errors.ts';
 import type { ApiEvent, Run } from '../api/contract.ts';
 import { EventBus } from './events.ts';
 import { JobQueue } from './jobs/queue.ts';
-import { jobHandlers } from './jobs/kinds/index.ts';
+import { jobHandlers } from './job-kinds/index.ts';
 import type { JobHandler } from './jobs/types.ts';
 import { Store } from './store/store.ts';
 import { closeSharedInferencePool } from './inference/pool.ts';

@@ -1,5 +1,6 @@
 /** Core methods: projects, datasets, jobs, runs, settings, system. */
 import { z } from 'zod';
+import { JobSubmitInput } from './jobs.ts';
 import { DoctorReport, Dataset, FieldRecord, Project, Run, RunDetail, Settings, id, projectName } from '../schemas.ts';
 
 export const CORE_METHODS = {
@@ -13,16 +14,7 @@ export const CORE_METHODS = {
   'datasets.fields': { input: z.object({ datasetId: id }), output: z.array(FieldRecord) },
   'datasets.delete': { input: z.object({ id }), output: z.object({ deleted: id }) },
 
-  'jobs.submit': {
-    input: z.object({
-      /** A registered job kind (demo, ...); its params are validated by that kind's handler. */
-      kind: z.string().min(1),
-      projectId: id.nullable().default(null),
-      name: z.string().max(200).optional(),
-      params: z.record(z.string(), z.unknown()).default({}),
-    }),
-    output: Run,
-  },
+  'jobs.submit': { input: JobSubmitInput, output: Run },
   'jobs.cancel': { input: z.object({ runId: id }), output: Run },
   'jobs.active': { input: z.object({}), output: z.array(Run) },
 

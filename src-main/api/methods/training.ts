@@ -1,5 +1,115 @@
-/** Training: the network types a run can train (with their defaults) and the Python it would use. */
+/**
+ * Training: the run configuration the trainer validates (mirrors resources/trainer/fieldpack_trainer/config.py),
+ * the params of a `train` job, the network types a run can train (with their defaults) and the Python it would use.
+ */
 import { z } from 'zod';
+
+export const NETWORK_TYPES = ['tiny-cnn', 'cfnn'] as const;
+export type NetworkType = (typeof NETWORK_TYPES)[number];
+
+/** Default network parameters per type (the trainer's NETWORKS registry). */
+export const NETWORK_DEFAULTS: Record<NetworkType, Record<string, unknown>> = {
+  'tiny-cnn': { hidden: 8, layers: 3, kernel: 3, activation: 'relu' },
+  cfnn: { hidden: 16, layers: 4, kernel: 3, activation: 'leaky_relu', negativeSlope: 0.01 },
+};
+
+const posInt = z.number().int().min(1);
+const nonNegInt = z.number().int().min(0);
+
+export const TrainingConfigSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  network: z.enum(NETWORK_TYPES),
+  networkParams: z
+    .strictObject({
+      hidden: posInt.max(1024).optional(),
+      layers: posInt.max(64).optional(),
+      kernel: posInt.max(15).refine((k) => k % 2 === 1, 'kernel must be odd').optional(),
+      activation: z.enum(['relu', 'leaky_relu', 'tanh']).optional(),
+      negativeSlope: z.number().min(0).max(1).optional(),
+    })
+    .default({}),
+  /** Data folder relative to the run folder (prepareTrainingData writes `data`). */
+  data: z.string().min(1).default('data'),
+  /** Anchor / input variables, in channel order. */
+  inputs: z.array(z.string().min(1)).min(1),
+  target: z.string().min(1),
+  epochs: posInt.max(100_000).default(5),
+  batchSize: posInt.max(4096).default(8),
+  learningRate: z.number().positive().max(10).default(1e-3),
+  weightDecay: z.number().min(0).default(0),
+  seed: nonNegInt.default(0),
+  patchSize: posInt.max(4096).default(64),
+  patchesPerSample: posInt.max(100_000).default(8),
+  /** 0 = no limit. */
+  maxStepsPerEpoch: nonNegInt.default(0),
+  validationFraction: z.number().min(0).lt(1).default(0.25),
+  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  /** torch.set_num_threads; 0 = torch's default. */
+  threads: nonNegInt.default(0),
+  outputDir: z.string().min(1).default('out'),
+  stopFile: z.string().min(1).default('STOP'),
+  logEvery: posInt.default(1),
+  opset: z.union([z.literal(13), z.literal(17)]).default(13),
+  probe: z.boolean().default(true),
+  exportOnnx: z.boolean().default(true),
+});
+
+export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;
+export type TrainingConfig = z.output<typeof TrainingConfigSchema>;
+
+export const TrainFieldRef = z.strictObject({ file: z.string().trim().min(1), variable: z.string().trim().min(1) });
+export type TrainFieldRef = z.infer<typeof TrainFieldRef>;
+
+const C = TrainingConfigSchema.shape;
+/** Hyperparameters: the TrainingConfig keys a user chooses, each optional (the trainer's defaults apply). */
+export const TrainHyperparameters = z
+  .strictObject({
+    epochs: C.epochs.unwrap().optional(),
+    batchSize: C.batchSize.unwrap().optional(),
+    learningRate: C.learningRate.unwrap().optional(),
+    weightDecay: C.weightDecay.unwrap().optional(),
+    seed: C.seed.unwrap().optional(),
+    patchSize: C.patchSize.unwrap().optional(),
+    patchesPerSample: C.patchesPerSample.unwrap().optional(),
+    maxStepsPerEpoch: C.maxStepsPerEpoch.unwrap().optional(),
+    validationFraction: C.validationFraction.unwrap().optional(),
+    device: C.device.unwrap().optional(),
+    threads: C.threads.unwrap().optional(),
+  })
+  .default({});
+
+export const TrainParams = z.strictObject({
+  network: z.enum(NETWORK_TYPES),
+  /** Input (anchor) variables, in channel order. */
+  inputs: z.array(TrainFieldRef).min(1, 'at least one input field is needed'),
+  target: TrainFieldRef,
+  hyperparameters: TrainHyperparameters,
+  /** hidden, layers, kernel, activation, negativeSlope (NETWORK_DEFAULTS fill the rest). */
+  networkParams: C.networkParams.unwrap().default({}),
+  /** Trailing spatial dimensions (2 or 3); default 3 for 4D+ fields, else 2. */
+  spatialDims: z.union([z.literal(2), z.literal(3)]).optional(),
+  /** Where the fields come from, kept with the model (dataset id in the current project). */
+  datasetId: z.number().int().positive().optional(),
+  /** Interpreter for this run only (no fallback to others); default: the setting, then auto-detect. */
+  python: z.string().trim().min(1).optional(),
+});
+export type TrainParams = z.infer<typeof TrainParams>;
+export type TrainParamsInput = z.input<typeof TrainParams>;
+
+
+/** What a `train` job returns when it finishes. */
+export interface TrainJobResult {
+  modelId: number | null;
+  contentHash: string | null;
+  device: { device: 'cuda' | 'cpu'; name: string | null } | null;
+  epochs: number;
+  steps: number;
+  secondsPerEpoch: number | null;
+  elapsedS: number;
+  metrics: Record<string, unknown>;
+  runDir: string;
+  python: { executable: string; pythonVersion: string; torchVersion: string };
+}
 
 export const NetworkInfo = z.object({
   type: z.string(),

@@ -144,7 +144,7 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
-/** The `compress` job's work (see kinds/compress.ts). */
+/** The `compress` job's work (see job-kinds/compress.ts). */
 export async function runCompress(store: Store, rawParams: Record<string, unknown>, ctx: JobContext): Promise<CompressRunResult> {
   const params = parseCompressParams(rawParams);
   const { codec, bound, variable } = params;

@@ -1,5 +1,5 @@
 /**
- * The `crossfield` job (kinds/crossfield.ts) and the ranking behind crossfield.rank: reads the target and its anchors
+ * The `crossfield` job (job-kinds/crossfield.ts) and the ranking behind crossfield.rank: reads the target and its anchors
  * with the data service's readers, trains + compresses with progress and cancellation, decodes with the anchors'
  * reconstructions (timed), checks the bound on every valid point, and records metrics, tags and the .fpk artifact so the
  * run stands beside the compress runs of the same field.

@@ -1,6 +1,6 @@
 /**
  * Data exploration methods (api/methods/data.ts) over the data service's explore helpers. Imports are jobs
- * of kind `dataset.import` (jobs/kinds/import.ts). Correlation matrices read every field of a grid, so
+ * of kind `dataset.import` (job-kinds/import.ts). Correlation matrices read every field of a grid, so
  * they are cached per dataset and grid (a dataset's fields never change after import).
  */
 import { resolve } from 'node:path';

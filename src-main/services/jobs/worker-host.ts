@@ -57,6 +57,7 @@ export function runWorkerTask<O>(moduleUrl: URL, input: unknown, ctx: JobContext
     const onAbort = () => settle(() => reject(new FieldpackError('CANCELLED', 'cancelled by the user')));
     ctx.signal.addEventListener('abort', onAbort);
     worker.on('message', (m: WorkerTaskMessage) => {
+      if (settled) return; // the run has ended (and its store may be closed): late messages are dropped
       switch (m.type) {
         case 'progress':
           ctx.progress(m.fraction, m.message);

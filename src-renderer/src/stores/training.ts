@@ -1,39 +1,16 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiInput, ApiOutput, Metric, Model, Run, RunDetail } from '@api/contract.ts';
+import type { ApiInput, ApiOutput, JobParamsInput, Metric, Model, Run, RunDetail } from '@api/contract.ts';
+import type { TrainJobResult } from '@api/methods/training.ts';
 import { api } from '../api/client.ts';
 import { useJobs } from './jobs.ts';
 
 export type NetworkInfo = ApiOutput<'training.networks'>[number];
 export type PythonEnvReport = ApiOutput<'training.python'>;
 
-export interface TrainFieldRef {
-  file: string;
-  variable: string;
-}
-
-/** Params of a `train` job (validated by the job kind on the main side). */
-export interface TrainJobParams {
-  network: string;
-  inputs: TrainFieldRef[];
-  target: TrainFieldRef;
-  hyperparameters: Record<string, number | string>;
-  networkParams: Record<string, number | string>;
-  datasetId?: number;
-  [key: string]: unknown;
-}
-
-/** What the job returns when it finishes (see src-main/services/jobs/kinds/train.ts). */
-export interface TrainJobResult {
-  modelId: number | null;
-  contentHash: string | null;
-  device: { device: string; name: string | null } | null;
-  epochs: number;
-  steps: number;
-  secondsPerEpoch: number | null;
-  elapsedS: number;
-  metrics: Record<string, unknown>;
-}
+/** Params of a `train` job and what it returns: the API's types (api/methods/training.ts), not copies. */
+export type TrainJobParams = JobParamsInput<'train'>;
+export type { TrainJobResult };
 
 const LOG_LIMIT = 2000;
 

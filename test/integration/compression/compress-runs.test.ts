@@ -133,18 +133,25 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
   });
 
   it('fails bad inputs with clear messages', async () => {
-    const cases: [Record<string, unknown>, RegExp][] = [
+    // found while running: the run fails and says why
+    const failing: [Record<string, unknown>, RegExp][] = [
       [{ file: '/nonexistent/x.nc', variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto' }, /no such file/],
       [{ file: COADS, variable: 'NOPE', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto' }, /no variable "NOPE".*SST/],
-      [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: NaN }, codec: 'auto' }, /not a number/],
-      [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: null }, codec: 'auto' }, /not a number/],
-      [{ file: COADS, variable: 'SST', bound: { mode: 'abs', value: -1 }, codec: 'auto' }, /must be >= 0/],
       [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'gzip' }, /unknown codec "gzip"/],
     ];
-    for (const [params, re] of cases) {
+    for (const [params, re] of failing) {
       const run = await submit(params);
       expect(run.status, JSON.stringify(params)).toBe('failed');
       expect(run.error?.message).toMatch(re);
+    }
+    // refused by the compress kind's params schema at submission: no run is created
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: NaN }, codec: 'auto' }, /params\.bound\.value: compress: the bound value is not a number/],
+      [{ file: COADS, variable: 'SST', bound: { mode: 'rel', value: null }, codec: 'auto' }, /not a number/],
+      [{ file: COADS, variable: 'SST', bound: { mode: 'abs', value: -1 }, codec: 'auto' }, /must be >= 0/],
+    ];
+    for (const [params, re] of refused) {
+      await expect(submit(params), JSON.stringify(params)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(re) });
     }
     await expect(call('compression.slice', { runId: 999_999 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

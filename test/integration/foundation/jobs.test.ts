@@ -62,6 +62,25 @@ describe('jobs', () => {
     await expect(dispatch(app.services, 'projects.get', { id: 999 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await app.close();
   });
+
+  it('jobs.submit checks each kind\'s params with its own schema before a run exists', async () => {
+    const app = createApp({ dbPath: join(tmp.dir, 'f.db'), door: 'cli' });
+    const before = app.store.listRuns({ limit: 100 }).length;
+    // a compress job without a bound, a train job with an unknown network, hostile nesting: refused at submission
+    await expect(dispatch(app.services, 'jobs.submit', { kind: 'compress', params: { file: 'x.nc', variable: 'T', codec: 'auto' } }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/params\.bound: compress:/) });
+    await expect(dispatch(app.services, 'jobs.submit', { kind: 'train', params: { network: 'gpt', inputs: [{ file: 'a', variable: 'b' }], target: { file: 'a', variable: 'c' } } }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/params\.network: train:/) });
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 5000; i++) deep = { a: deep };
+    await expect(dispatch(app.services, 'jobs.submit', { kind: 'demo', params: deep })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/nested deeper/) });
+    expect(app.store.listRuns({ limit: 100 }).length).toBe(before);
+    // a valid submission is stored with its defaults filled by the kind's schema
+    const run = (await dispatch(app.services, 'jobs.submit', { kind: 'demo', params: { steps: 2, stepDelayMs: 0 } })) as { id: number; params: Record<string, unknown> };
+    expect(run.params).toMatchObject({ steps: 2, size: 256, failAtStep: -1 });
+    await app.jobs.waitFor(run.id);
+    await app.close();
+  });
 });
 
 describe('jobs: cancellation races', () => {

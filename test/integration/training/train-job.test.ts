@@ -11,7 +11,7 @@ import type { Model, Run, RunDetail } from '../../../src-main/api/contract.ts';
 import type { CliRunContext } from '../../../src-main/doors/cli/command.ts';
 import { trainCommand } from '../../../src-main/doors/cli/commands/train.ts';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
-import type { TrainJobResult, TrainParamsInput } from '../../../src-main/services/jobs/kinds/train.ts';
+import type { TrainJobResult, TrainParamsInput } from '../../../src-main/services/job-kinds/train.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { COADS, systemTorch } from './real-fields.ts';
@@ -150,10 +150,8 @@ describe.skipIf(!!skip)('train job (needs python3-torch and ferret-datasets)', (
   }, 120_000);
 
   it('a bad configuration fails at once with the reason', async () => {
-    const d = await train(params({ networkParams: { kernel: 4 } }));
-    expect(d.status).toBe('failed');
-    expect(d.error?.code).toBe('INVALID_ARGUMENT');
-    expect(d.error?.message).toMatch(/kernel must be odd/);
+    // refused at submission by the train kind's params schema
+    await expect(train(params({ networkParams: { kernel: 4 } }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/params\.networkParams\.kernel: train: kernel must be odd/) });
     const missing = await train(params({ target: { file: COADS, variable: 'NOPE' } }));
     expect(missing.status).toBe('failed');
     expect(missing.error?.message).toMatch(/NOPE/);

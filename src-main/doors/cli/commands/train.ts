@@ -8,7 +8,7 @@ import { cp, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Model, Run, RunDetail } from '../../../api/contract.ts';
 import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
-import type { TrainJobResult, TrainParamsInput } from '../../../services/jobs/kinds/train.ts';
+import type { TrainJobResult, TrainParamsInput } from '../../../services/job-kinds/train.ts';
 import { dispatch } from '../../../services/services.ts';
 import { NETWORK_TYPES } from '../../../services/training/config.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';

@@ -3,7 +3,7 @@
  * predictor at a bound that halves each step, and report the entropy of the quantization codes.
  * Real CPU work with a visible progress curve; it exercises the whole job path end to end.
  */
-import { serveWorkerTask } from '../worker-task.ts';
+import { serveWorkerTask } from '../jobs/worker-task.ts';
 
 export interface DemoInput {
   steps: number;

@@ -1,6 +1,6 @@
 /** Every job kind the queue runs, by name. A kind validates its own params. */
-import type { Store } from '../../store/store.ts';
-import type { JobHandler } from '../types.ts';
+import type { Store } from '../store/store.ts';
+import type { JobHandler } from '../jobs/types.ts';
 import { demoJob } from './demo.ts';
 import { compressRunJob } from './compress.ts';
 import { trainJob } from './train.ts';

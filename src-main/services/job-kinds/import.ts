@@ -6,13 +6,13 @@
  * so that the Data view can read the files again.
  */
 import { resolve } from 'node:path';
-import { FieldpackError } from '../../../core/errors.ts';
-import { ImportParams, type ImportResult } from '../../../api/methods/data.ts';
-import type { Store } from '../../store/store.ts';
-import { describeDataset, type DatasetDescription } from '../../data/describe.ts';
-import { storeDataset } from '../../data/store-import.ts';
-import type { OpenOptions } from '../../data/readers/types.ts';
-import type { JobHandler } from '../types.ts';
+import { FieldpackError } from '../../core/errors.ts';
+import { ImportParams, type ImportResult } from '../../api/methods/data.ts';
+import type { Store } from '../store/store.ts';
+import { describeDataset, type DatasetDescription } from '../data/describe.ts';
+import { storeDataset } from '../data/store-import.ts';
+import type { OpenOptions } from '../data/readers/types.ts';
+import type { JobHandler } from '../jobs/types.ts';
 
 export function importJob(deps: { store: Store }): JobHandler<Record<string, unknown>, ImportResult> {
   return async (rawParams, ctx) => {

@@ -10,70 +10,21 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { z } from 'zod';
-import { FieldpackError } from '../../../core/errors.ts';
-import type { Field } from '../../../core/field.ts';
-import type { Store } from '../../store/store.ts';
-import { runDir as runDirOf } from '../../store/files.ts';
-import { configuredPython } from '../../system/python-probe.ts';
-import { NETWORK_TYPES, TrainingConfigSchema, parseTrainingConfig, type TrainingConfigInput } from '../../training/config.ts';
-import { prepareTrainingData } from '../../training/prepare-data.ts';
-import { readFields } from '../../training/read-fields.ts';
-import { registerModelDir } from '../../training/registry.ts';
-import { startTraining, type TrainingResult } from '../../training/trainer.ts';
-import type { JobContext, JobHandler } from '../types.ts';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import type { Store } from '../store/store.ts';
+import { runDir as runDirOf } from '../store/files.ts';
+import { configuredPython } from '../system/python-probe.ts';
+import { parseTrainingConfig, type TrainingConfigInput } from '../training/config.ts';
+import { prepareTrainingData } from '../training/prepare-data.ts';
+import { readFields } from '../training/read-fields.ts';
+import { registerModelDir } from '../training/registry.ts';
+import { startTraining, type TrainingResult } from '../training/trainer.ts';
+import type { JobContext, JobHandler } from '../jobs/types.ts';
 
-export const TrainFieldRef = z.strictObject({ file: z.string().trim().min(1), variable: z.string().trim().min(1) });
-export type TrainFieldRef = z.infer<typeof TrainFieldRef>;
+export { TrainFieldRef, TrainHyperparameters, TrainParams, type TrainJobResult, type TrainParamsInput } from '../../api/methods/training.ts';
+import { TrainParams, type TrainFieldRef, type TrainJobResult } from '../../api/methods/training.ts';
 
-const C = TrainingConfigSchema.shape;
-/** Hyperparameters: the TrainingConfig keys a user chooses, each optional (the trainer's defaults apply). */
-export const TrainHyperparameters = z
-  .strictObject({
-    epochs: C.epochs.unwrap().optional(),
-    batchSize: C.batchSize.unwrap().optional(),
-    learningRate: C.learningRate.unwrap().optional(),
-    weightDecay: C.weightDecay.unwrap().optional(),
-    seed: C.seed.unwrap().optional(),
-    patchSize: C.patchSize.unwrap().optional(),
-    patchesPerSample: C.patchesPerSample.unwrap().optional(),
-    maxStepsPerEpoch: C.maxStepsPerEpoch.unwrap().optional(),
-    validationFraction: C.validationFraction.unwrap().optional(),
-    device: C.device.unwrap().optional(),
-    threads: C.threads.unwrap().optional(),
-  })
-  .default({});
-
-export const TrainParams = z.strictObject({
-  network: z.enum(NETWORK_TYPES),
-  /** Input (anchor) variables, in channel order. */
-  inputs: z.array(TrainFieldRef).min(1, 'at least one input field is needed'),
-  target: TrainFieldRef,
-  hyperparameters: TrainHyperparameters,
-  /** hidden, layers, kernel, activation, negativeSlope (NETWORK_DEFAULTS fill the rest). */
-  networkParams: C.networkParams.unwrap().default({}),
-  /** Trailing spatial dimensions (2 or 3); default 3 for 4D+ fields, else 2. */
-  spatialDims: z.union([z.literal(2), z.literal(3)]).optional(),
-  /** Where the fields come from, kept with the model (dataset id in the current project). */
-  datasetId: z.number().int().positive().optional(),
-  /** Interpreter for this run only (no fallback to others); default: the setting, then auto-detect. */
-  python: z.string().trim().min(1).optional(),
-});
-export type TrainParams = z.infer<typeof TrainParams>;
-export type TrainParamsInput = z.input<typeof TrainParams>;
-
-export interface TrainJobResult {
-  modelId: number | null;
-  contentHash: string | null;
-  device: { device: 'cuda' | 'cpu'; name: string | null } | null;
-  epochs: number;
-  steps: number;
-  secondsPerEpoch: number | null;
-  elapsedS: number;
-  metrics: Record<string, unknown>;
-  runDir: string;
-  python: { executable: string; pythonVersion: string; torchVersion: string };
-}
 
 function fmtS(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
