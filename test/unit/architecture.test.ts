@@ -111,4 +111,33 @@ describe('architecture', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('the service folders import each other without loops (lazy imports count too)', () => {
+    const svc = join(ROOT, LAYERS.services);
+    // a file directly under services/ is the composition root (services.ts, app-context.ts), not a folder
+    const folder = (abs: string) => {
+      const r = relative(svc, abs);
+      return r.startsWith('..') || !r.includes(sep) ? null : r.split(sep)[0]!;
+    };
+    const edges = new Map<string, Set<string>>();
+    for (const f of sources(svc)) {
+      const a = folder(f);
+      if (!a) continue;
+      for (const { spec } of imports(readFileSync(f, 'utf8'))) {
+        if (!spec.startsWith('.')) continue;
+        const b = folder(resolve(dirname(f), spec));
+        if (b && b !== a) (edges.get(a) ?? edges.set(a, new Set()).get(a)!).add(b);
+      }
+    }
+    const loops: string[] = [];
+    const visit = (start: string, path: string[]) => {
+      for (const next of edges.get(path[path.length - 1]!) ?? []) {
+        if (next === start) loops.push([...path, start].join(' -> '));
+        else if (next > start && !path.includes(next)) visit(start, [...path, next]);
+      }
+    };
+    for (const start of [...edges.keys()].sort()) visit(start, [start]);
+    expect(edges.size).toBeGreaterThan(5);
+    expect(loops).toEqual([]);
+  });
 });

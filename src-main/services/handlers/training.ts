@@ -1,7 +1,7 @@
 import type { TRAINING_METHODS, NetworkInfo } from '../../api/methods/training.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import { NETWORK_DEFAULTS, NETWORK_TYPES, TrainingConfigSchema } from '../training/config.ts';
-import { clearPythonCache, detectPython, findPython } from '../training/python-env.ts';
+import { clearPythonCache, detectPython, findPython } from '../system/python-env.ts';
 import { configuredPython } from '../system/python-probe.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
 

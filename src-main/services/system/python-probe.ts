@@ -1,7 +1,7 @@
 /** Doctor's view of the Python environment, from the training service's detection (one probe for both). */
 import type { DoctorReport } from '../../api/contract.ts';
 import type { Store } from '../store/store.ts';
-import { PYTHON_HELP, clearPythonCache, findPython } from '../training/python-env.ts';
+import { PYTHON_HELP, clearPythonCache, findPython } from './python-env.ts';
 
 export async function probePython(configured: string | null): Promise<DoctorReport['python']> {
   // The doctor is asked after the user installs torch or changes the setting: never answer from cache.

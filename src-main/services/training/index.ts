@@ -1,6 +1,6 @@
 export * from './config.ts';
 export * from './events.ts';
-export * from './python-env.ts';
+export * from '../system/python-env.ts';
 export * from './prepare-data.ts';
 export * from './trainer.ts';
 export * from '../models/models.ts';

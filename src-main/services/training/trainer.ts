@@ -14,7 +14,7 @@ import { FieldpackError, type SerializedError } from '../../core/errors.ts';
 import type { JobContext } from '../jobs/types.ts';
 import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from './config.ts';
 import { parseTrainerLine, type TrainerEvent } from './events.ts';
-import { detectPython, type PythonEnv } from './python-env.ts';
+import { detectPython, type PythonEnv } from '../system/python-env.ts';
 import { prepareTrainingData } from './prepare-data.ts';
 import type { Field } from '../../core/field.ts';
 
