@@ -80,7 +80,7 @@ export function formatDescription(d: DatasetDescription): string[] {
 
 export const inspectCommand: CliCommand = {
   name: 'inspect',
-  summary: 'Show the variables of a NetCDF-3/4, HDF5, raw or .fpk file with shapes, units, fill, stats and quantization step',
+  summary: 'Show the variables of a NetCDF-3/4, HDF5, raw or .fpk file (shapes, units, fill, stats, quantization step; a stream\'s codec and needs)',
   usage: [
     'fieldpack inspect FILE [FILE...] [--var NAME]... [--json]',
     '  raw binary without a FILE.json sidecar: --raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]',
