@@ -1,0 +1,244 @@
+/**
+ * `fieldpack decompress` as a user runs it (the real CLI, a child process: exit codes, files written) for any
+ * number of worker threads, on a large multi-chunk stream and on the committed golden streams; the codec
+ * service's pool fed with bytes read from disk (Buffers, views into larger pooled buffers); the golden cross-field
+ * streams through the codec service with their anchor given as resolved dependencies, and refused by the CLI
+ * without it.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closePools, codecEnv, decodeStream, inspectStream } from '../../../src-main/services/codecs/index.ts';
+import { codecById } from '../../../src-main/core/compressors/index.ts';
+import { decompressCommand } from '../../../src-main/doors/cli/commands/decompress.ts';
+import { dispatch, storelessServices } from '../../../src-main/services/services.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { ferretFile, haveFile } from '../../helpers/data-files.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden');
+const ETOPO5 = ferretFile('etopo5.cdf');
+const haveEtopo5 = haveFile(ETOPO5);
+const WORKERS = [0, 1, 2] as const;
+const tmp = tempDir('fieldpack-decompress-');
+afterAll(async () => {
+  await closePools();
+  tmp.cleanup();
+});
+
+/** Runs bin/fieldpack.mjs with args; resolves with the exit status and both outputs (never rejects on a non-zero exit). */
+function fieldpack(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const f32 = (p: string) => {
+  const b = readFileSync(p);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+};
+const bytesOf = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+async function readSource(path: string, variable: string): Promise<Field> {
+  const f = await openDataFile(path);
+  try {
+    return await f.readField(variable);
+  } finally {
+    f.close();
+  }
+}
+
+describe('fieldpack decompress --workers 0/1/2 on etopo5 ROSE (needs ferret-datasets)', () => {
+  const fpk = join(tmp.dir, 'rose.fpk');
+  let compressed: Awaited<ReturnType<typeof fieldpack>> | null = null;
+  beforeAll(async () => {
+    if (haveEtopo5) compressed = await fieldpack('compress', ETOPO5, '--var', 'ROSE', '--bound', 'rel:1e-3', '-o', fpk);
+  }, 120_000);
+
+  it.skipIf(!haveEtopo5)('compress writes a multi-chunk stream; decompress with 0, 1 and 2 workers exits 0 with identical bytes, every value within the bound of the source (needs ferret-datasets)', async () => {
+    expect(compressed!.status, compressed!.stderr).toBe(0);
+    expect(compressed!.stdout).toMatch(/ROSE \[2161x4320\] rel 0\.001 -> abs/);
+    const info = (await dispatch(storelessServices(), 'streams.inspect', { file: fpk })) as { chunks: number; codec: string; shape: number[]; bound: { abs: number; mode: string; value: number } };
+    expect(info.codec).toBe('classic');
+    expect(info.shape).toEqual([2161, 4320]);
+    expect(info.chunks).toBeGreaterThan(1);
+    expect(inspectStream(new Uint8Array(readFileSync(fpk))).header.chunks.length).toBe(info.chunks);
+
+    const outs = WORKERS.map((w) => join(tmp.dir, `rose-w${w}.f32`));
+    const runs = [];
+    for (const [i, w] of WORKERS.entries()) runs.push(await fieldpack('decompress', fpk, '-o', outs[i]!, '--workers', String(w)));
+    for (const r of runs) {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/ROSE float32 \[2161x4320\] \(C order, little endian\), bound rel:0\.001 -> abs .*codec classic/);
+    }
+    const b0 = readFileSync(outs[0]!);
+    expect(b0.length).toBe(2161 * 4320 * 4);
+    for (const o of outs.slice(1)) expect(readFileSync(o).equals(b0)).toBe(true);
+
+    const src = await readSource(ETOPO5, 'ROSE');
+    expect(src.shape).toEqual([2161, 4320]);
+    let min = Infinity, max = -Infinity;
+    for (let i = 0; i < src.values.length; i++) {
+      if (src.mask && !src.mask[i]) continue;
+      min = Math.min(min, src.values[i]!);
+      max = Math.max(max, src.values[i]!);
+    }
+    const abs = info.bound.abs;
+    expect(abs).toBeCloseTo(1e-3 * (max - min), 6);
+    const rec = f32(outs[0]!);
+    let over = 0;
+    let checked = 0;
+    for (let i = 0; i < src.values.length; i++) {
+      if (src.mask && !src.mask[i]) continue;
+      checked++;
+      if (!(Math.abs(rec[i]! - src.values[i]!) <= abs)) over++;
+    }
+    expect(checked).toBeGreaterThan(9_000_000);
+    expect(over).toBe(0);
+  }, 120_000);
+
+  it.skipIf(!haveEtopo5)('the pool decodes a stream read from disk (a Buffer, and a view into a larger buffer) as the calling thread does; the caller\'s bytes stay usable (needs ferret-datasets)', async () => {
+    const file = readFileSync(fpk);
+    const inThread = await decodeStream(new Uint8Array(file), { workers: 0 });
+    const pooled = await decodeStream(file, { workers: 2 });
+    expect(bytesOf(pooled.field.values).equals(bytesOf(inThread.field.values))).toBe(true);
+    // the same stream inside a larger buffer, not at its start
+    const prefix = readFileSync(join(GOLDEN, 'classic-v2.fpk'));
+    const both = Buffer.concat([prefix, file]);
+    const view = both.subarray(prefix.length);
+    expect(view.byteOffset).toBeGreaterThan(0);
+    expect(view.buffer.byteLength).toBeGreaterThan(view.length);
+    const fromView = await decodeStream(view, { workers: 2 });
+    expect(bytesOf(fromView.field.values).equals(bytesOf(inThread.field.values))).toBe(true);
+    const rows = await decodeStream(view, { workers: 2, rows: [1000, 1300] });
+    expect(bytesOf(rows.field.values).equals(bytesOf(inThread.field.values.subarray(1000 * 4320, 1300 * 4320)))).toBe(true);
+    // nothing was transferred away from the caller
+    expect(view.length).toBe(file.length);
+    expect(view.equals(file)).toBe(true);
+    expect(both.subarray(0, prefix.length).equals(prefix)).toBe(true);
+  }, 120_000);
+});
+
+describe('golden classic streams', () => {
+  const golden = ['classic-v1', 'classic-v1-huffman', 'classic-v2'];
+
+  it('fieldpack decompress (the command module, as bench-cli.test.ts runs it) decodes every golden classic stream with 0, 1 and 2 workers to its committed values, byte for byte', async () => {
+    for (const g of golden) {
+      const expected = readFileSync(join(GOLDEN, `${g}.expected.f32`));
+      for (const w of WORKERS) {
+        const out = join(tmp.dir, `${g}-w${w}.f32`);
+        const lines: string[] = [];
+        const ctx = { io: { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), progress: () => {}, progressDone: () => {} }, app: async () => { throw new Error('decompress must not open the store'); }, globals: {} };
+        expect(await decompressCommand.run([join(GOLDEN, `${g}.fpk`), '-o', out, '--workers', String(w)], ctx), `${g} workers ${w}`).toBe(0);
+        expect(lines[0]).toContain('TG float32 [6x10x12]');
+        expect(readFileSync(out).equals(expected), `${g} workers ${w}`).toBe(true);
+      }
+    }
+  });
+
+  it('the fieldpack CLI (child process) exits 0 on a golden stream and writes its committed values', async () => {
+    const out = join(tmp.dir, 'classic-v2-cli.f32');
+    const r = await fieldpack('decompress', join(GOLDEN, 'classic-v2.fpk'), '-o', out, '--workers', '2');
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(join(GOLDEN, 'classic-v2.expected.f32')))).toBe(true);
+  });
+
+  it('Buffers read from disk, and views into one pooled buffer holding two streams, decode through the pool as in this thread', async () => {
+    const files = golden.map((g) => readFileSync(join(GOLDEN, `${g}.fpk`)));
+    for (const [i, file] of files.entries()) {
+      const expected = readFileSync(join(GOLDEN, `${golden[i]}.expected.f32`));
+      expect(inspectStream(file).header.chunks.length).toBeGreaterThan(1);
+      const inThread = await decodeStream(file, { workers: 0 });
+      expect(bytesOf(inThread.field.values).equals(expected)).toBe(true);
+      expect(bytesOf((await decodeStream(file, { workers: 2 })).field.values).equals(expected)).toBe(true);
+      // small Buffer.concat results live in Node's shared allocation pool: a view at an offset of a bigger buffer
+      const other = files[(i + 1) % files.length]!;
+      const both = Buffer.concat([other, file]);
+      const view = both.subarray(other.length);
+      expect(view.byteOffset + view.length).toBeLessThanOrEqual(view.buffer.byteLength);
+      expect(view.buffer.byteLength).toBeGreaterThan(view.length);
+      const pooled = await decodeStream(view, { workers: 2 });
+      expect(bytesOf(pooled.field.values).equals(expected)).toBe(true);
+      expect(Array.from(pooled.field.mask!)).toEqual(Array.from(inThread.field.mask!));
+      expect(view.equals(file)).toBe(true);
+    }
+  });
+});
+
+describe('golden cross-field streams', () => {
+  const anchor = f32(join(GOLDEN, 'crossfield.anchor.f32'));
+  const target = f32(join(GOLDEN, 'crossfield.target.f32'));
+  const mask = new Uint8Array(readFileSync(join(GOLDEN, 'crossfield.mask')));
+  const tags = ['interp', 'weighted', 'interp-net'];
+
+  /** The golden anchor as resolved dependencies: its hash is the placeholder the generator wrote ('golden-anchor'). */
+  function resolvedFor(bytes: Uint8Array) {
+    const info = inspectStream(bytes);
+    expect(info.codec.id).toBe('crossfield');
+    expect(info.dependencies).toEqual([{ kind: 'anchor', var: 'A', hash: 'golden-anchor' }]);
+    expect(info.needs[0]).toMatch(/^anchor A /);
+    const hash = (info.dependencies[0] as { hash: string }).hash;
+    return { info, resolved: { anchors: { A: { values: anchor, shape: [...info.header.shape], hash } }, models: {}, bases: {} } };
+  }
+
+  function expectGolden(d: { field: Field }, expected: Buffer, abs: number, what: string) {
+    expect(d.field.name).toBe('TG');
+    expect(d.field.shape).toEqual([3, 20, 24]);
+    expect(bytesOf(d.field.values).equals(expected), what).toBe(true);
+    expect(Array.from(d.field.mask!)).toEqual(Array.from(mask));
+    let over = 0;
+    for (let i = 0; i < target.length; i++) if (mask[i] && !(Math.abs(target[i]! - d.field.values[i]!) <= abs)) over++;
+    expect(over).toBe(0);
+  }
+
+  it('crossfield-interp.fpk (no network) decodes bit for bit through the codec service with the anchor given as resolved dependencies (0 and 2 workers, 0 and 2 inference threads, and rows)', async () => {
+    const bytes = readFileSync(join(GOLDEN, 'crossfield-interp.fpk'));
+    const expected = readFileSync(join(GOLDEN, 'crossfield-interp.expected.f32'));
+    const { info, resolved } = resolvedFor(bytes);
+    for (const [workers, threads] of [[0, 0], [2, 0], [0, 2]] as const) {
+      expectGolden(await decodeStream(bytes, { resolved, workers, threads }), expected, info.header.bound.abs, `workers ${workers} threads ${threads}`);
+    }
+    const part = await decodeStream(bytes, { resolved, rows: [1, 3] });
+    expect(bytesOf(part.field.values).equals(expected.subarray(1 * 480 * 4, 3 * 480 * 4))).toBe(true);
+  });
+
+  // FINDING: make-golden-crossfield wrote the placeholder 'golden-net' as the embedded network's sha256, and the
+  // cross-field codec's decode checks that hash (BAD_STREAM). Until the two fixtures carry the real hash, the codec
+  // service refuses them; the registered codec's decode, given an env whose hash answers the placeholder, is
+  // checked bit for bit instead (same code path otherwise: workers, reference-path inference threads).
+  for (const tag of ['weighted', 'interp-net']) {
+    it(`crossfield-${tag}.fpk (embedded network): the service refuses its placeholder network hash naming it; the registered codec decodes it bit for bit with 0 and 2 workers, 0 and 2 inference threads`, async () => {
+      const bytes = new Uint8Array(readFileSync(join(GOLDEN, `crossfield-${tag}.fpk`)));
+      const expected = readFileSync(join(GOLDEN, `crossfield-${tag}.expected.f32`));
+      const { info, resolved } = resolvedFor(bytes);
+      expect((info.header.params.net as { hash: string }).hash).toBe('golden-net');
+      await expect(decodeStream(bytes, { resolved })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/embedded network hashes to [0-9a-f]{16}\.\.\., the stream names golden-net/) });
+      const codec = codecById('crossfield');
+      for (const [workers, threads] of [[0, 0], [2, 0], [0, 2]] as const) {
+        const env = codecEnv({ workers, threads });
+        const placeholderHash = { ...env, hash: () => 'golden-net' };
+        const d = await codec.decode({ header: info.header, bytes, rows: [0, 3], deps: resolved }, placeholderHash);
+        expectGolden(d, expected, info.header.bound.abs, `${tag} workers ${workers} threads ${threads}`);
+      }
+    });
+  }
+
+  it('without the anchor the codec service and the fieldpack CLI refuse them naming anchor A (CLI exit 1)', async () => {
+    const path = join(GOLDEN, 'crossfield-interp.fpk');
+    await expect(decodeStream(readFileSync(path))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/needs its anchor A \(/) });
+    const runs = await Promise.all(tags.map((tag) => fieldpack('decompress', join(GOLDEN, `crossfield-${tag}.fpk`), '-o', join(tmp.dir, `cf-${tag}.f32`))));
+    for (const r of runs) {
+      expect(r.status, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/error \(NOT_FOUND\): this stream needs its anchor A \(reconstruction sha256 golden-anchor/);
+    }
+  });
+});

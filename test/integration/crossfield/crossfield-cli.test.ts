@@ -1,0 +1,160 @@
+/**
+ * A cross-field stream as a CLI user makes and reads it (the real `fieldpack`, a child process: exit codes,
+ * files written, messages): compress --codec crossfield --anchors writes the anchor's stream beside the target's;
+ * decompress finds it there (0, 1 and 2 workers, identical bytes, the bound held on every valid point); inspect says
+ * what the stream needs; the .fpk data reader opens it. Moved away from its anchor, the stream is refused naming
+ * the anchor, decodes with --anchor, and is refused (CONFLICT) with an anchor that differs.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closePools, inspectStream } from '../../../src-main/services/codecs/index.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { COADS, haveFile } from '../../helpers/data-files.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const haveCoads = haveFile(COADS);
+const tmp = tempDir('fieldpack-crossfield-cli-');
+afterAll(async () => {
+  await closePools();
+  tmp.cleanup();
+});
+
+/** Runs bin/fieldpack.mjs with args; resolves with the exit status and both outputs (never rejects on a non-zero exit). */
+function fieldpack(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    p.on('error', reject);
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const f32 = (p: string) => {
+  const b = readFileSync(p);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+};
+
+async function readSource(path: string, variable: string): Promise<Field> {
+  const f = await openDataFile(path);
+  try {
+    return await f.readField(variable);
+  } finally {
+    f.close();
+  }
+}
+
+describe('fieldpack compress --codec crossfield / decompress / inspect on COADS SST with anchor AIRT (needs ferret-datasets)', () => {
+  const dir = join(tmp.dir, 'run');
+  const sst = join(dir, 'sst.fpk');
+  const anchorStream = join(dir, 'sst.anchor-AIRT.fpk');
+  const lone = join(tmp.dir, 'elsewhere', 'sst.fpk');
+  let compressed: Awaited<ReturnType<typeof fieldpack>> | null = null;
+  beforeAll(async () => {
+    if (!haveCoads) return;
+    mkdirSync(dir, { recursive: true });
+    compressed = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'crossfield', '--anchors', 'AIRT', '-o', sst);
+  }, 120_000);
+
+  it.skipIf(!haveCoads)('compress writes the target stream and its anchor\'s stream beside it (needs ferret-datasets)', () => {
+    expect(compressed!.status, compressed!.stderr).toBe(0);
+    expect(compressed!.stdout).toMatch(/SST \[12x90x180\] rel 0\.001 -> abs .*codec crossfield/);
+    expect(compressed!.stdout).toMatch(/max error\/bound (0\.\d+|1\.0000)/);
+    expect(existsSync(sst)).toBe(true);
+    expect(existsSync(anchorStream)).toBe(true);
+    const target = inspectStream(new Uint8Array(readFileSync(sst)));
+    expect(target.codec.id).toBe('crossfield');
+    expect(target.dependencies.map((d) => (d.kind === 'anchor' ? d.var : d.kind))).toEqual(['AIRT']);
+    const anchor = inspectStream(new Uint8Array(readFileSync(anchorStream)));
+    expect(anchor.codec.id).toBe('classic');
+    expect(anchor.header.metadata.variable).toBe('AIRT');
+    expect(anchor.header.bound).toMatchObject({ mode: 'rel', value: 1e-3 });
+  });
+
+  it.skipIf(!haveCoads)('decompress with 0, 1 and 2 workers exits 0 with identical bytes, every valid SST point within the bound (needs ferret-datasets)', async () => {
+    const outs = [0, 1, 2].map((w) => join(dir, `sst-w${w}.f32`));
+    const runs = [];
+    for (const [w, out] of outs.entries()) runs.push(await fieldpack('decompress', sst, '-o', out, '--workers', String(w), '--mask', `${out}.mask`));
+    for (const r of runs) {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/SST float32 \[12x90x180\] .*codec crossfield/);
+      expect(r.stdout).toMatch(/decoded with anchor AIRT/);
+    }
+    const b0 = readFileSync(outs[0]!);
+    for (const o of outs.slice(1)) expect(readFileSync(o).equals(b0)).toBe(true);
+
+    const src = await readSource(COADS, 'SST');
+    expect(src.mask).toBeDefined();
+    const abs = inspectStream(new Uint8Array(readFileSync(sst))).header.bound.abs;
+    let min = Infinity, max = -Infinity;
+    for (let i = 0; i < src.values.length; i++) if (src.mask![i]) { min = Math.min(min, src.values[i]!); max = Math.max(max, src.values[i]!); }
+    expect(abs).toBeCloseTo(1e-3 * (max - min), 9);
+    expect(Array.from(readFileSync(`${outs[0]}.mask`))).toEqual(Array.from(src.mask!));
+    const rec = f32(outs[0]!);
+    expect(rec.length).toBe(src.values.length);
+    let over = 0, checked = 0;
+    for (let i = 0; i < src.values.length; i++) {
+      if (!src.mask![i]) continue;
+      checked++;
+      if (!(Math.abs(rec[i]! - src.values[i]!) <= abs)) over++;
+    }
+    expect(checked).toBeGreaterThan(50_000);
+    expect(over).toBe(0);
+  }, 120_000);
+
+  it.skipIf(!haveCoads)('inspect prints codec crossfield and "needs: anchor AIRT" (needs ferret-datasets)', async () => {
+    const r = await fieldpack('inspect', sst);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/stream .*sst\.fpk: codec crossfield \(/);
+    expect(r.stdout).toMatch(/anchors AIRT/);
+    expect(r.stdout).toMatch(/needs: anchor AIRT \(reconstruction sha256 [0-9a-f]{16}\.\.\.\)/);
+  });
+
+  it.skipIf(!haveCoads)('openDataFile(sst.fpk).readField("SST") decodes it, finding the anchor beside it (needs ferret-datasets)', async () => {
+    const f = await openDataFile(sst);
+    try {
+      expect(f.format).toBe('fpk');
+      const field = await f.readField('SST');
+      expect(field.shape).toEqual([12, 90, 180]);
+      expect(field.attributes.fieldpack_codec).toBe('crossfield');
+      expect(Buffer.from(field.values.buffer, field.values.byteOffset, field.values.byteLength).equals(readFileSync(join(dir, 'sst-w0.f32')))).toBe(true);
+      const src = await readSource(COADS, 'SST');
+      expect(Array.from(field.mask!)).toEqual(Array.from(src.mask!));
+      // a slice decodes too
+      const part = await f.readField('SST', { slice: [[3, 5], [10, 20]] });
+      expect(part.shape).toEqual([2, 10, 180]);
+      expect(part.values[0]).toBe(field.values[3 * 90 * 180 + 10 * 180]);
+    } finally {
+      f.close();
+    }
+  });
+
+  it.skipIf(!haveCoads)('the target alone in another folder: decompress exits 1 naming AIRT; --anchor ANCHOR.fpk decodes it; an AIRT stream at rel:1e-2 is refused as different (CONFLICT) (needs ferret-datasets)', async () => {
+    mkdirSync(join(tmp.dir, 'elsewhere'), { recursive: true });
+    copyFileSync(sst, lone);
+    const missing = await fieldpack('decompress', lone, '-o', join(tmp.dir, 'elsewhere', 'a.f32'));
+    expect(missing.status, missing.stdout).toBe(1);
+    expect(missing.stderr).toMatch(/error \(NOT_FOUND\): this stream needs its anchor AIRT \(reconstruction sha256 [0-9a-f]{16}\.\.\.\): not given/);
+    expect(existsSync(join(tmp.dir, 'elsewhere', 'a.f32'))).toBe(false);
+
+    const given = await fieldpack('decompress', lone, '-o', join(tmp.dir, 'elsewhere', 'b.f32'), '--anchor', anchorStream);
+    expect(given.status, given.stderr).toBe(0);
+    expect(readFileSync(join(tmp.dir, 'elsewhere', 'b.f32')).equals(readFileSync(join(dir, 'sst-w0.f32')))).toBe(true);
+
+    const other = join(tmp.dir, 'other', 'airt-1e-2.fpk');
+    mkdirSync(join(tmp.dir, 'other'), { recursive: true });
+    const c = await fieldpack('compress', COADS, '--var', 'AIRT', '--bound', 'rel:1e-2', '-o', other);
+    expect(c.status, c.stderr).toBe(0);
+    const wrong = await fieldpack('decompress', lone, '-o', join(tmp.dir, 'elsewhere', 'c.f32'), '--anchor', other);
+    expect(wrong.status, wrong.stdout).toBe(1);
+    expect(wrong.stderr).toMatch(/error \(CONFLICT\): anchor AIRT differs from the one this stream was compressed with/);
+    expect(wrong.stderr).toContain('airt-1e-2.fpk');
+    expect(existsSync(join(tmp.dir, 'elsewhere', 'c.f32'))).toBe(false);
+  }, 120_000);
+});
