@@ -9,6 +9,9 @@
  *           RMSE = e / sqrt(3), so abs = sqrt(3) * range * 10^(-psnr/20) (SZ3's rule). The PSNR reached is
  *           usually at or slightly above the target (escapes are exact); it is measured and reported, not promised.
  *  - nrmse: target RMSE / range; abs = sqrt(3) * value * range (same reasoning).
+ * A target (psnr, nrmse) is promised, not estimated: the codec service measures the decoded field and, where the
+ * target was missed, compresses again with the absolute bound tightened (BoundSpec.tighten < 1), at most a few
+ * passes, then losslessly. psnr must be > 0 dB (psnr:Infinity is lossless).
  * A resolved bound of 0 means lossless: values come back bit for bit.
  */
 import { FieldpackError } from '../errors.ts';
@@ -19,6 +22,8 @@ export const BOUND_MODES: readonly BoundMode[] = ['abs', 'rel', 'psnr', 'nrmse']
 export interface BoundSpec {
   mode: BoundMode;
   value: number;
+  /** psnr / nrmse: factor [0, 1] on the absolute bound (0: lossless), set by the codec service when a pass missed the target */
+  tighten?: number;
 }
 
 export interface ResolvedBound extends BoundSpec {
@@ -59,6 +64,10 @@ export function validateBound(b: BoundSpec): void {
   if (typeof b.value !== 'number' || Number.isNaN(b.value) || b.value < 0 || (b.value === Infinity && b.mode !== 'psnr')) {
     throw new FieldpackError('INVALID_ARGUMENT', `bound value for ${b.mode} must be a finite number >= 0, got ${b.value}`);
   }
+  if (b.mode === 'psnr' && b.value === 0) {
+    throw new FieldpackError('INVALID_ARGUMENT', 'psnr:0 asks for 0 dB, i.e. no fidelity at all; give a target PSNR in dB (e.g. psnr:60), or abs:0 / psnr:Infinity for lossless');
+  }
+  if (b.tighten !== undefined && !(b.tighten >= 0 && b.tighten <= 1)) throw new FieldpackError('INVALID_ARGUMENT', `bound tightening must be in [0, 1], got ${b.tighten}`);
 }
 
 /** Resolves a bound against the valid range of a field. */
@@ -79,12 +88,14 @@ export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
       abs = Math.sqrt(3) * b.value * range;
       break;
   }
+  const tighten = (b.mode === 'psnr' || b.mode === 'nrmse') && b.tighten !== undefined ? b.tighten : 1;
+  abs *= tighten;
   if (!Number.isFinite(abs) || abs < 0) abs = 0;
   const lossless = abs === 0;
   const label = lossless
     ? `${b.mode} ${b.value} -> lossless (bound 0${b.mode !== 'abs' && range === 0 ? ', constant field' : ''})`
-    : `${b.mode} ${b.value} -> abs ${abs.toPrecision(6)}`;
-  return { ...b, abs, lossless, range, label };
+    : `${b.mode} ${b.value} -> abs ${abs.toPrecision(6)}${tighten < 1 ? ` (tightened x${tighten.toPrecision(3)} to meet the target)` : ''}`;
+  return { mode: b.mode, value: b.value, abs, lossless, range, label };
 }
 
 /** Min/max over valid finite points. mask: 1 = valid. */

@@ -125,20 +125,54 @@ export function codecParams(choice: string, overrides: Record<string, unknown> =
   return { codec, params: parsed.data };
 }
 
+/** Passes before a missed PSNR / NRMSE target falls back to a lossless stream. */
+const TARGET_PASSES = 6;
+
+function targetMet(bound: BoundSpec, st: ErrorStats): boolean {
+  if (bound.mode === 'psnr') return st.psnr >= bound.value;
+  if (bound.mode === 'nrmse') return st.nrmse <= bound.value;
+  return true;
+}
+
+/** The next tightening after a miss: the shortfall (plus a margin) taken off the absolute bound. */
+function nextTighten(bound: BoundSpec, st: ErrorStats, t: number): number {
+  const ratio = bound.mode === 'psnr' ? Math.pow(10, -(bound.value - st.psnr) / 20) : bound.value / st.nrmse;
+  return t * Math.min(0.97, Number.isFinite(ratio) && ratio > 0 ? ratio * 0.98 : 0.5);
+}
+
 export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: EncodeOptions): Promise<EncodeResult> {
   const t0 = performance.now();
   checkAbort(opts.signal);
   const { codec, params } = codecParams(opts.codec, opts.params);
   const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])) };
   const env = codecEnv(opts);
-  const r = await codec.encode({ field, bound: opts.bound, params, metadata: opts.metadata ?? {}, deps }, env);
-  checkAbort(opts.signal);
+  // PSNR and NRMSE are targets to meet: measure the decoded field, tighten and compress again where missed
+  const isTarget = opts.bound.mode === 'psnr' || opts.bound.mode === 'nrmse';
+  let tighten = 1;
+  let passes = 0;
+  let r: Awaited<ReturnType<Codec['encode']>>;
+  let stats: ErrorStats | undefined;
+  for (;;) {
+    passes++;
+    const bound: BoundSpec = tighten < 1 ? { ...opts.bound, tighten } : opts.bound;
+    r = await codec.encode({ field, bound, params, metadata: opts.metadata ?? {}, deps }, env);
+    checkAbort(opts.signal);
+    if (!isTarget || r.bound.lossless) break;
+    const d = await decodeStream(r.bytes, { ...opts, onProgress: undefined, resolved: deps });
+    stats = verifyBound(field, d.field, r.bound.abs);
+    if (targetMet(opts.bound, stats)) break;
+    opts.onProgress?.(0, `${opts.bound.mode} target missed (${opts.bound.mode === 'psnr' ? `${stats.psnr.toFixed(3)} dB` : stats.nrmse.toExponential(3)}): tightening`);
+    // the last pass is lossless: a target is always met
+    tighten = passes >= TARGET_PASSES - 1 ? 0 : nextTighten(opts.bound, stats, tighten);
+  }
   const result: EncodeResult = {
-    bytes: r.bytes, codec: codec.id, params, bound: r.bound, details: r.details,
+    bytes: r.bytes, codec: codec.id, params, bound: r.bound,
+    details: { ...r.details, ...(isTarget ? { targetPasses: passes, tighten } : {}) },
     compressionRatio: (field.values.length * field.values.BYTES_PER_ELEMENT) / r.bytes.length,
     seconds: (performance.now() - t0) / 1000,
   };
-  if (opts.verify ?? true) {
+  if (stats && (opts.verify ?? true)) result.verification = stats;
+  else if (opts.verify ?? true) {
     const d = await decodeStream(r.bytes, { ...opts, onProgress: undefined, resolved: deps });
     result.verification = verifyBound(field, d.field, r.bound.abs);
   }
