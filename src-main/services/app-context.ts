@@ -11,6 +11,8 @@ import type { JobHandler } from './jobs/types.ts';
 import { Store } from './store/store.ts';
 import { closeSharedInferencePool } from './inference/pool.ts';
 import { resolveDbPath } from './store/open-database.ts';
+import { storeFilesDir } from './store/files.ts';
+import { removeLeftovers } from './files/atomic.ts';
 import { createServices, type Services } from './services.ts';
 import type { DoctorReport } from '../api/contract.ts';
 
@@ -40,6 +42,8 @@ export function createApp(opts: AppOptions): AppContext {
     // --python PATH overrides the saved setting for this process only.
     if (opts.pythonPath) process.env.FIELDPACK_PYTHON = opts.pythonPath;
     const interruptedAtStart = store.markOrphanedRunsInterrupted();
+    // temporary files of writes a killed process never finished (artifacts, models): never a half-written file
+    removeLeftovers(storeFilesDir(store), { recursive: true });
     const events = new EventBus();
     const jobs = new JobQueue(store, { ...jobHandlers({ store }), ...opts.jobHandlers }, events.emit, {
       concurrency: opts.jobConcurrency ?? 2,

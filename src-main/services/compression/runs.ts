@@ -14,7 +14,8 @@
  * kept as a raw float32 artifact so that slices can be drawn for them too.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../files/atomic.ts';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
@@ -272,7 +273,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     mkdirSync(dir, { recursive: true });
     const name = artifactKind === 'fpk' ? `${safeName(variable)}.fpk` : `${safeName(variable)}.${codec}.recon.f32`;
     const path = join(dir, name);
-    writeFileSync(path, artifactBytes);
+    await writeFileAtomic(path, artifactBytes);
     store.addArtifact(runId, { name, path, kind: artifactKind, sizeBytes: artifactBytes.length, sha256: await sha256(artifactBytes) });
     artifact = { kind: artifactKind, path, sizeBytes: artifactBytes.length };
   } else {

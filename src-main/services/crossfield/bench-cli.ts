@@ -1,5 +1,5 @@
 /** The CLI side of `fieldpack bench --codec crossfield` (called from doors/cli/commands/bench.ts). */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../files/atomic.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import { crossfieldBenchTable, runCrossfieldBench } from './bench.ts';
@@ -26,7 +26,7 @@ export async function crossfieldBenchCli(
     'core_ratio: the core codec (auto predictor) on the same field and bound, measured here; sz3_ratio: best SZ3 row of baselines.json; ratio_over_best = ratio / max(core, SZ3).',
     'train_seconds: online training (CFNN on CPU and/or least-squares linear CFNN) on the field; MB/s excludes training and anchors, one thread.',
   ];
-  writeFileSync(json, JSON.stringify({ protocol, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
+  await writeFileAtomic(json, JSON.stringify({ protocol, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
   io.out(crossfieldBenchTable(rows));
   return rows.some((r) => r.error || r.points_over_bound > 0) ? 1 : 0;
 }

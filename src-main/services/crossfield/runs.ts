@@ -5,7 +5,8 @@
  * run stands beside the compress runs of the same field.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../files/atomic.ts';
 import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
@@ -123,14 +124,14 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     mkdirSync(dir, { recursive: true });
     const name = `${p.target.replace(/[^A-Za-z0-9_.-]/g, '_')}.crossfield.fpk`;
     const path = join(dir, name);
-    writeFileSync(path, r.bytes);
+    await writeFileAtomic(path, r.bytes);
     store.addArtifact(runId, { name, path, kind: 'fpk', sizeBytes: r.bytes.length, sha256: createHash('sha256').update(r.bytes).digest('hex') });
     artifact = { path, sizeBytes: r.bytes.length };
     // the anchors' own streams beside the target's: `fieldpack decompress` of the target finds them there
     for (const a of r.anchors) {
       if (!a.bytes.length) continue;
       const an = `${a.var.replace(/[^A-Za-z0-9_.-]/g, '_')}.anchor.fpk`;
-      writeFileSync(join(dir, an), a.bytes);
+      await writeFileAtomic(join(dir, an), a.bytes);
       store.addArtifact(runId, { name: an, path: join(dir, an), kind: 'fpk', sizeBytes: a.bytes.length, sha256: createHash('sha256').update(a.bytes).digest('hex') });
     }
   }

@@ -14,7 +14,7 @@ import type { STREAM_METHODS, StreamInfo } from '../../api/methods/streams.ts';
 import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
-import { writeAtomically } from '../data/writers/atomic.ts';
+import { writeAtomically } from '../files/atomic.ts';
 import type { CallContext, Handlers } from './types.ts';
 
 async function readStreamFile(file: string): Promise<Uint8Array> {

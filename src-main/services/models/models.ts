@@ -14,7 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
@@ -197,9 +198,7 @@ export async function exportModelFile(dir: string, outPath: string): Promise<{ p
   head.writeUInt32LE(1, 8);
   head.writeUInt32LE(header.length, 12);
   const all = Buffer.concat([head, header, ...blobs]);
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  await writeFile(tmp, all);
-  await rename(tmp, outPath);
+  await writeFileAtomic(outPath, all);
   return { path: outPath, size: all.length, contentHash: model.manifest.contentHash };
 }
 
@@ -237,9 +236,9 @@ export async function importModelFile(path: string, destDir?: string): Promise<L
     await mkdir(dir, { recursive: true });
     for (const k of FILE_KEYS) {
       const ref = manifest.files[k];
-      if (ref && files[k]) await writeFile(join(dir, basename(ref.path)), files[k]!);
+      if (ref && files[k]) await writeFileAtomic(join(dir, basename(ref.path)), files[k]!);
     }
-    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    await writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   }
   return assembleModel(dir, manifest, files);
 }

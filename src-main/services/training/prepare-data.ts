@@ -3,7 +3,8 @@
  * (raw little-endian float32 per variable, one uint8 mask, meta.json). See
  * resources/trainer/fieldpack_trainer/data.py for the reader.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic.ts';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { fieldSize, type Field } from '../../core/field.ts';
@@ -86,10 +87,10 @@ export async function prepareTrainingData(opts: PrepareDataOptions): Promise<{ d
       }
     }
     const file = `${idx}-${safeName(f.name)}.f32`;
-    await writeFile(join(dataDir, file), buf);
+    await writeFileAtomic(join(dataDir, file), buf);
     meta.fields[f.name] = { file, ...(f.units ? { units: f.units } : {}), min, max, mean: sum / valid };
   }
-  await writeFile(join(dataDir, 'mask.u8'), mask);
-  await writeFile(join(dataDir, 'meta.json'), JSON.stringify(meta, null, 1));
+  await writeFileAtomic(join(dataDir, 'mask.u8'), mask);
+  await writeFileAtomic(join(dataDir, 'meta.json'), JSON.stringify(meta, null, 1));
   return { dataDir, meta };
 }

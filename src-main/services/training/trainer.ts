@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic.ts';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +115,7 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
     if (!existsSync(join(runDir, config.data, 'meta.json'))) {
       throw new FieldpackError('INVALID_ARGUMENT', `no training data in ${join(runDir, config.data)} (prepareTrainingData writes it)`);
     }
-    await writeFile(configPath, JSON.stringify(config, null, 1));
+    await writeFileAtomic(configPath, JSON.stringify(config, null, 1));
   } else if (!existsSync(configPath)) {
     throw new FieldpackError('INVALID_ARGUMENT', `no run.json in ${runDir}`);
   }

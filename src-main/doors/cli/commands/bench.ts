@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../../services/files/atomic.ts';
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { type BenchRow, benchCsv, referenceRatios, runBench } from '../../../services/compression/bench.ts';
@@ -50,9 +51,9 @@ export const benchCommand: CliCommand = {
         'compression_ratio = 4 x values / whole output bytes. PSNR = 20 log10(range / RMSE).',
         'MB/s = 4 x values / 1e6 / seconds, best of repetitions, warm worker pool; external tools timed as whole processes.',
       ];
-      writeFileSync(json, JSON.stringify({ protocol, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
+      await writeFileAtomic(json, JSON.stringify({ protocol, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
       const csv = flag(p, 'csv');
-      if (csv) writeFileSync(csv, benchCsv(rows));
+      if (csv) await writeFileAtomic(csv, benchCsv(rows));
       const head = ['file', 'variable', 'codec', 'bound', 'ratio', ...(refs ? ['SZ3 ref'] : []), 'psnr', 'err/bound', 'over', 'c MB/s', 'd MB/s', 'predictor'];
       const table = rows.map((r) => {
         const key = `${r.file}|${r.variable}|${r.rel_bound}`;

@@ -1,0 +1,101 @@
+/**
+ * Every file the program writes goes through here: to a temporary name in the same folder, flushed to disk,
+ * then renamed onto the target, so a reader (or a restart after kill -9) never sees a half-written file.
+ * Temporary names carry the writer's process id: leftovers of a process that is gone are removed the next time
+ * that folder is written to, and at start-up for the store's files (removeLeftovers).
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+
+const TEMP_NAME = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
+
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files left in `dir` (and below, when recursive) by writers that no longer run; returns them. */
+export function removeLeftovers(dir: string, opts: { recursive?: boolean; target?: string } = {}): string[] {
+  const removed: string[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return removed;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (opts.recursive) removed.push(...removeLeftovers(p, opts));
+      continue;
+    }
+    const m = TEMP_NAME.exec(e.name);
+    if (!m || (opts.target !== undefined && m[1] !== opts.target) || processAlive(Number(m[2]))) continue;
+    try {
+      rmSync(p, { force: true });
+      removed.push(p);
+    } catch {
+      /* another process may have removed it */
+    }
+  }
+  return removed;
+}
+
+/** Runs `write(tmp)`, flushes tmp to disk, then renames it onto target; removes tmp on any failure. */
+export async function writeAtomically<T>(target: string, write: (tmp: string) => Promise<T> | T): Promise<T> {
+  try {
+    const st = await stat(dirname(target));
+    if (!st.isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new FieldpackError('INVALID_ARGUMENT', `${target}: the folder ${dirname(target)} does not exist`, { path: target });
+  }
+  removeLeftovers(dirname(target), { target: basename(target) });
+  const tmp = tempPathFor(target);
+  try {
+    const out = await write(tmp);
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+    return out;
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Bytes (or text) to a file, atomically. */
+export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
+  await writeAtomically(target, async (tmp) => {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+  });
+}
+
+/** Size of a file, or -1 when it does not exist (tests, resumable writers). */
+export function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
