@@ -67,6 +67,10 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     let maxErr = 0;
     for (let i = 0; i < orig.values.length; i++) if (orig.mask?.[i] !== 0) maxErr = Math.max(maxErr, Math.abs(orig.values[i]! - decoded.field.values[i]!));
     expect(maxErr).toBeLessThanOrEqual(r.absBound);
+    // the CLI's compress (streams.compress through the same dispatch) writes the very same bytes
+    const out = join(tmp.dir, 'cli-sst.fpk');
+    await call('streams.compress', { file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto', workers: 2, out });
+    expect(Buffer.compare(readFileSync(out), readFileSync(art.path))).toBe(0);
   });
 
   it('lists compress runs with flattened metrics and serves image slices', async () => {
