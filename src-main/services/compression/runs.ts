@@ -210,6 +210,9 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     lossless = c.bound.lossless;
     predictor = typeof c.details.choice === 'string' ? c.details.choice : c.codec;
     autoScores = (c.details.plan as { autoScores?: Record<string, number> } | undefined)?.autoScores;
+    if (typeof c.details.targetPasses === 'number' && c.details.targetPasses > 1) {
+      ctx.log(`${bound.mode} target: met after ${c.details.targetPasses} passes (absolute bound tightened to ${c.bound.abs.toPrecision(6)}${c.bound.lossless ? ', lossless' : ''})`);
+    }
     compressedBytes = c.bytes.length;
     artifactBytes = c.bytes;
     artifactKind = 'fpk';
