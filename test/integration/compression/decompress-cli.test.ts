@@ -5,7 +5,6 @@
  * streams through the codec service with their anchor given as resolved dependencies, and refused by the CLI
  * without it.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +16,8 @@ import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { ferretFile, haveFile } from '../../helpers/data-files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { ROOT, fieldpack, readF32 } from '../../helpers/cli.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
 const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden');
 const ETOPO5 = ferretFile('etopo5.cdf');
 const haveEtopo5 = haveFile(ETOPO5);
@@ -29,23 +28,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** Runs bin/fieldpack.mjs with args; resolves with the exit status and both outputs (never rejects on a non-zero exit). */
-function fieldpack(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-const f32 = (p: string) => {
-  const b = readFileSync(p);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-};
+const f32 = readF32;
 const bytesOf = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 async function readSource(path: string, variable: string): Promise<Field> {
