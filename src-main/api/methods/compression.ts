@@ -15,7 +15,7 @@ export type CompressCodec = string;
 export const BOUND_MODES = ['abs', 'rel', 'psnr', 'nrmse'] as const;
 export const BoundInput = z.object({
   mode: z.enum(BOUND_MODES),
-  /** abs: same units as the field; rel: fraction of the valid range; psnr: dB to reach (> 0; Infinity = lossless); nrmse: RMSE / range to stay under. 0 = lossless (not for psnr). */
+  /** abs: same units as the field; rel: fraction of the valid range; psnr: dB to reach (> 0); nrmse: RMSE / range to stay under. 0 = lossless (not for psnr). */
   value: z
     .number({ error: (i) => (i.input === null || (typeof i.input === 'number' && Number.isNaN(i.input)) ? 'the bound value is not a number (NaN): give a number >= 0 (0 = lossless)' : 'the bound value must be a finite number') })
     .min(0, 'the bound value must be >= 0 (0 = lossless)'),

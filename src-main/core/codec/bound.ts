@@ -11,7 +11,7 @@
  *  - nrmse: target RMSE / range; abs = sqrt(3) * value * range (same reasoning).
  * A target (psnr, nrmse) is promised, not estimated: the codec service measures the decoded field and, where the
  * target was missed, compresses again with the absolute bound tightened (BoundSpec.tighten < 1), at most a few
- * passes, then losslessly. psnr must be > 0 dB (psnr:Infinity is lossless).
+ * passes, then losslessly. psnr must be > 0 dB (abs:0 is lossless).
  * A resolved bound of 0 means lossless: values come back bit for bit.
  */
 import { FieldpackError } from '../errors.ts';
@@ -65,7 +65,7 @@ export function validateBound(b: BoundSpec): void {
     throw new FieldpackError('INVALID_ARGUMENT', `bound value for ${b.mode} must be a finite number >= 0, got ${b.value}`);
   }
   if (b.mode === 'psnr' && b.value === 0) {
-    throw new FieldpackError('INVALID_ARGUMENT', 'psnr:0 asks for 0 dB, i.e. no fidelity at all; give a target PSNR in dB (e.g. psnr:60), or abs:0 / psnr:Infinity for lossless');
+    throw new FieldpackError('INVALID_ARGUMENT', 'psnr:0 asks for 0 dB, i.e. no fidelity at all; give a target PSNR in dB (e.g. psnr:60), or abs:0 for lossless');
   }
   if (b.tighten !== undefined && !(b.tighten >= 0 && b.tighten <= 1)) throw new FieldpackError('INVALID_ARGUMENT', `bound tightening must be in [0, 1], got ${b.tighten}`);
 }

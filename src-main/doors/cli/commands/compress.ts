@@ -7,7 +7,7 @@ export const compressCommand: CliCommand = {
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
     'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--workers N] [--no-verify] -o OUT.fpk',
-    '  MODE: abs, rel (to the valid range), psnr (dB), nrmse; abs:0 / rel:0 / nrmse:0 / psnr:Infinity are lossless.',
+    '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
     '  --param: a codec param, e.g. --param entropy=huffman (numbers and true/false are parsed).',
