@@ -70,7 +70,42 @@ export interface FieldDescription {
   gridId: string;
   /** data, or auxiliary-coordinate (named in another variable's "coordinates" attribute, e.g. WRF XLAT). */
   role: 'data' | 'auxiliary-coordinate';
-  stats: FieldStats;
+  stats: DescribedFieldStats;
+}
+
+/** Counts of valid (unmasked) points holding NaN, +Inf and -Inf. */
+export interface NonFiniteCounts {
+  nan: number;
+  posInf: number;
+  negInf: number;
+}
+
+/**
+ * fieldStats plus the non-finite values: NaN and +-Inf that are not fill are values of the field, kept
+ * exactly, but min / max / mean / std / distinct / validCount (and histograms) cover the finite valid
+ * points only. fillFraction is the masked points' share: count = validCount + nonFinite (all three) + masked.
+ */
+export interface DescribedFieldStats extends FieldStats {
+  nonFinite: NonFiniteCounts;
+}
+
+/** fieldStats with the non-finite valid values counted, and fillFraction counting masked points only. */
+export function describeStats(field: Parameters<typeof fieldStats>[0], options: Parameters<typeof fieldStats>[1] = {}): DescribedFieldStats {
+  const stats = fieldStats(field, options);
+  const { values, mask } = field;
+  const nonFinite: NonFiniteCounts = { nan: 0, posInf: 0, negInf: 0 };
+  let masked = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (mask !== undefined && mask[i] !== 1) {
+      masked++;
+      continue;
+    }
+    const v = values[i]!;
+    if (v !== v) nonFinite.nan++;
+    else if (v === Infinity) nonFinite.posInf++;
+    else if (v === -Infinity) nonFinite.negInf++;
+  }
+  return { ...stats, fillFraction: values.length === 0 ? 0 : masked / values.length, nonFinite };
 }
 
 export interface CoordinateDescription {
@@ -230,7 +265,7 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
         signal: options.signal,
         onProgress: (fr) => options.onProgress?.(total ? (done + fr * n * 0.8) / total : 1, `${basename(f.path)}: ${t.name}`),
       });
-      const stats = fieldStats(field, { distinctCap: options.distinctCap, scaleFactor: v.fill.packing?.scaleFactor });
+      const stats = describeStats(field, { distinctCap: options.distinctCap, scaleFactor: v.fill.packing?.scaleFactor });
       done += n;
       options.onProgress?.(total ? done / total : 1, `${basename(f.path)}: ${t.name}`);
       const aux = (f as DataFile & { __aux?: Set<string> }).__aux!;

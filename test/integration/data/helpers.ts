@@ -14,12 +14,15 @@ export interface ExpectedVar {
   shape?: number[];
   units?: string | null;
   masked?: number;
+  /** Valid (unmasked) NaN / +-Inf points: values, not fill. */
+  nonFinite?: number;
   min?: number | null;
   max?: number | null;
   mean?: number | null;
   std?: number | null;
   indices?: number[];
-  values?: (number | null)[];
+  /** null where masked; "NaN", "Infinity", "-Infinity" for non-finite values. */
+  values?: (number | string | null)[];
 }
 export interface ExpectedFile {
   path: string;

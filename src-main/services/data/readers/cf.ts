@@ -3,8 +3,10 @@
  * scale_factor / add_offset -> unpacked values. Follows netCDF4-python's masking rules (so values and
  * masks equal what scientists see there): missing_value and _FillValue compared exactly in the
  * variable's dtype, the netCDF default fill masked when no _FillValue is set (not for bytes),
- * valid_range (or valid_min/valid_max) applied to stored values. NaN is always masked as well.
- * Pure: no Node imports.
+ * valid_range (or valid_min/valid_max) applied to stored values. NaN, +Inf and -Inf are values like any
+ * other (netCDF4-python does not mask them either, and the codecs keep them bit for bit): they are masked
+ * only when they are the fill / missing value (a NaN _FillValue or missing_value masks every NaN) or fall
+ * outside valid_min / valid_max (an infinity beyond a finite bound). Pure: no Node imports.
  */
 import type { Field, FieldDtype, FieldValues } from '../../../core/field.ts';
 import type { FillInfo, VariableDtype, VariableInfo } from './types.ts';
@@ -53,7 +55,7 @@ function safeCast(dtype: FieldDtype, v: unknown): number | undefined {
   if (n === undefined) return undefined;
   const c = castTo(dtype, n);
   if (c === undefined) return undefined;
-  if (Number.isNaN(n) && Number.isNaN(c)) return c;
+  if (c === n || (Number.isNaN(n) && Number.isNaN(c))) return c; // exact, an infinity, or NaN
   return Math.abs(c - n) <= 1e-8 + 1e-5 * Math.abs(c) ? c : undefined;
 }
 
@@ -127,6 +129,7 @@ function asUnsigned(raw: Numeric): Numeric {
 
 /**
  * Stored values -> unpacked values (NaN at masked points) + mask (undefined when every point is valid).
+ * Valid points may hold NaN or +-Inf: the mask, not the value, says what is fill.
  */
 export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { values: FieldValues; mask?: Uint8Array; sourceDtype: FieldDtype } {
   const src = info.unsigned ? asUnsigned(raw) : raw;
@@ -140,29 +143,32 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
   const miss = info.missingValues ?? [];
   const m0 = miss.length > 0 ? miss[0] : undefined;
   const multiMiss = miss.length > 1;
+  // a NaN fill / missing value marks every NaN point (NaN !== NaN, so the comparisons below cannot)
+  const nanIsFill = [fill, dflt, ...miss].some((x) => x !== undefined && x !== x);
   const vmin = info.validMin ?? -Infinity;
   const vmax = info.validMax ?? Infinity;
   const scale = info.packing?.scaleFactor ?? 1;
   const offset = info.packing?.addOffset ?? 0;
   const packed = !!info.packing;
+  // an unpacked float variable is copied as bytes (a same-type set is a byte copy), so a valid NaN keeps its
+  // sign and payload exactly; only masked points are overwritten below
+  const same = !packed && ((src instanceof Float32Array && values instanceof Float32Array) || (src instanceof Float64Array && values instanceof Float64Array));
+  if (same) values.set(src);
   let invalid = 0;
   for (let i = 0; i < n; i++) {
     const r = src[i]!;
-    let ok = !(r !== r); // NaN is always masked (a NaN _FillValue too)
+    let ok: boolean;
+    if (r !== r) ok = !nanIsFill; // a NaN value is kept (bit for bit below) unless NaN is the fill
+    else if (r === fill || r === dflt || r === m0) ok = false;
+    else if (multiMiss && miss.includes(r)) ok = false;
+    else ok = !(r < vmin || r > vmax);
     if (ok) {
-      if (r === fill || r === dflt || r === m0) ok = false;
-      else if (multiMiss && miss.includes(r)) ok = false;
-      else if (r < vmin || r > vmax) ok = false;
-    }
-    if (ok) {
-      const v = packed ? r * scale + offset : r;
-      values[i] = v;
-      if (v !== v || v === Infinity || v === -Infinity) ok = false;
-    }
-    if (!ok) {
+      if (!same) values[i] = packed && r === r ? r * scale + offset : r; // +-Inf stay infinite when unpacked
+      mask[i] = 1;
+    } else {
       values[i] = NaN;
       invalid++;
-    } else mask[i] = 1;
+    }
   }
   return invalid > 0 ? { values, mask, sourceDtype } : { values, sourceDtype };
 }

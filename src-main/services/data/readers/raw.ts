@@ -2,7 +2,8 @@
  * Raw binary fields as SDRBench distributes them (.f32, .f64, .dat, .bin): one variable, C order,
  * shape/dtype/byte order from the caller or from a sidecar `FILE.json`
  * ({"shape": [...], "dtype": "float32", "endianness": "little", "name"?, "dims"?, "units"?, "fillValue"?}).
- * The file size must equal the shape's size times the element size.
+ * The file size must equal the shape's size times the element size. Only fillValue points are masked
+ * ("fillValue": "NaN" masks NaN points); otherwise NaN and +-Inf are values, kept bit for bit.
  */
 import { open as openFile, readFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
@@ -37,6 +38,14 @@ export async function readSidecar(path: string): Promise<RawOptions | undefined>
   return validateRawOptions(sidecarPath(path), json);
 }
 
+/** Non-finite fill values as a sidecar spells them (JSON has no NaN or Infinity). */
+const NON_FINITE: Record<string, number> = { nan: NaN, infinity: Infinity, inf: Infinity, '+infinity': Infinity, '+inf': Infinity, '-infinity': -Infinity, '-inf': -Infinity };
+
+/** A fill value as JSON: a number, or "NaN" / "Infinity" / "-Infinity". */
+export function fillValueJson(v: number): number | string {
+  return Number.isFinite(v) ? v : v !== v ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+}
+
 export function validateRawOptions(where: string, o: unknown): RawOptions {
   if (!o || typeof o !== 'object') throw new FieldpackError('INVALID_ARGUMENT', `${where}: raw options must be an object with shape and dtype`);
   const r = o as Record<string, unknown>;
@@ -59,7 +68,12 @@ export function validateRawOptions(where: string, o: unknown): RawOptions {
   if (typeof r['name'] === 'string') out.name = r['name'];
   if (dims) out.dims = dims as string[];
   if (typeof r['units'] === 'string') out.units = r['units'];
-  if (typeof r['fillValue'] === 'number') out.fillValue = r['fillValue'];
+  const fv = r['fillValue'];
+  if (typeof fv === 'number') out.fillValue = fv;
+  else if (typeof fv === 'string' && NON_FINITE[fv.toLowerCase()] !== undefined) out.fillValue = NON_FINITE[fv.toLowerCase()];
+  else if (fv !== undefined && fv !== null) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${where}: fillValue must be a number or "NaN", "Infinity", "-Infinity" (got ${JSON.stringify(fv)})`);
+  }
   if (r['attributes'] && typeof r['attributes'] === 'object') out.attributes = r['attributes'] as Record<string, unknown>;
   return out;
 }

@@ -85,7 +85,10 @@ export interface RawOptions {
   name?: string;
   dims?: string[];
   units?: string;
-  /** Value marking missing points (besides NaN, which is always masked). */
+  /**
+   * Value marking missing points; NaN makes every NaN point missing. Without it NaN and +-Inf are values.
+   * A sidecar gives a non-finite one as the string "NaN", "Infinity" or "-Infinity" (JSON has no NaN).
+   */
   fillValue?: number;
   attributes?: Record<string, unknown>;
 }

@@ -2,7 +2,8 @@
  * A Field written as a NetCDF-4 (HDF5) file with h5wasm that netCDF-C / netCDF4-python read as a proper
  * NetCDF-4 variable: one HDF5 dimension scale per dimension (a coordinate variable when its values are
  * given, otherwise a pure "netCDF dimension" scale), attached to the variable, fixed-length ASCII
- * string attributes, _FillValue in the variable's type at masked points.
+ * string attributes, _FillValue in the variable's type at masked points (a finite one, never a valid value);
+ * valid NaN / +-Inf are written bit for bit and stay values (netCDF4-python does not mask them).
  * Values are written unpacked (float32 or float64 as in the Field), so scale_factor / add_offset are
  * dropped and missing_value / valid_range are converted to unpacked units. Provenance attributes
  * (fieldpack_codec, fieldpack_bound, fieldpack_version, ...) are added. Temp file + rename.
@@ -12,7 +13,7 @@ import { fitsDtype } from '../../../core/coordinates.ts';
 import type { CoordinateData, Field, FieldCoordinates, FieldDtype } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL } from '../readers/cf.ts';
 import { h5guard, loadH5wasm, type H5Dataset, type H5File } from '../readers/h5.ts';
-import { writeAtomically } from './atomic.ts';
+import { writeAtomically } from '../../files/atomic.ts';
 import { provenanceAttributes } from './provenance.ts';
 
 export type { CoordinateData };
@@ -97,8 +98,11 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
   if (field.units !== undefined && attrs['units'] === undefined) attrs['units'] = field.units;
   const f32 = field.values instanceof Float32Array;
   const srcFill = numbersOf(src['_FillValue'])?.[0];
-  let fill = !packed && srcFill !== undefined && Number.isFinite(srcFill) ? srcFill : NETCDF_DEFAULT_FILL[f32 ? 'float32' : 'float64']!;
-  if (f32) fill = Math.fround(fill);
+  const cast = (x: number) => (f32 ? Math.fround(x) : x);
+  const dflt = cast(NETCDF_DEFAULT_FILL[f32 ? 'float32' : 'float64']!);
+  let fill = !packed && srcFill !== undefined && Number.isFinite(srcFill) ? cast(srcFill) : dflt;
+  // the fill must not be a valid value (netCDF readers would mask that point): the default fill, or its negative
+  if (isValidValue(field, fill)) fill = fill !== dflt && !isValidValue(field, dflt) ? dflt : -dflt;
   if (packed) {
     const short = (x: number) => Number(x.toPrecision(7));
     attrs['fieldpack_unpacked_from'] = `${field.sourceDtype} with scale_factor ${short(sf ?? 1)} and add_offset ${short(ao ?? 0)}`;
@@ -106,6 +110,11 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
     attrs['fieldpack_quantization_step'] = Math.abs(sf ?? 1);
   }
   return { attrs, fill };
+}
+
+function isValidValue(field: Field, x: number): boolean {
+  for (let i = 0; i < field.values.length; i++) if (field.values[i] === x && (!field.mask || field.mask[i] === 1)) return true;
+  return false;
 }
 
 export async function writeFieldNetcdf4(field: Field, outPath: string, options: NetcdfWriteOptions = {}): Promise<{ path: string }> {
@@ -117,11 +126,9 @@ export async function writeFieldNetcdf4(field: Field, outPath: string, options: 
   const h5 = await loadH5wasm();
   const f32 = field.values instanceof Float32Array;
   const { attrs, fill } = unpackedAttributes(field);
-  const data = f32 ? new Float32Array(n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = field.values[i]!;
-    data[i] = (field.mask && field.mask[i] !== 1) || v !== v ? fill : v;
-  }
+  // a byte copy (same-type slice): valid NaN / +-Inf are written bit for bit, only masked points get the fill
+  const data = field.values.slice();
+  if (field.mask) for (let i = 0; i < n; i++) if (field.mask[i] !== 1) data[i] = fill;
   await writeAtomically(outPath, (tmp) => h5guard(outPath, 'could not write the NetCDF-4 file', () => {
     const file = new h5.File(tmp, 'w', { track_order: true }) as H5File;
     try {

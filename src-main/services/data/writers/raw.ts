@@ -1,13 +1,16 @@
 /**
  * A Field as raw binary (C order, little endian by default) plus its sidecar `OUT.json`, which the raw
  * reader reads back: {shape, dtype, endianness, name, dims, units, fillValue, attributes}. Masked points
- * hold fillValue when given, NaN otherwise (and NaN-free integer dtypes are not written: floats only).
+ * hold fillValue when given, otherwise NaN (the sidecar then says "fillValue": "NaN"), or, when NaN is a
+ * valid value of the field, the netCDF default fill. Valid NaN / +-Inf are written bit for bit
+ * (integer dtypes are not written: floats only).
  */
 import { writeFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import type { Field } from '../../../core/field.ts';
-import { sidecarPath } from '../readers/raw.ts';
-import { writeAtomically } from './atomic.ts';
+import { NETCDF_DEFAULT_FILL } from '../readers/cf.ts';
+import { fillValueJson, sidecarPath } from '../readers/raw.ts';
+import { writeAtomically } from '../../files/atomic.ts';
 import { provenanceAttributes } from './provenance.ts';
 
 export interface RawWriteOptions {
@@ -27,10 +30,21 @@ export async function writeFieldRaw(field: Field, outPath: string, options: RawW
   const endianness = options.endianness ?? 'little';
   const es = dtype === 'float64' ? 8 : 4;
   const buf = Buffer.alloc(n * es);
-  const fill = options.fillValue ?? NaN;
+  const mask = field.mask;
+  const masked = mask ? mask.some((m) => m !== 1) : false;
+  const fill = rawFill(field, dtype, options.fillValue, masked);
   const le = endianness === 'little';
+  const native = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const same = (dtype === 'float32' && field.values instanceof Float32Array) || (dtype === 'float64' && field.values instanceof Float64Array);
+  if (same) {
+    // a byte copy: valid NaN keep their sign and payload (a JS number round trip need not)
+    buf.set(new Uint8Array(field.values.buffer, field.values.byteOffset, field.values.byteLength));
+    if (le !== native) es === 4 ? buf.swap32() : buf.swap64();
+  }
   for (let i = 0; i < n; i++) {
-    const v = field.mask && field.mask[i] !== 1 ? fill : field.values[i]!;
+    const isMasked = mask !== undefined && mask[i] !== 1;
+    if (same && !isMasked) continue;
+    const v = isMasked ? fill! : field.values[i]!;
     if (es === 4) le ? buf.writeFloatLE(v, i * 4) : buf.writeFloatBE(v, i * 4);
     else le ? buf.writeDoubleLE(v, i * 8) : buf.writeDoubleBE(v, i * 8);
   }
@@ -47,7 +61,7 @@ export async function writeFieldRaw(field: Field, outPath: string, options: RawW
     name: field.name,
     dims: field.dims,
     ...(field.units !== undefined ? { units: field.units } : {}),
-    ...(options.fillValue !== undefined ? { fillValue: options.fillValue } : {}),
+    ...(fill !== undefined ? { fillValue: fillValueJson(fill) } : {}),
     attributes,
   };
   await writeAtomically(outPath, (tmp) => writeFile(tmp, buf));
@@ -55,4 +69,33 @@ export async function writeFieldRaw(field: Field, outPath: string, options: RawW
   const side = sidecarPath(outPath);
   await writeAtomically(side, (tmp) => writeFile(tmp, JSON.stringify(meta, null, 2) + '\n'));
   return { path: outPath, sidecar: side };
+}
+
+/**
+ * The fill the sidecar declares (undefined: none, when nothing is masked and none was asked for). It must not
+ * equal a valid value, or the reader would mask that point: an asked-for one that does is refused, the
+ * default NaN gives way to the netCDF default fill when NaN is a value of the field.
+ */
+function rawFill(field: Field, dtype: 'float32' | 'float64', asked: number | undefined, masked: boolean): number | undefined {
+  const cast = (x: number) => (dtype === 'float32' ? Math.fround(x) : x);
+  const validCount = (x: number): number => {
+    let k = 0;
+    const nan = x !== x;
+    for (let i = 0; i < field.values.length; i++) {
+      if (field.mask && field.mask[i] !== 1) continue;
+      const v = cast(field.values[i]!);
+      if (nan ? v !== v : v === x) k++;
+    }
+    return k;
+  };
+  if (asked !== undefined) {
+    const k = validCount(cast(asked));
+    if (k > 0) {
+      throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: fill value ${asked} is also a valid value of the field (${k} points), which would read back as missing; choose another fill value`, { fillValue: asked, points: k });
+    }
+    return asked;
+  }
+  if (!masked) return undefined;
+  for (const c of [NaN, NETCDF_DEFAULT_FILL[dtype]!, -NETCDF_DEFAULT_FILL[dtype]!, -9999, -999]) if (validCount(cast(c)) === 0) return cast(c);
+  throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: no free fill value for the masked points (NaN and the usual fills are all valid values): give one`);
 }
