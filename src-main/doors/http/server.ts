@@ -4,14 +4,22 @@
  * Every request must carry the per-launch token: `?token=` on the first page load (which sets an
  * HttpOnly same-site cookie so that the page's own assets load), the cookie, or an
  * `Authorization: Bearer` header (scripts). The Host header must be the loopback address we bound,
- * which closes DNS-rebinding attacks from other web pages.
+ * which closes DNS-rebinding attacks from other web pages. A request that carries an `Origin` header
+ * (browsers send one on every POST and WebSocket upgrade) must come from our own origin: the cookie
+ * is also sent by other local web apps (same site: 127.0.0.1 on another port), so without this
+ * check any page on the machine could call the API. Requests without `Origin` (curl, scripts) still
+ * need the token.
+ *
+ * Hygiene: a malformed URL or percent-encoding is 400, a body over MAX_BODY is 413, and JSON nested
+ * deeper than MAX_JSON_DEPTH is 400 (checked by a flat scan before parsing, so nothing recurses).
  */
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { serializeError, FieldpackError } from '../../core/errors.ts';
+import { serializeError, FieldpackError, type ErrorCode } from '../../core/errors.ts';
 import { dispatch } from '../../services/services.ts';
 import type { AppContext } from '../../services/app-context.ts';
 
@@ -28,7 +36,62 @@ const MIME: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 const COOKIE = 'fieldpack_token';
-const MAX_BODY = 16 * 1024 * 1024;
+/** Largest API request body (bytes); larger ones are answered 413. */
+export const MAX_BODY = 16 * 1024 * 1024;
+/** Deepest nesting of objects and arrays in an API request body. */
+export const MAX_JSON_DEPTH = 64;
+
+/** A refusal with its own HTTP status (the body is still the usual {error: {code, message}}). */
+class HttpError extends FieldpackError {
+  constructor(
+    readonly status: number,
+    code: ErrorCode,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/**
+ * The request target as a URL with its decoded path. Only origin-form targets ("/path?query") are
+ * served; anything unparsable, with malformed percent-encoding or a NUL byte in the path is 400.
+ */
+function parseTarget(raw: string | undefined): { url: URL; path: string } {
+  const target = raw ?? '/';
+  if (!target.startsWith('/')) throw new HttpError(400, 'INVALID_ARGUMENT', 'malformed request URL: expected a path starting with "/"');
+  let url: URL;
+  try {
+    // Prefixing (rather than resolving against a base) keeps "//host/x" a path, not another host.
+    url = new URL(`http://local${target}`);
+  } catch {
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'malformed request URL');
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'malformed percent-encoding in the request URL');
+  }
+  if (path.includes('\0')) throw new HttpError(400, 'INVALID_ARGUMENT', 'malformed request URL: NUL in the path');
+  return { url, path };
+}
+
+/** True when `text` (JSON or not) opens more than `max` objects/arrays at once; one flat pass, no recursion. */
+export function jsonNestsDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
 
 export interface HttpDoorOptions {
   app: AppContext;
@@ -56,7 +119,13 @@ function tokenFrom(req: IncomingMessage, url: URL): string | null {
   const cookie = req.headers.cookie ?? '';
   for (const part of cookie.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+    if (k === COOKIE) {
+      try {
+        return decodeURIComponent(v.join('='));
+      } catch {
+        return null;
+      }
+    }
   }
   return null;
 }
@@ -74,20 +143,53 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+function tooLarge(): HttpError {
+  return new HttpError(413, 'INVALID_ARGUMENT', `request body over ${MAX_BODY} bytes (${MAX_BODY / 1024 / 1024} MiB): give large data as a file path instead`);
+}
+
+/** The body as text, refused (413) past MAX_BODY: at once when Content-Length says so, else once that many bytes came. */
 function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     let size = 0;
+    let over = false;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
+      if (over) return; // drained and dropped; the 413 is already on its way
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new FieldpackError('INVALID_ARGUMENT', `request body over ${MAX_BODY} bytes`));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(tooLarge());
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
+}
+
+/** The API input: {} for an empty body; 400 for JSON nested deeper than MAX_JSON_DEPTH or not JSON. */
+function parseInput(body: string): unknown {
+  if (!body) return {};
+  if (jsonNestsDeeper(body, MAX_JSON_DEPTH)) {
+    throw new HttpError(400, 'INVALID_ARGUMENT', `request body nests objects/arrays deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'request body is not JSON');
+  }
+}
+
+/** A refusal written straight onto the socket of an upgrade request (no ServerResponse there). */
+function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = STATUS_CODES[status] ?? 'Error';
+  socket.on('error', () => undefined);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
 }
 
 export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
@@ -97,33 +199,36 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
   let port = 0;
   const allowedHosts = () => new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
 
+  const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
+  const hostProblem = (req: IncomingMessage): string | null => (allowedHosts().has(req.headers.host ?? '') ? null : 'unexpected Host header');
+  /** Another page's request (the cookie comes along from any 127.0.0.1 page): refused whatever its token. */
+  const originProblem = (req: IncomingMessage): string | null => {
+    const origin = req.headers.origin;
+    if (origin === undefined || allowedOrigins().has(origin.toLowerCase())) return null;
+    return `requests from another origin (${origin.slice(0, 200)}) are refused: only the workbench page served at http://${host}:${port} may call this server`;
+  };
+  const TOKEN_HELP = 'missing or wrong token: open the URL that `fieldpack serve` printed (it ends in ?token=...)';
+
   const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://local');
     try {
-      if (!allowedHosts().has(req.headers.host ?? '')) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: 'unexpected Host header' } });
+      const hostBad = hostProblem(req);
+      if (hostBad) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: hostBad } });
+      const originBad = originProblem(req);
+      if (originBad) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: originBad } });
+      const { url, path } = parseTarget(req.url);
       const given = tokenFrom(req, url);
-      if (!sameToken(given, token)) {
-        return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong token: open the URL that `fieldpack serve` printed (it ends in ?token=...)' } });
-      }
-      if (url.pathname.startsWith('/api/')) {
+      if (!sameToken(given, token)) return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: TOKEN_HELP } });
+      if (path.startsWith('/api/')) {
         if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: 'API calls are POST' } });
-        const method = decodeURIComponent(url.pathname.slice('/api/'.length));
-        let input: unknown = {};
-        const body = await readBody(req);
-        if (body) {
-          try {
-            input = JSON.parse(body);
-          } catch {
-            throw new FieldpackError('INVALID_ARGUMENT', 'request body is not JSON');
-          }
-        }
+        const method = path.slice('/api/'.length);
+        const input = parseInput(await readBody(req));
         const value = await dispatch(app.services, method, input);
         return sendJson(res, 200, { value });
       }
       // The renderer: static files; unknown paths fall back to index.html (client-side routes).
       const headers: Record<string, string> = {};
       if (url.searchParams.get('token')) headers['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
-      const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+      const rel = normalize(path).replace(/^([/\\])+/, '');
       let file = join(opts.rendererDir, rel);
       if (!file.startsWith(opts.rendererDir + sep) && file !== opts.rendererDir) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'not found' } });
       if (!existsSync(file) || statSync(file).isDirectory()) file = join(opts.rendererDir, 'index.html');
@@ -132,7 +237,10 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
       createReadStream(file).pipe(res);
     } catch (err) {
       const e = serializeError(err);
-      const status = e.code === 'NOT_FOUND' ? 404 : e.code === 'INTERNAL' ? 500 : 400;
+      const status = err instanceof HttpError ? err.status : e.code === 'NOT_FOUND' ? 404 : e.code === 'INTERNAL' ? 500 : 400;
+      if (res.headersSent) return void res.destroy();
+      // Past a refused body the connection is not reused (the rest of the body is not read).
+      if (status === 413) res.setHeader('connection', 'close');
       sendJson(res, status, { error: e });
     }
   });
@@ -140,16 +248,22 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    if (url.pathname !== '/events' || !allowedHosts().has(req.headers.host ?? '') || !sameToken(tokenFrom(req, url), token)) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      socket.destroy();
-      return;
+    try {
+      const hostBad = hostProblem(req);
+      if (hostBad) return refuseUpgrade(socket, 403, 'UNAUTHORIZED', hostBad);
+      const originBad = originProblem(req);
+      if (originBad) return refuseUpgrade(socket, 403, 'UNAUTHORIZED', originBad);
+      const { url, path } = parseTarget(req.url);
+      if (!sameToken(tokenFrom(req, url), token)) return refuseUpgrade(socket, 401, 'UNAUTHORIZED', TOKEN_HELP);
+      if (path !== '/events') return refuseUpgrade(socket, 404, 'NOT_FOUND', 'the WebSocket endpoint is /events');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        sockets.add(ws);
+        ws.on('close', () => sockets.delete(ws));
+      });
+    } catch (err) {
+      const e = serializeError(err);
+      refuseUpgrade(socket, err instanceof HttpError ? err.status : 400, e.code, e.message);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws);
-      ws.on('close', () => sockets.delete(ws));
-    });
   });
   const unsubscribe = app.events.on((event) => {
     const text = JSON.stringify(event);

@@ -4,6 +4,7 @@ import type { CORE_METHODS } from '../../api/methods/core.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
 import { doctorReport } from '../system/doctor.ts';
 import { configuredPython } from '../system/python-probe.ts';
+import { clearPythonCache, pythonPathProblem } from '../system/python-env.ts';
 
 export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METHODS> {
   const { store, jobs, events } = deps;
@@ -49,7 +50,16 @@ export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METH
     },
 
     'settings.get': () => store.getSettings(),
-    'settings.update': (patch) => store.updateSettings(patch),
+    'settings.update': (patch) => {
+      if (typeof patch.pythonPath === 'string') {
+        // One executable file, by absolute path or on PATH; checked now so that a typo (or a command line) is not saved.
+        const why = pythonPathProblem(patch.pythonPath);
+        if (why) throw new FieldpackError('INVALID_ARGUMENT', `pythonPath ${JSON.stringify(patch.pythonPath)} ${why}`, { field: 'pythonPath' });
+      }
+      const settings = store.updateSettings(patch);
+      if (patch.pythonPath !== undefined) clearPythonCache();
+      return settings;
+    },
 
     'system.doctor': () =>
       doctorReport({ dbPath: store.path, schemaVersion: store.schemaVersion, pythonPath: configuredPython(store), door: deps.door }),

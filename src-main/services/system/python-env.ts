@@ -3,8 +3,15 @@
  * (`python3`, `/usr/bin/python3`, `python`), keeping the first that imports torch. Probes are cached
  * per interpreter for the life of the process (clearPythonCache() forgets them, e.g. after the user
  * changes the setting or installs torch).
+ *
+ * The user's own choice (the Python setting, --python) is checked with pythonPathProblem: it must
+ * name one executable file, by absolute path or as a command on PATH (never a command line: nothing
+ * goes through a shell). Such a pinned interpreter that no longer names one is reported as that
+ * problem, never replaced by a candidate.
  */
 import { execFile } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 
 export interface PythonEnv {
@@ -29,6 +36,8 @@ export interface PythonProbe {
   /** Why it was not kept: not found, no torch (with the import error), timed out. */
   reason?: string;
   env?: PythonEnv;
+  /** The user's pinned interpreter no longer names an executable (reason says so); nothing else was tried. */
+  pinned?: boolean;
 }
 
 export const DEFAULT_PYTHON_CANDIDATES = ['python3', '/usr/bin/python3', 'python'];
@@ -63,6 +72,77 @@ except Exception:
     r["onnxVersion"] = None
 print("FIELDPACK_PROBE " + json.dumps(r))
 `;
+
+function executableProblem(file: string): string | null {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'does not exist';
+    if (code === 'EACCES') return 'cannot be reached (permission denied)';
+    return `cannot be read (${code ?? String(e)})`;
+  }
+  if (st.isDirectory()) return 'is a folder, not an executable file';
+  if (!st.isFile()) return 'is not a regular file';
+  if (process.platform !== 'win32') {
+    try {
+      accessSync(file, constants.X_OK);
+    } catch {
+      return 'is not executable (no execute permission)';
+    }
+  }
+  return null;
+}
+
+/** The executable a bare command name runs, as execFile finds it on PATH; null when none. */
+export function whichSync(name: string): string | null {
+  const exts = process.platform === 'win32' ? ['', ...(process.env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)] : [''];
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    for (const ext of exts) {
+      const file = join(dir, name + ext);
+      if (executableProblem(file) === null) return file;
+    }
+  }
+  return null;
+}
+
+/**
+ * Why `interpreter` cannot be the Python setting, as a phrase after its name ("does not exist"); null
+ * when it names an executable file: an absolute path, or a bare command name found on PATH. The value
+ * is one path, never split into a command and arguments, and never run by a shell.
+ */
+export function pythonPathProblem(interpreter: string): string | null {
+  if (interpreter.trim() === '') return 'is empty (clear the setting instead to auto-detect)';
+  if (/[\u0000-\u001f]/.test(interpreter)) return 'contains control characters';
+  if (interpreter !== interpreter.trim()) return 'has leading or trailing spaces';
+  const args = interpreter.split(/\s+/).slice(1).join(' ');
+  const asCommandLine = args ? ` (it must be the path of one executable: arguments such as "${args}" are not accepted, and no shell runs it)` : '';
+  if (isAbsolute(interpreter)) {
+    const why = executableProblem(interpreter);
+    return why ? why + asCommandLine : null;
+  }
+  if (/[\\/]/.test(interpreter)) return 'is a relative path: give an absolute path, or a command name found on PATH';
+  return whichSync(interpreter) ? null : `was not found on PATH${asCommandLine}`;
+}
+
+/** Interpreters the user chose (the Python setting, --python): see pinPython. */
+const pinned = new Set<string>();
+
+/**
+ * Marks `interpreter` as the user's choice: from then on, when it no longer names an executable file
+ * (pythonPathProblem), findPython reports that problem alone instead of going on with the candidates,
+ * so a deleted environment is never silently replaced by another Python.
+ */
+export function pinPython(interpreter: string): void {
+  pinned.add(interpreter);
+}
+
+/** The message for a pinned interpreter that no longer works. */
+function pinnedProblem(interpreter: string, why: string): string {
+  return `the configured Python ${interpreter} ${why}: fix or clear the Python setting (Settings, or --python PATH); no other interpreter is used in its place`;
+}
 
 const probeCache = new Map<string, Promise<PythonProbe>>();
 
@@ -130,6 +210,10 @@ const detectCache = new Map<string, Promise<PythonDetection>>();
 
 /** Every probe in order until one imports torch; for `fieldpack doctor` and the Settings view. */
 export function findPython(opts: DetectPythonOptions = {}): Promise<PythonDetection> {
+  if (opts.python && pinned.has(opts.python)) {
+    const why = pythonPathProblem(opts.python);
+    if (why) return Promise.resolve({ env: null, tried: [{ interpreter: opts.python, ok: false, reason: pinnedProblem(opts.python, why), pinned: true }] });
+  }
   const list: string[] = [];
   if (opts.python) list.push(opts.python);
   if (!opts.python || opts.fallback !== false) for (const c of opts.candidates ?? DEFAULT_PYTHON_CANDIDATES) if (!list.includes(c)) list.push(c);
@@ -154,6 +238,8 @@ export function findPython(opts: DetectPythonOptions = {}): Promise<PythonDetect
 export async function detectPython(opts: DetectPythonOptions = {}): Promise<PythonEnv> {
   const { env, tried } = await findPython(opts);
   if (env) return env;
+  const broken = tried.find((t) => t.pinned);
+  if (broken) throw new FieldpackError('PYTHON_MISSING', `${broken.reason![0]!.toUpperCase()}${broken.reason!.slice(1)}. ${PYTHON_HELP}`, { tried });
   const lines = tried.map((t) => `${t.interpreter}: ${t.reason}`);
   throw new FieldpackError('PYTHON_MISSING', `No Python with PyTorch found (tried ${lines.join('; ')}). ${PYTHON_HELP}`, { tried });
 }

@@ -1,7 +1,7 @@
 /** Doctor's view of the Python environment, from the training service's detection (one probe for both). */
 import type { DoctorReport } from '../../api/contract.ts';
 import type { Store } from '../store/store.ts';
-import { PYTHON_HELP, clearPythonCache, findPython } from './python-env.ts';
+import { PYTHON_HELP, clearPythonCache, findPython, pinPython } from './python-env.ts';
 
 export async function probePython(configured: string | null): Promise<DoctorReport['python']> {
   // The doctor is asked after the user installs torch or changes the setting: never answer from cache.
@@ -19,6 +19,11 @@ export async function probePython(configured: string | null): Promise<DoctorRepo
       problem: skipped ? `the configured interpreter ${configured} was not used (${skipped.reason}); found ${env.interpreter} instead` : null,
     };
   }
+  const broken = tried.find((t) => t.pinned);
+  if (broken) {
+    // The user's interpreter no longer exists (or is no longer executable): that is the problem, with no stand-in.
+    return { interpreter: broken.interpreter, pythonVersion: null, torchVersion: null, cuda: false, gpuName: null, onnx: false, problem: broken.reason ?? null };
+  }
   const first = tried.find((t) => t.env) ?? null;
   return {
     interpreter: first?.interpreter ?? null,
@@ -31,7 +36,13 @@ export async function probePython(configured: string | null): Promise<DoctorRepo
   };
 }
 
-/** The interpreter the user chose: --python for this process (FIELDPACK_PYTHON), else the saved setting. */
+/**
+ * The interpreter the user chose: --python for this process (FIELDPACK_PYTHON), else the saved setting.
+ * It is pinned (pinPython): if it stops naming an executable file, detection reports that rather than
+ * training with some other Python.
+ */
 export function configuredPython(store: Store): string | null {
-  return process.env.FIELDPACK_PYTHON || store.getSettings().pythonPath;
+  const p = process.env.FIELDPACK_PYTHON || store.getSettings().pythonPath;
+  if (p) pinPython(p);
+  return p;
 }

@@ -1,0 +1,284 @@
+/**
+ * Browser mode's request hygiene (issue 11 item 3), on a real HTTP door on a random port: other
+ * origins are refused (the token cookie is also sent by any other 127.0.0.1 page), malformed URLs,
+ * huge and deeply nested bodies are client errors, errors never echo a file's content, and the
+ * Python setting must name one executable file.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
+import { startHttpDoor, type HttpDoor, MAX_BODY, MAX_JSON_DEPTH, jsonNestsDeeper } from '../../../src-main/doors/http/server.ts';
+import { detectPython } from '../../../src-main/services/system/python-env.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const tmp = tempDir('fieldpack-http-');
+const TOKEN = 'a'.repeat(48);
+let app: AppContext;
+let door: HttpDoor;
+let own: string;
+const savedPythonEnv = process.env.FIELDPACK_PYTHON;
+
+beforeAll(async () => {
+  delete process.env.FIELDPACK_PYTHON; // the saved setting is what these tests configure
+  const rendererDir = join(tmp.dir, 'renderer');
+  mkdirSync(rendererDir);
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Fieldpack</title>');
+  app = createApp({ dbPath: join(tmp.dir, 'http.db'), door: 'http' });
+  door = await startHttpDoor({ app, rendererDir, token: TOKEN });
+  own = `http://127.0.0.1:${door.port}`;
+});
+afterAll(async () => {
+  await door?.close();
+  await app?.close();
+  tmp.cleanup();
+  if (savedPythonEnv === undefined) delete process.env.FIELDPACK_PYTHON;
+  else process.env.FIELDPACK_PYTHON = savedPythonEnv;
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: { value?: unknown; error?: { code: string; message: string } };
+}
+
+/** One request; `chunked` streams the body without Content-Length. A refusal before the body is sent still answers. */
+function send(path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body);
+    const headers: Record<string, string> = { ...opts.headers };
+    if (body && !opts.chunked) headers['content-length'] = String(body.length);
+    let answered = false;
+    const req = request({ host: '127.0.0.1', port: door.port, path, method: opts.method ?? 'POST', headers }, (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let json = {};
+        try {
+          json = JSON.parse(text) as Answer['json'];
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, text, json });
+      });
+    });
+    // The server may close while a refused body is still being written: the answer counts, not the write.
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    if (body && opts.chunked) {
+      const piece = 1024 * 1024;
+      let i = 0;
+      const more = () => {
+        while (i < body.length) {
+          const ok = req.write(body.subarray(i, i + piece));
+          i += piece;
+          if (!ok) return void req.once('drain', more);
+        }
+        req.end();
+      };
+      more();
+    } else req.end(body);
+  });
+}
+
+const api = (method: string, input: unknown, headers: Record<string, string> = {}) =>
+  send(`/api/${method}`, { headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(input) });
+const withToken = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${TOKEN}`, ...extra });
+const withCookie = (extra: Record<string, string> = {}) => ({ cookie: `fieldpack_token=${TOKEN}`, ...extra });
+
+async function projectCount(): Promise<number> {
+  return ((await api('projects.list', {}, withToken())).json.value as unknown[]).length;
+}
+
+/** A WebSocket upgrade: 'open', or the refusal's status and JSON body. */
+function upgrade(origin: string | undefined, path = `/events?token=${TOKEN}`): Promise<{ opened: true } | { opened: false; status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${door.port}${path}`, origin === undefined ? {} : { origin });
+    ws.on('open', () => {
+      ws.close();
+      resolve({ opened: true });
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ opened: false, status: res.statusCode!, body }));
+    });
+    ws.on('error', (e) => reject(e));
+  });
+}
+
+describe('Origin', () => {
+  it('refuses a POST from another local origin even with the cookie, and creates nothing', async () => {
+    const before = await projectCount();
+    for (const origin of ['http://127.0.0.1:9999', 'http://localhost:9999', 'https://example.org', 'null', `https://127.0.0.1:${door.port}`]) {
+      const r = await api('projects.create', { name: 'from another page' }, withCookie({ origin }));
+      expect(r.status, origin).toBe(403);
+      expect(r.json.error).toEqual({ code: 'UNAUTHORIZED', message: expect.stringContaining('another origin') });
+      expect(r.headers['access-control-allow-origin']).toBeUndefined();
+    }
+    // With the Bearer token too: the origin decides first.
+    expect((await api('projects.create', { name: 'x' }, withToken({ origin: 'http://127.0.0.1:9999' }))).status).toBe(403);
+    // Static pages as well (a foreign page cannot fetch them with the cookie).
+    expect((await send('/', { method: 'GET', headers: withCookie({ origin: 'http://127.0.0.1:9999' }) })).status).toBe(403);
+    expect(await projectCount()).toBe(before);
+  });
+
+  it('accepts the server\'s own origin (127.0.0.1 or localhost at its port) and requests without Origin that carry the token', async () => {
+    const before = await projectCount();
+    const a = await api('projects.create', { name: 'same origin' }, withCookie({ origin: own }));
+    expect(a.status).toBe(200);
+    expect(a.json.value).toMatchObject({ name: 'same origin' });
+    const b = await api('projects.create', { name: 'via localhost' }, withToken({ origin: `http://localhost:${door.port}`, host: `localhost:${door.port}` }));
+    expect(b.status).toBe(200);
+    const c = await api('projects.create', { name: 'curl' }, withToken());
+    expect(c.status).toBe(200);
+    expect(await projectCount()).toBe(before + 3);
+    // Without Origin the token is still needed.
+    const none = await api('projects.list', {});
+    expect(none.status).toBe(401);
+    expect(none.json.error?.code).toBe('UNAUTHORIZED');
+    // The page itself loads from our origin (module scripts send Origin).
+    expect((await send(`/?token=${TOKEN}`, { method: 'GET', headers: { origin: own } })).status).toBe(200);
+  });
+
+  it('refuses WebSocket upgrades from another origin, accepts our own and Origin-less clients with the token', async () => {
+    const foreign = await upgrade('http://127.0.0.1:9999');
+    expect(foreign).toMatchObject({ opened: false, status: 403 });
+    expect(JSON.parse((foreign as { body: string }).body)).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.stringContaining('another origin') } });
+    expect(await upgrade('https://evil.example')).toMatchObject({ opened: false, status: 403 });
+    expect(await upgrade(own)).toEqual({ opened: true });
+    expect(await upgrade(`http://localhost:${door.port}`)).toEqual({ opened: true });
+    expect(await upgrade(undefined)).toEqual({ opened: true });
+    expect(await upgrade(own, '/events')).toMatchObject({ opened: false, status: 401 });
+    expect(await upgrade(own, `/elsewhere?token=${TOKEN}`)).toMatchObject({ opened: false, status: 404 });
+  });
+});
+
+describe('malformed requests', () => {
+  it('answers malformed URLs and percent-encoding with 400, and keeps serving', async () => {
+    for (const path of ['/api/projects.%E0%A4%A', '/api/%ZZ', '/%E0%A4%A', '/assets/%C0', '/a%00b']) {
+      const r = await send(path, { headers: withToken({ origin: own }), body: '{}' });
+      expect(r.status, path).toBe(400);
+      expect(r.json.error).toEqual({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/malformed/) });
+    }
+    // An upgrade with a malformed path is refused the same way, and the process lives on.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const s = connect(door.port, '127.0.0.1', () => {
+        s.write(`GET /events%E0?token=${TOKEN} HTTP/1.1\r\nHost: 127.0.0.1:${door.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+      });
+      let got = '';
+      s.on('data', (d) => (got += d.toString()));
+      s.on('close', () => resolve(got));
+      s.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain('malformed percent-encoding');
+    expect((await api('projects.list', {}, withToken())).status).toBe(200);
+  });
+
+  it('refuses a body over the limit with 413, declared or streamed', async () => {
+    const big = Buffer.alloc(MAX_BODY + 1024, 0x20);
+    const declared = await send('/api/projects.list', { headers: withToken({ 'content-type': 'application/json' }), body: big });
+    expect(declared.status).toBe(413);
+    expect(declared.json.error).toEqual({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('request body over') });
+    const streamed = await send('/api/projects.list', { headers: withToken({ 'content-type': 'application/json' }), body: big, chunked: true });
+    expect(streamed.status).toBe(413);
+    expect((await api('projects.list', {}, withToken())).status).toBe(200);
+  });
+
+  it('refuses JSON nested deeper than the limit with 400 (no stack overflow); ordinary nesting passes', async () => {
+    const deep = `{"name":"deep","description":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const r = await send('/api/projects.create', { headers: withToken({ 'content-type': 'application/json' }), body: deep });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toEqual({ code: 'INVALID_ARGUMENT', message: `request body nests objects/arrays deeper than ${MAX_JSON_DEPTH} levels` });
+    const notJson = await send('/api/projects.list', { headers: withToken(), body: '{nope' });
+    expect(notJson).toMatchObject({ status: 400, json: { error: { message: 'request body is not JSON' } } });
+    // Brackets inside strings are text, not nesting.
+    const ok = await api('projects.create', { name: 'brackets', description: `${'['.repeat(200)}{"\\` }, withToken());
+    expect(ok.json.error).toBeUndefined();
+    expect(ok.status).toBe(200);
+    expect(jsonNestsDeeper(JSON.stringify({ a: [[[{ b: '[[[[' }]]] }), 5)).toBe(false);
+    expect(jsonNestsDeeper(JSON.stringify({ a: [[[{ b: '\\"[[[[' }]]] }), 5)).toBe(false);
+    expect(jsonNestsDeeper(JSON.stringify({ a: [[[{ b: [1] }]]] }), 5)).toBe(true);
+  });
+});
+
+describe('errors never echo file content', () => {
+  it('data.inspect on a file that is not data names the file and its size, not its bytes', async () => {
+    const secret = join(tmp.dir, 'shadow');
+    writeFileSync(secret, 'root:$6$S3CR3T-HASH:19000:0:99999:7:::\n');
+    const r = await api('data.inspect', { path: secret }, withToken());
+    expect(r.status).toBe(400);
+    expect(r.json.error?.code).toBe('BAD_FILE');
+    expect(r.json.error?.message).toMatch(/not recognised, 39 bytes/);
+    const hex = Array.from(Buffer.from('root:$6$'), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    for (const leak of ['root', 'S3CR3T', hex, hex.replace(/ /g, ''), Buffer.from('root:$6$').toString('base64')]) expect(r.text).not.toContain(leak);
+  });
+});
+
+describe('settings.pythonPath', () => {
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : process.execPath;
+  const update = (pythonPath: string | null) => api('settings.update', { pythonPath }, withToken({ origin: own }));
+
+  it('refuses command lines, missing, relative, non-executable paths and folders, naming the problem', async () => {
+    const cases: [string, RegExp][] = [
+      ['/bin/sh -c id', /"\/bin\/sh -c id" does not exist \(it must be the path of one executable: arguments such as "-c id" are not accepted, and no shell runs it\)/],
+      [join(tmp.dir, 'no-such-python'), /no-such-python" does not exist/],
+      ['bin/python3', /relative path/],
+      ['no-such-python-on-path-xyz', /was not found on PATH/],
+      ['python3 -c "import os"', /not found on PATH.*arguments/],
+      [tmp.dir, /is a folder/],
+      ['', /is empty/],
+      [' /usr/bin/python3', /leading or trailing spaces/],
+    ];
+    const plain = join(tmp.dir, 'not-executable');
+    writeFileSync(plain, '#!/bin/sh\n');
+    chmodSync(plain, 0o644);
+    if (process.platform !== 'win32' && process.getuid?.() !== 0) cases.push([plain, /is not executable/]);
+    for (const [value, why] of cases) {
+      const r = await update(value);
+      expect(r.status, value).toBe(400);
+      expect(r.json.error?.code, value).toBe('INVALID_ARGUMENT');
+      expect(r.json.error?.message, value).toMatch(why);
+    }
+    expect((await api('settings.get', {}, withToken())).json.value).toMatchObject({ pythonPath: null });
+  });
+
+  it('accepts an executable by absolute path or on PATH, and null (auto-detect)', async () => {
+    expect((await update(python)).json.value).toMatchObject({ pythonPath: python });
+    expect((await update('sh')).json.value).toMatchObject({ pythonPath: 'sh' });
+    expect((await update(null)).json.value).toMatchObject({ pythonPath: null });
+  });
+
+  it('a saved interpreter that disappears is reported as that problem by the doctor, training.python and training, never replaced', async () => {
+    const bin = join(tmp.dir, 'venv', 'bin');
+    mkdirSync(bin, { recursive: true });
+    const gone = join(bin, 'python');
+    writeFileSync(gone, `#!/bin/sh\nexec ${python} "$@"\n`);
+    chmodSync(gone, 0o755);
+    expect((await update(gone)).status).toBe(200);
+    rmSync(join(tmp.dir, 'venv'), { recursive: true });
+
+    const doctor = (await api('system.doctor', {}, withToken())).json.value as { python: { interpreter: string | null; problem: string | null; torchVersion: string | null } };
+    expect(doctor.python.interpreter).toBe(gone);
+    expect(doctor.python.torchVersion).toBeNull();
+    expect(doctor.python.problem).toContain(`the configured Python ${gone} does not exist`);
+    expect(doctor.python.problem).toContain('no other interpreter is used in its place');
+
+    const report = (await api('training.python', { refresh: true }, withToken())).json.value as { ok: boolean; interpreter: string | null; configured: string; problem: string; tried: { interpreter: string }[] };
+    expect(report).toMatchObject({ ok: false, interpreter: null, configured: gone });
+    expect(report.tried.map((t) => t.interpreter)).toEqual([gone]);
+    expect(report.problem).toContain(`configured Python ${gone} does not exist`);
+
+    // What a train job does with the setting (fallback on): PYTHON_MISSING naming it, no other Python.
+    await expect(detectPython({ python: gone, fallback: true })).rejects.toMatchObject({ code: 'PYTHON_MISSING', message: expect.stringContaining(`The configured Python ${gone} does not exist`) });
+    expect((await update(null)).status).toBe(200);
+  });
+});
