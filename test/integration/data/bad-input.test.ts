@@ -36,7 +36,8 @@ describe('bad input', () => {
 
   it('not a NetCDF file (text, empty)', async () => {
     const p = write('notes.nc', 'hello, this is not NetCDF\n');
-    await expectError(openDataFile(p), 'BAD_FILE', /notes\.nc/, /not a NetCDF or HDF5 file/, /68 65 6c 6c/);
+    const err = await expectError(openDataFile(p), 'BAD_FILE', /notes\.nc/, /not a NetCDF or HDF5 file/, /not recognised, 26 bytes/);
+    expect(err.message).not.toMatch(/68 65 6c 6c|hello/); // never the file's content
     await expectError(openDataFile(write('empty.nc', '')), 'BAD_FILE', /empty\.nc/, /empty/);
   });
 

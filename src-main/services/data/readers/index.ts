@@ -64,10 +64,10 @@ export async function detectFormat(path: string): Promise<{ format: DetectedForm
   return { format: 'unknown', sizeBytes: size, head };
 }
 
-function describeHead(head: Uint8Array): string {
-  if (head.length === 0) return 'the file is empty';
-  const bytes = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return `it starts with bytes ${bytes}`;
+/** What an unrecognised file is, without echoing any of its content (errors reach other doors and logs). */
+function describeUnknown(sizeBytes: number): string {
+  if (sizeBytes === 0) return 'the file is empty';
+  return `format not recognised, ${sizeBytes} bytes`;
 }
 
 /** Opens any supported file; its readField fills Field.coordinates (see withCoordinates). */
@@ -76,7 +76,7 @@ export async function openDataFile(path: string, options: OpenOptions = {}): Pro
 }
 
 async function openFormat(path: string, options: OpenOptions): Promise<DataFile> {
-  const { format, sizeBytes, head } = await detectFormat(path);
+  const { format, sizeBytes } = await detectFormat(path);
   if (format.startsWith('source:')) {
     const o = openers.find((x) => `source:${x.id}` === format)!;
     return o.open(path, sizeBytes, options);
@@ -98,5 +98,5 @@ async function openFormat(path: string, options: OpenOptions): Promise<DataFile>
   if (RAW_EXTENSIONS.includes(ext)) {
     throw new FieldpackError('INVALID_ARGUMENT', `${path}: raw binary needs its shape and dtype (give them, or write a sidecar ${sidecarPath(path)} like {"shape": [100, 500, 500], "dtype": "float32", "endianness": "little"})`, { path });
   }
-  throw badFile(path, `not a NetCDF or HDF5 file (${describeHead(head)}; expected "CDF\\x01", "CDF\\x02" or "\\x89HDF")`);
+  throw badFile(path, `not a NetCDF or HDF5 file (${describeUnknown(sizeBytes)}; expected "CDF\\x01", "CDF\\x02" or "\\x89HDF")`);
 }
