@@ -32,8 +32,9 @@ export async function readSidecar(path: string): Promise<RawOptions | undefined>
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (e) {
-    throw badFile(sidecarPath(path), `sidecar is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  } catch {
+    // the parser's message quotes the file's first bytes: never echo a file's contents
+    throw badFile(sidecarPath(path), `sidecar is not valid JSON (${text.length} bytes)`);
   }
   return validateRawOptions(sidecarPath(path), json);
 }
