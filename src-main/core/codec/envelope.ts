@@ -113,7 +113,8 @@ export function writeValueLists(w: ByteWriter, lists: readonly number[][], value
 
 export function readValueList(r: ByteReader, n: number, f32: boolean, label: string, what: string): ValueList {
   const cnt = r.varint(label + ' count');
-  if (cnt > n) throw bad(`corrupted stream: ${what} lists ${cnt} ${label}`);
+  // each entry takes a varint and a raw value: a count the bytes cannot hold is refused before allocating for it
+  if (cnt > n || cnt * (f32 ? 5 : 9) > r.remaining()) throw bad(`corrupted stream: ${what} lists ${cnt} ${label} (${n} points, ${r.remaining()} bytes left)`);
   const idx = new Array<number>(cnt);
   const vals = new Array<number>(cnt);
   let p = 0;
@@ -179,7 +180,21 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
   w.bytes(best);
 }
 
-/** Reads the coder byte and the codes; checks their count against the points to predict. */
+/** The largest quantization radius a stream may use (DEFAULT_RADIUS is 2^15; the range coders need < 2^17). */
+export const MAX_RADIUS = 1 << 20;
+
+/** A radius from a stream's params: an integer in [1, MAX_RADIUS], or BAD_STREAM naming it. */
+export function checkRadius(radius: unknown, what: string): number {
+  if (typeof radius !== 'number' || !Number.isInteger(radius) || radius < 1 || radius > MAX_RADIUS) {
+    throw bad(`corrupted header: ${what} radius ${String(radius)} (an integer 1..${MAX_RADIUS})`);
+  }
+  return radius;
+}
+
+/**
+ * Reads the coder byte and the codes; checks their count against the points to predict (before the coders allocate:
+ * the count is the caller's, never the stream's).
+ */
 export function readCodes(
   r: ByteReader, radius: number, nPredicted: number, what: string, allowed: { huffman: boolean; ms: boolean; bareCount: boolean },
 ): Uint32Array {
@@ -188,10 +203,10 @@ export function readCodes(
     throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
   }
   const codes =
-    coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius)
-    : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius)
+    coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius, nPredicted)
+    : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted)
     : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted)
-    : msDecodeCodes(r, radius);
+    : msDecodeCodes(r, radius, nPredicted);
   if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);
   return codes;
 }
@@ -207,6 +222,7 @@ export function readEscapes(r: ByteReader, codes: Uint32Array, f32: boolean, wha
   let zeros = 0;
   for (let k = 0; k < codes.length; k++) if (codes[k] === 0) zeros++;
   if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
+  r.need(nEsc * (f32 ? 4 : 8), 'escaped values');
   const esc = new Float64Array(nEsc);
   for (let k = 0; k < nEsc; k++) esc[k] = f32 ? r.f32('value') : r.f64('value');
   return esc;

@@ -130,59 +130,72 @@ export function huffmanEncode(syms: Uint32Array, n: number, alphabet: number, w:
   w.pos = pos;
 }
 
-/** Reads what huffmanEncode wrote; returns the symbols. */
-export function huffmanDecode(r: ByteReader, alphabet: number, out?: Uint32Array): Uint32Array {
+/**
+ * Reads what huffmanEncode wrote; returns the symbols. `expected`: the number of symbols the caller needs (checked
+ * before anything is allocated from the stream's count). Work and memory are linear in the table and the symbols:
+ * the table is kept sparse (a radius of 2^20 costs nothing until used), every code of a table with two or more
+ * symbols takes at least one bit, so the count is checked against the coded length first.
+ */
+export function huffmanDecode(r: ByteReader, alphabet: number, expected?: number): Uint32Array {
+  const bad = (msg: string) => new FieldpackError('BAD_STREAM', `corrupted stream: ${msg} in ${r.what}`);
   const used = r.varint('huffman table size');
-  if (used > alphabet) throw new FieldpackError('BAD_STREAM', `corrupted stream: huffman table in ${r.what} has ${used} symbols (max ${alphabet})`);
-  const lens = new Uint8Array(alphabet);
+  // each entry takes at least two bytes (varint delta, u8 length)
+  if (used > alphabet || 2 * used > r.remaining()) throw bad(`huffman table has ${used} symbols (alphabet ${alphabet}, ${r.remaining()} bytes left)`);
+  const tsym = new Int32Array(used);
+  const tlen = new Uint8Array(used);
   let sym = 0;
-  let only = -1;
   for (let i = 0; i < used; i++) {
-    sym += r.varint('huffman symbol');
+    const d = r.varint('huffman symbol');
+    sym += d;
     const l = r.u8('huffman length');
-    if (sym >= alphabet || l === 0 || l > MAX_LEN) throw new FieldpackError('BAD_STREAM', `corrupted stream: bad huffman table entry in ${r.what}`);
-    lens[sym] = l;
-    only = sym;
+    if ((i > 0 && d === 0) || sym >= alphabet || l === 0 || l > MAX_LEN) throw bad('bad huffman table entry');
+    tsym[i] = sym;
+    tlen[i] = l;
   }
   const n = r.varint('symbol count');
-  const syms = out && out.length >= n ? out : new Uint32Array(n);
+  if (expected !== undefined && n !== expected) throw bad(`${n} huffman-coded symbols, expected ${expected}`);
   if (used === 0) {
-    if (n !== 0) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${n} symbols but an empty huffman table in ${r.what}`);
-    return syms;
+    if (n !== 0) throw bad(`${n} symbols but an empty huffman table`);
+    return new Uint32Array(0);
   }
-  if (used === 1) {
-    syms.fill(only, 0, n);
-    return syms;
-  }
+  if (used === 1) return new Uint32Array(n).fill(tsym[0]!);
   const nbytes = r.varint('huffman stream length');
   const data = r.bytes(nbytes, 'huffman stream');
-  const { codes, sorted, count } = canonical(lens);
+  if (n > nbytes * 8) throw new FieldpackError('BAD_STREAM', `truncated stream: huffman data in ${r.what} holds ${nbytes * 8} bits for ${n} symbols`);
+  // canonical code: by length, then by symbol (the table lists symbols in increasing order)
+  const count = new Int32Array(MAX_LEN + 1);
+  for (let i = 0; i < used; i++) count[tlen[i]!]++;
   // Kraft check: a complete prefix code, or the stream is corrupted
   let kraft = 0;
   for (let l = 1; l <= MAX_LEN; l++) kraft += count[l]! * Math.pow(2, -l);
-  if (Math.abs(kraft - 1) > 1e-9) throw new FieldpackError('BAD_STREAM', `corrupted stream: huffman table in ${r.what} is not a complete code`);
-  // fast table: FAST_BITS-bit prefix -> (symbol << 5) | length, 0 = long code
-  const fast = new Int32Array(1 << FAST_BITS);
-  for (let s = 0; s < alphabet; s++) {
-    const l = lens[s]!;
-    if (!l || l > FAST_BITS) continue;
-    const base = codes[s]! << (FAST_BITS - l);
-    const entry = (s << 5) | l;
-    for (let k = 0; k < 1 << (FAST_BITS - l); k++) fast[base + k] = entry;
-  }
+  if (Math.abs(kraft - 1) > 1e-9) throw bad('huffman table is not a complete code');
   const first = new Int32Array(MAX_LEN + 1);
-  const offs = new Int32Array(MAX_LEN + 1);
+  const offs = new Int32Array(MAX_LEN + 2);
   {
     let code = 0;
-    let off = 0;
     for (let l = 1; l <= MAX_LEN; l++) {
-      code = (code + (l > 1 ? count[l - 1]! : 0)) << 1;
-      if (l === 1) code = 0;
+      code = l === 1 ? 0 : (code + count[l - 1]!) << 1;
       first[l] = code;
-      offs[l] = off;
-      off += count[l]!;
+      offs[l + 1] = offs[l]! + count[l]!;
     }
   }
+  const sorted = new Int32Array(used);
+  const fill = offs.slice();
+  for (let i = 0; i < used; i++) sorted[fill[tlen[i]!]!++] = tsym[i]!;
+  // fast table: FAST_BITS-bit prefix -> symbol and length (length 0 = a longer code)
+  const fastSym = new Int32Array(1 << FAST_BITS);
+  const fastLen = new Uint8Array(1 << FAST_BITS);
+  for (let l = 1; l <= FAST_BITS; l++) {
+    for (let j = 0; j < count[l]!; j++) {
+      const base = (first[l]! + j) << (FAST_BITS - l);
+      const s = sorted[offs[l]! + j]!;
+      for (let k = 0; k < 1 << (FAST_BITS - l); k++) {
+        fastSym[base + k] = s;
+        fastLen[base + k] = l;
+      }
+    }
+  }
+  const syms = new Uint32Array(n);
   let pos = 0;
   let buf = 0;
   let nb = 0;
@@ -194,10 +207,11 @@ export function huffmanDecode(r: ByteReader, alphabet: number, out?: Uint32Array
       pos++;
       nb += 8;
     }
-    const e = fast[(buf >>> (nb - FAST_BITS)) & fmask]!;
-    if (e !== 0) {
-      syms[i] = e >>> 5;
-      nb -= e & 31;
+    const f = (buf >>> (nb - FAST_BITS)) & fmask;
+    const fl = fastLen[f]!;
+    if (fl !== 0) {
+      syms[i] = fastSym[f]!;
+      nb -= fl;
       continue;
     }
     let l = FAST_BITS + 1;
@@ -210,7 +224,7 @@ export function huffmanDecode(r: ByteReader, alphabet: number, out?: Uint32Array
         break;
       }
     }
-    if (l > MAX_LEN) throw new FieldpackError('BAD_STREAM', `corrupted stream: invalid huffman code in ${r.what}`);
+    if (l > MAX_LEN) throw bad('invalid huffman code');
   }
   const consumedBits = pos * 8 - nb;
   if (consumedBits > nbytes * 8) throw new FieldpackError('BAD_STREAM', `truncated stream: huffman data in ${r.what} ends early`);

@@ -50,12 +50,21 @@ export function maskEncode2(mask: Uint8Array, w: number, plane: number, out: Byt
   out.block(enc.finish());
 }
 
+/**
+ * Most points `len` bytes of model 2 can hold: probabilities are clamped to [32, 65504] / 65536, so a point costs
+ * >= 7.05e-4 bit, n points need >= n / 11,350 bytes (plus the 5 read past the end). A margin of 40 %.
+ */
+export function mask2MaxPoints(len: number): number {
+  return 16384 * (len + 16);
+}
+
 export function maskDecode2(r: ByteReader, n: number, w: number, plane: number): Uint8Array {
   const len = r.varint('mask length');
   r.need(len, 'mask');
+  if (n > mask2MaxPoints(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: a ${len}-byte mask in ${r.what} cannot hold ${n} points`);
   const start = r.pos;
   r.pos += len;
-  const dec = new Dec(r.buf, start, start + len);
+  const dec = new Dec(r.buf, start, start + len, `mask in ${r.what}`);
   const mask = new Uint8Array(n);
   const probs = new Uint16Array(NCTX).fill(32768);
   const counts = new Uint8Array(NCTX);

@@ -160,6 +160,10 @@ export class Enc {
   }
 }
 
+/**
+ * Zeros are read past the end of the data, as the encoder's flush implies, but at most 5: reading further means the
+ * data ended early (the callers' final check), so it stops there at once rather than decoding on to the count.
+ */
 export class Dec {
   range = 0xffffffff;
   code = 0;
@@ -168,13 +172,14 @@ export class Dec {
     readonly data: Uint8Array,
     start: number,
     readonly end: number,
+    readonly what = 'range-coded data',
   ) {
     this.pos = start;
     for (let i = 0; i < 5; i++) this.code = (this.code * 256 + this.next()) % 4294967296;
   }
   next(): number {
     if (this.pos < this.end) return this.data[this.pos++]!;
-    this.pos++;
+    if (++this.pos > this.end + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: ${this.what} ends early`);
     return 0;
   }
   norm(): void {
@@ -238,8 +243,11 @@ export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: 
   msEncodeCodesBare(codes, n, radius, w);
 }
 
-export function msDecodeCodes(rd: ByteReader, radius: number): Uint32Array {
-  return msDecodeCodesBare(rd, radius, rd.varint('symbol count'));
+/** `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count). */
+export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number): Uint32Array {
+  const n = rd.varint('symbol count');
+  if (expected !== undefined && n !== expected) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${rd.what} has ${n} range-coded symbols, expected ${expected}`);
+  return msDecodeCodesBare(rd, radius, n);
 }
 
 /** The coded block only, without the count (the classic codec's v2 chunks: the decoder knows n). */
@@ -292,13 +300,23 @@ export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number,
   w.block(enc.finish());
 }
 
+/**
+ * Most symbols `len` bytes of this coder can hold. A symbol's frequency never exceeds its context's total less the
+ * 17 others' (each >= 1, FREQ_LIMIT 2^16), so every symbol costs >= -log2(1 - 17/2^16) = 3.7e-4 bit: n symbols need
+ * at least n / 21,380 bytes (the decoder may read 5 past the end). Twice that margin, checked before allocating.
+ */
+export function msMaxSymbols(len: number): number {
+  return 32768 * (len + 16);
+}
+
 /** n: the number of codes (the decoder knows it from the chunk: valid points) */
 export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Uint32Array {
   const len = rd.varint('range coder length');
   rd.need(len, 'range coder data');
+  if (n > msMaxSymbols(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: ${len} bytes of range-coded data in ${rd.what} cannot hold ${n} codes`);
   const start = rd.pos;
   rd.pos += len;
-  const dec = new Dec(rd.buf, start, start + len);
+  const dec = new Dec(rd.buf, start, start + len, `range-coded data in ${rd.what}`);
   const out = new Uint32Array(n);
   const t = new Tables();
   const freq = t.freq;

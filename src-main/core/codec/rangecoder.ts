@@ -67,6 +67,11 @@ class Encoder {
   }
 }
 
+/**
+ * The decoder reads zeros past the end of its data, as the encoder's flush implies, but at most 5: reading further
+ * means the data ended early, which the callers' final check would report anyway, so it stops there at once (a
+ * corrupted count never makes it decode on for millions of symbols).
+ */
 class Decoder {
   range = 0xffffffff;
   code = 0;
@@ -75,13 +80,14 @@ class Decoder {
     readonly data: Uint8Array,
     start: number,
     readonly end: number,
+    readonly what = 'range-coded data',
   ) {
     this.pos = start;
     for (let i = 0; i < 5; i++) this.code = (this.code * 256 + this.next()) % 4294967296;
   }
   next(): number {
     if (this.pos < this.end) return this.data[this.pos++]!;
-    this.pos++;
+    if (++this.pos > this.end + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: ${this.what} ends early`);
     return 0;
   }
   bit(probs: Uint16Array, i: number): number {
@@ -166,13 +172,25 @@ export function rangeEncodeCodes(codes: Uint32Array, n: number, radius: number, 
   w.block(bytes);
 }
 
-export function rangeDecodeCodes(r: ByteReader, radius: number): Uint32Array {
+/**
+ * Most binary decisions `len` bytes of this coder can hold: a probability never exceeds 2017/2048 (the shift-5
+ * update stops there), so each decision costs >= 0.022 bit, n of them need >= n / 364 bytes (plus the 5 the decoder
+ * may read past the end). Every code and every mask point is at least one decision. A margin of 40 %.
+ */
+export function binaryMaxDecisions(len: number): number {
+  return 512 * (len + 16);
+}
+
+/** `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count). */
+export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: number): Uint32Array {
   const n = r.varint('symbol count');
+  if (expected !== undefined && n !== expected) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${r.what} has ${n} range-coded symbols, expected ${expected}`);
   const len = r.varint('range coder length');
   r.need(len, 'range coder data');
+  if (n > binaryMaxDecisions(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: ${len} bytes of range-coded data in ${r.what} cannot hold ${n} codes`);
   const start = r.pos;
   r.pos += len;
-  const dec = new Decoder(r.buf, start, start + len);
+  const dec = new Decoder(r.buf, start, start + len, `range-coded data in ${r.what}`);
   const codes = new Uint32Array(n);
   const m = new Model();
   let b1 = 0;
@@ -229,9 +247,10 @@ export function rangeEncodeMask(mask: Uint8Array, w: number, plane: number, out:
 export function rangeDecodeMask(r: ByteReader, n: number, w: number, plane: number): Uint8Array {
   const len = r.varint('mask length');
   r.need(len, 'mask');
+  if (n > binaryMaxDecisions(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: a ${len}-byte mask in ${r.what} cannot hold ${n} points`);
   const start = r.pos;
   r.pos += len;
-  const dec = new Decoder(r.buf, start, start + len);
+  const dec = new Decoder(r.buf, start, start + len, `mask in ${r.what}`);
   const mask = new Uint8Array(n);
   const probs = new Uint16Array(8).fill(PROB_INIT);
   for (let i = 0; i < n; i++) {

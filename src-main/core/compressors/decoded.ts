@@ -8,6 +8,28 @@ import { coordinatesOfRows } from '../coordinates.ts';
 import type { StreamHeader } from '../codec/stream/format.ts';
 import type { DecodedChunk, DecodedField } from './contract.ts';
 
+/**
+ * A failed allocation while decoding (the header declares more values than this process can hold) as the
+ * FieldpackError it is, naming the declared shape; any other error unchanged.
+ */
+export function decodeError(e: unknown, h: Pick<StreamHeader, 'shape' | 'dtype'>): unknown {
+  if (e instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array length|Array buffer/i.test(e.message)) {
+    const n = fieldSize(h.shape);
+    const gib = (n * (h.dtype === 'float32' ? 4 : 8)) / 2 ** 30;
+    return new FieldpackError('BAD_STREAM', `the stream declares shape [${h.shape.join(', ')}] (${n} ${h.dtype} values, ${gib.toFixed(2)} GiB): decoding it needs more memory than this process can allocate (${e.message})`);
+  }
+  return e;
+}
+
+/** Runs a decoding step, failed allocations reported by decodeError. */
+export function guarded<T>(h: Pick<StreamHeader, 'shape' | 'dtype'>, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw decodeError(e, h);
+  }
+}
+
 /** Chunks that hold rows [start, end). */
 export function chunksForRows(h: StreamHeader, start: number, end: number): number[] {
   if (!(start >= 0 && end <= h.shape[0]! && start < end)) {
@@ -24,9 +46,13 @@ export function chunksForRows(h: StreamHeader, start: number, end: number): numb
 export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: DecodedChunk[], start: number, end: number): DecodedField {
   const rowSize = fieldSize(h.shape) / h.shape[0]!;
   const n = (end - start) * rowSize;
-  const values = h.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  const mask = h.hasMask ? new Uint8Array(n).fill(1) : undefined;
-  chunkIds.forEach((ci, j) => {
+  const one = chunkIds.length === 1 ? decoded[0]! : null;
+  const c0 = chunkIds.length === 1 ? h.chunks[chunkIds[0]!]! : null;
+  // one chunk that is exactly the rows asked for: its arrays are the field's (no second copy of the output)
+  const whole = !!one && !!c0 && c0.row0 === start && c0.row0 + c0.rows === end && one.values.length === n && (h.dtype === 'float32') === one.values instanceof Float32Array;
+  const values = whole ? one!.values : h.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const mask = !h.hasMask ? undefined : whole && one!.mask && one!.mask.length === n ? one!.mask : new Uint8Array(n).fill(1);
+  if (!whole) chunkIds.forEach((ci, j) => {
     const c = h.chunks[ci]!;
     const d = decoded[j]!;
     const a = Math.max(start, c.row0);
@@ -37,18 +63,36 @@ export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: De
     if (mask && d.mask) mask.set(d.mask.subarray(src, src + len), (a - start) * rowSize);
   });
   const m = h.metadata;
+  const attrs = m.attributes;
   const field: Field = {
     name: typeof m.variable === 'string' ? m.variable : 'values',
     shape: [end - start, ...h.shape.slice(1)],
-    dims: Array.isArray(m.dims) && m.dims.length === h.shape.length ? m.dims : h.shape.map((_, i) => `dim${i}`),
+    dims: Array.isArray(m.dims) && m.dims.length === h.shape.length && m.dims.every((d) => typeof d === 'string') ? m.dims : h.shape.map((_, i) => `dim${i}`),
     values,
     ...(mask ? { mask } : {}),
     sourceDtype: (typeof m.sourceDtype === 'string' ? m.sourceDtype : h.dtype) as Field['sourceDtype'],
     ...(typeof m.units === 'string' ? { units: m.units } : {}),
-    attributes: (m.attributes as Record<string, unknown>) ?? {},
+    attributes: attrs && typeof attrs === 'object' && !Array.isArray(attrs) ? (attrs as Record<string, unknown>) : {},
   };
-  const coordinates = m.coordinates === undefined ? undefined : coordinatesOfRows(m.coordinates, field.dims, h.shape, start, end);
+  const coordinates = m.coordinates === undefined ? undefined : coordinatesOfRows(fittingCoordinates(m.coordinates, field.dims, h.shape), field.dims, h.shape, start, end);
   if (coordinates) field.coordinates = coordinates;
   return { header: h, field, rows: [start, end] };
 }
 
+
+/**
+ * The packed coordinates (core/coordinates.ts packCoordinates' form) of the field's dims whose length is that dim's
+ * size, before anything is unpacked: the others would be dropped anyway (sliceCoordinates), and a header could
+ * otherwise declare a progression of 2^30 values for a dim of 10.
+ */
+function fittingCoordinates(packed: unknown, dims: readonly string[], shape: readonly number[]): unknown {
+  if (!packed || typeof packed !== 'object' || Array.isArray(packed)) return packed; // unpackCoordinates names it
+  const out: Record<string, unknown> = {};
+  for (const [dim, e] of Object.entries(packed as Record<string, unknown>)) {
+    const i = dims.indexOf(dim);
+    if (i < 0 || !Array.isArray(e)) continue;
+    const n = e.length === 5 ? e[4] : e.length === 3 && Array.isArray(e[2]) ? e[2].length : undefined;
+    if (n === undefined || n === shape[i]) Object.defineProperty(out, dim, { value: e, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}

@@ -32,17 +32,47 @@
  *
  * Fields are only ever added (at the end of the header, bumping the version); readers of version N read every
  * version <= N. A golden v1 stream lives in test/fixtures/golden.
+ *
+ * Decoder limits. A checksum only proves the bytes are the ones written, not that whoever wrote them was this
+ * encoder, so readHeader range-checks every field before anything is allocated from it (each failure is BAD_STREAM
+ * naming the field): at most MAX_VALUES values (the longest typed array); a finite absolute bound >= 0, 0 exactly
+ * when lossless, consistent with the bound mode and value; finite valid min <= max; a known lossless backend; no
+ * unknown flag bits; metadata and every chunk's payload no larger than maxChunkPayload of its value count (so the
+ * lossless stage never inflates beyond that). Codecs check their own parameters (classic/, crossfield/).
  */
 import { FieldpackError } from '../../errors.ts';
 import { ByteReader, ByteWriter } from '../bytes.ts';
 import { crc32 } from '../crc32.ts';
 import { type BoundMode, boundModeFromId, boundModeId } from '../bound.ts';
-import { losslessBackendById } from '../lossless.ts';
+import { LOSSLESS_NONE, LOSSLESS_ZSTD, losslessBackendById } from '../lossless.ts';
+import { fieldSize } from '../../field.ts';
 import { decodeCompact, encodeCompact } from './compact.ts';
 
 export const MAGIC = new Uint8Array([0x46, 0x50, 0x4b, 0x1a]);
 export const FORMAT_VERSION = 2;
 const CODEC_IDS = ['', 'classic'];
+
+/** Most values a stream may declare: the longest typed array (a decoded field is one). */
+export const MAX_VALUES = 2 ** 32;
+/** A chunk payload holds at most this many bytes per value (mask, value lists, codes, escapes: ~14 at worst) ... */
+export const MAX_PAYLOAD_BYTES_PER_VALUE = 16;
+/** ... plus this (per-chunk tables: a Huffman table, per-pass models) */
+export const MAX_PAYLOAD_SLACK = 1 << 20;
+/** Chunk 0 may carry codec-wide data on top (the cross-field codec's embedded network, its spec and weights). */
+export const MAX_CHUNK0_EXTRA = 64 << 20;
+/** Header metadata (codec params, attributes, coordinates): at most this many bytes per value, plus MAX_METADATA_SLACK. */
+const MAX_METADATA_BYTES_PER_VALUE = 16;
+const MAX_METADATA_SLACK = 16 << 20;
+
+/** The largest metadata blob (codec params and metadata, before the lossless stage) a stream of `values` may have. */
+export function maxMetadataBytes(values: number): number {
+  return MAX_METADATA_BYTES_PER_VALUE * values + MAX_METADATA_SLACK;
+}
+
+/** The largest payload chunk `index` of `values` values may have (raw bytes, before the lossless stage). */
+export function maxChunkPayload(values: number, index: number): number {
+  return MAX_PAYLOAD_BYTES_PER_VALUE * values + MAX_PAYLOAD_SLACK + (index === 0 ? MAX_CHUNK0_EXTRA : 0);
+}
 
 export interface StreamMetadata {
   variable?: string;
@@ -104,6 +134,13 @@ function decimalOf(v: number): [number, number] | null {
 }
 
 export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array {
+  // never write what readers refuse (readHeader's limits)
+  const values = fieldSize(h.shape);
+  if (!(values >= 1 && values <= MAX_VALUES)) throw new FieldpackError('INVALID_ARGUMENT', `a stream holds 1 to ${MAX_VALUES} values, shape [${h.shape.join(', ')}] has ${values}`);
+  const rowSize = values / h.shape[0]!;
+  h.chunks.forEach((c, i) => {
+    if (c.rawBytes > maxChunkPayload(c.rows * rowSize, i)) throw new FieldpackError('INTERNAL', `chunk ${i} of ${c.rows * rowSize} values has a ${c.rawBytes}-byte payload, more than readers accept`);
+  });
   const b = new ByteWriter(256);
   const cid = CODEC_IDS.indexOf(h.codec);
   if (cid > 0) b.u8(cid);
@@ -132,6 +169,7 @@ export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array 
   const mw = new ByteWriter(256);
   encodeCompact([h.params, h.metadata], mw);
   const metaRaw = mw.finish();
+  if (metaRaw.length > maxMetadataBytes(values)) throw new FieldpackError('INVALID_ARGUMENT', `stream metadata of ${metaRaw.length} bytes is more than readers accept (${maxMetadataBytes(values)})`);
   let metaEnc = 0;
   let metaBytes: Uint8Array = metaRaw;
   if (metaRaw.length > 64 && h.backendId !== 0) {
@@ -187,11 +225,13 @@ export function readHeader(bytes: Uint8Array): StreamHeader {
   const body = version === 1 ? readBodyV1(r) : readBodyV2(r);
   const nc = r.varint('chunk count');
   if (nc < 1 || nc > body.shape[0]!) throw bad(`corrupted header: ${nc} chunks for ${body.shape[0]} rows`);
+  const rowSize = fieldSize(body.shape) / body.shape[0]!;
   const chunks: ChunkEntry[] = [];
   let offset = 14 + H;
   let row0 = 0;
   for (let i = 0; i < nc; i++) {
     const rows = r.varint(`chunk ${i} rows`);
+    if (rows < 1 || row0 + rows > body.shape[0]!) throw bad(`corrupted header: chunk ${i} rows ${rows} (rows ${row0}.. of ${body.shape[0]})`);
     let storedBytes: number;
     let rawBytes: number;
     let raw = false;
@@ -204,6 +244,8 @@ export function readHeader(bytes: Uint8Array): StreamHeader {
       raw = sz % 2 === 1;
       rawBytes = raw ? storedBytes : r.varint(`chunk ${i} raw size`);
     }
+    const cap = maxChunkPayload(rows * rowSize, i);
+    if (rawBytes > cap) throw bad(`corrupted header: chunk ${i} raw size ${rawBytes} bytes exceeds ${cap} for its ${rows * rowSize} values`);
     const crc = r.u32(`chunk ${i} checksum`);
     chunks.push({ rows, row0, storedBytes, rawBytes, crc, offset, ...(raw ? { raw } : {}) });
     offset += storedBytes;
@@ -225,14 +267,51 @@ function readShape(r: ByteReader): number[] {
     shape.push(d);
     n *= d;
   }
-  if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 40) throw bad(`corrupted header: shape [${shape.join(', ')}]`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_VALUES) {
+    throw bad(`corrupted header: shape [${shape.join(', ')}] (${n} values; 1 to ${MAX_VALUES} allowed)`);
+  }
   return shape;
+}
+
+/** A codec id is a short name (an unknown one is UNSUPPORTED later, where the registry is asked; garbage is not a name). */
+function checkCodecId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) throw bad(`corrupted header: codec id ${JSON.stringify(id.slice(0, 80))} is not a codec name`);
+}
+
+/** The bound's fields: mode and value as the user gave them, the absolute bound enforced (0 exactly when lossless). */
+function checkBound(mode: BoundMode, value: number, abs: number): void {
+  if (!(abs >= 0) || !Number.isFinite(2 * abs)) throw bad(`corrupted header: absolute bound ${abs} (must be finite and >= 0)`);
+  const okValue = mode === 'psnr' ? value > 0 : value >= 0 && Number.isFinite(value);
+  if (!okValue) throw bad(`corrupted header: ${mode} bound value ${value}`);
+  // values that can only mean lossless, and abs mode's value is the absolute bound itself
+  const losslessValue = mode === 'psnr' ? value === Infinity : value === 0;
+  if ((losslessValue && abs !== 0) || (mode === 'abs' && value !== abs)) {
+    throw bad(`corrupted header: absolute bound ${abs} does not follow from ${mode} ${value}`);
+  }
+}
+
+function checkRange(validMin: number, validMax: number): void {
+  if (!Number.isFinite(validMin) || !Number.isFinite(validMax) || validMin > validMax) {
+    throw bad(`corrupted header: valid range [${validMin}, ${validMax}]`);
+  }
+}
+
+const KNOWN_BACKENDS = new Set([LOSSLESS_NONE, LOSSLESS_ZSTD]);
+
+function checkBackend(id: number): void {
+  if (!KNOWN_BACKENDS.has(id)) throw bad(`corrupted header: unknown lossless backend id ${id}`);
+}
+
+function checkMetadataLength(len: number, shape: number[]): void {
+  const cap = maxMetadataBytes(fieldSize(shape));
+  if (len > cap) throw bad(`corrupted header: metadata length ${len} exceeds ${cap} bytes`);
 }
 
 function readBodyV2(r: ByteReader): HeaderBody {
   const cid = r.u8('codec id');
   const codec = cid === 0 ? r.string('codec id') : CODEC_IDS[cid];
   if (!codec) throw bad(`corrupted header: unknown codec id ${cid}`);
+  checkCodecId(codec);
   const fieldpackVersion = r.string('fieldpack version');
   const dt = r.u8('dtype');
   if (dt > 1) throw bad(`corrupted header: unknown dtype id ${dt}`);
@@ -248,15 +327,20 @@ function readBodyV2(r: ByteReader): HeaderBody {
   } else if (venc === 0) value = r.f64('bound value');
   else throw bad(`corrupted header: unknown bound value encoding ${venc}`);
   const abs = r.f64('absolute bound');
+  checkBound(mode, value, abs);
   const flags = r.u8('flags');
+  if (flags > 7) throw bad(`corrupted header: unknown flags ${flags}`);
   const num = (label: string) => (flags & 4 ? r.f32(label) : r.f64(label));
   const validMin = num('valid min');
   const validMax = num('valid max');
+  checkRange(validMin, validMax);
   const fillValue = flags & 2 ? num('fill value') : null;
   const backendId = r.u8('lossless backend');
+  checkBackend(backendId);
   const metaEnc = r.u8('metadata encoding');
   if (metaEnc > 1) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
   const metaLen = metaEnc ? r.varint('metadata length') : -1;
+  if (metaEnc) checkMetadataLength(metaLen, shape);
   const metaBytes = metaEnc === 1 ? inflateMetadata(backendId, r.block('metadata'), metaLen) : r.block('metadata');
   const mr = new ByteReader(metaBytes, 'header metadata');
   const pm = decodeCompact(mr, 'codec params and metadata');
@@ -294,6 +378,7 @@ function inflateMetadata(backendId: number, stored: Uint8Array, length: number):
 
 function readBodyV1(r: ByteReader): HeaderBody {
   const codec = r.string('codec id');
+  checkCodecId(codec);
   const fieldpackVersion = r.string('fieldpack version');
   const dt = r.u8('dtype');
   if (dt > 1) throw bad(`corrupted header: unknown dtype id ${dt}`);
@@ -301,10 +386,14 @@ function readBodyV1(r: ByteReader): HeaderBody {
   const mode = boundModeFromId(r.u8('bound mode'));
   const value = r.f64('bound value');
   const abs = r.f64('absolute bound');
+  checkBound(mode, value, abs);
   const validMin = r.f64('valid min');
   const validMax = r.f64('valid max');
+  checkRange(validMin, validMax);
   const backendId = r.u8('lossless backend');
+  checkBackend(backendId);
   const flags = r.u8('flags');
+  if (flags > 3) throw bad(`corrupted header: unknown flags ${flags}`);
   const fillValue = flags & 2 ? r.f64('fill value') : null;
   let params: Record<string, unknown>;
   let metadata: StreamMetadata;
@@ -317,6 +406,7 @@ function readBodyV1(r: ByteReader): HeaderBody {
   const metaEnc = r.u8('metadata encoding');
   const metaLen = r.varint('metadata length');
   if (metaEnc > 1) throw bad(`corrupted header: unknown metadata encoding ${metaEnc}`);
+  if (metaEnc) checkMetadataLength(metaLen, shape);
   const metaBytes = metaEnc === 1 ? inflateMetadata(backendId, r.block('metadata'), metaLen) : r.block('metadata');
   try {
     metadata = JSON.parse(new TextDecoder().decode(metaBytes)) as StreamMetadata;

@@ -15,14 +15,16 @@ import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
-  finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  checkRadius, finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
-import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
+import {
+  MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
+} from '../../codec/stream/format.ts';
 import type { DecodedChunk, DecodedField } from '../contract.ts';
-import { assembleDecoded, chunksForRows } from '../decoded.ts';
+import { assembleDecoded, chunksForRows, guarded } from '../decoded.ts';
 
 export type { DecodedChunk, DecodedField };
 export { assembleDecoded, chunksForRows };
@@ -297,6 +299,9 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
 
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   const payload = encodeChunkPayload(plan, values, mask, shape);
+  if (payload.length > maxClassicPayload(values.length)) {
+    throw new FieldpackError('INTERNAL', `classic chunk of ${values.length} values coded to ${payload.length} bytes, more than decoders accept`);
+  }
   const packed = backend.compress(payload);
   if (packed.length >= payload.length) return { stored: payload, raw: true, rawBytes: payload.length, crc: crc32(payload), escapes: 0 };
   return { stored: packed, rawBytes: payload.length, crc: crc32(packed), escapes: 0 };
@@ -368,20 +373,50 @@ export function decodeChunk(h: StreamHeader, bytes: Uint8Array, i: number): Deco
   return decodeChunkStored(h, i, stored);
 }
 
+/** The classic params a decoder uses, range-checked (the others are checked for type only: they are informative). */
+export function classicDecodeParams(h: StreamHeader): { radius: number } {
+  const p = h.params;
+  const radius = p.radius === undefined ? DEFAULT_RADIUS : checkRadius(p.radius, 'classic');
+  if (p.predictor !== undefined && !(p.predictor === 'lossless' || PREDICTORS.some((x) => x.name === p.predictor))) {
+    throw bad(`corrupted header: unknown classic predictor ${JSON.stringify(p.predictor)}`);
+  }
+  if (p.tune !== undefined && !(Number.isInteger(p.tune) && (p.tune as number) >= 0 && (p.tune as number) < INTERP_TUNINGS.length)) {
+    throw bad(`corrupted header: classic tune ${JSON.stringify(p.tune)} (an integer 0..${INTERP_TUNINGS.length - 1})`);
+  }
+  if (p.maxDims !== undefined && !(Number.isInteger(p.maxDims) && (p.maxDims as number) >= 1 && (p.maxDims as number) <= 4)) {
+    throw bad(`corrupted header: classic maxDims ${JSON.stringify(p.maxDims)} (an integer 1..4)`);
+  }
+  return { radius };
+}
+
+/** The largest classic chunk payload of n values (the encoder never writes more; the decoder refuses more). */
+function maxClassicPayload(n: number): number {
+  return MAX_PAYLOAD_BYTES_PER_VALUE * n + MAX_PAYLOAD_SLACK;
+}
+
 /** Decodes chunk i from its stored bytes alone (what a worker receives). */
 export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array): DecodedChunk {
+  return guarded(h, () => decodeChunkPayload(h, i, stored));
+}
+
+function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): DecodedChunk {
   if (h.codec !== CLASSIC_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the classic codec`);
+  const { radius } = classicDecodeParams(h);
   const c = h.chunks[i]!;
+  const shape = [c.rows, ...h.shape.slice(1)];
+  const n = fieldSize(shape);
+  if (c.rawBytes > maxClassicPayload(n)) throw bad(`corrupted header: chunk ${i} raw size ${c.rawBytes} bytes exceeds ${maxClassicPayload(n)} for its ${n} values`);
   const payload = chunkPayload(h, i, stored);
   const what = `chunk ${i}`;
   const r = new ByteReader(payload, what);
-  const shape = [c.rows, ...h.shape.slice(1)];
-  const n = fieldSize(shape);
   const f32 = h.dtype === 'float32';
   const pbyte = r.u8('predictor id');
   const pid = pbyte === LOSSLESS_PREDICTOR_ID ? pbyte : pbyte & 15;
   const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
-  if (maxDims < 1) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
+  if (maxDims < 1 || maxDims > 4) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
+  if ((pid === LOSSLESS_PREDICTOR_ID) !== h.bound.lossless) {
+    throw bad(`corrupted stream: chunk ${i} is ${pid === LOSSLESS_PREDICTOR_ID ? 'lossless' : 'predicted'} but the header's absolute bound is ${h.bound.abs}`);
+  }
   const flags = r.u8('chunk flags');
   if (flags > 31 || (flags & 24 && h.formatVersion < 2) || (flags & 16 && !(flags & 1))) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
   const tune = flags & 8 ? r.u8('interpolation tuning') : 0;
@@ -390,7 +425,6 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
     const nn = r.varint('value count');
     if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
   }
-  const out = f32 ? new Float32Array(n) : new Float64Array(n);
   let mask: Uint8Array | null = null;
   let skip: Uint8Array | null = null;
   let nSkip = 0;
@@ -413,16 +447,21 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
       skip[k] = 1;
     }
   }
-  if (pid === LOSSLESS_PREDICTOR_ID) readPlanes(r, out, skip, n - nSkip, f32);
-  else {
+  // the values are allocated once the data has shown it holds them (the entropy-coded parts decoded)
+  let out: FieldValues;
+  if (pid === LOSSLESS_PREDICTOR_ID) {
+    r.need((n - nSkip) * (f32 ? 4 : 8), 'lossless values');
+    out = f32 ? new Float32Array(n) : new Float64Array(n);
+    readPlanes(r, out, skip, n - nSkip, f32);
+  } else {
     const pred = predictorById(pid);
-    const radius = typeof h.params.radius === 'number' ? h.params.radius : DEFAULT_RADIUS;
     const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true });
     const esc = readEscapes(r, codes, f32, what);
     const nCodes = codes.length;
     const nEsc = esc.length;
     const q = new LinearQuantizer(h.bound.abs, f32, 0, radius);
     q.load(codes, nCodes, esc, nEsc);
+    out = f32 ? new Float32Array(n) : new Float64Array(n);
     pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
@@ -436,7 +475,7 @@ export function decompressClassic(bytes: Uint8Array, opts: { rows?: [number, num
   const ids = chunksForRows(h, start, end);
   const decoded = ids.map((i) => decodeChunk(h, bytes, i));
   if (!opts.rows && bytes.length > h.totalBytes) throw bad(`corrupted stream: ${bytes.length - h.totalBytes} unexpected bytes after the last chunk`);
-  return assembleDecoded(h, ids, decoded, start, end);
+  return guarded(h, () => assembleDecoded(h, ids, decoded, start, end));
 }
 
 export { PREDICTORS };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PREDICTOR_NAMES } from '../../codec/predictors/types.ts';
 import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecPreset, CodecTask, DecodedChunk } from '../contract.ts';
+import { guarded } from '../decoded.ts';
 import {
   CLASSIC_CODEC_ID,
   type ClassicPlan,
@@ -89,7 +90,7 @@ export const classicCodec: Codec<ClassicParams> = {
         return r;
       }),
     );
-    return assembleDecoded(header, ids, decoded, rows[0], rows[1]);
+    return guarded(header, () => assembleDecoded(header, ids, decoded, rows[0], rows[1]));
   },
   summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}) }),
 };

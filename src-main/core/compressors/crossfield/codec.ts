@@ -407,6 +407,9 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
     if (!best || total < best.total) best = { stored, total, mode, escapes, chunkRows, passModelBytes };
   }
   const chosen = best!;
+  if (netBytes && netBytes.length > maxNetworkBytes(chosen.stored[0]!.stored.length)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `the network's ${netBytes.length} bytes pack to less than 1/${MAX_NETWORK_PACKING} (mostly zero weights?): decoders would refuse the stream`);
+  }
   const params: Record<string, unknown> = {
     ...(net ? { ndim } : {}),
     mode: chosen.mode,
@@ -456,15 +459,49 @@ function storedChunkPayload(h: StreamHeader, bytes: Uint8Array, i: number): Uint
   return chunkPayload(h, i, chunkBytes(h, bytes, i));
 }
 
-/** Header, parameters and the embedded network of a cross-field stream. */
+/**
+ * An embedded network is stored in chunk 0 through the lossless stage: float32 weights pack to 1/1.1 .. 1/4 there,
+ * so a network can be at most this many times chunk 0's stored bytes (plus 64 KiB). Inference costs up to one
+ * multiply-add per weight and point: this keeps that work proportional to the bytes actually in the stream (a 6 KB
+ * stream cannot declare 16 million zero weights).
+ */
+export const MAX_NETWORK_PACKING = 64;
+
+export function maxNetworkBytes(chunk0Stored: number): number {
+  return MAX_NETWORK_PACKING * chunk0Stored + 65536;
+}
+
+/** Most anchors a stream may name (each is a network input per axis and a source of every interpolation pass). */
+export const MAX_ANCHORS = 64;
+
+/** The anchors a cross-field header names, checked: 1..MAX_ANCHORS of {var, hash}, distinct non-empty names. */
+export function crossfieldAnchors(params: Record<string, unknown>): AnchorRef[] {
+  const a = params.anchors;
+  if (!Array.isArray(a) || a.length < 1 || a.length > MAX_ANCHORS) {
+    throw bad(`corrupted header: the cross-field stream's anchors list (${Array.isArray(a) ? `${a.length} entries` : typeof a}; 1..${MAX_ANCHORS} needed)`);
+  }
+  const out = a.map((x: unknown, i) => {
+    const e = x as Record<string, unknown> | null;
+    if (!e || typeof e !== 'object' || typeof e.var !== 'string' || !e.var || typeof e.hash !== 'string') {
+      throw bad(`corrupted header: cross-field anchor ${i} is not {var, hash}`);
+    }
+    return { var: e.var, hash: e.hash };
+  });
+  if (new Set(out.map((x) => x.var)).size !== out.length) throw bad('corrupted header: the cross-field anchors list names a variable twice');
+  return out;
+}
+
+/** Header, parameters and the embedded network of a cross-field stream, every field range-checked (BAD_STREAM). */
 export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
   const h = readHeader(bytes);
   if (h.codec !== CROSSFIELD_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the cross-field codec`);
+  if (h.bound.lossless) throw bad('corrupted header: a cross-field stream with absolute bound 0 (the codec is never lossless)');
   const pr = h.params as Record<string, unknown>;
   const mode = pr.mode as FusionMode;
-  if (!FUSION_MODES.includes(mode)) throw bad(`corrupted stream: unknown fusion mode ${String(mode)}`);
-  const anchors = (Array.isArray(pr.anchors) ? pr.anchors : []) as AnchorRef[];
-  const netp = (pr.net ?? {}) as { hash?: string; inputFill?: number[] };
+  if (!FUSION_MODES.includes(mode)) throw bad(`corrupted header: unknown fusion mode ${JSON.stringify(pr.mode)}`);
+  const anchors = crossfieldAnchors(pr);
+  if (pr.net !== undefined && (typeof pr.net !== 'object' || pr.net === null || Array.isArray(pr.net))) throw bad('corrupted header: cross-field net is not an object');
+  const netp = (pr.net ?? {}) as { hash?: unknown; inputFill?: unknown };
   const payload = storedChunkPayload(h, bytes, 0);
   const r = new ByteReader(payload, 'chunk 0');
   const flags = r.u8('chunk flags');
@@ -473,14 +510,42 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
     return { header: h, ndim: 0, mode, weights: [], anchors, netHash: '', net: null, netBytes: null };
   }
   const ndim = pr.ndim;
-  if (ndim !== 2 && ndim !== 3) throw bad('corrupted stream: cross-field ndim');
+  if (ndim !== 2 && ndim !== 3) throw bad(`corrupted header: cross-field ndim ${JSON.stringify(ndim)} (2 or 3)`);
+  if (h.shape.length < ndim) throw bad(`corrupted header: a ${ndim}D network on a field of shape [${h.shape.join(', ')}]`);
+  if (pr.net === undefined) throw bad('corrupted header: chunk 0 holds a network the header does not describe (net)');
+  if (netp.hash !== undefined && typeof netp.hash !== 'string') throw bad('corrupted header: cross-field net hash');
+  let weights: number[] = [];
+  if (mode === 'weighted') {
+    const w = pr.weights;
+    if (!Array.isArray(w) || w.length !== ndim + 1 || !w.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      throw bad(`corrupted header: cross-field weights (${ndim + 1} finite numbers for a ${ndim}D network)`);
+    }
+    weights = w as number[];
+  }
+  if (mode !== 'interp') {
+    // the Lorenzo hybrid decodes whole network samples per chunk
+    const plane = fieldSize(h.shape.slice(h.shape.length - ndim));
+    const rowSize = fieldSize(h.shape) / h.shape[0]!;
+    h.chunks.forEach((c, i) => {
+      if ((c.rows * rowSize) % plane !== 0) throw bad(`corrupted header: chunk ${i} (${c.rows} rows) does not hold whole ${ndim}D samples`);
+    });
+  }
   const len = r.varint('network length');
+  if (len > maxNetworkBytes(h.chunks[0]!.storedBytes)) {
+    throw bad(`corrupted stream: a ${len}-byte network in a chunk 0 of ${h.chunks[0]!.storedBytes} stored bytes (at most ${MAX_NETWORK_PACKING}:1)`);
+  }
   const netBytes = r.bytes(len, 'network').slice();
-  const { spec, weights } = decodeEmbeddedNetwork(netBytes);
-  const weightsArr = Array.isArray(pr.weights) ? (pr.weights as number[]) : [];
+  const { spec, weights: netWeights } = decodeEmbeddedNetwork(netBytes);
+  if (spec.ndim !== ndim || spec.inChannels !== anchors.length * ndim || spec.outChannels !== ndim) {
+    throw bad(`corrupted stream: the embedded network (${spec.ndim}D, ${spec.inChannels} inputs, ${spec.outChannels} outputs) does not fit ${anchors.length} anchors in ${ndim}D`);
+  }
+  const fill = netp.inputFill;
+  if (!Array.isArray(fill) || fill.length !== spec.inChannels || !fill.every((x) => x === null || (typeof x === 'number' && Number.isFinite(x)))) {
+    throw bad(`corrupted header: cross-field net inputFill (${spec.inChannels} numbers)`);
+  }
   return {
-    header: h, ndim, mode, weights: weightsArr, anchors, netHash: String(netp.hash ?? ''), netBytes,
-    net: { spec, weights, anchors: anchors.map((a) => a.var), inputFill: netp.inputFill ?? [] },
+    header: h, ndim, mode, weights, anchors, netHash: String(netp.hash ?? ''), netBytes,
+    net: { spec, weights: netWeights, anchors: anchors.map((a) => a.var), inputFill: (fill as (number | null)[]).map((x) => x ?? 0) },
   };
 }
 
@@ -500,6 +565,7 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   const n = fieldSize(shape);
   const f32 = h.dtype === 'float32';
   const flags = r.u8('chunk flags');
+  if (flags > 15 || (flags & F_NET && i !== 0)) throw bad(`corrupted stream: bad flags ${flags} in ${what}`);
   if (flags & F_NET) r.bytes(r.varint('network length'), 'network');
   const nn = r.varint('value count');
   if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
@@ -568,8 +634,24 @@ export function decodeCrossfield(info: CrossfieldStreamInfo, bytes: Uint8Array, 
   const h = info.header;
   if (bytes.length > h.totalBytes) throw bad(`corrupted stream: ${bytes.length - h.totalBytes} unexpected bytes after the last chunk`);
   if (info.mode === 'interp' && anchorRecons.length !== info.anchors.length) throw new FieldpackError('INVALID_ARGUMENT', `this stream needs the reconstructions of ${info.anchors.map((a) => a.var).join(', ')}`);
+  checkAnchorsFit(h, info.anchors, anchorRecons);
+  if (dq.length !== info.ndim || dq.some((d) => d.length !== fieldSize(h.shape))) throw new FieldpackError('INVALID_ARGUMENT', 'predicted differences do not match the stream\'s field and network');
   const sources = info.mode === 'interp' ? interpSources(h.shape, anchorRecons, dq, h.bound.abs) : [];
   const ids = h.chunks.map((_, i) => i);
   const decoded = ids.map((i) => decodeCrossfieldChunk(info, bytes, i, dq, sources));
   return assembleDecoded(h, ids, decoded, 0, h.shape[0]!);
+}
+
+/**
+ * The anchors' reconstructions must lie on the stream's grid. The codec service's resolution checks this by content
+ * hash; reconstructions handed over already resolved that do not fit mean the header's shape is not the one its
+ * dependencies were written with.
+ */
+export function checkAnchorsFit(h: StreamHeader, anchors: readonly AnchorRef[], recons: readonly AnchorRecon[]): void {
+  const n = fieldSize(h.shape);
+  recons.forEach((r, i) => {
+    if (r.values.length !== n || (r.mask && r.mask.length !== n)) {
+      throw bad(`corrupted stream: the header's shape [${h.shape.join(', ')}] (${n} values) does not fit anchor ${anchors[i]?.var ?? i} (${r.values.length} values)`);
+    }
+  });
 }

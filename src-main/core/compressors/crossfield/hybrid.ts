@@ -16,6 +16,8 @@
  * value in scan order. Every operation is IEEE double arithmetic on integers and stored float32 weights, in a fixed
  * order, so the encoder and the decoder compute the same integer round(P) everywhere.
  */
+import { FieldpackError } from '../../errors.ts';
+
 export type LorenzoFusionMode = 'weighted' | 'blend' | 'lorenzo';
 
 export interface HybridBlock {
@@ -44,6 +46,13 @@ export function runHybrid(block: HybridBlock, params: HybridParams, q: Float64Ar
   const n = sp.reduce((a, b) => a * b, 1);
   const valid = block.valid;
   const dq = block.dq;
+  if (nd !== 2 && nd !== 3) throw new FieldpackError('INVALID_ARGUMENT', `the hybrid predictor runs on 2D or 3D samples, got [${sp.join(', ')}]`);
+  if (valid.length !== n || (params.mode !== 'lorenzo' && (dq.length !== nd || dq.some((d) => d.length !== n)))) {
+    throw new FieldpackError('INVALID_ARGUMENT', `hybrid block [${sp.join(', ')}]: ${valid.length} validity flags, ${dq.length} difference arrays`);
+  }
+  if (params.mode === 'weighted' && (params.weights.length !== nd + 1 || !params.weights.every(Number.isFinite))) {
+    throw new FieldpackError('INVALID_ARGUMENT', `weighted fusion needs ${nd + 1} finite weights, got [${params.weights.join(', ')}]`);
+  }
   const str = new Array<number>(nd);
   let s = 1;
   for (let d = nd - 1; d >= 0; d--) {

@@ -11,13 +11,15 @@ import type { StreamHeader } from '../../codec/stream/format.ts';
 import { resolveBound, validRange } from '../../codec/bound.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { encodeEmbeddedNetwork } from '../../nn/embed.ts';
-import type { Codec, CodecEnv, Dependency, Reconstruction, ResolvedDependencies } from '../contract.ts';
-import { assembleDecoded } from '../decoded.ts';
+import type { Codec, CodecEnv, DecodedField, DecodeInput, Dependency, Reconstruction, ResolvedDependencies } from '../contract.ts';
+import { assembleDecoded, decodeError } from '../decoded.ts';
 import {
   type AnchorRecon,
   type CrossfieldNetwork,
   CROSSFIELD_CODEC_ID,
   FUSION_MODES,
+  checkAnchorsFit,
+  crossfieldAnchors,
   decodeCrossfield,
   encodeCrossfield,
   layoutOf,
@@ -42,11 +44,7 @@ export const CrossfieldParams = z.strictObject({
 export type CrossfieldParams = z.infer<typeof CrossfieldParams>;
 
 function anchorRefs(header: StreamHeader): { var: string; hash: string }[] {
-  const a = header.params.anchors;
-  if (!Array.isArray(a) || a.some((x) => typeof x?.var !== 'string' || typeof x?.hash !== 'string')) {
-    throw new FieldpackError('BAD_STREAM', 'corrupted header: the cross-field stream does not list its anchors');
-  }
-  return a.map((x) => ({ var: x.var as string, hash: x.hash as string }));
+  return crossfieldAnchors(header.params);
 }
 
 function anchorsInOrder(deps: ResolvedDependencies, names: readonly string[]): Reconstruction[] {
@@ -102,24 +100,34 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
     );
     return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, modelBytes: e.modelBytes, escapes: e.escapes } };
   },
-  async decode({ header, bytes, rows, deps }, env) {
-    const info = readCrossfieldStream(bytes);
-    if (info.netBytes && info.netHash && env.hash(info.netBytes) !== info.netHash) {
-      throw new FieldpackError('BAD_STREAM', `corrupted stream: the embedded network hashes to ${env.hash(info.netBytes).slice(0, 16)}..., the stream names ${info.netHash.slice(0, 16)}...`);
+  async decode(input, env) {
+    try {
+      return await decodeCrossfieldStream(input, env);
+    } catch (e) {
+      throw decodeError(e, input.header);
     }
-    const names = info.anchors.map((a) => a.var);
-    const recons = anchorsInOrder(deps, names);
-    const byName = Object.fromEntries(names.map((v, i) => [v, recons[i]!]));
-    const dq = info.net ? await gridDiffs(info.net, byName, header.shape, header.bound.abs, env) : [];
-    env.progress(0.5, 'hybrid decoding');
-    const full = decodeCrossfield(info, bytes, dq, recons);
-    if (rows[0] === 0 && rows[1] === header.shape[0]) return full;
-    // the hybrid decodes whole fields: cut the rows asked for
-    const whole = { ...header, chunks: [{ ...header.chunks[0]!, row0: 0, rows: header.shape[0]! }] };
-    return { ...assembleDecoded(whole, [0], [{ values: full.field.values, mask: full.field.mask ?? null }], rows[0], rows[1]), header };
   },
   summary(h, bytes) {
     const info = readCrossfieldStream(bytes);
     return { mode: info.mode, anchors: info.anchors.map((a) => a.var), network: info.net ? `${info.net.spec.ndim}D, ${info.net.weights.length} weights` : 'none', ...(h.params.network ? { networkKind: h.params.network } : {}) };
   },
 };
+
+/** Decodes a cross-field stream (the codec's decode, failed allocations aside). */
+async function decodeCrossfieldStream({ header, bytes, rows, deps }: DecodeInput, env: CodecEnv): Promise<DecodedField> {
+  const info = readCrossfieldStream(bytes);
+  if (info.netBytes && info.netHash && env.hash(info.netBytes) !== info.netHash) {
+    throw new FieldpackError('BAD_STREAM', `corrupted stream: the embedded network hashes to ${env.hash(info.netBytes).slice(0, 16)}..., the stream names ${info.netHash.slice(0, 16)}...`);
+  }
+  const names = info.anchors.map((a) => a.var);
+  const recons = anchorsInOrder(deps, names);
+  checkAnchorsFit(header, info.anchors, recons);
+  const byName = Object.fromEntries(names.map((v, i) => [v, recons[i]!]));
+  const dq = info.net ? await gridDiffs(info.net, byName, header.shape, header.bound.abs, env) : [];
+  env.progress(0.5, 'hybrid decoding');
+  const full = decodeCrossfield(info, bytes, dq, recons);
+  if (rows[0] === 0 && rows[1] === header.shape[0]) return full;
+  // the hybrid decodes whole fields: cut the rows asked for
+  const whole = { ...header, chunks: [{ ...header.chunks[0]!, row0: 0, rows: header.shape[0]! }] };
+  return { ...assembleDecoded(whole, [0], [{ values: full.field.values, mask: full.field.mask ?? null }], rows[0], rows[1]), header };
+}
