@@ -33,11 +33,18 @@ export const TRY_BOTH_MAX_CODES = 1 << 18;
 /** larger chunks: share of zero codes from which the binary coder is used alone (faster, ~1 % larger) */
 const BINARY_MIN_ZERO_SHARE = 0.85;
 
-/** A list of points stored exactly: chunk-local indices and their values. */
+/**
+ * A list of points stored exactly: chunk-local indices and their values' bytes as stored (little endian, 4 or 8
+ * each). Bytes, not numbers: a NaN's sign and payload must come back bit for bit, and a JS number array may
+ * canonicalise NaNs.
+ */
 export interface ValueList {
   idx: number[];
-  vals: number[];
+  raw: Uint8Array;
+  width: 4 | 8;
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Points outside prediction: masked ones whose value is not the fill, and valid ones that are NaN or +-Inf. */
 export interface Exceptions {
@@ -97,8 +104,15 @@ export function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
   else w.f64(v);
 }
 
-/** Writes each non-empty list (the flags byte says which are present); `offset` maps list indices into `values`. */
+/**
+ * Writes each non-empty list (the flags byte says which are present); `offset` maps list indices into `values`.
+ * Values are copied as bytes when `values` holds them in the stream's width (a NaN's payload stays exact).
+ */
 export function writeValueLists(w: ByteWriter, lists: readonly number[][], values: ArrayLike<number>, f32: boolean, offset = 0): void {
+  const width = f32 ? 4 : 8;
+  const typed = (f32 ? values instanceof Float32Array : values instanceof Float64Array) ? (values as FieldValues) : null;
+  const src = typed ? new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength) : null;
+  const one = new Uint8Array(width);
   for (const list of lists) {
     if (!list.length) continue;
     w.varint(list.length);
@@ -106,7 +120,13 @@ export function writeValueLists(w: ByteWriter, lists: readonly number[][], value
     for (const i of list) {
       w.varint(i - prev);
       prev = i;
-      writeRaw(w, f32, values[offset + i]!);
+      if (!src) {
+        writeRaw(w, f32, values[offset + i]!);
+        continue;
+      }
+      const at = (offset + i) * width;
+      for (let b = 0; b < width; b++) one[b] = src[at + (LITTLE_ENDIAN ? b : width - 1 - b)]!;
+      w.bytes(one);
     }
   }
 }
@@ -116,15 +136,16 @@ export function readValueList(r: ByteReader, n: number, f32: boolean, label: str
   // each entry takes a varint and a raw value: a count the bytes cannot hold is refused before allocating for it
   if (cnt > n || cnt * (f32 ? 5 : 9) > r.remaining()) throw bad(`corrupted stream: ${what} lists ${cnt} ${label} (${n} points, ${r.remaining()} bytes left)`);
   const idx = new Array<number>(cnt);
-  const vals = new Array<number>(cnt);
+  const width = f32 ? 4 : 8;
+  const raw = new Uint8Array(cnt * width);
   let p = 0;
   for (let k = 0; k < cnt; k++) {
     p += r.varint(label + ' index');
     if (p >= n) throw bad(`corrupted stream: ${label} index out of range in ${what}`);
     idx[k] = p;
-    vals[k] = f32 ? r.f32('value') : r.f64('value');
+    raw.set(r.bytes(width, 'value'), k * width);
   }
-  return { idx, vals };
+  return { idx, raw, width };
 }
 
 export interface CodeCoding {
@@ -234,7 +255,13 @@ export function finishChunk(out: FieldValues, mask: Uint8Array | null, fillValue
     const fill = fillValue ?? NaN;
     for (let k = 0; k < out.length; k++) if (mask[k] === 0) out[k] = fill;
   }
-  if (fillExc) fillExc.idx.forEach((k, j) => (out[k] = fillExc.vals[j]!));
-  if (nonfinite) nonfinite.idx.forEach((k, j) => (out[k] = nonfinite.vals[j]!));
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  for (const list of [fillExc, nonfinite]) {
+    if (!list) continue;
+    const w = list.width;
+    list.idx.forEach((k, j) => {
+      for (let b = 0; b < w; b++) bytes[k * w + (LITTLE_ENDIAN ? b : w - 1 - b)] = list.raw[j * w + b]!;
+    });
+  }
   return { values: out, mask };
 }
