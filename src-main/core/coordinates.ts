@@ -17,7 +17,7 @@
  * Pure: no Node or DOM.
  */
 import { FieldpackError } from './errors.ts';
-import type { Field, FieldDtype } from './field.ts';
+import { type Field, type FieldDtype, FIELD_DTYPES, INT_DTYPE_RANGE } from './field.ts';
 
 /** One coordinate variable: what the NetCDF-4 writer needs to write it back. */
 export interface CoordinateData {
@@ -32,18 +32,9 @@ export interface CoordinateData {
 /** Coordinate variables per dimension name (only the dimensions that have one). */
 export type FieldCoordinates = Record<string, CoordinateData>;
 
-const DTYPES: readonly FieldDtype[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32'];
-const INT_RANGE: Partial<Record<FieldDtype, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-};
 
 function isDtype(d: unknown): d is FieldDtype {
-  return typeof d === 'string' && (DTYPES as readonly string[]).includes(d);
+  return typeof d === 'string' && (FIELD_DTYPES as readonly string[]).includes(d);
 }
 
 /** Whether every value is exactly representable in dtype (NaN only in float types). */
@@ -56,7 +47,7 @@ export function fitsDtype(values: ArrayLike<number>, dtype: FieldDtype): boolean
     }
     return true;
   }
-  const [lo, hi] = INT_RANGE[dtype]!;
+  const [lo, hi] = INT_DTYPE_RANGE[dtype]!;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isInteger(v) || v < lo || v > hi || Object.is(v, -0)) return false;

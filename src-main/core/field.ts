@@ -8,6 +8,22 @@ export type { CoordinateData, FieldCoordinates } from './coordinates.ts';
 export type FieldDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32';
 export type FieldValues = Float32Array | Float64Array;
 
+export const FIELD_DTYPES: readonly FieldDtype[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32'];
+
+export function isFieldDtype(d: unknown): d is FieldDtype {
+  return typeof d === 'string' && (FIELD_DTYPES as readonly string[]).includes(d);
+}
+
+/** The values an integer dtype holds. */
+export const INT_DTYPE_RANGE: Partial<Record<FieldDtype, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
 export interface Field {
   /** Variable name as in the source file. */
   name: string;

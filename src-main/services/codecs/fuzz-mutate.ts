@@ -18,6 +18,7 @@ import { crc32 } from '../../core/codec/crc32.ts';
 import { ByteReader, ByteWriter } from '../../core/codec/bytes.ts';
 import { decodeCompact, encodeCompact } from '../../core/codec/stream/compact.ts';
 import { zstdBackend } from './zstd-backend.ts';
+import { rng32 } from './fuzz-corpus.ts';
 
 export type Rng = () => number;
 
@@ -540,14 +541,7 @@ const TOTAL = KINDS.reduce((a, k) => a + k[1], 0);
 export function caseRng(seed: number, i: number): Rng {
   let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca77)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  let a = h;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return rng32(h);
 }
 
 /** One to three mutations of a seed stream; a mutation that does not apply (no network to edit) is replaced. */

@@ -16,6 +16,7 @@ import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { ferretFile, haveFile } from '../../helpers/data-files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { loadField } from '../../../src-main/services/compression/bench-input.ts';
 import { ROOT, fieldpack, readF32 } from '../../helpers/cli.ts';
 
 const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden');
@@ -31,14 +32,8 @@ afterAll(async () => {
 const f32 = readF32;
 const bytesOf = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-async function readSource(path: string, variable: string): Promise<Field> {
-  const f = await openDataFile(path);
-  try {
-    return await f.readField(variable);
-  } finally {
-    f.close();
-  }
-}
+/** The source field as the data service reads it (CF masks, unpacking). */
+const readSource = loadField;
 
 describe('fieldpack decompress --workers 0/1/2 on etopo5 ROSE (needs ferret-datasets)', () => {
   const fpk = join(tmp.dir, 'rose.fpk');

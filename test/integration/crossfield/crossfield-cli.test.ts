@@ -13,6 +13,7 @@ import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { COADS, haveFile } from '../../helpers/data-files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { loadField } from '../../../src-main/services/compression/bench-input.ts';
 import { ROOT, fieldpack, readF32 } from '../../helpers/cli.ts';
 
 const haveCoads = haveFile(COADS);
@@ -24,14 +25,8 @@ afterAll(async () => {
 
 const f32 = readF32;
 
-async function readSource(path: string, variable: string): Promise<Field> {
-  const f = await openDataFile(path);
-  try {
-    return await f.readField(variable);
-  } finally {
-    f.close();
-  }
-}
+/** The source field as the data service reads it (CF masks, unpacking). */
+const readSource = loadField;
 
 describe('fieldpack compress --codec crossfield / decompress / inspect on COADS SST with anchor AIRT (needs ferret-datasets)', () => {
   const dir = join(tmp.dir, 'run');

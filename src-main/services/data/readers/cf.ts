@@ -8,7 +8,7 @@
  * only when they are the fill / missing value (a NaN _FillValue or missing_value masks every NaN) or fall
  * outside valid_min / valid_max (an infinity beyond a finite bound). Pure: no Node imports.
  */
-import type { Field, FieldDtype, FieldValues } from '../../../core/field.ts';
+import { type Field, type FieldDtype, type FieldValues, FIELD_DTYPES, INT_DTYPE_RANGE, isFieldDtype } from '../../../core/field.ts';
 import type { FillInfo, VariableDtype, VariableInfo } from './types.ts';
 
 export const NETCDF_DEFAULT_FILL: Partial<Record<VariableDtype, number>> = {
@@ -22,20 +22,8 @@ export const NETCDF_DEFAULT_FILL: Partial<Record<VariableDtype, number>> = {
   float64: 9.969209968386869e36,
 };
 
-export const FIELD_DTYPES: readonly FieldDtype[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32'];
+export { FIELD_DTYPES, isFieldDtype };
 
-export function isFieldDtype(d: string): d is FieldDtype {
-  return (FIELD_DTYPES as readonly string[]).includes(d);
-}
-
-const INT_RANGE: Partial<Record<FieldDtype, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-};
 
 /** Value as stored in `dtype` (numpy astype semantics for the cases that matter), or undefined when it does not fit. */
 export function castTo(dtype: FieldDtype, v: number): number | undefined {
@@ -43,7 +31,7 @@ export function castTo(dtype: FieldDtype, v: number): number | undefined {
   if (dtype === 'float64') return v;
   if (dtype === 'float32') return Math.fround(v);
   if (Number.isNaN(v)) return undefined;
-  const r = INT_RANGE[dtype]!;
+  const r = INT_DTYPE_RANGE[dtype]!;
   const t = Math.trunc(v);
   if (t < r[0] || t > r[1]) return undefined;
   return t;
