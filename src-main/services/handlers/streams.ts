@@ -14,6 +14,7 @@ import type { STREAM_METHODS, StreamInfo } from '../../api/methods/streams.ts';
 import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { readVariable } from '../compression/runs.ts';
 import { writeAtomically } from '../files/atomic.ts';
 import type { CallContext, Handlers } from './types.ts';
 
@@ -25,12 +26,11 @@ async function readStreamFile(file: string): Promise<Uint8Array> {
   }
 }
 
-/** A file's variable (the data service: CF masks, unpacking, coordinates); null when the file has no such variable. */
-async function readVariable(path: string, variable: string): Promise<Field | null> {
+/** A data file's variable for a decoder looking for an anchor: null when the file has no such variable. */
+async function variableIfPresent(path: string, variable: string): Promise<Field | null> {
   const f = await openDataFile(path);
   try {
-    if (!f.variables.some((v) => v.name === variable)) return null;
-    return await f.readField(variable);
+    return f.variables.some((v) => v.name === variable) ? await f.readField(variable) : null;
   } finally {
     f.close();
   }
@@ -65,7 +65,6 @@ async function anchorStreams(file: string, target: string, params: Record<string
   for (const name of names) {
     if (name === target) throw new FieldpackError('INVALID_ARGUMENT', `the target ${target} cannot be its own anchor`);
     const f = await readVariable(file, name);
-    if (!f) throw new FieldpackError('NOT_FOUND', `${file} has no anchor variable ${name}`, { path: file });
     call?.onProgress?.(0, `anchor ${name}: core codec`);
     const a = await encodeField(f, { codec: 'auto', bound, workers, verify: false, metadata: metadataOf(f, basename(file)), signal: call?.signal });
     const d = await decodeStream(a.bytes, { workers, signal: call?.signal });
@@ -81,7 +80,6 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
 
     'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out }, call) => {
       const field = await readVariable(file, variable);
-      if (!field) throw new FieldpackError('NOT_FOUND', `${file} has no variable ${variable}`, { path: file });
       const anchors = await anchorStreams(file, variable, params, bound, out, workers, call);
       const r = await encodeField(field, {
         codec, params, bound, workers, verify, metadata: metadataOf(field, basename(file)), anchors: anchors.map((a) => a.field),
@@ -103,7 +101,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const bytes = await readStreamFile(file);
       const info = streamInfo(file, bytes);
       const d = await decodeStream(bytes, {
-        rows, workers, deps: { files: anchors, besidePath: file }, loadDataFile: readVariable, onProgress: call?.onProgress, signal: call?.signal,
+        rows, workers, deps: { files: anchors, besidePath: file }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal,
       });
       const v = d.field.values;
       await writeAtomically(out, (tmp) => writeFile(tmp, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
