@@ -50,6 +50,11 @@ export function fieldSize(shape: readonly number[]): number {
   return n;
 }
 
+/** Same dimensions, in the same order. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** Row-major strides for a shape. */
 export function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);

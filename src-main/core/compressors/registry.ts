@@ -5,7 +5,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { StreamHeader } from '../codec/stream/format.ts';
-import type { Codec, CodecPreset } from './contract.ts';
+import type { Codec, CodecPreset, CodecTask } from './contract.ts';
 
 const codecs = new Map<string, Codec>();
 
@@ -31,6 +31,13 @@ export function codecById(id: string): Codec {
     throw new FieldpackError('UNSUPPORTED', `codec "${id}" is not known to this Fieldpack (known: ${[...codecs.keys()].join(', ')}); a newer version may read it`);
   }
   return c;
+}
+
+/** A codec's named worker task (the pool's workers and the in-thread runner both run it). */
+export function codecTask(id: string, task: string): CodecTask {
+  const fn = codecById(id).tasks?.[task];
+  if (!fn) throw new FieldpackError('INTERNAL', `codec ${id} has no task ${task}`);
+  return fn;
 }
 
 /** The codec that decodes a stream. */

@@ -5,7 +5,7 @@
  * point along one axis, as WRF's U on west_east_stag) are averaged onto the common grid
  * (x[i] = (s[i] + s[i+1]) / 2); fields that match neither way are marked not comparable. Pure.
  */
-import { fieldSize, stridesOf } from '../field.ts';
+import { fieldSize, sameShape, stridesOf } from '../field.ts';
 
 export type MatchedBy = 'same-grid' | 'destagger-average' | 'not-comparable';
 
@@ -42,10 +42,6 @@ export interface CorrelationOptions {
 interface Prepared {
   values: Float64Array;
   mask: Uint8Array;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Average neighbours along `axis` (size n+1 -> n); a point is valid when both neighbours are. */

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
-import type { Field } from '../../core/field.ts';
+import { type Field, sameShape } from '../../core/field.ts';
 import { type Dependency, type Reconstruction, type ResolvedDependencies, describeDependency } from '../../core/compressors/index.ts';
 
 /** Where dependencies may be found. */
@@ -35,10 +35,6 @@ export function reconstructionHash(f: { values: ArrayLike<number>; mask?: Uint8A
 
 export function toReconstruction(f: Pick<Field, 'values' | 'mask' | 'shape'>): Reconstruction {
   return { values: f.values, ...(f.mask ? { mask: f.mask } : {}), shape: [...f.shape], hash: reconstructionHash(f) };
-}
-
-function sameShape(a: readonly number[], b: readonly number[]) {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function candidatePaths(src: DependencySource): string[] {

@@ -31,6 +31,7 @@ import {
   NO_DEPENDENCIES,
   codecById,
   codecOf,
+  codecTask,
   describeDependency,
   listCodecs,
   resolveCodecChoice,
@@ -80,9 +81,7 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
     async runTask<T>(codecId: string, task: string, args: Record<string, unknown>): Promise<T> {
       checkAbort(ctl.signal);
       if (workers > 0) return getPool(workers).run<T>(codecId, task, args);
-      const fn = codecById(codecId).tasks?.[task];
-      if (!fn) throw new FieldpackError('INTERNAL', `codec ${codecId} has no task ${task}`);
-      return fn(args, zstdBackend).result as T;
+      return codecTask(codecId, task)(args, zstdBackend).result as T;
     },
     ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),
     progress: (f, m) => ctl.onProgress?.(f, m),

@@ -5,7 +5,7 @@
  * given are the ones the stream names (variable + content hash of their reconstructions) before predicting.
  */
 import { FieldpackError } from '../../core/errors.ts';
-import type { Field } from '../../core/field.ts';
+import { type Field, sameShape } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { StreamMetadata } from '../../core/codec/stream/format.ts';
 import { type CrossfieldNetwork, type FusionMode, roundWeightsHalf } from '../../core/compressors/crossfield/codec.ts';
@@ -97,10 +97,6 @@ export interface CrossfieldCompressResult {
 
 function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
-}
-
-function sameShape(a: readonly number[], b: readonly number[]) {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Compresses the anchors with the core codec and decodes them: what a decoder will have. */
