@@ -11,6 +11,7 @@ import { removeLeftovers, sizeOf, writeAtomically, writeFileAtomic } from '../..
 import { createApp } from '../../../src-main/services/app-context.ts';
 import { storeFilesDir } from '../../../src-main/services/store/files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { callApi, startServer } from '../../e2e/harness.ts';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -105,4 +106,31 @@ describe('atomic outputs', () => {
       await sleep(50);
     }
   }, 180_000);
+  it.skipIf(!existsSync(ETOPO5))('fieldpack serve killed while it writes a stream leaves no partial file; a later write clears the leftover (needs ferret-datasets)', async () => {
+    const dir = join(tmp.dir, 'serve');
+    mkdirSync(dir);
+    const out = join(dir, 'rose.fpk');
+    const db = join(tmp.dir, 'serve.db');
+    const server = await startServer(db);
+    // lossless ROSE is ~20 MB: the temporary file exists for a while; kill the server the moment it appears
+    const request = callApi(server, 'streams.compress', { file: ETOPO5, variable: 'ROSE', bound: { mode: 'abs', value: 0 }, workers: 1, verify: false, out }).catch(() => 'killed');
+    let sawTemp = false;
+    for (let t = 0; t < 120_000 && !sawTemp; t += 2) {
+      sawTemp = readdirSync(dir).some((n) => n.startsWith('.rose.fpk.') && n.endsWith('.tmp'));
+      if (!sawTemp) await sleep(2);
+    }
+    expect(sawTemp, 'the server never started writing').toBe(true);
+    await server.stop('SIGKILL');
+    expect(await request).toBe('killed');
+    expect(existsSync(out), 'a killed write must not leave the target').toBe(false);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp')).length).toBe(1); // the killed server's temporary file
+    // the next server writes the same target whole and removes the leftover
+    const again = await startServer(db);
+    try {
+      await callApi(again, 'streams.compress', { file: ETOPO5, variable: 'ROSE', bound: { mode: 'rel', value: 1e-2 }, workers: 1, out });
+    } finally {
+      await again.stop();
+    }
+    expect(readdirSync(dir)).toEqual(['rose.fpk']);
+  }, 240_000);
 });
