@@ -121,6 +121,12 @@ export interface Codec<P extends Record<string, unknown> = Record<string, unknow
   encode(input: EncodeInput<P>, env: CodecEnv): Promise<EncodeResult>;
   decode(input: DecodeInput, env: CodecEnv): Promise<DecodedField>;
   readonly tasks?: Readonly<Record<string, CodecTask>>;
+  /**
+   * A params key naming a model file of this codec's kind: the codec service turns 'default' (the model shipped as
+   * resources/models/<defaultFile>), a file path or a content-hash prefix into the model's sha256 (written back into
+   * that key) and hands the file's bytes over in deps.models, keyed by that hash.
+   */
+  readonly modelParam?: { key: string; extension: string; defaultFile: string };
   /** facts for `inspect`, read from the header (and the stream when needed), plain JSON */
   summary?(header: StreamHeader, bytes: Uint8Array): Record<string, unknown>;
 }

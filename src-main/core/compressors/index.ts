@@ -5,9 +5,11 @@
 import { registerCodec } from './registry.ts';
 import { classicCodec } from './classic/index.ts';
 import { crossfieldCodec } from './crossfield/index.ts';
+import { vqvaeCodec } from './vqvae/index.ts';
 
 registerCodec(classicCodec);
 registerCodec(crossfieldCodec);
+registerCodec(vqvaeCodec);
 
 export * from './registry.ts';
 export type * from './contract.ts';

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, sameShape } from '../../core/field.ts';
+import { findModelByHash, type ModelParam } from './models.ts';
 import { type Dependency, type Reconstruction, type ResolvedDependencies, describeDependency } from '../../core/compressors/index.ts';
 
 /** Where dependencies may be found. */
@@ -59,15 +60,23 @@ function candidatePaths(src: DependencySource): string[] {
  * Resolves every dependency or throws one error naming all that are missing (NOT_FOUND) or that differ from the
  * ones the stream was written with (CONFLICT).
  */
-export async function resolveDependencies(deps: Dependency[], shape: number[], src: DependencySource, load: FieldLoader, depth = 0): Promise<ResolvedDependencies> {
+export async function resolveDependencies(
+  deps: Dependency[], shape: number[], src: DependencySource, load: FieldLoader, depth = 0, modelParam?: ModelParam,
+): Promise<ResolvedDependencies> {
   const out: ResolvedDependencies = { anchors: {}, models: {}, bases: {} };
   if (!deps.length) return out;
   if (depth > 8) throw new FieldpackError('BAD_STREAM', 'streams depend on each other more than 8 levels deep (a loop?)');
   const missing: Dependency[] = [];
   const mismatched: { dep: Dependency; got: string; where: string }[] = [];
   for (const dep of deps) {
+    if (dep.kind === 'model') {
+      const bytes = modelParam ? findModelByHash(modelParam, dep.hash, src.files ?? []) : null;
+      if (bytes) out.models[dep.hash] = bytes;
+      else missing.push(dep);
+      continue;
+    }
     if (dep.kind !== 'anchor') {
-      // no codec yet stores models or bases outside its stream: the archive builder and residual coders will
+      // base streams: the residual coders will resolve them
       missing.push(dep);
       continue;
     }

@@ -22,6 +22,7 @@ import type { BoundSpec, ResolvedBound } from '../../core/codec/bound.ts';
 import { type StreamHeader, type StreamMetadata, readHeader } from '../../core/codec/stream/format.ts';
 import { type ErrorStats, errorStats } from '../../core/metrics/index.ts';
 import type { NnSpec } from '../../core/nn/spec.ts';
+import { resolveModelRef } from './models.ts';
 import {
   type Codec,
   type CodecEnv,
@@ -100,6 +101,8 @@ export interface EncodeOptions extends RunControl {
   anchors?: Field[];
   /** decode again and check every valid point against the bound (default true) */
   verify?: boolean;
+  /** model files to look in besides the model folders (codecs with a modelParam) */
+  modelFiles?: string[];
 }
 
 export interface EncodeResult {
@@ -143,7 +146,13 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
   const t0 = performance.now();
   checkAbort(opts.signal);
   const { codec, params } = codecParams(opts.codec, opts.params);
-  const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])) };
+  const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])), models: {} };
+  if (codec.modelParam) {
+    // 'default', a path or a hash prefix -> the model's content hash, its bytes handed over
+    const m = resolveModelRef(codec.modelParam, String(params[codec.modelParam.key]), opts.modelFiles);
+    params[codec.modelParam.key] = m.hash;
+    deps.models[m.hash] = m.bytes;
+  }
   const env = codecEnv(opts);
   // PSNR and NRMSE are targets to meet: measure the decoded field, tighten and compress again where missed
   const isTarget = opts.bound.mode === 'psnr' || opts.bound.mode === 'nrmse';
@@ -232,7 +241,7 @@ async function decodeStreamAt(bytes: Uint8Array, opts: DecodeOptions, depth: num
   if (!opts.rows && bytes.length > header.totalBytes) {
     throw new FieldpackError('BAD_STREAM', `corrupted stream: ${bytes.length - header.totalBytes} unexpected bytes after the last chunk`);
   }
-  const deps = opts.resolved ?? (await resolveDependencies(codec.dependencies(header), header.shape, opts.deps ?? {}, fileLoader(opts), depth));
+  const deps = opts.resolved ?? (await resolveDependencies(codec.dependencies(header), header.shape, opts.deps ?? {}, fileLoader(opts), depth, codec.modelParam));
   const d = await codec.decode({ header, bytes, rows: [start, end], deps }, codecEnv(opts));
   checkAbort(opts.signal);
   return d;

@@ -1,0 +1,257 @@
+/**
+ * The hierarchical VQ-VAE codec (codec id "vqvae"; docs/vqvae.md). Pure: no Node, no DOM.
+ *
+ *   each 2D map (the last two dims) -> standardised (mean, std per map, float32, stored) -> padded by reflection to
+ *   a multiple of 16 -> encoder -> z and y codebook indices -> range-coded, z as y's context (latent-coder.ts)
+ *   -> decoder on the reference path -> x̂ (bit-exact everywhere) -> de-standardised
+ *   x -> the core's multilevel interpolation, every pass corrected by x̂'s detail with weights fitted per pass and
+ *   stored (crossfield/interp-hybrid.ts; a pass where x̂ does not pay keeps plain interpolation) -> linear quantizer
+ *   at the user's bound -> range coder -> lossless stage.
+ * The bound holds by construction (the quantizer escapes what it cannot code); x̂ only changes the size.
+ *
+ * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 latents, 16 embedded model)
+ *   | [varint len + model bytes, chunk 0 only] | varint n | [mask] | [lists]
+ *   | [latents: per map f32 mean, f32 std; varint len + range-coded indices] | u8 level-bound tuning
+ *   | varint len + per-pass models | u8 entropy coder | codes | varint escapes | raw escapes.
+ */
+import { FieldpackError } from '../../errors.ts';
+import { type FieldValues, fieldSize } from '../../field.ts';
+import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
+import { crc32 } from '../../codec/crc32.ts';
+import {
+  finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+} from '../../codec/envelope.ts';
+import type { LosslessBackend } from '../../codec/lossless.ts';
+import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
+import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
+import { predictorShape } from '../classic/codec.ts';
+import type { DecodedChunk } from '../contract.ts';
+import { decodeInterpHybrid, encodeInterpHybrid } from '../crossfield/interp-hybrid.ts';
+import { type VqvaeModel, parseVqvaeModel } from '../../nn/vqvae/model.ts';
+import { type Latents, VQVAE_STRIDE, decodeMap, encodeMap } from '../../nn/vqvae/network.ts';
+import { readLatents, writeLatents } from '../../nn/vqvae/latent-coder.ts';
+
+export const VQVAE_CODEC_ID = 'vqvae';
+
+export const F_MASK = 1;
+export const F_NONFINITE = 2;
+export const F_FILLEXC = 4;
+export const F_LATENTS = 8;
+export const F_MODEL = 16;
+
+function bad(msg: string): never {
+  throw new FieldpackError('BAD_STREAM', msg);
+}
+
+/** Map geometry of a chunk: maps of h x w (the last two dims), padded to multiples of 16. */
+export function mapsOf(shape: readonly number[]): { maps: number; h: number; w: number; ph: number; pw: number } {
+  if (shape.length < 2) throw new FieldpackError('UNSUPPORTED', `the VQ-VAE codec compresses 2D maps; a field of shape [${shape.join(', ')}] has none`);
+  const h = shape[shape.length - 2]!, w = shape[shape.length - 1]!;
+  const up = (v: number) => Math.ceil(v / VQVAE_STRIDE) * VQVAE_STRIDE;
+  return { maps: fieldSize(shape) / (h * w), h, w, ph: up(h), pw: up(w) };
+}
+
+/** Index of a reflected coordinate (period 2 (n - 1)) for padding. */
+function reflect(i: number, n: number): number {
+  if (n === 1) return 0;
+  const p = 2 * (n - 1);
+  const m = i % p;
+  return m < n ? m : p - m;
+}
+
+/** Mean and standard deviation of the valid points of one map, as float32 (std 1 when the map is constant). */
+function mapMoments(values: ArrayLike<number>, skip: Uint8Array, a: number, n: number): [number, number] {
+  let s = 0, c = 0;
+  for (let i = a; i < a + n; i++) if (!skip[i]) { s += values[i]!; c++; }
+  const mean = c ? s / c : 0;
+  let v = 0;
+  for (let i = a; i < a + n; i++) if (!skip[i]) { const d = values[i]! - mean; v += d * d; }
+  const std = c ? Math.sqrt(v / c) : 0;
+  const m32 = Math.fround(mean), s32 = Math.fround(std);
+  return [Number.isFinite(m32) ? m32 : 0, s32 > 0 && Number.isFinite(s32) ? s32 : 1];
+}
+
+/** The standardised map, padded by reflection (invalid points 0). */
+function standardisedPadded(values: ArrayLike<number>, skip: Uint8Array, a: number, g: ReturnType<typeof mapsOf>, mean: number, std: number): Float32Array {
+  const out = new Float32Array(g.ph * g.pw);
+  for (let y = 0; y < g.ph; y++) {
+    const sy = reflect(y, g.h);
+    for (let x = 0; x < g.pw; x++) {
+      const i = a + sy * g.w + reflect(x, g.w);
+      out[y * g.pw + x] = skip[i] ? 0 : (values[i]! - mean) / std;
+    }
+  }
+  return out;
+}
+
+/** x̂ in the field's units on the unpadded map: f32(f32(x̂ * std) + mean), written at out[a..]. */
+function destandardise(xhat: Float32Array, g: ReturnType<typeof mapsOf>, mean: number, std: number, out: Float32Array, a: number): void {
+  for (let y = 0; y < g.h; y++) {
+    for (let x = 0; x < g.w; x++) out[a + y * g.w + x] = Math.fround(xhat[y * g.pw + x]! * std) + mean;
+  }
+}
+
+export interface ChunkEncodeArgs {
+  model: Uint8Array;
+  values: FieldValues;
+  mask: Uint8Array | null;
+  shape: number[];
+  absBound: number;
+  fillValue: number | null;
+  tune: number;
+  /** false: plain interpolation, no latents (the codec's per-chunk fallback) */
+  latents: boolean;
+  /** chunk 0 of a stream that embeds its model */
+  embedModel: boolean;
+}
+
+export interface ChunkEncoded {
+  stored: Uint8Array;
+  raw: boolean;
+  rawBytes: number;
+  crc: number;
+  /** bytes before the lossless stage, by part */
+  parts: { latents: number; mask: number; residual: number; model: number };
+  escapes: number;
+}
+
+const modelCache = new Map<Uint8Array, VqvaeModel>();
+
+/** A parsed model, kept for the worker's next task with the same bytes object. */
+export function modelOf(bytes: Uint8Array, code: 'BAD_FILE' | 'BAD_STREAM' = 'BAD_FILE'): VqvaeModel {
+  let m = modelCache.get(bytes);
+  if (!m) {
+    m = parseVqvaeModel(bytes, code);
+    if (modelCache.size > 4) modelCache.clear();
+    modelCache.set(bytes, m);
+  }
+  return m;
+}
+
+export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): ChunkEncoded {
+  const n = fieldSize(a.shape);
+  const f32 = a.values instanceof Float32Array;
+  const skip = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = a.values[i]!;
+    if ((a.mask && a.mask[i] === 0) || v - v !== 0) skip[i] = 1;
+  }
+  const mask = a.mask && a.mask.includes(0) ? a.mask : null;
+  const { nonfinite, fillExc } = scanExceptions(a.values, mask, a.fillValue);
+  const w = new ByteWriter(Math.max(1024, n >>> 1));
+  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (a.latents ? F_LATENTS : 0) | (a.embedModel ? F_MODEL : 0));
+  let modelPart = 0;
+  if (a.embedModel) {
+    w.varint(a.model.length);
+    w.bytes(a.model);
+    modelPart = w.pos;
+  }
+  w.varint(n);
+  const p0 = w.pos;
+  if (mask) writeMask(w, mask, a.shape, 1);
+  const maskPart = w.pos - p0;
+  writeValueLists(w, [nonfinite, fillExc], a.values, f32);
+  let sources: { values: Float32Array; valid: null }[] = [];
+  let latentPart = 0;
+  if (a.latents) {
+    const model = modelOf(a.model);
+    const g = mapsOf(a.shape);
+    const xhat = new Float32Array(n);
+    const lats: Latents[] = [];
+    const l0 = w.pos;
+    for (let k = 0; k < g.maps; k++) {
+      const off = k * g.h * g.w;
+      const [mean, std] = mapMoments(a.values, skip, off, g.h * g.w);
+      w.f32(mean);
+      w.f32(std);
+      const lat = encodeMap(model, standardisedPadded(a.values, skip, off, g, mean, std), g.ph, g.pw);
+      lats.push(lat);
+      destandardise(decodeMap(model, lat), g, mean, std, xhat, off);
+    }
+    writeLatents(w, lats, model.config.codesZ, model.config.codesY);
+    latentPart = w.pos - l0;
+    sources = [{ values: xhat, valid: null }];
+  }
+  let nValid = 0;
+  for (let i = 0; i < n; i++) if (!skip[i]) nValid++;
+  const qz = new LinearQuantizer(a.absBound, f32, nValid, DEFAULT_RADIUS);
+  const models = new ByteWriter(256);
+  encodeInterpHybrid(a.values, skip, predictorShape(a.shape), qz, a.tune, sources, models);
+  w.u8(a.tune);
+  w.block(models.finish());
+  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false }, (cap) => new ByteWriter(cap));
+  writeEscapes(w, qz, f32);
+  const payload = w.finish();
+  const packed = backend.compress(payload);
+  const raw = packed.length >= payload.length;
+  const stored = raw ? payload : packed;
+  return {
+    stored, raw, rawBytes: payload.length, crc: crc32(stored), escapes: qz.nEscapes,
+    parts: { latents: latentPart, mask: maskPart, model: modelPart, residual: payload.length - latentPart - maskPart - modelPart },
+  };
+}
+
+/** The embedded model of a stream (chunk 0), or null. */
+export function embeddedModel(h: StreamHeader, stored0: Uint8Array): Uint8Array | null {
+  const payload = chunkPayload(h, 0, stored0);
+  const r = new ByteReader(payload, 'chunk 0');
+  const flags = r.u8('chunk flags');
+  if (!(flags & F_MODEL)) return null;
+  return r.bytes(r.varint('model length'), 'embedded model').slice();
+}
+
+export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, model: Uint8Array | null): DecodedChunk {
+  const c = h.chunks[index]!;
+  const payload = chunkPayload(h, index, stored);
+  const what = `chunk ${index}`;
+  const r = new ByteReader(payload, what);
+  const shape = [c.rows, ...h.shape.slice(1)];
+  const n = fieldSize(shape);
+  const f32 = h.dtype === 'float32';
+  const flags = r.u8('chunk flags');
+  if (flags > 31 || (flags & F_MODEL && index !== 0)) bad(`corrupted stream: bad flags ${flags} in ${what}`);
+  if (flags & F_MODEL) r.bytes(r.varint('model length'), 'embedded model');
+  const nn = r.varint('value count');
+  if (nn !== n) bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
+  let mask: Uint8Array | null = null;
+  const skip = new Uint8Array(n);
+  if (flags & F_MASK) {
+    mask = readMask(r, shape, n, 1);
+    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
+  }
+  const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
+  const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
+  if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
+  let sources: { values: Float32Array; valid: null }[] = [];
+  if (flags & F_LATENTS) {
+    if (!model) bad(`corrupted stream: ${what} holds latents but the stream names no model`);
+    const m = modelOf(model, 'BAD_STREAM');
+    const g = mapsOf(shape);
+    const moments: [number, number][] = [];
+    for (let k = 0; k < g.maps; k++) {
+      const mean = r.f32('map mean'), std = r.f32('map std');
+      if (!Number.isFinite(mean) || !(std > 0) || !Number.isFinite(std)) bad(`corrupted stream: map ${k} of ${what} has mean ${mean}, std ${std}`);
+      moments.push([mean, std]);
+    }
+    const lats = readLatents(r, Array.from({ length: g.maps }, () => ({ h: g.ph, w: g.pw })), m.config.codesZ, m.config.codesY);
+    const xhat = new Float32Array(n);
+    lats.forEach((lat, k) => destandardise(decodeMap(m, lat), g, moments[k]![0], moments[k]![1], xhat, k * g.h * g.w));
+    sources = [{ values: xhat, valid: null }];
+  }
+  let nValid = 0;
+  for (let k = 0; k < n; k++) if (!skip[k]) nValid++;
+  const tune = r.u8('level-bound tuning');
+  if (tune >= INTERP_TUNINGS.length) bad(`corrupted stream: unknown level-bound tuning ${tune} in ${what}`);
+  const models = r.block('pass models');
+  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false });
+  const esc = readEscapes(r, codes, f32, what);
+  if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
+  const out = f32 ? new Float32Array(n) : new Float64Array(n);
+  const qz = new LinearQuantizer(h.bound.abs, f32, 0, DEFAULT_RADIUS);
+  qz.load(codes, codes.length, esc, esc.length);
+  const mr = new ByteReader(models, `pass models of ${what}`);
+  decodeInterpHybrid(out, skip, predictorShape(shape), qz, tune, sources, mr);
+  if (mr.remaining() !== 0) bad(`corrupted stream: ${mr.remaining()} unexpected bytes after the pass models of ${what}`);
+  return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
+}

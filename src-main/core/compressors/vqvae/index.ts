@@ -1,0 +1,150 @@
+/**
+ * The VQ-VAE codec's registration (codec.ts has the method and the chunk layout). Its dependency is the model, by
+ * content hash (unless the stream embeds it); the codec service finds model files (the shipped default, the model
+ * folders) and hands their bytes over. Chunks hold whole maps and are independent: encode and decode run them as
+ * worker tasks, and the bytes never depend on how many workers ran them.
+ *
+ * Per field, the encoder keeps the smaller of this stream and the core codec's (fallback = true): the autoencoder
+ * never costs more than the classic codec. Per interpolation pass, x̂ is used only where it pays (interp-hybrid).
+ */
+import { z } from 'zod';
+import { FieldpackError } from '../../errors.ts';
+import { fieldSize } from '../../field.ts';
+import { FIELDPACK_VERSION } from '../../version.ts';
+import { resolveBound, validRange } from '../../codec/bound.ts';
+import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
+import { chunkBytes, readHeader, writeStream, type StreamHeader } from '../../codec/stream/format.ts';
+import type { Codec, CodecTask, DecodedChunk, Dependency } from '../contract.ts';
+import { guarded } from '../decoded.ts';
+import { assembleDecoded, chunkRowsFor, chunksForRows } from '../classic/codec.ts';
+import { classicCodec } from '../classic/index.ts';
+import { type ChunkEncodeArgs, type ChunkEncoded, VQVAE_CODEC_ID, decodeChunk, embeddedModel, encodeChunk, mapsOf, modelOf } from './codec.ts';
+
+export const VqvaeParams = z.strictObject({
+  /** the model's content hash (sha256 hex); the service turns 'default', a path or a hash prefix into it */
+  model: z.string().trim().min(1).default('default'),
+  /** put the model inside the stream (counted in its size; decodable without the model file) */
+  embedModel: z.boolean().default(false),
+  /** keep the core codec's stream when it is smaller (per field) */
+  fallback: z.boolean().default(true),
+  /** level-dependent bounds of the interpolation (index into the tunings) */
+  tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).default(0),
+  chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
+});
+export type VqvaeParams = z.infer<typeof VqvaeParams>;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+const tasks: Record<string, CodecTask> = {
+  encodeChunk(a, backend) {
+    const r = encodeChunk(a as unknown as ChunkEncodeArgs, backend);
+    const stored = new Uint8Array(r.stored);
+    return { result: { ...r, stored }, transfer: [stored.buffer] };
+  },
+  decodeChunk(a) {
+    const r = decodeChunk(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, (a.model as Uint8Array | null) ?? null);
+    return { result: r, transfer: [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
+  },
+};
+
+/** Chunks hold whole maps: rows along dim 0 for fields of 3+ dims, the whole map for a 2D field. */
+function chunkRows(shape: number[], chunkValues?: number): number[] {
+  return shape.length > 2 ? chunkRowsFor(shape, chunkValues) : [shape[0]!];
+}
+
+function modelHashOf(h: StreamHeader): string {
+  const m = h.params.model;
+  if (typeof m !== 'string' || !SHA256.test(m)) throw new FieldpackError('BAD_STREAM', `corrupted header: the VQ-VAE stream's model hash ${JSON.stringify(m)}`);
+  return m;
+}
+
+export const vqvaeCodec: Codec<VqvaeParams> = {
+  id: VQVAE_CODEC_ID,
+  label: 'Fieldpack VQ-VAE',
+  description: 'hierarchical VQ-VAE autoencoder (indices range-coded, z as y\'s context) + the residual coded by the core\'s interpolation at the bound; falls back to the classic codec where smaller',
+  params: VqvaeParams,
+  presets: [{ name: 'vqvae', label: 'Fieldpack VQ-VAE', description: 'learned base (the shipped default model unless another is chosen) + bounded residual', params: VqvaeParams.parse({}) }],
+  needsDependencies: false,
+  dependencies: (h): Dependency[] => (h.params.embedded ? [] : [{ kind: 'model', hash: modelHashOf(h), label: 'VQ-VAE' }]),
+  tasks,
+  modelParam: { key: 'model', extension: '.fpvq', defaultFile: 'vqvae-default.fpvq' },
+  async encode(input, env) {
+    const { field, bound, params, metadata, deps } = input;
+    const model = deps.models[params.model];
+    if (!model) throw new FieldpackError('NOT_FOUND', `the VQ-VAE model ${params.model.slice(0, 16)}... was not given`);
+    const parsed = modelOf(model);
+    const { shape } = field;
+    mapsOf(shape);
+    const vr = validRange(field.values, field.mask ?? null);
+    const rb = resolveBound(bound, vr.max - vr.min);
+    const fallback = async (why: string) => {
+      const r = await classicCodec.encode({ ...input, params: classicCodec.params.parse({}) }, env);
+      return { ...r, details: { ...r.details, choice: `classic (${why})`, fellBack: true } };
+    };
+    if (rb.lossless || !(rb.abs > 0)) return fallback('lossless');
+    let mask = field.mask ?? null;
+    let fillValue: number | null = null;
+    if (mask) {
+      const k = mask.indexOf(0);
+      if (k < 0) mask = null;
+      else fillValue = field.values[k]!;
+    }
+    const rows = chunkRows(shape, params.chunkValues);
+    const rowSize = fieldSize(shape) / shape[0]!;
+    let row0 = 0;
+    let done = 0;
+    const chunks = await Promise.all(rows.map(async (r, i) => {
+      const a = row0 * rowSize, b = (row0 + r) * rowSize;
+      row0 += r;
+      const args: ChunkEncodeArgs = {
+        model, values: field.values.subarray(a, b), mask: mask ? mask.subarray(a, b) : null, shape: [r, ...shape.slice(1)],
+        absBound: rb.abs, fillValue, tune: params.tune, latents: true, embedModel: params.embedModel && i === 0,
+      };
+      const withLatents = await env.runTask<ChunkEncoded>(VQVAE_CODEC_ID, 'encodeChunk', args as unknown as Record<string, unknown>);
+      env.progress(++done / rows.length, `chunk ${done}/${rows.length}`);
+      return withLatents;
+    }));
+    const bytes = writeStream(
+      {
+        codec: VQVAE_CODEC_ID, fieldpackVersion: FIELDPACK_VERSION, dtype: field.values instanceof Float32Array ? 'float32' : 'float64', shape: [...shape],
+        bound: { mode: rb.mode, value: rb.value, abs: rb.abs, lossless: false }, validMin: vr.min, validMax: vr.max, backendId: env.backend.id,
+        hasMask: mask !== null, fillValue,
+        params: { model: env.hash(model), ...(params.embedModel ? { embedded: true } : {}), tune: params.tune, config: parsed.config },
+        metadata, chunks: chunks.map((c, i) => ({ rows: rows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
+      },
+      chunks.map((c) => c.stored),
+    );
+    const bits = (k: keyof ChunkEncoded['parts']) => chunks.reduce((s, c) => s + c.parts[k], 0);
+    const details = {
+      choice: 'vqvae', model: env.hash(model), embedded: params.embedModel, escapes: chunks.reduce((s, c) => s + c.escapes, 0),
+      // bytes before the lossless stage, by part (the stage packs the payload as a whole)
+      parts: { latents: bits('latents'), residual: bits('residual'), mask: bits('mask'), model: bits('model') },
+    };
+    if (params.fallback) {
+      const core = await fallback('smaller than the VQ-VAE stream');
+      if (core.bytes.length < bytes.length) return { ...core, details: { ...core.details, vqvaeBytes: bytes.length, vqvae: details } };
+    }
+    return { bytes, bound: rb, details };
+  },
+  async decode({ header, bytes, rows, deps }, env) {
+    const ids = chunksForRows(header, rows[0], rows[1]);
+    let model: Uint8Array | null = null;
+    if (header.params.embedded) model = embeddedModel(header, chunkBytes(header, bytes, 0));
+    else {
+      model = deps.models[modelHashOf(header)] ?? null;
+      if (!model) throw new FieldpackError('NOT_FOUND', `the VQ-VAE model (sha256 ${modelHashOf(header).slice(0, 16)}...) was not given`);
+    }
+    if (model) modelOf(model, 'BAD_STREAM');
+    let done = 0;
+    const decoded = await Promise.all(ids.map(async (i) => {
+      const r = await env.runTask<DecodedChunk>(VQVAE_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), model });
+      env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
+      return r;
+    }));
+    return guarded(header, () => assembleDecoded(header, ids, decoded, rows[0], rows[1]));
+  },
+  summary(h, bytes) {
+    const c = h.params.config as Record<string, unknown> | undefined;
+    return { model: String(h.params.model ?? '').slice(0, 16), embedded: Boolean(h.params.embedded), ...(c ? { config: c } : {}), chunks: readHeader(bytes).chunks.length };
+  },
+};

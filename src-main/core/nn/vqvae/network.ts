@@ -1,0 +1,73 @@
+/**
+ * The hierarchical VQ-VAE's encoder and decoder (docs/vqvae.md) on one standardised map whose sides are multiples
+ * of 16. The decoder is the reference path of the decoding contract (layers.ts): the codec's residual coder
+ * predicts from its output, so encoder and decoder sides compute it bit for bit alike. The encoder's choices (the
+ * indices) are stored, so it need not be reproducible; it runs on the same layers here. Pure: no Node imports.
+ */
+import { FieldpackError } from '../../errors.ts';
+import { type Tensor, addInto, conv2d, convTranspose2d, leaky, lookup, nearestCodes } from './layers.ts';
+import type { VqvaeModel } from './model.ts';
+
+/** Sides of a map the network takes are multiples of this. */
+export const VQVAE_STRIDE = 16;
+
+export interface Latents {
+  /** z indices [h/16, w/16] and y indices [h/8, w/8], C order */
+  z: Uint16Array;
+  y: Uint16Array;
+  h: number;
+  w: number;
+}
+
+function checkSides(h: number, w: number): void {
+  if (!(h > 0 && w > 0 && h % VQVAE_STRIDE === 0 && w % VQVAE_STRIDE === 0)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `the VQ-VAE takes maps whose sides are multiples of ${VQVAE_STRIDE}, got ${h} x ${w}`);
+  }
+}
+
+function conv(m: VqvaeModel, name: string, x: Tensor, k: number, stride: 1 | 2): Tensor {
+  const b = m.t[`${name}.bias`]!;
+  return conv2d(x, m.t[`${name}.weight`]!, b, b.length, k, stride);
+}
+
+function convT(m: VqvaeModel, name: string, x: Tensor): Tensor {
+  const b = m.t[`${name}.bias`]!;
+  return convTranspose2d(x, m.t[`${name}.weight`]!, b, b.length);
+}
+
+/** h + conv3x3(act(h)), in place on h */
+function residual(m: VqvaeModel, name: string, h: Tensor): Tensor {
+  return addInto(h, conv(m, name, leaky(h, m.config.negativeSlope), 3, 1));
+}
+
+/** Indices of a standardised map [h, w] (h, w multiples of 16). */
+export function encodeMap(m: VqvaeModel, map: Float32Array, h: number, w: number): Latents {
+  checkSides(h, w);
+  const s = m.config.negativeSlope;
+  const D = m.config.latentDim;
+  let t: Tensor = { data: map, c: 1, h, w };
+  t = residual(m, 'enc.res1', leaky(conv(m, 'enc.down1', t, 4, 2), s));
+  t = residual(m, 'enc.res2', leaky(conv(m, 'enc.down2', t, 4, 2), s));
+  t = residual(m, 'enc.res3', leaky(conv(m, 'enc.down3', t, 4, 2), s));
+  const ye = conv(m, 'enc.yproj', t, 1, 1);
+  const ze = conv(m, 'enc.zproj', leaky(conv(m, 'enc.down4', t, 4, 2), s), 1, 1);
+  const z = nearestCodes(ze, m.t['codebook.z']!, m.config.codesZ);
+  const zq = lookup(z, m.t['codebook.z']!, D, h / 16, w / 16);
+  const y = nearestCodes(addInto(ye, convT(m, 'upz', zq)), m.t['codebook.y']!, m.config.codesY);
+  return { z, y, h, w };
+}
+
+/** The reconstruction x̂ [h, w] of a map from its indices: the reference path (bit-exact everywhere). */
+export function decodeMap(m: VqvaeModel, lat: Latents): Float32Array {
+  const { h, w } = lat;
+  checkSides(h, w);
+  const s = m.config.negativeSlope;
+  const D = m.config.latentDim;
+  const zq = lookup(lat.z, m.t['codebook.z']!, D, h / 16, w / 16);
+  const yq = lookup(lat.y, m.t['codebook.y']!, D, h / 8, w / 8);
+  let t = conv(m, 'dec.in', addInto(yq, convT(m, 'upz', zq)), 1, 1);
+  t = residual(m, 'dec.res3', t);
+  t = residual(m, 'dec.res2', leaky(convT(m, 'dec.up3', t), s));
+  t = residual(m, 'dec.res1', leaky(convT(m, 'dec.up2', t), s));
+  return convT(m, 'dec.out', t).data;
+}

@@ -1,0 +1,77 @@
+/**
+ * Model files that codecs reference by content hash (Codec.modelParam): the ones shipped in resources/models, the
+ * folders in FIELDPACK_MODEL_PATH (':'-separated) and files given by the caller. A reference is 'default', a file
+ * path, or a sha256 (or a prefix of at least 8 hex digits) of a file found there.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Codec } from '../../core/compressors/index.ts';
+import { appRoot } from '../system/version.ts';
+
+export type ModelParam = NonNullable<Codec['modelParam']>;
+
+export function shippedModelsDir(): string {
+  return join(appRoot(), 'resources', 'models');
+}
+
+function modelDirs(): string[] {
+  const extra = (process.env.FIELDPACK_MODEL_PATH ?? '').split(':').filter(Boolean);
+  return [shippedModelsDir(), ...extra];
+}
+
+const hashCache = new Map<string, { mtimeMs: number; size: number; hash: string }>();
+
+/** sha256 of a file, cached by path, size and modification time. */
+function fileHash(path: string): string {
+  const st = statSync(path);
+  const c = hashCache.get(path);
+  if (c && c.mtimeMs === st.mtimeMs && c.size === st.size) return c.hash;
+  const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
+  hashCache.set(path, { mtimeMs: st.mtimeMs, size: st.size, hash });
+  return hash;
+}
+
+/** Model files with the extension in the model folders and among `files`. */
+export function modelCandidates(mp: ModelParam, files: readonly string[] = []): string[] {
+  const out = files.filter((f) => f.toLowerCase().endsWith(mp.extension)).map((f) => resolve(f));
+  for (const dir of modelDirs()) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.toLowerCase().endsWith(mp.extension)).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) if (!out.includes(join(dir, n))) out.push(join(dir, n));
+  }
+  return out;
+}
+
+/** The model a stream names, by full hash, or null. */
+export function findModelByHash(mp: ModelParam, hash: string, files: readonly string[] = []): Uint8Array | null {
+  for (const p of modelCandidates(mp, files)) {
+    if (fileHash(p) === hash) return new Uint8Array(readFileSync(p));
+  }
+  return null;
+}
+
+/** A reference ('default', a path, a hash or hash prefix) to {hash, bytes}; NOT_FOUND names where it looked. */
+export function resolveModelRef(mp: ModelParam, ref: string, files: readonly string[] = []): { hash: string; bytes: Uint8Array; path: string } {
+  const read = (path: string) => {
+    const bytes = new Uint8Array(readFileSync(path));
+    return { hash: createHash('sha256').update(bytes).digest('hex'), bytes, path };
+  };
+  if (ref === 'default') {
+    const p = join(shippedModelsDir(), mp.defaultFile);
+    if (!existsSync(p)) throw new FieldpackError('NOT_FOUND', `the default model ${p} is missing (reinstall Fieldpack, or pass a model file)`);
+    return read(p);
+  }
+  if (existsSync(ref) && statSync(ref).isFile()) return read(ref);
+  if (/^[0-9a-f]{8,64}$/i.test(ref)) {
+    const hits = modelCandidates(mp, files).filter((p) => fileHash(p).startsWith(ref.toLowerCase()));
+    if (hits.length === 1) return read(hits[0]!);
+    if (hits.length > 1) throw new FieldpackError('INVALID_ARGUMENT', `model ${ref} is ambiguous: ${hits.join(', ')}`);
+  }
+  throw new FieldpackError('NOT_FOUND', `no model "${ref}": not a file, and no ${mp.extension} file in ${modelDirs().join(', ')} has that sha256`);
+}
