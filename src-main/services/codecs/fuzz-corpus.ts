@@ -149,6 +149,16 @@ function crossfieldPlans(): Plan[] {
   ];
 }
 
+/** VQ-VAE streams with the shipped model: one embedding it, one naming it by hash (resolved from resources/models). */
+function vqvaePlans(): Plan[] {
+  const smooth = makeField('H', [40, 56], { seed: 41, noise: 0 });
+  const masked3 = makeField('M', [2, 24, 40], { seed: 43, masked: 0.15, nonFinite: 0.01 });
+  return [
+    { name: 'vqvae-embedded-2d', field: smooth, codec: 'vqvae', params: { fallback: false, embedModel: true }, bound: rel(1e-3) },
+    { name: 'vqvae-masked-3d', field: masked3, codec: 'vqvae', params: { fallback: false, chunkValues: 1024 }, bound: rel(1e-3) },
+  ];
+}
+
 /** Presets of codecs registered without a builder here (needing no dependencies), on a plain field. */
 function genericPlans(known: Set<string>): Plan[] {
   const f = makeField('G', [12, 20], { seed: 31, masked: 0.1 });
@@ -163,8 +173,8 @@ function genericPlans(known: Set<string>): Plan[] {
 
 /** Every seed stream (a few seconds on one core: the cross-field encoders fit their weights). */
 export async function buildSeedStreams(): Promise<SeedStream[]> {
-  const plans = [...classicPlans(), ...crossfieldPlans()];
-  plans.push(...genericPlans(new Set(['classic', 'crossfield'])));
+  const plans = [...classicPlans(), ...crossfieldPlans(), ...vqvaePlans()];
+  plans.push(...genericPlans(new Set(['classic', 'crossfield', 'vqvae'])));
   const out: SeedStream[] = [];
   for (const p of plans) {
     const r = await encodeField(p.field, { codec: p.codec, params: p.params, bound: p.bound, anchors: p.anchors, workers: 0, verify: true, metadata: metadataOf(p.field) });

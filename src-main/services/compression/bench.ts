@@ -11,7 +11,8 @@
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
-import { allPresets } from '../../core/compressors/index.ts';
+import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
+import { resolveModelRef } from '../codecs/models.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
 import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
@@ -34,6 +35,10 @@ export interface BenchOptions {
   bounds: BoundSpec[];
   workers?: number;
   entropy?: 'range' | 'huffman' | 'auto';
+  /** model reference for codecs that take one (VQ-VAE): 'default', a file, a sha256 prefix */
+  model?: string;
+  /** learned codecs: put the model inside each stream */
+  embedModel?: boolean;
   /** minimum seconds of repeated timing per row (default 0.3, at most 5 repetitions) */
   minSeconds?: number;
   onProgress?: (fraction: number, message?: string) => void;
@@ -68,7 +73,49 @@ export interface BenchRow {
   workers: number;
   predictor?: string;
   fills_handling: 'native mask' | 'replaced by valid mean';
+  /** learned codecs: bits per value by part (before the lossless stage, scaled to the stored size) */
+  bits_latents?: number;
+  bits_residual?: number;
+  bits_mask?: number;
+  /** the model: its file's bytes, whether the stream embeds it, the ratio with it counted in this field */
+  model_bytes?: number;
+  model_embedded?: boolean;
+  compression_ratio_with_model?: number;
+  /** the codec kept the classic codec's smaller stream */
+  fell_back?: boolean;
+  training_seconds?: number;
   error?: string;
+}
+
+/** Params of a bench codec: the model for codecs that take one, the entropy coder for those that have the choice. */
+function benchParams(codec: string, opts: BenchOptions): Record<string, unknown> {
+  const { codec: c } = resolveCodecChoice(codec);
+  const out: Record<string, unknown> = {};
+  if (c.modelParam) {
+    out[c.modelParam.key] = opts.model ?? 'default';
+    if (opts.embedModel) out.embedModel = true;
+  }
+  if (opts.entropy && c.params.safeParse({ entropy: opts.entropy }).success) out.entropy = opts.entropy;
+  return out;
+}
+
+/** Bits per value by part and the model's share, from a learned codec's details. */
+function learnedColumns(details: Record<string, unknown>, storedBytes: number, n: number, modelBytes: number, origBytes: number): Partial<BenchRow> {
+  const inner = (details.vqvae ?? details) as { parts?: Record<string, number>; embedded?: boolean; trainingSeconds?: number };
+  const fellBack = details.fellBack === true;
+  const cols: Partial<BenchRow> = { fell_back: fellBack };
+  if (!fellBack && inner.parts) {
+    const raw = Object.values(inner.parts).reduce((a, b) => a + b, 0) || 1;
+    const scale = (8 * storedBytes) / raw / n;
+    cols.bits_latents = r4(inner.parts.latents! * scale);
+    cols.bits_residual = r4(inner.parts.residual! * scale);
+    cols.bits_mask = r4(inner.parts.mask! * scale);
+  }
+  cols.model_bytes = modelBytes;
+  cols.model_embedded = inner.embedded === true;
+  if (typeof inner.trainingSeconds === 'number') cols.training_seconds = inner.trainingSeconds;
+  cols.compression_ratio_with_model = r4(origBytes / (storedBytes + (fellBack || inner.embedded ? 0 : modelBytes)));
+  return cols;
 }
 
 function expandFiles(files: string[]): string[] {
@@ -157,6 +204,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
           let cs: number;
           let ds: number;
           let predictor: string | undefined;
+          let extra: Partial<BenchRow> = {};
           if (EXTERNAL[codec]) {
             const filled = fillWithMean(f32.values, mask);
             const r = await EXTERNAL[codec].run(filled, f32.shape, rb.abs);
@@ -168,8 +216,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates
             const c = await bestOf(minSeconds, () =>
-              encodeField(f32, { codec, params: opts.entropy ? { entropy: opts.entropy } : {}, bound, workers, verify: false, metadata }),
+              encodeField(f32, { codec, params: benchParams(codec, opts), bound, workers, verify: false, metadata }),
             );
+            const mp = resolveCodecChoice(codec).codec.modelParam;
+            if (mp) {
+              const m = resolveModelRef(mp, String(benchParams(codec, opts)[mp.key]));
+              extra = learnedColumns(c.value.details, c.value.bytes.length, n, m.bytes.length, origBytes);
+            }
             const d = await bestOf(minSeconds, () => decodeStream(c.value.bytes, { workers }));
             recon = d.value.field.values;
             bytes = c.value.bytes.length;
@@ -193,6 +246,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             decompress_mb_s: r4(origBytes / 1e6 / ds),
             predictor,
             fills_handling: EXTERNAL[codec] ? 'replaced by valid mean' : 'native mask',
+            ...extra,
           });
         } catch (e) {
           if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;

@@ -116,7 +116,8 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     );
     const bits = (k: keyof ChunkEncoded['parts']) => chunks.reduce((s, c) => s + c.parts[k], 0);
     const details = {
-      choice: 'vqvae', model: env.hash(model), embedded: params.embedModel, escapes: chunks.reduce((s, c) => s + c.escapes, 0),
+      choice: 'vqvae', model: env.hash(model), embedded: params.embedModel,
+      ...(typeof parsed.training.seconds === 'number' ? { trainingSeconds: parsed.training.seconds } : {}), escapes: chunks.reduce((s, c) => s + c.escapes, 0),
       // bytes before the lossless stage, by part (the stage packs the payload as a whole)
       parts: { latents: bits('latents'), residual: bits('residual'), mask: bits('mask'), model: bits('model') },
     };

@@ -13,6 +13,7 @@ export const benchCommand: CliCommand = {
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
     '                [--workers N] [--entropy range|huffman|auto] [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
     '  codecs: the presets of `fieldpack compress --codecs` (default auto), zfp, sz3 (when on PATH)',
+    '  learned codecs (vqvae): --model default|FILE.fpvq|SHA256 (default: the shipped model), --embed-model',
     'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
@@ -20,7 +21,7 @@ export const benchCommand: CliCommand = {
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network'] });
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model'], booleans: ['embed-model'] });
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError('bench needs --json OUT.json');
@@ -41,6 +42,8 @@ export const benchCommand: CliCommand = {
         bounds,
         workers,
         entropy: flag(p, 'entropy') as BenchRow['codec'] as never,
+        model: flag(p, 'model'),
+        embedModel: p.flags.has('embed-model'),
         minSeconds: flag(p, 'min-seconds') ? Number(flag(p, 'min-seconds')) : undefined,
         onProgress: (f, m) => io.progress(f, m ?? ''),
       });

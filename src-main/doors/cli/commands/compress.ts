@@ -6,10 +6,12 @@ export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--workers N] [--no-verify] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--workers N] [--no-verify] -o OUT.fpk',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
+    '  --model (codec vqvae): default (the shipped model), a .fpvq file or a sha256 prefix of one in resources/models or',
+    '    FIELDPACK_MODEL_PATH; the stream names it by hash. --embed-model puts it inside the stream (counted in its size).',
     '  --param: a codec param, e.g. --param entropy=huffman (numbers and true/false are parsed).',
     '  --entropy E is kept as a short form of --param entropy=E.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
@@ -18,7 +20,7 @@ export const compressCommand: CliCommand = {
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors'], booleans: ['no-verify', 'codecs'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model'], booleans: ['no-verify', 'codecs', 'embed-model'] });
     if (flag(p, 'codecs') === 'true') {
       for (const c of await callApi(ctx, 'streams.codecs', {})) {
         io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
@@ -36,6 +38,8 @@ export const compressCommand: CliCommand = {
     const params: Record<string, unknown> = {};
     if (flag(p, 'entropy')) params.entropy = flag(p, 'entropy');
     if (flag(p, 'anchors')) params.anchors = flag(p, 'anchors')!.split(',').map((s) => s.trim()).filter(Boolean);
+    if (flag(p, 'model')) params.model = flag(p, 'model');
+    if (flag(p, 'embed-model') === 'true') params.embedModel = true;
     for (const kv of p.flags.get('param') ?? []) {
       const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(kv);
       if (!m) throw new CliUsageError(`--param needs KEY=VALUE, got "${kv}"`);

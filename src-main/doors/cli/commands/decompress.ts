@@ -6,14 +6,15 @@ export const decompressCommand: CliCommand = {
   name: 'decompress',
   summary: 'Decompress a .fpk stream (any codec) to raw little-endian values (.f32 / .f64)',
   usage: [
-    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]...',
+    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq]',
     '  A stream that predicts from other fields (cross-field) needs their reconstructions: their .fpk streams',
-    '  (or NetCDF files of the decoded fields) given with --anchor, or .fpk streams in the same folder.',
+    '  (or NetCDF files of the decoded fields) given with --anchor, or .fpk streams in the same folder. A VQ-VAE stream\'s',
+    '  model is found by hash in resources/models, FIELDPACK_MODEL_PATH or the files given with --model.',
     '  `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model'] });
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
@@ -30,7 +31,7 @@ export const decompressCommand: CliCommand = {
     const call = terminalCall(ctx.io);
     try {
       const r = await callApi(ctx, 'streams.decompress', {
-        file: inp, out, ...(rows ? { rows } : {}), workers, anchors: p.flags.get('anchor') ?? [], ...(flag(p, 'mask') ? { maskOut: flag(p, 'mask')! } : {}),
+        file: inp, out, ...(rows ? { rows } : {}), workers, anchors: [...(p.flags.get('anchor') ?? []), ...(p.flags.get('model') ?? [])], ...(flag(p, 'mask') ? { maskOut: flag(p, 'mask')! } : {}),
       }, call);
       call.done();
       const b = r.info.bound;
