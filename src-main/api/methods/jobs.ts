@@ -9,7 +9,7 @@ import { id } from '../schemas.ts';
 import { CompressParams } from './compression.ts';
 import { CrossfieldParams } from './crossfield.ts';
 import { ImportParams } from './data.ts';
-import { TrainParams } from './training.ts';
+import { TrainParams, VqvaeTrainParams } from './training.ts';
 
 /** The demo job: a short real computation in a worker thread. */
 export const DemoParams = z.strictObject({
@@ -24,6 +24,7 @@ export const JOB_PARAMS = {
   compress: CompressParams,
   crossfield: CrossfieldParams,
   train: TrainParams,
+  'train-vqvae': VqvaeTrainParams,
   'dataset.import': ImportParams,
 } as const;
 

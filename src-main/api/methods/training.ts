@@ -120,6 +120,8 @@ export const NetworkInfo = z.object({
   hyperparameters: z.record(z.string(), z.unknown()),
   /** Whether the target may also be an input (anchor). */
   targetMayBeInput: z.boolean(),
+  /** the job kind that trains it: `train` (inputs -> target) or `train-vqvae` (maps of the chosen fields) */
+  jobKind: z.enum(['train', 'train-vqvae']),
 });
 export type NetworkInfo = z.infer<typeof NetworkInfo>;
 
@@ -157,3 +159,50 @@ export const TRAINING_METHODS = {
     output: PythonEnvReport,
   },
 } as const;
+
+/**
+ * The VQ-VAE trainer's run configuration (resources/trainer/fieldpack_trainer/vqvae_train.py): the model's sizes and
+ * the optimisation. Defaults are the small model that trains on a laptop CPU in minutes; the paper's size is
+ * channels [64, 128, 128], latentDim 128, codes 256 (a GPU job).
+ */
+export const VqvaeModelSize = z.strictObject({
+  channels: z.tuple([posInt.max(512), posInt.max(512), posInt.max(512)]).default([8, 16, 32]),
+  latentDim: posInt.max(512).default(32),
+  codesY: z.number().int().min(2).max(4096).default(256),
+  codesZ: z.number().int().min(2).max(4096).default(128),
+});
+
+export const VqvaeHyperparameters = z.strictObject({
+  epochs: posInt.max(100_000).default(20),
+  batchSize: posInt.max(4096).default(32),
+  learningRate: z.number().positive().max(10).default(3e-4),
+  weightDecay: z.number().min(0).default(1e-4),
+  patchSize: z.number().int().min(16).max(1024).refine((v) => v % 16 === 0, 'patchSize must be a multiple of 16').default(64),
+  patchesPerEpoch: posInt.max(10_000_000).default(2000),
+  validationFraction: z.number().min(0).lt(1).default(0.1),
+  seed: nonNegInt.default(0),
+  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  threads: nonNegInt.default(0),
+});
+
+/** Params of a `train-vqvae` job: 2D maps of these fields (leading dims are samples), standardised per map. */
+export const VqvaeTrainParams = z.strictObject({
+  fields: z.array(TrainFieldRef).min(1, 'at least one field to train on'),
+  model: VqvaeModelSize.default(VqvaeModelSize.parse({})),
+  hyperparameters: VqvaeHyperparameters.default(VqvaeHyperparameters.parse({})),
+  python: z.string().trim().min(1).optional(),
+});
+export type VqvaeTrainParams = z.infer<typeof VqvaeTrainParams>;
+export type VqvaeTrainParamsInput = z.input<typeof VqvaeTrainParams>;
+
+/** What a `train-vqvae` job returns: the model file (in the store's model folder, found by hash by the codec). */
+export interface VqvaeTrainResult {
+  contentHash: string | null;
+  modelPath: string | null;
+  modelBytes: number | null;
+  device: { device: 'cuda' | 'cpu'; name: string | null } | null;
+  epochs: number;
+  secondsPerEpoch: number | null;
+  elapsedS: number;
+  metrics: Record<string, unknown>;
+}

@@ -1,6 +1,6 @@
 /**
- * Model files that codecs reference by content hash (Codec.modelParam): the ones shipped in resources/models, the
- * folders in FIELDPACK_MODEL_PATH (':'-separated) and files given by the caller. A reference is 'default', a file
+ * Model files that codecs reference by content hash (Codec.modelParam): the ones shipped in resources/models, those
+ * the open store's training runs produced (addModelDir), the folders in FIELDPACK_MODEL_PATH (':'-separated) and files given by the caller. A reference is 'default', a file
  * path, or a sha256 (or a prefix of at least 8 hex digits) of a file found there.
  */
 import { createHash } from 'node:crypto';
@@ -16,9 +16,16 @@ export function shippedModelsDir(): string {
   return join(appRoot(), 'resources', 'models');
 }
 
+const registeredDirs = new Set<string>();
+
+/** A folder of trained models to search too (the open store's model folder). */
+export function addModelDir(dir: string): void {
+  registeredDirs.add(resolve(dir));
+}
+
 function modelDirs(): string[] {
   const extra = (process.env.FIELDPACK_MODEL_PATH ?? '').split(':').filter(Boolean);
-  return [shippedModelsDir(), ...extra];
+  return [shippedModelsDir(), ...registeredDirs, ...extra];
 }
 
 const hashCache = new Map<string, { mtimeMs: number; size: number; hash: string }>();

@@ -1,4 +1,4 @@
-import type { TRAINING_METHODS, NetworkInfo } from '../../api/methods/training.ts';
+import { type TRAINING_METHODS, type NetworkInfo, VqvaeHyperparameters, VqvaeModelSize } from '../../api/methods/training.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import { NETWORK_DEFAULTS, NETWORK_TYPES, TrainingConfigSchema } from '../training/config.ts';
 import { clearPythonCache, detectPython, findPython } from '../system/python-env.ts';
@@ -13,7 +13,23 @@ const DESCRIPTIONS: Record<(typeof NETWORK_TYPES)[number], string> = {
 /** The hyperparameters the Train form offers, with the trainer's defaults. */
 const HYPERPARAMETER_KEYS = ['epochs', 'batchSize', 'learningRate', 'patchSize', 'patchesPerSample', 'maxStepsPerEpoch', 'validationFraction', 'seed', 'device'] as const;
 
+/** The VQ-VAE is trained by its own job kind (train-vqvae) on maps of any fields: no target, no anchors. */
+function vqvaeNetwork(): NetworkInfo {
+  return {
+    type: 'vqvae',
+    description: 'Hierarchical VQ-VAE (Le & Tao 2024): 2D maps to codebook indices at 1/8 and 1/16; the codec vqvae codes the residual at the bound. Trains on the maps of any fields.',
+    networkParams: { ...VqvaeModelSize.parse({}) },
+    hyperparameters: { ...VqvaeHyperparameters.parse({}) },
+    targetMayBeInput: true,
+    jobKind: 'train-vqvae',
+  };
+}
+
 function networks(): NetworkInfo[] {
+  return [...classicNetworks(), vqvaeNetwork()];
+}
+
+function classicNetworks(): NetworkInfo[] {
   return NETWORK_TYPES.map((type) => {
     const cfg = TrainingConfigSchema.parse({ network: type, inputs: ['a'], target: 'b' });
     return {
@@ -22,6 +38,7 @@ function networks(): NetworkInfo[] {
       networkParams: { ...NETWORK_DEFAULTS[type] },
       hyperparameters: Object.fromEntries(HYPERPARAMETER_KEYS.map((k) => [k, cfg[k]])),
       targetMayBeInput: type !== 'cfnn',
+      jobKind: 'train',
     };
   });
 }

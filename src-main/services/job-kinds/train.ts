@@ -26,7 +26,7 @@ export { TrainFieldRef, TrainHyperparameters, TrainParams, type TrainJobResult, 
 import { TrainParams, type TrainFieldRef, type TrainJobResult } from '../../api/methods/training.ts';
 
 
-function fmtS(s: number): string {
+export function fmtS(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 5400) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
@@ -38,13 +38,13 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function addFileArtifact(store: Store, runId: number, kind: string, path: string | undefined): Promise<void> {
+export async function addFileArtifact(store: Store, runId: number, kind: string, path: string | undefined): Promise<void> {
   if (!path || !existsSync(path)) return;
   store.addArtifact(runId, { name: basename(path), path, kind, sizeBytes: statSync(path).size, sha256: await sha256File(path) });
 }
 
 /** Reads each {file, variable} once; the same variable name from two files gets a suffix. */
-async function readTrainingFields(refs: TrainFieldRef[], signal: AbortSignal): Promise<{ fields: Field[]; nameOf: (r: TrainFieldRef) => string }> {
+export async function readTrainingFields(refs: TrainFieldRef[], signal: AbortSignal): Promise<{ fields: Field[]; nameOf: (r: TrainFieldRef) => string }> {
   const key = (r: TrainFieldRef) => `${resolve(r.file)}\u0000${r.variable}`;
   const names = new Map<string, string>();
   const used = new Set<string>();

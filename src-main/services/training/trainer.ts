@@ -71,6 +71,11 @@ export interface StartTrainingOptions {
   runDir: string;
   /** Written to runDir/run.json after validation. Leave out to use an existing run.json as is. */
   config?: TrainingConfigInput;
+  /**
+   * Another trainer entry point of the package (e.g. fieldpack_trainer.vqvae_train) with its own configuration,
+   * validated by the caller and written as run.json; it speaks the same event protocol.
+   */
+  entry?: { module: string; config: Record<string, unknown>; epochs: number; stopFile?: string };
   /** Interpreter setting; detected with detectPython (configured first, then candidates). */
   python?: string;
   /** Go on with the candidates when `python` lacks torch (default true). */
@@ -110,7 +115,9 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
   await mkdir(runDir, { recursive: true });
   const configPath = join(runDir, 'run.json');
   let config: TrainingConfig | null = null;
-  if (opts.config) {
+  if (opts.entry) {
+    await writeFileAtomic(configPath, JSON.stringify(opts.entry.config, null, 1));
+  } else if (opts.config) {
     config = parseTrainingConfig(opts.config);
     if (!existsSync(join(runDir, config.data, 'meta.json'))) {
       throw new FieldpackError('INVALID_ARGUMENT', `no training data in ${join(runDir, config.data)} (prepareTrainingData writes it)`);
@@ -119,12 +126,12 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
   } else if (!existsSync(configPath)) {
     throw new FieldpackError('INVALID_ARGUMENT', `no run.json in ${runDir}`);
   }
-  const stopFile = join(runDir, config?.stopFile ?? 'STOP');
+  const stopFile = join(runDir, opts.entry?.stopFile ?? config?.stopFile ?? 'STOP');
   await rm(stopFile, { force: true });
 
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const child: ChildProcess = spawn(python.executable || python.interpreter, ['-u', '-m', 'fieldpack_trainer', '--config', configPath], {
+  const child: ChildProcess = spawn(python.executable || python.interpreter, ['-u', '-m', opts.entry?.module ?? 'fieldpack_trainer', '--config', configPath], {
     cwd: runDir,
     env: {
       ...process.env,
@@ -148,7 +155,7 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
   let epochs = 0;
   let steps = 0;
   let metrics: Record<string, unknown> = {};
-  const plannedEpochs = config?.epochs ?? 0;
+  const plannedEpochs = opts.entry?.epochs ?? config?.epochs ?? 0;
 
   const handle = (ev: TrainerEvent) => {
     events.push(ev);

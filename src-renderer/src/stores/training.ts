@@ -10,6 +10,8 @@ export type PythonEnvReport = ApiOutput<'training.python'>;
 
 /** Params of a `train` job and what it returns: the API's types (api/methods/training.ts), not copies. */
 export type TrainJobParams = JobParamsInput<'train'>;
+/** A training job: inputs -> target networks (`train`) or the VQ-VAE on maps (`train-vqvae`). */
+export type TrainSubmission = { kind: 'train'; params: TrainJobParams } | { kind: 'train-vqvae'; params: JobParamsInput<'train-vqvae'> };
 export type { TrainJobResult };
 
 const LOG_LIMIT = 2000;
@@ -45,7 +47,11 @@ export const useTraining = defineStore('training', () => {
     models.value = await api.call('models.list', { projectId });
   }
   async function loadRuns(projectId: number) {
-    runs.value = await api.call('runs.list', { projectId, kind: 'train', limit: 20 });
+    const [a, b] = await Promise.all([
+      api.call('runs.list', { projectId, kind: 'train', limit: 20 }),
+      api.call('runs.list', { projectId, kind: 'train-vqvae', limit: 20 }),
+    ]);
+    runs.value = [...a, ...b].sort((x, y) => y.id - x.id).slice(0, 20);
   }
 
   /** Shows a run: its stored metrics and logs now, live events from then on. */
@@ -73,8 +79,8 @@ export const useTraining = defineStore('training', () => {
     model.value = id ? await api.call('models.get', { id }) : null;
   }
 
-  async function start(projectId: number, params: TrainJobParams, name: string) {
-    const input: ApiInput<'jobs.submit'> = { kind: 'train', projectId, params, name };
+  async function start(projectId: number, submission: TrainSubmission, name: string) {
+    const input = { ...submission, projectId, name } as ApiInput<'jobs.submit'>;
     const run = await api.call('jobs.submit', input);
     await follow(run.id);
     await loadRuns(projectId);

@@ -47,9 +47,17 @@ const tasks: Record<string, CodecTask> = {
   },
 };
 
-/** Chunks hold whole maps: rows along dim 0 for fields of 3+ dims, the whole map for a 2D field. */
+/**
+ * Chunks along dim 0, as the core codec's: whole maps for fields of 3+ dims; bands of a 2D map, a multiple of 16
+ * rows each (every band is a map of its own to the network), so large maps encode and decode on several workers.
+ */
 function chunkRows(shape: number[], chunkValues?: number): number[] {
-  return shape.length > 2 ? chunkRowsFor(shape, chunkValues) : [shape[0]!];
+  const rows = chunkRowsFor(shape, chunkValues);
+  if (shape.length > 2 || rows.length === 1) return rows;
+  const per = Math.ceil(rows[0]! / 16) * 16;
+  const out: number[] = [];
+  for (let left = shape[0]!; left > 0; left -= per) out.push(Math.min(per, left));
+  return out;
 }
 
 function modelHashOf(h: StreamHeader): string {

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { Model, Run, RunDetail } from '../../../api/contract.ts';
 import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
 import type { TrainJobResult, TrainParamsInput } from '../../../services/job-kinds/train.ts';
+import type { VqvaeTrainResult } from '../../../api/methods/training.ts';
 import { dispatch } from '../../../services/services.ts';
 import { NETWORK_TYPES } from '../../../services/training/config.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
@@ -32,14 +33,19 @@ export const trainCommand: CliCommand = {
     '  --out       also copy the trained model folder to DIR (the run keeps its files in the store)',
     '  --json      print the run\'s events as JSON lines on stdout',
     '  Ctrl-C stops after the current step: the run ends cancelled, its last checkpoint kept.',
+    'fieldpack train --network vqvae --file FILE --vars A,B [--file FILE2 --vars C]... [--epochs N] [--channels 8,16,32]',
+    '                [--latent-dim 32] [--codes Y,Z] [--patches-per-epoch N] [--batch-size N] [--lr X] [--device auto|cpu|cuda]',
+    '  the hierarchical VQ-VAE on the 2D maps of the variables (several files: one --vars per --file); the model goes',
+    '  to the store\'s model folder, where `compress --codec vqvae --model HASH` finds it (docs/vqvae.md)',
   ].join('\n'),
   async run(argv, { io, app, globals }) {
     const p = parseFlags(argv, {
-      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export'],
+      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads'],
       booleans: ['json'],
     });
     const network = flag(p, 'network') ?? 'tiny-cnn';
-    if (!(NETWORK_TYPES as readonly string[]).includes(network)) throw new CliUsageError(`--network must be one of ${NETWORK_TYPES.join(', ')}`);
+    if (network === 'vqvae') return trainVqvae(p, { io, app, globals });
+    if (!(NETWORK_TYPES as readonly string[]).includes(network)) throw new CliUsageError(`--network must be one of ${NETWORK_TYPES.join(', ')}, vqvae`);
     const file = flag(p, 'file') ?? p.positionals[0];
     const vars = (flag(p, 'vars') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const target = flag(p, 'target');
@@ -77,38 +83,7 @@ export const trainCommand: CliCommand = {
     const json = p.flags.has('json');
     const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train', projectId, name: `train ${network} ${vars.join(',')} -> ${target}`, params })) as Run;
     io.err(`run ${run.id}: training ${network} on ${vars.join(', ')} -> ${target} (${abs})`);
-    let lastEpochLine = 0;
-    const off = ctx.events.on((e) => {
-      if (json && 'runId' in e && e.runId === run.id) io.out(JSON.stringify(e));
-      if (json && e.type === 'run.updated' && e.run.id === run.id) io.out(JSON.stringify(e));
-      if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running' && e.run.message) io.progress(e.run.progress, e.run.message);
-      if (e.type === 'run.log' && e.runId === run.id && /^(data|device|network|trainer|epoch \d+\/|error|stopped|\[trainer\] Traceback)/.test(e.line)) {
-        // Epoch lines at most every 2 s (short epochs would flood the terminal); the progress line has the rest.
-        if (e.line.startsWith('epoch ')) {
-          if (Date.now() - lastEpochLine < 2000) return;
-          lastEpochLine = Date.now();
-        }
-        io.progressDone();
-        io.err(e.line);
-      }
-    });
-    let stopping = false;
-    const onSigint = () => {
-      if (stopping) return;
-      stopping = true;
-      io.progressDone();
-      io.err('stopping after the current step (the last checkpoint is kept)...');
-      void dispatch(ctx.services, 'jobs.cancel', { runId: run.id }).catch(() => undefined);
-    };
-    process.on('SIGINT', onSigint);
-    let ended: Run;
-    try {
-      ended = await ctx.jobs.waitFor(run.id);
-    } finally {
-      process.off('SIGINT', onSigint);
-      off();
-      io.progressDone();
-    }
+    const ended = await followRun(ctx, run, io, json);
     const detail = (await dispatch(ctx.services, 'runs.get', { id: run.id })) as RunDetail;
     const print = json ? io.err : io.out;
     if (ended.status === 'failed') {
@@ -145,3 +120,86 @@ export const trainCommand: CliCommand = {
     return ended.status === 'finished' ? 0 : 1;
   },
 };
+
+type AppCtx = Awaited<ReturnType<Parameters<CliCommand['run']>[1]['app']>>;
+type Io = Parameters<CliCommand['run']>[1]['io'];
+
+/** Follows a training run: progress line, trainer lines worth reading, JSON events with --json; Ctrl-C stops it. */
+async function followRun(ctx: AppCtx, run: Run, io: Io, json: boolean): Promise<Run> {
+  let lastEpochLine = 0;
+  const off = ctx.events.on((e) => {
+    if (json && 'runId' in e && e.runId === run.id) io.out(JSON.stringify(e));
+    if (json && e.type === 'run.updated' && e.run.id === run.id) io.out(JSON.stringify(e));
+    if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running' && e.run.message) io.progress(e.run.progress, e.run.message);
+    if (e.type === 'run.log' && e.runId === run.id && /^(data|device|network|trainer|epoch \d+\/|error|stopped|\[trainer\] Traceback)/.test(e.line)) {
+      // Epoch lines at most every 2 s (short epochs would flood the terminal); the progress line has the rest.
+      if (e.line.startsWith('epoch ')) {
+        if (Date.now() - lastEpochLine < 2000) return;
+        lastEpochLine = Date.now();
+      }
+      io.progressDone();
+      io.err(e.line);
+    }
+  });
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) return;
+    stopping = true;
+    io.progressDone();
+    io.err('stopping after the current step (the last checkpoint is kept)...');
+    void dispatch(ctx.services, 'jobs.cancel', { runId: run.id }).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await ctx.jobs.waitFor(run.id);
+  } finally {
+    process.off('SIGINT', onSigint);
+    off();
+    io.progressDone();
+  }
+}
+
+/** `train --network vqvae`: a train-vqvae job on the maps of the variables of one or more files. */
+async function trainVqvae(p: ReturnType<typeof parseFlags>, { io, app, globals }: Parameters<CliCommand['run']>[1]): Promise<number> {
+  const files = [...(p.flags.get('file') ?? []), ...p.positionals];
+  const varLists = (p.flags.get('vars') ?? []).map((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+  if (!files.length || !varLists.length) throw new CliUsageError('--file and --vars are required');
+  if (varLists.length !== 1 && varLists.length !== files.length) throw new CliUsageError('give one --vars for all files, or one per --file');
+  const fields = files.flatMap((f, i) => (varLists[varLists.length === 1 ? 0 : i] ?? []).map((variable) => ({ file: resolve(f), variable })));
+  const ints = (v: string | undefined, name: string) => v?.split(',').map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--${name} needs positive integers`);
+    return n;
+  });
+  const channels = ints(flag(p, 'channels'), 'channels');
+  if (channels && channels.length !== 3) throw new CliUsageError('--channels needs 3 integers (1/2, 1/4, 1/8 resolution)');
+  const codes = ints(flag(p, 'codes'), 'codes');
+  const model: Record<string, unknown> = {
+    ...(channels ? { channels } : {}),
+    ...(flag(p, 'latent-dim') ? { latentDim: num(flag(p, 'latent-dim'), 'latent-dim') } : {}),
+    ...(codes ? { codesY: codes[0], codesZ: codes[1] ?? codes[0] } : {}),
+  };
+  const hp: Record<string, unknown> = {};
+  for (const [f, k] of [['epochs', 'epochs'], ['batch-size', 'batchSize'], ['lr', 'learningRate'], ['patch', 'patchSize'], ['patches-per-epoch', 'patchesPerEpoch'], ['seed', 'seed'], ['threads', 'threads']] as const) {
+    const v = num(flag(p, f), f);
+    if (v !== undefined) hp[k] = v;
+  }
+  if (flag(p, 'device')) hp.device = flag(p, 'device');
+  const python = flag(p, 'python') ?? globals.python;
+  const ctx = await app();
+  const projectId = num(flag(p, 'project'), 'project') ?? null;
+  const params = { fields, model, hyperparameters: hp, ...(python ? { python } : {}) };
+  const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train-vqvae', projectId, name: `train vqvae ${fields.map((f) => f.variable).join(',')}`, params })) as Run;
+  io.err(`run ${run.id}: training the VQ-VAE on ${fields.map((f) => f.variable).join(', ')}`);
+  const json = p.flags.has('json');
+  const ended = await followRun(ctx, run, io, json);
+  const print = json ? io.err : io.out;
+  if (ended.status === 'failed') throw new FieldpackError(ended.error!.code as ErrorCode, `run ${run.id}: training failed: ${ended.error!.message}`, ended.error!.details);
+  const r = ended.result as VqvaeTrainResult | null;
+  if (r) {
+    print(`run ${run.id} ${ended.status}: ${r.epochs} epochs on ${r.device?.device ?? '?'}${r.secondsPerEpoch !== null ? `, ${r.secondsPerEpoch.toFixed(2)} s per epoch` : ''}`);
+    print(`metrics: ${Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toPrecision(4)}`).join(', ')}`);
+    if (r.modelPath) print(`model ${r.contentHash} (${r.modelBytes} bytes) ${r.modelPath}`);
+  }
+  return ended.status === 'finished' ? 0 : 1;
+}
