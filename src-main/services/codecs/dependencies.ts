@@ -70,7 +70,9 @@ export async function resolveDependencies(
   const mismatched: { dep: Dependency; got: string; where: string }[] = [];
   for (const dep of deps) {
     if (dep.kind === 'model') {
-      const bytes = modelParam ? findModelByHash(modelParam, dep.hash, src.files ?? []) : null;
+      // model files given, beside the stream, then in the model folders
+      const beside = src.besidePath ? [join(dirname(resolve(src.besidePath)), '*')] : [];
+      const bytes = modelParam ? findModelByHash(modelParam, dep.hash, [...(src.files ?? []), ...beside]) : null;
       if (bytes) out.models[dep.hash] = bytes;
       else missing.push(dep);
       continue;

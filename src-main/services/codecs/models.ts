@@ -40,10 +40,11 @@ function fileHash(path: string): string {
   return hash;
 }
 
-/** Model files with the extension in the model folders and among `files`. */
+/** Model files with the extension among `files` (DIR/* names a folder's), then in the model folders. */
 export function modelCandidates(mp: ModelParam, files: readonly string[] = []): string[] {
   const out = files.filter((f) => f.toLowerCase().endsWith(mp.extension)).map((f) => resolve(f));
-  for (const dir of modelDirs()) {
+  const folders = files.filter((f) => f.endsWith('/*')).map((f) => f.slice(0, -2));
+  for (const dir of [...folders, ...modelDirs()]) {
     let names: string[] = [];
     try {
       names = readdirSync(dir).filter((n) => n.toLowerCase().endsWith(mp.extension)).sort();

@@ -40,7 +40,7 @@ export function trainVqvaeJob(deps: { store: Store }): JobHandler<Record<string,
     ctx.log(`data: ${data.maps} maps from ${data.meta.sets.map((s) => `${s.name} [${s.shape.join(' x ')}]`).join(', ')}`);
     if (ctx.signal.aborted) throw new FieldpackError('CANCELLED', 'cancelled before the trainer started');
     const hp = params.hyperparameters;
-    const config = { ...params.model, ...hp, data: 'data', outputDir: 'out', stopFile: 'STOP' };
+    const config = { ...params.model, ...hp, data: 'data', outputDir: 'out', stopFile: 'STOP', logEvery: 1 };
     const python = params.python ?? configuredPython(store) ?? undefined;
     const epochSeconds: number[] = [];
     let stepsDone = 0;
@@ -64,7 +64,7 @@ export function trainVqvaeJob(deps: { store: Store }): JobHandler<Record<string,
           }
           case 'data':
             store.setTag(runId, 'parameters', String(e.parameters));
-            ctx.log(`network: ${e.parameters} parameters; ${e.trainSamples} training / ${e.validationSamples} validation maps`);
+            ctx.log(`network: ${e.parameters} parameters; ${e.trainMaps ?? '?'} training / ${e.validationMaps ?? '?'} validation maps`);
             break;
           case 'step':
             stepsDone = e.globalStep;

@@ -153,7 +153,8 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     return guarded(header, () => assembleDecoded(header, ids, decoded, rows[0], rows[1]));
   },
   summary(h, bytes) {
-    const c = h.params.config as Record<string, unknown> | undefined;
-    return { model: String(h.params.model ?? '').slice(0, 16), embedded: Boolean(h.params.embedded), ...(c ? { config: c } : {}), chunks: readHeader(bytes).chunks.length };
+    const c = h.params.config as { channels?: number[]; latentDim?: number; codesY?: number; codesZ?: number } | undefined;
+    const size = c && Array.isArray(c.channels) ? `channels ${c.channels.join('/')}, latent ${c.latentDim}, codes ${c.codesY}/${c.codesZ}` : null;
+    return { model: `${String(h.params.model ?? '').slice(0, 16)}...${h.params.embedded ? ' (embedded)' : ''}`, ...(size ? { network: size } : {}), chunks: readHeader(bytes).chunks.length };
   },
 };

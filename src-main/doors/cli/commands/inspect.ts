@@ -5,6 +5,7 @@
  */
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { callApi } from '../api.ts';
+import { FieldpackError } from '../../../core/errors.ts';
 import { describeDataset, type DatasetDescription } from '../../../services/data/describe.ts';
 import type { FieldDtype } from '../../../core/field.ts';
 import type { OpenOptions } from '../../../services/data/readers/types.ts';
@@ -94,14 +95,24 @@ export const inspectCommand: CliCommand = {
     const raw = rawOptionsFromFlags(p);
     const open = raw ? Object.fromEntries(p.positionals.map((f) => [f, raw])) : undefined;
     const vars = p.flags.get('var');
-    const d = await describeDataset(p.positionals, { variables: vars, open, onProgress: (f, m) => io.progress(f, m ?? '') });
+    const onlyStreams = p.positionals.every((f) => /\.fpk$/i.test(f));
+    let d: DatasetDescription | null = null;
+    let unread: string | null = null;
+    try {
+      d = await describeDataset(p.positionals, { variables: vars, open, onProgress: (f, m) => io.progress(f, m ?? '') });
+    } catch (e) {
+      // a stream whose model or anchors are not at hand still shows what it is and what it needs
+      if (!(onlyStreams && e instanceof FieldpackError && e.code === 'NOT_FOUND')) throw e;
+      unread = e.message;
+    }
     io.progressDone();
     // .fpk streams: the codec, its bound and what a decoder needs, from the stream service
     const streams = [];
     for (const f of p.positionals) if (/\.fpk$/i.test(f)) streams.push(await callApi(ctx, 'streams.inspect', { file: f }));
-    if (flag(p, 'json') === 'true') io.out(JSON.stringify(streams.length ? { ...d, streams } : d, null, 2));
+    if (flag(p, 'json') === 'true') io.out(JSON.stringify(streams.length ? { ...d, streams, ...(unread ? { unread } : {}) } : d, null, 2));
     else {
-      for (const l of formatDescription(d)) io.out(l);
+      if (d) for (const l of formatDescription(d)) io.out(l);
+      if (unread) io.out(`values not read: ${unread}`);
       for (const s of streams) {
         io.out('');
         io.out(`stream ${s.file}: codec ${s.codec} (${s.codecLabel}), format v${s.formatVersion}, written by Fieldpack ${s.fieldpackVersion}`);

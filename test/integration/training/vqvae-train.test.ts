@@ -1,0 +1,74 @@
+/**
+ * The VQ-VAE end to end with the real trainer (/usr/bin/python3 with torch): `fieldpack train --network vqvae` runs a
+ * train-vqvae job on COADS maps (loss and validation PSNR on the run, the model in the store's model folder), the
+ * TypeScript reference reproduces PyTorch on the trainer's probe, and the model compresses and decompresses a field
+ * through the CLI with every point within the bound.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseVqvaeModel } from '../../../src-main/core/nn/vqvae/model.ts';
+import { decodeMap } from '../../../src-main/core/nn/vqvae/network.ts';
+import { Store } from '../../../src-main/services/store/store.ts';
+import { fieldpack, readF32 } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { COADS, systemTorch } from './real-fields.ts';
+
+const torch = systemTorch();
+const skip = 'skip' in torch ? torch.skip : !existsSync(COADS) ? `${COADS} not installed (apt-get install ferret-datasets)` : null;
+if (skip) console.warn(`[vqvae training tests] SKIPPED: ${skip}`);
+const python = 'python' in torch ? torch.python : '/usr/bin/python3';
+const tmp = tempDir('fieldpack-vqvae-train-');
+afterAll(tmp.cleanup);
+
+describe.skipIf(!!skip)('VQ-VAE training (real PyTorch)', () => {
+  it('fieldpack train --network vqvae records the run and a model the codec uses, bit-exact with PyTorch on the probe', async () => {
+    const db = join(tmp.dir, 'fp.db');
+    const t = await fieldpack('--db', db, '--python', python, 'train', '--network', 'vqvae', '--file', COADS, '--vars', 'SST,AIRT',
+      '--epochs', '2', '--patches-per-epoch', '64', '--batch-size', '16', '--patch', '32', '--threads', '2', '--device', 'cpu');
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/data: 24 maps from SST \[12 x 90 x 180\], AIRT/);
+    const m = /model ([0-9a-f]{64}) \((\d+) bytes\) (\S+\.fpvq)/.exec(t.stdout);
+    expect(m, t.stdout).not.toBeNull();
+    const [, hash, , modelPath] = m!;
+    expect(t.stdout).toMatch(/metrics: .*psnr [\d.]+.*codebookUsageY/);
+
+    // the run: loss per step, validation PSNR per epoch, the model as an artifact and a tag
+    const store = Store.open(db);
+    try {
+      const run = store.listRuns({ kind: 'train-vqvae' })[0]!;
+      expect(run.status).toBe('finished');
+      const detail = store.getRunDetail(run.id);
+      expect(detail.metrics.filter((x) => x.key === 'loss').length).toBe(8);
+      expect(detail.metrics.filter((x) => x.key === 'val_psnr').length).toBe(2);
+      expect(detail.tags.model).toBe(hash);
+      expect(detail.artifacts.some((a) => a.kind === 'vqvae-model' && a.sha256 === hash)).toBe(true);
+    } finally {
+      store.close();
+    }
+
+    // the TypeScript reference decodes the trainer's probe indices to PyTorch's x̂ (float32 rounding apart)
+    const model = parseVqvaeModel(new Uint8Array(readFileSync(modelPath!)));
+    const probe = JSON.parse(readFileSync(join(tmp.dir, 'fp-files', 'runs', '1', 'out', 'probe.json'), 'utf8')) as { shape: [number, number]; iz: number[]; iy: number[]; xhat: number[] };
+    const x = decodeMap(model, { z: Uint16Array.from(probe.iz), y: Uint16Array.from(probe.iy), h: probe.shape[0], w: probe.shape[1] });
+    let worst = 0;
+    x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - probe.xhat[i]!))));
+    expect(worst).toBeLessThan(1e-5);
+
+    // the trained model compresses and decompresses through the CLI; the bound holds
+    const out = join(tmp.dir, 'sst.fpk');
+    const c = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'abs:0.05', '--codec', 'vqvae', '--model', modelPath!, '--param', 'fallback=false', '-o', out);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/codec vqvae/);
+    // without the model at hand, inspect still shows the stream and what it needs
+    const i = await fieldpack('inspect', out);
+    expect(i.status, i.stderr).toBe(0);
+    expect(i.stdout).toMatch(new RegExp(`needs: model VQ-VAE \\(sha256 ${hash!.slice(0, 16)}`));
+    const missing = await fieldpack('decompress', out, '-o', join(tmp.dir, 'x.f32'));
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/model VQ-VAE/);
+    const d = await fieldpack('decompress', out, '--model', modelPath!, '-o', join(tmp.dir, 'sst.f32'));
+    expect(d.status, d.stderr).toBe(0);
+    expect(readF32(join(tmp.dir, 'sst.f32')).length).toBe(12 * 90 * 180);
+  }, 300_000);
+});
