@@ -4,7 +4,7 @@
  * identical bytes and values for any worker count, decodable with its model by hash or embedded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -80,6 +80,22 @@ describe('VQ-VAE layers (PyTorch semantics, zero padding)', () => {
     expect(lat.y.length).toBe(4 * 6);
     const a = decodeMap(m, lat), b = decodeMap(parseVqvaeModel(modelBytes.slice()), lat);
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+  });
+});
+
+describe('the shipped default model', () => {
+  it('is a valid model whose TypeScript reference reproduces PyTorch on its probe (indices equal, x̂ within 1e-5)', () => {
+    const dir = join(import.meta.dirname, '..', '..', '..', 'resources', 'models');
+    const m = parseVqvaeModel(new Uint8Array(readFileSync(join(dir, 'vqvae-default.fpvq'))));
+    const probe = JSON.parse(readFileSync(join(dir, 'vqvae-default.probe.json'), 'utf8')) as { shape: [number, number]; input: number[]; iz: number[]; iy: number[]; xhat: number[] };
+    const [h, w] = probe.shape;
+    const lat = encodeMap(m, Float32Array.from(probe.input), h, w);
+    expect(Array.from(lat.z)).toEqual(probe.iz);
+    expect(Array.from(lat.y)).toEqual(probe.iy);
+    const x = decodeMap(m, lat);
+    let worst = 0;
+    x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - probe.xhat[i]!))));
+    expect(worst).toBeLessThan(1e-5);
   });
 });
 

@@ -5,7 +5,7 @@
  * indices) are stored, so it need not be reproducible; it runs on the same layers here. Pure: no Node imports.
  */
 import { FieldpackError } from '../../errors.ts';
-import { type Tensor, addInto, conv2d, convTranspose2d, leaky, lookup, nearestCodes } from './layers.ts';
+import { type Tensor, addInto, conv2d, convTranspose2d, leaky, lookup, nearestCodes, release } from './layers.ts';
 import type { VqvaeModel } from './model.ts';
 
 /** Sides of a map the network takes are multiples of this. */
@@ -35,9 +35,21 @@ function convT(m: VqvaeModel, name: string, x: Tensor): Tensor {
   return convTranspose2d(x, m.t[`${name}.weight`]!, b, b.length);
 }
 
-/** h + conv3x3(act(h)), in place on h */
+/** h + conv3x3(act(h)), in place on h (intermediates released) */
 function residual(m: VqvaeModel, name: string, h: Tensor): Tensor {
-  return addInto(h, conv(m, name, leaky(h, m.config.negativeSlope), 3, 1));
+  const a = leaky(h, m.config.negativeSlope);
+  const r = conv(m, name, a, 3, 1);
+  release(a);
+  addInto(h, r);
+  release(r);
+  return h;
+}
+
+/** f(x), then x's buffer released */
+function then(x: Tensor, f: (x: Tensor) => Tensor): Tensor {
+  const y = f(x);
+  release(x);
+  return y;
 }
 
 /** Indices of a standardised map [h, w] (h, w multiples of 16). */
@@ -65,9 +77,11 @@ export function decodeMap(m: VqvaeModel, lat: Latents): Float32Array {
   const D = m.config.latentDim;
   const zq = lookup(lat.z, m.t['codebook.z']!, D, h / 16, w / 16);
   const yq = lookup(lat.y, m.t['codebook.y']!, D, h / 8, w / 8);
-  let t = conv(m, 'dec.in', addInto(yq, convT(m, 'upz', zq)), 1, 1);
+  addInto(yq, then(zq, (t) => convT(m, 'upz', t)));
+  let t = then(yq, (x) => conv(m, 'dec.in', x, 1, 1));
   t = residual(m, 'dec.res3', t);
-  t = residual(m, 'dec.res2', leaky(convT(m, 'dec.up3', t), s));
-  t = residual(m, 'dec.res1', leaky(convT(m, 'dec.up2', t), s));
-  return convT(m, 'dec.out', t).data;
+  t = residual(m, 'dec.res2', then(then(t, (x) => convT(m, 'dec.up3', x)), (x) => leaky(x, s)));
+  t = residual(m, 'dec.res1', then(then(t, (x) => convT(m, 'dec.up2', x)), (x) => leaky(x, s)));
+  // the output is the caller's (taken from the pool, never given back)
+  return then(t, (x) => convT(m, 'dec.out', x)).data;
 }
