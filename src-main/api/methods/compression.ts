@@ -31,6 +31,8 @@ export const CompressParams = z.strictObject({
   bound: BoundInput,
   /** a name from compression.codecs (checked by the compress job against the registry) */
   codec: z.string().trim().min(1, 'a codec is needed'),
+  /** codec params over the preset's (e.g. the VQ-VAE's model: 'default', a sha256 prefix), checked by the codec's schema */
+  params: z.record(z.string(), z.unknown()).optional(),
   /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
   workers: z.number().int().min(0).max(256).optional(),
 });
@@ -42,6 +44,8 @@ export const CodecInfo = z.object({
   kind: z.enum(['fieldpack', 'baseline']),
   available: z.boolean(),
   description: z.string(),
+  /** the params key naming a model (learned codecs): the workbench asks which model */
+  modelParam: z.string().optional(),
 });
 export type CodecInfo = z.infer<typeof CodecInfo>;
 

@@ -13,6 +13,7 @@ import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { resolveModelRef } from '../codecs/models.ts';
+import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
 import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
@@ -101,15 +102,14 @@ function benchParams(codec: string, opts: BenchOptions): Record<string, unknown>
 
 /** Bits per value by part and the model's share, from a learned codec's details. */
 function learnedColumns(details: Record<string, unknown>, storedBytes: number, n: number, modelBytes: number, origBytes: number): Partial<BenchRow> {
-  const inner = (details.vqvae ?? details) as { parts?: Record<string, number>; embedded?: boolean; trainingSeconds?: number };
+  const inner = (details.vqvae ?? details) as { embedded?: boolean; trainingSeconds?: number };
   const fellBack = details.fellBack === true;
+  const bits = bitsByPart(details, storedBytes, n);
   const cols: Partial<BenchRow> = { fell_back: fellBack };
-  if (!fellBack && inner.parts) {
-    const raw = Object.values(inner.parts).reduce((a, b) => a + b, 0) || 1;
-    const scale = (8 * storedBytes) / raw / n;
-    cols.bits_latents = r4(inner.parts.latents! * scale);
-    cols.bits_residual = r4(inner.parts.residual! * scale);
-    cols.bits_mask = r4(inner.parts.mask! * scale);
+  if (bits) {
+    cols.bits_latents = r4(bits.latents ?? 0);
+    cols.bits_residual = r4(bits.residual ?? 0);
+    cols.bits_mask = r4(bits.mask ?? 0);
   }
   cols.model_bytes = modelBytes;
   cols.model_embedded = inner.embedded === true;
@@ -219,11 +219,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
               encodeField(f32, { codec, params: benchParams(codec, opts), bound, workers, verify: false, metadata }),
             );
             const mp = resolveCodecChoice(codec).codec.modelParam;
+            let modelFiles: string[] = [];
             if (mp) {
               const m = resolveModelRef(mp, String(benchParams(codec, opts)[mp.key]));
               extra = learnedColumns(c.value.details, c.value.bytes.length, n, m.bytes.length, origBytes);
+              modelFiles = [m.path];
             }
-            const d = await bestOf(minSeconds, () => decodeStream(c.value.bytes, { workers }));
+            const d = await bestOf(minSeconds, () => decodeStream(c.value.bytes, { workers, deps: { files: modelFiles } }));
             recon = d.value.field.values;
             bytes = c.value.bytes.length;
             cs = c.seconds;

@@ -186,6 +186,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   let autoScores: Record<string, number> | undefined;
   let artifactBytes: Uint8Array;
   let artifactKind: 'fpk' | 'reconstruction';
+  let partsOfStream: Record<string, number> | null = null;
   let absBound = rb.abs;
   let boundLabel = rb.label;
   let lossless = rb.lossless;
@@ -196,6 +197,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     const t0 = performance.now();
     const c = await encodeField(field, {
       codec,
+      ...(params.params ? { params: params.params } : {}),
       bound,
       workers,
       verify: false,
@@ -209,6 +211,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     boundLabel = c.bound.label;
     lossless = c.bound.lossless;
     predictor = typeof c.details.choice === 'string' ? c.details.choice : c.codec;
+    partsOfStream = bitsByPart(c.details, c.bytes.length, field.values.length);
     autoScores = (c.details.plan as { autoScores?: Record<string, number> } | undefined)?.autoScores;
     if (typeof c.details.targetPasses === 'number' && c.details.targetPasses > 1) {
       ctx.log(`${bound.mode} target: met after ${c.details.targetPasses} passes (absolute bound tightened to ${c.bound.abs.toPrecision(6)}${c.bound.lossless ? ', lossless' : ''})`);
@@ -283,6 +286,11 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     artifact = { kind: artifactKind, path: '', sizeBytes: artifactBytes.length };
   }
   if (runId !== undefined) store.setTag(runId, 'predictor', predictor);
+  if (runId !== undefined && partsOfStream) {
+    // learned codecs: where the bits go (indices, residual, mask), shown apart in the results
+    store.setTag(runId, 'bits_by_part', Object.entries(partsOfStream).map(([k, v]) => `${k} ${v.toPrecision(3)}`).join(', '));
+    for (const [k, v] of Object.entries(partsOfStream)) store.logMetric(runId, `bits_${k}`, v);
+  }
 
   const fmt = (x: number, p = 4) => (Number.isFinite(x) ? x.toPrecision(p) : String(x));
   ctx.progress(1, `${codec}: ratio ${fmt(m.compressionRatio)}, ${fmt(m.bitRate, 3)} bits/value, PSNR ${Number.isFinite(m.psnr) ? m.psnr.toFixed(2) + ' dB' : 'lossless'}, max err/bound ${fmt(m.maxErrorOverBound, 3)}`);
@@ -323,7 +331,7 @@ export function codecInfos(): CodecInfo[] {
   if (codecCache && Date.now() - codecCache.at < 30_000) return codecCache.infos;
   const ours: CodecInfo[] = allPresets()
     .filter((p) => !p.codec.needsDependencies)
-    .map((p) => ({ id: p.preset.name, label: p.preset.label, kind: 'fieldpack', available: true, description: p.preset.description }));
+    .map((p) => ({ id: p.preset.name, label: p.preset.label, kind: 'fieldpack', available: true, description: p.preset.description, ...(p.codec.modelParam ? { modelParam: p.codec.modelParam.key } : {}) }));
   const baselines: CodecInfo[] = Object.entries(EXTERNAL).map(([id, ext]) => ({
     id, label: ext.label, kind: 'baseline', available: ext.available(), description: ext.description + (ext.available() ? '' : ' — not on PATH'),
   }));
@@ -552,4 +560,13 @@ export async function sliceOfRun(store: Store, runId: number, index: number[], m
     error: { data: toBase64(e), ...finiteMinMax(e) },
     absBound: r.absBound,
   };
+}
+
+/** Bits per value by part of a learned codec's stream (its payload shares scaled to the stored size), or null. */
+export function bitsByPart(details: Record<string, unknown>, storedBytes: number, values: number): Record<string, number> | null {
+  const parts = details.parts as Record<string, number> | undefined;
+  if (!parts || details.fellBack) return null;
+  const raw = Object.values(parts).reduce((a, b) => a + b, 0);
+  if (!(raw > 0)) return null;
+  return Object.fromEntries(Object.entries(parts).filter(([, v]) => v > 0).map(([k, v]) => [k, (8 * storedBytes * v) / raw / values]));
 }

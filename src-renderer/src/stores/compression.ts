@@ -32,7 +32,8 @@ export const useCompression = defineStore('compression', () => {
     return runs.value;
   }
   /** One job per codec x bound; each becomes a run of the project. */
-  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number) {
+  /** `model`: the model reference for codecs that take one ('default', a sha256 prefix, a .fpvq path) */
+  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, model?: string) {
     const submitted = [];
     for (const bound of bounds) {
       for (const codec of codecList) {
@@ -44,6 +45,7 @@ export const useCompression = defineStore('compression', () => {
           bound,
           codec,
           ...(workers !== undefined ? { workers } : {}),
+          ...modelParams(codec, model),
         };
         const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}` });
         jobs.runs.set(run.id, run);
@@ -51,6 +53,10 @@ export const useCompression = defineStore('compression', () => {
       }
     }
     return submitted;
+  }
+  function modelParams(codec: CompressCodec, model: string | undefined): { params?: Record<string, unknown> } {
+    const key = codecs.value.find((c) => c.id === codec)?.modelParam;
+    return key && model?.trim() ? { params: { [key]: model.trim() } } : {};
   }
   return { codecs, runs, loadedFor, loadCodecs, loadRuns, submit };
 });

@@ -41,6 +41,19 @@ afterAll(async () => {
 describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-datasets)', () => {
   let autoRun: Run;
 
+  it('runs the VQ-VAE as a job with the shipped model by name: bits by part on the run, the bound held', async () => {
+    const run = await submit({ file: COADS, variable: 'SST', bound: { mode: 'psnr', value: 46 }, codec: 'vqvae', params: { model: 'default', fallback: false }, workers: 1 });
+    expect(run.error).toBeNull();
+    const d = app.store.getRunDetail(run.id);
+    expect(metric(d, 'max_error_over_bound') as number).toBeLessThanOrEqual(1);
+    expect(metric(d, 'psnr_db') as number).toBeGreaterThanOrEqual(46);
+    expect(d.tags.bits_by_part).toMatch(/latents [\d.]+, residual [\d.]+, mask [\d.]+/);
+    expect(metric(d, 'bits_latents') as number).toBeGreaterThan(0);
+    const bad = await submit({ file: COADS, variable: 'SST', bound: { mode: 'psnr', value: 46 }, codec: 'vqvae', params: { model: 'feedbeef' } });
+    expect(bad.status).toBe('failed');
+    expect(bad.error?.message).toMatch(/no model "feedbeef"/);
+  });
+
   it('runs the classic codec as a job: metrics, tags, a decodable .fpk artifact, the bound held', async () => {
     autoRun = await submit({ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto', workers: 1 });
     expect(autoRun.error).toBeNull();

@@ -23,7 +23,7 @@ const num = (v: string | undefined, name: string): number | undefined => {
 
 export const trainCommand: CliCommand = {
   name: 'train',
-  summary: 'train a predictor network (tiny-cnn, cfnn) on a file\'s variables as a run in the store',
+  summary: 'train a network (tiny-cnn, cfnn, vqvae) on a file\'s variables as a run in the store',
   usage: [
     'fieldpack train --network tiny-cnn|cfnn --file FILE --vars A,B --target T [--epochs N]',
     '                [--batch-size N] [--lr X] [--patch N] [--steps-per-epoch N] [--seed N] [--device auto|cpu|cuda]',
