@@ -64,7 +64,8 @@ export interface CodecEnv {
 }
 
 export interface EncodeInput<P> {
-  field: Pick<Field, 'values' | 'shape' | 'mask'>;
+  /** dims and coordinates when the caller has them (a codec may read the grid: e.g. a global longitude) */
+  field: Pick<Field, 'values' | 'shape' | 'mask'> & Partial<Pick<Field, 'dims' | 'coordinates'>>;
   bound: BoundSpec;
   params: P;
   metadata: StreamMetadata;

@@ -72,13 +72,17 @@ function mapMoments(values: ArrayLike<number>, skip: Uint8Array, a: number, n: n
   return [Number.isFinite(m32) ? m32 : 0, s32 > 0 && Number.isFinite(s32) ? s32 : 1];
 }
 
-/** The standardised map, padded by reflection (invalid points 0). */
-function standardisedPadded(values: ArrayLike<number>, skip: Uint8Array, a: number, g: ReturnType<typeof mapsOf>, mean: number, std: number): Float32Array {
+/**
+ * The standardised map, padded by reflection, or periodically along the last axis for a grid global in longitude
+ * (`wrap`: the padding continues across the date line instead of mirroring it). Invalid points are 0. Only the
+ * encoder reads the padding: the decoder's x̂ there is never used.
+ */
+function standardisedPadded(values: ArrayLike<number>, skip: Uint8Array, a: number, g: ReturnType<typeof mapsOf>, mean: number, std: number, wrap: boolean): Float32Array {
   const out = new Float32Array(g.ph * g.pw);
   for (let y = 0; y < g.ph; y++) {
     const sy = reflect(y, g.h);
     for (let x = 0; x < g.pw; x++) {
-      const i = a + sy * g.w + reflect(x, g.w);
+      const i = a + sy * g.w + (wrap ? x % g.w : reflect(x, g.w));
       out[y * g.pw + x] = skip[i] ? 0 : (values[i]! - mean) / std;
     }
   }
@@ -100,6 +104,8 @@ export interface ChunkEncodeArgs {
   absBound: number;
   fillValue: number | null;
   tune: number;
+  /** pad periodically along the last axis (global longitude) */
+  wrap: boolean;
   /** false: plain interpolation, no latents (the codec's per-chunk fallback) */
   latents: boolean;
   /** chunk 0 of a stream that embeds its model */
@@ -165,7 +171,7 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
       const [mean, std] = mapMoments(a.values, skip, off, g.h * g.w);
       w.f32(mean);
       w.f32(std);
-      const lat = encodeMap(model, standardisedPadded(a.values, skip, off, g, mean, std), g.ph, g.pw);
+      const lat = encodeMap(model, standardisedPadded(a.values, skip, off, g, mean, std, a.wrap), g.ph, g.pw);
       lats.push(lat);
       destandardise(decodeMap(model, lat), g, mean, std, xhat, off);
     }

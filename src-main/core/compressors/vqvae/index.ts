@@ -29,6 +29,8 @@ export const VqvaeParams = z.strictObject({
   fallback: z.boolean().default(true),
   /** level-dependent bounds of the interpolation (index into the tunings) */
   tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).default(0),
+  /** pad maps periodically along the last axis; auto: when the last dimension's coordinate spans 360 degrees */
+  wrap: z.union([z.boolean(), z.literal('auto')]).default('auto'),
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
 });
 export type VqvaeParams = z.infer<typeof VqvaeParams>;
@@ -58,6 +60,17 @@ function chunkRows(shape: number[], chunkValues?: number): number[] {
   const out: number[] = [];
   for (let left = shape[0]!; left > 0; left -= per) out.push(Math.min(per, left));
   return out;
+}
+
+/** The last dimension's coordinate is longitude in degrees covering the globe (n steps of 360 / n). */
+function globalInLongitude(field: { dims?: string[]; coordinates?: Record<string, { values: ArrayLike<number>; attributes?: Record<string, unknown> }> }): boolean {
+  const dim = field.dims?.at(-1);
+  const c = dim ? field.coordinates?.[dim] : undefined;
+  const units = String(c?.attributes?.units ?? '').toLowerCase();
+  if (!c || c.values.length < 3 || !/degree/.test(units) || /north|_n\b/.test(units)) return false;
+  const v = c.values, n = v.length;
+  const step = (v[n - 1]! - v[0]!) / (n - 1);
+  return Math.abs(Math.abs(step) * n - 360) < 1e-3 * 360;
 }
 
 function modelHashOf(h: StreamHeader): string {
@@ -97,6 +110,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
       if (k < 0) mask = null;
       else fillValue = field.values[k]!;
     }
+    const wrap = params.wrap === 'auto' ? globalInLongitude(field) : params.wrap;
     const rows = chunkRows(shape, params.chunkValues);
     const rowSize = fieldSize(shape) / shape[0]!;
     let row0 = 0;
@@ -106,7 +120,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
       row0 += r;
       const args: ChunkEncodeArgs = {
         model, values: field.values.subarray(a, b), mask: mask ? mask.subarray(a, b) : null, shape: [r, ...shape.slice(1)],
-        absBound: rb.abs, fillValue, tune: params.tune, latents: true, embedModel: params.embedModel && i === 0,
+        absBound: rb.abs, fillValue, tune: params.tune, wrap, latents: true, embedModel: params.embedModel && i === 0,
       };
       const withLatents = await env.runTask<ChunkEncoded>(VQVAE_CODEC_ID, 'encodeChunk', args as unknown as Record<string, unknown>);
       env.progress(++done / rows.length, `chunk ${done}/${rows.length}`);
@@ -124,7 +138,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     );
     const bits = (k: keyof ChunkEncoded['parts']) => chunks.reduce((s, c) => s + c.parts[k], 0);
     const details = {
-      choice: 'vqvae', model: env.hash(model), embedded: params.embedModel,
+      choice: `vqvae${wrap ? ' (wrap)' : ''}`, model: env.hash(model), embedded: params.embedModel, wrap,
       ...(typeof parsed.training.seconds === 'number' ? { trainingSeconds: parsed.training.seconds } : {}), escapes: chunks.reduce((s, c) => s + c.escapes, 0),
       // bytes before the lossless stage, by part (the stage packs the payload as a whole)
       parts: { latents: bits('latents'), residual: bits('residual'), mask: bits('mask'), model: bits('model') },
