@@ -155,7 +155,7 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
   }
   w.varint(n);
   const p0 = w.pos;
-  if (mask) writeMask(w, mask, a.shape, 1);
+  if (mask) writeMask(w, mask, a.shape, 2);
   const maskPart = w.pos - p0;
   writeValueLists(w, [nonfinite, fillExc], a.values, f32);
   let sources: { values: Float32Array; valid: null }[] = [];
@@ -223,7 +223,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   let mask: Uint8Array | null = null;
   const skip = new Uint8Array(n);
   if (flags & F_MASK) {
-    mask = readMask(r, shape, n, 1);
+    mask = readMask(r, shape, n, 2);
     for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
   }
   const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;

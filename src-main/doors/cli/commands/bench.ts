@@ -13,7 +13,9 @@ export const benchCommand: CliCommand = {
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
     '                [--workers N] [--entropy range|huffman|auto] [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
     '  codecs: the presets of `fieldpack compress --codecs` (default auto), zfp, sz3 (when on PATH)',
-    '  learned codecs (vqvae): --model default|FILE.fpvq|SHA256 (default: the shipped model), --embed-model',
+    '  learned codecs (vqvae): --model default|FILE.fpvq|SHA256 (default: the shipped model), --embed-model,',
+    '    --train [--train-epochs N]: train a VQ-VAE on the benched fields first (kept as OUT.json.fpvq); the table then',
+    '    also gives each file\'s ratio with the model counted once for all its variables and bounds\' streams',
     'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
@@ -21,7 +23,7 @@ export const benchCommand: CliCommand = {
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model'], booleans: ['embed-model'] });
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs'], booleans: ['embed-model', 'train'] });
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError('bench needs --json OUT.json');
@@ -35,6 +37,16 @@ export const benchCommand: CliCommand = {
     const catalog = await callApi(ctx, 'streams.codecs', {});
     if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io);
     try {
+      let model = flag(p, 'model');
+      if (p.flags.has('train')) {
+        const epochs = Number(flag(p, 'train-epochs') ?? 8);
+        if (!Number.isInteger(epochs) || epochs < 1) throw new CliUsageError('--train-epochs needs an integer >= 1');
+        const { trainBenchModel } = await import('../../../services/compression/bench-train.ts');
+        const t = await trainBenchModel({ files: p.positionals, vars, epochs, out: `${json}.fpvq`, python: ctx.globals.python, onProgress: (f, m) => io.progress(f, m) });
+        io.progressDone();
+        io.err(`trained a VQ-VAE on ${t.maps} maps in ${t.seconds.toFixed(0)} s: ${t.path}`);
+        model = t.path;
+      }
       const rows = await runBench({
         files: p.positionals,
         vars,
@@ -42,7 +54,7 @@ export const benchCommand: CliCommand = {
         bounds,
         workers,
         entropy: flag(p, 'entropy') as BenchRow['codec'] as never,
-        model: flag(p, 'model'),
+        model,
         embedModel: p.flags.has('embed-model'),
         minSeconds: flag(p, 'min-seconds') ? Number(flag(p, 'min-seconds')) : undefined,
         onProgress: (f, m) => io.progress(f, m ?? ''),
@@ -66,12 +78,37 @@ export const benchCommand: CliCommand = {
       const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
       io.out(head.map((h, i) => h.padEnd(widths[i]!)).join('  '));
       for (const t of table) io.out(t.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+      for (const line of modelPerDataset(rows)) io.out(line);
       return rows.some((r) => r.error || r.points_over_bound > 0) ? 1 : 0;
     } finally {
       await closePools();
     }
   },
 };
+
+/**
+ * Learned codecs with the model counted once per file and bound (all its variables' streams share it), beside the
+ * ratio without the model: the dataset size at which the model pays for itself follows.
+ */
+function modelPerDataset(rows: BenchRow[]): string[] {
+  const groups = new Map<string, BenchRow[]>();
+  for (const r of rows) {
+    if (r.model_bytes === undefined || r.model_embedded || r.error) continue;
+    const k = `${r.file}|${r.codec}|${r.bound}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const out: string[] = [];
+  for (const [k, g] of groups) {
+    const orig = g.reduce((a, r) => a + 4 * r.values, 0);
+    const bytes = g.reduce((a, r) => a + r.compressed_bytes, 0);
+    const usesModel = g.some((r) => !r.fell_back);
+    const withModel = bytes + (usesModel ? g[0]!.model_bytes! : 0);
+    if (!out.length) out.push('', 'model counted once per file (all its variables):');
+    const [file, codec, bound] = k.split('|');
+    out.push(`  ${file} ${codec} ${bound}: ${g.length} field${g.length > 1 ? 's' : ''}, ratio ${fmt(orig / bytes)} without the model, ${fmt(orig / withModel)} with it (${g[0]!.model_bytes} bytes${usesModel ? '' : ', unused: every field fell back'})`);
+  }
+  return out;
+}
 
 function fmt(x: number): string {
   if (typeof x !== 'number' || !Number.isFinite(x)) return String(x);
