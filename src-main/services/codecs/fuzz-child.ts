@@ -8,18 +8,15 @@ import { readFileSync } from 'node:fs';
 import { FieldpackError } from '../../core/errors.ts';
 import { fieldSize } from '../../core/field.ts';
 import { readHeader } from '../../core/codec/stream/format.ts';
-import type { Reconstruction, ResolvedDependencies } from '../../core/compressors/index.ts';
+import type { ResolvedDependencies } from '../../core/compressors/index.ts';
+import { seedDependencies } from './fuzz-corpus.ts';
 import { decodeStream, inspectStream } from './index.ts';
 import { loadCorpus, type CaseReport, type ChildMessage, type ParentMessage, classify } from './fuzz.ts';
 import { caseRng, mutate } from './fuzz-mutate.ts';
 
 const corpusPath = process.argv[2]!;
 const corpus = loadCorpus(readFileSync(corpusPath));
-const deps: ResolvedDependencies[] = corpus.map((s) => ({
-  anchors: Object.fromEntries(s.anchors.map((a): [string, Reconstruction] => [a.name, { values: a.values, ...(a.mask ? { mask: a.mask } : {}), shape: a.shape, hash: '' }])),
-  models: {},
-  bases: {},
-}));
+const deps: ResolvedDependencies[] = corpus.map(seedDependencies);
 const gc = (globalThis as { gc?: () => void }).gc;
 const MIB = 1 << 20;
 let baseline = process.memoryUsage().rss;

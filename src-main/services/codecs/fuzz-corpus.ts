@@ -11,8 +11,9 @@
 import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
-import { listCodecs } from '../../core/compressors/index.ts';
+import { type Reconstruction, type ResolvedDependencies, codecById, listCodecs } from '../../core/compressors/index.ts';
 import { encodeField, metadataOf } from './index.ts';
+import { resolveModelRef } from './models.ts';
 
 export interface SeedStream {
   name: string;
@@ -20,6 +21,17 @@ export interface SeedStream {
   bytes: Uint8Array;
   /** anchors the decoder is given (resolved dependencies) */
   anchors: Field[];
+  /** models the decoder is given, by sha256 (learned codecs) */
+  models: Record<string, Uint8Array>;
+}
+
+/** The resolved dependencies a seed's decoder is given (hashes are not checked on this path). */
+export function seedDependencies(s: SeedStream): ResolvedDependencies {
+  return {
+    anchors: Object.fromEntries(s.anchors.map((a): [string, Reconstruction] => [a.name, { values: a.values, ...(a.mask ? { mask: a.mask } : {}), shape: a.shape, hash: '' }])),
+    models: s.models,
+    bases: {},
+  };
 }
 
 /** A small deterministic generator (mulberry32). */
@@ -178,7 +190,9 @@ export async function buildSeedStreams(): Promise<SeedStream[]> {
   const out: SeedStream[] = [];
   for (const p of plans) {
     const r = await encodeField(p.field, { codec: p.codec, params: p.params, bound: p.bound, anchors: p.anchors, workers: 0, verify: true, metadata: metadataOf(p.field) });
-    out.push({ name: p.name, codec: r.codec, bytes: r.bytes, anchors: p.anchors ?? [] });
+    const mp = codecById(r.codec).modelParam;
+    const models = mp ? { [String(r.params[mp.key])]: resolveModelRef(mp, String(r.params[mp.key])).bytes } : {};
+    out.push({ name: p.name, codec: r.codec, bytes: r.bytes, anchors: p.anchors ?? [], models });
   }
   return out;
 }

@@ -128,16 +128,16 @@ const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLe
 
 export function saveCorpus(seeds: SeedStream[]): string {
   return JSON.stringify(seeds.map((s) => ({
-    name: s.name, codec: s.codec, bytes: b64(s.bytes),
+    name: s.name, codec: s.codec, bytes: b64(s.bytes), models: Object.fromEntries(Object.entries(s.models).map(([h, b]) => [h, b64(b)])),
     anchors: s.anchors.map((a): StoredField => ({ name: a.name, shape: a.shape, dims: a.dims, f64: a.values instanceof Float64Array, values: b64(a.values), ...(a.mask ? { mask: b64(a.mask) } : {}) })),
   })));
 }
 
 export function loadCorpus(json: Buffer | string): SeedStream[] {
-  const raw = JSON.parse(String(json)) as { name: string; codec: string; bytes: string; anchors: StoredField[] }[];
+  const raw = JSON.parse(String(json)) as { name: string; codec: string; bytes: string; models: Record<string, string>; anchors: StoredField[] }[];
   const bytesOf = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
   return raw.map((s) => ({
-    name: s.name, codec: s.codec, bytes: bytesOf(s.bytes),
+    name: s.name, codec: s.codec, bytes: bytesOf(s.bytes), models: Object.fromEntries(Object.entries(s.models).map(([h, b]) => [h, bytesOf(b)])),
     anchors: s.anchors.map((a): Field => {
       const b = bytesOf(a.values);
       const values = a.f64 ? new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8) : new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);

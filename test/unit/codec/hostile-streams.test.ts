@@ -18,7 +18,7 @@ import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../../src-main/
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import type { ResolvedDependencies } from '../../../src-main/core/compressors/index.ts';
 import { decodeStream, inspectStream } from '../../../src-main/services/codecs/index.ts';
-import { buildSeedStreams, type SeedStream } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { buildSeedStreams, seedDependencies, type SeedStream } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { editHeaderField } from '../../../src-main/services/codecs/fuzz-mutate.ts';
 
 let seeds: SeedStream[];
@@ -27,9 +27,7 @@ beforeAll(async () => {
   seeds = await buildSeedStreams();
 });
 
-function depsOf(s: SeedStream): ResolvedDependencies {
-  return { anchors: Object.fromEntries(s.anchors.map((a) => [a.name, { values: a.values, ...(a.mask ? { mask: a.mask } : {}), shape: a.shape, hash: '' }])), models: {}, bases: {} };
-}
+const depsOf = (s: SeedStream): ResolvedDependencies => seedDependencies(s);
 
 /** The stream with its header edited (written again, checksums of header and chunks valid). */
 function edit(bytes: Uint8Array, fn: (h: HeaderInput & { chunks: StreamHeader['chunks'] }) => void, payload?: (region: Uint8Array) => Uint8Array): Uint8Array {
