@@ -163,4 +163,43 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     await shot('stopped', 'train-run');
     expect(pageErrors).toEqual([]);
   });
+
+  it('trains the VQ-VAE on the maps of SST and AIRT: loss and validation PSNR charts, codebook usage, the model hash to compress with', async () => {
+    await page.getByTestId('train-network').selectOption('vqvae');
+    await expect.poll(() => page.getByTestId('train-network-description').innerText()).toMatch(/VQ-VAE/);
+    // no target: the fields whose maps it learns, of any shape
+    expect(await page.getByTestId('train-field-SST').getByTestId('train-target').count()).toBe(0);
+    await page.getByTestId('train-field-SST').getByTestId('train-input').check();
+    await page.getByTestId('train-field-AIRT').getByTestId('train-input').check();
+    for (const [k, v] of Object.entries({ epochs: '3', batchSize: '8', patchSize: '32', patchesPerEpoch: '64' })) await page.getByTestId(`train-hp-${k}`).fill(v);
+    await page.getByTestId('train-hp-device').selectOption('cpu');
+    expect(await page.getByTestId('train-np-channels').inputValue()).toBe('8,16,32');
+    await page.getByTestId('train-start').click();
+    const { status } = await watchRun();
+    expect(status).toBe('finished');
+    await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBe(24); // 3 epochs x 8 steps
+    await page.getByTestId('psnr-chart').waitFor();
+    expect(Number(await page.getByTestId('psnr-chart').getAttribute('data-points'))).toBe(3);
+    expect(await page.getByTestId('train-codebook-usage').innerText()).toMatch(/^\d+ % \/ \d+ %$/);
+    const hash = await page.getByTestId('train-vqvae-hash').innerText();
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    await shot('vqvae', 'train-run');
+
+    // the Compress view takes that model by its hash prefix; the run shows where the bits went
+    await page.getByTestId('nav-compress').click();
+    await expect.poll(() => page.getByTestId('field-select').inputValue()).not.toBe('');
+    await page.getByTestId('bound-mode').selectOption('psnr');
+    await page.getByTestId('bound-values').fill('46');
+    for (const id of ['auto', 'zfp']) if (await page.getByTestId(`codec-${id}`).isChecked()) await page.getByTestId(`codec-${id}`).click();
+    await page.getByTestId('codec-vqvae').check();
+    await page.getByTestId('compress-model').fill(hash.slice(0, 12));
+    await page.getByTestId('compress-run').click();
+    const row = page.getByTestId('results-table').locator('tbody tr[data-codec="vqvae"]');
+    await expect.poll(() => row.locator('.status.finished').count(), { timeout: 90_000, interval: 250 }).toBe(1);
+    // either the VQ-VAE stream, its bits split by part, or the classic stream it fell back to, said so
+    const cell = await row.innerText();
+    expect(cell).toMatch(/latents [\d.]+, residual [\d.]+|classic \(smaller than the VQ-VAE stream\)/);
+    await shot('vqvae-compress');
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -124,6 +124,17 @@ export const useTraining = defineStore('training', () => {
     return ['loss', 'val_loss'].filter((k) => byKey.has(k)).map((name) => ({ name, points: byKey.get(name)! }));
   });
   const lossPoints = computed(() => series.value.find((s) => s.name === 'loss')?.points.length ?? 0);
+  /** validation PSNR per epoch (VQ-VAE runs) */
+  const psnrSeries = computed(() => {
+    const pts = metrics.value.filter((m) => m.key === 'val_psnr' && typeof m.value === 'number').map((m): [number, number] => [m.step, m.value as number]);
+    return pts.length ? [{ name: 'validation PSNR', points: pts.sort((a, b) => a[0] - b[0]) }] : [];
+  });
+  /** the last value of a metric, or null */
+  function latest(key: string): number | null {
+    let best: { step: number; value: number } | null = null;
+    for (const m of metrics.value) if (m.key === key && typeof m.value === 'number' && (!best || m.step >= best.step)) best = { step: m.step, value: m.value };
+    return best?.value ?? null;
+  }
   const logs = computed(() => [...(detail.value?.logs ?? []), ...liveLogs.value]);
   const device = computed(() => {
     const line = [...logs.value].reverse().find((l) => l.startsWith('device: '));
@@ -150,7 +161,7 @@ export const useTraining = defineStore('training', () => {
   });
 
   return {
-    networks, python, pythonLoading, models, runs, runId, detail, model, run, metrics, series, lossPoints, logs, device,
+    networks, python, pythonLoading, models, runs, runId, detail, model, run, metrics, series, lossPoints, psnrSeries, latest, logs, device,
     loadNetworks, loadPython, loadModels, loadRuns, follow, start, stop, exportModel, importModel,
   };
 });
