@@ -4,6 +4,7 @@
  * identical bytes and values for any worker count, decodable with its model by hash or embedded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../../src-main/services/codecs/zstd-backend.ts';
@@ -96,8 +97,13 @@ describe('the shipped default model', () => {
     let worst = 0;
     x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - probe.xhat[i]!))));
     expect(worst).toBeLessThan(1e-5);
+    // the reference path's bits, pinned (docs/decoding-contract.md): any change to its arithmetic is a new version
+    expect(createHash('sha256').update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest('hex')).toBe(GOLDEN_XHAT_SHA256);
   });
 });
+
+/** sha256 of the reference decoder's x̂ bytes for the shipped model on its probe (Node 20 and 22 alike) */
+const GOLDEN_XHAT_SHA256 = '372a5ecc71c775c9bce8dd0b644be343b96ec76d6055099c5f8af2832e678117';
 
 describe('VQ-VAE model files', () => {
   const code = (fn: () => unknown) => {
