@@ -42,7 +42,8 @@ def _req(cond, msg):
         raise ConfigError(msg)
 
 
-def load_config(path):
+def read_config(path, defaults):
+    """The JSON object at `path` over `defaults`; unknown keys are an error (a typo never trains the wrong thing)."""
     try:
         with open(path, "r", encoding="utf-8") as f:
             raw = json.load(f)
@@ -51,10 +52,15 @@ def load_config(path):
     except json.JSONDecodeError as e:
         raise ConfigError(f"config is not valid JSON ({path}): {e}")
     _req(isinstance(raw, dict), "config must be a JSON object")
-    unknown = sorted(set(raw) - set(DEFAULTS))
+    unknown = sorted(set(raw) - set(defaults))
     _req(not unknown, f"unknown config keys: {', '.join(unknown)}")
-    cfg = dict(DEFAULTS)
+    cfg = dict(defaults)
     cfg.update(raw)
+    return cfg
+
+
+def load_config(path):
+    cfg = read_config(path, DEFAULTS)
     base = os.path.dirname(os.path.abspath(path))
 
     _req(cfg["version"] == 1, f"config version {cfg['version']} is not supported (this trainer reads version 1)")

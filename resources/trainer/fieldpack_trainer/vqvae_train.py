@@ -9,7 +9,6 @@ written either way. Exit code 0 finished or stopped, 2 bad configuration, 1 othe
 Data folder (`data`): meta.json = {"version": 2, "kind": "maps", "sets": [{"name", "file", "shape": [S, H, W],
 "mask": file or null}]}; float32 little-endian C order (raw physical values), mask uint8 (1 = valid).
 """
-import argparse
 import hashlib
 import json
 import math
@@ -17,12 +16,12 @@ import os
 import platform
 import sys
 import time
-import traceback
 
 import numpy as np
 
 from . import PROTOCOL_VERSION, TRAINER_VERSION
-from .config import ConfigError
+from .config import ConfigError, read_config
+from .cli import run_trainer
 from .events import elapsed, emit
 
 DEFAULTS = {
@@ -62,18 +61,7 @@ def _is_int(v, lo):
 
 
 def load_config(path):
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            raw = json.load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}")
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"config is not valid JSON ({path}): {e}")
-    _req(isinstance(raw, dict), "config must be a JSON object")
-    unknown = sorted(set(raw) - set(DEFAULTS))
-    _req(not unknown, f"unknown config keys: {', '.join(unknown)}")
-    cfg = dict(DEFAULTS)
-    cfg.update(raw)
+    cfg = read_config(path, DEFAULTS)
     _req(cfg["version"] == 1, f"config version {cfg['version']} is not supported (this trainer reads version 1)")
     ch = cfg["channels"]
     _req(isinstance(ch, list) and len(ch) == 3 and all(_is_int(v, 1) and v <= 512 for v in ch),
@@ -343,27 +331,7 @@ def sha256_file(path):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(prog="fieldpack_trainer.vqvae_train", description="VQ-VAE trainer (JSON lines on stdout)")
-    ap.add_argument("--config", required=True, help="run configuration (JSON)")
-    args = ap.parse_args(argv)
-    if os.environ.get("CUBLAS_WORKSPACE_CONFIG") is None:
-        os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
-    try:
-        cfg = load_config(args.config)
-    except ConfigError as e:
-        emit("error", kind="config", message=str(e))
-        return 2
-    from .train import StopFlag
-    stop = StopFlag(cfg["stopPath"])
-    stop.install()
-    try:
-        return run(cfg, stop)
-    except ConfigError as e:
-        emit("error", kind="config", message=str(e))
-        return 2
-    except Exception as e:  # noqa: BLE001
-        emit("error", kind="runtime", message=f"{type(e).__name__}: {e}", traceback=traceback.format_exc()[-4000:])
-        return 1
+    return run_trainer(argv, "fieldpack_trainer.vqvae_train", "VQ-VAE trainer (JSON lines on stdout)", load_config, lambda cfg, stop: run(cfg, stop))
 
 
 if __name__ == "__main__":
