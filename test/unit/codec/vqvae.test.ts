@@ -180,6 +180,13 @@ describe('VQ-VAE codec', () => {
     expect(d.header.params.embedded).toBe(true);
   });
 
+  it('a decoder whose x̂ is not the encoder\'s (another model under the same hash) refuses to decode', async () => {
+    const r = await encodeField(field, { ...opts(), bound: { mode: 'rel', value: 1e-3 }, workers: 0, verify: false });
+    const other = randomModel(CONFIG, 6);
+    const resolved = { anchors: {}, models: { [String(r.params.model)]: other }, bases: {} };
+    await expect(decodeStream(r.bytes, { workers: 0, resolved })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/x̂ differs from the encoder's/) });
+  });
+
   it('keeps the classic stream when it is smaller (fallback), and refuses 1D fields clearly', async () => {
     const noisy = makeField('N', [32, 32], { seed: 2, noise: 50 });
     const r = await encodeField(noisy, { codec: 'vqvae', params: { model: modelPath }, bound: { mode: 'rel', value: 1e-3 }, workers: 0 });

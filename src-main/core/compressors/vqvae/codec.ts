@@ -11,7 +11,7 @@
  *
  * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 latents, 16 embedded model)
  *   | [varint len + model bytes, chunk 0 only] | varint n | [mask] | [lists]
- *   | [latents: per map f32 mean, f32 std; varint len + range-coded indices] | u8 level-bound tuning
+ *   | [latents: per map f32 mean, f32 std; varint len + range-coded indices; u32 CRC-32 of x̂] | u8 level-bound tuning
  *   | varint len + per-pass models | u8 entropy coder | codes | varint escapes | raw escapes.
  */
 import { FieldpackError } from '../../errors.ts';
@@ -176,6 +176,8 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
       destandardise(decodeMap(model, lat), g, mean, std, xhat, off);
     }
     writeLatents(w, lats, model.config.codesZ, model.config.codesY);
+    // the decoder checks that its x̂ is this one (the decoding contract), before it decodes a value from it
+    w.u32(xhatChecksum(xhat));
     latentPart = w.pos - l0;
     sources = [{ values: xhat, valid: null }];
   }
@@ -196,6 +198,11 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
     stored, raw, rawBytes: payload.length, crc: crc32(stored), escapes: qz.nEscapes,
     parts: { latents: latentPart, mask: maskPart, model: modelPart, residual: payload.length - latentPart - maskPart - modelPart },
   };
+}
+
+/** CRC-32 of x̂'s float32 bytes. */
+function xhatChecksum(xhat: Float32Array): number {
+  return crc32(new Uint8Array(xhat.buffer, xhat.byteOffset, xhat.byteLength));
 }
 
 /** The embedded model of a stream (chunk 0), or null. */
@@ -243,6 +250,10 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
     const lats = readLatents(r, Array.from({ length: g.maps }, () => ({ h: g.ph, w: g.pw })), m.config.codesZ, m.config.codesY);
     const xhat = new Float32Array(n);
     lats.forEach((lat, k) => destandardise(decodeMap(m, lat), g, moments[k]![0], moments[k]![1], xhat, k * g.h * g.w));
+    const expected = r.u32('x̂ checksum');
+    if (xhatChecksum(xhat) !== expected) {
+      bad(`${what}: the decoder's x̂ differs from the encoder's (checksum ${xhatChecksum(xhat).toString(16)}, the stream says ${expected.toString(16)}): a corrupted stream, another model under its hash, or a decoder that breaks the decoding contract; nothing was decoded`);
+    }
     sources = [{ values: xhat, valid: null }];
   }
   let nValid = 0;
