@@ -6,10 +6,12 @@ import { registerCodec } from './registry.ts';
 import { classicCodec } from './classic/index.ts';
 import { crossfieldCodec } from './crossfield/index.ts';
 import { vqvaeCodec } from './vqvae/index.ts';
+import { lbrcCodec } from './lbrc/index.ts';
 
 registerCodec(classicCodec);
 registerCodec(crossfieldCodec);
 registerCodec(vqvaeCodec);
+registerCodec(lbrcCodec);
 
 export * from './registry.ts';
 export type * from './contract.ts';

@@ -77,12 +77,13 @@ export async function resolveDependencies(
       else missing.push(dep);
       continue;
     }
-    if (dep.kind !== 'anchor') {
-      // base streams: the residual coders will resolve them
+    if (dep.kind === 'base' && !dep.var) {
       missing.push(dep);
       continue;
     }
-    const candidates: { field: Field; where: string }[] = (src.fields ?? []).filter((f) => f.name === dep.var).map((field) => ({ field, where: 'given' }));
+    // anchors, and bases (the reconstruction of another stream of the variable): found the same way
+    const variable = dep.var!;
+    const candidates: { field: Field; where: string }[] = (src.fields ?? []).filter((f) => f.name === variable).map((field) => ({ field, where: 'given' }));
     let found: Reconstruction | null = null;
     const check = (field: Field, where: string) => {
       if (!sameShape(field.shape, shape)) {
@@ -100,20 +101,23 @@ export async function resolveDependencies(
     for (const c of candidates) if (check(c.field, c.where)) break;
     if (!found) {
       for (const p of candidatePaths(src)) {
-        const f = await load(p, dep.var, depth + 1);
+        const f = await load(p, variable, depth + 1);
         if (f && check(f, p)) break;
       }
     }
-    if (found) out.anchors[dep.var] = found;
-    else if (!mismatched.some((m) => m.dep === dep)) missing.push(dep);
+    if (found) {
+      if (dep.kind === 'anchor') out.anchors[dep.var] = found;
+      else out.bases[dep.hash] = found;
+    } else if (!mismatched.some((m) => m.dep === dep)) missing.push(dep);
   }
-  const unresolved = mismatched.filter((m) => !out.anchors[(m.dep as { var: string }).var]);
+  const resolved = (d: Dependency) => (d.kind === 'anchor' ? !!out.anchors[d.var] : !!out.bases[d.hash]);
+  const unresolved = mismatched.filter((m) => !resolved(m.dep));
   if (unresolved.length && !missing.length) {
     const m = unresolved[0]!;
     const name = (m.dep as { var: string }).var;
     throw new FieldpackError(
       'CONFLICT',
-      `anchor ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (decode the anchor from the stream it was compressed to, at the same bound)`,
+      `${m.dep.kind} ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (decode the anchor from the stream it was compressed to, at the same bound)`,
       { mismatched: unresolved.map((u) => (u.dep as { var: string }).var), expected: m.dep.hash },
     );
   }

@@ -103,6 +103,8 @@ export interface EncodeOptions extends RunControl {
   verify?: boolean;
   /** model files to look in besides the model folders (codecs with a modelParam) */
   modelFiles?: string[];
+  /** the decoded base a residual coder refines (another stream's reconstruction of this field) */
+  base?: Field;
 }
 
 export interface EncodeResult {
@@ -146,7 +148,13 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
   const t0 = performance.now();
   checkAbort(opts.signal);
   const { codec, params } = codecParams(opts.codec, opts.params);
-  const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])), models: {} };
+  const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])), models: {}, bases: {} };
+  if (opts.base) {
+    // a residual coder's base: handed over as `base` and by its hash (as decoders resolve it)
+    const b = toReconstruction(opts.base);
+    deps.bases.base = b;
+    deps.bases[b.hash] = b;
+  }
   if (codec.modelParam) {
     // 'default', a path or a hash prefix -> the model's content hash, its bytes handed over
     const m = resolveModelRef(codec.modelParam, String(params[codec.modelParam.key]), opts.modelFiles);
