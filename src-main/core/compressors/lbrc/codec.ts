@@ -48,6 +48,11 @@ export interface Block {
   t0: number; t1: number; h0: number; h1: number; w0: number; w1: number;
 }
 
+/** How many blocks of size `block` tile the volume. */
+export function blockCount(vol: [number, number, number], block: readonly number[]): number {
+  return Math.ceil(vol[0] / block[0]!) * Math.ceil(vol[1] / block[1]!) * Math.ceil(vol[2] / block[2]!);
+}
+
 /** Blocks of size `block` ([bt, bh, bw]) tiling the volume, in raster order. */
 export function blocksOf(vol: [number, number, number], block: readonly number[]): Block[] {
   const [D, H, W] = vol;
@@ -228,9 +233,12 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
   if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
   const vol = volumeOf(shape);
+  // one f64 step per block is in the stream: a block size that would make more blocks than its bytes hold is refused
+  // before any block is made (a 1 x 1 x 1 block on a large declared shape)
+  const count = blockCount(vol, block);
+  if (r.varint('block count') !== count) bad(`corrupted stream: ${what} has another block count than its shape and block size give (${count})`);
+  r.need(8 * count, 'block steps');
   const blocks = blocksOf(vol, block);
-  if (r.varint('block count') !== blocks.length) bad(`corrupted stream: ${what} has another block count than its shape and block size give (${blocks.length})`);
-  r.need(8 * blocks.length, 'block steps');
   const steps = blocks.map(() => r.f64('block step'));
   if (steps.some((s) => !(s >= 0) || !Number.isFinite(s))) bad(`corrupted stream: a block step of ${what} is negative or not finite`);
   const exact = flags & F_EXACT ? readValueList(r, n, f32, 'exact values', what) : null;
