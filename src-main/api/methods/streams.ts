@@ -20,6 +20,11 @@ export const StreamCompressInput = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
   workers: z.number().int().min(0).max(256).default(1),
   verify: z.boolean().default(true),
+  /**
+   * residual coders (lbrc): the base, as CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40), compressed first and
+   * written beside the output as OUT.base.fpk (its bytes count in the ratio); none or absent: no base
+   */
+  base: z.string().trim().regex(/^(none|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/, 'base: none, or CODEC:MODE:VALUE such as auto:rel:1e-2').optional(),
   /** the .fpk to write (written to a temporary file, then renamed) */
   out: path,
 });
@@ -38,6 +43,8 @@ export const StreamCompressOutput = z.object({
   /** what the encoder chose (predictor, ...) */
   chose: z.record(z.string(), z.unknown()),
   verification: z.object({ maxErrorOverBound: MetricNum, psnr: MetricNum, pointsOverBound: z.number().int() }).nullable(),
+  /** the base stream written beside the output (residual coders), with its size */
+  base: z.object({ out: z.string(), bytes: z.number().int(), codec: z.string() }).nullable().default(null),
 });
 
 export const StreamDecompressInput = z.strictObject({

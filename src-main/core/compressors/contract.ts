@@ -118,6 +118,8 @@ export interface Codec<P extends Record<string, unknown> = Record<string, unknow
   readonly presets: readonly CodecPreset<P>[];
   /** needs dependencies to encode (anchors, a base, a model): not offered for a lone field */
   readonly needsDependencies: boolean;
+  /** codes the residual of a base when the caller hands one over (deps.bases.base: another stream of the field, decoded) */
+  readonly takesBase?: boolean;
   dependencies(header: StreamHeader): Dependency[];
   encode(input: EncodeInput<P>, env: CodecEnv): Promise<EncodeResult>;
   decode(input: DecodeInput, env: CodecEnv): Promise<DecodedField>;

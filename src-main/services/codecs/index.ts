@@ -150,6 +150,7 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
   const { codec, params } = codecParams(opts.codec, opts.params);
   const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])), models: {}, bases: {} };
   if (opts.base) {
+    if (!codec.takesBase) throw new FieldpackError('INVALID_ARGUMENT', `codec ${codec.id} takes no base (residual coders do: ${listCodecs().filter((c) => c.takesBase).map((c) => c.id).join(', ')})`);
     // a residual coder's base: handed over as `base` and by its hash (as decoders resolve it)
     const b = toReconstruction(opts.base);
     deps.bases.base = b;

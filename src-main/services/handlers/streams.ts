@@ -3,6 +3,7 @@
  * list the codecs. Every codec goes through the codec service; outputs are written atomically. These handlers
  * need no store (the CLI serves them without opening one); a call may carry progress and cancellation.
  */
+import { parseBound } from '../../core/codec/bound.ts';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -73,19 +74,35 @@ async function anchorStreams(file: string, target: string, params: Record<string
   return res;
 }
 
+/**
+ * The base of a residual coder (CODEC:MODE:VALUE): compressed first, written beside the output as OUT.base.fpk
+ * (where `decompress` and the .fpk reader find it by hash), and decoded: the residual coder refines that.
+ */
+async function baseStream(spec: string | undefined, field: Field, file: string, out: string, workers: number, call?: CallContext) {
+  if (!spec || spec === 'none') return null;
+  const [codec, ...rest] = spec.split(':');
+  const bound = parseBound(rest.join(':'));
+  call?.onProgress?.(0, `base: ${codec} at ${rest.join(':')}`);
+  const b = await encodeField(field, { codec: codec!, bound, workers, verify: false, metadata: metadataOf(field, basename(file)), signal: call?.signal });
+  const d = await decodeStream(b.bytes, { workers, signal: call?.signal });
+  return { field: { ...d.field, name: field.name }, bytes: b.bytes, codec: b.codec, path: join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.base.fpk`) };
+}
+
 export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
   return {
     'streams.codecs': () =>
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
-    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out }, call) => {
+    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec }, call) => {
       const field = await readVariable(file, variable);
       const anchors = await anchorStreams(file, variable, params, bound, out, workers, call);
+      const base = await baseStream(baseSpec, field, file, out, workers, call);
       const r = await encodeField(field, {
         codec, params, bound, workers, verify, metadata: metadataOf(field, basename(file)), anchors: anchors.map((a) => a.field),
-        onProgress: call?.onProgress, signal: call?.signal,
+        ...(base ? { base: base.field } : {}), onProgress: call?.onProgress, signal: call?.signal,
       });
       for (const a of anchors) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes));
+      if (base) await writeAtomically(base.path, (tmp) => writeFile(tmp, base.bytes));
       await writeAtomically(out, (tmp) => writeFile(tmp, r.bytes));
       const v = r.verification;
       const plan = r.details.plan as { predictor?: string } | undefined;
@@ -94,6 +111,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         compressionRatio: r.compressionRatio, seconds: r.seconds,
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,
+        base: base ? { out: base.path, bytes: base.bytes.length, codec: base.codec } : null,
       };
     },
 

@@ -42,12 +42,12 @@ describe('LBRC residual coder', () => {
   it('codes the residual of a base it names by hash; without the base a decoder says what it needs', async () => {
     const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, workers: 0, verify: false });
     const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'T' };
-    const r = await encodeField(f, { codec: 'lbrc', params: { base: true }, base: baseField, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, metadata: { variable: 'T' } });
+    const r = await encodeField(f, { codec: 'lbrc', base: baseField, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, metadata: { variable: 'T' } });
     expect(r.verification!.nrmse).toBeLessThanOrEqual(1e-5);
     await expect(decodeStream(r.bytes, { workers: 0 })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/base stream of T/) });
     const d = await decodeStream(r.bytes, { workers: 0, deps: { fields: [baseField] } });
     expect(nrmseOf(f, d.field)).toBeLessThanOrEqual(1e-5);
-    await expect(encodeField(f, { codec: 'lbrc', params: { base: true }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(encodeField(f, { codec: 'auto', base: baseField, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/takes no base/) });
   });
 
   it('meets the target on constant, integer, huge-magnitude and mixed-sign fields', async () => {

@@ -21,8 +21,6 @@ const BLOCK = z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1
 export const LbrcParams = z.strictObject({
   /** block size [T, H, W] (leading dims folded into T; their paper: 60 x 120 x 120) */
   block: BLOCK.default([60, 120, 120]),
-  /** code the residual of the base handed over (deps.bases.base), or of nothing */
-  base: z.boolean().default(false),
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
 });
 export type LbrcParams = z.infer<typeof LbrcParams>;
@@ -60,6 +58,7 @@ export const lbrcCodec: Codec<LbrcParams> = {
   params: LbrcParams,
   presets: [{ name: 'lbrc', label: 'Fieldpack LBRC (no base)', description: 'block-adaptive residual coder on the field itself; NRMSE targets per block', params: LbrcParams.parse({}) }],
   needsDependencies: false,
+  takesBase: true,
   dependencies: (h): Dependency[] => {
     const b = lbrcHeader(h).base;
     // the base is a stream of the same variable
@@ -70,8 +69,8 @@ export const lbrcCodec: Codec<LbrcParams> = {
   async encode(input, env) {
     const { field, bound, params, metadata, deps } = input;
     const { shape } = field;
-    const base = params.base ? deps.bases.base : undefined;
-    if (params.base && !base) throw new FieldpackError('NOT_FOUND', 'the LBRC base was not given');
+    // the residual of the base the service hands over (a stream of this field decoded), or of nothing
+    const base = deps.bases.base;
     if (base && base.values.length !== fieldSize(shape)) throw new FieldpackError('INVALID_ARGUMENT', `the base [${base.shape.join(', ')}] is not on the field's grid [${shape.join(', ')}]`);
     const vr = validRange(field.values, field.mask ?? null);
     const rb = resolveBound(bound, vr.max - vr.min);

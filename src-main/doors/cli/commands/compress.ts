@@ -6,12 +6,15 @@ export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--workers N] [--no-verify] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base CODEC:MODE:VALUE] [--workers N] [--no-verify] -o OUT.fpk',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
     '  --model (codec vqvae): default (the shipped model), a .fpvq file or a sha256 prefix of one in resources/models or',
     '    FIELDPACK_MODEL_PATH; the stream names it by hash. --embed-model puts it inside the stream (counted in its size).',
+    '  --base (residual coders: lbrc): compress the field first with CODEC at that bound (e.g. auto:rel:1e-2,',
+    '    vqvae:psnr:40), written beside OUT as OUT.base.fpk; the residual is coded over its reconstruction, e.g.',
+    '    fieldpack compress F --var T --codec lbrc --base auto:rel:1e-2 --bound nrmse:1e-5 -o T.fpk',
     '  --param: a codec param, e.g. --param entropy=huffman (numbers and true/false are parsed).',
     '  --entropy E is kept as a short form of --param entropy=E.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
@@ -20,7 +23,7 @@ export const compressCommand: CliCommand = {
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model'], booleans: ['no-verify', 'codecs', 'embed-model'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base'], booleans: ['no-verify', 'codecs', 'embed-model'] });
     if (flag(p, 'codecs') === 'true') {
       for (const c of await callApi(ctx, 'streams.codecs', {})) {
         io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
@@ -52,11 +55,13 @@ export const compressCommand: CliCommand = {
     try {
       const r = await callApi(ctx, 'streams.compress', {
         file, variable, bound, codec: flag(p, 'codec') ?? 'auto', params, workers, verify: flag(p, 'no-verify') !== 'true', out,
+        ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
       }, call);
       call.done();
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${r.chose.predictor}` : `codec ${r.codec}`;
       io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}; ${chose}${r.lossless ? ' (lossless)' : ''}`);
       const v = r.verification;
+      if (r.base) io.out(`${r.base.out}: base (${r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);
       io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${v ? `, max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr} dB` : ''}`);
       return 0;
     } finally {
