@@ -10,7 +10,7 @@
  */
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
-import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
+import { type BoundSpec, formatBound, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { resolveModelRef } from '../codecs/models.ts';
 import { bitsByPart } from './runs.ts';
@@ -40,6 +40,8 @@ export interface BenchOptions {
   model?: string;
   /** learned codecs: put the model inside each stream */
   embedModel?: boolean;
+  /** residual coders: the base as CODEC:MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40) or none */
+  base?: string;
   /** minimum seconds of repeated timing per row (default 0.3, at most 5 repetitions) */
   minSeconds?: number;
   onProgress?: (fraction: number, message?: string) => void;
@@ -85,7 +87,19 @@ export interface BenchRow {
   /** the codec kept the classic codec's smaller stream */
   fell_back?: boolean;
   training_seconds?: number;
+  /** residual coders: the base (CODEC:MODE:VALUE) and its bytes, included in compressed_bytes */
+  base?: string;
+  base_bytes?: number;
   error?: string;
+}
+
+/** The base of a residual coder (CODEC:MODE:VALUE, e.g. auto:rel:1e-2), compressed and decoded; null for none. */
+async function benchBase(spec: string | undefined, f: Field, workers: number, metadata: ReturnType<typeof metadataOf>): Promise<{ field: Field; bytes: number } | null> {
+  if (!spec || spec === 'none') return null;
+  const [codec, ...rest] = spec.split(':');
+  const b = await encodeField(f, { codec: codec!, bound: parseBound(rest.join(':')), workers, verify: false, metadata });
+  const d = await decodeStream(b.bytes, { workers });
+  return { field: { ...d.field, name: f.name }, bytes: b.bytes.length };
 }
 
 /** Params of a bench codec: the model for codecs that take one, the entropy coder for those that have the choice. */
@@ -215,8 +229,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             predictor = `${codec} ${r.version}`;
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates
+            // residual coders: the base first (its bytes count in the row), the residual over its reconstruction
+            const base = resolveCodecChoice(codec).codec.takesBase ? await benchBase(opts.base, f32, workers, metadata) : null;
             const c = await bestOf(minSeconds, () =>
-              encodeField(f32, { codec, params: benchParams(codec, opts), bound, workers, verify: false, metadata }),
+              encodeField(f32, { codec, params: benchParams(codec, opts), bound, workers, verify: false, metadata, ...(base ? { base: base.field } : {}) }),
             );
             const mp = resolveCodecChoice(codec).codec.modelParam;
             let modelFiles: string[] = [];
@@ -225,9 +241,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
               extra = learnedColumns(c.value.details, c.value.bytes.length, n, m.bytes.length, origBytes);
               modelFiles = [m.path];
             }
-            const d = await bestOf(minSeconds, () => decodeStream(c.value.bytes, { workers, deps: { files: modelFiles } }));
+            const d = await bestOf(minSeconds, () => decodeStream(c.value.bytes, { workers, deps: { files: modelFiles, ...(base ? { fields: [base.field] } : {}) } }));
             recon = d.value.field.values;
-            bytes = c.value.bytes.length;
+            bytes = c.value.bytes.length + (base?.bytes ?? 0);
+            if (base) extra = { ...extra, base: opts.base!, base_bytes: base.bytes };
             cs = c.seconds;
             ds = d.seconds;
             predictor = typeof c.value.details.choice === 'string' ? c.value.details.choice : c.value.codec;

@@ -16,6 +16,8 @@ export const benchCommand: CliCommand = {
     '  learned codecs (vqvae): --model default|FILE.fpvq|SHA256 (default: the shipped model), --embed-model,',
     '    --train [--train-epochs N]: train a VQ-VAE on the benched fields first (kept as OUT.json.fpvq); the table then',
     '    also gives each file\'s ratio with the model counted once for all its variables and bounds\' streams',
+    '  residual coders (lbrc): --base none|CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40): the base is',
+    '    compressed first and its bytes count in the row; bounds such as nrmse:1e-4,nrmse:1e-5,nrmse:1e-6',
     'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
@@ -23,7 +25,7 @@ export const benchCommand: CliCommand = {
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs'], booleans: ['embed-model', 'train'] });
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base'], booleans: ['embed-model', 'train'] });
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError('bench needs --json OUT.json');
@@ -56,6 +58,7 @@ export const benchCommand: CliCommand = {
         entropy: flag(p, 'entropy') as BenchRow['codec'] as never,
         model,
         embedModel: p.flags.has('embed-model'),
+        base: flag(p, 'base'),
         minSeconds: flag(p, 'min-seconds') ? Number(flag(p, 'min-seconds')) : undefined,
         onProgress: (f, m) => io.progress(f, m ?? ''),
       });
