@@ -7,11 +7,13 @@ import { classicCodec } from './classic/index.ts';
 import { crossfieldCodec } from './crossfield/index.ts';
 import { vqvaeCodec } from './vqvae/index.ts';
 import { lbrcCodec } from './lbrc/index.ts';
+import { gaeCodec } from './gae/index.ts';
 
 registerCodec(classicCodec);
 registerCodec(crossfieldCodec);
 registerCodec(vqvaeCodec);
 registerCodec(lbrcCodec);
+registerCodec(gaeCodec);
 
 export * from './registry.ts';
 export type * from './contract.ts';

@@ -21,6 +21,7 @@ import type { LosslessBackend } from '../../codec/lossless.ts';
 import { msDecodeCodesBare, msEncodeCodesBare } from '../../codec/mscoder.ts';
 import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
 import type { DecodedChunk } from '../contract.ts';
+import type { ResidualChunkInput, ResidualChunkOutput } from '../residual.ts';
 
 export const LBRC_CODEC_ID = 'lbrc';
 const F_MASK = 1;
@@ -82,27 +83,12 @@ function lorenzo(q: Float64Array, i: number, sH: number, sT: number, dt: boolean
 
 const reconOf = (base: number, q: number, step: number, f32: boolean) => (f32 ? Math.fround(base + q * step) : base + q * step);
 
-export interface ChunkArgs {
-  values: FieldValues;
-  mask: Uint8Array | null;
-  /** the base's reconstruction over the chunk, or null (the residual is the field) */
-  base: FieldValues | null;
-  shape: number[];
-  fillValue: number | null;
+export interface ChunkArgs extends ResidualChunkInput {
   block: number[];
-  /** abs: point-wise bound; nrmse: allowed mean squared error per point (target x range)^2 */
-  mode: 'abs' | 'nrmse';
-  bound: number;
-  mse: number;
 }
 
-export interface ChunkResult {
-  stored: Uint8Array;
-  raw: boolean;
-  rawBytes: number;
-  crc: number;
+export interface ChunkResult extends ResidualChunkOutput {
   sse: number;
-  maxError: number;
   valid: number;
   parts: { residual: number; side: number; mask: number };
 }

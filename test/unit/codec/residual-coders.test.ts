@@ -1,7 +1,7 @@
 /**
- * The LBRC residual coder (issue 13): NRMSE targets met per block on a real field and on the adversarial fields, a
+ * The residual coders (issue 13). LBRC: NRMSE targets met per block on a real field and on the adversarial fields, a
  * strict point-wise bound in abs mode (mask, NaN and +-Inf kept), a base named by hash and needed to decode, and the
- * same bytes for any worker count.
+ * same bytes for any worker count. GAE (the baseline): NRMSE targets met, with and without a base.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
@@ -72,5 +72,27 @@ describe('LBRC residual coder', () => {
       expect(r.verification!.nrmse).toBeLessThanOrEqual(t);
       expect(r.compressionRatio).toBeGreaterThan(3);
     }
+  });
+});
+
+describe('GAE baseline', () => {
+  const f = makeField('G', [3, 37, 53], { seed: 8, masked: 0.1, nonFinite: 0.005, noise: 0.5 });
+
+  it('meets NRMSE targets with and without a base (patches corrected along a PCA basis), NaN and +-Inf kept', async () => {
+    const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, workers: 0, verify: false });
+    const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'G' };
+    for (const t of [1e-3, 1e-4, 1e-5]) {
+      const plain = await encodeField(f, { codec: 'gae', bound: { mode: 'nrmse', value: t }, workers: 0 });
+      expect(plain.codec).toBe('gae');
+      expect(plain.verification!.nrmse).toBeLessThanOrEqual(t);
+      expect(plain.verification!.nonFiniteExact).toBe(true);
+      const onBase = await encodeField(f, { codec: 'gae', base: baseField, bound: { mode: 'nrmse', value: t }, workers: 2, metadata: { variable: 'G' } });
+      const d = await decodeStream(onBase.bytes, { workers: 2, deps: { fields: [baseField] } });
+      expect(nrmseOf(f, d.field)).toBeLessThanOrEqual(t);
+    }
+  });
+
+  it('codes NRMSE targets only, and says so', async () => {
+    await expect(encodeField(f, { codec: 'gae', bound: { mode: 'abs', value: 0.1 }, workers: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/NRMSE targets only/) });
   });
 });
