@@ -265,3 +265,30 @@ export function finishChunk(out: FieldValues, mask: Uint8Array | null, fillValue
   }
   return { values: out, mask };
 }
+
+/** Chunk flag bits every codec of the envelope uses the same way (codecs add their own above these). */
+export const F_MASK = 1;
+export const F_NONFINITE = 2;
+export const F_FILLEXC = 4;
+
+export interface ChunkHead {
+  mask: Uint8Array | null;
+  /** 1 where a point is not coded (masked, or a non-finite value stored exactly) */
+  skip: Uint8Array;
+  nonfinite: ValueList | null;
+  fillExc: ValueList | null;
+}
+
+/** Reads what F_MASK / F_NONFINITE / F_FILLEXC announce: the mask (model given), then the two exact-value lists. */
+export function readChunkHead(r: ByteReader, flags: number, shape: readonly number[], n: number, f32: boolean, what: string, maskModel: MaskModel): ChunkHead {
+  let mask: Uint8Array | null = null;
+  const skip = new Uint8Array(n);
+  if (flags & F_MASK) {
+    mask = readMask(r, shape, n, maskModel);
+    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
+  }
+  const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
+  const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
+  if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
+  return { mask, skip, nonfinite, fillExc };
+}

@@ -14,7 +14,7 @@ import { FieldpackError } from '../../errors.ts';
 import { type FieldValues, fieldSize } from '../../field.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
-import { finishChunk, readMask, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
+import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
 import type { DecodedChunk } from '../contract.ts';
@@ -25,9 +25,6 @@ import { principalAxes } from './pca.ts';
 export const GAE_CODEC_ID = 'gae';
 const P = 8;
 const D = P * P;
-const F_MASK = 1;
-const F_NONFINITE = 2;
-const F_FILLEXC = 4;
 const F_EXACT = 8;
 const F_BASIS = 16;
 
@@ -178,15 +175,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const flags = r.u8('chunk flags');
   if (flags > 31) bad(`corrupted stream: bad flags ${flags} in ${what}`);
   if (r.varint('value count') !== n) bad(`corrupted stream: ${what} does not hold its rows' ${n} values`);
-  let mask: Uint8Array | null = null;
-  const skip = new Uint8Array(n);
-  if (flags & F_MASK) {
-    mask = readMask(r, shape, n, 2);
-    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
-  }
-  const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
-  const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
-  if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
+  const { mask, skip, nonfinite, fillExc } = readChunkHead(r, flags, shape, n, f32, what, 2);
   const bin = r.f64('bin');
   if (!(bin > 0) || !Number.isFinite(bin)) bad(`corrupted stream: the quantization bin of ${what} is ${bin}`);
   let basis: Float32Array | null = null;

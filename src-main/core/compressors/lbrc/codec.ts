@@ -16,7 +16,7 @@ import { FieldpackError } from '../../errors.ts';
 import { type FieldValues, fieldSize } from '../../field.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
-import { finishChunk, readMask, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
+import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { msDecodeCodesBare, msEncodeCodesBare } from '../../codec/mscoder.ts';
 import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
@@ -24,9 +24,6 @@ import type { DecodedChunk } from '../contract.ts';
 import type { ResidualChunkInput, ResidualChunkOutput } from '../residual.ts';
 
 export const LBRC_CODEC_ID = 'lbrc';
-const F_MASK = 1;
-const F_NONFINITE = 2;
-const F_FILLEXC = 4;
 const F_EXACT = 8;
 const RADIUS = 32768;
 /** |q| beyond this is stored exactly (keeps Lorenzo sums exact in doubles) */
@@ -209,15 +206,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const flags = r.u8('chunk flags');
   if (flags > 15) bad(`corrupted stream: bad flags ${flags} in ${what}`);
   if (r.varint('value count') !== n) bad(`corrupted stream: ${what} does not hold its rows' ${n} values`);
-  let mask: Uint8Array | null = null;
-  const skip = new Uint8Array(n);
-  if (flags & F_MASK) {
-    mask = readMask(r, shape, n, 2);
-    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
-  }
-  const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
-  const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
-  if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
+  const { mask, skip, nonfinite, fillExc } = readChunkHead(r, flags, shape, n, f32, what, 2);
   const vol = volumeOf(shape);
   // one f64 step per block is in the stream: a block size that would make more blocks than its bytes hold is refused
   // before any block is made (a 1 x 1 x 1 block on a large declared shape)

@@ -19,7 +19,7 @@ import { type FieldValues, fieldSize } from '../../field.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import {
-  finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readCodes, readEscapes, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
@@ -34,9 +34,6 @@ import { readLatents, writeLatents } from '../../nn/vqvae/latent-coder.ts';
 
 export const VQVAE_CODEC_ID = 'vqvae';
 
-export const F_MASK = 1;
-export const F_NONFINITE = 2;
-export const F_FILLEXC = 4;
 export const F_LATENTS = 8;
 export const F_MODEL = 16;
 
@@ -227,15 +224,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   if (flags & F_MODEL) r.bytes(r.varint('model length'), 'embedded model');
   const nn = r.varint('value count');
   if (nn !== n) bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
-  let mask: Uint8Array | null = null;
-  const skip = new Uint8Array(n);
-  if (flags & F_MASK) {
-    mask = readMask(r, shape, n, 2);
-    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
-  }
-  const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
-  const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
-  if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
+  const { mask, skip, nonfinite, fillExc } = readChunkHead(r, flags, shape, n, f32, what, 2);
   let sources: { values: Float32Array; valid: null }[] = [];
   if (flags & F_LATENTS) {
     if (!model) bad(`corrupted stream: ${what} holds latents but the stream names no model`);
