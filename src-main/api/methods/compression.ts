@@ -33,6 +33,8 @@ export const CompressParams = z.strictObject({
   codec: z.string().trim().min(1, 'a codec is needed'),
   /** codec params over the preset's (e.g. the VQ-VAE's model: 'default', a sha256 prefix), checked by the codec's schema */
   params: z.record(z.string(), z.unknown()).optional(),
+  /** residual coders: the base as CODEC:MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40); its bytes count in the ratio */
+  base: z.string().trim().regex(/^(none|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/, 'base: none, or CODEC:MODE:VALUE such as auto:rel:1e-2').optional(),
   /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
   workers: z.number().int().min(0).max(256).optional(),
 });
@@ -46,6 +48,8 @@ export const CodecInfo = z.object({
   description: z.string(),
   /** the params key naming a model (learned codecs): the workbench asks which model */
   modelParam: z.string().optional(),
+  /** residual coders: the workbench asks for a base */
+  takesBase: z.boolean().optional(),
 });
 export type CodecInfo = z.infer<typeof CodecInfo>;
 

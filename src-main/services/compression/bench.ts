@@ -10,12 +10,12 @@
  */
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
-import { type BoundSpec, formatBound, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
+import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { resolveModelRef } from '../codecs/models.ts';
 import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
-import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
+import { decodeStream, encodeBase, encodeField, metadataOf } from '../codecs/index.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 import { benchVariables, loadField } from './bench-input.ts';
 import { basename } from 'node:path';
@@ -91,15 +91,6 @@ export interface BenchRow {
   base?: string;
   base_bytes?: number;
   error?: string;
-}
-
-/** The base of a residual coder (CODEC:MODE:VALUE, e.g. auto:rel:1e-2), compressed and decoded; null for none. */
-async function benchBase(spec: string | undefined, f: Field, workers: number, metadata: ReturnType<typeof metadataOf>): Promise<{ field: Field; bytes: number } | null> {
-  if (!spec || spec === 'none') return null;
-  const [codec, ...rest] = spec.split(':');
-  const b = await encodeField(f, { codec: codec!, bound: parseBound(rest.join(':')), workers, verify: false, metadata });
-  const d = await decodeStream(b.bytes, { workers });
-  return { field: { ...d.field, name: f.name }, bytes: b.bytes.length };
 }
 
 /** Params of a bench codec: the model for codecs that take one, the entropy coder for those that have the choice. */
@@ -231,7 +222,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates
             // residual coders: the base first (its bytes count in the row), the residual over its reconstruction
-            const base = resolveCodecChoice(codec).codec.takesBase ? await benchBase(opts.base, f32, workers, metadata) : null;
+            const base = resolveCodecChoice(codec).codec.takesBase ? await encodeBase(f32, opts.base, { workers, metadata }) : null;
             const c = await bestOf(minSeconds, () =>
               encodeField(f32, { codec, params: benchParams(codec, opts), bound, workers, verify: false, metadata, ...(base ? { base: base.field } : {}) }),
             );
@@ -246,8 +237,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             recon = d.value.field.values;
             streamBound = c.value.bound.lossless ? rb.abs : c.value.bound.abs;
             if (streamBound !== rb.abs) extra = { ...extra, abs_bound: streamBound };
-            bytes = c.value.bytes.length + (base?.bytes ?? 0);
-            if (base) extra = { ...extra, base: opts.base!, base_bytes: base.bytes };
+            bytes = c.value.bytes.length + (base?.bytes.length ?? 0);
+            if (base) extra = { ...extra, base: opts.base!, base_bytes: base.bytes.length };
             cs = c.seconds;
             ds = d.seconds;
             predictor = typeof c.value.details.choice === 'string' ? c.value.details.choice : c.value.codec;

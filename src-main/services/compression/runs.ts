@@ -34,8 +34,8 @@ import { openDataFile } from '../data/readers/index.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
-import { allPresets } from '../../core/compressors/index.ts';
-import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
+import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
+import { decodeStream, encodeBase, encodeField, metadataOf } from '../codecs/index.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 
 export const COMPRESS_KIND = 'compress';
@@ -187,6 +187,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   let artifactBytes: Uint8Array;
   let artifactKind: 'fpk' | 'reconstruction';
   let partsOfStream: Record<string, number> | null = null;
+  let baseBytes: Uint8Array | null = null;
   let absBound = rb.abs;
   let boundLabel = rb.label;
   let lossless = rb.lossless;
@@ -195,9 +196,16 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     // 2. compress (verification is done below on the timed decompression, point by point)
     ctx.progress(0.1, `compressing with ${codec}`);
     const t0 = performance.now();
+    // residual coders: the base first (its stream is kept beside and its bytes count), the residual over it
+    const base = params.base && resolveCodecChoice(codec).codec.takesBase ? await encodeBase(field, params.base, { workers, signal: ctx.signal, metadata: metadataOf(field, basename(file)) }) : null;
+    if (base) {
+      baseBytes = base.bytes;
+      ctx.log(`base ${params.base}: ${base.codec}, ${base.bytes.length} bytes (counted in the ratio)`);
+    }
     const c = await encodeField(field, {
       codec,
       ...(params.params ? { params: params.params } : {}),
+      ...(base ? { base: base.field } : {}),
       bound,
       workers,
       verify: false,
@@ -216,14 +224,14 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     if (typeof c.details.targetPasses === 'number' && c.details.targetPasses > 1) {
       ctx.log(`${bound.mode} target: met after ${c.details.targetPasses} passes (absolute bound tightened to ${c.bound.abs.toPrecision(6)}${c.bound.lossless ? ', lossless' : ''})`);
     }
-    compressedBytes = c.bytes.length;
+    compressedBytes = c.bytes.length + (base?.bytes.length ?? 0);
     artifactBytes = c.bytes;
     artifactKind = 'fpk';
     ctx.log(`compressed with ${codec}${predictor !== codec ? ` (chose ${predictor})` : ''}: ${originalBytes} -> ${compressedBytes} bytes in ${compressSeconds.toFixed(3)} s (${workers} worker${workers === 1 ? '' : 's'})`);
     // 3. decompress, timed
     ctx.progress(0.6, 'decompressing');
     const t1 = performance.now();
-    const d = await decodeStream(c.bytes, { workers, signal: ctx.signal, onProgress: step(0.6, 0.85) });
+    const d = await decodeStream(c.bytes, { workers, signal: ctx.signal, onProgress: step(0.6, 0.85), ...(base ? { deps: { fields: [base.field] } } : {}) });
     decompressSeconds = (performance.now() - t1) / 1000;
     recon = d.field.values;
   } else {
@@ -281,6 +289,13 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     const path = join(dir, name);
     await writeFileAtomic(path, artifactBytes);
     store.addArtifact(runId, { name, path, kind: artifactKind, sizeBytes: artifactBytes.length, sha256: await sha256(artifactBytes) });
+    if (baseBytes) {
+      // beside the stream, where its decoder finds it by hash
+      const basePath = join(dir, `${safeName(variable)}.base.fpk`);
+      await writeFileAtomic(basePath, baseBytes);
+      store.addArtifact(runId, { name: basename(basePath), path: basePath, kind: 'fpk-base', sizeBytes: baseBytes.length, sha256: await sha256(baseBytes) });
+      store.setTag(runId, 'base', `${params.base} (${baseBytes.length} bytes)`);
+    }
     artifact = { kind: artifactKind, path, sizeBytes: artifactBytes.length };
   } else {
     artifact = { kind: artifactKind, path: '', sizeBytes: artifactBytes.length };
@@ -331,7 +346,7 @@ export function codecInfos(): CodecInfo[] {
   if (codecCache && Date.now() - codecCache.at < 30_000) return codecCache.infos;
   const ours: CodecInfo[] = allPresets()
     .filter((p) => !p.codec.needsDependencies)
-    .map((p) => ({ id: p.preset.name, label: p.preset.label, kind: 'fieldpack', available: true, description: p.preset.description, ...(p.codec.modelParam ? { modelParam: p.codec.modelParam.key } : {}) }));
+    .map((p) => ({ id: p.preset.name, label: p.preset.label, kind: 'fieldpack', available: true, description: p.preset.description, ...(p.codec.modelParam ? { modelParam: p.codec.modelParam.key } : {}), ...(p.codec.takesBase ? { takesBase: true } : {}) }));
   const baselines: CodecInfo[] = Object.entries(EXTERNAL).map(([id, ext]) => ({
     id, label: ext.label, kind: 'baseline', available: ext.available(), description: ext.description + (ext.available() ? '' : ' — not on PATH'),
   }));

@@ -3,7 +3,6 @@
  * list the codecs. Every codec goes through the codec service; outputs are written atomically. These handlers
  * need no store (the CLI serves them without opening one); a call may carry progress and cancellation.
  */
-import { parseBound } from '../../core/codec/bound.ts';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -13,7 +12,7 @@ import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { STREAM_METHODS, StreamInfo } from '../../api/methods/streams.ts';
 import { codecById } from '../../core/compressors/index.ts';
-import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf } from '../codecs/index.ts';
+import { codecCatalog, decodeStream, encodeBase, encodeField, inspectStream, metadataOf } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { readVariable } from '../compression/runs.ts';
 import { writeAtomically } from '../files/atomic.ts';
@@ -74,20 +73,6 @@ async function anchorStreams(file: string, target: string, params: Record<string
   return res;
 }
 
-/**
- * The base of a residual coder (CODEC:MODE:VALUE): compressed first, written beside the output as OUT.base.fpk
- * (where `decompress` and the .fpk reader find it by hash), and decoded: the residual coder refines that.
- */
-async function baseStream(spec: string | undefined, field: Field, file: string, out: string, workers: number, call?: CallContext) {
-  if (!spec || spec === 'none') return null;
-  const [codec, ...rest] = spec.split(':');
-  const bound = parseBound(rest.join(':'));
-  call?.onProgress?.(0, `base: ${codec} at ${rest.join(':')}`);
-  const b = await encodeField(field, { codec: codec!, bound, workers, verify: false, metadata: metadataOf(field, basename(file)), signal: call?.signal });
-  const d = await decodeStream(b.bytes, { workers, signal: call?.signal });
-  return { field: { ...d.field, name: field.name }, bytes: b.bytes, codec: b.codec, path: join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.base.fpk`) };
-}
-
 export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
   return {
     'streams.codecs': () =>
@@ -96,7 +81,9 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
     'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec }, call) => {
       const field = await readVariable(file, variable);
       const anchors = await anchorStreams(file, variable, params, bound, out, workers, call);
-      const base = await baseStream(baseSpec, field, file, out, workers, call);
+      const encodedBase = await encodeBase(field, baseSpec, { workers, signal: call?.signal, metadata: metadataOf(field, basename(file)) });
+      // written beside the output as OUT.base.fpk, where decompress and the .fpk reader find it by hash
+      const base = encodedBase && { ...encodedBase, path: join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.base.fpk`) };
       const r = await encodeField(field, {
         codec, params, bound, workers, verify, metadata: metadataOf(field, basename(file)), anchors: anchors.map((a) => a.field),
         ...(base ? { base: base.field } : {}), onProgress: call?.onProgress, signal: call?.signal,

@@ -33,7 +33,7 @@ export const useCompression = defineStore('compression', () => {
   }
   /** One job per codec x bound; each becomes a run of the project. */
   /** `model`: the model reference for codecs that take one ('default', a sha256 prefix, a .fpvq path) */
-  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, model?: string) {
+  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, model?: string, base?: string) {
     const submitted = [];
     for (const bound of bounds) {
       for (const codec of codecList) {
@@ -46,6 +46,7 @@ export const useCompression = defineStore('compression', () => {
           codec,
           ...(workers !== undefined ? { workers } : {}),
           ...modelParams(codec, model),
+          ...(base?.trim() && base.trim() !== 'none' && codecs.value.find((c) => c.id === codec)?.takesBase ? { base: base.trim() } : {}),
         };
         const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}` });
         jobs.runs.set(run.id, run);

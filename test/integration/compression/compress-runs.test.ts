@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
 import { closePools, decompressStream } from '../../../src-main/services/compression/index.ts';
+import { decodeStream } from '../../../src-main/services/codecs/index.ts';
 import { readVariable } from '../../../src-main/services/compression/runs.ts';
 import { EXTERNAL } from '../../../src-main/services/compression/baselines/external.ts';
 import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
@@ -52,6 +53,23 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     const bad = await submit({ file: COADS, variable: 'SST', bound: { mode: 'psnr', value: 46 }, codec: 'vqvae', params: { model: 'feedbeef' } });
     expect(bad.status).toBe('failed');
     expect(bad.error?.message).toMatch(/no model "feedbeef"/);
+  });
+
+  it('runs the LBRC residual coder on a core-codec base: the NRMSE target met, the base kept beside and counted', async () => {
+    const run = await submit({ file: COADS, variable: 'SST', bound: { mode: 'nrmse', value: 1e-5 }, codec: 'lbrc', base: 'auto:rel:1e-2', workers: 1 });
+    expect(run.error).toBeNull();
+    const d = app.store.getRunDetail(run.id);
+    expect(metric(d, 'nrmse') as number).toBeLessThanOrEqual(1e-5);
+    expect(d.tags.base).toMatch(/^auto:rel:1e-2 \(\d+ bytes\)$/);
+    const stream = d.artifacts.find((a) => a.kind === 'fpk')!;
+    const base = d.artifacts.find((a) => a.kind === 'fpk-base')!;
+    expect(base.path.replace(/\.base\.fpk$/, '.fpk')).toBe(stream.path);
+    // the ratio counts both streams
+    const n = 12 * 90 * 180;
+    expect(metric(d, 'compression_ratio') as number).toBeCloseTo((4 * n) / (stream.sizeBytes + base.sizeBytes), 3);
+    // the .fpk decodes with its base found beside it
+    const again = await decodeStream(new Uint8Array(readFileSync(stream.path)), { deps: { besidePath: stream.path }, loadDataFile: undefined });
+    expect(again.field.shape).toEqual([12, 90, 180]);
   });
 
   it('runs the classic codec as a job: metrics, tags, a decodable .fpk artifact, the bound held', async () => {
@@ -122,7 +140,7 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(codecs.find((c) => c.id === 'zfp')!.available).toBe(EXTERNAL.zfp!.available());
     // the API's codec list follows the core's predictors and the bench's baselines
     // the choices come from the registry (classic's presets) and the baselines, not from a list in the API
-    expect(codecs.filter((c) => c.kind === 'fieldpack').map((c) => c.id).sort()).toEqual(['auto', ...PREDICTOR_NAMES, 'vqvae', 'lbrc'].sort());
+    expect(codecs.filter((c) => c.kind === 'fieldpack').map((c) => c.id).sort()).toEqual(['auto', ...PREDICTOR_NAMES, 'vqvae', 'lbrc', 'gae'].sort());
     // a learned codec says which params key names its model (the Compress view asks for it)
     expect(codecs.find((c) => c.id === 'vqvae')!.modelParam).toBe('model');
     expect(codecs.filter((c) => c.kind === 'baseline').map((c) => c.id).sort()).toEqual(Object.keys(EXTERNAL).sort());
