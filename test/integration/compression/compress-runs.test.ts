@@ -66,7 +66,7 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(base.path.replace(/\.base\.fpk$/, '.fpk')).toBe(stream.path);
     // the ratio counts both streams
     const n = 12 * 90 * 180;
-    expect(metric(d, 'compression_ratio') as number).toBeCloseTo((4 * n) / (stream.sizeBytes + base.sizeBytes), 3);
+    expect(metric(d, 'compression_ratio') as number).toBeCloseTo((4 * n) / (stream.sizeBytes! + base.sizeBytes!), 3);
     // the .fpk decodes with its base found beside it
     const again = await decodeStream(new Uint8Array(readFileSync(stream.path)), { deps: { besidePath: stream.path }, loadDataFile: undefined });
     expect(again.field.shape).toEqual([12, 90, 180]);
