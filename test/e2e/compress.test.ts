@@ -56,6 +56,11 @@ describe.skipIf(!existsSync(COADS))('Compress view (needs ferret-datasets)', () 
     for (const r of ratios) expect(Number(r)).toBeGreaterThan(1);
 
     await expect.poll(() => page.getByTestId('rd-chart').locator('canvas').count()).toBeGreaterThan(0);
+    // the high-fidelity view: ratio against NRMSE on a log axis, and back
+    await page.getByTestId('rd-axis').selectOption('nrmse');
+    await expect.poll(() => page.getByTestId('rd-chart').getAttribute('data-axis')).toBe('nrmse');
+    expect(await page.getByTestId('rd-chart').locator('canvas').count()).toBeGreaterThan(0);
+    await page.getByTestId('rd-axis').selectOption('psnr');
     const images = page.getByTestId('slice-images');
     for (const id of ['image-original', 'image-reconstruction', 'image-error']) await expect.poll(() => images.getByTestId(id).locator('canvas').count()).toBe(1);
     // the canvas holds the 180 x 90 slice
