@@ -1,7 +1,8 @@
 /**
- * Model files that codecs reference by content hash (Codec.modelParam): the ones shipped in resources/models, those
- * the open store's training runs produced (addModelDir), the folders in FIELDPACK_MODEL_PATH (':'-separated) and files given by the caller. A reference is 'default', a file
- * path, or a sha256 (or a prefix of at least 8 hex digits) of a file found there.
+ * Model files that codecs reference by content hash (Codec.modelParam): the ones shipped in resources/models (the
+ * packaged app's resources/models), those the open store's training runs produced (addModelDir), the folders in
+ * FIELDPACK_MODEL_PATH (':'-separated) and files given by the caller. A reference is 'default', a file path, or a
+ * sha256 (or a prefix of at least 8 hex digits) of a file found there.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -12,7 +13,10 @@ import { appRoot } from '../system/version.ts';
 
 export type ModelParam = NonNullable<Codec['modelParam']>;
 
+/** The packaged app's resources folder (electron-builder extraResources), else the repository's. */
 export function shippedModelsDir(): string {
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged && existsSync(join(packaged, 'models'))) return join(packaged, 'models');
   return join(appRoot(), 'resources', 'models');
 }
 
