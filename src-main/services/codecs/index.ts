@@ -183,7 +183,8 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
     tighten = passes >= TARGET_PASSES - 1 ? 0 : nextTighten(opts.bound, stats, tighten);
   }
   const result: EncodeResult = {
-    bytes: r.bytes, codec: codec.id, params, bound: r.bound,
+    // the stream's own codec: a codec may keep another's smaller stream (the VQ-VAE's fallback, lossless bounds)
+    bytes: r.bytes, codec: readHeader(r.bytes).codec, params, bound: r.bound,
     details: { ...r.details, ...(isTarget ? { targetPasses: passes, tighten } : {}) },
     compressionRatio: (field.values.length * field.values.BYTES_PER_ELEMENT) / r.bytes.length,
     seconds: (performance.now() - t0) / 1000,

@@ -187,11 +187,15 @@ describe('VQ-VAE codec', () => {
     await expect(decodeStream(r.bytes, { workers: 0, resolved })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/x̂ differs from the encoder's/) });
   });
 
-  it('keeps the classic stream when it is smaller (fallback), and refuses 1D fields clearly', async () => {
+  it('keeps the classic stream when it is smaller (fallback), and falls back (or, told not to, refuses) on 1D fields', async () => {
     const noisy = makeField('N', [32, 32], { seed: 2, noise: 50 });
     const r = await encodeField(noisy, { codec: 'vqvae', params: { model: modelPath }, bound: { mode: 'rel', value: 1e-3 }, workers: 0 });
-    if (r.codec === 'classic') expect(r.details.fellBack).toBe(true);
+    if (r.codec === 'classic') expect(r.details.fellBack).toBe(true); // the stream's own codec is reported
     else expect(r.bytes.length).toBeLessThanOrEqual((await encodeField(noisy, { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, workers: 0 })).bytes.length);
     await expect(encodeField(makeField('L', [500]), { ...opts(), bound: { mode: 'rel', value: 1e-3 }, workers: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // with its fallback on, a field without 2D maps gets the classic stream, said so
+    const line = await encodeField(makeField('L', [500]), { codec: 'vqvae', params: { model: modelPath }, bound: { mode: 'rel', value: 1e-3 }, workers: 0 });
+    expect(line.codec).toBe('classic');
+    expect(line.details.choice).toBe('classic (no 2D maps)');
   });
 });

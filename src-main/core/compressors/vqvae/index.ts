@@ -95,13 +95,14 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     if (!model) throw new FieldpackError('NOT_FOUND', `the VQ-VAE model ${params.model.slice(0, 16)}... was not given`);
     const parsed = modelOf(model);
     const { shape } = field;
-    mapsOf(shape);
-    const vr = validRange(field.values, field.mask ?? null);
-    const rb = resolveBound(bound, vr.max - vr.min);
     const fallback = async (why: string) => {
       const r = await classicCodec.encode({ ...input, params: classicCodec.params.parse({}) }, env);
       return { ...r, details: { ...r.details, choice: `classic (${why})`, fellBack: true } };
     };
+    if (shape.length < 2 && params.fallback) return fallback('no 2D maps');
+    mapsOf(shape);
+    const vr = validRange(field.values, field.mask ?? null);
+    const rb = resolveBound(bound, vr.max - vr.min);
     if (rb.lossless || !(rb.abs > 0)) return fallback('lossless');
     let mask = field.mask ?? null;
     let fillValue: number | null = null;
