@@ -174,7 +174,10 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     for (const [k, v] of Object.entries({ epochs: '3', batchSize: '8', patchSize: '32', patchesPerEpoch: '64' })) await page.getByTestId(`train-hp-${k}`).fill(v);
     await page.getByTestId('train-hp-device').selectOption('cpu');
     expect(await page.getByTestId('train-np-channels').inputValue()).toBe('8,16,32');
+    const previousRun = await page.getByTestId('train-run').getAttribute('data-run-id');
     await page.getByTestId('train-start').click();
+    // the panel shows the stopped run until the new one is followed: watch the new one only
+    await expect.poll(() => page.getByTestId('train-run').getAttribute('data-run-id')).not.toBe(previousRun);
     const { status } = await watchRun();
     expect(status).toBe('finished');
     await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBe(24); // 3 epochs x 8 steps
