@@ -37,6 +37,8 @@ export interface ResidualChunkOutput {
   crc: number;
   maxError: number;
   parts?: Record<string, number>;
+  /** sizes of alternative codings measured on the way (reported, not stored) */
+  comparison?: Record<string, number>;
 }
 
 export interface ResidualCoderSpec<P extends { chunkValues?: number | undefined }> {
@@ -143,9 +145,14 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       );
       const parts: Record<string, number> = {};
       for (const c of chunks) for (const [k, v] of Object.entries(c.parts ?? {})) parts[k] = (parts[k] ?? 0) + v;
+      const comparison: Record<string, number> = {};
+      for (const c of chunks) for (const [k, v] of Object.entries(c.comparison ?? {})) comparison[k] = (comparison[k] ?? 0) + v;
       return {
         bytes, bound: { ...rb, abs: streamBound.abs },
-        details: { choice: `${spec.id}${base ? ' on a base' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}) },
+        details: {
+          choice: `${spec.id}${base ? ' on a base' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
+          ...(Object.keys(comparison).length ? { comparison } : {}),
+        },
       };
     },
     async decode({ header, bytes, rows, deps }, env) {

@@ -29,6 +29,16 @@ describe('LBRC residual coder', () => {
     }
   });
 
+  it('can measure the paper\'s bit-plane coding of the same differences beside the range coder, without changing the stream', async () => {
+    const bound = { mode: 'nrmse' as const, value: 1e-5 };
+    const plain = await encodeField(f, { codec: 'lbrc', bound, workers: 0, verify: false });
+    const measured = await encodeField(f, { codec: 'lbrc', params: { compareBitPlanes: true }, bound, workers: 0, verify: false });
+    expect(Buffer.from(measured.bytes).equals(Buffer.from(plain.bytes))).toBe(true);
+    const c = measured.details.comparison as { rangeCodedBytes: number; bitPlaneBytes: number };
+    expect(c.rangeCodedBytes).toBeGreaterThan(0);
+    expect(c.bitPlaneBytes).toBeGreaterThan(0);
+  });
+
   it('holds a strict point-wise bound in abs mode, with the same bytes for 0, 1 and 2 workers', async () => {
     const streams: Uint8Array[] = [];
     for (const workers of [0, 1, 2]) streams.push((await encodeField(f, { codec: 'lbrc', params: { chunkValues: 4000 }, bound: { mode: 'abs', value: 0.01 }, workers })).bytes);

@@ -82,9 +82,12 @@ const reconOf = (base: number, q: number, step: number, f32: boolean) => (f32 ? 
 
 export interface ChunkArgs extends ResidualChunkInput {
   block: number[];
+  /** also measure the paper's bit-plane coding of the differences (comparison only) */
+  compareBitPlanes?: boolean;
 }
 
 export interface ChunkResult extends ResidualChunkOutput {
+  comparison?: { rangeCodedBytes: number; bitPlaneBytes: number };
   sse: number;
   valid: number;
   parts: { residual: number; side: number; mask: number };
@@ -192,7 +195,38 @@ export function encodeChunk(a: ChunkArgs, backend: LosslessBackend): ChunkResult
   const packed = backend.compress(payload);
   const raw = packed.length >= payload.length;
   const stored = raw ? payload : packed;
-  return { stored, raw, rawBytes: payload.length, crc: crc32(stored), sse, maxError, valid, parts: { residual: payload.length - r0, side: sidePart, mask: maskPart } };
+  // the paper's coding of the same differences, for comparison: bit planes of their zigzag codes, each plane
+  // through the lossless stage on its own (the stream keeps the range coder)
+  const bitPlanes = a.compareBitPlanes ? bitPlaneBytes(q, skip, isExact, blocks, H, W, backend) : undefined;
+  return {
+    stored, raw, rawBytes: payload.length, crc: crc32(stored), sse, maxError, valid,
+    parts: { residual: payload.length - r0, side: sidePart, mask: maskPart },
+    ...(bitPlanes !== undefined ? { comparison: { rangeCodedBytes: backend.compress(payload.subarray(r0)).length, bitPlaneBytes: bitPlanes } } : {}),
+  };
+}
+
+/** Bytes of the differences coded as in the paper: zigzag, bit planes LSB..MSB, each packed and compressed alone. */
+function bitPlaneBytes(q: Float64Array, skip: Uint8Array, isExact: Uint8Array, blocks: Block[], H: number, W: number, backend: LosslessBackend): number {
+  const zz: number[] = [];
+  for (const b of blocks) {
+    forBlock(b, H, W, (i, dt, dh, dw) => {
+      if (skip[i] || isExact[i]) return;
+      const d = q[i]! - lorenzo(q, i, W, H * W, dt, dh, dw);
+      zz.push(d >= 0 ? 2 * d : -2 * d - 1);
+    });
+  }
+  let top = 0;
+  for (const z of zz) top = Math.max(top, z);
+  let total = 0;
+  for (let bit = 0; 2 ** bit <= top; bit++) {
+    const plane = new Uint8Array(Math.ceil(zz.length / 8));
+    const m = 2 ** bit;
+    zz.forEach((z, k) => {
+      if (Math.floor(z / m) % 2) plane[k >> 3]! |= 1 << (k & 7);
+    });
+    total += backend.compress(plane).length;
+  }
+  return total;
 }
 
 export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, block: number[]): DecodedChunk {

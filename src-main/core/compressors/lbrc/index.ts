@@ -13,6 +13,8 @@ export const LbrcParams = z.strictObject({
   /** block size [T, H, W] (leading dims folded into T; their paper: 60 x 120 x 120) */
   block: BLOCK.default([60, 120, 120]),
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
+  /** also measure the paper's bit planes + lossless stage on the same differences (details.comparison; not stored) */
+  compareBitPlanes: z.boolean().default(false),
 });
 export type LbrcParams = z.infer<typeof LbrcParams>;
 
@@ -28,7 +30,7 @@ export const lbrcCodec = residualCodec<LbrcParams>({
   description: 'residual of a base (or of the field) quantized per block (NRMSE per block, or a strict point-wise bound), 3D Lorenzo, range-coded',
   params: LbrcParams,
   presets: [{ name: 'lbrc', label: 'Fieldpack LBRC', description: 'block-adaptive residual coder (a base when one is given); NRMSE targets per block', params: LbrcParams.parse({}) }],
-  encodeChunk: (c, params, backend) => encodeChunk({ ...c, block: params.block }, backend),
+  encodeChunk: (c, params, backend) => encodeChunk({ ...c, block: params.block, compareBitPlanes: params.compareBitPlanes }, backend),
   decodeChunk: (h, i, stored, base) => decodeChunk(h, i, stored, base, blockOf(h.params)),
   headerParams: (params) => ({ block: params.block }),
   checkHeader: (h) => void blockOf(h.params),
