@@ -292,3 +292,10 @@ export function readChunkHead(r: ByteReader, flags: number, shape: readonly numb
   if (nonfinite) for (const k of nonfinite.idx) skip[k] = 1;
   return { mask, skip, nonfinite, fillExc };
 }
+
+/** A field's mask as a stream stores it: none when every point is valid; the fill value is the first masked point's. */
+export function maskAndFill(values: ArrayLike<number>, mask: Uint8Array | null | undefined): { mask: Uint8Array | null; fillValue: number | null } {
+  if (!mask) return { mask: null, fillValue: null };
+  const k = mask.indexOf(0);
+  return k < 0 ? { mask: null, fillValue: null } : { mask, fillValue: values[k]! };
+}

@@ -10,7 +10,9 @@ import { FieldpackError } from '../errors.ts';
 import { type FieldValues, fieldSize } from '../field.ts';
 import { FIELDPACK_VERSION } from '../version.ts';
 import { resolveBound, validRange } from '../codec/bound.ts';
-import { chunkBytes, writeStream, type StreamHeader } from '../codec/stream/format.ts';
+import { chunkBytes, chunkPayload, writeStream, type StreamHeader } from '../codec/stream/format.ts';
+import { ByteReader } from '../codec/bytes.ts';
+import { type ChunkHead, maskAndFill, readChunkHead } from '../codec/envelope.ts';
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, Dependency, EncodeInput, EncodeResult } from './contract.ts';
 import { guarded } from './decoded.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from './classic/codec.ts';
@@ -62,6 +64,31 @@ function bad(msg: string): never {
   throw new FieldpackError('BAD_STREAM', msg);
 }
 
+/** A residual coder's chunk opened for decoding: its reader past the envelope's head, its shape and flags. */
+export interface OpenedChunk extends ChunkHead {
+  r: ByteReader;
+  what: string;
+  shape: number[];
+  n: number;
+  f32: boolean;
+  flags: number;
+}
+
+/** Reads a chunk's flags (at most maxFlags), value count and envelope head; checks the base fits the chunk. */
+export function openChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, maxFlags: number): OpenedChunk {
+  const ch = h.chunks[index]!;
+  const what = `chunk ${index}`;
+  const r = new ByteReader(chunkPayload(h, index, stored), what);
+  const shape = [ch.rows, ...h.shape.slice(1)];
+  const n = fieldSize(shape);
+  const f32 = h.dtype === 'float32';
+  if (base && base.length !== n) bad(`corrupted stream: ${what}: the base has ${base.length} values, the chunk ${n}`);
+  const flags = r.u8('chunk flags');
+  if (flags > maxFlags) bad(`corrupted stream: bad flags ${flags} in ${what}`);
+  if (r.varint('value count') !== n) bad(`corrupted stream: ${what} does not hold its rows' ${n} values`);
+  return { r, what, shape, n, f32, flags, ...readChunkHead(r, flags, shape, n, f32, what, 2) };
+}
+
 /** The base a header names, checked. */
 export function baseOfHeader(h: StreamHeader): { hash: string; var?: string } | null {
   const b = h.params.base as { hash?: unknown } | null | undefined;
@@ -110,13 +137,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       if (spec.nrmseOnly && !nrmse) throw new FieldpackError('UNSUPPORTED', `${spec.id} codes NRMSE targets only (--bound nrmse:1e-5); a point-wise bound needs another codec`);
       // resolveBound's NRMSE bound is sqrt(3) x target x range (x tightening): the target RMSE is abs / sqrt(3)
       const rmse = rb.abs / Math.sqrt(3);
-      let mask = field.mask ?? null;
-      let fillValue: number | null = null;
-      if (mask) {
-        const k = mask.indexOf(0);
-        if (k < 0) mask = null;
-        else fillValue = field.values[k]!;
-      }
+      const { mask, fillValue } = maskAndFill(field.values, field.mask);
       const rows = chunkRowsFor([...shape], params.chunkValues);
       const rowSize = fieldSize(shape) / shape[0]!;
       let row0 = 0, done = 0;

@@ -12,13 +12,13 @@
  */
 import { FieldpackError } from '../../errors.ts';
 import { type FieldValues, fieldSize } from '../../field.ts';
-import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
+import { ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
-import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
+import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
-import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
+import type { StreamHeader } from '../../codec/stream/format.ts';
 import type { DecodedChunk } from '../contract.ts';
-import type { ResidualChunkInput, ResidualChunkOutput } from '../residual.ts';
+import { type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
 import { volumeOf } from '../lbrc/codec.ts';
 import { principalAxes } from './pca.ts';
 
@@ -165,17 +165,7 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend): Ga
 }
 
 export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null): DecodedChunk {
-  const ch = h.chunks[index]!;
-  const what = `chunk ${index}`;
-  const r = new ByteReader(chunkPayload(h, index, stored), what);
-  const shape = [ch.rows, ...h.shape.slice(1)];
-  const n = fieldSize(shape);
-  const f32 = h.dtype === 'float32';
-  if (base && base.length !== n) bad(`corrupted stream: ${what}: the base has ${base.length} values, the chunk ${n}`);
-  const flags = r.u8('chunk flags');
-  if (flags > 31) bad(`corrupted stream: bad flags ${flags} in ${what}`);
-  if (r.varint('value count') !== n) bad(`corrupted stream: ${what} does not hold its rows' ${n} values`);
-  const { mask, skip, nonfinite, fillExc } = readChunkHead(r, flags, shape, n, f32, what, 2);
+  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 31);
   const bin = r.f64('bin');
   if (!(bin > 0) || !Number.isFinite(bin)) bad(`corrupted stream: the quantization bin of ${what} is ${bin}`);
   let basis: Float32Array | null = null;

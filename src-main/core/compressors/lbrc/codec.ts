@@ -14,14 +14,14 @@
  */
 import { FieldpackError } from '../../errors.ts';
 import { type FieldValues, fieldSize } from '../../field.ts';
-import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
+import { ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
-import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
+import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readValueList, scanExceptions, writeMask, writeValueLists } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { msDecodeCodesBare, msEncodeCodesBare } from '../../codec/mscoder.ts';
-import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
+import type { StreamHeader } from '../../codec/stream/format.ts';
 import type { DecodedChunk } from '../contract.ts';
-import type { ResidualChunkInput, ResidualChunkOutput } from '../residual.ts';
+import { type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
 
 export const LBRC_CODEC_ID = 'lbrc';
 const F_EXACT = 8;
@@ -230,17 +230,7 @@ function bitPlaneBytes(q: Float64Array, skip: Uint8Array, isExact: Uint8Array, b
 }
 
 export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, block: number[]): DecodedChunk {
-  const ch = h.chunks[index]!;
-  const what = `chunk ${index}`;
-  const r = new ByteReader(chunkPayload(h, index, stored), what);
-  const shape = [ch.rows, ...h.shape.slice(1)];
-  const n = fieldSize(shape);
-  const f32 = h.dtype === 'float32';
-  if (base && base.length !== n) bad(`corrupted stream: ${what}: the base has ${base.length} values, the chunk ${n}`);
-  const flags = r.u8('chunk flags');
-  if (flags > 15) bad(`corrupted stream: bad flags ${flags} in ${what}`);
-  if (r.varint('value count') !== n) bad(`corrupted stream: ${what} does not hold its rows' ${n} values`);
-  const { mask, skip, nonfinite, fillExc } = readChunkHead(r, flags, shape, n, f32, what, 2);
+  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 15);
   const vol = volumeOf(shape);
   // one f64 step per block is in the stream: a block size that would make more blocks than its bytes hold is refused
   // before any block is made (a 1 x 1 x 1 block on a large declared shape)

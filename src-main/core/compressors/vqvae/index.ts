@@ -12,6 +12,7 @@ import { FieldpackError } from '../../errors.ts';
 import { fieldSize } from '../../field.ts';
 import { FIELDPACK_VERSION } from '../../version.ts';
 import { resolveBound, validRange } from '../../codec/bound.ts';
+import { maskAndFill } from '../../codec/envelope.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { chunkBytes, readHeader, writeStream, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecTask, DecodedChunk, Dependency } from '../contract.ts';
@@ -104,13 +105,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     const vr = validRange(field.values, field.mask ?? null);
     const rb = resolveBound(bound, vr.max - vr.min);
     if (rb.lossless || !(rb.abs > 0)) return fallback('lossless');
-    let mask = field.mask ?? null;
-    let fillValue: number | null = null;
-    if (mask) {
-      const k = mask.indexOf(0);
-      if (k < 0) mask = null;
-      else fillValue = field.values[k]!;
-    }
+    const { mask, fillValue } = maskAndFill(field.values, field.mask);
     const wrap = params.wrap === 'auto' ? globalInLongitude(field) : params.wrap;
     const rows = chunkRows(shape, params.chunkValues);
     const rowSize = fieldSize(shape) / shape[0]!;
