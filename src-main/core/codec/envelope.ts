@@ -299,3 +299,13 @@ export function maskAndFill(values: ArrayLike<number>, mask: Uint8Array | null |
   const k = mask.indexOf(0);
   return k < 0 ? { mask: null, fillValue: null } : { mask, fillValue: values[k]! };
 }
+
+/**
+ * What an encoder needs before coding a chunk: which points are not coded (masked, or non-finite: stored exactly),
+ * the mask to store (none when every point is valid) and the exact-value lists.
+ */
+export function scanChunk(values: FieldValues, mask: Uint8Array | null, fillValue: number | null): Omit<Exceptions, 'skip'> & { skip: Uint8Array; mask: Uint8Array | null } {
+  const stored = mask && mask.includes(0) ? mask : null;
+  const e = scanExceptions(values, stored, fillValue);
+  return { ...e, skip: e.skip ?? new Uint8Array(values.length), mask: stored };
+}

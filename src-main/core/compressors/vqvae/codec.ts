@@ -19,7 +19,7 @@ import { type FieldValues, fieldSize } from '../../field.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import {
-  F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readCodes, readEscapes, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readCodes, readEscapes, scanChunk, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
@@ -135,13 +135,7 @@ export function modelOf(bytes: Uint8Array, code: 'BAD_FILE' | 'BAD_STREAM' = 'BA
 export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): ChunkEncoded {
   const n = fieldSize(a.shape);
   const f32 = a.values instanceof Float32Array;
-  const skip = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = a.values[i]!;
-    if ((a.mask && a.mask[i] === 0) || v - v !== 0) skip[i] = 1;
-  }
-  const mask = a.mask && a.mask.includes(0) ? a.mask : null;
-  const { nonfinite, fillExc } = scanExceptions(a.values, mask, a.fillValue);
+  const { skip, mask, nonfinite, fillExc } = scanChunk(a.values, a.mask, a.fillValue);
   const w = new ByteWriter(Math.max(1024, n >>> 1));
   w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (a.latents ? F_LATENTS : 0) | (a.embedModel ? F_MODEL : 0));
   let modelPart = 0;
