@@ -9,7 +9,6 @@ written either way. Exit code 0 finished or stopped, 2 bad configuration, 1 othe
 Data folder (`data`): meta.json = {"version": 2, "kind": "maps", "sets": [{"name", "file", "shape": [S, H, W],
 "mask": file or null}]}; float32 little-endian C order (raw physical values), mask uint8 (1 = valid).
 """
-import hashlib
 import json
 import math
 import os
@@ -320,14 +319,6 @@ def run(cfg, stop):
             return 0
     finish("finished")
     return 0
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def main(argv):
