@@ -16,7 +16,7 @@ import { type ChunkHead, maskAndFill, readChunkHead } from '../codec/envelope.ts
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, Dependency, EncodeInput, EncodeResult } from './contract.ts';
 import { guarded } from './decoded.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from './classic/codec.ts';
-import { classicCodec } from './classic/index.ts';
+import { classicInstead } from './classic/index.ts';
 
 /** What a chunk encoder gets (besides its coder's own params). */
 export interface ResidualChunkInput {
@@ -129,10 +129,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       if (base && base.values.length !== fieldSize(shape)) throw new FieldpackError('INVALID_ARGUMENT', `the base [${base.shape.join(', ')}] is not on the field's grid [${shape.join(', ')}]`);
       const vr = validRange(field.values, field.mask ?? null);
       const rb = resolveBound(bound, vr.max - vr.min);
-      if (rb.lossless || !(rb.abs > 0)) {
-        const r = await classicCodec.encode({ ...input, params: classicCodec.params.parse({}) }, env);
-        return { ...r, details: { ...r.details, choice: 'classic (lossless)', fellBack: true } };
-      }
+      if (rb.lossless || !(rb.abs > 0)) return classicInstead(input, env, 'lossless');
       const nrmse = bound.mode === 'nrmse';
       if (spec.nrmseOnly && !nrmse) throw new FieldpackError('UNSUPPORTED', `${spec.id} codes NRMSE targets only (--bound nrmse:1e-5); a point-wise bound needs another codec`);
       // resolveBound's NRMSE bound is sqrt(3) x target x range (x tightening): the target RMSE is abs / sqrt(3)

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { PREDICTOR_NAMES } from '../../codec/predictors/types.ts';
 import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
-import type { Codec, CodecPreset, CodecTask, DecodedChunk } from '../contract.ts';
+import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput, EncodeResult } from '../contract.ts';
 import { guarded } from '../decoded.ts';
 import {
   CLASSIC_CODEC_ID,
@@ -94,3 +94,12 @@ export const classicCodec: Codec<ClassicParams> = {
   },
   summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}) }),
 };
+
+/**
+ * The classic codec's stream in place of another codec's (a learned codec's fallback, a lossless bound sent to the
+ * classic codec), with the reason in its details.
+ */
+export async function classicInstead(input: EncodeInput<Record<string, unknown>>, env: CodecEnv, why: string): Promise<EncodeResult> {
+  const r = await classicCodec.encode({ ...input, params: classicCodec.params.parse({}) }, env);
+  return { ...r, details: { ...r.details, choice: `classic (${why})`, fellBack: true } };
+}

@@ -18,7 +18,7 @@ import { chunkBytes, readHeader, writeStream, type StreamHeader } from '../../co
 import type { Codec, CodecTask, DecodedChunk, Dependency } from '../contract.ts';
 import { guarded } from '../decoded.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from '../classic/codec.ts';
-import { classicCodec } from '../classic/index.ts';
+import { classicInstead } from '../classic/index.ts';
 import { type ChunkEncodeArgs, type ChunkEncoded, VQVAE_CODEC_ID, decodeChunk, embeddedModel, encodeChunk, mapsOf, modelOf } from './codec.ts';
 
 export const VqvaeParams = z.strictObject({
@@ -96,10 +96,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     if (!model) throw new FieldpackError('NOT_FOUND', `the VQ-VAE model ${params.model.slice(0, 16)}... was not given`);
     const parsed = modelOf(model);
     const { shape } = field;
-    const fallback = async (why: string) => {
-      const r = await classicCodec.encode({ ...input, params: classicCodec.params.parse({}) }, env);
-      return { ...r, details: { ...r.details, choice: `classic (${why})`, fellBack: true } };
-    };
+    const fallback = (why: string) => classicInstead(input, env, why);
     if (shape.length < 2 && params.fallback) return fallback('no 2D maps');
     mapsOf(shape);
     const vr = validRange(field.values, field.mask ?? null);
