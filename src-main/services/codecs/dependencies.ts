@@ -71,8 +71,8 @@ export async function resolveDependencies(
   for (const dep of deps) {
     if (dep.kind === 'model') {
       // model files given, beside the stream, then in the model folders
-      const beside = src.besidePath ? [join(dirname(resolve(src.besidePath)), '*')] : [];
-      const bytes = modelParam ? findModelByHash(modelParam, dep.hash, [...(src.files ?? []), ...beside]) : null;
+      const beside = src.besidePath ? [dirname(resolve(src.besidePath))] : [];
+      const bytes = modelParam ? findModelByHash(modelParam, dep.hash, src.files ?? [], beside) : null;
       if (bytes) out.models[dep.hash] = bytes;
       else missing.push(dep);
       continue;

@@ -44,10 +44,9 @@ function fileHash(path: string): string {
   return hash;
 }
 
-/** Model files with the extension among `files` (DIR/* names a folder's), then in the model folders. */
-export function modelCandidates(mp: ModelParam, files: readonly string[] = []): string[] {
+/** Model files with the extension among `files`, then in `folders` (e.g. the stream's own), then in the model folders. */
+export function modelCandidates(mp: ModelParam, files: readonly string[] = [], folders: readonly string[] = []): string[] {
   const out = files.filter((f) => f.toLowerCase().endsWith(mp.extension)).map((f) => resolve(f));
-  const folders = files.filter((f) => f.endsWith('/*')).map((f) => f.slice(0, -2));
   for (const dir of [...folders, ...modelDirs()]) {
     let names: string[] = [];
     try {
@@ -61,8 +60,8 @@ export function modelCandidates(mp: ModelParam, files: readonly string[] = []): 
 }
 
 /** The model a stream names, by full hash, or null. */
-export function findModelByHash(mp: ModelParam, hash: string, files: readonly string[] = []): Uint8Array | null {
-  for (const p of modelCandidates(mp, files)) {
+export function findModelByHash(mp: ModelParam, hash: string, files: readonly string[] = [], folders: readonly string[] = []): Uint8Array | null {
+  for (const p of modelCandidates(mp, files, folders)) {
     if (fileHash(p) === hash) return new Uint8Array(readFileSync(p));
   }
   return null;
