@@ -23,6 +23,9 @@ export const BoundInput = z.object({
 export type BoundInput = z.infer<typeof BoundInput>;
 
 /** Params of a `compress` job (validated again by the job kind). */
+/** A residual coder's base: none, or the field compressed first with CODEC at MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40). */
+export const BaseSpec = z.string().trim().regex(/^(none|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/, 'base: none, or CODEC:MODE:VALUE such as auto:rel:1e-2');
+
 export const CompressParams = z.strictObject({
   file: z.string().trim().min(1, 'a data file is needed'),
   variable: z.string().trim().min(1, 'a variable is needed'),
@@ -33,8 +36,8 @@ export const CompressParams = z.strictObject({
   codec: z.string().trim().min(1, 'a codec is needed'),
   /** codec params over the preset's (e.g. the VQ-VAE's model: 'default', a sha256 prefix), checked by the codec's schema */
   params: z.record(z.string(), z.unknown()).optional(),
-  /** residual coders: the base as CODEC:MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40); its bytes count in the ratio */
-  base: z.string().trim().regex(/^(none|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/, 'base: none, or CODEC:MODE:VALUE such as auto:rel:1e-2').optional(),
+  /** residual coders: the base (BaseSpec); its bytes count in the ratio */
+  base: BaseSpec.optional(),
   /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
   workers: z.number().int().min(0).max(256).optional(),
 });

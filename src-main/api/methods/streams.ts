@@ -5,7 +5,7 @@
  * serves them without opening one.
  */
 import { z } from 'zod';
-import { BoundInput } from './compression.ts';
+import { BaseSpec, BoundInput } from './compression.ts';
 
 const path = z.string().trim().min(1);
 const MetricNum = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
@@ -24,7 +24,7 @@ export const StreamCompressInput = z.strictObject({
    * residual coders (lbrc): the base, as CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40), compressed first and
    * written beside the output as OUT.base.fpk (its bytes count in the ratio); none or absent: no base
    */
-  base: z.string().trim().regex(/^(none|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/, 'base: none, or CODEC:MODE:VALUE such as auto:rel:1e-2').optional(),
+  base: BaseSpec.optional(),
   /** the .fpk to write (written to a temporary file, then renamed) */
   out: path,
 });

@@ -23,6 +23,7 @@ import { type StreamHeader, type StreamMetadata, readHeader } from '../../core/c
 import { type ErrorStats, errorStats } from '../../core/metrics/index.ts';
 import type { NnSpec } from '../../core/nn/spec.ts';
 import { resolveModelRef } from './models.ts';
+import { BaseSpec } from '../../api/methods/compression.ts';
 import {
   type Codec,
   type CodecEnv,
@@ -197,16 +198,13 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
   return result;
 }
 
-/** A residual coder's base, as the CLI, the bench and the compress job name it: CODEC:MODE:VALUE (auto:rel:1e-2). */
-export const BASE_SPEC = /^(none|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/;
-
 /**
  * The base a residual coder refines: the field compressed with CODEC at MODE:VALUE, and its reconstruction (named as
  * the field, as decoders find it). null for 'none' or no spec.
  */
 export async function encodeBase(field: Field, spec: string | undefined, opts: RunControl & { metadata?: StreamMetadata } = {}): Promise<{ field: Field; bytes: Uint8Array; codec: string } | null> {
   if (!spec || spec === 'none') return null;
-  if (!BASE_SPEC.test(spec)) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": none, or CODEC:MODE:VALUE such as auto:rel:1e-2`);
+  if (!BaseSpec.safeParse(spec).success) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": none, or CODEC:MODE:VALUE such as auto:rel:1e-2`);
   const [codec, ...rest] = spec.split(':');
   const b = await encodeField(field, { ...opts, codec: codec!, bound: parseBound(rest.join(':')), verify: false, onProgress: undefined });
   const d = await decodeStream(b.bytes, { ...opts, onProgress: undefined });
