@@ -93,16 +93,22 @@ export interface BenchRow {
   error?: string;
 }
 
-/** Params of a bench codec: the model for codecs that take one, the entropy coder for those that have the choice. */
-function benchParams(codec: string, opts: BenchOptions): Record<string, unknown> {
+/**
+ * Params of a bench codec, once per run: the model for codecs that take one (resolved once: its file, found by the
+ * encoder and the decoder, and its size for the ratio with the model), the entropy coder for those that have the choice.
+ */
+function benchSetup(codec: string, opts: BenchOptions): { params: Record<string, unknown>; model: { path: string; bytes: number } | null } {
   const { codec: c } = resolveCodecChoice(codec);
-  const out: Record<string, unknown> = {};
+  const params: Record<string, unknown> = {};
+  let model: { path: string; bytes: number } | null = null;
   if (c.modelParam) {
-    out[c.modelParam.key] = opts.model ?? 'default';
-    if (opts.embedModel) out.embedModel = true;
+    const m = resolveModelRef(c.modelParam, opts.model ?? 'default');
+    model = { path: m.path, bytes: m.bytes.length };
+    params[c.modelParam.key] = m.path;
+    if (opts.embedModel) params.embedModel = true;
   }
-  if (opts.entropy && c.params.safeParse({ entropy: opts.entropy }).success) out.entropy = opts.entropy;
-  return out;
+  if (opts.entropy && c.params.safeParse({ entropy: opts.entropy }).success) params.entropy = opts.entropy;
+  return { params, model };
 }
 
 /** Bits per value by part and the model's share, from a learned codec's details. */
@@ -161,6 +167,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
     if (!benchCodecs().includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${benchCodecs().join(', ')})`);
     if (EXTERNAL[c] && !EXTERNAL[c].available()) throw new FieldpackError('NOT_FOUND', `${c} is not on PATH`);
   }
+  // a model that cannot be found fails each of its rows (as an encoder would), not the whole bench
+  const setups = new Map(codecs.filter((c) => !EXTERNAL[c]).map((c): [string, ReturnType<typeof benchSetup> | Error] => {
+    try {
+      return [c, benchSetup(c, opts)];
+    } catch (e) {
+      return [c, e instanceof Error ? e : new Error(String(e))];
+    }
+  }));
   const jobs: { file: string; variable: string }[] = [];
   for (const file of files) {
     const vars = opts.vars?.length ? opts.vars : await listVars(file);
@@ -221,18 +235,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             predictor = `${codec} ${r.version}`;
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates
+            const setup = setups.get(codec)!;
+            if (setup instanceof Error) throw setup;
             // residual coders: the base first (its bytes count in the row), the residual over its reconstruction
             const base = resolveCodecChoice(codec).codec.takesBase ? await encodeBase(f32, opts.base, { workers, metadata }) : null;
             const c = await bestOf(minSeconds, () =>
-              encodeField(f32, { codec, params: benchParams(codec, opts), bound, workers, verify: false, metadata, ...(base ? { base: base.field } : {}) }),
+              encodeField(f32, { codec, params: setup.params, bound, workers, verify: false, metadata, ...(base ? { base: base.field } : {}) }),
             );
-            const mp = resolveCodecChoice(codec).codec.modelParam;
-            let modelFiles: string[] = [];
-            if (mp) {
-              const m = resolveModelRef(mp, String(benchParams(codec, opts)[mp.key]));
-              extra = learnedColumns(c.value.details, c.value.bytes.length, n, m.bytes.length, origBytes);
-              modelFiles = [m.path];
-            }
+            if (setup.model) extra = learnedColumns(c.value.details, c.value.bytes.length, n, setup.model.bytes, origBytes);
+            const modelFiles = setup.model ? [setup.model.path] : [];
             const d = await bestOf(minSeconds, () => decodeStream(c.value.bytes, { workers, deps: { files: modelFiles, ...(base ? { fields: [base.field] } : {}) } }));
             recon = d.value.field.values;
             streamBound = c.value.bound.lossless ? rb.abs : c.value.bound.abs;
