@@ -11,6 +11,7 @@ import type { Field } from '../../core/field.ts';
 import { VqvaeHyperparameters, VqvaeModelSize } from '../../api/methods/training.ts';
 import { prepareTrainingMaps } from '../training/prepare-maps.ts';
 import { startTraining } from '../training/trainer.ts';
+import { vqvaeEntry } from '../training/vqvae-entry.ts';
 import { benchVariables, loadField } from './bench-input.ts';
 
 export interface BenchTrainOptions {
@@ -40,9 +41,8 @@ export async function trainBenchModel(o: BenchTrainOptions): Promise<{ path: str
   const dir = await mkdtemp(join(tmpdir(), 'fieldpack-bench-train-'));
   try {
     const data = await prepareTrainingMaps(dir, fields);
-    const config = { ...VqvaeModelSize.parse({}), ...VqvaeHyperparameters.parse({ epochs: o.epochs }), data: 'data', outputDir: 'out', stopFile: 'STOP', logEvery: 10 };
     const h = await startTraining({
-      runDir: dir, python: o.python, entry: { module: 'fieldpack_trainer.vqvae_train', config, epochs: o.epochs },
+      runDir: dir, python: o.python, entry: vqvaeEntry(VqvaeModelSize.parse({}), VqvaeHyperparameters.parse({ epochs: o.epochs }), 10),
       onProgress: (p) => o.onProgress?.(p.fraction, `training the VQ-VAE on ${data.maps} maps: ${p.message}`),
     });
     const r = await h.result;

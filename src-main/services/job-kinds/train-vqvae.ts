@@ -15,6 +15,7 @@ import { modelsDir, runDir as runDirOf } from '../store/files.ts';
 import { configuredPython } from '../system/python-probe.ts';
 import { prepareTrainingMaps } from '../training/prepare-maps.ts';
 import { startTraining } from '../training/trainer.ts';
+import { vqvaeEntry } from '../training/vqvae-entry.ts';
 import type { JobContext, JobHandler } from '../jobs/types.ts';
 import { addFileArtifact, fmtS, readTrainingFields } from './train.ts';
 
@@ -39,14 +40,12 @@ export function trainVqvaeJob(deps: { store: Store }): JobHandler<Record<string,
     const data = await prepareTrainingMaps(dir, fields, source);
     ctx.log(`data: ${data.maps} maps from ${data.meta.sets.map((s) => `${s.name} [${s.shape.join(' x ')}]`).join(', ')}`);
     if (ctx.signal.aborted) throw new FieldpackError('CANCELLED', 'cancelled before the trainer started');
-    const hp = params.hyperparameters;
-    const config = { ...params.model, ...hp, data: 'data', outputDir: 'out', stopFile: 'STOP', logEvery: 1 };
     const python = params.python ?? configuredPython(store) ?? undefined;
     const epochSeconds: number[] = [];
     let stepsDone = 0;
     const handle = await startTraining({
       runDir: dir,
-      entry: { module: 'fieldpack_trainer.vqvae_train', config, epochs: hp.epochs },
+      entry: vqvaeEntry(params.model, params.hyperparameters, 1),
       python,
       pythonFallback: params.python === undefined,
       signal: ctx.signal,
