@@ -7,7 +7,7 @@
  *
  *   decoded      decoded, and the field has the shape its header declares (a corrupted value is not detectable)
  *   badStream    a FieldpackError BAD_STREAM (the message names the field)
- *   refused      UNSUPPORTED for a codec id this build does not know, NOT_FOUND for an anchor or a model not handed over:
+ *   refused      UNSUPPORTED for a codec id this build does not know, NOT_FOUND for an anchor, a model or a base not handed over:
  *                what a well-formed stream of another codec or with other dependencies gets
  *   other        any other error (a TypeError, a RangeError, INTERNAL, another code), or a wrong decoded shape
  *   crash        the child died while decoding
@@ -104,8 +104,8 @@ const CHILD = join(import.meta.dirname, 'fuzz-child.ts');
 export function classify(e: unknown): { outcome: Outcome; code: string; message: string } {
   if (e instanceof FieldpackError) {
     if (e.code === 'BAD_STREAM') return { outcome: 'badStream', code: e.code, message: e.message };
-    // a stream edited to name another codec, anchor or model: the decoder asks for what it names
-    if ((e.code === 'UNSUPPORTED' && /^codec ".*" is not known/.test(e.message)) || (e.code === 'NOT_FOUND' && /^the (anchor|VQ-VAE model) .* was not given/.test(e.message))) {
+    // a stream edited to name another codec, anchor, model or base: the decoder asks for what it names
+    if ((e.code === 'UNSUPPORTED' && /^codec ".*" is not known/.test(e.message)) || (e.code === 'NOT_FOUND' && /^the .* was not given/.test(e.message))) {
       return { outcome: 'refused', code: e.code, message: e.message };
     }
     return { outcome: 'other', code: e.code, message: e.message };
