@@ -64,8 +64,11 @@ export interface CodecEnv {
 }
 
 export interface EncodeInput<P> {
-  /** dims and coordinates when the caller has them (a codec may read the grid: e.g. a global longitude) */
-  field: Pick<Field, 'values' | 'shape' | 'mask'> & Partial<Pick<Field, 'dims' | 'coordinates'>>;
+  /**
+   * dims, coordinates, attributes and source dtype when the caller has them (a codec may read the grid, e.g. a
+   * global longitude, or a packed variable's scale_factor)
+   */
+  field: Pick<Field, 'values' | 'shape' | 'mask'> & Partial<Pick<Field, 'dims' | 'coordinates' | 'attributes' | 'sourceDtype'>>;
   bound: BoundSpec;
   params: P;
   metadata: StreamMetadata;

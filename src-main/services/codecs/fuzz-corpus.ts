@@ -54,6 +54,8 @@ interface FieldOpts {
   nonFinite?: number;
   noise?: number;
   constant?: number;
+  /** values rounded to multiples of this step (a rounded product: the classic codec codes its grid) */
+  step?: number;
   seed?: number;
   /** a second field correlated with this one (an anchor) */
   like?: Field;
@@ -71,7 +73,7 @@ export function makeField(name: string, shape: number[], o: FieldOpts = {}): Fie
     const z = Math.floor(i / (w * h));
     let v = o.constant ?? 280 + 8 * Math.sin(x / 5 + z) * Math.cos(y / 7) + 0.3 * z + (o.noise ?? 0.05) * (r() - 0.5);
     if (o.like) v = 0.6 * o.like.values[i]! + 2 * Math.sin(x / 9) + 0.02 * (r() - 0.5);
-    values[i] = v;
+    values[i] = o.step ? Math.round(v / o.step) * o.step : v;
   }
   let mask: Uint8Array | undefined;
   if (o.masked) {
@@ -135,6 +137,8 @@ function classicPlans(): Plan[] {
     { name: 'classic-huffman-small-bound', field: f2, codec: 'interp-linear', params: { entropy: 'huffman' }, bound: rel(1e-6) },
     { name: 'classic-constant', field: makeField('C', [10, 20], { constant: 3.5 }), codec: 'lorenzo', params: { entropy: 'huffman' }, bound: rel(1e-3) },
     { name: 'classic-psnr', field: f2, codec: 'auto', bound: { mode: 'psnr', value: 60 } },
+    { name: 'classic-grid-masked-nonfinite', field: makeField('T', [20, 30], { step: 0.01, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 17 }), codec: 'auto', bound: { mode: 'abs', value: 0.004 } },
+    { name: 'classic-grid-lossless-3d', field: makeField('T', [4, 12, 16], { step: 0.1, noise: 3, seed: 19 }), codec: 'interp-cubic', bound: { mode: 'abs', value: 0 } },
   ];
 }
 

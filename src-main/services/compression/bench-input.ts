@@ -21,10 +21,16 @@ export async function listVariables(path: string): Promise<VariableInfo[]> {
   }
 }
 
-/** Variables a bench takes by default: floating point, at least 2 dims longer than 1. */
+/** Variables a bench takes by default: floating point or packed (scale_factor / add_offset), at least 2 dims longer than 1. */
 export async function benchVariables(path: string): Promise<string[]> {
-  const vars = await listVariables(path);
-  return vars.filter((v) => v.shape.filter((d) => d > 1).length >= 2 && /float/.test(v.dtype)).map((v) => v.name);
+  const file = await openDataFile(path);
+  try {
+    return file.variables
+      .filter((v) => v.readable && v.shape.filter((d) => d > 1).length >= 2 && (/float/.test(v.dtype) || v.fill.packing !== undefined))
+      .map((v) => v.name);
+  } finally {
+    file.close();
+  }
 }
 
 export async function loadField(path: string, variable: string): Promise<Field> {

@@ -85,6 +85,11 @@ describe('header fields are range-checked (classic)', () => {
     await expectBad(edit(b, (h) => (h.params.tune = 99)), /classic tune 99/);
     await expectBad(edit(b, (h) => (h.params.maxDims = 7)), /classic maxDims 7/);
     await expectBad(edit(b, (h) => (h.params.predictor = 'bogus')), /unknown classic predictor "bogus"/);
+    // grid indices: a header that drops or breaks the grid the chunks are coded on
+    const g = seed('classic-grid-masked-nonfinite').bytes;
+    expect(readHeader(g).params.grid).toBeDefined();
+    await expectBad(edit(g, (h) => delete h.params.grid), /coded on a grid the header does not give/);
+    for (const grid of [[0, -0.01, 0], [0, 0.01, 99], [0, 0.01], [NaN, 0.01, 0], 'x']) await expectBad(edit(g, (h) => (h.params.grid = grid)), /classic grid/);
   });
 
   it('a declared shape beyond 2^32 values, or beyond what the chunks hold, fails at once', async () => {

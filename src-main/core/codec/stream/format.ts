@@ -11,7 +11,9 @@
  *        [varint raw bytes, when through the backend], u32 CRC32.
  * Classic chunk payloads in v2: no value count after the flags byte (the rows give it); flag 8 = an interpolation
  * tuning byte follows the flags; flag 16 = mask coded with model 2 (maskcoder.ts); entropy coder 2 (multi-symbol
- * range coder) may appear, without a symbol count.
+ * range coder) may appear, without a symbol count; flag 32 = the codes are of grid indices (values already on the
+ * grid offset + k x step of the header's param `grid: [offset, step, half]`, codec/grid.ts; escapes as f64; points
+ * off the grid in the exact-value list), also at a lossless bound. Readers before it refuse flag 32 as bad flags.
  *
  * Format version 1 layout (little endian), still read:
  *

@@ -19,6 +19,7 @@ import {
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, findGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import {
   MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
@@ -56,6 +57,10 @@ export interface ClassicOptions {
    * 'auto' (range when zero residuals dominate, else Huffman)
    */
   entropy?: 'auto' | 'huffman' | 'range' | 'ms';
+  /** the grid the source declares (packing): tried before the one the values show */
+  declaredGrid?: Grid;
+  /** false: never code on a grid (default: when the sample is smaller for it) */
+  grid?: boolean;
 }
 
 /** Everything a chunk encoder needs; plain data (crosses worker boundaries). */
@@ -81,6 +86,8 @@ export interface ClassicPlan {
   tune?: number;
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
   entropy?: 'auto' | 'huffman' | 'range' | 'ms';
+  /** values already on a grid (packed, rounded): grid indices are predicted and quantized instead (grid.ts) */
+  grid?: GridPlan;
 }
 
 export interface EncodedChunk {
@@ -163,42 +170,66 @@ export function planCompression(
     entropy: opts.entropy ?? 'range',
   };
   if (plan.predictorChoice !== 'auto') plan.predictor = predictorByName(plan.predictorChoice).name;
-  else if (!bound.lossless) {
-    const sample = centralBlock(values, mask, shape, values.length > LARGE_FIELD_VALUES ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES);
-    const scores: Record<string, number> = {};
-    // candidates are sized with one range coder (the multi-symbol one), not both: half the planning work
-    const estEntropy = plan.entropy === 'range' ? 'ms' : plan.entropy;
-    let best = Infinity;
-    const k = predictorShape(shape).length;
-    for (const name of AUTO_CANDIDATES) {
-      if (name === 'dq-lorenzo' && values.length > DQ_TRY_MAX_VALUES) continue;
-      for (const maxDims of name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
-        const payload = encodeChunkPayload({ ...plan, predictor: name, maxDims, entropy: estEntropy }, sample.values, sample.mask, sample.shape);
-        // the range coder's output is already dense: its payload length is a good estimate and saves a zstd pass
-        const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
-        scores[maxDims === k ? name : `${name}/${maxDims}d`] = size;
+  const large = values.length > LARGE_FIELD_VALUES;
+  const needSample = plan.predictorChoice === 'auto' || opts.grid !== false;
+  const sample = needSample ? centralBlock(values, mask, shape, large ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES) : null;
+  // already on a grid (packed, rounded)? then the sample decides between coding its indices and the values
+  const gridPlan = sample && opts.grid !== false
+    ? findGridPlan(sample.values, sample.mask ? invert(sample.mask) : null, bound.abs, Math.max(Math.abs(vr.min), Math.abs(vr.max)), plan.dtype === 'float32', opts.declaredGrid)
+    : null;
+  if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlan) return plan;
+  // candidates are sized with one range coder (the multi-symbol one), not both: half the planning work
+  const estEntropy = plan.entropy === 'range' ? 'ms' : plan.entropy;
+  const sizeOf = (p: ClassicPlan) => {
+    const payload = encodeChunkPayload({ ...p, entropy: estEntropy }, sample!.values, sample!.mask, sample!.shape);
+    // the range coder's output is already dense: its payload length is a good estimate and saves a zstd pass
+    const dense = (plan.entropy === 'range' || plan.entropy === 'ms') && !(p.bound.lossless && !p.grid);
+    return dense ? payload.length : backend.compress(payload).length;
+  };
+  const scores: Record<string, number> = {};
+  let best = Infinity;
+  const k = predictorShape(shape).length;
+  const grids = gridPlan ? (bound.lossless ? [gridPlan] : [undefined, gridPlan]) : [undefined];
+  const names = plan.predictorChoice === 'auto' ? AUTO_CANDIDATES : [plan.predictor];
+  for (const grid of grids) {
+    for (const name of names) {
+      if (name === 'dq-lorenzo' && (values.length > DQ_TRY_MAX_VALUES || grid)) continue;
+      for (const maxDims of plan.predictorChoice !== 'auto' ? [plan.maxDims] : name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
+        const size = sizeOf({ ...plan, predictor: name, maxDims, grid });
+        scores[`${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`] = size;
         if (size < best) {
           best = size;
           plan.predictor = name;
           plan.maxDims = maxDims;
+          plan.grid = grid;
         }
       }
     }
-    // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
-    if (plan.predictor.startsWith('interp') && best * 8 < 2 * sample.values.length) {
-      for (const tune of values.length > LARGE_FIELD_VALUES ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
-        const payload = encodeChunkPayload({ ...plan, tune, entropy: estEntropy }, sample.values, sample.mask, sample.shape);
-        const size = plan.entropy === 'range' || plan.entropy === 'ms' ? payload.length : backend.compress(payload).length;
-        scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}@${tune}`] = size;
-        if (size < best) {
-          best = size;
-          plan.tune = tune;
-        }
-      }
-    }
-    plan.autoScores = scores;
   }
+  if (bound.lossless) {
+    // indices on the grid against the values' byte planes
+    if (sizeOf({ ...plan, grid: undefined }) <= best) plan.grid = undefined;
+    if (!plan.grid) plan.predictor = 'lorenzo';
+  }
+  // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
+  if (plan.predictorChoice === 'auto' && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
+    for (const tune of large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
+      const size = sizeOf({ ...plan, tune });
+      scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
+      if (size < best) {
+        best = size;
+        plan.tune = tune;
+      }
+    }
+  }
+  if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
+}
+
+function invert(mask: Uint8Array): Uint8Array {
+  const skip = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) skip[i] = mask[i] === 0 ? 1 : 0;
+  return skip;
 }
 
 /** A centred hyper-block of about `budget` values (the whole field when small). */
@@ -236,27 +267,51 @@ function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: numbe
 export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[]): Uint8Array {
   const n = values.length;
   const f32 = plan.dtype === 'float32';
-  const { skip, nSkip, nonfinite, fillExc } = scanExceptions(values, mask, plan.fillValue);
+  const scan = scanExceptions(values, mask, plan.fillValue);
+  const { fillExc } = scan;
+  let { skip, nSkip, nonfinite } = scan;
   const hasMask = mask !== null;
   const w = new ByteWriter(Math.max(1024, n >>> 1));
+  const grid = plan.grid;
   const lossless = plan.bound.lossless;
+  const predicted = !lossless || grid !== undefined;
+  let indices: Float64Array | null = null;
+  if (grid) {
+    // grid indices; the points off the grid join the exact-value list (skipped like non-finite ones)
+    const g = toGridIndices(values, skip, grid, f32);
+    indices = g.k;
+    skip = g.skip;
+    nSkip += g.offGrid.length;
+    if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
+  }
   const tune = !lossless && plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0;
-  w.u8(lossless ? LOSSLESS_PREDICTOR_ID : predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4));
-  // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2
-  w.u8((hasMask ? 1 | 16 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0));
+  w.u8(predicted ? predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4) : LOSSLESS_PREDICTOR_ID);
+  // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2. Flag 32: grid indices (header param grid)
+  w.u8((hasMask ? 1 | 16 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0) | (grid ? 32 : 0));
   if (tune) w.u8(tune);
   // format v2: no value count (the chunk's rows give it)
   if (hasMask) writeMask(w, mask!, shape, 2);
   writeValueLists(w, [nonfinite, fillExc], values, f32);
-  if (lossless) {
+  if (!predicted) {
     writePlanes(w, values, skip, n - nSkip, f32);
     return w.finish();
   }
-  const q = new LinearQuantizer(plan.bound.abs, f32, n - nSkip, plan.radius);
-  predictorByName(plan.predictor).encode(values, skip, predictorShape(shape, plan.maxDims), q, tune);
+  const q = grid ? new GridQuantizer(grid.half, n - nSkip, plan.radius) : new LinearQuantizer(plan.bound.abs, f32, n - nSkip, plan.radius);
+  predictorByName(plan.predictor).encode(indices ?? values, skip, predictorShape(shape, plan.maxDims), q, tune);
   writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, binaryShortcut: true }, (cap) => new ByteWriter(cap));
-  writeEscapes(w, q, f32);
+  // grid escapes are indices, which can pass float32's integers
+  writeEscapes(w, q, f32 && !grid);
   return w.finish();
+}
+
+/** Two ascending index lists as one. */
+function mergeSorted(a: number[], b: number[]): number[] {
+  if (!a.length) return b;
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!);
+  return out;
 }
 
 /** Lossless: byte planes of the kept values, each delta-coded. */
@@ -332,6 +387,10 @@ export function planParams(plan: ClassicPlan): Record<string, unknown> {
   if (plan.radius !== DEFAULT_RADIUS) p.radius = plan.radius;
   if (plan.maxDims !== 4) p.maxDims = plan.maxDims;
   if (plan.tune && plan.predictor.startsWith('interp') && !plan.bound.lossless) p.tune = plan.tune;
+  if (plan.grid) {
+    p.grid = [plan.grid.offset, plan.grid.step, plan.grid.half];
+    p.predictor = plan.predictor;
+  }
   return p;
 }
 
@@ -374,7 +433,7 @@ export function decodeChunk(h: StreamHeader, bytes: Uint8Array, i: number): Deco
 }
 
 /** The classic params a decoder uses, range-checked (the others are checked for type only: they are informative). */
-export function classicDecodeParams(h: StreamHeader): { radius: number } {
+export function classicDecodeParams(h: StreamHeader): { radius: number; grid: GridPlan | null } {
   const p = h.params;
   const radius = p.radius === undefined ? DEFAULT_RADIUS : checkRadius(p.radius, 'classic');
   if (p.predictor !== undefined && !(p.predictor === 'lossless' || PREDICTORS.some((x) => x.name === p.predictor))) {
@@ -386,7 +445,16 @@ export function classicDecodeParams(h: StreamHeader): { radius: number } {
   if (p.maxDims !== undefined && !(Number.isInteger(p.maxDims) && (p.maxDims as number) >= 1 && (p.maxDims as number) <= 4)) {
     throw bad(`corrupted header: classic maxDims ${JSON.stringify(p.maxDims)} (an integer 1..4)`);
   }
-  return { radius };
+  return { radius, grid: p.grid === undefined ? null : gridParam(p.grid) };
+}
+
+/** The header's grid [offset, step, half]: finite, a positive step, half 0..MAX_GRID_HALF. */
+function gridParam(v: unknown): GridPlan {
+  const ok = Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+    && v[1] > 0 && Number.isInteger(v[2]) && v[2] >= 0 && v[2] < MAX_GRID_HALF;
+  if (!ok) throw bad(`corrupted header: classic grid ${JSON.stringify(v)} (offset, a positive step, half steps 0..${MAX_GRID_HALF - 1})`);
+  const [offset, step, half] = v as number[];
+  return { offset: offset!, step: step!, half: half!, tolerance: 0 };
 }
 
 /** The largest classic chunk payload of n values (the encoder never writes more; the decoder refuses more). */
@@ -401,7 +469,7 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
 
 function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): DecodedChunk {
   if (h.codec !== CLASSIC_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the classic codec`);
-  const { radius } = classicDecodeParams(h);
+  const { radius, grid } = classicDecodeParams(h);
   const c = h.chunks[i]!;
   const shape = [c.rows, ...h.shape.slice(1)];
   const n = fieldSize(shape);
@@ -414,11 +482,14 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   const pid = pbyte === LOSSLESS_PREDICTOR_ID ? pbyte : pbyte & 15;
   const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
   if (maxDims < 1 || maxDims > 4) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
-  if ((pid === LOSSLESS_PREDICTOR_ID) !== h.bound.lossless) {
+  const flags = r.u8('chunk flags');
+  if (flags > 63 || (flags & 56 && h.formatVersion < 2) || (flags & 16 && !(flags & 1))) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
+  const onGrid = (flags & 32) !== 0;
+  if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: chunk ${i} is coded on a grid the header does not give`);
+  // a lossless bound is coded as byte planes, or as grid indices (exact on the grid)
+  if ((pid === LOSSLESS_PREDICTOR_ID) !== (h.bound.lossless && !onGrid)) {
     throw bad(`corrupted stream: chunk ${i} is ${pid === LOSSLESS_PREDICTOR_ID ? 'lossless' : 'predicted'} but the header's absolute bound is ${h.bound.abs}`);
   }
-  const flags = r.u8('chunk flags');
-  if (flags > 31 || (flags & 24 && h.formatVersion < 2) || (flags & 16 && !(flags & 1))) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
   const tune = flags & 8 ? r.u8('interpolation tuning') : 0;
   if (tune >= INTERP_TUNINGS.length || (tune && pid !== 2 && pid !== 3)) throw bad(`corrupted stream: bad interpolation tuning ${tune} in chunk ${i}`);
   if (h.formatVersion === 1) {
@@ -456,13 +527,15 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   } else {
     const pred = predictorById(pid);
     const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true });
-    const esc = readEscapes(r, codes, f32, what);
-    const nCodes = codes.length;
-    const nEsc = esc.length;
-    const q = new LinearQuantizer(h.bound.abs, f32, 0, radius);
-    q.load(codes, nCodes, esc, nEsc);
+    const esc = readEscapes(r, codes, f32 && !onGrid, what);
+    const q = onGrid ? new GridQuantizer(grid!.half, 0, radius) : new LinearQuantizer(h.bound.abs, f32, 0, radius);
+    q.load(codes, codes.length, esc, esc.length);
     out = f32 ? new Float32Array(n) : new Float64Array(n);
-    pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
+    if (onGrid) {
+      const indices = new Float64Array(n);
+      pred.decode(indices, skip, predictorShape(shape, maxDims), q, tune);
+      fromGridIndices(indices, out, skip, grid!, f32);
+    } else pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);

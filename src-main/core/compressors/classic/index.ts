@@ -8,6 +8,7 @@ import { PREDICTOR_NAMES } from '../../codec/predictors/types.ts';
 import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput, EncodeResult } from '../contract.ts';
 import { guarded } from '../decoded.ts';
+import { declaredGrid } from '../../codec/grid.ts';
 import {
   CLASSIC_CODEC_ID,
   type ClassicPlan,
@@ -29,6 +30,8 @@ export const ClassicParams = z.strictObject({
   entropy: z.enum(['range', 'ms', 'huffman', 'auto']).default('range'),
   /** values per chunk (chunking follows the shape only, never the worker count) */
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
+  /** values already on a grid (packed, rounded): auto codes their grid indices when a sample says it is smaller */
+  grid: z.enum(['auto', 'off']).default('auto'),
 });
 export type ClassicParams = z.infer<typeof ClassicParams>;
 
@@ -41,7 +44,7 @@ const PRESET_TEXT: Record<(typeof PREDICTOR_CHOICES)[number], [string, string]> 
 };
 
 const presets: CodecPreset<ClassicParams>[] = PREDICTOR_CHOICES.map((p) => ({
-  name: p, label: PRESET_TEXT[p][0], description: PRESET_TEXT[p][1], params: { predictor: p, entropy: 'range' },
+  name: p, label: PRESET_TEXT[p][0], description: PRESET_TEXT[p][1], params: { predictor: p, entropy: 'range', grid: 'auto' },
 }));
 
 /** Worker tasks: one chunk in, its bytes (or values) out, in buffers of their own so they can be transferred. */
@@ -67,7 +70,11 @@ export const classicCodec: Codec<ClassicParams> = {
   dependencies: () => [],
   tasks,
   async encode({ field, bound, params, metadata }, env) {
-    const plan = planCompression(field, { bound, predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues }, env.backend);
+    const plan = planCompression(
+      field,
+      { bound, predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off', declaredGrid: declaredGrid(field) },
+      env.backend,
+    );
     const inputs = chunkInputs(plan, field);
     let done = 0;
     const chunks = await Promise.all(
@@ -78,7 +85,7 @@ export const classicCodec: Codec<ClassicParams> = {
       }),
     );
     const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: plan.predictor + folded } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: plan.predictor + folded + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '') } };
   },
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);
@@ -92,8 +99,15 @@ export const classicCodec: Codec<ClassicParams> = {
     );
     return guarded(header, () => assembleDecoded(header, ids, decoded, rows[0], rows[1]));
   },
-  summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}) }),
+  summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid) }),
 };
+
+/** The grid a stream codes on, for people: step, offset and how far from the values the grid points may be. */
+function gridSummary(grid: unknown): Record<string, string> {
+  if (!Array.isArray(grid) || grid.length !== 3) return {};
+  const [offset, step, half] = grid as number[];
+  return { grid: `step ${step} offset ${offset}, ${half ? `within ${half} step${half > 1 ? 's' : ''} of each value` : 'values exact on the grid'}` };
+}
 
 /**
  * The classic codec's stream in place of another codec's (a learned codec's fallback, a lossless bound sent to the

@@ -58,7 +58,7 @@ export const compressCommand: CliCommand = {
         ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
       }, call);
       call.done();
-      const chose = typeof r.chose.predictor === 'string' ? `predictor ${r.chose.predictor}` : `codec ${r.codec}`;
+      const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
       io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}; ${chose}${r.lossless ? ' (lossless)' : ''}`);
       const v = r.verification;
       if (r.base) io.out(`${r.base.out}: base (${r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);

@@ -1,0 +1,219 @@
+/**
+ * Fields that already lie on a grid (packed int16 with scale_factor / add_offset, products rounded to 0.01 K or 1 Pa):
+ * the values are offset + k * step for integers k. Coding k instead of the values wins twice: at bounds below half
+ * the step the integers are coded losslessly and the values come back bit for bit, and near the step the quantizer
+ * works on that grid (bins of 2h+1 steps, reconstructions on the grid) instead of bins of 2e that fall between
+ * its points. Pure.
+ *
+ * The bound: a point is on the grid when fround(offset + k * step) is within `tolerance` of its value (bit for
+ * bit when the bound is below float resolution, or lossless). Decoding gives fround(offset + k^ * step) with
+ * |k^ - k| <= h, so its error is at most h * step + tolerance + one ulp of the largest magnitude (the two roundings
+ * to the dtype): `halfWidth` chooses the largest h that keeps this within the bound. Points off the grid are
+ * stored exactly (the chunk's exact-value list).
+ */
+import { LinearQuantizer } from './quantizer.ts';
+import type { Values } from './predictors/types.ts';
+import { detectQuantization } from '../stats/quantization.ts';
+
+export interface Grid {
+  offset: number;
+  step: number;
+}
+
+/** A grid and what the quantizer may do on it (written in the stream's params). */
+export interface GridPlan extends Grid {
+  /** most steps a reconstruction may be from its value (0: every on-grid point exactly) */
+  half: number;
+  /** how far from fround(offset + k * step) a value may be and still count as on the grid */
+  tolerance: number;
+}
+
+/** Below this share of points on the grid, coding on it is not tried. */
+export const MIN_ON_GRID_SHARE = 0.995;
+/** With this many steps per half bound and more, the grid no longer helps (bins of 2e are as fine). */
+export const MAX_GRID_HALF = 32;
+
+/** One unit in the last place at magnitude a, for the dtype. */
+export function ulpAt(a: number, f32: boolean): number {
+  if (!(a > 0)) return f32 ? 2 ** -149 : Number.MIN_VALUE;
+  return 2 ** (Math.floor(Math.log2(a)) - (f32 ? 23 : 52));
+}
+
+/** Tolerance of the on-grid test and the largest h within the bound e; null when no h is possible. */
+export function gridPlanFor(grid: Grid, e: number, maxAbs: number, f32: boolean): GridPlan {
+  const ulp0 = ulpAt(maxAbs, f32);
+  // lossless, or a bound under float resolution: on-grid means bit for bit, and h = 0 reconstructs it exactly
+  const tolerance = e < ulp0 ? 0 : Math.min(e, ulp0);
+  let half = Math.max(0, Math.floor((e - tolerance - ulp0) / (grid.step * (1 + 1e-12))));
+  half = Math.min(half, MAX_GRID_HALF);
+  while (half > 0 && half * grid.step * (1 + 1e-12) + tolerance + ulpAt(maxAbs + half * grid.step, f32) > e) half--;
+  return { ...grid, half, tolerance };
+}
+
+/** The grid value of index k, computed the same way on both sides. */
+export function gridValueOf(k: number, g: Grid, f32: boolean): number {
+  const r = g.offset + k * g.step;
+  return f32 ? Math.fround(r) : r;
+}
+
+/** Whether x is on the grid for this tolerance (bit for bit at tolerance 0, so -0 is not 0). */
+function onGrid(x: number, r: number, tolerance: number): boolean {
+  if (tolerance === 0) return r === x && (r !== 0 || 1 / r === 1 / x);
+  return Math.abs(r - x) <= tolerance;
+}
+
+/** How many of the finite values (not skipped) lie on the grid. */
+export function countOnGrid(values: ArrayLike<number>, skip: Uint8Array | null, g: Grid, tolerance: number, f32: boolean): { on: number; total: number } {
+  let on = 0;
+  let total = 0;
+  const inv = 1 / g.step;
+  for (let i = 0; i < values.length; i++) {
+    if (skip !== null && skip[i] === 1) continue;
+    const x = values[i]!;
+    if (x - x !== 0) continue;
+    total++;
+    const k = Math.round((x - g.offset) * inv);
+    if (Math.abs(k) < 2 ** 52 && onGrid(x, gridValueOf(k, g, f32), tolerance)) on++;
+  }
+  return { on, total };
+}
+
+/**
+ * Grid indices of the values: k at on-grid points, the indices of the others (ascending) in `offGrid`, to be
+ * stored exactly and skipped by the predictor (`skip` is updated; it is created when null and there are any).
+ */
+export function toGridIndices(values: Values, skip: Uint8Array | null, plan: GridPlan, f32: boolean): { k: Float64Array; offGrid: number[]; skip: Uint8Array | null } {
+  const n = values.length;
+  const k = new Float64Array(n);
+  const offGrid: number[] = [];
+  const inv = 1 / plan.step;
+  for (let i = 0; i < n; i++) {
+    if (skip !== null && skip[i] === 1) continue;
+    const x = values[i]!;
+    const j = Math.round((x - plan.offset) * inv);
+    if (Math.abs(j) < 2 ** 52 && onGrid(x, gridValueOf(j, plan, f32), plan.tolerance)) k[i] = j;
+    else {
+      skip ??= new Uint8Array(n);
+      skip[i] = 1;
+      offGrid.push(i);
+    }
+  }
+  return { k, offGrid, skip };
+}
+
+/** Values of decoded grid indices (skipped points are left for the chunk's exact-value lists and mask). */
+export function fromGridIndices(k: Float64Array, out: Values, skip: Uint8Array | null, g: Grid, f32: boolean): void {
+  for (let i = 0; i < k.length; i++) if (skip === null || skip[i] === 0) out[i] = gridValueOf(k[i]!, g, f32);
+}
+
+/**
+ * The linear quantizer on integer grid indices: the prediction is rounded to an index, the residual (an integer)
+ * is quantized in bins of 2h+1 indices, so reconstructions stay integers within h of the value. Escapes store the
+ * index itself (as a float64: indices can pass 2^24).
+ */
+export class GridQuantizer extends LinearQuantizer {
+  private readonly half0: number;
+  private width: number;
+
+  constructor(half: number, capacity: number, radius?: number) {
+    super(half + 0.5, false, capacity, radius);
+    this.half0 = half;
+    this.width = 2 * half + 1;
+  }
+
+  override quantize(k: number, pred: number): number {
+    const p = Math.round(pred);
+    const q = Math.round((k - p) / this.width);
+    if (q > -this.radius && q < this.radius) {
+      this.codes[this.nCodes++] = q + this.radius;
+      return p + q * this.width;
+    }
+    this.codes[this.nCodes++] = 0;
+    this.escape(k);
+    return k;
+  }
+
+  /** Level-dependent bounds of the interpolation predictor: h / factor steps, rounded down. */
+  override setFactor(factor: number): void {
+    const h = factor > 1 ? Math.floor(this.half0 / factor) : this.half0;
+    this.width = 2 * h + 1;
+  }
+
+  override recover(pred: number): number {
+    const c = this.codes[this.pos++]!;
+    if (c === 0) return this.escapes[this.escPos++]!;
+    return Math.round(pred) + (c - this.radius) * this.width;
+  }
+}
+
+function firstFinite(v: unknown): number | undefined {
+  const x = Array.isArray(v) || ArrayBuffer.isView(v) ? (v as ArrayLike<unknown>)[0] : v;
+  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
+}
+
+/**
+ * The grid a field's source declares: a packed variable's scale_factor / add_offset (CF), or step 1 for values
+ * stored as integers. A declaration is only a candidate: the values are checked against it.
+ */
+export function declaredGrid(field: { attributes?: Record<string, unknown>; sourceDtype?: string }): Grid | undefined {
+  const a = field.attributes ?? {};
+  const sf = firstFinite(a['scale_factor']);
+  const ao = firstFinite(a['add_offset']);
+  if (sf !== undefined || ao !== undefined) return sf === 0 ? undefined : { offset: ao ?? 0, step: Math.abs(sf ?? 1) };
+  if (field.sourceDtype && /int/.test(field.sourceDtype)) return { offset: 0, step: 1 };
+  return undefined;
+}
+
+/**
+ * The step sorted distinct values lie on. A single value off the grid (an edited point) breaks the whole list, so
+ * when it fails the list is cut in four contiguous parts (their consecutive differences are the list's own) and
+ * the step most of them agree on is taken; the caller checks it against every value.
+ */
+function stepOfDistinct(distinct: Float64Array, f32: boolean): number | null {
+  const whole = detectQuantization(distinct, { float32: f32 });
+  if (whole.detected && whole.step) return whole.step;
+  const parts = 4;
+  const len = Math.floor(distinct.length / parts);
+  const steps: number[] = [];
+  for (let p = 0; p < parts && len >= 3; p++) {
+    const q = detectQuantization(distinct.subarray(p * len, (p + 1) * len), { float32: f32 });
+    if (q.detected && q.step) steps.push(q.step);
+  }
+  for (const s of steps) if (steps.filter((t) => Math.abs(t - s) <= 1e-9 * s).length * 2 > parts) return s;
+  return null;
+}
+
+/**
+ * The grid a sample of the values lies on, planned for bound e: the declared one, or the step the sorted distinct
+ * values show (detectQuantization) with offset 0 (rounded products) or the smallest value. null when none holds
+ * MIN_ON_GRID_SHARE of the points, or when the bound spans so many steps that the grid does not help.
+ */
+export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number, maxAbs: number, f32: boolean, declared?: Grid): GridPlan | null {
+  const candidates: Grid[] = declared ? [declared] : [];
+  // the step from at most ~8k values (a strided subset is still on the grid; sorting it costs little)
+  const kept: number[] = [];
+  const stride = Math.max(1, Math.floor(sample.length / 8192));
+  for (let i = 0; i < sample.length; i += stride) {
+    const x = sample[i]!;
+    if ((skip === null || skip[i] === 0) && x - x === 0) kept.push(x);
+  }
+  if (kept.length < 16) return null;
+  const sorted = Float64Array.from(kept).sort();
+  let m = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
+  const step = stepOfDistinct(sorted.subarray(0, m), f32);
+  if (step) candidates.push({ offset: 0, step }, { offset: sorted[0]!, step });
+  let best: GridPlan | null = null;
+  let bestOn = -1;
+  for (const g of candidates) {
+    if (!(g.step > 0) || !Number.isFinite(g.step) || !Number.isFinite(g.offset)) continue;
+    const plan = gridPlanFor(g, e, maxAbs, f32);
+    if (plan.half >= MAX_GRID_HALF) continue;
+    const { on, total } = countOnGrid(sample, skip, g, plan.tolerance, f32);
+    if (on >= MIN_ON_GRID_SHARE * total && on > bestOn) {
+      best = plan;
+      bestOn = on;
+    }
+  }
+  return best;
+}

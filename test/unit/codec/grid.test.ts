@@ -1,0 +1,129 @@
+/**
+ * Fields already on a grid (packed int16, rounded products): the classic codec codes their grid indices when a
+ * sample says it is smaller. What a user checks: every point within the bound, values bit for bit below half the
+ * step and at bound 0, a smaller stream than coding the values, identical bytes for any worker count, and a
+ * stream edited to claim a grid it does not carry refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
+import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
+import { decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
+import { declaredGrid, findGridPlan, gridPlanFor } from '../../../src-main/core/codec/grid.ts';
+import { readHeader } from '../../../src-main/core/codec/stream/format.ts';
+import { makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
+import { overBound } from './helpers.ts';
+
+/** A smooth field with small-scale texture, rounded to `step` (as a GRIB product is). */
+function rounded(shape: number[], step: number, f64 = false): Field {
+  return makeField('T', shape, { step, noise: 0.5, f64, seed: 31 });
+}
+
+/** Packed int16 with a scale_factor that is no round number, unpacked as the NetCDF reader does. */
+function packed(shape: number[]): Field {
+  const src = makeField('SLP', shape, { noise: 0.5, seed: 33 });
+  const scale = Math.fround(0.0123457);
+  const offset = Math.fround(271.3);
+  const values = new Float32Array(src.values.length);
+  for (let i = 0; i < values.length; i++) values[i] = Math.round((src.values[i]! - offset) / scale) * scale + offset;
+  return { ...src, values, sourceDtype: 'int16', attributes: { scale_factor: scale, add_offset: offset } };
+}
+
+function roundTrip(f: Pick<Field, 'values' | 'shape' | 'mask' | 'attributes' | 'sourceDtype'>, bound: BoundSpec, grid = true) {
+  const { bytes, plan } = compressClassic(f, { bound, grid, declaredGrid: declaredGrid(f) }, zstdBackend);
+  const d = decompressClassic(bytes).field;
+  return { bytes, plan, d };
+}
+
+function bitExact(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (Object.is(a[i], b[i])) same++;
+  return same;
+}
+
+describe('coding values that lie on a grid', () => {
+  it('below half the step: every value comes back bit for bit, in a smaller stream than coding the values', () => {
+    const f = rounded([40, 64], 0.01);
+    for (const e of [0, 1e-4, 0.004]) {
+      const on = roundTrip(f, { mode: 'abs', value: e });
+      const off = roundTrip(f, { mode: 'abs', value: e }, false);
+      expect(on.plan.grid, `abs ${e}`).toBeDefined();
+      expect(bitExact(on.d.values, f.values)).toBe(f.values.length);
+      // the gain is largest where the value bins (2e) are finest: at 1e-4 the values cost 3 more bits each
+      expect(on.bytes.length, `abs ${e}`).toBeLessThan(off.bytes.length * (e < 1e-3 ? 0.7 : 1));
+    }
+  });
+
+  it('near and above the step: the bound holds on every point, float32 and float64, 2D to 4D', () => {
+    const cases: [Field, number][] = [
+      [rounded([40, 64], 0.01), 0.01],
+      [rounded([6, 20, 24], 0.1, true), 0.1],
+      [rounded([3, 4, 12, 16], 1), 1],
+      [packed([30, 50]), 0.0123457],
+    ];
+    for (const [f, step] of cases) {
+      for (const k of [0.3, 0.5, 0.51, 1, 1.5, 2.49, 3, 7.9, 20]) {
+        const e = k * step;
+        const { d, plan } = roundTrip(f, { mode: 'abs', value: e });
+        expect(overBound(f.values, d.values, f.mask, plan.bound.abs), `${f.name} [${f.shape}] e=${k} steps`).toBe(0);
+      }
+    }
+  });
+
+  it('a packed variable: its declared scale_factor / add_offset is the grid, values exact at half the step', () => {
+    const f = packed([30, 50]);
+    expect(declaredGrid(f)).toEqual({ offset: Math.fround(271.3), step: Math.fround(0.0123457) });
+    const { plan, d } = roundTrip(f, { mode: 'abs', value: 0.006 });
+    expect(plan.grid?.step).toBe(Math.fround(0.0123457));
+    expect(bitExact(d.values, f.values)).toBe(f.values.length);
+  });
+
+  it('masked, NaN, infinite and off-grid points come back exactly; the rest within the bound', () => {
+    const f = makeField('T', [20, 30], { step: 0.01, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 17 });
+    // a few points off the grid (an edited value): stored exactly, not forced onto it
+    for (let i = 5; i < f.values.length; i += 401) if (f.mask![i] && Number.isFinite(f.values[i])) f.values[i] = f.values[i]! + 0.0031;
+    const { plan, d } = roundTrip(f, { mode: 'abs', value: 0.004 });
+    expect(plan.grid).toBeDefined();
+    expect(Array.from(d.mask!)).toEqual(Array.from(f.mask!));
+    for (let i = 0; i < f.values.length; i++) {
+      if (!f.mask![i]) continue;
+      if (!Number.isFinite(f.values[i])) expect(Object.is(d.values[i], f.values[i])).toBe(true);
+      else expect(Math.abs(d.values[i]! - f.values[i]!)).toBeLessThanOrEqual(0.004);
+    }
+    expect(overBound(f.values, d.values, f.mask, 0.004)).toBe(0);
+  });
+
+  it('fields not on a grid are left alone (no grid, same bytes as with the grid off)', () => {
+    const f = makeField('T', [40, 64], { noise: 0.5, seed: 35 });
+    const a = roundTrip(f, { mode: 'rel', value: 1e-4 });
+    const b = roundTrip(f, { mode: 'rel', value: 1e-4 }, false);
+    expect(a.plan.grid).toBeUndefined();
+    expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
+  });
+
+  it('the plan: h keeps h x step plus float rounding within the bound; no grid when the bound spans many steps', () => {
+    const g = { offset: 0, step: 0.01 };
+    expect(gridPlanFor(g, 0.004, 300, true).half).toBe(0);
+    expect(gridPlanFor(g, 0.01005, 300, true).half).toBe(0); // tolerance and rounding at 300 (2 x 3e-5) leave no room for a step
+    expect(gridPlanFor(g, 0.0105, 300, true).half).toBe(1);
+    const f = rounded([40, 64], 0.01);
+    expect(findGridPlan(f.values, null, 1, 300, true)).toBeNull();
+    expect(findGridPlan(f.values, null, 0.004, 300, true)?.step).toBe(0.01);
+  });
+
+  it('the codec service gives identical bytes with 0, 1 and 2 workers, and the header says the grid', async () => {
+    const f = rounded([64, 4096], 0.01);
+    const bytes: Buffer[] = [];
+    for (const workers of [0, 1, 2]) {
+      const r = await encodeField(f, { codec: 'auto', bound: { mode: 'abs', value: 0.002 }, params: { chunkValues: 1 << 16 }, workers, verify: true });
+      expect(r.verification!.pointsOverBound).toBe(0);
+      expect(String(r.details.choice)).toContain('on grid 0.01');
+      bytes.push(Buffer.from(r.bytes));
+    }
+    expect(bytes[1]!.equals(bytes[0]!) && bytes[2]!.equals(bytes[0]!)).toBe(true);
+    expect(readHeader(bytes[0]!).params.grid).toEqual([0, 0.01, 0]);
+    const d = await decodeStream(bytes[0]!, { workers: 2 });
+    expect(bitExact(d.field.values, f.values)).toBe(f.values.length);
+  });
+});
