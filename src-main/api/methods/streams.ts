@@ -25,6 +25,11 @@ export const StreamCompressInput = z.strictObject({
    * written beside the output as OUT.base.fpk (its bytes count in the ratio); none or absent: no base
    */
   base: BaseSpec.optional(),
+  /**
+   * bounded memory: the variable read and compressed slab by slab (peak memory independent of its size; codecs
+   * with encodeRows, abs and rel bounds). Absent: so when its values pass 1 GiB. The bytes are the same.
+   */
+  streamed: z.boolean().optional(),
   /** the .fpk to write (written to a temporary file, then renamed) */
   out: path,
 });
@@ -57,6 +62,8 @@ export const StreamDecompressInput = z.strictObject({
   anchors: z.array(path).default([]),
   /** where to write the mask (1 valid, 0 fill), when the stream has one */
   maskOut: path.optional(),
+  /** bounded memory: decoded and written chunk by chunk. Absent: so when the values pass 1 GiB (whole stream, no anchors) */
+  streamed: z.boolean().optional(),
 });
 
 export const Dependency = z.discriminatedUnion('kind', [

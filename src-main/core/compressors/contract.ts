@@ -59,6 +59,8 @@ export interface CodecEnv {
   /** Reference-path inference of one network on many inputs (threads allowed: identical results). */
   runReference?(spec: NnSpec, weights: Float32Array, inputs: Float32Array[], spatial: number[]): Promise<Float32Array[]>;
   progress(fraction: number, message?: string): void;
+  /** how many tasks run at once (bounded-memory encoding keeps this many slabs in flight) */
+  parallelism?: number;
   /** an AbortSignal where the environment has one */
   signal?: { readonly aborted: boolean };
 }
@@ -102,6 +104,23 @@ export interface DecodedField {
   rows: [number, number];
 }
 
+/** A field too large to hold, read in slabs of rows along dim 0. */
+export interface RowSource {
+  shape: number[];
+  dtype: 'float32' | 'float64';
+  /** attributes and source dtype, as a Field gives them (a codec may read a packed variable's scale_factor) */
+  attributes?: Record<string, unknown>;
+  sourceDtype?: Field['sourceDtype'];
+  /** rows [r0, r1) along dim 0 */
+  read(r0: number, r1: number): Promise<Pick<Field, 'values' | 'mask'>>;
+}
+
+export interface RowsEncodeResult {
+  header: Uint8Array;
+  bound: ResolvedBound;
+  details: Record<string, unknown>;
+}
+
 /** A worker-runnable function: structured-clonable args in, result out; `transfer` lists buffers to move back. */
 export type CodecTask = (args: Record<string, unknown>, backend: LosslessBackend) => { result: unknown; transfer: ArrayBuffer[] };
 
@@ -125,6 +144,12 @@ export interface Codec<P extends Record<string, unknown> = Record<string, unknow
   readonly takesBase?: boolean;
   dependencies(header: StreamHeader): Dependency[];
   encode(input: EncodeInput<P>, env: CodecEnv): Promise<EncodeResult>;
+  /**
+   * Bounded-memory encoding (codecs whose chunks are slabs of rows): the field is read slab by slab, each chunk's
+   * stored bytes handed to `sink` in order, and the header returned (it goes before them). The bytes equal
+   * encode's for the same field. Decoding needs nothing new: decode reads the chunks the rows asked for.
+   */
+  encodeRows?(source: RowSource, input: Omit<EncodeInput<P>, 'field' | 'deps'>, sink: (stored: Uint8Array) => Promise<void>, env: CodecEnv): Promise<RowsEncodeResult>;
   decode(input: DecodeInput, env: CodecEnv): Promise<DecodedField>;
   readonly tasks?: Readonly<Record<string, CodecTask>>;
   /**

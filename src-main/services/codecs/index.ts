@@ -87,6 +87,7 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
     },
     ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),
     progress: (f, m) => ctl.onProgress?.(f, m),
+    parallelism: Math.max(1, workers),
     signal: ctl.signal,
   };
 }

@@ -16,6 +16,9 @@ import { codecCatalog, decodeStream, encodeBase, encodeField, inspectStream, met
 import { openDataFile } from '../data/readers/index.ts';
 import { readVariable } from '../compression/runs.ts';
 import { writeAtomically } from '../files/atomic.ts';
+import { decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, verifyRows } from '../codecs/streamed.ts';
+import { coordinateFromField } from '../../core/coordinates.ts';
+import { fieldSize } from '../../core/field.ts';
 import type { CallContext, Handlers } from './types.ts';
 
 async function readStreamFile(file: string): Promise<Uint8Array> {
@@ -40,17 +43,17 @@ function finite(x: number): number | 'NaN' | 'Infinity' | '-Infinity' {
   return Number.isFinite(x) ? x : (String(x) as 'NaN' | 'Infinity' | '-Infinity');
 }
 
-export function streamInfo(file: string, bytes: Uint8Array): StreamInfo {
+export function streamInfo(file: string, bytes: Uint8Array, size = bytes.length): StreamInfo {
   const s = inspectStream(bytes);
   const h = s.header;
   const width = h.dtype === 'float32' ? 4 : 8;
   return {
-    file, bytes: bytes.length, codec: s.codec.id, codecLabel: s.codec.label, formatVersion: h.formatVersion, fieldpackVersion: h.fieldpackVersion,
+    file, bytes: size, codec: s.codec.id, codecLabel: s.codec.label, formatVersion: h.formatVersion, fieldpackVersion: h.fieldpackVersion,
     variable: typeof h.metadata.variable === 'string' ? h.metadata.variable : null,
     dims: Array.isArray(h.metadata.dims) ? h.metadata.dims.map(String) : h.shape.map((_, i) => `dim${i}`),
     shape: h.shape, dtype: h.dtype, bound: { mode: h.bound.mode, value: h.bound.value, abs: h.bound.abs, lossless: h.bound.lossless },
     chunks: h.chunks.length, params: h.params, dependencies: s.dependencies, needs: s.needs, summary: s.summary,
-    compressionRatio: (h.shape.reduce((a, b) => a * b, 1) * width) / bytes.length,
+    compressionRatio: (h.shape.reduce((a, b) => a * b, 1) * width) / size,
   };
 }
 
@@ -73,12 +76,62 @@ async function anchorStreams(file: string, target: string, params: Record<string
   return res;
 }
 
+/** Above this many bytes of values, compress and decompress go slab by slab unless told otherwise. */
+export const STREAMED_ABOVE_BYTES = 1 << 30;
+
+/** The bytes a variable's values take once read (float32 or float64 after unpacking). */
+async function variableBytes(file: string, variable: string): Promise<number> {
+  const df = await openDataFile(file);
+  try {
+    const v = df.variable(variable);
+    return fieldSize(v.shape) * (v.dtype === 'float64' || v.fill.packing?.unpackedDtype === 'float64' ? 8 : 4);
+  } finally {
+    df.close();
+  }
+}
+
+/**
+ * A variable compressed slab by slab (services/codecs/streamed.ts): its metadata from the first row and the full
+ * coordinates, as readVariable would give them, so the stream's bytes are the in-memory path's.
+ */
+async function compressRows(file: string, variable: string, o: { codec: string; params: Record<string, unknown>; bound: BoundSpec; workers: number; verify: boolean; out: string }, call?: CallContext) {
+  const df = await openDataFile(file);
+  try {
+    const v = df.variable(variable);
+    if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${file}: variable "${variable}" has dtype ${v.dtype}, which cannot be compressed as a field`);
+    const first = await df.readField(variable, { slice: [[0, 1]], signal: call?.signal });
+    const coordinates = { ...first.coordinates };
+    const dim0 = v.dims[0]!;
+    if (coordinates[dim0]) coordinates[dim0] = coordinateFromField(await df.readField(dim0, { coordinates: false, signal: call?.signal }));
+    const whole: Field = { ...first, shape: [...v.shape], coordinates };
+    const source = rowSourceOf(df, first, [...v.shape], call?.signal);
+    const r = await encodeRowsToFile(source, { ...o, metadata: metadataOf(whole, basename(file)), onProgress: call?.onProgress, signal: call?.signal }, o.out);
+    const check = o.verify ? await verifyRows(source, o.out, r.bound.abs, { workers: o.workers, signal: call?.signal }) : null;
+    const plan = r.details.plan as { predictor?: string } | undefined;
+    const width = source.dtype === 'float32' ? 4 : 8;
+    return {
+      out: o.out, bytes: r.bytes, codec: r.codec, params: r.params, shape: [...v.shape], boundLabel: r.bound.label, absBound: r.bound.abs, lossless: r.bound.lossless,
+      compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds,
+      chose: { predictor: plan?.predictor, choice: r.details.choice, streamed: true },
+      verification: check ? { maxErrorOverBound: finite(check.maxErrorOverBound), psnr: finite(check.psnr), pointsOverBound: check.pointsOverBound } : null,
+      base: null,
+    };
+  } finally {
+    df.close();
+  }
+}
+
 export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
   return {
     'streams.codecs': () =>
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
-    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec }, call) => {
+    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed }, call) => {
+      const plain = !baseSpec && !(Array.isArray(params.anchors) && params.anchors.length);
+      if (streamed ?? (plain && rowsRefusal(codec, bound) === null && (await variableBytes(file, variable)) > STREAMED_ABOVE_BYTES)) {
+        if (!plain) throw new FieldpackError('INVALID_ARGUMENT', 'compressing slab by slab (streamed) takes no anchors and no base');
+        return compressRows(file, variable, { codec, params, bound, workers, verify, out }, call);
+      }
       const field = await readVariable(file, variable);
       const anchors = await anchorStreams(file, variable, params, bound, out, workers, call);
       const encodedBase = await encodeBase(field, baseSpec, { workers, signal: call?.signal, metadata: metadataOf(field, basename(file)) });
@@ -102,7 +155,15 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       };
     },
 
-    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut }, call) => {
+    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed }, call) => {
+      const head = await readStreamHead(file);
+      const decodedBytes = fieldSize(head.header.shape) * (head.header.dtype === 'float32' ? 4 : 8);
+      if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {
+        if (rows) throw new FieldpackError('INVALID_ARGUMENT', 'decompressing chunk by chunk (streamed) writes every row: leave out rows');
+        const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal });
+        const info = streamInfo(file, head.headBytes, head.size);
+        return { out, maskOut: r.hasMask ? maskOut! : null, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info };
+      }
       const bytes = await readStreamFile(file);
       const info = streamInfo(file, bytes);
       const d = await decodeStream(bytes, {

@@ -22,7 +22,7 @@ import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, findGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import {
-  MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
+  MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type HeaderInput, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
 } from '../../codec/stream/format.ts';
 import type { DecodedChunk, DecodedField } from '../contract.ts';
 import { assembleDecoded, chunksForRows, guarded } from '../decoded.ts';
@@ -135,6 +135,35 @@ function checkField(field: Pick<Field, 'values' | 'shape' | 'mask'>): void {
   if (field.mask && field.mask.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `mask has ${field.mask.length} elements, shape needs ${n}`);
 }
 
+/** What planning needs of the whole field; slabs of rows merge (mergeStats) for bounded-memory encoding. */
+export interface FieldStats {
+  /** valid range of the finite valid values (0, 0 when there are none) and their count */
+  min: number;
+  max: number;
+  count: number;
+  /** some point is masked; the fill value is the value at the first masked point */
+  hasMask: boolean;
+  fillValue: number | null;
+}
+
+export function fieldStats(values: FieldValues, mask: Uint8Array | null | undefined): FieldStats {
+  let first = -1;
+  if (mask) for (let i = 0; i < mask.length; i++) if (mask[i] === 0) { first = i; break; }
+  const vr = validRange(values, first >= 0 ? mask : null);
+  return { ...vr, hasMask: first >= 0, fillValue: first >= 0 ? values[first]! : null };
+}
+
+/** Stats of rows a then rows b (in that order: the first masked point decides the fill value). */
+export function mergeStats(a: FieldStats, b: FieldStats): FieldStats {
+  const range = !a.count ? b : !b.count ? a : { min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
+  return { min: range.min, max: range.max, count: a.count + b.count, hasMask: a.hasMask || b.hasMask, fillValue: a.hasMask ? a.fillValue : b.fillValue };
+}
+
+/** The planning sample's budget for a field of n values. */
+export function sampleBudget(n: number): number {
+  return n > LARGE_FIELD_VALUES ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES;
+}
+
 export function planCompression(
   field: Pick<Field, 'values' | 'shape' | 'mask'>,
   opts: ClassicOptions,
@@ -142,18 +171,28 @@ export function planCompression(
 ): ClassicPlan {
   checkField(field);
   const { values, shape } = field;
-  let mask = field.mask ?? null;
-  let fillValue: number | null = null;
-  if (mask) {
-    let any = -1;
-    for (let i = 0; i < mask.length; i++) if (mask[i] === 0) { any = i; break; }
-    if (any < 0) mask = null;
-    else fillValue = values[any]!;
-  }
-  const vr = validRange(values, mask);
+  const stats = fieldStats(values, field.mask);
+  const mask = stats.hasMask ? field.mask! : null;
+  return planFromStats(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => centralBlock(values, mask, shape, sampleBudget(values.length)), opts, backend);
+}
+
+/**
+ * The plan from the whole field's stats and a sample of it (the central block: `sample` is called only when the
+ * predictor or the grid is to be chosen). planCompression and the bounded-memory encoder both come here, so
+ * their streams are the same bytes.
+ */
+export function planFromStats(
+  stats: FieldStats,
+  shape: number[],
+  dtype: 'float32' | 'float64',
+  sampleOf: () => { values: FieldValues; mask: Uint8Array | null; shape: number[] },
+  opts: ClassicOptions,
+  backend: LosslessBackend,
+): ClassicPlan {
+  const vr = stats;
   const bound = resolveBound(opts.bound, vr.max - vr.min);
   const plan: ClassicPlan = {
-    dtype: values instanceof Float32Array ? 'float32' : 'float64',
+    dtype,
     shape: [...shape],
     bound,
     validMin: vr.min,
@@ -162,17 +201,17 @@ export function planCompression(
     predictor: 'lorenzo',
     predictorChoice: opts.predictor ?? 'auto',
     chunkRows: chunkRowsFor(shape, opts.chunkValues),
-    hasMask: mask !== null,
-    fillValue,
+    hasMask: stats.hasMask,
+    fillValue: stats.fillValue,
     backendId: backend.id,
     radius: DEFAULT_RADIUS,
     maxDims: 4,
     entropy: opts.entropy ?? 'range',
   };
   if (plan.predictorChoice !== 'auto') plan.predictor = predictorByName(plan.predictorChoice).name;
-  const large = values.length > LARGE_FIELD_VALUES;
+  const large = fieldSize(shape) > LARGE_FIELD_VALUES;
   const needSample = plan.predictorChoice === 'auto' || opts.grid !== false;
-  const sample = needSample ? centralBlock(values, mask, shape, large ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES) : null;
+  const sample = needSample ? sampleOf() : null;
   // already on a grid (packed, rounded)? then the sample decides between coding its indices and the values
   const gridPlan = sample && opts.grid !== false
     ? findGridPlan(sample.values, sample.mask ? invert(sample.mask) : null, bound.abs, Math.max(Math.abs(vr.min), Math.abs(vr.max)), plan.dtype === 'float32', opts.declaredGrid)
@@ -193,7 +232,7 @@ export function planCompression(
   const names = plan.predictorChoice === 'auto' ? AUTO_CANDIDATES : [plan.predictor];
   for (const grid of grids) {
     for (const name of names) {
-      if (name === 'dq-lorenzo' && (values.length > DQ_TRY_MAX_VALUES || grid)) continue;
+      if (name === 'dq-lorenzo' && (fieldSize(shape) > DQ_TRY_MAX_VALUES || grid)) continue;
       for (const maxDims of plan.predictorChoice !== 'auto' ? [plan.maxDims] : name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
         const size = sizeOf({ ...plan, predictor: name, maxDims, grid });
         scores[`${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`] = size;
@@ -232,14 +271,18 @@ function invert(mask: Uint8Array): Uint8Array {
   return skip;
 }
 
-/** A centred hyper-block of about `budget` values (the whole field when small). */
-function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: number[], budget: number) {
-  const n = values.length;
-  if (n <= budget * 1.5) return { values, mask, shape };
+/** The centred hyper-block of about `budget` values of a shape (start and size per dim); null: the whole field. */
+export function centralBlockRange(shape: number[], budget: number): { start: number[]; size: number[] } | null {
+  const n = fieldSize(shape);
+  if (n <= budget * 1.5) return null;
+  const f = Math.pow(budget / n, 1 / shape.length);
+  const size = shape.map((d) => Math.max(1, Math.min(d, Math.round(d * f))));
+  return { start: shape.map((d, i) => Math.floor((d - size[i]!) / 2)), size };
+}
+
+/** The block [start, start + size) of a field (copied). */
+export function cropBlock(values: FieldValues, mask: Uint8Array | null, shape: number[], start: number[], bs: number[]) {
   const k = shape.length;
-  const f = Math.pow(budget / n, 1 / k);
-  const bs = shape.map((d) => Math.max(1, Math.min(d, Math.round(d * f))));
-  const start = shape.map((d, i) => Math.floor((d - bs[i]!) / 2));
   const m = fieldSize(bs);
   const out = values instanceof Float32Array ? new Float32Array(m) : new Float64Array(m);
   const om = mask ? new Uint8Array(m) : null;
@@ -259,6 +302,12 @@ function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: numbe
     }
   }
   return { values: out, mask: om, shape: bs };
+}
+
+/** A centred hyper-block of about `budget` values (the whole field when small). */
+function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: number[], budget: number) {
+  const block = centralBlockRange(shape, budget);
+  return block ? cropBlock(values, mask, shape, block.start, block.size) : { values, mask, shape };
 }
 
 // ---------------------------------------------------------------- chunks
@@ -395,7 +444,19 @@ export function planParams(plan: ClassicPlan): Record<string, unknown> {
 }
 
 export function assembleStream(plan: ClassicPlan, chunks: EncodedChunk[], metadata: StreamMetadata = {}): Uint8Array {
-  return writeStream(
+  return writeStream(streamHeaderOf(plan, chunks.map((c) => ({ ...c, storedBytes: c.stored.length })), metadata), chunks.map((c) => c.stored));
+}
+
+/** A chunk as the header lists it (its stored bytes kept elsewhere). */
+export type ChunkSummary = Omit<EncodedChunk, 'stored'> & { storedBytes: number };
+
+/** The stream's header alone: the chunks' stored bytes follow it in order (bounded-memory encoding). */
+export function assembleHeader(plan: ClassicPlan, chunks: ChunkSummary[], metadata: StreamMetadata = {}): Uint8Array {
+  return writeStream(streamHeaderOf(plan, chunks, metadata), []);
+}
+
+function streamHeaderOf(plan: ClassicPlan, chunks: ChunkSummary[], metadata: StreamMetadata): HeaderInput {
+  return (
     {
       codec: CLASSIC_CODEC_ID,
       fieldpackVersion: FIELDPACK_VERSION,
@@ -409,9 +470,8 @@ export function assembleStream(plan: ClassicPlan, chunks: EncodedChunk[], metada
       fillValue: plan.fillValue,
       params: planParams(plan),
       metadata,
-      chunks: chunks.map((c, i) => ({ rows: plan.chunkRows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
-    },
-    chunks.map((c) => c.stored),
+      chunks: chunks.map((c, i) => ({ rows: plan.chunkRows[i]!, storedBytes: c.storedBytes, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
+    }
   );
 }
 

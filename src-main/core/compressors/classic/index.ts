@@ -11,16 +11,29 @@ import { guarded } from '../decoded.ts';
 import { declaredGrid } from '../../codec/grid.ts';
 import {
   CLASSIC_CODEC_ID,
+  type ChunkSummary,
+  type ClassicOptions,
   type ClassicPlan,
   type EncodedChunk,
+  type FieldStats,
   assembleDecoded,
+  assembleHeader,
   assembleStream,
+  centralBlockRange,
   chunkInputs,
+  chunkRowsFor,
   chunksForRows,
+  cropBlock,
   decodeChunkStored,
   encodeChunk,
+  fieldStats,
+  mergeStats,
   planCompression,
+  planFromStats,
+  sampleBudget,
 } from './codec.ts';
+import { FieldpackError } from '../../errors.ts';
+import { fieldSize } from '../../field.ts';
 
 const PREDICTOR_CHOICES = ['auto', ...PREDICTOR_NAMES] as const;
 
@@ -70,11 +83,7 @@ export const classicCodec: Codec<ClassicParams> = {
   dependencies: () => [],
   tasks,
   async encode({ field, bound, params, metadata }, env) {
-    const plan = planCompression(
-      field,
-      { bound, predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off', declaredGrid: declaredGrid(field) },
-      env.backend,
-    );
+    const plan = planCompression(field, { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) }, env.backend);
     const inputs = chunkInputs(plan, field);
     let done = 0;
     const chunks = await Promise.all(
@@ -84,8 +93,55 @@ export const classicCodec: Codec<ClassicParams> = {
         return r;
       }),
     );
-    const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: plan.predictor + folded + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '') } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan) } };
+  },
+  async encodeRows(source, { bound, params, metadata }, sink, env) {
+    const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
+    const { shape } = source;
+    const chunkRows = chunkRowsFor(shape, params.chunkValues);
+    const starts = chunkRows.map((_, i) => chunkRows.slice(0, i).reduce((a, b) => a + b, 0));
+    const rowSize = fieldSize(shape) / shape[0]!;
+    const checkAbort = () => {
+      if (env.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
+    };
+    // pass 1: the whole field's stats, slab by slab; then the planning sample (the central block's rows)
+    let stats: FieldStats | null = null;
+    for (let i = 0; i < chunkRows.length; i++) {
+      checkAbort();
+      const slab = await source.read(starts[i]!, starts[i]! + chunkRows[i]!);
+      const s = fieldStats(slab.values, slab.mask);
+      stats = stats ? mergeStats(stats, s) : s;
+      env.progress((0.2 * (i + 1)) / chunkRows.length, `range: rows ${starts[i]! + chunkRows[i]!}/${shape[0]}`);
+    }
+    const whole = stats!;
+    // as planCompression sees it: a mask (all ones where the slab has none) exactly when the field has one
+    const maskOf = (slab: { values: { length: number }; mask?: Uint8Array | null }) => (whole.hasMask ? (slab.mask ?? new Uint8Array(slab.values.length).fill(1)) : null);
+    const block = centralBlockRange(shape, sampleBudget(fieldSize(shape)));
+    const r0 = block ? block.start[0]! : 0;
+    const slab = await source.read(r0, r0 + (block ? block.size[0]! : shape[0]!));
+    const sample = block
+      ? cropBlock(slab.values, maskOf(slab), [block.size[0]!, ...shape.slice(1)], [0, ...block.start.slice(1)], block.size)
+      : { values: slab.values, mask: maskOf(slab), shape };
+    const plan = planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend);
+    // pass 2: chunks encoded in workers, at most `parallelism` + 1 slabs in memory, handed to the sink in order
+    const summaries: ChunkSummary[] = [];
+    const inFlight: Promise<EncodedChunk>[] = [];
+    const window = (env.parallelism ?? 1) + 1;
+    let next = 0;
+    const submit = async (i: number) => {
+      const rows = await source.read(starts[i]!, starts[i]! + chunkRows[i]!);
+      if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
+      return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] });
+    };
+    for (let i = 0; i < chunkRows.length; i++) {
+      while (next < chunkRows.length && next < i + window) inFlight.push(submit(next++));
+      checkAbort();
+      const c = await inFlight.shift()!;
+      await sink(c.stored);
+      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}) });
+      env.progress(0.2 + (0.8 * (i + 1)) / chunkRows.length, `chunk ${i + 1}/${chunkRows.length}`);
+    }
+    return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan) } };
   },
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);
@@ -101,6 +157,16 @@ export const classicCodec: Codec<ClassicParams> = {
   },
   summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid) }),
 };
+
+function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
+  return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
+}
+
+/** What the encoder chose, in words: predictor, folded dims, grid. */
+function choiceOf(plan: ClassicPlan): string {
+  const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
+  return plan.predictor + folded + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
+}
 
 /** The grid a stream codes on, for people: step, offset and how far from the values the grid points may be. */
 function gridSummary(grid: unknown): Record<string, string> {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../../../services/files/atomic.ts';
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
@@ -21,11 +23,15 @@ export const benchCommand: CliCommand = {
     'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
+    'fieldpack bench --large SIZE [--dir DIR] [--keep] [--bounds rel:1e-3] [--workers N] --json OUT.json',
+    '  a float32 variable of SIZE (e.g. 4GiB) written as NetCDF-4 in DIR (default: the system temp folder), compressed',
+    '  and decompressed slab by slab (--streamed); reports MB/s, ratio, the bound check and the peak RSS of this process',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base'], booleans: ['embed-model', 'train'] });
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base', 'large', 'dir'], booleans: ['embed-model', 'train', 'keep'] });
+    if (flag(p, 'large')) return largeBench(p, ctx);
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError('bench needs --json OUT.json');
@@ -88,6 +94,59 @@ export const benchCommand: CliCommand = {
     }
   },
 };
+
+/** The large case: build the variable, compress and decompress it through the API slab by slab, peak RSS after each. */
+async function largeBench(p: ReturnType<typeof parseFlags>, ctx: Parameters<CliCommand['run']>[1]): Promise<number> {
+  const { io } = ctx;
+  const { largeShape, parseSize, writeLargeNetcdf4 } = await import('../../../services/compression/bench-large.ts');
+  const json = flag(p, 'json');
+  if (!json) throw new CliUsageError('bench --large needs --json OUT.json');
+  const dir = mkdtempSync(join(flag(p, 'dir') ?? tmpdir(), 'fieldpack-large-'));
+  const shape = largeShape(parseSize(flag(p, 'large')!));
+  const bytes = shape.reduce((a, b) => a * b, 4);
+  const mb = bytes / 1e6;
+  const workers = Number(flag(p, 'workers') ?? 2);
+  const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
+  const src = join(dir, 'large.nc');
+  try {
+    let t0 = performance.now();
+    await writeLargeNetcdf4(src, shape, (f, m) => io.progress(f, m));
+    io.progressDone();
+    const build = { seconds: (performance.now() - t0) / 1000, peak_rss_mib: rss() };
+    io.err(`wrote ${src}: T [${shape.join('x')}] float32, ${(bytes / 2 ** 30).toFixed(2)} GiB in ${build.seconds.toFixed(0)} s`);
+    const rows = [];
+    for (const bound of (flag(p, 'bounds') ?? 'rel:1e-3').split(',').filter(Boolean).map(parseBound)) {
+      const fpk = join(dir, 'large.fpk');
+      t0 = performance.now();
+      const c = await callApi(ctx, 'streams.compress', { file: src, variable: 'T', bound, workers, verify: true, out: fpk, streamed: true }, { onProgress: (f, m) => io.progress(f, m ?? '') });
+      io.progressDone();
+      const compressSeconds = (performance.now() - t0) / 1000;
+      const afterCompress = rss();
+      t0 = performance.now();
+      await callApi(ctx, 'streams.decompress', { file: fpk, out: join(dir, 'large.f32'), workers, anchors: [], streamed: true }, { onProgress: (f, m) => io.progress(f, m ?? '') });
+      io.progressDone();
+      const decompressSeconds = (performance.now() - t0) / 1000;
+      rmSync(join(dir, 'large.f32'), { force: true });
+      rows.push({
+        file: 'large.nc', variable: 'T', shape, bytes_in: bytes, bound: c.boundLabel, compressed_bytes: c.bytes, compression_ratio: c.compressionRatio,
+        // compress seconds include the verification pass (a second read and decode of everything)
+        compress_seconds_with_verify: compressSeconds, compress_mb_s_with_verify: mb / compressSeconds,
+        decompress_seconds: decompressSeconds, decompress_mb_s: mb / decompressSeconds,
+        max_error_over_bound: c.verification?.maxErrorOverBound, points_over_bound: c.verification?.pointsOverBound, psnr_db: c.verification?.psnr,
+        peak_rss_mib_after_compress: afterCompress, peak_rss_mib_after_decompress: rss(), workers,
+      });
+    }
+    await writeFileAtomic(json, JSON.stringify({ protocol: ['a synthetic float32 NetCDF-4 variable written on disk, then compressed and decompressed with --streamed through the API; peak RSS = maxRSS of this process (building the file included)'], build, rows }, null, 1));
+    for (const r of rows) {
+      io.out(`${r.bound}: ratio ${r.compression_ratio.toFixed(2)}, compress+verify ${r.compress_mb_s_with_verify.toFixed(1)} MB/s, decompress ${r.decompress_mb_s.toFixed(1)} MB/s, max error/bound ${r.max_error_over_bound}, over ${r.points_over_bound}, peak RSS ${r.peak_rss_mib_after_decompress} MiB (${(bytes / 2 ** 20).toFixed(0)} MiB of values)`);
+    }
+    return rows.some((r) => r.points_over_bound !== 0) ? 1 : 0;
+  } finally {
+    if (p.flags.has('keep')) io.err(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+    await closePools();
+  }
+}
 
 /**
  * Learned codecs with the model counted once per file and bound (all its variables' streams share it), beside the

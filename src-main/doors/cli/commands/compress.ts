@@ -6,7 +6,7 @@ export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base CODEC:MODE:VALUE] [--workers N] [--no-verify] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base CODEC:MODE:VALUE] [--workers N] [--no-verify] [--streamed|--in-memory] -o OUT.fpk',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
@@ -19,11 +19,13 @@ export const compressCommand: CliCommand = {
     '  --entropy E is kept as a short form of --param entropy=E.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
     '    first with the core codec at the same bound, written beside OUT as OUT.anchor-A.fpk; decompress finds them there.',
+    '  --streamed: read and compress the variable slab by slab (memory independent of its size; abs and rel bounds),',
+    '    automatic above 1 GiB of values; --in-memory: never. The stream is the same either way.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base'], booleans: ['no-verify', 'codecs', 'embed-model'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base'], booleans: ['no-verify', 'codecs', 'embed-model', 'streamed', 'in-memory'] });
     if (flag(p, 'codecs') === 'true') {
       for (const c of await callApi(ctx, 'streams.codecs', {})) {
         io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
@@ -56,6 +58,7 @@ export const compressCommand: CliCommand = {
       const r = await callApi(ctx, 'streams.compress', {
         file, variable, bound, codec: flag(p, 'codec') ?? 'auto', params, workers, verify: flag(p, 'no-verify') !== 'true', out,
         ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
+        ...streamedChoice(p),
       }, call);
       call.done();
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
@@ -69,5 +72,13 @@ export const compressCommand: CliCommand = {
     }
   },
 };
+
+/** --streamed / --in-memory as the API's `streamed` (absent: automatic by size). */
+export function streamedChoice(p: ReturnType<typeof parseFlags>): { streamed?: boolean } {
+  if (flag(p, 'streamed') === 'true' && flag(p, 'in-memory') === 'true') throw new CliUsageError('--streamed and --in-memory exclude each other');
+  if (flag(p, 'streamed') === 'true') return { streamed: true };
+  if (flag(p, 'in-memory') === 'true') return { streamed: false };
+  return {};
+}
 
 export default compressCommand;

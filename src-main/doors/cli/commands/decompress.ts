@@ -1,20 +1,22 @@
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { callApi, terminalCall } from '../api.ts';
+import { streamedChoice } from './compress.ts';
 
 export const decompressCommand: CliCommand = {
   name: 'decompress',
   summary: 'Decompress a .fpk stream (any codec) to raw little-endian values (.f32 / .f64)',
   usage: [
-    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq]',
+    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--streamed|--in-memory]',
     '  A stream that predicts from other fields (cross-field) needs their reconstructions: their .fpk streams',
     '  (or NetCDF files of the decoded fields) given with --anchor, or .fpk streams in the same folder. A VQ-VAE stream\'s',
     '  model is found by hash in resources/models, FIELDPACK_MODEL_PATH or the files given with --model.',
     '  `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
+    '  --streamed: decode and write chunk by chunk (memory independent of the size), automatic above 1 GiB of values.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model'], booleans: ['streamed', 'in-memory'] });
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
@@ -32,6 +34,7 @@ export const decompressCommand: CliCommand = {
     try {
       const r = await callApi(ctx, 'streams.decompress', {
         file: inp, out, ...(rows ? { rows } : {}), workers, anchors: [...(p.flags.get('anchor') ?? []), ...(p.flags.get('model') ?? [])], ...(flag(p, 'mask') ? { maskOut: flag(p, 'mask')! } : {}),
+        ...streamedChoice(p),
       }, call);
       call.done();
       const b = r.info.bound;

@@ -1,0 +1,78 @@
+/**
+ * Bounded-memory compression (issue 14, part 5): a variable read and compressed slab by slab, decompressed chunk by
+ * chunk. What a user checks: the stream is the very one the in-memory path writes (same bytes), it decodes to the
+ * same values and mask either way, the bound holds, and what cannot go slab by slab says why. The memory itself is
+ * measured by `fieldpack bench --large 4GiB` (BENCH.md), not here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
+import { dispatch } from '../../../src-main/services/services.ts';
+import { closePools } from '../../../src-main/services/compression/index.ts';
+import { writeLargeNetcdf4 } from '../../../src-main/services/compression/bench-large.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { COADS, WRF_KATRINA, ferretFile } from '../../helpers/data-files.ts';
+
+const tmp = tempDir();
+let app: AppContext;
+const call = <T>(method: string, input: unknown) => dispatch(app.services, method, input) as Promise<T>;
+interface Compressed { bytes: number; chose: Record<string, unknown>; verification: { pointsOverBound: number; maxErrorOverBound: number } | null }
+
+beforeAll(() => {
+  app = createApp({ dbPath: join(tmp.dir, 's.db'), door: 'cli' });
+});
+afterAll(async () => {
+  await app?.close();
+  await closePools();
+  tmp.cleanup();
+});
+
+describe('compressing and decompressing slab by slab', () => {
+  const cases: [string, string, string][] = [
+    ['COADS SST (land mask, 3D)', COADS, 'SST'],
+    ['WRF T (4D)', WRF_KATRINA, 'T'],
+    ['ocean atlas TEMP (4D, masked)', ferretFile('ocean_atlas_subset.nc'), 'TEMP'],
+  ];
+  for (const [name, file, variable] of cases) {
+    it(`${name}: the same stream as in memory, decoded to the same values and mask`, async () => {
+      const common = { file, variable, bound: { mode: 'rel', value: 1e-4 }, codec: 'auto', params: { chunkValues: 30000 }, workers: 2 };
+      const a = join(tmp.dir, `${variable}-mem.fpk`);
+      const b = join(tmp.dir, `${variable}-rows.fpk`);
+      await call('streams.compress', { ...common, out: a, streamed: false });
+      const r = await call<Compressed>('streams.compress', { ...common, out: b, streamed: true });
+      expect(r.chose.streamed).toBe(true);
+      expect(r.verification!.pointsOverBound).toBe(0);
+      expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+      const mem = { out: join(tmp.dir, `${variable}-mem.f32`), maskOut: join(tmp.dir, `${variable}-mem.mask`) };
+      const rows = { out: join(tmp.dir, `${variable}-rows.f32`), maskOut: join(tmp.dir, `${variable}-rows.mask`) };
+      const dm = await call<{ maskOut: string | null }>('streams.decompress', { file: b, ...mem, workers: 2, streamed: false });
+      const dr = await call<{ maskOut: string | null; shape: number[] }>('streams.decompress', { file: b, ...rows, workers: 2, streamed: true });
+      expect(readFileSync(rows.out).equals(readFileSync(mem.out))).toBe(true);
+      expect(dr.maskOut !== null).toBe(dm.maskOut !== null);
+      if (dm.maskOut) expect(readFileSync(rows.maskOut).equals(readFileSync(mem.maskOut))).toBe(true);
+    });
+  }
+
+  it('a NetCDF-4 variable written slab by slab (the bench\'s large case, small here) round-trips within the bound', async () => {
+    const src = join(tmp.dir, 'large.nc');
+    await writeLargeNetcdf4(src, [6, 1024, 1024]);
+    const out = join(tmp.dir, 'large.fpk');
+    const r = await call<Compressed>('streams.compress', { file: src, variable: 'T', bound: { mode: 'abs', value: 0.01 }, workers: 2, out, streamed: true });
+    expect(r.verification!.pointsOverBound).toBe(0);
+    expect(r.verification!.maxErrorOverBound).toBeLessThanOrEqual(1);
+    expect(r.bytes).toBeLessThan((6 * 1024 * 1024 * 4) / 10);
+  });
+
+  it('what cannot go slab by slab is refused with the reason; a truncated stream is named', async () => {
+    const base = { file: COADS, variable: 'SST', workers: 1, out: join(tmp.dir, 'x.fpk'), streamed: true };
+    await expect(call('streams.compress', { ...base, bound: { mode: 'psnr', value: 60 } })).rejects.toThrow(/psnr target is met by measuring the whole decoded field/);
+    await expect(call('streams.compress', { ...base, bound: { mode: 'rel', value: 1e-3 }, codec: 'lbrc' })).rejects.toThrow(/cannot compress slab by slab/);
+    await expect(call('streams.compress', { ...base, bound: { mode: 'rel', value: 1e-3 }, codec: 'crossfield', params: { anchors: ['AIRT'] } })).rejects.toThrow(/takes no anchors and no base/);
+    const good = join(tmp.dir, 'SST-rows.fpk');
+    const cut = join(tmp.dir, 'cut.fpk');
+    const bytes = readFileSync(good);
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+    await expect(call('streams.decompress', { file: cut, out: join(tmp.dir, 'cut.f32'), streamed: true })).rejects.toThrow(/truncated stream/);
+  });
+});
