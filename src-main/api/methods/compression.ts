@@ -4,7 +4,7 @@
  * (original, reconstruction, error). Compress runs themselves are jobs: jobs.submit({kind: 'compress', params}).
  */
 import { z } from 'zod';
-import { id } from '../schemas.ts';
+import { id, SliceAxis } from '../schemas.ts';
 
 /**
  * A codec choice: a preset of a registered codec (classic's auto, lorenzo, ...) or an external baseline (zfp, sz3).
@@ -132,6 +132,8 @@ export const SliceOut = z.object({
   /** reconstruction - original */
   error: SliceImage,
   absBound: z.number(),
+  /** Every axis of the field in order (leading axes, then rows and columns): coordinates and labels. */
+  axes: z.array(SliceAxis),
 });
 export type SliceOut = z.infer<typeof SliceOut>;
 

@@ -31,6 +31,7 @@ import {
 } from '../../api/methods/compression.ts';
 import type { Metric } from '../../api/schemas.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { axesOf } from '../data/axes.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
@@ -574,6 +575,7 @@ export async function sliceOfRun(store: Store, runId: number, index: number[], m
     reconstruction: { data: toBase64(rc), ...finiteMinMax(rc) },
     error: { data: toBase64(e), ...finiteMinMax(e) },
     absBound: r.absBound,
+    axes: await axesOf(file, r.dims, r.shape),
   };
 }
 

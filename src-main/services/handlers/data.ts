@@ -9,6 +9,7 @@ import type { Dataset, FieldRecord } from '../../api/contract.ts';
 import type { CorrelationOut, DATA_METHODS, DataSliceOut, HistogramOut, InspectOut } from '../../api/methods/data.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { correlateFields, fieldHistogram, readSlice2D } from '../data/explore.ts';
+import { axesOf } from '../data/axes.ts';
 import type { CoordinateDescription, GridDescription } from '../data/describe.ts';
 import type { FieldSlice, OpenOptions } from '../data/readers/types.ts';
 import type { Store } from '../store/store.ts';
@@ -90,6 +91,7 @@ export async function sliceOfField(store: Store, fieldId: number, leading: numbe
     maskedFraction: s.values.length ? masked / s.values.length : 0,
     units: f.units ?? s.units ?? null,
     flipY: rowsIncreaseNorth(d, f),
+    axes: await axesOf(f.file, f.dims, f.shape, openOptionsOf(d, f.file)),
   };
 }
 
