@@ -136,7 +136,8 @@ export async function correlationOfDataset(store: Store, datasetId: number, grid
   const d = store.getDataset(datasetId);
   const fields = store.listFields(datasetId);
   const choices = gridsOf(d, fields).filter((c) => c.members.length >= 2);
-  if (!choices.length) throw new FieldpackError('INVALID_ARGUMENT', `dataset ${datasetId} "${d.name}" has no grid with two or more fields to correlate`);
+  // a normal state (one field per grid), said as such; details.reason lets a view show it as a note, not a failure
+  if (!choices.length) throw new FieldpackError('INVALID_ARGUMENT', `nothing to correlate: "${d.name}" has no grid with two or more fields`, { reason: 'nothing-to-correlate', datasetId });
   const size = (g: GridDescription) => g.shape.reduce((a, b) => a * b, 1);
   let choice: GridChoice | undefined;
   if (gridKey) {
