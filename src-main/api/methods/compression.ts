@@ -40,6 +40,11 @@ export const CompressParams = z.strictObject({
   base: BaseSpec.optional(),
   /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
   workers: z.number().int().min(0).max(256).optional(),
+  /**
+   * Baselines (zfp, sz3) only: 'bound' runs the tool at the same bound (default); 'psnr' tunes its tolerance to
+   * the PSNR Fieldpack's auto codec reaches at that bound (a like-for-like size comparison).
+   */
+  match: z.enum(['bound', 'psnr']).optional(),
 });
 export type CompressParams = z.infer<typeof CompressParams>;
 
