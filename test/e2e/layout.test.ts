@@ -121,6 +121,7 @@ describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 1280 and 1
           await expect.poll(() => page.getByTestId('results-table').locator('tbody tr').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
           await expect.poll(() => page.getByTestId('slice-images').getByTestId('x-ticks').count(), { timeout: 30_000 }).toBeGreaterThan(0);
         }
+        if (view === 'settings') await expect.poll(() => page.locator('main').innerText(), { timeout: 60_000 }).not.toContain('checking…');
         if (view === 'train') await expect.poll(() => page.locator('main').innerText(), { timeout: 30_000 }).toMatch(/SST[\s\S]*AIRT/);
         if (view === 'crossfield') await expect.poll(() => page.getByTestId('cf-results').locator('tbody tr').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
         expect(await layoutProblems(page), `${view} at ${width} px`).toEqual([]);
