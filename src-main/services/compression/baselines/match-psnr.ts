@@ -5,7 +5,8 @@
  *
  * The search works on the tool's tolerance parameter: from the bound, doubling while the PSNR stays at or above
  * the target (halving first when it starts below), then bisecting (in log space) between the last tolerance that
- * met the target and the first that missed. The row kept is the smallest output that meets the target.
+ * met the target and the first that missed (not for zfp, whose accuracy mode acts in powers of two). The row kept
+ * is the smallest output that meets the target.
  */
 import { errorStats } from '../../../core/metrics/index.ts';
 import { FieldpackError } from '../../../core/errors.ts';
@@ -65,7 +66,7 @@ export async function tuneToPsnr(
       else hi = t;
     }
   }
-  for (let k = 0; k < BISECTIONS && Number.isFinite(hi) && hi / lo > 1.02; k++) {
+  for (let k = 0; k < (tool.powerOfTwoTolerance ? 0 : BISECTIONS) && Number.isFinite(hi) && hi / lo > 1.02; k++) {
     const mid = Math.sqrt(lo * hi);
     if (await tryTol(mid)) lo = mid;
     else hi = mid;
