@@ -34,7 +34,7 @@ describe.skipIf(!existsSync(COADS))('Compress view (needs ferret-datasets)', () 
     await page.goto(server.url);
     await page.getByTestId('project-COADS study').getByTestId('open-project').click();
     await page.getByTestId('nav-compress').click();
-    await expect.poll(() => page.getByTestId('field-select').inputValue()).not.toBe('');
+    await expect.poll(() => page.getByTestId('field-select').inputValue(), { timeout: 15_000 }).not.toBe('');
     expect(await page.getByTestId('field-select').innerText()).toContain('SST');
     await page.getByTestId('bound-values').fill('1e-2, 1e-3');
     await expect.poll(() => page.getByTestId('resolved-bound').innerText()).toMatch(/rel 0.01 -> abs .*rel 0.001 -> abs/s);
