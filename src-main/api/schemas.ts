@@ -145,3 +145,25 @@ export const DoctorReport = z.object({
 });
 export type DoctorReport = z.infer<typeof DoctorReport>;
 
+
+/**
+ * One axis of a field as the views label it: the coordinate variable's values and labels (dates decoded from
+ * CF time units and calendar, degrees, numbers with units), or index labels when the dimension has none.
+ */
+export const SliceAxis = z.object({
+  dim: z.string(),
+  kind: z.enum(['time', 'level', 'latitude', 'longitude', 'y', 'x', 'other']),
+  /** The coordinate variable; null when the dimension has none (labels are then the indices). */
+  coordinate: z.string().nullable(),
+  /** Short units shown beside the axis name ("m", "hPa"); null for dates and degrees (in the labels). */
+  units: z.string().nullable(),
+  /** One label per index along the axis ("2005-08-28 06:00", "30.5°W", "500 m"). */
+  labels: z.array(z.string()),
+  /** The coordinate values (null where missing), for placing ticks; null without a coordinate variable. */
+  values: z.array(z.number().nullable()).nullable(),
+  /** A CF time axis whose reference lies in year 0: a climatology (months of no particular year). */
+  climatology: z.boolean(),
+  /** Tick marks for an image axis: position in index units (fractional between points) and label. */
+  ticks: z.array(z.object({ index: z.number(), label: z.string() })),
+});
+export type SliceAxis = z.infer<typeof SliceAxis>;

@@ -42,7 +42,13 @@ describe.skipIf(!existsSync(COADS))('Cross-field view (needs ferret-datasets)', 
     await page.goto(server.url);
     await page.getByTestId('project-COADS cross-field').getByTestId('open-project').click();
     await page.getByTestId('nav-crossfield').click();
-    await expect.poll(() => page.getByTestId('cf-target').inputValue()).toBe('SST');
+    // the target is a dataset field, picked like in Compress
+    await expect.poll(() => page.getByTestId('cf-target').locator('option:checked').innerText()).toContain('/ SST [12 x 90 x 180]');
+    await page.getByTestId('cf-bound-mode').selectOption('psnr');
+    await page.getByTestId('cf-bound-values').fill('60');
+    await expect.poll(() => page.getByTestId('cf-resolved-bound').innerText()).toMatch(/psnr 60 -> abs [\d.e-]+ Deg C/);
+    await page.getByTestId('cf-bound-mode').selectOption('rel');
+    await page.getByTestId('cf-bound-values').fill('1e-3');
     await page.getByTestId('cf-network').selectOption('linear');
     await page.getByTestId('cf-rank').click();
     const cands = page.getByTestId('cf-candidates');
@@ -60,6 +66,9 @@ describe.skipIf(!existsSync(COADS))('Cross-field view (needs ferret-datasets)', 
     await expect.poll(() => results.locator('tr[data-status="finished"]').count(), { timeout: 120_000, interval: 500 }).toBe(1);
     const ratio = Number(await results.locator('tr[data-status="finished"] [data-test="cf-ratio"]').innerText());
     expect(ratio).toBeGreaterThan(5);
+    // the Compress view's columns: PSNR and the largest error, in the field's units
+    expect(Number(await results.locator('tr[data-status="finished"] [data-test="cf-psnr"]').innerText())).toBeGreaterThan(50);
+    expect(await results.locator('tr[data-status="finished"] [data-test="cf-max-error"]').innerText()).toMatch(/^[\d.e-]+ Deg C$/);
     await expect.poll(() => results.locator('tr.classical').count(), { timeout: 10_000 }).toBe(2);
     await expect.poll(() => page.getByTestId('rd-chart').locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'crossfield-result.png'), fullPage: true });

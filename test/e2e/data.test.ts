@@ -50,7 +50,8 @@ describe('Data view', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
-    await page.getByTestId('project-Demo: COADS climatology').getByTestId('open-project').click();
+    // the first start opens the demo project by itself (the README says so)
+    await expect.poll(() => page.getByTestId('project-Demo: COADS climatology').getByTestId('open-project').innerText()).toBe('Opened');
     await page.getByTestId('nav-data').click();
 
     const browserPanel = page.getByTestId('dataset-browser');
@@ -113,7 +114,7 @@ describe('Data view', () => {
 
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     await page.goto(server.url);
-    await page.getByTestId('project-Demo: COADS climatology').getByTestId('open-project').click();
+    await expect.poll(() => page.getByTestId('project-Demo: COADS climatology').getByTestId('open-project').innerText()).toBe('Opened');
     await page.getByTestId('nav-data').click();
     await page.getByTestId('import-paths').fill(truncated);
     await page.getByTestId('import-submit').click();
@@ -155,7 +156,7 @@ describe('Data view', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
-    await page.getByTestId('project-Demo: COADS climatology').getByTestId('open-project').click();
+    await expect.poll(() => page.getByTestId('project-Demo: COADS climatology').getByTestId('open-project').innerText()).toBe('Opened');
     await page.getByTestId('nav-data').click();
     await page.getByTestId('import-paths').fill(WRF);
     await page.getByTestId('import-preview').click();

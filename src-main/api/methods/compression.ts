@@ -4,7 +4,7 @@
  * (original, reconstruction, error). Compress runs themselves are jobs: jobs.submit({kind: 'compress', params}).
  */
 import { z } from 'zod';
-import { id } from '../schemas.ts';
+import { id, SliceAxis } from '../schemas.ts';
 
 /**
  * A codec choice: a preset of a registered codec (classic's auto, lorenzo, ...) or an external baseline (zfp, sz3).
@@ -40,6 +40,11 @@ export const CompressParams = z.strictObject({
   base: BaseSpec.optional(),
   /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
   workers: z.number().int().min(0).max(256).optional(),
+  /**
+   * Baselines (zfp, sz3) only: 'bound' runs the tool at the same bound (default); 'psnr' tunes its tolerance to
+   * the PSNR Fieldpack's auto codec reaches at that bound (a like-for-like size comparison).
+   */
+  match: z.enum(['bound', 'psnr']).optional(),
 });
 export type CompressParams = z.infer<typeof CompressParams>;
 
@@ -132,6 +137,8 @@ export const SliceOut = z.object({
   /** reconstruction - original */
   error: SliceImage,
   absBound: z.number(),
+  /** Every axis of the field in order (leading axes, then rows and columns): coordinates and labels. */
+  axes: z.array(SliceAxis),
 });
 export type SliceOut = z.infer<typeof SliceOut>;
 

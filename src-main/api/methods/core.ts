@@ -9,6 +9,9 @@ export const CORE_METHODS = {
   'projects.create': { input: z.object({ name: projectName, description: z.string().max(10_000).default('') }), output: Project },
   'projects.rename': { input: z.object({ id, name: projectName }), output: Project },
   'projects.delete': { input: z.object({ id }), output: z.object({ deleted: id }) },
+  /** The project last opened in any window (kept in the store, so a reload, a new port or a bookmark finds it). */
+  'projects.lastOpened': { input: z.object({}), output: z.object({ id: id.nullable() }) },
+  'projects.setOpened': { input: z.object({ id: id.nullable() }), output: z.object({ id: id.nullable() }) },
 
   'datasets.list': { input: z.object({ projectId: id }), output: z.array(Dataset) },
   'datasets.fields': { input: z.object({ datasetId: id }), output: z.array(FieldRecord) },

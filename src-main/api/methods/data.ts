@@ -5,7 +5,7 @@
  * jobs.submit({kind: 'dataset.import', params: ImportParams}).
  */
 import { z } from 'zod';
-import { id } from '../schemas.ts';
+import { id, SliceAxis } from '../schemas.ts';
 
 export const IMPORT_KIND = 'dataset.import';
 
@@ -95,6 +95,8 @@ export const DataSliceOut = z.object({
   units: z.string().nullable(),
   /** The row axis increases northwards: draw row 0 at the bottom. */
   flipY: z.boolean(),
+  /** Every axis of the field in order (leading axes, then rows and columns): coordinates and labels. */
+  axes: z.array(SliceAxis),
 });
 export type DataSliceOut = z.infer<typeof DataSliceOut>;
 

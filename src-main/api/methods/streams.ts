@@ -42,6 +42,8 @@ export const StreamCompressOutput = z.object({
   shape: z.array(z.number().int()),
   boundLabel: z.string(),
   absBound: z.number(),
+  /** the field's units (absolute bounds and errors are in them); null when it has none */
+  units: z.string().nullable().default(null),
   lossless: z.boolean(),
   compressionRatio: z.number(),
   seconds: z.number(),

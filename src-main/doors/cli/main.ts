@@ -15,7 +15,7 @@ function help(): string {
   return [
     `fieldpack ${fieldpackVersion()}: error-bounded compression of scientific fields`,
     '',
-    'usage: fieldpack [--db PATH] [--python PATH] COMMAND [ARGS]',
+    'usage: fieldpack [--db PATH] [--python PATH] COMMAND [ARGS]   (global flags also after COMMAND)',
     '',
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -32,10 +32,13 @@ export async function main(argv: string[]): Promise<number> {
   const io = terminalIO();
   const globals: CliRunContext['globals'] = {};
   const rest: string[] = [];
+  // global flags go before the command or anywhere after it (`npm run serve -- --db X` puts them after), up to a `--`
+  let literal = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const m = /^--(db|python)(?:=(.*))?$/.exec(a);
-    if (m && rest.length === 0) {
+    if (a === '--') literal = true;
+    const m = literal ? null : /^--(db|python)(?:=(.*))?$/.exec(a);
+    if (m) {
       const value = m[2] ?? argv[++i];
       if (!value) {
         io.err(`--${m[1]} needs a value`);

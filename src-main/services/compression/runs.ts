@@ -31,12 +31,15 @@ import {
 } from '../../api/methods/compression.ts';
 import type { Metric } from '../../api/schemas.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { axesOf } from '../data/axes.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
 import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { decodeStream, encodeBase, encodeField, metadataOf } from '../codecs/index.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
+import { tuneToPsnr } from './baselines/match-psnr.ts';
+import { errorStats } from '../../core/metrics/index.ts';
 
 export const COMPRESS_KIND = 'compress';
 
@@ -112,6 +115,7 @@ export function parseCompressParams(raw: Record<string, unknown>): CompressParam
   }
   const known = codecInfos().map((c) => c.id);
   if (!known.includes(parsed.data.codec)) throw invalid(`compress: codec: unknown codec ${JSON.stringify(parsed.data.codec)} (known: ${known.join(', ')})`, { codec: parsed.data.codec });
+  if (parsed.data.match === 'psnr' && !(parsed.data.codec in EXTERNAL)) throw invalid(`compress: match: psnr tunes a baseline (${Object.keys(EXTERNAL).join(', ')}), not ${parsed.data.codec}`, { codec: parsed.data.codec });
   return parsed.data;
 }
 
@@ -239,7 +243,33 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     const ext = EXTERNAL[codec]!;
     const filled = fillWithMean(field.values, mask);
     if (ctx.signal.aborted) throw cancelled('before running ' + codec);
-    const r = await ext.run(filled, field.shape, rb.abs, ctx.signal);
+    let r: Awaited<ReturnType<typeof ext.run>>;
+    if (params.match === 'psnr' && !rb.lossless) {
+      // the PSNR Fieldpack's auto codec reaches at this bound, then the tool's tolerance tuned to it
+      ctx.progress(0.1, `Fieldpack (auto) at ${rb.label}: the PSNR for ${codec} to match`);
+      const ours = await encodeField(field, { codec: 'auto', bound, workers: workersFor(store, params.workers), verify: false, signal: ctx.signal, metadata: metadataOf(field, basename(file)) });
+      const back = await decodeStream(ours.bytes, { workers: workersFor(store, params.workers), signal: ctx.signal });
+      const target = errorStats(field.values, back.field.values, mask, ours.bound.abs).psnr;
+      ctx.log(`target: PSNR ${target.toFixed(3)} dB (Fieldpack auto at ${rb.label}, ${ours.bytes.length} bytes)`);
+      const m = await tuneToPsnr(ext, field.values, filled, field.shape, mask, rb.abs, target, {
+        signal: ctx.signal,
+        onTry: (tol, psnr, bytes) => {
+          ctx.log(`${codec} tolerance ${tol.toPrecision(4)}: PSNR ${psnr.toFixed(3)} dB, ${bytes} bytes`);
+          ctx.progress(0.3, `${codec}: tuning the tolerance to PSNR ${target.toFixed(2)} dB`);
+        },
+      });
+      r = m.result;
+      absBound = m.tolerance;
+      boundLabel = `${codec} tolerance ${m.tolerance.toPrecision(4)}, tuned to PSNR ${target.toFixed(2)} dB (Fieldpack auto at ${rb.label}; ${m.tries} tries)`;
+      if (runId !== undefined) {
+        store.setTag(runId, 'baseline_match', 'psnr');
+        store.setTag(runId, 'target_psnr', target.toFixed(3));
+        store.setTag(runId, 'tolerance', String(m.tolerance));
+      }
+    } else {
+      r = await ext.run(filled, field.shape, rb.abs, ctx.signal);
+      if (runId !== undefined) store.setTag(runId, 'baseline_match', 'bound');
+    }
     if (ctx.signal.aborted) throw cancelled('after running ' + codec);
     recon = r.recon;
     compressedBytes = r.compressedBytes;
@@ -574,6 +604,7 @@ export async function sliceOfRun(store: Store, runId: number, index: number[], m
     reconstruction: { data: toBase64(rc), ...finiteMinMax(rc) },
     error: { data: toBase64(e), ...finiteMinMax(e) },
     absBound: r.absBound,
+    axes: await axesOf(file, r.dims, r.shape),
   };
 }
 

@@ -95,12 +95,20 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
   const ds = (performance.now() - t1) / 1000;
   const st = errorStats(target.values, d.field.values, target.mask ?? null, r.absBound);
   if (st.pointsOverBound > 0) throw new FieldpackError('BOUND_VIOLATED', `crossfield: ${st.pointsOverBound} points exceed the bound ${r.absBound}`);
+  // PSNR / NRMSE are targets: say so when the stream kept (the core codec's, on a fall back) does not reach one
+  if ((p.bound.mode === 'psnr' && st.psnr < p.bound.value) || (p.bound.mode === 'nrmse' && st.nrmse > p.bound.value)) {
+    ctx.log(`warning: ${p.bound.mode} target ${p.bound.value} missed: reached PSNR ${st.psnr.toFixed(2)} dB, NRMSE ${st.nrmse.toExponential(3)}`);
+  }
   const n = target.values.length;
   const orig = n * target.values.BYTES_PER_ELEMENT;
   const metrics: Record<string, number> = {
     compression_ratio: r.compressionRatio,
     bit_rate: (8 * r.bytes.length) / n,
     psnr_db: st.psnr,
+    nrmse: st.nrmse,
+    rmse: st.rmse,
+    max_abs_error: st.maxAbsError,
+    max_rel_error: st.maxRelError,
     max_error_over_bound: st.maxErrorOverBound,
     points_over_bound: st.pointsOverBound,
     compress_mb_s: orig / 1e6 / Math.max(r.compressSeconds, 1e-9),

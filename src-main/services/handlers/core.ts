@@ -3,6 +3,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import type { CORE_METHODS } from '../../api/methods/core.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
 import { doctorReport } from '../system/doctor.ts';
+import { LAST_OPENED_KEY } from '../demo.ts';
 import { configuredPython } from '../system/python-probe.ts';
 import { clearPythonCache, pythonPathProblem } from '../system/python-env.ts';
 
@@ -27,8 +28,18 @@ export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METH
         throw new FieldpackError('CONFLICT', `project ${id} has ${busy.length} job(s) in progress: cancel them first`, { runs: busy.map((r) => r.id) });
       }
       store.deleteProject(id);
+      if (store.getState(LAST_OPENED_KEY) === id) store.setState(LAST_OPENED_KEY, null);
       events.emit({ type: 'projects.changed' });
       return { deleted: id };
+    },
+    'projects.lastOpened': () => {
+      const last = store.getState(LAST_OPENED_KEY);
+      return { id: typeof last === 'number' && store.listProjects().some((p) => p.id === last) ? last : null };
+    },
+    'projects.setOpened': ({ id }) => {
+      if (id !== null) store.getProject(id); // NOT_FOUND for a project that does not exist
+      store.setState(LAST_OPENED_KEY, id);
+      return { id };
     },
 
     'datasets.list': ({ projectId }) => store.listDatasets(projectId),

@@ -9,6 +9,7 @@ import type { Dataset, FieldRecord } from '../../api/contract.ts';
 import type { CorrelationOut, DATA_METHODS, DataSliceOut, HistogramOut, InspectOut } from '../../api/methods/data.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { correlateFields, fieldHistogram, readSlice2D } from '../data/explore.ts';
+import { axesOf } from '../data/axes.ts';
 import type { CoordinateDescription, GridDescription } from '../data/describe.ts';
 import type { FieldSlice, OpenOptions } from '../data/readers/types.ts';
 import type { Store } from '../store/store.ts';
@@ -90,6 +91,7 @@ export async function sliceOfField(store: Store, fieldId: number, leading: numbe
     maskedFraction: s.values.length ? masked / s.values.length : 0,
     units: f.units ?? s.units ?? null,
     flipY: rowsIncreaseNorth(d, f),
+    axes: await axesOf(f.file, f.dims, f.shape, openOptionsOf(d, f.file)),
   };
 }
 
@@ -134,7 +136,8 @@ export async function correlationOfDataset(store: Store, datasetId: number, grid
   const d = store.getDataset(datasetId);
   const fields = store.listFields(datasetId);
   const choices = gridsOf(d, fields).filter((c) => c.members.length >= 2);
-  if (!choices.length) throw new FieldpackError('INVALID_ARGUMENT', `dataset ${datasetId} "${d.name}" has no grid with two or more fields to correlate`);
+  // a normal state (one field per grid), said as such; details.reason lets a view show it as a note, not a failure
+  if (!choices.length) throw new FieldpackError('INVALID_ARGUMENT', `nothing to correlate: "${d.name}" has no grid with two or more fields`, { reason: 'nothing-to-correlate', datasetId });
   const size = (g: GridDescription) => g.shape.reduce((a, b) => a * b, 1);
   let choice: GridChoice | undefined;
   if (gridKey) {

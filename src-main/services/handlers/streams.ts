@@ -110,7 +110,7 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
     const plan = r.details.plan as { predictor?: string } | undefined;
     const width = source.dtype === 'float32' ? 4 : 8;
     return {
-      out: o.out, bytes: r.bytes, codec: r.codec, params: r.params, shape: [...v.shape], boundLabel: r.bound.label, absBound: r.bound.abs, lossless: r.bound.lossless,
+      out: o.out, bytes: r.bytes, codec: r.codec, params: r.params, shape: [...v.shape], boundLabel: r.bound.label, absBound: r.bound.abs, units: first.units ?? null, lossless: r.bound.lossless,
       compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds,
       chose: { predictor: plan?.predictor, choice: r.details.choice, streamed: true },
       verification: check ? { maxErrorOverBound: finite(check.maxErrorOverBound), psnr: finite(check.psnr), pointsOverBound: check.pointsOverBound } : null,
@@ -147,7 +147,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const v = r.verification;
       const plan = r.details.plan as { predictor?: string } | undefined;
       return {
-        out, bytes: r.bytes.length, codec: r.codec, params: r.params, shape: field.shape, boundLabel: r.bound.label, absBound: r.bound.abs, lossless: r.bound.lossless,
+        out, bytes: r.bytes.length, codec: r.codec, params: r.params, shape: field.shape, boundLabel: r.bound.label, absBound: r.bound.abs, units: field.units ?? null, lossless: r.bound.lossless,
         compressionRatio: r.compressionRatio, seconds: r.seconds,
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,

@@ -33,11 +33,17 @@ export const useCompression = defineStore('compression', () => {
   }
   /** One job per codec x bound; each becomes a run of the project. */
   /** `model`: the model reference for codecs that take one ('default', a sha256 prefix, a .fpvq path) */
-  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, model?: string, base?: string) {
+  /** `matchPsnr`: a baseline (zfp, sz3) also gets a row tuned to the PSNR Fieldpack reaches (match: 'psnr') */
+  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, model?: string, base?: string, matchPsnr = false) {
     const submitted = [];
+    const isBaseline = (codec: string) => codecs.value.find((c) => c.id === codec)?.kind === 'baseline';
     for (const bound of bounds) {
-      for (const codec of codecList) {
+      const plan: { codec: CompressCodec; match?: 'bound' | 'psnr' }[] = codecList.flatMap((codec) =>
+        isBaseline(codec) && matchPsnr && bound.value > 0 ? [{ codec, match: 'bound' as const }, { codec, match: 'psnr' as const }] : [{ codec }],
+      );
+      for (const { codec, match } of plan) {
         const params = {
+          ...(match ? { match } : {}),
           file: field.file,
           variable: field.variable,
           ...(field.fieldId ? { fieldId: field.fieldId } : {}),
@@ -48,7 +54,7 @@ export const useCompression = defineStore('compression', () => {
           ...modelParams(codec, model),
           ...(base?.trim() && base.trim() !== 'none' && codecs.value.find((c) => c.id === codec)?.takesBase ? { base: base.trim() } : {}),
         };
-        const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}` });
+        const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}${match === 'psnr' ? ' (equal PSNR)' : ''}` });
         jobs.runs.set(run.id, run);
         submitted.push(run);
       }

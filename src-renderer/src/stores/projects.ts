@@ -5,6 +5,11 @@ import { api } from '../api/client.ts';
 
 const CURRENT_KEY = 'fieldpack-current-project';
 
+/**
+ * Projects and the open one. The open project is remembered in this browser (localStorage) and in the store
+ * (projects.setOpened), so a reload, a bookmarked link (#/compress) or a new launch on another port opens it
+ * again; the first start opens the demo project the server created.
+ */
 export const useProjects = defineStore('projects', () => {
   const projects = ref<Project[]>([]);
   const currentId = ref<number | null>(Number(localStorage.getItem(CURRENT_KEY)) || null);
@@ -13,13 +18,23 @@ export const useProjects = defineStore('projects', () => {
 
   async function refresh() {
     projects.value = await api.call('projects.list', {});
+    const known = (id: number | null) => id !== null && projects.value.some((p) => p.id === id);
+    if (!known(currentId.value)) {
+      const last = (await api.call('projects.lastOpened', {})).id;
+      remember(known(last) ? last : null);
+    }
     loaded.value = true;
-    if (currentId.value !== null && !projects.value.some((p) => p.id === currentId.value)) open(null);
   }
-  function open(id: number | null) {
+  function remember(id: number | null) {
     currentId.value = id;
     if (id === null) localStorage.removeItem(CURRENT_KEY);
     else localStorage.setItem(CURRENT_KEY, String(id));
+  }
+  function open(id: number | null) {
+    remember(id);
+    void api.call('projects.setOpened', { id }).catch(() => {
+      /* remembered in this browser at least */
+    });
   }
   async function create(name: string, description = '') {
     const p = await api.call('projects.create', { name, description });

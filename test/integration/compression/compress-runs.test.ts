@@ -167,6 +167,33 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(d.artifacts[0]!.kind).toBe('reconstruction');
     const s = await call<ApiOutput<'compression.slice'>>('compression.slice', { runId: run.id, index: [0] });
     expect(s.width).toBe(180);
+    // the slice speaks in coordinates: a climatology month, latitudes and longitudes in degrees
+    expect(s.axes.map((a) => [a.dim, a.kind])).toEqual([['TIME', 'time'], ['COADSY', 'latitude'], ['COADSX', 'longitude']]);
+    expect(s.axes[0]!.labels[0]).toBe('0000-01-16 06:00');
+    expect(s.axes[0]!.climatology).toBe(true);
+    expect(s.axes[2]!.ticks.map((t) => t.label)).toEqual(expect.arrayContaining(['60°E', '180°', '60°W']));
+    expect(d.tags.baseline_match).toBe('bound');
+  });
+
+  it('tunes zfp to the PSNR Fieldpack reaches (an equal-PSNR row beside the equal-bound one), with the real zfp CLI', async () => {
+    const bound = { mode: 'rel', value: 1e-3 };
+    const ours = app.store.getRunDetail((await submit({ file: COADS, variable: 'SST', bound, codec: 'auto', workers: 1 })).id);
+    const equalBound = app.store.getRunDetail((await submit({ file: COADS, variable: 'SST', bound, codec: 'zfp' })).id);
+    const run = await submit({ file: COADS, variable: 'SST', bound, codec: 'zfp', match: 'psnr', workers: 1 });
+    expect(run.error).toBeNull();
+    const tuned = app.store.getRunDetail(run.id);
+    expect(tuned.tags.baseline_match).toBe('psnr');
+    const target = Number(tuned.tags.target_psnr);
+    // the target is Fieldpack's PSNR at that bound, met by zfp with a looser tolerance and fewer bytes than at the bound
+    expect(target).toBeCloseTo(metric(ours, 'psnr_db') as number, 2);
+    expect(metric(tuned, 'psnr_db') as number).toBeGreaterThanOrEqual(target);
+    expect(Number(tuned.tags.tolerance)).toBeGreaterThan(Number(equalBound.tags.abs_bound));
+    expect(metric(tuned, 'compression_ratio') as number).toBeGreaterThan(metric(equalBound, 'compression_ratio') as number);
+    expect(tuned.logs.filter((l) => /zfp tolerance .*: PSNR/.test(l)).length).toBeGreaterThanOrEqual(2);
+    // only baselines are tuned
+    const refused = await call<Run>('jobs.submit', { kind: 'compress', projectId, params: { file: COADS, variable: 'SST', bound, codec: 'auto', match: 'psnr' } }).then((r) => app.jobs.waitFor(r.id));
+    expect(refused.status).toBe('failed');
+    expect(refused.error?.message).toMatch(/match: psnr tunes a baseline/);
   });
 
   it('fails bad inputs with clear messages', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createApp } from '../../../src-main/services/app-context.ts';
 import { handleIpcCall } from '../../../src-main/doors/electron/ipc-handler.ts';
@@ -55,9 +56,39 @@ describe('CLI', () => {
     expect(corrupt.stderr).toMatch(/DB_CORRUPT.*package\.json is not a Fieldpack database/);
   });
 
-  it('prints help that lists every command', () => {
+  it('prints help that lists every command, and the README shows exactly that help', () => {
     const help = cli('--help');
     expect(help.status).toBe(0);
     for (const c of ['start', 'serve', 'projects', 'run', 'runs', 'doctor']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /```\n(fieldpack \S+: error-bounded[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'README has the help block').toBeDefined();
+    expect(block!.trimEnd()).toBe(help.stdout.trimEnd());
+  });
+
+  it('takes global flags after the command too (npm run serve -- --db X)', () => {
+    const db = join(tmp.dir, 'after.db');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), 'projects', 'create', 'Late flag', '--db', db], { encoding: 'utf8' });
+    expect(r.stderr).not.toContain('unknown flag');
+    expect(r.status).toBe(0);
+    expect(existsSync(db)).toBe(true);
+    const list = spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), 'projects', `--db=${db}`], { encoding: 'utf8' });
+    expect(list.stdout).toContain('Late flag');
+  });
+
+  it('shows a run as a readable summary, and the raw record with --json', () => {
+    cli('projects', 'create', 'Summaries');
+    const run = cli('run', 'demo', '--steps', '3', '--size', '16', '--delay-ms', '0');
+    const id = /run (\d+) finished/.exec(run.stdout)![1]!;
+    const show = cli('runs', 'show', id);
+    expect(show.status).toBe(0);
+    expect(show.stdout).toMatch(new RegExp(`^run ${id}: `));
+    expect(show.stdout).toMatch(/kind demo, status finished/);
+    expect(show.stdout).toMatch(/^parameters:\n  steps: 3/m);
+    expect(show.stdout).toMatch(/^metrics:/m);
+    expect(show.stdout).not.toMatch(/^\{/);
+    const json = JSON.parse(cli('runs', 'show', id, '--json').stdout) as { id: number; metrics: unknown[] };
+    expect(json.id).toBe(Number(id));
+    expect(json.metrics.length).toBeGreaterThan(0);
   });
 });

@@ -62,7 +62,7 @@ export const compressCommand: CliCommand = {
       }, call);
       call.done();
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
-      io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}; ${chose}${r.lossless ? ' (lossless)' : ''}`);
+      io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}${r.units && !r.lossless ? ` ${r.units}` : ''}; ${chose}${r.lossless ? ' (lossless)' : ''}${r.units ? '' : '; no units attribute: the bound is in the stored values\' units'}`);
       const v = r.verification;
       if (r.base) io.out(`${r.base.out}: base (${r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);
       io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${v ? `, max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr} dB` : ''}`);

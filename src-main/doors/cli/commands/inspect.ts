@@ -6,7 +6,8 @@
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { callApi } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
-import { describeDataset, type DatasetDescription } from '../../../services/data/describe.ts';
+import { describeDataset, recogniseAxis, type CoordinateDescription, type DatasetDescription } from '../../../services/data/describe.ts';
+import { coordinateLabels } from '../../../core/axis-labels.ts';
 import type { FieldDtype } from '../../../core/field.ts';
 import type { OpenOptions } from '../../../services/data/readers/types.ts';
 
@@ -38,6 +39,16 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ').trimEnd());
 }
 
+/** A coordinate's first and last values as a person reads them: dates for CF time, degrees, numbers with units. */
+function coordinateRange(c: CoordinateDescription): string {
+  if (c.first === null || c.last === null) return '-';
+  const kind = recogniseAxis(c.dims[0] ?? c.name, c.size, { name: c.name, attributes: c.attributes, ...(c.units !== undefined ? { units: c.units } : {}) }).kind;
+  const l = coordinateLabels([c.first, c.last], kind, { ...c.attributes, ...(c.units !== undefined ? { units: c.units } : {}) });
+  // longitudes past 180 read as west: the stored numbers beside say which way the axis runs
+  const raw = kind === 'longitude' ? ` (${fmt(c.first)} .. ${fmt(c.last)})` : '';
+  return `${l.labels[0]} .. ${l.labels[1]}${raw}${l.climatology ? ' (climatology, year 0)' : ''}`;
+}
+
 export function formatDescription(d: DatasetDescription): string[] {
   const lines: string[] = [];
   for (const f of d.files) {
@@ -46,7 +57,7 @@ export function formatDescription(d: DatasetDescription): string[] {
   }
   if (d.coordinates.length > 0) {
     lines.push('', 'coordinates:');
-    lines.push(...table(d.coordinates.map((c) => ['  ' + c.name, `(${c.dims.join(', ')})`, String(c.size), c.units ?? '', `${fmt(c.first)} .. ${fmt(c.last)}`])));
+    lines.push(...table(d.coordinates.map((c) => ['  ' + c.name, `(${c.dims.join(', ')})`, String(c.size), c.units ?? '', coordinateRange(c)])));
   }
   const flagged: string[] = [];
   for (const g of d.grids) {
@@ -73,6 +84,8 @@ export function formatDescription(d: DatasetDescription): string[] {
       ]);
     }
     lines.push(...table(rows));
+    const unitless = g.fields.map((id) => d.fields.find((x) => x.id === id)!).filter((f) => f.role === 'data' && !f.units);
+    if (unitless.length) lines.push(`  no units attribute: ${unitless.map((f) => f.id).join(', ')} (absolute bounds are then in the stored values' own units)`);
   }
   if (flagged.length > 0) lines.push('', 'quantization (already rounded data; bounds below half the step mean nothing):', ...flagged);
   if (d.skipped.length > 0) lines.push('', `not read as fields: ${d.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`);

@@ -2,6 +2,7 @@ import { dispatch } from '../../../services/services.ts';
 import type { Run, RunDetail } from '../../../api/contract.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 import { formatTable } from '../io.ts';
+import { formatRunSummary } from '../run-summary.ts';
 
 /** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C cancels it (recorded as cancelled). */
 export const runCommand: CliCommand = {
@@ -37,10 +38,10 @@ export const runsCommand: CliCommand = {
   name: 'runs',
   summary: 'list runs, show one with its metrics and log, or cancel one',
   usage: `fieldpack runs [list] [--project ID] [--kind KIND]
-fieldpack runs show ID
+fieldpack runs show ID [--json]   (a summary: parameters, metrics, tags, artifacts, log tail; --json the raw record)
 fieldpack runs cancel ID`,
   async run(argv, { io, app }) {
-    const p = parseFlags(argv, { values: ['project', 'kind', 'limit'] });
+    const p = parseFlags(argv, { values: ['project', 'kind', 'limit'], booleans: ['json'] });
     const [verb = 'list', idText] = p.positionals;
     const { services } = await app();
     if (verb === 'list') {
@@ -55,7 +56,8 @@ fieldpack runs cancel ID`,
     if (!idText) throw new CliUsageError(`runs ${verb} takes an ID`);
     if (verb === 'show') {
       const r = (await dispatch(services, 'runs.get', { id: Number(idText) })) as RunDetail;
-      io.out(JSON.stringify(r, null, 2));
+      if (flag(p, 'json') === 'true') io.out(JSON.stringify(r, null, 2));
+      else for (const l of formatRunSummary(r)) io.out(l);
       return 0;
     }
     if (verb === 'cancel') {

@@ -24,6 +24,8 @@ export interface ExternalCompressor {
   label: string;
   description: string;
   available(): boolean;
+  /** The tolerance acts in powers of two (zfp's accuracy mode keeps floor(log2(tolerance))): nothing to bisect between. */
+  powerOfTwoTolerance?: boolean;
   run(values: Float32Array, shape: number[], absBound: number, signal?: AbortSignal): Promise<ExternalResult>;
 }
 
@@ -98,6 +100,7 @@ export const zfpCli: ExternalCompressor = {
   label: 'zfp',
   description: 'zfp CLI, fixed-accuracy mode (fill points replaced by the valid mean)',
   available: () => onPath('zfp'),
+  powerOfTwoTolerance: true,
   run(values, shape, absBound, signal) {
     const dims = fold3(shape);
     return withTmp(async (dir) => {

@@ -1,0 +1,23 @@
+/** The bound form's modes, their help and the parsing of "1e-2, 1e-3" (shared by the Compress and Cross-field views). */
+import type { BoundInput } from '@api/methods/compression.ts';
+
+export type BoundMode = BoundInput['mode'];
+
+export const BOUND_MODE_LABELS: Record<BoundMode, string> = { abs: 'absolute', rel: 'relative to range', psnr: 'PSNR (dB)', nrmse: 'NRMSE' };
+
+export const BOUND_MODE_HELP: Record<BoundMode, string> = {
+  abs: 'absolute error, in the field’s units',
+  rel: 'fraction of the valid value range',
+  psnr: 'a PSNR in dB to reach at least (measured after compressing; the bound is tightened until it is met); > 0 (abs 0 for lossless)',
+  nrmse: 'an RMSE / range to stay at or below (measured after compressing; tightened until met)',
+};
+
+/** Values typed as "1e-2, 1e-3": the numbers, or an error naming the bad ones. */
+export function parseBoundValues(mode: BoundMode, text: string): { values: number[]; error: string } {
+  const parts = text.split(/[,\s;]+/).filter(Boolean);
+  const values = parts.map(Number);
+  const psnr = mode === 'psnr';
+  // a PSNR target of 0 dB asks for no fidelity at all; Infinity dB is lossless
+  const bad = parts.filter((p, i) => (psnr ? !(values[i]! > 0) : !Number.isFinite(values[i]!) || values[i]! < 0));
+  return { values: bad.length ? [] : values, error: bad.length ? `${psnr ? 'not a PSNR > 0 dB' : 'not a number >= 0'}: ${bad.join(', ')}` : parts.length ? '' : 'give at least one value' };
+}
