@@ -21,7 +21,7 @@ import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field, FieldValues } from '../../core/field.ts';
 import { resolveBound, validRange, type BoundSpec } from '../../core/codec/bound.ts';
-import { fullMetrics, type FullMetrics } from '../../core/metrics/index.ts';
+import { ERROR_STAT_NAMES, SIZE_STAT_NAMES, errorStat, fullMetrics, sizeStat, type FullMetrics } from '../../core/metrics/index.ts';
 import {
   CompressParams,
   type CodecInfo,
@@ -55,6 +55,8 @@ export const COMPRESS_METRIC_KEYS = [
   'error_autocorr_lag1',
   'compress_mb_s',
   'decompress_mb_s',
+  ...ERROR_STAT_NAMES,
+  ...SIZE_STAT_NAMES,
 ] as const;
 
 export interface CompressRunResult {
@@ -277,6 +279,8 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     compress_mb_s: m.compressMBs ?? NaN,
     decompress_mb_s: m.decompressMBs ?? NaN,
   };
+  // libpressio's error_stat and size metrics under their names (docs/review.md); the shared names agree
+  Object.assign(metrics, errorStat(field.values, recon, mask), sizeStat(originalBytes, compressedBytes, n));
   for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
 
   // 5. artifact
@@ -462,7 +466,7 @@ function finiteMinMax(a: Float32Array): { min: number; max: number } {
 }
 
 /** Whether the coordinate variable of `dim` increases (latitude stored south first: draw row 0 at the bottom). */
-async function increasingCoordinate(file: string, dim: string | undefined): Promise<boolean> {
+export async function increasingCoordinate(file: string, dim: string | undefined): Promise<boolean> {
   if (!dim) return false;
   try {
     const df = await openDataFile(file);
