@@ -104,6 +104,8 @@ export const ReportOut = z.object({
   pdfPath: z.string().optional(),
   /** the HTML text when no path was given */
   html: z.string().optional(),
+  /** the PDF's bytes (base64) when no path was given: the browser downloads it */
+  pdfBase64: z.string().optional(),
   pdfPages: z.number().int().optional(),
   bytes: z.number().int(),
 });
@@ -132,7 +134,7 @@ export const REVIEW_METHODS = {
   'reports.create': {
     input: z.object({
       runIds: z.array(id).min(1, 'a report needs at least one run').max(24),
-      /** HTML file to write; absent: the HTML comes back inline */
+      /** HTML file to write; absent: the HTML comes back inline (with a PDF: both also kept in the store's reports folder) */
       path: z.string().trim().min(1).optional(),
       /** also write a PDF (a path, or true for the HTML's path with .pdf) */
       pdf: z.union([z.string().trim().min(1), z.boolean()]).default(false),

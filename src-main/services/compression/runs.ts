@@ -410,8 +410,11 @@ function metricValue(m: Metric): number | 'NaN' | 'Infinity' | '-Infinity' {
   return m.value;
 }
 
-export function listCompressRuns(store: Store, filter: { projectId: number | null; variable?: string; file?: string; limit?: number }): CompressRunRow[] {
-  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500 });
+export function listCompressRuns(
+  store: Store,
+  filter: { projectId: number | null; variable?: string; file?: string; limit?: number; query?: string; tags?: Record<string, string>; archived?: 'exclude' | 'include' | 'only' },
+): CompressRunRow[] {
+  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500, query: filter.query, tags: filter.tags, archived: filter.archived });
   const rows: CompressRunRow[] = [];
   for (const run of runs) {
     const p = run.params as Partial<CompressParams>;
@@ -442,6 +445,9 @@ export function listCompressRuns(store: Store, filter: { projectId: number | nul
       metrics,
       params: run.params,
       tags: detail.tags,
+      note: run.note,
+      archived: run.archivedAt !== null,
+      origin: run.origin,
     });
   }
   return rows;

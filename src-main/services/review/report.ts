@@ -4,8 +4,8 @@
  * colleague can rerun the runs; and a PDF of it (Chromium headless, or Electron's printToPDF in the desktop app).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { hostname, platform, release } from 'node:os';
 import * as echarts from 'echarts';
 import { FieldpackError } from '../../core/errors.ts';
@@ -15,6 +15,7 @@ import type { RunAnalysis } from '../../api/methods/review.ts';
 import type { RunDetail } from '../../api/schemas.ts';
 import type { Store } from '../store/store.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
+import { storeFilesDir } from '../store/files.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { COMPRESS_KIND, type CompressRunResult } from '../compression/runs.ts';
 import { analyseRun, cachedAnalysis } from './analysis.ts';
@@ -63,7 +64,11 @@ export function rerunCommand(r: RunDetail): string {
   return parts.join(' ');
 }
 
-function svgChart(option: echarts.EChartsOption, width = 620, height = 300): string {
+/** Axis labels that stay short on log axes (1e-5, not 0.0000099999). */
+const axisLabel = { formatter: (v: number) => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(0) : String(Number(v.toPrecision(4)))) };
+const yName = (name: string) => ({ name, nameLocation: 'middle' as const, nameGap: 56, axisLabel });
+
+function svgChart(option: echarts.EChartsOption, width = 640, height = 280): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   chart.setOption({ animation: false, textStyle: { fontFamily: 'sans-serif' }, ...option });
   const svg = chart.renderToSVGString();
@@ -85,7 +90,7 @@ function groupByCodec(runs: RunDetail[]): Map<string, RunDetail[]> {
   return g;
 }
 
-function rdChart(runs: RunDetail[], x: (r: RunDetail) => number | null, y: (r: RunDetail) => number | null, xName: string, yName: string, logX = false): string {
+function rdChart(runs: RunDetail[], x: (r: RunDetail) => number | null, y: (r: RunDetail) => number | null, xName: string, yLabel: string, logX = false): string {
   const series = [...groupByCodec(runs)].map(([codec, rs]) => ({
     name: codec,
     type: 'line' as const,
@@ -94,21 +99,26 @@ function rdChart(runs: RunDetail[], x: (r: RunDetail) => number | null, y: (r: R
   }));
   return svgChart({
     legend: { top: 0 },
-    grid: { left: 64, right: 24, top: 36, bottom: 48 },
-    xAxis: { type: logX ? 'log' : 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true },
-    yAxis: { type: 'value', name: yName, scale: true },
+    grid: { left: 72, right: 24, top: 36, bottom: 48 },
+    xAxis: { type: logX ? 'log' : 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true, axisLabel },
+    yAxis: { type: 'value', scale: true, ...yName(yLabel) },
     series,
   });
 }
 
-function lineChart(series: { name: string; data: [number, number][]; dashed?: boolean }[], xName: string, yName: string, opts: { logX?: boolean; logY?: boolean } = {}): string {
-  return svgChart({
-    legend: { top: 0, type: 'scroll' },
-    grid: { left: 72, right: 24, top: 40, bottom: 48 },
-    xAxis: { type: opts.logX ? 'log' : 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true },
-    yAxis: { type: opts.logY ? 'log' : 'value', name: yName, scale: true },
-    series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: false, data: s.data, lineStyle: s.dashed ? { type: 'dashed' } : undefined })),
-  });
+function lineChart(series: { name: string; data: [number, number][]; dashed?: boolean }[], xName: string, yLabel: string, opts: { logX?: boolean; logY?: boolean } = {}): string {
+  const legendRows = Math.ceil(series.length / 3);
+  return svgChart(
+    {
+      legend: { top: 0, type: 'plain' },
+      grid: { left: 80, right: 24, top: 14 + 22 * legendRows, bottom: 48 },
+      xAxis: { type: opts.logX ? 'log' : 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true, axisLabel },
+      yAxis: { type: opts.logY ? 'log' : 'value', scale: true, ...yName(yLabel) },
+      series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: false, data: s.data, lineStyle: s.dashed ? { type: 'dashed' } : undefined })),
+    },
+    640,
+    260 + 22 * legendRows,
+  );
 }
 
 function colourBar(lo: number, hi: number, stops: typeof DIVERGING, label: string): string {
@@ -123,7 +133,7 @@ export interface ReportInput {
   title?: string;
 }
 
-export async function createReport(store: Store, input: ReportInput, printToPdf: PrintToPdf = chromiumPrintToPdf): Promise<{ htmlPath?: string; pdfPath?: string; html?: string; pdfPages?: number; bytes: number }> {
+export async function createReport(store: Store, input: ReportInput, printToPdf: PrintToPdf = chromiumPrintToPdf): Promise<{ htmlPath?: string; pdfPath?: string; html?: string; pdfBase64?: string; pdfPages?: number; bytes: number }> {
   const runs = input.runIds.map((id) => store.getRunDetail(id));
   const analyses = new Map<number, RunAnalysis | null>();
   const notes: string[] = [];
@@ -141,17 +151,23 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
     }
   }
   const html = await reportHtml(store, runs, analyses, notes, input.title);
-  if (!input.path) {
-    if (input.pdf) throw new FieldpackError('INVALID_ARGUMENT', 'reports.create: a PDF needs a path for the HTML report too');
-    return { html, bytes: Buffer.byteLength(html) };
-  }
-  const htmlPath = resolve(input.path);
+  if (!input.path && !input.pdf) return { html, bytes: Buffer.byteLength(html) };
+  // a PDF asked for without a path (Compare's button): both kept in the store's reports folder, and sent back
+  const inline = !input.path;
+  const htmlPath = input.path ? resolve(input.path) : join(storeFilesDir(store), 'reports', `report-${input.runIds.join('-').slice(0, 80)}-${Date.now()}.html`);
+  if (inline) mkdirSync(dirname(htmlPath), { recursive: true });
   await writeFileAtomic(htmlPath, html);
   if (!input.pdf) return { htmlPath, bytes: Buffer.byteLength(html) };
   const pdfPath = typeof input.pdf === 'string' ? resolve(input.pdf) : htmlPath.replace(/\.html?$/i, '') + '.pdf';
   if (!existsSync(dirname(pdfPath))) throw new FieldpackError('INVALID_ARGUMENT', `${pdfPath}: the folder ${dirname(pdfPath)} does not exist`);
   await printToPdf(htmlPath, pdfPath);
-  return { htmlPath, pdfPath, pdfPages: pdfPageCount(pdfPath), bytes: Buffer.byteLength(html) };
+  return {
+    htmlPath,
+    pdfPath,
+    pdfPages: pdfPageCount(pdfPath),
+    bytes: Buffer.byteLength(html),
+    ...(inline ? { html, pdfBase64: readFileSync(pdfPath).toString('base64') } : {}),
+  };
 }
 
 async function provenance(store: Store, runs: RunDetail[]): Promise<string> {
@@ -254,7 +270,7 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
           legend: { top: 0 },
           grid: { left: 72, right: 24, top: 40, bottom: 40 },
           xAxis: { type: 'category', data: dnames },
-          yAxis: { type: 'log', name: 'NRMSE' },
+          yAxis: { type: 'value', ...yName('NRMSE') },
           series: withA.map(([r, a]) => ({ name: runLabel(r), type: 'bar', data: dnames.map((n) => a.derived.find((d) => d.name === n)?.nrmse ?? null) })),
         }),
       );
