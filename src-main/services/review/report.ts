@@ -106,7 +106,10 @@ function rdChart(runs: RunDetail[], x: (r: RunDetail) => number | null, y: (r: R
   });
 }
 
-function lineChart(series: { name: string; data: [number, number][]; dashed?: boolean }[], xName: string, yLabel: string, opts: { logX?: boolean; logY?: boolean } = {}): string {
+/** One colour per run in every chart (the Compare view uses the same ones). */
+const RUN_COLOURS = ['#2160c4', '#d9480f', '#2b8a3e', '#862e9c', '#e67700', '#0b7285', '#c2255c', '#5c940d'];
+
+function lineChart(series: { name: string; data: [number, number][]; dashed?: boolean; color?: string; thin?: boolean }[], xName: string, yLabel: string, opts: { logX?: boolean; logY?: boolean } = {}): string {
   const legendRows = Math.ceil(series.length / 3);
   return svgChart(
     {
@@ -114,7 +117,14 @@ function lineChart(series: { name: string; data: [number, number][]; dashed?: bo
       grid: { left: 80, right: 24, top: 14 + 22 * legendRows, bottom: 48 },
       xAxis: { type: opts.logX ? 'log' : 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true, axisLabel },
       yAxis: { type: opts.logY ? 'log' : 'value', scale: true, ...yName(yLabel) },
-      series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: false, data: s.data, lineStyle: s.dashed ? { type: 'dashed' } : undefined })),
+      series: series.map((s) => ({
+        name: s.name,
+        type: 'line',
+        showSymbol: false,
+        data: s.data,
+        ...(s.color ? { itemStyle: { color: s.color } } : {}),
+        lineStyle: { type: s.dashed ? 'dashed' : 'solid', width: s.thin ? 1 : 2, ...(s.color ? { color: s.color } : {}) },
+      })),
     },
     640,
     260 + 22 * legendRows,
@@ -211,6 +221,7 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
   const generated = new Date().toISOString();
   const compress = runs.filter((r) => r.kind === COMPRESS_KIND && r.status === 'finished');
   const withA = compress.map((r) => [r, analyses.get(r.id)] as const).filter((x): x is readonly [RunDetail, RunAnalysis] => !!x[1]);
+  const colour = new Map(withA.map(([r], i) => [r.id, RUN_COLOURS[i % RUN_COLOURS.length]!]));
   const units = withA.find(([, a]) => a.units)?.[1].units ?? null;
 
   // parameters: every param key of any run, then what the run resolved
@@ -244,24 +255,24 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
     fig('Compression ratio against NRMSE', rdChart(compress, (r) => metricOf(r, 'nrmse'), (r) => metricOf(r, 'compression_ratio'), 'NRMSE (RMSE / range)', 'compression ratio', true));
   }
   if (withA.length) {
-    fig('Error histograms (reconstruction - original, whole field)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), data: a.histogram.counts.map((c, i) => [(a.histogram.edges[i]! + a.histogram.edges[i + 1]!) / 2, c] as [number, number]) })), `error${units ? ` (${units})` : ''}`, 'points'));
+    fig('Error histograms (reconstruction - original, whole field)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), color: colour.get(r.id), data: a.histogram.counts.map((c, i) => [(a.histogram.edges[i]! + a.histogram.edges[i + 1]!) / 2, c] as [number, number]) })), `error${units ? ` (${units})` : ''}`, 'points'));
     fig(
       'Radially averaged power spectra of the slice',
       lineChart(
         [
-          { name: 'original', data: withA[0]![1].spectrum.frequency.map((f, i) => [f, withA[0]![1].spectrum.original[i]!] as [number, number]), dashed: true },
+          { name: 'original', color: '#1d2330', data: withA[0]![1].spectrum.frequency.map((f, i) => [f, withA[0]![1].spectrum.original[i]!] as [number, number]), dashed: true },
           ...withA.flatMap(([r, a]) => [
-            { name: `${runLabel(r)} reconstruction`, data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.reconstruction[i]!] as [number, number]) },
-            { name: `${runLabel(r)} error`, data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.error[i]!] as [number, number]).filter(([, p]) => p > 0) },
+            { name: `${runLabel(r)} reconstruction`, color: colour.get(r.id), data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.reconstruction[i]!] as [number, number]) },
+            { name: `${runLabel(r)} error`, color: colour.get(r.id), thin: true, data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.error[i]!] as [number, number]).filter(([, p]) => p > 0) },
           ]),
         ],
         'frequency (cycles per grid point)',
         'power',
         { logX: true, logY: true },
       ),
-      'power |X|² / (h w) averaged over rings of wavenumber; the original dashed',
+      'power |X|² / (h w) averaged over rings of wavenumber; the original dashed; per run: reconstruction (thick) and error (thin)',
     );
-    fig('Error autocorrelation by lag (along x, the fastest dim)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), data: a.autocorrelation.lags.map((l, i) => [l, a.autocorrelation.x[i] ?? NaN] as [number, number]).filter(([, v]) => Number.isFinite(v)) })), 'lag (grid points)', 'autocorrelation'));
+    fig('Error autocorrelation by lag (along x, the fastest dim)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), color: colour.get(r.id), data: a.autocorrelation.lags.map((l, i) => [l, a.autocorrelation.x[i] ?? NaN] as [number, number]).filter(([, v]) => Number.isFinite(v)) })), 'lag (grid points)', 'autocorrelation'));
     const dnames = [...new Set(withA.flatMap(([, a]) => a.derived.map((d) => d.name)))];
     if (dnames.length) {
       fig(
@@ -271,7 +282,7 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
           grid: { left: 72, right: 24, top: 40, bottom: 40 },
           xAxis: { type: 'category', data: dnames },
           yAxis: { type: 'value', ...yName('NRMSE') },
-          series: withA.map(([r, a]) => ({ name: runLabel(r), type: 'bar', data: dnames.map((n) => a.derived.find((d) => d.name === n)?.nrmse ?? null) })),
+          series: withA.map(([r, a]) => ({ name: runLabel(r), type: 'bar', itemStyle: { color: colour.get(r.id) }, data: dnames.map((n) => a.derived.find((d) => d.name === n)?.nrmse ?? null) })),
         }),
       );
     }

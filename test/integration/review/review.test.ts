@@ -141,6 +141,12 @@ describe('review', () => {
       const a = await call<ApiOutput<'runs.analysis'>>(other, 'runs.analysis', { runId: imp.runs[0]!.id });
       expect(a.histogram.counts.reduce((s, c) => s + c, 0)).toBe(metric(before[0]!, 'n'));
       expect((await call<Run[]>(other, 'runs.search', { projectId: pid, experiment: 'SST bounds' })).length).toBe(3);
+      // a damaged file is refused before anything is written
+      const doc = JSON.parse(readFileSync(file, 'utf8'));
+      doc.runs[0].artifacts[0].data = Buffer.from('not the stream').toString('base64');
+      await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(doc) })).rejects.toThrow(/does not match its sha256/);
+      await expect(call(other, 'experiments.import', { projectId: pid, document: '{"hello": 1}' })).rejects.toThrow(/not a Fieldpack experiment file/);
+      expect((await call<Run[]>(other, 'runs.list', { projectId: pid })).length).toBe(3);
       // deleting a run removes its files
       const victim = after[2]!;
       await call(other, 'runs.delete', { id: victim.id });
@@ -149,6 +155,18 @@ describe('review', () => {
       await other.close();
     }
   }, 60_000);
+
+  it('exports and imports through the CLI, and tags and finds runs there', () => {
+    const cli = (...args: string[]) => execFileSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const file = join(tmp.dir, 'cli.fpexp.json');
+    expect(cli('--db', dbA, 'runs', 'export', ...runIds.slice(0, 2).map(String), '-o', file)).toMatch(/exported 2 run\(s\) with 2 artifact\(s\)/);
+    const dbC = join(tmp.dir, 'c.db');
+    cli('--db', dbC, 'projects', 'create', 'C');
+    expect(cli('--db', dbC, 'runs', 'import', file, '--project', '1', '--experiment', 'from A')).toMatch(/imported 2 run\(s\) into experiment "from A": 1, 2/);
+    expect(cli('--db', dbC, 'runs', 'tag', '2', 'keep', 'reviewer=bo')).toMatch(/^run 2 tags: .*keep, .*reviewer=bo/);
+    const found = cli('--db', dbC, 'runs', 'search', '--tag', 'reviewer=bo');
+    expect(found.trim().split('\n').length).toBe(3); // header, rule, one run
+  }, 120_000);
 
   it('writes a self-contained HTML report and a PDF whose pages hold the charts (CLI, pdftotext, pdftoppm)', () => {
     const html = join(tmp.dir, 'report.html');
