@@ -19,6 +19,7 @@ import { storeFilesDir } from '../store/files.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { COMPRESS_KIND, type CompressRunResult } from '../compression/runs.ts';
 import { analyseRun, cachedAnalysis } from './analysis.ts';
+import { EXTERNAL } from '../compression/baselines/external.ts';
 import { DIVERGING, SEQUENTIAL, mapPng, toHex } from './png.ts';
 import { chromiumPrintToPdf, pdfPageCount, type PrintToPdf } from './pdf.ts';
 
@@ -56,6 +57,10 @@ export function rerunCommand(r: RunDetail): string {
   const p = r.params as Partial<CompressParams>;
   if (r.kind !== COMPRESS_KIND || !p.file) return `(a ${r.kind} run: see its parameters)`;
   const q = (s: string) => (/^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  if (p.codec && p.codec in EXTERNAL) {
+    // external baselines are not stream codecs: the bench runs them under the same protocol
+    return ['fieldpack', 'bench', q(p.file), '--vars', q(p.variable ?? ''), '--codec', q(p.codec), '--bounds', `${p.bound?.mode}:${p.bound?.value}`, '--json', q(`run${r.id}.json`)].join(' ');
+  }
   const parts = ['fieldpack', 'compress', q(p.file), '--var', q(p.variable ?? ''), '--bound', `${p.bound?.mode}:${p.bound?.value}`, '--codec', q(p.codec ?? 'auto')];
   for (const [k, v] of Object.entries(p.params ?? {})) parts.push('--param', q(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
   if (p.base) parts.push('--base', q(p.base));
@@ -113,7 +118,7 @@ function lineChart(series: { name: string; data: [number, number][]; dashed?: bo
   const legendRows = Math.ceil(series.length / 3);
   return svgChart(
     {
-      legend: { top: 0, type: 'plain' },
+      legend: { top: 0, type: 'plain', itemGap: 12, textStyle: { fontSize: 10 } },
       grid: { left: 80, right: 24, top: 14 + 22 * legendRows, bottom: 48 },
       xAxis: { type: opts.logX ? 'log' : 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true, axisLabel },
       yAxis: { type: opts.logY ? 'log' : 'value', scale: true, ...yName(yLabel) },
