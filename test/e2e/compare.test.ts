@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Download, Page } from 'playwright-core';
 import { SCREENSHOTS, callApi, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { COADS } from '../helpers/data-files.ts';
@@ -137,6 +137,14 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
     expect(download.suggestedFilename()).toBe(`fieldpack-report-${runIds.join('-')}.html`);
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(7);
     expect(html).not.toMatch(/<script|src="https?:/);
+    // and with its PDF (printed by Chromium on the serving machine): both download
+    const downloads: Download[] = [];
+    page.on('download', (d) => downloads.push(d));
+    await page.getByTestId('report-pdf').click();
+    await expect.poll(() => downloads.length, { timeout: 90_000 }).toBe(2);
+    const pdf = downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!;
+    expect(readFileSync((await pdf.path())!).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(await page.getByTestId('report-written').innerText()).toMatch(/PDF \(\d+ pages\) also kept at .*\.pdf/);
 
     for (const width of [1280, 1920]) {
       await page.setViewportSize({ width, height: 1000 });
