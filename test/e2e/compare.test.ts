@@ -100,9 +100,9 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
       expect(Number(await page.getByTestId(id).getAttribute('data-points')), id).toBeGreaterThan(0);
       await expect.poll(() => inkShare(page, id), { timeout: 10_000 }).toBeGreaterThan(0.005);
     }
-    for (const maps of ['error-maps', 'ssim-maps']) {
+    for (const maps of ['error-maps', 'ssim-maps', 'derived-maps-gradient-magnitude']) {
       const cells = await page.getByTestId(maps).getByTestId('map-chart').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.cells)));
-      expect(cells.length, maps).toBe(3);
+      expect(cells.length, maps).toBe(maps.startsWith('derived') ? 4 : 3); // derived: before, then after each run
       for (const c of cells) expect(c, maps).toBeGreaterThan(maps === 'error-maps' ? 5000 : 200);
     }
     expect(await page.getByTestId('error-maps').getByTestId('colour-bar').innerText()).toMatch(/error \(.+\)/); // units

@@ -306,6 +306,17 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
       .join('')}</div>`;
     const derivedRows = withA.flatMap(([r, a]) => a.derived.map((d) => `<tr><td>${esc(runLabel(r))}</td><td>${esc(d.name)}</td><td>${esc(d.from)}</td><td>${num(d.rmse)}</td><td>${num(d.maxError)}</td><td>${num(d.valueRange)}</td><td>${num(d.nrmse)}</td><td>${num(d.psnr)}</td></tr>`));
     const dnotes = [...new Set(withA.flatMap(([, a]) => a.derivedNotes))];
+    for (const name of [...new Set(withA.flatMap(([, a]) => a.derived.map((d) => d.name)))]) {
+      const runsWith = withA.filter(([, a]) => a.derived.some((d) => d.name === name));
+      const first = runsWith[0]![1].derived.find((d) => d.name === name)!;
+      const signed = first.before.min < 0;
+      const dl = Math.max(Math.abs(first.before.min), Math.abs(first.before.max));
+      const [lo, hi, stops] = signed ? [-dl, dl, DIVERGING] : [first.before.min, first.before.max, SEQUENTIAL];
+      const png = (m: typeof first.before, flip: boolean) => mapPng(m.values, m.width, m.height, lo, hi, stops, flip, Math.max(1, Math.round(240 / m.width)));
+      maps += `<h2>${esc(name[0]!.toUpperCase() + name.slice(1))} before and after</h2>${colourBar(lo, hi, stops, `${name} of ${first.from} per grid point`)}<div class="maps"><figure><img alt="${esc(name)} before" src="${png(first.before, runsWith[0]![1].flipY)}"><figcaption>before compression</figcaption></figure>${runsWith
+        .map(([r, a]) => `<figure><img alt="${esc(name)} after run ${r.id}" src="${png(a.derived.find((d) => d.name === name)!.after, a.flipY)}"><figcaption>after ${esc(runLabel(r))}</figcaption></figure>`)
+        .join('')}</div>`;
+    }
     maps += `<h2>Derived quantities, before and after</h2><p class="cap">Central differences per grid point on the slice; the error_stat of the quantity after compression against before.</p><table><thead><tr><th>run</th><th>quantity</th><th>from</th><th>rmse</th><th>max_error</th><th>value_range</th><th>NRMSE</th><th>PSNR (dB)</th></tr></thead><tbody>${derivedRows.join('')}</tbody></table>${dnotes.map((n) => `<p class="cap">${esc(n)}</p>`).join('')}`;
   }
 

@@ -180,7 +180,7 @@ describe('review', () => {
     expect(text).toMatch(/sha256 [0-9a-f]{64}/);
     expect(text).toContain(`fieldpack compress ${COADS} --var SST --bound rel:0.001 --codec auto`);
     expect((text.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(7);
-    expect((text.match(/src="data:image\/png;base64,/g) ?? []).length).toBe(6); // 3 error maps + 3 SSIM maps
+    expect((text.match(/src="data:image\/png;base64,/g) ?? []).length).toBe(10); // 3 error maps, 3 SSIM maps, gradient magnitude before + 3 after
     expect(text).not.toMatch(/<script|<link|src="https?:|url\(https?:/); // nothing fetched
     // the PDF: its text has every section, its pages hold drawn charts and coloured maps
     const pdfText = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
