@@ -131,6 +131,18 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
     await page.getByTestId('tag-filter').fill('');
     await expect.poll(() => page.locator('[data-test^="compare-pick-"]').count()).toBe(3);
 
+    // two runs into an experiment, then only its runs listed
+    for (const id of runIds.slice(0, 2)) {
+      await page.getByTestId(`experiment-${id}`).fill('SST bounds');
+      await page.getByTestId(`experiment-${id}`).press('Enter');
+      await page.getByTestId(`experiment-${id}`).blur();
+    }
+    await expect.poll(async () => (await page.getByTestId('experiment-filter').locator('option').allInnerTexts()).join('|')).toContain('SST bounds');
+    await page.getByTestId('experiment-filter').selectOption('SST bounds');
+    await expect.poll(() => page.locator('[data-test^="compare-pick-"]').count()).toBe(2);
+    await page.getByTestId('experiment-filter').selectOption('');
+    await expect.poll(() => page.locator('[data-test^="compare-pick-"]').count()).toBe(3);
+
     // the report downloads as one self-contained HTML file
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-html').click()]);
     const html = readFileSync((await download.path())!, 'utf8');

@@ -101,6 +101,8 @@ export const CompressRunRow = z.object({
   tags: z.record(z.string(), z.string()),
   note: z.string(),
   archived: z.boolean(),
+  /** the experiment the run belongs to, if any */
+  experiment: z.string().nullable(),
   /** where an imported run came from (null: made here) */
   origin: z.record(z.string(), z.unknown()).nullable(),
 });
@@ -152,6 +154,8 @@ export const COMPRESSION_METHODS = {
       query: z.string().max(500).optional(),
       tags: z.record(z.string(), z.string()).optional(),
       archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
+      /** only the runs of the project's experiment of this name */
+      experiment: z.string().optional(),
     }),
     output: z.array(CompressRunRow),
   },

@@ -412,9 +412,12 @@ function metricValue(m: Metric): number | 'NaN' | 'Infinity' | '-Infinity' {
 
 export function listCompressRuns(
   store: Store,
-  filter: { projectId: number | null; variable?: string; file?: string; limit?: number; query?: string; tags?: Record<string, string>; archived?: 'exclude' | 'include' | 'only' },
+  filter: { projectId: number | null; variable?: string; file?: string; limit?: number; query?: string; tags?: Record<string, string>; archived?: 'exclude' | 'include' | 'only'; experiment?: string },
 ): CompressRunRow[] {
-  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500, query: filter.query, tags: filter.tags, archived: filter.archived });
+  const experiments = filter.projectId ? store.listExperiments(filter.projectId) : [];
+  const experimentId = filter.experiment ? (experiments.find((e) => e.name === filter.experiment)?.id ?? -1) : undefined;
+  const experimentName = new Map(experiments.map((e) => [e.id, e.name]));
+  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500, query: filter.query, tags: filter.tags, archived: filter.archived, experimentId });
   const rows: CompressRunRow[] = [];
   for (const run of runs) {
     const p = run.params as Partial<CompressParams>;
@@ -447,6 +450,7 @@ export function listCompressRuns(
       tags: detail.tags,
       note: run.note,
       archived: run.archivedAt !== null,
+      experiment: run.experimentId !== null ? (experimentName.get(run.experimentId) ?? null) : null,
       origin: run.origin,
     });
   }
