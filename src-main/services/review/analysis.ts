@@ -15,6 +15,7 @@ import {
   errorStat,
   gradientMagnitude,
   radialPowerSpectrum,
+  sizeStat,
   sliceOf,
   ssimMap,
   vectorPartner,
@@ -182,6 +183,12 @@ export async function analyseRun(store: Store, runId: number, opts: { index?: nu
   const recon = await reconstructionOfRun(run, opts.signal);
   if (recon.length !== field.values.length) throw new FieldpackError('INTERNAL', `run ${runId}: the reconstruction has ${recon.length} values, the field ${field.values.length}`);
   const mask = field.mask ?? null;
+  if (!run.metrics.some((m) => m.key === 'max_pw_rel_error')) {
+    // a run made before the error_stat metrics were stored: they are added now, from the same data
+    const st: Record<string, number> = { ...errorStat(field.values, recon, mask) };
+    if (r.originalBytes && r.compressedBytes) Object.assign(st, sizeStat(r.originalBytes, r.compressedBytes, field.values.length));
+    for (const [k, v] of Object.entries(st)) store.logMetric(runId, k, v);
+  }
   const { offset, h, w } = slice;
   const orig = field.values;
 

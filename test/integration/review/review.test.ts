@@ -79,6 +79,14 @@ describe('review', () => {
     expect(a.errorMap.values.filter((v) => v !== null).length).toBeGreaterThan(1000);
     expect(a.derived.map((x) => x.name)).toEqual(['gradient magnitude']);
     expect(a.derivedNotes.join(' ')).toMatch(/not one of a u\/v pair/);
+    // a run made before the error_stat metrics: the analysis adds them
+    const stored = metric(d, 'max_pw_rel_error');
+    app.store.db.prepare(`DELETE FROM run_metrics WHERE run_id = ? AND key IN ('max_pw_rel_error', 'n', 'value_std')`).run(runIds[2]);
+    await call(app, 'runs.analysis', { runId: runIds[2] });
+    const d2 = await call<RunDetail>(app, 'runs.get', { id: runIds[2] });
+    expect(typeof metric(d2, 'max_pw_rel_error')).toBe('number');
+    expect(metric(d2, 'n')).toBe(metric(d, 'n'));
+    expect(stored).toBeGreaterThan(0);
     const again = await call<ApiOutput<'runs.analysis'>>(app, 'runs.analysis', { runId: runIds[0] });
     expect(again.computedAt).toBe(a.computedAt);
     // UWND: its partner VWND is compressed the same way, vorticity and divergence before and after
