@@ -169,6 +169,19 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
       expect(await layoutProblems(page), `${width} px, full height`).toEqual([]);
       await page.screenshot({ path: join(SCREENSHOTS, `compare-${width}.png`) });
     }
+    // the project's run history archives and deletes runs too
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByTestId('nav-projects').click();
+    const history = page.getByTestId('run-history');
+    await history.getByTestId(`run-row-${runIds[2]}`).click();
+    await page.getByTestId('run-archive').click();
+    await expect.poll(() => history.getByTestId(`run-row-${runIds[2]}`).count()).toBe(0);
+    await history.getByTestId(`run-row-${runIds[0]}`).click();
+    await page.getByTestId('run-delete').click();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => history.getByTestId(`run-row-${runIds[0]}`).count()).toBe(0);
+    expect((await callApi<{ archivedAt: string | null }[]>(server, 'runs.search', { archived: 'only' })).map((r) => r.archivedAt !== null)).toEqual([true]);
+    await expect(callApi(server, 'runs.get', { id: runIds[0] })).rejects.toThrow(/does not exist/);
     expect(pageErrors).toEqual([]);
     await page.close();
   });
