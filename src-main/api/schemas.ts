@@ -42,6 +42,12 @@ export const Run = z.object({
   createdAt: isoTime,
   startedAt: isoTime.nullable(),
   endedAt: isoTime.nullable(),
+  /** the reviewer's note (free text) */
+  note: z.string(),
+  /** archived runs are kept but left out of lists unless asked for */
+  archivedAt: isoTime.nullable(),
+  /** where an imported run came from (the exporting database, its run id, software version), null for a run made here */
+  origin: z.record(z.string(), z.unknown()).nullable(),
 });
 export type Run = z.infer<typeof Run>;
 

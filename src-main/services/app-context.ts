@@ -36,6 +36,8 @@ export interface AppOptions {
   pythonPath?: string;
   /** Jobs running at once (default 2: a long training run does not hold up a compression). */
   jobConcurrency?: number;
+  /** The door's PDF printer for reports (Electron's printToPDF); default Chromium headless. */
+  printToPdf?: (htmlPath: string, pdfPath: string) => Promise<void>;
 }
 
 export function createApp(opts: AppOptions): AppContext {
@@ -51,7 +53,7 @@ export function createApp(opts: AppOptions): AppContext {
     const jobs = new JobQueue(store, { ...jobHandlers({ store }), ...opts.jobHandlers }, events.emit, {
       concurrency: opts.jobConcurrency ?? 2,
     });
-    const services = createServices({ store, jobs, events, door: opts.door });
+    const services = createServices({ store, jobs, events, door: opts.door, ...(opts.printToPdf ? { printToPdf: opts.printToPdf } : {}) });
     let closed = false;
     return {
       store,

@@ -11,6 +11,7 @@ import { trainingHandlers } from './handlers/training.ts';
 import { crossfieldHandlers } from './handlers/crossfield.ts';
 import { dataHandlers } from './handlers/data.ts';
 import { streamHandlers } from './handlers/streams.ts';
+import { reviewHandlers } from './handlers/review.ts';
 import type { CallContext, HandlerDeps, Handlers } from './handlers/types.ts';
 
 export type Services = Handlers<ApiMethod>;
@@ -24,6 +25,7 @@ export function createServices(deps: HandlerDeps): Services {
     ...crossfieldHandlers(deps),
     ...dataHandlers(deps),
     ...streamHandlers(),
+    ...reviewHandlers(deps),
   };
 }
 

@@ -104,6 +104,12 @@ export const CompressRunRow = z.object({
   metrics: z.record(z.string(), MetricNum),
   params: z.record(z.string(), z.unknown()),
   tags: z.record(z.string(), z.string()),
+  note: z.string(),
+  archived: z.boolean(),
+  /** the experiment the run belongs to, if any */
+  experiment: z.string().nullable(),
+  /** where an imported run came from (null: made here) */
+  origin: z.record(z.string(), z.unknown()).nullable(),
 });
 export type CompressRunRow = z.infer<typeof CompressRunRow>;
 
@@ -146,7 +152,18 @@ export const COMPRESSION_METHODS = {
   'compression.codecs': { input: z.object({}), output: z.array(CodecInfo) },
   'compression.resolveBound': { input: FieldRef.extend({ bound: BoundInput }), output: ResolvedBoundOut },
   'compression.runs': {
-    input: z.object({ projectId: id.nullable(), variable: z.string().optional(), file: z.string().optional(), limit: z.number().int().min(1).max(5000).default(500) }),
+    input: z.object({
+      projectId: id.nullable(),
+      variable: z.string().optional(),
+      file: z.string().optional(),
+      limit: z.number().int().min(1).max(5000).default(500),
+      /** search (name, note, parameters, tags), tags to carry, archived runs (see runs.search) */
+      query: z.string().max(500).optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+      archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
+      /** only the runs of the project's experiment of this name */
+      experiment: z.string().optional(),
+    }),
     output: z.array(CompressRunRow),
   },
   'compression.slice': {

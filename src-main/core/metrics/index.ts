@@ -4,6 +4,12 @@
  * max - min of those points. PSNR = 20 log10(range / RMSE) (SZ3's convention; zfp's CLI prints 6 dB less
  * because it uses the max absolute value instead of the range... do not compare the two raw).
  */
+import { errorAutocorrelationByLag, ssimMap } from './spatial.ts';
+
+export * from './error-stat.ts';
+export * from './spatial.ts';
+export * from './derived.ts';
+
 type Arr = ArrayLike<number>;
 
 export interface ErrorStats {
@@ -95,45 +101,7 @@ export function boundHolds(orig: Arr, recon: Arr, mask: Uint8Array | null, bound
  * invalid point; dynamic range L = range of the valid points of the slice. Constants as Wang et al.
  */
 export function ssim2d(a: Arr, b: Arr, h: number, w: number, mask: Uint8Array | null = null, offset = 0, win = 7, stride = 4): number {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < h * w; i++) {
-    if (mask && mask[offset + i] === 0) continue;
-    const v = a[offset + i]!;
-    if (v - v !== 0) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const L = max > min ? max - min : 1;
-  const c1 = (0.01 * L) ** 2;
-  const c2 = (0.03 * L) ** 2;
-  let total = 0;
-  let count = 0;
-  const wy = Math.min(win, h);
-  const wx = Math.min(win, w);
-  for (let y0 = 0; y0 + wy <= h; y0 += stride) {
-    for (let x0 = 0; x0 + wx <= w; x0 += stride) {
-      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, m = 0;
-      let ok = true;
-      for (let y = y0; y < y0 + wy && ok; y++) {
-        for (let x = x0; x < x0 + wx; x++) {
-          const k = offset + y * w + x;
-          const va = a[k]!;
-          const vb = b[k]!;
-          if ((mask && mask[k] === 0) || va - va !== 0 || vb - vb !== 0) { ok = false; break; }
-          sa += va; sb += vb; saa += va * va; sbb += vb * vb; sab += va * vb; m++;
-        }
-      }
-      if (!ok || m === 0) continue;
-      const ma = sa / m, mb = sb / m;
-      const va = Math.max(0, saa / m - ma * ma), vb = Math.max(0, sbb / m - mb * mb);
-      const cov = sab / m - ma * mb;
-      total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
-      count++;
-    }
-    if (stride <= 0) break;
-  }
-  return count ? total / count : NaN;
+  return ssimMap(a, b, h, w, mask, offset, win, stride).mean;
 }
 
 /** SSIM of the middle 2D slice (last two dims) of an N-D field; NaN for 1D fields. */
@@ -148,29 +116,7 @@ export function ssimMiddleSlice(a: Arr, b: Arr, shape: number[], mask: Uint8Arra
 
 /** Lag-1 autocorrelation of the error x' - x along the fastest dimension, over pairs of valid points. */
 export function errorAutocorrelation(orig: Arr, recon: Arr, shape: number[], mask: Uint8Array | null = null): number {
-  const w = shape[shape.length - 1]!;
-  let n = 0, s = 0, ss = 0;
-  for (let i = 0; i < orig.length; i++) {
-    if (mask && mask[i] === 0) continue;
-    const e = recon[i]! - orig[i]!;
-    if (e - e !== 0) continue;
-    n++; s += e; ss += e * e;
-  }
-  if (n < 2) return NaN;
-  const mean = s / n;
-  const varE = ss / n - mean * mean;
-  if (!(varE > 0)) return 0;
-  let cov = 0, m = 0;
-  for (let i = 0; i + 1 < orig.length; i++) {
-    if ((i + 1) % w === 0) continue;
-    if (mask && (mask[i] === 0 || mask[i + 1] === 0)) continue;
-    const e0 = recon[i]! - orig[i]!;
-    const e1 = recon[i + 1]! - orig[i + 1]!;
-    if (e0 - e0 !== 0 || e1 - e1 !== 0) continue;
-    cov += (e0 - mean) * (e1 - mean);
-    m++;
-  }
-  return m ? cov / m / varE : NaN;
+  return errorAutocorrelationByLag(orig, recon, [orig.length / shape[shape.length - 1]!, shape[shape.length - 1]!], mask, 1).x[1]!;
 }
 
 export interface Histogram {

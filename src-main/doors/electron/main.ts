@@ -11,6 +11,18 @@ import { useBundledWorkers } from '../../services/jobs/worker-host.ts';
 import { IPC_CALL, IPC_EVENT } from './channels.ts';
 import { handleIpcCall } from './ipc-handler.ts';
 import { ensureDemoProject } from '../../services/demo.ts';
+import { writeFileAtomic } from '../../services/files/atomic.ts';
+
+/** Reports to PDF with Electron's own printer (a hidden window that runs no script); the report service does the rest. */
+async function printToPdf(htmlPath: string, pdfPath: string): Promise<void> {
+  const w = new BrowserWindow({ show: false, webPreferences: { javascript: false, sandbox: true } });
+  try {
+    await w.loadFile(htmlPath);
+    await writeFileAtomic(pdfPath, await w.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
+  } finally {
+    w.destroy();
+  }
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 useBundledWorkers(here);
@@ -49,7 +61,7 @@ async function createWindow(ctx: AppContext): Promise<void> {
 
 electronApp.whenReady().then(async () => {
   try {
-    context = createApp({ dbPath: dbFlag(), door: 'electron' });
+    context = createApp({ dbPath: dbFlag(), door: 'electron', printToPdf });
   } catch (err) {
     const e = serializeError(err);
     dialog.showErrorBox('Fieldpack cannot open its database', `${e.code}: ${e.message}`);

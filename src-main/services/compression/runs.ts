@@ -21,7 +21,7 @@ import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field, FieldValues } from '../../core/field.ts';
 import { resolveBound, validRange, type BoundSpec } from '../../core/codec/bound.ts';
-import { fullMetrics, type FullMetrics } from '../../core/metrics/index.ts';
+import { ERROR_STAT_NAMES, SIZE_STAT_NAMES, errorStat, fullMetrics, sizeStat, type FullMetrics } from '../../core/metrics/index.ts';
 import {
   CompressParams,
   type CodecInfo,
@@ -58,6 +58,8 @@ export const COMPRESS_METRIC_KEYS = [
   'error_autocorr_lag1',
   'compress_mb_s',
   'decompress_mb_s',
+  ...ERROR_STAT_NAMES,
+  ...SIZE_STAT_NAMES,
 ] as const;
 
 export interface CompressRunResult {
@@ -307,6 +309,8 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     compress_mb_s: m.compressMBs ?? NaN,
     decompress_mb_s: m.decompressMBs ?? NaN,
   };
+  // libpressio's error_stat and size metrics under their names (docs/review.md); the shared names agree
+  Object.assign(metrics, errorStat(field.values, recon, mask), sizeStat(originalBytes, compressedBytes, n));
   for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
 
   // 5. artifact
@@ -436,8 +440,14 @@ function metricValue(m: Metric): number | 'NaN' | 'Infinity' | '-Infinity' {
   return m.value;
 }
 
-export function listCompressRuns(store: Store, filter: { projectId: number | null; variable?: string; file?: string; limit?: number }): CompressRunRow[] {
-  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500 });
+export function listCompressRuns(
+  store: Store,
+  filter: { projectId: number | null; variable?: string; file?: string; limit?: number; query?: string; tags?: Record<string, string>; archived?: 'exclude' | 'include' | 'only'; experiment?: string },
+): CompressRunRow[] {
+  const experiments = filter.projectId ? store.listExperiments(filter.projectId) : [];
+  const experimentId = filter.experiment ? (experiments.find((e) => e.name === filter.experiment)?.id ?? -1) : undefined;
+  const experimentName = new Map(experiments.map((e) => [e.id, e.name]));
+  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500, query: filter.query, tags: filter.tags, archived: filter.archived, experimentId });
   const rows: CompressRunRow[] = [];
   for (const run of runs) {
     const p = run.params as Partial<CompressParams>;
@@ -468,6 +478,10 @@ export function listCompressRuns(store: Store, filter: { projectId: number | nul
       metrics,
       params: run.params,
       tags: detail.tags,
+      note: run.note,
+      archived: run.archivedAt !== null,
+      experiment: run.experimentId !== null ? (experimentName.get(run.experimentId) ?? null) : null,
+      origin: run.origin,
     });
   }
   return rows;
@@ -492,7 +506,7 @@ function finiteMinMax(a: Float32Array): { min: number; max: number } {
 }
 
 /** Whether the coordinate variable of `dim` increases (latitude stored south first: draw row 0 at the bottom). */
-async function increasingCoordinate(file: string, dim: string | undefined): Promise<boolean> {
+export async function increasingCoordinate(file: string, dim: string | undefined): Promise<boolean> {
   if (!dim) return false;
   try {
     const df = await openDataFile(file);

@@ -7,7 +7,7 @@ export function compressionHandlers({ store }: HandlerDeps): Handlers<keyof type
   return {
     'compression.codecs': () => codecInfos(),
     'compression.resolveBound': ({ fieldId, file, variable, bound }) => resolveFieldBound(store, { fieldId, file, variable }, bound),
-    'compression.runs': ({ projectId, variable, file, limit }) => listCompressRuns(store, { projectId, variable, file, limit }),
+    'compression.runs': (filter) => listCompressRuns(store, filter),
     'compression.slice': ({ runId, index, maxSize }) => sliceOfRun(store, runId, index, maxSize),
   };
 }

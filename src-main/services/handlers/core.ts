@@ -4,6 +4,7 @@ import type { CORE_METHODS } from '../../api/methods/core.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
 import { doctorReport } from '../system/doctor.ts';
 import { LAST_OPENED_KEY } from '../demo.ts';
+import { removeRunFiles } from './review.ts';
 import { configuredPython } from '../system/python-probe.ts';
 import { clearPythonCache, pythonPathProblem } from '../system/python-env.ts';
 
@@ -57,6 +58,7 @@ export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METH
     'runs.get': ({ id }) => store.getRunDetail(id),
     'runs.delete': ({ id }) => {
       store.deleteRun(id);
+      removeRunFiles(deps, id);
       return { deleted: id };
     },
 

@@ -9,6 +9,8 @@ export interface HandlerDeps {
   jobs: JobQueue;
   events: EventBus;
   door: DoctorReport['door'];
+  /** How this door prints a report to PDF (the desktop app: Electron's printToPDF); default Chromium headless. */
+  printToPdf?: (htmlPath: string, pdfPath: string) => Promise<void>;
 }
 
 /** What a door may pass with one call: progress lines and cancellation (the CLI does; HTTP and IPC use jobs). */

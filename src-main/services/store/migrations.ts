@@ -164,6 +164,18 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'runs to keep and share: notes, archived, where an imported run came from; tag search',
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+        ALTER TABLE runs ADD COLUMN archived_at TEXT;
+        ALTER TABLE runs ADD COLUMN origin_json TEXT;
+        CREATE INDEX run_tags_value ON run_tags(key, value);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

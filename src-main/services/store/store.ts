@@ -24,7 +24,13 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
+  note: string;
+  archived_at: string | null;
+  origin_json: string | null;
 }
+
+/** Job kinds that are data operations (dataset.import), not experiments: never counted or listed as runs unless asked for by kind. */
+const NOT_DATA_JOB = `kind NOT LIKE 'dataset.%'`;
 
 function toRun(r: RunRow): Run {
   return {
@@ -42,6 +48,9 @@ function toRun(r: RunRow): Run {
     createdAt: r.created_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
+    note: r.note ?? '',
+    archivedAt: r.archived_at ?? null,
+    origin: r.origin_json ? JSON.parse(r.origin_json) : null,
   };
 }
 
@@ -109,7 +118,7 @@ export class Store {
       this.db
         .prepare(
           `SELECT p.*, (SELECT COUNT(*) FROM datasets d WHERE d.project_id = p.id) AS dataset_count,
-                  (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS run_count
+                  (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id AND r.${NOT_DATA_JOB} AND r.archived_at IS NULL) AS run_count
            FROM projects p ORDER BY p.updated_at DESC, p.id DESC`,
         )
         .all() as ProjectRow[]
@@ -120,7 +129,7 @@ export class Store {
     const row = this.db
       .prepare(
         `SELECT p.*, (SELECT COUNT(*) FROM datasets d WHERE d.project_id = p.id) AS dataset_count,
-                (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id) AS run_count
+                (SELECT COUNT(*) FROM runs r WHERE r.project_id = p.id AND r.${NOT_DATA_JOB} AND r.archived_at IS NULL) AS run_count
          FROM projects p WHERE p.id = ?`,
       )
       .get(id) as ProjectRow | undefined;
@@ -234,7 +243,24 @@ export class Store {
     return toRun(row);
   }
 
-  listRuns(filter: { projectId?: number | null; kind?: string; statuses?: readonly RunStatus[]; limit?: number } = {}): Run[] {
+  /**
+   * Runs, newest first. Data operations (dataset.import jobs) are left out unless `kind` names them; archived runs
+   * unless `archived` is 'include' or 'only'. `query` matches the name, note, parameters and tag values (case-insensitive
+   * substring); `tags` keeps runs that carry every key=value given (a value of '' = the key with any value).
+   */
+  listRuns(
+    filter: {
+      projectId?: number | null;
+      kind?: string;
+      statuses?: readonly RunStatus[];
+      limit?: number;
+      archived?: 'exclude' | 'include' | 'only';
+      query?: string;
+      tags?: Record<string, string>;
+      experimentId?: number;
+      ids?: readonly number[];
+    } = {},
+  ): Run[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.projectId !== undefined) {
@@ -247,14 +273,103 @@ export class Store {
     if (filter.kind) {
       where.push('kind = ?');
       args.push(filter.kind);
-    }
+    } else if (!filter.statuses?.length) where.push(NOT_DATA_JOB);
     if (filter.statuses?.length) {
       where.push(`status IN (${filter.statuses.map(() => '?').join(',')})`);
       args.push(...filter.statuses);
     }
+    const archived = filter.archived ?? (filter.statuses?.length || filter.ids ? 'include' : 'exclude');
+    if (archived === 'exclude') where.push('archived_at IS NULL');
+    if (archived === 'only') where.push('archived_at IS NOT NULL');
+    if (filter.experimentId !== undefined) {
+      where.push('experiment_id = ?');
+      args.push(filter.experimentId);
+    }
+    if (filter.ids) {
+      where.push(`id IN (${filter.ids.map(() => '?').join(',') || 'NULL'})`);
+      args.push(...filter.ids);
+    }
+    const q = filter.query?.trim().toLowerCase();
+    if (q) {
+      const like = `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      where.push(
+        `(lower(name) LIKE ? ESCAPE '\\' OR lower(note) LIKE ? ESCAPE '\\' OR lower(params_json) LIKE ? ESCAPE '\\' OR kind LIKE ? ESCAPE '\\'
+          OR EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND (lower(t.value) LIKE ? ESCAPE '\\' OR lower(t.key) LIKE ? ESCAPE '\\')))`,
+      );
+      args.push(like, like, like, like, like, like);
+    }
+    for (const [k, v] of Object.entries(filter.tags ?? {})) {
+      where.push(v === '' ? 'EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = ?)' : 'EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = runs.id AND t.key = ? AND t.value = ?)');
+      args.push(k, ...(v === '' ? [] : [v]));
+    }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     args.push(filter.limit ?? 200);
     return (this.db.prepare(sql).all(...args) as RunRow[]).map(toRun);
+  }
+
+  /** The reviewer's changes to a run: its note, archived or not, tags set ('' values allowed) and tags removed. */
+  updateRun(id: number, patch: { note?: string; archived?: boolean; setTags?: Record<string, string>; removeTags?: string[]; experimentId?: number | null }): Run {
+    this.getRun(id);
+    this.db.transaction(() => {
+      if (patch.note !== undefined) this.db.prepare('UPDATE runs SET note = ? WHERE id = ?').run(patch.note, id);
+      if (patch.archived !== undefined) this.db.prepare('UPDATE runs SET archived_at = ? WHERE id = ?').run(patch.archived ? now() : null, id);
+      if (patch.experimentId !== undefined) this.db.prepare('UPDATE runs SET experiment_id = ? WHERE id = ?').run(patch.experimentId, id);
+      for (const [k, v] of Object.entries(patch.setTags ?? {})) this.setTag(id, k, v);
+      for (const k of patch.removeTags ?? []) this.db.prepare('DELETE FROM run_tags WHERE run_id = ? AND key = ?').run(id, k);
+    })();
+    return this.getRun(id);
+  }
+
+  /** An experiment of a project by name, created when missing. */
+  experimentNamed(projectId: number, name: string): { id: number; name: string } {
+    const row = this.db.prepare('SELECT id, name FROM experiments WHERE project_id = ? AND name = ?').get(projectId, name) as { id: number; name: string } | undefined;
+    if (row) return row;
+    const info = this.db.prepare('INSERT INTO experiments (project_id, name, created_at) VALUES (?, ?, ?)').run(projectId, name, now());
+    return { id: Number(info.lastInsertRowid), name };
+  }
+
+  listExperiments(projectId: number): { id: number; name: string; runCount: number }[] {
+    return (
+      this.db
+        .prepare(`SELECT e.id, e.name, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id AND r.archived_at IS NULL) AS run_count FROM experiments e WHERE e.project_id = ? ORDER BY e.id`)
+        .all(projectId) as { id: number; name: string; run_count: number }[]
+    ).map((e) => ({ id: e.id, name: e.name, runCount: e.run_count }));
+  }
+
+  /** A run brought in from another database (an experiment file): one transaction, so a failed import leaves nothing. */
+  insertImportedRun(r: {
+    projectId: number;
+    experimentId: number | null;
+    run: Run;
+    metrics: Metric[];
+    tags: Record<string, string>;
+    logs: string[];
+    origin: Record<string, unknown>;
+    artifacts: (run: number) => Omit<Artifact, 'id'>[];
+  }): Run {
+    const id = this.db.transaction(() => {
+      const info = this.db
+        .prepare(
+          `INSERT INTO runs (project_id, experiment_id, kind, name, status, params_json, result_json, error_json, progress, message, created_at, started_at, ended_at, note, archived_at, origin_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r.projectId, r.experimentId, r.run.kind, r.run.name, r.run.status, JSON.stringify(r.run.params), r.run.result === null ? null : JSON.stringify(r.run.result),
+          r.run.error ? JSON.stringify(r.run.error) : null, r.run.progress, r.run.message, r.run.createdAt, r.run.startedAt, r.run.endedAt, r.run.note, r.run.archivedAt, JSON.stringify(r.origin),
+        );
+      const runId = Number(info.lastInsertRowid);
+      const metric = this.db.prepare('INSERT INTO run_metrics (run_id, key, step, value, value_kind, logged_at) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const m of r.metrics) {
+        const e = typeof m.value === 'number' ? encodeMetric(m.value) : encodeMetric(Number(m.value));
+        metric.run(runId, m.key, m.step, e.value, e.kind, m.loggedAt);
+      }
+      for (const [k, v] of Object.entries(r.tags)) this.setTag(runId, k, v);
+      for (const line of r.logs) this.appendLog(runId, line);
+      for (const a of r.artifacts(runId)) this.addArtifact(runId, a);
+      this.touchProject(r.projectId);
+      return runId;
+    })();
+    return this.getRun(id);
   }
 
   markRunStarted(id: number): Run {

@@ -11,7 +11,15 @@ import { CanvasRenderer } from 'echarts/renderers';
 
 echarts.use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer]);
 
-export function useEchart(el: Ref<HTMLElement | undefined>, option: () => echarts.EChartsCoreOption | null, sources: WatchSource[]): { render: () => void } {
+/**
+ * `group`: charts of one group zoom and pan together (echarts.connect), e.g. error maps side by side.
+ */
+export function useEchart(
+  el: Ref<HTMLElement | undefined>,
+  option: () => echarts.EChartsCoreOption | null,
+  sources: WatchSource[],
+  opts: { group?: string } = {},
+): { render: () => void } {
   let chart: echarts.ECharts | null = null;
   let resize: ResizeObserver | null = null;
   const render = () => {
@@ -22,6 +30,10 @@ export function useEchart(el: Ref<HTMLElement | undefined>, option: () => echart
   };
   onMounted(() => {
     chart = echarts.init(el.value!);
+    if (opts.group) {
+      chart.group = opts.group;
+      echarts.connect(opts.group);
+    }
     render();
     resize = new ResizeObserver(() => chart?.resize());
     resize.observe(el.value!);

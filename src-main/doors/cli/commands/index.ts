@@ -8,6 +8,7 @@ import { exportCommand } from './export.ts';
 import { inspectCommand } from './inspect.ts';
 import { runCommand, runsCommand } from './jobs.ts';
 import { projectsCommand } from './projects.ts';
+import { reportCommand } from './report.ts';
 import { serveCommand } from './serve.ts';
 import { startCommand } from './start.ts';
 import { trainCommand } from './train.ts';
@@ -24,5 +25,6 @@ export const COMMANDS: CliCommand[] = [
   trainCommand,
   runCommand,
   runsCommand,
+  reportCommand,
   doctorCommand,
 ];

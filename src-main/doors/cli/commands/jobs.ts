@@ -3,6 +3,7 @@ import type { Run, RunDetail } from '../../../api/contract.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { formatRunSummary } from '../run-summary.ts';
+import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, runReviewVerb } from './runs-review.ts';
 
 /** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C cancels it (recorded as cancelled). */
 export const runCommand: CliCommand = {
@@ -36,11 +37,13 @@ export const runCommand: CliCommand = {
 
 export const runsCommand: CliCommand = {
   name: 'runs',
-  summary: 'list runs, show one with its metrics and log, or cancel one',
+  summary: 'list, search, show, tag, annotate, archive, delete, export or import runs; cancel one',
   usage: `fieldpack runs [list] [--project ID] [--kind KIND]
 fieldpack runs show ID [--json]   (a summary: parameters, metrics, tags, artifacts, log tail; --json the raw record)
-fieldpack runs cancel ID`,
+fieldpack runs cancel ID
+${RUNS_REVIEW_USAGE}`,
   async run(argv, { io, app }) {
+    if (argv[0] && RUNS_REVIEW_VERBS.includes(argv[0])) return runReviewVerb(argv[0], argv.slice(1), { io, app });
     const p = parseFlags(argv, { values: ['project', 'kind', 'limit'], booleans: ['json'] });
     const [verb = 'list', idText] = p.positionals;
     const { services } = await app();

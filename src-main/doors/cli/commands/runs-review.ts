@@ -1,0 +1,91 @@
+/** The review verbs of `fieldpack runs`: tags, notes, archive, delete, search, experiment files (through the API). */
+import type { CliRunContext } from '../command.ts';
+import { CliUsageError, flag, parseFlags } from '../command.ts';
+import { callApi } from '../api.ts';
+import { formatTable } from '../io.ts';
+
+export const RUNS_REVIEW_USAGE = `fieldpack runs search [TEXT] [--project ID] [--tag KEY[=VALUE]]... [--archived include|only] [--experiment NAME]
+fieldpack runs tag ID KEY[=VALUE]... | untag ID KEY... | note ID TEXT | archive ID... | unarchive ID... | delete ID...
+fieldpack runs export (ID... | --project ID [--experiment NAME]) -o FILE.fpexp.json
+fieldpack runs import FILE.fpexp.json --project ID [--experiment NAME]`;
+
+export const RUNS_REVIEW_VERBS = ['search', 'tag', 'untag', 'note', 'archive', 'unarchive', 'delete', 'export', 'import'];
+
+const ids = (xs: string[]) =>
+  xs.map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n <= 0) throw new CliUsageError(`"${x}" is not a run id`);
+    return n;
+  });
+
+function keyValues(xs: string[]): Record<string, string> {
+  return Object.fromEntries(xs.map((x) => {
+    const i = x.indexOf('=');
+    return i < 0 ? [x, ''] : [x.slice(0, i), x.slice(i + 1)];
+  }));
+}
+
+export async function runReviewVerb(verb: string, argv: string[], ctx: Pick<CliRunContext, 'app' | 'io'>): Promise<number> {
+  const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['project', 'tag', 'archived', 'experiment', 'out', 'limit'] });
+  const project = flag(p, 'project') ? Number(flag(p, 'project')) : undefined;
+  const rest = p.positionals;
+  const { io } = ctx;
+  switch (verb) {
+    case 'search': {
+      const archived = flag(p, 'archived') as 'include' | 'only' | undefined;
+      const runs = await callApi(ctx, 'runs.search', {
+        projectId: project,
+        query: rest.join(' ') || undefined,
+        tags: keyValues(p.flags.get('tag') ?? []),
+        ...(archived ? { archived } : {}),
+        experiment: flag(p, 'experiment'),
+        ...(flag(p, 'limit') ? { limit: Number(flag(p, 'limit')) } : {}),
+      });
+      io.out(formatTable(['id', 'project', 'kind', 'name', 'status', 'archived', 'note'], runs.map((r) => [r.id, r.projectId ?? '-', r.kind, r.name, r.status, r.archivedAt ? 'yes' : '', r.note.split('\n')[0]!.slice(0, 60)])));
+      return 0;
+    }
+    case 'tag':
+    case 'untag': {
+      const [id, ...kv] = rest;
+      if (!id || !kv.length) throw new CliUsageError(`runs ${verb} takes an ID and at least one ${verb === 'tag' ? 'KEY[=VALUE]' : 'KEY'}`);
+      const r = await callApi(ctx, 'runs.update', verb === 'tag' ? { id: ids([id])[0]!, setTags: keyValues(kv) } : { id: ids([id])[0]!, removeTags: kv });
+      const detail = await callApi(ctx, 'runs.get', { id: r.id });
+      io.out(`run ${r.id} tags: ${Object.entries(detail.tags).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ') || '(none)'}`);
+      return 0;
+    }
+    case 'note': {
+      const [id, ...text] = rest;
+      if (!id) throw new CliUsageError('runs note takes an ID and the text');
+      const r = await callApi(ctx, 'runs.update', { id: ids([id])[0]!, note: text.join(' ') });
+      io.out(`run ${r.id} note: ${r.note || '(none)'}`);
+      return 0;
+    }
+    case 'archive':
+    case 'unarchive':
+    case 'delete': {
+      if (!rest.length) throw new CliUsageError(`runs ${verb} takes run ids`);
+      for (const id of ids(rest)) {
+        if (verb === 'delete') await callApi(ctx, 'runs.delete', { id });
+        else await callApi(ctx, 'runs.update', { id, archived: verb === 'archive' });
+        io.out(`run ${id} ${verb === 'delete' ? 'deleted' : `${verb}d`}`);
+      }
+      return 0;
+    }
+    case 'export': {
+      const out = flag(p, 'out');
+      if (!out) throw new CliUsageError('runs export needs -o FILE');
+      if (!rest.length && project === undefined) throw new CliUsageError('runs export takes run ids, or --project ID');
+      const r = await callApi(ctx, 'experiments.export', { runIds: rest.length ? ids(rest) : undefined, projectId: project, experiment: flag(p, 'experiment'), path: out });
+      io.out(`exported ${r.runs} run(s) with ${r.artifacts} artifact(s) to ${r.path} (${r.bytes} bytes)${r.skipped.length ? `; left out: ${r.skipped.join(', ')}` : ''}`);
+      return 0;
+    }
+    case 'import': {
+      const [file] = rest;
+      if (!file || project === undefined) throw new CliUsageError('runs import takes FILE and --project ID');
+      const r = await callApi(ctx, 'experiments.import', { projectId: project, path: file, experiment: flag(p, 'experiment') });
+      io.out(`imported ${r.runs.length} run(s) into experiment "${r.experiment}": ${r.runs.map((x) => x.id).join(', ')}`);
+      return 0;
+    }
+  }
+  throw new CliUsageError(`unknown runs verb "${verb}"`);
+}

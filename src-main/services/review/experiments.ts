@@ -1,0 +1,187 @@
+/**
+ * Experiments to keep and share: runs (with their metrics, tags, note, log, small artifacts and error analysis)
+ * exported as one JSON file, and imported into another database as new runs that say where they came from.
+ *
+ * File format `fieldpack-experiment` version 1: { format, version, fieldpackVersion, exportedAt, source, experiment,
+ * runs: [{ run, metrics, tags, logs, artifacts: [{ name, kind, sizeBytes, sha256, data (base64) | skipped }], analysis }] }.
+ * Metric values keep NaN and infinities as the strings 'NaN', 'Infinity', '-Infinity' (JSON has no NaN).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { FieldpackError } from '../../core/errors.ts';
+import { Metric, Run, type RunDetail } from '../../api/schemas.ts';
+import type { RunAnalysis } from '../../api/methods/review.ts';
+import type { Store } from '../store/store.ts';
+import { runDir } from '../store/files.ts';
+import { writeFileAtomic } from '../files/atomic.ts';
+import { fieldpackVersion } from '../system/version.ts';
+import { COMPRESS_KIND } from '../compression/runs.ts';
+import { analyseRun, cachedAnalysis, storeAnalysis } from './analysis.ts';
+
+export const EXPERIMENT_FORMAT = 'fieldpack-experiment';
+export const EXPERIMENT_VERSION = 1;
+
+const ArtifactEntry = z.object({
+  name: z.string(),
+  kind: z.string(),
+  sizeBytes: z.number().nullable(),
+  sha256: z.string().nullable(),
+  data: z.string().optional(),
+  skipped: z.string().optional(),
+});
+const RunEntry = z.object({
+  run: Run,
+  metrics: z.array(Metric),
+  tags: z.record(z.string(), z.string()),
+  logs: z.array(z.string()),
+  artifacts: z.array(ArtifactEntry),
+  analysis: z.unknown().nullable(),
+});
+const ExperimentFile = z.object({
+  format: z.literal(EXPERIMENT_FORMAT),
+  version: z.number().int(),
+  fieldpackVersion: z.string(),
+  exportedAt: z.string(),
+  source: z.object({ database: z.string(), project: z.string().nullable() }),
+  experiment: z.string(),
+  runs: z.array(RunEntry),
+});
+export type ExperimentFile = z.infer<typeof ExperimentFile>;
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Which runs an export takes: the ids given, else the experiment's, else every (not archived) run of the project. */
+function runsToExport(store: Store, sel: { projectId?: number; runIds?: number[]; experiment?: string }): RunDetail[] {
+  let ids: number[];
+  if (sel.runIds?.length) ids = sel.runIds;
+  else if (sel.projectId !== undefined && sel.experiment) {
+    const e = store.listExperiments(sel.projectId).find((x) => x.name === sel.experiment);
+    if (!e) throw new FieldpackError('NOT_FOUND', `project ${sel.projectId} has no experiment named "${sel.experiment}"`, { experiment: sel.experiment });
+    ids = store.listRuns({ experimentId: e.id, limit: 10_000 }).map((r) => r.id);
+  } else if (sel.projectId !== undefined) ids = store.listRuns({ projectId: sel.projectId, limit: 10_000 }).map((r) => r.id);
+  else throw new FieldpackError('INVALID_ARGUMENT', 'experiments.export: give runIds, or a projectId (with an experiment name to take only its runs)');
+  const runs = ids.map((id) => store.getRunDetail(id));
+  const busy = runs.filter((r) => r.status === 'running' || r.status === 'scheduled');
+  if (busy.length) throw new FieldpackError('CONFLICT', `run(s) ${busy.map((r) => r.id).join(', ')} are still ${busy[0]!.status}: export them when they end`, { runs: busy.map((r) => r.id) });
+  return runs.sort((a, b) => a.id - b.id);
+}
+
+export async function exportExperiment(
+  store: Store,
+  sel: { projectId?: number; runIds?: number[]; experiment?: string; path?: string; maxArtifactBytes: number },
+): Promise<{ path?: string; document?: string; runs: number; artifacts: number; skipped: string[]; bytes: number }> {
+  const runs = runsToExport(store, sel);
+  const skipped: string[] = [];
+  let artifacts = 0;
+  const entries: ExperimentFile['runs'] = [];
+  for (const r of runs) {
+    let analysis: RunAnalysis | null = null;
+    if (r.kind === COMPRESS_KIND && r.status === 'finished') {
+      // carried so that the importing side draws the charts without the data file
+      analysis = await analyseRun(store, r.id).catch(() => cachedAnalysis(store, r.id));
+    }
+    entries.push({
+      run: { ...r, metrics: undefined, artifacts: undefined, tags: undefined, logs: undefined } as unknown as z.infer<typeof Run>,
+      metrics: r.metrics,
+      tags: r.tags,
+      logs: r.logs,
+      artifacts: r.artifacts.map((a) => {
+        const base = { name: a.name, kind: a.kind, sizeBytes: a.sizeBytes, sha256: a.sha256 };
+        if (!existsSync(a.path)) {
+          skipped.push(`run ${r.id}: ${a.name} (missing)`);
+          return { ...base, skipped: 'missing' };
+        }
+        const bytes = readFileSync(a.path);
+        if (bytes.length > sel.maxArtifactBytes) {
+          skipped.push(`run ${r.id}: ${a.name} (${bytes.length} bytes)`);
+          return { ...base, skipped: `larger than ${sel.maxArtifactBytes} bytes` };
+        }
+        artifacts++;
+        return { ...base, data: bytes.toString('base64') };
+      }),
+      analysis,
+    });
+  }
+  const project = sel.projectId !== undefined ? store.getProject(sel.projectId).name : runs[0]?.projectId ? store.getProject(runs[0].projectId).name : null;
+  const doc: ExperimentFile = {
+    format: EXPERIMENT_FORMAT,
+    version: EXPERIMENT_VERSION,
+    fieldpackVersion: fieldpackVersion(),
+    exportedAt: new Date().toISOString(),
+    source: { database: store.path, project },
+    experiment: sel.experiment ?? (project ? `${project} runs ${runs.map((r) => r.id).join(',')}`.slice(0, 200) : 'exported runs'),
+    runs: entries,
+  };
+  const text = JSON.stringify(doc);
+  const bytes = Buffer.byteLength(text);
+  if (sel.path) {
+    await writeFileAtomic(resolve(sel.path), text);
+    return { path: resolve(sel.path), runs: runs.length, artifacts, skipped, bytes };
+  }
+  return { document: text, runs: runs.length, artifacts, skipped, bytes };
+}
+
+export async function importExperiment(store: Store, projectId: number, src: { path?: string; document?: string; experiment?: string }): Promise<{ runs: z.infer<typeof Run>[]; experiment: string }> {
+  store.getProject(projectId);
+  let text: string;
+  if (src.document !== undefined) text = src.document;
+  else if (src.path) {
+    if (!existsSync(src.path)) throw new FieldpackError('NOT_FOUND', `experiment file ${src.path} does not exist`, { path: src.path });
+    text = readFileSync(src.path, 'utf8');
+  } else throw new FieldpackError('INVALID_ARGUMENT', 'experiments.import: give a path or a document');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${src.path ?? 'the document'} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = ExperimentFile.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`);
+    throw new FieldpackError('INVALID_ARGUMENT', `${src.path ?? 'the document'} is not a Fieldpack experiment file: ${issues.join('; ')}`, { issues: parsed.error.issues });
+  }
+  const doc = parsed.data;
+  if (doc.version > EXPERIMENT_VERSION) throw new FieldpackError('UNSUPPORTED', `experiment file version ${doc.version} is newer than this Fieldpack reads (${EXPERIMENT_VERSION}): update Fieldpack`);
+  // artifacts are checked before anything is written
+  for (const e of doc.runs) {
+    for (const a of e.artifacts) {
+      if (a.data !== undefined && a.sha256 && sha256(Buffer.from(a.data, 'base64')) !== a.sha256) {
+        throw new FieldpackError('INVALID_ARGUMENT', `experiment file: artifact ${a.name} of run ${e.run.id} does not match its sha256 (damaged file)`, { run: e.run.id, artifact: a.name });
+      }
+    }
+  }
+  const experiment = store.experimentNamed(projectId, src.experiment ?? doc.experiment);
+  const created: z.infer<typeof Run>[] = [];
+  for (const e of doc.runs) {
+    const pending: { path: string; data: Buffer }[] = [];
+    const run = store.insertImportedRun({
+      projectId,
+      experimentId: experiment.id,
+      run: e.run,
+      metrics: e.metrics,
+      tags: e.tags,
+      logs: e.logs,
+      origin: { database: doc.source.database, project: doc.source.project, runId: e.run.id, fieldpackVersion: doc.fieldpackVersion, exportedAt: doc.exportedAt, importedAt: new Date().toISOString() },
+      artifacts: (newId) =>
+        e.artifacts.filter((a) => a.data !== undefined).map((a) => {
+          const path = join(runDir(store, newId), basename(a.name));
+          const data = Buffer.from(a.data!, 'base64');
+          pending.push({ path, data });
+          return { name: a.name, path, kind: a.kind, sizeBytes: data.length, sha256: a.sha256 };
+        }),
+    });
+    try {
+      mkdirSync(runDir(store, run.id), { recursive: true });
+      for (const f of pending) await writeFileAtomic(f.path, f.data);
+      if (e.analysis) await storeAnalysis(store, run.id, e.analysis as RunAnalysis);
+    } catch (err) {
+      store.deleteRun(run.id);
+      rmSync(runDir(store, run.id), { recursive: true, force: true });
+      throw err;
+    }
+    created.push(run);
+  }
+  return { runs: created, experiment: experiment.name };
+}

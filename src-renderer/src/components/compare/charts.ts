@@ -1,0 +1,35 @@
+/**
+ * What the Compare view's charts share: the extra echarts parts they use (heatmaps, colour scales, zoom), the
+ * colour scales, short log-axis labels and a label per run.
+ */
+import * as echarts from 'echarts/core';
+import { HeatmapChart, ScatterChart } from 'echarts/charts';
+import { DataZoomComponent, VisualMapComponent } from 'echarts/components';
+import type { CompressRunRow } from '@api/methods/compression.ts';
+
+echarts.use([HeatmapChart, ScatterChart, DataZoomComponent, VisualMapComponent]);
+
+/** Diverging blue - white - red for signed errors; a dark-to-yellow ramp for SSIM (the reports use the same stops). */
+export const DIVERGING = ['#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b'];
+export const SEQUENTIAL = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
+
+/** One colour per picked run, the same in every chart (the legend above the charts says which). */
+export const RUN_COLOURS = ['#2160c4', '#d9480f', '#2b8a3e', '#862e9c', '#e67700', '#0b7285', '#c2255c', '#5c940d'];
+export const runColour = (i: number) => RUN_COLOURS[i % RUN_COLOURS.length]!;
+
+export const axisLabel = {
+  formatter: (v: number) => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(0) : String(Number(v.toPrecision(4)))),
+};
+
+export function runLabel(r: Pick<CompressRunRow, 'runId' | 'codec' | 'boundText'>): string {
+  return `#${r.runId} ${r.codec} ${r.boundText}`;
+}
+
+export function num(v: unknown, p = 4): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'string') return v;
+  if (typeof v !== 'number') return JSON.stringify(v);
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v) && Math.abs(v) < 1e12) return String(v);
+  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? String(Number(v.toPrecision(p))) : v.toExponential(p - 1);
+}

@@ -1,0 +1,217 @@
+/**
+ * Review on real data: compress runs of COADS (SST at three bounds and two codecs, UWND for the u/v pair) through
+ * the app; the error_stat metrics stored per run; the analysis behind the Compare charts; tags, notes, archive and
+ * search; imports not counted as runs; an experiment exported from one SQLite database and imported into another
+ * (same runs and metrics, charts without the data file); a report as HTML and PDF through the CLI, read back with
+ * pdftotext and pdftoppm.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
+import { dispatch } from '../../../src-main/services/services.ts';
+import { closePools } from '../../../src-main/services/compression/index.ts';
+import type { ApiOutput } from '../../../src-main/api/contract.ts';
+import type { Run, RunDetail } from '../../../src-main/api/schemas.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { COADS } from '../../helpers/data-files.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const tmp = tempDir();
+const dbA = join(tmp.dir, 'a.db');
+const dbB = join(tmp.dir, 'b.db');
+let app: AppContext;
+let projectId: number;
+const runIds: number[] = [];
+let uwndRun = 0;
+
+const call = <T>(a: AppContext, method: string, input: unknown) => dispatch(a.services, method, input) as Promise<T>;
+const metric = (d: RunDetail, key: string) => d.metrics.find((m) => m.key === key && m.step === 0)?.value;
+
+beforeAll(async () => {
+  app = createApp({ dbPath: dbA, door: 'cli' });
+  projectId = (await call<{ id: number }>(app, 'projects.create', { name: 'review' })).id;
+  // a real import job: a data operation, not a run
+  const imp = await call<Run>(app, 'jobs.submit', { kind: 'dataset.import', projectId, params: { paths: [COADS], name: 'COADS' } });
+  expect((await app.jobs.waitFor(imp.id)).status).toBe('finished');
+  const jobs = [
+    { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, variable: 'SST' },
+    { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, variable: 'SST' },
+    { codec: 'lorenzo', bound: { mode: 'rel', value: 1e-2 }, variable: 'SST' },
+    { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, variable: 'UWND' },
+  ];
+  for (const j of jobs) {
+    const run = await call<Run>(app, 'jobs.submit', { kind: 'compress', projectId, name: `${j.codec} ${j.variable} ${j.bound.mode}:${j.bound.value}`, params: { file: COADS, workers: 0, ...j } });
+    const done = await app.jobs.waitFor(run.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('finished');
+    if (j.variable === 'SST') runIds.push(run.id);
+    else uwndRun = run.id;
+  }
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+  await closePools();
+  tmp.cleanup();
+});
+
+describe('review', () => {
+  it('stores the libpressio error_stat and size metrics with every compress run', async () => {
+    const d = await call<RunDetail>(app, 'runs.get', { id: runIds[0] });
+    for (const k of ['average_difference', 'average_error', 'difference_range', 'error_range', 'max_error', 'max_pw_rel_error', 'max_rel_error', 'min_error', 'mse', 'n', 'psnr', 'rmse', 'value_max', 'value_mean', 'value_min', 'value_range', 'value_std', 'bit_rate', 'compressed_size', 'compression_ratio']) {
+      expect(typeof metric(d, k), k).toBe('number');
+    }
+    expect(metric(d, 'psnr')).toBeCloseTo(metric(d, 'psnr_db') as number, 9);
+    expect(metric(d, 'max_error')).toBe(metric(d, 'max_abs_error'));
+    expect(metric(d, 'n')).toBeLessThan(12 * 90 * 180); // land is masked
+    expect(metric(d, 'max_error') as number).toBeLessThanOrEqual(0.01 * (metric(d, 'value_range') as number) * (1 + 1e-6));
+  });
+
+  it('analyses a run for the charts: histogram, spectra, autocorrelation, SSIM map, derived quantities (cached)', async () => {
+    const a = await call<ApiOutput<'runs.analysis'>>(app, 'runs.analysis', { runId: runIds[0] });
+    const d = await call<RunDetail>(app, 'runs.get', { id: runIds[0] });
+    expect(a.slice).toMatchObject({ index: [6], height: 90, width: 180 });
+    expect(a.histogram.counts.reduce((s, c) => s + c, 0)).toBe(metric(d, 'n'));
+    expect(a.autocorrelation.x[0]).toBeCloseTo(1, 9);
+    expect(a.spectrum.frequency.length).toBe(45);
+    expect(a.spectrum.original[0]!).toBeGreaterThan(a.spectrum.error[0]!);
+    expect(a.ssim.mean!).toBeGreaterThan(0.5);
+    expect(a.errorMap.values.filter((v) => v !== null).length).toBeGreaterThan(1000);
+    expect(a.derived.map((x) => x.name)).toEqual(['gradient magnitude']);
+    expect(a.derivedNotes.join(' ')).toMatch(/not one of a u\/v pair/);
+    // a run made before the error_stat metrics: the analysis adds them
+    const stored = metric(d, 'max_pw_rel_error');
+    app.store.db.prepare(`DELETE FROM run_metrics WHERE run_id = ? AND key IN ('max_pw_rel_error', 'n', 'value_std')`).run(runIds[2]);
+    await call(app, 'runs.analysis', { runId: runIds[2] });
+    const d2 = await call<RunDetail>(app, 'runs.get', { id: runIds[2] });
+    expect(typeof metric(d2, 'max_pw_rel_error')).toBe('number');
+    expect(metric(d2, 'n')).toBe(metric(d, 'n'));
+    expect(stored).toBeGreaterThan(0);
+    const again = await call<ApiOutput<'runs.analysis'>>(app, 'runs.analysis', { runId: runIds[0] });
+    expect(again.computedAt).toBe(a.computedAt);
+    // UWND: its partner VWND is compressed the same way, vorticity and divergence before and after
+    const u = await call<ApiOutput<'runs.analysis'>>(app, 'runs.analysis', { runId: uwndRun });
+    expect(u.derived.map((x) => x.name)).toEqual(['gradient magnitude', 'vorticity', 'divergence']);
+    expect(u.derived[1]!.from).toBe('UWND, VWND');
+    expect(u.derived[1]!.nrmse!).toBeGreaterThan(0);
+    expect(u.derived[1]!.nrmse!).toBeLessThan(0.2);
+  }, 60_000);
+
+  it('keeps imports apart from runs; tags, notes, archive and search', async () => {
+    const listed = await call<Run[]>(app, 'runs.list', { projectId });
+    expect(listed.map((r) => r.kind)).not.toContain('dataset.import');
+    expect((await call<Run[]>(app, 'runs.list', { projectId, kind: 'dataset.import' })).length).toBe(1);
+    expect((await call<{ runCount: number }>(app, 'projects.get', { id: projectId })).runCount).toBe(4);
+
+    await call(app, 'runs.update', { id: runIds[1], setTags: { keep: '', reviewer: 'ana' }, note: 'Best PSNR for SST; check the coasts.' });
+    await call(app, 'runs.update', { id: uwndRun, archived: true });
+    expect((await call<{ runCount: number }>(app, 'projects.get', { id: projectId })).runCount).toBe(3);
+    const search = (input: object) => call<Run[]>(app, 'runs.search', { projectId, ...input }).then((rs) => rs.map((r) => r.id));
+    expect(await search({ tags: { keep: '' } })).toEqual([runIds[1]]);
+    expect(await search({ tags: { reviewer: 'ana' } })).toEqual([runIds[1]]);
+    expect(await search({ query: 'COASTS' })).toEqual([runIds[1]]);
+    expect(await search({ query: 'lorenzo' })).toEqual([runIds[2]]);
+    expect(await search({ query: 'UWND' })).toEqual([]);
+    expect(await search({ query: 'UWND', archived: 'include' })).toEqual([uwndRun]);
+    expect(await search({ archived: 'only' })).toEqual([uwndRun]);
+    const detail = await call<RunDetail>(app, 'runs.get', { id: runIds[1] });
+    expect(detail.note).toBe('Best PSNR for SST; check the coasts.');
+    expect(detail.tags).toMatchObject({ keep: '', reviewer: 'ana', codec: 'auto' });
+    await call(app, 'runs.update', { id: runIds[1], removeTags: ['reviewer'] });
+    expect(await search({ tags: { reviewer: 'ana' } })).toEqual([]);
+  });
+
+  it('exports an experiment from one database and imports it into another: same runs and metrics, charts without the data file', async () => {
+    const file = join(tmp.dir, 'sst.fpexp.json');
+    await call(app, 'runs.update', { id: runIds[0], experiment: 'SST bounds' });
+    await call(app, 'runs.update', { id: runIds[1], experiment: 'SST bounds' });
+    await call(app, 'runs.update', { id: runIds[2], experiment: 'SST bounds' });
+    const out = await call<ApiOutput<'experiments.export'>>(app, 'experiments.export', { projectId, experiment: 'SST bounds', path: file });
+    expect(out).toMatchObject({ runs: 3, artifacts: 3, skipped: [] });
+    const before = await Promise.all(runIds.map((id) => call<RunDetail>(app, 'runs.get', { id })));
+
+    const other = createApp({ dbPath: dbB, door: 'cli' });
+    try {
+      const pid = (await call<{ id: number }>(other, 'projects.create', { name: 'colleague' })).id;
+      const imp = await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: pid, path: file });
+      expect(imp.experiment).toBe('SST bounds');
+      expect(imp.runs.length).toBe(3);
+      const after = await Promise.all(imp.runs.map((r) => call<RunDetail>(other, 'runs.get', { id: r.id })));
+      const strip = (d: RunDetail) => ({
+        name: d.name, kind: d.kind, status: d.status, params: d.params, result: d.result, note: d.note, tags: d.tags,
+        metrics: d.metrics.map((m) => [m.key, m.step, m.value]),
+        artifacts: d.artifacts.map((a) => [a.name, a.kind, a.sizeBytes, a.sha256]),
+      });
+      expect(after.map(strip)).toEqual(before.map(strip));
+      expect(after[0]!.origin).toMatchObject({ database: dbA, runId: runIds[0] });
+      expect(after.every((d) => d.artifacts.every((a) => existsSync(a.path) && a.path.startsWith(join(tmp.dir, 'b-files'))))).toBe(true);
+      // the analysis came along in the file: drawn without reading the data file
+      const a = await call<ApiOutput<'runs.analysis'>>(other, 'runs.analysis', { runId: imp.runs[0]!.id });
+      expect(a.histogram.counts.reduce((s, c) => s + c, 0)).toBe(metric(before[0]!, 'n'));
+      expect((await call<Run[]>(other, 'runs.search', { projectId: pid, experiment: 'SST bounds' })).length).toBe(3);
+      // a damaged file is refused before anything is written
+      const doc = JSON.parse(readFileSync(file, 'utf8'));
+      doc.runs[0].artifacts[0].data = Buffer.from('not the stream').toString('base64');
+      await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(doc) })).rejects.toThrow(/does not match its sha256/);
+      await expect(call(other, 'experiments.import', { projectId: pid, document: '{"hello": 1}' })).rejects.toThrow(/not a Fieldpack experiment file/);
+      expect((await call<Run[]>(other, 'runs.list', { projectId: pid })).length).toBe(3);
+      // deleting a run removes its files
+      const victim = after[2]!;
+      await call(other, 'runs.delete', { id: victim.id });
+      expect(existsSync(victim.artifacts[0]!.path)).toBe(false);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
+  it('exports and imports through the CLI, and tags and finds runs there', () => {
+    const cli = (...args: string[]) => execFileSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const file = join(tmp.dir, 'cli.fpexp.json');
+    expect(cli('--db', dbA, 'runs', 'export', ...runIds.slice(0, 2).map(String), '-o', file)).toMatch(/exported 2 run\(s\) with 2 artifact\(s\)/);
+    const dbC = join(tmp.dir, 'c.db');
+    cli('--db', dbC, 'projects', 'create', 'C');
+    expect(cli('--db', dbC, 'runs', 'import', file, '--project', '1', '--experiment', 'from A')).toMatch(/imported 2 run\(s\) into experiment "from A": 1, 2/);
+    expect(cli('--db', dbC, 'runs', 'tag', '2', 'keep', 'reviewer=bo')).toMatch(/^run 2 tags: .*keep, .*reviewer=bo/);
+    const found = cli('--db', dbC, 'runs', 'search', '--tag', 'reviewer=bo');
+    expect(found.trim().split('\n').length).toBe(3); // header, rule, one run
+  }, 120_000);
+
+  it('writes a self-contained HTML report and a PDF whose pages hold the charts (CLI, pdftotext, pdftoppm)', () => {
+    const html = join(tmp.dir, 'report.html');
+    const pdf = join(tmp.dir, 'report.pdf');
+    const said = execFileSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', dbA, 'report', ...runIds.map(String), '-o', html, '--pdf', pdf], { cwd: ROOT, encoding: 'utf8', timeout: 150_000 });
+    expect(said).toMatch(/report: .*report\.html .*PDF .*report\.pdf \(\d+ pages?\)/);
+    const text = readFileSync(html, 'utf8');
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    expect(text).toContain(`Fieldpack ${version}`);
+    expect(text).toContain(COADS); // provenance
+    expect(text).toMatch(/sha256 [0-9a-f]{64}/);
+    expect(text).toContain(`fieldpack compress ${COADS} --var SST --bound rel:0.001 --codec auto`);
+    expect((text.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(7);
+    expect((text.match(/src="data:image\/png;base64,/g) ?? []).length).toBe(10); // 3 error maps, 3 SSIM maps, gradient magnitude before + 3 after
+    expect(text).not.toMatch(/<script|<link|src="https?:|url\(https?:/); // nothing fetched
+    // the PDF: its text has every section, its pages hold drawn charts and coloured maps
+    const pdfText = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+    for (const s of ['Data provenance', 'Parameters', 'Rerun', 'Metrics', 'Rate-distortion', 'Error histograms', 'power spectra', 'autocorrelation', 'Error maps', 'SSIM maps', 'Derived quantities', 'max_pw_rel_error']) expect(pdfText).toContain(s);
+    execFileSync('pdftoppm', ['-r', '40', pdf, join(tmp.dir, 'page')]);
+    const pages = readdirSync(tmp.dir).filter((f) => /^page-\d+\.ppm$/.test(f)).sort();
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    const coloured = pages.map((f) => colouredShare(readFileSync(join(tmp.dir, f))));
+    // charts' lines and the maps are coloured; at least two pages carry a good share of them
+    expect(coloured.filter((c) => c > 0.01).length).toBeGreaterThanOrEqual(2);
+  }, 180_000);
+});
+
+/** Share of clearly coloured (saturated) pixels of a binary PPM page. */
+function colouredShare(ppm: Buffer): number {
+  const header = ppm.subarray(0, 64).toString('latin1');
+  const m = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(header)!;
+  const [w, h] = [Number(m[1]), Number(m[2])];
+  const data = ppm.subarray(m[0].length);
+  let n = 0;
+  for (let i = 0; i < w * h; i++) {
+    const r = data[3 * i]!, g = data[3 * i + 1]!, b = data[3 * i + 2]!;
+    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
+  }
+  return n / (w * h);
+}
