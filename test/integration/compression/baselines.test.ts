@@ -3,13 +3,13 @@
  * thread is free while it runs, and a cancel kills it and says so.
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { zfpCli } from '../../../src-main/services/compression/baselines/external.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 
 const field = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i / 50) * 100 + Math.cos(i / 7));
-const benchDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('fieldpack-bench-')).length;
 
 describe.skipIf(!zfpCli.available())('zfp adapter (needs zfp)', () => {
   it('compresses within the bound while the event loop keeps running', async () => {
@@ -26,17 +26,31 @@ describe.skipIf(!zfpCli.available())('zfp adapter (needs zfp)', () => {
   });
 
   it('a cancel stops the tool, names it, and leaves no temporary folder', async () => {
-    const before = benchDirs();
-    const pre = new AbortController();
-    pre.abort();
-    await expect(zfpCli.run(field(1000), [1000], 0.1, pre.signal)).rejects.toThrow(/cancelled/);
-    const ac = new AbortController();
-    const run = zfpCli.run(field(2 ** 23), [128, 256, 256], 1e-6, ac.signal);
-    setTimeout(() => ac.abort(), 30);
-    const err = await run.catch((e) => e);
-    expect(err).toBeInstanceOf(FieldpackError);
-    expect((err as FieldpackError).code).toBe('CANCELLED');
-    expect((err as Error).message).toMatch(/zfp/);
-    expect(benchDirs()).toBe(before);
+    // a temp folder of this test's own (other test files run zfp at the same time in the shared one)
+    const own = mkdtempSync(join(tmpdir(), 'fieldpack-cancel-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = own;
+    try {
+      await cancelled();
+      expect(readdirSync(own)).toEqual([]);
+    } finally {
+      process.env.TMPDIR = saved;
+      if (saved === undefined) delete process.env.TMPDIR;
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
+
+/** A cancel before the start and one while zfp runs: CANCELLED, naming zfp. */
+async function cancelled(): Promise<void> {
+  const pre = new AbortController();
+  pre.abort();
+  await expect(zfpCli.run(field(1000), [1000], 0.1, pre.signal)).rejects.toThrow(/cancelled/);
+  const ac = new AbortController();
+  const run = zfpCli.run(field(2 ** 23), [128, 256, 256], 1e-6, ac.signal);
+  setTimeout(() => ac.abort(), 30);
+  const err = await run.catch((e) => e);
+  expect(err).toBeInstanceOf(FieldpackError);
+  expect((err as FieldpackError).code).toBe('CANCELLED');
+  expect((err as Error).message).toMatch(/zfp/);
+}
