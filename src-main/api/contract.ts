@@ -14,6 +14,7 @@ import { TRAINING_METHODS } from './methods/training.ts';
 import { CROSSFIELD_METHODS } from './methods/crossfield.ts';
 import { DATA_METHODS } from './methods/data.ts';
 import { STREAM_METHODS } from './methods/streams.ts';
+import { ARCHIVE_METHODS } from './methods/archive.ts';
 
 export * from './schemas.ts';
 export type { JobKind, JobParams, JobParamsInput, JobSubmission } from './methods/jobs.ts';
@@ -27,6 +28,7 @@ export const API = {
   ...CROSSFIELD_METHODS,
   ...DATA_METHODS,
   ...STREAM_METHODS,
+  ...ARCHIVE_METHODS,
 } as const;
 
 

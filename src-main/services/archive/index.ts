@@ -9,6 +9,7 @@ import { type BuildControl, type BuildProgress, type ShardSpec, buildMembers, me
 import { type SlurmOptions, type SlurmSubmission, runLocalShards, submitSlurm } from './cluster.ts';
 import { type PlanOptions, planArchive, parseSize } from './plan.ts';
 import type { Manifest } from './format.ts';
+import type { ArchiveBuildParams } from '../../api/methods/archive.ts';
 
 export { mergeArchive, readManifest, progressLine, planArchive, parseSize };
 export { verifyArchive } from './verify.ts';
@@ -82,4 +83,20 @@ export function listArchive(dir: string) {
   };
 }
 
-export type BuildProgressEvent = BuildProgress;
+/** For the API and the job: a build with progress as (fraction, line). */
+export async function runArchiveBuild(p: ArchiveBuildParams, call?: { onProgress?: (fraction: number, message?: string) => void; signal?: AbortSignal }) {
+  const r = await buildArchive(
+    { ...p, vars: p.vars ?? null, slurm: p.slurm ?? null, shard: p.shard ?? null },
+    {
+      signal: call?.signal, workers: p.workers,
+      onProgress: (pr: BuildProgress) => call?.onProgress?.(pr.totalBytesIn > 0 ? pr.bytesIn / pr.totalBytesIn : pr.done / Math.max(1, pr.total), progressLine(pr)),
+    },
+  );
+  return {
+    kind: r.kind, out: r.out,
+    built: r.kind === 'slurm' ? 0 : r.built, reused: r.kind === 'slurm' ? 0 : r.reused, seconds: r.kind === 'slurm' ? 0 : r.seconds,
+    totals: r.kind === 'archive' ? r.manifest.totals : null,
+    slurm: r.kind === 'slurm' ? r.submission : null,
+  };
+}
+
