@@ -13,7 +13,7 @@ import { type WorkOptions, planWork } from './work.ts';
 import type { WorkManifest, WorkMember } from './format.ts';
 
 const SAMPLE_VALUES = 1 << 18;
-const LADDER_STEPS = 7;
+const LADDER_STEPS = 5;
 
 export interface MemberEstimate {
   id: string;
