@@ -12,7 +12,7 @@ import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core
 import type { FieldCoordinates } from '../../core/field.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
-import { codecParams } from '../codecs/index.ts';
+import { resolveCodecChoice } from '../../core/compressors/index.ts';
 import { type ArchiveOptions, type ArchiveSource, type WorkManifest, type WorkMember, ARCHIVE_VERSION, WORK_FORMAT, safeName } from './format.ts';
 
 /** Data files an archive reads from a folder. */
@@ -78,7 +78,7 @@ export function archiveOptions(o: WorkOptions): ArchiveOptions {
       throw new FieldpackError('INVALID_ARGUMENT', `--bound-for ${v}: ${(e as Error).message}`);
     }
   }
-  codecParams(opts.codec === 'auto' ? 'auto' : opts.codec); // an unknown codec fails here, naming it
+  resolveCodecChoice(opts.codec); // an unknown codec fails here, naming it
   return opts;
 }
 
@@ -144,7 +144,7 @@ function linkPairs(cands: Candidate[], forced: boolean): { target: string; ancho
 export async function planWork(o: WorkOptions): Promise<WorkManifest> {
   const options = archiveOptions(o);
   const files = expandInputs(o.inputs);
-  const forced = codecParams(options.codec).codec.needsDependencies;
+  const forced = resolveCodecChoice(options.codec).codec.needsDependencies;
   const sources: ArchiveSource[] = [];
   const members: WorkMember[] = [];
   const links: WorkManifest['links'] = [];
