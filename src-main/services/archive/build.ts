@@ -3,7 +3,7 @@
  * (local processes or Slurm array tasks, each with its own journal), then merged into manifest.json. Every finished
  * member is journaled after its stream is in place, so a killed build resumes without redoing it.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
@@ -199,5 +199,7 @@ export async function mergeArchive(dir: string): Promise<Manifest> {
   manifest.totals.ratio = originalBytes / archiveBytes;
   manifest.totals.modelShare = (embedded + modelObjects) / archiveBytes;
   await writeFileAtomic(manifestPath(dir), `${JSON.stringify(manifest, null, 1)}\n`);
+  // objects no member uses (a series network whose members all kept the core codec's stream) are not part of it
+  for (const o of journal.objects.values()) if (!usedBy.has(o.hash)) rmSync(join(dir, o.file), { force: true });
   return manifest;
 }

@@ -1,6 +1,6 @@
 /**
- * Plan before spending: each variable's first member is sampled (its leading rows, a few hundred thousand values),
- * compressed at its bound, and the size and time scaled to all its members. With a size budget, each variable's
+ * Plan before spending: each variable is sampled (blocks of whole rows spread along its first dimension, a few hundred
+ * thousand values in all), compressed at its bound, and the size and time scaled to all its members. With a size budget, each variable's
  * bound is chosen on a ladder between the limits the user gives (tightest first), loosening first where it saves the
  * most bytes, until the estimate fits.
  */
@@ -37,12 +37,38 @@ export interface PlanResult {
   sampledValues: number;
 }
 
+/** Blocks of rows the sample is taken from, spread over the variable (its first rows alone can be all land or ice). */
+const SAMPLE_BLOCKS = 8;
+
+/**
+ * A sample of a variable: up to SAMPLE_BLOCKS blocks of whole rows at evenly spaced places along its first dimension,
+ * about SAMPLE_VALUES values in all, joined into one field (a 1-D variable is read whole).
+ */
 async function sampleOf(work: WorkManifest, m: WorkMember, signal?: AbortSignal): Promise<Field> {
   const src = work.sources.find((s) => s.id === m.source)!;
-  const row = m.shape.length > 1 ? fieldSize(m.shape) / m.shape[0]! : fieldSize(m.shape);
-  const start = m.rows?.[0] ?? 0;
-  const rows = m.shape.length > 1 ? Math.max(1, Math.min(m.shape[0]!, Math.floor(SAMPLE_VALUES / row))) : null;
-  return readVariable(src.path, m.variable, { slice: rows ? [[start, start + rows]] : undefined, signal });
+  const v = src.variables.find((x) => x.name === m.variable)!;
+  if (v.shape.length < 2) return readVariable(src.path, m.variable, { signal });
+  const total = v.shape[0]!;
+  const row = fieldSize(v.shape) / total;
+  const rows = Math.max(1, Math.min(total, Math.floor(SAMPLE_VALUES / row)));
+  if (rows >= total) return readVariable(src.path, m.variable, { signal });
+  const blocks = Math.min(SAMPLE_BLOCKS, rows);
+  const per = Math.floor(rows / blocks);
+  const parts: Field[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const start = Math.floor(((total - per) * b) / Math.max(1, blocks - 1));
+    parts.push(await readVariable(src.path, m.variable, { slice: [[start, start + per]], signal }));
+  }
+  const n = parts.reduce((a, f) => a + f.values.length, 0);
+  const values = parts[0]!.values instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+  const mask = parts.some((f) => f.mask) ? new Uint8Array(n) : undefined;
+  let off = 0;
+  for (const f of parts) {
+    values.set(f.values, off);
+    if (mask) mask.set(f.mask ?? new Uint8Array(f.values.length).fill(1), off);
+    off += f.values.length;
+  }
+  return { ...parts[0]!, shape: [per * blocks, ...v.shape.slice(1)], values, ...(mask ? { mask } : {}) };
 }
 
 function boundLabel(b: BoundSpec): string {
