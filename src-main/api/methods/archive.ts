@@ -22,6 +22,8 @@ export const ArchiveWorkInput = z.strictObject({
   codec: z.string().trim().min(1).default('auto'),
   /** auto: targets predicted from an anchor where the ranking finds a linked pair; off: every variable alone */
   crossfield: z.enum(['auto', 'off']).default('auto'),
+  /** the network each cross-field series trains once: linear (least squares, no Python) or cfnn (PyTorch) */
+  network: z.enum(['linear', 'cfnn']).default('linear'),
   /** a variable above this many values is split along its first dimension */
   memberValues: z.number().int().min(1024).max(1 << 30).optional(),
   /** bytes the archive may take: per-variable bounds chosen between boundLimits */

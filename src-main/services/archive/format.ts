@@ -99,6 +99,8 @@ export const ArchiveOptions = z.object({
   boundFor: z.record(z.string(), z.string()),
   codec: z.string(),
   crossfield: z.enum(['auto', 'off']),
+  /** the network a cross-field series trains once: a least-squares linear CFNN (no Python) or the CFNN (PyTorch) */
+  network: z.enum(['linear', 'cfnn']).default('linear'),
   memberValues: z.number().int(),
   vars: z.array(z.string()).nullable(),
 });

@@ -14,7 +14,7 @@ import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
 import { codecById } from '../../core/compressors/index.ts';
 import { decodeStream, encodeField, inspectStream, metadataOf, verifyBound } from '../codecs/index.ts';
 import { findModelByHash } from '../codecs/models.ts';
-import { compressCrossfield } from '../crossfield/index.ts';
+import { compressCrossfield, trainCfnn } from '../crossfield/index.ts';
 import { readVariable } from '../compression/runs.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import {
@@ -57,14 +57,17 @@ function networkFromJson(text: string): CrossfieldNetwork {
 }
 
 /**
- * The series' network: fitted once (a least-squares linear network, no Python) on the series' first member and
- * stored in objects/ by hash; every later member of the series reuses it (also after a resume).
+ * The series' network: trained once on the series' first member (a least-squares linear network, no Python; or the
+ * CFNN in PyTorch with --network cfnn) and stored in objects/ by hash; every later member of the series reuses it
+ * (also after a resume, and in another shard of the same group).
  */
 async function seriesNetwork(ctx: MemberContext, m: WorkMember, target: Field, anchors: Field[]): Promise<{ net: CrossfieldNetwork; hash: string }> {
   const label = `cross-field network of ${m.series}`;
   const known = [...ctx.objects.values()].find((o) => o.kind === 'model' && o.label === label);
   if (known) return { net: networkFromJson(readFileSync(join(ctx.dir, known.file), 'utf8')), hash: known.hash };
-  const net = fitLinearCfnn(target, anchors, 2);
+  const net = ctx.work.options.network === 'cfnn'
+    ? (await trainCfnn({ target, anchors, ndim: 2, seed: 0, signal: ctx.signal })).net
+    : fitLinearCfnn(target, anchors, 2);
   const text = networkJson(net);
   const hash = sha256(text);
   await ctx.storeObject({ hash, kind: 'model', file: objectFile(hash, '.cfnet.json'), bytes: Buffer.byteLength(text), label }, new TextEncoder().encode(text));

@@ -29,6 +29,7 @@ export interface WorkOptions {
   boundFor?: Record<string, string>;
   codec?: string;
   crossfield?: 'auto' | 'off';
+  network?: 'linear' | 'cfnn';
   memberValues?: number;
   onProgress?: (fraction: number, message?: string) => void;
   signal?: AbortSignal;
@@ -67,6 +68,7 @@ export function archiveOptions(o: WorkOptions): ArchiveOptions {
     boundFor: o.boundFor ?? {},
     codec: o.codec ?? 'auto',
     crossfield: o.crossfield ?? 'auto',
+    network: o.network ?? 'linear',
     memberValues: o.memberValues ?? DEFAULT_MEMBER_VALUES,
     vars: o.vars?.length ? o.vars : null,
   };

@@ -3,7 +3,7 @@ import { formatTable } from '../io.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { parseSize } from '../../../services/archive/plan.ts';
 
-const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'crossfield', 'member-values', 'budget', 'bound-limits'];
+const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'crossfield', 'network', 'member-values', 'budget', 'bound-limits'];
 
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const num = (x: number | string, d = 3) => (typeof x === 'number' ? Number(x.toPrecision(d)).toString() : x);
@@ -20,6 +20,8 @@ function workInput(p: ParsedFlags, inputs: string[]) {
   if (limits && limits.length !== 2) throw new CliUsageError('--bound-limits needs TIGHTEST,LOOSEST, e.g. rel:1e-5,rel:1e-2');
   const crossfield = flag(p, 'crossfield');
   if (crossfield && crossfield !== 'auto' && crossfield !== 'off') throw new CliUsageError('--crossfield is auto or off');
+  const network = flag(p, 'network');
+  if (network && network !== 'linear' && network !== 'cfnn') throw new CliUsageError('--network is linear or cfnn');
   return {
     inputs,
     ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
@@ -27,6 +29,7 @@ function workInput(p: ParsedFlags, inputs: string[]) {
     boundFor,
     ...(flag(p, 'codec') ? { codec: flag(p, 'codec')! } : {}),
     ...(crossfield ? { crossfield: crossfield as 'auto' | 'off' } : {}),
+    ...(network ? { network: network as 'linear' | 'cfnn' } : {}),
     ...(flag(p, 'member-values') ? { memberValues: Number(flag(p, 'member-values')) } : {}),
     ...(flag(p, 'budget') ? { budget: parseSize(flag(p, 'budget')!) } : {}),
     ...(limits ? { boundLimits: limits as [string, string] } : {}),
@@ -46,7 +49,7 @@ export const archiveCommand: CliCommand = {
   summary: 'Plan, build, verify, restore, list or merge an archive of many files (resumable; local shards or Slurm job arrays)',
   usage: [
     'fieldpack archive plan FILE|DIR|GLOB... [--vars A,B] [--bound rel:1e-3] [--bound-for VAR=MODE:VALUE]... [--codec NAME]',
-    '                       [--crossfield auto|off] [--budget 2GB [--bound-limits rel:1e-4,rel:1e-2]] [--json]',
+    '                       [--crossfield auto|off] [--network linear|cfnn] [--budget 2GB [--bound-limits rel:1e-4,rel:1e-2]] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] [--jobs N] [--workers N] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] --slurm [--array-size N] [--partition P] [--time T] [--no-submit]',
     'fieldpack archive build ARCHIVE --shard I/N        (what each Slurm array task or local shard process runs)',
@@ -58,7 +61,8 @@ export const archiveCommand: CliCommand = {
     '  journal/ (finished members: a killed or cancelled build resumes where it stopped when run again).',
     '  Every variable of every file is a member (split along its first dimension above --member-values values,',
     '  default 4194304); rel bounds resolve on the whole variable. --crossfield auto (default) predicts a target from',
-    '  an anchor of the same file where the ranking finds a linked pair, with one network fitted for the series.',
+    '  an anchor of the same file where the ranking finds a linked pair, with one network trained once for the series',
+    '  (--network linear: least squares, no Python, default; cfnn: the CFNN in PyTorch) and stored once.',
     '  --budget: per-variable bounds chosen between --bound-limits (default: --bound to rel:1e-2) to fit the size.',
     '  --jobs N: N local shard processes; --slurm: an sbatch array of --array-size tasks (default 4) and a merge job.',
     '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there)',
