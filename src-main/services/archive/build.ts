@@ -148,9 +148,17 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
   let built = 0;
   for (const m of mine) {
     if (entries.has(m.id)) continue;
-    if (ctl.signal?.aborted) throw new FieldpackError('CANCELLED', `cancelled after ${entries.size} of ${mine.length} members (the journal keeps them: run the build again to resume)`);
+    const cancelled = () => new FieldpackError('CANCELLED', `cancelled after ${entries.size} of ${mine.length} members (the journal keeps them: run the build again to resume)`);
+    if (ctl.signal?.aborted) throw cancelled();
     report(m.id);
-    const e = await buildMember(ctx, m);
+    let e: MemberEntry;
+    try {
+      e = await buildMember(ctx, m);
+    } catch (err) {
+      // stopped inside the member: nothing of it was written
+      if (ctl.signal?.aborted || (err instanceof FieldpackError && err.code === 'CANCELLED')) throw cancelled();
+      throw err;
+    }
     appendJournal(dir, writer, { type: 'member', member: e });
     entries.set(m.id, e);
     built++;

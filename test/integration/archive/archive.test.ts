@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
 import { ROOT, fieldpack } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { planArchive } from '../../../src-main/services/archive/index.ts';
 
 const NODE22 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
 const BIN = join(ROOT, 'bin', 'fieldpack.mjs');
@@ -96,6 +97,24 @@ describe('fieldpack archive', () => {
     expect(comparable(killed)).toEqual(comparable(clean));
   }, 180_000);
 
+  it('stops cleanly on Ctrl-C (SIGINT) after the member in progress; the journal keeps the finished ones', async () => {
+    const dir = join(tmp.dir, 'interrupted');
+    child = spawn(NODE22, [BIN, 'archive', 'build', ...BUILD_ARGS, '-o', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const exited = new Promise<number | null>((res) => child!.on('exit', (code) => res(code)));
+    const t0 = Date.now();
+    while (journalMembers(dir) < 1 && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await exited;
+    child = null;
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/CANCELLED.*journal keeps them/);
+    expect(stderr).toMatch(/members \d+\/6, [\d.]+\/[\d.]+ MB in -> [\d.]+ MB out/);
+    expect(journalMembers(dir)).toBeGreaterThanOrEqual(1);
+    expect(existsSync(join(dir, 'manifest.json'))).toBe(false);
+  }, 120_000);
+
   it('verifies every member, and names a truncated and an edited one (exit 1)', async () => {
     const ok = await fieldpack('archive', 'verify', clean);
     expect(ok.status, ok.stderr).toBe(0);
@@ -152,18 +171,19 @@ print(json.dumps(res))
   }, 120_000);
 
   it('plans from samples: the estimate is within a factor 2 of the real size, and a budget loosens bounds to fit', async () => {
-    const plan = await fieldpack('archive', 'plan', ...BUILD_ARGS, '--json');
+    // the CLI's plan (one process start) and the budget through the service in this process
+    const plan = await fieldpack('archive', 'plan', ...BUILD_ARGS);
     expect(plan.status, plan.stderr).toBe(0);
-    const p = JSON.parse(plan.stdout);
+    expect(plan.stdout).toContain('cross-field: SST from AIRT');
+    const est = Number(/-> about ([\d.]+) MB/.exec(plan.stdout)![1]) * 1e6;
     const real = JSON.parse(readFileSync(join(clean, 'manifest.json'), 'utf8')).totals.memberBytes;
-    expect(p.totals.estBytes / real).toBeGreaterThan(0.5);
-    expect(p.totals.estBytes / real).toBeLessThan(2);
-    const budget = Math.round(p.totals.estBytes * 0.7);
-    const b = await fieldpack('archive', 'plan', ...BUILD_ARGS, '--budget', String(budget), '--bound-limits', 'rel:1e-3,rel:1e-2', '--json');
-    expect(b.status, b.stderr).toBe(0);
-    const bp = JSON.parse(b.stdout);
-    expect(bp.budget.met).toBe(true);
+    expect(est / real).toBeGreaterThan(0.5);
+    expect(est / real).toBeLessThan(2);
+    const work = { inputs: [COADS, WRF_KATRINA], vars: ['SST', 'AIRT', 'T2', 'Q2'], memberValues: 100000 };
+    const budget = Math.round(est * 0.7);
+    const bp = await planArchive({ ...work, budget, boundLimits: ['rel:1e-3', 'rel:1e-2'] });
+    expect(bp.budget!.met).toBe(true);
     expect(bp.totals.estBytes).toBeLessThanOrEqual(budget);
-    expect(Object.values(bp.budget.boundFor).some((x) => x !== 'rel:0.001')).toBe(true);
+    expect(Object.values(bp.budget!.boundFor).some((x) => x !== 'rel:0.001')).toBe(true);
   }, 120_000);
 });
