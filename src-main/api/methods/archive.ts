@@ -20,6 +20,8 @@ export const ArchiveWorkInput = z.strictObject({
   boundFor: z.record(z.string(), BoundText).default({}),
   /** a codec or preset (auto: the core codec's choice); a codec that needs anchors links every variable it can */
   codec: z.string().trim().min(1).default('auto'),
+  /** params of that codec over its preset's, validated by the codec (e.g. {model: 'FILE.fpvq', fallback: false}) */
+  params: z.record(z.string(), z.unknown()).default({}),
   /** auto: targets predicted from an anchor where the ranking finds a linked pair; off: every variable alone */
   crossfield: z.enum(['auto', 'off']).default('auto'),
   /** the network each cross-field series trains once: linear (least squares, no Python) or cfnn (PyTorch) */
@@ -53,6 +55,7 @@ export const ArchiveTotals = z.object({
   archiveBytes: z.number(),
   ratio: z.number(),
   modelShare: z.number(),
+  ratioWithoutModels: z.number().optional(),
 });
 
 export const ArchiveBuildOutput = z.object({

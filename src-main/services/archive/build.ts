@@ -206,6 +206,7 @@ export async function mergeArchive(dir: string): Promise<Manifest> {
   manifest.totals.archiveBytes = archiveBytes;
   manifest.totals.ratio = originalBytes / archiveBytes;
   manifest.totals.modelShare = (embedded + modelObjects) / archiveBytes;
+  manifest.totals.ratioWithoutModels = originalBytes / Math.max(1, archiveBytes - embedded - modelObjects);
   await writeFileAtomic(manifestPath(dir), `${JSON.stringify(manifest, null, 1)}\n`);
   // objects no member uses (a series network whose members all kept the core codec's stream) are not part of it
   for (const o of journal.objects.values()) if (!usedBy.has(o.hash)) rmSync(join(dir, o.file), { force: true });

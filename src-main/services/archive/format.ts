@@ -98,6 +98,8 @@ export const ArchiveOptions = z.object({
   bound: z.string(),
   boundFor: z.record(z.string(), z.string()),
   codec: z.string(),
+  /** params of --codec over its preset's (e.g. a VQ-VAE's model, fallback) */
+  params: z.record(z.string(), z.unknown()).default({}),
   crossfield: z.enum(['auto', 'off']),
   /** the network a cross-field series trains once: a least-squares linear CFNN (no Python) or the CFNN (PyTorch) */
   network: z.enum(['linear', 'cfnn']).default('linear'),
@@ -185,6 +187,8 @@ export const Manifest = z.object({
     ratio: z.number(),
     /** share of the archive taken by models (objects and networks inside streams, each counted once) */
     modelShare: z.number(),
+    /** the ratio with the models left out (for a reader who has them already); absent in archives written before it was added */
+    ratioWithoutModels: z.number().optional(),
   }),
 });
 export type Manifest = z.infer<typeof Manifest>;

@@ -100,7 +100,8 @@ export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<Me
     modelBytes = r.modelBytes;
     if (modelBytes > 0) deps.push({ kind: 'model', hash, object: ctx.objects.get(hash)?.file ?? null, label: 'cross-field network (trained once for the series; also inside the stream)' });
   } else {
-    bytes = (await encodeField(field, { codec: m.codec, bound, metadata, verify: false, workers: ctx.workers ?? 0, signal: ctx.signal })).bytes;
+    const params = m.codec === ctx.work.options.codec ? ctx.work.options.params : {};
+    bytes = (await encodeField(field, { codec: m.codec, params, bound, metadata, verify: false, workers: ctx.workers ?? 0, signal: ctx.signal })).bytes;
   }
   const info = inspectStream(bytes);
   // models and base streams the stream names: stored once in objects/ by hash

@@ -76,9 +76,9 @@ function boundLabel(b: BoundSpec): string {
 }
 
 /** Size and seconds of a sample at a bound, scaled to `values`. */
-async function measure(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal): Promise<{ bytes: number; seconds: number }> {
+async function measure(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal, params: Record<string, unknown> = {}): Promise<{ bytes: number; seconds: number }> {
   const t0 = performance.now();
-  const r = await encodeField(sample, { codec, bound, verify: false, signal });
+  const r = await encodeField(sample, { codec, params, bound, verify: false, signal });
   const scale = values / sample.values.length;
   return { bytes: r.bytes.length * scale, seconds: ((performance.now() - t0) / 1000) * scale };
 }
@@ -118,7 +118,7 @@ export async function planArchive(o: PlanOptions): Promise<PlanResult> {
     sampledValues += sample.values.length;
     const codec = first.anchors.length ? 'auto' : first.codec;
     for (const m of ms) {
-      const est = await measureCached(sample, codec, absFor(m, { mode: m.bound.mode, value: m.bound.value }), fieldSize(m.shape), o.signal);
+      const est = await measureCached(sample, codec, absFor(m, { mode: m.bound.mode, value: m.bound.value }), fieldSize(m.shape), o.signal, codec === work.options.codec ? work.options.params : {});
       members.push({
         id: m.id, source: m.source, variable: m.variable, rows: m.rows, bound: boundLabel({ mode: m.bound.mode, value: m.bound.value }), codec: m.codec,
         crossfield: m.anchors.length > 0, originalBytes: m.bytes, estBytes: Math.round(est.bytes), estSeconds: est.seconds,
@@ -133,13 +133,13 @@ export async function planArchive(o: PlanOptions): Promise<PlanResult> {
 const measured = new WeakMap<Field, Map<string, { bytes: number; seconds: number; values: number }>>();
 
 /** One measurement per sample, codec and bound (members of one variable share them). */
-async function measureCached(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal) {
+async function measureCached(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal, params: Record<string, unknown> = {}) {
   const m = measured.get(sample) ?? new Map();
   measured.set(sample, m);
   const key = `${codec}|${bound.mode}:${bound.value}`;
   let hit = m.get(key);
   if (!hit) {
-    const r = await measure(sample, codec, bound, sample.values.length, signal);
+    const r = await measure(sample, codec, bound, sample.values.length, signal, params);
     hit = { ...r, values: sample.values.length };
     m.set(key, hit);
   }
@@ -165,7 +165,7 @@ async function chooseBounds(work: WorkManifest, budget: number, limits: [string,
       const sample = await sampleOf(work, group[0]!, signal);
       const codec = group[0]!.anchors.length ? 'auto' : group[0]!.codec;
       for (const [k, v] of ladder.entries()) {
-        for (const m of group) perStep[k]! += (await measureCached(sample, codec, absFor(m, { mode: tight.mode, value: v }), fieldSize(m.shape), signal)).bytes;
+        for (const m of group) perStep[k]! += (await measureCached(sample, codec, absFor(m, { mode: tight.mode, value: v }), fieldSize(m.shape), signal, codec === work.options.codec ? work.options.params : {})).bytes;
       }
     }
     sizes.set(name, perStep);

@@ -28,6 +28,7 @@ export interface WorkOptions {
   bound?: string;
   boundFor?: Record<string, string>;
   codec?: string;
+  params?: Record<string, unknown>;
   crossfield?: 'auto' | 'off';
   network?: 'linear' | 'cfnn';
   memberValues?: number;
@@ -67,6 +68,7 @@ export function archiveOptions(o: WorkOptions): ArchiveOptions {
     bound: o.bound ?? 'rel:1e-3',
     boundFor: o.boundFor ?? {},
     codec: o.codec ?? 'auto',
+    params: o.params ?? {},
     crossfield: o.crossfield ?? 'auto',
     network: o.network ?? 'linear',
     memberValues: o.memberValues ?? DEFAULT_MEMBER_VALUES,

@@ -1,9 +1,9 @@
-import { type CliCommand, CliUsageError, type ParsedFlags, flag, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, type ParsedFlags, flag, paramFlags, parseFlags } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { parseSize } from '../../../services/archive/plan.ts';
 
-const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'crossfield', 'network', 'member-values', 'budget', 'bound-limits'];
+const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'param', 'crossfield', 'network', 'member-values', 'budget', 'bound-limits'];
 
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const num = (x: number | string, d = 3) => (typeof x === 'number' ? Number(x.toPrecision(d)).toString() : x);
@@ -16,6 +16,7 @@ function workInput(p: ParsedFlags, inputs: string[]) {
     if (!m) throw new CliUsageError(`--bound-for needs VAR=MODE:VALUE, got "${kv}"`);
     boundFor[m[1]!.trim()] = m[2]!.trim();
   }
+  const params = paramFlags(p);
   const limits = flag(p, 'bound-limits')?.split(',').map((s) => s.trim());
   if (limits && limits.length !== 2) throw new CliUsageError('--bound-limits needs TIGHTEST,LOOSEST, e.g. rel:1e-5,rel:1e-2');
   const crossfield = flag(p, 'crossfield');
@@ -28,6 +29,7 @@ function workInput(p: ParsedFlags, inputs: string[]) {
     ...(flag(p, 'bound') ? { bound: flag(p, 'bound')! } : {}),
     boundFor,
     ...(flag(p, 'codec') ? { codec: flag(p, 'codec')! } : {}),
+    params,
     ...(crossfield ? { crossfield: crossfield as 'auto' | 'off' } : {}),
     ...(network ? { network: network as 'linear' | 'cfnn' } : {}),
     ...(flag(p, 'member-values') ? { memberValues: Number(flag(p, 'member-values')) } : {}),
@@ -48,7 +50,7 @@ export const archiveCommand: CliCommand = {
   name: 'archive',
   summary: 'Plan, build, verify, restore, list or merge an archive of many files (resumable; local shards or Slurm job arrays)',
   usage: [
-    'fieldpack archive plan FILE|DIR|GLOB... [--vars A,B] [--bound rel:1e-3] [--bound-for VAR=MODE:VALUE]... [--codec NAME]',
+    'fieldpack archive plan FILE|DIR|GLOB... [--vars A,B] [--bound rel:1e-3] [--bound-for VAR=MODE:VALUE]... [--codec NAME [--param K=V]...]',
     '                       [--crossfield auto|off] [--network linear|cfnn] [--budget 2GB [--bound-limits rel:1e-4,rel:1e-2]] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] [--jobs N] [--workers N] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] --slurm [--array-size N] [--partition P] [--time T] [--no-submit]',
@@ -63,6 +65,8 @@ export const archiveCommand: CliCommand = {
     '  default 4194304); rel bounds resolve on the whole variable. --crossfield auto (default) predicts a target from',
     '  an anchor of the same file where the ranking finds a linked pair, with one network trained once for the series',
     '  (--network linear: least squares, no Python, default; cfnn: the CFNN in PyTorch) and stored once.',
+    '  --codec vqvae --param model=FILE.fpvq (e.g. trained with `fieldpack train` on part of the series): the model is',
+    '  stored once in objects/ and every member names it by hash; --param fallback=false keeps the VQ-VAE stream.',
     '  --budget: per-variable bounds chosen between --bound-limits (default: --bound to rel:1e-2) to fit the size.',
     '  --jobs N: N local shard processes; --slurm: an sbatch array of --array-size tasks (default 4) and a merge job.',
     '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there)',
@@ -119,7 +123,7 @@ export const archiveCommand: CliCommand = {
             if (r.slurm.arrayJobId) io.out(`submitted: array job ${r.slurm.arrayJobId}, merge job ${r.slurm.mergeJobId} (runs after every task succeeded)`);
           } else if (r.totals) {
             const t = r.totals;
-            io.out(`${r.out}: ${t.members} members (${r.built} built, ${r.reused} already done), ${mb(t.originalBytes)} -> ${mb(t.archiveBytes)}, ratio ${t.ratio.toFixed(2)}, models ${(t.modelShare * 100).toFixed(2)} % of the archive, ${r.seconds.toFixed(1)} s`);
+            io.out(`${r.out}: ${t.members} members (${r.built} built, ${r.reused} already done), ${mb(t.originalBytes)} -> ${mb(t.archiveBytes)}, ratio ${t.ratio.toFixed(2)} (${(t.ratioWithoutModels ?? t.ratio).toFixed(2)} without models), models ${(t.modelShare * 100).toFixed(2)} % of the archive, ${r.seconds.toFixed(1)} s`);
           } else io.out(`${r.out}: shard built (${r.built} members, ${r.reused} already done) in ${r.seconds.toFixed(1)} s`);
           return 0;
         }
