@@ -63,7 +63,8 @@ export const ArchiveSource = z.object({
   name: z.string(),
   format: z.string(),
   sizeBytes: z.number().int(),
-  dimensions: z.array(z.object({ name: z.string(), size: z.number().int() })),
+  /** in the file's order; unlimited: a record (growable) dimension, restored as one */
+  dimensions: z.array(z.object({ name: z.string(), size: z.number().int(), unlimited: z.boolean().optional() })),
   globalAttributes: z.record(z.string(), z.unknown()),
   /** every coordinate variable of the file, lossless (core/coordinates.ts packCoordinates form) */
   coordinates: z.record(z.string(), z.array(z.unknown())),

@@ -225,7 +225,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       variables.sort((a, b) => fileOrder.indexOf(a.name) - fileOrder.indexOf(b.name));
       sources.push({
         id, path, name: basename(path), format: df.format, sizeBytes: df.sizeBytes,
-        dimensions: Object.entries(df.dimensions).map(([name, size]) => ({ name, size })),
+        dimensions: Object.entries(df.dimensions).map(([name, size]) => ({ name, size, ...(df.unlimited?.includes(name) ? { unlimited: true } : {}) })),
         globalAttributes: df.globalAttributes, coordinates: packCoordinates(coords) ?? {}, variables, skipped,
       });
     } finally {

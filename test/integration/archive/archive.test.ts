@@ -136,7 +136,7 @@ describe('fieldpack archive', () => {
     expect(r.stdout).toContain('3 failed');
   }, 120_000);
 
-  it('restores NetCDF-4 files that xarray and netCDF4-python open with the original coordinates and attributes, within the bounds', async () => {
+  it('restores NetCDF-4 files that xarray and netCDF4-python open with the original dimensions (unlimited ones too), coordinates and attributes, within the bounds', async () => {
     const out = join(tmp.dir, 'restored');
     const r = await fieldpack('archive', 'restore', clean, '-o', out);
     expect(r.status, r.stderr).toBe(0);
@@ -149,6 +149,8 @@ for src in m['sources']:
     a = xr.open_dataset(sys.argv[2] + '/' + stem + '.nc', decode_times=False)
     b = xr.open_dataset(src['path'], decode_times=False)
     n = netCDF4.Dataset(sys.argv[2] + '/' + stem + '.nc')
+    o = netCDF4.Dataset(src['path'])
+    unlimited_same = all(n.dimensions[d].isunlimited() == o.dimensions[d].isunlimited() and len(n.dimensions[d]) == len(o.dimensions[d]) for d in o.dimensions)
     for v in src['variables']:
         name = v['name']
         x = a[name].values.astype('f8'); y = b[name].values.astype('f8')
@@ -158,14 +160,14 @@ for src in m['sources']:
         attrs = {k: str(w) for k, w in b[name].attrs.items()}
         kept = all(str(a[name].attrs.get(k)) == w for k, w in attrs.items())
         res[stem + ':' + name] = dict(err=err, bound=float(a[name].attrs['fieldpack_bound']), same_nan=same_nan, coords=coords_equal, attrs=kept,
-            codec=n[name].getncattr('fieldpack_codec'), dims=list(n[name].dimensions) == list(b[name].dims), globals=all(k in a.attrs for k in b.attrs))
+            codec=n[name].getncattr('fieldpack_codec'), dims=list(n[name].dimensions) == list(b[name].dims), globals=all(k in a.attrs for k in b.attrs), unlimited=unlimited_same)
 print(json.dumps(res))
 `;
-    const res = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, join(clean, 'manifest.json'), out], { encoding: 'utf8' })) as Record<string, { err: number; bound: number; same_nan: boolean; coords: boolean; attrs: boolean; codec: string; dims: boolean; globals: boolean }>;
+    const res = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, join(clean, 'manifest.json'), out], { encoding: 'utf8' })) as Record<string, { err: number; bound: number; same_nan: boolean; coords: boolean; attrs: boolean; codec: string; dims: boolean; globals: boolean; unlimited: boolean }>;
     expect(Object.keys(res).sort()).toEqual(['coads_climatology:AIRT', 'coads_climatology:SST', 'wrf_katrina:Q2', 'wrf_katrina:T2']);
     for (const [k, v] of Object.entries(res)) {
       expect(v.err, k).toBeLessThanOrEqual(v.bound);
-      expect(v, k).toMatchObject({ same_nan: true, coords: true, attrs: true, dims: true, globals: true });
+      expect(v, k).toMatchObject({ same_nan: true, coords: true, attrs: true, dims: true, globals: true, unlimited: true });
       expect(v.codec.length, k).toBeGreaterThan(0);
     }
   }, 120_000);

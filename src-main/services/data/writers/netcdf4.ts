@@ -129,8 +129,8 @@ export async function writeFieldNetcdf4(field: Field, outPath: string, options: 
 
 /** Several variables sharing dimensions and coordinate variables in one NetCDF-4 file (an archive's restore). */
 export interface NetcdfDataset {
-  /** every dimension, in the source's order (netCDF-C numbers them in creation order) */
-  dimensions: { name: string; size: number }[];
+  /** every dimension, in the source's order (netCDF-C numbers them in creation order); unlimited: a record dimension */
+  dimensions: { name: string; size: number; unlimited?: boolean }[];
   /** coordinate variables by dimension name; dimensions without one become pure dimensions */
   coordinates?: FieldCoordinates;
   variables: { field: Field; provenance?: Record<string, string | number | undefined> }[];
@@ -152,6 +152,7 @@ function checkVariable(field: Field, sizes: Map<string, number>): void {
 
 export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): Promise<{ path: string }> {
   const sizes = new Map(ds.dimensions.map((d) => [d.name, d.size]));
+  const unlimitedDims = new Set(ds.dimensions.filter((d) => d.unlimited).map((d) => d.name));
   for (const v of ds.variables) checkVariable(v.field, sizes);
   const h5 = await loadH5wasm();
   const prepared = ds.variables.map(({ field, provenance }) => {
@@ -165,18 +166,20 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
     const file = new h5.File(tmp, 'w', { track_order: true }) as H5File;
     try {
       // dimensions first (netCDF-C assigns dimension ids in creation order)
-      ds.dimensions.forEach(({ name: dim, size }, i) => {
+      ds.dimensions.forEach(({ name: dim, size, unlimited: unl }, i) => {
         const coord = ds.coordinates?.[dim];
+        // an unlimited dimension: its scale (and every variable along it) may grow, which HDF5 allows only chunked
+        const grow = unl ? { maxshape: [null], chunks: [Math.max(1, Math.min(size, 1024))] } : {};
         if (coord && coord.values.length === size) {
           const { data: cdata, dtype: cdtype } = coordinateArray(coord);
-          const d = file.create_dataset({ name: dim, data: cdata as never, shape: [size], dtype: cdtype, track_order: true });
+          const d = file.create_dataset({ name: dim, data: cdata as never, shape: [size], dtype: cdtype, track_order: true, ...grow });
           d.make_scale(dim);
           // range attributes in the coordinate's float type, as CF wants (JSON attributes carry no type)
           const rangeType = cdtype === '<f' || cdtype === '<d' ? cdtype : undefined;
           for (const [k, v] of Object.entries(coord.attributes ?? {})) if (!RESERVED.has(k)) writeAttr(d, k, v, RANGE_ATTRS.has(k) ? rangeType : undefined);
           writeAttr(d, '_Netcdf4Dimid', i);
         } else {
-          const d = file.create_dataset({ name: dim, data: new Float32Array(size), shape: [size], dtype: '<f' });
+          const d = file.create_dataset({ name: dim, data: new Float32Array(size), shape: [size], dtype: '<f', ...grow });
           d.make_scale(`${PURE_DIM}${String(size).padStart(10)}`);
           writeAttr(d, '_Netcdf4Dimid', i);
         }
@@ -184,8 +187,9 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
       const deflate = ds.deflate ?? 4;
       for (const { field, provenance, attrs, fill, data } of prepared) {
         const f32 = field.values instanceof Float32Array;
-        const chunks = field.shape.length > 0 ? field.shape.map((s, i) => (i === 0 && field.shape.length > 1 ? 1 : s)) : undefined;
+        const chunks = field.shape.length > 0 ? field.shape.map((s, i) => Math.max(1, i === 0 && field.shape.length > 1 ? 1 : s)) : undefined;
         const useDeflate = deflate > 0 && !!chunks && data.length > 0;
+        const growing = field.dims.map((dim) => unlimitedDims.has(dim));
         const d = file.create_dataset({
           name: field.name,
           data,
@@ -193,6 +197,7 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
           dtype: f32 ? '<f' : '<d',
           track_order: true,
           ...(useDeflate ? { chunks, compression: 'gzip' as const, compression_opts: Math.min(9, Math.max(1, deflate)) } : {}),
+          ...(growing.some(Boolean) ? { chunks, maxshape: field.shape.map((s, i) => (growing[i] ? null : s)) } : {}),
         });
         writeAttr(d, '_FillValue', fill, f32 ? '<f' : '<d');
         // One map, so that provenance a field already carries (a decompressed .fpk has fieldpack_codec, ...)
