@@ -74,14 +74,18 @@ export const ArchiveSource = z.object({
 });
 export type ArchiveSource = z.infer<typeof ArchiveSource>;
 
-/** One unit of work: a variable of a source, or rows [start, end) of it along its first dimension. */
-export const WorkMember = z.object({
+/** Where a member lies: a variable of a source, or rows [start, end) of it along its first dimension. */
+const MemberPlace = z.object({
   id: z.string(),
   source: z.string(),
   variable: z.string(),
   rows: z.tuple([z.number().int(), z.number().int()]).nullable(),
   dims: z.array(z.string()),
   shape: z.array(z.number().int()),
+});
+
+/** One unit of work. */
+export const WorkMember = MemberPlace.extend({
   codec: z.string(),
   bound: z.object({ mode: ArchiveBound.shape.mode, value: z.number(), abs: z.number().nullable() }),
   /** anchor member ids (same source, same rows): built first, in the same shard */
@@ -130,13 +134,7 @@ export const MemberDependency = z.discriminatedUnion('kind', [
 ]);
 export type MemberDependency = z.infer<typeof MemberDependency>;
 
-export const MemberEntry = z.object({
-  id: z.string(),
-  source: z.string(),
-  variable: z.string(),
-  rows: z.tuple([z.number().int(), z.number().int()]).nullable(),
-  dims: z.array(z.string()),
-  shape: z.array(z.number().int()),
+export const MemberEntry = MemberPlace.extend({
   dtype: z.string(),
   file: z.string(),
   bytes: z.number().int(),
