@@ -10,8 +10,8 @@ import type { Field } from '../../core/field.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { FIELDPACK_VERSION } from '../data/writers/provenance.ts';
 import { appendJournal, fileMatches, readJournals } from './journal.ts';
-import { type ObjectRecord, buildMember, decodeMember } from './members.ts';
-import { type WorkOptions, planWork, shardAssignment } from './work.ts';
+import { type ObjectRecord, SourceReader, buildMember, decodeMember } from './members.ts';
+import { type WorkOptions, archiveOptions, expandInputs, planWork, shardAssignment } from './work.ts';
 import {
   type Manifest, type MemberEntry, type WorkManifest,
   ARCHIVE_FORMAT, ARCHIVE_VERSION, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, workPath,
@@ -78,8 +78,10 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
   if (existsSync(workPath(dir))) {
     const work = readWork(dir);
     if (opts?.inputs.length) {
-      const fresh = await planWork({ ...opts, onProgress: undefined });
-      const same = JSON.stringify({ ...fresh, createdAt: '' }) === JSON.stringify({ ...work, createdAt: '' });
+      // the same build: the same options and the same files, unchanged in size
+      const files = expandInputs(opts.inputs);
+      const same = JSON.stringify(archiveOptions(opts)) === JSON.stringify(work.options)
+        && files.length === work.sources.length && work.sources.every((src, i) => src.path === files[i] && statSync(src.path).size === src.sizeBytes);
       if (!same) throw new FieldpackError('CONFLICT', `${dir} holds the work of another build (other files, variables, bounds or codec): use another -o, or delete it`);
     }
     return work;
@@ -128,8 +130,9 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
     ctl.onProgress?.({ done: entries.size, total: mine.length, bytesIn, totalBytesIn, bytesOut, secondsLeft: runIn > 0 ? (secs / runIn) * (totalBytesIn - bytesIn) : null, ...(member ? { member } : {}) });
   };
   report();
+  const sources = new SourceReader(work);
   const ctx = {
-    dir, work, objects, workers: ctl.workers, signal: ctl.signal,
+    dir, work, sources, objects, workers: ctl.workers, signal: ctl.signal,
     async anchorRecon(id: string): Promise<Field> {
       const hit = recons.get(id);
       if (hit) return hit;
@@ -146,8 +149,15 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
     },
   };
   let built = 0;
-  for (const m of mine) {
-    if (entries.has(m.id)) continue;
+  try {
+    for (const m of mine) await step(m);
+  } finally {
+    sources.close();
+  }
+  return { built, reused: done.size };
+
+  async function step(m: (typeof mine)[number]): Promise<void> {
+    if (entries.has(m.id)) return;
     const cancelled = () => new FieldpackError('CANCELLED', `cancelled after ${entries.size} of ${mine.length} members (the journal keeps them: run the build again to resume)`);
     if (ctl.signal?.aborted) throw cancelled();
     report(m.id);
@@ -170,7 +180,6 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
     for (const a of m.anchors) if (!mine.some((x) => !entries.has(x.id) && x.anchors.includes(a))) recons.delete(a);
     report();
   }
-  return { built, reused: done.size };
 }
 
 /** Joins the journals (of one build or of every shard) into manifest.json; fails naming the members still missing. */

@@ -4,7 +4,7 @@
  * base streams from objects/). Build, verify and restore all decode through decodeMember.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
@@ -15,7 +15,8 @@ import { codecById } from '../../core/compressors/index.ts';
 import { decodeStream, encodeField, inspectStream, metadataOf, verifyBound } from '../codecs/index.ts';
 import { findModelByHash } from '../codecs/models.ts';
 import { compressCrossfield, trainCfnn } from '../crossfield/index.ts';
-import { readVariable } from '../compression/runs.ts';
+import { openDataFile } from '../data/readers/index.ts';
+import type { DataFile } from '../data/readers/types.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import {
   type ArchiveObject, type MemberDependency, type MemberEntry, type WorkManifest, type WorkMember,
@@ -28,6 +29,7 @@ export type ObjectRecord = Omit<ArchiveObject, 'usedBy'>;
 export interface MemberContext {
   dir: string;
   work: WorkManifest;
+  sources: SourceReader;
   anchorRecon(memberId: string): Promise<Field>;
   objects: Map<string, ObjectRecord>;
   /** records a newly stored object (journaled by the builder) */
@@ -40,10 +42,30 @@ function memberBound(m: WorkMember): BoundSpec {
   return m.bound.abs !== null ? { mode: 'abs', value: m.bound.abs } : { mode: m.bound.mode, value: m.bound.value };
 }
 
-export async function readMemberOriginal(work: Pick<WorkManifest, 'sources'>, m: Pick<WorkMember, 'source' | 'variable' | 'rows'>, signal?: AbortSignal): Promise<Field> {
-  const src = work.sources.find((s) => s.id === m.source);
-  if (!src) throw new FieldpackError('BAD_FILE', `member of ${m.variable}: unknown source ${m.source}`);
-  return readVariable(src.path, m.variable, { slice: m.rows ? [m.rows] : undefined, signal });
+/**
+ * Reads members' original values, keeping the last source file open: members come source by source, and opening an
+ * HDF5 file loads it whole, so a file of many small variables would otherwise be loaded once per member.
+ */
+export class SourceReader {
+  private open: { id: string; file: DataFile } | null = null;
+  constructor(private readonly work: Pick<WorkManifest, 'sources'>) {}
+
+  async read(m: Pick<WorkMember, 'source' | 'variable' | 'rows'>, signal?: AbortSignal): Promise<Field> {
+    const src = this.work.sources.find((s) => s.id === m.source);
+    if (!src) throw new FieldpackError('BAD_FILE', `member of ${m.variable}: unknown source ${m.source}`);
+    if (this.open?.id !== m.source) {
+      this.close();
+      this.open = { id: m.source, file: await openDataFile(resolve(src.path)) };
+    }
+    const info = this.open.file.variable(m.variable); // NOT_FOUND with the list of variables
+    if (!info.readable) throw new FieldpackError('UNSUPPORTED', `${src.path}: variable "${m.variable}" has dtype ${info.dtype}, which cannot be read as a field`);
+    return this.open.file.readField(m.variable, { slice: m.rows ? [m.rows] : undefined, signal });
+  }
+
+  close(): void {
+    this.open?.file.close();
+    this.open = null;
+  }
 }
 
 /** A series model as stored in objects/: the network in JSON (float32 weights are exact as JSON numbers). */
@@ -78,7 +100,7 @@ async function seriesNetwork(ctx: MemberContext, m: WorkMember, target: Field, a
 export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<MemberEntry> {
   const t0 = performance.now();
   const src = ctx.work.sources.find((s) => s.id === m.source)!;
-  const field = await readMemberOriginal(ctx.work, m, ctx.signal);
+  const field = await ctx.sources.read(m, ctx.signal);
   const metadata = metadataOf(field, basename(src.path));
   const bound = memberBound(m);
   const deps: MemberDependency[] = [];

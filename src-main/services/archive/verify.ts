@@ -10,7 +10,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import { readManifest } from './build.ts';
-import { decodeMember, readMemberOriginal } from './members.ts';
+import { SourceReader, decodeMember } from './members.ts';
 import { fromJsonNumber, sha256, valuesHash } from './format.ts';
 
 export interface MemberCheck {
@@ -40,6 +40,7 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
     return h === o.hash ? { hash: o.hash, file: o.file, ok: true, message: 'sha256 ok' } : { hash: o.hash, file: o.file, ok: false, message: `object ${o.file} was changed: sha256 ${h.slice(0, 16)}..., the manifest says ${o.hash.slice(0, 16)}...` };
   });
   const cache = new Map<string, Field>();
+  const sources = new SourceReader(manifest);
   const members: MemberCheck[] = [];
   for (const [i, e] of manifest.members.entries()) {
     if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
@@ -80,7 +81,7 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
     if (opts.sources !== false) {
       const src = manifest.sources.find((s) => s.id === e.source);
       if (src && existsSync(src.path)) {
-        const orig = await readMemberOriginal(manifest, e, opts.signal).catch(() => null);
+        const orig = await sources.read(e, opts.signal).catch(() => null);
         if (orig && valuesHash(orig.values, orig.mask) === e.originalSha256) {
           const st = errorStats(orig.values, decoded.values, orig.mask ?? null, e.bound.abs);
           if (st.pointsOverBound > 0 || !st.nonFiniteExact) {
@@ -94,6 +95,7 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
     }
     members.push({ id: e.id, ok: true, message: `stream and decoded sha256 ok; ${note}`, againstSource });
   }
+  sources.close();
   opts.onProgress?.(1, 'verified');
   const failed = members.filter((m) => !m.ok).length + objects.filter((o) => !o.ok).length;
   return { archive: dir, ok: failed === 0, members, objects, failed };

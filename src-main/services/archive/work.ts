@@ -132,7 +132,10 @@ function linkPairs(cands: Candidate[], forced: boolean): { target: string; ancho
     if (roles.has(t.name) || t.shape.length < 2 || t.abs === 0) continue;
     const grid = cands.filter((c) => c.name !== t.name && roles.get(c.name) !== 'target' && c.dims.join() === t.dims.join() && c.shape.join() === t.shape.join());
     if (!grid.length) continue;
-    const ranking = rankAnchors(t.sample, grid.map((c) => c.sample), {
+    // the correlation of differences first (cheap), then the quick gain (a compression each) for the two best only
+    const byCorrelation = rankAnchors(t.sample, grid.map((c) => c.sample)).filter((r) => r.diffCorrelation !== null).slice(0, 2).map((r) => r.var);
+    if (!byCorrelation.length) continue;
+    const ranking = rankAnchors(t.sample, grid.filter((c) => byCorrelation.includes(c.name)).map((c) => c.sample), {
       quickGain: true, bound: t.abs !== null ? { mode: 'abs', value: t.abs } : t.bound, maxAnchors: 1, minScore: forced ? 0 : 0.5,
     });
     const best = ranking.find((r) => r.suggested && (forced || (r.quickGain ?? 1) < 0.95));
