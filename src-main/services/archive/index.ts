@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type BuildControl, type BuildProgress, type ShardSpec, buildMembers, mergeArchive, prepareWork, progressLine, readManifest } from './build.ts';
 import { type SlurmOptions, type SlurmSubmission, runLocalShards, submitSlurm } from './cluster.ts';
+import { readJournals } from './journal.ts';
 import { type PlanOptions, planArchive, parseSize } from './plan.ts';
 import type { Manifest } from './format.ts';
 import type { ArchiveBuildParams } from '../../api/methods/archive.ts';
@@ -57,9 +58,9 @@ export async function buildArchive(req: ArchiveBuildRequest, ctl: BuildControl =
   let built = 0;
   let reused = 0;
   if (jobs > 1) {
-    const before = (await import('./journal.ts')).readJournals(out).members.size;
+    const before = readJournals(out).members.size;
     await runLocalShards(out, work, jobs, ctl);
-    const after = (await import('./journal.ts')).readJournals(out).members.size;
+    const after = readJournals(out).members.size;
     built = after - before;
     reused = before;
   } else ({ built, reused } = await buildMembers(out, work, null, ctl));
