@@ -15,6 +15,7 @@ import { CROSSFIELD_METHODS } from './methods/crossfield.ts';
 import { DATA_METHODS } from './methods/data.ts';
 import { STREAM_METHODS } from './methods/streams.ts';
 import { REVIEW_METHODS } from './methods/review.ts';
+import { ARCHIVE_METHODS } from './methods/archive.ts';
 
 export * from './schemas.ts';
 export type { JobKind, JobParams, JobParamsInput, JobSubmission } from './methods/jobs.ts';
@@ -29,6 +30,7 @@ export const API = {
   ...DATA_METHODS,
   ...STREAM_METHODS,
   ...REVIEW_METHODS,
+  ...ARCHIVE_METHODS,
 } as const;
 
 

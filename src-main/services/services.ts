@@ -12,6 +12,7 @@ import { crossfieldHandlers } from './handlers/crossfield.ts';
 import { dataHandlers } from './handlers/data.ts';
 import { streamHandlers } from './handlers/streams.ts';
 import { reviewHandlers } from './handlers/review.ts';
+import { archiveHandlers } from './handlers/archive.ts';
 import type { CallContext, HandlerDeps, Handlers } from './handlers/types.ts';
 
 export type Services = Handlers<ApiMethod>;
@@ -26,12 +27,13 @@ export function createServices(deps: HandlerDeps): Services {
     ...dataHandlers(deps),
     ...streamHandlers(),
     ...reviewHandlers(deps),
+    ...archiveHandlers(),
   };
 }
 
-/** The methods that need no store (stream compress / decompress / inspect): the CLI serves them without opening one. */
+/** The methods that need no store (streams, archives): the CLI serves them without opening one. */
 export function storelessServices(): Partial<Services> {
-  return streamHandlers();
+  return { ...streamHandlers(), ...archiveHandlers() };
 }
 
 /** Validates and runs one call. Every door goes through here. */

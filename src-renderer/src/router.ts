@@ -12,6 +12,7 @@ export const router = createRouter({
     { path: '/crossfield', name: 'crossfield', component: () => import('./views/CrossFieldView.vue'), meta: { title: 'Cross-field' } },
     { path: '/train', name: 'train', component: () => import('./views/TrainView.vue'), meta: { title: 'Train' } },
     { path: '/compare', name: 'compare', component: () => import('./views/CompareView.vue'), meta: { title: 'Compare' } },
+    { path: '/archive', name: 'archive', component: () => import('./views/ArchiveView.vue'), meta: { title: 'Archive' } },
     { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'Settings' } },
   ],
 });

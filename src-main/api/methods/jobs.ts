@@ -10,6 +10,7 @@ import { CompressParams } from './compression.ts';
 import { CrossfieldParams } from './crossfield.ts';
 import { ImportParams } from './data.ts';
 import { TrainParams, VqvaeTrainParams } from './training.ts';
+import { ArchiveBuildParams } from './archive.ts';
 
 /** The demo job: a short real computation in a worker thread. */
 export const DemoParams = z.strictObject({
@@ -26,6 +27,7 @@ export const JOB_PARAMS = {
   train: TrainParams,
   'train-vqvae': VqvaeTrainParams,
   'dataset.import': ImportParams,
+  'archive.build': ArchiveBuildParams,
 } as const;
 
 export type JobKind = keyof typeof JOB_PARAMS;

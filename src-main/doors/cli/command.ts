@@ -73,4 +73,16 @@ export function flag(p: ParsedFlags, name: string): string | undefined {
   return v ? v[v.length - 1] : undefined;
 }
 
+/** Repeated --param KEY=VALUE flags as codec params (numbers and true/false parsed). */
+export function paramFlags(p: ParsedFlags): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const kv of p.flags.get('param') ?? []) {
+    const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(kv);
+    if (!m) throw new CliUsageError(`--param needs KEY=VALUE, got "${kv}"`);
+    const v = m[2]!;
+    params[m[1]!] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  return params;
+}
+
 export class CliUsageError extends Error {}

@@ -7,6 +7,7 @@ import { trainJob } from './train.ts';
 import { trainVqvaeJob } from './train-vqvae.ts';
 import { crossfieldJob } from './crossfield.ts';
 import { importJob } from './import.ts';
+import { archiveBuildJob } from './archive.ts';
 
 export type AnyJobHandler = JobHandler<Record<string, unknown>, unknown>;
 
@@ -23,5 +24,6 @@ export function jobHandlers(_deps: JobDeps): Record<string, AnyJobHandler> {
     'train-vqvae': trainVqvaeJob(_deps) as AnyJobHandler,
     crossfield: crossfieldJob(_deps) as AnyJobHandler,
     'dataset.import': importJob(_deps) as AnyJobHandler,
+    'archive.build': archiveBuildJob(),
   };
 }

@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { callApi, terminalCall } from '../api.ts';
 
@@ -45,12 +45,7 @@ export const compressCommand: CliCommand = {
     if (flag(p, 'anchors')) params.anchors = flag(p, 'anchors')!.split(',').map((s) => s.trim()).filter(Boolean);
     if (flag(p, 'model')) params.model = flag(p, 'model');
     if (flag(p, 'embed-model') === 'true') params.embedModel = true;
-    for (const kv of p.flags.get('param') ?? []) {
-      const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(kv);
-      if (!m) throw new CliUsageError(`--param needs KEY=VALUE, got "${kv}"`);
-      const v = m[2]!;
-      params[m[1]!] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
-    }
+    Object.assign(params, paramFlags(p));
     const workers = Number(flag(p, 'workers') ?? 1);
     if (!Number.isInteger(workers) || workers < 0) throw new CliUsageError('--workers needs an integer >= 0');
     const call = terminalCall(io);

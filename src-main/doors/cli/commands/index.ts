@@ -1,5 +1,6 @@
 /** Every CLI command, in the order `fieldpack --help` lists them. */
 import type { CliCommand } from '../command.ts';
+import { archiveCommand } from './archive.ts';
 import { benchCommand } from './bench.ts';
 import { compressCommand } from './compress.ts';
 import { decompressCommand } from './decompress.ts';
@@ -22,6 +23,7 @@ export const COMMANDS: CliCommand[] = [
   compressCommand,
   decompressCommand,
   benchCommand,
+  archiveCommand,
   trainCommand,
   runCommand,
   runsCommand,

@@ -119,6 +119,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
   try {
     const entries = new Map<string, Entry>();
     const dimensions: Record<string, number> = {};
+    const unlimited: string[] = [];
     const walk = (group: H5Group, prefix: string) => {
       let keys: string[];
       try {
@@ -146,6 +147,8 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       const isScale = allAttrs['CLASS'] === 'DIMENSION_SCALE';
       const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
       if (isScale && shape.length === 1) dimensions[name] = shape[0]!;
+      // h5wasm reports an unlimited maximum as 2^64 - 1
+      if (isScale && shape.length === 1 && Number((ds as { metadata?: { maxshape?: unknown[] } }).metadata?.maxshape?.[0] ?? 0) > Number.MAX_SAFE_INTEGER) unlimited.push(name);
       if (isScale && nameAttr.startsWith(PURE_DIM)) return; // a dimension only, not a variable
       const { values: attributes, doubles } = readAttrs(ds as never, true);
       const dims: string[] = [];
@@ -250,6 +253,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       variables,
       globalAttributes,
       dimensions,
+      unlimited,
       variable,
       readField,
       close() {

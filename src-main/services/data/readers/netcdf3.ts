@@ -158,7 +158,8 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     return fieldFromRaw(v, count, sub as ArrayLike<number>, dtype);
   }
 
-  return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, variable, readField, close() {} };
+  const unlimited = typeof recDimId === 'number' && dims[recDimId] ? [dims[recDimId]!.name] : [];
+  return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, unlimited, variable, readField, close() {} };
 }
 
 /** Big-endian bytes -> native typed array (in place byte swap; the buffer is ours). */

@@ -71,6 +71,8 @@ export interface DataFile {
   globalAttributes: Record<string, unknown>;
   /** Dimension name -> size (for raw files: the given dims). */
   dimensions: Record<string, number>;
+  /** Dimensions of unlimited size (NetCDF-3's record dimension, HDF5 scales with an unlimited maximum); absent: none known. */
+  unlimited?: string[];
   variable(name: string): VariableInfo;
   readField(name: string, options?: ReadOptions): Promise<Field>;
   close(): void;

@@ -118,60 +118,98 @@ function isValidValue(field: Field, x: number): boolean {
 }
 
 export async function writeFieldNetcdf4(field: Field, outPath: string, options: NetcdfWriteOptions = {}): Promise<{ path: string }> {
+  return writeNetcdf4Dataset(outPath, {
+    dimensions: field.dims.map((name, i) => ({ name, size: field.shape[i]! })),
+    coordinates: options.coordinates ?? field.coordinates,
+    variables: [{ field, provenance: options.provenance }],
+    globalAttributes: options.globalAttributes,
+    deflate: options.deflate,
+  });
+}
+
+/** Several variables sharing dimensions and coordinate variables in one NetCDF-4 file (an archive's restore). */
+export interface NetcdfDataset {
+  /** every dimension, in the source's order (netCDF-C numbers them in creation order); unlimited: a record dimension */
+  dimensions: { name: string; size: number; unlimited?: boolean }[];
+  /** coordinate variables by dimension name; dimensions without one become pure dimensions */
+  coordinates?: FieldCoordinates;
+  variables: { field: Field; provenance?: Record<string, string | number | undefined> }[];
+  globalAttributes?: Record<string, unknown>;
+  deflate?: number;
+}
+
+function checkVariable(field: Field, sizes: Map<string, number>): void {
   const n = field.shape.reduce((a, b) => a * b, 1);
   if (field.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.values.length} values for shape [${field.shape.join(', ')}]`);
   if (field.dims.length !== field.shape.length) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.dims.length} dimension names for ${field.shape.length} dimensions`);
   if (new Set(field.dims).size !== field.dims.length) throw new FieldpackError('UNSUPPORTED', `${field.name}: repeated dimension names (${field.dims.join(', ')}) cannot be written as NetCDF-4`);
   if (!/^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(field.name)) throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (use letters, digits, _ . @ + -)`);
+  field.dims.forEach((dim, i) => {
+    if (dim === field.name) throw new FieldpackError('UNSUPPORTED', `${field.name}: a variable named like one of its dimensions cannot be written`);
+    if (sizes.get(dim) !== field.shape[i]) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: dimension ${dim} has size ${field.shape[i]}, the file's is ${sizes.get(dim) ?? 'not declared'}`);
+  });
+}
+
+export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): Promise<{ path: string }> {
+  const sizes = new Map(ds.dimensions.map((d) => [d.name, d.size]));
+  const unlimitedDims = new Set(ds.dimensions.filter((d) => d.unlimited).map((d) => d.name));
+  for (const v of ds.variables) checkVariable(v.field, sizes);
   const h5 = await loadH5wasm();
-  const f32 = field.values instanceof Float32Array;
-  const { attrs, fill } = unpackedAttributes(field);
-  // a byte copy (same-type slice): valid NaN / +-Inf are written bit for bit, only masked points get the fill
-  const data = field.values.slice();
-  if (field.mask) for (let i = 0; i < n; i++) if (field.mask[i] !== 1) data[i] = fill;
+  const prepared = ds.variables.map(({ field, provenance }) => {
+    const { attrs, fill } = unpackedAttributes(field);
+    // a byte copy (same-type slice): valid NaN / +-Inf are written bit for bit, only masked points get the fill
+    const data = field.values.slice();
+    if (field.mask) for (let i = 0; i < data.length; i++) if (field.mask[i] !== 1) data[i] = fill;
+    return { field, provenance, attrs, fill, data };
+  });
   await writeAtomically(outPath, (tmp) => h5guard(outPath, 'could not write the NetCDF-4 file', () => {
     const file = new h5.File(tmp, 'w', { track_order: true }) as H5File;
     try {
       // dimensions first (netCDF-C assigns dimension ids in creation order)
-      field.dims.forEach((dim, i) => {
-        if (dim === field.name) throw new FieldpackError('UNSUPPORTED', `${field.name}: a variable named like one of its dimensions cannot be written`);
-        const size = field.shape[i]!;
-        const coord = (options.coordinates ?? field.coordinates)?.[dim];
+      ds.dimensions.forEach(({ name: dim, size, unlimited: unl }, i) => {
+        const coord = ds.coordinates?.[dim];
+        // an unlimited dimension: its scale (and every variable along it) may grow, which HDF5 allows only chunked
+        const grow = unl ? { maxshape: [null], chunks: [Math.max(1, Math.min(size, 1024))] } : {};
         if (coord && coord.values.length === size) {
           const { data: cdata, dtype: cdtype } = coordinateArray(coord);
-          const ds = file.create_dataset({ name: dim, data: cdata as never, shape: [size], dtype: cdtype, track_order: true });
-          ds.make_scale(dim);
+          const d = file.create_dataset({ name: dim, data: cdata as never, shape: [size], dtype: cdtype, track_order: true, ...grow });
+          d.make_scale(dim);
           // range attributes in the coordinate's float type, as CF wants (JSON attributes carry no type)
           const rangeType = cdtype === '<f' || cdtype === '<d' ? cdtype : undefined;
-          for (const [k, v] of Object.entries(coord.attributes ?? {})) if (!RESERVED.has(k)) writeAttr(ds, k, v, RANGE_ATTRS.has(k) ? rangeType : undefined);
-          writeAttr(ds, '_Netcdf4Dimid', i);
+          for (const [k, v] of Object.entries(coord.attributes ?? {})) if (!RESERVED.has(k)) writeAttr(d, k, v, RANGE_ATTRS.has(k) ? rangeType : undefined);
+          writeAttr(d, '_Netcdf4Dimid', i);
         } else {
-          const ds = file.create_dataset({ name: dim, data: new Float32Array(size), shape: [size], dtype: '<f' });
-          ds.make_scale(`${PURE_DIM}${String(size).padStart(10)}`);
-          writeAttr(ds, '_Netcdf4Dimid', i);
+          const d = file.create_dataset({ name: dim, data: new Float32Array(size), shape: [size], dtype: '<f', ...grow });
+          d.make_scale(`${PURE_DIM}${String(size).padStart(10)}`);
+          writeAttr(d, '_Netcdf4Dimid', i);
         }
       });
-      const deflate = options.deflate ?? 4;
-      const chunks = field.shape.length > 0 ? field.shape.map((s, i) => (i === 0 && field.shape.length > 1 ? 1 : s)) : undefined;
-      const useDeflate = deflate > 0 && !!chunks && n > 0;
-      const ds = file.create_dataset({
-        name: field.name,
-        data,
-        shape: field.shape,
-        dtype: f32 ? '<f' : '<d',
-        track_order: true,
-        ...(useDeflate ? { chunks, compression: 'gzip' as const, compression_opts: Math.min(9, Math.max(1, deflate)) } : {}),
-      });
-      writeAttr(ds, '_FillValue', fill, f32 ? '<f' : '<d');
-      // One map, so that provenance a field already carries (a decompressed .fpk has fieldpack_codec, ...)
-      // is updated, not created twice (HDF5 refuses a second attribute of the same name).
-      const all = { ...attrs, ...provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...options.provenance }) };
-      for (const [k, v] of Object.entries(all)) {
-        const floaty = k === 'missing_value' || k === 'valid_range' || k === 'valid_min' || k === 'valid_max' || k === 'actual_range';
-        writeAttr(ds, k, v, floaty ? (f32 ? '<f' : '<d') : undefined);
+      const deflate = ds.deflate ?? 4;
+      for (const { field, provenance, attrs, fill, data } of prepared) {
+        const f32 = field.values instanceof Float32Array;
+        const chunks = field.shape.length > 0 ? field.shape.map((s, i) => Math.max(1, i === 0 && field.shape.length > 1 ? 1 : s)) : undefined;
+        const useDeflate = deflate > 0 && !!chunks && data.length > 0;
+        const growing = field.dims.map((dim) => unlimitedDims.has(dim));
+        const d = file.create_dataset({
+          name: field.name,
+          data,
+          shape: field.shape,
+          dtype: f32 ? '<f' : '<d',
+          track_order: true,
+          ...(useDeflate ? { chunks, compression: 'gzip' as const, compression_opts: Math.min(9, Math.max(1, deflate)) } : {}),
+          ...(growing.some(Boolean) ? { chunks, maxshape: field.shape.map((s, i) => (growing[i] ? null : s)) } : {}),
+        });
+        writeAttr(d, '_FillValue', fill, f32 ? '<f' : '<d');
+        // One map, so that provenance a field already carries (a decompressed .fpk has fieldpack_codec, ...)
+        // is updated, not created twice (HDF5 refuses a second attribute of the same name).
+        const all = { ...attrs, ...provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...provenance }) };
+        for (const [k, v] of Object.entries(all)) {
+          const floaty = k === 'missing_value' || k === 'valid_range' || k === 'valid_min' || k === 'valid_max' || k === 'actual_range';
+          writeAttr(d, k, v, floaty ? (f32 ? '<f' : '<d') : undefined);
+        }
+        field.dims.forEach((dim, i) => d.attach_scale(i, `/${dim}`));
       }
-      field.dims.forEach((dim, i) => ds.attach_scale(i, `/${dim}`));
-      const globals: Record<string, unknown> = { ...options.globalAttributes, fieldpack_version: provenanceAttributes()['fieldpack_version'] };
+      const globals: Record<string, unknown> = { ...ds.globalAttributes, fieldpack_version: provenanceAttributes()['fieldpack_version'] };
       for (const [k, v] of Object.entries(globals)) if (!RESERVED.has(k)) writeAttr(file, k, v);
     } finally {
       file.close();

@@ -1,0 +1,223 @@
+/**
+ * Building an archive: the work laid out once (work.json), members built in order by one process or by shards
+ * (local processes or Slurm array tasks, each with its own journal), then merged into manifest.json. Every finished
+ * member is journaled after its stream is in place, so a killed build resumes without redoing it.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import { writeFileAtomic } from '../files/atomic.ts';
+import { FIELDPACK_VERSION } from '../data/writers/provenance.ts';
+import { appendJournal, fileMatches, readJournals } from './journal.ts';
+import { type ObjectRecord, SourceReader, buildMember, decodeMember } from './members.ts';
+import { type WorkOptions, archiveOptions, expandInputs, planWork, shardAssignment } from './work.ts';
+import {
+  type Manifest, type MemberEntry, type WorkManifest,
+  ARCHIVE_FORMAT, ARCHIVE_VERSION, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, workPath,
+} from './format.ts';
+
+export interface BuildProgress {
+  done: number;
+  total: number;
+  /** original bytes of the members done / all */
+  bytesIn: number;
+  totalBytesIn: number;
+  /** stream bytes of the members done */
+  bytesOut: number;
+  /** seconds left, from this run's speed (null before the first member) */
+  secondsLeft: number | null;
+  member?: string;
+}
+
+export interface BuildControl {
+  onProgress?: (p: BuildProgress) => void;
+  signal?: AbortSignal;
+  workers?: number;
+}
+
+export function progressLine(p: BuildProgress): string {
+  const mb = (b: number) => (b / 1e6).toFixed(1);
+  const left = p.secondsLeft === null ? '' : `, ~${Math.ceil(p.secondsLeft)} s left`;
+  return `members ${p.done}/${p.total}, ${mb(p.bytesIn)}/${mb(p.totalBytesIn)} MB in -> ${mb(p.bytesOut)} MB out${left}${p.member ? ` (${p.member})` : ''}`;
+}
+
+export function readWork(dir: string): WorkManifest {
+  const p = workPath(dir);
+  if (!existsSync(p)) throw new FieldpackError('NOT_FOUND', `${dir} has no ${'work.json'}: start the build with its input files`, { path: p });
+  const r = WorkManifestSchema.safeParse(JSON.parse(readFileSync(p, 'utf8')));
+  if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a Fieldpack archive work file (${r.error.issues[0]?.message})`);
+  return r.data;
+}
+
+export function readManifest(dir: string): Manifest {
+  const p = manifestPath(dir);
+  if (!existsSync(p)) {
+    const partial = existsSync(workPath(dir));
+    throw new FieldpackError('NOT_FOUND', partial
+      ? `${dir}: the archive is not complete (no manifest.json): run the same build again to resume it, or \`fieldpack archive merge\` after its shards`
+      : `${dir}: not a Fieldpack archive (no manifest.json)`, { path: p });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new FieldpackError('BAD_FILE', `${p}: not JSON (${(e as Error).message})`);
+  }
+  const fmt = (json as { format?: unknown; version?: unknown }) ?? {};
+  if (fmt.format === ARCHIVE_FORMAT && typeof fmt.version === 'number' && fmt.version > ARCHIVE_VERSION) {
+    throw new FieldpackError('UNSUPPORTED', `${p}: archive format version ${fmt.version} is newer than this Fieldpack reads (${ARCHIVE_VERSION}); update Fieldpack`);
+  }
+  const r = ManifestSchema.safeParse(json);
+  if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a valid archive manifest (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ')})`);
+  return r.data;
+}
+
+/** Lays out the work in a new archive folder, or reads the one there (a resumed build must ask for the same work). */
+export async function prepareWork(dir: string, opts: WorkOptions | null): Promise<WorkManifest> {
+  if (existsSync(workPath(dir))) {
+    const work = readWork(dir);
+    if (opts?.inputs.length) {
+      // the same build: the same options and the same files, unchanged in size
+      const files = expandInputs(opts.inputs);
+      const same = JSON.stringify(archiveOptions(opts)) === JSON.stringify(work.options)
+        && files.length === work.sources.length && work.sources.every((src, i) => src.path === files[i] && statSync(src.path).size === src.sizeBytes);
+      if (!same) throw new FieldpackError('CONFLICT', `${dir} holds the work of another build (other files, variables, bounds or codec): use another -o, or delete it`);
+    }
+    return work;
+  }
+  if (!opts?.inputs.length) throw new FieldpackError('INVALID_ARGUMENT', `${dir} has no work.json: give the files to archive`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file; an archive is a folder`);
+  const work = await planWork(opts);
+  mkdirSync(join(dir, MEMBERS_DIR), { recursive: true });
+  mkdirSync(join(dir, OBJECTS_DIR), { recursive: true });
+  await writeFileAtomic(workPath(dir), `${JSON.stringify(work, null, 1)}\n`);
+  return work;
+}
+
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+export const writerName = (shard?: ShardSpec | null) => (shard ? `shard-${shard.index}-of-${shard.count}` : 'build');
+
+/**
+ * Builds the members this process owns (all, or one shard's) that are not already done. Returns how many were built
+ * and how many were found done.
+ */
+export async function buildMembers(dir: string, work: WorkManifest, shard: ShardSpec | null, ctl: BuildControl = {}): Promise<{ built: number; reused: number }> {
+  const writer = writerName(shard);
+  const assignment = shard ? shardAssignment(work, shard.count) : null;
+  const mine = work.members.filter((m) => !assignment || assignment.get(m.id) === shard!.index);
+  const journal = readJournals(dir);
+  const done = new Map<string, MemberEntry>();
+  for (const m of mine) {
+    const e = journal.members.get(m.id);
+    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes)) done.set(m.id, e);
+  }
+  const objects = new Map<string, ObjectRecord>([...journal.objects].filter(([, o]) => fileMatches(dir, o.file, o.hash)));
+  const entries = new Map<string, MemberEntry>(done);
+  const anchorIds = new Set(work.members.flatMap((m) => m.anchors));
+  const recons = new Map<string, Field>();
+  const totalBytesIn = mine.reduce((a, m) => a + m.bytes, 0);
+  let bytesIn = [...done.values()].reduce((a, e) => a + e.originalBytes, 0);
+  let bytesOut = [...done.values()].reduce((a, e) => a + e.bytes, 0);
+  let runIn = 0;
+  const t0 = performance.now();
+  const report = (member?: string) => {
+    const secs = (performance.now() - t0) / 1000;
+    ctl.onProgress?.({ done: entries.size, total: mine.length, bytesIn, totalBytesIn, bytesOut, secondsLeft: runIn > 0 ? (secs / runIn) * (totalBytesIn - bytesIn) : null, ...(member ? { member } : {}) });
+  };
+  report();
+  const sources = new SourceReader(work);
+  const ctx = {
+    dir, work, sources, objects, workers: ctl.workers, signal: ctl.signal,
+    async anchorRecon(id: string): Promise<Field> {
+      const hit = recons.get(id);
+      if (hit) return hit;
+      const e = entries.get(id);
+      if (!e) throw new FieldpackError('INTERNAL', `anchor member ${id} is not built yet (the work order puts anchors first)`);
+      const f = await decodeMember(dir, entries, e, recons, ctl.signal);
+      recons.set(id, f);
+      return f;
+    },
+    async storeObject(o: ObjectRecord, bytes: Uint8Array) {
+      await writeFileAtomic(join(dir, o.file), bytes);
+      appendJournal(dir, writer, { type: 'object', object: o });
+      objects.set(o.hash, o);
+    },
+  };
+  let built = 0;
+  try {
+    for (const m of mine) await step(m);
+  } finally {
+    sources.close();
+  }
+  return { built, reused: done.size };
+
+  async function step(m: (typeof mine)[number]): Promise<void> {
+    if (entries.has(m.id)) return;
+    const cancelled = () => new FieldpackError('CANCELLED', `cancelled after ${entries.size} of ${mine.length} members (the journal keeps them: run the build again to resume)`);
+    if (ctl.signal?.aborted) throw cancelled();
+    report(m.id);
+    let e: MemberEntry;
+    try {
+      e = await buildMember(ctx, m);
+    } catch (err) {
+      // stopped inside the member: nothing of it was written
+      if (ctl.signal?.aborted || (err instanceof FieldpackError && err.code === 'CANCELLED')) throw cancelled();
+      throw err;
+    }
+    appendJournal(dir, writer, { type: 'member', member: e });
+    entries.set(m.id, e);
+    built++;
+    bytesIn += e.originalBytes;
+    runIn += e.originalBytes;
+    bytesOut += e.bytes;
+    if (!anchorIds.has(m.id)) recons.delete(m.id);
+    // a target's anchors are not needed after the last member that reads them
+    for (const a of m.anchors) if (!mine.some((x) => !entries.has(x.id) && x.anchors.includes(a))) recons.delete(a);
+    report();
+  }
+}
+
+/** Joins the journals (of one build or of every shard) into manifest.json; fails naming the members still missing. */
+export async function mergeArchive(dir: string): Promise<Manifest> {
+  const work = readWork(dir);
+  const journal = readJournals(dir);
+  const members: MemberEntry[] = [];
+  const missing: string[] = [];
+  for (const m of work.members) {
+    const e = journal.members.get(m.id);
+    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes)) members.push(e);
+    else missing.push(m.id);
+  }
+  if (missing.length) {
+    throw new FieldpackError('CONFLICT', `${dir}: ${missing.length} of ${work.members.length} members are not built yet (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}): run the build (or its shards) again`, { missing });
+  }
+  const usedBy = new Map<string, string[]>();
+  for (const e of members) for (const d of e.dependencies) if (d.kind !== 'anchor') usedBy.set(d.hash, [...(usedBy.get(d.hash) ?? []), e.id]);
+  const objects = [...journal.objects.values()].filter((o) => usedBy.has(o.hash)).sort((a, b) => a.hash.localeCompare(b.hash)).map((o) => ({ ...o, usedBy: usedBy.get(o.hash)! }));
+  // the series' network object is also inside each stream: count it once (the object), not per member
+  const originalBytes = members.reduce((a, e) => a + e.originalBytes, 0);
+  const memberBytes = members.reduce((a, e) => a + e.bytes, 0);
+  const objectBytes = objects.reduce((a, o) => a + o.bytes, 0);
+  const embedded = members.reduce((a, e) => a + e.modelBytes, 0);
+  const modelObjects = objects.filter((o) => o.kind === 'model').reduce((a, o) => a + o.bytes, 0);
+  const manifest: Manifest = {
+    format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, fieldpackVersion: FIELDPACK_VERSION, createdAt: new Date().toISOString(),
+    options: work.options, sources: work.sources, members, objects, links: work.links,
+    totals: { members: members.length, originalBytes, memberBytes, objectBytes, archiveBytes: 0, ratio: 0, modelShare: 0 },
+  };
+  const manifestBytes = Buffer.byteLength(JSON.stringify(manifest, null, 1)) + 64;
+  const archiveBytes = memberBytes + objectBytes + manifestBytes;
+  manifest.totals.archiveBytes = archiveBytes;
+  manifest.totals.ratio = originalBytes / archiveBytes;
+  manifest.totals.modelShare = (embedded + modelObjects) / archiveBytes;
+  manifest.totals.ratioWithoutModels = originalBytes / Math.max(1, archiveBytes - embedded - modelObjects);
+  await writeFileAtomic(manifestPath(dir), `${JSON.stringify(manifest, null, 1)}\n`);
+  // objects no member uses (a series network whose members all kept the core codec's stream) are not part of it
+  for (const o of journal.objects.values()) if (!usedBy.has(o.hash)) rmSync(join(dir, o.file), { force: true });
+  return manifest;
+}

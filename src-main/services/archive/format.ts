@@ -1,0 +1,222 @@
+/**
+ * The archive on disk (docs/archive.md is the reference; bump ARCHIVE_VERSION and document the change whenever a
+ * field's meaning changes, never remove one):
+ *
+ *   ARCHIVE/manifest.json          the manifest (written last, atomically; its presence means the archive is complete)
+ *   ARCHIVE/work.json              the work to do: sources, members, bounds, codecs, anchors, shard groups
+ *   ARCHIVE/journal/WRITER.jsonl   one line per finished member or stored object, appended and flushed (a torn last
+ *                                  line from a killed writer is ignored); WRITER is `build` or `shard-I-of-N`
+ *   ARCHIVE/members/ID.fpk         one .fpk stream per member (written atomically)
+ *   ARCHIVE/objects/SHA256.EXT     models and base streams, stored once by content hash
+ *   ARCHIVE/slurm/                 sbatch scripts and logs of a --slurm build
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const ARCHIVE_FORMAT = 'fieldpack-archive';
+export const ARCHIVE_VERSION = 1;
+export const WORK_FORMAT = 'fieldpack-archive-work';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const WORK_FILE = 'work.json';
+export const JOURNAL_DIR = 'journal';
+export const MEMBERS_DIR = 'members';
+export const OBJECTS_DIR = 'objects';
+
+export const manifestPath = (dir: string) => join(dir, MANIFEST_FILE);
+export const workPath = (dir: string) => join(dir, WORK_FILE);
+export const journalPath = (dir: string, writer: string) => join(dir, JOURNAL_DIR, `${writer}.jsonl`);
+export const memberFile = (id: string) => `${MEMBERS_DIR}/${id}.fpk`;
+export const objectFile = (hash: string, ext: string) => `${OBJECTS_DIR}/${hash}${ext}`;
+
+/** A number that may be NaN or infinite (JSON has neither). */
+const Num = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+export type Num = z.infer<typeof Num>;
+export const jsonNumber = (x: number): Num => (Number.isFinite(x) ? x : (String(x) as 'NaN' | 'Infinity' | '-Infinity'));
+export const fromJsonNumber = (x: Num): number => (typeof x === 'number' ? x : Number(x));
+
+export const ArchiveBound = z.object({
+  /** as the user gave it (rel is resolved on the whole variable's valid range, so every member of a variable shares abs) */
+  mode: z.enum(['abs', 'rel', 'psnr', 'nrmse']),
+  value: z.number(),
+  /** the absolute point-wise bound the member's stream enforces (0 = lossless) */
+  abs: z.number(),
+});
+export type ArchiveBound = z.infer<typeof ArchiveBound>;
+
+export const SourceVariable = z.object({
+  name: z.string(),
+  dims: z.array(z.string()),
+  shape: z.array(z.number().int()),
+  /** dtype in the source file */
+  dtype: z.string(),
+  attributes: z.record(z.string(), z.unknown()),
+  /** member ids holding it, in row order (split along the first dimension when large) */
+  members: z.array(z.string()),
+});
+
+export const ArchiveSource = z.object({
+  id: z.string(),
+  /** the path it was read from at build time (verify compares against it when it is still there) */
+  path: z.string(),
+  name: z.string(),
+  format: z.string(),
+  sizeBytes: z.number().int(),
+  /** in the file's order; unlimited: a record (growable) dimension, restored as one */
+  dimensions: z.array(z.object({ name: z.string(), size: z.number().int(), unlimited: z.boolean().optional() })),
+  globalAttributes: z.record(z.string(), z.unknown()),
+  /** every coordinate variable of the file, lossless (core/coordinates.ts packCoordinates form) */
+  coordinates: z.record(z.string(), z.array(z.unknown())),
+  variables: z.array(SourceVariable),
+  /** variables not archived, with the reason (char variables, scalars, not selected) */
+  skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+});
+export type ArchiveSource = z.infer<typeof ArchiveSource>;
+
+/** Where a member lies: a variable of a source, or rows [start, end) of it along its first dimension. */
+const MemberPlace = z.object({
+  id: z.string(),
+  source: z.string(),
+  variable: z.string(),
+  rows: z.tuple([z.number().int(), z.number().int()]).nullable(),
+  dims: z.array(z.string()),
+  shape: z.array(z.number().int()),
+});
+
+/** One unit of work. */
+export const WorkMember = MemberPlace.extend({
+  codec: z.string(),
+  bound: z.object({ mode: ArchiveBound.shape.mode, value: z.number(), abs: z.number().nullable() }),
+  /** anchor member ids (same source, same rows): built first, in the same shard */
+  anchors: z.array(z.string()),
+  /** the series a cross-field model is trained once for and reused over (`SOURCE.TARGET<-ANCHORS`) */
+  series: z.string().nullable(),
+  /** members of one group depend on each other and go to the same shard */
+  group: z.number().int(),
+  /** original bytes (values x width) */
+  bytes: z.number().int(),
+});
+export type WorkMember = z.infer<typeof WorkMember>;
+
+export const ArchiveOptions = z.object({
+  bound: z.string(),
+  boundFor: z.record(z.string(), z.string()),
+  codec: z.string(),
+  /** params of --codec over its preset's (e.g. a VQ-VAE's model, fallback) */
+  params: z.record(z.string(), z.unknown()).default({}),
+  crossfield: z.enum(['auto', 'off']),
+  /** the network a cross-field series trains once: a least-squares linear CFNN (no Python) or the CFNN (PyTorch) */
+  network: z.enum(['linear', 'cfnn']).default('linear'),
+  memberValues: z.number().int(),
+  vars: z.array(z.string()).nullable(),
+});
+export type ArchiveOptions = z.infer<typeof ArchiveOptions>;
+
+export const WorkManifest = z.object({
+  format: z.literal(WORK_FORMAT),
+  version: z.literal(ARCHIVE_VERSION),
+  createdAt: z.string(),
+  options: ArchiveOptions,
+  sources: z.array(ArchiveSource),
+  members: z.array(WorkMember),
+  /** why each cross-field pair was linked (the plan's ranking) */
+  links: z.array(z.object({ source: z.string(), target: z.string(), anchors: z.array(z.string()), reason: z.string() })),
+});
+export type WorkManifest = z.infer<typeof WorkManifest>;
+
+export const MemberDependency = z.discriminatedUnion('kind', [
+  /** another member's reconstruction (decode it first) */
+  z.object({ kind: z.literal('anchor'), member: z.string(), var: z.string(), hash: z.string() }),
+  /** a model or a base stream in objects/, by content hash */
+  z.object({ kind: z.literal('model'), hash: z.string(), object: z.string().nullable(), label: z.string().optional() }),
+  z.object({ kind: z.literal('base'), hash: z.string(), object: z.string().nullable() }),
+]);
+export type MemberDependency = z.infer<typeof MemberDependency>;
+
+export const MemberEntry = MemberPlace.extend({
+  dtype: z.string(),
+  file: z.string(),
+  bytes: z.number().int(),
+  streamSha256: z.string(),
+  codec: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  bound: ArchiveBound,
+  achieved: z.object({ maxError: Num, maxErrorOverBound: Num, psnr: Num, nrmse: Num }),
+  originalBytes: z.number().int(),
+  /** values-sha256 (valuesHash) of the original and of the decoded values */
+  originalSha256: z.string(),
+  decodedSha256: z.string(),
+  dependencies: z.array(MemberDependency),
+  /** bytes of a network embedded in the stream (the cross-field codec's), counted in `bytes` */
+  modelBytes: z.number().int(),
+  /** not part of what a rebuild must reproduce */
+  timing: z.object({ seconds: z.number() }),
+});
+export type MemberEntry = z.infer<typeof MemberEntry>;
+
+export const ArchiveObject = z.object({
+  hash: z.string(),
+  kind: z.enum(['model', 'base']),
+  file: z.string(),
+  bytes: z.number().int(),
+  label: z.string(),
+  usedBy: z.array(z.string()),
+});
+export type ArchiveObject = z.infer<typeof ArchiveObject>;
+
+export const Manifest = z.object({
+  format: z.literal(ARCHIVE_FORMAT),
+  version: z.literal(ARCHIVE_VERSION),
+  fieldpackVersion: z.string(),
+  createdAt: z.string(),
+  options: ArchiveOptions,
+  sources: z.array(ArchiveSource),
+  /** in build order: anchors before their targets */
+  members: z.array(MemberEntry),
+  objects: z.array(ArchiveObject),
+  links: WorkManifest.shape.links,
+  totals: z.object({
+    members: z.number().int(),
+    originalBytes: z.number().int(),
+    memberBytes: z.number().int(),
+    objectBytes: z.number().int(),
+    /** members + objects + manifest */
+    archiveBytes: z.number().int(),
+    ratio: z.number(),
+    /** share of the archive taken by models (objects and networks inside streams, each counted once) */
+    modelShare: z.number(),
+    /** the ratio with the models left out (for a reader who has them already); absent in archives written before it was added */
+    ratioWithoutModels: z.number().optional(),
+  }),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** Journal lines: a finished member, or an object stored. */
+export const JournalLine = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('member'), member: MemberEntry }),
+  z.object({ type: z.literal('object'), object: ArchiveObject.omit({ usedBy: true }) }),
+]);
+export type JournalLine = z.infer<typeof JournalLine>;
+
+/**
+ * SHA-256 of a field's values as an archive records them: a prefix naming the dtype and count, the values'
+ * little-endian bytes with masked (fill) points set to 0, then the mask when there is one.
+ */
+export function valuesHash(values: Float32Array | Float64Array, mask?: Uint8Array): string {
+  const dtype = values instanceof Float32Array ? 'float32' : 'float64';
+  const h = createHash('sha256').update(`fieldpack-values\n${dtype}\n${values.length}\n`);
+  let v = values;
+  if (mask) {
+    v = values.slice();
+    for (let i = 0; i < v.length; i++) if (mask[i] !== 1) v[i] = 0;
+  }
+  h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  if (mask) h.update(mask);
+  return h.digest('hex');
+}
+
+export const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+/** A name safe in a file name. */
+export const safeName = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '_');

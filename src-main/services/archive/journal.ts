@@ -1,0 +1,61 @@
+/**
+ * The build journal: one JSON line per finished member (its stream already renamed into place) or stored object,
+ * appended and flushed before the next member starts. A writer killed mid-line leaves a torn last line, which
+ * readers skip; a member whose line or stream is missing or does not match is simply built again.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type ArchiveObject, type JournalLine, type MemberEntry, JOURNAL_DIR, JournalLine as JournalLineSchema, journalPath, sha256 } from './format.ts';
+
+export function appendJournal(dir: string, writer: string, line: JournalLine): void {
+  const path = journalPath(dir, writer);
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a');
+  try {
+    // a line starts on a fresh line even after a torn one
+    writeSync(fd, `\n${JSON.stringify(line)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface JournalState {
+  members: Map<string, MemberEntry>;
+  objects: Map<string, Omit<ArchiveObject, 'usedBy'>>;
+  /** which journal each member came from */
+  writers: Map<string, string>;
+}
+
+/** Every journal of the archive; later lines win; torn or unreadable lines are skipped. */
+export function readJournals(dir: string): JournalState {
+  const state: JournalState = { members: new Map(), objects: new Map(), writers: new Map() };
+  const jdir = join(dir, JOURNAL_DIR);
+  if (!existsSync(jdir)) return state;
+  for (const name of readdirSync(jdir).filter((n) => n.endsWith('.jsonl')).sort()) {
+    for (const text of readFileSync(join(jdir, name), 'utf8').split('\n')) {
+      if (!text.trim()) continue;
+      let parsed;
+      try {
+        parsed = JournalLineSchema.safeParse(JSON.parse(text));
+      } catch {
+        continue;
+      }
+      if (!parsed.success) continue;
+      const line = parsed.data;
+      if (line.type === 'member') {
+        state.members.set(line.member.id, line.member);
+        state.writers.set(line.member.id, name.replace(/\.jsonl$/, ''));
+      } else state.objects.set(line.object.hash, line.object);
+    }
+  }
+  return state;
+}
+
+/** Whether a file in the archive is there with this sha256. */
+export function fileMatches(dir: string, rel: string, hash: string, bytes?: number): boolean {
+  const p = join(dir, rel);
+  if (!existsSync(p)) return false;
+  const b = readFileSync(p);
+  return (bytes === undefined || b.length === bytes) && sha256(b) === hash;
+}

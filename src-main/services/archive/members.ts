@@ -1,0 +1,193 @@
+/**
+ * One member in and out: compress it (through the codec service, or the cross-field service for a linked target),
+ * and decode it again with its dependencies taken from the archive itself (anchor members decoded first, models and
+ * base streams from objects/). Build, verify and restore all decode through decodeMember.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import type { BoundSpec } from '../../core/codec/bound.ts';
+import { errorStats } from '../../core/metrics/index.ts';
+import type { CrossfieldNetwork } from '../../core/compressors/crossfield/codec.ts';
+import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
+import { codecById } from '../../core/compressors/index.ts';
+import { decodeStream, encodeField, inspectStream, metadataOf, verifyBound } from '../codecs/index.ts';
+import { findModelByHash } from '../codecs/models.ts';
+import { compressCrossfield, trainCfnn } from '../crossfield/index.ts';
+import { openDataFile } from '../data/readers/index.ts';
+import type { DataFile } from '../data/readers/types.ts';
+import { writeFileAtomic } from '../files/atomic.ts';
+import {
+  type ArchiveObject, type MemberDependency, type MemberEntry, type WorkManifest, type WorkMember,
+  jsonNumber, memberFile, objectFile, sha256, valuesHash,
+} from './format.ts';
+
+export type ObjectRecord = Omit<ArchiveObject, 'usedBy'>;
+
+/** What a member's build needs from the builder: reconstructions of its anchors, objects already stored. */
+export interface MemberContext {
+  dir: string;
+  work: WorkManifest;
+  sources: SourceReader;
+  anchorRecon(memberId: string): Promise<Field>;
+  objects: Map<string, ObjectRecord>;
+  /** records a newly stored object (journaled by the builder) */
+  storeObject(o: ObjectRecord, bytes: Uint8Array): Promise<void>;
+  workers?: number;
+  signal?: AbortSignal;
+}
+
+function memberBound(m: WorkMember): BoundSpec {
+  return m.bound.abs !== null ? { mode: 'abs', value: m.bound.abs } : { mode: m.bound.mode, value: m.bound.value };
+}
+
+/**
+ * Reads members' original values, keeping the last source file open: members come source by source, and opening an
+ * HDF5 file loads it whole, so a file of many small variables would otherwise be loaded once per member.
+ */
+export class SourceReader {
+  private open: { id: string; file: DataFile } | null = null;
+  constructor(private readonly work: Pick<WorkManifest, 'sources'>) {}
+
+  async read(m: Pick<WorkMember, 'source' | 'variable' | 'rows'>, signal?: AbortSignal): Promise<Field> {
+    const src = this.work.sources.find((s) => s.id === m.source);
+    if (!src) throw new FieldpackError('BAD_FILE', `member of ${m.variable}: unknown source ${m.source}`);
+    if (this.open?.id !== m.source) {
+      this.close();
+      this.open = { id: m.source, file: await openDataFile(resolve(src.path)) };
+    }
+    const info = this.open.file.variable(m.variable); // NOT_FOUND with the list of variables
+    if (!info.readable) throw new FieldpackError('UNSUPPORTED', `${src.path}: variable "${m.variable}" has dtype ${info.dtype}, which cannot be read as a field`);
+    return this.open.file.readField(m.variable, { slice: m.rows ? [m.rows] : undefined, signal });
+  }
+
+  close(): void {
+    this.open?.file.close();
+    this.open = null;
+  }
+}
+
+/** A series model as stored in objects/: the network in JSON (float32 weights are exact as JSON numbers). */
+function networkJson(net: CrossfieldNetwork): string {
+  return JSON.stringify({ spec: net.spec, weights: Array.from(net.weights), anchors: net.anchors, inputFill: net.inputFill });
+}
+
+function networkFromJson(text: string): CrossfieldNetwork {
+  const j = JSON.parse(text) as { spec: CrossfieldNetwork['spec']; weights: number[]; anchors: string[]; inputFill: number[] };
+  return { spec: j.spec, weights: Float32Array.from(j.weights), anchors: j.anchors, inputFill: j.inputFill };
+}
+
+/**
+ * The series' network: trained once on the series' first member (a least-squares linear network, no Python; or the
+ * CFNN in PyTorch with --network cfnn) and stored in objects/ by hash; every later member of the series reuses it
+ * (also after a resume, and in another shard of the same group).
+ */
+async function seriesNetwork(ctx: MemberContext, m: WorkMember, target: Field, anchors: Field[]): Promise<{ net: CrossfieldNetwork; hash: string }> {
+  const label = `cross-field network of ${m.series}`;
+  const known = [...ctx.objects.values()].find((o) => o.kind === 'model' && o.label === label);
+  if (known) return { net: networkFromJson(readFileSync(join(ctx.dir, known.file), 'utf8')), hash: known.hash };
+  const net = ctx.work.options.network === 'cfnn'
+    ? (await trainCfnn({ target, anchors, ndim: 2, seed: 0, signal: ctx.signal })).net
+    : fitLinearCfnn(target, anchors, 2);
+  const text = networkJson(net);
+  const hash = sha256(text);
+  await ctx.storeObject({ hash, kind: 'model', file: objectFile(hash, '.cfnet.json'), bytes: Buffer.byteLength(text), label }, new TextEncoder().encode(text));
+  return { net, hash };
+}
+
+/** Compresses one member, checks it decodes within its bound, writes its stream; returns its manifest entry. */
+export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<MemberEntry> {
+  const t0 = performance.now();
+  const src = ctx.work.sources.find((s) => s.id === m.source)!;
+  const field = await ctx.sources.read(m, ctx.signal);
+  const metadata = metadataOf(field, basename(src.path));
+  const bound = memberBound(m);
+  const deps: MemberDependency[] = [];
+  let bytes: Uint8Array;
+  let modelBytes = 0;
+  let anchorFields: Field[] = [];
+  if (m.anchors.length) {
+    anchorFields = [];
+    for (const a of m.anchors) {
+      const am = ctx.work.members.find((x) => x.id === a)!;
+      anchorFields.push({ ...(await ctx.anchorRecon(a)), name: am.variable });
+    }
+    const { net, hash } = await seriesNetwork(ctx, m, field, anchorFields);
+    const r = await compressCrossfield({
+      target: field, anchors: [], anchorRecons: Object.fromEntries(anchorFields.map((f) => [f.name, { recon: f }])),
+      bound, model: { net, label: `archive series ${hash.slice(0, 12)}` }, verify: false, metadata, signal: ctx.signal,
+    });
+    bytes = r.bytes;
+    modelBytes = r.modelBytes;
+    if (modelBytes > 0) deps.push({ kind: 'model', hash, object: ctx.objects.get(hash)?.file ?? null, label: 'cross-field network (trained once for the series; also inside the stream)' });
+  } else {
+    const params = m.codec === ctx.work.options.codec ? ctx.work.options.params : {};
+    bytes = (await encodeField(field, { codec: m.codec, params, bound, metadata, verify: false, workers: ctx.workers ?? 0, signal: ctx.signal })).bytes;
+  }
+  const info = inspectStream(bytes);
+  // models and base streams the stream names: stored once in objects/ by hash
+  for (const d of info.dependencies) {
+    if (d.kind === 'anchor') {
+      const idx = ctx.work.members.find((x) => m.anchors.includes(x.id) && x.variable === d.var);
+      if (!idx) throw new FieldpackError('INTERNAL', `${m.id}: the stream needs anchor ${d.var}, which is not one of its anchor members`);
+      deps.push({ kind: 'anchor', member: idx.id, var: d.var, hash: d.hash });
+    } else if (d.kind === 'model') {
+      const mp = codecById(info.codec.id).modelParam;
+      const modelBytesFound = mp ? findModelByHash(mp, d.hash) : null;
+      if (!mp || !modelBytesFound) throw new FieldpackError('NOT_FOUND', `${m.id}: model ${d.hash.slice(0, 16)}... not found to store in the archive`);
+      if (!ctx.objects.has(d.hash)) await ctx.storeObject({ hash: d.hash, kind: 'model', file: objectFile(d.hash, mp.extension), bytes: modelBytesFound.length, label: d.label ?? info.codec.label }, modelBytesFound);
+      deps.push({ kind: 'model', hash: d.hash, object: ctx.objects.get(d.hash)!.file, label: d.label });
+    } else {
+      throw new FieldpackError('UNSUPPORTED', `${m.id}: streams with a base (residual coders) are not archived yet`);
+    }
+  }
+  const decoded = await decodeStream(bytes, { deps: { fields: anchorFields, files: objectPaths(ctx.dir, deps) }, signal: ctx.signal });
+  const abs = info.header.bound.abs;
+  const st = verifyBound(field, decoded.field, abs);
+  const stats = errorStats(field.values, decoded.field.values, field.mask ?? null, abs);
+  const file = memberFile(m.id);
+  await writeFileAtomic(join(ctx.dir, file), bytes);
+  return {
+    id: m.id, source: m.source, variable: m.variable, rows: m.rows, dims: m.dims, shape: m.shape, dtype: info.header.dtype,
+    file, bytes: bytes.length, streamSha256: sha256(bytes), codec: info.codec.id, params: jsonSafe(info.header.params),
+    bound: { mode: m.bound.mode, value: m.bound.value, abs },
+    achieved: { maxError: jsonNumber(st.maxAbsError), maxErrorOverBound: jsonNumber(st.maxErrorOverBound), psnr: jsonNumber(stats.psnr), nrmse: jsonNumber(stats.nrmse) },
+    originalBytes: field.values.byteLength,
+    originalSha256: valuesHash(field.values, field.mask),
+    decodedSha256: valuesHash(decoded.field.values, decoded.field.mask),
+    dependencies: deps, modelBytes,
+    timing: { seconds: (performance.now() - t0) / 1000 },
+  };
+}
+
+/** Params as JSON keeps them (typed arrays as lists). */
+function jsonSafe(p: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(p, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v))) as Record<string, unknown>;
+}
+
+function objectPaths(dir: string, deps: MemberDependency[]): string[] {
+  return deps.flatMap((d) => (d.kind !== 'anchor' && d.object ? [join(dir, d.object)] : []));
+}
+
+/** Decodes a member with its dependencies from the archive; `cache` keeps decoded anchors for the members after. */
+export async function decodeMember(dir: string, members: Map<string, MemberEntry>, entry: MemberEntry, cache: Map<string, Field>, signal?: AbortSignal, depth = 0): Promise<Field> {
+  const hit = cache.get(entry.id);
+  if (hit) return hit;
+  if (depth > 8) throw new FieldpackError('BAD_FILE', `${entry.id}: anchors nested more than 8 deep (a loop in the manifest?)`);
+  const path = join(dir, entry.file);
+  if (!existsSync(path)) throw new FieldpackError('NOT_FOUND', `member ${entry.id}: ${entry.file} is missing`);
+  const bytes = new Uint8Array(readFileSync(path));
+  const fields: Field[] = [];
+  for (const d of entry.dependencies) {
+    if (d.kind !== 'anchor') continue;
+    const a = members.get(d.member);
+    if (!a) throw new FieldpackError('BAD_FILE', `member ${entry.id}: its anchor member ${d.member} is not in the manifest`);
+    fields.push({ ...(await decodeMember(dir, members, a, cache, signal, depth + 1)), name: d.var });
+  }
+  const d = await decodeStream(bytes, { deps: { fields, files: objectPaths(dir, entry.dependencies) }, signal });
+  const f = { ...d.field, name: entry.variable };
+  // only anchors are kept: they are decoded again for each target that reads them
+  if (depth > 0) cache.set(entry.id, f);
+  return f;
+}

@@ -1,0 +1,102 @@
+/**
+ * Verify: every member's stream is there, whole and unchanged (size and SHA-256 of the file), decodes with its
+ * dependencies from the archive, decodes to the values recorded at build time (SHA-256 of the decoded values), and
+ * holds its bound: against the source file when it is still there and unchanged (every point), otherwise by the
+ * achieved error recorded when the build checked every point. Objects are checked by their hash.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import { errorStats } from '../../core/metrics/index.ts';
+import { readManifest } from './build.ts';
+import { SourceReader, decodeMember } from './members.ts';
+import { fromJsonNumber, sha256, valuesHash } from './format.ts';
+
+export interface MemberCheck {
+  id: string;
+  ok: boolean;
+  /** what was checked, or what failed */
+  message: string;
+  /** the bound was checked point by point against the source file */
+  againstSource: boolean;
+}
+
+export interface VerifyReport {
+  archive: string;
+  ok: boolean;
+  members: MemberCheck[];
+  objects: { hash: string; file: string; ok: boolean; message: string }[];
+  failed: number;
+}
+
+export async function verifyArchive(dir: string, opts: { sources?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<VerifyReport> {
+  const manifest = readManifest(dir);
+  const byId = new Map(manifest.members.map((m) => [m.id, m]));
+  const objects = manifest.objects.map((o) => {
+    const p = join(dir, o.file);
+    if (!existsSync(p)) return { hash: o.hash, file: o.file, ok: false, message: `object ${o.file} is missing` };
+    const h = sha256(readFileSync(p));
+    return h === o.hash ? { hash: o.hash, file: o.file, ok: true, message: 'sha256 ok' } : { hash: o.hash, file: o.file, ok: false, message: `object ${o.file} was changed: sha256 ${h.slice(0, 16)}..., the manifest says ${o.hash.slice(0, 16)}...` };
+  });
+  const cache = new Map<string, Field>();
+  const sources = new SourceReader(manifest);
+  const members: MemberCheck[] = [];
+  for (const [i, e] of manifest.members.entries()) {
+    if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
+    opts.onProgress?.(i / manifest.members.length, `member ${i + 1}/${manifest.members.length}: ${e.id}`);
+    const fail = (message: string) => members.push({ id: e.id, ok: false, message: `member ${e.id}: ${message}`, againstSource: false });
+    const p = join(dir, e.file);
+    if (!existsSync(p)) {
+      fail(`${e.file} is missing`);
+      continue;
+    }
+    const size = statSync(p).size;
+    if (size !== e.bytes) {
+      fail(`${e.file} is ${size} bytes, the manifest says ${e.bytes} (${size < e.bytes ? 'truncated' : 'grown'})`);
+      continue;
+    }
+    if (sha256(readFileSync(p)) !== e.streamSha256) {
+      fail(`${e.file} was edited (its sha256 differs from the manifest's)`);
+      continue;
+    }
+    let decoded: Field;
+    try {
+      decoded = await decodeMember(dir, byId, e, cache, opts.signal);
+    } catch (err) {
+      fail(`does not decode: ${(err as Error).message}`);
+      continue;
+    }
+    if (valuesHash(decoded.values, decoded.mask) !== e.decodedSha256) {
+      fail('decodes to other values than at build time (sha256 of the decoded values differs)');
+      continue;
+    }
+    const recorded = fromJsonNumber(e.achieved.maxError);
+    if (!(recorded <= e.bound.abs)) {
+      fail(`recorded max error ${recorded} exceeds its bound ${e.bound.abs}`);
+      continue;
+    }
+    let againstSource = false;
+    let note = `bound ${e.bound.abs.toPrecision(4)} held at build (max error ${recorded.toPrecision(4)})`;
+    if (opts.sources !== false) {
+      const src = manifest.sources.find((s) => s.id === e.source);
+      if (src && existsSync(src.path)) {
+        const orig = await sources.read(e, opts.signal).catch(() => null);
+        if (orig && valuesHash(orig.values, orig.mask) === e.originalSha256) {
+          const st = errorStats(orig.values, decoded.values, orig.mask ?? null, e.bound.abs);
+          if (st.pointsOverBound > 0 || !st.nonFiniteExact) {
+            fail(`${st.pointsOverBound} points exceed the bound ${e.bound.abs} against ${src.path}`);
+            continue;
+          }
+          againstSource = true;
+          note = `every point within ${e.bound.abs.toPrecision(4)} of ${src.name} (max error ${st.maxAbsError.toPrecision(4)})`;
+        } else if (orig) note += `; ${src.name} has changed since, not compared`;
+      }
+    }
+    members.push({ id: e.id, ok: true, message: `stream and decoded sha256 ok; ${note}`, againstSource });
+  }
+  sources.close();
+  opts.onProgress?.(1, 'verified');
+  const failed = members.filter((m) => !m.ok).length + objects.filter((o) => !o.ok).length;
+  return { archive: dir, ok: failed === 0, members, objects, failed };
+}

@@ -1,0 +1,260 @@
+/**
+ * The work of an archive: which files, which variables, split how, at which bound, with which codec, and which
+ * targets are predicted from which anchors (cross-field, where the ranking finds a linked pair). Written once as
+ * work.json; every builder (one process, local shards, Slurm array tasks) reads the same list.
+ */
+import { globSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { FieldpackError } from '../../core/errors.ts';
+import { type Field, fieldSize } from '../../core/field.ts';
+import { coordinateFromField, packCoordinates } from '../../core/coordinates.ts';
+import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
+import type { FieldCoordinates } from '../../core/field.ts';
+import { openDataFile } from '../data/readers/index.ts';
+import { rankAnchors } from '../crossfield/ranking.ts';
+import { resolveCodecChoice } from '../../core/compressors/index.ts';
+import { type ArchiveOptions, type ArchiveSource, type WorkManifest, type WorkMember, ARCHIVE_VERSION, WORK_FORMAT, safeName } from './format.ts';
+
+/** Data files an archive reads from a folder. */
+const DATA_EXTENSIONS = new Set(['.nc', '.cdf', '.nc4', '.h5', '.hdf5', '.he5', '.netcdf']);
+/** A variable above this many values is split along its first dimension (time or level). */
+export const DEFAULT_MEMBER_VALUES = 1 << 22;
+/** Values of each variable the anchor ranking looks at. */
+const RANK_VALUES = 1 << 18;
+
+export interface WorkOptions {
+  inputs: string[];
+  vars?: string[] | null;
+  bound?: string;
+  boundFor?: Record<string, string>;
+  codec?: string;
+  params?: Record<string, unknown>;
+  crossfield?: 'auto' | 'off';
+  network?: 'linear' | 'cfnn';
+  memberValues?: number;
+  onProgress?: (fraction: number, message?: string) => void;
+  signal?: AbortSignal;
+}
+
+/** FILE | DIR | GLOB arguments to data files, sorted, each once. */
+export function expandInputs(inputs: string[]): string[] {
+  const out = new Set<string>();
+  for (const input of inputs) {
+    if (/[*?[]/.test(input)) {
+      const hits = globSync(input).map((p) => resolve(p)).filter((p) => statSync(p).isFile());
+      if (!hits.length) throw new FieldpackError('NOT_FOUND', `${input}: no file matches`);
+      hits.forEach((h) => out.add(h));
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(input);
+    } catch {
+      throw new FieldpackError('NOT_FOUND', `${input}: no such file or folder`, { path: input });
+    }
+    if (st.isDirectory()) {
+      const files = (readdirSync(input, { recursive: true }) as string[])
+        .map((n) => join(input, n))
+        .filter((p) => DATA_EXTENSIONS.has(extname(p).toLowerCase()) && statSync(p).isFile());
+      if (!files.length) throw new FieldpackError('NOT_FOUND', `${input}: no data file (${[...DATA_EXTENSIONS].join(', ')}) in this folder`);
+      files.forEach((f) => out.add(resolve(f)));
+    } else out.add(resolve(input));
+  }
+  return [...out].sort();
+}
+
+export function archiveOptions(o: WorkOptions): ArchiveOptions {
+  const opts: ArchiveOptions = {
+    bound: o.bound ?? 'rel:1e-3',
+    boundFor: o.boundFor ?? {},
+    codec: o.codec ?? 'auto',
+    params: o.params ?? {},
+    crossfield: o.crossfield ?? 'auto',
+    network: o.network ?? 'linear',
+    memberValues: o.memberValues ?? DEFAULT_MEMBER_VALUES,
+    vars: o.vars?.length ? o.vars : null,
+  };
+  parseBound(opts.bound);
+  for (const [v, b] of Object.entries(opts.boundFor)) {
+    try {
+      parseBound(b);
+    } catch (e) {
+      throw new FieldpackError('INVALID_ARGUMENT', `--bound-for ${v}: ${(e as Error).message}`);
+    }
+  }
+  resolveCodecChoice(opts.codec); // an unknown codec fails here, naming it
+  return opts;
+}
+
+/** The first rows of a field, at most `max` values (at least one row). */
+function leadingRows(f: Field, max: number): Field {
+  if (f.shape.length < 2) return f;
+  const row = fieldSize(f.shape) / f.shape[0]!;
+  const rows = Math.max(1, Math.min(f.shape[0]!, Math.floor(max / row)));
+  if (rows === f.shape[0]) return f;
+  const n = rows * row;
+  return { ...f, shape: [rows, ...f.shape.slice(1)], values: f.values.subarray(0, n), ...(f.mask ? { mask: f.mask.subarray(0, n) } : {}) };
+}
+
+/** Splits of the first dimension so that each member holds at most `memberValues` values. */
+export function rowSplits(shape: number[], memberValues: number): ([number, number] | null)[] {
+  const n = fieldSize(shape);
+  if (shape.length < 2 || n <= memberValues) return [null];
+  const row = n / shape[0]!;
+  const per = Math.max(1, Math.floor(memberValues / row));
+  const out: [number, number][] = [];
+  for (let s = 0; s < shape[0]!; s += per) out.push([s, Math.min(shape[0]!, s + per)]);
+  return out.length > 1 ? out : [null];
+}
+
+export function memberId(sourceId: string, variable: string, rows: [number, number] | null): string {
+  return `${sourceId}.${safeName(variable)}${rows ? `.${rows[0]}-${rows[1]}` : ''}`;
+}
+
+interface Candidate {
+  name: string;
+  dims: string[];
+  shape: number[];
+  sample: Field;
+  bound: BoundSpec;
+  abs: number | null;
+}
+
+/**
+ * Cross-field links of one file: for each variable (in file order) the best anchor on the same grid, taken when the
+ * ranking suggests it and a quick linear stand-in predicts it codes the target in fewer bytes. A variable is either a
+ * target or an anchor, never both, so members never depend on each other in a loop.
+ */
+function linkPairs(cands: Candidate[], forced: boolean): { target: string; anchors: string[]; reason: string }[] {
+  const links: { target: string; anchors: string[]; reason: string }[] = [];
+  const roles = new Map<string, 'target' | 'anchor'>();
+  for (const t of cands) {
+    if (roles.has(t.name) || t.shape.length < 2 || t.abs === 0) continue;
+    const grid = cands.filter((c) => c.name !== t.name && roles.get(c.name) !== 'target' && c.dims.join() === t.dims.join() && c.shape.join() === t.shape.join());
+    if (!grid.length) continue;
+    // the correlation of differences first (cheap), then the quick gain (a compression each) for the two best only
+    const byCorrelation = rankAnchors(t.sample, grid.map((c) => c.sample)).filter((r) => r.diffCorrelation !== null).slice(0, 2).map((r) => r.var);
+    if (!byCorrelation.length) continue;
+    const ranking = rankAnchors(t.sample, grid.filter((c) => byCorrelation.includes(c.name)).map((c) => c.sample), {
+      quickGain: true, bound: t.abs !== null ? { mode: 'abs', value: t.abs } : t.bound, maxAnchors: 1, minScore: forced ? 0 : 0.5,
+    });
+    const best = ranking.find((r) => r.suggested && (forced || (r.quickGain ?? 1) < 0.95));
+    if (!best) continue;
+    roles.set(t.name, 'target');
+    roles.set(best.var, 'anchor');
+    links.push({ target: t.name, anchors: [best.var], reason: best.reason });
+  }
+  return links;
+}
+
+/** Reads every input and lays out the work (no compression). */
+export async function planWork(o: WorkOptions): Promise<WorkManifest> {
+  const options = archiveOptions(o);
+  const files = expandInputs(o.inputs);
+  const forced = resolveCodecChoice(options.codec).codec.needsDependencies;
+  const sources: ArchiveSource[] = [];
+  const members: WorkMember[] = [];
+  const links: WorkManifest['links'] = [];
+  let group = 0;
+  for (const [i, path] of files.entries()) {
+    o.onProgress?.(i / files.length, `reading ${basename(path)}`);
+    if (o.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
+    const id = `${i}-${safeName(basename(path, extname(path)))}`;
+    const df = await openDataFile(path);
+    try {
+      const coords: FieldCoordinates = {};
+      const skipped: ArchiveSource['skipped'] = [];
+      const cands: Candidate[] = [];
+      for (const v of df.variables) {
+        if (v.isCoordinate && v.readable) {
+          coords[v.name] = coordinateFromField(await df.readField(v.name, { coordinates: false }));
+          continue;
+        }
+        if (options.vars && !options.vars.includes(v.name)) {
+          skipped.push({ name: v.name, reason: 'not selected (--vars)' });
+          continue;
+        }
+        if (!v.readable) {
+          skipped.push({ name: v.name, reason: `dtype ${v.dtype} is not a numeric field` });
+          continue;
+        }
+        if (v.shape.length === 0 || fieldSize(v.shape) === 0) {
+          skipped.push({ name: v.name, reason: v.shape.length === 0 ? 'a scalar' : 'empty' });
+          continue;
+        }
+        const field = await df.readField(v.name, { coordinates: false, signal: o.signal });
+        const bound = parseBound(options.boundFor[v.name] ?? options.bound);
+        // rel and abs resolve on the whole variable, so every member of a split variable shares one absolute bound
+        const abs = bound.mode === 'rel' || bound.mode === 'abs' ? resolveBound(bound, ((r) => (r.count ? r.max - r.min : 0))(validRange(field.values, field.mask ?? null))).abs : null;
+        cands.push({ name: v.name, dims: v.dims, shape: v.shape, sample: leadingRows(field, RANK_VALUES), bound, abs });
+      }
+      if (options.vars) for (const name of options.vars) if (!df.variables.some((v) => v.name === name) && files.length === 1) throw new FieldpackError('NOT_FOUND', `${path}: no variable ${name}`);
+      const fileLinks = options.crossfield === 'auto' || forced ? linkPairs(cands, forced) : [];
+      links.push(...fileLinks.map((l) => ({ source: id, ...l })));
+      const targetOf = new Map(fileLinks.map((l) => [l.target, l]));
+      const anchorVars = new Set(fileLinks.flatMap((l) => l.anchors));
+      // build order inside a file: anchors, then the others, then targets
+      const order = [...cands.filter((c) => anchorVars.has(c.name)), ...cands.filter((c) => !anchorVars.has(c.name) && !targetOf.has(c.name)), ...cands.filter((c) => targetOf.has(c.name))];
+      const groupOfVar = new Map<string, number>();
+      for (const l of fileLinks) {
+        const g = group++;
+        for (const v of [l.target, ...l.anchors]) groupOfVar.set(v, g);
+      }
+      const variables: ArchiveSource['variables'] = [];
+      for (const c of order) {
+        const link = targetOf.get(c.name);
+        const splits = rowSplits(c.shape, options.memberValues);
+        const width = c.sample.values.BYTES_PER_ELEMENT;
+        const ids: string[] = [];
+        for (const rows of splits) {
+          const mid = memberId(id, c.name, rows);
+          ids.push(mid);
+          const shape = rows ? [rows[1] - rows[0], ...c.shape.slice(1)] : c.shape;
+          members.push({
+            id: mid, source: id, variable: c.name, rows, dims: c.dims, shape,
+            codec: link || forced ? 'auto' : options.codec,
+            bound: { mode: c.bound.mode, value: c.bound.value, abs: c.abs },
+            anchors: link ? link.anchors.map((a) => memberId(id, a, rows)) : [],
+            series: link ? `${id}.${c.name}<-${link.anchors.join(',')}` : null,
+            group: groupOfVar.get(c.name) ?? group++,
+            bytes: fieldSize(shape) * width,
+          });
+        }
+        const info = df.variable(c.name);
+        variables.push({ name: c.name, dims: c.dims, shape: c.shape, dtype: info.dtype, attributes: info.attributes, members: ids });
+      }
+      // variables in the file's order in the manifest (members keep the build order)
+      const fileOrder = df.variables.map((v) => v.name);
+      variables.sort((a, b) => fileOrder.indexOf(a.name) - fileOrder.indexOf(b.name));
+      sources.push({
+        id, path, name: basename(path), format: df.format, sizeBytes: df.sizeBytes,
+        dimensions: Object.entries(df.dimensions).map(([name, size]) => ({ name, size, ...(df.unlimited?.includes(name) ? { unlimited: true } : {}) })),
+        globalAttributes: df.globalAttributes, coordinates: packCoordinates(coords) ?? {}, variables, skipped,
+      });
+    } finally {
+      df.close();
+    }
+  }
+  if (!members.length) throw new FieldpackError('NOT_FOUND', `nothing to archive in ${files.join(', ')}${options.vars ? ` (--vars ${options.vars.join(',')})` : ''}`);
+  o.onProgress?.(1, `${members.length} members from ${files.length} files`);
+  return { format: WORK_FORMAT, version: ARCHIVE_VERSION, createdAt: new Date().toISOString(), options, sources, members, links };
+}
+
+/** Shard of each member: whole groups (a target with its anchors) go to the least loaded shard, largest first. */
+export function shardAssignment(work: WorkManifest, count: number): Map<string, number> {
+  const groups = new Map<number, { bytes: number; ids: string[]; first: number }>();
+  work.members.forEach((m, i) => {
+    const g = groups.get(m.group) ?? { bytes: 0, ids: [], first: i };
+    g.bytes += m.bytes;
+    g.ids.push(m.id);
+    groups.set(m.group, g);
+  });
+  const load = new Array<number>(count).fill(0);
+  const out = new Map<string, number>();
+  for (const g of [...groups.values()].sort((a, b) => b.bytes - a.bytes || a.first - b.first)) {
+    const s = load.indexOf(Math.min(...load));
+    load[s]! += g.bytes;
+    for (const id of g.ids) out.set(id, s);
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+/**
+ * The Archive view in Chromium: plan COADS SST and AIRT (the cross-field pair is shown), build the archive as a job
+ * (progress, then finished), list it and verify it. Screenshot: test-artifacts/screenshots/archive.png.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { SCREENSHOTS, launchBrowser, startServer, type ServerHandle } from './harness.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { COADS } from '../helpers/data-files.ts';
+
+const tmp = tempDir('fieldpack-e2e-archive-');
+let server: ServerHandle;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startServer(join(tmp.dir, 'archive.db'));
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  tmp.cleanup();
+});
+
+describe('Archive view', () => {
+  it('plans, builds (a job with progress), lists and verifies an archive', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.getByTestId('nav-archive').click();
+    await page.getByTestId('archive-inputs').fill(COADS);
+    await page.getByTestId('archive-vars').fill('SST,AIRT');
+    await page.getByTestId('archive-out').fill(join(tmp.dir, 'coads.fpa'));
+    await page.getByTestId('archive-plan').click();
+    await expect.poll(() => page.getByTestId('archive-plan-total').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('archive-plan-total').innerText()).toMatch(/^2 members/);
+    expect(await page.getByTestId('archive-view').innerText()).toContain('cross-field: SST from AIRT');
+    await page.getByTestId('archive-build').click();
+    await expect.poll(() => page.getByTestId('archive-job').getAttribute('data-status'), { timeout: 120_000, interval: 300 }).toBe('finished');
+    await page.getByTestId('archive-list').click();
+    await expect.poll(() => page.getByTestId('archive-list-total').count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByTestId('archive-list-total').innerText()).toMatch(/^2 members, .* ratio \d/);
+    await page.getByTestId('archive-verify').click();
+    await expect.poll(() => page.getByTestId('archive-verify-result').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('archive-verify-result').innerText()).toBe('all 2 members verified');
+    await page.screenshot({ path: join(SCREENSHOTS, 'archive.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
