@@ -31,7 +31,6 @@ import {
   type Dependency,
   type ResolvedDependencies,
   NO_DEPENDENCIES,
-  codecById,
   codecOf,
   codecTask,
   describeDependency,

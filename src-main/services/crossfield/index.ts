@@ -111,7 +111,6 @@ export async function reconstructAnchors(anchors: Field[], bound: BoundSpec): Pr
 }
 
 export async function compressCrossfield(opts: CrossfieldCompressOptions): Promise<CrossfieldCompressResult> {
-  const t0 = performance.now();
   const target = opts.target;
   if (!opts.anchors.length && !opts.anchorRecons) throw new FieldpackError('INVALID_ARGUMENT', 'the cross-field codec needs at least one anchor');
   for (const a of opts.anchors) {

@@ -12,7 +12,6 @@ import { closePools, codecEnv, decodeStream, inspectStream } from '../../../src-
 import { codecById } from '../../../src-main/core/compressors/index.ts';
 import { decompressCommand } from '../../../src-main/doors/cli/commands/decompress.ts';
 import { dispatch, storelessServices } from '../../../src-main/services/services.ts';
-import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { ferretFile, haveFile } from '../../helpers/data-files.ts';
 import { tempDir } from '../../helpers/tmp.ts';

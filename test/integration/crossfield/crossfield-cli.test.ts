@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePools, inspectStream } from '../../../src-main/services/codecs/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
-import type { Field } from '../../../src-main/core/field.ts';
 import { COADS, haveFile } from '../../helpers/data-files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { loadField } from '../../../src-main/services/compression/bench-input.ts';
-import { ROOT, fieldpack, readF32 } from '../../helpers/cli.ts';
+import { fieldpack, readF32 } from '../../helpers/cli.ts';
 
 const haveCoads = haveFile(COADS);
 const tmp = tempDir('fieldpack-crossfield-cli-');

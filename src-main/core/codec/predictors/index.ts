@@ -2,7 +2,7 @@ import { lorenzo } from './lorenzo.ts';
 import { dqLorenzo } from './dq-lorenzo.ts';
 import { interpLinear, interpCubic } from './interp.ts';
 export { INTERP_TUNINGS } from './interp.ts';
-import type { Predictor, PredictorName } from './types.ts';
+import type { Predictor } from './types.ts';
 import { FieldpackError } from '../../errors.ts';
 
 export * from './types.ts';
