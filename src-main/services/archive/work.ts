@@ -36,14 +36,17 @@ export interface WorkOptions {
   signal?: AbortSignal;
 }
 
-/** FILE | DIR | GLOB arguments to data files, sorted, each once. */
+/**
+ * FILE | DIR | GLOB arguments to data files, each once, in the order given (a folder's or a glob's files sorted):
+ * member ids number the files in that order, so they do not depend on where the files live.
+ */
 export function expandInputs(inputs: string[]): string[] {
   const out = new Set<string>();
   for (const input of inputs) {
     if (/[*?[]/.test(input)) {
       const hits = globSync(input).map((p) => resolve(p)).filter((p) => statSync(p).isFile());
       if (!hits.length) throw new FieldpackError('NOT_FOUND', `${input}: no file matches`);
-      hits.forEach((h) => out.add(h));
+      hits.sort().forEach((h) => out.add(h));
       continue;
     }
     let st;
@@ -57,10 +60,10 @@ export function expandInputs(inputs: string[]): string[] {
         .map((n) => join(input, n))
         .filter((p) => DATA_EXTENSIONS.has(extname(p).toLowerCase()) && statSync(p).isFile());
       if (!files.length) throw new FieldpackError('NOT_FOUND', `${input}: no data file (${[...DATA_EXTENSIONS].join(', ')}) in this folder`);
-      files.forEach((f) => out.add(resolve(f)));
+      files.map((f) => resolve(f)).sort().forEach((f) => out.add(f));
     } else out.add(resolve(input));
   }
-  return [...out].sort();
+  return [...out];
 }
 
 export function archiveOptions(o: WorkOptions): ArchiveOptions {
