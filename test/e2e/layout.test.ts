@@ -22,7 +22,7 @@ const tmp = tempDir('fieldpack-e2e-layout-');
 let server: ServerHandle;
 let browser: Browser;
 let projectId: number;
-const VIEWS = ['projects', 'data', 'compress', 'crossfield', 'train', 'settings'] as const;
+const VIEWS = ['projects', 'data', 'compress', 'crossfield', 'train', 'compare', 'archive', 'settings'] as const;
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -123,6 +123,7 @@ describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 1280 and 1
         }
         if (view === 'settings') await expect.poll(() => page.locator('main').innerText(), { timeout: 60_000 }).not.toContain('checking…');
         if (view === 'train') await expect.poll(() => page.locator('main').innerText(), { timeout: 30_000 }).toMatch(/SST[\s\S]*AIRT/);
+        if (view === 'compare') await expect.poll(() => page.locator('main').innerText(), { timeout: 30_000 }).toMatch(/SST/);
         if (view === 'crossfield') await expect.poll(() => page.getByTestId('cf-results').locator('tbody tr').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
         expect(await layoutProblems(page), `${view} at ${width} px`).toEqual([]);
         await fullScreenshot(page, join(SCREENSHOTS, `layout-${view}-${width}.png`));
