@@ -47,16 +47,25 @@ export const ArchiveBuildParams = ArchiveWorkInput.extend({
 });
 export type ArchiveBuildParams = z.infer<typeof ArchiveBuildParams>;
 
+/** An archive's totals, as its manifest keeps them. */
 export const ArchiveTotals = z.object({
   members: z.number().int(),
-  originalBytes: z.number(),
-  memberBytes: z.number(),
-  objectBytes: z.number(),
-  archiveBytes: z.number(),
+  originalBytes: z.number().int(),
+  memberBytes: z.number().int(),
+  objectBytes: z.number().int(),
+  /** members + objects + manifest */
+  archiveBytes: z.number().int(),
   ratio: z.number(),
+  /** share of the archive taken by models (objects and networks inside streams, each counted once) */
   modelShare: z.number(),
+  /** the ratio with the models left out (for a reader who has them already); absent in archives written before it was added */
   ratioWithoutModels: z.number().optional(),
 });
+
+/** A target predicted from anchors of the same file, and why the plan linked them. */
+export const ArchiveLink = z.object({ source: z.string(), target: z.string(), anchors: z.array(z.string()), reason: z.string() });
+/** A variable left out of an archive, and why. */
+export const SkippedVariable = z.object({ name: z.string(), reason: z.string() });
 
 export const ArchiveBuildOutput = z.object({
   kind: z.enum(['archive', 'shard', 'slurm']),
@@ -75,8 +84,8 @@ export const ArchivePlanOutput = z.object({
   })),
   totals: z.object({ members: z.number().int(), originalBytes: z.number(), estBytes: z.number(), estSeconds: z.number(), ratio: z.number() }),
   budget: z.object({ bytes: z.number(), met: z.boolean(), boundFor: z.record(z.string(), z.string()) }).nullable(),
-  links: z.array(z.object({ source: z.string(), target: z.string(), anchors: z.array(z.string()), reason: z.string() })),
-  sources: z.array(z.object({ id: z.string(), name: z.string(), variables: z.number().int(), skipped: z.array(z.object({ name: z.string(), reason: z.string() })) })),
+  links: z.array(ArchiveLink),
+  sources: z.array(z.object({ id: z.string(), name: z.string(), variables: z.number().int(), skipped: z.array(SkippedVariable) })),
   sampledValues: z.number().int(),
 });
 
@@ -87,8 +96,8 @@ export const ArchiveListOutput = z.object({
   createdAt: z.string(),
   options: z.record(z.string(), z.unknown()),
   totals: ArchiveTotals,
-  sources: z.array(z.object({ id: z.string(), name: z.string(), path: z.string(), variables: z.array(z.string()), skipped: z.array(z.object({ name: z.string(), reason: z.string() })) })),
-  links: z.array(z.object({ source: z.string(), target: z.string(), anchors: z.array(z.string()), reason: z.string() })),
+  sources: z.array(z.object({ id: z.string(), name: z.string(), path: z.string(), variables: z.array(z.string()), skipped: z.array(SkippedVariable) })),
+  links: z.array(ArchiveLink),
   objects: z.array(z.object({ hash: z.string(), kind: z.string(), label: z.string(), bytes: z.number(), usedBy: z.number().int() })),
   members: z.array(z.object({
     id: z.string(), source: z.string(), variable: z.string(), rows: z.tuple([z.number(), z.number()]).nullable(), shape: z.array(z.number().int()), codec: z.string(),

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ArchiveLink, ArchiveTotals, SkippedVariable } from '../../api/methods/archive.ts';
 
 export const ARCHIVE_FORMAT = 'fieldpack-archive';
 export const ARCHIVE_VERSION = 1;
@@ -70,7 +71,7 @@ export const ArchiveSource = z.object({
   coordinates: z.record(z.string(), z.array(z.unknown())),
   variables: z.array(SourceVariable),
   /** variables not archived, with the reason (char variables, scalars, not selected) */
-  skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+  skipped: z.array(SkippedVariable),
 });
 export type ArchiveSource = z.infer<typeof ArchiveSource>;
 
@@ -121,7 +122,7 @@ export const WorkManifest = z.object({
   sources: z.array(ArchiveSource),
   members: z.array(WorkMember),
   /** why each cross-field pair was linked (the plan's ranking) */
-  links: z.array(z.object({ source: z.string(), target: z.string(), anchors: z.array(z.string()), reason: z.string() })),
+  links: z.array(ArchiveLink),
 });
 export type WorkManifest = z.infer<typeof WorkManifest>;
 
@@ -176,19 +177,7 @@ export const Manifest = z.object({
   members: z.array(MemberEntry),
   objects: z.array(ArchiveObject),
   links: WorkManifest.shape.links,
-  totals: z.object({
-    members: z.number().int(),
-    originalBytes: z.number().int(),
-    memberBytes: z.number().int(),
-    objectBytes: z.number().int(),
-    /** members + objects + manifest */
-    archiveBytes: z.number().int(),
-    ratio: z.number(),
-    /** share of the archive taken by models (objects and networks inside streams, each counted once) */
-    modelShare: z.number(),
-    /** the ratio with the models left out (for a reader who has them already); absent in archives written before it was added */
-    ratioWithoutModels: z.number().optional(),
-  }),
+  totals: ArchiveTotals,
 });
 export type Manifest = z.infer<typeof Manifest>;
 
