@@ -32,44 +32,72 @@ export interface ErrorStats {
 }
 
 export function errorStats(orig: Arr, recon: Arr, mask: Uint8Array | null, bound: number): ErrorStats {
-  let n = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let maxErr = 0;
-  let sse = 0;
-  let over = 0;
-  let nonFiniteExact = true;
-  for (let i = 0; i < orig.length; i++) {
-    if (mask && mask[i] === 0) continue;
-    const x = orig[i]!;
-    const y = recon[i]!;
-    if (x - x !== 0) {
-      if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) nonFiniteExact = false;
-      continue;
+  const acc = new ErrorAccumulator(bound);
+  acc.add(orig, recon, mask);
+  return acc.stats();
+}
+
+/**
+ * ErrorStats gathered over pieces of a field (slabs of rows read one at a time): the same numbers as errorStats on
+ * the whole field.
+ */
+export class ErrorAccumulator {
+  private n = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  private maxErr = 0;
+  private sse = 0;
+  private over = 0;
+  private nonFiniteExact = true;
+
+  constructor(readonly bound: number) {}
+
+  add(orig: Arr, recon: Arr, mask: Uint8Array | null | undefined): void {
+    const bound = this.bound;
+    let { n, min, max, maxErr, sse, over } = this;
+    for (let i = 0; i < orig.length; i++) {
+      if (mask && mask[i] === 0) continue;
+      const x = orig[i]!;
+      const y = recon[i]!;
+      if (x - x !== 0) {
+        if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) this.nonFiniteExact = false;
+        continue;
+      }
+      n++;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      const e = Math.abs(x - y);
+      if (!(e <= bound)) over++;
+      if (!(e <= maxErr)) maxErr = e;
+      sse += e * e;
     }
-    n++;
-    if (x < min) min = x;
-    if (x > max) max = x;
-    const e = Math.abs(x - y);
-    if (!(e <= bound)) over++;
-    if (!(e <= maxErr)) maxErr = e;
-    sse += e * e;
+    // the loop runs on locals (a hot path: every compression is verified with it)
+    this.n = n;
+    this.min = min;
+    this.max = max;
+    this.maxErr = maxErr;
+    this.sse = sse;
+    this.over = over;
   }
-  const range = n ? max - min : 0;
-  const rmse = n ? Math.sqrt(sse / n) : 0;
-  return {
-    validCount: n,
-    range,
-    maxAbsError: maxErr,
-    maxRelError: range > 0 ? maxErr / range : maxErr === 0 ? 0 : Infinity,
-    rmse,
-    nrmse: range > 0 ? rmse / range : rmse === 0 ? 0 : Infinity,
-    psnr: psnr(range, rmse),
-    bound,
-    maxErrorOverBound: bound > 0 ? maxErr / bound : maxErr === 0 ? 0 : Infinity,
-    pointsOverBound: over,
-    nonFiniteExact,
-  };
+
+  stats(): ErrorStats {
+    const { n, maxErr, bound } = this;
+    const range = n ? this.max - this.min : 0;
+    const rmse = n ? Math.sqrt(this.sse / n) : 0;
+    return {
+      validCount: n,
+      range,
+      maxAbsError: maxErr,
+      maxRelError: range > 0 ? maxErr / range : maxErr === 0 ? 0 : Infinity,
+      rmse,
+      nrmse: range > 0 ? rmse / range : rmse === 0 ? 0 : Infinity,
+      psnr: psnr(range, rmse),
+      bound,
+      maxErrorOverBound: bound > 0 ? maxErr / bound : maxErr === 0 ? 0 : Infinity,
+      pointsOverBound: this.over,
+      nonFiniteExact: this.nonFiniteExact,
+    };
+  }
 }
 
 export function psnr(range: number, rmse: number): number {

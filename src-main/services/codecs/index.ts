@@ -213,9 +213,13 @@ export async function encodeBase(field: Field, spec: string | undefined, opts: R
 
 /** Error statistics of a decoded field; throws BOUND_VIOLATED when a point exceeds the bound or a non-finite value changed. */
 export function verifyBound(original: Pick<Field, 'values' | 'mask'>, decoded: Pick<Field, 'values'>, absBound: number): ErrorStats {
-  const st = errorStats(original.values, decoded.values, original.mask ?? null, absBound);
+  return boundChecked(errorStats(original.values, decoded.values, original.mask ?? null, absBound));
+}
+
+/** The stats of a decoded field, refused as BOUND_VIOLATED when a point exceeds the bound or a NaN/Inf changed. */
+export function boundChecked(st: ErrorStats): ErrorStats {
   if (st.pointsOverBound > 0 || !st.nonFiniteExact) {
-    throw new FieldpackError('BOUND_VIOLATED', `${st.pointsOverBound} points exceed the bound ${absBound} after decompression`, st);
+    throw new FieldpackError('BOUND_VIOLATED', `${st.pointsOverBound} points exceed the bound ${st.bound} after decompression`, st);
   }
   return st;
 }

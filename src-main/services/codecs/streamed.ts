@@ -15,12 +15,21 @@ import { open, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field, FieldValues } from '../../core/field.ts';
-import { fieldSize } from '../../core/field.ts';
 import type { ResolvedBound } from '../../core/codec/bound.ts';
 import { readHeader, type StreamHeader, type StreamMetadata } from '../../core/codec/stream/format.ts';
 import { codecById, NO_DEPENDENCIES, type RowSource } from '../../core/compressors/index.ts';
 import { writeAtomically } from '../files/atomic.ts';
-import { codecEnv, codecParams, type RunControl } from './index.ts';
+import { boundChecked, codecEnv, codecParams, type RunControl } from './index.ts';
+import { ErrorAccumulator, type ErrorStats } from '../../core/metrics/index.ts';
+
+/** One write to a file stream, awaited (the stream's own back-pressure then holds memory down). */
+function writeTo(s: NodeJS.WritableStream, b: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => s.write(b, (e) => (e ? reject(e) : resolve())));
+}
+
+function endOf(s: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => s.end(resolve));
+}
 
 export interface RowsEncodeOptions extends RunControl {
   codec: string;
@@ -47,13 +56,12 @@ export async function encodeRowsToFile(source: RowSource, opts: RowsEncodeOption
     const chunks = createWriteStream(side);
     let chunkBytes = 0;
     try {
-      const sink = (stored: Uint8Array) =>
-        new Promise<void>((resolve, reject) => {
-          chunkBytes += stored.length;
-          chunks.write(stored, (e) => (e ? reject(e) : resolve()));
-        });
+      const sink = (stored: Uint8Array) => {
+        chunkBytes += stored.length;
+        return writeTo(chunks, stored);
+      };
       const r = await codec.encodeRows!(source, { bound: opts.bound, params, metadata: opts.metadata ?? {} }, sink, codecEnv(opts));
-      await new Promise<void>((resolve, reject) => chunks.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      await endOf(chunks);
       const fh = await open(tmp, 'w');
       try {
         await fh.write(r.header);
@@ -93,8 +101,8 @@ export async function readStreamHead(file: string): Promise<{ header: StreamHead
  * The decoded rows of a stream, one chunk at a time: each chunk's bytes are read from the file and decoded with
  * the header's offsets moved to them (codecs read chunks through the header, so they need nothing new).
  */
-export async function* decodedRows(file: string, opts: RunControl = {}): AsyncGenerator<{ row0: number; rows: number; field: Field }> {
-  const { header } = await readStreamHead(file);
+export async function* decodedRows(file: string, opts: RunControl = {}, known?: StreamHeader): AsyncGenerator<{ row0: number; rows: number; field: Field }> {
+  const header = known ?? (await readStreamHead(file)).header;
   const codec = codecById(header.codec);
   if (codec.dependencies(header).length) throw new FieldpackError('UNSUPPORTED', `${file}: a ${codec.id} stream with dependencies is decoded whole (fieldpack decompress without --streamed)`);
   const env = codecEnv(opts);
@@ -114,71 +122,45 @@ export async function* decodedRows(file: string, opts: RunControl = {}): AsyncGe
   }
 }
 
-/** A stream decoded into a raw little-endian file (and its mask, 1 valid 0 fill, when it has one), chunk by chunk. */
-export async function decodeRowsToFile(file: string, out: string, opts: RunControl & { maskOut?: string } = {}): Promise<{ header: StreamHeader; hasMask: boolean }> {
-  const { header } = await readStreamHead(file);
-  let hasMask = false;
-  await writeAtomically(out, async (tmp) => {
+/**
+ * A stream decoded into a raw little-endian file (and its mask, 1 valid 0 fill, when it has one), chunk by chunk;
+ * both written atomically. `known`: the stream's header when the caller has read it.
+ */
+export async function decodeRowsToFile(file: string, out: string, opts: RunControl & { maskOut?: string } = {}, known?: StreamHeader): Promise<{ header: StreamHeader; hasMask: boolean }> {
+  const header = known ?? (await readStreamHead(file)).header;
+  const withMask = !!opts.maskOut && header.hasMask;
+  const writeAll = async (tmp: string, maskTmp: string | null) => {
     const values = createWriteStream(tmp);
-    const maskTmp = opts.maskOut && header.hasMask ? `${tmp}.mask` : null;
     const masks = maskTmp ? createWriteStream(maskTmp) : null;
-    const put = (s: NodeJS.WritableStream, b: Uint8Array) => new Promise<void>((res, rej) => s.write(b, (e) => (e ? rej(e) : res())));
-    const end = (s: NodeJS.WritableStream) => new Promise<void>((res) => s.end(res));
     try {
-      for await (const { field } of decodedRows(file, opts)) {
+      for await (const { field } of decodedRows(file, opts, header)) {
         const v: FieldValues = field.values;
-        await put(values, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-        if (masks) await put(masks, field.mask ?? new Uint8Array(v.length).fill(1));
+        await writeTo(values, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+        if (masks) await writeTo(masks, field.mask ?? new Uint8Array(v.length).fill(1));
       }
-      await end(values);
-      if (masks && maskTmp) {
-        await end(masks);
-        await writeAtomically(opts.maskOut!, (mt) => pipeline(createReadStream(maskTmp), createWriteStream(mt)));
-        hasMask = true;
-      }
+      await endOf(values);
+      if (masks) await endOf(masks);
     } finally {
       values.destroy();
       masks?.destroy();
-      if (maskTmp) await rm(maskTmp, { force: true });
     }
-  });
-  return { header, hasMask };
+  };
+  // the mask's temporary file is renamed first, the values' last: a failure leaves neither
+  await writeAtomically(out, (tmp) => (withMask ? writeAtomically(opts.maskOut!, (maskTmp) => writeAll(tmp, maskTmp)) : writeAll(tmp, null)));
+  return { header, hasMask: withMask };
 }
 
-/** The bound checked on every valid point, slab of the source against chunk of the stream (same rows). */
-export async function verifyRows(source: RowSource, file: string, absBound: number, opts: RunControl = {}) {
-  let maxError = 0;
-  let over = 0;
-  let sse = 0;
-  let n = 0;
-  let min = Infinity;
-  let max = -Infinity;
+/**
+ * The bound checked on every valid point, slab of the source against chunk of the stream (same rows): the stats
+ * verifyBound gives for the whole field, BOUND_VIOLATED likewise.
+ */
+export async function verifyRows(source: RowSource, file: string, absBound: number, opts: RunControl = {}): Promise<ErrorStats> {
+  const acc = new ErrorAccumulator(absBound);
   for await (const { row0, rows, field } of decodedRows(file, opts)) {
     const orig = await source.read(row0, row0 + rows);
-    const a = orig.values;
-    const b = field.values;
-    for (let i = 0; i < a.length; i++) {
-      if (orig.mask && orig.mask[i] === 0) continue;
-      const x = a[i]!;
-      if (x - x !== 0) continue;
-      const e = Math.abs(b[i]! - x);
-      if (!(e <= absBound)) over++;
-      if (e > maxError || e !== e) maxError = e !== e ? Infinity : e;
-      sse += e * e;
-      n++;
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
+    acc.add(orig.values, field.values, orig.mask);
   }
-  const range = max - min;
-  const rmse = n ? Math.sqrt(sse / n) : 0;
-  return {
-    maxError,
-    maxErrorOverBound: absBound > 0 ? maxError / absBound : maxError === 0 ? 0 : Infinity,
-    pointsOverBound: over,
-    psnr: rmse === 0 ? Infinity : 20 * Math.log10(range / rmse),
-    values: n,
-  };
+  return boundChecked(acc.stats());
 }
 
 /** A data file's variable as slabs of rows (values unpacked and masked as readField gives them). */
@@ -188,10 +170,6 @@ export function rowSourceOf(file: { readField(name: string, o?: { slice?: [numbe
     dtype: first.values instanceof Float32Array ? 'float32' : 'float64',
     attributes: first.attributes,
     sourceDtype: first.sourceDtype,
-    read: async (r0, r1) => {
-      const f = await file.readField(first.name, { slice: [[r0, r1]], coordinates: false, signal });
-      if (f.values.length !== fieldSize([r1 - r0, ...shape.slice(1)])) throw new FieldpackError('INTERNAL', `${first.name}: rows ${r0}..${r1} read ${f.values.length} values`);
-      return f;
-    },
+    read: (r0, r1) => file.readField(first.name, { slice: [[r0, r1]], coordinates: false, signal }),
   };
 }

@@ -160,7 +160,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const decodedBytes = fieldSize(head.header.shape) * (head.header.dtype === 'float32' ? 4 : 8);
       if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {
         if (rows) throw new FieldpackError('INVALID_ARGUMENT', 'decompressing chunk by chunk (streamed) writes every row: leave out rows');
-        const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal });
+        const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal }, head.header);
         const info = streamInfo(file, head.headBytes, head.size);
         return { out, maskOut: r.hasMask ? maskOut! : null, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info };
       }
