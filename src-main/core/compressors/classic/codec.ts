@@ -189,15 +189,14 @@ export function planFromStats(
   opts: ClassicOptions,
   backend: LosslessBackend,
 ): ClassicPlan {
-  const vr = stats;
-  const bound = resolveBound(opts.bound, vr.max - vr.min);
+  const bound = resolveBound(opts.bound, stats.max - stats.min);
   const plan: ClassicPlan = {
     dtype,
     shape: [...shape],
     bound,
-    validMin: vr.min,
-    validMax: vr.max,
-    validCount: vr.count,
+    validMin: stats.min,
+    validMax: stats.max,
+    validCount: stats.count,
     predictor: 'lorenzo',
     predictorChoice: opts.predictor ?? 'auto',
     chunkRows: chunkRowsFor(shape, opts.chunkValues),
@@ -214,7 +213,7 @@ export function planFromStats(
   const sample = needSample ? sampleOf() : null;
   // already on a grid (packed, rounded)? then the sample decides between coding its indices and the values
   const gridPlan = sample && opts.grid !== false
-    ? findGridPlan(sample.values, sample.mask ? invert(sample.mask) : null, bound.abs, Math.max(Math.abs(vr.min), Math.abs(vr.max)), plan.dtype === 'float32', opts.declaredGrid)
+    ? findGridPlan(sample.values, sample.mask ? invert(sample.mask) : null, bound.abs, Math.max(Math.abs(stats.min), Math.abs(stats.max)), plan.dtype === 'float32', opts.declaredGrid)
     : null;
   if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlan) return plan;
   // candidates are sized with one range coder (the multi-symbol one), not both: half the planning work

@@ -99,7 +99,9 @@ export const classicCodec: Codec<ClassicParams> = {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
     const { shape } = source;
     const chunkRows = chunkRowsFor(shape, params.chunkValues);
-    const starts = chunkRows.map((_, i) => chunkRows.slice(0, i).reduce((a, b) => a + b, 0));
+    // first row of each chunk
+    const starts = [0];
+    for (const n of chunkRows.slice(0, -1)) starts.push(starts[starts.length - 1]! + n);
     const rowSize = fieldSize(shape) / shape[0]!;
     const checkAbort = () => {
       if (env.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
@@ -134,7 +136,12 @@ export const classicCodec: Codec<ClassicParams> = {
       return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] });
     };
     for (let i = 0; i < chunkRows.length; i++) {
-      while (next < chunkRows.length && next < i + window) inFlight.push(submit(next++));
+      while (next < chunkRows.length && next < i + window) {
+        const task = submit(next++);
+        // awaited in turn below; until then a failure must not surface as an unhandled rejection
+        task.catch(() => {});
+        inFlight.push(task);
+      }
       checkAbort();
       const c = await inFlight.shift()!;
       await sink(c.stored);
