@@ -8,12 +8,14 @@ import { crossfieldCodec } from './crossfield/index.ts';
 import { vqvaeCodec } from './vqvae/index.ts';
 import { lbrcCodec } from './lbrc/index.ts';
 import { gaeCodec } from './gae/index.ts';
+import { nglrCodec } from './nglr/index.ts';
 
 registerCodec(classicCodec);
 registerCodec(crossfieldCodec);
 registerCodec(vqvaeCodec);
 registerCodec(lbrcCodec);
 registerCodec(gaeCodec);
+registerCodec(nglrCodec);
 
 export * from './registry.ts';
 export type * from './contract.ts';

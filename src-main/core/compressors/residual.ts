@@ -30,6 +30,9 @@ export interface ResidualChunkInput {
   /** allowed mean squared error per point, (target x range)² (nrmse mode) */
   mse: number;
   mode: 'abs' | 'nrmse';
+  /** the coder's model file (coders with a modelParam), and whether this chunk carries it (chunk 0, embedModel) */
+  model?: Uint8Array | null;
+  embedModel?: boolean;
 }
 
 export interface ResidualChunkOutput {
@@ -52,7 +55,11 @@ export interface ResidualCoderSpec<P extends { chunkValues?: number | undefined 
   /** NRMSE only (the coder has no point-wise mode) */
   nrmseOnly?: boolean;
   encodeChunk(input: ResidualChunkInput, params: P, backend: CodecEnv['backend']): ResidualChunkOutput;
-  decodeChunk(header: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null): DecodedChunk;
+  decodeChunk(header: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null): DecodedChunk;
+  /** a model the coder needs (params[key]: its sha256 once the service resolved it; params.embedModel puts it in chunk 0) */
+  modelParam?: Codec['modelParam'];
+  /** checks a model file's bytes (BAD_FILE for a file given, BAD_STREAM for one embedded) before chunks run */
+  checkModel?(bytes: Uint8Array, code: 'BAD_FILE' | 'BAD_STREAM'): void;
   /** the coder's own header params (written beside the base) */
   headerParams(params: P): Record<string, unknown>;
   /** header params checked (BAD_STREAM) before anything is decoded */
@@ -62,6 +69,16 @@ export interface ResidualCoderSpec<P extends { chunkValues?: number | undefined 
 
 function bad(msg: string): never {
   throw new FieldpackError('BAD_STREAM', msg);
+}
+
+/** Chunk flag of a residual coder's chunk 0 that carries its model (a varint length and the file's bytes after the flags). */
+export const F_EMBEDDED_MODEL = 16;
+
+/** The model chunk 0 embeds, or null. */
+export function embeddedResidualModel(h: StreamHeader, stored0: Uint8Array): Uint8Array | null {
+  const r = new ByteReader(chunkPayload(h, 0, stored0), 'chunk 0');
+  if (!(r.u8('chunk flags') & F_EMBEDDED_MODEL)) return null;
+  return r.bytes(r.varint('model length'), 'embedded model').slice();
 }
 
 /** A residual coder's chunk opened for decoding: its reader past the envelope's head, its shape and flags. */
@@ -84,9 +101,17 @@ export function openChunk(h: StreamHeader, index: number, stored: Uint8Array, ba
   const f32 = h.dtype === 'float32';
   if (base && base.length !== n) bad(`corrupted stream: ${what}: the base has ${base.length} values, the chunk ${n}`);
   const flags = r.u8('chunk flags');
-  if (flags > maxFlags) bad(`corrupted stream: bad flags ${flags} in ${what}`);
+  if (flags > maxFlags || (flags & F_EMBEDDED_MODEL && index !== 0)) bad(`corrupted stream: bad flags ${flags} in ${what}`);
+  if (flags & F_EMBEDDED_MODEL) r.bytes(r.varint('model length'), 'embedded model');
   if (r.varint('value count') !== n) bad(`corrupted stream: ${what} does not hold its rows' ${n} values`);
   return { r, what, shape, n, f32, flags, ...readChunkHead(r, flags, shape, n, f32, what, 2) };
+}
+
+/** The model hash a residual coder's header names, checked. */
+function modelHashOf(h: StreamHeader, key: string): string {
+  const m = h.params[key];
+  if (typeof m !== 'string' || !/^[0-9a-f]{64}$/.test(m)) bad(`corrupted header: the ${h.codec} stream's model hash ${JSON.stringify(m)}`);
+  return m;
 }
 
 /** The base a header names, checked. */
@@ -97,6 +122,31 @@ export function baseOfHeader(h: StreamHeader): { hash: string; var?: string } | 
   return { hash: b.hash, ...(typeof h.metadata.variable === 'string' ? { var: h.metadata.variable } : {}) };
 }
 
+/**
+ * A field cut into the chunks a residual coder encodes (slabs along dim 0, chunkRowsFor), each with its share of
+ * the base and the bound: `abs` the resolved point-wise bound (nrmse: resolveBound's sqrt(3) x target x range, so
+ * the target RMSE is abs / sqrt(3)). Trainers prepare their data through this too, so they see the coder's chunks.
+ */
+export function residualChunkInputs(
+  field: { values: FieldValues; shape: readonly number[]; mask?: Uint8Array | null | undefined }, base: FieldValues | null, abs: number, nrmse: boolean, chunkValues?: number,
+): { mask: Uint8Array | null; fillValue: number | null; rows: number[]; inputs: ResidualChunkInput[] } {
+  const { shape } = field;
+  const rmse = abs / Math.sqrt(3);
+  const { mask, fillValue } = maskAndFill(field.values, field.mask ?? undefined);
+  const rows = chunkRowsFor([...shape], chunkValues);
+  const rowSize = fieldSize(shape) / shape[0]!;
+  let row0 = 0;
+  const inputs = rows.map((r): ResidualChunkInput => {
+    const a = row0 * rowSize, b = (row0 + r) * rowSize;
+    row0 += r;
+    return {
+      values: field.values.subarray(a, b), mask: mask ? mask.subarray(a, b) : null, base: base ? base.subarray(a, b) : null,
+      shape: [r, ...shape.slice(1)], fillValue, bound: abs, mse: rmse * rmse, mode: nrmse ? 'nrmse' : 'abs',
+    };
+  });
+  return { mask, fillValue, rows, inputs };
+}
+
 export function residualCodec<P extends { chunkValues?: number | undefined } & Record<string, unknown>>(spec: ResidualCoderSpec<P>): Codec<P> {
   const tasks: Record<string, CodecTask> = {
     encodeChunk(a, backend) {
@@ -105,7 +155,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       return { result: { ...r, stored }, transfer: [stored.buffer] };
     },
     decodeChunk(a) {
-      const r = spec.decodeChunk(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, (a.base as FieldValues | null) ?? null);
+      const r = spec.decodeChunk(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, (a.base as FieldValues | null) ?? null, (a.model as Uint8Array | null) ?? null);
       return { result: r, transfer: [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
     },
   };
@@ -118,34 +168,36 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
     needsDependencies: false,
     takesBase: true,
     tasks,
+    ...(spec.modelParam ? { modelParam: spec.modelParam } : {}),
     dependencies: (h): Dependency[] => {
       const b = baseOfHeader(h);
-      return b ? [{ kind: 'base', hash: b.hash, ...(b.var ? { var: b.var } : {}) }] : [];
+      const m = spec.modelParam && h.params[spec.modelParam.key] !== undefined && !h.params.embedded ? modelHashOf(h, spec.modelParam.key) : null;
+      return [...(b ? [{ kind: 'base' as const, hash: b.hash, ...(b.var ? { var: b.var } : {}) }] : []), ...(m ? [{ kind: 'model' as const, hash: m, label: spec.id }] : [])];
     },
     async encode(input: EncodeInput<P>, env: CodecEnv): Promise<EncodeResult> {
       const { field, bound, params, metadata, deps } = input;
       const { shape } = field;
       const base = deps.bases.base;
+      let model: Uint8Array | null = null;
+      // 'none': the coder runs without its network (an ablation the bench reports beside it)
+      if (spec.modelParam && params[spec.modelParam.key] !== 'none') {
+        const ref = String(params[spec.modelParam.key] ?? '');
+        model = deps.models[ref] ?? null;
+        if (!model) throw new FieldpackError('NOT_FOUND', `the ${spec.id} model ${ref.slice(0, 16)}... was not given`);
+        spec.checkModel?.(model, 'BAD_FILE');
+      }
+      const embedModel = model !== null && params.embedModel === true;
       if (base && base.values.length !== fieldSize(shape)) throw new FieldpackError('INVALID_ARGUMENT', `the base [${base.shape.join(', ')}] is not on the field's grid [${shape.join(', ')}]`);
       const vr = validRange(field.values, field.mask ?? null);
       const rb = resolveBound(bound, vr.max - vr.min);
       if (rb.lossless || !(rb.abs > 0)) return classicInstead(input, env, 'lossless');
       const nrmse = bound.mode === 'nrmse';
       if (spec.nrmseOnly && !nrmse) throw new FieldpackError('UNSUPPORTED', `${spec.id} codes NRMSE targets only (--bound nrmse:1e-5); a point-wise bound needs another codec`);
-      // resolveBound's NRMSE bound is sqrt(3) x target x range (x tightening): the target RMSE is abs / sqrt(3)
-      const rmse = rb.abs / Math.sqrt(3);
-      const { mask, fillValue } = maskAndFill(field.values, field.mask);
-      const rows = chunkRowsFor([...shape], params.chunkValues);
-      const rowSize = fieldSize(shape) / shape[0]!;
-      let row0 = 0, done = 0;
-      const chunks = await Promise.all(rows.map(async (r) => {
-        const a = row0 * rowSize, b = (row0 + r) * rowSize;
-        row0 += r;
-        const chunk: ResidualChunkInput = {
-          values: field.values.subarray(a, b), mask: mask ? mask.subarray(a, b) : null, base: base ? base.values.subarray(a, b) : null,
-          shape: [r, ...shape.slice(1)], fillValue, bound: rb.abs, mse: rmse * rmse, mode: nrmse ? 'nrmse' : 'abs',
-        };
-        const c = await env.runTask<ResidualChunkOutput>(spec.id, 'encodeChunk', { input: chunk, params });
+      const { mask, fillValue, rows, inputs } = residualChunkInputs(field, base?.values ?? null, rb.abs, nrmse, params.chunkValues);
+      let done = 0;
+      const chunks = await Promise.all(inputs.map(async (chunk, i) => {
+        const withModel: ResidualChunkInput = model ? { ...chunk, model, embedModel: embedModel && i === 0 } : chunk;
+        const c = await env.runTask<ResidualChunkOutput>(spec.id, 'encodeChunk', { input: withModel, params });
         env.progress(++done / rows.length, `chunk ${done}/${rows.length}`);
         return c;
       }));
@@ -156,7 +208,10 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
         {
           codec: spec.id, fieldpackVersion: FIELDPACK_VERSION, dtype: field.values instanceof Float32Array ? 'float32' : 'float64', shape: [...shape],
           bound: streamBound, validMin: vr.min, validMax: vr.max, backendId: env.backend.id, hasMask: mask !== null, fillValue,
-          params: { ...spec.headerParams(params), base: base ? { hash: base.hash } : null, quantization: nrmse ? 'nrmse' : 'abs' },
+          params: {
+            ...spec.headerParams(params), base: base ? { hash: base.hash } : null, quantization: nrmse ? 'nrmse' : 'abs',
+            ...(model ? { [spec.modelParam!.key]: env.hash(model), ...(embedModel ? { embedded: true } : {}) } : {}),
+          },
           metadata, chunks: chunks.map((c, i) => ({ rows: rows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
         },
         chunks.map((c) => c.stored),
@@ -178,13 +233,26 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       const base = baseOfHeader(header);
       const recon = base ? deps.bases[base.hash] : undefined;
       if (base && !recon) throw new FieldpackError('NOT_FOUND', `the ${spec.id} base (sha256 ${base.hash.slice(0, 16)}...) was not given`);
+      let model: Uint8Array | null = null;
+      if (spec.modelParam && header.params[spec.modelParam.key] !== undefined) {
+        if (header.params.embedded) {
+          model = embeddedResidualModel(header, chunkBytes(header, bytes, 0));
+          if (!model) bad(`corrupted stream: the ${spec.id} stream says it embeds its model, chunk 0 does not hold it`);
+          spec.checkModel?.(model, 'BAD_STREAM');
+        } else {
+          const hash = modelHashOf(header, spec.modelParam.key);
+          model = deps.models[hash] ?? null;
+          if (!model) throw new FieldpackError('NOT_FOUND', `the ${spec.id} model (sha256 ${hash.slice(0, 16)}...) was not given`);
+          spec.checkModel?.(model, 'BAD_FILE');
+        }
+      }
       const ids = chunksForRows(header, rows[0], rows[1]);
       const rowSize = fieldSize(header.shape) / header.shape[0]!;
       let done = 0;
       const decoded = await Promise.all(ids.map(async (i) => {
         const c = header.chunks[i]!;
         const b = recon ? recon.values.subarray(c.row0 * rowSize, (c.row0 + c.rows) * rowSize) : null;
-        const r = await env.runTask<DecodedChunk>(spec.id, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), base: b });
+        const r = await env.runTask<DecodedChunk>(spec.id, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), base: b, model });
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
         return r;
       }));

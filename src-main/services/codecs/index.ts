@@ -157,8 +157,8 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
     deps.bases.base = b;
     deps.bases[b.hash] = b;
   }
-  if (codec.modelParam) {
-    // 'default', a path or a hash prefix -> the model's content hash, its bytes handed over
+  if (codec.modelParam && params[codec.modelParam.key] !== 'none') {
+    // 'default', a path or a hash prefix -> the model's content hash, its bytes handed over ('none': no network)
     const m = resolveModelRef(codec.modelParam, String(params[codec.modelParam.key]), opts.modelFiles);
     params[codec.modelParam.key] = m.hash;
     deps.models[m.hash] = m.bytes;

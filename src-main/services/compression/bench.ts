@@ -101,8 +101,11 @@ function benchSetup(codec: string, opts: BenchOptions): { params: Record<string,
   const { codec: c } = resolveCodecChoice(codec);
   const params: Record<string, unknown> = {};
   let model: { path: string; bytes: number } | null = null;
-  if (c.modelParam) {
-    const m = resolveModelRef(c.modelParam, opts.model ?? 'default');
+  // a model file of another codec's kind (--model X.fpvq beside --codec nglr) leaves this codec on its default
+  const ref = opts.model && (!/\.fp[a-z]+$/i.test(opts.model) || opts.model.toLowerCase().endsWith(c.modelParam?.extension ?? '')) ? opts.model : 'default';
+  if (c.modelParam && ref === 'none') params[c.modelParam.key] = 'none';
+  else if (c.modelParam) {
+    const m = resolveModelRef(c.modelParam, ref);
     model = { path: m.path, bytes: m.bytes.length };
     params[c.modelParam.key] = m.path;
     if (opts.embedModel) params.embedModel = true;

@@ -27,7 +27,7 @@ export const LBRC_CODEC_ID = 'lbrc';
 const F_EXACT = 8;
 const RADIUS = 32768;
 /** |q| beyond this is stored exactly (keeps Lorenzo sums exact in doubles) */
-const Q_LIMIT = 2 ** 30;
+export const Q_LIMIT = 2 ** 30;
 const BISECTIONS = 16;
 
 function bad(msg: string): never {
@@ -63,7 +63,7 @@ export function blocksOf(vol: [number, number, number], block: readonly number[]
 }
 
 /** Visits the points of a block in raster order: fn(index in the chunk, neighbour offsets valid along t, h, w). */
-function forBlock(b: Block, H: number, W: number, fn: (i: number, dt: boolean, dh: boolean, dw: boolean) => void): void {
+export function forBlock(b: Block, H: number, W: number, fn: (i: number, dt: boolean, dh: boolean, dw: boolean) => void): void {
   for (let t = b.t0; t < b.t1; t++) for (let h = b.h0; h < b.h1; h++) {
     const row = (t * H + h) * W;
     for (let w = b.w0; w < b.w1; w++) fn(row + w, t > b.t0, h > b.h0, w > b.w0);
@@ -78,7 +78,7 @@ function lorenzo(q: Float64Array, i: number, sH: number, sT: number, dt: boolean
   return a + b + c - ab - ac - bc + abc;
 }
 
-const reconOf = (base: number, q: number, step: number, f32: boolean) => (f32 ? Math.fround(base + q * step) : base + q * step);
+export const reconOf = (base: number, q: number, step: number, f32: boolean) => (f32 ? Math.fround(base + q * step) : base + q * step);
 
 export interface ChunkArgs extends ResidualChunkInput {
   block: number[];
@@ -94,7 +94,7 @@ export interface ChunkResult extends ResidualChunkOutput {
 }
 
 /** The largest step (doubling, then bisection) whose decode keeps the block's squared error within budget. */
-function searchStep(x: FieldValues, base: FieldValues | null, skip: Uint8Array, b: Block, H: number, W: number, budget: number, f32: boolean): number {
+export function searchStep(x: FieldValues, base: FieldValues | null, skip: Uint8Array, b: Block, H: number, W: number, budget: number, f32: boolean): number {
   const sse = (step: number) => {
     let s = 0;
     forBlock(b, H, W, (i) => {
@@ -122,14 +122,26 @@ function searchStep(x: FieldValues, base: FieldValues | null, skip: Uint8Array, 
   return lo;
 }
 
-export function encodeChunk(a: ChunkArgs, backend: LosslessBackend): ChunkResult {
-  const n = fieldSize(a.shape);
-  const f32 = a.values instanceof Float32Array;
+/** A chunk's residual quantized block by block: q (0 at skipped and exact points), the points stored exactly, steps. */
+export interface QuantizedResidual {
+  q: Float64Array;
+  /** indices of points stored as they are (sorted) */
+  exact: number[];
+  /** one step per block */
+  steps: number[];
+  sse: number;
+  maxError: number;
+  valid: number;
+}
+
+/**
+ * q = round((x - base) / step) per block: step = 2 x bound (abs mode) or the block's NRMSE search. A point whose
+ * reconstruction float rounding would put over an abs bound, or whose |q| is beyond Q_LIMIT, is stored exactly.
+ */
+export function quantizeResidual(a: ResidualChunkInput, skip: Uint8Array, blocks: Block[], H: number, W: number): QuantizedResidual {
   const x = a.values;
-  const { skip, mask, nonfinite, fillExc } = scanChunk(x, a.mask, a.fillValue);
-  const [, H, W] = volumeOf(a.shape);
-  const blocks = blocksOf(volumeOf(a.shape), a.block);
-  const q = new Float64Array(n);
+  const f32 = x instanceof Float32Array;
+  const q = new Float64Array(x.length);
   const exact: number[] = [];
   const steps: number[] = [];
   let sse = 0, maxError = 0, valid = 0;
@@ -154,6 +166,17 @@ export function encodeChunk(a: ChunkArgs, backend: LosslessBackend): ChunkResult
     });
   }
   exact.sort((u, v) => u - v);
+  return { q, exact, steps, sse, maxError, valid };
+}
+
+export function encodeChunk(a: ChunkArgs, backend: LosslessBackend): ChunkResult {
+  const n = fieldSize(a.shape);
+  const f32 = a.values instanceof Float32Array;
+  const x = a.values;
+  const { skip, mask, nonfinite, fillExc } = scanChunk(x, a.mask, a.fillValue);
+  const [, H, W] = volumeOf(a.shape);
+  const blocks = blocksOf(volumeOf(a.shape), a.block);
+  const { q, exact, steps, sse, maxError, valid } = quantizeResidual(a, skip, blocks, H, W);
   const w = new ByteWriter(Math.max(1024, n >>> 1));
   w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0));
   w.varint(n);

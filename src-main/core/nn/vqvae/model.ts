@@ -1,10 +1,9 @@
 /**
- * A VQ-VAE model file (".fpvq", "fieldpack-vqvae" v1; docs/vqvae.md): magic, a JSON description, float32 weights.
- * Every tensor's name and shape is checked against the configuration before anything is computed, so a file from
- * elsewhere (or one embedded in a stream) cannot make the network read out of range or allocate beyond its sizes.
+ * A VQ-VAE model file (".fpvq", "fieldpack-vqvae" v1; docs/vqvae.md) in the shared container of model-file.ts:
+ * its configuration and the tensors it implies.
  * Pure: no Node imports.
  */
-import { FieldpackError } from '../../errors.ts';
+import { type ModelErrorCode, type ModelFile, type ModelFileKind, isIntIn, readModelFile, writeModelFile } from '../model-file.ts';
 
 export const VQVAE_MAGIC = 'FPVQVAE1';
 
@@ -17,14 +16,7 @@ export interface VqvaeConfig {
   negativeSlope: number;
 }
 
-export interface VqvaeModel {
-  config: VqvaeConfig;
-  /** tensors by name, views into one Float32Array */
-  t: Record<string, Float32Array>;
-  weightCount: number;
-  /** the description's training block (provenance), as written */
-  training: Record<string, unknown>;
-}
+export type VqvaeModel = ModelFile<VqvaeConfig>;
 
 /** Limits for a model read from someone else's bytes (the paper's size is channels 128, 256 codes, latent 128). */
 export const VQVAE_LIMITS = { channels: 512, latentDim: 512, codes: 4096, jsonBytes: 1 << 20, weights: 1 << 25 } as const;
@@ -49,94 +41,32 @@ export function vqvaeTensorShapes(c: VqvaeConfig): [string, number[]][] {
   ];
 }
 
-function bad(code: 'BAD_FILE' | 'BAD_STREAM', msg: string): never {
-  throw new FieldpackError(code, `VQ-VAE model: ${msg}`);
-}
-
-const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
-
-function parseConfig(raw: unknown, code: 'BAD_FILE' | 'BAD_STREAM'): VqvaeConfig {
-  const c = (raw ?? {}) as Record<string, unknown>;
-  const ch = c.channels;
-  const L = VQVAE_LIMITS;
-  if (!Array.isArray(ch) || ch.length !== 3 || !ch.every((v) => isInt(v, 1, L.channels))) bad(code, `config.channels must be 3 integers in 1..${L.channels}`);
-  if (!isInt(c.latentDim, 1, L.latentDim)) bad(code, `config.latentDim must be an integer in 1..${L.latentDim}`);
-  if (!isInt(c.codesY, 2, L.codes) || !isInt(c.codesZ, 2, L.codes)) bad(code, `config.codesY and codesZ must be integers in 2..${L.codes}`);
-  const s = c.negativeSlope;
-  if (typeof s !== 'number' || !Number.isFinite(s) || s < 0 || s >= 1) bad(code, 'config.negativeSlope must be in [0, 1)');
-  return { channels: [ch[0], ch[1], ch[2]] as [number, number, number], latentDim: c.latentDim, codesY: c.codesY, codesZ: c.codesZ, negativeSlope: Math.fround(s) };
-}
+const VQVAE_FILE: ModelFileKind<VqvaeConfig> = {
+  magic: VQVAE_MAGIC,
+  format: 'fieldpack-vqvae',
+  what: 'VQ-VAE model',
+  limits: VQVAE_LIMITS,
+  tensorShapes: vqvaeTensorShapes,
+  parseConfig(raw, fail) {
+    const c = (raw ?? {}) as Record<string, unknown>;
+    const ch = c.channels;
+    const L = VQVAE_LIMITS;
+    if (!Array.isArray(ch) || ch.length !== 3 || !ch.every((v) => isIntIn(v, 1, L.channels))) fail(`config.channels must be 3 integers in 1..${L.channels}`);
+    if (!isIntIn(c.latentDim, 1, L.latentDim)) fail(`config.latentDim must be an integer in 1..${L.latentDim}`);
+    if (!isIntIn(c.codesY, 2, L.codes) || !isIntIn(c.codesZ, 2, L.codes)) fail(`config.codesY and codesZ must be integers in 2..${L.codes}`);
+    const s = c.negativeSlope;
+    if (typeof s !== 'number' || !Number.isFinite(s) || s < 0 || s >= 1) fail('config.negativeSlope must be in [0, 1)');
+    const chs = ch as number[];
+    return { channels: [chs[0]!, chs[1]!, chs[2]!], latentDim: c.latentDim as number, codesY: c.codesY as number, codesZ: c.codesZ as number, negativeSlope: Math.fround(s as number) };
+  },
+};
 
 /** Parses and checks a model file. `code`: BAD_FILE for a file the user gave, BAD_STREAM for one inside a stream. */
-export function parseVqvaeModel(bytes: Uint8Array, code: 'BAD_FILE' | 'BAD_STREAM' = 'BAD_FILE'): VqvaeModel {
-  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== VQVAE_MAGIC) bad(code, `not a Fieldpack VQ-VAE model (no ${VQVAE_MAGIC} magic)`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const len = dv.getUint32(8, true);
-  if (len > VQVAE_LIMITS.jsonBytes || 12 + len > bytes.length) bad(code, `description of ${len} bytes in a file of ${bytes.length}`);
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + len))) as Record<string, unknown>;
-  } catch (e) {
-    bad(code, `description is not JSON (${(e as Error).message})`);
-  }
-  if (!json || typeof json !== 'object' || json.format !== 'fieldpack-vqvae') bad(code, `format ${String(json?.format)}`);
-  if (json.version !== 1) bad(code, `version ${String(json.version)} is not supported (this build reads 1)`);
-  const config = parseConfig(json.config, code);
-  const wc = json.weightCount;
-  if (!isInt(wc, 1, VQVAE_LIMITS.weights)) bad(code, 'weightCount');
-  if (bytes.length !== 12 + len + 4 * wc) bad(code, `${bytes.length - 12 - len} weight bytes, weightCount ${wc} needs ${4 * wc}`);
-  const expected = vqvaeTensorShapes(config);
-  const listed = new Map<string, { shape: unknown; offset: unknown }>();
-  if (!Array.isArray(json.tensors)) bad(code, 'tensors list missing');
-  for (const e of json.tensors as { name?: unknown; shape?: unknown; offset?: unknown }[]) {
-    if (typeof e?.name === 'string') listed.set(e.name, { shape: e.shape, offset: e.offset });
-  }
-  let need = 0;
-  for (const [, shape] of expected) need += shape.reduce((a, b) => a * b, 1);
-  if (need !== wc) bad(code, `the configuration needs ${need} weights, weightCount says ${wc}`);
-  // copy once to an aligned array (the file's weights may start at any byte)
-  const all = new Float32Array(wc);
-  const base = 12 + len;
-  for (let i = 0; i < wc; i++) {
-    const v = dv.getFloat32(base + 4 * i, true);
-    if (!Number.isFinite(v)) bad(code, `weight ${i} is not finite`);
-    all[i] = v;
-  }
-  const t: Record<string, Float32Array> = {};
-  for (const [name, shape] of expected) {
-    const e = listed.get(name);
-    if (!e) bad(code, `tensor ${name} missing`);
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (!Array.isArray(e.shape) || e.shape.length !== shape.length || e.shape.some((v, i) => v !== shape[i])) {
-      bad(code, `tensor ${name} has shape ${JSON.stringify(e.shape)}, the configuration needs [${shape.join(', ')}]`);
-    }
-    if (!isInt(e.offset, 0, wc - n)) bad(code, `tensor ${name} offset out of range`);
-    t[name] = all.subarray(e.offset, e.offset + n);
-  }
-  const training = json.training && typeof json.training === 'object' ? (json.training as Record<string, unknown>) : {};
-  return { config, t, weightCount: wc, training };
+export function parseVqvaeModel(bytes: Uint8Array, code: ModelErrorCode = 'BAD_FILE'): VqvaeModel {
+  return readModelFile(VQVAE_FILE, bytes, code);
 }
 
 /** Writes a model file (tests and tools; the trainer writes the same bytes). */
 export function writeVqvaeModel(config: VqvaeConfig, tensors: Record<string, Float32Array>, training: Record<string, unknown> = {}): Uint8Array {
-  const shapes = vqvaeTensorShapes(config);
-  let off = 0;
-  const list = shapes.map(([name, shape]) => {
-    const e = { name, shape, offset: off };
-    off += shape.reduce((a, b) => a * b, 1);
-    return e;
-  });
-  const json = new TextEncoder().encode(JSON.stringify({ format: 'fieldpack-vqvae', version: 1, config, tensors: list, weightCount: off, training }));
-  const out = new Uint8Array(12 + json.length + 4 * off);
-  out.set(new TextEncoder().encode(VQVAE_MAGIC), 0);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(8, json.length, true);
-  out.set(json, 12);
-  list.forEach((e) => {
-    const v = tensors[e.name];
-    const n = e.shape.reduce((a, b) => a * b, 1);
-    if (!v || v.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `tensor ${e.name}: ${v?.length ?? 0} values, needs ${n}`);
-    for (let i = 0; i < n; i++) dv.setFloat32(12 + json.length + 4 * (e.offset + i), v[i]!, true);
-  });
-  return out;
+  return writeModelFile(VQVAE_FILE, config, tensors, training);
 }

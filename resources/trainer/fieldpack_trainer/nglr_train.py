@@ -1,0 +1,282 @@
+"""Training entry point of the NGLR causal bias network (docs/residual.md):
+
+    PYTHONPATH=resources/trainer python3 -m fieldpack_trainer.nglr_train --config RUN/run.json
+
+JSON lines on stdout with the trainer's event protocol (events.py): started, device, data, step, validation, epoch,
+finished / stopped, error. A STOP file (stopFile) or SIGTERM/SIGINT stops after the current step; the model is
+written either way. Exit code 0 finished or stopped, 2 bad configuration, 1 other errors.
+
+Data folder (`data`, written by src-main/services/training/prepare-nglr.ts): meta.json = {"version": 1,
+"kind": "nglr", "chunks": [{"name", "shape": [D, H, W], "q": file (int32), "code": file (uint8, 1 = coded point),
+"base": file (float32) or null}]}: the quantized residuals exactly as the nglr codec's chunks hold them.
+
+Loss: Charbonnier (eps 1e-6) between the bias and the Lorenzo residual in dScale units, with teacher forcing (every
+neighbour is the true q, as the encoder has it and the decoder will). AdamW, gradient clipping at 1.
+"""
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from . import PROTOCOL_VERSION, TRAINER_VERSION
+from .config import ConfigError, read_config
+from .cli import run_trainer
+from .events import elapsed, emit
+
+DEFAULTS = {
+    "version": 1,
+    "data": "data",
+    "outputDir": "out",
+    "stopFile": "STOP",
+    "causal": 16,
+    "recon": 0,
+    "hidden": 16,
+    "epochs": 8,
+    "stepsPerEpoch": 150,
+    "batchSize": 4096,
+    "learningRate": 5e-4,
+    "weightDecay": 1e-6,
+    "validationFraction": 0.1,
+    "maxPoints": 4000000,
+    "seed": 0,
+    "device": "auto",
+    "threads": 0,
+    "logEvery": 10,
+}
+
+
+def _req(cond, msg):
+    if not cond:
+        raise ConfigError(msg)
+
+
+def _is_int(v, lo):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+
+
+def load_config(path):
+    cfg = read_config(path, DEFAULTS)
+    _req(cfg["version"] == 1, f"config version {cfg['version']} is not supported (this trainer reads version 1)")
+    for k in ("causal", "hidden", "epochs", "stepsPerEpoch", "batchSize", "maxPoints", "logEvery"):
+        _req(_is_int(cfg[k], 1), f"{k} must be an integer >= 1 (got {cfg[k]!r})")
+    for k in ("recon", "threads", "seed"):
+        _req(_is_int(cfg[k], 0), f"{k} must be an integer >= 0 (got {cfg[k]!r})")
+    for k in ("causal", "hidden", "recon"):
+        _req(cfg[k] <= 256, f"{k} must be <= 256")
+    _req(isinstance(cfg["learningRate"], (int, float)) and not isinstance(cfg["learningRate"], bool)
+         and cfg["learningRate"] > 0, "learningRate must be a number > 0")
+    _req(isinstance(cfg["weightDecay"], (int, float)) and cfg["weightDecay"] >= 0, "weightDecay must be >= 0")
+    _req(isinstance(cfg["validationFraction"], (int, float)) and 0 <= cfg["validationFraction"] < 1,
+         "validationFraction must be in [0, 1)")
+    _req(cfg["device"] in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda")
+    for k in ("data", "outputDir", "stopFile"):
+        _req(isinstance(cfg[k], str) and cfg[k], f"{k} must be a non-empty string")
+    base = os.path.dirname(os.path.abspath(path))
+    cfg["dataDir"] = os.path.join(base, cfg["data"])
+    cfg["outDir"] = os.path.join(base, cfg["outputDir"])
+    cfg["stopPath"] = os.path.join(base, cfg["stopFile"])
+    return cfg
+
+
+def load_chunks(data_dir, recon, rng, max_points):
+    """Per chunk: causal features, targets, coded mask, dScale, P, q and (recon > 0) the base's input channels."""
+    from .nglr import chunk_features, recon_inputs
+    path = os.path.join(data_dir, "meta.json")
+    if not os.path.exists(path):
+        raise ConfigError(f"no training data: {path} is missing")
+    with open(path) as f:
+        meta = json.load(f)
+    if meta.get("kind") != "nglr" or meta.get("version") != 1:
+        raise ConfigError(f"{path} is not NGLR training data (kind {meta.get('kind')!r}, version {meta.get('version')!r})")
+    chunks = []
+    total = 0
+    for c in meta["chunks"]:
+        shape = tuple(int(v) for v in c["shape"])
+        n = int(np.prod(shape))
+        q = np.fromfile(os.path.join(data_dir, c["q"]), dtype="<i4")
+        code = np.fromfile(os.path.join(data_dir, c["code"]), dtype=np.uint8)
+        if q.size != n or code.size != n:
+            raise ConfigError(f"chunk {c.get('name')}: {q.size} values for shape {list(shape)}")
+        q = q.reshape(shape)
+        code = code.reshape(shape).astype(bool)
+        feats, target, d_scale, P, e = chunk_features(q, code)
+        ch = {"name": c.get("name"), "shape": shape, "feats": feats, "target": target, "code": code, "dScale": d_scale,
+              "P": P, "q": q.astype(np.float64), "e": e}
+        if recon > 0:
+            if c.get("base"):
+                base = np.fromfile(os.path.join(data_dir, c["base"]), dtype="<f4").reshape(shape)
+                ch["reconIn"] = recon_inputs(base)
+            else:
+                ch["reconIn"] = np.zeros((7,) + shape, dtype=np.float32)
+        chunks.append(ch)
+        total += int(code.sum())
+        if total >= max_points:
+            break
+    if not chunks or total == 0:
+        raise ConfigError("the training data has no coded point")
+    return meta, chunks, total
+
+
+def run(cfg, stop):
+    import torch
+    from .train import pick_device, seed_everything
+    from .nglr import make_network, save_fpnl, entropy_bits
+
+    t_start = time.monotonic()
+    seed_everything(cfg["seed"])
+    if cfg["threads"]:
+        torch.set_num_threads(cfg["threads"])
+    emit("started", protocol=PROTOCOL_VERSION, trainerVersion=TRAINER_VERSION, pid=os.getpid(), network="nglr",
+         epochs=cfg["epochs"], python=platform.python_version(), torch=torch.__version__)
+    device, dev_name = pick_device(cfg["device"])
+    emit("device", device=device.type, name=dev_name, cudaAvailable=torch.cuda.is_available(), threads=torch.get_num_threads())
+
+    rng = np.random.default_rng(cfg["seed"])
+    R = cfg["recon"]
+    meta, chunks, total = load_chunks(cfg["dataDir"], R, rng, cfg["maxPoints"])
+    model = make_network(cfg["causal"], R, cfg["hidden"]).to(device)
+    n_weights = model.weight_count()
+
+    # points: (chunk, flat index) of coded points, split into training and validation at random
+    idx = []
+    for ci, ch in enumerate(chunks):
+        flat = np.flatnonzero(ch["code"].ravel())
+        idx.append(np.stack([np.full(flat.size, ci), flat], axis=1))
+    pts = np.concatenate(idx)
+    rng.shuffle(pts)
+    n_val = int(len(pts) * cfg["validationFraction"])
+    val_pts, train_pts = pts[:n_val], pts[n_val:]
+    emit("data", chunks=len(chunks), points=int(total), trainPoints=int(len(train_pts)), validationPoints=int(n_val),
+         parameters=n_weights, sets=meta.get("source", {}).get("fields"))
+
+    # flat views per chunk
+    feats = [torch.from_numpy(ch["feats"].reshape(13, -1).T.copy()) for ch in chunks]
+    targets = [torch.from_numpy(ch["target"].ravel().copy()) for ch in chunks]
+    recon_cache = {}
+
+    def recon_of(ci):
+        """Activated reconstruction features of a whole chunk [n, R] (recomputed each step: the branch trains)."""
+        x = torch.from_numpy(chunks[ci]["reconIn"][None]).to(device)
+        return model.recon_features(x)
+
+    def gather(sel):
+        """Features, targets and reconstruction features of points sel [(ci, i)]."""
+        fs, ts, rs = [], [], []
+        for ci in np.unique(sel[:, 0]):
+            ii = torch.from_numpy(sel[sel[:, 0] == ci, 1])
+            fs.append(feats[ci][ii])
+            ts.append(targets[ci][ii])
+            if R > 0:
+                rs.append(recon_of(int(ci))[ii.to(device)])
+        f = torch.cat(fs).to(device)
+        t = torch.cat(ts).to(device)
+        return f, t, (torch.cat(rs) if R > 0 else None)
+
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["learningRate"], weight_decay=cfg["weightDecay"])
+    total_steps = cfg["epochs"] * cfg["stepsPerEpoch"]
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, total_steps))
+
+    def charbonnier(x, eps=1e-6):
+        return torch.mean(torch.sqrt(x * x + eps * eps))
+
+    def validate():
+        """Bits of the integer differences with the bias and with plain Lorenzo (order-0 entropy) on validation points."""
+        model.eval()
+        sel = val_pts if len(val_pts) else train_pts[: min(len(train_pts), 100000)]
+        with torch.no_grad():
+            d_net, d_lor, loss = [], [], 0.0
+            for ci in np.unique(sel[:, 0]):
+                ii = sel[sel[:, 0] == ci, 1]
+                ch = chunks[ci]
+                f = feats[ci][torch.from_numpy(ii)].to(device)
+                rf = recon_of(int(ci))[torch.from_numpy(ii).to(device)] if R > 0 else None
+                b = model(f, rf).cpu().numpy().astype(np.float64)
+                loss += float(charbonnier(torch.from_numpy(b).float() - targets[ci][torch.from_numpy(ii)])) * len(ii)
+                P = ch["P"].ravel()[ii]
+                q = ch["q"].ravel()[ii]
+                ref = np.floor(P + b * ch["dScale"] + 0.5)
+                d_net.append((q - ref).astype(np.int64))
+                d_lor.append((q - P).astype(np.int64))
+        model.train()
+        dn, dl = np.concatenate(d_net), np.concatenate(d_lor)
+        bits_net, bits_lor = entropy_bits(dn), entropy_bits(dl)
+        return {"loss": loss / max(1, len(sel)), "bitsNglr": bits_net, "bitsLorenzo": bits_lor,
+                "gain": (1 - bits_net / bits_lor) if bits_lor > 0 else 0.0,
+                "meanAbsNglr": float(np.abs(dn).mean()), "meanAbsLorenzo": float(np.abs(dl).mean()), "points": int(len(sel))}
+
+    os.makedirs(cfg["outDir"], exist_ok=True)
+    model_path = os.path.join(cfg["outDir"], "model.fpnl")
+    state = {"epochs": 0, "steps": 0}
+    metrics = {}
+    epoch_seconds = []
+
+    def finish(kind, reason=None):
+        seconds = time.monotonic() - t_start
+        info = {"source": meta.get("source"), "chunks": len(chunks), "points": int(total), "epochs": state["epochs"],
+                "steps": state["steps"], "seconds": round(seconds, 1),
+                "secondsPerEpoch": round(float(np.mean(epoch_seconds)), 2) if epoch_seconds else None,
+                "device": device.type, "deviceName": dev_name, "threads": torch.get_num_threads(),
+                "valBitsNglr": metrics.get("bitsNglr"), "valBitsLorenzo": metrics.get("bitsLorenzo"), "valGain": metrics.get("gain"),
+                "trainer": f"fieldpack_trainer {TRAINER_VERSION}", "torch": torch.__version__,
+                "hyper": {k: cfg[k] for k in ("batchSize", "learningRate", "weightDecay", "stepsPerEpoch", "validationFraction", "seed")},
+                "stopped": kind == "stopped"}
+        info = {k: (v if not (isinstance(v, float) and not math.isfinite(v)) else None) for k, v in info.items()}
+        model.cpu().eval()
+        digest, size = save_fpnl(model, model_path, info)
+        common = dict(epochs=state["epochs"], steps=state["steps"], seconds=seconds, metrics=metrics,
+                      artifacts={"model": model_path}, contentHash=digest, bytes=size, parameters=n_weights)
+        if kind == "finished":
+            emit("finished", **common)
+        else:
+            emit("stopped", reason=reason, **common)
+
+    model.train()
+    gstep = 0
+    bs = cfg["batchSize"]
+    for epoch in range(1, cfg["epochs"] + 1):
+        t0 = time.monotonic()
+        losses = []
+        for step in range(1, cfg["stepsPerEpoch"] + 1):
+            sel = train_pts[rng.integers(0, len(train_pts), size=min(bs, len(train_pts)))]
+            f, t, rf = gather(sel)
+            loss = charbonnier(model(f, rf) - t)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            lv = float(loss.detach())
+            losses.append(lv)
+            gstep += 1
+            state["steps"] = gstep
+            if gstep % cfg["logEvery"] == 0 or step == cfg["stepsPerEpoch"]:
+                emit("step", epoch=epoch, step=step, stepsPerEpoch=cfg["stepsPerEpoch"], globalStep=gstep, loss=lv,
+                     lr=float(sched.get_last_lr()[0]))
+            if stop.check():
+                finish("stopped", stop.reason)
+                return 0
+        val = validate()
+        metrics = dict(val, trainLoss=float(np.mean(losses)), valLoss=val["loss"])
+        emit("validation", epoch=epoch, metrics=val)
+        state["epochs"] = epoch
+        secs = time.monotonic() - t0
+        epoch_seconds.append(secs)
+        emit("epoch", epoch=epoch, epochs=cfg["epochs"], loss=metrics["trainLoss"], valLoss=val["loss"], seconds=secs,
+             steps=cfg["stepsPerEpoch"], elapsed=elapsed())
+        if stop.check():
+            finish("stopped", stop.reason)
+            return 0
+    finish("finished")
+    return 0
+
+
+def main(argv):
+    return run_trainer(argv, "fieldpack_trainer.nglr_train", "NGLR trainer (JSON lines on stdout)", load_config, lambda cfg, stop: run(cfg, stop))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

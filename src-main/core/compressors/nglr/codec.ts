@@ -1,0 +1,205 @@
+/**
+ * The NGLR residual coder (codec id "nglr", after Zhu, Ranka, Rangarajan, arXiv 2606.05389; our own code): like
+ * LBRC, the residual r = x - base (or x) is quantized, q = round(r / step), with one step per chunk (NRMSE: the
+ * largest whose true decode meets the target, doubling then bisection; abs: 2 x bound, strict). Then each q is
+ * predicted by the 3D Lorenzo predictor P plus a learned causal bias: ref = round(P + bias x dScale) where the bias
+ * network (core/nn/nglr) sees only what the decoder already has. The differences q - ref are range-coded under a
+ * context of the neighbours' coded differences (ctxcoder.ts). Pure: no Node.
+ *
+ * The encoder knows every q, so it computes each bias with teacher forcing; the decoder computes the same bias
+ * point after point in raster order once the point's causal neighbours are decoded. Raster order and the paper's
+ * anti-diagonal wavefronts (t + h + w = s) give the same bits: every input of a point precedes it in both orders
+ * and each bias is computed on its own, in a fixed order of operations. Chunks run on workers.
+ *
+ * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 exact values, 16 the model, chunk 0)
+ *   | [varint length + model file] | varint n | [mask] | [lists] | f64 step | f64 dScale | [exact values list]
+ *   | context-coded differences (one per valid point).
+ */
+import { FieldpackError } from '../../errors.ts';
+import { type FieldValues, fieldSize } from '../../field.ts';
+import { ByteWriter } from '../../codec/bytes.ts';
+import { crc32 } from '../../codec/crc32.ts';
+import { ContextIntDecoder, ContextIntEncoder, magnitudeContext } from '../../codec/ctxcoder.ts';
+import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readValueList, scanChunk, writeMask, writeValueLists } from '../../codec/envelope.ts';
+import type { LosslessBackend } from '../../codec/lossless.ts';
+import type { StreamHeader } from '../../codec/stream/format.ts';
+import { NGLR_CAUSAL_INPUTS, parseNglrModel } from '../../nn/nglr/model.ts';
+import { NglrNetwork, causalFeatures, lorenzo3 } from '../../nn/nglr/network.ts';
+import type { DecodedChunk } from '../contract.ts';
+import { Q_LIMIT, quantizeResidual, reconOf, volumeOf } from '../lbrc/codec.ts';
+import { F_EMBEDDED_MODEL, type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
+
+export const NGLR_CODEC_ID = 'nglr';
+const F_EXACT = 8;
+/** contexts of the difference coder: magnitude classes of the neighbours' coded differences */
+const CONTEXTS = 24;
+
+function bad(msg: string): never {
+  throw new FieldpackError('BAD_STREAM', msg);
+}
+
+export interface NglrChunkResult extends ResidualChunkOutput {
+  sse: number;
+  valid: number;
+  parts: { residual: number; side: number; mask: number; model: number };
+  /** bytes the same differences cost with the plain Lorenzo prediction (bias 0), for the report */
+  comparison?: Record<string, number>;
+}
+
+/** A chunk's volume and the walk both directions share: Lorenzo, causal features, the bias, the coder's context. */
+class Walker {
+  readonly q: Float64Array;
+  /** Lorenzo residual q - P per point (a feature of later points) */
+  readonly e: Float64Array;
+  /** coded difference per point (the coder's context) */
+  readonly d: Float64Array;
+  private readonly f = new Float64Array(NGLR_CAUSAL_INPUTS);
+  private readonly inv: number;
+  constructor(
+    readonly net: NglrNetwork | null,
+    readonly rf: Float64Array | null,
+    readonly D: number, readonly H: number, readonly W: number,
+    readonly dScale: number,
+  ) {
+    const n = D * H * W;
+    this.q = new Float64Array(n);
+    this.e = new Float64Array(n);
+    this.d = new Float64Array(n);
+    this.inv = 1 / dScale;
+  }
+  /** ref of point i at (t, h, w): round(P + bias x dScale), within +-Q_LIMIT; also returns P through lastP */
+  lastP = 0;
+  ref(i: number, t: number, h: number, w: number): number {
+    const { q, H, W } = this;
+    const P = lorenzo3(q, i, t, h, w, H, W);
+    this.lastP = P;
+    if (!this.net) return P;
+    causalFeatures(q, this.e, i, t, h, w, H, W, P, this.inv, this.f);
+    const r = Math.round(P + this.net.bias(this.f, this.rf, i * this.net.recon) * this.dScale);
+    return r > Q_LIMIT ? Q_LIMIT : r < -Q_LIMIT ? -Q_LIMIT : r;
+  }
+  context(i: number, t: number, h: number, w: number): number {
+    const { d, H, W } = this;
+    const m = (w > 0 ? Math.abs(d[i - 1]!) : 0) + (h > 0 ? Math.abs(d[i - W]!) : 0) + (t > 0 ? Math.abs(d[i - H * W]!) : 0);
+    return magnitudeContext(m, CONTEXTS);
+  }
+}
+
+/** dScale: the mean absolute Lorenzo residual of the coded points (at least 1), the unit of the network's features. */
+function lorenzoScale(q: Float64Array, code: Uint8Array, D: number, H: number, W: number): number {
+  let sum = 0, count = 0;
+  for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
+    if (!code[i]) continue;
+    sum += Math.abs(q[i]! - lorenzo3(q, i, t, h, w, H, W));
+    count++;
+  }
+  return count && sum / count > 1 ? sum / count : 1;
+}
+
+/** What the trainer fits the network on: a chunk's q as the encoder quantizes it, and which points are coded. */
+export function trainingChunk(a: ResidualChunkInput): { q: Int32Array; code: Uint8Array; volume: [number, number, number] } {
+  const { skip } = scanChunk(a.values, a.mask, a.fillValue);
+  const volume = volumeOf(a.shape);
+  const [D, H, W] = volume;
+  const { q, exact } = quantizeResidual(a, skip, [{ t0: 0, t1: D, h0: 0, h1: H, w0: 0, w1: W }], H, W);
+  const code = new Uint8Array(q.length);
+  for (let i = 0; i < q.length; i++) code[i] = skip[i] ? 0 : 1;
+  for (const i of exact) code[i] = 0;
+  return { q: Int32Array.from(q), code, volume };
+}
+
+export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, compareLorenzo = false): NglrChunkResult {
+  const n = fieldSize(a.shape);
+  const f32 = a.values instanceof Float32Array;
+  const x = a.values;
+  const { skip, mask, nonfinite, fillExc } = scanChunk(x, a.mask, a.fillValue);
+  const [D, H, W] = volumeOf(a.shape);
+  const vol = { t0: 0, t1: D, h0: 0, h1: H, w0: 0, w1: W };
+  const { q: qAll, exact, steps, sse, maxError, valid } = quantizeResidual(a, skip, [vol], H, W);
+  const code = new Uint8Array(n);
+  for (let i = 0; i < n; i++) code[i] = skip[i] ? 0 : 1;
+  for (const i of exact) code[i] = 0;
+  const dScale = lorenzoScale(qAll, code, D, H, W);
+  const model = a.model ? parseNglrModel(a.model, 'BAD_FILE') : null;
+  const net = model ? new NglrNetwork(model) : null;
+  const rf = net ? net.reconFeatures(a.base, D, H, W) : null;
+
+  const w = new ByteWriter(Math.max(1024, n >>> 1));
+  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0));
+  if (a.embedModel && a.model) w.block(a.model);
+  const modelPart = a.embedModel && a.model ? w.pos - 1 : 0;
+  w.varint(n);
+  const m0 = w.pos;
+  if (mask) writeMask(w, mask, a.shape, 2);
+  const maskPart = w.pos - m0;
+  writeValueLists(w, [nonfinite, fillExc], x, f32);
+  const s0 = w.pos;
+  w.f64(steps[0]!);
+  w.f64(dScale);
+  writeValueLists(w, [exact], x, f32);
+  const sidePart = w.pos - s0;
+  const r0 = w.pos;
+  const codeDifferences = (withNet: NglrNetwork | null): ContextIntEncoder => {
+    const walk = new Walker(withNet, withNet ? rf : null, D, H, W, dScale);
+    walk.q.set(qAll);
+    const enc = new ContextIntEncoder(CONTEXTS, n >>> 2);
+    for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let ww = 0; ww < W; ww++, i++) {
+      if (!code[i]) continue;
+      const ref = walk.ref(i, t, h, ww);
+      walk.e[i] = qAll[i]! - walk.lastP;
+      const diff = qAll[i]! - ref;
+      enc.put(diff, walk.context(i, t, h, ww));
+      walk.d[i] = diff;
+    }
+    return enc;
+  };
+  codeDifferences(net).finish(w);
+  const payload = w.finish();
+  let lorenzoBytes: number | undefined;
+  if (compareLorenzo && net) {
+    const lw = new ByteWriter(1024);
+    codeDifferences(null).finish(lw);
+    lorenzoBytes = lw.finish().length;
+  }
+  const packed = backend.compress(payload);
+  const raw = packed.length >= payload.length;
+  const stored = raw ? payload : packed;
+  return {
+    stored, raw, rawBytes: payload.length, crc: crc32(stored), sse, maxError, valid,
+    parts: { residual: payload.length - r0, side: sidePart, mask: maskPart, model: modelPart },
+    ...(lorenzoBytes !== undefined ? { comparison: { lorenzoBytes, nglrBytes: payload.length - r0 } } : {}),
+  };
+}
+
+export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null): DecodedChunk {
+  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 31);
+  const [D, H, W] = volumeOf(shape);
+  const step = r.f64('step');
+  const dScale = r.f64('difference scale');
+  if (!(step >= 0) || !Number.isFinite(step)) bad(`corrupted stream: the step of ${what} is negative or not finite`);
+  if (!(dScale >= 1) || !Number.isFinite(dScale)) bad(`corrupted stream: the difference scale of ${what} is below 1 or not finite`);
+  const exact = flags & F_EXACT ? readValueList(r, n, f32, 'exact values', what) : null;
+  const code = new Uint8Array(n);
+  for (let k = 0; k < n; k++) code[k] = skip[k] ? 0 : 1;
+  if (exact) for (const k of exact.idx) code[k] = 0;
+  const net = model ? new NglrNetwork(parseNglrModel(model, 'BAD_STREAM')) : null;
+  const walk = new Walker(net, net ? net.reconFeatures(base, D, H, W) : null, D, H, W, dScale);
+  const dec = new ContextIntDecoder(r, CONTEXTS, what);
+  if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
+  const out = f32 ? new Float32Array(n) : new Float64Array(n);
+  const { q } = walk;
+  for (let t = 0, i = 0; t < D; t++) for (let hh = 0; hh < H; hh++) for (let w = 0; w < W; w++, i++) {
+    if (!code[i]) continue;
+    const ref = walk.ref(i, t, hh, w);
+    const diff = dec.get(walk.context(i, t, hh, w));
+    const qi = ref + diff;
+    if (Math.abs(qi) > Q_LIMIT) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
+    q[i] = qi;
+    walk.e[i] = qi - walk.lastP;
+    walk.d[i] = diff;
+    out[i] = reconOf(base ? base[i]! : 0, qi, step, f32);
+  }
+  dec.check();
+  if (exact) finishChunk(out, null, null, exact, null);
+  return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
+}

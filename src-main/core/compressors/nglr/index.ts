@@ -1,0 +1,36 @@
+/**
+ * The NGLR residual coder's registration (codec.ts has the method and the chunk layout; residual.ts what residual
+ * coders share: the base, the model by hash or embedded, chunks in workers, NRMSE streams' bounds).
+ */
+import { z } from 'zod';
+import { parseNglrModel } from '../../nn/nglr/model.ts';
+import { residualCodec } from '../residual.ts';
+import { NGLR_CODEC_ID, decodeChunk, encodeChunk } from './codec.ts';
+
+export const NglrParams = z.strictObject({
+  /**
+   * the causal bias network: 'default' (resources/models/nglr-default.fpnl), a .fpnl file, a sha256 (prefix) of a
+   * trained one, or 'none' (plain Lorenzo prediction with the context coder: the network's ablation)
+   */
+  model: z.string().trim().min(1).default('default'),
+  /** put the model inside the stream (counted in its size; decodable without the model file) */
+  embedModel: z.boolean().default(false),
+  /** also measure the same differences with the bias left out (details.comparison; not stored) */
+  compareLorenzo: z.boolean().default(false),
+  chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
+});
+export type NglrParams = z.infer<typeof NglrParams>;
+
+export const nglrCodec = residualCodec<NglrParams>({
+  id: NGLR_CODEC_ID,
+  label: 'Fieldpack NGLR residual',
+  description: 'residual of a base (or of the field) quantized with one step per chunk, 3D Lorenzo plus a learned causal bias, context range-coded',
+  params: NglrParams,
+  presets: [{ name: 'nglr', label: 'Fieldpack NGLR', description: 'learned causal residual coder (a base when one is given); NRMSE targets or a point-wise bound', params: NglrParams.parse({}) }],
+  modelParam: { key: 'model', extension: '.fpnl', defaultFile: 'nglr-default.fpnl' },
+  checkModel: (bytes, code) => void parseNglrModel(bytes, code),
+  encodeChunk: (c, params, backend) => encodeChunk(c, backend, params.compareLorenzo),
+  decodeChunk: (h, i, stored, base, model) => decodeChunk(h, i, stored, base, model),
+  headerParams: () => ({}),
+  summary: (h) => ({ model: h.params.model ? `${String(h.params.model).slice(0, 16)}...${h.params.embedded ? ' (embedded)' : ''}` : 'none (plain Lorenzo)' }),
+});

@@ -1,0 +1,198 @@
+/**
+ * The NGLR causal bias network on the reference path of the decoding contract (docs/decoding-contract.md). It
+ * predicts, for each quantized residual q[t, h, w], a correction to the 3D Lorenzo prediction P from values the
+ * decoder already has: the causal neighbours of q (relative to P) and their Lorenzo residuals, and, when the model
+ * has a reconstruction branch, the base around the point. The coder rounds P + bias x dScale to an integer, so the
+ * encoder and every decoder must compute the bias to the same bits: all arithmetic here is + - * on IEEE doubles in
+ * a fixed order (bias first, then inputs ascending), leaky ReLU with a constant slope, no exp, erf, sqrt or
+ * division inside the network, no fused multiply-add (JavaScript has none). Pure: no Node imports.
+ *
+ * The trainer (resources/trainer/fieldpack_trainer/nglr.py) computes the same features with numpy to fit the weights.
+ */
+import type { FieldValues } from '../../field.ts';
+import { NGLR_CAUSAL_INPUTS, NGLR_RECON_INPUTS, type NglrModel } from './model.ts';
+
+/** Causal features are clipped to this many dScale units (outliers must not drive the network off its range). */
+export const FEATURE_CLIP = 64;
+
+const clip = (v: number) => (v > FEATURE_CLIP ? FEATURE_CLIP : v < -FEATURE_CLIP ? -FEATURE_CLIP : v);
+
+/**
+ * The 13 causal features of point i of a [D, H, W] volume (t, h, w its position), in dScale units: q at the 7
+ * Lorenzo neighbours (w-1, h-1, t-1, h-1 w-1, t-1 w-1, t-1 h-1, t-1 h-1 w-1) and at w-2, h-2, t-2, each minus the
+ * prediction P, then the Lorenzo residuals e at w-1, h-1, t-1. A neighbour outside the volume gives 0.
+ */
+export function causalFeatures(q: Float64Array, e: Float64Array, i: number, t: number, h: number, w: number, H: number, W: number, P: number, inv: number, f: Float64Array): void {
+  const sT = H * W;
+  const dw = w > 0, dh = h > 0, dt = t > 0;
+  f[0] = dw ? clip((q[i - 1]! - P) * inv) : 0;
+  f[1] = dh ? clip((q[i - W]! - P) * inv) : 0;
+  f[2] = dt ? clip((q[i - sT]! - P) * inv) : 0;
+  f[3] = dh && dw ? clip((q[i - W - 1]! - P) * inv) : 0;
+  f[4] = dt && dw ? clip((q[i - sT - 1]! - P) * inv) : 0;
+  f[5] = dt && dh ? clip((q[i - sT - W]! - P) * inv) : 0;
+  f[6] = dt && dh && dw ? clip((q[i - sT - W - 1]! - P) * inv) : 0;
+  f[7] = w > 1 ? clip((q[i - 2]! - P) * inv) : 0;
+  f[8] = h > 1 ? clip((q[i - 2 * W]! - P) * inv) : 0;
+  f[9] = t > 1 ? clip((q[i - 2 * sT]! - P) * inv) : 0;
+  f[10] = dw ? clip(e[i - 1]! * inv) : 0;
+  f[11] = dh ? clip(e[i - W]! * inv) : 0;
+  f[12] = dt ? clip(e[i - sT]! * inv) : 0;
+}
+
+/** 3D Lorenzo prediction of q[i] from its 7 neighbours (outside the volume: 0). Exact in doubles for |q| <= 2^30. */
+export function lorenzo3(q: Float64Array, i: number, t: number, h: number, w: number, H: number, W: number): number {
+  const sT = H * W;
+  const dw = w > 0, dh = h > 0, dt = t > 0;
+  const a = dw ? q[i - 1]! : 0, b = dh ? q[i - W]! : 0, c = dt ? q[i - sT]! : 0;
+  const ab = dh && dw ? q[i - W - 1]! : 0, ac = dt && dw ? q[i - sT - 1]! : 0, bc = dt && dh ? q[i - sT - W]! : 0;
+  const abc = dt && dh && dw ? q[i - sT - W - 1]! : 0;
+  return a + b + c - ab - ac - bc + abc;
+}
+
+/**
+ * The reconstruction branch's input channels for a base on a [D, H, W] volume, channel-major [7, n]: the base
+ * centred and divided by its range, and its backward differences along t, h, w and their absolute values divided by
+ * the mean absolute difference. Non-finite base values count as 0. Sums run in index order (deterministic).
+ */
+export function reconInputs(base: FieldValues, D: number, H: number, W: number): Float64Array {
+  const n = D * H * W;
+  const v = new Float64Array(n);
+  let lo = Infinity, hi = -Infinity, sum = 0;
+  for (let i = 0; i < n; i++) {
+    const b = base[i]!;
+    const x = Number.isFinite(b) ? b : 0;
+    v[i] = x;
+    sum += x;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  const mean = sum / n;
+  const range = hi > lo ? hi - lo : 1;
+  let gsum = 0, gcount = 0;
+  const sT = H * W;
+  for (let t = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+    const i = (t * H + h) * W + w;
+    if (w > 0) { gsum += Math.abs(v[i]! - v[i - 1]!); gcount++; }
+    if (h > 0) { gsum += Math.abs(v[i]! - v[i - W]!); gcount++; }
+  }
+  const g = gcount && gsum > 0 ? gsum / gcount : 1;
+  const out = new Float64Array(NGLR_RECON_INPUTS * n);
+  for (let t = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+    const i = (t * H + h) * W + w;
+    const x = v[i]!;
+    const dt = t > 0 ? (x - v[i - sT]!) / g : 0;
+    const dh = h > 0 ? (x - v[i - W]!) / g : 0;
+    const dw = w > 0 ? (x - v[i - 1]!) / g : 0;
+    out[i] = (x - mean) / range;
+    out[n + i] = dt;
+    out[2 * n + i] = dh;
+    out[3 * n + i] = dw;
+    out[4 * n + i] = Math.abs(dt);
+    out[5 * n + i] = Math.abs(dh);
+    out[6 * n + i] = Math.abs(dw);
+  }
+  return out;
+}
+
+/** The network's weights as doubles (the same values as the file's float32), read by bias(). */
+export class NglrNetwork {
+  readonly causal: number;
+  readonly recon: number;
+  readonly hidden: number;
+  private readonly slope: number;
+  private readonly w0: Float64Array; private readonly b0: Float64Array;
+  private readonly w1: Float64Array; private readonly b1: Float64Array;
+  private readonly wf: Float64Array; private readonly bf: Float64Array;
+  private readonly wo: Float64Array; private readonly bo: number;
+  private readonly wr: Float64Array | null; private readonly br: Float64Array | null;
+  private readonly h1: Float64Array; private readonly h2: Float64Array;
+
+  constructor(model: NglrModel) {
+    const { config: c, t } = model;
+    this.causal = c.causal;
+    this.recon = c.recon;
+    this.hidden = c.hidden;
+    this.slope = c.negativeSlope;
+    const d = (name: string) => Float64Array.from(t[name]!);
+    this.w0 = d('causal.0.weight'); this.b0 = d('causal.0.bias');
+    this.w1 = d('causal.1.weight'); this.b1 = d('causal.1.bias');
+    this.wf = d('fusion.0.weight'); this.bf = d('fusion.0.bias');
+    this.wo = d('fusion.1.weight'); this.bo = t['fusion.1.bias']![0]!;
+    this.wr = c.recon > 0 ? d('recon.weight') : null;
+    this.br = c.recon > 0 ? d('recon.bias') : null;
+    this.h1 = new Float64Array(c.causal);
+    this.h2 = new Float64Array(c.causal);
+  }
+
+  /**
+   * The reconstruction branch on a whole volume, point-major [n, recon] after the activation: a 3x3x3 convolution
+   * with zero padding over reconInputs (terms added bias first, then input channel, kt, kh, kw ascending). Without a
+   * base every input is 0 and each point gets the activated bias. Null when the model has no such branch.
+   */
+  reconFeatures(base: FieldValues | null, D: number, H: number, W: number): Float64Array | null {
+    const R = this.recon;
+    if (R === 0) return null;
+    const n = D * H * W;
+    const out = new Float64Array(n * R);
+    const wr = this.wr!, br = this.br!, s = this.slope;
+    if (!base) {
+      for (let i = 0; i < n; i++) for (let r = 0; r < R; r++) { const v = br[r]!; out[i * R + r] = v >= 0 ? v : v * s; }
+      return out;
+    }
+    const x = reconInputs(base, D, H, W);
+    const acc = new Float64Array(R);
+    for (let t = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+      for (let r = 0; r < R; r++) acc[r] = br[r]!;
+      for (let ic = 0; ic < NGLR_RECON_INPUTS; ic++) {
+        const plane = ic * n;
+        for (let kt = 0; kt < 3; kt++) {
+          const tt = t + kt - 1;
+          if (tt < 0 || tt >= D) continue;
+          for (let kh = 0; kh < 3; kh++) {
+            const hh = h + kh - 1;
+            if (hh < 0 || hh >= H) continue;
+            for (let kw = 0; kw < 3; kw++) {
+              const ww = w + kw - 1;
+              if (ww < 0 || ww >= W) continue;
+              const xv = x[plane + (tt * H + hh) * W + ww]!;
+              const tap = ((ic * 3 + kt) * 3 + kh) * 3 + kw;
+              for (let r = 0; r < R; r++) acc[r] += wr[r * NGLR_RECON_INPUTS * 27 + tap]! * xv;
+            }
+          }
+        }
+      }
+      const o = ((t * H + h) * W + w) * R;
+      for (let r = 0; r < R; r++) { const v = acc[r]!; out[o + r] = v >= 0 ? v : v * s; }
+    }
+    return out;
+  }
+
+  /** The bias (in dScale units) for one point: causal features f (13), reconstruction features rf[ro..ro+recon). */
+  bias(f: Float64Array, rf: Float64Array | null, ro: number): number {
+    const C = this.causal, Hd = this.hidden, R = this.recon, s = this.slope;
+    const { w0, b0, w1, b1, wf, bf, wo, h1, h2 } = this;
+    for (let c = 0; c < C; c++) {
+      let a = b0[c]!;
+      const row = c * NGLR_CAUSAL_INPUTS;
+      for (let j = 0; j < NGLR_CAUSAL_INPUTS; j++) a += w0[row + j]! * f[j]!;
+      h1[c] = a >= 0 ? a : a * s;
+    }
+    for (let c = 0; c < C; c++) {
+      let a = b1[c]!;
+      const row = c * C;
+      for (let j = 0; j < C; j++) a += w1[row + j]! * h1[j]!;
+      h2[c] = a >= 0 ? a : a * s;
+    }
+    let out = this.bo;
+    const F = C + R;
+    for (let k = 0; k < Hd; k++) {
+      let a = bf[k]!;
+      const row = k * F;
+      for (let j = 0; j < C; j++) a += wf[row + j]! * h2[j]!;
+      if (rf) for (let r = 0; r < R; r++) a += wf[row + C + r]! * rf[ro + r]!;
+      out += wo[k]! * (a >= 0 ? a : a * s);
+    }
+    return out;
+  }
+}
