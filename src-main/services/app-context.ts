@@ -3,7 +3,7 @@
  * once per process and shared by whichever doors that process opens (Electron IPC, HTTP, CLI).
  */
 import { addModelDir } from './codecs/models.ts';
-import { vqvaeModelsDir } from './job-kinds/train-vqvae.ts';
+import { nglrModelsDir, vqvaeModelsDir } from './job-kinds/train-model-file.ts';
 import { FieldpackError } from '../core/errors.ts';
 import type { ApiEvent, Run } from '../api/contract.ts';
 import { EventBus } from './events.ts';
@@ -49,6 +49,7 @@ export function createApp(opts: AppOptions): AppContext {
     // temporary files of writes a killed process never finished (artifacts, models): never a half-written file
     removeLeftovers(storeFilesDir(store), { recursive: true });
     addModelDir(vqvaeModelsDir(store));
+    addModelDir(nglrModelsDir(store));
     const events = new EventBus();
     const jobs = new JobQueue(store, { ...jobHandlers({ store }), ...opts.jobHandlers }, events.emit, {
       concurrency: opts.jobConcurrency ?? 2,

@@ -82,7 +82,7 @@ def load_config(path):
     return cfg
 
 
-def load_chunks(data_dir, recon, rng, max_points):
+def load_chunks(data_dir, recon):
     """Per chunk: causal features, targets, coded mask, dScale, P, q and (recon > 0) the base's input channels."""
     from .nglr import chunk_features, recon_inputs
     path = os.path.join(data_dir, "meta.json")
@@ -114,8 +114,6 @@ def load_chunks(data_dir, recon, rng, max_points):
                 ch["reconIn"] = np.zeros((7,) + shape, dtype=np.float32)
         chunks.append(ch)
         total += int(code.sum())
-        if total >= max_points:
-            break
     if not chunks or total == 0:
         raise ConfigError("the training data has no coded point")
     return meta, chunks, total
@@ -137,7 +135,7 @@ def run(cfg, stop):
 
     rng = np.random.default_rng(cfg["seed"])
     R = cfg["recon"]
-    meta, chunks, total = load_chunks(cfg["dataDir"], R, rng, cfg["maxPoints"])
+    meta, chunks, total = load_chunks(cfg["dataDir"], R)
     model = make_network(cfg["causal"], R, cfg["hidden"]).to(device)
     n_weights = model.weight_count()
 
@@ -148,15 +146,17 @@ def run(cfg, stop):
         idx.append(np.stack([np.full(flat.size, ci), flat], axis=1))
     pts = np.concatenate(idx)
     rng.shuffle(pts)
+    # at most maxPoints, drawn evenly from every chunk (each chunk's features come from the whole chunk)
+    pts = pts[: cfg["maxPoints"]]
     n_val = int(len(pts) * cfg["validationFraction"])
     val_pts, train_pts = pts[:n_val], pts[n_val:]
-    emit("data", chunks=len(chunks), points=int(total), trainPoints=int(len(train_pts)), validationPoints=int(n_val),
+    all_points = sum(int(np.prod(ch["shape"])) for ch in chunks)
+    emit("data", chunks=len(chunks), points=int(len(pts)), codedPoints=int(total), validFraction=total / max(1, all_points), trainPoints=int(len(train_pts)), validationPoints=int(n_val),
          parameters=n_weights, sets=meta.get("source", {}).get("fields"))
 
     # flat views per chunk
     feats = [torch.from_numpy(ch["feats"].reshape(13, -1).T.copy()) for ch in chunks]
     targets = [torch.from_numpy(ch["target"].ravel().copy()) for ch in chunks]
-    recon_cache = {}
 
     def recon_of(ci):
         """Activated reconstruction features of a whole chunk [n, R] (recomputed each step: the branch trains)."""
@@ -184,11 +184,12 @@ def run(cfg, stop):
         return torch.mean(torch.sqrt(x * x + eps * eps))
 
     def validate():
-        """Bits of the integer differences with the bias and with plain Lorenzo (order-0 entropy) on validation points."""
+        """Bits of the integer differences with the bias and with plain Lorenzo on validation points: order-0 entropy
+        per chunk (each chunk is coded on its own), weighted by its points."""
         model.eval()
         sel = val_pts if len(val_pts) else train_pts[: min(len(train_pts), 100000)]
+        bits_net = bits_lor = abs_net = abs_lor = loss = 0.0
         with torch.no_grad():
-            d_net, d_lor, loss = [], [], 0.0
             for ci in np.unique(sel[:, 0]):
                 ii = sel[sel[:, 0] == ci, 1]
                 ch = chunks[ci]
@@ -198,15 +199,17 @@ def run(cfg, stop):
                 loss += float(charbonnier(torch.from_numpy(b).float() - targets[ci][torch.from_numpy(ii)])) * len(ii)
                 P = ch["P"].ravel()[ii]
                 q = ch["q"].ravel()[ii]
-                ref = np.floor(P + b * ch["dScale"] + 0.5)
-                d_net.append((q - ref).astype(np.int64))
-                d_lor.append((q - P).astype(np.int64))
+                dn = (q - np.floor(P + b * ch["dScale"] + 0.5)).astype(np.int64)
+                dl = (q - P).astype(np.int64)
+                bits_net += entropy_bits(dn) * len(ii)
+                bits_lor += entropy_bits(dl) * len(ii)
+                abs_net += float(np.abs(dn).sum())
+                abs_lor += float(np.abs(dl).sum())
         model.train()
-        dn, dl = np.concatenate(d_net), np.concatenate(d_lor)
-        bits_net, bits_lor = entropy_bits(dn), entropy_bits(dl)
-        return {"loss": loss / max(1, len(sel)), "bitsNglr": bits_net, "bitsLorenzo": bits_lor,
+        n = max(1, len(sel))
+        return {"loss": loss / n, "bitsNglr": bits_net / n, "bitsLorenzo": bits_lor / n,
                 "gain": (1 - bits_net / bits_lor) if bits_lor > 0 else 0.0,
-                "meanAbsNglr": float(np.abs(dn).mean()), "meanAbsLorenzo": float(np.abs(dl).mean()), "points": int(len(sel))}
+                "meanAbsNglr": abs_net / n, "meanAbsLorenzo": abs_lor / n, "points": int(len(sel))}
 
     os.makedirs(cfg["outDir"], exist_ok=True)
     model_path = os.path.join(cfg["outDir"], "model.fpnl")

@@ -9,7 +9,7 @@ import { id } from '../schemas.ts';
 import { CompressParams } from './compression.ts';
 import { CrossfieldParams } from './crossfield.ts';
 import { ImportParams } from './data.ts';
-import { TrainParams, VqvaeTrainParams } from './training.ts';
+import { NglrTrainParams, TrainParams, VqvaeTrainParams } from './training.ts';
 import { ArchiveBuildParams } from './archive.ts';
 
 /** The demo job: a short real computation in a worker thread. */
@@ -26,6 +26,7 @@ export const JOB_PARAMS = {
   crossfield: CrossfieldParams,
   train: TrainParams,
   'train-vqvae': VqvaeTrainParams,
+  'train-nglr': NglrTrainParams,
   'dataset.import': ImportParams,
   'archive.build': ArchiveBuildParams,
 } as const;

@@ -120,8 +120,8 @@ export const NetworkInfo = z.object({
   hyperparameters: z.record(z.string(), z.unknown()),
   /** Whether the target may also be an input (anchor). */
   targetMayBeInput: z.boolean(),
-  /** the job kind that trains it: `train` (inputs -> target) or `train-vqvae` (maps of the chosen fields) */
-  jobKind: z.enum(['train', 'train-vqvae']),
+  /** the job kind that trains it: `train` (inputs -> target), `train-vqvae` (maps of the chosen fields), `train-nglr` (their quantized residuals) */
+  jobKind: z.enum(['train', 'train-vqvae', 'train-nglr']),
 });
 export type NetworkInfo = z.infer<typeof NetworkInfo>;
 
@@ -206,3 +206,44 @@ export interface VqvaeTrainResult {
   elapsedS: number;
   metrics: Record<string, unknown>;
 }
+
+/**
+ * The NGLR trainer's run configuration (resources/trainer/fieldpack_trainer/nglr_train.py): the causal bias network's
+ * widths (recon 0: no reconstruction branch) and the optimisation. Defaults: a small network that trains on a CPU in
+ * well under a minute per million points.
+ */
+export const NglrModelSize = z.strictObject({
+  causal: posInt.max(256).default(16),
+  hidden: posInt.max(256).default(16),
+  recon: nonNegInt.max(256).default(0),
+});
+
+export const NglrHyperparameters = z.strictObject({
+  epochs: posInt.max(100_000).default(8),
+  stepsPerEpoch: posInt.max(1_000_000).default(150),
+  batchSize: posInt.max(1 << 20).default(4096),
+  learningRate: z.number().positive().max(10).default(5e-4),
+  weightDecay: z.number().min(0).default(1e-6),
+  validationFraction: z.number().min(0).lt(1).default(0.1),
+  maxPoints: posInt.default(4_000_000),
+  seed: nonNegInt.default(0),
+  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  threads: nonNegInt.default(0),
+});
+
+/** Params of a `train-nglr` job: the fields' residuals quantized as the codec would at these bounds, on a base or none. */
+export const NglrTrainParams = z.strictObject({
+  fields: z.array(TrainFieldRef).min(1, 'at least one field to train on'),
+  /** bounds the codec will run at, e.g. nrmse:1e-5 (the features are in units of the residual's own scale, so one model serves nearby targets) */
+  bounds: z.array(z.string().trim().regex(/^(abs|rel|psnr|nrmse):[^:]+$/, 'a bound such as nrmse:1e-5')).min(1).default(['nrmse:1e-5']),
+  /** the base, as the codec's --base takes it (none, CODEC:MODE:VALUE) */
+  base: z.string().trim().default('none'),
+  model: NglrModelSize.default(NglrModelSize.parse({})),
+  hyperparameters: NglrHyperparameters.default(NglrHyperparameters.parse({})),
+  python: z.string().trim().min(1).optional(),
+});
+export type NglrTrainParams = z.infer<typeof NglrTrainParams>;
+export type NglrTrainParamsInput = z.input<typeof NglrTrainParams>;
+
+/** What a `train-nglr` job returns (its model file is in the store's model folder, found by hash by the codec). */
+export type NglrTrainResult = VqvaeTrainResult & { points: number };

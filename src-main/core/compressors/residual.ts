@@ -44,6 +44,8 @@ export interface ResidualChunkOutput {
   parts?: Record<string, number>;
   /** sizes of alternative codings measured on the way (reported, not stored) */
   comparison?: Record<string, number>;
+  /** counts the coder reports (summed over chunks into details.counts), e.g. chunks that used a network */
+  counts?: Record<string, number>;
 }
 
 export interface ResidualCoderSpec<P extends { chunkValues?: number | undefined }> {
@@ -91,8 +93,11 @@ export interface OpenedChunk extends ChunkHead {
   flags: number;
 }
 
-/** Reads a chunk's flags (at most maxFlags), value count and envelope head; checks the base fits the chunk. */
-export function openChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, maxFlags: number): OpenedChunk {
+/**
+ * Reads a chunk's flags (at most maxFlags), value count and envelope head; checks the base fits the chunk. Coders
+ * with a model (embedsModel) may carry it in chunk 0 under F_EMBEDDED_MODEL; it is skipped here.
+ */
+export function openChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, maxFlags: number, embedsModel = false): OpenedChunk {
   const ch = h.chunks[index]!;
   const what = `chunk ${index}`;
   const r = new ByteReader(chunkPayload(h, index, stored), what);
@@ -101,8 +106,8 @@ export function openChunk(h: StreamHeader, index: number, stored: Uint8Array, ba
   const f32 = h.dtype === 'float32';
   if (base && base.length !== n) bad(`corrupted stream: ${what}: the base has ${base.length} values, the chunk ${n}`);
   const flags = r.u8('chunk flags');
-  if (flags > maxFlags || (flags & F_EMBEDDED_MODEL && index !== 0)) bad(`corrupted stream: bad flags ${flags} in ${what}`);
-  if (flags & F_EMBEDDED_MODEL) r.bytes(r.varint('model length'), 'embedded model');
+  if (flags > maxFlags || (embedsModel && flags & F_EMBEDDED_MODEL && index !== 0)) bad(`corrupted stream: bad flags ${flags} in ${what}`);
+  if (embedsModel && flags & F_EMBEDDED_MODEL) r.bytes(r.varint('model length'), 'embedded model');
   if (r.varint('value count') !== n) bad(`corrupted stream: ${what} does not hold its rows' ${n} values`);
   return { r, what, shape, n, f32, flags, ...readChunkHead(r, flags, shape, n, f32, what, 2) };
 }
@@ -220,11 +225,13 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       for (const c of chunks) for (const [k, v] of Object.entries(c.parts ?? {})) parts[k] = (parts[k] ?? 0) + v;
       const comparison: Record<string, number> = {};
       for (const c of chunks) for (const [k, v] of Object.entries(c.comparison ?? {})) comparison[k] = (comparison[k] ?? 0) + v;
+      const counts: Record<string, number> = {};
+      for (const c of chunks) for (const [k, v] of Object.entries(c.counts ?? {})) counts[k] = (counts[k] ?? 0) + v;
       return {
         bytes, bound: { ...rb, abs: streamBound.abs },
         details: {
           choice: `${spec.id}${base ? ' on a base' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
-          ...(Object.keys(comparison).length ? { comparison } : {}),
+          ...(Object.keys(comparison).length ? { comparison } : {}), ...(Object.keys(counts).length ? { counts } : {}),
         },
       };
     },

@@ -1,14 +1,17 @@
 /**
- * `fieldpack bench --train`: a VQ-VAE trained on the benched fields themselves (their 2D maps, standardised per
- * map), so the bench can report a dataset's own model beside the shipped one, with its training time. The run folder
- * is temporary; the model is kept beside the bench's JSON output.
+ * `fieldpack bench --train`: a VQ-VAE (their 2D maps, standardised per map) or an NGLR network (their residuals at the
+ * benched bounds) trained on the benched fields themselves, so the bench can report a dataset's own model beside the
+ * shipped one, with its training time. The run folder is temporary; the model is kept beside the bench's JSON output.
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
-import { VqvaeHyperparameters, VqvaeModelSize } from '../../api/methods/training.ts';
+import { NglrHyperparameters, NglrModelSize, VqvaeHyperparameters, VqvaeModelSize } from '../../api/methods/training.ts';
+import type { BoundSpec } from '../../core/codec/bound.ts';
+import { encodeBase } from '../codecs/index.ts';
+import { prepareNglrData } from '../training/prepare-nglr.ts';
 import { prepareTrainingMaps } from '../training/prepare-maps.ts';
 import { startTraining } from '../training/trainer.ts';
 import { vqvaeEntry } from '../training/vqvae-entry.ts';
@@ -18,6 +21,10 @@ export interface BenchTrainOptions {
   files: string[];
   vars?: string[];
   epochs: number;
+  /** vqvae (default): the fields' maps; nglr: their residuals quantized at `bounds` on `base` */
+  network?: 'vqvae' | 'nglr';
+  bounds?: BoundSpec[];
+  base?: string;
   /** where the model is kept */
   out: string;
   python?: string;
@@ -37,9 +44,24 @@ export async function trainBenchModel(o: BenchTrainOptions): Promise<{ path: str
       if (f.shape.length >= 2) fields.push({ ...f, name: `${fields.length}-${v}` });
     }
   }
-  if (!fields.length) throw new FieldpackError('INVALID_ARGUMENT', 'no 2D or larger variable to train the VQ-VAE on');
+  if (!fields.length) throw new FieldpackError('INVALID_ARGUMENT', `no 2D or larger variable to train the ${o.network === 'nglr' ? 'NGLR network' : 'VQ-VAE'} on`);
   const dir = await mkdtemp(join(tmpdir(), 'fieldpack-bench-train-'));
   try {
+    if (o.network === 'nglr') {
+      const bases = [];
+      for (const f of fields) bases.push((await encodeBase(f, o.base))?.field ?? null);
+      const data = await prepareNglrData(dir, fields, o.bounds ?? [{ mode: 'nrmse', value: 1e-5 }], bases);
+      const hp = NglrHyperparameters.parse({ epochs: o.epochs });
+      const h = await startTraining({
+        runDir: dir, python: o.python,
+        entry: { module: 'fieldpack_trainer.nglr_train', config: { ...NglrModelSize.parse({}), ...hp, data: 'data', outputDir: 'out', stopFile: 'STOP', logEvery: 10 }, epochs: hp.epochs },
+        onProgress: (p) => o.onProgress?.(p.fraction, `training NGLR on ${data.points} points: ${p.message}`),
+      });
+      const r = await h.result;
+      if (r.status === 'failed' || !r.artifacts.model) throw new FieldpackError(r.error?.code ?? 'INTERNAL', `NGLR training failed: ${r.error?.message ?? 'no model written'}`);
+      await copyFile(r.artifacts.model, o.out);
+      return { path: o.out, seconds: r.elapsedS, maps: data.points };
+    }
     const data = await prepareTrainingMaps(dir, fields);
     const h = await startTraining({
       runDir: dir, python: o.python, entry: vqvaeEntry(VqvaeModelSize.parse({}), VqvaeHyperparameters.parse({ epochs: o.epochs }), 10),

@@ -36,7 +36,7 @@ export interface BenchOptions {
   bounds: BoundSpec[];
   workers?: number;
   entropy?: 'range' | 'huffman' | 'auto';
-  /** model reference for codecs that take one (VQ-VAE): 'default', a file, a sha256 prefix */
+  /** model reference for codecs that take one (VQ-VAE, NGLR): 'default', 'none', a file, a sha256 prefix; files of several kinds comma-separated */
   model?: string;
   /** learned codecs: put the model inside each stream */
   embedModel?: boolean;
@@ -101,8 +101,11 @@ function benchSetup(codec: string, opts: BenchOptions): { params: Record<string,
   const { codec: c } = resolveCodecChoice(codec);
   const params: Record<string, unknown> = {};
   let model: { path: string; bytes: number } | null = null;
-  // a model file of another codec's kind (--model X.fpvq beside --codec nglr) leaves this codec on its default
-  const ref = opts.model && (!/\.fp[a-z]+$/i.test(opts.model) || opts.model.toLowerCase().endsWith(c.modelParam?.extension ?? '')) ? opts.model : 'default';
+  // --model may list one file per learned codec (a.fpvq,b.fpnl): each codec takes the file of its kind; a ref that is
+  // not a file of another kind (default, none, a hash) applies to all
+  const refs = (opts.model ?? 'default').split(',').map((r) => r.trim()).filter(Boolean);
+  const ext = c.modelParam?.extension ?? '';
+  const ref = refs.find((r) => r.toLowerCase().endsWith(ext)) ?? refs.find((r) => !/\.fp[a-z]+$/i.test(r)) ?? 'default';
   if (c.modelParam && ref === 'none') params[c.modelParam.key] = 'none';
   else if (c.modelParam) {
     const m = resolveModelRef(c.modelParam, ref);

@@ -1,4 +1,4 @@
-import { type TRAINING_METHODS, type NetworkInfo, VqvaeHyperparameters, VqvaeModelSize } from '../../api/methods/training.ts';
+import { type TRAINING_METHODS, type NetworkInfo, NglrHyperparameters, NglrModelSize, VqvaeHyperparameters, VqvaeModelSize } from '../../api/methods/training.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import { NETWORK_DEFAULTS, NETWORK_TYPES, TrainingConfigSchema } from '../training/config.ts';
 import { clearPythonCache, detectPython, findPython } from '../system/python-env.ts';
@@ -25,8 +25,20 @@ function vqvaeNetwork(): NetworkInfo {
   };
 }
 
+/** NGLR's causal bias network is trained by train-nglr on the chosen fields' quantized residuals at a bound, on a base. */
+function nglrNetwork(): NetworkInfo {
+  return {
+    type: 'nglr',
+    description: 'NGLR causal bias network (Zhu, Ranka, Rangarajan 2026): corrects the Lorenzo prediction of quantized residuals from decoded neighbours; the codec nglr codes what is left. Trains on the fields\' residuals at the chosen bounds.',
+    networkParams: { ...NglrModelSize.parse({}) },
+    hyperparameters: { ...NglrHyperparameters.parse({}) },
+    targetMayBeInput: true,
+    jobKind: 'train-nglr',
+  };
+}
+
 function networks(): NetworkInfo[] {
-  return [...classicNetworks(), vqvaeNetwork()];
+  return [...classicNetworks(), vqvaeNetwork(), nglrNetwork()];
 }
 
 function classicNetworks(): NetworkInfo[] {

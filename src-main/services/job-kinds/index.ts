@@ -4,7 +4,7 @@ import type { JobHandler } from '../jobs/types.ts';
 import { demoJob } from './demo.ts';
 import { compressRunJob } from './compress.ts';
 import { trainJob } from './train.ts';
-import { trainVqvaeJob } from './train-vqvae.ts';
+import { trainNglrJob, trainVqvaeJob } from './train-model-file.ts';
 import { crossfieldJob } from './crossfield.ts';
 import { importJob } from './import.ts';
 import { archiveBuildJob } from './archive.ts';
@@ -22,6 +22,7 @@ export function jobHandlers(_deps: JobDeps): Record<string, AnyJobHandler> {
     compress: compressRunJob(_deps) as AnyJobHandler,
     train: trainJob(_deps),
     'train-vqvae': trainVqvaeJob(_deps) as AnyJobHandler,
+    'train-nglr': trainNglrJob(_deps) as AnyJobHandler,
     crossfield: crossfieldJob(_deps) as AnyJobHandler,
     'dataset.import': importJob(_deps) as AnyJobHandler,
     'archive.build': archiveBuildJob(),

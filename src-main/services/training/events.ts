@@ -17,6 +17,8 @@ export const TrainerEventSchema = z.discriminatedUnion('event', [
     samples: z.number().optional(), trainSamples: z.number().optional(), validationSamples: z.number().optional(), validationIsTraining: z.boolean().optional(),
     spatialShape: z.array(z.number()).optional(), inChannels: z.number().optional(), outChannels: z.number().optional(),
     maps: z.number().optional(), trainMaps: z.number().optional(), validationMaps: z.number().optional(),
+    // the NGLR trainer (nglr_train) reports points of quantized residuals
+    points: z.number().optional(), trainPoints: z.number().optional(), validationPoints: z.number().optional(),
   }),
   z.looseObject({ event: z.literal('step'), ...base, epoch: z.number(), step: z.number(), stepsPerEpoch: z.number(), globalStep: z.number(), loss: num, lr: z.number() }),
   z.looseObject({ event: z.literal('validation'), ...base, epoch: z.number(), metrics: z.record(z.string(), z.unknown()) }),

@@ -10,8 +10,11 @@ export type PythonEnvReport = ApiOutput<'training.python'>;
 
 /** Params of a `train` job and what it returns: the API's types (api/methods/training.ts), not copies. */
 export type TrainJobParams = JobParamsInput<'train'>;
-/** A training job: inputs -> target networks (`train`) or the VQ-VAE on maps (`train-vqvae`). */
-export type TrainSubmission = { kind: 'train'; params: TrainJobParams } | { kind: 'train-vqvae'; params: JobParamsInput<'train-vqvae'> };
+/** A training job: inputs -> target networks (`train`), the VQ-VAE on maps (`train-vqvae`) or NGLR on residuals (`train-nglr`). */
+export type TrainSubmission =
+  | { kind: 'train'; params: TrainJobParams }
+  | { kind: 'train-vqvae'; params: JobParamsInput<'train-vqvae'> }
+  | { kind: 'train-nglr'; params: JobParamsInput<'train-nglr'> };
 export type { TrainJobResult };
 
 const LOG_LIMIT = 2000;
@@ -47,11 +50,8 @@ export const useTraining = defineStore('training', () => {
     models.value = await api.call('models.list', { projectId });
   }
   async function loadRuns(projectId: number) {
-    const [a, b] = await Promise.all([
-      api.call('runs.list', { projectId, kind: 'train', limit: 20 }),
-      api.call('runs.list', { projectId, kind: 'train-vqvae', limit: 20 }),
-    ]);
-    runs.value = [...a, ...b].sort((x, y) => y.id - x.id).slice(0, 20);
+    const lists = await Promise.all(['train', 'train-vqvae', 'train-nglr'].map((kind) => api.call('runs.list', { projectId, kind, limit: 20 })));
+    runs.value = lists.flat().sort((x, y) => y.id - x.id).slice(0, 20);
   }
 
   /** Shows a run: its stored metrics and logs now, live events from then on. */

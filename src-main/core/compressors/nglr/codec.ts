@@ -11,7 +11,11 @@
  * anti-diagonal wavefronts (t + h + w = s) give the same bits: every input of a point precedes it in both orders
  * and each bias is computed on its own, in a fixed order of operations. Chunks run on workers.
  *
- * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 exact values, 16 the model, chunk 0)
+ * The encoder codes each chunk with and without the bias and keeps the smaller (flag 32: no bias), so the network
+ * never costs bits where it does not generalise.
+ *
+ * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 exact values, 16 the model, chunk 0,
+ *   32 coded without the bias)
  *   | [varint length + model file] | varint n | [mask] | [lists] | f64 step | f64 dScale | [exact values list]
  *   | context-coded differences (one per valid point).
  */
@@ -31,6 +35,8 @@ import { F_EMBEDDED_MODEL, type ResidualChunkInput, type ResidualChunkOutput, op
 
 export const NGLR_CODEC_ID = 'nglr';
 const F_EXACT = 8;
+/** the chunk is coded without the bias (plain Lorenzo was smaller there: the network never costs bits) */
+const F_NO_BIAS = 32;
 /** contexts of the difference coder: magnitude classes of the neighbours' coded differences */
 const CONTEXTS = 24;
 
@@ -42,7 +48,7 @@ export interface NglrChunkResult extends ResidualChunkOutput {
   sse: number;
   valid: number;
   parts: { residual: number; side: number; mask: number; model: number };
-  /** bytes the same differences cost with the plain Lorenzo prediction (bias 0), for the report */
+  /** bytes the same differences cost with the plain Lorenzo prediction (bias 0) and with the bias, for the report */
   comparison?: Record<string, number>;
 }
 
@@ -124,8 +130,29 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   const net = model ? new NglrNetwork(model) : null;
   const rf = net ? net.reconFeatures(a.base, D, H, W) : null;
 
+  const codeDifferences = (withNet: NglrNetwork | null): Uint8Array => {
+    const walk = new Walker(withNet, withNet ? rf : null, D, H, W, dScale);
+    walk.q.set(qAll);
+    const enc = new ContextIntEncoder(CONTEXTS, n >>> 2);
+    for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let ww = 0; ww < W; ww++, i++) {
+      if (!code[i]) continue;
+      const ref = walk.ref(i, t, h, ww);
+      walk.e[i] = qAll[i]! - walk.lastP;
+      const diff = qAll[i]! - ref;
+      enc.put(diff, walk.context(i, t, h, ww));
+      walk.d[i] = diff;
+    }
+    const cw = new ByteWriter(1024);
+    enc.finish(cw);
+    return cw.finish();
+  };
+  const plain = codeDifferences(null);
+  const biased = net ? codeDifferences(net) : null;
+  const noBias = !biased || plain.length <= biased.length;
+  const differences = noBias ? plain : biased;
+
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0));
+  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0));
   if (a.embedModel && a.model) w.block(a.model);
   const modelPart = a.embedModel && a.model ? w.pos - 1 : 0;
   w.varint(n);
@@ -139,40 +166,21 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   writeValueLists(w, [exact], x, f32);
   const sidePart = w.pos - s0;
   const r0 = w.pos;
-  const codeDifferences = (withNet: NglrNetwork | null): ContextIntEncoder => {
-    const walk = new Walker(withNet, withNet ? rf : null, D, H, W, dScale);
-    walk.q.set(qAll);
-    const enc = new ContextIntEncoder(CONTEXTS, n >>> 2);
-    for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let ww = 0; ww < W; ww++, i++) {
-      if (!code[i]) continue;
-      const ref = walk.ref(i, t, h, ww);
-      walk.e[i] = qAll[i]! - walk.lastP;
-      const diff = qAll[i]! - ref;
-      enc.put(diff, walk.context(i, t, h, ww));
-      walk.d[i] = diff;
-    }
-    return enc;
-  };
-  codeDifferences(net).finish(w);
+  w.bytes(differences);
   const payload = w.finish();
-  let lorenzoBytes: number | undefined;
-  if (compareLorenzo && net) {
-    const lw = new ByteWriter(1024);
-    codeDifferences(null).finish(lw);
-    lorenzoBytes = lw.finish().length;
-  }
   const packed = backend.compress(payload);
   const raw = packed.length >= payload.length;
   const stored = raw ? payload : packed;
   return {
     stored, raw, rawBytes: payload.length, crc: crc32(stored), sse, maxError, valid,
     parts: { residual: payload.length - r0, side: sidePart, mask: maskPart, model: modelPart },
-    ...(lorenzoBytes !== undefined ? { comparison: { lorenzoBytes, nglrBytes: payload.length - r0 } } : {}),
+    counts: { chunks: 1, chunksWithBias: noBias ? 0 : 1 },
+    ...(compareLorenzo && biased ? { comparison: { lorenzoBytes: plain.length, nglrBytes: biased.length } } : {}),
   };
 }
 
 export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null): DecodedChunk {
-  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 31);
+  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 63, true);
   const [D, H, W] = volumeOf(shape);
   const step = r.f64('step');
   const dScale = r.f64('difference scale');
@@ -182,7 +190,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const code = new Uint8Array(n);
   for (let k = 0; k < n; k++) code[k] = skip[k] ? 0 : 1;
   if (exact) for (const k of exact.idx) code[k] = 0;
-  const net = model ? new NglrNetwork(parseNglrModel(model, 'BAD_STREAM')) : null;
+  const net = model && !(flags & F_NO_BIAS) ? new NglrNetwork(parseNglrModel(model, 'BAD_STREAM')) : null;
   const walk = new Walker(net, net ? net.reconFeatures(base, D, H, W) : null, D, H, W, dScale);
   const dec = new ContextIntDecoder(r, CONTEXTS, what);
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);

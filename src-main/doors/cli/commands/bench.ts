@@ -15,10 +15,11 @@ export const benchCommand: CliCommand = {
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
     '                [--workers N] [--entropy range|huffman|auto] [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
     '  codecs: the presets of `fieldpack compress --codecs` (default auto), zfp, sz3 (when on PATH)',
-    '  learned codecs (vqvae): --model default|FILE.fpvq|SHA256 (default: the shipped model), --embed-model,',
-    '    --train [--train-epochs N]: train a VQ-VAE on the benched fields first (kept as OUT.json.fpvq); the table then',
+    '  learned codecs (vqvae, nglr): --model default|none|FILE.fpvq|FILE.fpnl|SHA256 (default: the shipped models; one file',
+    '    per codec kind, comma-separated), --embed-model, --train [--train-epochs N]: train the benched learned codecs\' models',
+    '    on the benched fields first (kept as OUT.json.fpvq / OUT.json.fpnl; NGLR at the benched bounds); the table then',
     '    also gives each file\'s ratio with the model counted once for all its variables and bounds\' streams',
-    '  residual coders (lbrc): --base none|CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40): the base is',
+    '  residual coders (lbrc, gae, nglr): --base none|CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40): the base is',
     '    compressed first and its bytes count in the row; bounds such as nrmse:1e-4,nrmse:1e-5,nrmse:1e-6',
     'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
@@ -50,10 +51,16 @@ export const benchCommand: CliCommand = {
         const epochs = Number(flag(p, 'train-epochs') ?? 8);
         if (!Number.isInteger(epochs) || epochs < 1) throw new CliUsageError('--train-epochs needs an integer >= 1');
         const { trainBenchModel } = await import('../../../services/compression/bench-train.ts');
-        const t = await trainBenchModel({ files: p.positionals, vars, epochs, out: `${json}.fpvq`, python: ctx.globals.python, onProgress: (f, m) => io.progress(f, m) });
-        io.progressDone();
-        io.err(`trained a VQ-VAE on ${t.maps} maps in ${t.seconds.toFixed(0)} s: ${t.path}`);
-        model = t.path;
+        const trained: string[] = [];
+        // each learned codec benched gets a model of its own (the VQ-VAE when none is named, as before)
+        for (const network of codecs.includes('nglr') ? (codecs.includes('vqvae') ? ['vqvae', 'nglr'] as const : ['nglr'] as const) : ['vqvae'] as const) {
+          const out = `${json}.${network === 'vqvae' ? 'fpvq' : 'fpnl'}`;
+          const t = await trainBenchModel({ files: p.positionals, vars, epochs, out, network, bounds, base: flag(p, 'base'), python: ctx.globals.python, onProgress: (f, m) => io.progress(f, m) });
+          io.progressDone();
+          io.err(network === 'vqvae' ? `trained a VQ-VAE on ${t.maps} maps in ${t.seconds.toFixed(0)} s: ${t.path}` : `trained NGLR on ${t.maps} points in ${t.seconds.toFixed(0)} s: ${t.path}`);
+          trained.push(t.path);
+        }
+        model = trained.join(',');
       }
       const rows = await runBench({
         files: p.positionals,

@@ -23,7 +23,7 @@ const num = (v: string | undefined, name: string): number | undefined => {
 
 export const trainCommand: CliCommand = {
   name: 'train',
-  summary: 'train a network (tiny-cnn, cfnn, vqvae) on a file\'s variables as a run in the store',
+  summary: 'train a network (tiny-cnn, cfnn, vqvae, nglr) on a file\'s variables as a run in the store',
   usage: [
     'fieldpack train --network tiny-cnn|cfnn --file FILE --vars A,B --target T [--epochs N]',
     '                [--batch-size N] [--lr X] [--patch N] [--steps-per-epoch N] [--seed N] [--device auto|cpu|cuda]',
@@ -37,15 +37,19 @@ export const trainCommand: CliCommand = {
     '                [--latent-dim 32] [--codes Y,Z] [--patches-per-epoch N] [--batch-size N] [--lr X] [--device auto|cpu|cuda]',
     '  the hierarchical VQ-VAE on the 2D maps of the variables (several files: one --vars per --file); the model goes',
     '  to the store\'s model folder, where `compress --codec vqvae --model HASH` finds it (docs/vqvae.md)',
+    'fieldpack train --network nglr --file FILE --vars A,B [--bound nrmse:1e-5[,nrmse:1e-4]] [--base none|CODEC:MODE:VALUE]',
+    '                [--epochs N] [--causal 16] [--hidden 16] [--recon 0] [--steps-per-epoch N] [--device auto|cpu|cuda]',
+    '  NGLR\'s causal bias network on the variables\' residuals quantized as `--codec nglr` would at those bounds, on',
+    '  that base; the model goes to the store\'s model folder (`compress --codec nglr --model HASH`; docs/residual.md)',
   ].join('\n'),
   async run(argv, { io, app, globals }) {
     const p = parseFlags(argv, {
-      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads'],
+      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads', 'bound', 'bounds', 'base', 'causal', 'hidden', 'recon', 'max-points'],
       booleans: ['json'],
     });
     const network = flag(p, 'network') ?? 'tiny-cnn';
-    if (network === 'vqvae') return trainVqvae(p, { io, app, globals });
-    if (!(NETWORK_TYPES as readonly string[]).includes(network)) throw new CliUsageError(`--network must be one of ${NETWORK_TYPES.join(', ')}, vqvae`);
+    if (network === 'vqvae' || network === 'nglr') return trainModelFile(p, network, { io, app, globals });
+    if (!(NETWORK_TYPES as readonly string[]).includes(network)) throw new CliUsageError(`--network must be one of ${NETWORK_TYPES.join(', ')}, vqvae, nglr`);
     const file = flag(p, 'file') ?? p.positionals[0];
     const vars = (flag(p, 'vars') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const target = flag(p, 'target');
@@ -159,18 +163,31 @@ async function followRun(ctx: AppCtx, run: Run, io: Io, json: boolean): Promise<
   }
 }
 
-/** `train --network vqvae`: a train-vqvae job on the maps of the variables of one or more files. */
-async function trainVqvae(p: ReturnType<typeof parseFlags>, { io, app, globals }: Parameters<CliCommand['run']>[1]): Promise<number> {
-  const files = [...(p.flags.get('file') ?? []), ...p.positionals];
-  const varLists = (p.flags.get('vars') ?? []).map((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
-  if (!files.length || !varLists.length) throw new CliUsageError('--file and --vars are required');
-  if (varLists.length !== 1 && varLists.length !== files.length) throw new CliUsageError('give one --vars for all files, or one per --file');
-  const fields = files.flatMap((f, i) => (varLists[varLists.length === 1 ? 0 : i] ?? []).map((variable) => ({ file: resolve(f), variable })));
+/** The model and hyperparameter flags of `train --network vqvae|nglr`, as the job's params. */
+function modelFileParams(p: ReturnType<typeof parseFlags>, network: 'vqvae' | 'nglr'): Record<string, unknown> {
   const ints = (v: string | undefined, name: string) => v?.split(',').map((x) => {
     const n = Number(x);
     if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--${name} needs positive integers`);
     return n;
   });
+  const hp: Record<string, unknown> = {};
+  const hpFlags = network === 'vqvae'
+    ? [['epochs', 'epochs'], ['batch-size', 'batchSize'], ['lr', 'learningRate'], ['patch', 'patchSize'], ['patches-per-epoch', 'patchesPerEpoch'], ['seed', 'seed'], ['threads', 'threads']] as const
+    : [['epochs', 'epochs'], ['batch-size', 'batchSize'], ['lr', 'learningRate'], ['steps-per-epoch', 'stepsPerEpoch'], ['max-points', 'maxPoints'], ['seed', 'seed'], ['threads', 'threads']] as const;
+  for (const [f, k] of hpFlags) {
+    const v = num(flag(p, f), f);
+    if (v !== undefined) hp[k] = v;
+  }
+  if (flag(p, 'device')) hp.device = flag(p, 'device');
+  if (network === 'nglr') {
+    const model: Record<string, unknown> = {};
+    for (const [f, k] of [['causal', 'causal'], ['hidden', 'hidden'], ['recon', 'recon']] as const) {
+      const v = num(flag(p, f), f);
+      if (v !== undefined) model[k] = v;
+    }
+    const bounds = (flag(p, 'bound') ?? flag(p, 'bounds'))?.split(',').map((b) => b.trim()).filter(Boolean);
+    return { model, hyperparameters: hp, ...(bounds ? { bounds } : {}), ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}) };
+  }
   const channels = ints(flag(p, 'channels'), 'channels');
   if (channels && channels.length !== 3) throw new CliUsageError('--channels needs 3 integers (1/2, 1/4, 1/8 resolution)');
   const codes = ints(flag(p, 'codes'), 'codes');
@@ -179,18 +196,23 @@ async function trainVqvae(p: ReturnType<typeof parseFlags>, { io, app, globals }
     ...(flag(p, 'latent-dim') ? { latentDim: num(flag(p, 'latent-dim'), 'latent-dim') } : {}),
     ...(codes ? { codesY: codes[0], codesZ: codes[1] ?? codes[0] } : {}),
   };
-  const hp: Record<string, unknown> = {};
-  for (const [f, k] of [['epochs', 'epochs'], ['batch-size', 'batchSize'], ['lr', 'learningRate'], ['patch', 'patchSize'], ['patches-per-epoch', 'patchesPerEpoch'], ['seed', 'seed'], ['threads', 'threads']] as const) {
-    const v = num(flag(p, f), f);
-    if (v !== undefined) hp[k] = v;
-  }
-  if (flag(p, 'device')) hp.device = flag(p, 'device');
+  return { model, hyperparameters: hp };
+}
+
+/** `train --network vqvae|nglr`: a train-vqvae or train-nglr job on the variables of one or more files. */
+async function trainModelFile(p: ReturnType<typeof parseFlags>, network: 'vqvae' | 'nglr', { io, app, globals }: Parameters<CliCommand['run']>[1]): Promise<number> {
+  const files = [...(p.flags.get('file') ?? []), ...p.positionals];
+  const varLists = (p.flags.get('vars') ?? []).map((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+  if (!files.length || !varLists.length) throw new CliUsageError('--file and --vars are required');
+  if (varLists.length !== 1 && varLists.length !== files.length) throw new CliUsageError('give one --vars for all files, or one per --file');
+  const fields = files.flatMap((f, i) => (varLists[varLists.length === 1 ? 0 : i] ?? []).map((variable) => ({ file: resolve(f), variable })));
   const python = flag(p, 'python') ?? globals.python;
   const ctx = await app();
   const projectId = num(flag(p, 'project'), 'project') ?? null;
-  const params = { fields, model, hyperparameters: hp, ...(python ? { python } : {}) };
-  const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train-vqvae', projectId, name: `train vqvae ${fields.map((f) => f.variable).join(',')}`, params })) as Run;
-  io.err(`run ${run.id}: training the VQ-VAE on ${fields.map((f) => f.variable).join(', ')}`);
+  const params = { fields, ...modelFileParams(p, network), ...(python ? { python } : {}) };
+  const kind = network === 'vqvae' ? 'train-vqvae' : 'train-nglr';
+  const run = (await dispatch(ctx.services, 'jobs.submit', { kind, projectId, name: `train ${network} ${fields.map((f) => f.variable).join(',')}`, params })) as Run;
+  io.err(`run ${run.id}: training the ${network === 'vqvae' ? 'VQ-VAE' : 'NGLR bias network'} on ${fields.map((f) => f.variable).join(', ')}`);
   const json = p.flags.has('json');
   const ended = await followRun(ctx, run, io, json);
   const print = json ? io.err : io.out;

@@ -1,0 +1,136 @@
+/**
+ * The NGLR residual coder (issue 13): NRMSE targets and a strict point-wise bound met with the shipped default model,
+ * with a network that has a reconstruction branch on a base, and without a network; the same bytes for 0, 1 and 2
+ * workers (the bias is computed to the same bits by every decoder); the model named by hash or embedded; a decoder
+ * that is not given the model, or a damaged stream or model, says so. The context coder round-trips any integers.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../../src-main/services/codecs/zstd-backend.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { closePools, decodeStream, encodeField, inspectStream, verifyBound } from '../../../src-main/services/codecs/index.ts';
+import { makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { errorStats } from '../../../src-main/core/metrics/index.ts';
+import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
+import { ContextIntDecoder, ContextIntEncoder, magnitudeContext } from '../../../src-main/core/codec/ctxcoder.ts';
+import { parseNglrModel, writeNglrModel, nglrTensorShapes, type NglrConfig } from '../../../src-main/core/nn/nglr/model.ts';
+import { FERRET, field, haveFerret } from './helpers.ts';
+
+afterAll(() => closePools());
+
+const nrmseOf = (f: Field, d: Field) => errorStats(f.values, d.values, f.mask ?? null, Infinity).nrmse;
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+
+/** A model with small pseudo-random weights (a fixed LCG: the same file on every machine). */
+function randomModel(config: NglrConfig): Uint8Array {
+  let s = 12345;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.4;
+  const tensors: Record<string, Float32Array> = {};
+  for (const [name, shape] of nglrTensorShapes(config)) tensors[name] = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rnd);
+  return writeNglrModel(config, tensors, { test: true });
+}
+
+describe('context integer coder', () => {
+  it('round-trips zeros, small and large signed integers under any contexts', () => {
+    const values = [0, 1, -1, 2, -3, 1000, -65536, 2 ** 30, -(2 ** 31 - 1), 7, 0, 0, 0, 123456789];
+    for (let i = 0; i < 2000; i++) values.push(Math.round(Math.sin(i) * 50 * (i % 7)) || 0);
+    const w = new ByteWriter(64);
+    const enc = new ContextIntEncoder(24, 64);
+    values.forEach((v, i) => enc.put(v, magnitudeContext(Math.abs(values[i - 1] ?? 0), 24)));
+    enc.finish(w);
+    const r = new ByteReader(w.finish(), 'test');
+    const dec = new ContextIntDecoder(r, 24, 'test');
+    const back = values.map((_, i, a) => dec.get(magnitudeContext(Math.abs(a[i - 1] ?? 0), 24)));
+    dec.check();
+    expect(back).toEqual(values);
+  });
+});
+
+describe('NGLR residual coder', () => {
+  const f = makeField('T', [6, 40, 56], { seed: 7, masked: 0.1, nonFinite: 0.005, noise: 0.05 });
+
+  it('meets NRMSE targets 1e-4..1e-6 with the shipped model, NaN, +-Inf and fill kept exactly; never more bytes than with no network', async () => {
+    for (const t of [1e-4, 1e-5, 1e-6]) {
+      const r = await encodeField(f, { codec: 'nglr', bound: { mode: 'nrmse', value: t }, workers: 0 });
+      expect(r.codec).toBe('nglr');
+      expect(r.verification!.nrmse).toBeLessThanOrEqual(t);
+      expect(r.verification!.nonFiniteExact).toBe(true);
+      expect(r.bound.abs).toBeCloseTo(r.details.maxError as number, 12);
+      const plain = await encodeField(f, { codec: 'nglr', params: { model: 'none' }, bound: { mode: 'nrmse', value: t }, workers: 0 });
+      expect(plain.verification!.nrmse).toBeLessThanOrEqual(t);
+      // each chunk keeps the bias only where it pays
+      expect(r.bytes.length).toBeLessThanOrEqual(plain.bytes.length + 100); // the header names the model (sha256)
+      expect((r.details.counts as { chunks: number }).chunks).toBeGreaterThan(0);
+    }
+  });
+
+  it('holds a strict point-wise bound, with the same bytes and values for 0, 1 and 2 workers', async () => {
+    const streams: Uint8Array[] = [];
+    for (const workers of [0, 1, 2]) streams.push((await encodeField(f, { codec: 'nglr', params: { chunkValues: 4000 }, bound: { mode: 'abs', value: 0.01 }, workers })).bytes);
+    expect(same(streams[1]!, streams[0]!)).toBe(true);
+    expect(same(streams[2]!, streams[0]!)).toBe(true);
+    const decoded = await Promise.all([0, 1, 2].map((workers) => decodeStream(streams[0]!, { workers })));
+    for (const d of decoded) expect(verifyBound(f, d.field, 0.01).pointsOverBound).toBe(0);
+    const bytesOf = (d: (typeof decoded)[number]) => new Uint8Array(d.field.values.buffer, d.field.values.byteOffset, d.field.values.byteLength);
+    expect(same(bytesOf(decoded[1]!), bytesOf(decoded[0]!))).toBe(true);
+    expect(same(bytesOf(decoded[2]!), bytesOf(decoded[0]!))).toBe(true);
+    expect(inspectStream(streams[0]!).header.chunks.length).toBeGreaterThan(1);
+  });
+
+  it('uses a reconstruction branch on a base: decodes to the same bits, needs the base and the model by hash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fieldpack-nglr-'));
+    const modelPath = join(dir, 'recon.fpnl');
+    const model = randomModel({ causal: 8, recon: 4, hidden: 8, negativeSlope: 0.0625 });
+    writeFileSync(modelPath, model);
+    const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, workers: 0, verify: false });
+    const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'T' };
+    const bound = { mode: 'nrmse' as const, value: 1e-5 };
+    const r = await encodeField(f, { codec: 'nglr', params: { model: modelPath, chunkValues: 5000 }, base: baseField, bound, workers: 2, metadata: { variable: 'T' } });
+    expect(r.verification!.nrmse).toBeLessThanOrEqual(1e-5);
+    const hash = createHash('sha256').update(model).digest('hex');
+    expect(inspectStream(r.bytes).header.params.model).toBe(hash);
+    await expect(decodeStream(r.bytes, { workers: 0, deps: { fields: [baseField] } })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/model/) });
+    const d0 = await decodeStream(r.bytes, { workers: 0, deps: { fields: [baseField], files: [modelPath] } });
+    const d2 = await decodeStream(r.bytes, { workers: 2, deps: { fields: [baseField], files: [modelPath] } });
+    expect(nrmseOf(f, d0.field)).toBeLessThanOrEqual(1e-5);
+    expect(Buffer.from(d0.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
+  });
+
+  it('embeds the model on request: decodable without the model file, and the ratio counts it', async () => {
+    const bound = { mode: 'nrmse' as const, value: 1e-5 };
+    const named = await encodeField(f, { codec: 'nglr', bound, workers: 0 });
+    const embedded = await encodeField(f, { codec: 'nglr', params: { embedModel: true }, bound, workers: 0 });
+    expect(embedded.bytes.length).toBeGreaterThan(named.bytes.length + 1000);
+    const h = inspectStream(embedded.bytes).header;
+    expect(h.params.embedded).toBe(true);
+    const d = await decodeStream(embedded.bytes, { workers: 0 });
+    expect(nrmseOf(f, d.field)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('refuses a damaged stream or model with a clear error', async () => {
+    const r = await encodeField(f, { codec: 'nglr', params: { embedModel: true }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, verify: false });
+    await expect(decodeStream(r.bytes.subarray(0, r.bytes.length - 40), { workers: 0 })).rejects.toMatchObject({ code: 'BAD_STREAM' });
+    const model = randomModel({ causal: 4, recon: 0, hidden: 4, negativeSlope: 0.0625 });
+    expect(() => parseNglrModel(model.subarray(0, model.length - 4))).toThrow(/NGLR model: .*weight bytes/);
+    const bad = model.slice();
+    bad.set(new TextEncoder().encode('FPXXXX01'), 0);
+    expect(() => parseNglrModel(bad)).toThrow(/not a Fieldpack NGLR model/);
+    const dir = mkdtempSync(join(tmpdir(), 'fieldpack-nglr-'));
+    writeFileSync(join(dir, 'bad.fpnl'), bad);
+    await expect(encodeField(f, { codec: 'nglr', params: { model: join(dir, 'bad.fpnl') }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0 })).rejects.toMatchObject({ code: 'BAD_FILE' });
+  });
+
+  it.runIf(haveFerret)('COADS SST at NRMSE 1e-4..1e-6: every target met, fewer bytes than LBRC (needs ferret-datasets)', async () => {
+    const sst = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
+    for (const t of [1e-4, 1e-5, 1e-6]) {
+      const bound = { mode: 'nrmse' as const, value: t };
+      const r = await encodeField(sst, { codec: 'nglr', bound, workers: 2 });
+      expect(r.verification!.nrmse).toBeLessThanOrEqual(t);
+      const l = await encodeField(sst, { codec: 'lbrc', bound, workers: 2, verify: false });
+      expect(r.bytes.length).toBeLessThan(l.bytes.length);
+    }
+  });
+});
