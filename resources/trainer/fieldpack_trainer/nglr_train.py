@@ -211,6 +211,21 @@ def run(cfg, stop):
                 "gain": (1 - bits_net / bits_lor) if bits_lor > 0 else 0.0,
                 "meanAbsNglr": abs_net / n, "meanAbsLorenzo": abs_lor / n, "points": int(len(sel))}
 
+    def write_probe(path):
+        """Features and PyTorch's bias at up to 64 coded points of the first chunk (no reconstruction branch): the
+        reference path must compute the same features from q and the same bias (float rounding apart)."""
+        ch = chunks[0]
+        ii = np.flatnonzero(ch["code"].ravel())[:: max(1, int(ch["code"].sum()) // 64)][:64]
+        with torch.no_grad():
+            f = feats[0][torch.from_numpy(ii)]
+            rf = model.recon_features(torch.from_numpy(ch["reconIn"][None])) [torch.from_numpy(ii)] if R > 0 else None
+            b = model.cpu()(f, rf).numpy()
+        probe = {"chunk": ch["name"], "indices": ii.tolist(), "dScale": ch["dScale"], "features": f.numpy().tolist(),
+                 "bias": b.tolist()}
+        with open(path + ".tmp", "w") as fh:
+            json.dump(probe, fh)
+        os.replace(path + ".tmp", path)
+
     os.makedirs(cfg["outDir"], exist_ok=True)
     model_path = os.path.join(cfg["outDir"], "model.fpnl")
     state = {"epochs": 0, "steps": 0}
@@ -230,8 +245,10 @@ def run(cfg, stop):
         info = {k: (v if not (isinstance(v, float) and not math.isfinite(v)) else None) for k, v in info.items()}
         model.cpu().eval()
         digest, size = save_fpnl(model, model_path, info)
+        probe_path = os.path.join(cfg["outDir"], "probe.json")
+        write_probe(probe_path)
         common = dict(epochs=state["epochs"], steps=state["steps"], seconds=seconds, metrics=metrics,
-                      artifacts={"model": model_path}, contentHash=digest, bytes=size, parameters=n_weights)
+                      artifacts={"model": model_path, "probe": probe_path}, contentHash=digest, bytes=size, parameters=n_weights)
         if kind == "finished":
             emit("finished", **common)
         else:

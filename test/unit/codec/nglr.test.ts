@@ -4,7 +4,7 @@
  * workers (the bias is computed to the same bits by every decoder); the model named by hash or embedded; a decoder
  * that is not given the model, or a damaged stream or model, says so. The context coder round-trips any integers.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -121,6 +121,23 @@ describe('NGLR residual coder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fieldpack-nglr-'));
     writeFileSync(join(dir, 'bad.fpnl'), bad);
     await expect(encodeField(f, { codec: 'nglr', params: { model: join(dir, 'bad.fpnl') }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0 })).rejects.toMatchObject({ code: 'BAD_FILE' });
+  });
+
+  it.runIf(haveFerret)('golden stream: decodes to the pinned values on this machine, and the encoder writes the same bytes (needs ferret-datasets)', async () => {
+    // test/fixtures/golden/nglr-sst-v1.fpk: two months of COADS SST at NRMSE 1e-5 with the shipped model, two chunks,
+    // both with the bias (make-golden-nglr.ts.txt). A decoder that computed another bias bit would decode other q.
+    const golden = new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/golden/nglr-sst-v1.fpk')));
+    expect(createHash('sha256').update(golden).digest('hex')).toBe('2e0e0e805668b9f45bafa01730fcdfd0d538d6a0701c8adc2f36b28c51ec041b');
+    for (const workers of [0, 2]) {
+      const d = await decodeStream(golden, { workers });
+      expect(createHash('sha256').update(new Uint8Array(d.field.values.buffer, d.field.values.byteOffset, d.field.values.byteLength)).digest('hex')).toBe('709869de9438b188b8e7b00c0dd5ccb15edb5890d12f41c381c078781a20bf9f');
+    }
+    const sst = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
+    const n = 2 * 90 * 180;
+    const g = { ...sst, shape: [2, 90, 180], values: sst.values.slice(0, n), mask: sst.mask?.slice(0, n) };
+    const r = await encodeField(g, { codec: 'nglr', bound: { mode: 'nrmse', value: 1e-5 }, workers: 1, verify: false, params: { chunkValues: 16200 }, metadata: { variable: 'SST' } });
+    expect((r.details.counts as { chunksWithBias: number }).chunksWithBias).toBe(2);
+    expect(same(r.bytes, golden)).toBe(true);
   });
 
   it.runIf(haveFerret)('COADS SST at NRMSE 1e-4..1e-6: every target met, fewer bytes than LBRC (needs ferret-datasets)', async () => {
