@@ -205,4 +205,40 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     await shot('vqvae-compress');
     expect(pageErrors).toEqual([]);
   });
+
+  it('trains NGLR on SST\'s residuals at NRMSE 1e-5: validation bits with and without the bias, then compresses SST with it', async () => {
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-network').selectOption('nglr');
+    await expect.poll(() => page.getByTestId('train-network-description').innerText()).toMatch(/NGLR/);
+    expect(await page.getByTestId('train-field-SST').getByTestId('train-target').count()).toBe(0);
+    await page.getByTestId('train-field-SST').getByTestId('train-input').check();
+    await page.getByTestId('train-nglr-bounds').fill('nrmse:1e-5');
+    expect(await page.getByTestId('train-nglr-base').inputValue()).toBe('none');
+    for (const [k, v] of Object.entries({ epochs: '2', stepsPerEpoch: '10', batchSize: '1024' })) await page.getByTestId(`train-hp-${k}`).fill(v);
+    await page.getByTestId('train-hp-device').selectOption('cpu');
+    const previousRun = await page.getByTestId('train-run').getAttribute('data-run-id');
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => page.getByTestId('train-run').getAttribute('data-run-id')).not.toBe(previousRun);
+    const { status } = await watchRun();
+    expect(status).toBe('finished');
+    await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBe(2); // a point every 10 steps
+    expect(await page.getByTestId('train-nglr-gain').innerText()).toMatch(/-?[\d.]+ % fewer bits than plain Lorenzo/);
+    const hash = await page.getByTestId('train-vqvae-hash').innerText();
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    await shot('nglr', 'train-run');
+
+    await page.getByTestId('nav-compress').click();
+    await expect.poll(() => page.getByTestId('field-select').inputValue()).not.toBe('');
+    await page.getByTestId('bound-mode').selectOption('nrmse');
+    await page.getByTestId('bound-values').fill('1e-5');
+    for (const id of ['auto', 'zfp', 'vqvae']) if (await page.getByTestId(`codec-${id}`).isChecked()) await page.getByTestId(`codec-${id}`).click();
+    await page.getByTestId('codec-nglr').check();
+    await page.getByTestId('compress-model').fill(hash.slice(0, 12));
+    await page.getByTestId('compress-run').click();
+    const row = page.getByTestId('results-table').locator('tbody tr[data-codec="nglr"]');
+    await expect.poll(() => row.locator('.status.finished').count(), { timeout: 90_000, interval: 250 }).toBe(1);
+    expect(await row.innerText()).toMatch(/residual [\d.]+/);
+    await shot('nglr-compress');
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -226,6 +226,8 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     lossless = c.bound.lossless;
     predictor = typeof c.details.choice === 'string' ? c.details.choice : c.codec;
     partsOfStream = bitsByPart(c.details, c.bytes.length, field.values.length);
+    // a residual coder's base is part of what the run costs: its bits beside the stream's parts
+    if (partsOfStream && base) partsOfStream = { base: (8 * base.bytes.length) / field.values.length, ...partsOfStream };
     autoScores = (c.details.plan as { autoScores?: Record<string, number> } | undefined)?.autoScores;
     if (typeof c.details.targetPasses === 'number' && c.details.targetPasses > 1) {
       ctx.log(`${bound.mode} target: met after ${c.details.targetPasses} passes (absolute bound tightened to ${c.bound.abs.toPrecision(6)}${c.bound.lossless ? ', lossless' : ''})`);

@@ -12,7 +12,8 @@
  * and each bias is computed on its own, in a fixed order of operations. Chunks run on workers.
  *
  * The encoder codes each chunk with and without the bias and keeps the smaller (flag 32: no bias), so the network
- * never costs bits where it does not generalise.
+ * never costs bits where it does not generalise; then it decodes what it kept, as a decoder will, and refuses to
+ * write a chunk whose decode differs.
  *
  * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 exact values, 16 the model, chunk 0,
  *   32 coded without the bias)
@@ -21,7 +22,7 @@
  */
 import { FieldpackError } from '../../errors.ts';
 import { type FieldValues, fieldSize } from '../../field.ts';
-import { ByteWriter } from '../../codec/bytes.ts';
+import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { ContextIntDecoder, ContextIntEncoder, magnitudeContext } from '../../codec/ctxcoder.ts';
 import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readValueList, scanChunk, writeMask, writeValueLists } from '../../codec/envelope.ts';
@@ -91,6 +92,26 @@ class Walker {
   }
 }
 
+/**
+ * Decodes the differences of a chunk point after point in raster order into walk.q (coded points only), calling
+ * onPoint(i, q) for each. The decoder and the encoder's own check both run this.
+ */
+function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what: string, onPoint: (i: number, q: number) => void): void {
+  const { q, D, H, W } = walk;
+  for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
+    if (!code[i]) continue;
+    const ref = walk.ref(i, t, h, w);
+    const diff = dec.get(walk.context(i, t, h, w));
+    const qi = ref + diff;
+    if (Math.abs(qi) > Q_LIMIT) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
+    q[i] = qi;
+    walk.e[i] = qi - walk.lastP;
+    walk.d[i] = diff;
+    onPoint(i, qi);
+  }
+  dec.check();
+}
+
 /** dScale: the mean absolute Lorenzo residual of the coded points (at least 1), the unit of the network's features. */
 function lorenzoScale(q: Float64Array, code: Uint8Array, D: number, H: number, W: number): number {
   let sum = 0, count = 0;
@@ -149,7 +170,12 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   const plain = codeDifferences(null);
   const biased = net ? codeDifferences(net) : null;
   const noBias = !biased || plain.length <= biased.length;
-  const differences = noBias ? plain : biased;
+  const differences = noBias ? plain : biased!;
+  // the encoder decodes what it wrote, as a decoder will, and says so if it ever differs (as the paper's does)
+  const check = new Walker(noBias ? null : net, noBias ? null : rf, D, H, W, dScale);
+  decodeWalk(check, code, new ContextIntDecoder(new ByteReader(differences, 'the encoder\'s check'), CONTEXTS, 'the encoder\'s check'), 'the encoder\'s check', (i, qi) => {
+    if (qi !== qAll[i]) throw new FieldpackError('INTERNAL', `NGLR: the decoder computes another q than the encoder at point ${i} of this chunk (${qi} for ${qAll[i]}): the decoding contract is broken on this machine`);
+  });
 
   const w = new ByteWriter(Math.max(1024, n >>> 1));
   w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0));
@@ -195,19 +221,9 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const dec = new ContextIntDecoder(r, CONTEXTS, what);
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
-  const { q } = walk;
-  for (let t = 0, i = 0; t < D; t++) for (let hh = 0; hh < H; hh++) for (let w = 0; w < W; w++, i++) {
-    if (!code[i]) continue;
-    const ref = walk.ref(i, t, hh, w);
-    const diff = dec.get(walk.context(i, t, hh, w));
-    const qi = ref + diff;
-    if (Math.abs(qi) > Q_LIMIT) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
-    q[i] = qi;
-    walk.e[i] = qi - walk.lastP;
-    walk.d[i] = diff;
+  decodeWalk(walk, code, dec, what, (i, qi) => {
     out[i] = reconOf(base ? base[i]! : 0, qi, step, f32);
-  }
-  dec.check();
+  });
   if (exact) finishChunk(out, null, null, exact, null);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
 }
