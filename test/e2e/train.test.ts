@@ -190,7 +190,7 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
 
     // the Compress view takes that model by its hash prefix; the run shows where the bits went
     await page.getByTestId('nav-compress').click();
-    await expect.poll(() => page.getByTestId('field-select').inputValue()).not.toBe('');
+    await expect.poll(() => page.getByTestId('field-select').inputValue(), { timeout: 15_000 }).not.toBe('');
     await page.getByTestId('bound-mode').selectOption('psnr');
     await page.getByTestId('bound-values').fill('46');
     for (const id of ['auto', 'zfp']) if (await page.getByTestId(`codec-${id}`).isChecked()) await page.getByTestId(`codec-${id}`).click();
@@ -228,7 +228,7 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     await shot('nglr', 'train-run');
 
     await page.getByTestId('nav-compress').click();
-    await expect.poll(() => page.getByTestId('field-select').inputValue()).not.toBe('');
+    await expect.poll(() => page.getByTestId('field-select').inputValue(), { timeout: 15_000 }).not.toBe('');
     await page.getByTestId('bound-mode').selectOption('nrmse');
     await page.getByTestId('bound-values').fill('1e-5');
     for (const id of ['auto', 'zfp', 'vqvae']) if (await page.getByTestId(`codec-${id}`).isChecked()) await page.getByTestId(`codec-${id}`).click();
