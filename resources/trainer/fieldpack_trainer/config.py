@@ -59,6 +59,24 @@ def read_config(path, defaults):
     return cfg
 
 
+def check_run_config(cfg, path):
+    """The checks every trainer entry shares (optimiser numbers, device, folders), and the folders made absolute
+    against the configuration file's folder: dataDir, outDir, stopPath."""
+    _req(isinstance(cfg["learningRate"], (int, float)) and not isinstance(cfg["learningRate"], bool)
+         and cfg["learningRate"] > 0, "learningRate must be a number > 0")
+    _req(isinstance(cfg["weightDecay"], (int, float)) and cfg["weightDecay"] >= 0, "weightDecay must be >= 0")
+    _req(isinstance(cfg["validationFraction"], (int, float)) and 0 <= cfg["validationFraction"] < 1,
+         "validationFraction must be in [0, 1)")
+    _req(cfg["device"] in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda")
+    for k in ("data", "outputDir", "stopFile"):
+        _req(isinstance(cfg[k], str) and cfg[k], f"{k} must be a non-empty string")
+    base = os.path.dirname(os.path.abspath(path))
+    cfg["dataDir"] = os.path.join(base, cfg["data"])
+    cfg["outDir"] = os.path.join(base, cfg["outputDir"])
+    cfg["stopPath"] = os.path.join(base, cfg["stopFile"])
+    return cfg
+
+
 def load_config(path):
     cfg = read_config(path, DEFAULTS)
     base = os.path.dirname(os.path.abspath(path))

@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from . import PROTOCOL_VERSION, TRAINER_VERSION
-from .config import ConfigError, read_config
+from .config import ConfigError, check_run_config, read_config
 from .cli import run_trainer
 from .events import elapsed, emit
 
@@ -67,19 +67,7 @@ def load_config(path):
         _req(_is_int(cfg[k], 0), f"{k} must be an integer >= 0 (got {cfg[k]!r})")
     for k in ("causal", "hidden", "recon"):
         _req(cfg[k] <= 256, f"{k} must be <= 256")
-    _req(isinstance(cfg["learningRate"], (int, float)) and not isinstance(cfg["learningRate"], bool)
-         and cfg["learningRate"] > 0, "learningRate must be a number > 0")
-    _req(isinstance(cfg["weightDecay"], (int, float)) and cfg["weightDecay"] >= 0, "weightDecay must be >= 0")
-    _req(isinstance(cfg["validationFraction"], (int, float)) and 0 <= cfg["validationFraction"] < 1,
-         "validationFraction must be in [0, 1)")
-    _req(cfg["device"] in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda")
-    for k in ("data", "outputDir", "stopFile"):
-        _req(isinstance(cfg[k], str) and cfg[k], f"{k} must be a non-empty string")
-    base = os.path.dirname(os.path.abspath(path))
-    cfg["dataDir"] = os.path.join(base, cfg["data"])
-    cfg["outDir"] = os.path.join(base, cfg["outputDir"])
-    cfg["stopPath"] = os.path.join(base, cfg["stopFile"])
-    return cfg
+    return check_run_config(cfg, path)
 
 
 def load_chunks(data_dir, recon):
