@@ -80,6 +80,8 @@ export interface BenchRow {
   bits_latents?: number;
   bits_residual?: number;
   bits_mask?: number;
+  /** residual coders' side information (steps, scales, exact values) */
+  bits_side?: number;
   /** the model: its file's bytes, whether the stream embeds it, the ratio with it counted in this field */
   model_bytes?: number;
   model_embedded?: boolean;
@@ -127,6 +129,7 @@ function learnedColumns(details: Record<string, unknown>, storedBytes: number, n
     cols.bits_latents = r4(bits.latents ?? 0);
     cols.bits_residual = r4(bits.residual ?? 0);
     cols.bits_mask = r4(bits.mask ?? 0);
+    if (bits.side !== undefined) cols.bits_side = r4(bits.side);
   }
   cols.model_bytes = modelBytes;
   cols.model_embedded = inner.embedded === true;
