@@ -37,7 +37,7 @@ export const BaseSpec = z.string().trim().regex(
 export const BaseChoiceInfo = z.object({
   chosen: z.string(),
   candidates: z.array(z.string()),
-  estimates: z.record(z.string(), z.object({ bytes: z.number().nullable(), baseBytes: z.number().optional(), residualBytes: z.number().optional(), skipped: z.string().optional() })),
+  estimates: z.record(z.string(), z.object({ bytes: z.number().nullable(), baseBytes: z.number().optional(), residualBytes: z.number().optional(), baseCodec: z.string().optional(), skipped: z.string().optional() })),
   sample: z.object({ values: z.number(), fraction: z.number(), rows: z.array(z.tuple([z.number(), z.number()])) }),
   seconds: z.number(),
   reason: z.string(),

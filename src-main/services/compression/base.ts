@@ -68,6 +68,8 @@ export interface BaseEstimate {
   bytes: number | null;
   baseBytes?: number;
   residualBytes?: number;
+  /** the codec of the base's stream (the VQ-VAE keeps the classic codec's stream where that is smaller) */
+  baseCodec?: string;
   skipped?: string;
 }
 
@@ -155,6 +157,12 @@ export function baseCandidates(shape: readonly number[], bound: BoundSpec): stri
   return out;
 }
 
+/** The codec id a codec base's spec names (auto:rel:1e-2 -> classic). */
+function baseCodecId(spec: string): string | null {
+  const p = parseBaseSpec(spec);
+  return p.kind === 'codec' ? resolveCodecChoice(p.codec).codec.id : null;
+}
+
 function formatCodecSpec(spec: string): string {
   const p = parseBaseSpec(spec);
   return p.kind === 'codec' ? `${p.codec}:${p.bound.mode}:${p.bound.value}` : spec;
@@ -219,6 +227,7 @@ export async function chooseBase(field: Field, opts: PrepareOptions): Promise<Ba
     opts.onProgress?.(k / candidates.length, `choosing the base: ${c}`);
     const p = parseBaseSpec(c);
     let baseBytes = 0, residualBytes = 0, baseHead = 0, residualHead = 0;
+    const baseCodecs = new Set<string>();
     try {
       for (const { part, range } of parts) {
         let base: Field | undefined;
@@ -227,6 +236,7 @@ export async function chooseBase(field: Field, opts: PrepareOptions): Promise<Ba
           base = { ...(await decodeStream(b.bytes, control)).field, name: field.name };
           baseBytes += payload(b.bytes);
           baseHead = readHeader(b.bytes).headerBytes;
+          baseCodecs.add(b.codec);
         }
         const r = await encodeField(part, {
           ...control, codec: opts.codec, params: opts.params, bound: boundOnPart(opts.bound, full.max - full.min, range), verify: false, ...(base ? { base } : {}),
@@ -237,7 +247,7 @@ export async function chooseBase(field: Field, opts: PrepareOptions): Promise<Ba
       // payloads scale with the field; each stream has one header
       const bb = p.kind === 'codec' ? Math.round(baseBytes * scale) + baseHead : 0;
       const rb = Math.round(residualBytes * scale) + residualHead;
-      estimates[c] = { bytes: bb + rb, baseBytes: bb, residualBytes: rb };
+      estimates[c] = { bytes: bb + rb, baseBytes: bb, residualBytes: rb, ...(baseCodecs.size ? { baseCodec: [...baseCodecs].join('+') } : {}) };
     } catch (e) {
       if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
       // the residual coder itself failing without a base is the caller's error, not a candidate's
@@ -249,9 +259,13 @@ export async function chooseBase(field: Field, opts: PrepareOptions): Promise<Ba
   for (const c of candidates) if (estimates[c]!.bytes !== null && estimates[c]!.bytes! < estimates[chosen]!.bytes!) chosen = c;
   const e = estimates[chosen]!;
   const none = estimates.none!.bytes!;
+  const others = candidates.filter((c) => c !== 'none').map((c) => {
+    const x = estimates[c]!;
+    return x.bytes === null ? `${c} skipped` : `${c} ${x.bytes} (base ${x.baseBytes}${x.baseCodec && x.baseCodec !== baseCodecId(c) ? `, a ${x.baseCodec} stream` : ''})`;
+  });
   const reason = chosen === 'none'
-    ? `no base: residual alone estimated at ${none} bytes; every base's bytes + residual came out larger (${candidates.filter((c) => c !== 'none').map((c) => `${c} ${estimates[c]!.bytes ?? 'skipped'}`).join(', ')})`
-    : `${chosen}: estimated ${e.bytes} bytes (base ${e.baseBytes} + residual ${e.residualBytes}) against ${none} with no base (${((1 - e.bytes! / none) * 100).toFixed(1)} % less)`;
+    ? `no base: the residual alone is estimated at ${none} bytes; every base's bytes + residual came out larger (${others.join(', ')})`
+    : `${chosen}: estimated ${e.bytes} bytes (base ${e.baseBytes} + residual ${e.residualBytes}) against ${none} with no base (${((1 - e.bytes! / none) * 100).toFixed(1)} % less; ${others.join(', ')})`;
   return { chosen, candidates, estimates, sample: { values: ns, fraction: Number((ns / n).toPrecision(4)), rows }, seconds: (performance.now() - t0) / 1000, reason };
 }
 
