@@ -72,6 +72,19 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(again.field.shape).toEqual([12, 90, 180]);
   });
 
+  it('chooses the base itself with base auto (the same service as the API and the bench): the choice tagged, the target met', async () => {
+    const run = await submit({ file: COADS, variable: 'SST', bound: { mode: 'nrmse', value: 1e-4 }, codec: 'lbrc', base: 'auto', workers: 1 });
+    expect(run.error).toBeNull();
+    const d = app.store.getRunDetail(run.id);
+    expect(metric(d, 'nrmse') as number).toBeLessThanOrEqual(1e-4);
+    // on COADS SST every base costs more than it saves (docs/residual.md): no base, nothing kept beside
+    expect(d.tags.base_choice).toBe('none');
+    expect(d.tags.base).toBe('auto: none');
+    expect(d.artifacts.some((a) => a.kind === 'fpk-base')).toBe(false);
+    const stream = d.artifacts.find((a) => a.kind === 'fpk')!;
+    expect(metric(d, 'compression_ratio') as number).toBeCloseTo((4 * 12 * 90 * 180) / stream.sizeBytes!, 3);
+  });
+
   it('runs the classic codec as a job: metrics, tags, a decodable .fpk artifact, the bound held', async () => {
     autoRun = await submit({ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto', workers: 1 });
     expect(autoRun.error).toBeNull();
