@@ -145,6 +145,16 @@ describe('file:PATH bases', () => {
     }
   });
 
+  it('benches their .npz as it is: original_data as the field (the .npz a data source), recons_data as the base, latent_bit counted', async () => {
+    const path = join(FIXTURES, 'residual_input.npz');
+    const rows = await runBench({ files: [path], vars: ['original_data'], codecs: ['lbrc'], bounds: [{ mode: 'nrmse', value: 1e-5 }], base: `file:${path}`, workers: 0, minSeconds: 0 });
+    const r = rows[0]!;
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ variable: 'original_data', values: 2400, base_bits: 20000, base_bytes: 2500, points_over_bound: 0 });
+    expect(r.nrmse).toBeLessThanOrEqual(1e-5);
+    expect(r.compressed_bytes).toBeGreaterThan(2500);
+  });
+
   it('through the API: compress names the file base by hash and counts its bits; decompress needs it again (--base file: or --anchor), NOT_FOUND saying so otherwise', async () => {
     const svc = storelessServices();
     const f = await loadField(WRF_KATRINA, 'QVAPOR');
