@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import type { Field } from '../../../src-main/core/field.ts';
-import { closePools, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
+import { closePools, decodeStream, encodeBase, encodeField, metadataOf } from '../../../src-main/services/codecs/index.ts';
 import { chooseBase, parseBaseSpec, prepareBase, reconstructionIfFile, sampleRows } from '../../../src-main/services/compression/base.ts';
 import { runBench } from '../../../src-main/services/compression/bench.ts';
 import { loadField } from '../../../src-main/services/compression/bench-input.ts';
@@ -117,12 +117,23 @@ describe('--base auto', () => {
     expect(r.compression_ratio).toBeCloseTo((4 * r.values) / r.compressed_bytes, 3);
     if (r.base_choice === 'none') expect(r.base_bytes).toBe(0);
     else expect(r.compressed_bytes).toBeGreaterThan(r.base_bytes!);
+    // GAE on QVAPOR at 1e-4: a base pays (the core codec at rel 1e-3); its stream's bytes are in the row, and the
+    // estimate (base + residual, from the sample) is near what the row measures
+    const g = (await runBench({ files: [WRF_KATRINA], vars: ['QVAPOR'], codecs: ['gae'], bounds: [{ mode: 'nrmse', value: 1e-4 }], base: 'auto', workers: 0, minSeconds: 0 }))[0]!;
+    expect(g.error).toBeUndefined();
+    expect(g.base_choice).toBe('auto:rel:1e-3');
+    const f = await loadField(WRF_KATRINA, 'QVAPOR');
+    const baseStream = (await encodeBase({ ...f, values: Float32Array.from(f.values) }, 'auto:rel:1e-3', { workers: 0, metadata: metadataOf(f, 'wrf_katrina.nc', { coordinates: false }) }))!;
+    expect(g.base_bytes).toBe(baseStream.bytes.length);
+    expect(g.compressed_bytes).toBeGreaterThan(g.base_bytes!);
+    expect(Math.abs(g.compressed_bytes - g.base_estimates![g.base_choice!]!) / g.compressed_bytes).toBeLessThan(0.05);
+    expect(g.nrmse).toBeLessThanOrEqual(1e-4);
     // a fixed base is counted the same way
     const fixed = (await runBench({ files: [WRF_KATRINA], vars: ['QVAPOR'], codecs: ['lbrc'], bounds: [{ mode: 'nrmse', value: 1e-4 }], base: 'auto:rel:1e-2', workers: 0, minSeconds: 0 }))[0]!;
     expect(fixed.base_choice).toBe('auto:rel:1e-2');
     expect(fixed.base_bytes).toBeGreaterThan(1000);
     expect(fixed.compression_ratio).toBeCloseTo((4 * fixed.values) / fixed.compressed_bytes, 3);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('file:PATH bases', () => {
