@@ -19,7 +19,7 @@ import { dispatch, storelessServices } from '../../../src-main/services/services
 import { errorStats } from '../../../src-main/core/metrics/index.ts';
 import { crc32 } from '../../../src-main/core/codec/crc32.ts';
 import { WRF_KATRINA } from '../../helpers/data-files.ts';
-import { ROOT } from '../../helpers/cli.ts';
+import { ROOT, fieldpack } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const tmp = tempDir('fieldpack-bases-');
@@ -134,6 +134,29 @@ describe('--base auto', () => {
     expect(fixed.base_bytes).toBeGreaterThan(1000);
     expect(fixed.compression_ratio).toBeCloseTo((4 * fixed.values) / fixed.compressed_bytes, 3);
   }, 300_000);
+});
+
+describe('the CLI', () => {
+  it('compress --base auto prints the choice and why; bench shows the base column and writes the choice and the estimates; decompress --base file:', async () => {
+    const npzPath = join(FIXTURES, 'residual_input.npz');
+    const out = join(tmp.dir, 'cli.fpk');
+    const c = await fieldpack('compress', npzPath, '--var', 'original_data', '--codec', 'lbrc', '--base', 'auto', '--bound', 'nrmse:1e-5', '-o', out);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/base auto -> (none|\S+): .*estimated/);
+    const json = join(tmp.dir, 'cli.json');
+    const b = await fieldpack('bench', npzPath, '--vars', 'original_data', '--codec', 'lbrc', '--base', 'auto', '--bounds', 'nrmse:1e-5', '--workers', '0', '--min-seconds', '0', '--json', json);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/\bbase\b[\s\S]*auto->/);
+    const row = JSON.parse(readFileSync(json, 'utf8')).rows[0];
+    expect(row).toMatchObject({ base: 'auto', base_choice: expect.any(String), base_estimates: expect.objectContaining({ none: expect.any(Number) }) });
+    const f = await fieldpack('compress', npzPath, '--var', 'original_data', '--codec', 'lbrc', '--base', `file:${npzPath}`, '--bound', 'nrmse:1e-5', '-o', out);
+    expect(f.stdout).toMatch(/base \(file, 20000 bits declared\), 2500 bytes/);
+    const missing = await fieldpack('decompress', out, '-o', join(tmp.dir, 'cli.f32'));
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr + missing.stdout).toMatch(/NOT_FOUND.*reconstruction file residual_input\.npz/);
+    const ok = await fieldpack('decompress', out, '-o', join(tmp.dir, 'cli.f32'), '--base', `file:${npzPath}`);
+    expect(ok.status, ok.stderr).toBe(0);
+  }, 120_000);
 });
 
 describe('file:PATH bases', () => {
