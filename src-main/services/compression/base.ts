@@ -17,7 +17,7 @@
  * A base is named in the residual stream by the sha256 of its reconstruction; decoding needs the same base (the
  * stream written beside the output, or the same file given again).
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
@@ -25,6 +25,7 @@ import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core
 import { type StreamMetadata, readHeader } from '../../core/codec/stream/format.ts';
 import { decodeStream, encodeBase, encodeField, type RunControl } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { findHdf5Signature } from '../data/readers/hdf5.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { isNpy, isZip, npyNumbers, parseNpy, parseNpz, type NpyArray } from '../files/npy.ts';
 
@@ -152,7 +153,7 @@ export function baseCandidates(shape: readonly number[], bound: BoundSpec): stri
   const out = ['none', 'auto:rel:1e-2', 'auto:rel:1e-3'];
   const derived = bound.mode === 'psnr' ? (Number.isFinite(bound.value) && bound.value > 40 ? `auto:psnr:${fmt(bound.value - 40)}` : null)
     : bound.value > 0 && (bound.mode !== 'rel' || bound.value * 100 < 0.5) ? `auto:${bound.mode}:${fmt(bound.value * 100)}` : null;
-  if (derived && !out.some((c) => c === derived || parseBaseSpec(c).kind === 'codec' && formatCodecSpec(c) === formatCodecSpec(derived))) out.push(derived);
+  if (derived && !out.some((c) => formatCodecSpec(c) === formatCodecSpec(derived))) out.push(derived);
   if (shape.filter((d) => d > 1).length >= 2) out.push('vqvae:psnr:40');
   return out;
 }
@@ -341,7 +342,7 @@ export async function readReconstructionFile(path: string, shape: readonly numbe
     return { field: make(npyValues(a)), format: 'npy' };
   }
   const cdf = bytes[0] === 0x43 && bytes[1] === 0x44 && bytes[2] === 0x46;
-  const hdf = bytes[0] === 0x89 && bytes[1] === 0x48 && bytes[2] === 0x44 && bytes[3] === 0x46;
+  const hdf = findHdf5Signature(bytes.subarray(0, 4096)) >= 0;
   if (cdf || hdf) {
     const df = await openDataFile(path);
     try {
@@ -395,17 +396,29 @@ async function fileBase(field: Field, requested: string, p: Extract<ParsedBase, 
   };
 }
 
-/** The reconstruction files a decoder may be given (--anchor / --base): read when they are .npz, .npy or raw. */
+/**
+ * The files a decoder is given (--anchor, --model) read as a file base would be, when they are .npz, .npy or raw
+ * values on the stream's grid; null for NetCDF / HDF5 (the data reader's) and for anything else (not this base).
+ */
 export async function reconstructionIfFile(path: string, variable: string, shape: readonly number[] | undefined): Promise<Field | null> {
   if (!shape) return null;
-  const head = (await readBytes(path)).subarray(0, 8);
+  const head = new Uint8Array(4096);
+  try {
+    const fh = await open(path, 'r');
+    try {
+      await fh.read(head, 0, 4096, 0);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return null;
+  }
   const cdf = head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46;
-  const hdf = head[0] === 0x89 && head[1] === 0x48;
-  if (cdf || hdf) return null; // the data reader's
+  if (cdf || findHdf5Signature(head) >= 0) return null;
   try {
     return (await readReconstructionFile(path, shape, variable)).field;
   } catch (e) {
-    if (e instanceof FieldpackError && e.code === 'INVALID_ARGUMENT') return null; // not this stream's grid
+    if (e instanceof FieldpackError) return null; // another grid, or not a reconstruction at all
     throw e;
   }
 }
