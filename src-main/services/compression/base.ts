@@ -4,7 +4,8 @@
  *
  *   none                     no base (the residual is the field itself)
  *   CODEC:MODE:VALUE         the field compressed first with CODEC at that bound (auto:rel:1e-2 is the classic
- *                            codec's `auto` preset, vqvae:psnr:40 the VQ-VAE); its stream is kept beside the output
+ *                            codec's `auto` preset, core:rel:1e-2 the same, vqvae:psnr:40 the VQ-VAE); its stream
+ *                            is kept beside the output
  *   auto                     chosen per field from samples: each candidate (none, the core codec at looser bounds,
  *                            the VQ-VAE with the shipped model on 2D+ fields) is tried on a few bands of rows along
  *                            the first dimension, base bytes + residual bytes at the user's target, scaled to the
@@ -60,7 +61,8 @@ export function parseBaseSpec(spec: string): ParsedBase {
   }
   const m = /^([\w-]+):((?:abs|rel|psnr|nrmse):[^:]+)$/.exec(s);
   if (!m) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": ${SPEC_HELP}`);
-  return { kind: 'codec', codec: m[1]!, bound: parseBound(m[2]!) };
+  // core: the core (classic) codec's auto preset, as issue 13 writes it (core:rel:1e-2 = auto:rel:1e-2)
+  return { kind: 'codec', codec: m[1] === 'core' ? 'auto' : m[1]!, bound: parseBound(m[2]!) };
 }
 
 /** What auto estimated for one candidate (bytes scaled from the sample to the whole field). */
@@ -134,7 +136,7 @@ export async function prepareBase(field: Field, spec: string | undefined, opts: 
 async function codecBase(field: Field, requested: string, spec: string, opts: PrepareOptions): Promise<PreparedBase> {
   let b = opts.cache?.get(spec);
   if (!b) {
-    const e = await encodeBase(field, spec, { workers: opts.workers, threads: opts.threads, signal: opts.signal, ...(opts.metadata ? { metadata: opts.metadata } : {}) });
+    const e = await encodeBase(field, formatCodecSpec(spec), { workers: opts.workers, threads: opts.threads, signal: opts.signal, ...(opts.metadata ? { metadata: opts.metadata } : {}) });
     b = e!;
     opts.cache?.set(spec, b);
   }

@@ -70,6 +70,7 @@ describe('base specs', () => {
     expect(parseBaseSpec('auto')).toEqual({ kind: 'auto' });
     expect(parseBaseSpec('none')).toEqual({ kind: 'none' });
     expect(parseBaseSpec('auto:rel:1e-2')).toEqual({ kind: 'codec', codec: 'auto', bound: { mode: 'rel', value: 1e-2 } });
+    expect(parseBaseSpec('core:rel:1e-2')).toEqual(parseBaseSpec('auto:rel:1e-2'));
     expect(parseBaseSpec('file:/a/b#c.npz')).toEqual({ kind: 'file', path: '/a/b#c.npz' });
     expect(parseBaseSpec('file:/x/r.nc#var=T_rec,bits=8000')).toEqual({ kind: 'file', path: '/x/r.nc', var: 'T_rec', bits: 8000 });
     expect(() => parseBaseSpec('vqvae')).toThrow(/none, auto, CODEC:MODE:VALUE/);
