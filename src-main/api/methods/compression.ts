@@ -23,8 +23,25 @@ export const BoundInput = z.object({
 export type BoundInput = z.infer<typeof BoundInput>;
 
 /** Params of a `compress` job (validated again by the job kind). */
-/** A residual coder's base: none, or the field compressed first with CODEC at MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40). */
-export const BaseSpec = z.string().trim().regex(/^(none|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/, 'base: none, or CODEC:MODE:VALUE such as auto:rel:1e-2');
+/**
+ * A residual coder's base: none; auto (chosen per field from samples); the field compressed first with CODEC at
+ * MODE:VALUE (auto:rel:1e-2 is the classic codec's auto preset, vqvae:psnr:40); or file:PATH[#var=NAME,bits=N], an
+ * external reconstruction (.npz of the residual-modeling code, .npy, NetCDF/HDF5, raw float32/float64).
+ */
+export const BaseSpec = z.string().trim().regex(
+  /^(none|auto|file:.+|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/,
+  'base: none, auto, CODEC:MODE:VALUE such as auto:rel:1e-2, or file:PATH[#var=NAME,bits=N]',
+);
+
+/** What `--base auto` estimated and chose (services/compression/base.ts BaseChoice). */
+export const BaseChoiceInfo = z.object({
+  chosen: z.string(),
+  candidates: z.array(z.string()),
+  estimates: z.record(z.string(), z.object({ bytes: z.number().nullable(), baseBytes: z.number().optional(), residualBytes: z.number().optional(), baseCodec: z.string().optional(), skipped: z.string().optional() })),
+  sample: z.object({ values: z.number(), fraction: z.number(), rows: z.array(z.tuple([z.number(), z.number()])) }),
+  seconds: z.number(),
+  reason: z.string(),
+});
 
 export const CompressParams = z.strictObject({
   file: z.string().trim().min(1, 'a data file is needed'),

@@ -5,7 +5,7 @@
  * serves them without opening one.
  */
 import { z } from 'zod';
-import { BaseSpec, BoundInput } from './compression.ts';
+import { BaseChoiceInfo, BaseSpec, BoundInput } from './compression.ts';
 
 const path = z.string().trim().min(1);
 const MetricNum = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
@@ -21,8 +21,9 @@ export const StreamCompressInput = z.strictObject({
   workers: z.number().int().min(0).max(256).default(1),
   verify: z.boolean().default(true),
   /**
-   * residual coders (lbrc): the base, as CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40), compressed first and
-   * written beside the output as OUT.base.fpk (its bytes count in the ratio); none or absent: no base
+   * residual coders (lbrc, gae, any codec that takes a base): the base (BaseSpec). CODEC:MODE:VALUE (e.g.
+   * auto:rel:1e-2, vqvae:psnr:40) is compressed first and written beside the output as OUT.base.fpk; auto chooses one
+   * per field from samples; file:PATH is an external reconstruction (its declared bits count). none or absent: no base
    */
   base: BaseSpec.optional(),
   /**
@@ -50,8 +51,15 @@ export const StreamCompressOutput = z.object({
   /** what the encoder chose (predictor, ...) */
   chose: z.record(z.string(), z.unknown()),
   verification: z.object({ maxErrorOverBound: MetricNum, psnr: MetricNum, pointsOverBound: z.number().int() }).nullable(),
-  /** the base stream written beside the output (residual coders), with its size */
-  base: z.object({ out: z.string(), bytes: z.number().int(), codec: z.string() }).nullable().default(null),
+  /**
+   * the base (residual coders): the stream written beside the output, or the reconstruction file given (out), what it
+   * counts in the ratio (bytes; a file's declared bits / 8), its spec, and auto's choice. null: no base used.
+   */
+  base: z.object({
+    out: z.string(), bytes: z.number(), codec: z.string(), spec: z.string().optional(), bits: z.number().optional(),
+  }).nullable().default(null),
+  /** base auto: what was estimated per candidate and chosen (also when it chose none) */
+  baseChoice: BaseChoiceInfo.nullable().default(null),
 });
 
 export const StreamDecompressInput = z.strictObject({
@@ -62,6 +70,8 @@ export const StreamDecompressInput = z.strictObject({
   workers: z.number().int().min(0).max(256).default(1),
   /** files holding the dependencies (anchor streams or data files); streams beside `file` are looked at too */
   anchors: z.array(path).default([]),
+  /** a residual stream's external base: file:PATH[#var=NAME] as given when compressing (the same file is needed) */
+  base: z.string().trim().regex(/^file:.+$/, 'base: file:PATH[#var=NAME] (a stream base is found beside the stream)').optional(),
   /** where to write the mask (1 valid, 0 fill), when the stream has one */
   maskOut: path.optional(),
   /** bounded memory: decoded and written chunk by chunk. Absent: so when the values pass 1 GiB (whole stream, no anchors) */

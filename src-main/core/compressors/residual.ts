@@ -1,5 +1,5 @@
 /**
- * What the residual coders (lbrc, gae) share: a base handed over by the service (deps.bases.base, another stream of
+ * What the residual coders (lbrc, gae, nglr) share: a base handed over by the service (deps.bases.base, another stream of
  * the field decoded) and named in the header by hash, chunks along the first dimension run as worker tasks, NRMSE
  * targets met by the coder itself (the header then carries the largest error the stream has as its point-wise
  * bound), lossless bounds sent to the classic codec. Each coder gives its chunk encoder and decoder and its params.

@@ -21,8 +21,11 @@ export interface DependencySource {
   besidePath?: string;
 }
 
-/** Reads one variable of a file, or null when the file has no such variable (given by the codec service). */
-export type FieldLoader = (path: string, variable: string, depth: number) => Promise<Field | null>;
+/**
+ * Reads one variable of a file, or null when the file has no such variable (given by the codec service); shape: the
+ * stream's grid (reconstruction files without names, .npz / .npy / raw, are read on it).
+ */
+export type FieldLoader = (path: string, variable: string, depth: number, shape?: readonly number[]) => Promise<Field | null>;
 
 /** Content hash of a reconstruction: float32 values (invalid points as 0), the shape and the mask. */
 export function reconstructionHash(f: { values: ArrayLike<number>; mask?: Uint8Array; shape: number[] }): string {
@@ -101,7 +104,7 @@ export async function resolveDependencies(
     for (const c of candidates) if (check(c.field, c.where)) break;
     if (!found) {
       for (const p of candidatePaths(src)) {
-        const f = await load(p, variable, depth + 1);
+        const f = await load(p, variable, depth + 1, shape);
         if (f && check(f, p)) break;
       }
     }

@@ -175,13 +175,16 @@ function vqvaePlans(): Plan[] {
   ];
 }
 
-/** Residual coders: LBRC in NRMSE mode (per-block steps) and abs mode, GAE (PCA basis), on masked fields with NaN and +-Inf. */
+/** Residual coders: LBRC in NRMSE mode (per-block steps) and abs mode, GAE (PCA basis), NGLR, on masked fields with NaN and +-Inf. */
 function residualPlans(): Plan[] {
   const f = makeField('R', [3, 30, 44], { seed: 47, masked: 0.1, nonFinite: 0.01 });
   return [
     { name: 'lbrc-nrmse-blocks', field: f, codec: 'lbrc', params: { block: [2, 16, 16], chunkValues: 2000 }, bound: { mode: 'nrmse', value: 1e-5 } },
     { name: 'lbrc-abs-1d', field: makeField('S', [2000], { seed: 49 }), codec: 'lbrc', bound: { mode: 'abs', value: 1e-3 } },
     { name: 'gae-nrmse', field: makeField('Q', [2, 20, 27], { seed: 51, masked: 0.1, nonFinite: 0.01, noise: 0.5 }), codec: 'gae', bound: { mode: 'nrmse', value: 1e-4 } },
+    // NGLR: the shipped model embedded in chunk 0 (its bytes fuzzed with the rest), and named by hash in abs mode
+    { name: 'nglr-nrmse-embedded', field: f, codec: 'nglr', params: { embedModel: true, chunkValues: 2000 }, bound: { mode: 'nrmse', value: 1e-5 } },
+    { name: 'nglr-abs', field: f, codec: 'nglr', bound: { mode: 'abs', value: 1e-3 } },
   ];
 }
 
@@ -200,7 +203,7 @@ function genericPlans(known: Set<string>): Plan[] {
 /** Every seed stream (a few seconds on one core: the cross-field encoders fit their weights). */
 export async function buildSeedStreams(): Promise<SeedStream[]> {
   const plans = [...classicPlans(), ...crossfieldPlans(), ...vqvaePlans(), ...residualPlans()];
-  plans.push(...genericPlans(new Set(['classic', 'crossfield', 'vqvae', 'lbrc', 'gae'])));
+  plans.push(...genericPlans(new Set(['classic', 'crossfield', 'vqvae', 'lbrc', 'gae', 'nglr'])));
   const out: SeedStream[] = [];
   for (const p of plans) {
     const r = await encodeField(p.field, { codec: p.codec, params: p.params, bound: p.bound, anchors: p.anchors, workers: 0, verify: true, metadata: metadataOf(p.field) });

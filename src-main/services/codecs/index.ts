@@ -230,17 +230,17 @@ export interface DecodeOptions extends RunControl {
   /** where to find anchors and other dependencies */
   deps?: DependencySource;
   /** reads a variable of a data file given in deps.files (the data service's reader; .fpk files need none) */
-  loadDataFile?: (path: string, variable: string) => Promise<Field | null>;
+  loadDataFile?: (path: string, variable: string, shape?: readonly number[]) => Promise<Field | null>;
   /** dependencies already resolved (skips the search) */
   resolved?: ResolvedDependencies;
 }
 
 /** A loader that decodes .fpk files (their own dependencies beside them) and hands other files to `data`. */
 function fileLoader(opts: DecodeOptions): FieldLoader {
-  return async (path, variable, depth) => {
+  return async (path, variable, depth, shape) => {
     const bytes = new Uint8Array(await readFile(path));
     if (bytes.length < 4 || bytes[0] !== 0x46 || bytes[1] !== 0x50 || bytes[2] !== 0x4b || bytes[3] !== 0x1a) {
-      return opts.loadDataFile ? opts.loadDataFile(path, variable) : null;
+      return opts.loadDataFile ? opts.loadDataFile(path, variable, shape) : null;
     }
     let h: StreamHeader;
     try {
@@ -269,7 +269,14 @@ async function decodeStreamAt(bytes: Uint8Array, opts: DecodeOptions, depth: num
   if (!opts.rows && bytes.length > header.totalBytes) {
     throw new FieldpackError('BAD_STREAM', `corrupted stream: ${bytes.length - header.totalBytes} unexpected bytes after the last chunk`);
   }
-  const deps = opts.resolved ?? (await resolveDependencies(codec.dependencies(header), header.shape, opts.deps ?? {}, fileLoader(opts), depth, codec.modelParam));
+  const deps = opts.resolved ?? (await resolveDependencies(codec.dependencies(header), header.shape, opts.deps ?? {}, fileLoader(opts), depth, codec.modelParam).catch((e: unknown) => {
+    // a base that was an external reconstruction file: say which and how to give it
+    const file = header.metadata.baseFile;
+    if (e instanceof FieldpackError && e.code === 'NOT_FOUND' && typeof file === 'string') {
+      throw new FieldpackError('NOT_FOUND', `${e.message}. Its base is the reconstruction file ${file}: give the same file (--base file:PATH or --anchor PATH)`, e.details);
+    }
+    throw e;
+  }));
   const d = await codec.decode({ header, bytes, rows: [start, end], deps }, codecEnv(opts));
   checkAbort(opts.signal);
   return d;

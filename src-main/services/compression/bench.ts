@@ -15,7 +15,8 @@ import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts'
 import { resolveModelRef } from '../codecs/models.ts';
 import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
-import { decodeStream, encodeBase, encodeField, metadataOf } from '../codecs/index.ts';
+import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
+import { type PrepareOptions, prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 import { benchVariables, loadField } from './bench-input.ts';
 import { basename } from 'node:path';
@@ -40,7 +41,7 @@ export interface BenchOptions {
   model?: string;
   /** learned codecs: put the model inside each stream */
   embedModel?: boolean;
-  /** residual coders: the base as CODEC:MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40) or none */
+  /** residual coders: the base: none, auto, CODEC:MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40) or file:PATH (base.ts) */
   base?: string;
   /** minimum seconds of repeated timing per row (default 0.3, at most 5 repetitions) */
   minSeconds?: number;
@@ -89,9 +90,18 @@ export interface BenchRow {
   /** the codec kept the classic codec's smaller stream */
   fell_back?: boolean;
   training_seconds?: number;
-  /** residual coders: the base (CODEC:MODE:VALUE) and its bytes, included in compressed_bytes */
+  /**
+   * residual coders: the base as given (none, auto, CODEC:MODE:VALUE, file:PATH), the one used (auto's choice), what it
+   * counts (bytes, included in compressed_bytes; a file's declared bits / 8), auto's estimates per candidate (bytes
+   * for the whole field, null: not applicable) and why, the seconds spent on choosing and encoding the base
+   */
   base?: string;
+  base_choice?: string;
   base_bytes?: number;
+  base_bits?: number;
+  base_estimates?: Record<string, number | null>;
+  base_reason?: string;
+  base_seconds?: number;
   error?: string;
 }
 
@@ -204,6 +214,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
       throw e;
     }
     const f32: Field = field.values instanceof Float32Array ? field : { ...field, values: Float32Array.from(field.values) };
+    const baseCache: NonNullable<PrepareOptions['cache']> = new Map();
     const mask = f32.mask ?? null;
     const vr = validRange(f32.values, mask);
     const n = f32.values.length;
@@ -247,9 +258,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             const setup = setups.get(codec)!;
             if (setup instanceof Error) throw setup;
             // residual coders: the base first (its bytes count in the row), the residual over its reconstruction
-            const base = resolveCodecChoice(codec).codec.takesBase ? await encodeBase(f32, opts.base, { workers, metadata }) : null;
+            // (auto: chosen per field, codec and target from samples; codec bases encoded once per field)
+            const tb = performance.now();
+            const prepared = resolveCodecChoice(codec).codec.takesBase
+              ? await prepareBase(f32, opts.base, { codec, params: setup.params, bound, workers, metadata, cache: baseCache })
+              : null;
+            const baseSeconds = (performance.now() - tb) / 1000;
+            const base = prepared?.field ? { field: prepared.field, bytes: prepared.bytes } : null;
             const c = await bestOf(minSeconds, () =>
-              encodeField(f32, { codec, params: setup.params, bound, workers, verify: false, metadata, ...(base ? { base: base.field } : {}) }),
+              encodeField(f32, { codec, params: setup.params, bound, workers, verify: false, metadata: { ...metadata, ...prepared?.metadata }, ...(base ? { base: base.field } : {}) }),
             );
             if (setup.model) extra = learnedColumns(c.value.details, c.value.bytes.length, n, setup.model.bytes, origBytes);
             const modelFiles = setup.model ? [setup.model.path] : [];
@@ -257,8 +274,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             recon = d.value.field.values;
             streamBound = c.value.bound.lossless ? rb.abs : c.value.bound.abs;
             if (streamBound !== rb.abs) extra = { ...extra, abs_bound: streamBound };
-            bytes = c.value.bytes.length + (base?.bytes.length ?? 0);
-            if (base) extra = { ...extra, base: opts.base!, base_bytes: base.bytes.length };
+            bytes = c.value.bytes.length + (base?.bytes ?? 0);
+            if (prepared) {
+              extra = {
+                ...extra, base: prepared.requested, base_choice: prepared.spec, base_bytes: prepared.bytes, base_seconds: r4(baseSeconds),
+                ...(prepared.file ? { base_bits: prepared.file.bits } : {}),
+                ...(prepared.choice ? { base_estimates: Object.fromEntries(Object.entries(prepared.choice.estimates).map(([k, e]) => [k, e.bytes])), base_reason: prepared.choice.reason } : {}),
+              };
+            }
             cs = c.seconds;
             ds = d.seconds;
             predictor = typeof c.value.details.choice === 'string' ? c.value.details.choice : c.value.codec;
@@ -305,7 +328,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
 export const BENCH_COLUMNS: (keyof BenchRow)[] = [
   'file', 'variable', 'codec', 'bound', 'rel_bound', 'abs_bound', 'values', 'valid_values', 'compressed_bytes', 'compression_ratio',
   'bit_rate', 'psnr_db', 'nrmse', 'max_abs_error', 'max_error_over_bound', 'points_over_bound', 'ssim', 'compress_mb_s',
-  'decompress_mb_s', 'workers', 'predictor', 'fills_handling', 'error',
+  'decompress_mb_s', 'workers', 'predictor', 'fills_handling', 'base', 'base_choice', 'base_bytes', 'error',
 ];
 
 export function benchCsv(rows: BenchRow[]): string {

@@ -36,7 +36,8 @@ import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
 import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
-import { decodeStream, encodeBase, encodeField, metadataOf } from '../codecs/index.ts';
+import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
+import { prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 import { tuneToPsnr } from './baselines/match-psnr.ts';
 import { errorStats } from '../../core/metrics/index.ts';
@@ -194,6 +195,9 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   let artifactKind: 'fpk' | 'reconstruction';
   let partsOfStream: Record<string, number> | null = null;
   let baseBytes: Uint8Array | null = null;
+  /** what the base counts in the ratio (its stream's bytes, or a file's declared bits / 8) */
+  let baseCounted = 0;
+  let baseTag: string | null = null;
   let absBound = rb.abs;
   let boundLabel = rb.label;
   let lossless = rb.lossless;
@@ -203,21 +207,32 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     ctx.progress(0.1, `compressing with ${codec}`);
     const t0 = performance.now();
     // residual coders: the base first (its stream is kept beside and its bytes count), the residual over it
-    const base = params.base && resolveCodecChoice(codec).codec.takesBase ? await encodeBase(field, params.base, { workers, signal: ctx.signal, metadata: metadataOf(field, basename(file)) }) : null;
-    if (base) {
-      baseBytes = base.bytes;
-      ctx.log(`base ${params.base}: ${base.codec}, ${base.bytes.length} bytes (counted in the ratio)`);
+    // (auto: chosen per field from samples; file:PATH: an external reconstruction, its declared bits counted)
+    const prepared = params.base && resolveCodecChoice(codec).codec.takesBase
+      ? await prepareBase(field, params.base, { codec, ...(params.params ? { params: params.params } : {}), bound, workers, signal: ctx.signal, metadata: metadataOf(field, basename(file)), onProgress: step(0.1, 0.3) })
+      : null;
+    if (prepared?.choice) {
+      const ch = prepared.choice;
+      ctx.log(`base auto: ${ch.reason}; estimates on ${(ch.sample.fraction * 100).toFixed(1)} % of the field: ${Object.entries(ch.estimates).map(([k, e]) => `${k} ${e.bytes ?? `skipped (${e.skipped})`}`).join(', ')}`);
+      if (runId !== undefined) store.setTag(runId, 'base_choice', ch.chosen);
     }
+    const base = prepared?.field ? prepared : null;
+    if (base) {
+      baseBytes = base.stream;
+      baseCounted = base.bytes;
+      baseTag = `${base.requested === 'auto' ? `auto: ${base.spec}` : base.spec} (${base.bytes} bytes${base.file ? `, declared ${base.file.bits} bits` : ''})`;
+      ctx.log(`base ${baseTag}: ${base.codec}, counted in the ratio`);
+    } else if (prepared) baseTag = 'auto: none';
     const c = await encodeField(field, {
       codec,
       ...(params.params ? { params: params.params } : {}),
-      ...(base ? { base: base.field } : {}),
+      ...(base ? { base: base.field! } : {}),
       bound,
       workers,
       verify: false,
       signal: ctx.signal,
       onProgress: step(0.1, 0.6),
-      metadata: metadataOf(field, basename(file)),
+      metadata: { ...metadataOf(field, basename(file)), ...base?.metadata },
     });
     compressSeconds = (performance.now() - t0) / 1000;
     if (ctx.signal.aborted) throw cancelled('after compressing');
@@ -227,19 +242,19 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     predictor = typeof c.details.choice === 'string' ? c.details.choice : c.codec;
     partsOfStream = bitsByPart(c.details, c.bytes.length, field.values.length);
     // a residual coder's base is part of what the run costs: its bits beside the stream's parts
-    if (partsOfStream && base) partsOfStream = { base: (8 * base.bytes.length) / field.values.length, ...partsOfStream };
+    if (partsOfStream && baseCounted > 0) partsOfStream = { base: (8 * baseCounted) / field.values.length, ...partsOfStream };
     autoScores = (c.details.plan as { autoScores?: Record<string, number> } | undefined)?.autoScores;
     if (typeof c.details.targetPasses === 'number' && c.details.targetPasses > 1) {
       ctx.log(`${bound.mode} target: met after ${c.details.targetPasses} passes (absolute bound tightened to ${c.bound.abs.toPrecision(6)}${c.bound.lossless ? ', lossless' : ''})`);
     }
-    compressedBytes = c.bytes.length + (base?.bytes.length ?? 0);
+    compressedBytes = c.bytes.length + baseCounted;
     artifactBytes = c.bytes;
     artifactKind = 'fpk';
     ctx.log(`compressed with ${codec}${predictor !== codec ? ` (chose ${predictor})` : ''}: ${originalBytes} -> ${compressedBytes} bytes in ${compressSeconds.toFixed(3)} s (${workers} worker${workers === 1 ? '' : 's'})`);
     // 3. decompress, timed
     ctx.progress(0.6, 'decompressing');
     const t1 = performance.now();
-    const d = await decodeStream(c.bytes, { workers, signal: ctx.signal, onProgress: step(0.6, 0.85), ...(base ? { deps: { fields: [base.field] } } : {}) });
+    const d = await decodeStream(c.bytes, { workers, signal: ctx.signal, onProgress: step(0.6, 0.85), ...(base ? { deps: { fields: [base.field!] } } : {}) });
     decompressSeconds = (performance.now() - t1) / 1000;
     recon = d.field.values;
   } else {
@@ -330,8 +345,8 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
       const basePath = join(dir, `${safeName(variable)}.base.fpk`);
       await writeFileAtomic(basePath, baseBytes);
       store.addArtifact(runId, { name: basename(basePath), path: basePath, kind: 'fpk-base', sizeBytes: baseBytes.length, sha256: await sha256(baseBytes) });
-      store.setTag(runId, 'base', `${params.base} (${baseBytes.length} bytes)`);
     }
+    if (baseTag) store.setTag(runId, 'base', baseTag);
     artifact = { kind: artifactKind, path, sizeBytes: artifactBytes.length };
   } else {
     artifact = { kind: artifactKind, path: '', sizeBytes: artifactBytes.length };

@@ -12,7 +12,8 @@ import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { STREAM_METHODS, StreamInfo } from '../../api/methods/streams.ts';
 import { codecById } from '../../core/compressors/index.ts';
-import { codecCatalog, decodeStream, encodeBase, encodeField, inspectStream, metadataOf } from '../codecs/index.ts';
+import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf } from '../codecs/index.ts';
+import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { readVariable } from '../compression/runs.ts';
 import { writeAtomically } from '../files/atomic.ts';
@@ -29,8 +30,13 @@ async function readStreamFile(file: string): Promise<Uint8Array> {
   }
 }
 
-/** A data file's variable for a decoder looking for an anchor: null when the file has no such variable. */
-async function variableIfPresent(path: string, variable: string): Promise<Field | null> {
+/**
+ * A data file's variable for a decoder looking for an anchor or a base: null when the file has no such variable. A
+ * reconstruction file (.npz, .npy, raw values on the stream's grid) is read as a file base is.
+ */
+async function variableIfPresent(path: string, variable: string, shape?: readonly number[]): Promise<Field | null> {
+  const recon = await reconstructionIfFile(path, variable, shape);
+  if (recon) return recon;
   const f = await openDataFile(path);
   try {
     return f.variables.some((v) => v.name === variable) ? await f.readField(variable) : null;
@@ -115,6 +121,7 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
       chose: { predictor: plan?.predictor, choice: r.details.choice, streamed: true },
       verification: check ? { maxErrorOverBound: finite(check.maxErrorOverBound), psnr: finite(check.psnr), pointsOverBound: check.pointsOverBound } : null,
       base: null,
+      baseChoice: null,
     };
   } finally {
     df.close();
@@ -134,15 +141,16 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       }
       const field = await readVariable(file, variable);
       const anchors = await anchorStreams(file, variable, params, bound, out, workers, call);
-      const encodedBase = await encodeBase(field, baseSpec, { workers, signal: call?.signal, metadata: metadataOf(field, basename(file)) });
-      // written beside the output as OUT.base.fpk, where decompress and the .fpk reader find it by hash
-      const base = encodedBase && { ...encodedBase, path: join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.base.fpk`) };
+      const metadata = metadataOf(field, basename(file));
+      const prepared = await prepareBase(field, baseSpec, { codec, params, bound, workers, signal: call?.signal, metadata, onProgress: call?.onProgress });
+      // a codec base is written beside the output as OUT.base.fpk, where decompress and the .fpk reader find it by hash
+      const basePath = prepared?.stream ? join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.base.fpk`) : null;
       const r = await encodeField(field, {
-        codec, params, bound, workers, verify, metadata: metadataOf(field, basename(file)), anchors: anchors.map((a) => a.field),
-        ...(base ? { base: base.field } : {}), onProgress: call?.onProgress, signal: call?.signal,
+        codec, params, bound, workers, verify, metadata: { ...metadata, ...prepared?.metadata }, anchors: anchors.map((a) => a.field),
+        ...(prepared?.field ? { base: prepared.field } : {}), onProgress: call?.onProgress, signal: call?.signal,
       });
       for (const a of anchors) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes));
-      if (base) await writeAtomically(base.path, (tmp) => writeFile(tmp, base.bytes));
+      if (basePath) await writeAtomically(basePath, (tmp) => writeFile(tmp, prepared!.stream!));
       await writeAtomically(out, (tmp) => writeFile(tmp, r.bytes));
       const v = r.verification;
       const plan = r.details.plan as { predictor?: string } | undefined;
@@ -151,11 +159,14 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         compressionRatio: r.compressionRatio, seconds: r.seconds,
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,
-        base: base ? { out: base.path, bytes: base.bytes.length, codec: base.codec } : null,
+        base: prepared?.field
+          ? { out: basePath ?? prepared.file!.path, bytes: prepared.bytes, codec: prepared.codec, spec: prepared.spec, ...(prepared.file ? { bits: prepared.file.bits } : {}) }
+          : null,
+        baseChoice: prepared?.choice ?? null,
       };
     },
 
-    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed }, call) => {
+    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base }, call) => {
       const head = await readStreamHead(file);
       const decodedBytes = fieldSize(head.header.shape) * (head.header.dtype === 'float32' ? 4 : 8);
       if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {
@@ -166,8 +177,16 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       }
       const bytes = await readStreamFile(file);
       const info = streamInfo(file, bytes);
+      // an external base given again (file:PATH[#var=NAME]): read as when compressing, checked by hash
+      const fields: Field[] = [];
+      if (base) {
+        const p = parseBaseSpec(base);
+        if (p.kind !== 'file') throw new FieldpackError('INVALID_ARGUMENT', 'base: file:PATH[#var=NAME] (a stream base is found beside the stream)');
+        const variable = typeof head.header.metadata.variable === 'string' ? head.header.metadata.variable : '';
+        fields.push((await readReconstructionFile(p.path, head.header.shape, variable, p.var ?? variable)).field);
+      }
       const d = await decodeStream(bytes, {
-        rows, workers, deps: { files: anchors, besidePath: file }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal,
+        rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal,
       });
       const v = d.field.values;
       await writeAtomically(out, (tmp) => writeFile(tmp, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));

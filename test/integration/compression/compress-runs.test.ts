@@ -72,6 +72,19 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(again.field.shape).toEqual([12, 90, 180]);
   });
 
+  it('chooses the base itself with base auto (the same service as the API and the bench): the choice tagged, the target met', async () => {
+    const run = await submit({ file: COADS, variable: 'SST', bound: { mode: 'nrmse', value: 1e-4 }, codec: 'lbrc', base: 'auto', workers: 1 });
+    expect(run.error).toBeNull();
+    const d = app.store.getRunDetail(run.id);
+    expect(metric(d, 'nrmse') as number).toBeLessThanOrEqual(1e-4);
+    // on COADS SST every base costs more than it saves (docs/residual.md): no base, nothing kept beside
+    expect(d.tags.base_choice).toBe('none');
+    expect(d.tags.base).toBe('auto: none');
+    expect(d.artifacts.some((a) => a.kind === 'fpk-base')).toBe(false);
+    const stream = d.artifacts.find((a) => a.kind === 'fpk')!;
+    expect(metric(d, 'compression_ratio') as number).toBeCloseTo((4 * 12 * 90 * 180) / stream.sizeBytes!, 3);
+  });
+
   it('runs the classic codec as a job: metrics, tags, a decodable .fpk artifact, the bound held', async () => {
     autoRun = await submit({ file: COADS, variable: 'SST', bound: { mode: 'rel', value: 1e-3 }, codec: 'auto', workers: 1 });
     expect(autoRun.error).toBeNull();
@@ -140,7 +153,7 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(codecs.find((c) => c.id === 'zfp')!.available).toBe(EXTERNAL.zfp!.available());
     // the API's codec list follows the core's predictors and the bench's baselines
     // the choices come from the registry (classic's presets) and the baselines, not from a list in the API
-    expect(codecs.filter((c) => c.kind === 'fieldpack').map((c) => c.id).sort()).toEqual(['auto', ...PREDICTOR_NAMES, 'vqvae', 'lbrc', 'gae'].sort());
+    expect(codecs.filter((c) => c.kind === 'fieldpack').map((c) => c.id).sort()).toEqual(['auto', ...PREDICTOR_NAMES, 'vqvae', 'lbrc', 'gae', 'nglr'].sort());
     // a learned codec says which params key names its model (the Compress view asks for it)
     expect(codecs.find((c) => c.id === 'vqvae')!.modelParam).toBe('model');
     expect(codecs.filter((c) => c.kind === 'baseline').map((c) => c.id).sort()).toEqual(Object.keys(EXTERNAL).sort());

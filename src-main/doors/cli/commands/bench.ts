@@ -19,8 +19,14 @@ export const benchCommand: CliCommand = {
     '    per codec kind, comma-separated), --embed-model, --train [--train-epochs N]: train the benched learned codecs\' models',
     '    on the benched fields first (kept as OUT.json.fpvq / OUT.json.fpnl; NGLR at the benched bounds); the table then',
     '    also gives each file\'s ratio with the model counted once for all its variables and bounds\' streams',
-    '  residual coders (lbrc, gae, nglr): --base none|CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40): the base is',
-    '    compressed first and its bytes count in the row; bounds such as nrmse:1e-4,nrmse:1e-5,nrmse:1e-6',
+    '  residual coders (lbrc, gae, nglr): --base none|auto|CODEC:MODE:VALUE|file:PATH[#var=NAME,bits=N] (docs/residual.md);',
+    '    the base\'s bytes are in the row\'s ratio (columns base, base_choice, base_bytes, base_estimates, base_reason):',
+    '    CODEC:MODE:VALUE is compressed first (auto:rel:1e-2 = core:rel:1e-2, the classic codec\'s auto preset;',
+    '    vqvae:psnr:40); auto picks per field and target the smallest estimated base + residual from samples (none,',
+    '    the core codec at rel 1e-2, 1e-3 and 100 x the target, the VQ-VAE); file:PATH is an external reconstruction',
+    '    (.npz of the residual-modeling code with latent_bit, .npy, NetCDF, raw f32/f64) whose declared bits count.',
+    '    Bounds such as nrmse:1e-4,nrmse:1e-5,nrmse:1e-6. Their .npz benches as it is:',
+    '    fieldpack bench DATA.npz --vars original_data --codec lbrc --base file:DATA.npz --bounds nrmse:1e-5 --json OUT.json',
     'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
@@ -85,10 +91,13 @@ export const benchCommand: CliCommand = {
       await writeFileAtomic(json, JSON.stringify({ protocol, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
       const csv = flag(p, 'csv');
       if (csv) await writeFileAtomic(csv, benchCsv(rows));
-      const head = ['file', 'variable', 'codec', 'bound', 'ratio', ...(refs ? ['SZ3 ref'] : []), 'psnr', 'err/bound', 'over', 'c MB/s', 'd MB/s', 'predictor'];
+      // residual coders: the base used (auto's choice) and what it counts, included in the ratio
+      const withBase = rows.some((r) => r.base !== undefined);
+      const baseCell = (r: BenchRow) => (r.base === undefined ? '' : `${r.base === r.base_choice ? r.base_choice : `${r.base}->${r.base_choice}`}${r.base_bytes ? ` ${Math.round(r.base_bytes)} B` : ''}`);
+      const head = ['file', 'variable', 'codec', 'bound', 'ratio', ...(refs ? ['SZ3 ref'] : []), ...(withBase ? ['base'] : []), 'psnr', 'err/bound', 'over', 'c MB/s', 'd MB/s', 'predictor'];
       const table = rows.map((r) => {
         const key = `${r.file}|${r.variable}|${r.rel_bound}`;
-        return [r.file, r.variable, r.codec, r.bound, fmt(r.compression_ratio), ...(refs ? [refs.has(key) ? fmt(refs.get(key)!) : ''] : []),
+        return [r.file, r.variable, r.codec, r.bound, fmt(r.compression_ratio), ...(refs ? [refs.has(key) ? fmt(refs.get(key)!) : ''] : []), ...(withBase ? [baseCell(r)] : []),
           fmt(r.psnr_db), fmt(r.max_error_over_bound), String(r.points_over_bound), fmt(r.compress_mb_s), fmt(r.decompress_mb_s), r.error ? `ERROR ${r.error}` : (r.predictor ?? '')];
       });
       const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));

@@ -6,16 +6,23 @@ export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base CODEC:MODE:VALUE] [--workers N] [--no-verify] [--streamed|--in-memory] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] -o OUT.fpk',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
     '  --model (codecs vqvae, nglr): default (the shipped model), a .fpvq / .fpnl file or a sha256 prefix of one in',
     '    resources/models, the store\'s models or FIELDPACK_MODEL_PATH (nglr: also none, plain Lorenzo); the stream names',
     '    it by hash. --embed-model puts it inside the stream (counted in its size).',
-    '  --base (residual coders: lbrc): compress the field first with CODEC at that bound (e.g. auto:rel:1e-2,',
-    '    vqvae:psnr:40), written beside OUT as OUT.base.fpk; the residual is coded over its reconstruction, e.g.',
-    '    fieldpack compress F --var T --codec lbrc --base auto:rel:1e-2 --bound nrmse:1e-5 -o T.fpk',
+    '  --base (residual coders: lbrc, gae, nglr): what the residual is coded over; its bytes count in the ratio (docs/residual.md):',
+    '    none (default);',
+    '    CODEC:MODE:VALUE: the field compressed first with CODEC at that bound, written beside OUT as OUT.base.fpk',
+    '      (auto:rel:1e-2 or core:rel:1e-2 = the classic codec\'s auto preset; vqvae:psnr:40 = the VQ-VAE);',
+    '    auto: chosen per field from samples among none, the core codec at rel 1e-2, 1e-3 and 100 x the target, and the',
+    '      VQ-VAE on 2D+ fields: the smallest estimated base + residual (the choice and the estimates are printed);',
+    '    file:PATH[#var=NAME,bits=N]: an external reconstruction (.npz with recons_data and latent_bit as the',
+    '      residual-modeling code reads it, .npy, a NetCDF file with the variable on the same grid, raw f32/f64), its',
+    '      declared bits counted; decompress needs the same file (--base file:PATH or --anchor PATH). E.g.',
+    '    fieldpack compress F --var T --codec lbrc --base auto --bound nrmse:1e-5 -o T.fpk',
     '  --param: a codec param, e.g. --param entropy=huffman (numbers and true/false are parsed).',
     '  --entropy E is kept as a short form of --param entropy=E.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
@@ -60,7 +67,8 @@ export const compressCommand: CliCommand = {
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
       io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}${r.units && !r.lossless ? ` ${r.units}` : ''}; ${chose}${r.lossless ? ' (lossless)' : ''}${r.units ? '' : '; no units attribute: the bound is in the stored values\' units'}`);
       const v = r.verification;
-      if (r.base) io.out(`${r.base.out}: base (${r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);
+      if (r.baseChoice) io.out(`base auto -> ${r.baseChoice.chosen}: ${r.baseChoice.reason} (estimated from ${(r.baseChoice.sample.fraction * 100).toFixed(1)} % of the field in ${r.baseChoice.seconds.toFixed(1)} s)`);
+      if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);
       io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${v ? `, max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr} dB` : ''}`);
       return 0;
     } finally {

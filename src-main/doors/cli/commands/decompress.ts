@@ -7,7 +7,9 @@ export const decompressCommand: CliCommand = {
   name: 'decompress',
   summary: 'Decompress a .fpk stream (any codec) to raw little-endian values (.f32 / .f64)',
   usage: [
-    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--streamed|--in-memory]',
+    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--base file:PATH] [--streamed|--in-memory]',
+    '  A residual stream (lbrc, gae, nglr) needs its base: a base stream OUT.base.fpk is found beside it; an external',
+    '  reconstruction (compressed with --base file:PATH[#var=NAME]) must be given again: --base file:PATH or --anchor PATH.',
     '  A stream that predicts from other fields (cross-field) needs their reconstructions: their .fpk streams',
     '  (or NetCDF files of the decoded fields) given with --anchor, or .fpk streams in the same folder. A VQ-VAE stream\'s',
     '  model is found by hash in resources/models, FIELDPACK_MODEL_PATH or the files given with --model.',
@@ -16,7 +18,7 @@ export const decompressCommand: CliCommand = {
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model'], booleans: ['streamed', 'in-memory'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model', 'base'], booleans: ['streamed', 'in-memory'] });
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
@@ -34,6 +36,7 @@ export const decompressCommand: CliCommand = {
     try {
       const r = await callApi(ctx, 'streams.decompress', {
         file: inp, out, ...(rows ? { rows } : {}), workers, anchors: [...(p.flags.get('anchor') ?? []), ...(p.flags.get('model') ?? [])], ...(flag(p, 'mask') ? { maskOut: flag(p, 'mask')! } : {}),
+        ...(flag(p, 'base') ? { base: flag(p, 'base')! } : {}),
         ...streamedChoice(p),
       }, call);
       call.done();

@@ -6,6 +6,7 @@
 import { open as openFile, stat } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { isFpk, openFpk } from './fpk.ts';
+import { isNumpy, openNumpy } from './npz.ts';
 import { findHdf5Signature, openHdf5 } from './hdf5.ts';
 import { openNetcdf3 } from './netcdf3.ts';
 import { openRaw, RAW_EXTENSIONS, readSidecar, sidecarPath, validateRawOptions } from './raw.ts';
@@ -25,6 +26,8 @@ export interface FieldSourceOpener {
 const openers: FieldSourceOpener[] = [
   // Fieldpack's own streams; replaceable by registering another opener with id 'fpk'
   { id: 'fpk', sniff: (head) => isFpk(head), open: (path, size) => openFpk(path, size) },
+  // NumPy's .npy / .npz (the residual-modeling code's input format)
+  { id: 'npz', sniff: (head, path) => isNumpy(head, path), open: (path, size) => openNumpy(path, size) },
 ];
 
 /** The codec helper registers its .fpk reader here (e.g. in the app's startup), so inspect/export/import read it too. */

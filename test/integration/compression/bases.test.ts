@@ -1,0 +1,252 @@
+/**
+ * The bases of the residual coders (docs/residual.md): `auto` chooses per field from samples (deterministic, the
+ * stream decodes within the target, the chosen base counted in the bench's ratio); `file:PATH` takes an external
+ * reconstruction (the residual-modeling code's .npz as numpy writes it, .npy, NetCDF, raw), its declared bits
+ * counted, named by hash, needed again to decode (NOT_FOUND that says so without it); clear errors for a wrong shape,
+ * NaN in the base, a missing file, an unreadable one, an undeclared size.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../../src-main/services/codecs/zstd-backend.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { closePools, decodeStream, encodeBase, encodeField, metadataOf } from '../../../src-main/services/codecs/index.ts';
+import { chooseBase, parseBaseSpec, prepareBase, reconstructionIfFile, sampleRows } from '../../../src-main/services/compression/base.ts';
+import { runBench } from '../../../src-main/services/compression/bench.ts';
+import { loadField } from '../../../src-main/services/compression/bench-input.ts';
+import { parseNpz } from '../../../src-main/services/files/npy.ts';
+import { dispatch, storelessServices } from '../../../src-main/services/services.ts';
+import { errorStats } from '../../../src-main/core/metrics/index.ts';
+import { crc32 } from '../../../src-main/core/codec/crc32.ts';
+import { WRF_KATRINA } from '../../helpers/data-files.ts';
+import { ROOT, fieldpack } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const tmp = tempDir('fieldpack-bases-');
+afterAll(async () => {
+  await closePools();
+  tmp.cleanup();
+});
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'data');
+const nrmseOf = (f: Pick<Field, 'values' | 'mask'>, d: ArrayLike<number>) => errorStats(f.values, d, f.mask ?? null, Infinity).nrmse;
+
+/** An .npy of float32 values (C order), as np.save writes it. */
+function npy(values: Float32Array, shape: number[]): Uint8Array {
+  let head = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  head = head.padEnd(118, ' ') + '\n';
+  const out = new Uint8Array(10 + head.length + values.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, head.length, true);
+  out.set(new TextEncoder().encode(head), 10);
+  out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 10 + head.length);
+  return out;
+}
+
+/** A stored (uncompressed) zip of .npy entries, as np.savez writes one. */
+function npz(entries: Record<string, Uint8Array>): Uint8Array {
+  const parts: Uint8Array[] = [], central: Uint8Array[] = [];
+  let off = 0;
+  for (const [name, data] of Object.entries(entries)) {
+    const fname = new TextEncoder().encode(`${name}.npy`);
+    const lh = new Uint8Array(30 + fname.length), dv = new DataView(lh.buffer);
+    dv.setUint32(0, 0x04034b50, true); dv.setUint16(4, 20, true); dv.setUint32(14, crc32(data), true);
+    dv.setUint32(18, data.length, true); dv.setUint32(22, data.length, true); dv.setUint16(26, fname.length, true); lh.set(fname, 30);
+    const ch = new Uint8Array(46 + fname.length), cv = new DataView(ch.buffer);
+    cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 20, true); cv.setUint16(6, 20, true); cv.setUint32(16, crc32(data), true);
+    cv.setUint32(20, data.length, true); cv.setUint32(24, data.length, true); cv.setUint16(28, fname.length, true); cv.setUint32(42, off, true); ch.set(fname, 46);
+    parts.push(lh, data);
+    central.push(ch);
+    off += lh.length + data.length;
+  }
+  const cdSize = central.reduce((s, c) => s + c.length, 0);
+  const end = new Uint8Array(22), ev = new DataView(end.buffer);
+  ev.setUint32(0, 0x06054b50, true); ev.setUint16(8, central.length, true); ev.setUint16(10, central.length, true); ev.setUint32(12, cdSize, true); ev.setUint32(16, off, true);
+  return Buffer.concat([...parts, ...central, end]);
+}
+
+describe('base specs', () => {
+  it('parses none, auto, CODEC:MODE:VALUE (auto:rel:1e-2 stays the classic preset) and file:PATH#var=,bits=', () => {
+    expect(parseBaseSpec('auto')).toEqual({ kind: 'auto' });
+    expect(parseBaseSpec('none')).toEqual({ kind: 'none' });
+    expect(parseBaseSpec('auto:rel:1e-2')).toEqual({ kind: 'codec', codec: 'auto', bound: { mode: 'rel', value: 1e-2 } });
+    expect(parseBaseSpec('core:rel:1e-2')).toEqual(parseBaseSpec('auto:rel:1e-2'));
+    expect(parseBaseSpec('file:/a/b#c.npz')).toEqual({ kind: 'file', path: '/a/b#c.npz' });
+    expect(parseBaseSpec('file:/x/r.nc#var=T_rec,bits=8000')).toEqual({ kind: 'file', path: '/x/r.nc', var: 'T_rec', bits: 8000 });
+    expect(() => parseBaseSpec('vqvae')).toThrow(/none, auto, CODEC:MODE:VALUE/);
+  });
+
+  it('samples bands of rows: the whole of a small field, at most 4 bands of a large one', () => {
+    expect(sampleRows([4, 14, 48, 48], 1 << 18)).toEqual([[0, 4]]);
+    const r = sampleRows([132, 73, 144], 1 << 18);
+    expect(r.length).toBe(4);
+    expect(r.reduce((s, [a, b]) => s + (b - a), 0) * 73 * 144).toBeLessThanOrEqual(1 << 18);
+    expect(sampleRows([12, 19, 90, 180], 1 << 18)).toEqual([[5, 6]]);
+  });
+});
+
+describe('--base auto', () => {
+  it('chooses the same base twice from a sample, reports every candidate\'s estimate, and the stream decodes within the target', async () => {
+    const f = await loadField(WRF_KATRINA, 'QVAPOR');
+    const bound = { mode: 'nrmse' as const, value: 1e-5 };
+    const opts = { codec: 'lbrc', bound, workers: 0, sampleValues: 40_000 };
+    const a = await chooseBase(f, opts);
+    const b = await chooseBase(f, opts);
+    expect(a.chosen).toBe(b.chosen);
+    expect(a.estimates).toEqual(b.estimates);
+    expect(a.sample.fraction).toBeLessThan(1);
+    expect(a.candidates).toEqual(['none', 'auto:rel:1e-2', 'auto:rel:1e-3', 'auto:nrmse:0.001', 'vqvae:psnr:40']);
+    const best = Math.min(...Object.values(a.estimates).map((e) => e.bytes ?? Infinity));
+    expect(a.estimates[a.chosen]!.bytes).toBe(best);
+    expect(a.reason).toMatch(a.chosen === 'none' ? /^no base/ : new RegExp(`^${a.chosen}`));
+    const p = (await prepareBase(f, 'auto', opts))!;
+    expect(p.requested).toBe('auto');
+    expect(p.spec).toBe(a.chosen);
+    const r = await encodeField(f, { codec: 'lbrc', bound, workers: 0, ...(p.field ? { base: p.field } : {}), metadata: { variable: 'QVAPOR' } });
+    const d = await decodeStream(r.bytes, { workers: 0, ...(p.field ? { deps: { fields: [p.field] } } : {}) });
+    expect(nrmseOf(f, d.field.values)).toBeLessThanOrEqual(1e-5);
+  }, 120_000);
+
+  it('in the bench: the row names the base asked for and the one chosen, with the estimates; the base\'s bytes are in the ratio', async () => {
+    const rows = await runBench({ files: [WRF_KATRINA], vars: ['QVAPOR'], codecs: ['lbrc'], bounds: [{ mode: 'nrmse', value: 1e-4 }], base: 'auto', workers: 0, minSeconds: 0 });
+    const r = rows[0]!;
+    expect(r.error).toBeUndefined();
+    expect(r.base).toBe('auto');
+    expect(Object.keys(r.base_estimates!)).toContain(r.base_choice);
+    expect(r.base_reason).toBeTruthy();
+    expect(r.nrmse).toBeLessThanOrEqual(1e-4);
+    expect(r.compression_ratio).toBeCloseTo((4 * r.values) / r.compressed_bytes, 3);
+    if (r.base_choice === 'none') expect(r.base_bytes).toBe(0);
+    else expect(r.compressed_bytes).toBeGreaterThan(r.base_bytes!);
+    // GAE on QVAPOR at 1e-4: a base pays (the core codec at rel 1e-3); its stream's bytes are in the row, and the
+    // estimate (base + residual, from the sample) is near what the row measures
+    const g = (await runBench({ files: [WRF_KATRINA], vars: ['QVAPOR'], codecs: ['gae'], bounds: [{ mode: 'nrmse', value: 1e-4 }], base: 'auto', workers: 0, minSeconds: 0 }))[0]!;
+    expect(g.error).toBeUndefined();
+    expect(g.base_choice).toBe('auto:rel:1e-3');
+    const f = await loadField(WRF_KATRINA, 'QVAPOR');
+    const baseStream = (await encodeBase({ ...f, values: Float32Array.from(f.values) }, 'auto:rel:1e-3', { workers: 0, metadata: metadataOf(f, 'wrf_katrina.nc', { coordinates: false }) }))!;
+    expect(g.base_bytes).toBe(baseStream.bytes.length);
+    expect(g.compressed_bytes).toBeGreaterThan(g.base_bytes!);
+    expect(Math.abs(g.compressed_bytes - g.base_estimates![g.base_choice!]!) / g.compressed_bytes).toBeLessThan(0.05);
+    expect(g.nrmse).toBeLessThanOrEqual(1e-4);
+    // a fixed base is counted the same way
+    const fixed = (await runBench({ files: [WRF_KATRINA], vars: ['QVAPOR'], codecs: ['lbrc'], bounds: [{ mode: 'nrmse', value: 1e-4 }], base: 'auto:rel:1e-2', workers: 0, minSeconds: 0 }))[0]!;
+    expect(fixed.base_choice).toBe('auto:rel:1e-2');
+    expect(fixed.base_bytes).toBeGreaterThan(1000);
+    expect(fixed.compression_ratio).toBeCloseTo((4 * fixed.values) / fixed.compressed_bytes, 3);
+  }, 300_000);
+});
+
+describe('the CLI', () => {
+  it('compress --base auto prints the choice and why; bench shows the base column and writes the choice and the estimates; decompress --base file:', async () => {
+    const npzPath = join(FIXTURES, 'residual_input.npz');
+    const out = join(tmp.dir, 'cli.fpk');
+    const c = await fieldpack('compress', npzPath, '--var', 'original_data', '--codec', 'lbrc', '--base', 'auto', '--bound', 'nrmse:1e-5', '-o', out);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/base auto -> (none|\S+): .*estimated/);
+    const json = join(tmp.dir, 'cli.json');
+    const b = await fieldpack('bench', npzPath, '--vars', 'original_data', '--codec', 'lbrc', '--base', 'auto', '--bounds', 'nrmse:1e-5', '--workers', '0', '--min-seconds', '0', '--json', json);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/\bbase\b[\s\S]*auto->/);
+    const row = JSON.parse(readFileSync(json, 'utf8')).rows[0];
+    expect(row).toMatchObject({ base: 'auto', base_choice: expect.any(String), base_estimates: expect.objectContaining({ none: expect.any(Number) }) });
+    const f = await fieldpack('compress', npzPath, '--var', 'original_data', '--codec', 'lbrc', '--base', `file:${npzPath}`, '--bound', 'nrmse:1e-5', '-o', out);
+    expect(f.stdout).toMatch(/base \(file, 20000 bits declared\), 2500 bytes/);
+    const missing = await fieldpack('decompress', out, '-o', join(tmp.dir, 'cli.f32'));
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr + missing.stdout).toMatch(/NOT_FOUND.*reconstruction file residual_input\.npz/);
+    const ok = await fieldpack('decompress', out, '-o', join(tmp.dir, 'cli.f32'), '--base', `file:${npzPath}`);
+    expect(ok.status, ok.stderr).toBe(0);
+  }, 120_000);
+});
+
+describe('file:PATH bases', () => {
+  it('reads the residual-modeling .npz as numpy writes it (deflated and stored): recons_data the base, latent_bit / 8 counted', async () => {
+    for (const name of ['residual_input.npz', 'residual_input_stored.npz']) {
+      const path = join(FIXTURES, name);
+      const orig = parseNpz(new Uint8Array(readFileSync(path))).get('original_data')!();
+      expect(orig.shape).toEqual([1, 4, 20, 30]);
+      const f: Field = { name: 'x', shape: [4, 20, 30], dims: ['t', 'y', 'x'], values: orig.values as Float32Array, sourceDtype: 'float32', attributes: {} };
+      const p = (await prepareBase(f, `file:${path}`, { codec: 'lbrc', bound: { mode: 'nrmse', value: 1e-5 } }))!;
+      expect(p.bytes).toBe(20000 / 8);
+      expect(p.file).toMatchObject({ format: 'npz', bits: 20000, bitsFrom: 'latent_bit' });
+      expect(p.stream).toBeNull();
+      // bits= overrides what the file declares
+      expect((await prepareBase(f, `file:${path}#bits=800`, { codec: 'lbrc', bound: { mode: 'nrmse', value: 1e-5 } }))!.bytes).toBe(100);
+      const r = await encodeField(f, { codec: 'lbrc', base: p.field!, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, metadata: { variable: 'x' } });
+      await expect(decodeStream(r.bytes, { workers: 0 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      const d = await decodeStream(r.bytes, { workers: 0, deps: { files: [path] }, loadDataFile: reconstructionIfFile });
+      expect(nrmseOf(f, d.field.values)).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('benches their .npz as it is: original_data as the field (the .npz a data source), recons_data as the base, latent_bit counted', async () => {
+    const path = join(FIXTURES, 'residual_input.npz');
+    const rows = await runBench({ files: [path], vars: ['original_data'], codecs: ['lbrc'], bounds: [{ mode: 'nrmse', value: 1e-5 }], base: `file:${path}`, workers: 0, minSeconds: 0 });
+    const r = rows[0]!;
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ variable: 'original_data', values: 2400, base_bits: 20000, base_bytes: 2500, points_over_bound: 0 });
+    expect(r.nrmse).toBeLessThanOrEqual(1e-5);
+    expect(r.compressed_bytes).toBeGreaterThan(2500);
+  });
+
+  it('through the API: compress names the file base by hash and counts its bits; decompress needs it again (--base file: or --anchor), NOT_FOUND saying so otherwise', async () => {
+    const svc = storelessServices();
+    const f = await loadField(WRF_KATRINA, 'QVAPOR');
+    // a coarse reconstruction of QVAPOR as an .npz with a leading batch axis, as the paper's code takes it
+    const recon = Float32Array.from(f.values, (v) => Math.round(v * 2e4) / 2e4);
+    const recPath = join(tmp.dir, 'qv-recon.npz');
+    writeFileSync(recPath, npz({ original_data: npy(Float32Array.from(f.values), [1, ...f.shape]), recons_data: npy(recon, [1, ...f.shape]), latent_bit: npy(new Float32Array([64000]), []) }));
+    const out = join(tmp.dir, 'qv.fpk');
+    const c = (await dispatch(svc, 'streams.compress', { file: WRF_KATRINA, variable: 'QVAPOR', bound: { mode: 'nrmse', value: 1e-5 }, codec: 'lbrc', base: `file:${recPath}`, out })) as {
+      bytes: number; base: { out: string; bytes: number; codec: string; bits: number }; baseChoice: unknown;
+    };
+    expect(c.base).toMatchObject({ out: recPath, bytes: 8000, codec: 'file', bits: 64000 });
+    expect(c.baseChoice).toBeNull();
+    const info = (await dispatch(svc, 'streams.inspect', { file: out })) as { needs: string[] };
+    expect(info.needs.join(' ')).toMatch(/base stream of QVAPOR \(sha256/);
+    const raw = join(tmp.dir, 'qv.f32');
+    await expect(dispatch(svc, 'streams.decompress', { file: out, out: raw })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/reconstruction file qv-recon\.npz: give the same file/) });
+    for (const given of [{ base: `file:${recPath}` }, { anchors: [recPath] }]) {
+      await dispatch(svc, 'streams.decompress', { file: out, out: raw, ...given });
+      const d = new Float32Array(readFileSync(raw).buffer.slice(0));
+      expect(nrmseOf(f, d)).toBeLessThanOrEqual(1e-5);
+    }
+    // another reconstruction is refused by hash
+    const other = join(tmp.dir, 'other.f32');
+    writeFileSync(other, Float32Array.from(recon, (v) => v + 1e-3));
+    await expect(dispatch(svc, 'streams.decompress', { file: out, out: raw, base: `file:${other}` })).rejects.toMatchObject({ code: 'CONFLICT' });
+  }, 60_000);
+
+  it('a NetCDF file holding the variable on the same grid, with bits=; the bench counts the declared bits', async () => {
+    const rows = await runBench({ files: [WRF_KATRINA], vars: ['QVAPOR'], codecs: ['lbrc'], bounds: [{ mode: 'nrmse', value: 1e-5 }], base: `file:${WRF_KATRINA}#bits=80000`, workers: 0, minSeconds: 0 });
+    const r = rows[0]!;
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ base: `file:${WRF_KATRINA}#bits=80000`, base_choice: `file:${WRF_KATRINA}#bits=80000`, base_bits: 80000, base_bytes: 10000, points_over_bound: 0 });
+    // the base is the field itself: the residual is nearly nothing, the ratio is the declared bits'
+    expect(r.compressed_bytes).toBeGreaterThan(10000);
+    expect(r.compressed_bytes).toBeLessThan(12000);
+  }, 60_000);
+
+  it('refuses a wrong shape, NaN in the base, a missing file, an unreadable one, an npz without recons_data and an undeclared size', async () => {
+    const f = await loadField(WRF_KATRINA, 'QVAPOR');
+    const o = { codec: 'lbrc', bound: { mode: 'nrmse' as const, value: 1e-5 } };
+    const w = (name: string, bytes: Uint8Array) => {
+      const p = join(tmp.dir, name);
+      writeFileSync(p, bytes);
+      return p;
+    };
+    const good = Float32Array.from(f.values);
+    await expect(prepareBase(f, `file:${w('short.npy', npy(good.subarray(0, 1000), [1000]))}#bits=1`, o)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/\[1000\], the field is \[4, 14, 48, 48\]/) });
+    const nan = good.slice();
+    nan[777] = NaN;
+    await expect(prepareBase(f, `file:${w('nan.npy', npy(nan, f.shape))}#bits=1`, o)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/NaN.*at 1 points.*index 777/) });
+    await expect(prepareBase(f, `file:${join(tmp.dir, 'nope.npz')}`, o)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no such file/) });
+    await expect(prepareBase(f, `file:${w('junk.bin', new Uint8Array(1234))}#bits=1`, o)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/1234 bytes is not 129024 float32 or float64 values/) });
+    await expect(prepareBase(f, `file:${w('norecon.npz', npz({ original_data: npy(good, f.shape) }))}`, o)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/without recons_data.*holds original_data/) });
+    await expect(prepareBase(f, `file:${w('nobits.npy', npy(good, f.shape))}`, o)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/declare it/) });
+    await expect(prepareBase(f, `file:${WRF_KATRINA}#var=NOPE,bits=1`, o)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no variable NOPE/) });
+    // a codec that takes no base is told so
+    await expect(prepareBase(f, 'auto', { ...o, codec: 'auto' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/takes no base/) });
+  }, 60_000);
+});
