@@ -151,3 +151,19 @@ describe('NGLR residual coder', () => {
     }
   });
 });
+
+describe('NGLR on values stored on a grid', () => {
+  it('codes the grid indices when the step would be finer than the grid: values back to the last bit, far fewer bytes', async () => {
+    // a smooth field rounded to 0.001 (as products are), in float32: 1e-6 asks for a step far below the grid's
+    const base = makeField('G', [4, 40, 60], { seed: 11, noise: 0.02 });
+    const values = Float32Array.from(base.values, (v) => Math.round((v - 270) * 1000) / 1000);
+    const f: Field = { ...base, values, mask: undefined };
+    const bound = { mode: 'nrmse' as const, value: 1e-6 };
+    const r = await encodeField(f, { codec: 'nglr', bound, workers: 0 });
+    expect(r.verification!.nrmse).toBeLessThanOrEqual(1e-6);
+    const ulp = 2 ** (Math.floor(Math.log2(Math.max(...values.map(Math.abs)))) - 23);
+    expect(r.verification!.maxAbsError).toBeLessThanOrEqual(ulp);
+    const off = await encodeField(f, { codec: 'lbrc', bound, workers: 0, verify: false });
+    expect(r.bytes.length).toBeLessThan(0.8 * off.bytes.length);
+  });
+});

@@ -15,9 +15,13 @@
  * never costs bits where it does not generalise; then it decodes what it kept, as a decoder will, and refuses to
  * write a chunk whose decode differs.
  *
+ * Values stored on a grid (offset + k x g, e.g. rounded to 0.001) are coded as their indices k, to the last bit, when
+ * the step would be no coarser than the grid (flag 64): the tight targets become a lossless problem there.
+ *
  * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 exact values, 16 the model, chunk 0,
- *   32 coded without the bias)
- *   | [varint length + model file] | varint n | [mask] | [lists] | f64 step | f64 dScale | [exact values list]
+ *   32 coded without the bias, 64 on the values' grid)
+ *   | [varint length + model file] | varint n | [mask] | [lists] | f64 step | f64 dScale | [f64 grid offset]
+ *   | [exact values list]
  *   | context-coded differences (one per valid point).
  */
 import { FieldpackError } from '../../errors.ts';
@@ -26,6 +30,7 @@ import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { ContextIntDecoder, ContextIntEncoder, magnitudeContext } from '../../codec/ctxcoder.ts';
 import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readValueList, scanChunk, writeMask, writeValueLists } from '../../codec/envelope.ts';
+import { findGridPlan, gridValueOf, toGridIndices, ulpAt } from '../../codec/grid.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
 import { NGLR_CAUSAL_INPUTS, parseNglrModel } from '../../nn/nglr/model.ts';
@@ -38,6 +43,8 @@ export const NGLR_CODEC_ID = 'nglr';
 const F_EXACT = 8;
 /** the chunk is coded without the bias (plain Lorenzo was smaller there: the network never costs bits) */
 const F_NO_BIAS = 32;
+/** q are the values' own grid indices: reconstructions fround(offset + q x step), exact (an f64 offset follows dScale) */
+const F_GRID = 64;
 /** contexts of the difference coder: magnitude classes of the neighbours' coded differences */
 const CONTEXTS = 24;
 
@@ -123,15 +130,65 @@ function lorenzoScale(q: Float64Array, code: Uint8Array, D: number, H: number, W
   return count && sum / count > 1 ? sum / count : 1;
 }
 
+/** A chunk's q as the encoder codes it: on the field's own grid (flag 64) or quantized with one step. */
+interface ChunkQuantization {
+  q: Float64Array;
+  exact: number[];
+  step: number;
+  /** the grid's offset when the chunk is coded on the values' own grid (reconstructions fround(offset + q x step)) */
+  gridOffset: number | null;
+  sse: number;
+  maxError: number;
+  valid: number;
+  code: Uint8Array;
+}
+
+/**
+ * One step for the whole chunk (abs: 2 x bound; nrmse: the search on the true decode). Values stored on a grid
+ * (products rounded to 0.001 K, packed int16: offset + k x g) are coded as their grid indices k, exactly, when the
+ * step would be no coarser than the grid: every on-grid value comes back within one unit in its last place (the
+ * grid's decimal step is not exact in binary), off-grid ones are stored.
+ */
+function quantizeChunk(a: ResidualChunkInput, skip: Uint8Array, D: number, H: number, W: number): ChunkQuantization {
+  const n = skip.length;
+  const f32 = a.values instanceof Float32Array;
+  const r = quantizeResidual(a, skip, [{ t0: 0, t1: D, h0: 0, h1: H, w0: 0, w1: W }], H, W);
+  const codeOf = (exact: number[]) => {
+    const code = new Uint8Array(n);
+    for (let i = 0; i < n; i++) code[i] = skip[i] ? 0 : 1;
+    for (const i of exact) code[i] = 0;
+    return code;
+  };
+  const step = r.steps[0]!;
+  if (!a.base) {
+    let maxAbs = 0;
+    for (let i = 0; i < n; i++) if (!skip[i] && Number.isFinite(a.values[i]!)) maxAbs = Math.max(maxAbs, Math.abs(a.values[i]!));
+    // on the grid within one unit in the last place (decimal steps are not exact in binary), and no further
+    const ulp = ulpAt(maxAbs, f32);
+    const e = a.mode === 'abs' ? Math.min(a.bound, ulp) : ulp;
+    const grid = findGridPlan(a.values, skip, e, maxAbs, f32);
+    if (grid && grid.half === 0 && !(step > grid.step)) {
+      const { k, offGrid } = toGridIndices(a.values, Uint8Array.from(skip), grid, f32);
+      const code = codeOf(offGrid);
+      let sse = 0, maxError = 0, ok = k.every((v) => Math.abs(v) <= Q_LIMIT);
+      for (let i = 0; ok && i < n; i++) {
+        if (!code[i]) continue;
+        const err = Math.abs(a.values[i]! - gridValueOf(k[i]!, grid, f32));
+        sse += err * err;
+        if (err > maxError) maxError = err;
+      }
+      ok &&= a.mode === 'abs' ? maxError <= a.bound : sse <= a.mse * r.valid;
+      if (ok) return { q: k, exact: offGrid, step: grid.step, gridOffset: grid.offset, sse, maxError, valid: r.valid, code };
+    }
+  }
+  return { q: r.q, exact: r.exact, step, gridOffset: null, sse: r.sse, maxError: r.maxError, valid: r.valid, code: codeOf(r.exact) };
+}
+
 /** What the trainer fits the network on: a chunk's q as the encoder quantizes it, and which points are coded. */
 export function trainingChunk(a: ResidualChunkInput): { q: Int32Array; code: Uint8Array; volume: [number, number, number] } {
   const { skip } = scanChunk(a.values, a.mask, a.fillValue);
   const volume = volumeOf(a.shape);
-  const [D, H, W] = volume;
-  const { q, exact } = quantizeResidual(a, skip, [{ t0: 0, t1: D, h0: 0, h1: H, w0: 0, w1: W }], H, W);
-  const code = new Uint8Array(q.length);
-  for (let i = 0; i < q.length; i++) code[i] = skip[i] ? 0 : 1;
-  for (const i of exact) code[i] = 0;
+  const { q, code } = quantizeChunk(a, skip, ...volume);
   return { q: Int32Array.from(q), code, volume };
 }
 
@@ -141,11 +198,7 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   const x = a.values;
   const { skip, mask, nonfinite, fillExc } = scanChunk(x, a.mask, a.fillValue);
   const [D, H, W] = volumeOf(a.shape);
-  const vol = { t0: 0, t1: D, h0: 0, h1: H, w0: 0, w1: W };
-  const { q: qAll, exact, steps, sse, maxError, valid } = quantizeResidual(a, skip, [vol], H, W);
-  const code = new Uint8Array(n);
-  for (let i = 0; i < n; i++) code[i] = skip[i] ? 0 : 1;
-  for (const i of exact) code[i] = 0;
+  const { q: qAll, exact, step, gridOffset, sse, maxError, valid, code } = quantizeChunk(a, skip, D, H, W);
   const dScale = lorenzoScale(qAll, code, D, H, W);
   const model = a.model ? parseNglrModel(a.model, 'BAD_FILE') : null;
   const net = model ? new NglrNetwork(model) : null;
@@ -178,7 +231,7 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   });
 
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0));
+  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0) | (gridOffset !== null ? F_GRID : 0));
   if (a.embedModel && a.model) w.block(a.model);
   const modelPart = a.embedModel && a.model ? w.pos - 1 : 0;
   w.varint(n);
@@ -187,8 +240,9 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   const maskPart = w.pos - m0;
   writeValueLists(w, [nonfinite, fillExc], x, f32);
   const s0 = w.pos;
-  w.f64(steps[0]!);
+  w.f64(step);
   w.f64(dScale);
+  if (gridOffset !== null) w.f64(gridOffset);
   writeValueLists(w, [exact], x, f32);
   const sidePart = w.pos - s0;
   const r0 = w.pos;
@@ -206,12 +260,14 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
 }
 
 export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null): DecodedChunk {
-  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 63, true);
+  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 127, true);
   const [D, H, W] = volumeOf(shape);
   const step = r.f64('step');
   const dScale = r.f64('difference scale');
   if (!(step >= 0) || !Number.isFinite(step)) bad(`corrupted stream: the step of ${what} is negative or not finite`);
   if (!(dScale >= 1) || !Number.isFinite(dScale)) bad(`corrupted stream: the difference scale of ${what} is below 1 or not finite`);
+  const grid = flags & F_GRID ? { offset: r.f64('grid offset'), step } : null;
+  if (grid && (base || !Number.isFinite(grid.offset) || !(step > 0))) bad(`corrupted stream: ${what} says it is on a grid it cannot be on`);
   const exact = flags & F_EXACT ? readValueList(r, n, f32, 'exact values', what) : null;
   const code = new Uint8Array(n);
   for (let k = 0; k < n; k++) code[k] = skip[k] ? 0 : 1;
@@ -222,7 +278,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
   decodeWalk(walk, code, dec, what, (i, qi) => {
-    out[i] = reconOf(base ? base[i]! : 0, qi, step, f32);
+    out[i] = grid ? gridValueOf(qi, grid, f32) : reconOf(base ? base[i]! : 0, qi, step, f32);
   });
   if (exact) finishChunk(out, null, null, exact, null);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
