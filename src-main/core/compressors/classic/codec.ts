@@ -19,6 +19,7 @@ import {
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, findGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import {
@@ -43,6 +44,10 @@ const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lore
 /** level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS) */
 const AUTO_TUNINGS = [1, 2, 3, 7, 16];
 const AUTO_TUNINGS_LARGE = [1, 7];
+/** candidates are first sized on a central block of about this many values of the sample (when it is 4x larger) */
+const PRUNE_SAMPLE_VALUES = 1 << 14;
+/** and sized on the whole sample when within this share of the block's best */
+const PRUNE_MARGIN = 0.03;
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
 
@@ -216,32 +221,55 @@ export function planFromStats(
     ? findGridPlan(sample.values, sample.mask ? invert(sample.mask) : null, bound.abs, Math.max(Math.abs(stats.min), Math.abs(stats.max)), plan.dtype === 'float32', opts.declaredGrid)
     : null;
   if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlan) return plan;
-  // candidates are sized with one range coder (the multi-symbol one), not both: half the planning work
-  const estEntropy = plan.entropy === 'range' ? 'ms' : plan.entropy;
-  const sizeOf = (p: ClassicPlan) => {
-    const payload = encodeChunkPayload({ ...p, entropy: estEntropy }, sample!.values, sample!.mask, sample!.shape);
-    // the range coder's output is already dense: its payload length is a good estimate and saves a zstd pass
-    const dense = (plan.entropy === 'range' || plan.entropy === 'ms') && !(p.bound.lossless && !p.grid);
-    return dense ? payload.length : backend.compress(payload).length;
-  };
+  const sizeOf = candidateSizer(plan, sample!, backend);
   const scores: Record<string, number> = {};
   let best = Infinity;
+  // a small central block of the sample ranks the candidates first; only those near its best are sized on the sample
+  const smallBlock = centralBlockRange(sample!.shape, PRUNE_SAMPLE_VALUES);
+  const smallSizeOf = smallBlock && sample!.values.length >= 4 * PRUNE_SAMPLE_VALUES
+    ? candidateSizer(plan, cropBlock(sample!.values, sample!.mask, sample!.shape, smallBlock.start, smallBlock.size), backend)
+    : null;
+  /**
+   * The candidates worth sizing on the whole sample, in their order (ties keep the earlier): those near the block's
+   * best, and the best of each family (interpolation or Lorenzo, on the grid or not): a small block favours
+   * Lorenzo (interpolation's coarse levels weigh more there), so families are compared on the whole sample.
+   */
+  const shortlist = <T extends { p: ClassicPlan }>(cands: T[], ref?: ClassicPlan): T[] => {
+    if (!smallSizeOf || cands.length + (ref ? 1 : 0) < 2) return cands;
+    const small = cands.map((c) => smallSizeOf(c.p));
+    const floor = Math.min(...small, ref ? smallSizeOf(ref) : Infinity);
+    const family = (p: ClassicPlan) => `${p.predictor.startsWith('interp') ? 'i' : 'l'}${p.grid ? 'g' : ''}`;
+    const top = new Map<string, number>();
+    cands.forEach((c, i) => {
+      const f = family(c.p);
+      const j = top.get(f);
+      if (j === undefined || small[i]! < small[j]!) top.set(f, i);
+    });
+    const kept = new Set(top.values());
+    return cands.filter((_, i) => kept.has(i) || small[i]! <= floor * (1 + PRUNE_MARGIN));
+  };
   const k = predictorShape(shape).length;
   const grids = gridPlan ? (bound.lossless ? [gridPlan] : [undefined, gridPlan]) : [undefined];
   const names = plan.predictorChoice === 'auto' ? AUTO_CANDIDATES : [plan.predictor];
+  const cands: { key: string; p: ClassicPlan }[] = [];
   for (const grid of grids) {
     for (const name of names) {
       if (name === 'dq-lorenzo' && (fieldSize(shape) > DQ_TRY_MAX_VALUES || grid)) continue;
       for (const maxDims of plan.predictorChoice !== 'auto' ? [plan.maxDims] : name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
-        const size = sizeOf({ ...plan, predictor: name, maxDims, grid });
-        scores[`${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`] = size;
-        if (size < best) {
-          best = size;
-          plan.predictor = name;
-          plan.maxDims = maxDims;
-          plan.grid = grid;
-        }
+        const key = `${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`;
+        cands.push({ key, p: { ...plan, predictor: name, maxDims, grid } });
       }
+    }
+  }
+  // lossless: the grid's indices are compared with byte planes below, on the sample itself
+  for (const { key, p } of bound.lossless ? cands : shortlist(cands)) {
+    const size = sizeOf(p);
+    scores[key] = size;
+    if (size < best) {
+      best = size;
+      plan.predictor = p.predictor;
+      plan.maxDims = p.maxDims;
+      plan.grid = p.grid;
     }
   }
   if (bound.lossless) {
@@ -251,8 +279,9 @@ export function planFromStats(
   }
   // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
   if (plan.predictorChoice === 'auto' && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
-    for (const tune of large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
-      const size = sizeOf({ ...plan, tune });
+    const tuned = (large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS).map((tune) => ({ tune, p: { ...plan, tune } }));
+    for (const { tune, p } of shortlist(tuned, plan)) {
+      const size = sizeOf(p);
       scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
       if (size < best) {
         best = size;
@@ -262,6 +291,70 @@ export function planFromStats(
   }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
+}
+
+/**
+ * Sizes candidate plans on the sample: stored bytes of its payload. With the range coders (the default) only the
+ * predictor and quantizer run per candidate; the codes are sized by the multi-symbol coder's model cost
+ * (msCostBytes, within a few bytes of coding them), and the parts every candidate shares (the exceptions, mask and
+ * value lists, grid indices) are computed once. Other coders, and lossless byte planes, are coded and zstd'd.
+ */
+function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, backend: LosslessBackend) {
+  const { values, mask, shape } = sample;
+  const f32 = base.dtype === 'float32';
+  const dense = base.entropy === 'range' || base.entropy === 'ms';
+  const coded = (p: ClassicPlan) => {
+    // one range coder (the multi-symbol one) rather than both: half the work
+    const payload = encodeChunkPayload({ ...p, entropy: base.entropy === 'range' ? 'ms' : p.entropy }, values, mask, shape);
+    return dense && !(p.bound.lossless && !p.grid) ? payload.length : backend.compress(payload).length;
+  };
+  if (!dense) return coded;
+  const scan = scanExceptions(values, mask, base.fillValue);
+  let maskBytes = 0;
+  if (mask) {
+    const w = new ByteWriter(1024);
+    writeMask(w, mask, shape, 2);
+    maskBytes = w.pos;
+  }
+  // per grid (undefined: the values): what the predictor sees, and the bytes before the codes
+  const inputs = new Map<GridPlan | undefined, { x: FieldValues | Float64Array; skip: Uint8Array | null; m: number; head: number }>();
+  const inputOf = (grid: GridPlan | undefined) => {
+    let r = inputs.get(grid);
+    if (!r) {
+      let { skip, nSkip, nonfinite } = scan;
+      let x: FieldValues | Float64Array = values;
+      if (grid) {
+        const g = toGridIndices(values, skip ? skip.slice() : null, grid, f32);
+        x = g.k;
+        skip = g.skip;
+        nSkip += g.offGrid.length;
+        if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
+      }
+      const w = new ByteWriter(1024);
+      writeValueLists(w, [nonfinite, scan.fillExc], values, f32);
+      r = { x, skip, m: values.length - nSkip, head: 3 + maskBytes + w.pos };
+      inputs.set(grid, r);
+    }
+    return r;
+  };
+  return (p: ClassicPlan) => {
+    if (p.bound.lossless && !p.grid) return coded(p);
+    const { x, skip, m, head } = inputOf(p.grid);
+    const tune = p.predictor.startsWith('interp') ? (p.tune ?? 0) : 0;
+    const q = p.grid ? new GridQuantizer(p.grid.half, m, p.radius) : new LinearQuantizer(p.bound.abs, f32, m, p.radius);
+    predictorByName(p.predictor).encode(x as FieldValues, skip, predictorShape(shape, p.maxDims), q, tune);
+    const codeBytes = msCostBytes(q.codes, q.nCodes, q.radius);
+    return head + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
+  };
+}
+
+function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
 }
 
 function invert(mask: Uint8Array): Uint8Array {
