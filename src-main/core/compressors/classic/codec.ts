@@ -44,10 +44,6 @@ const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lore
 /** level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS) */
 const AUTO_TUNINGS = [1, 2, 3, 7, 16];
 const AUTO_TUNINGS_LARGE = [1, 7];
-/** candidates are first sized on a central block of about this many values of the sample (when it is 4x larger) */
-const PRUNE_SAMPLE_VALUES = 1 << 14;
-/** and sized on the whole sample when within this share of the block's best */
-const PRUNE_MARGIN = 0.03;
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
 
@@ -224,52 +220,22 @@ export function planFromStats(
   const sizeOf = candidateSizer(plan, sample!, backend);
   const scores: Record<string, number> = {};
   let best = Infinity;
-  // a small central block of the sample ranks the candidates first; only those near its best are sized on the sample
-  const smallBlock = centralBlockRange(sample!.shape, PRUNE_SAMPLE_VALUES);
-  const smallSizeOf = smallBlock && sample!.values.length >= 4 * PRUNE_SAMPLE_VALUES
-    ? candidateSizer(plan, cropBlock(sample!.values, sample!.mask, sample!.shape, smallBlock.start, smallBlock.size), backend)
-    : null;
-  /**
-   * The candidates worth sizing on the whole sample, in their order (ties keep the earlier): those near the block's
-   * best, and the best of each family (interpolation or Lorenzo, on the grid or not): a small block favours
-   * Lorenzo (interpolation's coarse levels weigh more there), so families are compared on the whole sample.
-   */
-  const shortlist = <T extends { p: ClassicPlan }>(cands: T[], ref?: ClassicPlan): T[] => {
-    if (!smallSizeOf || cands.length + (ref ? 1 : 0) < 2) return cands;
-    const small = cands.map((c) => smallSizeOf(c.p));
-    const floor = Math.min(...small, ref ? smallSizeOf(ref) : Infinity);
-    const family = (p: ClassicPlan) => `${p.predictor.startsWith('interp') ? 'i' : 'l'}${p.grid ? 'g' : ''}`;
-    const top = new Map<string, number>();
-    cands.forEach((c, i) => {
-      const f = family(c.p);
-      const j = top.get(f);
-      if (j === undefined || small[i]! < small[j]!) top.set(f, i);
-    });
-    const kept = new Set(top.values());
-    return cands.filter((_, i) => kept.has(i) || small[i]! <= floor * (1 + PRUNE_MARGIN));
-  };
   const k = predictorShape(shape).length;
   const grids = gridPlan ? (bound.lossless ? [gridPlan] : [undefined, gridPlan]) : [undefined];
   const names = plan.predictorChoice === 'auto' ? AUTO_CANDIDATES : [plan.predictor];
-  const cands: { key: string; p: ClassicPlan }[] = [];
   for (const grid of grids) {
     for (const name of names) {
       if (name === 'dq-lorenzo' && (fieldSize(shape) > DQ_TRY_MAX_VALUES || grid)) continue;
       for (const maxDims of plan.predictorChoice !== 'auto' ? [plan.maxDims] : name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
-        const key = `${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`;
-        cands.push({ key, p: { ...plan, predictor: name, maxDims, grid } });
+        const size = sizeOf({ ...plan, predictor: name, maxDims, grid });
+        scores[`${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`] = size;
+        if (size < best) {
+          best = size;
+          plan.predictor = name;
+          plan.maxDims = maxDims;
+          plan.grid = grid;
+        }
       }
-    }
-  }
-  // lossless: the grid's indices are compared with byte planes below, on the sample itself
-  for (const { key, p } of bound.lossless ? cands : shortlist(cands)) {
-    const size = sizeOf(p);
-    scores[key] = size;
-    if (size < best) {
-      best = size;
-      plan.predictor = p.predictor;
-      plan.maxDims = p.maxDims;
-      plan.grid = p.grid;
     }
   }
   if (bound.lossless) {
@@ -279,9 +245,8 @@ export function planFromStats(
   }
   // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
   if (plan.predictorChoice === 'auto' && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
-    const tuned = (large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS).map((tune) => ({ tune, p: { ...plan, tune } }));
-    for (const { tune, p } of shortlist(tuned, plan)) {
-      const size = sizeOf(p);
+    for (const tune of large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
+      const size = sizeOf({ ...plan, tune });
       scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
       if (size < best) {
         best = size;
@@ -337,11 +302,15 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
     }
     return r;
   };
+  let codes: Uint32Array | null = null;
   return (p: ClassicPlan) => {
     if (p.bound.lossless && !p.grid) return coded(p);
     const { x, skip, m, head } = inputOf(p.grid);
     const tune = p.predictor.startsWith('interp') ? (p.tune ?? 0) : 0;
-    const q = p.grid ? new GridQuantizer(p.grid.half, m, p.radius) : new LinearQuantizer(p.bound.abs, f32, m, p.radius);
+    const q = p.grid ? new GridQuantizer(p.grid.half, 0, p.radius) : new LinearQuantizer(p.bound.abs, f32, 0, p.radius);
+    // one codes array for every candidate (each one's is read before the next runs)
+    codes ??= new Uint32Array(Math.max(1, values.length));
+    q.codes = codes;
     predictorByName(p.predictor).encode(x as FieldValues, skip, predictorShape(shape, p.maxDims), q, tune);
     const codeBytes = msCostBytes(q.codes, q.nCodes, q.radius);
     return head + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
