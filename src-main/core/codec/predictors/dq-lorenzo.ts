@@ -2,7 +2,6 @@
  * Dual-quantization Lorenzo (cuSZ style): Lorenzo on the integer grid indices from dq.ts.
  * Residuals are exact integers; escapes carry x exactly and its grid index is recomputed from it.
  */
-import { zeroedScratch } from './scratch.ts';
 import type { LinearQuantizer } from '../quantizer.ts';
 import { gridIndex, prequantize, pushResidual } from '../dq.ts';
 import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
@@ -11,7 +10,7 @@ function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], 
   const k = shape.length;
   const n = x.length;
   const { size, pstr } = padded(shape);
-  const P = zeroedScratch(size);
+  const P = new Float64Array(size);
   const { offs, sign } = lorenzoStencil(pstr);
   const m = offs.length;
   const pre = enc ? prequantize(x, skip, qz.e, qz.f32) : null;

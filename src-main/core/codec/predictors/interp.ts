@@ -3,7 +3,6 @@
  * Level by level from the coarsest stride, dimension by dimension: points at odd multiples of the stride
  * along dimension d are predicted from their neighbours along d on the already-coded grid.
  */
-import { zeroedScratch } from './scratch.ts';
 import type { LinearQuantizer } from '../quantizer.ts';
 import type { Predictor, Values } from './types.ts';
 
@@ -79,7 +78,7 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
   for (let d = 0; d < shape.length; d++) sh[4 - shape.length + d] = shape[d]!;
   const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
   const n = x.length;
-  const R = zeroedScratch(n);
+  const R = new Float64Array(n);
   const ctx = new Run(enc, x, R, skip, q, cubic);
   if (tune) q.setFactor(factorOf(Math.max(1, Math.ceil(Math.log2(Math.max(2, ...sh))))));
   ctx.point(0, 0);

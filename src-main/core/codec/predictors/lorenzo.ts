@@ -2,14 +2,13 @@
  * First-order Lorenzo predictor (1D-4D) on reconstructed values, with zero padding at the low borders.
  * Unrolled for 1-3 dims (the hot cases), a generic stencil for 4D.
  */
-import { zeroedScratch } from './scratch.ts';
 import type { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
 
 function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
   const k = shape.length;
   const { size, pstr } = padded(shape);
-  const P = zeroedScratch(size);
+  const P = new Float64Array(size);
   const n = x.length;
   if (k === 1) {
     let prev = 0;
