@@ -297,6 +297,7 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
       }
       const w = new ByteWriter(1024);
       writeValueLists(w, [nonfinite, scan.fillExc], values, f32);
+      // predictor byte, flags, coder byte; the mask; the exact-value lists
       r = { x, skip, m: values.length - nSkip, head: 3 + maskBytes + w.pos };
       inputs.set(grid, r);
     }
@@ -313,7 +314,8 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
     q.codes = codes;
     predictorByName(p.predictor).encode(x as FieldValues, skip, predictorShape(shape, p.maxDims), q, tune);
     const codeBytes = msCostBytes(q.codes, q.nCodes, q.radius);
-    return head + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
+    // a tuning takes a byte of its own, as in encodeChunkPayload
+    return head + (tune ? 1 : 0) + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
   };
 }
 
