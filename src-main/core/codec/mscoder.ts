@@ -373,3 +373,79 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Ui
   if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${rd.what} ends early`);
   return out;
 }
+
+/** -log2(i / 65536) for i = 0..65536 (the symbol model's frequencies and totals stay at most 2^16) */
+let LOG2_TABLE: Float64Array | null = null;
+function log2Table(): Float64Array {
+  if (!LOG2_TABLE) {
+    LOG2_TABLE = new Float64Array(FREQ_LIMIT + 1);
+    for (let i = 1; i <= FREQ_LIMIT; i++) LOG2_TABLE[i] = Math.log2(i);
+  }
+  return LOG2_TABLE;
+}
+
+/**
+ * Bytes msEncodeCodesBare would write for these codes (without the block's length prefix), from the same adaptive
+ * model's probabilities instead of coding them: the ideal code length, which the range coder meets within a few
+ * bytes. About twice as fast as coding (no cumulative frequencies, no renormalisation): planning sizes candidates
+ * with it.
+ */
+export function msCostBytes(codes: Uint32Array, n: number, radius: number): number {
+  const L = log2Table();
+  const t = new Tables();
+  const freq = t.freq;
+  const totals = t.total;
+  const sign = t.sign;
+  const mant = t.mant;
+  let bits = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let run = 0;
+  let lastSign = 0;
+  for (let i = 0; i < n; i++) {
+    const c = codes[i]!;
+    let s: number;
+    let v = 0;
+    let k = 0;
+    if (c === radius) s = 0;
+    else if (c === 0) s = ESC_SYM;
+    else {
+      v = c > radius ? c - radius : radius - c;
+      k = 31 - Math.clz32(v);
+      s = 1 + k;
+    }
+    const ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
+    bits += L[totals[ctx]!]! - L[freq[ctx * NSYM + s]!]!;
+    t.bump(ctx, s);
+    if (s === 0) lastSign = 0;
+    else if (s !== ESC_SYM) {
+      const sg = c > radius ? 1 : 0;
+      const si = lastSign * 4 + (k > 3 ? 3 : k);
+      const p = sign[si]!;
+      // 11-bit probabilities of a 0, as Enc.bit updates them
+      if (sg === 0) {
+        bits += 11 - L[p]!;
+        sign[si] = p + ((2048 - p) >>> BIT_SHIFT);
+      } else {
+        bits += 11 - L[2048 - p]!;
+        sign[si] = p - (p >>> BIT_SHIFT);
+      }
+      lastSign = 1 + sg;
+      if (k >= 1) {
+        const pm = mant[k]!;
+        if (((v >>> (k - 1)) & 1) === 0) {
+          bits += 11 - L[pm]!;
+          mant[k] = pm + ((2048 - pm) >>> BIT_SHIFT);
+        } else {
+          bits += 11 - L[2048 - pm]!;
+          mant[k] = pm - (pm >>> BIT_SHIFT);
+        }
+        bits += k - 1;
+      }
+    }
+    run = s === 0 ? run + 1 : 0;
+    s2 = s1;
+    s1 = s;
+  }
+  return Math.ceil(bits / 8) + 5;
+}

@@ -3,7 +3,8 @@
  * doors use. Methods that need no store run without opening one; the others open the app.
  */
 import type { ApiInput, ApiMethod, ApiOutput } from '../../api/contract.ts';
-import { dispatch, storelessServices } from '../../services/services.ts';
+import { dispatch } from '../../services/dispatch.ts';
+import { storelessServices } from '../../services/storeless.ts';
 import type { CallContext } from '../../services/handlers/types.ts';
 import type { CliRunContext } from './command.ts';
 

@@ -3,12 +3,12 @@
  * Exit codes: 0 success, 1 a failure the message explains, 2 a usage error.
  */
 import { FieldpackError, serializeError } from '../../core/errors.ts';
-import { createApp, type AppContext } from '../../services/app-context.ts';
+import type { AppContext } from '../../services/app-context.ts';
 import { fieldpackVersion } from '../../services/system/version.ts';
 import { CliUsageError, type CliRunContext } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { terminalIO } from './io.ts';
-import { closePools } from '../../services/compression/index.ts';
+import { closePools } from '../../services/codecs/pool.ts';
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -74,7 +74,8 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: CliRunContext = {
     io,
     globals,
-    app: async (door = 'cli') => (app ??= createApp({ dbPath: globals.db, door, pythonPath: globals.python })),
+    // the app (store, jobs, every handler) is loaded only by commands that need it
+    app: async (door = 'cli') => (app ??= (await import('../../services/app-context.ts')).createApp({ dbPath: globals.db, door, pythonPath: globals.python })),
   };
   try {
     return await command.run(args, ctx);

@@ -72,6 +72,11 @@ async function referenceOnThreads(spec: NnSpec, weights: Float32Array, inputs: F
   }
 }
 
+/** Starts the worker pool of this size now (its TypeScript load then overlaps reading the field and planning). */
+export function warmWorkers(workers: number): void {
+  if (workers > 0) getPool(workers);
+}
+
 /** What codecs get from this process: zstd, sha256, the worker pool, threaded inference, progress. */
 export function codecEnv(ctl: RunControl = {}): CodecEnv {
   const workers = ctl.workers ?? 0;

@@ -12,7 +12,7 @@ import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { STREAM_METHODS, StreamInfo } from '../../api/methods/streams.ts';
 import { codecById } from '../../core/compressors/index.ts';
-import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf } from '../codecs/index.ts';
+import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { readVariable } from '../compression/runs.ts';
@@ -134,6 +134,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
     'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed }, call) => {
+      warmWorkers(workers);
       const plain = !baseSpec && !(Array.isArray(params.anchors) && params.anchors.length);
       if (streamed ?? (plain && rowsRefusal(codec, bound) === null && (await variableBytes(file, variable)) > STREAMED_ABOVE_BYTES)) {
         if (!plain) throw new FieldpackError('INVALID_ARGUMENT', 'compressing slab by slab (streamed) takes no anchors and no base');
@@ -167,6 +168,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
     },
 
     'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base }, call) => {
+      warmWorkers(workers ?? 0);
       const head = await readStreamHead(file);
       const decodedBytes = fieldSize(head.header.shape) * (head.header.dtype === 'float32' ? 4 : 8);
       if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {

@@ -19,6 +19,7 @@ import {
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, findGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import {
@@ -216,14 +217,7 @@ export function planFromStats(
     ? findGridPlan(sample.values, sample.mask ? invert(sample.mask) : null, bound.abs, Math.max(Math.abs(stats.min), Math.abs(stats.max)), plan.dtype === 'float32', opts.declaredGrid)
     : null;
   if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlan) return plan;
-  // candidates are sized with one range coder (the multi-symbol one), not both: half the planning work
-  const estEntropy = plan.entropy === 'range' ? 'ms' : plan.entropy;
-  const sizeOf = (p: ClassicPlan) => {
-    const payload = encodeChunkPayload({ ...p, entropy: estEntropy }, sample!.values, sample!.mask, sample!.shape);
-    // the range coder's output is already dense: its payload length is a good estimate and saves a zstd pass
-    const dense = (plan.entropy === 'range' || plan.entropy === 'ms') && !(p.bound.lossless && !p.grid);
-    return dense ? payload.length : backend.compress(payload).length;
-  };
+  const sizeOf = candidateSizer(plan, sample!, backend);
   const scores: Record<string, number> = {};
   let best = Infinity;
   const k = predictorShape(shape).length;
@@ -262,6 +256,76 @@ export function planFromStats(
   }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
+}
+
+/**
+ * Sizes candidate plans on the sample: stored bytes of its payload. With the range coders (the default) only the
+ * predictor and quantizer run per candidate; the codes are sized by the multi-symbol coder's model cost
+ * (msCostBytes, within a few bytes of coding them), and the parts every candidate shares (the exceptions, mask and
+ * value lists, grid indices) are computed once. Other coders, and lossless byte planes, are coded and zstd'd.
+ */
+function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, backend: LosslessBackend) {
+  const { values, mask, shape } = sample;
+  const f32 = base.dtype === 'float32';
+  const dense = base.entropy === 'range' || base.entropy === 'ms';
+  const coded = (p: ClassicPlan) => {
+    // one range coder (the multi-symbol one) rather than both: half the work
+    const payload = encodeChunkPayload({ ...p, entropy: base.entropy === 'range' ? 'ms' : p.entropy }, values, mask, shape);
+    return dense && !(p.bound.lossless && !p.grid) ? payload.length : backend.compress(payload).length;
+  };
+  if (!dense) return coded;
+  const scan = scanExceptions(values, mask, base.fillValue);
+  let maskBytes = 0;
+  if (mask) {
+    const w = new ByteWriter(1024);
+    writeMask(w, mask, shape, 2);
+    maskBytes = w.pos;
+  }
+  // per grid (undefined: the values): what the predictor sees, and the bytes before the codes
+  const inputs = new Map<GridPlan | undefined, { x: FieldValues | Float64Array; skip: Uint8Array | null; m: number; head: number }>();
+  const inputOf = (grid: GridPlan | undefined) => {
+    let r = inputs.get(grid);
+    if (!r) {
+      let { skip, nSkip, nonfinite } = scan;
+      let x: FieldValues | Float64Array = values;
+      if (grid) {
+        const g = toGridIndices(values, skip ? skip.slice() : null, grid, f32);
+        x = g.k;
+        skip = g.skip;
+        nSkip += g.offGrid.length;
+        if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
+      }
+      const w = new ByteWriter(1024);
+      writeValueLists(w, [nonfinite, scan.fillExc], values, f32);
+      // predictor byte, flags, coder byte; the mask; the exact-value lists
+      r = { x, skip, m: values.length - nSkip, head: 3 + maskBytes + w.pos };
+      inputs.set(grid, r);
+    }
+    return r;
+  };
+  let codes: Uint32Array | null = null;
+  return (p: ClassicPlan) => {
+    if (p.bound.lossless && !p.grid) return coded(p);
+    const { x, skip, m, head } = inputOf(p.grid);
+    const tune = p.predictor.startsWith('interp') ? (p.tune ?? 0) : 0;
+    const q = p.grid ? new GridQuantizer(p.grid.half, 0, p.radius) : new LinearQuantizer(p.bound.abs, f32, 0, p.radius);
+    // one codes array for every candidate (each one's is read before the next runs)
+    codes ??= new Uint32Array(Math.max(1, values.length));
+    q.codes = codes;
+    predictorByName(p.predictor).encode(x as FieldValues, skip, predictorShape(shape, p.maxDims), q, tune);
+    const codeBytes = msCostBytes(q.codes, q.nCodes, q.radius);
+    // a tuning takes a byte of its own, as in encodeChunkPayload
+    return head + (tune ? 1 : 0) + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
+  };
+}
+
+function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
 }
 
 function invert(mask: Uint8Array): Uint8Array {

@@ -1,4 +1,4 @@
-import { dispatch } from '../../../services/services.ts';
+import { dispatch } from '../../../services/dispatch.ts';
 import type { DoctorReport } from '../../../api/contract.ts';
 import { parseFlags, type CliCommand } from '../command.ts';
 

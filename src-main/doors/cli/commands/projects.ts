@@ -1,4 +1,4 @@
-import { dispatch } from '../../../services/services.ts';
+import { dispatch } from '../../../services/dispatch.ts';
 import type { Project } from '../../../api/contract.ts';
 import { CliUsageError, type CliCommand } from '../command.ts';
 import { formatTable } from '../io.ts';

@@ -1,6 +1,4 @@
-import { startHttpDoor } from '../../http/server.ts';
 import { ensureRendererBuilt } from '../../http/renderer-build.ts';
-import { ensureDemoProject } from '../../../services/demo.ts';
 import { parseFlags, flag, type CliCommand, type CliRunContext } from '../command.ts';
 
 export const DEFAULT_PORT = 7788;
@@ -8,6 +6,8 @@ export const DEFAULT_PORT = 7788;
 /** Serves the workbench until SIGINT/SIGTERM; jobs still running then end as cancelled. */
 export async function serveUntilStopped(ctx: CliRunContext, port: number, open: (url: string) => void = () => {}): Promise<number> {
   const { io } = ctx;
+  // the HTTP door and the demo load every handler: imported here, not when any command starts
+  const [{ startHttpDoor }, { ensureDemoProject }] = await Promise.all([import('../../http/server.ts'), import('../../../services/demo.ts')]);
   const dir = ensureRendererBuilt((l) => io.err(l));
   const app = await ctx.app('http');
   for (const r of app.interruptedAtStart) io.err(`run ${r.id} (${r.kind}) was interrupted when Fieldpack last stopped`);

@@ -10,7 +10,7 @@ import type { Model, Run, RunDetail } from '../../../api/contract.ts';
 import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
 import type { TrainJobResult, TrainParamsInput } from '../../../services/job-kinds/train.ts';
 import type { VqvaeTrainResult } from '../../../api/methods/training.ts';
-import { dispatch } from '../../../services/services.ts';
+import { dispatch } from '../../../services/dispatch.ts';
 import { NETWORK_TYPES } from '../../../services/training/config.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 
