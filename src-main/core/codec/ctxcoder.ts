@@ -29,7 +29,7 @@ class Model {
   constructor(readonly contexts: number) {
     this.freq = new Uint32Array(contexts * NSYM);
     this.total = new Uint32Array(contexts);
-    this.sign = new Uint16Array(contexts * 4).fill(BIT_INIT);
+    this.sign = new Uint16Array(SIGN_CONTEXTS * 4).fill(BIT_INIT);
     for (let c = 0; c < contexts; c++) {
       let t = 0;
       for (let s = 0; s < NSYM; s++) {
@@ -57,7 +57,9 @@ class Model {
   }
 }
 
-const signSlot = (ctx: number, k: number) => ctx * 4 + (k > 3 ? 3 : k);
+/** sign contexts the caller may give (e.g. the left neighbour's sign: 0 zero, 1 positive, 2 negative) */
+export const SIGN_CONTEXTS = 9;
+const signSlot = (sctx: number, k: number) => sctx * 4 + (k > 3 ? 3 : k);
 
 /** Codes signed integers |v| < 2^31 one at a time, each under a context in [0, contexts). */
 export class ContextIntEncoder {
@@ -67,7 +69,7 @@ export class ContextIntEncoder {
     this.enc = new Enc(capacityHint);
     this.m = new Model(contexts);
   }
-  put(v: number, ctx: number): void {
+  put(v: number, ctx: number, sctx = 0): void {
     const { enc, m } = this;
     const a = v < 0 ? -v : v;
     const k = a === 0 ? -1 : 31 - Math.clz32(a);
@@ -78,7 +80,7 @@ export class ContextIntEncoder {
     enc.sym(cum, m.freq[base + s]!, m.total[ctx]!);
     m.bump(ctx, s);
     if (a === 0) return;
-    enc.bit(m.sign, signSlot(ctx, k), v < 0 ? 1 : 0);
+    enc.bit(m.sign, signSlot(sctx, k), v < 0 ? 1 : 0);
     if (k >= 1) {
       const top = Math.floor(a / 2 ** (k - 1)) & 1;
       enc.bit(m.mant, k, top);
@@ -110,7 +112,7 @@ export class ContextIntDecoder {
     this.dec = new Dec(r.buf, start, this.end, `range-coded data in ${what}`);
     this.m = new Model(contexts);
   }
-  get(ctx: number): number {
+  get(ctx: number, sctx = 0): number {
     const { dec, m } = this;
     const base = ctx * NSYM;
     const total = m.total[ctx]!;
@@ -128,7 +130,7 @@ export class ContextIntDecoder {
     m.bump(ctx, s);
     if (s === 0) return 0;
     const k = s - 1;
-    const neg = dec.bit(m.sign, signSlot(ctx, k));
+    const neg = dec.bit(m.sign, signSlot(sctx, k));
     let a = 1;
     if (k >= 1) {
       a = 2 + dec.bit(m.mant, k);

@@ -97,6 +97,12 @@ class Walker {
     const m = (w > 0 ? Math.abs(d[i - 1]!) : 0) + (h > 0 ? Math.abs(d[i - W]!) : 0) + (t > 0 ? Math.abs(d[i - H * W]!) : 0);
     return magnitudeContext(m, CONTEXTS);
   }
+  /** the sign context: the left neighbour's coded difference, 0 zero (or none), 1 positive, 2 negative */
+  signContext(i: number, h: number, w: number): number {
+    const a = w > 0 ? this.d[i - 1]! : 0;
+    const b = h > 0 ? this.d[i - this.W]! : 0;
+    return (a > 0 ? 1 : a < 0 ? 2 : 0) * 3 + (b > 0 ? 1 : b < 0 ? 2 : 0);
+  }
 }
 
 /**
@@ -108,7 +114,7 @@ function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what
   for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
     if (!code[i]) continue;
     const ref = walk.ref(i, t, h, w);
-    const diff = dec.get(walk.context(i, t, h, w));
+    const diff = dec.get(walk.context(i, t, h, w), walk.signContext(i, h, w));
     const qi = ref + diff;
     if (Math.abs(qi) > Q_LIMIT) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
     q[i] = qi;
@@ -213,7 +219,7 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
       const ref = walk.ref(i, t, h, ww);
       walk.e[i] = qAll[i]! - walk.lastP;
       const diff = qAll[i]! - ref;
-      enc.put(diff, walk.context(i, t, h, ww));
+      enc.put(diff, walk.context(i, t, h, ww), walk.signContext(i, h, ww));
       walk.d[i] = diff;
     }
     const cw = new ByteWriter(1024);
