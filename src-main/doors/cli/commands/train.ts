@@ -35,17 +35,19 @@ export const trainCommand: CliCommand = {
     '  Ctrl-C stops after the current step: the run ends cancelled, its last checkpoint kept.',
     'fieldpack train --network vqvae --file FILE --vars A,B [--file FILE2 --vars C]... [--epochs N] [--channels 8,16,32]',
     '                [--latent-dim 32] [--codes Y,Z] [--patches-per-epoch N] [--batch-size N] [--lr X] [--device auto|cpu|cuda]',
+    '                [--scaling auto|linear|log]   (log10(x + offset) per field; auto: non-negative fields with skewness >= 2)',
     '  the hierarchical VQ-VAE on the 2D maps of the variables (several files: one --vars per --file); the model goes',
     '  to the store\'s model folder, where `compress --codec vqvae --model HASH` finds it (docs/vqvae.md)',
   ].join('\n'),
   async run(argv, { io, app, globals }) {
     const p = parseFlags(argv, {
-      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads'],
+      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads', 'scaling'],
       booleans: ['json'],
     });
     const network = flag(p, 'network') ?? 'tiny-cnn';
     if (network === 'vqvae') return trainVqvae(p, { io, app, globals });
     if (!(NETWORK_TYPES as readonly string[]).includes(network)) throw new CliUsageError(`--network must be one of ${NETWORK_TYPES.join(', ')}, vqvae`);
+    if (p.flags.has('scaling')) throw new CliUsageError('--scaling is for --network vqvae (the other networks standardise linearly)');
     const file = flag(p, 'file') ?? p.positionals[0];
     const vars = (flag(p, 'vars') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const target = flag(p, 'target');
@@ -185,6 +187,11 @@ async function trainVqvae(p: ReturnType<typeof parseFlags>, { io, app, globals }
     if (v !== undefined) hp[k] = v;
   }
   if (flag(p, 'device')) hp.device = flag(p, 'device');
+  const scaling = flag(p, 'scaling');
+  if (scaling !== undefined) {
+    if (!['auto', 'linear', 'log'].includes(scaling)) throw new CliUsageError(`--scaling must be auto, linear or log (got "${scaling}")`);
+    hp.scaling = scaling;
+  }
   const python = flag(p, 'python') ?? globals.python;
   const ctx = await app();
   const projectId = num(flag(p, 'project'), 'project') ?? null;
