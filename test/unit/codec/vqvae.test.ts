@@ -76,6 +76,52 @@ describe('VQ-VAE layers (PyTorch semantics, zero padding)', () => {
     }
   });
 
+  it('conv 3x3, 1x1, 4x4/2 and the transposed conv give the contract\'s bits: per point, f32 sums of f32 products, bias then ic, ky, kx ascending, taps outside skipped', () => {
+    // the point-by-point definition; the layers' tiled, unrolled loops must give exactly these bits (also for -0)
+    const specConv = (x: Float32Array, cin: number, H: number, W: number, w: Float32Array, b: Float32Array, cout: number, k: number, stride: number) => {
+      const pad = stride === 1 ? (k - 1) >> 1 : 1;
+      const Ho = stride === 1 ? H : (H + 2 * pad - k) / 2 + 1, Wo = stride === 1 ? W : (W + 2 * pad - k) / 2 + 1;
+      const out = new Float32Array(cout * Ho * Wo);
+      for (let oc = 0; oc < cout; oc++) for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
+        let s = b[oc]!;
+        for (let ic = 0; ic < cin; ic++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+          const iy = stride * oy - pad + ky, ix = stride * ox - pad + kx;
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) s = Math.fround(s + Math.fround(w[((oc * cin + ic) * k + ky) * k + kx]! * x[(ic * H + iy) * W + ix]!));
+        }
+        out[(oc * Ho + oy) * Wo + ox] = s;
+      }
+      return out;
+    };
+    const specConvT = (x: Float32Array, cin: number, H: number, W: number, w: Float32Array, b: Float32Array, cout: number) => {
+      const out = new Float32Array(cout * 4 * H * W);
+      for (let oc = 0; oc < cout; oc++) for (let Y = 0; Y < 2 * H; Y++) for (let X = 0; X < 2 * W; X++) {
+        let s = b[oc]!;
+        for (let ic = 0; ic < cin; ic++) for (let ky = 0; ky < 4; ky++) for (let kx = 0; kx < 4; kx++) {
+          if ((Y + 1 - ky) % 2 || (X + 1 - kx) % 2) continue;
+          const iy = (Y + 1 - ky) / 2, ix = (X + 1 - kx) / 2;
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) s = Math.fround(s + Math.fround(w[((ic * cout + oc) * 4 + ky) * 4 + kx]! * x[(ic * H + iy) * W + ix]!));
+        }
+        out[(oc * 2 * H + Y) * 2 * W + X] = s;
+      }
+      return out;
+    };
+    const special = [0, -0, 1e-30, -1e-30, 3e5, -7e4];
+    const vals = (n: number) => Float32Array.from({ length: n }, () => (r() < 0.15 ? special[Math.floor(r() * special.length)]! : (r() - 0.5) * 4));
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    for (const [H, W] of [[1, 1], [1, 3], [2, 2], [3, 1], [3, 4], [4, 3], [5, 7], [6, 9], [8, 16]] as const) {
+      const cin = 3, cout = 2;
+      const x = vals(cin * H * W);
+      for (const [k, stride] of [[3, 1], [1, 1], [4, 2]] as const) {
+        if (stride === 2 && (H % 2 || W % 2)) continue;
+        const w = vals(cout * cin * k * k), b = Float32Array.from([0, -0]);
+        const got = conv2d({ data: x, c: cin, h: H, w: W }, w, b, cout, k, stride).data;
+        expect(same(got, specConv(x, cin, H, W, w, b, cout, k, stride)), `conv k${k} s${stride} on ${H} x ${W}`).toBe(true);
+      }
+      const wt = vals(cin * cout * 16), b = Float32Array.from([-0, 0.5]);
+      expect(same(convTranspose2d({ data: x, c: cin, h: H, w: W }, wt, b, cout).data, specConvT(x, cin, H, W, wt, b, cout)), `convT on ${H} x ${W}`).toBe(true);
+    }
+  });
+
   it('the decoder gives the same bits on every run (the reference path)', () => {
     const m = parseVqvaeModel(modelBytes);
     const map = rand(32 * 48);
