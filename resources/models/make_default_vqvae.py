@@ -45,7 +45,9 @@ SOURCES = [
 TRAIN = {"channels": [8, 16, 32], "latentDim": 32, "codesY": 256, "codesZ": 128, "negativeSlope": 0.01,
          "epochs": 6, "batchSize": 32, "learningRate": 2e-3, "weightDecay": 1e-4, "warmupFraction": 0.15,
          "patchSize": 64, "patchesPerEpoch": 10000, "validationFraction": 0.1, "seed": 0, "device": "cpu",
-         "threads": 2, "logEvery": 25}
+         "threads": 2, "logEvery": 25,
+         # the shipped model learned linear maps (the trainer's default is now auto: log for skewed, non-negative sets)
+         "scaling": "linear"}
 
 
 def read_var(path, name, levels):

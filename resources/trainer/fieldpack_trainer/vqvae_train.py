@@ -8,6 +8,10 @@ written either way. Exit code 0 finished or stopped, 2 bad configuration, 1 othe
 
 Data folder (`data`): meta.json = {"version": 2, "kind": "maps", "sets": [{"name", "file", "shape": [S, H, W],
 "mask": file or null}]}; float32 little-endian C order (raw physical values), mask uint8 (1 = valid).
+
+Scaling (config "scaling": auto | linear | log, default auto): per set, the maps are standardised as they are or as
+log10(x + offset) (log_offset: the codec's auto rule, non-negative and skewness >= 2); the model's description
+records how many sets were log-scaled (training.logScaledSets), which the codec's scaling=auto reads.
 """
 import json
 import math
@@ -45,7 +49,15 @@ DEFAULTS = {
     "device": "auto",
     "threads": 0,
     "logEvery": 10,
+    "scaling": "auto",
 }
+
+# log scaling (the codec's rule, core/compressors/vqvae/codec.ts chooseScaling): auto takes it for a set whose valid
+# values are >= -LOG_MIN_FRACTION x range and whose skewness is >= LOG_SKEWNESS; the offset makes every valid
+# x + offset >= LOG_FLOOR x range (the codec uses its absolute bound there; the trainer has none)
+LOG_MIN_FRACTION = 1e-6
+LOG_SKEWNESS = 2.0
+LOG_FLOOR = 1e-3
 
 STRIDE = 16
 
@@ -81,6 +93,7 @@ def load_config(path):
     _req(isinstance(cfg["validationFraction"], (int, float)) and 0 <= cfg["validationFraction"] < 1,
          "validationFraction must be in [0, 1)")
     _req(cfg["device"] in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda")
+    _req(cfg["scaling"] in ("auto", "linear", "log"), f"scaling must be auto, linear or log (got {cfg['scaling']!r})")
     for k in ("data", "outputDir", "stopFile"):
         _req(isinstance(cfg[k], str) and cfg[k], f"{k} must be a non-empty string")
     base = os.path.dirname(os.path.abspath(path))
@@ -106,6 +119,26 @@ def standardise(a, m):
     return out, m, mu, sd
 
 
+def log_offset(a, m, mode):
+    """The offset of log scaling for a set (values a, valid mask m), or None for linear scaling."""
+    if mode == "linear":
+        return None
+    v = a[m & np.isfinite(a)].astype(np.float64)
+    if v.size == 0:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo
+    if mode == "auto":
+        if not span > 0 or lo < -LOG_MIN_FRACTION * span:
+            return None
+        d = v - v.mean()
+        m2 = float((d * d).mean())
+        if not m2 > 0 or float((d * d * d).mean()) / m2 ** 1.5 < LOG_SKEWNESS:
+            return None
+    floor = LOG_FLOOR * span if span > 0 else max(abs(hi), 1.0) * LOG_FLOOR
+    return 0.0 if lo >= floor else floor - lo
+
+
 def pad_reflect(x, m, h, w):
     """Pads a map at the bottom/right to at least h x w by reflection (repeated as needed); padding is invalid."""
     ph, pw = max(0, h - x.shape[0]), max(0, w - x.shape[1])
@@ -121,7 +154,7 @@ def pad16(n):
     return ((n + STRIDE - 1) // STRIDE) * STRIDE
 
 
-def load_maps(data_dir, val_fraction, patch):
+def load_maps(data_dir, val_fraction, patch, scaling="linear"):
     meta_path = os.path.join(data_dir, "meta.json")
     if not os.path.exists(meta_path):
         raise ConfigError(f"training data not found: {meta_path} is missing")
@@ -131,7 +164,7 @@ def load_maps(data_dir, val_fraction, patch):
          f"{meta_path}: expected {{\"version\": 2, \"kind\": \"maps\", ...}}")
     sets = meta.get("sets")
     _req(isinstance(sets, list) and sets, f"{meta_path}: sets must be a non-empty list")
-    train, val, names = [], [], []
+    train, val, names, logs = [], [], [], {}
     skipped = 0
     total = 0
     for st in sets:
@@ -153,6 +186,11 @@ def load_maps(data_dir, val_fraction, patch):
         n_val = int(round(s * val_fraction)) if s >= 2 else 0
         n_val = min(n_val, s - 1)
         names.append(st.get("name", st["file"]))
+        offset = log_offset(a, mk, scaling)
+        if offset is not None:
+            logs[names[-1]] = offset
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a = np.where(mk & np.isfinite(a), np.log10(np.maximum(a.astype(np.float64) + offset, 1e-300)), 0.0)
         for i in range(s):
             x, m, _, _ = standardise(a[i], mk[i])
             total += 1
@@ -165,7 +203,7 @@ def load_maps(data_dir, val_fraction, patch):
     _req(train, "no training maps with valid points")
     train_maps = [pad_reflect(x, m, patch, patch) for _, x, m in train]
     val_maps = [pad_reflect(x, m, pad16(x.shape[0]), pad16(x.shape[1])) for _, x, m in val]
-    return meta, names, train_maps, val_maps, skipped, total
+    return meta, names, train_maps, val_maps, skipped, total, logs
 
 
 # ------------------------------------------------------------------------------------------------------ training
@@ -192,11 +230,12 @@ def run(cfg, stop):
     emit("device", device=device.type, name=dev_name, cudaAvailable=torch.cuda.is_available(), threads=torch.get_num_threads())
 
     ps = cfg["patchSize"]
-    meta, set_names, train_maps, val_maps, skipped, total = load_maps(cfg["dataDir"], cfg["validationFraction"], ps)
+    meta, set_names, train_maps, val_maps, skipped, total, log_sets = load_maps(cfg["dataDir"], cfg["validationFraction"], ps,
+                                                                                cfg["scaling"])
     model = VQVAE(cfg["channels"], cfg["latentDim"], cfg["codesY"], cfg["codesZ"], cfg["negativeSlope"]).to(device)
     n_weights = model.weight_count()
     emit("data", maps=total, trainMaps=len(train_maps), validationMaps=len(val_maps), skippedMaps=skipped,
-         sets=len(set_names), parameters=n_weights, patchSize=ps,
+         sets=len(set_names), parameters=n_weights, patchSize=ps, scaling=cfg["scaling"], logScaled=sorted(log_sets),
          validFraction=float(np.mean([m.mean() for _, m in train_maps])))
 
     rng = np.random.default_rng(cfg["seed"])
@@ -261,6 +300,8 @@ def run(cfg, stop):
         seconds = time.monotonic() - t_start
         info = {"datasets": meta.get("datasets") or set_names, "heldOut": meta.get("heldOut", []),
                 "maps": total, "trainMaps": len(train_maps), "validationMaps": len(val_maps),
+                # the codec's scaling=auto takes log scaling only with a model that learned log-scaled maps
+                "scaling": cfg["scaling"], "logScaledSets": len(log_sets), "logOffsets": log_sets,
                 "epochs": state["epochs"], "steps": state["steps"], "seconds": round(seconds, 1),
                 "secondsPerEpoch": round(float(np.mean(epoch_seconds)), 2) if epoch_seconds else None,
                 "device": device.type, "deviceName": dev_name, "threads": torch.get_num_threads(),

@@ -183,6 +183,11 @@ export const VqvaeHyperparameters = z.strictObject({
   seed: nonNegInt.default(0),
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   threads: nonNegInt.default(0),
+  /**
+   * per field: the maps as they are (linear) or log10(x + offset) (log); auto: log for a non-negative field whose
+   * skewness is >= 2 (the codec's rule; a model that learned log maps lets the codec's scaling=auto use them)
+   */
+  scaling: z.enum(['auto', 'linear', 'log']).default('auto'),
 });
 
 /** Params of a `train-vqvae` job: 2D maps of these fields (leading dims are samples), standardised per map. */

@@ -43,6 +43,8 @@ export interface BenchOptions {
   embedModel?: boolean;
   /** residual coders: the base: none, auto, CODEC:MODE:VALUE (auto:rel:1e-2, vqvae:psnr:40) or file:PATH (base.ts) */
   base?: string;
+  /** codec params (--param KEY=VALUE), each given to the benched codecs whose params take it */
+  params?: Record<string, unknown>;
   /** minimum seconds of repeated timing per row (default 0.3, at most 5 repetitions) */
   minSeconds?: number;
   onProgress?: (fraction: number, message?: string) => void;
@@ -126,6 +128,7 @@ function benchSetup(codec: string, opts: BenchOptions): { params: Record<string,
     if (opts.embedModel) params.embedModel = true;
   }
   if (opts.entropy && c.params.safeParse({ entropy: opts.entropy }).success) params.entropy = opts.entropy;
+  for (const [k, v] of Object.entries(opts.params ?? {})) if (c.params.safeParse({ [k]: v }).success) params[k] = v;
   return { params, model };
 }
 
@@ -182,6 +185,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const workers = opts.workers ?? 1;
   const minSeconds = opts.minSeconds ?? 0.3;
   const codecs = opts.codecs?.length ? opts.codecs : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
+  for (const [k, v] of Object.entries(opts.params ?? {})) {
+    if (!codecs.some((c) => !EXTERNAL[c] && benchCodecs().includes(c) && resolveCodecChoice(c).codec.params.safeParse({ [k]: v }).success)) {
+      throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the param ${k}=${JSON.stringify(v)} (codecs: ${codecs.join(', ')})`);
+    }
+  }
   for (const c of codecs) {
     if (!benchCodecs().includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${benchCodecs().join(', ')})`);
     if (EXTERNAL[c] && !EXTERNAL[c].available()) throw new FieldpackError('NOT_FOUND', `${c} is not on PATH`);

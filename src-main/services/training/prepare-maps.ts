@@ -2,7 +2,7 @@
  * Training data for the VQ-VAE trainer: every field as 2D maps (its last two dims; leading dims are samples), each
  * field a set of its own, so fields of different grids train one model (meta.json version 2, kind "maps"; read by
  * resources/trainer/fieldpack_trainer/vqvae_train.py). Values are written as they are (float32); the trainer
- * standardises per map, as the codec does.
+ * standardises per map, as the codec does, the values or their log10(x + offset) (its `scaling` option).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -35,6 +35,15 @@ describe.runIf(haveWrf)('bench (needs the WRF Katrina file)', () => {
     }
     expect(rows[0]!.rel_bound).toBe(1e-3);
   });
+
+  it('--param goes to the codecs that take it; a param no benched codec takes is refused, named', async () => {
+    const rows = await runBench({ files: [WRF], vars: ['T2'], codecs: ['auto', 'vqvae'], params: { fallback: false, scaling: 'log' }, bounds: [{ mode: 'psnr', value: 46 }], workers: 1, minSeconds: 0 });
+    expect(rows.map((r) => [r.codec, r.error, r.points_over_bound])).toEqual([['auto', undefined, 0], ['vqvae', undefined, 0]]);
+    expect(rows[1]!.predictor).toBe('vqvae (log)');
+    expect(rows[1]!.fell_back).toBe(false);
+    await expect(runBench({ files: [WRF], vars: ['T2'], codecs: ['auto'], params: { scaling: 'log' }, bounds: [{ mode: 'psnr', value: 46 }], minSeconds: 0 }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no benched codec takes the param scaling="log"/) });
+  });
 });
 
 describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {

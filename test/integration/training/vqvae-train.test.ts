@@ -4,7 +4,8 @@
  * TypeScript reference reproduces PyTorch on the trainer's probe, and the model compresses and decompresses a field
  * through the CLI with every point within the bound.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseVqvaeModel } from '../../../src-main/core/nn/vqvae/model.ts';
@@ -25,7 +26,7 @@ describe.skipIf(!!skip)('VQ-VAE training (real PyTorch)', () => {
   it('fieldpack train --network vqvae records the run and a model the codec uses, bit-exact with PyTorch on the probe', async () => {
     const db = join(tmp.dir, 'fp.db');
     const t = await fieldpack('--db', db, '--python', python, 'train', '--network', 'vqvae', '--file', COADS, '--vars', 'SST,AIRT',
-      '--epochs', '2', '--patches-per-epoch', '64', '--batch-size', '16', '--patch', '32', '--threads', '2', '--device', 'cpu');
+      '--epochs', '2', '--patches-per-epoch', '64', '--batch-size', '16', '--patch', '32', '--threads', '2', '--device', 'cpu', '--scaling', 'auto');
     expect(t.status, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/data: 24 maps from SST \[12 x 90 x 180\], AIRT/);
     const m = /model ([0-9a-f]{64}) \((\d+) bytes\) (\S+\.fpvq)/.exec(t.stdout);
@@ -49,6 +50,8 @@ describe.skipIf(!!skip)('VQ-VAE training (real PyTorch)', () => {
 
     // the TypeScript reference decodes the trainer's probe indices to PyTorch's x̂ (float32 rounding apart)
     const model = parseVqvaeModel(new Uint8Array(readFileSync(modelPath!)));
+    // SST and AIRT are not skewed: auto kept both linear, and the model says so (the codec's scaling=auto reads it)
+    expect(model.training).toMatchObject({ scaling: 'auto', logScaledSets: 0, logOffsets: {} });
     const probe = JSON.parse(readFileSync(join(tmp.dir, 'fp-files', 'runs', '1', 'out', 'probe.json'), 'utf8')) as { shape: [number, number]; iz: number[]; iy: number[]; xhat: number[] };
     const x = decodeMap(model, { z: Uint16Array.from(probe.iz), y: Uint16Array.from(probe.iy), h: probe.shape[0], w: probe.shape[1] });
     let worst = 0;
@@ -71,4 +74,38 @@ describe.skipIf(!!skip)('VQ-VAE training (real PyTorch)', () => {
     expect(d.status, d.stderr).toBe(0);
     expect(readF32(join(tmp.dir, 'sst.f32')).length).toBe(12 * 90 * 180);
   }, 300_000);
+});
+
+describe.skipIf(!existsSync('/usr/bin/python3'))('VQ-VAE trainer scaling (numpy only)', () => {
+  it('auto log-scales a non-negative, skewed set (codec rule: skewness >= 2), not a symmetric one; log forces it; linear never', async () => {
+    const dir = join(tmp.dir, 'scaling', 'data');
+    mkdirSync(dir, { recursive: true });
+    const n = 2 * 32 * 32;
+    const skewed = Float32Array.from({ length: n }, (_, i) => Math.max(0, Math.sin(i / 37) * Math.sin(i / 113) - 0.5) ** 2); // rain-like: mostly 0, skewness 4.2
+    const symmetric = Float32Array.from({ length: n }, (_, i) => 280 + 8 * Math.sin(i / 37));
+    writeFileSync(join(dir, 'q.f32'), new Uint8Array(skewed.buffer));
+    writeFileSync(join(dir, 't.f32'), new Uint8Array(symmetric.buffer));
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ version: 2, kind: 'maps', sets: [{ name: 'Q', file: 'q.f32', shape: [2, 32, 32], mask: null }, { name: 'T', file: 't.f32', shape: [2, 32, 32], mask: null }] }));
+    const script = [
+      'import json, sys, numpy as np',
+      'from fieldpack_trainer.vqvae_train import load_maps',
+      'out = {}',
+      'for mode in ("auto", "log", "linear"):',
+      '    meta, names, tr, va, sk, total, logs = load_maps(sys.argv[1], 0.0, 32, mode)',
+      '    out[mode] = {"logs": logs, "first": float(tr[0][0][0, 0]), "std": float(np.std(tr[0][0]))}',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const r = spawnSync('/usr/bin/python3', ['-c', script, dir], { env: { ...process.env, PYTHONPATH: join(import.meta.dirname, '..', '..', '..', 'resources', 'trainer') }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, { logs: Record<string, number>; first: number; std: number }>;
+    const span = Math.max(...skewed) - Math.min(...skewed);
+    expect(Object.keys(out.auto!.logs)).toEqual(['Q']);
+    expect(out.auto!.logs.Q).toBeCloseTo(1e-3 * span, 6); // the minimum is 0: offset = 1e-3 x range
+    expect(Object.keys(out.log!.logs).sort()).toEqual(['Q', 'T']);
+    expect(out.log!.logs.T).toBe(0); // positive, far above the floor: no offset
+    expect(out.linear!.logs).toEqual({});
+    // standardised either way (per map)
+    for (const m of ['auto', 'linear']) expect(out[m]!.std).toBeCloseTo(1, 3);
+    expect(out.auto!.first).not.toBeCloseTo(out.linear!.first, 2);
+  });
 });

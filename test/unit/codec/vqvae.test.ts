@@ -14,6 +14,9 @@ import { conv2d, convTranspose2d } from '../../../src-main/core/nn/vqvae/layers.
 import { type VqvaeConfig, parseVqvaeModel, vqvaeTensorShapes, writeVqvaeModel } from '../../../src-main/core/nn/vqvae/model.ts';
 import { decodeMap, encodeMap } from '../../../src-main/core/nn/vqvae/network.ts';
 import { readLatents, writeLatents } from '../../../src-main/core/nn/vqvae/latent-coder.ts';
+import { chooseScaling } from '../../../src-main/core/compressors/vqvae/codec.ts';
+import { chunkBytes, readHeader, writeStream } from '../../../src-main/core/codec/stream/format.ts';
+import type { Field } from '../../../src-main/core/field.ts';
 import { closePools, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
 import { makeField, rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -23,7 +26,7 @@ const CONFIG: VqvaeConfig = { channels: [4, 8, 8], latentDim: 8, codesY: 32, cod
 let modelPath: string;
 let modelBytes: Uint8Array;
 
-function randomModel(config: VqvaeConfig, seed: number): Uint8Array {
+function randomModel(config: VqvaeConfig, seed: number, training: Record<string, unknown> = { seconds: 1.5 }): Uint8Array {
   const r = rng32(seed);
   const t: Record<string, Float32Array> = {};
   for (const [name, shape] of vqvaeTensorShapes(config)) {
@@ -31,7 +34,7 @@ function randomModel(config: VqvaeConfig, seed: number): Uint8Array {
     for (let i = 0; i < a.length; i++) a[i] = (r() - 0.5) * (name.startsWith('codebook') ? 2 : 0.4);
     t[name] = a;
   }
-  return writeVqvaeModel(config, t, { seconds: 1.5 });
+  return writeVqvaeModel(config, t, training);
 }
 
 beforeAll(() => {
@@ -70,6 +73,52 @@ describe('VQ-VAE layers (PyTorch semantics, zero padding)', () => {
         if (ky >= 0 && ky < 4 && kx >= 0 && kx < 4) s += wt[((ic * cout + oc) * 4 + ky) * 4 + kx]! * x[(ic * H + iy) * W + ix]!;
       }
       expect(t.data[(oc * 2 * H + Y) * 2 * W + X]).toBeCloseTo(s, 5);
+    }
+  });
+
+  it('conv 3x3, 1x1, 4x4/2 and the transposed conv give the contract\'s bits: per point, f32 sums of f32 products, bias then ic, ky, kx ascending, taps outside skipped', () => {
+    // the point-by-point definition; the layers' tiled, unrolled loops must give exactly these bits (also for -0)
+    const specConv = (x: Float32Array, cin: number, H: number, W: number, w: Float32Array, b: Float32Array, cout: number, k: number, stride: number) => {
+      const pad = stride === 1 ? (k - 1) >> 1 : 1;
+      const Ho = stride === 1 ? H : (H + 2 * pad - k) / 2 + 1, Wo = stride === 1 ? W : (W + 2 * pad - k) / 2 + 1;
+      const out = new Float32Array(cout * Ho * Wo);
+      for (let oc = 0; oc < cout; oc++) for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
+        let s = b[oc]!;
+        for (let ic = 0; ic < cin; ic++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+          const iy = stride * oy - pad + ky, ix = stride * ox - pad + kx;
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) s = Math.fround(s + Math.fround(w[((oc * cin + ic) * k + ky) * k + kx]! * x[(ic * H + iy) * W + ix]!));
+        }
+        out[(oc * Ho + oy) * Wo + ox] = s;
+      }
+      return out;
+    };
+    const specConvT = (x: Float32Array, cin: number, H: number, W: number, w: Float32Array, b: Float32Array, cout: number) => {
+      const out = new Float32Array(cout * 4 * H * W);
+      for (let oc = 0; oc < cout; oc++) for (let Y = 0; Y < 2 * H; Y++) for (let X = 0; X < 2 * W; X++) {
+        let s = b[oc]!;
+        for (let ic = 0; ic < cin; ic++) for (let ky = 0; ky < 4; ky++) for (let kx = 0; kx < 4; kx++) {
+          if ((Y + 1 - ky) % 2 || (X + 1 - kx) % 2) continue;
+          const iy = (Y + 1 - ky) / 2, ix = (X + 1 - kx) / 2;
+          if (iy >= 0 && iy < H && ix >= 0 && ix < W) s = Math.fround(s + Math.fround(w[((ic * cout + oc) * 4 + ky) * 4 + kx]! * x[(ic * H + iy) * W + ix]!));
+        }
+        out[(oc * 2 * H + Y) * 2 * W + X] = s;
+      }
+      return out;
+    };
+    const special = [0, -0, 1e-30, -1e-30, 3e5, -7e4];
+    const vals = (n: number) => Float32Array.from({ length: n }, () => (r() < 0.15 ? special[Math.floor(r() * special.length)]! : (r() - 0.5) * 4));
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    for (const [H, W] of [[1, 1], [1, 3], [2, 2], [3, 1], [3, 4], [4, 3], [5, 7], [6, 9], [8, 16]] as const) {
+      const cin = 3, cout = 2;
+      const x = vals(cin * H * W);
+      for (const [k, stride] of [[3, 1], [1, 1], [4, 2]] as const) {
+        if (stride === 2 && (H % 2 || W % 2)) continue;
+        const w = vals(cout * cin * k * k), b = Float32Array.from([0, -0]);
+        const got = conv2d({ data: x, c: cin, h: H, w: W }, w, b, cout, k, stride).data;
+        expect(same(got, specConv(x, cin, H, W, w, b, cout, k, stride)), `conv k${k} s${stride} on ${H} x ${W}`).toBe(true);
+      }
+      const wt = vals(cin * cout * 16), b = Float32Array.from([-0, 0.5]);
+      expect(same(convTranspose2d({ data: x, c: cin, h: H, w: W }, wt, b, cout).data, specConvT(x, cin, H, W, wt, b, cout)), `convT on ${H} x ${W}`).toBe(true);
     }
   });
 
@@ -197,5 +246,98 @@ describe('VQ-VAE codec', () => {
     const line = await encodeField(makeField('L', [500]), { codec: 'vqvae', params: { model: modelPath }, bound: { mode: 'rel', value: 1e-3 }, workers: 0 });
     expect(line.codec).toBe('classic');
     expect(line.details.choice).toBe('classic (no 2D maps)');
+  });
+});
+
+describe('VQ-VAE log scaling', () => {
+  /** a non-negative, right-skewed field (like rain or cloud water): exp of a smooth field, 0 below a threshold, with mask, NaN and +-Inf */
+  function skewedField(): Field {
+    const f = makeField('QRAIN', [3, 40, 56], { seed: 4, masked: 0.1, nonFinite: 0.01 });
+    const v = f.values;
+    for (let i = 0; i < v.length; i++) if ((!f.mask || f.mask[i]) && Number.isFinite(v[i]!)) v[i] = Math.max(0, Math.exp((v[i]! - 280) / 2) - 0.1);
+    return f;
+  }
+  let logModelPath: string;
+  beforeAll(() => {
+    logModelPath = join(tmp.dir, 'log.fpvq');
+    writeFileSync(logModelPath, randomModel(CONFIG, 5, { seconds: 1.5, logScaledSets: 1 }));
+  });
+  const opts = (scaling: string, model = modelPath) => ({ codec: 'vqvae', params: { model, fallback: false, chunkValues: 2000, scaling } });
+
+  it('auto: log only for a non-negative, strongly right-skewed field and a model trained on log-scaled maps', () => {
+    const sk = skewedField();
+    const range = { min: 0, max: 60, count: 100 };
+    expect(chooseScaling('auto', sk.values, sk.mask ?? null, range, 0.01, true)).toEqual({ offset: 0.01, lo: 0, hi: 60 });
+    expect(chooseScaling('auto', sk.values, sk.mask ?? null, range, 0.01, false)).toBeNull();
+    const sym = makeField('T', [3, 40, 56], { seed: 4 });
+    expect(chooseScaling('auto', sym.values, null, { min: 272, max: 288, count: 100 }, 0.01, true)).toBeNull();
+    // signed: linear under auto; forced log shifts it so that every valid x + offset >= the bound
+    expect(chooseScaling('auto', sk.values, sk.mask ?? null, { min: -5, max: 60, count: 100 }, 0.01, true)).toBeNull();
+    expect(chooseScaling('log', sym.values, null, { min: -5, max: 60, count: 100 }, 0.01, false)).toEqual({ offset: 5.01, lo: -5, hi: 60 });
+    expect(chooseScaling('log', sym.values, null, { min: 3, max: 60, count: 100 }, 0.01, false)).toEqual({ offset: 0, lo: 3, hi: 60 });
+    expect(chooseScaling('linear', sk.values, null, range, 0.01, true)).toBeNull();
+  });
+
+  it('meets abs, rel and PSNR bounds on a skewed field with zeros, mask, NaN and +-Inf; the header says log and its offset', async () => {
+    const f = skewedField();
+    for (const bound of [{ mode: 'abs', value: 0.01 }, { mode: 'rel', value: 1e-4 }, { mode: 'psnr', value: 50 }] as const) {
+      const r = await encodeField(f, { ...opts('log'), bound, workers: 0 });
+      expect(r.verification!.pointsOverBound).toBe(0);
+      expect(r.details).toMatchObject({ scaling: 'log', choice: 'vqvae (log)' });
+      const h = readHeader(r.bytes);
+      expect(h.params.scaling).toBe('log');
+      expect(h.params.offset).toBe(h.bound.abs); // the valid minimum is 0
+      const d = await decodeStream(r.bytes, { workers: 0, deps: { files: [modelPath] } });
+      for (let i = 0; i < f.values.length; i++) {
+        const a = f.values[i]!, b = d.field.values[i]!;
+        if (f.mask && !f.mask[i]) expect(d.field.mask![i]).toBe(0);
+        else if (!Number.isFinite(a)) expect(Object.is(a, b)).toBe(true);
+        else if (Math.abs(a - b) > h.bound.abs) throw new Error(`point ${i}: ${a} decoded as ${b}, bound ${h.bound.abs}`);
+      }
+    }
+  });
+
+  it('forced on values <= 0 (a signed field), it still meets the bound', async () => {
+    const f = makeField('T', [3, 40, 56], { seed: 8, masked: 0.1 });
+    for (let i = 0; i < f.values.length; i++) if (!f.mask || f.mask[i]) f.values[i] = f.values[i]! - 281;
+    const r = await encodeField(f, { ...opts('log'), bound: { mode: 'abs', value: 0.02 }, workers: 0 });
+    expect(r.verification!.pointsOverBound).toBe(0);
+    const h = readHeader(r.bytes);
+    expect(h.params.offset).toBeCloseTo(0.02 - h.validMin, 12);
+    expect(h.validMin).toBeLessThan(0);
+  });
+
+  it('auto picks log with a log-trained model; identical bytes with 0 and 2 workers, identical values decoding with 0 and 2', async () => {
+    const f = skewedField();
+    const bound = { mode: 'rel' as const, value: 1e-3 };
+    const s0 = await encodeField(f, { ...opts('auto', logModelPath), bound, workers: 0, verify: false });
+    expect(s0.details.scaling).toBe('log');
+    const s2 = await encodeField(f, { ...opts('auto', logModelPath), bound, workers: 2, verify: false });
+    expect(Buffer.from(s2.bytes).equals(Buffer.from(s0.bytes))).toBe(true);
+    const d0 = await decodeStream(s0.bytes, { workers: 0, deps: { files: [logModelPath] } });
+    const d2 = await decodeStream(s0.bytes, { workers: 2, deps: { files: [logModelPath] } });
+    expect(Buffer.from(d2.field.values.buffer).equals(Buffer.from(d0.field.values.buffer))).toBe(true);
+    // the shipped kind of model (trained on linear maps): auto stays linear
+    expect((await encodeField(f, { ...opts('auto'), bound, workers: 0, verify: false })).details.scaling).toBe('linear');
+  });
+
+  it('a stream without `scaling` (older writers) decodes as linear; a bad scaling in the header is refused, named', async () => {
+    const f = skewedField();
+    const r = await encodeField(f, { ...opts('linear'), bound: { mode: 'rel', value: 1e-3 }, workers: 0, verify: false });
+    const h = readHeader(r.bytes);
+    expect(h.params.scaling).toBe('linear');
+    const rewrite = (params: Record<string, unknown>) =>
+      writeStream({ ...h, params, chunks: h.chunks.map((c) => ({ rows: c.rows, storedBytes: c.storedBytes, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })) }, h.chunks.map((_, i) => chunkBytes(h, r.bytes, i)));
+    const { scaling: _, ...older } = h.params;
+    const deps = { files: [modelPath] };
+    const a = await decodeStream(r.bytes, { workers: 0, deps });
+    const b = await decodeStream(rewrite(older), { workers: 0, deps });
+    expect(Buffer.from(b.field.values.buffer).equals(Buffer.from(a.field.values.buffer))).toBe(true);
+    await expect(decodeStream(rewrite({ ...older, scaling: 'log' }), { workers: 0, deps })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/scaling "log" with offset undefined/) });
+    await expect(decodeStream(rewrite({ ...older, scaling: 'cube', offset: 1 }), { workers: 0, deps })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/scaling "cube"/) });
+  });
+
+  it('an unknown scaling is refused, named', async () => {
+    await expect(encodeField(skewedField(), { ...opts('exp'), bound: { mode: 'rel', value: 1e-3 }, workers: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/scaling: .*"auto"\|"linear"\|"log"/) });
   });
 });

@@ -28,6 +28,7 @@ import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
 import { predictorShape } from '../classic/codec.ts';
 import type { DecodedChunk } from '../contract.ts';
 import { decodeInterpHybrid, encodeInterpHybrid } from '../crossfield/interp-hybrid.ts';
+import { detPow10 } from '../../nn/det-math.ts';
 import { type VqvaeModel, parseVqvaeModel } from '../../nn/vqvae/model.ts';
 import { type Latents, VQVAE_STRIDE, decodeMap, encodeMap } from '../../nn/vqvae/network.ts';
 import { readLatents, writeLatents } from '../../nn/vqvae/latent-coder.ts';
@@ -86,11 +87,107 @@ function standardisedPadded(values: ArrayLike<number>, skip: Uint8Array, a: numb
   return out;
 }
 
-/** x̂ in the field's units on the unpadded map: f32(f32(x̂ * std) + mean), written at out[a..]. */
-function destandardise(xhat: Float32Array, g: ReturnType<typeof mapsOf>, mean: number, std: number, out: Float32Array, a: number): void {
-  for (let y = 0; y < g.h; y++) {
-    for (let x = 0; x < g.w; x++) out[a + y * g.w + x] = Math.fround(xhat[y * g.pw + x]! * std) + mean;
+/**
+ * Log scaling of a skewed field (docs/vqvae.md): the network sees log10(x + offset), offset >= 0 chosen per field so
+ * that every valid x + offset is at least the absolute bound; x̂ = clamp(10^ŷ - offset, lo, hi) with lo, hi the
+ * field's valid range (the header's), which also keeps 10^ŷ's overflow out of x̂.
+ */
+export interface LogScaling {
+  offset: number;
+  lo: number;
+  hi: number;
+}
+
+export type ScalingMode = 'auto' | 'linear' | 'log';
+
+/**
+ * `auto` takes log scaling when the model learned log-scaled maps (its description's training.logScaledSets > 0: a
+ * network trained on linear maps does worse on log maps, measured in docs/vqvae.md) and the field is non-negative
+ * (valid values >= -LOG_AUTO_MIN_FRACTION x range: round-off below 0 is absorbed by the offset) and strongly
+ * right-skewed (skewness, the third standardised moment of the valid values, >= LOG_AUTO_SKEWNESS).
+ */
+export const LOG_AUTO_MIN_FRACTION = 1e-6;
+export const LOG_AUTO_SKEWNESS = 2;
+
+/** Whether a model was trained on log-scaled maps (some of its training sets), from its description. */
+export function modelLearnedLog(training: Record<string, unknown>): boolean {
+  return typeof training.logScaledSets === 'number' && training.logScaledSets > 0;
+}
+
+/** Skewness of the valid finite values (0 when fewer than 2 or constant). */
+export function skewness(values: ArrayLike<number>, mask: Uint8Array | null): number {
+  let s = 0, c = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if ((!mask || mask[i] !== 0) && v - v === 0) { s += v; c++; }
   }
+  if (c < 2) return 0;
+  const mean = s / c;
+  let m2 = 0, m3 = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if ((!mask || mask[i] !== 0) && v - v === 0) { const d = v - mean; m2 += d * d; m3 += d * d * d; }
+  }
+  m2 /= c;
+  return m2 > 0 ? m3 / c / (m2 * Math.sqrt(m2)) : 0;
+}
+
+/**
+ * The scaling a field gets: null (linear) or log with its offset. `range` is the valid range (validRange: the
+ * header's validMin/validMax), `absBound` the resolved absolute bound (> 0), `learnedLog` modelLearnedLog(model).
+ */
+export function chooseScaling(
+  mode: ScalingMode, values: ArrayLike<number>, mask: Uint8Array | null, range: { min: number; max: number; count: number }, absBound: number, learnedLog: boolean,
+): LogScaling | null {
+  if (mode === 'linear' || range.count === 0) return null;
+  if (mode === 'auto') {
+    if (!learnedLog) return null;
+    const span = range.max - range.min;
+    if (!(span > 0) || range.min < -LOG_AUTO_MIN_FRACTION * span || skewness(values, mask) < LOG_AUTO_SKEWNESS) return null;
+  }
+  const offset = range.min >= absBound ? 0 : absBound - range.min;
+  if (!Number.isFinite(offset) || !Number.isFinite(range.max + offset)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `log scaling needs a finite offset for the valid range [${range.min}, ${range.max}] at bound ${absBound}; use scaling=linear`);
+  }
+  return { offset, lo: range.min, hi: range.max };
+}
+
+/** The values the network sees: log10(x + offset) at the coded points (0 at the others). Encoder side only. */
+function logValues(values: ArrayLike<number>, skip: Uint8Array, offset: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) if (!skip[i]) out[i] = Math.log10(Math.max(values[i]! + offset, Number.MIN_VALUE));
+  return out;
+}
+
+/**
+ * x̂ in the field's units on the unpadded map, written at out[a..]: f32(f32(x̂ * std) + mean); with log scaling,
+ * ŷ = that, then f32(min(max(detPow10(ŷ) - offset, lo), hi)) (only IEEE double operations: the same bits everywhere).
+ */
+function destandardise(xhat: Float32Array, g: ReturnType<typeof mapsOf>, mean: number, std: number, out: Float32Array, a: number, log: LogScaling | null): void {
+  if (!log) {
+    for (let y = 0; y < g.h; y++) {
+      for (let x = 0; x < g.w; x++) out[a + y * g.w + x] = Math.fround(xhat[y * g.pw + x]! * std) + mean;
+    }
+    return;
+  }
+  const { offset, lo, hi } = log;
+  for (let y = 0; y < g.h; y++) {
+    for (let x = 0; x < g.w; x++) {
+      const ly = Math.fround(Math.fround(xhat[y * g.pw + x]! * std) + mean);
+      out[a + y * g.w + x] = Math.min(Math.max(detPow10(ly) - offset, lo), hi);
+    }
+  }
+}
+
+/** The log scaling a stream's header declares (older streams, without `scaling`, are linear). */
+export function logScalingOf(h: StreamHeader): LogScaling | null {
+  const s = h.params.scaling;
+  if (s === undefined || s === 'linear') return null;
+  const offset = h.params.offset;
+  if (s !== 'log' || typeof offset !== 'number' || !Number.isFinite(offset) || offset < 0) {
+    bad(`corrupted header: VQ-VAE scaling ${JSON.stringify(s)} with offset ${JSON.stringify(offset)}`);
+  }
+  return { offset, lo: h.validMin, hi: h.validMax };
 }
 
 export interface ChunkEncodeArgs {
@@ -107,6 +204,8 @@ export interface ChunkEncodeArgs {
   latents: boolean;
   /** chunk 0 of a stream that embeds its model */
   embedModel: boolean;
+  /** log scaling (null: linear) */
+  log: LogScaling | null;
 }
 
 export interface ChunkEncoded {
@@ -157,14 +256,15 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
     const xhat = new Float32Array(n);
     const lats: Latents[] = [];
     const l0 = w.pos;
+    const seen = a.log ? logValues(a.values, skip, a.log.offset) : a.values;
     for (let k = 0; k < g.maps; k++) {
       const off = k * g.h * g.w;
-      const [mean, std] = mapMoments(a.values, skip, off, g.h * g.w);
+      const [mean, std] = mapMoments(seen, skip, off, g.h * g.w);
       w.f32(mean);
       w.f32(std);
-      const lat = encodeMap(model, standardisedPadded(a.values, skip, off, g, mean, std, a.wrap), g.ph, g.pw);
+      const lat = encodeMap(model, standardisedPadded(seen, skip, off, g, mean, std, a.wrap), g.ph, g.pw);
       lats.push(lat);
-      destandardise(decodeMap(model, lat), g, mean, std, xhat, off);
+      destandardise(decodeMap(model, lat), g, mean, std, xhat, off, a.log);
     }
     writeLatents(w, lats, model.config.codesZ, model.config.codesY);
     // the decoder checks that its x̂ is this one (the decoding contract), before it decodes a value from it
@@ -232,7 +332,8 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
     }
     const lats = readLatents(r, Array.from({ length: g.maps }, () => ({ h: g.ph, w: g.pw })), m.config.codesZ, m.config.codesY);
     const xhat = new Float32Array(n);
-    lats.forEach((lat, k) => destandardise(decodeMap(m, lat), g, moments[k]![0], moments[k]![1], xhat, k * g.h * g.w));
+    const log = logScalingOf(h);
+    lats.forEach((lat, k) => destandardise(decodeMap(m, lat), g, moments[k]![0], moments[k]![1], xhat, k * g.h * g.w, log));
     const expected = r.u32('x̂ checksum');
     if (xhatChecksum(xhat) !== expected) {
       bad(`${what}: the decoder's x̂ differs from the encoder's (checksum ${xhatChecksum(xhat).toString(16)}, the stream says ${expected.toString(16)}): a corrupted stream, another model under its hash, or a decoder that breaks the decoding contract; nothing was decoded`);

@@ -19,7 +19,7 @@ import type { Codec, CodecTask, DecodedChunk, Dependency } from '../contract.ts'
 import { guarded } from '../decoded.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from '../classic/codec.ts';
 import { classicInstead } from '../classic/index.ts';
-import { type ChunkEncodeArgs, type ChunkEncoded, VQVAE_CODEC_ID, decodeChunk, embeddedModel, encodeChunk, mapsOf, modelOf } from './codec.ts';
+import { type ChunkEncodeArgs, type ChunkEncoded, VQVAE_CODEC_ID, chooseScaling, decodeChunk, embeddedModel, encodeChunk, logScalingOf, mapsOf, modelLearnedLog, modelOf } from './codec.ts';
 
 export const VqvaeParams = z.strictObject({
   /** the model's content hash (sha256 hex); the service turns 'default', a path or a hash prefix into it */
@@ -32,6 +32,12 @@ export const VqvaeParams = z.strictObject({
   tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).default(0),
   /** pad maps periodically along the last axis; auto: when the last dimension's coordinate spans 360 degrees */
   wrap: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+  /**
+   * what the network sees: the standardised values (linear) or the standardised log10(x + offset) (log: skewed,
+   * non-negative fields such as humidity or rain); auto: log when the model was trained on log-scaled maps and the
+   * field's valid values are >= 0 with skewness >= 2 (codec.ts, chooseScaling)
+   */
+  scaling: z.enum(['auto', 'linear', 'log']).default('auto'),
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
 });
 export type VqvaeParams = z.infer<typeof VqvaeParams>;
@@ -104,6 +110,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     if (rb.lossless || !(rb.abs > 0)) return fallback('lossless');
     const { mask, fillValue } = maskAndFill(field.values, field.mask);
     const wrap = params.wrap === 'auto' ? globalInLongitude(field) : params.wrap;
+    const log = chooseScaling(params.scaling, field.values, field.mask ?? null, vr, rb.abs, modelLearnedLog(parsed.training));
     const rows = chunkRows(shape, params.chunkValues);
     const rowSize = fieldSize(shape) / shape[0]!;
     let row0 = 0;
@@ -113,7 +120,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
       row0 += r;
       const args: ChunkEncodeArgs = {
         model, values: field.values.subarray(a, b), mask: mask ? mask.subarray(a, b) : null, shape: [r, ...shape.slice(1)],
-        absBound: rb.abs, fillValue, tune: params.tune, wrap, latents: true, embedModel: params.embedModel && i === 0,
+        absBound: rb.abs, fillValue, tune: params.tune, wrap, latents: true, embedModel: params.embedModel && i === 0, log,
       };
       const withLatents = await env.runTask<ChunkEncoded>(VQVAE_CODEC_ID, 'encodeChunk', args as unknown as Record<string, unknown>);
       env.progress(++done / rows.length, `chunk ${done}/${rows.length}`);
@@ -124,14 +131,15 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
         codec: VQVAE_CODEC_ID, fieldpackVersion: FIELDPACK_VERSION, dtype: field.values instanceof Float32Array ? 'float32' : 'float64', shape: [...shape],
         bound: { mode: rb.mode, value: rb.value, abs: rb.abs, lossless: false }, validMin: vr.min, validMax: vr.max, backendId: env.backend.id,
         hasMask: mask !== null, fillValue,
-        params: { model: env.hash(model), ...(params.embedModel ? { embedded: true } : {}), tune: params.tune, config: parsed.config },
+        params: { model: env.hash(model), ...(params.embedModel ? { embedded: true } : {}), tune: params.tune, config: parsed.config, scaling: log ? 'log' : 'linear', ...(log ? { offset: log.offset } : {}) },
         metadata, chunks: chunks.map((c, i) => ({ rows: rows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
       },
       chunks.map((c) => c.stored),
     );
     const bits = (k: keyof ChunkEncoded['parts']) => chunks.reduce((s, c) => s + c.parts[k], 0);
     const details = {
-      choice: `vqvae${wrap ? ' (wrap)' : ''}`, model: env.hash(model), embedded: params.embedModel, wrap,
+      choice: `vqvae${wrap ? ' (wrap)' : ''}${log ? ' (log)' : ''}`, model: env.hash(model), embedded: params.embedModel, wrap, scaling: log ? 'log' : 'linear',
+      ...(log ? { offset: log.offset } : {}),
       ...(typeof parsed.training.seconds === 'number' ? { trainingSeconds: parsed.training.seconds } : {}), escapes: chunks.reduce((s, c) => s + c.escapes, 0),
       // bytes before the lossless stage, by part (the stage packs the payload as a whole)
       parts: { latents: bits('latents'), residual: bits('residual'), mask: bits('mask'), model: bits('model') },
@@ -151,6 +159,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
       if (!model) throw new FieldpackError('NOT_FOUND', `the VQ-VAE model (sha256 ${modelHashOf(header).slice(0, 16)}...) was not given`);
     }
     if (model) modelOf(model, 'BAD_STREAM');
+    logScalingOf(header); // a bad scaling fails here, before any chunk
     let done = 0;
     const decoded = await Promise.all(ids.map(async (i) => {
       const r = await env.runTask<DecodedChunk>(VQVAE_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), model });
@@ -162,6 +171,6 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
   summary(h, bytes) {
     const c = h.params.config as { channels?: number[]; latentDim?: number; codesY?: number; codesZ?: number } | undefined;
     const size = c && Array.isArray(c.channels) ? `channels ${c.channels.join('/')}, latent ${c.latentDim}, codes ${c.codesY}/${c.codesZ}` : null;
-    return { model: `${String(h.params.model ?? '').slice(0, 16)}...${h.params.embedded ? ' (embedded)' : ''}`, ...(size ? { network: size } : {}), chunks: readHeader(bytes).chunks.length };
+    return { model: `${String(h.params.model ?? '').slice(0, 16)}...${h.params.embedded ? ' (embedded)' : ''}`, ...(size ? { network: size } : {}), scaling: h.params.scaling === 'log' ? `log10(x + ${String(h.params.offset)})` : 'linear', chunks: readHeader(bytes).chunks.length };
   },
 };

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../../services/files/atomic.ts';
-import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { type BenchRow, benchCsv, referenceRatios, runBench } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
@@ -13,7 +13,8 @@ export const benchCommand: CliCommand = {
   summary: 'Benchmark codecs (ours, zfp, sz3) on files x variables x bounds; JSON/CSV rows like baselines.json',
   usage: [
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
-    '                [--workers N] [--entropy range|huffman|auto] [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
+    '                [--workers N] [--entropy range|huffman|auto] [--param KEY=VALUE]... [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
+    '  --param: codec params, each given to the benched codecs that take it (e.g. fallback=false, scaling=log for vqvae)',
     '  codecs: the presets of `fieldpack compress --codecs` (default auto), zfp, sz3 (when on PATH)',
     '  learned codecs (vqvae, nglr): --model default|none|FILE.fpvq|FILE.fpnl|SHA256 (default: the shipped models; one file',
     '    per codec kind, comma-separated), --embed-model, --train [--train-epochs N]: train the benched learned codecs\' models',
@@ -37,7 +38,7 @@ export const benchCommand: CliCommand = {
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base', 'large', 'dir'], booleans: ['embed-model', 'train', 'keep'] });
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base', 'large', 'dir', 'param'], booleans: ['embed-model', 'train', 'keep'] });
     if (flag(p, 'large')) return largeBench(p, ctx);
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
@@ -77,6 +78,7 @@ export const benchCommand: CliCommand = {
         entropy: flag(p, 'entropy') as BenchRow['codec'] as never,
         model,
         embedModel: p.flags.has('embed-model'),
+        params: paramFlags(p),
         base: flag(p, 'base'),
         minSeconds: flag(p, 'min-seconds') ? Number(flag(p, 'min-seconds')) : undefined,
         onProgress: (f, m) => io.progress(f, m ?? ''),

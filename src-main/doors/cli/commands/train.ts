@@ -35,6 +35,7 @@ export const trainCommand: CliCommand = {
     '  Ctrl-C stops after the current step: the run ends cancelled, its last checkpoint kept.',
     'fieldpack train --network vqvae --file FILE --vars A,B [--file FILE2 --vars C]... [--epochs N] [--channels 8,16,32]',
     '                [--latent-dim 32] [--codes Y,Z] [--patches-per-epoch N] [--batch-size N] [--lr X] [--device auto|cpu|cuda]',
+    '                [--scaling auto|linear|log]   (log10(x + offset) per field; auto: non-negative fields with skewness >= 2)',
     '  the hierarchical VQ-VAE on the 2D maps of the variables (several files: one --vars per --file); the model goes',
     '  to the store\'s model folder, where `compress --codec vqvae --model HASH` finds it (docs/vqvae.md)',
     'fieldpack train --network nglr --file FILE --vars A,B [--bound nrmse:1e-5[,nrmse:1e-4]] [--base none|CODEC:MODE:VALUE]',
@@ -44,12 +45,13 @@ export const trainCommand: CliCommand = {
   ].join('\n'),
   async run(argv, { io, app, globals }) {
     const p = parseFlags(argv, {
-      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads', 'bound', 'bounds', 'base', 'causal', 'hidden', 'recon', 'max-points'],
+      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads', 'bound', 'bounds', 'base', 'causal', 'hidden', 'recon', 'max-points', 'scaling'],
       booleans: ['json'],
     });
     const network = flag(p, 'network') ?? 'tiny-cnn';
     if (network === 'vqvae' || network === 'nglr') return trainModelFile(p, network, { io, app, globals });
     if (!(NETWORK_TYPES as readonly string[]).includes(network)) throw new CliUsageError(`--network must be one of ${NETWORK_TYPES.join(', ')}, vqvae, nglr`);
+    if (p.flags.has('scaling')) throw new CliUsageError('--scaling is for --network vqvae (the other networks standardise linearly)');
     const file = flag(p, 'file') ?? p.positionals[0];
     const vars = (flag(p, 'vars') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const target = flag(p, 'target');
@@ -179,6 +181,12 @@ function modelFileParams(p: ReturnType<typeof parseFlags>, network: 'vqvae' | 'n
     if (v !== undefined) hp[k] = v;
   }
   if (flag(p, 'device')) hp.device = flag(p, 'device');
+  const scaling = flag(p, 'scaling');
+  if (scaling !== undefined) {
+    if (network !== 'vqvae') throw new CliUsageError('--scaling is for --network vqvae (the other networks standardise linearly)');
+    if (!['auto', 'linear', 'log'].includes(scaling)) throw new CliUsageError(`--scaling must be auto, linear or log (got "${scaling}")`);
+    hp.scaling = scaling;
+  }
   if (network === 'nglr') {
     const model: Record<string, unknown> = {};
     for (const [f, k] of [['causal', 'causal'], ['hidden', 'hidden'], ['recon', 'recon']] as const) {
