@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from . import PROTOCOL_VERSION, TRAINER_VERSION
-from .config import ConfigError, read_config
+from .config import ConfigError, check_run_config, read_config
 from .cli import run_trainer
 from .events import elapsed, emit
 
@@ -85,22 +85,10 @@ def load_config(path):
     _req(cfg["patchSize"] % STRIDE == 0, f"patchSize must be a multiple of {STRIDE}")
     for k in ("threads", "seed"):
         _req(_is_int(cfg[k], 0), f"{k} must be an integer >= 0 (got {cfg[k]!r})")
-    _req(isinstance(cfg["learningRate"], (int, float)) and not isinstance(cfg["learningRate"], bool)
-         and cfg["learningRate"] > 0, "learningRate must be a number > 0")
-    _req(isinstance(cfg["weightDecay"], (int, float)) and cfg["weightDecay"] >= 0, "weightDecay must be >= 0")
     _req(isinstance(cfg["negativeSlope"], (int, float)) and 0 <= cfg["negativeSlope"] < 1, "negativeSlope must be in [0, 1)")
     _req(isinstance(cfg["warmupFraction"], (int, float)) and 0 <= cfg["warmupFraction"] < 1, "warmupFraction must be in [0, 1)")
-    _req(isinstance(cfg["validationFraction"], (int, float)) and 0 <= cfg["validationFraction"] < 1,
-         "validationFraction must be in [0, 1)")
-    _req(cfg["device"] in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda")
     _req(cfg["scaling"] in ("auto", "linear", "log"), f"scaling must be auto, linear or log (got {cfg['scaling']!r})")
-    for k in ("data", "outputDir", "stopFile"):
-        _req(isinstance(cfg[k], str) and cfg[k], f"{k} must be a non-empty string")
-    base = os.path.dirname(os.path.abspath(path))
-    cfg["dataDir"] = os.path.join(base, cfg["data"])
-    cfg["outDir"] = os.path.join(base, cfg["outputDir"])
-    cfg["stopPath"] = os.path.join(base, cfg["stopFile"])
-    return cfg
+    return check_run_config(cfg, path)
 
 
 # ---------------------------------------------------------------------------------------------------------- data
