@@ -282,23 +282,22 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
     maskBytes = w.pos;
   }
   // per grid (undefined: the values): what the predictor sees, and the bytes before the codes
-  const inputs = new Map<GridPlan | undefined, { x: FieldValues | Float64Array; skip: Uint8Array | null; m: number; head: number }>();
+  const inputs = new Map<GridPlan | undefined, { x: FieldValues | Float64Array; skip: Uint8Array | null; head: number }>();
   const inputOf = (grid: GridPlan | undefined) => {
     let r = inputs.get(grid);
     if (!r) {
-      let { skip, nSkip, nonfinite } = scan;
+      let { skip, nonfinite } = scan;
       let x: FieldValues | Float64Array = values;
       if (grid) {
         const g = toGridIndices(values, skip ? skip.slice() : null, grid, f32);
         x = g.k;
         skip = g.skip;
-        nSkip += g.offGrid.length;
         if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
       }
       const w = new ByteWriter(1024);
       writeValueLists(w, [nonfinite, scan.fillExc], values, f32);
       // predictor byte, flags, coder byte; the mask; the exact-value lists
-      r = { x, skip, m: values.length - nSkip, head: 3 + maskBytes + w.pos };
+      r = { x, skip, head: 3 + maskBytes + w.pos };
       inputs.set(grid, r);
     }
     return r;
@@ -306,7 +305,7 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
   let codes: Uint32Array | null = null;
   return (p: ClassicPlan) => {
     if (p.bound.lossless && !p.grid) return coded(p);
-    const { x, skip, m, head } = inputOf(p.grid);
+    const { x, skip, head } = inputOf(p.grid);
     const tune = p.predictor.startsWith('interp') ? (p.tune ?? 0) : 0;
     const q = p.grid ? new GridQuantizer(p.grid.half, 0, p.radius) : new LinearQuantizer(p.bound.abs, f32, 0, p.radius);
     // one codes array for every candidate (each one's is read before the next runs)
