@@ -179,9 +179,11 @@ describe.skipIf(!!skip)('train job (needs python3-torch and ferret-datasets)', (
 
   it('training.networks and training.python describe what the Train view offers', async () => {
     const nets = (await call('training.networks', {})) as { type: string; description: string; hyperparameters: Record<string, unknown>; networkParams: Record<string, unknown> }[];
-    expect(nets.map((n) => n.type)).toEqual(['tiny-cnn', 'cfnn', 'vqvae']);
-    expect(nets.map((n) => (n as unknown as { jobKind: string }).jobKind)).toEqual(['train', 'train', 'train-vqvae']);
+    expect(nets.map((n) => n.type)).toEqual(['tiny-cnn', 'cfnn', 'vqvae', 'nglr']);
+    expect(nets.map((n) => (n as unknown as { jobKind: string }).jobKind)).toEqual(['train', 'train', 'train-vqvae', 'train-nglr']);
     expect(nets[2]!.networkParams).toMatchObject({ channels: [8, 16, 32], latentDim: 32, codesY: 256, codesZ: 128 });
+    expect(nets[3]!.networkParams).toMatchObject({ causal: 16, hidden: 16, recon: 0 });
+    expect(nets[3]!.hyperparameters).toMatchObject({ epochs: 8, stepsPerEpoch: 150, batchSize: 4096 });
     expect(nets[0]!.hyperparameters).toMatchObject({ epochs: 5, batchSize: 8, learningRate: 1e-3, patchSize: 64 });
     expect(nets[1]!.networkParams).toMatchObject({ hidden: 16, layers: 4 });
     expect(nets.every((n) => n.description.length > 10)).toBe(true);
