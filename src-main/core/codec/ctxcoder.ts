@@ -72,6 +72,7 @@ export class ContextIntEncoder {
   put(v: number, ctx: number, sctx = 0): void {
     const { enc, m } = this;
     const a = v < 0 ? -v : v;
+    if (!(a < CTX_CODER_LIMIT) || !Number.isInteger(a)) throw new FieldpackError('INTERNAL', `context coder: ${v} is not an integer below 2^31 in magnitude`);
     const k = a === 0 ? -1 : 31 - Math.clz32(a);
     const s = k + 1;
     const base = ctx * NSYM;

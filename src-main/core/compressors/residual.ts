@@ -242,9 +242,12 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       if (base && !recon) throw new FieldpackError('NOT_FOUND', `the ${spec.id} base (sha256 ${base.hash.slice(0, 16)}...) was not given`);
       let model: Uint8Array | null = null;
       if (spec.modelParam && header.params[spec.modelParam.key] !== undefined) {
-        if (header.params.embedded) {
+        if (header.params.embedded !== undefined) {
+          if (header.params.embedded !== true) bad(`corrupted header: ${spec.id} embedded ${JSON.stringify(header.params.embedded)}`);
           model = embeddedResidualModel(header, chunkBytes(header, bytes, 0));
           if (!model) bad(`corrupted stream: the ${spec.id} stream says it embeds its model, chunk 0 does not hold it`);
+          // the model the header names, and no other
+          if (env.hash(model) !== modelHashOf(header, spec.modelParam.key)) bad(`corrupted stream: the ${spec.id} model in chunk 0 is not the one the header names`);
           spec.checkModel?.(model, 'BAD_STREAM');
         } else {
           const hash = modelHashOf(header, spec.modelParam.key);

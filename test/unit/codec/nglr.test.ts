@@ -152,6 +152,17 @@ describe('NGLR residual coder', () => {
   });
 });
 
+describe('NGLR at the edges of its integer range', () => {
+  it('codes differences near 2^31 (huge jumps at a fine abs bound), with and without the network', async () => {
+    const values = Float64Array.from([0, 8e8, 8e8, -8e8, 1e9, -1e9, 3, 7e8, -7e8]);
+    const f: Field = { name: 'J', shape: [3, 3], dims: ['y', 'x'], values, sourceDtype: 'float64', attributes: {} };
+    for (const model of ['default', 'none']) {
+      const r = await encodeField(f, { codec: 'nglr', params: { model }, bound: { mode: 'abs', value: 0.5 }, workers: 0 });
+      expect(r.verification!.pointsOverBound).toBe(0);
+    }
+  });
+});
+
 describe('NGLR on values stored on a grid', () => {
   it('codes the grid indices when the step would be finer than the grid: values back to the last bit, far fewer bytes', async () => {
     // a smooth field rounded to 0.001 (as products are), in float32: 1e-6 asks for a step far below the grid's

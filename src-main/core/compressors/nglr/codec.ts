@@ -45,6 +45,7 @@ const F_EXACT = 8;
 const F_NO_BIAS = 32;
 /** q are the values' own grid indices: reconstructions fround(offset + q x step), exact (an f64 offset follows dScale) */
 const F_GRID = 64;
+const REF_LIMIT = Q_LIMIT - 1;
 /** contexts of the difference coder: magnitude classes of the neighbours' coded differences */
 const CONTEXTS = 24;
 
@@ -87,10 +88,15 @@ class Walker {
     const { q, H, W } = this;
     const P = lorenzo3(q, i, t, h, w, H, W);
     this.lastP = P;
-    if (!this.net) return P;
-    causalFeatures(q, this.e, i, t, h, w, H, W, P, this.inv, this.f);
-    const r = Math.round(P + this.net.bias(this.f, this.rf, i * this.net.recon) * this.dScale);
-    return r > Q_LIMIT ? Q_LIMIT : r < -Q_LIMIT ? -Q_LIMIT : r;
+    let r = P;
+    if (this.net) {
+      causalFeatures(q, this.e, i, t, h, w, H, W, P, this.inv, this.f);
+      const b = Math.round(P + this.net.bias(this.f, this.rf, i * this.net.recon) * this.dScale);
+      // a non-finite bias (a hostile model or base) leaves the plain prediction, on both sides
+      if (b === b) r = b;
+    }
+    // |q| <= Q_LIMIT and |ref| < Q_LIMIT keep every difference below 2^31, the context coder's limit
+    return r >= REF_LIMIT ? REF_LIMIT : r <= -REF_LIMIT ? -REF_LIMIT : r;
   }
   context(i: number, t: number, h: number, w: number): number {
     const { d, H, W } = this;
@@ -116,7 +122,7 @@ function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what
     const ref = walk.ref(i, t, h, w);
     const diff = dec.get(walk.context(i, t, h, w), walk.signContext(i, h, w));
     const qi = ref + diff;
-    if (Math.abs(qi) > Q_LIMIT) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
+    if (!(Math.abs(qi) <= Q_LIMIT)) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
     q[i] = qi;
     walk.e[i] = qi - walk.lastP;
     walk.d[i] = diff;
@@ -270,10 +276,10 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const [D, H, W] = volumeOf(shape);
   const step = r.f64('step');
   const dScale = r.f64('difference scale');
-  if (!(step >= 0) || !Number.isFinite(step)) bad(`corrupted stream: the step of ${what} is negative or not finite`);
+  if (!(step >= 0) || !Number.isFinite(step * Q_LIMIT)) bad(`corrupted stream: the step of ${what} is negative or too large`);
   if (!(dScale >= 1) || !Number.isFinite(dScale)) bad(`corrupted stream: the difference scale of ${what} is below 1 or not finite`);
   const grid = flags & F_GRID ? { offset: r.f64('grid offset'), step } : null;
-  if (grid && (base || !Number.isFinite(grid.offset) || !(step > 0))) bad(`corrupted stream: ${what} says it is on a grid it cannot be on`);
+  if (grid && (base || !Number.isFinite(Math.abs(grid.offset) + step * Q_LIMIT) || !(step > 0))) bad(`corrupted stream: ${what} says it is on a grid it cannot be on`);
   const exact = flags & F_EXACT ? readValueList(r, n, f32, 'exact values', what) : null;
   const code = new Uint8Array(n);
   for (let k = 0; k < n; k++) code[k] = skip[k] ? 0 : 1;

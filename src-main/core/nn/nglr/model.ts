@@ -24,7 +24,13 @@ export interface NglrConfig {
 
 export type NglrModel = ModelFile<NglrConfig>;
 
-export const NGLR_LIMITS = { width: 256, jsonBytes: 1 << 20, weights: 1 << 22 } as const;
+/** Widths and the work per point a model from someone else's bytes may ask for (the default: about 800 multiply-adds). */
+export const NGLR_LIMITS = { width: 256, recon: 32, macsPerPoint: 1 << 16, jsonBytes: 1 << 20, weights: 1 << 22 } as const;
+
+/** Multiply-adds per decoded point. */
+export function nglrMacsPerPoint(c: NglrConfig): number {
+  return NGLR_CAUSAL_INPUTS * c.causal + c.causal * c.causal + (c.causal + c.recon) * c.hidden + c.hidden + c.recon * NGLR_RECON_INPUTS * 27;
+}
 
 /** Tensor names and shapes the configuration implies, in file order. */
 export function nglrTensorShapes(c: NglrConfig): [string, number[]][] {
@@ -48,11 +54,13 @@ const NGLR_FILE: ModelFileKind<NglrConfig> = {
     const c = (raw ?? {}) as Record<string, unknown>;
     const W = NGLR_LIMITS.width;
     if (!isIntIn(c.causal, 1, W)) fail(`config.causal must be an integer in 1..${W}`);
-    if (!isIntIn(c.recon, 0, W)) fail(`config.recon must be an integer in 0..${W}`);
+    if (!isIntIn(c.recon, 0, NGLR_LIMITS.recon)) fail(`config.recon must be an integer in 0..${NGLR_LIMITS.recon}`);
     if (!isIntIn(c.hidden, 1, W)) fail(`config.hidden must be an integer in 1..${W}`);
     const s = c.negativeSlope;
     if (typeof s !== 'number' || !Number.isFinite(s) || s < 0 || s >= 1) fail('config.negativeSlope must be in [0, 1)');
-    return { causal: c.causal as number, recon: c.recon as number, hidden: c.hidden as number, negativeSlope: Math.fround(s as number) };
+    const config = { causal: c.causal as number, recon: c.recon as number, hidden: c.hidden as number, negativeSlope: Math.fround(s as number) };
+    if (nglrMacsPerPoint(config) > NGLR_LIMITS.macsPerPoint) fail(`the network needs ${nglrMacsPerPoint(config)} multiply-adds per point, more than ${NGLR_LIMITS.macsPerPoint}`);
+    return config;
   },
 };
 

@@ -9,6 +9,7 @@
  *
  * The trainer (resources/trainer/fieldpack_trainer/nglr.py) computes the same features with numpy to fit the weights.
  */
+import { FieldpackError } from '../../errors.ts';
 import type { FieldValues } from '../../field.ts';
 import { NGLR_CAUSAL_INPUTS, NGLR_RECON_INPUTS, type NglrModel } from './model.ts';
 
@@ -16,6 +17,10 @@ import { NGLR_CAUSAL_INPUTS, NGLR_RECON_INPUTS, type NglrModel } from './model.t
 export const FEATURE_CLIP = 64;
 
 const clip = (v: number) => (v > FEATURE_CLIP ? FEATURE_CLIP : v < -FEATURE_CLIP ? -FEATURE_CLIP : v);
+const safeClip = (v: number) => (v === v ? clip(v) : 0);
+
+/** Most reconstruction features a chunk may hold (n x recon doubles: 512 MiB). */
+export const RECON_FEATURE_LIMIT = 1 << 26;
 
 /**
  * The 13 causal features of point i of a [D, H, W] volume (t, h, w its position), in dScale units: q at the 7
@@ -53,7 +58,8 @@ export function lorenzo3(q: Float64Array, i: number, t: number, h: number, w: nu
 /**
  * The reconstruction branch's input channels for a base on a [D, H, W] volume, channel-major [7, n]: the base
  * centred and divided by its range, and its backward differences along t, h, w and their absolute values divided by
- * the mean absolute difference. Non-finite base values count as 0. Sums run in index order (deterministic).
+ * the mean absolute difference, each clipped to +-64. Non-finite base values count as 0. Sums run in index order
+ * (deterministic).
  */
 export function reconInputs(base: FieldValues, D: number, H: number, W: number): Float64Array {
   const n = D * H * W;
@@ -84,13 +90,14 @@ export function reconInputs(base: FieldValues, D: number, H: number, W: number):
     const dt = t > 0 ? (x - v[i - sT]!) / g : 0;
     const dh = h > 0 ? (x - v[i - W]!) / g : 0;
     const dw = w > 0 ? (x - v[i - 1]!) / g : 0;
-    out[i] = (x - mean) / range;
-    out[n + i] = dt;
-    out[2 * n + i] = dh;
-    out[3 * n + i] = dw;
-    out[4 * n + i] = Math.abs(dt);
-    out[5 * n + i] = Math.abs(dh);
-    out[6 * n + i] = Math.abs(dw);
+    // clipped like the causal features (and 0 where a hostile base overflows): the branch stays finite
+    out[i] = safeClip((x - mean) / range);
+    out[n + i] = safeClip(dt);
+    out[2 * n + i] = safeClip(dh);
+    out[3 * n + i] = safeClip(dw);
+    out[4 * n + i] = safeClip(Math.abs(dt));
+    out[5 * n + i] = safeClip(Math.abs(dh));
+    out[6 * n + i] = safeClip(Math.abs(dw));
   }
   return out;
 }
@@ -134,6 +141,7 @@ export class NglrNetwork {
     const R = this.recon;
     if (R === 0) return null;
     const n = D * H * W;
+    if (n * R > RECON_FEATURE_LIMIT) throw new FieldpackError('BAD_STREAM', `NGLR: a chunk of ${n} values with a ${R}-channel reconstruction branch needs more memory than this decoder allows (${RECON_FEATURE_LIMIT} features)`);
     const out = new Float64Array(n * R);
     const wr = this.wr!, br = this.br!, s = this.slope;
     if (!base) {
