@@ -16,13 +16,12 @@ neighbour is the true q, as the encoder has it and the decoder will). AdamW, gra
 import json
 import math
 import os
-import platform
 import sys
 import time
 
 import numpy as np
 
-from . import PROTOCOL_VERSION, TRAINER_VERSION
+from . import TRAINER_VERSION
 from .config import ConfigError, check_run_config, read_config
 from .cli import run_trainer
 from .events import elapsed, emit
@@ -109,17 +108,10 @@ def load_chunks(data_dir, recon):
 
 def run(cfg, stop):
     import torch
-    from .train import pick_device, seed_everything
+    from .train import begin_run
     from .nglr import make_network, save_fpnl, entropy_bits
 
-    t_start = time.monotonic()
-    seed_everything(cfg["seed"])
-    if cfg["threads"]:
-        torch.set_num_threads(cfg["threads"])
-    emit("started", protocol=PROTOCOL_VERSION, trainerVersion=TRAINER_VERSION, pid=os.getpid(), network="nglr",
-         epochs=cfg["epochs"], python=platform.python_version(), torch=torch.__version__)
-    device, dev_name = pick_device(cfg["device"])
-    emit("device", device=device.type, name=dev_name, cudaAvailable=torch.cuda.is_available(), threads=torch.get_num_threads())
+    t_start, device, dev_name = begin_run(cfg, "nglr")
 
     rng = np.random.default_rng(cfg["seed"])
     R = cfg["recon"]

@@ -94,15 +94,22 @@ def fill_invalid(x, m, means):
     return x
 
 
-def run(cfg, stop):
+def begin_run(cfg, network):
+    """What every trainer entry does first: seed, threads, the `started` and `device` events. Returns (start time,
+    device, device name)."""
     t_start = time.monotonic()
     seed_everything(cfg["seed"])
     if cfg["threads"]:
         torch.set_num_threads(cfg["threads"])
     emit("started", protocol=PROTOCOL_VERSION, trainerVersion=TRAINER_VERSION, pid=os.getpid(),
-         network=cfg["network"], epochs=cfg["epochs"], python=platform.python_version(), torch=torch.__version__)
+         network=network, epochs=cfg["epochs"], python=platform.python_version(), torch=torch.__version__)
     device, dev_name = pick_device(cfg["device"])
     emit("device", device=device.type, name=dev_name, cudaAvailable=torch.cuda.is_available(), threads=torch.get_num_threads())
+    return t_start, device, dev_name
+
+
+def run(cfg, stop):
+    t_start, device, dev_name = begin_run(cfg, cfg["network"])
 
     ds = load_dataset(cfg["dataDir"], list(dict.fromkeys(cfg["inputs"] + [cfg["target"]])))
     ndim = len(ds.spatial_shape)

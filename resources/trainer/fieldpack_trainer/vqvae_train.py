@@ -16,13 +16,12 @@ records how many sets were log-scaled (training.logScaledSets), which the codec'
 import json
 import math
 import os
-import platform
 import sys
 import time
 
 import numpy as np
 
-from . import PROTOCOL_VERSION, TRAINER_VERSION
+from . import TRAINER_VERSION
 from .config import ConfigError, check_run_config, read_config
 from .cli import run_trainer
 from .events import elapsed, emit
@@ -205,17 +204,10 @@ def lr_at(step, total, warmup, base):
 
 def run(cfg, stop):
     import torch
-    from .train import pick_device, seed_everything
+    from .train import begin_run
     from .vqvae import VQVAE, psnr, save_fpvq, write_probe
 
-    t_start = time.monotonic()
-    seed_everything(cfg["seed"])
-    if cfg["threads"]:
-        torch.set_num_threads(cfg["threads"])
-    emit("started", protocol=PROTOCOL_VERSION, trainerVersion=TRAINER_VERSION, pid=os.getpid(), network="vqvae",
-         epochs=cfg["epochs"], python=platform.python_version(), torch=torch.__version__)
-    device, dev_name = pick_device(cfg["device"])
-    emit("device", device=device.type, name=dev_name, cudaAvailable=torch.cuda.is_available(), threads=torch.get_num_threads())
+    t_start, device, dev_name = begin_run(cfg, "vqvae")
 
     ps = cfg["patchSize"]
     meta, set_names, train_maps, val_maps, skipped, total, log_sets = load_maps(cfg["dataDir"], cfg["validationFraction"], ps,
