@@ -279,6 +279,20 @@ export interface ChunkHead {
   fillExc: ValueList | null;
 }
 
+/** The F_MASK / F_NONFINITE / F_FILLEXC bits for what a chunk has. */
+export function chunkHeadFlags(mask: Uint8Array | null, nonfinite: readonly number[], fillExc: readonly number[]): number {
+  return (mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0);
+}
+
+/** Writes what readChunkHead reads: the mask (model given), then the two exact-value lists. Returns the mask's bytes. */
+export function writeChunkHead(w: ByteWriter, mask: Uint8Array | null, shape: readonly number[], nonfinite: number[], fillExc: number[], values: ArrayLike<number>, f32: boolean, maskModel: MaskModel): number {
+  const m0 = w.pos;
+  if (mask) writeMask(w, mask, shape, maskModel);
+  const maskBytes = w.pos - m0;
+  writeValueLists(w, [nonfinite, fillExc], values, f32);
+  return maskBytes;
+}
+
 /** Reads what F_MASK / F_NONFINITE / F_FILLEXC announce: the mask (model given), then the two exact-value lists. */
 export function readChunkHead(r: ByteReader, flags: number, shape: readonly number[], n: number, f32: boolean, what: string, maskModel: MaskModel): ChunkHead {
   let mask: Uint8Array | null = null;

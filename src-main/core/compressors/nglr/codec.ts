@@ -29,7 +29,7 @@ import { type FieldValues, fieldSize } from '../../field.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { ContextIntDecoder, ContextIntEncoder, magnitudeContext } from '../../codec/ctxcoder.ts';
-import { F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readValueList, scanChunk, writeMask, writeValueLists } from '../../codec/envelope.ts';
+import { chunkHeadFlags, finishChunk, readValueList, scanChunk, writeChunkHead, writeValueLists } from '../../codec/envelope.ts';
 import { findGridPlan, gridValueOf, toGridIndices, ulpAt } from '../../codec/grid.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
@@ -243,14 +243,11 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   });
 
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0) | (gridOffset !== null ? F_GRID : 0));
+  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0) | (gridOffset !== null ? F_GRID : 0));
   if (a.embedModel && a.model) w.block(a.model);
   const modelPart = a.embedModel && a.model ? w.pos - 1 : 0;
   w.varint(n);
-  const m0 = w.pos;
-  if (mask) writeMask(w, mask, a.shape, 2);
-  const maskPart = w.pos - m0;
-  writeValueLists(w, [nonfinite, fillExc], x, f32);
+  const maskPart = writeChunkHead(w, mask, a.shape, nonfinite, fillExc, x, f32, 2);
   const s0 = w.pos;
   w.f64(step);
   w.f64(dScale);

@@ -19,7 +19,7 @@ import { type FieldValues, fieldSize } from '../../field.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import {
-  F_FILLEXC, F_MASK, F_NONFINITE, finishChunk, readChunkHead, readCodes, readEscapes, scanChunk, writeCodes, writeEscapes, writeMask, writeValueLists,
+  chunkHeadFlags, finishChunk, readChunkHead, readCodes, readEscapes, scanChunk, writeChunkHead, writeCodes, writeEscapes,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
@@ -236,7 +236,7 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
   const f32 = a.values instanceof Float32Array;
   const { skip, mask, nonfinite, fillExc } = scanChunk(a.values, a.mask, a.fillValue);
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (a.latents ? F_LATENTS : 0) | (a.embedModel ? F_MODEL : 0));
+  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (a.latents ? F_LATENTS : 0) | (a.embedModel ? F_MODEL : 0));
   let modelPart = 0;
   if (a.embedModel) {
     w.varint(a.model.length);
@@ -244,10 +244,7 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
     modelPart = w.pos;
   }
   w.varint(n);
-  const p0 = w.pos;
-  if (mask) writeMask(w, mask, a.shape, 2);
-  const maskPart = w.pos - p0;
-  writeValueLists(w, [nonfinite, fillExc], a.values, f32);
+  const maskPart = writeChunkHead(w, mask, a.shape, nonfinite, fillExc, a.values, f32, 2);
   let sources: { values: Float32Array; valid: null }[] = [];
   let latentPart = 0;
   if (a.latents) {
