@@ -13,7 +13,7 @@ import { FieldpackError } from '../../../core/errors.ts';
 import type { Field, FieldDtype } from '../../../core/field.ts';
 import { isFieldDtype } from './cf.ts';
 import type { DataFile, ReadOptions, VariableInfo } from './types.ts';
-import { badFile, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+import { badFile, extractHyperslab, resolveSlice, variableNamed } from './util.ts';
 
 export const FPK_MAGIC = [0x46, 0x50, 0x4b, 0x1a];
 
@@ -67,11 +67,7 @@ export async function openFpk(path: string, sizeBytes: number): Promise<DataFile
     coordInfos.push({ name: d, dims: [d], shape: [h.shape[i]!], dtype: c.dtype ?? 'float64', readable: true, attributes: c.attributes ?? {}, ...(typeof units === 'string' ? { units } : {}), fill: {}, isCoordinate: true });
   });
   const variables = [info, ...coordInfos];
-  const variable = (n: string) => {
-    const v = variables.find((x) => x.name === n);
-    if (!v) throw missingVariable(path, n, variables);
-    return v;
-  };
+  const variable = (n: string) => variableNamed(path, variables, n);
   async function readField(n: string, options: ReadOptions = {}): Promise<Field> {
     const v = variable(n);
     if (v.isCoordinate) {

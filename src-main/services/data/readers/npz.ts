@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Field, FieldDtype } from '../../../core/field.ts';
 import { type NpyArray, isNpy, isZip, npyNumbers, parseNpy, parseNpz } from '../../files/npy.ts';
 import type { DataFile, ReadOptions, VariableInfo } from './types.ts';
-import { basenameNoExt, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+import { basenameNoExt, extractHyperslab, resolveSlice, variableNamed } from './util.ts';
 
 const DTYPES: Record<string, FieldDtype> = { f4: 'float32', f8: 'float64', i1: 'int8', u1: 'uint8', i2: 'int16', u2: 'uint16', i4: 'int32', u4: 'uint32' };
 
@@ -28,11 +28,7 @@ export async function openNumpy(path: string, sizeBytes: number): Promise<DataFi
     const dtype = DTYPES[a.dtype.slice(1)];
     return { name, dims: a.shape.map((_, i) => `dim${i}`), shape: [...a.shape], dtype: dtype ?? 'other', readable: dtype !== undefined && a.shape.length > 0, attributes: {}, fill: {}, isCoordinate: false };
   });
-  const variable = (n: string) => {
-    const v = variables.find((x) => x.name === n);
-    if (!v) throw missingVariable(path, n, variables);
-    return v;
-  };
+  const variable = (n: string) => variableNamed(path, variables, n);
   async function readField(n: string, options: ReadOptions = {}): Promise<Field> {
     const v = variable(n);
     const a = get(n);

@@ -16,6 +16,13 @@ export function missingVariable(path: string, name: string, variables: readonly 
   return new FieldpackError('NOT_FOUND', `${path}: no variable "${name}" (variables: ${names.join(', ') || 'none'})`, { path, variable: name, variables: names });
 }
 
+/** The variable of that name, or NOT_FOUND listing the file's variables. */
+export function variableNamed(path: string, variables: readonly VariableInfo[], name: string): VariableInfo {
+  const v = variables.find((x) => x.name === name);
+  if (!v) throw missingVariable(path, name, variables);
+  return v;
+}
+
 /** Resolve a slice against a shape: [start, stop) per axis, validated. */
 export function resolveSlice(path: string, v: VariableInfo, slice: FieldSlice | undefined): { start: number[]; count: number[] } {
   const start: number[] = [];
