@@ -25,12 +25,13 @@ export type BoundInput = z.infer<typeof BoundInput>;
 /** Params of a `compress` job (validated again by the job kind). */
 /**
  * A residual coder's base: none; auto (chosen per field from samples); the field compressed first with CODEC at
- * MODE:VALUE (auto:rel:1e-2 is the classic codec's auto preset, vqvae:psnr:40); or file:PATH[#var=NAME,bits=N], an
+ * MODE:VALUE (auto:rel:1e-2 is the classic codec's auto preset, vqvae:psnr:40); CODEC:MODEL[:MODE:VALUE], a codec
+ * with a chosen model (vqvae:HASH, a trained VQ-VAE by sha256 prefix, at psnr:40 unless given); or file:PATH[#var=NAME,bits=N], an
  * external reconstruction (.npz of the residual-modeling code, .npy, NetCDF/HDF5, raw float32/float64).
  */
 export const BaseSpec = z.string().trim().regex(
-  /^(none|auto|file:.+|[\w-]+:(abs|rel|psnr|nrmse):[^:]+)$/,
-  'base: none, auto, CODEC:MODE:VALUE such as auto:rel:1e-2, or file:PATH[#var=NAME,bits=N]',
+  /^(none|auto|file:.+|[\w-]+:(abs|rel|psnr|nrmse):[^:]+|[\w-]+:([0-9a-fA-F]{8,64}|default)(:(abs|rel|psnr|nrmse):[^:]+)?)$/,
+  'base: none, auto, CODEC:MODE:VALUE such as auto:rel:1e-2, CODEC:MODEL[:MODE:VALUE] such as vqvae:HASH, or file:PATH[#var=NAME,bits=N]',
 );
 
 /** What `--base auto` estimated and chose (services/compression/base.ts BaseChoice). */

@@ -203,15 +203,42 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
   return result;
 }
 
+/** A base compressed with a codec: CODEC:MODE:VALUE, or CODEC:MODEL[:MODE:VALUE] for a codec that takes a model. */
+export interface CodecBaseSpec {
+  codec: string;
+  bound: BoundSpec;
+  /** the codec's model param (e.g. the VQ-VAE's model: a sha256 prefix or 'default') */
+  params: Record<string, unknown>;
+}
+
+/** The bound of a model base given without one (vqvae:HASH): where the issue's calibration put the VQ-VAE base. */
+const MODEL_BASE_BOUND: BoundSpec = { mode: 'psnr', value: 40 };
+
 /**
- * The base a residual coder refines: the field compressed with CODEC at MODE:VALUE, and its reconstruction (named as
- * the field, as decoders find it). null for 'none' or no spec.
+ * Parses a codec base: CODEC:MODE:VALUE (auto:rel:1e-2), or CODEC:MODEL[:MODE:VALUE] (vqvae:3fa9c2d1, vqvae:default:
+ * psnr:46) where MODEL is a model's sha256 prefix (8+ hex digits) or 'default', for codecs that take a model;
+ * null: not a codec base.
+ */
+export function parseCodecBase(spec: string): CodecBaseSpec | null {
+  const s = spec.trim();
+  const plain = /^([\w-]+):((?:abs|rel|psnr|nrmse):[^:]+)$/.exec(s);
+  if (plain) return { codec: plain[1] === 'core' ? 'auto' : plain[1]!, bound: parseBound(plain[2]!), params: {} };
+  const withModel = /^([\w-]+):([0-9a-fA-F]{8,64}|default)(?::((?:abs|rel|psnr|nrmse):[^:]+))?$/.exec(s);
+  if (!withModel) return null;
+  const { codec } = resolveCodecChoice(withModel[1]!);
+  if (!codec.modelParam) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": codec ${codec.id} takes no model (CODEC:MODE:VALUE)`);
+  return { codec: withModel[1]!, bound: withModel[3] ? parseBound(withModel[3]) : MODEL_BASE_BOUND, params: { [codec.modelParam.key]: withModel[2]!.toLowerCase() } };
+}
+
+/**
+ * The base a residual coder refines: the field compressed with a codec (parseCodecBase), and its reconstruction
+ * (named as the field, as decoders find it). null for 'none' or no spec.
  */
 export async function encodeBase(field: Field, spec: string | undefined, opts: RunControl & { metadata?: StreamMetadata } = {}): Promise<{ field: Field; bytes: Uint8Array; codec: string } | null> {
   if (!spec || spec === 'none') return null;
-  if (!BaseSpec.safeParse(spec).success) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": none, or CODEC:MODE:VALUE such as auto:rel:1e-2`);
-  const [codec, ...rest] = spec.split(':');
-  const b = await encodeField(field, { ...opts, codec: codec!, bound: parseBound(rest.join(':')), verify: false, onProgress: undefined });
+  const p = BaseSpec.safeParse(spec).success ? parseCodecBase(spec) : null;
+  if (!p) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": none, CODEC:MODE:VALUE such as auto:rel:1e-2, or CODEC:MODEL[:MODE:VALUE] such as vqvae:HASH`);
+  const b = await encodeField(field, { ...opts, codec: p.codec, params: p.params, bound: p.bound, verify: false, onProgress: undefined });
   const d = await decodeStream(b.bytes, { ...opts, onProgress: undefined });
   return { field: { ...d.field, name: field.name }, bytes: b.bytes, codec: b.codec };
 }

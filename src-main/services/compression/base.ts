@@ -6,6 +6,8 @@
  *   CODEC:MODE:VALUE         the field compressed first with CODEC at that bound (auto:rel:1e-2 is the classic
  *                            codec's `auto` preset, core:rel:1e-2 the same, vqvae:psnr:40 the VQ-VAE); its stream
  *                            is kept beside the output
+ *   CODEC:MODEL[:MODE:VALUE] the same with a chosen model (vqvae:HASH: a trained VQ-VAE by sha256 prefix, psnr:40
+ *                            unless a bound follows)
  *   auto                     chosen per field from samples: each candidate (none, the core codec at looser bounds,
  *                            the VQ-VAE with the shipped model on 2D+ fields) is tried on a few bands of rows along
  *                            the first dimension, base bytes + residual bytes at the user's target, scaled to the
@@ -24,7 +26,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
 import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import { type StreamMetadata, readHeader } from '../../core/codec/stream/format.ts';
-import { decodeStream, encodeBase, encodeField, type RunControl } from '../codecs/index.ts';
+import { decodeStream, encodeBase, encodeField, parseCodecBase, type RunControl } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { findHdf5Signature } from '../data/readers/hdf5.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
@@ -33,10 +35,10 @@ import { isNpy, isZip, npyNumbers, parseNpy, parseNpz, type NpyArray } from '../
 export type ParsedBase =
   | { kind: 'none' }
   | { kind: 'auto' }
-  | { kind: 'codec'; codec: string; bound: BoundSpec }
+  | { kind: 'codec'; codec: string; bound: BoundSpec; params: Record<string, unknown> }
   | { kind: 'file'; path: string; var?: string; bits?: number };
 
-const SPEC_HELP = 'none, auto, CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40) or file:PATH[#var=NAME,bits=N]';
+const SPEC_HELP = 'none, auto, CODEC:MODE:VALUE (e.g. auto:rel:1e-2, vqvae:psnr:40), CODEC:MODEL[:MODE:VALUE] (vqvae:HASH) or file:PATH[#var=NAME,bits=N]';
 
 export function parseBaseSpec(spec: string): ParsedBase {
   const s = spec.trim();
@@ -59,10 +61,9 @@ export function parseBaseSpec(spec: string): ParsedBase {
     if (!path) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": file: needs a path`);
     return out;
   }
-  const m = /^([\w-]+):((?:abs|rel|psnr|nrmse):[^:]+)$/.exec(s);
-  if (!m) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": ${SPEC_HELP}`);
-  // core: the core (classic) codec's auto preset, as issue 13 writes it (core:rel:1e-2 = auto:rel:1e-2)
-  return { kind: 'codec', codec: m[1] === 'core' ? 'auto' : m[1]!, bound: parseBound(m[2]!) };
+  const c = parseCodecBase(s);
+  if (!c) throw new FieldpackError('INVALID_ARGUMENT', `base "${spec}": ${SPEC_HELP}`);
+  return { kind: 'codec', ...c };
 }
 
 /** What auto estimated for one candidate (bytes scaled from the sample to the whole field). */
@@ -168,7 +169,9 @@ function baseCodecId(spec: string): string | null {
 
 function formatCodecSpec(spec: string): string {
   const p = parseBaseSpec(spec);
-  return p.kind === 'codec' ? `${p.codec}:${p.bound.mode}:${p.bound.value}` : spec;
+  if (p.kind !== 'codec') return spec;
+  const model = Object.values(p.params)[0];
+  return `${p.codec}:${model === undefined ? '' : `${String(model)}:`}${p.bound.mode}:${p.bound.value}`;
 }
 
 /** Bands of rows along the first dimension that make the sample: the whole field when small, else up to 4 bands. */
@@ -235,7 +238,7 @@ export async function chooseBase(field: Field, opts: PrepareOptions): Promise<Ba
       for (const { part, range } of parts) {
         let base: Field | undefined;
         if (p.kind === 'codec') {
-          const b = await encodeField(part, { ...control, codec: p.codec, bound: boundOnPart(p.bound, full.max - full.min, range), verify: false });
+          const b = await encodeField(part, { ...control, codec: p.codec, params: p.params, bound: boundOnPart(p.bound, full.max - full.min, range), verify: false });
           base = { ...(await decodeStream(b.bytes, control)).field, name: field.name };
           baseBytes += payload(b.bytes);
           baseHead = readHeader(b.bytes).headerBytes;

@@ -18,7 +18,7 @@ import { parseNpz } from '../../../src-main/services/files/npy.ts';
 import { dispatch, storelessServices } from '../../../src-main/services/services.ts';
 import { errorStats } from '../../../src-main/core/metrics/index.ts';
 import { crc32 } from '../../../src-main/core/codec/crc32.ts';
-import { WRF_KATRINA } from '../../helpers/data-files.ts';
+import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
 import { ROOT, fieldpack } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
@@ -69,12 +69,30 @@ describe('base specs', () => {
   it('parses none, auto, CODEC:MODE:VALUE (auto:rel:1e-2 stays the classic preset) and file:PATH#var=,bits=', () => {
     expect(parseBaseSpec('auto')).toEqual({ kind: 'auto' });
     expect(parseBaseSpec('none')).toEqual({ kind: 'none' });
-    expect(parseBaseSpec('auto:rel:1e-2')).toEqual({ kind: 'codec', codec: 'auto', bound: { mode: 'rel', value: 1e-2 } });
+    expect(parseBaseSpec('auto:rel:1e-2')).toEqual({ kind: 'codec', codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, params: {} });
     expect(parseBaseSpec('core:rel:1e-2')).toEqual(parseBaseSpec('auto:rel:1e-2'));
     expect(parseBaseSpec('file:/a/b#c.npz')).toEqual({ kind: 'file', path: '/a/b#c.npz' });
     expect(parseBaseSpec('file:/x/r.nc#var=T_rec,bits=8000')).toEqual({ kind: 'file', path: '/x/r.nc', var: 'T_rec', bits: 8000 });
     expect(() => parseBaseSpec('vqvae')).toThrow(/none, auto, CODEC:MODE:VALUE/);
   });
+
+  it('CODEC:MODEL[:MODE:VALUE] picks a trained model (vqvae:HASH at psnr:40 unless a bound follows); codecs without models refuse one', () => {
+    expect(parseBaseSpec('vqvae:1B2AE9C4AE1A54DE')).toEqual({ kind: 'codec', codec: 'vqvae', bound: { mode: 'psnr', value: 40 }, params: { model: '1b2ae9c4ae1a54de' } });
+    expect(parseBaseSpec('vqvae:default:psnr:46')).toEqual({ kind: 'codec', codec: 'vqvae', bound: { mode: 'psnr', value: 46 }, params: { model: 'default' } });
+    expect(() => parseBaseSpec('auto:1b2ae9c4ae1a54de')).toThrow(/takes no model/);
+    expect(() => parseBaseSpec('vqvae:1b2ae9')).toThrow(/CODEC:MODEL/);
+  });
+
+  it('a VQ-VAE base with the model named by hash: the base stream names that model, the residual decodes within the target', async () => {
+    const f = await loadField(COADS, 'SST');
+    const bound = { mode: 'nrmse' as const, value: 1e-4 };
+    const p = (await prepareBase(f, 'vqvae:1b2ae9c4ae1a54de:psnr:46', { codec: 'lbrc', bound, workers: 0, metadata: { variable: 'SST' } }))!;
+    expect(p.codec === 'vqvae' || p.codec === 'classic').toBe(true);
+    const r = await encodeField(f, { codec: 'lbrc', bound, workers: 0, base: p.field!, metadata: { variable: 'SST' } });
+    const d = await decodeStream(r.bytes, { workers: 0, deps: { fields: [p.field!] } });
+    expect(nrmseOf(f, d.field.values)).toBeLessThanOrEqual(1e-4);
+    expect(await prepareBase(f, 'vqvae:00000000deadbeef', { codec: 'lbrc', bound, workers: 0 }).catch((e: Error) => e.message)).toMatch(/no model "00000000deadbeef"/);
+  }, 120_000);
 
   it('samples bands of rows: the whole of a small field, at most 4 bands of a large one', () => {
     expect(sampleRows([4, 14, 48, 48], 1 << 18)).toEqual([[0, 4]]);

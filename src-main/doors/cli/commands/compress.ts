@@ -17,6 +17,7 @@ export const compressCommand: CliCommand = {
     '    none (default);',
     '    CODEC:MODE:VALUE: the field compressed first with CODEC at that bound, written beside OUT as OUT.base.fpk',
     '      (auto:rel:1e-2 or core:rel:1e-2 = the classic codec\'s auto preset; vqvae:psnr:40 = the VQ-VAE);',
+    '    CODEC:MODEL[:MODE:VALUE]: the same with a trained model by sha256 prefix (vqvae:HASH, at psnr:40 unless given);',
     '    auto: chosen per field from samples among none, the core codec at rel 1e-2, 1e-3 and 100 x the target, and the',
     '      VQ-VAE on 2D+ fields: the smallest estimated base + residual (the choice and the estimates are printed);',
     '    file:PATH[#var=NAME,bits=N]: an external reconstruction (.npz with recons_data and latent_bit as the',
