@@ -63,7 +63,16 @@ export interface CodecEnv {
   parallelism?: number;
   /** an AbortSignal where the environment has one */
   signal?: { readonly aborted: boolean };
+  /** learned decoders: which path runs the network (absent: 'fast') */
+  decodePath?: DecodePath;
 }
+
+/**
+ * How a learned decoder runs its network: 'reference', the decoding contract's own path, or 'fast', one that gives
+ * the same bits faster (NGLR: wavefronts through the network together), checked against a hash the stream stores
+ * and decoded again on the reference path where it differs.
+ */
+export type DecodePath = 'reference' | 'fast';
 
 export interface EncodeInput<P> {
   /**

@@ -13,7 +13,7 @@ import { resolveBound, validRange } from '../codec/bound.ts';
 import { chunkBytes, chunkPayload, writeStream, type StreamHeader } from '../codec/stream/format.ts';
 import { ByteReader } from '../codec/bytes.ts';
 import { type ChunkHead, maskAndFill, readChunkHead } from '../codec/envelope.ts';
-import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, Dependency, EncodeInput, EncodeResult } from './contract.ts';
+import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, DecodePath, Dependency, EncodeInput, EncodeResult } from './contract.ts';
 import { guarded } from './decoded.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from './classic/codec.ts';
 import { classicInstead } from './classic/index.ts';
@@ -57,7 +57,7 @@ export interface ResidualCoderSpec<P extends { chunkValues?: number | undefined 
   /** NRMSE only (the coder has no point-wise mode) */
   nrmseOnly?: boolean;
   encodeChunk(input: ResidualChunkInput, params: P, backend: CodecEnv['backend']): ResidualChunkOutput;
-  decodeChunk(header: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null): DecodedChunk;
+  decodeChunk(header: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null, path: DecodePath): DecodedChunk;
   /** a model the coder needs (params[key]: its sha256 once the service resolved it; params.embedModel puts it in chunk 0) */
   modelParam?: Codec['modelParam'];
   /** checks a model file's bytes (BAD_FILE for a file given, BAD_STREAM for one embedded) before chunks run */
@@ -160,7 +160,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       return { result: { ...r, stored }, transfer: [stored.buffer] };
     },
     decodeChunk(a) {
-      const r = spec.decodeChunk(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, (a.base as FieldValues | null) ?? null, (a.model as Uint8Array | null) ?? null);
+      const r = spec.decodeChunk(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, (a.base as FieldValues | null) ?? null, (a.model as Uint8Array | null) ?? null, a.path === 'reference' ? 'reference' : 'fast');
       return { result: r, transfer: [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
     },
   };
@@ -262,7 +262,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       const decoded = await Promise.all(ids.map(async (i) => {
         const c = header.chunks[i]!;
         const b = recon ? recon.values.subarray(c.row0 * rowSize, (c.row0 + c.rows) * rowSize) : null;
-        const r = await env.runTask<DecodedChunk>(spec.id, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), base: b, model });
+        const r = await env.runTask<DecodedChunk>(spec.id, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), base: b, model, path: env.decodePath ?? 'fast' });
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
         return r;
       }));

@@ -27,6 +27,7 @@ import { BaseSpec } from '../../api/methods/compression.ts';
 import {
   type Codec,
   type CodecEnv,
+  type DecodePath,
   type DecodedField,
   type Dependency,
   type ResolvedDependencies,
@@ -47,6 +48,8 @@ export interface RunControl {
   workers?: number;
   /** network inference threads on the reference path (0 = this thread) */
   threads?: number;
+  /** learned decoders: the path that runs the network (default 'fast'; both give the same bytes) */
+  decodePath?: DecodePath;
   onProgress?: (fraction: number, message?: string) => void;
   signal?: AbortSignal;
 }
@@ -93,6 +96,7 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
     progress: (f, m) => ctl.onProgress?.(f, m),
     parallelism: Math.max(1, workers),
     signal: ctl.signal,
+    ...(ctl.decodePath ? { decodePath: ctl.decodePath } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The NGLR residual coder (issue 13): NRMSE targets and a strict point-wise bound met with the shipped default model,
  * with a network that has a reconstruction branch on a base, and without a network; the same bytes for 0, 1 and 2
- * workers (the bias is computed to the same bits by every decoder); the model named by hash or embedded; a decoder
+ * workers and on both decoding paths (the bias is computed to the same bits by every decoder; a decoder that computes
+ * other q refuses the chunk by its CRC); the model named by hash or embedded; a decoder
  * that is not given the model, or a damaged stream or model, says so. The context coder round-trips any integers.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,9 @@ import { errorStats } from '../../../src-main/core/metrics/index.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { ContextIntDecoder, ContextIntEncoder, magnitudeContext } from '../../../src-main/core/codec/ctxcoder.ts';
 import { parseNglrModel, writeNglrModel, nglrTensorShapes, type NglrConfig } from '../../../src-main/core/nn/nglr/model.ts';
+import { decodeChunk } from '../../../src-main/core/compressors/nglr/codec.ts';
+import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
+import { fieldSize } from '../../../src-main/core/field.ts';
 import { FERRET, field, haveFerret } from './helpers.ts';
 
 afterAll(() => closePools());
@@ -123,21 +127,40 @@ describe('NGLR residual coder', () => {
     await expect(encodeField(f, { codec: 'nglr', params: { model: join(dir, 'bad.fpnl') }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0 })).rejects.toMatchObject({ code: 'BAD_FILE' });
   });
 
-  it.runIf(haveFerret)('golden stream: decodes to the pinned values on this machine, and the encoder writes the same bytes (needs ferret-datasets)', async () => {
-    // test/fixtures/golden/nglr-sst-v1.fpk: two months of COADS SST at NRMSE 1e-5 with the shipped model, two chunks,
-    // both with the bias (make-golden-nglr.ts.txt). A decoder that computed another bias bit would decode other q.
-    const golden = new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/golden/nglr-sst-v1.fpk')));
-    expect(createHash('sha256').update(golden).digest('hex')).toBe('e0724f3cb3f4775f378c12dc1fc85cfacbb52a8fd947c5da4629d0ae83674364');
-    for (const workers of [0, 2]) {
-      const d = await decodeStream(golden, { workers });
-      expect(createHash('sha256').update(new Uint8Array(d.field.values.buffer, d.field.values.byteOffset, d.field.values.byteLength)).digest('hex')).toBe('709869de9438b188b8e7b00c0dd5ccb15edb5890d12f41c381c078781a20bf9f');
+  it.runIf(haveFerret)('golden streams: decode to the pinned values on both paths and any worker count, and the encoder writes v2 again (needs ferret-datasets)', async () => {
+    // test/fixtures/golden/nglr-sst-v2.fpk: two months of COADS SST at NRMSE 1e-5 with the shipped model, two chunks,
+    // both with the bias, each with the CRC of its q (make-golden-nglr.ts.txt); v1 the same stream written before the
+    // CRC existed. A decoder that computed another bias bit would decode other q.
+    const read = (name: string) => new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/golden', name)));
+    const v1 = read('nglr-sst-v1.fpk'), v2 = read('nglr-sst-v2.fpk');
+    expect(createHash('sha256').update(v1).digest('hex')).toBe('e0724f3cb3f4775f378c12dc1fc85cfacbb52a8fd947c5da4629d0ae83674364');
+    expect(createHash('sha256').update(v2).digest('hex')).toBe('1bd96ab81f2e0cf9995a5f4c7fc4722ceed89fe3d33b6872765ce6f8aa34a093');
+    for (const golden of [v1, v2]) {
+      for (const [workers, decodePath] of [[0, 'reference'], [0, 'fast'], [2, 'reference'], [2, 'fast']] as const) {
+        const d = await decodeStream(golden, { workers, decodePath });
+        expect(createHash('sha256').update(new Uint8Array(d.field.values.buffer, d.field.values.byteOffset, d.field.values.byteLength)).digest('hex')).toBe('709869de9438b188b8e7b00c0dd5ccb15edb5890d12f41c381c078781a20bf9f');
+      }
     }
     const sst = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
     const n = 2 * 90 * 180;
     const g = { ...sst, shape: [2, 90, 180], values: sst.values.slice(0, n), mask: sst.mask?.slice(0, n) };
     const r = await encodeField(g, { codec: 'nglr', bound: { mode: 'nrmse', value: 1e-5 }, workers: 1, verify: false, params: { chunkValues: 16200 }, metadata: { variable: 'SST' } });
     expect((r.details.counts as { chunksWithBias: number }).chunksWithBias).toBe(2);
-    expect(same(r.bytes, golden)).toBe(true);
+    expect(same(r.bytes, v2)).toBe(true);
+  });
+
+  it('a decoder whose network computes other biases than the encoder\'s refuses the chunk (the q CRC), on both paths', () => {
+    // the contract broken on purpose: the golden stream's chunks decoded with another network than the shipped one
+    const golden = new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/golden/nglr-sst-v2.fpk')));
+    const shipped = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../resources/models/nglr-default.fpnl')));
+    const other = randomModel({ causal: 16, recon: 0, hidden: 16, negativeSlope: 0.0625 });
+    const h = readHeader(golden);
+    for (const path of ['reference', 'wavefront'] as const) {
+      for (let i = 0; i < h.chunks.length; i++) {
+        expect(() => decodeChunk(h, i, chunkBytes(h, golden, i), null, other, path)).toThrow(/chunk \d: the decoded quantized residuals do not match the encoder's \(CRC-32 of q\).*decoding contract is broken/);
+        expect(decodeChunk(h, i, chunkBytes(h, golden, i), null, shipped, path).values.length).toBe(fieldSize([h.chunks[i]!.rows, ...h.shape.slice(1)]));
+      }
+    }
   });
 
   it.runIf(haveFerret)('COADS SST at NRMSE 1e-4..1e-6: every target met, fewer bytes than LBRC (needs ferret-datasets)', async () => {

@@ -6,10 +6,14 @@
  * network (core/nn/nglr) sees only what the decoder already has. The differences q - ref are range-coded under a
  * context of the neighbours' coded differences (ctxcoder.ts). Pure: no Node.
  *
- * The encoder knows every q, so it computes each bias with teacher forcing; the decoder computes the same bias
- * point after point in raster order once the point's causal neighbours are decoded. Raster order and the paper's
- * anti-diagonal wavefronts (t + h + w = s) give the same bits: every input of a point precedes it in both orders
- * and each bias is computed on its own, in a fixed order of operations. Chunks run on workers.
+ * The encoder knows every q, so it computes all biases at once with teacher forcing. The coder's contexts are the
+ * neighbours' coded differences, never q, so a decoder first range-decodes every difference, then rebuilds q with
+ * the network on one of two paths that give the same bits: 'reference', point after point in raster order, and
+ * 'wavefront', the paper's anti-diagonals t + h + w = s, the points of a wavefront through the network together
+ * (every input of a point lies on an earlier wavefront, and each point's sums keep bias()'s order). Each chunk stores
+ * a CRC-32 of its q (flag 128): a decoder whose q differs, on any path or machine, says the decoding contract broke
+ * instead of returning values outside the bound (the wavefront path falls back to the reference first). Chunks run
+ * on workers.
  *
  * The encoder codes each chunk with and without the bias and keeps the smaller (flag 32: no bias), so the network
  * never costs bits where it does not generalise; then it decodes what it kept, as a decoder will, and refuses to
@@ -19,9 +23,9 @@
  * the step would be no coarser than the grid (flag 64): the tight targets become a lossless problem there.
  *
  * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 exact values, 16 the model, chunk 0,
- *   32 coded without the bias, 64 on the values' grid)
+ *   32 coded without the bias, 64 on the values' grid, 128 a CRC-32 of q follows)
  *   | [varint length + model file] | varint n | [mask] | [lists] | f64 step | f64 dScale | [f64 grid offset]
- *   | [exact values list]
+ *   | [u32 CRC-32 of q as int32 LE, all n points, 0 where not coded] | [exact values list]
  *   | context-coded differences (one per valid point).
  */
 import { FieldpackError } from '../../errors.ts';
@@ -45,12 +49,23 @@ const F_EXACT = 8;
 const F_NO_BIAS = 32;
 /** q are the values' own grid indices: reconstructions fround(offset + q x step), exact (an f64 offset follows dScale) */
 const F_GRID = 64;
+/** a CRC-32 of the chunk's q follows (streams before it decode unchecked) */
+const F_Q_CRC = 128;
 const REF_LIMIT = Q_LIMIT - 1;
 /** contexts of the difference coder: magnitude classes of the neighbours' coded differences */
 const CONTEXTS = 24;
 
 function bad(msg: string): never {
   throw new FieldpackError('BAD_STREAM', msg);
+}
+
+/** How a decoder runs the network over a chunk: point after point in raster order, or a wavefront at a time. */
+export type NglrPath = 'reference' | 'wavefront';
+export const NGLR_PATHS: readonly NglrPath[] = ['reference', 'wavefront'];
+
+/** CRC-32 of q as int32 little-endian (q are integers below 2^30 in magnitude). */
+function qCrc(q: Float64Array): number {
+  return crc32(new Uint8Array(Int32Array.from(q).buffer));
 }
 
 export interface NglrChunkResult extends ResidualChunkOutput {
@@ -88,15 +103,20 @@ class Walker {
     const { q, H, W } = this;
     const P = lorenzo3(q, i, t, h, w, H, W);
     this.lastP = P;
-    let r = P;
-    if (this.net) {
-      causalFeatures(q, this.e, i, t, h, w, H, W, P, this.inv, this.f);
-      const b = Math.round(P + this.net.bias(this.f, this.rf, i * this.net.recon) * this.dScale);
-      // a non-finite bias (a hostile model or base) leaves the plain prediction, on both sides
-      if (b === b) r = b;
-    }
+    if (!this.net) return this.refOf(P, 0);
+    causalFeatures(q, this.e, i, t, h, w, H, W, P, this.inv, this.f);
+    return this.refOf(P, this.net.bias(this.f, this.rf, i * this.net.recon));
+  }
+  /** round(P + bias x dScale), clamped; a non-finite bias (a hostile model or base) leaves P, on both sides */
+  refOf(P: number, bias: number): number {
+    const b = Math.round(P + bias * this.dScale);
+    const r = b === b ? b : P;
     // |q| <= Q_LIMIT and |ref| < Q_LIMIT keep every difference below 2^31, the context coder's limit
     return r >= REF_LIMIT ? REF_LIMIT : r <= -REF_LIMIT ? -REF_LIMIT : r;
+  }
+  /** the causal features' unit (1 / dScale) */
+  get featureScale(): number {
+    return this.inv;
   }
   context(i: number, t: number, h: number, w: number): number {
     const { d, H, W } = this;
@@ -112,23 +132,106 @@ class Walker {
 }
 
 /**
- * Decodes the differences of a chunk point after point in raster order into walk.q (coded points only), calling
- * onPoint(i, q) for each. The decoder and the encoder's own check both run this.
+ * Stage 1 of decoding: the coded differences, in raster order, into walk.d. Their contexts are earlier differences
+ * only, so this needs no network.
  */
-function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what: string, onPoint: (i: number, q: number) => void): void {
-  const { q, D, H, W } = walk;
+function decodeDifferences(walk: Walker, code: Uint8Array, dec: ContextIntDecoder): void {
+  const { d, D, H, W } = walk;
   for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
-    if (!code[i]) continue;
-    const ref = walk.ref(i, t, h, w);
-    const diff = dec.get(walk.context(i, t, h, w), walk.signContext(i, h, w));
-    const qi = ref + diff;
-    if (!(Math.abs(qi) <= Q_LIMIT)) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
-    q[i] = qi;
-    walk.e[i] = qi - walk.lastP;
-    walk.d[i] = diff;
-    onPoint(i, qi);
+    if (code[i]) d[i] = dec.get(walk.context(i, t, h, w), walk.signContext(i, h, w));
   }
   dec.check();
+}
+
+/** Sets q[i] = ref + d[i] for a coded point (range-checked) and its Lorenzo residual, a feature of later points. */
+function settle(walk: Walker, i: number, ref: number, P: number, what: string): void {
+  const qi = ref + walk.d[i]!;
+  if (!(Math.abs(qi) <= Q_LIMIT)) bad(`corrupted stream: a quantized residual of ${what} is out of range`);
+  walk.q[i] = qi;
+  walk.e[i] = qi - P;
+}
+
+/** Stage 2 on the reference path: q point after point in raster order. */
+function rebuildRaster(walk: Walker, code: Uint8Array, what: string): void {
+  const { D, H, W } = walk;
+  for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
+    if (code[i]) settle(walk, i, walk.ref(i, t, h, w), walk.lastP, what);
+  }
+}
+
+/**
+ * Stage 2 on the wavefront path: q an anti-diagonal h + w = s of one time plane at a time, the diagonal's points
+ * through the network together (biasMany). Every causal neighbour of a point lies on an earlier diagonal or plane;
+ * diagonals of one plane (rather than the paper's t + h + w = s across planes) keep the neighbours close in memory.
+ */
+function rebuildWavefronts(walk: Walker, code: Uint8Array, what: string): void {
+  const { q, e, D, H, W, net, rf } = walk;
+  const most = Math.min(H, W);
+  const at = new Int32Array(most), P = new Float64Array(most), bias = new Float64Array(most);
+  const F = new Float64Array(most * NGLR_CAUSAL_INPUTS), rfAt = net && rf ? new Int32Array(most) : null;
+  const inv = walk.featureScale;
+  for (let t = 0; t < D; t++) {
+    for (let s = 0; s <= H + W - 2; s++) {
+      let m = 0;
+      for (let h = Math.max(0, s - (W - 1)); h <= Math.min(H - 1, s); h++) {
+        const w = s - h, i = (t * H + h) * W + w;
+        if (!code[i]) continue;
+        const p = lorenzo3(q, i, t, h, w, H, W);
+        if (net) {
+          causalFeatures(q, e, i, t, h, w, H, W, p, inv, F, m * NGLR_CAUSAL_INPUTS);
+          if (rfAt) rfAt[m] = i * net.recon;
+        }
+        at[m] = i;
+        P[m++] = p;
+      }
+      if (net && m) net.biasMany(F, m, rf, rfAt, bias);
+      for (let k = 0; k < m; k++) settle(walk, at[k]!, walk.refOf(P[k]!, net ? bias[k]! : 0), P[k]!, what);
+    }
+  }
+}
+
+/** Both stages: the differences, then q on the path asked for. */
+function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what: string, path: NglrPath): void {
+  decodeDifferences(walk, code, dec);
+  if (path === 'wavefront') rebuildWavefronts(walk, code, what);
+  else rebuildRaster(walk, code, what);
+}
+
+/**
+ * The encoder's refs with teacher forcing: every q is known, so P, the Lorenzo residuals and all biases are computed
+ * at once (biasMany in batches), the same bits as a decoder's ref on either path.
+ */
+function teacherForcedRefs(walk: Walker, code: Uint8Array): Float64Array {
+  const { q, e, D, H, W, net, rf } = walk;
+  const n = D * H * W;
+  const P = new Float64Array(n), refs = new Float64Array(n);
+  for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
+    if (!code[i]) continue;
+    P[i] = lorenzo3(q, i, t, h, w, H, W);
+    e[i] = q[i]! - P[i]!;
+  }
+  if (!net) {
+    for (let i = 0; i < n; i++) if (code[i]) refs[i] = walk.refOf(P[i]!, 0);
+    return refs;
+  }
+  const BATCH = 256, inv = walk.featureScale;
+  const at = new Int32Array(BATCH), bias = new Float64Array(BATCH), F = new Float64Array(BATCH * NGLR_CAUSAL_INPUTS);
+  const rfAt = rf ? new Int32Array(BATCH) : null;
+  let m = 0;
+  const flush = () => {
+    net.biasMany(F, m, rf, rfAt, bias);
+    for (let k = 0; k < m; k++) refs[at[k]!] = walk.refOf(P[at[k]!]!, bias[k]!);
+    m = 0;
+  };
+  for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
+    if (!code[i]) continue;
+    causalFeatures(q, e, i, t, h, w, H, W, P[i]!, inv, F, m * NGLR_CAUSAL_INPUTS);
+    if (rfAt) rfAt[m] = i * net.recon;
+    at[m++] = i;
+    if (m === BATCH) flush();
+  }
+  if (m) flush();
+  return refs;
 }
 
 /** dScale: the mean absolute Lorenzo residual of the coded points (at least 1), the unit of the network's features. */
@@ -219,12 +322,11 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   const codeDifferences = (withNet: NglrNetwork | null): Uint8Array => {
     const walk = new Walker(withNet, withNet ? rf : null, D, H, W, dScale);
     walk.q.set(qAll);
+    const refs = teacherForcedRefs(walk, code);
     const enc = new ContextIntEncoder(CONTEXTS, n >>> 2);
     for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let ww = 0; ww < W; ww++, i++) {
       if (!code[i]) continue;
-      const ref = walk.ref(i, t, h, ww);
-      walk.e[i] = qAll[i]! - walk.lastP;
-      const diff = qAll[i]! - ref;
+      const diff = qAll[i]! - refs[i]!;
       enc.put(diff, walk.context(i, t, h, ww), walk.signContext(i, h, ww));
       walk.d[i] = diff;
     }
@@ -236,14 +338,16 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   const biased = net ? codeDifferences(net) : null;
   const noBias = !biased || plain.length <= biased.length;
   const differences = noBias ? plain : biased!;
-  // the encoder decodes what it wrote, as a decoder will, and says so if it ever differs (as the paper's does)
+  // the encoder decodes what it wrote on the reference path, as a decoder will, and says so if it ever differs (as
+  // the paper's does)
   const check = new Walker(noBias ? null : net, noBias ? null : rf, D, H, W, dScale);
-  decodeWalk(check, code, new ContextIntDecoder(new ByteReader(differences, 'the encoder\'s check'), CONTEXTS, 'the encoder\'s check'), 'the encoder\'s check', (i, qi) => {
-    if (qi !== qAll[i]) throw new FieldpackError('INTERNAL', `NGLR: the decoder computes another q than the encoder at point ${i} of this chunk (${qi} for ${qAll[i]}): the decoding contract is broken on this machine`);
-  });
+  decodeWalk(check, code, new ContextIntDecoder(new ByteReader(differences, 'the encoder\'s check'), CONTEXTS, 'the encoder\'s check'), 'the encoder\'s check', 'reference');
+  for (let i = 0; i < n; i++) {
+    if (check.q[i] !== qAll[i]) throw new FieldpackError('INTERNAL', `NGLR: the decoder computes another q than the encoder at point ${i} of this chunk (${check.q[i]} for ${qAll[i]}): the decoding contract is broken on this machine`);
+  }
 
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0) | (gridOffset !== null ? F_GRID : 0));
+  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (exact.length ? F_EXACT : 0) | (a.embedModel ? F_EMBEDDED_MODEL : 0) | (noBias && net ? F_NO_BIAS : 0) | (gridOffset !== null ? F_GRID : 0) | F_Q_CRC);
   if (a.embedModel && a.model) w.block(a.model);
   const modelPart = a.embedModel && a.model ? w.pos - 1 : 0;
   w.varint(n);
@@ -252,6 +356,7 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   w.f64(step);
   w.f64(dScale);
   if (gridOffset !== null) w.f64(gridOffset);
+  w.u32(qCrc(qAll));
   writeValueLists(w, [exact], x, f32);
   const sidePart = w.pos - s0;
   const r0 = w.pos;
@@ -268,8 +373,12 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   };
 }
 
-export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null): DecodedChunk {
-  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 127, true);
+/**
+ * Decodes a chunk on `path` (default: the wavefront path). A q whose CRC-32 is not the stored one is decoded again on
+ * the reference path, which decides; if that differs too the stream is refused.
+ */
+export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null, path: NglrPath = 'wavefront'): DecodedChunk {
+  const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 255, true);
   const [D, H, W] = volumeOf(shape);
   const step = r.f64('step');
   const dScale = r.f64('difference scale');
@@ -277,18 +386,31 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   if (!(dScale >= 1) || !Number.isFinite(dScale)) bad(`corrupted stream: the difference scale of ${what} is below 1 or not finite`);
   const grid = flags & F_GRID ? { offset: r.f64('grid offset'), step } : null;
   if (grid && (base || !Number.isFinite(Math.abs(grid.offset) + step * Q_LIMIT) || !(step > 0))) bad(`corrupted stream: ${what} says it is on a grid it cannot be on`);
+  const storedCrc = flags & F_Q_CRC ? r.u32('q checksum') : null;
   const exact = flags & F_EXACT ? readValueList(r, n, f32, 'exact values', what) : null;
   const code = new Uint8Array(n);
   for (let k = 0; k < n; k++) code[k] = skip[k] ? 0 : 1;
   if (exact) for (const k of exact.idx) code[k] = 0;
   const net = model && !(flags & F_NO_BIAS) ? new NglrNetwork(parseNglrModel(model, 'BAD_STREAM')) : null;
-  const walk = new Walker(net, net ? net.reconFeatures(base, D, H, W) : null, D, H, W, dScale);
-  const dec = new ContextIntDecoder(r, CONTEXTS, what);
+  const rf = net ? net.reconFeatures(base, D, H, W) : null;
+  const codedAt = r.pos;
+  new ContextIntDecoder(r, CONTEXTS, what); // reads past the coded differences' block: nothing may follow it
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
+  const differences = r.buf.subarray(codedAt, r.pos);
+  const walkOn = (p: NglrPath) => {
+    const walk = new Walker(net, rf, D, H, W, dScale);
+    decodeWalk(walk, code, new ContextIntDecoder(new ByteReader(differences, what), CONTEXTS, what), what, p);
+    return walk;
+  };
+  let walk = walkOn(path);
+  if (storedCrc !== null && qCrc(walk.q) !== storedCrc) {
+    if (path !== 'reference') walk = walkOn('reference');
+    if (qCrc(walk.q) !== storedCrc) bad(`${what}: the decoded quantized residuals do not match the encoder's (CRC-32 of q): a corrupted stream, or the decoding contract is broken on this machine`);
+  }
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
-  decodeWalk(walk, code, dec, what, (i, qi) => {
-    out[i] = grid ? gridValueOf(qi, grid, f32) : reconOf(base ? base[i]! : 0, qi, step, f32);
-  });
+  for (let i = 0; i < n; i++) {
+    if (code[i]) out[i] = grid ? gridValueOf(walk.q[i]!, grid, f32) : reconOf(base ? base[i]! : 0, walk.q[i]!, step, f32);
+  }
   if (exact) finishChunk(out, null, null, exact, null);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
 }

@@ -30,7 +30,7 @@ export const nglrCodec = residualCodec<NglrParams>({
   modelParam: { key: 'model', extension: '.fpnl', defaultFile: 'nglr-default.fpnl' },
   checkModel: (bytes, code) => void parseNglrModel(bytes, code),
   encodeChunk: (c, params, backend) => encodeChunk(c, backend, params.compareLorenzo),
-  decodeChunk: (h, i, stored, base, model) => decodeChunk(h, i, stored, base, model),
+  decodeChunk: (h, i, stored, base, model, path) => decodeChunk(h, i, stored, base, model, path === 'reference' ? 'reference' : 'wavefront'),
   headerParams: () => ({}),
   summary: (h) => ({ model: h.params.model ? `${String(h.params.model).slice(0, 16)}...${h.params.embedded ? ' (embedded)' : ''}` : 'none (plain Lorenzo)' }),
 });

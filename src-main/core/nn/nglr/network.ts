@@ -25,24 +25,24 @@ export const RECON_FEATURE_LIMIT = 1 << 26;
 /**
  * The 13 causal features of point i of a [D, H, W] volume (t, h, w its position), in dScale units: q at the 7
  * Lorenzo neighbours (w-1, h-1, t-1, h-1 w-1, t-1 w-1, t-1 h-1, t-1 h-1 w-1) and at w-2, h-2, t-2, each minus the
- * prediction P, then the Lorenzo residuals e at w-1, h-1, t-1. A neighbour outside the volume gives 0.
+ * prediction P, then the Lorenzo residuals e at w-1, h-1, t-1, into f[o..o+13). A neighbour outside the volume gives 0.
  */
-export function causalFeatures(q: Float64Array, e: Float64Array, i: number, t: number, h: number, w: number, H: number, W: number, P: number, inv: number, f: Float64Array): void {
+export function causalFeatures(q: Float64Array, e: Float64Array, i: number, t: number, h: number, w: number, H: number, W: number, P: number, inv: number, f: Float64Array, o = 0): void {
   const sT = H * W;
   const dw = w > 0, dh = h > 0, dt = t > 0;
-  f[0] = dw ? clip((q[i - 1]! - P) * inv) : 0;
-  f[1] = dh ? clip((q[i - W]! - P) * inv) : 0;
-  f[2] = dt ? clip((q[i - sT]! - P) * inv) : 0;
-  f[3] = dh && dw ? clip((q[i - W - 1]! - P) * inv) : 0;
-  f[4] = dt && dw ? clip((q[i - sT - 1]! - P) * inv) : 0;
-  f[5] = dt && dh ? clip((q[i - sT - W]! - P) * inv) : 0;
-  f[6] = dt && dh && dw ? clip((q[i - sT - W - 1]! - P) * inv) : 0;
-  f[7] = w > 1 ? clip((q[i - 2]! - P) * inv) : 0;
-  f[8] = h > 1 ? clip((q[i - 2 * W]! - P) * inv) : 0;
-  f[9] = t > 1 ? clip((q[i - 2 * sT]! - P) * inv) : 0;
-  f[10] = dw ? clip(e[i - 1]! * inv) : 0;
-  f[11] = dh ? clip(e[i - W]! * inv) : 0;
-  f[12] = dt ? clip(e[i - sT]! * inv) : 0;
+  f[o] = dw ? clip((q[i - 1]! - P) * inv) : 0;
+  f[o + 1] = dh ? clip((q[i - W]! - P) * inv) : 0;
+  f[o + 2] = dt ? clip((q[i - sT]! - P) * inv) : 0;
+  f[o + 3] = dh && dw ? clip((q[i - W - 1]! - P) * inv) : 0;
+  f[o + 4] = dt && dw ? clip((q[i - sT - 1]! - P) * inv) : 0;
+  f[o + 5] = dt && dh ? clip((q[i - sT - W]! - P) * inv) : 0;
+  f[o + 6] = dt && dh && dw ? clip((q[i - sT - W - 1]! - P) * inv) : 0;
+  f[o + 7] = w > 1 ? clip((q[i - 2]! - P) * inv) : 0;
+  f[o + 8] = h > 1 ? clip((q[i - 2 * W]! - P) * inv) : 0;
+  f[o + 9] = t > 1 ? clip((q[i - 2 * sT]! - P) * inv) : 0;
+  f[o + 10] = dw ? clip(e[i - 1]! * inv) : 0;
+  f[o + 11] = dh ? clip(e[i - W]! * inv) : 0;
+  f[o + 12] = dt ? clip(e[i - sT]! * inv) : 0;
 }
 
 /** 3D Lorenzo prediction of q[i] from its 7 neighbours (outside the volume: 0). Exact in doubles for |q| <= 2^30. */
@@ -100,6 +100,41 @@ export function reconInputs(base: FieldValues, D: number, H: number, W: number):
     out[6 * n + i] = safeClip(Math.abs(dw));
   }
   return out;
+}
+
+/**
+ * y[p, c] = leaky(b[c] + sum_j w[c, j] x[p, j]) for m points (x [m, nIn], y [m, nOut]), each sum bias first, inputs
+ * ascending as bias() adds them. Four points share each weight load (the sums stay separate: the same bits).
+ */
+function denseLeaky(w: Float64Array, b: Float64Array, x: Float64Array, nIn: number, y: Float64Array, nOut: number, m: number, slope: number): void {
+  let p = 0;
+  for (; p + 4 <= m; p += 4) {
+    const x0 = p * nIn, x1 = x0 + nIn, x2 = x1 + nIn, x3 = x2 + nIn;
+    for (let c = 0; c < nOut; c++) {
+      const row = c * nIn;
+      let a0 = b[c]!, a1 = a0, a2 = a0, a3 = a0;
+      for (let j = 0; j < nIn; j++) {
+        const wj = w[row + j]!;
+        a0 += wj * x[x0 + j]!;
+        a1 += wj * x[x1 + j]!;
+        a2 += wj * x[x2 + j]!;
+        a3 += wj * x[x3 + j]!;
+      }
+      const o = p * nOut + c;
+      y[o] = a0 >= 0 ? a0 : a0 * slope;
+      y[o + nOut] = a1 >= 0 ? a1 : a1 * slope;
+      y[o + 2 * nOut] = a2 >= 0 ? a2 : a2 * slope;
+      y[o + 3 * nOut] = a3 >= 0 ? a3 : a3 * slope;
+    }
+  }
+  for (; p < m; p++) {
+    for (let c = 0; c < nOut; c++) {
+      const row = c * nIn;
+      let a = b[c]!;
+      for (let j = 0; j < nIn; j++) a += w[row + j]! * x[p * nIn + j]!;
+      y[p * nOut + c] = a >= 0 ? a : a * slope;
+    }
+  }
 }
 
 /** The network's weights as doubles (the same values as the file's float32), read by bias(). */
@@ -174,6 +209,66 @@ export class NglrNetwork {
       for (let r = 0; r < R; r++) { const v = acc[r]!; out[o + r] = v >= 0 ? v : v * s; }
     }
     return out;
+  }
+
+  private batchH1 = new Float64Array(0);
+  private batchH2 = new Float64Array(0);
+
+  /**
+   * The biases of m points at once: f their causal features point-major [m, 13], rfAt[k] where point k's
+   * reconstruction features start in rf. Layer by layer over the batch (the wavefront path decodes a wavefront's
+   * points together; the encoder's teacher-forced pass all of a chunk's), each point's sums in bias()'s order, so
+   * out[k] has the bits bias() gives: the two paths are interchangeable.
+   */
+  biasMany(f: Float64Array, m: number, rf: Float64Array | null, rfAt: Int32Array | null, out: Float64Array): void {
+    const C = this.causal, Hd = this.hidden, R = this.recon, I = NGLR_CAUSAL_INPUTS;
+    if (this.batchH1.length < m * C) {
+      this.batchH1 = new Float64Array(m * C);
+      this.batchH2 = new Float64Array(m * C);
+    }
+    const h1 = this.batchH1, h2 = this.batchH2;
+    denseLeaky(this.w0, this.b0, f, I, h1, C, m, this.slope);
+    denseLeaky(this.w1, this.b1, h1, C, h2, C, m, this.slope);
+    const { wf, bf, wo, slope: s } = this;
+    const F = C + R;
+    for (let p = 0; p < m; p++) out[p] = this.bo;
+    if (rf) {
+      for (let k = 0; k < Hd; k++) {
+        const row = k * F, bias = bf[k]!, wk = wo[k]!;
+        for (let p = 0, ho = 0; p < m; p++, ho += C) {
+          let a = bias;
+          for (let j = 0; j < C; j++) a += wf[row + j]! * h2[ho + j]!;
+          for (let r = 0, ro = rfAt![p]!; r < R; r++) a += wf[row + C + r]! * rf[ro + r]!;
+          out[p] += wk * (a >= 0 ? a : a * s);
+        }
+      }
+      return;
+    }
+    // without a reconstruction branch the fusion is a dense layer too: four points per weight load
+    for (let k = 0; k < Hd; k++) {
+      const row = k * F, bias = bf[k]!, wk = wo[k]!;
+      let p = 0;
+      for (; p + 4 <= m; p += 4) {
+        const x0 = p * C, x1 = x0 + C, x2 = x1 + C, x3 = x2 + C;
+        let a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        for (let j = 0; j < C; j++) {
+          const wj = wf[row + j]!;
+          a0 += wj * h2[x0 + j]!;
+          a1 += wj * h2[x1 + j]!;
+          a2 += wj * h2[x2 + j]!;
+          a3 += wj * h2[x3 + j]!;
+        }
+        out[p] += wk * (a0 >= 0 ? a0 : a0 * s);
+        out[p + 1] += wk * (a1 >= 0 ? a1 : a1 * s);
+        out[p + 2] += wk * (a2 >= 0 ? a2 : a2 * s);
+        out[p + 3] += wk * (a3 >= 0 ? a3 : a3 * s);
+      }
+      for (; p < m; p++) {
+        let a = bias;
+        for (let j = 0; j < C; j++) a += wf[row + j]! * h2[p * C + j]!;
+        out[p] += wk * (a >= 0 ? a : a * s);
+      }
+    }
   }
 
   /** The bias (in dScale units) for one point: causal features f (13), reconstruction features rf[ro..ro+recon). */
