@@ -171,8 +171,10 @@ export const archiveCommand: CliCommand = {
             io.out(JSON.stringify(r, null, 2));
             return 0;
           }
-          io.out(formatTable(['member', 'shape', 'codec', 'bound', 'max error', 'PSNR', 'bytes', 'ratio', 'anchors'], r.members.map((m) => [
-            m.id, m.shape.join('x'), m.codec, `${m.bound} (${num(m.boundAbs)})`, num(m.maxError), num(m.psnr, 4), m.bytes, m.ratio.toFixed(1), m.anchors.join(',') || '-',
+          // the base column only where a member has a base (its stream is an object; the ratio counts it)
+          const based = r.members.some((m) => m.baseBytes > 0);
+          io.out(formatTable(['member', 'shape', 'codec', 'bound', 'max error', 'PSNR', 'bytes', ...(based ? ['base'] : []), 'ratio', 'anchors'], r.members.map((m) => [
+            m.id, m.shape.join('x'), m.codec, `${m.bound} (${num(m.boundAbs)})`, num(m.maxError), num(m.psnr, 4), m.bytes, ...(based ? [m.baseBytes] : []), m.ratio.toFixed(1), m.anchors.join(',') || '-',
           ])));
           for (const o of r.objects) io.out(`object ${o.hash.slice(0, 16)}... ${o.kind} ${o.label}: ${o.bytes} bytes, used by ${o.usedBy} members`);
           const t = r.totals;
