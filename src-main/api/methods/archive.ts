@@ -4,6 +4,7 @@
  * `archive.build` job (the view: progress and Cancel); the others are quick or read-only. None needs the store.
  */
 import { z } from 'zod';
+import { BaseSpec } from './compression.ts';
 
 const path = z.string().trim().min(1);
 const BoundText = z.string().trim().regex(/^(abs|rel|psnr|nrmse)[:=][^\s]+$/i, 'a bound is MODE:VALUE, e.g. rel:1e-3');
@@ -22,6 +23,11 @@ export const ArchiveWorkInput = z.strictObject({
   codec: z.string().trim().min(1).default('auto'),
   /** params of that codec over its preset's, validated by the codec (e.g. {model: 'FILE.fpvq', fallback: false}) */
   params: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * residual coders (lbrc, gae, nglr): the base each member refines, none, auto (chosen per member) or CODEC:MODE:VALUE
+   * (e.g. core:rel:1e-2, vqvae:psnr:40); stored once in objects/. file:PATH is refused: an archive restores on its own
+   */
+  base: BaseSpec.optional(),
   /** auto: targets predicted from an anchor where the ranking finds a linked pair; off: every variable alone */
   crossfield: z.enum(['auto', 'off']).default('auto'),
   /** the network each cross-field series trains once: linear (least squares, no Python) or cfnn (PyTorch) */
@@ -103,6 +109,8 @@ export const ArchiveListOutput = z.object({
     id: z.string(), source: z.string(), variable: z.string(), rows: z.tuple([z.number(), z.number()]).nullable(), shape: z.array(z.number().int()), codec: z.string(),
     bytes: z.number(), originalBytes: z.number(), ratio: z.number(), boundAbs: z.number(), bound: z.string(), maxError: MetricNum, psnr: MetricNum,
     anchors: z.array(z.string()), modelBytes: z.number(),
+    /** the member's base stream (an object); ratio counts it */
+    baseBytes: z.number(),
   })),
 });
 export type ArchiveListOutput = z.infer<typeof ArchiveListOutput>;

@@ -196,10 +196,17 @@ export async function mergeArchive(dir: string): Promise<Manifest> {
   if (missing.length) {
     throw new FieldpackError('CONFLICT', `${dir}: ${missing.length} of ${work.members.length} members are not built yet (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}): run the build (or its shards) again`, { missing });
   }
+  // objects by file: a base dependency's hash is its reconstruction's, the object is named by its bytes' hash
   const usedBy = new Map<string, string[]>();
-  for (const e of members) for (const d of e.dependencies) if (d.kind !== 'anchor') usedBy.set(d.hash, [...(usedBy.get(d.hash) ?? []), e.id]);
-  const objects = [...journal.objects.values()].filter((o) => usedBy.has(o.hash)).sort((a, b) => a.hash.localeCompare(b.hash)).map((o) => ({ ...o, usedBy: usedBy.get(o.hash)! }));
-  // the series' network object is also inside each stream: count it once (the object), not per member
+  for (const e of members) {
+    for (const d of e.dependencies) {
+      const file = d.kind === 'anchor' ? undefined : (d.object ?? journal.objects.get(d.hash)?.file);
+      if (file) usedBy.set(file, [...(usedBy.get(file) ?? []), e.id]);
+    }
+  }
+  const objects = [...journal.objects.values()].filter((o) => usedBy.has(o.file)).sort((a, b) => a.hash.localeCompare(b.hash)).map((o) => ({ ...o, usedBy: usedBy.get(o.file)! }));
+  // the series' network object is also inside each stream: count it once (the object), not per member; base streams
+  // are objects too (memberBytes leaves them out), each counted once
   const originalBytes = members.reduce((a, e) => a + e.originalBytes, 0);
   const memberBytes = members.reduce((a, e) => a + e.bytes, 0);
   const objectBytes = objects.reduce((a, o) => a + o.bytes, 0);
@@ -218,6 +225,6 @@ export async function mergeArchive(dir: string): Promise<Manifest> {
   manifest.totals.ratioWithoutModels = originalBytes / Math.max(1, archiveBytes - embedded - modelObjects);
   await writeFileAtomic(manifestPath(dir), `${JSON.stringify(manifest, null, 1)}\n`);
   // objects no member uses (a series network whose members all kept the core codec's stream) are not part of it
-  for (const o of journal.objects.values()) if (!usedBy.has(o.hash)) rmSync(join(dir, o.file), { force: true });
+  for (const o of journal.objects.values()) if (!usedBy.has(o.file)) rmSync(join(dir, o.file), { force: true });
   return manifest;
 }

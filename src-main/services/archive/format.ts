@@ -7,7 +7,7 @@
  *   ARCHIVE/journal/WRITER.jsonl   one line per finished member or stored object, appended and flushed (a torn last
  *                                  line from a killed writer is ignored); WRITER is `build` or `shard-I-of-N`
  *   ARCHIVE/members/ID.fpk         one .fpk stream per member (written atomically)
- *   ARCHIVE/objects/SHA256.EXT     models and base streams, stored once by content hash
+ *   ARCHIVE/objects/SHA256.EXT     models and base streams (.fpk), stored once by the SHA-256 of their bytes
  *   ARCHIVE/slurm/                 sbatch scripts and logs of a --slurm build
  */
 import { createHash } from 'node:crypto';
@@ -106,6 +106,8 @@ export const ArchiveOptions = z.object({
   codec: z.string(),
   /** params of --codec over its preset's (e.g. a VQ-VAE's model, fallback) */
   params: z.record(z.string(), z.unknown()).default({}),
+  /** the base of residual-coder members (none, auto or CODEC:MODE:VALUE; never file:, an archive restores on its own) */
+  base: z.string().default('none'),
   crossfield: z.enum(['auto', 'off']),
   /** the network a cross-field series trains once: a least-squares linear CFNN (no Python) or the CFNN (PyTorch) */
   network: z.enum(['linear', 'cfnn']).default('linear'),
@@ -129,8 +131,12 @@ export type WorkManifest = z.infer<typeof WorkManifest>;
 export const MemberDependency = z.discriminatedUnion('kind', [
   /** another member's reconstruction (decode it first) */
   z.object({ kind: z.literal('anchor'), member: z.string(), var: z.string(), hash: z.string() }),
-  /** a model or a base stream in objects/, by content hash */
+  /** a model in objects/, by content hash (the file's SHA-256) */
   z.object({ kind: z.literal('model'), hash: z.string(), object: z.string().nullable(), label: z.string().optional() }),
+  /**
+   * a base stream in objects/: hash is the sha256 of its reconstruction, as the residual stream names it (the object
+   * itself is named by the SHA-256 of its bytes); its own model, if any, is another (model) dependency of the member
+   */
   z.object({ kind: z.literal('base'), hash: z.string(), object: z.string().nullable() }),
 ]);
 export type MemberDependency = z.infer<typeof MemberDependency>;
@@ -151,6 +157,8 @@ export const MemberEntry = MemberPlace.extend({
   dependencies: z.array(MemberDependency),
   /** bytes of a network embedded in the stream (the cross-field codec's), counted in `bytes` */
   modelBytes: z.number().int(),
+  /** bytes of the base stream the member's stream refines (its object in objects/, not counted in `bytes`) */
+  baseBytes: z.number().int().default(0),
   /** not part of what a rebuild must reproduce */
   timing: z.object({ seconds: z.number() }),
 });

@@ -78,8 +78,8 @@ export function listArchive(dir: string) {
     objects: m.objects.map((o) => ({ hash: o.hash, kind: o.kind, label: o.label, bytes: o.bytes, usedBy: o.usedBy.length })),
     members: m.members.map((e) => ({
       id: e.id, source: e.source, variable: e.variable, rows: e.rows, shape: e.shape, codec: e.codec, bytes: e.bytes, originalBytes: e.originalBytes,
-      ratio: e.originalBytes / e.bytes, boundAbs: e.bound.abs, bound: `${e.bound.mode}:${e.bound.value}`, maxError: e.achieved.maxError, psnr: e.achieved.psnr,
-      anchors: e.dependencies.filter((d) => d.kind === 'anchor').map((d) => (d as { member: string }).member), modelBytes: e.modelBytes,
+      ratio: e.originalBytes / (e.bytes + e.baseBytes), boundAbs: e.bound.abs, bound: `${e.bound.mode}:${e.bound.value}`, maxError: e.achieved.maxError, psnr: e.achieved.psnr,
+      anchors: e.dependencies.filter((d) => d.kind === 'anchor').map((d) => (d as { member: string }).member), modelBytes: e.modelBytes, baseBytes: e.baseBytes,
     })),
   };
 }

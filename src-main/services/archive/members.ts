@@ -11,9 +11,10 @@ import type { BoundSpec } from '../../core/codec/bound.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import type { CrossfieldNetwork } from '../../core/compressors/crossfield/codec.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
-import { codecById } from '../../core/compressors/index.ts';
+import { codecById, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { decodeStream, encodeField, inspectStream, metadataOf, verifyBound } from '../codecs/index.ts';
 import { findModelByHash } from '../codecs/models.ts';
+import { type PreparedBase, prepareBase } from '../compression/base.ts';
 import { compressCrossfield, trainCfnn } from '../crossfield/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import type { DataFile } from '../data/readers/types.ts';
@@ -96,6 +97,31 @@ async function seriesNetwork(ctx: MemberContext, m: WorkMember, target: Field, a
   return { net, hash };
 }
 
+/** A model a stream names, stored once in objects/ by its SHA-256 (found where the codec keeps its models). */
+async function modelDependency(ctx: MemberContext, m: WorkMember, codec: { id: string; label: string }, d: { hash: string; label?: string }, label = d.label): Promise<MemberDependency> {
+  const mp = codecById(codec.id).modelParam;
+  const found = mp ? findModelByHash(mp, d.hash) : null;
+  if (!mp || !found) throw new FieldpackError('NOT_FOUND', `${m.id}: model ${d.hash.slice(0, 16)}... not found to store in the archive`);
+  if (!ctx.objects.has(d.hash)) await ctx.storeObject({ hash: d.hash, kind: 'model', file: objectFile(d.hash, mp.extension), bytes: found.length, label: label ?? codec.label }, found);
+  return { kind: 'model', hash: d.hash, object: ctx.objects.get(d.hash)!.file, ...(label ? { label } : {}) };
+}
+
+/**
+ * A member's base: its stream stored once in objects/ (a .fpk named by the SHA-256 of its bytes; the dependency keeps
+ * the reconstruction's hash, as the residual stream names it), then the models the base stream names (the VQ-VAE's).
+ */
+async function baseDependencies(ctx: MemberContext, m: WorkMember, reconstructionHash: string, stream: Uint8Array, spec: string): Promise<MemberDependency[]> {
+  const hash = sha256(stream);
+  const info = inspectStream(stream);
+  if (!ctx.objects.has(hash)) await ctx.storeObject({ hash, kind: 'base', file: objectFile(hash, '.fpk'), bytes: stream.length, label: `${spec} (a ${info.codec.id} stream) for ${m.id}` }, stream);
+  const out: MemberDependency[] = [{ kind: 'base', hash: reconstructionHash, object: ctx.objects.get(hash)!.file }];
+  for (const d of info.dependencies) {
+    if (d.kind !== 'model') throw new FieldpackError('UNSUPPORTED', `${m.id}: its base (${spec}) needs a${d.kind === 'anchor' ? 'n anchor' : ' base'} itself; an archived base may depend on a model only`);
+    out.push(await modelDependency(ctx, m, info.codec, d, `${d.label ?? info.codec.id} (the model of the base)`));
+  }
+  return out;
+}
+
 /** Compresses one member, checks it decodes within its bound, writes its stream; returns its manifest entry. */
 export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<MemberEntry> {
   const t0 = performance.now();
@@ -107,6 +133,7 @@ export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<Me
   let bytes: Uint8Array;
   let modelBytes = 0;
   let anchorFields: Field[] = [];
+  let prepared: PreparedBase | null = null;
   if (m.anchors.length) {
     anchorFields = [];
     for (const a of m.anchors) {
@@ -123,9 +150,19 @@ export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<Me
     if (modelBytes > 0) deps.push({ kind: 'model', hash, object: ctx.objects.get(hash)?.file ?? null, label: 'cross-field network (trained once for the series; also inside the stream)' });
   } else {
     const params = m.codec === ctx.work.options.codec ? ctx.work.options.params : {};
-    bytes = (await encodeField(field, { codec: m.codec, params, bound, metadata, verify: false, workers: ctx.workers ?? 0, signal: ctx.signal })).bytes;
+    // residual coders refine the base the archive's --base names (auto may choose none for this member)
+    prepared = resolveCodecChoice(m.codec).codec.takesBase
+      ? await prepareBase(field, ctx.work.options.base, { codec: m.codec, bound, params, metadata, workers: ctx.workers ?? 0, signal: ctx.signal })
+      : null;
+    bytes = (await encodeField(field, {
+      codec: m.codec, params, bound, metadata, verify: false, workers: ctx.workers ?? 0, signal: ctx.signal, ...(prepared?.field ? { base: prepared.field } : {}),
+    })).bytes;
   }
   const info = inspectStream(bytes);
+  const addDep = (d: MemberDependency) => {
+    if (!deps.some((x) => x.kind === d.kind && x.hash === d.hash)) deps.push(d);
+  };
+  let baseBytes = 0;
   // models and base streams the stream names: stored once in objects/ by hash
   for (const d of info.dependencies) {
     if (d.kind === 'anchor') {
@@ -133,13 +170,12 @@ export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<Me
       if (!idx) throw new FieldpackError('INTERNAL', `${m.id}: the stream needs anchor ${d.var}, which is not one of its anchor members`);
       deps.push({ kind: 'anchor', member: idx.id, var: d.var, hash: d.hash });
     } else if (d.kind === 'model') {
-      const mp = codecById(info.codec.id).modelParam;
-      const modelBytesFound = mp ? findModelByHash(mp, d.hash) : null;
-      if (!mp || !modelBytesFound) throw new FieldpackError('NOT_FOUND', `${m.id}: model ${d.hash.slice(0, 16)}... not found to store in the archive`);
-      if (!ctx.objects.has(d.hash)) await ctx.storeObject({ hash: d.hash, kind: 'model', file: objectFile(d.hash, mp.extension), bytes: modelBytesFound.length, label: d.label ?? info.codec.label }, modelBytesFound);
-      deps.push({ kind: 'model', hash: d.hash, object: ctx.objects.get(d.hash)!.file, label: d.label });
+      addDep(await modelDependency(ctx, m, info.codec, d));
     } else {
-      throw new FieldpackError('UNSUPPORTED', `${m.id}: streams with a base (residual coders) are not archived yet`);
+      // a lossless bound makes the residual coder keep the core codec's stream, which names no base
+      if (!prepared?.stream) throw new FieldpackError('INTERNAL', `${m.id}: the stream names a base ${d.hash.slice(0, 16)}... that was not prepared`);
+      for (const b of await baseDependencies(ctx, m, d.hash, prepared.stream, prepared.spec)) addDep(b);
+      baseBytes = prepared.stream.length;
     }
   }
   const decoded = await decodeStream(bytes, { deps: { fields: anchorFields, files: objectPaths(ctx.dir, deps) }, signal: ctx.signal });
@@ -156,7 +192,7 @@ export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<Me
     originalBytes: field.values.byteLength,
     originalSha256: valuesHash(field.values, field.mask),
     decodedSha256: valuesHash(decoded.field.values, decoded.field.mask),
-    dependencies: deps, modelBytes,
+    dependencies: deps, modelBytes, baseBytes,
     timing: { seconds: (performance.now() - t0) / 1000 },
   };
 }
@@ -166,6 +202,7 @@ function jsonSafe(p: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(JSON.stringify(p, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v))) as Record<string, unknown>;
 }
 
+/** The files a member's decoder is given: its base stream (decoded with its own model) and models, from objects/. */
 function objectPaths(dir: string, deps: MemberDependency[]): string[] {
   return deps.flatMap((d) => (d.kind !== 'anchor' && d.object ? [join(dir, d.object)] : []));
 }

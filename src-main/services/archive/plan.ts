@@ -7,7 +7,9 @@
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
 import { type BoundSpec, parseBound } from '../../core/codec/bound.ts';
+import { resolveCodecChoice } from '../../core/compressors/index.ts';
 import { encodeField } from '../codecs/index.ts';
+import { prepareBase } from '../compression/base.ts';
 import { readVariable } from '../compression/runs.ts';
 import { type WorkOptions, planWork } from './work.ts';
 import type { WorkManifest, WorkMember } from './format.ts';
@@ -75,12 +77,13 @@ function boundLabel(b: BoundSpec): string {
   return `${b.mode}:${Number(b.value.toPrecision(4))}`;
 }
 
-/** Size and seconds of a sample at a bound, scaled to `values`. */
-async function measure(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal, params: Record<string, unknown> = {}): Promise<{ bytes: number; seconds: number }> {
+/** Size and seconds of a sample at a bound (a residual coder's with its base, both counted), scaled to `values`. */
+async function measure(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal, params: Record<string, unknown> = {}, base = 'none'): Promise<{ bytes: number; seconds: number }> {
   const t0 = performance.now();
-  const r = await encodeField(sample, { codec, params, bound, verify: false, signal });
+  const prepared = resolveCodecChoice(codec).codec.takesBase ? await prepareBase(sample, base, { codec, bound, params, signal }) : null;
+  const r = await encodeField(sample, { codec, params, bound, verify: false, signal, ...(prepared?.field ? { base: prepared.field } : {}) });
   const scale = values / sample.values.length;
-  return { bytes: r.bytes.length * scale, seconds: ((performance.now() - t0) / 1000) * scale };
+  return { bytes: (r.bytes.length + (prepared?.bytes ?? 0)) * scale, seconds: ((performance.now() - t0) / 1000) * scale };
 }
 
 /** The absolute bound of member m at bound b of its variable (rel and abs share the variable's range). */
@@ -118,7 +121,7 @@ export async function planArchive(o: PlanOptions): Promise<PlanResult> {
     sampledValues += sample.values.length;
     const codec = first.anchors.length ? 'auto' : first.codec;
     for (const m of ms) {
-      const est = await measureCached(sample, codec, absFor(m, { mode: m.bound.mode, value: m.bound.value }), fieldSize(m.shape), o.signal, codec === work.options.codec ? work.options.params : {});
+      const est = await measureCached(sample, codec, absFor(m, { mode: m.bound.mode, value: m.bound.value }), fieldSize(m.shape), o.signal, codec === work.options.codec ? work.options.params : {}, work.options.base);
       members.push({
         id: m.id, source: m.source, variable: m.variable, rows: m.rows, bound: boundLabel({ mode: m.bound.mode, value: m.bound.value }), codec: m.codec,
         crossfield: m.anchors.length > 0, originalBytes: m.bytes, estBytes: Math.round(est.bytes), estSeconds: est.seconds,
@@ -133,13 +136,13 @@ export async function planArchive(o: PlanOptions): Promise<PlanResult> {
 const measured = new WeakMap<Field, Map<string, { bytes: number; seconds: number; values: number }>>();
 
 /** One measurement per sample, codec and bound (members of one variable share them). */
-async function measureCached(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal, params: Record<string, unknown> = {}) {
+async function measureCached(sample: Field, codec: string, bound: BoundSpec, values: number, signal?: AbortSignal, params: Record<string, unknown> = {}, base = 'none') {
   const m = measured.get(sample) ?? new Map();
   measured.set(sample, m);
-  const key = `${codec}|${bound.mode}:${bound.value}`;
+  const key = `${codec}|${bound.mode}:${bound.value}|${base}`;
   let hit = m.get(key);
   if (!hit) {
-    const r = await measure(sample, codec, bound, sample.values.length, signal, params);
+    const r = await measure(sample, codec, bound, sample.values.length, signal, params, base);
     hit = { ...r, values: sample.values.length };
     m.set(key, hit);
   }
@@ -165,7 +168,7 @@ async function chooseBounds(work: WorkManifest, budget: number, limits: [string,
       const sample = await sampleOf(work, group[0]!, signal);
       const codec = group[0]!.anchors.length ? 'auto' : group[0]!.codec;
       for (const [k, v] of ladder.entries()) {
-        for (const m of group) perStep[k]! += (await measureCached(sample, codec, absFor(m, { mode: tight.mode, value: v }), fieldSize(m.shape), signal, codec === work.options.codec ? work.options.params : {})).bytes;
+        for (const m of group) perStep[k]! += (await measureCached(sample, codec, absFor(m, { mode: tight.mode, value: v }), fieldSize(m.shape), signal, codec === work.options.codec ? work.options.params : {}, work.options.base)).bytes;
       }
     }
     sizes.set(name, perStep);

@@ -32,7 +32,9 @@ function joinRows(parts: Field[], shape: number[]): { values: Float32Array | Flo
 /** Provenance of a restored variable from its members. */
 function provenanceOf(members: MemberEntry[], manifest: Manifest): Record<string, string | number> {
   const codecs = [...new Set(members.map((m) => m.codec))];
-  const models = [...new Set(members.flatMap((m) => m.dependencies.filter((d) => d.kind === 'model').map((d) => d.hash)))];
+  const hashes = (kind: 'model' | 'base') => [...new Set(members.flatMap((m) => m.dependencies.filter((d) => d.kind === kind).map((d) => d.hash)))];
+  const models = hashes('model');
+  const bases = hashes('base');
   const maxError = Math.max(...members.map((m) => fromJsonNumber(m.achieved.maxError)));
   const psnr = Math.min(...members.map((m) => fromJsonNumber(m.achieved.psnr)));
   const b = members[0]!.bound;
@@ -45,6 +47,7 @@ function provenanceOf(members: MemberEntry[], manifest: Manifest): Record<string
     max_abs_error: maxError,
     ...(Number.isFinite(psnr) ? { psnr } : {}),
     ...(models.length ? { model_sha256: models.join(',') } : {}),
+    ...(bases.length ? { base: manifest.options.base, base_sha256: bases.join(',') } : {}),
     archive_members: members.map((m) => m.id).join(','),
   };
 }

@@ -2,7 +2,8 @@
  * Verify: every member's stream is there, whole and unchanged (size and SHA-256 of the file), decodes with its
  * dependencies from the archive, decodes to the values recorded at build time (SHA-256 of the decoded values), and
  * holds its bound: against the source file when it is still there and unchanged (every point), otherwise by the
- * achieved error recorded when the build checked every point. Objects are checked by their hash.
+ * achieved error recorded when the build checked every point. Objects (models, base streams) are checked by size and
+ * hash, and a member whose object fails fails naming it.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,10 +36,14 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const objects = manifest.objects.map((o) => {
     const p = join(dir, o.file);
-    if (!existsSync(p)) return { hash: o.hash, file: o.file, ok: false, message: `object ${o.file} is missing` };
-    const h = sha256(readFileSync(p));
-    return h === o.hash ? { hash: o.hash, file: o.file, ok: true, message: 'sha256 ok' } : { hash: o.hash, file: o.file, ok: false, message: `object ${o.file} was changed: sha256 ${h.slice(0, 16)}..., the manifest says ${o.hash.slice(0, 16)}...` };
+    const what = `${o.kind} object ${o.file}`;
+    if (!existsSync(p)) return { hash: o.hash, file: o.file, ok: false, message: `${what} is missing` };
+    const b = readFileSync(p);
+    if (b.length !== o.bytes) return { hash: o.hash, file: o.file, ok: false, message: `${what} is ${b.length} bytes, the manifest says ${o.bytes} (${b.length < o.bytes ? 'truncated' : 'grown'})` };
+    const h = sha256(b);
+    return h === o.hash ? { hash: o.hash, file: o.file, ok: true, message: 'sha256 ok' } : { hash: o.hash, file: o.file, ok: false, message: `${what} was changed: sha256 ${h.slice(0, 16)}..., the manifest says ${o.hash.slice(0, 16)}...` };
   });
+  const objectCheck = new Map(objects.map((o) => [o.file, o]));
   const cache = new Map<string, Field>();
   const sources = new SourceReader(manifest);
   const members: MemberCheck[] = [];
@@ -58,6 +63,12 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
     }
     if (sha256(readFileSync(p)) !== e.streamSha256) {
       fail(`${e.file} was edited (its sha256 differs from the manifest's)`);
+      continue;
+    }
+    // a member whose base or model object is bad fails naming the object (its decode would only say it differs)
+    const badObject = e.dependencies.map((d) => (d.kind === 'anchor' || !d.object ? null : objectCheck.get(d.object) ?? { ok: false, message: `${d.kind} object ${d.object} is not in the manifest's objects` })).find((o) => o && !o.ok);
+    if (badObject) {
+      fail(`needs ${badObject.message}`);
       continue;
     }
     let decoded: Field;

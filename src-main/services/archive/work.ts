@@ -12,7 +12,8 @@ import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core
 import type { FieldCoordinates } from '../../core/field.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
-import { resolveCodecChoice } from '../../core/compressors/index.ts';
+import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
+import { parseBaseSpec } from '../compression/base.ts';
 import { type ArchiveOptions, type ArchiveSource, type WorkManifest, type WorkMember, ARCHIVE_VERSION, WORK_FORMAT, safeName } from './format.ts';
 
 /** Data files an archive reads from a folder. */
@@ -29,6 +30,8 @@ export interface WorkOptions {
   boundFor?: Record<string, string>;
   codec?: string;
   params?: Record<string, unknown>;
+  /** the base of residual-coder members: none, auto or CODEC:MODE:VALUE (services/compression/base.ts) */
+  base?: string;
   crossfield?: 'auto' | 'off';
   network?: 'linear' | 'cfnn';
   memberValues?: number;
@@ -72,6 +75,7 @@ export function archiveOptions(o: WorkOptions): ArchiveOptions {
     boundFor: o.boundFor ?? {},
     codec: o.codec ?? 'auto',
     params: o.params ?? {},
+    base: o.base?.trim() || 'none',
     crossfield: o.crossfield ?? 'auto',
     network: o.network ?? 'linear',
     memberValues: o.memberValues ?? DEFAULT_MEMBER_VALUES,
@@ -85,7 +89,15 @@ export function archiveOptions(o: WorkOptions): ArchiveOptions {
       throw new FieldpackError('INVALID_ARGUMENT', `--bound-for ${v}: ${(e as Error).message}`);
     }
   }
-  resolveCodecChoice(opts.codec); // an unknown codec fails here, naming it
+  const { codec } = resolveCodecChoice(opts.codec); // an unknown codec fails here, naming it
+  const base = parseBaseSpec(opts.base);
+  if (base.kind === 'file') {
+    throw new FieldpackError('INVALID_ARGUMENT', `--base ${opts.base}: an archive must be restorable on its own, and a file base stays outside it; give none, auto or CODEC:MODE:VALUE (the base stream is stored in objects/)`);
+  }
+  if (base.kind !== 'none' && !codec.takesBase) {
+    throw new FieldpackError('INVALID_ARGUMENT', `--base ${opts.base}: codec ${opts.codec} takes no base (residual coders do: ${listCodecs().filter((c) => c.takesBase).map((c) => c.id).join(', ')})`);
+  }
+  if (base.kind === 'codec') resolveCodecChoice(base.codec); // an unknown base codec fails here, before any member is built
   return opts;
 }
 

@@ -3,12 +3,12 @@ import { formatTable } from '../io.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { parseSize } from '../../../services/archive/plan.ts';
 
-const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'param', 'crossfield', 'network', 'member-values', 'budget', 'bound-limits'];
+const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'param', 'base', 'crossfield', 'network', 'member-values', 'budget', 'bound-limits'];
 
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const num = (x: number | string, d = 3) => (typeof x === 'number' ? Number(x.toPrecision(d)).toString() : x);
 
-/** --vars, --bound, --bound-for VAR=MODE:VALUE..., --codec, --crossfield, --member-values, --budget, --bound-limits. */
+/** --vars, --bound, --bound-for VAR=MODE:VALUE..., --codec, --param, --base, --crossfield, --member-values, --budget, --bound-limits. */
 function workInput(p: ParsedFlags, inputs: string[]) {
   const boundFor: Record<string, string> = {};
   for (const kv of p.flags.get('bound-for') ?? []) {
@@ -30,6 +30,7 @@ function workInput(p: ParsedFlags, inputs: string[]) {
     boundFor,
     ...(flag(p, 'codec') ? { codec: flag(p, 'codec')! } : {}),
     params,
+    ...(flag(p, 'base') ? { base: flag(p, 'base')! } : {}),
     ...(crossfield ? { crossfield: crossfield as 'auto' | 'off' } : {}),
     ...(network ? { network: network as 'linear' | 'cfnn' } : {}),
     ...(flag(p, 'member-values') ? { memberValues: Number(flag(p, 'member-values')) } : {}),
@@ -50,7 +51,7 @@ export const archiveCommand: CliCommand = {
   name: 'archive',
   summary: 'Plan, build, verify, restore, list or merge an archive of many files (resumable; local shards or Slurm job arrays)',
   usage: [
-    'fieldpack archive plan FILE|DIR|GLOB... [--vars A,B] [--bound rel:1e-3] [--bound-for VAR=MODE:VALUE]... [--codec NAME [--param K=V]...]',
+    'fieldpack archive plan FILE|DIR|GLOB... [--vars A,B] [--bound rel:1e-3] [--bound-for VAR=MODE:VALUE]... [--codec NAME [--param K=V]...] [--base SPEC]',
     '                       [--crossfield auto|off] [--network linear|cfnn] [--budget 2GB [--bound-limits rel:1e-4,rel:1e-2]] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] [--jobs N] [--workers N] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] --slurm [--array-size N] [--partition P] [--time T] [--no-submit]',
@@ -59,7 +60,7 @@ export const archiveCommand: CliCommand = {
     'fieldpack archive verify ARCHIVE [--no-sources] [--json]',
     'fieldpack archive restore ARCHIVE -o DIR [--vars A,B]',
     'fieldpack archive list ARCHIVE [--json]',
-    '  An archive is a folder: manifest.json (versioned, docs/archive.md), members/*.fpk, objects/ (models by hash),',
+    '  An archive is a folder: manifest.json (versioned, docs/archive.md), members/*.fpk, objects/ (models, bases),',
     '  journal/ (finished members: a killed or cancelled build resumes where it stopped when run again).',
     '  Every variable of every file is a member (split along its first dimension above --member-values values,',
     '  default 4194304); rel bounds resolve on the whole variable. --crossfield auto (default) predicts a target from',
@@ -67,6 +68,10 @@ export const archiveCommand: CliCommand = {
     '  (--network linear: least squares, no Python, default; cfnn: the CFNN in PyTorch) and stored once.',
     '  --codec vqvae --param model=FILE.fpvq (e.g. trained with `fieldpack train` on part of the series): the model is',
     '  stored once in objects/ and every member names it by hash; --param fallback=false keeps the VQ-VAE stream.',
+    '  --base none|auto|CODEC:MODE:VALUE (residual coders: --codec lbrc, gae, nglr; e.g. --base core:rel:1e-2 or',
+    '  vqvae:psnr:40): each member is compressed first with the base codec and its residual coded over it; the base',
+    '  stream is stored once in objects/ (with its model) and counts in the ratio; auto chooses per member (none too).',
+    '  file:PATH is refused: an archive must be restorable on its own.',
     '  --budget: per-variable bounds chosen between --bound-limits (default: --bound to rel:1e-2) to fit the size.',
     '  --jobs N: N local shard processes; --slurm: an sbatch array of --array-size tasks (default 4) and a merge job.',
     '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there)',
@@ -166,8 +171,10 @@ export const archiveCommand: CliCommand = {
             io.out(JSON.stringify(r, null, 2));
             return 0;
           }
-          io.out(formatTable(['member', 'shape', 'codec', 'bound', 'max error', 'PSNR', 'bytes', 'ratio', 'anchors'], r.members.map((m) => [
-            m.id, m.shape.join('x'), m.codec, `${m.bound} (${num(m.boundAbs)})`, num(m.maxError), num(m.psnr, 4), m.bytes, m.ratio.toFixed(1), m.anchors.join(',') || '-',
+          // the base column only where a member has a base (its stream is an object; the ratio counts it)
+          const based = r.members.some((m) => m.baseBytes > 0);
+          io.out(formatTable(['member', 'shape', 'codec', 'bound', 'max error', 'PSNR', 'bytes', ...(based ? ['base'] : []), 'ratio', 'anchors'], r.members.map((m) => [
+            m.id, m.shape.join('x'), m.codec, `${m.bound} (${num(m.boundAbs)})`, num(m.maxError), num(m.psnr, 4), m.bytes, ...(based ? [m.baseBytes] : []), m.ratio.toFixed(1), m.anchors.join(',') || '-',
           ])));
           for (const o of r.objects) io.out(`object ${o.hash.slice(0, 16)}... ${o.kind} ${o.label}: ${o.bytes} bytes, used by ${o.usedBy} members`);
           const t = r.totals;

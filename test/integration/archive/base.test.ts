@@ -1,0 +1,158 @@
+/**
+ * Residual coders with a base in an archive: COADS SST in two members, LBRC over a core-codec base (--base
+ * core:rel:1e-2, as a user runs `fieldpack archive build`); each member's base stream is stored once in objects/ and
+ * named in its dependencies, its bytes count in the totals and the member's ratio, the archive verifies and restores
+ * within the bound, and a missing, truncated or edited base object fails verify naming it. A VQ-VAE base (WRF T,
+ * where the shipped model's stream is kept) stores the base's model too; --base auto may choose no base; a file base
+ * and a base with a codec that takes none are refused.
+ */
+import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildArchive, readManifest, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
+import type { Manifest } from '../../../src-main/services/archive/format.ts';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
+import { fieldpack } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const SST_ARGS = [COADS, '--vars', 'SST', '--codec', 'lbrc', '--bound', 'rel:1e-3', '--crossfield', 'off', '--member-values', '100000'];
+
+describe('archive with residual coders over a base', () => {
+  const tmp = tempDir('fieldpack-archive-base-');
+  const out = join(tmp.dir, 'sst');
+  let m: Manifest;
+
+  beforeAll(async () => {
+    const r = await fieldpack('archive', 'build', ...SST_ARGS, '--base', 'core:rel:1e-2', '-o', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 members \(2 built, 0 already done\)/);
+    m = readManifest(out);
+  }, 120_000);
+  afterAll(() => tmp.cleanup());
+
+  it('stores each member\'s base stream once in objects/, names it in the member\'s dependencies and counts its bytes', () => {
+    expect(m.options.base).toBe('core:rel:1e-2');
+    expect(m.members.map((e) => e.codec)).toEqual(['lbrc', 'lbrc']);
+    const bases = m.objects.filter((o) => o.kind === 'base');
+    expect(bases).toHaveLength(2);
+    for (const e of m.members) {
+      const deps = e.dependencies.filter((d) => d.kind === 'base');
+      expect(deps).toHaveLength(1);
+      const obj = bases.find((o) => o.file === deps[0]!.object)!;
+      expect(obj.usedBy).toEqual([e.id]);
+      expect(obj.file).toBe(`objects/${obj.hash}.fpk`);
+      expect(e.baseBytes).toBe(obj.bytes);
+      expect(readFileSync(join(out, obj.file)).length).toBe(obj.bytes);
+      expect(Number(e.achieved.maxError)).toBeLessThanOrEqual(e.bound.abs);
+    }
+    expect(m.totals.objectBytes).toBe(bases.reduce((a, o) => a + o.bytes, 0));
+    expect(m.totals.archiveBytes).toBeGreaterThan(m.totals.memberBytes + m.totals.objectBytes);
+    expect(m.totals.modelShare).toBe(0);
+  });
+
+  it('resumes with the base of its work.json, and refuses the same folder with another base', async () => {
+    const again = await fieldpack('archive', 'build', ...SST_ARGS, '--base', 'core:rel:1e-2', '-o', out);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/2 members \(0 built, 2 already done\)/);
+    const other = await fieldpack('archive', 'build', ...SST_ARGS, '--base', 'core:rel:1e-3', '-o', out);
+    expect(other.status).not.toBe(0);
+    expect(other.stderr).toContain('CONFLICT');
+  }, 60_000);
+
+  it('two local shard processes build the same members and objects (the base travels in work.json)', async () => {
+    const dir = join(tmp.dir, 'jobs');
+    const r = await fieldpack('archive', 'build', ...SST_ARGS, '--base', 'core:rel:1e-2', '--jobs', '2', '-o', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const sharded = readManifest(dir);
+    const strip = (x: Manifest) => x.members.map(({ timing: _t, ...e }) => e);
+    expect(strip(sharded)).toEqual(strip(m));
+    expect(sharded.objects).toEqual(m.objects);
+  }, 60_000);
+
+  it('verifies, and restores every value within its bound', async () => {
+    const v = await verifyArchive(out);
+    expect(v.members.filter((x) => !x.ok)).toEqual([]);
+    expect(v.objects.every((o) => o.ok)).toBe(true);
+    const r = await restoreArchive(out, join(tmp.dir, 'restored'));
+    const src = await openDataFile(COADS);
+    const got = await openDataFile(r.files[0]!.path);
+    try {
+      const a = await src.readField('SST');
+      const b = await got.readField('SST');
+      const bound = m.members[0]!.bound.abs;
+      let worst = 0;
+      for (let i = 0; i < a.values.length; i++) if (!a.mask || a.mask[i]) worst = Math.max(worst, Math.abs(a.values[i]! - b.values[i]!));
+      expect(worst).toBeLessThanOrEqual(bound);
+      expect(got.variable('SST').attributes.fieldpack_base).toBe('core:rel:1e-2');
+    } finally {
+      src.close();
+      got.close();
+    }
+  });
+
+  it('fails verify naming a missing, truncated or edited base object', async () => {
+    const base = m.objects.find((o) => o.kind === 'base' && o.usedBy.includes(m.members[0]!.id))!;
+    const cases: [string, (p: string) => void, RegExp][] = [
+      ['missing', (p) => rmSync(p), /is missing/],
+      ['truncated', (p) => truncateSync(p, Math.floor(base.bytes / 2)), /truncated/],
+      ['edited', (p) => {
+        const b = readFileSync(p);
+        b[b.length >> 1] ^= 0xff;
+        writeFileSync(p, b);
+      }, /was changed/],
+    ];
+    for (const [name, spoil, why] of cases) {
+      const copy = join(tmp.dir, name);
+      cpSync(out, copy, { recursive: true });
+      spoil(join(copy, base.file));
+      const v = await verifyArchive(copy, { sources: false });
+      expect(v.ok, name).toBe(false);
+      const bad = v.objects.filter((o) => !o.ok);
+      expect(bad.map((o) => o.file), name).toEqual([base.file]);
+      expect(bad[0]!.message, name).toMatch(why);
+      const failed = v.members.filter((x) => !x.ok);
+      expect(failed.map((x) => x.id), name).toEqual([m.members[0]!.id]);
+      expect(failed[0]!.message, name).toContain(base.file);
+    }
+    await expect(restoreArchive(join(tmp.dir, 'missing'), join(tmp.dir, 'restored-missing'))).rejects.toThrow(/base/);
+  });
+
+  it('refuses a file base (an archive restores on its own) and a base with a codec that takes none', async () => {
+    const o = { inputs: [COADS], vars: ['SST'], crossfield: 'off' as const };
+    await expect(buildArchive({ ...o, out: join(tmp.dir, 'file'), codec: 'lbrc', base: 'file:/tmp/recon.npy' }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/restorable on its own/) });
+    await expect(buildArchive({ ...o, out: join(tmp.dir, 'classic'), codec: 'auto', base: 'core:rel:1e-2' }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/takes no base/) });
+  });
+
+  it('--base auto chooses per member (none included: then the member names no base and stores none)', async () => {
+    const dir = join(tmp.dir, 'auto');
+    const r = await buildArchive({ inputs: [COADS], out: dir, vars: ['SST'], codec: 'lbrc', base: 'auto', bound: 'nrmse:1e-4', crossfield: 'off', memberValues: 100000 });
+    if (r.kind !== 'archive') throw new Error(r.kind);
+    expect(r.manifest.options.base).toBe('auto');
+    for (const e of r.manifest.members) {
+      const named = e.dependencies.filter((d) => d.kind === 'base');
+      expect(e.baseBytes).toBe(named.length ? r.manifest.objects.find((x) => x.file === named[0]!.object)!.bytes : 0);
+    }
+    const withBase = r.manifest.members.filter((e) => e.dependencies.some((d) => d.kind === 'base'));
+    expect(r.manifest.objects.filter((o) => o.kind === 'base')).toHaveLength(withBase.length);
+    expect((await verifyArchive(dir)).ok).toBe(true);
+  }, 60_000);
+
+  it('a VQ-VAE base stores its model too (once, by hash); verify names the model object when it is missing', async () => {
+    const dir = join(tmp.dir, 'vq');
+    const r = await buildArchive({ inputs: [WRF_KATRINA], out: dir, vars: ['T'], codec: 'lbrc', base: 'vqvae:psnr:40', bound: 'nrmse:1e-3', crossfield: 'off' });
+    if (r.kind !== 'archive') throw new Error(r.kind);
+    const man = r.manifest;
+    expect(man.objects.map((o) => o.kind).sort()).toEqual(['base', 'model']);
+    const model = man.objects.find((o) => o.kind === 'model')!;
+    expect(man.members[0]!.dependencies.map((d) => d.kind)).toEqual(['base', 'model']);
+    expect(man.totals.modelShare).toBeCloseTo(model.bytes / man.totals.archiveBytes, 6);
+    expect((await verifyArchive(dir)).ok).toBe(true);
+    rmSync(join(dir, model.file));
+    const v = await verifyArchive(dir, { sources: false });
+    expect(v.members[0]!.ok).toBe(false);
+    expect(v.members[0]!.message).toContain(model.file);
+  }, 120_000);
+});
