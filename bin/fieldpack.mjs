@@ -21,6 +21,13 @@ if (major < 22 || (major === 22 && minor < 15)) {
   process.on('SIGTERM', () => child.kill('SIGTERM'));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
 } else {
+  // a reader that stops early (`fieldpack archive list | head`) closes the pipe: stop quietly, as Unix tools do
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   const { register } = await import('tsx/esm/api');
   register();
   const { main } = await import('../src-main/doors/cli/main.ts');
