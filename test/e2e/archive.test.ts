@@ -48,4 +48,28 @@ describe('Archive view', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'archive.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('archives with a residual coder over a base: the base field shows for lbrc, each member lists its base', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.getByTestId('nav-archive').click();
+    await page.getByTestId('archive-inputs').fill(COADS);
+    await page.getByTestId('archive-vars').fill('SST');
+    await page.getByTestId('archive-crossfield').selectOption('off');
+    expect(await page.getByTestId('archive-base').count()).toBe(0);
+    await page.getByTestId('archive-codec').fill('lbrc');
+    await page.getByTestId('archive-base').fill('core:rel:1e-2');
+    await page.getByTestId('archive-out').fill(join(tmp.dir, 'coads-lbrc.fpa'));
+    await page.getByTestId('archive-build').click();
+    await expect.poll(() => page.getByTestId('archive-job').getAttribute('data-status'), { timeout: 120_000, interval: 300 }).toBe('finished');
+    await page.getByTestId('archive-list').click();
+    await expect.poll(() => page.getByTestId('archive-member-base').count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByTestId('archive-member-base').innerText()).toMatch(/^\d+\.\d\d MB$/);
+    await page.getByTestId('archive-verify').click();
+    await expect.poll(() => page.getByTestId('archive-verify-result').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('archive-verify-result').innerText()).toBe('all 1 members verified');
+    expect(pageErrors).toEqual([]);
+  });
 });
