@@ -129,12 +129,13 @@ describe('NGLR residual coder', () => {
 
   it.runIf(haveFerret)('golden streams: decode to the pinned values on both paths and any worker count, and the encoder writes v2 again (needs ferret-datasets)', async () => {
     // test/fixtures/golden/nglr-sst-v2.fpk: two months of COADS SST at NRMSE 1e-5 with the shipped model, two chunks,
-    // both with the bias, each with the CRC of its q (make-golden-nglr.ts.txt); v1 the same stream written before the
-    // CRC existed. A decoder that computed another bias bit would decode other q.
+    // both with the bias, layout 2: each chunk with the CRC of its q, the six-neighbour context (make-golden-nglr.ts.txt);
+    // v1 the same stream written in layout 1 (no CRC, three-neighbour context). A decoder that computed another bias bit
+    // would decode other q.
     const read = (name: string) => new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/golden', name)));
     const v1 = read('nglr-sst-v1.fpk'), v2 = read('nglr-sst-v2.fpk');
     expect(createHash('sha256').update(v1).digest('hex')).toBe('e0724f3cb3f4775f378c12dc1fc85cfacbb52a8fd947c5da4629d0ae83674364');
-    expect(createHash('sha256').update(v2).digest('hex')).toBe('1bd96ab81f2e0cf9995a5f4c7fc4722ceed89fe3d33b6872765ce6f8aa34a093');
+    expect(createHash('sha256').update(v2).digest('hex')).toBe('0f300e6d9b0a6012ceffca1ae6dc71f7dcc6f4659779e346230843960cb98883');
     for (const golden of [v1, v2]) {
       for (const [workers, decodePath] of [[0, 'reference'], [0, 'fast'], [2, 'reference'], [2, 'fast']] as const) {
         const d = await decodeStream(golden, { workers, decodePath });

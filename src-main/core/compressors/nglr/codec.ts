@@ -4,7 +4,7 @@
  * largest whose true decode meets the target, doubling then bisection; abs: 2 x bound, strict). Then each q is
  * predicted by the 3D Lorenzo predictor P plus a learned causal bias: ref = round(P + bias x dScale) where the bias
  * network (core/nn/nglr) sees only what the decoder already has. The differences q - ref are range-coded under a
- * context of the neighbours' coded differences (ctxcoder.ts). Pure: no Node.
+ * context of the neighbours' coded differences (w-1, h-1, t-1, h-1 w+-1, w-2; ctxcoder.ts). Pure: no Node.
  *
  * The encoder knows every q, so it computes all biases at once with teacher forcing. The coder's contexts are the
  * neighbours' coded differences, never q, so a decoder first range-decodes every difference, then rebuilds q with
@@ -63,6 +63,19 @@ function bad(msg: string): never {
 export type NglrPath = 'reference' | 'wavefront';
 export const NGLR_PATHS: readonly NglrPath[] = ['reference', 'wavefront'];
 
+/**
+ * The stream layout the header names (params.layout): 2 = the q CRC per chunk and the six-neighbour context; streams
+ * without it (layout 1, before both) decode with the three-neighbour context.
+ */
+export const NGLR_LAYOUT = 2;
+
+export function layoutOf(h: StreamHeader): 1 | 2 {
+  const l = h.params.layout;
+  if (l === undefined) return 1;
+  if (l !== 2) bad(`corrupted header: NGLR layout ${JSON.stringify(l)} (this Fieldpack reads layouts 1 and 2)`);
+  return 2;
+}
+
 /** CRC-32 of q as int32 little-endian (q are integers below 2^30 in magnitude). */
 function qCrc(q: Float64Array): number {
   return crc32(new Uint8Array(Int32Array.from(q).buffer));
@@ -90,6 +103,8 @@ class Walker {
     readonly rf: Float64Array | null,
     readonly D: number, readonly H: number, readonly W: number,
     readonly dScale: number,
+    /** layout 2's context (six neighbours); layout 1 streams used w-1, h-1, t-1 */
+    readonly wideContext = true,
   ) {
     const n = D * H * W;
     this.q = new Float64Array(n);
@@ -118,10 +133,18 @@ class Walker {
   get featureScale(): number {
     return this.inv;
   }
+  /**
+   * the magnitude context: the coded differences around the point, weighted by how much they tell (w-1 and h-1 3,
+   * t-1 2, h-1 w+1, h-1 w-1 and w-2 1; measured 0.4 % fewer bytes than w-1, h-1, t-1 alone, up to 2 % on WRF)
+   */
   context(i: number, t: number, h: number, w: number): number {
     const { d, H, W } = this;
-    const m = (w > 0 ? Math.abs(d[i - 1]!) : 0) + (h > 0 ? Math.abs(d[i - W]!) : 0) + (t > 0 ? Math.abs(d[i - H * W]!) : 0);
-    return magnitudeContext(m, CONTEXTS);
+    if (!this.wideContext) return magnitudeContext((w > 0 ? Math.abs(d[i - 1]!) : 0) + (h > 0 ? Math.abs(d[i - W]!) : 0) + (t > 0 ? Math.abs(d[i - H * W]!) : 0), CONTEXTS);
+    const a = (k: number) => Math.abs(d[i - k]!);
+    const up = h > 0;
+    const m = 3 * ((w > 0 ? a(1) : 0) + (up ? a(W) : 0)) + 2 * (t > 0 ? a(H * W) : 0)
+      + (up && w + 1 < W ? a(W - 1) : 0) + (up && w > 0 ? a(W + 1) : 0) + (w > 1 ? a(2) : 0);
+    return magnitudeContext(Math.floor(m / 3), CONTEXTS);
   }
   /** the sign context: the left neighbour's coded difference, 0 zero (or none), 1 positive, 2 negative */
   signContext(i: number, h: number, w: number): number {
@@ -397,8 +420,9 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   new ContextIntDecoder(r, CONTEXTS, what); // reads past the coded differences' block: nothing may follow it
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const differences = r.buf.subarray(codedAt, r.pos);
+  const wide = layoutOf(h) === 2;
   const walkOn = (p: NglrPath) => {
-    const walk = new Walker(net, rf, D, H, W, dScale);
+    const walk = new Walker(net, rf, D, H, W, dScale, wide);
     decodeWalk(walk, code, new ContextIntDecoder(new ByteReader(differences, what), CONTEXTS, what), what, p);
     return walk;
   };

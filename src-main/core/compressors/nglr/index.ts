@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseNglrModel } from '../../nn/nglr/model.ts';
 import { residualCodec } from '../residual.ts';
-import { NGLR_CODEC_ID, decodeChunk, encodeChunk } from './codec.ts';
+import { NGLR_CODEC_ID, NGLR_LAYOUT, decodeChunk, encodeChunk, layoutOf } from './codec.ts';
 
 export const NglrParams = z.strictObject({
   /**
@@ -31,6 +31,7 @@ export const nglrCodec = residualCodec<NglrParams>({
   checkModel: (bytes, code) => void parseNglrModel(bytes, code),
   encodeChunk: (c, params, backend) => encodeChunk(c, backend, params.compareLorenzo),
   decodeChunk: (h, i, stored, base, model, path) => decodeChunk(h, i, stored, base, model, path === 'reference' ? 'reference' : 'wavefront'),
-  headerParams: () => ({}),
+  headerParams: () => ({ layout: NGLR_LAYOUT }),
+  checkHeader: (h) => void layoutOf(h),
   summary: (h) => ({ model: h.params.model ? `${String(h.params.model).slice(0, 16)}...${h.params.embedded ? ' (embedded)' : ''}` : 'none (plain Lorenzo)' }),
 });
