@@ -23,15 +23,21 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+/** A page on the Archive view with COADS and the variables filled in; page errors collected. */
+async function archiveViewOf(vars: string) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(server.url);
+  await page.getByTestId('nav-archive').click();
+  await page.getByTestId('archive-inputs').fill(COADS);
+  await page.getByTestId('archive-vars').fill(vars);
+  return { page, pageErrors };
+}
+
 describe('Archive view', () => {
   it('plans, builds (a job with progress), lists and verifies an archive', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
-    await page.getByTestId('nav-archive').click();
-    await page.getByTestId('archive-inputs').fill(COADS);
-    await page.getByTestId('archive-vars').fill('SST,AIRT');
+    const { page, pageErrors } = await archiveViewOf('SST,AIRT');
     await page.getByTestId('archive-out').fill(join(tmp.dir, 'coads.fpa'));
     await page.getByTestId('archive-plan').click();
     await expect.poll(() => page.getByTestId('archive-plan-total').count(), { timeout: 60_000 }).toBe(1);
@@ -50,13 +56,7 @@ describe('Archive view', () => {
   });
 
   it('archives with a residual coder over a base: the base field shows for lbrc, each member lists its base', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
-    await page.getByTestId('nav-archive').click();
-    await page.getByTestId('archive-inputs').fill(COADS);
-    await page.getByTestId('archive-vars').fill('SST');
+    const { page, pageErrors } = await archiveViewOf('SST');
     await page.getByTestId('archive-crossfield').selectOption('off');
     expect(await page.getByTestId('archive-base').count()).toBe(0);
     await page.getByTestId('archive-codec').fill('lbrc');

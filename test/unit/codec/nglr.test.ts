@@ -37,6 +37,21 @@ function randomModel(config: NglrConfig): Uint8Array {
   return writeNglrModel(config, tensors, { test: true });
 }
 
+const SHIPPED = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../resources/models/nglr-default.fpnl')));
+
+/** The shipped model (which helps on smooth fields) with an R-channel reconstruction branch of small LCG weights. */
+function withReconBranch(shipped: Uint8Array, R: number): Uint8Array {
+  const m = parseNglrModel(shipped);
+  const { causal: C, hidden: Hd } = m.config;
+  let s = 777;
+  const small = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.02;
+  const fusion = new Float32Array(Hd * (C + R));
+  for (let k = 0; k < Hd; k++) for (let j = 0; j < C + R; j++) fusion[k * (C + R) + j] = j < C ? m.t['fusion.0.weight']![k * C + j]! : small();
+  return writeNglrModel({ ...m.config, recon: R }, {
+    ...m.t, 'recon.weight': Float32Array.from({ length: R * 7 * 27 }, small), 'recon.bias': Float32Array.from({ length: R }, small), 'fusion.0.weight': fusion,
+  }, { test: 'shipped model plus a small reconstruction branch' });
+}
+
 describe('context integer coder', () => {
   it('round-trips zeros, small and large signed integers under any contexts', () => {
     const values = [0, 1, -1, 2, -3, 1000, -65536, 2 ** 30, -(2 ** 31 - 1), 7, 0, 0, 0, 123456789];
@@ -87,7 +102,7 @@ describe('NGLR residual coder', () => {
   it('uses a reconstruction branch on a base: decodes to the same bits, needs the base and the model by hash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fieldpack-nglr-'));
     const modelPath = join(dir, 'recon.fpnl');
-    const model = randomModel({ causal: 8, recon: 4, hidden: 8, negativeSlope: 0.0625 });
+    const model = withReconBranch(SHIPPED, 4);
     writeFileSync(modelPath, model);
     const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, workers: 0, verify: false });
     const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'T' };
@@ -97,6 +112,16 @@ describe('NGLR residual coder', () => {
     const hash = createHash('sha256').update(model).digest('hex');
     expect(inspectStream(r.bytes).header.params.model).toBe(hash);
     await expect(decodeStream(r.bytes, { workers: 0, deps: { fields: [baseField] } })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/model/) });
+    expect((r.details.counts as { chunksWithBias: number }).chunksWithBias).toBeGreaterThan(0);
+    // the wavefront path reproduces the reference's q on every chunk by itself (no fallback), with the branch
+    const h = readHeader(r.bytes);
+    const rowSize = fieldSize(h.shape) / h.shape[0]!;
+    for (let i = 0; i < h.chunks.length; i++) {
+      const b = baseField.values.subarray(h.chunks[i]!.row0 * rowSize, (h.chunks[i]!.row0 + h.chunks[i]!.rows) * rowSize);
+      const ref = decodeChunk(h, i, chunkBytes(h, r.bytes, i), b, model, 'reference', false);
+      const fast = decodeChunk(h, i, chunkBytes(h, r.bytes, i), b, model, 'wavefront', false);
+      expect(same(new Uint8Array(fast.values.buffer), new Uint8Array(ref.values.buffer))).toBe(true);
+    }
     const d0 = await decodeStream(r.bytes, { workers: 0, deps: { fields: [baseField], files: [modelPath] } });
     const d2 = await decodeStream(r.bytes, { workers: 2, deps: { fields: [baseField], files: [modelPath] } });
     expect(nrmseOf(f, d0.field)).toBeLessThanOrEqual(1e-5);
@@ -153,13 +178,12 @@ describe('NGLR residual coder', () => {
   it('a decoder whose network computes other biases than the encoder\'s refuses the chunk (the q CRC), on both paths', () => {
     // the contract broken on purpose: the golden stream's chunks decoded with another network than the shipped one
     const golden = new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/golden/nglr-sst-v2.fpk')));
-    const shipped = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../resources/models/nglr-default.fpnl')));
     const other = randomModel({ causal: 16, recon: 0, hidden: 16, negativeSlope: 0.0625 });
     const h = readHeader(golden);
     for (const path of ['reference', 'wavefront'] as const) {
       for (let i = 0; i < h.chunks.length; i++) {
         expect(() => decodeChunk(h, i, chunkBytes(h, golden, i), null, other, path)).toThrow(/chunk \d: the decoded quantized residuals do not match the encoder's \(CRC-32 of q\).*decoding contract is broken/);
-        expect(decodeChunk(h, i, chunkBytes(h, golden, i), null, shipped, path).values.length).toBe(fieldSize([h.chunks[i]!.rows, ...h.shape.slice(1)]));
+        expect(decodeChunk(h, i, chunkBytes(h, golden, i), null, SHIPPED, path, false).values.length).toBe(fieldSize([h.chunks[i]!.rows, ...h.shape.slice(1)]));
       }
     }
   });

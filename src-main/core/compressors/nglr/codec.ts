@@ -398,9 +398,10 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
 
 /**
  * Decodes a chunk on `path` (default: the wavefront path). A q whose CRC-32 is not the stored one is decoded again on
- * the reference path, which decides; if that differs too the stream is refused.
+ * the reference path, which decides (unless `fallBack` is false: tests that the path itself agrees); if that differs
+ * too the stream is refused.
  */
-export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null, path: NglrPath = 'wavefront'): DecodedChunk {
+export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, base: FieldValues | null, model: Uint8Array | null, path: NglrPath = 'wavefront', fallBack = true): DecodedChunk {
   const { r, what, shape, n, f32, flags, mask, skip, nonfinite, fillExc } = openChunk(h, index, stored, base, 255, true);
   const [D, H, W] = volumeOf(shape);
   const step = r.f64('step');
@@ -428,7 +429,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   };
   let walk = walkOn(path);
   if (storedCrc !== null && qCrc(walk.q) !== storedCrc) {
-    if (path !== 'reference') walk = walkOn('reference');
+    if (path !== 'reference' && fallBack) walk = walkOn('reference');
     if (qCrc(walk.q) !== storedCrc) bad(`${what}: the decoded quantized residuals do not match the encoder's (CRC-32 of q): a corrupted stream, or the decoding contract is broken on this machine`);
   }
   const out = f32 ? new Float32Array(n) : new Float64Array(n);

@@ -103,10 +103,11 @@ export function reconInputs(base: FieldValues, D: number, H: number, W: number):
 }
 
 /**
- * y[p, c] = leaky(b[c] + sum_j w[c, j] x[p, j]) for m points (x [m, nIn], y [m, nOut]), each sum bias first, inputs
- * ascending as bias() adds them. Four points share each weight load (the sums stay separate: the same bits).
+ * y[p, c] = leaky(b[c] + sum_j w[c, j] x[p, j]) for m points (x [m, nIn], y rows of `yStride` from 0), each sum bias
+ * first, inputs ascending as bias() adds them. Four points share each weight load (the sums stay separate: the same
+ * bits).
  */
-function denseLeaky(w: Float64Array, b: Float64Array, x: Float64Array, nIn: number, y: Float64Array, nOut: number, m: number, slope: number): void {
+function denseLeaky(w: Float64Array, b: Float64Array, x: Float64Array, nIn: number, y: Float64Array, nOut: number, m: number, slope: number, yStride = nOut): void {
   let p = 0;
   for (; p + 4 <= m; p += 4) {
     const x0 = p * nIn, x1 = x0 + nIn, x2 = x1 + nIn, x3 = x2 + nIn;
@@ -120,11 +121,11 @@ function denseLeaky(w: Float64Array, b: Float64Array, x: Float64Array, nIn: numb
         a2 += wj * x[x2 + j]!;
         a3 += wj * x[x3 + j]!;
       }
-      const o = p * nOut + c;
+      const o = p * yStride + c;
       y[o] = a0 >= 0 ? a0 : a0 * slope;
-      y[o + nOut] = a1 >= 0 ? a1 : a1 * slope;
-      y[o + 2 * nOut] = a2 >= 0 ? a2 : a2 * slope;
-      y[o + 3 * nOut] = a3 >= 0 ? a3 : a3 * slope;
+      y[o + yStride] = a1 >= 0 ? a1 : a1 * slope;
+      y[o + 2 * yStride] = a2 >= 0 ? a2 : a2 * slope;
+      y[o + 3 * yStride] = a3 >= 0 ? a3 : a3 * slope;
     }
   }
   for (; p < m; p++) {
@@ -132,7 +133,7 @@ function denseLeaky(w: Float64Array, b: Float64Array, x: Float64Array, nIn: numb
       const row = c * nIn;
       let a = b[c]!;
       for (let j = 0; j < nIn; j++) a += w[row + j]! * x[p * nIn + j]!;
-      y[p * nOut + c] = a >= 0 ? a : a * slope;
+      y[p * yStride + c] = a >= 0 ? a : a * slope;
     }
   }
 }
@@ -213,6 +214,7 @@ export class NglrNetwork {
 
   private batchH1 = new Float64Array(0);
   private batchH2 = new Float64Array(0);
+  private batchH3 = new Float64Array(0);
 
   /**
    * The biases of m points at once: f their causal features point-major [m, 13], rfAt[k] where point k's
@@ -221,53 +223,24 @@ export class NglrNetwork {
    * out[k] has the bits bias() gives: the two paths are interchangeable.
    */
   biasMany(f: Float64Array, m: number, rf: Float64Array | null, rfAt: Int32Array | null, out: Float64Array): void {
-    const C = this.causal, Hd = this.hidden, R = this.recon, I = NGLR_CAUSAL_INPUTS;
-    if (this.batchH1.length < m * C) {
+    const C = this.causal, Hd = this.hidden, R = this.recon, F = C + R;
+    if (R > 0 && !rf) throw new FieldpackError('INTERNAL', 'NGLR: the reconstruction features were not computed');
+    if (this.batchH2.length < m * F || this.batchH3.length < m * Hd) {
       this.batchH1 = new Float64Array(m * C);
-      this.batchH2 = new Float64Array(m * C);
+      this.batchH2 = new Float64Array(m * F);
+      this.batchH3 = new Float64Array(m * Hd);
     }
-    const h1 = this.batchH1, h2 = this.batchH2;
-    denseLeaky(this.w0, this.b0, f, I, h1, C, m, this.slope);
-    denseLeaky(this.w1, this.b1, h1, C, h2, C, m, this.slope);
-    const { wf, bf, wo, slope: s } = this;
-    const F = C + R;
-    for (let p = 0; p < m; p++) out[p] = this.bo;
-    if (rf) {
-      for (let k = 0; k < Hd; k++) {
-        const row = k * F, bias = bf[k]!, wk = wo[k]!;
-        for (let p = 0, ho = 0; p < m; p++, ho += C) {
-          let a = bias;
-          for (let j = 0; j < C; j++) a += wf[row + j]! * h2[ho + j]!;
-          for (let r = 0, ro = rfAt![p]!; r < R; r++) a += wf[row + C + r]! * rf[ro + r]!;
-          out[p] += wk * (a >= 0 ? a : a * s);
-        }
-      }
-      return;
-    }
-    // without a reconstruction branch the fusion is a dense layer too: four points per weight load
-    for (let k = 0; k < Hd; k++) {
-      const row = k * F, bias = bf[k]!, wk = wo[k]!;
-      let p = 0;
-      for (; p + 4 <= m; p += 4) {
-        const x0 = p * C, x1 = x0 + C, x2 = x1 + C, x3 = x2 + C;
-        let a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-        for (let j = 0; j < C; j++) {
-          const wj = wf[row + j]!;
-          a0 += wj * h2[x0 + j]!;
-          a1 += wj * h2[x1 + j]!;
-          a2 += wj * h2[x2 + j]!;
-          a3 += wj * h2[x3 + j]!;
-        }
-        out[p] += wk * (a0 >= 0 ? a0 : a0 * s);
-        out[p + 1] += wk * (a1 >= 0 ? a1 : a1 * s);
-        out[p + 2] += wk * (a2 >= 0 ? a2 : a2 * s);
-        out[p + 3] += wk * (a3 >= 0 ? a3 : a3 * s);
-      }
-      for (; p < m; p++) {
-        let a = bias;
-        for (let j = 0; j < C; j++) a += wf[row + j]! * h2[p * C + j]!;
-        out[p] += wk * (a >= 0 ? a : a * s);
-      }
+    const h1 = this.batchH1, h2 = this.batchH2, h3 = this.batchH3;
+    denseLeaky(this.w0, this.b0, f, NGLR_CAUSAL_INPUTS, h1, C, m, this.slope);
+    // the fusion's input per point: the causal branch's C features, then the reconstruction branch's R (wf's columns)
+    denseLeaky(this.w1, this.b1, h1, C, h2, C, m, this.slope, F);
+    if (rf) for (let p = 0; p < m; p++) h2.set(rf.subarray(rfAt![p]!, rfAt![p]! + R), p * F + C);
+    denseLeaky(this.wf, this.bf, h2, F, h3, Hd, m, this.slope);
+    const wo = this.wo;
+    for (let p = 0, o = 0; p < m; p++, o += Hd) {
+      let a = this.bo;
+      for (let k = 0; k < Hd; k++) a += wo[k]! * h3[o + k]!;
+      out[p] = a;
     }
   }
 
