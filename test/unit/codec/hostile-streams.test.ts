@@ -189,6 +189,14 @@ describe('the entropy decoders check counts against the points before allocating
   });
 });
 
+describe('NGLR header and chunk checks', () => {
+  it('a layout this Fieldpack does not read (a q CRC that does not match: nglr.test.ts)', async () => {
+    const s = seed('nglr-nrmse-embedded');
+    expect(readHeader(s.bytes).params.layout).toBe(2);
+    for (const layout of [3, 1, 'x', null]) await expectBad(edit(s.bytes, (h) => (h.params.layout = layout)), /NGLR layout/, s);
+  });
+});
+
 describe('cross-field params and the embedded network are checked before use', () => {
   it('mode, ndim, anchors, weights, net, bound', async () => {
     const w = seed('crossfield-weighted-net');
