@@ -237,7 +237,8 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     await page.getByTestId('compress-run').click();
     const row = page.getByTestId('results-table').locator('tbody tr[data-codec="nglr"]');
     await expect.poll(() => row.locator('.status.finished').count(), { timeout: 90_000, interval: 250 }).toBe(1);
-    expect(await row.innerText()).toMatch(/residual [\d.]+/);
+    // the NGLR stream with its bits split, or the core codec's stream it fell back to, said so
+    expect(await row.innerText()).toMatch(/residual [\d.]+|classic \(smaller than the nglr stream\)/);
     await shot('nglr-compress');
     expect(pageErrors).toEqual([]);
   });

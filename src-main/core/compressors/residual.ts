@@ -62,6 +62,11 @@ export interface ResidualCoderSpec<P extends { chunkValues?: number | undefined 
   modelParam?: Codec['modelParam'];
   /** checks a model file's bytes (BAD_FILE for a file given, BAD_STREAM for one embedded) before chunks run */
   checkModel?(bytes: Uint8Array, code: 'BAD_FILE' | 'BAD_STREAM'): void;
+  /**
+   * whether the encoder keeps the core codec's stream of the field where it is smaller (a user's `fallback` param;
+   * never with a base, whose bytes are already spent)
+   */
+  fallsBack?(params: P): boolean;
   /** the coder's own header params (written beside the base) */
   headerParams(params: P): Record<string, unknown>;
   /** header params checked (BAD_STREAM) before anything is decoded */
@@ -227,13 +232,15 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       for (const c of chunks) for (const [k, v] of Object.entries(c.comparison ?? {})) comparison[k] = (comparison[k] ?? 0) + v;
       const counts: Record<string, number> = {};
       for (const c of chunks) for (const [k, v] of Object.entries(c.counts ?? {})) counts[k] = (counts[k] ?? 0) + v;
-      return {
-        bytes, bound: { ...rb, abs: streamBound.abs },
-        details: {
-          choice: `${spec.id}${base ? ' on a base' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
-          ...(Object.keys(comparison).length ? { comparison } : {}), ...(Object.keys(counts).length ? { counts } : {}),
-        },
+      const details = {
+        choice: `${spec.id}${base ? ' on a base' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
+        ...(Object.keys(comparison).length ? { comparison } : {}), ...(Object.keys(counts).length ? { counts } : {}),
       };
+      if (!base && spec.fallsBack?.(params)) {
+        const core = await classicInstead(input, env, `smaller than the ${spec.id} stream`);
+        if (core.bytes.length < bytes.length) return { ...core, details: { ...core.details, [`${spec.id}Bytes`]: bytes.length, [spec.id]: details } };
+      }
+      return { bytes, bound: { ...rb, abs: streamBound.abs }, details };
     },
     async decode({ header, bytes, rows, deps }, env) {
       spec.checkHeader?.(header);

@@ -183,8 +183,8 @@ function residualPlans(): Plan[] {
     { name: 'lbrc-abs-1d', field: makeField('S', [2000], { seed: 49 }), codec: 'lbrc', bound: { mode: 'abs', value: 1e-3 } },
     { name: 'gae-nrmse', field: makeField('Q', [2, 20, 27], { seed: 51, masked: 0.1, nonFinite: 0.01, noise: 0.5 }), codec: 'gae', bound: { mode: 'nrmse', value: 1e-4 } },
     // NGLR: the shipped model embedded in chunk 0 (its bytes fuzzed with the rest), and named by hash in abs mode
-    { name: 'nglr-nrmse-embedded', field: f, codec: 'nglr', params: { embedModel: true, chunkValues: 2000 }, bound: { mode: 'nrmse', value: 1e-5 } },
-    { name: 'nglr-abs', field: f, codec: 'nglr', bound: { mode: 'abs', value: 1e-3 } },
+    { name: 'nglr-nrmse-embedded', field: f, codec: 'nglr', params: { embedModel: true, chunkValues: 2000, fallback: false }, bound: { mode: 'nrmse', value: 1e-5 } },
+    { name: 'nglr-abs', field: f, codec: 'nglr', params: { fallback: false }, bound: { mode: 'abs', value: 1e-3 } },
   ];
 }
 

@@ -72,7 +72,7 @@ describe.skipIf(!!skip)('NGLR training (real PyTorch)', () => {
 
     // the trained model compresses and decompresses through the CLI; the target holds
     const out = join(tmp.dir, 'sst.fpk');
-    const cz = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'nrmse:1e-5', '--codec', 'nglr', '--model', modelPath!, '-o', out);
+    const cz = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'nrmse:1e-5', '--codec', 'nglr', '--model', modelPath!, '--param', 'fallback=false', '-o', out);
     expect(cz.status, cz.stderr).toBe(0);
     const missing = await fieldpack('decompress', out, '-o', join(tmp.dir, 'x.f32'));
     expect(missing.status).not.toBe(0);

@@ -73,12 +73,12 @@ describe('NGLR residual coder', () => {
 
   it('meets NRMSE targets 1e-4..1e-6 with the shipped model, NaN, +-Inf and fill kept exactly; never more bytes than with no network', async () => {
     for (const t of [1e-4, 1e-5, 1e-6]) {
-      const r = await encodeField(f, { codec: 'nglr', bound: { mode: 'nrmse', value: t }, workers: 0 });
+      const r = await encodeField(f, { codec: 'nglr', params: { fallback: false }, bound: { mode: 'nrmse', value: t }, workers: 0 });
       expect(r.codec).toBe('nglr');
       expect(r.verification!.nrmse).toBeLessThanOrEqual(t);
       expect(r.verification!.nonFiniteExact).toBe(true);
       expect(r.bound.abs).toBeCloseTo(r.details.maxError as number, 12);
-      const plain = await encodeField(f, { codec: 'nglr', params: { model: 'none' }, bound: { mode: 'nrmse', value: t }, workers: 0 });
+      const plain = await encodeField(f, { codec: 'nglr', params: { fallback: false, model: 'none' }, bound: { mode: 'nrmse', value: t }, workers: 0 });
       expect(plain.verification!.nrmse).toBeLessThanOrEqual(t);
       // each chunk keeps the bias only where it pays
       expect(r.bytes.length).toBeLessThanOrEqual(plain.bytes.length + 100); // the header names the model (sha256)
@@ -88,7 +88,7 @@ describe('NGLR residual coder', () => {
 
   it('holds a strict point-wise bound, with the same bytes and values for 0, 1 and 2 workers', async () => {
     const streams: Uint8Array[] = [];
-    for (const workers of [0, 1, 2]) streams.push((await encodeField(f, { codec: 'nglr', params: { chunkValues: 4000 }, bound: { mode: 'abs', value: 0.01 }, workers })).bytes);
+    for (const workers of [0, 1, 2]) streams.push((await encodeField(f, { codec: 'nglr', params: { fallback: false, chunkValues: 4000 }, bound: { mode: 'abs', value: 0.01 }, workers })).bytes);
     expect(same(streams[1]!, streams[0]!)).toBe(true);
     expect(same(streams[2]!, streams[0]!)).toBe(true);
     const decoded = await Promise.all([0, 1, 2].map((workers) => decodeStream(streams[0]!, { workers })));
@@ -128,10 +128,21 @@ describe('NGLR residual coder', () => {
     expect(Buffer.from(d0.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
   });
 
+  it('keeps the core codec\'s stream where it is smaller (fallback, the default; never with a base), and says so', async () => {
+    const bound = { mode: 'nrmse' as const, value: 1e-5 };
+    const own = await encodeField(f, { codec: 'nglr', params: { fallback: false }, bound, workers: 0 });
+    const core = await encodeField(f, { codec: 'auto', bound, workers: 0 });
+    const kept = await encodeField(f, { codec: 'nglr', bound, workers: 0 });
+    expect(kept.bytes.length).toBe(Math.min(own.bytes.length, core.bytes.length));
+    expect(inspectStream(kept.bytes).codec.id).toBe(core.bytes.length < own.bytes.length ? 'classic' : 'nglr');
+    if (core.bytes.length < own.bytes.length) expect(kept.details).toMatchObject({ fellBack: true, nglrBytes: own.bytes.length });
+    expect(kept.verification!.nrmse).toBeLessThanOrEqual(1e-5);
+  });
+
   it('embeds the model on request: decodable without the model file, and the ratio counts it', async () => {
     const bound = { mode: 'nrmse' as const, value: 1e-5 };
-    const named = await encodeField(f, { codec: 'nglr', bound, workers: 0 });
-    const embedded = await encodeField(f, { codec: 'nglr', params: { embedModel: true }, bound, workers: 0 });
+    const named = await encodeField(f, { codec: 'nglr', params: { fallback: false }, bound, workers: 0 });
+    const embedded = await encodeField(f, { codec: 'nglr', params: { fallback: false, embedModel: true }, bound, workers: 0 });
     expect(embedded.bytes.length).toBeGreaterThan(named.bytes.length + 1000);
     const h = inspectStream(embedded.bytes).header;
     expect(h.params.embedded).toBe(true);
@@ -140,7 +151,7 @@ describe('NGLR residual coder', () => {
   });
 
   it('refuses a damaged stream or model with a clear error', async () => {
-    const r = await encodeField(f, { codec: 'nglr', params: { embedModel: true }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, verify: false });
+    const r = await encodeField(f, { codec: 'nglr', params: { fallback: false, embedModel: true }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, verify: false });
     await expect(decodeStream(r.bytes.subarray(0, r.bytes.length - 40), { workers: 0 })).rejects.toMatchObject({ code: 'BAD_STREAM' });
     const model = randomModel({ causal: 4, recon: 0, hidden: 4, negativeSlope: 0.0625 });
     expect(() => parseNglrModel(model.subarray(0, model.length - 4))).toThrow(/NGLR model: .*weight bytes/);
@@ -170,7 +181,7 @@ describe('NGLR residual coder', () => {
     const sst = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
     const n = 2 * 90 * 180;
     const g = { ...sst, shape: [2, 90, 180], values: sst.values.slice(0, n), mask: sst.mask?.slice(0, n) };
-    const r = await encodeField(g, { codec: 'nglr', bound: { mode: 'nrmse', value: 1e-5 }, workers: 1, verify: false, params: { chunkValues: 16200 }, metadata: { variable: 'SST' } });
+    const r = await encodeField(g, { codec: 'nglr', bound: { mode: 'nrmse', value: 1e-5 }, workers: 1, verify: false, params: { fallback: false, chunkValues: 16200 }, metadata: { variable: 'SST' } });
     expect((r.details.counts as { chunksWithBias: number }).chunksWithBias).toBe(2);
     expect(same(r.bytes, v2)).toBe(true);
   });
@@ -205,7 +216,7 @@ describe('NGLR at the edges of its integer range', () => {
     const values = Float64Array.from([0, 8e8, 8e8, -8e8, 1e9, -1e9, 3, 7e8, -7e8]);
     const f: Field = { name: 'J', shape: [3, 3], dims: ['y', 'x'], values, sourceDtype: 'float64', attributes: {} };
     for (const model of ['default', 'none']) {
-      const r = await encodeField(f, { codec: 'nglr', params: { model }, bound: { mode: 'abs', value: 0.5 }, workers: 0 });
+      const r = await encodeField(f, { codec: 'nglr', params: { fallback: false, model }, bound: { mode: 'abs', value: 0.5 }, workers: 0 });
       expect(r.verification!.pointsOverBound).toBe(0);
     }
   });
@@ -218,7 +229,7 @@ describe('NGLR on values stored on a grid', () => {
     const values = Float32Array.from(base.values, (v) => Math.round((v - 270) * 1000) / 1000);
     const f: Field = { ...base, values, mask: undefined };
     const bound = { mode: 'nrmse' as const, value: 1e-6 };
-    const r = await encodeField(f, { codec: 'nglr', bound, workers: 0 });
+    const r = await encodeField(f, { codec: 'nglr', params: { fallback: false }, bound, workers: 0 });
     expect(r.verification!.nrmse).toBeLessThanOrEqual(1e-6);
     const ulp = 2 ** (Math.floor(Math.log2(Math.max(...values.map(Math.abs)))) - 23);
     expect(r.verification!.maxAbsError).toBeLessThanOrEqual(ulp);

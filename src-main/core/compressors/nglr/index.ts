@@ -17,6 +17,11 @@ export const NglrParams = z.strictObject({
   embedModel: z.boolean().default(false),
   /** also measure the same differences with the bias left out (details.comparison; not stored) */
   compareLorenzo: z.boolean().default(false),
+  /**
+   * keep the core codec's stream where it is smaller (without a base): NGLR's 3D Lorenzo prediction can lose to the
+   * core's cubic interpolation on smooth fields; the result says so (fellBack, nglrBytes)
+   */
+  fallback: z.boolean().default(true),
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
 });
 export type NglrParams = z.infer<typeof NglrParams>;
@@ -31,6 +36,7 @@ export const nglrCodec = residualCodec<NglrParams>({
   checkModel: (bytes, code) => void parseNglrModel(bytes, code),
   encodeChunk: (c, params, backend) => encodeChunk(c, backend, params.compareLorenzo),
   decodeChunk: (h, i, stored, base, model, path) => decodeChunk(h, i, stored, base, model, path === 'reference' ? 'reference' : 'wavefront'),
+  fallsBack: (params) => params.fallback,
   headerParams: () => ({ layout: NGLR_LAYOUT }),
   checkHeader: (h) => void layoutOf(h),
   summary: (h) => ({ model: h.params.model ? `${String(h.params.model).slice(0, 16)}...${h.params.embedded ? ' (embedded)' : ''}` : 'none (plain Lorenzo)' }),

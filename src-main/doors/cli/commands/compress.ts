@@ -6,7 +6,7 @@ export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|CODEC:MODEL|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] -o OUT.fpk',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
