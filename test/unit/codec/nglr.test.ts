@@ -107,7 +107,7 @@ describe('NGLR residual coder', () => {
     const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, workers: 0, verify: false });
     const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'T' };
     const bound = { mode: 'nrmse' as const, value: 1e-5 };
-    const r = await encodeField(f, { codec: 'nglr', params: { model: modelPath, chunkValues: 5000 }, base: baseField, bound, workers: 2, metadata: { variable: 'T' } });
+    const r = await encodeField(f, { codec: 'nglr', params: { model: modelPath, chunkValues: 5000, predictor: 'lorenzo' }, base: baseField, bound, workers: 2, metadata: { variable: 'T' } });
     expect(r.verification!.nrmse).toBeLessThanOrEqual(1e-5);
     const hash = createHash('sha256').update(model).digest('hex');
     expect(inspectStream(r.bytes).header.params.model).toBe(hash);
@@ -126,6 +126,22 @@ describe('NGLR residual coder', () => {
     const d2 = await decodeStream(r.bytes, { workers: 2, deps: { fields: [baseField], files: [modelPath] } });
     expect(nrmseOf(f, d0.field)).toBeLessThanOrEqual(1e-5);
     expect(Buffer.from(d0.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
+  });
+
+  it.runIf(haveFerret)('fits a linear predictor per chunk where it pays (Levitus TEMP, masked): fewer bytes than the paper\'s Lorenzo, the same values on both paths (needs ferret-datasets)', async () => {
+    const lev = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const bound = { mode: 'nrmse' as const, value: 1e-4 };
+    const auto = await encodeField(lev, { codec: 'nglr', params: { fallback: false, model: 'none' }, bound, workers: 2 });
+    const lorenzo = await encodeField(lev, { codec: 'nglr', params: { fallback: false, model: 'none', predictor: 'lorenzo' }, bound, workers: 2, verify: false });
+    expect((auto.details.counts as { chunksWithLinear: number }).chunksWithLinear).toBeGreaterThan(0);
+    expect(auto.bytes.length).toBeLessThan(0.95 * lorenzo.bytes.length);
+    expect(auto.verification!.nrmse).toBeLessThanOrEqual(1e-4);
+    const h = readHeader(auto.bytes);
+    for (let i = 0; i < h.chunks.length; i++) {
+      const ref = decodeChunk(h, i, chunkBytes(h, auto.bytes, i), null, null, 'reference', false);
+      const fast = decodeChunk(h, i, chunkBytes(h, auto.bytes, i), null, null, 'wavefront', false);
+      expect(same(new Uint8Array(fast.values.buffer), new Uint8Array(ref.values.buffer))).toBe(true);
+    }
   });
 
   it('keeps the core codec\'s stream where it is smaller (fallback, the default; never with a base), and says so', async () => {
@@ -163,16 +179,20 @@ describe('NGLR residual coder', () => {
     await expect(encodeField(f, { codec: 'nglr', params: { model: join(dir, 'bad.fpnl') }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0 })).rejects.toMatchObject({ code: 'BAD_FILE' });
   });
 
-  it.runIf(haveFerret)('golden streams: decode to the pinned values on both paths and any worker count, and the encoder writes v2 again (needs ferret-datasets)', async () => {
-    // test/fixtures/golden/nglr-sst-v2.fpk: two months of COADS SST at NRMSE 1e-5 with the shipped model, two chunks,
-    // both with the bias, layout 2: each chunk with the CRC of its q, the six-neighbour context (make-golden-nglr.ts.txt);
-    // v1 the same stream written in layout 1 (no CRC, three-neighbour context). A decoder that computed another bias bit
-    // would decode other q.
+  it.runIf(haveFerret)('golden streams: decode to the pinned values on both paths and any worker count, and the encoder writes the v2 ones again (needs ferret-datasets)', async () => {
+    // test/fixtures/golden (make-golden-nglr.ts.txt): two months of COADS SST at NRMSE 1e-5 with the shipped model, two
+    // chunks. v2: layout 2 (q CRC, six-neighbour context), predictor lorenzo, both chunks with the bias; v2-linear: the
+    // same with the fitted linear predictor in both chunks; v1: layout 1. A decoder that computed another bias or
+    // linear term bit would decode other q.
     const read = (name: string) => new Uint8Array(readFileSync(join(import.meta.dirname, '../../fixtures/golden', name)));
-    const v1 = read('nglr-sst-v1.fpk'), v2 = read('nglr-sst-v2.fpk');
-    expect(createHash('sha256').update(v1).digest('hex')).toBe('e0724f3cb3f4775f378c12dc1fc85cfacbb52a8fd947c5da4629d0ae83674364');
-    expect(createHash('sha256').update(v2).digest('hex')).toBe('0f300e6d9b0a6012ceffca1ae6dc71f7dcc6f4659779e346230843960cb98883');
-    for (const golden of [v1, v2]) {
+    const goldens = {
+      'nglr-sst-v1.fpk': 'e0724f3cb3f4775f378c12dc1fc85cfacbb52a8fd947c5da4629d0ae83674364',
+      'nglr-sst-v2.fpk': '735fd750a4c89a0004df573207169f571b7c9dbbf5364c4ea3cb13d37648e745',
+      'nglr-sst-v2-linear.fpk': '55f65a981807c152270eb819f0d313e3a4f94d4abaacdebf8da5a56a0a05925e',
+    };
+    for (const [name, sha] of Object.entries(goldens)) {
+      const golden = read(name);
+      expect(createHash('sha256').update(golden).digest('hex')).toBe(sha);
       for (const [workers, decodePath] of [[0, 'reference'], [0, 'fast'], [2, 'reference'], [2, 'fast']] as const) {
         const d = await decodeStream(golden, { workers, decodePath });
         expect(createHash('sha256').update(new Uint8Array(d.field.values.buffer, d.field.values.byteOffset, d.field.values.byteLength)).digest('hex')).toBe('709869de9438b188b8e7b00c0dd5ccb15edb5890d12f41c381c078781a20bf9f');
@@ -181,9 +201,11 @@ describe('NGLR residual coder', () => {
     const sst = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
     const n = 2 * 90 * 180;
     const g = { ...sst, shape: [2, 90, 180], values: sst.values.slice(0, n), mask: sst.mask?.slice(0, n) };
-    const r = await encodeField(g, { codec: 'nglr', bound: { mode: 'nrmse', value: 1e-5 }, workers: 1, verify: false, params: { fallback: false, chunkValues: 16200 }, metadata: { variable: 'SST' } });
-    expect((r.details.counts as { chunksWithBias: number }).chunksWithBias).toBe(2);
-    expect(same(r.bytes, v2)).toBe(true);
+    for (const [name, predictor, counts] of [['nglr-sst-v2.fpk', 'lorenzo', { chunksWithBias: 2, chunksWithLinear: 0 }], ['nglr-sst-v2-linear.fpk', 'auto', { chunksWithBias: 0, chunksWithLinear: 2 }]] as const) {
+      const r = await encodeField(g, { codec: 'nglr', bound: { mode: 'nrmse', value: 1e-5 }, workers: 1, verify: false, params: { chunkValues: 16200, fallback: false, predictor }, metadata: { variable: 'SST' } });
+      expect(r.details.counts).toMatchObject(counts);
+      expect(same(r.bytes, read(name))).toBe(true);
+    }
   });
 
   it('a decoder whose network computes other biases than the encoder\'s refuses the chunk (the q CRC), on both paths', () => {

@@ -2,21 +2,23 @@
  * The NGLR residual coder (codec id "nglr", after Zhu, Ranka, Rangarajan, arXiv 2606.05389; our own code): like
  * LBRC, the residual r = x - base (or x) is quantized, q = round(r / step), with one step per chunk (NRMSE: the
  * largest whose true decode meets the target, doubling then bisection; abs: 2 x bound, strict). Then each q is
- * predicted by the 3D Lorenzo predictor P plus a learned causal bias: ref = round(P + bias x dScale) where the bias
- * network (core/nn/nglr) sees only what the decoder already has. The differences q - ref are range-coded under a
+ * predicted by the 3D Lorenzo predictor P, optionally plus a linear predictor fitted to the chunk (linear.ts: weights
+ * of 12 causal neighbours, NE and NNE included, stored as float32), plus a learned causal bias:
+ * ref = round(P + linear + bias x dScale) where the bias network (core/nn/nglr) sees only what the decoder already has. The differences q - ref are range-coded under a
  * context of the neighbours' coded differences (w-1, h-1, t-1, h-1 w+-1, w-2; ctxcoder.ts). Pure: no Node.
  *
  * The encoder knows every q, so it computes all biases at once with teacher forcing. The coder's contexts are the
  * neighbours' coded differences, never q, so a decoder first range-decodes every difference, then rebuilds q with
  * the network on one of two paths that give the same bits: 'reference', point after point in raster order, and
- * 'wavefront', the paper's anti-diagonals t + h + w = s, the points of a wavefront through the network together
- * (every input of a point lies on an earlier wavefront, and each point's sums keep bias()'s order). Each chunk stores
+ * 'wavefront', wavefronts 2h + w = s of each time plane (the paper's are t + h + w = s; NE and NNE need the slant),
+ * the points of a wavefront through the network together (every input of a point lies on an earlier wavefront, and
+ * each point's sums keep bias()'s order). Each chunk stores
  * a CRC-32 of its q (flag 128): a decoder whose q differs, on any path or machine, says the decoding contract broke
  * instead of returning values outside the bound (the wavefront path falls back to the reference first). Chunks run
  * on workers.
  *
- * The encoder codes each chunk with and without the bias and keeps the smaller (flag 32: no bias), so the network
- * never costs bits where it does not generalise; then it decodes what it kept, as a decoder will, and refuses to
+ * The encoder codes each chunk with and without the bias and with and without the linear predictor, and keeps the
+ * smallest (flag 32: no bias; the predictor byte), so neither the network nor the fit ever costs bits; then it decodes what it kept, as a decoder will, and refuses to
  * write a chunk whose decode differs.
  *
  * Values stored on a grid (offset + k x g, e.g. rounded to 0.001) are coded as their indices k, to the last bit, when
@@ -25,7 +27,8 @@
  * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 exact values, 16 the model, chunk 0,
  *   32 coded without the bias, 64 on the values' grid, 128 a CRC-32 of q follows)
  *   | [varint length + model file] | varint n | [mask] | [lists] | f64 step | f64 dScale | [f64 grid offset]
- *   | [u32 CRC-32 of q as int32 LE, all n points, 0 where not coded] | [exact values list]
+ *   | [u32 CRC-32 of q as int32 LE, all n points, 0 where not coded]
+ *   | layout 2: u8 predictor (0 Lorenzo, 1 Lorenzo + linear) [12 x f32 weights] | [exact values list]
  *   | context-coded differences (one per valid point).
  */
 import { FieldpackError } from '../../errors.ts';
@@ -38,7 +41,8 @@ import { findGridPlan, gridValueOf, toGridIndices, ulpAt } from '../../codec/gri
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
 import { NGLR_CAUSAL_INPUTS, parseNglrModel } from '../../nn/nglr/model.ts';
-import { NglrNetwork, causalFeatures, lorenzo3 } from '../../nn/nglr/network.ts';
+import { LINEAR_TERMS, NglrNetwork, causalFeatures, linearTerm, lorenzo3 } from '../../nn/nglr/network.ts';
+import { fitLinearPredictor } from './linear.ts';
 import type { DecodedChunk } from '../contract.ts';
 import { Q_LIMIT, quantizeResidual, reconOf, volumeOf } from '../lbrc/codec.ts';
 import { F_EMBEDDED_MODEL, type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
@@ -76,6 +80,10 @@ export function layoutOf(h: StreamHeader): 1 | 2 {
   return 2;
 }
 
+/** Layout 2's predictor byte: Lorenzo alone, or Lorenzo plus the chunk's linear predictor (12 float32 follow). */
+const PREDICTOR_LORENZO = 0;
+const PREDICTOR_LINEAR = 1;
+
 /** CRC-32 of q as int32 little-endian (q are integers below 2^30 in magnitude). */
 function qCrc(q: Float64Array): number {
   return crc32(new Uint8Array(Int32Array.from(q).buffer));
@@ -97,12 +105,17 @@ class Walker {
   /** coded difference per point (the coder's context) */
   readonly d: Float64Array;
   private readonly f = new Float64Array(NGLR_CAUSAL_INPUTS);
+  private readonly lx = new Float64Array(LINEAR_TERMS);
   private readonly inv: number;
   constructor(
     readonly net: NglrNetwork | null,
     readonly rf: Float64Array | null,
     readonly D: number, readonly H: number, readonly W: number,
     readonly dScale: number,
+    /** the chunk's linear predictor (linear.ts), or none: plain Lorenzo under the bias */
+    readonly lin: Float64Array | null,
+    /** which points are coded (the linear predictor skips the others' q) */
+    readonly code: Uint8Array,
     /** layout 2's context (six neighbours); layout 1 streams used w-1, h-1, t-1 */
     readonly wideContext = true,
   ) {
@@ -112,19 +125,23 @@ class Walker {
     this.d = new Float64Array(n);
     this.inv = 1 / dScale;
   }
-  /** ref of point i at (t, h, w): round(P + bias x dScale), within +-Q_LIMIT; also returns P through lastP */
+  /** ref of point i at (t, h, w): round(P + linear + bias x dScale), within +-Q_LIMIT; also returns P through lastP */
   lastP = 0;
   ref(i: number, t: number, h: number, w: number): number {
-    const { q, H, W } = this;
+    const { q, H, W, lin } = this;
     const P = lorenzo3(q, i, t, h, w, H, W);
     this.lastP = P;
-    if (!this.net) return this.refOf(P, 0);
+    const l = lin ? linearTerm(q, this.code, i, t, h, w, H, W, P, lin, this.lx) : 0;
+    if (!this.net) return this.refOf(P, l, 0);
     causalFeatures(q, this.e, i, t, h, w, H, W, P, this.inv, this.f);
-    return this.refOf(P, this.net.bias(this.f, this.rf, i * this.net.recon));
+    return this.refOf(P, l, this.net.bias(this.f, this.rf, i * this.net.recon));
   }
-  /** round(P + bias x dScale), clamped; a non-finite bias (a hostile model or base) leaves P, on both sides */
-  refOf(P: number, bias: number): number {
-    const b = Math.round(P + bias * this.dScale);
+  /**
+   * round(P + linear + bias x dScale), clamped (linear: the chunk's linear term, 0 without one, then not added); a
+   * non-finite sum (a hostile model, base or coefficients) leaves P, on both sides
+   */
+  refOf(P: number, linear: number, bias: number): number {
+    const b = Math.round((this.lin ? P + linear : P) + bias * this.dScale);
     const r = b === b ? b : P;
     // |q| <= Q_LIMIT and |ref| < Q_LIMIT keep every difference below 2^31, the context coder's limit
     return r >= REF_LIMIT ? REF_LIMIT : r <= -REF_LIMIT ? -REF_LIMIT : r;
@@ -183,32 +200,33 @@ function rebuildRaster(walk: Walker, code: Uint8Array, what: string): void {
 }
 
 /**
- * Stage 2 on the wavefront path: q an anti-diagonal h + w = s of one time plane at a time, the diagonal's points
- * through the network together (biasMany). Every causal neighbour of a point lies on an earlier diagonal or plane;
- * diagonals of one plane (rather than the paper's t + h + w = s across planes) keep the neighbours close in memory.
+ * Stage 2 on the wavefront path: q one wavefront 2h + w = s of one time plane at a time, the wavefront's points
+ * through the network together (biasMany). Every causal neighbour of a point (the network's and the linear
+ * predictor's, NE and NNE included) lies on an earlier wavefront or plane, which keeps them close in memory too.
  */
 function rebuildWavefronts(walk: Walker, code: Uint8Array, what: string): void {
-  const { q, e, D, H, W, net, rf } = walk;
-  const most = Math.min(H, W);
-  const at = new Int32Array(most), P = new Float64Array(most), bias = new Float64Array(most);
+  const { q, e, D, H, W, net, rf, lin } = walk;
+  const most = Math.min(H, Math.ceil(W / 2) + 1);
+  const at = new Int32Array(most), P = new Float64Array(most), L = new Float64Array(most), bias = new Float64Array(most);
   const F = new Float64Array(most * NGLR_CAUSAL_INPUTS), rfAt = net && rf ? new Int32Array(most) : null;
-  const inv = walk.featureScale;
+  const lx = new Float64Array(LINEAR_TERMS), inv = walk.featureScale;
   for (let t = 0; t < D; t++) {
-    for (let s = 0; s <= H + W - 2; s++) {
+    for (let s = 0; s <= 2 * (H - 1) + W - 1; s++) {
       let m = 0;
-      for (let h = Math.max(0, s - (W - 1)); h <= Math.min(H - 1, s); h++) {
-        const w = s - h, i = (t * H + h) * W + w;
+      for (let h = Math.max(0, Math.ceil((s - (W - 1)) / 2)); h <= Math.min(H - 1, s >> 1); h++) {
+        const w = s - 2 * h, i = (t * H + h) * W + w;
         if (!code[i]) continue;
         const p = lorenzo3(q, i, t, h, w, H, W);
         if (net) {
           causalFeatures(q, e, i, t, h, w, H, W, p, inv, F, m * NGLR_CAUSAL_INPUTS);
           if (rfAt) rfAt[m] = i * net.recon;
         }
+        if (lin) L[m] = linearTerm(q, code, i, t, h, w, H, W, p, lin, lx);
         at[m] = i;
         P[m++] = p;
       }
       if (net && m) net.biasMany(F, m, rf, rfAt, bias);
-      for (let k = 0; k < m; k++) settle(walk, at[k]!, walk.refOf(P[k]!, net ? bias[k]! : 0), P[k]!, what);
+      for (let k = 0; k < m; k++) settle(walk, at[k]!, walk.refOf(P[k]!, L[k]!, net ? bias[k]! : 0), P[k]!, what);
     }
   }
 }
@@ -225,16 +243,17 @@ function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what
  * at once (biasMany in batches), the same bits as a decoder's ref on either path.
  */
 function teacherForcedRefs(walk: Walker, code: Uint8Array): Float64Array {
-  const { q, e, D, H, W, net, rf } = walk;
+  const { q, e, D, H, W, net, rf, lin } = walk;
   const n = D * H * W;
-  const P = new Float64Array(n), refs = new Float64Array(n);
+  const P = new Float64Array(n), L = new Float64Array(n), refs = new Float64Array(n), lx = new Float64Array(LINEAR_TERMS);
   for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
     if (!code[i]) continue;
     P[i] = lorenzo3(q, i, t, h, w, H, W);
     e[i] = q[i]! - P[i]!;
+    if (lin) L[i] = linearTerm(q, code, i, t, h, w, H, W, P[i]!, lin, lx);
   }
   if (!net) {
-    for (let i = 0; i < n; i++) if (code[i]) refs[i] = walk.refOf(P[i]!, 0);
+    for (let i = 0; i < n; i++) if (code[i]) refs[i] = walk.refOf(P[i]!, L[i]!, 0);
     return refs;
   }
   const BATCH = 256, inv = walk.featureScale;
@@ -243,7 +262,7 @@ function teacherForcedRefs(walk: Walker, code: Uint8Array): Float64Array {
   let m = 0;
   const flush = () => {
     net.biasMany(F, m, rf, rfAt, bias);
-    for (let k = 0; k < m; k++) refs[at[k]!] = walk.refOf(P[at[k]!]!, bias[k]!);
+    for (let k = 0; k < m; k++) refs[at[k]!] = walk.refOf(P[at[k]!]!, L[at[k]!]!, bias[k]!);
     m = 0;
   };
   for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
@@ -330,7 +349,11 @@ export function trainingChunk(a: ResidualChunkInput): { q: Int32Array; code: Uin
   return { q: Int32Array.from(q), code, volume };
 }
 
-export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, compareLorenzo = false): NglrChunkResult {
+/** How a chunk's prediction is chosen: every combination, or only with (or without) the fitted linear predictor. */
+export type NglrPredictor = 'auto' | 'lorenzo' | 'linear';
+
+export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, opts: { compareLorenzo?: boolean; predictor?: NglrPredictor } = {}): NglrChunkResult {
+  const { compareLorenzo = false, predictor = 'auto' } = opts;
   const n = fieldSize(a.shape);
   const f32 = a.values instanceof Float32Array;
   const x = a.values;
@@ -342,8 +365,9 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   const net = model ? new NglrNetwork(model) : null;
   const rf = net ? net.reconFeatures(a.base, D, H, W) : null;
 
-  const codeDifferences = (withNet: NglrNetwork | null): Uint8Array => {
-    const walk = new Walker(withNet, withNet ? rf : null, D, H, W, dScale);
+  const lin = predictor === 'lorenzo' ? null : fitLinearPredictor(qAll, code, D, H, W);
+  const codeDifferences = (withNet: NglrNetwork | null, withLin: Float64Array | null): Uint8Array => {
+    const walk = new Walker(withNet, withNet ? rf : null, D, H, W, dScale, withLin, code);
     walk.q.set(qAll);
     const refs = teacherForcedRefs(walk, code);
     const enc = new ContextIntEncoder(CONTEXTS, n >>> 2);
@@ -357,13 +381,19 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
     enc.finish(cw);
     return cw.finish();
   };
-  const plain = codeDifferences(null);
-  const biased = net ? codeDifferences(net) : null;
-  const noBias = !biased || plain.length <= biased.length;
-  const differences = noBias ? plain : biased!;
+  // Lorenzo alone, with the bias, with the linear predictor, with both: the smallest is kept (ties: the simpler), so
+  // neither the network nor the fit ever costs bits
+  const tried: { net: NglrNetwork | null; lin: Float64Array | null; bytes: Uint8Array }[] = [];
+  for (const withLin of lin ? (predictor === 'linear' ? [lin] : [null, lin]) : [null]) {
+    for (const withNet of net ? [null, net] : [null]) tried.push({ net: withNet, lin: withLin, bytes: codeDifferences(withNet, withLin) });
+  }
+  const kept = tried.reduce((best, c) => (c.bytes.length < best.bytes.length ? c : best));
+  const noBias = kept.net === null;
+  const differences = kept.bytes;
+  const plain = tried.find((c) => !c.net && !c.lin)?.bytes ?? null, biased = tried.find((c) => c.net && !c.lin)?.bytes ?? null;
   // the encoder decodes what it wrote on the reference path, as a decoder will, and says so if it ever differs (as
   // the paper's does)
-  const check = new Walker(noBias ? null : net, noBias ? null : rf, D, H, W, dScale);
+  const check = new Walker(kept.net, kept.net ? rf : null, D, H, W, dScale, kept.lin, code);
   decodeWalk(check, code, new ContextIntDecoder(new ByteReader(differences, 'the encoder\'s check'), CONTEXTS, 'the encoder\'s check'), 'the encoder\'s check', 'reference');
   for (let i = 0; i < n; i++) {
     if (check.q[i] !== qAll[i]) throw new FieldpackError('INTERNAL', `NGLR: the decoder computes another q than the encoder at point ${i} of this chunk (${check.q[i]} for ${qAll[i]}): the decoding contract is broken on this machine`);
@@ -380,6 +410,8 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   w.f64(dScale);
   if (gridOffset !== null) w.f64(gridOffset);
   w.u32(qCrc(qAll));
+  w.u8(kept.lin ? PREDICTOR_LINEAR : PREDICTOR_LORENZO);
+  if (kept.lin) for (const c of kept.lin) w.f32(c);
   writeValueLists(w, [exact], x, f32);
   const sidePart = w.pos - s0;
   const r0 = w.pos;
@@ -391,8 +423,8 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, com
   return {
     stored, raw, rawBytes: payload.length, crc: crc32(stored), sse, maxError, valid,
     parts: { residual: payload.length - r0, side: sidePart, mask: maskPart, model: modelPart },
-    counts: { chunks: 1, chunksWithBias: noBias ? 0 : 1 },
-    ...(compareLorenzo && biased ? { comparison: { lorenzoBytes: plain.length, nglrBytes: biased.length } } : {}),
+    counts: { chunks: 1, chunksWithBias: noBias ? 0 : 1, chunksWithLinear: kept.lin ? 1 : 0 },
+    ...(compareLorenzo && biased && plain ? { comparison: { lorenzoBytes: plain.length, nglrBytes: biased.length } } : {}),
   };
 }
 
@@ -411,6 +443,16 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const grid = flags & F_GRID ? { offset: r.f64('grid offset'), step } : null;
   if (grid && (base || !Number.isFinite(Math.abs(grid.offset) + step * Q_LIMIT) || !(step > 0))) bad(`corrupted stream: ${what} says it is on a grid it cannot be on`);
   const storedCrc = flags & F_Q_CRC ? r.u32('q checksum') : null;
+  const wide = layoutOf(h) === 2;
+  let lin: Float64Array | null = null;
+  if (wide) {
+    const predictor = r.u8('predictor');
+    if (predictor === PREDICTOR_LINEAR) {
+      lin = new Float64Array(LINEAR_TERMS);
+      for (let k = 0; k < LINEAR_TERMS; k++) lin[k] = r.f32('linear predictor');
+      if (!lin.every(Number.isFinite)) bad(`corrupted stream: the linear predictor of ${what} is not finite`);
+    } else if (predictor !== PREDICTOR_LORENZO) bad(`corrupted stream: unknown predictor ${predictor} in ${what}`);
+  }
   const exact = flags & F_EXACT ? readValueList(r, n, f32, 'exact values', what) : null;
   const code = new Uint8Array(n);
   for (let k = 0; k < n; k++) code[k] = skip[k] ? 0 : 1;
@@ -421,9 +463,8 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   new ContextIntDecoder(r, CONTEXTS, what); // reads past the coded differences' block: nothing may follow it
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const differences = r.buf.subarray(codedAt, r.pos);
-  const wide = layoutOf(h) === 2;
   const walkOn = (p: NglrPath) => {
-    const walk = new Walker(net, rf, D, H, W, dScale, wide);
+    const walk = new Walker(net, rf, D, H, W, dScale, lin, code, wide);
     decodeWalk(walk, code, new ContextIntDecoder(new ByteReader(differences, what), CONTEXTS, what), what, p);
     return walk;
   };

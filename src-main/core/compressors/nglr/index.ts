@@ -18,6 +18,12 @@ export const NglrParams = z.strictObject({
   /** also measure the same differences with the bias left out (details.comparison; not stored) */
   compareLorenzo: z.boolean().default(false),
   /**
+   * the prediction under the bias: 'auto' keeps per chunk the smallest of 3D Lorenzo and Lorenzo plus a linear
+   * predictor fitted to the chunk (linear.ts), each with and without the bias; 'lorenzo' is the paper's (the ablation);
+   * 'linear' always the fitted one
+   */
+  predictor: z.enum(['auto', 'lorenzo', 'linear']).default('auto'),
+  /**
    * keep the core codec's stream where it is smaller (without a base): NGLR's 3D Lorenzo prediction can lose to the
    * core's cubic interpolation on smooth fields; the result says so (fellBack, nglrBytes)
    */
@@ -34,7 +40,7 @@ export const nglrCodec = residualCodec<NglrParams>({
   presets: [{ name: 'nglr', label: 'Fieldpack NGLR', description: 'learned causal residual coder (a base when one is given); NRMSE targets or a point-wise bound', params: NglrParams.parse({}) }],
   modelParam: { key: 'model', extension: '.fpnl', defaultFile: 'nglr-default.fpnl' },
   checkModel: (bytes, code) => void parseNglrModel(bytes, code),
-  encodeChunk: (c, params, backend) => encodeChunk(c, backend, params.compareLorenzo),
+  encodeChunk: (c, params, backend) => encodeChunk(c, backend, { compareLorenzo: params.compareLorenzo, predictor: params.predictor }),
   decodeChunk: (h, i, stored, base, model, path) => decodeChunk(h, i, stored, base, model, path === 'reference' ? 'reference' : 'wavefront'),
   fallsBack: (params) => params.fallback,
   headerParams: () => ({ layout: NGLR_LAYOUT }),

@@ -55,6 +55,46 @@ export function lorenzo3(q: Float64Array, i: number, t: number, h: number, w: nu
   return a + b + c - ab - ac - bc + abc;
 }
 
+/** Neighbours of the per-chunk linear predictor, (dt, dh, dw): Lorenzo's seven, w-2, h-2, t-2, then NE and NNE. */
+export const LINEAR_NEIGHBOURS: readonly (readonly [number, number, number])[] = [
+  [0, 0, -1], [0, -1, 0], [-1, 0, 0], [0, -1, -1], [-1, 0, -1], [-1, -1, 0], [-1, -1, -1], [0, 0, -2], [0, -2, 0], [-2, 0, 0], [0, -1, 1], [0, -2, 1],
+];
+export const LINEAR_TERMS = LINEAR_NEIGHBOURS.length;
+
+/**
+ * The linear predictor's inputs for point i: q at each neighbour minus P, 0 outside the volume or where the neighbour
+ * is not coded (masked or stored exactly: its q is 0, not a value), into x[o..o+12). Every neighbour precedes the point
+ * in raster order and lies on an earlier wavefront 2h + w = s of its plane.
+ */
+export function linearInputs(q: Float64Array, code: Uint8Array, i: number, t: number, h: number, w: number, H: number, W: number, P: number, x: Float64Array, o = 0): void {
+  const sT = H * W;
+  const dw = w > 0, dh = h > 0, dt = t > 0, ne = w + 1 < W;
+  const at = (ok: boolean, j: number) => (ok && code[j] ? q[j]! - P : 0);
+  x[o] = at(dw, i - 1);
+  x[o + 1] = at(dh, i - W);
+  x[o + 2] = at(dt, i - sT);
+  x[o + 3] = at(dh && dw, i - W - 1);
+  x[o + 4] = at(dt && dw, i - sT - 1);
+  x[o + 5] = at(dt && dh, i - sT - W);
+  x[o + 6] = at(dt && dh && dw, i - sT - W - 1);
+  x[o + 7] = at(w > 1, i - 2);
+  x[o + 8] = at(h > 1, i - 2 * W);
+  x[o + 9] = at(t > 1, i - 2 * sT);
+  x[o + 10] = at(dh && ne, i - W + 1);
+  x[o + 11] = at(h > 1 && ne, i - 2 * W + 1);
+}
+
+/**
+ * The per-chunk linear correction to P: sum_k c[k] x[k] over linearInputs, k ascending from 0 (IEEE doubles: the
+ * same bits in every decoder; the coefficients are float32 values stored in the chunk).
+ */
+export function linearTerm(q: Float64Array, code: Uint8Array, i: number, t: number, h: number, w: number, H: number, W: number, P: number, c: Float64Array, x: Float64Array): number {
+  linearInputs(q, code, i, t, h, w, H, W, P, x);
+  let l = 0;
+  for (let k = 0; k < LINEAR_TERMS; k++) l += c[k]! * x[k]!;
+  return l;
+}
+
 /**
  * The reconstruction branch's input channels for a base on a [D, H, W] volume, channel-major [7, n]: the base
  * centred and divided by its range, and its backward differences along t, h, w and their absolute values divided by
