@@ -162,10 +162,11 @@ export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
 
 /** true when at least `share` of the codes are zero residuals */
 function zerosDominate(q: LinearQuantizer, share: number): boolean {
+  // the quantizer's fields in locals: read per value they cost more than the count (the loop runs once, cold)
+  const { codes, nCodes, radius } = q;
   let zeros = 0;
-  const c = q.codes;
-  for (let i = 0; i < q.nCodes; i++) if (c[i] === q.radius) zeros++;
-  return zeros >= share * q.nCodes;
+  for (let i = 0; i < nCodes; i++) if (codes[i] === radius) zeros++;
+  return zeros >= share * nCodes;
 }
 
 /** u8 entropy coder + the quantizer's codes, the smallest of the coders `how` allows. */
