@@ -67,7 +67,7 @@ export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fil
       skip ??= new Uint8Array(n);
       skip[i] = 1;
       nSkip++;
-      if (!Object.is(v, fillValue)) fillExc.push(i);
+      if (fillValue === null || !sameValue(v, fillValue)) fillExc.push(i);
     } else if (v - v !== 0) {
       skip ??= new Uint8Array(n);
       skip[i] = 1;
@@ -76,6 +76,14 @@ export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fil
     }
   }
   return { skip, nSkip, nonfinite, fillExc };
+}
+
+/**
+ * Object.is for two numbers, without its call: scanExceptions runs it on every masked point, once per chunk and
+ * planning sample, cold, where the call boxed each value.
+ */
+function sameValue(a: number, b: number): boolean {
+  return a === b ? a !== 0 || 1 / a === 1 / b : a !== a && b !== b;
 }
 
 /** fastest-dim length and last-two-dims plane size: the mask coders' contexts */
