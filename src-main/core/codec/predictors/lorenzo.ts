@@ -6,9 +6,10 @@ import type { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
 
 /*
- * One function per dimensionality, not one with a branch for each: in the single large function V8 ran out of
- * inlining budget for the quantizer's calls (linear and grid quantizers at each), and every prediction passed to
- * them and every reconstruction returned was boxed, then collected.
+ * One function per dimensionality, not one with a branch for each: in the single large function (four copies of
+ * the point's work, each calling linear and grid quantizers) V8 left the quantizer calls out of line, and every
+ * prediction passed to them and reconstruction returned was boxed, then collected (allocation sampling of planning;
+ * the split functions allocate nothing per point).
  */
 function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
   const k = shape.length;
