@@ -67,7 +67,7 @@ export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fil
       skip ??= new Uint8Array(n);
       skip[i] = 1;
       nSkip++;
-      if (!Object.is(v, fillValue)) fillExc.push(i);
+      if (fillValue === null || !sameValue(v, fillValue)) fillExc.push(i);
     } else if (v - v !== 0) {
       skip ??= new Uint8Array(n);
       skip[i] = 1;
@@ -76,6 +76,14 @@ export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fil
     }
   }
   return { skip, nSkip, nonfinite, fillExc };
+}
+
+/**
+ * Object.is for two numbers, without its call: scanExceptions runs it on every masked point, once per chunk and
+ * planning sample, cold, where the call boxed each value.
+ */
+function sameValue(a: number, b: number): boolean {
+  return a === b ? a !== 0 || 1 / a === 1 / b : a !== a && b !== b;
 }
 
 /** fastest-dim length and last-two-dims plane size: the mask coders' contexts */
@@ -162,10 +170,11 @@ export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
 
 /** true when at least `share` of the codes are zero residuals */
 function zerosDominate(q: LinearQuantizer, share: number): boolean {
+  // the quantizer's fields in locals: read per value they cost more than the count (the loop runs once, cold)
+  const { codes, nCodes, radius } = q;
   let zeros = 0;
-  const c = q.codes;
-  for (let i = 0; i < q.nCodes; i++) if (c[i] === q.radius) zeros++;
-  return zeros >= share * q.nCodes;
+  for (let i = 0; i < nCodes; i++) if (codes[i] === radius) zeros++;
+  return zeros >= share * nCodes;
 }
 
 /** u8 entropy coder + the quantizer's codes, the smallest of the coders `how` allows. */

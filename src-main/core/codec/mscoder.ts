@@ -397,7 +397,10 @@ export function msCostBytes(codes: Uint32Array, n: number, radius: number): numb
   const totals = t.total;
   const sign = t.sign;
   const mant = t.mant;
-  let bits = 0;
+  // the running total in a typed array rather than a double local: planning calls this some 17 times, each call
+  // enters the loop unoptimized (and leaves it there again after a rare branch deoptimizes it), and there every
+  // update of a double local is a new heap number; the same additions in the same order, so the same total
+  const bits = new Float64Array(1);
   let s1 = 0;
   let s2 = 0;
   let run = 0;
@@ -415,7 +418,7 @@ export function msCostBytes(codes: Uint32Array, n: number, radius: number): numb
       s = 1 + k;
     }
     const ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
-    bits += L[totals[ctx]!]! - L[freq[ctx * NSYM + s]!]!;
+    bits[0] += L[totals[ctx]!]! - L[freq[ctx * NSYM + s]!]!;
     t.bump(ctx, s);
     if (s === 0) lastSign = 0;
     else if (s !== ESC_SYM) {
@@ -424,28 +427,28 @@ export function msCostBytes(codes: Uint32Array, n: number, radius: number): numb
       const p = sign[si]!;
       // 11-bit probabilities of a 0, as Enc.bit updates them
       if (sg === 0) {
-        bits += 11 - L[p]!;
+        bits[0] += 11 - L[p]!;
         sign[si] = p + ((2048 - p) >>> BIT_SHIFT);
       } else {
-        bits += 11 - L[2048 - p]!;
+        bits[0] += 11 - L[2048 - p]!;
         sign[si] = p - (p >>> BIT_SHIFT);
       }
       lastSign = 1 + sg;
       if (k >= 1) {
         const pm = mant[k]!;
         if (((v >>> (k - 1)) & 1) === 0) {
-          bits += 11 - L[pm]!;
+          bits[0] += 11 - L[pm]!;
           mant[k] = pm + ((2048 - pm) >>> BIT_SHIFT);
         } else {
-          bits += 11 - L[2048 - pm]!;
+          bits[0] += 11 - L[2048 - pm]!;
           mant[k] = pm - (pm >>> BIT_SHIFT);
         }
-        bits += k - 1;
+        bits[0] += k - 1;
       }
     }
     run = s === 0 ? run + 1 : 0;
     s2 = s1;
     s1 = s;
   }
-  return Math.ceil(bits / 8) + 5;
+  return Math.ceil(bits[0]! / 8) + 5;
 }

@@ -54,7 +54,10 @@ export class ErrorAccumulator {
 
   add(orig: Arr, recon: Arr, mask: Uint8Array | null | undefined): void {
     const bound = this.bound;
-    let { n, min, max, maxErr, sse, over } = this;
+    let { n, over } = this;
+    // the sums in a typed array, not double locals: this loop runs once per compression, cold, and until V8 has
+    // optimized it (or again after a rare branch deoptimizes it) every double local it updates is a new heap number
+    const acc = Float64Array.of(this.min, this.max, this.maxErr, this.sse);
     for (let i = 0; i < orig.length; i++) {
       if (mask && mask[i] === 0) continue;
       const x = orig[i]!;
@@ -64,19 +67,18 @@ export class ErrorAccumulator {
         continue;
       }
       n++;
-      if (x < min) min = x;
-      if (x > max) max = x;
+      if (x < acc[0]!) acc[0] = x;
+      if (x > acc[1]!) acc[1] = x;
       const e = Math.abs(x - y);
       if (!(e <= bound)) over++;
-      if (!(e <= maxErr)) maxErr = e;
-      sse += e * e;
+      if (!(e <= acc[2]!)) acc[2] = e;
+      acc[3]! += e * e;
     }
-    // the loop runs on locals (a hot path: every compression is verified with it)
     this.n = n;
-    this.min = min;
-    this.max = max;
-    this.maxErr = maxErr;
-    this.sse = sse;
+    this.min = acc[0]!;
+    this.max = acc[1]!;
+    this.maxErr = acc[2]!;
+    this.sse = acc[3]!;
     this.over = over;
   }
 

@@ -6,56 +6,41 @@
 import type { LinearQuantizer } from '../quantizer.ts';
 import type { Predictor, Values } from './types.ts';
 
-class Run {
-  constructor(
-    readonly enc: boolean,
-    readonly x: Values,
-    readonly R: Float64Array,
-    readonly skip: Uint8Array | null,
-    readonly q: LinearQuantizer,
-    readonly cubic: boolean,
-  ) {}
-
-  point(idx: number, pred: number): void {
-    const skip = this.skip;
+/**
+ * Codes (enc) or decodes the points at odd multiples of s along one line (start `base`, stride st, length L) from
+ * their coded neighbours at t -+ s, t -+ 3s. A plain function with the point's work written out, not methods on
+ * an object: planning calls it with float32 values and float64 grid indices, linear and grid quantizers, and behind
+ * such mixed call sites V8 stopped inlining the per-point method and boxed the prediction passed to it (about 16
+ * bytes of garbage per point, a fifth of the predictor's time in a planning-like mix).
+ */
+function line(
+  enc: boolean, cubic: boolean, x: Values, R: Float64Array, skip: Uint8Array | null, q: LinearQuantizer, base: number, st: number, L: number, s: number,
+): void {
+  const ss = s * st;
+  const s3 = 3 * ss;
+  const step = 2 * s;
+  for (let t = s; t < L; t += step) {
+    const idx = base + t * st;
+    let pred: number;
+    if (t + s < L) {
+      if (!cubic) pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
+      else {
+        const l3 = t >= 3 * s;
+        const r3 = t + 3 * s < L;
+        if (l3 && r3) pred = (-R[idx - s3]! + 9 * R[idx - ss]! + 9 * R[idx + ss]! - R[idx + s3]!) * 0.0625;
+        else if (r3) pred = (3 * R[idx - ss]! + 6 * R[idx + ss]! - R[idx + s3]!) * 0.125;
+        else if (l3) pred = (-R[idx - s3]! + 6 * R[idx - ss]! + 3 * R[idx + ss]!) * 0.125;
+        else pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
+      }
+    } else pred = t >= 3 * s ? 1.5 * R[idx - ss]! - 0.5 * R[idx - s3]! : R[idx - ss]!;
     let r: number;
     if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
-    else if (this.enc) r = this.q.quantize(this.x[idx]!, pred);
+    else if (enc) r = q.quantize(x[idx]!, pred);
     else {
-      r = this.q.recover(pred);
-      this.x[idx] = r;
+      r = q.recover(pred);
+      x[idx] = r;
     }
-    this.R[idx] = r;
-  }
-
-  line(base: number, st: number, L: number, s: number): void {
-    const R = this.R;
-    const ss = s * st;
-    const s3 = 3 * ss;
-    const step = 2 * s;
-    if (this.cubic) {
-      for (let t = s; t < L; t += step) {
-        const idx = base + t * st;
-        let pred: number;
-        if (t + s < L) {
-          const l3 = t >= 3 * s;
-          const r3 = t + 3 * s < L;
-          if (l3 && r3) pred = (-R[idx - s3]! + 9 * R[idx - ss]! + 9 * R[idx + ss]! - R[idx + s3]!) * 0.0625;
-          else if (r3) pred = (3 * R[idx - ss]! + 6 * R[idx + ss]! - R[idx + s3]!) * 0.125;
-          else if (l3) pred = (-R[idx - s3]! + 6 * R[idx - ss]! + 3 * R[idx + ss]!) * 0.125;
-          else pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
-        } else pred = t >= 3 * s ? 1.5 * R[idx - ss]! - 0.5 * R[idx - s3]! : R[idx - ss]!;
-        this.point(idx, pred);
-      }
-    } else {
-      for (let t = s; t < L; t += step) {
-        const idx = base + t * st;
-        let pred: number;
-        if (t + s < L) pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
-        else pred = t >= 3 * s ? 1.5 * R[idx - ss]! - 0.5 * R[idx - s3]! : R[idx - ss]!;
-        this.point(idx, pred);
-      }
-    }
+    R[idx] = r;
   }
 }
 
@@ -79,9 +64,11 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
   const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
   const n = x.length;
   const R = new Float64Array(n);
-  const ctx = new Run(enc, x, R, skip, q, cubic);
   if (tune) q.setFactor(factorOf(Math.max(1, Math.ceil(Math.log2(Math.max(2, ...sh))))));
-  ctx.point(0, 0);
+  // the first point, predicted as 0
+  if (skip !== null && skip[0] === 1) R[0] = 0;
+  else if (enc) R[0] = q.quantize(x[0]!, 0);
+  else R[0] = x[0] = q.recover(0);
   let maxDim = 1;
   for (const v of sh) maxDim = Math.max(maxDim, v);
   let levels = 0;
@@ -102,7 +89,7 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
       const st = str[d]!;
       for (let ia = 0; ia < na; ia += sa) {
         for (let ib = 0; ib < nb; ib += sb) {
-          for (let ic = 0; ic < nc; ic += sc) ctx.line(ia * ta + ib * tb + ic * tc, st, L, s);
+          for (let ic = 0; ic < nc; ic += sc) line(enc, cubic, x, R, skip, q, ia * ta + ib * tb + ic * tc, st, L, s);
         }
       }
     }

@@ -5,32 +5,67 @@
 import type { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
 
+/*
+ * One function per dimensionality, not one with a branch for each: in the single large function (four copies of
+ * the point's work, each calling linear and grid quantizers) V8 left the quantizer calls out of line, and every
+ * prediction passed to them and reconstruction returned was boxed, then collected (allocation sampling of planning;
+ * the split functions allocate nothing per point).
+ */
 function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
   const k = shape.length;
-  const { size, pstr } = padded(shape);
-  const P = new Float64Array(size);
+  if (k === 1) run1(enc, x, skip, q);
+  else if (k === 2) run2(enc, x, skip, shape, q);
+  else if (k === 3) run3(enc, x, skip, shape, q);
+  else runN(enc, x, skip, shape, q);
+}
+
+function run1(enc: boolean, x: Values, skip: Uint8Array | null, q: LinearQuantizer): void {
   const n = x.length;
-  if (k === 1) {
-    let prev = 0;
-    for (let i = 0; i < n; i++) {
-      const pred = prev;
-      let r: number;
-      if (skip !== null && skip[i] === 1) r = pred;
-      else if (enc) r = q.quantize(x[i]!, pred);
-      else r = q.recover(pred);
-      if (!enc) x[i] = r;
-      prev = r;
-    }
-    return;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const pred = prev;
+    let r: number;
+    if (skip !== null && skip[i] === 1) r = pred;
+    else if (enc) r = q.quantize(x[i]!, pred);
+    else r = q.recover(pred);
+    if (!enc) x[i] = r;
+    prev = r;
   }
-  if (k === 2) {
-    const n0 = shape[0]!, n1 = shape[1]!;
-    const W = n1 + 1;
-    let idx = 0;
-    for (let i = 0; i < n0; i++) {
-      let p = (i + 1) * W + 1;
-      for (let j = 0; j < n1; j++, p++, idx++) {
-        const pred = P[p - 1]! + P[p - W]! - P[p - W - 1]!;
+}
+
+function run2(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+  const P = new Float64Array(padded(shape).size);
+  const n0 = shape[0]!, n1 = shape[1]!;
+  const W = n1 + 1;
+  let idx = 0;
+  for (let i = 0; i < n0; i++) {
+    let p = (i + 1) * W + 1;
+    for (let j = 0; j < n1; j++, p++, idx++) {
+      const pred = P[p - 1]! + P[p - W]! - P[p - W - 1]!;
+      let r: number;
+      if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
+      else if (enc) r = q.quantize(x[idx]!, pred);
+      else {
+        r = q.recover(pred);
+        x[idx] = r;
+      }
+      P[p] = r;
+    }
+  }
+}
+
+function run3(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+  const P = new Float64Array(padded(shape).size);
+  const n0 = shape[0]!, n1 = shape[1]!, n2 = shape[2]!;
+  const W = n2 + 1;
+  const S = (n1 + 1) * W;
+  let idx = 0;
+  for (let i = 0; i < n0; i++) {
+    for (let j = 0; j < n1; j++) {
+      let p = (i + 1) * S + (j + 1) * W + 1;
+      for (let l = 0; l < n2; l++, p++, idx++) {
+        const pred =
+          P[p - 1]! + P[p - W]! + P[p - S]! - P[p - W - 1]! - P[p - S - 1]! - P[p - S - W]! + P[p - S - W - 1]!;
         let r: number;
         if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
         else if (enc) r = q.quantize(x[idx]!, pred);
@@ -41,33 +76,15 @@ function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], 
         P[p] = r;
       }
     }
-    return;
   }
-  if (k === 3) {
-    const n0 = shape[0]!, n1 = shape[1]!, n2 = shape[2]!;
-    const W = n2 + 1;
-    const S = (n1 + 1) * W;
-    let idx = 0;
-    for (let i = 0; i < n0; i++) {
-      for (let j = 0; j < n1; j++) {
-        let p = (i + 1) * S + (j + 1) * W + 1;
-        for (let l = 0; l < n2; l++, p++, idx++) {
-          const pred =
-            P[p - 1]! + P[p - W]! + P[p - S]! - P[p - W - 1]! - P[p - S - 1]! - P[p - S - W]! + P[p - S - W - 1]!;
-          let r: number;
-          if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
-          else if (enc) r = q.quantize(x[idx]!, pred);
-          else {
-            r = q.recover(pred);
-            x[idx] = r;
-          }
-          P[p] = r;
-        }
-      }
-    }
-    return;
-  }
-  // generic (4D)
+}
+
+/** 4D: the generic stencil. */
+function runN(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+  const k = shape.length;
+  const { size, pstr } = padded(shape);
+  const P = new Float64Array(size);
+  const n = x.length;
   const { offs, sign } = lorenzoStencil(pstr);
   const m = offs.length;
   const coord = new Array<number>(k).fill(0);

@@ -133,6 +133,11 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
   const multiMiss = miss.length > 1;
   // a NaN fill / missing value marks every NaN point (NaN !== NaN, so the comparisons below cannot)
   const nanIsFill = [fill, dflt, ...miss].some((x) => x !== undefined && x !== x);
+  // the loop compares with numbers only (NaN, equal to nothing, where there is none): a number compared with
+  // undefined took V8's generic comparison, which boxed every value (16 bytes of garbage per point)
+  const fillNum = fill ?? NaN;
+  const dfltNum = dflt ?? NaN;
+  const m0Num = m0 ?? NaN;
   const vmin = info.validMin ?? -Infinity;
   const vmax = info.validMax ?? Infinity;
   const scale = info.packing?.scaleFactor ?? 1;
@@ -147,7 +152,7 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
     const r = src[i]!;
     let ok: boolean;
     if (r !== r) ok = !nanIsFill; // a NaN value is kept (bit for bit below) unless NaN is the fill
-    else if (r === fill || r === dflt || r === m0) ok = false;
+    else if (r === fillNum || r === dfltNum || r === m0Num) ok = false;
     else if (multiMiss && miss.includes(r)) ok = false;
     else ok = !(r < vmin || r > vmax);
     if (ok) {
