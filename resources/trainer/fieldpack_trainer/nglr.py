@@ -58,8 +58,9 @@ NEIGHBOURS = [(0, 0, 1), (0, 1, 0), (1, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0), 
 E_NEIGHBOURS = [(0, 0, 1), (0, 1, 0), (1, 0, 0)]
 
 
-def chunk_features(q, code):
-    """Features [13, D, H, W] (float32), target e / dScale, dScale, P, e for a chunk's q (float64) and coded mask."""
+def chunk_features(q, code, linear=None):
+    """Features [13, D, H, W] (float32), target (e - linear) / dScale, dScale, P, e for a chunk's q (float64) and coded
+    mask; linear: the chunk's fitted linear term per point (the codec's prediction is P + linear), or None."""
     q = q.astype(np.float64)
     P = lorenzo(q)
     e = np.where(code, q - P, 0.0)
@@ -74,7 +75,8 @@ def chunk_features(q, code):
         feats[k] = np.where(_valid(q.shape, dt, dh, dw), v, 0.0)
     for k, (dt, dh, dw) in enumerate(E_NEIGHBOURS):
         feats[10 + k] = np.clip(_shifted(e, dt, dh, dw) * inv, -FEATURE_CLIP, FEATURE_CLIP)
-    return feats, (e * inv).astype(np.float32), d_scale, P, e
+    target = (e - linear) * inv if linear is not None else e * inv
+    return feats, np.where(code, target, 0.0).astype(np.float32), d_scale, P, e
 
 
 def recon_inputs(base):

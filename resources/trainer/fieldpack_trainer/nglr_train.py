@@ -90,9 +90,16 @@ def load_chunks(data_dir, recon):
             raise ConfigError(f"chunk {c.get('name')}: {q.size} values for shape {list(shape)}")
         q = q.reshape(shape)
         code = code.reshape(shape).astype(bool)
-        feats, target, d_scale, P, e = chunk_features(q, code)
+        # the chunk's fitted linear term (the codec predicts P + linear, and the bias corrects that)
+        linear = None
+        if c.get("linear"):
+            linear = np.fromfile(os.path.join(data_dir, c["linear"]), dtype="<f8")
+            if linear.size != n:
+                raise ConfigError(f"chunk {c.get('name')}: {linear.size} linear terms for shape {list(shape)}")
+            linear = linear.reshape(shape)
+        feats, target, d_scale, P, e = chunk_features(q, code, linear)
         ch = {"name": c.get("name"), "shape": shape, "feats": feats, "target": target, "code": code, "dScale": d_scale,
-              "P": P, "q": q.astype(np.float64), "e": e}
+              "P": P, "L": linear if linear is not None else np.zeros(shape), "q": q.astype(np.float64), "e": e}
         if recon > 0:
             if c.get("base"):
                 base = np.fromfile(os.path.join(data_dir, c["base"]), dtype="<f4").reshape(shape)
@@ -164,7 +171,8 @@ def run(cfg, stop):
         return torch.mean(torch.sqrt(x * x + eps * eps))
 
     def validate():
-        """Bits of the integer differences with the bias and with plain Lorenzo on validation points: order-0 entropy
+        """Bits of the integer differences with the bias (on the codec's prediction, Lorenzo plus the chunk's linear term)
+        and with plain Lorenzo on validation points: order-0 entropy
         per chunk (each chunk is coded on its own), weighted by its points."""
         model.eval()
         sel = val_pts if len(val_pts) else train_pts[: min(len(train_pts), 100000)]
@@ -178,8 +186,10 @@ def run(cfg, stop):
                 b = model(f, rf).cpu().numpy().astype(np.float64)
                 loss += float(charbonnier(torch.from_numpy(b).float() - targets[ci][torch.from_numpy(ii)])) * len(ii)
                 P = ch["P"].ravel()[ii]
+                L = ch["L"].ravel()[ii]
                 q = ch["q"].ravel()[ii]
-                dn = (q - np.floor(P + b * ch["dScale"] + 0.5)).astype(np.int64)
+                # as the codec predicts: round(P + linear + bias x dScale) (Math.round: floor(x + 0.5))
+                dn = (q - np.floor(P + L + b * ch["dScale"] + 0.5)).astype(np.int64)
                 dl = (q - P).astype(np.int64)
                 bits_net += entropy_bits(dn) * len(ii)
                 bits_lor += entropy_bits(dl) * len(ii)

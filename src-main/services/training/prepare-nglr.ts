@@ -2,7 +2,8 @@
  * Training data for the NGLR trainer (resources/trainer/fieldpack_trainer/nglr_train.py): every field's quantized
  * residuals exactly as the nglr codec's chunks hold them (residualChunkInputs + trainingChunk: the same chunks, steps
  * and exact points), at each bound asked for, with the base's values where there is one. meta.json version 1, kind
- * "nglr"; q as int32, the coded-point mask as uint8, the base as float32.
+ * "nglr"; q as int32, the coded-point mask as uint8, the base as float32, the chunk's fitted linear term as float64
+ * (the network learns to correct Lorenzo plus that term, the prediction the codec uses it with).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ import { writeFileAtomic } from '../files/atomic.ts';
 export interface NglrDataMeta {
   version: 1;
   kind: 'nglr';
-  chunks: { name: string; shape: [number, number, number]; q: string; code: string; base: string | null }[];
+  /** linear: the chunk's fitted linear term per point (float64; the codec's predictor=linear), absent when none */
+  chunks: { name: string; shape: [number, number, number]; q: string; code: string; base: string | null; linear?: string }[];
   source?: Record<string, unknown>;
 }
 
@@ -48,7 +50,10 @@ export async function prepareNglrData(
         await writeFileAtomic(join(dataDir, `${name}.q.i32`), bytesOf(c.q));
         await writeFileAtomic(join(dataDir, `${name}.code.u8`), c.code);
         if (input.base) await writeFileAtomic(join(dataDir, `${name}.base.f32`), bytesOf(Float32Array.from(input.base)));
-        meta.chunks.push({ name, shape: c.volume, q: `${name}.q.i32`, code: `${name}.code.u8`, base: input.base ? `${name}.base.f32` : null });
+        if (c.linear) await writeFileAtomic(join(dataDir, `${name}.linear.f64`), bytesOf(c.linear));
+        meta.chunks.push({
+          name, shape: c.volume, q: `${name}.q.i32`, code: `${name}.code.u8`, base: input.base ? `${name}.base.f32` : null, ...(c.linear ? { linear: `${name}.linear.f64` } : {}),
+        });
         for (const v of c.code) points += v;
       }
     }

@@ -341,12 +341,26 @@ function quantizeChunk(a: ResidualChunkInput, skip: Uint8Array, D: number, H: nu
   return { q: r.q, exact: r.exact, step, gridOffset: null, sse: r.sse, maxError: r.maxError, valid: r.valid, code: codeOf(r.exact) };
 }
 
-/** What the trainer fits the network on: a chunk's q as the encoder quantizes it, and which points are coded. */
-export function trainingChunk(a: ResidualChunkInput): { q: Int32Array; code: Uint8Array; volume: [number, number, number] } {
+/**
+ * What the trainer fits the network on: a chunk's q as the encoder quantizes it, which points are coded, and the
+ * chunk's fitted linear term per point (null when the fit fails), so the network learns to correct the prediction
+ * the encoder uses with it.
+ */
+export function trainingChunk(a: ResidualChunkInput): { q: Int32Array; code: Uint8Array; volume: [number, number, number]; linear: Float64Array | null } {
   const { skip } = scanChunk(a.values, a.mask, a.fillValue);
   const volume = volumeOf(a.shape);
-  const { q, code } = quantizeChunk(a, skip, ...volume);
-  return { q: Int32Array.from(q), code, volume };
+  const [D, H, W] = volume;
+  const { q, code } = quantizeChunk(a, skip, D, H, W);
+  const lin = fitLinearPredictor(q, code, D, H, W);
+  let linear: Float64Array | null = null;
+  if (lin) {
+    linear = new Float64Array(q.length);
+    const x = new Float64Array(LINEAR_TERMS);
+    for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
+      if (code[i]) linear[i] = linearTerm(q, code, i, t, h, w, H, W, lorenzo3(q, i, t, h, w, H, W), lin, x);
+    }
+  }
+  return { q: Int32Array.from(q), code, volume, linear };
 }
 
 /** How a chunk's prediction is chosen: every combination, or only with (or without) the fitted linear predictor. */
