@@ -36,7 +36,8 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
-import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, predictorShape } from '../classic/codec.ts';
+import { type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, predictorShape } from '../classic/codec.ts';
+import { msCostBytes } from '../../codec/mscoder.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
 import { runReference } from '../../nn/reference.ts';
@@ -161,6 +162,8 @@ export interface CrossfieldEncodeInput {
   chunkValues?: number;
   /** extra stream params (anchor bounds, training info) */
   extraParams?: Record<string, unknown>;
+  /** mode 'auto': estimateModes of this input, when the caller already made them */
+  estimates?: Record<string, number>;
 }
 
 export interface CrossfieldEncoded {
@@ -168,8 +171,10 @@ export interface CrossfieldEncoded {
   bound: ResolvedBound;
   mode: FusionMode;
   weights: number[];
-  /** stored bytes per fusion mode tried */
+  /** stored bytes per fusion mode encoded in full */
   sizes: Record<string, number>;
+  /** 'auto': estimated code bytes per fusion mode (estimateModes); only those near the smallest were encoded */
+  estimates?: Record<string, number>;
   /** the embedded network as stored (its bytes through the backend alone) plus the per-pass models: the model's share */
   modelBytes: number;
   escapes: number;
@@ -333,6 +338,15 @@ function encodeLorenzoHybrid(p: Prepared, input: CrossfieldEncodeInput, mode: Fu
   }
 }
 
+/** The field's network samples as blocks of the Lorenzo hybrid, with their true grid indices (for fitWeights). */
+function hybridBlocks(p: Prepared, input: CrossfieldEncodeInput): { block: HybridBlock; q: Float64Array }[] {
+  const { samples, spatial, plane } = layoutOf(input.field.shape, input.net!.spec.ndim);
+  return Array.from({ length: samples }, (_, s) => {
+    const a = s * plane;
+    return { block: { spatial, valid: invert(p.skip.subarray(a, a + plane)), dq: input.dq.map((d) => d.subarray(a, a + plane)) }, q: p.q.subarray(a, a + plane) };
+  });
+}
+
 function invert(skip: Uint8Array): Uint8Array {
   const v = new Uint8Array(skip.length);
   for (let i = 0; i < skip.length; i++) v[i] = skip[i] ? 0 : 1;
@@ -360,25 +374,19 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
   if (recons && (recons.length !== input.anchors.length || recons.some((r) => r.values.length !== fieldSize(shape)))) {
     throw new FieldpackError('INVALID_ARGUMENT', 'anchor reconstructions do not match the anchors and the field');
   }
-  const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : [...(net ? (['weighted', 'blend'] as const) : []), ...(recons ? (['interp'] as const) : [])];
-  for (const m of modes) {
-    if (m === 'interp' ? !recons : !net) throw new FieldpackError('INVALID_ARGUMENT', m === 'interp' ? 'fusion mode interp needs the anchors\' reconstructions' : `fusion mode ${m} needs a network`);
-  }
+  let modes = fusionModesOf(input);
   const p = prepare(input);
   const netBytes = net ? encodeEmbeddedNetwork(net.spec, net.weights) : null;
   const netStored = netBytes ? Math.min(netBytes.length, backend.compress(netBytes).length) : 0;
+  // 'auto': size every mode on a sample first, encode in full only those that may win
+  const estimates = modes.length > 1 ? (input.estimates ?? estimateModes(input, modes, p.bound.abs)) : null;
+  if (estimates) {
+    const least = Math.min(...modes.map((m) => estimates[m]!));
+    modes = modes.filter((m) => !(estimates[m]! > least * (1 + ESTIMATE_MARGIN)));
+  }
   let fitted: number[] = [];
   if (net && modes.some((m) => m !== 'interp')) {
-    const { samples, spatial, plane } = layoutOf(shape, ndim);
-    const blocks = [];
-    for (let s = 0; s < samples; s++) {
-      const a = s * plane;
-      blocks.push({
-        block: { spatial, valid: invert(p.skip.subarray(a, a + plane)), dq: input.dq.map((d) => d.subarray(a, a + plane)) },
-        q: p.q.subarray(a, a + plane),
-      });
-    }
-    fitted = fitWeights(blocks);
+    fitted = fitWeights(hybridBlocks(p, input));
   }
   const sources = modes.includes('interp') ? interpSources(shape, recons!, input.dq, p.bound.abs) : [];
   const sizes: Record<string, number> = {};
@@ -436,7 +444,71 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
     },
     chosen.stored.map((c) => c.stored),
   );
-  return { bytes, bound: p.bound, mode: chosen.mode, weights: fitted, sizes, modelBytes: netStored + chosen.passModelBytes, escapes: chosen.escapes };
+  return {
+    bytes, bound: p.bound, mode: chosen.mode, weights: fitted, sizes, ...(estimates ? { estimates } : {}), modelBytes: netStored + chosen.passModelBytes, escapes: chosen.escapes,
+  };
+}
+
+/** The fusion modes an input asks for ('auto': the Lorenzo hybrids with a network, interpolation with reconstructions). */
+function fusionModesOf(input: CrossfieldEncodeInput): FusionMode[] {
+  const { net, anchorRecons: recons } = input;
+  const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : [...(net ? (['weighted', 'blend'] as const) : []), ...(recons ? (['interp'] as const) : [])];
+  for (const m of modes) {
+    if (m === 'interp' ? !recons : !net) throw new FieldpackError('INVALID_ARGUMENT', m === 'interp' ? 'fusion mode interp needs the anchors\' reconstructions' : `fusion mode ${m} needs a network`);
+  }
+  return modes;
+}
+
+/** Values of the sample (the field's central block) on which each fusion mode is sized before the encoder picks one. */
+export const ESTIMATE_VALUES = 1 << 15;
+/** Modes (and the service's networks) estimated within this fraction of the smallest are encoded in full too. */
+export const ESTIMATE_MARGIN = 0.03;
+
+const typed = (v: ArrayLike<number>): FieldValues => (v instanceof Float32Array || v instanceof Float64Array ? v : Float64Array.from(v));
+
+/**
+ * Stored bytes of the field's codes per fusion mode, estimated on its central block (about ESTIMATE_VALUES values;
+ * the whole field when it is not much larger): each mode predicts and quantizes the block as the encoder would, its
+ * codes are sized by the multi-symbol coder's model cost and scaled to the field's valid points; the per-pass models
+ * of mode 'interp' are added. What every mode shares (mask, value lists, the network) is left out.
+ */
+export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number): Record<string, number> {
+  const { shape, values, mask } = input.field;
+  const block = centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
+  const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
+  const t = crop(values, mask);
+  const cshape = block.size;
+  const dq = input.dq.map((d) => Int32Array.from(crop(d).values));
+  const recons = input.anchorRecons?.map((r) => {
+    const c = crop(r.values, r.mask);
+    return { values: c.values, ...(c.mask ? { mask: c.mask } : {}) };
+  });
+  const sub: CrossfieldEncodeInput = { ...input, field: { values: t.values, shape: cshape, ...(t.mask ? { mask: t.mask } : {}) }, bound: { mode: 'abs', value: absBound }, dq, anchorRecons: recons };
+  const p = prepare(sub);
+  const n = p.n;
+  let nValid = 0;
+  for (let i = 0; i < n; i++) if (!p.skip[i]) nValid++;
+  let fieldValid = 0;
+  const full = fieldSize(shape);
+  for (let i = 0; i < full; i++) {
+    const v = values[i]!;
+    if ((!mask || mask[i] !== 0) && v - v === 0) fieldValid++;
+  }
+  const scale = nValid > 0 ? fieldValid / nValid : 1;
+  const weights = modes.includes('weighted') ? fitWeights(hybridBlocks(p, sub)) : [];
+  const sources = modes.includes('interp') ? chunkSources(interpSources(cshape, recons!, dq, absBound), cshape, 0, n) : [];
+  const out: Record<string, number> = {};
+  for (const mode of modes) {
+    const qz = new LinearQuantizer(absBound, p.f32, nValid, DEFAULT_RADIUS);
+    let fixed = 0;
+    if (mode === 'interp') {
+      const models = new ByteWriter(256);
+      encodeInterpHybrid(t.values, p.skip, predictorShape(cshape), qz, input.tune ?? 0, sources, models);
+      fixed = models.pos;
+    } else encodeLorenzoHybrid(p, sub, mode, weights, 0, n, qz);
+    out[mode] = Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (p.f32 ? 4 : 8)) * scale + fixed);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- decoding
