@@ -36,7 +36,10 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
-import { type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, predictorShape } from '../classic/codec.ts';
+import {
+  type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape,
+} from '../classic/codec.ts';
+import { predictorByName } from '../../codec/predictors/index.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
@@ -377,7 +380,7 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
   let modes = fusionModesOf(input);
   const p = prepare(input);
   const netBytes = net ? encodeEmbeddedNetwork(net.spec, net.weights) : null;
-  const netStored = netBytes ? Math.min(netBytes.length, backend.compress(netBytes).length) : 0;
+  const netStored = storedNetworkBytes(netBytes, backend);
   // 'auto': size every mode on a sample first, encode in full only those that may win
   const estimates = modes.length > 1 ? (input.estimates ?? estimateModes(input, modes, p.bound.abs)) : null;
   if (estimates) {
@@ -449,8 +452,13 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
   };
 }
 
+/** Bytes an embedded network (encodeEmbeddedNetwork) takes in chunk 0 after the lossless stage; 0 without one. */
+export function storedNetworkBytes(netBytes: Uint8Array | null, backend: LosslessBackend): number {
+  return netBytes ? Math.min(netBytes.length, backend.compress(netBytes).length) : 0;
+}
+
 /** The fusion modes an input asks for ('auto': the Lorenzo hybrids with a network, interpolation with reconstructions). */
-function fusionModesOf(input: CrossfieldEncodeInput): FusionMode[] {
+export function fusionModesOf(input: CrossfieldEncodeInput): FusionMode[] {
   const { net, anchorRecons: recons } = input;
   const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : [...(net ? (['weighted', 'blend'] as const) : []), ...(recons ? (['interp'] as const) : [])];
   for (const m of modes) {
@@ -467,17 +475,34 @@ export const ESTIMATE_MARGIN = 0.03;
 const typed = (v: ArrayLike<number>): FieldValues => (v instanceof Float32Array || v instanceof Float64Array ? v : Float64Array.from(v));
 
 /**
- * Stored bytes of the field's codes per fusion mode, estimated on its central block (about ESTIMATE_VALUES values;
- * the whole field when it is not much larger): each mode predicts and quantizes the block as the encoder would, its
- * codes are sized by the multi-symbol coder's model cost and scaled to the field's valid points; the per-pass models
- * of mode 'interp' are added. What every mode shares (mask, value lists, the network) is left out.
+ * The estimation sample: the field's central block of about ESTIMATE_VALUES values (the whole field when it is not
+ * much larger), a cropper for arrays over the field, and the factor from the block's valid points to the field's.
  */
-export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number): Record<string, number> {
-  const { shape, values, mask } = input.field;
+function estimationSample(field: CrossfieldEncodeInput['field']) {
+  const { shape, values, mask } = field;
   const block = centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
   const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
-  const t = crop(values, mask);
-  const cshape = block.size;
+  const target = crop(values, mask);
+  const countValid = (v: ArrayLike<number>, m: Uint8Array | null | undefined) => {
+    let c = 0;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if ((!m || m[i] !== 0) && x - x === 0) c++;
+    }
+    return c;
+  };
+  const sampleValid = countValid(target.values, target.mask);
+  return { shape: block.size, crop, target, scale: sampleValid > 0 ? countValid(values, mask) / sampleValid : 1 };
+}
+
+/**
+ * Stored bytes of the field's codes per fusion mode, estimated on the estimation sample: each mode predicts and
+ * quantizes the block as the encoder would, its codes are sized by the multi-symbol coder's model cost and scaled to
+ * the field's valid points; the per-pass models of mode 'interp' are added. What every mode shares (mask, value
+ * lists, the network) is left out.
+ */
+export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number): Record<string, number> {
+  const { crop, target: t, shape: cshape, scale } = estimationSample(input.field);
   const dq = input.dq.map((d) => Int32Array.from(crop(d).values));
   const recons = input.anchorRecons?.map((r) => {
     const c = crop(r.values, r.mask);
@@ -488,13 +513,6 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
   const n = p.n;
   let nValid = 0;
   for (let i = 0; i < n; i++) if (!p.skip[i]) nValid++;
-  let fieldValid = 0;
-  const full = fieldSize(shape);
-  for (let i = 0; i < full; i++) {
-    const v = values[i]!;
-    if ((!mask || mask[i] !== 0) && v - v === 0) fieldValid++;
-  }
-  const scale = nValid > 0 ? fieldValid / nValid : 1;
   const weights = modes.includes('weighted') ? fitWeights(hybridBlocks(p, sub)) : [];
   const sources = modes.includes('interp') ? chunkSources(interpSources(cshape, recons!, dq, absBound), cshape, 0, n) : [];
   const out: Record<string, number> = {};
@@ -509,6 +527,23 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
     out[mode] = Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (p.f32 ? 4 : 8)) * scale + fixed);
   }
   return out;
+}
+
+/**
+ * The core codec planned on the estimation sample (its predictor, and the tuning mode 'interp' starts from) and its
+ * codes' bytes estimated exactly as estimateModes sizes the hybrids', so the two compare like for like; bytes null
+ * where the plan codes on a grid or losslessly (then only the core codec's stream can say).
+ */
+export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend): { plan: ClassicPlan; bytes: number | null } {
+  const { values, mask } = field;
+  const { target: t, shape: cshape, scale } = estimationSample(field);
+  const f32 = values instanceof Float32Array;
+  const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
+  if (plan.grid || plan.bound.lossless) return { plan, bytes: null };
+  const { skip } = scanExceptions(t.values, t.mask, plan.fillValue);
+  const qz = new LinearQuantizer(plan.bound.abs, f32, t.values.length, plan.radius);
+  predictorByName(plan.predictor).encode(t.values, skip, predictorShape(cshape, plan.maxDims), qz, plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0);
+  return { plan, bytes: Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (f32 ? 4 : 8)) * scale) };
 }
 
 // ---------------------------------------------------------------- decoding
