@@ -9,7 +9,7 @@ import { type Field, sameShape } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { StreamMetadata } from '../../core/codec/stream/format.ts';
 import {
-  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, fusionModesOf, roundWeightsHalf, storedNetworkBytes,
+  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, fusionModesOf, roundWeightsHalf, sampleGridDiffs, storedNetworkBytes,
 } from '../../core/compressors/crossfield/codec.ts';
 import { gridDiffs } from '../../core/compressors/crossfield/index.ts';
 import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
@@ -179,18 +179,17 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const core = estimateCore(target, opts.bound, zstdBackend);
   const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
   const env = codecEnv({ threads: opts.threads, signal: opts.signal });
-  // every network predicts once over the field; its fusion modes are sized on the sample, the network's bytes added
-  const tried: { cand: Candidate; net: CrossfieldNetwork | null; dq: Int32Array[]; estimates: Record<string, number>; estimate: number }[] = [];
+  // every network predicts over the sample only; its fusion modes are sized there, its stored bytes added
+  const tried: { cand: Candidate; net: CrossfieldNetwork | null; estimates: Record<string, number>; estimate: number }[] = [];
   for (const cand of candidates) {
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
     const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
     const order = net ? net.anchors : anchors.map((a) => a.var);
-    const dq = net ? await gridDiffs(net, reconOf, target.shape, absBound, env) : [];
+    const input = { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq: [], anchorRecons: order.map((v) => reconOf[v]!), tune, mode };
+    const estimates = estimateModes(input, fusionModesOf(input), absBound, net ? sampleGridDiffs(net, reconOf, target.shape, absBound) : []);
     checkAbort(opts.signal);
-    const input = { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq, anchorRecons: order.map((v) => reconOf[v]!), tune, mode };
-    const estimates = estimateModes(input, fusionModesOf(input), absBound);
     const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
-    tried.push({ cand, net, dq, estimates, estimate: Math.min(...Object.values(estimates)) + netStored });
+    tried.push({ cand, net, estimates, estimate: Math.min(...Object.values(estimates)) + netStored });
   }
   if (!tried.length) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
   const leastEstimate = Math.min(...tried.map((t) => t.estimate));
@@ -198,13 +197,14 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   let chosen = tried[0]!.cand;
   const networkSizes: Record<string, number> = {};
   const networkEstimates = Object.fromEntries(tried.map((t) => [t.cand.kind, t.estimate]));
-  // only the networks that may win are encoded in full
+  // only the networks that may win predict over the whole field and are encoded in full
   for (const t of tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN))) {
     progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);
+    const predicted = t.net ? await gridDiffs(t.net, reconOf, target.shape, absBound, env) : [];
     const e = await encodeField(target, {
       codec: 'crossfield',
       params: {
-        anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, network: t.net, predicted: t.dq, estimates: t.estimates,
+        anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, network: t.net, predicted, estimates: t.estimates,
         extra: { training: t.net ? training : 'none', network: t.cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
       },
       bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, signal: opts.signal,

@@ -478,9 +478,13 @@ const typed = (v: ArrayLike<number>): FieldValues => (v instanceof Float32Array 
  * The estimation sample: the field's central block of about ESTIMATE_VALUES values (the whole field when it is not
  * much larger), a cropper for arrays over the field, and the factor from the block's valid points to the field's.
  */
+function estimationBlock(shape: readonly number[]): { start: number[]; size: number[] } {
+  return centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
+}
+
 function estimationSample(field: CrossfieldEncodeInput['field']) {
   const { shape, values, mask } = field;
-  const block = centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
+  const block = estimationBlock(shape);
   const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
   const target = crop(values, mask);
   const countValid = (v: ArrayLike<number>, m: Uint8Array | null | undefined) => {
@@ -496,14 +500,61 @@ function estimationSample(field: CrossfieldEncodeInput['field']) {
 }
 
 /**
+ * The network's grid differences over the estimation sample alone (estimateModes' sampleDq), the bits predictGridDiffs
+ * gives there: per network sample, the block's box with a margin of the receptive radius plus one (the backward
+ * differences) runs on the reference path and its inner part is kept; what the margin cuts off never reaches it.
+ */
+export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number): Int32Array[] {
+  const ndim = net.spec.ndim;
+  const { spatial, plane } = layoutOf(shape, ndim);
+  const block = estimationBlock(shape);
+  const lead = shape.length - ndim;
+  const margin = net.spec.receptiveRadius + 1;
+  const inner = block.start.slice(lead);
+  const innerSize = block.size.slice(lead);
+  const boxStart = inner.map((s) => Math.max(0, s - margin));
+  const boxSize = inner.map((s, d) => Math.min(spatial[d]!, s + innerSize[d]! + margin) - boxStart[d]!);
+  const innerInBox = inner.map((s, d) => s - boxStart[d]!);
+  const boxPlane = fieldSize(boxSize);
+  const innerPlane = fieldSize(innerSize);
+  const leadSize = block.size.slice(0, lead);
+  const samples = fieldSize(leadSize);
+  const out = Array.from({ length: ndim }, () => new Int32Array(samples * innerPlane));
+  const features = cfnnInputs(net.anchors, ndim);
+  for (let j = 0; j < samples; j++) {
+    // the network sample (index over the field's leading dims) of the block's j-th one
+    let s = 0;
+    for (let d = 0, rest = j; d < lead; d++) {
+      const below = fieldSize(leadSize.slice(d + 1));
+      const c = Math.floor(rest / below);
+      rest -= c * below;
+      s = s * shape[d]! + block.start[d]! + c;
+    }
+    const a = s * plane;
+    const input = buildFeatures(features, net.inputFill, boxSize, (name) => {
+      const r = anchors[name];
+      if (!r) return undefined;
+      const c = cropBlock(typed(sliceValues(r.values, a, a + plane)), r.mask ? r.mask.subarray(a, a + plane) : null, spatial, boxStart, boxSize);
+      return { values: c.values, ...(c.mask ? { mask: c.mask } : {}) };
+    });
+    const y = runReference(net.spec, net.weights, input, boxSize);
+    for (let k = 0; k < ndim; k++) {
+      const core = cropBlock(y.subarray(k * boxPlane, (k + 1) * boxPlane), null, boxSize, innerInBox, innerSize).values;
+      out[k]!.set(quantizeToGrid(core, absBound), j * innerPlane);
+    }
+  }
+  return out;
+}
+
+/**
  * Stored bytes of the field's codes per fusion mode, estimated on the estimation sample: each mode predicts and
  * quantizes the block as the encoder would, its codes are sized by the multi-symbol coder's model cost and scaled to
  * the field's valid points; the per-pass models of mode 'interp' are added. What every mode shares (mask, value
  * lists, the network) is left out.
  */
-export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number): Record<string, number> {
+export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number, sampleDq?: Int32Array[]): Record<string, number> {
   const { crop, target: t, shape: cshape, scale } = estimationSample(input.field);
-  const dq = input.dq.map((d) => Int32Array.from(crop(d).values));
+  const dq = sampleDq ?? input.dq.map((d) => Int32Array.from(crop(d).values));
   const recons = input.anchorRecons?.map((r) => {
     const c = crop(r.values, r.mask);
     return { values: c.values, ...(c.mask ? { mask: c.mask } : {}) };
