@@ -81,8 +81,8 @@ export interface CrossfieldCompressResult {
   boundLabel: string;
   compressionRatio: number;
   /**
-   * size of the core codec's stream on the same field and bound; when the sample showed the hybrid clearly smaller
-   * its stream is not made and this is its estimate scaled by the hybrid's (classicEstimated; measureCoreRatio measures it)
+   * size of the core codec's stream on the same field and bound; when the hybrid's stream is clearly smaller than its
+   * estimate, the core's stream is not made and this is the estimate (classicEstimated; measuredCoreRatio measures it)
    */
   classicBytes: number;
   classicRatio: number;
@@ -180,7 +180,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
   const env = codecEnv({ threads: opts.threads, signal: opts.signal });
   // every network predicts over the sample only; its fusion modes are sized there, its stored bytes added
-  const tried: { cand: Candidate; net: CrossfieldNetwork | null; estimates: Record<string, number>; estimate: number }[] = [];
+  const tried: { cand: Candidate; net: CrossfieldNetwork | null; estimates: Record<string, number>; netStored: number; estimate: number }[] = [];
   for (const cand of candidates) {
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
     const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
@@ -189,7 +189,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     const estimates = estimateModes(input, fusionModesOf(input), absBound, net ? sampleGridDiffs(net, reconOf, target.shape, absBound) : []);
     checkAbort(opts.signal);
     const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
-    tried.push({ cand, net, estimates, estimate: Math.min(...Object.values(estimates)) + netStored });
+    tried.push({ cand, net, estimates, netStored, estimate: Math.min(...Object.values(estimates)) + netStored });
   }
   if (!tried.length) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
   const leastEstimate = Math.min(...tried.map((t) => t.estimate));
@@ -217,15 +217,24 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   }
   const trainSeconds = candidates.reduce((a, c) => a + c.seconds, 0);
   const parameters = chosen.parameters;
-  // the core codec's own stream, unless the sample says the hybrid beats it clearly (then its size is the estimate's)
-  const coreClearlyLarger = core.bytes !== null && leastEstimate <= core.bytes * (1 - ESTIMATE_MARGIN);
+  // The core codec's own stream, unless the hybrid's is clearly smaller. The sample need not be typical of the field:
+  // the core's estimated codes are scaled by the hybrid's codes as encoded over their estimate, plus the mask and value
+  // lists it stores too. Only for the Lorenzo hybrids: the per-pass models of mode interp grow with the field
+  // (more passes) and make the hybrid's scale overstate the core's; there the core codec always runs.
+  const keptMode = enc!.details.mode as FusionMode;
+  const keptTry = tried.find((t) => t.cand === chosen)!;
+  const envelopeBytes = Number(enc!.details.envelopeBytes ?? 0);
+  const codesScale = (enc!.bytes.length - envelopeBytes - Number(enc!.details.modelBytes ?? 0)) / keptTry.estimates[keptMode]!;
+  const coreEstimate = core.bytes === null ? null : Math.round(core.bytes * codesScale) + envelopeBytes;
+  const coreClearlyLarger = coreEstimate !== null && keptMode !== 'interp'
+    && keptTry.estimates[keptMode]! + keptTry.netStored <= core.bytes! * (1 - ESTIMATE_MARGIN) && enc!.bytes.length <= coreEstimate * (1 - ESTIMATE_MARGIN);
   let classic: { bytes: Uint8Array; predictor: string } | null = null;
   if (!coreClearlyLarger) {
     progress(0.88, 'core codec');
     const c = await compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata });
     classic = { bytes: c.bytes, predictor: c.plan.predictor };
   }
-  const classicBytes = classic ? classic.bytes.length : Math.round((enc!.bytes.length * core.bytes!) / leastEstimate);
+  const classicBytes = classic ? classic.bytes.length : coreEstimate!;
   const compressSeconds = (performance.now() - tc) / 1000;
   const origBytes = target.values.length * target.values.BYTES_PER_ELEMENT;
   let bytes = enc!.bytes;

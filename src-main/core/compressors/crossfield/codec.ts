@@ -180,6 +180,8 @@ export interface CrossfieldEncoded {
   estimates?: Record<string, number>;
   /** the embedded network as stored (its bytes through the backend alone) plus the per-pass models: the model's share */
   modelBytes: number;
+  /** bytes of the mask and the exact-value lists (before the lossless stage): what any codec's stream holds too */
+  envelopeBytes: number;
   escapes: number;
 }
 
@@ -286,7 +288,7 @@ function prepare(input: CrossfieldEncodeInput): Prepared {
 
 function encodeChunkPayload(
   p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null, sources: FieldSource[],
-): { payload: Uint8Array; escapes: number; modelBytes: number } {
+): { payload: Uint8Array; escapes: number; modelBytes: number; envelopeBytes: number } {
   const { shape, values } = input.field;
   const rowSize = fieldSize(shape) / shape[0]!;
   const a = row0 * rowSize;
@@ -302,8 +304,10 @@ function encodeChunkPayload(
     w.bytes(netBytes);
   }
   w.varint(n);
+  const envelopeStart = w.pos;
   if (mask) writeMask(w, mask, cshape, 1);
   writeValueLists(w, [nonfinite, fillExc], values, p.f32, a);
+  const envelopeBytes = w.pos - envelopeStart;
   let nValid = 0;
   for (let i = a; i < b; i++) if (!p.skip[i]) nValid++;
   const qz = new LinearQuantizer(p.bound.abs, p.f32, nValid, DEFAULT_RADIUS);
@@ -319,7 +323,7 @@ function encodeChunkPayload(
   } else encodeLorenzoHybrid(p, input, mode, weights, a, b, qz);
   writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false }, (cap) => new ByteWriter(cap));
   writeEscapes(w, qz, p.f32);
-  return { payload: w.finish(), escapes: qz.nEscapes, modelBytes };
+  return { payload: w.finish(), escapes: qz.nEscapes, modelBytes, envelopeBytes };
 }
 
 /** The paper's hybrid around Lorenzo, on the dual-quantization grid, sample by sample. */
@@ -394,7 +398,7 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
   const sources = modes.includes('interp') ? interpSources(shape, recons!, input.dq, p.bound.abs) : [];
   const sizes: Record<string, number> = {};
   type Stored = { stored: Uint8Array; raw: boolean; rawBytes: number; crc: number };
-  let best: { stored: Stored[]; total: number; mode: FusionMode; escapes: number; chunkRows: number[]; passModelBytes: number } | null = null;
+  let best: { stored: Stored[]; total: number; mode: FusionMode; escapes: number; chunkRows: number[]; passModelBytes: number; envelopeBytes: number } | null = null;
   for (const mode of modes) {
     // the Lorenzo hybrid needs whole network samples per chunk; interpolation chunks like the core codec
     const chunkRows = mode === 'interp' ? chunkRowsFor([...shape], input.chunkValues) : chunkRowsOf(shape, ndim, input.chunkValues);
@@ -402,11 +406,13 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
     let total = 0;
     let escapes = 0;
     let passModelBytes = 0;
+    let envelopeBytes = 0;
     let row0 = 0;
     chunkRows.forEach((rows, ci) => {
       const r = encodeChunkPayload(p, input, mode, fitted, row0, rows, ci === 0 ? netBytes : null, sources);
       escapes += r.escapes;
       passModelBytes += r.modelBytes;
+      envelopeBytes += r.envelopeBytes;
       row0 += rows;
       const packed = backend.compress(r.payload);
       const raw = packed.length >= r.payload.length;
@@ -415,7 +421,7 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
       total += st.length;
     });
     sizes[mode] = total;
-    if (!best || total < best.total) best = { stored, total, mode, escapes, chunkRows, passModelBytes };
+    if (!best || total < best.total) best = { stored, total, mode, escapes, chunkRows, passModelBytes, envelopeBytes };
   }
   const chosen = best!;
   if (netBytes && netBytes.length > maxNetworkBytes(chosen.stored[0]!.stored.length)) {
@@ -448,7 +454,8 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
     chosen.stored.map((c) => c.stored),
   );
   return {
-    bytes, bound: p.bound, mode: chosen.mode, weights: fitted, sizes, ...(estimates ? { estimates } : {}), modelBytes: netStored + chosen.passModelBytes, escapes: chosen.escapes,
+    bytes, bound: p.bound, mode: chosen.mode, weights: fitted, sizes, ...(estimates ? { estimates } : {}), modelBytes: netStored + chosen.passModelBytes,
+    envelopeBytes: chosen.envelopeBytes, escapes: chosen.escapes,
   };
 }
 

@@ -106,7 +106,7 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
       },
       env.backend,
     );
-    return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, ...(e.estimates ? { estimates: e.estimates } : {}), modelBytes: e.modelBytes, escapes: e.escapes } };
+    return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, ...(e.estimates ? { estimates: e.estimates } : {}), modelBytes: e.modelBytes, envelopeBytes: e.envelopeBytes, escapes: e.escapes } };
   },
   async decode(input, env) {
     try {
