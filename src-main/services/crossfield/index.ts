@@ -9,7 +9,7 @@ import { type Field, sameShape } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { StreamMetadata } from '../../core/codec/stream/format.ts';
 import {
-  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, fusionModesOf, roundWeightsHalf, sampleGridDiffs, storedNetworkBytes,
+  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, fusionModesOf, roundWeightsHalf, sampleGridDiffs, sampleInferenceShare, storedNetworkBytes,
 } from '../../core/compressors/crossfield/codec.ts';
 import { gridDiffs } from '../../core/compressors/crossfield/index.ts';
 import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
@@ -183,16 +183,19 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
   const env = codecEnv({ threads: opts.threads, signal: opts.signal });
   // every network predicts over the sample only; its fusion modes are sized there, its stored bytes added
-  const tried: { cand: Candidate; net: CrossfieldNetwork | null; estimates: Record<string, number>; netStored: number; estimate: number }[] = [];
+  const tried: { cand: Candidate; net: CrossfieldNetwork | null; whole: Int32Array[] | null; estimates: Record<string, number>; netStored: number; estimate: number }[] = [];
   for (const cand of candidates) {
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
     const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
     const order = net ? net.anchors : anchors.map((a) => a.var);
     const input = { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq: [], anchorRecons: order.map((v) => reconOf[v]!), tune, mode };
-    const estimates = estimateModes(input, fusionModesOf(input), absBound, net ? sampleGridDiffs(net, reconOf, target.shape, absBound) : []);
+    // the sample's boxes (block + receptive margin) can be a good part of a small or 3D field: then the whole
+    // field's predictions are made once, cropped for the estimates and kept for the full encode
+    const whole = net && sampleInferenceShare(net, target.shape) > 1 / 3 ? await gridDiffs(net, reconOf, target.shape, absBound, env) : null;
+    const estimates = estimateModes({ ...input, dq: whole ?? [] }, fusionModesOf(input), absBound, net && !whole ? sampleGridDiffs(net, reconOf, target.shape, absBound) : undefined);
     checkAbort(opts.signal);
     const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
-    tried.push({ cand, net, estimates, netStored, estimate: Math.min(...Object.values(estimates)) + netStored });
+    tried.push({ cand, net, whole, estimates, netStored, estimate: Math.min(...Object.values(estimates)) + netStored });
   }
   if (!tried.length) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
   const leastEstimate = Math.min(...tried.map((t) => t.estimate));
@@ -203,7 +206,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   // only the networks that may win predict over the whole field and are encoded in full
   for (const t of tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN))) {
     progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);
-    const predicted = t.net ? await gridDiffs(t.net, reconOf, target.shape, absBound, env) : [];
+    const predicted = t.net ? (t.whole ?? (await gridDiffs(t.net, reconOf, target.shape, absBound, env))) : [];
     const e = await encodeField(target, {
       codec: 'crossfield',
       params: {

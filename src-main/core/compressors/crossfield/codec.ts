@@ -509,6 +509,26 @@ function estimationSample(field: CrossfieldEncodeInput['field']) {
   return { shape: block.size, crop, target, scale: sampleValid > 0 ? countValid(values, mask) / sampleValid : 1 };
 }
 
+/** The estimation block and, per network sample, the box sampleGridDiffs runs the network on. */
+function sampleBoxes(net: CrossfieldNetwork, shape: readonly number[]) {
+  const ndim = net.spec.ndim;
+  const { spatial } = layoutOf(shape, ndim);
+  const block = estimationBlock(shape);
+  const lead = shape.length - ndim;
+  const margin = net.spec.receptiveRadius + 1;
+  const inner = block.start.slice(lead);
+  const innerSize = block.size.slice(lead);
+  const boxStart = inner.map((s) => Math.max(0, s - margin));
+  const boxSize = inner.map((s, d) => Math.min(spatial[d]!, s + innerSize[d]! + margin) - boxStart[d]!);
+  return { block, lead, inner, innerSize, boxStart, boxSize };
+}
+
+/** The share of the field's points sampleGridDiffs runs the network on (its boxes overlap the field's edges less in 2D). */
+export function sampleInferenceShare(net: CrossfieldNetwork, shape: readonly number[]): number {
+  const { block, lead, boxSize } = sampleBoxes(net, shape);
+  return (fieldSize(block.size.slice(0, lead)) * fieldSize(boxSize)) / fieldSize(shape);
+}
+
 /**
  * The network's grid differences over the estimation sample alone (estimateModes' sampleDq), the bits predictGridDiffs
  * gives there: per network sample, the block's box with a margin of the receptive radius plus one (the backward
@@ -517,13 +537,7 @@ function estimationSample(field: CrossfieldEncodeInput['field']) {
 export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number): Int32Array[] {
   const ndim = net.spec.ndim;
   const { spatial, plane } = layoutOf(shape, ndim);
-  const block = estimationBlock(shape);
-  const lead = shape.length - ndim;
-  const margin = net.spec.receptiveRadius + 1;
-  const inner = block.start.slice(lead);
-  const innerSize = block.size.slice(lead);
-  const boxStart = inner.map((s) => Math.max(0, s - margin));
-  const boxSize = inner.map((s, d) => Math.min(spatial[d]!, s + innerSize[d]! + margin) - boxStart[d]!);
+  const { block, lead, inner, innerSize, boxStart, boxSize } = sampleBoxes(net, shape);
   const innerInBox = inner.map((s, d) => s - boxStart[d]!);
   const boxPlane = fieldSize(boxSize);
   const innerPlane = fieldSize(innerSize);
