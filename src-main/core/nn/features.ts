@@ -39,13 +39,17 @@ export function backwardDifference(values: ArrayLike<number>, shape: readonly nu
   const len = shape[axis]!;
   const diff = new Float32Array(n);
   const valid = new Uint8Array(n);
-  const v = (i: number) => (mask && !mask[i] ? 0 : Math.fround(values[i]!));
-  for (let i = 0; i < n; i++) {
-    const k = Math.floor(i / st) % len;
-    if (k === 0) continue;
-    diff[i] = v(i) - v(i - st);
-    valid[i] = !mask || (mask[i] && mask[i - st]) ? 1 : 0;
-    if (!Number.isFinite(diff[i]!)) valid[i] = 0;
+  // invalid points read as 0; the first index along the axis (the first st points of each span) stays 0
+  const x = Float32Array.from(values);
+  if (mask) for (let i = 0; i < n; i++) if (!mask[i]) x[i] = 0;
+  const span = st * len;
+  for (let o = 0; o < n; o += span) {
+    const end = o + span;
+    for (let i = o + st; i < end; i++) {
+      diff[i] = x[i]! - x[i - st]!;
+      const d = diff[i]!; // as stored: a float32 difference may overflow where the double one does not
+      valid[i] = (!mask || (mask[i] && mask[i - st])) && d - d === 0 ? 1 : 0;
+    }
   }
   return { diff, valid };
 }

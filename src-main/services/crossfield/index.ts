@@ -8,9 +8,15 @@ import { FieldpackError } from '../../core/errors.ts';
 import { type Field, sameShape } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { StreamMetadata } from '../../core/codec/stream/format.ts';
-import { type CrossfieldNetwork, type FusionMode, roundWeightsHalf } from '../../core/compressors/crossfield/codec.ts';
+import {
+  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, fusionModesOf, roundWeightsHalf, sampleGridDiffs, sampleInferenceShare, storedNetworkBytes,
+} from '../../core/compressors/crossfield/codec.ts';
+import { gridDiffs } from '../../core/compressors/crossfield/index.ts';
+import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
+import { resolveBound, validRange } from '../../core/codec/bound.ts';
+import { zstdBackend } from '../codecs/zstd-backend.ts';
 import type { ErrorStats } from '../../core/metrics/index.ts';
-import { type DecodedField, decodeStream, encodeField, inspectStream, metadataOf, reconstructionHash, verifyBound } from '../codecs/index.ts';
+import { type DecodedField, codecEnv, decodeStream, encodeField, inspectStream, metadataOf, reconstructionHash, verifyBound } from '../codecs/index.ts';
 import { compressField, decompressStream } from '../compression/index.ts';
 import { type CfnnTrainOptions, trainCfnn } from './train.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
@@ -74,9 +80,13 @@ export interface CrossfieldCompressResult {
   absBound: number;
   boundLabel: string;
   compressionRatio: number;
-  /** size of the core codec's stream on the same field and bound */
+  /**
+   * size of the core codec's stream on the same field and bound; when the hybrid's stream is clearly smaller than its
+   * estimate, the core's stream is not made and this is the estimate (classicEstimated; measuredCoreRatio measures it)
+   */
   classicBytes: number;
   classicRatio: number;
+  classicEstimated: boolean;
   /** the cross-field stream's size (even when not kept) */
   crossfieldBytes: number;
   modelBytes: number;
@@ -86,14 +96,22 @@ export interface CrossfieldCompressResult {
   /** which network the kept stream embeds ('none': interpolation corrected from the anchors alone) */
   network: 'cfnn' | 'linear' | 'given' | 'none';
   trainSeconds: number;
-  /** stream bytes per network tried */
+  /** stream bytes per network encoded in full (those estimated near the smallest) */
   networkSizes: Record<string, number>;
+  /** estimated stream bytes per network tried (codes on the sample, scaled, plus the network) */
+  networkEstimates: Record<string, number>;
   compressSeconds: number;
   mode: FusionMode | null;
   sizes: Record<string, number>;
   weights: number[];
   verification?: ErrorStats;
 }
+
+/** The core codec's full encode is skipped only when the hybrid is estimated this much smaller (checked on 36 streams). */
+const CORE_SKIP_MARGIN = 0.03;
+
+/** A network to try (null: interpolation corrected from the anchors alone, nothing to store). */
+interface Candidate { kind: 'cfnn' | 'linear' | 'given' | 'none'; net: CrossfieldNetwork | null; seconds: number; parameters: number }
 
 function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
@@ -128,8 +146,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   checkAbort(opts.signal);
   const ndim = opts.ndim ?? (opts.model?.net.spec.ndim as 2 | 3 | undefined) ?? 2;
   const training: 'online' | 'reused' = opts.model ? 'reused' : 'online';
-  // net null: interpolation corrected from the anchors alone, nothing to store
-  const candidates: { kind: 'cfnn' | 'linear' | 'given' | 'none'; net: CrossfieldNetwork | null; seconds: number; parameters: number }[] = [];
+  const candidates: Candidate[] = [];
   const names = anchors.map((a) => a.var);
   if (opts.model) {
     const net = opts.model.net;
@@ -154,56 +171,97 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   }
   checkAbort(opts.signal);
   const tc = performance.now();
-  progress(0.72, 'predicting (reference path)');
-  const classic = await compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata: opts.metadata ?? metadataOf(target) });
-  const absBound = classic.absBound;
+  progress(0.72, 'estimating on a sample');
+  const metadata = opts.metadata ?? metadataOf(target);
   const anchorFields = anchors.map((a) => ({ ...a.recon, name: a.var }));
-  const tune = classic.plan.predictor.startsWith('interp') ? (classic.plan.tune ?? 0) : 0;
+  const reconOf = Object.fromEntries(anchorFields.map((a) => [a.name, a]));
   const mode = opts.mode ?? 'auto';
-  let enc: { bytes: Uint8Array; details: Record<string, unknown> } | null = null;
-  let chosen = candidates[0]!;
-  const networkSizes: Record<string, number> = {};
+  // the grid the codec will predict on (as its encode resolves it), the core codec planned and sized on the sample
+  const vr = validRange(target.values, target.mask ?? null);
+  const absBound = resolveBound(opts.bound, vr.max - vr.min).abs;
+  const core = estimateCore(target, opts.bound, zstdBackend);
+  const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
+  const env = codecEnv({ threads: opts.threads, signal: opts.signal });
+  // every network predicts over the sample only; its fusion modes are sized there, its stored bytes added
+  const tried: { cand: Candidate; net: CrossfieldNetwork | null; whole: Int32Array[] | null; estimates: Record<string, number>; netStored: number; estimate: number }[] = [];
   for (const cand of candidates) {
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
     const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
-    progress(0.85, `hybrid prediction + entropy coding (${cand.kind})`);
+    const order = net ? net.anchors : anchors.map((a) => a.var);
+    const input = { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq: [], anchorRecons: order.map((v) => reconOf[v]!), tune, mode };
+    // the sample's boxes (block + receptive margin) can be a good part of a small or 3D field: then the whole
+    // field's predictions are made once, cropped for the estimates and kept for the full encode
+    const whole = net && sampleInferenceShare(net, target.shape) > 1 / 3 ? await gridDiffs(net, reconOf, target.shape, absBound, env) : null;
+    const estimates = estimateModes({ ...input, dq: whole ?? [] }, fusionModesOf(input), absBound, net && !whole ? sampleGridDiffs(net, reconOf, target.shape, absBound) : undefined);
+    checkAbort(opts.signal);
+    const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
+    tried.push({ cand, net, whole, estimates, netStored, estimate: Math.min(...Object.values(estimates)) + netStored });
+  }
+  if (!tried.length) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
+  const leastEstimate = Math.min(...tried.map((t) => t.estimate));
+  let enc: { bytes: Uint8Array; details: Record<string, unknown> } | null = null;
+  let chosen = tried[0]!.cand;
+  const networkSizes: Record<string, number> = {};
+  const networkEstimates = Object.fromEntries(tried.map((t) => [t.cand.kind, t.estimate]));
+  // only the networks that may win predict over the whole field and are encoded in full
+  for (const t of tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN))) {
+    progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);
+    const predicted = t.net ? (t.whole ?? (await gridDiffs(t.net, reconOf, target.shape, absBound, env))) : [];
     const e = await encodeField(target, {
       codec: 'crossfield',
       params: {
-        anchors: net ? net.anchors : anchors.map((a) => a.var), mode, tune, network: net,
-        extra: { training: net ? training : 'none', network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
+        anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, network: t.net, predicted, estimates: t.estimates,
+        extra: { training: t.net ? training : 'none', network: t.cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
       },
-      bound: opts.bound, metadata: opts.metadata ?? metadataOf(target), anchors: anchorFields, verify: false, threads: opts.threads, signal: opts.signal,
+      bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, signal: opts.signal,
     });
-    networkSizes[cand.kind] = e.bytes.length;
+    networkSizes[t.cand.kind] = e.bytes.length;
     if (!enc || e.bytes.length < enc.bytes.length) {
       enc = e;
-      chosen = cand;
+      chosen = t.cand;
     }
   }
   const trainSeconds = candidates.reduce((a, c) => a + c.seconds, 0);
   const parameters = chosen.parameters;
-  if (!enc) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
+  // The core codec's own stream, unless the hybrid's is clearly smaller. The sample need not be typical of the field:
+  // the core's estimated codes are scaled by the hybrid's codes as encoded over their estimate, plus the mask and value
+  // lists it stores too. Only for the Lorenzo hybrids: the per-pass models of mode interp grow with the field
+  // (more passes) and make the hybrid's scale overstate the core's; there the core codec always runs.
+  const keptMode = enc!.details.mode as FusionMode;
+  const keptTry = tried.find((t) => t.cand === chosen)!;
+  const envelopeBytes = Number(enc!.details.envelopeBytes ?? 0);
+  const codesScale = (enc!.bytes.length - envelopeBytes - Number(enc!.details.modelBytes ?? 0)) / keptTry.estimates[keptMode]!;
+  const coreEstimate = core.bytes === null ? null : Math.round(core.bytes * codesScale) + envelopeBytes;
+  const coreClearlyLarger = coreEstimate !== null && keptMode !== 'interp'
+    && keptTry.estimates[keptMode]! + keptTry.netStored <= core.bytes! * (1 - CORE_SKIP_MARGIN) && enc!.bytes.length <= coreEstimate * (1 - CORE_SKIP_MARGIN);
+  let classic: { bytes: Uint8Array; predictor: string } | null = null;
+  if (!coreClearlyLarger) {
+    progress(0.88, 'core codec');
+    const c = await compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata });
+    classic = { bytes: c.bytes, predictor: c.plan.predictor };
+  }
+  const classicBytes = classic ? classic.bytes.length : coreEstimate!;
   const compressSeconds = (performance.now() - tc) / 1000;
   const origBytes = target.values.length * target.values.BYTES_PER_ELEMENT;
-  let bytes = enc.bytes;
+  let bytes = enc!.bytes;
   let fallback: string | null = null;
-  if ((opts.fallback ?? true) && classic.bytes.length <= enc.bytes.length) {
+  if ((opts.fallback ?? true) && classic && classic.bytes.length <= enc!.bytes.length) {
     bytes = classic.bytes;
-    fallback = `the core codec (${classic.plan.predictor}) is smaller on ${target.name}: ${classic.bytes.length} bytes vs ${enc.bytes.length} with anchors ${anchors.map((a) => a.var).join(', ')}; its stream was kept`;
+    fallback = `the core codec (${classic.predictor}) is smaller on ${target.name}: ${classic.bytes.length} bytes vs ${enc!.bytes.length} with anchors ${anchors.map((a) => a.var).join(', ')}; its stream was kept`;
   }
   const kept = !fallback;
-  const modelBytes = Number(enc.details.modelBytes ?? 0);
+  const modelBytes = Number(enc!.details.modelBytes ?? 0);
   const result: CrossfieldCompressResult = {
-    bytes, codec: inspectStream(bytes).codec.id, fallback, anchors, absBound, boundLabel: classic.boundLabel,
+    bytes, codec: inspectStream(bytes).codec.id, fallback, anchors, absBound, boundLabel: resolveBound(opts.bound, vr.max - vr.min).label,
     compressionRatio: origBytes / bytes.length,
-    classicBytes: classic.bytes.length,
-    classicRatio: origBytes / classic.bytes.length,
-    crossfieldBytes: enc.bytes.length,
+    classicBytes,
+    classicRatio: origBytes / classicBytes,
+    classicEstimated: !classic,
+    crossfieldBytes: enc!.bytes.length,
     modelBytes: kept ? modelBytes : 0,
     modelShare: kept ? modelBytes / bytes.length : 0,
-    parameters, training: chosen.kind === 'none' ? 'none' : training, network: chosen.kind, trainSeconds, networkSizes, compressSeconds,
-    mode: kept ? (enc.details.mode as FusionMode) : null, sizes: enc.details.sizes as Record<string, number>, weights: enc.details.weights as number[],
+    parameters, training: chosen.kind === 'none' ? 'none' : training, network: chosen.kind, trainSeconds, networkSizes, networkEstimates, compressSeconds,
+    mode: kept ? (enc!.details.mode as FusionMode) : null, sizes: enc!.details.sizes as Record<string, number>, weights: enc!.details.weights as number[],
   };
   if (opts.verify ?? true) {
     progress(0.92, 'verifying');
@@ -213,6 +271,13 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   result.compressSeconds = compressSeconds;
   progress(1, `done: ratio ${result.compressionRatio.toFixed(2)}${fallback ? ' (core codec kept)' : ''}`);
   return result;
+}
+
+/** The core codec's ratio on the target: measured now when compressCrossfield only estimated it. */
+export async function measuredCoreRatio(r: CrossfieldCompressResult, target: Field, bound: BoundSpec): Promise<number> {
+  if (!r.classicEstimated) return r.classicRatio;
+  const c = await compressField(target, { bound, workers: 0, verify: false, metadata: metadataOf(target) });
+  return c.compressionRatio;
 }
 
 /** The anchors a stream needs ([] for a stream that needs none). */

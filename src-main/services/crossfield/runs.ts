@@ -18,7 +18,7 @@ import { readVariable } from '../compression/runs.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
-import { compressCrossfield, decompressCrossfield } from './index.ts';
+import { compressCrossfield, decompressCrossfield, measuredCoreRatio } from './index.ts';
 import { type AnchorCandidate, rankAnchors } from './ranking.ts';
 
 export const CROSSFIELD_KIND = 'crossfield';
@@ -93,6 +93,7 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
   const t1 = performance.now();
   const d = await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { signal: ctx.signal });
   const ds = (performance.now() - t1) / 1000;
+  const coreRatio = await measuredCoreRatio(r, target, p.bound);
   const st = errorStats(target.values, d.field.values, target.mask ?? null, r.absBound);
   if (st.pointsOverBound > 0) throw new FieldpackError('BOUND_VIOLATED', `crossfield: ${st.pointsOverBound} points exceed the bound ${r.absBound}`);
   // PSNR / NRMSE are targets: say so when the stream kept (the core codec's, on a fall back) does not reach one
@@ -113,7 +114,7 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     points_over_bound: st.pointsOverBound,
     compress_mb_s: orig / 1e6 / Math.max(r.compressSeconds, 1e-9),
     decompress_mb_s: orig / 1e6 / Math.max(ds, 1e-9),
-    core_ratio: r.classicRatio,
+    core_ratio: coreRatio,
     model_share: r.modelShare,
     model_bytes: r.modelBytes,
     train_seconds: r.trainSeconds,
@@ -143,7 +144,7 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
       store.addArtifact(runId, { name: an, path: join(dir, an), kind: 'fpk', sizeBytes: a.bytes.length, sha256: createHash('sha256').update(a.bytes).digest('hex') });
     }
   }
-  ctx.progress(1, `crossfield: ratio ${r.compressionRatio.toFixed(2)} (core codec ${r.classicRatio.toFixed(2)})${r.fallback ? ', core codec kept' : ''}`);
+  ctx.progress(1, `crossfield: ratio ${r.compressionRatio.toFixed(2)} (core codec ${coreRatio.toFixed(2)})${r.fallback ? ', core codec kept' : ''}`);
   return {
     codec: r.codec, file, variable: p.target, anchors: anchorNames, anchorSelection: selection, bound: p.bound, absBound: r.absBound, boundLabel: r.boundLabel,
     fallback: r.fallback, network: r.network, fusion: r.mode,

@@ -36,7 +36,11 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
-import { type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, predictorShape } from '../classic/codec.ts';
+import {
+  type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape,
+} from '../classic/codec.ts';
+import { predictorByName } from '../../codec/predictors/index.ts';
+import { msCostBytes } from '../../codec/mscoder.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
 import { runReference } from '../../nn/reference.ts';
@@ -161,6 +165,8 @@ export interface CrossfieldEncodeInput {
   chunkValues?: number;
   /** extra stream params (anchor bounds, training info) */
   extraParams?: Record<string, unknown>;
+  /** mode 'auto': estimateModes of this input, when the caller already made them */
+  estimates?: Record<string, number>;
 }
 
 export interface CrossfieldEncoded {
@@ -168,10 +174,14 @@ export interface CrossfieldEncoded {
   bound: ResolvedBound;
   mode: FusionMode;
   weights: number[];
-  /** stored bytes per fusion mode tried */
+  /** stored bytes per fusion mode encoded in full */
   sizes: Record<string, number>;
+  /** 'auto': estimated code bytes per fusion mode (estimateModes); only those near the smallest were encoded */
+  estimates?: Record<string, number>;
   /** the embedded network as stored (its bytes through the backend alone) plus the per-pass models: the model's share */
   modelBytes: number;
+  /** bytes of the mask and the exact-value lists (before the lossless stage): what any codec's stream holds too */
+  envelopeBytes: number;
   escapes: number;
 }
 
@@ -278,7 +288,7 @@ function prepare(input: CrossfieldEncodeInput): Prepared {
 
 function encodeChunkPayload(
   p: Prepared, input: CrossfieldEncodeInput, mode: FusionMode, weights: number[], row0: number, rows: number, netBytes: Uint8Array | null, sources: FieldSource[],
-): { payload: Uint8Array; escapes: number; modelBytes: number } {
+): { payload: Uint8Array; escapes: number; modelBytes: number; envelopeBytes: number } {
   const { shape, values } = input.field;
   const rowSize = fieldSize(shape) / shape[0]!;
   const a = row0 * rowSize;
@@ -294,8 +304,10 @@ function encodeChunkPayload(
     w.bytes(netBytes);
   }
   w.varint(n);
+  const envelopeStart = w.pos;
   if (mask) writeMask(w, mask, cshape, 1);
   writeValueLists(w, [nonfinite, fillExc], values, p.f32, a);
+  const envelopeBytes = w.pos - envelopeStart;
   let nValid = 0;
   for (let i = a; i < b; i++) if (!p.skip[i]) nValid++;
   const qz = new LinearQuantizer(p.bound.abs, p.f32, nValid, DEFAULT_RADIUS);
@@ -311,7 +323,7 @@ function encodeChunkPayload(
   } else encodeLorenzoHybrid(p, input, mode, weights, a, b, qz);
   writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false }, (cap) => new ByteWriter(cap));
   writeEscapes(w, qz, p.f32);
-  return { payload: w.finish(), escapes: qz.nEscapes, modelBytes };
+  return { payload: w.finish(), escapes: qz.nEscapes, modelBytes, envelopeBytes };
 }
 
 /** The paper's hybrid around Lorenzo, on the dual-quantization grid, sample by sample. */
@@ -331,6 +343,15 @@ function encodeLorenzoHybrid(p: Prepared, input: CrossfieldEncodeInput, mode: Fu
       return qi;
     });
   }
+}
+
+/** The field's network samples as blocks of the Lorenzo hybrid, with their true grid indices (for fitWeights). */
+function hybridBlocks(p: Prepared, input: CrossfieldEncodeInput): { block: HybridBlock; q: Float64Array }[] {
+  const { samples, spatial, plane } = layoutOf(input.field.shape, input.net!.spec.ndim);
+  return Array.from({ length: samples }, (_, s) => {
+    const a = s * plane;
+    return { block: { spatial, valid: invert(p.skip.subarray(a, a + plane)), dq: input.dq.map((d) => d.subarray(a, a + plane)) }, q: p.q.subarray(a, a + plane) };
+  });
 }
 
 function invert(skip: Uint8Array): Uint8Array {
@@ -360,30 +381,24 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
   if (recons && (recons.length !== input.anchors.length || recons.some((r) => r.values.length !== fieldSize(shape)))) {
     throw new FieldpackError('INVALID_ARGUMENT', 'anchor reconstructions do not match the anchors and the field');
   }
-  const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : [...(net ? (['weighted', 'blend'] as const) : []), ...(recons ? (['interp'] as const) : [])];
-  for (const m of modes) {
-    if (m === 'interp' ? !recons : !net) throw new FieldpackError('INVALID_ARGUMENT', m === 'interp' ? 'fusion mode interp needs the anchors\' reconstructions' : `fusion mode ${m} needs a network`);
-  }
+  let modes = fusionModesOf(input);
   const p = prepare(input);
   const netBytes = net ? encodeEmbeddedNetwork(net.spec, net.weights) : null;
-  const netStored = netBytes ? Math.min(netBytes.length, backend.compress(netBytes).length) : 0;
+  const netStored = storedNetworkBytes(netBytes, backend);
+  // 'auto': size every mode on a sample first, encode in full only those that may win
+  const estimates = modes.length > 1 ? (input.estimates ?? estimateModes(input, modes, p.bound.abs)) : null;
+  if (estimates) {
+    const least = Math.min(...modes.map((m) => estimates[m]!));
+    modes = modes.filter((m) => !(estimates[m]! > least * (1 + ESTIMATE_MARGIN)));
+  }
   let fitted: number[] = [];
   if (net && modes.some((m) => m !== 'interp')) {
-    const { samples, spatial, plane } = layoutOf(shape, ndim);
-    const blocks = [];
-    for (let s = 0; s < samples; s++) {
-      const a = s * plane;
-      blocks.push({
-        block: { spatial, valid: invert(p.skip.subarray(a, a + plane)), dq: input.dq.map((d) => d.subarray(a, a + plane)) },
-        q: p.q.subarray(a, a + plane),
-      });
-    }
-    fitted = fitWeights(blocks);
+    fitted = fitWeights(hybridBlocks(p, input));
   }
   const sources = modes.includes('interp') ? interpSources(shape, recons!, input.dq, p.bound.abs) : [];
   const sizes: Record<string, number> = {};
   type Stored = { stored: Uint8Array; raw: boolean; rawBytes: number; crc: number };
-  let best: { stored: Stored[]; total: number; mode: FusionMode; escapes: number; chunkRows: number[]; passModelBytes: number } | null = null;
+  let best: { stored: Stored[]; total: number; mode: FusionMode; escapes: number; chunkRows: number[]; passModelBytes: number; envelopeBytes: number } | null = null;
   for (const mode of modes) {
     // the Lorenzo hybrid needs whole network samples per chunk; interpolation chunks like the core codec
     const chunkRows = mode === 'interp' ? chunkRowsFor([...shape], input.chunkValues) : chunkRowsOf(shape, ndim, input.chunkValues);
@@ -391,11 +406,13 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
     let total = 0;
     let escapes = 0;
     let passModelBytes = 0;
+    let envelopeBytes = 0;
     let row0 = 0;
     chunkRows.forEach((rows, ci) => {
       const r = encodeChunkPayload(p, input, mode, fitted, row0, rows, ci === 0 ? netBytes : null, sources);
       escapes += r.escapes;
       passModelBytes += r.modelBytes;
+      envelopeBytes += r.envelopeBytes;
       row0 += rows;
       const packed = backend.compress(r.payload);
       const raw = packed.length >= r.payload.length;
@@ -404,7 +421,7 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
       total += st.length;
     });
     sizes[mode] = total;
-    if (!best || total < best.total) best = { stored, total, mode, escapes, chunkRows, passModelBytes };
+    if (!best || total < best.total) best = { stored, total, mode, escapes, chunkRows, passModelBytes, envelopeBytes };
   }
   const chosen = best!;
   if (netBytes && netBytes.length > maxNetworkBytes(chosen.stored[0]!.stored.length)) {
@@ -436,7 +453,172 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
     },
     chosen.stored.map((c) => c.stored),
   );
-  return { bytes, bound: p.bound, mode: chosen.mode, weights: fitted, sizes, modelBytes: netStored + chosen.passModelBytes, escapes: chosen.escapes };
+  return {
+    bytes, bound: p.bound, mode: chosen.mode, weights: fitted, sizes, ...(estimates ? { estimates } : {}), modelBytes: netStored + chosen.passModelBytes,
+    envelopeBytes: chosen.envelopeBytes, escapes: chosen.escapes,
+  };
+}
+
+/** Bytes an embedded network (encodeEmbeddedNetwork) takes in chunk 0 after the lossless stage; 0 without one. */
+export function storedNetworkBytes(netBytes: Uint8Array | null, backend: LosslessBackend): number {
+  return netBytes ? Math.min(netBytes.length, backend.compress(netBytes).length) : 0;
+}
+
+/** The fusion modes an input asks for ('auto': the Lorenzo hybrids with a network, interpolation with reconstructions). */
+export function fusionModesOf(input: CrossfieldEncodeInput): FusionMode[] {
+  const { net, anchorRecons: recons } = input;
+  const modes: FusionMode[] = input.mode && input.mode !== 'auto' ? [input.mode] : [...(net ? (['weighted', 'blend'] as const) : []), ...(recons ? (['interp'] as const) : [])];
+  for (const m of modes) {
+    if (m === 'interp' ? !recons : !net) throw new FieldpackError('INVALID_ARGUMENT', m === 'interp' ? 'fusion mode interp needs the anchors\' reconstructions' : `fusion mode ${m} needs a network`);
+  }
+  return modes;
+}
+
+/** Values of the sample (the field's central block) on which each fusion mode is sized before the encoder picks one. */
+export const ESTIMATE_VALUES = 1 << 15;
+/**
+ * Modes (and the service's networks) estimated within this fraction of the smallest are encoded in full too: the
+ * estimates ranked every mode as the full encodes did on COADS and WRF, with gaps within 1 % of the full ones.
+ */
+export const ESTIMATE_MARGIN = 0.02;
+
+const typed = (v: ArrayLike<number>): FieldValues => (v instanceof Float32Array || v instanceof Float64Array ? v : Float64Array.from(v));
+
+/**
+ * The estimation sample: the field's central block of about ESTIMATE_VALUES values (the whole field when it is not
+ * much larger), a cropper for arrays over the field, and the factor from the block's valid points to the field's.
+ */
+function estimationBlock(shape: readonly number[]): { start: number[]; size: number[] } {
+  return centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
+}
+
+function estimationSample(field: CrossfieldEncodeInput['field']) {
+  const { shape, values, mask } = field;
+  const block = estimationBlock(shape);
+  const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
+  const target = crop(values, mask);
+  const countValid = (v: ArrayLike<number>, m: Uint8Array | null | undefined) => {
+    let c = 0;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if ((!m || m[i] !== 0) && x - x === 0) c++;
+    }
+    return c;
+  };
+  const sampleValid = countValid(target.values, target.mask);
+  return { shape: block.size, crop, target, scale: sampleValid > 0 ? countValid(values, mask) / sampleValid : 1 };
+}
+
+/** The estimation block and, per network sample, the box sampleGridDiffs runs the network on. */
+function sampleBoxes(net: CrossfieldNetwork, shape: readonly number[]) {
+  const ndim = net.spec.ndim;
+  const { spatial } = layoutOf(shape, ndim);
+  const block = estimationBlock(shape);
+  const lead = shape.length - ndim;
+  const margin = net.spec.receptiveRadius + 1;
+  const inner = block.start.slice(lead);
+  const innerSize = block.size.slice(lead);
+  const boxStart = inner.map((s) => Math.max(0, s - margin));
+  const boxSize = inner.map((s, d) => Math.min(spatial[d]!, s + innerSize[d]! + margin) - boxStart[d]!);
+  return { block, lead, inner, innerSize, boxStart, boxSize };
+}
+
+/** The share of the field's points sampleGridDiffs runs the network on (its boxes overlap the field's edges less in 2D). */
+export function sampleInferenceShare(net: CrossfieldNetwork, shape: readonly number[]): number {
+  const { block, lead, boxSize } = sampleBoxes(net, shape);
+  return (fieldSize(block.size.slice(0, lead)) * fieldSize(boxSize)) / fieldSize(shape);
+}
+
+/**
+ * The network's grid differences over the estimation sample alone (estimateModes' sampleDq), the bits predictGridDiffs
+ * gives there: per network sample, the block's box with a margin of the receptive radius plus one (the backward
+ * differences) runs on the reference path and its inner part is kept; what the margin cuts off never reaches it.
+ */
+export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number): Int32Array[] {
+  const ndim = net.spec.ndim;
+  const { spatial, plane } = layoutOf(shape, ndim);
+  const { block, lead, inner, innerSize, boxStart, boxSize } = sampleBoxes(net, shape);
+  const innerInBox = inner.map((s, d) => s - boxStart[d]!);
+  const boxPlane = fieldSize(boxSize);
+  const innerPlane = fieldSize(innerSize);
+  const leadSize = block.size.slice(0, lead);
+  const samples = fieldSize(leadSize);
+  const out = Array.from({ length: ndim }, () => new Int32Array(samples * innerPlane));
+  const features = cfnnInputs(net.anchors, ndim);
+  for (let j = 0; j < samples; j++) {
+    // the network sample (index over the field's leading dims) of the block's j-th one
+    let s = 0;
+    for (let d = 0, rest = j; d < lead; d++) {
+      const below = fieldSize(leadSize.slice(d + 1));
+      const c = Math.floor(rest / below);
+      rest -= c * below;
+      s = s * shape[d]! + block.start[d]! + c;
+    }
+    const a = s * plane;
+    const input = buildFeatures(features, net.inputFill, boxSize, (name) => {
+      const r = anchors[name];
+      if (!r) return undefined;
+      const c = cropBlock(typed(sliceValues(r.values, a, a + plane)), r.mask ? r.mask.subarray(a, a + plane) : null, spatial, boxStart, boxSize);
+      return { values: c.values, ...(c.mask ? { mask: c.mask } : {}) };
+    });
+    const y = runReference(net.spec, net.weights, input, boxSize);
+    for (let k = 0; k < ndim; k++) {
+      const core = cropBlock(y.subarray(k * boxPlane, (k + 1) * boxPlane), null, boxSize, innerInBox, innerSize).values;
+      out[k]!.set(quantizeToGrid(core, absBound), j * innerPlane);
+    }
+  }
+  return out;
+}
+
+/**
+ * Stored bytes of the field's codes per fusion mode, estimated on the estimation sample: each mode predicts and
+ * quantizes the block as the encoder would, its codes are sized by the multi-symbol coder's model cost and scaled to
+ * the field's valid points; the per-pass models of mode 'interp' are added. What every mode shares (mask, value
+ * lists, the network) is left out.
+ */
+export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number, sampleDq?: Int32Array[]): Record<string, number> {
+  const { crop, target: t, shape: cshape, scale } = estimationSample(input.field);
+  const dq = sampleDq ?? input.dq.map((d) => Int32Array.from(crop(d).values));
+  const recons = input.anchorRecons?.map((r) => {
+    const c = crop(r.values, r.mask);
+    return { values: c.values, ...(c.mask ? { mask: c.mask } : {}) };
+  });
+  const sub: CrossfieldEncodeInput = { ...input, field: { values: t.values, shape: cshape, ...(t.mask ? { mask: t.mask } : {}) }, bound: { mode: 'abs', value: absBound }, dq, anchorRecons: recons };
+  const p = prepare(sub);
+  const n = p.n;
+  let nValid = 0;
+  for (let i = 0; i < n; i++) if (!p.skip[i]) nValid++;
+  const weights = modes.includes('weighted') ? fitWeights(hybridBlocks(p, sub)) : [];
+  const sources = modes.includes('interp') ? chunkSources(interpSources(cshape, recons!, dq, absBound), cshape, 0, n) : [];
+  const out: Record<string, number> = {};
+  for (const mode of modes) {
+    const qz = new LinearQuantizer(absBound, p.f32, nValid, DEFAULT_RADIUS);
+    let fixed = 0;
+    if (mode === 'interp') {
+      const models = new ByteWriter(256);
+      encodeInterpHybrid(t.values, p.skip, predictorShape(cshape), qz, input.tune ?? 0, sources, models);
+      fixed = models.pos;
+    } else encodeLorenzoHybrid(p, sub, mode, weights, 0, n, qz);
+    out[mode] = Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (p.f32 ? 4 : 8)) * scale + fixed);
+  }
+  return out;
+}
+
+/**
+ * The core codec planned on the estimation sample (its predictor, and the tuning mode 'interp' starts from) and its
+ * codes' bytes estimated exactly as estimateModes sizes the hybrids', so the two compare like for like; bytes null
+ * where the plan codes on a grid or losslessly (then only the core codec's stream can say).
+ */
+export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend): { plan: ClassicPlan; bytes: number | null } {
+  const { values, mask } = field;
+  const { target: t, shape: cshape, scale } = estimationSample(field);
+  const f32 = values instanceof Float32Array;
+  const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
+  if (plan.grid || plan.bound.lossless) return { plan, bytes: null };
+  const { skip } = scanExceptions(t.values, t.mask, plan.fillValue);
+  const qz = new LinearQuantizer(plan.bound.abs, f32, t.values.length, plan.radius);
+  predictorByName(plan.predictor).encode(t.values, skip, predictorShape(cshape, plan.maxDims), qz, plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0);
+  return { plan, bytes: Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (f32 ? 4 : 8)) * scale) };
 }
 
 // ---------------------------------------------------------------- decoding

@@ -40,6 +40,13 @@ export const CrossfieldParams = z.strictObject({
   /** stream params kept for provenance (training, network kind, model label) */
   extra: z.record(z.string(), z.unknown()).default({}),
   chunkValues: z.number().int().min(1024).optional(),
+  /**
+   * the network's grid differences over the field, already computed for this bound (the service's estimates of its
+   * networks): the network is then not run again
+   */
+  predicted: z.custom<Int32Array[]>((v) => Array.isArray(v) && v.every((d) => d instanceof Int32Array)).optional(),
+  /** mode 'auto': sizes per fusion mode already estimated (estimateModes) on this field, bound and network */
+  estimates: z.record(z.string(), z.number()).optional(),
 });
 export type CrossfieldParams = z.infer<typeof CrossfieldParams>;
 
@@ -88,17 +95,18 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
     const byName = Object.fromEntries(params.anchors.map((v, i) => [v, recons[i]!]));
     // the network predicts on the grid of the absolute bound the stream will carry (resolved on the valid range)
     const vr = validRange(field.values, field.mask ?? null);
-    const dq = net ? await gridDiffs(net, byName, field.shape, resolveBound(bound, vr.max - vr.min).abs, env) : [];
+    const dq = net ? (params.predicted ?? (await gridDiffs(net, byName, field.shape, resolveBound(bound, vr.max - vr.min).abs, env))) : [];
     const e = encodeCrossfield(
       {
         field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
         anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
         dq, anchorRecons: recons, tune: params.tune, mode: params.mode, metadata, extraParams: params.extra,
         ...(params.chunkValues ? { chunkValues: params.chunkValues } : {}),
+        ...(params.estimates ? { estimates: params.estimates } : {}),
       },
       env.backend,
     );
-    return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, modelBytes: e.modelBytes, escapes: e.escapes } };
+    return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, ...(e.estimates ? { estimates: e.estimates } : {}), modelBytes: e.modelBytes, envelopeBytes: e.envelopeBytes, escapes: e.escapes } };
   },
   async decode(input, env) {
     try {
