@@ -8,52 +8,24 @@
  * Per value: one symbol of a 32-letter alphabet (0 = zero, 1 + k = |v| in [2^k, 2^(k+1)), k < 31) with adaptive
  * frequencies in the caller's context, then for v != 0 a sign bit (adaptive, by the context's magnitude class and
  * k), the top mantissa bit (adaptive by k) and the k - 1 low bits as equiprobable bits. LZMA-style range coder
- * arithmetic from mscoder.ts (exact in doubles). Pure: no Node imports.
+ * arithmetic and adaptive symbol frequencies (SymbolFrequencies) from mscoder.ts (exact in doubles). Pure: no Node
+ * imports.
  */
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
-import { Dec, Enc } from './mscoder.ts';
+import { Dec, Enc, SymbolFrequencies } from './mscoder.ts';
 
 const NSYM = 32;
-const FREQ_INC = 24;
-const FREQ_LIMIT = 1 << 16;
 const BIT_INIT = 1024;
 /** |v| below this (2^31) is codable; callers escape larger values themselves */
 export const CTX_CODER_LIMIT = 2 ** 31;
 
-class Model {
-  readonly freq: Uint32Array;
-  readonly total: Uint32Array;
-  readonly sign: Uint16Array;
+class Model extends SymbolFrequencies {
+  readonly sign = new Uint16Array(SIGN_CONTEXTS * 4).fill(BIT_INIT);
   readonly mant = new Uint16Array(NSYM).fill(BIT_INIT);
-  constructor(readonly contexts: number) {
-    this.freq = new Uint32Array(contexts * NSYM);
-    this.total = new Uint32Array(contexts);
-    this.sign = new Uint16Array(SIGN_CONTEXTS * 4).fill(BIT_INIT);
-    for (let c = 0; c < contexts; c++) {
-      let t = 0;
-      for (let s = 0; s < NSYM; s++) {
-        // a mild prior: small magnitudes likelier, every symbol possible
-        const f = s < 12 ? 4 : 1;
-        this.freq[c * NSYM + s] = f;
-        t += f;
-      }
-      this.total[c] = t;
-    }
-  }
-  bump(ctx: number, s: number): void {
-    const base = ctx * NSYM;
-    this.freq[base + s]! += FREQ_INC;
-    let t = this.total[ctx]! + FREQ_INC;
-    if (t > FREQ_LIMIT) {
-      t = 0;
-      for (let i = 0; i < NSYM; i++) {
-        const f = (this.freq[base + i]! + 1) >>> 1;
-        this.freq[base + i] = f;
-        t += f;
-      }
-    }
-    this.total[ctx] = t;
+  constructor(contexts: number) {
+    // a mild prior: small magnitudes likelier, every symbol possible
+    super(contexts, NSYM, (s) => (s < 12 ? 4 : 1));
   }
 }
 

@@ -41,36 +41,49 @@ function runBucket(run: number): number {
   return run < 4 ? 0 : run < 8 ? 1 : run < 16 ? 2 : run < 32 ? 3 : run < 128 ? 4 : 5;
 }
 
-class Tables {
-  freq = new Uint32Array(NCTX * NSYM);
-  total = new Uint32Array(NCTX);
-  sign = new Uint16Array(3 * 4).fill(BIT_INIT);
-  mant = new Uint16Array(16).fill(BIT_INIT);
-  constructor() {
-    // a mild prior: zero and small classes likelier, every symbol possible
-    for (let c = 0; c < NCTX; c++) {
+/**
+ * Adaptive symbol frequencies per context, the symbol model of this coder and of ctxcoder.ts: a prior count per
+ * symbol, FREQ_INC more per coded symbol, every count of a context halved (rounded up) once its total passes
+ * FREQ_LIMIT.
+ */
+export class SymbolFrequencies {
+  readonly freq: Uint32Array;
+  readonly total: Uint32Array;
+  constructor(contexts: number, readonly nsym: number, prior: (s: number) => number) {
+    this.freq = new Uint32Array(contexts * nsym);
+    this.total = new Uint32Array(contexts);
+    for (let c = 0; c < contexts; c++) {
       let t = 0;
-      for (let s = 0; s < NSYM; s++) {
-        const f = s === ESC_SYM ? 1 : s < 4 ? 8 : 2;
-        this.freq[c * NSYM + s] = f;
+      for (let s = 0; s < nsym; s++) {
+        const f = prior(s);
+        this.freq[c * nsym + s] = f;
         t += f;
       }
       this.total[c] = t;
     }
   }
   bump(ctx: number, s: number): void {
-    const base = ctx * NSYM;
+    const n = this.nsym, base = ctx * n;
     this.freq[base + s]! += FREQ_INC;
     let t = this.total[ctx]! + FREQ_INC;
     if (t > FREQ_LIMIT) {
       t = 0;
-      for (let i = 0; i < NSYM; i++) {
+      for (let i = 0; i < n; i++) {
         const f = (this.freq[base + i]! + 1) >>> 1;
         this.freq[base + i] = f;
         t += f;
       }
     }
     this.total[ctx] = t;
+  }
+}
+
+class Tables extends SymbolFrequencies {
+  sign = new Uint16Array(3 * 4).fill(BIT_INIT);
+  mant = new Uint16Array(16).fill(BIT_INIT);
+  constructor() {
+    // a mild prior: zero and small classes likelier, every symbol possible
+    super(NCTX, NSYM, (s) => (s === ESC_SYM ? 1 : s < 4 ? 8 : 2));
   }
 }
 
