@@ -108,6 +108,19 @@ def begin_run(cfg, network):
     return t_start, device, dev_name
 
 
+def end_epoch(epoch, epochs, steps, losses, val, t0, state, epoch_seconds):
+    """What the model-file trainers (VQ-VAE, NGLR) do after an epoch's steps: the `validation` and `epoch` events, the
+    run's epoch count and the epoch's seconds. Returns the metrics (the validation's, plus trainLoss and valLoss)."""
+    metrics = dict(val, trainLoss=float(np.mean(losses)), valLoss=val["loss"])
+    emit("validation", epoch=epoch, metrics=val)
+    state["epochs"] = epoch
+    secs = time.monotonic() - t0
+    epoch_seconds.append(secs)
+    emit("epoch", epoch=epoch, epochs=epochs, loss=metrics["trainLoss"], valLoss=val["loss"], seconds=secs, steps=steps,
+         elapsed=elapsed())
+    return metrics
+
+
 def run(cfg, stop):
     t_start, device, dev_name = begin_run(cfg, cfg["network"])
 

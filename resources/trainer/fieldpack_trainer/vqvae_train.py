@@ -24,7 +24,7 @@ import numpy as np
 from . import TRAINER_VERSION
 from .config import ConfigError, check_run_config, read_config
 from .cli import run_trainer
-from .events import elapsed, emit
+from .events import emit
 
 DEFAULTS = {
     "version": 1,
@@ -204,7 +204,7 @@ def lr_at(step, total, warmup, base):
 
 def run(cfg, stop):
     import torch
-    from .train import begin_run
+    from .train import begin_run, end_epoch
     from .vqvae import VQVAE, psnr, save_fpvq, write_probe
 
     t_start, device, dev_name = begin_run(cfg, "vqvae")
@@ -327,14 +327,7 @@ def run(cfg, stop):
             if stop.check():
                 finish("stopped", stop.reason)
                 return 0
-        val = validate()
-        metrics = dict(val, trainLoss=float(np.mean(losses)), valLoss=val["loss"])
-        emit("validation", epoch=epoch, metrics=val)
-        state["epochs"] = epoch
-        secs = time.monotonic() - t0
-        epoch_seconds.append(secs)
-        emit("epoch", epoch=epoch, epochs=cfg["epochs"], loss=metrics["trainLoss"], valLoss=val["loss"], seconds=secs,
-             steps=steps_per_epoch, elapsed=elapsed())
+        metrics = end_epoch(epoch, cfg["epochs"], steps_per_epoch, losses, validate(), t0, state, epoch_seconds)
         if stop.check():
             finish("stopped", stop.reason)
             return 0
