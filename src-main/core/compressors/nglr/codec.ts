@@ -231,38 +231,49 @@ function rebuildWavefronts(walk: Walker, code: Uint8Array, what: string): void {
   }
 }
 
-/** Both stages: the differences, then q on the path asked for. */
-function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what: string, path: NglrPath): void {
-  decodeDifferences(walk, code, dec);
+/** Stage 2 on the path asked for. */
+function rebuild(walk: Walker, code: Uint8Array, what: string, path: NglrPath): void {
   if (path === 'wavefront') rebuildWavefronts(walk, code, what);
   else rebuildRaster(walk, code, what);
 }
 
+/** Both stages: the differences, then q on the path asked for. */
+function decodeWalk(walk: Walker, code: Uint8Array, dec: ContextIntDecoder, what: string, path: NglrPath): void {
+  decodeDifferences(walk, code, dec);
+  rebuild(walk, code, what, path);
+}
+
+/** The encoder's teacher-forced terms of every coded point: P, the linear term, the bias (0 where not asked for). */
+interface TeacherTerms {
+  P: Float64Array;
+  L: Float64Array | null;
+  bias: Float64Array | null;
+}
+
 /**
- * The encoder's refs with teacher forcing: every q is known, so P, the Lorenzo residuals and all biases are computed
- * at once (biasMany in batches), the same bits as a decoder's ref on either path.
+ * Teacher forcing: every q is known, so P, the linear term and the network's bias of every coded point are computed
+ * once, the bias in batches through biasMany, the same bits as a decoder's on either path. The encoder composes each
+ * prediction it tries from them (the bias's features do not depend on the linear term).
  */
-function teacherForcedRefs(walk: Walker, code: Uint8Array): Float64Array {
-  const { q, e, D, H, W, net, rf, lin } = walk;
+function teacherForcedTerms(q: Float64Array, code: Uint8Array, D: number, H: number, W: number, dScale: number, net: NglrNetwork | null, rf: Float64Array | null, lin: Float64Array | null): TeacherTerms {
   const n = D * H * W;
-  const P = new Float64Array(n), L = new Float64Array(n), refs = new Float64Array(n), lx = new Float64Array(LINEAR_TERMS);
+  const P = new Float64Array(n), e = new Float64Array(n), lx = new Float64Array(LINEAR_TERMS);
+  const L = lin ? new Float64Array(n) : null;
   for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
     if (!code[i]) continue;
     P[i] = lorenzo3(q, i, t, h, w, H, W);
     e[i] = q[i]! - P[i]!;
-    if (lin) L[i] = linearTerm(q, code, i, t, h, w, H, W, P[i]!, lin, lx);
+    if (L) L[i] = linearTerm(q, code, i, t, h, w, H, W, P[i]!, lin!, lx);
   }
-  if (!net) {
-    for (let i = 0; i < n; i++) if (code[i]) refs[i] = walk.refOf(P[i]!, L[i]!, 0);
-    return refs;
-  }
-  const BATCH = 256, inv = walk.featureScale;
-  const at = new Int32Array(BATCH), bias = new Float64Array(BATCH), F = new Float64Array(BATCH * NGLR_CAUSAL_INPUTS);
+  if (!net) return { P, L, bias: null };
+  const bias = new Float64Array(n);
+  const BATCH = 256, inv = 1 / dScale;
+  const at = new Int32Array(BATCH), out = new Float64Array(BATCH), F = new Float64Array(BATCH * NGLR_CAUSAL_INPUTS);
   const rfAt = rf ? new Int32Array(BATCH) : null;
   let m = 0;
   const flush = () => {
-    net.biasMany(F, m, rf, rfAt, bias);
-    for (let k = 0; k < m; k++) refs[at[k]!] = walk.refOf(P[at[k]!]!, L[at[k]!]!, bias[k]!);
+    net.biasMany(F, m, rf, rfAt, out);
+    for (let k = 0; k < m; k++) bias[at[k]!] = out[k]!;
     m = 0;
   };
   for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
@@ -273,7 +284,7 @@ function teacherForcedRefs(walk: Walker, code: Uint8Array): Float64Array {
     if (m === BATCH) flush();
   }
   if (m) flush();
-  return refs;
+  return { P, L, bias };
 }
 
 /** dScale: the mean absolute Lorenzo residual of the coded points (at least 1), the unit of the network's features. */
@@ -380,14 +391,14 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, opt
   const rf = net ? net.reconFeatures(a.base, D, H, W) : null;
 
   const lin = predictor === 'lorenzo' ? null : fitLinearPredictor(qAll, code, D, H, W);
+  const terms = teacherForcedTerms(qAll, code, D, H, W, dScale, net, rf, lin);
   const codeDifferences = (withNet: NglrNetwork | null, withLin: Float64Array | null): Uint8Array => {
     const walk = new Walker(withNet, withNet ? rf : null, D, H, W, dScale, withLin, code);
-    walk.q.set(qAll);
-    const refs = teacherForcedRefs(walk, code);
+    const { P, L, bias } = terms;
     const enc = new ContextIntEncoder(CONTEXTS, n >>> 2);
     for (let t = 0, i = 0; t < D; t++) for (let h = 0; h < H; h++) for (let ww = 0; ww < W; ww++, i++) {
       if (!code[i]) continue;
-      const diff = qAll[i]! - refs[i]!;
+      const diff = qAll[i]! - walk.refOf(P[i]!, withLin ? L![i]! : 0, withNet ? bias![i]! : 0);
       enc.put(diff, walk.context(i, t, h, ww), walk.signContext(i, h, ww));
       walk.d[i] = diff;
     }
@@ -473,18 +484,18 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   if (exact) for (const k of exact.idx) code[k] = 0;
   const net = model && !(flags & F_NO_BIAS) ? new NglrNetwork(parseNglrModel(model, 'BAD_STREAM')) : null;
   const rf = net ? net.reconFeatures(base, D, H, W) : null;
-  const codedAt = r.pos;
-  new ContextIntDecoder(r, CONTEXTS, what); // reads past the coded differences' block: nothing may follow it
+  const dec = new ContextIntDecoder(r, CONTEXTS, what);
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
-  const differences = r.buf.subarray(codedAt, r.pos);
-  const walkOn = (p: NglrPath) => {
-    const walk = new Walker(net, rf, D, H, W, dScale, lin, code, wide);
-    decodeWalk(walk, code, new ContextIntDecoder(new ByteReader(differences, what), CONTEXTS, what), what, p);
-    return walk;
-  };
-  let walk = walkOn(path);
+  let walk = new Walker(net, rf, D, H, W, dScale, lin, code, wide);
+  decodeWalk(walk, code, dec, what, path);
   if (storedCrc !== null && qCrc(walk.q) !== storedCrc) {
-    if (path !== 'reference' && fallBack) walk = walkOn('reference');
+    if (path !== 'reference' && fallBack) {
+      // the differences do not depend on the path: only q is rebuilt, on the reference path
+      const again = new Walker(net, rf, D, H, W, dScale, lin, code, wide);
+      again.d.set(walk.d);
+      rebuild(again, code, what, 'reference');
+      walk = again;
+    }
     if (qCrc(walk.q) !== storedCrc) bad(`${what}: the decoded quantized residuals do not match the encoder's (CRC-32 of q): a corrupted stream, or the decoding contract is broken on this machine`);
   }
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
