@@ -29,7 +29,7 @@ function vqvaeNetwork(): NetworkInfo {
 function nglrNetwork(): NetworkInfo {
   return {
     type: 'nglr',
-    description: 'NGLR causal bias network (Zhu, Ranka, Rangarajan 2026): corrects the Lorenzo prediction of quantized residuals from decoded neighbours; the codec nglr codes what is left. Trains on the fields\' residuals at the chosen bounds.',
+    description: 'NGLR causal bias network (Zhu, Ranka, Rangarajan 2026): corrects the prediction of quantized residuals (Lorenzo plus the chunk\'s fitted linear term) from decoded neighbours; the codec nglr codes what is left. Trains on the fields\' residuals at the chosen bounds.',
     networkParams: { ...NglrModelSize.parse({}) },
     hyperparameters: { ...NglrHyperparameters.parse({}) },
     targetMayBeInput: true,
