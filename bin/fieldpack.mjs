@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -28,8 +28,16 @@ if (major < 22 || (major === 22 && minor < 15)) {
       throw e;
     });
   }
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { main } = await import('../src-main/doors/cli/main.ts');
-  process.exitCode = await main(process.argv.slice(2));
+  // the prebuilt bundle (cli-bundle.mjs) unless FIELDPACK_FROM_SOURCE is set or it cannot be built
+  const bundle = process.env.FIELDPACK_FROM_SOURCE ? null : await (await import('./cli-bundle.mjs')).ensureCliBundle(root);
+  if (bundle) {
+    // V8's code cache on disk: later runs skip compiling the bundle
+    (await import('node:module')).enableCompileCache?.();
+    await import(pathToFileURL(bundle).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    const { main } = await import('../src-main/doors/cli/main.ts');
+    process.exitCode = await main(process.argv.slice(2));
+  }
 }

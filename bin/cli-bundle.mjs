@@ -1,0 +1,93 @@
+// The CLI's prebuilt bundle. Started from TypeScript sources, every command paid ~0.5 s of tsx transpiling and
+// module resolution, and each worker thread paid it again. The launcher instead runs one esbuild bundle of the CLI
+// and its worker entries (out/cli/KEY/), built on first use and rebuilt when a source file changes: KEY hashes
+// the path, size and mtime of every file under src-main, so an edit or a checkout picks a new folder.
+// Processes that build at the same time each write a private folder and rename it into place; the first wins.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/** Entry points: the CLI and every *.worker.ts (startWorker finds them next to the CLI as NAME.worker.js). */
+function entryPoints(root) {
+  const entries = [join(root, 'src-main', 'doors', 'cli', 'bundled.ts')];
+  for (const file of sourceFiles(join(root, 'src-main'))) if (file.endsWith('.worker.ts')) entries.push(file);
+  return entries;
+}
+
+function sourceFiles(dir) {
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...sourceFiles(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** The sources' fingerprint: a new one whenever a file under src-main is added, removed or written. */
+export function cliBundleKey(root) {
+  const h = createHash('sha256');
+  for (const file of sourceFiles(join(root, 'src-main'))) {
+    const s = statSync(file);
+    h.update(`${relative(root, file)}\0${s.size}\0${s.mtimeMs}\n`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Old bundles are removed after a day (a long job started from one may still start workers from it). */
+const KEEP_OLD_MS = 24 * 3600 * 1000;
+
+/**
+ * The bundled CLI entry (out/cli/KEY/bundled.js), built when missing; null when it cannot be built here (no
+ * esbuild, a read-only install): the launcher then runs the sources through tsx, as before.
+ */
+export async function ensureCliBundle(root) {
+  const base = join(root, 'out', 'cli');
+  const key = cliBundleKey(root);
+  const dir = join(base, key);
+  const entry = join(dir, 'bundled.js');
+  if (existsSync(entry)) return entry;
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    const { build } = await import('esbuild');
+    await build({
+      entryPoints: entryPoints(root),
+      outdir: tmp,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      // dependencies stay in node_modules (native addons, WebAssembly files beside their modules)
+      packages: 'external',
+      entryNames: '[name]',
+      chunkNames: 'chunks/[name]-[hash]',
+      logLevel: 'silent',
+    });
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      // another process put the same bundle in place first
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    pruneOldBundles(base, key);
+    return existsSync(entry) ? entry : null;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (process.env.FIELDPACK_DEBUG) console.error(`fieldpack: no CLI bundle (${e.message}); running from sources`);
+    return null;
+  }
+}
+
+function pruneOldBundles(base, keep) {
+  const now = Date.now();
+  for (const name of readdirSync(base)) {
+    if (name === keep) continue;
+    const p = join(base, name);
+    try {
+      if (now - statSync(p).mtimeMs > KEEP_OLD_MS) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // removed by another process meanwhile
+    }
+  }
+}
