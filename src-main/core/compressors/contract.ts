@@ -54,8 +54,11 @@ export interface CodecEnv {
   backend: LosslessBackend;
   /** sha256 hex */
   hash(bytes: Uint8Array): string;
-  /** Runs tasks[name] of this codec, in this thread or a worker; the result never depends on where. */
-  runTask<T>(codecId: string, task: string, args: Record<string, unknown>): Promise<T>;
+  /**
+   * Runs tasks[name] of this codec, in this thread or a worker; the result never depends on where. `alone`: the
+   * only task of its batch, run in this thread (already warm from planning; a worker would add only its cold start).
+   */
+  runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }): Promise<T>;
   /** Reference-path inference of one network on many inputs (threads allowed: identical results). */
   runReference?(spec: NnSpec, weights: Float32Array, inputs: Float32Array[], spatial: number[]): Promise<Float32Array[]>;
   progress(fraction: number, message?: string): void;

@@ -75,9 +75,13 @@ async function referenceOnThreads(spec: NnSpec, weights: Float32Array, inputs: F
   }
 }
 
-/** Starts the worker pool of this size now (its TypeScript load then overlaps reading the field and planning). */
-export function warmWorkers(workers: number): void {
-  if (workers > 0) getPool(workers);
+/**
+ * Starts the worker pool of this size now (its start then overlaps reading the field and planning), for a field of
+ * more than `fieldBytes` > 8 MiB: below that the default chunking (2^21 values) gives one chunk, which runs in
+ * this thread (runTask's `alone`), so a pool would only cost its start.
+ */
+export function warmWorkers(workers: number, fieldBytes: number): void {
+  if (workers > 0 && fieldBytes > 8 << 20) getPool(workers);
 }
 
 /** What codecs get from this process: zstd, sha256, the worker pool, threaded inference, progress. */
@@ -87,9 +91,9 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
   return {
     backend: zstdBackend,
     hash: sha256,
-    async runTask<T>(codecId: string, task: string, args: Record<string, unknown>): Promise<T> {
+    async runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }): Promise<T> {
       checkAbort(ctl.signal);
-      if (workers > 0) return getPool(workers).run<T>(codecId, task, args);
+      if (workers > 0 && !opts?.alone) return getPool(workers).run<T>(codecId, task, args);
       return codecTask(codecId, task)(args, zstdBackend).result as T;
     },
     ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),

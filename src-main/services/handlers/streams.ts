@@ -134,9 +134,10 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
     'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed }, call) => {
-      warmWorkers(workers);
+      const fieldBytes = await variableBytes(file, variable);
+      warmWorkers(workers, fieldBytes);
       const plain = !baseSpec && !(Array.isArray(params.anchors) && params.anchors.length);
-      if (streamed ?? (plain && rowsRefusal(codec, bound) === null && (await variableBytes(file, variable)) > STREAMED_ABOVE_BYTES)) {
+      if (streamed ?? (plain && rowsRefusal(codec, bound) === null && fieldBytes > STREAMED_ABOVE_BYTES)) {
         if (!plain) throw new FieldpackError('INVALID_ARGUMENT', 'compressing slab by slab (streamed) takes no anchors and no base');
         return compressRows(file, variable, { codec, params, bound, workers, verify, out }, call);
       }
@@ -168,9 +169,9 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
     },
 
     'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base }, call) => {
-      warmWorkers(workers ?? 0);
       const head = await readStreamHead(file);
       const decodedBytes = fieldSize(head.header.shape) * (head.header.dtype === 'float32' ? 4 : 8);
+      warmWorkers(workers ?? 0, decodedBytes);
       if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {
         if (rows) throw new FieldpackError('INVALID_ARGUMENT', 'decompressing chunk by chunk (streamed) writes every row: leave out rows');
         const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal }, head.header);

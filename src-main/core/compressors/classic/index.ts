@@ -88,7 +88,7 @@ export const classicCodec: Codec<ClassicParams> = {
     let done = 0;
     const chunks = await Promise.all(
       inputs.map(async (c) => {
-        const r = await env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape });
+        const r = await env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone: inputs.length === 1 });
         env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
         return r;
       }),
@@ -155,7 +155,7 @@ export const classicCodec: Codec<ClassicParams> = {
     let done = 0;
     const decoded = await Promise.all(
       ids.map(async (i) => {
-        const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i) });
+        const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i) }, { alone: ids.length === 1 });
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
         return r;
       }),
