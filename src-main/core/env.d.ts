@@ -17,3 +17,21 @@ declare class TextDecoder {
   readonly ignoreBOM: boolean;
   decode(input?: ArrayBufferView | ArrayBufferLike, options?: { stream?: boolean }): string;
 }
+
+/**
+ * WebAssembly, as far as the fast paths use it (core/nn/wasm-kernels.ts): present in Node, workers and browsers;
+ * where it is missing or refuses a module, the fast path is off and the reference path runs.
+ */
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+}

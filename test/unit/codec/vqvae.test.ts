@@ -13,6 +13,7 @@ import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { conv2d, convTranspose2d } from '../../../src-main/core/nn/vqvae/layers.ts';
 import { type VqvaeConfig, parseVqvaeModel, vqvaeTensorShapes, writeVqvaeModel } from '../../../src-main/core/nn/vqvae/model.ts';
 import { decodeMap, encodeMap } from '../../../src-main/core/nn/vqvae/network.ts';
+import { nnKernels } from '../../../src-main/core/nn/wasm-kernels.ts';
 import { readLatents, writeLatents } from '../../../src-main/core/nn/vqvae/latent-coder.ts';
 import { chooseScaling } from '../../../src-main/core/compressors/vqvae/codec.ts';
 import { chunkBytes, readHeader, writeStream } from '../../../src-main/core/codec/stream/format.ts';
@@ -108,17 +109,23 @@ describe('VQ-VAE layers (PyTorch semantics, zero padding)', () => {
     const special = [0, -0, 1e-30, -1e-30, 3e5, -7e4];
     const vals = (n: number) => Float32Array.from({ length: n }, () => (r() < 0.15 ? special[Math.floor(r() * special.length)]! : (r() - 0.5) * 4));
     const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-    for (const [H, W] of [[1, 1], [1, 3], [2, 2], [3, 1], [3, 4], [4, 3], [5, 7], [6, 9], [8, 16]] as const) {
+    // the WebAssembly kernels (the fast path) must give the same bits: Node 22 has WebAssembly SIMD
+    const fast = nnKernels();
+    expect(fast).not.toBeNull();
+    for (const [H, W] of [[1, 1], [1, 3], [2, 2], [3, 1], [3, 4], [4, 3], [5, 7], [6, 9], [8, 16], [2, 13], [5, 21], [3, 38]] as const) {
       const cin = 3, cout = 2;
       const x = vals(cin * H * W);
       for (const [k, stride] of [[3, 1], [1, 1], [4, 2]] as const) {
         if (stride === 2 && (H % 2 || W % 2)) continue;
         const w = vals(cout * cin * k * k), b = Float32Array.from([0, -0]);
-        const got = conv2d({ data: x, c: cin, h: H, w: W }, w, b, cout, k, stride).data;
-        expect(same(got, specConv(x, cin, H, W, w, b, cout, k, stride)), `conv k${k} s${stride} on ${H} x ${W}`).toBe(true);
+        const want = specConv(x, cin, H, W, w, b, cout, k, stride);
+        expect(same(conv2d({ data: x, c: cin, h: H, w: W }, w, b, cout, k, stride).data, want), `conv k${k} s${stride} on ${H} x ${W}`).toBe(true);
+        expect(same(conv2d({ data: x, c: cin, h: H, w: W }, w, b, cout, k, stride, fast).data, want), `fast conv k${k} s${stride} on ${H} x ${W}`).toBe(true);
       }
       const wt = vals(cin * cout * 16), b = Float32Array.from([-0, 0.5]);
-      expect(same(convTranspose2d({ data: x, c: cin, h: H, w: W }, wt, b, cout).data, specConvT(x, cin, H, W, wt, b, cout)), `convT on ${H} x ${W}`).toBe(true);
+      const want = specConvT(x, cin, H, W, wt, b, cout);
+      expect(same(convTranspose2d({ data: x, c: cin, h: H, w: W }, wt, b, cout).data, want), `convT on ${H} x ${W}`).toBe(true);
+      expect(same(convTranspose2d({ data: x, c: cin, h: H, w: W }, wt, b, cout, fast).data, want), `fast convT on ${H} x ${W}`).toBe(true);
     }
   });
 
@@ -147,7 +154,10 @@ describe('the shipped default model', () => {
     x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - probe.xhat[i]!))));
     expect(worst).toBeLessThan(1e-5);
     // the reference path's bits, pinned (docs/decoding-contract.md): any change to its arithmetic is a new version
-    expect(createHash('sha256').update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest('hex')).toBe(GOLDEN_XHAT_SHA256);
+    const sha = (v: Float32Array) => createHash('sha256').update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)).digest('hex');
+    expect(sha(x)).toBe(GOLDEN_XHAT_SHA256);
+    // and the fast path's (the WebAssembly kernels) are the same bits
+    expect(sha(decodeMap(m, lat, nnKernels()))).toBe(GOLDEN_XHAT_SHA256);
   });
 });
 
@@ -207,15 +217,17 @@ describe('VQ-VAE codec', () => {
     }
   });
 
-  it('identical bytes with 0, 1 and 2 workers; identical values decoding with 0 and 2', async () => {
+  it('identical bytes with 0, 1 and 2 workers; identical values decoding with 0 and 2 workers, fast and reference paths', async () => {
     const bound = { mode: 'rel' as const, value: 1e-3 };
     const streams: Uint8Array[] = [];
     for (const workers of [0, 1, 2]) streams.push((await encodeField(field, { ...opts(), bound, workers, verify: false })).bytes);
     expect(Buffer.from(streams[1]!).equals(Buffer.from(streams[0]!))).toBe(true);
     expect(Buffer.from(streams[2]!).equals(Buffer.from(streams[0]!))).toBe(true);
     const d0 = await decodeStream(streams[0]!, { workers: 0, deps: { files: [modelPath] } });
-    const d2 = await decodeStream(streams[0]!, { workers: 2, deps: { files: [modelPath] } });
-    expect(Buffer.from(d2.field.values.buffer).equals(Buffer.from(d0.field.values.buffer))).toBe(true);
+    for (const [workers, decodePath] of [[2, 'fast'], [0, 'reference'], [2, 'reference']] as const) {
+      const d = await decodeStream(streams[0]!, { workers, decodePath, deps: { files: [modelPath] } });
+      expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(d0.field.values.buffer)), `${workers} workers, ${decodePath} path`).toBe(true);
+    }
     expect(d0.header.chunks.length).toBeGreaterThan(1);
   });
 
@@ -233,7 +245,10 @@ describe('VQ-VAE codec', () => {
     const r = await encodeField(field, { ...opts(), bound: { mode: 'rel', value: 1e-3 }, workers: 0, verify: false });
     const other = randomModel(CONFIG, 6);
     const resolved = { anchors: {}, models: { [String(r.params.model)]: other }, bases: {} };
-    await expect(decodeStream(r.bytes, { workers: 0, resolved })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/x̂ differs from the encoder's/) });
+    // on the fast path too: its x̂ misses the CRC, the reference's misses it as well, and the chunk is refused
+    for (const decodePath of ['fast', 'reference'] as const) {
+      await expect(decodeStream(r.bytes, { workers: 0, resolved, decodePath })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/x̂ differs from the encoder's/) });
+    }
   });
 
   it('keeps the classic stream when it is smaller (fallback), and falls back (or, told not to, refuses) on 1D fields', async () => {

@@ -15,7 +15,7 @@ import { resolveBound, validRange } from '../../codec/bound.ts';
 import { maskAndFill } from '../../codec/envelope.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { chunkBytes, readHeader, writeStream, type StreamHeader } from '../../codec/stream/format.ts';
-import type { Codec, CodecTask, DecodedChunk, Dependency } from '../contract.ts';
+import type { Codec, CodecTask, DecodePath, DecodedChunk, Dependency } from '../contract.ts';
 import { guarded } from '../decoded.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from '../classic/codec.ts';
 import { classicInstead } from '../classic/index.ts';
@@ -51,7 +51,7 @@ const tasks: Record<string, CodecTask> = {
     return { result: { ...r, stored }, transfer: [stored.buffer] };
   },
   decodeChunk(a) {
-    const r = decodeChunk(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, (a.model as Uint8Array | null) ?? null);
+    const r = decodeChunk(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, (a.model as Uint8Array | null) ?? null, (a.path as DecodePath | undefined) ?? 'fast');
     return { result: r, transfer: [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
   },
 };
@@ -162,7 +162,7 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     logScalingOf(header); // a bad scaling fails here, before any chunk
     let done = 0;
     const decoded = await Promise.all(ids.map(async (i) => {
-      const r = await env.runTask<DecodedChunk>(VQVAE_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), model });
+      const r = await env.runTask<DecodedChunk>(VQVAE_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), model, path: env.decodePath ?? 'fast' });
       env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
       return r;
     }));

@@ -5,6 +5,7 @@
  * row, kernel column ascending), so results are the same bits on every machine and engine. Zero padding means the
  * terms outside the map are skipped. Pure: no Node imports.
  */
+import type { NnKernels } from '../wasm-kernels.ts';
 
 export interface Tensor {
   data: Float32Array;
@@ -44,6 +45,9 @@ export function release(t: Tensor): void {
 
 const f32 = Math.fround;
 
+/** The reference loops, in the fast kernels' shape (a fast path replaces them one for one; 1 x 1 takes conv2d's general loop). */
+const REFERENCE: Pick<NnKernels, 'conv3x3' | 'convTranspose4x4'> = { conv3x3, convTranspose4x4: transposed4x4 };
+
 /**
  * Conv2d with a k x k kernel, stride 1, padding (k - 1) / 2 (k odd) or stride 2 with k = 4, padding 1. Computed one
  * output row at a time (the row stays in cache while every input channel and tap is added to it); each point's
@@ -51,7 +55,7 @@ const f32 = Math.fround;
  * decoder's work) adds an input channel's taps of a row in one pass, in that order; its border columns and rows,
  * where taps fall outside the map and are skipped (not added as zeros: -0 + +0 would be +0), take the general path.
  */
-export function conv2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout: number, k: number, stride: 1 | 2): Tensor {
+export function conv2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout: number, k: number, stride: 1 | 2, fast: NnKernels | null = null): Tensor {
   const { c: cin, h: H, w: W } = x;
   const pad = stride === 1 ? (k - 1) >> 1 : 1;
   const Ho = stride === 1 ? H : (H + 2 * pad - k) / 2 + 1;
@@ -60,7 +64,11 @@ export function conv2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout
   const out = take(cout * plane);
   const inp = x.data;
   if (k === 3 && stride === 1 && W >= 3) {
-    conv3x3(inp, cin, H, W, weight, bias, cout, out);
+    (fast ?? REFERENCE).conv3x3(inp, cin, H, W, weight, bias, cout, out);
+    return { data: out, c: cout, h: Ho, w: Wo };
+  }
+  if (k === 1 && fast) {
+    fast.conv1x1(inp, cin, H, W, weight, bias, cout, out);
     return { data: out, c: cout, h: Ho, w: Wo };
   }
   const kk = k * k;
@@ -197,13 +205,17 @@ function conv3x3(inp: Float32Array, cin: number, H: number, W: number, weight: F
  * X = 2m gets kx = 1 (ix = m) then kx = 3 (ix = m - 1), X = 2m + 1 gets kx = 0 (ix = m + 1) then kx = 2 (ix = m), for
  * each valid ky ascending; the first and last columns, where one of them falls outside, point by point.
  */
-export function convTranspose2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout: number): Tensor {
+export function convTranspose2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout: number, fast: NnKernels | null = null): Tensor {
   const { c: cin, h: H, w: W } = x;
+  const out = take(cout * 4 * H * W);
+  (fast ?? REFERENCE).convTranspose4x4(x.data, cin, H, W, weight, bias, cout, out);
+  return { data: out, c: cout, h: 2 * H, w: 2 * W };
+}
+
+function transposed4x4(inp: Float32Array, cin: number, H: number, W: number, weight: Float32Array, bias: Float32Array, cout: number, out: Float32Array): void {
   const Ho = 2 * H, Wo = 2 * W;
   const plane = Ho * Wo;
   const iplane = H * W;
-  const out = take(cout * plane);
-  const inp = x.data;
   for (let oc = 0; oc < cout; oc++) {
     const b = bias[oc]!;
     for (let Y = 0; Y < Ho; Y++) {
@@ -257,7 +269,6 @@ export function convTranspose2d(x: Tensor, weight: Float32Array, bias: Float32Ar
       }
     }
   }
-  return { data: out, c: cout, h: Ho, w: Wo };
 }
 
 /**

@@ -1,0 +1,80 @@
+/**
+ * The WebAssembly fast path of the VQ-VAE's layers (wasm/nn-kernels.ts, compiled into wasm-kernels.generated.ts):
+ * the same float32 operations in the same order per point as the reference loops in vqvae/layers.ts, without
+ * JavaScript's conversion to float32 and back around each one (Math.fround), four points per SIMD instruction (3 x 3, 1 x 1 and transposed convolutions: nearly all of a decoder's work).
+ * The module is compiled on first use; where WebAssembly or its SIMD is missing, `nnKernels()` is null and callers
+ * keep the reference path. Buffers are copied into the module's memory and the result copied out: a 3 x 3
+ * convolution does 9 x cin multiply-adds per output value, so the copies are a few per cent of the work.
+ */
+import { NN_KERNELS_WASM } from './wasm-kernels.generated.ts';
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  conv3x3(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
+  convTranspose4x4(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
+  conv1x1(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
+}
+
+let kernels: KernelExports | null | undefined;
+
+function instance(): KernelExports | null {
+  if (kernels === undefined) {
+    try {
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(NN_KERNELS_WASM)).exports as unknown as KernelExports;
+    } catch {
+      kernels = null;
+    }
+  }
+  return kernels;
+}
+
+/** Byte offsets in the module's memory for float32 buffers of these lengths, one after another (16-byte aligned). */
+function layout(k: KernelExports, lengths: number[]): number[] {
+  const offsets: number[] = [];
+  let at = k.heapBase();
+  for (const n of lengths) {
+    offsets.push(at);
+    at += (4 * n + 15) & ~15;
+  }
+  const need = at - k.memory.buffer.byteLength;
+  if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+  return offsets;
+}
+
+/** A layer's kernel: input [cin, H, W], weights and bias, into `out` (every value of it written). */
+type Kernel = (inp: Float32Array, cin: number, H: number, W: number, weight: Float32Array, bias: Float32Array, cout: number, out: Float32Array) => void;
+
+export interface NnKernels {
+  /** conv2d 3 x 3, stride 1, padding 1 (layers.ts's conv3x3; W >= 3) */
+  conv3x3: Kernel;
+  /** ConvTranspose2d 4 x 4, stride 2, padding 1 (layers.ts's transposed4x4) */
+  convTranspose4x4: Kernel;
+  /** conv2d 1 x 1 (layers.ts's conv1x1) */
+  conv1x1: Kernel;
+}
+
+/** Runs an exported kernel on copies of the buffers in the module's memory. */
+function viaMemory(run: (k: KernelExports) => KernelExports['conv3x3']): Kernel {
+  return (inp, cin, H, W, weight, bias, cout, out) => {
+    const k = instance()!;
+    const [pi, pw, pb, po] = layout(k, [inp.length, weight.length, bias.length, out.length]) as [number, number, number, number];
+    const mem = new Float32Array(k.memory.buffer);
+    mem.set(inp, pi >> 2);
+    mem.set(weight, pw >> 2);
+    mem.set(bias, pb >> 2);
+    run(k)(pi, cin, H, W, pw, pb, cout, po);
+    out.set(new Float32Array(k.memory.buffer, po, out.length));
+  };
+}
+
+const FAST: NnKernels = {
+  conv3x3: viaMemory((k) => k.conv3x3),
+  convTranspose4x4: viaMemory((k) => k.convTranspose4x4),
+  conv1x1: viaMemory((k) => k.conv1x1),
+};
+
+/** The fast kernels, or null where this engine cannot run them. */
+export function nnKernels(): NnKernels | null {
+  return instance() ? FAST : null;
+}

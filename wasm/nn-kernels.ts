@@ -1,0 +1,201 @@
+// AssemblyScript source of the VQ-VAE decoder's fast path (scripts/build-wasm.mjs compiles it into
+// src-main/core/nn/wasm-kernels.generated.ts). Each kernel computes what its twin in src-main/core/nn/vqvae/layers.ts
+// computes, every output point's terms added in the same order (bias first, then input channel, kernel row, kernel
+// column ascending) with the same IEEE float32 operations: f32x4 lanes are four independent float32 multiply-adds,
+// so the fast path gives the reference's bits, which the decoder still checks per chunk (x̂'s CRC in the stream).
+// Buffers are float32 arrays the caller placed in this module's memory; pointers are byte addresses.
+
+/** First free byte after this module's static data (the caller lays its buffers out from here). */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+/** Adds the three taps of kernel row wk (float32 weights w[wk], w[wk+1], w[wk+2]) of input row r to output row o. */
+// @ts-ignore: decorator
+@inline
+function rowTaps(o: usize, r: usize, W: i32, w0: f32, w1: f32, w2: f32): void {
+  const v0 = f32x4.splat(w0), v1 = f32x4.splat(w1), v2 = f32x4.splat(w2);
+  const last = W - 1;
+  // interior points 1 .. W-2, four at a time
+  let x = 1;
+  for (; x + 4 <= last; x += 4) {
+    const p = o + (<usize>x << 2);
+    const q = r + (<usize>x << 2);
+    let a = v128.load(p);
+    a = f32x4.add(a, f32x4.mul(v0, v128.load(q - 4)));
+    a = f32x4.add(a, f32x4.mul(v1, v128.load(q)));
+    a = f32x4.add(a, f32x4.mul(v2, v128.load(q + 4)));
+    v128.store(p, a);
+  }
+  for (; x < last; x++) {
+    const p = o + (<usize>x << 2);
+    const q = r + (<usize>x << 2);
+    let a = load<f32>(p);
+    a += w0 * load<f32>(q - 4);
+    a += w1 * load<f32>(q);
+    a += w2 * load<f32>(q + 4);
+    store<f32>(p, a);
+  }
+  // x = 0 skips kx = 0, x = W - 1 skips kx = 2
+  store<f32>(o, load<f32>(o) + w1 * load<f32>(r) + w2 * load<f32>(r + 4));
+  const e = <usize>last << 2;
+  store<f32>(o + e, load<f32>(o + e) + w0 * load<f32>(r + e - 4) + w1 * load<f32>(r + e));
+}
+
+/**
+ * 3 x 3 convolution, stride 1, zero padding 1, on [cin, H, W] (W >= 3) into [cout, H, W]; weights [cout, cin, 3, 3].
+ * Per output row: the bias, then per input channel the valid kernel rows' taps, row by row over the output row.
+ */
+export function conv3x3(inp: usize, cin: i32, H: i32, W: i32, weight: usize, bias: usize, cout: i32, out: usize): void {
+  const plane = <usize>(H * W) << 2;
+  const rowBytes = <usize>W << 2;
+  for (let oc = 0; oc < cout; oc++) {
+    const b = load<f32>(bias + (<usize>oc << 2));
+    const bv = f32x4.splat(b);
+    for (let y = 0; y < H; y++) {
+      const o = out + <usize>oc * plane + <usize>y * rowBytes;
+      let x = 0;
+      for (; x + 4 <= W; x += 4) v128.store(o + (<usize>x << 2), bv);
+      for (; x < W; x++) store<f32>(o + (<usize>x << 2), b);
+      const ky0 = y == 0 ? 1 : 0, ky1 = y == H - 1 ? 1 : 2;
+      for (let ic = 0; ic < cin; ic++) {
+        const wb = weight + ((<usize>(oc * cin + ic) * 9) << 2);
+        const ib = inp + <usize>ic * plane;
+        for (let ky = ky0; ky <= ky1; ky++) {
+          const wk = wb + (<usize>(3 * ky) << 2);
+          rowTaps(o, ib + <usize>(y - 1 + ky) * rowBytes, W, load<f32>(wk), load<f32>(wk + 4), load<f32>(wk + 8));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Adds input rows sA (kernel row weights a0..a3) and, when `both`, sB (b0..b3) to an output row of the transposed
+ * convolution: X = 2m - 1 gets kx = 0 (ix = m) then kx = 2 (ix = m - 1), X = 2m gets kx = 1 (ix = m) then kx = 3
+ * (ix = m - 1), for m = 1 .. W - 1, row A's taps before row B's. Four column pairs per step: the pairs' eight
+ * interleaved outputs are split into the odd and even columns, updated, and interleaved back.
+ */
+// @ts-ignore: decorator
+@inline
+function pairTaps(o: usize, sA: usize, sB: usize, W: i32, both: bool, a0: f32, a1: f32, a2: f32, a3: f32, b0: f32, b1: f32, b2: f32, b3: f32): void {
+  const va0 = f32x4.splat(a0), va1 = f32x4.splat(a1), va2 = f32x4.splat(a2), va3 = f32x4.splat(a3);
+  const vb0 = f32x4.splat(b0), vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2), vb3 = f32x4.splat(b3);
+  let m = 1;
+  for (; m + 4 <= W; m += 4) {
+    const p = o + (<usize>(2 * m - 1) << 2);
+    const lo = v128.load(p), hi = v128.load(p + 16);
+    let u = v128.shuffle<f32>(lo, hi, 0, 2, 4, 6);
+    let v = v128.shuffle<f32>(lo, hi, 1, 3, 5, 7);
+    const qA = v128.load(sA + (<usize>m << 2)), pA = v128.load(sA + (<usize>(m - 1) << 2));
+    u = f32x4.add(u, f32x4.mul(va0, qA));
+    u = f32x4.add(u, f32x4.mul(va2, pA));
+    v = f32x4.add(v, f32x4.mul(va1, qA));
+    v = f32x4.add(v, f32x4.mul(va3, pA));
+    if (both) {
+      const qB = v128.load(sB + (<usize>m << 2)), pB = v128.load(sB + (<usize>(m - 1) << 2));
+      u = f32x4.add(u, f32x4.mul(vb0, qB));
+      u = f32x4.add(u, f32x4.mul(vb2, pB));
+      v = f32x4.add(v, f32x4.mul(vb1, qB));
+      v = f32x4.add(v, f32x4.mul(vb3, pB));
+    }
+    v128.store(p, v128.shuffle<f32>(u, v, 0, 4, 1, 5));
+    v128.store(p + 16, v128.shuffle<f32>(u, v, 2, 6, 3, 7));
+  }
+  for (; m < W; m++) {
+    const p = o + (<usize>(2 * m - 1) << 2);
+    const qA = load<f32>(sA + (<usize>m << 2)), pA = load<f32>(sA + (<usize>(m - 1) << 2));
+    let u = load<f32>(p) + a0 * qA;
+    u += a2 * pA;
+    let v = load<f32>(p + 4) + a1 * qA;
+    v += a3 * pA;
+    if (both) {
+      const qB = load<f32>(sB + (<usize>m << 2)), pB = load<f32>(sB + (<usize>(m - 1) << 2));
+      u += b0 * qB;
+      u += b2 * pB;
+      v += b1 * qB;
+      v += b3 * pB;
+    }
+    store<f32>(p, u);
+    store<f32>(p + 4, v);
+  }
+}
+
+/**
+ * ConvTranspose2d, kernel 4, stride 2, padding 1 (weights [cin, cout, 4, 4]), [cin, H, W] into [cout, 2H, 2W]
+ * (layers.ts's convTranspose2d): per output row the bias, then per input channel the row's two kernel rows.
+ */
+export function convTranspose4x4(inp: usize, cin: i32, H: i32, W: i32, weight: usize, bias: usize, cout: i32, out: usize): void {
+  const Ho = 2 * H, Wo = 2 * W;
+  const plane = <usize>(Ho * Wo) << 2;
+  const iplane = <usize>(H * W) << 2;
+  const rowBytes = <usize>Wo << 2;
+  const inRow = <usize>W << 2;
+  for (let oc = 0; oc < cout; oc++) {
+    const b = load<f32>(bias + (<usize>oc << 2));
+    const bv = f32x4.splat(b);
+    for (let Y = 0; Y < Ho; Y++) {
+      const o = out + <usize>oc * plane + <usize>Y * rowBytes;
+      let x = 0;
+      for (; x + 4 <= Wo; x += 4) v128.store(o + (<usize>x << 2), bv);
+      for (; x < Wo; x++) store<f32>(o + (<usize>x << 2), b);
+      const kyA = (Y + 1) & 1, kyB = kyA + 2;
+      const iyA = (Y + 1 - kyA) >> 1, iyB = (Y + 1 - kyB) >> 1;
+      const okA = iyA < H, okB = iyB >= 0;
+      const last = o + rowBytes - 4;
+      for (let ic = 0; ic < cin; ic++) {
+        const wb = weight + ((<usize>(ic * cout + oc) * 16) << 2);
+        const sA = inp + <usize>ic * iplane + <usize>iyA * inRow, sB = inp + <usize>ic * iplane + <usize>iyB * inRow;
+        const wA = wb + (<usize>(4 * kyA) << 2), wB = wb + (<usize>(4 * kyB) << 2);
+        const a0 = load<f32>(wA), a1 = load<f32>(wA + 4), a2 = load<f32>(wA + 8), a3 = load<f32>(wA + 12);
+        const b0 = load<f32>(wB), b1 = load<f32>(wB + 4), b2 = load<f32>(wB + 8), b3 = load<f32>(wB + 12);
+        // column 0 (kx = 1, ix = 0) and column Wo - 1 (kx = 2, ix = W - 1)
+        let c0 = load<f32>(o), cl = load<f32>(last);
+        if (okA) {
+          c0 += a1 * load<f32>(sA);
+          cl += a2 * load<f32>(sA + inRow - 4);
+        }
+        if (okB) {
+          c0 += b1 * load<f32>(sB);
+          cl += b2 * load<f32>(sB + inRow - 4);
+        }
+        if (okA && okB) pairTaps(o, sA, sB, W, true, a0, a1, a2, a3, b0, b1, b2, b3);
+        else if (okA) pairTaps(o, sA, sA, W, false, a0, a1, a2, a3, b0, b1, b2, b3);
+        else pairTaps(o, sB, sB, W, false, b0, b1, b2, b3, b0, b1, b2, b3);
+        store<f32>(o, c0);
+        store<f32>(last, cl);
+      }
+    }
+  }
+}
+
+/**
+ * 1 x 1 convolution (stride 1) on [cin, H, W] into [cout, H, W]; weights [cout, cin]: per output plane the bias,
+ * then each input channel's product added over the whole plane, channels ascending.
+ */
+export function conv1x1(inp: usize, cin: i32, H: i32, W: i32, weight: usize, bias: usize, cout: i32, out: usize): void {
+  const n = H * W;
+  const plane = <usize>n << 2;
+  for (let oc = 0; oc < cout; oc++) {
+    const o = out + <usize>oc * plane;
+    const b = load<f32>(bias + (<usize>oc << 2));
+    const bv = f32x4.splat(b);
+    let p = 0;
+    for (; p + 4 <= n; p += 4) v128.store(o + (<usize>p << 2), bv);
+    for (; p < n; p++) store<f32>(o + (<usize>p << 2), b);
+    for (let ic = 0; ic < cin; ic++) {
+      const w = load<f32>(weight + (<usize>(oc * cin + ic) << 2));
+      const wv = f32x4.splat(w);
+      const s = inp + <usize>ic * plane;
+      p = 0;
+      for (; p + 4 <= n; p += 4) {
+        const at = <usize>p << 2;
+        v128.store(o + at, f32x4.add(v128.load(o + at), f32x4.mul(wv, v128.load(s + at))));
+      }
+      for (; p < n; p++) {
+        const at = <usize>p << 2;
+        store<f32>(o + at, load<f32>(o + at) + w * load<f32>(s + at));
+      }
+    }
+  }
+}
