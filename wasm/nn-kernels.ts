@@ -199,3 +199,57 @@ export function conv1x1(inp: usize, cin: i32, H: i32, W: i32, weight: usize, bia
     }
   }
 }
+
+/**
+ * 'same' convolution of the predictor networks (core/nn/reference.ts's conv), kernel kd x kh x kw (odd), on
+ * [cin, D, H, W] into [cout, D, H, W]; weights [cout, cin, kd, kh, kw] at `weight`, bias at `bias` (0: none, +0
+ * start). Per output channel: the bias, then for ic, kz, ky, kx ascending the tap added over every output row it
+ * reaches (terms outside the grid skipped), as the reference loops run.
+ */
+export function convSame(inp: usize, cin: i32, cout: i32, D: i32, H: i32, W: i32, weight: usize, bias: usize, kd: i32, kh: i32, kw: i32, out: usize): void {
+  const plane = D * H * W;
+  const planeBytes = <usize>plane << 2;
+  const rd = (kd - 1) >> 1, rh = (kh - 1) >> 1, rw = (kw - 1) >> 1;
+  const kvol = kd * kh * kw;
+  for (let oc = 0; oc < cout; oc++) {
+    const o = out + <usize>oc * planeBytes;
+    const b: f32 = bias ? load<f32>(bias + (<usize>oc << 2)) : 0;
+    const bv = f32x4.splat(b);
+    let p = 0;
+    for (; p + 4 <= plane; p += 4) v128.store(o + (<usize>p << 2), bv);
+    for (; p < plane; p++) store<f32>(o + (<usize>p << 2), b);
+    for (let ic = 0; ic < cin; ic++) {
+      const src = inp + <usize>ic * planeBytes;
+      const wBase = weight + (<usize>((oc * cin + ic) * kvol) << 2);
+      for (let dz = 0; dz < kd; dz++) {
+        const oz = dz - rd;
+        const z0 = max(0, -oz), z1 = min(D, D - oz);
+        for (let dy = 0; dy < kh; dy++) {
+          const oy = dy - rh;
+          const y0 = max(0, -oy), y1 = min(H, H - oy);
+          for (let dx = 0; dx < kw; dx++) {
+            const ox = dx - rw;
+            const x0 = max(0, -ox), x1 = min(W, W - ox);
+            const w = load<f32>(wBase + (<usize>((dz * kh + dy) * kw + dx) << 2));
+            const wv = f32x4.splat(w);
+            for (let z = z0; z < z1; z++) {
+              for (let y = y0; y < y1; y++) {
+                const ob = o + (<usize>((z * H + y) * W) << 2);
+                const ib = src + (<usize>(((z + oz) * H + (y + oy)) * W + ox) << 2);
+                let x = x0;
+                for (; x + 4 <= x1; x += 4) {
+                  const at = <usize>x << 2;
+                  v128.store(ob + at, f32x4.add(v128.load(ob + at), f32x4.mul(wv, v128.load(ib + at))));
+                }
+                for (; x < x1; x++) {
+                  const at = <usize>x << 2;
+                  store<f32>(ob + at, load<f32>(ob + at) + w * load<f32>(ib + at));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -16,11 +16,14 @@
 import { FieldpackError } from '../errors.ts';
 import { detTanh } from './det-math.ts';
 import type { NnSpec } from './spec.ts';
+import type { NnKernels } from './wasm-kernels.ts';
 import { extractBox, planTiles, writeCore } from './tiling.ts';
 
 export interface ReferenceOptions {
   /** Called between layers; throw from it (e.g. on abort) to stop. */
   onLayer?(index: number, count: number): void;
+  /** the WebAssembly kernels (wasm-kernels.ts): the same bits, faster; absent or null: these loops */
+  kernels?: NnKernels | null;
 }
 
 /** Spatial shape as [D, H, W] (2D fields get D = 1). */
@@ -70,6 +73,15 @@ function conv(
   return out;
 }
 
+function fastConv(
+  kernels: NnKernels, input: Float32Array, cin: number, cout: number, D: number, H: number, W: number,
+  weights: Float32Array, wOff: number, bOff: number | null, kernel: readonly number[],
+): Float32Array {
+  const k: [number, number, number] = kernel.length === 3 ? [kernel[0]!, kernel[1]!, kernel[2]!] : [1, kernel[0]!, kernel[1]!];
+  const wLen = cout * cin * k[0] * k[1] * k[2];
+  return kernels.convSame(input, cin, cout, D, H, W, weights.subarray(wOff, wOff + wLen), bOff === null ? null : weights.subarray(bOff, bOff + cout), k);
+}
+
 /**
  * Runs the network on one sample: input [inChannels, ...spatial] (C order, float32), output
  * [outChannels, ...spatial]. Bit-exact by construction (see the file comment).
@@ -103,7 +115,7 @@ export function runReference(
         break;
       }
       case 'conv':
-        x = conv(x, c, l.outChannels, D, H, W, weights, l.weight, l.bias, l.kernel);
+        x = opts.kernels ? fastConv(opts.kernels, x, c, l.outChannels, D, H, W, weights, l.weight, l.bias, l.kernel) : conv(x, c, l.outChannels, D, H, W, weights, l.weight, l.bias, l.kernel);
         c = l.outChannels;
         owned = true;
         break;

@@ -14,6 +14,7 @@ interface KernelExports {
   conv3x3(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
   convTranspose4x4(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
   conv1x1(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
+  convSame(inp: number, cin: number, cout: number, D: number, H: number, W: number, weight: number, bias: number, kd: number, kh: number, kw: number, out: number): void;
 }
 
 let kernels: KernelExports | null | undefined;
@@ -52,6 +53,11 @@ export interface NnKernels {
   convTranspose4x4: Kernel;
   /** conv2d 1 x 1 (layers.ts's conv1x1) */
   conv1x1: Kernel;
+  /**
+   * The predictor networks' 'same' convolution (reference.ts's conv): [cin, D, H, W] into a new [cout, D, H, W];
+   * `weights` the layer's [cout, cin, kd, kh, kw], `bias` its cout values or null
+   */
+  convSame(inp: Float32Array, cin: number, cout: number, D: number, H: number, W: number, weights: Float32Array, bias: Float32Array | null, kernel: readonly [number, number, number]): Float32Array;
 }
 
 /** Runs an exported kernel on copies of the buffers in the module's memory. */
@@ -72,6 +78,17 @@ const FAST: NnKernels = {
   conv3x3: viaMemory((k) => k.conv3x3),
   convTranspose4x4: viaMemory((k) => k.convTranspose4x4),
   conv1x1: viaMemory((k) => k.conv1x1),
+  convSame(inp, cin, cout, D, H, W, weights, bias, [kd, kh, kw]) {
+    const k = instance()!;
+    const plane = D * H * W;
+    const [pi, pw, pb, po] = layout(k, [inp.length, weights.length, bias?.length ?? 0, cout * plane]) as [number, number, number, number];
+    const mem = new Float32Array(k.memory.buffer);
+    mem.set(inp, pi >> 2);
+    mem.set(weights, pw >> 2);
+    if (bias) mem.set(bias, pb >> 2);
+    k.convSame(pi, cin, cout, D, H, W, pw, bias ? pb : 0, kd, kh, kw, po);
+    return new Float32Array(k.memory.buffer, po, cout * plane).slice();
+  },
 };
 
 /** The fast kernels, or null where this engine cannot run them. */

@@ -13,6 +13,7 @@ import {
 } from '../../core/compressors/crossfield/codec.ts';
 import { gridDiffs } from '../../core/compressors/crossfield/index.ts';
 import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
+import { nnKernels } from '../../core/nn/wasm-kernels.ts';
 import { resolveBound, validRange } from '../../core/codec/bound.ts';
 import { zstdBackend } from '../codecs/zstd-backend.ts';
 import type { ErrorStats } from '../../core/metrics/index.ts';
@@ -192,7 +193,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     // the sample's boxes (block + receptive margin) can be a good part of a small or 3D field: then the whole
     // field's predictions are made once, cropped for the estimates and kept for the full encode
     const whole = net && sampleInferenceShare(net, target.shape) > 1 / 3 ? await gridDiffs(net, reconOf, target.shape, absBound, env) : null;
-    const estimates = estimateModes({ ...input, dq: whole ?? [] }, fusionModesOf(input), absBound, net && !whole ? sampleGridDiffs(net, reconOf, target.shape, absBound) : undefined);
+    const estimates = estimateModes({ ...input, dq: whole ?? [] }, fusionModesOf(input), absBound, net && !whole ? sampleGridDiffs(net, reconOf, target.shape, absBound, nnKernels()) : undefined);
     checkAbort(opts.signal);
     const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
     tried.push({ cand, net, whole, estimates, netStored, estimate: Math.min(...Object.values(estimates)) + netStored });

@@ -9,7 +9,7 @@ import type { Field } from '../../../src-main/core/field.ts';
 import { loadField } from '../../../src-main/services/compression/bench-input.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio, reconstructAnchors, streamAnchors } from '../../../src-main/services/crossfield/index.ts';
 import { fitLinearCfnn } from '../../../src-main/core/compressors/crossfield/linear.ts';
-import { metadataOf } from '../../../src-main/services/codecs/index.ts';
+import { decodeStream, metadataOf } from '../../../src-main/services/codecs/index.ts';
 import { rankAnchors } from '../../../src-main/services/crossfield/ranking.ts';
 import { compressField, inspectStream } from '../../../src-main/services/compression/index.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -75,6 +75,17 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     const b = (f: Field) => Buffer.from(f.values.buffer, f.values.byteOffset, f.values.byteLength);
     expect(b(d1.field).equals(b(d2.field))).toBe(true);
     expect(b(d0.field).equals(b(d1.field))).toBe(true);
+    // the network's predictions: the WebAssembly fast path (the default in one thread) and the reference path give
+    // the same bits, which the stream's per-axis checksums confirm
+    expect(inspectStream(r.bytes).params.dqCrc).toHaveLength(2);
+    const ref = await decodeStream(r.bytes, { deps: { fields: recon }, decodePath: 'reference' });
+    expect(b(ref.field).equals(b(d0.field))).toBe(true);
+    // anchors that are not the encoder's (here, under its hash, scaled) give other predictions: refused on both paths
+    const hash = streamAnchors(r.bytes)[0]!.hash;
+    const wrong = { anchors: { AIRT: { ...recon[0]!, values: recon[0]!.values.map((v, i) => v * (1 + (i % 7) / 10)), hash } }, models: {}, bases: {} };
+    for (const decodePath of ['fast', 'reference'] as const) {
+      await expect(decodeStream(r.bytes, { resolved: wrong, decodePath })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/predictions differ from the encoder's/) });
+    }
   });
 
   it('SST with two anchors (AIRT, SPEH) on a single 2D month, and in 3D over 3 months', async () => {

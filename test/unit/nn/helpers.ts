@@ -13,8 +13,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** A random network spec: affine, conv/act..., conv, affine. */
-export function randomNet(ndim: 2 | 3, cin: number, cout: number, hidden: number, layers: number, act: NnLayer['op'], seed = 1): { spec: NnSpec; weights: Float32Array } {
+/** A random network spec: affine, conv/act..., conv, affine; kernels of `size` (the last conv without a bias unless 3). */
+export function randomNet(ndim: 2 | 3, cin: number, cout: number, hidden: number, layers: number, act: NnLayer['op'], seed = 1, size = 3): { spec: NnSpec; weights: Float32Array } {
   const r = rng(seed);
   const w: number[] = [];
   const add = (n: number, scale: number) => {
@@ -23,8 +23,8 @@ export function randomNet(ndim: 2 | 3, cin: number, cout: number, hidden: number
     return off;
   };
   const L: NnLayer[] = [];
-  const k = ndim === 2 ? [3, 3] : [3, 3, 3];
-  const kn = ndim === 2 ? 9 : 27;
+  const k = ndim === 2 ? [size, size] : [size, size, size];
+  const kn = ndim === 2 ? size ** 2 : size ** 3;
   L.push({ op: 'affine', channels: cin, scale: add(cin, 2), shift: add(cin, 1) });
   let c = cin;
   for (let i = 0; i < layers - 1; i++) {
@@ -32,11 +32,11 @@ export function randomNet(ndim: 2 | 3, cin: number, cout: number, hidden: number
     L.push(act === 'leaky_relu' ? { op: 'leaky_relu', negativeSlope: Math.fround(0.01) } : ({ op: act } as NnLayer));
     c = hidden;
   }
-  L.push({ op: 'conv', inChannels: c, outChannels: cout, kernel: k, weight: add(cout * c * kn, 0.6), bias: add(cout, 0.2) });
+  L.push({ op: 'conv', inChannels: c, outChannels: cout, kernel: k, weight: add(cout * c * kn, 0.6), bias: size === 3 ? add(cout, 0.2) : null });
   L.push({ op: 'affine', channels: cout, scale: add(cout, 3), shift: add(cout, 1) });
   const spec: NnSpec = {
     format: 'fieldpack-nn', version: 1, ndim, dtype: 'float32', layout: ndim === 2 ? 'NCHW' : 'NCDHW', inChannels: cin, outChannels: cout,
-    receptiveRadius: layers, weightCount: w.length, layers: L,
+    receptiveRadius: layers * ((size - 1) >> 1), weightCount: w.length, layers: L,
   };
   return { spec, weights: Float32Array.from(w) };
 }

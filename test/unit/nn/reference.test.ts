@@ -6,6 +6,7 @@ import { detTanh } from '../../../src-main/core/nn/det-math.ts';
 import { backwardDifference, buildFeatures } from '../../../src-main/core/nn/features.ts';
 import { quantizeToGrid } from '../../../src-main/core/nn/quantize.ts';
 import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../../src-main/core/nn/embed.ts';
+import { nnKernels } from '../../../src-main/core/nn/wasm-kernels.ts';
 import { randomInput, randomNet, sameBytes } from './helpers.ts';
 
 /** Straightforward double-precision convolution net, to check the reference's semantics. */
@@ -62,6 +63,19 @@ describe('reference inference (core/nn)', () => {
       const whole = runReference(spec, weights, x, [...sp]);
       expect(sameBytes(whole, runReference(spec, weights, x.slice(), [...sp]))).toBe(true);
       for (const t of tiles) expect(sameBytes(whole, runReferenceTiled(spec, weights, x, [...sp], t as number))).toBe(true);
+    }
+  });
+
+  it('the WebAssembly kernels give the same bytes (2D and 3D, 1 to 5 wide kernels, fields narrower than a kernel)', () => {
+    const kernels = nnKernels();
+    expect(kernels).not.toBeNull();
+    for (const [ndim, sp, kernel] of [[2, [37, 53], 3], [2, [3, 2], 3], [2, [1, 9], 5], [3, [9, 10, 11], 3], [3, [2, 5, 3], 3], [2, [16, 24], 1]] as const) {
+      const { spec, weights } = randomNet(ndim, 3, 2, 6, 4, 'leaky_relu', 5, kernel);
+      const P = sp.reduce((a, b) => a * b, 1);
+      const x = randomInput(3 * P, 2);
+      x[5] = -0;
+      x[7] = 1e-42;
+      expect(sameBytes(runReference(spec, weights, x, [...sp], { kernels }), runReference(spec, weights, x, [...sp])), `${ndim}D [${sp.join(', ')}] k${kernel}`).toBe(true);
     }
   });
 

@@ -44,6 +44,7 @@ import { msCostBytes } from '../../codec/mscoder.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
 import { runReference } from '../../nn/reference.ts';
+import type { NnKernels } from '../../nn/wasm-kernels.ts';
 import { quantizeToGrid } from '../../nn/quantize.ts';
 import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../nn/embed.ts';
 import type { NnSpec } from '../../nn/spec.ts';
@@ -119,18 +120,24 @@ export function sampleInput(net: CrossfieldNetwork, anchors: Record<string, Anch
 }
 
 /**
- * The predicted target differences on the grid, per axis, over the whole field: the reference path, in this thread.
- * (The service computes the same integers with worker threads; any split gives the same bits.)
+ * The predicted target differences on the grid, per axis, over the whole field, in this thread: the reference path,
+ * or with `kernels` the WebAssembly fast path (the same bits; decoders check them against the stream's
+ * gridDiffsChecksums). The service computes the same integers with worker threads; any split gives the same bits.
  */
-export function predictGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number): Int32Array[] {
+export function predictGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number, kernels: NnKernels | null = null): Int32Array[] {
   const ndim = net.spec.ndim;
   const { samples, spatial, plane } = layoutOf(shape, ndim);
   const out = Array.from({ length: ndim }, () => new Int32Array(samples * plane));
   for (let s = 0; s < samples; s++) {
-    const y = runReference(net.spec, net.weights, sampleInput(net, anchors, spatial, s), spatial);
+    const y = runReference(net.spec, net.weights, sampleInput(net, anchors, spatial, s), spatial, { kernels });
     writeGridDiffs(y, ndim, plane, absBound, out, s * plane);
   }
   return out;
+}
+
+/** CRC-32 of each axis's predicted grid differences (header param dqCrc): a decoder checks its predictions with them. */
+export function gridDiffsChecksums(dq: readonly Int32Array[]): number[] {
+  return dq.map((d) => crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
 }
 
 /** Weights rounded to half precision (11 significant bits) kept as float32: the embedded network then zstd-packs to about half. */
@@ -534,7 +541,7 @@ export function sampleInferenceShare(net: CrossfieldNetwork, shape: readonly num
  * gives there: per network sample, the block's box with a margin of the receptive radius plus one (the backward
  * differences) runs on the reference path and its inner part is kept; what the margin cuts off never reaches it.
  */
-export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number): Int32Array[] {
+export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number, kernels: NnKernels | null = null): Int32Array[] {
   const ndim = net.spec.ndim;
   const { spatial, plane } = layoutOf(shape, ndim);
   const { block, lead, inner, innerSize, boxStart, boxSize } = sampleBoxes(net, shape);
@@ -561,7 +568,7 @@ export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, 
       const c = cropBlock(typed(sliceValues(r.values, a, a + plane)), r.mask ? r.mask.subarray(a, a + plane) : null, spatial, boxStart, boxSize);
       return { values: c.values, ...(c.mask ? { mask: c.mask } : {}) };
     });
-    const y = runReference(net.spec, net.weights, input, boxSize);
+    const y = runReference(net.spec, net.weights, input, boxSize, { kernels });
     for (let k = 0; k < ndim; k++) {
       const core = cropBlock(y.subarray(k * boxPlane, (k + 1) * boxPlane), null, boxSize, innerInBox, innerSize).values;
       out[k]!.set(quantizeToGrid(core, absBound), j * innerPlane);

@@ -11,7 +11,8 @@ import type { StreamHeader } from '../../codec/stream/format.ts';
 import { resolveBound, validRange } from '../../codec/bound.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { encodeEmbeddedNetwork } from '../../nn/embed.ts';
-import type { Codec, CodecEnv, DecodedField, DecodeInput, Dependency, Reconstruction, ResolvedDependencies } from '../contract.ts';
+import type { Codec, CodecEnv, DecodePath, DecodedField, DecodeInput, Dependency, Reconstruction, ResolvedDependencies } from '../contract.ts';
+import { nnKernels } from '../../nn/wasm-kernels.ts';
 import { assembleDecoded, decodeError } from '../decoded.ts';
 import {
   type AnchorRecon,
@@ -22,6 +23,7 @@ import {
   crossfieldAnchors,
   decodeCrossfield,
   encodeCrossfield,
+  gridDiffsChecksums,
   layoutOf,
   predictGridDiffs,
   readCrossfieldStream,
@@ -62,9 +64,12 @@ function anchorsInOrder(deps: ResolvedDependencies, names: readonly string[]): R
   });
 }
 
-/** The network's predicted target differences on the grid, per axis: the reference path, threads where given. */
-export async function gridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: number[], absBound: number, env: Pick<CodecEnv, 'runReference'>): Promise<Int32Array[]> {
-  if (!env.runReference) return predictGridDiffs(net, anchors, shape, absBound);
+/**
+ * The network's predicted target differences on the grid, per axis: the reference path on threads where given, else
+ * in this thread on `path` ('fast': the WebAssembly kernels where this engine has them, the same bits).
+ */
+export async function gridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: number[], absBound: number, env: Pick<CodecEnv, 'runReference'>, path: DecodePath = 'fast'): Promise<Int32Array[]> {
+  if (!env.runReference) return predictGridDiffs(net, anchors, shape, absBound, path === 'fast' ? nnKernels() : null);
   const ndim = net.spec.ndim;
   const { samples, spatial, plane } = layoutOf(shape, ndim);
   const inputs = Array.from({ length: samples }, (_, s) => sampleInput(net, anchors, spatial, s));
@@ -100,7 +105,8 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
       {
         field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
         anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
-        dq, anchorRecons: recons, tune: params.tune, mode: params.mode, metadata, extraParams: params.extra,
+        // the predictions' checksums: a decoder whose network gives other integers finds out before decoding
+        dq, anchorRecons: recons, tune: params.tune, mode: params.mode, metadata, extraParams: { ...params.extra, ...(net ? { dqCrc: gridDiffsChecksums(dq) } : {}) },
         ...(params.chunkValues ? { chunkValues: params.chunkValues } : {}),
         ...(params.estimates ? { estimates: params.estimates } : {}),
       },
@@ -121,6 +127,24 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
   },
 };
 
+/**
+ * The decoder's predictions, checked against the stream's dqCrc: on the fast path first, then, where they differ,
+ * on the reference path; refused if that differs too. Streams written before dqCrc are decoded on the reference
+ * path (nothing to check the fast path against).
+ */
+async function checkedGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, header: StreamHeader, env: CodecEnv): Promise<Int32Array[]> {
+  const expected = header.params.dqCrc;
+  if (expected !== undefined && !(Array.isArray(expected) && expected.length === net.spec.ndim && expected.every((c) => Number.isInteger(c) && c >= 0 && c <= 0xffffffff))) {
+    throw new FieldpackError('BAD_STREAM', `corrupted header: cross-field dqCrc ${JSON.stringify(expected)} (one CRC-32 per axis, ${net.spec.ndim})`);
+  }
+  const matches = (dq: Int32Array[]) => gridDiffsChecksums(dq).every((c, k) => c === (expected as number[])[k]);
+  const first = await gridDiffs(net, anchors, header.shape, header.bound.abs, env, expected === undefined ? 'reference' : (env.decodePath ?? 'fast'));
+  if (expected === undefined || matches(first)) return first;
+  const again = await gridDiffs(net, anchors, header.shape, header.bound.abs, {}, 'reference');
+  if (matches(again)) return again;
+  throw new FieldpackError('BAD_STREAM', `the network's predictions differ from the encoder's (checksums ${gridDiffsChecksums(again).map((c) => c.toString(16)).join(', ')}, the stream says ${(expected as number[]).map((c) => c.toString(16)).join(', ')}): a corrupted stream, other anchors under their hashes, or a decoder that breaks the decoding contract`);
+}
+
 /** Decodes a cross-field stream (the codec's decode, failed allocations aside). */
 async function decodeCrossfieldStream({ header, bytes, rows, deps }: DecodeInput, env: CodecEnv): Promise<DecodedField> {
   const info = readCrossfieldStream(bytes);
@@ -131,7 +155,7 @@ async function decodeCrossfieldStream({ header, bytes, rows, deps }: DecodeInput
   const recons = anchorsInOrder(deps, names);
   checkAnchorsFit(header, info.anchors, recons);
   const byName = Object.fromEntries(names.map((v, i) => [v, recons[i]!]));
-  const dq = info.net ? await gridDiffs(info.net, byName, header.shape, header.bound.abs, env) : [];
+  const dq = info.net ? await checkedGridDiffs(info.net, byName, header, env) : [];
   env.progress(0.5, 'hybrid decoding');
   const full = decodeCrossfield(info, bytes, dq, recons);
   if (rows[0] === 0 && rows[1] === header.shape[0]) return full;
