@@ -253,3 +253,52 @@ export function convSame(inp: usize, cin: i32, cout: i32, D: i32, H: i32, W: i32
     }
   }
 }
+
+/**
+ * 4 x 4 convolution, stride 2, zero padding 1 (the VQ-VAE encoder's down-sampling; layers.ts's conv2d general loop
+ * with stride 2), [cin, H, W] (H, W even) into [cout, H / 2, W / 2]: per output row the bias, then for ic, ky, kx
+ * ascending the tap over the row's columns (input column 2x + kx - 1), four outputs per step from eight inputs.
+ */
+export function conv4x4s2(inp: usize, cin: i32, H: i32, W: i32, weight: usize, bias: usize, cout: i32, out: usize): void {
+  const Ho = H >> 1, Wo = W >> 1;
+  const plane = <usize>(Ho * Wo) << 2;
+  const iplane = <usize>(H * W) << 2;
+  const inRow = <usize>W << 2;
+  for (let oc = 0; oc < cout; oc++) {
+    const b = load<f32>(bias + (<usize>oc << 2));
+    const bv = f32x4.splat(b);
+    for (let y = 0; y < Ho; y++) {
+      const o = out + <usize>oc * plane + (<usize>(y * Wo) << 2);
+      let x = 0;
+      for (; x + 4 <= Wo; x += 4) v128.store(o + (<usize>x << 2), bv);
+      for (; x < Wo; x++) store<f32>(o + (<usize>x << 2), b);
+      for (let ic = 0; ic < cin; ic++) {
+        const wb = weight + ((<usize>(oc * cin + ic) * 16) << 2);
+        for (let ky = 0; ky < 4; ky++) {
+          const iy = 2 * y + ky - 1;
+          if (iy < 0 || iy >= H) continue;
+          const row = inp + <usize>ic * iplane + <usize>iy * inRow;
+          for (let kx = 0; kx < 4; kx++) {
+            const w = load<f32>(wb + (<usize>(ky * 4 + kx) << 2));
+            const wv = f32x4.splat(w);
+            const dx = kx - 1;
+            // output columns whose input column 2x + dx is inside the row
+            const x0 = dx < 0 ? 1 : 0;
+            const x1 = min(Wo, ((W - 1 - dx) >> 1) + 1);
+            let xx = x0;
+            for (; xx + 4 <= x1 && 2 * xx + dx + 8 <= W; xx += 4) {
+              const at = o + (<usize>xx << 2);
+              const src = row + (<usize>(2 * xx + dx) << 2);
+              const even = v128.shuffle<f32>(v128.load(src), v128.load(src + 16), 0, 2, 4, 6);
+              v128.store(at, f32x4.add(v128.load(at), f32x4.mul(wv, even)));
+            }
+            for (; xx < x1; xx++) {
+              const at = o + (<usize>xx << 2);
+              store<f32>(at, load<f32>(at) + w * load<f32>(row + (<usize>(2 * xx + dx) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}

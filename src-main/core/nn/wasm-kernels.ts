@@ -1,7 +1,7 @@
 /**
  * The WebAssembly fast path of the VQ-VAE's layers (wasm/nn-kernels.ts, compiled into wasm-kernels.generated.ts):
  * the same float32 operations in the same order per point as the reference loops in vqvae/layers.ts, without
- * JavaScript's conversion to float32 and back around each one (Math.fround), four points per SIMD instruction (3 x 3, 1 x 1 and transposed convolutions: nearly all of a decoder's work).
+ * JavaScript's conversion to float32 and back around each one (Math.fround), four points per SIMD instruction (3 x 3, 1 x 1, 4 x 4 stride 2 and transposed convolutions of the VQ-VAE, and the predictor networks' 'same' convolutions).
  * The module is compiled on first use; where WebAssembly or its SIMD is missing, `nnKernels()` is null and callers
  * keep the reference path. Buffers are copied into the module's memory and the result copied out: a 3 x 3
  * convolution does 9 x cin multiply-adds per output value, so the copies are a few per cent of the work.
@@ -14,6 +14,7 @@ interface KernelExports {
   conv3x3(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
   convTranspose4x4(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
   conv1x1(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
+  conv4x4s2(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
   convSame(inp: number, cin: number, cout: number, D: number, H: number, W: number, weight: number, bias: number, kd: number, kh: number, kw: number, out: number): void;
 }
 
@@ -51,8 +52,10 @@ export interface NnKernels {
   conv3x3: Kernel;
   /** ConvTranspose2d 4 x 4, stride 2, padding 1 (layers.ts's transposed4x4) */
   convTranspose4x4: Kernel;
-  /** conv2d 1 x 1 (layers.ts's conv1x1) */
+  /** conv2d 1 x 1 (layers.ts's general loop) */
   conv1x1: Kernel;
+  /** conv2d 4 x 4, stride 2, padding 1, H and W even (layers.ts's general loop; the VQ-VAE encoder's down-sampling) */
+  conv4x4s2: Kernel;
   /**
    * The predictor networks' 'same' convolution (reference.ts's conv): [cin, D, H, W] into a new [cout, D, H, W];
    * `weights` the layer's [cout, cin, kd, kh, kw], `bias` its cout values or null
@@ -78,6 +81,7 @@ const FAST: NnKernels = {
   conv3x3: viaMemory((k) => k.conv3x3),
   convTranspose4x4: viaMemory((k) => k.convTranspose4x4),
   conv1x1: viaMemory((k) => k.conv1x1),
+  conv4x4s2: viaMemory((k) => k.conv4x4s2),
   convSame(inp, cin, cout, D, H, W, weights, bias, [kd, kh, kw]) {
     const k = instance()!;
     const plane = D * H * W;

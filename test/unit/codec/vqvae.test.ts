@@ -112,7 +112,7 @@ describe('VQ-VAE layers (PyTorch semantics, zero padding)', () => {
     // the WebAssembly kernels (the fast path) must give the same bits: Node 22 has WebAssembly SIMD
     const fast = nnKernels();
     expect(fast).not.toBeNull();
-    for (const [H, W] of [[1, 1], [1, 3], [2, 2], [3, 1], [3, 4], [4, 3], [5, 7], [6, 9], [8, 16], [2, 13], [5, 21], [3, 38]] as const) {
+    for (const [H, W] of [[1, 1], [1, 3], [2, 2], [3, 1], [3, 4], [4, 3], [5, 7], [6, 9], [8, 16], [2, 13], [5, 21], [3, 38], [4, 38], [6, 22]] as const) {
       const cin = 3, cout = 2;
       const x = vals(cin * H * W);
       for (const [k, stride] of [[3, 1], [1, 1], [4, 2]] as const) {

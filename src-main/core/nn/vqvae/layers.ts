@@ -45,7 +45,7 @@ export function release(t: Tensor): void {
 
 const f32 = Math.fround;
 
-/** The reference loops, in the fast kernels' shape (a fast path replaces them one for one; 1 x 1 takes conv2d's general loop). */
+/** The reference loops, in the fast kernels' shape (a fast path replaces them one for one; 1 x 1 and 4 x 4 stride 2 take conv2d's general loop). */
 const REFERENCE: Pick<NnKernels, 'conv3x3' | 'convTranspose4x4'> = { conv3x3, convTranspose4x4: transposed4x4 };
 
 /**
@@ -69,6 +69,10 @@ export function conv2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout
   }
   if (k === 1 && fast) {
     fast.conv1x1(inp, cin, H, W, weight, bias, cout, out);
+    return { data: out, c: cout, h: Ho, w: Wo };
+  }
+  if (k === 4 && stride === 2 && fast && H % 2 === 0 && W % 2 === 0) {
+    fast.conv4x4s2(inp, cin, H, W, weight, bias, cout, out);
     return { data: out, c: cout, h: Ho, w: Wo };
   }
   const kk = k * k;
