@@ -143,14 +143,15 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
     const addDataset = (ds: H5Dataset, prefix: string, key: string) => {
       const name = `${prefix}${key}`;
       const shape = (ds.shape ?? []).map(Number);
-      const { values: allAttrs } = readAttrs(ds as never, false);
+      // every attribute read once: the hidden ones (CLASS, NAME, DIMENSION_LIST, ...) say what the dataset is, the others are shown
+      const { values: allAttrs, doubles } = readAttrs(ds as never, false);
       const isScale = allAttrs['CLASS'] === 'DIMENSION_SCALE';
       const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
       if (isScale && shape.length === 1) dimensions[name] = shape[0]!;
       // h5wasm reports an unlimited maximum as 2^64 - 1
       if (isScale && shape.length === 1 && Number((ds as { metadata?: { maxshape?: unknown[] } }).metadata?.maxshape?.[0] ?? 0) > Number.MAX_SAFE_INTEGER) unlimited.push(name);
       if (isScale && nameAttr.startsWith(PURE_DIM)) return; // a dimension only, not a variable
-      const { values: attributes, doubles } = readAttrs(ds as never, true);
+      const attributes = Object.fromEntries(Object.entries(allAttrs).filter(([n]) => !HIDDEN_ATTRS.has(n)));
       const dims: string[] = [];
       let labels: (string | null)[] = [];
       try {
