@@ -10,6 +10,32 @@ export function heapBase(): usize {
   return (__heap_base + 15) & ~15;
 }
 
+/** n float32 values from o set to b (an output row or plane starts at its bias). */
+// @ts-ignore: decorator
+@inline
+function fill(o: usize, n: i32, b: f32): void {
+  const bv = f32x4.splat(b);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(o + (<usize>i << 2), bv);
+  for (; i < n; i++) store<f32>(o + (<usize>i << 2), b);
+}
+
+/** o[x] += w * src[x] for x in [x0, x1), four at a time (one tap of a convolution over a row or plane). */
+// @ts-ignore: decorator
+@inline
+function addTap(o: usize, src: usize, x0: i32, x1: i32, w: f32): void {
+  const wv = f32x4.splat(w);
+  let x = x0;
+  for (; x + 4 <= x1; x += 4) {
+    const at = <usize>x << 2;
+    v128.store(o + at, f32x4.add(v128.load(o + at), f32x4.mul(wv, v128.load(src + at))));
+  }
+  for (; x < x1; x++) {
+    const at = <usize>x << 2;
+    store<f32>(o + at, load<f32>(o + at) + w * load<f32>(src + at));
+  }
+}
+
 /** Adds the three taps of kernel row wk (float32 weights w[wk], w[wk+1], w[wk+2]) of input row r to output row o. */
 // @ts-ignore: decorator
 @inline
@@ -51,12 +77,9 @@ export function conv3x3(inp: usize, cin: i32, H: i32, W: i32, weight: usize, bia
   const rowBytes = <usize>W << 2;
   for (let oc = 0; oc < cout; oc++) {
     const b = load<f32>(bias + (<usize>oc << 2));
-    const bv = f32x4.splat(b);
     for (let y = 0; y < H; y++) {
       const o = out + <usize>oc * plane + <usize>y * rowBytes;
-      let x = 0;
-      for (; x + 4 <= W; x += 4) v128.store(o + (<usize>x << 2), bv);
-      for (; x < W; x++) store<f32>(o + (<usize>x << 2), b);
+      fill(o, W, b);
       const ky0 = y == 0 ? 1 : 0, ky1 = y == H - 1 ? 1 : 2;
       for (let ic = 0; ic < cin; ic++) {
         const wb = weight + ((<usize>(oc * cin + ic) * 9) << 2);
@@ -133,12 +156,9 @@ export function convTranspose4x4(inp: usize, cin: i32, H: i32, W: i32, weight: u
   const inRow = <usize>W << 2;
   for (let oc = 0; oc < cout; oc++) {
     const b = load<f32>(bias + (<usize>oc << 2));
-    const bv = f32x4.splat(b);
     for (let Y = 0; Y < Ho; Y++) {
       const o = out + <usize>oc * plane + <usize>Y * rowBytes;
-      let x = 0;
-      for (; x + 4 <= Wo; x += 4) v128.store(o + (<usize>x << 2), bv);
-      for (; x < Wo; x++) store<f32>(o + (<usize>x << 2), b);
+      fill(o, Wo, b);
       const kyA = (Y + 1) & 1, kyB = kyA + 2;
       const iyA = (Y + 1 - kyA) >> 1, iyB = (Y + 1 - kyB) >> 1;
       const okA = iyA < H, okB = iyB >= 0;
@@ -179,23 +199,9 @@ export function conv1x1(inp: usize, cin: i32, H: i32, W: i32, weight: usize, bia
   for (let oc = 0; oc < cout; oc++) {
     const o = out + <usize>oc * plane;
     const b = load<f32>(bias + (<usize>oc << 2));
-    const bv = f32x4.splat(b);
-    let p = 0;
-    for (; p + 4 <= n; p += 4) v128.store(o + (<usize>p << 2), bv);
-    for (; p < n; p++) store<f32>(o + (<usize>p << 2), b);
+    fill(o, n, b);
     for (let ic = 0; ic < cin; ic++) {
-      const w = load<f32>(weight + (<usize>(oc * cin + ic) << 2));
-      const wv = f32x4.splat(w);
-      const s = inp + <usize>ic * plane;
-      p = 0;
-      for (; p + 4 <= n; p += 4) {
-        const at = <usize>p << 2;
-        v128.store(o + at, f32x4.add(v128.load(o + at), f32x4.mul(wv, v128.load(s + at))));
-      }
-      for (; p < n; p++) {
-        const at = <usize>p << 2;
-        store<f32>(o + at, load<f32>(o + at) + w * load<f32>(s + at));
-      }
+      addTap(o, inp + <usize>ic * plane, 0, n, load<f32>(weight + (<usize>(oc * cin + ic) << 2)));
     }
   }
 }
@@ -214,10 +220,7 @@ export function convSame(inp: usize, cin: i32, cout: i32, D: i32, H: i32, W: i32
   for (let oc = 0; oc < cout; oc++) {
     const o = out + <usize>oc * planeBytes;
     const b: f32 = bias ? load<f32>(bias + (<usize>oc << 2)) : 0;
-    const bv = f32x4.splat(b);
-    let p = 0;
-    for (; p + 4 <= plane; p += 4) v128.store(o + (<usize>p << 2), bv);
-    for (; p < plane; p++) store<f32>(o + (<usize>p << 2), b);
+    fill(o, plane, b);
     for (let ic = 0; ic < cin; ic++) {
       const src = inp + <usize>ic * planeBytes;
       const wBase = weight + (<usize>((oc * cin + ic) * kvol) << 2);
@@ -231,20 +234,9 @@ export function convSame(inp: usize, cin: i32, cout: i32, D: i32, H: i32, W: i32
             const ox = dx - rw;
             const x0 = max(0, -ox), x1 = min(W, W - ox);
             const w = load<f32>(wBase + (<usize>((dz * kh + dy) * kw + dx) << 2));
-            const wv = f32x4.splat(w);
             for (let z = z0; z < z1; z++) {
               for (let y = y0; y < y1; y++) {
-                const ob = o + (<usize>((z * H + y) * W) << 2);
-                const ib = src + (<usize>(((z + oz) * H + (y + oy)) * W + ox) << 2);
-                let x = x0;
-                for (; x + 4 <= x1; x += 4) {
-                  const at = <usize>x << 2;
-                  v128.store(ob + at, f32x4.add(v128.load(ob + at), f32x4.mul(wv, v128.load(ib + at))));
-                }
-                for (; x < x1; x++) {
-                  const at = <usize>x << 2;
-                  store<f32>(ob + at, load<f32>(ob + at) + w * load<f32>(ib + at));
-                }
+                addTap(o + (<usize>((z * H + y) * W) << 2), src + (<usize>(((z + oz) * H + (y + oy)) * W + ox) << 2), x0, x1, w);
               }
             }
           }
@@ -266,12 +258,9 @@ export function conv4x4s2(inp: usize, cin: i32, H: i32, W: i32, weight: usize, b
   const inRow = <usize>W << 2;
   for (let oc = 0; oc < cout; oc++) {
     const b = load<f32>(bias + (<usize>oc << 2));
-    const bv = f32x4.splat(b);
     for (let y = 0; y < Ho; y++) {
       const o = out + <usize>oc * plane + (<usize>(y * Wo) << 2);
-      let x = 0;
-      for (; x + 4 <= Wo; x += 4) v128.store(o + (<usize>x << 2), bv);
-      for (; x < Wo; x++) store<f32>(o + (<usize>x << 2), b);
+      fill(o, Wo, b);
       for (let ic = 0; ic < cin; ic++) {
         const wb = weight + ((<usize>(oc * cin + ic) * 16) << 2);
         for (let ky = 0; ky < 4; ky++) {
