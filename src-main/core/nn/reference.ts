@@ -76,7 +76,7 @@ function conv(
 function fastConv(
   kernels: NnKernels, input: Float32Array, cin: number, cout: number, D: number, H: number, W: number,
   weights: Float32Array, wOff: number, bOff: number | null, kernel: readonly number[],
-): Float32Array {
+): Float32Array | null {
   const k: [number, number, number] = kernel.length === 3 ? [kernel[0]!, kernel[1]!, kernel[2]!] : [1, kernel[0]!, kernel[1]!];
   const wLen = cout * cin * k[0] * k[1] * k[2];
   return kernels.convSame(input, cin, cout, D, H, W, weights.subarray(wOff, wOff + wLen), bOff === null ? null : weights.subarray(bOff, bOff + cout), k);
@@ -115,7 +115,7 @@ export function runReference(
         break;
       }
       case 'conv':
-        x = opts.kernels ? fastConv(opts.kernels, x, c, l.outChannels, D, H, W, weights, l.weight, l.bias, l.kernel) : conv(x, c, l.outChannels, D, H, W, weights, l.weight, l.bias, l.kernel);
+        x = (opts.kernels && fastConv(opts.kernels, x, c, l.outChannels, D, H, W, weights, l.weight, l.bias, l.kernel)) || conv(x, c, l.outChannels, D, H, W, weights, l.weight, l.bias, l.kernel);
         c = l.outChannels;
         owned = true;
         break;

@@ -31,21 +31,37 @@ function instance(): KernelExports | null {
   return kernels;
 }
 
-/** Byte offsets in the module's memory for float32 buffers of these lengths, one after another (16-byte aligned). */
-function layout(k: KernelExports, lengths: number[]): number[] {
+/** A 32-bit module's memory: 65536 pages of 64 KiB. */
+const MAX_MEMORY_BYTES = 65536 * 65536;
+
+/**
+ * Byte offsets in the module's memory for float32 buffers of these lengths, one after another (16-byte aligned),
+ * the memory grown to hold them; null where it cannot (past 4 GiB, or the engine refuses to grow it).
+ */
+function layout(k: KernelExports, lengths: number[]): number[] | null {
   const offsets: number[] = [];
   let at = k.heapBase();
   for (const n of lengths) {
     offsets.push(at);
-    at += (4 * n + 15) & ~15;
+    at += Math.ceil((4 * n) / 16) * 16;
   }
+  if (at > MAX_MEMORY_BYTES) return null;
   const need = at - k.memory.buffer.byteLength;
-  if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+  if (need > 0) {
+    try {
+      if (k.memory.grow(Math.ceil(need / 65536)) < 0) return null;
+    } catch {
+      return null;
+    }
+  }
   return offsets;
 }
 
-/** A layer's kernel: input [cin, H, W], weights and bias, into `out` (every value of it written). */
-type Kernel = (inp: Float32Array, cin: number, H: number, W: number, weight: Float32Array, bias: Float32Array, cout: number, out: Float32Array) => void;
+/**
+ * A layer's kernel: input [cin, H, W], weights and bias, into `out` (every value of it written). False when the
+ * buffers do not fit the module's memory: the caller then runs its reference loop (the same bits).
+ */
+type Kernel = (inp: Float32Array, cin: number, H: number, W: number, weight: Float32Array, bias: Float32Array, cout: number, out: Float32Array) => boolean;
 
 export interface NnKernels {
   /** conv2d 3 x 3, stride 1, padding 1 (layers.ts's conv3x3; W >= 3) */
@@ -58,22 +74,26 @@ export interface NnKernels {
   conv4x4s2: Kernel;
   /**
    * The predictor networks' 'same' convolution (reference.ts's conv): [cin, D, H, W] into a new [cout, D, H, W];
-   * `weights` the layer's [cout, cin, kd, kh, kw], `bias` its cout values or null
+   * `weights` the layer's [cout, cin, kd, kh, kw], `bias` its cout values or null. Null when the buffers do not
+   * fit the module's memory (the caller runs the reference loop).
    */
-  convSame(inp: Float32Array, cin: number, cout: number, D: number, H: number, W: number, weights: Float32Array, bias: Float32Array | null, kernel: readonly [number, number, number]): Float32Array;
+  convSame(inp: Float32Array, cin: number, cout: number, D: number, H: number, W: number, weights: Float32Array, bias: Float32Array | null, kernel: readonly [number, number, number]): Float32Array | null;
 }
 
 /** Runs an exported kernel on copies of the buffers in the module's memory. */
 function viaMemory(run: (k: KernelExports) => KernelExports['conv3x3']): Kernel {
   return (inp, cin, H, W, weight, bias, cout, out) => {
     const k = instance()!;
-    const [pi, pw, pb, po] = layout(k, [inp.length, weight.length, bias.length, out.length]) as [number, number, number, number];
+    const at = layout(k, [inp.length, weight.length, bias.length, out.length]);
+    if (!at) return false;
+    const [pi, pw, pb, po] = at as [number, number, number, number];
     const mem = new Float32Array(k.memory.buffer);
-    mem.set(inp, pi >> 2);
-    mem.set(weight, pw >> 2);
-    mem.set(bias, pb >> 2);
+    mem.set(inp, pi / 4);
+    mem.set(weight, pw / 4);
+    mem.set(bias, pb / 4);
     run(k)(pi, cin, H, W, pw, pb, cout, po);
     out.set(new Float32Array(k.memory.buffer, po, out.length));
+    return true;
   };
 }
 
@@ -85,11 +105,13 @@ const FAST: NnKernels = {
   convSame(inp, cin, cout, D, H, W, weights, bias, [kd, kh, kw]) {
     const k = instance()!;
     const plane = D * H * W;
-    const [pi, pw, pb, po] = layout(k, [inp.length, weights.length, bias?.length ?? 0, cout * plane]) as [number, number, number, number];
+    const at = layout(k, [inp.length, weights.length, bias?.length ?? 0, cout * plane]);
+    if (!at) return null;
+    const [pi, pw, pb, po] = at as [number, number, number, number];
     const mem = new Float32Array(k.memory.buffer);
-    mem.set(inp, pi >> 2);
-    mem.set(weights, pw >> 2);
-    if (bias) mem.set(bias, pb >> 2);
+    mem.set(inp, pi / 4);
+    mem.set(weights, pw / 4);
+    if (bias) mem.set(bias, pb / 4);
     k.convSame(pi, cin, cout, D, H, W, pw, bias ? pb : 0, kd, kh, kw, po);
     return new Float32Array(k.memory.buffer, po, cout * plane).slice();
   },

@@ -45,9 +45,6 @@ export function release(t: Tensor): void {
 
 const f32 = Math.fround;
 
-/** The reference loops, in the fast kernels' shape (a fast path replaces them one for one; 1 x 1 and 4 x 4 stride 2 take conv2d's general loop). */
-const REFERENCE: Pick<NnKernels, 'conv3x3' | 'convTranspose4x4'> = { conv3x3, convTranspose4x4: transposed4x4 };
-
 /**
  * Conv2d with a k x k kernel, stride 1, padding (k - 1) / 2 (k odd) or stride 2 with k = 4, padding 1. Computed one
  * output row at a time (the row stays in cache while every input channel and tap is added to it); each point's
@@ -63,16 +60,12 @@ export function conv2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout
   const plane = Ho * Wo;
   const out = take(cout * plane);
   const inp = x.data;
+  // the fast kernels where they apply and the buffers fit their memory, else the reference loops (the same bits)
   if (k === 3 && stride === 1 && W >= 3) {
-    (fast ?? REFERENCE).conv3x3(inp, cin, H, W, weight, bias, cout, out);
+    if (!fast?.conv3x3(inp, cin, H, W, weight, bias, cout, out)) conv3x3(inp, cin, H, W, weight, bias, cout, out);
     return { data: out, c: cout, h: Ho, w: Wo };
   }
-  if (k === 1 && fast) {
-    fast.conv1x1(inp, cin, H, W, weight, bias, cout, out);
-    return { data: out, c: cout, h: Ho, w: Wo };
-  }
-  if (k === 4 && stride === 2 && fast && H % 2 === 0 && W % 2 === 0) {
-    fast.conv4x4s2(inp, cin, H, W, weight, bias, cout, out);
+  if ((k === 1 && fast?.conv1x1(inp, cin, H, W, weight, bias, cout, out)) || (k === 4 && stride === 2 && H % 2 === 0 && W % 2 === 0 && fast?.conv4x4s2(inp, cin, H, W, weight, bias, cout, out))) {
     return { data: out, c: cout, h: Ho, w: Wo };
   }
   const kk = k * k;
@@ -212,7 +205,7 @@ function conv3x3(inp: Float32Array, cin: number, H: number, W: number, weight: F
 export function convTranspose2d(x: Tensor, weight: Float32Array, bias: Float32Array, cout: number, fast: NnKernels | null = null): Tensor {
   const { c: cin, h: H, w: W } = x;
   const out = take(cout * 4 * H * W);
-  (fast ?? REFERENCE).convTranspose4x4(x.data, cin, H, W, weight, bias, cout, out);
+  if (!fast?.convTranspose4x4(x.data, cin, H, W, weight, bias, cout, out)) transposed4x4(x.data, cin, H, W, weight, bias, cout, out);
   return { data: out, c: cout, h: 2 * H, w: 2 * W };
 }
 
