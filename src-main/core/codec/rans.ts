@@ -293,18 +293,30 @@ function symbolise(codes: Uint32Array, n: number, radius: number): Symbolised {
   return sy;
 }
 
+/** codes per call of the loops' block functions */
+const BLOCK = 4096;
+
 /**
- * The loop alone, nothing after it: V8 optimizes it on stack replacement mid-loop, before any code after the
- * loop has run, and that code would deoptimize it again on every call.
+ * The forward pass in blocks of BLOCK codes, the context state carried between them in `state` (see decodeLoop
+ * for why blocks).
  */
 function symboliseLoop(
   codes: Uint32Array, n: number, radius: number, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array, signCounts: Uint32Array, low: BitWriter,
 ): void {
-  let prevClass = 0;
-  let activity = 0;
-  let run = 0;
-  let lastSign = 0;
-  for (let i = 0; i < n; i++) {
+  // previous class, activity, zero run, last sign
+  const state = new Int32Array(4);
+  for (let i = 0; i < n; i += BLOCK) symboliseBlock(codes, i, Math.min(n, i + BLOCK), radius, symbolIndex, signIndex, counts, signCounts, low, state);
+}
+
+function symboliseBlock(
+  codes: Uint32Array, start: number, end: number, radius: number, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array,
+  signCounts: Uint32Array, low: BitWriter, state: Int32Array,
+): void {
+  let prevClass = state[0]!;
+  let activity = state[1]!;
+  let run = state[2]!;
+  let lastSign = state[3]!;
+  for (let i = start; i < end; i++) {
     const c = codes[i]!;
     const s = symbolOf(c, radius);
     const ctx = run >= 4 ? RUN_CONTEXT[run > 255 ? 255 : run]! : prevClass * ACTIVITY_LEVELS + ACTIVITY_LEVEL[activity]!;
@@ -328,6 +340,10 @@ function symboliseLoop(
     prevClass = SYMBOL_CLASS[s]!;
     activity = (activity * 3 + ACTIVITY_STEP[s]!) >>> 2;
   }
+  state[0] = prevClass;
+  state[1] = activity;
+  state[2] = run;
+  state[3] = lastSign;
 }
 
 /**
@@ -346,7 +362,8 @@ function pushBound(counts: Uint32Array, freq: Uint16Array): number {
  */
 function encodeBackward(sy: Symbolised, n: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array): Uint8Array {
   const out = new Uint8Array(pushBound(sy.counts, freq) + pushBound(sy.signCounts, signFreq));
-  const states = new Float64Array(3);
+  // write position, x0, x1
+  const states = Int32Array.of(0, STATE_LOW, STATE_LOW);
   encodeLoop(sy.symbolIndex, sy.signIndex, n, freq, cum, signFreq, signCum, out, states);
   const pos = states[0]!;
   const x0 = states[1]!;
@@ -361,15 +378,23 @@ function encodeBackward(sy: Symbolised, n: number, freq: Uint16Array, cum: Uint1
   return data;
 }
 
-/** x0 holds the state of value i's parity (its symbol), x1 the other (its sign-top symbol), swapped per value. */
+/** The backward pass in blocks of BLOCK codes from the end (see decodeLoop for why blocks). */
 function encodeLoop(
   symbolIndex: Uint16Array, signIndex: Uint8Array, n: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array,
-  out: Uint8Array, states: Float64Array,
+  out: Uint8Array, states: Int32Array,
 ): void {
-  let pos = 0;
-  let x0 = STATE_LOW;
-  let x1 = STATE_LOW;
-  for (let i = n - 1; i >= 0; i--) {
+  for (let end = n; end > 0; end -= BLOCK) encodeBlock(symbolIndex, signIndex, Math.max(0, end - BLOCK), end, freq, cum, signFreq, signCum, out, states);
+}
+
+/** Codes values end-1 down to start. x0 holds the state of value i's parity (its symbol), x1 the other (its sign-top symbol), swapped per value. */
+function encodeBlock(
+  symbolIndex: Uint16Array, signIndex: Uint8Array, start: number, end: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array,
+  out: Uint8Array, states: Int32Array,
+): void {
+  let pos = states[0]!;
+  let x0 = states[1]!;
+  let x1 = states[2]!;
+  for (let i = end - 1; i >= start; i--) {
     const js = signIndex[i]!;
     if (js !== NO_SYMBOL) {
       // decoded after the value's symbol, so coded before it
@@ -487,12 +512,14 @@ export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number): 
   const x1 = ((buf[dataStart + 4]! << 24) | (buf[dataStart + 5]! << 16) | (buf[dataStart + 6]! << 8) | buf[dataStart + 7]!) >>> 0;
   if (x0 < STATE_LOW || x0 >= 2 ** 31 || x1 < STATE_LOW || x1 >= 2 ** 31) throw bad(`corrupted stream: rANS state out of range in ${what}`);
   const out = new Uint32Array(n);
-  // in: the states and the read position; out: the same after the last value
-  const states = Float64Array.of(x0, x1, dataStart + 8);
+  if (dataStart + dataLen > 0x7fffffff) throw bad(`corrupted stream: rANS data in ${what} ends beyond 2 GiB`);
+  // x0, x1, read position, previous class, activity, zero run, last sign: int32 all (states < 2^31), so the loop
+  // keeps them in integer registers
+  const state = Int32Array.of(x0, x1, dataStart + 8, 0, 0, 0, 0);
   const tables: DecodeTables = { lookup, freq, cum, signLookup, signFreq, signCum };
-  decodeLoop(buf, dataStart + dataLen, new BitReader(buf, lowStart, lowStart + lowLen, `rANS low bits in ${what}`), tables, radius, out, n, states, what);
+  decodeLoop(buf, dataStart + dataLen, new BitReader(buf, lowStart, lowStart + lowLen, `rANS low bits in ${what}`), tables, radius, out, n, state, what);
   // the encoder started both states at STATE_LOW: anything else, or bytes left, means the data was altered
-  if (states[0] !== STATE_LOW || states[1] !== STATE_LOW || states[2] !== dataStart + dataLen) throw bad(`corrupted stream: rANS data in ${what} does not end where its codes do`);
+  if (state[0] !== STATE_LOW || state[1] !== STATE_LOW || state[2] !== dataStart + dataLen) throw bad(`corrupted stream: rANS data in ${what} does not end where its codes do`);
   return out;
 }
 
@@ -505,19 +532,35 @@ interface DecodeTables {
   signCum: Uint16Array;
 }
 
-/** The decoding loop alone (see symboliseLoop: nothing after it but storing the states). */
+/**
+ * Decodes in blocks of BLOCK codes, the coder's state carried in `state` between them: a function called this
+ * often is compiled whole by V8 (and stays compiled from chunk to chunk), where a loop over the whole chunk is only
+ * compiled on stack replacement mid-loop, on each call anew, and code after it, never run before it was compiled,
+ * throws the compiled loop away (an eager deoptimization per chunk).
+ */
 function decodeLoop(
-  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, n: number, states: Float64Array, what: string,
+  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, n: number, state: Int32Array, what: string,
 ): void {
-  const { lookup, freq, cum, signLookup, signFreq, signCum } = t;
-  let x0 = states[0]!;
-  let x1 = states[1]!;
-  let p = states[2]!;
-  let prevClass = 0;
-  let activity = 0;
-  let run = 0;
-  let lastSign = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; i += BLOCK) decodeBlock(buf, dataEnd, lowBits, t, radius, out, i, Math.min(n, i + BLOCK), state, what);
+}
+
+function decodeBlock(
+  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, start: number, end: number, state: Int32Array, what: string,
+): void {
+  const lookup = t.lookup;
+  const freq = t.freq;
+  const cum = t.cum;
+  const signLookup = t.signLookup;
+  const signFreq = t.signFreq;
+  const signCum = t.signCum;
+  let x0 = state[0]!;
+  let x1 = state[1]!;
+  let p = state[2]!;
+  let prevClass = state[3]!;
+  let activity = state[4]!;
+  let run = state[5]!;
+  let lastSign = state[6]!;
+  for (let i = start; i < end; i++) {
     const ctx = run >= 4 ? RUN_CONTEXT[run > 255 ? 255 : run]! : prevClass * ACTIVITY_LEVELS + ACTIVITY_LEVEL[activity]!;
     const slot = x0 & SLOT_MASK;
     const s = lookup[ctx * SCALE + slot]!;
@@ -563,7 +606,11 @@ function decodeLoop(
     x0 = x1;
     x1 = t;
   }
-  states[0] = x0;
-  states[1] = x1;
-  states[2] = p;
+  state[0] = x0;
+  state[1] = x1;
+  state[2] = p;
+  state[3] = prevClass;
+  state[4] = activity;
+  state[5] = run;
+  state[6] = lastSign;
 }
