@@ -18,9 +18,10 @@
  *   rANS      varint length + two 32-bit states (big endian) + renormalisation bytes
  * Tables, bit-packed LSB first: for each of the SYMBOL_CONTEXTS symbol contexts, then the SIGN_CONTEXTS sign-top
  * contexts: 5 bits m (symbols 0..m-1 listed; 0: context unused), then per listed symbol 4 bits b (0: frequency 0)
- * and, for b > 1, min(b - 1, 3) bits below the leading 1 (the frequency's top four bits). The frequencies truncated
- * so sum at most 2^SCALE_BITS; the first largest symbol of the context gets the remainder. Four significant bits
- * cost ~0.001 bit per coded symbol and keep a table near 7 bits per symbol.
+ * and, for b > 1, min(b - 1, 3) bits below the leading 1 (the frequency's top four bits). The encoder truncates
+ * the frequencies so that they sum to at most 2^SCALE_BITS; the first largest symbol of a context gets the rest.
+ * Four significant bits keep a table near 7 bits per listed symbol (12-bit frequencies or 11 or 13 change the
+ * test fields' sizes by under 0.02 %).
  *
  * rANS (byte-wise, 32-bit state in [2^23, 2^31), SCALE_BITS 12): every intermediate stays below 2^31, so the
  * arithmetic is exact int32 math in JS. Two states: a value's symbol uses state i & 1, its sign-top symbol the
@@ -173,12 +174,12 @@ class BitReader {
   }
 }
 
+/** freq: as normalise leaves them (four significant bits), before the remainder */
 function writeTables(bits: BitWriter, freq: Uint16Array, used: Uint8Array, contexts: number, nsym: number): void {
   for (let c = 0; c < contexts; c++) {
     const base = c * nsym;
     let m = 0;
     if (used[c]) for (let s = 0; s < nsym; s++) if (freq[base + s]) m = s + 1;
-    // frequencies as stored: four significant bits (normalise), before the remainder
     bits.put(m, 5);
     for (let s = 0; s < m; s++) {
       const f = freq[base + s]!;
@@ -227,12 +228,12 @@ const RANS_MAX_DRIFT = 0.04;
 const DRIFT_BLOCKS = 16;
 
 /**
- * Whether static tables suit these codes (ransEncode would come within ~0.1 % of the adaptive coder or below it),
- * from one cheap pass: the order-0 symbol histogram of 16 consecutive blocks (every 4th code). A static table loses to the adaptive
- * coder where the codes are mostly zeros (its zero-run modelling is finer) or their statistics drift along the
- * chunk (the adaptive tables follow, e.g. monthly wind fields, a polar region): the drift is measured as what
- * per-block tables would save over one table, as a share of the one-table entropy. Thresholds fitted on the
- * ferret test fields at rel 1e-2..1e-4 (docs/codecs.md).
+ * Whether static tables suit these codes (rANS comes within ~0.1 % of the adaptive coder or below it), from one
+ * cheap pass: the order-0 symbol histogram of 16 consecutive blocks (every 4th code). A static table loses to the
+ * adaptive coder where the codes are mostly zeros (its zero-run modelling is finer) or their statistics drift
+ * along the chunk (the adaptive tables follow: monthly wind fields, a polar region): the drift is what per-block
+ * tables would save over one table, as a share of the one-table entropy. Thresholds fitted on the ferret test
+ * fields at rel 1e-2..1e-4 (docs/codecs.md).
  */
 export function ransSuits(codes: Uint32Array, n: number, radius: number): boolean {
   if (n < RANS_MIN_CODES || radius > 65536) return false;
