@@ -1,9 +1,9 @@
 /**
  * The fuzz harness's seed streams: small valid streams of every registered codec, built through the codec service
  * (encodeField) so they are exactly what users write. Classic: every preset (several predictors), Huffman / range /
- * multi-symbol coders, several chunks, masks with a fill value, NaN and +-Inf values, float64, 1D to 4D, lossless,
- * a constant field. Cross-field: anchors only (mode interp), and with an embedded linear CFNN (fitLinearCfnn, no
- * Python) in modes weighted, blend and interp, masked. A codec registered later (a test's toy codec) gets its presets
+ * multi-symbol / rANS coders, several chunks, masks with a fill value, NaN and +-Inf values, float64, 1D to 4D,
+ * lossless, a constant field. Cross-field: anchors only (mode interp), and with an embedded linear CFNN
+ * (fitLinearCfnn, no Python) in modes weighted, blend and interp, masked. A codec registered later (a test's toy codec) gets its presets
  * on a plain field when it needs no dependencies.
  *
  * Deterministic: the same fields, hence the same streams, on every run (the mutations take the seed).
@@ -134,6 +134,8 @@ function classicPlans(): Plan[] {
     { name: 'classic-4d-auto', field: makeField('V', [3, 4, 5, 6], { seed: 11 }), codec: 'auto', bound: rel(1e-3) },
     { name: 'classic-chunks-range', field: makeField('W', [16, 256], { seed: 13 }), codec: 'interp-cubic', params: { chunkValues: 1024 }, bound: rel(1e-3) },
     { name: 'classic-chunks-ms', field: makeField('W', [16, 256], { seed: 13 }), codec: 'lorenzo', params: { chunkValues: 1024, entropy: 'ms' }, bound: rel(1e-5) },
+    // static-table rANS (coder 3): its tables, low bits and states mutated with the rest
+    { name: 'classic-chunks-rans', field: makeField('W', [16, 256], { seed: 13 }), codec: 'lorenzo', params: { chunkValues: 1024, entropy: 'rans' }, bound: rel(1e-4) },
     { name: 'classic-huffman-small-bound', field: f2, codec: 'interp-linear', params: { entropy: 'huffman' }, bound: rel(1e-6) },
     { name: 'classic-constant', field: makeField('C', [10, 20], { constant: 3.5 }), codec: 'lorenzo', params: { entropy: 'huffman' }, bound: rel(1e-3) },
     { name: 'classic-psnr', field: f2, codec: 'auto', bound: { mode: 'psnr', value: 60 } },

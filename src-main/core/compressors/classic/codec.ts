@@ -55,9 +55,10 @@ export interface ClassicOptions {
   /**
    * 'range' (default, best ratio: per chunk the multi-symbol range coder, or for chunks up to 2^18 codes whichever
    * of it and the binary range coder is smaller), 'ms' (the multi-symbol range coder only), 'huffman',
-   * 'auto' (range when zero residuals dominate, else Huffman)
+   * 'auto' (range when zero residuals dominate, else Huffman), 'rans' (static-table rANS wherever it can code a
+   * chunk; 'range' picks it only where it is as small, see envelope.ts writeCodes)
    */
-  entropy?: 'auto' | 'huffman' | 'range' | 'ms';
+  entropy?: 'auto' | 'huffman' | 'range' | 'ms' | 'rans';
   /** the grid the source declares (packing): tried before the one the values show */
   declaredGrid?: Grid;
   /** false: never code on a grid (default: when the sample is smaller for it) */
@@ -86,7 +87,7 @@ export interface ClassicPlan {
   /** interpolation predictors: index into INTERP_TUNINGS (level-dependent bounds), 0 = none; format v2 */
   tune?: number;
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
-  entropy?: 'auto' | 'huffman' | 'range' | 'ms';
+  entropy?: 'auto' | 'huffman' | 'range' | 'ms' | 'rans';
   /** values already on a grid (packed, rounded): grid indices are predicted and quantized instead (grid.ts) */
   grid?: GridPlan;
 }

@@ -40,7 +40,7 @@ const PREDICTOR_CHOICES = ['auto', ...PREDICTOR_NAMES] as const;
 export const ClassicParams = z.strictObject({
   /** auto: chosen from a sample of the field */
   predictor: z.enum(PREDICTOR_CHOICES).default('auto'),
-  entropy: z.enum(['range', 'ms', 'huffman', 'auto']).default('range'),
+  entropy: z.enum(['range', 'ms', 'huffman', 'auto', 'rans']).default('range'),
   /** values per chunk (chunking follows the shape only, never the worker count) */
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
   /** values already on a grid (packed, rounded): auto codes their grid indices when a sample says it is smaller */

@@ -1,0 +1,622 @@
+/**
+ * Static-table rANS for quantization codes (entropy coder id 3): the multi-symbol coder's symbols (mscoder.ts)
+ * with tables counted in one pass over the chunk and stored in it, so decoding is a table lookup and a
+ * multiply-add per symbol instead of adaptive range coding (decoding ~2x faster, encoding ~1.2x on 1M-code
+ * chunks).
+ *
+ * Per value:
+ *   - one symbol of the 18-letter alphabet (0 = zero residual, 1 + k = |v| in [2^k, 2^(k+1)), 17 = escape) in a
+ *     context from the previous symbol's class and the recent activity (a decaying mean of the symbol index, 12
+ *     levels), or, inside a run of four or more zeros, from the run length. A static table cannot adapt within
+ *     the chunk, the activity context stands in for that: it separates busy and calm regions;
+ *   - for non-zero residuals, one "sign-top" symbol (sign x top mantissa bit, 4 letters) in a context from the
+ *     previous sign and the class, then the k - 1 low mantissa bits raw in a separate bit stream.
+ *
+ * Block layout (after the caller's coder byte; the number of codes is the caller's):
+ *   table     varint length + bit-packed tables (below)
+ *   low bits  varint length + the low mantissa bits, LSB first, in value order
+ *   rANS      varint length + two 32-bit states (big endian) + renormalisation bytes
+ * Tables, bit-packed LSB first: for each of the SYMBOL_CONTEXTS symbol contexts, then the SIGN_CONTEXTS sign-top
+ * contexts: 5 bits m (symbols 0..m-1 listed; 0: context unused), then per listed symbol 4 bits b (0: frequency 0)
+ * and, for b > 1, min(b - 1, 3) bits below the leading 1 (the frequency's top four bits). The encoder truncates
+ * the frequencies so that they sum to at most 2^SCALE_BITS; the first largest symbol of a context gets the rest.
+ * Four significant bits keep a table near 7 bits per listed symbol (12-bit frequencies or 11 or 13 change the
+ * test fields' sizes by under 0.02 %).
+ *
+ * rANS (byte-wise, 32-bit state in [2^23, 2^31), SCALE_BITS 12): every intermediate stays below 2^31, so the
+ * arithmetic is exact int32 math in JS. Two states: a value's symbol uses state i & 1, its sign-top symbol the
+ * other, which lets their dependency chains overlap. The encoder codes the values backwards; the decoder checks
+ * that it ends in the encoder's initial states with every byte read, and refuses a table whose frequencies
+ * overrun or leave slots unassigned, so any slot decodes to a symbol the table gave a frequency.
+ */
+import { FieldpackError } from '../errors.ts';
+import type { ByteReader, ByteWriter } from './bytes.ts';
+
+const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
+
+const SCALE_BITS = 12;
+const SCALE = 1 << SCALE_BITS;
+const SLOT_MASK = SCALE - 1;
+/** lower bound of a normalised state */
+const STATE_LOW = 1 << 23;
+/** a state x coding a symbol of frequency f must be below RENORM_UNIT x f (then x / f << SCALE_BITS < 2^31) */
+const RENORM_UNIT = (STATE_LOW >>> SCALE_BITS) << 8;
+const NSYM = 18;
+const ESC_SYM = 17;
+const ACTIVITY_LEVELS = 12;
+const RUN_BUCKETS = 6;
+/** previous symbol's class (8) x activity level (12), then the zero-run buckets */
+const SYMBOL_CONTEXTS = 8 * ACTIVITY_LEVELS + RUN_BUCKETS;
+const SIGN_SYMS = 4;
+/** previous sign (none, +, -) x class min(k, 5) */
+const SIGN_CONTEXTS = 3 * 6;
+/** a marker in the decoder's slot lookup: the context has no table (the encoder never codes in it) */
+const NO_SYMBOL = 255;
+
+/** class of a symbol for the context (0 zero, 1..6 classes 0..5, 7 larger or escape): as mscoder.ts's FINE */
+const SYMBOL_CLASS = new Uint8Array(NSYM);
+for (let s = 0; s < NSYM; s++) SYMBOL_CLASS[s] = s < 7 ? s : 7;
+
+/**
+ * Activity: act <- (3 act + 64 x (symbol index, escape counted as 16)) >> 2, a decaying mean of the symbol index
+ * in 1/64 steps (below 1024). Its level: how many of these thresholds (16 x 2^(j/2)) it reaches.
+ */
+const ACTIVITY_LEVEL = new Uint8Array(1024);
+{
+  const thresholds = [16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512];
+  for (let a = 0; a < 1024; a++) {
+    let level = 0;
+    while (level < thresholds.length && a >= thresholds[level]!) level++;
+    ACTIVITY_LEVEL[a] = level;
+  }
+}
+const ACTIVITY_STEP = new Uint16Array(NSYM);
+for (let s = 0; s < NSYM; s++) ACTIVITY_STEP[s] = (s === ESC_SYM ? 16 : s) * 64;
+
+/** symbol context after a run of `run` >= 4 zeros, or from the class and the activity */
+const RUN_CONTEXT = new Uint8Array(256);
+for (let r = 0; r < 256; r++) {
+  const bucket = r < 8 ? 0 : r < 16 ? 1 : r < 32 ? 2 : r < 64 ? 3 : r < 128 ? 4 : 5;
+  RUN_CONTEXT[r] = 8 * ACTIVITY_LEVELS + bucket;
+}
+
+/** The symbol of a code and its magnitude's class k (|v| in [2^k, 2^(k+1))). */
+function symbolOf(c: number, radius: number): number {
+  if (c === radius) return 0;
+  if (c === 0) return ESC_SYM;
+  const v = c > radius ? c - radius : radius - c;
+  return 32 - Math.clz32(v);
+}
+
+/**
+ * Frequencies from counts as the table stores them (every counted symbol >= 1, top four bits kept), summing to at
+ * most SCALE; assignRemainder completes them. Returns false for an unused context (all counts 0).
+ */
+function normalise(counts: Uint32Array, base: number, nsym: number, freq: Uint16Array): boolean {
+  let total = 0;
+  for (let s = 0; s < nsym; s++) total += counts[base + s]!;
+  if (total === 0) return false;
+  // scaled with the slack every symbol's minimum of 1 takes, so the truncated sum stays <= SCALE
+  const room = SCALE - nsym;
+  for (let s = 0; s < nsym; s++) {
+    const c = counts[base + s]!;
+    freq[base + s] = c === 0 ? 0 : truncateFrequency(1 + Math.floor((c * room) / total));
+  }
+  return true;
+}
+
+/** the frequency's four top bits (what the table stores) */
+function truncateFrequency(f: number): number {
+  const b = 32 - Math.clz32(f);
+  return b <= 4 ? f : (f >>> (b - 4)) << (b - 4);
+}
+
+/** SCALE less the sum goes to the first largest symbol (encoder and decoder alike); the sum is checked before */
+function assignRemainder(freq: Uint16Array, base: number, nsym: number): void {
+  let sum = 0;
+  let largest = 0;
+  for (let s = 0; s < nsym; s++) {
+    sum += freq[base + s]!;
+    if (freq[base + s]! > freq[base + largest]!) largest = s;
+  }
+  freq[base + largest] = freq[base + largest]! + SCALE - sum;
+}
+
+class BitWriter {
+  out: Uint8Array;
+  pos = 0;
+  acc = 0;
+  nbits = 0;
+  constructor(cap: number) {
+    this.out = new Uint8Array(Math.max(16, cap));
+  }
+  /** m <= 16 bits */
+  put(v: number, m: number): void {
+    this.acc |= v << this.nbits;
+    this.nbits += m;
+    while (this.nbits >= 8) {
+      if (this.pos === this.out.length) {
+        const grown = new Uint8Array(this.out.length * 2);
+        grown.set(this.out);
+        this.out = grown;
+      }
+      this.out[this.pos++] = this.acc & 0xff;
+      this.acc >>>= 8;
+      this.nbits -= 8;
+    }
+  }
+  finish(): Uint8Array {
+    if (this.nbits > 0) this.put(0, 8 - this.nbits);
+    return this.out.subarray(0, this.pos);
+  }
+}
+
+class BitReader {
+  acc = 0;
+  nbits = 0;
+  constructor(
+    readonly data: Uint8Array,
+    public pos: number,
+    readonly end: number,
+    readonly what: string,
+  ) {}
+  /** m <= 16 bits */
+  get(m: number): number {
+    while (this.nbits < m) {
+      if (this.pos >= this.end) throw bad(`truncated stream: ${this.what} ends early`);
+      this.acc |= this.data[this.pos++]! << this.nbits;
+      this.nbits += 8;
+    }
+    const v = this.acc & ((1 << m) - 1);
+    this.acc >>>= m;
+    this.nbits -= m;
+    return v;
+  }
+}
+
+/** freq: as normalise leaves them (four significant bits), before the remainder */
+function writeTables(bits: BitWriter, freq: Uint16Array, used: Uint8Array, contexts: number, nsym: number): void {
+  for (let c = 0; c < contexts; c++) {
+    const base = c * nsym;
+    let m = 0;
+    if (used[c]) for (let s = 0; s < nsym; s++) if (freq[base + s]) m = s + 1;
+    bits.put(m, 5);
+    for (let s = 0; s < m; s++) {
+      const f = freq[base + s]!;
+      const b = 32 - Math.clz32(f);
+      bits.put(b, 4);
+      if (b > 1) {
+        const mb = Math.min(b - 1, 3);
+        bits.put((f >>> (b - 1 - mb)) & ((1 << mb) - 1), mb);
+      }
+    }
+  }
+}
+
+/** Reads and checks one coder's tables: the frequencies at most SCALE in all, unused contexts marked. */
+function readTables(bits: BitReader, freq: Uint16Array, used: Uint8Array, contexts: number, nsym: number, what: string): void {
+  for (let c = 0; c < contexts; c++) {
+    const base = c * nsym;
+    const m = bits.get(5);
+    if (m > nsym) throw bad(`corrupted stream: rANS table in ${what} lists ${m} symbols of ${nsym}`);
+    let sum = 0;
+    for (let s = 0; s < m; s++) {
+      const b = bits.get(4);
+      if (b > SCALE_BITS + 1) throw bad(`corrupted stream: rANS frequency of ${b} bits in ${what}`);
+      let f = b === 0 ? 0 : 1;
+      if (b > 1) {
+        const mb = Math.min(b - 1, 3);
+        f = ((1 << mb) | bits.get(mb)) << (b - 1 - mb);
+      }
+      freq[base + s] = f;
+      sum += f;
+    }
+    if (m === 0) continue;
+    if (sum === 0) throw bad(`corrupted stream: rANS table in ${what} lists symbols that all have frequency 0`);
+    if (sum > SCALE) throw bad(`corrupted stream: rANS frequencies in ${what} sum to ${sum}, over ${SCALE}`);
+    used[c] = 1;
+    assignRemainder(freq, base, nsym);
+  }
+}
+
+/** chunks with fewer codes keep the adaptive coder: the tables (~400-600 bytes) cost more than they save */
+export const RANS_MIN_CODES = 1 << 16;
+/** below this order-0 entropy (bits per code: mostly zeros) the adaptive coder's run contexts win */
+const RANS_MIN_BITS_PER_CODE = 1.25;
+/** above this share of the order-0 cost that 16 block-wise tables would save, the codes change along the chunk */
+const RANS_MAX_DRIFT = 0.04;
+const DRIFT_BLOCKS = 16;
+
+/**
+ * Whether static tables suit these codes (rANS comes within ~0.1 % of the adaptive coder or below it), from one
+ * cheap pass: the order-0 symbol histogram of 16 consecutive blocks (every 4th code). A static table loses to the
+ * adaptive coder where the codes are mostly zeros (its zero-run modelling is finer) or their statistics drift
+ * along the chunk (the adaptive tables follow: monthly wind fields, a polar region): the drift is what per-block
+ * tables would save over one table, as a share of the one-table entropy. Thresholds fitted on the ferret test
+ * fields at rel 1e-2..1e-4 (docs/codecs.md).
+ */
+export function ransSuits(codes: Uint32Array, n: number, radius: number): boolean {
+  if (n < RANS_MIN_CODES || radius > 65536) return false;
+  const hist = new Float64Array(DRIFT_BLOCKS * NSYM);
+  histogramBlocks(codes, n, radius, hist);
+  const whole = new Float64Array(NSYM);
+  for (let b = 0; b < DRIFT_BLOCKS; b++) for (let s = 0; s < NSYM; s++) whole[s] += hist[b * NSYM + s]!;
+  const entropyWhole = entropyBits(whole, 0);
+  let entropyBlocks = 0;
+  for (let b = 0; b < DRIFT_BLOCKS; b++) entropyBlocks += entropyBits(hist, b * NSYM);
+  let sampled = 0;
+  for (let s = 0; s < NSYM; s++) sampled += whole[s]!;
+  return entropyWhole >= RANS_MIN_BITS_PER_CODE * sampled && entropyWhole - entropyBlocks <= RANS_MAX_DRIFT * entropyWhole;
+}
+
+/** every SAMPLE_STRIDE-th code is counted: the histograms of >= 4096 codes per block need no more */
+const SAMPLE_STRIDE = 4;
+
+function histogramBlocks(codes: Uint32Array, n: number, radius: number, hist: Float64Array): void {
+  const per = Math.ceil(n / DRIFT_BLOCKS);
+  for (let b = 0; b < DRIFT_BLOCKS; b++) {
+    const end = Math.min(n, (b + 1) * per);
+    const base = b * NSYM;
+    for (let i = b * per; i < end; i += SAMPLE_STRIDE) hist[base + symbolOf(codes[i]!, radius)]!++;
+  }
+}
+
+/** Shannon bits of the counts hist[base..base + NSYM) */
+function entropyBits(hist: Float64Array, base: number): number {
+  let total = 0;
+  for (let s = 0; s < NSYM; s++) total += hist[base + s]!;
+  let bits = 0;
+  for (let s = 0; s < NSYM; s++) {
+    const c = hist[base + s]!;
+    if (c > 0) bits += c * Math.log2(total / c);
+  }
+  return bits;
+}
+
+/** What the forward pass finds: per value its symbol's table index (context x NSYM + symbol) and sign-top index. */
+interface Symbolised {
+  symbolIndex: Uint16Array;
+  /** context x SIGN_SYMS + sign-top symbol; NO_SYMBOL for zeros and escapes (no sign step) */
+  signIndex: Uint8Array;
+  counts: Uint32Array;
+  signCounts: Uint32Array;
+  lowBits: Uint8Array;
+}
+
+/** Forward pass: symbols and their contexts (which depend on the symbols before), counts, the raw low bits. */
+function symbolise(codes: Uint32Array, n: number, radius: number): Symbolised {
+  const sy: Symbolised = {
+    symbolIndex: new Uint16Array(n),
+    signIndex: new Uint8Array(n),
+    counts: new Uint32Array(SYMBOL_CONTEXTS * NSYM),
+    signCounts: new Uint32Array(SIGN_CONTEXTS * SIGN_SYMS),
+    lowBits: new Uint8Array(0),
+  };
+  // room for 4 low bits per value: most chunks never grow it (a growth in the loop costs a deoptimization)
+  const low = new BitWriter(n >>> 1);
+  symboliseLoop(codes, n, radius, sy.symbolIndex, sy.signIndex, sy.counts, sy.signCounts, low);
+  sy.lowBits = low.finish();
+  return sy;
+}
+
+/** codes per call of the loops' block functions */
+const BLOCK = 4096;
+
+/**
+ * The forward pass in blocks of BLOCK codes, the context state carried between them in `state` (see decodeLoop
+ * for why blocks).
+ */
+function symboliseLoop(
+  codes: Uint32Array, n: number, radius: number, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array, signCounts: Uint32Array, low: BitWriter,
+): void {
+  // previous class, activity, zero run, last sign
+  const state = new Int32Array(4);
+  for (let i = 0; i < n; i += BLOCK) symboliseBlock(codes, i, Math.min(n, i + BLOCK), radius, symbolIndex, signIndex, counts, signCounts, low, state);
+}
+
+function symboliseBlock(
+  codes: Uint32Array, start: number, end: number, radius: number, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array,
+  signCounts: Uint32Array, low: BitWriter, state: Int32Array,
+): void {
+  let prevClass = state[0]!;
+  let activity = state[1]!;
+  let run = state[2]!;
+  let lastSign = state[3]!;
+  for (let i = start; i < end; i++) {
+    const c = codes[i]!;
+    const s = symbolOf(c, radius);
+    const ctx = run >= 4 ? RUN_CONTEXT[run > 255 ? 255 : run]! : prevClass * ACTIVITY_LEVELS + ACTIVITY_LEVEL[activity]!;
+    const j = ctx * NSYM + s;
+    symbolIndex[i] = j;
+    counts[j]!++;
+    let js = NO_SYMBOL;
+    if (s === 0) lastSign = 0;
+    else if (s !== ESC_SYM) {
+      const k = s - 1;
+      const positive = c > radius ? 1 : 0;
+      const v = positive ? c - radius : radius - c;
+      const top = k >= 1 ? (v >>> (k - 1)) & 1 : 0;
+      js = (lastSign * 6 + (k > 5 ? 5 : k)) * SIGN_SYMS + positive * 2 + top;
+      signCounts[js]!++;
+      lastSign = 1 + positive;
+      if (k >= 2) low.put(v & ((1 << (k - 1)) - 1), k - 1);
+    }
+    signIndex[i] = js;
+    run = s === 0 ? run + 1 : 0;
+    prevClass = SYMBOL_CLASS[s]!;
+    activity = (activity * 3 + ACTIVITY_STEP[s]!) >>> 2;
+  }
+  state[0] = prevClass;
+  state[1] = activity;
+  state[2] = run;
+  state[3] = lastSign;
+}
+
+/**
+ * Most bytes the backward pass can push: a state below 2^31 reaches RENORM_UNIT x f (2^19 f) after at most two
+ * bytes for f < 16, one for f < SCALE, none for f = SCALE. Sized up front so the loop never grows its buffer.
+ */
+function pushBound(counts: Uint32Array, freq: Uint16Array): number {
+  let bytes = 0;
+  for (let j = 0; j < counts.length; j++) if (counts[j]) bytes += counts[j]! * (freq[j]! < 16 ? 2 : freq[j]! < SCALE ? 1 : 0);
+  return bytes;
+}
+
+/**
+ * Backward pass: rANS pushes bytes that the decoder reads in reverse, so they are collected, then reversed behind
+ * the two final states.
+ */
+function encodeBackward(sy: Symbolised, n: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array): Uint8Array {
+  const out = new Uint8Array(pushBound(sy.counts, freq) + pushBound(sy.signCounts, signFreq));
+  // write position, x0, x1
+  const states = Int32Array.of(0, STATE_LOW, STATE_LOW);
+  encodeLoop(sy.symbolIndex, sy.signIndex, n, freq, cum, signFreq, signCum, out, states);
+  const pos = states[0]!;
+  const x0 = states[1]!;
+  const x1 = states[2]!;
+  // after value 0 the swap left value 0's state (parity 0) in x1: the decoder reads it first
+  const data = new Uint8Array(8 + pos);
+  for (let b = 0; b < 4; b++) {
+    data[3 - b] = (x1 >>> (8 * b)) & 0xff;
+    data[7 - b] = (x0 >>> (8 * b)) & 0xff;
+  }
+  for (let k = 0; k < pos; k++) data[8 + k] = out[pos - 1 - k]!;
+  return data;
+}
+
+/** The backward pass in blocks of BLOCK codes from the end (see decodeLoop for why blocks). */
+function encodeLoop(
+  symbolIndex: Uint16Array, signIndex: Uint8Array, n: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array,
+  out: Uint8Array, states: Int32Array,
+): void {
+  for (let end = n; end > 0; end -= BLOCK) encodeBlock(symbolIndex, signIndex, Math.max(0, end - BLOCK), end, freq, cum, signFreq, signCum, out, states);
+}
+
+/** Codes values end-1 down to start. x0 holds the state of value i's parity (its symbol), x1 the other (its sign-top symbol), swapped per value. */
+function encodeBlock(
+  symbolIndex: Uint16Array, signIndex: Uint8Array, start: number, end: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array,
+  out: Uint8Array, states: Int32Array,
+): void {
+  let pos = states[0]!;
+  let x0 = states[1]!;
+  let x1 = states[2]!;
+  for (let i = end - 1; i >= start; i--) {
+    const js = signIndex[i]!;
+    if (js !== NO_SYMBOL) {
+      // decoded after the value's symbol, so coded before it
+      const f = signFreq[js]!;
+      const xMax = RENORM_UNIT * f;
+      while (x1 >= xMax) {
+        out[pos++] = x1 & 0xff;
+        x1 >>>= 8;
+      }
+      const q = (x1 / f) | 0;
+      x1 = (q << SCALE_BITS) + (x1 - q * f) + signCum[js]!;
+    }
+    const j = symbolIndex[i]!;
+    const f = freq[j]!;
+    const xMax = RENORM_UNIT * f;
+    while (x0 >= xMax) {
+      out[pos++] = x0 & 0xff;
+      x0 >>>= 8;
+    }
+    const q = (x0 / f) | 0;
+    x0 = (q << SCALE_BITS) + (x0 - q * f) + cum[j]!;
+    const t = x0;
+    x0 = x1;
+    x1 = t;
+  }
+  states[0] = pos;
+  states[1] = x0;
+  states[2] = x1;
+}
+
+/** Writes the rANS block for codes[0..n) (no count: the caller knows n). radius <= 2^16 (classes 0..15). */
+export function ransEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
+  if (radius > 65536) throw new FieldpackError('INTERNAL', `rANS coder: radius ${radius} over 65536`);
+  const sy = symbolise(codes, n, radius);
+  const freq = new Uint16Array(SYMBOL_CONTEXTS * NSYM);
+  const signFreq = new Uint16Array(SIGN_CONTEXTS * SIGN_SYMS);
+  const used = new Uint8Array(SYMBOL_CONTEXTS);
+  const signUsed = new Uint8Array(SIGN_CONTEXTS);
+  for (let c = 0; c < SYMBOL_CONTEXTS; c++) used[c] = normalise(sy.counts, c * NSYM, NSYM, freq) ? 1 : 0;
+  for (let c = 0; c < SIGN_CONTEXTS; c++) signUsed[c] = normalise(sy.signCounts, c * SIGN_SYMS, SIGN_SYMS, signFreq) ? 1 : 0;
+  const table = new BitWriter(256);
+  writeTables(table, freq, used, SYMBOL_CONTEXTS, NSYM);
+  writeTables(table, signFreq, signUsed, SIGN_CONTEXTS, SIGN_SYMS);
+  // the remainders after writing, as the decoder adds them after reading
+  for (let c = 0; c < SYMBOL_CONTEXTS; c++) if (used[c]) assignRemainder(freq, c * NSYM, NSYM);
+  for (let c = 0; c < SIGN_CONTEXTS; c++) if (signUsed[c]) assignRemainder(signFreq, c * SIGN_SYMS, SIGN_SYMS);
+  const data = encodeBackward(sy, n, freq, cumulative(freq, SYMBOL_CONTEXTS, NSYM), signFreq, cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS));
+  w.block(table.finish());
+  w.block(sy.lowBits);
+  w.block(data);
+}
+
+function cumulative(freq: Uint16Array, contexts: number, nsym: number): Uint16Array {
+  const cum = new Uint16Array(contexts * nsym);
+  for (let c = 0; c < contexts; c++) {
+    let t = 0;
+    for (let s = 0; s < nsym; s++) {
+      cum[c * nsym + s] = t;
+      t += freq[c * nsym + s]!;
+    }
+  }
+  return cum;
+}
+
+/**
+ * n: the number of codes, the caller's (never the stream's: a context with a single symbol codes it in 0 bits, so
+ * the data's length bounds nothing). Every block length is checked against the data before it is read, the tables
+ * before any slot is decoded.
+ */
+export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number): Uint32Array {
+  const what = rd.what;
+  const tableLen = rd.varint('rANS table length');
+  rd.need(tableLen, 'rANS table');
+  const tableStart = rd.pos;
+  rd.pos += tableLen;
+  const lowLen = rd.varint('rANS low bits length');
+  rd.need(lowLen, 'rANS low bits');
+  const lowStart = rd.pos;
+  rd.pos += lowLen;
+  const dataLen = rd.varint('rANS data length');
+  rd.need(dataLen, 'rANS data');
+  if (dataLen < 8) throw bad(`truncated stream: rANS data in ${what} holds ${dataLen} bytes, less than its two states`);
+  const dataStart = rd.pos;
+  rd.pos += dataLen;
+  const buf = rd.buf;
+
+  const tableBits = new BitReader(buf, tableStart, tableStart + tableLen, `rANS table in ${what}`);
+  const freq = new Uint16Array(SYMBOL_CONTEXTS * NSYM);
+  const signFreq = new Uint16Array(SIGN_CONTEXTS * SIGN_SYMS);
+  const used = new Uint8Array(SYMBOL_CONTEXTS);
+  const signUsed = new Uint8Array(SIGN_CONTEXTS);
+  readTables(tableBits, freq, used, SYMBOL_CONTEXTS, NSYM, what);
+  readTables(tableBits, signFreq, signUsed, SIGN_CONTEXTS, SIGN_SYMS, what);
+  const cum = cumulative(freq, SYMBOL_CONTEXTS, NSYM);
+  const signCum = cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS);
+  // slot -> symbol, per context (NO_SYMBOL in unused ones); the sign-top symbols' lookups follow the symbols'
+  const lookup = new Uint8Array((SYMBOL_CONTEXTS + SIGN_CONTEXTS) * SCALE).fill(NO_SYMBOL);
+  for (let c = 0; c < SYMBOL_CONTEXTS; c++) {
+    if (!used[c]) continue;
+    for (let s = 0; s < NSYM; s++) {
+      const j = c * NSYM + s;
+      if (freq[j]) lookup.fill(s, c * SCALE + cum[j]!, c * SCALE + cum[j]! + freq[j]!);
+    }
+  }
+  const signLookup = lookup.subarray(SYMBOL_CONTEXTS * SCALE);
+  for (let c = 0; c < SIGN_CONTEXTS; c++) {
+    if (!signUsed[c]) continue;
+    for (let s = 0; s < SIGN_SYMS; s++) {
+      const j = c * SIGN_SYMS + s;
+      if (signFreq[j]) signLookup.fill(s, c * SCALE + signCum[j]!, c * SCALE + signCum[j]! + signFreq[j]!);
+    }
+  }
+
+  const x0 = ((buf[dataStart]! << 24) | (buf[dataStart + 1]! << 16) | (buf[dataStart + 2]! << 8) | buf[dataStart + 3]!) >>> 0;
+  const x1 = ((buf[dataStart + 4]! << 24) | (buf[dataStart + 5]! << 16) | (buf[dataStart + 6]! << 8) | buf[dataStart + 7]!) >>> 0;
+  if (x0 < STATE_LOW || x0 >= 2 ** 31 || x1 < STATE_LOW || x1 >= 2 ** 31) throw bad(`corrupted stream: rANS state out of range in ${what}`);
+  const out = new Uint32Array(n);
+  if (dataStart + dataLen > 0x7fffffff) throw bad(`corrupted stream: rANS data in ${what} ends beyond 2 GiB`);
+  // x0, x1, read position, previous class, activity, zero run, last sign: int32 all (states < 2^31), so the loop
+  // keeps them in integer registers
+  const state = Int32Array.of(x0, x1, dataStart + 8, 0, 0, 0, 0);
+  const tables: DecodeTables = { lookup, freq, cum, signLookup, signFreq, signCum };
+  decodeLoop(buf, dataStart + dataLen, new BitReader(buf, lowStart, lowStart + lowLen, `rANS low bits in ${what}`), tables, radius, out, n, state, what);
+  // the encoder started both states at STATE_LOW: anything else, or bytes left, means the data was altered
+  if (state[0] !== STATE_LOW || state[1] !== STATE_LOW || state[2] !== dataStart + dataLen) throw bad(`corrupted stream: rANS data in ${what} does not end where its codes do`);
+  return out;
+}
+
+interface DecodeTables {
+  lookup: Uint8Array;
+  freq: Uint16Array;
+  cum: Uint16Array;
+  signLookup: Uint8Array;
+  signFreq: Uint16Array;
+  signCum: Uint16Array;
+}
+
+/**
+ * Decodes in blocks of BLOCK codes, the coder's state carried in `state` between them: a function called this
+ * often is compiled whole by V8 (and stays compiled from chunk to chunk), where a loop over the whole chunk is only
+ * compiled on stack replacement mid-loop, on each call anew, and code after it, never run before it was compiled,
+ * throws the compiled loop away (an eager deoptimization per chunk).
+ */
+function decodeLoop(
+  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, n: number, state: Int32Array, what: string,
+): void {
+  for (let i = 0; i < n; i += BLOCK) decodeBlock(buf, dataEnd, lowBits, t, radius, out, i, Math.min(n, i + BLOCK), state, what);
+}
+
+function decodeBlock(
+  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, start: number, end: number, state: Int32Array, what: string,
+): void {
+  const lookup = t.lookup;
+  const freq = t.freq;
+  const cum = t.cum;
+  const signLookup = t.signLookup;
+  const signFreq = t.signFreq;
+  const signCum = t.signCum;
+  let x0 = state[0]!;
+  let x1 = state[1]!;
+  let p = state[2]!;
+  let prevClass = state[3]!;
+  let activity = state[4]!;
+  let run = state[5]!;
+  let lastSign = state[6]!;
+  for (let i = start; i < end; i++) {
+    const ctx = run >= 4 ? RUN_CONTEXT[run > 255 ? 255 : run]! : prevClass * ACTIVITY_LEVELS + ACTIVITY_LEVEL[activity]!;
+    const slot = x0 & SLOT_MASK;
+    const s = lookup[ctx * SCALE + slot]!;
+    if (s === NO_SYMBOL) throw bad(`corrupted stream: rANS data in ${what} reaches a context without a table`);
+    const j = ctx * NSYM + s;
+    x0 = freq[j]! * (x0 >>> SCALE_BITS) + slot - cum[j]!;
+    while (x0 < STATE_LOW) {
+      if (p >= dataEnd) throw bad(`truncated stream: rANS data in ${what} ends early`);
+      x0 = (x0 << 8) | buf[p++]!;
+    }
+    let c: number;
+    if (s === 0) {
+      c = radius;
+      lastSign = 0;
+    } else if (s === ESC_SYM) c = 0;
+    else {
+      const k = s - 1;
+      const sc = lastSign * 6 + (k > 5 ? 5 : k);
+      const signSlot = x1 & SLOT_MASK;
+      const st = signLookup[sc * SCALE + signSlot]!;
+      if (st === NO_SYMBOL) throw bad(`corrupted stream: rANS data in ${what} reaches a sign context without a table`);
+      const js = sc * SIGN_SYMS + st;
+      x1 = signFreq[js]! * (x1 >>> SCALE_BITS) + signSlot - signCum[js]!;
+      while (x1 < STATE_LOW) {
+        if (p >= dataEnd) throw bad(`truncated stream: rANS data in ${what} ends early`);
+        x1 = (x1 << 8) | buf[p++]!;
+      }
+      const positive = st >>> 1;
+      let v = 1;
+      if (k >= 1) {
+        v = 2 | (st & 1);
+        if (k >= 2) v = (v << (k - 1)) | lowBits.get(k - 1);
+      }
+      if (v >= radius) throw bad(`corrupted stream: rANS-coded residual out of range in ${what}`);
+      lastSign = 1 + positive;
+      c = positive ? radius + v : radius - v;
+    }
+    out[i] = c;
+    run = s === 0 ? run + 1 : 0;
+    prevClass = SYMBOL_CLASS[s]!;
+    activity = (activity * 3 + ACTIVITY_STEP[s]!) >>> 2;
+    const t = x0;
+    x0 = x1;
+    x1 = t;
+  }
+  state[0] = x0;
+  state[1] = x1;
+  state[2] = p;
+  state[3] = prevClass;
+  state[4] = activity;
+  state[5] = run;
+  state[6] = lastSign;
+}
