@@ -24,6 +24,11 @@ const FREQ_LIMIT = 1 << 16;
 const BIT_INIT = 1024;
 const BIT_SHIFT = 5;
 /** adaptation shift by how often a context was used: fast while it learns, slow (precise) once it has */
+/**
+ * Codes per call of the block functions (encodeBlock, decodeBlock, costBlock): V8 compiles a block function whole and
+ * keeps it from call to call, where a loop over a whole chunk was compiled mid-loop on every call and dropped at its end.
+ */
+const BLOCK = 4096;
 const RATE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) RATE[c] = c < 2 ? 2 : c < 6 ? 3 : c < 14 ? 4 : c < 30 ? 5 : c < 62 ? 6 : 7;
 
@@ -267,13 +272,20 @@ export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number)
 export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
   const enc = new Enc(n >>> 2);
   const t = new Tables();
+  // previous two symbols, zero run, last sign: carried between blocks (BLOCK)
+  const state = new Int32Array(4);
+  for (let i = 0; i < n; i += BLOCK) encodeBlock(codes, i, Math.min(n, i + BLOCK), radius, enc, t, state);
+  w.block(enc.finish());
+}
+
+function encodeBlock(codes: Uint32Array, start: number, end: number, radius: number, enc: Enc, t: Tables, state: Int32Array): void {
   const freq = t.freq;
   const totals = t.total;
-  let s1 = 0;
-  let s2 = 0;
-  let run = 0;
-  let lastSign = 0;
-  for (let i = 0; i < n; i++) {
+  let s1 = state[0]!;
+  let s2 = state[1]!;
+  let run = state[2]!;
+  let lastSign = state[3]!;
+  for (let i = start; i < end; i++) {
     const c = codes[i]!;
     let s: number;
     let v = 0;
@@ -310,7 +322,10 @@ export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number,
     s2 = s1;
     s1 = s;
   }
-  w.block(enc.finish());
+  state[0] = s1;
+  state[1] = s2;
+  state[2] = run;
+  state[3] = lastSign;
 }
 
 /**
@@ -332,13 +347,20 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Ui
   const dec = new Dec(rd.buf, start, start + len, `range-coded data in ${rd.what}`);
   const out = new Uint32Array(n);
   const t = new Tables();
+  const state = new Int32Array(4);
+  for (let i = 0; i < n; i += BLOCK) decodeBlock(dec, out, i, Math.min(n, i + BLOCK), radius, t, state, rd.what);
+  if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${rd.what} ends early`);
+  return out;
+}
+
+function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, radius: number, t: Tables, state: Int32Array, what: string): void {
   const freq = t.freq;
   const totals = t.total;
-  let s1 = 0;
-  let s2 = 0;
-  let run = 0;
-  let lastSign = 0;
-  for (let i = 0; i < n; i++) {
+  let s1 = state[0]!;
+  let s2 = state[1]!;
+  let run = state[2]!;
+  let lastSign = state[3]!;
+  for (let i = start; i < end; i++) {
     const ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
     const base = ctx * NSYM;
     const total = totals[ctx]!;
@@ -375,7 +397,7 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Ui
           v = v * (1 << m) + dec.direct(m);
         }
       }
-      if (v >= radius) throw new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${rd.what}`);
+      if (v >= radius) throw new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${what}`);
       c = sg ? radius + v : radius - v;
     }
     out[i] = c;
@@ -383,8 +405,10 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Ui
     s2 = s1;
     s1 = s;
   }
-  if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${rd.what} ends early`);
-  return out;
+  state[0] = s1;
+  state[1] = s2;
+  state[2] = run;
+  state[3] = lastSign;
 }
 
 /** -log2(i / 65536) for i = 0..65536 (the symbol model's frequencies and totals stay at most 2^16) */
@@ -404,21 +428,28 @@ function log2Table(): Float64Array {
  * with it.
  */
 export function msCostBytes(codes: Uint32Array, n: number, radius: number): number {
-  const L = log2Table();
   const t = new Tables();
+  // the running total and the context state in typed arrays, carried between blocks (BLOCK): planning calls this
+  // some 17 times per field. The same additions in the same order, so the same total.
+  const bits = new Float64Array(1);
+  const state = new Int32Array(4);
+  for (let i = 0; i < n; i += BLOCK) costBlock(codes, i, Math.min(n, i + BLOCK), radius, t, bits, state);
+  return Math.ceil(bits[0]! / 8) + 5;
+}
+
+
+/** msCostBytes over codes [start, end): state = previous two symbols, zero run, last sign. */
+function costBlock(codes: Uint32Array, start: number, end: number, radius: number, t: Tables, bits: Float64Array, state: Int32Array): void {
+  const L = log2Table();
   const freq = t.freq;
   const totals = t.total;
   const sign = t.sign;
   const mant = t.mant;
-  // the running total in a typed array rather than a double local: planning calls this some 17 times, each call
-  // enters the loop unoptimized (and leaves it there again after a rare branch deoptimizes it), and there every
-  // update of a double local is a new heap number; the same additions in the same order, so the same total
-  const bits = new Float64Array(1);
-  let s1 = 0;
-  let s2 = 0;
-  let run = 0;
-  let lastSign = 0;
-  for (let i = 0; i < n; i++) {
+  let s1 = state[0]!;
+  let s2 = state[1]!;
+  let run = state[2]!;
+  let lastSign = state[3]!;
+  for (let i = start; i < end; i++) {
     const c = codes[i]!;
     let s: number;
     let v = 0;
@@ -463,5 +494,8 @@ export function msCostBytes(codes: Uint32Array, n: number, radius: number): numb
     s2 = s1;
     s1 = s;
   }
-  return Math.ceil(bits[0]! / 8) + 5;
+  state[0] = s1;
+  state[1] = s2;
+  state[2] = run;
+  state[3] = lastSign;
 }
