@@ -145,6 +145,8 @@ export const DoctorReport = z.object({
   platform: z.string(),
   cpus: z.number().int(),
   onnxruntime: z.object({ version: z.string().nullable(), providers: z.array(z.string()), problem: z.string().nullable() }),
+  /** whether this engine runs the learned decoders' WebAssembly fast path (otherwise the reference path alone, slower) */
+  webassemblyFastPath: z.boolean(),
   python: PythonReport,
   database: z.object({ path: z.string(), schemaVersion: z.number().int(), sizeBytes: z.number() }),
   door: z.enum(['electron', 'http', 'cli']),

@@ -91,6 +91,7 @@ describe('browser mode', () => {
       await page.screenshot({ path: join(SCREENSHOTS, `${view}.png`) });
     }
     expect(await page.getByTestId('doctor-db').innerText()).toContain('e2e.db');
+    expect(await page.getByTestId('doctor-wasm').innerText()).toContain('SIMD fast path on');
 
     await page.getByTestId('nav-projects').click();
     const row = page.getByTestId('project-Katrina study');

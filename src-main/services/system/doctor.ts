@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { DoctorReport } from '../../api/contract.ts';
 import { fieldpackVersion } from './version.ts';
 import { probePython } from './python-probe.ts';
+import { nnKernels } from '../../core/nn/wasm-kernels.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -38,6 +39,7 @@ export async function doctorReport(opts: { dbPath: string; schemaVersion: number
     platform: `${process.platform}-${process.arch}`,
     cpus: cpus().length,
     onnxruntime,
+    webassemblyFastPath: nnKernels() !== null,
     python,
     database: { path: opts.dbPath, schemaVersion: opts.schemaVersion, sizeBytes },
     door: opts.door,

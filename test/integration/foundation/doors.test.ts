@@ -23,7 +23,7 @@ describe('Electron IPC handler', () => {
     const invalid = await handleIpcCall(app.services, 'file:///x', 'projects.rename', { id: -1, name: 3 });
     expect(invalid).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/id.*name|name.*id/s) } });
     const doctor = await handleIpcCall(app.services, 'file:///x', 'system.doctor', {});
-    expect(doctor).toMatchObject({ ok: true, value: { door: "electron", database: { schemaVersion: SCHEMA_VERSION } } });
+    expect(doctor).toMatchObject({ ok: true, value: { door: "electron", webassemblyFastPath: true, database: { schemaVersion: SCHEMA_VERSION } } });
     await app.close();
   });
 });

@@ -71,7 +71,7 @@ describe('reference inference (core/nn)', () => {
     expect(kernels).not.toBeNull();
     for (const [ndim, sp, kernel] of [[2, [37, 53], 3], [2, [3, 2], 3], [2, [1, 9], 5], [3, [9, 10, 11], 3], [3, [2, 5, 3], 3], [2, [16, 24], 1]] as const) {
       const { spec, weights } = randomNet(ndim, 3, 2, 6, 4, 'leaky_relu', 5, kernel);
-      const P = sp.reduce((a, b) => a * b, 1);
+      const P = (sp as readonly number[]).reduce((a, b) => a * b, 1);
       const x = randomInput(3 * P, 2);
       x[5] = -0;
       x[7] = 1e-42;

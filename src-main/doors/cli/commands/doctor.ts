@@ -9,6 +9,7 @@ export function formatDoctor(r: DoctorReport): string {
     `Node        ${r.node}`,
     `Electron    ${r.electron ?? 'not running under Electron'}`,
     `onnxruntime ${r.onnxruntime.version ?? '-'}; execution providers: ${r.onnxruntime.providers.join(', ') || 'none'}${r.onnxruntime.providers.includes('cuda') ? '' : ' (CUDA: reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm install)'}${r.onnxruntime.problem ? `; ${r.onnxruntime.problem}` : ''}`,
+    `WebAssembly ${r.webassemblyFastPath ? 'SIMD fast path on (VQ-VAE and cross-field networks)' : 'no SIMD: learned decoders run the reference path only (slower, the same bits)'}`,
     `Python      ${py.interpreter ?? 'not found'}${py.pythonVersion ? ` (${py.pythonVersion})` : ''}`,
     `PyTorch     ${py.torchVersion ?? 'missing'}${py.torchVersion ? `; CUDA: ${py.cuda ? `yes (${py.gpuName})` : 'no, training runs on CPU'}; onnx: ${py.onnx ? 'yes' : 'no'}` : ''}`,
     ...(py.problem ? [`            ${py.problem}`] : []),
