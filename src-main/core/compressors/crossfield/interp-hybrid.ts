@@ -41,7 +41,6 @@ export const MIN_PASS_POINTS = 128;
 const G_SELF = 1;
 const G_SOURCES = 2;
 const HIST_RADIUS = 4096;
-const SIGNS = [-1, 1] as const;
 
 export interface PassStat {
   level: number;
@@ -84,6 +83,8 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   let idxs = new Int32Array(0);
   let ts = new Int32Array(0);
   let base = new Float64Array(0);
+  /** each pass point's coordinates along the three other axes (in `others` order) */
+  let coords = [new Int32Array(0), new Int32Array(0), new Int32Array(0)] as const;
   for (let lv = levels; lv >= 1; lv--) {
     if (tune) q.setFactor(factorOf(lv));
     const s = 1 << (lv - 1);
@@ -102,8 +103,10 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
         idxs = new Int32Array(cnt);
         ts = new Int32Array(cnt);
         base = new Float64Array(cnt);
+        coords = [new Int32Array(cnt), new Int32Array(cnt), new Int32Array(cnt)];
       }
       const [a, b, c] = others as [number, number, number];
+      const [coA, coB, coC] = coords;
       for (let ia = 0; ia < sh[a]!; ia += stepOf(a)) {
         for (let ib = 0; ib < sh[b]!; ib += stepOf(b)) {
           for (let ic = 0; ic < sh[c]!; ic += stepOf(c)) {
@@ -111,6 +114,9 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
             for (let t = s; t < L; t += 2 * s) {
               idxs[m] = row + t * st;
               ts[m] = t;
+              coA[m] = ia;
+              coB[m] = ib;
+              coC[m] = ic;
               m++;
             }
           }
@@ -120,6 +126,12 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
       // features of this pass
       const shifted = others.filter((e) => sh[e]! > 1);
       const kSelf = 4 + 4 * shifted.length;
+      // per shifted axis: its step, stride, size and the points' coordinates along it (indexed loops in fill)
+      const nShift = shifted.length;
+      const shStep = Int32Array.from(shifted, stepOf);
+      const shStr = Int32Array.from(shifted, (e) => str[e]!);
+      const shSize = Int32Array.from(shifted, (e) => sh[e]!);
+      const shCoord = shifted.map((e) => coords[others.indexOf(e)]!);
       const srcs = sources.filter((src) => src.axis === undefined || src.axis === d - off);
       const kSrc = 5 * srcs.length;
       const K = kSelf + kSrc;
@@ -136,13 +148,14 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
           feat[2] = t >= 3 * s ? R[idx - s3]! - p : 0;
           feat[3] = t + 3 * s < L ? R[idx + s3]! - p : 0;
           let k = 4;
-          for (const e of shifted) {
-            const step = stepOf(e);
-            const ce = Math.floor(idx / str[e]!) % sh[e]!;
-            for (const sign of SIGNS) {
+          for (let e = 0; e < nShift; e++) {
+            const step = shStep[e]!;
+            const ce = shCoord[e]![j]!;
+            // the row one step back, then one step forward, along this axis
+            for (let sign = -1; sign <= 1; sign += 2) {
               const c2 = ce + sign * step;
-              if (c2 >= 0 && c2 < sh[e]!) {
-                const jj = idx + sign * step * str[e]!;
+              if (c2 >= 0 && c2 < shSize[e]!) {
+                const jj = idx + sign * step * shStr[e]!;
                 feat[k] = R[jj - ss]! - p;
                 feat[k + 1] = hasR ? R[jj + ss]! - p : 0;
               } else {
@@ -152,7 +165,8 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
               k += 2;
             }
           }
-          for (const src of srcs) {
+          for (let si = 0; si < srcs.length; si++) {
+            const src = srcs[si]!;
             const S = src.values;
             const ok = src.valid === null || stencilValid(src.valid, idx, t, L, s, ss, s3);
             if (!ok) {
