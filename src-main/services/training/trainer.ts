@@ -16,6 +16,7 @@ import type { JobContext } from '../jobs/types.ts';
 import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from './config.ts';
 import { parseTrainerLine, type TrainerEvent } from './events.ts';
 import { detectPython, type PythonEnv } from '../system/python-env.ts';
+import { appRoot } from '../system/version.ts';
 import { prepareTrainingData } from './prepare-data.ts';
 import type { Field } from '../../core/field.ts';
 
@@ -24,7 +25,8 @@ export function defaultTrainerDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     process.env.FIELDPACK_TRAINER_DIR,
-    resolve(here, '../../../resources/trainer'), // src-main/services/training
+    // the installation's root (package.json): from the sources, out/main and the CLI bundle (out/cli/KEY/chunks) alike
+    join(appRoot(), 'resources', 'trainer'),
     resolve(here, '../../resources/trainer'), // out/main
     resolve(here, '../resources/trainer'),
     (process as { resourcesPath?: string }).resourcesPath ? join((process as { resourcesPath?: string }).resourcesPath!, 'trainer') : undefined,
