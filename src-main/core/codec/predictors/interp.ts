@@ -4,7 +4,7 @@
  * along dimension d are predicted from their neighbours along d on the already-coded grid.
  */
 import type { LinearQuantizer } from '../quantizer.ts';
-import type { Predictor, Values } from './types.ts';
+import { type Predictor, type Values, scratchArray } from './types.ts';
 
 /**
  * Codes (enc) or decodes the points at odd multiples of s along one line (start `base`, stride st, length L) from
@@ -184,22 +184,6 @@ function rowMajorPass(
   else q.pos = pos0 + lines * P;
 }
 
-/** Largest reconstruction array kept between calls: chunk sized (DEFAULT_CHUNK_VALUES float64 values, twice over). */
-const MAX_SCRATCH_BYTES = 32 << 20;
-let scratch: ArrayBuffer | null = null;
-
-/**
- * An array of n float32 or float64 values, not cleared (every reconstruction is written before it is read): the
- * same memory for every call up to chunk size. Planning and chunk encoding call the predictor many times on
- * similar sizes, and a fresh large array (zeroed, then faulted in page by page) cost more than a pass's arithmetic.
- */
-function scratchArray(n: number, f32: boolean): Values {
-  const bytes = n * (f32 ? 4 : 8);
-  if (bytes > MAX_SCRATCH_BYTES) return f32 ? new Float32Array(n) : new Float64Array(n);
-  if (scratch === null || scratch.byteLength < bytes) scratch = new ArrayBuffer(Math.max(bytes, Math.min(MAX_SCRATCH_BYTES, 2 * (scratch?.byteLength ?? 0))));
-  return f32 ? new Float32Array(scratch, 0, n) : new Float64Array(scratch, 0, n);
-}
-
 function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune = 0): void {
   const [alpha, beta] = INTERP_TUNINGS[tune] ?? [1, 1];
   const factorOf = (lv: number) => Math.min(Math.pow(alpha, lv - 1), beta);
@@ -211,9 +195,10 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
   // Reconstructions. Skipped points get their prediction, a double; without them every reconstruction is a value of
   // the output's type (float32 ones when the quantizer rounds to float32), so the decoder's output can hold them and
   // the encoder's can be float32 (large fresh arrays cost more than the arithmetic).
+  // (Every point is written before it is read, so scratch memory needs no clearing.)
   const f32 = q.f32 && x instanceof Float32Array;
-  const R = skip === null && !enc && (f32 || x instanceof Float64Array) ? x : scratchArray(n, skip === null && f32);
-  const Rskip = R as Float64Array;
+  const Rskip = skip !== null ? scratchArray(n, false) : null;
+  const R = Rskip ?? (!enc && (f32 || x instanceof Float64Array) ? x : scratchArray(n, f32));
   if (tune) q.setFactor(factorOf(Math.max(1, Math.ceil(Math.log2(Math.max(2, ...sh))))));
   // the first point, predicted as 0
   if (skip !== null && skip[0] === 1) R[0] = 0;
@@ -244,7 +229,7 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
       const st = str[d]!;
       for (let ia = 0; ia < na; ia += sa) {
         for (let ib = 0; ib < nb; ib += sb) {
-          for (let ic = 0; ic < nc; ic += sc) line(enc, cubic, x, Rskip, skip, q, ia * ta + ib * tb + ic * tc, st, L, s);
+          for (let ic = 0; ic < nc; ic += sc) line(enc, cubic, x, Rskip!, skip, q, ia * ta + ib * tb + ic * tc, st, L, s);
         }
       }
     }
