@@ -11,7 +11,7 @@
  * to the dtype): `halfWidth` chooses the largest h that keeps this within the bound. Points off the grid are
  * stored exactly (the chunk's exact-value list).
  */
-import { LinearQuantizer } from './quantizer.ts';
+import { LinearQuantizer, roundExact, roundForCode } from './quantizer.ts';
 import type { Values } from './predictors/types.ts';
 import { detectQuantization } from '../stats/quantization.ts';
 
@@ -126,8 +126,8 @@ export class GridQuantizer extends LinearQuantizer {
   }
 
   override quantizeAt(k: number, pred: number, pos: number): number {
-    const p = Math.round(pred);
-    const q = Math.round((k - p) / this.width);
+    const p = roundForCode(pred);
+    const q = roundForCode((k - p) / this.width);
     if (q > -this.radius && q < this.radius) {
       this.codes[pos] = q + this.radius;
       return p + q * this.width;
@@ -159,7 +159,7 @@ export class GridQuantizer extends LinearQuantizer {
   override recoverAt(pred: number, pos: number): number {
     const c = this.codes[pos]!;
     if (c === 0) return this.escapes[this.escPos++]!;
-    return Math.round(pred) + (c - this.radius) * this.width;
+    return roundExact(pred) + (c - this.radius) * this.width;
   }
 }
 
