@@ -9,8 +9,8 @@ import type { Values } from './predictors/types.ts';
 export const DEFAULT_RADIUS = 32768;
 
 /**
- * Math.round(v) for the encoders' codes, without its branch on the fraction: V8 lowers Math.round to a round-up and
- * a data-dependent branch, mispredicted on residuals, and that was most of the quantizer's time. floor(v + 0.5) is
+ * Math.round(v) for the encoders' codes: V8's Math.round (a round-up, then a correction chosen by comparing the
+ * fraction, which varies from point to point) was most of the quantizer's time on real residuals. floor(v + 0.5) is
  * Math.round except where the addition rounds up across an integer (v just under 0.5, odd v in 2^52..2^53), which
  * the check corrects, and for v in [-0.5, -0], where it gives +0, not -0: a code is q + radius either way, and the
  * sign of a zero the encoder reconstructs from it reaches no later code (nor the stream).
