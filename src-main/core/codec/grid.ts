@@ -11,7 +11,7 @@
  * to the dtype): `halfWidth` chooses the largest h that keeps this within the bound. Points off the grid are
  * stored exactly (the chunk's exact-value list).
  */
-import { LinearQuantizer } from './quantizer.ts';
+import { LinearQuantizer, roundExact, roundForCode } from './quantizer.ts';
 import type { Values } from './predictors/types.ts';
 import { detectQuantization } from '../stats/quantization.ts';
 
@@ -122,15 +122,28 @@ export class GridQuantizer extends LinearQuantizer {
   }
 
   override quantize(k: number, pred: number): number {
-    const p = Math.round(pred);
-    const q = Math.round((k - p) / this.width);
+    return this.quantizeAt(k, pred, this.nCodes++);
+  }
+
+  override quantizeAt(k: number, pred: number, pos: number): number {
+    const p = roundForCode(pred);
+    const q = roundForCode((k - p) / this.width);
     if (q > -this.radius && q < this.radius) {
-      this.codes[this.nCodes++] = q + this.radius;
+      this.codes[pos] = q + this.radius;
       return p + q * this.width;
     }
-    this.codes[this.nCodes++] = 0;
+    this.codes[pos] = 0;
     this.escape(k);
     return k;
+  }
+
+  // the runs repeat the base class's loops so that their per-point calls stay monomorphic
+  override quantizeRun(k: Values, R: Values, idx: number, step: number, m: number, pred: Float64Array, pos: number, posStride: number): void {
+    for (let i = 0; i < m; i++, idx += step, pos += posStride) R[idx] = this.quantizeAt(k[idx]!, pred[i]!, pos);
+  }
+
+  override recoverRun(R: Values, idx: number, step: number, m: number, pred: Float64Array, pos: number, posStride: number): void {
+    for (let i = 0; i < m; i++, idx += step, pos += posStride) R[idx] = this.recoverAt(pred[i]!, pos);
   }
 
   /** Level-dependent bounds of the interpolation predictor: h / factor steps, rounded down. */
@@ -140,9 +153,13 @@ export class GridQuantizer extends LinearQuantizer {
   }
 
   override recover(pred: number): number {
-    const c = this.codes[this.pos++]!;
+    return this.recoverAt(pred, this.pos++);
+  }
+
+  override recoverAt(pred: number, pos: number): number {
+    const c = this.codes[pos]!;
     if (c === 0) return this.escapes[this.escPos++]!;
-    return Math.round(pred) + (c - this.radius) * this.width;
+    return roundExact(pred) + (c - this.radius) * this.width;
   }
 }
 

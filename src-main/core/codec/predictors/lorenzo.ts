@@ -3,7 +3,7 @@
  * Unrolled for 1-3 dims (the hot cases), a generic stencil for 4D.
  */
 import type { LinearQuantizer } from '../quantizer.ts';
-import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
+import { type Predictor, type Values, padded, lorenzoStencil, scratchArray } from './types.ts';
 
 /*
  * One function per dimensionality, not one with a branch for each: in the single large function (four copies of
@@ -17,6 +17,11 @@ function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], 
   else if (k === 2) run2(enc, x, skip, shape, q);
   else if (k === 3) run3(enc, x, skip, shape, q);
   else runN(enc, x, skip, shape, q);
+}
+
+/** The padded reconstructions: scratch memory, cleared (the padding planes must read 0). */
+function paddedReconstructions(size: number): Float64Array {
+  return scratchArray(size, false).fill(0);
 }
 
 function run1(enc: boolean, x: Values, skip: Uint8Array | null, q: LinearQuantizer): void {
@@ -34,7 +39,7 @@ function run1(enc: boolean, x: Values, skip: Uint8Array | null, q: LinearQuantiz
 }
 
 function run2(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
-  const P = new Float64Array(padded(shape).size);
+  const P = paddedReconstructions(padded(shape).size);
   const n0 = shape[0]!, n1 = shape[1]!;
   const W = n1 + 1;
   let idx = 0;
@@ -55,7 +60,7 @@ function run2(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[],
 }
 
 function run3(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
-  const P = new Float64Array(padded(shape).size);
+  const P = paddedReconstructions(padded(shape).size);
   const n0 = shape[0]!, n1 = shape[1]!, n2 = shape[2]!;
   const W = n2 + 1;
   const S = (n1 + 1) * W;
@@ -83,7 +88,7 @@ function run3(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[],
 function runN(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
   const k = shape.length;
   const { size, pstr } = padded(shape);
-  const P = new Float64Array(size);
+  const P = paddedReconstructions(size);
   const n = x.length;
   const { offs, sign } = lorenzoStencil(pstr);
   const m = offs.length;
