@@ -126,6 +126,21 @@ function zfpVersion(): string {
   return zfpVer;
 }
 
+let sz3VersionSeen: string | null = null;
+
+/** `sz3 -v`'s "SZ3 Version: X" as "X" (its other lines are licence notices), asked once per process. */
+async function sz3Version(signal?: AbortSignal): Promise<string> {
+  if (sz3VersionSeen) return sz3VersionSeen;
+  let out = '';
+  try {
+    out = (await timed('sz3', ['-v'], signal)).stdout;
+  } catch (e) {
+    if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+    /* older CLIs have no -v */
+  }
+  return (sz3VersionSeen = /SZ3 Version:\s*(\S+)/.exec(out)?.[1] ?? (out.trim().split('\n')[0] || 'unknown'));
+}
+
 export const sz3Cli: ExternalCompressor = {
   name: 'sz3',
   label: 'SZ3',
@@ -141,14 +156,7 @@ export const sz3Cli: ExternalCompressor = {
       const dimArgs = [`-${dims.length}`, ...dims.map(String)];
       const compressSeconds = (await timed('sz3', ['-f', '-i', inp, '-z', z, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
       const decompressSeconds = (await timed('sz3', ['-f', '-z', z, '-o', o, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
-      let version = 'unknown';
-      try {
-        version = (await timed('sz3', ['-v'], signal)).stdout.trim() || 'unknown';
-      } catch (e) {
-        if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
-        /* older CLIs have no -v */
-      }
-      return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version };
+      return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version: await sz3Version(signal) };
     });
   },
 };
