@@ -1,4 +1,4 @@
-/** IEEE 754 half precision (binary16) bits <-> numbers, for weights stored in streams. Pure. */
+/** IEEE 754 half precision (binary16) and bfloat16 bits <-> numbers, for weights and scales stored in streams. Pure. */
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
@@ -39,3 +39,15 @@ export function fromHalfBits(h: number): number {
 
 /** x rounded to the nearest binary16 value. */
 export const roundHalf = (x: number): number => fromHalfBits(toHalfBits(x));
+
+/** bfloat16 (float32's sign, exponent and top 7 mantissa bits), round to nearest even, as its 16 bits; for finite x. */
+export function toBfloat16Bits(x: number): number {
+  f32[0] = x;
+  const b = u32[0]!;
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+export function fromBfloat16Bits(h: number): number {
+  u32[0] = (h & 0xffff) << 16;
+  return f32[0]!;
+}

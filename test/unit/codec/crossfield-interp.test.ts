@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { LinearQuantizer, DEFAULT_RADIUS } from '../../../src-main/core/codec/quantizer.ts';
-import { fromHalfBits, roundHalf, toHalfBits } from '../../../src-main/core/codec/half.ts';
+import { fromBfloat16Bits, fromHalfBits, roundHalf, toBfloat16Bits, toHalfBits } from '../../../src-main/core/codec/half.ts';
 import { type PassStat, decodeInterpHybrid, encodeInterpHybrid } from '../../../src-main/core/compressors/crossfield/interp-hybrid.ts';
 import { decodeCrossfield, encodeCrossfield, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
 import { compressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
@@ -109,5 +109,14 @@ describe('cross-field interpolation hybrid', () => {
     expect(roundHalf(2049)).toBe(2048); // tie to even
     expect(roundHalf(2051)).toBe(2052);
     expect(roundHalf(NaN)).toBe(0);
+  });
+
+  it('bfloat16 (the VQ-VAE maps\' std) keeps float32\'s range with 8 significant bits, ties to even', () => {
+    const bf = (v: number) => fromBfloat16Bits(toBfloat16Bits(v));
+    for (const v of [1, 0.5, 3e38, 1e-30, 101325, 2.5e-7]) expect(Math.abs(bf(v) / v - 1)).toBeLessThan(2 ** -8);
+    expect(bf(257)).toBe(256); // tie to even
+    expect(bf(259)).toBe(260);
+    expect(bf(1 / 3)).toBe(0.333984375);
+    expect(bf(1e-44)).toBe(0); // below bfloat16's subnormals: the encoder then stores the std as float32
   });
 });
