@@ -437,7 +437,6 @@ export function msCostBytes(codes: Uint32Array, n: number, radius: number): numb
   return Math.ceil(bits[0]! / 8) + 5;
 }
 
-
 /** msCostBytes over codes [start, end): state = previous two symbols, zero run, last sign. */
 function costBlock(codes: Uint32Array, start: number, end: number, radius: number, t: Tables, bits: Float64Array, state: Int32Array): void {
   const L = log2Table();
