@@ -51,3 +51,6 @@ export function fromBfloat16Bits(h: number): number {
   u32[0] = (h & 0xffff) << 16;
   return f32[0]!;
 }
+
+/** x rounded to the nearest bfloat16 value. */
+export const roundBfloat16 = (x: number): number => fromBfloat16Bits(toBfloat16Bits(x));
