@@ -22,6 +22,7 @@ import { type BoundSpec, type ResolvedBound, parseBound } from '../../core/codec
 import { type StreamHeader, type StreamMetadata, readHeader } from '../../core/codec/stream/format.ts';
 import { type ErrorStats, errorStats } from '../../core/metrics/index.ts';
 import type { NnSpec } from '../../core/nn/spec.ts';
+import { DEFAULT_CHUNK_VALUES } from '../../core/compressors/classic/codec.ts';
 import { resolveModelRef } from './models.ts';
 import { BaseSpec } from '../../api/methods/compression.ts';
 import {
@@ -77,11 +78,11 @@ async function referenceOnThreads(spec: NnSpec, weights: Float32Array, inputs: F
 
 /**
  * Starts the worker pool of this size now (its start then overlaps reading the field and planning), for a field of
- * more than `fieldBytes` > 8 MiB: below that the default chunking (2^21 values) gives one chunk, which runs in
- * this thread (runTask's `alone`), so a pool would only cost its start.
+ * more than one default chunk of float32 values: below that the classic codec makes one chunk, which runs in this
+ * thread (runTask's `alone`), so a pool would only cost its start.
  */
 export function warmWorkers(workers: number, fieldBytes: number): void {
-  if (workers > 0 && fieldBytes > 8 << 20) getPool(workers);
+  if (workers > 0 && fieldBytes > 4 * DEFAULT_CHUNK_VALUES) getPool(workers);
 }
 
 /** What codecs get from this process: zstd, sha256, the worker pool, threaded inference, progress. */
