@@ -13,6 +13,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
+import { msCostKernel } from './wasm-kernels.ts';
 
 const TOP = 16777216; // 2^24
 const NSYM = 18;
@@ -425,16 +426,23 @@ function log2Table(): Float64Array {
  * Bytes msEncodeCodesBare would write for these codes (without the block's length prefix), from the same adaptive
  * model's probabilities instead of coding them: the ideal code length, which the range coder meets within a few
  * bytes. About twice as fast as coding (no cumulative frequencies, no renormalisation): planning sizes candidates
- * with it.
+ * with it. `fast`: the same loop compiled to WebAssembly (wasm-kernels.ts), same bits, where the engine has it.
  */
-export function msCostBytes(codes: Uint32Array, n: number, radius: number): number {
+export function msCostBytes(codes: Uint32Array, n: number, radius: number, path: 'fast' | 'reference' = 'fast'): number {
   const t = new Tables();
+  const kernel = path === 'fast' ? msCostKernel(log2Table()) : null;
+  if (kernel) return Math.ceil(kernel(codes, n, radius, t) / 8) + 5;
   // the running total and the context state in typed arrays, carried between blocks (BLOCK): planning calls this
   // some 17 times per field. The same additions in the same order, so the same total.
   const bits = new Float64Array(1);
   const state = new Int32Array(4);
   for (let i = 0; i < n; i += BLOCK) costBlock(codes, i, Math.min(n, i + BLOCK), radius, t, bits, state);
   return Math.ceil(bits[0]! / 8) + 5;
+}
+
+/** Whether msCostBytes's `fast` path runs WebAssembly here (else it runs the reference). */
+export function msCostIsFast(): boolean {
+  return msCostKernel(log2Table()) !== null;
 }
 
 /** msCostBytes over codes [start, end): state = previous two symbols, zero run, last sign. */

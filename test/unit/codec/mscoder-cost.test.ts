@@ -1,0 +1,86 @@
+/**
+ * msCostBytes, the model cost planning sizes candidates with (issue 14): its WebAssembly loop (wasm/codec-kernels.ts)
+ * returns the TypeScript reference's value to the bit on every kind of code stream planning sees (zero runs, small
+ * and large residuals, escapes, a model that rescales, more codes than one copy into the module holds, real
+ * predictor codes), so a plan and its stream never depend on which ran; and both stay within a few bytes of what
+ * the multi-symbol coder writes.
+ */
+import { describe, expect, it } from 'vitest';
+import { ByteWriter } from '../../../src-main/core/codec/bytes.ts';
+import { msCostBytes, msCostIsFast, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
+import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
+import { predictorByName } from '../../../src-main/core/codec/predictors/index.ts';
+import { predictorShape } from '../../../src-main/core/compressors/classic/codec.ts';
+import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { WRF, field, haveWrf } from './helpers.ts';
+
+const RADIUS = 32768;
+
+/** Laplacian residuals of scale `scale` around the radius, a share of escapes (0), zero runs of mean `run` */
+function codesOf(n: number, scale: number, seed: number, escapes = 0, run = 0): Uint32Array {
+  const r = rng32(seed);
+  const out = new Uint32Array(n).fill(RADIUS);
+  for (let i = 0; i < n; i++) {
+    if (run && r() < 0.5) {
+      i += Math.floor(r() * 2 * run);
+      continue;
+    }
+    if (r() < escapes) {
+      out[i] = 0;
+      continue;
+    }
+    const v = Math.min(RADIUS - 1, Math.floor(-scale * Math.log(1 - r())));
+    out[i] = r() < 0.5 ? RADIUS - v : RADIUS + v;
+  }
+  return out;
+}
+
+function coded(codes: Uint32Array): number {
+  const w = new ByteWriter(1024);
+  msEncodeCodesBare(codes, codes.length, RADIUS, w);
+  return w.finish().length;
+}
+
+describe('msCostBytes', () => {
+  const streams: [string, Uint32Array][] = [
+    ['all zero residuals', new Uint32Array(50_000).fill(RADIUS)],
+    ['loose bound: zero runs', codesOf(70_000, 0.3, 1, 0, 40)],
+    ['small residuals', codesOf(30_000, 2, 2)],
+    ['large residuals and escapes', codesOf(90_000, 3000, 3, 0.01)],
+    ['more codes than one copy into the module (2^16)', codesOf(200_000, 20, 4, 0.001, 3)],
+    ['a handful', codesOf(7, 5, 5)],
+    ['none', new Uint32Array(0)],
+  ];
+
+  it('runs WebAssembly in Node (else the comparisons below would compare the reference with itself)', () => {
+    expect(msCostIsFast()).toBe(true);
+  });
+
+  it.each(streams)('WebAssembly and TypeScript give the same bits: %s', (_, codes) => {
+    const fast = msCostBytes(codes, codes.length, RADIUS, 'fast');
+    expect(fast).toBe(msCostBytes(codes, codes.length, RADIUS, 'reference'));
+    if (codes.length > 1000) expect(Math.abs(fast - coded(codes))).toBeLessThanOrEqual(8 + codes.length / 20_000);
+  });
+
+  it('counts only the first n codes', () => {
+    const codes = codesOf(10_000, 10, 6);
+    expect(msCostBytes(codes, 4000, RADIUS, 'fast')).toBe(msCostBytes(codes.slice(0, 4000), 4000, RADIUS, 'reference'));
+  });
+
+  it.runIf(haveWrf)('on the codes of real predictors, at three bounds', async () => {
+    const f = await field(WRF, 'T');
+    let lo = Infinity, hi = -Infinity;
+    for (const x of f.values) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    for (const rel of [1e-2, 1e-3, 1e-4]) {
+      for (const p of ['lorenzo', 'interp-cubic'] as const) {
+        const q = new LinearQuantizer(rel * (hi - lo), true, 0, RADIUS);
+        q.codes = new Uint32Array(f.values.length);
+        predictorByName(p).encode(f.values, null, predictorShape(f.shape), q, 0);
+        expect(msCostBytes(q.codes, q.nCodes, RADIUS, 'fast')).toBe(msCostBytes(q.codes, q.nCodes, RADIUS, 'reference'));
+      }
+    }
+  });
+});
