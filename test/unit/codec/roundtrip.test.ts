@@ -50,6 +50,18 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
       expect(smallest.split(/[/@]/)[0]).toBe(plan.predictor);
     });
   }
+  it('auto screens candidates on a block of a large sample, keeping the other family (issue 14)', async () => {
+    // WRF QRAIN at rel 1e-2: on the central block (the storm) interpolation looks best, on the whole field Lorenzo
+    // in 3D is ~20 % smaller; the screen keeps Lorenzo's best as the other family's and the whole sample decides
+    const { plan } = check(await field(WRF, 'QRAIN'), { mode: 'rel', value: 1e-2 }, 'auto');
+    expect(`${plan.predictor}/${plan.maxDims}`).toBe('lorenzo/3');
+    const sized = Object.keys(plan.autoScores ?? {}).filter((k) => !k.includes('@'));
+    expect(sized.length).toBeGreaterThan(1);
+    expect(sized.length).toBeLessThan(7); // of 7 candidates (3 predictors x 4D, 3D; dq-lorenzo)
+    // a small field is not screened: every candidate sized
+    const small = check(rows(await field(WRF, 'T'), 0, 1), { mode: 'rel', value: 1e-3 }, 'auto').plan;
+    expect(Object.keys(small.autoScores ?? {}).filter((k) => !k.includes('@'))).toHaveLength(7);
+  });
   it('rel mode resolves against the valid range only (fills of -1e34 ignored)', async () => {
     const f = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
     const { plan } = check(f, { mode: 'rel', value: 1e-3 }, 'auto');

@@ -46,6 +46,18 @@ const AUTO_TUNINGS = [1, 2, 3, 7, 16];
 const AUTO_TUNINGS_LARGE = [1, 7];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
+/**
+ * Samples of at least SCREEN_MIN_VALUES are screened first: every candidate is sized on a block of about
+ * SCREEN_VALUES of them (screenBlockRange), and only those within SCREEN_MARGIN of the smallest there, and the
+ * other family's best (interpolation or Lorenzo), are sized on the whole sample. On the test fields and their
+ * packed and rounded variants (123 field x bound rows of 100 k values or more, rel 1e-2..1e-4) two rows change
+ * (-0.38 %, +0.25 %), the same bytes in total, and choosing takes 1.3-2.7 times less time.
+ */
+const SCREEN_VALUES = 1 << 15;
+const SCREEN_MIN_VALUES = 3 * SCREEN_VALUES;
+const SCREEN_MARGIN = 1.05;
+/** dims up to this long stay whole in the screening block (a time or level axis of 4 or 14 says how they relate) */
+const SCREEN_WHOLE_DIM = 16;
 
 export interface ClassicOptions {
   bound: BoundSpec;
@@ -219,24 +231,31 @@ export function planFromStats(
     : null;
   if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlan) return plan;
   const sizeOf = candidateSizer(plan, sample!, backend);
+  const screenBlock = sample!.values.length >= SCREEN_MIN_VALUES ? screenBlockRange(sample!.shape, SCREEN_VALUES) : null;
+  const screenSizeOf = screenBlock ? candidateSizer(plan, cropBlock(sample!.values, sample!.mask, sample!.shape, screenBlock.start, screenBlock.size), backend) : null;
   const scores: Record<string, number> = {};
   let best = Infinity;
   const k = predictorShape(shape).length;
   const grids = gridPlan ? (bound.lossless ? [gridPlan] : [undefined, gridPlan]) : [undefined];
   const names = plan.predictorChoice === 'auto' ? AUTO_CANDIDATES : [plan.predictor];
+  const candidates: { key: string; plan: ClassicPlan }[] = [];
   for (const grid of grids) {
     for (const name of names) {
       if (name === 'dq-lorenzo' && (fieldSize(shape) > DQ_TRY_MAX_VALUES || grid)) continue;
       for (const maxDims of plan.predictorChoice !== 'auto' ? [plan.maxDims] : name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
-        const size = sizeOf({ ...plan, predictor: name, maxDims, grid });
-        scores[`${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`] = size;
-        if (size < best) {
-          best = size;
-          plan.predictor = name;
-          plan.maxDims = maxDims;
-          plan.grid = grid;
-        }
+        const key = `${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`;
+        candidates.push({ key, plan: { ...plan, predictor: name, maxDims, grid } });
       }
+    }
+  }
+  for (const c of survivors(candidates, screenSizeOf)) {
+    const size = sizeOf(c.plan);
+    scores[c.key] = size;
+    if (size < best) {
+      best = size;
+      plan.predictor = c.plan.predictor;
+      plan.maxDims = c.plan.maxDims;
+      plan.grid = c.plan.grid;
     }
   }
   if (bound.lossless) {
@@ -246,6 +265,7 @@ export function planFromStats(
   }
   // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
   if (plan.predictorChoice === 'auto' && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
+    // not screened: a smaller block has fewer levels, so it misjudges level-dependent bounds
     for (const tune of large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
       const size = sizeOf({ ...plan, tune });
       scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
@@ -317,6 +337,36 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
     // a tuning takes a byte of its own, as in encodeChunkPayload
     return head + (tune ? 1 : 0) + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
   };
+}
+
+/** The candidates to size on the whole sample: all of them, or those within SCREEN_MARGIN of the best on the block. */
+function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeOf: ((p: ClassicPlan) => number) | null): T[] {
+  if (!screenSizeOf || candidates.length < 2) return candidates;
+  const sizes = candidates.map((c) => screenSizeOf(c.plan));
+  const least = Math.min(...sizes);
+  const interp = (c: T) => c.plan.predictor.startsWith('interp');
+  const first = candidates[sizes.indexOf(least)]!;
+  // and the other family's best (interpolation or Lorenzo): one block can misjudge which suits the whole field
+  // (a storm's centre against the quiet rest)
+  let other = -1;
+  for (let i = 0; i < candidates.length; i++) if (interp(candidates[i]!) !== interp(first) && (other < 0 || sizes[i]! < sizes[other]!)) other = i;
+  return candidates.filter((_, i) => sizes[i]! <= least * SCREEN_MARGIN || i === other);
+}
+
+/**
+ * The screening block of a sample: centred, about `budget` values, dims of up to SCREEN_WHOLE_DIM kept whole and
+ * the others shrunk alike (to no fewer than SCREEN_WHOLE_DIM); null when that is not much smaller than the sample.
+ */
+function screenBlockRange(shape: number[], budget: number): { start: number[]; size: number[] } | null {
+  const n = fieldSize(shape);
+  const long = shape.map((d) => d > SCREEN_WHOLE_DIM);
+  const whole = shape.reduce((a, d, i) => (long[i] ? a : a * d), 1);
+  const nLong = long.filter(Boolean).length;
+  if (!nLong) return null;
+  const f = Math.pow(Math.max(1, budget / whole) / (n / whole), 1 / nLong);
+  const size = shape.map((d, i) => (long[i] ? Math.min(d, Math.max(SCREEN_WHOLE_DIM, Math.round(d * f))) : d));
+  if (fieldSize(size) > 0.5 * n) return null;
+  return { start: shape.map((d, i) => Math.floor((d - size[i]!) / 2)), size };
 }
 
 function varintBytes(v: number): number {
