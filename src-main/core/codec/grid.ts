@@ -14,6 +14,7 @@
 import { LinearQuantizer, roundExact, roundForCode } from './quantizer.ts';
 import type { Values } from './predictors/types.ts';
 import { detectQuantization } from '../stats/quantization.ts';
+import { sortFloat64 } from '../stats/sort.ts';
 
 export interface Grid {
   offset: number;
@@ -215,7 +216,7 @@ export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number,
     if ((skip === null || skip[i] === 0) && x - x === 0) kept.push(x);
   }
   if (kept.length < 16) return null;
-  const sorted = Float64Array.from(kept).sort();
+  const sorted = sortFloat64(Float64Array.from(kept));
   let m = 0;
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
   const step = stepOfDistinct(sorted.subarray(0, m), f32);

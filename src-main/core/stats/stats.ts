@@ -4,6 +4,7 @@
  */
 import type { Field, FieldDtype } from '../field.ts';
 import { detectQuantization, type QuantizationInfo } from './quantization.ts';
+import { sortFloat64 } from './sort.ts';
 
 export interface DistinctCount {
   /** Exact count when `exact`, otherwise the cap (there are more). */
@@ -84,7 +85,7 @@ export function fieldStats(field: Pick<Field, 'values' | 'mask' | 'sourceDtype'>
     // the mean of float32 data is not float32: keep full precision, but clamp into [min, max]
     mean = Math.min(max, Math.max(min, mean));
   }
-  const distinctValues = Float64Array.from(seen).sort();
+  const distinctValues = sortFloat64(Float64Array.from(seen));
   const distinct: DistinctCount = overCap
     ? { count: cap, exact: false, cap, label: `> ${cap}` }
     : { count: seen.size, exact: true, cap, label: String(seen.size) };
