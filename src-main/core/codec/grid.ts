@@ -80,24 +80,30 @@ export function countOnGrid(values: ArrayLike<number>, skip: Uint8Array | null, 
 }
 
 /**
- * Grid indices of the values: k at on-grid points, the indices of the others (ascending) in `offGrid`, to be
- * stored exactly and skipped by the predictor (`skip` is updated; it is created when null and there are any).
+ * Grid indices of the values: k at on-grid points (0 elsewhere), the indices of the others (ascending) in
+ * `offGrid`, to be stored exactly and skipped by the predictor (`skip` is updated; it is created when null and
+ * there are any). `into`: n values to write k into (else a new array).
  */
-export function toGridIndices(values: Values, skip: Uint8Array | null, plan: GridPlan, f32: boolean): { k: Float64Array; offGrid: number[]; skip: Uint8Array | null } {
+export function toGridIndices(values: Values, skip: Uint8Array | null, plan: GridPlan, f32: boolean, into?: Float64Array): { k: Float64Array; offGrid: number[]; skip: Uint8Array | null } {
   const n = values.length;
-  const k = new Float64Array(n);
+  const k = into ?? new Float64Array(n);
   const offGrid: number[] = [];
-  const inv = 1 / plan.step;
+  const { offset, step, tolerance } = plan;
+  const inv = 1 / step;
+  // gridValueOf and onGrid inlined by hand: through them V8 kept this loop at ~40 ns a value, inlined it runs at ~6
   for (let i = 0; i < n; i++) {
+    k[i] = 0; // skipped points too (`into` is not cleared)
     if (skip !== null && skip[i] === 1) continue;
     const x = values[i]!;
-    const j = Math.round((x - plan.offset) * inv);
-    if (Math.abs(j) < 2 ** 52 && onGrid(x, gridValueOf(j, plan, f32), plan.tolerance)) k[i] = j;
-    else {
-      skip ??= new Uint8Array(n);
-      skip[i] = 1;
-      offGrid.push(i);
-    }
+    const j = Math.round((x - offset) * inv);
+    const r = f32 ? Math.fround(offset + j * step) : offset + j * step;
+    const on = tolerance === 0 ? r === x && (r !== 0 || 1 / r === 1 / x) : Math.abs(r - x) <= tolerance;
+    if (on && Math.abs(j) < 4503599627370496) k[i] = j;
+    else offGrid.push(i);
+  }
+  if (offGrid.length) {
+    skip ??= new Uint8Array(n);
+    for (const i of offGrid) skip[i] = 1;
   }
   return { k, offGrid, skip };
 }

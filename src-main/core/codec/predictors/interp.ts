@@ -4,7 +4,8 @@
  * along dimension d are predicted from their neighbours along d on the already-coded grid.
  */
 import type { LinearQuantizer } from '../quantizer.ts';
-import { type Predictor, type Values, scratchArray } from './types.ts';
+import { type Predictor, type Values } from './types.ts';
+import { scratchArray } from '../scratch.ts';
 
 /**
  * Codes (enc) or decodes the points at odd multiples of s along one line (start `base`, stride st, length L) from

@@ -3,7 +3,8 @@
  * Unrolled for 1-3 dims (the hot cases), a generic stencil for 4D.
  */
 import type { LinearQuantizer } from '../quantizer.ts';
-import { type Predictor, type Values, padded, lorenzoStencil, scratchArray } from './types.ts';
+import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
+import { scratchArray } from '../scratch.ts';
 
 /*
  * One function per dimensionality, not one with a branch for each: in the single large function (four copies of

@@ -18,25 +18,6 @@ export interface Predictor {
 export type PredictorName = 'lorenzo' | 'dq-lorenzo' | 'interp-linear' | 'interp-cubic';
 export const PREDICTOR_NAMES: readonly PredictorName[] = ['lorenzo', 'dq-lorenzo', 'interp-linear', 'interp-cubic'];
 
-/** Largest scratch array kept between calls: chunk sized (DEFAULT_CHUNK_VALUES float64 values, twice over). */
-const MAX_SCRATCH_BYTES = 32 << 20;
-let scratch: ArrayBuffer | null = null;
-
-/**
- * A predictor's working array of n float32 or float64 values (reconstructions), not cleared: the same memory for
- * every call up to chunk size, shared by the predictors (one runs at a time, none calls another). Planning and
- * chunk coding call predictors many times on similar sizes, and a fresh large array (zeroed, then faulted in page
- * by page) cost more than a pass's arithmetic.
- */
-export function scratchArray(n: number, f32: false): Float64Array;
-export function scratchArray(n: number, f32: boolean): Values;
-export function scratchArray(n: number, f32: boolean): Values {
-  const bytes = n * (f32 ? 4 : 8);
-  if (bytes > MAX_SCRATCH_BYTES) return f32 ? new Float32Array(n) : new Float64Array(n);
-  if (scratch === null || scratch.byteLength < bytes) scratch = new ArrayBuffer(Math.max(bytes, Math.min(MAX_SCRATCH_BYTES, 2 * (scratch?.byteLength ?? 0))));
-  return f32 ? new Float32Array(scratch, 0, n) : new Float64Array(scratch, 0, n);
-}
-
 /** Padded (one leading zero plane per dim) sizes and strides for Lorenzo-style predictors. */
 export function padded(shape: number[]): { size: number; pstr: number[] } {
   const k = shape.length;
