@@ -115,17 +115,32 @@ function asUnsigned(raw: Numeric): Numeric {
   return raw;
 }
 
+/** Whether an array spans its whole buffer (a reader's own array, not a view into a shared or pooled one). */
+function ownsWholeBuffer(a: Numeric): boolean {
+  return ArrayBuffer.isView(a) && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
+}
+
 /**
  * Stored values -> unpacked values (NaN at masked points) + mask (undefined when every point is valid).
- * Valid points may hold NaN or +-Inf: the mask, not the value, says what is fill.
+ * Valid points may hold NaN or +-Inf: the mask, not the value, says what is fill. `raw` is the reader's own
+ * array: an unpacked float32/float64 one becomes the field's values (masked points overwritten with NaN).
  */
 export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { values: FieldValues; mask?: Uint8Array; sourceDtype: FieldDtype } {
   const src = info.unsigned ? asUnsigned(raw) : raw;
   const sourceDtype: FieldDtype = info.unsigned ? (('u' + dtype) as FieldDtype) : dtype;
   const n = src.length;
   const outDtype = unpackedDtype(sourceDtype, info);
-  const values: FieldValues = outDtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-  const mask = new Uint8Array(n);
+  const packed = !!info.packing;
+  // an unpacked float variable's values are its bytes as read, so a valid NaN keeps its sign and payload exactly
+  // (only masked points are overwritten below): the reader's own array itself where it spans its whole buffer
+  // (not a view into someone else's), else a byte copy
+  const same = !packed && ((src instanceof Float32Array && outDtype === 'float32') || (src instanceof Float64Array && outDtype === 'float64'));
+  const adopt = same && ownsWholeBuffer(src);
+  const values: FieldValues = adopt ? (src as FieldValues) : outDtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  if (same && !adopt) values.set(src);
+  // made at the first masked point (the points before it valid): most fields have none, and a fresh array of
+  // n bytes is not free (faulted in page by page)
+  let mask: Uint8Array | null = null;
   const fill = info.fillValue;
   const dflt = info.fillValue === undefined ? info.defaultFill : undefined;
   const miss = info.missingValues ?? [];
@@ -142,12 +157,6 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
   const vmax = info.validMax ?? Infinity;
   const scale = info.packing?.scaleFactor ?? 1;
   const offset = info.packing?.addOffset ?? 0;
-  const packed = !!info.packing;
-  // an unpacked float variable is copied as bytes (a same-type set is a byte copy), so a valid NaN keeps its
-  // sign and payload exactly; only masked points are overwritten below
-  const same = !packed && ((src instanceof Float32Array && values instanceof Float32Array) || (src instanceof Float64Array && values instanceof Float64Array));
-  if (same) values.set(src);
-  let invalid = 0;
   for (let i = 0; i < n; i++) {
     const r = src[i]!;
     let ok: boolean;
@@ -157,13 +166,13 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
     else ok = !(r < vmin || r > vmax);
     if (ok) {
       if (!same) values[i] = packed && r === r ? r * scale + offset : r; // +-Inf stay infinite when unpacked
-      mask[i] = 1;
+      if (mask !== null) mask[i] = 1;
     } else {
+      if (mask === null) mask = new Uint8Array(n).fill(1, 0, i);
       values[i] = NaN;
-      invalid++;
     }
   }
-  return invalid > 0 ? { values, mask, sourceDtype } : { values, sourceDtype };
+  return mask !== null ? { values, mask, sourceDtype } : { values, sourceDtype };
 }
 
 /** The Field for a variable's raw values read over `shape`: CF masking and unpacking applied, metadata copied. */
