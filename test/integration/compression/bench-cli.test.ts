@@ -71,5 +71,7 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     expect(j.protocol.join(' ')).toMatch(/mean of the valid points/);
     expect(existsSync(join(dir, 'b.csv'))).toBe(true);
     expect(o.lines[0]).toMatch(/ratio/);
+    // a timing budget that is not a number of seconds is refused, named
+    await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--min-seconds', 'soon', '--json', join(dir, 'c.json')], ctx(io()))).rejects.toThrow(/--min-seconds needs a number of seconds/);
   });
 });

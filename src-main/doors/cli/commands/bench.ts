@@ -13,7 +13,9 @@ export const benchCommand: CliCommand = {
   summary: 'Benchmark codecs (ours, zfp, sz3) on files x variables x bounds; JSON/CSV rows like baselines.json',
   usage: [
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
-    '                [--workers N] [--entropy range|huffman|auto] [--param KEY=VALUE]... [--reference baselines.json] --json OUT.json [--csv OUT.csv]',
+    '                [--workers N] [--entropy range|huffman|auto] [--param KEY=VALUE]... [--reference baselines.json] [--min-seconds S] --json OUT.json [--csv OUT.csv]',
+    '  --min-seconds: each row is timed over at least S seconds (default 0.3; 2 to 5 runs), its fastest run counts; a',
+    '    larger S gives warm worker threads (steady-state MB/s, as in a long archive job)',
     '  --param: codec params, each given to the benched codecs that take it (e.g. fallback=false, scaling=log for vqvae)',
     '  codecs: the presets of `fieldpack compress --codecs` (default auto), zfp, sz3 (when on PATH)',
     '  learned codecs (vqvae, nglr): --model default|none|FILE.fpvq|FILE.fpnl|SHA256 (default: the shipped models; one file',
@@ -81,7 +83,7 @@ export const benchCommand: CliCommand = {
         embedModel: p.flags.has('embed-model'),
         params: paramFlags(p),
         base: flag(p, 'base'),
-        minSeconds: flag(p, 'min-seconds') ? Number(flag(p, 'min-seconds')) : undefined,
+        minSeconds: minSecondsOf(flag(p, 'min-seconds')),
         onProgress: (f, m) => io.progress(f, m ?? ''),
       });
       io.progressDone();
@@ -197,3 +199,10 @@ function fmt(x: number): string {
 }
 
 export default benchCommand;
+
+function minSecondsOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Number(v);
+  if (!Number.isFinite(s) || s < 0) throw new CliUsageError(`--min-seconds needs a number of seconds >= 0, not "${v}"`);
+  return s;
+}
