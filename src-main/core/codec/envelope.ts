@@ -18,7 +18,7 @@ import type { FieldValues } from '../field.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { huffmanDecode, huffmanEncode } from './huffman.ts';
 import { maskDecode2, maskEncode2 } from './maskcoder.ts';
-import { msDecodeCodes, msDecodeCodesBare, msEncodeCodes, msEncodeCodesBare } from './mscoder.ts';
+import { type CodeLines, msDecodeCodes, msDecodeCodesBare, msEncodeCodes, msEncodeCodesBare } from './mscoder.ts';
 import type { LinearQuantizer } from './quantizer.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from './rangecoder.ts';
 import { ransDecodeCodesBare, ransEncodeCodesBare, ransSuits } from './rans.ts';
@@ -32,6 +32,11 @@ export const ENTROPY_RANGE = 1;
 export const ENTROPY_MS = 2;
 /** static-table rANS (rans.ts): ~2x faster to decode than ENTROPY_MS, as small where ransSuits says so */
 export const ENTROPY_RANS = 3;
+/**
+ * the multi-symbol coder with the line context (mscoder.ts, CodeLines): classic format v2 chunks with nothing
+ * skipped, whose layout of lines the decoder derives from the chunk's shape and predictor
+ */
+export const ENTROPY_MS_LINES = 4;
 /** chunks with at most this many codes try both range coders (and rANS where it suits) and keep the smallest */
 export const TRY_BOTH_MAX_CODES = 1 << 18;
 /** larger chunks: share of zero codes from which the binary coder is used alone (faster, ~1 % larger) */
@@ -171,6 +176,8 @@ export interface CodeCoding {
   bareCount: boolean;
   /** large chunks with mostly zero codes go straight to the binary coder (classic) */
   binaryShortcut: boolean;
+  /** where the codes' lines are (classic, nothing skipped): the multi-symbol coder then uses the line context */
+  lines?: CodeLines | null;
 }
 
 /** Share of zero residuals above which 'auto' uses the range coder rather than Huffman. */
@@ -216,10 +223,22 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     return;
   }
   const ms = newWriter(Math.max(64, nCodes >>> 3));
-  if (how.bareCount) msEncodeCodesBare(codes, nCodes, radius, ms);
+  // the line context where the lines are known (bare count only: classic v2), else the previous two symbols
+  const lines = how.bareCount ? (how.lines ?? null) : null;
+  if (how.bareCount) msEncodeCodesBare(codes, nCodes, radius, ms, lines);
   else msEncodeCodes(codes, nCodes, radius, ms);
   let best = ms.finish();
-  let coder = ENTROPY_MS;
+  let coder = lines ? ENTROPY_MS_LINES : ENTROPY_MS;
+  if (lines && nCodes <= TRY_BOTH_MAX_CODES) {
+    // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks)
+    const plain = newWriter(Math.max(64, nCodes >>> 3));
+    msEncodeCodesBare(codes, nCodes, radius, plain);
+    const p = plain.finish();
+    if (p.length < best.length) {
+      best = p;
+      coder = ENTROPY_MS;
+    }
+  }
   if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
     const bin = newWriter(Math.max(64, nCodes >>> 3));
     rangeEncodeCodes(codes, nCodes, radius, bin);
@@ -272,19 +291,25 @@ export function checkRadius(radius: unknown, what: string): number {
  * Reads the coder byte and the codes; checks their count against the points to predict (before the coders allocate:
  * the count is the caller's, never the stream's).
  */
+/**
+ * `allowed.lines`: the chunk's layout of lines where its encoder could use the line context (classic v2, nothing
+ * skipped); a chunk coded with it anywhere else is refused.
+ */
 export function readCodes(
-  r: ByteReader, radius: number, nPredicted: number, what: string, allowed: { huffman: boolean; ms: boolean; bareCount: boolean },
+  r: ByteReader, radius: number, nPredicted: number, what: string, allowed: { huffman: boolean; ms: boolean; bareCount: boolean; lines?: () => CodeLines | null },
 ): Uint32Array {
   const coder = r.u8('entropy coder');
   // rANS wherever the multi-symbol coder may be (format v2 and the codecs that code through here)
-  if (!((coder === ENTROPY_HUFFMAN && allowed.huffman) || coder === ENTROPY_RANGE || ((coder === ENTROPY_MS || coder === ENTROPY_RANS) && allowed.ms))) {
+  if (!((coder === ENTROPY_HUFFMAN && allowed.huffman) || coder === ENTROPY_RANGE || ((coder === ENTROPY_MS || coder === ENTROPY_RANS) && allowed.ms) || coder === ENTROPY_MS_LINES)) {
     throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
   }
+  const lines = coder === ENTROPY_MS_LINES && allowed.ms && allowed.bareCount ? (allowed.lines?.() ?? null) : null;
+  if (coder === ENTROPY_MS_LINES && !lines) throw bad(`corrupted stream: ${what} uses the line context (entropy coder 4) where its codes have no lines`);
   const codes =
     coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius, nPredicted)
     : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted)
     : coder === ENTROPY_RANS ? readRans(r, radius, nPredicted, allowed.bareCount)
-    : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted)
+    : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines)
     : msDecodeCodes(r, radius, nPredicted);
   if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);
   return codes;

@@ -87,10 +87,42 @@ export class SymbolFrequencies {
 class Tables extends SymbolFrequencies {
   sign = new Uint16Array(3 * 4).fill(BIT_INIT);
   mant = new Uint16Array(16).fill(BIT_INIT);
-  constructor() {
+  constructor(contexts = NCTX) {
     // a mild prior: zero and small classes likelier, every symbol possible
-    super(NCTX, NSYM, (s) => (s === ESC_SYM ? 1 : s < 4 ? 8 : 2));
+    super(contexts, NSYM, (s) => (s === ESC_SYM ? 1 : s < 4 ? 8 : 2));
   }
+}
+
+/**
+ * Where the codes' lines are, for the line context (coder 4): segments of the code array, each a run of lines of
+ * `line` codes (an interpolation pass: its points line by line; Lorenzo: rows), so the code `line` places back is
+ * the same point of the line before. Segment k covers codes [starts[k], starts[k + 1]) (the last one to the end).
+ */
+export interface CodeLines {
+  starts: Int32Array;
+  lines: Int32Array;
+}
+
+/** Line contexts: the 24 (previous symbol x the code one line back) and 6 run buckets x (line back zero or not). */
+const NCTX_LINES = 8 * 3 + 2 * 6;
+
+/** Per code of [start, end): how far back the code one line back is (0: none, the segment's first line). */
+function fillBack(lines: CodeLines, start: number, end: number, back: Int32Array, state: Int32Array): void {
+  let k = state[4]!;
+  const { starts } = lines;
+  for (let i = start; i < end; i++) {
+    while (k + 1 < starts.length && i >= starts[k + 1]!) k++;
+    const line = lines.lines[k]!;
+    back[i - start] = i - starts[k]! >= line ? line : 0;
+  }
+  state[4] = k;
+}
+
+/** The symbol of a code (0 zero residual, 1 + k for |v| in [2^k, 2^(k+1)), ESC_SYM escape). */
+function symbolOf(c: number, radius: number): number {
+  if (c === radius) return 0;
+  if (c === 0) return ESC_SYM;
+  return 32 - Math.clz32(c > radius ? c - radius : radius - c);
 }
 
 
@@ -270,16 +302,26 @@ export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number)
 }
 
 /** The coded block only, without the count (the classic codec's v2 chunks: the decoder knows n). */
-export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
+export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null): void {
   const enc = new Enc(n >>> 2);
-  const t = new Tables();
-  // previous two symbols, zero run, last sign: carried between blocks (BLOCK)
-  const state = new Int32Array(4);
-  for (let i = 0; i < n; i += BLOCK) encodeBlock(codes, i, Math.min(n, i + BLOCK), radius, enc, t, state);
+  const t = new Tables(lines ? NCTX_LINES : NCTX);
+  // previous two symbols, zero run, last sign, line segment: carried between blocks (BLOCK)
+  const state = new Int32Array(5);
+  const back = lines ? new Int32Array(BLOCK) : null;
+  for (let i = 0; i < n; i += BLOCK) {
+    const end = Math.min(n, i + BLOCK);
+    if (lines) fillBack(lines, i, end, back!, state);
+    encodeBlock(codes, i, end, radius, enc, t, state, back);
+  }
   w.block(enc.finish());
 }
 
-function encodeBlock(codes: Uint32Array, start: number, end: number, radius: number, enc: Enc, t: Tables, state: Int32Array): void {
+/**
+ * One block of codes. Symbol context: the previous two symbols (coder 2), or with `back` (coder 4, line context)
+ * the previous symbol and the symbol one line back; inside a run of 4 or more zeros the run's length (and for
+ * coder 4 whether the code one line back is zero).
+ */
+function encodeBlock(codes: Uint32Array, start: number, end: number, radius: number, enc: Enc, t: Tables, state: Int32Array, back: Int32Array | null): void {
   const freq = t.freq;
   const totals = t.total;
   let s1 = state[0]!;
@@ -298,7 +340,13 @@ function encodeBlock(codes: Uint32Array, start: number, end: number, radius: num
       k = 31 - Math.clz32(v);
       s = 1 + k;
     }
-    const ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
+    let ctx: number;
+    if (back === null) ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
+    else {
+      const d = back[i - start]!;
+      const up = d ? symbolOf(codes[i - d]!, radius) : 0;
+      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : FINE[s1]! * 3 + COARSE[up]!;
+    }
     const base = ctx * NSYM;
     let cum = 0;
     for (let j = 0; j < s; j++) cum += freq[base + j]!;
@@ -339,7 +387,7 @@ export function msMaxSymbols(len: number): number {
 }
 
 /** n: the number of codes (the decoder knows it from the chunk: valid points) */
-export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Uint32Array {
+export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lines: CodeLines | null = null): Uint32Array {
   const len = rd.varint('range coder length');
   rd.need(len, 'range coder data');
   if (n > msMaxSymbols(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: ${len} bytes of range-coded data in ${rd.what} cannot hold ${n} codes`);
@@ -347,14 +395,19 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number): Ui
   rd.pos += len;
   const dec = new Dec(rd.buf, start, start + len, `range-coded data in ${rd.what}`);
   const out = new Uint32Array(n);
-  const t = new Tables();
-  const state = new Int32Array(4);
-  for (let i = 0; i < n; i += BLOCK) decodeBlock(dec, out, i, Math.min(n, i + BLOCK), radius, t, state, rd.what);
+  const t = new Tables(lines ? NCTX_LINES : NCTX);
+  const state = new Int32Array(5);
+  const back = lines ? new Int32Array(BLOCK) : null;
+  for (let i = 0; i < n; i += BLOCK) {
+    const end = Math.min(n, i + BLOCK);
+    if (lines) fillBack(lines, i, end, back!, state);
+    decodeBlock(dec, out, i, end, radius, t, state, rd.what, back);
+  }
   if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${rd.what} ends early`);
   return out;
 }
 
-function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, radius: number, t: Tables, state: Int32Array, what: string): void {
+function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, radius: number, t: Tables, state: Int32Array, what: string, back: Int32Array | null): void {
   const freq = t.freq;
   const totals = t.total;
   let s1 = state[0]!;
@@ -362,7 +415,13 @@ function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, rad
   let run = state[2]!;
   let lastSign = state[3]!;
   for (let i = start; i < end; i++) {
-    const ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
+    let ctx: number;
+    if (back === null) ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
+    else {
+      const d = back[i - start]!;
+      const up = d ? symbolOf(out[i - d]!, radius) : 0;
+      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : FINE[s1]! * 3 + COARSE[up]!;
+    }
     const base = ctx * NSYM;
     const total = totals[ctx]!;
     const r = Math.floor(dec.range / total);

@@ -190,13 +190,14 @@ describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina (needs the W
     const t = await loadField(WRF, 'T');
     const q = await loadField(WRF, 'QVAPOR');
     const p = await loadField(WRF, 'P');
-    const r = await compressCrossfield({ target: t, anchors: [q, p], bound: { mode: 'rel', value: 1e-3 }, network: 'none' });
+    // rel 1e-2: at 1e-3 the core codec (with its line context since issue 14) is now the smaller and is kept
+    const r = await compressCrossfield({ target: t, anchors: [q, p], bound: { mode: 'rel', value: 1e-2 }, network: 'none' });
     expect(r.codec).toBe('crossfield');
     expect(r.network).toBe('none');
     expect(r.mode).toBe('interp');
     expect(r.bytes.length).toBeLessThan(r.classicBytes);
     expect(r.modelBytes).toBeGreaterThan(0); // the per-pass weights
-    expect(r.modelShare).toBeLessThan(0.02);
+    expect(r.modelShare).toBeLessThan(0.06); // a few hundred bytes of a ~6 KB stream
     const recon = r.anchors.map((a) => a.recon);
     const d1 = await decompressCrossfield(r.bytes, recon, { threads: 1 });
     const d2 = await decompressCrossfield(r.bytes, [...recon].reverse(), { threads: 2 });

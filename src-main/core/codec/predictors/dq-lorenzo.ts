@@ -4,7 +4,7 @@
  */
 import type { LinearQuantizer } from '../quantizer.ts';
 import { gridIndex, prequantize, pushResidual } from '../dq.ts';
-import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
+import { type Predictor, type Values, padded, lorenzoStencil, rowLines } from './types.ts';
 
 function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], qz: LinearQuantizer): void {
   const k = shape.length;
@@ -59,4 +59,5 @@ export const dqLorenzo: Predictor = {
   name: 'dq-lorenzo',
   encode: (x, skip, shape, q) => run(true, x, skip, shape, q),
   decode: (out, skip, shape, q) => run(false, out, skip, shape, q),
+  codeLines: rowLines,
 };

@@ -5,6 +5,7 @@
  */
 import type { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values } from './types.ts';
+import type { CodeLines } from '../mscoder.ts';
 import { scratchArray } from '../scratch.ts';
 
 /**
@@ -239,11 +240,41 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
   if (tune) q.setFactor(1);
 }
 
+/**
+ * The interpolation predictors' code layout (run's order with nothing skipped): the first point, then per level
+ * (coarsest first) and dim a pass of `lines` lines of P points each, line by line.
+ */
+function interpCodeLines(shape: number[]): CodeLines {
+  const sh = [1, 1, 1, 1];
+  for (let d = 0; d < shape.length; d++) sh[4 - shape.length + d] = shape[d]!;
+  let maxDim = 1;
+  for (const v of sh) maxDim = Math.max(maxDim, v);
+  let levels = 0;
+  while (1 << levels < maxDim) levels++;
+  const starts = [0];
+  const lines = [1];
+  let pos = 1;
+  for (let lv = levels; lv >= 1; lv--) {
+    const s = 1 << (lv - 1);
+    for (let d = 0; d < 4; d++) {
+      if (sh[d]! <= s) continue;
+      const P = Math.floor((sh[d]! - s - 1) / (2 * s)) + 1;
+      let count = 1;
+      for (let e = 0; e < 4; e++) if (e !== d) count *= Math.ceil(sh[e]! / (e < d ? s : 2 * s));
+      starts.push(pos);
+      lines.push(P);
+      pos += count * P;
+    }
+  }
+  return { starts: Int32Array.from(starts), lines: Int32Array.from(lines) };
+}
+
 export const interpLinear: Predictor = {
   id: 2,
   name: 'interp-linear',
   encode: (x, skip, shape, q, tune) => run(true, false, x, skip, shape, q, tune),
   decode: (out, skip, shape, q, tune) => run(false, false, out, skip, shape, q, tune),
+  codeLines: interpCodeLines,
 };
 
 export const interpCubic: Predictor = {
@@ -251,4 +282,5 @@ export const interpCubic: Predictor = {
   name: 'interp-cubic',
   encode: (x, skip, shape, q, tune) => run(true, true, x, skip, shape, q, tune),
   decode: (out, skip, shape, q, tune) => run(false, true, out, skip, shape, q, tune),
+  codeLines: interpCodeLines,
 };

@@ -3,7 +3,7 @@
  * Unrolled for 1-3 dims (the hot cases), a generic stencil for 4D.
  */
 import type { LinearQuantizer } from '../quantizer.ts';
-import { type Predictor, type Values, padded, lorenzoStencil } from './types.ts';
+import { type Predictor, type Values, padded, lorenzoStencil, rowLines } from './types.ts';
 import { scratchArray } from '../scratch.ts';
 
 /*
@@ -119,4 +119,5 @@ export const lorenzo: Predictor = {
   name: 'lorenzo',
   encode: (x, skip, shape, q) => run(true, x, skip, shape, q),
   decode: (out, skip, shape, q) => run(false, out, skip, shape, q),
+  codeLines: rowLines,
 };

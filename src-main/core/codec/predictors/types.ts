@@ -1,4 +1,5 @@
 import type { LinearQuantizer } from '../quantizer.ts';
+import type { CodeLines } from '../mscoder.ts';
 
 export type Values = Float32Array | Float64Array;
 
@@ -13,6 +14,16 @@ export interface Predictor {
   readonly name: PredictorName;
   encode(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune?: number): void;
   decode(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune?: number): void;
+  /**
+   * Where the codes' lines are when nothing is skipped (a code per point, in this predictor's order): the entropy
+   * coder's line context reads the code one line back. Both sides derive it from the shape alone.
+   */
+  codeLines(shape: number[]): CodeLines;
+}
+
+/** Lines of the last dim in memory order: one segment (the order of the Lorenzo predictors' codes). */
+export function rowLines(shape: number[]): CodeLines {
+  return { starts: Int32Array.of(0), lines: Int32Array.of(shape[shape.length - 1] ?? 1) };
 }
 
 export type PredictorName = 'lorenzo' | 'dq-lorenzo' | 'interp-linear' | 'interp-cubic';

@@ -461,8 +461,12 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   }
   const q = grid ? new GridQuantizer(grid.half, 0, plan.radius) : new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
   q.codes = scratchUint32('codes', Math.max(1, n - nSkip));
-  predictorByName(plan.predictor).encode(indices ?? values, skip, predictorShape(shape, plan.maxDims), q, tune);
-  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, binaryShortcut: true }, (cap) => new ByteWriter(cap));
+  const predictor = predictorByName(plan.predictor);
+  const pshape = predictorShape(shape, plan.maxDims);
+  predictor.encode(indices ?? values, skip, pshape, q, tune);
+  // with nothing skipped every point has a code in the predictor's order: the coder's line context knows the lines
+  const lines = skip === null ? predictor.codeLines(pshape) : null;
+  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, binaryShortcut: true, lines }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
   writeEscapes(w, q, f32 && !grid);
   return w.finish();
@@ -701,7 +705,8 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
     readPlanes(r, out, skip, n - nSkip, f32);
   } else {
     const pred = predictorById(pid);
-    const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true });
+    const lines = () => (skip === null ? pred.codeLines(predictorShape(shape, maxDims)) : null);
+    const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true, lines });
     const esc = readEscapes(r, codes, f32 && !onGrid, what);
     const q = onGrid ? new GridQuantizer(grid!.half, 0, radius) : new LinearQuantizer(h.bound.abs, f32, 0, radius);
     q.load(codes, codes.length, esc, esc.length);
