@@ -222,40 +222,28 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     writeRans(w, q, how.bareCount);
     return;
   }
-  const ms = newWriter(Math.max(64, nCodes >>> 3));
   // the line context where the lines are known (bare count only: classic v2), else the previous two symbols
   const lines = how.bareCount ? (how.lines ?? null) : null;
-  if (how.bareCount) msEncodeCodesBare(codes, nCodes, radius, ms, lines);
-  else msEncodeCodes(codes, nCodes, radius, ms);
-  let best = ms.finish();
+  const coded = (write: (bw: ByteWriter) => void): Uint8Array => {
+    const bw = newWriter(Math.max(64, nCodes >>> 3));
+    write(bw);
+    return bw.finish();
+  };
   let coder = lines ? ENTROPY_MS_LINES : ENTROPY_MS;
-  if (lines && nCodes <= TRY_BOTH_MAX_CODES) {
-    // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks)
-    const plain = newWriter(Math.max(64, nCodes >>> 3));
-    msEncodeCodesBare(codes, nCodes, radius, plain);
-    const p = plain.finish();
-    if (p.length < best.length) {
-      best = p;
-      coder = ENTROPY_MS;
-    }
-  }
-  if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
-    const bin = newWriter(Math.max(64, nCodes >>> 3));
-    rangeEncodeCodes(codes, nCodes, radius, bin);
-    const b = bin.finish();
+  let best = coded((bw) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw, lines) : msEncodeCodes(codes, nCodes, radius, bw)));
+  /** another coder's bytes, kept when smaller than the best so far */
+  const tryCoder = (id: number, write: (bw: ByteWriter) => void) => {
+    const b = coded(write);
     if (b.length < best.length) {
       best = b;
-      coder = ENTROPY_RANGE;
+      coder = id;
     }
-    if (how.entropy === 'range' && ransSuits(codes, nCodes, radius)) {
-      const rw = newWriter(Math.max(64, nCodes >>> 3));
-      writeRans(rw, q, how.bareCount);
-      const r = rw.finish();
-      if (r.length < best.length) {
-        best = r;
-        coder = ENTROPY_RANS;
-      }
-    }
+  };
+  // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks)
+  if (lines && nCodes <= TRY_BOTH_MAX_CODES) tryCoder(ENTROPY_MS, (bw) => msEncodeCodesBare(codes, nCodes, radius, bw));
+  if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
+    tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
+    if (how.entropy === 'range' && ransSuits(codes, nCodes, radius)) tryCoder(ENTROPY_RANS, (bw) => writeRans(bw, q, how.bareCount));
   }
   w.u8(coder);
   w.bytes(best);

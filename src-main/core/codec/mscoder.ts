@@ -118,6 +118,29 @@ function fillBack(lines: CodeLines, start: number, end: number, back: Int32Array
   state[4] = k;
 }
 
+/** Runs `block` over [0, n) a BLOCK at a time, with each block's look-backs (fillBack) where `lines` are given. */
+function eachBlock(n: number, lines: CodeLines | null, state: Int32Array, block: (start: number, end: number, back: Int32Array | null) => void): void {
+  const back = lines ? new Int32Array(BLOCK) : null;
+  for (let i = 0; i < n; i += BLOCK) {
+    const end = Math.min(n, i + BLOCK);
+    if (lines) fillBack(lines, i, end, back!, state);
+    block(i, end, back);
+  }
+}
+
+/**
+ * The symbol context of code i, the one definition encoder, decoder and cost model share. Coder 2 (`back` null): the
+ * previous two symbols, or in a run of 4 or more zeros the run's bucket. Coder 4: the previous symbol and the
+ * symbol of the code one line back (`codes`: the codes so far, block from `start`), or the run's bucket x whether
+ * that code is zero.
+ */
+function symbolContext(codes: Uint32Array, i: number, start: number, back: Int32Array | null, radius: number, run: number, s1: number, s2: number): number {
+  if (back === null) return run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
+  const d = back[i - start]!;
+  const up = d ? symbolOf(codes[i - d]!, radius) : 0;
+  return run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : FINE[s1]! * 3 + COARSE[up]!;
+}
+
 /** The symbol of a code (0 zero residual, 1 + k for |v| in [2^k, 2^(k+1)), ESC_SYM escape). */
 function symbolOf(c: number, radius: number): number {
   if (c === radius) return 0;
@@ -307,12 +330,7 @@ export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number,
   const t = new Tables(lines ? NCTX_LINES : NCTX);
   // previous two symbols, zero run, last sign, line segment: carried between blocks (BLOCK)
   const state = new Int32Array(5);
-  const back = lines ? new Int32Array(BLOCK) : null;
-  for (let i = 0; i < n; i += BLOCK) {
-    const end = Math.min(n, i + BLOCK);
-    if (lines) fillBack(lines, i, end, back!, state);
-    encodeBlock(codes, i, end, radius, enc, t, state, back);
-  }
+  eachBlock(n, lines, state, (start, end, back) => encodeBlock(codes, start, end, radius, enc, t, state, back));
   w.block(enc.finish());
 }
 
@@ -340,13 +358,7 @@ function encodeBlock(codes: Uint32Array, start: number, end: number, radius: num
       k = 31 - Math.clz32(v);
       s = 1 + k;
     }
-    let ctx: number;
-    if (back === null) ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
-    else {
-      const d = back[i - start]!;
-      const up = d ? symbolOf(codes[i - d]!, radius) : 0;
-      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : FINE[s1]! * 3 + COARSE[up]!;
-    }
+    const ctx = symbolContext(codes, i, start, back, radius, run, s1, s2);
     const base = ctx * NSYM;
     let cum = 0;
     for (let j = 0; j < s; j++) cum += freq[base + j]!;
@@ -397,12 +409,7 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lin
   const out = new Uint32Array(n);
   const t = new Tables(lines ? NCTX_LINES : NCTX);
   const state = new Int32Array(5);
-  const back = lines ? new Int32Array(BLOCK) : null;
-  for (let i = 0; i < n; i += BLOCK) {
-    const end = Math.min(n, i + BLOCK);
-    if (lines) fillBack(lines, i, end, back!, state);
-    decodeBlock(dec, out, i, end, radius, t, state, rd.what, back);
-  }
+  eachBlock(n, lines, state, (start, end, back) => decodeBlock(dec, out, start, end, radius, t, state, rd.what, back));
   if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${rd.what} ends early`);
   return out;
 }
@@ -415,13 +422,7 @@ function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, rad
   let run = state[2]!;
   let lastSign = state[3]!;
   for (let i = start; i < end; i++) {
-    let ctx: number;
-    if (back === null) ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
-    else {
-      const d = back[i - start]!;
-      const up = d ? symbolOf(out[i - d]!, radius) : 0;
-      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : FINE[s1]! * 3 + COARSE[up]!;
-    }
+    const ctx = symbolContext(out, i, start, back, radius, run, s1, s2);
     const base = ctx * NSYM;
     const total = totals[ctx]!;
     const r = Math.floor(dec.range / total);
@@ -527,7 +528,7 @@ function costBlock(codes: Uint32Array, start: number, end: number, radius: numbe
       k = 31 - Math.clz32(v);
       s = 1 + k;
     }
-    const ctx = run >= 4 ? 24 + runBucket(run) : FINE[s1]! * 3 + COARSE[s2]!;
+    const ctx = symbolContext(codes, i, start, null, radius, run, s1, s2);
     bits[0] += L[totals[ctx]!]! - L[freq[ctx * NSYM + s]!]!;
     t.bump(ctx, s);
     if (s === 0) lastSign = 0;

@@ -13,7 +13,7 @@ interface CostExports {
   msCost(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, log2: number, state: number, acc: number): void;
 }
 
-/** The adaptive model msCostBytes starts from (mscoder.ts's Tables), updated in place. */
+/** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
 export interface CostModel {
   freq: Uint32Array;
   total: Uint32Array;
@@ -61,7 +61,7 @@ function layout(log2: Float64Array): Layout | null {
 
 export type CostKernel = (codes: Uint32Array, n: number, radius: number, model: CostModel) => number;
 
-/** The model cost in bits of codes[0, n) from `model` (updated as it goes), or null where WebAssembly is missing. */
+/** The model cost in bits of codes[0, n) starting from `model`, or null where WebAssembly is missing. */
 export function msCostKernel(log2: Float64Array): CostKernel | null {
   const l = layout(log2);
   if (!l) return null;
@@ -81,10 +81,6 @@ export function msCostKernel(log2: Float64Array): CostKernel | null {
       staged.set(codes.subarray(i, i + m));
       k.msCost(l.codes, m, radius, l.freq, l.totals, l.sign, l.mant, l.log2, l.state, l.acc);
     }
-    model.freq.set(new Uint32Array(buf, l.freq, model.freq.length));
-    model.total.set(new Uint32Array(buf, l.totals, model.total.length));
-    model.sign.set(new Uint16Array(buf, l.sign, model.sign.length));
-    model.mant.set(new Uint16Array(buf, l.mant, model.mant.length));
     return new Float64Array(buf, l.acc, 1)[0]!;
   };
 }
