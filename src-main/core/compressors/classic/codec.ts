@@ -366,8 +366,7 @@ function screenBlockRange(shape: number[], budget: number): { start: number[]; s
   if (!nLong) return null;
   const f = Math.pow(Math.max(1, budget / whole) / (n / whole), 1 / nLong);
   const size = shape.map((d, i) => (long[i] ? Math.min(d, Math.max(SCREEN_WHOLE_DIM, Math.round(d * f))) : d));
-  if (fieldSize(size) > 0.5 * n) return null;
-  return { start: shape.map((d, i) => Math.floor((d - size[i]!) / 2)), size };
+  return fieldSize(size) > 0.5 * n ? null : centred(shape, size);
 }
 
 function varintBytes(v: number): number {
@@ -390,7 +389,11 @@ export function centralBlockRange(shape: number[], budget: number): { start: num
   const n = fieldSize(shape);
   if (n <= budget * 1.5) return null;
   const f = Math.pow(budget / n, 1 / shape.length);
-  const size = shape.map((d) => Math.max(1, Math.min(d, Math.round(d * f))));
+  return centred(shape, shape.map((d) => Math.max(1, Math.min(d, Math.round(d * f)))));
+}
+
+/** The block of `size` centred in `shape`. */
+function centred(shape: number[], size: number[]): { start: number[]; size: number[] } {
   return { start: shape.map((d, i) => Math.floor((d - size[i]!) / 2)), size };
 }
 
