@@ -33,8 +33,9 @@ export const ENTROPY_MS = 2;
 /** static-table rANS (rans.ts): ~2x faster to decode than ENTROPY_MS, as small where ransSuits says so */
 export const ENTROPY_RANS = 3;
 /**
- * the multi-symbol coder with the line context (mscoder.ts, CodeLines): classic format v2 chunks with nothing
- * skipped, whose layout of lines the decoder derives from the chunk's shape and predictor
+ * the multi-symbol coder with the line context (mscoder.ts, CodeLines): chunks with nothing skipped whose layout of
+ * lines the decoder derives from the chunk's shape and predictor (classic format v2; the cross-field and VQ-VAE
+ * interpolation hybrids, which keep the count before the coded block)
  */
 export const ENTROPY_MS_LINES = 4;
 /** chunks with at most this many codes try both range coders (and rANS where it suits) and keep the smallest */
@@ -176,7 +177,7 @@ export interface CodeCoding {
   bareCount: boolean;
   /** large chunks with mostly zero codes go straight to the binary coder (classic) */
   binaryShortcut: boolean;
-  /** where the codes' lines are (classic, nothing skipped): the multi-symbol coder then uses the line context */
+  /** where the codes' lines are (nothing skipped, a known pass order): the multi-symbol coder then uses the line context */
   lines?: CodeLines | null;
 }
 
@@ -222,15 +223,15 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     writeRans(w, q, how.bareCount);
     return;
   }
-  // the line context where the lines are known (bare count only: classic v2), else the previous two symbols
-  const lines = how.bareCount ? (how.lines ?? null) : null;
+  // the line context where the lines are known, else the previous two symbols
+  const lines = how.lines ?? null;
   const coded = (write: (bw: ByteWriter) => void): Uint8Array => {
     const bw = newWriter(Math.max(64, nCodes >>> 3));
     write(bw);
     return bw.finish();
   };
   let coder = lines ? ENTROPY_MS_LINES : ENTROPY_MS;
-  let best = coded((bw) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw, lines) : msEncodeCodes(codes, nCodes, radius, bw)));
+  let best = coded((bw) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw, lines) : msEncodeCodes(codes, nCodes, radius, bw, lines)));
   /** another coder's bytes, kept when smaller than the best so far */
   const tryCoder = (id: number, write: (bw: ByteWriter) => void) => {
     const b = coded(write);
@@ -240,7 +241,7 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     }
   };
   // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks)
-  if (lines && nCodes <= TRY_BOTH_MAX_CODES) tryCoder(ENTROPY_MS, (bw) => msEncodeCodesBare(codes, nCodes, radius, bw));
+  if (lines && nCodes <= TRY_BOTH_MAX_CODES) tryCoder(ENTROPY_MS, (bw) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw) : msEncodeCodes(codes, nCodes, radius, bw)));
   if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
     tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
     if (how.entropy === 'range' && ransSuits(codes, nCodes, radius)) tryCoder(ENTROPY_RANS, (bw) => writeRans(bw, q, how.bareCount));
@@ -280,8 +281,8 @@ export function checkRadius(radius: unknown, what: string): number {
  * the count is the caller's, never the stream's).
  */
 /**
- * `allowed.lines`: the chunk's layout of lines where its encoder could use the line context (classic v2, nothing
- * skipped); a chunk coded with it anywhere else is refused.
+ * `allowed.lines`: the chunk's layout of lines where its encoder could use the line context (nothing skipped, a
+ * predictor whose lines are known); a chunk coded with it anywhere else is refused.
  */
 export function readCodes(
   r: ByteReader, radius: number, nPredicted: number, what: string, allowed: { huffman: boolean; ms: boolean; bareCount: boolean; lines?: () => CodeLines | null },
@@ -291,14 +292,14 @@ export function readCodes(
   if (!((coder === ENTROPY_HUFFMAN && allowed.huffman) || coder === ENTROPY_RANGE || ((coder === ENTROPY_MS || coder === ENTROPY_RANS) && allowed.ms) || coder === ENTROPY_MS_LINES)) {
     throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
   }
-  const lines = coder === ENTROPY_MS_LINES && allowed.ms && allowed.bareCount ? (allowed.lines?.() ?? null) : null;
+  const lines = coder === ENTROPY_MS_LINES && allowed.ms ? (allowed.lines?.() ?? null) : null;
   if (coder === ENTROPY_MS_LINES && !lines) throw bad(`corrupted stream: ${what} uses the line context (entropy coder 4) where its codes have no lines`);
   const codes =
     coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius, nPredicted)
     : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted)
     : coder === ENTROPY_RANS ? readRans(r, radius, nPredicted, allowed.bareCount)
     : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines)
-    : msDecodeCodes(r, radius, nPredicted);
+    : msDecodeCodes(r, radius, nPredicted, lines);
   if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);
   return codes;
 }

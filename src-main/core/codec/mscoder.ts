@@ -312,16 +312,16 @@ export class Dec {
 }
 
 /** Writes varint n, then the coded block (msDecodeCodes reads both). */
-export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
+export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null): void {
   w.varint(n);
-  msEncodeCodesBare(codes, n, radius, w);
+  msEncodeCodesBare(codes, n, radius, w, lines);
 }
 
 /** `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count). */
-export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number): Uint32Array {
+export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number, lines: CodeLines | null = null): Uint32Array {
   const n = rd.varint('symbol count');
   if (expected !== undefined && n !== expected) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${rd.what} has ${n} range-coded symbols, expected ${expected}`);
-  return msDecodeCodesBare(rd, radius, n);
+  return msDecodeCodesBare(rd, radius, n, lines);
 }
 
 /** The coded block only, without the count (the classic codec's v2 chunks: the decoder knows n). */

@@ -182,6 +182,8 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const absBound = resolveBound(opts.bound, vr.max - vr.min).abs;
   const core = estimateCore(target, opts.bound, zstdBackend);
   const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
+  // interpolate along the dims the core's best interpolation did (whichever predictor won there)
+  const maxDims = core.plan.interpMaxDims ?? (core.plan.predictor.startsWith('interp') ? core.plan.maxDims : 4);
   const env = codecEnv({ threads: opts.threads, signal: opts.signal });
   // every network predicts over the sample only; its fusion modes are sized there, its stored bytes added
   const tried: { cand: Candidate; net: CrossfieldNetwork | null; whole: Int32Array[] | null; estimates: Record<string, number>; netStored: number; estimate: number }[] = [];
@@ -189,7 +191,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
     const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
     const order = net ? net.anchors : anchors.map((a) => a.var);
-    const input = { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq: [], anchorRecons: order.map((v) => reconOf[v]!), tune, mode };
+    const input = { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq: [], anchorRecons: order.map((v) => reconOf[v]!), tune, maxDims, mode };
     // the sample's boxes (block + receptive margin) can be a good part of a small or 3D field: then the whole
     // field's predictions are made once, cropped for the estimates and kept for the full encode
     const whole = net && sampleInferenceShare(net, target.shape) > 1 / 3 ? await gridDiffs(net, reconOf, target.shape, absBound, env) : null;
@@ -211,7 +213,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     const e = await encodeField(target, {
       codec: 'crossfield',
       params: {
-        anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, network: t.net, predicted, estimates: t.estimates,
+        anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, maxDims, network: t.net, predicted, estimates: t.estimates,
         extra: { training: t.net ? training : 'none', network: t.cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
       },
       bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, signal: opts.signal,

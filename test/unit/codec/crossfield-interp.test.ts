@@ -11,6 +11,8 @@ import { fromBfloat16Bits, fromHalfBits, roundHalf, toBfloat16Bits, toHalfBits }
 import { type PassStat, decodeInterpHybrid, encodeInterpHybrid } from '../../../src-main/core/compressors/crossfield/interp-hybrid.ts';
 import { decodeCrossfield, encodeCrossfield, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
 import { compressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
+import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
+import { ENTROPY_MS_LINES } from '../../../src-main/core/codec/envelope.ts';
 import { overBound } from './helpers.ts';
 
 function rng(seed: number) {
@@ -100,6 +102,43 @@ describe('cross-field interpolation hybrid', () => {
     // smaller than the core codec on this field
     const core = compressClassic({ values: target, shape }, { bound }, zstdBackend);
     expect(enc.bytes.length).toBeLessThan(core.bytes.length);
+  });
+
+  it('codes with the line context where nothing is masked, folds dims as asked (param maxDims), codes a mask with model 2; all within the bound', () => {
+    const shape = [4, 6, 32, 40];
+    const { target, anchor } = pair(shape, 5);
+    const bound = { mode: 'abs' as const, value: 0.005 };
+    const encode = (maxDims: number | undefined, mask?: Uint8Array) => encodeCrossfield(
+      {
+        field: { values: target, shape, ...(mask ? { mask } : {}) }, bound, net: null, netHash: '', anchors: [{ var: 'A', hash: 'h' }], dq: [],
+        anchorRecons: [{ values: anchor }], mode: 'interp', ...(maxDims ? { maxDims } : {}),
+      },
+      zstdBackend,
+    );
+    /** the chunk's entropy coder id and its mask flags: flags, count, [mask], tuning, pass models, coder */
+    const chunk0 = (bytes: Uint8Array) => {
+      const h = readHeader(bytes);
+      const r = new ByteReader(chunkPayload(h, 0, chunkBytes(h, bytes, 0)), 'chunk 0');
+      const flags = r.u8('flags');
+      return { flags, coder: flags === 0 ? (r.varint('n'), r.u8('tune'), r.block('models'), r.u8('coder')) : -1 };
+    };
+    for (const maxDims of [undefined, 3, 2]) {
+      const enc = encode(maxDims);
+      const info = readCrossfieldStream(enc.bytes);
+      expect(info.maxDims).toBe(maxDims ?? 4);
+      expect(readHeader(enc.bytes).params.maxDims).toBe(maxDims);
+      expect(chunk0(enc.bytes).coder).toBe(ENTROPY_MS_LINES);
+      const out = decodeCrossfield(info, enc.bytes, [], [{ values: anchor }]).field.values;
+      expect(overBound(target, out, null, 0.005)).toBe(0);
+    }
+    // a land mask: no lines (points are skipped), the mask coded as the core codec codes it
+    const mask = new Uint8Array(target.length).map((_, i) => (i % 40 < 7 && (i / 1280) % 3 < 2 ? 0 : 1));
+    const masked = encode(undefined, mask);
+    expect(chunk0(masked.bytes).flags & 17).toBe(17);
+    const info = readCrossfieldStream(masked.bytes);
+    const out = decodeCrossfield(info, masked.bytes, [], [{ values: anchor }]).field;
+    expect(overBound(target, out.values, mask, 0.005)).toBe(0);
+    expect(Array.from(out.mask!)).toEqual(Array.from(mask));
   });
 
   it('binary16 weights round to nearest, saturate, and keep subnormals', () => {

@@ -97,6 +97,8 @@ export interface ClassicPlan {
   radius: number;
   /** predictors see the chunk folded to at most this many dims (leading dims merged) */
   maxDims: number;
+  /** when auto sized interpolation off the grid: the maxDims of its smallest such candidate (the cross-field codec's) */
+  interpMaxDims?: number;
   /** interpolation predictors: index into INTERP_TUNINGS (level-dependent bounds), 0 = none; format v2 */
   tune?: number;
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
@@ -249,9 +251,14 @@ export function planFromStats(
       }
     }
   }
+  let bestInterp = Infinity;
   for (const c of survivors(candidates, screenSizeOf)) {
     const size = sizeOf(c.plan);
     scores[c.key] = size;
+    if (c.plan.predictor.startsWith('interp') && !c.plan.grid && size < bestInterp) {
+      bestInterp = size;
+      plan.interpMaxDims = c.plan.maxDims;
+    }
     if (size < best) {
       best = size;
       plan.predictor = c.plan.predictor;

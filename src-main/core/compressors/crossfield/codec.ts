@@ -15,10 +15,13 @@
  * the service), net {hash, inputFill, bytes}. Chunks hold whole samples (rows along dim 0); chunk 0's payload starts
  * with the embedded network (core/nn encodeEmbeddedNetwork), so the model's bytes are inside the compressed size.
  *
- * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 network) | [varint len + network bytes]
- *   | varint n | [mask, range coded] | [lists: varint count, (varint delta index, raw value)*]
+ * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 network, 16 mask model 2) | [varint len +
+ *   network bytes] | varint n | [mask: model 2 (maskcoder.ts) with flag 16, else model 1 (range coded)] | [lists: varint count, (varint delta index, raw value)*]
  *   | [mode 'interp': u8 level-bound tuning | varint len + per-pass models] | u8 entropy coder | codes
- *   | varint escapes | raw escapes.
+ *   | varint escapes | raw escapes. Mode 'interp' chunks with nothing masked or non-finite may use the line context
+ *   (entropy coder 4): their codes lie in the interpolation predictors' lines (interpHybridCodeLines). Header param
+ *   maxDims (mode 'interp', absent = 4): the dims interpolated along, leading ones folded, as the core codec's.
+ *   Readers before coder 4, flag 16 or maxDims refuse such streams as corrupted; this one reads every earlier stream.
  * Mode 'interp' (the default when it is smaller) predicts by interpolation corrected per pass from the anchors'
  * reconstructions and, when the stream embeds a network, from its predicted differences integrated along each axis;
  * its network is optional (an anchors-only stream carries none).
@@ -40,7 +43,7 @@ import {
   type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape,
 } from '../classic/codec.ts';
 import { predictorByName } from '../../codec/predictors/index.ts';
-import { msCostBytes } from '../../codec/mscoder.ts';
+import { type CodeLines, msCostBytes } from '../../codec/mscoder.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
 import { runReference } from '../../nn/reference.ts';
@@ -49,7 +52,7 @@ import { quantizeToGrid } from '../../nn/quantize.ts';
 import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../nn/embed.ts';
 import type { NnSpec } from '../../nn/spec.ts';
 import { type LorenzoFusionMode as LorenzoFusion, type HybridBlock, fitWeights, runHybrid } from './hybrid.ts';
-import { type InterpSource, decodeInterpHybrid, encodeInterpHybrid } from './interp-hybrid.ts';
+import { type InterpSource, decodeInterpHybrid, encodeInterpHybrid, interpHybridCodeLines } from './interp-hybrid.ts';
 
 export const CROSSFIELD_CODEC_ID = 'crossfield';
 /**
@@ -79,7 +82,8 @@ export interface AnchorRecon {
   mask?: Uint8Array;
 }
 
-const F_MASK = 1, F_NONFINITE = 2, F_FILLEXC = 4, F_NET = 8;
+/** F_MASK2: the mask is coded with model 2 (maskcoder.ts, as the core codec's); streams before it used model 1 */
+const F_MASK = 1, F_NONFINITE = 2, F_FILLEXC = 4, F_NET = 8, F_MASK2 = 16;
 
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
@@ -167,6 +171,8 @@ export interface CrossfieldEncodeInput {
   anchorRecons?: AnchorRecon[];
   /** level-dependent bounds of mode 'interp' (index into INTERP_TUNINGS; the core codec's choice is a good start) */
   tune?: number;
+  /** mode 'interp': interpolate along at most this many dims, the leading ones folded (the core codec's choice); 4 */
+  maxDims?: number;
   mode?: FusionMode | 'auto';
   metadata?: StreamMetadata;
   chunkValues?: number;
@@ -231,19 +237,19 @@ export function interpSources(shape: readonly number[], anchors: AnchorRecon[], 
 }
 
 /** Axis of the predictor's (squeezed, folded) shape for `fullAxis` of `shape`, or -1 when it has none. */
-function predictorAxis(shape: readonly number[], fullAxis: number): number {
+function predictorAxis(shape: readonly number[], fullAxis: number, maxDims: number): number {
   if (shape[fullAxis] === 1) return -1;
   const kept = shape.map((d, i) => ({ d, i })).filter((x) => x.d !== 1);
-  const folds = Math.max(0, kept.length - 4);
+  const folds = Math.max(0, kept.length - Math.max(1, Math.min(4, maxDims)));
   const pos = kept.findIndex((x) => x.i === fullAxis);
   // folded leading dims (fields of more than 4 dims) are one axis for the predictor: no integral along it
   return folds > 0 && pos <= folds ? -1 : pos - folds;
 }
 
-function chunkSources(sources: FieldSource[], cshape: number[], a: number, b: number): InterpSource[] {
+function chunkSources(sources: FieldSource[], cshape: number[], maxDims: number, a: number, b: number): InterpSource[] {
   const out: InterpSource[] = [];
   for (const src of sources) {
-    const axis = src.fullAxis === undefined ? undefined : predictorAxis(cshape, src.fullAxis);
+    const axis = src.fullAxis === undefined ? undefined : predictorAxis(cshape, src.fullAxis, maxDims);
     if (axis === -1) continue;
     out.push({
       values: sliceValues(src.values, a, b),
@@ -305,30 +311,34 @@ function encodeChunkPayload(
   const mask = p.hasMask ? input.field.mask!.subarray(a, b) : null;
   const { nonfinite, fillExc } = scanExceptions(values.subarray(a, b) as FieldValues, mask, p.fillValue);
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8((mask ? F_MASK : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
+  w.u8((mask ? F_MASK | F_MASK2 : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
   if (netBytes) {
     w.varint(netBytes.length);
     w.bytes(netBytes);
   }
   w.varint(n);
   const envelopeStart = w.pos;
-  if (mask) writeMask(w, mask, cshape, 1);
+  if (mask) writeMask(w, mask, cshape, 2);
   writeValueLists(w, [nonfinite, fillExc], values, p.f32, a);
   const envelopeBytes = w.pos - envelopeStart;
   let nValid = 0;
   for (let i = a; i < b; i++) if (!p.skip[i]) nValid++;
   const qz = new LinearQuantizer(p.bound.abs, p.f32, nValid, DEFAULT_RADIUS);
   let modelBytes = 0;
+  let lines: CodeLines | null = null;
   if (mode === 'interp') {
     const tune = input.tune ?? 0;
     const models = new ByteWriter(256);
-    encodeInterpHybrid(values.subarray(a, b) as FieldValues, p.skip.subarray(a, b), predictorShape(cshape), qz, tune, chunkSources(sources, cshape, a, b), models);
+    const maxDims = input.maxDims ?? 4;
+    const pshape = predictorShape(cshape, maxDims);
+    encodeInterpHybrid(values.subarray(a, b) as FieldValues, p.skip.subarray(a, b), pshape, qz, tune, chunkSources(sources, cshape, maxDims, a, b), models);
     const mb = models.finish();
     modelBytes = mb.length;
     w.u8(tune);
     w.block(mb);
+    if (nValid === n) lines = interpHybridCodeLines(pshape);
   } else encodeLorenzoHybrid(p, input, mode, weights, a, b, qz);
-  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false }, (cap) => new ByteWriter(cap));
+  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false, lines }, (cap) => new ByteWriter(cap));
   writeEscapes(w, qz, p.f32);
   return { payload: w.finish(), escapes: qz.nEscapes, modelBytes, envelopeBytes };
 }
@@ -437,6 +447,7 @@ export function encodeCrossfield(input: CrossfieldEncodeInput, backend: Lossless
   const params: Record<string, unknown> = {
     ...(net ? { ndim } : {}),
     mode: chosen.mode,
+    ...(chosen.mode === 'interp' && (input.maxDims ?? 4) !== 4 ? { maxDims: input.maxDims } : {}),
     ...(chosen.mode === 'weighted' ? { weights: fitted } : {}),
     anchors: input.anchors.map((a) => ({ var: a.var, hash: a.hash })),
     ...(net ? { net: { hash: input.netHash, inputFill: net.inputFill.map((x) => Math.fround(x)) } } : {}),
@@ -596,14 +607,14 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
   let nValid = 0;
   for (let i = 0; i < n; i++) if (!p.skip[i]) nValid++;
   const weights = modes.includes('weighted') ? fitWeights(hybridBlocks(p, sub)) : [];
-  const sources = modes.includes('interp') ? chunkSources(interpSources(cshape, recons!, dq, absBound), cshape, 0, n) : [];
+  const sources = modes.includes('interp') ? chunkSources(interpSources(cshape, recons!, dq, absBound), cshape, input.maxDims ?? 4, 0, n) : [];
   const out: Record<string, number> = {};
   for (const mode of modes) {
     const qz = new LinearQuantizer(absBound, p.f32, nValid, DEFAULT_RADIUS);
     let fixed = 0;
     if (mode === 'interp') {
       const models = new ByteWriter(256);
-      encodeInterpHybrid(t.values, p.skip, predictorShape(cshape), qz, input.tune ?? 0, sources, models);
+      encodeInterpHybrid(t.values, p.skip, predictorShape(cshape, input.maxDims), qz, input.tune ?? 0, sources, models);
       fixed = models.pos;
     } else encodeLorenzoHybrid(p, sub, mode, weights, 0, n, qz);
     out[mode] = Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (p.f32 ? 4 : 8)) * scale + fixed);
@@ -642,6 +653,8 @@ export interface CrossfieldStreamInfo {
   net: CrossfieldNetwork | null;
   /** the embedded network's bytes (for the service to hash) */
   netBytes: Uint8Array | null;
+  /** mode 'interp': dims interpolated along (header param maxDims; streams before it: 4) */
+  maxDims: number;
 }
 
 function storedChunkPayload(h: StreamHeader, bytes: Uint8Array, i: number): Uint8Array {
@@ -689,6 +702,8 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
   const mode = pr.mode as FusionMode;
   if (!FUSION_MODES.includes(mode)) throw bad(`corrupted header: unknown fusion mode ${JSON.stringify(pr.mode)}`);
   const anchors = crossfieldAnchors(pr);
+  const maxDims = pr.maxDims ?? 4;
+  if (typeof maxDims !== 'number' || !Number.isInteger(maxDims) || maxDims < 1 || maxDims > 4) throw bad(`corrupted header: cross-field maxDims ${JSON.stringify(pr.maxDims)} (1 to 4)`);
   if (pr.net !== undefined && (typeof pr.net !== 'object' || pr.net === null || Array.isArray(pr.net))) throw bad('corrupted header: cross-field net is not an object');
   const netp = (pr.net ?? {}) as { hash?: unknown; inputFill?: unknown };
   const payload = storedChunkPayload(h, bytes, 0);
@@ -696,7 +711,7 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
   const flags = r.u8('chunk flags');
   if (!(flags & F_NET)) {
     if (mode !== 'interp' || pr.net !== undefined) throw bad('corrupted stream: chunk 0 holds no network');
-    return { header: h, ndim: 0, mode, weights: [], anchors, netHash: '', net: null, netBytes: null };
+    return { header: h, ndim: 0, mode, weights: [], anchors, netHash: '', net: null, netBytes: null, maxDims };
   }
   const ndim = pr.ndim;
   if (ndim !== 2 && ndim !== 3) throw bad(`corrupted header: cross-field ndim ${JSON.stringify(ndim)} (2 or 3)`);
@@ -733,7 +748,7 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
     throw bad(`corrupted header: cross-field net inputFill (${spec.inChannels} numbers)`);
   }
   return {
-    header: h, ndim, mode, weights, anchors, netHash: String(netp.hash ?? ''), netBytes,
+    header: h, ndim, mode, weights, anchors, netHash: String(netp.hash ?? ''), netBytes, maxDims,
     net: { spec, weights: netWeights, anchors: anchors.map((a) => a.var), inputFill: (fill as (number | null)[]).map((x) => x ?? 0) },
   };
 }
@@ -754,14 +769,14 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   const n = fieldSize(shape);
   const f32 = h.dtype === 'float32';
   const flags = r.u8('chunk flags');
-  if (flags > 15 || (flags & F_NET && i !== 0)) throw bad(`corrupted stream: bad flags ${flags} in ${what}`);
+  if (flags > 31 || (flags & F_NET && i !== 0) || (flags & F_MASK2 && !(flags & F_MASK))) throw bad(`corrupted stream: bad flags ${flags} in ${what}`);
   if (flags & F_NET) r.bytes(r.varint('network length'), 'network');
   const nn = r.varint('value count');
   if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
   let mask: Uint8Array | null = null;
   const skip = new Uint8Array(n);
   if (flags & F_MASK) {
-    mask = readMask(r, shape, n, 1);
+    mask = readMask(r, shape, n, flags & F_MASK2 ? 2 : 1);
     for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
   }
   const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
@@ -776,7 +791,8 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
     if (tune >= INTERP_TUNINGS.length) throw bad(`corrupted stream: unknown level-bound tuning ${tune} in ${what}`);
     models = r.block('pass models');
   }
-  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false });
+  const lines = () => (info.mode === 'interp' && nValid === n ? interpHybridCodeLines(predictorShape(shape, info.maxDims)) : null);
+  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false, lines });
   const esc = readEscapes(r, codes, f32, what);
   const nEsc = esc.length;
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
@@ -786,7 +802,7 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
     const qz = new LinearQuantizer(e, f32, 0, DEFAULT_RADIUS);
     qz.load(codes, codes.length, esc, nEsc);
     const mr = new ByteReader(models, `pass models of ${what}`);
-    decodeInterpHybrid(out, skip, predictorShape(shape), qz, tune, chunkSources(sources, shape, a, a + n), mr);
+    decodeInterpHybrid(out, skip, predictorShape(shape, info.maxDims), qz, tune, chunkSources(sources, shape, info.maxDims, a, a + n), mr);
     if (mr.remaining() !== 0) throw bad(`corrupted stream: ${mr.remaining()} unexpected bytes after the pass models of ${what}`);
     return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
   }

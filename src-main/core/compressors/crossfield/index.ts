@@ -37,6 +37,7 @@ export const CrossfieldParams = z.strictObject({
   mode: z.enum([...FUSION_MODES, 'auto']).default('auto'),
   /** level-dependent bounds of mode interp (index into the interpolation tunings) */
   tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).optional(),
+  maxDims: z.number().int().min(1).max(4).optional(),
   /** the network to embed (chosen by the service); null: interpolation corrected from the anchors alone */
   network: z.custom<CrossfieldNetwork>((v) => v === null || (typeof v === 'object' && v !== null && 'spec' in v && 'weights' in v)).nullable().default(null),
   /** stream params kept for provenance (training, network kind, model label) */
@@ -106,7 +107,7 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
         field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
         anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
         // the predictions' checksums: a decoder whose network gives other integers finds out before decoding
-        dq, anchorRecons: recons, tune: params.tune, mode: params.mode, metadata, extraParams: { ...params.extra, ...(net ? { dqCrc: gridDiffsChecksums(dq) } : {}) },
+        dq, anchorRecons: recons, tune: params.tune, maxDims: params.maxDims, mode: params.mode, metadata, extraParams: { ...params.extra, ...(net ? { dqCrc: gridDiffsChecksums(dq) } : {}) },
         ...(params.chunkValues ? { chunkValues: params.chunkValues } : {}),
         ...(params.estimates ? { estimates: params.estimates } : {}),
       },

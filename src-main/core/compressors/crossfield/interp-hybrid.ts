@@ -20,7 +20,8 @@
  * and with any thread count gives the same bits. Pure: no Node, no DOM.
  */
 import type { LinearQuantizer } from '../../codec/quantizer.ts';
-import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
+import { INTERP_TUNINGS, interpCubic } from '../../codec/predictors/interp.ts';
+import type { CodeLines } from '../../codec/mscoder.ts';
 import type { Values } from '../../codec/predictors/types.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { FieldpackError } from '../../errors.ts';
@@ -328,4 +329,9 @@ export function encodeInterpHybrid(
 /** Decoder: `out` receives every point's reconstruction (skipped points: the prediction). */
 export function decodeInterpHybrid(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: ByteReader): void {
   run(out, skip, shape, q, tune, sources, { enc: false, r: models });
+}
+
+/** Where the codes' lines are with nothing skipped: the hybrid codes its points in the interpolation predictors' order. */
+export function interpHybridCodeLines(shape: number[]): CodeLines {
+  return interpCubic.codeLines(shape);
 }

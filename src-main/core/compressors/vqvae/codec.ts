@@ -13,7 +13,8 @@
  *   bfloat16) | [varint len + model bytes, chunk 0 only] | varint n | [mask] | [lists]
  *   | [latents: per map f32 mean, then the std as f32, or as bfloat16 with flag 32;
  *   varint len + range-coded indices; u32 CRC-32 of x̂] | u8 level-bound tuning
- *   | varint len + per-pass models | u8 entropy coder | codes | varint escapes | raw escapes.
+ *   | varint len + per-pass models | u8 entropy coder | codes | varint escapes | raw escapes. Chunks with nothing
+ *   masked or non-finite may use the line context (entropy coder 4, interpHybridCodeLines); earlier readers refuse it.
  */
 import { FieldpackError } from '../../errors.ts';
 import { type FieldValues, fieldSize } from '../../field.ts';
@@ -29,7 +30,7 @@ import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
 import { predictorShape } from '../classic/codec.ts';
 import type { DecodePath, DecodedChunk } from '../contract.ts';
-import { decodeInterpHybrid, encodeInterpHybrid } from '../crossfield/interp-hybrid.ts';
+import { decodeInterpHybrid, encodeInterpHybrid, interpHybridCodeLines } from '../crossfield/interp-hybrid.ts';
 import { detPow10 } from '../../nn/det-math.ts';
 import { type VqvaeModel, parseVqvaeModel } from '../../nn/vqvae/model.ts';
 import { type Latents, VQVAE_STRIDE, decodeMap, encodeMap } from '../../nn/vqvae/network.ts';
@@ -286,10 +287,12 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
   for (let i = 0; i < n; i++) if (!skip[i]) nValid++;
   const qz = new LinearQuantizer(a.absBound, f32, nValid, DEFAULT_RADIUS);
   const models = new ByteWriter(256);
-  encodeInterpHybrid(a.values, skip, predictorShape(a.shape), qz, a.tune, sources, models);
+  const pshape = predictorShape(a.shape);
+  encodeInterpHybrid(a.values, skip, pshape, qz, a.tune, sources, models);
   w.u8(a.tune);
   w.block(models.finish());
-  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false }, (cap) => new ByteWriter(cap));
+  const lines = nValid === n ? interpHybridCodeLines(pshape) : null;
+  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false, lines }, (cap) => new ByteWriter(cap));
   writeEscapes(w, qz, f32);
   const payload = w.finish();
   const packed = backend.compress(payload);
@@ -368,7 +371,8 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   const tune = r.u8('level-bound tuning');
   if (tune >= INTERP_TUNINGS.length) bad(`corrupted stream: unknown level-bound tuning ${tune} in ${what}`);
   const models = r.block('pass models');
-  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false });
+  const lines = () => (nValid === n ? interpHybridCodeLines(predictorShape(shape)) : null);
+  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false, lines });
   const esc = readEscapes(r, codes, f32, what);
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
