@@ -216,6 +216,8 @@ describe('cross-field params and the embedded network are checked before use', (
     for (const [fn, re] of cases) await expectBad(edit(w.bytes, fn), re, w);
     const b = seed('crossfield-blend-net-2anchors');
     await expectBad(edit(b.bytes, (h) => (h.params.ndim = 3)), /the embedded network \(2D, 4 inputs, 2 outputs\) does not fit 2 anchors in 3D/, b);
+    const i = seed('crossfield-interp-anchors-only');
+    for (const maxDims of [0, 5, 2.5, 'x', null]) await expectBad(edit(i.bytes, (h) => (h.params.maxDims = maxDims)), /cross-field maxDims/, i);
   });
 
   it('a header shape that does not fit the anchors handed over is BAD_STREAM, not a TypeError', async () => {

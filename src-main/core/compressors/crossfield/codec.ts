@@ -702,7 +702,7 @@ export function readCrossfieldStream(bytes: Uint8Array): CrossfieldStreamInfo {
   const mode = pr.mode as FusionMode;
   if (!FUSION_MODES.includes(mode)) throw bad(`corrupted header: unknown fusion mode ${JSON.stringify(pr.mode)}`);
   const anchors = crossfieldAnchors(pr);
-  const maxDims = pr.maxDims ?? 4;
+  const maxDims = pr.maxDims === undefined ? 4 : pr.maxDims;
   if (typeof maxDims !== 'number' || !Number.isInteger(maxDims) || maxDims < 1 || maxDims > 4) throw bad(`corrupted header: cross-field maxDims ${JSON.stringify(pr.maxDims)} (1 to 4)`);
   if (pr.net !== undefined && (typeof pr.net !== 'object' || pr.net === null || Array.isArray(pr.net))) throw bad('corrupted header: cross-field net is not an object');
   const netp = (pr.net ?? {}) as { hash?: unknown; inputFill?: unknown };
