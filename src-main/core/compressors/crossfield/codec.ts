@@ -16,7 +16,8 @@
  * with the embedded network (core/nn encodeEmbeddedNetwork), so the model's bytes are inside the compressed size.
  *
  * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 network, 16 mask model 2) | [varint len +
- *   network bytes] | varint n | [mask: model 2 (maskcoder.ts) with flag 16, else model 1 (range coded)] | [lists: varint count, (varint delta index, raw value)*]
+ *   network bytes] | varint n | [mask: model 2 (maskcoder.ts) with flag 16, else model 1 (range coded)]
+ *   | [lists: varint count, (varint delta index, raw value)*]
  *   | [mode 'interp': u8 level-bound tuning | varint len + per-pass models] | u8 entropy coder | codes
  *   | varint escapes | raw escapes. Mode 'interp' chunks with nothing masked or non-finite may use the line context
  *   (entropy coder 4): their codes lie in the interpolation predictors' lines (interpHybridCodeLines). Header param
@@ -242,7 +243,7 @@ function predictorAxis(shape: readonly number[], fullAxis: number, maxDims: numb
   const kept = shape.map((d, i) => ({ d, i })).filter((x) => x.d !== 1);
   const folds = Math.max(0, kept.length - Math.max(1, Math.min(4, maxDims)));
   const pos = kept.findIndex((x) => x.i === fullAxis);
-  // folded leading dims (fields of more than 4 dims) are one axis for the predictor: no integral along it
+  // folded leading dims (beyond maxDims) are one axis for the predictor: no integral along it
   return folds > 0 && pos <= folds ? -1 : pos - folds;
 }
 
