@@ -1,15 +1,18 @@
 /**
  * The cross-field encoder's estimates: the network's predictions over the estimation sample alone are the bits the
  * whole field's give there (2D and 3D networks, two conv layers, masked anchors, fields with and without sample
- * dims), and mode 'auto' keeps the smallest of the modes encoded in full.
+ * dims), mode 'auto' keeps the smallest of the modes encoded in full, and the Lorenzo hybrids use the line context.
  */
 import { describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { cropBlock, centralBlockRange } from '../../../src-main/core/compressors/classic/codec.ts';
 import {
-  type CrossfieldNetwork, ESTIMATE_VALUES, encodeCrossfield, estimateModes, predictGridDiffs, sampleGridDiffs,
+  type CrossfieldNetwork, ESTIMATE_VALUES, decodeCrossfield, encodeCrossfield, estimateModes, predictGridDiffs, readCrossfieldStream, sampleGridDiffs,
 } from '../../../src-main/core/compressors/crossfield/codec.ts';
 import { parseNnSpec } from '../../../src-main/core/nn/spec.ts';
+import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
+import { ByteReader } from '../../../src-main/core/codec/bytes.ts';
+import { ENTROPY_MS_LINES } from '../../../src-main/core/codec/envelope.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -85,5 +88,31 @@ describe('cross-field estimates', () => {
     const full = (['weighted', 'blend', 'interp'] as const).map((mode) => encodeCrossfield({ ...input, mode }, zstdBackend).bytes.length);
     expect(auto.bytes.length).toBe(Math.min(...full));
     expect(Object.keys(auto.sizes).length).toBeLessThanOrEqual(3);
+  });
+
+  it('the Lorenzo hybrids code with the line context (rows) where nothing is masked; streams decode within the bound', () => {
+    const shape = [6, 90, 120];
+    const anchor = field(shape, 5, false).values;
+    const r = rng(11);
+    const target = Float32Array.from(anchor, (a, i) => 0.8 * a + 0.01 * (i % 120) + r() * 0.05);
+    const net = twoLayerNet(2, ['A']);
+    const abs = 0.02;
+    const dq = predictGridDiffs(net, { A: { values: anchor } }, shape, abs);
+    for (const mode of ['weighted', 'blend'] as const) {
+      const enc = encodeCrossfield({
+        field: { values: target, shape }, bound: { mode: 'abs', value: abs }, net, netHash: 'n', anchors: [{ var: 'A', hash: 'a' }], dq, anchorRecons: [{ values: anchor }], mode,
+      }, zstdBackend);
+      const h = readHeader(enc.bytes);
+      const rd = new ByteReader(chunkPayload(h, 0, chunkBytes(h, enc.bytes, 0)), 'chunk 0');
+      const flags = rd.u8('flags');
+      expect(flags).toBe(8); // the network only: no mask, no value lists
+      rd.bytes(rd.varint('network length'), 'network');
+      rd.varint('n');
+      expect(rd.u8('coder')).toBe(ENTROPY_MS_LINES);
+      const out = decodeCrossfield(readCrossfieldStream(enc.bytes), enc.bytes, dq, [{ values: anchor }]).field.values;
+      let over = 0;
+      for (let i = 0; i < out.length; i++) if (Math.abs(out[i]! - target[i]!) > abs) over++;
+      expect(over).toBe(0);
+    }
   });
 });

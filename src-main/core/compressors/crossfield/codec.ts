@@ -19,8 +19,9 @@
  *   network bytes] | varint n | [mask: model 2 (maskcoder.ts) with flag 16, else model 1 (range coded)]
  *   | [lists: varint count, (varint delta index, raw value)*]
  *   | [mode 'interp': u8 level-bound tuning | varint len + per-pass models] | u8 entropy coder | codes
- *   | varint escapes | raw escapes. Mode 'interp' chunks with nothing masked or non-finite may use the line context
- *   (entropy coder 4): their codes lie in the interpolation predictors' lines (interpHybridCodeLines). Header param
+ *   | varint escapes | raw escapes. Chunks with nothing masked or non-finite may use the line context (entropy
+ *   coder 4): mode 'interp' codes in the interpolation predictors' lines (interpHybridCodeLines), the Lorenzo
+ *   hybrids every point in memory order, so in rows of the last dim (rowLines). Header param
  *   maxDims (mode 'interp', absent = 4): the dims interpolated along, leading ones folded, as the core codec's.
  *   Readers before coder 4, flag 16 or maxDims refuse such streams as corrupted; this one reads every earlier stream.
  * Mode 'interp' (the default when it is smaller) predicts by interpolation corrected per pass from the anchors'
@@ -44,6 +45,7 @@ import {
   type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape,
 } from '../classic/codec.ts';
 import { predictorByName } from '../../codec/predictors/index.ts';
+import { rowLines } from '../../codec/predictors/types.ts';
 import { type CodeLines, msCostBytes } from '../../codec/mscoder.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { buildFeatures, type FeatureSpec } from '../../nn/features.ts';
@@ -338,7 +340,11 @@ function encodeChunkPayload(
     w.u8(tune);
     w.block(mb);
     if (nValid === n) lines = interpHybridCodeLines(pshape);
-  } else encodeLorenzoHybrid(p, input, mode, weights, a, b, qz);
+  } else {
+    encodeLorenzoHybrid(p, input, mode, weights, a, b, qz);
+    // the Lorenzo hybrids code every point in memory order: rows of the last dim are its lines
+    if (nValid === n) lines = rowLines(cshape);
+  }
   writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false, lines }, (cap) => new ByteWriter(cap));
   writeEscapes(w, qz, p.f32);
   return { payload: w.finish(), escapes: qz.nEscapes, modelBytes, envelopeBytes };
@@ -792,7 +798,7 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
     if (tune >= INTERP_TUNINGS.length) throw bad(`corrupted stream: unknown level-bound tuning ${tune} in ${what}`);
     models = r.block('pass models');
   }
-  const lines = () => (info.mode === 'interp' && nValid === n ? interpHybridCodeLines(predictorShape(shape, info.maxDims)) : null);
+  const lines = () => (nValid !== n ? null : info.mode === 'interp' ? interpHybridCodeLines(predictorShape(shape, info.maxDims)) : rowLines(shape));
   const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false, lines });
   const esc = readEscapes(r, codes, f32, what);
   const nEsc = esc.length;
