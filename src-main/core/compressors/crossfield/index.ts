@@ -37,6 +37,7 @@ export const CrossfieldParams = z.strictObject({
   mode: z.enum([...FUSION_MODES, 'auto']).default('auto'),
   /** level-dependent bounds of mode interp (index into the interpolation tunings) */
   tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).optional(),
+  /** mode interp: dims interpolated along, leading ones folded (the service passes the core codec's choice) */
   maxDims: z.number().int().min(1).max(4).optional(),
   /** the network to embed (chosen by the service); null: interpolation corrected from the anchors alone */
   network: z.custom<CrossfieldNetwork>((v) => v === null || (typeof v === 'object' && v !== null && 'spec' in v && 'weights' in v)).nullable().default(null),
