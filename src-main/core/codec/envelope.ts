@@ -230,8 +230,10 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     write(bw);
     return bw.finish();
   };
+  /** the multi-symbol coder, with the count first where the decoder does not know it */
+  const ms = (bw: ByteWriter, l: CodeLines | null) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw, l) : msEncodeCodes(codes, nCodes, radius, bw, l));
   let coder = lines ? ENTROPY_MS_LINES : ENTROPY_MS;
-  let best = coded((bw) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw, lines) : msEncodeCodes(codes, nCodes, radius, bw, lines)));
+  let best = coded((bw) => ms(bw, lines));
   /** another coder's bytes, kept when smaller than the best so far */
   const tryCoder = (id: number, write: (bw: ByteWriter) => void) => {
     const b = coded(write);
@@ -241,7 +243,7 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     }
   };
   // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks)
-  if (lines && nCodes <= TRY_BOTH_MAX_CODES) tryCoder(ENTROPY_MS, (bw) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw) : msEncodeCodes(codes, nCodes, radius, bw)));
+  if (lines && nCodes <= TRY_BOTH_MAX_CODES) tryCoder(ENTROPY_MS, (bw) => ms(bw, null));
   if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
     tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
     if (how.entropy === 'range' && ransSuits(codes, nCodes, radius)) tryCoder(ENTROPY_RANS, (bw) => writeRans(bw, q, how.bareCount));
