@@ -147,7 +147,8 @@ export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<Me
     });
     bytes = r.bytes;
     modelBytes = r.modelBytes;
-    if (modelBytes > 0) deps.push({ kind: 'model', hash, object: ctx.objects.get(hash)?.file ?? null, label: 'cross-field network (trained once for the series; also inside the stream)' });
+    // the series network only where the stream kept it (the anchors alone or the core codec may have been smaller)
+    if (r.network === 'given' && !r.fallback) deps.push({ kind: 'model', hash, object: ctx.objects.get(hash)?.file ?? null, label: 'cross-field network (trained once for the series; also inside the stream)' });
   } else {
     const params = m.codec === ctx.work.options.codec ? ctx.work.options.params : {};
     // residual coders refine the base the archive's --base names (auto may choose none for this member)

@@ -153,6 +153,9 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     const net = opts.model.net;
     if (net.anchors.some((v) => !names.includes(v))) throw new FieldpackError('INVALID_ARGUMENT', `the model needs anchors ${net.anchors.join(', ')}; given ${names.join(', ')}`);
     candidates.push({ kind: 'given', net, seconds: opts.model.trainSeconds ?? 0, parameters: net.weights.length });
+    // a reused network need not pay for its bytes on this field (another time step, a small field): the anchors
+    // alone are sized beside it
+    if ((opts.mode ?? 'auto') === 'auto' || opts.mode === 'interp') candidates.push({ kind: 'none', net: null, seconds: 0, parameters: 0 });
   } else {
     const which = opts.network ?? 'best';
     if (which === 'none' || which === 'best') candidates.push({ kind: 'none', net: null, seconds: 0, parameters: 0 });

@@ -131,6 +131,25 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     checkBound(field, (await decompressCrossfield(r.bytes, [a!.recon])).field, r.absBound);
   });
 
+  it('a reused model that does not pay for its bytes on this field: the anchors alone are kept, smaller than every mode with it', async () => {
+    const field = rows(await loadField(COADS, 'SST'), 0, 12);
+    const anchor = rows(await loadField(COADS, 'AIRT'), 0, 12);
+    const bound = { mode: 'rel' as const, value: 1e-2 };
+    const [a] = await reconstructAnchors([anchor], bound);
+    const fitted = fitLinearCfnn(field, [a!.recon], 2);
+    // weights from another field and time, as a series' model can be: here noise
+    let s = 7;
+    const net = { ...fitted, weights: fitted.weights.map(() => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 4) };
+    const anchorRecons = { AIRT: { recon: a!.recon, bytes: a!.bytes } };
+    const r = await compressCrossfield({ target: field, anchors: [], anchorRecons, bound, model: { net }, verify: false, fallback: false });
+    expect(r.network).toBe('none');
+    expect(r.training).toBe('none');
+    expect(r.networkEstimates.given).toBeGreaterThan(r.networkEstimates.none!);
+    const withNet = await Promise.all((['weighted', 'blend'] as const).map(async (mode) => (await compressCrossfield({ target: field, anchors: [], anchorRecons, bound, model: { net }, mode, verify: false, fallback: false })).bytes.length));
+    expect(r.bytes.length).toBeLessThan(Math.min(...withNet));
+    checkBound(field, (await decompressCrossfield(r.bytes, [a!.recon])).field, r.absBound);
+  });
+
   it('names missing and mismatched anchors', async () => {
     const r = await compressCrossfield({ target: sst, anchors: [airt, speh], bound: { mode: 'rel', value: 1e-3 }, network: 'linear', fallback: false });
     const [ra, rs] = r.anchors.map((a) => a.recon);
