@@ -73,6 +73,15 @@ export function flag(p: ParsedFlags, name: string): string | undefined {
   return v ? v[v.length - 1] : undefined;
 }
 
+/** A flag's value as a number >= 0 (`what`: "an integer" is checked as one), or undefined when not given. */
+export function nonNegativeFlag(p: ParsedFlags, name: string, what: 'an integer' | 'a number of seconds'): number | undefined {
+  const v = flag(p, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(what === 'an integer' ? Number.isInteger(n) : Number.isFinite(n)) || n < 0) throw new CliUsageError(`--${name} needs ${what} >= 0, not "${v}"`);
+  return n;
+}
+
 /** Repeated --param KEY=VALUE flags as codec params (numbers and true/false parsed). */
 export function paramFlags(p: ParsedFlags): Record<string, unknown> {
   const params: Record<string, unknown> = {};

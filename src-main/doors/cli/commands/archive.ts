@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, type ParsedFlags, flag, paramFlags, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, type ParsedFlags, flag, nonNegativeFlag, paramFlags, parseFlags } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { parseSize } from '../../../services/archive/plan.ts';
@@ -39,13 +39,7 @@ function workInput(p: ParsedFlags, inputs: string[]) {
   };
 }
 
-function intFlag(p: ParsedFlags, name: string): number | undefined {
-  const v = flag(p, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new CliUsageError(`--${name} needs an integer >= 0`);
-  return n;
-}
+const intFlag = (p: ParsedFlags, name: string) => nonNegativeFlag(p, name, 'an integer');
 
 export const archiveCommand: CliCommand = {
   name: 'archive',

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../../services/files/atomic.ts';
-import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { type BenchRow, benchCsv, referenceRatios, runBench } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
@@ -83,7 +83,7 @@ export const benchCommand: CliCommand = {
         embedModel: p.flags.has('embed-model'),
         params: paramFlags(p),
         base: flag(p, 'base'),
-        minSeconds: minSecondsOf(flag(p, 'min-seconds')),
+        minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds'),
         onProgress: (f, m) => io.progress(f, m ?? ''),
       });
       io.progressDone();
@@ -199,10 +199,3 @@ function fmt(x: number): string {
 }
 
 export default benchCommand;
-
-function minSecondsOf(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const s = Number(v);
-  if (!Number.isFinite(s) || s < 0) throw new CliUsageError(`--min-seconds needs a number of seconds >= 0, not "${v}"`);
-  return s;
-}
