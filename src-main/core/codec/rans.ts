@@ -31,7 +31,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
-import { scratchUint16, scratchUint8 } from './scratch.ts';
+import { scratchTyped } from './scratch.ts';
 
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
@@ -287,8 +287,8 @@ interface Symbolised {
 /** Forward pass: symbols and their contexts (which depend on the symbols before), counts, the raw low bits. */
 function symbolise(codes: Uint32Array, n: number, radius: number): Symbolised {
   const sy: Symbolised = {
-    symbolIndex: scratchUint16('ransSymbols', n),
-    signIndex: scratchUint8('ransSigns', n),
+    symbolIndex: scratchTyped('ransSymbols', Uint16Array, n),
+    signIndex: scratchTyped('ransSigns', Uint8Array, n),
     counts: new Uint32Array(SYMBOL_CONTEXTS * NSYM),
     signCounts: new Uint32Array(SIGN_CONTEXTS * SIGN_SYMS),
     lowBits: new Uint8Array(0),
@@ -368,7 +368,7 @@ function pushBound(counts: Uint32Array, freq: Uint16Array): number {
  * the two final states.
  */
 function encodeBackward(sy: Symbolised, n: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array): Uint8Array {
-  const out = scratchUint8('ransBytes', pushBound(sy.counts, freq) + pushBound(sy.signCounts, signFreq));
+  const out = scratchTyped('ransBytes', Uint8Array, pushBound(sy.counts, freq) + pushBound(sy.signCounts, signFreq));
   // write position, x0, x1
   const states = Int32Array.of(0, STATE_LOW, STATE_LOW);
   encodeLoop(sy.symbolIndex, sy.signIndex, n, freq, cum, signFreq, signCum, out, states);

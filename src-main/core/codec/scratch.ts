@@ -29,31 +29,18 @@ function scratchBuffer(slot: ScratchSlot, bytes: number): ArrayBuffer | null {
 export function scratchArray(n: number, f32: false): Float64Array;
 export function scratchArray(n: number, f32: boolean): Values;
 export function scratchArray(n: number, f32: boolean): Values {
-  const b = scratchBuffer('predictor', n * (f32 ? 4 : 8));
-  if (b === null) return f32 ? new Float32Array(n) : new Float64Array(n);
-  return f32 ? new Float32Array(b, 0, n) : new Float64Array(b, 0, n);
+  return f32 ? scratchTyped('predictor', Float32Array, n) : scratchTyped('predictor', Float64Array, n);
 }
 
-/** n float64 values of a slot's memory, not cleared, valid until the slot's next use. */
-export function scratchFloat64(slot: ScratchSlot, n: number): Float64Array {
-  const b = scratchBuffer(slot, 8 * n);
-  return b === null ? new Float64Array(n) : new Float64Array(b, 0, n);
+/** A typed array type scratch memory can be viewed as. */
+interface TypedArrayOf<T> {
+  new (n: number): T;
+  new (buffer: ArrayBuffer, offset: number, n: number): T;
+  readonly BYTES_PER_ELEMENT: number;
 }
 
-/** n uint16 values of a slot's memory, not cleared, valid until the slot's next use. */
-export function scratchUint16(slot: ScratchSlot, n: number): Uint16Array {
-  const b = scratchBuffer(slot, 2 * n);
-  return b === null ? new Uint16Array(n) : new Uint16Array(b, 0, n);
-}
-
-/** n bytes of a slot's memory, not cleared, valid until the slot's next use. */
-export function scratchUint8(slot: ScratchSlot, n: number): Uint8Array {
-  const b = scratchBuffer(slot, n);
-  return b === null ? new Uint8Array(n) : new Uint8Array(b, 0, n);
-}
-
-/** n uint32 values of a slot's memory, not cleared, valid until the slot's next use. */
-export function scratchUint32(slot: ScratchSlot, n: number): Uint32Array {
-  const b = scratchBuffer(slot, 4 * n);
-  return b === null ? new Uint32Array(n) : new Uint32Array(b, 0, n);
+/** n elements of a slot's memory as `type` (e.g. Float64Array), not cleared, valid until the slot's next use. */
+export function scratchTyped<T>(slot: ScratchSlot, type: TypedArrayOf<T>, n: number): T {
+  const b = scratchBuffer(slot, type.BYTES_PER_ELEMENT * n);
+  return b === null ? new type(n) : new type(b, 0, n);
 }

@@ -22,7 +22,7 @@ import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, findGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
-import { scratchFloat64, scratchUint32 } from '../../codec/scratch.ts';
+import { scratchTyped } from '../../codec/scratch.ts';
 import {
   MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type HeaderInput, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
 } from '../../codec/stream/format.ts';
@@ -451,7 +451,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   let indices: Float64Array | null = null;
   if (grid) {
     // grid indices; the points off the grid join the exact-value list (skipped like non-finite ones)
-    const g = toGridIndices(values, skip, grid, f32, scratchFloat64('gridIndices', n));
+    const g = toGridIndices(values, skip, grid, f32, scratchTyped('gridIndices', Float64Array, n));
     indices = g.k;
     skip = g.skip;
     nSkip += g.offGrid.length;
@@ -470,7 +470,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
     return w.finish();
   }
   const q = grid ? new GridQuantizer(grid.half, 0, plan.radius) : new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
-  q.codes = scratchUint32('codes', Math.max(1, n - nSkip));
+  q.codes = scratchTyped('codes', Uint32Array, Math.max(1, n - nSkip));
   const predictor = predictorByName(plan.predictor);
   const pshape = predictorShape(shape, plan.maxDims);
   predictor.encode(indices ?? values, skip, pshape, q, tune);
