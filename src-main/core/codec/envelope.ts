@@ -280,11 +280,9 @@ export function checkRadius(radius: unknown, what: string): number {
 
 /**
  * Reads the coder byte and the codes; checks their count against the points to predict (before the coders allocate:
- * the count is the caller's, never the stream's).
- */
-/**
- * `allowed.lines`: the chunk's layout of lines where its encoder could use the line context (nothing skipped, a
- * predictor whose lines are known); a chunk coded with it anywhere else is refused.
+ * the count is the caller's, never the stream's). `allowed.lines`: the chunk's layout of lines where its encoder
+ * could use the line context (nothing skipped, a predictor whose lines are known); a chunk coded with it anywhere
+ * else is refused.
  */
 export function readCodes(
   r: ByteReader, radius: number, nPredicted: number, what: string, allowed: { huffman: boolean; ms: boolean; bareCount: boolean; lines?: () => CodeLines | null },
