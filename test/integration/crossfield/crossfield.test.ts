@@ -110,13 +110,18 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     expect(Buffer.from(d1.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
   });
 
-  it('a reused model: fusion modes and the core codec sized on a sample, only the ones that may win encoded; the stream is the smallest of every mode encoded in full', async () => {
+  /** COADS SST's first 12 months, AIRT's reconstruction at `bound` and a linear network fitted on them */
+  async function sstWithLinearNetwork(bound: { mode: 'rel'; value: number }) {
     const field = rows(await loadField(COADS, 'SST'), 0, 12);
     const anchor = rows(await loadField(COADS, 'AIRT'), 0, 12);
-    const bound = { mode: 'rel' as const, value: 1e-3 };
     const [a] = await reconstructAnchors([anchor], bound);
     const net = fitLinearCfnn(field, [a!.recon], 2);
-    const anchorRecons = { AIRT: { recon: a!.recon, bytes: a!.bytes } };
+    return { field, a: a!, net, anchorRecons: { AIRT: { recon: a!.recon, bytes: a!.bytes } } };
+  }
+
+  it('a reused model: fusion modes and the core codec sized on a sample, only the ones that may win encoded; the stream is the smallest of every mode encoded in full', async () => {
+    const bound = { mode: 'rel' as const, value: 1e-3 };
+    const { field, a, net, anchorRecons } = await sstWithLinearNetwork(bound);
     const r = await compressCrossfield({ target: field, anchors: [], anchorRecons, bound, model: { net }, verify: false });
     expect(r.codec).toBe('crossfield');
     expect(Object.keys(r.sizes).length).toBeLessThan(3); // not every mode was encoded in full
@@ -128,26 +133,22 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     expect(await measuredCoreRatio(r, field, bound)).toBe(core.compressionRatio);
     expect(core.bytes.length).toBeGreaterThan(r.bytes.length);
     expect(Math.abs(r.classicBytes / core.bytes.length - 1)).toBeLessThan(0.1);
-    checkBound(field, (await decompressCrossfield(r.bytes, [a!.recon])).field, r.absBound);
+    checkBound(field, (await decompressCrossfield(r.bytes, [a.recon])).field, r.absBound);
   });
 
   it('a reused model that does not pay for its bytes on this field: the anchors alone are kept, smaller than every mode with it', async () => {
-    const field = rows(await loadField(COADS, 'SST'), 0, 12);
-    const anchor = rows(await loadField(COADS, 'AIRT'), 0, 12);
     const bound = { mode: 'rel' as const, value: 1e-2 };
-    const [a] = await reconstructAnchors([anchor], bound);
-    const fitted = fitLinearCfnn(field, [a!.recon], 2);
+    const { field, a, net: fitted, anchorRecons } = await sstWithLinearNetwork(bound);
     // weights from another field and time, as a series' model can be: here noise
     let s = 7;
     const net = { ...fitted, weights: fitted.weights.map(() => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 4) };
-    const anchorRecons = { AIRT: { recon: a!.recon, bytes: a!.bytes } };
     const r = await compressCrossfield({ target: field, anchors: [], anchorRecons, bound, model: { net }, verify: false, fallback: false });
     expect(r.network).toBe('none');
     expect(r.training).toBe('none');
     expect(r.networkEstimates.given).toBeGreaterThan(r.networkEstimates.none!);
     const withNet = await Promise.all((['weighted', 'blend'] as const).map(async (mode) => (await compressCrossfield({ target: field, anchors: [], anchorRecons, bound, model: { net }, mode, verify: false, fallback: false })).bytes.length));
     expect(r.bytes.length).toBeLessThan(Math.min(...withNet));
-    checkBound(field, (await decompressCrossfield(r.bytes, [a!.recon])).field, r.absBound);
+    checkBound(field, (await decompressCrossfield(r.bytes, [a.recon])).field, r.absBound);
   });
 
   it('names missing and mismatched anchors', async () => {
