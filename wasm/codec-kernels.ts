@@ -99,3 +99,314 @@ export function msCost(codes: usize, n: i32, radius: u32, freq: usize, totals: u
   store<i32>(state, lastSign, 12);
   store<f64>(acc, bits);
 }
+
+// ---- msDecode: msDecodeCodesBare's decoding loop (decodeBlock of src-main/core/codec/mscoder.ts, coders 2 and 4) ----
+// The same model updates and the same integer range-coder arithmetic (the reference's doubles hold integers below
+// 2^32 there, so u32 operations give the same values), so it returns the reference's codes or fails where it fails.
+
+const TOP: u32 = 16777216;
+const MS_ERR_TRUNCATED: i32 = 1;
+const MS_ERR_RESIDUAL: i32 = 2;
+
+let rcRange: u32 = 0;
+let rcCode: u32 = 0;
+let rcPos: usize = 0;
+let rcEnd: usize = 0;
+let rcErr: i32 = 0;
+
+/** Read position after the last msDecode, relative to its data (the caller's end-of-data check). */
+export function msDecodedBytes(data: usize): i32 {
+  return <i32>(rcPos - data);
+}
+
+// @ts-ignore: decorator
+@inline
+function rcNext(): u32 {
+  if (rcPos < rcEnd) return <u32>load<u8>(rcPos++);
+  rcPos++;
+  if (rcPos > rcEnd + 5) rcErr = MS_ERR_TRUNCATED;
+  return 0;
+}
+
+function rcNorm(): void {
+  while (rcRange < TOP) {
+    rcRange = rcRange << 8;
+    rcCode = (rcCode << 8) + rcNext();
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function rcBit(at: usize): i32 {
+  const p: u32 = load<u16>(at);
+  const bound = (rcRange >>> 11) * p;
+  let b: i32;
+  if (rcCode < bound) {
+    rcRange = bound;
+    store<u16>(at, p + ((2048 - p) >>> BIT_SHIFT));
+    b = 0;
+  } else {
+    rcCode -= bound;
+    rcRange -= bound;
+    store<u16>(at, p - (p >>> BIT_SHIFT));
+    b = 1;
+  }
+  if (rcRange < TOP) rcNorm();
+  return b;
+}
+
+// @ts-ignore: decorator
+@inline
+function rcDirect(m: i32): u32 {
+  rcRange = rcRange >>> m;
+  let d = rcCode / rcRange;
+  if (d >= (<u32>1 << m)) d = (<u32>1 << m) - 1;
+  rcCode -= d * rcRange;
+  if (rcRange < TOP) rcNorm();
+  return d;
+}
+
+// @ts-ignore: decorator
+@inline
+function symbolOf(c: u32, radius: u32): i32 {
+  if (c == radius) return 0;
+  if (c == 0) return ESC_SYM;
+  return 32 - <i32>clz(c > radius ? c - radius : radius - c);
+}
+
+/**
+ * Decodes n codes into out (u32[n]) from data[0, len). Model: freq u32[contexts x 18], totals u32[contexts], sign
+ * u16[12], mant u16[16], as mscoder.ts's Tables starts them. Line context (coder 4) where segs > 0: segment k of the
+ * codes starts at starts[k] (i32) and has lines of lines[k] codes. Returns 0, or 1 (the data end early) or 2 (a
+ * residual beyond the radius), where the reference throws.
+ */
+export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32): i32 {
+  rcPos = data;
+  rcEnd = data + <usize>len;
+  rcErr = 0;
+  rcRange = 0xffffffff;
+  rcCode = 0;
+  for (let i = 0; i < 5; i++) rcCode = (rcCode << 8) + rcNext();
+  if (rcErr) return rcErr;
+  let s1 = 0;
+  let s2 = 0;
+  let run = 0;
+  let lastSign = 0;
+  let seg = 0;
+  let segStart = 0;
+  let segNext = segs > 1 ? load<i32>(starts + 4) : 0x7fffffff;
+  let line = segs > 0 ? load<i32>(lines) : 0;
+  if (segs > 0) segStart = load<i32>(starts);
+  for (let i = 0; i < n; i++) {
+    let ctx: i32;
+    if (segs > 0) {
+      while (seg + 1 < segs && i >= segNext) {
+        seg++;
+        segStart = segNext;
+        segNext = seg + 1 < segs ? load<i32>(starts + (<usize>(seg + 1) << 2)) : 0x7fffffff;
+        line = load<i32>(lines + (<usize>seg << 2));
+      }
+      const up = line > 0 && i - segStart >= line ? symbolOf(load<u32>(out + (<usize>(i - line) << 2)), radius) : 0;
+      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
+    } else ctx = run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
+    const row = freq + (<usize>(ctx * NSYM) << 2);
+    const tAt = totals + (<usize>ctx << 2);
+    const total = load<u32>(tAt);
+    const r = rcRange / total;
+    let target = rcCode / r;
+    if (target >= total) target = total - 1;
+    let s = 0;
+    let cum: u32 = 0;
+    let f = load<u32>(row);
+    while (cum + f <= target && s < NSYM - 1) {
+      cum += f;
+      s++;
+      f = load<u32>(row + (<usize>s << 2));
+    }
+    rcCode -= r * cum;
+    rcRange = r * f;
+    if (rcRange < TOP) rcNorm();
+    // SymbolFrequencies.bump
+    const fAt = row + (<usize>s << 2);
+    store<u32>(fAt, f + FREQ_INC);
+    let t = total + FREQ_INC;
+    if (t > FREQ_LIMIT) {
+      t = 0;
+      for (let j = 0; j < NSYM; j++) {
+        const h = (load<u32>(row + (<usize>j << 2)) + 1) >> 1;
+        store<u32>(row + (<usize>j << 2), h);
+        t += h;
+      }
+    }
+    store<u32>(tAt, t);
+    let c: u32;
+    if (s == 0) {
+      c = radius;
+      lastSign = 0;
+    } else if (s == ESC_SYM) c = 0;
+    else {
+      const k = s - 1;
+      const sg = rcBit(sign + (<usize>(lastSign * 4 + (k > 3 ? 3 : k)) << 1));
+      lastSign = 1 + sg;
+      let v: u32 = 1;
+      if (k >= 1) {
+        v = 2 | <u32>rcBit(mant + (<usize>k << 1));
+        let nb = k - 1;
+        while (nb > 0) {
+          const m = nb > 12 ? 12 : nb;
+          nb -= m;
+          v = (v << m) + rcDirect(m);
+        }
+      }
+      if (rcErr) return rcErr;
+      if (v >= radius) return MS_ERR_RESIDUAL;
+      c = sg ? radius + v : radius - v;
+    }
+    if (rcErr) return rcErr;
+    store<u32>(out + (<usize>i << 2), c);
+    run = s == 0 ? run + 1 : 0;
+    s2 = s1;
+    s1 = s;
+  }
+  return 0;
+}
+
+// ---- msEncode: msEncodeCodesBare's coding loop (encodeBlock and Enc of mscoder.ts, coders 2 and 4) ----
+// Enc's `low` is a double below 2^33 there: a u64 here. The same bytes.
+
+let ecLow: u64 = 0;
+let ecRange: u32 = 0;
+let ecCache: u32 = 0;
+let ecCacheSize: u32 = 0;
+let ecPos: usize = 0;
+
+function ecShiftLow(): void {
+  const low = ecLow;
+  if (low < 0xff000000 || low >= 4294967296) {
+    const carry = <u32>(low >> 32);
+    let temp = ecCache;
+    do {
+      store<u8>(ecPos++, <u8>((temp + carry) & 0xff));
+      temp = 0xff;
+    } while (--ecCacheSize != 0);
+    ecCache = <u32>(low >> 24) & 0xff;
+  }
+  ecCacheSize++;
+  ecLow = (low & 0xffffff) << 8;
+}
+
+// @ts-ignore: decorator
+@inline
+function ecNorm(): void {
+  while (ecRange < TOP) {
+    ecRange = ecRange << 8;
+    ecShiftLow();
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function ecBit(at: usize, b: i32): void {
+  const p: u32 = load<u16>(at);
+  const bound = (ecRange >>> 11) * p;
+  if (b == 0) {
+    ecRange = bound;
+    store<u16>(at, p + ((2048 - p) >>> BIT_SHIFT));
+  } else {
+    ecLow += bound;
+    ecRange -= bound;
+    store<u16>(at, p - (p >>> BIT_SHIFT));
+  }
+  if (ecRange < TOP) ecNorm();
+}
+
+/**
+ * Codes codes[0, n) into out (the caller gives 8 n + 64 bytes: no code takes 6) with the model and line segments
+ * of msDecode; returns the number of bytes written.
+ */
+export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, out: usize): i32 {
+  ecLow = 0;
+  ecRange = 0xffffffff;
+  ecCache = 0;
+  ecCacheSize = 1;
+  ecPos = out;
+  let s1 = 0;
+  let s2 = 0;
+  let run = 0;
+  let lastSign = 0;
+  let seg = 0;
+  let segStart = segs > 0 ? load<i32>(starts) : 0;
+  let segNext = segs > 1 ? load<i32>(starts + 4) : 0x7fffffff;
+  let line = segs > 0 ? load<i32>(lines) : 0;
+  for (let i = 0; i < n; i++) {
+    const c = load<u32>(codes + (<usize>i << 2));
+    let s: i32;
+    let v: u32 = 0;
+    let k: i32 = 0;
+    if (c == radius) s = 0;
+    else if (c == 0) s = ESC_SYM;
+    else {
+      v = c > radius ? c - radius : radius - c;
+      k = 31 - <i32>clz(v);
+      s = 1 + k;
+    }
+    let ctx: i32;
+    if (segs > 0) {
+      while (seg + 1 < segs && i >= segNext) {
+        seg++;
+        segStart = segNext;
+        segNext = seg + 1 < segs ? load<i32>(starts + (<usize>(seg + 1) << 2)) : 0x7fffffff;
+        line = load<i32>(lines + (<usize>seg << 2));
+      }
+      const up = line > 0 && i - segStart >= line ? symbolOf(load<u32>(codes + (<usize>(i - line) << 2)), radius) : 0;
+      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
+    } else ctx = run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
+    const row = freq + (<usize>(ctx * NSYM) << 2);
+    const tAt = totals + (<usize>ctx << 2);
+    const total = load<u32>(tAt);
+    let cum: u32 = 0;
+    for (let j = 0; j < s; j++) cum += load<u32>(row + (<usize>j << 2));
+    const fAt = row + (<usize>s << 2);
+    const f = load<u32>(fAt);
+    // Enc.sym
+    const r = ecRange / total;
+    ecLow += <u64>(r * cum);
+    ecRange = r * f;
+    if (ecRange < TOP) ecNorm();
+    // SymbolFrequencies.bump
+    store<u32>(fAt, f + FREQ_INC);
+    let t = total + FREQ_INC;
+    if (t > FREQ_LIMIT) {
+      t = 0;
+      for (let j = 0; j < NSYM; j++) {
+        const h = (load<u32>(row + (<usize>j << 2)) + 1) >> 1;
+        store<u32>(row + (<usize>j << 2), h);
+        t += h;
+      }
+    }
+    store<u32>(tAt, t);
+    if (s == 0) lastSign = 0;
+    else if (s != ESC_SYM) {
+      const sg: i32 = c > radius ? 1 : 0;
+      ecBit(sign + (<usize>(lastSign * 4 + (k > 3 ? 3 : k)) << 1), sg);
+      lastSign = 1 + sg;
+      if (k >= 1) {
+        ecBit(mant + (<usize>k << 1), <i32>((v >>> (k - 1)) & 1));
+        let nb = k - 1;
+        while (nb > 0) {
+          const m = nb > 12 ? 12 : nb;
+          nb -= m;
+          // Enc.direct
+          ecRange = ecRange >>> m;
+          ecLow += <u64>(((v >>> nb) & ((<u32>1 << m) - 1)) * ecRange);
+          if (ecRange < TOP) ecNorm();
+        }
+      }
+    }
+    run = s == 0 ? run + 1 : 0;
+    s2 = s1;
+    s1 = s;
+  }
+  for (let i = 0; i < 5; i++) ecShiftLow();
+  return <i32>(ecPos - out);
+}

@@ -13,7 +13,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
-import { msCostKernel } from './wasm-kernels.ts';
+import { KERNEL_MAX_CODES, msCostKernel, msDecodeKernel, msEncodeKernel } from './wasm-kernels.ts';
 
 const TOP = 16777216; // 2^24
 const NSYM = 18;
@@ -324,8 +324,17 @@ export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number,
   return msDecodeCodesBare(rd, radius, n, lines);
 }
 
-/** The coded block only, without the count (the classic codec's v2 chunks: the decoder knows n). */
-export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null): void {
+/**
+ * The coded block only, without the count (the classic codec's v2 chunks: the decoder knows n). `path` 'fast': the
+ * same loop compiled to WebAssembly (wasm-kernels.ts; the same bytes) where the engine has it, else the reference.
+ */
+export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast'): void {
+  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? msEncodeKernel() : null;
+  const coded = kernel?.(codes, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines);
+  if (coded) {
+    w.block(coded);
+    return;
+  }
   const enc = new Enc(n >>> 2);
   const t = new Tables(lines ? NCTX_LINES : NCTX);
   // previous two symbols, zero run, last sign, line segment: carried between blocks (BLOCK)
@@ -398,23 +407,35 @@ export function msMaxSymbols(len: number): number {
   return 32768 * (len + 16);
 }
 
-/** n: the number of codes (the decoder knows it from the chunk: valid points) */
-export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lines: CodeLines | null = null): Uint32Array {
+/**
+ * n: the number of codes (the decoder knows it from the chunk: valid points). `path` 'fast': the same loop compiled to
+ * WebAssembly (wasm-kernels.ts; same codes, same failures) where the engine has it, else the reference.
+ */
+export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast'): Uint32Array {
   const len = rd.varint('range coder length');
   rd.need(len, 'range coder data');
   if (n > msMaxSymbols(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: ${len} bytes of range-coded data in ${rd.what} cannot hold ${n} codes`);
   const start = rd.pos;
   rd.pos += len;
+  const ends = () => new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${rd.what} ends early`);
+  const beyond = () => new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${rd.what}`);
+  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? msDecodeKernel() : null;
+  if (kernel) {
+    const r = kernel(rd.buf.subarray(start, start + len), len, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines);
+    if (r.error === 1 || r.bytesRead > len + 5) throw ends();
+    if (r.error === 2) throw beyond();
+    if (r.codes) return r.codes;
+  }
   const dec = new Dec(rd.buf, start, start + len, `range-coded data in ${rd.what}`);
   const out = new Uint32Array(n);
   const t = new Tables(lines ? NCTX_LINES : NCTX);
   const state = new Int32Array(5);
-  eachBlock(n, lines, state, (start, end, back) => decodeBlock(dec, out, start, end, radius, t, state, rd.what, back));
-  if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${rd.what} ends early`);
+  eachBlock(n, lines, state, (start, end, back) => decodeBlock(dec, out, start, end, radius, t, state, back, beyond));
+  if (dec.pos > start + len + 5) throw ends();
   return out;
 }
 
-function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, radius: number, t: Tables, state: Int32Array, what: string, back: Int32Array | null): void {
+function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, radius: number, t: Tables, state: Int32Array, back: Int32Array | null, beyond: () => FieldpackError): void {
   const freq = t.freq;
   const totals = t.total;
   let s1 = state[0]!;
@@ -458,7 +479,7 @@ function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, rad
           v = v * (1 << m) + dec.direct(m);
         }
       }
-      if (v >= radius) throw new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${what}`);
+      if (v >= radius) throw beyond();
       c = sg ? radius + v : radius - v;
     }
     out[i] = c;

@@ -1,0 +1,135 @@
+/**
+ * The multi-symbol coder's WebAssembly loops (wasm/codec-kernels.ts msEncode, msDecode; issue 14: most of a chunk's
+ * decoding time, much of its encoding) against the TypeScript reference: the same bytes and the same codes from every
+ * kind of code stream (coder 2, and coder 4 with its line segments), and on damaged data the same outcome: the same
+ * codes, or the same error. A stream or a decoded field never depends on which ran.
+ */
+import { describe, expect, it } from 'vitest';
+import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
+import { type CodeLines, msDecodeCodesBare, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
+import { msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+
+const RADIUS = 32768;
+
+/** Laplacian residuals of scale `scale` around the radius, a share of escapes (0), zero runs of mean `run` */
+function codesOf(n: number, scale: number, seed: number, escapes = 0, run = 0): Uint32Array {
+  const r = rng32(seed);
+  const out = new Uint32Array(n).fill(RADIUS);
+  for (let i = 0; i < n; i++) {
+    if (run && r() < 0.5) {
+      i += Math.floor(r() * 2 * run);
+      continue;
+    }
+    if (r() < escapes) {
+      out[i] = 0;
+      continue;
+    }
+    const v = Math.min(RADIUS - 1, Math.floor(-scale * Math.log(1 - r())));
+    out[i] = r() < 0.5 ? RADIUS - v : RADIUS + v;
+  }
+  return out;
+}
+
+/** Segments as an interpolation's passes give them: lines of growing length, the first segment from code 0 */
+function passLines(n: number): CodeLines {
+  const starts = [0], lines = [1];
+  for (let at = 0, line = 3; at + 4 * line < n; line = line * 2 + 1) {
+    at += 4 * line;
+    starts.push(at);
+    lines.push(line);
+  }
+  return { starts: Int32Array.from(starts), lines: Int32Array.from(lines) };
+}
+
+/** An outcome as one comparable value (vitest compares long typed arrays element by element, slowly) */
+function key(o: Uint32Array | string): string {
+  return typeof o === 'string' ? o : `${o.length} codes ${Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('base64')}`;
+}
+
+function encoded(codes: Uint32Array, lines: CodeLines | null, path: 'fast' | 'reference' = 'fast'): Uint8Array {
+  const w = new ByteWriter(1024);
+  msEncodeCodesBare(codes, codes.length, RADIUS, w, lines, path);
+  return w.finish();
+}
+
+/** The decoded codes, or the error's message */
+function outcome(bytes: Uint8Array, n: number, lines: CodeLines | null, path: 'fast' | 'reference', radius = RADIUS): Uint32Array | string {
+  try {
+    return msDecodeCodesBare(new ByteReader(bytes, 'chunk 0'), radius, n, lines, path);
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+describe('the multi-symbol coder: WebAssembly and TypeScript', () => {
+  const streams: [string, Uint32Array][] = [
+    ['all zero residuals', new Uint32Array(50_000).fill(RADIUS)],
+    ['loose bound: zero runs', codesOf(70_000, 0.3, 1, 0, 40)],
+    ['small residuals', codesOf(30_000, 2, 2)],
+    ['large residuals and escapes', codesOf(90_000, 3000, 3, 0.01)],
+    ['residuals up to the radius', codesOf(20_000, 20_000, 7, 0.001)],
+    ['a handful', codesOf(7, 5, 5)],
+    ['none', new Uint32Array(0)],
+  ];
+
+  it('runs WebAssembly in Node (else the comparisons below would compare the reference with itself)', () => {
+    expect(msDecodeKernel()).not.toBeNull();
+    expect(msEncodeKernel()).not.toBeNull();
+  });
+
+  it.each(streams)('the same bytes, then the same codes, the encoded ones: %s', (_, codes) => {
+    for (const lines of [null, passLines(codes.length)]) {
+      const bytes = encoded(codes, lines);
+      expect(Buffer.from(bytes).equals(encoded(codes, lines, 'reference'))).toBe(true);
+      const fast = key(outcome(bytes, codes.length, lines, 'fast'));
+      expect(fast).toBe(key(codes));
+      expect(key(outcome(bytes, codes.length, lines, 'reference'))).toBe(fast);
+    }
+  });
+
+  it('segments that start late, lines of 0 codes, one segment', () => {
+    const codes = codesOf(20_000, 4, 8, 0.001, 5);
+    for (const lines of [
+      { starts: Int32Array.from([100, 5000, 5000, 12_000]), lines: Int32Array.from([7, 0, 33, 48]) },
+      { starts: Int32Array.from([0]), lines: Int32Array.from([144]) },
+    ]) {
+      const bytes = encoded(codes, lines);
+      expect(Buffer.from(bytes).equals(encoded(codes, lines, 'reference'))).toBe(true);
+      expect(key(outcome(bytes, codes.length, lines, 'fast'))).toBe(key(codes));
+      expect(key(outcome(bytes, codes.length, lines, 'reference'))).toBe(key(codes));
+    }
+  });
+
+  it('damaged data: truncated, bytes changed, a smaller radius, more codes asked for: the same outcome on both', () => {
+    const r = rng32(99);
+    const codes = codesOf(40_000, 30, 9, 0.002, 4);
+    let errors = 0;
+    for (const lines of [null, passLines(codes.length)]) {
+      const bytes = encoded(codes, lines);
+      const cases: [Uint8Array, number, number][] = [];
+      for (const cut of [1, 6, 50, Math.floor(bytes.length / 2)]) {
+        // the block's length prefix kept consistent with what is left, as a chunk cut short after it would be
+        const w = new ByteWriter(64);
+        const body = new ByteReader(bytes, 'x');
+        const len = body.varint('len');
+        w.varint(len - cut);
+        w.bytes(bytes.subarray(body.pos, bytes.length - cut));
+        cases.push([w.finish(), codes.length, RADIUS]);
+      }
+      for (let k = 0; k < 12; k++) {
+        const b = bytes.slice();
+        const at = 4 + Math.floor(r() * (b.length - 4));
+        b[at] = b[at]! ^ (1 + Math.floor(r() * 255));
+        cases.push([b, codes.length, RADIUS]);
+      }
+      cases.push([bytes, codes.length, 1000], [bytes, codes.length + 500, RADIUS]);
+      for (const [b, n, radius] of cases) {
+        const fast = outcome(b, n, lines, 'fast', radius);
+        if (typeof fast === 'string') errors++;
+        expect(key(fast)).toBe(key(outcome(b, n, lines, 'reference', radius)));
+      }
+    }
+    expect(errors).toBeGreaterThan(4); // the cases reach the failures, not only wrong codes
+  });
+});
