@@ -20,10 +20,23 @@ async function taskOf(codec: string, task: string): Promise<CodecTask> {
   return (await import('../../core/compressors/index.ts')).codecTask(codec, task);
 }
 
+/** Argument buffers worth sending back for the pool to copy the next tasks' arguments into (pool.ts). */
+const SPARE_MIN_BYTES = 1 << 18;
+
+/** Every ArrayBuffer a result holds (typed arrays, in objects and arrays), so none of them is handed back as spare. */
+function buffersIn(v: unknown, out: Set<ArrayBufferLike>, depth = 0): Set<ArrayBufferLike> {
+  if (ArrayBuffer.isView(v)) out.add(v.buffer);
+  else if (v instanceof ArrayBuffer) out.add(v);
+  else if (v && typeof v === 'object' && depth < 8) for (const x of Object.values(v)) buffersIn(x, out, depth + 1);
+  return out;
+}
+
 parentPort!.on('message', async (m: TaskRequest) => {
   try {
     const { result, transfer } = (await taskOf(m.codec, m.task))(m.args, zstdBackend);
-    parentPort!.postMessage({ id: m.id, ok: true, result }, transfer);
+    const held = buffersIn(result, new Set(transfer));
+    const spare = [...buffersIn(m.args, new Set())].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && !held.has(b) && b.byteLength >= SPARE_MIN_BYTES);
+    parentPort!.postMessage({ id: m.id, ok: true, result, spare }, [...transfer, ...spare]);
   } catch (e) {
     parentPort!.postMessage({ id: m.id, ok: false, error: serializeError(e) });
   }

@@ -4,7 +4,10 @@
  * costs a TypeScript load); idle workers are unref'd so they never keep the process alive. closePools() ends them.
  *
  * Typed arrays in a task's arguments are copied into buffers of their own and transferred: a caller's array may be
- * a view into a larger buffer (a Node Buffer from readFileSync, a slab of Node's pool), which must not move.
+ * a view into a larger buffer (a Node Buffer from readFileSync, a slab of Node's pool), which must not move. The copy
+ * is made when a worker takes the task, into a buffer a finished task sent back where one of that size is spare: a
+ * fresh buffer's first touch costs more than the copy itself (page faults: ~4 ms a MB on our CI machines, so the
+ * copies of a 37 MB field were half of its encoding with 2 workers), and the chunks of a field are mostly one size.
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../jobs/worker-host.ts';
@@ -19,15 +22,22 @@ export interface TaskRequest {
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
-/** Top-level typed arrays of args copied into exactly-sized buffers of their own, and those buffers. */
-export function ownedArgs(args: Record<string, unknown>): { args: Record<string, unknown>; transfer: ArrayBuffer[] } {
+type TypedArray = ArrayBufferView & ArrayLike<number> & { set(src: ArrayLike<number>): void };
+
+/**
+ * Top-level typed arrays of args copied into exactly-sized buffers of their own, and those buffers. `spare(bytes)`:
+ * a buffer of exactly that size to copy into, else undefined (a new one is allocated).
+ */
+export function ownedArgs(args: Record<string, unknown>, spare?: (bytes: number) => ArrayBuffer | undefined): { args: Record<string, unknown>; transfer: ArrayBuffer[] } {
   const out: Record<string, unknown> = {};
   const transfer: ArrayBuffer[] = [];
   for (const [k, v] of Object.entries(args)) {
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      const Ctor = (v as unknown as { constructor: new (src: ArrayLike<number>) => ArrayBufferView }).constructor;
       // Buffer.prototype.slice is a view: build a plain typed array of the same kind (Buffer -> Uint8Array)
-      const copy = v instanceof Uint8Array ? new Uint8Array(v) : new Ctor(v as unknown as ArrayLike<number>);
+      const Ctor = (v instanceof Uint8Array ? Uint8Array : v.constructor) as new (b: ArrayBuffer | number) => TypedArray;
+      const reused = spare?.(v.byteLength);
+      const copy = reused ? new Ctor(reused) : new Ctor((v as unknown as TypedArray).length);
+      copy.set(v as unknown as TypedArray);
       out[k] = copy;
       transfer.push(copy.buffer as ArrayBuffer);
     } else out[k] = v;
@@ -35,10 +45,22 @@ export function ownedArgs(args: Record<string, unknown>): { args: Record<string,
   return { args: out, transfer };
 }
 
+/** Buffers sent back by finished tasks, at most this many kept (the newest): enough for two rounds of two workers. */
+const MAX_SPARE_BUFFERS = 6;
+
+/** A task as queued: its args are copied (ownedArgs) when a worker takes it. */
+interface QueuedTask {
+  codec: string;
+  task: string;
+  args: Record<string, unknown>;
+  p: Pending;
+}
+
 export class CodecPool {
   private workers: Worker[] = [];
   private idle: Worker[] = [];
-  private queue: { msg: TaskRequest; transfer: ArrayBuffer[]; p: Pending }[] = [];
+  private queue: QueuedTask[] = [];
+  private spare: ArrayBuffer[] = [];
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -46,7 +68,8 @@ export class CodecPool {
   constructor(readonly size: number) {
     for (let i = 0; i < size; i++) {
       const w = startWorker(new URL('./codec.worker.ts', import.meta.url));
-      w.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: SerializedError }) => {
+      w.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: SerializedError; spare?: ArrayBuffer[] }) => {
+        if (m.spare) this.spare = [...this.spare, ...m.spare].slice(-MAX_SPARE_BUFFERS);
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         this.release(w);
@@ -66,33 +89,47 @@ export class CodecPool {
 
   private release(w: Worker): void {
     const next = this.queue.shift();
-    if (next) this.dispatch(w, next.msg, next.transfer, next.p);
+    if (next) this.dispatch(w, next);
     else {
       w.unref();
       this.idle.push(w);
     }
   }
 
-  private dispatch(w: Worker, msg: TaskRequest, transfer: ArrayBuffer[], p: Pending): void {
-    this.pending.set(msg.id, p);
+  private dispatch(w: Worker, t: QueuedTask): void {
+    let owned: ReturnType<typeof ownedArgs>;
+    try {
+      owned = ownedArgs(t.args, (bytes) => this.takeSpare(bytes));
+    } catch (e) {
+      // the copy failed (out of memory): this task fails, the worker takes the next
+      t.p.reject(e);
+      this.release(w);
+      return;
+    }
+    const msg: TaskRequest = { id: this.nextId++, codec: t.codec, task: t.task, args: owned.args };
+    this.pending.set(msg.id, t.p);
     w.ref();
-    w.postMessage(msg, transfer);
+    w.postMessage(msg, owned.transfer);
   }
 
-  run<T>(codec: string, task: string, rawArgs: Record<string, unknown>): Promise<T> {
+  private takeSpare(bytes: number): ArrayBuffer | undefined {
+    const i = this.spare.findIndex((b) => b.byteLength === bytes);
+    return i < 0 ? undefined : this.spare.splice(i, 1)[0];
+  }
+
+  run<T>(codec: string, task: string, args: Record<string, unknown>): Promise<T> {
     if (this.closed) return Promise.reject(new FieldpackError('INTERNAL', 'worker pool closed'));
-    const { args, transfer } = ownedArgs(rawArgs);
-    const msg: TaskRequest = { id: this.nextId++, codec, task, args };
     return new Promise<T>((resolve, reject) => {
-      const p = { resolve: resolve as (v: unknown) => void, reject };
+      const t: QueuedTask = { codec, task, args, p: { resolve: resolve as (v: unknown) => void, reject } };
       const w = this.idle.pop();
-      if (w) this.dispatch(w, msg, transfer, p);
-      else this.queue.push({ msg, transfer, p });
+      if (w) this.dispatch(w, t);
+      else this.queue.push(t);
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.spare = [];
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

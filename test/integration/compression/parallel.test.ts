@@ -26,6 +26,18 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
     const rs = 180 * 360;
     expect(Array.from(s.field.values.subarray(0, 100))).toEqual(Array.from(d0.field.values.subarray(5 * rs, 5 * rs + 100)));
   });
+  it('chunks copied into the buffers earlier tasks sent back: two fields of one shape in turn, each the bytes of in-thread encoding', async () => {
+    // chunks of 4 levels (1 MB): the pool copies the next chunks into the buffers the workers send back (its spares)
+    const opts = { bound: { mode: 'rel' as const, value: 1e-3 }, chunkValues: 300_000 };
+    for (const v of ['SALT', 'TEMP', 'SALT']) {
+      const f = await field(`${FERRET}/levitus_climatology.cdf`, v);
+      const two = await compressField(f, { ...opts, workers: 2 });
+      const one = await compressField(f, { ...opts, workers: 0 });
+      expect(two.plan.chunkRows.length).toBeGreaterThan(4);
+      expect(Buffer.from(two.bytes).equals(Buffer.from(one.bytes)), v).toBe(true);
+      expect(two.verification!.pointsOverBound).toBe(0);
+    }
+  });
   it('an aborted signal cancels with a FieldpackError CANCELLED, and the pool still works afterwards', async () => {
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'SALT');
     const ac = new AbortController();
