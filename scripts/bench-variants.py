@@ -5,7 +5,10 @@
           the step chosen per quantity as the NCEP/NCAR reanalysis does (0.01 m/s, 0.01 degC, 0.1 mb), or
           range / 65000 where that does not fit in 16 bits;
   rounded: WRF fields rounded to a decimal step, as GRIB products do (T 0.01 K, P 1 Pa, winds 0.01 m/s, ...),
-           plus relative humidity (from T, P and QVAPOR) in whole percent.
+           plus relative humidity (from T, P and QVAPOR) in whole percent;
+  noisy:   fields whose small scales dominate, as derived products and instruments give them: relative vorticity
+           and divergence of the navy winds and of WRF's winds on each level (centred differences), and WRF T and
+           the navy UWND with white noise of 0.5 % of their range added (a sensor's noise; seeded, reproducible).
 
 Usage: python3 scripts/bench-variants.py OUTDIR   (needs netCDF4-python: Debian python3-netcdf4)
 Then: fieldpack bench OUTDIR --codec auto --codec sz3 --bounds rel:1e-2,rel:1e-3,rel:1e-4 --json OUT.json
@@ -80,12 +83,66 @@ def rounded(src_path, dst_path):
         rh[:] = np.clip(np.round(100.0 * src.variables['QVAPOR'][:] / qs), 0, 100).astype(np.float32)
 
 
+def centred_diff(a, axis, spacing):
+    """Centred difference along axis (one-sided at the edges), divided by the spacing (a scalar or an array that
+    broadcasts against a)."""
+    return np.gradient(a, axis=axis) / spacing
+
+
+def noisy(navy_path, wrf_path, dst_path):
+    rng = np.random.default_rng(14)
+    with netCDF4.Dataset(navy_path) as navy, netCDF4.Dataset(wrf_path) as wrf, \
+            netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+        for name in ('TIME', 'FNOCY', 'FNOCX'):
+            dst.createDimension(name, len(navy.dimensions[name]))
+        for name in ('Time', 'bottom_top', 'south_north', 'west_east'):
+            dst.createDimension(name, len(wrf.dimensions[name]))
+
+        def put(name, dims, data, units, long_name, fill=None):
+            out = dst.createVariable(name, 'f4', dims, fill_value=fill)
+            out.units = units
+            out.long_name = long_name
+            out[:] = data
+
+        # navy winds on a 2.5 degree grid: derivatives in metres, missing points kept missing
+        u = np.ma.masked_invalid(navy.variables['UWND'][:]).astype(np.float64)
+        v = np.ma.masked_invalid(navy.variables['VWND'][:]).astype(np.float64)
+        lat = np.deg2rad(navy.variables['FNOCY'][:].astype(np.float64))
+        dlon = np.deg2rad(2.5) * 6.371e6 * np.maximum(np.cos(lat), 1e-3)[None, :, None]
+        dlat = np.deg2rad(np.abs(lat[1] - lat[0])) * 6.371e6
+        ysign = 1.0 if lat[1] > lat[0] else -1.0
+        fill = np.float32(-1e34)
+        vort = centred_diff(v.filled(np.nan), 2, dlon) - ysign * centred_diff(u.filled(np.nan), 1, dlat)
+        div = centred_diff(u.filled(np.nan), 2, dlon) + ysign * centred_diff(v.filled(np.nan), 1, dlat)
+        dims = ('TIME', 'FNOCY', 'FNOCX')
+        put('VORT', dims, np.ma.masked_invalid(vort), 's-1', 'relative vorticity of the navy winds', fill)
+        put('DIV', dims, np.ma.masked_invalid(div), 's-1', 'divergence of the navy winds', fill)
+        span = float(u.max() - u.min())
+        put('UWND_NOISY', dims, u + rng.normal(0.0, 0.005 * span, u.shape), 'm/s', 'UWND + white noise of 0.5 % of its range', fill)
+
+        # WRF winds on their staggered grid: differences across a cell land on the mass points
+        uw = wrf.variables['U'][:].astype(np.float64)
+        vw = wrf.variables['V'][:].astype(np.float64)
+        dx, dy = float(wrf.DX), float(wrf.DY)
+        du_dx = np.diff(uw, axis=3) / dx
+        dv_dy = np.diff(vw, axis=2) / dy
+        u_mass = 0.5 * (uw[..., 1:] + uw[..., :-1])
+        v_mass = 0.5 * (vw[:, :, 1:, :] + vw[:, :, :-1, :])
+        dims = ('Time', 'bottom_top', 'south_north', 'west_east')
+        put('WRF_VORT', dims, centred_diff(v_mass, 3, dx) - centred_diff(u_mass, 2, dy), 's-1', 'relative vorticity (WRF winds)')
+        put('WRF_DIV', dims, du_dx + dv_dy, 's-1', 'divergence (WRF winds)')
+        t = wrf.variables['T'][:].astype(np.float64)
+        span = float(t.max() - t.min())
+        put('T_NOISY', dims, t + rng.normal(0.0, 0.005 * span, t.shape), 'K', 'WRF T + white noise of 0.5 % of its range')
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else 'bench-variants'
     os.makedirs(out, exist_ok=True)
     packed(os.path.join(FERRET, 'monthly_navy_winds.cdf'), os.path.join(out, 'navy_winds_packed.nc'))
     packed(os.path.join(FERRET, 'coads_climatology.cdf'), os.path.join(out, 'coads_packed.nc'))
     rounded(WRF, os.path.join(out, 'wrf_rounded.nc'))
+    noisy(os.path.join(FERRET, 'monthly_navy_winds.cdf'), WRF, os.path.join(out, 'noisy.nc'))
     print('wrote', ', '.join(sorted(os.listdir(out))), 'to', out)
 
 
