@@ -114,8 +114,8 @@ let rcPos: usize = 0;
 let rcEnd: usize = 0;
 let rcErr: i32 = 0;
 
-/** Read position after the last msDecode, relative to its data (the caller's end-of-data check). */
-export function msDecodedBytes(data: usize): i32 {
+/** Read position after the last msDecode or binDecode, relative to its data (the caller's end-of-data check). */
+export function decodedBytes(data: usize): i32 {
   return <i32>(rcPos - data);
 }
 
@@ -409,4 +409,100 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
   }
   for (let i = 0; i < 5; i++) ecShiftLow();
   return <i32>(ecPos - out);
+}
+
+// ---- binEncode / binDecode: rangecoder.ts's rangeEncodeCodes / rangeDecodeCodes loops (entropy coder 1) ----
+// The binary coder's decisions through the same Enc/Dec steps as above (ecBit, rcBit: LZMA's coder, 11-bit
+// probabilities, shift 5), the same model layout: zero u16[9 x 4], cls u16[8 x 16], sign u16[8], mant u16[16 x 16].
+
+const ESC_CLASS: i32 = 15;
+
+/** Codes codes[0, n) into out (8 n + 64 bytes of room); returns the bytes written. */
+export function binEncode(codes: usize, n: i32, radius: u32, zero: usize, cls: usize, sign: usize, mant: usize, out: usize): i32 {
+  ecLow = 0;
+  ecRange = 0xffffffff;
+  ecCache = 0;
+  ecCacheSize = 1;
+  ecPos = out;
+  let b1 = 0;
+  let b2 = 0;
+  let lastCls = 0;
+  for (let i = 0; i < n; i++) {
+    const c = load<u32>(codes + (<usize>i << 2));
+    const ctx = b1 * 3 + b2;
+    if (c == radius) {
+      ecBit(zero + (<usize>ctx << 1), 0);
+      b2 = b1;
+      b1 = 0;
+      lastCls = 0;
+      continue;
+    }
+    ecBit(zero + (<usize>ctx << 1), 1);
+    const cc = lastCls > 6 ? 6 : lastCls;
+    const base = cls + (<usize>(cc * 16) << 1);
+    let k: i32;
+    let v: u32 = 0;
+    if (c == 0) k = ESC_CLASS;
+    else {
+      v = c > radius ? c - radius : radius - c;
+      k = 31 - <i32>clz(v);
+    }
+    for (let j = 0; j < k; j++) ecBit(base + (<usize>j << 1), 1);
+    if (k < ESC_CLASS) ecBit(base + (<usize>k << 1), 0);
+    if (k != ESC_CLASS) {
+      ecBit(sign + (<usize>cc << 1), c > radius ? 1 : 0);
+      for (let j = k - 1; j >= 0; j--) ecBit(mant + (<usize>(k * 16 + (j > 14 ? 14 : j)) << 1), <i32>((v >>> j) & 1));
+    }
+    b2 = b1;
+    b1 = c == 0 ? 2 : v == 1 ? 1 : 2;
+    lastCls = k + 1;
+  }
+  for (let i = 0; i < 5; i++) ecShiftLow();
+  return <i32>(ecPos - out);
+}
+
+/** Decodes n codes into out from data[0, len); returns 0, 1 (the data end early) or 2 (a residual beyond the radius). */
+export function binDecode(data: usize, len: i32, out: usize, n: i32, radius: u32, zero: usize, cls: usize, sign: usize, mant: usize): i32 {
+  rcPos = data;
+  rcEnd = data + <usize>len;
+  rcErr = 0;
+  rcRange = 0xffffffff;
+  rcCode = 0;
+  for (let i = 0; i < 5; i++) rcCode = (rcCode << 8) + rcNext();
+  if (rcErr) return rcErr;
+  let b1 = 0;
+  let b2 = 0;
+  let lastCls = 0;
+  for (let i = 0; i < n; i++) {
+    const ctx = b1 * 3 + b2;
+    if (rcBit(zero + (<usize>ctx << 1)) == 0) {
+      if (rcErr) return rcErr;
+      store<u32>(out + (<usize>i << 2), radius);
+      b2 = b1;
+      b1 = 0;
+      lastCls = 0;
+      continue;
+    }
+    const cc = lastCls > 6 ? 6 : lastCls;
+    const base = cls + (<usize>(cc * 16) << 1);
+    let k = 0;
+    while (k < ESC_CLASS && rcBit(base + (<usize>k << 1)) == 1) k++;
+    let c: u32;
+    let v: u32 = 0;
+    if (k == ESC_CLASS) c = 0;
+    else {
+      const s = rcBit(sign + (<usize>cc << 1));
+      v = 1;
+      for (let j = k - 1; j >= 0; j--) v = (v << 1) | <u32>rcBit(mant + (<usize>(k * 16 + (j > 14 ? 14 : j)) << 1));
+      if (rcErr) return rcErr;
+      if (v >= radius) return MS_ERR_RESIDUAL;
+      c = s ? radius + v : radius - v;
+    }
+    if (rcErr) return rcErr;
+    store<u32>(out + (<usize>i << 2), c);
+    b2 = b1;
+    b1 = c == 0 ? 2 : v == 1 ? 1 : 2;
+    lastCls = k + 1;
+  }
+  return 0;
 }

@@ -8,6 +8,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import { ByteWriter, ByteReader } from './bytes.ts';
+import { KERNEL_MAX_CODES, binDecodeKernel, binEncodeKernel } from './wasm-kernels.ts';
 
 const TOP = 16777216; // 2^24
 const PROB_INIT = 1024;
@@ -131,7 +132,18 @@ function bucket(code: number, radius: number): number {
   return v === 0 ? 0 : v === 1 ? 1 : 2;
 }
 
-export function rangeEncodeCodes(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
+/**
+ * `path` 'fast': the same loop compiled to WebAssembly (wasm-kernels.ts; the same bytes) where the engine has it,
+ * else the reference.
+ */
+export function rangeEncodeCodes(codes: Uint32Array, n: number, radius: number, w: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
+  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? binEncodeKernel() : null;
+  const coded = kernel?.(codes, n, radius, new Model());
+  if (coded) {
+    w.varint(n);
+    w.block(coded);
+    return;
+  }
   const enc = new Encoder(n >>> 2);
   const m = new Model();
   let b1 = 0;
@@ -181,8 +193,11 @@ export function binaryMaxDecisions(len: number): number {
   return 512 * (len + 16);
 }
 
-/** `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count). */
-export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: number): Uint32Array {
+/**
+ * `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count).
+ * `path` 'fast': the same loop compiled to WebAssembly (the same codes, the same failures) where the engine has it.
+ */
+export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: number, path: 'fast' | 'reference' = 'fast'): Uint32Array {
   const n = r.varint('symbol count');
   if (expected !== undefined && n !== expected) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${r.what} has ${n} range-coded symbols, expected ${expected}`);
   const len = r.varint('range coder length');
@@ -190,6 +205,15 @@ export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: numbe
   if (n > binaryMaxDecisions(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: ${len} bytes of range-coded data in ${r.what} cannot hold ${n} codes`);
   const start = r.pos;
   r.pos += len;
+  const ends = () => new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${r.what} ends early`);
+  const beyond = () => new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${r.what}`);
+  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? binDecodeKernel() : null;
+  if (kernel) {
+    const d = kernel(r.buf.subarray(start, start + len), len, n, radius, new Model());
+    if (d.error === 1 || d.bytesRead > len + 5) throw ends();
+    if (d.error === 2) throw beyond();
+    if (d.codes) return d.codes;
+  }
   const dec = new Decoder(r.buf, start, start + len, `range-coded data in ${r.what}`);
   const codes = new Uint32Array(n);
   const m = new Model();
@@ -216,7 +240,7 @@ export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: numbe
       const s = dec.bit(m.sign, cc);
       v = 1;
       for (let j = k - 1; j >= 0; j--) v = (v << 1) | dec.bit(m.mant, k * 16 + (j > 14 ? 14 : j));
-      if (v >= radius) throw new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${r.what}`);
+      if (v >= radius) throw beyond();
       c = s ? radius + v : radius - v;
     }
     codes[i] = c;
@@ -224,7 +248,7 @@ export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: numbe
     b1 = c === 0 ? 2 : v === 1 ? 1 : 2;
     lastCls = k + 1;
   }
-  if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: range-coded data in ${r.what} ends early`);
+  if (dec.pos > start + len + 5) throw ends();
   return codes;
 }
 

@@ -4,7 +4,8 @@
  *   half of planning's time; compiled to WebAssembly it runs about twice as fast. It makes the same model updates and
  *   the same float64 additions in the same order from a copy of the same log2 table, so it returns the reference's
  *   bits (test/unit/codec/mscoder-cost.test.ts).
- * - The coding and decoding loops (coders 2 and 4): most of a classic chunk's decoding time, much of its encoding.
+ * - The coding and decoding loops of the range coders (coders 1, 2 and 4): most of a classic chunk's decoding time,
+ *   much of its encoding.
  *   The same model updates and range coder arithmetic on integers (below 2^32, the encoder's low below 2^33), so the
  *   same bytes and codes, and a failure where the reference throws (test/unit/codec/mscoder-wasm.test.ts).
  * Where WebAssembly is missing, the `ms*Kernel()` are null and the reference runs.
@@ -16,8 +17,10 @@ interface CostExports {
   heapBase(): number;
   msCost(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, log2: number, state: number, acc: number): void;
   msDecode(data: number, len: number, out: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number): number;
-  msDecodedBytes(data: number): number;
+  decodedBytes(data: number): number;
   msEncode(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, out: number): number;
+  binEncode(codes: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number, out: number): number;
+  binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -115,7 +118,14 @@ export interface DecodeLines {
  * codes, or where the reference throws: error 1 the data end early, 2 a residual beyond the radius; -1 the module's
  * memory could not grow (the caller runs the reference). bytesRead: where decoding stopped.
  */
-export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null) => { codes: Uint32Array | null; error: number; bytesRead: number };
+export interface Decoded {
+  codes: Uint32Array | null;
+  error: number;
+  bytesRead: number;
+}
+const CANNOT_GROW: Decoded = { codes: null, error: -1, bytesRead: 0 };
+
+export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null) => Decoded;
 
 /**
  * Most codes one call codes or decodes here, as the module's memory grows to hold them (12 bytes a code when coding)
@@ -123,40 +133,46 @@ export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: nu
  */
 export const KERNEL_MAX_CODES = 1 << 22;
 
+/** Room for the coded bytes of n codes: no code takes 6 bytes in either range coder. */
+const codedRoom = (n: number) => 8 * n + 64;
+
+/**
+ * Lays `parts` out in the module's memory from its dynamic base, 16-byte aligned (an array is copied in, a number is
+ * that many bytes of room), growing it; their addresses, or null where the memory cannot grow.
+ */
+function stage(l: Layout, parts: (ArrayBufferView | number)[]): number[] | null {
+  const at: number[] = [];
+  let end = l.dynamic;
+  for (const p of parts) {
+    at.push(end);
+    end += Math.ceil((typeof p === 'number' ? p : p.byteLength) / 16) * 16;
+  }
+  if (!grow(l.k.memory, end)) return null;
+  const memory = new Uint8Array(l.k.memory.buffer);
+  parts.forEach((p, i) => {
+    if (typeof p !== 'number') memory.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), at[i]);
+  });
+  return at;
+}
+
+/** Codes decoded at `out`, or the kernel's error */
+function decoded(l: Layout, error: number, out: number, n: number, input: number): Decoded {
+  return { codes: error ? null : new Uint32Array(l.k.memory.buffer, out, n).slice(), error, bytesRead: l.k.decodedBytes(input) };
+}
+
 /** The multi-symbol decoder of n codes from data[0, len), or null where WebAssembly is missing. */
 export function msDecodeKernel(): DecodeKernel | null {
   const l = layout();
   if (!l) return null;
   return (data, len, n, radius, model, lines) => {
-    const { k } = l;
-    const segs = lines ? lines.starts.length : 0;
-    const ctxs = model.total.length;
-    let at = l.dynamic;
-    const take = (bytes: number) => {
-      const p = at;
-      at += Math.ceil(bytes / 16) * 16;
-      return p;
-    };
-    const freq = take(4 * model.freq.length), totals = take(4 * ctxs), sign = take(2 * model.sign.length), mant = take(2 * model.mant.length);
-    const starts = take(4 * segs), lineLens = take(4 * segs), input = take(len), out = take(4 * n);
-    if (!grow(k.memory, at)) return { codes: null, error: -1, bytesRead: 0 };
-    const buf = k.memory.buffer;
-    new Uint32Array(buf, freq, model.freq.length).set(model.freq);
-    new Uint32Array(buf, totals, ctxs).set(model.total);
-    new Uint16Array(buf, sign, model.sign.length).set(model.sign);
-    new Uint16Array(buf, mant, model.mant.length).set(model.mant);
-    if (lines) {
-      new Int32Array(buf, starts, segs).set(lines.starts);
-      new Int32Array(buf, lineLens, segs).set(lines.lines);
-    }
-    new Uint8Array(buf, input, len).set(data.subarray(0, len));
-    const error = k.msDecode(input, len, out, n, radius, freq, totals, sign, mant, starts, lineLens, segs);
-    const bytesRead = k.msDecodedBytes(input);
-    return { codes: error ? null : new Uint32Array(buf, out, n).slice(), error, bytesRead };
+    const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines?.starts ?? 0, lines?.lines ?? 0, data.subarray(0, len), 4 * n]);
+    if (!at) return CANNOT_GROW;
+    const [freq, totals, sign, mant, starts, lineLens, input, out] = at as [number, number, number, number, number, number, number, number];
+    return decoded(l, l.k.msDecode(input, len, out, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0), out, n, input);
   };
 }
 
-/** The bytes the multi-symbol coder writes for codes[0, n) (8 n + 64 bytes of room: no code takes 6). */
+/** The bytes the multi-symbol coder writes for codes[0, n). */
 export type EncodeKernel = (codes: Uint32Array, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null) => Uint8Array | null;
 
 /** The multi-symbol encoder, or null where WebAssembly is missing; it returns null where its memory cannot grow. */
@@ -164,29 +180,44 @@ export function msEncodeKernel(): EncodeKernel | null {
   const l = layout();
   if (!l) return null;
   return (codes, n, radius, model, lines) => {
-    const { k } = l;
-    const segs = lines ? lines.starts.length : 0;
-    let at = l.dynamic;
-    const take = (bytes: number) => {
-      const p = at;
-      at += Math.ceil(bytes / 16) * 16;
-      return p;
-    };
-    const freq = take(4 * model.freq.length), totals = take(4 * model.total.length), sign = take(2 * model.sign.length), mant = take(2 * model.mant.length);
-    const starts = take(4 * segs), lineLens = take(4 * segs), input = take(4 * n), out = take(8 * n + 64);
-    if (!grow(k.memory, at)) return null;
-    const buf = k.memory.buffer;
-    new Uint32Array(buf, freq, model.freq.length).set(model.freq);
-    new Uint32Array(buf, totals, model.total.length).set(model.total);
-    new Uint16Array(buf, sign, model.sign.length).set(model.sign);
-    new Uint16Array(buf, mant, model.mant.length).set(model.mant);
-    if (lines) {
-      new Int32Array(buf, starts, segs).set(lines.starts);
-      new Int32Array(buf, lineLens, segs).set(lines.lines);
-    }
-    new Uint32Array(buf, input, n).set(codes.subarray(0, n));
-    const written = k.msEncode(input, n, radius, freq, totals, sign, mant, starts, lineLens, segs, out);
-    return new Uint8Array(buf, out, written).slice();
+    const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines?.starts ?? 0, lines?.lines ?? 0, codes.subarray(0, n), codedRoom(n)]);
+    if (!at) return null;
+    const [freq, totals, sign, mant, starts, lineLens, input, out] = at as [number, number, number, number, number, number, number, number];
+    const written = l.k.msEncode(input, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0, out);
+    return new Uint8Array(l.k.memory.buffer, out, written).slice();
+  };
+}
+
+/** The binary range coder's model (rangecoder.ts's Model): zero u16[36], cls u16[128], sign u16[8], mant u16[256]. */
+export interface BinaryModel {
+  zero: Uint16Array;
+  cls: Uint16Array;
+  sign: Uint16Array;
+  mant: Uint16Array;
+}
+
+/** rangeEncodeCodes's coded bytes (without its count and length), or null where WebAssembly is missing. */
+export function binEncodeKernel(): ((codes: Uint32Array, n: number, radius: number, model: BinaryModel) => Uint8Array | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return (codes, n, radius, m) => {
+    const at = stage(l, [m.zero, m.cls, m.sign, m.mant, codes.subarray(0, n), codedRoom(n)]);
+    if (!at) return null;
+    const [zero, cls, sign, mant, input, out] = at as [number, number, number, number, number, number];
+    const written = l.k.binEncode(input, n, radius, zero, cls, sign, mant, out);
+    return new Uint8Array(l.k.memory.buffer, out, written).slice();
+  };
+}
+
+/** rangeDecodeCodes's decoding of n codes from data[0, len), or null where WebAssembly is missing. */
+export function binDecodeKernel(): ((data: Uint8Array, len: number, n: number, radius: number, model: BinaryModel) => Decoded) | null {
+  const l = layout();
+  if (!l) return null;
+  return (data, len, n, radius, m) => {
+    const at = stage(l, [m.zero, m.cls, m.sign, m.mant, data.subarray(0, len), 4 * n]);
+    if (!at) return CANNOT_GROW;
+    const [zero, cls, sign, mant, input, out] = at as [number, number, number, number, number, number];
+    return decoded(l, l.k.binDecode(input, len, out, n, radius, zero, cls, sign, mant), out, n, input);
   };
 }
 

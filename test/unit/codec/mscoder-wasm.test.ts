@@ -1,13 +1,15 @@
 /**
- * The multi-symbol coder's WebAssembly loops (wasm/codec-kernels.ts msEncode, msDecode; issue 14: most of a chunk's
- * decoding time, much of its encoding) against the TypeScript reference: the same bytes and the same codes from every
- * kind of code stream (coder 2, and coder 4 with its line segments), and on damaged data the same outcome: the same
- * codes, or the same error. A stream or a decoded field never depends on which ran.
+ * The range coders' WebAssembly loops (wasm/codec-kernels.ts msEncode/msDecode, binEncode/binDecode; issue 14: most
+ * of a chunk's decoding time, much of its encoding) against the TypeScript reference: the same bytes and the same
+ * codes from every kind of code stream (the multi-symbol coder 2, coder 4 with its line segments, the binary coder 1),
+ * and on damaged data the same outcome: the same codes, or the same error. A stream or a decoded field never depends
+ * on which ran.
  */
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { type CodeLines, msDecodeCodesBare, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
-import { msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { binDecodeKernel, binEncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
 const RADIUS = 32768;
@@ -131,5 +133,58 @@ describe('the multi-symbol coder: WebAssembly and TypeScript', () => {
       }
     }
     expect(errors).toBeGreaterThan(4); // the cases reach the failures, not only wrong codes
+  });
+});
+
+describe('the binary range coder (coder 1): WebAssembly and TypeScript', () => {
+  const coded = (codes: Uint32Array, path: 'fast' | 'reference') => {
+    const w = new ByteWriter(1024);
+    rangeEncodeCodes(codes, codes.length, RADIUS, w, path);
+    return w.finish();
+  };
+  const outcomeOf = (bytes: Uint8Array, n: number, path: 'fast' | 'reference', radius = RADIUS) => {
+    try {
+      return key(rangeDecodeCodes(new ByteReader(bytes, 'chunk 0'), radius, n, path));
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  it('runs WebAssembly in Node', () => {
+    expect(binEncodeKernel()).not.toBeNull();
+    expect(binDecodeKernel()).not.toBeNull();
+  });
+
+  it.each([
+    ['all zero residuals', new Uint32Array(50_000).fill(RADIUS)],
+    ['loose bound: zero runs', codesOf(70_000, 0.3, 1, 0, 40)],
+    ['small residuals and escapes', codesOf(30_000, 2, 2, 0.01)],
+    ['residuals up to the radius', codesOf(20_000, 20_000, 7, 0.001)],
+    ['none', new Uint32Array(0)],
+  ] as [string, Uint32Array][])('the same bytes, then the same codes: %s', (_, codes) => {
+    const bytes = coded(codes, 'fast');
+    expect(Buffer.from(bytes).equals(coded(codes, 'reference'))).toBe(true);
+    expect(outcomeOf(bytes, codes.length, 'fast')).toBe(key(codes));
+    expect(outcomeOf(bytes, codes.length, 'reference')).toBe(key(codes));
+  });
+
+  it('damaged data: the same outcome on both', () => {
+    const r = rng32(7);
+    const codes = codesOf(40_000, 1, 3, 0.002, 8);
+    const bytes = coded(codes, 'fast');
+    const cases: [Uint8Array, number][] = [[bytes.subarray(0, bytes.length - 40), RADIUS], [bytes, 3]];
+    for (let k = 0; k < 12; k++) {
+      const b = bytes.slice();
+      const at = 8 + Math.floor(r() * (b.length - 8));
+      b[at] = b[at]! ^ (1 + Math.floor(r() * 255));
+      cases.push([b, RADIUS]);
+    }
+    let errors = 0;
+    for (const [b, radius] of cases) {
+      const fast = outcomeOf(b, codes.length, 'fast', radius);
+      if (!fast.includes(' codes ')) errors++;
+      expect(fast).toBe(outcomeOf(b, codes.length, 'reference', radius));
+    }
+    expect(errors).toBeGreaterThan(1);
   });
 });
