@@ -174,6 +174,47 @@ function symbolOf(c: u32, radius: u32): i32 {
   return 32 - <i32>clz(c > radius ? c - radius : radius - c);
 }
 
+// The line context's segments (mscoder.ts CodeLines) as msEncode and msDecode walk them: segment segIdx of segCount
+// starts at code segStart and has lines of segLine codes; the next one starts at segNext.
+let segCount = 0;
+let segStarts: usize = 0;
+let segLines: usize = 0;
+let segIdx = 0;
+let segStart = 0;
+let segNext = 0;
+let segLine = 0;
+
+function startSegments(starts: usize, lines: usize, segs: i32): void {
+  segCount = segs;
+  segStarts = starts;
+  segLines = lines;
+  segIdx = 0;
+  segStart = segs > 0 ? load<i32>(starts) : 0;
+  segNext = segs > 1 ? load<i32>(starts + 4) : 0x7fffffff;
+  segLine = segs > 0 ? load<i32>(lines) : 0;
+}
+
+/**
+ * The symbol context of code i (mscoder.ts symbolContext): with segments (coder 4) the previous symbol and the symbol
+ * of the code one line back in `codes` (those before i), or the run's bucket x whether that code is zero; without
+ * (coder 2) the previous two symbols, or the run's bucket.
+ */
+// @ts-ignore: decorator
+@inline
+function symbolContext(codes: usize, i: i32, radius: u32, run: i32, s1: i32, s2: i32): i32 {
+  if (segCount > 0) {
+    while (segIdx + 1 < segCount && i >= segNext) {
+      segIdx++;
+      segStart = segNext;
+      segNext = segIdx + 1 < segCount ? load<i32>(segStarts + (<usize>(segIdx + 1) << 2)) : 0x7fffffff;
+      segLine = load<i32>(segLines + (<usize>segIdx << 2));
+    }
+    const up = segLine > 0 && i - segStart >= segLine ? symbolOf(load<u32>(codes + (<usize>(i - segLine) << 2)), radius) : 0;
+    return run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
+  }
+  return run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
+}
+
 /**
  * Decodes n codes into out (u32[n]) from data[0, len). Model: freq u32[contexts x 18], totals u32[contexts], sign
  * u16[12], mant u16[16], as mscoder.ts's Tables starts them. Line context (coder 4) where segs > 0: segment k of the
@@ -192,23 +233,9 @@ export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32,
   let s2 = 0;
   let run = 0;
   let lastSign = 0;
-  let seg = 0;
-  let segStart = 0;
-  let segNext = segs > 1 ? load<i32>(starts + 4) : 0x7fffffff;
-  let line = segs > 0 ? load<i32>(lines) : 0;
-  if (segs > 0) segStart = load<i32>(starts);
+  startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
-    let ctx: i32;
-    if (segs > 0) {
-      while (seg + 1 < segs && i >= segNext) {
-        seg++;
-        segStart = segNext;
-        segNext = seg + 1 < segs ? load<i32>(starts + (<usize>(seg + 1) << 2)) : 0x7fffffff;
-        line = load<i32>(lines + (<usize>seg << 2));
-      }
-      const up = line > 0 && i - segStart >= line ? symbolOf(load<u32>(out + (<usize>(i - line) << 2)), radius) : 0;
-      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
-    } else ctx = run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
+    const ctx = symbolContext(out, i, radius, run, s1, s2);
     const row = freq + (<usize>(ctx * NSYM) << 2);
     const tAt = totals + (<usize>ctx << 2);
     const total = load<u32>(tAt);
@@ -334,10 +361,7 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
   let s2 = 0;
   let run = 0;
   let lastSign = 0;
-  let seg = 0;
-  let segStart = segs > 0 ? load<i32>(starts) : 0;
-  let segNext = segs > 1 ? load<i32>(starts + 4) : 0x7fffffff;
-  let line = segs > 0 ? load<i32>(lines) : 0;
+  startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
     const c = load<u32>(codes + (<usize>i << 2));
     let s: i32;
@@ -350,17 +374,7 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
       k = 31 - <i32>clz(v);
       s = 1 + k;
     }
-    let ctx: i32;
-    if (segs > 0) {
-      while (seg + 1 < segs && i >= segNext) {
-        seg++;
-        segStart = segNext;
-        segNext = seg + 1 < segs ? load<i32>(starts + (<usize>(seg + 1) << 2)) : 0x7fffffff;
-        line = load<i32>(lines + (<usize>seg << 2));
-      }
-      const up = line > 0 && i - segStart >= line ? symbolOf(load<u32>(codes + (<usize>(i - line) << 2)), radius) : 0;
-      ctx = run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
-    } else ctx = run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
+    const ctx = symbolContext(codes, i, radius, run, s1, s2);
     const row = freq + (<usize>(ctx * NSYM) << 2);
     const tAt = totals + (<usize>ctx << 2);
     const total = load<u32>(tAt);

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 export const FERRET = '/usr/share/ferret-vis/data';
 export { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
 import { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
+import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 export const haveFerret = existsSync(`${FERRET}/coads_climatology.cdf`);
 export const haveWrf = existsSync(WRF);
 
@@ -34,4 +35,23 @@ export function overBound(orig: ArrayLike<number>, recon: ArrayLike<number>, mas
     if (!(Math.abs(x - recon[i]!) <= bound)) over++;
   }
   return over;
+}
+
+/** Quantization codes around `radius`: Laplacian residuals of scale `scale`, a share of escapes (0), zero runs of mean `run` */
+export function laplacianCodes(n: number, scale: number, seed: number, radius: number, escapes = 0, run = 0): Uint32Array {
+  const r = rng32(seed);
+  const out = new Uint32Array(n).fill(radius);
+  for (let i = 0; i < n; i++) {
+    if (run && r() < 0.5) {
+      i += Math.floor(r() * 2 * run);
+      continue;
+    }
+    if (r() < escapes) {
+      out[i] = 0;
+      continue;
+    }
+    const v = Math.min(radius - 1, Math.floor(-scale * Math.log(1 - r())));
+    out[i] = r() < 0.5 ? radius - v : radius + v;
+  }
+  return out;
 }

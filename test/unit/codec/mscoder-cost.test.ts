@@ -11,29 +11,12 @@ import { msCostBytes, msCostIsFast, msEncodeCodesBare } from '../../../src-main/
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
 import { predictorByName } from '../../../src-main/core/codec/predictors/index.ts';
 import { predictorShape } from '../../../src-main/core/compressors/classic/codec.ts';
-import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
-import { WRF, field, haveWrf } from './helpers.ts';
+import { WRF, field, haveWrf, laplacianCodes } from './helpers.ts';
 
 const RADIUS = 32768;
 
-/** Laplacian residuals of scale `scale` around the radius, a share of escapes (0), zero runs of mean `run` */
-function codesOf(n: number, scale: number, seed: number, escapes = 0, run = 0): Uint32Array {
-  const r = rng32(seed);
-  const out = new Uint32Array(n).fill(RADIUS);
-  for (let i = 0; i < n; i++) {
-    if (run && r() < 0.5) {
-      i += Math.floor(r() * 2 * run);
-      continue;
-    }
-    if (r() < escapes) {
-      out[i] = 0;
-      continue;
-    }
-    const v = Math.min(RADIUS - 1, Math.floor(-scale * Math.log(1 - r())));
-    out[i] = r() < 0.5 ? RADIUS - v : RADIUS + v;
-  }
-  return out;
-}
+/** Laplacian residuals around RADIUS (helpers.ts laplacianCodes) */
+const codesOf = (n: number, scale: number, seed: number, escapes = 0, run = 0) => laplacianCodes(n, scale, seed, RADIUS, escapes, run);
 
 function coded(codes: Uint32Array): number {
   const w = new ByteWriter(1024);

@@ -11,27 +11,12 @@ import { type CodeLines, msDecodeCodesBare, msEncodeCodesBare } from '../../../s
 import { binDecodeKernel, binEncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { laplacianCodes } from './helpers.ts';
 
 const RADIUS = 32768;
 
-/** Laplacian residuals of scale `scale` around the radius, a share of escapes (0), zero runs of mean `run` */
-function codesOf(n: number, scale: number, seed: number, escapes = 0, run = 0): Uint32Array {
-  const r = rng32(seed);
-  const out = new Uint32Array(n).fill(RADIUS);
-  for (let i = 0; i < n; i++) {
-    if (run && r() < 0.5) {
-      i += Math.floor(r() * 2 * run);
-      continue;
-    }
-    if (r() < escapes) {
-      out[i] = 0;
-      continue;
-    }
-    const v = Math.min(RADIUS - 1, Math.floor(-scale * Math.log(1 - r())));
-    out[i] = r() < 0.5 ? RADIUS - v : RADIUS + v;
-  }
-  return out;
-}
+/** Laplacian residuals around RADIUS (helpers.ts laplacianCodes) */
+const codesOf = (n: number, scale: number, seed: number, escapes = 0, run = 0) => laplacianCodes(n, scale, seed, RADIUS, escapes, run);
 
 /** Segments as an interpolation's passes give them: lines of growing length, the first segment from code 0 */
 function passLines(n: number): CodeLines {
