@@ -21,6 +21,23 @@ function runBucket(run: i32): i32 {
   return run < 4 ? 0 : run < 8 ? 1 : run < 16 ? 2 : run < 32 ? 3 : run < 128 ? 4 : 5;
 }
 
+/** SymbolFrequencies.bump: symbol s (frequency f) of the context at `row` (totals at `tAt`, total `total`) coded. */
+// @ts-ignore: decorator
+@inline
+function bump(row: usize, tAt: usize, s: i32, f: u32, total: u32): void {
+  store<u32>(row + (<usize>s << 2), f + FREQ_INC);
+  let t = total + FREQ_INC;
+  if (t > FREQ_LIMIT) {
+    t = 0;
+    for (let j = 0; j < NSYM; j++) {
+      const h = (load<u32>(row + (<usize>j << 2)) + 1) >> 1;
+      store<u32>(row + (<usize>j << 2), h);
+      t += h;
+    }
+  }
+  store<u32>(tAt, t);
+}
+
 /**
  * Adds the model cost in bits of codes[0, n) to the float64 at `acc`, the model (freq u32[30 x 18], totals u32[30],
  * sign u16[12], mant u16[16]) and the context state (i32 s1, s2, run, lastSign at `state`) carried in and out.
@@ -45,24 +62,12 @@ export function msCost(codes: usize, n: i32, radius: u32, freq: usize, totals: u
     }
     // FINE[s1] * 3 + COARSE[s2], or the run's bucket
     const ctx = run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
-    const fAt = freq + (<usize>(ctx * NSYM + s) << 2);
+    const row = freq + (<usize>(ctx * NSYM) << 2);
     const tAt = totals + (<usize>ctx << 2);
-    const f = load<u32>(fAt);
-    let t = load<u32>(tAt);
+    const f = load<u32>(row + (<usize>s << 2));
+    const t = load<u32>(tAt);
     bits += load<f64>(log2 + (<usize>t << 3)) - load<f64>(log2 + (<usize>f << 3));
-    // SymbolFrequencies.bump
-    store<u32>(fAt, f + FREQ_INC);
-    t += FREQ_INC;
-    if (t > FREQ_LIMIT) {
-      t = 0;
-      const row = freq + (<usize>(ctx * NSYM) << 2);
-      for (let j = 0; j < NSYM; j++) {
-        const h = (load<u32>(row + (<usize>j << 2)) + 1) >> 1;
-        store<u32>(row + (<usize>j << 2), h);
-        t += h;
-      }
-    }
-    store<u32>(tAt, t);
+    bump(row, tAt, s, f, t);
     if (s == 0) lastSign = 0;
     else if (s != ESC_SYM) {
       const sg: i32 = c > radius ? 1 : 0;
@@ -253,19 +258,7 @@ export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32,
     rcCode -= r * cum;
     rcRange = r * f;
     if (rcRange < TOP) rcNorm();
-    // SymbolFrequencies.bump
-    const fAt = row + (<usize>s << 2);
-    store<u32>(fAt, f + FREQ_INC);
-    let t = total + FREQ_INC;
-    if (t > FREQ_LIMIT) {
-      t = 0;
-      for (let j = 0; j < NSYM; j++) {
-        const h = (load<u32>(row + (<usize>j << 2)) + 1) >> 1;
-        store<u32>(row + (<usize>j << 2), h);
-        t += h;
-      }
-    }
-    store<u32>(tAt, t);
+    bump(row, tAt, s, f, total);
     let c: u32;
     if (s == 0) {
       c = radius;
@@ -387,18 +380,7 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
     ecLow += <u64>(r * cum);
     ecRange = r * f;
     if (ecRange < TOP) ecNorm();
-    // SymbolFrequencies.bump
-    store<u32>(fAt, f + FREQ_INC);
-    let t = total + FREQ_INC;
-    if (t > FREQ_LIMIT) {
-      t = 0;
-      for (let j = 0; j < NSYM; j++) {
-        const h = (load<u32>(row + (<usize>j << 2)) + 1) >> 1;
-        store<u32>(row + (<usize>j << 2), h);
-        t += h;
-      }
-    }
-    store<u32>(tAt, t);
+    bump(row, tAt, s, f, total);
     if (s == 0) lastSign = 0;
     else if (s != ESC_SYM) {
       const sg: i32 = c > radius ? 1 : 0;
