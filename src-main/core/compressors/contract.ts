@@ -133,7 +133,11 @@ export interface RowsEncodeResult {
   details: Record<string, unknown>;
 }
 
-/** A worker-runnable function: structured-clonable args in, result out; `transfer` lists buffers to move back. */
+/**
+ * A worker-runnable function: structured-clonable args in, result out; `transfer` lists buffers to move back. The
+ * args' buffers that the result does not hold go back to the pool for later tasks' args (services/codecs/pool.ts):
+ * a task keeps no view of them past its return (a cache keyed by an argument sees a new object each task anyway).
+ */
 export type CodecTask = (args: Record<string, unknown>, backend: LosslessBackend) => { result: unknown; transfer: ArrayBuffer[] };
 
 export interface CodecPreset<P> {
