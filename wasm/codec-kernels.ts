@@ -133,6 +133,17 @@ function rcNext(): u32 {
   return 0;
 }
 
+/** A new decoder of data[0, len) (Dec's constructor: its first 5 bytes); rcErr where they are past the end. */
+function rcStart(data: usize, len: i32): i32 {
+  rcPos = data;
+  rcEnd = data + <usize>len;
+  rcErr = 0;
+  rcRange = 0xffffffff;
+  rcCode = 0;
+  for (let i = 0; i < 5; i++) rcCode = (rcCode << 8) + rcNext();
+  return rcErr;
+}
+
 function rcNorm(): void {
   while (rcRange < TOP) {
     rcRange = rcRange << 8;
@@ -227,13 +238,7 @@ function symbolContext(codes: usize, i: i32, radius: u32, run: i32, s1: i32, s2:
  * residual beyond the radius), where the reference throws.
  */
 export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32): i32 {
-  rcPos = data;
-  rcEnd = data + <usize>len;
-  rcErr = 0;
-  rcRange = 0xffffffff;
-  rcCode = 0;
-  for (let i = 0; i < 5; i++) rcCode = (rcCode << 8) + rcNext();
-  if (rcErr) return rcErr;
+  if (rcStart(data, len)) return rcErr;
   let s1 = 0;
   let s2 = 0;
   let run = 0;
@@ -315,6 +320,21 @@ function ecShiftLow(): void {
   ecLow = (low & 0xffffff) << 8;
 }
 
+/** A new encoder writing at `out`. */
+function ecStart(out: usize): void {
+  ecLow = 0;
+  ecRange = 0xffffffff;
+  ecCache = 0;
+  ecCacheSize = 1;
+  ecPos = out;
+}
+
+/** Flushes the encoder (Enc.finish); the bytes written from `out`. */
+function ecFinish(out: usize): i32 {
+  for (let i = 0; i < 5; i++) ecShiftLow();
+  return <i32>(ecPos - out);
+}
+
 // @ts-ignore: decorator
 @inline
 function ecNorm(): void {
@@ -345,11 +365,7 @@ function ecBit(at: usize, b: i32): void {
  * of msDecode; returns the number of bytes written.
  */
 export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, out: usize): i32 {
-  ecLow = 0;
-  ecRange = 0xffffffff;
-  ecCache = 0;
-  ecCacheSize = 1;
-  ecPos = out;
+  ecStart(out);
   let s1 = 0;
   let s2 = 0;
   let run = 0;
@@ -403,8 +419,7 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
     s2 = s1;
     s1 = s;
   }
-  for (let i = 0; i < 5; i++) ecShiftLow();
-  return <i32>(ecPos - out);
+  return ecFinish(out);
 }
 
 // ---- binEncode / binDecode: rangecoder.ts's rangeEncodeCodes / rangeDecodeCodes loops (entropy coder 1) ----
@@ -415,11 +430,7 @@ const ESC_CLASS: i32 = 15;
 
 /** Codes codes[0, n) into out (8 n + 64 bytes of room); returns the bytes written. */
 export function binEncode(codes: usize, n: i32, radius: u32, zero: usize, cls: usize, sign: usize, mant: usize, out: usize): i32 {
-  ecLow = 0;
-  ecRange = 0xffffffff;
-  ecCache = 0;
-  ecCacheSize = 1;
-  ecPos = out;
+  ecStart(out);
   let b1 = 0;
   let b2 = 0;
   let lastCls = 0;
@@ -453,19 +464,12 @@ export function binEncode(codes: usize, n: i32, radius: u32, zero: usize, cls: u
     b1 = c == 0 ? 2 : v == 1 ? 1 : 2;
     lastCls = k + 1;
   }
-  for (let i = 0; i < 5; i++) ecShiftLow();
-  return <i32>(ecPos - out);
+  return ecFinish(out);
 }
 
 /** Decodes n codes into out from data[0, len); returns 0, 1 (the data end early) or 2 (a residual beyond the radius). */
 export function binDecode(data: usize, len: i32, out: usize, n: i32, radius: u32, zero: usize, cls: usize, sign: usize, mant: usize): i32 {
-  rcPos = data;
-  rcEnd = data + <usize>len;
-  rcErr = 0;
-  rcRange = 0xffffffff;
-  rcCode = 0;
-  for (let i = 0; i < 5; i++) rcCode = (rcCode << 8) + rcNext();
-  if (rcErr) return rcErr;
+  if (rcStart(data, len)) return rcErr;
   let b1 = 0;
   let b2 = 0;
   let lastCls = 0;
@@ -499,6 +503,110 @@ export function binDecode(data: usize, len: i32, out: usize, n: i32, radius: u32
     b2 = b1;
     b1 = c == 0 ? 2 : v == 1 ? 1 : 2;
     lastCls = k + 1;
+  }
+  return 0;
+}
+
+// ---- mask2Encode / mask2Decode: maskcoder.ts model 2 (a validity mask, one adaptive bit per point) ----
+// Enc.bit16 / Dec.bit16 of mscoder.ts: 16-bit probabilities adapting fast, then slowly, by a per-context count.
+
+/** The adaptation shift by a context's count (mscoder.ts RATE) */
+// @ts-ignore: decorator
+@inline
+function rate(c: u32): u32 {
+  return c < 2 ? 2 : c < 6 ? 3 : c < 14 ? 4 : c < 30 ? 5 : c < 62 ? 6 : 7;
+}
+
+/** maskcoder.ts ctxAt: ten causal neighbours of point i (x, y in its slice; `slices`: a slice before it) */
+// @ts-ignore: decorator
+@inline
+function maskContext(m: usize, i: i32, x: i32, w: i32, y: i32, slices: bool, plane: i32): u32 {
+  const at = m + <usize>i;
+  const l: u32 = x >= 1 ? load<u8>(at - 1) : 1;
+  const l2: u32 = x >= 2 ? load<u8>(at - 2) : l;
+  const u: u32 = y >= 1 ? load<u8>(at - <usize>w) : 1;
+  const ul: u32 = y >= 1 && x >= 1 ? load<u8>(at - <usize>w - 1) : u;
+  const ur: u32 = y >= 1 && x + 1 < w ? load<u8>(at - <usize>w + 1) : u;
+  const u2: u32 = y >= 2 ? load<u8>(at - <usize>(2 * w)) : u;
+  let p = u, pl = ul, pr = ur, pu = u2;
+  if (slices) {
+    const j = at - <usize>plane;
+    p = load<u8>(j);
+    pl = x >= 1 ? load<u8>(j - 1) : p;
+    pr = x + 1 < w ? load<u8>(j + 1) : p;
+    pu = y >= 1 ? load<u8>(j - <usize>w) : p;
+  }
+  return l | (l2 << 1) | (u << 2) | (ul << 3) | (ur << 4) | (u2 << 5) | (p << 6) | (pl << 7) | (pr << 8) | (pu << 9);
+}
+
+/** The probability at `pAt` (count at `cAt`) after coding bit b, as bit16 updates it */
+// @ts-ignore: decorator
+@inline
+function adapt16(pAt: usize, cAt: usize, p: u32, b: i32): void {
+  const c: u32 = load<u8>(cAt);
+  const sh = rate(c);
+  if (c < 255) store<u8>(cAt, <u8>(c + 1));
+  let q = b == 0 ? p + ((65536 - p) >> sh) : p - (p >> sh);
+  if (q < 32) q = 32;
+  else if (q > 65504) q = 65504;
+  store<u16>(pAt, <u16>q);
+}
+
+/**
+ * Codes the n mask bytes at `mask` (rows of w points, slices of `plane`) into out (2 n + 64 bytes of room: a point
+ * costs at most 11 bits, its probability clamped to >= 32 / 65536) with the model at probs (u16[1024], all 32768) and
+ * counts (u8[1024], all 0); returns the bytes written.
+ */
+export function mask2Encode(mask: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, out: usize): i32 {
+  ecStart(out);
+  const h = plane / w;
+  let x = 0, y = 0;
+  for (let i = 0; i < n; i++) {
+    const ctx = maskContext(mask, i, x, w, y, i >= plane, plane);
+    const pAt = probs + (<usize>ctx << 1);
+    const p: u32 = load<u16>(pAt);
+    const b: i32 = load<u8>(mask + <usize>i) ? 1 : 0;
+    const bound = (ecRange >>> 16) * p;
+    if (b == 0) ecRange = bound;
+    else {
+      ecLow += bound;
+      ecRange -= bound;
+    }
+    adapt16(pAt, counts + <usize>ctx, p, b);
+    if (ecRange < TOP) ecNorm();
+    if (++x == w) {
+      x = 0;
+      if (++y == h) y = 0;
+    }
+  }
+  return ecFinish(out);
+}
+
+/** Decodes n mask points into out (u8[n]) from data[0, len) with mask2Encode's model; returns 0, or 1 (the data end early). */
+export function mask2Decode(data: usize, len: i32, out: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize): i32 {
+  if (rcStart(data, len)) return rcErr;
+  const h = plane / w;
+  let x = 0, y = 0;
+  for (let i = 0; i < n; i++) {
+    const ctx = maskContext(out, i, x, w, y, i >= plane, plane);
+    const pAt = probs + (<usize>ctx << 1);
+    const p: u32 = load<u16>(pAt);
+    const bound = (rcRange >>> 16) * p;
+    let b = 0;
+    if (rcCode < bound) rcRange = bound;
+    else {
+      rcCode -= bound;
+      rcRange -= bound;
+      b = 1;
+    }
+    adapt16(pAt, counts + <usize>ctx, p, b);
+    if (rcRange < TOP) rcNorm();
+    if (rcErr) return rcErr;
+    store<u8>(out + <usize>i, <u8>b);
+    if (++x == w) {
+      x = 0;
+      if (++y == h) y = 0;
+    }
   }
   return 0;
 }

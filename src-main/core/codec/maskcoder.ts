@@ -7,6 +7,7 @@
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { Dec, Enc } from './mscoder.ts';
+import { KERNEL_MAX_CODES, mask2DecodeKernel, mask2EncodeKernel } from './wasm-kernels.ts';
 
 const NCTX = 1 << 10;
 
@@ -34,7 +35,18 @@ function ctxAt(m: Uint8Array, i: number, x: number, w: number, y: number, h: num
   return l | (l2 << 1) | (u << 2) | (ul << 3) | (ur << 4) | (u2 << 5) | (p << 6) | (pl << 7) | (pr << 8) | (pu << 9);
 }
 
-export function maskEncode2(mask: Uint8Array, w: number, plane: number, out: ByteWriter): void {
+/**
+ * The fast path, the same loop in WebAssembly (wasm-kernels.ts; the same bytes and masks, the same failures), where
+ * the engine has it and the mask's rows tile its slices; else the reference.
+ */
+const fastMask = (n: number, w: number, plane: number, path: 'fast' | 'reference') => path === 'fast' && n <= 4 * KERNEL_MAX_CODES && w >= 1 && plane % w === 0;
+
+export function maskEncode2(mask: Uint8Array, w: number, plane: number, out: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
+  const coded = fastMask(mask.length, w, plane, path) ? mask2EncodeKernel()?.(mask, w, plane) : null;
+  if (coded) {
+    out.block(coded);
+    return;
+  }
   const enc = new Enc(mask.length >>> 7);
   const probs = new Uint16Array(NCTX).fill(32768);
   const counts = new Uint8Array(NCTX);
@@ -58,12 +70,18 @@ export function mask2MaxPoints(len: number): number {
   return 16384 * (len + 16);
 }
 
-export function maskDecode2(r: ByteReader, n: number, w: number, plane: number): Uint8Array {
+export function maskDecode2(r: ByteReader, n: number, w: number, plane: number, path: 'fast' | 'reference' = 'fast'): Uint8Array {
   const len = r.varint('mask length');
   r.need(len, 'mask');
   if (n > mask2MaxPoints(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: a ${len}-byte mask in ${r.what} cannot hold ${n} points`);
   const start = r.pos;
   r.pos += len;
+  const ends = () => new FieldpackError('BAD_STREAM', `truncated stream: mask in ${r.what} ends early`);
+  const fast = fastMask(n, w, plane, path) ? mask2DecodeKernel()?.(r.buf.subarray(start, start + len), len, n, w, plane) : null;
+  if (fast) {
+    if (fast.error === 1 || fast.bytesRead > len + 5) throw ends();
+    if (fast.mask) return fast.mask;
+  }
   const dec = new Dec(r.buf, start, start + len, `mask in ${r.what}`);
   const mask = new Uint8Array(n);
   const probs = new Uint16Array(NCTX).fill(32768);
@@ -77,6 +95,6 @@ export function maskDecode2(r: ByteReader, n: number, w: number, plane: number):
       if (++y === h) y = 0;
     }
   }
-  if (dec.pos > start + len + 5) throw new FieldpackError('BAD_STREAM', `truncated stream: mask in ${r.what} ends early`);
+  if (dec.pos > start + len + 5) throw ends();
   return mask;
 }

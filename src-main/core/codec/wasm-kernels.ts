@@ -4,8 +4,8 @@
  *   half of planning's time; compiled to WebAssembly it runs about twice as fast. It makes the same model updates and
  *   the same float64 additions in the same order from a copy of the same log2 table, so it returns the reference's
  *   bits (test/unit/codec/mscoder-cost.test.ts).
- * - The coding and decoding loops of the range coders (coders 1, 2 and 4): most of a classic chunk's decoding time,
- *   much of its encoding.
+ * - The coding and decoding loops of the range coders (coders 1, 2 and 4) and of the validity mask (model 2): most
+ *   of a classic chunk's decoding time, much of its encoding.
  *   The same model updates and range coder arithmetic on integers (below 2^32, the encoder's low below 2^33), so the
  *   same bytes and codes, and a failure where the reference throws (test/unit/codec/mscoder-wasm.test.ts).
  * Where WebAssembly is missing, the `ms*Kernel()` are null and the reference runs.
@@ -21,6 +21,8 @@ interface CostExports {
   msEncode(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, out: number): number;
   binEncode(codes: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number, out: number): number;
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
+  mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number): number;
+  mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -218,6 +220,35 @@ export function binDecodeKernel(): ((data: Uint8Array, len: number, n: number, r
     if (!at) return CANNOT_GROW;
     const [zero, cls, sign, mant, input, out] = at as [number, number, number, number, number, number];
     return decoded(l, l.k.binDecode(input, len, out, n, radius, zero, cls, sign, mant), out, n, input);
+  };
+}
+
+/** Mask model 2's starting model (maskcoder.ts): 1024 contexts, probabilities at one half, counts at 0. */
+const maskModel = () => [new Uint16Array(1024).fill(32768), new Uint8Array(1024)] as const;
+
+/** maskEncode2's coded bytes for mask (rows of w points, slices of `plane`), or null where WebAssembly is missing. */
+export function mask2EncodeKernel(): ((mask: Uint8Array, w: number, plane: number) => Uint8Array | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return (mask, w, plane) => {
+    const at = stage(l, [...maskModel(), mask, 2 * mask.length + 64]);
+    if (!at) return null;
+    const [probs, counts, input, out] = at as [number, number, number, number];
+    const written = l.k.mask2Encode(input, mask.length, w, plane, probs, counts, out);
+    return new Uint8Array(l.k.memory.buffer, out, written).slice();
+  };
+}
+
+/** maskDecode2's n points from data[0, len): the mask, or error 1 where the data end early; bytes read. */
+export function mask2DecodeKernel(): ((data: Uint8Array, len: number, n: number, w: number, plane: number) => { mask: Uint8Array | null; error: number; bytesRead: number }) | null {
+  const l = layout();
+  if (!l) return null;
+  return (data, len, n, w, plane) => {
+    const at = stage(l, [...maskModel(), data.subarray(0, len), n]);
+    if (!at) return { mask: null, error: -1, bytesRead: 0 };
+    const [probs, counts, input, out] = at as [number, number, number, number];
+    const error = l.k.mask2Decode(input, len, out, n, w, plane, probs, counts);
+    return { mask: error ? null : new Uint8Array(l.k.memory.buffer, out, n).slice(), error, bytesRead: l.k.decodedBytes(input) };
   };
 }
 

@@ -1,15 +1,17 @@
 /**
- * The range coders' WebAssembly loops (wasm/codec-kernels.ts msEncode/msDecode, binEncode/binDecode; issue 14: most
- * of a chunk's decoding time, much of its encoding) against the TypeScript reference: the same bytes and the same
- * codes from every kind of code stream (the multi-symbol coder 2, coder 4 with its line segments, the binary coder 1),
+ * The range coders' WebAssembly loops (wasm/codec-kernels.ts msEncode/msDecode, binEncode/binDecode, mask2Encode/
+ * mask2Decode; issue 14: most of a chunk's decoding time, much of its encoding) against the TypeScript reference: the
+ * same bytes and the same codes from every kind of code stream (the multi-symbol coder 2, coder 4 with its line
+ * segments, the binary coder 1) and of validity mask (model 2),
  * and on damaged data the same outcome: the same codes, or the same error. A stream or a decoded field never depends
  * on which ran.
  */
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { type CodeLines, msDecodeCodesBare, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
-import { binDecodeKernel, binEncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { binDecodeKernel, binEncodeKernel, mask2DecodeKernel, mask2EncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
+import { maskDecode2, maskEncode2 } from '../../../src-main/core/codec/maskcoder.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { laplacianCodes } from './helpers.ts';
 
@@ -171,5 +173,80 @@ describe('the binary range coder (coder 1): WebAssembly and TypeScript', () => {
       expect(fast).toBe(outcomeOf(b, codes.length, 'reference', radius));
     }
     expect(errors).toBeGreaterThan(1);
+  });
+});
+
+describe('the validity mask, model 2: WebAssembly and TypeScript', () => {
+  const coded = (mask: Uint8Array, w: number, plane: number, path: 'fast' | 'reference') => {
+    const out = new ByteWriter(1024);
+    maskEncode2(mask, w, plane, out, path);
+    return out.finish();
+  };
+  const outcomeOf = (bytes: Uint8Array, n: number, w: number, plane: number, path: 'fast' | 'reference') => {
+    try {
+      const m = maskDecode2(new ByteReader(bytes, 'chunk 0'), n, w, plane, path);
+      return `${m.length} points ${Buffer.from(m).toString('base64')}`;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  /** land-like blobs: cells of a coarse random grid, smoothed over slices */
+  function blobs(w: number, h: number, slices: number, seed: number): Uint8Array {
+    const r = rng32(seed);
+    const coarse = Array.from({ length: 64 }, () => (r() < 0.6 ? 1 : 0));
+    const m = new Uint8Array(w * h * slices);
+    for (let z = 0; z < slices; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      const c = coarse[(Math.floor((y * 8) / h) * 8 + Math.floor((x * 8) / w)) % 64]!;
+      m[(z * h + y) * w + x] = r() < 0.02 ? 1 - c : z > slices / 2 && r() < 0.3 ? 0 : c;
+    }
+    return m;
+  }
+
+  it('runs WebAssembly in Node', () => {
+    expect(mask2EncodeKernel()).not.toBeNull();
+    expect(mask2DecodeKernel()).not.toBeNull();
+  });
+
+  it.each([
+    ['land-like, 3 slices', blobs(90, 45, 3, 1), 90, 90 * 45],
+    ['land-like, one slice', blobs(144, 73, 1, 2), 144, 144 * 73],
+    ['all valid', new Uint8Array(20_000).fill(1), 100, 2000],
+    ['none valid', new Uint8Array(20_000), 100, 2000],
+    ['random points (the model at its worst)', Uint8Array.from({ length: 30_000 }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1 > 0 ? 1 : 0), 150, 150 * 40],
+    ['one column', blobs(1, 500, 4, 3), 1, 500],
+  ] as [string, Uint8Array, number, number][])('the same bytes, then the same mask: %s', (_, mask, w, plane) => {
+    const bytes = coded(mask, w, plane, 'fast');
+    expect(Buffer.from(bytes).equals(coded(mask, w, plane, 'reference'))).toBe(true);
+    const want = `${mask.length} points ${Buffer.from(mask).toString('base64')}`;
+    expect(outcomeOf(bytes, mask.length, w, plane, 'fast')).toBe(want);
+    expect(outcomeOf(bytes, mask.length, w, plane, 'reference')).toBe(want);
+  });
+
+  it('damaged data: the same outcome on both', () => {
+    const r = rng32(11);
+    const mask = blobs(90, 45, 4, 5);
+    const bytes = coded(mask, 90, 90 * 45, 'fast');
+    const cases: Uint8Array[] = [];
+    for (const cut of [2, 10, Math.floor(bytes.length / 2)]) {
+      const body = new ByteReader(bytes, 'x');
+      const len = body.varint('len');
+      const w = new ByteWriter(64);
+      w.varint(len - cut);
+      w.bytes(bytes.subarray(body.pos, bytes.length - cut));
+      cases.push(w.finish());
+    }
+    for (let k = 0; k < 10; k++) {
+      const b = bytes.slice();
+      const at = 3 + Math.floor(r() * (b.length - 3));
+      b[at] = b[at]! ^ (1 + Math.floor(r() * 255));
+      cases.push(b);
+    }
+    let errors = 0;
+    for (const b of cases) {
+      const fast = outcomeOf(b, mask.length, 90, 90 * 45, 'fast');
+      if (!fast.includes(' points ')) errors++;
+      expect(fast).toBe(outcomeOf(b, mask.length, 90, 90 * 45, 'reference'));
+    }
+    expect(errors).toBeGreaterThan(0);
   });
 });
