@@ -304,6 +304,8 @@ let ecRange: u32 = 0;
 let ecCache: u32 = 0;
 let ecCacheSize: u32 = 0;
 let ecPos: usize = 0;
+/** End of the room the encoder was given: bytes past it are counted, not written (ecFinish then fails). */
+let ecEnd: usize = 0;
 
 function ecShiftLow(): void {
   const low = ecLow;
@@ -311,7 +313,8 @@ function ecShiftLow(): void {
     const carry = <u32>(low >> 32);
     let temp = ecCache;
     do {
-      store<u8>(ecPos++, <u8>((temp + carry) & 0xff));
+      if (ecPos < ecEnd) store<u8>(ecPos, <u8>((temp + carry) & 0xff));
+      ecPos++;
       temp = 0xff;
     } while (--ecCacheSize != 0);
     ecCache = <u32>(low >> 24) & 0xff;
@@ -320,19 +323,20 @@ function ecShiftLow(): void {
   ecLow = (low & 0xffffff) << 8;
 }
 
-/** A new encoder writing at `out`. */
-function ecStart(out: usize): void {
+/** A new encoder writing at `out`, `room` bytes. */
+function ecStart(out: usize, room: i32): void {
   ecLow = 0;
   ecRange = 0xffffffff;
   ecCache = 0;
   ecCacheSize = 1;
   ecPos = out;
+  ecEnd = out + <usize>room;
 }
 
-/** Flushes the encoder (Enc.finish); the bytes written from `out`. */
+/** Flushes the encoder (Enc.finish); the bytes written from `out`, or -1 where they did not fit its room. */
 function ecFinish(out: usize): i32 {
   for (let i = 0; i < 5; i++) ecShiftLow();
-  return <i32>(ecPos - out);
+  return ecPos > ecEnd ? -1 : <i32>(ecPos - out);
 }
 
 // @ts-ignore: decorator
@@ -361,11 +365,11 @@ function ecBit(at: usize, b: i32): void {
 }
 
 /**
- * Codes codes[0, n) into out (the caller gives 8 n + 64 bytes: no code takes 6) with the model and line segments
- * of msDecode; returns the number of bytes written.
+ * Codes codes[0, n) into out (`room` bytes) with the model and line segments of msDecode; returns the number of
+ * bytes written, or -1 where they do not fit (the caller runs the reference, whose buffer grows).
  */
-export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, out: usize): i32 {
-  ecStart(out);
+export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, out: usize, room: i32): i32 {
+  ecStart(out, room);
   let s1 = 0;
   let s2 = 0;
   let run = 0;
@@ -428,9 +432,9 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
 
 const ESC_CLASS: i32 = 15;
 
-/** Codes codes[0, n) into out (8 n + 64 bytes of room); returns the bytes written. */
-export function binEncode(codes: usize, n: i32, radius: u32, zero: usize, cls: usize, sign: usize, mant: usize, out: usize): i32 {
-  ecStart(out);
+/** Codes codes[0, n) into out (`room` bytes); returns the bytes written, or -1 where they do not fit. */
+export function binEncode(codes: usize, n: i32, radius: u32, zero: usize, cls: usize, sign: usize, mant: usize, out: usize, room: i32): i32 {
+  ecStart(out, room);
   let b1 = 0;
   let b2 = 0;
   let lastCls = 0;
@@ -553,12 +557,11 @@ function adapt16(pAt: usize, cAt: usize, p: u32, b: i32): void {
 }
 
 /**
- * Codes the n mask bytes at `mask` (rows of w points, slices of `plane`) into out (2 n + 64 bytes of room: a point
- * costs at most 11 bits, its probability clamped to >= 32 / 65536) with the model at probs (u16[1024], all 32768) and
- * counts (u8[1024], all 0); returns the bytes written.
+ * Codes the n mask bytes at `mask` (rows of w points, slices of `plane`) into out (`room` bytes) with the model at
+ * probs (u16[1024], all 32768) and counts (u8[1024], all 0); returns the bytes written, or -1 where they do not fit.
  */
-export function mask2Encode(mask: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, out: usize): i32 {
-  ecStart(out);
+export function mask2Encode(mask: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, out: usize, room: i32): i32 {
+  ecStart(out, room);
   const h = plane / w;
   let x = 0, y = 0;
   for (let i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 /**
- * The WebAssembly twins of mscoder.ts's loops (wasm/codec-kernels.ts, compiled into wasm-kernels.generated.ts).
+ * The WebAssembly twins of the entropy coders' loops (mscoder.ts, rangecoder.ts, maskcoder.ts; wasm/codec-kernels.ts,
+ * compiled into wasm-kernels.generated.ts).
  * - The cost loop: planning sizes every candidate predictor with msCostBytes, and that loop's adaptive model is about
  *   half of planning's time; compiled to WebAssembly it runs about twice as fast. It makes the same model updates and
  *   the same float64 additions in the same order from a copy of the same log2 table, so it returns the reference's
@@ -8,20 +9,20 @@
  *   of a classic chunk's decoding time, much of its encoding.
  *   The same model updates and range coder arithmetic on integers (below 2^32, the encoder's low below 2^33), so the
  *   same bytes and codes, and a failure where the reference throws (test/unit/codec/mscoder-wasm.test.ts).
- * Where WebAssembly is missing, the `ms*Kernel()` are null and the reference runs.
+ * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
  */
 import { CODEC_KERNELS_WASM } from './wasm-kernels.generated.ts';
 
-interface CostExports {
+interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   msCost(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, log2: number, state: number, acc: number): void;
   msDecode(data: number, len: number, out: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number): number;
   decodedBytes(data: number): number;
-  msEncode(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, out: number): number;
-  binEncode(codes: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number, out: number): number;
+  msEncode(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, out: number, room: number): number;
+  binEncode(codes: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number, out: number, room: number): number;
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
-  mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number): number;
+  mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
   mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
 }
 
@@ -37,7 +38,7 @@ export interface CostModel {
 const CODES_PER_CALL = 1 << 16;
 
 interface Layout {
-  k: CostExports;
+  k: KernelExports;
   freq: number;
   totals: number;
   sign: number;
@@ -46,7 +47,7 @@ interface Layout {
   acc: number;
   log2: number;
   codes: number;
-  /** first byte of the per-call buffers of msDecode (the memory grows to fit them) */
+  /** first byte of the coding and decoding kernels' per-call buffers (the memory grows to fit them) */
   dynamic: number;
 }
 
@@ -59,7 +60,7 @@ let log2Copied = false;
 function layout(): Layout | null {
   if (module !== undefined) return module;
   try {
-    const k = new WebAssembly.Instance(new WebAssembly.Module(CODEC_KERNELS_WASM)).exports as unknown as CostExports;
+    const k = new WebAssembly.Instance(new WebAssembly.Module(CODEC_KERNELS_WASM)).exports as unknown as KernelExports;
     let at = k.heapBase();
     const take = (bytes: number) => {
       const p = at;
@@ -130,13 +131,23 @@ const CANNOT_GROW: Decoded = { codes: null, error: -1, bytesRead: 0 };
 export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null) => Decoded;
 
 /**
- * Most codes one call codes or decodes here, as the module's memory grows to hold them (12 bytes a code when coding)
+ * Most codes one call codes or decodes here, as the module's memory grows to hold them (8 bytes a code when coding)
  * and never shrinks: 2^22, twice a classic chunk by default; longer calls run the reference.
  */
 export const KERNEL_MAX_CODES = 1 << 22;
 
-/** Room for the coded bytes of n codes: no code takes 6 bytes in either range coder. */
-const codedRoom = (n: number) => 8 * n + 64;
+/**
+ * Room the encoders get for n codes: 32 bits each, several times what real data take. Bytes that would not fit make
+ * the kernel fail, and the reference (whose buffer grows) codes them instead.
+ */
+const codedRoom = (n: number) => 4 * n + 64;
+/** Room for a mask of n points: 4 bits each (land masks take well under 0.1) */
+const maskRoom = (n: number) => (n >>> 1) + 64;
+
+/** The `written` bytes at `out`, or null where the kernel's room was too small (-1). */
+function coded(l: Layout, out: number, written: number): Uint8Array | null {
+  return written < 0 ? null : new Uint8Array(l.k.memory.buffer, out, written).slice();
+}
 
 /**
  * Lays `parts` out in the module's memory from its dynamic base, 16-byte aligned (an array is copied in, a number is
@@ -174,7 +185,7 @@ export function msDecodeKernel(): DecodeKernel | null {
   };
 }
 
-/** The bytes the multi-symbol coder writes for codes[0, n). */
+/** The bytes the multi-symbol coder writes for codes[0, n); null where they did not fit the kernel's room. */
 export type EncodeKernel = (codes: Uint32Array, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null) => Uint8Array | null;
 
 /** The multi-symbol encoder, or null where WebAssembly is missing; it returns null where its memory cannot grow. */
@@ -185,8 +196,7 @@ export function msEncodeKernel(): EncodeKernel | null {
     const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines?.starts ?? 0, lines?.lines ?? 0, codes.subarray(0, n), codedRoom(n)]);
     if (!at) return null;
     const [freq, totals, sign, mant, starts, lineLens, input, out] = at as [number, number, number, number, number, number, number, number];
-    const written = l.k.msEncode(input, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0, out);
-    return new Uint8Array(l.k.memory.buffer, out, written).slice();
+    return coded(l, out, l.k.msEncode(input, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0, out, codedRoom(n)));
   };
 }
 
@@ -206,8 +216,7 @@ export function binEncodeKernel(): ((codes: Uint32Array, n: number, radius: numb
     const at = stage(l, [m.zero, m.cls, m.sign, m.mant, codes.subarray(0, n), codedRoom(n)]);
     if (!at) return null;
     const [zero, cls, sign, mant, input, out] = at as [number, number, number, number, number, number];
-    const written = l.k.binEncode(input, n, radius, zero, cls, sign, mant, out);
-    return new Uint8Array(l.k.memory.buffer, out, written).slice();
+    return coded(l, out, l.k.binEncode(input, n, radius, zero, cls, sign, mant, out, codedRoom(n)));
   };
 }
 
@@ -231,11 +240,10 @@ export function mask2EncodeKernel(): ((mask: Uint8Array, w: number, plane: numbe
   const l = layout();
   if (!l) return null;
   return (mask, w, plane) => {
-    const at = stage(l, [...maskModel(), mask, 2 * mask.length + 64]);
+    const at = stage(l, [...maskModel(), mask, maskRoom(mask.length)]);
     if (!at) return null;
     const [probs, counts, input, out] = at as [number, number, number, number];
-    const written = l.k.mask2Encode(input, mask.length, w, plane, probs, counts, out);
-    return new Uint8Array(l.k.memory.buffer, out, written).slice();
+    return coded(l, out, l.k.mask2Encode(input, mask.length, w, plane, probs, counts, out, maskRoom(mask.length)));
   };
 }
 
