@@ -50,16 +50,10 @@ export function msCost(codes: usize, n: i32, radius: u32, freq: usize, totals: u
   let bits = load<f64>(acc);
   for (let i = 0; i < n; i++) {
     const c = load<u32>(codes + (<usize>i << 2));
-    let s: i32;
-    let v: u32 = 0;
-    let k: i32 = 0;
-    if (c == radius) s = 0;
-    else if (c == 0) s = ESC_SYM;
-    else {
-      v = c > radius ? c - radius : radius - c;
-      k = 31 - <i32>clz(v);
-      s = 1 + k;
-    }
+    // the symbol, and for residuals (1 <= s <= 16) |v| in [2^k, 2^(k+1))
+    const s = symbolOf(c, radius);
+    const v: u32 = c > radius ? c - radius : radius - c;
+    const k = s - 1;
     // FINE[s1] * 3 + COARSE[s2], or the run's bucket
     const ctx = run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
     const row = freq + (<usize>(ctx * NSYM) << 2);
@@ -377,16 +371,10 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
   startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
     const c = load<u32>(codes + (<usize>i << 2));
-    let s: i32;
-    let v: u32 = 0;
-    let k: i32 = 0;
-    if (c == radius) s = 0;
-    else if (c == 0) s = ESC_SYM;
-    else {
-      v = c > radius ? c - radius : radius - c;
-      k = 31 - <i32>clz(v);
-      s = 1 + k;
-    }
+    // the symbol, and for residuals (1 <= s <= 16) |v| in [2^k, 2^(k+1))
+    const s = symbolOf(c, radius);
+    const v: u32 = c > radius ? c - radius : radius - c;
+    const k = s - 1;
     const ctx = symbolContext(codes, i, radius, run, s1, s2);
     const row = freq + (<usize>(ctx * NSYM) << 2);
     const tAt = totals + (<usize>ctx << 2);
