@@ -601,3 +601,112 @@ export function mask2Decode(data: usize, len: i32, out: usize, n: i32, w: i32, p
   }
   return 0;
 }
+
+// ---- ransSymbolise / ransEncode: ransEncodeCodesBare's two passes (symboliseBlock and encodeBlock of
+// src-main/core/codec/rans.ts, entropy coder 3) ----
+// The same contexts, counts, low bits and rANS state updates (all integers below 2^31 there), so the same bytes.
+
+const RANS_SCALE_BITS: i32 = 12;
+const RANS_STATE_LOW: u32 = 1 << 23;
+const RANS_RENORM_UNIT: u32 = (RANS_STATE_LOW >>> RANS_SCALE_BITS) << 8;
+const RANS_ACTIVITY_LEVELS: i32 = 12;
+const RANS_SIGN_SYMS: i32 = 4;
+const RANS_NO_SYMBOL: i32 = 255;
+
+/**
+ * The forward pass over codes[0, n): per code its symbol's table index (u16 at symbolIndex) and sign-top index (u8 at
+ * signIndex; 255 for zeros and escapes), the counts (u32 at counts, signCounts), the low mantissa bits LSB first
+ * at low (room bytes). activityLevel: rans.ts's ACTIVITY_LEVEL (u8[1024]). Returns the low bits' byte length, or -1
+ * where they would not fit the room.
+ */
+export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32): i32 {
+  let prevClass = 0, activity = 0, run = 0, lastSign = 0;
+  let acc: u32 = 0, nbits = 0, pos = 0;
+  for (let i = 0; i < n; i++) {
+    const c = load<u32>(codes + (<usize>i << 2));
+    const s = symbolOf(c, radius);
+    const ctx = run >= 4
+      ? 8 * RANS_ACTIVITY_LEVELS + (run < 8 ? 0 : run < 16 ? 1 : run < 32 ? 2 : run < 64 ? 3 : run < 128 ? 4 : 5)
+      : prevClass * RANS_ACTIVITY_LEVELS + <i32>load<u8>(activityLevel + <usize>activity);
+    const j = ctx * NSYM + s;
+    store<u16>(symbolIndex + (<usize>i << 1), <u16>j);
+    const cAt = counts + (<usize>j << 2);
+    store<u32>(cAt, load<u32>(cAt) + 1);
+    let js = RANS_NO_SYMBOL;
+    if (s == 0) lastSign = 0;
+    else if (s != ESC_SYM) {
+      const k = s - 1;
+      const positive: i32 = c > radius ? 1 : 0;
+      const v: u32 = positive ? c - radius : radius - c;
+      const top: i32 = k >= 1 ? <i32>((v >>> <u32>(k - 1)) & 1) : 0;
+      js = (lastSign * 6 + (k > 5 ? 5 : k)) * RANS_SIGN_SYMS + positive * 2 + top;
+      const sAt = signCounts + (<usize>js << 2);
+      store<u32>(sAt, load<u32>(sAt) + 1);
+      lastSign = 1 + positive;
+      if (k >= 2) {
+        acc |= (v & ((<u32>1 << <u32>(k - 1)) - 1)) << <u32>nbits;
+        nbits += k - 1;
+        while (nbits >= 8) {
+          if (pos == room) return -1;
+          store<u8>(low + <usize>pos, <u8>acc);
+          pos++;
+          acc >>>= 8;
+          nbits -= 8;
+        }
+      }
+    }
+    store<u8>(signIndex + <usize>i, <u8>js);
+    run = s == 0 ? run + 1 : 0;
+    prevClass = s < 7 ? s : 7;
+    activity = (activity * 3 + (s == ESC_SYM ? 16 : s) * 64) >>> 2;
+  }
+  if (nbits > 0) {
+    if (pos == room) return -1;
+    store<u8>(low + <usize>pos, <u8>acc);
+    pos++;
+  }
+  return pos;
+}
+
+/**
+ * The backward pass: codes values n-1 down to 0 from their indices with the frequencies and cumulative frequencies
+ * (u16 at freq, cum, signFreq, signCum), writing the pushed bytes downwards from out + room, so they end in the order
+ * the decoder reads them. The final states go to states (i32 x0, x1). Returns the bytes pushed, or -1 where they
+ * would not fit the room.
+ */
+export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: usize, cum: usize, signFreq: usize, signCum: usize, out: usize, room: i32, states: usize): i32 {
+  let x0: u32 = RANS_STATE_LOW, x1: u32 = RANS_STATE_LOW;
+  let at = out + <usize>room;
+  for (let i = n - 1; i >= 0; i--) {
+    const js = <i32>load<u8>(signIndex + <usize>i);
+    if (js != RANS_NO_SYMBOL) {
+      const f: u32 = load<u16>(signFreq + (<usize>js << 1));
+      const xMax = RANS_RENORM_UNIT * f;
+      while (x1 >= xMax) {
+        if (at == out) return -1;
+        at--;
+        store<u8>(at, <u8>x1);
+        x1 >>>= 8;
+      }
+      const q = x1 / f;
+      x1 = (q << RANS_SCALE_BITS) + (x1 - q * f) + <u32>load<u16>(signCum + (<usize>js << 1));
+    }
+    const j = <usize>load<u16>(symbolIndex + (<usize>i << 1));
+    const f: u32 = load<u16>(freq + (j << 1));
+    const xMax = RANS_RENORM_UNIT * f;
+    while (x0 >= xMax) {
+      if (at == out) return -1;
+      at--;
+      store<u8>(at, <u8>x0);
+      x0 >>>= 8;
+    }
+    const q = x0 / f;
+    x0 = (q << RANS_SCALE_BITS) + (x0 - q * f) + <u32>load<u16>(cum + (j << 1));
+    const t = x0;
+    x0 = x1;
+    x1 = t;
+  }
+  store<u32>(states, x0);
+  store<u32>(states, x1, 4);
+  return <i32>(out + <usize>room - at);
+}

@@ -32,6 +32,7 @@
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { scratchTyped } from './scratch.ts';
+import { KERNEL_MAX_CODES, type RansTables, ransEncodeKernel } from './wasm-kernels.ts';
 
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
@@ -367,21 +368,26 @@ function pushBound(counts: Uint32Array, freq: Uint16Array): number {
  * Backward pass: rANS pushes bytes that the decoder reads in reverse, so they are collected, then reversed behind
  * the two final states.
  */
-function encodeBackward(sy: Symbolised, n: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array): Uint8Array {
-  const out = scratchTyped('ransBytes', Uint8Array, pushBound(sy.counts, freq) + pushBound(sy.signCounts, signFreq));
+function encodeBackward(sy: Symbolised, n: number, t: RansTables): Uint8Array {
+  const out = scratchTyped('ransBytes', Uint8Array, pushBound(sy.counts, t.freq) + pushBound(sy.signCounts, t.signFreq));
   // write position, x0, x1
   const states = Int32Array.of(0, STATE_LOW, STATE_LOW);
-  encodeLoop(sy.symbolIndex, sy.signIndex, n, freq, cum, signFreq, signCum, out, states);
+  encodeLoop(sy.symbolIndex, sy.signIndex, n, t.freq, t.cum, t.signFreq, t.signCum, out, states);
   const pos = states[0]!;
-  const x0 = states[1]!;
-  const x1 = states[2]!;
+  const pushed = new Uint8Array(pos);
+  for (let k = 0; k < pos; k++) pushed[k] = out[pos - 1 - k]!;
+  return ransData(states[1]!, states[2]!, pushed);
+}
+
+/** The rANS block's data: the two final states (big endian), then the pushed bytes in the order the decoder reads them. */
+function ransData(x0: number, x1: number, pushed: Uint8Array): Uint8Array {
   // after value 0 the swap left value 0's state (parity 0) in x1: the decoder reads it first
-  const data = new Uint8Array(8 + pos);
+  const data = new Uint8Array(8 + pushed.length);
   for (let b = 0; b < 4; b++) {
     data[3 - b] = (x1 >>> (8 * b)) & 0xff;
     data[7 - b] = (x0 >>> (8 * b)) & 0xff;
   }
-  for (let k = 0; k < pos; k++) data[8 + k] = out[pos - 1 - k]!;
+  data.set(pushed, 8);
   return data;
 }
 
@@ -432,26 +438,52 @@ function encodeBlock(
   states[2] = x1;
 }
 
-/** Writes the rANS block for codes[0..n) (no count: the caller knows n). radius <= 2^16 (classes 0..15). */
-export function ransEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter): void {
+/**
+ * Writes the rANS block for codes[0..n) (no count: the caller knows n). radius <= 2^16 (classes 0..15). `path` 'fast':
+ * both passes compiled to WebAssembly (wasm-kernels.ts ransEncodeKernel), the same bytes; the reference where
+ * WebAssembly is missing, for more than KERNEL_MAX_CODES codes, or where the kernel's memory cannot grow.
+ */
+export function ransEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
   if (radius > 65536) throw new FieldpackError('INTERNAL', `rANS coder: radius ${radius} over 65536`);
-  const sy = symbolise(codes, n, radius);
+  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? ransEncodeKernel() : null;
+  // the stored table, made between the passes
+  const made: { table?: Uint8Array } = {};
+  const tables = (counts: Uint32Array, signCounts: Uint32Array): RansTables => {
+    const t = tablesOf(counts, signCounts);
+    made.table = t.table;
+    return t;
+  };
+  const fast = kernel?.(codes, n, radius, SYMBOL_CONTEXTS * NSYM, SIGN_CONTEXTS * SIGN_SYMS, ACTIVITY_LEVEL, tables);
+  let lowBits: Uint8Array;
+  let data: Uint8Array;
+  if (fast) {
+    lowBits = fast.lowBits;
+    data = ransData(fast.x0, fast.x1, fast.pushed);
+  } else {
+    const sy = symbolise(codes, n, radius);
+    data = encodeBackward(sy, n, tables(sy.counts, sy.signCounts));
+    lowBits = sy.lowBits;
+  }
+  w.block(made.table!);
+  w.block(lowBits);
+  w.block(data);
+}
+
+/** The frequencies from the counts, and the table that stores them (the remainders assigned after, as the decoder does). */
+function tablesOf(counts: Uint32Array, signCounts: Uint32Array): RansTables & { table: Uint8Array } {
   const freq = new Uint16Array(SYMBOL_CONTEXTS * NSYM);
   const signFreq = new Uint16Array(SIGN_CONTEXTS * SIGN_SYMS);
   const used = new Uint8Array(SYMBOL_CONTEXTS);
   const signUsed = new Uint8Array(SIGN_CONTEXTS);
-  for (let c = 0; c < SYMBOL_CONTEXTS; c++) used[c] = normalise(sy.counts, c * NSYM, NSYM, freq) ? 1 : 0;
-  for (let c = 0; c < SIGN_CONTEXTS; c++) signUsed[c] = normalise(sy.signCounts, c * SIGN_SYMS, SIGN_SYMS, signFreq) ? 1 : 0;
+  for (let c = 0; c < SYMBOL_CONTEXTS; c++) used[c] = normalise(counts, c * NSYM, NSYM, freq) ? 1 : 0;
+  for (let c = 0; c < SIGN_CONTEXTS; c++) signUsed[c] = normalise(signCounts, c * SIGN_SYMS, SIGN_SYMS, signFreq) ? 1 : 0;
   const table = new BitWriter(256);
   writeTables(table, freq, used, SYMBOL_CONTEXTS, NSYM);
   writeTables(table, signFreq, signUsed, SIGN_CONTEXTS, SIGN_SYMS);
   // the remainders after writing, as the decoder adds them after reading
   for (let c = 0; c < SYMBOL_CONTEXTS; c++) if (used[c]) assignRemainder(freq, c * NSYM, NSYM);
   for (let c = 0; c < SIGN_CONTEXTS; c++) if (signUsed[c]) assignRemainder(signFreq, c * SIGN_SYMS, SIGN_SYMS);
-  const data = encodeBackward(sy, n, freq, cumulative(freq, SYMBOL_CONTEXTS, NSYM), signFreq, cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS));
-  w.block(table.finish());
-  w.block(sy.lowBits);
-  w.block(data);
+  return { table: table.finish(), freq, cum: cumulative(freq, SYMBOL_CONTEXTS, NSYM), signFreq, signCum: cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS) };
 }
 
 function cumulative(freq: Uint16Array, contexts: number, nsym: number): Uint16Array {

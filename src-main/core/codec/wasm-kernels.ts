@@ -6,7 +6,8 @@
  *   the same float64 additions in the same order from a copy of the same log2 table, so it returns the reference's
  *   bits (test/unit/codec/mscoder-cost.test.ts).
  * - The coding and decoding loops of the range coders (coders 1, 2 and 4) and of the validity mask (model 2): most
- *   of a classic chunk's decoding time, much of its encoding.
+ *   of a classic chunk's decoding time, much of its encoding; and the static-table rANS encoder's two passes
+ *   (coder 3, rans.ts), about 40 % of a large grid-coded chunk's encoding.
  *   The same model updates and range coder arithmetic on integers (below 2^32, the encoder's low below 2^33), so the
  *   same bytes and codes, and a failure where the reference throws (test/unit/codec/mscoder-wasm.test.ts).
  * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
@@ -24,6 +25,8 @@ interface KernelExports {
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
   mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
   mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
+  ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number): number;
+  ransEncode(symbolIndex: number, signIndex: number, n: number, freq: number, cum: number, signFreq: number, signCum: number, out: number, room: number, states: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -257,6 +260,53 @@ export function mask2DecodeKernel(): ((data: Uint8Array, len: number, n: number,
     const [probs, counts, input, out] = at as [number, number, number, number];
     const error = l.k.mask2Decode(input, len, out, n, w, plane, probs, counts);
     return { mask: error ? null : new Uint8Array(l.k.memory.buffer, out, n).slice(), error, bytesRead: l.k.decodedBytes(input) };
+  };
+}
+
+/** rans.ts's tables from the forward pass's counts: the frequencies and cumulative frequencies, the coded table. */
+export interface RansTables {
+  freq: Uint16Array;
+  cum: Uint16Array;
+  signFreq: Uint16Array;
+  signCum: Uint16Array;
+}
+
+/** What ransEncodeCodesBare writes: the low bits, and the rANS bytes in reading order behind the two final states. */
+export interface RansCoded {
+  lowBits: Uint8Array;
+  pushed: Uint8Array;
+  x0: number;
+  x1: number;
+}
+
+/**
+ * rANS coder 3's two passes over codes[0, n) (symbol and sign counts of the tables' sizes; activityLevel: rans.ts's
+ * ACTIVITY_LEVEL); `tables` turns the counts into the frequencies between them. null where WebAssembly is missing;
+ * the function returns null where the memory cannot grow or the bytes would not fit.
+ */
+export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: number, counts: number, signCounts: number, activityLevel: Uint8Array, tables: (counts: Uint32Array, signCounts: Uint32Array) => RansTables) => RansCoded | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return (codes, n, radius, nCounts, nSignCounts, activityLevel, tables) => {
+    // low bits: at most 14 a code (residuals below 2^16); pushed bytes: at most 2 per symbol and 2 per sign-top
+    const lowRoom = 2 * n + 16;
+    const room = 4 * n + 16;
+    const at = stage(l, [new Uint32Array(nCounts), new Uint32Array(nSignCounts), activityLevel, codes.subarray(0, n), 2 * n, n, lowRoom, room, 8, 2 * nCounts, 2 * nCounts, 2 * nSignCounts, 2 * nSignCounts]);
+    if (!at) return null;
+    const [counts, signCounts, levels, input, symbolIndex, signIndex, low, out, states, freq, cum, signFreq, signCum] = at as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const lowBytes = l.k.ransSymbolise(input, n, radius, symbolIndex, signIndex, counts, signCounts, levels, low, lowRoom);
+    if (lowBytes < 0) return null;
+    let buf = l.k.memory.buffer;
+    const t = tables(new Uint32Array(buf, counts, nCounts).slice(), new Uint32Array(buf, signCounts, nSignCounts).slice());
+    new Uint16Array(buf, freq, nCounts).set(t.freq);
+    new Uint16Array(buf, cum, nCounts).set(t.cum);
+    new Uint16Array(buf, signFreq, nSignCounts).set(t.signFreq);
+    new Uint16Array(buf, signCum, nSignCounts).set(t.signCum);
+    const pushed = l.k.ransEncode(symbolIndex, signIndex, n, freq, cum, signFreq, signCum, out, room, states);
+    if (pushed < 0) return null;
+    buf = l.k.memory.buffer;
+    const x = new Uint32Array(buf, states, 2);
+    return { lowBits: new Uint8Array(buf, low, lowBytes).slice(), pushed: new Uint8Array(buf, out + room - pushed, pushed).slice(), x0: x[0]!, x1: x[1]! };
   };
 }
 

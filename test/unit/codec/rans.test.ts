@@ -13,6 +13,7 @@ import { msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
 import { rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
 import { RANS_MIN_CODES, ransDecodeCodesBare, ransEncodeCodesBare, ransSuits } from '../../../src-main/core/codec/rans.ts';
+import { ransEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { makeField, rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
@@ -231,6 +232,39 @@ describe('rANS coder: where writeCodes uses it', () => {
     const w = new ByteWriter(64);
     writeCodes(w, quantizer(laplacian(3000, 4, 2)), { entropy: 'rans', bareCount: false, binaryShortcut: true }, (cap) => new ByteWriter(cap));
     expectBad(() => readCodes(new ByteReader(w.finish(), 'chunk 0'), RADIUS, 2999, 'chunk 0', { huffman: false, ms: true, bareCount: false }), /3000 rANS-coded symbols, expected 2999/);
+  });
+});
+
+describe('rANS coder: the WebAssembly encoder writes the reference\'s bytes', () => {
+  const reference = (codes: Uint32Array, radius = RADIUS) => {
+    const w = new ByteWriter(64);
+    ransEncodeCodesBare(codes, codes.length, radius, w, 'reference');
+    return w.finish();
+  };
+  const same = (codes: Uint32Array, radius = RADIUS) => {
+    const fast = encode(codes, radius);
+    expect(Buffer.from(fast).equals(Buffer.from(reference(codes, radius)))).toBe(true);
+    expect(ransDecodeCodesBare(new ByteReader(fast, 'chunk 0'), radius, codes.length)).toEqual(codes);
+  };
+
+  it('on zeros, small and large residuals, escapes, long zero runs and residuals up to the radius', () => {
+    expect(ransEncodeKernel()).not.toBeNull();
+    same(new Uint32Array(70_000).fill(RADIUS));
+    same(laplacian(100_000, 0.4, 51));
+    same(laplacian(90_000, 3, 52, 0.002));
+    same(laplacian(80_000, 2500, 53, 0.01));
+    same(laplacian(40_000, 40_000, 54, 0.001));
+    // runs of zeros of every length up to hundreds between busy stretches
+    const runs = laplacian(120_000, 6, 55);
+    for (let i = 0, len = 1; i + len < runs.length; i += 2 * len + 17, len = (len * 7) % 601 + 1) runs.fill(RADIUS, i, i + len);
+    same(runs);
+  });
+
+  it('at the smallest and largest radius, and on one code', () => {
+    same(laplacian(30_000, 1, 56, 0.01, 2), 2);
+    same(laplacian(30_000, 20_000, 57, 0.001, 65536), 65536);
+    same(Uint32Array.of(RADIUS + 3));
+    same(new Uint32Array(0));
   });
 });
 
