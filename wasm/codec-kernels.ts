@@ -1,5 +1,6 @@
-// AssemblyScript source of the classic codec's planning kernel (scripts/build-wasm.mjs compiles it into
-// src-main/core/codec/wasm-kernels.generated.ts). msCost is costBlock of src-main/core/codec/mscoder.ts line for line:
+// AssemblyScript source of the classic codec's WebAssembly kernels: planning's cost model, the range coders, the mask
+// coder and the rANS encoder (scripts/build-wasm.mjs compiles it into
+// src-main/core/codec/wasm-kernels.generated.ts); each section below names the TypeScript reference it twins. msCost is costBlock of src-main/core/codec/mscoder.ts line for line:
 // the same adaptive model updates and the same float64 additions in the same order, read from the same log2 table
 // (the caller copies mscoder.ts's into this module's memory), so it returns the reference's bits.
 // Memory the caller lays out from heapBase(): the model's tables, the codes, the log2 table, the state.
