@@ -153,6 +153,21 @@ export class GridQuantizer extends LinearQuantizer {
     for (let i = 0; i < m; i++, idx += step, pos += posStride) R[idx] = this.recoverAt(pred[i]!, pos);
   }
 
+  override quantizeRunSkip(k: Values, R: Values, idx: number, step: number, m: number, pred: Float64Array, skip: Uint8Array): void {
+    for (let i = 0; i < m; i++, idx += step) {
+      const p = pred[i]!;
+      R[idx] = skip[idx] === 1 ? (p - p === 0 ? p : 0) : this.quantizeAt(k[idx]!, p, this.nCodes++);
+    }
+  }
+
+  override recoverRunSkip(k: Values, R: Values, idx: number, step: number, m: number, pred: Float64Array, skip: Uint8Array): void {
+    for (let i = 0; i < m; i++, idx += step) {
+      const p = pred[i]!;
+      if (skip[idx] === 1) R[idx] = p - p === 0 ? p : 0;
+      else R[idx] = k[idx] = this.recoverAt(p, this.pos++);
+    }
+  }
+
   /** Level-dependent bounds of the interpolation predictor: h / factor steps, rounded down. */
   override setFactor(factor: number): void {
     const h = factor > 1 ? Math.floor(this.half0 / factor) : this.half0;

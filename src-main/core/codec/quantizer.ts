@@ -80,6 +80,27 @@ export class LinearQuantizer {
     for (let i = 0; i < m; i++, idx += step, pos += posStride) R[idx] = this.quantizeAt(x[idx]!, pred[i]!, pos);
   }
 
+  /**
+   * Encoder, a run of m points of a line with skipped points (a mask, non-finite values, points off a grid): as
+   * quantizeRun, but a skipped point takes its (finite) prediction as its reconstruction and no code; the others
+   * take the next codes in turn.
+   */
+  quantizeRunSkip(x: Values, R: Values, idx: number, step: number, m: number, pred: Float64Array, skip: Uint8Array): void {
+    for (let i = 0; i < m; i++, idx += step) {
+      const p = pred[i]!;
+      R[idx] = skip[idx] === 1 ? (p - p === 0 ? p : 0) : this.quantizeAt(x[idx]!, p, this.nCodes++);
+    }
+  }
+
+  /** Decoder of quantizeRunSkip's run: reconstructions into R and into the output x at the points not skipped. */
+  recoverRunSkip(x: Values, R: Values, idx: number, step: number, m: number, pred: Float64Array, skip: Uint8Array): void {
+    for (let i = 0; i < m; i++, idx += step) {
+      const p = pred[i]!;
+      if (skip[idx] === 1) R[idx] = p - p === 0 ? p : 0;
+      else R[idx] = x[idx] = this.recoverAt(p, this.pos++);
+    }
+  }
+
   /** Sets the working bound to e0 / factor (factor >= 1; level-dependent bounds of the interpolation predictor). */
   setFactor(factor: number): void {
     const e = factor > 1 ? this.e0 / factor : this.e0;

@@ -9,44 +9,6 @@ import type { CodeLines } from '../mscoder.ts';
 import { scratchArray } from '../scratch.ts';
 
 /**
- * Codes (enc) or decodes the points at odd multiples of s along one line (start `base`, stride st, length L) from
- * their coded neighbours at t -+ s, t -+ 3s. A plain function with the point's work written out, not methods on
- * an object: planning calls it with float32 values and float64 grid indices, linear and grid quantizers, and behind
- * such mixed call sites V8 stopped inlining the per-point method and boxed the prediction passed to it (about 16
- * bytes of garbage per point, a fifth of the predictor's time in a planning-like mix).
- */
-function line(
-  enc: boolean, cubic: boolean, x: Values, R: Float64Array, skip: Uint8Array | null, q: LinearQuantizer, base: number, st: number, L: number, s: number,
-): void {
-  const ss = s * st;
-  const s3 = 3 * ss;
-  const step = 2 * s;
-  for (let t = s; t < L; t += step) {
-    const idx = base + t * st;
-    let pred: number;
-    if (t + s < L) {
-      if (!cubic) pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
-      else {
-        const l3 = t >= 3 * s;
-        const r3 = t + 3 * s < L;
-        if (l3 && r3) pred = (-R[idx - s3]! + 9 * R[idx - ss]! + 9 * R[idx + ss]! - R[idx + s3]!) * 0.0625;
-        else if (r3) pred = (3 * R[idx - ss]! + 6 * R[idx + ss]! - R[idx + s3]!) * 0.125;
-        else if (l3) pred = (-R[idx - s3]! + 6 * R[idx - ss]! + 3 * R[idx + ss]!) * 0.125;
-        else pred = (R[idx - ss]! + R[idx + ss]!) * 0.5;
-      }
-    } else pred = t >= 3 * s ? 1.5 * R[idx - ss]! - 0.5 * R[idx - s3]! : R[idx - ss]!;
-    let r: number;
-    if (skip !== null && skip[idx] === 1) r = pred - pred === 0 ? pred : 0;
-    else if (enc) r = q.quantize(x[idx]!, pred);
-    else {
-      r = q.recover(pred);
-      x[idx] = r;
-    }
-    R[idx] = r;
-  }
-}
-
-/**
  * Level-dependent bounds (SZ3's alpha/beta): level lv (1 = finest) is quantized with bound e / min(alpha^(lv-1), beta),
  * so the few coarse points are more exact and predict the many fine ones better. Index 0 = one bound everywhere.
  * Part of the format (v2 chunk byte): append only.
@@ -67,6 +29,17 @@ function stencilAt(cubic: boolean, t: number, s: number, L: number): Stencil {
   const l3 = t >= 3 * s;
   const r3 = t + 3 * s < L;
   return l3 && r3 ? Stencil.Cubic : r3 ? Stencil.CubicNoLeft : l3 ? Stencil.CubicNoRight : Stencil.Mid;
+}
+
+/** The P points of a line (t = s + 2s ti) as runs [first ti, length, stencil] of one stencil: a few at the ends, one long one between. */
+function stencilRuns(cubic: boolean, s: number, L: number, P: number): [number, number, Stencil][] {
+  const runs: [number, number, Stencil][] = [];
+  for (let ti = 0; ti < P; ti++) {
+    const stencil = stencilAt(cubic, s + 2 * s * ti, s, L);
+    if (runs.length && runs[runs.length - 1]![2] === stencil) runs[runs.length - 1]![1]++;
+    else runs.push([ti, 1, stencil]);
+  }
+  return runs;
 }
 
 /** pred[i] for the m points idx + i * step, one stencil for all (neighbours ss apart), without a branch per point. */
@@ -120,13 +93,8 @@ function rowMajorPass(
   const [k0, k1, k2] = [stepOf(0) * str[0]!, stepOf(1) * str[1]!, stepOf(2) * str[2]!];
   const [o0, o1, o2] = [start(0) * str[0]!, start(1) * str[1]!, start(2) * str[2]!];
   if (d === 3) {
-    // lines along the last dim, in code order: runs of one stencil (a few at the ends, one long one between)
-    const runs: [number, number, Stencil][] = [];
-    for (let ti = 0; ti < P; ti++) {
-      const stencil = stencilAt(cubic, s + 2 * s * ti, s, L);
-      if (runs.length && runs[runs.length - 1]![2] === stencil) runs[runs.length - 1]![1]++;
-      else runs.push([ti, 1, stencil]);
-    }
+    // lines along the last dim, in code order: runs of one stencil
+    const runs = stencilRuns(cubic, s, L, P);
     let pos = pos0;
     for (let i0 = 0; i0 < c0; i0++) {
       for (let i1 = 0; i1 < c1; i1++) {
@@ -229,9 +197,20 @@ function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, s
       const ta = str[a]!, tb = str[b]!, tc = str[c]!;
       const L = sh[d]!;
       const st = str[d]!;
+      // line by line (the codes' order), each line's points as runs of one stencil: predicted, then coded in turn
+      const runs = stencilRuns(cubic, s, L, Math.floor((L - s - 1) / (2 * s)) + 1);
+      const ss = s * st;
       for (let ia = 0; ia < na; ia += sa) {
         for (let ib = 0; ib < nb; ib += sb) {
-          for (let ic = 0; ic < nc; ic += sc) line(enc, cubic, x, Rskip!, skip, q, ia * ta + ib * tb + ic * tc, st, L, s);
+          for (let ic = 0; ic < nc; ic += sc) {
+            const base = ia * ta + ib * tb + ic * tc;
+            for (const [ti, m, stencil] of runs) {
+              const idx = base + (s + 2 * s * ti) * st;
+              predictRun(stencil, Rskip!, idx, 2 * ss, m, ss, pred);
+              if (enc) q.quantizeRunSkip(x, Rskip!, idx, 2 * ss, m, pred, skip);
+              else q.recoverRunSkip(x, Rskip!, idx, 2 * ss, m, pred, skip);
+            }
+          }
         }
       }
     }

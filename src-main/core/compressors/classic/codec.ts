@@ -722,7 +722,8 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
     q.load(codes, codes.length, esc, esc.length);
     out = f32 ? new Float32Array(n) : new Float64Array(n);
     if (onGrid) {
-      const indices = new Float64Array(n);
+      // working memory: fromGridIndices reads back only the points the predictor wrote
+      const indices = scratchTyped('gridIndices', Float64Array, n);
       pred.decode(indices, skip, predictorShape(shape, maxDims), q, tune);
       fromGridIndices(indices, out, skip, grid!, f32);
     } else pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
