@@ -258,13 +258,13 @@ function writeRans(w: ByteWriter, q: LinearQuantizer, bareCount: boolean): void 
   ransEncodeCodesBare(q.codes, q.nCodes, q.radius, w);
 }
 
-function readRans(r: ByteReader, radius: number, nPredicted: number, bareCount: boolean): Uint32Array {
+function readRans(r: ByteReader, radius: number, nPredicted: number, bareCount: boolean, into?: Uint32Array): Uint32Array {
   if (!bareCount) {
     const n = r.varint('symbol count');
     if (n !== nPredicted) throw bad(`corrupted stream: ${r.what} has ${n} rANS-coded symbols, expected ${nPredicted}`);
   }
   if (radius > 65536) throw bad(`corrupted stream: rANS-coded codes in ${r.what} with radius ${radius} (at most 65536)`);
-  return ransDecodeCodesBare(r, radius, nPredicted);
+  return ransDecodeCodesBare(r, radius, nPredicted, into);
 }
 
 /** The largest quantization radius a stream may use (DEFAULT_RADIUS is 2^15; the range coders need < 2^17). */
@@ -282,10 +282,12 @@ export function checkRadius(radius: unknown, what: string): number {
  * Reads the coder byte and the codes; checks their count against the points to predict (before the coders allocate:
  * the count is the caller's, never the stream's). `allowed.lines`: the chunk's layout of lines where its encoder
  * could use the line context (nothing skipped, a predictor whose lines are known); a chunk coded with it anywhere
- * else is refused.
+ * else is refused. `into`: memory of nPredicted codes the caller owns (e.g. scratch) that the range and rANS
+ * coders decode into instead of a new array.
  */
 export function readCodes(
   r: ByteReader, radius: number, nPredicted: number, what: string, allowed: { huffman: boolean; ms: boolean; bareCount: boolean; lines?: () => CodeLines | null },
+  into?: Uint32Array,
 ): Uint32Array {
   const coder = r.u8('entropy coder');
   // rANS wherever the multi-symbol coder may be (format v2 and the codecs that code through here)
@@ -296,9 +298,9 @@ export function readCodes(
   if (coder === ENTROPY_MS_LINES && !lines) throw bad(`corrupted stream: ${what} uses the line context (entropy coder 4) where its codes have no lines`);
   const codes =
     coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius, nPredicted)
-    : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted)
-    : coder === ENTROPY_RANS ? readRans(r, radius, nPredicted, allowed.bareCount)
-    : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines)
+    : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted, 'fast', into)
+    : coder === ENTROPY_RANS ? readRans(r, radius, nPredicted, allowed.bareCount, into)
+    : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines, 'fast', into)
     : msDecodeCodes(r, radius, nPredicted, lines);
   if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);
   return codes;

@@ -409,9 +409,10 @@ export function msMaxSymbols(len: number): number {
 
 /**
  * n: the number of codes (the decoder knows it from the chunk: valid points). `path` 'fast': the same loop compiled to
- * WebAssembly (wasm-kernels.ts; same codes, same failures) where the engine has it, else the reference.
+ * WebAssembly (wasm-kernels.ts; same codes, same failures) where the engine has it, else the reference. `into`: n codes
+ * of the caller's memory to decode into (returned), else a new array.
  */
-export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast'): Uint32Array {
+export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast', into?: Uint32Array): Uint32Array {
   const len = rd.varint('range coder length');
   rd.need(len, 'range coder data');
   if (n > msMaxSymbols(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: ${len} bytes of range-coded data in ${rd.what} cannot hold ${n} codes`);
@@ -421,13 +422,13 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lin
   const beyond = () => new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${rd.what}`);
   const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? msDecodeKernel() : null;
   if (kernel) {
-    const r = kernel(rd.buf.subarray(start, start + len), len, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines);
+    const r = kernel(rd.buf.subarray(start, start + len), len, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines, into);
     if (r.error === 1 || r.bytesRead > len + 5) throw ends();
     if (r.error === 2) throw beyond();
     if (r.codes) return r.codes;
   }
   const dec = new Dec(rd.buf, start, start + len, `range-coded data in ${rd.what}`);
-  const out = new Uint32Array(n);
+  const out = into ?? new Uint32Array(n);
   const t = new Tables(lines ? NCTX_LINES : NCTX);
   const state = new Int32Array(5);
   eachBlock(n, lines, state, (start, end, back) => decodeBlock(dec, out, start, end, radius, t, state, back, beyond));

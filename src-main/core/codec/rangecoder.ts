@@ -196,8 +196,9 @@ export function binaryMaxDecisions(len: number): number {
 /**
  * `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count).
  * `path` 'fast': the same loop compiled to WebAssembly (the same codes, the same failures) where the engine has it.
+ * `into`: `expected` codes of the caller's memory to decode into (returned), else a new array.
  */
-export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: number, path: 'fast' | 'reference' = 'fast'): Uint32Array {
+export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: number, path: 'fast' | 'reference' = 'fast', into?: Uint32Array): Uint32Array {
   const n = r.varint('symbol count');
   if (expected !== undefined && n !== expected) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${r.what} has ${n} range-coded symbols, expected ${expected}`);
   const len = r.varint('range coder length');
@@ -209,13 +210,13 @@ export function rangeDecodeCodes(r: ByteReader, radius: number, expected?: numbe
   const beyond = () => new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${r.what}`);
   const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? binDecodeKernel() : null;
   if (kernel) {
-    const d = kernel(r.buf.subarray(start, start + len), len, n, radius, new Model());
+    const d = kernel(r.buf.subarray(start, start + len), len, n, radius, new Model(), into);
     if (d.error === 1 || d.bytesRead > len + 5) throw ends();
     if (d.error === 2) throw beyond();
     if (d.codes) return d.codes;
   }
   const dec = new Decoder(r.buf, start, start + len, `range-coded data in ${r.what}`);
-  const codes = new Uint32Array(n);
+  const codes = into ?? new Uint32Array(n);
   const m = new Model();
   let b1 = 0;
   let b2 = 0;

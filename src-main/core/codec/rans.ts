@@ -503,7 +503,7 @@ function cumulative(freq: Uint16Array, contexts: number, nsym: number): Uint16Ar
  * the data's length bounds nothing). Every block length is checked against the data before it is read, the tables
  * before any slot is decoded.
  */
-export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number): Uint32Array {
+export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number, into?: Uint32Array): Uint32Array {
   const what = rd.what;
   const tableLen = rd.varint('rANS table length');
   rd.need(tableLen, 'rANS table');
@@ -550,7 +550,7 @@ export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number): 
   const x0 = ((buf[dataStart]! << 24) | (buf[dataStart + 1]! << 16) | (buf[dataStart + 2]! << 8) | buf[dataStart + 3]!) >>> 0;
   const x1 = ((buf[dataStart + 4]! << 24) | (buf[dataStart + 5]! << 16) | (buf[dataStart + 6]! << 8) | buf[dataStart + 7]!) >>> 0;
   if (x0 < STATE_LOW || x0 >= 2 ** 31 || x1 < STATE_LOW || x1 >= 2 ** 31) throw bad(`corrupted stream: rANS state out of range in ${what}`);
-  const out = new Uint32Array(n);
+  const out = into ?? new Uint32Array(n);
   if (dataStart + dataLen > 0x7fffffff) throw bad(`corrupted stream: rANS data in ${what} ends beyond 2 GiB`);
   // x0, x1, read position, previous class, activity, zero run, last sign: int32 all (states < 2^31), so the loop
   // keeps them in integer registers

@@ -131,7 +131,8 @@ export interface Decoded {
 }
 const CANNOT_GROW: Decoded = { codes: null, error: -1, bytesRead: 0 };
 
-export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null) => Decoded;
+/** `into`: n codes of memory the caller owns to decode into (else a new array) */
+export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null, into?: Uint32Array) => Decoded;
 
 /**
  * Most codes one call codes or decodes here, as the module's memory grows to hold them (8 bytes a code when coding)
@@ -171,20 +172,25 @@ function stage(l: Layout, parts: (ArrayBufferView | number)[]): number[] | null 
   return at;
 }
 
-/** Codes decoded at `out`, or the kernel's error */
-function decoded(l: Layout, error: number, out: number, n: number, input: number): Decoded {
-  return { codes: error ? null : new Uint32Array(l.k.memory.buffer, out, n).slice(), error, bytesRead: l.k.decodedBytes(input) };
+/** Codes decoded at `out` (copied into `into` where given, else into a new array), or the kernel's error */
+function decoded(l: Layout, error: number, out: number, n: number, input: number, into?: Uint32Array): Decoded {
+  let codes: Uint32Array | null = null;
+  if (!error) {
+    const view = new Uint32Array(l.k.memory.buffer, out, n);
+    codes = into ? (into.set(view), into) : view.slice();
+  }
+  return { codes, error, bytesRead: l.k.decodedBytes(input) };
 }
 
 /** The multi-symbol decoder of n codes from data[0, len), or null where WebAssembly is missing. */
 export function msDecodeKernel(): DecodeKernel | null {
   const l = layout();
   if (!l) return null;
-  return (data, len, n, radius, model, lines) => {
+  return (data, len, n, radius, model, lines, into) => {
     const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines?.starts ?? 0, lines?.lines ?? 0, data.subarray(0, len), 4 * n]);
     if (!at) return CANNOT_GROW;
     const [freq, totals, sign, mant, starts, lineLens, input, out] = at as [number, number, number, number, number, number, number, number];
-    return decoded(l, l.k.msDecode(input, len, out, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0), out, n, input);
+    return decoded(l, l.k.msDecode(input, len, out, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0), out, n, input, into);
   };
 }
 
@@ -224,14 +230,14 @@ export function binEncodeKernel(): ((codes: Uint32Array, n: number, radius: numb
 }
 
 /** rangeDecodeCodes's decoding of n codes from data[0, len), or null where WebAssembly is missing. */
-export function binDecodeKernel(): ((data: Uint8Array, len: number, n: number, radius: number, model: BinaryModel) => Decoded) | null {
+export function binDecodeKernel(): ((data: Uint8Array, len: number, n: number, radius: number, model: BinaryModel, into?: Uint32Array) => Decoded) | null {
   const l = layout();
   if (!l) return null;
-  return (data, len, n, radius, m) => {
+  return (data, len, n, radius, m, into) => {
     const at = stage(l, [m.zero, m.cls, m.sign, m.mant, data.subarray(0, len), 4 * n]);
     if (!at) return CANNOT_GROW;
     const [zero, cls, sign, mant, input, out] = at as [number, number, number, number, number, number];
-    return decoded(l, l.k.binDecode(input, len, out, n, radius, zero, cls, sign, mant), out, n, input);
+    return decoded(l, l.k.binDecode(input, len, out, n, radius, zero, cls, sign, mant), out, n, input, into);
   };
 }
 

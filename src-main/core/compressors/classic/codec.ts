@@ -716,7 +716,8 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   } else {
     const pred = predictorById(pid);
     const lines = () => (skip === null ? pred.codeLines(predictorShape(shape, maxDims)) : null);
-    const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true, lines });
+    // into this thread's scratch: the codes live only until the predictor has read them, below
+    const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true, lines }, scratchTyped('codes', Uint32Array, n - nSkip));
     const esc = readEscapes(r, codes, f32 && !onGrid, what);
     const q = onGrid ? new GridQuantizer(grid!.half, 0, radius) : new LinearQuantizer(h.bound.abs, f32, 0, radius);
     q.load(codes, codes.length, esc, esc.length);
