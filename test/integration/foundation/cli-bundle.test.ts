@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs module of the launcher, without types
 import { cliBundleKey, ensureCliBundle } from '../../../bin/cli-bundle.mjs';
@@ -67,4 +67,13 @@ describe('the CLI bundle', () => {
     expect(bundled.stdout).toContain('max error/bound');
     expect(existsSync(join(ROOT, 'out', 'cli', keyOf(ROOT), 'codec.worker.js'))).toBe(true);
   }, 120_000);
+
+  it('carries zod and the NetCDF-3 reader inside, so a command does not resolve their ~120 module files at start', async () => {
+    const dir = join((await bundle(ROOT))!, '..');
+    const files = [join(dir, 'bundled.js'), ...readdirSync(join(dir, 'chunks')).map((f) => join(dir, 'chunks', f))];
+    const imported = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/from "([^".][^"]*)"/g)].map((m) => m[1]!));
+    expect(imported.filter((p) => /^(zod|netcdfjs|iobuffer)(\/|$)/.test(p))).toEqual([]);
+    // native addons and the rest stay in node_modules
+    expect(imported.some((p) => !p.startsWith('node:'))).toBe(true);
+  });
 });
