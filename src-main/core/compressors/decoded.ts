@@ -44,24 +44,53 @@ export function chunksForRows(h: StreamHeader, start: number, end: number): numb
 
 /** Builds the decoded Field (or a slice of rows) from decoded chunks. */
 export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: DecodedChunk[], start: number, end: number): DecodedField {
+  const a = chunkAssembly(h, chunkIds, start, end);
+  decoded.forEach((d, j) => a.put(j, d));
+  return a.finish();
+}
+
+/**
+ * The decoded Field (or rows [start, end) of it) put together chunk by chunk as each one is decoded (put(j, chunk)
+ * for chunkIds[j], in any order), so that copying a chunk into the output overlaps the decoding of the others
+ * rather than all of them waiting for the last one. finish() once every chunk is in.
+ */
+export function chunkAssembly(h: StreamHeader, chunkIds: number[], start: number, end: number): { put(j: number, d: DecodedChunk): void; finish(): DecodedField } {
   const rowSize = fieldSize(h.shape) / h.shape[0]!;
   const n = (end - start) * rowSize;
-  const one = chunkIds.length === 1 ? decoded[0]! : null;
   const c0 = chunkIds.length === 1 ? h.chunks[chunkIds[0]!]! : null;
   // one chunk that is exactly the rows asked for: its arrays are the field's (no second copy of the output)
-  const whole = !!one && !!c0 && c0.row0 === start && c0.row0 + c0.rows === end && one.values.length === n && (h.dtype === 'float32') === one.values instanceof Float32Array;
-  const values = whole ? one!.values : h.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  const mask = !h.hasMask ? undefined : whole && one!.mask && one!.mask.length === n ? one!.mask : new Uint8Array(n).fill(1);
-  if (!whole) chunkIds.forEach((ci, j) => {
-    const c = h.chunks[ci]!;
-    const d = decoded[j]!;
-    const a = Math.max(start, c.row0);
-    const b = Math.min(end, c.row0 + c.rows);
-    const src = (a - c.row0) * rowSize;
-    const len = (b - a) * rowSize;
-    values.set(d.values.subarray(src, src + len), (a - start) * rowSize);
-    if (mask && d.mask) mask.set(d.mask.subarray(src, src + len), (a - start) * rowSize);
-  });
+  const oneWhole = !!c0 && c0.row0 === start && c0.row0 + c0.rows === end;
+  let values: Field['values'] | null = null;
+  let mask: Uint8Array | undefined;
+  const ensureOutput = () => {
+    values ??= h.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    if (h.hasMask) mask ??= new Uint8Array(n).fill(1);
+    return values;
+  };
+  return {
+    put(j, d) {
+      if (oneWhole && d.values.length === n && (h.dtype === 'float32') === d.values instanceof Float32Array) {
+        values = d.values;
+        if (h.hasMask) mask = d.mask && d.mask.length === n ? d.mask : new Uint8Array(n).fill(1);
+        return;
+      }
+      const out = ensureOutput();
+      const c = h.chunks[chunkIds[j]!]!;
+      const a = Math.max(start, c.row0);
+      const b = Math.min(end, c.row0 + c.rows);
+      const src = (a - c.row0) * rowSize;
+      const len = (b - a) * rowSize;
+      out.set(d.values.subarray(src, src + len), (a - start) * rowSize);
+      if (mask && d.mask) mask.set(d.mask.subarray(src, src + len), (a - start) * rowSize);
+    },
+    finish() {
+      return fieldOf(h, ensureOutput(), mask, start, end);
+    },
+  };
+}
+
+/** The Field of rows [start, end) of decoded values (and mask), described by the header's metadata. */
+function fieldOf(h: StreamHeader, values: Field['values'], mask: Uint8Array | undefined, start: number, end: number): DecodedField {
   const m = h.metadata;
   const attrs = m.attributes;
   const field: Field = {

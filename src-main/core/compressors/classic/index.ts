@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { PREDICTOR_NAMES } from '../../codec/predictors/types.ts';
 import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput, EncodeResult } from '../contract.ts';
-import { guarded } from '../decoded.ts';
+import { chunkAssembly, guarded } from '../decoded.ts';
 import { declaredGrid } from '../../codec/grid.ts';
 import {
   CLASSIC_CODEC_ID,
@@ -16,7 +16,6 @@ import {
   type ClassicPlan,
   type EncodedChunk,
   type FieldStats,
-  assembleDecoded,
   assembleHeader,
   assembleStream,
   centralBlockRange,
@@ -152,15 +151,17 @@ export const classicCodec: Codec<ClassicParams> = {
   },
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);
+    // each chunk goes into the output as soon as it is decoded (the others still decoding in the workers)
+    const output = guarded(header, () => chunkAssembly(header, ids, rows[0], rows[1]));
     let done = 0;
-    const decoded = await Promise.all(
-      ids.map(async (i) => {
+    await Promise.all(
+      ids.map(async (i, j) => {
         const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i) }, { alone: ids.length === 1 });
+        guarded(header, () => output.put(j, r));
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
-        return r;
       }),
     );
-    return guarded(header, () => assembleDecoded(header, ids, decoded, rows[0], rows[1]));
+    return guarded(header, () => output.finish());
   },
   summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid) }),
 };
