@@ -59,6 +59,12 @@ export interface CodecEnv {
    * only task of its batch, run in this thread (already warm from planning; a worker would add only its cold start).
    */
   runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }): Promise<T>;
+  /**
+   * Whether a worker thread is running and free now ('warm': it has run a task before, its code compiled), so a task
+   * sent to it runs beside this thread's own work (a codec may start a chunk's encoding with a provisional plan while
+   * it finishes planning); null where there is none. Absent: never.
+   */
+  idleWorker?(): 'warm' | 'cold' | null;
   /** Reference-path inference of one network on many inputs (threads allowed: identical results). */
   runReference?(spec: NnSpec, weights: Float32Array, inputs: Float32Array[], spatial: number[]): Promise<Float32Array[]>;
   progress(fraction: number, message?: string): void;

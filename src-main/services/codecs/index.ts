@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import './zstd-backend.ts';
 import { zstdBackend } from './zstd-backend.ts';
-import { closePools, getPool } from './pool.ts';
+import { closePools, getPool, runningPool } from './pool.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { packCoordinates } from '../../core/coordinates.ts';
@@ -97,6 +97,8 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
       if (workers > 0 && !opts?.alone) return getPool(workers).run<T>(codecId, task, args);
       return codecTask(codecId, task)(args, zstdBackend).result as T;
     },
+    // only a pool already running: starting one would compete with this thread for the field's own work
+    idleWorker: () => (workers > 0 ? (runningPool(workers)?.idleWorker() ?? null) : null),
     ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),
     progress: (f, m) => ctl.onProgress?.(f, m),
     parallelism: Math.max(1, workers),

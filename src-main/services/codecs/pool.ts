@@ -62,6 +62,8 @@ export class CodecPool {
   private queue: QueuedTask[] = [];
   private spare: ArrayBuffer[] = [];
   private pending = new Map<number, Pending>();
+  /** workers that have finished a task: their code is loaded and compiled */
+  private warmed = new Set<Worker>();
   private nextId = 1;
   private closed = false;
 
@@ -72,6 +74,7 @@ export class CodecPool {
         if (m.spare) this.spare = [...this.spare, ...m.spare].slice(-MAX_SPARE_BUFFERS);
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
+        this.warmed.add(w);
         this.release(w);
         if (!p) return;
         if (m.ok) p.resolve(m.result);
@@ -117,6 +120,13 @@ export class CodecPool {
     return i < 0 ? undefined : this.spare.splice(i, 1)[0];
   }
 
+  /** A worker is free now: 'warm' if it has run a task before (its code compiled), 'cold' if not; null if none. */
+  idleWorker(): 'warm' | 'cold' | null {
+    if (this.closed || this.idle.length === 0) return null;
+    // run() takes the last idle worker
+    return this.warmed.has(this.idle[this.idle.length - 1]!) ? 'warm' : 'cold';
+  }
+
   run<T>(codec: string, task: string, args: Record<string, unknown>): Promise<T> {
     if (this.closed) return Promise.reject(new FieldpackError('INTERNAL', 'worker pool closed'));
     return new Promise<T>((resolve, reject) => {
@@ -143,6 +153,11 @@ export function getPool(size: number): CodecPool {
     pools.set(size, p);
   }
   return p;
+}
+
+/** The pool of this size if one is running (none is started). */
+export function runningPool(size: number): CodecPool | undefined {
+  return pools.get(size);
 }
 
 export async function closePools(): Promise<void> {

@@ -15,7 +15,7 @@ import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts'
 import { resolveModelRef } from '../codecs/models.ts';
 import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
-import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
+import { decodeStream, encodeField, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { type PrepareOptions, prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 import { benchVariables, loadField } from './bench-input.ts';
@@ -184,6 +184,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const listVars = opts.listVars ?? benchVariables;
   const workers = opts.workers ?? 1;
   const minSeconds = opts.minSeconds ?? 0.3;
+  // the workers from the start, as a long job has them: a field of one chunk then overlaps its planning with its
+  // encoding in a free worker (classic codec), whatever the fields before it
+  warmWorkers(workers, Infinity);
   const codecs = opts.codecs?.length ? opts.codecs : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
   for (const [k, v] of Object.entries(opts.params ?? {})) {
     if (!codecs.some((c) => !EXTERNAL[c] && benchCodecs().includes(c) && resolveCodecChoice(c).codec.params.safeParse({ [k]: v }).success)) {

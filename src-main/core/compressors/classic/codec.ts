@@ -181,16 +181,27 @@ export function sampleBudget(n: number): number {
   return n > LARGE_FIELD_VALUES ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES;
 }
 
+/**
+ * `onProvisional`: called once screening has a leader (the candidate smallest on the screening block), with the plan
+ * that leader would be, before the survivors are sized on the whole sample; the final plan is often the same (the
+ * caller compares them with samePlan), so a caller may start encoding with it meanwhile.
+ */
 export function planCompression(
   field: Pick<Field, 'values' | 'shape' | 'mask'>,
   opts: ClassicOptions,
   backend: LosslessBackend,
+  onProvisional?: (plan: ClassicPlan) => void,
 ): ClassicPlan {
   checkField(field);
   const { values, shape } = field;
   const stats = fieldStats(values, field.mask);
   const mask = stats.hasMask ? field.mask! : null;
-  return planFromStats(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => centralBlock(values, mask, shape, sampleBudget(values.length)), opts, backend);
+  return planFromStats(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => centralBlock(values, mask, shape, sampleBudget(values.length)), opts, backend, onProvisional);
+}
+
+/** Whether two plans of one field code it the same way (the same predictor, dims, grid and tuning). */
+export function samePlan(a: ClassicPlan, b: ClassicPlan): boolean {
+  return a.predictor === b.predictor && a.maxDims === b.maxDims && a.grid === b.grid && (a.tune ?? 0) === (b.tune ?? 0);
 }
 
 /**
@@ -205,6 +216,7 @@ export function planFromStats(
   sampleOf: () => { values: FieldValues; mask: Uint8Array | null; shape: number[] },
   opts: ClassicOptions,
   backend: LosslessBackend,
+  onProvisional?: (plan: ClassicPlan) => void,
 ): ClassicPlan {
   const bound = resolveBound(opts.bound, stats.max - stats.min);
   const plan: ClassicPlan = {
@@ -252,7 +264,9 @@ export function planFromStats(
     }
   }
   let bestInterp = Infinity;
-  for (const c of survivors(candidates, screenSizeOf)) {
+  const { kept, leader } = survivors(candidates, screenSizeOf);
+  if (leader && onProvisional) onProvisional({ ...plan, predictor: leader.plan.predictor, maxDims: leader.plan.maxDims, grid: leader.plan.grid });
+  for (const c of kept) {
     const size = sizeOf(c.plan);
     scores[c.key] = size;
     if (c.plan.predictor.startsWith('interp') && !c.plan.grid && size < bestInterp) {
@@ -347,9 +361,12 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
   };
 }
 
-/** The candidates to size on the whole sample: all of them, or those within SCREEN_MARGIN of the best on the block. */
-function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeOf: ((p: ClassicPlan) => number) | null): T[] {
-  if (!screenSizeOf || candidates.length < 2) return candidates;
+/**
+ * The candidates to size on the whole sample: all of them, or those within SCREEN_MARGIN of the best on the block;
+ * and the leader, the best on the block (null where nothing was screened).
+ */
+function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeOf: ((p: ClassicPlan) => number) | null): { kept: T[]; leader: T | null } {
+  if (!screenSizeOf || candidates.length < 2) return { kept: candidates, leader: null };
   const sizes = candidates.map((c) => screenSizeOf(c.plan));
   const least = Math.min(...sizes);
   const interp = (c: T) => c.plan.predictor.startsWith('interp');
@@ -358,7 +375,7 @@ function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeO
   // (a storm's centre against the quiet rest)
   let other = -1;
   for (let i = 0; i < candidates.length; i++) if (interp(candidates[i]!) !== interp(first) && (other < 0 || sizes[i]! < sizes[other]!)) other = i;
-  return candidates.filter((_, i) => sizes[i]! <= least * SCREEN_MARGIN || i === other);
+  return { kept: candidates.filter((_, i) => sizes[i]! <= least * SCREEN_MARGIN || i === other), leader: first };
 }
 
 /**

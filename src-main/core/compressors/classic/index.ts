@@ -29,6 +29,7 @@ import {
   mergeStats,
   planCompression,
   planFromStats,
+  samePlan,
   sampleBudget,
 } from './codec.ts';
 import { FieldpackError } from '../../errors.ts';
@@ -82,17 +83,32 @@ export const classicCodec: Codec<ClassicParams> = {
   dependencies: () => [],
   tasks,
   async encode({ field, bound, params, metadata }, env) {
-    const plan = planCompression(field, { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) }, env.backend);
+    const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) };
+    // A field of one chunk is encoded in this thread once planned. Where a worker is free, the chunk's encoding starts
+    // there with the provisional plan (screening's leader) while this thread sizes the survivors on the whole sample,
+    // and is kept where the final plan is the same (the same bytes either way): planning leaves the critical path.
+    // A cold worker (its code still loading and compiling) would finish later than this thread: it only warms up.
+    const started: { plan: ClassicPlan; chunk: Promise<EncodedChunk>; warm: boolean }[] = [];
+    const worker = chunkRowsFor(field.shape, opts.chunkValues).length === 1 ? (env.idleWorker?.() ?? null) : null;
+    const plan = planCompression(field, opts, env.backend, worker ? (p) => {
+      const [c] = chunkInputs(p, field);
+      const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, values: c!.values, mask: c!.mask, shape: c!.shape });
+      chunk.catch(() => {}); // awaited below only where it is kept
+      started.push({ plan: p, chunk, warm: worker === 'warm' });
+    } : undefined);
+    const early = started.find((e) => e.warm && samePlan(e.plan, plan)) ?? null;
     const inputs = chunkInputs(plan, field);
     let done = 0;
     const chunks = await Promise.all(
       inputs.map(async (c) => {
-        const r = await env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone: inputs.length === 1 });
+        const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone: inputs.length === 1 });
+        // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
+        const r = early ? await early.chunk.catch(here) : await here();
         env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan) } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(early ? { planningOverlapped: true } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
