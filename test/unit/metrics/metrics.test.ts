@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { errorStats, psnr, ssim2d, errorAutocorrelation, errorHistogram, bitRate, compressionRatio, fullMetrics } from '../../../src-main/core/metrics/index.ts';
-import { parseBound, resolveBound } from '../../../src-main/core/codec/bound.ts';
+import { parseBound, resolveBound, validRange } from '../../../src-main/core/codec/bound.ts';
+import { rng32 as rng } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
 describe('metrics', () => {
   const a = Float64Array.from({ length: 400 }, (_, i) => Math.sin(i / 10) * 10);
@@ -46,5 +47,37 @@ describe('metrics', () => {
     expect(resolveBound(parseBound('nrmse:1e-5'), 10).abs).toBeCloseTo(Math.sqrt(3) * 1e-4, 15);
     expect(resolveBound(parseBound('abs:0'), 10).label).toMatch(/lossless/);
     expect(() => parseBound('foo:1')).toThrow(/MODE:VALUE/);
+  });
+});
+
+describe('validRange (the field range a relative bound scales)', () => {
+  /** the definition: min and max over the finite values where the mask is 1, and their count */
+  const reference = (v: ArrayLike<number>, mask?: Uint8Array) => {
+    let min = Infinity, max = -Infinity, count = 0;
+    for (let i = 0; i < v.length; i++) {
+      if ((mask && !mask[i]) || !Number.isFinite(v[i]!)) continue;
+      if (v[i]! < min) min = v[i]!;
+      if (v[i]! > max) max = v[i]!;
+      count++;
+    }
+    return count ? { min, max, count } : { min: 0, max: 0, count: 0 };
+  };
+  it('gives the definition\'s min, max and count with non-finite values anywhere, signed zeros, one value or none', () => {
+    const cases: number[][] = [
+      [], [NaN], [Infinity, -Infinity, NaN], [3], [-0, 0], [0, -0], [NaN, -Infinity, 2, 1, Infinity, 5, NaN],
+      [Infinity, 1, 1, 1], [-Infinity, -2, 7, -Infinity, 7], [1, 2, 3, NaN], [5, 4, 3, 2, 1, -Infinity], [2, 2, 2],
+    ];
+    const r = rng(11);
+    cases.push(Array.from({ length: 5000 }, () => { const u = r(); return u < 0.01 ? NaN : u < 0.02 ? Infinity : u < 0.03 ? -Infinity : (u - 0.5) * 1e6; }));
+    for (const c of cases) {
+      for (const v of [Float64Array.from(c), Float32Array.from(c)]) {
+        const got = validRange(v);
+        const want = reference(v);
+        expect(got, JSON.stringify(c.slice(0, 8))).toEqual(want);
+        expect(Object.is(got.min, want.min) && Object.is(got.max, want.max), `signed zeros of ${JSON.stringify(c.slice(0, 8))}`).toBe(true);
+        const mask = Uint8Array.from(c, (_, i) => i % 3 === 1 ? 0 : 1);
+        expect(validRange(v, mask)).toEqual(reference(v, mask));
+      }
+    }
   });
 });
