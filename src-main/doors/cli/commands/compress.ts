@@ -26,6 +26,8 @@ export const compressCommand: CliCommand = {
     '    fieldpack compress F --var T --codec lbrc --base auto --bound nrmse:1e-5 -o T.fpk',
     '  --param: a codec param, e.g. --param entropy=huffman (numbers and true/false are parsed).',
     '  --entropy E is kept as a short form of --param entropy=E.',
+    '  --workers N: worker threads for a field\'s chunks (default 1; 0: all in this thread). This thread reads,',
+    '    plans and verifies, and encodes a field of one chunk (up to 2^21 values) itself; the bytes never depend on N.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
     '    first with the core codec at the same bound, written beside OUT as OUT.anchor-A.fpk; decompress finds them there.',
     '  --streamed: read and compress the variable slab by slab (memory independent of its size; abs and rel bounds),',
