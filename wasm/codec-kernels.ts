@@ -151,19 +151,13 @@ function rcNorm(): void {
 function rcBit(at: usize): i32 {
   const p: u32 = load<u16>(at);
   const bound = (rcRange >>> 11) * p;
-  let b: i32;
-  if (rcCode < bound) {
-    rcRange = bound;
-    store<u16>(at, p + ((2048 - p) >>> BIT_SHIFT));
-    b = 0;
-  } else {
-    rcCode -= bound;
-    rcRange -= bound;
-    store<u16>(at, p - (p >>> BIT_SHIFT));
-    b = 1;
-  }
+  // selects, not branches: the bit is as good as random, and a mispredicted branch costs more than both sides
+  const b = rcCode >= bound;
+  rcRange = select<u32>(rcRange - bound, bound, b);
+  rcCode = select<u32>(rcCode - bound, rcCode, b);
+  store<u16>(at, <u16>select<u32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), b));
   if (rcRange < TOP) rcNorm();
-  return b;
+  return <i32>b;
 }
 
 // @ts-ignore: decorator
@@ -348,14 +342,11 @@ function ecNorm(): void {
 function ecBit(at: usize, b: i32): void {
   const p: u32 = load<u16>(at);
   const bound = (ecRange >>> 11) * p;
-  if (b == 0) {
-    ecRange = bound;
-    store<u16>(at, p + ((2048 - p) >>> BIT_SHIFT));
-  } else {
-    ecLow += bound;
-    ecRange -= bound;
-    store<u16>(at, p - (p >>> BIT_SHIFT));
-  }
+  // selects, not branches (as rcBit)
+  const one = b != 0;
+  ecLow += select<u64>(<u64>bound, 0, one);
+  ecRange = select<u32>(ecRange - bound, bound, one);
+  store<u16>(at, <u16>select<u32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), one));
   if (ecRange < TOP) ecNorm();
 }
 
