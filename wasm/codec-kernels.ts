@@ -65,27 +65,19 @@ export function msCost(codes: usize, n: i32, radius: u32, freq: usize, totals: u
     bump(row, tAt, s, f, t);
     if (s == 0) lastSign = 0;
     else if (s != ESC_SYM) {
-      const sg: i32 = c > radius ? 1 : 0;
+      // the sign and the top mantissa bit through selects, not branches (as rcBit): both are as good as random
+      const sg = c > radius;
       const sAt = sign + (<usize>(lastSign * 4 + (k > 3 ? 3 : k)) << 1);
       const p: i32 = load<u16>(sAt);
-      if (sg == 0) {
-        bits += 11 - load<f64>(log2 + (<usize>p << 3));
-        store<u16>(sAt, p + ((2048 - p) >>> BIT_SHIFT));
-      } else {
-        bits += 11 - load<f64>(log2 + (<usize>(2048 - p) << 3));
-        store<u16>(sAt, p - (p >>> BIT_SHIFT));
-      }
-      lastSign = 1 + sg;
+      bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - p, p, sg) << 3));
+      store<u16>(sAt, <u16>select<i32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), sg));
+      lastSign = 1 + <i32>sg;
       if (k >= 1) {
         const mAt = mant + (<usize>k << 1);
         const pm: i32 = load<u16>(mAt);
-        if (((v >>> (k - 1)) & 1) == 0) {
-          bits += 11 - load<f64>(log2 + (<usize>pm << 3));
-          store<u16>(mAt, pm + ((2048 - pm) >>> BIT_SHIFT));
-        } else {
-          bits += 11 - load<f64>(log2 + (<usize>(2048 - pm) << 3));
-          store<u16>(mAt, pm - (pm >>> BIT_SHIFT));
-        }
+        const one = ((v >>> (k - 1)) & 1) != 0;
+        bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - pm, pm, one) << 3));
+        store<u16>(mAt, <u16>select<i32>(pm - (pm >>> BIT_SHIFT), pm + ((2048 - pm) >>> BIT_SHIFT), one));
         bits += <f64>(k - 1);
       }
     }
