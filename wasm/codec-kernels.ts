@@ -627,16 +627,16 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
       const sAt = signCounts + (<usize>js << 2);
       store<u32>(sAt, load<u32>(sAt) + 1);
       lastSign = 1 + positive;
-      if (k >= 2) {
-        acc |= (v & ((<u32>1 << <u32>(k - 1)) - 1)) << <u32>nbits;
-        nbits += k - 1;
-        while (nbits >= 8) {
-          if (pos == room) return -1;
-          store<u8>(low + <usize>pos, <u8>acc);
-          pos++;
-          acc >>>= 8;
-          nbits -= 8;
-        }
+      // the k - 1 low bits (none below k = 2), without a branch on k: how many follows the residual's size
+      const nb: i32 = select<i32>(k - 1, 0, k >= 2);
+      acc |= (v & ((<u32>1 << <u32>nb) - 1)) << <u32>nbits;
+      nbits += nb;
+      while (nbits >= 8) {
+        if (pos == room) return -1;
+        store<u8>(low + <usize>pos, <u8>acc);
+        pos++;
+        acc >>>= 8;
+        nbits -= 8;
       }
     }
     store<u8>(signIndex + <usize>i, <u8>js);
