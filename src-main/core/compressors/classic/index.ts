@@ -168,7 +168,7 @@ export const classicCodec: Codec<ClassicParams> = {
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);
     // each chunk goes into the output as soon as it is decoded (the others still decoding in the workers)
-    const output = guarded(header, () => chunkAssembly(header, ids, rows[0], rows[1]));
+    const output = chunkAssembly(header, ids, rows[0], rows[1]);
     let done = 0;
     await Promise.all(
       ids.map(async (i, j) => {
