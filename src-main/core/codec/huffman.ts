@@ -63,7 +63,7 @@ function computeLengths(f: Float64Array, lens: Uint8Array): void {
 }
 
 /** Canonical codes from lengths: shorter first, then by symbol. */
-function canonical(lens: Uint8Array): { codes: Uint32Array; sorted: Int32Array; count: Int32Array } {
+export function canonical(lens: Uint8Array): { codes: Uint32Array; sorted: Int32Array; count: Int32Array } {
   const count = new Int32Array(MAX_LEN + 1);
   for (let i = 0; i < lens.length; i++) count[lens[i]!]++;
   count[0] = 0;

@@ -73,11 +73,11 @@ export function tokenize(bytes: Uint8Array): Tokens | null {
     const nd = t('ndims', 'varint', () => r.varint());
     for (let i = 0; i < nd.value; i++) t(`dim ${i}`, 'varint', () => r.varint());
     const mb = t('bound mode', 'u8', () => r.u8());
-    if (mb.value >> 4 === 1) {
+    if (mb.value & 16) {
       t('bound mantissa', 'svarint', () => r.svarint());
       t('bound exponent', 'svarint', () => r.svarint());
     } else t('bound value', 'f64', () => r.f64());
-    t('absolute bound', 'f64', () => r.f64());
+    if (!(mb.value & 32)) t('absolute bound', 'f64', () => r.f64());
     const flags = t('flags', 'u8', () => r.u8());
     const nk = flags.value & 4 ? 'f32' : 'f64';
     const num = (name: string) => t(name, nk, () => (nk === 'f32' ? r.f32() : r.f64()));

@@ -70,6 +70,10 @@ describe('header fields are range-checked (classic)', () => {
     await expectBad(edit(abs, (h) => (h.bound.abs = 0.02)), /absolute bound .* does not follow from abs/);
     for (const v of [NaN, -1, Infinity]) await expectBad(edit(b, (h) => (h.bound.value = v)), /bound value/);
     await expectBad(edit(b, (h) => (h.bound.value = 0)), /does not follow from rel 0/);
+    // an absolute bound left out (flag 32) where the header cannot give it (psnr), unknown bound-mode bits
+    const mode = readHeader(b).bound.mode === 'rel' ? 1 : 0;
+    await expectBad(editHeaderField(b, 'bound mode', 2 | 16 | 32), /absolute bound of a psnr bound cannot follow from it/);
+    await expectBad(editHeaderField(b, 'bound mode', mode | 16 | 64), /unknown bound value encoding/);
   });
 
   it('a bound of 0 (lossless) on predicted chunks, and a bound > 0 on lossless chunks, are refused', async () => {

@@ -5,13 +5,17 @@
  *   0 null, 1 false, 2 true, 3 uint (varint), 4 negative int (varint of -v - 1), 5 f32, 6 f64,
  *   7 string (varint length + UTF-8), 8 array (varint n + items), 9 object (varint n + (key, value) pairs),
  *   10 back-reference to the i-th string of this blob (varint i),
+ *   11 text-coded string (varint character count + the codes of stream/text.ts),
  *   16..47 short string of length tag - 16 (UTF-8 bytes follow),
+ *   48..63 text-coded string of tag - 47 characters (the codes follow),
  *   64..255 string number tag - 64 of the fixed DICTIONARY below (common CF/WRF keys and values).
+ * A string is text-coded where that is shorter (readers before tags 11 and 48..63 refuse them as bad metadata).
  * Keys are strings encoded the same way. Values go through JSON first (same semantics as the v1 JSON header).
  * DICTIONARY is part of the format: append only, never reorder.
  */
 import { FieldpackError } from '../../errors.ts';
 import type { ByteReader, ByteWriter } from '../bytes.ts';
+import { readText, textCodedBits, writeText } from './text.ts';
 
 export const DICTIONARY: readonly string[] = [
   // stream metadata keys and codec params
@@ -33,6 +37,19 @@ export const DICTIONARY: readonly string[] = [
   'west_east', 'bottom_top', 'bottom_top_stag', 'south_north_stag', 'west_east_stag', 'TIME', 'COADSX', 'COADSY',
   'up', 'down', 'gregorian', 'standard', 'noleap', 'julian', 'T', 'x', 'y', 'z',
   'tune',
+  // WRF: the geolocation and common output variables' names, descriptions and coordinates (the WRF Registry's fixed
+  // strings, in every wrfout file)
+  'XLAT', 'XLONG', 'XLAT_U', 'XLONG_U', 'XLAT_V', 'XLONG_V', 'XTIME', 'XLONG_U XLAT_U', 'XLONG_V XLAT_V',
+  'LATITUDE, SOUTH IS NEGATIVE', 'LONGITUDE, WEST IS NEGATIVE', 'T2', 'Q2', 'PSFC', 'U10', 'V10', 'TSK', 'QVAPOR',
+  'QCLOUD', 'QRAIN', 'QICE', 'QSNOW', 'QGRAUP', 'HGT', 'RAINC', 'RAINSH', 'RAINNC', 'MAPFAC_M', 'MAPFAC_U', 'MAPFAC_V',
+  'PH', 'PHB', 'PB', 'x-wind component', 'y-wind component', 'z-wind component', 'perturbation geopotential',
+  'base-state geopotential', 'perturbation potential temperature (theta-t0)', 'perturbation pressure',
+  'BASE STATE PRESSURE', 'QV at 2 M', 'TEMP at 2 M', 'SFC PRESSURE', 'U at 10 M', 'V at 10 M', 'SURFACE SKIN TEMPERATURE',
+  'Water vapor mixing ratio', 'Cloud water mixing ratio', 'Rain water mixing ratio', 'Ice mixing ratio',
+  'Snow mixing ratio', 'Graupel mixing ratio', 'Map scale factor on mass grid', 'Map scale factor on u-grid',
+  'Map scale factor on v-grid', 'Coriolis sine latitude term', 'Terrain Height',
+  'ACCUMULATED TOTAL CUMULUS PRECIPITATION', 'ACCUMULATED SHALLOW CUMULUS PRECIPITATION',
+  'ACCUMULATED TOTAL GRID SCALE PRECIPITATION',
 ];
 const DICT_INDEX = new Map(DICTIONARY.map((s, i) => [s, i]));
 if (DICTIONARY.length > 192) throw new Error('compact dictionary too long');
@@ -54,6 +71,16 @@ export function encodeCompact(value: unknown, w: ByteWriter): void {
     }
     seen.set(s, seen.size);
     const b = te.encode(s);
+    const bits = textCodedBits(s);
+    if (bits >= 0 && textTagBytes(s.length) + Math.ceil(bits / 8) < plainTagBytes(b.length) + b.length) {
+      if (s.length <= 16) w.u8(47 + s.length);
+      else {
+        w.u8(11);
+        w.varint(s.length);
+      }
+      writeText(s, w);
+      return;
+    }
     if (b.length < 32) w.u8(16 + b.length);
     else {
       w.u8(7);
@@ -94,6 +121,10 @@ export function encodeCompact(value: unknown, w: ByteWriter): void {
   item(plain);
 }
 
+const varintBytes = (n: number) => (n < 128 ? 1 : n < 16384 ? 2 : Math.ceil(Math.log2(n + 1) / 7));
+const plainTagBytes = (bytes: number) => (bytes < 32 ? 1 : 1 + varintBytes(bytes));
+const textTagBytes = (chars: number) => (chars <= 16 ? 1 : 1 + varintBytes(chars));
+
 export function decodeCompact(r: ByteReader, label: string): unknown {
   const strings: string[] = [];
   const bad = () => new FieldpackError('BAD_STREAM', `corrupted header: bad ${label}`);
@@ -108,6 +139,11 @@ export function decodeCompact(r: ByteReader, label: string): unknown {
       throw bad();
     }
   };
+  const codedText = (n: number) => {
+    const s = readText(r, n, label);
+    strings.push(s);
+    return s;
+  };
   const item = (): unknown => {
     const t = r.u8(label);
     if (t >= 64) {
@@ -116,6 +152,7 @@ export function decodeCompact(r: ByteReader, label: string): unknown {
       return s;
     }
     if (t >= 16 && t < 48) return text(t - 16);
+    if (t >= 48) return codedText(t - 47);
     switch (t) {
       case 0: return null;
       case 1: return false;
@@ -125,6 +162,7 @@ export function decodeCompact(r: ByteReader, label: string): unknown {
       case 5: return r.f32(label);
       case 6: return r.f64(label);
       case 7: return text(r.varint(label));
+      case 11: return codedText(r.varint(label));
       case 10: {
         const i = r.varint(label);
         if (i >= strings.length) throw bad();

@@ -2,8 +2,9 @@
  * The .fpk stream. Format version 2 (written since 0.1.x; compact header) differs from version 1 only inside the
  * header block, after the u32 header length:
  *   u8 codec (1 = "classic", 0 = a string follows), string fieldpack version, u8 dtype, varint ndims, varint dims,
- *   u8 bound mode (+ 16 when the bound value is the decimal m x 10^e), bound value (f64, or svarint m, svarint e),
- *   f64 absolute bound, u8 flags (1 mask, 2 fill value, 4 valid min/max and fill as f32),
+ *   u8 bound mode (+ 16 when the bound value is the decimal m x 10^e, + 32 when the absolute bound is not stored
+ *   because it is the value itself (abs) or the value x (valid max - valid min) (rel)), bound value (f64, or svarint m,
+ *   svarint e), [f64 absolute bound], u8 flags (1 mask, 2 fill value, 4 valid min/max and fill as f32),
  *   valid min, valid max, [fill] (f32 or f64 by flag 4), u8 lossless backend id,
  *   u8 encoding (0 raw, 1 through the lossless backend), [varint raw length when 1], block:
  *        [codec params, metadata] in the compact binary encoding of stream/compact.ts,
@@ -124,6 +125,17 @@ export type HeaderInput = Omit<StreamHeader, 'formatVersion' | 'chunks' | 'heade
   chunks: Omit<ChunkEntry, 'offset' | 'row0'>[];
 };
 
+/**
+ * The absolute bound an abs or rel bound gives over the valid range (bound.ts's resolveBound, the same float64
+ * operations), or NaN for the modes whose bound depends on more than the header holds. A header whose absolute bound
+ * equals it does not store it (flag 32 of the bound mode byte).
+ */
+function derivedAbsBound(mode: BoundMode, value: number, validMin: number, validMax: number): number {
+  if (mode === 'abs') return value;
+  if (mode === 'rel') return value * (validMax - validMin);
+  return NaN;
+}
+
 /** m x 10^e with |m| < 2^31 when that parses back to exactly v, else null */
 function decimalOf(v: number): [number, number] | null {
   if (!Number.isFinite(v) || v === 0) return null;
@@ -155,12 +167,13 @@ export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array 
   b.varint(h.shape.length);
   for (const d of h.shape) b.varint(d);
   const dec = decimalOf(h.bound.value);
-  b.u8(boundModeId(h.bound.mode) | (dec ? 16 : 0));
+  const derived = h.bound.abs === derivedAbsBound(h.bound.mode, h.bound.value, h.validMin, h.validMax);
+  b.u8(boundModeId(h.bound.mode) | (dec ? 16 : 0) | (derived ? 32 : 0));
   if (dec) {
     b.svarint(dec[0]);
     b.svarint(dec[1]);
   } else b.f64(h.bound.value);
-  b.f64(h.bound.abs);
+  if (!derived) b.f64(h.bound.abs);
   const small = [h.validMin, h.validMax, ...(h.fillValue !== null ? [h.fillValue] : [])].every((x) => Object.is(Math.fround(x), x));
   b.u8((h.hasMask ? 1 : 0) | (h.fillValue !== null ? 2 : 0) | (small ? 4 : 0));
   for (const x of [h.validMin, h.validMax, ...(h.fillValue !== null ? [h.fillValue] : [])]) {
@@ -320,22 +333,24 @@ function readBodyV2(r: ByteReader): HeaderBody {
   const shape = readShape(r);
   const mb = r.u8('bound mode');
   const mode = boundModeFromId(mb & 15);
-  const venc = mb >> 4;
+  if (mb >= 64) throw bad(`corrupted header: unknown bound value encoding ${mb >> 4}`);
+  const derived = (mb & 32) !== 0;
   let value: number;
-  if (venc === 1) {
+  if (mb & 16) {
     const m = r.svarint('bound value');
     const e = r.svarint('bound value');
     value = Number(`${m}e${e}`);
-  } else if (venc === 0) value = r.f64('bound value');
-  else throw bad(`corrupted header: unknown bound value encoding ${venc}`);
-  const abs = r.f64('absolute bound');
-  checkBound(mode, value, abs);
+  } else value = r.f64('bound value');
+  const storedAbs = derived ? NaN : r.f64('absolute bound');
   const flags = r.u8('flags');
   if (flags > 7) throw bad(`corrupted header: unknown flags ${flags}`);
   const num = (label: string) => (flags & 4 ? r.f32(label) : r.f64(label));
   const validMin = num('valid min');
   const validMax = num('valid max');
   checkRange(validMin, validMax);
+  const abs = derived ? derivedAbsBound(mode, value, validMin, validMax) : storedAbs;
+  if (Number.isNaN(abs)) throw bad(`corrupted header: the absolute bound of a ${mode} bound cannot follow from it`);
+  checkBound(mode, value, abs);
   const fillValue = flags & 2 ? num('fill value') : null;
   const backendId = r.u8('lossless backend');
   checkBackend(backendId);
