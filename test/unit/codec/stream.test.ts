@@ -11,6 +11,7 @@ import { huffmanDecode, huffmanEncode } from '../../../src-main/core/codec/huffm
 import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { crc32 } from '../../../src-main/core/codec/crc32.ts';
+import { tokenize } from '../../../src-main/services/codecs/fuzz-mutate.ts';
 import { decodeCrossfield, predictGridDiffs, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
 
 const GOLDEN = join(import.meta.dirname, '../../fixtures/golden');
@@ -220,3 +221,41 @@ describe('golden cross-field streams, format v2', () => {
     });
   }
 });
+
+describe('golden stream, format v2 with text-coded strings and the absolute bound left out', () => {
+  it('classic-v2-text.fpk decodes to classic-v2\'s values with its metadata, and the encoder writes it again', () => {
+    const bytes = new Uint8Array(readFileSync(join(GOLDEN, 'classic-v2-text.fpk')));
+    const v2 = new Uint8Array(readFileSync(join(GOLDEN, 'classic-v2.fpk')));
+    const d = decompressClassic(bytes);
+    const attributes = { long_name: 'golden test field', _FillValue: -1e34, description: 'LONGITUDE, WEST IS NEGATIVE', comment: 'Température is not ASCII: stored as UTF-8', history: 'made by make-golden-v2-text.ts for the text-coded header (2026-12-02)' };
+    expect(d.field.attributes).toEqual(attributes);
+    expect(d.header.bound).toEqual(decompressClassic(v2).header.bound);
+    expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(f32(join(GOLDEN, 'classic-v2.expected.f32')).buffer))).toBe(true);
+    // the same chunks as classic-v2.fpk; the bound-mode byte says the absolute bound is value x range
+    expect(Buffer.from(bytes.subarray(d.header.headerBytes)).equals(Buffer.from(v2.subarray(readHeader(v2).headerBytes)))).toBe(true);
+    expect(tokenize(bytes)!.toks.find((t) => t.name === 'bound mode')!.value & 32).toBe(32);
+    expect(tokenize(bytes)!.toks.some((t) => t.name === 'absolute bound')).toBe(false);
+    const again = compressClassic({ values: goldenV2Field().values, shape: [6, 10, 12], mask: goldenV2Field().mask }, {
+      bound: { mode: 'rel', value: 1e-3 }, predictor: 'auto', chunkValues: 240, entropy: 'ms',
+      metadata: { variable: 'TG', units: 'K', dims: ['time', 'lat', 'lon'], sourceDtype: 'float32', attributes },
+    }, zstdBackend);
+    // the text model and dictionary are part of the format: the same header again (its writer's version aside)
+    if (d.header.fieldpackVersion === FIELDPACK_VERSION) expect(Buffer.from(again.bytes).equals(Buffer.from(bytes))).toBe(true);
+    else expect(decompressClassic(again.bytes).field.attributes).toEqual(attributes);
+  });
+});
+
+/** The field of make-golden-v2.ts.txt. */
+function goldenV2Field(): { values: Float32Array; mask: Uint8Array } {
+  const [n0, n1, n2] = [6, 10, 12];
+  const values = new Float32Array(n0 * n1 * n2);
+  const mask = new Uint8Array(values.length).fill(1);
+  for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) for (let k = 0; k < n2; k++) {
+    const idx = (i * n1 + j) * n2 + k;
+    values[idx] = 280 + 10 * Math.sin(i * 0.5 + j * 0.3) + 0.5 * Math.cos(k * 0.7);
+    if (j < 2 && k < 3) { mask[idx] = 0; values[idx] = -1e34; }
+  }
+  values[77] = NaN;
+  values[78] = Infinity;
+  return { values, mask };
+}
