@@ -112,6 +112,25 @@ export function writeMask(w: ByteWriter, mask: Uint8Array, shape: readonly numbe
   else rangeEncodeMask(mask, mw, plane, w);
 }
 
+/**
+ * Whether every row along dim 0 of a chunk's mask is its first row's (a fixed land mask over the time steps of a
+ * (time, depth, lat, lon) field): the classic codec then codes one row's mask (chunk flag 64). The mask coder's
+ * context reaches one slice back, which for 4D fields is the level above, not the time step before.
+ */
+export function maskRowsRepeat(mask: Uint8Array, shape: readonly number[]): boolean {
+  if (shape.length < 3 || shape[0]! < 2) return false;
+  const row = mask.length / shape[0]!;
+  for (let i = row; i < mask.length; i++) if (mask[i] !== mask[i - row]) return false;
+  return true;
+}
+
+/** The mask of a chunk's first row repeated over its `rows` rows. */
+export function repeatMaskRows(first: Uint8Array, rows: number): Uint8Array {
+  const out = new Uint8Array(first.length * rows);
+  for (let k = 0; k < rows; k++) out.set(first, k * first.length);
+  return out;
+}
+
 export function readMask(r: ByteReader, shape: readonly number[], n: number, model: MaskModel): Uint8Array {
   const [mw, plane] = maskGeometry(shape);
   return model === 2 ? maskDecode2(r, n, mw, plane) : rangeDecodeMask(r, n, mw, plane);

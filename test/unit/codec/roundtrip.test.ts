@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
+import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
 import type { Field } from '../../../src-main/core/field.ts';
@@ -96,6 +97,34 @@ describe('special values and edge cases', () => {
     for (const p of predictors) {
       const { d } = check({ values: v, shape: [4, 16, 16], mask }, { mode: 'abs', value: 0.01 }, p);
       for (let i = 0; i < v.length; i++) if (!mask[i]) expect(d.field.values[i]).toBe(v[i]);
+    }
+  });
+  it('a land mask the same at every time step of a 4D field is coded once per chunk (flag 64), and a mask that changes is not', () => {
+    const [nt, nz, ny, nx] = [8, 4, 24, 30];
+    const level = synth(nz, ny, nx);
+    const v = new Float32Array(nt * level.length);
+    const mask = new Uint8Array(v.length);
+    for (let t = 0; t < nt; t++) {
+      for (let i = 0; i < level.length; i++) {
+        const z = Math.floor(i / (ny * nx)), y = Math.floor(i / nx) % ny, x = i % nx;
+        // land grows with depth, an island in the middle
+        const land = x < 3 + 2 * z || (Math.abs(y - 12) < 2 + z && Math.abs(x - 15) < 3 + z);
+        mask[t * level.length + i] = land ? 0 : 1;
+        v[t * level.length + i] = land ? 1e20 : level[i]! + t;
+      }
+    }
+    const flagsOf = (bytes: Uint8Array) => {
+      const h = readHeader(bytes);
+      return h.chunks.map((_, i) => chunkPayload(h, i, chunkBytes(h, bytes, i))[1]! & 64);
+    };
+    for (const p of ['auto', 'lorenzo', 'interp-cubic']) {
+      const fixed = check({ values: v, shape: [nt, nz, ny, nx], mask }, { mode: 'rel', value: 1e-2 }, p);
+      expect(flagsOf(fixed.bytes)).toEqual([64]);
+      const moved = mask.slice();
+      moved[moved.length - 1] = 0; // one more land point in the last step
+      const changing = check({ values: v, shape: [nt, nz, ny, nx], mask: moved }, { mode: 'rel', value: 1e-2 }, p);
+      expect(flagsOf(changing.bytes)).toEqual([0]);
+      expect(fixed.bytes.length).toBeLessThan(changing.bytes.length - 20);
     }
   });
   it('a fully masked field', () => {

@@ -15,7 +15,7 @@ import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
-  checkRadius, finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  checkRadius, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
@@ -321,7 +321,7 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
   let maskBytes = 0;
   if (mask) {
     const w = new ByteWriter(1024);
-    writeMask(w, mask, shape, 2);
+    writeChunkMask(w, mask, shape);
     maskBytes = w.pos;
   }
   // per grid (undefined: the values): what the predictor sees, and the bytes before the codes
@@ -453,6 +453,12 @@ function centralBlock(values: FieldValues, mask: Uint8Array | null, shape: numbe
 
 // ---------------------------------------------------------------- chunks
 
+/** A chunk's mask (model 2): its first row's alone where every row has the same (chunk flag 64, maskRowsRepeat). */
+function writeChunkMask(w: ByteWriter, mask: Uint8Array, shape: number[], repeats = maskRowsRepeat(mask, shape)): void {
+  if (repeats) writeMask(w, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), 2);
+  else writeMask(w, mask, shape, 2);
+}
+
 /** The uncompressed payload of one chunk: flags, the envelope's mask and value lists, prediction, codes, escapes. */
 export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[]): Uint8Array {
   const n = values.length;
@@ -476,11 +482,13 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   }
   const tune = !lossless && plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0;
   w.u8(predicted ? predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4) : LOSSLESS_PREDICTOR_ID);
-  // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2. Flag 32: grid indices (header param grid)
-  w.u8((hasMask ? 1 | 16 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0) | (grid ? 32 : 0));
+  // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2. Flag 32: grid indices (header param grid).
+  // Flag 64: the mask of the chunk's first row only, the same in every row (maskRowsRepeat)
+  const maskRepeats = hasMask && maskRowsRepeat(mask!, shape);
+  w.u8((hasMask ? 1 | 16 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0) | (grid ? 32 : 0) | (maskRepeats ? 64 : 0));
   if (tune) w.u8(tune);
   // format v2: no value count (the chunk's rows give it)
-  if (hasMask) writeMask(w, mask!, shape, 2);
+  if (hasMask) writeChunkMask(w, mask!, shape, maskRepeats);
   writeValueLists(w, [nonfinite, fillExc], values, f32);
   if (!predicted) {
     writePlanes(w, values, skip, n - nSkip, f32);
@@ -689,7 +697,9 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
   if (maxDims < 1 || maxDims > 4) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
   const flags = r.u8('chunk flags');
-  if (flags > 63 || (flags & 56 && h.formatVersion < 2) || (flags & 16 && !(flags & 1))) throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
+  if (flags > 127 || (flags & 120 && h.formatVersion < 2) || (flags & 16 && !(flags & 1)) || (flags & 64 && (!(flags & 16) || shape.length < 3 || shape[0]! < 2))) {
+    throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
+  }
   const onGrid = (flags & 32) !== 0;
   if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: chunk ${i} is coded on a grid the header does not give`);
   // a lossless bound is coded as byte planes, or as grid indices (exact on the grid)
@@ -706,7 +716,7 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   let skip: Uint8Array | null = null;
   let nSkip = 0;
   if (flags & 1) {
-    mask = readMask(r, shape, n, flags & 16 ? 2 : 1);
+    mask = flags & 64 ? repeatMaskRows(readMask(r, shape.slice(1), n / shape[0]!, 2), shape[0]!) : readMask(r, shape, n, flags & 16 ? 2 : 1);
     skip = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       if (!mask[k]) {
