@@ -55,6 +55,14 @@ describe('compact header values (format v2)', () => {
     bad(b.slice(0, -1), 3);
     const bits = textCodedBits('abc');
     if (bits % 8) bad([...b.slice(0, -1), b.at(-1)! | 1], 3);
+    // a blob of zeros read as text: at most 2^20 characters of a blob are text-coded, decoded at once
+    const zeros = new Uint8Array(1 << 22);
+    zeros.set([8, 2, 11, 0x80, 0x80, 0x40]);
+    const t0 = performance.now();
+    expect((decodeCompact(new ByteReader(zeros, 'test'), 'test') as string[])[0]!.length).toBe(2 ** 20);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    zeros.set([8, 2, 11, 0x81, 0x80, 0x40]);
+    expect(() => decodeCompact(new ByteReader(zeros, 'test'), 'test')).toThrow(FieldpackError);
     for (const g of [[11, 0x80, 0x80, 0x80, 0x80, 0x08, 1], [11, 200], [63, 255], [48]]) {
       expect(() => decodeCompact(new ByteReader(new Uint8Array(g), 'test'), 'test')).toThrow(FieldpackError);
     }

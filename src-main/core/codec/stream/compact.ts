@@ -60,6 +60,7 @@ const td = new TextDecoder('utf-8', { fatal: true });
 export function encodeCompact(value: unknown, w: ByteWriter): void {
   const plain = JSON.parse(JSON.stringify(value ?? null)) as unknown;
   const seen = new Map<string, number>();
+  let textChars = 0;
   const str = (s: string) => {
     const d = DICT_INDEX.get(s);
     if (d !== undefined) return w.u8(64 + d);
@@ -72,7 +73,8 @@ export function encodeCompact(value: unknown, w: ByteWriter): void {
     seen.set(s, seen.size);
     const b = te.encode(s);
     const bits = textCodedBits(s);
-    if (bits >= 0 && textTagBytes(s.length) + Math.ceil(bits / 8) < plainTagBytes(b.length) + b.length) {
+    if (bits >= 0 && textChars + s.length <= MAX_TEXT_CODED_CHARS && textTagBytes(s.length) + Math.ceil(bits / 8) < plainTagBytes(b.length) + b.length) {
+      textChars += s.length;
       if (s.length <= 16) w.u8(47 + s.length);
       else {
         w.u8(11);
@@ -121,6 +123,11 @@ export function encodeCompact(value: unknown, w: ByteWriter): void {
   item(plain);
 }
 
+/**
+ * At most this many characters of a blob are text-coded (the rest as UTF-8): real metadata has a few hundred, and a
+ * hostile blob of zeros would otherwise decode to ~4 characters a byte at ~50 ns each.
+ */
+const MAX_TEXT_CODED_CHARS = 1 << 20;
 const varintBytes = (n: number) => (n < 128 ? 1 : n < 16384 ? 2 : Math.ceil(Math.log2(n + 1) / 7));
 const plainTagBytes = (bytes: number) => (bytes < 32 ? 1 : 1 + varintBytes(bytes));
 const textTagBytes = (chars: number) => (chars <= 16 ? 1 : 1 + varintBytes(chars));
@@ -139,7 +146,10 @@ export function decodeCompact(r: ByteReader, label: string): unknown {
       throw bad();
     }
   };
+  let textChars = 0;
   const codedText = (n: number) => {
+    textChars += n;
+    if (textChars > MAX_TEXT_CODED_CHARS) throw bad();
     const s = readText(r, n, label);
     strings.push(s);
     return s;

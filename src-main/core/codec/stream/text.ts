@@ -25,9 +25,14 @@ function charClass(code: number): number {
   return code === 32 ? 4 : 5;
 }
 
+/** Codes of up to FAST_BITS bits decode with one table lookup (the model's codes are 2 to ~14 bits long). */
+const FAST_BITS = 10;
+
 interface ContextCode {
   lens: Uint8Array;
   codes: Uint32Array;
+  /** decoding: the next FAST_BITS bits -> character code << 5 | code length, or 0 where the code is longer */
+  fast: Uint16Array;
   /** decoding: first canonical code, and index into `sorted`, of each length */
   first: Int32Array;
   offset: Int32Array;
@@ -58,7 +63,14 @@ function buildModel(): ContextCode[] {
       offset[l] = index;
       index += count[l]!;
     }
-    return { lens, codes, first, offset, count, sorted };
+    const fast = new Uint16Array(1 << FAST_BITS);
+    for (let c = 0; c < ALPHABET; c++) {
+      const len = lens[c]!;
+      if (len > FAST_BITS) continue;
+      const base = codes[c]! << (FAST_BITS - len);
+      fast.fill(((c + FIRST_CHAR) << 5) | len, base, base + (1 << (FAST_BITS - len)));
+    }
+    return { lens, codes, fast, first, offset, count, sorted };
   });
 }
 
@@ -106,37 +118,53 @@ export function writeText(s: string, w: ByteWriter): void {
 export function readText(r: ByteReader, n: number, label: string): string {
   const m = textModel();
   const bad = () => new FieldpackError('BAD_STREAM', `corrupted header: bad text in ${label}`);
+  const { buf, pos: start } = r;
+  const bitsThere = 8 * (r.end - start);
   // every code is at least one bit: n characters need at least n bits
-  if (n > 8 * r.remaining()) throw bad();
-  const chars: number[] = [];
-  let byte = 0;
-  let bitsLeft = 0;
+  if (n > bitsThere) throw bad();
+  // the 24 bits from bit position `at` (zeros past the data: a code that needs them fails the length check below)
+  const windowAt = (at: number) => {
+    const i = start + (at >>> 3);
+    const w = ((i < r.end ? buf[i]! : 0) << 24) | ((i + 1 < r.end ? buf[i + 1]! : 0) << 16) | ((i + 2 < r.end ? buf[i + 2]! : 0) << 8) | (i + 3 < r.end ? buf[i + 3]! : 0);
+    return (w << (at & 7)) >>> 8;
+  };
+  // characters go out in blocks (a hostile count of many millions costs its string, not an array of numbers)
+  const block = new Uint16Array(Math.min(n, 4096));
+  const parts: string[] = [];
+  let filled = 0;
+  let at = 0;
   let prev = -1;
   for (let i = 0; i < n; i++) {
     const code = m[charClass(prev)]!;
-    let value = 0;
-    let len = 0;
-    for (;;) {
-      if (bitsLeft === 0) {
-        if (r.remaining() === 0) throw bad();
-        byte = r.u8(label);
-        bitsLeft = 8;
-      }
-      bitsLeft--;
-      value = (value << 1) | ((byte >> bitsLeft) & 1);
-      len++;
-      if (len >= code.count.length) throw bad();
-      const k = value - code.first[len]!;
-      if (k >= 0 && k < code.count[len]!) {
-        prev = code.sorted[code.offset[len]! + k]! + FIRST_CHAR;
-        break;
+    const window = windowAt(at);
+    const hit = code.fast[window >>> (24 - FAST_BITS)]!;
+    let len = hit & 31;
+    if (hit !== 0) prev = hit >>> 5;
+    else {
+      // a longer code: canonical decoding bit by bit from FAST_BITS + 1
+      len = FAST_BITS;
+      let value = window >>> (24 - FAST_BITS);
+      for (;;) {
+        if (++len >= code.count.length || len > 24) throw bad();
+        value = (value << 1) | ((window >>> (24 - len)) & 1);
+        const k = value - code.first[len]!;
+        if (k >= 0 && k < code.count[len]!) {
+          prev = code.sorted[code.offset[len]! + k]! + FIRST_CHAR;
+          break;
+        }
       }
     }
-    chars.push(prev);
+    at += len;
+    if (at > bitsThere) throw bad();
+    block[filled++] = prev;
+    if (filled === block.length) {
+      parts.push(String.fromCharCode(...block));
+      filled = 0;
+    }
   }
   // the padding of the last byte is zeros (a stream with other bits there was not written by writeText)
-  if (bitsLeft > 0 && (byte & ((1 << bitsLeft) - 1)) !== 0) throw bad();
-  let out = '';
-  for (let i = 0; i < chars.length; i += 4096) out += String.fromCharCode(...chars.slice(i, i + 4096));
-  return out;
+  if (at & 7 && windowAt(at) >>> (16 + (at & 7)) !== 0) throw bad();
+  r.pos = start + Math.ceil(at / 8);
+  if (filled) parts.push(String.fromCharCode(...block.subarray(0, filled)));
+  return parts.join('');
 }
