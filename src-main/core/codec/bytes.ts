@@ -7,6 +7,16 @@ import { FieldpackError } from '../errors.ts';
 const te = new TextEncoder();
 const td = new TextDecoder('utf-8', { fatal: true });
 
+/** Bytes ByteWriter.varint writes for v (>= 0). */
+export function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
 export class ByteWriter {
   buf: Uint8Array;
   view: DataView;

@@ -14,7 +14,7 @@
  * DICTIONARY is part of the format: append only, never reorder.
  */
 import { FieldpackError } from '../../errors.ts';
-import type { ByteReader, ByteWriter } from '../bytes.ts';
+import { type ByteReader, type ByteWriter, varintBytes } from '../bytes.ts';
 import { readText, textCodedBits, writeText } from './text.ts';
 
 export const DICTIONARY: readonly string[] = [
@@ -128,7 +128,6 @@ export function encodeCompact(value: unknown, w: ByteWriter): void {
  * hostile blob of zeros would otherwise decode to ~4 characters a byte at ~50 ns each.
  */
 const MAX_TEXT_CODED_CHARS = 1 << 20;
-const varintBytes = (n: number) => (n < 128 ? 1 : n < 16384 ? 2 : Math.ceil(Math.log2(n + 1) / 7));
 const plainTagBytes = (bytes: number) => (bytes < 32 ? 1 : 1 + varintBytes(bytes));
 const textTagBytes = (chars: number) => (chars <= 16 ? 1 : 1 + varintBytes(chars));
 

@@ -11,7 +11,7 @@
 import { FieldpackError } from '../../errors.ts';
 import { type Field, type FieldValues, fieldSize } from '../../field.ts';
 import { FIELDPACK_VERSION } from '../../version.ts';
-import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
+import { ByteReader, ByteWriter, varintBytes } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
@@ -393,14 +393,6 @@ function screenBlockRange(shape: number[], budget: number): { start: number[]; s
   return fieldSize(size) > 0.5 * n ? null : centred(shape, size);
 }
 
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
 
 function invert(mask: Uint8Array): Uint8Array {
   const skip = new Uint8Array(mask.length);
