@@ -55,8 +55,9 @@ export interface CodecEnv {
   /** sha256 hex */
   hash(bytes: Uint8Array): string;
   /**
-   * Runs tasks[name] of this codec, in this thread or a worker; the result never depends on where. `alone`: the
-   * only task of its batch, run in this thread (already warm from planning; a worker would add only its cold start).
+   * Runs tasks[name] of this codec, in this thread or a worker; the result never depends on where. `alone`: run in
+   * this thread: the only task of its batch (already warm from planning; a worker would add only its cold start), or
+   * the one this thread takes while the workers run the others (sent before it).
    */
   runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }): Promise<T>;
   /**

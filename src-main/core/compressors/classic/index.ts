@@ -170,9 +170,13 @@ export const classicCodec: Codec<ClassicParams> = {
     // each chunk goes into the output as soon as it is decoded (the others still decoding in the workers)
     const output = chunkAssembly(header, ids, rows[0], rows[1]);
     let done = 0;
+    // where the workers get one chunk each, this thread decodes the last itself (dispatched after the others, in
+    // order) instead of waiting: a field of 2 chunks with 1 worker decodes in about half the time
+    const callerTakesLast = ids.length <= (env.parallelism ?? 1) + 1;
     await Promise.all(
       ids.map(async (i, j) => {
-        const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i) }, { alone: ids.length === 1 });
+        const alone = ids.length === 1 || (callerTakesLast && j === ids.length - 1);
+        const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i) }, { alone });
         guarded(header, () => output.put(j, r));
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
       }),

@@ -15,6 +15,8 @@ export const decompressCommand: CliCommand = {
     '  model is found by hash in resources/models, FIELDPACK_MODEL_PATH or the files given with --model.',
     '  `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
     '  --streamed: decode and write chunk by chunk (memory independent of the size), automatic above 1 GiB of values.',
+    '  --workers N: worker threads for the chunks (default 1; 0: all in this thread); where the workers get one chunk',
+    '    each, this thread decodes the last itself. The values never depend on N.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
