@@ -27,9 +27,10 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
     const s = await decompressStream(a.bytes, { workers: 2, rows: [5, 7] });
     const rs = 180 * 360;
     expect(Array.from(s.field.values.subarray(0, 100))).toEqual(Array.from(d0.field.values.subarray(5 * rs, 5 * rs + 100)));
-    // two chunks, one worker: this thread decodes the second while the worker decodes the first
+    // two chunks, one worker: this thread codes the second while the worker codes the first
     const two = await compressField(f, { ...opts, chunkValues: 10 * rs, workers: 0 });
     expect(two.plan.chunkRows.length).toBe(2);
+    expect(Buffer.from((await compressField(f, { ...opts, chunkValues: 10 * rs, workers: 1 })).bytes).equals(Buffer.from(two.bytes))).toBe(true);
     const [t0, t1] = [await decompressStream(two.bytes, { workers: 0 }), await decompressStream(two.bytes, { workers: 1 })];
     expect(Buffer.from(t1.field.values.buffer).equals(Buffer.from(t0.field.values.buffer))).toBe(true);
     expect(Array.from(t1.field.mask!)).toEqual(Array.from(t0.field.mask!));

@@ -99,9 +99,12 @@ export const classicCodec: Codec<ClassicParams> = {
     const early = started.find((e) => e.warm && samePlan(e.plan, plan)) ?? null;
     const inputs = chunkInputs(plan, field);
     let done = 0;
+    // as in decode: where the workers get one chunk each, this thread encodes the last (sent after the others)
+    const callerTakesLast = inputs.length <= (env.parallelism ?? 1) + 1;
     const chunks = await Promise.all(
-      inputs.map(async (c) => {
-        const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone: inputs.length === 1 });
+      inputs.map(async (c, j) => {
+        const alone = inputs.length === 1 || (callerTakesLast && j === inputs.length - 1);
+        const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone });
         // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
         const r = early ? await early.chunk.catch(here) : await here();
         env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
