@@ -393,7 +393,6 @@ function screenBlockRange(shape: number[], budget: number): { start: number[]; s
   return fieldSize(size) > 0.5 * n ? null : centred(shape, size);
 }
 
-
 function invert(mask: Uint8Array): Uint8Array {
   const skip = new Uint8Array(mask.length);
   for (let i = 0; i < mask.length; i++) skip[i] = mask[i] === 0 ? 1 : 0;

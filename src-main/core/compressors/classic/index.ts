@@ -99,11 +99,9 @@ export const classicCodec: Codec<ClassicParams> = {
     const early = started.find((e) => e.warm && samePlan(e.plan, plan)) ?? null;
     const inputs = chunkInputs(plan, field);
     let done = 0;
-    // as in decode: where the workers get one chunk each, this thread encodes the last (sent after the others)
-    const callerTakesLast = inputs.length <= (env.parallelism ?? 1) + 1;
     const chunks = await Promise.all(
       inputs.map(async (c, j) => {
-        const alone = inputs.length === 1 || (callerTakesLast && j === inputs.length - 1);
+        const alone = inThisThread(j, inputs.length, env);
         const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone });
         // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
         const r = early ? await early.chunk.catch(here) : await here();
@@ -173,12 +171,9 @@ export const classicCodec: Codec<ClassicParams> = {
     // each chunk goes into the output as soon as it is decoded (the others still decoding in the workers)
     const output = chunkAssembly(header, ids, rows[0], rows[1]);
     let done = 0;
-    // where the workers get one chunk each, this thread decodes the last itself (dispatched after the others, in
-    // order) instead of waiting: a field of 2 chunks with 1 worker decodes in about half the time
-    const callerTakesLast = ids.length <= (env.parallelism ?? 1) + 1;
     await Promise.all(
       ids.map(async (i, j) => {
-        const alone = ids.length === 1 || (callerTakesLast && j === ids.length - 1);
+        const alone = inThisThread(j, ids.length, env);
         const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i) }, { alone });
         guarded(header, () => output.put(j, r));
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
@@ -188,6 +183,15 @@ export const classicCodec: Codec<ClassicParams> = {
   },
   summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid) }),
 };
+
+/**
+ * Whether chunk task j of n runs in this thread (runTask's `alone`): the only one, or the last where the workers get
+ * one each, which this thread would otherwise wait out (sent after the others, which the pool posts at once): a field
+ * of 2 chunks with 1 worker is coded on two threads.
+ */
+function inThisThread(j: number, n: number, env: CodecEnv): boolean {
+  return n === 1 || (j === n - 1 && n <= (env.parallelism ?? 1) + 1);
+}
 
 function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
