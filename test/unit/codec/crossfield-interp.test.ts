@@ -8,7 +8,8 @@ import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { LinearQuantizer, DEFAULT_RADIUS } from '../../../src-main/core/codec/quantizer.ts';
 import { fromBfloat16Bits, fromHalfBits, roundHalf, toBfloat16Bits, toHalfBits } from '../../../src-main/core/codec/half.ts';
-import { type PassStat, decodeInterpHybrid, encodeInterpHybrid } from '../../../src-main/core/compressors/crossfield/interp-hybrid.ts';
+import { type PassStat, decodeInterpHybrid, encodeInterpHybrid, normalEquations } from '../../../src-main/core/compressors/crossfield/interp-hybrid.ts';
+import { nnKernels } from '../../../src-main/core/nn/wasm-kernels.ts';
 import { decodeCrossfield, encodeCrossfield, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
 import { compressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
@@ -139,6 +140,27 @@ describe('cross-field interpolation hybrid', () => {
     const out = decodeCrossfield(info, masked.bytes, [], [{ values: anchor }]).field;
     expect(overBound(target, out.values, mask, 0.005)).toBe(0);
     expect(Array.from(out.mask!)).toEqual(Array.from(mask));
+  });
+
+  it('the per-pass normal equations: the WebAssembly twin adds up to the reference\'s bits (zero features skipped alike)', () => {
+    const fast = nnKernels();
+    expect(fast).not.toBeNull();
+    for (const K of [1, 22, 23]) {
+      const r = rng(K);
+      const ns = 1000;
+      const F = new Float64Array(ns * K).map(() => {
+        const u = r();
+        return u < -0.4 ? 0 : u > 0.45 ? -0 : u * 1e3 * Math.exp(10 * r());
+      });
+      const y = new Float64Array(ns).map(() => r() * 7);
+      const ref = { A: new Float64Array(K * K), b: new Float64Array(K) };
+      const wasm = { A: new Float64Array(K * K), b: new Float64Array(K) };
+      normalEquations(F, y, ns, K, ref.A, ref.b);
+      expect(fast!.normalEquations(F, y, ns, K, wasm.A, wasm.b)).toBe(true);
+      expect(Buffer.from(wasm.A.buffer).equals(Buffer.from(ref.A.buffer))).toBe(true);
+      expect(Buffer.from(wasm.b.buffer).equals(Buffer.from(ref.b.buffer))).toBe(true);
+      expect(ref.A[0]).not.toBe(0);
+    }
   });
 
   it('binary16 weights round to nearest, saturate, and keep subnormals', () => {
