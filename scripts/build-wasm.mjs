@@ -10,6 +10,7 @@ const root = join(import.meta.dirname, '..');
 const MODULES = [
   { source: 'wasm/nn-kernels.ts', out: 'src-main/core/nn/wasm-kernels.generated.ts', name: 'NN_KERNELS_WASM' },
   { source: 'wasm/codec-kernels.ts', out: 'src-main/core/codec/wasm-kernels.generated.ts', name: 'CODEC_KERNELS_WASM' },
+  { source: 'wasm/crossfield-kernels.ts', out: 'src-main/core/compressors/crossfield/wasm-kernels.generated.ts', name: 'CROSSFIELD_KERNELS_WASM' },
 ];
 
 async function compile(source) {

@@ -291,34 +291,3 @@ export function conv4x4s2(inp: usize, cin: i32, H: i32, W: i32, weight: usize, b
     }
   }
 }
-
-/**
- * The cross-field interpolation hybrid's per-pass least squares (normalEquations of
- * src-main/core/compressors/crossfield/interp-hybrid.ts): over ns rows of K float64 features F (row major) and
- * targets y, for every u with F[i][u] != 0, b[u] += F[i][u] * y[i] and A[u][v] += F[i][u] * F[i][v] for v >= u.
- * Each entry is summed over the rows in order with the reference's float64 multiply and add; the f64x2 lanes are two
- * entries v, v + 1 of one row of A, so the sums are the reference's bits.
- */
-export function normalEquations(F: usize, y: usize, ns: i32, K: i32, A: usize, b: usize): void {
-  for (let i = 0; i < ns; i++) {
-    const r = F + (<usize>(i * K) << 3);
-    const yi = load<f64>(y + (<usize>i << 3));
-    for (let u = 0; u < K; u++) {
-      const fu = load<f64>(r + (<usize>u << 3));
-      if (fu == 0) continue;
-      const bu = b + (<usize>u << 3);
-      store<f64>(bu, load<f64>(bu) + fu * yi);
-      const ro = A + (<usize>(u * K) << 3);
-      const fv = f64x2.splat(fu);
-      let v = u;
-      for (; v + 2 <= K; v += 2) {
-        const at = <usize>v << 3;
-        v128.store(ro + at, f64x2.add(v128.load(ro + at), f64x2.mul(fv, v128.load(r + at))));
-      }
-      if (v < K) {
-        const at = <usize>v << 3;
-        store<f64>(ro + at, load<f64>(ro + at) + fu * load<f64>(r + at));
-      }
-    }
-  }
-}

@@ -7,6 +7,7 @@
  * convolution does 9 x cin multiply-adds per output value, so the copies are a few per cent of the work.
  */
 import { NN_KERNELS_WASM } from './wasm-kernels.generated.ts';
+import { lazyInstance, reserveMemory } from '../wasm-module.ts';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -16,24 +17,9 @@ interface KernelExports {
   conv1x1(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
   conv4x4s2(inp: number, cin: number, H: number, W: number, weight: number, bias: number, cout: number, out: number): void;
   convSame(inp: number, cin: number, cout: number, D: number, H: number, W: number, weight: number, bias: number, kd: number, kh: number, kw: number, out: number): void;
-  normalEquations(F: number, y: number, ns: number, K: number, A: number, b: number): void;
 }
 
-let kernels: KernelExports | null | undefined;
-
-function instance(): KernelExports | null {
-  if (kernels === undefined) {
-    try {
-      kernels = new WebAssembly.Instance(new WebAssembly.Module(NN_KERNELS_WASM)).exports as unknown as KernelExports;
-    } catch {
-      kernels = null;
-    }
-  }
-  return kernels;
-}
-
-/** A 32-bit module's memory: 65536 pages of 64 KiB. */
-const MAX_MEMORY_BYTES = 65536 * 65536;
+const instance = lazyInstance<KernelExports>(NN_KERNELS_WASM);
 
 /**
  * Byte offsets in the module's memory for float32 buffers of these lengths, one after another (16-byte aligned),
@@ -46,15 +32,7 @@ function layout(k: KernelExports, lengths: number[]): number[] | null {
     offsets.push(at);
     at += Math.ceil((4 * n) / 16) * 16;
   }
-  if (at > MAX_MEMORY_BYTES) return null;
-  const need = at - k.memory.buffer.byteLength;
-  if (need > 0) {
-    try {
-      if (k.memory.grow(Math.ceil(need / 65536)) < 0) return null;
-    } catch {
-      return null;
-    }
-  }
+  if (!reserveMemory(k.memory, at)) return null;
   return offsets;
 }
 
@@ -79,12 +57,6 @@ export interface NnKernels {
    * fit the module's memory (the caller runs the reference loop).
    */
   convSame(inp: Float32Array, cin: number, cout: number, D: number, H: number, W: number, weights: Float32Array, bias: Float32Array | null, kernel: readonly [number, number, number]): Float32Array | null;
-  /**
-   * The cross-field hybrid's normal equations (interp-hybrid.ts's normalEquations, the same bits): adds F^T F's upper
-   * triangle to A and F^T y to b for the first ns rows of K features in F (row major). False when the buffers do not
-   * fit the module's memory (the caller runs the reference loop).
-   */
-  normalEquations(F: Float64Array, y: Float64Array, ns: number, K: number, A: Float64Array, b: Float64Array): boolean;
 }
 
 /** Runs an exported kernel on copies of the buffers in the module's memory. */
@@ -121,22 +93,6 @@ const FAST: NnKernels = {
     if (bias) mem.set(bias, pb / 4);
     k.convSame(pi, cin, cout, D, H, W, pw, bias ? pb : 0, kd, kh, kw, po);
     return new Float32Array(k.memory.buffer, po, cout * plane).slice();
-  },
-  normalEquations(F, y, ns, K, A, b) {
-    const k = instance()!;
-    // layout counts float32 slots: two per float64
-    const at = layout(k, [2 * ns * K, 2 * ns, 2 * K * K, 2 * K]);
-    if (!at) return false;
-    const [pf, py, pa, pb] = at as [number, number, number, number];
-    const mem = new Float64Array(k.memory.buffer);
-    mem.set(F.subarray(0, ns * K), pf / 8);
-    mem.set(y.subarray(0, ns), py / 8);
-    mem.set(A, pa / 8);
-    mem.set(b, pb / 8);
-    k.normalEquations(pf, py, ns, K, pa, pb);
-    A.set(new Float64Array(k.memory.buffer, pa, K * K));
-    b.set(new Float64Array(k.memory.buffer, pb, K));
-    return true;
   },
 };
 

@@ -17,7 +17,9 @@
  *
  * Every operation is IEEE double arithmetic in a fixed order on values both sides have (decoded target points,
  * anchor reconstructions, the reference-path network output, stored binary16 weights), so decoding on any machine
- * and with any thread count gives the same bits. Pure: no Node, no DOM.
+ * and with any thread count gives the same bits. The loops over a pass's points (features, corrected predictions,
+ * the fit's normal equations) run as WebAssembly twins where the engine has it (wasm-kernels.ts: the same
+ * operations in the same order), these loops being the reference. Pure: no Node, no DOM.
  */
 import type { LinearQuantizer } from '../../codec/quantizer.ts';
 import { INTERP_TUNINGS, interpCubic } from '../../codec/predictors/interp.ts';
@@ -27,7 +29,7 @@ import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { FieldpackError } from '../../errors.ts';
 import { fromHalfBits, toHalfBits } from '../../codec/half.ts';
 import { solveRidge } from './least-squares.ts';
-import { nnKernels } from '../../nn/wasm-kernels.ts';
+import { type HybridRunMemory, hybridRunMemory } from './wasm-kernels.ts';
 
 export interface InterpSource {
   /** values over the block, same shape as the target */
@@ -64,7 +66,7 @@ export interface PassStat {
 
 type Models = { enc: true; w: ByteWriter } | { enc: false; r: ByteReader };
 
-function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: Models, stats?: PassStat[]): void {
+function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: Models, stats: PassStat[] | undefined, kernels: boolean): void {
   const enc = models.enc;
   const [alpha, beta] = INTERP_TUNINGS[tune] ?? [1, 1];
   const factorOf = (lv: number) => Math.min(Math.pow(alpha, lv - 1), beta);
@@ -73,10 +75,14 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   for (let d = 0; d < shape.length; d++) sh[off + d] = shape[d]!;
   const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
   const n = x.length;
-  const R = new Float64Array(n);
-  const scratch = new FitScratch();
+  // the WebAssembly twins' arrays (the same bits as the loops below, which run where they cannot)
+  const passPoints = largestPass(sh);
+  const maxK = 4 + 4 * 3 + 5 * sources.length;
+  const mem = kernels ? hybridRunMemory(n, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK) : null;
+  const R = mem ? mem.R : new Float64Array(n);
+  const fit = mem ? kernelSample(mem) : new FitScratch();
   // every source as float64 (exact for float32 anchors): one element kind at fill's loads, which V8 then inlines
-  const sources64 = sources.map((src) => (src.values instanceof Float64Array ? src : { ...src, values: Float64Array.from(src.values) }));
+  const sources64 = sources.map((src, i) => (mem ? { ...src, values: mem.sources[i]! } : src.values instanceof Float64Array ? src : { ...src, values: Float64Array.from(src.values) }));
   // with every source value finite, so is every feature (decoded points are), and a zero weight's term is +-0
   const exactSkips = sources64.every((src) => allFinite(src.values as Float64Array));
   const point = (idx: number, pred: number) => {
@@ -95,11 +101,11 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   while (1 << levels < maxDim) levels++;
   if (tune) q.setFactor(factorOf(Math.max(1, levels)));
   point(0, 0);
-  let idxs = new Int32Array(0);
-  let ts = new Int32Array(0);
-  let base = new Float64Array(0);
+  let idxs = mem?.idxs ?? new Int32Array(0);
+  let ts = mem?.ts ?? new Int32Array(0);
+  let base = mem?.base ?? new Float64Array(0);
   /** each pass point's coordinates along the three other axes (in `others` order) */
-  let coords = [new Int32Array(0), new Int32Array(0), new Int32Array(0)] as const;
+  let coords = mem?.coords ?? ([new Int32Array(0), new Int32Array(0), new Int32Array(0)] as const);
   for (let lv = levels; lv >= 1; lv--) {
     if (tune) q.setFactor(factorOf(lv));
     const s = 1 << (lv - 1);
@@ -147,11 +153,13 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
       const shStr = Int32Array.from(shifted, (e) => str[e]!);
       const shSize = Int32Array.from(shifted, (e) => sh[e]!);
       const shCoord = shifted.map((e) => coords[others.indexOf(e)]!);
-      const srcs = sources64.filter((src) => src.axis === undefined || src.axis === d - off);
+      const srcIndex = sources64.flatMap((src, i) => (src.axis === undefined || src.axis === d - off ? [i] : []));
+      const srcs = srcIndex.map((i) => sources64[i]!);
       const kSrc = 5 * srcs.length;
       const K = kSelf + kSrc;
       let w: Float64Array | null = null;
       if (m >= MIN_PASS_POINTS) {
+        mem?.setPass({ m, L, s, ss, s3, K, kSelf, shifts: shifted.map((e) => ({ step: stepOf(e), stride: str[e]!, size: sh[e]!, coord: others.indexOf(e) })), sources: srcIndex });
         const feat = new Float64Array(K);
         const fillSelf = (j: number) => {
           const idx = idxs[j]!;
@@ -210,7 +218,13 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
         let group: number;
         w = new Float64Array(K);
         if (enc) {
-          const chosen = fitPass(x, skip, idxs, base, m, K, kSelf, fill, feat, q.inv, scratch);
+          const rows = mem ? (count: number) => mem.gather(count) : (count: number, js: Int32Array, F: Float64Array) => {
+            for (let i = 0; i < count; i++) {
+              fill(js[i]!);
+              F.set(feat, i * K);
+            }
+          };
+          const chosen = fitPass(x, skip, idxs, base, m, K, kSelf, q.inv, fit.sized(Math.min(m, 2 * FIT_POINTS) + FIT_RUN, K), rows);
           group = chosen.group;
           w = chosen.w;
           models.w.u8(group);
@@ -221,7 +235,9 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
           if (group > 3) throw new FieldpackError('BAD_STREAM', `corrupted stream: pass model ${group}`);
           for (let k = 0; k < K; k++) if (inGroup(k, group, kSelf)) w[k] = fromHalfBits(models.r.u16('pass weight'));
         }
-        if (group === (G_SELF | G_SOURCES) || (group !== 0 && !exactSkips)) {
+        if (mem) {
+          if (group !== 0) mem.predict(w, group, exactSkips);
+        } else if (group === (G_SELF | G_SOURCES) || (group !== 0 && !exactSkips)) {
           for (let j = 0; j < m; j++) {
             fill(j);
             let pr = base[j]!;
@@ -291,16 +307,15 @@ function stencilValid(v: Uint8Array, idx: number, t: number, L: number, s: numbe
  * WebAssembly where it runs: the same sums).
  */
 function fitPass(
-  x: Values, skip: Uint8Array | null, idxs: Int32Array, base: Float64Array, m: number, K: number, kSelf: number,
-  fill: (j: number) => void, feat: Float64Array, inv: number, scratch: FitScratch,
+  x: Values, skip: Uint8Array | null, idxs: Int32Array, base: Float64Array, m: number, K: number, kSelf: number, inv: number,
+  sample: FitSample, rows: (count: number, js: Int32Array, F: Float64Array) => void,
 ): { group: number; w: Float64Array; nWeights: number; bits: number; bitsNone: number } {
   const stride = Math.max(1, Math.floor(m / FIT_POINTS));
   let nAll = 0;
   if (skip === null) nAll = m;
   else for (let j = 0; j < m; j++) if (skip[idxs[j]!] !== 1) nAll++;
   const span = stride * FIT_RUN;
-  const cap = Math.ceil(m / span) * FIT_RUN;
-  const { F, y, b0, xs, pred, h } = scratch.sized(cap, K);
+  const { F, y, b0, xs, pred, h, js, A, bv } = sample;
   let ns = 0;
   // runs of FIT_RUN consecutive points (neighbours in memory: the sample reads what the cache holds), one run per
   // stretch of stride x FIT_RUN points, placed by a hash so that the sample does not alias with the grid
@@ -310,17 +325,17 @@ function fitPass(
     for (let j = start; j < end; j++) {
       const idx = idxs[j]!;
       if (skip !== null && skip[idx] === 1) continue;
-      fill(j);
-      F.set(feat, ns * K);
+      js[ns] = j;
       xs[ns] = x[idx]!;
       b0[ns] = base[j]!;
       y[ns] = xs[ns]! - b0[ns]!;
       ns++;
     }
   }
-  const A = new Float64Array(K * K);
-  const bv = new Float64Array(K);
-  if (!nnKernels()?.normalEquations(F, y, ns, K, A, bv)) normalEquations(F, y, ns, K, A, bv);
+  rows(ns, js, F);
+  A.fill(0, 0, K * K);
+  bv.fill(0, 0, K);
+  sample.normalEquations(ns, K);
   for (let u = 0; u < K; u++) for (let v = 0; v < u; v++) A[u * K + v] = A[v * K + u]!;
   const groups = [0];
   if (kSelf > 0) groups.push(G_SELF);
@@ -371,24 +386,80 @@ function fitPass(
   return { group, w: ws[best]!, nWeights, bits: bits[best]!, bitsNone: bits[0]! };
 }
 
-/** fitPass's sample buffers, grown as a run's passes need and kept across them (no fresh memory per pass). */
-class FitScratch {
+/** fitPass's sample: rows of features F (row major), targets y, the points' values, predictions and pass positions. */
+interface FitSample {
+  F: Float64Array;
+  y: Float64Array;
+  b0: Float64Array;
+  xs: Float64Array;
+  pred: Float64Array;
+  js: Int32Array;
+  h: Int32Array;
+  A: Float64Array;
+  bv: Float64Array;
+  /** A's upper triangle and bv from the first ns rows (normalEquations or its twin) */
+  normalEquations(ns: number, K: number): void;
+  /** buffers for `rows` rows of K features */
+  sized(rows: number, K: number): FitSample;
+}
+
+/** The reference's sample buffers, grown as a run's passes need and kept across them (no fresh memory per pass). */
+class FitScratch implements FitSample {
   F = new Float64Array(0);
   y = new Float64Array(0);
   b0 = new Float64Array(0);
   xs = new Float64Array(0);
   pred = new Float64Array(0);
+  js = new Int32Array(0);
+  A = new Float64Array(0);
+  bv = new Float64Array(0);
   readonly h = new Int32Array(2 * HIST_RADIUS + 1);
+  normalEquations(ns: number, K: number): void {
+    normalEquations(this.F, this.y, ns, K, this.A, this.bv);
+  }
   sized(rows: number, K: number): this {
     if (this.F.length < rows * K) this.F = new Float64Array(rows * K);
+    if (this.A.length < K * K) {
+      this.A = new Float64Array(K * K);
+      this.bv = new Float64Array(K);
+    }
     if (this.y.length < rows) {
       this.y = new Float64Array(rows);
       this.b0 = new Float64Array(rows);
       this.xs = new Float64Array(rows);
       this.pred = new Float64Array(rows);
+      this.js = new Int32Array(rows);
     }
     return this;
   }
+}
+
+/** The sample in the kernels' memory: F, y, js, A and bv are theirs (laid out for the run's largest fit). */
+function kernelSample(mem: HybridRunMemory): FitSample {
+  const rows = mem.y.length;
+  const sample: FitSample = {
+    F: mem.F, y: mem.y, js: mem.js, A: mem.A, bv: mem.b,
+    b0: new Float64Array(rows), xs: new Float64Array(rows), pred: new Float64Array(rows), h: new Int32Array(2 * HIST_RADIUS + 1),
+    normalEquations: (ns, K) => mem.normalEquations(ns, K),
+    sized: () => sample,
+  };
+  return sample;
+}
+
+/** The most points a pass of the run has (run's count per level and axis). */
+function largestPass(sh: number[]): number {
+  let maxDim = 1;
+  for (const v of sh) maxDim = Math.max(maxDim, v);
+  let most = 0;
+  for (let s = 1; s < maxDim; s *= 2) {
+    for (let d = 0; d < 4; d++) {
+      if (sh[d]! <= s) continue;
+      let cnt = Math.ceil((sh[d]! - s) / (2 * s));
+      for (let e = 0; e < 4; e++) if (e !== d) cnt *= Math.ceil(sh[e]! / (e < d ? s : 2 * s));
+      most = Math.max(most, cnt);
+    }
+  }
+  return most;
 }
 
 /**
@@ -417,16 +488,19 @@ function solveSpd(A: Float64Array, b: Float64Array, K: number, sel: number[]): n
   return solveRidge(a, sel.map((k) => b[k]!), n, 1e-7);
 }
 
-/** Encoder: quantizes every valid point through q; the pass models go to `models`. */
+/**
+ * Encoder: quantizes every valid point through q; the pass models go to `models`. `kernels` false runs the reference
+ * loops instead of their WebAssembly twins (the same bytes).
+ */
 export function encodeInterpHybrid(
-  x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: ByteWriter, stats?: PassStat[],
+  x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: ByteWriter, stats?: PassStat[], kernels = true,
 ): void {
-  run(x, skip, shape, q, tune, sources, { enc: true, w: models }, stats);
+  run(x, skip, shape, q, tune, sources, { enc: true, w: models }, stats, kernels);
 }
 
-/** Decoder: `out` receives every point's reconstruction (skipped points: the prediction). */
-export function decodeInterpHybrid(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: ByteReader): void {
-  run(out, skip, shape, q, tune, sources, { enc: false, r: models });
+/** Decoder: `out` receives every point's reconstruction (skipped points: the prediction); `kernels` as the encoder's. */
+export function decodeInterpHybrid(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, sources: InterpSource[], models: ByteReader, kernels = true): void {
+  run(out, skip, shape, q, tune, sources, { enc: false, r: models }, undefined, kernels);
 }
 
 /** Where the codes' lines are with nothing skipped: the hybrid codes its points in the interpolation predictors' order. */

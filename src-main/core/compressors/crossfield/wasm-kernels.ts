@@ -1,0 +1,150 @@
+/**
+ * The WebAssembly twins of the cross-field interpolation hybrid's loops (wasm/crossfield-kernels.ts, compiled into
+ * wasm-kernels.generated.ts): a pass's corrected predictions (encoder and decoder), the fit's sample of features and
+ * its normal equations (encoder). The same float64 operations in the same order as interp-hybrid.ts's reference
+ * loops, so the same predictions, weights and bytes (test/unit/codec/crossfield-interp.test.ts encodes and decodes
+ * both ways). A run lays its arrays out in the module's memory once: the decoded values, the sources, a pass's points
+ * and the fit's sample. Where WebAssembly is missing, or the arrays do not fit, the reference runs. Pure.
+ */
+import { CROSSFIELD_KERNELS_WASM } from './wasm-kernels.generated.ts';
+import { lazyInstance, reserveMemory } from '../../wasm-module.ts';
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  predictPass(d: number, w: number, group: number, exactSkips: number, feat: number): void;
+  gatherRows(d: number, js: number, n: number, F: number): void;
+  normalEquations(F: number, y: number, ns: number, K: number, A: number, b: number): void;
+}
+
+/** Sources a pass record holds (the hybrid has one per anchor and per network axis: far fewer). */
+const MAX_KERNEL_SOURCES = 16;
+/** The pass record's int32 fields (wasm/crossfield-kernels.ts's P_* offsets). */
+const P = { m: 0, L: 1, s: 2, ss: 3, s3: 4, K: 5, kSelf: 6, nShift: 7, nSrc: 8, idxs: 9, ts: 10, base: 11, R: 12, shift: 13, src: 25 } as const;
+const RECORD_INTS = P.src + 2 * MAX_KERNEL_SOURCES;
+const instance = lazyInstance<KernelExports>(CROSSFIELD_KERNELS_WASM);
+
+/** A pass as the kernels read it (run's locals). */
+export interface PassGeometry {
+  m: number;
+  L: number;
+  s: number;
+  ss: number;
+  s3: number;
+  K: number;
+  kSelf: number;
+  /** per shifted axis: step, stride, size and which of the run's coordinate arrays holds the points' coordinate */
+  shifts: { step: number; stride: number; size: number; coord: number }[];
+  /** indices into the run's sources */
+  sources: number[];
+}
+
+/** One run's arrays in the module's memory, and the kernels over them. */
+export interface HybridRunMemory {
+  /** decoded values (zeroed) */
+  R: Float64Array;
+  /** the pass's points: index, position along the pass axis, prediction; coordinates along the other axes */
+  idxs: Int32Array;
+  ts: Int32Array;
+  base: Float64Array;
+  coords: [Int32Array, Int32Array, Int32Array];
+  /** the sources' values as float64 */
+  sources: Float64Array[];
+  /** the fit's sample: rows of features, targets, and the pass points they are */
+  F: Float64Array;
+  y: Float64Array;
+  js: Int32Array;
+  A: Float64Array;
+  b: Float64Array;
+  setPass(p: PassGeometry): void;
+  /** base[j] += weights . features of point j over the pass (predictPass) */
+  predict(w: Float64Array, group: number, exactSkips: boolean): void;
+  /** the features of points js[0 .. n) into F's rows */
+  gather(n: number): void;
+  /** A's upper triangle and b from F's first ns rows and y (added to what they hold) */
+  normalEquations(ns: number, K: number): void;
+}
+
+/**
+ * Lays out a run over n values: sources (values, validity or null), passes of at most `passPoints` points, fits of
+ * at most `fitRows` rows of at most `maxK` features. Null where WebAssembly is missing or the arrays do not fit.
+ */
+export function hybridRunMemory(n: number, sources: { values: ArrayLike<number>; valid: Uint8Array | null }[], passPoints: number, fitRows: number, maxK: number): HybridRunMemory | null {
+  const k = instance();
+  if (!k || sources.length > MAX_KERNEL_SOURCES) return null;
+  let at = k.heapBase();
+  const take = (bytes: number) => {
+    const p = at;
+    at += Math.ceil(bytes / 16) * 16;
+    return p;
+  };
+  const pR = take(8 * n);
+  const pIdxs = take(4 * passPoints);
+  const pTs = take(4 * passPoints);
+  const pBase = take(8 * passPoints);
+  const pCoords = [take(4 * passPoints), take(4 * passPoints), take(4 * passPoints)];
+  const pSrc = sources.map(() => take(8 * n));
+  const pValid = sources.map((s) => (s.valid ? take(n) : 0));
+  const pF = take(8 * fitRows * maxK);
+  const pY = take(8 * fitRows);
+  const pJs = take(4 * fitRows);
+  const pA = take(8 * maxK * maxK);
+  const pB = take(8 * maxK);
+  const pW = take(8 * maxK);
+  const pFeat = take(8 * maxK);
+  const pRec = take(4 * RECORD_INTS);
+  if (!reserveMemory(k.memory, at)) return null;
+  const buf = k.memory.buffer;
+  const f64 = (p: number, len: number) => new Float64Array(buf, p, len);
+  const i32 = (p: number, len: number) => new Int32Array(buf, p, len);
+  const R = f64(pR, n);
+  R.fill(0);
+  const srcViews = sources.map((s, i) => {
+    const v = f64(pSrc[i]!, n);
+    v.set(s.values);
+    if (s.valid) new Uint8Array(buf, pValid[i]!, n).set(s.valid);
+    return v;
+  });
+  const rec = i32(pRec, RECORD_INTS);
+  const w = f64(pW, maxK);
+  rec[P.idxs] = pIdxs;
+  rec[P.ts] = pTs;
+  rec[P.base] = pBase;
+  rec[P.R] = pR;
+  return {
+    R, idxs: i32(pIdxs, passPoints), ts: i32(pTs, passPoints), base: f64(pBase, passPoints),
+    coords: [i32(pCoords[0]!, passPoints), i32(pCoords[1]!, passPoints), i32(pCoords[2]!, passPoints)],
+    sources: srcViews, F: f64(pF, fitRows * maxK), y: f64(pY, fitRows), js: i32(pJs, fitRows), A: f64(pA, maxK * maxK), b: f64(pB, maxK),
+    setPass(p) {
+      rec[P.m] = p.m;
+      rec[P.L] = p.L;
+      rec[P.s] = p.s;
+      rec[P.ss] = p.ss;
+      rec[P.s3] = p.s3;
+      rec[P.K] = p.K;
+      rec[P.kSelf] = p.kSelf;
+      rec[P.nShift] = p.shifts.length;
+      p.shifts.forEach((e, i) => {
+        rec[P.shift + 4 * i] = e.step;
+        rec[P.shift + 4 * i + 1] = e.stride;
+        rec[P.shift + 4 * i + 2] = e.size;
+        rec[P.shift + 4 * i + 3] = pCoords[e.coord]!;
+      });
+      rec[P.nSrc] = p.sources.length;
+      p.sources.forEach((si, i) => {
+        rec[P.src + 2 * i] = pSrc[si]!;
+        rec[P.src + 2 * i + 1] = pValid[si]!;
+      });
+    },
+    predict(weights, group, exactSkips) {
+      w.set(weights);
+      k.predictPass(pRec, pW, group, exactSkips ? 1 : 0, pFeat);
+    },
+    gather(count) {
+      k.gatherRows(pRec, pJs, count, pF);
+    },
+    normalEquations(ns, K) {
+      k.normalEquations(pF, pY, ns, K, pA, pB);
+    },
+  };
+}

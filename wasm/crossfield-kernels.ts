@@ -1,0 +1,228 @@
+// AssemblyScript source of the cross-field interpolation hybrid's WebAssembly kernels (scripts/build-wasm.mjs compiles
+// it into src-main/core/compressors/crossfield/wasm-kernels.generated.ts). Each kernel twins a loop of
+// src-main/core/compressors/crossfield/interp-hybrid.ts: the same features (the same float64 subtractions and cubic
+// predictions, left to right) and the same sums in the same order, so encoder and decoder predict the reference's bits.
+// Buffers are the caller's, laid out in this module's memory; pointers are byte addresses; a pass is described by the
+// int32 record at `d` (offsets below), as interp-hybrid.ts's run sets it.
+
+/** First free byte after this module's static data (the caller lays its buffers out from here). */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+// the pass record: int32 fields
+const P_M: i32 = 0;
+const P_L: i32 = 1;
+const P_S: i32 = 2;
+const P_SS: i32 = 3;
+const P_S3: i32 = 4;
+const P_K: i32 = 5;
+const P_KSELF: i32 = 6;
+const P_NSHIFT: i32 = 7;
+const P_NSRC: i32 = 8;
+const P_IDXS: i32 = 9;
+const P_TS: i32 = 10;
+const P_BASE: i32 = 11;
+const P_R: i32 = 12;
+/** per shifted axis e < 3: step, stride, size, coordinates (pointer) at P_SHIFT + 4 e */
+const P_SHIFT: i32 = 13;
+/** per source: values (float64 pointer), valid (uint8 pointer, 0: everywhere) at P_SRC + 2 i */
+const P_SRC: i32 = 25;
+
+// @ts-ignore: decorator
+@inline
+function fld(d: usize, f: i32): i32 {
+  return load<i32>(d + (<usize>f << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function ldf(p: usize, i: i32): f64 {
+  return load<f64>(p + (<usize>i << 3));
+}
+
+// @ts-ignore: decorator
+@inline
+function ldi(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function stf(p: usize, i: i32, v: f64): void {
+  store<f64>(p + (<usize>i << 3), v);
+}
+
+/** interp-hybrid.ts's cubicAt */
+// @ts-ignore: decorator
+@inline
+function cubicAt(R: usize, idx: i32, t: i32, L: i32, s: i32, ss: i32, s3: i32): f64 {
+  if (t + s < L) {
+    const l3 = t >= 3 * s;
+    const r3 = t + 3 * s < L;
+    if (l3 && r3) return (-ldf(R, idx - s3) + 9.0 * ldf(R, idx - ss) + 9.0 * ldf(R, idx + ss) - ldf(R, idx + s3)) * 0.0625;
+    if (r3) return (3.0 * ldf(R, idx - ss) + 6.0 * ldf(R, idx + ss) - ldf(R, idx + s3)) * 0.125;
+    if (l3) return (-ldf(R, idx - s3) + 6.0 * ldf(R, idx - ss) + 3.0 * ldf(R, idx + ss)) * 0.125;
+    return (ldf(R, idx - ss) + ldf(R, idx + ss)) * 0.5;
+  }
+  return t >= 3 * s ? 1.5 * ldf(R, idx - ss) - 0.5 * ldf(R, idx - s3) : ldf(R, idx - ss);
+}
+
+/** interp-hybrid.ts's stencilValid */
+// @ts-ignore: decorator
+@inline
+function stencilValid(v: usize, idx: i32, t: i32, L: i32, s: i32, ss: i32, s3: i32): bool {
+  if (load<u8>(v + <usize>idx) == 0 || load<u8>(v + <usize>(idx - ss)) == 0) return false;
+  if (t + s < L && load<u8>(v + <usize>(idx + ss)) == 0) return false;
+  if (t >= 3 * s && load<u8>(v + <usize>(idx - s3)) == 0) return false;
+  if (t + 3 * s < L && load<u8>(v + <usize>(idx + s3)) == 0) return false;
+  return true;
+}
+
+/** run's fillSelf: the decoded context of pass point j, features 0 .. kSelf - 1 into out */
+function fillSelf(d: usize, j: i32, out: usize): void {
+  const L = fld(d, P_L);
+  const s = fld(d, P_S);
+  const ss = fld(d, P_SS);
+  const s3 = fld(d, P_S3);
+  const R = <usize>fld(d, P_R);
+  const idx = ldi(<usize>fld(d, P_IDXS), j);
+  const t = ldi(<usize>fld(d, P_TS), j);
+  const p = ldf(<usize>fld(d, P_BASE), j);
+  const hasR = t + s < L;
+  stf(out, 0, ldf(R, idx - ss) - p);
+  stf(out, 1, hasR ? ldf(R, idx + ss) - p : 0.0);
+  stf(out, 2, t >= 3 * s ? ldf(R, idx - s3) - p : 0.0);
+  stf(out, 3, t + 3 * s < L ? ldf(R, idx + s3) - p : 0.0);
+  let k = 4;
+  const nShift = fld(d, P_NSHIFT);
+  for (let e = 0; e < nShift; e++) {
+    const step = fld(d, P_SHIFT + 4 * e);
+    const str = fld(d, P_SHIFT + 4 * e + 1);
+    const size = fld(d, P_SHIFT + 4 * e + 2);
+    const ce = ldi(<usize>fld(d, P_SHIFT + 4 * e + 3), j);
+    for (let sign = -1; sign <= 1; sign += 2) {
+      const c2 = ce + sign * step;
+      if (c2 >= 0 && c2 < size) {
+        const jj = idx + sign * step * str;
+        stf(out, k, ldf(R, jj - ss) - p);
+        stf(out, k + 1, hasR ? ldf(R, jj + ss) - p : 0.0);
+      } else {
+        stf(out, k, 0.0);
+        stf(out, k + 1, 0.0);
+      }
+      k += 2;
+    }
+  }
+}
+
+/** run's fillSources: every source's detail and context at pass point j, features kSelf .. K - 1 into out */
+function fillSources(d: usize, j: i32, out: usize): void {
+  const L = fld(d, P_L);
+  const s = fld(d, P_S);
+  const ss = fld(d, P_SS);
+  const s3 = fld(d, P_S3);
+  const idx = ldi(<usize>fld(d, P_IDXS), j);
+  const t = ldi(<usize>fld(d, P_TS), j);
+  const hasR = t + s < L;
+  let k = fld(d, P_KSELF);
+  const nSrc = fld(d, P_NSRC);
+  for (let si = 0; si < nSrc; si++) {
+    const S = <usize>fld(d, P_SRC + 2 * si);
+    const V = <usize>fld(d, P_SRC + 2 * si + 1);
+    if (V != 0 && !stencilValid(V, idx, t, L, s, ss, s3)) {
+      stf(out, k, 0.0);
+      stf(out, k + 1, 0.0);
+      stf(out, k + 2, 0.0);
+      stf(out, k + 3, 0.0);
+      stf(out, k + 4, 0.0);
+    } else {
+      const sb = cubicAt(S, idx, t, L, s, ss, s3);
+      stf(out, k, ldf(S, idx) - sb);
+      stf(out, k + 1, ldf(S, idx - ss) - sb);
+      stf(out, k + 2, hasR ? ldf(S, idx + ss) - sb : 0.0);
+      stf(out, k + 3, t >= 3 * s ? ldf(S, idx - s3) - sb : 0.0);
+      stf(out, k + 4, t + 3 * s < L ? ldf(S, idx + s3) - sb : 0.0);
+    }
+    k += 5;
+  }
+}
+
+/** base[j] + sum of w[k] feat[k] for k in [k0, k1), added in k order */
+// @ts-ignore: decorator
+@inline
+function weighted(pr: f64, w: usize, feat: usize, k0: i32, k1: i32): f64 {
+  for (let k = k0; k < k1; k++) pr += ldf(w, k) * ldf(feat, k);
+  return pr;
+}
+
+/**
+ * run's corrected predictions of a pass: base[j] += the weighted features of point j for every j < m, with weights w
+ * (float64, K) of `group` (1: context, 2: sources, 3: both); `exactSkips` as run's (a one-group pass sums only its
+ * group's terms and sums again in full where that gives zero). feat: K float64 of scratch.
+ */
+export function predictPass(d: usize, w: usize, group: i32, exactSkips: i32, feat: usize): void {
+  const m = fld(d, P_M);
+  const K = fld(d, P_K);
+  const kSelf = fld(d, P_KSELF);
+  const base = <usize>fld(d, P_BASE);
+  if (group == 3 || exactSkips == 0) {
+    for (let j = 0; j < m; j++) {
+      fillSelf(d, j, feat);
+      fillSources(d, j, feat);
+      stf(base, j, weighted(ldf(base, j), w, feat, 0, K));
+    }
+    return;
+  }
+  const self = group == 1;
+  const k0 = self ? 0 : kSelf;
+  const k1 = self ? kSelf : K;
+  for (let j = 0; j < m; j++) {
+    if (self) fillSelf(d, j, feat);
+    else fillSources(d, j, feat);
+    let pr = weighted(ldf(base, j), w, feat, k0, k1);
+    if (pr == 0) {
+      fillSelf(d, j, feat);
+      fillSources(d, j, feat);
+      pr = weighted(ldf(base, j), w, feat, 0, K);
+    }
+    stf(base, j, pr);
+  }
+}
+
+/** fitPass's sample: the K features of pass points js[0 .. n) into the rows of F (row major) */
+export function gatherRows(d: usize, js: usize, n: i32, F: usize): void {
+  const K = fld(d, P_K);
+  for (let i = 0; i < n; i++) {
+    const row = F + (<usize>(i * K) << 3);
+    const j = ldi(js, i);
+    fillSelf(d, j, row);
+    fillSources(d, j, row);
+  }
+}
+
+/**
+ * interp-hybrid.ts's normalEquations: over ns rows of K features F (row major) and targets y, for every u with
+ * F[i][u] != 0, b[u] += F[i][u] * y[i] and A[u][v] += F[i][u] * F[i][v] for v >= u. Each entry is summed over the rows
+ * in order with the reference's float64 multiply and add; the f64x2 lanes are two entries v, v + 1 of one row of A,
+ * so the sums are the reference's bits.
+ */
+export function normalEquations(F: usize, y: usize, ns: i32, K: i32, A: usize, b: usize): void {
+  for (let i = 0; i < ns; i++) {
+    const r = F + (<usize>(i * K) << 3);
+    const yi = ldf(y, i);
+    for (let u = 0; u < K; u++) {
+      const fu = ldf(r, u);
+      if (fu == 0) continue;
+      stf(b, u, ldf(b, u) + fu * yi);
+      const ro = A + (<usize>(u * K) << 3);
+      const fv = f64x2.splat(fu);
+      let v = u;
+      for (; v + 2 <= K; v += 2) {
+        const at = <usize>v << 3;
+        v128.store(ro + at, f64x2.add(v128.load(ro + at), f64x2.mul(fv, v128.load(r + at))));
+      }
+      if (v < K) stf(ro, v, ldf(ro, v) + fu * ldf(r, v));
+    }
+  }
+}
