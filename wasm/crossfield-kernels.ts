@@ -26,8 +26,10 @@ const P_BASE: i32 = 11;
 const P_R: i32 = 12;
 /** per shifted axis e < 3: step, stride, size, coordinates (pointer) at P_SHIFT + 4 e */
 const P_SHIFT: i32 = 13;
-/** per source: values (float64 pointer), valid (uint8 pointer, 0: everywhere) at P_SRC + 2 i */
+/** per source: values (float64 pointer), valid (uint8 pointer, 0: everywhere) at P_SRC + 2 i (16 sources) */
 const P_SRC: i32 = 25;
+/** the three coordinate arrays (pointers) of the axes other than the pass's, in axis order */
+const P_COORD: i32 = 57;
 
 // @ts-ignore: decorator
 @inline
@@ -187,6 +189,78 @@ export function predictPass(d: usize, w: usize, group: i32, exactSkips: i32, fea
       pr = weighted(ldf(base, j), w, feat, 0, K);
     }
     stf(base, j, pr);
+  }
+}
+
+/**
+ * run's pass points, in SZ3's order: the points at odd multiples of s along `axis` of the 4-dims shape sh (int32 x 4,
+ * strides str), on the coarser grid of the other axes (step s before the pass's axis, 2 s after); their indices,
+ * positions along the axis and coordinates along the other axes into the record's arrays. Returns their count.
+ */
+export function layPass(d: usize, sh: usize, str: usize, axis: i32, s: i32): i32 {
+  const idxs = <usize>fld(d, P_IDXS);
+  const ts = <usize>fld(d, P_TS);
+  const L = ldi(sh, axis);
+  const st = ldi(str, axis);
+  let a = -1;
+  let b = -1;
+  let c = -1;
+  for (let e = 0; e < 4; e++) {
+    if (e == axis) continue;
+    if (a < 0) a = e;
+    else if (b < 0) b = e;
+    else c = e;
+  }
+  const coA = <usize>fld(d, P_COORD);
+  const coB = <usize>fld(d, P_COORD + 1);
+  const coC = <usize>fld(d, P_COORD + 2);
+  const stepA = a < axis ? s : 2 * s;
+  const stepB = b < axis ? s : 2 * s;
+  const stepC = c < axis ? s : 2 * s;
+  const nA = ldi(sh, a);
+  const nB = ldi(sh, b);
+  const nC = ldi(sh, c);
+  const strA = ldi(str, a);
+  const strB = ldi(str, b);
+  const strC = ldi(str, c);
+  let m = 0;
+  for (let ia = 0; ia < nA; ia += stepA) {
+    for (let ib = 0; ib < nB; ib += stepB) {
+      for (let ic = 0; ic < nC; ic += stepC) {
+        const row = ia * strA + ib * strB + ic * strC;
+        for (let t = s; t < L; t += 2 * s) {
+          store<i32>(idxs + (<usize>m << 2), row + t * st);
+          store<i32>(ts + (<usize>m << 2), t);
+          store<i32>(coA + (<usize>m << 2), ia);
+          store<i32>(coB + (<usize>m << 2), ib);
+          store<i32>(coC + (<usize>m << 2), ic);
+          m++;
+        }
+      }
+    }
+  }
+  return m;
+}
+
+/** run's cubic predictions of a pass's points from the decoded values: base[j] for j < m */
+export function cubicBase(d: usize): void {
+  const m = fld(d, P_M);
+  const L = fld(d, P_L);
+  const s = fld(d, P_S);
+  const ss = fld(d, P_SS);
+  const s3 = fld(d, P_S3);
+  const R = <usize>fld(d, P_R);
+  const idxs = <usize>fld(d, P_IDXS);
+  const ts = <usize>fld(d, P_TS);
+  const base = <usize>fld(d, P_BASE);
+  for (let j = 0; j < m; j++) stf(base, j, cubicAt(R, ldi(idxs, j), ldi(ts, j), L, s, ss, s3));
+}
+
+/** fitPass's candidate predictions: pred[i] += sum over k < K of w[k] F[i][k], added in k order, for i < ns */
+export function predictRows(F: usize, ns: i32, K: i32, w: usize, pred: usize): void {
+  for (let i = 0; i < ns; i++) {
+    const row = F + (<usize>(i * K) << 3);
+    stf(pred, i, weighted(ldf(pred, i), w, row, 0, K));
   }
 }
 

@@ -181,12 +181,12 @@ describe('cross-field interpolation hybrid', () => {
     }
   });
 
-  it('the per-pass normal equations: the WebAssembly twin adds up to the reference\'s bits (zero features skipped alike)', () => {
+  it('the per-pass normal equations and candidate predictions: the WebAssembly twins add up to the reference\'s bits (zero features skipped alike)', () => {
     for (const K of [1, 22, 23]) {
       const r = rng(K);
       const ns = 1000;
       const maxK = 4 + 4 * 3 + 5 * 2;
-      const mem = hybridRunMemory(16, [], 16, ns, maxK)!;
+      const mem = hybridRunMemory([1, 1, 4, 4], [], 16, ns, maxK)!;
       expect(mem).not.toBeNull();
       const F = new Float64Array(ns * K).map(() => {
         const u = r();
@@ -203,6 +203,13 @@ describe('cross-field interpolation hybrid', () => {
       expect(Buffer.from(mem.A.buffer, mem.A.byteOffset, K * K * 8).equals(Buffer.from(ref.A.buffer))).toBe(true);
       expect(Buffer.from(mem.b.buffer, mem.b.byteOffset, K * 8).equals(Buffer.from(ref.b.buffer))).toBe(true);
       expect(ref.A[0]).not.toBe(0);
+      // the candidate predictions of the fit's histograms: w . row added in k order
+      const w = new Float64Array(K).map(() => r());
+      const pred = Float64Array.from({ length: ns }, () => r());
+      mem.pred.set(pred);
+      mem.predictRows(ns, K, w);
+      for (let i = 0; i < ns; i++) for (let k = 0; k < K; k++) pred[i] += w[k]! * F[i * K + k]!;
+      expect(Buffer.from(mem.pred.buffer, mem.pred.byteOffset, ns * 8).equals(Buffer.from(pred.buffer))).toBe(true);
     }
   });
 

@@ -78,7 +78,7 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   // the WebAssembly twins' arrays (the same bits as the loops below, which run where they cannot)
   const passPoints = largestPass(sh);
   const maxK = 4 + 4 * 3 + 5 * sources.length;
-  const mem = kernels ? hybridRunMemory(n, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK) : null;
+  const mem = kernels ? hybridRunMemory(sh, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK) : null;
   const R = mem ? mem.R : new Float64Array(n);
   const fit = mem ? kernelSample(mem) : new FitScratch();
   // every source as float64 (exact for float32 anchors): one element kind at fill's loads, which V8 then inlines
@@ -119,31 +119,34 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
       const others = [0, 1, 2, 3].filter((e) => e !== d);
       const stepOf = (e: number) => (e < d ? s : 2 * s);
       let m = 0;
-      const cnt = others.reduce((a, e) => a * Math.ceil(sh[e]! / stepOf(e)), 1) * Math.ceil((L - s) / (2 * s));
-      if (idxs.length < cnt) {
-        idxs = new Int32Array(cnt);
-        ts = new Int32Array(cnt);
-        base = new Float64Array(cnt);
-        coords = [new Int32Array(cnt), new Int32Array(cnt), new Int32Array(cnt)];
-      }
-      const [a, b, c] = others as [number, number, number];
-      const [coA, coB, coC] = coords;
-      for (let ia = 0; ia < sh[a]!; ia += stepOf(a)) {
-        for (let ib = 0; ib < sh[b]!; ib += stepOf(b)) {
-          for (let ic = 0; ic < sh[c]!; ic += stepOf(c)) {
-            const row = ia * str[a]! + ib * str[b]! + ic * str[c]!;
-            for (let t = s; t < L; t += 2 * s) {
-              idxs[m] = row + t * st;
-              ts[m] = t;
-              coA[m] = ia;
-              coB[m] = ib;
-              coC[m] = ic;
-              m++;
+      if (mem) m = mem.layPass(d, s);
+      else {
+        const cnt = others.reduce((a, e) => a * Math.ceil(sh[e]! / stepOf(e)), 1) * Math.ceil((L - s) / (2 * s));
+        if (idxs.length < cnt) {
+          idxs = new Int32Array(cnt);
+          ts = new Int32Array(cnt);
+          base = new Float64Array(cnt);
+          coords = [new Int32Array(cnt), new Int32Array(cnt), new Int32Array(cnt)];
+        }
+        const [a, b, c] = others as [number, number, number];
+        const [coA, coB, coC] = coords;
+        for (let ia = 0; ia < sh[a]!; ia += stepOf(a)) {
+          for (let ib = 0; ib < sh[b]!; ib += stepOf(b)) {
+            for (let ic = 0; ic < sh[c]!; ic += stepOf(c)) {
+              const row = ia * str[a]! + ib * str[b]! + ic * str[c]!;
+              for (let t = s; t < L; t += 2 * s) {
+                idxs[m] = row + t * st;
+                ts[m] = t;
+                coA[m] = ia;
+                coB[m] = ib;
+                coC[m] = ic;
+                m++;
+              }
             }
           }
         }
+        for (let j = 0; j < m; j++) base[j] = cubicAt(R, idxs[j]!, ts[j]!, L, s, ss, s3);
       }
-      for (let j = 0; j < m; j++) base[j] = cubicAt(R, idxs[j]!, ts[j]!, L, s, ss, s3);
       // features of this pass
       const shifted = others.filter((e) => sh[e]! > 1);
       const kSelf = 4 + 4 * shifted.length;
@@ -159,7 +162,7 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
       const K = kSelf + kSrc;
       let w: Float64Array | null = null;
       if (m >= MIN_PASS_POINTS) {
-        mem?.setPass({ m, L, s, ss, s3, K, kSelf, shifts: shifted.map((e) => ({ step: stepOf(e), stride: str[e]!, size: sh[e]!, coord: others.indexOf(e) })), sources: srcIndex });
+        mem?.setFeatures({ K, kSelf, shifts: shifted.map((e) => ({ step: stepOf(e), stride: str[e]!, size: sh[e]!, coord: others.indexOf(e) })), sources: srcIndex });
         const feat = new Float64Array(K);
         const fillSelf = (j: number) => {
           const idx = idxs[j]!;
@@ -354,14 +357,7 @@ function fitPass(
   const bits = groups.map((g, gi) => {
     const w = ws[gi]!;
     pred.set(b0.subarray(0, ns));
-    if (g !== 0) {
-      for (let i = 0; i < ns; i++) {
-        const r = i * K;
-        let p = pred[i]!;
-        for (let k = 0; k < K; k++) p += w[k]! * F[r + k]!;
-        pred[i] = p;
-      }
-    }
+    if (g !== 0) sample.predictRows(ns, K, w);
     h.fill(0);
     let over = 0;
     for (let i = 0; i < ns; i++) {
@@ -399,6 +395,8 @@ interface FitSample {
   bv: Float64Array;
   /** A's upper triangle and bv from the first ns rows (normalEquations or its twin) */
   normalEquations(ns: number, K: number): void;
+  /** pred[i] += w . F's row i for i < ns, added in k order (or the twin) */
+  predictRows(ns: number, K: number, w: Float64Array): void;
   /** buffers for `rows` rows of K features */
   sized(rows: number, K: number): FitSample;
 }
@@ -416,6 +414,15 @@ class FitScratch implements FitSample {
   readonly h = new Int32Array(2 * HIST_RADIUS + 1);
   normalEquations(ns: number, K: number): void {
     normalEquations(this.F, this.y, ns, K, this.A, this.bv);
+  }
+  predictRows(ns: number, K: number, w: Float64Array): void {
+    const { F, pred } = this;
+    for (let i = 0; i < ns; i++) {
+      const r = i * K;
+      let p = pred[i]!;
+      for (let k = 0; k < K; k++) p += w[k]! * F[r + k]!;
+      pred[i] = p;
+    }
   }
   sized(rows: number, K: number): this {
     if (this.F.length < rows * K) this.F = new Float64Array(rows * K);
@@ -438,9 +445,10 @@ class FitScratch implements FitSample {
 function kernelSample(mem: HybridRunMemory): FitSample {
   const rows = mem.y.length;
   const sample: FitSample = {
-    F: mem.F, y: mem.y, js: mem.js, A: mem.A, bv: mem.b,
-    b0: new Float64Array(rows), xs: new Float64Array(rows), pred: new Float64Array(rows), h: new Int32Array(2 * HIST_RADIUS + 1),
+    F: mem.F, y: mem.y, js: mem.js, pred: mem.pred, A: mem.A, bv: mem.b,
+    b0: new Float64Array(rows), xs: new Float64Array(rows), h: new Int32Array(2 * HIST_RADIUS + 1),
     normalEquations: (ns, K) => mem.normalEquations(ns, K),
+    predictRows: (ns, K, w) => mem.predictRows(ns, K, w),
     sized: () => sample,
   };
   return sample;

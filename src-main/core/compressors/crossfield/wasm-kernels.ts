@@ -15,22 +15,20 @@ interface KernelExports {
   predictPass(d: number, w: number, group: number, exactSkips: number, feat: number): void;
   gatherRows(d: number, js: number, n: number, F: number): void;
   normalEquations(F: number, y: number, ns: number, K: number, A: number, b: number): void;
+  layPass(d: number, sh: number, str: number, axis: number, s: number): number;
+  cubicBase(d: number): void;
+  predictRows(F: number, ns: number, K: number, w: number, pred: number): void;
 }
 
 /** Sources a pass record holds (the hybrid has one per anchor and per network axis: far fewer). */
 const MAX_KERNEL_SOURCES = 16;
 /** The pass record's int32 fields (wasm/crossfield-kernels.ts's P_* offsets). */
-const P = { m: 0, L: 1, s: 2, ss: 3, s3: 4, K: 5, kSelf: 6, nShift: 7, nSrc: 8, idxs: 9, ts: 10, base: 11, R: 12, shift: 13, src: 25 } as const;
-const RECORD_INTS = P.src + 2 * MAX_KERNEL_SOURCES;
+const P = { m: 0, L: 1, s: 2, ss: 3, s3: 4, K: 5, kSelf: 6, nShift: 7, nSrc: 8, idxs: 9, ts: 10, base: 11, R: 12, shift: 13, src: 25, coord: 57 } as const;
+const RECORD_INTS = P.coord + 3;
 const instance = lazyInstance<KernelExports>(CROSSFIELD_KERNELS_WASM);
 
-/** A pass as the kernels read it (run's locals). */
-export interface PassGeometry {
-  m: number;
-  L: number;
-  s: number;
-  ss: number;
-  s3: number;
+/** A pass's features as the kernels read them (run's locals). */
+export interface PassFeatures {
   K: number;
   kSelf: number;
   /** per shifted axis: step, stride, size and which of the run's coordinate arrays holds the points' coordinate */
@@ -50,28 +48,37 @@ export interface HybridRunMemory {
   coords: [Int32Array, Int32Array, Int32Array];
   /** the sources' values as float64 */
   sources: Float64Array[];
-  /** the fit's sample: rows of features, targets, and the pass points they are */
+  /** the fit's sample: rows of features, targets, and the pass points they are; candidate predictions */
   F: Float64Array;
   y: Float64Array;
   js: Int32Array;
+  pred: Float64Array;
   A: Float64Array;
   b: Float64Array;
-  setPass(p: PassGeometry): void;
+  /**
+   * The points of the pass at odd multiples of s along `axis` of the run's 4-dims shape into idxs, ts and coords
+   * (run's loops; returns their count), and their cubic predictions into base.
+   */
+  layPass(axis: number, s: number): number;
+  setFeatures(p: PassFeatures): void;
   /** base[j] += weights . features of point j over the pass (predictPass) */
   predict(w: Float64Array, group: number, exactSkips: boolean): void;
   /** the features of points js[0 .. n) into F's rows */
   gather(n: number): void;
   /** A's upper triangle and b from F's first ns rows and y (added to what they hold) */
   normalEquations(ns: number, K: number): void;
+  /** pred[i] += weights . F's row i for i < ns */
+  predictRows(ns: number, K: number, w: Float64Array): void;
 }
 
 /**
- * Lays out a run over n values: sources (values, validity or null), passes of at most `passPoints` points, fits of
+ * Lays out a run over the 4-dims shape sh (n values): sources (values, validity or null), passes of at most `passPoints` points, fits of
  * at most `fitRows` rows of at most `maxK` features. Null where WebAssembly is missing or the arrays do not fit.
  */
-export function hybridRunMemory(n: number, sources: { values: ArrayLike<number>; valid: Uint8Array | null }[], passPoints: number, fitRows: number, maxK: number): HybridRunMemory | null {
+export function hybridRunMemory(sh: readonly number[], sources: { values: ArrayLike<number>; valid: Uint8Array | null }[], passPoints: number, fitRows: number, maxK: number): HybridRunMemory | null {
   const k = instance();
-  if (!k || sources.length > MAX_KERNEL_SOURCES) return null;
+  if (!k || sources.length > MAX_KERNEL_SOURCES || sh.length !== 4) return null;
+  const n = sh[0]! * sh[1]! * sh[2]! * sh[3]!;
   let at = k.heapBase();
   const take = (bytes: number) => {
     const p = at;
@@ -92,7 +99,10 @@ export function hybridRunMemory(n: number, sources: { values: ArrayLike<number>;
   const pB = take(8 * maxK);
   const pW = take(8 * maxK);
   const pFeat = take(8 * maxK);
+  const pPred = take(8 * fitRows);
   const pRec = take(4 * RECORD_INTS);
+  const pSh = take(16);
+  const pStr = take(16);
   if (!reserveMemory(k.memory, at)) return null;
   const buf = k.memory.buffer;
   const f64 = (p: number, len: number) => new Float64Array(buf, p, len);
@@ -111,16 +121,25 @@ export function hybridRunMemory(n: number, sources: { values: ArrayLike<number>;
   rec[P.ts] = pTs;
   rec[P.base] = pBase;
   rec[P.R] = pR;
+  pCoords.forEach((p, i) => (rec[P.coord + i] = p));
+  const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
+  i32(pSh, 4).set(sh);
+  i32(pStr, 4).set(str);
   return {
     R, idxs: i32(pIdxs, passPoints), ts: i32(pTs, passPoints), base: f64(pBase, passPoints),
     coords: [i32(pCoords[0]!, passPoints), i32(pCoords[1]!, passPoints), i32(pCoords[2]!, passPoints)],
-    sources: srcViews, F: f64(pF, fitRows * maxK), y: f64(pY, fitRows), js: i32(pJs, fitRows), A: f64(pA, maxK * maxK), b: f64(pB, maxK),
-    setPass(p) {
-      rec[P.m] = p.m;
-      rec[P.L] = p.L;
-      rec[P.s] = p.s;
-      rec[P.ss] = p.ss;
-      rec[P.s3] = p.s3;
+    sources: srcViews, F: f64(pF, fitRows * maxK), y: f64(pY, fitRows), js: i32(pJs, fitRows), pred: f64(pPred, fitRows), A: f64(pA, maxK * maxK), b: f64(pB, maxK),
+    layPass(axis, s) {
+      rec[P.L] = sh[axis]!;
+      rec[P.s] = s;
+      rec[P.ss] = s * str[axis]!;
+      rec[P.s3] = 3 * s * str[axis]!;
+      const m = k.layPass(pRec, pSh, pStr, axis, s);
+      rec[P.m] = m;
+      k.cubicBase(pRec);
+      return m;
+    },
+    setFeatures(p) {
       rec[P.K] = p.K;
       rec[P.kSelf] = p.kSelf;
       rec[P.nShift] = p.shifts.length;
@@ -145,6 +164,10 @@ export function hybridRunMemory(n: number, sources: { values: ArrayLike<number>;
     },
     normalEquations(ns, K) {
       k.normalEquations(pF, pY, ns, K, pA, pB);
+    },
+    predictRows(ns, K, weights) {
+      w.set(weights);
+      k.predictRows(pF, ns, K, pW, pPred);
     },
   };
 }
