@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
@@ -104,6 +105,13 @@ describe('stream header', () => {
     expect(h.metadata).toMatchObject({ variable: 'x', units: 'm', attributes: { a: 1 } });
     expect(typeof h.params.predictor).toBe('string');
   });
+  it('the checksum is zlib\'s CRC-32 over any range (eight bytes a step, then the tail)', () => {
+    const b = Uint8Array.from({ length: 4099 }, (_, i) => (i * 2654435761) >>> 13);
+    for (const [s, e] of [[0, b.length], [3, 1001], [5, 5], [7, 20], [0, 7], [1, 9]] as const) {
+      expect(crc32(b, s, e)).toBe(zlibCrc32(b.subarray(s, e)) >>> 0);
+    }
+  });
+
   it('FIELDPACK_VERSION follows package.json', () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8'));
     expect(FIELDPACK_VERSION).toBe(pkg.version);
