@@ -143,7 +143,7 @@ export async function buildMember(ctx: MemberContext, m: WorkMember): Promise<Me
     const { net, hash } = await seriesNetwork(ctx, m, field, anchorFields);
     const r = await compressCrossfield({
       target: field, anchors: [], anchorRecons: Object.fromEntries(anchorFields.map((f) => [f.name, { recon: f }])),
-      bound, model: { net, label: `archive series ${hash.slice(0, 12)}` }, verify: false, metadata, signal: ctx.signal,
+      bound, model: { net, label: `archive series ${hash.slice(0, 12)}` }, verify: false, metadata, workers: ctx.workers ?? 0, signal: ctx.signal,
     });
     bytes = r.bytes;
     modelBytes = r.modelBytes;

@@ -11,7 +11,9 @@ import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound } from '../../core/codec/bound.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import { benchVariables, loadField } from '../compression/bench-input.ts';
-import { compressCrossfield, decompressCrossfield, measuredCoreRatio } from './index.ts';
+import { compressCrossfield, decompressCrossfield, measuredCoreRatio, reconstructAnchors } from './index.ts';
+import type { CrossfieldNetwork } from '../../core/compressors/crossfield/codec.ts';
+import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
 import { autoAnchors } from './ranking.ts';
 
 export interface CrossfieldBenchOptions {
@@ -24,6 +26,13 @@ export interface CrossfieldBenchOptions {
   /** baselines.json (default ../shared/reference/baselines.json when present) */
   reference?: string;
   threads?: number;
+  /** worker threads for the candidates' full encodes (compressCrossfield's workers; default 0) */
+  workers?: number;
+  /**
+   * a network reused as an archive series does: the linear network fitted once on the target's first step along its
+   * leading dim (the whole field when 2D), then given to the compression (its fit is not in compress MB/s)
+   */
+  reusedModel?: boolean;
   onProgress?: (fraction: number, message?: string) => void;
 }
 
@@ -53,6 +62,8 @@ export interface CrossfieldBenchRow {
   points_over_bound: number;
   psnr_db: number;
   fallback: string | null;
+  /** the network was fitted on the first step and given (reusedModel) */
+  reused_model: boolean;
   anchor_ratios: Record<string, number>;
   error?: string;
 }
@@ -68,6 +79,19 @@ function sz3Table(path: string | undefined): Map<string, number> {
     m.set(k, Math.max(m.get(k) ?? 0, r.compression_ratio));
   }
   return m;
+}
+
+/** The anchors' reconstructions at the bound and the linear network fitted on the first step along dim 0 of them. */
+async function firstStepModel(target: Field, anchors: Field[], bound: BoundSpec, ndim: 2 | 3): Promise<{ net: CrossfieldNetwork; seconds: number; recons: Record<string, { recon: Field; bytes: Uint8Array }> }> {
+  const recon = await reconstructAnchors(anchors, bound);
+  const t0 = performance.now();
+  const step = (f: Pick<Field, 'values' | 'shape' | 'mask' | 'name'>) => {
+    if (f.shape.length <= ndim) return f;
+    const n = f.shape.slice(1).reduce((a, b) => a * b, 1);
+    return { name: f.name, shape: [1, ...f.shape.slice(1)], values: f.values.subarray(0, n), ...(f.mask ? { mask: f.mask.subarray(0, n) } : {}) };
+  };
+  const net = fitLinearCfnn(step(target), recon.map((a) => step({ ...a.recon, name: a.var })), ndim);
+  return { net, seconds: (performance.now() - t0) / 1000, recons: Object.fromEntries(recon.map((a) => [a.var, { recon: a.recon, bytes: a.bytes }])) };
 }
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)) : x);
@@ -107,7 +131,11 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
         opts.onProgress?.(done / total, `${basename(file)} ${variable} <- ${anchors.join(',')} ${formatBound(bound)}`);
         const base = { file: basename(file), variable, codec: 'crossfield' as const, anchors, anchor_selection: selection, bound: formatBound(bound), ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}), values: target.values.length };
         try {
-          const r = await compressCrossfield({ target, anchors: anchorFields, bound, network: opts.network, ndim, threads: opts.threads, verify: false });
+          const reused = opts.reusedModel ? await firstStepModel(target, anchorFields, bound, ndim) : null;
+          const r = await compressCrossfield({
+            target, bound, ndim, threads: opts.threads, workers: opts.workers ?? 0, verify: false,
+            ...(reused ? { anchors: [], anchorRecons: reused.recons, model: { net: reused.net, trainSeconds: reused.seconds } } : { anchors: anchorFields, network: opts.network }),
+          });
           const td = performance.now();
           const d = await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { threads: opts.threads });
           const ds = (performance.now() - td) / 1000;
@@ -122,7 +150,7 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
             sz3_ratio: s3, ratio_over_best: r4(r.compressionRatio / best), model_bytes: r.modelBytes, model_share: r4(r.modelShare),
             network: r.codec === 'crossfield' ? r.network : 'core codec (fallback)', fusion: r.mode, train_seconds: r4(r.trainSeconds),
             compress_mb_s: r4(mb / r.compressSeconds), decompress_mb_s: r4(mb / ds), max_error_over_bound: r4(st.maxErrorOverBound),
-            points_over_bound: st.pointsOverBound, psnr_db: r4(st.psnr), fallback: r.fallback,
+            points_over_bound: st.pointsOverBound, psnr_db: r4(st.psnr), fallback: r.fallback, reused_model: !!reused,
             anchor_ratios: Object.fromEntries(r.anchors.map((a) => [a.var, r4(a.ratio)])),
           });
         } catch (e) {
@@ -130,7 +158,7 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
           rows.push({
             ...base, abs_bound: NaN, compressed_bytes: NaN, compression_ratio: NaN, core_ratio: NaN, sz3_ratio: null, ratio_over_best: NaN, model_bytes: NaN,
             model_share: NaN, network: '', fusion: null, train_seconds: NaN, compress_mb_s: NaN, decompress_mb_s: NaN, max_error_over_bound: NaN,
-            points_over_bound: NaN, psnr_db: NaN, fallback: null, anchor_ratios: {}, error: e instanceof Error ? e.message : String(e),
+            points_over_bound: NaN, psnr_db: NaN, fallback: null, reused_model: !!opts.reusedModel, anchor_ratios: {}, error: e instanceof Error ? e.message : String(e),
           });
         }
         done++;

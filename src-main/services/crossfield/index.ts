@@ -61,6 +61,11 @@ export interface CrossfieldCompressOptions {
   halfWeights?: boolean;
   /** threads for the network's reference inference (0 = this thread) */
   threads?: number;
+  /**
+   * worker threads: with any, the candidate networks near the smallest estimate are encoded side by side in workers
+   * while this thread predicts and runs the core codec (the same bytes as with none; default 0)
+   */
+  workers?: number;
   /** fall back to the core codec when it is smaller (default true) */
   fallback?: boolean;
   verify?: boolean;
@@ -209,18 +214,32 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   let chosen = tried[0]!.cand;
   const networkSizes: Record<string, number> = {};
   const networkEstimates = Object.fromEntries(tried.map((t) => [t.cand.kind, t.estimate]));
-  // only the networks that may win predict over the whole field and are encoded in full
-  for (const t of tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN))) {
+  // only the networks that may win predict over the whole field and are encoded in full; with workers, side by side
+  // (those without a network first: nothing to predict before they start) while this thread predicts for the others
+  const workers = opts.workers ?? 0;
+  const near = tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN));
+  const started = new Map<Candidate, Promise<{ bytes: Uint8Array; details: Record<string, unknown> }>>();
+  for (const t of workers > 0 ? [...near].sort((a, b) => Number(a.net !== null) - Number(b.net !== null)) : near) {
     progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);
     const predicted = t.net ? (t.whole ?? (await gridDiffs(t.net, reconOf, target.shape, absBound, env))) : [];
-    const e = await encodeField(target, {
+    const e = encodeField(target, {
       codec: 'crossfield',
       params: {
         anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, maxDims, network: t.net, predicted, estimates: t.estimates,
         extra: { training: t.net ? training : 'none', network: t.cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
+        ...(workers > 0 ? { offload: true } : {}),
       },
-      bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, signal: opts.signal,
+      bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, workers, signal: opts.signal,
     });
+    e.catch(() => {}); // awaited below
+    started.set(t.cand, workers > 0 ? e : Promise.resolve(await e));
+  }
+  // the core codec's stream is needed unless a Lorenzo hybrid wins clearly (below): with workers it is made now,
+  // in this thread, while they encode, where the estimates favour mode interp
+  const coreNow = workers > 0 && near.some((t) => leastMode(t.estimates) === 'interp') ? compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata }) : null;
+  coreNow?.catch(() => {});
+  for (const t of near) {
+    const e = await started.get(t.cand)!;
     networkSizes[t.cand.kind] = e.bytes.length;
     if (!enc || e.bytes.length < enc.bytes.length) {
       enc = e;
@@ -243,7 +262,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   let classic: { bytes: Uint8Array; predictor: string } | null = null;
   if (!coreClearlyLarger) {
     progress(0.88, 'core codec');
-    const c = await compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata });
+    const c = await (coreNow ?? compressField(target, { bound: opts.bound, workers: 0, verify: false, metadata }));
     classic = { bytes: c.bytes, predictor: c.plan.predictor };
   }
   const classicBytes = classic ? classic.bytes.length : coreEstimate!;
@@ -277,6 +296,11 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   result.compressSeconds = compressSeconds;
   progress(1, `done: ratio ${result.compressionRatio.toFixed(2)}${fallback ? ' (core codec kept)' : ''}`);
   return result;
+}
+
+/** The fusion mode estimated smallest. */
+function leastMode(estimates: Record<string, number>): string {
+  return Object.entries(estimates).reduce((a, b) => (b[1] < a[1] ? b : a))[0];
 }
 
 /** The core codec's ratio on the target: measured now when compressCrossfield only estimated it. */

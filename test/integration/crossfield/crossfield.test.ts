@@ -136,6 +136,19 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     checkBound(field, (await decompressCrossfield(r.bytes, [a.recon])).field, r.absBound);
   });
 
+  it('with worker threads the candidates near the smallest estimate are encoded side by side: the same stream and sizes as in one thread', async () => {
+    const bound = { mode: 'rel' as const, value: 1e-4 };
+    const field = rows(await loadField(COADS, 'SPEH'), 0, 3);
+    const [a] = await reconstructAnchors([airt], bound);
+    const net = fitLinearCfnn(field, [a!.recon], 2);
+    const anchorRecons = { AIRT: { recon: a!.recon } };
+    const [one, two] = await Promise.all([0, 2].map((workers) => compressCrossfield({ target: field, anchors: [], anchorRecons, bound, model: { net }, verify: false, workers })));
+    expect(Object.keys(one!.networkSizes).sort()).toEqual(['given', 'none']);
+    expect(two!.networkSizes).toEqual(one!.networkSizes);
+    expect(Buffer.from(two!.bytes).equals(Buffer.from(one!.bytes))).toBe(true);
+    checkBound(field, (await decompressCrossfield(two!.bytes, [a!.recon])).field, two!.absBound);
+  });
+
   it('a reused model that does not pay for its bytes on this field: the anchors alone are kept, smaller than every mode with it', async () => {
     const bound = { mode: 'rel' as const, value: 1e-2 };
     const { field, a, net: fitted, anchorRecons } = await sstWithLinearNetwork(bound);

@@ -15,6 +15,8 @@ import type { Codec, CodecEnv, DecodePath, DecodedField, DecodeInput, Dependency
 import { nnKernels } from '../../nn/wasm-kernels.ts';
 import { assembleDecoded, decodeError } from '../decoded.ts';
 import {
+  type CrossfieldEncodeInput,
+  type CrossfieldEncoded,
   type AnchorRecon,
   type CrossfieldNetwork,
   CROSSFIELD_CODEC_ID,
@@ -51,6 +53,11 @@ export const CrossfieldParams = z.strictObject({
   predicted: z.custom<Int32Array[]>((v) => Array.isArray(v) && v.every((d) => d instanceof Int32Array)).optional(),
   /** mode 'auto': sizes per fusion mode already estimated (estimateModes) on this field, bound and network */
   estimates: z.record(z.string(), z.number()).optional(),
+  /**
+   * encode in a worker thread where the env has them (the service encodes its candidate networks side by side); the
+   * same bytes as in this thread
+   */
+  offload: z.boolean().optional(),
 });
 export type CrossfieldParams = z.infer<typeof CrossfieldParams>;
 
@@ -103,18 +110,23 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
     // the network predicts on the grid of the absolute bound the stream will carry (resolved on the valid range)
     const vr = validRange(field.values, field.mask ?? null);
     const dq = net ? (params.predicted ?? (await gridDiffs(net, byName, field.shape, resolveBound(bound, vr.max - vr.min).abs, env))) : [];
-    const e = encodeCrossfield(
-      {
+    const input: CrossfieldEncodeInput = {
         field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
         anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
         // the predictions' checksums: a decoder whose network gives other integers finds out before decoding
         dq, anchorRecons: recons, tune: params.tune, maxDims: params.maxDims, mode: params.mode, metadata, extraParams: { ...params.extra, ...(net ? { dqCrc: gridDiffsChecksums(dq) } : {}) },
         ...(params.chunkValues ? { chunkValues: params.chunkValues } : {}),
         ...(params.estimates ? { estimates: params.estimates } : {}),
-      },
-      env.backend,
-    );
+    };
+    const e = params.offload ? await env.runTask<CrossfieldEncoded>(CROSSFIELD_CODEC_ID, 'encode', { input }) : encodeCrossfield(input, env.backend);
     return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, ...(e.estimates ? { estimates: e.estimates } : {}), modelBytes: e.modelBytes, envelopeBytes: e.envelopeBytes, escapes: e.escapes } };
+  },
+  tasks: {
+    /** a whole encode, its network's predictions given (params.offload) */
+    encode(a, backend) {
+      const e = encodeCrossfield(a.input as CrossfieldEncodeInput, backend);
+      return { result: e, transfer: [e.bytes.buffer as ArrayBuffer] };
+    },
   },
   async decode(input, env) {
     try {

@@ -31,9 +31,10 @@ export const benchCommand: CliCommand = {
     '    (.npz of the residual-modeling code with latent_bit, .npy, NetCDF, raw f32/f64) whose declared bits count.',
     '    Bounds such as nrmse:1e-4,nrmse:1e-5,nrmse:1e-6. Their .npz benches as it is:',
     '    fieldpack bench DATA.npz --vars original_data --codec lbrc --base file:DATA.npz --bounds nrmse:1e-5 --json OUT.json',
-    'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] --bounds rel:1e-3 --json OUT.json',
+    'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] [--reused-model] [--workers N] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
-    '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md)',
+    '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md); --reused-model: the linear',
+    '  network fitted once on the first step and given, as an archive series reuses it (compress MB/s without the fit)',
     'fieldpack bench --large SIZE [--dir DIR] [--keep] [--bounds rel:1e-3] [--workers N] --json OUT.json',
     '  a float32 variable of SIZE (e.g. 4GiB) written as NetCDF-4 in DIR (default: the system temp folder), compressed',
     '  and decompressed slab by slab (--streamed); reports MB/s, ratio, the bound check and the peak RSS of this process',
@@ -41,7 +42,7 @@ export const benchCommand: CliCommand = {
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base', 'large', 'dir', 'param'], booleans: ['embed-model', 'train', 'keep'] });
+    const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base', 'large', 'dir', 'param'], booleans: ['embed-model', 'train', 'keep', 'reused-model'] });
     if (flag(p, 'large')) return largeBench(p, ctx);
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
@@ -54,7 +55,7 @@ export const benchCommand: CliCommand = {
     const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
     // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
     const catalog = await callApi(ctx, 'streams.codecs', {});
-    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io);
+    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers, reusedModel: p.flags.has('reused-model') });
     try {
       let model = flag(p, 'model');
       if (p.flags.has('train')) {
