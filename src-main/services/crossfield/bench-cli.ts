@@ -14,7 +14,7 @@ export async function crossfieldBenchCli(
   files: string[], vars: string[] | undefined, anchors: string | undefined, network: string | undefined, bounds: BoundSpec[], json: string, reference: string | undefined, io: Io,
   run: { workers: number; reusedModel: boolean },
 ): Promise<number> {
-  if (run.reusedModel && network && network !== 'linear') throw new FieldpackError('INVALID_ARGUMENT', '--reused-model fits the linear network once (--network linear or none given)');
+  if (run.reusedModel && network && network !== 'linear') throw new FieldpackError('INVALID_ARGUMENT', '--reused-model fits the linear network once: leave --network out or give --network linear');
   if (!vars?.length) throw new FieldpackError('INVALID_ARGUMENT', 'bench --codec crossfield needs --vars TARGET[,TARGET...]');
   if (network && !['cfnn', 'linear', 'none', 'best'].includes(network)) throw new FieldpackError('INVALID_ARGUMENT', `--network must be cfnn, linear, none or best`);
   const rows = await runCrossfieldBench({

@@ -142,7 +142,7 @@ describe('cross-field interpolation hybrid', () => {
     expect(Array.from(out.mask!)).toEqual(Array.from(mask));
   });
 
-  it('the WebAssembly kernels encode and decode to the reference loops\' bits (masks, invalid source points, 2D to 4D, a non-finite source)', () => {
+  it('the WebAssembly kernels encode and decode to the reference loops\' bits (masks, invalid source points, 2D to 4D, a non-finite and a huge source value)', () => {
     const bytesOf = (v: Float64Array | Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     const cases: { shape: number[]; masked: boolean; nonFinite: boolean }[] = [
       { shape: [96, 128], masked: false, nonFinite: false },
@@ -157,6 +157,8 @@ describe('cross-field interpolation hybrid', () => {
       const valid = Uint8Array.from({ length: n }, () => (r() > -0.45 ? 1 : 0));
       const integral = Float64Array.from(noise, (v, i) => v * 0.25 + i * 1e-3);
       if (nonFinite) integral[7] = Infinity;
+      // a finite value whose features could overflow: no group's terms are left out where it is read
+      else if (masked) integral[11] = 1e308;
       const sources = [{ values: anchor, valid: masked ? valid : null }, { values: noise, valid: null }, { values: integral, valid: null, axis: shape.length - 1 }];
       const runs = [true, false].map((kernels) => {
         const q = new LinearQuantizer(0.01, true, n, DEFAULT_RADIUS);

@@ -88,6 +88,35 @@ export async function gridDiffs(net: CrossfieldNetwork, anchors: Record<string, 
   return out;
 }
 
+type TypedValues = Float32Array | Float64Array;
+
+/**
+ * The encode task's args: the field-sized arrays at the top level, where the worker pool copies exactly their values
+ * into buffers it transfers and later reuses (a nested array would be cloned with the whole buffer it views).
+ */
+function encodeTaskArgs(input: CrossfieldEncodeInput): Record<string, unknown> {
+  const { field, dq, anchorRecons, ...rest } = input;
+  const args: Record<string, unknown> = { rest, shape: field.shape, values: field.values, dqCount: dq.length, recons: anchorRecons?.length ?? -1 };
+  if (field.mask) args.mask = field.mask;
+  dq.forEach((d, k) => (args[`dq${k}`] = d));
+  anchorRecons?.forEach((r, i) => {
+    args[`recon${i}`] = r.values instanceof Float32Array || r.values instanceof Float64Array ? r.values : Float64Array.from(r.values);
+    if (r.mask) args[`reconMask${i}`] = r.mask;
+  });
+  return args;
+}
+
+/** encodeTaskArgs undone (in the worker). */
+function encodeTaskInput(a: Record<string, unknown>): CrossfieldEncodeInput {
+  const recons = a.recons as number;
+  return {
+    ...(a.rest as Omit<CrossfieldEncodeInput, 'field' | 'dq' | 'anchorRecons'>),
+    field: { shape: a.shape as number[], values: a.values as TypedValues, ...(a.mask ? { mask: a.mask as Uint8Array } : {}) },
+    dq: Array.from({ length: a.dqCount as number }, (_, k) => a[`dq${k}`] as Int32Array),
+    ...(recons >= 0 ? { anchorRecons: Array.from({ length: recons }, (_, i) => ({ values: a[`recon${i}`] as TypedValues, ...(a[`reconMask${i}`] ? { mask: a[`reconMask${i}`] as Uint8Array } : {}) })) } : {}),
+  };
+}
+
 export const crossfieldCodec: Codec<CrossfieldParams> = {
   id: CROSSFIELD_CODEC_ID,
   label: 'Fieldpack cross-field',
@@ -118,13 +147,13 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
         ...(params.chunkValues ? { chunkValues: params.chunkValues } : {}),
         ...(params.estimates ? { estimates: params.estimates } : {}),
     };
-    const e = params.offload ? await env.runTask<CrossfieldEncoded>(CROSSFIELD_CODEC_ID, 'encode', { input }) : encodeCrossfield(input, env.backend);
+    const e = params.offload ? await env.runTask<CrossfieldEncoded>(CROSSFIELD_CODEC_ID, 'encode', encodeTaskArgs(input)) : encodeCrossfield(input, env.backend);
     return { bytes: e.bytes, bound: e.bound, details: { choice: `crossfield ${e.mode}`, mode: e.mode, weights: e.weights, sizes: e.sizes, ...(e.estimates ? { estimates: e.estimates } : {}), modelBytes: e.modelBytes, envelopeBytes: e.envelopeBytes, escapes: e.escapes } };
   },
   tasks: {
     /** a whole encode, its network's predictions given (params.offload) */
     encode(a, backend) {
-      const e = encodeCrossfield(a.input as CrossfieldEncodeInput, backend);
+      const e = encodeCrossfield(encodeTaskInput(a), backend);
       return { result: e, transfer: [e.bytes.buffer as ArrayBuffer] };
     },
   },
