@@ -276,7 +276,7 @@ export function gatherRows(d: usize, js: usize, n: i32, F: usize): void {
 }
 
 /**
- * interp-hybrid.ts's normalEquations: over ns rows of K features F (row major) and targets y, for every u with
+ * least-squares.ts's normalEquations: over ns rows of K features F (row major) and targets y, for every u with
  * F[i][u] != 0, b[u] += F[i][u] * y[i] and A[u][v] += F[i][u] * F[i][v] for v >= u. Each entry is summed over the rows
  * in order with the reference's float64 multiply and add; the f64x2 lanes are two entries v, v + 1 of one row of A,
  * so the sums are the reference's bits.

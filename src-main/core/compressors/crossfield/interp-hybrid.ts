@@ -28,7 +28,7 @@ import type { Values } from '../../codec/predictors/types.ts';
 import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { FieldpackError } from '../../errors.ts';
 import { fromHalfBits, toHalfBits } from '../../codec/half.ts';
-import { solveRidge } from './least-squares.ts';
+import { normalEquations, solveRidge } from './least-squares.ts';
 import { type HybridRunMemory, hybridRunMemory } from './wasm-kernels.ts';
 
 export interface InterpSource {
@@ -484,24 +484,6 @@ function largestPass(sh: number[]): number {
     }
   }
   return most;
-}
-
-/**
- * The upper triangle of A = F^T F and b = F^T y for ns rows of K features (F row major), each entry summed over the
- * rows in order; a zero feature adds nothing to its row of A.
- */
-export function normalEquations(F: Float64Array, y: Float64Array, ns: number, K: number, A: Float64Array, b: Float64Array): void {
-  for (let i = 0; i < ns; i++) {
-    const r = i * K;
-    const yi = y[i]!;
-    for (let u = 0; u < K; u++) {
-      const fu = F[r + u]!;
-      if (fu === 0) continue;
-      b[u] += fu * yi;
-      const ro = u * K;
-      for (let v = u; v < K; v++) A[ro + v] += fu * F[r + v]!;
-    }
-  }
 }
 
 /** Solves the sub-system A[sel, sel] w = b[sel] with a small ridge. */

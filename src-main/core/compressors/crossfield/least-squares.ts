@@ -33,3 +33,21 @@ export function solveRidge(a0: Float64Array, b0: ArrayLike<number>, n: number, r
   }
   return x.map((v) => (Number.isFinite(v) ? v : 0));
 }
+
+/**
+ * The upper triangle of A = F^T F and b = F^T y for ns rows of K features (F row major), each entry summed over the
+ * rows in order; a zero feature adds nothing to its row of A.
+ */
+export function normalEquations(F: Float64Array, y: Float64Array, ns: number, K: number, A: Float64Array, b: Float64Array): void {
+  for (let i = 0; i < ns; i++) {
+    const r = i * K;
+    const yi = y[i]!;
+    for (let u = 0; u < K; u++) {
+      const fu = F[r + u]!;
+      if (fu === 0) continue;
+      b[u] += fu * yi;
+      const ro = u * K;
+      for (let v = u; v < K; v++) A[ro + v] += fu * F[r + v]!;
+    }
+  }
+}

@@ -8,7 +8,11 @@ import type { Field } from '../../field.ts';
 import { parseNnSpec } from '../../nn/spec.ts';
 import { buildFeatures, backwardDifference } from '../../nn/features.ts';
 import { type CrossfieldNetwork, cfnnInputs, layoutOf } from './codec.ts';
-import { solveRidge } from './least-squares.ts';
+import { normalEquations, solveRidge } from './least-squares.ts';
+import { normalEquationsOnce } from './wasm-kernels.ts';
+
+/** Feature rows gathered before they are added to the normal equations. */
+const FIT_BLOCK = 1024;
 
 export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 'name'>, anchors: Pick<Field, 'values' | 'mask' | 'name'>[], ndim: 2 | 3, kernel = 3): CrossfieldNetwork {
   const { samples, spatial, plane } = layoutOf(target.shape, ndim);
@@ -33,6 +37,26 @@ export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 
   const aty = Array.from({ length: ndim }, () => new Float64Array(m));
   const x = new Float64Array(m);
   const coord = new Array<number>(ndim).fill(0);
+  // rows of features gathered in blocks, then added to each axis's normal equations (only the rows where that axis's
+  // difference is valid, in order: the same sums as point by point); the upper triangles, mirrored at the end
+  const F = new Float64Array(FIT_BLOCK * m);
+  const Y = Array.from({ length: ndim }, () => new Float64Array(FIT_BLOCK));
+  const ok = Array.from({ length: ndim }, () => new Uint8Array(FIT_BLOCK));
+  const Fk = new Float64Array(FIT_BLOCK * m);
+  const yk = new Float64Array(FIT_BLOCK);
+  let rows = 0;
+  const flush = () => {
+    for (let k = 0; k < ndim; k++) {
+      let nk = 0;
+      for (let r = 0; r < rows; r++) {
+        if (!ok[k]![r]) continue;
+        Fk.set(F.subarray(r * m, (r + 1) * m), nk * m);
+        yk[nk++] = Y[k]![r]!;
+      }
+      if (nk > 0 && !normalEquationsOnce(Fk, yk, nk, m, ata[k]!, aty[k]!)) normalEquations(Fk, yk, nk, m, ata[k]!, aty[k]!);
+    }
+    rows = 0;
+  };
   // subsample large fields: every point up to ~400k, then a stride
   const stride = Math.max(1, Math.floor((samples * plane) / (m > 64 ? 60_000 : 400_000)));
   for (let sm = 0; sm < samples; sm++) {
@@ -66,20 +90,16 @@ export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 
         }
       }
       x[p] = 1;
+      F.set(x, rows * m);
       for (let k = 0; k < ndim; k++) {
-        if (!ys[k]!.valid[i]) continue;
-        const y = ys[k]!.diff[i]!;
-        const A = ata[k]!, b = aty[k]!;
-        for (let u = 0; u < m; u++) {
-          const xu = x[u]!;
-          if (xu === 0) continue;
-          b[u] += xu * y;
-          const row = u * m;
-          for (let v = 0; v < m; v++) A[row + v] += xu * x[v]!;
-        }
+        ok[k]![rows] = ys[k]!.valid[i]!;
+        Y[k]![rows] = ys[k]!.diff[i]!;
       }
+      if (++rows === FIT_BLOCK) flush();
     }
   }
+  flush();
+  for (const A of ata) for (let u = 0; u < m; u++) for (let v = 0; v < u; v++) A[u * m + v] = A[v * m + u]!;
   const weightCount = ndim * cin * kvol + ndim;
   const w = new Float32Array(weightCount);
   for (let k = 0; k < ndim; k++) {

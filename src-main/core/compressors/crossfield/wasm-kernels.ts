@@ -27,6 +27,36 @@ const P = { m: 0, L: 1, s: 2, ss: 3, s3: 4, K: 5, kSelf: 6, nShift: 7, nSrc: 8, 
 const RECORD_INTS = P.coord + 3;
 const instance = lazyInstance<KernelExports>(CROSSFIELD_KERNELS_WASM);
 
+/**
+ * least-squares.ts's normalEquations on copies in the module's memory (A's upper triangle and b added to, the same
+ * bits), for fits outside a run (the linear network's); false where the kernels cannot run. Not during a run: it
+ * lays its buffers out where the run's are.
+ */
+export function normalEquationsOnce(F: Float64Array, y: Float64Array, ns: number, K: number, A: Float64Array, b: Float64Array): boolean {
+  const k = instance();
+  if (!k) return false;
+  let at = k.heapBase();
+  const take = (bytes: number) => {
+    const p = at;
+    at += Math.ceil(bytes / 16) * 16;
+    return p;
+  };
+  const pF = take(8 * ns * K);
+  const pY = take(8 * ns);
+  const pA = take(8 * K * K);
+  const pB = take(8 * K);
+  if (!reserveMemory(k.memory, at)) return false;
+  const buf = k.memory.buffer;
+  new Float64Array(buf, pF, ns * K).set(F.subarray(0, ns * K));
+  new Float64Array(buf, pY, ns).set(y.subarray(0, ns));
+  new Float64Array(buf, pA, K * K).set(A.subarray(0, K * K));
+  new Float64Array(buf, pB, K).set(b.subarray(0, K));
+  k.normalEquations(pF, pY, ns, K, pA, pB);
+  A.set(new Float64Array(buf, pA, K * K));
+  b.set(new Float64Array(buf, pB, K));
+  return true;
+}
+
 /** A pass's features as the kernels read them (run's locals). */
 export interface PassFeatures {
   K: number;
