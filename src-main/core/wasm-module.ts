@@ -32,3 +32,19 @@ export function reserveMemory(memory: WebAssembly.Memory, end: number): boolean 
     return false;
   }
 }
+
+/**
+ * Byte offsets in a module's memory handed out one after another from `start` (its heapBase()), each 16-byte aligned;
+ * `end()` is the first byte past them (for reserveMemory).
+ */
+export function bumpLayout(start: number): { take(bytes: number): number; end(): number } {
+  let at = start;
+  return {
+    take(bytes) {
+      const p = at;
+      at += Math.ceil(bytes / 16) * 16;
+      return p;
+    },
+    end: () => at,
+  };
+}

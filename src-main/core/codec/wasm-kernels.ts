@@ -13,6 +13,7 @@
  * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
  */
 import { CODEC_KERNELS_WASM } from './wasm-kernels.generated.ts';
+import { bumpLayout, reserveMemory } from '../wasm-module.ts';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -64,15 +65,9 @@ function layout(): Layout | null {
   if (module !== undefined) return module;
   try {
     const k = new WebAssembly.Instance(new WebAssembly.Module(CODEC_KERNELS_WASM)).exports as unknown as KernelExports;
-    let at = k.heapBase();
-    const take = (bytes: number) => {
-      const p = at;
-      at += Math.ceil(bytes / 16) * 16;
-      return p;
-    };
-    const l = { k, freq: take(30 * 18 * 4), totals: take(30 * 4), sign: take(12 * 2), mant: take(16 * 2), state: take(16), acc: take(8), log2: take(8 * LOG2_ENTRIES), codes: take(4 * CODES_PER_CALL), dynamic: at };
-    const need = at - k.memory.buffer.byteLength;
-    if (need > 0 && k.memory.grow(Math.ceil(need / 65536)) < 0) throw new Error('no memory');
+    const { take, end } = bumpLayout(k.heapBase());
+    const l = { k, freq: take(30 * 18 * 4), totals: take(30 * 4), sign: take(12 * 2), mant: take(16 * 2), state: take(16), acc: take(8), log2: take(8 * LOG2_ENTRIES), codes: take(4 * CODES_PER_CALL), dynamic: end() };
+    if (!reserveMemory(k.memory, end())) throw new Error('no memory');
     module = l;
   } catch {
     module = null;
@@ -158,13 +153,9 @@ function coded(l: Layout, out: number, written: number): Uint8Array | null {
  * that many bytes of room), growing it; their addresses, or null where the memory cannot grow.
  */
 function stage(l: Layout, parts: (ArrayBufferView | number)[]): number[] | null {
-  const at: number[] = [];
-  let end = l.dynamic;
-  for (const p of parts) {
-    at.push(end);
-    end += Math.ceil((typeof p === 'number' ? p : p.byteLength) / 16) * 16;
-  }
-  if (!grow(l.k.memory, end)) return null;
+  const { take, end } = bumpLayout(l.dynamic);
+  const at = parts.map((p) => take(typeof p === 'number' ? p : p.byteLength));
+  if (!reserveMemory(l.k.memory, end())) return null;
   const memory = new Uint8Array(l.k.memory.buffer);
   parts.forEach((p, i) => {
     if (typeof p !== 'number') memory.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), at[i]);
@@ -314,16 +305,4 @@ export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: num
     const x = new Uint32Array(buf, states, 2);
     return { lowBits: new Uint8Array(buf, low, lowBytes).slice(), pushed: new Uint8Array(buf, out + room - pushed, pushed).slice(), x0: x[0]!, x1: x[1]! };
   };
-}
-
-/** Grows the module's memory to hold `end` bytes; false where it cannot. */
-function grow(memory: WebAssembly.Memory, end: number): boolean {
-  const need = end - memory.buffer.byteLength;
-  if (need <= 0) return true;
-  try {
-    memory.grow(Math.ceil(need / 65536));
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -7,7 +7,7 @@
  * convolution does 9 x cin multiply-adds per output value, so the copies are a few per cent of the work.
  */
 import { NN_KERNELS_WASM } from './wasm-kernels.generated.ts';
-import { lazyInstance, reserveMemory } from '../wasm-module.ts';
+import { bumpLayout, lazyInstance, reserveMemory } from '../wasm-module.ts';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -26,14 +26,9 @@ const instance = lazyInstance<KernelExports>(NN_KERNELS_WASM);
  * the memory grown to hold them; null where it cannot (past 4 GiB, or the engine refuses to grow it).
  */
 function layout(k: KernelExports, lengths: number[]): number[] | null {
-  const offsets: number[] = [];
-  let at = k.heapBase();
-  for (const n of lengths) {
-    offsets.push(at);
-    at += Math.ceil((4 * n) / 16) * 16;
-  }
-  if (!reserveMemory(k.memory, at)) return null;
-  return offsets;
+  const { take, end } = bumpLayout(k.heapBase());
+  const offsets = lengths.map((n) => take(4 * n));
+  return reserveMemory(k.memory, end()) ? offsets : null;
 }
 
 /**

@@ -47,13 +47,21 @@ export function fitLinearCfnn(target: Pick<Field, 'values' | 'shape' | 'mask' | 
   let rows = 0;
   const flush = () => {
     for (let k = 0; k < ndim; k++) {
-      let nk = 0;
-      for (let r = 0; r < rows; r++) {
-        if (!ok[k]![r]) continue;
-        Fk.set(F.subarray(r * m, (r + 1) * m), nk * m);
-        yk[nk++] = Y[k]![r]!;
+      // every row valid for this axis (the usual case): the block as it is; else its valid rows, compacted
+      let rowsOf = F;
+      let ysOf = Y[k]!;
+      let nk = rows;
+      if (ok[k]!.subarray(0, rows).includes(0)) {
+        nk = 0;
+        for (let r = 0; r < rows; r++) {
+          if (!ok[k]![r]) continue;
+          Fk.set(F.subarray(r * m, (r + 1) * m), nk * m);
+          yk[nk++] = Y[k]![r]!;
+        }
+        rowsOf = Fk;
+        ysOf = yk;
       }
-      if (nk > 0 && !normalEquationsOnce(Fk, yk, nk, m, ata[k]!, aty[k]!)) normalEquations(Fk, yk, nk, m, ata[k]!, aty[k]!);
+      if (nk > 0 && !normalEquationsOnce(rowsOf, ysOf, nk, m, ata[k]!, aty[k]!)) normalEquations(rowsOf, ysOf, nk, m, ata[k]!, aty[k]!);
     }
     rows = 0;
   };

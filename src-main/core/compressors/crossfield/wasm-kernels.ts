@@ -7,7 +7,7 @@
  * and the fit's sample. Where WebAssembly is missing, or the arrays do not fit, the reference runs. Pure.
  */
 import { CROSSFIELD_KERNELS_WASM } from './wasm-kernels.generated.ts';
-import { lazyInstance, reserveMemory } from '../../wasm-module.ts';
+import { bumpLayout, lazyInstance, reserveMemory } from '../../wasm-module.ts';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -35,17 +35,12 @@ const instance = lazyInstance<KernelExports>(CROSSFIELD_KERNELS_WASM);
 export function normalEquationsOnce(F: Float64Array, y: Float64Array, ns: number, K: number, A: Float64Array, b: Float64Array): boolean {
   const k = instance();
   if (!k) return false;
-  let at = k.heapBase();
-  const take = (bytes: number) => {
-    const p = at;
-    at += Math.ceil(bytes / 16) * 16;
-    return p;
-  };
+  const { take, end } = bumpLayout(k.heapBase());
   const pF = take(8 * ns * K);
   const pY = take(8 * ns);
   const pA = take(8 * K * K);
   const pB = take(8 * K);
-  if (!reserveMemory(k.memory, at)) return false;
+  if (!reserveMemory(k.memory, end())) return false;
   const buf = k.memory.buffer;
   new Float64Array(buf, pF, ns * K).set(F.subarray(0, ns * K));
   new Float64Array(buf, pY, ns).set(y.subarray(0, ns));
@@ -109,12 +104,7 @@ export function hybridRunMemory(sh: readonly number[], sources: { values: ArrayL
   const k = instance();
   if (!k || sources.length > MAX_KERNEL_SOURCES || sh.length !== 4) return null;
   const n = sh[0]! * sh[1]! * sh[2]! * sh[3]!;
-  let at = k.heapBase();
-  const take = (bytes: number) => {
-    const p = at;
-    at += Math.ceil(bytes / 16) * 16;
-    return p;
-  };
+  const { take, end } = bumpLayout(k.heapBase());
   const pR = take(8 * n);
   const pIdxs = take(4 * passPoints);
   const pTs = take(4 * passPoints);
@@ -133,7 +123,7 @@ export function hybridRunMemory(sh: readonly number[], sources: { values: ArrayL
   const pRec = take(4 * RECORD_INTS);
   const pSh = take(16);
   const pStr = take(16);
-  if (!reserveMemory(k.memory, at)) return null;
+  if (!reserveMemory(k.memory, end())) return null;
   const buf = k.memory.buffer;
   const f64 = (p: number, len: number) => new Float64Array(buf, p, len);
   const i32 = (p: number, len: number) => new Int32Array(buf, p, len);
