@@ -1,5 +1,5 @@
 // AssemblyScript source of the classic codec's WebAssembly kernels: planning's cost model, the range coders, the mask
-// coder and the rANS encoder (scripts/build-wasm.mjs compiles it into
+// coder, the rANS encoder and the predictors' encoders (scripts/build-wasm.mjs compiles it into
 // src-main/core/codec/wasm-kernels.generated.ts); each section below names the TypeScript reference it twins. msCost is costBlock of src-main/core/codec/mscoder.ts line for line:
 // the same adaptive model updates and the same float64 additions in the same order, read from the same log2 table
 // (the caller copies mscoder.ts's into this module's memory), so it returns the reference's bits.
@@ -693,4 +693,228 @@ export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: u
   store<u32>(states, x0);
   store<u32>(states, x1, 4);
   return <i32>(out + <usize>room - at);
+}
+
+// ---- The predictors' encoders: interpQuantize (run of src-main/core/codec/predictors/interp.ts) and lorenzoQuantize
+// (run1-run4 of predictors/lorenzo.ts), each with LinearQuantizer's quantizeAt (quantizer.ts) ----
+// The same predictions, the same float64 expressions in the same order, the same quantizeAt (roundForCode, the
+// float32 rounding, the check), so the same codes and escapes. Reconstructions are float64 here (a float32 field's
+// are float32 values either way).
+
+// LinearQuantizer's state: its bound (setFactor), the codes and escapes so far
+let qE: f64 = 0, qTwoE: f64 = 0, qInv: f64 = 0, qRad: f64 = 0;
+let qRadius: i32 = 0;
+let qF32: bool = false;
+let qCodes: usize = 0, qNCodes: i32 = 0, qEscapes: usize = 0, qNEscapes: i32 = 0, qEscapeRoom: i32 = 0;
+
+function quantizerStart(e0: f64, radius: i32, f32: bool, codes: usize, escapes: usize, escapeRoom: i32): void {
+  setFactor(e0, 1);
+  qRadius = radius;
+  qRad = <f64>radius;
+  qF32 = f32;
+  qCodes = codes;
+  qNCodes = 0;
+  qEscapes = escapes;
+  qNEscapes = 0;
+  qEscapeRoom = escapeRoom;
+}
+
+/** LinearQuantizer.setFactor */
+function setFactor(e0: f64, factor: f64): void {
+  const e = factor > 1 ? e0 / factor : e0;
+  qE = e;
+  qTwoE = 2 * e;
+  qInv = 1 / (2 * e);
+}
+
+/** LinearQuantizer.quantizeAt with the code appended (roundForCode, the float32 rounding, the check): the reconstruction */
+// @ts-ignore: decorator
+@inline
+function quantizeNext(xv: f64, p: f64): f64 {
+  const v = (xv - p) * qInv;
+  let q = Math.floor(v + 0.5);
+  if (q - 0.5 > v) q = q - 1;
+  const at = qCodes + (<usize>qNCodes << 2);
+  qNCodes++;
+  if (q > -qRad && q < qRad) {
+    let r = p + q * qTwoE;
+    if (qF32) r = <f64><f32>r;
+    if (Math.abs(r - xv) <= qE) {
+      store<u32>(at, <u32>(<i32>q + qRadius));
+      return r;
+    }
+  }
+  store<u32>(at, 0);
+  // counted past the room (the caller then runs the reference), stored within it
+  if (qNEscapes < qEscapeRoom) store<f64>(qEscapes + (<usize>qNEscapes << 3), xv);
+  qNEscapes++;
+  return xv;
+}
+
+// @ts-ignore: decorator
+@inline
+function valueAt(x: usize, xF32: bool, i: i32): f64 {
+  return xF32 ? <f64>load<f32>(x + (<usize>i << 2)) : load<f64>(x + (<usize>i << 3));
+}
+
+// @ts-ignore: decorator
+@inline
+function skipped(skip: usize, i: i32): bool {
+  return skip != 0 && load<u8>(skip + <usize>i) == 1;
+}
+
+/** A skipped point's reconstruction: its prediction, 0 where that is not finite */
+// @ts-ignore: decorator
+@inline
+function finiteOr0(p: f64): f64 {
+  return p - p == 0 ? p : 0;
+}
+
+// interpQuantize: line by line, in the codes' order (interp.ts's masked path; its unmasked rowMajorPass goes in
+// memory order but writes each code where this loop does and puts its escapes back in code order).
+
+// interp.ts's Stencil
+const ST_MID = 0, ST_CUBIC = 1, ST_CUBIC_NO_LEFT = 2, ST_CUBIC_NO_RIGHT = 3, ST_EXTRAPOLATE = 4, ST_COPY = 5;
+
+/** interp.ts's stencilAt */
+// @ts-ignore: decorator
+@inline
+function stencilAt(cubic: bool, t: i32, s: i32, L: i32): i32 {
+  if (t + s >= L) return t >= 3 * s ? ST_EXTRAPOLATE : ST_COPY;
+  if (!cubic) return ST_MID;
+  const l3 = t >= 3 * s;
+  const r3 = t + 3 * s < L;
+  return l3 && r3 ? ST_CUBIC : r3 ? ST_CUBIC_NO_LEFT : l3 ? ST_CUBIC_NO_RIGHT : ST_MID;
+}
+
+/** predictRun's expression for one point (R float64 reconstructions, neighbours ss apart) */
+// @ts-ignore: decorator
+@inline
+function predictAt(stencil: i32, R: usize, idx: i32, ss: i32): f64 {
+  const a = R + (<usize>idx << 3);
+  const o1 = <usize>ss << 3;
+  const o3 = <usize>(3 * ss) << 3;
+  switch (stencil) {
+    case ST_MID: return (load<f64>(a - o1) + load<f64>(a + o1)) * 0.5;
+    case ST_CUBIC: return (-load<f64>(a - o3) + 9 * load<f64>(a - o1) + 9 * load<f64>(a + o1) - load<f64>(a + o3)) * 0.0625;
+    case ST_CUBIC_NO_LEFT: return (3 * load<f64>(a - o1) + 6 * load<f64>(a + o1) - load<f64>(a + o3)) * 0.125;
+    case ST_CUBIC_NO_RIGHT: return (-load<f64>(a - o3) + 6 * load<f64>(a - o1) + 3 * load<f64>(a + o1)) * 0.125;
+    case ST_EXTRAPOLATE: return 1.5 * load<f64>(a - o1) - 0.5 * load<f64>(a - o3);
+    default: return load<f64>(a - o1);
+  }
+}
+
+/**
+ * Encodes x (n values, float32 or float64 by xF32) of the 4D shape sh (i32[4]) with the interpolation predictor:
+ * skip (u8 per point, 1 = skipped; 0 = none), R (f64 per point, the reconstructions), factors (f64 per level 1..levels
+ * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound, radius, f32 (reconstructions
+ * rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
+ * count, the escape count at counts (i32).
+ */
+export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, radius: i32, f32: bool, R: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+  const s0 = load<i32>(sh), s1 = load<i32>(sh, 4), s2 = load<i32>(sh, 8), s3 = load<i32>(sh, 12);
+  quantizerStart(e0, radius, f32, codes, escapes, escapeRoom);
+  const tuned = factors != 0;
+  if (tuned) setFactor(e0, load<f64>(factors));
+  // the first point, predicted as 0
+  store<f64>(R, skipped(skip, 0) ? 0 : quantizeNext(valueAt(x, xF32, 0), 0));
+  let maxDim = 1;
+  maxDim = max(maxDim, s0); maxDim = max(maxDim, s1); maxDim = max(maxDim, s2); maxDim = max(maxDim, s3);
+  let levels = 0;
+  while ((1 << levels) < maxDim) levels++;
+  const str0 = s1 * s2 * s3, str1 = s2 * s3, str2 = s3;
+  for (let lv = levels; lv >= 1; lv--) {
+    if (tuned) setFactor(e0, load<f64>(factors + (<usize>lv << 3)));
+    const s = 1 << (lv - 1);
+    for (let d = 0; d < 4; d++) {
+      const L = d == 0 ? s0 : d == 1 ? s1 : d == 2 ? s2 : s3;
+      if (L <= s) continue;
+      // the other dims a < b < c: those before d step by s, those after by 2s
+      const a = d == 0 ? 1 : 0;
+      const b = d <= 1 ? 2 : 1;
+      const c = d <= 2 ? 3 : 2;
+      const na = a == 0 ? s0 : s1, nb = b == 1 ? s1 : s2, nc = c == 2 ? s2 : s3;
+      const ta = a == 0 ? str0 : str1, tb = b == 1 ? str1 : str2, tc = c == 2 ? str2 : 1;
+      const sa = a < d ? s : 2 * s, sb = b < d ? s : 2 * s, sc = c < d ? s : 2 * s;
+      const st = d == 0 ? str0 : d == 1 ? str1 : d == 2 ? str2 : 1;
+      const ss = s * st;
+      const P = (L - s - 1) / (2 * s) + 1;
+      for (let ia = 0; ia < na; ia += sa) {
+        for (let ib = 0; ib < nb; ib += sb) {
+          for (let ic = 0; ic < nc; ic += sc) {
+            const base = ia * ta + ib * tb + ic * tc;
+            for (let ti = 0; ti < P; ti++) {
+              const t = s + 2 * s * ti;
+              const idx = base + t * st;
+              const p = predictAt(stencilAt(cubic, t, s, L), R, idx, ss);
+              store<f64>(R + (<usize>idx << 3), skipped(skip, idx) ? finiteOr0(p) : quantizeNext(valueAt(x, xF32, idx), p));
+            }
+          }
+        }
+      }
+    }
+  }
+  store<i32>(counts, qNEscapes);
+  return qNCodes;
+}
+
+/**
+ * Encodes x (n values, float32 or float64 by xF32) of the k-dim shape sh (i32[4], k = 1..4) with the Lorenzo
+ * predictor: skip as interpQuantize's, P f64 room for the padded reconstructions (one leading zero plane per dim,
+ * cleared here), e the bound, then as interpQuantize.
+ */
+export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: usize, e: f64, radius: i32, f32: bool, P: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+  quantizerStart(e, radius, f32, codes, escapes, escapeRoom);
+  const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
+  if (k == 1) {
+    let prev: f64 = 0;
+    for (let i = 0; i < n0; i++) prev = skipped(skip, i) ? prev : quantizeNext(valueAt(x, xF32, i), prev);
+  } else if (k == 2) {
+    const W = n1 + 1;
+    memory.fill(P, 0, <usize>((n0 + 1) * W) << 3);
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      let p = P + (<usize>((i + 1) * W + 1) << 3);
+      for (let j = 0; j < n1; j++, p += 8, idx++) {
+        const w = <usize>W << 3;
+        const pred = load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
+        store<f64>(p, skipped(skip, idx) ? finiteOr0(pred) : quantizeNext(valueAt(x, xF32, idx), pred));
+      }
+    }
+  } else if (k == 3) {
+    const W = n2 + 1, S = (n1 + 1) * W;
+    memory.fill(P, 0, <usize>((n0 + 1) * S) << 3);
+    const w = <usize>W << 3, sS = <usize>S << 3;
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        let p = P + (<usize>((i + 1) * S + (j + 1) * W + 1) << 3);
+        for (let l = 0; l < n2; l++, p += 8, idx++) {
+          const pred = load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
+          store<f64>(p, skipped(skip, idx) ? finiteOr0(pred) : quantizeNext(valueAt(x, xF32, idx), pred));
+        }
+      }
+    }
+  } else {
+    const W = n3 + 1, S = (n2 + 1) * W, V = (n1 + 1) * S;
+    memory.fill(P, 0, <usize>((n0 + 1) * V) << 3);
+    const w = <usize>W << 3, sS = <usize>S << 3, v = <usize>V << 3;
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        for (let l = 0; l < n2; l++) {
+          let p = P + (<usize>((i + 1) * V + (j + 1) * S + (l + 1) * W + 1) << 3);
+          for (let o = 0; o < n3; o++, p += 8, idx++) {
+            // run4's 15 terms in its order, from 0
+            const pred = 0 + load<f64>(p - v) + load<f64>(p - sS) - load<f64>(p - v - sS) + load<f64>(p - w) - load<f64>(p - v - w) - load<f64>(p - sS - w) + load<f64>(p - v - sS - w) +
+              load<f64>(p - 8) - load<f64>(p - v - 8) - load<f64>(p - sS - 8) + load<f64>(p - v - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - v - w - 8) + load<f64>(p - sS - w - 8) -
+              load<f64>(p - v - sS - w - 8);
+            store<f64>(p, skipped(skip, idx) ? finiteOr0(pred) : quantizeNext(valueAt(x, xF32, idx), pred));
+          }
+        }
+      }
+    }
+  }
+  store<i32>(counts, qNEscapes);
+  return qNCodes;
 }

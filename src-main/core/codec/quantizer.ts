@@ -118,6 +118,30 @@ export class LinearQuantizer {
     this.escapes[this.nEscapes++] = x;
   }
 
+  /**
+   * Whether a predictor's encoder kernel (wasm/codec-kernels.ts, the same quantizeAt) may stand in for this quantizer:
+   * this class itself (not a subclass) at its stream bound.
+   */
+  takesKernelCodes(): boolean {
+    return this.constructor === LinearQuantizer && this.e === this.e0;
+  }
+
+  /** Appends a kernel's codes and escapes (as quantize() point by point); false where the codes do not fit. */
+  appendCodes(r: { codes: Uint32Array; escapes: Float64Array }): boolean {
+    if (this.codes.length < this.nCodes + r.codes.length) return false;
+    this.codes.set(r.codes, this.nCodes);
+    this.nCodes += r.codes.length;
+    const need = this.nEscapes + r.escapes.length;
+    if (need > this.escapes.length) {
+      const nb = new Float64Array(Math.max(need, this.escapes.length * 2));
+      nb.set(this.escapes.subarray(0, this.nEscapes));
+      this.escapes = nb;
+    }
+    this.escapes.set(r.escapes, this.nEscapes);
+    this.nEscapes = need;
+    return true;
+  }
+
   /** Decoder state */
   pos = 0;
   escPos = 0;

@@ -5,6 +5,7 @@
 import type { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values, padded, lorenzoStencil, rowLines } from './types.ts';
 import { scratchArray } from '../scratch.ts';
+import { lorenzoQuantizeKernel } from '../wasm-kernels.ts';
 
 /*
  * One function per dimensionality, not one with a branch for each: in the single large function (four copies of
@@ -12,13 +13,27 @@ import { scratchArray } from '../scratch.ts';
  * prediction passed to them and reconstruction returned was boxed, then collected (allocation sampling of planning;
  * the split functions allocate nothing per point).
  */
-function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, kernels = true): void {
   const k = shape.length;
+  if (enc && kernels && encodeInKernel(x, skip, shape, q)) return;
   if (k === 1) run1(enc, x, skip, q);
   else if (k === 2) run2(enc, x, skip, shape, q);
   else if (k === 3) run3(enc, x, skip, shape, q);
   else if (k === 4) run4(enc, x, skip, shape, q);
   else runN(enc, x, skip, shape, q);
+}
+
+let kernel: ReturnType<typeof lorenzoQuantizeKernel> | undefined;
+
+/**
+ * The encoder of 1-4 dims in WebAssembly (wasm/codec-kernels.ts's lorenzoQuantize): the same codes and escapes into q.
+ * False where it cannot run (as interp.ts's encodeInKernel); the caller then runs the reference.
+ */
+function encodeInKernel(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): boolean {
+  if (!q.takesKernelCodes()) return false;
+  kernel ??= lorenzoQuantizeKernel();
+  const r = kernel?.({ x, skip, shape, bound: q.e0, radius: q.radius, f32: q.f32 });
+  return r ? q.appendCodes(r) : false;
 }
 
 /** The padded reconstructions: scratch memory, cleared (the padding planes must read 0). */
@@ -147,6 +162,11 @@ function runN(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[],
       coord[d] = 0;
     }
   }
+}
+
+/** The encoder's reference loops alone (`kernels` false), for the kernel's tests. */
+export function encodeLorenzo(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, kernels: boolean): void {
+  run(true, x, skip, shape, q, kernels);
 }
 
 export const lorenzo: Predictor = {

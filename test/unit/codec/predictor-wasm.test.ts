@@ -1,0 +1,134 @@
+/**
+ * The predictors' encoders in WebAssembly (wasm/codec-kernels.ts interpQuantize and lorenzoQuantize; issue 14:
+ * planning sizes every candidate predictor on a sample, and these loops were most of that time) against the
+ * TypeScript reference loops: the same codes and escapes from 1D-4D fields, with and without skipped points,
+ * float32 and float64 values and reconstructions, level-dependent bounds, escapes (values far off their predictions,
+ * more than the kernel's escape room), a non-finite prediction's neighbourhood. A stream never depends on which ran.
+ */
+import { describe, expect, it } from 'vitest';
+import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
+import { encodeInterp } from '../../../src-main/core/codec/predictors/interp.ts';
+import { encodeLorenzo } from '../../../src-main/core/codec/predictors/lorenzo.ts';
+import { dqLorenzo } from '../../../src-main/core/codec/predictors/dq-lorenzo.ts';
+import { GridQuantizer } from '../../../src-main/core/codec/grid.ts';
+import { interpQuantizeKernel, lorenzoQuantizeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+
+/** A smooth field with noise, a few spikes (escapes at tight bounds) and, where asked, 1 in 4 points skipped */
+function fieldOf(shape: number[], seed: number, f32: boolean, spikes: number, skipped: boolean) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const r = rng32(seed);
+  const x = f32 ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = 10 * Math.sin(i * 0.013) + Math.cos(i * 0.0007) * 50 + (r() - 0.5);
+  for (let k = 0; k < spikes; k++) x[Math.floor(r() * n)] = (r() - 0.5) * 1e9;
+  const skip = skipped ? Uint8Array.from({ length: n }, () => (r() < 0.25 ? 1 : 0)) : null;
+  return { x, skip };
+}
+
+/** codes and escapes as one comparable string (vitest compares long typed arrays slowly) */
+const key = (q: LinearQuantizer) =>
+  `${q.nCodes}:${q.nEscapes}:${Buffer.from(q.codes.buffer, 0, q.nCodes * 4).toString('base64')}:${Buffer.from(q.escapes.buffer, 0, q.nEscapes * 8).toString('base64')}`;
+
+const SHAPES = [[777], [37, 53], [9, 17, 33], [3, 5, 12, 19], [2, 1, 40, 3]];
+
+describe('predictor encoders in WebAssembly', () => {
+  it('are there (this engine has WebAssembly)', () => {
+    expect(interpQuantizeKernel()).not.toBeNull();
+    expect(lorenzoQuantizeKernel()).not.toBeNull();
+  });
+
+  it('give the reference loops\' codes and escapes: interpolation (linear, cubic, tunings) and Lorenzo, 1D-4D, masks, float32 and float64, escapes past the kernel\'s room', () => {
+    let seed = 1;
+    let escaped = 0;
+    for (const shape of SHAPES) {
+      for (const f32 of [true, false]) {
+        for (const skipped of [false, true]) {
+          for (const spikes of [0, 3, 200]) {
+            const { x, skip } = fieldOf(shape, seed++, f32, spikes, skipped);
+            for (const bound of [0.5, 1e-3]) {
+              const runs: [string, (q: LinearQuantizer, kernels: boolean) => void][] = [
+                ['lorenzo', (q, k) => encodeLorenzo(x, skip, shape, q, k)],
+                ...[0, 3, 16].flatMap((tune) => [false, true].map((cubic): [string, (q: LinearQuantizer, kernels: boolean) => void] =>
+                  [`interp cubic=${cubic} tune=${tune}`, (q, k) => encodeInterp(cubic, x, skip, shape, q, tune, k)])),
+              ];
+              for (const [name, run] of runs) {
+                const [fast, ref] = [true, false].map((kernels) => {
+                  const q = new LinearQuantizer(bound, f32, x.length);
+                  run(q, kernels);
+                  return q;
+                }) as [LinearQuantizer, LinearQuantizer];
+                expect(key(fast), `${name} ${shape} f32=${f32} skipped=${skipped} spikes=${spikes} bound=${bound}`).toBe(key(ref));
+                escaped = Math.max(escaped, ref.nEscapes / x.length);
+              }
+            }
+          }
+        }
+      }
+    }
+    // some cases escaped more than the kernel's room (1 in 16): the reference ran there, the same codes either way
+    expect(escaped).toBeGreaterThan(1 / 16);
+  });
+
+  it('leave quantizers of other kinds (grid indices) and tightened bounds to the reference', () => {
+    const { x } = fieldOf([20, 30], 99, true, 0, false);
+    const k = Float64Array.from(x, (v) => Math.round(v * 10));
+    const runs = [true, false].map((kernels) => {
+      const q = new GridQuantizer(2, k.length);
+      encodeInterp(false, k, null, [20, 30], q, 0, kernels);
+      return key(q);
+    });
+    expect(runs[0]).toBe(runs[1]);
+    const q = new LinearQuantizer(0.1, true, x.length);
+    q.setFactor(2);
+    expect(q.takesKernelCodes()).toBe(false);
+    expect(new GridQuantizer(2, 1).takesKernelCodes()).toBe(false);
+    expect(new LinearQuantizer(0.1, true, 1).takesKernelCodes()).toBe(true);
+  });
+
+  it('dq-Lorenzo\'s sums written out for 1-4 dims code as before (golden codes of a 4D field)', () => {
+    const shape = [3, 4, 10, 11];
+    const { x, skip } = fieldOf(shape, 7, true, 5, true);
+    const q = new LinearQuantizer(1e-3, true, x.length);
+    dqLorenzo.encode(x, skip, shape, q);
+    // the generic stencil loop's codes (lorenzoStencil's terms in order), computed here the slow way
+    const ref = new LinearQuantizer(1e-3, true, x.length);
+    referenceDqLorenzo(x, skip, shape, ref);
+    expect(key(q)).toBe(key(ref));
+  });
+});
+
+/** dq-Lorenzo's encoder with the generic stencil: every point's 15 terms summed in lorenzoStencil's order */
+function referenceDqLorenzo(x: Float32Array | Float64Array, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): void {
+  const pstr = [0, 0, 0, 0];
+  let size = 1;
+  for (let d = 3; d >= 0; d--) {
+    pstr[d] = size;
+    size *= shape[d]! + 1;
+  }
+  const P = new Float64Array(size);
+  const inv = 1 / q.twoE;
+  let idx = 0;
+  for (let i = 0; i < shape[0]!; i++) for (let j = 0; j < shape[1]!; j++) for (let l = 0; l < shape[2]!; l++) for (let o = 0; o < shape[3]!; o++, idx++) {
+    const p = (i + 1) * pstr[0]! + (j + 1) * pstr[1]! + (l + 1) * pstr[2]! + o + 1;
+    let pred = 0;
+    for (let m = 1; m < 16; m++) {
+      let off = 0;
+      let bits = 0;
+      for (let d = 0; d < 4; d++) if (m & (1 << d)) { off += pstr[d]!; bits++; }
+      pred += (bits % 2 === 1 ? 1 : -1) * P[p - off]!;
+    }
+    let g = pred;
+    if (!(skip && skip[idx] === 1)) {
+      const t = x[idx]! * inv;
+      g = t < 4e15 && t > -4e15 ? Math.round(t) : 0;
+      const r = Math.fround(g * q.twoE);
+      const res = g - pred;
+      if (Math.abs(r - x[idx]!) <= q.e && res > -q.radius && res < q.radius) q.codes[q.nCodes++] = res + q.radius;
+      else {
+        q.codes[q.nCodes++] = 0;
+        q.escape(x[idx]!);
+      }
+    }
+    P[p] = g;
+  }
+}
