@@ -804,6 +804,19 @@ function predictAt(stencil: i32, R: usize, idx: i32, ss: i32): f64 {
   }
 }
 
+/** A pass's runs of one stencil: [first ti, length, stencil] (i32 each); a line has at most 6 */
+const RUNS = memory.data(16 * 12);
+
+/** m points idx + i * step of one stencil: predicted, then quantized or skipped */
+// @ts-ignore: decorator
+@inline
+function quantizeRun(stencil: i32, x: usize, xF32: bool, skip: usize, R: usize, idx: i32, step: i32, m: i32, ss: i32): void {
+  for (let i = 0; i < m; i++, idx += step) {
+    const p = predictAt(stencil, R, idx, ss);
+    store<f64>(R + (<usize>idx << 3), skipped(skip, idx) ? finiteOr0(p) : quantizeNext(valueAt(x, xF32, idx), p));
+  }
+}
+
 /**
  * Encodes x (n values, float32 or float64 by xF32) of the 4D shape sh (i32[4]) with the interpolation predictor:
  * skip (u8 per point, 1 = skipped; 0 = none), R (f64 per point, the reconstructions), factors (f64 per level 1..levels
@@ -839,15 +852,31 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
       const st = d == 0 ? str0 : d == 1 ? str1 : d == 2 ? str2 : 1;
       const ss = s * st;
       const P = (L - s - 1) / (2 * s) + 1;
+      // the points of a line as runs of one stencil, the same for every line of the pass (interp.ts's stencilRuns)
+      let runs = 0;
+      for (let ti = 0; ti < P; ) {
+        const stencil = stencilAt(cubic, s + 2 * s * ti, s, L);
+        let end = ti + 1;
+        while (end < P && stencilAt(cubic, s + 2 * s * end, s, L) == stencil) end++;
+        store<i32>(RUNS + (<usize>runs * 12), ti);
+        store<i32>(RUNS + (<usize>runs * 12), end - ti, 4);
+        store<i32>(RUNS + (<usize>runs * 12), stencil, 8);
+        runs++;
+        ti = end;
+      }
       for (let ia = 0; ia < na; ia += sa) {
         for (let ib = 0; ib < nb; ib += sb) {
           for (let ic = 0; ic < nc; ic += sc) {
             const base = ia * ta + ib * tb + ic * tc;
-            for (let ti = 0; ti < P; ti++) {
-              const t = s + 2 * s * ti;
-              const idx = base + t * st;
-              const p = predictAt(stencilAt(cubic, t, s, L), R, idx, ss);
-              store<f64>(R + (<usize>idx << 3), skipped(skip, idx) ? finiteOr0(p) : quantizeNext(valueAt(x, xF32, idx), p));
+            for (let r = 0; r < runs; r++) {
+              const at = RUNS + (<usize>r * 12);
+              const idx0 = base + (s + 2 * s * load<i32>(at)) * st;
+              const m = load<i32>(at, 4);
+              const stencil = load<i32>(at, 8);
+              // the common stencils' loops with their prediction inlined alone
+              if (stencil == ST_MID) quantizeRun(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+              else if (stencil == ST_CUBIC) quantizeRun(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+              else quantizeRun(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss);
             }
           }
         }

@@ -11,7 +11,7 @@
  *   The same model updates and range coder arithmetic on integers (below 2^32, the encoder's low below 2^33), so the
  *   same bytes and codes, and a failure where the reference throws (test/unit/codec/mscoder-wasm.test.ts).
  * - The predictors' encoders (interpolation and Lorenzo with the linear quantizer): planning runs them on a sample for
- *   every candidate and tuning, then once on each chunk; 1.3-3 times faster here. The same float64 expressions in the
+ *   every candidate and tuning, then once on each chunk; 2-4 times faster here. The same float64 expressions in the
  *   same order and the same quantizer arithmetic, so the same codes and escapes (test/unit/codec/predictor-wasm.test.ts).
  * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
  */

@@ -178,7 +178,7 @@ function levelFactors(sh: number[], tune: number): Float64Array {
 let kernel: ReturnType<typeof interpQuantizeKernel> | undefined;
 
 /**
- * The encoder in WebAssembly (wasm/codec-kernels.ts's interpQuantize, 1.3-3 times faster): the same codes and escapes
+ * The encoder in WebAssembly (wasm/codec-kernels.ts's interpQuantize, 2-4 times faster): the same codes and escapes
  * into q. False where it cannot run (no WebAssembly, another quantizer, memory or escape room short); the caller then
  * runs the reference.
  */
