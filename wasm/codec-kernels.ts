@@ -701,14 +701,18 @@ export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: u
 // float32 rounding, the check), so the same codes and escapes. Reconstructions are float64 here (a float32 field's
 // are float32 values either way).
 
-// LinearQuantizer's state: its bound (setFactor), the codes and escapes so far
+// The quantizer's state: its bound (setFactor), the codes and escapes so far. gridHalf >= 0: grid.ts's GridQuantizer
+// of that half width (grid indices in, their bins of width 2h + 1), else a LinearQuantizer of bound e0.
 let qE: f64 = 0, qTwoE: f64 = 0, qInv: f64 = 0, qRad: f64 = 0;
 let qRadius: i32 = 0;
 let qF32: bool = false;
+let qE0: f64 = 0, qGridHalf: i32 = -1, qWidth: f64 = 1;
 let qCodes: usize = 0, qNCodes: i32 = 0, qEscapes: usize = 0, qNEscapes: i32 = 0, qEscapeRoom: i32 = 0;
 
-function quantizerStart(e0: f64, radius: i32, f32: bool, codes: usize, escapes: usize, escapeRoom: i32): void {
-  setFactor(e0, 1);
+function quantizerStart(e0: f64, gridHalf: i32, radius: i32, f32: bool, codes: usize, escapes: usize, escapeRoom: i32): void {
+  qE0 = e0;
+  qGridHalf = gridHalf;
+  setFactor(1);
   qRadius = radius;
   qRad = <f64>radius;
   qF32 = f32;
@@ -719,29 +723,52 @@ function quantizerStart(e0: f64, radius: i32, f32: bool, codes: usize, escapes: 
   qEscapeRoom = escapeRoom;
 }
 
-/** LinearQuantizer.setFactor */
-function setFactor(e0: f64, factor: f64): void {
-  const e = factor > 1 ? e0 / factor : e0;
+/** LinearQuantizer.setFactor, GridQuantizer.setFactor */
+function setFactor(factor: f64): void {
+  if (qGridHalf >= 0) {
+    const h = factor > 1 ? Math.floor(<f64>qGridHalf / factor) : <f64>qGridHalf;
+    qWidth = 2 * h + 1;
+    return;
+  }
+  const e = factor > 1 ? qE0 / factor : qE0;
   qE = e;
   qTwoE = 2 * e;
   qInv = 1 / (2 * e);
 }
 
-/** LinearQuantizer.quantizeAt with the code appended (roundForCode, the float32 rounding, the check): the reconstruction */
+/** roundForCode of quantizer.ts: Math.round but for the sign of a zero */
+// @ts-ignore: decorator
+@inline
+function roundForCode(v: f64): f64 {
+  const r = Math.floor(v + 0.5);
+  return r - 0.5 > v ? r - 1 : r;
+}
+
+/**
+ * quantizeAt with the code appended: LinearQuantizer's (the float32 rounding, the check) or GridQuantizer's; the
+ * reconstruction
+ */
 // @ts-ignore: decorator
 @inline
 function quantizeNext(xv: f64, p: f64): f64 {
-  const v = (xv - p) * qInv;
-  let q = Math.floor(v + 0.5);
-  if (q - 0.5 > v) q = q - 1;
   const at = qCodes + (<usize>qNCodes << 2);
   qNCodes++;
-  if (q > -qRad && q < qRad) {
-    let r = p + q * qTwoE;
-    if (qF32) r = <f64><f32>r;
-    if (Math.abs(r - xv) <= qE) {
-      store<u32>(at, <u32>(<i32>q + qRadius));
-      return r;
+  if (qGridHalf >= 0) {
+    const pg = roundForCode(p);
+    const qg = roundForCode((xv - pg) / qWidth);
+    if (qg > -qRad && qg < qRad) {
+      store<u32>(at, <u32>(<i32>qg + qRadius));
+      return pg + qg * qWidth;
+    }
+  } else {
+    const q = roundForCode((xv - p) * qInv);
+    if (q > -qRad && q < qRad) {
+      let r = p + q * qTwoE;
+      if (qF32) r = <f64><f32>r;
+      if (Math.abs(r - xv) <= qE) {
+        store<u32>(at, <u32>(<i32>q + qRadius));
+        return r;
+      }
     }
   }
   store<u32>(at, 0);
@@ -820,15 +847,15 @@ function quantizeRun(stencil: i32, x: usize, xF32: bool, skip: usize, R: usize, 
 /**
  * Encodes x (n values, float32 or float64 by xF32) of the 4D shape sh (i32[4]) with the interpolation predictor:
  * skip (u8 per point, 1 = skipped; 0 = none), R (f64 per point, the reconstructions), factors (f64 per level 1..levels
- * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound, radius, f32 (reconstructions
- * rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
+ * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound (gridHalf < 0) or gridHalf the
+ * grid quantizer's half width (x then holds grid indices), radius, f32 (reconstructions rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
  * count, the escape count at counts (i32).
  */
-export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, radius: i32, f32: bool, R: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
   const s0 = load<i32>(sh), s1 = load<i32>(sh, 4), s2 = load<i32>(sh, 8), s3 = load<i32>(sh, 12);
-  quantizerStart(e0, radius, f32, codes, escapes, escapeRoom);
+  quantizerStart(e0, gridHalf, radius, f32, codes, escapes, escapeRoom);
   const tuned = factors != 0;
-  if (tuned) setFactor(e0, load<f64>(factors));
+  if (tuned) setFactor(load<f64>(factors));
   // the first point, predicted as 0
   store<f64>(R, skipped(skip, 0) ? 0 : quantizeNext(valueAt(x, xF32, 0), 0));
   let maxDim = 1;
@@ -837,7 +864,7 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
   while ((1 << levels) < maxDim) levels++;
   const str0 = s1 * s2 * s3, str1 = s2 * s3, str2 = s3;
   for (let lv = levels; lv >= 1; lv--) {
-    if (tuned) setFactor(e0, load<f64>(factors + (<usize>lv << 3)));
+    if (tuned) setFactor(load<f64>(factors + (<usize>lv << 3)));
     const s = 1 << (lv - 1);
     for (let d = 0; d < 4; d++) {
       const L = d == 0 ? s0 : d == 1 ? s1 : d == 2 ? s2 : s3;
@@ -890,10 +917,10 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
 /**
  * Encodes x (n values, float32 or float64 by xF32) of the k-dim shape sh (i32[4], k = 1..4) with the Lorenzo
  * predictor: skip as interpQuantize's, P f64 room for the padded reconstructions (one leading zero plane per dim,
- * cleared here), e the bound, then as interpQuantize.
+ * cleared here), e the bound or gridHalf, then as interpQuantize.
  */
-export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: usize, e: f64, radius: i32, f32: bool, P: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
-  quantizerStart(e, radius, f32, codes, escapes, escapeRoom);
+export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: usize, e: f64, gridHalf: i32, radius: i32, f32: bool, P: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+  quantizerStart(e, gridHalf, radius, f32, codes, escapes, escapeRoom);
   const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
   if (k == 1) {
     let prev: f64 = 0;

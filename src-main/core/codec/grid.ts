@@ -14,6 +14,7 @@
 import { LinearQuantizer, roundExact, roundForCode } from './quantizer.ts';
 import type { Values } from './predictors/types.ts';
 import { detectQuantization } from '../stats/quantization.ts';
+import type { KernelQuantizer } from './wasm-kernels.ts';
 import { sortFloat64 } from '../stats/sort.ts';
 
 export interface Grid {
@@ -166,6 +167,11 @@ export class GridQuantizer extends LinearQuantizer {
       if (skip[idx] === 1) R[idx] = p - p === 0 ? p : 0;
       else R[idx] = k[idx] = this.recoverAt(p, this.pos++);
     }
+  }
+
+  /** The kernels' grid quantizer (wasm/codec-kernels.ts): this class itself at its stream width. */
+  override kernelQuantizer(): KernelQuantizer | null {
+    return this.constructor === GridQuantizer && this.width === 2 * this.half0 + 1 ? { bound: 0, gridHalf: this.half0, radius: this.radius, f32: false } : null;
   }
 
   /** Level-dependent bounds of the interpolation predictor: h / factor steps, rounded down. */

@@ -5,6 +5,7 @@
  * Math.fround for float32 — the same double arithmetic on both sides, so the check is the guarantee.
  */
 import type { Values } from './predictors/types.ts';
+import type { KernelQuantizer } from './wasm-kernels.ts';
 
 export const DEFAULT_RADIUS = 32768;
 
@@ -119,11 +120,11 @@ export class LinearQuantizer {
   }
 
   /**
-   * Whether a predictor's encoder kernel (wasm/codec-kernels.ts, the same quantizeAt) may stand in for this quantizer:
-   * this class itself (not a subclass) at its stream bound.
+   * The quantizer a predictor's encoder kernel (wasm/codec-kernels.ts, the same quantizeAt) runs in this one's place:
+   * this class itself (not a subclass) at its stream bound; null where none may.
    */
-  takesKernelCodes(): boolean {
-    return this.constructor === LinearQuantizer && this.e === this.e0;
+  kernelQuantizer(): KernelQuantizer | null {
+    return this.constructor === LinearQuantizer && this.e === this.e0 ? { bound: this.e0, gridHalf: -1, radius: this.radius, f32: this.f32 } : null;
   }
 
   /** Appends a kernel's codes and escapes (as quantize() point by point); false where the codes do not fit. */

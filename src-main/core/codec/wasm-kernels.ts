@@ -31,8 +31,8 @@ interface KernelExports {
   mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
   ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number): number;
   ransEncode(symbolIndex: number, signIndex: number, n: number, freq: number, cum: number, signFreq: number, signCum: number, out: number, room: number, states: number): number;
-  interpQuantize(x: number, xF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, radius: number, f32: number, R: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
-  lorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
+  interpQuantize(x: number, xF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
+  lorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -312,15 +312,23 @@ export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: num
   };
 }
 
-/** A predictor's encoder input (interp.ts's and lorenzo.ts's run with a LinearQuantizer). */
+/** The quantizer a predictor's encoder kernel runs: quantizer.ts's LinearQuantizer or grid.ts's GridQuantizer. */
+export interface KernelQuantizer {
+  /** the linear quantizer's bound */
+  bound: number;
+  /** the grid quantizer's half width (its values are grid indices); -1: the linear quantizer */
+  gridHalf: number;
+  radius: number;
+  /** reconstructions rounded to float32 (linear) */
+  f32: boolean;
+}
+
+/** A predictor's encoder input (interp.ts's and lorenzo.ts's run). */
 export interface PredictorInput {
   x: Float32Array | Float64Array;
   /** 1 = skipped (no code) */
   skip: Uint8Array | null;
-  bound: number;
-  radius: number;
-  /** reconstructions rounded to float32 */
-  f32: boolean;
+  quantizer: KernelQuantizer;
 }
 
 /** What a predictor's encoder kernel gives: views of the module's memory, valid until its next call. */
@@ -357,13 +365,13 @@ function quantizeIn(l: Layout, x: Float32Array | Float64Array, skip: Uint8Array 
 export function interpQuantizeKernel(): ((input: PredictorInput & { shape4: readonly number[]; cubic: boolean; factors: Float64Array | null }) => QuantizedCodes | null) | null {
   const l = layout();
   if (!l) return null;
-  return ({ x, skip, shape4, cubic, factors, bound, radius, f32 }) => {
+  return ({ x, skip, shape4, cubic, factors, quantizer: { bound, gridHalf, radius, f32 } }) => {
     // the factors after the shape's 4 i32 (16 bytes, so 8-aligned)
     const params = new Float64Array(2 + (factors?.length ?? 0));
     new Int32Array(params.buffer, 0, 4).set(shape4);
     if (factors) params.set(factors, 2);
     return quantizeIn(l, x, skip, params, 8 * x.length, (input, skipAt, at, R, codes, escapes, room, counts) =>
-      l.k.interpQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, radius, f32 ? 1 : 0, R, codes, escapes, room, counts));
+      l.k.interpQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, R, codes, escapes, room, counts));
   };
 }
 
@@ -371,11 +379,11 @@ export function interpQuantizeKernel(): ((input: PredictorInput & { shape4: read
 export function lorenzoQuantizeKernel(): ((input: PredictorInput & { shape: readonly number[] }) => QuantizedCodes | null) | null {
   const l = layout();
   if (!l) return null;
-  return ({ x, skip, shape, bound, radius, f32 }) => {
+  return ({ x, skip, shape, quantizer: { bound, gridHalf, radius, f32 } }) => {
     if (shape.length < 1 || shape.length > 4) return null;
     const padded = shape.reduce((a, d) => a * (d + 1), 1);
     const sh = Int32Array.from({ length: 4 }, (_, d) => shape[d] ?? 1);
     return quantizeIn(l, x, skip, sh, shape.length === 1 ? 0 : 8 * padded, (input, skipAt, at, P, codes, escapes, room, counts) =>
-      l.k.lorenzoQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, radius, f32 ? 1 : 0, P, codes, escapes, room, counts));
+      l.k.lorenzoQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, gridHalf, radius, f32 ? 1 : 0, P, codes, escapes, room, counts));
   };
 }

@@ -69,20 +69,44 @@ describe('predictor encoders in WebAssembly', () => {
     expect(escaped).toBeGreaterThan(1 / 16);
   });
 
-  it('leave quantizers of other kinds (grid indices) and tightened bounds to the reference', () => {
-    const { x } = fieldOf([20, 30], 99, true, 0, false);
-    const k = Float64Array.from(x, (v) => Math.round(v * 10));
-    const runs = [true, false].map((kernels) => {
-      const q = new GridQuantizer(2, k.length);
-      encodeInterp(false, k, null, [20, 30], q, 0, kernels);
-      return key(q);
-    });
-    expect(runs[0]).toBe(runs[1]);
-    const q = new LinearQuantizer(0.1, true, x.length);
+  it('give the reference loops\' codes with the grid quantizer too (grid indices, level-dependent bin widths, escapes)', () => {
+    let seed = 500;
+    for (const shape of SHAPES) {
+      for (const skipped of [false, true]) {
+        const { x, skip } = fieldOf(shape, seed++, false, 20, skipped);
+        // indices of a rounded field, some far off their neighbours (escapes at a small radius)
+        const k = Float64Array.from(x, (v) => Math.round(v * 10));
+        for (const half of [0, 3]) {
+          for (const radius of [32768, 64]) {
+            const runs: [string, (q: LinearQuantizer, kernels: boolean) => void][] = [
+              ['lorenzo', (q, kr) => encodeLorenzo(k, skip, shape, q, kr)],
+              ...[0, 3, 8].map((tune): [string, (q: LinearQuantizer, kernels: boolean) => void] => [`interp tune=${tune}`, (q, kr) => encodeInterp(true, k, skip, shape, q, tune, kr)]),
+            ];
+            for (const [name, run] of runs) {
+              const [fast, ref] = [true, false].map((kernels) => {
+                const q = new GridQuantizer(half, k.length, radius);
+                run(q, kernels);
+                return q;
+              }) as [LinearQuantizer, LinearQuantizer];
+              expect(key(fast), `${name} ${shape} half=${half} radius=${radius} skipped=${skipped}`).toBe(key(ref));
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('leave subclasses and tightened bounds to the reference', () => {
+    const q = new LinearQuantizer(0.1, true, 10);
     q.setFactor(2);
-    expect(q.takesKernelCodes()).toBe(false);
-    expect(new GridQuantizer(2, 1).takesKernelCodes()).toBe(false);
-    expect(new LinearQuantizer(0.1, true, 1).takesKernelCodes()).toBe(true);
+    expect(q.kernelQuantizer()).toBeNull();
+    const g = new GridQuantizer(4, 10);
+    g.setFactor(2);
+    expect(g.kernelQuantizer()).toBeNull();
+    expect(new GridQuantizer(4, 1).kernelQuantizer()).toEqual({ bound: 0, gridHalf: 4, radius: 32768, f32: false });
+    expect(new LinearQuantizer(0.1, true, 1).kernelQuantizer()).toEqual({ bound: 0.1, gridHalf: -1, radius: 32768, f32: true });
+    class Tighter extends LinearQuantizer {}
+    expect(new Tighter(0.1, true, 1).kernelQuantizer()).toBeNull();
   });
 
   it('dq-Lorenzo\'s sums written out for 1-4 dims code as before (golden codes of a 4D field)', () => {

@@ -183,9 +183,10 @@ let kernel: ReturnType<typeof interpQuantizeKernel> | undefined;
  * runs the reference.
  */
 function encodeInKernel(cubic: boolean, x: Values, skip: Uint8Array | null, sh: number[], q: LinearQuantizer, factors: Float64Array | null): boolean {
-  if (!q.takesKernelCodes()) return false;
+  const quantizer = q.kernelQuantizer();
+  if (!quantizer) return false;
   kernel ??= interpQuantizeKernel();
-  const r = kernel?.({ x, skip, shape4: sh, cubic, factors, bound: q.e0, radius: q.radius, f32: q.f32 });
+  const r = kernel?.({ x, skip, shape4: sh, cubic, factors, quantizer });
   return r ? q.appendCodes(r) : false;
 }
 

@@ -30,9 +30,10 @@ let kernel: ReturnType<typeof lorenzoQuantizeKernel> | undefined;
  * False where it cannot run (as interp.ts's encodeInKernel); the caller then runs the reference.
  */
 function encodeInKernel(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): boolean {
-  if (!q.takesKernelCodes()) return false;
+  const quantizer = q.kernelQuantizer();
+  if (!quantizer) return false;
   kernel ??= lorenzoQuantizeKernel();
-  const r = kernel?.({ x, skip, shape, bound: q.e0, radius: q.radius, f32: q.f32 });
+  const r = kernel?.({ x, skip, shape, quantizer });
   return r ? q.appendCodes(r) : false;
 }
 
