@@ -778,6 +778,75 @@ function quantizeNext(xv: f64, p: f64): f64 {
   return xv;
 }
 
+// The decoders' state: the codes and escapes to read, where reading is, and whether it ran past them (a stream the
+// caller did not check: it then runs the reference, which fails or decodes as it does)
+let dCodes: usize = 0, dNCodes: i32 = 0, dPos: i32 = 0, dEscapes: usize = 0, dNEscapes: i32 = 0, dEscPos: i32 = 0;
+let dOverrun: bool = false;
+
+function recoverStart(e0: f64, gridHalf: i32, radius: i32, f32: bool, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32): void {
+  qE0 = e0;
+  qGridHalf = gridHalf;
+  setFactor(1);
+  qRadius = radius;
+  qRad = <f64>radius;
+  qF32 = f32;
+  dCodes = codes;
+  dNCodes = nCodes;
+  dPos = 0;
+  dEscapes = escapes;
+  dNEscapes = nEscapes;
+  dEscPos = 0;
+  dOverrun = false;
+}
+
+/** roundExact of quantizer.ts: Math.round bit for bit (a zero takes v's sign) */
+// @ts-ignore: decorator
+@inline
+function roundExact(v: f64): f64 {
+  const r = roundForCode(v);
+  return r == 0 ? 0 * v : r;
+}
+
+/** recoverAt of LinearQuantizer or GridQuantizer, from the next code: the reconstruction */
+// @ts-ignore: decorator
+@inline
+function recoverNext(p: f64): f64 {
+  if (dPos >= dNCodes) {
+    dOverrun = true;
+    return 0;
+  }
+  const c = load<u32>(dCodes + (<usize>dPos << 2));
+  dPos++;
+  if (c == 0) {
+    if (dEscPos >= dNEscapes) {
+      dOverrun = true;
+      return 0;
+    }
+    const v = load<f64>(dEscapes + (<usize>dEscPos << 3));
+    dEscPos++;
+    return v;
+  }
+  const d = <f64>c - qRad;
+  if (qGridHalf >= 0) return roundExact(p) + d * qWidth;
+  const r = p + d * qTwoE;
+  return qF32 ? <f64><f32>r : r;
+}
+
+/** The decoders' output: point i of `out` (float32 or float64) */
+// @ts-ignore: decorator
+@inline
+function storeValue(out: usize, outF32: bool, i: i32, v: f64): void {
+  if (outF32) store<f32>(out + (<usize>i << 2), <f32>v);
+  else store<f64>(out + (<usize>i << 3), v);
+}
+
+/** The decoders' result: -1 where they ran past the codes or escapes, else 0; the counts read at counts (i32 x 2). */
+function recoverEnd(counts: usize): i32 {
+  store<i32>(counts, dPos);
+  store<i32>(counts, dEscPos, 4);
+  return dOverrun ? -1 : 0;
+}
+
 // @ts-ignore: decorator
 @inline
 function valueAt(x: usize, xF32: bool, i: i32): f64 {
@@ -841,6 +910,21 @@ function quantizeRun(stencil: i32, x: usize, xF32: bool, skip: usize, R: usize, 
   for (let i = 0; i < m; i++, idx += step) {
     const p = predictAt(stencil, R, idx, ss);
     store<f64>(R + (<usize>idx << 3), skipped(skip, idx) ? finiteOr0(p) : quantizeNext(valueAt(x, xF32, idx), p));
+  }
+}
+
+/** m points idx + i * step of one stencil decoded: predicted, then recovered into R and out, or skipped */
+// @ts-ignore: decorator
+@inline
+function recoverRun(stencil: i32, out: usize, outF32: bool, skip: usize, R: usize, idx: i32, step: i32, m: i32, ss: i32): void {
+  for (let i = 0; i < m; i++, idx += step) {
+    const p = predictAt(stencil, R, idx, ss);
+    if (skipped(skip, idx)) store<f64>(R + (<usize>idx << 3), finiteOr0(p));
+    else {
+      const r = recoverNext(p);
+      store<f64>(R + (<usize>idx << 3), r);
+      storeValue(out, outF32, idx, r);
+    }
   }
 }
 
@@ -915,6 +999,78 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
 }
 
 /**
+ * Decodes the points interpQuantize coded, into out (float32 or float64 by outF32; skipped points left as they are):
+ * codes[0, nCodes) and escapes[0, nEscapes) read in order, the rest as interpQuantize's. Returns 0, or -1 where the
+ * codes or escapes ran out; the counts read at counts (i32 x 2).
+ */
+export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32, counts: usize): i32 {
+  const s0 = load<i32>(sh), s1 = load<i32>(sh, 4), s2 = load<i32>(sh, 8), s3 = load<i32>(sh, 12);
+  recoverStart(e0, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
+  const tuned = factors != 0;
+  if (tuned) setFactor(load<f64>(factors));
+  // the first point, predicted as 0
+  if (skipped(skip, 0)) store<f64>(R, 0);
+  else {
+    const r0 = recoverNext(0);
+    store<f64>(R, r0);
+    storeValue(out, outF32, 0, r0);
+  }
+  let maxDim = 1;
+  maxDim = max(maxDim, s0); maxDim = max(maxDim, s1); maxDim = max(maxDim, s2); maxDim = max(maxDim, s3);
+  let levels = 0;
+  while ((1 << levels) < maxDim) levels++;
+  const str0 = s1 * s2 * s3, str1 = s2 * s3, str2 = s3;
+  for (let lv = levels; lv >= 1; lv--) {
+    if (tuned) setFactor(load<f64>(factors + (<usize>lv << 3)));
+    const s = 1 << (lv - 1);
+    for (let d = 0; d < 4; d++) {
+      const L = d == 0 ? s0 : d == 1 ? s1 : d == 2 ? s2 : s3;
+      if (L <= s) continue;
+      // the other dims a < b < c: those before d step by s, those after by 2s
+      const a = d == 0 ? 1 : 0;
+      const b = d <= 1 ? 2 : 1;
+      const c = d <= 2 ? 3 : 2;
+      const na = a == 0 ? s0 : s1, nb = b == 1 ? s1 : s2, nc = c == 2 ? s2 : s3;
+      const ta = a == 0 ? str0 : str1, tb = b == 1 ? str1 : str2, tc = c == 2 ? str2 : 1;
+      const sa = a < d ? s : 2 * s, sb = b < d ? s : 2 * s, sc = c < d ? s : 2 * s;
+      const st = d == 0 ? str0 : d == 1 ? str1 : d == 2 ? str2 : 1;
+      const ss = s * st;
+      const P = (L - s - 1) / (2 * s) + 1;
+      // the points of a line as runs of one stencil, the same for every line of the pass (interp.ts's stencilRuns)
+      let runs = 0;
+      for (let ti = 0; ti < P; ) {
+        const stencil = stencilAt(cubic, s + 2 * s * ti, s, L);
+        let end = ti + 1;
+        while (end < P && stencilAt(cubic, s + 2 * s * end, s, L) == stencil) end++;
+        store<i32>(RUNS + (<usize>runs * 12), ti);
+        store<i32>(RUNS + (<usize>runs * 12), end - ti, 4);
+        store<i32>(RUNS + (<usize>runs * 12), stencil, 8);
+        runs++;
+        ti = end;
+      }
+      for (let ia = 0; ia < na; ia += sa) {
+        for (let ib = 0; ib < nb; ib += sb) {
+          for (let ic = 0; ic < nc; ic += sc) {
+            const base = ia * ta + ib * tb + ic * tc;
+            for (let r = 0; r < runs; r++) {
+              const at = RUNS + (<usize>r * 12);
+              const idx0 = base + (s + 2 * s * load<i32>(at)) * st;
+              const m = load<i32>(at, 4);
+              const stencil = load<i32>(at, 8);
+              // the common stencils' loops with their prediction inlined alone
+              if (stencil == ST_MID) recoverRun(ST_MID, out, outF32, skip, R, idx0, 2 * ss, m, ss);
+              else if (stencil == ST_CUBIC) recoverRun(ST_CUBIC, out, outF32, skip, R, idx0, 2 * ss, m, ss);
+              else recoverRun(stencil, out, outF32, skip, R, idx0, 2 * ss, m, ss);
+            }
+          }
+        }
+      }
+    }
+  }
+  return recoverEnd(counts);
+}
+
+/**
  * Encodes x (n values, float32 or float64 by xF32) of the k-dim shape sh (i32[4], k = 1..4) with the Lorenzo
  * predictor: skip as interpQuantize's, P f64 room for the padded reconstructions (one leading zero plane per dim,
  * cleared here), e the bound or gridHalf, then as interpQuantize.
@@ -973,4 +1129,76 @@ export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: u
   }
   store<i32>(counts, qNEscapes);
   return qNCodes;
+}
+
+/** A Lorenzo point decoded: skipped (its finite prediction) or recovered into out; its reconstruction */
+// @ts-ignore: decorator
+@inline
+function recoverPoint(out: usize, outF32: bool, skip: usize, idx: i32, pred: f64): f64 {
+  if (skipped(skip, idx)) return finiteOr0(pred);
+  const r = recoverNext(pred);
+  storeValue(out, outF32, idx, r);
+  return r;
+}
+
+/**
+ * Decodes the points lorenzoQuantize coded, into out as interpRecover (the same reading of codes and escapes).
+ */
+export function lorenzoRecover(out: usize, outF32: bool, skip: usize, k: i32, sh: usize, e: f64, gridHalf: i32, radius: i32, f32: bool, P: usize, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32, counts: usize): i32 {
+  recoverStart(e, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
+  const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
+  if (k == 1) {
+    let prev: f64 = 0;
+    // run1 writes skipped points too (their prediction, the previous reconstruction)
+    for (let i = 0; i < n0; i++) {
+      if (!skipped(skip, i)) prev = recoverNext(prev);
+      storeValue(out, outF32, i, prev);
+    }
+  } else if (k == 2) {
+    const W = n1 + 1;
+    memory.fill(P, 0, <usize>((n0 + 1) * W) << 3);
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      let p = P + (<usize>((i + 1) * W + 1) << 3);
+      for (let j = 0; j < n1; j++, p += 8, idx++) {
+        const w = <usize>W << 3;
+        const pred = load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
+        store<f64>(p, recoverPoint(out, outF32, skip, idx, pred));
+      }
+    }
+  } else if (k == 3) {
+    const W = n2 + 1, S = (n1 + 1) * W;
+    memory.fill(P, 0, <usize>((n0 + 1) * S) << 3);
+    const w = <usize>W << 3, sS = <usize>S << 3;
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        let p = P + (<usize>((i + 1) * S + (j + 1) * W + 1) << 3);
+        for (let l = 0; l < n2; l++, p += 8, idx++) {
+          const pred = load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
+          store<f64>(p, recoverPoint(out, outF32, skip, idx, pred));
+        }
+      }
+    }
+  } else {
+    const W = n3 + 1, S = (n2 + 1) * W, V = (n1 + 1) * S;
+    memory.fill(P, 0, <usize>((n0 + 1) * V) << 3);
+    const w = <usize>W << 3, sS = <usize>S << 3, v = <usize>V << 3;
+    let idx = 0;
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        for (let l = 0; l < n2; l++) {
+          let p = P + (<usize>((i + 1) * V + (j + 1) * S + (l + 1) * W + 1) << 3);
+          for (let o = 0; o < n3; o++, p += 8, idx++) {
+            // run4's 15 terms in its order, from 0
+            const pred = 0 + load<f64>(p - v) + load<f64>(p - sS) - load<f64>(p - v - sS) + load<f64>(p - w) - load<f64>(p - v - w) - load<f64>(p - sS - w) + load<f64>(p - v - sS - w) +
+              load<f64>(p - 8) - load<f64>(p - v - 8) - load<f64>(p - sS - 8) + load<f64>(p - v - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - v - w - 8) + load<f64>(p - sS - w - 8) -
+              load<f64>(p - v - sS - w - 8);
+            store<f64>(p, recoverPoint(out, outF32, skip, idx, pred));
+          }
+        }
+      }
+    }
+  }
+  return recoverEnd(counts);
 }

@@ -127,6 +127,17 @@ export class LinearQuantizer {
     return this.constructor === LinearQuantizer && this.e === this.e0 ? { bound: this.e0, gridHalf: -1, radius: this.radius, f32: this.f32 } : null;
   }
 
+  /** A decoder kernel's input: the codes and escapes not read yet. */
+  unread(): { codes: Uint32Array; escapes: Float64Array } {
+    return { codes: this.codes.subarray(this.pos, this.nCodes), escapes: this.escapes.subarray(this.escPos, this.nEscapes) };
+  }
+
+  /** Advances past what a decoder kernel read (as recover() point by point). */
+  markRead(read: { codes: number; escapes: number }): void {
+    this.pos += read.codes;
+    this.escPos += read.escapes;
+  }
+
   /** Appends a kernel's codes and escapes (as quantize() point by point); false where the codes do not fit. */
   appendCodes(r: { codes: Uint32Array; escapes: Float64Array }): boolean {
     if (this.codes.length < this.nCodes + r.codes.length) return false;

@@ -10,9 +10,10 @@
  *   (coder 3, rans.ts), about 40 % of a large grid-coded chunk's encoding.
  *   The same model updates and range coder arithmetic on integers (below 2^32, the encoder's low below 2^33), so the
  *   same bytes and codes, and a failure where the reference throws (test/unit/codec/mscoder-wasm.test.ts).
- * - The predictors' encoders (interpolation and Lorenzo with the linear quantizer): planning runs them on a sample for
- *   every candidate and tuning, then once on each chunk; 2-4 times faster here. The same float64 expressions in the
- *   same order and the same quantizer arithmetic, so the same codes and escapes (test/unit/codec/predictor-wasm.test.ts).
+ * - The predictors' encoders and decoders (interpolation and Lorenzo, with the linear or the grid quantizer): planning
+ *   runs the encoders on a sample for every candidate and tuning, then once on each chunk; 2-4 times faster here. The
+ *   same float64 expressions in the same order and the same quantizer arithmetic, so the same codes, escapes and
+ *   decoded values (test/unit/codec/predictor-wasm.test.ts).
  * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
  */
 import { CODEC_KERNELS_WASM } from './wasm-kernels.generated.ts';
@@ -33,6 +34,8 @@ interface KernelExports {
   ransEncode(symbolIndex: number, signIndex: number, n: number, freq: number, cum: number, signFreq: number, signCum: number, out: number, room: number, states: number): number;
   interpQuantize(x: number, xF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   lorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
+  interpRecover(out: number, outF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
+  lorenzoRecover(out: number, outF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -358,21 +361,37 @@ function quantizeIn(l: Layout, x: Float32Array | Float64Array, skip: Uint8Array 
   return { codes: new Uint32Array(buf, codes, nCodes), escapes: new Float64Array(buf, escapes, nEscapes) };
 }
 
-/**
- * The interpolation encoder (shape4: the shape padded to 4D; factors: the quantizer's factor per level lv at index
- * lv, the first point's at 0, null without level-dependent bounds), or null where WebAssembly is missing.
- */
-export function interpQuantizeKernel(): ((input: PredictorInput & { shape4: readonly number[]; cubic: boolean; factors: Float64Array | null }) => QuantizedCodes | null) | null {
+/** The interpolation predictor's shape (padded to 4D) and level factors as its kernels read them: 4 i32, then f64s. */
+function interpParams(shape4: readonly number[], factors: Float64Array | null): Float64Array {
+  // the factors after the shape's 4 i32 (16 bytes, so 8-aligned)
+  const params = new Float64Array(2 + (factors?.length ?? 0));
+  new Int32Array(params.buffer, 0, 4).set(shape4);
+  if (factors) params.set(factors, 2);
+  return params;
+}
+
+/** The Lorenzo predictor's shape as its kernels read it (i32 x 4), and its padded reconstructions' bytes. */
+function lorenzoParams(shape: readonly number[]): { sh: Int32Array; work: number } {
+  const padded = shape.reduce((a, d) => a * (d + 1), 1);
+  return { sh: Int32Array.from({ length: 4 }, (_, d) => shape[d] ?? 1), work: shape.length === 1 ? 0 : 8 * padded };
+}
+
+/** The interpolation predictor's layout and level-dependent bounds. */
+interface InterpLayout {
+  /** the shape padded to 4D */
+  shape4: readonly number[];
+  cubic: boolean;
+  /** the quantizer's factor per level lv at index lv, the first point's at 0; null without level-dependent bounds */
+  factors: Float64Array | null;
+}
+
+/** The interpolation encoder, or null where WebAssembly is missing. */
+export function interpQuantizeKernel(): ((input: PredictorInput & InterpLayout) => QuantizedCodes | null) | null {
   const l = layout();
   if (!l) return null;
-  return ({ x, skip, shape4, cubic, factors, quantizer: { bound, gridHalf, radius, f32 } }) => {
-    // the factors after the shape's 4 i32 (16 bytes, so 8-aligned)
-    const params = new Float64Array(2 + (factors?.length ?? 0));
-    new Int32Array(params.buffer, 0, 4).set(shape4);
-    if (factors) params.set(factors, 2);
-    return quantizeIn(l, x, skip, params, 8 * x.length, (input, skipAt, at, R, codes, escapes, room, counts) =>
+  return ({ x, skip, shape4, cubic, factors, quantizer: { bound, gridHalf, radius, f32 } }) =>
+    quantizeIn(l, x, skip, interpParams(shape4, factors), 8 * x.length, (input, skipAt, at, R, codes, escapes, room, counts) =>
       l.k.interpQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, R, codes, escapes, room, counts));
-  };
 }
 
 /** The Lorenzo encoder of 1-4 dims, or null where WebAssembly is missing. */
@@ -381,9 +400,57 @@ export function lorenzoQuantizeKernel(): ((input: PredictorInput & { shape: read
   if (!l) return null;
   return ({ x, skip, shape, quantizer: { bound, gridHalf, radius, f32 } }) => {
     if (shape.length < 1 || shape.length > 4) return null;
-    const padded = shape.reduce((a, d) => a * (d + 1), 1);
-    const sh = Int32Array.from({ length: 4 }, (_, d) => shape[d] ?? 1);
-    return quantizeIn(l, x, skip, sh, shape.length === 1 ? 0 : 8 * padded, (input, skipAt, at, P, codes, escapes, room, counts) =>
+    const { sh, work } = lorenzoParams(shape);
+    return quantizeIn(l, x, skip, sh, work, (input, skipAt, at, P, codes, escapes, room, counts) =>
       l.k.lorenzoQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, gridHalf, radius, f32 ? 1 : 0, P, codes, escapes, room, counts));
+  };
+}
+
+/** A predictor decoder's input: the output (its skipped points are left as they are), the codes and escapes to read. */
+export interface RecoverInput {
+  out: Float32Array | Float64Array;
+  skip: Uint8Array | null;
+  quantizer: KernelQuantizer;
+  codes: Uint32Array;
+  escapes: Float64Array;
+}
+
+/** How many codes and escapes a decoder kernel read; null where it could not run or ran past them. */
+export type Recovered = { codes: number; escapes: number } | null;
+
+/** Stages a decoder kernel's output, codes and escapes, runs it, and copies the output back. */
+function recoverIn(l: Layout, { out, skip, codes, escapes }: RecoverInput, params: ArrayBufferView, work: number, call: (out: number, skip: number, params: number, work: number, codes: number, escapes: number, counts: number) => number): Recovered {
+  if (out.length > KERNEL_MAX_CODES) return null;
+  const at = stage(l, [out, skip ?? 0, params, work, codes, escapes, 16]);
+  if (!at) return null;
+  const [outAt, skipAt, paramsAt, workAt, codesAt, escapesAt, counts] = at as [number, number, number, number, number, number, number];
+  if (call(outAt, skip ? skipAt : 0, paramsAt, workAt, codesAt, escapesAt, counts) !== 0) return null;
+  const buf = l.k.memory.buffer;
+  out.set(out instanceof Float32Array ? new Float32Array(buf, outAt, out.length) : new Float64Array(buf, outAt, out.length));
+  const read = new Int32Array(buf, counts, 2);
+  return { codes: read[0]!, escapes: read[1]! };
+}
+
+/** The interpolation decoder (interpRecover), or null where WebAssembly is missing. */
+export function interpRecoverKernel(): ((input: RecoverInput & InterpLayout) => Recovered) | null {
+  const l = layout();
+  if (!l) return null;
+  return (input) => {
+    const { out, shape4, cubic, factors, codes, escapes, quantizer: { bound, gridHalf, radius, f32 } } = input;
+    return recoverIn(l, input, interpParams(shape4, factors), 8 * out.length, (outAt, skipAt, at, R, codesAt, escapesAt, counts) =>
+      l.k.interpRecover(outAt, out instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, R, codesAt, codes.length, escapesAt, escapes.length, counts));
+  };
+}
+
+/** The Lorenzo decoder of 1-4 dims (lorenzoRecover), or null where WebAssembly is missing. */
+export function lorenzoRecoverKernel(): ((input: RecoverInput & { shape: readonly number[] }) => Recovered) | null {
+  const l = layout();
+  if (!l) return null;
+  return (input) => {
+    const { out, shape, codes, escapes, quantizer: { bound, gridHalf, radius, f32 } } = input;
+    if (shape.length < 1 || shape.length > 4) return null;
+    const { sh, work } = lorenzoParams(shape);
+    return recoverIn(l, input, sh, work, (outAt, skipAt, at, P, codesAt, escapesAt, counts) =>
+      l.k.lorenzoRecover(outAt, out instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, gridHalf, radius, f32 ? 1 : 0, P, codesAt, codes.length, escapesAt, escapes.length, counts));
   };
 }

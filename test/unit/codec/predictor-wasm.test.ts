@@ -1,17 +1,18 @@
 /**
- * The predictors' encoders in WebAssembly (wasm/codec-kernels.ts interpQuantize and lorenzoQuantize; issue 14:
- * planning sizes every candidate predictor on a sample, and these loops were most of that time) against the
- * TypeScript reference loops: the same codes and escapes from 1D-4D fields, with and without skipped points,
+ * The predictors' encoders and decoders in WebAssembly (wasm/codec-kernels.ts interpQuantize, lorenzoQuantize,
+ * interpRecover, lorenzoRecover; issue 14: planning sizes every candidate predictor on a sample, and these loops were
+ * most of that time) against the TypeScript reference loops: the same codes and escapes, and the same decoded values
+ * and reading positions, from 1D-4D fields, with and without skipped points,
  * float32 and float64 values and reconstructions, level-dependent bounds, escapes (values far off their predictions,
  * more than the kernel's escape room), a non-finite prediction's neighbourhood. A stream never depends on which ran.
  */
 import { describe, expect, it } from 'vitest';
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
-import { encodeInterp } from '../../../src-main/core/codec/predictors/interp.ts';
-import { encodeLorenzo } from '../../../src-main/core/codec/predictors/lorenzo.ts';
+import { decodeInterp, encodeInterp } from '../../../src-main/core/codec/predictors/interp.ts';
+import { decodeLorenzo, encodeLorenzo } from '../../../src-main/core/codec/predictors/lorenzo.ts';
 import { dqLorenzo } from '../../../src-main/core/codec/predictors/dq-lorenzo.ts';
 import { GridQuantizer } from '../../../src-main/core/codec/grid.ts';
-import { interpQuantizeKernel, lorenzoQuantizeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { interpQuantizeKernel, interpRecoverKernel, lorenzoQuantizeKernel, lorenzoRecoverKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
 /** A smooth field with noise, a few spikes (escapes at tight bounds) and, where asked, 1 in 4 points skipped */
@@ -29,12 +30,31 @@ function fieldOf(shape: number[], seed: number, f32: boolean, spikes: number, sk
 const key = (q: LinearQuantizer) =>
   `${q.nCodes}:${q.nEscapes}:${Buffer.from(q.codes.buffer, 0, q.nCodes * 4).toString('base64')}:${Buffer.from(q.escapes.buffer, 0, q.nEscapes * 8).toString('base64')}`;
 
+/** A decoded field as one comparable string, and where the decoder stopped reading */
+const outKey = (out: Float32Array | Float64Array, q: LinearQuantizer) => `${q.pos}:${q.escPos}:${Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64')}`;
+
+/**
+ * Decodes `coded`'s codes with the kernel and with the reference (a fresh quantizer each, as `make` builds them) into
+ * outputs prefilled with a sentinel (skipped points must keep it): the same values and the same reading position.
+ */
+function decodedBothWays(coded: LinearQuantizer, make: () => LinearQuantizer, n: number, f32: boolean, decode: (out: Float32Array | Float64Array, q: LinearQuantizer, kernels: boolean) => void): [string, string] {
+  return [true, false].map((kernels) => {
+    const q = make();
+    q.load(coded.codes, coded.nCodes, coded.escapes, coded.nEscapes);
+    const out = f32 ? new Float32Array(n).fill(-7.25) : new Float64Array(n).fill(-7.25);
+    decode(out, q, kernels);
+    return outKey(out, q);
+  }) as [string, string];
+}
+
 const SHAPES = [[777], [37, 53], [9, 17, 33], [3, 5, 12, 19], [2, 1, 40, 3]];
 
 describe('predictor encoders in WebAssembly', () => {
   it('are there (this engine has WebAssembly)', () => {
     expect(interpQuantizeKernel()).not.toBeNull();
     expect(lorenzoQuantizeKernel()).not.toBeNull();
+    expect(interpRecoverKernel()).not.toBeNull();
+    expect(lorenzoRecoverKernel()).not.toBeNull();
   });
 
   it('give the reference loops\' codes and escapes: interpolation (linear, cubic, tunings) and Lorenzo, 1D-4D, masks, float32 and float64, escapes past the kernel\'s room', () => {
@@ -46,19 +66,23 @@ describe('predictor encoders in WebAssembly', () => {
           for (const spikes of [0, 3, 200]) {
             const { x, skip } = fieldOf(shape, seed++, f32, spikes, skipped);
             for (const bound of [0.5, 1e-3]) {
-              const runs: [string, (q: LinearQuantizer, kernels: boolean) => void][] = [
-                ['lorenzo', (q, k) => encodeLorenzo(x, skip, shape, q, k)],
-                ...[0, 3, 16].flatMap((tune) => [false, true].map((cubic): [string, (q: LinearQuantizer, kernels: boolean) => void] =>
-                  [`interp cubic=${cubic} tune=${tune}`, (q, k) => encodeInterp(cubic, x, skip, shape, q, tune, k)])),
+              type Coder = (q: LinearQuantizer, kernels: boolean, out?: Float32Array | Float64Array) => void;
+              const runs: [string, Coder][] = [
+                ['lorenzo', (q, k, out) => (out ? decodeLorenzo(out, skip, shape, q, k) : encodeLorenzo(x, skip, shape, q, k))],
+                ...[0, 3, 16].flatMap((tune) => [false, true].map((cubic): [string, Coder] =>
+                  [`interp cubic=${cubic} tune=${tune}`, (q, k, out) => (out ? decodeInterp(cubic, out, skip, shape, q, tune, k) : encodeInterp(cubic, x, skip, shape, q, tune, k))])),
               ];
               for (const [name, run] of runs) {
+                const what = `${name} ${shape} f32=${f32} skipped=${skipped} spikes=${spikes} bound=${bound}`;
                 const [fast, ref] = [true, false].map((kernels) => {
                   const q = new LinearQuantizer(bound, f32, x.length);
                   run(q, kernels);
                   return q;
                 }) as [LinearQuantizer, LinearQuantizer];
-                expect(key(fast), `${name} ${shape} f32=${f32} skipped=${skipped} spikes=${spikes} bound=${bound}`).toBe(key(ref));
+                expect(key(fast), what).toBe(key(ref));
                 escaped = Math.max(escaped, ref.nEscapes / x.length);
+                const [fastOut, refOut] = decodedBothWays(ref, () => new LinearQuantizer(bound, f32, 0), x.length, f32, (out, q, k) => run(q, k, out));
+                expect(fastOut, `decoded: ${what}`).toBe(refOut);
               }
             }
           }
@@ -78,20 +102,43 @@ describe('predictor encoders in WebAssembly', () => {
         const k = Float64Array.from(x, (v) => Math.round(v * 10));
         for (const half of [0, 3]) {
           for (const radius of [32768, 64]) {
-            const runs: [string, (q: LinearQuantizer, kernels: boolean) => void][] = [
-              ['lorenzo', (q, kr) => encodeLorenzo(k, skip, shape, q, kr)],
-              ...[0, 3, 8].map((tune): [string, (q: LinearQuantizer, kernels: boolean) => void] => [`interp tune=${tune}`, (q, kr) => encodeInterp(true, k, skip, shape, q, tune, kr)]),
+            type Coder = (q: LinearQuantizer, kernels: boolean, out?: Float32Array | Float64Array) => void;
+            const runs: [string, Coder][] = [
+              ['lorenzo', (q, kr, out) => (out ? decodeLorenzo(out, skip, shape, q, kr) : encodeLorenzo(k, skip, shape, q, kr))],
+              ...[0, 3, 8].map((tune): [string, Coder] => [`interp tune=${tune}`, (q, kr, out) => (out ? decodeInterp(true, out, skip, shape, q, tune, kr) : encodeInterp(true, k, skip, shape, q, tune, kr))]),
             ];
             for (const [name, run] of runs) {
+              const what = `${name} ${shape} half=${half} radius=${radius} skipped=${skipped}`;
               const [fast, ref] = [true, false].map((kernels) => {
                 const q = new GridQuantizer(half, k.length, radius);
                 run(q, kernels);
                 return q;
               }) as [LinearQuantizer, LinearQuantizer];
-              expect(key(fast), `${name} ${shape} half=${half} radius=${radius} skipped=${skipped}`).toBe(key(ref));
+              expect(key(fast), what).toBe(key(ref));
+              const [fastOut, refOut] = decodedBothWays(ref, () => new GridQuantizer(half, 0, radius), k.length, false, (out, q, kr) => run(q, kr, out));
+              expect(fastOut, `decoded: ${what}`).toBe(refOut);
             }
           }
         }
+      }
+    }
+  });
+
+  it('decoding codes that end early or lack escapes runs the reference (the caller checks counts; this is the kernels\' guard)', () => {
+    const shape = [9, 17, 33];
+    const { x } = fieldOf(shape, 321, true, 50, false);
+    for (const cubic of [false, true]) {
+      const q = new LinearQuantizer(1e-3, true, x.length);
+      encodeInterp(cubic, x, null, shape, q, 0, true);
+      for (const [nCodes, nEscapes] of [[q.nCodes - 5, q.nEscapes], [q.nCodes, Math.max(0, q.nEscapes - 1)]] as const) {
+        const outs = [true, false].map((kernels) => {
+          const d = new LinearQuantizer(1e-3, true, 0);
+          d.load(q.codes, nCodes, q.escapes, nEscapes);
+          const out = new Float32Array(x.length);
+          decodeInterp(cubic, out, null, shape, d, 0, kernels);
+          return outKey(out, d);
+        });
+        expect(outs[0]).toBe(outs[1]);
       }
     }
   });

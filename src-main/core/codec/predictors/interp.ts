@@ -7,7 +7,7 @@ import { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values } from './types.ts';
 import type { CodeLines } from '../mscoder.ts';
 import { scratchArray } from '../scratch.ts';
-import { interpQuantizeKernel } from '../wasm-kernels.ts';
+import { interpQuantizeKernel, interpRecoverKernel } from '../wasm-kernels.ts';
 
 /**
  * Level-dependent bounds (SZ3's alpha/beta): level lv (1 = finest) is quantized with bound e / min(alpha^(lv-1), beta),
@@ -190,12 +190,25 @@ function encodeInKernel(cubic: boolean, x: Values, skip: Uint8Array | null, sh: 
   return r ? q.appendCodes(r) : false;
 }
 
+let recoverKernel: ReturnType<typeof interpRecoverKernel> | undefined;
+
+/** The decoder in WebAssembly (interpRecover): the same reconstructions into x from q's codes; false as encodeInKernel. */
+function decodeInKernel(cubic: boolean, x: Values, skip: Uint8Array | null, sh: number[], q: LinearQuantizer, factors: Float64Array | null): boolean {
+  const quantizer = q.kernelQuantizer();
+  if (!quantizer) return false;
+  recoverKernel ??= interpRecoverKernel();
+  const read = recoverKernel?.({ out: x, skip, shape4: sh, cubic, factors, quantizer, ...q.unread() });
+  if (!read) return false;
+  q.markRead(read);
+  return true;
+}
+
 function run(enc: boolean, cubic: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune = 0, kernels = true): void {
   // pad to 4D with leading size-1 dims
   const sh = [1, 1, 1, 1];
   for (let d = 0; d < shape.length; d++) sh[4 - shape.length + d] = shape[d]!;
   const factors = tune ? levelFactors(sh, tune) : null;
-  if (enc && kernels && encodeInKernel(cubic, x, skip, sh, q, factors)) return;
+  if (kernels && (enc ? encodeInKernel(cubic, x, skip, sh, q, factors) : decodeInKernel(cubic, x, skip, sh, q, factors))) return;
   const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
   const n = x.length;
   // Reconstructions. Skipped points get their prediction, a double; without them every reconstruction is a value of
@@ -278,9 +291,14 @@ function interpCodeLines(shape: number[]): CodeLines {
   return { starts: Int32Array.from(starts), lines: Int32Array.from(lines) };
 }
 
-/** The encoder's reference loops alone (`kernels` false), for the kernel's tests. */
+/** The encoder's reference loops alone (`kernels` false), for the kernels' tests. */
 export function encodeInterp(cubic: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, kernels: boolean): void {
   run(true, cubic, x, skip, shape, q, tune, kernels);
+}
+
+/** The decoder's reference loops alone (`kernels` false), for the kernels' tests. */
+export function decodeInterp(cubic: boolean, out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, tune: number, kernels: boolean): void {
+  run(false, cubic, out, skip, shape, q, tune, kernels);
 }
 
 export const interpLinear: Predictor = {

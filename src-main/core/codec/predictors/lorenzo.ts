@@ -5,7 +5,7 @@
 import type { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values, padded, lorenzoStencil, rowLines } from './types.ts';
 import { scratchArray } from '../scratch.ts';
-import { lorenzoQuantizeKernel } from '../wasm-kernels.ts';
+import { lorenzoQuantizeKernel, lorenzoRecoverKernel } from '../wasm-kernels.ts';
 
 /*
  * One function per dimensionality, not one with a branch for each: in the single large function (four copies of
@@ -15,7 +15,7 @@ import { lorenzoQuantizeKernel } from '../wasm-kernels.ts';
  */
 function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, kernels = true): void {
   const k = shape.length;
-  if (enc && kernels && encodeInKernel(x, skip, shape, q)) return;
+  if (kernels && (enc ? encodeInKernel(x, skip, shape, q) : decodeInKernel(x, skip, shape, q))) return;
   if (k === 1) run1(enc, x, skip, q);
   else if (k === 2) run2(enc, x, skip, shape, q);
   else if (k === 3) run3(enc, x, skip, shape, q);
@@ -35,6 +35,19 @@ function encodeInKernel(x: Values, skip: Uint8Array | null, shape: number[], q: 
   kernel ??= lorenzoQuantizeKernel();
   const r = kernel?.({ x, skip, shape, quantizer });
   return r ? q.appendCodes(r) : false;
+}
+
+let recoverKernel: ReturnType<typeof lorenzoRecoverKernel> | undefined;
+
+/** The decoder of 1-4 dims in WebAssembly (lorenzoRecover): the same reconstructions into x; false as encodeInKernel. */
+function decodeInKernel(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer): boolean {
+  const quantizer = q.kernelQuantizer();
+  if (!quantizer) return false;
+  recoverKernel ??= lorenzoRecoverKernel();
+  const read = recoverKernel?.({ out: x, skip, shape, quantizer, ...q.unread() });
+  if (!read) return false;
+  q.markRead(read);
+  return true;
 }
 
 /** The padded reconstructions: scratch memory, cleared (the padding planes must read 0). */
@@ -165,9 +178,14 @@ function runN(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[],
   }
 }
 
-/** The encoder's reference loops alone (`kernels` false), for the kernel's tests. */
+/** The encoder's reference loops alone (`kernels` false), for the kernels' tests. */
 export function encodeLorenzo(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, kernels: boolean): void {
   run(true, x, skip, shape, q, kernels);
+}
+
+/** The decoder's reference loops alone (`kernels` false), for the kernels' tests. */
+export function decodeLorenzo(out: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, kernels: boolean): void {
+  run(false, out, skip, shape, q, kernels);
 }
 
 export const lorenzo: Predictor = {
