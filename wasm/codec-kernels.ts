@@ -1202,3 +1202,42 @@ export function lorenzoRecover(out: usize, outF32: bool, skip: usize, k: i32, sh
   }
   return recoverEnd(counts);
 }
+
+// ---- gridIndices: toGridIndices of src-main/core/codec/grid.ts ----
+// The same arithmetic (Math.round, then the value's float32 or float64 rounding and the on-grid test), so the same
+// indices and the same points off the grid.
+
+/** Math.round bit for bit: half-way cases up, a zero with v's sign */
+// @ts-ignore: decorator
+@inline
+function mathRound(v: f64): f64 {
+  let r = Math.floor(v);
+  if (v - r >= 0.5) r += 1;
+  return r == 0 ? copysign<f64>(0, v) : r;
+}
+
+/**
+ * x (n values, float32 or float64 by xF32; skip as interpQuantize's) as indices on the grid offset + k * step
+ * (k f64 at k, 0 at skipped points and points off the grid, whose indices go to off as i32, room for offRoom of them;
+ * counted past it). Returns how many points are off the grid.
+ */
+export function gridIndices(x: usize, xF32: bool, skip: usize, n: i32, offset: f64, step: f64, tolerance: f64, f32: bool, k: usize, off: usize, offRoom: i32): i32 {
+  const inv = 1 / step;
+  let nOff = 0;
+  for (let i = 0; i < n; i++) {
+    store<f64>(k + (<usize>i << 3), 0);
+    if (skipped(skip, i)) continue;
+    const v = valueAt(x, xF32, i);
+    const j = mathRound((v - offset) * inv);
+    let r = offset + j * step;
+    if (f32) r = <f64><f32>r;
+    // bit for bit at tolerance 0 (so -0 is not 0)
+    const on = tolerance == 0 ? r == v && (r != 0 || 1 / r == 1 / v) : Math.abs(r - v) <= tolerance;
+    if (on && Math.abs(j) < 4503599627370496) store<f64>(k + (<usize>i << 3), j);
+    else {
+      if (nOff < offRoom) store<i32>(off + (<usize>nOff << 2), i);
+      nOff++;
+    }
+  }
+  return nOff;
+}

@@ -14,7 +14,7 @@
 import { LinearQuantizer, roundExact, roundForCode } from './quantizer.ts';
 import type { Values } from './predictors/types.ts';
 import { detectQuantization } from '../stats/quantization.ts';
-import type { KernelQuantizer } from './wasm-kernels.ts';
+import { type KernelQuantizer, gridIndicesKernel } from './wasm-kernels.ts';
 import { sortFloat64 } from '../stats/sort.ts';
 
 export interface Grid {
@@ -85,9 +85,24 @@ export function countOnGrid(values: ArrayLike<number>, skip: Uint8Array | null, 
  * `offGrid`, to be stored exactly and skipped by the predictor (`skip` is updated; it is created when null and
  * there are any). `into`: n values to write k into (else a new array).
  */
-export function toGridIndices(values: Values, skip: Uint8Array | null, plan: GridPlan, f32: boolean, into?: Float64Array): { k: Float64Array; offGrid: number[]; skip: Uint8Array | null } {
+export function toGridIndices(values: Values, skip: Uint8Array | null, plan: GridPlan, f32: boolean, into?: Float64Array, kernels = true): { k: Float64Array; offGrid: number[]; skip: Uint8Array | null } {
   const n = values.length;
   const k = into ?? new Float64Array(n);
+  // in WebAssembly where it can (wasm/codec-kernels.ts gridIndices: the same indices), else the loop
+  if (kernels) kernel ??= gridIndicesKernel();
+  const offGrid = (kernels ? kernel?.(values, skip, plan, f32, k) : null) ?? gridIndicesLoop(values, skip, plan, f32, k);
+  if (offGrid.length) {
+    skip ??= new Uint8Array(n);
+    for (const i of offGrid) skip[i] = 1;
+  }
+  return { k, offGrid, skip };
+}
+
+let kernel: ReturnType<typeof gridIndicesKernel> | undefined;
+
+/** toGridIndices's reference loop: every k[i] written; the points off the grid, in order. */
+function gridIndicesLoop(values: Values, skip: Uint8Array | null, plan: GridPlan, f32: boolean, k: Float64Array): number[] {
+  const n = values.length;
   const offGrid: number[] = [];
   const { offset, step, tolerance } = plan;
   const inv = 1 / step;
@@ -102,11 +117,7 @@ export function toGridIndices(values: Values, skip: Uint8Array | null, plan: Gri
     if (on && Math.abs(j) < 4503599627370496) k[i] = j;
     else offGrid.push(i);
   }
-  if (offGrid.length) {
-    skip ??= new Uint8Array(n);
-    for (const i of offGrid) skip[i] = 1;
-  }
-  return { k, offGrid, skip };
+  return offGrid;
 }
 
 /** Values of decoded grid indices (skipped points are left for the chunk's exact-value lists and mask). */

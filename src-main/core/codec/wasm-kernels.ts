@@ -36,6 +36,7 @@ interface KernelExports {
   lorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   interpRecover(out: number, outF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
   lorenzoRecover(out: number, outF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
+  gridIndices(x: number, xF32: number, skip: number, n: number, offset: number, step: number, tolerance: number, f32: number, k: number, off: number, offRoom: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -452,5 +453,31 @@ export function lorenzoRecoverKernel(): ((input: RecoverInput & { shape: readonl
     const { sh, work } = lorenzoParams(shape);
     return recoverIn(l, input, sh, work, (outAt, skipAt, at, P, codesAt, escapesAt, counts) =>
       l.k.lorenzoRecover(outAt, out instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, gridHalf, radius, f32 ? 1 : 0, P, codesAt, codes.length, escapesAt, escapes.length, counts));
+  };
+}
+
+/** Room for the indices of points off the grid: one in 16 (a grid was chosen because almost all points lie on it). */
+const offGridRoom = (n: number) => (n >>> 4) + 16;
+
+/**
+ * toGridIndices's loop (grid.ts): the indices into k (every point written, 0 where skipped or off the grid) and the
+ * points off the grid, in order; null where WebAssembly is missing, the memory cannot grow or more than one point
+ * in 16 is off the grid (the caller runs the reference).
+ */
+export function gridIndicesKernel(): ((x: Float32Array | Float64Array, skip: Uint8Array | null, grid: { offset: number; step: number; tolerance: number }, f32: boolean, k: Float64Array) => number[] | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return (x, skip, { offset, step, tolerance }, f32, k) => {
+    const n = x.length;
+    if (n > KERNEL_MAX_CODES || k.length < n) return null;
+    const room = offGridRoom(n);
+    const at = stage(l, [x, skip ?? 0, 8 * n, 4 * room]);
+    if (!at) return null;
+    const [input, skipAt, kAt, offAt] = at as [number, number, number, number];
+    const nOff = l.k.gridIndices(input, x instanceof Float32Array ? 1 : 0, skip ? skipAt : 0, n, offset, step, tolerance, f32 ? 1 : 0, kAt, offAt, room);
+    if (nOff > room) return null;
+    const buf = l.k.memory.buffer;
+    k.set(new Float64Array(buf, kAt, n));
+    return Array.from(new Int32Array(buf, offAt, nOff));
   };
 }

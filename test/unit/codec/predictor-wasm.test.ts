@@ -11,7 +11,7 @@ import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
 import { decodeInterp, encodeInterp } from '../../../src-main/core/codec/predictors/interp.ts';
 import { decodeLorenzo, encodeLorenzo } from '../../../src-main/core/codec/predictors/lorenzo.ts';
 import { dqLorenzo } from '../../../src-main/core/codec/predictors/dq-lorenzo.ts';
-import { GridQuantizer } from '../../../src-main/core/codec/grid.ts';
+import { GridQuantizer, toGridIndices } from '../../../src-main/core/codec/grid.ts';
 import { interpQuantizeKernel, interpRecoverKernel, lorenzoQuantizeKernel, lorenzoRecoverKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
@@ -139,6 +139,33 @@ describe('predictor encoders in WebAssembly', () => {
           return outKey(out, d);
         });
         expect(outs[0]).toBe(outs[1]);
+      }
+    }
+  });
+
+  it('grid indices: the kernel gives the reference loop\'s indices and points off the grid (-0, half-way cases, huge values, tolerance 0 and above)', () => {
+    const r = rng32(77);
+    for (const f32 of [true, false]) {
+      for (const [step, offset, tolerance] of [[0.01, 0, 0], [0.5, -3.25, 0], [0.1, 100, 1e-6], [2, 0, 0.3]] as const) {
+        const n = 5000;
+        const x = f32 ? new Float32Array(n) : new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const j = Math.round((r() - 0.5) * 2e4);
+          x[i] = offset + j * step + (r() < 0.02 ? step * (r() - 0.5) * 0.3 : 0);
+        }
+        x[3] = -0;
+        x[4] = offset - 0.5 * step;
+        x[5] = offset + 2.5 * step;
+        x[6] = 1e30;
+        x[7] = -1e-30;
+        const skip = Uint8Array.from({ length: n }, () => (r() < 0.1 ? 1 : 0));
+        for (const sk of [null, skip]) {
+          const [fast, ref] = [true, false].map((kernels) => {
+            const g = toGridIndices(x, sk ? sk.slice() : null, { offset, step, tolerance, half: 0 }, f32, new Float64Array(n).fill(9), kernels);
+            return `${g.offGrid.join(',')}|${Buffer.from(g.k.buffer).toString('base64')}|${g.skip ? Buffer.from(g.skip).toString('base64') : 'none'}`;
+          });
+          expect(fast, `f32=${f32} step=${step} offset=${offset} tolerance=${tolerance} skip=${!!sk}`).toBe(ref);
+        }
       }
     }
   });
