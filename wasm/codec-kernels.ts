@@ -929,19 +929,21 @@ function recoverRun(stencil: i32, out: usize, outF32: bool, skip: usize, R: usiz
 }
 
 /**
- * Encodes x (n values, float32 or float64 by xF32) of the 4D shape sh (i32[4]) with the interpolation predictor:
- * skip (u8 per point, 1 = skipped; 0 = none), R (f64 per point, the reconstructions), factors (f64 per level 1..levels
- * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound (gridHalf < 0) or gridHalf the
- * grid quantizer's half width (x then holds grid indices), radius, f32 (reconstructions rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
- * count, the escape count at counts (i32).
+ * interp.ts's run: the first point, then level by level and dim by dim the passes, line by line in the codes' order,
+ * each line as runs of one stencil; encoding x (quantizeNext) or decoding into x (recoverNext), R the reconstructions.
  */
-export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+function interpWalk(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, R: usize): void {
   const s0 = load<i32>(sh), s1 = load<i32>(sh, 4), s2 = load<i32>(sh, 8), s3 = load<i32>(sh, 12);
-  quantizerStart(e0, gridHalf, radius, f32, codes, escapes, escapeRoom);
   const tuned = factors != 0;
   if (tuned) setFactor(load<f64>(factors));
   // the first point, predicted as 0
-  store<f64>(R, skipped(skip, 0) ? 0 : quantizeNext(valueAt(x, xF32, 0), 0));
+  if (skipped(skip, 0)) store<f64>(R, 0);
+  else if (encode) store<f64>(R, quantizeNext(valueAt(x, xF32, 0), 0));
+  else {
+    const r0 = recoverNext(0);
+    store<f64>(R, r0);
+    storeValue(x, xF32, 0, r0);
+  }
   let maxDim = 1;
   maxDim = max(maxDim, s0); maxDim = max(maxDim, s1); maxDim = max(maxDim, s2); maxDim = max(maxDim, s3);
   let levels = 0;
@@ -985,15 +987,31 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
               const m = load<i32>(at, 4);
               const stencil = load<i32>(at, 8);
               // the common stencils' loops with their prediction inlined alone
-              if (stencil == ST_MID) quantizeRun(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss);
-              else if (stencil == ST_CUBIC) quantizeRun(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss);
-              else quantizeRun(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+              if (encode) {
+                if (stencil == ST_MID) quantizeRun(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+                else if (stencil == ST_CUBIC) quantizeRun(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+                else quantizeRun(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+              } else if (stencil == ST_MID) recoverRun(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+              else if (stencil == ST_CUBIC) recoverRun(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+              else recoverRun(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss);
             }
           }
         }
       }
     }
   }
+}
+
+/**
+ * Encodes x (n values, float32 or float64 by xF32) of the 4D shape sh (i32[4]) with the interpolation predictor:
+ * skip (u8 per point, 1 = skipped; 0 = none), R (f64 per point, the reconstructions), factors (f64 per level 1..levels
+ * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound (gridHalf < 0) or gridHalf the
+ * grid quantizer's half width (x then holds grid indices), radius, f32 (reconstructions rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
+ * count, the escape count at counts (i32).
+ */
+export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+  quantizerStart(e0, gridHalf, radius, f32, codes, escapes, escapeRoom);
+  interpWalk(true, x, xF32, skip, sh, cubic, factors, R);
   store<i32>(counts, qNEscapes);
   return qNCodes;
 }
@@ -1004,69 +1022,8 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
  * codes or escapes ran out; the counts read at counts (i32 x 2).
  */
 export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32, counts: usize): i32 {
-  const s0 = load<i32>(sh), s1 = load<i32>(sh, 4), s2 = load<i32>(sh, 8), s3 = load<i32>(sh, 12);
   recoverStart(e0, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
-  const tuned = factors != 0;
-  if (tuned) setFactor(load<f64>(factors));
-  // the first point, predicted as 0
-  if (skipped(skip, 0)) store<f64>(R, 0);
-  else {
-    const r0 = recoverNext(0);
-    store<f64>(R, r0);
-    storeValue(out, outF32, 0, r0);
-  }
-  let maxDim = 1;
-  maxDim = max(maxDim, s0); maxDim = max(maxDim, s1); maxDim = max(maxDim, s2); maxDim = max(maxDim, s3);
-  let levels = 0;
-  while ((1 << levels) < maxDim) levels++;
-  const str0 = s1 * s2 * s3, str1 = s2 * s3, str2 = s3;
-  for (let lv = levels; lv >= 1; lv--) {
-    if (tuned) setFactor(load<f64>(factors + (<usize>lv << 3)));
-    const s = 1 << (lv - 1);
-    for (let d = 0; d < 4; d++) {
-      const L = d == 0 ? s0 : d == 1 ? s1 : d == 2 ? s2 : s3;
-      if (L <= s) continue;
-      // the other dims a < b < c: those before d step by s, those after by 2s
-      const a = d == 0 ? 1 : 0;
-      const b = d <= 1 ? 2 : 1;
-      const c = d <= 2 ? 3 : 2;
-      const na = a == 0 ? s0 : s1, nb = b == 1 ? s1 : s2, nc = c == 2 ? s2 : s3;
-      const ta = a == 0 ? str0 : str1, tb = b == 1 ? str1 : str2, tc = c == 2 ? str2 : 1;
-      const sa = a < d ? s : 2 * s, sb = b < d ? s : 2 * s, sc = c < d ? s : 2 * s;
-      const st = d == 0 ? str0 : d == 1 ? str1 : d == 2 ? str2 : 1;
-      const ss = s * st;
-      const P = (L - s - 1) / (2 * s) + 1;
-      // the points of a line as runs of one stencil, the same for every line of the pass (interp.ts's stencilRuns)
-      let runs = 0;
-      for (let ti = 0; ti < P; ) {
-        const stencil = stencilAt(cubic, s + 2 * s * ti, s, L);
-        let end = ti + 1;
-        while (end < P && stencilAt(cubic, s + 2 * s * end, s, L) == stencil) end++;
-        store<i32>(RUNS + (<usize>runs * 12), ti);
-        store<i32>(RUNS + (<usize>runs * 12), end - ti, 4);
-        store<i32>(RUNS + (<usize>runs * 12), stencil, 8);
-        runs++;
-        ti = end;
-      }
-      for (let ia = 0; ia < na; ia += sa) {
-        for (let ib = 0; ib < nb; ib += sb) {
-          for (let ic = 0; ic < nc; ic += sc) {
-            const base = ia * ta + ib * tb + ic * tc;
-            for (let r = 0; r < runs; r++) {
-              const at = RUNS + (<usize>r * 12);
-              const idx0 = base + (s + 2 * s * load<i32>(at)) * st;
-              const m = load<i32>(at, 4);
-              const stencil = load<i32>(at, 8);
-              // the common stencils' loops with their prediction inlined alone
-              if (stencil == ST_MID) recoverRun(ST_MID, out, outF32, skip, R, idx0, 2 * ss, m, ss);
-              else if (stencil == ST_CUBIC) recoverRun(ST_CUBIC, out, outF32, skip, R, idx0, 2 * ss, m, ss);
-              else recoverRun(stencil, out, outF32, skip, R, idx0, 2 * ss, m, ss);
-            }
-          }
-        }
-      }
-    }
-  }
+  interpWalk(false, out, outF32, skip, sh, cubic, factors, R);
   return recoverEnd(counts);
 }
 
