@@ -709,13 +709,18 @@ let qF32: bool = false;
 let qE0: f64 = 0, qGridHalf: i32 = -1, qWidth: f64 = 1;
 let qCodes: usize = 0, qNCodes: i32 = 0, qEscapes: usize = 0, qNEscapes: i32 = 0, qEscapeRoom: i32 = 0;
 
-function quantizerStart(e0: f64, gridHalf: i32, radius: i32, f32: bool, codes: usize, escapes: usize, escapeRoom: i32): void {
+/** The quantizer's parameters, at its stream bound (both directions) */
+function quantizerSet(e0: f64, gridHalf: i32, radius: i32, f32: bool): void {
   qE0 = e0;
   qGridHalf = gridHalf;
   setFactor(1);
   qRadius = radius;
   qRad = <f64>radius;
   qF32 = f32;
+}
+
+function quantizerStart(e0: f64, gridHalf: i32, radius: i32, f32: bool, codes: usize, escapes: usize, escapeRoom: i32): void {
+  quantizerSet(e0, gridHalf, radius, f32);
   qCodes = codes;
   qNCodes = 0;
   qEscapes = escapes;
@@ -784,12 +789,7 @@ let dCodes: usize = 0, dNCodes: i32 = 0, dPos: i32 = 0, dEscapes: usize = 0, dNE
 let dOverrun: bool = false;
 
 function recoverStart(e0: f64, gridHalf: i32, radius: i32, f32: bool, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32): void {
-  qE0 = e0;
-  qGridHalf = gridHalf;
-  setFactor(1);
-  qRadius = radius;
-  qRad = <f64>radius;
-  qF32 = f32;
+  quantizerSet(e0, gridHalf, radius, f32);
   dCodes = codes;
   dNCodes = nCodes;
   dPos = 0;
@@ -1028,16 +1028,21 @@ export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, 
 }
 
 /**
- * Encodes x (n values, float32 or float64 by xF32) of the k-dim shape sh (i32[4], k = 1..4) with the Lorenzo
- * predictor: skip as interpQuantize's, P f64 room for the padded reconstructions (one leading zero plane per dim,
- * cleared here), e the bound or gridHalf, then as interpQuantize.
+ * run1-run4 of lorenzo.ts: every point in memory order predicted from the padded reconstructions P (cleared here),
+ * then encoded (quantizeNext) or decoded into x (recoverNext).
  */
-export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: usize, e: f64, gridHalf: i32, radius: i32, f32: bool, P: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
-  quantizerStart(e, gridHalf, radius, f32, codes, escapes, escapeRoom);
+function lorenzoWalk(encode: bool, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize): void {
   const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
   if (k == 1) {
     let prev: f64 = 0;
-    for (let i = 0; i < n0; i++) prev = skipped(skip, i) ? prev : quantizeNext(valueAt(x, xF32, i), prev);
+    for (let i = 0; i < n0; i++) {
+      if (encode) prev = skipped(skip, i) ? prev : quantizeNext(valueAt(x, xF32, i), prev);
+      else {
+        // run1 writes skipped points too (their prediction, the previous reconstruction)
+        if (!skipped(skip, i)) prev = recoverNext(prev);
+        storeValue(x, xF32, i, prev);
+      }
+    }
   } else if (k == 2) {
     const W = n1 + 1;
     memory.fill(P, 0, <usize>((n0 + 1) * W) << 3);
@@ -1047,7 +1052,7 @@ export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: u
       for (let j = 0; j < n1; j++, p += 8, idx++) {
         const w = <usize>W << 3;
         const pred = load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
-        store<f64>(p, skipped(skip, idx) ? finiteOr0(pred) : quantizeNext(valueAt(x, xF32, idx), pred));
+        store<f64>(p, lorenzoPoint(encode, x, xF32, skip, idx, pred));
       }
     }
   } else if (k == 3) {
@@ -1060,7 +1065,7 @@ export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: u
         let p = P + (<usize>((i + 1) * S + (j + 1) * W + 1) << 3);
         for (let l = 0; l < n2; l++, p += 8, idx++) {
           const pred = load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
-          store<f64>(p, skipped(skip, idx) ? finiteOr0(pred) : quantizeNext(valueAt(x, xF32, idx), pred));
+          store<f64>(p, lorenzoPoint(encode, x, xF32, skip, idx, pred));
         }
       }
     }
@@ -1078,23 +1083,34 @@ export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: u
             const pred = 0 + load<f64>(p - v) + load<f64>(p - sS) - load<f64>(p - v - sS) + load<f64>(p - w) - load<f64>(p - v - w) - load<f64>(p - sS - w) + load<f64>(p - v - sS - w) +
               load<f64>(p - 8) - load<f64>(p - v - 8) - load<f64>(p - sS - 8) + load<f64>(p - v - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - v - w - 8) + load<f64>(p - sS - w - 8) -
               load<f64>(p - v - sS - w - 8);
-            store<f64>(p, skipped(skip, idx) ? finiteOr0(pred) : quantizeNext(valueAt(x, xF32, idx), pred));
+            store<f64>(p, lorenzoPoint(encode, x, xF32, skip, idx, pred));
           }
         }
       }
     }
   }
+}
+
+/**
+ * Encodes x (n values, float32 or float64 by xF32) of the k-dim shape sh (i32[4], k = 1..4) with the Lorenzo
+ * predictor: skip as interpQuantize's, P f64 room for the padded reconstructions (one leading zero plane per dim,
+ * cleared here), e the bound or gridHalf, then as interpQuantize.
+ */
+export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: usize, e: f64, gridHalf: i32, radius: i32, f32: bool, P: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+  quantizerStart(e, gridHalf, radius, f32, codes, escapes, escapeRoom);
+  lorenzoWalk(true, x, xF32, skip, k, sh, P);
   store<i32>(counts, qNEscapes);
   return qNCodes;
 }
 
-/** A Lorenzo point decoded: skipped (its finite prediction) or recovered into out; its reconstruction */
+/** A Lorenzo point: skipped (its finite prediction), quantized, or recovered into x; its reconstruction */
 // @ts-ignore: decorator
 @inline
-function recoverPoint(out: usize, outF32: bool, skip: usize, idx: i32, pred: f64): f64 {
+function lorenzoPoint(encode: bool, x: usize, xF32: bool, skip: usize, idx: i32, pred: f64): f64 {
   if (skipped(skip, idx)) return finiteOr0(pred);
+  if (encode) return quantizeNext(valueAt(x, xF32, idx), pred);
   const r = recoverNext(pred);
-  storeValue(out, outF32, idx, r);
+  storeValue(x, xF32, idx, r);
   return r;
 }
 
@@ -1103,60 +1119,7 @@ function recoverPoint(out: usize, outF32: bool, skip: usize, idx: i32, pred: f64
  */
 export function lorenzoRecover(out: usize, outF32: bool, skip: usize, k: i32, sh: usize, e: f64, gridHalf: i32, radius: i32, f32: bool, P: usize, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32, counts: usize): i32 {
   recoverStart(e, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
-  const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
-  if (k == 1) {
-    let prev: f64 = 0;
-    // run1 writes skipped points too (their prediction, the previous reconstruction)
-    for (let i = 0; i < n0; i++) {
-      if (!skipped(skip, i)) prev = recoverNext(prev);
-      storeValue(out, outF32, i, prev);
-    }
-  } else if (k == 2) {
-    const W = n1 + 1;
-    memory.fill(P, 0, <usize>((n0 + 1) * W) << 3);
-    let idx = 0;
-    for (let i = 0; i < n0; i++) {
-      let p = P + (<usize>((i + 1) * W + 1) << 3);
-      for (let j = 0; j < n1; j++, p += 8, idx++) {
-        const w = <usize>W << 3;
-        const pred = load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
-        store<f64>(p, recoverPoint(out, outF32, skip, idx, pred));
-      }
-    }
-  } else if (k == 3) {
-    const W = n2 + 1, S = (n1 + 1) * W;
-    memory.fill(P, 0, <usize>((n0 + 1) * S) << 3);
-    const w = <usize>W << 3, sS = <usize>S << 3;
-    let idx = 0;
-    for (let i = 0; i < n0; i++) {
-      for (let j = 0; j < n1; j++) {
-        let p = P + (<usize>((i + 1) * S + (j + 1) * W + 1) << 3);
-        for (let l = 0; l < n2; l++, p += 8, idx++) {
-          const pred = load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
-          store<f64>(p, recoverPoint(out, outF32, skip, idx, pred));
-        }
-      }
-    }
-  } else {
-    const W = n3 + 1, S = (n2 + 1) * W, V = (n1 + 1) * S;
-    memory.fill(P, 0, <usize>((n0 + 1) * V) << 3);
-    const w = <usize>W << 3, sS = <usize>S << 3, v = <usize>V << 3;
-    let idx = 0;
-    for (let i = 0; i < n0; i++) {
-      for (let j = 0; j < n1; j++) {
-        for (let l = 0; l < n2; l++) {
-          let p = P + (<usize>((i + 1) * V + (j + 1) * S + (l + 1) * W + 1) << 3);
-          for (let o = 0; o < n3; o++, p += 8, idx++) {
-            // run4's 15 terms in its order, from 0
-            const pred = 0 + load<f64>(p - v) + load<f64>(p - sS) - load<f64>(p - v - sS) + load<f64>(p - w) - load<f64>(p - v - w) - load<f64>(p - sS - w) + load<f64>(p - v - sS - w) +
-              load<f64>(p - 8) - load<f64>(p - v - 8) - load<f64>(p - sS - 8) + load<f64>(p - v - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - v - w - 8) + load<f64>(p - sS - w - 8) -
-              load<f64>(p - v - sS - w - 8);
-            store<f64>(p, recoverPoint(out, outF32, skip, idx, pred));
-          }
-        }
-      }
-    }
-  }
+  lorenzoWalk(false, out, outF32, skip, k, sh, P);
   return recoverEnd(counts);
 }
 
