@@ -110,7 +110,7 @@ describe('predictor encoders in WebAssembly', () => {
             for (const [name, run] of runs) {
               const what = `${name} ${shape} half=${half} radius=${radius} skipped=${skipped}`;
               const [fast, ref] = [true, false].map((kernels) => {
-                const q = new GridQuantizer(half, k.length, radius);
+                const q: LinearQuantizer = new GridQuantizer(half, k.length, radius);
                 run(q, kernels);
                 return q;
               }) as [LinearQuantizer, LinearQuantizer];
