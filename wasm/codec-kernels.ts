@@ -787,6 +787,11 @@ function quantizeNext(xv: f64, p: f64): f64 {
 // caller did not check: it then runs the reference, which fails or decodes as it does)
 let dCodes: usize = 0, dNCodes: i32 = 0, dPos: i32 = 0, dEscapes: usize = 0, dNEscapes: i32 = 0, dEscPos: i32 = 0;
 let dOverrun: bool = false;
+/**
+ * Reconstructions rounded to float32 (interp.ts decodes an unmasked float32 field in place, its output as the
+ * reconstructions: an escape that is not a float32 value predicts its neighbours rounded)
+ */
+let dRoundR: bool = false;
 
 function recoverStart(e0: f64, gridHalf: i32, radius: i32, f32: bool, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32): void {
   quantizerSet(e0, gridHalf, radius, f32);
@@ -922,7 +927,7 @@ function recoverRun(stencil: i32, out: usize, outF32: bool, skip: usize, R: usiz
     if (skipped(skip, idx)) store<f64>(R + (<usize>idx << 3), finiteOr0(p));
     else {
       const r = recoverNext(p);
-      store<f64>(R + (<usize>idx << 3), r);
+      store<f64>(R + (<usize>idx << 3), dRoundR ? <f64><f32>r : r);
       storeValue(out, outF32, idx, r);
     }
   }
@@ -941,7 +946,7 @@ function interpWalk(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, 
   else if (encode) store<f64>(R, quantizeNext(valueAt(x, xF32, 0), 0));
   else {
     const r0 = recoverNext(0);
-    store<f64>(R, r0);
+    store<f64>(R, dRoundR ? <f64><f32>r0 : r0);
     storeValue(x, xF32, 0, r0);
   }
   let maxDim = 1;
@@ -1023,7 +1028,9 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
  */
 export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32, counts: usize): i32 {
   recoverStart(e0, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
+  dRoundR = skip == 0 && outF32 && f32;
   interpWalk(false, out, outF32, skip, sh, cubic, factors, R);
+  dRoundR = false;
   return recoverEnd(counts);
 }
 

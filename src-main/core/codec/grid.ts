@@ -11,7 +11,7 @@
  * to the dtype): `halfWidth` chooses the largest h that keeps this within the bound. Points off the grid are
  * stored exactly (the chunk's exact-value list).
  */
-import { LinearQuantizer, roundExact, roundForCode } from './quantizer.ts';
+import { LinearQuantizer, kernelRadius, roundExact, roundForCode } from './quantizer.ts';
 import type { Values } from './predictors/types.ts';
 import { detectQuantization } from '../stats/quantization.ts';
 import { type KernelQuantizer, gridIndicesKernel } from './wasm-kernels.ts';
@@ -182,7 +182,8 @@ export class GridQuantizer extends LinearQuantizer {
 
   /** The kernels' grid quantizer (wasm/codec-kernels.ts): this class itself at its stream width. */
   override kernelQuantizer(): KernelQuantizer | null {
-    return this.constructor === GridQuantizer && this.width === 2 * this.half0 + 1 ? { bound: 0, gridHalf: this.half0, radius: this.radius, f32: false } : null;
+    const fits = kernelRadius(this.radius) && Number.isInteger(this.half0) && this.half0 >= 0 && this.half0 < 2 ** 30;
+    return this.constructor === GridQuantizer && this.width === 2 * this.half0 + 1 && fits ? { bound: 0, gridHalf: this.half0, radius: this.radius, f32: false } : null;
   }
 
   /** Level-dependent bounds of the interpolation predictor: h / factor steps, rounded down. */

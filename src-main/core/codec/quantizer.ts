@@ -27,6 +27,11 @@ export function roundExact(v: number): number {
   return r === 0 ? 0 * v : r;
 }
 
+/** Whether the kernels' i32 arithmetic holds this radius (the streams' radii do; a quantizer built by hand may not) */
+export function kernelRadius(radius: number): boolean {
+  return Number.isInteger(radius) && radius >= 1 && radius < 2 ** 30;
+}
+
 export class LinearQuantizer {
   e: number;
   twoE: number;
@@ -124,7 +129,7 @@ export class LinearQuantizer {
    * this class itself (not a subclass) at its stream bound; null where none may.
    */
   kernelQuantizer(): KernelQuantizer | null {
-    return this.constructor === LinearQuantizer && this.e === this.e0 ? { bound: this.e0, gridHalf: -1, radius: this.radius, f32: this.f32 } : null;
+    return this.constructor === LinearQuantizer && this.e === this.e0 && kernelRadius(this.radius) ? { bound: this.e0, gridHalf: -1, radius: this.radius, f32: this.f32 } : null;
   }
 
   /** A decoder kernel's input: the codes and escapes not read yet. */

@@ -139,8 +139,9 @@ const CANNOT_GROW: Decoded = { codes: null, error: -1, bytesRead: 0 };
 export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null, into?: Uint32Array) => Decoded;
 
 /**
- * Most codes one call codes or decodes here, as the module's memory grows to hold them (8 bytes a code when coding)
- * and never shrinks: 2^22, twice a classic chunk by default; longer calls run the reference.
+ * Most codes (or points) one call codes or decodes here, as the module's memory grows to hold them (8 bytes a code
+ * when coding, ~17-22 bytes a point through a predictor kernel) and never shrinks: 2^22, twice a classic chunk by
+ * default; longer calls run the reference.
  */
 export const KERNEL_MAX_CODES = 1 << 22;
 
@@ -350,7 +351,7 @@ const escapeRoom = (n: number) => (n >>> 4) + 16;
  */
 function quantizeIn(l: Layout, x: Float32Array | Float64Array, skip: Uint8Array | null, params: ArrayBufferView, work: number, call: (input: number, skip: number, params: number, work: number, codes: number, escapes: number, room: number, counts: number) => number): QuantizedCodes | null {
   const n = x.length;
-  if (n > KERNEL_MAX_CODES) return null;
+  if (n === 0 || n > KERNEL_MAX_CODES || !skipCovers(skip, n)) return null;
   const room = escapeRoom(n);
   const at = stage(l, [x, skip ?? 0, params, work, 4 * n, 8 * room, 16]);
   if (!at) return null;
@@ -360,6 +361,16 @@ function quantizeIn(l: Layout, x: Float32Array | Float64Array, skip: Uint8Array 
   const nEscapes = new Int32Array(buf, counts, 1)[0]!;
   if (nEscapes > room) return null;
   return { codes: new Uint32Array(buf, codes, nCodes), escapes: new Float64Array(buf, escapes, nEscapes) };
+}
+
+/** Whether a skip array has a byte for each of n points (the reference reads a missing one as not skipped) */
+function skipCovers(skip: Uint8Array | null, n: number): boolean {
+  return skip === null || skip.length >= n;
+}
+
+/** Whether the shape has exactly n points (the kernels walk the shape and write within n) */
+function covers(shape: readonly number[], n: number): boolean {
+  return shape.every((d) => Number.isInteger(d) && d >= 1) && shape.reduce((a, d) => a * d, 1) === n;
 }
 
 /** The interpolation predictor's shape (padded to 4D) and level factors as its kernels read them: 4 i32, then f64s. */
@@ -391,7 +402,7 @@ export function interpQuantizeKernel(): ((input: PredictorInput & InterpLayout) 
   const l = layout();
   if (!l) return null;
   return ({ x, skip, shape4, cubic, factors, quantizer: { bound, gridHalf, radius, f32 } }) =>
-    quantizeIn(l, x, skip, interpParams(shape4, factors), 8 * x.length, (input, skipAt, at, R, codes, escapes, room, counts) =>
+    !covers(shape4, x.length) ? null : quantizeIn(l, x, skip, interpParams(shape4, factors), 8 * x.length, (input, skipAt, at, R, codes, escapes, room, counts) =>
       l.k.interpQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, R, codes, escapes, room, counts));
 }
 
@@ -400,7 +411,7 @@ export function lorenzoQuantizeKernel(): ((input: PredictorInput & { shape: read
   const l = layout();
   if (!l) return null;
   return ({ x, skip, shape, quantizer: { bound, gridHalf, radius, f32 } }) => {
-    if (shape.length < 1 || shape.length > 4) return null;
+    if (shape.length < 1 || shape.length > 4 || !covers(shape, x.length)) return null;
     const { sh, work } = lorenzoParams(shape);
     return quantizeIn(l, x, skip, sh, work, (input, skipAt, at, P, codes, escapes, room, counts) =>
       l.k.lorenzoQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, gridHalf, radius, f32 ? 1 : 0, P, codes, escapes, room, counts));
@@ -421,7 +432,7 @@ export type Recovered = { codes: number; escapes: number } | null;
 
 /** Stages a decoder kernel's output, codes and escapes, runs it, and copies the output back. */
 function recoverIn(l: Layout, { out, skip, codes, escapes }: RecoverInput, params: ArrayBufferView, work: number, call: (out: number, skip: number, params: number, work: number, codes: number, escapes: number, counts: number) => number): Recovered {
-  if (out.length > KERNEL_MAX_CODES) return null;
+  if (out.length === 0 || out.length > KERNEL_MAX_CODES || !skipCovers(skip, out.length)) return null;
   const at = stage(l, [out, skip ?? 0, params, work, codes, escapes, 16]);
   if (!at) return null;
   const [outAt, skipAt, paramsAt, workAt, codesAt, escapesAt, counts] = at as [number, number, number, number, number, number, number];
@@ -438,6 +449,7 @@ export function interpRecoverKernel(): ((input: RecoverInput & InterpLayout) => 
   if (!l) return null;
   return (input) => {
     const { out, shape4, cubic, factors, codes, escapes, quantizer: { bound, gridHalf, radius, f32 } } = input;
+    if (!covers(shape4, out.length)) return null;
     return recoverIn(l, input, interpParams(shape4, factors), 8 * out.length, (outAt, skipAt, at, R, codesAt, escapesAt, counts) =>
       l.k.interpRecover(outAt, out instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, R, codesAt, codes.length, escapesAt, escapes.length, counts));
   };
@@ -449,7 +461,7 @@ export function lorenzoRecoverKernel(): ((input: RecoverInput & { shape: readonl
   if (!l) return null;
   return (input) => {
     const { out, shape, codes, escapes, quantizer: { bound, gridHalf, radius, f32 } } = input;
-    if (shape.length < 1 || shape.length > 4) return null;
+    if (shape.length < 1 || shape.length > 4 || !covers(shape, out.length)) return null;
     const { sh, work } = lorenzoParams(shape);
     return recoverIn(l, input, sh, work, (outAt, skipAt, at, P, codesAt, escapesAt, counts) =>
       l.k.lorenzoRecover(outAt, out instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, gridHalf, radius, f32 ? 1 : 0, P, codesAt, codes.length, escapesAt, escapes.length, counts));
@@ -469,7 +481,7 @@ export function gridIndicesKernel(): ((x: Float32Array | Float64Array, skip: Uin
   if (!l) return null;
   return (x, skip, { offset, step, tolerance }, f32, k) => {
     const n = x.length;
-    if (n > KERNEL_MAX_CODES || k.length < n) return null;
+    if (n > KERNEL_MAX_CODES || k.length < n || !skipCovers(skip, n)) return null;
     const room = offGridRoom(n);
     const at = stage(l, [x, skip ?? 0, 8 * n, 4 * room]);
     if (!at) return null;

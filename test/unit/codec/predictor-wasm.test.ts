@@ -170,6 +170,35 @@ describe('predictor encoders in WebAssembly', () => {
     }
   });
 
+  it('odd inputs: escapes that are not float32 values in a float32 field decoded in place, a skip array shorter than the field, a shape that does not match the values (a review\'s cases)', () => {
+    // the reference decodes an unmasked float32 field in its output, so an escape predicts rounded to float32
+    for (const cubic of [false, true]) {
+      const outs = [true, false].map((kernels) => {
+        const q = new LinearQuantizer(1, true, 0);
+        q.load(Uint32Array.of(0, 0, 32768, 0, 32769), 5, Float64Array.of(1e300, -1e300, 0.1), 3);
+        const out = new Float32Array(5);
+        decodeInterp(cubic, out, null, [5], q, 0, kernels);
+        return outKey(out, q);
+      });
+      expect(outs[0]).toBe(outs[1]);
+    }
+    // a missing skip byte reads as not skipped
+    const x = Float64Array.of(5, 5, 5, 5);
+    const coded = [true, false].map((kernels) => {
+      const q = new LinearQuantizer(0.1, false, 4);
+      encodeLorenzo(x, new Uint8Array(0), [1, 4], q, kernels);
+      return key(q);
+    });
+    expect(coded[0]).toBe(coded[1]);
+    // shapes that do not cover the values, and empty fields: the kernels decline
+    const quantizer = { bound: 0.1, gridHalf: -1, radius: 32768, f32: false };
+    expect(interpQuantizeKernel()!({ x: new Float64Array(1), skip: null, shape4: [1, 1, 1, 1 << 20], cubic: false, factors: null, quantizer })).toBeNull();
+    expect(lorenzoQuantizeKernel()!({ x: new Float64Array(4), skip: null, shape: [8], quantizer })).toBeNull();
+    expect(lorenzoQuantizeKernel()!({ x: new Float64Array(0), skip: null, shape: [0], quantizer })).toBeNull();
+    expect(lorenzoRecoverKernel()!({ out: new Float64Array(4), skip: null, shape: [2, 3], quantizer, codes: new Uint32Array(6), escapes: new Float64Array(0) })).toBeNull();
+    expect(new LinearQuantizer(0.1, false, 1, 2 ** 31).kernelQuantizer()).toBeNull();
+  });
+
   it('leave subclasses and tightened bounds to the reference', () => {
     const q = new LinearQuantizer(0.1, true, 10);
     q.setFactor(2);

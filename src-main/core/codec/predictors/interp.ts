@@ -3,7 +3,7 @@
  * Level by level from the coarsest stride, dimension by dimension: points at odd multiples of the stride
  * along dimension d are predicted from their neighbours along d on the already-coded grid.
  */
-import { LinearQuantizer } from '../quantizer.ts';
+import type { LinearQuantizer } from '../quantizer.ts';
 import { type Predictor, type Values } from './types.ts';
 import type { CodeLines } from '../mscoder.ts';
 import { scratchArray } from '../scratch.ts';
