@@ -1036,14 +1036,16 @@ export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, 
 
 /**
  * run1-run4 of lorenzo.ts: every point in memory order predicted from the padded reconstructions P (cleared here),
- * then encoded (quantizeNext) or decoded into x (recoverNext).
+ * then encoded (quantizeNext), decoded into x (recoverNext) or dual-quantized (dqNext, P the grid indices; 4D's sum
+ * is lorenzoSum's order already).
  */
-function lorenzoWalk(encode: bool, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize): void {
+function lorenzoWalk(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize): void {
   const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
   if (k == 1) {
     let prev: f64 = 0;
     for (let i = 0; i < n0; i++) {
-      if (encode) prev = skipped(skip, i) ? prev : quantizeNext(valueAt(x, xF32, i), prev);
+      if (mode == WALK_QUANTIZE) prev = skipped(skip, i) ? prev : quantizeNext(valueAt(x, xF32, i), prev);
+      else if (mode == WALK_DQ) prev = skipped(skip, i) ? 0 + prev : dqNext(valueAt(x, xF32, i), 0 + prev);
       else {
         // run1 writes skipped points too (their prediction, the previous reconstruction)
         if (!skipped(skip, i)) prev = recoverNext(prev);
@@ -1058,8 +1060,9 @@ function lorenzoWalk(encode: bool, x: usize, xF32: bool, skip: usize, k: i32, sh
       let p = P + (<usize>((i + 1) * W + 1) << 3);
       for (let j = 0; j < n1; j++, p += 8, idx++) {
         const w = <usize>W << 3;
-        const pred = load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
-        store<f64>(p, lorenzoPoint(encode, x, xF32, skip, idx, pred));
+        // dq: dq-lorenzo.ts's lorenzoSum order (its sums of large indices can round)
+        const pred = mode == WALK_DQ ? 0 + load<f64>(p - w) + load<f64>(p - 8) - load<f64>(p - w - 8) : load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
+        store<f64>(p, lorenzoPoint(mode, x, xF32, skip, idx, pred));
       }
     }
   } else if (k == 3) {
@@ -1071,8 +1074,10 @@ function lorenzoWalk(encode: bool, x: usize, xF32: bool, skip: usize, k: i32, sh
       for (let j = 0; j < n1; j++) {
         let p = P + (<usize>((i + 1) * S + (j + 1) * W + 1) << 3);
         for (let l = 0; l < n2; l++, p += 8, idx++) {
-          const pred = load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
-          store<f64>(p, lorenzoPoint(encode, x, xF32, skip, idx, pred));
+          const pred = mode == WALK_DQ
+            ? 0 + load<f64>(p - sS) + load<f64>(p - w) - load<f64>(p - sS - w) + load<f64>(p - 8) - load<f64>(p - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - sS - w - 8)
+            : load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
+          store<f64>(p, lorenzoPoint(mode, x, xF32, skip, idx, pred));
         }
       }
     }
@@ -1090,7 +1095,7 @@ function lorenzoWalk(encode: bool, x: usize, xF32: bool, skip: usize, k: i32, sh
             const pred = 0 + load<f64>(p - v) + load<f64>(p - sS) - load<f64>(p - v - sS) + load<f64>(p - w) - load<f64>(p - v - w) - load<f64>(p - sS - w) + load<f64>(p - v - sS - w) +
               load<f64>(p - 8) - load<f64>(p - v - 8) - load<f64>(p - sS - 8) + load<f64>(p - v - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - v - w - 8) + load<f64>(p - sS - w - 8) -
               load<f64>(p - v - sS - w - 8);
-            store<f64>(p, lorenzoPoint(encode, x, xF32, skip, idx, pred));
+            store<f64>(p, lorenzoPoint(mode, x, xF32, skip, idx, pred));
           }
         }
       }
@@ -1105,17 +1110,56 @@ function lorenzoWalk(encode: bool, x: usize, xF32: bool, skip: usize, k: i32, sh
  */
 export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: usize, e: f64, gridHalf: i32, radius: i32, f32: bool, P: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
   quantizerStart(e, gridHalf, radius, f32, codes, escapes, escapeRoom);
-  lorenzoWalk(true, x, xF32, skip, k, sh, P);
+  lorenzoWalk(WALK_QUANTIZE, x, xF32, skip, k, sh, P);
   store<i32>(counts, qNEscapes);
   return qNCodes;
 }
 
-/** A Lorenzo point: skipped (its finite prediction), quantized, or recovered into x; its reconstruction */
+/**
+ * Encodes x with dual-quantization Lorenzo (dq-lorenzo.ts: Lorenzo on the values' grid indices of step 2e, every
+ * residual an integer; a point whose index's value is off by more than e escapes): as lorenzoQuantize, P the padded
+ * indices.
+ */
+export function dqLorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: usize, e: f64, radius: i32, f32: bool, P: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
+  quantizerStart(e, -1, radius, f32, codes, escapes, escapeRoom);
+  lorenzoWalk(WALK_DQ, x, xF32, skip, k, sh, P);
+  store<i32>(counts, qNEscapes);
+  return qNCodes;
+}
+
+/** What a Lorenzo walk does at each point: quantize, recover, or dual-quantize (dq-lorenzo.ts) */
+const WALK_QUANTIZE = 0, WALK_RECOVER = 1, WALK_DQ = 2;
+
+/**
+ * dq-lorenzo.ts's encoder at one point: its grid index (dq.ts's prequantize: gridIndex, and whether the index's value
+ * is within the bound), the residual against the integer prediction coded as pushResidual does; the index
+ */
 // @ts-ignore: decorator
 @inline
-function lorenzoPoint(encode: bool, x: usize, xF32: bool, skip: usize, idx: i32, pred: f64): f64 {
+function dqNext(xv: f64, pred: f64): f64 {
+  const t = xv * qInv;
+  const g = t < 4e15 && t > -4e15 ? mathRound(t) : 0;
+  let r = g * qTwoE;
+  if (qF32) r = <f64><f32>r;
+  const res = g - pred;
+  const at = qCodes + (<usize>qNCodes << 2);
+  qNCodes++;
+  if (Math.abs(r - xv) <= qE && res > -qRad && res < qRad) store<u32>(at, <u32>(<i32>res + qRadius));
+  else {
+    store<u32>(at, 0);
+    if (qNEscapes < qEscapeRoom) store<f64>(qEscapes + (<usize>qNEscapes << 3), xv);
+    qNEscapes++;
+  }
+  return g;
+}
+
+/** A Lorenzo point: skipped (its finite prediction; dq: its prediction), coded, or recovered into x; its reconstruction */
+// @ts-ignore: decorator
+@inline
+function lorenzoPoint(mode: i32, x: usize, xF32: bool, skip: usize, idx: i32, pred: f64): f64 {
+  if (mode == WALK_DQ) return skipped(skip, idx) ? pred : dqNext(valueAt(x, xF32, idx), pred);
   if (skipped(skip, idx)) return finiteOr0(pred);
-  if (encode) return quantizeNext(valueAt(x, xF32, idx), pred);
+  if (mode == WALK_QUANTIZE) return quantizeNext(valueAt(x, xF32, idx), pred);
   const r = recoverNext(pred);
   storeValue(x, xF32, idx, r);
   return r;
@@ -1126,7 +1170,7 @@ function lorenzoPoint(encode: bool, x: usize, xF32: bool, skip: usize, idx: i32,
  */
 export function lorenzoRecover(out: usize, outF32: bool, skip: usize, k: i32, sh: usize, e: f64, gridHalf: i32, radius: i32, f32: bool, P: usize, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32, counts: usize): i32 {
   recoverStart(e, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
-  lorenzoWalk(false, out, outF32, skip, k, sh, P);
+  lorenzoWalk(WALK_RECOVER, out, outF32, skip, k, sh, P);
   return recoverEnd(counts);
 }
 

@@ -37,6 +37,7 @@ interface KernelExports {
   interpRecover(out: number, outF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
   lorenzoRecover(out: number, outF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
   gridIndices(x: number, xF32: number, skip: number, n: number, offset: number, step: number, tolerance: number, f32: number, k: number, off: number, offRoom: number): number;
+  dqLorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -415,6 +416,18 @@ export function lorenzoQuantizeKernel(): ((input: PredictorInput & { shape: read
     const { sh, work } = lorenzoParams(shape);
     return quantizeIn(l, x, skip, sh, work, (input, skipAt, at, P, codes, escapes, room, counts) =>
       l.k.lorenzoQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, gridHalf, radius, f32 ? 1 : 0, P, codes, escapes, room, counts));
+  };
+}
+
+/** The dual-quantization Lorenzo encoder of 1-4 dims (dq-lorenzo.ts with a linear quantizer), or null where WebAssembly is missing. */
+export function dqLorenzoQuantizeKernel(): ((input: PredictorInput & { shape: readonly number[] }) => QuantizedCodes | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return ({ x, skip, shape, quantizer: { bound, gridHalf, radius, f32 } }) => {
+    if (gridHalf >= 0 || shape.length < 1 || shape.length > 4 || !covers(shape, x.length)) return null;
+    const { sh, work } = lorenzoParams(shape);
+    return quantizeIn(l, x, skip, sh, work, (input, skipAt, at, P, codes, escapes, room, counts) =>
+      l.k.dqLorenzoQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, shape.length, at, bound, radius, f32 ? 1 : 0, P, codes, escapes, room, counts));
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The predictors' encoders and decoders in WebAssembly (wasm/codec-kernels.ts interpQuantize, lorenzoQuantize,
- * interpRecover, lorenzoRecover; issue 14: planning sizes every candidate predictor on a sample, and these loops were
+ * dqLorenzoQuantize, interpRecover, lorenzoRecover, gridIndices; issue 14: planning sizes every candidate predictor on a sample, and these loops were
  * most of that time) against the TypeScript reference loops: the same codes and escapes, and the same decoded values
  * and reading positions, from 1D-4D fields, with and without skipped points,
  * float32 and float64 values and reconstructions, level-dependent bounds, escapes (values far off their predictions,
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
 import { decodeInterp, encodeInterp } from '../../../src-main/core/codec/predictors/interp.ts';
 import { decodeLorenzo, encodeLorenzo } from '../../../src-main/core/codec/predictors/lorenzo.ts';
-import { dqLorenzo } from '../../../src-main/core/codec/predictors/dq-lorenzo.ts';
+import { dqLorenzo, encodeDqLorenzo } from '../../../src-main/core/codec/predictors/dq-lorenzo.ts';
 import { GridQuantizer, toGridIndices } from '../../../src-main/core/codec/grid.ts';
 import { interpQuantizeKernel, interpRecoverKernel, lorenzoQuantizeKernel, lorenzoRecoverKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
@@ -69,6 +69,8 @@ describe('predictor encoders in WebAssembly', () => {
               type Coder = (q: LinearQuantizer, kernels: boolean, out?: Float32Array | Float64Array) => void;
               const runs: [string, Coder][] = [
                 ['lorenzo', (q, k, out) => (out ? decodeLorenzo(out, skip, shape, q, k) : encodeLorenzo(x, skip, shape, q, k))],
+                // dq-Lorenzo decodes in TypeScript: both "ways" decode alike there
+                ['dq-lorenzo', (q, k, out) => (out ? dqLorenzo.decode(out, skip, shape, q) : encodeDqLorenzo(x, skip, shape, q, k))],
                 ...[0, 3, 16].flatMap((tune) => [false, true].map((cubic): [string, Coder] =>
                   [`interp cubic=${cubic} tune=${tune}`, (q, k, out) => (out ? decodeInterp(cubic, out, skip, shape, q, tune, k) : encodeInterp(cubic, x, skip, shape, q, tune, k))])),
               ];
@@ -212,15 +214,35 @@ describe('predictor encoders in WebAssembly', () => {
     expect(new Tighter(0.1, true, 1).kernelQuantizer()).toBeNull();
   });
 
-  it('dq-Lorenzo\'s sums written out for 1-4 dims code as before (golden codes of a 4D field)', () => {
+  it('dq-Lorenzo\'s sums written out for 1-4 dims code as before (the generic stencil\'s codes of a 4D field), in WebAssembly and in TypeScript', () => {
     const shape = [3, 4, 10, 11];
     const { x, skip } = fieldOf(shape, 7, true, 5, true);
-    const q = new LinearQuantizer(1e-3, true, x.length);
-    dqLorenzo.encode(x, skip, shape, q);
     // the generic stencil loop's codes (lorenzoStencil's terms in order), computed here the slow way
     const ref = new LinearQuantizer(1e-3, true, x.length);
     referenceDqLorenzo(x, skip, shape, ref);
-    expect(key(q)).toBe(key(ref));
+    for (const kernels of [true, false]) {
+      const q = new LinearQuantizer(1e-3, true, x.length);
+      encodeDqLorenzo(x, skip, shape, q, kernels);
+      expect(key(q)).toBe(key(ref));
+    }
+    // indices near the 4e15 cap, whose sums round: the same order of terms in both
+    for (const sh of [[40, 50], [6, 9, 11], [3, 4, 5, 6]]) {
+      const n = sh.reduce((a, b) => a * b, 1);
+      const r = rng32(n);
+      // smooth, so residuals stay within the radius and are coded, not escaped
+      // values on the grid of step 2e at indices ~3.8e15 (three of them pass 2^53), smooth so that few escape
+      const twoE = 2 * 2.75e-10;
+      const big = Float64Array.from({ length: n }, (_, i) => (3.8e15 + 100 * ((i * 7) % 31) + Math.floor(50 * r())) * twoE);
+      const runs = [true, false].map((kernels) => {
+        const q = new LinearQuantizer(2.75e-10, false, n);
+        encodeDqLorenzo(big, null, sh, q, kernels);
+        return key(q);
+      });
+      expect(runs[0], `${sh}`).toBe(runs[1]);
+      const q = new LinearQuantizer(2.75e-10, false, n);
+      encodeDqLorenzo(big, null, sh, q, false);
+      expect(q.nEscapes).toBeLessThan(n / 16); // (the kernel declines more)
+    }
   });
 });
 

@@ -5,6 +5,21 @@
 import type { LinearQuantizer } from '../quantizer.ts';
 import { gridIndex, prequantize, pushResidual } from '../dq.ts';
 import { type Predictor, type Values, padded, lorenzoStencil, rowLines } from './types.ts';
+import { dqLorenzoQuantizeKernel } from '../wasm-kernels.ts';
+
+let kernel: ReturnType<typeof dqLorenzoQuantizeKernel> | undefined;
+
+/**
+ * The encoder of 1-4 dims in WebAssembly (wasm/codec-kernels.ts's dqLorenzoQuantize, the same indices, sums and
+ * codes): false where it cannot run (as lorenzo.ts's); the caller then runs the loop below.
+ */
+function encodeInKernel(x: Values, skip: Uint8Array | null, shape: number[], qz: LinearQuantizer): boolean {
+  const quantizer = qz.kernelQuantizer();
+  if (!quantizer || quantizer.gridHalf >= 0) return false;
+  kernel ??= dqLorenzoQuantizeKernel();
+  const r = kernel?.({ x, skip, shape, quantizer });
+  return r ? qz.appendCodes(r) : false;
+}
 
 /** The stencil's sum: its terms in lorenzoStencil's order from 0 (a product with +-1 is exact) */
 function stencilSum(P: Float64Array, p: number, offs: Int32Array, sign: Float64Array, m: number): number {
@@ -25,7 +40,8 @@ function lorenzoSum(P: Float64Array, p: number, k: number, a: number, b: number,
     P[p - 1]! - P[p - a - 1]! - P[p - b - 1]! + P[p - a - b - 1]! - P[p - c - 1]! + P[p - a - c - 1]! + P[p - b - c - 1]! - P[p - a - b - c - 1]!;
 }
 
-function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], qz: LinearQuantizer): void {
+function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], qz: LinearQuantizer, kernels = true): void {
+  if (enc && kernels && encodeInKernel(x, skip, shape, qz)) return;
   const k = shape.length;
   const n = x.length;
   const { size, pstr } = padded(shape);
@@ -72,6 +88,11 @@ function run(enc: boolean, x: Values, skip: Uint8Array | null, shape: number[], 
       coord[d] = 0;
     }
   }
+}
+
+/** The encoder's reference loop alone (`kernels` false), for the kernels' tests. */
+export function encodeDqLorenzo(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuantizer, kernels: boolean): void {
+  run(true, x, skip, shape, q, kernels);
 }
 
 export const dqLorenzo: Predictor = {
