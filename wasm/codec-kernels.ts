@@ -166,9 +166,8 @@ function rcDirect(m: i32): u32 {
 // @ts-ignore: decorator
 @inline
 function symbolOf(c: u32, radius: u32): i32 {
-  if (c == radius) return 0;
-  if (c == 0) return ESC_SYM;
-  return 32 - <i32>clz(c > radius ? c - radius : radius - c);
+  // selects, not branches (the symbols of real codes are unpredictable): c == radius gives |v| = 0, class 0
+  return select<i32>(ESC_SYM, 32 - <i32>clz(select<u32>(c - radius, radius - c, c > radius)), c == 0);
 }
 
 // The line context's segments (mscoder.ts CodeLines) as msEncode and msDecode walk them: segment segIdx of segCount
@@ -196,17 +195,27 @@ function startSegments(starts: usize, lines: usize, segs: i32): void {
  * of the code one line back in `codes` (those before i), or the run's bucket x whether that code is zero; without
  * (coder 2) the previous two symbols, or the run's bucket.
  */
+/**
+ * The symbol of the code one line back from code i (mscoder.ts fillBack; 0 on a segment's first line), i visited in
+ * ascending order from startSegments.
+ */
+// @ts-ignore: decorator
+@inline
+function symbolUp(codes: usize, i: i32, radius: u32): i32 {
+  while (segIdx + 1 < segCount && i >= segNext) {
+    segIdx++;
+    segStart = segNext;
+    segNext = segIdx + 1 < segCount ? load<i32>(segStarts + (<usize>(segIdx + 1) << 2)) : 0x7fffffff;
+    segLine = load<i32>(segLines + (<usize>segIdx << 2));
+  }
+  return segLine > 0 && i - segStart >= segLine ? symbolOf(load<u32>(codes + (<usize>(i - segLine) << 2)), radius) : 0;
+}
+
 // @ts-ignore: decorator
 @inline
 function symbolContext(codes: usize, i: i32, radius: u32, run: i32, s1: i32, s2: i32): i32 {
   if (segCount > 0) {
-    while (segIdx + 1 < segCount && i >= segNext) {
-      segIdx++;
-      segStart = segNext;
-      segNext = segIdx + 1 < segCount ? load<i32>(segStarts + (<usize>(segIdx + 1) << 2)) : 0x7fffffff;
-      segLine = load<i32>(segLines + (<usize>segIdx << 2));
-    }
-    const up = segLine > 0 && i - segStart >= segLine ? symbolOf(load<u32>(codes + (<usize>(i - segLine) << 2)), radius) : 0;
+    const up = symbolUp(codes, i, radius);
     return run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
   }
   return run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
@@ -593,60 +602,88 @@ export function mask2Decode(data: usize, len: i32, out: usize, n: i32, w: i32, p
 const RANS_SCALE_BITS: i32 = 12;
 const RANS_STATE_LOW: u32 = 1 << 23;
 const RANS_RENORM_UNIT: u32 = (RANS_STATE_LOW >>> RANS_SCALE_BITS) << 8;
+const RANS_SLOT_MASK: u32 = (1 << RANS_SCALE_BITS) - 1;
 const RANS_ACTIVITY_LEVELS: i32 = 12;
 const RANS_SIGN_SYMS: i32 = 4;
 const RANS_NO_SYMBOL: i32 = 255;
+const RANS_LINE_ACTIVITY_LEVELS: i32 = 6;
+/** coder 5's contexts, then the 18 sign-top contexts' slot lookups follow the symbol contexts' */
+const RANS_LINE_RUN_BASE: i32 = 8 * 8 * RANS_LINE_ACTIVITY_LEVELS;
+
+// @ts-ignore: decorator
+@inline
+function ransRunBucket(run: i32): i32 {
+  // rans.ts RUN_CONTEXT's buckets (< 8, 16, 32, 64, 128, more), counted without branches
+  return <i32>(run >= 8) + <i32>(run >= 16) + <i32>(run >= 32) + <i32>(run >= 64) + <i32>(run >= 128);
+}
+
+/**
+ * rans.ts contextOf: coder 3 (no segments) from the previous class and the activity's level, coder 5 (segments,
+ * startSegments) with the class of the symbol one line back in `codes` (the codes so far).
+ */
+// @ts-ignore: decorator
+@inline
+function ransContext(codes: usize, i: i32, radius: u32, prevClass: i32, activity: i32, run: i32, activityLevel: usize): i32 {
+  const level = <i32>load<u8>(activityLevel + <usize>activity);
+  if (segCount > 0) {
+    const up = symbolUp(codes, i, radius);
+    return select<i32>(
+      RANS_LINE_RUN_BASE + 2 * ransRunBucket(run) + <i32>(up != 0),
+      (prevClass * 8 + select<i32>(up, 7, up < 7)) * RANS_LINE_ACTIVITY_LEVELS + (level >> 1),
+      run >= 4,
+    );
+  }
+  return select<i32>(8 * RANS_ACTIVITY_LEVELS + ransRunBucket(run), prevClass * RANS_ACTIVITY_LEVELS + level, run >= 4);
+}
 
 /**
  * The forward pass over codes[0, n): per code its symbol's table index (u16 at symbolIndex) and sign-top index (u8 at
  * signIndex; 255 for zeros and escapes), the counts (u32 at counts, signCounts), the low mantissa bits LSB first
- * at low (room bytes). activityLevel: rans.ts's ACTIVITY_LEVEL (u8[1024]). Returns the low bits' byte length, or -1
- * where they would not fit the room.
+ * at low (room bytes). activityLevel: rans.ts's ACTIVITY_LEVEL (u8[1024]). segs > 0: coder 5's line context, the
+ * segments of msDecode. Returns the low bits' byte length, or -1 where they would not fit the room.
  */
-export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32): i32 {
+export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, starts: usize, lines: usize, segs: i32): i32 {
   let prevClass = 0, activity = 0, run = 0, lastSign = 0;
-  let acc: u32 = 0, nbits = 0, pos = 0;
+  // the low bits LSB first through a 64-bit accumulator, 8 bytes stored at a time (the room keeps 8 spare)
+  let acc: u64 = 0, nbits: i32 = 0, pos: i32 = 0;
+  startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
     const c = load<u32>(codes + (<usize>i << 2));
     const s = symbolOf(c, radius);
-    const ctx = run >= 4
-      ? 8 * RANS_ACTIVITY_LEVELS + (run < 8 ? 0 : run < 16 ? 1 : run < 32 ? 2 : run < 64 ? 3 : run < 128 ? 4 : 5)
-      : prevClass * RANS_ACTIVITY_LEVELS + <i32>load<u8>(activityLevel + <usize>activity);
+    const ctx = ransContext(codes, i, radius, prevClass, activity, run, activityLevel);
     const j = ctx * NSYM + s;
     store<u16>(symbolIndex + (<usize>i << 1), <u16>j);
     const cAt = counts + (<usize>j << 2);
     store<u32>(cAt, load<u32>(cAt) + 1);
-    let js = RANS_NO_SYMBOL;
-    if (s == 0) lastSign = 0;
-    else if (s != ESC_SYM) {
-      const k = s - 1;
-      const positive: i32 = c > radius ? 1 : 0;
-      const v: u32 = positive ? c - radius : radius - c;
-      const top: i32 = k >= 1 ? <i32>((v >>> <u32>(k - 1)) & 1) : 0;
-      js = (lastSign * 6 + (k > 5 ? 5 : k)) * RANS_SIGN_SYMS + positive * 2 + top;
-      const sAt = signCounts + (<usize>js << 2);
-      store<u32>(sAt, load<u32>(sAt) + 1);
-      lastSign = 1 + positive;
-      // the k - 1 low bits (none below k = 2), without a branch on k: how many follows the residual's size
-      const nb: i32 = select<i32>(k - 1, 0, k >= 2);
-      acc |= (v & ((<u32>1 << <u32>nb) - 1)) << <u32>nbits;
-      nbits += nb;
-      while (nbits >= 8) {
-        if (pos == room) return -1;
-        store<u8>(low + <usize>pos, <u8>acc);
-        pos++;
-        acc >>>= 8;
-        nbits -= 8;
-      }
-    }
+    // the sign-top symbol of a residual (not a zero, not an escape), as selects
+    const residual = s != 0 && s != ESC_SYM;
+    const k = s - 1;
+    const positive: i32 = <i32>(c > radius);
+    const v: u32 = select<u32>(c - radius, radius - c, positive);
+    const top: i32 = select<i32>(<i32>((v >>> <u32>(k - 1)) & 1), 0, k >= 1);
+    const js = select<i32>((lastSign * 6 + select<i32>(k, 5, k < 5)) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SYMBOL, residual);
+    const sAt = signCounts + (<usize>select<i32>(js, 0, residual) << 2);
+    store<u32>(sAt, load<u32>(sAt) + <u32>residual);
+    lastSign = select<i32>(1 + positive, select<i32>(0, lastSign, s == 0), residual);
+    // the k - 1 low bits (none below k = 2)
+    const nb: i32 = select<i32>(k - 1, 0, residual && k >= 2);
+    acc |= <u64>(v & ((<u32>1 << <u32>nb) - 1)) << <u64>nbits;
+    nbits += nb;
+    if (pos + 8 > room) return -1;
+    store<u64>(low + <usize>pos, acc);
+    // nbits < 8 + 14: at most two whole bytes
+    const whole = nbits >> 3;
+    pos += whole;
+    acc >>>= <u64>(whole << 3);
+    nbits &= 7;
     store<u8>(signIndex + <usize>i, <u8>js);
-    run = s == 0 ? run + 1 : 0;
-    prevClass = s < 7 ? s : 7;
-    activity = (activity * 3 + (s == ESC_SYM ? 16 : s) * 64) >>> 2;
+    run = select<i32>(run + 1, 0, s == 0);
+    prevClass = select<i32>(s, 7, s < 7);
+    activity = (activity * 3 + select<i32>(16, s, s == ESC_SYM) * 64) >>> 2;
   }
   if (nbits > 0) {
-    if (pos == room) return -1;
-    store<u8>(low + <usize>pos, <u8>acc);
+    if (pos + 8 > room) return -1;
+    store<u64>(low + <usize>pos, acc);
     pos++;
   }
   return pos;
@@ -662,30 +699,23 @@ export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: u
   let x0: u32 = RANS_STATE_LOW, x1: u32 = RANS_STATE_LOW;
   let at = out + <usize>room;
   for (let i = n - 1; i >= 0; i--) {
+    // at most 4 bytes pushed below: two per state
+    if (at < out + 4) return -1;
     const js = <i32>load<u8>(signIndex + <usize>i);
-    if (js != RANS_NO_SYMBOL) {
-      const f: u32 = load<u16>(signFreq + (<usize>js << 1));
-      const xMax = RANS_RENORM_UNIT * f;
-      while (x1 >= xMax) {
-        if (at == out) return -1;
-        at--;
-        store<u8>(at, <u8>x1);
-        x1 >>>= 8;
-      }
-      const q = x1 / f;
-      x1 = (q << RANS_SCALE_BITS) + (x1 - q * f) + <u32>load<u16>(signCum + (<usize>js << 1));
-    }
+    const residual = js != RANS_NO_SYMBOL;
+    const jsAt = <usize>select<i32>(js, 0, residual) << 1;
+    // frequency 1 where there is no sign-top symbol: the step runs and is not kept (no division by zero)
+    const sf: u32 = select<u32>(load<u16>(signFreq + jsAt), 1, residual);
+    const x1Pushed = pushBytes(x1, sf, at);
+    // decoded after the value's symbol, so coded before it; a zero or an escape has none (x1 stays)
+    const x1Coded = ransPut(x1 >>> (<u32>x1Pushed << 3), sf, <u32>load<u16>(signCum + jsAt));
+    at -= select<usize>(<usize>x1Pushed, 0, residual);
+    x1 = select<u32>(x1Coded, x1, residual);
     const j = <usize>load<u16>(symbolIndex + (<usize>i << 1));
     const f: u32 = load<u16>(freq + (j << 1));
-    const xMax = RANS_RENORM_UNIT * f;
-    while (x0 >= xMax) {
-      if (at == out) return -1;
-      at--;
-      store<u8>(at, <u8>x0);
-      x0 >>>= 8;
-    }
-    const q = x0 / f;
-    x0 = (q << RANS_SCALE_BITS) + (x0 - q * f) + <u32>load<u16>(cum + (j << 1));
+    const x0Pushed = pushBytes(x0, f, at);
+    at -= <usize>x0Pushed;
+    x0 = ransPut(x0 >>> (<u32>x0Pushed << 3), f, <u32>load<u16>(cum + (j << 1)));
     const t = x0;
     x0 = x1;
     x1 = t;
@@ -693,6 +723,106 @@ export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: u
   store<u32>(states, x0);
   store<u32>(states, x1, 4);
   return <i32>(out + <usize>room - at);
+}
+
+/**
+ * The renormalisation of rans.ts's encodeBlock without its loop: state x must come below RENORM_UNIT x f, which
+ * takes 0, 1 or 2 low bytes off (x < 2^31, RENORM_UNIT x f >= 2^19); both candidates are stored below `at` (the
+ * next pushes overwrite what was not pushed). Returns how many bytes were pushed.
+ */
+// @ts-ignore: decorator
+@inline
+function pushBytes(x: u32, f: u32, at: usize): i32 {
+  const xMax = RANS_RENORM_UNIT * f;
+  store<u8>(at - 1, <u8>x);
+  store<u8>(at - 2, <u8>(x >>> 8));
+  return <i32>(x >= xMax) + <i32>((x >>> 8) >= xMax);
+}
+
+/** rANS's coding step: state x (renormalised) codes the symbol of frequency f and cumulative frequency c. */
+// @ts-ignore: decorator
+@inline
+function ransPut(x: u32, f: u32, c: u32): u32 {
+  const q = x / f;
+  return (q << RANS_SCALE_BITS) + (x - q * f) + c;
+}
+
+/**
+ * rans.ts's decodeBlock over all n codes: the two states x0, x1 (read by the caller from the data's first 8 bytes),
+ * the renormalisation bytes data[0, len), the low bits low[0, lowLen), the slot lookups (u8, SCALE per context: the
+ * symbol contexts' at lookup, the sign-top contexts' at signLookup) and the frequencies (u16 at freq, cum, signFreq,
+ * signCum), the segments of msDecode for coder 5. Writes the codes (u32 at out) and the final x0, x1 and bytes read
+ * (u32 at states). Returns 0, or where the reference throws: 1 the data end early, 2 a residual beyond the radius, 3
+ * a context without a table, 4 a sign context without one, 5 the low bits end early.
+ */
+export function ransDecode(
+  x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, lookup: usize, signLookup: usize, freq: usize, cum: usize, signFreq: usize,
+  signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize,
+): i32 {
+  // Branch-free where the data decide (the symbols' kinds, the renormalisations, the low bits' lengths), which a
+  // branch predictor cannot guess: each step runs, selects keep what the reference would have done. Reads reach up
+  // to 8 bytes past data and low (the caller leaves them mapped); the checks against len and lowLen are exact.
+  let p: i32 = 0;
+  let bitPos: i64 = 0;
+  const lowBits: i64 = <i64>lowLen << 3;
+  let prevClass = 0, activity = 0, run = 0, lastSign = 0;
+  startSegments(starts, lines, segs);
+  for (let i = 0; i < n; i++) {
+    const ctx = ransContext(out, i, radius, prevClass, activity, run, activityLevel);
+    const slot = x0 & RANS_SLOT_MASK;
+    const s = <i32>load<u8>(lookup + (<usize>ctx << RANS_SCALE_BITS) + <usize>slot);
+    if (s == RANS_NO_SYMBOL) return 3;
+    const j = <usize>(ctx * NSYM + s);
+    x0 = <u32>load<u16>(freq + (j << 1)) * (x0 >>> RANS_SCALE_BITS) + slot - <u32>load<u16>(cum + (j << 1));
+    // x0 >= 2^11 here (f >= 1, x0 >= 2^23 before): 0, 1 or 2 bytes bring it back to [2^23, 2^31)
+    const need0 = (<i32>clz(x0) - 1) >> 3;
+    if (p + need0 > len) return 1;
+    x0 = ransTake(x0, need0, data + <usize>p);
+    p += need0;
+    // the sign-top symbol of a residual (not a zero, not an escape) from the other state
+    const residual = s != 0 && s != ESC_SYM;
+    const k = s - 1;
+    const sc = lastSign * 6 + select<i32>(select<i32>(k, 5, k < 5), 0, residual);
+    const signSlot = x1 & RANS_SLOT_MASK;
+    const st = <i32>load<u8>(signLookup + (<usize>sc << RANS_SCALE_BITS) + <usize>signSlot);
+    if (residual && st == RANS_NO_SYMBOL) return 4;
+    const js = <usize>(sc * RANS_SIGN_SYMS + (st & 3));
+    const x1Next = <u32>load<u16>(signFreq + (js << 1)) * (x1 >>> RANS_SCALE_BITS) + signSlot - <u32>load<u16>(signCum + (js << 1));
+    const need1 = select<i32>((<i32>clz(x1Next) - 1) >> 3, 0, residual);
+    if (p + need1 > len) return 1;
+    x1 = select<u32>(ransTake(x1Next, need1, data + <usize>p), x1, residual);
+    p += need1;
+    // |v|: 1, or 2 + the top bit, then the k - 1 low bits (LSB first, BitReader.get)
+    const m: i32 = select<i32>(k - 1, 0, residual && k >= 2);
+    if (bitPos + <i64>m > lowBits) return 5;
+    const bits = <u32>(load<u64>(low + <usize>(bitPos >>> 3)) >>> <u64>(bitPos & 7)) & ((<u32>1 << <u32>m) - 1);
+    bitPos += <i64>m;
+    const v: u32 = (select<u32>(2 | <u32>(st & 1), 1, k >= 1) << <u32>m) | bits;
+    if (residual && v >= radius) return 2;
+    const positive = (st >> 1) & 1;
+    const c: u32 = select<u32>(select<u32>(radius + v, radius - v, positive != 0), select<u32>(radius, 0, s == 0), residual);
+    lastSign = select<i32>(1 + positive, select<i32>(0, lastSign, s == 0), residual);
+    store<u32>(out + (<usize>i << 2), c);
+    run = select<i32>(run + 1, 0, s == 0);
+    prevClass = select<i32>(s, 7, s < 7);
+    activity = (activity * 3 + select<i32>(16, s, s == ESC_SYM) * 64) >>> 2;
+    const t = x0;
+    x0 = x1;
+    x1 = t;
+  }
+  store<u32>(states, x0);
+  store<u32>(states, x1, 4);
+  store<u32>(states, <u32>p, 8);
+  return 0;
+}
+
+/** x shifted up by `need` (0-2) bytes read big end first from `at` (rans.ts decodeBlock's renormalisation loop) */
+// @ts-ignore: decorator
+@inline
+function ransTake(x: u32, need: i32, at: usize): u32 {
+  const two: u32 = (<u32>load<u8>(at) << 8) | <u32>load<u8>(at, 1);
+  // need 0: x unchanged (the shift by 16 leaves no byte); a shift by 32 would be by 0 in WebAssembly, so x << 8 twice
+  return ((x << <u32>(need << 2)) << <u32>(need << 2)) | (two >>> <u32>((2 - need) << 3));
 }
 
 // ---- The predictors' encoders: interpQuantize (run of src-main/core/codec/predictors/interp.ts) and lorenzoQuantize

@@ -6,7 +6,7 @@
  *   value lists    non-finite values, then fill exceptions (masked points whose value is not the fill):
  *                  varint count, (varint index delta, raw f32/f64 value)*; both come back bit for bit
  *   codes          u8 entropy coder (0 Huffman, 1 binary range coder, 2 multi-symbol range coder, 3 static-table
- *                  rANS) + coded quantization codes (stages save their own state: the coders' bytes are
+ *                  rANS, 4 coder 2 with the line context, 5 coder 3 with the line context) + coded quantization codes (stages save their own state: the coders' bytes are
  *                  self-describing; where the caller does not know the count, coders 2 and 3 start with it)
  *   escapes        varint count (= the number of zero codes), raw values (points the quantizer stores exactly)
  *
@@ -21,7 +21,7 @@ import { maskDecode2, maskEncode2 } from './maskcoder.ts';
 import { type CodeLines, msDecodeCodes, msDecodeCodesBare, msEncodeCodes, msEncodeCodesBare } from './mscoder.ts';
 import type { LinearQuantizer } from './quantizer.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from './rangecoder.ts';
-import { ransDecodeCodesBare, ransEncodeCodesBare, ransSuits } from './rans.ts';
+import { ransDecodeCodesBare, ransEncodeCodesBare, ransLinesSuits, ransSuits } from './rans.ts';
 
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
@@ -38,6 +38,11 @@ export const ENTROPY_RANS = 3;
  * interpolation hybrids, which keep the count before the coded block)
  */
 export const ENTROPY_MS_LINES = 4;
+/**
+ * static-table rANS with the line context (rans.ts), where coder 4 could code: large chunks not mostly zeros
+ * (ransLinesSuits), as small as coder 4 and 4-5 x faster both ways; readers before it refuse it as unknown
+ */
+export const ENTROPY_RANS_LINES = 5;
 /** chunks with at most this many codes try both range coders (and rANS where it suits) and keep the smallest */
 export const TRY_BOTH_MAX_CODES = 1 << 18;
 /** larger chunks: share of zero codes from which the binary coder is used alone (faster, ~1 % larger) */
@@ -237,13 +242,20 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     rangeEncodeCodes(codes, nCodes, radius, w);
     return;
   }
-  if (how.entropy === 'range' && nCodes > TRY_BOTH_MAX_CODES && ransSuits(codes, nCodes, radius)) {
-    w.u8(ENTROPY_RANS);
-    writeRans(w, q, how.bareCount);
-    return;
-  }
   // the line context where the lines are known, else the previous two symbols
   const lines = how.lines ?? null;
+  if (how.entropy === 'range' && nCodes > TRY_BOTH_MAX_CODES) {
+    if (lines && ransLinesSuits(codes, nCodes, radius)) {
+      w.u8(ENTROPY_RANS_LINES);
+      writeRans(w, q, how.bareCount, lines);
+      return;
+    }
+    if (ransSuits(codes, nCodes, radius)) {
+      w.u8(ENTROPY_RANS);
+      writeRans(w, q, how.bareCount);
+      return;
+    }
+  }
   const coded = (write: (bw: ByteWriter) => void): Uint8Array => {
     const bw = newWriter(Math.max(64, nCodes >>> 3));
     write(bw);
@@ -271,19 +283,19 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
   w.bytes(best);
 }
 
-/** rANS block, after the count where the decoder does not know it (as msEncodeCodes) */
-function writeRans(w: ByteWriter, q: LinearQuantizer, bareCount: boolean): void {
+/** rANS block (coder 5 where lines are given, else 3), after the count where the decoder does not know it (as msEncodeCodes) */
+function writeRans(w: ByteWriter, q: LinearQuantizer, bareCount: boolean, lines: CodeLines | null = null): void {
   if (!bareCount) w.varint(q.nCodes);
-  ransEncodeCodesBare(q.codes, q.nCodes, q.radius, w);
+  ransEncodeCodesBare(q.codes, q.nCodes, q.radius, w, lines);
 }
 
-function readRans(r: ByteReader, radius: number, nPredicted: number, bareCount: boolean, into?: Uint32Array): Uint32Array {
+function readRans(r: ByteReader, radius: number, nPredicted: number, bareCount: boolean, into?: Uint32Array, lines: CodeLines | null = null): Uint32Array {
   if (!bareCount) {
     const n = r.varint('symbol count');
     if (n !== nPredicted) throw bad(`corrupted stream: ${r.what} has ${n} rANS-coded symbols, expected ${nPredicted}`);
   }
   if (radius > 65536) throw bad(`corrupted stream: rANS-coded codes in ${r.what} with radius ${radius} (at most 65536)`);
-  return ransDecodeCodesBare(r, radius, nPredicted, into);
+  return ransDecodeCodesBare(r, radius, nPredicted, into, lines);
 }
 
 /** The largest quantization radius a stream may use (DEFAULT_RADIUS is 2^15; the range coders need < 2^17). */
@@ -310,15 +322,16 @@ export function readCodes(
 ): Uint32Array {
   const coder = r.u8('entropy coder');
   // rANS wherever the multi-symbol coder may be (format v2 and the codecs that code through here)
-  if (!((coder === ENTROPY_HUFFMAN && allowed.huffman) || coder === ENTROPY_RANGE || ((coder === ENTROPY_MS || coder === ENTROPY_RANS) && allowed.ms) || coder === ENTROPY_MS_LINES)) {
+  const lineCoder = coder === ENTROPY_MS_LINES || coder === ENTROPY_RANS_LINES;
+  if (!((coder === ENTROPY_HUFFMAN && allowed.huffman) || coder === ENTROPY_RANGE || ((coder === ENTROPY_MS || coder === ENTROPY_RANS) && allowed.ms) || lineCoder)) {
     throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
   }
-  const lines = coder === ENTROPY_MS_LINES && allowed.ms ? (allowed.lines?.() ?? null) : null;
-  if (coder === ENTROPY_MS_LINES && !lines) throw bad(`corrupted stream: ${what} uses the line context (entropy coder 4) where its codes have no lines`);
+  const lines = lineCoder && allowed.ms ? (allowed.lines?.() ?? null) : null;
+  if (lineCoder && !lines) throw bad(`corrupted stream: ${what} uses the line context (entropy coder ${coder}) where its codes have no lines`);
   const codes =
     coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius, nPredicted)
     : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted, 'fast', into)
-    : coder === ENTROPY_RANS ? readRans(r, radius, nPredicted, allowed.bareCount, into)
+    : coder === ENTROPY_RANS || coder === ENTROPY_RANS_LINES ? readRans(r, radius, nPredicted, allowed.bareCount, into, lines)
     : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines, 'fast', into)
     : msDecodeCodes(r, radius, nPredicted, lines);
   if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);

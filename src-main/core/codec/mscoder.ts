@@ -106,16 +106,19 @@ export interface CodeLines {
 /** Line contexts: the 24 (previous symbol x the code one line back) and 6 run buckets x (line back zero or not). */
 const NCTX_LINES = 8 * 3 + 2 * 6;
 
-/** Per code of [start, end): how far back the code one line back is (0: none, the segment's first line). */
-function fillBack(lines: CodeLines, start: number, end: number, back: Int32Array, state: Int32Array): void {
-  let k = state[4]!;
+/**
+ * Per code of [start, end): how far back the code one line back is (0: none, the segment's first line). The
+ * segment reached so far is carried in state[at] from block to block (mscoder.ts and rans.ts's line contexts).
+ */
+export function fillBack(lines: CodeLines, start: number, end: number, back: Int32Array, state: Int32Array, at = 4): void {
+  let k = state[at]!;
   const { starts } = lines;
   for (let i = start; i < end; i++) {
     while (k + 1 < starts.length && i >= starts[k + 1]!) k++;
     const line = lines.lines[k]!;
     back[i - start] = i - starts[k]! >= line ? line : 0;
   }
-  state[4] = k;
+  state[at] = k;
 }
 
 /** Runs `block` over [0, n) a BLOCK at a time, with each block's look-backs (fillBack) where `lines` are given. */

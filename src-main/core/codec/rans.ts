@@ -1,5 +1,5 @@
 /**
- * Static-table rANS for quantization codes (entropy coder id 3): the multi-symbol coder's symbols (mscoder.ts)
+ * Static-table rANS for quantization codes (entropy coders 3 and 5): the multi-symbol coder's symbols (mscoder.ts)
  * with tables counted in one pass over the chunk and stored in it, so decoding is a table lookup and a
  * multiply-add per symbol instead of adaptive range coding (decoding ~2x faster, encoding ~1.2x on 1M-code
  * chunks).
@@ -8,7 +8,12 @@
  *   - one symbol of the 18-letter alphabet (0 = zero residual, 1 + k = |v| in [2^k, 2^(k+1)), 17 = escape) in a
  *     context from the previous symbol's class and the recent activity (a decaying mean of the symbol index, 12
  *     levels), or, inside a run of four or more zeros, from the run length. A static table cannot adapt within
- *     the chunk, the activity context stands in for that: it separates busy and calm regions;
+ *     the chunk, the activity context stands in for that: it separates busy and calm regions. Coder 5 (the line
+ *     context, where the decoder knows the codes' lines as for mscoder.ts's coder 4) adds the class of the symbol
+ *     one line back (0 on a segment's first line): previous class (8) x that class (8) x activity halved (6
+ *     levels), and the run's bucket x whether that symbol is zero. On 0.6-1.4 M-code interpolation chunks it is
+ *     as small as the adaptive coder 4 (-1.6 % to +0.1 % over the bench fields, docs/codecs.md) and 4-5 x faster;
+ *     below ~1.25 bits a code the adaptive coder's finer zero runs win (ransLinesSuits);
  *   - for non-zero residuals, one "sign-top" symbol (sign x top mantissa bit, 4 letters) in a context from the
  *     previous sign and the class, then the k - 1 low mantissa bits raw in a separate bit stream.
  *
@@ -16,7 +21,7 @@
  *   table     varint length + bit-packed tables (below)
  *   low bits  varint length + the low mantissa bits, LSB first, in value order
  *   rANS      varint length + two 32-bit states (big endian) + renormalisation bytes
- * Tables, bit-packed LSB first: for each of the SYMBOL_CONTEXTS symbol contexts, then the SIGN_CONTEXTS sign-top
+ * Tables, bit-packed LSB first: for each of the SYMBOL_CONTEXTS symbol contexts (coder 5: LINE_SYMBOL_CONTEXTS), then the SIGN_CONTEXTS sign-top
  * contexts: 5 bits m (symbols 0..m-1 listed; 0: context unused), then per listed symbol 4 bits b (0: frequency 0)
  * and, for b > 1, min(b - 1, 3) bits below the leading 1 (the frequency's top four bits). The encoder truncates
  * the frequencies so that they sum to at most 2^SCALE_BITS; the first largest symbol of a context gets the rest.
@@ -31,8 +36,9 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
+import { type CodeLines, fillBack } from './mscoder.ts';
 import { scratchTyped } from './scratch.ts';
-import { KERNEL_MAX_CODES, type RansTables, ransEncodeKernel } from './wasm-kernels.ts';
+import { KERNEL_MAX_CODES, type RansTables, ransDecodeKernel, ransEncodeKernel } from './wasm-kernels.ts';
 
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
@@ -52,6 +58,9 @@ const SYMBOL_CONTEXTS = 8 * ACTIVITY_LEVELS + RUN_BUCKETS;
 const SIGN_SYMS = 4;
 /** previous sign (none, +, -) x class min(k, 5) */
 const SIGN_CONTEXTS = 3 * 6;
+/** coder 5: previous class (8) x the class one line back (8) x LINE_ACTIVITY_LEVELS, then the zero-run buckets x (line back zero or not) */
+const LINE_ACTIVITY_LEVELS = 6;
+const LINE_SYMBOL_CONTEXTS = 8 * 8 * LINE_ACTIVITY_LEVELS + 2 * RUN_BUCKETS;
 /** a marker in the decoder's slot lookup: the context has no table (the encoder never codes in it) */
 const NO_SYMBOL = 255;
 
@@ -80,6 +89,23 @@ const RUN_CONTEXT = new Uint8Array(256);
 for (let r = 0; r < 256; r++) {
   const bucket = r < 8 ? 0 : r < 16 ? 1 : r < 32 ? 2 : r < 64 ? 3 : r < 128 ? 4 : 5;
   RUN_CONTEXT[r] = 8 * ACTIVITY_LEVELS + bucket;
+}
+
+/** coder 5's context after a run of `run` >= 4 zeros (+ 1 where the symbol one line back is not zero) */
+const LINE_RUN_CONTEXT = new Uint16Array(256);
+for (let r = 0; r < 256; r++) LINE_RUN_CONTEXT[r] = 8 * 8 * LINE_ACTIVITY_LEVELS + 2 * (RUN_CONTEXT[r]! - 8 * ACTIVITY_LEVELS);
+
+/** Symbol contexts of a model: coder 3's, or coder 5's (the line context) where lines are given. */
+const symbolContexts = (lines: CodeLines | null) => (lines ? LINE_SYMBOL_CONTEXTS : SYMBOL_CONTEXTS);
+
+/**
+ * The symbol context of code i (encoder and decoder alike): coder 3 (`back` null) from the previous symbol's class
+ * and the activity, coder 5 with the class of the symbol one line back (`up`, 0 where back[i - start] is 0).
+ */
+function contextOf(back: Int32Array | null, up: number, prevClass: number, activity: number, run: number): number {
+  if (back === null) return run >= 4 ? RUN_CONTEXT[run > 255 ? 255 : run]! : prevClass * ACTIVITY_LEVELS + ACTIVITY_LEVEL[activity]!;
+  if (run >= 4) return LINE_RUN_CONTEXT[run > 255 ? 255 : run]! + (up !== 0 ? 1 : 0);
+  return (prevClass * 8 + SYMBOL_CLASS[up]!) * LINE_ACTIVITY_LEVELS + (ACTIVITY_LEVEL[activity]! >>> 1);
 }
 
 /** The symbol of a code and its magnitude's class k (|v| in [2^k, 2^(k+1))). */
@@ -239,16 +265,39 @@ const DRIFT_BLOCKS = 16;
  */
 export function ransSuits(codes: Uint32Array, n: number, radius: number): boolean {
   if (n < RANS_MIN_CODES || radius > 65536) return false;
+  const { hist, entropyWhole, sampled } = blockHistograms(codes, n, radius);
+  let entropyBlocks = 0;
+  for (let b = 0; b < DRIFT_BLOCKS; b++) entropyBlocks += entropyBits(hist, b * NSYM);
+  return entropyWhole >= RANS_MIN_BITS_PER_CODE * sampled && entropyWhole - entropyBlocks <= RANS_MAX_DRIFT * entropyWhole;
+}
+
+/** chunks with fewer codes keep the adaptive coder 4: coder 5's tables (up to ~3 KB) cost more than they save */
+export const RANS_LINES_MIN_CODES = 1 << 18;
+
+/** below this order-0 entropy (bits per code) coder 4's adaptive zero runs win over coder 5 */
+const RANS_LINES_MIN_BITS_PER_CODE = 1.5;
+
+/**
+ * Whether coder 5 (static tables with the line context) suits a chunk coder 4 would code: a large one whose codes are
+ * not mostly zeros. Its contexts follow drift as the adaptive coder does (the bench's navy winds, which coder 3's
+ * drift test turns away, code 1.45 % smaller at rel 1e-3), but towards 1.25 bits a code the adaptive coder's zero
+ * runs win (navy UWND at rel 1e-2, ~1.3 bits a code: +0.3 %; noisy divergence, 1.23: +1.8 %).
+ */
+export function ransLinesSuits(codes: Uint32Array, n: number, radius: number): boolean {
+  if (n < RANS_LINES_MIN_CODES || radius > 65536) return false;
+  const { entropyWhole, sampled } = blockHistograms(codes, n, radius);
+  return entropyWhole >= RANS_LINES_MIN_BITS_PER_CODE * sampled;
+}
+
+/** The order-0 symbol histograms of DRIFT_BLOCKS consecutive blocks (sampled), the whole's entropy and count. */
+function blockHistograms(codes: Uint32Array, n: number, radius: number): { hist: Float64Array; entropyWhole: number; sampled: number } {
   const hist = new Float64Array(DRIFT_BLOCKS * NSYM);
   histogramBlocks(codes, n, radius, hist);
   const whole = new Float64Array(NSYM);
   for (let b = 0; b < DRIFT_BLOCKS; b++) for (let s = 0; s < NSYM; s++) whole[s] += hist[b * NSYM + s]!;
-  const entropyWhole = entropyBits(whole, 0);
-  let entropyBlocks = 0;
-  for (let b = 0; b < DRIFT_BLOCKS; b++) entropyBlocks += entropyBits(hist, b * NSYM);
   let sampled = 0;
   for (let s = 0; s < NSYM; s++) sampled += whole[s]!;
-  return entropyWhole >= RANS_MIN_BITS_PER_CODE * sampled && entropyWhole - entropyBlocks <= RANS_MAX_DRIFT * entropyWhole;
+  return { hist, entropyWhole: entropyBits(whole, 0), sampled };
 }
 
 /** every SAMPLE_STRIDE-th code is counted: the histograms of >= 4096 codes per block need no more */
@@ -286,39 +335,54 @@ interface Symbolised {
 }
 
 /** Forward pass: symbols and their contexts (which depend on the symbols before), counts, the raw low bits. */
-function symbolise(codes: Uint32Array, n: number, radius: number): Symbolised {
+function symbolise(codes: Uint32Array, n: number, radius: number, lines: CodeLines | null): Symbolised {
   const sy: Symbolised = {
     symbolIndex: scratchTyped('ransSymbols', Uint16Array, n),
     signIndex: scratchTyped('ransSigns', Uint8Array, n),
-    counts: new Uint32Array(SYMBOL_CONTEXTS * NSYM),
+    counts: new Uint32Array(symbolContexts(lines) * NSYM),
     signCounts: new Uint32Array(SIGN_CONTEXTS * SIGN_SYMS),
     lowBits: new Uint8Array(0),
   };
   // room for 4 low bits per value: most chunks never grow it (a growth in the loop costs a deoptimization)
   const low = new BitWriter(n >>> 1);
-  symboliseLoop(codes, n, radius, sy.symbolIndex, sy.signIndex, sy.counts, sy.signCounts, low);
+  symboliseLoop(codes, n, radius, lines, sy.symbolIndex, sy.signIndex, sy.counts, sy.signCounts, low);
   sy.lowBits = low.finish();
   return sy;
 }
 
-/** codes per call of the loops' block functions */
+/**
+ * Codes per call of the loops' block functions: a function called this often is compiled whole by V8 (and stays
+ * compiled from chunk to chunk), where a loop over the whole chunk is only compiled on stack replacement mid-loop,
+ * on each call anew, and code after it, never run before it was compiled, throws the compiled loop away (an eager
+ * deoptimization per chunk).
+ */
 const BLOCK = 4096;
 
 /**
- * The forward pass in blocks of BLOCK codes, the context state carried between them in `state` (see decodeLoop
- * for why blocks).
+ * Runs `block` over [0, n) a BLOCK at a time, with each block's look-backs where
+ * `lines` are given (coder 5); `state` carries the contexts' state between blocks, its last entry the segment.
  */
+function eachBlock(n: number, lines: CodeLines | null, state: Int32Array, block: (start: number, end: number, back: Int32Array | null) => void): void {
+  const back = lines ? new Int32Array(BLOCK) : null;
+  for (let i = 0; i < n; i += BLOCK) {
+    const end = Math.min(n, i + BLOCK);
+    if (lines) fillBack(lines, i, end, back!, state, state.length - 1);
+    block(i, end, back);
+  }
+}
+
 function symboliseLoop(
-  codes: Uint32Array, n: number, radius: number, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array, signCounts: Uint32Array, low: BitWriter,
+  codes: Uint32Array, n: number, radius: number, lines: CodeLines | null, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array,
+  signCounts: Uint32Array, low: BitWriter,
 ): void {
-  // previous class, activity, zero run, last sign
-  const state = new Int32Array(4);
-  for (let i = 0; i < n; i += BLOCK) symboliseBlock(codes, i, Math.min(n, i + BLOCK), radius, symbolIndex, signIndex, counts, signCounts, low, state);
+  // previous class, activity, zero run, last sign, segment
+  const state = new Int32Array(5);
+  eachBlock(n, lines, state, (start, end, back) => symboliseBlock(codes, start, end, back, radius, symbolIndex, signIndex, counts, signCounts, low, state));
 }
 
 function symboliseBlock(
-  codes: Uint32Array, start: number, end: number, radius: number, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array,
-  signCounts: Uint32Array, low: BitWriter, state: Int32Array,
+  codes: Uint32Array, start: number, end: number, back: Int32Array | null, radius: number, symbolIndex: Uint16Array, signIndex: Uint8Array,
+  counts: Uint32Array, signCounts: Uint32Array, low: BitWriter, state: Int32Array,
 ): void {
   let prevClass = state[0]!;
   let activity = state[1]!;
@@ -327,7 +391,8 @@ function symboliseBlock(
   for (let i = start; i < end; i++) {
     const c = codes[i]!;
     const s = symbolOf(c, radius);
-    const ctx = run >= 4 ? RUN_CONTEXT[run > 255 ? 255 : run]! : prevClass * ACTIVITY_LEVELS + ACTIVITY_LEVEL[activity]!;
+    const d = back === null ? 0 : back[i - start]!;
+    const ctx = contextOf(back, d ? symbolOf(codes[i - d]!, radius) : 0, prevClass, activity, run);
     const j = ctx * NSYM + s;
     symbolIndex[i] = j;
     counts[j]!++;
@@ -391,7 +456,7 @@ function ransData(x0: number, x1: number, pushed: Uint8Array): Uint8Array {
   return data;
 }
 
-/** The backward pass in blocks of BLOCK codes from the end (see decodeLoop for why blocks). */
+/** The backward pass in blocks of BLOCK codes from the end (see BLOCK for why blocks). */
 function encodeLoop(
   symbolIndex: Uint16Array, signIndex: Uint8Array, n: number, freq: Uint16Array, cum: Uint16Array, signFreq: Uint16Array, signCum: Uint16Array,
   out: Uint8Array, states: Int32Array,
@@ -439,28 +504,30 @@ function encodeBlock(
 }
 
 /**
- * Writes the rANS block for codes[0..n) (no count: the caller knows n). radius <= 2^16 (classes 0..15). `path` 'fast':
- * both passes compiled to WebAssembly (wasm-kernels.ts ransEncodeKernel), the same bytes; the reference where
- * WebAssembly is missing, for more than KERNEL_MAX_CODES codes, or where the kernel's memory cannot grow.
+ * Writes the rANS block for codes[0..n) (no count: the caller knows n). radius <= 2^16 (classes 0..15). `lines`:
+ * coder 5's line context (the decoder must be given the same lines), else coder 3's. `path` 'fast': both passes
+ * compiled to WebAssembly (wasm-kernels.ts ransEncodeKernel), the same bytes; the reference where WebAssembly is
+ * missing, for more than KERNEL_MAX_CODES codes, or where the kernel's memory cannot grow.
  */
-export function ransEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
+export function ransEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast'): void {
   if (radius > 65536) throw new FieldpackError('INTERNAL', `rANS coder: radius ${radius} over 65536`);
   const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? ransEncodeKernel() : null;
+  const contexts = symbolContexts(lines);
   // the stored table, made between the passes
   const made: { table?: Uint8Array } = {};
   const tables = (counts: Uint32Array, signCounts: Uint32Array): RansTables => {
-    const t = tablesOf(counts, signCounts);
+    const t = tablesOf(counts, signCounts, contexts);
     made.table = t.table;
     return t;
   };
-  const fast = kernel?.(codes, n, radius, SYMBOL_CONTEXTS * NSYM, SIGN_CONTEXTS * SIGN_SYMS, ACTIVITY_LEVEL, tables);
+  const fast = kernel?.(codes, n, radius, contexts * NSYM, SIGN_CONTEXTS * SIGN_SYMS, ACTIVITY_LEVEL, lines, tables);
   let lowBits: Uint8Array;
   let data: Uint8Array;
   if (fast) {
     lowBits = fast.lowBits;
     data = ransData(fast.x0, fast.x1, fast.pushed);
   } else {
-    const sy = symbolise(codes, n, radius);
+    const sy = symbolise(codes, n, radius, lines);
     data = encodeBackward(sy, n, tables(sy.counts, sy.signCounts));
     lowBits = sy.lowBits;
   }
@@ -470,20 +537,20 @@ export function ransEncodeCodesBare(codes: Uint32Array, n: number, radius: numbe
 }
 
 /** The frequencies from the counts, and the table that stores them (the remainders assigned after, as the decoder does). */
-function tablesOf(counts: Uint32Array, signCounts: Uint32Array): RansTables & { table: Uint8Array } {
-  const freq = new Uint16Array(SYMBOL_CONTEXTS * NSYM);
+function tablesOf(counts: Uint32Array, signCounts: Uint32Array, contexts: number): RansTables & { table: Uint8Array } {
+  const freq = new Uint16Array(contexts * NSYM);
   const signFreq = new Uint16Array(SIGN_CONTEXTS * SIGN_SYMS);
-  const used = new Uint8Array(SYMBOL_CONTEXTS);
+  const used = new Uint8Array(contexts);
   const signUsed = new Uint8Array(SIGN_CONTEXTS);
-  for (let c = 0; c < SYMBOL_CONTEXTS; c++) used[c] = normalise(counts, c * NSYM, NSYM, freq) ? 1 : 0;
+  for (let c = 0; c < contexts; c++) used[c] = normalise(counts, c * NSYM, NSYM, freq) ? 1 : 0;
   for (let c = 0; c < SIGN_CONTEXTS; c++) signUsed[c] = normalise(signCounts, c * SIGN_SYMS, SIGN_SYMS, signFreq) ? 1 : 0;
   const table = new BitWriter(256);
-  writeTables(table, freq, used, SYMBOL_CONTEXTS, NSYM);
+  writeTables(table, freq, used, contexts, NSYM);
   writeTables(table, signFreq, signUsed, SIGN_CONTEXTS, SIGN_SYMS);
   // the remainders after writing, as the decoder adds them after reading
-  for (let c = 0; c < SYMBOL_CONTEXTS; c++) if (used[c]) assignRemainder(freq, c * NSYM, NSYM);
+  for (let c = 0; c < contexts; c++) if (used[c]) assignRemainder(freq, c * NSYM, NSYM);
   for (let c = 0; c < SIGN_CONTEXTS; c++) if (signUsed[c]) assignRemainder(signFreq, c * SIGN_SYMS, SIGN_SYMS);
-  return { table: table.finish(), freq, cum: cumulative(freq, SYMBOL_CONTEXTS, NSYM), signFreq, signCum: cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS) };
+  return { table: table.finish(), freq, cum: cumulative(freq, contexts, NSYM), signFreq, signCum: cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS) };
 }
 
 function cumulative(freq: Uint16Array, contexts: number, nsym: number): Uint16Array {
@@ -503,7 +570,9 @@ function cumulative(freq: Uint16Array, contexts: number, nsym: number): Uint16Ar
  * the data's length bounds nothing). Every block length is checked against the data before it is read, the tables
  * before any slot is decoded.
  */
-export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number, into?: Uint32Array): Uint32Array {
+export function ransDecodeCodesBare(
+  rd: ByteReader, radius: number, n: number, into?: Uint32Array, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast',
+): Uint32Array {
   const what = rd.what;
   const tableLen = rd.varint('rANS table length');
   rd.need(tableLen, 'rANS table');
@@ -520,25 +589,26 @@ export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number, i
   rd.pos += dataLen;
   const buf = rd.buf;
 
+  const contexts = symbolContexts(lines);
   const tableBits = new BitReader(buf, tableStart, tableStart + tableLen, `rANS table in ${what}`);
-  const freq = new Uint16Array(SYMBOL_CONTEXTS * NSYM);
+  const freq = new Uint16Array(contexts * NSYM);
   const signFreq = new Uint16Array(SIGN_CONTEXTS * SIGN_SYMS);
-  const used = new Uint8Array(SYMBOL_CONTEXTS);
+  const used = new Uint8Array(contexts);
   const signUsed = new Uint8Array(SIGN_CONTEXTS);
-  readTables(tableBits, freq, used, SYMBOL_CONTEXTS, NSYM, what);
+  readTables(tableBits, freq, used, contexts, NSYM, what);
   readTables(tableBits, signFreq, signUsed, SIGN_CONTEXTS, SIGN_SYMS, what);
-  const cum = cumulative(freq, SYMBOL_CONTEXTS, NSYM);
+  const cum = cumulative(freq, contexts, NSYM);
   const signCum = cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS);
   // slot -> symbol, per context (NO_SYMBOL in unused ones); the sign-top symbols' lookups follow the symbols'
-  const lookup = new Uint8Array((SYMBOL_CONTEXTS + SIGN_CONTEXTS) * SCALE).fill(NO_SYMBOL);
-  for (let c = 0; c < SYMBOL_CONTEXTS; c++) {
+  const lookup = new Uint8Array((contexts + SIGN_CONTEXTS) * SCALE).fill(NO_SYMBOL);
+  for (let c = 0; c < contexts; c++) {
     if (!used[c]) continue;
     for (let s = 0; s < NSYM; s++) {
       const j = c * NSYM + s;
       if (freq[j]) lookup.fill(s, c * SCALE + cum[j]!, c * SCALE + cum[j]! + freq[j]!);
     }
   }
-  const signLookup = lookup.subarray(SYMBOL_CONTEXTS * SCALE);
+  const signLookup = lookup.subarray(contexts * SCALE);
   for (let c = 0; c < SIGN_CONTEXTS; c++) {
     if (!signUsed[c]) continue;
     for (let s = 0; s < SIGN_SYMS; s++) {
@@ -550,15 +620,31 @@ export function ransDecodeCodesBare(rd: ByteReader, radius: number, n: number, i
   const x0 = ((buf[dataStart]! << 24) | (buf[dataStart + 1]! << 16) | (buf[dataStart + 2]! << 8) | buf[dataStart + 3]!) >>> 0;
   const x1 = ((buf[dataStart + 4]! << 24) | (buf[dataStart + 5]! << 16) | (buf[dataStart + 6]! << 8) | buf[dataStart + 7]!) >>> 0;
   if (x0 < STATE_LOW || x0 >= 2 ** 31 || x1 < STATE_LOW || x1 >= 2 ** 31) throw bad(`corrupted stream: rANS state out of range in ${what}`);
-  const out = into ?? new Uint32Array(n);
   if (dataStart + dataLen > 0x7fffffff) throw bad(`corrupted stream: rANS data in ${what} ends beyond 2 GiB`);
-  // x0, x1, read position, previous class, activity, zero run, last sign: int32 all (states < 2^31), so the loop
+  const misended = () => bad(`corrupted stream: rANS data in ${what} does not end where its codes do`);
+  // the loop compiled to WebAssembly (the same codes); where it finds the data corrupt, the reference below runs
+  // again to throw its message
+  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? ransDecodeKernel() : null;
+  const fast = kernel?.(
+    {
+      buf, dataStart, dataEnd: dataStart + dataLen, lowStart, lowEnd: lowStart + lowLen, lookup, signLookupAt: contexts * SCALE, freq, cum, signFreq, signCum,
+      activityLevel: ACTIVITY_LEVEL,
+    },
+    x0, x1, radius, n, lines, into,
+  );
+  if (fast?.codes) {
+    if (fast.x0 !== STATE_LOW || fast.x1 !== STATE_LOW || fast.bytesRead !== dataLen - 8) throw misended();
+    return fast.codes;
+  }
+  const out = into ?? new Uint32Array(n);
+  // x0, x1, read position, previous class, activity, zero run, last sign, segment: int32 all (states < 2^31), so the loop
   // keeps them in integer registers
-  const state = Int32Array.of(x0, x1, dataStart + 8, 0, 0, 0, 0);
+  const state = Int32Array.of(x0, x1, dataStart + 8, 0, 0, 0, 0, 0);
   const tables: DecodeTables = { lookup, freq, cum, signLookup, signFreq, signCum };
-  decodeLoop(buf, dataStart + dataLen, new BitReader(buf, lowStart, lowStart + lowLen, `rANS low bits in ${what}`), tables, radius, out, n, state, what);
+  const lowBits = new BitReader(buf, lowStart, lowStart + lowLen, `rANS low bits in ${what}`);
+  eachBlock(n, lines, state, (start, end, back) => decodeBlock(buf, dataStart + dataLen, lowBits, tables, radius, out, start, end, back, state, what));
   // the encoder started both states at STATE_LOW: anything else, or bytes left, means the data was altered
-  if (state[0] !== STATE_LOW || state[1] !== STATE_LOW || state[2] !== dataStart + dataLen) throw bad(`corrupted stream: rANS data in ${what} does not end where its codes do`);
+  if (state[0] !== STATE_LOW || state[1] !== STATE_LOW || state[2] !== dataStart + dataLen) throw misended();
   return out;
 }
 
@@ -571,20 +657,10 @@ interface DecodeTables {
   signCum: Uint16Array;
 }
 
-/**
- * Decodes in blocks of BLOCK codes, the coder's state carried in `state` between them: a function called this
- * often is compiled whole by V8 (and stays compiled from chunk to chunk), where a loop over the whole chunk is only
- * compiled on stack replacement mid-loop, on each call anew, and code after it, never run before it was compiled,
- * throws the compiled loop away (an eager deoptimization per chunk).
- */
-function decodeLoop(
-  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, n: number, state: Int32Array, what: string,
-): void {
-  for (let i = 0; i < n; i += BLOCK) decodeBlock(buf, dataEnd, lowBits, t, radius, out, i, Math.min(n, i + BLOCK), state, what);
-}
-
+/** Decodes codes [start, end) into out; state: x0, x1, read position, previous class, activity, zero run, last sign, segment. */
 function decodeBlock(
-  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, start: number, end: number, state: Int32Array, what: string,
+  buf: Uint8Array, dataEnd: number, lowBits: BitReader, t: DecodeTables, radius: number, out: Uint32Array, start: number, end: number, back: Int32Array | null,
+  state: Int32Array, what: string,
 ): void {
   const lookup = t.lookup;
   const freq = t.freq;
@@ -600,7 +676,8 @@ function decodeBlock(
   let run = state[5]!;
   let lastSign = state[6]!;
   for (let i = start; i < end; i++) {
-    const ctx = run >= 4 ? RUN_CONTEXT[run > 255 ? 255 : run]! : prevClass * ACTIVITY_LEVELS + ACTIVITY_LEVEL[activity]!;
+    const d = back === null ? 0 : back[i - start]!;
+    const ctx = contextOf(back, d ? symbolOf(out[i - d]!, radius) : 0, prevClass, activity, run);
     const slot = x0 & SLOT_MASK;
     const s = lookup[ctx * SCALE + slot]!;
     if (s === NO_SYMBOL) throw bad(`corrupted stream: rANS data in ${what} reaches a context without a table`);

@@ -30,7 +30,8 @@ interface KernelExports {
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
   mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
   mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
-  ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number): number;
+  ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number, starts: number, lines: number, segs: number): number;
+  ransDecode(x0: number, x1: number, data: number, len: number, low: number, lowLen: number, lookup: number, signLookup: number, freq: number, cum: number, signFreq: number, signCum: number, radius: number, out: number, n: number, activityLevel: number, starts: number, lines: number, segs: number, states: number): number;
   ransEncode(symbolIndex: number, signIndex: number, n: number, freq: number, cum: number, signFreq: number, signCum: number, out: number, room: number, states: number): number;
   interpQuantize(x: number, xF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   lorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
@@ -288,21 +289,26 @@ export interface RansCoded {
 }
 
 /**
- * rANS coder 3's two passes over codes[0, n) (symbol and sign counts of the tables' sizes; activityLevel: rans.ts's
+ * rANS coders 3 and 5's two passes over codes[0, n) (coder 5 where `lines` are given) (symbol and sign counts of the tables' sizes; activityLevel: rans.ts's
  * ACTIVITY_LEVEL); `tables` turns the counts into the frequencies between them. null where WebAssembly is missing;
  * the function returns null where the memory cannot grow or the bytes would not fit.
  */
-export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: number, counts: number, signCounts: number, activityLevel: Uint8Array, tables: (counts: Uint32Array, signCounts: Uint32Array) => RansTables) => RansCoded | null) | null {
+export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: number, counts: number, signCounts: number, activityLevel: Uint8Array, lines: DecodeLines | null, tables: (counts: Uint32Array, signCounts: Uint32Array) => RansTables) => RansCoded | null) | null {
   const l = layout();
   if (!l) return null;
-  return (codes, n, radius, nCounts, nSignCounts, activityLevel, tables) => {
+  return (codes, n, radius, nCounts, nSignCounts, activityLevel, lines, tables) => {
     // low bits: at most 14 a code (residuals below 2^16); pushed bytes: at most 2 per symbol and 2 per sign-top
     const lowRoom = 2 * n + 16;
     const room = 4 * n + 16;
-    const at = stage(l, [new Uint32Array(nCounts), new Uint32Array(nSignCounts), activityLevel, codes.subarray(0, n), 2 * n, n, lowRoom, room, 8, 2 * nCounts, 2 * nCounts, 2 * nSignCounts, 2 * nSignCounts]);
+    const at = stage(l, [
+      new Uint32Array(nCounts), new Uint32Array(nSignCounts), activityLevel, codes.subarray(0, n), 2 * n, n, lowRoom, room, 8, 2 * nCounts, 2 * nCounts, 2 * nSignCounts,
+      2 * nSignCounts, lines?.starts ?? 0, lines?.lines ?? 0,
+    ]);
     if (!at) return null;
-    const [counts, signCounts, levels, input, symbolIndex, signIndex, low, out, states, freq, cum, signFreq, signCum] = at as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
-    const lowBytes = l.k.ransSymbolise(input, n, radius, symbolIndex, signIndex, counts, signCounts, levels, low, lowRoom);
+    const [counts, signCounts, levels, input, symbolIndex, signIndex, low, out, states, freq, cum, signFreq, signCum, starts, lineLens] = at as number[] as [
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+    ];
+    const lowBytes = l.k.ransSymbolise(input, n, radius, symbolIndex, signIndex, counts, signCounts, levels, low, lowRoom, starts, lineLens, lines ? lines.starts.length : 0);
     if (lowBytes < 0) return null;
     let buf = l.k.memory.buffer;
     const t = tables(new Uint32Array(buf, counts, nCounts).slice(), new Uint32Array(buf, signCounts, nSignCounts).slice());
@@ -315,6 +321,55 @@ export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: num
     buf = l.k.memory.buffer;
     const x = new Uint32Array(buf, states, 2);
     return { lowBits: new Uint8Array(buf, low, lowBytes).slice(), pushed: new Uint8Array(buf, out + room - pushed, pushed).slice(), x0: x[0]!, x1: x[1]! };
+  };
+}
+
+/** What rans.ts's decoder has read before the codes: the data's bytes and positions, the tables and slot lookups. */
+export interface RansDecodeInput {
+  buf: Uint8Array;
+  /** the two states' 8 bytes, then the renormalisation bytes to dataEnd */
+  dataStart: number;
+  dataEnd: number;
+  lowStart: number;
+  lowEnd: number;
+  /** slot -> symbol, SCALE per context: the symbol contexts', then the sign-top contexts' from signLookupAt */
+  lookup: Uint8Array;
+  signLookupAt: number;
+  freq: Uint16Array;
+  cum: Uint16Array;
+  signFreq: Uint16Array;
+  signCum: Uint16Array;
+  activityLevel: Uint8Array;
+}
+
+/**
+ * rANS coders 3 and 5's decoding loop (rans.ts decodeBlock) over n codes: the codes, or an error where the reference
+ * throws (its messages: the caller runs it again), or -1 where the memory cannot grow. x0, x1 and bytesRead for the
+ * caller's end-of-data check.
+ */
+export function ransDecodeKernel(): ((d: RansDecodeInput, x0: number, x1: number, radius: number, n: number, lines: DecodeLines | null, into?: Uint32Array) => Decoded & { x0: number; x1: number }) | null {
+  const l = layout();
+  if (!l) return null;
+  return (d, x0, x1, radius, n, lines, into) => {
+    const at = stage(l, [
+      d.buf.subarray(d.dataStart + 8, d.dataEnd), d.buf.subarray(d.lowStart, d.lowEnd), d.lookup, d.freq, d.cum, d.signFreq, d.signCum, d.activityLevel, 4 * n, 12,
+      lines?.starts ?? 0, lines?.lines ?? 0,
+    ]);
+    if (!at) return { ...CANNOT_GROW, x0: 0, x1: 0 };
+    const [data, low, lookup, freq, cum, signFreq, signCum, levels, out, states, starts, lineLens] = at as number[] as [
+      number, number, number, number, number, number, number, number, number, number, number, number,
+    ];
+    const error = l.k.ransDecode(
+      x0, x1, data, d.dataEnd - d.dataStart - 8, low, d.lowEnd - d.lowStart, lookup, lookup + d.signLookupAt, freq, cum, signFreq, signCum, radius, out, n, levels,
+      starts, lineLens, lines ? lines.starts.length : 0, states,
+    );
+    const st = new Uint32Array(l.k.memory.buffer, states, 3);
+    let codes: Uint32Array | null = null;
+    if (!error) {
+      const view = new Uint32Array(l.k.memory.buffer, out, n);
+      codes = into ? (into.set(view), into) : view.slice();
+    }
+    return { codes, error, bytesRead: st[2]!, x0: st[0]!, x1: st[1]! };
   };
 }
 

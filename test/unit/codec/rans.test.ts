@@ -1,18 +1,19 @@
 /**
- * The static-table rANS coder (rans.ts, entropy coder 3, issue 14): exact round trips on random and real-like code
- * distributions (all zeros, one symbol, escapes, runs, the largest classes), where writeCodes chooses it, and
- * hostile blocks (tables that overrun or leave slots free, contexts without a table, states out of range,
- * truncation, absurd lengths) refused as BAD_STREAM naming the problem, quickly.
+ * The static-table rANS coder (rans.ts, entropy coders 3 and 5, issue 14): exact round trips on random and real-like
+ * code distributions (all zeros, one symbol, escapes, runs, the largest classes), where writeCodes chooses it, the
+ * WebAssembly encoder's and decoder's agreement with the reference, and hostile blocks (tables that overrun or leave
+ * slots free, contexts without a table, states out of range, truncation, absurd lengths) refused as BAD_STREAM
+ * naming the problem, quickly.
  */
 import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
-import { ENTROPY_MS, ENTROPY_RANGE, ENTROPY_RANS, readCodes, writeCodes } from '../../../src-main/core/codec/envelope.ts';
-import { msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
+import { ENTROPY_MS, ENTROPY_MS_LINES, ENTROPY_RANGE, ENTROPY_RANS, ENTROPY_RANS_LINES, readCodes, writeCodes } from '../../../src-main/core/codec/envelope.ts';
+import { type CodeLines, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
 import { rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
-import { RANS_MIN_CODES, ransDecodeCodesBare, ransEncodeCodesBare, ransSuits } from '../../../src-main/core/codec/rans.ts';
+import { RANS_LINES_MIN_CODES, RANS_MIN_CODES, ransDecodeCodesBare, ransEncodeCodesBare, ransLinesSuits, ransSuits } from '../../../src-main/core/codec/rans.ts';
 import { ransEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
@@ -238,7 +239,7 @@ describe('rANS coder: where writeCodes uses it', () => {
 describe('rANS coder: the WebAssembly encoder writes the reference\'s bytes', () => {
   const reference = (codes: Uint32Array, radius = RADIUS) => {
     const w = new ByteWriter(64);
-    ransEncodeCodesBare(codes, codes.length, radius, w, 'reference');
+    ransEncodeCodesBare(codes, codes.length, radius, w, null, 'reference');
     return w.finish();
   };
   const same = (codes: Uint32Array, radius = RADIUS) => {
@@ -346,5 +347,127 @@ describe('rANS coder: hostile blocks', () => {
       // a byte changed in the low bits alone may decode (raw bits carry no check): then only those values differ
       else if (which !== 1) expect(out).toEqual(codes);
     }
+  });
+});
+
+/**
+ * Codes in lines whose residual scale is the column's (random per column, so the code one line back tells about this
+ * one where its left neighbour does not), in two segments of different line lengths, as an interpolation pass's codes
+ * are laid out; `height`: lines per segment.
+ */
+function lineCodes(seed: number, zeroShare = 0, height = 1000): { codes: Uint32Array; lines: CodeLines } {
+  const r = rng32(seed);
+  const widths = [300, 97];
+  const codes = new Uint32Array((widths[0]! + widths[1]!) * height);
+  let i = 0;
+  for (const w of widths) {
+    const scales = Array.from({ length: w }, () => (r() < 0.5 ? 0.7 : 60));
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < w; x++, i++) {
+        if (r() < zeroShare) {
+          codes[i] = RADIUS;
+          continue;
+        }
+        const v = Math.min(RADIUS - 1, Math.floor(-scales[x]! * Math.log(1 - r())));
+        codes[i] = r() < 0.001 ? 0 : r() < 0.5 ? RADIUS - v : RADIUS + v;
+      }
+    }
+  }
+  return { codes, lines: { starts: Int32Array.of(0, widths[0]! * height), lines: Int32Array.of(widths[0]!, widths[1]!) } };
+}
+
+describe('rANS coder 5: the line context', () => {
+  const encode5 = (codes: Uint32Array, lines: CodeLines, path: 'fast' | 'reference' = 'fast', radius = RADIUS) => {
+    const w = new ByteWriter(64);
+    ransEncodeCodesBare(codes, codes.length, radius, w, lines, path);
+    return w.finish();
+  };
+  const decode5 = (bytes: Uint8Array, n: number, lines: CodeLines, path: 'fast' | 'reference' = 'fast', radius = RADIUS) =>
+    ransDecodeCodesBare(new ByteReader(bytes, 'chunk 0'), radius, n, undefined, lines, path);
+
+  it('round trips; the WebAssembly encoder and decoder agree with the reference byte for byte', () => {
+    for (const [seed, zeros] of [[61, 0], [62, 0.6], [63, 0.97]] as const) {
+      const { codes, lines } = lineCodes(seed, zeros, 200);
+      const fast = encode5(codes, lines);
+      expect(Buffer.from(fast).equals(Buffer.from(encode5(codes, lines, 'reference')))).toBe(true);
+      expect(decode5(fast, codes.length, lines)).toEqual(codes);
+      expect(decode5(fast, codes.length, lines, 'reference')).toEqual(codes);
+    }
+    // the largest radius, residuals up to it
+    const big = lineCodes(64, 0, 100);
+    const wide = Uint32Array.from(big.codes, (c, i) => (i % 7 === 0 ? 65536 + ((i * 2654435761) % 65535) - 32767 : c - RADIUS + 65536));
+    const bytes = encode5(wide, big.lines, 'fast', 65536);
+    expect(Buffer.from(bytes).equals(Buffer.from(encode5(wide, big.lines, 'reference', 65536)))).toBe(true);
+    expect(decode5(bytes, wide.length, big.lines, 'fast', 65536)).toEqual(wide);
+  });
+
+  it('smaller than coder 3 where the line back tells, and about as small as the adaptive coder 4', () => {
+    const { codes, lines } = lineCodes(65);
+    const five = encode5(codes, lines).length;
+    const three = encode(codes).length;
+    const w = new ByteWriter(64);
+    msEncodeCodesBare(codes, codes.length, RADIUS, w, lines);
+    const four = w.finish().length;
+    expect(five).toBeLessThan(three * 0.97);
+    expect(Math.abs(five / four - 1)).toBeLessThan(0.02);
+  });
+
+  it('writeCodes takes it for a large chunk with lines that is not mostly zeros; readCodes needs the lines', () => {
+    const { codes, lines } = lineCodes(66);
+    expect(codes.length).toBeGreaterThan(RANS_LINES_MIN_CODES);
+    expect(ransLinesSuits(codes, codes.length, RADIUS)).toBe(true);
+    const q = new LinearQuantizer(0.01, true, codes.length, RADIUS);
+    q.codes = codes;
+    q.nCodes = codes.length;
+    const w = new ByteWriter(64);
+    writeCodes(w, q, { entropy: 'range', bareCount: true, binaryShortcut: true, lines }, (cap) => new ByteWriter(cap));
+    const bytes = w.finish();
+    expect(bytes[0]).toBe(ENTROPY_RANS_LINES);
+    expect(readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount: true, lines: () => lines })).toEqual(codes);
+    expectBad(() => readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount: true }), /line context \(entropy coder 5\) where its codes have no lines/);
+    expectBad(() => readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: false, bareCount: true, lines: () => lines }), /line context \(entropy coder 5\)/);
+    // mostly zeros (under 1.5 bits a code): the adaptive coder's zero runs
+    const zeros = lineCodes(67, 0.9);
+    expect(ransLinesSuits(zeros.codes, zeros.codes.length, RADIUS)).toBe(false);
+    const q0 = new LinearQuantizer(0.01, true, zeros.codes.length, RADIUS);
+    q0.codes = zeros.codes;
+    q0.nCodes = zeros.codes.length;
+    const w0 = new ByteWriter(64);
+    writeCodes(w0, q0, { entropy: 'range', bareCount: true, binaryShortcut: false, lines: zeros.lines }, (cap) => new ByteWriter(cap));
+    expect(w0.finish()[0]).toBe(ENTROPY_MS_LINES);
+  });
+
+  it('hostile blocks: both decoders refuse them alike (or decode the same codes), never hang', () => {
+    const { codes, lines } = lineCodes(68, 0.3, 40);
+    const good = encode5(codes, lines);
+    const r = rng32(7);
+    for (let t = 0; t < 120; t++) {
+      const b = blocks(good);
+      const target = t % 3 === 0 ? b.table : t % 3 === 1 ? b.low : b.data;
+      for (let k = 0; k < 1 + (t % 4); k++) target[Math.floor(r() * target.length)] = Math.floor(r() * 256);
+      const bytes = assemble(b);
+      const outcome = (path: 'fast' | 'reference') => {
+        try {
+          return decode5(bytes, codes.length, lines, path);
+        } catch (e) {
+          expect((e as FieldpackError).code).toBe('BAD_STREAM');
+          return (e as Error).message;
+        }
+      };
+      expect(outcome('fast')).toEqual(outcome('reference'));
+    }
+    // cut short, and other lines than the encoder's
+    expectBad(() => decode5(good.subarray(0, good.length - 30), codes.length, lines), /ends before rANS data/);
+    const b = blocks(good);
+    expectBad(() => decode5(assemble({ ...b, low: b.low.subarray(0, b.low.length - 9) }), codes.length, lines), /rANS low bits in chunk 0 ends early/);
+    let err: unknown = null;
+    let out: Uint32Array | null = null;
+    try {
+      out = decode5(good, codes.length, { starts: Int32Array.of(0), lines: Int32Array.of(301) });
+    } catch (e) {
+      err = e;
+    }
+    if (err) expect((err as FieldpackError).code).toBe('BAD_STREAM');
+    else expect(out).not.toEqual(codes);
   });
 });
