@@ -749,14 +749,17 @@ function ransPut(x: u32, f: u32, c: u32): u32 {
 
 /**
  * rans.ts's decodeBlock over all n codes: the two states x0, x1 (read by the caller from the data's first 8 bytes),
- * the renormalisation bytes data[0, len), the low bits low[0, lowLen), the slot lookups (u8, SCALE per context: the
- * symbol contexts' at lookup, the sign-top contexts' at signLookup) and the frequencies (u16 at freq, cum, signFreq,
- * signCum), the segments of msDecode for coder 5. Writes the codes (u32 at out) and the final x0, x1 and bytes read
- * (u32 at states). Returns 0, or where the reference throws: 1 the data end early, 2 a residual beyond the radius, 3
- * a context without a table, 4 a sign context without one, 5 the low bits end early.
+ * the renormalisation bytes data[0, len), the low bits low[0, lowLen), the frequencies (u16 at freq, cum, signFreq,
+ * signCum) and per context the ends of its symbols' slot ranges (u16 x 24 at ends, cum + freq of symbols 0..17, then
+ * 0xffff; u16 x 8 at signEnds: 4 symbols, 0xffff; all 0 in a context without a table), the segments of msDecode for
+ * coder 5. A slot's symbol is how many ends are at or below it (the one whose range holds it; an empty range's end is
+ * its start), counted in SIMD lanes: the reference's 4096-slot lookup per context (1.6 MB for coder 5's 414 contexts)
+ * missed the caches on every code, these 19 KB stay in them. Writes the codes (u32 at out) and the final x0, x1 and
+ * bytes read (u32 at states). Returns 0, or where the reference throws: 1 the data end early, 2 a residual beyond the
+ * radius, 3 a context without a table, 4 a sign context without one, 5 the low bits end early.
  */
 export function ransDecode(
-  x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, lookup: usize, signLookup: usize, freq: usize, cum: usize, signFreq: usize,
+  x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, ends: usize, signEnds: usize, freq: usize, cum: usize, signFreq: usize,
   signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize,
 ): i32 {
   // Branch-free where the data decide (the symbols' kinds, the renormalisations, the low bits' lengths), which a
@@ -770,8 +773,13 @@ export function ransDecode(
   for (let i = 0; i < n; i++) {
     const ctx = ransContext(out, i, radius, prevClass, activity, run, activityLevel);
     const slot = x0 & RANS_SLOT_MASK;
-    const s = <i32>load<u8>(lookup + (<usize>ctx << RANS_SCALE_BITS) + <usize>slot);
-    if (s == RANS_NO_SYMBOL) return 3;
+    const slots = i16x8.splat(<i16>slot);
+    const at = ends + <usize>ctx * 48;
+    const s =
+      <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at), slots))) +
+      <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at, 16), slots))) +
+      <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at, 32), slots)));
+    if (s >= NSYM) return 3;
     const j = <usize>(ctx * NSYM + s);
     x0 = <u32>load<u16>(freq + (j << 1)) * (x0 >>> RANS_SCALE_BITS) + slot - <u32>load<u16>(cum + (j << 1));
     // x0 >= 2^11 here (f >= 1, x0 >= 2^23 before): 0, 1 or 2 bytes bring it back to [2^23, 2^31)
@@ -784,8 +792,8 @@ export function ransDecode(
     const k = s - 1;
     const sc = lastSign * 6 + select<i32>(select<i32>(k, 5, k < 5), 0, residual);
     const signSlot = x1 & RANS_SLOT_MASK;
-    const st = <i32>load<u8>(signLookup + (<usize>sc << RANS_SCALE_BITS) + <usize>signSlot);
-    if (residual && st == RANS_NO_SYMBOL) return 4;
+    const st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
+    if (residual && st >= RANS_SIGN_SYMS) return 4;
     const js = <usize>(sc * RANS_SIGN_SYMS + (st & 3));
     const x1Next = <u32>load<u16>(signFreq + (js << 1)) * (x1 >>> RANS_SCALE_BITS) + signSlot - <u32>load<u16>(signCum + (js << 1));
     const need1 = select<i32>((<i32>clz(x1Next) - 1) >> 3, 0, residual);

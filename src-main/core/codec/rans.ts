@@ -263,9 +263,9 @@ const DRIFT_BLOCKS = 16;
  * tables would save over one table, as a share of the one-table entropy. Thresholds fitted on the ferret test
  * fields at rel 1e-2..1e-4 (docs/codecs.md).
  */
-export function ransSuits(codes: Uint32Array, n: number, radius: number): boolean {
-  if (n < RANS_MIN_CODES || radius > 65536) return false;
-  const { hist, entropyWhole, sampled } = blockHistograms(codes, n, radius);
+export function ransSuits(stats: CodeStatistics): boolean {
+  if (stats.n < RANS_MIN_CODES || stats.radius > 65536) return false;
+  const { hist, entropyWhole, sampled } = stats.histograms();
   let entropyBlocks = 0;
   for (let b = 0; b < DRIFT_BLOCKS; b++) entropyBlocks += entropyBits(hist, b * NSYM);
   return entropyWhole >= RANS_MIN_BITS_PER_CODE * sampled && entropyWhole - entropyBlocks <= RANS_MAX_DRIFT * entropyWhole;
@@ -283,10 +283,22 @@ const RANS_LINES_MIN_BITS_PER_CODE = 1.5;
  * drift test turns away, code 1.45 % smaller at rel 1e-3), but towards 1.25 bits a code the adaptive coder's zero
  * runs win (navy UWND at rel 1e-2, ~1.3 bits a code: +0.3 %; noisy divergence, 1.23: +1.8 %).
  */
-export function ransLinesSuits(codes: Uint32Array, n: number, radius: number): boolean {
-  if (n < RANS_LINES_MIN_CODES || radius > 65536) return false;
-  const { entropyWhole, sampled } = blockHistograms(codes, n, radius);
+export function ransLinesSuits(stats: CodeStatistics): boolean {
+  if (stats.n < RANS_LINES_MIN_CODES || stats.radius > 65536) return false;
+  const { entropyWhole, sampled } = stats.histograms();
   return entropyWhole >= RANS_LINES_MIN_BITS_PER_CODE * sampled;
+}
+
+/** What the suitability tests read of a chunk's codes; its histograms are counted once, when first asked for. */
+export interface CodeStatistics {
+  n: number;
+  radius: number;
+  histograms(): { hist: Float64Array; entropyWhole: number; sampled: number };
+}
+
+export function codeStatistics(codes: Uint32Array, n: number, radius: number): CodeStatistics {
+  let counted: ReturnType<CodeStatistics['histograms']> | null = null;
+  return { n, radius, histograms: () => (counted ??= blockHistograms(codes, n, radius)) };
 }
 
 /** The order-0 symbol histograms of DRIFT_BLOCKS consecutive blocks (sampled), the whole's entropy and count. */
@@ -566,6 +578,19 @@ function cumulative(freq: Uint16Array, contexts: number, nsym: number): Uint16Ar
 }
 
 /**
+ * Per context, `lanes` u16: the end of each symbol's slot range (cum + freq), then 0xffff; all 0 where the context
+ * has no table (wasm-kernels.ts ransDecodeKernel finds a slot's symbol as the number of ends at or below it).
+ */
+function rangeEnds(freq: Uint16Array, cum: Uint16Array, used: Uint8Array, nsym: number, lanes: number): Uint16Array {
+  const ends = new Uint16Array(used.length * lanes);
+  for (let c = 0; c < used.length; c++) {
+    if (!used[c]) continue;
+    for (let s = 0; s < lanes; s++) ends[c * lanes + s] = s < nsym ? cum[c * nsym + s]! + freq[c * nsym + s]! : 0xffff;
+  }
+  return ends;
+}
+
+/**
  * n: the number of codes, the caller's (never the stream's: a context with a single symbol codes it in 0 bits, so
  * the data's length bounds nothing). Every block length is checked against the data before it is read, the tables
  * before any slot is decoded.
@@ -599,6 +624,25 @@ export function ransDecodeCodesBare(
   readTables(tableBits, signFreq, signUsed, SIGN_CONTEXTS, SIGN_SYMS, what);
   const cum = cumulative(freq, contexts, NSYM);
   const signCum = cumulative(signFreq, SIGN_CONTEXTS, SIGN_SYMS);
+  const x0 = ((buf[dataStart]! << 24) | (buf[dataStart + 1]! << 16) | (buf[dataStart + 2]! << 8) | buf[dataStart + 3]!) >>> 0;
+  const x1 = ((buf[dataStart + 4]! << 24) | (buf[dataStart + 5]! << 16) | (buf[dataStart + 6]! << 8) | buf[dataStart + 7]!) >>> 0;
+  if (x0 < STATE_LOW || x0 >= 2 ** 31 || x1 < STATE_LOW || x1 >= 2 ** 31) throw bad(`corrupted stream: rANS state out of range in ${what}`);
+  if (dataStart + dataLen > 0x7fffffff) throw bad(`corrupted stream: rANS data in ${what} ends beyond 2 GiB`);
+  const misended = () => bad(`corrupted stream: rANS data in ${what} does not end where its codes do`);
+  // the loop compiled to WebAssembly (the same codes); where it finds the data corrupt, the reference below runs
+  // again to throw its message
+  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? ransDecodeKernel() : null;
+  const fast = kernel?.(
+    {
+      buf, dataStart, dataEnd: dataStart + dataLen, lowStart, lowEnd: lowStart + lowLen, ends: rangeEnds(freq, cum, used, NSYM, 24),
+      signEnds: rangeEnds(signFreq, signCum, signUsed, SIGN_SYMS, 8), freq, cum, signFreq, signCum, activityLevel: ACTIVITY_LEVEL,
+    },
+    x0, x1, radius, n, lines, into,
+  );
+  if (fast?.codes) {
+    if (fast.x0 !== STATE_LOW || fast.x1 !== STATE_LOW || fast.bytesRead !== dataLen - 8) throw misended();
+    return fast.codes;
+  }
   // slot -> symbol, per context (NO_SYMBOL in unused ones); the sign-top symbols' lookups follow the symbols'
   const lookup = new Uint8Array((contexts + SIGN_CONTEXTS) * SCALE).fill(NO_SYMBOL);
   for (let c = 0; c < contexts; c++) {
@@ -617,25 +661,6 @@ export function ransDecodeCodesBare(
     }
   }
 
-  const x0 = ((buf[dataStart]! << 24) | (buf[dataStart + 1]! << 16) | (buf[dataStart + 2]! << 8) | buf[dataStart + 3]!) >>> 0;
-  const x1 = ((buf[dataStart + 4]! << 24) | (buf[dataStart + 5]! << 16) | (buf[dataStart + 6]! << 8) | buf[dataStart + 7]!) >>> 0;
-  if (x0 < STATE_LOW || x0 >= 2 ** 31 || x1 < STATE_LOW || x1 >= 2 ** 31) throw bad(`corrupted stream: rANS state out of range in ${what}`);
-  if (dataStart + dataLen > 0x7fffffff) throw bad(`corrupted stream: rANS data in ${what} ends beyond 2 GiB`);
-  const misended = () => bad(`corrupted stream: rANS data in ${what} does not end where its codes do`);
-  // the loop compiled to WebAssembly (the same codes); where it finds the data corrupt, the reference below runs
-  // again to throw its message
-  const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? ransDecodeKernel() : null;
-  const fast = kernel?.(
-    {
-      buf, dataStart, dataEnd: dataStart + dataLen, lowStart, lowEnd: lowStart + lowLen, lookup, signLookupAt: contexts * SCALE, freq, cum, signFreq, signCum,
-      activityLevel: ACTIVITY_LEVEL,
-    },
-    x0, x1, radius, n, lines, into,
-  );
-  if (fast?.codes) {
-    if (fast.x0 !== STATE_LOW || fast.x1 !== STATE_LOW || fast.bytesRead !== dataLen - 8) throw misended();
-    return fast.codes;
-  }
   const out = into ?? new Uint32Array(n);
   // x0, x1, read position, previous class, activity, zero run, last sign, segment: int32 all (states < 2^31), so the loop
   // keeps them in integer registers

@@ -13,7 +13,7 @@ import { ENTROPY_MS, ENTROPY_MS_LINES, ENTROPY_RANGE, ENTROPY_RANS, ENTROPY_RANS
 import { type CodeLines, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
 import { rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
-import { RANS_LINES_MIN_CODES, RANS_MIN_CODES, ransDecodeCodesBare, ransEncodeCodesBare, ransLinesSuits, ransSuits } from '../../../src-main/core/codec/rans.ts';
+import { RANS_LINES_MIN_CODES, RANS_MIN_CODES, codeStatistics, ransDecodeCodesBare, ransEncodeCodesBare, ransLinesSuits, ransSuits } from '../../../src-main/core/codec/rans.ts';
 import { ransEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
@@ -189,17 +189,17 @@ describe('rANS coder: where writeCodes uses it', () => {
   it('a large stationary chunk goes to rANS; drifting statistics, mostly zeros and small chunks keep the adaptive coder', () => {
     const n = (1 << 18) + 1000;
     const stationary = laplacian(n, 8, 21, 0.0005);
-    expect(ransSuits(stationary, n, RADIUS)).toBe(true);
+    expect(ransSuits(codeStatistics(stationary, n, RADIUS))).toBe(true);
     expect(coderOf(stationary, 'range')).toBe(ENTROPY_RANS);
     // the residuals' scale grows along the chunk 100-fold
     const drifting = new Uint32Array(n);
     const r = rng32(5);
     for (let i = 0; i < n; i++) drifting[i] = RADIUS + Math.round((r() - 0.5) * 2 * (1 + (300 * i) / n));
-    expect(ransSuits(drifting, n, RADIUS)).toBe(false);
+    expect(ransSuits(codeStatistics(drifting, n, RADIUS))).toBe(false);
     expect(coderOf(drifting, 'range')).toBe(ENTROPY_MS);
     const mostlyZero = laplacian(n, 0.35, 23);
-    expect(ransSuits(mostlyZero, n, RADIUS)).toBe(false);
-    expect(ransSuits(stationary.subarray(0, RANS_MIN_CODES - 1), RANS_MIN_CODES - 1, RADIUS)).toBe(false);
+    expect(ransSuits(codeStatistics(mostlyZero, n, RADIUS))).toBe(false);
+    expect(ransSuits(codeStatistics(stationary.subarray(0, RANS_MIN_CODES - 1), RANS_MIN_CODES - 1, RADIUS))).toBe(false);
     // 'ms' never, 'rans' always (with the count when the caller does not know it)
     expect(coderOf(stationary, 'ms')).toBe(ENTROPY_MS);
     expect(coderOf(laplacian(3000, 4, 2), 'rans', false)).toBe(ENTROPY_RANS);
@@ -415,7 +415,7 @@ describe('rANS coder 5: the line context', () => {
   it('writeCodes takes it for a large chunk with lines that is not mostly zeros; readCodes needs the lines', () => {
     const { codes, lines } = lineCodes(66);
     expect(codes.length).toBeGreaterThan(RANS_LINES_MIN_CODES);
-    expect(ransLinesSuits(codes, codes.length, RADIUS)).toBe(true);
+    expect(ransLinesSuits(codeStatistics(codes, codes.length, RADIUS))).toBe(true);
     const q = new LinearQuantizer(0.01, true, codes.length, RADIUS);
     q.codes = codes;
     q.nCodes = codes.length;
@@ -428,7 +428,7 @@ describe('rANS coder 5: the line context', () => {
     expectBad(() => readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: false, bareCount: true, lines: () => lines }), /line context \(entropy coder 5\)/);
     // mostly zeros (under 1.5 bits a code): the adaptive coder's zero runs
     const zeros = lineCodes(67, 0.9);
-    expect(ransLinesSuits(zeros.codes, zeros.codes.length, RADIUS)).toBe(false);
+    expect(ransLinesSuits(codeStatistics(zeros.codes, zeros.codes.length, RADIUS))).toBe(false);
     const q0 = new LinearQuantizer(0.01, true, zeros.codes.length, RADIUS);
     q0.codes = zeros.codes;
     q0.nCodes = zeros.codes.length;
