@@ -108,9 +108,9 @@ const NCTX_LINES = 8 * 3 + 2 * 6;
 
 /**
  * Per code of [start, end): how far back the code one line back is (0: none, the segment's first line). The
- * segment reached so far is carried in state[at] from block to block (mscoder.ts and rans.ts's line contexts).
+ * segment reached so far is carried in state[at] from block to block.
  */
-export function fillBack(lines: CodeLines, start: number, end: number, back: Int32Array, state: Int32Array, at = 4): void {
+function fillBack(lines: CodeLines, start: number, end: number, back: Int32Array, state: Int32Array, at = 4): void {
   let k = state[at]!;
   const { starts } = lines;
   for (let i = start; i < end; i++) {
@@ -121,12 +121,17 @@ export function fillBack(lines: CodeLines, start: number, end: number, back: Int
   state[at] = k;
 }
 
-/** Runs `block` over [0, n) a BLOCK at a time, with each block's look-backs (fillBack) where `lines` are given. */
-function eachBlock(n: number, lines: CodeLines | null, state: Int32Array, block: (start: number, end: number, back: Int32Array | null) => void): void {
+/**
+ * Runs `block` over [0, n) a BLOCK at a time, with each block's look-backs (fillBack, its segment carried in
+ * state[at]) where `lines` are given (this coder's loops, and rans.ts's).
+ */
+export function eachBlock(
+  n: number, lines: CodeLines | null, state: Int32Array, block: (start: number, end: number, back: Int32Array | null) => void, at = 4,
+): void {
   const back = lines ? new Int32Array(BLOCK) : null;
   for (let i = 0; i < n; i += BLOCK) {
     const end = Math.min(n, i + BLOCK);
-    if (lines) fillBack(lines, i, end, back!, state);
+    if (lines) fillBack(lines, i, end, back!, state, at);
     block(i, end, back);
   }
 }

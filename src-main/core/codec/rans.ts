@@ -12,8 +12,8 @@
  *     context, where the decoder knows the codes' lines as for mscoder.ts's coder 4) adds the class of the symbol
  *     one line back (0 on a segment's first line): previous class (8) x that class (8) x activity halved (6
  *     levels), and the run's bucket x whether that symbol is zero. On 0.6-1.4 M-code interpolation chunks it is
- *     as small as the adaptive coder 4 (-1.6 % to +0.1 % over the bench fields, docs/codecs.md) and 4-5 x faster;
- *     below ~1.25 bits a code the adaptive coder's finer zero runs win (ransLinesSuits);
+ *     about as small as the adaptive coder 4 (-1.45 % to +0.54 % on the bench fields, docs/codecs.md) and as fast;
+ *     below ~1.5 bits a code the adaptive coder's finer zero runs win (ransLinesSuits);
  *   - for non-zero residuals, one "sign-top" symbol (sign x top mantissa bit, 4 letters) in a context from the
  *     previous sign and the class, then the k - 1 low mantissa bits raw in a separate bit stream.
  *
@@ -21,8 +21,8 @@
  *   table     varint length + bit-packed tables (below)
  *   low bits  varint length + the low mantissa bits, LSB first, in value order
  *   rANS      varint length + two 32-bit states (big endian) + renormalisation bytes
- * Tables, bit-packed LSB first: for each of the SYMBOL_CONTEXTS symbol contexts (coder 5: LINE_SYMBOL_CONTEXTS), then the SIGN_CONTEXTS sign-top
- * contexts: 5 bits m (symbols 0..m-1 listed; 0: context unused), then per listed symbol 4 bits b (0: frequency 0)
+ * Tables, bit-packed LSB first: for each of the SYMBOL_CONTEXTS symbol contexts (coder 5: LINE_SYMBOL_CONTEXTS),
+ * then the SIGN_CONTEXTS sign-top contexts: 5 bits m (symbols 0..m-1 listed; 0: context unused), then per listed symbol 4 bits b (0: frequency 0)
  * and, for b > 1, min(b - 1, 3) bits below the leading 1 (the frequency's top four bits). The encoder truncates
  * the frequencies so that they sum to at most 2^SCALE_BITS; the first largest symbol of a context gets the rest.
  * Four significant bits keep a table near 7 bits per listed symbol (12-bit frequencies or 11 or 13 change the
@@ -36,7 +36,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
-import { type CodeLines, fillBack } from './mscoder.ts';
+import { type CodeLines, eachBlock } from './mscoder.ts';
 import { scratchTyped } from './scratch.ts';
 import { KERNEL_MAX_CODES, type RansTables, ransDecodeKernel, ransEncodeKernel } from './wasm-kernels.ts';
 
@@ -363,25 +363,13 @@ function symbolise(codes: Uint32Array, n: number, radius: number, lines: CodeLin
 }
 
 /**
- * Codes per call of the loops' block functions: a function called this often is compiled whole by V8 (and stays
- * compiled from chunk to chunk), where a loop over the whole chunk is only compiled on stack replacement mid-loop,
- * on each call anew, and code after it, never run before it was compiled, throws the compiled loop away (an eager
- * deoptimization per chunk).
+ * Codes per call of the loops' block functions (mscoder.ts eachBlock runs the forward pass and the decoder a block at a
+ * time, this is the backward pass's): a function called this often is compiled whole by V8 (and stays compiled from
+ * chunk to chunk), where a loop over the whole chunk is only compiled on stack replacement mid-loop, on each call
+ * anew, and code after it, never run before it was compiled, throws the compiled loop away (an eager deoptimization
+ * per chunk).
  */
 const BLOCK = 4096;
-
-/**
- * Runs `block` over [0, n) a BLOCK at a time, with each block's look-backs where
- * `lines` are given (coder 5); `state` carries the contexts' state between blocks, its last entry the segment.
- */
-function eachBlock(n: number, lines: CodeLines | null, state: Int32Array, block: (start: number, end: number, back: Int32Array | null) => void): void {
-  const back = lines ? new Int32Array(BLOCK) : null;
-  for (let i = 0; i < n; i += BLOCK) {
-    const end = Math.min(n, i + BLOCK);
-    if (lines) fillBack(lines, i, end, back!, state, state.length - 1);
-    block(i, end, back);
-  }
-}
 
 function symboliseLoop(
   codes: Uint32Array, n: number, radius: number, lines: CodeLines | null, symbolIndex: Uint16Array, signIndex: Uint8Array, counts: Uint32Array,
@@ -389,7 +377,7 @@ function symboliseLoop(
 ): void {
   // previous class, activity, zero run, last sign, segment
   const state = new Int32Array(5);
-  eachBlock(n, lines, state, (start, end, back) => symboliseBlock(codes, start, end, back, radius, symbolIndex, signIndex, counts, signCounts, low, state));
+  eachBlock(n, lines, state, (start, end, back) => symboliseBlock(codes, start, end, back, radius, symbolIndex, signIndex, counts, signCounts, low, state), 4);
 }
 
 function symboliseBlock(
@@ -667,7 +655,7 @@ export function ransDecodeCodesBare(
   const state = Int32Array.of(x0, x1, dataStart + 8, 0, 0, 0, 0, 0);
   const tables: DecodeTables = { lookup, freq, cum, signLookup, signFreq, signCum };
   const lowBits = new BitReader(buf, lowStart, lowStart + lowLen, `rANS low bits in ${what}`);
-  eachBlock(n, lines, state, (start, end, back) => decodeBlock(buf, dataStart + dataLen, lowBits, tables, radius, out, start, end, back, state, what));
+  eachBlock(n, lines, state, (start, end, back) => decodeBlock(buf, dataStart + dataLen, lowBits, tables, radius, out, start, end, back, state, what), 7);
   // the encoder started both states at STATE_LOW: anything else, or bytes left, means the data was altered
   if (state[0] !== STATE_LOW || state[1] !== STATE_LOW || state[2] !== dataStart + dataLen) throw misended();
   return out;
