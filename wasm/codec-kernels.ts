@@ -1,5 +1,5 @@
 // AssemblyScript source of the classic codec's WebAssembly kernels: planning's cost model, the range coders, the mask
-// coder, the rANS encoder and the predictors' encoders (scripts/build-wasm.mjs compiles it into
+// coder, the rANS encoder and decoder and the predictors' encoders (scripts/build-wasm.mjs compiles it into
 // src-main/core/codec/wasm-kernels.generated.ts); each section below names the TypeScript reference it twins. msCost is costBlock of src-main/core/codec/mscoder.ts line for line:
 // the same adaptive model updates and the same float64 additions in the same order, read from the same log2 table
 // (the caller copies mscoder.ts's into this module's memory), so it returns the reference's bits.
@@ -595,9 +595,10 @@ export function mask2Decode(data: usize, len: i32, out: usize, n: i32, w: i32, p
   return 0;
 }
 
-// ---- ransSymbolise / ransEncode: ransEncodeCodesBare's two passes (symboliseBlock and encodeBlock of
-// src-main/core/codec/rans.ts, entropy coder 3) ----
-// The same contexts, counts, low bits and rANS state updates (all integers below 2^31 there), so the same bytes.
+// ---- ransSymbolise / ransEncode / ransDecode: ransEncodeCodesBare's two passes (symboliseBlock and encodeBlock of
+// src-main/core/codec/rans.ts, entropy coders 3 and 5) and ransDecodeCodesBare's loop (decodeBlock) ----
+// The same contexts, counts, low bits and rANS state updates (all integers below 2^31 there), so the same bytes
+// and codes.
 
 const RANS_SCALE_BITS: i32 = 12;
 const RANS_STATE_LOW: u32 = 1 << 23;
