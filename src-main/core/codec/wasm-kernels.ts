@@ -289,9 +289,10 @@ export interface RansCoded {
 }
 
 /**
- * rANS coders 3 and 5's two passes over codes[0, n) (coder 5 where `lines` are given) (symbol and sign counts of the tables' sizes; activityLevel: rans.ts's
- * ACTIVITY_LEVEL); `tables` turns the counts into the frequencies between them. null where WebAssembly is missing;
- * the function returns null where the memory cannot grow or the bytes would not fit.
+ * rANS coders 3 and 5's two passes over codes[0, n) (coder 5 where `lines` are given; symbol and sign counts of the
+ * tables' sizes; activityLevel: rans.ts's ACTIVITY_LEVEL); `tables` turns the counts into the frequencies between
+ * them. null where WebAssembly is missing; the function returns null where the memory cannot grow or the bytes
+ * would not fit.
  */
 export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: number, counts: number, signCounts: number, activityLevel: Uint8Array, lines: DecodeLines | null, tables: (counts: Uint32Array, signCounts: Uint32Array) => RansTables) => RansCoded | null) | null {
   const l = layout();
