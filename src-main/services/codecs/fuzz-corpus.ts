@@ -136,6 +136,8 @@ function classicPlans(): Plan[] {
     { name: 'classic-chunks-ms', field: makeField('W', [16, 256], { seed: 13 }), codec: 'lorenzo', params: { chunkValues: 1024, entropy: 'ms' }, bound: rel(1e-5) },
     // static-table rANS (coder 3): its tables, low bits and states mutated with the rest
     { name: 'classic-chunks-rans', field: makeField('W', [16, 256], { seed: 13 }), codec: 'lorenzo', params: { chunkValues: 1024, entropy: 'rans' }, bound: rel(1e-4) },
+    // static-table rANS with the line context (coder 5): a chunk of more than 2^18 codes with lines, not mostly zeros
+    { name: 'classic-rans-lines', field: makeField('W', [5, 256, 256], { noise: 0.5, seed: 29 }), codec: 'interp-cubic', bound: rel(1e-3) },
     { name: 'classic-huffman-small-bound', field: f2, codec: 'interp-linear', params: { entropy: 'huffman' }, bound: rel(1e-6) },
     { name: 'classic-constant', field: makeField('C', [10, 20], { constant: 3.5 }), codec: 'lorenzo', params: { entropy: 'huffman' }, bound: rel(1e-3) },
     { name: 'classic-psnr', field: f2, codec: 'auto', bound: { mode: 'psnr', value: 60 } },
