@@ -191,11 +191,6 @@ function startSegments(starts: usize, lines: usize, segs: i32): void {
 }
 
 /**
- * The symbol context of code i (mscoder.ts symbolContext): with segments (coder 4) the previous symbol and the symbol
- * of the code one line back in `codes` (those before i), or the run's bucket x whether that code is zero; without
- * (coder 2) the previous two symbols, or the run's bucket.
- */
-/**
  * The symbol of the code one line back from code i (mscoder.ts fillBack; 0 on a segment's first line), i visited in
  * ascending order from startSegments.
  */
@@ -211,6 +206,11 @@ function symbolUp(codes: usize, i: i32, radius: u32): i32 {
   return segLine > 0 && i - segStart >= segLine ? symbolOf(load<u32>(codes + (<usize>(i - segLine) << 2)), radius) : 0;
 }
 
+/**
+ * The symbol context of code i (mscoder.ts symbolContext): with segments (coder 4) the previous symbol and the symbol
+ * of the code one line back in `codes` (those before i), or the run's bucket x whether that code is zero; without
+ * (coder 2) the previous two symbols, or the run's bucket.
+ */
 // @ts-ignore: decorator
 @inline
 function symbolContext(codes: usize, i: i32, radius: u32, run: i32, s1: i32, s2: i32): i32 {
@@ -608,7 +608,7 @@ const RANS_ACTIVITY_LEVELS: i32 = 12;
 const RANS_SIGN_SYMS: i32 = 4;
 const RANS_NO_SYMBOL: i32 = 255;
 const RANS_LINE_ACTIVITY_LEVELS: i32 = 6;
-/** coder 5's contexts, then the 18 sign-top contexts' slot lookups follow the symbol contexts' */
+/** coder 5's run contexts follow its 8 x 8 x 6 class contexts */
 const RANS_LINE_RUN_BASE: i32 = 8 * 8 * RANS_LINE_ACTIVITY_LEVELS;
 
 // @ts-ignore: decorator
