@@ -191,19 +191,26 @@ function startSegments(starts: usize, lines: usize, segs: i32): void {
 }
 
 /**
- * The symbol of the code one line back from code i (mscoder.ts fillBack; 0 on a segment's first line), i visited in
- * ascending order from startSegments.
+ * The code one line back from code i (mscoder.ts fillBack), or `radius` (a zero residual) on a segment's first line,
+ * i visited in ascending order from startSegments.
  */
 // @ts-ignore: decorator
 @inline
-function symbolUp(codes: usize, i: i32, radius: u32): i32 {
+function codeUp(codes: usize, i: i32, radius: u32): u32 {
   while (segIdx + 1 < segCount && i >= segNext) {
     segIdx++;
     segStart = segNext;
     segNext = segIdx + 1 < segCount ? load<i32>(segStarts + (<usize>(segIdx + 1) << 2)) : 0x7fffffff;
     segLine = load<i32>(segLines + (<usize>segIdx << 2));
   }
-  return segLine > 0 && i - segStart >= segLine ? symbolOf(load<u32>(codes + (<usize>(i - segLine) << 2)), radius) : 0;
+  return segLine > 0 && i - segStart >= segLine ? load<u32>(codes + (<usize>(i - segLine) << 2)) : radius;
+}
+
+/** rans.ts / mscoder.ts signState of code c: 0 a zero residual or an escape, 1 negative, 2 positive. */
+// @ts-ignore: decorator
+@inline
+function signState(c: u32, radius: u32): i32 {
+  return select<i32>(select<i32>(2, 1, c > radius), 0, c != radius && c != 0);
 }
 
 /**
@@ -213,21 +220,30 @@ function symbolUp(codes: usize, i: i32, radius: u32): i32 {
  */
 // @ts-ignore: decorator
 @inline
-function symbolContext(codes: usize, i: i32, radius: u32, run: i32, s1: i32, s2: i32): i32 {
-  if (segCount > 0) {
-    const up = symbolUp(codes, i, radius);
-    return run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
-  }
+function symbolContext(up: i32, run: i32, s1: i32, s2: i32): i32 {
+  if (segCount > 0) return run >= 4 ? 24 + runBucket(run) + (up ? 6 : 0) : (s1 < 7 ? s1 : 7) * 3 + (up == 0 ? 0 : up <= 2 ? 1 : 2);
   return run >= 4 ? 24 + runBucket(run) : (s1 < 7 ? s1 : 7) * 3 + (s2 == 0 ? 0 : s2 <= 2 ? 1 : 2);
 }
 
 /**
- * Decodes n codes into out (u32[n]) from data[0, len). Model: freq u32[contexts x 18], totals u32[contexts], sign
- * u16[12], mant u16[16], as mscoder.ts's Tables starts them. Line context (coder 4) where segs > 0: segment k of the
- * codes starts at starts[k] (i32) and has lines of lines[k] codes. Returns 0, or 1 (the data end early) or 2 (a
- * residual beyond the radius), where the reference throws.
+ * mscoder.ts signContext: the sign bit's context from the previous residual's sign (0 none since a zero, 1
+ * negative, 2 positive) and class min(k, 3); coder 6 (lineSigns) also from the sign of the code one line back.
  */
-export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32): i32 {
+// @ts-ignore: decorator
+@inline
+function msSignContext(lineSigns: bool, lastSign: i32, upCode: u32, radius: u32, k: i32): i32 {
+  const kc = k > 3 ? 3 : k;
+  return select<i32>((lastSign * 3 + signState(upCode, radius)) * 4 + kc, lastSign * 4 + kc, lineSigns);
+}
+
+/**
+ * Decodes n codes into out (u32[n]) from data[0, len). Model: freq u32[contexts x 18], totals u32[contexts], sign
+ * u16[36], mant u16[16], as mscoder.ts's Tables starts them. Line context (coders 4 and 6) where segs > 0: segment k
+ * of the codes starts at starts[k] (i32) and has lines of lines[k] codes; lineSigns (coder 6): the sign bit's context
+ * also from the sign of the code one line back. Returns 0, or 1 (the data end early) or 2 (a residual beyond the
+ * radius), where the reference throws.
+ */
+export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, lineSigns: bool): i32 {
   if (rcStart(data, len)) return rcErr;
   let s1 = 0;
   let s2 = 0;
@@ -235,7 +251,8 @@ export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32,
   let lastSign = 0;
   startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
-    const ctx = symbolContext(out, i, radius, run, s1, s2);
+    const up = codeUp(out, i, radius);
+    const ctx = symbolContext(symbolOf(up, radius), run, s1, s2);
     const row = freq + (<usize>(ctx * NSYM) << 2);
     const tAt = totals + (<usize>ctx << 2);
     const total = load<u32>(tAt);
@@ -261,7 +278,7 @@ export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32,
     } else if (s == ESC_SYM) c = 0;
     else {
       const k = s - 1;
-      const sg = rcBit(sign + (<usize>(lastSign * 4 + (k > 3 ? 3 : k)) << 1));
+      const sg = rcBit(sign + (<usize>msSignContext(lineSigns, lastSign, up, radius, k) << 1));
       lastSign = 1 + sg;
       let v: u32 = 1;
       if (k >= 1) {
@@ -355,7 +372,7 @@ function ecBit(at: usize, b: i32): void {
  * Codes codes[0, n) into out (`room` bytes) with the model and line segments of msDecode; returns the number of
  * bytes written, or -1 where they do not fit (the caller runs the reference, whose buffer grows).
  */
-export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, out: usize, room: i32): i32 {
+export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, lineSigns: bool, out: usize, room: i32): i32 {
   ecStart(out, room);
   let s1 = 0;
   let s2 = 0;
@@ -368,7 +385,8 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
     const s = symbolOf(c, radius);
     const v: u32 = c > radius ? c - radius : radius - c;
     const k = s - 1;
-    const ctx = symbolContext(codes, i, radius, run, s1, s2);
+    const up = codeUp(codes, i, radius);
+    const ctx = symbolContext(symbolOf(up, radius), run, s1, s2);
     const row = freq + (<usize>(ctx * NSYM) << 2);
     const tAt = totals + (<usize>ctx << 2);
     const total = load<u32>(tAt);
@@ -385,7 +403,7 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
     if (s == 0) lastSign = 0;
     else if (s != ESC_SYM) {
       const sg: i32 = c > radius ? 1 : 0;
-      ecBit(sign + (<usize>(lastSign * 4 + (k > 3 ? 3 : k)) << 1), sg);
+      ecBit(sign + (<usize>msSignContext(lineSigns, lastSign, up, radius, k) << 1), sg);
       lastSign = 1 + sg;
       if (k >= 1) {
         ecBit(mant + (<usize>k << 1), <i32>((v >>> (k - 1)) & 1));
@@ -620,14 +638,13 @@ function ransRunBucket(run: i32): i32 {
 
 /**
  * rans.ts contextOf: coder 3 (no segments) from the previous class and the activity's level, coder 5 (segments,
- * startSegments) with the class of the symbol one line back in `codes` (the codes so far).
+ * startSegments) with the class of the symbol one line back (up).
  */
 // @ts-ignore: decorator
 @inline
-function ransContext(codes: usize, i: i32, radius: u32, prevClass: i32, activity: i32, run: i32, activityLevel: usize): i32 {
+function ransContext(up: i32, prevClass: i32, activity: i32, run: i32, activityLevel: usize): i32 {
   const level = <i32>load<u8>(activityLevel + <usize>activity);
   if (segCount > 0) {
-    const up = symbolUp(codes, i, radius);
     return select<i32>(
       RANS_LINE_RUN_BASE + 2 * ransRunBucket(run) + <i32>(up != 0),
       (prevClass * 8 + select<i32>(up, 7, up < 7)) * RANS_LINE_ACTIVITY_LEVELS + (level >> 1),
@@ -635,6 +652,14 @@ function ransContext(codes: usize, i: i32, radius: u32, prevClass: i32, activity
     );
   }
   return select<i32>(8 * RANS_ACTIVITY_LEVELS + ransRunBucket(run), prevClass * RANS_ACTIVITY_LEVELS + level, run >= 4);
+}
+
+
+/** rans.ts signContextOf: the previous sign (x the line-back code's for coder 5) x class min(k, 5) */
+// @ts-ignore: decorator
+@inline
+function ransSignContext(lastSign: i32, upSign: i32, k: i32): i32 {
+  return select<i32>(lastSign * 3 + upSign, lastSign, segCount > 0) * 6 + select<i32>(k, 5, k < 5);
 }
 
 /**
@@ -651,7 +676,8 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
   for (let i = 0; i < n; i++) {
     const c = load<u32>(codes + (<usize>i << 2));
     const s = symbolOf(c, radius);
-    const ctx = ransContext(codes, i, radius, prevClass, activity, run, activityLevel);
+    const up = codeUp(codes, i, radius);
+    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel);
     const j = ctx * NSYM + s;
     store<u16>(symbolIndex + (<usize>i << 1), <u16>j);
     const cAt = counts + (<usize>j << 2);
@@ -662,7 +688,7 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
     const positive: i32 = <i32>(c > radius);
     const v: u32 = select<u32>(c - radius, radius - c, positive);
     const top: i32 = select<i32>(<i32>((v >>> <u32>(k - 1)) & 1), 0, k >= 1);
-    const js = select<i32>((lastSign * 6 + select<i32>(k, 5, k < 5)) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SYMBOL, residual);
+    const js = select<i32>(ransSignContext(lastSign, signState(up, radius), k) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SYMBOL, residual);
     const sAt = signCounts + (<usize>select<i32>(js, 0, residual) << 2);
     store<u32>(sAt, load<u32>(sAt) + <u32>residual);
     lastSign = select<i32>(1 + positive, select<i32>(0, lastSign, s == 0), residual);
@@ -772,7 +798,8 @@ export function ransDecode(
   let prevClass = 0, activity = 0, run = 0, lastSign = 0;
   startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
-    const ctx = ransContext(out, i, radius, prevClass, activity, run, activityLevel);
+    const up = codeUp(out, i, radius);
+    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel);
     const slot = x0 & RANS_SLOT_MASK;
     const slots = i16x8.splat(<i16>slot);
     const at = ends + <usize>ctx * 48;
@@ -791,7 +818,8 @@ export function ransDecode(
     // the sign-top symbol of a residual (not a zero, not an escape) from the other state
     const residual = s != 0 && s != ESC_SYM;
     const k = s - 1;
-    const sc = lastSign * 6 + select<i32>(select<i32>(k, 5, k < 5), 0, residual);
+    // a zero or an escape takes context 0's step, not kept
+    const sc = select<i32>(ransSignContext(lastSign, signState(up, radius), k), 0, residual);
     const signSlot = x1 & RANS_SLOT_MASK;
     const st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
     if (residual && st >= RANS_SIGN_SYMS) return 4;

@@ -6,9 +6,9 @@
  *   value lists    non-finite values, then fill exceptions (masked points whose value is not the fill):
  *                  varint count, (varint index delta, raw f32/f64 value)*; both come back bit for bit
  *   codes          u8 entropy coder (0 Huffman, 1 binary range coder, 2 multi-symbol range coder, 3 static-table
- *                  rANS, 4 and 5: coders 2 and 3 with the line context) + coded quantization codes (stages save
- *                  their own state: the coders' bytes are self-describing; where the caller does not know the
- *                  count, coders 2 to 5 start with it)
+ *                  rANS, 4 and 5: coders 2 and 3 with the line context, 6: coder 4 with the line-back code's sign)
+ *                  + coded quantization codes (stages save their own state: the coders' bytes are
+ *                  self-describing; where the caller does not know the count, coders 2 to 6 start with it)
  *   escapes        varint count (= the number of zero codes), raw values (points the quantizer stores exactly)
  *
  * and, on decode, finishChunk: masked points get the fill value, the lists are put back. A new codec (the VQ-VAE
@@ -40,6 +40,11 @@ export const ENTROPY_RANS = 3;
  */
 export const ENTROPY_MS_LINES = 4;
 /**
+ * coder 4 with the sign of the code one line back in the sign bit's context (mscoder.ts signContext): what the
+ * classic, cross-field and VQ-VAE encoders write where coder 4 was (readers before it refuse it as unknown)
+ */
+export const ENTROPY_MS_LINE_SIGNS = 6;
+/**
  * static-table rANS with the line context (rans.ts), where coder 4 could code: large chunks not mostly zeros
  * (ransLinesSuits), about as small as coder 4 (-1.45 % to +0.54 % on the bench's chunks) and as fast; readers
  * before it refuse it as unknown
@@ -47,6 +52,8 @@ export const ENTROPY_MS_LINES = 4;
 export const ENTROPY_RANS_LINES = 5;
 /** chunks with at most this many codes try both range coders (and rANS where it suits) and keep the smallest */
 export const TRY_BOTH_MAX_CODES = 1 << 18;
+/** chunks with lines and fewer residuals (non-zero codes) than this try coder 4 beside coder 6 (cheap to code) */
+const FEW_RESIDUALS = 1 << 11;
 /** larger chunks: share of zero codes from which the binary coder is used alone (faster, ~1 % larger) */
 const BINARY_MIN_ZERO_SHARE = 0.85;
 
@@ -233,6 +240,14 @@ function zerosDominate(q: LinearQuantizer, share: number): boolean {
   return true;
 }
 
+/** true when fewer than `limit` codes are residuals (not zero residuals); the count stops at the limit */
+function fewResiduals(q: LinearQuantizer, limit: number): boolean {
+  const { codes, nCodes, radius } = q;
+  let residuals = 0;
+  for (let i = 0; i < nCodes; i++) if (codes[i] !== radius && ++residuals >= limit) return false;
+  return true;
+}
+
 /**
  * u8 entropy coder + the quantizer's codes, the smallest of the coders `how` allows. rANS replaces the adaptive
  * coders where static tables do as well (ransSuits: a large chunk whose codes are not mostly zeros and do not
@@ -278,9 +293,10 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
     write(bw);
     return bw.finish();
   };
-  /** the multi-symbol coder, with the count first where the decoder does not know it */
-  const ms = (bw: ByteWriter, l: CodeLines | null) => (how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw, l) : msEncodeCodes(codes, nCodes, radius, bw, l));
-  let coder = lines ? ENTROPY_MS_LINES : ENTROPY_MS;
+  /** the multi-symbol coder (with lines: coder 6 with the line-back sign, or 4 without), with the count first where the decoder does not know it */
+  const ms = (bw: ByteWriter, l: CodeLines | null, lineSigns = l !== null) =>
+    how.bareCount ? msEncodeCodesBare(codes, nCodes, radius, bw, l, 'fast', lineSigns) : msEncodeCodes(codes, nCodes, radius, bw, l, lineSigns);
+  let coder = lines ? ENTROPY_MS_LINE_SIGNS : ENTROPY_MS;
   let best = coded((bw) => ms(bw, lines));
   /** another coder's bytes, kept when smaller than the best so far */
   const tryCoder = (id: number, write: (bw: ByteWriter) => void) => {
@@ -290,8 +306,10 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
       coder = id;
     }
   };
-  // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks)
+  // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks), and coder 4
+  // where there are few residuals (coder 6's sign contexts can take a byte more to learn than they save)
   if (lines && nCodes <= TRY_BOTH_MAX_CODES) tryCoder(ENTROPY_MS, (bw) => ms(bw, null));
+  if (lines && fewResiduals(q, FEW_RESIDUALS)) tryCoder(ENTROPY_MS_LINES, (bw) => ms(bw, lines, false));
   if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
     tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
     if (how.entropy === 'range' && ransSuits(codeStatistics(codes, nCodes, radius))) tryCoder(ENTROPY_RANS, (bw) => writeRans(bw, q, how.bareCount));
@@ -339,7 +357,8 @@ export function readCodes(
 ): Uint32Array {
   const coder = r.u8('entropy coder');
   // rANS wherever the multi-symbol coder may be (format v2 and the codecs that code through here)
-  const lineCoder = coder === ENTROPY_MS_LINES || coder === ENTROPY_RANS_LINES;
+  const lineCoder = coder === ENTROPY_MS_LINES || coder === ENTROPY_RANS_LINES || coder === ENTROPY_MS_LINE_SIGNS;
+  const lineSigns = coder === ENTROPY_MS_LINE_SIGNS;
   if (!((coder === ENTROPY_HUFFMAN && allowed.huffman) || coder === ENTROPY_RANGE || ((coder === ENTROPY_MS || coder === ENTROPY_RANS) && allowed.ms) || lineCoder)) {
     throw bad(`corrupted stream: unknown entropy coder ${coder} in ${what}`);
   }
@@ -349,8 +368,8 @@ export function readCodes(
     coder === ENTROPY_HUFFMAN ? huffmanDecode(r, 2 * radius, nPredicted)
     : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted, 'fast', into)
     : coder === ENTROPY_RANS || coder === ENTROPY_RANS_LINES ? readRans(r, radius, nPredicted, allowed.bareCount, into, lines)
-    : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines, 'fast', into)
-    : msDecodeCodes(r, radius, nPredicted, lines);
+    : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines, 'fast', into, lineSigns)
+    : msDecodeCodes(r, radius, nPredicted, lines, lineSigns);
   if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);
   return codes;
 }

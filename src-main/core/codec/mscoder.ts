@@ -85,7 +85,8 @@ export class SymbolFrequencies {
 }
 
 class Tables extends SymbolFrequencies {
-  sign = new Uint16Array(3 * 4).fill(BIT_INIT);
+  /** coders 2 and 4: previous sign x class (12 used); coder 6: x the line-back code's sign too (36) */
+  sign = new Uint16Array(3 * 3 * 4).fill(BIT_INIT);
   mant = new Uint16Array(16).fill(BIT_INIT);
   constructor(contexts = NCTX) {
     // a mild prior: zero and small classes likelier, every symbol possible
@@ -154,6 +155,21 @@ function symbolOf(c: number, radius: number): number {
   if (c === radius) return 0;
   if (c === 0) return ESC_SYM;
   return 32 - Math.clz32(c > radius ? c - radius : radius - c);
+}
+
+/** The sign state of code c (0 a zero residual or an escape, 1 negative, 2 positive): what lastSign holds after it. */
+export function signState(c: number, radius: number): number {
+  return c === radius || c === 0 ? 0 : c > radius ? 2 : 1;
+}
+
+/**
+ * The sign bit's context of a residual of class k: the previous residual's sign x min(k, 3) (coders 2 and 4), for
+ * coder 6 (lineSigns) also x the sign of the code one line back (`up`, `radius` where there is none): residuals of
+ * an interpolation pass tend to repeat the sign of the one a line before them.
+ */
+function signContext(lineSigns: boolean, lastSign: number, up: number, radius: number, k: number): number {
+  const kc = k > 3 ? 3 : k;
+  return lineSigns ? (lastSign * 3 + signState(up, radius)) * 4 + kc : lastSign * 4 + kc;
 }
 
 
@@ -320,25 +336,28 @@ export class Dec {
 }
 
 /** Writes varint n, then the coded block (msDecodeCodes reads both). */
-export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null): void {
+export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null, lineSigns = false): void {
   w.varint(n);
-  msEncodeCodesBare(codes, n, radius, w, lines);
+  msEncodeCodesBare(codes, n, radius, w, lines, 'fast', lineSigns);
 }
 
 /** `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count). */
-export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number, lines: CodeLines | null = null): Uint32Array {
+export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number, lines: CodeLines | null = null, lineSigns = false): Uint32Array {
   const n = rd.varint('symbol count');
   if (expected !== undefined && n !== expected) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${rd.what} has ${n} range-coded symbols, expected ${expected}`);
-  return msDecodeCodesBare(rd, radius, n, lines);
+  return msDecodeCodesBare(rd, radius, n, lines, 'fast', undefined, lineSigns);
 }
 
 /**
  * The coded block only, without the count (the classic codec's v2 chunks: the decoder knows n). `path` 'fast': the
  * same loop compiled to WebAssembly (wasm-kernels.ts; the same bytes) where the engine has it, else the reference.
  */
-export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast'): void {
+export function msEncodeCodesBare(
+  codes: Uint32Array, n: number, radius: number, w: ByteWriter, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast', lineSigns = false,
+): void {
+  if (lineSigns && !lines) throw new FieldpackError('INTERNAL', 'the multi-symbol coder: line signs without lines');
   const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? msEncodeKernel() : null;
-  const coded = kernel?.(codes, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines);
+  const coded = kernel?.(codes, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines, lineSigns);
   if (coded) {
     w.block(coded);
     return;
@@ -347,7 +366,7 @@ export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number,
   const t = new Tables(lines ? NCTX_LINES : NCTX);
   // previous two symbols, zero run, last sign, line segment: carried between blocks (BLOCK)
   const state = new Int32Array(5);
-  eachBlock(n, lines, state, (start, end, back) => encodeBlock(codes, start, end, radius, enc, t, state, back));
+  eachBlock(n, lines, state, (start, end, back) => encodeBlock(codes, start, end, radius, enc, t, state, back, lineSigns));
   w.block(enc.finish());
 }
 
@@ -356,7 +375,9 @@ export function msEncodeCodesBare(codes: Uint32Array, n: number, radius: number,
  * the previous symbol and the symbol one line back; inside a run of 4 or more zeros the run's length (and for
  * coder 4 whether the code one line back is zero).
  */
-function encodeBlock(codes: Uint32Array, start: number, end: number, radius: number, enc: Enc, t: Tables, state: Int32Array, back: Int32Array | null): void {
+function encodeBlock(
+  codes: Uint32Array, start: number, end: number, radius: number, enc: Enc, t: Tables, state: Int32Array, back: Int32Array | null, lineSigns: boolean,
+): void {
   const freq = t.freq;
   const totals = t.total;
   let s1 = state[0]!;
@@ -384,7 +405,8 @@ function encodeBlock(codes: Uint32Array, start: number, end: number, radius: num
     if (s === 0) lastSign = 0;
     else if (s !== ESC_SYM) {
       const sg = c > radius ? 1 : 0;
-      enc.bit(t.sign, lastSign * 4 + (k > 3 ? 3 : k), sg);
+      const d = back === null ? 0 : back[i - start]!;
+      enc.bit(t.sign, signContext(lineSigns, lastSign, d ? codes[i - d]! : radius, radius, k), sg);
       lastSign = 1 + sg;
       if (k >= 1) {
         enc.bit(t.mant, k, (v >>> (k - 1)) & 1);
@@ -420,7 +442,10 @@ export function msMaxSymbols(len: number): number {
  * WebAssembly (wasm-kernels.ts; same codes, same failures) where the engine has it, else the reference. `into`: n codes
  * of the caller's memory to decode into (returned), else a new array.
  */
-export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast', into?: Uint32Array): Uint32Array {
+export function msDecodeCodesBare(
+  rd: ByteReader, radius: number, n: number, lines: CodeLines | null = null, path: 'fast' | 'reference' = 'fast', into?: Uint32Array, lineSigns = false,
+): Uint32Array {
+  if (lineSigns && !lines) throw new FieldpackError('INTERNAL', 'the multi-symbol coder: line signs without lines');
   const len = rd.varint('range coder length');
   rd.need(len, 'range coder data');
   if (n > msMaxSymbols(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: ${len} bytes of range-coded data in ${rd.what} cannot hold ${n} codes`);
@@ -430,7 +455,7 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lin
   const beyond = () => new FieldpackError('BAD_STREAM', `corrupted stream: range-coded residual out of range in ${rd.what}`);
   const kernel = path === 'fast' && n <= KERNEL_MAX_CODES ? msDecodeKernel() : null;
   if (kernel) {
-    const r = kernel(rd.buf.subarray(start, start + len), len, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines, into);
+    const r = kernel(rd.buf.subarray(start, start + len), len, n, radius, new Tables(lines ? NCTX_LINES : NCTX), lines, lineSigns, into);
     if (r.error === 1 || r.bytesRead > len + 5) throw ends();
     if (r.error === 2) throw beyond();
     if (r.codes) return r.codes;
@@ -439,12 +464,15 @@ export function msDecodeCodesBare(rd: ByteReader, radius: number, n: number, lin
   const out = into ?? new Uint32Array(n);
   const t = new Tables(lines ? NCTX_LINES : NCTX);
   const state = new Int32Array(5);
-  eachBlock(n, lines, state, (start, end, back) => decodeBlock(dec, out, start, end, radius, t, state, back, beyond));
+  eachBlock(n, lines, state, (start, end, back) => decodeBlock(dec, out, start, end, radius, t, state, back, lineSigns, beyond));
   if (dec.pos > start + len + 5) throw ends();
   return out;
 }
 
-function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, radius: number, t: Tables, state: Int32Array, back: Int32Array | null, beyond: () => FieldpackError): void {
+function decodeBlock(
+  dec: Dec, out: Uint32Array, start: number, end: number, radius: number, t: Tables, state: Int32Array, back: Int32Array | null, lineSigns: boolean,
+  beyond: () => FieldpackError,
+): void {
   const freq = t.freq;
   const totals = t.total;
   let s1 = state[0]!;
@@ -476,7 +504,8 @@ function decodeBlock(dec: Dec, out: Uint32Array, start: number, end: number, rad
     } else if (s === ESC_SYM) c = 0;
     else {
       const k = s - 1;
-      const sg = dec.bit(t.sign, lastSign * 4 + (k > 3 ? 3 : k));
+      const d = back === null ? 0 : back[i - start]!;
+      const sg = dec.bit(t.sign, signContext(lineSigns, lastSign, d ? out[i - d]! : radius, radius, k));
       lastSign = 1 + sg;
       let v = 1;
       if (k >= 1) {

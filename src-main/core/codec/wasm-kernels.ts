@@ -23,9 +23,9 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   msCost(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, log2: number, state: number, acc: number): void;
-  msDecode(data: number, len: number, out: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number): number;
+  msDecode(data: number, len: number, out: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, lineSigns: number): number;
   decodedBytes(data: number): number;
-  msEncode(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, out: number, room: number): number;
+  msEncode(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, lineSigns: number, out: number, room: number): number;
   binEncode(codes: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number, out: number, room: number): number;
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
   mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
@@ -100,10 +100,11 @@ export function msCostKernel(log2: Float64Array): CostKernel | null {
   return (codes, n, radius, model) => {
     const { k } = l;
     const buf = k.memory.buffer;
-    if (model.freq.length !== 30 * 18 || model.total.length !== 30 || model.sign.length !== 12 || model.mant.length !== 16) throw new Error('cost model of another shape');
+    // coder 2's model: its sign bits use the first 12 of the tables' contexts (coder 6 uses 36)
+    if (model.freq.length !== 30 * 18 || model.total.length !== 30 || model.sign.length < 12 || model.mant.length !== 16) throw new Error('cost model of another shape');
     new Uint32Array(buf, l.freq, model.freq.length).set(model.freq);
     new Uint32Array(buf, l.totals, model.total.length).set(model.total);
-    new Uint16Array(buf, l.sign, model.sign.length).set(model.sign);
+    new Uint16Array(buf, l.sign, 12).set(model.sign.subarray(0, 12));
     new Uint16Array(buf, l.mant, model.mant.length).set(model.mant);
     new Int32Array(buf, l.state, 4).fill(0);
     new Float64Array(buf, l.acc, 1)[0] = 0;
@@ -138,7 +139,7 @@ export interface Decoded {
 const CANNOT_GROW: Decoded = { codes: null, error: -1, bytesRead: 0 };
 
 /** `into`: n codes of memory the caller owns to decode into (else a new array) */
-export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null, into?: Uint32Array) => Decoded;
+export type DecodeKernel = (data: Uint8Array, len: number, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null, lineSigns: boolean, into?: Uint32Array) => Decoded;
 
 /**
  * Most codes (or points) one call codes or decodes here, as the module's memory grows to hold them (8 bytes a code
@@ -189,26 +190,28 @@ function decoded(l: Layout, error: number, out: number, n: number, input: number
 export function msDecodeKernel(): DecodeKernel | null {
   const l = layout();
   if (!l) return null;
-  return (data, len, n, radius, model, lines, into) => {
+  return (data, len, n, radius, model, lines, lineSigns, into) => {
     const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines?.starts ?? 0, lines?.lines ?? 0, data.subarray(0, len), 4 * n]);
     if (!at) return CANNOT_GROW;
     const [freq, totals, sign, mant, starts, lineLens, input, out] = at as [number, number, number, number, number, number, number, number];
-    return decoded(l, l.k.msDecode(input, len, out, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0), out, n, input, into);
+    const error = l.k.msDecode(input, len, out, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0, lineSigns ? 1 : 0);
+    return decoded(l, error, out, n, input, into);
   };
 }
 
 /** The bytes the multi-symbol coder writes for codes[0, n); null where they did not fit the kernel's room. */
-export type EncodeKernel = (codes: Uint32Array, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null) => Uint8Array | null;
+export type EncodeKernel = (codes: Uint32Array, n: number, radius: number, model: DecodeModel, lines: DecodeLines | null, lineSigns: boolean) => Uint8Array | null;
 
 /** The multi-symbol encoder, or null where WebAssembly is missing; it returns null where its memory cannot grow. */
 export function msEncodeKernel(): EncodeKernel | null {
   const l = layout();
   if (!l) return null;
-  return (codes, n, radius, model, lines) => {
+  return (codes, n, radius, model, lines, lineSigns) => {
     const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines?.starts ?? 0, lines?.lines ?? 0, codes.subarray(0, n), codedRoom(n)]);
     if (!at) return null;
     const [freq, totals, sign, mant, starts, lineLens, input, out] = at as [number, number, number, number, number, number, number, number];
-    return coded(l, out, l.k.msEncode(input, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0, out, codedRoom(n)));
+    const written = l.k.msEncode(input, n, radius, freq, totals, sign, mant, starts, lineLens, lines ? lines.starts.length : 0, lineSigns ? 1 : 0, out, codedRoom(n));
+    return coded(l, out, written);
   };
 }
 

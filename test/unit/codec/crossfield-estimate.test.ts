@@ -12,7 +12,7 @@ import {
 import { parseNnSpec } from '../../../src-main/core/nn/spec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
 import { ByteReader } from '../../../src-main/core/codec/bytes.ts';
-import { ENTROPY_MS_LINES } from '../../../src-main/core/codec/envelope.ts';
+import { ENTROPY_MS_LINE_SIGNS } from '../../../src-main/core/codec/envelope.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -108,7 +108,7 @@ describe('cross-field estimates', () => {
       expect(flags).toBe(8); // the network only: no mask, no value lists
       rd.bytes(rd.varint('network length'), 'network');
       rd.varint('n');
-      expect(rd.u8('coder')).toBe(ENTROPY_MS_LINES);
+      expect(rd.u8('coder')).toBe(ENTROPY_MS_LINE_SIGNS);
       const out = decodeCrossfield(readCrossfieldStream(enc.bytes), enc.bytes, dq, [{ values: anchor }]).field.values;
       let over = 0;
       for (let i = 0; i < out.length; i++) if (Math.abs(out[i]! - target[i]!) > abs) over++;

@@ -14,7 +14,7 @@ import { hybridRunMemory } from '../../../src-main/core/compressors/crossfield/w
 import { decodeCrossfield, encodeCrossfield, readCrossfieldStream } from '../../../src-main/core/compressors/crossfield/codec.ts';
 import { compressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
-import { ENTROPY_MS_LINES } from '../../../src-main/core/codec/envelope.ts';
+import { ENTROPY_MS_LINE_SIGNS } from '../../../src-main/core/codec/envelope.ts';
 import { overBound } from './helpers.ts';
 
 function rng(seed: number) {
@@ -129,7 +129,7 @@ describe('cross-field interpolation hybrid', () => {
       const info = readCrossfieldStream(enc.bytes);
       expect(info.maxDims).toBe(maxDims ?? 4);
       expect(readHeader(enc.bytes).params.maxDims).toBe(maxDims);
-      expect(chunk0(enc.bytes).coder).toBe(ENTROPY_MS_LINES);
+      expect(chunk0(enc.bytes).coder).toBe(ENTROPY_MS_LINE_SIGNS);
       const out = decodeCrossfield(info, enc.bytes, [], [{ values: anchor }]).field.values;
       expect(overBound(target, out, null, 0.005)).toBe(0);
     }

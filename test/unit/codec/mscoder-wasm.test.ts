@@ -36,16 +36,17 @@ function key(o: Uint32Array | string): string {
   return typeof o === 'string' ? o : `${o.length} codes ${Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('base64')}`;
 }
 
-function encoded(codes: Uint32Array, lines: CodeLines | null, path: 'fast' | 'reference' = 'fast'): Uint8Array {
+/** lineSigns: coder 6 (the line-back code's sign in the sign bit's context; needs lines) */
+function encoded(codes: Uint32Array, lines: CodeLines | null, path: 'fast' | 'reference' = 'fast', lineSigns = false): Uint8Array {
   const w = new ByteWriter(1024);
-  msEncodeCodesBare(codes, codes.length, RADIUS, w, lines, path);
+  msEncodeCodesBare(codes, codes.length, RADIUS, w, lines, path, lineSigns);
   return w.finish();
 }
 
 /** The decoded codes, or the error's message */
-function outcome(bytes: Uint8Array, n: number, lines: CodeLines | null, path: 'fast' | 'reference', radius = RADIUS): Uint32Array | string {
+function outcome(bytes: Uint8Array, n: number, lines: CodeLines | null, path: 'fast' | 'reference', radius = RADIUS, lineSigns = false): Uint32Array | string {
   try {
-    return msDecodeCodesBare(new ByteReader(bytes, 'chunk 0'), radius, n, lines, path);
+    return msDecodeCodesBare(new ByteReader(bytes, 'chunk 0'), radius, n, lines, path, undefined, lineSigns);
   } catch (e) {
     return (e as Error).message;
   }
@@ -67,13 +68,13 @@ describe('the multi-symbol coder: WebAssembly and TypeScript', () => {
     expect(msEncodeKernel()).not.toBeNull();
   });
 
-  it.each(streams)('the same bytes, then the same codes, the encoded ones: %s', (_, codes) => {
-    for (const lines of [null, passLines(codes.length)]) {
-      const bytes = encoded(codes, lines);
-      expect(Buffer.from(bytes).equals(encoded(codes, lines, 'reference'))).toBe(true);
-      const fast = key(outcome(bytes, codes.length, lines, 'fast'));
+  it.each(streams)('the same bytes, then the same codes, the encoded ones (coders 2, 4 and 6): %s', (_, codes) => {
+    for (const [lines, lineSigns] of [[null, false], [passLines(codes.length), false], [passLines(codes.length), true]] as const) {
+      const bytes = encoded(codes, lines, 'fast', lineSigns);
+      expect(Buffer.from(bytes).equals(encoded(codes, lines, 'reference', lineSigns))).toBe(true);
+      const fast = key(outcome(bytes, codes.length, lines, 'fast', RADIUS, lineSigns));
       expect(fast).toBe(key(codes));
-      expect(key(outcome(bytes, codes.length, lines, 'reference'))).toBe(fast);
+      expect(key(outcome(bytes, codes.length, lines, 'reference', RADIUS, lineSigns))).toBe(fast);
     }
   });
 
@@ -83,10 +84,12 @@ describe('the multi-symbol coder: WebAssembly and TypeScript', () => {
       { starts: Int32Array.from([100, 5000, 5000, 12_000]), lines: Int32Array.from([7, 0, 33, 48]) },
       { starts: Int32Array.from([0]), lines: Int32Array.from([144]) },
     ]) {
-      const bytes = encoded(codes, lines);
-      expect(Buffer.from(bytes).equals(encoded(codes, lines, 'reference'))).toBe(true);
-      expect(key(outcome(bytes, codes.length, lines, 'fast'))).toBe(key(codes));
-      expect(key(outcome(bytes, codes.length, lines, 'reference'))).toBe(key(codes));
+      for (const lineSigns of [false, true]) {
+        const bytes = encoded(codes, lines, 'fast', lineSigns);
+        expect(Buffer.from(bytes).equals(encoded(codes, lines, 'reference', lineSigns))).toBe(true);
+        expect(key(outcome(bytes, codes.length, lines, 'fast', RADIUS, lineSigns))).toBe(key(codes));
+        expect(key(outcome(bytes, codes.length, lines, 'reference', RADIUS, lineSigns))).toBe(key(codes));
+      }
     }
   });
 
@@ -94,8 +97,8 @@ describe('the multi-symbol coder: WebAssembly and TypeScript', () => {
     const r = rng32(99);
     const codes = codesOf(40_000, 30, 9, 0.002, 4);
     let errors = 0;
-    for (const lines of [null, passLines(codes.length)]) {
-      const bytes = encoded(codes, lines);
+    for (const [lines, lineSigns] of [[null, false], [passLines(codes.length), false], [passLines(codes.length), true]] as const) {
+      const bytes = encoded(codes, lines, 'fast', lineSigns);
       const cases: [Uint8Array, number, number][] = [];
       for (const cut of [1, 6, 50, Math.floor(bytes.length / 2)]) {
         // the block's length prefix kept consistent with what is left, as a chunk cut short after it would be
@@ -114,9 +117,9 @@ describe('the multi-symbol coder: WebAssembly and TypeScript', () => {
       }
       cases.push([bytes, codes.length, 1000], [bytes, codes.length + 500, RADIUS]);
       for (const [b, n, radius] of cases) {
-        const fast = outcome(b, n, lines, 'fast', radius);
+        const fast = outcome(b, n, lines, 'fast', radius, lineSigns);
         if (typeof fast === 'string') errors++;
-        expect(key(fast)).toBe(key(outcome(b, n, lines, 'reference', radius)));
+        expect(key(fast)).toBe(key(outcome(b, n, lines, 'reference', radius, lineSigns)));
       }
     }
     expect(errors).toBeGreaterThan(4); // the cases reach the failures, not only wrong codes

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
-import { ENTROPY_MS, ENTROPY_MS_LINES, ENTROPY_RANGE, ENTROPY_RANS, ENTROPY_RANS_LINES, readCodes, writeCodes } from '../../../src-main/core/codec/envelope.ts';
+import { ENTROPY_MS, ENTROPY_MS_LINE_SIGNS, ENTROPY_RANGE, ENTROPY_RANS, ENTROPY_RANS_LINES, readCodes, writeCodes } from '../../../src-main/core/codec/envelope.ts';
 import { type CodeLines, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
 import { rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
@@ -434,7 +434,7 @@ describe('rANS coder 5: the line context', () => {
     q0.nCodes = zeros.codes.length;
     const w0 = new ByteWriter(64);
     writeCodes(w0, q0, { entropy: 'range', bareCount: true, binaryShortcut: false, lines: zeros.lines }, (cap) => new ByteWriter(cap));
-    expect(w0.finish()[0]).toBe(ENTROPY_MS_LINES);
+    expect(w0.finish()[0]).toBe(ENTROPY_MS_LINE_SIGNS);
   });
 
   it('hostile blocks: both decoders refuse them alike (or decode the same codes), never hang', () => {

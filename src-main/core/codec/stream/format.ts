@@ -17,8 +17,8 @@
  * off the grid in the exact-value list), also at a lossless bound. Readers before it refuse flag 32 as bad flags.
  * Flag 64 (with 16, chunks of 3 or more dims and 2 or more rows) = the mask coded is the chunk's first row's, the
  * same in every row (a fixed land mask over time steps); readers before it refuse it as bad flags. Entropy coder 5
- * (static rANS with the line context, envelope.ts) may appear where coder 4 may; readers before it refuse it as an
- * unknown coder.
+ * (static rANS with the line context, envelope.ts) and 6 (coder 4 with the line-back code's sign, written where
+ * coder 4 was) may appear where coder 4 may; readers before them refuse them as unknown coders.
  *
  * Format version 1 layout (little endian), still read:
  *
