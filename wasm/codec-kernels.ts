@@ -236,6 +236,17 @@ function msSignContext(lineSigns: bool, lastSign: i32, upCode: u32, radius: u32,
   return select<i32>((lastSign * 3 + signState(upCode, radius)) * 4 + kc, lastSign * 4 + kc, lineSigns);
 }
 
+/** mscoder.ts upRelation: how the code one line back relates to a residual of class k (0 none .. 4 larger class) */
+// @ts-ignore: decorator
+@inline
+function upRelation(up: u32, radius: u32, k: i32): i32 {
+  const v: u32 = select<u32>(up - radius, radius - up, up > radius);
+  const ku = 31 - <i32>clz(v);
+  const top: i32 = select<i32>(<i32>((v >>> <u32>(ku - 1)) & 1), 0, ku >= 1);
+  const rel = select<i32>(1, select<i32>(4, 2 + top, ku > k), ku < k);
+  return select<i32>(0, rel, up == radius || up == 0);
+}
+
 /**
  * Decodes n codes into out (u32[n]) from data[0, len). Model: freq u32[contexts x 18], totals u32[contexts], sign
  * u16[36], mant u16[16], as mscoder.ts's Tables starts them. Line context (coders 4 and 6) where segs > 0: segment k
@@ -282,7 +293,7 @@ export function msDecode(data: usize, len: i32, out: usize, n: i32, radius: u32,
       lastSign = 1 + sg;
       let v: u32 = 1;
       if (k >= 1) {
-        v = 2 | <u32>rcBit(mant + (<usize>k << 1));
+        v = 2 | <u32>rcBit(mant + (<usize>select<i32>(k * 5 + upRelation(up, radius, k), k, lineSigns) << 1));
         let nb = k - 1;
         while (nb > 0) {
           const m = nb > 12 ? 12 : nb;
@@ -406,7 +417,7 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
       ecBit(sign + (<usize>msSignContext(lineSigns, lastSign, up, radius, k) << 1), sg);
       lastSign = 1 + sg;
       if (k >= 1) {
-        ecBit(mant + (<usize>k << 1), <i32>((v >>> (k - 1)) & 1));
+        ecBit(mant + (<usize>select<i32>(k * 5 + upRelation(up, radius, k), k, lineSigns) << 1), <i32>((v >>> (k - 1)) & 1));
         let nb = k - 1;
         while (nb > 0) {
           const m = nb > 12 ? 12 : nb;
@@ -625,6 +636,8 @@ const RANS_SLOT_MASK: u32 = (1 << RANS_SCALE_BITS) - 1;
 const RANS_ACTIVITY_LEVELS: i32 = 12;
 const RANS_SIGN_SYMS: i32 = 4;
 const RANS_NO_SYMBOL: i32 = 255;
+/** rans.ts NO_SIGN: no sign-top step (a zero or an escape) in the u16 sign-top indices */
+const RANS_NO_SIGN: i32 = 0xffff;
 const RANS_LINE_ACTIVITY_LEVELS: i32 = 6;
 /** coder 5's run contexts follow its 8 x 8 x 6 class contexts */
 const RANS_LINE_RUN_BASE: i32 = 8 * 8 * RANS_LINE_ACTIVITY_LEVELS;
@@ -655,17 +668,18 @@ function ransContext(up: i32, prevClass: i32, activity: i32, run: i32, activityL
 }
 
 
-/** rans.ts signContextOf: the previous sign (x the line-back code's for coder 5) x class min(k, 5) */
+/** rans.ts signContextOf: the previous sign x class min(k, 5), for coder 5 also the line-back code's sign and relation */
 // @ts-ignore: decorator
 @inline
-function ransSignContext(lastSign: i32, upSign: i32, k: i32): i32 {
-  return select<i32>(lastSign * 3 + upSign, lastSign, segCount > 0) * 6 + select<i32>(k, 5, k < 5);
+function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32): i32 {
+  const kc = select<i32>(k, 5, k < 5);
+  return select<i32>(((lastSign * 3 + signState(up, radius)) * 6 + kc) * 5 + upRelation(up, radius, k), lastSign * 6 + kc, segCount > 0);
 }
 
 /**
- * The forward pass over codes[0, n): per code its symbol's table index (u16 at symbolIndex) and sign-top index (u8 at
- * signIndex; 255 for zeros and escapes), the counts (u32 at counts, signCounts), the low mantissa bits LSB first
- * at low (room bytes). activityLevel: rans.ts's ACTIVITY_LEVEL (u8[1024]). segs > 0: coder 5's line context, the
+ * The forward pass over codes[0, n): per code its symbol's table index (u16 at symbolIndex) and sign-top index (u16
+ * at signIndex; 0xffff for zeros and escapes), the counts (u32 at counts, signCounts), the low mantissa bits LSB
+ * first at low (room bytes). activityLevel: rans.ts's ACTIVITY_LEVEL (u8[1024]). segs > 0: coder 5's line context, the
  * segments of msDecode. Returns the low bits' byte length, or -1 where they would not fit the room.
  */
 export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, starts: usize, lines: usize, segs: i32): i32 {
@@ -688,7 +702,7 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
     const positive: i32 = <i32>(c > radius);
     const v: u32 = select<u32>(c - radius, radius - c, positive);
     const top: i32 = select<i32>(<i32>((v >>> <u32>(k - 1)) & 1), 0, k >= 1);
-    const js = select<i32>(ransSignContext(lastSign, signState(up, radius), k) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SYMBOL, residual);
+    const js = select<i32>(ransSignContext(lastSign, up, radius, k) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SIGN, residual);
     const sAt = signCounts + (<usize>select<i32>(js, 0, residual) << 2);
     store<u32>(sAt, load<u32>(sAt) + <u32>residual);
     lastSign = select<i32>(1 + positive, select<i32>(0, lastSign, s == 0), residual);
@@ -703,7 +717,7 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
     pos += whole;
     acc >>>= <u64>(whole << 3);
     nbits &= 7;
-    store<u8>(signIndex + <usize>i, <u8>js);
+    store<u16>(signIndex + (<usize>i << 1), <u16>js);
     run = select<i32>(run + 1, 0, s == 0);
     prevClass = select<i32>(s, 7, s < 7);
     activity = (activity * 3 + select<i32>(16, s, s == ESC_SYM) * 64) >>> 2;
@@ -728,8 +742,8 @@ export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: u
   for (let i = n - 1; i >= 0; i--) {
     // at most 4 bytes pushed below: two per state
     if (at < out + 4) return -1;
-    const js = <i32>load<u8>(signIndex + <usize>i);
-    const residual = js != RANS_NO_SYMBOL;
+    const js = <i32>load<u16>(signIndex + (<usize>i << 1));
+    const residual = js != RANS_NO_SIGN;
     const jsAt = <usize>select<i32>(js, 0, residual) << 1;
     // frequency 1 where there is no sign-top symbol: the step runs and is not kept (no division by zero)
     const sf: u32 = select<u32>(load<u16>(signFreq + jsAt), 1, residual);
@@ -819,7 +833,7 @@ export function ransDecode(
     const residual = s != 0 && s != ESC_SYM;
     const k = s - 1;
     // a zero or an escape takes context 0's step, not kept
-    const sc = select<i32>(ransSignContext(lastSign, signState(up, radius), k), 0, residual);
+    const sc = select<i32>(ransSignContext(lastSign, up, radius, k), 0, residual);
     const signSlot = x1 & RANS_SLOT_MASK;
     const st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
     if (residual && st >= RANS_SIGN_SYMS) return 4;

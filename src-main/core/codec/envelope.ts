@@ -6,7 +6,8 @@
  *   value lists    non-finite values, then fill exceptions (masked points whose value is not the fill):
  *                  varint count, (varint index delta, raw f32/f64 value)*; both come back bit for bit
  *   codes          u8 entropy coder (0 Huffman, 1 binary range coder, 2 multi-symbol range coder, 3 static-table
- *                  rANS, 4 and 5: coders 2 and 3 with the line context, 6: coder 4 with the line-back code's sign)
+ *                  rANS, 4 and 5: coders 2 and 3 with the line context, 6: coder 4 with the line-back code's sign
+ *                  and size in its bit contexts)
  *                  + coded quantization codes (stages save their own state: the coders' bytes are
  *                  self-describing; where the caller does not know the count, coders 2 to 6 start with it)
  *   escapes        varint count (= the number of zero codes), raw values (points the quantizer stores exactly)
@@ -40,8 +41,8 @@ export const ENTROPY_RANS = 3;
  */
 export const ENTROPY_MS_LINES = 4;
 /**
- * coder 4 with the sign of the code one line back in the sign bit's context (mscoder.ts signContext): what the
- * classic, cross-field and VQ-VAE encoders write where coder 4 was (readers before it refuse it as unknown)
+ * coder 4 with the code one line back in the sign and top bits' contexts (mscoder.ts signContext, upRelation): what
+ * the classic, cross-field and VQ-VAE encoders write where coder 4 was (readers before it refuse it as unknown)
  */
 export const ENTROPY_MS_LINE_SIGNS = 6;
 /**

@@ -87,7 +87,8 @@ export class SymbolFrequencies {
 class Tables extends SymbolFrequencies {
   /** coders 2 and 4: previous sign x class (12 used); coder 6: x the line-back code's sign too (36) */
   sign = new Uint16Array(3 * 3 * 4).fill(BIT_INIT);
-  mant = new Uint16Array(16).fill(BIT_INIT);
+  /** the top mantissa bit: per class k (coders 2 and 4: 16 used); coder 6: x upRelation (80) */
+  mant = new Uint16Array(16 * 5).fill(BIT_INIT);
   constructor(contexts = NCTX) {
     // a mild prior: zero and small classes likelier, every symbol possible
     super(contexts, NSYM, (s) => (s === ESC_SYM ? 1 : s < 4 ? 8 : 2));
@@ -170,6 +171,18 @@ export function signState(c: number, radius: number): number {
 function signContext(lineSigns: boolean, lastSign: number, up: number, radius: number, k: number): number {
   const kc = k > 3 ? 3 : k;
   return lineSigns ? (lastSign * 3 + signState(up, radius)) * 4 + kc : lastSign * 4 + kc;
+}
+
+/**
+ * How the code one line back (`up`) relates to a residual of class k, for the top mantissa bit's context: 0 none (a
+ * zero, an escape, a pass's first line), 1 a smaller class, 2 or 3 the same class with top bit 0 or 1, 4 a larger
+ * class (coders 5 and 6: a residual's magnitude tends to follow the one a line before).
+ */
+export function upRelation(up: number, radius: number, k: number): number {
+  if (up === radius || up === 0) return 0;
+  const v = up > radius ? up - radius : radius - up;
+  const ku = 31 - Math.clz32(v);
+  return ku < k ? 1 : ku > k ? 4 : 2 + (ku >= 1 ? (v >>> (ku - 1)) & 1 : 0);
 }
 
 
@@ -406,10 +419,11 @@ function encodeBlock(
     else if (s !== ESC_SYM) {
       const sg = c > radius ? 1 : 0;
       const d = back === null ? 0 : back[i - start]!;
-      enc.bit(t.sign, signContext(lineSigns, lastSign, d ? codes[i - d]! : radius, radius, k), sg);
+      const up = d ? codes[i - d]! : radius;
+      enc.bit(t.sign, signContext(lineSigns, lastSign, up, radius, k), sg);
       lastSign = 1 + sg;
       if (k >= 1) {
-        enc.bit(t.mant, k, (v >>> (k - 1)) & 1);
+        enc.bit(t.mant, lineSigns ? k * 5 + upRelation(up, radius, k) : k, (v >>> (k - 1)) & 1);
         let nb = k - 1;
         while (nb > 0) {
           const m = nb > 12 ? 12 : nb;
@@ -505,11 +519,12 @@ function decodeBlock(
     else {
       const k = s - 1;
       const d = back === null ? 0 : back[i - start]!;
-      const sg = dec.bit(t.sign, signContext(lineSigns, lastSign, d ? out[i - d]! : radius, radius, k));
+      const up = d ? out[i - d]! : radius;
+      const sg = dec.bit(t.sign, signContext(lineSigns, lastSign, up, radius, k));
       lastSign = 1 + sg;
       let v = 1;
       if (k >= 1) {
-        v = 2 | dec.bit(t.mant, k);
+        v = 2 | dec.bit(t.mant, lineSigns ? k * 5 + upRelation(up, radius, k) : k);
         let nb = k - 1;
         while (nb > 0) {
           const m = nb > 12 ? 12 : nb;

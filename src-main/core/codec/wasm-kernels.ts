@@ -100,12 +100,12 @@ export function msCostKernel(log2: Float64Array): CostKernel | null {
   return (codes, n, radius, model) => {
     const { k } = l;
     const buf = k.memory.buffer;
-    // coder 2's model: its sign bits use the first 12 of the tables' contexts (coder 6 uses 36)
-    if (model.freq.length !== 30 * 18 || model.total.length !== 30 || model.sign.length < 12 || model.mant.length !== 16) throw new Error('cost model of another shape');
+    // coder 2's model: its sign and top bits use the first 12 and 16 of the tables' contexts (coder 6: 36 and 80)
+    if (model.freq.length !== 30 * 18 || model.total.length !== 30 || model.sign.length < 12 || model.mant.length < 16) throw new Error('cost model of another shape');
     new Uint32Array(buf, l.freq, model.freq.length).set(model.freq);
     new Uint32Array(buf, l.totals, model.total.length).set(model.total);
     new Uint16Array(buf, l.sign, 12).set(model.sign.subarray(0, 12));
-    new Uint16Array(buf, l.mant, model.mant.length).set(model.mant);
+    new Uint16Array(buf, l.mant, 16).set(model.mant.subarray(0, 16));
     new Int32Array(buf, l.state, 4).fill(0);
     new Float64Array(buf, l.acc, 1)[0] = 0;
     const staged = new Uint32Array(buf, l.codes, CODES_PER_CALL);
@@ -305,7 +305,7 @@ export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: num
     const lowRoom = 2 * n + 16;
     const room = 4 * n + 16;
     const at = stage(l, [
-      new Uint32Array(nCounts), new Uint32Array(nSignCounts), activityLevel, codes.subarray(0, n), 2 * n, n, lowRoom, room, 8, 2 * nCounts, 2 * nCounts, 2 * nSignCounts,
+      new Uint32Array(nCounts), new Uint32Array(nSignCounts), activityLevel, codes.subarray(0, n), 2 * n, 2 * n, lowRoom, room, 8, 2 * nCounts, 2 * nCounts, 2 * nSignCounts,
       2 * nSignCounts, lines?.starts ?? 0, lines?.lines ?? 0,
     ]);
     if (!at) return null;
