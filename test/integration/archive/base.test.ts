@@ -142,7 +142,8 @@ describe('archive with residual coders over a base', () => {
 
   it('a VQ-VAE base stores its model too (once, by hash); verify names the model object when it is missing', async () => {
     const dir = join(tmp.dir, 'vq');
-    const r = await buildArchive({ inputs: [WRF_KATRINA], out: dir, vars: ['T'], codec: 'lbrc', base: 'vqvae:psnr:40', bound: 'nrmse:1e-3', crossfield: 'off' });
+    // PSNR 45: where the VQ-VAE's stream is smaller than the classic codec's (13 %; at 40 the classic one is now kept)
+    const r = await buildArchive({ inputs: [WRF_KATRINA], out: dir, vars: ['T'], codec: 'lbrc', base: 'vqvae:psnr:45', bound: 'nrmse:1e-3', crossfield: 'off' });
     if (r.kind !== 'archive') throw new Error(r.kind);
     const man = r.manifest;
     expect(man.objects.map((o) => o.kind).sort()).toEqual(['base', 'model']);
