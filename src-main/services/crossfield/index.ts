@@ -217,7 +217,11 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   // only the networks that may win predict over the whole field and are encoded in full; with workers, side by side
   // (those without a network first: nothing to predict before they start) while this thread predicts for the others
   const workers = opts.workers ?? 0;
-  const near = tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN));
+  // A network sized on the same sample as the anchors alone and estimated no smaller than them predicted nothing
+  // the anchors did not (a reused model on a field it does not suit): it is neither run over the field nor encoded.
+  // Paired on one sample, the two estimates ranked as their full encodes did (docs/crossfield.md).
+  const anchorsAlone = tried.find((x) => x.net === null)?.estimate ?? Infinity;
+  const near = tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN) && (x.net === null || x.estimate < anchorsAlone));
   const started = new Map<Candidate, Promise<{ bytes: Uint8Array; details: Record<string, unknown> }>>();
   for (const t of workers > 0 ? [...near].sort((a, b) => Number(a.net !== null) - Number(b.net !== null)) : near) {
     progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);
