@@ -300,3 +300,77 @@ export function normalEquations(F: usize, y: usize, ns: i32, K: i32, A: usize, b
     }
   }
 }
+
+/** quantizer.ts's roundForCode: Math.round but for the sign of a zero */
+// @ts-ignore: decorator
+@inline
+function roundForCode(v: f64): f64 {
+  const r = Math.floor(v + 0.5);
+  return r - 0.5 > v ? r - 1 : r;
+}
+
+// quantizePass's quantizer record (float64): LinearQuantizer's working bound, its radius and dtype, the largest
+// |reconstruction| so far (in and out), and the counts written (out)
+const Q_INV: i32 = 0;
+const Q_TWOE: i32 = 1;
+const Q_E: i32 = 2;
+const Q_RADIUS: i32 = 3;
+const Q_F32: i32 = 4;
+const Q_LARGEST: i32 = 5;
+const Q_NCODES: i32 = 6;
+const Q_NESCAPES: i32 = 7;
+
+/**
+ * run's `point` over a pass (encoder): point j < m (index idxs[j]) against its corrected prediction base[j], in j
+ * order. A skipped point (skip[idx] == 1) takes its prediction where finite, else 0, and no code; any other point
+ * LinearQuantizer.quantizeAt's code (roundForCode, the float32 rounding where f32, the bound check; else code 0 and
+ * the value escaped) and reconstruction. Reconstructions into R, x the field's values (float64), codes (uint32) and
+ * escaped values (float64) written from 0; the quantizer record q as above.
+ */
+export function quantizePass(d: usize, x: usize, skip: usize, q: usize, codes: usize, escapes: usize): void {
+  const m = fld(d, P_M);
+  const idxs = <usize>fld(d, P_IDXS);
+  const base = <usize>fld(d, P_BASE);
+  const R = <usize>fld(d, P_R);
+  const inv = ldf(q, Q_INV);
+  const twoE = ldf(q, Q_TWOE);
+  const e = ldf(q, Q_E);
+  const rad = ldf(q, Q_RADIUS);
+  const radius = <i32>rad;
+  const f32 = ldf(q, Q_F32) != 0;
+  let largest = ldf(q, Q_LARGEST);
+  let nc: i32 = 0;
+  let ne: i32 = 0;
+  for (let j = 0; j < m; j++) {
+    const idx = ldi(idxs, j);
+    const p = ldf(base, j);
+    let r: f64;
+    if (load<u8>(skip + <usize>idx) == 1) r = p - p == 0 ? p : 0;
+    else {
+      const xv = ldf(x, idx);
+      const c = roundForCode((xv - p) * inv);
+      let code: i32 = 0;
+      r = xv;
+      if (c > -rad && c < rad) {
+        let rr = p + c * twoE;
+        if (f32) rr = <f64><f32>rr;
+        if (Math.abs(rr - xv) <= e) {
+          code = <i32>c + radius;
+          r = rr;
+        }
+      }
+      store<u32>(codes + (<usize>nc << 2), <u32>code);
+      nc++;
+      if (code == 0) {
+        stf(escapes, ne, xv);
+        ne++;
+      }
+    }
+    stf(R, idx, r);
+    const a = Math.abs(r);
+    if (!(a <= largest)) largest = a;
+  }
+  stf(q, Q_LARGEST, largest);
+  stf(q, Q_NCODES, <f64>nc);
+  stf(q, Q_NESCAPES, <f64>ne);
+}

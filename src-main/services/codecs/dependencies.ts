@@ -37,8 +37,9 @@ export function reconstructionHash(f: { values: ArrayLike<number>; mask?: Uint8A
   return h.digest('hex');
 }
 
-export function toReconstruction(f: Pick<Field, 'values' | 'mask' | 'shape'>): Reconstruction {
-  return { values: f.values, ...(f.mask ? { mask: f.mask } : {}), shape: [...f.shape], hash: reconstructionHash(f) };
+/** The field as a dependency: its reconstructionHash, or the one the caller already computed of it. */
+export function toReconstruction(f: Pick<Field, 'values' | 'mask' | 'shape'>, hash = reconstructionHash(f)): Reconstruction {
+  return { values: f.values, ...(f.mask ? { mask: f.mask } : {}), shape: [...f.shape], hash };
 }
 
 function candidatePaths(src: DependencySource): string[] {

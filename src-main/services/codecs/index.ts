@@ -114,8 +114,11 @@ export interface EncodeOptions extends RunControl {
   params?: Record<string, unknown>;
   bound: BoundSpec;
   metadata?: StreamMetadata;
-  /** anchors (decoded reconstructions) for codecs that predict from other fields */
-  anchors?: Field[];
+  /**
+   * anchors (decoded reconstructions) for codecs that predict from other fields; `hash`, where given, is the
+   * caller's reconstructionHash of that very field (not computed again)
+   */
+  anchors?: (Field & { hash?: string })[];
   /** decode again and check every valid point against the bound (default true) */
   verify?: boolean;
   /** model files to look in besides the model folders (codecs with a modelParam) */
@@ -165,7 +168,7 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
   const t0 = performance.now();
   checkAbort(opts.signal);
   const { codec, params } = codecParams(opts.codec, opts.params);
-  const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a)])), models: {}, bases: {} };
+  const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a, a.hash)])), models: {}, bases: {} };
   if (opts.base) {
     if (!codec.takesBase) throw new FieldpackError('INVALID_ARGUMENT', `codec ${codec.id} takes no base (residual coders do: ${listCodecs().filter((c) => c.takesBase).map((c) => c.id).join(', ')})`);
     // a residual coder's base: handed over as `base` and by its hash (as decoders resolve it)

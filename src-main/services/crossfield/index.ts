@@ -182,7 +182,8 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const tc = performance.now();
   progress(0.72, 'estimating on a sample');
   const metadata = opts.metadata ?? metadataOf(target);
-  const anchorFields = anchors.map((a) => ({ ...a.recon, name: a.var }));
+  // with their hashes, computed above: the encoder names its anchors by them without hashing each field again
+  const anchorFields = anchors.map((a) => ({ ...a.recon, name: a.var, hash: a.hash }));
   const reconOf = Object.fromEntries(anchorFields.map((a) => [a.name, a]));
   const mode = opts.mode ?? 'auto';
   // the grid the codec will predict on (as its encode resolves it), the core codec planned and sized on the sample

@@ -143,7 +143,7 @@ describe('cross-field interpolation hybrid', () => {
     expect(Array.from(out.mask!)).toEqual(Array.from(mask));
   });
 
-  it('the WebAssembly kernels encode and decode to the reference loops\' bits (masks, invalid source points, 2D to 4D, a non-finite and a huge source value)', () => {
+  it('the WebAssembly kernels encode and decode to the reference loops\' bits (masks, invalid source points, 2D to 4D, a non-finite and a huge source value; float32 and float64, escapes, level-dependent bounds)', () => {
     const bytesOf = (v: Float64Array | Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     const cases: { shape: number[]; masked: boolean; nonFinite: boolean }[] = [
       { shape: [96, 128], masked: false, nonFinite: false },
@@ -161,16 +161,26 @@ describe('cross-field interpolation hybrid', () => {
       // a finite value whose features could overflow: no group's terms are left out where it is read
       else if (masked) integral[11] = 1e308;
       const sources = [{ values: anchor, valid: masked ? valid : null }, { values: noise, valid: null }, { values: integral, valid: null, axis: shape.length - 1 }];
-      const runs = [true, false].map((kernels) => {
-        const q = new LinearQuantizer(0.01, true, n, DEFAULT_RADIUS);
-        const models = new ByteWriter(64);
-        const stats: PassStat[] = [];
-        encodeInterpHybrid(target, skip, shape, q, 0, sources, models, stats, kernels);
-        return { q, models: models.finish(), stats };
-      });
-      const [fast, ref] = runs as [(typeof runs)[0], (typeof runs)[0]];
-      expect(Buffer.from(fast.models).equals(Buffer.from(ref.models))).toBe(true);
-      expect(Buffer.from(fast.q.codes.buffer, 0, fast.q.nCodes * 4).equals(Buffer.from(ref.q.codes.buffer, 0, ref.q.nCodes * 4))).toBe(true);
+      const encodeBothWays = (x: Float32Array | Float64Array, tune: number, radius: number) => {
+        const runs = [true, false].map((kernels) => {
+          const q = new LinearQuantizer(0.01, x instanceof Float32Array, n, radius);
+          const models = new ByteWriter(64);
+          const stats: PassStat[] = [];
+          encodeInterpHybrid(x, skip, shape, q, tune, sources, models, stats, kernels);
+          return { q, models: models.finish(), stats };
+        });
+        const [fast, ref] = runs as [(typeof runs)[0], (typeof runs)[0]];
+        expect(Buffer.from(fast.models).equals(Buffer.from(ref.models))).toBe(true);
+        expect(Buffer.from(fast.q.codes.buffer, 0, fast.q.nCodes * 4).equals(Buffer.from(ref.q.codes.buffer, 0, ref.q.nCodes * 4))).toBe(true);
+        expect(fast.q.nCodes).toBe(ref.q.nCodes);
+        expect(Array.from(fast.q.escapes.subarray(0, fast.q.nEscapes))).toEqual(Array.from(ref.q.escapes.subarray(0, ref.q.nEscapes)));
+        return { fast, ref };
+      };
+      // float64 with spikes (escapes; float32's rounding not applied), level-dependent bounds and a small radius
+      const spiky = Float64Array.from(target, (v, i) => (i % 97 === 5 ? v + 1e4 * (i % 3 - 1) : v + 1e-9 * i));
+      const escaped = encodeBothWays(spiky, 3, 256);
+      expect(escaped.fast.q.nEscapes).toBeGreaterThan(n / 200);
+      const { fast, ref } = encodeBothWays(target, 0, DEFAULT_RADIUS);
       expect(fast.stats.some((x) => x.group === 1 || x.group === 2)).toBe(true);
       const decoded = [true, false].map((kernels) => {
         const d = new LinearQuantizer(0.01, true, 0, DEFAULT_RADIUS);

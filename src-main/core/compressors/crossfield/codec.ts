@@ -272,8 +272,9 @@ interface Prepared {
   bound: ResolvedBound;
   validMin: number;
   validMax: number;
-  q: Float64Array;
-  exact: Uint8Array;
+  /** the field on the dual-quantization grid, made on first use: only the Lorenzo hybrids read it */
+  readonly q: Float64Array;
+  readonly exact: Uint8Array;
 }
 
 function prepare(input: CrossfieldEncodeInput): Prepared {
@@ -298,8 +299,13 @@ function prepare(input: CrossfieldEncodeInput): Prepared {
     if ((mask && mask[i] === 0) || v - v !== 0) skip[i] = 1;
   }
   const f32 = values instanceof Float32Array;
-  const pq = prequantize(values as FieldValues, skip, bound.abs, f32);
-  return { f32, n, skip, hasMask: mask !== null, fillValue, bound, validMin: vr.min, validMax: vr.max, q: pq.q, exact: pq.exact };
+  let pq: ReturnType<typeof prequantize> | null = null;
+  const dual = () => (pq ??= prequantize(values as FieldValues, skip, bound.abs, f32));
+  return {
+    f32, n, skip, hasMask: mask !== null, fillValue, bound, validMin: vr.min, validMax: vr.max,
+    get q() { return dual().q; },
+    get exact() { return dual().exact; },
+  };
 }
 
 function encodeChunkPayload(

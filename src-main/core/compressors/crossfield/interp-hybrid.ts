@@ -21,7 +21,7 @@
  * the fit's normal equations) run as WebAssembly twins where the engine has it (wasm-kernels.ts: the same
  * operations in the same order), these loops being the reference. Pure: no Node, no DOM.
  */
-import type { LinearQuantizer } from '../../codec/quantizer.ts';
+import { LinearQuantizer, kernelRadius } from '../../codec/quantizer.ts';
 import { INTERP_TUNINGS, interpCubic } from '../../codec/predictors/interp.ts';
 import type { CodeLines } from '../../codec/mscoder.ts';
 import type { Values } from '../../codec/predictors/types.ts';
@@ -79,7 +79,9 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   // the WebAssembly twins' arrays (the same bits as the loops below, which run where they cannot)
   const passPoints = largestPass(sh);
   const maxK = 4 + 4 * 3 + 5 * sources.length;
-  const mem = kernels ? hybridRunMemory(sh, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK) : null;
+  // the encoder quantizes a pass in the kernels too where q is the plain LinearQuantizer their loop twins
+  const quantizeInKernel = enc && q.constructor === LinearQuantizer && kernelRadius(q.radius);
+  const mem = kernels ? hybridRunMemory(sh, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK, quantizeInKernel ? { x, skip } : null) : null;
   const R = mem ? mem.R : new Float64Array(n);
   const fit = mem ? kernelSample(mem) : new FitScratch();
   // every source as float64 (exact for float32 anchors): one element kind at fill's loads, which V8 then inlines
@@ -273,7 +275,10 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
           }
         }
       }
-      for (let j = 0; j < m; j++) point(idxs[j]!, base[j]!);
+      const kernelPass = mem?.quantizePass?.(q, largestDecoded);
+      // the kernel's codes go after q's (as quantize's would); where they do not fit, the reference runs the pass
+      if (kernelPass && q.appendCodes(kernelPass)) largestDecoded = kernelPass.largest;
+      else for (let j = 0; j < m; j++) point(idxs[j]!, base[j]!);
     }
   }
   if (tune) q.setFactor(1);

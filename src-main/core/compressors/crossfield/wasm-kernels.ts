@@ -18,6 +18,7 @@ interface KernelExports {
   layPass(d: number, sh: number, str: number, axis: number, s: number): number;
   cubicBase(d: number): void;
   predictRows(F: number, ns: number, K: number, w: number, pred: number): void;
+  quantizePass(d: number, x: number, skip: number, q: number, codes: number, escapes: number): void;
 }
 
 /** Sources a pass record holds (the hybrid has one per anchor and per network axis: far fewer). */
@@ -94,13 +95,23 @@ export interface HybridRunMemory {
   normalEquations(ns: number, K: number): void;
   /** pred[i] += weights . F's row i for i < ns */
   predictRows(ns: number, K: number, w: Float64Array): void;
+  /**
+   * The encoder's quantization of the pass's points against base (run's `point`, LinearQuantizer.quantizeAt at the
+   * working bound e): reconstructions into R, the pass's codes and escaped values returned (views, valid until the
+   * next call), `largest` updated as run's. Null without the target laid out (a decoder's run).
+   */
+  quantizePass: ((quantizer: { inv: number; twoE: number; e: number; radius: number; f32: boolean }, largest: number) => { codes: Uint32Array; escapes: Float64Array; largest: number }) | null;
 }
 
 /**
  * Lays out a run over the 4-dims shape sh (n values): sources (values, validity or null), passes of at most `passPoints` points, fits of
- * at most `fitRows` rows of at most `maxK` features. Null where WebAssembly is missing or the arrays do not fit.
+ * at most `fitRows` rows of at most `maxK` features and, for an encoder, the target's values and skipped points.
+ * Null where WebAssembly is missing or the arrays do not fit.
  */
-export function hybridRunMemory(sh: readonly number[], sources: { values: ArrayLike<number>; valid: Uint8Array | null }[], passPoints: number, fitRows: number, maxK: number): HybridRunMemory | null {
+export function hybridRunMemory(
+  sh: readonly number[], sources: { values: ArrayLike<number>; valid: Uint8Array | null }[], passPoints: number, fitRows: number, maxK: number,
+  target: { x: ArrayLike<number>; skip: Uint8Array | null } | null = null,
+): HybridRunMemory | null {
   const k = instance();
   if (!k || sources.length > MAX_KERNEL_SOURCES || sh.length !== 4) return null;
   const n = sh[0]! * sh[1]! * sh[2]! * sh[3]!;
@@ -123,6 +134,11 @@ export function hybridRunMemory(sh: readonly number[], sources: { values: ArrayL
   const pRec = take(4 * RECORD_INTS);
   const pSh = take(16);
   const pStr = take(16);
+  const pX = target ? take(8 * n) : 0;
+  const pSkip = target ? take(n) : 0;
+  const pCodes = target ? take(4 * passPoints) : 0;
+  const pEscapes = target ? take(8 * passPoints) : 0;
+  const pQ = target ? take(64) : 0;
   if (!reserveMemory(k.memory, end())) return null;
   const buf = k.memory.buffer;
   const f64 = (p: number, len: number) => new Float64Array(buf, p, len);
@@ -145,6 +161,13 @@ export function hybridRunMemory(sh: readonly number[], sources: { values: ArrayL
   const str = [sh[1]! * sh[2]! * sh[3]!, sh[2]! * sh[3]!, sh[3]!, 1];
   i32(pSh, 4).set(sh);
   i32(pStr, 4).set(str);
+  if (target) {
+    f64(pX, n).set(target.x);
+    const skip = new Uint8Array(buf, pSkip, n);
+    if (target.skip) skip.set(target.skip);
+    else skip.fill(0);
+  }
+  const qRec = target ? f64(pQ, 8) : null;
   return {
     R, idxs: i32(pIdxs, passPoints), ts: i32(pTs, passPoints), base: f64(pBase, passPoints),
     coords: [i32(pCoords[0]!, passPoints), i32(pCoords[1]!, passPoints), i32(pCoords[2]!, passPoints)],
@@ -189,5 +212,10 @@ export function hybridRunMemory(sh: readonly number[], sources: { values: ArrayL
       w.set(weights);
       k.predictRows(pF, ns, K, pW, pPred);
     },
+    quantizePass: qRec ? (qz, largest) => {
+      qRec.set([qz.inv, qz.twoE, qz.e, qz.radius, qz.f32 ? 1 : 0, largest, 0, 0]);
+      k.quantizePass(pRec, pX, pSkip, pQ, pCodes, pEscapes);
+      return { codes: new Uint32Array(buf, pCodes, qRec[6]!), escapes: f64(pEscapes, qRec[7]!), largest: qRec[5]! };
+    } : null,
   };
 }
