@@ -9,7 +9,7 @@ import { type Field, sameShape } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { StreamMetadata } from '../../core/codec/stream/format.ts';
 import {
-  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, fusionModesOf, roundWeightsHalf, sampleGridDiffs, sampleInferenceShare, storedNetworkBytes,
+  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, estimationSample, fusionModesOf, roundWeightsHalf, sampleGridDiffs, sampleInferenceShare, storedNetworkBytes,
 } from '../../core/compressors/crossfield/codec.ts';
 import { gridDiffs } from '../../core/compressors/crossfield/index.ts';
 import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
@@ -189,7 +189,9 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   // the grid the codec will predict on (as its encode resolves it), the core codec planned and sized on the sample
   const vr = validRange(target.values, target.mask ?? null);
   const absBound = resolveBound(opts.bound, vr.max - vr.min).abs;
-  const core = estimateCore(target, opts.bound, zstdBackend);
+  // the central block every estimate sizes (cropped and counted once)
+  const sample = estimationSample(target);
+  const core = estimateCore(target, opts.bound, zstdBackend, sample);
   const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
   // interpolate along the dims the core's best interpolation did (whichever predictor won there)
   const maxDims = core.plan.interpMaxDims ?? (core.plan.predictor.startsWith('interp') ? core.plan.maxDims : 4);
@@ -204,7 +206,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     // the sample's boxes (block + receptive margin) can be a good part of a small or 3D field: then the whole
     // field's predictions are made once, cropped for the estimates and kept for the full encode
     const whole = net && sampleInferenceShare(net, target.shape) > 1 / 3 ? await gridDiffs(net, reconOf, target.shape, absBound, env) : null;
-    const estimates = estimateModes({ ...input, dq: whole ?? [] }, fusionModesOf(input), absBound, net && !whole ? sampleGridDiffs(net, reconOf, target.shape, absBound, nnKernels()) : undefined);
+    const estimates = estimateModes({ ...input, dq: whole ?? [] }, fusionModesOf(input), absBound, net && !whole ? sampleGridDiffs(net, reconOf, target.shape, absBound, nnKernels()) : undefined, sample);
     checkAbort(opts.signal);
     const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
     tried.push({ cand, net, whole, estimates, netStored, estimate: Math.min(...Object.values(estimates)) + netStored });

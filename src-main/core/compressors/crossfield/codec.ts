@@ -523,7 +523,11 @@ function estimationBlock(shape: readonly number[]): { start: number[]; size: num
   return centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
 }
 
-function estimationSample(field: CrossfieldEncodeInput['field']) {
+/** The field's central block (copied, `crop` for the anchors' and the network's arrays) and its valid points' scale to the field's. */
+export type EstimationSample = ReturnType<typeof estimationSample>;
+
+/** The estimation sample of a field, made once for every estimate of it (estimateCore, estimateModes). */
+export function estimationSample(field: CrossfieldEncodeInput['field']) {
   const { shape, values, mask } = field;
   const block = estimationBlock(shape);
   const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
@@ -607,8 +611,8 @@ export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, 
  * the field's valid points; the per-pass models of mode 'interp' are added. What every mode shares (mask, value
  * lists, the network) is left out.
  */
-export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number, sampleDq?: Int32Array[]): Record<string, number> {
-  const { crop, target: t, shape: cshape, scale } = estimationSample(input.field);
+export function estimateModes(input: CrossfieldEncodeInput, modes: readonly FusionMode[], absBound: number, sampleDq?: Int32Array[], sample = estimationSample(input.field)): Record<string, number> {
+  const { crop, target: t, shape: cshape, scale } = sample;
   const dq = sampleDq ?? input.dq.map((d) => Int32Array.from(crop(d).values));
   const recons = input.anchorRecons?.map((r) => {
     const c = crop(r.values, r.mask);
@@ -640,9 +644,9 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
  * codes' bytes estimated exactly as estimateModes sizes the hybrids', so the two compare like for like; bytes null
  * where the plan codes on a grid or losslessly (then only the core codec's stream can say).
  */
-export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend): { plan: ClassicPlan; bytes: number | null } {
+export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend, sample = estimationSample(field)): { plan: ClassicPlan; bytes: number | null } {
   const { values, mask } = field;
-  const { target: t, shape: cshape, scale } = estimationSample(field);
+  const { target: t, shape: cshape, scale } = sample;
   const f32 = values instanceof Float32Array;
   const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
   if (plan.grid || plan.bound.lossless) return { plan, bytes: null };
