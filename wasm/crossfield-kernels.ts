@@ -257,7 +257,7 @@ export function cubicBase(d: usize): void {
 }
 
 /** fitPass's candidate predictions: pred[i] += sum over k < K of w[k] F[i][k], added in k order, for i < ns */
-export function predictRows(F: usize, ns: i32, K: i32, w: usize, pred: usize): void {
+function predictRows(F: usize, ns: i32, K: i32, w: usize, pred: usize): void {
   for (let i = 0; i < ns; i++) {
     const row = F + (<usize>(i * K) << 3);
     stf(pred, i, weighted(ldf(pred, i), w, row, 0, K));
@@ -373,4 +373,25 @@ export function quantizePass(d: usize, x: usize, skip: usize, q: usize, codes: u
   stf(q, Q_LARGEST, largest);
   stf(q, Q_NCODES, <f64>nc);
   stf(q, Q_NESCAPES, <f64>ne);
+}
+
+/**
+ * fitPass's sizing of a candidate group: pred[i] = b0[i] (+ sum over k < K of w[k] F[i][k], in k order, where
+ * withWeights), then the histogram (int32 at h, 2 radius + 1 bins, zeroed here) of the codes Math.round((xs[i] -
+ * pred[i]) x inv) within (-radius, radius). Returns how many fell outside (or were NaN).
+ */
+export function codeHistogram(F: usize, ns: i32, K: i32, w: usize, withWeights: i32, b0: usize, xs: usize, pred: usize, inv: f64, h: usize, radius: i32): i32 {
+  memory.fill(h, 0, <usize>(2 * radius + 1) << 2);
+  memory.copy(pred, b0, <usize>ns << 3);
+  if (withWeights != 0) predictRows(F, ns, K, w, pred);
+  const rad = <f64>radius;
+  let over: i32 = 0;
+  for (let i = 0; i < ns; i++) {
+    const code = roundForCode((ldf(xs, i) - ldf(pred, i)) * inv);
+    if (code > -rad && code < rad) {
+      const at = h + (<usize>(<i32>code + radius) << 2);
+      store<i32>(at, load<i32>(at) + 1);
+    } else over++;
+  }
+  return over;
 }

@@ -194,7 +194,7 @@ describe('cross-field interpolation hybrid', () => {
     }
   });
 
-  it('the per-pass normal equations and candidate predictions: the WebAssembly twins add up to the reference\'s bits (zero features skipped alike)', () => {
+  it('the per-pass normal equations, candidate predictions and code histograms: the WebAssembly twins add up to the reference\'s bits (zero features skipped alike)', () => {
     for (const K of [1, 22, 23]) {
       const r = rng(K);
       const ns = 1000;
@@ -219,10 +219,31 @@ describe('cross-field interpolation hybrid', () => {
       // the candidate predictions of the fit's histograms: w . row added in k order
       const w = new Float64Array(K).map(() => r());
       const pred = Float64Array.from({ length: ns }, () => r());
-      mem.pred.set(pred);
-      mem.predictRows(ns, K, w);
+      mem.b0.set(pred);
+      mem.codeHistogram(ns, K, w, 1, 64);
       for (let i = 0; i < ns; i++) for (let k = 0; k < K; k++) pred[i] += w[k]! * F[i * K + k]!;
       expect(Buffer.from(mem.pred.buffer, mem.pred.byteOffset, ns * 8).equals(Buffer.from(pred.buffer))).toBe(true);
+      // the sizing's histogram of a candidate's codes: Math.round's bins, NaN and out-of-range codes counted apart
+      const radius = 64;
+      const b0 = Float64Array.from({ length: ns }, () => r() * 40);
+      const xs = Float64Array.from({ length: ns }, (_, i) => (i === 3 ? NaN : i % 50 === 7 ? 1e9 : b0[i]! + r() * 30 + (i % 9 === 0 ? 0.5 : 0)));
+      mem.b0.set(b0);
+      mem.xs.set(xs);
+      for (const weights of [null, w]) {
+        const over = mem.codeHistogram(ns, K, weights, 1.7, radius);
+        const h = new Int32Array(2 * radius + 1);
+        let refOver = 0;
+        for (let i = 0; i < ns; i++) {
+          let p = b0[i]!;
+          if (weights) for (let k = 0; k < K; k++) p += weights[k]! * F[i * K + k]!;
+          const code = Math.round((xs[i]! - p) * 1.7);
+          if (code > -radius && code < radius) h[code + radius]++;
+          else refOver++;
+        }
+        expect(over).toBe(refOver);
+        expect(Array.from(mem.histogram(radius))).toEqual(Array.from(h));
+        expect(over).toBeGreaterThan(ns / 60);
+      }
     }
   });
 

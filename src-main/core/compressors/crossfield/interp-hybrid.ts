@@ -336,7 +336,7 @@ function fitPass(
   if (skip === null) nAll = m;
   else for (let j = 0; j < m; j++) if (skip[idxs[j]!] !== 1) nAll++;
   const span = stride * FIT_RUN;
-  const { F, y, b0, xs, pred, h, js, A, bv } = sample;
+  const { F, y, b0, xs, h, js, A, bv } = sample;
   let ns = 0;
   // runs of FIT_RUN consecutive points (neighbours in memory: the sample reads what the cache holds), one run per
   // stretch of stride x FIT_RUN points, placed by a hash so that the sample does not alias with the grid
@@ -373,16 +373,7 @@ function fitPass(
   // each candidate's code histogram on the sample, entropy scaled to the pass's valid points
   const scale = ns > 0 ? nAll / ns : 0;
   const bits = groups.map((g, gi) => {
-    const w = ws[gi]!;
-    pred.set(b0.subarray(0, ns));
-    if (g !== 0) sample.predictRows(ns, K, w);
-    h.fill(0);
-    let over = 0;
-    for (let i = 0; i < ns; i++) {
-      const code = Math.round((xs[i]! - pred[i]!) * inv);
-      if (code > -HIST_RADIUS && code < HIST_RADIUS) h[code + HIST_RADIUS]++;
-      else over++;
-    }
+    const over = sample.codeHistogram(ns, K, g !== 0 ? ws[gi]! : null, inv);
     let b = over * 40 + 8;
     for (let i = 0; i < h.length; i++) {
       const c = h[i]!;
@@ -413,8 +404,11 @@ interface FitSample {
   bv: Float64Array;
   /** A's upper triangle and bv from the first ns rows (normalEquations or its twin) */
   normalEquations(ns: number, K: number): void;
-  /** pred[i] += w . F's row i for i < ns, added in k order (or the twin) */
-  predictRows(ns: number, K: number, w: Float64Array): void;
+  /**
+   * A candidate's codes on the sample into h (zeroed first): pred[i] = b0[i] (+ w . F's row i, added in k order,
+   * with weights), code Math.round((xs[i] - pred[i]) x inv); returns how many fall outside h's radius (or the twin)
+   */
+  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number): number;
   /** buffers for `rows` rows of K features */
   sized(rows: number, K: number): FitSample;
 }
@@ -433,14 +427,25 @@ class FitScratch implements FitSample {
   normalEquations(ns: number, K: number): void {
     normalEquations(this.F, this.y, ns, K, this.A, this.bv);
   }
-  predictRows(ns: number, K: number, w: Float64Array): void {
-    const { F, pred } = this;
-    for (let i = 0; i < ns; i++) {
-      const r = i * K;
-      let p = pred[i]!;
-      for (let k = 0; k < K; k++) p += w[k]! * F[r + k]!;
-      pred[i] = p;
+  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number): number {
+    const { F, pred, b0, xs, h } = this;
+    pred.set(b0.subarray(0, ns));
+    if (w) {
+      for (let i = 0; i < ns; i++) {
+        const r = i * K;
+        let p = pred[i]!;
+        for (let k = 0; k < K; k++) p += w[k]! * F[r + k]!;
+        pred[i] = p;
+      }
     }
+    h.fill(0);
+    let over = 0;
+    for (let i = 0; i < ns; i++) {
+      const code = Math.round((xs[i]! - pred[i]!) * inv);
+      if (code > -HIST_RADIUS && code < HIST_RADIUS) h[code + HIST_RADIUS]++;
+      else over++;
+    }
+    return over;
   }
   sized(rows: number, K: number): this {
     if (this.F.length < rows * K) this.F = new Float64Array(rows * K);
@@ -463,10 +468,9 @@ class FitScratch implements FitSample {
 function kernelSample(mem: HybridRunMemory): FitSample {
   const rows = mem.y.length;
   const sample: FitSample = {
-    F: mem.F, y: mem.y, js: mem.js, pred: mem.pred, A: mem.A, bv: mem.b,
-    b0: new Float64Array(rows), xs: new Float64Array(rows), h: new Int32Array(2 * HIST_RADIUS + 1),
+    F: mem.F, y: mem.y, js: mem.js, pred: mem.pred, A: mem.A, bv: mem.b, b0: mem.b0, xs: mem.xs, h: mem.histogram(HIST_RADIUS),
     normalEquations: (ns, K) => mem.normalEquations(ns, K),
-    predictRows: (ns, K, w) => mem.predictRows(ns, K, w),
+    codeHistogram: (ns, K, w, inv) => mem.codeHistogram(ns, K, w, inv, HIST_RADIUS),
     sized: (need, K) => {
       if (need > rows || need * K > mem.F.length || K * K > mem.A.length) throw new FieldpackError('INTERNAL', `a fit of ${need} x ${K} exceeds the kernels' layout (${rows} rows)`);
       return sample;

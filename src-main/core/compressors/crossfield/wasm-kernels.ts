@@ -17,12 +17,14 @@ interface KernelExports {
   normalEquations(F: number, y: number, ns: number, K: number, A: number, b: number): void;
   layPass(d: number, sh: number, str: number, axis: number, s: number): number;
   cubicBase(d: number): void;
-  predictRows(F: number, ns: number, K: number, w: number, pred: number): void;
   quantizePass(d: number, x: number, skip: number, q: number, codes: number, escapes: number): void;
+  codeHistogram(F: number, ns: number, K: number, w: number, withWeights: number, b0: number, xs: number, pred: number, inv: number, h: number, radius: number): number;
 }
 
 /** Sources a pass record holds (the hybrid has one per anchor and per network axis: far fewer). */
 const MAX_KERNEL_SOURCES = 16;
+/** The fit's sizing histograms have at most 2 x this + 1 bins (interp-hybrid.ts HIST_RADIUS) */
+const MAX_HIST_RADIUS = 4096;
 /** The pass record's int32 fields (wasm/crossfield-kernels.ts's P_* offsets). */
 const P = { m: 0, L: 1, s: 2, ss: 3, s3: 4, K: 5, kSelf: 6, nShift: 7, nSrc: 8, idxs: 9, ts: 10, base: 11, R: 12, shift: 13, src: 25, coord: 57 } as const;
 const RECORD_INTS = P.coord + 3;
@@ -93,8 +95,13 @@ export interface HybridRunMemory {
   gather(n: number): void;
   /** A's upper triangle and b from F's first ns rows and y (added to what they hold) */
   normalEquations(ns: number, K: number): void;
-  /** pred[i] += weights . F's row i for i < ns */
-  predictRows(ns: number, K: number, w: Float64Array): void;
+  /** the fit sample's values and uncorrected predictions (rows as F's) */
+  xs: Float64Array;
+  b0: Float64Array;
+  /** the sizing's histogram of 2 radius + 1 bins (radius at most MAX_HIST_RADIUS) */
+  histogram(radius: number): Int32Array;
+  /** interp-hybrid.ts FitSample.codeHistogram's twin: pred from b0 (and w . F's rows), the codes' histogram; returns those outside */
+  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number, radius: number): number;
   /**
    * The encoder's quantization of the pass's points against base (run's `point`, LinearQuantizer.quantizeAt at the
    * working bound e): reconstructions into R, the pass's codes and escaped values returned (views, valid until the
@@ -131,6 +138,9 @@ export function hybridRunMemory(
   const pW = take(8 * maxK);
   const pFeat = take(8 * maxK);
   const pPred = take(8 * fitRows);
+  const pXs = take(8 * fitRows);
+  const pB0 = take(8 * fitRows);
+  const pHist = take(4 * (2 * MAX_HIST_RADIUS + 1));
   const pRec = take(4 * RECORD_INTS);
   const pSh = take(16);
   const pStr = take(16);
@@ -172,6 +182,11 @@ export function hybridRunMemory(
     R, idxs: i32(pIdxs, passPoints), ts: i32(pTs, passPoints), base: f64(pBase, passPoints),
     coords: [i32(pCoords[0]!, passPoints), i32(pCoords[1]!, passPoints), i32(pCoords[2]!, passPoints)],
     sources: srcViews, F: f64(pF, fitRows * maxK), y: f64(pY, fitRows), js: i32(pJs, fitRows), pred: f64(pPred, fitRows), A: f64(pA, maxK * maxK), b: f64(pB, maxK),
+    xs: f64(pXs, fitRows), b0: f64(pB0, fitRows),
+    histogram(radius) {
+      if (radius > MAX_HIST_RADIUS) throw new RangeError(`a histogram of radius ${radius} (at most ${MAX_HIST_RADIUS})`);
+      return i32(pHist, 2 * radius + 1);
+    },
     layPass(axis, s) {
       rec[P.L] = sh[axis]!;
       rec[P.s] = s;
@@ -208,9 +223,10 @@ export function hybridRunMemory(
     normalEquations(ns, K) {
       k.normalEquations(pF, pY, ns, K, pA, pB);
     },
-    predictRows(ns, K, weights) {
-      w.set(weights);
-      k.predictRows(pF, ns, K, pW, pPred);
+    codeHistogram(ns, K, weights, inv, radius) {
+      if (radius > MAX_HIST_RADIUS) throw new RangeError(`a histogram of radius ${radius} (at most ${MAX_HIST_RADIUS})`);
+      if (weights) w.set(weights);
+      return k.codeHistogram(pF, ns, K, pW, weights ? 1 : 0, pB0, pXs, pPred, inv, pHist, radius);
     },
     quantizePass: qRec ? (qz, largest) => {
       qRec.set([qz.inv, qz.twoE, qz.e, qz.radius, qz.f32 ? 1 : 0, largest, 0, 0]);
