@@ -166,6 +166,17 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     checkBound(field, (await decompressCrossfield(r.bytes, [a.recon])).field, r.absBound);
   });
 
+  it('the bench with a reused model times its rows as the core codec\'s: repeated runs, the same bytes, the fastest counts, the first reported apart', async () => {
+    const { runCrossfieldBench } = await import('../../../src-main/services/crossfield/bench.ts');
+    const [row] = await runCrossfieldBench({ files: [COADS], vars: ['SST'], anchors: ['AIRT'], bounds: [{ mode: 'rel', value: 1e-3 }], reusedModel: true, minSeconds: 0.01 });
+    expect(row!.error).toBeUndefined();
+    expect(row!.reused_model).toBe(true);
+    expect(row!.runs).toBeGreaterThanOrEqual(2);
+    expect(row!.compress_mb_s).toBeGreaterThanOrEqual(row!.first_compress_mb_s);
+    expect(row!.points_over_bound).toBe(0);
+    expect(row!.compression_ratio).toBeGreaterThanOrEqual(row!.core_ratio);
+  });
+
   it('names missing and mismatched anchors', async () => {
     const r = await compressCrossfield({ target: sst, anchors: [airt, speh], bound: { mode: 'rel', value: 1e-3 }, network: 'linear', fallback: false });
     const [ra, rs] = r.anchors.map((a) => a.recon);

@@ -31,10 +31,11 @@ export const benchCommand: CliCommand = {
     '    (.npz of the residual-modeling code with latent_bit, .npy, NetCDF, raw f32/f64) whose declared bits count.',
     '    Bounds such as nrmse:1e-4,nrmse:1e-5,nrmse:1e-6. Their .npz benches as it is:',
     '    fieldpack bench DATA.npz --vars original_data --codec lbrc --base file:DATA.npz --bounds nrmse:1e-5 --json OUT.json',
-    'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] [--reused-model] [--workers N] --bounds rel:1e-3 --json OUT.json',
+    'fieldpack bench FILE --codec crossfield --vars TARGET [--anchors A,B] [--network best|none|linear|cfnn] [--reused-model [--min-seconds S]] [--workers N] --bounds rel:1e-3 --json OUT.json',
     '  cross-field: anchors compressed first at the same bound, the target from their reconstructions beside the core',
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md); --reused-model: the linear',
-    '  network fitted once on the first step and given, as an archive series reuses it (compress MB/s without the fit);',
+    '  network fitted once on the first step and given, as an archive series reuses it (compress MB/s without the fit,',
+    '  timed as the core codec\'s rows: the fastest of runs over --min-seconds, the first run apart as "first c");',
     '  --workers N (default 0 here): the candidates near the smallest estimate encoded side by side in N worker threads',
     '  (they pay once warm, as in an archive; a one-shot row pays their start)',
     'fieldpack bench --large SIZE [--dir DIR] [--keep] [--bounds rel:1e-3] [--workers N] --json OUT.json',
@@ -57,7 +58,7 @@ export const benchCommand: CliCommand = {
     const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
     // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
     const catalog = await callApi(ctx, 'streams.codecs', {});
-    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers: Number(flag(p, 'workers') ?? 0), reusedModel: p.flags.has('reused-model') });
+    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers: Number(flag(p, 'workers') ?? 0), reusedModel: p.flags.has('reused-model'), minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds') });
     try {
       let model = flag(p, 'model');
       if (p.flags.has('train')) {
