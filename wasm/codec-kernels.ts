@@ -1363,9 +1363,17 @@ export function lorenzoRecover(out: usize, outF32: bool, skip: usize, k: i32, sh
 // @ts-ignore: decorator
 @inline
 function mathRound(v: f64): f64 {
-  let r = Math.floor(v);
-  if (v - r >= 0.5) r += 1;
-  return r == 0 ? copysign<f64>(0, v) : r;
+  let r: f64;
+  if (Math.abs(v) < 2251799813685248) {
+    // the nearest whole number, ties to even (1.5 x 2^52 added and taken off: exact, the sum's unit is 1), then a tie
+    // taken up: f64.floor (roundsd) here was 7 of this loop's 11 ns a value on this machine
+    const n = v + 6755399441055744.0 - 6755399441055744.0;
+    r = n + select<f64>(1, 0, v - n == 0.5);
+  } else {
+    r = Math.floor(v);
+    if (v - r >= 0.5) r += 1;
+  }
+  return select<f64>(copysign<f64>(0, v), r, r == 0);
 }
 
 /**

@@ -172,6 +172,27 @@ describe('predictor encoders in WebAssembly', () => {
     }
   });
 
+  it('round as Math.round at every tie and edge: grid indices (no f64.floor below 2^51) and the quantizers\' codes at exact ties', () => {
+    const edges = [0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, 0.49999999999999994, -0.49999999999999994, 1 - 2 ** -53, -0, 0, 2 ** 51 - 0.5, 2 ** 51 + 0.5,
+      -(2 ** 51) - 0.5, 2 ** 52 - 0.5, 2 ** 52 + 2, 4503599627370495.5, 1e15 + 0.5, -1e15 - 0.5, 7.5e-300, -7.5e-300, NaN, Infinity, -Infinity];
+    const r = rng32(99);
+    const x = Float64Array.from({ length: 4000 }, (_, i) => (i < edges.length ? edges[i]! : Math.round((r() - 0.5) * 4e4) / 4));
+    // step 1 and a tolerance of 1: every finite value is on the grid, its index Math.round(v) (-0 kept)
+    const [fast, ref] = [true, false].map((kernels) => toGridIndices(x, null, { offset: 0, step: 1, tolerance: 1, half: 0 }, false, new Float64Array(x.length), kernels));
+    expect(Array.from(fast!.k).map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(Array.from(ref!.k).map((v) => Object.is(v, -0) ? '-0' : String(v)));
+    expect(fast!.offGrid).toEqual(ref!.offGrid);
+    for (let i = 0; i < 12; i++) expect(fast!.k[i]).toBe(Math.round(x[i]!));
+    // codes at exact ties: quarters against a bound of 0.25 (code = round((x - pred) x 2)), Lorenzo and interpolation
+    for (const enc of [(q: LinearQuantizer, k: boolean) => encodeLorenzo(x.subarray(30), null, [x.length - 30], q, k), (q: LinearQuantizer, k: boolean) => encodeInterp(true, x.subarray(30), null, [x.length - 30], q, 0, k)]) {
+      const [a, b] = [true, false].map((kernels) => {
+        const q = new LinearQuantizer(0.25, false, x.length);
+        enc(q, kernels);
+        return key(q);
+      });
+      expect(a).toBe(b);
+    }
+  });
+
   it('odd inputs: escapes that are not float32 values in a float32 field decoded in place, a skip array shorter than the field, a shape that does not match the values (a review\'s cases)', () => {
     // the reference decodes an unmasked float32 field in its output, so an escape predicts rounded to float32
     for (const cubic of [false, true]) {
