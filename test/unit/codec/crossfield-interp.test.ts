@@ -194,6 +194,32 @@ describe('cross-field interpolation hybrid', () => {
     }
   });
 
+  it('values or skip flags that do not cover the shape (direct calls): the kernels leave them to the reference, the same outcome (a review\'s cases)', () => {
+    const shape = [40, 64];
+    const { target, anchor } = pair(shape, 2);
+    const n = target.length;
+    const sources = [{ values: anchor, valid: null }];
+    const outcome = (x: Float32Array, skip: Uint8Array | null, kernels: boolean) => {
+      const q = new LinearQuantizer(0.01, true, n + 64, DEFAULT_RADIUS);
+      const models = new ByteWriter(64);
+      try {
+        encodeInterpHybrid(x, skip, shape, q, 0, sources, models, undefined, kernels);
+      } catch (e) {
+        return `throws ${(e as Error).message}`;
+      }
+      return `${q.nCodes}:${q.nEscapes}:${Buffer.from(q.codes.buffer, 0, q.nCodes * 4).toString('base64')}:${Array.from(q.escapes.subarray(0, q.nEscapes)).join(',')}:${Buffer.from(models.finish()).toString('base64')}`;
+    };
+    // a run with every point skipped first leaves its flags in the kernels' memory
+    outcome(target, new Uint8Array(n).fill(1), true);
+    const cases: [string, Float32Array, Uint8Array | null][] = [
+      ['empty skip', target, new Uint8Array(0)],
+      ['longer skip', target, new Uint8Array(n + 100)],
+      ['longer values', Float32Array.from({ length: n + 50 }, (_, i) => target[i % n]!), null],
+      ['shorter values', target.subarray(0, n - 50), null],
+    ];
+    for (const [what, x, skip] of cases) expect(outcome(x, skip, true), what).toBe(outcome(x, skip, false));
+  });
+
   it('the per-pass normal equations, candidate predictions and code histograms: the WebAssembly twins add up to the reference\'s bits (zero features skipped alike)', () => {
     for (const K of [1, 22, 23]) {
       const r = rng(K);

@@ -80,7 +80,8 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   const passPoints = largestPass(sh);
   const maxK = 4 + 4 * 3 + 5 * sources.length;
   // the encoder quantizes a pass in the kernels too where q is the plain LinearQuantizer their loop twins
-  const quantizeInKernel = enc && q.constructor === LinearQuantizer && kernelRadius(q.radius);
+  // (and where the values and skip flags cover the shape, as the codec's always do: a direct call may not)
+  const quantizeInKernel = enc && q.constructor === LinearQuantizer && kernelRadius(q.radius) && n === sh[0]! * sh[1]! * sh[2]! * sh[3]! && (skip === null || skip.length >= n);
   const mem = kernels ? hybridRunMemory(sh, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK, quantizeInKernel ? { x, skip } : null) : null;
   const R = mem ? mem.R : new Float64Array(n);
   const fit = mem ? kernelSample(mem) : new FitScratch();
@@ -100,7 +101,8 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
     }
     R[idx] = r;
     const a = Math.abs(r);
-    if (!(a <= largestDecoded)) largestDecoded = a; // NaN sticks: no skipping after it
+    // a NaN makes the next point's test true, so it lasts one point (the kernels and the decoder track it alike)
+    if (!(a <= largestDecoded)) largestDecoded = a;
   };
   let maxDim = 1;
   for (const v of sh) maxDim = Math.max(maxDim, v);

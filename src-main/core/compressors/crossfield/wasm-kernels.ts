@@ -174,7 +174,7 @@ export function hybridRunMemory(
   if (target) {
     f64(pX, n).set(target.x);
     const skip = new Uint8Array(buf, pSkip, n);
-    if (target.skip) skip.set(target.skip);
+    if (target.skip) skip.set(target.skip.subarray(0, n));
     else skip.fill(0);
   }
   const qRec = target ? f64(pQ, 8) : null;
