@@ -9,7 +9,7 @@ import { type Field, sameShape } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import type { StreamMetadata } from '../../core/codec/stream/format.ts';
 import {
-  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, estimateCore, estimateModes, estimationSample, fusionModesOf, roundWeightsHalf, sampleGridDiffs, sampleInferenceShare, storedNetworkBytes,
+  type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, type EstimationBlock, type EstimationSample, estimateCore, estimateModes, estimationSample, secondEstimationBlock, fusionModesOf, roundWeightsHalf, sampleGridDiffs, sampleInferenceShare, storedNetworkBytes,
 } from '../../core/compressors/crossfield/codec.ts';
 import { gridDiffs } from '../../core/compressors/crossfield/index.ts';
 import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
@@ -197,19 +197,27 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const maxDims = core.plan.interpMaxDims ?? (core.plan.predictor.startsWith('interp') ? core.plan.maxDims : 4);
   const env = codecEnv({ threads: opts.threads, signal: opts.signal });
   // every network predicts over the sample only; its fusion modes are sized there, its stored bytes added
-  const tried: { cand: Candidate; net: CrossfieldNetwork | null; whole: Int32Array[] | null; estimates: Record<string, number>; netStored: number; estimate: number }[] = [];
+  type Tried = { cand: Candidate; net: CrossfieldNetwork | null; whole: Int32Array[] | null; estimates: Record<string, number>; netStored: number; estimate: number };
+  const inputOf = (net: CrossfieldNetwork | null) => {
+    const order = net ? net.anchors : anchors.map((a) => a.var);
+    return { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq: [], anchorRecons: order.map((v) => reconOf[v]!), tune, maxDims, mode };
+  };
+  /** A candidate's estimated stream bytes on a sample: its least fusion mode there (of `modes`) plus its stored network. */
+  const estimateOn = (t: Pick<Tried, 'net' | 'whole' | 'netStored'>, on: EstimationSample, block?: EstimationBlock, modes?: FusionMode[]) => {
+    const input = inputOf(t.net);
+    const estimates = estimateModes({ ...input, dq: t.whole ?? [] }, modes ?? fusionModesOf(input), absBound, t.net && !t.whole ? sampleGridDiffs(t.net, reconOf, target.shape, absBound, nnKernels(), block) : undefined, on);
+    return { estimates, estimate: Math.min(...Object.values(estimates)) + t.netStored };
+  };
+  const tried: Tried[] = [];
   for (const cand of candidates) {
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
     const net = cand.net && (opts.halfWeights ?? true) ? { ...cand.net, weights: roundWeightsHalf(cand.net.weights) } : cand.net;
-    const order = net ? net.anchors : anchors.map((a) => a.var);
-    const input = { field: target, bound: opts.bound, net, netHash: '', anchors: order.map((v) => ({ var: v, hash: '' })), dq: [], anchorRecons: order.map((v) => reconOf[v]!), tune, maxDims, mode };
     // the sample's boxes (block + receptive margin) can be a good part of a small or 3D field: then the whole
     // field's predictions are made once, cropped for the estimates and kept for the full encode
     const whole = net && sampleInferenceShare(net, target.shape) > 1 / 3 ? await gridDiffs(net, reconOf, target.shape, absBound, env) : null;
-    const estimates = estimateModes({ ...input, dq: whole ?? [] }, fusionModesOf(input), absBound, net && !whole ? sampleGridDiffs(net, reconOf, target.shape, absBound, nnKernels()) : undefined, sample);
-    checkAbort(opts.signal);
     const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
-    tried.push({ cand, net, whole, estimates, netStored, estimate: Math.min(...Object.values(estimates)) + netStored });
+    tried.push({ cand, net, whole, netStored, ...estimateOn({ net, whole, netStored }, sample) });
+    checkAbort(opts.signal);
   }
   if (!tried.length) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
   const leastEstimate = Math.min(...tried.map((t) => t.estimate));
@@ -220,11 +228,17 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   // only the networks that may win predict over the whole field and are encoded in full; with workers, side by side
   // (those without a network first: nothing to predict before they start) while this thread predicts for the others
   const workers = opts.workers ?? 0;
-  // A network sized on the same sample as the anchors alone and estimated no smaller than them predicted nothing
-  // the anchors did not (a reused model on a field it does not suit): it is neither run over the field nor encoded.
-  // Paired on one sample, the two estimates ranked as their full encodes did (docs/crossfield.md).
-  const anchorsAlone = tried.find((x) => x.net === null)?.estimate ?? Infinity;
-  const near = tried.filter((x) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN) && (x.net === null || x.estimate < anchorsAlone));
+  // A network estimated no smaller than the anchors alone on the central block added nothing there (a reused model
+  // on a field it does not suit): it is neither run over the field nor encoded, unless a second block away from the
+  // centre finds its interpolation hybrid clearly smaller than the anchors alone's (the same mode: a small block
+  // misjudges interpolation against the Lorenzo hybrids; docs/crossfield.md)
+  const alone = tried.find((x) => x.net === null) ?? null;
+  const inReach = (x: Tried) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN);
+  const second = alone && tried.some((x) => x.net !== null && inReach(x) && x.estimate >= alone.estimate) ? secondEstimationBlock(target.shape) : null;
+  const secondSample = second ? estimationSample(target, second) : null;
+  const aloneThere = secondSample ? estimateOn(alone!, secondSample, second!, ['interp']).estimate : Infinity;
+  const smallerThere = (x: Tried) => secondSample !== null && estimateOn(x, secondSample, second!, ['interp']).estimate < aloneThere * (1 - ESTIMATE_MARGIN);
+  const near = tried.filter((x) => inReach(x) && (x.net === null || !alone || x.estimate < alone.estimate || smallerThere(x)));
   const started = new Map<Candidate, Promise<{ bytes: Uint8Array; details: Record<string, unknown> }>>();
   for (const t of workers > 0 ? [...near].sort((a, b) => Number(a.net !== null) - Number(b.net !== null)) : near) {
     progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);

@@ -252,3 +252,32 @@ describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina (needs the W
     await expect(decompressCrossfield(r.bytes, [recon[0]!])).rejects.toThrow(/needs its anchor P/);
   });
 });
+
+describe('cross-field candidates sized away from the centre too', () => {
+  it('a reused model that pays only outside the central estimation block is still encoded in full and kept (a review\'s case)', async () => {
+    // the target is noise in the central block (and a margin around it), elsewhere a shifted copy of the anchor: on
+    // the central block the network adds nothing, over the field it is most of the prediction
+    const H = 512, W = 512, n = H * W;
+    let s = 9;
+    const r = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+    const anchor = new Float32Array(n);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) anchor[y * W + x] = Math.sin(x / 9) * Math.cos(y / 13) * 5 + r() * 4;
+    const side = Math.round(H * Math.sqrt(32768 / n));
+    const b0 = Math.floor((H - side) / 2) - 4, b1 = b0 + side + 8;
+    const values = new Float32Array(n);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      const central = y >= b0 && y < b1 && x >= b0 && x < b1;
+      values[y * W + x] = central ? Math.sin(x / 9) * Math.cos(y / 13) * 5 + r() * 4 : 0.9 * anchor[y * W + Math.min(W - 1, x + 1)]! + 0.3 * anchor[Math.max(0, y - 1) * W + x]!;
+    }
+    const target: Field = { name: 'T', values, shape: [H, W], dims: ['y', 'x'] } as Field;
+    const A: Field = { name: 'A', values: anchor, shape: [H, W], dims: ['y', 'x'] } as Field;
+    const net = fitLinearCfnn(target, [A], 2, 5);
+    const bound = { mode: 'rel' as const, value: 1e-2 };
+    const res = await compressCrossfield({ target, anchors: [], anchorRecons: { A: { recon: A } }, bound, model: { net }, fallback: false, verify: false });
+    expect(res.networkEstimates.given).toBeGreaterThanOrEqual(res.networkEstimates.none!); // the central block alone would drop it
+    expect(Object.keys(res.networkSizes).sort()).toEqual(['given', 'none']);
+    expect(res.network).toBe('given');
+    expect(res.networkSizes.given!).toBeLessThan(0.8 * res.networkSizes.none!);
+    checkBound(target, (await decompressCrossfield(res.bytes, [A])).field, res.absBound);
+  });
+});

@@ -523,13 +523,26 @@ function estimationBlock(shape: readonly number[]): { start: number[]; size: num
   return centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
 }
 
+/** An estimation block (start and size per dim) */
+export type EstimationBlock = { start: number[]; size: number[] };
+
+/**
+ * A second, smaller block away from the centre (a quarter of ESTIMATE_VALUES, centred a quarter of the way along each
+ * dim): where the central block is not like the rest of the field, the service asks it before dropping a candidate.
+ * Null where the central block is the whole field.
+ */
+export function secondEstimationBlock(shape: readonly number[]): EstimationBlock | null {
+  if (!centralBlockRange([...shape], ESTIMATE_VALUES)) return null;
+  const size = (centralBlockRange([...shape], ESTIMATE_VALUES / 4) ?? estimationBlock(shape)).size;
+  return { start: shape.map((d, i) => Math.max(0, Math.min(d - size[i]!, Math.floor(d / 4 - size[i]! / 2)))), size };
+}
+
 /** The field's central block (copied, `crop` for the anchors' and the network's arrays) and its valid points' scale to the field's. */
 export type EstimationSample = ReturnType<typeof estimationSample>;
 
-/** The estimation sample of a field, made once for every estimate of it (estimateCore, estimateModes). */
-export function estimationSample(field: CrossfieldEncodeInput['field']) {
+/** The estimation sample of a field (by default its central block), made once for every estimate of it (estimateCore, estimateModes). */
+export function estimationSample(field: CrossfieldEncodeInput['field'], block: EstimationBlock = estimationBlock(field.shape)) {
   const { shape, values, mask } = field;
-  const block = estimationBlock(shape);
   const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
   const target = crop(values, mask);
   const countValid = (v: ArrayLike<number>, m: Uint8Array | null | undefined) => {
@@ -545,10 +558,9 @@ export function estimationSample(field: CrossfieldEncodeInput['field']) {
 }
 
 /** The estimation block and, per network sample, the box sampleGridDiffs runs the network on. */
-function sampleBoxes(net: CrossfieldNetwork, shape: readonly number[]) {
+function sampleBoxes(net: CrossfieldNetwork, shape: readonly number[], block: EstimationBlock = estimationBlock(shape)) {
   const ndim = net.spec.ndim;
   const { spatial } = layoutOf(shape, ndim);
-  const block = estimationBlock(shape);
   const lead = shape.length - ndim;
   const margin = net.spec.receptiveRadius + 1;
   const inner = block.start.slice(lead);
@@ -565,14 +577,14 @@ export function sampleInferenceShare(net: CrossfieldNetwork, shape: readonly num
 }
 
 /**
- * The network's grid differences over the estimation sample alone (estimateModes' sampleDq), the bits predictGridDiffs
- * gives there: per network sample, the block's box with a margin of the receptive radius plus one (the backward
+ * The network's grid differences over the estimation sample alone (estimateModes' sampleDq; `at`: another block than
+ * the central one), the bits predictGridDiffs gives there: per network sample, the block's box with a margin of the receptive radius plus one (the backward
  * differences) runs on the reference path and its inner part is kept; what the margin cuts off never reaches it.
  */
-export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number, kernels: NnKernels | null = null): Int32Array[] {
+export function sampleGridDiffs(net: CrossfieldNetwork, anchors: Record<string, AnchorRecon>, shape: readonly number[], absBound: number, kernels: NnKernels | null = null, at?: EstimationBlock): Int32Array[] {
   const ndim = net.spec.ndim;
   const { spatial, plane } = layoutOf(shape, ndim);
-  const { block, lead, inner, innerSize, boxStart, boxSize } = sampleBoxes(net, shape);
+  const { block, lead, inner, innerSize, boxStart, boxSize } = sampleBoxes(net, shape, at);
   const innerInBox = inner.map((s, d) => s - boxStart[d]!);
   const boxPlane = fieldSize(boxSize);
   const innerPlane = fieldSize(innerSize);
