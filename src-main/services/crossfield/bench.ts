@@ -11,6 +11,7 @@ import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound } from '../../core/codec/bound.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import { benchVariables, loadField } from '../compression/bench-input.ts';
+import { bestOf } from '../compression/bench.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio, reconstructAnchors } from './index.ts';
 import type { CrossfieldNetwork } from '../../core/compressors/crossfield/codec.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
@@ -104,23 +105,11 @@ async function firstStepModel(target: Field, anchors: Field[], bound: BoundSpec,
   return { net, seconds: (performance.now() - t0) / 1000, recons: Object.fromEntries(recon.map((a) => [a.var, { recon: a.recon, bytes: a.bytes }])) };
 }
 
-/**
- * fn run once, or with minSeconds > 0 repeated until its runs took that long (2 to 5 runs); the fastest run's seconds
- * (as `seconds` reads them) and every run's result.
- */
-async function fastestRun<T>(minSeconds: number, fn: () => Promise<T>, seconds: (x: T) => number): Promise<{ first: T; runs: T[]; seconds: number }> {
-  const runs: T[] = [];
-  let total = 0;
-  do {
-    const x = await fn();
-    runs.push(x);
-    total += seconds(x);
-  } while (minSeconds > 0 && runs.length < 5 && (runs.length < 2 || total < minSeconds));
-  return { first: runs[0]!, runs, seconds: Math.min(...runs.map(seconds)) };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+/** fn run once, timed (a row that trains online) */
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { value, seconds: (performance.now() - t0) / 1000 };
 }
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)) : x);
@@ -165,18 +154,15 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
             target, bound, ndim, threads: opts.threads, workers: opts.workers ?? 0, verify: false,
             ...(reused ? { anchors: [], anchorRecons: reused.recons, model: { net: reused.net, trainSeconds: reused.seconds } } : { anchors: anchorFields, network: opts.network }),
           });
-          // a reused model trains nothing: its rows are timed as the core codec's are (repeated, the fastest run)
-          const runsFor = reused ? (opts.minSeconds ?? 0.3) : 0;
-          const c = await fastestRun(runsFor, compress, (x) => x.compressSeconds);
-          const r = c.first;
-          if (c.runs.some((x) => !sameBytes(x.bytes, r.bytes))) throw new FieldpackError('INTERNAL', 'a repeated compression gave other bytes');
-          const decompress = async () => {
-            const td = performance.now();
-            const d = await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { threads: opts.threads });
-            return { d, seconds: (performance.now() - td) / 1000 };
-          };
-          const dd = await fastestRun(runsFor, decompress, (x) => x.seconds);
-          const d = dd.first.d;
+          // a reused model trains nothing: its rows are timed as the core codec's are (bestOf: repeated, the fastest
+          // run); a row that trains online runs once
+          const minSeconds = opts.minSeconds ?? 0.3;
+          const c = reused ? await bestOf(minSeconds, compress, (x) => x.compressSeconds) : await compress().then((x) => ({ runs: [x], seconds: x.compressSeconds }));
+          const r = c.runs[0]!;
+          if (c.runs.some((x) => !Buffer.from(x.bytes).equals(r.bytes))) throw new FieldpackError('INTERNAL', 'a repeated compression gave other bytes');
+          const decompress = () => decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { threads: opts.threads });
+          const dd = reused ? await bestOf(minSeconds, decompress) : await timed(decompress);
+          const d = dd.value;
           const ds = dd.seconds;
           const st = errorStats(target.values, d.field.values, target.mask ?? null, r.absBound);
           const s3 = bound.mode === 'rel' ? sz3.get(`${basename(file)}|${variable}|${bound.value}`) ?? null : null;

@@ -25,6 +25,12 @@ interface KernelExports {
 const MAX_KERNEL_SOURCES = 16;
 /** The fit's sizing histograms have at most 2 x this + 1 bins (interp-hybrid.ts HIST_RADIUS) */
 const MAX_HIST_RADIUS = 4096;
+/** radius, where the run's histogram holds it */
+function histogramRadius(radius: number): number {
+  if (radius > MAX_HIST_RADIUS) throw new RangeError(`a histogram of radius ${radius} (at most ${MAX_HIST_RADIUS})`);
+  return radius;
+}
+
 /** The pass record's int32 fields (wasm/crossfield-kernels.ts's P_* offsets). */
 const P = { m: 0, L: 1, s: 2, ss: 3, s3: 4, K: 5, kSelf: 6, nShift: 7, nSrc: 8, idxs: 9, ts: 10, base: 11, R: 12, shift: 13, src: 25, coord: 57 } as const;
 const RECORD_INTS = P.coord + 3;
@@ -183,10 +189,7 @@ export function hybridRunMemory(
     coords: [i32(pCoords[0]!, passPoints), i32(pCoords[1]!, passPoints), i32(pCoords[2]!, passPoints)],
     sources: srcViews, F: f64(pF, fitRows * maxK), y: f64(pY, fitRows), js: i32(pJs, fitRows), pred: f64(pPred, fitRows), A: f64(pA, maxK * maxK), b: f64(pB, maxK),
     xs: f64(pXs, fitRows), b0: f64(pB0, fitRows),
-    histogram(radius) {
-      if (radius > MAX_HIST_RADIUS) throw new RangeError(`a histogram of radius ${radius} (at most ${MAX_HIST_RADIUS})`);
-      return i32(pHist, 2 * radius + 1);
-    },
+    histogram: (radius) => i32(pHist, 2 * histogramRadius(radius) + 1),
     layPass(axis, s) {
       rec[P.L] = sh[axis]!;
       rec[P.s] = s;
@@ -224,9 +227,8 @@ export function hybridRunMemory(
       k.normalEquations(pF, pY, ns, K, pA, pB);
     },
     codeHistogram(ns, K, weights, inv, radius) {
-      if (radius > MAX_HIST_RADIUS) throw new RangeError(`a histogram of radius ${radius} (at most ${MAX_HIST_RADIUS})`);
       if (weights) w.set(weights);
-      return k.codeHistogram(pF, ns, K, pW, weights ? 1 : 0, pB0, pXs, pPred, inv, pHist, radius);
+      return k.codeHistogram(pF, ns, K, pW, weights ? 1 : 0, pB0, pXs, pPred, inv, pHist, histogramRadius(radius));
     },
     quantizePass: qRec ? (qz, largest) => {
       qRec.set([qz.inv, qz.twoE, qz.e, qz.radius, qz.f32 ? 1 : 0, largest, 0, 0]);
