@@ -650,14 +650,14 @@ function ransRunBucket(run: i32): i32 {
 }
 
 /**
- * rans.ts contextOf: coder 3 (no segments) from the previous class and the activity's level, coder 5 (segments,
- * startSegments) with the class of the symbol one line back (up).
+ * rans.ts contextOf: coder 3 (no segments) from the previous class and the activity's level, coder 5 (withLines:
+ * segments, startSegments) with the class of the symbol one line back (up). Inlined: a constant withLines folds.
  */
 // @ts-ignore: decorator
 @inline
-function ransContext(up: i32, prevClass: i32, activity: i32, run: i32, activityLevel: usize): i32 {
+function ransContext(up: i32, prevClass: i32, activity: i32, run: i32, activityLevel: usize, withLines: bool): i32 {
   const level = <i32>load<u8>(activityLevel + <usize>activity);
-  if (segCount > 0) {
+  if (withLines) {
     return select<i32>(
       RANS_LINE_RUN_BASE + 2 * ransRunBucket(run) + <i32>(up != 0),
       (prevClass * 8 + select<i32>(up, 7, up < 7)) * RANS_LINE_ACTIVITY_LEVELS + (level >> 1),
@@ -671,9 +671,9 @@ function ransContext(up: i32, prevClass: i32, activity: i32, run: i32, activityL
 /** rans.ts signContextOf: the previous sign x class min(k, 5), for coder 5 also the line-back code's sign and relation */
 // @ts-ignore: decorator
 @inline
-function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32): i32 {
+function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32, withLines: bool): i32 {
   const kc = select<i32>(k, 5, k < 5);
-  return select<i32>(((lastSign * 3 + signState(up, radius)) * 6 + kc) * 5 + upRelation(up, radius, k), lastSign * 6 + kc, segCount > 0);
+  return withLines ? ((lastSign * 3 + signState(up, radius)) * 6 + kc) * 5 + upRelation(up, radius, k) : lastSign * 6 + kc;
 }
 
 /**
@@ -683,15 +683,25 @@ function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32): i32 {
  * segments of msDecode. Returns the low bits' byte length, or -1 where they would not fit the room.
  */
 export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, starts: usize, lines: usize, segs: i32): i32 {
+  // every code adds at most 14 low bits: with 2 n + 8 bytes of room the per-code check cannot fail
+  const checked = room < 2 * n + 8;
+  startSegments(starts, lines, segs);
+  // one loop per case, each compiled with its constants folded (the line context's selects and the room check)
+  if (segs > 0) return checked ? symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, true, true) : symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, true, false);
+  return checked ? symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, false, true) : symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, false, false);
+}
+
+// @ts-ignore: decorator
+@inline
+function symbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, withLines: bool, checked: bool): i32 {
   let prevClass = 0, activity = 0, run = 0, lastSign = 0;
   // the low bits LSB first through a 64-bit accumulator, 8 bytes stored at a time (the room keeps 8 spare)
   let acc: u64 = 0, nbits: i32 = 0, pos: i32 = 0;
-  startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
     const c = load<u32>(codes + (<usize>i << 2));
     const s = symbolOf(c, radius);
-    const up = codeUp(codes, i, radius);
-    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel);
+    const up = withLines ? codeUp(codes, i, radius) : radius;
+    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel, withLines);
     const j = ctx * NSYM + s;
     store<u16>(symbolIndex + (<usize>i << 1), <u16>j);
     const cAt = counts + (<usize>j << 2);
@@ -702,7 +712,7 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
     const positive: i32 = <i32>(c > radius);
     const v: u32 = select<u32>(c - radius, radius - c, positive);
     const top: i32 = select<i32>(<i32>((v >>> <u32>(k - 1)) & 1), 0, k >= 1);
-    const js = select<i32>(ransSignContext(lastSign, up, radius, k) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SIGN, residual);
+    const js = select<i32>(ransSignContext(lastSign, up, radius, k, withLines) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SIGN, residual);
     const sAt = signCounts + (<usize>select<i32>(js, 0, residual) << 2);
     store<u32>(sAt, load<u32>(sAt) + <u32>residual);
     lastSign = select<i32>(1 + positive, select<i32>(0, lastSign, s == 0), residual);
@@ -710,7 +720,7 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
     const nb: i32 = select<i32>(k - 1, 0, residual && k >= 2);
     acc |= <u64>(v & ((<u32>1 << <u32>nb) - 1)) << <u64>nbits;
     nbits += nb;
-    if (pos + 8 > room) return -1;
+    if (checked && pos + 8 > room) return -1;
     store<u64>(low + <usize>pos, acc);
     // nbits < 8 + 14: at most two whole bytes
     const whole = nbits >> 3;
@@ -719,7 +729,7 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
     nbits &= 7;
     store<u16>(signIndex + (<usize>i << 1), <u16>js);
     run = select<i32>(run + 1, 0, s == 0);
-    prevClass = select<i32>(s, 7, s < 7);
+    prevClass = min<i32>(s, 7);
     activity = (activity * 3 + select<i32>(16, s, s == ESC_SYM) * 64) >>> 2;
   }
   if (nbits > 0) {
@@ -813,7 +823,7 @@ export function ransDecode(
   startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
     const up = codeUp(out, i, radius);
-    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel);
+    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel, segCount > 0);
     const slot = x0 & RANS_SLOT_MASK;
     const slots = i16x8.splat(<i16>slot);
     const at = ends + <usize>ctx * 48;
@@ -833,7 +843,7 @@ export function ransDecode(
     const residual = s != 0 && s != ESC_SYM;
     const k = s - 1;
     // a zero or an escape takes context 0's step, not kept
-    const sc = select<i32>(ransSignContext(lastSign, up, radius, k), 0, residual);
+    const sc = select<i32>(ransSignContext(lastSign, up, radius, k, segCount > 0), 0, residual);
     const signSlot = x1 & RANS_SLOT_MASK;
     const st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
     if (residual && st >= RANS_SIGN_SYMS) return 4;
