@@ -282,23 +282,57 @@ export function gatherRows(d: usize, js: usize, n: i32, F: usize): void {
  * so the sums are the reference's bits.
  */
 export function normalEquations(F: usize, y: usize, ns: i32, K: i32, A: usize, b: usize): void {
-  for (let i = 0; i < ns; i++) {
+  // two rows at a time where both features are non-zero: each entry still gets row i's product, then row i + 1's
+  // (the same sums), loaded and stored once for the two
+  let i = 0;
+  for (; i + 2 <= ns; i += 2) {
+    const r0 = F + (<usize>(i * K) << 3);
+    const r1 = r0 + (<usize>K << 3);
+    const y0 = ldf(y, i);
+    const y1 = ldf(y, i + 1);
+    for (let u = 0; u < K; u++) {
+      const f0 = ldf(r0, u);
+      const f1 = ldf(r1, u);
+      if (f0 != 0 && f1 != 0) {
+        stf(b, u, ldf(b, u) + f0 * y0 + f1 * y1);
+        const ro = A + (<usize>(u * K) << 3);
+        const v0 = f64x2.splat(f0);
+        const v1 = f64x2.splat(f1);
+        let v = u;
+        for (; v + 2 <= K; v += 2) {
+          const at = <usize>v << 3;
+          v128.store(ro + at, f64x2.add(f64x2.add(v128.load(ro + at), f64x2.mul(v0, v128.load(r0 + at))), f64x2.mul(v1, v128.load(r1 + at))));
+        }
+        if (v < K) stf(ro, v, ldf(ro, v) + f0 * ldf(r0, v) + f1 * ldf(r1, v));
+      } else {
+        if (f0 != 0) addRowProducts(r0, f0, y0, u, K, A, b);
+        if (f1 != 0) addRowProducts(r1, f1, y1, u, K, A, b);
+      }
+    }
+  }
+  for (; i < ns; i++) {
     const r = F + (<usize>(i * K) << 3);
     const yi = ldf(y, i);
     for (let u = 0; u < K; u++) {
       const fu = ldf(r, u);
-      if (fu == 0) continue;
-      stf(b, u, ldf(b, u) + fu * yi);
-      const ro = A + (<usize>(u * K) << 3);
-      const fv = f64x2.splat(fu);
-      let v = u;
-      for (; v + 2 <= K; v += 2) {
-        const at = <usize>v << 3;
-        v128.store(ro + at, f64x2.add(v128.load(ro + at), f64x2.mul(fv, v128.load(r + at))));
-      }
-      if (v < K) stf(ro, v, ldf(ro, v) + fu * ldf(r, v));
+      if (fu != 0) addRowProducts(r, fu, yi, u, K, A, b);
     }
   }
+}
+
+/** One row's share of normalEquations for feature u (fu = r[u], not 0): b[u] and A[u][v], v >= u. */
+// @ts-ignore: decorator
+@inline
+function addRowProducts(r: usize, fu: f64, yi: f64, u: i32, K: i32, A: usize, b: usize): void {
+  stf(b, u, ldf(b, u) + fu * yi);
+  const ro = A + (<usize>(u * K) << 3);
+  const fv = f64x2.splat(fu);
+  let v = u;
+  for (; v + 2 <= K; v += 2) {
+    const at = <usize>v << 3;
+    v128.store(ro + at, f64x2.add(v128.load(ro + at), f64x2.mul(fv, v128.load(r + at))));
+  }
+  if (v < K) stf(ro, v, ldf(ro, v) + fu * ldf(r, v));
 }
 
 /** quantizer.ts's roundForCode: Math.round but for the sign of a zero */

@@ -190,7 +190,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const vr = validRange(target.values, target.mask ?? null);
   const absBound = resolveBound(opts.bound, vr.max - vr.min).abs;
   // the central block every estimate sizes (cropped and counted once)
-  const sample = estimationSample(target);
+  const sample = estimationSample(target, undefined, vr.count);
   const core = estimateCore(target, opts.bound, zstdBackend, sample);
   const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
   // interpolate along the dims the core's best interpolation did (whichever predictor won there)
@@ -235,7 +235,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const alone = tried.find((x) => x.net === null) ?? null;
   const inReach = (x: Tried) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN);
   const second = alone && tried.some((x) => x.net !== null && inReach(x) && x.estimate >= alone.estimate) ? secondEstimationBlock(target.shape) : null;
-  const secondSample = second ? estimationSample(target, second) : null;
+  const secondSample = second ? estimationSample(target, second, vr.count) : null;
   const aloneThere = secondSample ? estimateOn(alone!, secondSample, second!, ['interp']).estimate : Infinity;
   const smallerThere = (x: Tried) => secondSample !== null && estimateOn(x, secondSample, second!, ['interp']).estimate < aloneThere * (1 - ESTIMATE_MARGIN);
   const near = tried.filter((x) => inReach(x) && (x.net === null || !alone || x.estimate < alone.estimate || smallerThere(x)));

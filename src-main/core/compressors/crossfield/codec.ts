@@ -541,20 +541,24 @@ export function secondEstimationBlock(shape: readonly number[]): EstimationBlock
 export type EstimationSample = ReturnType<typeof estimationSample>;
 
 /** The estimation sample of a field (by default its central block), made once for every estimate of it (estimateCore, estimateModes). */
-export function estimationSample(field: CrossfieldEncodeInput['field'], block: EstimationBlock = estimationBlock(field.shape)) {
+export function estimationSample(field: CrossfieldEncodeInput['field'], block: EstimationBlock = estimationBlock(field.shape), validCount?: number) {
   const { shape, values, mask } = field;
   const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
   const target = crop(values, mask);
-  const countValid = (v: ArrayLike<number>, m: Uint8Array | null | undefined) => {
-    let c = 0;
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i]!;
-      if ((!m || m[i] !== 0) && x - x === 0) c++;
-    }
-    return c;
-  };
   const sampleValid = countValid(target.values, target.mask);
-  return { shape: block.size, crop, target, scale: sampleValid > 0 ? countValid(values, mask) / sampleValid : 1 };
+  // the whole field's count: the caller's validRange(values, mask).count where it has one (the same points)
+  const valid = validCount ?? countValid(values, mask);
+  return { shape: block.size, crop, target, scale: sampleValid > 0 ? valid / sampleValid : 1 };
+}
+
+/** The points not masked out (mask 0) and finite. */
+function countValid(v: ArrayLike<number>, m: Uint8Array | null | undefined): number {
+  let c = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if ((!m || m[i] !== 0) && x - x === 0) c++;
+  }
+  return c;
 }
 
 /** The estimation block and, per network sample, the box sampleGridDiffs runs the network on. */

@@ -85,6 +85,8 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   const mem = kernels ? hybridRunMemory(sh, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK, quantizeInKernel ? { x, skip } : null) : null;
   const R = mem ? mem.R : new Float64Array(n);
   const fit = mem ? kernelSample(mem) : new FitScratch();
+  // the fit samples without looking up skip flags where none is set (the codec's skip is all zeros on a full field)
+  const fitSkip = enc && skip !== null && skip.includes(1) ? skip : null;
   // every source as float64 (exact for float32 anchors): one element kind at fill's loads, which V8 then inlines
   const sources64 = sources.map((src, i) => (mem ? { ...src, values: mem.sources[i]! } : src.values instanceof Float64Array ? src : { ...src, values: Float64Array.from(src.values) }));
   // A pass keeping one group may leave out the other group's terms (0 x a finite feature is +-0) where no feature can
@@ -236,7 +238,7 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
               F.set(feat, i * K);
             }
           };
-          const chosen = fitPass(x, skip, idxs, base, m, K, kSelf, q.inv, fit.sized(Math.min(m, 2 * FIT_POINTS) + FIT_RUN, K), rows);
+          const chosen = fitPass(x, fitSkip, idxs, base, m, K, kSelf, q.inv, fit.sized(Math.min(m, 2 * FIT_POINTS) + FIT_RUN, K), rows);
           group = chosen.group;
           w = chosen.w;
           models.w.u8(group);
