@@ -256,9 +256,32 @@ export function cubicBase(d: usize): void {
   for (let j = 0; j < m; j++) stf(base, j, cubicAt(R, ldi(idxs, j), ldi(ts, j), L, s, ss, s3));
 }
 
-/** fitPass's candidate predictions: pred[i] += sum over k < K of w[k] F[i][k], added in k order, for i < ns */
+/**
+ * fitPass's candidate predictions: pred[i] += sum over k < K of w[k] F[i][k], added in k order, for i < ns. Four rows
+ * at a time, a row per f64x2 lane: each lane's sum is still one row's, in k order (the same bits), and the four
+ * chains of dependent adds overlap instead of waiting on each other.
+ */
 function predictRows(F: usize, ns: i32, K: i32, w: usize, pred: usize): void {
-  for (let i = 0; i < ns; i++) {
+  const rowBytes = <usize>K << 3;
+  let i = 0;
+  for (; i + 4 <= ns; i += 4) {
+    const r0 = F + (<usize>(i * K) << 3);
+    const r1 = r0 + rowBytes;
+    const r2 = r1 + rowBytes;
+    const r3 = r2 + rowBytes;
+    const at = pred + (<usize>i << 3);
+    let a = v128.load(at);
+    let b = v128.load(at, 16);
+    for (let k = 0; k < K; k++) {
+      const wk = f64x2.splat(ldf(w, k));
+      const o = <usize>k << 3;
+      a = f64x2.add(a, f64x2.mul(wk, f64x2.replace_lane(f64x2.splat(load<f64>(r0 + o)), 1, load<f64>(r1 + o))));
+      b = f64x2.add(b, f64x2.mul(wk, f64x2.replace_lane(f64x2.splat(load<f64>(r2 + o)), 1, load<f64>(r3 + o))));
+    }
+    v128.store(at, a);
+    v128.store(at, b, 16);
+  }
+  for (; i < ns; i++) {
     const row = F + (<usize>(i * K) << 3);
     stf(pred, i, weighted(ldf(pred, i), w, row, 0, K));
   }
