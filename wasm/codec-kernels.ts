@@ -1394,20 +1394,58 @@ function mathRound(v: f64): f64 {
 export function gridIndices(x: usize, xF32: bool, skip: usize, n: i32, offset: f64, step: f64, tolerance: f64, f32: bool, k: usize, off: usize, offRoom: i32): i32 {
   const inv = 1 / step;
   let nOff = 0;
-  for (let i = 0; i < n; i++) {
-    store<f64>(k + (<usize>i << 3), 0);
-    if (skipped(skip, i)) continue;
-    const v = valueAt(x, xF32, i);
-    const j = mathRound((v - offset) * inv);
-    let r = offset + j * step;
-    if (f32) r = <f64><f32>r;
-    // bit for bit at tolerance 0 (so -0 is not 0)
-    const on = tolerance == 0 ? r == v && (r != 0 || 1 / r == 1 / v) : Math.abs(r - v) <= tolerance;
-    if (on && Math.abs(j) < 4503599627370496) store<f64>(k + (<usize>i << 3), j);
-    else {
-      if (nOff < offRoom) store<i32>(off + (<usize>nOff << 2), i);
-      nOff++;
+  // Two points at a time in f64x2 lanes: the scalar steps below in the same order (so the same bits), kept where both
+  // points are unskipped, well inside mathRound's fast range, on the grid and (at tolerance 0) not zero; any other pair
+  // goes through the scalar steps point by point
+  const offs = f64x2.splat(offset);
+  const invs = f64x2.splat(inv);
+  const steps = f64x2.splat(step);
+  const tol = f64x2.splat(tolerance);
+  const magic = f64x2.splat(6755399441055744.0);
+  const half = f64x2.splat(0.5);
+  const one = f64x2.splat(1);
+  const fast = f64x2.splat(2251799813685248);
+  const signBit = i64x2.splat(<i64>0x8000000000000000);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    if (skip == 0 || load<u16>(skip + <usize>i) == 0) {
+      const v = xF32 ? f64x2.promote_low_f32x4(v128.load64_zero(x + (<usize>i << 2))) : v128.load(x + (<usize>i << 3));
+      const t = f64x2.mul(f64x2.sub(v, offs), invs);
+      const nearest = f64x2.sub(f64x2.add(t, magic), magic);
+      let j = f64x2.add(nearest, v128.and(f64x2.eq(f64x2.sub(t, nearest), half), one));
+      // a zero index takes t's sign (mathRound's copysign)
+      j = v128.bitselect(v128.and(t, signBit), j, f64x2.eq(j, f64x2.splat(0)));
+      let r = f64x2.add(offs, f64x2.mul(j, steps));
+      if (f32) r = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(r));
+      const on = tolerance == 0 ? v128.and(f64x2.eq(r, v), f64x2.ne(r, f64x2.splat(0))) : f64x2.le(f64x2.abs(f64x2.sub(r, v)), tol);
+      if (i64x2.all_true(v128.and(on, f64x2.lt(f64x2.abs(t), fast)))) {
+        v128.store(k + (<usize>i << 3), j);
+        continue;
+      }
     }
+    nOff = gridIndexAt(x, xF32, skip, i, offset, step, inv, tolerance, f32, k, off, offRoom, nOff);
+    nOff = gridIndexAt(x, xF32, skip, i + 1, offset, step, inv, tolerance, f32, k, off, offRoom, nOff);
+  }
+  if (i < n) nOff = gridIndexAt(x, xF32, skip, i, offset, step, inv, tolerance, f32, k, off, offRoom, nOff);
+  return nOff;
+}
+
+/** gridIndices's steps for point i: its index into k (0 where skipped or off the grid, i then listed); returns nOff */
+// @ts-ignore: decorator
+@inline
+function gridIndexAt(x: usize, xF32: bool, skip: usize, i: i32, offset: f64, step: f64, inv: f64, tolerance: f64, f32: bool, k: usize, off: usize, offRoom: i32, nOff: i32): i32 {
+  store<f64>(k + (<usize>i << 3), 0);
+  if (skipped(skip, i)) return nOff;
+  const v = valueAt(x, xF32, i);
+  const j = mathRound((v - offset) * inv);
+  let r = offset + j * step;
+  if (f32) r = <f64><f32>r;
+  // bit for bit at tolerance 0 (so -0 is not 0)
+  const on = tolerance == 0 ? r == v && (r != 0 || 1 / r == 1 / v) : Math.abs(r - v) <= tolerance;
+  if (on && Math.abs(j) < 4503599627370496) store<f64>(k + (<usize>i << 3), j);
+  else {
+    if (nOff < offRoom) store<i32>(off + (<usize>nOff << 2), i);
+    nOff++;
   }
   return nOff;
 }
