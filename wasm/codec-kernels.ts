@@ -753,15 +753,14 @@ export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: u
     // at most 4 bytes pushed below: two per state
     if (at < out + 4) return -1;
     const js = <i32>load<u16>(signIndex + (<usize>i << 1));
-    const residual = js != RANS_NO_SIGN;
-    const jsAt = <usize>select<i32>(js, 0, residual) << 1;
-    // frequency 1 where there is no sign-top symbol: the step runs and is not kept (no division by zero)
-    const sf: u32 = select<u32>(load<u16>(signFreq + jsAt), 1, residual);
-    const x1Pushed = pushBytes(x1, sf, at);
     // decoded after the value's symbol, so coded before it; a zero or an escape has none (x1 stays)
-    const x1Coded = ransPut(x1 >>> (<u32>x1Pushed << 3), sf, <u32>load<u16>(signCum + jsAt));
-    at -= select<usize>(<usize>x1Pushed, 0, residual);
-    x1 = select<u32>(x1Coded, x1, residual);
+    if (js != RANS_NO_SIGN) {
+      const jsAt = <usize>js << 1;
+      const sf: u32 = load<u16>(signFreq + jsAt);
+      const x1Pushed = pushBytes(x1, sf, at);
+      x1 = ransPut(x1 >>> (<u32>x1Pushed << 3), sf, <u32>load<u16>(signCum + jsAt));
+      at -= <usize>x1Pushed;
+    }
     const j = <usize>load<u16>(symbolIndex + (<usize>i << 1));
     const f: u32 = load<u16>(freq + (j << 1));
     const x0Pushed = pushBytes(x0, f, at);
@@ -813,9 +812,12 @@ export function ransDecode(
   x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, ends: usize, signEnds: usize, freq: usize, cum: usize, signFreq: usize,
   signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize,
 ): i32 {
-  // Branch-free where the data decide (the symbols' kinds, the renormalisations, the low bits' lengths), which a
-  // branch predictor cannot guess: each step runs, selects keep what the reference would have done. Reads reach up
-  // to 8 bytes past data and low (the caller leaves them mapped); the checks against len and lowLen are exact.
+  // Branch-free where the data decide (the renormalisations, the low bits' lengths), which a branch predictor cannot
+  // guess: each step runs, selects keep what the reference would have done. Not the sign-top step: it runs only for
+  // a residual (a branch), because the next symbol is decoded from that step's state, and with a select a zero or an
+  // escape waited on the step it then threw away (5-11 % of the decode on navy winds and etopo5, whatever the share of
+  // zeros). Reads reach up to 8 bytes past data and low (the caller leaves them mapped); the checks against len and
+  // lowLen are exact.
   let p: i32 = 0;
   let bitPos: i64 = 0;
   const lowBits: i64 = <i64>lowLen << 3;
@@ -842,17 +844,19 @@ export function ransDecode(
     // the sign-top symbol of a residual (not a zero, not an escape) from the other state
     const residual = s != 0 && s != ESC_SYM;
     const k = s - 1;
-    // a zero or an escape takes context 0's step, not kept
-    const sc = select<i32>(ransSignContext(lastSign, up, radius, k, segCount > 0), 0, residual);
-    const signSlot = x1 & RANS_SLOT_MASK;
-    const st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
-    if (residual && st >= RANS_SIGN_SYMS) return 4;
-    const js = <usize>(sc * RANS_SIGN_SYMS + (st & 3));
-    const x1Next = <u32>load<u16>(signFreq + (js << 1)) * (x1 >>> RANS_SCALE_BITS) + signSlot - <u32>load<u16>(signCum + (js << 1));
-    const need1 = select<i32>((<i32>clz(x1Next) - 1) >> 3, 0, residual);
-    if (p + need1 > len) return 1;
-    x1 = select<u32>(ransTake(x1Next, need1, data + <usize>p), x1, residual);
-    p += need1;
+    let st = 0;
+    if (residual) {
+      const sc = ransSignContext(lastSign, up, radius, k, segCount > 0);
+      const signSlot = x1 & RANS_SLOT_MASK;
+      st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
+      if (st >= RANS_SIGN_SYMS) return 4;
+      const js = <usize>(sc * RANS_SIGN_SYMS + st);
+      const x1Next = <u32>load<u16>(signFreq + (js << 1)) * (x1 >>> RANS_SCALE_BITS) + signSlot - <u32>load<u16>(signCum + (js << 1));
+      const need1 = (<i32>clz(x1Next) - 1) >> 3;
+      if (p + need1 > len) return 1;
+      x1 = ransTake(x1Next, need1, data + <usize>p);
+      p += need1;
+    }
     // |v|: 1, or 2 + the top bit, then the k - 1 low bits (LSB first, BitReader.get)
     const m: i32 = select<i32>(k - 1, 0, residual && k >= 2);
     if (bitPos + <i64>m > lowBits) return 5;
