@@ -680,11 +680,13 @@ function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32, withLines:
  * The forward pass over codes[0, n): per code its symbol's table index (u16 at symbolIndex) and sign-top index (u16
  * at signIndex; 0xffff for zeros and escapes), the counts (u32 at counts, signCounts), the low mantissa bits LSB
  * first at low (room bytes). activityLevel: rans.ts's ACTIVITY_LEVEL (u8[1024]). segs > 0: coder 5's line context, the
- * segments of msDecode. Returns the low bits' byte length, or -1 where they would not fit the room.
+ * segments of msDecode. Returns the low bits' byte length, -1 where they would not fit the room, or -2 where a code is
+ * 2 x radius or more.
  */
 export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, starts: usize, lines: usize, segs: i32): i32 {
-  // every code adds at most 14 low bits: with 2 n + 8 bytes of room the per-code check cannot fail
-  const checked = room < 2 * n + 8;
+  // a code adds at most 30 low bits (14 below 2 x radius, radius <= 2^16; 30 for any u32 a caller may pass): with
+  // 4 n + 8 bytes of room the per-code check cannot fail, and nothing is written past the room
+  const checked = room < 4 * n + 8;
   startSegments(starts, lines, segs);
   // one loop per case, each compiled with its constants folded (the line context's selects and the room check)
   if (segs > 0) return checked ? symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, true, true) : symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, true, false);
@@ -695,10 +697,13 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
 @inline
 function symbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, withLines: bool, checked: bool): i32 {
   let prevClass = 0, activity = 0, run = 0, lastSign = 0;
+  // the largest code, checked once after the loop: a code of 2 x radius or more has no symbol in the tables
+  let largest: u32 = 0;
   // the low bits LSB first through a 64-bit accumulator, 8 bytes stored at a time (the room keeps 8 spare)
   let acc: u64 = 0, nbits: i32 = 0, pos: i32 = 0;
   for (let i = 0; i < n; i++) {
     const c = load<u32>(codes + (<usize>i << 2));
+    largest = max(largest, c);
     const s = symbolOf(c, radius);
     const up = withLines ? codeUp(codes, i, radius) : radius;
     const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel, withLines);
@@ -732,6 +737,7 @@ function symbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIn
     prevClass = min<i32>(s, 7);
     activity = (activity * 3 + select<i32>(16, s, s == ESC_SYM) * 64) >>> 2;
   }
+  if (<u64>largest >= 2 * <u64>radius) return -2;
   if (nbits > 0) {
     if (pos + 8 > room) return -1;
     store<u64>(low + <usize>pos, acc);

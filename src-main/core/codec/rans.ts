@@ -409,6 +409,8 @@ function symboliseBlock(
   let lastSign = state[3]!;
   for (let i = start; i < end; i++) {
     const c = codes[i]!;
+    // a code of 2 x radius or more has no symbol in the tables (the kernel refuses it too)
+    if (c >= 2 * radius) throw new FieldpackError('INTERNAL', `rANS coder: a code of 2 x radius (${2 * radius}) or more`);
     const s = symbolOf(c, radius);
     const d = back === null ? 0 : back[i - start]!;
     const up = d ? codes[i - d]! : radius;

@@ -16,6 +16,7 @@
  *   decoded values (test/unit/codec/predictor-wasm.test.ts).
  * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
  */
+import { FieldpackError } from '../errors.ts';
 import { CODEC_KERNELS_WASM } from './wasm-kernels.generated.ts';
 import { bumpLayout, reserveMemory } from '../wasm-module.ts';
 
@@ -301,8 +302,9 @@ export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: num
   const l = layout();
   if (!l) return null;
   return (codes, n, radius, nCounts, nSignCounts, activityLevel, lines, tables) => {
-    // low bits: at most 14 a code (residuals below 2^16); pushed bytes: at most 2 per symbol and 2 per sign-top
-    const lowRoom = 2 * n + 16;
+    // low bits: at most 14 a code (residuals below 2^16), 30 for codes past the radius (room enough that the kernel's
+    // forward pass needs no per-code check); pushed bytes: at most 2 per symbol and 2 per sign-top
+    const lowRoom = 4 * n + 16;
     const room = 4 * n + 16;
     const at = stage(l, [
       new Uint32Array(nCounts), new Uint32Array(nSignCounts), activityLevel, codes.subarray(0, n), 2 * n, 2 * n, lowRoom, room, 8, 2 * nCounts, 2 * nCounts, 2 * nSignCounts,
@@ -313,6 +315,7 @@ export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: num
       number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
     const lowBytes = l.k.ransSymbolise(input, n, radius, symbolIndex, signIndex, counts, signCounts, levels, low, lowRoom, starts, lineLens, lines ? lines.starts.length : 0);
+    if (lowBytes === -2) throw new FieldpackError('INTERNAL', `rANS coder: a code of 2 x radius (${2 * radius}) or more`);
     if (lowBytes < 0) return null;
     let buf = l.k.memory.buffer;
     const t = tables(new Uint32Array(buf, counts, nCounts).slice(), new Uint32Array(buf, signCounts, nSignCounts).slice());

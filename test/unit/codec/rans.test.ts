@@ -267,6 +267,20 @@ describe('rANS coder: the WebAssembly encoder writes the reference\'s bytes', ()
     same(Uint32Array.of(RADIUS + 3));
     same(new Uint32Array(0));
   });
+
+  it('refuses a code of 2 x radius or more on both paths, and writes nothing past its room (a review\'s case: codes far beyond the radius add up to 30 low bits each)', () => {
+    for (const bad of [2 * RADIUS, RADIUS + 2 ** 29, 0xffffffff]) {
+      for (const lines of [null, { starts: Int32Array.of(0), lines: Int32Array.of(64) }]) {
+        const codes = laplacian(20_000, 40, 58);
+        codes.fill(bad, 5_000, 9_000);
+        for (const path of ['fast', 'reference'] as const) {
+          expect(() => ransEncodeCodesBare(codes, codes.length, RADIUS, new ByteWriter(64), lines, path), `${bad} ${path}`).toThrow(/a code of 2 x radius/);
+        }
+      }
+    }
+    // the encoder still works after a refused call (its memory intact)
+    same(laplacian(30_000, 5, 59));
+  });
 });
 
 describe('rANS coder: hostile blocks', () => {
