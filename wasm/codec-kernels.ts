@@ -727,7 +727,7 @@ function symbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIn
     nbits += nb;
     if (checked && pos + 8 > room) return -1;
     store<u64>(low + <usize>pos, acc);
-    // nbits < 8 + 14: at most two whole bytes
+    // nbits < 8 + 14 (8 + 30 for a code past 2 x radius, refused after the loop): at most two (four) whole bytes
     const whole = nbits >> 3;
     pos += whole;
     acc >>>= <u64>(whole << 3);
