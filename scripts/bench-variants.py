@@ -9,6 +9,12 @@
   noisy:   fields whose small scales dominate, as derived products and instruments give them: relative vorticity
            and divergence of the navy winds and of WRF's winds on each level (centred differences), and WRF T and
            the navy UWND with white noise of 0.5 % of their range added (a sensor's noise; seeded, reproducible).
+And forms none of the fields above was tuned on, to check that what works there generalises:
+  coarse_rounded: steps near the bounds (WRF T to 0.1 K and 0.5 K, pressure in whole hPa, the navy UWND to 0.1 and
+           1 m/s, water vapour to 0.1 g/kg);
+  levitus_packed: an ocean field with a land mask that deepens with depth, packed as int16 (TEMP 0.01 degC,
+           SALT 0.001 PSU), the mask as the fill value;
+  heavy_tail: a precipitation-like field (etopo20's highest 30 % squared, log-normal noise): mostly zeros, a long tail.
 
 Usage: python3 scripts/bench-variants.py OUTDIR   (needs netCDF4-python: Debian python3-netcdf4)
 Then: fieldpack bench OUTDIR --codec auto --codec sz3 --bounds rel:1e-2,rel:1e-3,rel:1e-4 --json OUT.json
@@ -136,6 +142,65 @@ def noisy(navy_path, wrf_path, dst_path):
         put('T_NOISY', dims, t + rng.normal(0.0, 0.005 * span, t.shape), 'K', 'WRF T + white noise of 0.5 % of its range')
 
 
+def coarse_rounded(wrf_path, navy_path, dst_path):
+    """Decimal steps near the benched bounds (0.1 K is rel ~1e-3 of WRF T's range): where coding the grid's indices
+    and predicting on the values are closest."""
+    with netCDF4.Dataset(wrf_path) as wrf, netCDF4.Dataset(navy_path) as navy, \
+            netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+        for name in ('Time', 'bottom_top', 'south_north', 'west_east'):
+            dst.createDimension(name, len(wrf.dimensions[name]))
+        for name in ('TIME', 'FNOCY', 'FNOCX'):
+            dst.createDimension(name, len(navy.dimensions[name]))
+
+        def put(name, dims, data, step, units, fill=None):
+            out = dst.createVariable(name, 'f4', dims, fill_value=fill)
+            out.units = units
+            out.least_significant_digit_step = step
+            out[:] = (np.round(data / step) * step).astype(np.float32)
+
+        wrf_dims = wrf.variables['T'].dimensions
+        t = wrf.variables['T'][:].astype(np.float64)
+        put('T_0P1', wrf_dims, t, 0.1, 'K')
+        put('T_0P5', wrf_dims, t, 0.5, 'K')
+        put('P_HPA', wrf_dims, (wrf.variables['P'][:] + wrf.variables['PB'][:]).astype(np.float64) / 100.0, 1.0, 'hPa')
+        put('QVAPOR_GKG', wrf_dims, wrf.variables['QVAPOR'][:].astype(np.float64) * 1000.0, 0.1, 'g kg-1')
+        u = np.ma.masked_invalid(navy.variables['UWND'][:]).astype(np.float64)
+        fill = np.float32(-1e34)
+        put('UWND_0P1', ('TIME', 'FNOCY', 'FNOCX'), u, 0.1, 'm/s', fill)
+        put('UWND_1', ('TIME', 'FNOCY', 'FNOCX'), u, 1.0, 'm/s', fill)
+
+
+def levitus_packed(src_path, dst_path):
+    """Levitus TEMP and SALT as int16 with scale_factor / add_offset, land (and below the sea floor) as the fill."""
+    steps = {'TEMP': 0.01, 'SALT': 0.001}
+    with netCDF4.Dataset(src_path) as src, netCDF4.Dataset(dst_path, 'w', format='NETCDF3_CLASSIC') as dst:
+        copy_dims_and_coords(src, dst, keep=[])
+        for name, step in steps.items():
+            var = src.variables[name]
+            data = np.ma.masked_invalid(var[:])
+            data = np.ma.masked_where(np.abs(data) > 1e30, data)
+            offset = round(float(data.max() + data.min()) / 2.0 / step) * step
+            out = dst.createVariable(name, 'i2', var.dimensions, fill_value=np.int16(-32767))
+            out.setncatts({k: var.getncattr(k) for k in var.ncattrs() if k not in ('_FillValue', 'missing_value', 'scale_factor', 'add_offset')})
+            out.scale_factor = np.float32(step)
+            out.add_offset = np.float32(offset)
+            out[:] = data
+
+
+def heavy_tail(src_path, dst_path):
+    """Mostly zeros and a long tail, as accumulated precipitation: etopo20's highest 30 % above their threshold,
+    squared, times log-normal noise (seeded)."""
+    rng = np.random.default_rng(7)
+    with netCDF4.Dataset(src_path) as src, netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+        copy_dims_and_coords(src, dst, keep=[])
+        rose = np.asarray(src.variables['ROSE'][:], dtype=np.float64)
+        above = np.maximum(0.0, rose - np.percentile(rose, 70)) / 1000.0
+        out = dst.createVariable('PRECIP_LIKE', 'f4', src.variables['ROSE'].dimensions)
+        out.units = 'mm'
+        out.long_name = 'precipitation-like: mostly zeros, a heavy tail'
+        out[:] = (above ** 2 * np.exp(rng.normal(0.0, 0.3, above.shape))).astype(np.float32)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else 'bench-variants'
     os.makedirs(out, exist_ok=True)
@@ -143,6 +208,9 @@ def main():
     packed(os.path.join(FERRET, 'coads_climatology.cdf'), os.path.join(out, 'coads_packed.nc'))
     rounded(WRF, os.path.join(out, 'wrf_rounded.nc'))
     noisy(os.path.join(FERRET, 'monthly_navy_winds.cdf'), WRF, os.path.join(out, 'noisy.nc'))
+    coarse_rounded(WRF, os.path.join(FERRET, 'monthly_navy_winds.cdf'), os.path.join(out, 'coarse_rounded.nc'))
+    levitus_packed(os.path.join(FERRET, 'levitus_climatology.cdf'), os.path.join(out, 'levitus_packed.nc'))
+    heavy_tail(os.path.join(FERRET, 'etopo20.cdf'), os.path.join(out, 'heavy_tail.nc'))
     print('wrote', ', '.join(sorted(os.listdir(out))), 'to', out)
 
 
