@@ -61,6 +61,21 @@ describe('bad input', () => {
     await expectError(openDataFile(p), 'BAD_FILE', /coads_corrupt\.cdf/, /corrupt NetCDF-3 header/, /dimensions/);
   });
 
+  it.skipIf(!available('coads'))('a NetCDF-3 variable on a dimension the header does not declare, or with the record dimension out of first place (needs ferret-datasets)', async () => {
+    const whole = readFileSync(fixturePath('coads'));
+    // SST's entry in the header: its name (length 3, "SST" padded to 4), 3 dims, then the ids TIME (2), COADSY, COADSX
+    const at = Buffer.from(whole.subarray(0, 20_000)).indexOf(Buffer.from([0, 0, 0, 3, 0x53, 0x53, 0x54, 0, 0, 0, 0, 3, 0, 0, 0, 2]));
+    expect(at).toBeGreaterThan(0);
+    const ids = at + 12;
+    const unknown = Uint8Array.from(whole);
+    unknown[ids + 3] = 39;
+    await expectError(openDataFile(write('coads_dim39.cdf', unknown)), 'BAD_FILE', /coads_dim39\.cdf/, /corrupt NetCDF-3 header/, /"SST" refers to dimension id 39/, /declares 3 dimensions/);
+    const swapped = Uint8Array.from(whole);
+    swapped[ids + 3] = 0;
+    swapped[ids + 11] = 2;
+    await expectError(openDataFile(write('coads_rec_last.cdf', swapped)), 'BAD_FILE', /coads_rec_last\.cdf/, /"SST" has the record \(unlimited\) dimension TIME in place 3/);
+  });
+
   it.skipIf(!available('wrf'))('truncated HDF5 (needs the WRF Katrina file)', async () => {
     const p = write('wrf_trunc.nc', readFileSync(WRF).subarray(0, 100_000));
     await expectError(openDataFile(p), 'BAD_FILE', /wrf_trunc\.nc/, /truncated/, /HDF5 superblock/);

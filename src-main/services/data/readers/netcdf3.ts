@@ -64,6 +64,24 @@ async function readHeader(path: string, size: number): Promise<NetCDFReader> {
   }
 }
 
+/**
+ * Every variable's dimension ids name a declared dimension, and the record dimension (the unlimited one) comes first
+ * where a variable has it: a corrupt header is refused here, not read as dimensions of size 0 or as rows in the
+ * wrong place.
+ */
+function checkDimensionIds(path: string, vars: { name: string; dimensions: number[] }[], dims: { name: string }[], recDimId: number | undefined): void {
+  for (const v of vars) {
+    v.dimensions.forEach((d, j) => {
+      if (!Number.isInteger(d) || d < 0 || d >= dims.length) {
+        throw badFile(path, `corrupt NetCDF-3 header: variable "${v.name}" refers to dimension id ${d}, but the file declares ${dims.length} dimension${dims.length === 1 ? '' : 's'}`);
+      }
+      if (d === recDimId && j > 0) {
+        throw badFile(path, `corrupt NetCDF-3 header: variable "${v.name}" has the record (unlimited) dimension ${dims[d]!.name} in place ${j + 1}; it can only be the first`);
+      }
+    });
+  }
+}
+
 export async function openNetcdf3(path: string, size: number): Promise<DataFile> {
   const nc = await readHeader(path, size);
   const header = nc.header;
@@ -71,6 +89,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
   const dims = header.dimensions ?? [];
   const recDimId = header.recordDimension.id;
   const rawVars = (header.variables ?? []) as Array<{ name: string; dimensions: number[]; attributes: NcAttr[]; type: string; size: number; offset: number; record: boolean }>;
+  checkDimensionIds(path, rawVars, dims, recDimId);
   const recVars = rawVars.filter((v) => v.record);
   const elemOf = (v: { type: string }) => ELEM_SIZE[NC_TYPES[v.type] ?? 'other'] ?? 1;
   const innerBytes = (v: (typeof rawVars)[number]) =>
@@ -89,8 +108,8 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
   const variables: VariableInfo[] = [];
   for (const v of rawVars) {
     const dtype = NC_TYPES[v.type] ?? 'other';
-    const vdims = v.dimensions.map((d) => dims[d]?.name ?? `dim${d}`);
-    const shape = v.dimensions.map((d) => (d === recDimId ? numRecs : (dims[d]?.size ?? 0)));
+    const vdims = v.dimensions.map((d) => dims[d]!.name);
+    const shape = v.dimensions.map((d) => (d === recDimId ? numRecs : dims[d]!.size));
     const { values: attributes, types } = attrsOf(v.attributes);
     const elemSize = elemOf(v);
     const layout: Layout = {
