@@ -3,6 +3,7 @@
  * residual-modeling code (an .npz with original_data, recons_data and latent_bit). Numeric dtypes only, C order;
  * zip entries stored or deflated, zip64 sizes as numpy writes them.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { inflateRawSync } from 'node:zlib';
 import { FieldpackError } from '../../core/errors.ts';
 
@@ -18,7 +19,13 @@ const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 export const isNpy = (b: Uint8Array) => NPY_MAGIC.every((c, i) => b[i] === c);
 export const isZip = (b: Uint8Array) => b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 
+/** A damaged file: truncated, not what its name says, its zip structures or sizes inconsistent. */
 function bad(what: string, msg: string): never {
+  throw new FieldpackError('BAD_FILE', `${what}: ${msg}`);
+}
+
+/** A well-formed file that uses what this reader does not (Fortran order, big-endian or non-numeric dtypes, other zip methods). */
+function unsupported(what: string, msg: string): never {
   throw new FieldpackError('UNSUPPORTED', `${what}: ${msg}`);
 }
 
@@ -36,26 +43,31 @@ const TYPED: Record<string, { size: number; make: (buf: ArrayBuffer, n: number) 
   u8: { size: 8, make: (b, n) => new BigUint64Array(b, 0, n) },
 };
 
+/** Deflate's largest expansion: 258 bytes from one 2-bit code, about 1032 to 1. */
+const MAX_DEFLATE_RATIO = 1032;
+
 /** One .npy array (little-endian or byte-order-free numeric dtypes, C order). */
 export function parseNpy(b: Uint8Array, what = 'npy'): NpyArray {
   if (!isNpy(b)) bad(what, 'not a .npy array (no \\x93NUMPY magic)');
   const major = b[6]!;
+  const lengthEnd = major === 1 ? 10 : 12;
+  if (b.length < lengthEnd) bad(what, 'truncated .npy header');
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const headLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
-  const start = (major === 1 ? 10 : 12) + headLen;
+  const start = lengthEnd + headLen;
   if (start > b.length) bad(what, 'truncated .npy header');
-  const head = new TextDecoder('latin1').decode(b.subarray(major === 1 ? 10 : 12, start));
+  const head = new TextDecoder('latin1').decode(b.subarray(lengthEnd, start));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(head)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(head)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(head)?.[1];
   if (!descr || !fortran || shapeText === undefined) bad(what, `unreadable .npy header ${JSON.stringify(head.trim())}`);
-  if (fortran === 'True') bad(what, 'Fortran-ordered arrays are not read (save it in C order: np.ascontiguousarray)');
+  if (fortran === 'True') unsupported(what, 'Fortran-ordered arrays are not read (save it in C order: np.ascontiguousarray)');
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   if (shape.some((s) => !Number.isInteger(s) || s < 0)) bad(what, `bad shape (${shapeText})`);
   const order = descr[0]!;
   const kind = descr.slice(1);
   const t = TYPED[kind];
-  if (!t || order === '>' || (order !== '<' && order !== '|' && order !== '=')) bad(what, `dtype ${descr} is not read (little-endian numeric arrays only)`);
+  if (!t || order === '>' || (order !== '<' && order !== '|' && order !== '=')) unsupported(what, `dtype ${descr} is not read (little-endian numeric arrays only)`);
   const n = shape.reduce((a, s) => a * s, 1);
   if (b.length - start < n * t.size) bad(what, `truncated .npy data: ${n} values of ${t.size} bytes need ${n * t.size}, ${b.length - start} given`);
   const copy = new ArrayBuffer(n * t.size);
@@ -90,6 +102,7 @@ export function readZipEntries(b: Uint8Array, what = 'zip'): Map<string, Uint8Ar
     let csize = dv.getUint32(p + 20, true);
     let usize = dv.getUint32(p + 24, true);
     const nameLen = dv.getUint16(p + 28, true), extraLen = dv.getUint16(p + 30, true), commentLen = dv.getUint16(p + 32, true);
+    if (p + 46 + nameLen + extraLen > b.length) bad(what, 'corrupted zip central directory');
     let local = dv.getUint32(p + 42, true);
     const name = new TextDecoder().decode(b.subarray(p + 46, p + 46 + nameLen));
     // zip64 extra field (id 1): the 64-bit values of the fields that hold 0xffffffff, in this order
@@ -97,6 +110,7 @@ export function readZipEntries(b: Uint8Array, what = 'zip'): Map<string, Uint8Ar
       const id = dv.getUint16(e, true), len = dv.getUint16(e + 2, true);
       if (id === 1) {
         let q = e + 4;
+        if (q + len > b.length || len < 8 * [usize, csize, local].filter((x) => x === 0xffffffff).length) bad(what, `corrupted zip64 sizes of entry ${name}`);
         if (usize === 0xffffffff) { usize = Number(dv.getBigUint64(q, true)); q += 8; }
         if (csize === 0xffffffff) { csize = Number(dv.getBigUint64(q, true)); q += 8; }
         if (local === 0xffffffff) local = Number(dv.getBigUint64(q, true));
@@ -110,15 +124,18 @@ export function readZipEntries(b: Uint8Array, what = 'zip'): Map<string, Uint8Ar
     const raw = b.subarray(data0, data0 + csize);
     if (method === 0) out.set(name, raw);
     else if (method === 8) {
+      // deflate makes at most ~1032 bytes of one; inflating stops at the declared size (a crafted entry cannot fill memory)
+      if (usize > MAX_DEFLATE_RATIO * csize + 64) bad(what, `zip entry ${name} declares ${usize} bytes, more than deflate can make of its ${csize}`);
       let inflated: Uint8Array;
       try {
-        inflated = new Uint8Array(inflateRawSync(raw));
-      } catch {
+        inflated = new Uint8Array(inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(usize, bufferConstants.MAX_LENGTH)) }));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') bad(what, `zip entry ${name} inflates to more than its declared ${usize} bytes`);
         bad(what, `corrupted deflated zip entry ${name}`);
       }
       if (inflated.length !== usize) bad(what, `zip entry ${name} inflates to ${inflated.length} bytes, ${usize} declared`);
       out.set(name, inflated);
-    } else bad(what, `zip entry ${name} uses compression method ${method} (stored and deflated are read)`);
+    } else unsupported(what, `zip entry ${name} uses compression method ${method} (stored and deflated are read)`);
   }
   return out;
 }

@@ -17,10 +17,10 @@ import { loadField } from '../../../src-main/services/compression/bench-input.ts
 import { parseNpz } from '../../../src-main/services/files/npy.ts';
 import { dispatch, storelessServices } from '../../../src-main/services/services.ts';
 import { errorStats } from '../../../src-main/core/metrics/index.ts';
-import { crc32 } from '../../../src-main/core/codec/crc32.ts';
 import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
 import { ROOT, fieldpack } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { npy, npz } from '../../helpers/numpy-files.ts';
 
 const tmp = tempDir('fieldpack-bases-');
 afterAll(async () => {
@@ -30,40 +30,6 @@ afterAll(async () => {
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'data');
 const nrmseOf = (f: Pick<Field, 'values' | 'mask'>, d: ArrayLike<number>) => errorStats(f.values, d, f.mask ?? null, Infinity).nrmse;
-
-/** An .npy of float32 values (C order), as np.save writes it. */
-function npy(values: Float32Array, shape: number[]): Uint8Array {
-  let head = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  head = head.padEnd(118, ' ') + '\n';
-  const out = new Uint8Array(10 + head.length + values.byteLength);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, head.length, true);
-  out.set(new TextEncoder().encode(head), 10);
-  out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 10 + head.length);
-  return out;
-}
-
-/** A stored (uncompressed) zip of .npy entries, as np.savez writes one. */
-function npz(entries: Record<string, Uint8Array>): Uint8Array {
-  const parts: Uint8Array[] = [], central: Uint8Array[] = [];
-  let off = 0;
-  for (const [name, data] of Object.entries(entries)) {
-    const fname = new TextEncoder().encode(`${name}.npy`);
-    const lh = new Uint8Array(30 + fname.length), dv = new DataView(lh.buffer);
-    dv.setUint32(0, 0x04034b50, true); dv.setUint16(4, 20, true); dv.setUint32(14, crc32(data), true);
-    dv.setUint32(18, data.length, true); dv.setUint32(22, data.length, true); dv.setUint16(26, fname.length, true); lh.set(fname, 30);
-    const ch = new Uint8Array(46 + fname.length), cv = new DataView(ch.buffer);
-    cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 20, true); cv.setUint16(6, 20, true); cv.setUint32(16, crc32(data), true);
-    cv.setUint32(20, data.length, true); cv.setUint32(24, data.length, true); cv.setUint16(28, fname.length, true); cv.setUint32(42, off, true); ch.set(fname, 46);
-    parts.push(lh, data);
-    central.push(ch);
-    off += lh.length + data.length;
-  }
-  const cdSize = central.reduce((s, c) => s + c.length, 0);
-  const end = new Uint8Array(22), ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true); ev.setUint16(8, central.length, true); ev.setUint16(10, central.length, true); ev.setUint32(12, cdSize, true); ev.setUint32(16, off, true);
-  return Buffer.concat([...parts, ...central, end]);
-}
 
 describe('base specs', () => {
   it('parses none, auto, CODEC:MODE:VALUE (auto:rel:1e-2 stays the classic preset) and file:PATH#var=,bits=', () => {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { WRF, available, fixturePath } from './helpers.ts';
+import { npy, npz } from '../../helpers/numpy-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldpack-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,6 +105,26 @@ describe('bad input', () => {
     expect(err!.code).toBe('BAD_FILE');
     expect(err!.message).toMatch(/wrf_corrupt\.nc/);
     expect(err!.message).toMatch(/HDF5: /);
+  });
+
+  it('damaged and crafted .npy / .npz files: BAD_FILE naming the problem, inflation held to the declared size', async () => {
+    const a = npy(new Float32Array(64).fill(1.5), [8, 8]);
+    await expectError(openDataFile(write('short.npy', a.subarray(0, 8))), 'BAD_FILE', /short\.npy/, /truncated \.npy header/);
+    await expectError(openDataFile(write('cut.npy', a.subarray(0, a.length - 10))), 'BAD_FILE', /cut\.npy/, /truncated \.npy data/);
+    const zip = npz({ a });
+    await expectError(openDataFile(write('cut.npz', zip.subarray(0, zip.length - 30))), 'BAD_FILE', /cut\.npz/, /not a readable zip archive/);
+    // the central directory entry's extra field runs past the end of the file
+    const extra = Uint8Array.from(zip);
+    const cd = Buffer.from(extra).lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    new DataView(extra.buffer).setUint16(cd + 30, 60_000, true);
+    await expectError(openDataFile(write('extra.npz', extra)), 'BAD_FILE', /extra\.npz/, /corrupted zip central directory/);
+    // 4 MB of zeros deflate to ~4 KB: declared as 100 bytes, inflation stops there; declared as 1 GB, deflate cannot make it
+    const zeros = npy(new Float32Array(1 << 20), [1 << 20]);
+    await expectError(openDataFile(write('bomb.npz', npz({ z: zeros }, { deflate: true, declaredSize: 100 }))), 'BAD_FILE', /bomb\.npz/, /z\.npy inflates to more than its declared 100 bytes/);
+    await expectError(openDataFile(write('huge.npz', npz({ z: zeros }, { deflate: true, declaredSize: 1 << 30 }))), 'BAD_FILE', /huge\.npz/, /declares 1073741824 bytes, more than deflate can make/);
+    // and the well-formed deflated archive reads
+    const ok = await openDataFile(write('ok.npz', npz({ z: zeros }, { deflate: true })));
+    expect((await ok.readField('z')).values.length).toBe(1 << 20);
   });
 
   it('raw: size mismatch, no shape given, unsupported dtype, bad sidecar', async () => {
