@@ -227,6 +227,11 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
           continue;
         }
         if (v.isCoordinate) continue; // read below, in the coordinate pass
+        const empty = v.shape.indexOf(0);
+        if (empty >= 0) {
+          skipped.push({ file: fi, name: v.name, reason: `no values yet: dimension ${v.dims[empty]} has length 0` });
+          continue;
+        }
         if (only && !only.has(v.name)) continue;
         todo.push({ file: fi, name: v.name });
         nameCount.set(v.name, (nameCount.get(v.name) ?? 0) + 1);
@@ -237,7 +242,8 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
     for (let fi = 0; fi < opened.length; fi++) {
       for (const v of opened[fi]!.variables) {
         if (!v.readable || !v.isCoordinate) continue;
-        const c = await opened[fi]!.readField(v.name, { signal: options.signal });
+        // an unlimited dimension with no records yet: its coordinate has no values to read
+        const c = fieldSize(v.shape) ? await opened[fi]!.readField(v.name, { signal: options.signal }) : { values: new Float64Array(0), mask: null };
         const vals = Array.from(c.values, (x, i) => (c.mask && c.mask[i] === 0 ? null : x));
         coordinates.push({
           file: fi,

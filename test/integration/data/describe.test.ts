@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,21 @@ describe('describeDataset', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(describeDataset([fixturePath('synthetic_nc3')], { signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('an unlimited dimension with no records yet: its variables are listed as skipped, the rest described; reading one says it has no values', async () => {
+    // the NetCDF-3 fixture with its record count (bytes 4..7) set to 0: time and the record variables are empty
+    const bytes = Uint8Array.from(readFileSync(fixturePath('synthetic_nc3')));
+    new DataView(bytes.buffer).setUint32(4, 0, false);
+    const path = join(dir, 'no_records.nc');
+    writeFileSync(path, bytes);
+    const d = await describeDataset([path]);
+    expect(d.fields.map((f) => f.name)).toEqual(['depth']);
+    expect(d.skipped.map((s) => s.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/no values yet: dimension time has length 0/)]));
+    expect(d.coordinates.find((c) => c.name === 'time')).toMatchObject({ size: 0, first: null, last: null });
+    const f = await openDataFile(path);
+    await expect(f.readField('sst')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no_records\.nc: variable "sst" has no values: its dimension time has length 0/) });
+    f.close();
   });
 
   it('two files: fields from both, same grid; ids disambiguated when names clash', async () => {

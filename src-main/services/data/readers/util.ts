@@ -30,6 +30,8 @@ export function resolveSlice(path: string, v: VariableInfo, slice: FieldSlice | 
   if (slice && slice.length > v.shape.length) {
     throw new FieldpackError('INVALID_ARGUMENT', `${path}: slice has ${slice.length} ranges but "${v.name}" has ${v.shape.length} dimensions`);
   }
+  const empty = v.shape.indexOf(0);
+  if (empty >= 0) throw new FieldpackError('INVALID_ARGUMENT', `${path}: variable "${v.name}" has no values: its dimension ${v.dims[empty]} has length 0`);
   v.shape.forEach((n, i) => {
     const r = slice?.[i];
     const a = r ? r[0] : 0;
