@@ -64,11 +64,17 @@ export function validateBound(b: BoundSpec): void {
   if (typeof b.value !== 'number' || Number.isNaN(b.value) || b.value < 0 || (b.value === Infinity && b.mode !== 'psnr')) {
     throw new FieldpackError('INVALID_ARGUMENT', `bound value for ${b.mode} must be a finite number >= 0, got ${b.value}`);
   }
+  if (b.mode === 'abs' && b.value > MAX_ABS_BOUND) {
+    throw new FieldpackError('INVALID_ARGUMENT', `abs bound ${b.value} is too large to store (at most ${MAX_ABS_BOUND.toPrecision(4)}); a bound beyond the field's range keeps nothing of it anyway`);
+  }
   if (b.mode === 'psnr' && b.value === 0) {
     throw new FieldpackError('INVALID_ARGUMENT', 'psnr:0 asks for 0 dB, i.e. no fidelity at all; give a target PSNR in dB (e.g. psnr:60), or abs:0 for lossless');
   }
   if (b.tighten !== undefined && !(b.tighten >= 0 && b.tighten <= 1)) throw new FieldpackError('INVALID_ARGUMENT', `bound tightening must be in [0, 1], got ${b.tighten}`);
 }
+
+/** The largest absolute bound a stream holds: 2^1022, whose double (the quantizer's bin width) is still finite. */
+export const MAX_ABS_BOUND = 2 ** 1022;
 
 /** Resolves a bound against the valid range of a field. */
 export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
@@ -90,7 +96,10 @@ export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
   }
   const tighten = (b.mode === 'psnr' || b.mode === 'nrmse') && b.tighten !== undefined ? b.tighten : 1;
   abs *= tighten;
+  // an infinite bound (a range past the largest double): lossless, the one bound known to hold; a finite one past
+  // what a stream stores (twice it must be finite) is held to that, tighter than asked
   if (!Number.isFinite(abs) || abs < 0) abs = 0;
+  abs = Math.min(abs, MAX_ABS_BOUND);
   const lossless = abs === 0;
   const label = lossless
     ? `${b.mode} ${b.value} -> lossless (bound 0${b.mode !== 'abs' && range === 0 ? ', constant field' : ''})`

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorStats, psnr, ssim2d, errorAutocorrelation, errorHistogram, bitRate, compressionRatio, fullMetrics } from '../../../src-main/core/metrics/index.ts';
-import { parseBound, resolveBound, validRange } from '../../../src-main/core/codec/bound.ts';
+import { MAX_ABS_BOUND, parseBound, resolveBound, validRange } from '../../../src-main/core/codec/bound.ts';
 import { rng32 as rng } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
 describe('metrics', () => {
@@ -47,6 +47,16 @@ describe('metrics', () => {
     expect(resolveBound(parseBound('nrmse:1e-5'), 10).abs).toBeCloseTo(Math.sqrt(3) * 1e-4, 15);
     expect(resolveBound(parseBound('abs:0'), 10).label).toMatch(/lossless/);
     expect(() => parseBound('foo:1')).toThrow(/MODE:VALUE/);
+  });
+
+  it('bounds at the ends of the doubles: an abs bound a stream cannot hold is refused, a relative one held to the largest it can, an infinite one lossless', () => {
+    // a stream stores bounds whose double (the quantizer's bin width) is finite
+    expect(() => parseBound('abs:1e308')).toThrow(/abs bound 1e\+308 is too large to store \(at most 4\.494e\+307\)/);
+    expect(resolveBound(parseBound('abs:1e307'), 1).abs).toBe(1e307);
+    expect(resolveBound(parseBound('rel:1e300'), 1e8).abs).toBe(MAX_ABS_BOUND);
+    expect(Number.isFinite(2 * MAX_ABS_BOUND)).toBe(true);
+    // a range past the largest double (max - min overflows): no finite bound is known to hold
+    expect(resolveBound(parseBound('rel:1e-3'), Infinity)).toMatchObject({ abs: 0, lossless: true });
   });
 });
 
