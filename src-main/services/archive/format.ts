@@ -128,22 +128,28 @@ export const WorkManifest = z.object({
 });
 export type WorkManifest = z.infer<typeof WorkManifest>;
 
+/**
+ * A file of the archive as a manifest or journal names it: members/NAME or objects/NAME, nothing else (a tampered
+ * or crafted manifest cannot make build, verify, restore or the clean-up of unused objects reach outside the folder).
+ */
+export const ArchiveFile = z.string().regex(/^(members|objects)\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file in the archive\'s members/ or objects/ folder');
+
 export const MemberDependency = z.discriminatedUnion('kind', [
   /** another member's reconstruction (decode it first) */
   z.object({ kind: z.literal('anchor'), member: z.string(), var: z.string(), hash: z.string() }),
   /** a model in objects/, by content hash (the file's SHA-256) */
-  z.object({ kind: z.literal('model'), hash: z.string(), object: z.string().nullable(), label: z.string().optional() }),
+  z.object({ kind: z.literal('model'), hash: z.string(), object: ArchiveFile.nullable(), label: z.string().optional() }),
   /**
    * a base stream in objects/: hash is the sha256 of its reconstruction, as the residual stream names it (the object
    * itself is named by the SHA-256 of its bytes); its own model, if any, is another (model) dependency of the member
    */
-  z.object({ kind: z.literal('base'), hash: z.string(), object: z.string().nullable() }),
+  z.object({ kind: z.literal('base'), hash: z.string(), object: ArchiveFile.nullable() }),
 ]);
 export type MemberDependency = z.infer<typeof MemberDependency>;
 
 export const MemberEntry = MemberPlace.extend({
   dtype: z.string(),
-  file: z.string(),
+  file: ArchiveFile,
   bytes: z.number().int(),
   streamSha256: z.string(),
   codec: z.string(),
@@ -167,7 +173,7 @@ export type MemberEntry = z.infer<typeof MemberEntry>;
 export const ArchiveObject = z.object({
   hash: z.string(),
   kind: z.enum(['model', 'base']),
-  file: z.string(),
+  file: ArchiveFile,
   bytes: z.number().int(),
   label: z.string(),
   usedBy: z.array(z.string()),

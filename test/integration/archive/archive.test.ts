@@ -6,7 +6,7 @@
  * value within its bound; and the plan's estimate with a budget.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
@@ -135,6 +135,26 @@ describe('fieldpack archive', () => {
     // the target predicted from the truncated anchor cannot be decoded either, and says so
     expect(r.stderr).toMatch(/member 0-coads_climatology\.SST\.0-6: does not decode/);
     expect(r.stdout).toContain('3 failed');
+  }, 120_000);
+
+  it('refuses a manifest or journal that names files outside the archive: verify says which, the merge leaves them alone', async () => {
+    const victim = join(tmp.dir, 'victim.txt');
+    writeFileSync(victim, 'not the archive\'s');
+    const crafted = join(tmp.dir, 'crafted');
+    cpSync(clean, crafted, { recursive: true });
+    const m = JSON.parse(readFileSync(join(crafted, 'manifest.json'), 'utf8'));
+    m.members[0].file = '../victim.txt';
+    writeFileSync(join(crafted, 'manifest.json'), JSON.stringify(m));
+    const r = await fieldpack('archive', 'verify', crafted);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/not a valid archive manifest \(members\.0\.file: a file in the archive's members\/ or objects\/ folder/);
+    // a journal line naming an object outside: skipped as unreadable, so the merge's clean-up of unused objects never reaches it
+    const jdir = join(crafted, 'journal');
+    const jfile = join(jdir, readdirSync(jdir)[0]!);
+    writeFileSync(jfile, readFileSync(jfile, 'utf8') + JSON.stringify({ type: 'object', object: { hash: 'f'.repeat(64), kind: 'model', file: '../victim.txt', bytes: 15, label: 'crafted' } }) + '\n');
+    const merged = await fieldpack('archive', 'merge', crafted);
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('not the archive\'s');
   }, 120_000);
 
   it('restores NetCDF-4 files that xarray and netCDF4-python open with the original dimensions (unlimited ones too), coordinates and attributes, within the bounds', async () => {
