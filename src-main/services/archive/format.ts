@@ -57,8 +57,17 @@ export const SourceVariable = z.object({
   members: z.array(z.string()),
 });
 
+/**
+ * A source's or member's id: a name, which also names files (members/ID.fpk, a restored SOURCE-ID.nc), so no path in
+ * it; and a file of the archive as a manifest or journal names it: members/NAME or objects/NAME, nothing else. A
+ * tampered or crafted work file, manifest or journal cannot make build, verify, restore or the clean-up of unused
+ * objects reach outside the folders they write to.
+ */
+export const ArchiveName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ., _ and -');
+export const ArchiveFile = z.string().regex(/^(members|objects)\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file in the archive\'s members/ or objects/ folder');
+
 export const ArchiveSource = z.object({
-  id: z.string(),
+  id: ArchiveName,
   /** the path it was read from at build time (verify compares against it when it is still there) */
   path: z.string(),
   name: z.string(),
@@ -77,7 +86,7 @@ export type ArchiveSource = z.infer<typeof ArchiveSource>;
 
 /** Where a member lies: a variable of a source, or rows [start, end) of it along its first dimension. */
 const MemberPlace = z.object({
-  id: z.string(),
+  id: ArchiveName,
   source: z.string(),
   variable: z.string(),
   rows: z.tuple([z.number().int(), z.number().int()]).nullable(),
@@ -127,12 +136,6 @@ export const WorkManifest = z.object({
   links: z.array(ArchiveLink),
 });
 export type WorkManifest = z.infer<typeof WorkManifest>;
-
-/**
- * A file of the archive as a manifest or journal names it: members/NAME or objects/NAME, nothing else (a tampered
- * or crafted manifest cannot make build, verify, restore or the clean-up of unused objects reach outside the folder).
- */
-export const ArchiveFile = z.string().regex(/^(members|objects)\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file in the archive\'s members/ or objects/ folder');
 
 export const MemberDependency = z.discriminatedUnion('kind', [
   /** another member's reconstruction (decode it first) */

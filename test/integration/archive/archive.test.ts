@@ -148,6 +148,14 @@ describe('fieldpack archive', () => {
     const r = await fieldpack('archive', 'verify', crafted);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/not a valid archive manifest \(members\.0\.file: a file in the archive's members\/ or objects\/ folder/);
+    // a source id is part of a restored file's name: no path in it either
+    const m2 = JSON.parse(readFileSync(join(clean, 'manifest.json'), 'utf8'));
+    m2.sources[0].id = '../../escaped';
+    writeFileSync(join(crafted, 'manifest.json'), JSON.stringify(m2));
+    const restored = await fieldpack('archive', 'restore', crafted, '-o', join(tmp.dir, 'crafted-restore'));
+    expect(restored.status).not.toBe(0);
+    expect(restored.stderr).toMatch(/sources\.0\.id: a name of letters, digits/);
+    writeFileSync(join(crafted, 'manifest.json'), readFileSync(join(clean, 'manifest.json')));
     // a journal line naming an object outside: skipped as unreadable, so the merge's clean-up of unused objects never reaches it
     const jdir = join(crafted, 'journal');
     const jfile = join(jdir, readdirSync(jdir)[0]!);
