@@ -31,6 +31,10 @@ export interface ErrorStats {
   nonFiniteExact: boolean;
 }
 
+/** Squared errors beyond these leave the doubles (ErrorAccumulator sums them apart, scaled). */
+const HUGE_ERROR = 2 ** 500;
+const TINY_ERROR = 2 ** -500;
+
 export function errorStats(orig: Arr, recon: Arr, mask: Uint8Array | null, bound: number): ErrorStats {
   const acc = new ErrorAccumulator(bound);
   acc.add(orig, recon, mask);
@@ -49,6 +53,13 @@ export class ErrorAccumulator {
   private sse = 0;
   private over = 0;
   private nonFiniteExact = true;
+  /**
+   * Errors whose squares leave the doubles are summed apart, scaled by 2^-600 (above 2^500) or 2^600 (below 2^-500):
+   * a float64 field near the largest doubles keeps a finite RMSE, one whose errors are all tiny a non-zero one, and
+   * every other field the same sum of squares as before, to the bit.
+   */
+  private sseHuge = 0;
+  private sseTiny = 0;
 
   constructor(readonly bound: number) {}
 
@@ -57,7 +68,7 @@ export class ErrorAccumulator {
     let { n, over } = this;
     // the sums in a typed array, not double locals: this loop runs once per compression, cold, and until V8 has
     // optimized it (or again after a rare branch deoptimizes it) every double local it updates is a new heap number
-    const acc = Float64Array.of(this.min, this.max, this.maxErr, this.sse);
+    const acc = Float64Array.of(this.min, this.max, this.maxErr, this.sse, this.sseHuge, this.sseTiny);
     for (let i = 0; i < orig.length; i++) {
       if (mask && mask[i] === 0) continue;
       const x = orig[i]!;
@@ -72,20 +83,29 @@ export class ErrorAccumulator {
       const e = Math.abs(x - y);
       if (!(e <= bound)) over++;
       if (!(e <= acc[2]!)) acc[2] = e;
-      acc[3]! += e * e;
+      if (e > HUGE_ERROR) {
+        const es = e * 2 ** -600;
+        acc[4]! += es * es;
+      } else if (e < TINY_ERROR && e > 0) {
+        const es = e * 2 ** 600;
+        acc[5]! += es * es;
+      } else acc[3]! += e * e;
     }
     this.n = n;
     this.min = acc[0]!;
     this.max = acc[1]!;
     this.maxErr = acc[2]!;
     this.sse = acc[3]!;
+    this.sseHuge = acc[4]!;
+    this.sseTiny = acc[5]!;
     this.over = over;
   }
 
   stats(): ErrorStats {
     const { n, maxErr, bound } = this;
     const range = n ? this.max - this.min : 0;
-    const rmse = n ? Math.sqrt(this.sse / n) : 0;
+    const rmse = !n ? 0 : this.sseHuge > 0 ? Math.sqrt((this.sse * 2 ** -1200 + this.sseHuge) / n) * 2 ** 600
+      : this.sse > 0 ? Math.sqrt(this.sse / n) : Math.sqrt(this.sseTiny / n) * 2 ** -600;
     return {
       validCount: n,
       range,

@@ -40,6 +40,30 @@ describe('metrics', () => {
     expect(m.compressionRatio).toBe(16);
     expect(m.compressMBs).toBeCloseTo(1.6, 9);
   });
+  it('RMSE, NRMSE and PSNR of float64 fields near the largest doubles or with only tiny errors: finite and right, the sum of squares of every other field unchanged to the bit', () => {
+    // errors of 1e297 square past the doubles: summed apart, scaled
+    const big = Float64Array.from([1e300, -1e300, 5e299, 0]);
+    const bigRecon = Float64Array.from([1e300 + 3e297, -1e300 - 4e297, 5e299, 0]);
+    const sb = errorStats(big, bigRecon, null, 1e298);
+    expect(sb.rmse).toBeCloseTo(Math.sqrt((9 + 16) / 4) * 1e297, -285);
+    expect(sb.nrmse).toBeCloseTo(Math.sqrt(25 / 4) / 2000, 12);
+    expect(sb.psnr).toBeCloseTo(20 * Math.log10(2000 / 2.5), 9);
+    // errors of 1e-170 square to 0: summed apart too, so the reconstruction is not taken for exact
+    const tiny = Float64Array.from([1, 2, 3, 4]);
+    const tinyRecon = Float64Array.from([1, 2, 3, 4 + 8.9e-16]);
+    const st = errorStats(Float64Array.from([0, 1e-170, 2e-170, 1]), Float64Array.from([1e-170, 0, 2e-170, 1]), null, 1);
+    expect(st.rmse).toBeCloseTo(Math.sqrt(2 / 4) * 1e-170, 180);
+    expect(st.rmse).toBeGreaterThan(0);
+    expect(Number.isFinite(st.psnr)).toBe(true);
+    // everywhere else: the plain sum of squares, the same double
+    const x = Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 300);
+    const y = x.map((v, i) => v + Math.cos(i * 7) * 1e-3);
+    let sse = 0;
+    for (let i = 0; i < x.length; i++) sse += (x[i]! - y[i]!) * (x[i]! - y[i]!);
+    expect(errorStats(x, y, null, 1e-3).rmse).toBe(Math.sqrt(sse / x.length));
+    expect(errorStats(tiny, tinyRecon, null, 1).rmse).toBe(Math.sqrt(((4 + 8.9e-16 - 4) ** 2) / 4));
+  });
+
   it('bound modes resolve to an absolute bound and say so', () => {
     expect(resolveBound(parseBound('rel:1e-3'), 50).abs).toBeCloseTo(0.05, 15);
     expect(resolveBound(parseBound('abs:0.5'), 50).abs).toBe(0.5);
