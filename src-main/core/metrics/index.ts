@@ -31,10 +31,6 @@ export interface ErrorStats {
   nonFiniteExact: boolean;
 }
 
-/** Squared errors beyond these leave the doubles (ErrorAccumulator sums them apart, scaled). */
-const HUGE_ERROR = 2 ** 500;
-const TINY_ERROR = 2 ** -500;
-
 export function errorStats(orig: Arr, recon: Arr, mask: Uint8Array | null, bound: number): ErrorStats {
   const acc = new ErrorAccumulator(bound);
   acc.add(orig, recon, mask);
@@ -54,9 +50,9 @@ export class ErrorAccumulator {
   private over = 0;
   private nonFiniteExact = true;
   /**
-   * Errors whose squares leave the doubles are summed apart, scaled by 2^-600 (above 2^500) or 2^600 (below 2^-500):
-   * a float64 field near the largest doubles keeps a finite RMSE, one whose errors are all tiny a non-zero one, and
-   * every other field the same sum of squares as before, to the bit.
+   * Sums of squared errors scaled by 2^-600 and 2^600, for the pieces whose plain sum left the doubles: errors past
+   * ~1e154 square to Infinity (a float64 field near the largest doubles), errors all below ~1e-162 to 0. Every other
+   * field keeps the plain sum, the same double as ever, and its loop stays as it was.
    */
   private sseHuge = 0;
   private sseTiny = 0;
@@ -68,7 +64,8 @@ export class ErrorAccumulator {
     let { n, over } = this;
     // the sums in a typed array, not double locals: this loop runs once per compression, cold, and until V8 has
     // optimized it (or again after a rare branch deoptimizes it) every double local it updates is a new heap number
-    const acc = Float64Array.of(this.min, this.max, this.maxErr, this.sse, this.sseHuge, this.sseTiny);
+    const sse0 = this.sse;
+    const acc = Float64Array.of(this.min, this.max, this.maxErr, this.sse);
     for (let i = 0; i < orig.length; i++) {
       if (mask && mask[i] === 0) continue;
       const x = orig[i]!;
@@ -83,22 +80,18 @@ export class ErrorAccumulator {
       const e = Math.abs(x - y);
       if (!(e <= bound)) over++;
       if (!(e <= acc[2]!)) acc[2] = e;
-      if (e > HUGE_ERROR) {
-        const es = e * 2 ** -600;
-        acc[4]! += es * es;
-      } else if (e < TINY_ERROR && e > 0) {
-        const es = e * 2 ** 600;
-        acc[5]! += es * es;
-      } else acc[3]! += e * e;
+      acc[3]! += e * e;
     }
     this.n = n;
     this.min = acc[0]!;
     this.max = acc[1]!;
     this.maxErr = acc[2]!;
     this.sse = acc[3]!;
-    this.sseHuge = acc[4]!;
-    this.sseTiny = acc[5]!;
     this.over = over;
+    if (this.sse === Infinity) {
+      this.sse = sse0;
+      this.sseHuge += scaledSquares(orig, recon, mask, 2 ** -600);
+    } else if (this.sse === 0 && this.maxErr > 0) this.sseTiny += scaledSquares(orig, recon, mask, 2 ** 600);
   }
 
   stats(): ErrorStats {
@@ -120,6 +113,19 @@ export class ErrorAccumulator {
       nonFiniteExact: this.nonFiniteExact,
     };
   }
+}
+
+/** The sum of (error x scale)^2 over the valid finite points (ErrorAccumulator's rare second pass). */
+function scaledSquares(orig: Arr, recon: Arr, mask: Uint8Array | null | undefined, scale: number): number {
+  let sum = 0;
+  for (let i = 0; i < orig.length; i++) {
+    if (mask && mask[i] === 0) continue;
+    const x = orig[i]!;
+    if (x - x !== 0) continue;
+    const e = Math.abs(x - recon[i]!) * scale;
+    sum += e * e;
+  }
+  return sum;
 }
 
 export function psnr(range: number, rmse: number): number {
