@@ -135,6 +135,9 @@ describe('bad input', () => {
     await expectError(openDataFile(p), 'UNSUPPORTED', /field\.f32\.json/, /unsupported dtype "int64"/);
     write('field.f32.json', '{ shape: oops');
     await expectError(openDataFile(p), 'BAD_FILE', /field\.f32\.json/, /not valid JSON/);
+    // a key it does not read would have been a silent misreading: a big-endian file read as little endian
+    write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', byteOrder: 'big' }));
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /unknown key "byteOrder" \(did you mean "endianness"\?\)/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32' }));
     const f = await openDataFile(p);
     expect(f.variables[0]).toMatchObject({ name: 'field', shape: [9, 11], dims: ['dim0', 'dim1'] });

@@ -47,9 +47,18 @@ export function fillValueJson(v: number): number | string {
   return Number.isFinite(v) ? v : v !== v ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
 
+/** What a raw file's description (its sidecar, or the options given) may hold. */
+const RAW_KEYS = ['shape', 'dtype', 'endianness', 'name', 'dims', 'units', 'fillValue', 'attributes'];
+
 export function validateRawOptions(where: string, o: unknown): RawOptions {
   if (!o || typeof o !== 'object') throw new FieldpackError('INVALID_ARGUMENT', `${where}: raw options must be an object with shape and dtype`);
   const r = o as Record<string, unknown>;
+  // a key we do not read would be a silent misreading ("byteOrder": "big" read as little endian): refused
+  const unknown = Object.keys(r).filter((k) => !RAW_KEYS.includes(k));
+  if (unknown.length) {
+    const hint = unknown.map((k) => (/endian|byte.?order/i.test(k) ? 'endianness' : /fill|missing/i.test(k) ? 'fillValue' : /type/i.test(k) ? 'dtype' : /dim|size|count/i.test(k) ? 'shape' : null)).find((x) => x !== null);
+    throw new FieldpackError('INVALID_ARGUMENT', `${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}; a raw file's description has ${RAW_KEYS.join(', ')}`);
+  }
   const shape = r['shape'];
   if (!Array.isArray(shape) || shape.length === 0 || !shape.every((n) => Number.isInteger(n) && (n as number) > 0)) {
     throw new FieldpackError('INVALID_ARGUMENT', `${where}: shape must be a non-empty list of positive integers (got ${JSON.stringify(shape)})`);
