@@ -71,17 +71,29 @@ export function fieldStats(field: Pick<Field, 'values' | 'mask' | 'sourceDtype'>
   let mean: number | null = null;
   let std: number | null = null;
   if (valid > 0) {
-    mean = sum / valid;
+    // values past 2^500 (float64 near its largest): sums and squares taken scaled by 2^-600, which they would leave;
+    // every other field's the same doubles as unscaled
+    const scale = Math.max(-min, max) > 2 ** 500 ? 2 ** -600 : 1;
+    if (scale !== 1) {
+      sum = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i]!;
+        if ((mask !== undefined && mask[i] !== 1) || v !== v || v === Infinity || v === -Infinity) continue;
+        sum += v * scale;
+      }
+    }
+    const scaledMean = sum / valid;
+    mean = scaledMean / scale;
     let ss = 0;
     let c = 0;
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
       if ((mask !== undefined && mask[i] !== 1) || v !== v || v === Infinity || v === -Infinity) continue;
-      const d = v - mean;
+      const d = v * scale - scaledMean;
       ss += d * d;
       c += d;
     }
-    std = Math.sqrt(Math.max(0, (ss - (c * c) / valid) / valid));
+    std = Math.sqrt(Math.max(0, (ss - (c * c) / valid) / valid)) / scale;
     // the mean of float32 data is not float32: keep full precision, but clamp into [min, max]
     mean = Math.min(max, Math.max(min, mean));
   }

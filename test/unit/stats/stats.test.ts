@@ -20,6 +20,16 @@ describe('fieldStats', () => {
     expect(s.distinct).toEqual({ count: 3, exact: true, cap: 131072, label: '3' });
   });
 
+  it('float64 values near the largest doubles: a finite mean and std (their sums and squares would overflow)', () => {
+    const values = Float64Array.from([1e308, -1e308, 1e308, -1e308, 0, 0]);
+    const s = fieldStats({ values, sourceDtype: 'float64' });
+    expect(s.mean).toBe(0);
+    expect(s.std).toBeCloseTo(Math.sqrt(4 / 6) * 1e308, -296);
+    const t = fieldStats({ values: Float64Array.from([1e308, 1e308, 1e308]), sourceDtype: 'float64' });
+    expect(t.mean).toBeCloseTo(1e308, -296);
+    expect(t.std).toBe(0);
+  });
+
   it('caps the distinct count and says so', () => {
     const values = Float64Array.from({ length: 1000 }, (_, i) => i * 0.37);
     const s = fieldStats({ values, sourceDtype: 'float64' }, { distinctCap: 100 });
