@@ -127,6 +127,10 @@ describe('golden classic streams', () => {
     const r = await fieldpack('decompress', join(GOLDEN, 'classic-v2.fpk'), '-o', out, '--workers', '2');
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(out).equals(readFileSync(join(GOLDEN, 'classic-v2.expected.f32')))).toBe(true);
+    // rows given the wrong way round: a usage error that says how
+    const backwards = await fieldpack('decompress', join(GOLDEN, 'classic-v2.fpk'), '-o', join(tmp.dir, 'backwards.f32'), '--rows', '5:0');
+    expect(backwards.status).toBe(2);
+    expect(backwards.stderr).toMatch(/--rows 5:0: rows A up to B \(not included\), B after A/);
   });
 
   it('Buffers read from disk, and views into one pooled buffer holding two streams, decode through the pool as in this thread', async () => {

@@ -31,6 +31,7 @@ export const decompressCommand: CliCommand = {
       const m = /^(\d+):(\d+)$/.exec(rf);
       if (!m) throw new CliUsageError('--rows needs A:B');
       rows = [Number(m[1]), Number(m[2])];
+      if (rows[1] <= rows[0]) throw new CliUsageError(`--rows ${rf}: rows A up to B (not included), B after A (e.g. 0:10)`);
     }
     const workers = Number(flag(p, 'workers') ?? 1);
     if (!Number.isInteger(workers) || workers < 0) throw new CliUsageError('--workers needs an integer >= 0');
