@@ -51,6 +51,8 @@ export function parseBound(text: string): BoundSpec {
   const m = /^\s*(abs|rel|psnr|nrmse)\s*[:=]\s*([^\s]+)\s*$/i.exec(text);
   if (!m) throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text}": expected MODE:VALUE with MODE abs, rel, psnr or nrmse (e.g. rel:1e-3)`);
   const spec = { mode: m[1]!.toLowerCase() as BoundMode, value: Number(m[2]) };
+  // an infinite PSNR is an exact reconstruction: said the way every bound says it (a request cannot carry Infinity)
+  if (spec.mode === 'psnr' && /^\+?inf(inity)?$/i.test(m[2]!)) throw new FieldpackError('INVALID_ARGUMENT', `${text.trim()} asks for an exact reconstruction: give abs:0 (lossless)`);
   validateBound(spec);
   return spec;
 }

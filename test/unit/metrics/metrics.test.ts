@@ -71,6 +71,7 @@ describe('metrics', () => {
     expect(resolveBound(parseBound('nrmse:1e-5'), 10).abs).toBeCloseTo(Math.sqrt(3) * 1e-4, 15);
     expect(resolveBound(parseBound('abs:0'), 10).label).toMatch(/lossless/);
     expect(() => parseBound('foo:1')).toThrow(/MODE:VALUE/);
+    expect(() => parseBound('psnr:Infinity')).toThrow(/psnr:Infinity asks for an exact reconstruction: give abs:0 \(lossless\)/);
   });
 
   it('bounds at the ends of the doubles: an abs bound a stream cannot hold is refused, a relative one held to the largest it can, an infinite one lossless', () => {
