@@ -138,6 +138,33 @@ export interface NetcdfDataset {
   deflate?: number;
 }
 
+/** Why HDF5 (and so NetCDF-4) cannot hold a dimension or attribute name, or null: empty, a "/" or a NUL in it. */
+function badNameReason(name: string): string | null {
+  if (name === '') return 'it is empty';
+  if (name.includes('/')) return 'it contains "/"';
+  if (name.includes('\0')) return 'it contains a NUL character';
+  return null;
+}
+
+/** Every dimension and attribute name the file will hold, checked before anything is written. */
+function checkNames(ds: NetcdfDataset): void {
+  for (const d of ds.dimensions) {
+    const why = badNameReason(d.name);
+    if (why) throw new FieldpackError('INVALID_ARGUMENT', `dimension name ${JSON.stringify(d.name)} cannot be written to NetCDF-4 (${why}); export to raw binary instead (--format raw)`);
+  }
+  const owners: [string, Record<string, unknown> | undefined][] = [
+    ['the file', ds.globalAttributes],
+    ...ds.variables.map((v): [string, Record<string, unknown>] => [v.field.name, v.field.attributes]),
+    ...Object.entries(ds.coordinates ?? {}).map(([dim, c]): [string, Record<string, unknown> | undefined] => [dim, c.attributes]),
+  ];
+  for (const [owner, attrs] of owners) {
+    for (const k of Object.keys(attrs ?? {})) {
+      const why = badNameReason(k);
+      if (why) throw new FieldpackError('INVALID_ARGUMENT', `attribute ${JSON.stringify(k)} of ${owner} cannot be written to NetCDF-4 (${why}); export to raw binary instead (--format raw)`);
+    }
+  }
+}
+
 function checkVariable(field: Field, sizes: Map<string, number>): void {
   const n = field.shape.reduce((a, b) => a * b, 1);
   if (field.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.values.length} values for shape [${field.shape.join(', ')}]`);
@@ -154,6 +181,7 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
   const sizes = new Map(ds.dimensions.map((d) => [d.name, d.size]));
   const unlimitedDims = new Set(ds.dimensions.filter((d) => d.unlimited).map((d) => d.name));
   for (const v of ds.variables) checkVariable(v.field, sizes);
+  checkNames(ds);
   const h5 = await loadH5wasm();
   const prepared = ds.variables.map(({ field, provenance }) => {
     const { attrs, fill } = unpackedAttributes(field);
