@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { loadH5wasm } from '../../../src-main/services/data/readers/h5.ts';
 import { WRF, available, fixturePath } from './helpers.ts';
 import { npy, npz } from '../../helpers/numpy-files.ts';
 
@@ -105,6 +106,23 @@ describe('bad input', () => {
     expect(err!.code).toBe('BAD_FILE');
     expect(err!.message).toMatch(/wrf_corrupt\.nc/);
     expect(err!.message).toMatch(/HDF5: /);
+  });
+
+  it('an HDF5 file whose links make its groups a cycle (hard links back to a parent, soft links in a loop): each group is read once, no endless walk', async () => {
+    const h5 = await loadH5wasm();
+    for (const kind of ['hard', 'soft'] as const) {
+      const p = join(dir, `cycle-${kind}.h5`);
+      const f = new h5.File(p, 'w');
+      const g = f.create_group('g') as unknown as { create_dataset: (a: object) => unknown; create_hard_link: (t: string, n: string) => void; create_soft_link: (t: string, n: string) => void };
+      g.create_dataset({ name: 'v', data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3], dtype: '<f' });
+      // three links back to the group in it: a walk that follows them branches three ways at every level
+      for (const n of ['a', 'b', 'c']) (kind === 'hard' ? g.create_hard_link('/g', n) : g.create_soft_link('/g', n));
+      f.close();
+      const file = await openDataFile(p);
+      expect(file.variables.map((v) => v.name)).toEqual(['g/v']);
+      expect(Array.from((await file.readField('g/v')).values)).toEqual([1, 2, 3, 4, 5, 6]);
+      file.close();
+    }
   });
 
   it('damaged and crafted .npy / .npz files: BAD_FILE naming the problem, inflation held to the declared size', async () => {

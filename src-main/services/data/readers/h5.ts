@@ -20,13 +20,29 @@ let loading: Promise<H5Module> | undefined;
 let capture: string[] | undefined;
 let lastCaptured: string[] = [];
 
+/** The loaded library's low-level functions (h5wasm's `ready` resolves to them). */
+let lowLevel: { create_object_reference(fileId: bigint, path: string): Uint8Array } | undefined;
+
 export function loadH5wasm(): Promise<H5Module> {
   loading ??= (async () => {
     const mod = (await import('h5wasm/node')).default as H5Module;
-    await mod.ready;
+    lowLevel = (await mod.ready) as unknown as typeof lowLevel;
     return mod;
   })();
   return loading;
+}
+
+/**
+ * The identity of the object at `path` (its HDF5 object reference: the same bytes by whichever links it is reached),
+ * or null where the library cannot say. Hard links can make groups a cycle; a walk over them needs this to end.
+ */
+export function objectIdentity(file: H5File, path: string): string | null {
+  try {
+    const ref = lowLevel?.create_object_reference(file.file_id, path);
+    return ref ? Buffer.from(ref).toString('hex') : null;
+  } catch {
+    return null;
+  }
 }
 
 type WriteSync = typeof fs.writeSync;

@@ -10,7 +10,7 @@ import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
-import { h5guard, loadH5wasm, type H5Dataset, type H5File, type H5Group } from './h5.ts';
+import { h5guard, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 import { badFile, checkAborted, jsonAttr, missingVariable, resolveSlice } from './util.ts';
 
@@ -107,6 +107,9 @@ function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: un
   return { values, doubles };
 }
 
+/** Deeper group nesting is refused (NetCDF-4 files nest a few levels; a cycle of links would go on). */
+const MAX_GROUP_DEPTH = 64;
+
 interface Entry {
   info: VariableInfo;
   path: string;
@@ -120,7 +123,15 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
     const entries = new Map<string, Entry>();
     const dimensions: Record<string, number> = {};
     const unlimited: string[] = [];
+    // groups by identity: hard links can make them a cycle, each is walked once (and soft links nest only so deep)
+    const walked = new Set<string>();
     const walk = (group: H5Group, prefix: string) => {
+      const id = objectIdentity(file, `/${prefix}`);
+      if (id !== null) {
+        if (walked.has(id)) return;
+        walked.add(id);
+      }
+      if (prefix.split('/').length > MAX_GROUP_DEPTH) throw badFile(path, `HDF5 groups nested more than ${MAX_GROUP_DEPTH} deep at "/${prefix}" (a cycle of links?)`);
       let keys: string[];
       try {
         keys = group.keys();
