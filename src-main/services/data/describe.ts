@@ -87,6 +87,33 @@ export interface NonFiniteCounts {
  */
 export interface DescribedFieldStats extends FieldStats {
   nonFinite: NonFiniteCounts;
+  /** stats of a central block only (a variable of more than DESCRIBE_MAX_VALUES): its slice and its number of values */
+  sample?: { slice: [number, number][]; values: number };
+}
+
+/**
+ * Variables larger than this are described from a central block of at most this many values (128 MiB of float32),
+ * so that describing a file (inspect, import) needs bounded memory: a file of a few kilobytes can declare a variable
+ * of 10 GB (unwritten chunks read as fill).
+ */
+export const DESCRIBE_MAX_VALUES = 1 << 25;
+
+/**
+ * The central block of a shape with at most `limit` values: whole trailing dims where they fit, the dim before them
+ * cut to a centred range, single central indices before that.
+ */
+export function centralSlice(shape: number[], limit: number): [number, number][] {
+  const slice: [number, number][] = shape.map((n) => [0, n]);
+  let rest = shape.reduce((a, b) => a * b, 1);
+  for (let d = 0; d < shape.length && rest > limit; d++) {
+    const n = shape[d]!;
+    const inner = rest / n;
+    const keep = Math.max(1, Math.min(n, Math.floor(limit / inner)));
+    const start = Math.floor((n - keep) / 2);
+    slice[d] = [start, start + keep];
+    rest = inner * keep;
+  }
+  return slice;
 }
 
 /** fieldStats with the non-finite valid values counted, and fillFraction counting masked points only. */
@@ -140,6 +167,8 @@ export interface DescribeOptions {
   /** Only these variable names (any file). */
   variables?: string[];
   distinctCap?: number;
+  /** variables larger than this are described from a central block of this many values at most (DESCRIBE_MAX_VALUES) */
+  maxValues?: number;
   onProgress?: (fraction: number, message?: string) => void;
   signal?: AbortSignal;
 }
@@ -267,11 +296,15 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
       const f = opened[t.file]!;
       const v = f.variable(t.name);
       const n = fieldSize(v.shape);
+      const limit = options.maxValues ?? DESCRIBE_MAX_VALUES;
+      const slice = n > limit ? centralSlice(v.shape, limit) : undefined;
       const field = await f.readField(t.name, {
         signal: options.signal,
+        ...(slice ? { slice, coordinates: false } : {}),
         onProgress: (fr) => options.onProgress?.(total ? (done + fr * n * 0.8) / total : 1, `${basename(f.path)}: ${t.name}`),
       });
-      const stats = describeStats(field, { distinctCap: options.distinctCap, scaleFactor: v.fill.packing?.scaleFactor });
+      const stats: DescribedFieldStats = describeStats(field, { distinctCap: options.distinctCap, scaleFactor: v.fill.packing?.scaleFactor });
+      if (slice) stats.sample = { slice, values: field.values.length };
       done += n;
       options.onProgress?.(total ? done / total : 1, `${basename(f.path)}: ${t.name}`);
       const aux = (f as DataFile & { __aux?: Set<string> }).__aux!;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { correlationMatrix } from '../../../src-main/core/stats/index.ts';
-import { describeDataset, recogniseAxis } from '../../../src-main/services/data/describe.ts';
+import { centralSlice, describeDataset, recogniseAxis } from '../../../src-main/services/data/describe.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { WRF, available, fixturePath } from './helpers.ts';
 
@@ -83,6 +83,23 @@ describe('describeDataset', () => {
     const f = await openDataFile(path);
     await expect(f.readField('sst')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no_records\.nc: variable "sst" has no values: its dimension time has length 0/) });
     f.close();
+  });
+
+  it('a variable larger than the limit is described from a central block (bounded memory), and says so', async () => {
+    // sst is [time 4, y 5, x 7] = 140 values: with a limit of 50, one central time step of 35 values
+    const d = await describeDataset([fixturePath('synthetic_nc3')], { maxValues: 50 });
+    const sst = d.fields.find((f) => f.name === 'sst')!;
+    expect(sst.stats.sample).toEqual({ slice: [[1, 2], [0, 5], [0, 7]], values: 35 });
+    const f = await openDataFile(fixturePath('synthetic_nc3'));
+    const block = await f.readField('sst', { slice: [[1, 2]] });
+    f.close();
+    const valid = Array.from(block.values).filter((x, i) => (block.mask?.[i] ?? 1) === 1);
+    expect(sst.stats.max).toBe(Math.max(...valid));
+    expect(sst.stats.min).toBe(Math.min(...valid));
+    // under the limit: the whole variable, no sample
+    expect(d.fields.find((x) => x.name === 'depth')!.stats.sample).toBeUndefined();
+    expect(centralSlice([2, 50000, 50000], 1 << 25)).toEqual([[0, 1], [24664, 25335], [0, 50000]]);
+    expect(centralSlice([1e9], 1 << 25)).toEqual([[483222784, 516777216]]);
   });
 
   it('two files: fields from both, same grid; ids disambiguated when names clash', async () => {
