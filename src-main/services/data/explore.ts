@@ -13,23 +13,34 @@ export interface Slice2D {
   name: string;
   /** The two trailing dims shown (rows = dims[0]). */
   dims: [string, string];
+  /** of the values returned: the slab's, or every stride-th row and column of it */
   shape: [number, number];
+  /** the whole slab's */
+  sourceShape: [number, number];
+  stride: number;
   /** Indices chosen on the leading axes, in order. */
   at: Record<string, number>;
   values: FieldValues;
   /** 1 = valid; absent = all valid. */
   mask?: Uint8Array;
   units?: string;
-  /** Over valid points of this slice; null when none. */
+  /** Over the valid finite points of the whole slab (not only those returned); null when none. */
   min: number | null;
   max: number | null;
+  /** points of the whole slab that are masked or not finite */
+  invalidCount: number;
 }
+
+/** Most values read at once when a slab is read in bands (every stride-th row and column kept): 64 MiB of float32. */
+const SLAB_BAND_VALUES = 1 << 24;
 
 /**
  * The 2-D slab of the last two axes at `leading` indices of the other axes (missing ones: 0).
- * A 1-D variable gives a 1 x n slab.
+ * A 1-D variable gives a 1 x n slab. With `stride` > 1, every stride-th row and column of it, read a band of rows
+ * at a time (memory bounded by the band and the result, not the slab: a slab can be 50000 x 50000); min, max and
+ * the invalid count still cover the whole slab.
  */
-export async function readSlice2D(path: string, name: string, leading: number[] = [], options: { open?: OpenOptions; signal?: AbortSignal } = {}): Promise<Slice2D> {
+export async function readSlice2D(path: string, name: string, leading: number[] = [], options: { open?: OpenOptions; signal?: AbortSignal; stride?: number; bandValues?: number } = {}): Promise<Slice2D> {
   const file = await openDataFile(path, options.open);
   try {
     const v = file.variable(name);
@@ -44,18 +55,58 @@ export async function readSlice2D(path: string, name: string, leading: number[] 
       slice.push([k, k + 1]);
       at[v.dims[i]!] = k;
     }
-    const f = await file.readField(name, { slice, signal: options.signal });
-    const shape: [number, number] = nd === 1 ? [1, v.shape[0]!] : [v.shape[nd - 2]!, v.shape[nd - 1]!];
+    const [h, w]: [number, number] = nd === 1 ? [1, v.shape[0]!] : [v.shape[nd - 2]!, v.shape[nd - 1]!];
     const dims: [string, string] = nd === 1 ? ['', v.dims[0]!] : [v.dims[nd - 2]!, v.dims[nd - 1]!];
+    const stride = Math.max(1, Math.floor(options.stride ?? 1));
+    const oh = Math.ceil(h / stride);
+    const ow = Math.ceil(w / stride);
+    // bands of whole rows (a 1-D variable: of its one row), each a multiple of the stride
+    const along = nd === 1 ? w : h;
+    const perStep = nd === 1 ? 1 : w;
+    const band = Math.max(stride, Math.floor(Math.max(1, Math.floor((options.bandValues ?? SLAB_BAND_VALUES) / perStep)) / stride) * stride);
+    let values: FieldValues | null = null;
+    let mask: Uint8Array | null = null;
+    let units: string | undefined;
     let min = Infinity;
     let max = -Infinity;
-    for (let i = 0; i < f.values.length; i++) {
-      const x = f.values[i]!;
-      if ((f.mask && f.mask[i] !== 1) || !Number.isFinite(x)) continue;
-      if (x < min) min = x;
-      if (x > max) max = x;
+    let invalid = 0;
+    for (let a = 0; a < along; a += band) {
+      const b = Math.min(along, a + band);
+      const f = await file.readField(name, { slice: nd === 1 ? [[a, b]] : [...slice, [a, b]], signal: options.signal, coordinates: false });
+      units = f.units;
+      const rows = nd === 1 ? 1 : b - a;
+      const cols = nd === 1 ? b - a : w;
+      if (stride === 1 && a === 0 && b === along) {
+        values = f.values;
+        mask = f.mask ?? null;
+      } else {
+        values ??= f.values instanceof Float64Array ? new Float64Array(oh * ow) : new Float32Array(oh * ow);
+        if (f.mask) mask ??= new Uint8Array(oh * ow).fill(1);
+      }
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          const i = r * cols + c;
+          const x = f.values[i]!;
+          const ok = !(f.mask && f.mask[i] !== 1) && Number.isFinite(x);
+          if (!ok) invalid++;
+          else {
+            if (x < min) min = x;
+            if (x > max) max = x;
+          }
+          if (values === f.values) continue;
+          const row = nd === 1 ? 0 : a + r;
+          const col = nd === 1 ? a + c : c;
+          if (row % stride !== 0 || col % stride !== 0) continue;
+          const o = (row / stride) * ow + col / stride;
+          values![o] = x;
+          if (mask && f.mask) mask[o] = f.mask[i]!;
+        }
+      }
     }
-    return { name, dims, shape, at, values: f.values, ...(f.mask ? { mask: f.mask } : {}), ...(f.units !== undefined ? { units: f.units } : {}), min: min <= max ? min : null, max: min <= max ? max : null };
+    return {
+      name, dims, shape: [oh, ow], sourceShape: [h, w], stride, at, values: values!, ...(mask ? { mask } : {}), ...(units !== undefined ? { units } : {}),
+      min: min <= max ? min : null, max: min <= max ? max : null, invalidCount: invalid,
+    };
   } finally {
     file.close();
   }

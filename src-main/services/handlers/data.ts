@@ -57,21 +57,17 @@ export async function sliceOfField(store: Store, fieldId: number, leading: numbe
   const d = store.getDataset(f.datasetId);
   if (f.shape.length === 0) throw new FieldpackError('INVALID_ARGUMENT', `${f.file}: "${f.name}" is a scalar, there is no slice to show`);
   const index = clampLeading(f, leading);
-  const s = await readSlice2D(f.file, f.name, index, { open: openOptionsOf(d, f.file) });
-  const [h, w] = s.shape;
+  const n = f.shape.length;
+  const [h, w] = n === 1 ? [1, f.shape[0]!] : [f.shape[n - 2]!, f.shape[n - 1]!];
   const stride = Math.max(1, Math.ceil(Math.max(h, w) / maxSize));
-  const oh = Math.ceil(h / stride);
-  const ow = Math.ceil(w / stride);
+  // every stride-th row and column, read in bands: a 50000 x 50000 slab is never in memory whole
+  const s = await readSlice2D(f.file, f.name, index, { open: openOptionsOf(d, f.file), stride });
+  const [oh, ow] = s.shape;
   const out = new Float32Array(oh * ow);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      const k = y * stride * w + x * stride;
-      const v = s.values[k]!;
-      out[y * ow + x] = (s.mask && s.mask[k] !== 1) || !Number.isFinite(v) ? NaN : v;
-    }
+  for (let i = 0; i < out.length; i++) {
+    const v = s.values[i]!;
+    out[i] = (s.mask && s.mask[i] !== 1) || !Number.isFinite(v) ? NaN : v;
   }
-  let masked = 0;
-  for (let i = 0; i < s.values.length; i++) if ((s.mask && s.mask[i] !== 1) || !Number.isFinite(s.values[i]!)) masked++;
   const nLead = index.length;
   return {
     fieldId,
@@ -88,7 +84,7 @@ export async function sliceOfField(store: Store, fieldId: number, leading: numbe
     data: toBase64(out),
     min: s.min,
     max: s.max,
-    maskedFraction: s.values.length ? masked / s.values.length : 0,
+    maskedFraction: h * w ? s.invalidCount / (h * w) : 0,
     units: f.units ?? s.units ?? null,
     flipY: rowsIncreaseNorth(d, f),
     axes: await axesOf(f.file, f.dims, f.shape, openOptionsOf(d, f.file)),

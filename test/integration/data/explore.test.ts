@@ -18,6 +18,26 @@ describe('exploration helpers', () => {
     await expect(readSlice2D(SAMPLE, 'SST', [12])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('every stride-th row and column of a slab, read a few rows at a time: the same values, mask, min, max and invalid count as the whole slab', async () => {
+    const whole = await readSlice2D(SAMPLE, 'SST', [6]);
+    for (const [stride, bandValues] of [[3, 180 * 7], [4, 180], [1, 180 * 10]] as const) {
+      // bands of 7, 1 and 10 rows' worth: several reads, rounded to whole strides
+      const s = await readSlice2D(SAMPLE, 'SST', [6], { stride, bandValues });
+      const [oh, ow] = [Math.ceil(90 / stride), Math.ceil(180 / stride)];
+      expect(s.shape).toEqual([oh, ow]);
+      expect(s.sourceShape).toEqual([90, 180]);
+      for (let y = 0; y < oh; y++) {
+        for (let x = 0; x < ow; x++) {
+          const k = y * stride * 180 + x * stride;
+          expect(s.mask![y * ow + x]).toBe(whole.mask![k]);
+          if (whole.mask![k] === 1) expect(s.values[y * ow + x]).toBe(whole.values[k]);
+        }
+      }
+      expect([s.min, s.max, s.invalidCount]).toEqual([whole.min, whole.max, whole.invalidCount]);
+    }
+    expect(whole.invalidCount).toBe(whole.mask!.filter((m) => m !== 1).length);
+  });
+
   it('histogram of valid values', async () => {
     const h = await fieldHistogram(SAMPLE, 'AIRT', { bins: 20 });
     expect(h.counts).toHaveLength(20);
