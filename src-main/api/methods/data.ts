@@ -109,6 +109,8 @@ export const HistogramOut = z.object({
   edges: z.array(z.number()),
   counts: z.array(z.number().int()),
   validCount: z.number().int(),
+  /** the histogram of a central block only (a field larger than a file description reads): how many values of how many */
+  sampled: z.object({ values: z.number().int(), of: z.number().int() }).optional(),
 });
 export type HistogramOut = z.infer<typeof HistogramOut>;
 

@@ -6,6 +6,7 @@
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field, FieldValues } from '../../core/field.ts';
 import { correlationMatrix, histogram, type CorrelationOptions, type CorrelationResult, type Histogram } from '../../core/stats/index.ts';
+import { centralSlice, DESCRIBE_MAX_VALUES } from './describe.ts';
 import { openDataFile } from './readers/index.ts';
 import type { FieldSlice, OpenOptions } from './readers/types.ts';
 
@@ -112,11 +113,23 @@ export async function readSlice2D(path: string, name: string, leading: number[] 
   }
 }
 
-export async function fieldHistogram(path: string, name: string, options: { bins?: number; range?: [number, number]; slice?: FieldSlice; open?: OpenOptions; signal?: AbortSignal } = {}): Promise<Histogram> {
+/**
+ * The histogram of a field's valid values (or of a slice of it). A block larger than DESCRIBE_MAX_VALUES is
+ * represented by its central part of that many values (`sampled` says how many of how many), as describing a file
+ * is: bounded memory whatever size a file declares.
+ */
+export async function fieldHistogram(path: string, name: string, options: { bins?: number; range?: [number, number]; slice?: FieldSlice; open?: OpenOptions; signal?: AbortSignal; maxValues?: number } = {}): Promise<Histogram & { sampled?: { values: number; of: number } }> {
   const file = await openDataFile(path, options.open);
   try {
-    const f = await file.readField(name, { slice: options.slice, signal: options.signal });
-    return histogram(f.values, f.mask, { bins: options.bins, range: options.range });
+    const v = file.variable(name);
+    const asked = v.shape.map((n, i): [number, number] => options.slice?.[i] ?? [0, n]);
+    const counts = asked.map(([a, b]) => b - a);
+    const central = centralSlice(counts, options.maxValues ?? DESCRIBE_MAX_VALUES);
+    const slice = asked.map(([a], i): [number, number] => [a + central[i]![0], a + central[i]![1]]);
+    const f = await file.readField(name, { slice, signal: options.signal, coordinates: false });
+    const h = histogram(f.values, f.mask, { bins: options.bins, range: options.range });
+    const of = counts.reduce((x, y) => x * y, 1);
+    return f.values.length < of ? { ...h, sampled: { values: f.values.length, of } } : h;
   } finally {
     file.close();
   }

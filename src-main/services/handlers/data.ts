@@ -97,7 +97,7 @@ export async function histogramOfField(store: Store, fieldId: number, bins: numb
   const index = leading ? clampLeading(f, leading).slice(0, leading.length) : [];
   const slice: FieldSlice = index.map((k) => [k, k + 1]);
   const h = await fieldHistogram(f.file, f.name, { bins, slice, open: openOptionsOf(d, f.file) });
-  return { fieldId, name: f.name, units: f.units, index, edges: h.edges, counts: h.counts, validCount: h.validCount };
+  return { fieldId, name: f.name, units: f.units, index, edges: h.edges, counts: h.counts, validCount: h.validCount, ...(h.sampled ? { sampled: h.sampled } : {}) };
 }
 
 interface GridChoice {

@@ -38,10 +38,16 @@ describe('exploration helpers', () => {
     expect(whole.invalidCount).toBe(whole.mask!.filter((m) => m !== 1).length);
   });
 
-  it('histogram of valid values', async () => {
+  it('histogram of valid values; past a limit, of the central block, and says so', async () => {
     const h = await fieldHistogram(SAMPLE, 'AIRT', { bins: 20 });
     expect(h.counts).toHaveLength(20);
     expect(h.counts.reduce((a, b) => a + b, 0)).toBe(h.validCount);
+    expect(h.sampled).toBeUndefined();
+    // AIRT is [12, 90, 180]: with a limit of 2 time steps, steps 5 and 6
+    const part = await fieldHistogram(SAMPLE, 'AIRT', { bins: 20, maxValues: 2 * 90 * 180 });
+    expect(part.sampled).toEqual({ values: 2 * 90 * 180, of: 12 * 90 * 180 });
+    const block = await fieldHistogram(SAMPLE, 'AIRT', { bins: 20, slice: [[5, 7]] });
+    expect(part.counts).toEqual(block.counts);
   });
 
   it.skipIf(!available('wrf'))('correlation across staggered WRF fields (needs the WRF Katrina file)', async () => {
