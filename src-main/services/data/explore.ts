@@ -9,6 +9,7 @@ import { correlationMatrix, histogram, type CorrelationOptions, type Correlation
 import { centralSlice, DESCRIBE_MAX_VALUES } from './describe.ts';
 import { openDataFile } from './readers/index.ts';
 import type { FieldSlice, OpenOptions } from './readers/types.ts';
+import { checkNotEmpty } from './readers/util.ts';
 
 export interface Slice2D {
   name: string;
@@ -58,6 +59,7 @@ export async function readSlice2D(path: string, name: string, leading: number[] 
     }
     const [h, w]: [number, number] = nd === 1 ? [1, v.shape[0]!] : [v.shape[nd - 2]!, v.shape[nd - 1]!];
     const dims: [string, string] = nd === 1 ? ['', v.dims[0]!] : [v.dims[nd - 2]!, v.dims[nd - 1]!];
+    checkNotEmpty(path, v);
     const stride = Math.max(1, Math.floor(options.stride ?? 1));
     const oh = Math.ceil(h / stride);
     const ow = Math.ceil(w / stride);

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { correlationMatrix } from '../../../src-main/core/stats/index.ts';
 import { centralSlice, describeDataset, recogniseAxis } from '../../../src-main/services/data/describe.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { readSlice2D } from '../../../src-main/services/data/explore.ts';
 import { WRF, available, fixturePath } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldpack-describe-'));
@@ -83,6 +84,8 @@ describe('describeDataset', () => {
     const f = await openDataFile(path);
     await expect(f.readField('sst')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no_records\.nc: variable "sst" has no values: its dimension time has length 0/) });
     f.close();
+    // the data view's slice of it says the same
+    await expect(readSlice2D(path, 'sst')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/"sst" has no values/) });
   });
 
   it('a variable larger than the limit is described from a central block (bounded memory), and says so', async () => {

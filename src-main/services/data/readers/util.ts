@@ -24,14 +24,19 @@ export function variableNamed(path: string, variables: readonly VariableInfo[], 
 }
 
 /** Resolve a slice against a shape: [start, stop) per axis, validated. */
+/** A variable with a dimension of length 0 (an unlimited one with no records yet) has nothing to read. */
+export function checkNotEmpty(path: string, v: Pick<VariableInfo, 'name' | 'shape' | 'dims'>): void {
+  const empty = v.shape.indexOf(0);
+  if (empty >= 0) throw new FieldpackError('INVALID_ARGUMENT', `${path}: variable "${v.name}" has no values: its dimension ${v.dims[empty]} has length 0`);
+}
+
 export function resolveSlice(path: string, v: VariableInfo, slice: FieldSlice | undefined): { start: number[]; count: number[] } {
   const start: number[] = [];
   const count: number[] = [];
   if (slice && slice.length > v.shape.length) {
     throw new FieldpackError('INVALID_ARGUMENT', `${path}: slice has ${slice.length} ranges but "${v.name}" has ${v.shape.length} dimensions`);
   }
-  const empty = v.shape.indexOf(0);
-  if (empty >= 0) throw new FieldpackError('INVALID_ARGUMENT', `${path}: variable "${v.name}" has no values: its dimension ${v.dims[empty]} has length 0`);
+  checkNotEmpty(path, v);
   v.shape.forEach((n, i) => {
     const r = slice?.[i];
     const a = r ? r[0] : 0;
