@@ -11,6 +11,7 @@ import { coordinateFromField, packCoordinates } from '../../core/coordinates.ts'
 import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import type { FieldCoordinates } from '../../core/field.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { parseBaseSpec } from '../compression/base.ts';
@@ -111,6 +112,40 @@ function leadingRows(f: Field, max: number): Field {
   return { ...f, shape: [rows, ...f.shape.slice(1)], values: f.values.subarray(0, n), ...(f.mask ? { mask: f.mask.subarray(0, n) } : {}) };
 }
 
+/** Rows read at once when a variable's valid range is taken (memory bounded by this, not by the variable). */
+const RANGE_SLAB_VALUES = 1 << 24;
+
+/**
+ * A variable's valid range (max - min over its valid finite values; 0 when none) and its leading rows of at most
+ * RANK_VALUES values, read a slab of rows at a time: planning an archive of a 10 GB variable holds one slab.
+ */
+async function rangeAndLeadingRows(df: DataFile, v: VariableInfo, signal?: AbortSignal): Promise<{ range: number; sample: Field }> {
+  const rows = v.shape[0]!;
+  const rowSize = fieldSize(v.shape) / rows;
+  const step = Math.max(1, Math.floor(RANGE_SLAB_VALUES / rowSize));
+  let min = Infinity;
+  let max = -Infinity;
+  let count = 0;
+  let sample: Field | null = null;
+  for (let r = 0; r < rows; r += step) {
+    const whole = r === 0 && step >= rows;
+    const slab = await df.readField(v.name, { coordinates: false, signal, ...(whole ? {} : { slice: [[r, Math.min(rows, r + step)]] }) });
+    const vr = validRange(slab.values, slab.mask ?? null);
+    if (vr.count) {
+      min = Math.min(min, vr.min);
+      max = Math.max(max, vr.max);
+      count += vr.count;
+    }
+    if (!sample) sample = whole ? leadingRows(slab, RANK_VALUES) : copied(leadingRows(slab, RANK_VALUES));
+  }
+  return { range: count ? max - min : 0, sample: sample! };
+}
+
+/** A field's own copy of its values (a view would keep the slab it came from alive). */
+function copied(f: Field): Field {
+  return { ...f, values: f.values.slice(), ...(f.mask ? { mask: f.mask.slice() } : {}) };
+}
+
 /** Splits of the first dimension so that each member holds at most `memberValues` values. */
 export function rowSplits(shape: number[], memberValues: number): ([number, number] | null)[] {
   const n = fieldSize(shape);
@@ -197,11 +232,11 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           skipped.push({ name: v.name, reason: v.shape.length === 0 ? 'a scalar' : 'empty' });
           continue;
         }
-        const field = await df.readField(v.name, { coordinates: false, signal: o.signal });
+        const { range, sample } = await rangeAndLeadingRows(df, v, o.signal);
         const bound = parseBound(options.boundFor[v.name] ?? options.bound);
         // rel and abs resolve on the whole variable, so every member of a split variable shares one absolute bound
-        const abs = bound.mode === 'rel' || bound.mode === 'abs' ? resolveBound(bound, ((r) => (r.count ? r.max - r.min : 0))(validRange(field.values, field.mask ?? null))).abs : null;
-        cands.push({ name: v.name, dims: v.dims, shape: v.shape, sample: leadingRows(field, RANK_VALUES), bound, abs });
+        const abs = bound.mode === 'rel' || bound.mode === 'abs' ? resolveBound(bound, range).abs : null;
+        cands.push({ name: v.name, dims: v.dims, shape: v.shape, sample, bound, abs });
       }
       if (options.vars) for (const name of options.vars) if (!df.variables.some((v) => v.name === name) && files.length === 1) throw new FieldpackError('NOT_FOUND', `${path}: no variable ${name}`);
       const fileLinks = options.crossfield === 'auto' || forced ? linkPairs(cands, forced) : [];
