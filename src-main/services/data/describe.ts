@@ -12,7 +12,7 @@ import { fieldSize } from '../../core/field.ts';
 import { fieldStats, matchGrid, type FieldStats } from '../../core/stats/index.ts';
 import { openDataFile } from './readers/index.ts';
 import type { DataFile, DataFormat, FillInfo, OpenOptions, VariableDtype } from './readers/types.ts';
-import { checkAborted } from './readers/util.ts';
+import { checkAborted, emptyDimension } from './readers/util.ts';
 
 export type AxisKind = 'time' | 'level' | 'latitude' | 'longitude' | 'y' | 'x' | 'other';
 export type AxisRecognisedBy = 'cf-axis' | 'cf-units' | 'cf-positive' | 'cf-standard_name' | 'name' | null;
@@ -104,7 +104,7 @@ export const DESCRIBE_MAX_VALUES = 1 << 25;
  */
 export function centralSlice(shape: number[], limit: number): [number, number][] {
   const slice: [number, number][] = shape.map((n) => [0, n]);
-  let rest = shape.reduce((a, b) => a * b, 1);
+  let rest = fieldSize(shape);
   for (let d = 0; d < shape.length && rest > limit; d++) {
     const n = shape[d]!;
     const inner = rest / n;
@@ -256,9 +256,9 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
           continue;
         }
         if (v.isCoordinate) continue; // read below, in the coordinate pass
-        const empty = v.shape.indexOf(0);
-        if (empty >= 0) {
-          skipped.push({ file: fi, name: v.name, reason: `no values yet: dimension ${v.dims[empty]} has length 0` });
+        const emptyDim = emptyDimension(v);
+        if (emptyDim !== null) {
+          skipped.push({ file: fi, name: v.name, reason: `no values yet: dimension ${emptyDim} has length 0` });
           continue;
         }
         if (only && !only.has(v.name)) continue;

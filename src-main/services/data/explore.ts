@@ -4,7 +4,7 @@
  * backward differences; staggered fields averaged onto the common grid).
  */
 import { FieldpackError } from '../../core/errors.ts';
-import type { Field, FieldValues } from '../../core/field.ts';
+import { type Field, type FieldValues, fieldSize } from '../../core/field.ts';
 import { correlationMatrix, histogram, type CorrelationOptions, type CorrelationResult, type Histogram } from '../../core/stats/index.ts';
 import { centralSlice, DESCRIBE_MAX_VALUES } from './describe.ts';
 import { openDataFile } from './readers/index.ts';
@@ -130,7 +130,7 @@ export async function fieldHistogram(path: string, name: string, options: { bins
     const slice = asked.map(([a], i): [number, number] => [a + central[i]![0], a + central[i]![1]]);
     const f = await file.readField(name, { slice, signal: options.signal, coordinates: false });
     const h = histogram(f.values, f.mask, { bins: options.bins, range: options.range });
-    const of = counts.reduce((x, y) => x * y, 1);
+    const of = fieldSize(counts);
     return f.values.length < of ? { ...h, sampled: { values: f.values.length, of } } : h;
   } finally {
     file.close();

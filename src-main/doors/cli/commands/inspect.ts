@@ -8,7 +8,7 @@ import { callApi } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { describeDataset, recogniseAxis, type CoordinateDescription, type DatasetDescription } from '../../../services/data/describe.ts';
 import { coordinateLabels } from '../../../core/axis-labels.ts';
-import type { FieldDtype } from '../../../core/field.ts';
+import { type FieldDtype, fieldSize } from '../../../core/field.ts';
 import type { OpenOptions } from '../../../services/data/readers/types.ts';
 
 export function rawOptionsFromFlags(p: ReturnType<typeof parseFlags>): OpenOptions | undefined {
@@ -88,7 +88,7 @@ export function formatDescription(d: DatasetDescription): string[] {
     if (unitless.length) lines.push(`  no units attribute: ${unitless.map((f) => f.id).join(', ')} (absolute bounds are then in the stored values' own units)`);
   }
   const sampled = d.fields.filter((f) => f.stats.sample);
-  if (sampled.length > 0) lines.push('', `stats of a central block (the variable is larger than inspect reads whole): ${sampled.map((f) => `${f.id} ${f.stats.sample!.values} of ${f.shape.reduce((a, b) => a * b, 1)} values [${f.stats.sample!.slice.map(([a, b]) => `${a}:${b}`).join(', ')}]`).join('; ')}`);
+  if (sampled.length > 0) lines.push('', `stats of a central block (the variable is larger than inspect reads whole): ${sampled.map((f) => `${f.id} ${f.stats.sample!.values} of ${fieldSize(f.shape)} values [${f.stats.sample!.slice.map(([a, b]) => `${a}:${b}`).join(', ')}]`).join('; ')}`);
   if (flagged.length > 0) lines.push('', 'quantization (already rounded data; bounds below half the step mean nothing):', ...flagged);
   if (d.skipped.length > 0) lines.push('', `not read as fields: ${d.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
   return lines;

@@ -24,10 +24,16 @@ export function variableNamed(path: string, variables: readonly VariableInfo[], 
 }
 
 /** Resolve a slice against a shape: [start, stop) per axis, validated. */
-/** A variable with a dimension of length 0 (an unlimited one with no records yet) has nothing to read. */
-export function checkNotEmpty(path: string, v: Pick<VariableInfo, 'name' | 'shape' | 'dims'>): void {
+/** The name of a variable's first dimension of length 0 (an unlimited one with no records yet), or null. */
+export function emptyDimension(v: Pick<VariableInfo, 'shape' | 'dims'>): string | null {
   const empty = v.shape.indexOf(0);
-  if (empty >= 0) throw new FieldpackError('INVALID_ARGUMENT', `${path}: variable "${v.name}" has no values: its dimension ${v.dims[empty]} has length 0`);
+  return empty >= 0 ? v.dims[empty]! : null;
+}
+
+/** A variable with a dimension of length 0 has nothing to read. */
+export function checkNotEmpty(path: string, v: Pick<VariableInfo, 'name' | 'shape' | 'dims'>): void {
+  const dim = emptyDimension(v);
+  if (dim !== null) throw new FieldpackError('INVALID_ARGUMENT', `${path}: variable "${v.name}" has no values: its dimension ${dim} has length 0`);
 }
 
 export function resolveSlice(path: string, v: VariableInfo, slice: FieldSlice | undefined): { start: number[]; count: number[] } {
