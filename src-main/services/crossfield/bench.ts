@@ -27,7 +27,7 @@ export interface CrossfieldBenchOptions {
   /** baselines.json (default ../shared/reference/baselines.json when present) */
   reference?: string;
   threads?: number;
-  /** worker threads for the candidates' full encodes (compressCrossfield's workers; default 0) */
+  /** worker threads for the candidates' full encodes (compressCrossfield's workers; default 0 here, 1 from the CLI) */
   workers?: number;
   /**
    * a network reused as an archive series does: the linear network fitted once on the target's first step along its

@@ -85,7 +85,9 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
   ctx.log(`target ${p.target} [${target.shape.join(' x ')}], anchors ${anchorNames.join(', ')} (${selection})`);
   const runId = ctx.runId;
   const r = await compressCrossfield({
-    target, anchors, bound: p.bound, network: p.network, ndim, verify: false, signal: ctx.signal,
+    // one worker encodes the hybrid while this thread makes the core codec's stream for the fall back (the same
+    // bytes as with none; navy UWND <- VWND 20-22 -> 24-26 MB/s on 2 cores, BENCH.md)
+    target, anchors, bound: p.bound, network: p.network, ndim, verify: false, signal: ctx.signal, workers: 1,
     ...(p.epochs ? { train: { epochs: p.epochs } } : {}),
     onProgress: (f, m) => ctx.progress(0.05 + 0.8 * f, m),
   });

@@ -133,6 +133,13 @@ describe('golden classic streams', () => {
     expect(backwards.stderr).toMatch(/--rows 5:0: rows A up to B \(not included\), B after A/);
   });
 
+  it('a --workers that is not an integer >= 0 is a usage error naming it (it was read as NaN: no workers, silently)', async () => {
+    const ctx = { io: { out: () => {}, err: () => {}, progress: () => {}, progressDone: () => {} }, app: async () => { throw new Error('no store'); }, globals: {} };
+    for (const w of ['two', '-1', '1.5']) {
+      await expect(decompressCommand.run([join(GOLDEN, 'classic-v2.fpk'), '-o', join(tmp.dir, 'w.f32'), '--workers', w], ctx)).rejects.toThrow(`--workers needs an integer >= 0, not "${w}"`);
+    }
+  });
+
   it('Buffers read from disk, and views into one pooled buffer holding two streams, decode through the pool as in this thread', async () => {
     const files = golden.map((g) => readFileSync(join(GOLDEN, `${g}.fpk`)));
     for (const [i, file] of files.entries()) {

@@ -36,8 +36,9 @@ export const benchCommand: CliCommand = {
     '  codec and SZ3; without --anchors they are chosen from the data (docs/crossfield.md); --reused-model: the linear',
     '  network fitted once on the first step and given, as an archive series reuses it (compress MB/s without the fit,',
     '  timed as the core codec\'s rows: the fastest of runs over --min-seconds, the first run apart as "first c");',
-    '  --workers N (default 0 here): the candidates near the smallest estimate encoded side by side in N worker threads',
-    '  (they pay once warm, as in an archive; a one-shot row pays their start)',
+    '  --workers N (default 1, as compress): the candidates near the smallest estimate encoded in N worker threads',
+    '  while this thread predicts and makes the core codec\'s stream (the same bytes with any N; a one-shot row pays',
+    '  their start)',
     'fieldpack bench --large SIZE [--dir DIR] [--keep] [--bounds rel:1e-3] [--workers N] --json OUT.json',
     '  a float32 variable of SIZE (e.g. 4GiB) written as NetCDF-4 in DIR (default: the system temp folder), compressed',
     '  and decompressed slab by slab (--streamed); reports MB/s, ratio, the bound check and the peak RSS of this process',
@@ -53,12 +54,12 @@ export const benchCommand: CliCommand = {
     const bounds = (flag(p, 'bounds') ?? 'rel:1e-2,rel:1e-3,rel:1e-4').split(',').filter(Boolean).map(parseBound);
     const vars = flag(p, 'vars')?.split(',').filter(Boolean);
     const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
-    const workers = Number(flag(p, 'workers') ?? 2);
+    const workers = nonNegativeFlag(p, 'workers', 'an integer') ?? 2;
     const ref = flag(p, 'reference');
     const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
     // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
     const catalog = await callApi(ctx, 'streams.codecs', {});
-    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers: Number(flag(p, 'workers') ?? 0), reusedModel: p.flags.has('reused-model'), minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds') });
+    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers: nonNegativeFlag(p, 'workers', 'an integer') ?? 1, reusedModel: p.flags.has('reused-model'), minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds') });
     try {
       let model = flag(p, 'model');
       if (p.flags.has('train')) {
@@ -130,7 +131,7 @@ async function largeBench(p: ReturnType<typeof parseFlags>, ctx: Parameters<CliC
   const shape = largeShape(parseSize(flag(p, 'large')!));
   const bytes = shape.reduce((a, b) => a * b, 4);
   const mb = bytes / 1e6;
-  const workers = Number(flag(p, 'workers') ?? 2);
+  const workers = nonNegativeFlag(p, 'workers', 'an integer') ?? 2;
   const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
   const src = join(dir, 'large.nc');
   try {

@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, nonNegativeFlag, parseFlags } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { streamedChoice } from './compress.ts';
@@ -33,8 +33,7 @@ export const decompressCommand: CliCommand = {
       rows = [Number(m[1]), Number(m[2])];
       if (rows[1] <= rows[0]) throw new CliUsageError(`--rows ${rf}: rows A up to B (not included), B after A (e.g. 0:10)`);
     }
-    const workers = Number(flag(p, 'workers') ?? 1);
-    if (!Number.isInteger(workers) || workers < 0) throw new CliUsageError('--workers needs an integer >= 0');
+    const workers = nonNegativeFlag(p, 'workers', 'an integer') ?? 1;
     const call = terminalCall(ctx.io);
     try {
       const r = await callApi(ctx, 'streams.decompress', {
