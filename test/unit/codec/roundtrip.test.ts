@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
-import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
+import { type PlanStep, compressClassic, decompressClassic, planCompression, planCompressionSteps, tuningSizes } from '../../../src-main/core/compressors/classic/codec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
@@ -62,6 +62,31 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     // a small field is not screened: every candidate sized
     const small = check(rows(await field(WRF, 'T'), 0, 1), { mode: 'rel', value: 1e-3 }, 'auto').plan;
     expect(Object.keys(small.autoScores ?? {}).filter((k) => !k.includes('@'))).toHaveLength(7);
+  });
+  it('planning steps: the leader and its tunings named where they will likely be tried; sizes answered from elsewhere give the same plan', async () => {
+    const f = await field(`${FERRET}/coads_climatology.cdf`, 'AIRT');
+    const opts = { bound: { mode: 'rel' as const, value: 1e-2 } };
+    const inThread = planCompression(f, opts, zstdBackend);
+    const steps = planCompressionSteps(f, opts, zstdBackend);
+    let provisional: Extract<PlanStep, { kind: 'provisional' }> | null = null;
+    let answered = false;
+    let r = steps.next();
+    while (!r.done) {
+      const s = r.value;
+      let reply: number[] | undefined;
+      if (s.kind === 'provisional') provisional = s;
+      else {
+        // what a worker would send: the leader's tunings sized on the sample it was given
+        expect(s.plan.predictor).toBe(provisional!.plan.predictor);
+        reply = tuningSizes(provisional!.plan, provisional!.tunings!.sample, s.tunes, zstdBackend);
+        answered = true;
+      }
+      r = steps.next(reply);
+    }
+    expect(provisional!.tunings!.likely).toBe(true);
+    expect(answered).toBe(true);
+    expect(r.value).toEqual(inThread);
+    expect(Object.keys(inThread.autoScores!).some((k) => k.includes('@'))).toBe(true);
   });
   it('rel mode resolves against the valid range only (fills of -1e34 ignored)', async () => {
     const f = await field(`${FERRET}/coads_climatology.cdf`, 'SST');

@@ -59,6 +59,8 @@ const SCREEN_MIN_VALUES = 3 * SCREEN_VALUES;
 const SCREEN_MARGIN = 1.05;
 /** dims up to this long stay whole in the screening block (a time or level axis of 4 or 14 says how they relate) */
 const SCREEN_WHOLE_DIM = 16;
+/** screening blocks below this many bits per value have their leader's tunings sized early (PlanStep 'provisional') */
+const LIKELY_TUNED_BITS = 3;
 
 export interface ClassicOptions {
   bound: BoundSpec;
@@ -192,11 +194,16 @@ export function planCompression(
   backend: LosslessBackend,
   onProvisional?: (plan: ClassicPlan) => void,
 ): ClassicPlan {
+  return runPlanSteps(planCompressionSteps(field, opts, backend), onProvisional);
+}
+
+/** planCompression's steps (planSteps), for a caller that acts at them (an encoder with a free worker). */
+export function planCompressionSteps(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, backend: LosslessBackend): PlanSteps {
   checkField(field);
   const { values, shape } = field;
   const stats = fieldStats(values, field.mask);
   const mask = stats.hasMask ? field.mask! : null;
-  return planFromStats(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => centralBlock(values, mask, shape, sampleBudget(values.length)), opts, backend, onProvisional);
+  return planSteps(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => centralBlock(values, mask, shape, sampleBudget(values.length)), opts, backend);
 }
 
 /** Whether two plans of one field code it the same way (the same predictor, dims, grid and tuning). */
@@ -213,11 +220,52 @@ export function planFromStats(
   stats: FieldStats,
   shape: number[],
   dtype: 'float32' | 'float64',
-  sampleOf: () => { values: FieldValues; mask: Uint8Array | null; shape: number[] },
+  sampleOf: () => PlanSample,
   opts: ClassicOptions,
   backend: LosslessBackend,
   onProvisional?: (plan: ClassicPlan) => void,
 ): ClassicPlan {
+  return runPlanSteps(planSteps(stats, shape, dtype, sampleOf, opts, backend), onProvisional);
+}
+
+/** A planning sample: a block of the field (its values, mask and shape). */
+export type PlanSample = { values: FieldValues; mask: Uint8Array | null; shape: number[] };
+
+/**
+ * Where planning lets its caller act. 'provisional': screening has a leader (`plan`), before the survivors are sized
+ * on the whole sample; `tunings`: the level-dependent bounds that would be tried were it the winner (an
+ * interpolation), `likely` where the block's sizes say they will be (few bits per value). 'tunings': `plan` won and
+ * its tunings `tunes` are to be sized; the caller may answer with their sizes (tuningSizes of that plan and sample,
+ * made elsewhere: the same numbers), else planning sizes them itself. Other answers are ignored.
+ */
+export type PlanStep =
+  | { kind: 'provisional'; plan: ClassicPlan; tunings: { tunes: readonly number[]; likely: boolean; sample: PlanSample } | null }
+  | { kind: 'tunings'; plan: ClassicPlan; tunes: readonly number[] };
+export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
+
+/** Runs planning's steps in this thread (onProvisional told of the leader): the plan. */
+function runPlanSteps(steps: PlanSteps, onProvisional?: (plan: ClassicPlan) => void): ClassicPlan {
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    if (r.value.kind === 'provisional') onProvisional?.(r.value.plan);
+  }
+}
+
+/** The sizes of a plan's tunings on a sample, as planning sizes them (a worker's share of planning). */
+export function tuningSizes(plan: ClassicPlan, sample: PlanSample, tunes: readonly number[], backend: LosslessBackend): number[] {
+  const sizeOf = candidateSizer(plan, sample, backend);
+  return tunes.map((tune) => sizeOf({ ...plan, tune }));
+}
+
+/** planFromStats's work, as steps (PlanStep). */
+export function* planSteps(
+  stats: FieldStats,
+  shape: number[],
+  dtype: 'float32' | 'float64',
+  sampleOf: () => PlanSample,
+  opts: ClassicOptions,
+  backend: LosslessBackend,
+): PlanSteps {
   const bound = resolveBound(opts.bound, stats.max - stats.min);
   const plan: ClassicPlan = {
     dtype,
@@ -248,6 +296,7 @@ export function planFromStats(
   const sizeOf = candidateSizer(plan, sample!, backend);
   const screenBlock = sample!.values.length >= SCREEN_MIN_VALUES ? screenBlockRange(sample!.shape, SCREEN_VALUES) : null;
   const screenSizeOf = screenBlock ? candidateSizer(plan, cropBlock(sample!.values, sample!.mask, sample!.shape, screenBlock.start, screenBlock.size), backend) : null;
+  const screenValues = screenBlock ? fieldSize(screenBlock.size) : 0;
   const scores: Record<string, number> = {};
   let best = Infinity;
   const k = predictorShape(shape).length;
@@ -264,8 +313,15 @@ export function planFromStats(
     }
   }
   let bestInterp = Infinity;
-  const { kept, leader } = survivors(candidates, screenSizeOf);
-  if (leader && onProvisional) onProvisional({ ...plan, predictor: leader.plan.predictor, maxDims: leader.plan.maxDims, grid: leader.plan.grid });
+  const { kept, leader, leastOnBlock } = survivors(candidates, screenSizeOf);
+  const tunings = plan.predictorChoice === 'auto' ? (large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) : [];
+  if (leader) {
+    const provisional = { ...plan, predictor: leader.plan.predictor, maxDims: leader.plan.maxDims, grid: leader.plan.grid };
+    const interp = provisional.predictor.startsWith('interp') && tunings.length > 0;
+    // the tunings' gate below (2 bits per value) on the screening block's size, with room: the block's bits per
+    // value run above the whole sample's (its coarse levels' share is larger)
+    yield { kind: 'provisional', plan: provisional, tunings: interp ? { tunes: tunings, likely: leastOnBlock * 8 < LIKELY_TUNED_BITS * screenValues, sample: sample! } : null };
+  }
   for (const c of kept) {
     const size = sizeOf(c.plan);
     scores[c.key] = size;
@@ -286,10 +342,11 @@ export function planFromStats(
     if (!plan.grid) plan.predictor = 'lorenzo';
   }
   // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
-  if (plan.predictorChoice === 'auto' && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
+  if (tunings.length && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
     // not screened: a smaller block has fewer levels, so it misjudges level-dependent bounds
-    for (const tune of large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) {
-      const size = sizeOf({ ...plan, tune });
+    const given = yield { kind: 'tunings', plan: { ...plan }, tunes: tunings };
+    for (const [i, tune] of tunings.entries()) {
+      const size = given?.length === tunings.length ? given[i]! : sizeOf({ ...plan, tune });
       scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
       if (size < best) {
         best = size;
@@ -363,10 +420,10 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
 
 /**
  * The candidates to size on the whole sample: all of them, or those within SCREEN_MARGIN of the best on the block;
- * and the leader, the best on the block (null where nothing was screened).
+ * and the leader, the best on the block (null where nothing was screened), and its size there.
  */
-function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeOf: ((p: ClassicPlan) => number) | null): { kept: T[]; leader: T | null } {
-  if (!screenSizeOf || candidates.length < 2) return { kept: candidates, leader: null };
+function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeOf: ((p: ClassicPlan) => number) | null): { kept: T[]; leader: T | null; leastOnBlock: number } {
+  if (!screenSizeOf || candidates.length < 2) return { kept: candidates, leader: null, leastOnBlock: Infinity };
   const sizes = candidates.map((c) => screenSizeOf(c.plan));
   const least = Math.min(...sizes);
   const interp = (c: T) => c.plan.predictor.startsWith('interp');
@@ -375,7 +432,7 @@ function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeO
   // (a storm's centre against the quiet rest)
   let other = -1;
   for (let i = 0; i < candidates.length; i++) if (interp(candidates[i]!) !== interp(first) && (other < 0 || sizes[i]! < sizes[other]!)) other = i;
-  return { kept: candidates.filter((_, i) => sizes[i]! <= least * SCREEN_MARGIN || i === other), leader: first };
+  return { kept: candidates.filter((_, i) => sizes[i]! <= least * SCREEN_MARGIN || i === other), leader: first, leastOnBlock: least };
 }
 
 /**

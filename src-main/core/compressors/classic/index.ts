@@ -27,10 +27,12 @@ import {
   encodeChunk,
   fieldStats,
   mergeStats,
-  planCompression,
+  type PlanSample,
+  planCompressionSteps,
   planFromStats,
   samePlan,
   sampleBudget,
+  tuningSizes,
 } from './codec.ts';
 import { FieldpackError } from '../../errors.ts';
 import { fieldSize } from '../../field.ts';
@@ -67,6 +69,11 @@ const tasks: Record<string, CodecTask> = {
     const stored = new Uint8Array(r.stored);
     return { result: { ...r, stored }, transfer: [stored.buffer] };
   },
+  /** a plan's tunings sized on the planning sample (planning's share a free worker takes) */
+  sizeTunings(a, backend) {
+    const sample: PlanSample = { values: a.values as Float32Array, mask: a.mask as Uint8Array | null, shape: a.shape as number[] };
+    return { result: tuningSizes(a.plan as ClassicPlan, sample, a.tunes as number[], backend), transfer: [] };
+  },
   decodeChunk(a) {
     const r = decodeChunkStored(a.header as StreamHeader, a.index as number, a.stored as Uint8Array);
     return { result: r, transfer: [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
@@ -84,18 +91,35 @@ export const classicCodec: Codec<ClassicParams> = {
   tasks,
   async encode({ field, bound, params, metadata }, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) };
-    // A field of one chunk is encoded in this thread once planned. Where a worker is free, the chunk's encoding starts
-    // there with the provisional plan (screening's leader) while this thread sizes the survivors on the whole sample,
-    // and is kept where the final plan is the same (the same bytes either way): planning leaves the critical path.
-    // A cold worker (its code still loading and compiling) would finish later than this thread: it only warms up.
+    // A field of one chunk is encoded in this thread once planned. Where a worker is free it takes a share of the
+    // planning, or starts the encoding, with the provisional plan (screening's leader) while this thread sizes the
+    // survivors on the whole sample: the leader's tunings where they will likely be tried (an interpolation at few
+    // bits per value), sized there as here; else the chunk's encoding, kept where the final plan is the same. Either
+    // way the same plan and bytes, and planning leaves the critical path. A cold worker (its code still loading and
+    // compiling) would finish later than this thread: it only warms up, on the encoding.
     const started: { plan: ClassicPlan; chunk: Promise<EncodedChunk>; warm: boolean }[] = [];
+    let tuned: { plan: ClassicPlan; sizes: Promise<number[] | undefined> } | null = null;
+    let tunedElsewhere = false;
     const worker = chunkRowsFor(field.shape, opts.chunkValues).length === 1 ? (env.idleWorker?.() ?? null) : null;
-    const plan = planCompression(field, opts, env.backend, worker ? (p) => {
-      const [c] = chunkInputs(p, field);
-      const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, values: c!.values, mask: c!.mask, shape: c!.shape });
-      chunk.catch(() => {}); // awaited below only where it is kept
-      started.push({ plan: p, chunk, warm: worker === 'warm' });
-    } : undefined);
+    const steps = planCompressionSteps(field, opts, env.backend);
+    let step = steps.next();
+    while (!step.done) {
+      const s = step.value;
+      if (s.kind === 'provisional' && worker === 'warm' && s.tunings?.likely) {
+        const { values, mask, shape } = s.tunings.sample;
+        // a worker that fails leaves the tunings to this thread
+        tuned = { plan: s.plan, sizes: env.runTask<number[]>(CLASSIC_CODEC_ID, 'sizeTunings', { plan: s.plan, tunes: s.tunings.tunes, values, mask, shape }).catch(() => undefined) };
+      } else if (s.kind === 'provisional' && worker) {
+        const [c] = chunkInputs(s.plan, field);
+        const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: s.plan, values: c!.values, mask: c!.mask, shape: c!.shape });
+        chunk.catch(() => {}); // awaited below only where it is kept
+        started.push({ plan: s.plan, chunk, warm: worker === 'warm' });
+      }
+      const given = s.kind === 'tunings' && tuned && samePlan(tuned.plan, s.plan) ? await tuned.sizes : undefined;
+      if (given) tunedElsewhere = true;
+      step = steps.next(given);
+    }
+    const plan = step.value;
     const early = started.find((e) => e.warm && samePlan(e.plan, plan)) ?? null;
     const inputs = chunkInputs(plan, field);
     let done = 0;
@@ -109,7 +133,7 @@ export const classicCodec: Codec<ClassicParams> = {
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(early ? { planningOverlapped: true } : {}) } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(early || tunedElsewhere ? { planningOverlapped: early ? 'encoding' : 'tunings' } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
