@@ -53,6 +53,13 @@ export const ENTROPY_MS_LINE_SIGNS = 6;
 export const ENTROPY_RANS_LINES = 5;
 /** chunks with at most this many codes try both range coders (and rANS where it suits) and keep the smallest */
 export const TRY_BOTH_MAX_CODES = 1 << 18;
+/**
+ * chunks with lines and at least this many codes do not try the previous-two-symbols coder (2) nor the binary one (1)
+ * beside coder 6: on none of the 97 such chunks of the bench set, its variants and the held-out ferret fields
+ * (esku_heat_budget, etopo40/60/120) at rel 1e-2..1e-4 was either smaller; coding them was a quarter of the coders'
+ * time. Smaller chunks, where either can win by a few bytes, still try them.
+ */
+const LINES_ALONE_MIN_CODES = 1 << 15;
 /** chunks with lines and fewer residuals (non-zero codes) than this try coder 4 beside coder 6 (cheap to code) */
 const FEW_RESIDUALS = 1 << 11;
 /** larger chunks: share of zero codes from which the binary coder is used alone (faster, ~1 % larger) */
@@ -309,10 +316,11 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
   };
   // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks), and coder 4
   // where there are few residuals (coder 6's sign contexts can take a byte more to learn than they save)
-  if (lines && nCodes <= TRY_BOTH_MAX_CODES) tryCoder(ENTROPY_MS, (bw) => ms(bw, null));
+  const linesAlone = lines !== null && nCodes >= LINES_ALONE_MIN_CODES;
+  if (lines && nCodes <= TRY_BOTH_MAX_CODES && !linesAlone) tryCoder(ENTROPY_MS, (bw) => ms(bw, null));
   if (lines && fewResiduals(q, FEW_RESIDUALS)) tryCoder(ENTROPY_MS_LINES, (bw) => ms(bw, lines, false));
   if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
-    tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
+    if (!linesAlone) tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
     if (how.entropy === 'range' && ransSuits(codeStatistics(codes, nCodes, radius))) tryCoder(ENTROPY_RANS, (bw) => writeRans(bw, q, how.bareCount));
   }
   w.u8(coder);
