@@ -64,8 +64,11 @@ function onGrid(x: number, r: number, tolerance: number): boolean {
   return Math.abs(r - x) <= tolerance;
 }
 
-/** How many of the finite values (not skipped) lie on the grid. */
-export function countOnGrid(values: ArrayLike<number>, skip: Uint8Array | null, g: Grid, tolerance: number, f32: boolean): { on: number; total: number } {
+/**
+ * How many of the finite values (not skipped) lie on the grid; null as soon as more than `maxOff` do not (a caller
+ * that needs a share of them on it knows it is out of reach: most fields are on no grid, and stop early).
+ */
+export function countOnGrid(values: ArrayLike<number>, skip: Uint8Array | null, g: Grid, tolerance: number, f32: boolean, maxOff = Infinity): { on: number; total: number } | null {
   let on = 0;
   let total = 0;
   const inv = 1 / g.step;
@@ -76,6 +79,7 @@ export function countOnGrid(values: ArrayLike<number>, skip: Uint8Array | null, 
     total++;
     const k = Math.round((x - g.offset) * inv);
     if (Math.abs(k) < 2 ** 52 && onGrid(x, gridValueOf(k, g, f32), tolerance)) on++;
+    else if (total - on > maxOff) return null;
   }
   return { on, total };
 }
@@ -273,10 +277,11 @@ export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number,
     if (!(g.step > 0) || !Number.isFinite(g.step) || !Number.isFinite(g.offset)) continue;
     const plan = gridPlanFor(g, e, maxAbs, f32);
     if (plan.half >= MAX_GRID_HALF) continue;
-    const { on, total } = countOnGrid(sample, skip, g, plan.tolerance, f32);
-    if (on >= MIN_ON_GRID_SHARE * total && on > bestOn) {
+    // off the grid at more than the share allows of all the sample's points (a point to spare for rounding): too many
+    const counted = countOnGrid(sample, skip, g, plan.tolerance, f32, (1 - MIN_ON_GRID_SHARE) * sample.length + 1);
+    if (counted && counted.on >= MIN_ON_GRID_SHARE * counted.total && counted.on > bestOn) {
       best = plan;
-      bestOn = on;
+      bestOn = counted.on;
     }
   }
   return best;
