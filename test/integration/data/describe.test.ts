@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { correlationMatrix } from '../../../src-main/core/stats/index.ts';
 import { centralSlice, describeDataset, recogniseAxis } from '../../../src-main/services/data/describe.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { readSlice2D } from '../../../src-main/services/data/explore.ts';
-import { WRF, available, fixturePath } from './helpers.ts';
+import { PYTHON, WRF, available, fixturePath, hasPythonNetcdf4 } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldpack-describe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,6 +87,24 @@ describe('describeDataset', () => {
     f.close();
     // the data view's slice of it says the same
     await expect(readSlice2D(path, 'sst')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/"sst" has no values/) });
+  });
+
+  it.runIf(hasPythonNetcdf4())('NetCDF-4: an unlimited dimension without a coordinate variable is as long as its records (it read as 0), as netCDF4-python says', async () => {
+    const path = join(dir, 'unlimited.nc');
+    const py = `import netCDF4, sys
+d = netCDF4.Dataset(sys.argv[1], 'w', format='NETCDF4')
+d.createDimension('time', None); d.createDimension('x', 5)
+v = d.createVariable('sst', 'f4', ('time', 'x')); v[0:3, :] = 1.5
+g = d.createGroup('sub'); w = g.createVariable('w', 'f4', ('time', 'x')); w[0:2, :] = 2.0
+d.close()
+print(len(netCDF4.Dataset(sys.argv[1]).dimensions['time']))`;
+    expect(execFileSync(PYTHON, ['-c', py, path], { encoding: 'utf8' }).trim()).toBe('3');
+    const f = await openDataFile(path);
+    expect(f.dimensions).toMatchObject({ time: 3, x: 5 });
+    expect(f.unlimited).toEqual(['time']);
+    f.close();
+    const d = await describeDataset([path]);
+    expect(d.fields.map((x) => [x.name, x.shape])).toEqual([['sst', [3, 5]], ['sub/w', [2, 5]]]);
   });
 
   it('a variable larger than the limit is described from a central block (bounded memory), and says so', async () => {

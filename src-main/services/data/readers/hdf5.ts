@@ -209,6 +209,14 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       return readAttrs(file as never, true).values;
     });
     const variables = [...entries.values()].map((e) => e.info);
+    // an unlimited dimension's scale is as long as it was written (netCDF-4 leaves it empty): its length is the
+    // longest extent of the variables along it, as netCDF's own len(dimension) says
+    for (const name of unlimited) {
+      for (const v of variables) {
+        const i = v.dims.indexOf(name);
+        if (i >= 0) dimensions[name] = Math.max(dimensions[name] ?? 0, v.shape[i]!);
+      }
+    }
 
     const variable = (name: string): VariableInfo => {
       const e = entries.get(name);
