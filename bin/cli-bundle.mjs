@@ -28,9 +28,9 @@ function sourceFiles(dir) {
  * Packages bundled in rather than loaded from node_modules at run time: zod alone is ~100 ES module files, whose
  * resolving and linking took ~40 ms of every command's start (pure JavaScript, no files beside them).
  */
-const BUNDLED_PACKAGES = new Set(['zod', 'netcdfjs', 'iobuffer']);
+const BUNDLED_PACKAGES = new Set(['zod']);
 /** How the bundle is built: part of its key, so a change here rebuilds it. */
-const BUILD_RECIPE = `v2 bundled:${[...BUNDLED_PACKAGES].join(',')}`;
+const BUILD_RECIPE = `v3 bundled:${[...BUNDLED_PACKAGES].join(',')}`;
 
 /** The sources' fingerprint: a new one whenever a file under src-main is added, removed or written. */
 export function cliBundleKey(root) {

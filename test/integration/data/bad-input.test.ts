@@ -43,9 +43,14 @@ describe('bad input', () => {
     await expectError(openDataFile(write('empty.nc', '')), 'BAD_FILE', /empty\.nc/, /empty/);
   });
 
-  it('CDF-5 is reported as unsupported', async () => {
-    const p = write('cdf5.nc', Uint8Array.from([0x43, 0x44, 0x46, 5, 0, 0, 0, 0]));
-    await expectError(openDataFile(p), 'UNSUPPORTED', /cdf5\.nc/, /CDF-5/);
+  it('a CDF-5 header cut short, or with a type past nc_type 11, is refused naming the damage', async () => {
+    // CDF-5 counts are 8 bytes: the record count alone takes them all
+    await expectError(openDataFile(write('cdf5.nc', Uint8Array.from([0x43, 0x44, 0x46, 5, 0, 0, 0, 0]))), 'BAD_FILE', /cdf5\.nc/, /truncated or corrupt NetCDF-3 header/);
+    const u32 = (x: number) => [x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255];
+    const u64 = (x: number) => [0, 0, 0, 0, ...u32(x)];
+    const header = [0x43, 0x44, 0x46, 5, ...u64(0), ...u32(10), ...u64(1), ...u64(1), 0x78, 0, 0, 0, ...u64(4), ...u32(0), ...u64(0),
+      ...u32(11), ...u64(1), ...u64(1), 0x76, 0, 0, 0, ...u64(1), ...u64(0), ...u32(0), ...u64(0), ...u32(12), ...u64(16), ...u64(200)];
+    await expectError(openDataFile(write('cdf5_type.nc', Uint8Array.from(header))), 'BAD_FILE', /cdf5_type\.nc/, /corrupt NetCDF-3 header \(variable v has type 12 \(nc_type 1-11\)\)/);
   });
 
   it.skipIf(!available('coads'))('truncated NetCDF-3 (needs ferret-datasets)', async () => {

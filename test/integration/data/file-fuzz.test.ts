@@ -20,7 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fieldpack-file-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SEEDS: { name: string; bytes: Uint8Array }[] = [
-  ...['synthetic_nc3_64bit.nc', 'synthetic_nc4.nc', 'residual_input.npz', 'residual_input_stored.npz'].map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(FIXTURES, name))) })),
+  ...['synthetic_nc3_64bit.nc', 'synthetic_cdf5.nc', 'synthetic_nc4.nc', 'residual_input.npz', 'residual_input_stored.npz'].map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(FIXTURES, name))) })),
   { name: 'field.npy', bytes: npy(Float32Array.from({ length: 600 }, (_, i) => Math.sin(i / 7)), [20, 30]) },
 ];
 const SPECIAL = [0, 1, 0x80000000, 0xffffffff, 0x7fffffff, 0x10000];
@@ -54,7 +54,7 @@ function mutated(seed: number, i: number): { name: string; what: string[]; bytes
 }
 
 describe('damaged data files (readers)', () => {
-  it('500 mutated NetCDF-3, NetCDF-4, .npz and .npy files (seed 7): each reads, or is refused as BAD_FILE / UNSUPPORTED naming the file', async () => {
+  it('500 mutated NetCDF-3 (CDF-2 and CDF-5), NetCDF-4, .npz and .npy files (seed 7): each reads, or is refused as BAD_FILE / UNSUPPORTED naming the file', async () => {
     const counts: Record<string, number> = {};
     const wrong: string[] = [];
     for (let i = 0; i < 500; i++) {

@@ -3,12 +3,16 @@
  * read with the values, masks and stats that /usr/bin/python3 netCDF4 reads (fixture: expected.json,
  * made by test/fixtures/data/make_fixtures.py).
  */
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fieldStats } from '../../../src-main/core/stats/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
-import { EXPECTED, available, fixturePath } from './helpers.ts';
+import { EXPECTED, PYTHON, available, fixturePath, hasPythonNetcdf4 } from './helpers.ts';
 
-const FORMATS: Record<string, string> = { NETCDF3_CLASSIC: 'netcdf3-classic', NETCDF3_64BIT_OFFSET: 'netcdf3-64bit-offset', NETCDF4: 'netcdf4-hdf5' };
+const FORMATS: Record<string, string> = { NETCDF3_CLASSIC: 'netcdf3-classic', NETCDF3_64BIT_OFFSET: 'netcdf3-64bit-offset', NETCDF3_64BIT_DATA: 'netcdf3-64bit-data', NETCDF4: 'netcdf4-hdf5' };
 
 function close(a: number, b: number, rel: number) {
   expect(Math.abs(a - b)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(b)));
@@ -138,4 +142,63 @@ describe('synthetic files', () => {
     expect(Array.from(h.values)).toEqual([191, 201, 261, 271, 192, 202, 262, 272]);
     await expect(file.readField('height', { slice: [[3, 5]] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+});
+
+/**
+ * The three classic-model versions written by netCDF4-python (CDF-1, CDF-2, and CDF-5 with its unsigned and 64-bit
+ * types: PnetCDF's format, E3SM's output), two record variables (each record padded), a signed byte _FillValue, a
+ * char attribute: read as netCDF4-python reads them (values, masks, attributes, dimensions).
+ */
+describe.runIf(hasPythonNetcdf4())('NetCDF classic model: CDF-1, CDF-2 and CDF-5 as netCDF4-python reads them (needs python3-netcdf4)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldpack-cdf-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const PY = String.raw`
+import json, sys, numpy as np, netCDF4
+out, fmt = sys.argv[1], sys.argv[2]
+d = netCDF4.Dataset(out, 'w', format=fmt)
+d.title = 'cdf test'
+d.createDimension('t', None); d.createDimension('y', 3); d.createDimension('x', 5)
+a = np.arange(30, dtype='f8').reshape(2, 3, 5)
+v = d.createVariable('temp', 'f4', ('t', 'y', 'x')); v.units = 'K'; v[:] = 280 + a / 7
+b = d.createVariable('flag', 'i1', ('t', 'y', 'x'), fill_value=np.int8(-127)); b[:] = (a % 9 - 4).astype('i1'); b[1, 2, 4] = np.ma.masked
+s = d.createVariable('level', 'i2', ('y',)); s[:] = [-3, 0, 7]
+types = ['u1', 'u2', 'u4', 'i8'] if fmt == 'NETCDF3_64BIT_DATA' else []
+for t in types:
+    u = d.createVariable('v_' + t, t, ('y', 'x')); u[:] = (np.arange(15).reshape(3, 5) * (200 if t != 'u1' else 17)).astype(t)
+d.close()
+r = netCDF4.Dataset(out)
+res = {'dims': {k: len(x) for k, x in r.dimensions.items()}, 'title': r.title, 'vars': {}}
+for name, x in r.variables.items():
+    x.set_auto_mask(True)
+    val = x[:]
+    m = np.ma.getmaskarray(val)
+    res['vars'][name] = {'dtype': str(x.dtype), 'shape': list(x.shape), 'values': [None if mm else float(vv) for vv, mm in zip(np.ma.getdata(val).ravel(), m.ravel())]}
+print(json.dumps(res))
+`;
+  for (const [fmt, format] of [['NETCDF3_CLASSIC', 'netcdf3-classic'], ['NETCDF3_64BIT_OFFSET', 'netcdf3-64bit-offset'], ['NETCDF3_64BIT_DATA', 'netcdf3-64bit-data']] as const) {
+    it(`${fmt} reads as ${format}`, async () => {
+      const path = join(dir, `${fmt}.nc`);
+      const ref = JSON.parse(execFileSync(PYTHON, ['-c', PY, path, fmt], { encoding: 'utf8' })) as { dims: Record<string, number>; title: string; vars: Record<string, { dtype: string; shape: number[]; values: (number | null)[] }> };
+      const file = await openDataFile(path);
+      try {
+        expect(file.format).toBe(format);
+        expect(file.dimensions).toEqual(ref.dims);
+        expect(file.unlimited).toEqual(['t']);
+        expect(file.globalAttributes['title']).toBe(ref.title);
+        expect(file.variables.map((v) => v.name).sort()).toEqual(Object.keys(ref.vars).sort());
+        for (const [name, r] of Object.entries(ref.vars)) {
+          if (r.dtype === 'int64') {
+            await expect(file.readField(name)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+            continue;
+          }
+          const f = await file.readField(name);
+          expect(f.shape, name).toEqual(r.shape);
+          expect(Array.from(f.values, (x, i) => (f.mask && f.mask[i] === 0 ? null : x)), name).toEqual(r.values.map((x) => (x === null ? null : name === 'temp' ? Math.fround(x) : x)));
+        }
+        expect(file.variable('flag').attributes['_FillValue']).toBe(-127);
+      } finally {
+        file.close();
+      }
+    });
+  }
 });

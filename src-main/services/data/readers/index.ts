@@ -37,7 +37,7 @@ export function registerFieldSource(opener: FieldSourceOpener): void {
   else openers.push(opener);
 }
 
-export type DetectedFormat = DataFormat | 'netcdf5-cdf5' | 'unknown' | `source:${string}`;
+export type DetectedFormat = DataFormat | 'unknown' | `source:${string}`;
 
 export async function detectFormat(path: string): Promise<{ format: DetectedFormat; sizeBytes: number; head: Uint8Array }> {
   let size: number;
@@ -62,7 +62,7 @@ export async function detectFormat(path: string): Promise<{ format: DetectedForm
   const cdf = head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46;
   if (cdf && head[3] === 1) return { format: 'netcdf3-classic', sizeBytes: size, head };
   if (cdf && head[3] === 2) return { format: 'netcdf3-64bit-offset', sizeBytes: size, head };
-  if (cdf && head[3] === 5) return { format: 'netcdf5-cdf5', sizeBytes: size, head };
+  if (cdf && head[3] === 5) return { format: 'netcdf3-64bit-data', sizeBytes: size, head };
   if (findHdf5Signature(head) >= 0) return { format: 'netcdf4-hdf5', sizeBytes: size, head };
   return { format: 'unknown', sizeBytes: size, head };
 }
@@ -87,13 +87,12 @@ async function openFormat(path: string, options: OpenOptions): Promise<DataFile>
   switch (format) {
     case 'netcdf3-classic':
     case 'netcdf3-64bit-offset':
+    case 'netcdf3-64bit-data':
       if (options.raw) break;
       return openNetcdf3(path, sizeBytes);
     case 'netcdf4-hdf5':
       if (options.raw) break;
       return openHdf5(path, sizeBytes);
-    case 'netcdf5-cdf5':
-      throw new FieldpackError('UNSUPPORTED', `${path}: NetCDF-3 CDF-5 (64-bit data) files are not supported; convert with "nccopy -k nc4 ${path} out.nc"`, { path });
   }
   const raw = options.raw ? validateRawOptions(path, options.raw) : await readSidecar(path);
   if (raw) return openRaw(path, sizeBytes, raw);

@@ -1,20 +1,21 @@
 /**
- * NetCDF-3 (classic, CDF\x01, and 64-bit offset, CDF\x02) reader.
- * netcdfjs parses the header from the first bytes of the file; values are read on demand with
- * positioned reads (only the requested rows of the first axis), decoded from big-endian here
- * (netcdfjs's own value reader builds JS arrays one value at a time, far too slow for 9 M values).
+ * NetCDF classic-model reader: CDF-1 (classic), CDF-2 (64-bit offset) and CDF-5 (64-bit data, PnetCDF's), the header
+ * parsed by netcdf3-header.ts from the first bytes of the file; values are read on demand with positioned reads (only
+ * the requested rows of the first axis) and decoded from big-endian here.
  */
 import { Buffer } from 'node:buffer';
 import { open as openFile } from 'node:fs/promises';
-import { NetCDFReader } from 'netcdfjs';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
-import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
+import { NC_TYPE_SIZE, type NcAttr, type NcHeader, type NcType, parseNetcdf3Header } from './netcdf3-header.ts';
+import type { DataFile, DataFormat, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 import { badFile, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
 
-const NC_TYPES: Record<string, VariableDtype> = { byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64' };
-const ELEM_SIZE: Partial<Record<VariableDtype, number>> = { int8: 1, char: 1, int16: 2, int32: 4, float32: 4, float64: 8 };
+const NC_TYPES: Record<NcType, VariableDtype> = {
+  byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64', ubyte: 'uint8', ushort: 'uint16', uint: 'uint32', int64: 'int64', uint64: 'uint64',
+};
+const FORMATS: Record<NcHeader['version'], DataFormat> = { 1: 'netcdf3-classic', 2: 'netcdf3-64bit-offset', 5: 'netcdf3-64bit-data' };
 const MAX_HEADER = 64 * 1024 * 1024;
 /** Bytes read per positioned read while reading a big variable (progress and abort granularity). */
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -27,8 +28,6 @@ interface Layout {
   elemSize: number;
 }
 
-type NcAttr = { name: string; type: string; value: unknown };
-
 function attrsOf(list: NcAttr[]): { values: Record<string, unknown>; types: Record<string, string> } {
   const values: Record<string, unknown> = {};
   const types: Record<string, string> = {};
@@ -39,7 +38,7 @@ function attrsOf(list: NcAttr[]): { values: Record<string, unknown>; types: Reco
   return { values, types };
 }
 
-async function readHeader(path: string, size: number): Promise<NetCDFReader> {
+async function readHeader(path: string, size: number): Promise<NcHeader> {
   const fh = await openFile(path, 'r');
   try {
     let n = Math.min(size, 64 * 1024);
@@ -47,16 +46,16 @@ async function readHeader(path: string, size: number): Promise<NetCDFReader> {
       const buf = new Uint8Array(n);
       await fh.read(buf, 0, n, 0);
       try {
-        return new NetCDFReader(buf);
+        return parseNetcdf3Header(buf);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        const outOfData = e instanceof RangeError || /offset|out of bounds|outside/i.test(msg);
+        const outOfData = e instanceof RangeError;
         if (outOfData && n < size && n < MAX_HEADER) {
           n = Math.min(size, n * 4, MAX_HEADER);
           continue;
         }
         if (outOfData) throw badFile(path, `truncated or corrupt NetCDF-3 header (it runs past the end of the ${size}-byte file)`);
-        throw badFile(path, `corrupt NetCDF-3 header (${msg.replace(/^Not a valid NetCDF v3.x file: /, '')})`);
+        throw badFile(path, `corrupt NetCDF-3 header (${msg})`);
       }
     }
   } finally {
@@ -83,21 +82,20 @@ function checkDimensionIds(path: string, vars: { name: string; dimensions: numbe
 }
 
 export async function openNetcdf3(path: string, size: number): Promise<DataFile> {
-  const nc = await readHeader(path, size);
-  const header = nc.header;
-  const format = header.version === 2 ? 'netcdf3-64bit-offset' : 'netcdf3-classic';
-  const dims = header.dimensions ?? [];
-  const recDimId = header.recordDimension.id;
-  const rawVars = (header.variables ?? []) as Array<{ name: string; dimensions: number[]; attributes: NcAttr[]; type: string; size: number; offset: number; record: boolean }>;
+  const header = await readHeader(path, size);
+  const format = FORMATS[header.version];
+  const dims = header.dimensions;
+  const recDimId = header.recordDimId;
+  const rawVars = header.variables;
   checkDimensionIds(path, rawVars, dims, recDimId);
   const recVars = rawVars.filter((v) => v.record);
-  const elemOf = (v: { type: string }) => ELEM_SIZE[NC_TYPES[v.type] ?? 'other'] ?? 1;
+  const elemOf = (v: { type: NcType }) => NC_TYPE_SIZE[v.type];
   const innerBytes = (v: (typeof rawVars)[number]) =>
     v.dimensions.slice(v.record ? 1 : 0).reduce((a, d) => a * (dims[d]?.size ?? 0), 1) * elemOf(v);
-  // A single record variable is not padded; otherwise each record holds every record variable's padded slab.
-  const recordStep = recVars.length === 1 ? innerBytes(recVars[0]!) : (header.recordDimension.recordStep ?? 0);
-  let numRecs = header.recordDimension.length;
-  if (numRecs === 0xffffffff && recVars.length > 0 && recordStep > 0) {
+  // A single record variable is not padded; otherwise each record holds every record variable's slab, padded to 4 bytes.
+  const recordStep = recVars.length === 1 ? innerBytes(recVars[0]!) : recVars.reduce((a, v) => a + Math.ceil(innerBytes(v) / 4) * 4, 0);
+  let numRecs = header.numRecs ?? 0;
+  if (header.numRecs === null && recVars.length > 0 && recordStep > 0) {
     // Streaming: number of records not written in the header; count what the file holds.
     numRecs = Math.floor((size - Math.min(...recVars.map((v) => v.offset))) / recordStep);
   }
@@ -107,7 +105,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
   const layouts = new Map<string, Layout>();
   const variables: VariableInfo[] = [];
   for (const v of rawVars) {
-    const dtype = NC_TYPES[v.type] ?? 'other';
+    const dtype = NC_TYPES[v.type];
     const vdims = v.dimensions.map((d) => dims[d]!.name);
     const shape = v.dimensions.map((d) => (d === recDimId ? numRecs : dims[d]!.size));
     const { values: attributes, types } = attrsOf(v.attributes);
@@ -137,7 +135,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
       isCoordinate: vdims.length === 1 && vdims[0] === v.name,
     });
   }
-  const globalAttributes = attrsOf(header.globalAttributes as NcAttr[]).values;
+  const globalAttributes = attrsOf(header.globalAttributes).values;
   const byName = new Map(variables.map((v) => [v.name, v]));
 
   const variable = (name: string): VariableInfo => {
@@ -148,7 +146,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
 
   async function readField(name: string, options: ReadOptions = {}): Promise<Field> {
     const v = variable(name);
-    if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8/16/32 and float32/64 only)`, { path, variable: name, dtype: v.dtype });
+    if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
     const dtype = v.dtype as FieldDtype;
     const lay = layouts.get(name)!;
     const { start, count } = resolveSlice(path, v, options.slice);

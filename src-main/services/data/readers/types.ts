@@ -5,7 +5,7 @@
  */
 import type { Field, FieldDtype } from '../../../core/field.ts';
 
-export type DataFormat = 'netcdf3-classic' | 'netcdf3-64bit-offset' | 'netcdf4-hdf5' | 'raw' | 'fpk' | 'npz';
+export type DataFormat = 'netcdf3-classic' | 'netcdf3-64bit-offset' | 'netcdf3-64bit-data' | 'netcdf4-hdf5' | 'raw' | 'fpk' | 'npz';
 
 /** Storage dtype of a variable; only the FieldDtype ones can be read as fields. */
 export type VariableDtype = FieldDtype | 'int64' | 'uint64' | 'char' | 'string' | 'other';
