@@ -252,7 +252,7 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
       }
       for (const v of f.variables) {
         if (!v.readable) {
-          skipped.push({ file: fi, name: v.name, reason: `dtype ${v.dtype} is not a numeric field type` });
+          skipped.push({ file: fi, name: v.name, reason: v.unreadable ?? `dtype ${v.dtype} is not a numeric field type` });
           continue;
         }
         if (v.isCoordinate) continue; // read below, in the coordinate pass

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { loadH5wasm } from '../../../src-main/services/data/readers/h5.ts';
-import { WRF, available, fixturePath } from './helpers.ts';
+import { FIXTURES, WRF, available, fixturePath } from './helpers.ts';
+import { describeDataset } from '../../../src-main/services/data/describe.ts';
 import { npy, npz } from '../../helpers/numpy-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldpack-bad-'));
@@ -128,6 +129,20 @@ describe('bad input', () => {
       expect(Array.from((await file.readField('g/v')).values)).toEqual([1, 2, 3, 4, 5, 6]);
       file.close();
     }
+  });
+
+  it('an HDF5 file from h5py: a dataset behind a plugin filter (LZF), float16 and bool are skipped with their reason, the rest read (it failed whole on the LZF one)', async () => {
+    const path = join(FIXTURES, 'h5py_kinds.h5');
+    const d = await describeDataset([path]);
+    expect(d.fields.map((f) => f.name)).toEqual(['deflated']);
+    const reasons = Object.fromEntries(d.skipped.map((x) => [x.name, x.reason]));
+    expect(reasons['lzf']).toMatch(/compressed with the HDF5 filter lzf \(id 32000\), which Fieldpack cannot decode/);
+    expect(reasons['half']).toMatch(/16-bit float/);
+    expect(reasons['flags']).toMatch(/enum/);
+    const f = await openDataFile(path);
+    await expectError(f.readField('lzf'), 'UNSUPPORTED', /h5py_kinds\.h5/, /"lzf" is compressed with the HDF5 filter lzf/);
+    expect(Array.from((await f.readField('deflated')).values.subarray(0, 3))).toEqual([0, 1 / 7, 2 / 7].map(Math.fround));
+    f.close();
   });
 
   it('damaged and crafted .npy / .npz files: BAD_FILE naming the problem, inflation held to the declared size', async () => {

@@ -66,6 +66,33 @@ async function checkSuperblock(path: string, size: number): Promise<void> {
   }
 }
 
+/** HDF5's own filters, which h5wasm decodes: deflate, shuffle, fletcher32, szip, nbit, scaleoffset. */
+const BUILT_IN_FILTERS = new Set([1, 2, 3, 4, 5, 6]);
+
+/**
+ * The first of a dataset's filters this build cannot decode (a plugin's: h5py's LZF, Blosc, Zstandard, SZ, zfp...),
+ * as a phrase, or null. Reading such a dataset fails deep in HDF5 with a message about a plugin folder.
+ */
+function undecodableFilter(ds: H5Dataset): string | null {
+  let filters: { id: number; name: string }[] = [];
+  try {
+    filters = (ds as unknown as { filters: { id: number; name: string }[] }).filters ?? [];
+  } catch {
+    return null; // read errors say what is wrong, as before
+  }
+  const f = filters.find((x) => !BUILT_IN_FILTERS.has(x.id));
+  return f ? `compressed with the HDF5 filter ${f.name || 'unnamed'} (id ${f.id}), which Fieldpack cannot decode (it decodes deflate, shuffle, fletcher32, szip, nbit and scaleoffset: h5repack -f NONE or -f GZIP=4 rewrites it)` : null;
+}
+
+/** HDF5 type classes (H5T_class_t) with no field dtype here, as users know them. */
+const OTHER_CLASSES: Record<number, string> = { 2: 'a time', 4: 'a bitfield', 5: 'opaque', 6: 'a compound (record)', 7: 'a reference', 8: 'an enum (h5py writes booleans so)', 9: 'a variable-length', 10: 'an array' };
+
+/** What a dataset of dtype 'other' holds, for the reason it is not read. */
+function otherTypeOf(meta: { type: number; size: number }): string {
+  if (meta.type === 1) return `a ${8 * meta.size}-bit float type (float32 and float64 are read)`;
+  return `${OTHER_CLASSES[meta.type] ?? `an HDF5 class ${meta.type}`} type, not a numeric field type`;
+}
+
 function dtypeOf(meta: { type: number; size: number; signed?: boolean; vlen?: boolean }): VariableDtype {
   if (meta.type === 0) {
     const s = meta.signed;
@@ -188,6 +215,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         if (!dim && dimensions[dims[i]!] === undefined) dimensions[dims[i]!] = shape[i]!;
       }
       const dtype = dtypeOf(ds.metadata as never);
+      const unreadable = dtype === 'other' ? `of ${otherTypeOf(ds.metadata as never)}` : undecodableFilter(ds);
       entries.set(name, {
         path: `/${name}`,
         info: {
@@ -195,7 +223,8 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           dims,
           shape,
           dtype,
-          readable: isFieldDtype(dtype),
+          readable: isFieldDtype(dtype) && !unreadable,
+          ...(unreadable ? { unreadable } : {}),
           attributes,
           units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
           longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
@@ -226,6 +255,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
 
     async function readField(name: string, options: ReadOptions = {}): Promise<Field> {
       const v = variable(name);
+      if (v.unreadable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" is ${v.unreadable}`, { path, variable: name });
       if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
       const dtype = v.dtype as FieldDtype;
       const { start, count } = resolveSlice(path, v, options.slice);

@@ -35,6 +35,8 @@ export interface VariableInfo {
   dtype: VariableDtype;
   /** Whether readField can return it (numeric dtype Fieldpack supports). */
   readable: boolean;
+  /** Why it cannot, where that is not its dtype (an HDF5 filter without a decoder here). */
+  unreadable?: string;
   attributes: Record<string, unknown>;
   units?: string;
   longName?: string;
