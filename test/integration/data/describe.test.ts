@@ -107,6 +107,29 @@ print(len(netCDF4.Dataset(sys.argv[1]).dimensions['time']))`;
     expect(d.fields.map((x) => [x.name, x.shape])).toEqual([['sst', [3, 5]], ['sub/w', [2, 5]]]);
   });
 
+  it.runIf(hasPythonNetcdf4())('NetCDF-4: a 64-bit integer time coordinate (as xarray writes times) is read as its values, exactly; past 2^53 it is refused; int64 data stay unread', async () => {
+    const path = join(dir, 'int64_time.nc');
+    const py = `import netCDF4, sys
+d = netCDF4.Dataset(sys.argv[1], 'w', format='NETCDF4')
+d.createDimension('time', 3); d.createDimension('x', 4); d.createDimension('big', 2)
+t = d.createVariable('time', 'i8', ('time',)); t.units = 'hours since 2020-01-01 00:00:00'; t[:] = [0, 6, 12]
+d.createVariable('big', 'i8', ('big',))[:] = [0, 2**53 + 1]
+d.createVariable('counts', 'i8', ('time', 'x'))[:] = 7
+d.createVariable('tas', 'f4', ('time', 'x'))[:] = 280.5
+d.close()`;
+    execFileSync(PYTHON, ['-c', py, path]);
+    const d = await describeDataset([path]);
+    expect(d.coordinates.find((c) => c.name === 'time')).toMatchObject({ size: 3, first: 0, last: 12, units: 'hours since 2020-01-01 00:00:00' });
+    expect(d.fields.map((f) => f.name)).toEqual(['tas']);
+    expect(d.skipped.find((x) => x.name === 'counts')?.reason).toMatch(/int64/);
+    expect(d.skipped.find((x) => x.name === 'big')?.reason).toMatch(/"big" holds 9007199254740993 at 1, past 2\^53/);
+    expect(d.coordinates.map((c) => c.name)).not.toContain('big');
+    const f = await openDataFile(path);
+    expect(Array.from((await f.readField('time')).values)).toEqual([0, 6, 12]);
+    await expect(f.readField('big')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/"big" holds 9007199254740993 at 1, past 2\^53/) });
+    f.close();
+  });
+
   it('a variable larger than the limit is described from a central block (bounded memory), and says so', async () => {
     // sst is [time 4, y 5, x 7] = 140 values: with a limit of 50, one central time step of 35 values
     const d = await describeDataset([fixturePath('synthetic_nc3')], { maxValues: 50 });

@@ -66,6 +66,20 @@ async function checkSuperblock(path: string, size: number): Promise<void> {
   }
 }
 
+/** 64-bit integer dtypes: read only as 1-D coordinates (a time axis), converted to doubles where exact */
+const INT64 = new Set<VariableDtype>(['int64', 'uint64']);
+
+/** 64-bit integers as doubles, refused where one is past 2^53 (a double would change it). */
+function exactDoubles(path: string, name: string, raw: BigInt64Array | BigUint64Array): Float64Array {
+  const out = new Float64Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const x = Number(raw[i]!);
+    if (!Number.isSafeInteger(x)) throw new FieldpackError('UNSUPPORTED', `${path}: the 64-bit integer coordinate "${name}" holds ${raw[i]} at ${i}, past 2^53: a double cannot hold it exactly`, { path, variable: name });
+    out[i] = x;
+  }
+  return out;
+}
+
 /** HDF5's own filters, which h5wasm decodes: deflate, shuffle, fletcher32, szip, nbit, scaleoffset. */
 const BUILT_IN_FILTERS = new Set([1, 2, 3, 4, 5, 6]);
 
@@ -223,7 +237,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           dims,
           shape,
           dtype,
-          readable: isFieldDtype(dtype) && !unreadable,
+          readable: (isFieldDtype(dtype) || (INT64.has(dtype) && shape.length === 1 && dims[0] === key)) && !unreadable,
           ...(unreadable ? { unreadable } : {}),
           attributes,
           units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
@@ -257,7 +271,8 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       const v = variable(name);
       if (v.unreadable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" is ${v.unreadable}`, { path, variable: name });
       if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
-      const dtype = v.dtype as FieldDtype;
+      // 64-bit integer coordinates (xarray writes its times so) are read as doubles, exactly or not at all
+      const dtype: FieldDtype = INT64.has(v.dtype) ? 'float64' : (v.dtype as FieldDtype);
       const { start, count } = resolveSlice(path, v, options.slice);
       const ds = file.get(entries.get(name)!.path) as H5Dataset;
       let raw: ArrayLike<number>;
@@ -292,7 +307,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         throw badFile(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data: ${e instanceof Error ? e.message : String(e)})`, { variable: name });
       }
       if (!raw || raw.length !== fieldSize(count)) throw badFile(path, `could not read variable "${name}" (HDF5 returned ${raw?.length ?? 0} values, expected ${fieldSize(count)})`);
-      return fieldFromRaw(v, count, raw, dtype);
+      return fieldFromRaw(v, count, INT64.has(v.dtype) ? exactDoubles(path, name, raw as unknown as BigInt64Array | BigUint64Array) : raw, dtype);
     }
 
     let closed = false;
