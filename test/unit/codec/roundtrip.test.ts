@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
-import { type PlanStep, compressClassic, decompressClassic, planCompression, planCompressionSteps, tuningSizes } from '../../../src-main/core/compressors/classic/codec.ts';
+import { type PlanStep, compressClassic, decompressClassic, planCompression, planCompressionSteps, sizePlans } from '../../../src-main/core/compressors/classic/codec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
@@ -63,28 +63,28 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     const small = check(rows(await field(WRF, 'T'), 0, 1), { mode: 'rel', value: 1e-3 }, 'auto').plan;
     expect(Object.keys(small.autoScores ?? {}).filter((k) => !k.includes('@'))).toHaveLength(7);
   });
-  it('planning steps: the leader and its tunings named where they will likely be tried; sizes answered from elsewhere give the same plan', async () => {
+  it('planning steps: the leader named, tunings marked likely at few bits per value; sizes answered from elsewhere (sizePlans) give the same plan', async () => {
     const f = await field(`${FERRET}/coads_climatology.cdf`, 'AIRT');
     const opts = { bound: { mode: 'rel' as const, value: 1e-2 } };
     const inThread = planCompression(f, opts, zstdBackend);
     const steps = planCompressionSteps(f, opts, zstdBackend);
     let provisional: Extract<PlanStep, { kind: 'provisional' }> | null = null;
-    let answered = false;
+    const batches: string[] = [];
     let r = steps.next();
     while (!r.done) {
       const s = r.value;
       let reply: number[] | undefined;
       if (s.kind === 'provisional') provisional = s;
       else {
-        // what a worker would send: the leader's tunings sized on the sample it was given
-        expect(s.plan.predictor).toBe(provisional!.plan.predictor);
-        reply = tuningSizes(provisional!.plan, provisional!.tunings!.sample, s.tunes, zstdBackend);
-        answered = true;
+        // what a worker would send: the batch sized from the base plan on the sample it was given
+        batches.push(`${s.of} ${s.plans.length}`);
+        reply = sizePlans(s.base, s.sample, s.plans, zstdBackend);
+        expect(reply).toEqual(s.plans.map(s.sizeHere));
       }
       r = steps.next(reply);
     }
-    expect(provisional!.tunings!.likely).toBe(true);
-    expect(answered).toBe(true);
+    expect(provisional!.tuningsLikely).toBe(true);
+    expect(batches).toEqual([expect.stringMatching(/^survivors \d$/), 'tunings 5']);
     expect(r.value).toEqual(inThread);
     expect(Object.keys(inThread.autoScores!).some((k) => k.includes('@'))).toBe(true);
   });

@@ -233,28 +233,29 @@ export type PlanSample = { values: FieldValues; mask: Uint8Array | null; shape: 
 
 /**
  * Where planning lets its caller act. 'provisional': screening has a leader (`plan`), before the survivors are sized
- * on the whole sample; `tunings`: the level-dependent bounds that would be tried were it the winner (an
- * interpolation), `likely` where the block's sizes say they will be (few bits per value). 'tunings': `plan` won and
- * its tunings `tunes` are to be sized; the caller may answer with their sizes (tuningSizes of that plan and sample,
- * made elsewhere: the same numbers), else planning sizes them itself. Other answers are ignored.
+ * on the whole sample, and `tuningsLikely` where the block's sizes say its level-dependent bounds will be tried (an
+ * interpolation at few bits per value). 'size': `plans` are to be sized on `sample` (the survivors, then the winner's
+ * tunings); the caller answers with their sizes, in order, each what `sizeHere` gives (sizePlans of `base` and that
+ * sample gives the same numbers elsewhere, a worker's share), or with nothing to have planning size them here.
  */
 export type PlanStep =
-  | { kind: 'provisional'; plan: ClassicPlan; tunings: { tunes: readonly number[]; likely: boolean; sample: PlanSample } | null }
-  | { kind: 'tunings'; plan: ClassicPlan; tunes: readonly number[] };
+  | { kind: 'provisional'; plan: ClassicPlan; tuningsLikely: boolean }
+  | { kind: 'size'; of: 'survivors' | 'tunings'; base: ClassicPlan; plans: ClassicPlan[]; sample: PlanSample; sizeHere: (plan: ClassicPlan) => number };
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
 /** Runs planning's steps in this thread (onProvisional told of the leader): the plan. */
 function runPlanSteps(steps: PlanSteps, onProvisional?: (plan: ClassicPlan) => void): ClassicPlan {
-  for (let r = steps.next(); ; r = steps.next()) {
+  for (let r = steps.next(); ; ) {
     if (r.done) return r.value;
-    if (r.value.kind === 'provisional') onProvisional?.(r.value.plan);
+    const s = r.value;
+    if (s.kind === 'provisional') onProvisional?.(s.plan);
+    r = steps.next(s.kind === 'size' ? s.plans.map(s.sizeHere) : undefined);
   }
 }
 
-/** The sizes of a plan's tunings on a sample, as planning sizes them (a worker's share of planning). */
-export function tuningSizes(plan: ClassicPlan, sample: PlanSample, tunes: readonly number[], backend: LosslessBackend): number[] {
-  const sizeOf = candidateSizer(plan, sample, backend);
-  return tunes.map((tune) => sizeOf({ ...plan, tune }));
+/** Candidate plans sized on a sample as planning sizes them (`base`: the plan planning sizes from; a worker's share). */
+export function sizePlans(base: ClassicPlan, sample: PlanSample, plans: readonly ClassicPlan[], backend: LosslessBackend): number[] {
+  return plans.map(candidateSizer(base, sample, backend));
 }
 
 /** planFromStats's work, as steps (PlanStep). */
@@ -317,13 +318,19 @@ export function* planSteps(
   const tunings = plan.predictorChoice === 'auto' ? (large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) : [];
   if (leader) {
     const provisional = { ...plan, predictor: leader.plan.predictor, maxDims: leader.plan.maxDims, grid: leader.plan.grid };
-    const interp = provisional.predictor.startsWith('interp') && tunings.length > 0;
     // the tunings' gate below (2 bits per value) on the screening block's size, with room: the block's bits per
     // value run above the whole sample's (its coarse levels' share is larger)
-    yield { kind: 'provisional', plan: provisional, tunings: interp ? { tunes: tunings, likely: leastOnBlock * 8 < LIKELY_TUNED_BITS * screenValues, sample: sample! } : null };
+    const tuningsLikely = provisional.predictor.startsWith('interp') && tunings.length > 0 && leastOnBlock * 8 < LIKELY_TUNED_BITS * screenValues;
+    yield { kind: 'provisional', plan: provisional, tuningsLikely };
   }
-  for (const c of kept) {
-    const size = sizeOf(c.plan);
+  /** the sizes of plans on the sample: the caller's (made here or elsewhere, the same numbers), else made here */
+  const sized = function* (of: 'survivors' | 'tunings', plans: ClassicPlan[]): Generator<PlanStep, number[], readonly number[] | undefined> {
+    const given = yield { kind: 'size', of, base: { ...plan }, plans, sample: sample!, sizeHere: sizeOf };
+    return given?.length === plans.length ? [...given] : plans.map(sizeOf);
+  };
+  const keptSizes = yield* sized('survivors', kept.map((c) => c.plan));
+  kept.forEach((c, i) => {
+    const size = keptSizes[i]!;
     scores[c.key] = size;
     if (c.plan.predictor.startsWith('interp') && !c.plan.grid && size < bestInterp) {
       bestInterp = size;
@@ -335,7 +342,7 @@ export function* planSteps(
       plan.maxDims = c.plan.maxDims;
       plan.grid = c.plan.grid;
     }
-  }
+  });
   if (bound.lossless) {
     // indices on the grid against the values' byte planes
     if (sizeOf({ ...plan, grid: undefined }) <= best) plan.grid = undefined;
@@ -344,15 +351,15 @@ export function* planSteps(
   // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
   if (tunings.length && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
     // not screened: a smaller block has fewer levels, so it misjudges level-dependent bounds
-    const given = yield { kind: 'tunings', plan: { ...plan }, tunes: tunings };
-    for (const [i, tune] of tunings.entries()) {
-      const size = given?.length === tunings.length ? given[i]! : sizeOf({ ...plan, tune });
+    const tuningSizes = yield* sized('tunings', tunings.map((tune) => ({ ...plan, tune })));
+    tunings.forEach((tune, i) => {
+      const size = tuningSizes[i]!;
       scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
       if (size < best) {
         best = size;
         plan.tune = tune;
       }
-    }
+    });
   }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;

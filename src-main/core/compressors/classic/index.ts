@@ -32,7 +32,7 @@ import {
   planFromStats,
   samePlan,
   sampleBudget,
-  tuningSizes,
+  sizePlans,
 } from './codec.ts';
 import { FieldpackError } from '../../errors.ts';
 import { fieldSize } from '../../field.ts';
@@ -62,6 +62,9 @@ const presets: CodecPreset<ClassicParams>[] = PREDICTOR_CHOICES.map((p) => ({
   name: p, label: PRESET_TEXT[p][0], description: PRESET_TEXT[p][1], params: { predictor: p, entropy: 'range', grid: 'auto' },
 }));
 
+/** A batch of candidates is shared with a worker from this many values to size in all (below, the message costs more). */
+const SHARED_SIZING_MIN = 1 << 17;
+
 /** Worker tasks: one chunk in, its bytes (or values) out, in buffers of their own so they can be transferred. */
 const tasks: Record<string, CodecTask> = {
   encodeChunk(a, backend) {
@@ -69,10 +72,10 @@ const tasks: Record<string, CodecTask> = {
     const stored = new Uint8Array(r.stored);
     return { result: { ...r, stored }, transfer: [stored.buffer] };
   },
-  /** a plan's tunings sized on the planning sample (planning's share a free worker takes) */
-  sizeTunings(a, backend) {
+  /** candidate plans sized on the planning sample (the share of planning a free worker takes) */
+  sizePlans(a, backend) {
     const sample: PlanSample = { values: a.values as Float32Array, mask: a.mask as Uint8Array | null, shape: a.shape as number[] };
-    return { result: tuningSizes(a.plan as ClassicPlan, sample, a.tunes as number[], backend), transfer: [] };
+    return { result: sizePlans(a.base as ClassicPlan, sample, a.plans as ClassicPlan[], backend), transfer: [] };
   },
   decodeChunk(a) {
     const r = decodeChunkStored(a.header as StreamHeader, a.index as number, a.stored as Uint8Array);
@@ -91,33 +94,45 @@ export const classicCodec: Codec<ClassicParams> = {
   tasks,
   async encode({ field, bound, params, metadata }, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) };
-    // A field of one chunk is encoded in this thread once planned. Where a worker is free it takes a share of the
-    // planning, or starts the encoding, with the provisional plan (screening's leader) while this thread sizes the
-    // survivors on the whole sample: the leader's tunings where they will likely be tried (an interpolation at few
-    // bits per value), sized there as here; else the chunk's encoding, kept where the final plan is the same. Either
-    // way the same plan and bytes, and planning leaves the critical path. A cold worker (its code still loading and
-    // compiling) would finish later than this thread: it only warms up, on the encoding.
+    // A field of one chunk is encoded in this thread once planned. Where a worker is free and warm it takes part of
+    // the planning or the encoding, never changing a byte: where screening's leader will likely be tuned (an
+    // interpolation at few bits per value), it sizes half of each batch of candidates on the sample (the survivors,
+    // then the winner's tunings) while this thread sizes the rest, the same numbers either way; otherwise it encodes
+    // the chunk with the leader's plan while this thread sizes the survivors, kept where the final plan is the same
+    // (that encoding takes longer than half the survivors). A cold worker (its code still loading and compiling)
+    // would finish later than this thread: it only warms up, on the encoding.
     const started: { plan: ClassicPlan; chunk: Promise<EncodedChunk>; warm: boolean }[] = [];
-    let tuned: { plan: ClassicPlan; sizes: Promise<number[] | undefined> } | null = null;
-    let tunedElsewhere = false;
     const worker = chunkRowsFor(field.shape, opts.chunkValues).length === 1 ? (env.idleWorker?.() ?? null) : null;
+    const encodeEarly = (p: ClassicPlan) => {
+      const [c] = chunkInputs(p, field);
+      const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, values: c!.values, mask: c!.mask, shape: c!.shape });
+      chunk.catch(() => {}); // awaited below only where it is kept
+      started.push({ plan: p, chunk, warm: worker === 'warm' });
+    };
+    let leader: { plan: ClassicPlan; tuningsLikely: boolean } | null = null;
+    let sizedElsewhere = false;
     const steps = planCompressionSteps(field, opts, env.backend);
     let step = steps.next();
     while (!step.done) {
       const s = step.value;
-      if (s.kind === 'provisional' && worker === 'warm' && s.tunings?.likely) {
-        const { values, mask, shape } = s.tunings.sample;
-        // a worker that fails leaves the tunings to this thread
-        tuned = { plan: s.plan, sizes: env.runTask<number[]>(CLASSIC_CODEC_ID, 'sizeTunings', { plan: s.plan, tunes: s.tunings.tunes, values, mask, shape }).catch(() => undefined) };
-      } else if (s.kind === 'provisional' && worker) {
-        const [c] = chunkInputs(s.plan, field);
-        const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: s.plan, values: c!.values, mask: c!.mask, shape: c!.shape });
-        chunk.catch(() => {}); // awaited below only where it is kept
-        started.push({ plan: s.plan, chunk, warm: worker === 'warm' });
+      let sizes: number[] | undefined;
+      if (s.kind === 'provisional') {
+        leader = s;
+        // the encoding takes longer than sizing half the survivors: where tunings will likely not change the plan,
+        // the worker starts it at once
+        if (worker === 'cold' || (worker === 'warm' && !s.tuningsLikely)) encodeEarly(s.plan);
+      } else if (worker === 'warm' && !(leader && !leader.tuningsLikely)) {
+        // the worker's share: half the candidates, where they are worth a message (a sample of 2^16 values or more)
+        const there = s.plans.length > 1 && s.plans.length * s.sample.values.length >= SHARED_SIZING_MIN ? Math.floor(s.plans.length / 2) : 0;
+        const { values, mask, shape } = s.sample;
+        // a worker that fails leaves its share to this thread
+        const remote = there ? env.runTask<number[]>(CLASSIC_CODEC_ID, 'sizePlans', { base: s.base, plans: s.plans.slice(0, there), values, mask, shape }).catch(() => null) : null;
+        const here = s.plans.slice(there).map(s.sizeHere);
+        const fromWorker = remote ? await remote : null;
+        if (fromWorker) sizedElsewhere = true;
+        sizes = [...(fromWorker ?? s.plans.slice(0, there).map(s.sizeHere)), ...here];
       }
-      const given = s.kind === 'tunings' && tuned && samePlan(tuned.plan, s.plan) ? await tuned.sizes : undefined;
-      if (given) tunedElsewhere = true;
-      step = steps.next(given);
+      step = steps.next(sizes);
     }
     const plan = step.value;
     const early = started.find((e) => e.warm && samePlan(e.plan, plan)) ?? null;
@@ -133,7 +148,7 @@ export const classicCodec: Codec<ClassicParams> = {
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(early || tunedElsewhere ? { planningOverlapped: early ? 'encoding' : 'tunings' } : {}) } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(early || sizedElsewhere ? { planningOverlapped: { encoding: !!early, sizing: sizedElsewhere } } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
