@@ -234,13 +234,15 @@ export type PlanSample = { values: FieldValues; mask: Uint8Array | null; shape: 
 /**
  * Where planning lets its caller act. 'provisional': screening has a leader (`plan`), before the survivors are sized
  * on the whole sample, and `tuningsLikely` where the block's sizes say its level-dependent bounds will be tried (an
- * interpolation at few bits per value). 'size': `plans` are to be sized on `sample` (the survivors, then the winner's
- * tunings); the caller answers with their sizes, in order, each what `sizeHere` gives (sizePlans of `base` and that
+ * interpolation at few bits per value). 'size': `plans` are to be sized on `sample` (PlanBatch: the candidates on the
+ * screening block, the survivors, the winner's tunings); the caller answers with their sizes, in order, each what `sizeHere` gives (sizePlans of `base` and that
  * sample gives the same numbers elsewhere, a worker's share), or with nothing to have planning size them here.
  */
 export type PlanStep =
   | { kind: 'provisional'; plan: ClassicPlan; tuningsLikely: boolean }
-  | { kind: 'size'; of: 'survivors' | 'tunings'; base: ClassicPlan; plans: ClassicPlan[]; sample: PlanSample; sizeHere: (plan: ClassicPlan) => number };
+  | { kind: 'size'; of: PlanBatch; base: ClassicPlan; plans: ClassicPlan[]; sample: PlanSample; sizeHere: (plan: ClassicPlan) => number };
+/** the batches planning sizes: every candidate on the screening block, the survivors and the winner's tunings on the sample */
+export type PlanBatch = 'screening' | 'survivors' | 'tunings';
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
 /** Runs planning's steps in this thread (onProvisional told of the leader): the plan. */
@@ -296,7 +298,7 @@ export function* planSteps(
   if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlan) return plan;
   const sizeOf = candidateSizer(plan, sample!, backend);
   const screenBlock = sample!.values.length >= SCREEN_MIN_VALUES ? screenBlockRange(sample!.shape, SCREEN_VALUES) : null;
-  const screenSizeOf = screenBlock ? candidateSizer(plan, cropBlock(sample!.values, sample!.mask, sample!.shape, screenBlock.start, screenBlock.size), backend) : null;
+  const block = screenBlock ? cropBlock(sample!.values, sample!.mask, sample!.shape, screenBlock.start, screenBlock.size) : null;
   const screenValues = screenBlock ? fieldSize(screenBlock.size) : 0;
   const scores: Record<string, number> = {};
   let best = Infinity;
@@ -314,7 +316,13 @@ export function* planSteps(
     }
   }
   let bestInterp = Infinity;
-  const { kept, leader, leastOnBlock } = survivors(candidates, screenSizeOf);
+  /** the sizes of plans on a sample: the caller's (made here or elsewhere, the same numbers), else made here */
+  const sized = function* (of: PlanBatch, plans: ClassicPlan[], on: PlanSample, sizeHere: (p: ClassicPlan) => number): Generator<PlanStep, number[], readonly number[] | undefined> {
+    const given = yield { kind: 'size', of, base: { ...plan }, plans, sample: on, sizeHere };
+    return given?.length === plans.length ? [...given] : plans.map(sizeHere);
+  };
+  const screenSizes = block && candidates.length >= 2 ? yield* sized('screening', candidates.map((c) => c.plan), block, candidateSizer(plan, block, backend)) : null;
+  const { kept, leader, leastOnBlock } = survivors(candidates, screenSizes);
   const tunings = plan.predictorChoice === 'auto' ? (large ? AUTO_TUNINGS_LARGE : AUTO_TUNINGS) : [];
   if (leader) {
     const provisional = { ...plan, predictor: leader.plan.predictor, maxDims: leader.plan.maxDims, grid: leader.plan.grid };
@@ -323,12 +331,7 @@ export function* planSteps(
     const tuningsLikely = provisional.predictor.startsWith('interp') && tunings.length > 0 && leastOnBlock * 8 < LIKELY_TUNED_BITS * screenValues;
     yield { kind: 'provisional', plan: provisional, tuningsLikely };
   }
-  /** the sizes of plans on the sample: the caller's (made here or elsewhere, the same numbers), else made here */
-  const sized = function* (of: 'survivors' | 'tunings', plans: ClassicPlan[]): Generator<PlanStep, number[], readonly number[] | undefined> {
-    const given = yield { kind: 'size', of, base: { ...plan }, plans, sample: sample!, sizeHere: sizeOf };
-    return given?.length === plans.length ? [...given] : plans.map(sizeOf);
-  };
-  const keptSizes = yield* sized('survivors', kept.map((c) => c.plan));
+  const keptSizes = yield* sized('survivors', kept.map((c) => c.plan), sample!, sizeOf);
   kept.forEach((c, i) => {
     const size = keptSizes[i]!;
     scores[c.key] = size;
@@ -351,7 +354,7 @@ export function* planSteps(
   // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
   if (tunings.length && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
     // not screened: a smaller block has fewer levels, so it misjudges level-dependent bounds
-    const tuningSizes = yield* sized('tunings', tunings.map((tune) => ({ ...plan, tune })));
+    const tuningSizes = yield* sized('tunings', tunings.map((tune) => ({ ...plan, tune })), sample!, sizeOf);
     tunings.forEach((tune, i) => {
       const size = tuningSizes[i]!;
       scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
@@ -426,12 +429,11 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
 }
 
 /**
- * The candidates to size on the whole sample: all of them, or those within SCREEN_MARGIN of the best on the block;
- * and the leader, the best on the block (null where nothing was screened), and its size there.
+ * The candidates to size on the whole sample, given their `sizes` on the screening block (null: not screened): all of
+ * them, or those within SCREEN_MARGIN of the best on the block; and the leader, the best there, and its size.
  */
-function survivors<T extends { plan: ClassicPlan }>(candidates: T[], screenSizeOf: ((p: ClassicPlan) => number) | null): { kept: T[]; leader: T | null; leastOnBlock: number } {
-  if (!screenSizeOf || candidates.length < 2) return { kept: candidates, leader: null, leastOnBlock: Infinity };
-  const sizes = candidates.map((c) => screenSizeOf(c.plan));
+function survivors<T extends { plan: ClassicPlan }>(candidates: T[], sizes: readonly number[] | null): { kept: T[]; leader: T | null; leastOnBlock: number } {
+  if (!sizes) return { kept: candidates, leader: null, leastOnBlock: Infinity };
   const least = Math.min(...sizes);
   const interp = (c: T) => c.plan.predictor.startsWith('interp');
   const first = candidates[sizes.indexOf(least)]!;
