@@ -63,7 +63,7 @@ const presets: CodecPreset<ClassicParams>[] = PREDICTOR_CHOICES.map((p) => ({
 }));
 
 /** A batch of candidates is shared with a worker from this many values to size in all (below, the message costs more). */
-const SHARED_SIZING_MIN = 1 << 17;
+const SHARED_SIZING_MIN = 1 << 15;
 
 /** Worker tasks: one chunk in, its bytes (or values) out, in buffers of their own so they can be transferred. */
 const tasks: Record<string, CodecTask> = {
