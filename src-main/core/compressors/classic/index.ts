@@ -94,22 +94,22 @@ export const classicCodec: Codec<ClassicParams> = {
   tasks,
   async encode({ field, bound, params, metadata }, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) };
-    // A field of one chunk is encoded in this thread once planned. Where a worker is free and warm it takes part of
-    // the planning or the encoding, never changing a byte: where screening's leader will likely be tuned (an
-    // interpolation at few bits per value), it sizes half of each batch of candidates on the sample (the survivors,
-    // then the winner's tunings) while this thread sizes the rest, the same numbers either way; otherwise it encodes
-    // the chunk with the leader's plan while this thread sizes the survivors, kept where the final plan is the same
-    // (that encoding takes longer than half the survivors). A cold worker (its code still loading and compiling)
-    // would finish later than this thread: it only warms up, on the encoding.
+    // Where a worker is free and warm it takes part of the planning, and for a field of one chunk part of the
+    // encoding, never changing a byte. It sizes half of each batch of candidates (on the screening block, then the
+    // survivors and the winner's tunings on the sample) while this thread sizes the rest, the same numbers either way;
+    // but for one chunk whose leader will likely not be tuned, it encodes the chunk with screening's leader's plan
+    // while this thread sizes the survivors, kept where the final plan is the same (that encoding takes longer than
+    // half the survivors). A cold worker (its code still loading and compiling) would finish later than this thread:
+    // it only warms up, on the encoding.
+    const worker = env.idleWorker?.() ?? null;
+    const oneChunk = chunkRowsFor(field.shape, opts.chunkValues).length === 1;
     const started: { plan: ClassicPlan; chunk: Promise<EncodedChunk>; warm: boolean }[] = [];
-    const worker = chunkRowsFor(field.shape, opts.chunkValues).length === 1 ? (env.idleWorker?.() ?? null) : null;
     const encodeEarly = (p: ClassicPlan) => {
       const [c] = chunkInputs(p, field);
       const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, values: c!.values, mask: c!.mask, shape: c!.shape });
       chunk.catch(() => {}); // awaited below only where it is kept
       started.push({ plan: p, chunk, warm: worker === 'warm' });
     };
-    let leader: { plan: ClassicPlan; tuningsLikely: boolean } | null = null;
     let sizedElsewhere = false;
     const steps = planCompressionSteps(field, opts, env.backend);
     let step = steps.next();
@@ -117,12 +117,9 @@ export const classicCodec: Codec<ClassicParams> = {
       const s = step.value;
       let sizes: number[] | undefined;
       if (s.kind === 'provisional') {
-        leader = s;
-        // the encoding takes longer than sizing half the survivors: where tunings will likely not change the plan,
-        // the worker starts it at once
-        if (worker === 'cold' || (worker === 'warm' && !s.tuningsLikely)) encodeEarly(s.plan);
-      } else if (worker === 'warm' && !(leader && !leader.tuningsLikely)) {
-        // the worker's share: half the candidates, where they are worth a message (a sample of 2^16 values or more)
+        if (oneChunk && (worker === 'cold' || (worker === 'warm' && !s.tuningsLikely))) encodeEarly(s.plan);
+      } else if (worker === 'warm' && !started.length) {
+        // the worker's share: half the candidates, where they are worth a message (SHARED_SIZING_MIN values in all)
         const there = s.plans.length > 1 && s.plans.length * s.sample.values.length >= SHARED_SIZING_MIN ? Math.floor(s.plans.length / 2) : 0;
         const { values, mask, shape } = s.sample;
         // a worker that fails leaves its share to this thread
