@@ -35,7 +35,7 @@ import {
   sizePlans,
 } from './codec.ts';
 import { FieldpackError } from '../../errors.ts';
-import { fieldSize } from '../../field.ts';
+import { type Field, fieldSize } from '../../field.ts';
 
 const PREDICTOR_CHOICES = ['auto', ...PREDICTOR_NAMES] as const;
 
@@ -83,6 +83,50 @@ const tasks: Record<string, CodecTask> = {
   },
 };
 
+/**
+ * Plans a field (planCompressionSteps) with a free worker's help where there is one, never changing a byte. A warm
+ * worker sizes half of each batch of candidates (on the screening block, then the survivors and the winner's tunings
+ * on the sample) while this thread sizes the rest, the same numbers either way; but for a field of one chunk whose
+ * leader will likely not be tuned, it encodes the chunk with screening's leader's plan while this thread sizes the
+ * survivors (that encoding takes longer than half the survivors): `early`, where the final plan is that one. A cold
+ * worker (its code still loading and compiling) would finish later than this thread: it only warms up, on the
+ * encoding.
+ */
+async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, env: CodecEnv): Promise<{ plan: ClassicPlan; early: Promise<EncodedChunk> | null; overlapped: { encoding: boolean; sizing: boolean } | null }> {
+  const worker = env.idleWorker?.() ?? null;
+  const oneChunk = chunkRowsFor(field.shape, opts.chunkValues).length === 1;
+  const started: { plan: ClassicPlan; chunk: Promise<EncodedChunk> }[] = [];
+  let sizedElsewhere = false;
+  const steps = planCompressionSteps(field, opts, env.backend);
+  let step = steps.next();
+  while (!step.done) {
+    const s = step.value;
+    let sizes: number[] | undefined;
+    if (s.kind === 'provisional') {
+      if (oneChunk && (worker === 'cold' || (worker === 'warm' && !s.tuningsLikely))) {
+        const [c] = chunkInputs(s.plan, field);
+        const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: s.plan, values: c!.values, mask: c!.mask, shape: c!.shape });
+        chunk.catch(() => {}); // awaited only where it is kept
+        started.push({ plan: s.plan, chunk });
+      }
+    } else if (worker === 'warm' && !started.length) {
+      // the worker's share: half the candidates, where they are worth a message (SHARED_SIZING_MIN values in all)
+      const there = s.plans.length > 1 && s.plans.length * s.sample.values.length >= SHARED_SIZING_MIN ? Math.floor(s.plans.length / 2) : 0;
+      const { values, mask, shape } = s.sample;
+      // a worker that fails leaves its share to this thread
+      const remote = there ? env.runTask<number[]>(CLASSIC_CODEC_ID, 'sizePlans', { base: s.base, plans: s.plans.slice(0, there), values, mask, shape }).catch(() => null) : null;
+      const here = s.plans.slice(there).map(s.sizeHere);
+      const fromWorker = remote ? await remote : null;
+      if (fromWorker) sizedElsewhere = true;
+      sizes = [...(fromWorker ?? s.plans.slice(0, there).map(s.sizeHere)), ...here];
+    }
+    step = steps.next(sizes);
+  }
+  const plan = step.value;
+  const early = worker === 'warm' ? (started.find((e) => samePlan(e.plan, plan))?.chunk ?? null) : null;
+  return { plan, early, overlapped: early || sizedElsewhere ? { encoding: !!early, sizing: sizedElsewhere } : null };
+}
+
 export const classicCodec: Codec<ClassicParams> = {
   id: CLASSIC_CODEC_ID,
   label: 'Fieldpack classic',
@@ -94,45 +138,7 @@ export const classicCodec: Codec<ClassicParams> = {
   tasks,
   async encode({ field, bound, params, metadata }, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) };
-    // Where a worker is free and warm it takes part of the planning, and for a field of one chunk part of the
-    // encoding, never changing a byte. It sizes half of each batch of candidates (on the screening block, then the
-    // survivors and the winner's tunings on the sample) while this thread sizes the rest, the same numbers either way;
-    // but for one chunk whose leader will likely not be tuned, it encodes the chunk with screening's leader's plan
-    // while this thread sizes the survivors, kept where the final plan is the same (that encoding takes longer than
-    // half the survivors). A cold worker (its code still loading and compiling) would finish later than this thread:
-    // it only warms up, on the encoding.
-    const worker = env.idleWorker?.() ?? null;
-    const oneChunk = chunkRowsFor(field.shape, opts.chunkValues).length === 1;
-    const started: { plan: ClassicPlan; chunk: Promise<EncodedChunk>; warm: boolean }[] = [];
-    const encodeEarly = (p: ClassicPlan) => {
-      const [c] = chunkInputs(p, field);
-      const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, values: c!.values, mask: c!.mask, shape: c!.shape });
-      chunk.catch(() => {}); // awaited below only where it is kept
-      started.push({ plan: p, chunk, warm: worker === 'warm' });
-    };
-    let sizedElsewhere = false;
-    const steps = planCompressionSteps(field, opts, env.backend);
-    let step = steps.next();
-    while (!step.done) {
-      const s = step.value;
-      let sizes: number[] | undefined;
-      if (s.kind === 'provisional') {
-        if (oneChunk && (worker === 'cold' || (worker === 'warm' && !s.tuningsLikely))) encodeEarly(s.plan);
-      } else if (worker === 'warm' && !started.length) {
-        // the worker's share: half the candidates, where they are worth a message (SHARED_SIZING_MIN values in all)
-        const there = s.plans.length > 1 && s.plans.length * s.sample.values.length >= SHARED_SIZING_MIN ? Math.floor(s.plans.length / 2) : 0;
-        const { values, mask, shape } = s.sample;
-        // a worker that fails leaves its share to this thread
-        const remote = there ? env.runTask<number[]>(CLASSIC_CODEC_ID, 'sizePlans', { base: s.base, plans: s.plans.slice(0, there), values, mask, shape }).catch(() => null) : null;
-        const here = s.plans.slice(there).map(s.sizeHere);
-        const fromWorker = remote ? await remote : null;
-        if (fromWorker) sizedElsewhere = true;
-        sizes = [...(fromWorker ?? s.plans.slice(0, there).map(s.sizeHere)), ...here];
-      }
-      step = steps.next(sizes);
-    }
-    const plan = step.value;
-    const early = started.find((e) => e.warm && samePlan(e.plan, plan)) ?? null;
+    const { plan, early, overlapped } = await planWithWorker(field, opts, env);
     const inputs = chunkInputs(plan, field);
     let done = 0;
     const chunks = await Promise.all(
@@ -140,12 +146,12 @@ export const classicCodec: Codec<ClassicParams> = {
         const alone = inThisThread(j, inputs.length, env);
         const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone });
         // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
-        const r = early ? await early.chunk.catch(here) : await here();
+        const r = early ? await early.catch(here) : await here();
         env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(early || sizedElsewhere ? { planningOverlapped: { encoding: !!early, sizing: sizedElsewhere } } : {}) } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(overlapped ? { planningOverlapped: overlapped } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
