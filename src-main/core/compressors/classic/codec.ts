@@ -183,18 +183,9 @@ export function sampleBudget(n: number): number {
   return n > LARGE_FIELD_VALUES ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES;
 }
 
-/**
- * `onProvisional`: called once screening has a leader (the candidate smallest on the screening block), with the plan
- * that leader would be, before the survivors are sized on the whole sample; the final plan is often the same (the
- * caller compares them with samePlan), so a caller may start encoding with it meanwhile.
- */
-export function planCompression(
-  field: Pick<Field, 'values' | 'shape' | 'mask'>,
-  opts: ClassicOptions,
-  backend: LosslessBackend,
-  onProvisional?: (plan: ClassicPlan) => void,
-): ClassicPlan {
-  return runPlanSteps(planCompressionSteps(field, opts, backend), onProvisional);
+/** The plan of a field, planned in this thread (planCompressionSteps for a caller that takes part). */
+export function planCompression(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, backend: LosslessBackend): ClassicPlan {
+  return runPlanSteps(planCompressionSteps(field, opts, backend));
 }
 
 /** planCompression's steps (planSteps), for a caller that acts at them (an encoder with a free worker). */
@@ -212,20 +203,12 @@ export function samePlan(a: ClassicPlan, b: ClassicPlan): boolean {
 }
 
 /**
- * The plan from the whole field's stats and a sample of it (the central block: `sample` is called only when the
- * predictor or the grid is to be chosen). planCompression and the bounded-memory encoder both come here, so
- * their streams are the same bytes.
+ * The plan from the whole field's stats and a sample of it (planSteps' arguments; the central block: `sampleOf` is
+ * called only when the predictor or the grid is to be chosen), planned in this thread. planCompression and the
+ * bounded-memory encoder both come to planSteps, so their streams are the same bytes.
  */
-export function planFromStats(
-  stats: FieldStats,
-  shape: number[],
-  dtype: 'float32' | 'float64',
-  sampleOf: () => PlanSample,
-  opts: ClassicOptions,
-  backend: LosslessBackend,
-  onProvisional?: (plan: ClassicPlan) => void,
-): ClassicPlan {
-  return runPlanSteps(planSteps(stats, shape, dtype, sampleOf, opts, backend), onProvisional);
+export function planFromStats(...args: Parameters<typeof planSteps>): ClassicPlan {
+  return runPlanSteps(planSteps(...args));
 }
 
 /** A planning sample: a block of the field (its values, mask and shape). */
@@ -245,12 +228,11 @@ export type PlanStep =
 export type PlanBatch = 'screening' | 'survivors' | 'tunings';
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
-/** Runs planning's steps in this thread (onProvisional told of the leader): the plan. */
-function runPlanSteps(steps: PlanSteps, onProvisional?: (plan: ClassicPlan) => void): ClassicPlan {
+/** Runs planning's steps in this thread, sizing every batch here: the plan. */
+function runPlanSteps(steps: PlanSteps): ClassicPlan {
   for (let r = steps.next(); ; ) {
     if (r.done) return r.value;
     const s = r.value;
-    if (s.kind === 'provisional') onProvisional?.(s.plan);
     r = steps.next(s.kind === 'size' ? s.plans.map(s.sizeHere) : undefined);
   }
 }
