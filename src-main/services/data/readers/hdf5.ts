@@ -230,6 +230,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       }
       const dtype = dtypeOf(ds.metadata as never);
       const unreadable = dtype === 'other' ? `of ${otherTypeOf(ds.metadata as never)}` : undecodableFilter(ds);
+      const isCoordinate = shape.length === 1 && dims[0] === key;
       entries.set(name, {
         path: `/${name}`,
         info: {
@@ -237,13 +238,13 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           dims,
           shape,
           dtype,
-          readable: (isFieldDtype(dtype) || (INT64.has(dtype) && shape.length === 1 && dims[0] === key)) && !unreadable,
+          readable: (isFieldDtype(dtype) || (INT64.has(dtype) && isCoordinate)) && !unreadable,
           ...(unreadable ? { unreadable } : {}),
           attributes,
           units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
           longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
           fill: fillInfoFor(dtype, attributes, (n) => doubles.has(n)),
-          isCoordinate: shape.length === 1 && dims[0] === key,
+          isCoordinate,
         },
       });
     };
