@@ -165,6 +165,8 @@ s = d.createVariable('level', 'i2', ('y',)); s[:] = [-3, 0, 7]
 types = ['u1', 'u2', 'u4', 'i8'] if fmt == 'NETCDF3_64BIT_DATA' else []
 for t in types:
     u = d.createVariable('v_' + t, t, ('y', 'x')); u[:] = (np.arange(15).reshape(3, 5) * (200 if t != 'u1' else 17)).astype(t)
+if types:
+    d.createVariable('x', 'i8', ('x',))[:] = [0, 10, 20, 2**40, -50]
 d.close()
 r = netCDF4.Dataset(out)
 res = {'dims': {k: len(x) for k, x in r.dimensions.items()}, 'title': r.title, 'vars': {}}
@@ -187,7 +189,8 @@ print(json.dumps(res))
         expect(file.globalAttributes['title']).toBe(ref.title);
         expect(file.variables.map((v) => v.name).sort()).toEqual(Object.keys(ref.vars).sort());
         for (const [name, r] of Object.entries(ref.vars)) {
-          if (r.dtype === 'int64') {
+          // 64-bit integers: a coordinate is read as doubles (exact here), data are not read
+          if (r.dtype === 'int64' && name !== 'x') {
             await expect(file.readField(name)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
             continue;
           }

@@ -12,7 +12,7 @@ import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
 import { h5guard, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { badFile, checkAborted, jsonAttr, missingVariable, resolveSlice } from './util.ts';
+import { INT64, badFile, checkAborted, exactDoubles, jsonAttr, missingVariable, resolveSlice } from './util.ts';
 
 export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
@@ -64,20 +64,6 @@ async function checkSuperblock(path: string, size: number): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** 64-bit integer dtypes: read only as 1-D coordinates (a time axis), converted to doubles where exact */
-const INT64 = new Set<VariableDtype>(['int64', 'uint64']);
-
-/** 64-bit integers as doubles, refused where one is past 2^53 (a double would change it). */
-function exactDoubles(path: string, name: string, raw: BigInt64Array | BigUint64Array): Float64Array {
-  const out = new Float64Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const x = Number(raw[i]!);
-    if (!Number.isSafeInteger(x)) throw new FieldpackError('UNSUPPORTED', `${path}: the 64-bit integer coordinate "${name}" holds ${raw[i]} at ${i}, past 2^53: a double cannot hold it exactly`, { path, variable: name });
-    out[i] = x;
-  }
-  return out;
 }
 
 /** HDF5's own filters, which h5wasm decodes: deflate, shuffle, fletcher32, szip, nbit, scaleoffset. */

@@ -10,7 +10,7 @@ import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
 import { NC_TYPE_SIZE, type NcAttr, type NcHeader, type NcType, parseNetcdf3Header } from './netcdf3-header.ts';
 import type { DataFile, DataFormat, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { badFile, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+import { INT64, badFile, checkAborted, exactDoubles, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
 
 const NC_TYPES: Record<NcType, VariableDtype> = {
   byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64', ubyte: 'uint8', ushort: 'uint16', uint: 'uint32', int64: 'int64', uint64: 'uint64',
@@ -107,6 +107,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
   for (const v of rawVars) {
     const dtype = NC_TYPES[v.type];
     const vdims = v.dimensions.map((d) => dims[d]!.name);
+    const isCoordinate = vdims.length === 1 && vdims[0] === v.name;
     const shape = v.dimensions.map((d) => (d === recDimId ? numRecs : dims[d]!.size));
     const { values: attributes, types } = attrsOf(v.attributes);
     const elemSize = elemOf(v);
@@ -127,12 +128,12 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
       dims: vdims,
       shape,
       dtype,
-      readable: isFieldDtype(dtype),
+      readable: isFieldDtype(dtype) || (INT64.has(dtype) && isCoordinate),
       attributes,
       units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
       longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
       fill: fillInfoFor(dtype, attributes, (n) => types[n] === 'double'),
-      isCoordinate: vdims.length === 1 && vdims[0] === v.name,
+      isCoordinate,
     });
   }
   const globalAttributes = attrsOf(header.globalAttributes).values;
@@ -147,7 +148,8 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
   async function readField(name: string, options: ReadOptions = {}): Promise<Field> {
     const v = variable(name);
     if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
-    const dtype = v.dtype as FieldDtype;
+    // 64-bit integer coordinates are read as doubles, exactly or not at all
+    const dtype: FieldDtype = INT64.has(v.dtype) ? 'float64' : (v.dtype as FieldDtype);
     const lay = layouts.get(name)!;
     const { start, count } = resolveSlice(path, v, options.slice);
     const rows0 = v.shape.length === 0 ? 0 : start[0]!;
@@ -169,7 +171,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     } finally {
       await fh.close();
     }
-    const raw = decodeBigEndian(bytes, dtype);
+    const raw = INT64.has(v.dtype) ? exactDoubles(path, name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, dtype);
     const blockShape = v.shape.length === 0 ? [] : [nRows, ...v.shape.slice(1)];
     const blockStart = v.shape.length === 0 ? [] : [0, ...start.slice(1)];
     const sub = extractHyperslab(raw as never, blockShape, blockStart, count, (n) => new (raw.constructor as new (n: number) => never)(n));
@@ -178,6 +180,12 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
 
   const unlimited = typeof recDimId === 'number' && dims[recDimId] ? [dims[recDimId]!.name] : [];
   return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, unlimited, variable, readField, close() {} };
+}
+
+/** Big-endian 64-bit integers -> native (in place byte swap; the buffer is ours). */
+function decodeBigEndian64(bytes: Uint8Array, signed: boolean): BigInt64Array | BigUint64Array {
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).swap64();
+  return signed ? new BigInt64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8) : new BigUint64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
 }
 
 /** Big-endian bytes -> native typed array (in place byte swap; the buffer is ours). */

@@ -1,7 +1,7 @@
 import { coordinateFromField } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { type FieldCoordinates, fieldSize } from '../../../core/field.ts';
-import type { DataFile, FieldSlice, ReadOptions, VariableInfo } from './types.ts';
+import type { DataFile, FieldSlice, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 
 export function badFile(path: string, problem: string, details?: Record<string, unknown>): FieldpackError {
   return new FieldpackError('BAD_FILE', `${path}: ${problem}`, { path, ...details });
@@ -9,6 +9,20 @@ export function badFile(path: string, problem: string, details?: Record<string, 
 
 export function checkAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new FieldpackError('CANCELLED', `cancelled while ${what}`);
+}
+
+/** 64-bit integer dtypes: read only as 1-D coordinates (xarray writes its time axes so), as doubles where exact. */
+export const INT64 = new Set<VariableDtype>(['int64', 'uint64']);
+
+/** 64-bit integers as doubles, refused where one is past 2^53 (a double would change it). */
+export function exactDoubles(path: string, name: string, raw: BigInt64Array | BigUint64Array): Float64Array {
+  const out = new Float64Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const x = Number(raw[i]!);
+    if (!Number.isSafeInteger(x)) throw new FieldpackError('UNSUPPORTED', `${path}: the 64-bit integer coordinate "${name}" holds ${raw[i]} at ${i}, past 2^53: a double cannot hold it exactly`, { path, variable: name });
+    out[i] = x;
+  }
+  return out;
 }
 
 export function missingVariable(path: string, name: string, variables: readonly VariableInfo[]): FieldpackError {
