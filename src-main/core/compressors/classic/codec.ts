@@ -218,8 +218,9 @@ export type PlanSample = { values: FieldValues; mask: Uint8Array | null; shape: 
  * Where planning lets its caller act. 'provisional': screening has a leader (`plan`), before the survivors are sized
  * on the whole sample, and `tuningsLikely` where the block's sizes say its level-dependent bounds will be tried (an
  * interpolation at few bits per value). 'size': `plans` are to be sized on `sample` (PlanBatch: the candidates on the
- * screening block, the survivors, the winner's tunings); the caller answers with their sizes, in order, each what `sizeHere` gives (sizePlans of `base` and that
- * sample gives the same numbers elsewhere, a worker's share), or with nothing to have planning size them here.
+ * screening block, the survivors, the winner's tunings); the caller answers with their sizes, in order, each what
+ * `sizeHere` gives (sizePlans of `base` and that sample gives the same numbers elsewhere: a worker's share), or with
+ * nothing to have planning size them here.
  */
 export type PlanStep =
   | { kind: 'provisional'; plan: ClassicPlan; tuningsLikely: boolean }
