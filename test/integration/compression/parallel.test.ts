@@ -74,6 +74,29 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
       expect(Buffer.from(one.bytes).equals(Buffer.from(here.bytes)), `${v} ${rel}`).toBe(true);
     }
   }, 120_000);
+  it('a worker that fails its share of planning (or its early encoding) leaves it to this thread: the same plan and bytes', async () => {
+    // the codec's environment with a "warm worker" whose tasks all fail: planning and encoding fall back here
+    const { classicCodec } = await import('../../../src-main/core/compressors/classic/index.ts');
+    const { codecEnv } = await import('../../../src-main/services/codecs/index.ts');
+    const { NO_DEPENDENCIES } = await import('../../../src-main/core/compressors/contract.ts');
+    const inThread = codecEnv({ workers: 0 });
+    const asked: string[] = [];
+    const failing = { ...inThread, idleWorker: () => 'warm' as const, runTask: <T,>(codec: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }) => {
+      if (opts?.alone) return inThread.runTask<T>(codec, task, args, opts);
+      asked.push(task);
+      return Promise.reject(new FieldpackError('INTERNAL', 'worker out of memory'));
+    } };
+    for (const [file, v, rel] of [['coads_climatology.cdf', 'AIRT', 1e-2], ['monthly_navy_winds.cdf', 'UWND', 1e-3]] as const) {
+      const f = await field(`${FERRET}/${file}`, v);
+      const input = { field: f, bound: { mode: 'rel' as const, value: rel }, params: classicCodec.params.parse({}), metadata: {}, deps: NO_DEPENDENCIES };
+      const [here, fallen] = [await classicCodec.encode(input, inThread), await classicCodec.encode(input, failing)];
+      expect(Buffer.from(fallen.bytes).equals(Buffer.from(here.bytes)), `${v} ${rel}`).toBe(true);
+      expect(fallen.details.planningOverlapped).toBeUndefined();
+    }
+    // AIRT at 1e-2 shared its batches (then sized them here); UWND at 1e-3 tried an early encoding
+    expect(asked).toEqual(expect.arrayContaining(['sizePlans', 'encodeChunk']));
+  });
+
   it('an aborted signal cancels with a FieldpackError CANCELLED, and the pool still works afterwards', async () => {
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'SALT');
     const ac = new AbortController();

@@ -88,11 +88,11 @@ const tasks: Record<string, CodecTask> = {
  * worker sizes half of each batch of candidates (on the screening block, then the survivors and the winner's tunings
  * on the sample) while this thread sizes the rest, the same numbers either way; but for a field of one chunk whose
  * leader will likely not be tuned, it encodes the chunk with screening's leader's plan while this thread sizes the
- * survivors (that encoding takes longer than half the survivors): `early`, where the final plan is that one. A cold
- * worker (its code still loading and compiling) would finish later than this thread: it only warms up, on the
- * encoding.
+ * survivors (that encoding takes longer than half the survivors): `early`, where the final plan is that one (it may
+ * still fail); `sizedElsewhere` where the worker sized a share. A cold worker (its code still loading and compiling)
+ * would finish later than this thread: it only warms up, on the encoding.
  */
-async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, env: CodecEnv): Promise<{ plan: ClassicPlan; early: Promise<EncodedChunk> | null; overlapped: { encoding: boolean; sizing: boolean } | null }> {
+async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, env: CodecEnv): Promise<{ plan: ClassicPlan; early: Promise<EncodedChunk> | null; sizedElsewhere: boolean }> {
   const worker = env.idleWorker?.() ?? null;
   const oneChunk = chunkRowsFor(field.shape, opts.chunkValues).length === 1;
   const started: { plan: ClassicPlan; chunk: Promise<EncodedChunk> }[] = [];
@@ -124,7 +124,7 @@ async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, o
   }
   const plan = step.value;
   const early = worker === 'warm' ? (started.find((e) => samePlan(e.plan, plan))?.chunk ?? null) : null;
-  return { plan, early, overlapped: early || sizedElsewhere ? { encoding: !!early, sizing: sizedElsewhere } : null };
+  return { plan, early, sizedElsewhere };
 }
 
 export const classicCodec: Codec<ClassicParams> = {
@@ -138,20 +138,21 @@ export const classicCodec: Codec<ClassicParams> = {
   tasks,
   async encode({ field, bound, params, metadata }, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) };
-    const { plan, early, overlapped } = await planWithWorker(field, opts, env);
+    const { plan, early, sizedElsewhere } = await planWithWorker(field, opts, env);
     const inputs = chunkInputs(plan, field);
     let done = 0;
+    let encodedEarly = false;
     const chunks = await Promise.all(
       inputs.map(async (c, j) => {
         const alone = inThisThread(j, inputs.length, env);
         const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone });
         // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
-        const r = early ? await early.catch(here) : await here();
+        const r = early ? await early.then((x) => ((encodedEarly = true), x), here) : await here();
         env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(overlapped ? { planningOverlapped: overlapped } : {}) } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
