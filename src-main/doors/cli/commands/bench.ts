@@ -54,12 +54,13 @@ export const benchCommand: CliCommand = {
     const bounds = (flag(p, 'bounds') ?? 'rel:1e-2,rel:1e-3,rel:1e-4').split(',').filter(Boolean).map(parseBound);
     const vars = flag(p, 'vars')?.split(',').filter(Boolean);
     const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
-    const workers = nonNegativeFlag(p, 'workers', 'an integer') ?? 2;
+    const workersGiven = nonNegativeFlag(p, 'workers', 'an integer');
+    const workers = workersGiven ?? 2;
     const ref = flag(p, 'reference');
     const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
     // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
     const catalog = await callApi(ctx, 'streams.codecs', {});
-    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers: nonNegativeFlag(p, 'workers', 'an integer') ?? 1, reusedModel: p.flags.has('reused-model'), minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds') });
+    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers: workersGiven ?? 1, reusedModel: p.flags.has('reused-model'), minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds') });
     try {
       let model = flag(p, 'model');
       if (p.flags.has('train')) {

@@ -8,11 +8,11 @@
  */
 import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
-import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
-import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
+import { fieldSize, type Field } from '../../../core/field.ts';
+import { fieldFromRaw, fillInfoFor } from './cf.ts';
 import { h5guard, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkAborted, exactDoubles, jsonAttr, missingVariable, resolveSlice } from './util.ts';
+import { INT64, badFile, checkAborted, exactDoubles, jsonAttr, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
@@ -224,7 +224,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           dims,
           shape,
           dtype,
-          readable: (isFieldDtype(dtype) || (INT64.has(dtype) && isCoordinate)) && !unreadable,
+          readable: readsAsField(dtype, isCoordinate) && !unreadable,
           ...(unreadable ? { unreadable } : {}),
           attributes,
           units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
@@ -259,7 +259,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       if (v.unreadable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" is ${v.unreadable}`, { path, variable: name });
       if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
       // 64-bit integer coordinates (xarray writes its times so) are read as doubles, exactly or not at all
-      const dtype: FieldDtype = INT64.has(v.dtype) ? 'float64' : (v.dtype as FieldDtype);
+      const dtype = valuesDtypeOf(v.dtype);
       const { start, count } = resolveSlice(path, v, options.slice);
       const ds = file.get(entries.get(name)!.path) as H5Dataset;
       let raw: ArrayLike<number>;

@@ -7,10 +7,10 @@ import { Buffer } from 'node:buffer';
 import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
-import { fieldFromRaw, fillInfoFor, isFieldDtype } from './cf.ts';
+import { fieldFromRaw, fillInfoFor } from './cf.ts';
 import { NC_TYPE_SIZE, type NcAttr, type NcHeader, type NcType, parseNetcdf3Header } from './netcdf3-header.ts';
 import type { DataFile, DataFormat, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkAborted, exactDoubles, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+import { INT64, badFile, checkAborted, exactDoubles, extractHyperslab, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const NC_TYPES: Record<NcType, VariableDtype> = {
   byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64', ubyte: 'uint8', ushort: 'uint16', uint: 'uint32', int64: 'int64', uint64: 'uint64',
@@ -128,7 +128,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
       dims: vdims,
       shape,
       dtype,
-      readable: isFieldDtype(dtype) || (INT64.has(dtype) && isCoordinate),
+      readable: readsAsField(dtype, isCoordinate),
       attributes,
       units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
       longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
@@ -149,7 +149,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     const v = variable(name);
     if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
     // 64-bit integer coordinates are read as doubles, exactly or not at all
-    const dtype: FieldDtype = INT64.has(v.dtype) ? 'float64' : (v.dtype as FieldDtype);
+    const dtype = valuesDtypeOf(v.dtype);
     const lay = layouts.get(name)!;
     const { start, count } = resolveSlice(path, v, options.slice);
     const rows0 = v.shape.length === 0 ? 0 : start[0]!;

@@ -1,6 +1,6 @@
 import { coordinateFromField } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
-import { type FieldCoordinates, fieldSize } from '../../../core/field.ts';
+import { type FieldCoordinates, type FieldDtype, fieldSize, isFieldDtype } from '../../../core/field.ts';
 import type { DataFile, FieldSlice, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 
 export function badFile(path: string, problem: string, details?: Record<string, unknown>): FieldpackError {
@@ -13,6 +13,16 @@ export function checkAborted(signal: AbortSignal | undefined, what: string): voi
 
 /** 64-bit integer dtypes: read only as 1-D coordinates (xarray writes its time axes so), as doubles where exact. */
 export const INT64 = new Set<VariableDtype>(['int64', 'uint64']);
+
+/** Whether a variable of this dtype is read as a field: the numeric field dtypes, and 64-bit integer coordinates. */
+export function readsAsField(dtype: VariableDtype, isCoordinate: boolean): boolean {
+  return isFieldDtype(dtype) || (INT64.has(dtype) && isCoordinate);
+}
+
+/** The dtype a readable variable's values come as (a 64-bit integer coordinate's: float64). */
+export function valuesDtypeOf(dtype: VariableDtype): FieldDtype {
+  return INT64.has(dtype) ? 'float64' : (dtype as FieldDtype);
+}
 
 /** 64-bit integers as doubles, refused where one is past 2^53 (a double would change it). */
 export function exactDoubles(path: string, name: string, raw: BigInt64Array | BigUint64Array): Float64Array {
