@@ -35,6 +35,14 @@ export { assembleDecoded, chunksForRows };
 export const CLASSIC_CODEC_ID = 'classic';
 export type PredictorChoice = PredictorName | 'auto';
 const LOSSLESS_PREDICTOR_ID = 255;
+/**
+ * A chunk whose coded points all hold one value (bit for bit): after its flags, its value count, the envelope's mask
+ * and value lists, then the value. The count is the payload's proof of the chunk's size (a header edited to declare more values is
+ * refused before they are allocated, as the other payloads' lengths prove theirs). All-zero and all-fill fields are common in model output (WRF's precipitation and ice species at most times), and
+ * coding them as codes or byte planes cost a zstd frame and a size per chunk. Readers before it refuse it as a bad
+ * predictor byte.
+ */
+const CONSTANT_PREDICTOR_ID = 254;
 /** Target values per chunk: large enough not to cost ratio, small enough to spread over workers. */
 export const DEFAULT_CHUNK_VALUES = 1 << 21;
 const SAMPLE_VALUES = 1 << 17;
@@ -116,6 +124,8 @@ export interface EncodedChunk {
   rawBytes: number;
   crc: number;
   escapes: number;
+  /** every coded point of the chunk holds one value (CONSTANT_PREDICTOR_ID) */
+  constant?: true;
 }
 
 // ---------------------------------------------------------------- planning
@@ -499,6 +509,12 @@ function writeChunkMask(w: ByteWriter, mask: Uint8Array, shape: number[], repeat
   else writeMask(w, mask, shape, 2);
 }
 
+/** A chunk's mask as writeChunkMask (flags 16 and 64), or model 1 (streams before flag 16). */
+function readChunkMask(r: ByteReader, shape: number[], flags: number): Uint8Array {
+  const n = fieldSize(shape);
+  return flags & 64 ? repeatMaskRows(readMask(r, shape.slice(1), n / shape[0]!, 2), shape[0]!) : readMask(r, shape, n, flags & 16 ? 2 : 1);
+}
+
 /** The uncompressed payload of one chunk: flags, the envelope's mask and value lists, prediction, codes, escapes. */
 export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[]): Uint8Array {
   const n = values.length;
@@ -511,6 +527,8 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const grid = plan.grid;
   const lossless = plan.bound.lossless;
   const predicted = !lossless || grid !== undefined;
+  const constant = constantValue(values, skip, lossless);
+  if (constant !== undefined) return constantChunkPayload(w, constant.value, values, mask, shape, mergeSorted(nonfinite, constant.exact), fillExc, f32);
   let indices: Float64Array | null = null;
   if (grid) {
     // grid indices; the points off the grid join the exact-value list (skipped like non-finite ones)
@@ -544,6 +562,43 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, binaryShortcut: true, lines }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
   writeEscapes(w, q, f32 && !grid);
+  return w.finish();
+}
+
+/**
+ * The one value every point not skipped holds, or undefined (also when none is kept). Under a lossy bound -0 and 0
+ * are one value; at a lossless bound the zeros of the other sign are listed (`exact`, stored bit for bit), unless
+ * they are more than a sixteenth of the points (rounding leaves a few -0 where tiny negatives were).
+ */
+function constantValue(values: FieldValues, skip: Uint8Array | null, lossless: boolean): { value: number; exact: number[] } | undefined {
+  const n = values.length;
+  let i = 0;
+  if (skip !== null) while (i < n && skip[i] !== 0) i++;
+  if (i === n) return undefined;
+  const value = values[i]!;
+  if (skip === null) {
+    for (; i < n; i++) if (values[i] !== value) return undefined;
+  } else for (; i < n; i++) if (skip[i] === 0 && values[i] !== value) return undefined;
+  const exact: number[] = [];
+  if (value === 0 && lossless) {
+    for (let k = 0; k < n; k++) if ((skip === null || skip[k] === 0) && !Object.is(values[k], value)) exact.push(k);
+    if (exact.length > n / 16) return undefined;
+  }
+  return { value, exact };
+}
+
+/** A constant chunk (CONSTANT_PREDICTOR_ID); `exact`: the non-finite and other points stored bit for bit. */
+function constantChunkPayload(
+  w: ByteWriter, value: number, values: FieldValues, mask: Uint8Array | null, shape: number[], exact: number[], fillExc: number[], f32: boolean,
+): Uint8Array {
+  w.u8(CONSTANT_PREDICTOR_ID);
+  const maskRepeats = mask !== null && maskRowsRepeat(mask, shape);
+  w.u8((mask ? 1 | 16 : 0) | (exact.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (maskRepeats ? 64 : 0));
+  w.varint(values.length);
+  if (mask) writeChunkMask(w, mask, shape, maskRepeats);
+  writeValueLists(w, [exact, fillExc], values, f32);
+  if (f32) w.f32(value);
+  else w.f64(value);
   return w.finish();
 }
 
@@ -600,9 +655,10 @@ export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8A
   if (payload.length > maxClassicPayload(values.length)) {
     throw new FieldpackError('INTERNAL', `classic chunk of ${values.length} values coded to ${payload.length} bytes, more than decoders accept`);
   }
+  const constant = payload[0] === CONSTANT_PREDICTOR_ID ? { constant: true as const } : {};
   const packed = backend.compress(payload);
-  if (packed.length >= payload.length) return { stored: payload, raw: true, rawBytes: payload.length, crc: crc32(payload), escapes: 0 };
-  return { stored: packed, rawBytes: payload.length, crc: crc32(packed), escapes: 0 };
+  if (packed.length >= payload.length) return { stored: payload, raw: true, rawBytes: payload.length, crc: crc32(payload), escapes: 0, ...constant };
+  return { stored: packed, rawBytes: payload.length, crc: crc32(packed), escapes: 0, ...constant };
 }
 
 /** Splits a field into the chunk inputs of a plan (views, no copies). */
@@ -733,13 +789,19 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   const r = new ByteReader(payload, what);
   const f32 = h.dtype === 'float32';
   const pbyte = r.u8('predictor id');
-  const pid = pbyte === LOSSLESS_PREDICTOR_ID ? pbyte : pbyte & 15;
-  const maxDims = pbyte === LOSSLESS_PREDICTOR_ID ? 4 : pbyte >> 4;
+  const constant = pbyte === CONSTANT_PREDICTOR_ID && h.formatVersion >= 2;
+  const unpredicted = pbyte === LOSSLESS_PREDICTOR_ID || constant;
+  const pid = unpredicted ? pbyte : pbyte & 15;
+  const maxDims = unpredicted ? 4 : pbyte >> 4;
   if (maxDims < 1 || maxDims > 4) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
   const flags = r.u8('chunk flags');
-  if (flags > 127 || (flags & 120 && h.formatVersion < 2) || (flags & 16 && !(flags & 1)) || (flags & 64 && (!(flags & 16) || shape.length < 3 || shape[0]! < 2))) {
+  if (
+    flags > 127 || (flags & 120 && h.formatVersion < 2) || (flags & 16 && !(flags & 1)) || (flags & 64 && (!(flags & 16) || shape.length < 3 || shape[0]! < 2)) ||
+    (constant && (flags & (8 | 32)) !== 0)
+  ) {
     throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
   }
+  if (constant) return decodeConstantChunk(h, r, shape, flags, what);
   const onGrid = (flags & 32) !== 0;
   if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: chunk ${i} is coded on a grid the header does not give`);
   // a lossless bound is coded as byte planes, or as grid indices (exact on the grid)
@@ -756,7 +818,7 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   let skip: Uint8Array | null = null;
   let nSkip = 0;
   if (flags & 1) {
-    mask = flags & 64 ? repeatMaskRows(readMask(r, shape.slice(1), n / shape[0]!, 2), shape[0]!) : readMask(r, shape, n, flags & 16 ? 2 : 1);
+    mask = readChunkMask(r, shape, flags);
     skip = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       if (!mask[k]) {
@@ -797,6 +859,22 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
     } else pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
+  return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
+}
+
+/** The rest of a constant chunk (CONSTANT_PREDICTOR_ID), after its flags. */
+function decodeConstantChunk(h: StreamHeader, r: ByteReader, shape: number[], flags: number, what: string): DecodedChunk {
+  const n = fieldSize(shape);
+  const f32 = h.dtype === 'float32';
+  const count = r.varint('value count');
+  if (count !== n) throw bad(`corrupted stream: ${what} holds ${count} values, its rows need ${n}`);
+  const mask = flags & 1 ? readChunkMask(r, shape, flags) : null;
+  const nonfinite = flags & 2 ? readValueList(r, n, f32, 'non-finite values', what) : null;
+  const fillExc = flags & 4 ? readValueList(r, n, f32, 'fill exceptions', what) : null;
+  const value = f32 ? r.f32('constant value') : r.f64('constant value');
+  if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
+  const out = f32 ? new Float32Array(n) : new Float64Array(n);
+  out.fill(value);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
 }
 

@@ -152,7 +152,7 @@ export const classicCodec: Codec<ClassicParams> = {
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan, chunks.filter((c) => c.constant).length, chunks.length), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
@@ -186,6 +186,7 @@ export const classicCodec: Codec<ClassicParams> = {
     const plan = planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend);
     // pass 2: chunks encoded in workers, at most `parallelism` + 1 slabs in memory, handed to the sink in order
     const summaries: ChunkSummary[] = [];
+    let constantChunks = 0;
     const inFlight: Promise<EncodedChunk>[] = [];
     const window = (env.parallelism ?? 1) + 1;
     let next = 0;
@@ -204,10 +205,11 @@ export const classicCodec: Codec<ClassicParams> = {
       checkAbort();
       const c = await inFlight.shift()!;
       await sink(c.stored);
+      if (c.constant) constantChunks++;
       summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}) });
       env.progress(0.2 + (0.8 * (i + 1)) / chunkRows.length, `chunk ${i + 1}/${chunkRows.length}`);
     }
-    return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan) } };
+    return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan, constantChunks, chunkRows.length) } };
   },
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);
@@ -241,9 +243,12 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
 }
 
 /** What the encoder chose, in words: predictor, folded dims, grid. */
-function choiceOf(plan: ClassicPlan): string {
+/** The plan's predictor for people; chunks that hold one value are named, as they skip it. */
+function choiceOf(plan: ClassicPlan, constant: number, of: number): string {
+  if (constant === of) return 'constant';
   const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
-  return plan.predictor + folded + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
+  const predictor = plan.predictor + folded + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
+  return constant ? `${predictor}; ${constant} of ${of} chunks constant` : predictor;
 }
 
 /** The grid a stream codes on, for people: step, offset and how far from the values the grid points may be. */

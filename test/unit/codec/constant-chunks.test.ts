@@ -1,0 +1,110 @@
+/**
+ * Chunks that hold one value (all-zero precipitation or ice species, a field of one fill): the classic codec stores
+ * the value and its count instead of codes or byte planes. What a user checks: the values back (bit for bit at a
+ * lossless bound), masks, NaN and fills kept, a stream of tens of bytes whatever the size, the choice named,
+ * identical bytes for any worker count, and a stream edited to declare more values than its chunk holds refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
+import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
+import { decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
+import { readHeader } from '../../../src-main/core/codec/stream/format.ts';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { editHeaderField } from '../../../src-main/services/codecs/fuzz-mutate.ts';
+
+const sameBits = (a: Float32Array | Float64Array, b: Float32Array | Float64Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+function roundTrip(f: Pick<Field, 'values' | 'shape' | 'mask'>, bound: BoundSpec, chunkValues = 1 << 16) {
+  const { bytes, plan } = compressClassic(f, { bound, chunkValues }, zstdBackend);
+  return { bytes, plan, d: decompressClassic(bytes) };
+}
+
+describe('constant chunks', () => {
+  it('a field of one value is stored as that value, float32 and float64, at lossy and lossless bounds', () => {
+    for (const [values, shape] of [
+      [new Float32Array(100 ** 3), [100, 100, 100]],
+      [new Float64Array(300 * 500).fill(273.15), [300, 500]],
+      [new Float32Array(9216).fill(-7.5), [4, 48, 48]],
+    ] as const) {
+      for (const bound of [{ mode: 'rel', value: 1e-3 }, { mode: 'abs', value: 0.01 }, { mode: 'abs', value: 0 }] as BoundSpec[]) {
+        const { bytes, d } = roundTrip({ values, shape: [...shape] }, bound, 1 << 21);
+        expect(sameBits(d.field.values, values)).toBe(true);
+        // the header (no metadata here) and a few bytes: coding 1 M zeros used to take 230
+        expect(bytes.length).toBeLessThan(values instanceof Float32Array ? 80 : 90);
+      }
+    }
+  });
+
+  it('keeps the mask, NaN and a fill value that differs from the declared one; -0 among zeros bit for bit when lossless', () => {
+    const n = 40 * 50;
+    const values = new Float32Array(n);
+    const mask = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i += 7) {
+      mask[i] = 0;
+      values[i] = i % 2 ? 1e20 : -999;
+    }
+    values[3] = NaN;
+    values[5] = -Infinity;
+    values[8] = -0;
+    const f = { values, shape: [40, 50], mask, fillValue: 1e20 };
+    const lossless = roundTrip(f, { mode: 'abs', value: 0 });
+    expect(sameBits(lossless.d.field.values, values)).toBe(true);
+    expect(Array.from(lossless.d.field.mask!)).toEqual(Array.from(mask));
+    expect(lossless.bytes.length).toBeLessThan(400);
+    // under a lossy bound -0 and 0 are one value: the chunk is still constant, every point exact in value
+    const lossy = roundTrip(f, { mode: 'abs', value: 0.5 });
+    expect(lossy.bytes.length).toBeLessThanOrEqual(lossless.bytes.length);
+    for (let i = 0; i < n; i++) {
+      if (mask[i] === 0) continue;
+      const a = values[i]!;
+      const b = lossy.d.field.values[i]!;
+      expect(Number.isNaN(a) ? Number.isNaN(b) : a === b).toBe(true);
+    }
+  });
+
+  it('zeros with many -0 at a lossless bound are byte planes, bit for bit', () => {
+    const values = new Float32Array(4096);
+    for (let i = 0; i < values.length; i += 3) values[i] = -0;
+    const { d } = roundTrip({ values, shape: [64, 64] }, { mode: 'abs', value: 0 });
+    expect(sameBits(d.field.values, values)).toBe(true);
+  });
+
+  it('a field with some constant chunks: those named in the choice, identical bytes for 0, 1 and 2 workers', async () => {
+    const values = new Float32Array(64 * 4096);
+    // the second half of the rows varies; the first half is dry (0)
+    for (let i = values.length / 2; i < values.length; i++) values[i] = Math.sin(i / 300) * 3 + Math.cos(i / 17);
+    const f: Field = { name: 'RAIN', values, shape: [64, 4096], mask: null, units: 'mm', dtype: 'float32' } as Field;
+    const bytes: Buffer[] = [];
+    for (const workers of [0, 1, 2]) {
+      const r = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, params: { chunkValues: 1 << 16 }, workers, verify: true });
+      expect(r.verification!.pointsOverBound).toBe(0);
+      expect(String(r.details.choice)).toMatch(/; 2 of 4 chunks constant$/);
+      bytes.push(Buffer.from(r.bytes));
+    }
+    expect(bytes[1]!.equals(bytes[0]!) && bytes[2]!.equals(bytes[0]!)).toBe(true);
+    const d = await decodeStream(bytes[0]!, { workers: 2 });
+    expect(Array.from(d.field.values.subarray(0, values.length / 2)).every((v) => v === 0)).toBe(true);
+    const all = await encodeField({ ...f, values: new Float32Array(values.length) }, { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, params: {}, workers: 1 });
+    expect(all.details.choice).toBe('constant');
+  });
+
+  it('a header edited to declare more values than a constant chunk holds is refused before they are allocated', () => {
+    const { bytes } = roundTrip({ values: new Float32Array(24 * 100), shape: [24, 100] }, { mode: 'rel', value: 1e-3 });
+    const grown = editHeaderField(bytes, 'dim 1', 2 ** 26);
+    expect(readHeader(grown).shape).toEqual([24, 2 ** 26]);
+    const t0 = performance.now();
+    let err: unknown;
+    try {
+      decompressClassic(grown);
+    } catch (e) {
+      err = e;
+    }
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(err).toBeInstanceOf(FieldpackError);
+    expect((err as FieldpackError).code).toBe('BAD_STREAM');
+    expect((err as Error).message).toMatch(/chunk 0 holds 2400 values, its rows need 1610612736/);
+  });
+});
