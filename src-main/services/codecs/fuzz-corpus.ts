@@ -140,6 +140,7 @@ function classicPlans(): Plan[] {
     { name: 'classic-rans-lines', field: makeField('W', [5, 256, 256], { noise: 0.5, seed: 29 }), codec: 'interp-cubic', bound: rel(1e-3) },
     { name: 'classic-huffman-small-bound', field: f2, codec: 'interp-linear', params: { entropy: 'huffman' }, bound: rel(1e-6) },
     { name: 'classic-constant', field: makeField('C', [10, 20], { constant: 3.5 }), codec: 'lorenzo', params: { entropy: 'huffman' }, bound: rel(1e-3) },
+    { name: 'classic-constant-masked-nonfinite', field: makeField('Z', [3, 12, 20], { constant: 0, masked: 0.2, nonFinite: 0.02, seed: 41 }), codec: 'auto', bound: { mode: 'abs', value: 0 } },
     { name: 'classic-psnr', field: f2, codec: 'auto', bound: { mode: 'psnr', value: 60 } },
     { name: 'classic-grid-masked-nonfinite', field: makeField('T', [20, 30], { step: 0.01, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 17 }), codec: 'auto', bound: { mode: 'abs', value: 0.004 } },
     { name: 'classic-grid-lossless-3d', field: makeField('T', [4, 12, 16], { step: 0.1, noise: 3, seed: 19 }), codec: 'interp-cubic', bound: { mode: 'abs', value: 0 } },

@@ -103,7 +103,7 @@ describe('header fields are range-checked (classic)', () => {
     expect(MAX_VALUES).toBe(2 ** 32);
     // 1.6e9 values declared by a 700-byte stream: refused before any of it is allocated
     const rss0 = process.memoryUsage().rss;
-    for (const name of ['classic-lorenzo-2d', 'classic-masked-huffman', 'classic-chunks-ms', 'classic-constant', 'classic-lossless-masked-nonfinite']) {
+    for (const name of ['classic-lorenzo-2d', 'classic-masked-huffman', 'classic-chunks-ms', 'classic-constant', 'classic-constant-masked-nonfinite', 'classic-lossless-masked-nonfinite']) {
       const s = seed(name);
       await expectBad(edit(s.bytes, (h) => (h.shape = [h.shape[0]!, ...h.shape.slice(1, -1), 2 ** 26])), /chunk 0|codes|points|lossless values|symbols/, undefined, 1000);
     }
