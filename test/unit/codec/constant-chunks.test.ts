@@ -76,7 +76,7 @@ describe('constant chunks', () => {
     const values = new Float32Array(64 * 4096);
     // the second half of the rows varies; the first half is dry (0)
     for (let i = values.length / 2; i < values.length; i++) values[i] = Math.sin(i / 300) * 3 + Math.cos(i / 17);
-    const f: Field = { name: 'RAIN', values, shape: [64, 4096], mask: null, units: 'mm', dtype: 'float32' } as Field;
+    const f: Field = { name: 'RAIN', values, shape: [64, 4096], dims: ['time', 'x'], sourceDtype: 'float32', units: 'mm', attributes: {} };
     const bytes: Buffer[] = [];
     for (const workers of [0, 1, 2]) {
       const r = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, params: { chunkValues: 1 << 16 }, workers, verify: true });
