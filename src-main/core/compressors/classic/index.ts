@@ -242,8 +242,7 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
 }
 
-/** What the encoder chose, in words: predictor, folded dims, grid. */
-/** The plan's predictor for people; chunks that hold one value are named, as they skip it. */
+/** What the encoder chose, in words: predictor, folded dims, grid; chunks that hold one value are named (they skip it). */
 function choiceOf(plan: ClassicPlan, constant: number, of: number): string {
   if (constant === of) return 'constant';
   const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
