@@ -17,6 +17,7 @@ import { findModelByHash } from '../codecs/models.ts';
 import { type PreparedBase, prepareBase } from '../compression/base.ts';
 import { compressCrossfield, trainCfnn } from '../crossfield/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { checkIsField } from '../data/readers/util.ts';
 import type { DataFile } from '../data/readers/types.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import {
@@ -59,7 +60,7 @@ export class SourceReader {
       this.open = { id: m.source, file: await openDataFile(resolve(src.path)) };
     }
     const info = this.open.file.variable(m.variable); // NOT_FOUND with the list of variables
-    if (!info.readable) throw new FieldpackError('UNSUPPORTED', `${src.path}: variable "${m.variable}" has dtype ${info.dtype}, which cannot be read as a field`);
+    checkIsField(src.path, info);
     return this.open.file.readField(m.variable, { slice: m.rows ? [m.rows] : undefined, signal });
   }
 

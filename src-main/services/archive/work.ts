@@ -11,6 +11,7 @@ import { coordinateFromField, packCoordinates } from '../../core/coordinates.ts'
 import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import type { FieldCoordinates } from '../../core/field.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { notAFieldReason } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
@@ -224,12 +225,9 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           skipped.push({ name: v.name, reason: 'not selected (--vars)' });
           continue;
         }
-        if (!v.readable) {
-          skipped.push({ name: v.name, reason: `dtype ${v.dtype} is not a numeric field` });
-          continue;
-        }
-        if (v.shape.length === 0 || fieldSize(v.shape) === 0) {
-          skipped.push({ name: v.name, reason: v.shape.length === 0 ? 'a scalar' : 'empty' });
+        const notAField = notAFieldReason(v);
+        if (notAField !== null) {
+          skipped.push({ name: v.name, reason: notAField });
           continue;
         }
         const { range, sample } = await rangeAndLeadingRows(df, v, o.signal);

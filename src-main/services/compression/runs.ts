@@ -31,6 +31,7 @@ import {
 } from '../../api/methods/compression.ts';
 import type { Metric } from '../../api/schemas.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { checkIsField } from '../data/readers/util.ts';
 import { axesOf } from '../data/axes.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
@@ -137,7 +138,7 @@ export async function readVariable(
   const df = await openDataFile(resolve(file));
   try {
     const info = df.variable(variable); // NOT_FOUND with the list of variables
-    if (!info.readable) throw new FieldpackError('UNSUPPORTED', `${file}: variable "${variable}" has dtype ${info.dtype}, which cannot be compressed as a field`);
+    checkIsField(file, info);
     return await df.readField(variable, { slice: opts.slice, onProgress: opts.onProgress, signal: opts.signal });
   } finally {
     df.close();

@@ -12,7 +12,7 @@ import { fieldSize } from '../../core/field.ts';
 import { fieldStats, matchGrid, type FieldStats } from '../../core/stats/index.ts';
 import { openDataFile } from './readers/index.ts';
 import type { DataFile, DataFormat, FillInfo, OpenOptions, VariableDtype } from './readers/types.ts';
-import { checkAborted, emptyDimension } from './readers/util.ts';
+import { checkAborted, emptyDimension, notAFieldReason } from './readers/util.ts';
 
 export type AxisKind = 'time' | 'level' | 'latitude' | 'longitude' | 'y' | 'x' | 'other';
 export type AxisRecognisedBy = 'cf-axis' | 'cf-units' | 'cf-positive' | 'cf-standard_name' | 'name' | null;
@@ -252,7 +252,7 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
       }
       for (const v of f.variables) {
         if (!v.readable) {
-          skipped.push({ file: fi, name: v.name, reason: v.unreadable ?? `dtype ${v.dtype} is not a numeric field type` });
+          skipped.push({ file: fi, name: v.name, reason: notAFieldReason(v)! });
           continue;
         }
         if (v.isCoordinate) continue; // read below, in the coordinate pass

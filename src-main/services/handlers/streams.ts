@@ -15,6 +15,7 @@ import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { writeAtomically } from '../files/atomic.ts';
 import { decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, verifyRows } from '../codecs/streamed.ts';
@@ -82,6 +83,18 @@ async function anchorStreams(file: string, target: string, params: Record<string
   return res;
 }
 
+/**
+ * Raw output is written in the stream's own dtype: a name that says the other one (.f32 for float64 values, .f64 for
+ * float32) would be read back wrong, so it is refused before anything is written.
+ */
+function checkRawExtension(out: string, dtype: 'float32' | 'float64'): void {
+  const says = /\.f32$/i.test(out) ? 'float32' : /\.f64$/i.test(out) ? 'float64' : null;
+  if (says !== null && says !== dtype) {
+    const ext = dtype === 'float32' ? '.f32' : '.f64';
+    throw new FieldpackError('INVALID_ARGUMENT', `${out}: the stream holds ${dtype} values, written as they are; name the output ${ext} (or give another extension)`, { out, dtype });
+  }
+}
+
 /** Above this many bytes of values, compress and decompress go slab by slab unless told otherwise. */
 export const STREAMED_ABOVE_BYTES = 1 << 30;
 
@@ -104,7 +117,7 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
   const df = await openDataFile(file);
   try {
     const v = df.variable(variable);
-    if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${file}: variable "${variable}" has dtype ${v.dtype}, which cannot be compressed as a field`);
+    checkIsField(file, v);
     const first = await df.readField(variable, { slice: [[0, 1]], signal: call?.signal });
     const coordinates = { ...first.coordinates };
     const dim0 = v.dims[0]!;
@@ -170,6 +183,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
 
     'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base }, call) => {
       const head = await readStreamHead(file);
+      checkRawExtension(out, head.header.dtype);
       const decodedBytes = fieldSize(head.header.shape) * (head.header.dtype === 'float32' ? 4 : 8);
       warmWorkers(workers ?? 0, decodedBytes);
       if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {

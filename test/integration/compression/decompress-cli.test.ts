@@ -5,10 +5,10 @@
  * streams through the codec service with their anchor given as resolved dependencies, and refused by the CLI
  * without it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closePools, codecEnv, decodeStream, inspectStream } from '../../../src-main/services/codecs/index.ts';
+import { closePools, codecEnv, decodeStream, encodeField, inspectStream } from '../../../src-main/services/codecs/index.ts';
 import { codecById } from '../../../src-main/core/compressors/index.ts';
 import { decompressCommand } from '../../../src-main/doors/cli/commands/decompress.ts';
 import { dispatch, storelessServices } from '../../../src-main/services/services.ts';
@@ -131,6 +131,22 @@ describe('golden classic streams', () => {
     const backwards = await fieldpack('decompress', join(GOLDEN, 'classic-v2.fpk'), '-o', join(tmp.dir, 'backwards.f32'), '--rows', '5:0');
     expect(backwards.status).toBe(2);
     expect(backwards.stderr).toMatch(/--rows 5:0: rows A up to B \(not included\), B after A/);
+  });
+
+  it('an output named .f32 for a float64 stream (or .f64 for float32) is refused before anything is written', async () => {
+    const src = join(tmp.dir, 'f64.fpk');
+    const values = Float64Array.from({ length: 600 }, (_, i) => 1000 + Math.sin(i / 9));
+    const r = await encodeField({ shape: [20, 30], values }, { codec: 'auto', bound: { mode: 'rel', value: 1e-4 }, params: {}, workers: 0 });
+    writeFileSync(src, r.bytes);
+    const wrong = await fieldpack('decompress', src, '-o', join(tmp.dir, 'p.f32'));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/p\.f32: the stream holds float64 values, written as they are; name the output \.f64/);
+    expect(existsSync(join(tmp.dir, 'p.f32'))).toBe(false);
+    const right = await fieldpack('decompress', src, '-o', join(tmp.dir, 'p.f64'));
+    expect(right.status, right.stderr).toBe(0);
+    expect(readFileSync(join(tmp.dir, 'p.f64')).length).toBe(600 * 8);
+    const golden32 = await fieldpack('decompress', join(GOLDEN, 'classic-v2.fpk'), '-o', join(tmp.dir, 'g.f64'));
+    expect(golden32.stderr).toMatch(/the stream holds float32 values/);
   });
 
   it('a --workers that is not an integer >= 0 is a usage error naming it (it was read as NaN: no workers, silently)', async () => {

@@ -104,7 +104,8 @@ print(len(netCDF4.Dataset(sys.argv[1]).dimensions['time']))`;
     expect(f.unlimited).toEqual(['time']);
     f.close();
     const d = await describeDataset([path]);
-    expect(d.fields.map((x) => [x.name, x.shape])).toEqual([['sst', [3, 5]], ['sub/w', [2, 5]]]);
+    // sub/w, written to 2 records, is as long as the dimension (its third record fill values), as netCDF4-python says
+    expect(d.fields.map((x) => [x.name, x.shape])).toEqual([['sst', [3, 5]], ['sub/w', [3, 5]]]);
   });
 
   it.runIf(hasPythonNetcdf4())('NetCDF-4: a 64-bit integer time coordinate (as xarray writes times) is read as its values, exactly; past 2^53 it is refused; int64 data stay unread', async () => {

@@ -5,7 +5,7 @@ import { streamedChoice } from './compress.ts';
 
 export const decompressCommand: CliCommand = {
   name: 'decompress',
-  summary: 'Decompress a .fpk stream (any codec) to raw little-endian values (.f32 / .f64)',
+  summary: 'Decompress a .fpk stream (any codec) to raw little-endian values in its dtype (.f32 / .f64)',
   usage: [
     'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--base file:PATH] [--streamed|--in-memory]',
     '  A residual stream (lbrc, gae, nglr) needs its base: a base stream OUT.base.fpk is found beside it; an external',
@@ -13,7 +13,8 @@ export const decompressCommand: CliCommand = {
     '  A stream that predicts from other fields (cross-field) needs their reconstructions: their .fpk streams',
     '  (or NetCDF files of the decoded fields) given with --anchor, or .fpk streams in the same folder. A VQ-VAE stream\'s',
     '  model is found by hash in resources/models, FIELDPACK_MODEL_PATH or the files given with --model.',
-    '  `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
+    '  The values are written in the stream\'s dtype (inspect says it): an OUT named .f32 for float64 values, or .f64 for',
+    '  float32, is refused. `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
     '  --streamed: decode and write chunk by chunk (memory independent of the size), automatic above 1 GiB of values.',
     '  --workers N: worker threads for the chunks (default 1; 0: all in this thread); where the workers get one chunk',
     '    each, this thread decodes the last itself. The values never depend on N.',

@@ -47,6 +47,20 @@ function safeCast(dtype: FieldDtype, v: unknown): number | undefined {
   return Math.abs(c - n) <= 1e-8 + 1e-5 * Math.abs(c) ? c : undefined;
 }
 
+/**
+ * An _Unsigned variable's attribute: its value in the unsigned dtype where it is one there, else cast to the stored
+ * signed dtype and its bits read as unsigned (-1 as int8 is 255), as netCDF4-python reads it.
+ */
+function unsignedView(unsigned: FieldDtype, signed: FieldDtype, v: unknown): number | undefined {
+  const n = firstNumber(v);
+  if (n === undefined) return undefined;
+  if (n >= 0) return safeCast(unsigned, n);
+  const c = safeCast(signed, n);
+  return c === undefined ? undefined : c + 2 ** (8 * BYTES[signed]!);
+}
+
+const BYTES: Partial<Record<FieldDtype, number>> = { int8: 1, int16: 2, int32: 4 };
+
 function numbers(v: unknown): number[] | undefined {
   if (typeof v === 'number') return [v];
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
@@ -72,28 +86,33 @@ export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>
     info.unsigned = true;
     d = ('u' + d) as FieldDtype;
   }
-  const fv = '_FillValue' in attrs ? safeCast(d, attrs['_FillValue']) : undefined;
+  // an _Unsigned variable's attributes have its stored (signed) type, as NetCDF requires: netCDF4-python casts them
+  // to it and views the bits as unsigned (_FillValue = -1b is 255)
+  const cast = info.unsigned ? (x: unknown) => unsignedView(d, dtype as FieldDtype, x) : (x: unknown) => safeCast(d, x);
+  const fv = '_FillValue' in attrs ? cast(attrs['_FillValue']) : undefined;
   if (fv !== undefined) info.fillValue = fv;
   else if (d !== 'int8' && d !== 'uint8') info.defaultFill = NETCDF_DEFAULT_FILL[d];
   const mv = numbers(attrs['missing_value']);
   if (mv) {
-    const cast = mv.map((m) => safeCast(d, m));
-    if (cast.every((c) => c !== undefined)) info.missingValues = cast as number[];
+    const values = mv.map(cast);
+    if (values.every((c) => c !== undefined)) info.missingValues = values as number[];
   }
   const vr = numbers(attrs['valid_range']);
-  if (vr && vr.length === 2 && vr.every((x) => safeCast(d, x) !== undefined)) {
-    info.validMin = castTo(d, vr[0]!);
-    info.validMax = castTo(d, vr[1]!);
+  const range = vr && vr.length === 2 ? vr.map(cast) : undefined;
+  if (range && range.every((x) => x !== undefined)) {
+    info.validMin = range[0];
+    info.validMax = range[1];
   } else {
-    const vmin = safeCast(d, attrs['valid_min']);
-    const vmax = safeCast(d, attrs['valid_max']);
+    const vmin = cast(attrs['valid_min']);
+    const vmax = cast(attrs['valid_max']);
     if (vmin !== undefined) info.validMin = vmin;
     if (vmax !== undefined) info.validMax = vmax;
   }
   const sf = firstNumber(attrs['scale_factor']);
   const ao = firstNumber(attrs['add_offset']);
   if (sf !== undefined || ao !== undefined) {
-    const wide = dtype === 'float64' || (sf !== undefined && attrIsDouble('scale_factor')) || (ao !== undefined && attrIsDouble('add_offset'));
+    // numpy's result type: float64 for float64 or 32-bit integer data, or a float64 attribute; else float32
+    const wide = dtype === 'float64' || d === 'int32' || d === 'uint32' || (sf !== undefined && attrIsDouble('scale_factor')) || (ao !== undefined && attrIsDouble('add_offset'));
     info.packing = { scaleFactor: sf ?? 1, addOffset: ao ?? 0, unpackedDtype: wide ? 'float64' : 'float32' };
   }
   return info;
@@ -157,6 +176,7 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
   const vmax = info.validMax ?? Infinity;
   const scale = info.packing?.scaleFactor ?? 1;
   const offset = info.packing?.addOffset ?? 0;
+  const narrow = outDtype === 'float32';
   for (let i = 0; i < n; i++) {
     const r = src[i]!;
     let ok: boolean;
@@ -165,7 +185,9 @@ export function applyCF(raw: Numeric, dtype: FieldDtype, info: FillInfo): { valu
     else if (multiMiss && miss.includes(r)) ok = false;
     else ok = !(r < vmin || r > vmax);
     if (ok) {
-      if (!same) values[i] = packed && r === r ? r * scale + offset : r; // +-Inf stay infinite when unpacked
+      // float32 unpacking rounds twice, after the product and after the sum, as numpy's float32 arithmetic does
+      // (a float64 product and sum of float32 operands rounded to float32 is that, exactly); +-Inf stay infinite
+      if (!same) values[i] = packed && r === r ? (narrow ? Math.fround(Math.fround(r * scale) + offset) : r * scale + offset) : r;
       if (mask !== null) mask[i] = 1;
     } else {
       if (mask === null) mask = new Uint8Array(n).fill(1, 0, i);

@@ -34,12 +34,14 @@ export function loadH5wasm(): Promise<H5Module> {
 
 /**
  * The identity of the object at `path` (its HDF5 object reference: the same bytes by whichever links it is reached),
- * or null where the library cannot say. Hard links can make groups a cycle; a walk over them needs this to end.
+ * or null where the library cannot say or nothing is there. Hard links can make groups a cycle; a walk over them
+ * needs this to end.
  */
 export function objectIdentity(file: H5File, path: string): string | null {
   try {
     const ref = lowLevel?.create_object_reference(file.file_id, path);
-    return ref ? Buffer.from(ref).toString('hex') : null;
+    // a path that leads to no object gives address 0
+    return ref && ref.some((b) => b !== 0) ? Buffer.from(ref).toString('hex') : null;
   } catch {
     return null;
   }
@@ -106,6 +108,18 @@ export function h5guard<T>(path: string, what: string, fn: () => T, code: ErrorC
     throw new FieldpackError(code, `${path}: ${what} (HDF5: ${summarizeDiagnostics(mine)})`, { path, hdf5: mine.slice(0, 40) });
   }
   return value;
+}
+
+/**
+ * Runs h5wasm calls whose failure is an answer (does this link lead anywhere?): null where they throw, and the error
+ * stack HDF5 prints meanwhile is dropped, not left for an enclosing h5guard to fail on.
+ */
+export function h5probe<T>(fn: () => T): T | null {
+  try {
+    return captureStderr([], fn);
+  } catch {
+    return null;
+  }
 }
 
 /** The last HDF5 error stack captured (for debugging). */

@@ -9,10 +9,10 @@
 import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field } from '../../../core/field.ts';
-import { fieldFromRaw, fillInfoFor } from './cf.ts';
-import { h5guard, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
+import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor } from './cf.ts';
+import { h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkAborted, exactDoubles, jsonAttr, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
@@ -27,6 +27,24 @@ export function findHdf5Signature(head: Uint8Array): number {
   return -1;
 }
 
+/**
+ * Offset of the HDF5 signature in a file of `size` bytes, or -1: after a user block (h5py's userblock_size, a
+ * program's own header) the superblock is at 512 x 2^k, which can be far beyond the first bytes.
+ */
+export async function locateHdf5Signature(path: string, size: number): Promise<number> {
+  const fh = await openFile(path, 'r');
+  try {
+    const sig = new Uint8Array(8);
+    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
+      await fh.read(sig, 0, 8, off);
+      if (HDF5_SIGNATURE.every((b, i) => sig[i] === b)) return off;
+    }
+    return -1;
+  } finally {
+    await fh.close();
+  }
+}
+
 function readUint(b: Uint8Array, off: number, n: number): number {
   let v = 0;
   for (let i = n - 1; i >= 0; i--) v = v * 256 + b[off + i]!;
@@ -35,32 +53,33 @@ function readUint(b: Uint8Array, off: number, n: number): number {
 
 /** Validate the superblock; throws BAD_FILE for unknown versions or truncation. */
 async function checkSuperblock(path: string, size: number): Promise<void> {
+  const at = await locateHdf5Signature(path, size);
+  if (at < 0) throw badFile(path, 'not an HDF5 file (no HDF5 signature)');
   const fh = await openFile(path, 'r');
   try {
-    const head = new Uint8Array(Math.min(size, 4096 + 128));
-    await fh.read(head, 0, head.length, 0);
-    const at = findHdf5Signature(head.subarray(0, Math.min(head.length, 4096)));
-    if (at < 0) throw badFile(path, 'not an HDF5 file (no HDF5 signature)');
-    const version = head[at + 8];
+    const head = new Uint8Array(Math.min(size - at, 128));
+    await fh.read(head, 0, head.length, at);
+    const version = head[8];
+    // base address, (free-space or superblock extension address,) end-of-file address
     let sizeOfOffsets: number;
     let addrStart: number;
     if (version === 0 || version === 1) {
-      sizeOfOffsets = head[at + 13]!;
-      addrStart = at + 24 + (version === 1 ? 4 : 0);
-      // base, free-space, EOF
-      const base = readUint(head, addrStart, sizeOfOffsets);
-      const eof = readUint(head, addrStart + 2 * sizeOfOffsets, sizeOfOffsets);
-      if (base + eof > size) throw badFile(path, `truncated: the file has ${size} bytes but its HDF5 superblock says ${base + eof}`, { sizeBytes: size, neededBytes: base + eof });
+      sizeOfOffsets = head[13]!;
+      addrStart = 24 + (version === 1 ? 4 : 0);
     } else if (version === 2 || version === 3) {
-      sizeOfOffsets = head[at + 9]!;
-      addrStart = at + 12;
-      const base = readUint(head, addrStart, sizeOfOffsets);
-      const eof = readUint(head, addrStart + 2 * sizeOfOffsets, sizeOfOffsets);
-      if (base + eof > size) throw badFile(path, `truncated: the file has ${size} bytes but its HDF5 superblock says ${base + eof}`, { sizeBytes: size, neededBytes: base + eof });
+      sizeOfOffsets = head[9]!;
+      addrStart = 12;
     } else {
       throw badFile(path, `corrupt HDF5 superblock (version byte ${version})`);
     }
     if (![2, 4, 8].includes(sizeOfOffsets)) throw badFile(path, `corrupt HDF5 superblock (size of offsets ${sizeOfOffsets})`);
+    if (head.length < addrStart + 3 * sizeOfOffsets) throw badFile(path, `truncated: the file ends inside its HDF5 superblock`, { sizeBytes: size });
+    const base = readUint(head, addrStart, sizeOfOffsets);
+    const eof = readUint(head, addrStart + 2 * sizeOfOffsets, sizeOfOffsets);
+    // the library writes the end of file as an absolute address (user block included); relative to the base address
+    // where it is less than the base
+    const needed = eof >= base ? eof : base + eof;
+    if (needed > size) throw badFile(path, `truncated: the file has ${size} bytes but its HDF5 superblock says ${needed}`, { sizeBytes: size, neededBytes: needed });
   } finally {
     await fh.close();
   }
@@ -140,6 +159,8 @@ const MAX_GROUP_DEPTH = 64;
 interface Entry {
   info: VariableInfo;
   path: string;
+  /** the dataset's extent as written: shorter than info.shape along an unlimited dimension other variables extend */
+  written?: number[];
 }
 
 export async function openHdf5(path: string, size: number): Promise<DataFile> {
@@ -166,6 +187,11 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         throw badFile(path, `corrupt HDF5 group "/${prefix}" (${e instanceof Error ? e.message : String(e)})`);
       }
       for (const key of keys) {
+        const dangling = danglingTarget(group, `/${prefix}${key}`);
+        if (dangling !== null) {
+          addDangling(`${prefix}${key}`, dangling);
+          continue;
+        }
         let obj: unknown;
         try {
           obj = group.get(key);
@@ -177,6 +203,23 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         if (type === 'Group') walk(obj as H5Group, `${prefix}${key}/`);
         else if (type === 'Dataset') addDataset(obj as H5Dataset, prefix, key);
       }
+    };
+    /** The target of a soft link at `at` that leads nowhere, or null (HDF5 would fail the walk on it). */
+    const danglingTarget = (group: H5Group, at: string): string | null => {
+      const target = h5probe(() => (group as unknown as { get_link(p: string): string | null }).get_link(at));
+      if (typeof target !== 'string') return null;
+      const resolved = target.startsWith('/') ? target : `${at.slice(0, at.lastIndexOf('/'))}/${target}`;
+      return h5probe(() => objectIdentity(file, resolved)) === null ? target : null;
+    };
+    /** A dangling soft link, listed (not read) so that the file's other variables still are. */
+    const addDangling = (name: string, target: string) => {
+      entries.set(name, {
+        path: `/${name}`,
+        info: {
+          name, dims: [], shape: [], dtype: 'other', readable: false, unreadable: `a soft link to "${target}", which is not in the file (a dangling link)`,
+          attributes: {}, fill: {}, isCoordinate: false,
+        },
+      });
     };
     const addDataset = (ds: H5Dataset, prefix: string, key: string) => {
       const name = `${prefix}${key}`;
@@ -215,7 +258,9 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         if (!dim && dimensions[dims[i]!] === undefined) dimensions[dims[i]!] = shape[i]!;
       }
       const dtype = dtypeOf(ds.metadata as never);
-      const unreadable = dtype === 'other' ? `of ${otherTypeOf(ds.metadata as never)}` : undecodableFilter(ds);
+      // a null dataspace (h5py's shape=None, an HDF5 "empty" dataset) holds no value at all, not one
+      const empty = ds.shape === null;
+      const unreadable = empty ? 'empty (an HDF5 null dataspace: no values)' : dtype === 'other' ? `of ${otherTypeOf(ds.metadata as never)}` : undecodableFilter(ds);
       const isCoordinate = shape.length === 1 && dims[0] === key;
       entries.set(name, {
         path: `/${name}`,
@@ -247,6 +292,15 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         if (i >= 0) dimensions[name] = Math.max(dimensions[name] ?? 0, v.shape[i]!);
       }
     }
+    // a variable written to fewer records than its unlimited dimension has is as long as the dimension, its records
+    // past its own end fill values (netCDF reads them so, and they are masked)
+    for (const e of entries.values()) {
+      const shape = e.info.shape.map((n, i) => (unlimited.includes(e.info.dims[i]!) ? Math.max(n, dimensions[e.info.dims[i]!] ?? n) : n));
+      if (shape.some((n, i) => n !== e.info.shape[i])) {
+        e.written = e.info.shape;
+        e.info.shape = shape;
+      }
+    }
 
     const variable = (name: string): VariableInfo => {
       const e = entries.get(name);
@@ -261,7 +315,19 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       // 64-bit integer coordinates (xarray writes its times so) are read as doubles, exactly or not at all
       const dtype = valuesDtypeOf(v.dtype);
       const { start, count } = resolveSlice(path, v, options.slice);
-      const ds = file.get(entries.get(name)!.path) as H5Dataset;
+      const entry = entries.get(name)!;
+      // the part of the slice the dataset holds (it starts where the slice does): all of it, but for a variable written
+      // to fewer records than its unlimited dimension has, whose records past its end are fill values (netCDF reads so)
+      const inside = entry.written ? count.map((c, i) => Math.max(0, Math.min(c, entry.written![i]! - start[i]!))) : count;
+      const stored = fieldSize(inside) > 0 ? readStored(v, entry.path, start, inside, options) : null;
+      const raw = entry.written ? padWithFill(stored as never, inside, count, v.fill.fillValue ?? NETCDF_DEFAULT_FILL[dtype]!, dtype) : stored!;
+      return fieldFromRaw(v, count, raw, dtype);
+    }
+
+    /** The stored values of a hyperslab of a readable variable (64-bit integers as exact doubles), in pieces where large. */
+    function readStored(v: VariableInfo, at: string, start: number[], count: number[], options: ReadOptions): ArrayLike<number> {
+      const name = v.name;
+      const ds = file.get(at) as H5Dataset;
       let raw: ArrayLike<number>;
       const guard = <T,>(fn: () => T): T => h5guard(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data)`, fn);
       try {
@@ -294,7 +360,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         throw badFile(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data: ${e instanceof Error ? e.message : String(e)})`, { variable: name });
       }
       if (!raw || raw.length !== fieldSize(count)) throw badFile(path, `could not read variable "${name}" (HDF5 returned ${raw?.length ?? 0} values, expected ${fieldSize(count)})`);
-      return fieldFromRaw(v, count, INT64.has(v.dtype) ? exactDoubles(path, name, raw as unknown as BigInt64Array | BigUint64Array) : raw, dtype);
+      return INT64.has(v.dtype) ? exactDoubles(path, name, raw as unknown as BigInt64Array | BigUint64Array) : raw;
     }
 
     let closed = false;

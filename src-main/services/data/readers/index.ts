@@ -7,7 +7,7 @@ import { open as openFile, stat } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { isFpk, openFpk } from './fpk.ts';
 import { isNumpy, openNumpy } from './npz.ts';
-import { findHdf5Signature, openHdf5 } from './hdf5.ts';
+import { findHdf5Signature, locateHdf5Signature, openHdf5 } from './hdf5.ts';
 import { openNetcdf3 } from './netcdf3.ts';
 import { openRaw, RAW_EXTENSIONS, readSidecar, sidecarPath, validateRawOptions } from './raw.ts';
 import type { DataFile, DataFormat, OpenOptions } from './types.ts';
@@ -63,7 +63,7 @@ export async function detectFormat(path: string): Promise<{ format: DetectedForm
   if (cdf && head[3] === 1) return { format: 'netcdf3-classic', sizeBytes: size, head };
   if (cdf && head[3] === 2) return { format: 'netcdf3-64bit-offset', sizeBytes: size, head };
   if (cdf && head[3] === 5) return { format: 'netcdf3-64bit-data', sizeBytes: size, head };
-  if (findHdf5Signature(head) >= 0) return { format: 'netcdf4-hdf5', sizeBytes: size, head };
+  if (findHdf5Signature(head) >= 0 || (size > head.length && (await locateHdf5Signature(path, size)) >= 0)) return { format: 'netcdf4-hdf5', sizeBytes: size, head };
   return { format: 'unknown', sizeBytes: size, head };
 }
 

@@ -11,7 +11,7 @@ import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, isFieldDtype } from './cf.ts';
 import { decodeBigEndian } from './netcdf3.ts';
 import type { DataFile, FillInfo, RawOptions, ReadOptions, VariableInfo } from './types.ts';
-import { badFile, basenameNoExt, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+import { TYPED_ARRAY, badFile, basenameNoExt, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
 
 export const RAW_EXTENSIONS = ['.f32', '.f64', '.dat', '.bin', '.raw'];
 const ELEM: Record<FieldDtype, number> = { float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4 };
@@ -136,6 +136,5 @@ export async function openRaw(path: string, size: number, opts: RawOptions): Pro
 }
 
 function decodeBigEndianNoSwap(bytes: Uint8Array, dtype: FieldDtype) {
-  const C = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array }[dtype];
-  return new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length / ELEM[dtype]);
+  return new TYPED_ARRAY[dtype](bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length / ELEM[dtype]);
 }

@@ -47,7 +47,6 @@ export function variableNamed(path: string, variables: readonly VariableInfo[], 
   return v;
 }
 
-/** Resolve a slice against a shape: [start, stop) per axis, validated. */
 /** The name of a variable's first dimension of length 0 (an unlimited one with no records yet), or null. */
 export function emptyDimension(v: Pick<VariableInfo, 'shape' | 'dims'>): string | null {
   const empty = v.shape.indexOf(0);
@@ -58,6 +57,24 @@ export function emptyDimension(v: Pick<VariableInfo, 'shape' | 'dims'>): string 
 export function checkNotEmpty(path: string, v: Pick<VariableInfo, 'name' | 'shape' | 'dims'>): void {
   const dim = emptyDimension(v);
   if (dim !== null) throw new FieldpackError('INVALID_ARGUMENT', `${path}: variable "${v.name}" has no values: its dimension ${dim} has length 0`);
+}
+
+/**
+ * Why a variable is not a field to compress, as inspect lists it (its reader's reason, its dtype, no dimensions, no
+ * values yet), or null where it is one.
+ */
+export function notAFieldReason(v: Pick<VariableInfo, 'dtype' | 'readable' | 'unreadable' | 'shape' | 'dims'>): string | null {
+  if (v.unreadable) return v.unreadable;
+  if (!v.readable) return `dtype ${v.dtype} is not a numeric field type`;
+  if (v.shape.length === 0) return 'a scalar: one value, no dimensions';
+  const empty = emptyDimension(v);
+  return empty !== null ? `no values yet: dimension ${empty} has length 0` : null;
+}
+
+/** UNSUPPORTED, naming the variable and why, where it is not a field to compress (notAFieldReason). */
+export function checkIsField(path: string, v: VariableInfo): void {
+  const why = notAFieldReason(v);
+  if (why !== null) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${v.name}" is not a field to compress: ${why}`, { path, variable: v.name });
 }
 
 export function resolveSlice(path: string, v: VariableInfo, slice: FieldSlice | undefined): { start: number[]; count: number[] } {
@@ -110,6 +127,38 @@ type Indexable = { length: number; [i: number]: number };
  * Copy the hyperslab [start, start+count) of a C-order array of `shape` into a new array made by `make`.
  * Runs along the last axis are copied with subarray/set.
  */
+/** The typed array a stored dtype's values come in. */
+export const TYPED_ARRAY = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array } as const;
+
+type Typed = InstanceType<(typeof TYPED_ARRAY)[FieldDtype]>;
+
+/**
+ * `block` (C order, `blockShape`) at the origin of an array of `shape`, every other point `fill`, in the block's own
+ * typed array (or `dtype`'s where there is no block): a slice that runs past what a variable has written.
+ */
+export function padWithFill(block: Typed | null, blockShape: readonly number[], shape: readonly number[], fill: number, dtype: FieldDtype): Typed {
+  const out = new ((block?.constructor ?? TYPED_ARRAY[dtype]) as new (n: number) => Typed)(fieldSize(shape));
+  out.fill(fill);
+  if (!block || fieldSize(blockShape) === 0) return out;
+  const nd = shape.length;
+  if (nd === 0) return block;
+  const run = blockShape[nd - 1]!;
+  const rows = fieldSize(blockShape) / run;
+  for (let r = 0; r < rows; r++) {
+    // the block's row r (its index over the leading dims) in the output's strides
+    let rest = r;
+    let at = 0;
+    let stride = shape[nd - 1]!;
+    for (let i = nd - 2; i >= 0; i--) {
+      at += (rest % blockShape[i]!) * stride;
+      rest = Math.floor(rest / blockShape[i]!);
+      stride *= shape[i]!;
+    }
+    out.set(block.subarray(r * run, (r + 1) * run) as never, at);
+  }
+  return out;
+}
+
 export function extractHyperslab<T extends Indexable & { subarray(a: number, b: number): T; set(src: T, off: number): void }>(
   src: T,
   shape: readonly number[],

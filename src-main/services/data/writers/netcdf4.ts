@@ -170,7 +170,10 @@ function checkVariable(field: Field, sizes: Map<string, number>): void {
   if (field.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.values.length} values for shape [${field.shape.join(', ')}]`);
   if (field.dims.length !== field.shape.length) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.dims.length} dimension names for ${field.shape.length} dimensions`);
   if (new Set(field.dims).size !== field.dims.length) throw new FieldpackError('UNSUPPORTED', `${field.name}: repeated dimension names (${field.dims.join(', ')}) cannot be written as NetCDF-4`);
-  if (!/^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(field.name)) throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (use letters, digits, _ . @ + -)`);
+  // a variable of a group ("forecast/temp", as readers name them) is written in that group
+  if (!field.name.split('/').every((part) => /^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(part))) {
+    throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (use letters, digits, _ . @ + -, and / between groups)`);
+  }
   field.dims.forEach((dim, i) => {
     if (dim === field.name) throw new FieldpackError('UNSUPPORTED', `${field.name}: a variable named like one of its dimensions cannot be written`);
     if (sizes.get(dim) !== field.shape[i]) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: dimension ${dim} has size ${field.shape[i]}, the file's is ${sizes.get(dim) ?? 'not declared'}`);
@@ -213,7 +216,14 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
         }
       });
       const deflate = ds.deflate ?? 4;
+      const groups = new Set<string>();
       for (const { field, provenance, attrs, fill, data } of prepared) {
+        const parts = field.name.split('/');
+        for (let i = 1; i < parts.length; i++) {
+          const group = parts.slice(0, i).join('/');
+          if (!groups.has(group)) file.create_group(group);
+          groups.add(group);
+        }
         const f32 = field.values instanceof Float32Array;
         const chunks = field.shape.length > 0 ? field.shape.map((s, i) => Math.max(1, i === 0 && field.shape.length > 1 ? 1 : s)) : undefined;
         const useDeflate = deflate > 0 && !!chunks && data.length > 0;

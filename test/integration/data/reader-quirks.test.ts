@@ -1,0 +1,150 @@
+/**
+ * Features of real files that readers got silently wrong or refused whole (found by a sweep of files made with
+ * netCDF4-python, h5py and xarray): what a user checks is that the values and masks are netCDF4-python's, bit for
+ * bit, that the other variables of such a file still read, and that what is not a field says why.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { writeFieldNetcdf4 } from '../../../src-main/services/data/writers/netcdf4.ts';
+import { readVariable } from '../../../src-main/services/compression/runs.ts';
+import { FIXTURES, PYTHON, hasPythonNetcdf4 } from './helpers.ts';
+
+/** Values as netCDF4-python gives them (masked points null), float32 bits kept: the JSON of a Python snippet. */
+function python<T>(code: string, ...args: string[]): T {
+  return JSON.parse(execFileSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8' })) as T;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fp-quirks-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A field's values with its masked points as null. */
+async function read(path: string, name: string, slice?: [number, number][]) {
+  const file = await openDataFile(path);
+  try {
+    const f = await file.readField(name, slice ? { slice } : {});
+    return { shape: f.shape, values: Array.from(f.values, (x, i) => (f.mask && f.mask[i] === 0 ? null : x)), f32: f.values instanceof Float32Array };
+  } finally {
+    file.close();
+  }
+}
+
+describe.runIf(hasPythonNetcdf4())('NetCDF files as netCDF4-python reads them (needs python3-netcdf4)', () => {
+  it('_Unsigned variables: a negative stored _FillValue, missing_value and valid_range mask what they say (-1b is 255)', async () => {
+    for (const format of ['NETCDF3_CLASSIC', 'NETCDF4']) {
+      const path = join(dir, `unsigned-${format}.nc`);
+      const ref = python<Record<string, (number | null)[]>>(`
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w', format=sys.argv[2]); ds.createDimension('x', 8)
+raw = np.array([0, 1, 100, -128, -2, -1, -1, 5], 'i1')
+v = ds.createVariable('ub', 'i1', ('x',), fill_value=np.int8(-1)); v._Unsigned = 'true'; v[:] = raw
+w = ds.createVariable('us', 'i2', ('x',), fill_value=np.int16(-2)); w._Unsigned = 'true'; w.scale_factor = np.float32(0.5)
+w.set_auto_maskandscale(False); w[:] = np.array([0, 1, 1000, -2, -2, 3, -32768, 7], 'i2')
+m = ds.createVariable('ub_mv', 'i1', ('x',)); m._Unsigned = 'true'; m.missing_value = np.int8(-2); m[:] = raw
+r = ds.createVariable('ub_vr', 'i1', ('x',)); r._Unsigned = 'true'; r.valid_range = np.array([1, -3], 'i1'); r[:] = raw
+ds.close()
+ds = netCDF4.Dataset(sys.argv[1])
+print(json.dumps({k: [None if x is np.ma.masked else float(x) for x in ds[k][:]] for k in ['ub', 'us', 'ub_mv', 'ub_vr']}))
+`, path, format);
+      for (const [name, values] of Object.entries(ref)) expect((await read(path, name)).values, `${format} ${name}`).toEqual(values);
+      expect(ref['ub']).toEqual([0, 1, 100, 128, 254, null, null, 5]);
+    }
+  });
+
+  it('int8/int16 packed with float32 scale_factor and add_offset: float32 arithmetic, bit for bit; int32 unpacks to float64', async () => {
+    const path = join(dir, 'packed-f32.nc');
+    const ref = python<Record<string, { dtype: string; values: number[] }>>(`
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('x', 2000)
+rng = np.random.default_rng(5)
+for name, dt in [('s16', 'i2'), ('u16', 'u2'), ('s8', 'i1'), ('s32', 'i4')]:
+    v = ds.createVariable(name, dt, ('x',)); v.scale_factor = np.float32(0.37); v.add_offset = np.float32(98000.5)
+    info = np.iinfo(dt); v.set_auto_maskandscale(False); v[:] = rng.integers(info.min + 2, info.max - 1, 2000).astype(dt)
+ds.close()
+ds = netCDF4.Dataset(sys.argv[1])
+print(json.dumps({k: {'dtype': str(ds[k][:].dtype), 'values': [float(x) for x in ds[k][:]]} for k in ['s16', 'u16', 's8', 's32']}))
+`, path);
+    for (const [name, r] of Object.entries(ref)) {
+      const got = await read(path, name);
+      expect(got.f32 ? 'float32' : 'float64', name).toBe(r.dtype);
+      expect(got.values, name).toEqual(r.values);
+    }
+  });
+
+  it('a NetCDF-4 variable written to fewer records than its unlimited dimension has: as long as the dimension, the rest masked', async () => {
+    const path = join(dir, 'ragged.nc');
+    const ref = python<Record<string, (number | null)[][]>>(`
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('time', None); ds.createDimension('x', 3)
+a = ds.createVariable('long', 'f4', ('time', 'x')); a[:] = np.arange(15, dtype='f4').reshape(5, 3)
+b = ds.createVariable('short', 'f4', ('time', 'x'), fill_value=np.float32(-1)); b[:2] = np.full((2, 3), 2.5, 'f4')
+c = ds.createVariable('short_nofill', 'i2', ('time', 'x')); c[:3] = np.arange(9, dtype='i2').reshape(3, 3)
+ds.close()
+ds = netCDF4.Dataset(sys.argv[1])
+print(json.dumps({k: [[None if x is np.ma.masked else float(x) for x in row] for row in ds[k][:]] for k in ['short', 'short_nofill']}))
+`, path);
+    const file = await openDataFile(path);
+    try {
+      expect(file.dimensions['time']).toBe(5);
+      expect(file.variable('short').shape).toEqual([5, 3]);
+    } finally {
+      file.close();
+    }
+    for (const [name, rows] of Object.entries(ref)) {
+      const whole = await read(path, name);
+      expect(whole.shape).toEqual([5, 3]);
+      expect(whole.values, name).toEqual(rows.flat());
+      // slices across the written end, and wholly past it
+      expect((await read(path, name, [[1, 4]])).values, `${name} 1:4`).toEqual(rows.slice(1, 4).flat());
+      expect((await read(path, name, [[4, 5], [1, 3]])).values, `${name} 4:5`).toEqual(rows[4]!.slice(1, 3));
+    }
+  });
+
+  it('a variable of a group exports into that group', async () => {
+    const src = join(dir, 'groups.nc');
+    execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('y', 4); ds.createDimension('x', 5)
+g = ds.createGroup('forecast').createGroup('surface'); v = g.createVariable('temp', 'f4', ('y', 'x')); v.units = 'K'
+v[:] = np.arange(20, dtype='f4').reshape(4, 5) / 3
+ds.close()
+`, src]);
+    const field = await readVariable(src, 'forecast/surface/temp');
+    const out = join(dir, 'exported.nc');
+    await writeFieldNetcdf4(field, out);
+    const back = python<{ units: string; values: number[] }>(`
+import sys, json, netCDF4
+v = netCDF4.Dataset(sys.argv[1])['forecast/surface/temp']
+print(json.dumps({'units': v.units, 'values': [float(x) for x in v[:].ravel()]}))
+`, out);
+    expect(back.units).toBe('K');
+    expect(back.values).toEqual(Array.from(field.values));
+  });
+});
+
+describe('HDF5 files as h5py writes them (fixture h5py_links.h5, made by make_fixtures.py)', () => {
+  const path = join(FIXTURES, 'h5py_links.h5');
+
+  it('reads behind a 4096-byte user block; a dangling soft link, an empty (null) and a scalar dataset are listed with reasons', async () => {
+    const file = await openDataFile(path);
+    try {
+      expect(file.format).toBe('netcdf4-hdf5');
+      const f = await file.readField('data');
+      expect(f.shape).toEqual([6, 10]);
+      expect(Array.from(f.values)).toEqual(Array.from({ length: 60 }, (_, i) => Math.fround(i / 3)));
+      expect(file.variable('dangling')).toMatchObject({ readable: false, unreadable: expect.stringMatching(/soft link to "\/does\/not\/exist".*dangling/) });
+      expect(file.variable('nothing')).toMatchObject({ readable: false, unreadable: expect.stringMatching(/null dataspace/) });
+    } finally {
+      file.close();
+    }
+  });
+
+  it('compressing what is not a field says what it is', async () => {
+    await expect(readVariable(path, 'nothing')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/"nothing" is not a field to compress: empty/) });
+    await expect(readVariable(path, 'dangling')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/"dangling" is not a field to compress: a soft link/) });
+    await expect(readVariable(path, 'height')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/"height" is not a field to compress: a scalar/) });
+  });
+});
