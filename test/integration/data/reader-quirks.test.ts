@@ -128,7 +128,7 @@ print(json.dumps({'units': v.units, 'values': [float(x) for x in v[:].ravel()]})
 describe('HDF5 files as h5py writes them (fixture h5py_links.h5, made by make_fixtures.py)', () => {
   const path = join(FIXTURES, 'h5py_links.h5');
 
-  it('reads behind a 4096-byte user block; a dangling soft link, an empty (null) and a scalar dataset are listed with reasons', async () => {
+  it('reads behind a 4096-byte user block; a dangling soft link and an empty (null) dataset are listed with reasons; phony dimensions as netCDF-C names them', async () => {
     const file = await openDataFile(path);
     try {
       expect(file.format).toBe('netcdf4-hdf5');
@@ -137,6 +137,10 @@ describe('HDF5 files as h5py writes them (fixture h5py_links.h5, made by make_fi
       expect(Array.from(f.values)).toEqual(Array.from({ length: 60 }, (_, i) => Math.fround(i / 3)));
       expect(file.variable('dangling')).toMatchObject({ readable: false, unreadable: expect.stringMatching(/soft link to "\/does\/not\/exist".*dangling/) });
       expect(file.variable('nothing')).toMatchObject({ readable: false, unreadable: expect.stringMatching(/null dataspace/) });
+      // phony dimensions as netCDF-C names them: one name, one length; a square dataset takes two of its length
+      expect(file.variable('data').dims).toEqual(['phony_dim_0', 'phony_dim_1']);
+      expect(file.variable('square').dims).toEqual(['phony_dim_1', 'phony_dim_2']);
+      expect(file.dimensions).toMatchObject({ phony_dim_0: 6, phony_dim_1: 10, phony_dim_2: 10 });
     } finally {
       file.close();
     }

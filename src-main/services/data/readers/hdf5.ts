@@ -204,6 +204,18 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         else if (type === 'Dataset') addDataset(obj as H5Dataset, prefix, key);
       }
     };
+    // an axis without a dimension scale (plain HDF5) gets a phony dimension as netCDF-C names them: the first one of
+    // its length the dataset does not use yet, else a new one (a name always means one length)
+    const phonyBySize = new Map<number, string[]>();
+    let phonyCount = 0;
+    const phonyDim = (size: number, taken: readonly string[]): string => {
+      const known = phonyBySize.get(size) ?? [];
+      const free = known.find((d) => !taken.includes(d));
+      if (free) return free;
+      const name = `phony_dim_${phonyCount++}`;
+      phonyBySize.set(size, [...known, name]);
+      return name;
+    };
     /** The target of a soft link at `at` that leads nowhere, or null (HDF5 would fail the walk on it). */
     const danglingTarget = (group: H5Group, at: string): string | null => {
       const target = h5probe(() => (group as unknown as { get_link(p: string): string | null }).get_link(at));
@@ -254,7 +266,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
             /* no scales */
           }
         }
-        dims.push(dim ?? labels[i] ?? `phony_dim_${i}`);
+        dims.push(dim ?? labels[i] ?? phonyDim(shape[i]!, dims));
         if (!dim && dimensions[dims[i]!] === undefined) dimensions[dims[i]!] = shape[i]!;
       }
       const dtype = dtypeOf(ds.metadata as never);
