@@ -47,6 +47,16 @@ describe('fieldpack inspect', () => {
     expect(d.fields[0].stats.validCount).toBe(EXPECTED['coads']!.variables['SST']!.shape!.reduce((a, b) => a * b, 1) - EXPECTED['coads']!.variables['SST']!.masked!);
   });
 
+  it('--json writes a NaN fill value as "NaN" (JSON has no NaN; null would read as no fill)', async () => {
+    const p = join(dir, 'nanfill.f32');
+    writeFileSync(p, new Uint8Array(Float32Array.from({ length: 12 }, (_, i) => (i % 5 ? i : NaN)).buffer));
+    writeFileSync(`${p}.json`, JSON.stringify({ shape: [3, 4], dtype: 'float32', fillValue: 'NaN' }));
+    const { c, out } = ctx();
+    expect(await inspectCommand.run([p, '--json'], c)).toBe(0);
+    const d = JSON.parse(out.join('\n'));
+    expect(d.fields[0].fill.fillValue).toBe('NaN');
+  });
+
   it('errors name the file (non-zero exit comes from the thrown FieldpackError)', async () => {
     const p = join(dir, 'junk.nc');
     writeFileSync(p, 'junk');

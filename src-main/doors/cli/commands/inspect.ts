@@ -94,6 +94,17 @@ export function formatDescription(d: DatasetDescription): string[] {
   return lines;
 }
 
+/**
+ * JSON has no NaN: a NaN (or infinite) fill or missing value is written "NaN" ("Infinity", "-Infinity"), as raw
+ * sidecars give them, where null would read as no fill at all.
+ */
+function fillsAsText(this: unknown, key: string, value: unknown): unknown {
+  const text = (x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x);
+  if (key === 'fillValue') return text(value);
+  if (key === 'missingValues' && Array.isArray(value)) return value.map(text);
+  return value;
+}
+
 export const inspectCommand: CliCommand = {
   name: 'inspect',
   summary: 'Show the variables of a NetCDF-3/4, HDF5, raw or .fpk file (shapes, units, fill, stats, quantization step; a stream\'s codec and needs)',
@@ -124,7 +135,7 @@ export const inspectCommand: CliCommand = {
     // .fpk streams: the codec, its bound and what a decoder needs, from the stream service
     const streams = [];
     for (const f of p.positionals) if (/\.fpk$/i.test(f)) streams.push(await callApi(ctx, 'streams.inspect', { file: f }));
-    if (flag(p, 'json') === 'true') io.out(JSON.stringify(streams.length ? { ...d, streams, ...(unread ? { unread } : {}) } : d, null, 2));
+    if (flag(p, 'json') === 'true') io.out(JSON.stringify(streams.length ? { ...d, streams, ...(unread ? { unread } : {}) } : d, fillsAsText, 2));
     else {
       if (d) for (const l of formatDescription(d)) io.out(l);
       if (unread) io.out(`values not read: ${unread}`);
