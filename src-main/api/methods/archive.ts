@@ -130,7 +130,7 @@ export const ARCHIVE_METHODS = {
   'archive.merge': { input: z.strictObject({ archive: path }), output: z.object({ archive: z.string(), totals: ArchiveTotals }) },
   'archive.verify': { input: z.strictObject({ archive: path, sources: z.boolean().default(true) }), output: ArchiveVerifyOutput },
   'archive.restore': {
-    input: z.strictObject({ archive: path, out: path, vars: z.array(z.string().trim().min(1)).optional() }),
+    input: z.strictObject({ archive: path, out: path, vars: z.array(z.string().trim().min(1)).optional(), overwrite: z.boolean().optional() }),
     output: z.object({ files: z.array(z.object({ source: z.string(), path: z.string(), variables: z.array(z.string()) })) }),
   },
   'archive.list': { input: z.strictObject({ archive: path }), output: ArchiveListOutput },

@@ -56,7 +56,7 @@ export interface RestoreResult {
   files: { source: string; path: string; variables: string[] }[];
 }
 
-export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
+export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; overwrite?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${out} is a file; restore writes one NetCDF-4 file per source into a folder`);
   mkdirSync(out, { recursive: true });
@@ -69,6 +69,19 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
     const known = new Set(manifest.sources.flatMap((s) => s.variables.map((v) => v.name)));
     const unknown = opts.vars.filter((v) => !known.has(v));
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `the archive has no variable ${unknown.join(', ')} (it has ${[...known].join(', ')})`);
+  }
+  // each source's file name, decided (and checked against what the folder holds) before anything is decoded
+  const targets = new Map<string, string>();
+  for (const src of manifest.sources) {
+    if (!src.variables.some((v) => wanted(v.name))) continue;
+    let name = `${basename(src.name, extname(src.name))}.nc`;
+    if (names.has(name)) name = `${src.id}.nc`;
+    names.add(name);
+    targets.set(src.id, join(out, name));
+  }
+  const existing = [...targets.values()].filter((p) => existsSync(p));
+  if (existing.length && !opts.overwrite) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${existing.map((p) => basename(p)).join(', ')}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });
   }
   for (const [i, src] of manifest.sources.entries()) {
     const vars = src.variables.filter((v) => wanted(v.name));
@@ -90,10 +103,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
         provenance: { ...provenanceOf(entries, manifest), source_file: src.name },
       });
     }
-    let name = `${basename(src.name, extname(src.name))}.nc`;
-    if (names.has(name)) name = `${src.id}.nc`;
-    names.add(name);
-    const path = join(out, name);
+    const path = targets.get(src.id)!;
     await writeNetcdf4Dataset(path, {
       dimensions: src.dimensions,
       coordinates: unpackCoordinates(src.coordinates),

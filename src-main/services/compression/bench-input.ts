@@ -33,6 +33,16 @@ export async function benchVariables(path: string): Promise<string[]> {
   }
 }
 
+/** Every variable name of a file. */
+export async function variableNames(path: string): Promise<string[]> {
+  const file = await openDataFile(path);
+  try {
+    return file.variables.map((v) => v.name);
+  } finally {
+    file.close();
+  }
+}
+
 export async function loadField(path: string, variable: string): Promise<Field> {
   const file = await openDataFile(path);
   try {

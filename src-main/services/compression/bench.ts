@@ -18,7 +18,7 @@ import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
 import { decodeStream, encodeField, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { type PrepareOptions, prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
-import { benchVariables, loadField } from './bench-input.ts';
+import { benchVariables, loadField, variableNames } from './bench-input.ts';
 import { basename } from 'node:path';
 import { statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -211,6 +211,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
       return [c, e instanceof Error ? e : new Error(String(e))];
     }
   }));
+  // a listed variable no file has is a mistake to say before any work, not an empty table
+  if (opts.vars?.length && !opts.load) {
+    const names = new Set((await Promise.all(files.map(variableNames))).flat());
+    const missing = opts.vars.filter((v) => !names.has(v));
+    if (missing.length) throw new FieldpackError('NOT_FOUND', `no variable ${missing.map((v) => `"${v}"`).join(', ')} in ${files.map((f) => basename(f)).join(', ')} (variables: ${[...names].join(', ')})`);
+  }
   const jobs: { file: string; variable: string }[] = [];
   for (const file of files) {
     const vars = opts.vars?.length ? opts.vars : await listVars(file);

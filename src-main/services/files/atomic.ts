@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 
@@ -53,14 +53,36 @@ export function removeLeftovers(dir: string, opts: { recursive?: boolean; target
   return removed;
 }
 
-/** Runs `write(tmp)`, flushes tmp to disk, then renames it onto target; removes tmp on any failure. */
-export async function writeAtomically<T>(target: string, write: (tmp: string) => Promise<T> | T): Promise<T> {
+/**
+ * Refuses, before any work is done, an output that cannot be written or would replace what the command reads: a
+ * folder that does not exist, a folder where a file should go, or one of `inputs` (the same file by any path).
+ */
+export async function checkOutputPath(target: string, inputs: readonly string[] = []): Promise<void> {
+  await checkFolder(target);
+  const st = await stat(target).catch(() => null);
+  if (!st) return;
+  if (st.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a folder: give the output a file name`, { path: target });
+  const same = await realpath(target);
+  for (const input of inputs) {
+    if ((await realpath(input).catch(() => null)) === same) {
+      throw new FieldpackError('INVALID_ARGUMENT', `${target} is the input file ${input}: writing it would destroy the input; give the output another name`, { path: target });
+    }
+  }
+}
+
+async function checkFolder(target: string): Promise<void> {
   try {
     const st = await stat(dirname(target));
     if (!st.isDirectory()) throw new Error('not a directory');
   } catch {
     throw new FieldpackError('INVALID_ARGUMENT', `${target}: the folder ${dirname(target)} does not exist`, { path: target });
   }
+}
+
+/** Runs `write(tmp)`, flushes tmp to disk, then renames it onto target; removes tmp on any failure. */
+export async function writeAtomically<T>(target: string, write: (tmp: string) => Promise<T> | T): Promise<T> {
+  await checkFolder(target);
+  if ((await stat(target).catch(() => null))?.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a folder: give the output a file name`, { path: target });
   removeLeftovers(dirname(target), { target: basename(target) });
   const tmp = tempPathFor(target);
   try {

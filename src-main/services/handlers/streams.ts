@@ -4,7 +4,7 @@
  * need no store (the CLI serves them without opening one); a call may carry progress and cancellation.
  */
 import { writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { readFile } from 'node:fs/promises';
 import { FieldpackError } from '../../core/errors.ts';
@@ -17,7 +17,7 @@ import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFil
 import { openDataFile } from '../data/readers/index.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
-import { writeAtomically } from '../files/atomic.ts';
+import { checkOutputPath, writeAtomically } from '../files/atomic.ts';
 import { decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
@@ -147,6 +147,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
     'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed }, call) => {
+      await checkOutputPath(out, [file]);
       const fieldBytes = await variableBytes(file, variable);
       warmWorkers(workers, fieldBytes);
       const plain = !baseSpec && !(Array.isArray(params.anchors) && params.anchors.length);
@@ -182,6 +183,10 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
     },
 
     'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base }, call) => {
+      // every output checked before anything is decoded or written: a failure leaves the old ones as they were
+      await checkOutputPath(out, [file, ...(anchors ?? [])]);
+      if (maskOut) await checkOutputPath(maskOut, [file, out, ...(anchors ?? [])]);
+      if (maskOut && resolve(maskOut) === resolve(out)) throw new FieldpackError('INVALID_ARGUMENT', `--mask ${maskOut} is the output file itself: give the mask another name`);
       const head = await readStreamHead(file);
       checkRawExtension(out, head.header.dtype);
       const decodedBytes = fieldSize(head.header.shape) * (head.header.dtype === 'float32' ? 4 : 8);

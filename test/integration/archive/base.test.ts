@@ -89,6 +89,14 @@ describe('archive with residual coders over a base', () => {
       src.close();
       got.close();
     }
+    // a folder that holds a file of a restored name (the originals, often) is not written over unless asked
+    writeFileSync(r.files[0]!.path, 'the original');
+    await expect(restoreArchive(out, join(tmp.dir, 'restored'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/already holds coads_climatology\.nc: restoring would replace it.*--overwrite/) });
+    expect(readFileSync(r.files[0]!.path, 'utf8')).toBe('the original');
+    await restoreArchive(out, join(tmp.dir, 'restored'), { overwrite: true });
+    const again = await openDataFile(r.files[0]!.path);
+    expect(again.variables.map((x) => x.name)).toContain('SST');
+    again.close();
   });
 
   it('fails verify naming a missing, truncated or edited base object', async () => {

@@ -43,6 +43,9 @@ describe.runIf(haveWrf)('bench (needs the WRF Katrina file)', () => {
     expect(rows[1]!.fell_back).toBe(false);
     await expect(runBench({ files: [WRF], vars: ['T2'], codecs: ['auto'], params: { scaling: 'log' }, bounds: [{ mode: 'psnr', value: 46 }], minSeconds: 0 }))
       .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no benched codec takes the param scaling="log"/) });
+    // a listed variable no file has: said before any work, with the variables there are (it gave an empty table)
+    await expect(runBench({ files: [WRF], vars: ['T2', 'NOPE'], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], minSeconds: 0 }))
+      .rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no variable "NOPE" in wrf_katrina\.nc \(variables: .*T2/) });
   });
 });
 

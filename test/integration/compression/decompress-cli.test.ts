@@ -149,6 +149,26 @@ describe('golden classic streams', () => {
     expect(golden32.stderr).toMatch(/the stream holds float32 values/);
   });
 
+  it('outputs are checked before any work: the input itself, a folder, a mask in a missing folder; what was there stays', async () => {
+    const src = join(tmp.dir, 'self.fpk');
+    writeFileSync(src, readFileSync(join(GOLDEN, 'classic-v2.fpk')));
+    const self = await fieldpack('decompress', src, '-o', src);
+    expect(self.stderr).toMatch(/self\.fpk is the input file .*writing it would destroy the input/);
+    expect(readFileSync(src).equals(readFileSync(join(GOLDEN, 'classic-v2.fpk')))).toBe(true);
+    const old = join(tmp.dir, 'kept.f32');
+    writeFileSync(old, 'OLD');
+    const mask = await fieldpack('decompress', src, '-o', old, '--mask', join(tmp.dir, 'missing', 'm.mask'));
+    expect(mask.status).toBe(1);
+    expect(mask.stderr).toMatch(/m\.mask: the folder .*missing does not exist/);
+    expect(readFileSync(old, 'utf8')).toBe('OLD');
+    expect((await fieldpack('decompress', src, '-o', tmp.dir)).stderr).toMatch(/is a folder: give the output a file name/);
+    const nc = join(tmp.dir, 'source.nc');
+    writeFileSync(nc, readFileSync(join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc')));
+    const over = await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', 'rel:1e-3', '-o', nc);
+    expect(over.stderr).toMatch(/source\.nc is the input file .*writing it would destroy the input/);
+    expect(readFileSync(nc).equals(readFileSync(join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc')))).toBe(true);
+  });
+
   it('a --workers that is not an integer >= 0 is a usage error naming it (it was read as NaN: no workers, silently)', async () => {
     const ctx = { io: { out: () => {}, err: () => {}, progress: () => {}, progressDone: () => {} }, app: async () => { throw new Error('no store'); }, globals: {} };
     for (const w of ['two', '-1', '1.5']) {

@@ -52,7 +52,7 @@ export const archiveCommand: CliCommand = {
     'fieldpack archive build ARCHIVE --shard I/N        (what each Slurm array task or local shard process runs)',
     'fieldpack archive merge ARCHIVE                    (join the shards\' journals into manifest.json)',
     'fieldpack archive verify ARCHIVE [--no-sources] [--json]',
-    'fieldpack archive restore ARCHIVE -o DIR [--vars A,B]',
+    'fieldpack archive restore ARCHIVE -o DIR [--vars A,B] [--overwrite]',
     'fieldpack archive list ARCHIVE [--json]',
     '  An archive is a folder: manifest.json (versioned, docs/archive.md), members/*.fpk, objects/ (models, bases),',
     '  journal/ (finished members: a killed or cancelled build resumes where it stopped when run again).',
@@ -69,7 +69,8 @@ export const archiveCommand: CliCommand = {
     '  --budget: per-variable bounds chosen between --bound-limits (default: --bound to rel:1e-2) to fit the size.',
     '  --jobs N: N local shard processes; --slurm: an sbatch array of --array-size tasks (default 4) and a merge job.',
     '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there)',
-    '  and exits 1 naming each member that fails; restore writes one NetCDF-4 file per source.',
+    '  and exits 1 naming each member that fails; restore writes one NetCDF-4 file per source, and refuses to replace',
+    '  files the folder already holds unless --overwrite.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
@@ -77,7 +78,7 @@ export const archiveCommand: CliCommand = {
     const [verb, ...rest] = argv;
     const p = parseFlags(rest.map((a) => (a === '-o' ? '--out' : a)), {
       values: [...WORK_FLAGS, 'out', 'jobs', 'workers', 'array-size', 'partition', 'time', 'shard'],
-      booleans: ['json', 'slurm', 'no-submit', 'no-sources'],
+      booleans: ['json', 'slurm', 'no-submit', 'no-sources', 'overwrite'],
     });
     const json = flag(p, 'json') === 'true';
     const call = terminalCall(io);
@@ -151,7 +152,7 @@ export const archiveCommand: CliCommand = {
           const archive = p.positionals[0];
           const out = flag(p, 'out');
           if (!archive || !out) throw new CliUsageError('archive restore needs ARCHIVE and -o DIR');
-          const r = await callApi(ctx, 'archive.restore', { archive, out, ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}) }, call);
+          const r = await callApi(ctx, 'archive.restore', { archive, out, ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}), ...(p.flags.has('overwrite') ? { overwrite: true } : {}) }, call);
           call.done();
           for (const f of r.files) io.out(`${f.path}: ${f.variables.join(', ')} (from ${f.source})`);
           return 0;

@@ -1,3 +1,4 @@
+import { checkOutputPath } from '../../../services/files/atomic.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,11 @@ export const benchCommand: CliCommand = {
     if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError('bench needs --json OUT.json');
+    // the outputs checked before the work, not after it
+    await checkOutputPath(json);
+    if (flag(p, 'csv')) await checkOutputPath(flag(p, 'csv')!);
     const bounds = (flag(p, 'bounds') ?? 'rel:1e-2,rel:1e-3,rel:1e-4').split(',').filter(Boolean).map(parseBound);
+    if (!bounds.length) throw new CliUsageError('--bounds needs at least one bound (e.g. rel:1e-3,abs:0.5)');
     const vars = flag(p, 'vars')?.split(',').filter(Boolean);
     const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
     const workersGiven = nonNegativeFlag(p, 'workers', 'an integer');

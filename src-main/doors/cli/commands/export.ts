@@ -4,6 +4,7 @@
  * 'fpk' source, i.e. decompressed) and writes one field as NetCDF-4 (attributes, coordinates and
  * provenance kept) or raw binary + FILE.json sidecar. Needs no store.
  */
+import { checkOutputPath } from '../../../services/files/atomic.ts';
 import { extname } from 'node:path';
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
@@ -48,6 +49,7 @@ export const exportCommand: CliCommand = {
     const ext = extname(out).toLowerCase();
     const format = flag(p, 'format') ?? (NC_EXT.has(ext) ? 'nc' : RAW_EXT.has(ext) ? 'raw' : undefined);
     if (format !== 'nc' && format !== 'raw') throw new CliUsageError(`cannot tell the output format from "${out}": give --format nc or --format raw`);
+    await checkOutputPath(out, [file]);
     const src = await openDataFile(file, rawOptionsFromFlags(p));
     try {
       let name = flag(p, 'var');
