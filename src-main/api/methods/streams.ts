@@ -52,6 +52,11 @@ export const StreamCompressOutput = z.object({
   chose: z.record(z.string(), z.unknown()),
   verification: z.object({ maxErrorOverBound: MetricNum, psnr: MetricNum, pointsOverBound: z.number().int() }).nullable(),
   /**
+   * where the input is itself a reconstruction (a .fpk): the absolute bound it holds against its original, which adds
+   * to this stream's (the verification compares with the input only); null otherwise
+   */
+  inputBound: z.number().nullable().default(null),
+  /**
    * the base (residual coders): the stream written beside the output, or the reconstruction file given (out), what it
    * counts in the ratio (bytes; a file's declared bits / 8), its spec, and auto's choice. null: no base used.
    */

@@ -51,6 +51,10 @@ export function parseBound(text: string): BoundSpec {
   const m = /^\s*(abs|rel|psnr|nrmse)\s*[:=]\s*([^\s]+)\s*$/i.exec(text);
   if (!m) throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text}": expected MODE:VALUE with MODE abs, rel, psnr or nrmse (e.g. rel:1e-3)`);
   const spec = { mode: m[1]!.toLowerCase() as BoundMode, value: Number(m[2]) };
+  // a value that is no decimal number ("1e-3x", "0x10", "1_0") is quoted back, not read as NaN or hexadecimal
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(m[2]!) && !/^\+?inf(inity)?$/i.test(m[2]!)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text.trim()}": "${m[2]}" is not a number (e.g. ${spec.mode}:${spec.mode === 'psnr' ? '60' : '1e-3'})`);
+  }
   // an infinite PSNR is an exact reconstruction: said the way every bound says it (a request cannot carry Infinity)
   if (spec.mode === 'psnr' && /^\+?inf(inity)?$/i.test(m[2]!)) throw new FieldpackError('INVALID_ARGUMENT', `${text.trim()} asks for an exact reconstruction: give abs:0 (lossless)`);
   validateBound(spec);
@@ -98,14 +102,17 @@ export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
   }
   const tighten = (b.mode === 'psnr' || b.mode === 'nrmse') && b.tighten !== undefined ? b.tighten : 1;
   abs *= tighten;
-  // an infinite bound (a range past the largest double): lossless, the one bound known to hold; a finite one past
-  // what a stream stores (twice it must be finite) is held to that, tighter than asked
-  if (!Number.isFinite(abs) || abs < 0) abs = 0;
+  // a range past the largest double makes any relative bound infinite: lossless, the one bound known to hold; a bound
+  // past what a stream stores (twice it must be finite), an overflowing product included, is held to that
+  const rangeOverflows = !Number.isFinite(range) && b.mode !== 'abs' && abs !== 0;
+  if (rangeOverflows || Number.isNaN(abs) || abs < 0) abs = 0;
+  const held = abs > MAX_ABS_BOUND;
   abs = Math.min(abs, MAX_ABS_BOUND);
   const lossless = abs === 0;
+  const why = rangeOverflows ? ", the field's range overflows a double" : b.mode !== 'abs' && range === 0 ? ', constant field' : '';
   const label = lossless
-    ? `${b.mode} ${b.value} -> lossless (bound 0${b.mode !== 'abs' && range === 0 ? ', constant field' : ''})`
-    : `${b.mode} ${b.value} -> abs ${abs.toPrecision(6)}${tighten < 1 ? ` (tightened x${tighten.toPrecision(3)} to meet the target)` : ''}`;
+    ? `${b.mode} ${b.value} -> lossless (bound 0${why})`
+    : `${b.mode} ${b.value} -> abs ${abs.toPrecision(6)}${held ? ' (the largest a stream stores)' : ''}${tighten < 1 ? ` (tightened x${tighten.toPrecision(3)} to meet the target)` : ''}`;
   return { mode: b.mode, value: b.value, abs, lossless, range, label };
 }
 

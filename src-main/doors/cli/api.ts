@@ -16,16 +16,21 @@ export async function callApi<M extends ApiMethod>(ctx: Pick<CliRunContext, 'app
   return (await dispatch(services, method, input, call)) as ApiOutput<M>;
 }
 
-/** Progress lines on the terminal and Ctrl-C as cancellation, for one call. */
+/**
+ * Progress lines on the terminal, and Ctrl-C or SIGTERM (what `timeout`, `kill` and Slurm send) as cancellation for
+ * one call: the work stops and its temporary files go, as on Ctrl-C.
+ */
 export function terminalCall(io: CliRunContext['io']): CallContext & { done(): void } {
   const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
+  const onSignal = () => ac.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   return {
     signal: ac.signal,
     onProgress: (f, m) => io.progress(f, m ?? ''),
     done() {
-      process.off('SIGINT', onSigint);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       io.progressDone();
     },
   };

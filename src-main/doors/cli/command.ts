@@ -68,9 +68,11 @@ export function parseFlags(argv: string[], known: { values?: string[]; booleans?
   return out;
 }
 
+/** A flag the command takes once: its value, or undefined; given twice, a usage error (the last one silently won). */
 export function flag(p: ParsedFlags, name: string): string | undefined {
   const v = p.flags.get(name);
-  return v ? v[v.length - 1] : undefined;
+  if (v && v.length > 1) throw new CliUsageError(`--${name} was given ${v.length} times (${v.join(', ')}): this command takes one`);
+  return v ? v[0] : undefined;
 }
 
 /** A flag's value as a number >= 0 (`what`: "an integer" is checked as one), or undefined when not given. */

@@ -89,11 +89,27 @@ export async function readStreamHead(file: string): Promise<{ header: StreamHead
     const size = (await fh.stat()).size;
     const bytes = new Uint8Array(Math.min(size, 14 + h));
     await fh.read(bytes, 0, bytes.length, 0);
-    const header = readHeader(bytes);
+    const header = namedStreamError(file, bytes, () => readHeader(bytes));
     if (header.totalBytes > size) throw new FieldpackError('BAD_STREAM', `truncated stream: ${file} holds ${size} bytes, its chunks need ${header.totalBytes}`);
     return { header, headBytes: bytes, size };
   } finally {
     await fh.close();
+  }
+}
+
+/** `read`'s BAD_STREAM errors named with the file, and a data file given where a stream is read said to be one. */
+function namedStreamError<T>(file: string, head: Uint8Array, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof FieldpackError) || e.code !== 'BAD_STREAM') throw e;
+    const isCdf = head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46;
+    const isHdf = head[0] === 0x89 && head[1] === 0x48 && head[2] === 0x44 && head[3] === 0x46;
+    const data = isCdf ? 'a NetCDF-3 file' : isHdf ? 'a NetCDF-4/HDF5 file' : null;
+    const message = data
+      ? `${file} is ${data}, not a Fieldpack stream (.fpk): compress it first (fieldpack compress), or write a field of it with fieldpack export`
+      : `${file}: ${e.message}`;
+    throw new FieldpackError('BAD_STREAM', message, { ...(typeof e.details === 'object' ? e.details : {}), path: file });
   }
 }
 

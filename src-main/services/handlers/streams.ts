@@ -98,6 +98,12 @@ function checkRawExtension(out: string, dtype: 'float32' | 'float64'): void {
 /** Above this many bytes of values, compress and decompress go slab by slab unless told otherwise. */
 export const STREAMED_ABOVE_BYTES = 1 << 30;
 
+/** The bound a field read from a .fpk holds against its original (the .fpk reader's fieldpack_bound_abs), or null. */
+function reconstructionBound(attributes: Record<string, unknown>): number | null {
+  const b = attributes['fieldpack_bound_abs'];
+  return typeof b === 'number' ? b : null;
+}
+
 /** The bytes a variable's values take once read (float32 or float64 after unpacking). */
 async function variableBytes(file: string, variable: string): Promise<number> {
   const df = await openDataFile(file);
@@ -130,7 +136,7 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
     const width = source.dtype === 'float32' ? 4 : 8;
     return {
       out: o.out, bytes: r.bytes, codec: r.codec, params: r.params, shape: [...v.shape], boundLabel: r.bound.label, absBound: r.bound.abs, units: first.units ?? null, lossless: r.bound.lossless,
-      compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds,
+      compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds, inputBound: reconstructionBound(first.attributes),
       chose: { predictor: plan?.predictor, choice: r.details.choice, streamed: true },
       verification: check ? { maxErrorOverBound: finite(check.maxErrorOverBound), psnr: finite(check.psnr), pointsOverBound: check.pointsOverBound } : null,
       base: null,
@@ -172,7 +178,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const plan = r.details.plan as { predictor?: string } | undefined;
       return {
         out, bytes: r.bytes.length, codec: r.codec, params: r.params, shape: field.shape, boundLabel: r.bound.label, absBound: r.bound.abs, units: field.units ?? null, lossless: r.bound.lossless,
-        compressionRatio: r.compressionRatio, seconds: r.seconds,
+        compressionRatio: r.compressionRatio, seconds: r.seconds, inputBound: reconstructionBound(field.attributes),
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,
         base: prepared?.field

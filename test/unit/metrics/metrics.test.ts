@@ -80,8 +80,10 @@ describe('metrics', () => {
     expect(resolveBound(parseBound('abs:1e307'), 1).abs).toBe(1e307);
     expect(resolveBound(parseBound('rel:1e300'), 1e8).abs).toBe(MAX_ABS_BOUND);
     expect(Number.isFinite(2 * MAX_ABS_BOUND)).toBe(true);
-    // a range past the largest double (max - min overflows): no finite bound is known to hold
-    expect(resolveBound(parseBound('rel:1e-3'), Infinity)).toMatchObject({ abs: 0, lossless: true });
+    // a product past the largest double is held there too (it became lossless, saying only "bound 0")
+    expect(resolveBound(parseBound('rel:1e307'), 1000)).toMatchObject({ abs: MAX_ABS_BOUND, lossless: false, label: expect.stringMatching(/the largest a stream stores/) });
+    // a range past the largest double (max - min overflows): no finite bound is known to hold, and the label says why
+    expect(resolveBound(parseBound('rel:1e-3'), Infinity)).toMatchObject({ abs: 0, lossless: true, label: expect.stringMatching(/lossless \(bound 0, the field's range overflows a double\)/) });
   });
 });
 

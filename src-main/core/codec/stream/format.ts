@@ -61,6 +61,8 @@ export const MAGIC = new Uint8Array([0x46, 0x50, 0x4b, 0x1a]);
 export const FORMAT_VERSION = 2;
 const CODEC_IDS = ['', 'classic'];
 
+/** Most dimensions a stream may declare. */
+export const MAX_DIMS = 32;
 /** Most values a stream may declare: the longest typed array (a decoded field is one). */
 export const MAX_VALUES = 2 ** 32;
 /** A chunk payload holds at most this many bytes per value (mask, value lists, codes, escapes: ~14 at worst) ... */
@@ -156,6 +158,7 @@ function decimalOf(v: number): [number, number] | null {
 export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array {
   // never write what readers refuse (readHeader's limits)
   const values = fieldSize(h.shape);
+  if (h.shape.length > MAX_DIMS) throw new FieldpackError('INVALID_ARGUMENT', `a stream holds at most ${MAX_DIMS} dimensions, shape [${h.shape.join(', ')}] has ${h.shape.length}: merge some (a raw file's shape is yours to give)`);
   if (!(values >= 1 && values <= MAX_VALUES)) throw new FieldpackError('INVALID_ARGUMENT', `a stream holds 1 to ${MAX_VALUES} values, shape [${h.shape.join(', ')}] has ${values}`);
   const rowSize = values / h.shape[0]!;
   h.chunks.forEach((c, i) => {
@@ -280,7 +283,7 @@ type HeaderBody = Omit<StreamHeader, 'formatVersion' | 'chunks' | 'headerBytes' 
 
 function readShape(r: ByteReader): number[] {
   const nd = r.varint('ndims');
-  if (nd < 1 || nd > 32) throw bad(`corrupted header: ${nd} dimensions`);
+  if (nd < 1 || nd > MAX_DIMS) throw bad(`corrupted header: ${nd} dimensions`);
   const shape: number[] = [];
   let n = 1;
   for (let i = 0; i < nd; i++) {

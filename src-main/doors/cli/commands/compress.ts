@@ -73,6 +73,7 @@ export const compressCommand: CliCommand = {
       if (r.baseChoice) io.out(`base auto -> ${r.baseChoice.chosen}: ${r.baseChoice.reason} (estimated from ${(r.baseChoice.sample.fraction * 100).toFixed(1)} % of the field in ${r.baseChoice.seconds.toFixed(1)} s)`);
       if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);
       io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${v ? `, max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr} dB` : ''}`);
+      if (r.inputBound !== null) io.out(`note: ${file} is itself a reconstruction, within ${r.inputBound.toPrecision(6)} of its original: these errors are against it, so against the original they can reach ${(r.inputBound + r.absBound).toPrecision(6)}`);
       return 0;
     } finally {
       call.done();

@@ -3,7 +3,7 @@ import type { Run, RunDetail } from '../../../api/contract.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { formatRunSummary } from '../run-summary.ts';
-import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, runReviewVerb } from './runs-review.ts';
+import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, runId, runReviewVerb } from './runs-review.ts';
 
 /** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C cancels it (recorded as cancelled). */
 export const runCommand: CliCommand = {
@@ -58,13 +58,13 @@ ${RUNS_REVIEW_USAGE}`,
     }
     if (!idText) throw new CliUsageError(`runs ${verb} takes an ID`);
     if (verb === 'show') {
-      const r = (await dispatch(services, 'runs.get', { id: Number(idText) })) as RunDetail;
+      const r = (await dispatch(services, 'runs.get', { id: runId(idText) })) as RunDetail;
       if (flag(p, 'json') === 'true') io.out(JSON.stringify(r, null, 2));
       else for (const l of formatRunSummary(r)) io.out(l);
       return 0;
     }
     if (verb === 'cancel') {
-      const r = (await dispatch(services, 'jobs.cancel', { runId: Number(idText) })) as Run;
+      const r = (await dispatch(services, 'jobs.cancel', { runId: runId(idText) })) as Run;
       io.out(`run ${r.id}: ${r.status}`);
       return 0;
     }

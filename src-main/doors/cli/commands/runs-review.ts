@@ -11,12 +11,14 @@ fieldpack runs import FILE.fpexp.json --project ID [--experiment NAME]`;
 
 export const RUNS_REVIEW_VERBS = ['search', 'tag', 'untag', 'note', 'archive', 'unarchive', 'delete', 'export', 'import'];
 
-const ids = (xs: string[]) =>
-  xs.map((x) => {
-    const n = Number(x);
-    if (!Number.isInteger(n) || n <= 0) throw new CliUsageError(`"${x}" is not a run id`);
-    return n;
-  });
+/** A run id as typed (a whole number from 1), or a usage error quoting it. */
+export function runId(x: string): number {
+  const n = Number(x);
+  if (!Number.isInteger(n) || n <= 0) throw new CliUsageError(`"${x}" is not a run id (runs list shows them)`);
+  return n;
+}
+
+const ids = (xs: string[]) => xs.map(runId);
 
 function keyValues(xs: string[]): Record<string, string> {
   return Object.fromEntries(xs.map((x) => {

@@ -112,15 +112,24 @@ export async function openRaw(path: string, size: number, opts: RawOptions): Pro
     variable(n);
     const { start, count } = resolveSlice(path, info, options.slice);
     const rowBytes = (fieldSize(o.shape) / o.shape[0]!) * es;
-    const bytes = new Uint8Array(count[0]! * rowBytes);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(count[0]! * rowBytes);
+    } catch {
+      throw new FieldpackError('UNSUPPORTED', `${path}: ${count[0]! * rowBytes} bytes of "${name}" do not fit in one array here: read it in slices (rows)`, { path });
+    }
     const fh = await openFile(path, 'r');
     try {
       const rowsPerChunk = Math.max(1, Math.floor((options.chunkBytes ?? CHUNK_BYTES) / rowBytes));
       for (let r = 0; r < count[0]!; r += rowsPerChunk) {
         checkAborted(options.signal, `reading ${path}`);
         const k = Math.min(rowsPerChunk, count[0]! - r);
-        const { bytesRead } = await fh.read(bytes, r * rowBytes, k * rowBytes, (start[0]! + r) * rowBytes);
-        if (bytesRead !== k * rowBytes) throw badFile(path, `truncated while reading (wanted ${k * rowBytes} bytes at ${(start[0]! + r) * rowBytes})`);
+        // one read takes under 2 GiB (Node's limit): a row may be larger
+        for (let at = 0; at < k * rowBytes; at += READ_PIECE_BYTES) {
+          const len = Math.min(READ_PIECE_BYTES, k * rowBytes - at);
+          const { bytesRead } = await fh.read(bytes, r * rowBytes + at, len, (start[0]! + r) * rowBytes + at);
+          if (bytesRead !== len) throw badFile(path, `truncated while reading (wanted ${len} bytes at ${(start[0]! + r) * rowBytes + at})`);
+        }
         if (count[0]! > rowsPerChunk) options.onProgress?.((r + k) / count[0]!, `${name}: ${r + k}/${count[0]}`);
       }
     } finally {
@@ -134,6 +143,9 @@ export async function openRaw(path: string, size: number, opts: RawOptions): Pro
   }
   return { path, format: 'raw', sizeBytes: size, variables: [info], globalAttributes: {}, dimensions, variable, readField, close() {} };
 }
+
+/** The most bytes one file read takes (Node refuses 2 GiB and more in one). */
+const READ_PIECE_BYTES = 1 << 30;
 
 function decodeBigEndianNoSwap(bytes: Uint8Array, dtype: FieldDtype) {
   return new TYPED_ARRAY[dtype](bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length / ELEM[dtype]);
