@@ -169,6 +169,16 @@ describe('golden classic streams', () => {
     expect(readFileSync(nc).equals(readFileSync(join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc')))).toBe(true);
   });
 
+  it('mistaken commands say what is wrong: a data file given to decompress, a flag given twice', async () => {
+    const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
+    const data = await fieldpack('decompress', nc, '-o', join(tmp.dir, 'nc.f32'));
+    expect(data.stderr).toMatch(/synthetic_nc4\.nc is a NetCDF-4\/HDF5 file, not a Fieldpack stream \(\.fpk\): compress it first/);
+    const twice = await fieldpack('compress', nc, '--var', 'temp_packed', '--var', 'pressure_be', '--bound', 'rel:1e-3', '-o', join(tmp.dir, 'twice.fpk'));
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/--var was given 2 times \(temp_packed, pressure_be\): this command takes one/);
+    expect(existsSync(join(tmp.dir, 'twice.fpk'))).toBe(false);
+  });
+
   it('a --workers that is not an integer >= 0 is a usage error naming it (it was read as NaN: no workers, silently)', async () => {
     const ctx = { io: { out: () => {}, err: () => {}, progress: () => {}, progressDone: () => {} }, app: async () => { throw new Error('no store'); }, globals: {} };
     for (const w of ['two', '-1', '1.5']) {

@@ -90,5 +90,9 @@ describe('CLI', () => {
     const json = JSON.parse(cli('runs', 'show', id, '--json').stdout) as { id: number; metrics: unknown[] };
     expect(json.id).toBe(Number(id));
     expect(json.metrics.length).toBeGreaterThan(0);
+    // an id that is no number is quoted back (the schema's "expected number, received NaN" said nothing of it)
+    const bad = cli('runs', 'show', 'nope');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/"nope" is not a run id/);
   });
 });

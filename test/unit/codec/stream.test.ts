@@ -112,6 +112,11 @@ describe('stream header', () => {
     }
   });
 
+  it('a field of more than 32 dimensions is refused when written, naming the limit (readers refuse such a header)', () => {
+    const shape = [...Array<number>(38).fill(1), 4, 5];
+    expect(() => compressClassic({ values: new Float32Array(20), shape }, { bound: { mode: 'rel', value: 1e-3 } }, zstdBackend)).toThrow(/a stream holds at most 32 dimensions, shape \[1, .*4, 5\] has 40/);
+  });
+
   it('FIELDPACK_VERSION follows package.json', () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8'));
     expect(FIELDPACK_VERSION).toBe(pkg.version);

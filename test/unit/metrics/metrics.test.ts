@@ -72,6 +72,9 @@ describe('metrics', () => {
     expect(resolveBound(parseBound('abs:0'), 10).label).toMatch(/lossless/);
     expect(() => parseBound('foo:1')).toThrow(/MODE:VALUE/);
     expect(() => parseBound('psnr:Infinity')).toThrow(/psnr:Infinity asks for an exact reconstruction: give abs:0 \(lossless\)/);
+    // a value that is no decimal number is quoted back (it was "got NaN"; 0x10 was read as 16)
+    for (const text of ['rel:1e-3x', 'rel:0x10', 'abs:1_0', 'rel:1e-3,abs:1']) expect(() => parseBound(text)).toThrow(new RegExp(`bad bound "${text}": ".*" is not a number`));
+    expect(parseBound('REL:.001')).toEqual({ mode: 'rel', value: 0.001 });
   });
 
   it('bounds at the ends of the doubles: an abs bound a stream cannot hold is refused, a relative one held to the largest it can, an infinite one lossless', () => {
