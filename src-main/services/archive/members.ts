@@ -224,7 +224,11 @@ export async function decodeMember(dir: string, members: Map<string, MemberEntry
     if (!a) throw new FieldpackError('BAD_FILE', `member ${entry.id}: its anchor member ${d.member} is not in the manifest`);
     fields.push({ ...(await decodeMember(dir, members, a, cache, signal, depth + 1)), name: d.var });
   }
-  const d = await decodeStream(bytes, { deps: { fields, files: objectPaths(dir, entry.dependencies) }, signal });
+  const d = await decodeStream(bytes, { deps: { fields, files: objectPaths(dir, entry.dependencies) }, signal }).catch((e: unknown) => {
+    // a stream's error names the stream's fault, not which member it is: restore and verify say both
+    if (e instanceof FieldpackError && e.code !== 'CANCELLED') throw new FieldpackError(e.code, `member ${entry.id} (${entry.file}): ${e.message}`, e.details);
+    throw e;
+  });
   const f = { ...d.field, name: entry.variable };
   // only anchors are kept: they are decoded again for each target that reads them
   if (depth > 0) cache.set(entry.id, f);
