@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, sameShape } from '../../core/field.ts';
 import { findModelByHash, type ModelParam } from './models.ts';
@@ -119,9 +119,13 @@ export async function resolveDependencies(
   if (unresolved.length && !missing.length) {
     const m = unresolved[0]!;
     const name = (m.dep as { var: string }).var;
+    const baseFile = src.besidePath ? `${basename(src.besidePath).replace(/\.fpk$/i, '')}.base.fpk` : 'NAME.base.fpk';
+    const how = m.dep.kind === 'anchor'
+      ? 'decode the anchor from the stream it was compressed to, at the same bound'
+      : `its base stream is written beside it as ${baseFile}: is it there? Or give the reconstruction it was compressed over`;
     throw new FieldpackError(
       'CONFLICT',
-      `${m.dep.kind} ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (decode the anchor from the stream it was compressed to, at the same bound)`,
+      `${m.dep.kind} ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (${how})`,
       { mismatched: unresolved.map((u) => (u.dep as { var: string }).var), expected: m.dep.hash },
     );
   }
