@@ -168,7 +168,11 @@ async function chooseBounds(work: WorkManifest, budget: number, limits: [string,
       const sample = await sampleOf(work, group[0]!, signal);
       const codec = group[0]!.anchors.length ? 'auto' : group[0]!.codec;
       for (const [k, v] of ladder.entries()) {
-        for (const m of group) perStep[k]! += (await measureCached(sample, codec, absFor(m, { mode: tight.mode, value: v }), fieldSize(m.shape), signal, codec === work.options.codec ? work.options.params : {}, work.options.base)).bytes;
+        // a member kept exact (coordinates) stays so at every step: its bytes count, it is never loosened
+        for (const m of group) {
+          const bound: BoundSpec = m.bound.abs === 0 ? { mode: 'abs', value: 0 } : absFor(m, { mode: tight.mode, value: v });
+          perStep[k]! += (await measureCached(sample, codec, bound, fieldSize(m.shape), signal, codec === work.options.codec ? work.options.params : {}, work.options.base)).bytes;
+        }
       }
     }
     sizes.set(name, perStep);
@@ -189,7 +193,8 @@ async function chooseBounds(work: WorkManifest, budget: number, limits: [string,
     if (!best) break;
     step.set(best, step.get(best)! + 1);
   }
-  const boundFor = Object.fromEntries([...step].map(([v, k]) => [v, boundLabel({ mode: tight.mode, value: ladder[k]! })]));
+  const exact = new Set(work.members.filter((m) => m.bound.abs === 0).map((m) => m.variable));
+  const boundFor = Object.fromEntries([...step].filter(([v]) => !exact.has(v)).map(([v, k]) => [v, boundLabel({ mode: tight.mode, value: ladder[k]! })]));
   return { met: total() <= budget, boundFor };
 }
 

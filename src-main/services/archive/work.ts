@@ -216,6 +216,9 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       const coords: FieldCoordinates = {};
       const skipped: ArchiveSource['skipped'] = [];
       const cands: Candidate[] = [];
+      // auxiliary coordinates (named in a variable's `coordinates`, as WRF's XLAT, XLONG and XTIME are) and 1-D
+      // variables along a dimension are positions and times: kept exactly unless a bound is given for them
+      const auxiliary = new Set(df.variables.flatMap((v) => (typeof v.attributes['coordinates'] === 'string' ? (v.attributes['coordinates'] as string).split(/\s+/) : [])));
       for (const v of df.variables) {
         if (v.isCoordinate && v.readable) {
           coords[v.name] = coordinateFromField(await df.readField(v.name, { coordinates: false }));
@@ -231,7 +234,8 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           continue;
         }
         const { range, sample } = await rangeAndLeadingRows(df, v, o.signal);
-        const bound = parseBound(options.boundFor[v.name] ?? options.bound);
+        const exact = auxiliary.has(v.name) || v.shape.length === 1;
+        const bound = parseBound(options.boundFor[v.name] ?? (exact ? 'abs:0' : options.bound));
         // rel and abs resolve on the whole variable, so every member of a split variable shares one absolute bound
         const abs = bound.mode === 'rel' || bound.mode === 'abs' ? resolveBound(bound, range).abs : null;
         cands.push({ name: v.name, dims: v.dims, shape: v.shape, sample, bound, abs });

@@ -237,7 +237,8 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
           ...(useDeflate ? { chunks, compression: 'gzip' as const, compression_opts: Math.min(9, Math.max(1, deflate)) } : {}),
           ...(growing.some(Boolean) ? { chunks, maxshape: field.shape.map((s, i) => (growing[i] ? null : s)) } : {}),
         });
-        writeAttr(d, '_FillValue', fill, f32 ? '<f' : '<d');
+        // a field with no masked point from a variable with no _FillValue gets none (the file said nothing of one)
+        if (field.mask || field.attributes?.['_FillValue'] !== undefined) writeAttr(d, '_FillValue', fill, f32 ? '<f' : '<d');
         // One map, so that provenance a field already carries (a decompressed .fpk has fieldpack_codec, ...)
         // is updated, not created twice (HDF5 refuses a second attribute of the same name).
         const all = { ...attrs, ...provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...provenance }) };
