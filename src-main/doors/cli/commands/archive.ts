@@ -41,6 +41,14 @@ function workInput(p: ParsedFlags, inputs: string[]) {
 
 const intFlag = (p: ParsedFlags, name: string) => nonNegativeFlag(p, name, 'an integer');
 
+/** The variables of each source that are not in the archive and why (those left out by --vars not repeated). */
+function notArchived(sources: readonly { name: string; skipped: readonly { name: string; reason: string }[] }[]): string[] {
+  return sources.flatMap((s) => {
+    const left = s.skipped.filter((x) => x.reason !== 'not selected (--vars)');
+    return left.length ? [`not archived from ${s.name}: ${left.map((x) => `${x.name} (${x.reason})`).join('; ')}`] : [];
+  });
+}
+
 export const archiveCommand: CliCommand = {
   name: 'archive',
   summary: 'Plan, build, verify, restore, list or merge an archive of many files (resumable; local shards or Slurm job arrays)',
@@ -96,6 +104,7 @@ export const archiveCommand: CliCommand = {
             m.id, m.bound, m.crossfield ? 'cross-field' : m.codec, mb(m.originalBytes), mb(m.estBytes), (m.originalBytes / Math.max(1, m.estBytes)).toFixed(1), m.estSeconds.toFixed(2),
           ])));
           for (const l of r.links) io.out(`cross-field: ${l.target} from ${l.anchors.join(', ')} (${l.reason})`);
+          for (const line of notArchived(r.sources)) io.out(line);
           if (r.budget) {
             io.out(`budget ${mb(r.budget.bytes)}: ${r.budget.met ? 'met' : 'NOT met even at the loosest bounds'} with ${Object.entries(r.budget.boundFor).map(([v, b]) => `--bound-for ${v}=${b}`).join(' ')}`);
           }
@@ -172,6 +181,7 @@ export const archiveCommand: CliCommand = {
             m.id, m.shape.join('x'), m.codec, `${m.bound} (${num(m.boundAbs)})`, num(m.maxError), num(m.psnr, 4), m.bytes, ...(based ? [m.baseBytes] : []), m.ratio.toFixed(1), m.anchors.join(',') || '-',
           ])));
           for (const o of r.objects) io.out(`object ${o.hash.slice(0, 16)}... ${o.kind} ${o.label}: ${o.bytes} bytes, used by ${o.usedBy} members`);
+          for (const line of notArchived(r.sources)) io.out(line);
           const t = r.totals;
           io.out(`archive format ${r.version} (Fieldpack ${r.fieldpackVersion}), ${r.sources.length} sources, ${t.members} members: ${mb(t.originalBytes)} -> ${mb(t.archiveBytes)}, ratio ${t.ratio.toFixed(2)}, models ${(t.modelShare * 100).toFixed(2)} %`);
           return 0;
