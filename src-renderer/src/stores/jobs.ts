@@ -1,12 +1,33 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import type { Metric, Run } from '@api/contract.ts';
 import { api } from '../api/client.ts';
+
+const METRIC_FLUSH_MS = 250;
 
 /** Live state of jobs (runs that are scheduled or running) and of recently ended ones, fed by events. */
 export const useJobs = defineStore('jobs', () => {
   const runs = ref(new Map<number, Run>());
-  const metrics = ref(new Map<number, Metric[]>());
+  /**
+   * Metrics by run, shallow (their objects are never proxied) and replaced at most every METRIC_FLUSH_MS: a long
+   * training run sends thousands, and redrawing its charts on each one froze the Train page.
+   */
+  const metrics = shallowRef(new Map<number, Metric[]>());
+  let pendingMetrics: { runId: number; metric: Metric }[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | null = null;
+  function flushMetrics() {
+    flushTimer = null;
+    const byRun = new Map<number, Metric[]>();
+    for (const { runId, metric } of pendingMetrics) {
+      const list = byRun.get(runId) ?? [];
+      list.push(metric);
+      byRun.set(runId, list);
+    }
+    pendingMetrics = [];
+    const next = new Map(metrics.value);
+    for (const [runId, added] of byRun) next.set(runId, (next.get(runId) ?? []).concat(added));
+    metrics.value = next;
+  }
   /** Bumped on every run event so that views can refresh their history. */
   const revision = ref(0);
 
@@ -31,9 +52,8 @@ export const useJobs = defineStore('jobs', () => {
   api.onEvent((e) => {
     if (e.type === 'run.updated') upsert(e.run);
     if (e.type === 'run.metric') {
-      const list = metrics.value.get(e.runId) ?? [];
-      list.push(e.metric);
-      metrics.value.set(e.runId, list);
+      pendingMetrics.push({ runId: e.runId, metric: e.metric });
+      flushTimer ??= setTimeout(flushMetrics, METRIC_FLUSH_MS);
     }
   });
   return { runs, metrics, revision, active, recent, refresh, submit, cancel };
