@@ -76,6 +76,8 @@ export const CodecInfo = z.object({
   modelParam: z.string().optional(),
   /** residual coders: the workbench asks for a base */
   takesBase: z.boolean().optional(),
+  /** the bound modes the codec codes (GAE: nrmse); absent: every mode. The workbench offers it for those only */
+  boundModes: z.array(z.enum(['abs', 'rel', 'psnr', 'nrmse'])).optional(),
 });
 export type CodecInfo = z.infer<typeof CodecInfo>;
 

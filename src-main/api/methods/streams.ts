@@ -127,6 +127,8 @@ export const CodecOut = z.object({
   label: z.string(),
   description: z.string(),
   needsDependencies: z.boolean(),
+  /** the bound modes the codec codes; absent: every mode */
+  boundModes: z.array(z.enum(['abs', 'rel', 'psnr', 'nrmse'])).optional(),
   presets: z.array(CodecPresetOut),
   /** the params schema (JSON Schema), for forms and validation outside the main process */
   paramsSchema: z.record(z.string(), z.unknown()),

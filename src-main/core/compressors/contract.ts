@@ -15,6 +15,7 @@
  *
  * Everything here is pure: the services give a CodecEnv (lossless backend, hashing, a task runner, inference).
  */
+import type { BoundMode } from '../codec/bound.ts';
 import type { z } from 'zod';
 import type { Field, FieldValues } from '../field.ts';
 import type { BoundSpec, ResolvedBound } from '../codec/bound.ts';
@@ -165,6 +166,8 @@ export interface Codec<P extends Record<string, unknown> = Record<string, unknow
   readonly needsDependencies: boolean;
   /** codes the residual of a base when the caller hands one over (deps.bases.base: another stream of the field, decoded) */
   readonly takesBase?: boolean;
+  /** the bound modes it codes (GAE: NRMSE targets only); absent: every mode */
+  readonly boundModes?: readonly BoundMode[];
   dependencies(header: StreamHeader): Dependency[];
   encode(input: EncodeInput<P>, env: CodecEnv): Promise<EncodeResult>;
   /**

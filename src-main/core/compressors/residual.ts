@@ -177,6 +177,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
     presets: spec.presets,
     needsDependencies: false,
     takesBase: true,
+    ...(spec.nrmseOnly ? { boundModes: ['nrmse'] as const } : {}),
     tasks,
     ...(spec.modelParam ? { modelParam: spec.modelParam } : {}),
     dependencies: (h): Dependency[] => {

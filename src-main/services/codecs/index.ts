@@ -368,7 +368,7 @@ export function metadataOf(field: Field, source?: string, opts: { coordinates?: 
 /** Codecs and their presets, for the API's codec list and the CLI's help. */
 export function codecCatalog() {
   return listCodecs().map((c) => ({
-    id: c.id, label: c.label, description: c.description, needsDependencies: c.needsDependencies,
+    id: c.id, label: c.label, description: c.description, needsDependencies: c.needsDependencies, ...(c.boundModes ? { boundModes: [...c.boundModes] } : {}),
     presets: c.presets.map((p) => ({ name: p.name, label: p.label, description: p.description, params: p.params })),
   }));
 }

@@ -398,7 +398,7 @@ export function codecInfos(): CodecInfo[] {
   if (codecCache && Date.now() - codecCache.at < 30_000) return codecCache.infos;
   const ours: CodecInfo[] = allPresets()
     .filter((p) => !p.codec.needsDependencies)
-    .map((p) => ({ id: p.preset.name, label: p.preset.label, kind: 'fieldpack', available: true, description: p.preset.description, ...(p.codec.modelParam ? { modelParam: p.codec.modelParam.key } : {}), ...(p.codec.takesBase ? { takesBase: true } : {}) }));
+    .map((p) => ({ id: p.preset.name, label: p.preset.label, kind: 'fieldpack', available: true, description: p.preset.description, ...(p.codec.modelParam ? { modelParam: p.codec.modelParam.key } : {}), ...(p.codec.takesBase ? { takesBase: true } : {}), ...(p.codec.boundModes ? { boundModes: [...p.codec.boundModes] } : {}) }));
   const baselines: CodecInfo[] = Object.entries(EXTERNAL).map(([id, ext]) => ({
     id, label: ext.label, kind: 'baseline', available: ext.available(), description: ext.description + (ext.available() ? '' : ' — not on PATH'),
   }));
