@@ -54,7 +54,7 @@ export const useCompression = defineStore('compression', () => {
           ...modelParams(codec, model),
           ...(base?.trim() && base.trim() !== 'none' && codecs.value.find((c) => c.id === codec)?.takesBase ? { base: base.trim() } : {}),
         };
-        const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}${match === 'psnr' ? ' (equal PSNR)' : ''}` });
+        const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}${match === 'psnr' ? ' (PSNR-matched)' : ''}` });
         jobs.runs.set(run.id, run);
         submitted.push(run);
       }
