@@ -23,5 +23,8 @@ export const useNotices = defineStore('notices', () => {
   function dismiss(id: number) {
     notices.value = notices.value.filter((n) => n.id !== id);
   }
-  return { notices, push, error, dismiss };
+  function clear() {
+    notices.value = [];
+  }
+  return { notices, push, error, dismiss, clear };
 });
