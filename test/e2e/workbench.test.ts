@@ -92,6 +92,12 @@ describe('browser mode', () => {
     }
     expect(await page.getByTestId('doctor-db').innerText()).toContain('e2e.db');
     expect(await page.getByTestId('doctor-wasm').innerText()).toContain('SIMD fast path on');
+    // a failed save says why on Settings, and is gone once the user is elsewhere (it stayed over the Compare table)
+    await page.getByTestId('python-path').fill('/no/such/python');
+    await page.getByTestId('python-path').press('Enter');
+    await expect.poll(() => page.getByTestId('notice').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/does not exist/)]));
+    await page.getByTestId('nav-compare').click();
+    await expect.poll(() => page.getByTestId('notice').count()).toBe(0);
 
     await page.getByTestId('nav-projects').click();
     const row = page.getByTestId('project-Katrina study');
