@@ -43,6 +43,10 @@ describe('Archive view', () => {
     await expect.poll(() => page.getByTestId('archive-plan-total').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('archive-plan-total').innerText()).toMatch(/^2 members/);
     expect(await page.getByTestId('archive-view').innerText()).toContain('cross-field: SST from AIRT');
+    // a plan is of the inputs it was made with: editing them drops it (it stayed, of other files)
+    await page.getByTestId('archive-vars').fill('SST');
+    await expect.poll(() => page.getByTestId('archive-plan-total').count()).toBe(0);
+    await page.getByTestId('archive-vars').fill('SST,AIRT');
     await page.getByTestId('archive-build').click();
     await expect.poll(() => page.getByTestId('archive-job').getAttribute('data-status'), { timeout: 120_000, interval: 300 }).toBe('finished');
     await page.getByTestId('archive-list').click();
