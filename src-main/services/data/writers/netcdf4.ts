@@ -78,7 +78,7 @@ function numbersOf(v: unknown): number[] | undefined {
 }
 
 /** Attributes of the written (unpacked) variable, from the source field's. */
-export function unpackedAttributes(field: Field): { attrs: Record<string, unknown>; fill: number } {
+export function unpackedAttributes(field: Field): { attrs: Record<string, unknown>; fill: number; needsFill: boolean } {
   const src = field.attributes ?? {};
   const sf = numbersOf(src['scale_factor'])?.[0];
   const ao = numbersOf(src['add_offset'])?.[0];
@@ -109,7 +109,9 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
     // the packing step is the data's quantization step: keep it as a number for later tools
     attrs['fieldpack_quantization_step'] = Math.abs(sf ?? 1);
   }
-  return { attrs, fill };
+  // a _FillValue where there are masked points, where the source had one, or where a valid value is the default
+  // fill (readers would mask it): not otherwise, so a variable that had none gets none
+  return { attrs, fill, needsFill: !!field.mask || srcFill !== undefined || isValidValue(field, dflt) };
 }
 
 function isValidValue(field: Field, x: number): boolean {
@@ -187,11 +189,11 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
   checkNames(ds);
   const h5 = await loadH5wasm();
   const prepared = ds.variables.map(({ field, provenance }) => {
-    const { attrs, fill } = unpackedAttributes(field);
+    const { attrs, fill, needsFill } = unpackedAttributes(field);
     // a byte copy (same-type slice): valid NaN / +-Inf are written bit for bit, only masked points get the fill
     const data = field.values.slice();
     if (field.mask) for (let i = 0; i < data.length; i++) if (field.mask[i] !== 1) data[i] = fill;
-    return { field, provenance, attrs, fill, data };
+    return { field, provenance, attrs, fill, needsFill, data };
   });
   await writeAtomically(outPath, (tmp) => h5guard(outPath, 'could not write the NetCDF-4 file', () => {
     const file = new h5.File(tmp, 'w', { track_order: true }) as H5File;
@@ -217,7 +219,7 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
       });
       const deflate = ds.deflate ?? 4;
       const groups = new Set<string>();
-      for (const { field, provenance, attrs, fill, data } of prepared) {
+      for (const { field, provenance, attrs, fill, needsFill, data } of prepared) {
         const parts = field.name.split('/');
         for (let i = 1; i < parts.length; i++) {
           const group = parts.slice(0, i).join('/');
@@ -237,8 +239,7 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
           ...(useDeflate ? { chunks, compression: 'gzip' as const, compression_opts: Math.min(9, Math.max(1, deflate)) } : {}),
           ...(growing.some(Boolean) ? { chunks, maxshape: field.shape.map((s, i) => (growing[i] ? null : s)) } : {}),
         });
-        // a field with no masked point from a variable with no _FillValue gets none (the file said nothing of one)
-        if (field.mask || field.attributes?.['_FillValue'] !== undefined) writeAttr(d, '_FillValue', fill, f32 ? '<f' : '<d');
+        if (needsFill) writeAttr(d, '_FillValue', fill, f32 ? '<f' : '<d');
         // One map, so that provenance a field already carries (a decompressed .fpk has fieldpack_codec, ...)
         // is updated, not created twice (HDF5 refuses a second attribute of the same name).
         const all = { ...attrs, ...provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...provenance }) };
