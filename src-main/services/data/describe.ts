@@ -188,6 +188,16 @@ const STANDARD_NAMES: Record<string, AxisKind> = {
   model_level_number: 'level',
 };
 
+/**
+ * A dataset's default name from its files: one file's name, two or three joined, or the first and how many more (two
+ * files imported together were named after the first alone, and their fields listed under it).
+ */
+export function datasetName(paths: readonly string[]): string {
+  const names = paths.map((p) => basename(p).replace(/\.[^.]+$/, ''));
+  if (names.length <= 3) return names.join(' + ');
+  return `${names[0]} + ${names.length - 1} more`;
+}
+
 export function recogniseAxis(dim: string, size: number, coord?: { name: string; attributes: Record<string, unknown>; units?: string }): AxisDescription {
   const base: AxisDescription = { dim, size, kind: 'other', recognisedBy: null };
   if (/_stag$/i.test(dim)) base.staggered = true;
@@ -364,7 +374,7 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
       }
     }
     return {
-      name: options.name ?? basename(paths[0]!).replace(/\.[^.]+$/, ''),
+      name: options.name ?? datasetName(paths),
       files,
       grids,
       fields,

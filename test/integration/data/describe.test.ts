@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { correlationMatrix } from '../../../src-main/core/stats/index.ts';
-import { centralSlice, describeDataset, recogniseAxis } from '../../../src-main/services/data/describe.ts';
+import { centralSlice, datasetName, describeDataset, recogniseAxis } from '../../../src-main/services/data/describe.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { readSlice2D } from '../../../src-main/services/data/explore.ts';
 import { PYTHON, WRF, available, fixturePath, hasPythonNetcdf4 } from './helpers.ts';
@@ -151,6 +151,9 @@ d.close()`;
   it('two files: fields from both, same grid; ids disambiguated when names clash', async () => {
     const d = await describeDataset([fixturePath('synthetic_nc3'), fixturePath('synthetic_nc4')]);
     expect(d.files.map((f) => f.format)).toEqual(['netcdf3-64bit-offset', 'netcdf4-hdf5']);
+    // named after both files (it was the first alone, and the second's fields were listed under it)
+    expect(d.name).toBe('synthetic_nc3_64bit + synthetic_nc4');
+    expect(datasetName(['/a/wrfout_1.nc', '/a/wrfout_2.nc', '/a/wrfout_3.nc', '/a/wrfout_4.nc'])).toBe('wrfout_1 + 3 more');
     expect(d.fields.map((f) => f.id)).toContain('forecast/wind');
     const packed = d.fields.find((f) => f.name === 'temp_packed')!;
     expect(packed.stats.quantization).toMatchObject({ detected: true, source: 'packing' });
