@@ -8,7 +8,7 @@
  */
 import { basename } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
-import { fieldSize } from '../../core/field.ts';
+import { type Field, fieldSize } from '../../core/field.ts';
 import { fieldStats, matchGrid, type FieldStats } from '../../core/stats/index.ts';
 import { openDataFile } from './readers/index.ts';
 import type { DataFile, DataFormat, FillInfo, OpenOptions, VariableDtype } from './readers/types.ts';
@@ -316,11 +316,20 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
       const n = fieldSize(v.shape);
       const limit = options.maxValues ?? DESCRIBE_MAX_VALUES;
       const slice = n > limit ? centralSlice(v.shape, limit) : undefined;
-      const field = await f.readField(t.name, {
-        signal: options.signal,
-        ...(slice ? { slice, coordinates: false } : {}),
-        onProgress: (fr) => options.onProgress?.(total ? (done + fr * n * 0.8) / total : 1, `${basename(f.path)}: ${t.name}`),
-      });
+      let field: Field;
+      try {
+        field = await f.readField(t.name, {
+          signal: options.signal,
+          ...(slice ? { slice, coordinates: false } : {}),
+          onProgress: (fr) => options.onProgress?.(total ? (done + fr * n * 0.8) / total : 1, `${basename(f.path)}: ${t.name}`),
+        });
+      } catch (e) {
+        // a variable Fieldpack cannot read exactly (64-bit integers past 2^53) is left out with the reason, the others kept
+        if (!(e instanceof FieldpackError && e.code === 'UNSUPPORTED')) throw e;
+        skipped.push({ file: t.file, name: t.name, reason: e.message.replace(`${f.path}: `, '') });
+        done += n;
+        continue;
+      }
       const stats: DescribedFieldStats = describeStats(field, { distinctCap: options.distinctCap, scaleFactor: v.fill.packing?.scaleFactor });
       if (slice) stats.sample = { slice, values: field.values.length };
       done += n;

@@ -103,6 +103,19 @@ print(json.dumps({k: [[None if x is np.ma.masked else float(x) for x in row] for
     }
   });
 
+  it('64-bit integer data (xarray writes integer arrays so): doubles, the fill masked, as netCDF4-python reads them', async () => {
+    const path = join(dir, 'int64.nc');
+    const ref = python<(number | null)[]>(`
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('y', 3); ds.createDimension('x', 4)
+c = ds.createVariable('counts', 'i8', ('y', 'x'), fill_value=np.int64(-999)); c[:] = np.arange(12).reshape(3, 4) * 1000003; c[1, 2] = np.ma.masked
+ds.close()
+print(json.dumps([None if x is np.ma.masked else float(x) for x in netCDF4.Dataset(sys.argv[1])['counts'][:].ravel()]))
+`, path);
+    expect((await read(path, 'counts')).values).toEqual(ref);
+    expect(ref[6]).toBeNull();
+  });
+
   it('a variable of a group exports into that group', async () => {
     const src = join(dir, 'groups.nc');
     execFileSync(PYTHON, ['-c', `

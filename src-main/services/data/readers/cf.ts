@@ -79,8 +79,11 @@ function firstNumber(v: unknown): number | undefined {
  */
 export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>, attrIsDouble: (name: string) => boolean): FillInfo {
   const info: FillInfo = {};
-  if (!isFieldDtype(dtype)) return info;
-  let d: FieldDtype = dtype;
+  // 64-bit integers come as exact doubles (readers/util.ts exactDoubles): their fills and ranges compare as such; no
+  // default fill (netCDF's, near -2^63, is past what a double holds exactly, and such a point is refused anyway)
+  const int64 = dtype === 'int64' || dtype === 'uint64';
+  if (!isFieldDtype(dtype) && !int64) return info;
+  let d: FieldDtype = int64 ? 'float64' : (dtype as FieldDtype);
   const unsignedAttr = attrs['_Unsigned'];
   if ((unsignedAttr === 'true' || unsignedAttr === 'True') && (d === 'int8' || d === 'int16' || d === 'int32')) {
     info.unsigned = true;
@@ -91,7 +94,7 @@ export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>
   const cast = info.unsigned ? (x: unknown) => unsignedView(d, dtype as FieldDtype, x) : (x: unknown) => safeCast(d, x);
   const fv = '_FillValue' in attrs ? cast(attrs['_FillValue']) : undefined;
   if (fv !== undefined) info.fillValue = fv;
-  else if (d !== 'int8' && d !== 'uint8') info.defaultFill = NETCDF_DEFAULT_FILL[d];
+  else if (d !== 'int8' && d !== 'uint8' && !int64) info.defaultFill = NETCDF_DEFAULT_FILL[d];
   const mv = numbers(attrs['missing_value']);
   if (mv) {
     const values = mv.map(cast);
@@ -112,7 +115,7 @@ export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>
   const ao = firstNumber(attrs['add_offset']);
   if (sf !== undefined || ao !== undefined) {
     // numpy's result type: float64 for float64 or 32-bit integer data, or a float64 attribute; else float32
-    const wide = dtype === 'float64' || d === 'int32' || d === 'uint32' || (sf !== undefined && attrIsDouble('scale_factor')) || (ao !== undefined && attrIsDouble('add_offset'));
+    const wide = dtype === 'float64' || int64 || d === 'int32' || d === 'uint32' || (sf !== undefined && attrIsDouble('scale_factor')) || (ao !== undefined && attrIsDouble('add_offset'));
     info.packing = { scaleFactor: sf ?? 1, addOffset: ao ?? 0, unpackedDtype: wide ? 'float64' : 'float32' };
   }
   return info;

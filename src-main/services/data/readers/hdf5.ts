@@ -281,7 +281,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           dims,
           shape,
           dtype,
-          readable: readsAsField(dtype, isCoordinate) && !unreadable,
+          readable: readsAsField(dtype) && !unreadable,
           ...(unreadable ? { unreadable } : {}),
           attributes,
           units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,

@@ -128,7 +128,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
       dims: vdims,
       shape,
       dtype,
-      readable: readsAsField(dtype, isCoordinate),
+      readable: readsAsField(dtype),
       attributes,
       units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
       longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,

@@ -14,22 +14,26 @@ export function checkAborted(signal: AbortSignal | undefined, what: string): voi
 /** 64-bit integer dtypes: read only as 1-D coordinates (xarray writes its time axes so), as doubles where exact. */
 export const INT64 = new Set<VariableDtype>(['int64', 'uint64']);
 
-/** Whether a variable of this dtype is read as a field: the numeric field dtypes, and 64-bit integer coordinates. */
-export function readsAsField(dtype: VariableDtype, isCoordinate: boolean): boolean {
-  return isFieldDtype(dtype) || (INT64.has(dtype) && isCoordinate);
+/**
+ * Whether a variable of this dtype is read as a field: the numeric field dtypes, and 64-bit integers (xarray writes
+ * integer arrays and times so), read as doubles where every value is one exactly (exactDoubles).
+ */
+export function readsAsField(dtype: VariableDtype): boolean {
+  return isFieldDtype(dtype) || INT64.has(dtype);
 }
 
-/** The dtype a readable variable's values come as (a 64-bit integer coordinate's: float64). */
+/** The dtype a readable variable's values come as (64-bit integers: float64). */
 export function valuesDtypeOf(dtype: VariableDtype): FieldDtype {
   return INT64.has(dtype) ? 'float64' : (dtype as FieldDtype);
 }
 
-/** 64-bit integers as doubles, refused where one is past 2^53 (a double would change it). */
+/** 64-bit integers as doubles, refused where one is not a double exactly (past 2^53, a double would change it). */
 export function exactDoubles(path: string, name: string, raw: BigInt64Array | BigUint64Array): Float64Array {
   const out = new Float64Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const x = Number(raw[i]!);
-    if (!Number.isSafeInteger(x)) throw new FieldpackError('UNSUPPORTED', `${path}: the 64-bit integer coordinate "${name}" holds ${raw[i]} at ${i}, past 2^53: a double cannot hold it exactly`, { path, variable: name });
+    // within 2^53 every integer is a double; past it, only those the double gives back
+    if (!Number.isSafeInteger(x) && BigInt(x) !== raw[i]) throw new FieldpackError('UNSUPPORTED', `${path}: the 64-bit integer variable "${name}" holds ${raw[i]} at ${i}, which a double cannot hold exactly (past 2^53)`, { path, variable: name });
     out[i] = x;
   }
   return out;
