@@ -19,6 +19,7 @@ import type { ResolvedBound } from '../../core/codec/bound.ts';
 import { readHeader, type StreamHeader, type StreamMetadata } from '../../core/codec/stream/format.ts';
 import { codecById, NO_DEPENDENCIES, type RowSource } from '../../core/compressors/index.ts';
 import { writeAtomically } from '../files/atomic.ts';
+import { findHdf5Signature, isNetcdf3 } from '../files/magic.ts';
 import { boundChecked, codecEnv, codecParams, type RunControl } from './index.ts';
 import { ErrorAccumulator, type ErrorStats } from '../../core/metrics/index.ts';
 
@@ -103,9 +104,7 @@ function namedStreamError<T>(file: string, head: Uint8Array, read: () => T): T {
     return read();
   } catch (e) {
     if (!(e instanceof FieldpackError) || e.code !== 'BAD_STREAM') throw e;
-    const isCdf = head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46;
-    const isHdf = head[0] === 0x89 && head[1] === 0x48 && head[2] === 0x44 && head[3] === 0x46;
-    const data = isCdf ? 'a NetCDF-3 file' : isHdf ? 'a NetCDF-4/HDF5 file' : null;
+    const data = isNetcdf3(head) ? 'a NetCDF-3 file' : findHdf5Signature(head) >= 0 ? 'a NetCDF-4/HDF5 file' : null;
     const message = data
       ? `${file} is ${data}, not a Fieldpack stream (.fpk): compress it first (fieldpack compress), or write a field of it with fieldpack export`
       : `${file}: ${e.message}`;

@@ -28,7 +28,7 @@ import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core
 import { type StreamMetadata, readHeader } from '../../core/codec/stream/format.ts';
 import { decodeStream, encodeBase, encodeField, parseCodecBase, type RunControl } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
-import { findHdf5Signature } from '../data/readers/hdf5.ts';
+import { findHdf5Signature, isNetcdf3 } from '../files/magic.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { isNpy, isZip, npyNumbers, parseNpy, parseNpz, type NpyArray } from '../files/npy.ts';
 
@@ -346,9 +346,7 @@ export async function readReconstructionFile(path: string, shape: readonly numbe
     if (!sameSqueezed(a.shape, shape)) wrongShape(path, a.shape, shape);
     return { field: make(npyValues(a)), format: 'npy' };
   }
-  const cdf = bytes[0] === 0x43 && bytes[1] === 0x44 && bytes[2] === 0x46;
-  const hdf = findHdf5Signature(bytes.subarray(0, 4096)) >= 0;
-  if (cdf || hdf) {
+  if (isNetcdf3(bytes) || findHdf5Signature(bytes.subarray(0, 4096)) >= 0) {
     const df = await openDataFile(path);
     try {
       if (!df.variables.some((v) => v.name === variable)) throw new FieldpackError('NOT_FOUND', `base file ${path}: no variable ${variable} (give another with file:PATH#var=NAME)`);
@@ -418,8 +416,7 @@ export async function reconstructionIfFile(path: string, variable: string, shape
   } catch {
     return null;
   }
-  const cdf = head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46;
-  if (cdf || findHdf5Signature(head) >= 0) return null;
+  if (isNetcdf3(head) || findHdf5Signature(head) >= 0) return null;
   try {
     return (await readReconstructionFile(path, shape, variable)).field;
   } catch (e) {

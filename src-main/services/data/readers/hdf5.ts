@@ -8,24 +8,16 @@
  */
 import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
+import { HDF5_SIGNATURE } from '../../files/magic.ts';
 import { fieldSize, type Field } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor } from './cf.ts';
 import { h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkReadable, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
-export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
 const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable';
 const CHUNK_BYTES = 8 * 1024 * 1024;
-
-/** Offset of the HDF5 signature (0, 512, 1024, ... as the spec allows), or -1. */
-export function findHdf5Signature(head: Uint8Array): number {
-  for (let off = 0; off + 8 <= head.length; off = off === 0 ? 512 : off * 2) {
-    if (HDF5_SIGNATURE.every((b, i) => head[off + i] === b)) return off;
-  }
-  return -1;
-}
 
 /**
  * Offset of the HDF5 signature in a file of `size` bytes, or -1: after a user block (h5py's userblock_size, a
@@ -322,8 +314,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
 
     async function readField(name: string, options: ReadOptions = {}): Promise<Field> {
       const v = variable(name);
-      if (v.unreadable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" is ${v.unreadable}`, { path, variable: name });
-      if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
+      checkReadable(path, v);
       // 64-bit integer coordinates (xarray writes its times so) are read as doubles, exactly or not at all
       const dtype = valuesDtypeOf(v.dtype);
       const { start, count } = resolveSlice(path, v, options.slice);

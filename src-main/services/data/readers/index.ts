@@ -7,7 +7,8 @@ import { open as openFile, stat } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { isFpk, openFpk } from './fpk.ts';
 import { isNumpy, openNumpy } from './npz.ts';
-import { findHdf5Signature, locateHdf5Signature, openHdf5 } from './hdf5.ts';
+import { findHdf5Signature, isNetcdf3 } from '../../files/magic.ts';
+import { locateHdf5Signature, openHdf5 } from './hdf5.ts';
 import { openNetcdf3 } from './netcdf3.ts';
 import { openRaw, RAW_EXTENSIONS, readSidecar, sidecarPath, validateRawOptions } from './raw.ts';
 import type { DataFile, DataFormat, OpenOptions } from './types.ts';
@@ -59,7 +60,7 @@ export async function detectFormat(path: string): Promise<{ format: DetectedForm
     await fh.close();
   }
   for (const o of openers) if (o.sniff(head, path)) return { format: `source:${o.id}`, sizeBytes: size, head };
-  const cdf = head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46;
+  const cdf = isNetcdf3(head);
   if (cdf && head[3] === 1) return { format: 'netcdf3-classic', sizeBytes: size, head };
   if (cdf && head[3] === 2) return { format: 'netcdf3-64bit-offset', sizeBytes: size, head };
   if (cdf && head[3] === 5) return { format: 'netcdf3-64bit-data', sizeBytes: size, head };

@@ -6,6 +6,8 @@
  * wrong throws a TypeError naming it.
  */
 
+import { isNetcdf3 } from '../../files/magic.ts';
+
 export type NcType = 'byte' | 'char' | 'short' | 'int' | 'float' | 'double' | 'ubyte' | 'ushort' | 'uint' | 'int64' | 'uint64';
 
 /** nc_type codes 1..11 */
@@ -160,7 +162,7 @@ function attributes(c: Cursor, owner: string): NcAttr[] {
 /** The header at the start of `bytes` (the file's first bytes: as many as the header takes). */
 export function parseNetcdf3Header(bytes: Uint8Array): NcHeader {
   if (bytes.length < 4) throw new RangeError('the file is shorter than its magic number');
-  if (bytes[0] !== 0x43 || bytes[1] !== 0x44 || bytes[2] !== 0x46) throw new TypeError('not a NetCDF classic file (no CDF magic)');
+  if (!isNetcdf3(bytes)) throw new TypeError('not a NetCDF classic file (no CDF magic)');
   const version = bytes[3]!;
   if (version !== 1 && version !== 2 && version !== 5) throw new TypeError(`unknown version ${version} (1, 2 or 5)`);
   const c = new Cursor(bytes.subarray(4), version === 5);
