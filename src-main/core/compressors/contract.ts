@@ -15,10 +15,9 @@
  *
  * Everything here is pure: the services give a CodecEnv (lossless backend, hashing, a task runner, inference).
  */
-import type { BoundMode } from '../codec/bound.ts';
 import type { z } from 'zod';
 import type { Field, FieldValues } from '../field.ts';
-import type { BoundSpec, ResolvedBound } from '../codec/bound.ts';
+import type { BoundMode, BoundSpec, ResolvedBound } from '../codec/bound.ts';
 import type { LosslessBackend } from '../codec/lossless.ts';
 import type { StreamHeader, StreamMetadata } from '../codec/stream/format.ts';
 import type { NnSpec } from '../nn/spec.ts';

@@ -15,7 +15,7 @@ import { ByteReader, ByteWriter, varintBytes } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
-  checkRadius, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
@@ -37,10 +37,10 @@ export type PredictorChoice = PredictorName | 'auto';
 const LOSSLESS_PREDICTOR_ID = 255;
 /**
  * A chunk whose coded points all hold one value (bit for bit): after its flags, its value count, the envelope's mask
- * and value lists, then the value. The count is the payload's proof of the chunk's size (a header edited to declare more values is
- * refused before they are allocated, as the other payloads' lengths prove theirs). All-zero and all-fill fields are common in model output (WRF's precipitation and ice species at most times), and
- * coding them as codes or byte planes cost a zstd frame and a size per chunk. Readers before it refuse it as a bad
- * predictor byte.
+ * and value lists, then the value. The count is the payload's proof of the chunk's size (a header edited to declare
+ * more values is refused before they are allocated, as the other payloads' lengths prove theirs). All-zero and
+ * all-fill fields are common in model output (WRF's precipitation and ice species at most times), and coding them as
+ * codes or byte planes cost a zstd frame and a size per chunk. Readers before it refuse it as a bad predictor byte.
  */
 const CONSTANT_PREDICTOR_ID = 254;
 /** Target values per chunk: large enough not to cost ratio, small enough to spread over workers. */
@@ -543,7 +543,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2. Flag 32: grid indices (header param grid).
   // Flag 64: the mask of the chunk's first row only, the same in every row (maskRowsRepeat)
   const maskRepeats = hasMask && maskRowsRepeat(mask!, shape);
-  w.u8((hasMask ? 1 | 16 : 0) | (nonfinite.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (tune ? 8 : 0) | (grid ? 32 : 0) | (maskRepeats ? 64 : 0));
+  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (hasMask ? 16 : 0) | (tune ? 8 : 0) | (grid ? 32 : 0) | (maskRepeats ? 64 : 0));
   if (tune) w.u8(tune);
   // format v2: no value count (the chunk's rows give it)
   if (hasMask) writeChunkMask(w, mask!, shape, maskRepeats);
@@ -593,7 +593,7 @@ function constantChunkPayload(
 ): Uint8Array {
   w.u8(CONSTANT_PREDICTOR_ID);
   const maskRepeats = mask !== null && maskRowsRepeat(mask, shape);
-  w.u8((mask ? 1 | 16 : 0) | (exact.length ? 2 : 0) | (fillExc.length ? 4 : 0) | (maskRepeats ? 64 : 0));
+  w.u8(chunkHeadFlags(mask, exact, fillExc) | (mask ? 16 : 0) | (maskRepeats ? 64 : 0));
   w.varint(values.length);
   if (mask) writeChunkMask(w, mask, shape, maskRepeats);
   writeValueLists(w, [exact, fillExc], values, f32);
