@@ -277,6 +277,12 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
       }
       (f as DataFile & { __aux?: Set<string> }).__aux = auxNames;
     });
+    // a variable Fieldpack cannot read exactly (64-bit integers a double cannot hold) is left out with the reason, the
+    // others kept; any other failure fails the import
+    const skipUnreadable = (fi: number, name: string, e: unknown) => {
+      if (!(e instanceof FieldpackError && e.code === 'UNSUPPORTED')) throw e;
+      skipped.push({ file: fi, name, reason: e.message.replace(`${opened[fi]!.path}: `, '') });
+    };
     // 2. coordinates (small)
     for (let fi = 0; fi < opened.length; fi++) {
       for (const v of opened[fi]!.variables) {
@@ -287,8 +293,7 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
         try {
           c = fieldSize(v.shape) ? await opened[fi]!.readField(v.name, { signal: options.signal }) : { values: new Float64Array(0), mask: null };
         } catch (e) {
-          if (!(e instanceof FieldpackError && e.code === 'UNSUPPORTED')) throw e;
-          skipped.push({ file: fi, name: v.name, reason: e.message.replace(`${opened[fi]!.path}: `, '') });
+          skipUnreadable(fi, v.name, e);
           continue;
         }
         const vals = Array.from(c.values, (x, i) => (c.mask && c.mask[i] === 0 ? null : x));
@@ -324,9 +329,7 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
           onProgress: (fr) => options.onProgress?.(total ? (done + fr * n * 0.8) / total : 1, `${basename(f.path)}: ${t.name}`),
         });
       } catch (e) {
-        // a variable Fieldpack cannot read exactly (64-bit integers past 2^53) is left out with the reason, the others kept
-        if (!(e instanceof FieldpackError && e.code === 'UNSUPPORTED')) throw e;
-        skipped.push({ file: t.file, name: t.name, reason: e.message.replace(`${f.path}: `, '') });
+        skipUnreadable(t.file, t.name, e);
         done += n;
         continue;
       }

@@ -5,12 +5,11 @@
  */
 import { Buffer } from 'node:buffer';
 import { open as openFile } from 'node:fs/promises';
-import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, fillInfoFor } from './cf.ts';
 import { NC_TYPE_SIZE, type NcAttr, type NcHeader, type NcType, parseNetcdf3Header } from './netcdf3-header.ts';
 import type { DataFile, DataFormat, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkAborted, exactDoubles, extractHyperslab, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkReadable, checkAborted, exactDoubles, extractHyperslab, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const NC_TYPES: Record<NcType, VariableDtype> = {
   byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64', ubyte: 'uint8', ushort: 'uint16', uint: 'uint32', int64: 'int64', uint64: 'uint64',
@@ -147,7 +146,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
 
   async function readField(name: string, options: ReadOptions = {}): Promise<Field> {
     const v = variable(name);
-    if (!v.readable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (numeric int8-32, uint8-32, float32/64 only)`, { path, variable: name, dtype: v.dtype });
+    checkReadable(path, v);
     // 64-bit integer coordinates are read as doubles, exactly or not at all
     const dtype = valuesDtypeOf(v.dtype);
     const lay = layouts.get(name)!;

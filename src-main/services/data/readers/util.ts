@@ -75,6 +75,14 @@ export function notAFieldReason(v: Pick<VariableInfo, 'dtype' | 'readable' | 'un
   return empty !== null ? `no values yet: dimension ${empty} has length 0` : null;
 }
 
+/** A reader's refusal of a variable it does not read: UNSUPPORTED with its reader's reason, or its dtype. */
+export function checkReadable(path: string, v: VariableInfo): void {
+  if (v.unreadable) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${v.name}" is ${v.unreadable}`, { path, variable: v.name });
+  if (!v.readable) {
+    throw new FieldpackError('UNSUPPORTED', `${path}: variable "${v.name}" has dtype ${v.dtype}, which Fieldpack cannot read as a field (integers of 8 to 64 bits, float32 and float64 only)`, { path, variable: v.name, dtype: v.dtype });
+  }
+}
+
 /** UNSUPPORTED, naming the variable and why, where it is not a field to compress (notAFieldReason). */
 export function checkIsField(path: string, v: VariableInfo): void {
   const why = notAFieldReason(v);
