@@ -70,7 +70,7 @@ export const ArchiveTotals = z.object({
 
 /** A target predicted from anchors of the same file, and why the plan linked them. */
 export const ArchiveLink = z.object({ source: z.string(), target: z.string(), anchors: z.array(z.string()), reason: z.string() });
-/** A variable left out of an archive, and why. */
+/** A variable left out of an archive, and why (sources also list `carried`: the variables kept as stored in the manifest, scalars and char variables). */
 export const SkippedVariable = z.object({ name: z.string(), reason: z.string() });
 
 export const ArchiveBuildOutput = z.object({
@@ -91,7 +91,7 @@ export const ArchivePlanOutput = z.object({
   totals: z.object({ members: z.number().int(), originalBytes: z.number(), estBytes: z.number(), estSeconds: z.number(), ratio: z.number() }),
   budget: z.object({ bytes: z.number(), met: z.boolean(), boundFor: z.record(z.string(), z.string()) }).nullable(),
   links: z.array(ArchiveLink),
-  sources: z.array(z.object({ id: z.string(), name: z.string(), variables: z.number().int(), skipped: z.array(SkippedVariable) })),
+  sources: z.array(z.object({ id: z.string(), name: z.string(), variables: z.number().int(), carried: z.array(z.string()), skipped: z.array(SkippedVariable) })),
   sampledValues: z.number().int(),
 });
 
@@ -102,7 +102,7 @@ export const ArchiveListOutput = z.object({
   createdAt: z.string(),
   options: z.record(z.string(), z.unknown()),
   totals: ArchiveTotals,
-  sources: z.array(z.object({ id: z.string(), name: z.string(), path: z.string(), variables: z.array(z.string()), skipped: z.array(SkippedVariable) })),
+  sources: z.array(z.object({ id: z.string(), name: z.string(), path: z.string(), variables: z.array(z.string()), carried: z.array(z.string()), skipped: z.array(SkippedVariable) })),
   links: z.array(ArchiveLink),
   objects: z.array(z.object({ hash: z.string(), kind: z.string(), label: z.string(), bytes: z.number(), usedBy: z.number().int() })),
   members: z.array(z.object({

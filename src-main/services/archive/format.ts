@@ -66,6 +66,26 @@ export const SourceVariable = z.object({
 export const ArchiveName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ., _ and -');
 export const ArchiveFile = z.string().regex(/^(members|objects)\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file in the archive\'s members/ or objects/ folder');
 
+/**
+ * A variable that is not a field, kept as the source stored it and written back on restore: a scalar (a CF
+ * grid_mapping such as `crs`, which the fields' grid_mapping attribute names) or a char variable (WRF's Times).
+ * Small by nature (at most CARRIED_MAX_BYTES stored), so in the manifest itself.
+ */
+export const CarriedVariable = z.object({
+  name: z.string(),
+  dims: z.array(z.string()),
+  shape: z.array(z.number().int()),
+  /** the stored dtype: char, or a numeric one */
+  dtype: z.string(),
+  /** as stored (packing attributes and _FillValue included) */
+  attributes: z.record(z.string(), z.unknown()),
+  /** a char variable's bytes, base64; a numeric one's stored numbers */
+  data: z.union([z.object({ base64: z.string() }), z.object({ numbers: z.array(Num) })]),
+});
+export type CarriedVariable = z.infer<typeof CarriedVariable>;
+/** the largest variable carried in the manifest (stored bytes); larger ones are listed as not archived */
+export const CARRIED_MAX_BYTES = 1 << 20;
+
 export const ArchiveSource = z.object({
   id: ArchiveName,
   /** the path it was read from at build time (verify compares against it when it is still there) */
@@ -79,7 +99,9 @@ export const ArchiveSource = z.object({
   /** every coordinate variable of the file, lossless (core/coordinates.ts packCoordinates form) */
   coordinates: z.record(z.string(), z.array(z.unknown())),
   variables: z.array(SourceVariable),
-  /** variables not archived, with the reason (char variables, scalars, not selected) */
+  /** variables kept exactly in the manifest (scalars, char variables); absent in archives made before them */
+  carried: z.array(CarriedVariable).default([]),
+  /** variables not archived, with the reason (not selected, a type Fieldpack does not read, too large to carry) */
   skipped: z.array(SkippedVariable),
 });
 export type ArchiveSource = z.infer<typeof ArchiveSource>;

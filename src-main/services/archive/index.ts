@@ -73,7 +73,7 @@ export function listArchive(dir: string) {
   const m = readManifest(dir);
   return {
     archive: resolve(dir), version: m.version, fieldpackVersion: m.fieldpackVersion, createdAt: m.createdAt, options: m.options, totals: m.totals,
-    sources: m.sources.map((s) => ({ id: s.id, name: s.name, path: s.path, variables: s.variables.map((v) => v.name), skipped: s.skipped })),
+    sources: m.sources.map((s) => ({ id: s.id, name: s.name, path: s.path, variables: s.variables.map((v) => v.name), carried: s.carried.map((v) => v.name), skipped: s.skipped })),
     links: m.links,
     objects: m.objects.map((o) => ({ hash: o.hash, kind: o.kind, label: o.label, bytes: o.bytes, usedBy: o.usedBy.length })),
     members: m.members.map((e) => ({

@@ -1,6 +1,6 @@
 /**
  * Restore: one NetCDF-4 file per source, mirroring it (its dimensions in order, every coordinate variable, each
- * archived variable's attributes, the global attributes), with provenance attributes per variable (codec, version,
+ * archived variable's attributes, the variables kept as stored (carried.ts), the global attributes), with provenance attributes per variable (codec, version,
  * bound, achieved error, model hash). A variable split into members is decoded member by member and joined along its
  * first dimension. Each file is written to a temporary name and renamed.
  */
@@ -12,6 +12,7 @@ import { unpackCoordinates } from '../../core/coordinates.ts';
 import { writeNetcdf4Dataset } from '../data/writers/netcdf4.ts';
 import { readManifest } from './build.ts';
 import { decodeMember } from './members.ts';
+import { storedVariableOf } from './carried.ts';
 import { type Manifest, type MemberEntry, fromJsonNumber } from './format.ts';
 
 function joinRows(parts: Field[], shape: number[]): { values: Float32Array | Float64Array; mask?: Uint8Array } {
@@ -66,14 +67,14 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
   const files: RestoreResult['files'] = [];
   const wanted = (v: string) => !opts.vars?.length || opts.vars.includes(v);
   if (opts.vars?.length) {
-    const known = new Set(manifest.sources.flatMap((s) => s.variables.map((v) => v.name)));
+    const known = new Set(manifest.sources.flatMap((s) => [...s.variables, ...s.carried].map((v) => v.name)));
     const unknown = opts.vars.filter((v) => !known.has(v));
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `the archive has no variable ${unknown.join(', ')} (it has ${[...known].join(', ')})`);
   }
   // each source's file name, decided (and checked against what the folder holds) before anything is decoded
   const targets = new Map<string, string>();
   for (const src of manifest.sources) {
-    if (!src.variables.some((v) => wanted(v.name))) continue;
+    if (![...src.variables, ...src.carried].some((v) => wanted(v.name))) continue;
     let name = `${basename(src.name, extname(src.name))}.nc`;
     if (names.has(name)) name = `${src.id}.nc`;
     names.add(name);
@@ -84,8 +85,8 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
     throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${existing.map((p) => basename(p)).join(', ')}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });
   }
   for (const [i, src] of manifest.sources.entries()) {
+    if (!targets.has(src.id)) continue;
     const vars = src.variables.filter((v) => wanted(v.name));
-    if (!vars.length) continue;
     opts.onProgress?.(i / manifest.sources.length, `restoring ${src.name}`);
     const fields: { field: Field; provenance: Record<string, string | number> }[] = [];
     for (const v of vars) {
@@ -108,9 +109,11 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
       dimensions: src.dimensions,
       coordinates: unpackCoordinates(src.coordinates),
       variables: fields,
+      // kept as stored, whichever fields are restored: they refer to them (grid_mapping) or the file needs them (Times)
+      stored: src.carried.map(storedVariableOf),
       globalAttributes: { ...src.globalAttributes, fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
     });
-    files.push({ source: src.name, path, variables: vars.map((v) => v.name) });
+    files.push({ source: src.name, path, variables: [...vars, ...src.carried].map((v) => v.name) });
   }
   opts.onProgress?.(1, `${files.length} files restored`);
   return { files };

@@ -14,6 +14,7 @@ import { openDataFile } from '../data/readers/index.ts';
 import { notAFieldReason } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
+import { carryVariable, notCarriedReason } from './carried.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { parseBaseSpec } from '../compression/base.ts';
 import { type ArchiveOptions, type ArchiveSource, type WorkManifest, type WorkMember, ARCHIVE_VERSION, WORK_FORMAT, safeName } from './format.ts';
@@ -215,6 +216,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
     try {
       const coords: FieldCoordinates = {};
       const skipped: ArchiveSource['skipped'] = [];
+      const carried: ArchiveSource['carried'] = [];
       const cands: Candidate[] = [];
       // auxiliary coordinates (named in a variable's `coordinates`, as WRF's XLAT, XLONG and XTIME are) and 1-D
       // variables along a dimension are positions and times: kept exactly unless a bound is given for them
@@ -224,13 +226,16 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           coords[v.name] = coordinateFromField(await df.readField(v.name, { coordinates: false }));
           continue;
         }
-        if (options.vars && !options.vars.includes(v.name)) {
-          skipped.push({ name: v.name, reason: 'not selected (--vars)' });
+        // what is not a field is kept as stored where it can be, whatever --vars selects: the fields refer to it
+        // (grid_mapping) or the file is incomplete without it (Times)
+        if (notAFieldReason(v) !== null) {
+          const why = notCarriedReason(v, df);
+          if (why === null) carried.push(await carryVariable(df, v));
+          else skipped.push({ name: v.name, reason: why });
           continue;
         }
-        const notAField = notAFieldReason(v);
-        if (notAField !== null) {
-          skipped.push({ name: v.name, reason: notAField });
+        if (options.vars && !options.vars.includes(v.name)) {
+          skipped.push({ name: v.name, reason: 'not selected (--vars)' });
           continue;
         }
         const { range, sample } = await rangeAndLeadingRows(df, v, o.signal);
@@ -281,7 +286,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       sources.push({
         id, path, name: basename(path), format: df.format, sizeBytes: df.sizeBytes,
         dimensions: Object.entries(df.dimensions).map(([name, size]) => ({ name, size, ...(df.unlimited?.includes(name) ? { unlimited: true } : {}) })),
-        globalAttributes: df.globalAttributes, coordinates: packCoordinates(coords) ?? {}, variables, skipped,
+        globalAttributes: df.globalAttributes, coordinates: packCoordinates(coords) ?? {}, variables, carried, skipped,
       });
     } finally {
       df.close();

@@ -12,7 +12,7 @@ export function archiveHandlers(): Handlers<keyof typeof ARCHIVE_METHODS> {
       const r = await planArchive({ ...p, vars: p.vars ?? null, onProgress: call?.onProgress, signal: call?.signal });
       return {
         members: r.members, totals: r.totals, budget: r.budget, links: r.work.links, sampledValues: r.sampledValues,
-        sources: r.work.sources.map((s) => ({ id: s.id, name: s.name, variables: s.variables.length, skipped: s.skipped })),
+        sources: r.work.sources.map((s) => ({ id: s.id, name: s.name, variables: s.variables.length, carried: s.carried.map((v) => v.name), skipped: s.skipped })),
       };
     },
     'archive.build': (p, call) => runArchiveBuild(p, call),

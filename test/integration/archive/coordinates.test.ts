@@ -2,11 +2,13 @@
  * Positions and times in an archive, as WRF files carry them (XLAT, XLONG and XTIME are auxiliary coordinates, named
  * in the fields' `coordinates`, not CF coordinate variables): restored exactly, whatever the archive's bound, and no
  * _FillValue added to a variable that had none. A restore once gave XTIME 720.36 for 720 and XLAT off by 0.006°.
+ * And what is not a field but the file needs (the grid_mapping scalar the fields name, WRF's char Times): kept as
+ * stored and written back; a restore once dropped them, leaving T2's grid_mapping naming nothing.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildArchive, restoreArchive } from '../../../src-main/services/archive/index.ts';
+import { buildArchive, listArchive, restoreArchive } from '../../../src-main/services/archive/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -49,6 +51,55 @@ ds.close()
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it('scalars and char variables (crs, a packed scalar, Times) come back as stored, whatever --vars selects; a string variable is named as left out', async () => {
+    for (const format of ['NETCDF3_CLASSIC', 'NETCDF4']) {
+      const src = join(tmp.dir, `carried-${format}.nc`);
+      execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w', format=sys.argv[2]); ds.createDimension('Time', None); ds.createDimension('DateStrLen', 19)
+ds.createDimension('y', 20); ds.createDimension('x', 30)
+times = ds.createVariable('Times', 'S1', ('Time', 'DateStrLen'))
+crs = ds.createVariable('crs', 'i4', ()); crs.grid_mapping_name = 'lambert_conformal_conic'; crs.latitude_of_projection_origin = 38.5
+p = ds.createVariable('p_top', 'i2', (), fill_value=np.int16(-999)); p.scale_factor = 2.5; p.units = 'Pa'
+T = ds.createVariable('T2', 'f4', ('Time', 'y', 'x')); T.grid_mapping = 'crs'; T.units = 'K'
+Q = ds.createVariable('Q2', 'f4', ('Time', 'y', 'x'))
+for i in range(3):
+    times[i] = netCDF4.stringtochar(np.array(['2005-08-28_%02d:00:00' % i], 'S19'))
+    T[i] = 280 + np.add.outer(np.arange(20), np.arange(30)) / 10.0 + i
+    Q[i] = 0.01 + i / 1000.0
+crs.assignValue(0)
+p.set_auto_maskandscale(False); p.assignValue(2000)
+if sys.argv[2] == 'NETCDF4':
+    s = ds.createVariable('station', str, ('Time',)); s[0] = 'KMSY'
+ds.close()
+`, src, format]);
+      const out = join(tmp.dir, `carried-${format}-arc`);
+      await buildArchive({ inputs: [src], out, bound: 'rel:1e-3', crossfield: 'off', vars: ['T2'] });
+      const listed = await listArchive(out);
+      expect(listed.sources[0]!.carried.sort(), format).toEqual(['Times', 'crs', 'p_top']);
+      expect(listed.sources[0]!.skipped.map((x) => x.name), format).toEqual(format === 'NETCDF4' ? ['Q2', 'station'] : ['Q2']);
+      const restored = join(tmp.dir, `carried-${format}-out`);
+      const r = await restoreArchive(out, restored);
+      const back = JSON.parse(execFileSync(PYTHON, ['-c', `
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1]); p = ds['p_top']; p.set_auto_maskandscale(False)
+print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF4.chartostring(ds['Times'][:])], 'unlimited': ds.dimensions['Time'].isunlimited(),
+  'crs': int(ds['crs'][...]), 'crs_attrs': {k: str(ds['crs'].getncattr(k)) for k in ds['crs'].ncattrs()}, 'grid_mapping': ds['T2'].grid_mapping,
+  'p_top': [int(p[...]), str(p.dtype), float(p.scale_factor), int(p._FillValue), p.units], 'p_top_unpacked': float(netCDF4.Dataset(sys.argv[1])['p_top'][...])}))
+`, r.files[0]!.path], { encoding: 'utf8' }));
+      expect(back, format).toEqual({
+        vars: ['T2', 'Times', 'crs', 'p_top'],
+        times: ['2005-08-28_00:00:00', '2005-08-28_01:00:00', '2005-08-28_02:00:00'],
+        unlimited: true,
+        crs: 0,
+        crs_attrs: { grid_mapping_name: 'lambert_conformal_conic', latitude_of_projection_origin: '38.5' },
+        grid_mapping: 'crs',
+        p_top: [2000, 'int16', 2.5, -999, 'Pa'],
+        p_top_unpacked: 5000,
+      });
     }
   });
 });

@@ -41,11 +41,14 @@ function workInput(p: ParsedFlags, inputs: string[]) {
 
 const intFlag = (p: ParsedFlags, name: string) => nonNegativeFlag(p, name, 'an integer');
 
-/** The variables of each source that are not in the archive and why (those left out by --vars not repeated). */
-function notArchived(sources: readonly { name: string; skipped: readonly { name: string; reason: string }[] }[]): string[] {
+/** Per source: the variables kept as stored, and those not in the archive and why (those left out by --vars not repeated). */
+function notArchived(sources: readonly { name: string; carried: readonly string[]; skipped: readonly { name: string; reason: string }[] }[]): string[] {
   return sources.flatMap((s) => {
     const left = s.skipped.filter((x) => x.reason !== 'not selected (--vars)');
-    return left.length ? [`not archived from ${s.name}: ${left.map((x) => `${x.name} (${x.reason})`).join('; ')}`] : [];
+    return [
+      ...(s.carried.length ? [`kept as stored from ${s.name} (not fields): ${s.carried.join(', ')}`] : []),
+      ...(left.length ? [`not archived from ${s.name}: ${left.map((x) => `${x.name} (${x.reason})`).join('; ')}`] : []),
+    ];
   });
 }
 
@@ -65,7 +68,8 @@ export const archiveCommand: CliCommand = {
     '  An archive is a folder: manifest.json (versioned, docs/archive.md), members/*.fpk, objects/ (models, bases),',
     '  journal/ (finished members: a killed or cancelled build resumes where it stopped when run again).',
     '  Every variable of every file is a member (split along its first dimension above --member-values values,',
-    '  default 4194304); rel bounds resolve on the whole variable. --crossfield auto (default) predicts a target from',
+    '  default 4194304); rel bounds resolve on the whole variable. Scalars and char variables (a grid_mapping, Times)',
+    '  are kept as stored in the manifest and restored, whatever --vars selects. --crossfield auto (default) predicts a target from',
     '  an anchor of the same file where the ranking finds a linked pair, with one network trained once for the series',
     '  (--network linear: least squares, no Python, default; cfnn: the CFNN in PyTorch) and stored once.',
     '  --codec vqvae --param model=FILE.fpvq (e.g. trained with `fieldpack train` on part of the series): the model is',

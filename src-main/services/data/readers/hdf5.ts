@@ -327,6 +327,21 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       return fieldFromRaw(v, count, raw, dtype);
     }
 
+    async function readVerbatim(name: string): Promise<Uint8Array | ArrayLike<number>> {
+      const v = variable(name);
+      const entry = entries.get(name)!;
+      if (v.unreadable || entry.written) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" cannot be read as stored${v.unreadable ? ` (${v.unreadable})` : ' (written to fewer records than its dimension)'}`, { path, variable: name });
+      if (v.dtype === 'char') {
+        const ds = file.get(entry.path) as H5Dataset;
+        // h5wasm gives one string per byte (an empty one for NUL)
+        const chars = h5guard(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data)`, () => ds.value) as unknown;
+        const list = typeof chars === 'string' ? [chars] : (chars as string[]);
+        return Uint8Array.from(list, (c) => (c.length ? c.charCodeAt(0) : 0));
+      }
+      checkReadable(path, v);
+      return readStored(v, entry.path, v.shape.map(() => 0), v.shape, {});
+    }
+
     /** The stored values of a hyperslab of a readable variable (64-bit integers as exact doubles), in pieces where large. */
     function readStored(v: VariableInfo, at: string, start: number[], count: number[], options: ReadOptions): ArrayLike<number> {
       const name = v.name;
@@ -377,6 +392,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       unlimited,
       variable,
       readField,
+      readVerbatim,
       close() {
         if (!closed) {
           closed = true;

@@ -149,10 +149,29 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     checkReadable(path, v);
     // 64-bit integer coordinates are read as doubles, exactly or not at all
     const dtype = valuesDtypeOf(v.dtype);
-    const lay = layouts.get(name)!;
     const { start, count } = resolveSlice(path, v, options.slice);
     const rows0 = v.shape.length === 0 ? 0 : start[0]!;
     const nRows = v.shape.length === 0 ? 1 : count[0]!;
+    const bytes = await readRows(v, rows0, nRows, options);
+    const raw = INT64.has(v.dtype) ? exactDoubles(path, name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, dtype);
+    const blockShape = v.shape.length === 0 ? [] : [nRows, ...v.shape.slice(1)];
+    const blockStart = v.shape.length === 0 ? [] : [0, ...start.slice(1)];
+    const sub = extractHyperslab(raw as never, blockShape, blockStart, count, (n) => new (raw.constructor as new (n: number) => never)(n));
+    return fieldFromRaw(v, count, sub as ArrayLike<number>, dtype);
+  }
+
+  async function readVerbatim(name: string): Promise<Uint8Array | ArrayLike<number>> {
+    const v = variable(name);
+    const nRows = v.shape.length === 0 ? 1 : v.shape[0]!;
+    const bytes = await readRows(v, 0, nRows, {});
+    if (v.dtype === 'char') return bytes;
+    return INT64.has(v.dtype) ? exactDoubles(path, name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, valuesDtypeOf(v.dtype));
+  }
+
+  /** The stored bytes of rows [rows0, rows0 + nRows) of a variable (a scalar: one row), big endian as in the file. */
+  async function readRows(v: VariableInfo, rows0: number, nRows: number, options: ReadOptions): Promise<Uint8Array> {
+    const name = v.name;
+    const lay = layouts.get(name)!;
     const bytes = new Uint8Array(nRows * lay.rowBytes);
     const fh = await openFile(path, 'r');
     try {
@@ -170,15 +189,11 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     } finally {
       await fh.close();
     }
-    const raw = INT64.has(v.dtype) ? exactDoubles(path, name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, dtype);
-    const blockShape = v.shape.length === 0 ? [] : [nRows, ...v.shape.slice(1)];
-    const blockStart = v.shape.length === 0 ? [] : [0, ...start.slice(1)];
-    const sub = extractHyperslab(raw as never, blockShape, blockStart, count, (n) => new (raw.constructor as new (n: number) => never)(n));
-    return fieldFromRaw(v, count, sub as ArrayLike<number>, dtype);
+    return bytes;
   }
 
   const unlimited = typeof recDimId === 'number' && dims[recDimId] ? [dims[recDimId]!.name] : [];
-  return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, unlimited, variable, readField, close() {} };
+  return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, unlimited, variable, readField, readVerbatim, close() {} };
 }
 
 /** Big-endian 64-bit integers -> native (in place byte swap; the buffer is ours). */

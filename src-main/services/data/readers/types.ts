@@ -77,6 +77,12 @@ export interface DataFile {
   unlimited?: string[];
   variable(name: string): VariableInfo;
   readField(name: string, options?: ReadOptions): Promise<Field>;
+  /**
+   * A whole variable's values as the file stores them (no unpacking, masking or fill): a char variable's bytes, a
+   * numeric one's numbers (64-bit integers as exact doubles). What an archive carries unchanged of the variables that
+   * are not fields (a CF grid_mapping scalar, WRF's Times). Absent where the format has no such variables.
+   */
+  readVerbatim?(name: string): Promise<Uint8Array | ArrayLike<number>>;
   close(): void;
 }
 

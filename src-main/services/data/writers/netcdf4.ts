@@ -44,7 +44,9 @@ export interface NetcdfWriteOptions {
   deflate?: number;
 }
 
-const RESERVED = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_Unsigned', 'scale_factor', 'add_offset', '_FillValue']);
+/** attributes HDF5 and netCDF-4 keep for themselves */
+const HDF5_HIDDEN = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties']);
+const RESERVED = new Set([...HDF5_HIDDEN, '_Unsigned', 'scale_factor', 'add_offset', '_FillValue']);
 const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable.';
 const RANGE_ATTRS = new Set(['valid_range', 'valid_min', 'valid_max', 'actual_range']);
 
@@ -136,8 +138,41 @@ export interface NetcdfDataset {
   /** coordinate variables by dimension name; dimensions without one become pure dimensions */
   coordinates?: FieldCoordinates;
   variables: { field: Field; provenance?: Record<string, string | number | undefined> }[];
+  /** variables written as they were stored (a grid_mapping scalar, a char variable), after the fields */
+  stored?: StoredVariable[];
   globalAttributes?: Record<string, unknown>;
   deflate?: number;
+}
+
+/**
+ * A variable as a source file stored it (DataFile.readVerbatim): its stored dtype, attributes unchanged (packing and
+ * _FillValue included), and a char variable's bytes or a numeric one's numbers.
+ */
+export interface StoredVariable {
+  name: string;
+  dims: string[];
+  shape: number[];
+  dtype: string;
+  attributes: Record<string, unknown>;
+  data: Uint8Array | ArrayLike<number>;
+}
+
+/** h5wasm dtype and array of the numeric stored dtypes (COORD_TYPES, and 64-bit integers as BigInt) */
+function storedArray(v: StoredVariable): { data: unknown; dtype: string } {
+  if (v.dtype === 'int64') return { data: BigInt64Array.from(Array.from(v.data, (x) => BigInt(x))), dtype: '<q' };
+  if (v.dtype === 'uint64') return { data: BigUint64Array.from(Array.from(v.data, (x) => BigInt(x))), dtype: '<Q' };
+  const [dtype, Ctor] = COORD_TYPES[v.dtype as FieldDtype];
+  return { data: new Ctor(v.data), dtype };
+}
+
+/** Why a stored variable cannot be written, or null. */
+function storedVariableProblem(v: StoredVariable, sizes: Map<string, number>): string | null {
+  if (v.dtype !== 'char' && v.dtype !== 'int64' && v.dtype !== 'uint64' && !(v.dtype in COORD_TYPES)) return `dtype ${v.dtype} is not one Fieldpack writes`;
+  if (v.dims.length !== v.shape.length || v.data.length !== v.shape.reduce((a, b) => a * b, 1)) return `${v.data.length} values for shape [${v.shape.join(', ')}]`;
+  const bad = v.dims.findIndex((dim, i) => sizes.get(dim) !== v.shape[i]);
+  if (bad >= 0) return `dimension ${v.dims[bad]} has size ${v.shape[bad]}, the file's is ${sizes.get(v.dims[bad]!) ?? 'not declared'}`;
+  if (!v.name.split('/').every((part) => /^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(part))) return 'not a valid NetCDF variable name';
+  return null;
 }
 
 /** Why HDF5 (and so NetCDF-4) cannot hold a dimension or attribute name, or null: empty, a "/" or a NUL in it. */
@@ -186,6 +221,10 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
   const sizes = new Map(ds.dimensions.map((d) => [d.name, d.size]));
   const unlimitedDims = new Set(ds.dimensions.filter((d) => d.unlimited).map((d) => d.name));
   for (const v of ds.variables) checkVariable(v.field, sizes);
+  for (const v of ds.stored ?? []) {
+    const why = storedVariableProblem(v, sizes);
+    if (why) throw new FieldpackError('INVALID_ARGUMENT', `${v.name}: ${why}`);
+  }
   checkNames(ds);
   const h5 = await loadH5wasm();
   const prepared = ds.variables.map(({ field, provenance }) => {
@@ -219,13 +258,17 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
       });
       const deflate = ds.deflate ?? 4;
       const groups = new Set<string>();
-      for (const { field, provenance, attrs, fill, needsFill, data } of prepared) {
-        const parts = field.name.split('/');
+      /** the groups holding a variable of a group ("forecast/temp", as readers name them), created once */
+      const groupsOf = (name: string) => {
+        const parts = name.split('/');
         for (let i = 1; i < parts.length; i++) {
           const group = parts.slice(0, i).join('/');
           if (!groups.has(group)) file.create_group(group);
           groups.add(group);
         }
+      };
+      for (const { field, provenance, attrs, fill, needsFill, data } of prepared) {
+        groupsOf(field.name);
         const f32 = field.values instanceof Float32Array;
         const chunks = field.shape.length > 0 ? field.shape.map((s, i) => Math.max(1, i === 0 && field.shape.length > 1 ? 1 : s)) : undefined;
         const useDeflate = deflate > 0 && !!chunks && data.length > 0;
@@ -248,6 +291,25 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
           writeAttr(d, k, v, floaty ? (f32 ? '<f' : '<d') : undefined);
         }
         field.dims.forEach((dim, i) => d.attach_scale(i, `/${dim}`));
+      }
+      for (const v of ds.stored ?? []) {
+        groupsOf(v.name);
+        const growing = v.dims.map((dim) => unlimitedDims.has(dim));
+        const chunks = v.shape.map((n, i) => Math.max(1, growing[i] ? Math.min(n, 1024) : n));
+        // a char variable: HDF5 one-byte strings, which netCDF reads as char (h5wasm takes one string per byte)
+        const { data, dtype } = v.dtype === 'char' ? { data: Array.from(v.data as Uint8Array, (b) => String.fromCharCode(b)), dtype: 'S1' } : storedArray(v);
+        const d = file.create_dataset({
+          name: v.name, data: (v.shape.length || v.dtype !== 'char' ? data : (data as string[])[0]) as never, shape: v.shape, dtype, track_order: true,
+          ...(growing.some(Boolean) ? { chunks, maxshape: v.shape.map((n, i) => (growing[i] ? null : n)) } : {}),
+        });
+        for (const [k, val] of Object.entries(v.attributes)) {
+          if (k === '_FillValue' && v.dtype !== 'char' && typeof val === 'number') {
+            // in the variable's own type, as netCDF requires of a _FillValue
+            const fill = storedArray({ ...v, shape: [1], data: [val] });
+            d.create_attribute(k, fill.data as never, [1], fill.dtype);
+          } else if (!HDF5_HIDDEN.has(k)) writeAttr(d, k, val);
+        }
+        v.dims.forEach((dim, i) => d.attach_scale(i, `/${dim}`));
       }
       const globals: Record<string, unknown> = { ...ds.globalAttributes, fieldpack_version: provenanceAttributes()['fieldpack_version'] };
       for (const [k, v] of Object.entries(globals)) if (!RESERVED.has(k)) writeAttr(file, k, v);
