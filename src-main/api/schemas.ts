@@ -119,11 +119,14 @@ export const Model = z.object({
 });
 export type Model = z.infer<typeof Model>;
 
+/** The most worker threads a call may ask for (the API's limit on every `workers`). */
+export const MAX_WORKERS = 256;
+
 export const Settings = z.object({
   /** Python interpreter for training; null = auto-detect. */
   pythonPath: z.string().nullable(),
   /** Worker threads for codecs; 0 = one per core. */
-  workers: z.number().int().min(0).max(256),
+  workers: z.number().int().min(0).max(MAX_WORKERS),
 });
 export type Settings = z.infer<typeof Settings>;
 export const DEFAULT_SETTINGS: Settings = { pythonPath: null, workers: 0 };

@@ -4,6 +4,7 @@
  * `archive.build` job (the view: progress and Cancel); the others are quick or read-only. None needs the store.
  */
 import { z } from 'zod';
+import { MAX_WORKERS } from '../schemas.ts';
 import { BaseSpec } from './compression.ts';
 
 const path = z.string().trim().min(1);
@@ -49,7 +50,7 @@ export const ArchiveBuildParams = ArchiveWorkInput.extend({
   jobs: z.number().int().min(1).max(256).default(1),
   /** write an sbatch job array (+ a dependent merge job) and submit it instead of building here */
   slurm: z.object({ arraySize: z.number().int().min(1).max(10000), partition: z.string().optional(), time: z.string().optional(), submit: z.boolean().default(true) }).optional(),
-  workers: z.number().int().min(0).max(256).default(0),
+  workers: z.number().int().min(0).max(MAX_WORKERS).default(0),
 });
 export type ArchiveBuildParams = z.infer<typeof ArchiveBuildParams>;
 

@@ -4,7 +4,7 @@
  * (original, reconstruction, error). Compress runs themselves are jobs: jobs.submit({kind: 'compress', params}).
  */
 import { z } from 'zod';
-import { id, SliceAxis } from '../schemas.ts';
+import { id, SliceAxis, MAX_WORKERS } from '../schemas.ts';
 
 /**
  * A codec choice: a preset of a registered codec (classic's auto, lorenzo, ...) or an external baseline (zfp, sz3).
@@ -57,7 +57,7 @@ export const CompressParams = z.strictObject({
   /** residual coders: the base (BaseSpec); its bytes count in the ratio */
   base: BaseSpec.optional(),
   /** Worker threads: absent = the workers setting (0 there = one per core); 0 here = in the main thread. */
-  workers: z.number().int().min(0).max(256).optional(),
+  workers: z.number().int().min(0).max(MAX_WORKERS).optional(),
   /**
    * Baselines (zfp, sz3) only: 'bound' runs the tool at the same bound (default); 'psnr' tunes its tolerance to
    * the PSNR Fieldpack's auto codec reaches at that bound (a like-for-like size comparison).

@@ -5,6 +5,7 @@
  * serves them without opening one.
  */
 import { z } from 'zod';
+import { MAX_WORKERS } from '../schemas.ts';
 import { BaseChoiceInfo, BaseSpec, BoundInput } from './compression.ts';
 
 const path = z.string().trim().min(1);
@@ -18,7 +19,7 @@ export const StreamCompressInput = z.strictObject({
   codec: z.string().trim().min(1).default('auto'),
   /** codec params over the preset's, validated by the codec's schema */
   params: z.record(z.string(), z.unknown()).default({}),
-  workers: z.number().int().min(0).max(256).default(1),
+  workers: z.number().int().min(0).max(MAX_WORKERS).default(1),
   verify: z.boolean().default(true),
   /**
    * residual coders (lbrc, gae, any codec that takes a base): the base (BaseSpec). CODEC:MODE:VALUE (e.g.
@@ -72,7 +73,7 @@ export const StreamDecompressInput = z.strictObject({
   /** raw little-endian values (.f32 / .f64 as the stream's dtype); written atomically */
   out: path,
   rows: z.tuple([z.number().int().min(0), z.number().int().min(1)]).optional(),
-  workers: z.number().int().min(0).max(256).default(1),
+  workers: z.number().int().min(0).max(MAX_WORKERS).default(1),
   /** files holding the dependencies (anchor streams or data files); streams beside `file` are looked at too */
   anchors: z.array(path).default([]),
   /** a residual stream's external base: file:PATH[#var=NAME] as given when compressing (the same file is needed) */

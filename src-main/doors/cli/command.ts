@@ -3,6 +3,7 @@
  * Commands parse their own flags with parseFlags() and call services; they never reach into doors.
  */
 import type { AppContext } from '../../services/app-context.ts';
+import { MAX_WORKERS } from '../../api/schemas.ts';
 
 export interface CliIO {
   out(line: string): void;
@@ -76,12 +77,19 @@ export function flag(p: ParsedFlags, name: string): string | undefined {
 }
 
 /** A flag's value as a number >= 0 (`what`: "an integer" is checked as one), or undefined when not given. */
-export function nonNegativeFlag(p: ParsedFlags, name: string, what: 'an integer' | 'a number of seconds'): number | undefined {
+export function nonNegativeFlag(p: ParsedFlags, name: string, what: 'an integer' | 'a number of seconds', max = Infinity): number | undefined {
   const v = flag(p, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!(what === 'an integer' ? Number.isInteger(n) : Number.isFinite(n)) || n < 0) throw new CliUsageError(`--${name} needs ${what} >= 0, not "${v}"`);
+  if (!(what === 'an integer' ? Number.isInteger(n) : Number.isFinite(n)) || n < 0 || n > max) {
+    throw new CliUsageError(`--${name} needs ${what} ${max === Infinity ? '>= 0' : `from 0 to ${max}`}, not "${v}"`);
+  }
   return n;
+}
+
+/** --workers: worker threads, 0 (all in the calling thread) to the API's MAX_WORKERS. */
+export function workersFlag(p: ParsedFlags): number | undefined {
+  return nonNegativeFlag(p, 'workers', 'an integer', MAX_WORKERS);
 }
 
 /** Repeated --param KEY=VALUE flags as codec params (numbers and true/false parsed). */

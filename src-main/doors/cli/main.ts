@@ -86,13 +86,36 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const e = serializeError(err);
-    io.err(`error (${e.code}): ${e.message}`);
+    io.err(`error (${e.code}): ${flagWording(err, args) ?? e.message}`);
     if (e.code === 'INTERNAL' && process.env.FIELDPACK_DEBUG && err instanceof Error) io.err(err.stack ?? '');
     return 1;
   } finally {
     await (app as AppContext | null)?.close();
     await closePools(); // worker threads would keep the process alive
   }
+}
+
+/**
+ * An API input refusal of values the user gave as flags, worded by its flags ("--jobs: Too big: ...") rather than by
+ * the API's fields ("archive.build: jobs: ..."); null where an issue is not of a given flag.
+ */
+function flagWording(err: unknown, args: readonly string[]): string | null {
+  if (!(err instanceof FieldpackError) || err.code !== 'INVALID_ARGUMENT') return null;
+  const issues = (err.details as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues;
+  if (!issues?.length) return null;
+  const worded = issues.map((i) => {
+    // the innermost field that is a given flag (slurm.arraySize is --array-size)
+    for (const key of [...i.path].reverse()) {
+      if (typeof key !== 'string') continue;
+      const name = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const at = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+      if (at < 0) continue;
+      const given = args[at]!.includes('=') ? args[at]!.slice(name.length + 1) : args[at + 1];
+      return `${name} ${given ?? ''}: ${i.message}`.replace(' :', ':');
+    }
+    return null;
+  });
+  return worded.every((w) => w !== null) ? worded.join('; ') : null;
 }
 
 export { FieldpackError };

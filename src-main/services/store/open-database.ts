@@ -25,6 +25,9 @@ export function resolveDbPath(explicit?: string): string {
 }
 
 function checkHeader(path: string): void {
+  if (statSync(path).isDirectory()) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${path} is a folder, not a database file: pass --db with a file's path (e.g. ${join(path, 'fieldpack.db')}), or set FIELDPACK_DB to one`, { path });
+  }
   const size = statSync(path).size;
   if (size === 0) return; // SQLite treats an empty file as a new database
   const buf = Buffer.alloc(16);

@@ -179,11 +179,23 @@ describe('golden classic streams', () => {
     expect(existsSync(join(tmp.dir, 'twice.fpk'))).toBe(false);
   });
 
-  it('a --workers that is not an integer >= 0 is a usage error naming it (it was read as NaN: no workers, silently)', async () => {
+  it('a --workers that is not an integer from 0 to 256 is a usage error naming it (it was read as NaN: no workers, silently)', async () => {
     const ctx = { io: { out: () => {}, err: () => {}, progress: () => {}, progressDone: () => {} }, app: async () => { throw new Error('no store'); }, globals: {} };
-    for (const w of ['two', '-1', '1.5']) {
-      await expect(decompressCommand.run([join(GOLDEN, 'classic-v2.fpk'), '-o', join(tmp.dir, 'w.f32'), '--workers', w], ctx)).rejects.toThrow(`--workers needs an integer >= 0, not "${w}"`);
+    for (const w of ['two', '-1', '1.5', '1000']) {
+      await expect(decompressCommand.run([join(GOLDEN, 'classic-v2.fpk'), '-o', join(tmp.dir, 'w.f32'), '--workers', w], ctx)).rejects.toThrow(`--workers needs an integer from 0 to 256, not "${w}"`);
     }
+  });
+
+  it('flags the API refuses are named as flags (not as API fields), and a --db that is a folder says so (it said EISDIR)', async () => {
+    const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
+    const jobs = await fieldpack('archive', 'build', nc, '-o', join(tmp.dir, 'jobs.fpa'), '--jobs', '1000');
+    expect(jobs.status).toBe(1);
+    expect(jobs.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --jobs 1000: Too big: expected number to be <=256$/m);
+    const slurm = await fieldpack('archive', 'build', nc, '-o', join(tmp.dir, 'jobs.fpa'), '--slurm', '--array-size', '100000', '--no-submit');
+    expect(slurm.stderr).toMatch(/--array-size 100000: Too big/);
+    const db = await fieldpack('--db', tmp.dir, 'runs');
+    expect(db.status).toBe(1);
+    expect(db.stderr).toContain(`${tmp.dir} is a folder, not a database file: pass --db with a file's path (e.g. ${join(tmp.dir, 'fieldpack.db')})`);
   });
 
   it('Buffers read from disk, and views into one pooled buffer holding two streams, decode through the pool as in this thread', async () => {

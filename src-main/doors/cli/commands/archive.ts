@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, type ParsedFlags, flag, nonNegativeFlag, paramFlags, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, type ParsedFlags, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { parseSize } from '../../../services/archive/plan.ts';
@@ -126,7 +126,7 @@ export const archiveCommand: CliCommand = {
             ? { arraySize: intFlag(p, 'array-size') ?? 4, ...(flag(p, 'partition') ? { partition: flag(p, 'partition') } : {}), ...(flag(p, 'time') ? { time: flag(p, 'time') } : {}), submit: flag(p, 'no-submit') !== 'true' }
             : undefined;
           const r = await callApi(ctx, 'archive.build', {
-            ...workInput(p, inputs), out, jobs: intFlag(p, 'jobs') ?? 1, workers: intFlag(p, 'workers') ?? 0,
+            ...workInput(p, inputs), out, jobs: intFlag(p, 'jobs') ?? 1, workers: workersFlag(p) ?? 0,
             ...(shard ? { shard: { index: Number(shard[1]), count: Number(shard[2]) } } : {}), ...(slurm ? { slurm } : {}),
           }, call);
           call.done();

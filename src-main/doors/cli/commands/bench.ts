@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../../services/files/atomic.ts';
-import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { type BenchRow, benchCsv, referenceRatios, runBench } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
@@ -59,7 +59,7 @@ export const benchCommand: CliCommand = {
     if (!bounds.length) throw new CliUsageError('--bounds needs at least one bound (e.g. rel:1e-3,abs:0.5)');
     const vars = flag(p, 'vars')?.split(',').filter(Boolean);
     const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
-    const workersGiven = nonNegativeFlag(p, 'workers', 'an integer');
+    const workersGiven = workersFlag(p);
     const workers = workersGiven ?? 2;
     const ref = flag(p, 'reference');
     const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
@@ -137,7 +137,7 @@ async function largeBench(p: ReturnType<typeof parseFlags>, ctx: Parameters<CliC
   const shape = largeShape(parseSize(flag(p, 'large')!));
   const bytes = shape.reduce((a, b) => a * b, 4);
   const mb = bytes / 1e6;
-  const workers = nonNegativeFlag(p, 'workers', 'an integer') ?? 2;
+  const workers = workersFlag(p) ?? 2;
   const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
   const src = join(dir, 'large.nc');
   try {

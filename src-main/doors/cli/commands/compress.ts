@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { callApi, terminalCall } from '../api.ts';
 
@@ -58,7 +58,7 @@ export const compressCommand: CliCommand = {
     if (flag(p, 'model')) params.model = flag(p, 'model');
     if (flag(p, 'embed-model') === 'true') params.embedModel = true;
     Object.assign(params, paramFlags(p));
-    const workers = nonNegativeFlag(p, 'workers', 'an integer') ?? 1;
+    const workers = workersFlag(p) ?? 1;
     const call = terminalCall(io);
     try {
       const r = await callApi(ctx, 'streams.compress', {

@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, flag, nonNegativeFlag, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, parseFlags, workersFlag } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { streamedChoice } from './compress.ts';
@@ -34,7 +34,7 @@ export const decompressCommand: CliCommand = {
       rows = [Number(m[1]), Number(m[2])];
       if (rows[1] <= rows[0]) throw new CliUsageError(`--rows ${rf}: rows A up to B (not included), B after A (e.g. 0:10)`);
     }
-    const workers = nonNegativeFlag(p, 'workers', 'an integer') ?? 1;
+    const workers = workersFlag(p) ?? 1;
     const call = terminalCall(ctx.io);
     try {
       const r = await callApi(ctx, 'streams.decompress', {
