@@ -39,6 +39,16 @@ describe('Archive view', () => {
   it('plans, builds (a job with progress), lists and verifies an archive', async () => {
     const { page, pageErrors } = await archiveViewOf('SST,AIRT');
     await page.getByTestId('archive-out').fill(join(tmp.dir, 'coads.fpa'));
+    // the bound is a mode and a value (it was CLI text): a PSNR of 0 dB or two values are refused before any work
+    await page.getByTestId('archive-bound-mode').selectOption('psnr');
+    await page.getByTestId('archive-bound').fill('0');
+    expect(await page.getByTestId('archive-bound-error').innerText()).toBe('Bound: not a PSNR > 0 dB: 0');
+    expect(await page.getByTestId('archive-plan').isDisabled()).toBe(true);
+    await page.getByTestId('archive-bound-mode').selectOption('rel');
+    await page.getByTestId('archive-bound').fill('1e-3, 1e-2');
+    expect(await page.getByTestId('archive-bound-error').innerText()).toMatch(/^Bound: one value/);
+    await page.getByTestId('archive-bound').fill('1e-3');
+    expect(await page.getByTestId('archive-bound-error').count()).toBe(0);
     await page.getByTestId('archive-plan').click();
     await expect.poll(() => page.getByTestId('archive-plan-total').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('archive-plan-total').innerText()).toMatch(/^2 members/);
