@@ -44,6 +44,48 @@ import { tuneToPsnr } from './baselines/match-psnr.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 
 export const COMPRESS_KIND = 'compress';
+export const CROSSFIELD_KIND = 'crossfield';
+/**
+ * The kinds of run that compress one field of a file into a stored stream and record a CompressRunResult: listed in
+ * Compare, analysed, shown and reported alike.
+ */
+export const FIELD_RUN_KINDS: readonly string[] = [COMPRESS_KIND, CROSSFIELD_KIND];
+
+/** What a field run compressed and how, whichever its kind: a cross-field run's variable is its target, its codec `crossfield`. */
+export interface FieldRunParams {
+  file: string;
+  variable: string;
+  codec: string;
+  bound: { mode: BoundSpec['mode']; value: number } | undefined;
+  params?: Record<string, unknown>;
+  base?: string;
+  datasetId?: number;
+  /** a cross-field run's anchors as given (none: chosen by the ranking) */
+  anchors?: string[];
+}
+
+export function fieldRunParams(run: { kind: string; params: unknown }): FieldRunParams {
+  const p = (run.params ?? {}) as Record<string, unknown>;
+  const bound = p['bound'] && typeof p['bound'] === 'object' ? (p['bound'] as FieldRunParams['bound']) : undefined;
+  const common = { file: String(p['file'] ?? ''), bound, ...(typeof p['datasetId'] === 'number' ? { datasetId: p['datasetId'] } : {}) };
+  if (run.kind === CROSSFIELD_KIND) return { ...common, variable: String(p['target'] ?? ''), codec: 'crossfield', anchors: Array.isArray(p['anchors']) ? (p['anchors'] as string[]) : [] };
+  return {
+    ...common,
+    variable: String(p['variable'] ?? ''),
+    codec: String(p['codec'] ?? ''),
+    ...(p['params'] && typeof p['params'] === 'object' ? { params: p['params'] as Record<string, unknown> } : {}),
+    ...(typeof p['base'] === 'string' ? { base: p['base'] } : {}),
+  };
+}
+
+/** A field run's result, refused where the run is of another kind, not finished, or recorded before it had one. */
+export function fieldRunResult(run: { id: number; kind: string; status: string; result: unknown }, what: string): CompressRunResult {
+  if (!FIELD_RUN_KINDS.includes(run.kind)) throw invalid(`run ${run.id} is a ${run.kind} run: only compress and cross-field runs have ${what}`, { runId: run.id });
+  if (run.status !== 'finished') throw new FieldpackError('CONFLICT', `run ${run.id} is ${run.status}: only finished runs have ${what}`, { runId: run.id });
+  const r = run.result as Partial<CompressRunResult> | null;
+  if (!r || !Array.isArray(r.shape)) throw new FieldpackError('NOT_FOUND', `run ${run.id} was recorded before ${run.kind} runs kept their field's grid: run it again to see ${what}`, { runId: run.id });
+  return r as CompressRunResult;
+}
 
 /** Metric keys stored on every finished compress run (SQLite metrics, step 0). */
 export const COMPRESS_METRIC_KEYS = [
@@ -465,12 +507,12 @@ export function listCompressRuns(
   const experiments = filter.projectId ? store.listExperiments(filter.projectId) : [];
   const experimentId = filter.experiment ? (experiments.find((e) => e.name === filter.experiment)?.id ?? -1) : undefined;
   const experimentName = new Map(experiments.map((e) => [e.id, e.name]));
-  const runs = store.listRuns({ projectId: filter.projectId, kind: COMPRESS_KIND, limit: filter.limit ?? 500, query: filter.query, tags: filter.tags, archived: filter.archived, experimentId });
+  const runs = store.listRuns({ projectId: filter.projectId, kind: FIELD_RUN_KINDS, limit: filter.limit ?? 500, query: filter.query, tags: filter.tags, archived: filter.archived, experimentId });
   const rows: CompressRunRow[] = [];
   for (const run of runs) {
-    const p = run.params as Partial<CompressParams>;
+    const p = fieldRunParams(run);
     if (filter.variable && p.variable !== filter.variable) continue;
-    if (filter.file && resolve(p.file ?? '') !== resolve(filter.file)) continue;
+    if (filter.file && resolve(p.file) !== resolve(filter.file)) continue;
     const detail = store.getRunDetail(run.id);
     const metrics: CompressRunRow['metrics'] = {};
     for (const m of detail.metrics) metrics[m.key] = metricValue(m);
@@ -481,9 +523,9 @@ export function listCompressRuns(
       name: run.name,
       status: run.status,
       createdAt: run.createdAt,
-      file: String(p.file ?? ''),
-      variable: String(p.variable ?? ''),
-      codec: String(p.codec ?? ''),
+      file: p.file,
+      variable: p.variable,
+      codec: p.codec,
       bound: { mode: (bound.mode ?? 'abs') as CompressRunRow['bound']['mode'], value: Number.isFinite(bound.value) ? bound.value : -1 },
       boundText: `${bound.mode}:${bound.value}`,
       absBound: typeof r?.absBound === 'number' ? r.absBound : null,
@@ -544,10 +586,8 @@ export async function increasingCoordinate(file: string, dim: string | undefined
 
 export async function sliceOfRun(store: Store, runId: number, index: number[], maxSize = 512): Promise<SliceOut> {
   const run = store.getRunDetail(runId);
-  if (run.kind !== COMPRESS_KIND) throw invalid(`run ${runId} is a ${run.kind} run, not a compress run`);
-  if (run.status !== 'finished') throw new FieldpackError('CONFLICT', `run ${runId} is ${run.status}: only finished compress runs have images`);
-  const p = run.params as CompressParams;
-  const r = run.result as CompressRunResult;
+  const r = fieldRunResult(run, 'images');
+  const p = fieldRunParams(run);
   const file = resolve(p.file);
   const shape = r.shape.length >= 2 ? r.shape : [1, ...r.shape];
   const dims = r.dims.length >= 2 ? r.dims : ['', ...r.dims];

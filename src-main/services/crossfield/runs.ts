@@ -11,17 +11,17 @@ import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
-import { errorStats } from '../../core/metrics/index.ts';
+import { errorStat, fullMetrics, sizeStat } from '../../core/metrics/index.ts';
 import { CrossfieldParams } from '../../api/methods/crossfield.ts';
 import { listVariables } from '../compression/bench-input.ts';
-import { readVariable } from '../compression/runs.ts';
+import { CROSSFIELD_KIND, type CompressRunResult, readVariable } from '../compression/runs.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio } from './index.ts';
 import { type AnchorCandidate, rankAnchors } from './ranking.ts';
 
-export const CROSSFIELD_KIND = 'crossfield';
+export { CROSSFIELD_KIND };
 
 async function sameGridCandidates(file: string, target: Field, signal?: AbortSignal): Promise<{ fields: Field[]; skipped: { var: string; reason: string }[] }> {
   const fields: Field[] = [];
@@ -45,21 +45,13 @@ export async function rankFileAnchors(file: string, target: string, opts: { quic
   return { target, shape: t.shape, candidates: candidates.map(({ perAxis: _p, ...c }) => c), skipped };
 }
 
-export interface CrossfieldRunResult {
-  /** the kept stream's codec id */
-  codec: string;
-  file: string;
-  variable: string;
+/** A compress run's result (so the run is listed, analysed and reported beside them; codec: the kept stream's), and the cross-field choices. */
+export interface CrossfieldRunResult extends CompressRunResult {
   anchors: string[];
   anchorSelection: 'given' | 'auto';
-  bound: BoundSpec;
-  absBound: number;
-  boundLabel: string;
   fallback: string | null;
   network: string;
   fusion: string | null;
-  metrics: Record<string, number>;
-  artifact: { path: string; sizeBytes: number } | null;
 }
 
 export async function runCrossfield(store: Store | null, raw: Record<string, unknown>, ctx: JobContext): Promise<CrossfieldRunResult> {
@@ -96,17 +88,23 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
   const d = await decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { signal: ctx.signal });
   const ds = (performance.now() - t1) / 1000;
   const coreRatio = await measuredCoreRatio(r, target, p.bound);
-  const st = errorStats(target.values, d.field.values, target.mask ?? null, r.absBound);
-  if (st.pointsOverBound > 0) throw new FieldpackError('BOUND_VIOLATED', `crossfield: ${st.pointsOverBound} points exceed the bound ${r.absBound}`);
+  const n = target.values.length;
+  const orig = n * target.values.BYTES_PER_ELEMENT;
+  const st = fullMetrics(target.values, d.field.values, target.shape, target.mask ?? null, r.absBound, orig, r.bytes.length, {
+    compressSeconds: Math.max(r.compressSeconds, 1e-9),
+    decompressSeconds: Math.max(ds, 1e-9),
+  });
+  if (st.pointsOverBound > 0 || !st.nonFiniteExact) {
+    throw new FieldpackError('BOUND_VIOLATED', `crossfield: ${st.pointsOverBound > 0 ? `${st.pointsOverBound} points exceed the bound ${r.absBound}` : 'NaN/Inf points were not reproduced exactly'}`);
+  }
   // PSNR / NRMSE are targets: say so when the stream kept (the core codec's, on a fall back) does not reach one
   if ((p.bound.mode === 'psnr' && st.psnr < p.bound.value) || (p.bound.mode === 'nrmse' && st.nrmse > p.bound.value)) {
     ctx.log(`warning: ${p.bound.mode} target ${p.bound.value} missed: reached PSNR ${st.psnr.toFixed(2)} dB, NRMSE ${st.nrmse.toExponential(3)}`);
   }
-  const n = target.values.length;
-  const orig = n * target.values.BYTES_PER_ELEMENT;
+  // the compress runs' metrics under their names (so the run stands in Compare beside them), then the cross-field ones
   const metrics: Record<string, number> = {
-    compression_ratio: r.compressionRatio,
-    bit_rate: (8 * r.bytes.length) / n,
+    compression_ratio: st.compressionRatio,
+    bit_rate: st.bitRate,
     psnr_db: st.psnr,
     nrmse: st.nrmse,
     rmse: st.rmse,
@@ -114,16 +112,20 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     max_rel_error: st.maxRelError,
     max_error_over_bound: st.maxErrorOverBound,
     points_over_bound: st.pointsOverBound,
-    compress_mb_s: orig / 1e6 / Math.max(r.compressSeconds, 1e-9),
-    decompress_mb_s: orig / 1e6 / Math.max(ds, 1e-9),
+    ssim: st.ssim,
+    error_autocorr_lag1: st.errorLag1Autocorrelation,
+    compress_mb_s: st.compressMBs ?? NaN,
+    decompress_mb_s: st.decompressMBs ?? NaN,
     core_ratio: coreRatio,
     model_share: r.modelShare,
     model_bytes: r.modelBytes,
     train_seconds: r.trainSeconds,
   };
+  // libpressio's error_stat and size metrics under their names (docs/review.md); the shared names agree
+  Object.assign(metrics, errorStat(target.values, d.field.values, target.mask ?? null), sizeStat(orig, r.bytes.length, n));
   for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
   if (r.fallback) ctx.log(`fall back: ${r.fallback}`);
-  let artifact: CrossfieldRunResult['artifact'] = null;
+  let artifactPath = '';
   if (store && runId !== undefined) {
     store.setTag(runId, 'codec', 'crossfield');
     store.setTag(runId, 'variable', p.target);
@@ -137,19 +139,26 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     const path = join(dir, name);
     await writeFileAtomic(path, r.bytes);
     store.addArtifact(runId, { name, path, kind: 'fpk', sizeBytes: r.bytes.length, sha256: createHash('sha256').update(r.bytes).digest('hex') });
-    artifact = { path, sizeBytes: r.bytes.length };
+    artifactPath = path;
     // the anchors' own streams beside the target's: `fieldpack decompress` of the target finds them there
     for (const a of r.anchors) {
       if (!a.bytes.length) continue;
       const an = `${a.var.replace(/[^A-Za-z0-9_.-]/g, '_')}.anchor.fpk`;
       await writeFileAtomic(join(dir, an), a.bytes);
-      store.addArtifact(runId, { name: an, path: join(dir, an), kind: 'fpk', sizeBytes: a.bytes.length, sha256: createHash('sha256').update(a.bytes).digest('hex') });
+      store.addArtifact(runId, { name: an, path: join(dir, an), kind: 'fpk-anchor', sizeBytes: a.bytes.length, sha256: createHash('sha256').update(a.bytes).digest('hex') });
     }
   }
   ctx.progress(1, `crossfield: ratio ${r.compressionRatio.toFixed(2)} (core codec ${coreRatio.toFixed(2)})${r.fallback ? ', core codec kept' : ''}`);
+  const predictor = r.fallback ? `core codec (fall back: ${r.fallback})` : `from ${anchorNames.join(', ')} (${r.network === 'none' ? 'interpolation and anchors' : `${r.network} network`})`;
+  if (store && runId !== undefined) store.setTag(runId, 'predictor', predictor);
   return {
-    codec: r.codec, file, variable: p.target, anchors: anchorNames, anchorSelection: selection, bound: p.bound, absBound: r.absBound, boundLabel: r.boundLabel,
-    fallback: r.fallback, network: r.network, fusion: r.mode,
-    metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as unknown as number)])), artifact,
+    codec: r.codec, file, variable: p.target, shape: target.shape, dims: target.dims, units: target.units ?? null,
+    dtype: target.values instanceof Float64Array ? 'float64' : 'float32', bound: p.bound, absBound: r.absBound, boundLabel: r.boundLabel,
+    lossless: r.absBound === 0, predictor, values: n, validValues: target.mask ? target.mask.reduce((a, b) => a + b, 0) : n,
+    originalBytes: orig, compressedBytes: r.bytes.length, compressSeconds: r.compressSeconds, decompressSeconds: ds, workers: 1,
+    fillsHandling: 'native mask', errorHistogram: st.histogram,
+    metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as unknown as number)])),
+    artifact: { kind: 'fpk', path: artifactPath, sizeBytes: r.bytes.length },
+    anchors: anchorNames, anchorSelection: selection, fallback: r.fallback, network: r.network, fusion: r.mode,
   };
 }

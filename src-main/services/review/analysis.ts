@@ -29,7 +29,7 @@ import { runDir } from '../store/files.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { decodeStream, encodeField } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
-import { COMPRESS_KIND, increasingCoordinate, readVariable, type CompressRunResult } from '../compression/runs.ts';
+import { COMPRESS_KIND, CROSSFIELD_KIND, fieldRunParams, fieldRunResult, increasingCoordinate, readVariable, type CompressRunResult } from '../compression/runs.ts';
 import { EXTERNAL } from '../compression/baselines/external.ts';
 
 /** Bump when what is computed changes: older cache files are then ignored. */
@@ -91,10 +91,10 @@ export async function storeAnalysis(store: Store, runId: number, a: RunAnalysis)
   await writeFileAtomic(cachePath(store, runId, a.slice.index), JSON.stringify({ ...a, runId }));
 }
 
+/** A finished field run (compress or cross-field, FIELD_RUN_KINDS) that can have an error analysis. */
 export function compressRunOf(store: Store, runId: number): RunDetail {
   const run = store.getRunDetail(runId);
-  if (run.kind !== COMPRESS_KIND) throw new FieldpackError('INVALID_ARGUMENT', `run ${runId} is a ${run.kind} run: only compress runs have an error analysis`, { runId });
-  if (run.status !== 'finished') throw new FieldpackError('CONFLICT', `run ${runId} is ${run.status}: only finished compress runs have an error analysis`, { runId });
+  fieldRunResult(run, 'an error analysis');
   return run;
 }
 
@@ -121,7 +121,10 @@ async function readOriginal(file: string, variable: string, runId: number): Prom
  * external baselines or residual coders, which need their tool or base).
  */
 async function partnerPair(store: Store, run: RunDetail, field: Field, recon: ArrayLike<number>): Promise<{ pair: { u: string; v: string }; before: [ArrayLike<number>, ArrayLike<number>]; after: [ArrayLike<number>, ArrayLike<number>] } | string> {
-  const p = run.params as CompressParams;
+  const p = fieldRunParams(run);
+  // a cross-field run's partner is coded with the core codec, as its anchors are
+  const codec = run.kind === CROSSFIELD_KIND ? 'auto' : p.codec;
+  const bound = p.bound!;
   const pair = vectorPartner(p.variable);
   if (!pair) return `vorticity and divergence: ${p.variable} is not one of a u/v pair`;
   const other = p.variable === pair.u ? pair.v : pair.u;
@@ -138,13 +141,13 @@ async function partnerPair(store: Store, run: RunDetail, field: Field, recon: Ar
   const same = store
     .listRuns({ projectId: run.projectId, kind: COMPRESS_KIND, statuses: ['finished'], limit: 1000 })
     .find((r) => {
-      const q = r.params as CompressParams;
-      return q.variable === other && resolve(q.file) === resolve(p.file) && q.codec === p.codec && q.bound?.mode === p.bound.mode && q.bound?.value === p.bound.value && (q.base ?? '') === (p.base ?? '');
+      const q = fieldRunParams(r);
+      return q.variable === other && resolve(q.file) === resolve(p.file) && q.codec === codec && q.bound?.mode === bound.mode && q.bound?.value === bound.value && (q.base ?? '') === (p.base ?? '');
     });
   let otherRecon: ArrayLike<number>;
   if (same) otherRecon = await reconstructionOfRun(store.getRunDetail(same.id));
-  else if (p.codec in EXTERNAL || p.base) return `vorticity and divergence: compress ${other} with ${p.codec} at ${p.bound.mode}:${p.bound.value} too (a run of the pair is needed)`;
-  else otherRecon = (await decodeStream((await encodeField(otherField, { codec: p.codec, bound: p.bound, ...(p.params ? { params: p.params } : {}), verify: false })).bytes)).field.values;
+  else if (codec in EXTERNAL || p.base) return `vorticity and divergence: compress ${other} with ${codec} at ${bound.mode}:${bound.value} too (a run of the pair is needed)`;
+  else otherRecon = (await decodeStream((await encodeField(otherField, { codec, bound, ...(p.params ? { params: p.params } : {}), verify: false })).bytes)).field.values;
   const isU = p.variable === pair.u;
   return {
     pair,
@@ -172,12 +175,12 @@ function derivedStat(name: string, from: string, before: Float64Array, after: Fl
 export async function analyseRun(store: Store, runId: number, opts: { index?: number[]; refresh?: boolean; signal?: AbortSignal } = {}): Promise<RunAnalysis> {
   const run = compressRunOf(store, runId);
   const r = run.result as CompressRunResult;
+  const p = fieldRunParams(run);
   const slice = sliceOf(r.shape, opts.index);
   const cache = cachePath(store, runId, slice.index);
   if (!opts.refresh && existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as RunAnalysis;
 
   const t0 = performance.now();
-  const p = run.params as CompressParams;
   const file = resolve(p.file);
   const field = await readOriginal(file, p.variable, runId);
   const recon = await reconstructionOfRun(run, opts.signal);

@@ -17,7 +17,7 @@ import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { fieldpackVersion } from '../system/version.ts';
-import { COMPRESS_KIND } from '../compression/runs.ts';
+import { FIELD_RUN_KINDS } from '../compression/runs.ts';
 import { analyseRun, cachedAnalysis, storeAnalysis } from './analysis.ts';
 
 export const EXPERIMENT_FORMAT = 'fieldpack-experiment';
@@ -78,7 +78,7 @@ export async function exportExperiment(
   const entries: ExperimentFile['runs'] = [];
   for (const r of runs) {
     let analysis: RunAnalysis | null = null;
-    if (r.kind === COMPRESS_KIND && r.status === 'finished') {
+    if (FIELD_RUN_KINDS.includes(r.kind) && r.status === 'finished') {
       // carried so that the importing side draws the charts without the data file
       analysis = await analyseRun(store, r.id).catch(() => cachedAnalysis(store, r.id));
     }

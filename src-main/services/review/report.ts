@@ -17,7 +17,7 @@ import type { Store } from '../store/store.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { storeFilesDir } from '../store/files.ts';
 import { fieldpackVersion } from '../system/version.ts';
-import { COMPRESS_KIND, type CompressRunResult } from '../compression/runs.ts';
+import { COMPRESS_KIND, CROSSFIELD_KIND, FIELD_RUN_KINDS, fieldRunParams, type CompressRunResult } from '../compression/runs.ts';
 import { analyseRun, cachedAnalysis } from './analysis.ts';
 import { EXTERNAL } from '../compression/baselines/external.ts';
 import { DIVERGING, SEQUENTIAL, mapPng, toHex } from './png.ts';
@@ -48,15 +48,20 @@ async function fileSha256(path: string): Promise<string> {
 }
 
 function runLabel(r: RunDetail): string {
-  const p = r.params as Partial<CompressParams>;
+  const p = FIELD_RUN_KINDS.includes(r.kind) ? fieldRunParams(r) : (r.params as Partial<CompressParams>);
   return `#${r.id} ${p.codec ?? r.kind} ${p.bound ? `${p.bound.mode}:${p.bound.value}` : ''}`.trim();
 }
 
 /** The command line that makes the same run again. */
 export function rerunCommand(r: RunDetail): string {
+  const q = (s: string) => (/^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  if (r.kind === CROSSFIELD_KIND) {
+    const c = fieldRunParams(r);
+    const anchors = c.anchors?.length ? c.anchors : String(r.tags['anchors'] ?? '').split(',').filter(Boolean);
+    return ['fieldpack', 'compress', q(c.file), '--var', q(c.variable), '--bound', `${c.bound?.mode}:${c.bound?.value}`, '--codec', 'crossfield', '--anchors', q(anchors.join(',')), '-o', q(`run${r.id}.fpk`)].join(' ');
+  }
   const p = r.params as Partial<CompressParams>;
   if (r.kind !== COMPRESS_KIND || !p.file) return `(a ${r.kind} run: see its parameters)`;
-  const q = (s: string) => (/^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   if (p.codec && p.codec in EXTERNAL) {
     // external baselines are not stream codecs: the bench runs them under the same protocol
     return ['fieldpack', 'bench', q(p.file), '--vars', q(p.variable ?? ''), '--codec', q(p.codec), '--bounds', `${p.bound?.mode}:${p.bound?.value}`, '--json', q(`run${r.id}.json`)].join(' ');
@@ -89,7 +94,7 @@ const metricOf = (r: RunDetail, key: string): number | null => {
 function groupByCodec(runs: RunDetail[]): Map<string, RunDetail[]> {
   const g = new Map<string, RunDetail[]>();
   for (const r of runs) {
-    const c = String((r.params as Partial<CompressParams>).codec ?? r.kind);
+    const c = FIELD_RUN_KINDS.includes(r.kind) ? fieldRunParams(r).codec : r.kind;
     g.set(c, [...(g.get(c) ?? []), r]);
   }
   return g;
@@ -153,7 +158,7 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
   const analyses = new Map<number, RunAnalysis | null>();
   const notes: string[] = [];
   for (const r of runs) {
-    if (r.kind !== COMPRESS_KIND || r.status !== 'finished') {
+    if (!FIELD_RUN_KINDS.includes(r.kind) || r.status !== 'finished') {
       analyses.set(r.id, null);
       continue;
     }
@@ -188,7 +193,7 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
 async function provenance(store: Store, runs: RunDetail[]): Promise<string> {
   const files = new Map<string, RunDetail[]>();
   for (const r of runs) {
-    const f = (r.params as Partial<CompressParams>).file;
+    const f = FIELD_RUN_KINDS.includes(r.kind) ? fieldRunParams(r).file : (r.params as Partial<CompressParams>).file;
     if (f) files.set(resolve(f), [...(files.get(resolve(f)) ?? []), r]);
   }
   const rows: string[] = [];
@@ -200,7 +205,7 @@ async function provenance(store: Store, runs: RunDetail[]): Promise<string> {
     }
     const vars = [...new Set(rs.map((r) => {
       const res = r.result as Partial<CompressRunResult> | null;
-      return `${(r.params as CompressParams).variable}${res?.shape ? ` [${res.shape.join(' x ')}] (${res.dims?.join(', ')})` : ''}${res?.units ? ` in ${res.units}` : ''}`;
+      return `${FIELD_RUN_KINDS.includes(r.kind) ? fieldRunParams(r).variable : r.kind}${res?.shape ? ` [${res.shape.join(' x ')}] (${res.dims?.join(', ')})` : ''}${res?.units ? ` in ${res.units}` : ''}`;
     }))];
     const datasets = [...new Set(rs.map((r) => (r.params as Partial<CompressParams>).datasetId).filter((x): x is number => !!x))].map((id) => {
       try {
@@ -224,7 +229,7 @@ function columnsTable(runs: RunDetail[], rows: [string, (r: RunDetail) => string
 async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number, RunAnalysis | null>, notes: string[], title?: string): Promise<string> {
   const version = fieldpackVersion();
   const generated = new Date().toISOString();
-  const compress = runs.filter((r) => r.kind === COMPRESS_KIND && r.status === 'finished');
+  const compress = runs.filter((r) => FIELD_RUN_KINDS.includes(r.kind) && r.status === 'finished');
   const withA = compress.map((r) => [r, analyses.get(r.id)] as const).filter((x): x is readonly [RunDetail, RunAnalysis] => !!x[1]);
   const colour = new Map(withA.map(([r], i) => [r.id, RUN_COLOURS[i % RUN_COLOURS.length]!]));
   const units = withA.find(([, a]) => a.units)?.[1].units ?? null;

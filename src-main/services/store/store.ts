@@ -251,7 +251,8 @@ export class Store {
   listRuns(
     filter: {
       projectId?: number | null;
-      kind?: string;
+      /** one kind, or any of several */
+      kind?: string | readonly string[];
       statuses?: readonly RunStatus[];
       limit?: number;
       archived?: 'exclude' | 'include' | 'only';
@@ -270,9 +271,10 @@ export class Store {
         args.push(filter.projectId);
       }
     }
-    if (filter.kind) {
-      where.push('kind = ?');
-      args.push(filter.kind);
+    const kinds = typeof filter.kind === 'string' ? [filter.kind] : filter.kind;
+    if (kinds?.length) {
+      where.push(`kind IN (${kinds.map(() => '?').join(',')})`);
+      args.push(...kinds);
     } else if (!filter.statuses?.length) where.push(NOT_DATA_JOB);
     if (filter.statuses?.length) {
       where.push(`status IN (${filter.statuses.map(() => '?').join(',')})`);

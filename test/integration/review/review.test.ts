@@ -200,6 +200,28 @@ describe('review', () => {
     // charts' lines and the maps are coloured; at least two pages carry a good share of them
     expect(coloured.filter((c) => c > 0.01).length).toBeGreaterThanOrEqual(2);
   }, 180_000);
+
+  it('a cross-field run stands beside the compress runs: listed in Compare, analysed (decoded with its anchor\'s stream), drawn and reported with its rerun command', async () => {
+    const run = await call<Run>(app, 'jobs.submit', { kind: 'crossfield', projectId, name: 'SST from AIRT', params: { file: COADS, target: 'SST', anchors: ['AIRT'], bound: { mode: 'rel', value: 1e-3 }, network: 'linear' } });
+    const done = await app.jobs.waitFor(run.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('finished');
+    const rows = await call<ApiOutput<'compression.runs'>>(app, 'compression.runs', { projectId });
+    const row = rows.find((r) => r.runId === run.id)!;
+    expect(row).toMatchObject({ codec: 'crossfield', variable: 'SST', file: COADS, boundText: 'rel:0.001', shape: [12, 90, 180] });
+    expect(row.predictor).toMatch(/^from AIRT|^core codec/);
+    expect(row.compressedBytes).toBeGreaterThan(0);
+    for (const k of ['compression_ratio', 'psnr_db', 'ssim', 'max_pw_rel_error', 'core_ratio']) expect(typeof row.metrics[k], k).toBe('number');
+    // the analysis decodes the stream with the anchor's stream stored beside it, and holds the bound
+    const a = await call<ApiOutput<'runs.analysis'>>(app, 'runs.analysis', { runId: run.id });
+    expect(a.variable).toBe('SST');
+    expect(a.histogram.counts.reduce((x, c) => x + c, 0)).toBe(row.metrics['n']);
+    expect(Math.max(...a.errorMap.values.filter((v): v is number => v !== null).map(Math.abs))).toBeLessThanOrEqual(row.absBound!);
+    const slice = await call<ApiOutput<'compression.slice'>>(app, 'compression.slice', { runId: run.id, index: [0] });
+    expect(slice.height).toBe(90);
+    const report = await call<{ html?: string }>(app, 'reports.create', { runIds: [runIds[1], run.id] });
+    expect(report.html).toContain(`fieldpack compress ${COADS} --var SST --bound rel:0.001 --codec crossfield --anchors AIRT -o run${run.id}.fpk`);
+    expect(report.html).toContain(`#${run.id} crossfield rel:0.001`);
+  }, 120_000);
 });
 
 /** Share of clearly coloured (saturated) pixels of a binary PPM page. */
