@@ -131,8 +131,13 @@ export const ARCHIVE_METHODS = {
   'archive.merge': { input: z.strictObject({ archive: path }), output: z.object({ archive: z.string(), totals: ArchiveTotals }) },
   'archive.verify': { input: z.strictObject({ archive: path, sources: z.boolean().default(true) }), output: ArchiveVerifyOutput },
   'archive.restore': {
-    input: z.strictObject({ archive: path, out: path, vars: z.array(z.string().trim().min(1)).optional(), overwrite: z.boolean().optional() }),
-    output: z.object({ files: z.array(z.object({ source: z.string(), path: z.string(), variables: z.array(z.string()) })) }),
+    input: z.strictObject({
+      archive: path, out: path, vars: z.array(z.string().trim().min(1)).optional(), overwrite: z.boolean().optional(),
+      /** keep each value inside its member's original valid range (the stream's): no error grows */
+      clamp: z.boolean().optional(),
+    }),
+    /** clamped: with clamp, how many values of the file moved into their valid range */
+    output: z.object({ files: z.array(z.object({ source: z.string(), path: z.string(), variables: z.array(z.string()), clamped: z.number().int().optional() })) }),
   },
   'archive.list': { input: z.strictObject({ archive: path }), output: ArchiveListOutput },
 } as const;

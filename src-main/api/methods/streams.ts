@@ -82,6 +82,8 @@ export const StreamDecompressInput = z.strictObject({
   maskOut: path.optional(),
   /** bounded memory: decoded and written chunk by chunk. Absent: so when the values pass 1 GiB (whole stream, no anchors) */
   streamed: z.boolean().optional(),
+  /** keep the values inside the original's valid range (the header's): no error grows, a non-negative field stays so */
+  clamp: z.boolean().default(false),
 });
 
 export const Dependency = z.discriminatedUnion('kind', [
@@ -120,6 +122,8 @@ export const StreamDecompressOutput = z.object({
   shape: z.array(z.number().int()),
   rows: z.tuple([z.number().int(), z.number().int()]),
   info: StreamInfo,
+  /** with clamp: how many values were moved into the valid range [min, max]; null without */
+  clamped: z.object({ values: z.number().int(), min: z.number(), max: z.number() }).nullable().default(null),
 });
 
 export const CodecPresetOut = z.object({ name: z.string(), label: z.string(), description: z.string(), params: z.record(z.string(), z.unknown()) });

@@ -116,6 +116,23 @@ export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
   return { mode: b.mode, value: b.value, abs, lossless, range, label };
 }
 
+/**
+ * Keeps decoded values inside the original's valid range [min, max] (a stream header's validMin and validMax): a value
+ * past an end moves to it. Every valid original lies in the range, so no point's error grows, and a non-negative
+ * field stays non-negative, a fraction at most 1. Masked and non-finite values (stored exactly) stay as they are.
+ * In place; returns how many values moved.
+ */
+export function clampToRange(values: { length: number; [i: number]: number }, mask: Uint8Array | null | undefined, min: number, max: number): number {
+  let moved = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if ((v >= min && v <= max) || v - v !== 0 || (mask && mask[i] !== 1)) continue;
+    values[i] = v < min ? min : max;
+    moved++;
+  }
+  return moved;
+}
+
 /** Min/max over valid finite points. mask: 1 = valid. */
 export function validRange(values: ArrayLike<number>, mask?: Uint8Array | null): { min: number; max: number; count: number } {
   if (!mask) return finiteRange(values);

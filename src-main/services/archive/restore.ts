@@ -13,6 +13,8 @@ import { writeNetcdf4Dataset } from '../data/writers/netcdf4.ts';
 import { readManifest } from './build.ts';
 import { decodeMember } from './members.ts';
 import { storedVariableOf } from './carried.ts';
+import { clampToRange } from '../../core/codec/bound.ts';
+import { readStreamHead } from '../codecs/streamed.ts';
 import { type Manifest, type MemberEntry, fromJsonNumber } from './format.ts';
 
 function joinRows(parts: Field[], shape: number[]): { values: Float32Array | Float64Array; mask?: Uint8Array } {
@@ -54,10 +56,19 @@ function provenanceOf(members: MemberEntry[], manifest: Manifest): Record<string
 }
 
 export interface RestoreResult {
-  files: { source: string; path: string; variables: string[] }[];
+  /** clamped: with clamp, how many of the file's values moved into their valid range */
+  files: { source: string; path: string; variables: string[]; clamped?: number }[];
 }
 
-export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; overwrite?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
+/** A member's values kept inside its original valid range (its stream header's), as a copy (anchors are cached). */
+async function clampedMember(dir: string, entry: MemberEntry, f: Field): Promise<{ field: Field; moved: number }> {
+  const { header } = await readStreamHead(join(dir, entry.file));
+  const values = f.values.slice();
+  const moved = clampToRange(values, f.mask, header.validMin, header.validMax);
+  return { field: { ...f, values }, moved };
+}
+
+export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; overwrite?: boolean; clamp?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${out} is a file; restore writes one NetCDF-4 file per source into a folder`);
   mkdirSync(out, { recursive: true });
@@ -89,10 +100,21 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
     const vars = src.variables.filter((v) => wanted(v.name));
     opts.onProgress?.(i / manifest.sources.length, `restoring ${src.name}`);
     const fields: { field: Field; provenance: Record<string, string | number> }[] = [];
+    let clamped = 0;
     for (const v of vars) {
       const entries = v.members.map((id) => byId.get(id)!);
       const parts: Field[] = [];
-      for (const e of entries) parts.push(await decodeMember(dir, byId, e, cache, opts.signal));
+      let moved = 0;
+      for (const e of entries) {
+        const f = await decodeMember(dir, byId, e, cache, opts.signal);
+        if (!opts.clamp) parts.push(f);
+        else {
+          const c = await clampedMember(dir, e, f);
+          parts.push(c.field);
+          moved += c.moved;
+        }
+      }
+      clamped += moved;
       const { values, mask } = joinRows(parts, v.shape);
       const attrs = v.attributes;
       fields.push({
@@ -101,7 +123,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
           sourceDtype: (isFieldDtype(v.dtype) ? v.dtype : 'float32') as FieldDtype, attributes: attrs,
           ...(typeof attrs.units === 'string' ? { units: attrs.units } : {}),
         },
-        provenance: { ...provenanceOf(entries, manifest), source_file: src.name },
+        provenance: { ...provenanceOf(entries, manifest), source_file: src.name, ...(opts.clamp ? { clamped_values: moved } : {}) },
       });
     }
     const path = targets.get(src.id)!;
@@ -113,7 +135,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
       stored: src.carried.map(storedVariableOf),
       globalAttributes: { ...src.globalAttributes, fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
     });
-    files.push({ source: src.name, path, variables: [...vars, ...src.carried].map((v) => v.name) });
+    files.push({ source: src.name, path, variables: [...vars, ...src.carried].map((v) => v.name), ...(opts.clamp ? { clamped } : {}) });
   }
   opts.onProgress?.(1, `${files.length} files restored`);
   return { files };

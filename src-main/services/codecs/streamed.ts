@@ -15,7 +15,7 @@ import { open, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field, FieldValues } from '../../core/field.ts';
-import type { ResolvedBound } from '../../core/codec/bound.ts';
+import { type ResolvedBound, clampToRange } from '../../core/codec/bound.ts';
 import { readHeader, type StreamHeader, type StreamMetadata } from '../../core/codec/stream/format.ts';
 import { codecById, NO_DEPENDENCIES, type RowSource } from '../../core/compressors/index.ts';
 import { writeAtomically } from '../files/atomic.ts';
@@ -141,15 +141,19 @@ export async function* decodedRows(file: string, opts: RunControl = {}, known?: 
  * A stream decoded into a raw little-endian file (and its mask, 1 valid 0 fill, when it has one), chunk by chunk;
  * both written atomically. `known`: the stream's header when the caller has read it.
  */
-export async function decodeRowsToFile(file: string, out: string, opts: RunControl & { maskOut?: string } = {}, known?: StreamHeader): Promise<{ header: StreamHeader; hasMask: boolean }> {
+export async function decodeRowsToFile(
+  file: string, out: string, opts: RunControl & { maskOut?: string; clampTo?: { min: number; max: number } } = {}, known?: StreamHeader,
+): Promise<{ header: StreamHeader; hasMask: boolean; clamped: number }> {
   const header = known ?? (await readStreamHead(file)).header;
   const withMask = !!opts.maskOut && header.hasMask;
+  let clamped = 0;
   const writeAll = async (tmp: string, maskTmp: string | null) => {
     const values = createWriteStream(tmp);
     const masks = maskTmp ? createWriteStream(maskTmp) : null;
     try {
       for await (const { field } of decodedRows(file, opts, header)) {
         const v: FieldValues = field.values;
+        if (opts.clampTo) clamped += clampToRange(v, field.mask, opts.clampTo.min, opts.clampTo.max);
         await writeTo(values, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
         if (masks) await writeTo(masks, field.mask ?? new Uint8Array(v.length).fill(1));
       }
@@ -162,7 +166,7 @@ export async function decodeRowsToFile(file: string, out: string, opts: RunContr
   };
   // the mask's temporary file is renamed first, the values' last: a failure leaves neither
   await writeAtomically(out, (tmp) => (withMask ? writeAtomically(opts.maskOut!, (maskTmp) => writeAll(tmp, maskTmp)) : writeAll(tmp, null)));
-  return { header, hasMask: withMask };
+  return { header, hasMask: withMask, clamped };
 }
 
 /**

@@ -21,7 +21,7 @@ export function archiveHandlers(): Handlers<keyof typeof ARCHIVE_METHODS> {
       return { archive, totals: m.totals };
     },
     'archive.verify': ({ archive, sources }, call) => verifyArchive(archive, { sources, onProgress: call?.onProgress, signal: call?.signal }),
-    'archive.restore': ({ archive, out, vars, overwrite }, call) => restoreArchive(archive, out, { vars, overwrite, onProgress: call?.onProgress, signal: call?.signal }),
+    'archive.restore': ({ archive, out, vars, overwrite, clamp }, call) => restoreArchive(archive, out, { vars, overwrite, clamp, onProgress: call?.onProgress, signal: call?.signal }),
     'archive.list': ({ archive }) => listArchive(archive),
   };
 }

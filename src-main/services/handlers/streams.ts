@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { readFile } from 'node:fs/promises';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
-import type { BoundSpec } from '../../core/codec/bound.ts';
+import { type BoundSpec, clampToRange } from '../../core/codec/bound.ts';
 import type { STREAM_METHODS, StreamInfo } from '../../api/methods/streams.ts';
 import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, warmWorkers } from '../codecs/index.ts';
@@ -188,7 +188,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       };
     },
 
-    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base }, call) => {
+    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base, clamp }, call) => {
       // every output checked before anything is decoded or written: a failure leaves the old ones as they were
       await checkOutputPath(out, [file, ...(anchors ?? [])]);
       if (maskOut) await checkOutputPath(maskOut, [file, out, ...(anchors ?? [])]);
@@ -199,9 +199,10 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       warmWorkers(workers ?? 0, decodedBytes);
       if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {
         if (rows) throw new FieldpackError('INVALID_ARGUMENT', 'decompressing chunk by chunk (streamed) writes every row: leave out rows');
-        const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal }, head.header);
+        const range = clamp ? { min: head.header.validMin, max: head.header.validMax } : undefined;
+        const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal, ...(range ? { clampTo: range } : {}) }, head.header);
         const info = streamInfo(file, head.headBytes, head.size);
-        return { out, maskOut: r.hasMask ? maskOut! : null, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info };
+        return { out, maskOut: r.hasMask ? maskOut! : null, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info, clamped: range ? { values: r.clamped, ...range } : null };
       }
       const bytes = await readStreamFile(file);
       const info = streamInfo(file, bytes);
@@ -217,9 +218,11 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal,
       });
       const v = d.field.values;
+      const range = { min: d.header.validMin, max: d.header.validMax };
+      const clamped = clamp ? { values: clampToRange(v, d.field.mask, range.min, range.max), ...range } : null;
       await writeAtomically(out, (tmp) => writeFile(tmp, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
       if (maskOut && d.field.mask) await writeAtomically(maskOut, (tmp) => writeFile(tmp, d.field.mask!));
-      return { out, maskOut: maskOut && d.field.mask ? maskOut : null, variable: d.field.name, dtype: info.dtype, shape: d.field.shape, rows: d.rows, info };
+      return { out, maskOut: maskOut && d.field.mask ? maskOut : null, variable: d.field.name, dtype: info.dtype, shape: d.field.shape, rows: d.rows, info, clamped };
     },
 
     'streams.inspect': async ({ file }) => streamInfo(file, await readStreamFile(file)),

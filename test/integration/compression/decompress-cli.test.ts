@@ -186,6 +186,43 @@ describe('golden classic streams', () => {
     }
   });
 
+  it.runIf(haveFile(ferretFile('coads_climatology.cdf')))('--clamp keeps a wind speed non-negative (it came back as low as -0.02): decompress in memory and streamed alike, archive restore per member; the bound still holds', async () => {
+    const coads = ferretFile('coads_climatology.cdf');
+    const fpk = join(tmp.dir, 'wspd.fpk');
+    expect((await fieldpack('compress', coads, '--var', 'WSPD', '--bound', 'rel:1e-2', '-o', fpk)).status).toBe(0);
+    const orig = await loadField(coads, 'WSPD');
+    const plain = join(tmp.dir, 'wspd.f32');
+    const kept = join(tmp.dir, 'wspd-clamped.f32');
+    const keptStreamed = join(tmp.dir, 'wspd-clamped-streamed.f32');
+    expect((await fieldpack('decompress', fpk, '-o', plain)).status).toBe(0);
+    const said = await fieldpack('decompress', fpk, '-o', kept, '--clamp');
+    expect(said.stdout).toMatch(/clamped (\d+) values into the valid range \[0, 23\.11999/);
+    expect((await fieldpack('decompress', fpk, '-o', keptStreamed, '--clamp', '--streamed')).status).toBe(0);
+    expect(readFileSync(keptStreamed).equals(readFileSync(kept))).toBe(true);
+    const [a, b] = [readF32(plain), readF32(kept)];
+    const bound = 0.01 * 23.119998931884766;
+    let negativeBefore = 0;
+    let moved = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (orig.mask && !orig.mask[i]) continue;
+      if (a[i]! < 0) negativeBefore++;
+      if (a[i] !== b[i]) moved++;
+      expect(b[i]!).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(b[i]! - orig.values[i]!)).toBeLessThanOrEqual(Math.abs(a[i]! - orig.values[i]!));
+      expect(Math.abs(b[i]! - orig.values[i]!)).toBeLessThanOrEqual(bound * (1 + 1e-6));
+    }
+    expect(negativeBefore).toBeGreaterThan(0);
+    expect(moved).toBe(Number(/clamped (\d+) values/.exec(said.stdout)![1]));
+    const arc = join(tmp.dir, 'wspd.fpa');
+    expect((await fieldpack('archive', 'build', coads, '--vars', 'WSPD', '--bound', 'rel:1e-2', '-o', arc)).status).toBe(0);
+    const restored = await fieldpack('archive', 'restore', arc, '-o', join(tmp.dir, 'wspd-restored'), '--clamp');
+    expect(restored.stdout).toMatch(/WSPD \(from coads_climatology\.cdf\); \d+ values clamped into the valid range/);
+    const back = await loadField(join(tmp.dir, 'wspd-restored', 'coads_climatology.nc'), 'WSPD');
+    let least = Infinity;
+    for (let i = 0; i < back.values.length; i++) if (!back.mask || back.mask[i]) least = Math.min(least, back.values[i]!);
+    expect(least).toBeGreaterThanOrEqual(0);
+  });
+
   it('flags the API refuses are named as flags (not as API fields), and a --db that is a folder says so (it said EISDIR)', async () => {
     const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
     const jobs = await fieldpack('archive', 'build', nc, '-o', join(tmp.dir, 'jobs.fpa'), '--jobs', '1000');

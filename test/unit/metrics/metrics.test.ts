@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorStats, psnr, ssim2d, errorAutocorrelation, errorHistogram, bitRate, compressionRatio, fullMetrics } from '../../../src-main/core/metrics/index.ts';
-import { MAX_ABS_BOUND, parseBound, resolveBound, validRange } from '../../../src-main/core/codec/bound.ts';
+import { MAX_ABS_BOUND, clampToRange, parseBound, resolveBound, validRange } from '../../../src-main/core/codec/bound.ts';
 import { rng32 as rng } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
 describe('metrics', () => {
@@ -119,5 +119,38 @@ describe('validRange (the field range a relative bound scales)', () => {
         expect(validRange(v, mask)).toEqual(reference(v, mask));
       }
     }
+  });
+});
+
+describe('clampToRange (decompress --clamp: values kept inside the original valid range)', () => {
+  it('moves only valid finite values past an end onto it, and no point\'s error grows', () => {
+    const r = rng(5);
+    const n = 4000;
+    const orig = Float32Array.from({ length: n }, () => Math.fround(r() * 10)); // a non-negative field
+    const { min, max } = validRange(orig);
+    const bound = 0.5;
+    const recon = orig.map((x) => Math.fround(x + (r() * 2 - 1) * bound));
+    recon[1] = NaN;
+    recon[2] = -Infinity;
+    recon[3] = Infinity;
+    const mask = Uint8Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : 1));
+    recon[7] = -3; // masked: a fill, left as it is
+    const clamped = recon.slice();
+    const moved = clampToRange(clamped, mask, min, max);
+    let expected = 0;
+    for (let i = 0; i < n; i++) {
+      const before = recon[i]!;
+      const after = clamped[i]!;
+      if (!mask[i] || !Number.isFinite(before)) {
+        expect(Object.is(after, before), `point ${i}`).toBe(true);
+        continue;
+      }
+      if (before < min || before > max) expected++;
+      expect(after).toBeGreaterThanOrEqual(min);
+      expect(after).toBeLessThanOrEqual(max);
+      expect(Math.abs(after - orig[i]!)).toBeLessThanOrEqual(Math.abs(before - orig[i]!));
+    }
+    expect(moved).toBe(expected);
+    expect(moved).toBeGreaterThan(50);
   });
 });

@@ -63,7 +63,7 @@ export const archiveCommand: CliCommand = {
     'fieldpack archive build ARCHIVE --shard I/N        (what each Slurm array task or local shard process runs)',
     'fieldpack archive merge ARCHIVE                    (join the shards\' journals into manifest.json)',
     'fieldpack archive verify ARCHIVE [--no-sources] [--json]',
-    'fieldpack archive restore ARCHIVE -o DIR [--vars A,B] [--overwrite]',
+    'fieldpack archive restore ARCHIVE -o DIR [--vars A,B] [--overwrite] [--clamp]',
     'fieldpack archive list ARCHIVE [--json]',
     '  An archive is a folder: manifest.json (versioned, docs/archive.md), members/*.fpk, objects/ (models, bases),',
     '  journal/ (finished members: a killed or cancelled build resumes where it stopped when run again).',
@@ -82,7 +82,8 @@ export const archiveCommand: CliCommand = {
     '  --jobs N: N local shard processes; --slurm: an sbatch array of --array-size tasks (default 4) and a merge job.',
     '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there)',
     '  and exits 1 naming each member that fails; restore writes one NetCDF-4 file per source, and refuses to replace',
-    '  files the folder already holds unless --overwrite.',
+    '  files the folder already holds unless --overwrite; --clamp keeps each value inside its member\'s original valid',
+    '  range (no error grows; a non-negative field such as a wind speed stays non-negative).',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
@@ -90,7 +91,7 @@ export const archiveCommand: CliCommand = {
     const [verb, ...rest] = argv;
     const p = parseFlags(rest.map((a) => (a === '-o' ? '--out' : a)), {
       values: [...WORK_FLAGS, 'out', 'jobs', 'workers', 'array-size', 'partition', 'time', 'shard'],
-      booleans: ['json', 'slurm', 'no-submit', 'no-sources', 'overwrite'],
+      booleans: ['json', 'slurm', 'no-submit', 'no-sources', 'overwrite', 'clamp'],
     });
     const json = flag(p, 'json') === 'true';
     const call = terminalCall(io);
@@ -165,9 +166,9 @@ export const archiveCommand: CliCommand = {
           const archive = p.positionals[0];
           const out = flag(p, 'out');
           if (!archive || !out) throw new CliUsageError('archive restore needs ARCHIVE and -o DIR');
-          const r = await callApi(ctx, 'archive.restore', { archive, out, ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}), ...(p.flags.has('overwrite') ? { overwrite: true } : {}) }, call);
+          const r = await callApi(ctx, 'archive.restore', { archive, out, ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}), ...(p.flags.has('overwrite') ? { overwrite: true } : {}), ...(p.flags.has('clamp') ? { clamp: true } : {}) }, call);
           call.done();
-          for (const f of r.files) io.out(`${f.path}: ${f.variables.join(', ')} (from ${f.source})`);
+          for (const f of r.files) io.out(`${f.path}: ${f.variables.join(', ')} (from ${f.source})${f.clamped !== undefined ? `; ${f.clamped} value${f.clamped === 1 ? '' : 's'} clamped into the valid range` : ''}`);
           return 0;
         }
         case 'list': {

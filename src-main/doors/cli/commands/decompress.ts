@@ -7,7 +7,7 @@ export const decompressCommand: CliCommand = {
   name: 'decompress',
   summary: 'Decompress a .fpk stream (any codec) to raw little-endian values in its dtype (.f32 / .f64)',
   usage: [
-    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--base file:PATH] [--streamed|--in-memory]',
+    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--base file:PATH] [--clamp] [--streamed|--in-memory]',
     '  A residual stream (lbrc, gae, nglr) needs its base: a base stream OUT.base.fpk is found beside it; an external',
     '  reconstruction (compressed with --base file:PATH[#var=NAME]) must be given again: --base file:PATH or --anchor PATH.',
     '  A stream that predicts from other fields (cross-field) needs their reconstructions: their .fpk streams',
@@ -15,13 +15,15 @@ export const decompressCommand: CliCommand = {
     '  model is found by hash in resources/models, FIELDPACK_MODEL_PATH or the files given with --model.',
     '  The values are written in the stream\'s dtype (inspect says it): an OUT named .f32 for float64 values, or .f64 for',
     '  float32, is refused. `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
-    '  --streamed: decode and write chunk by chunk (memory independent of the size), automatic above 1 GiB of values.',
+    '  --clamp: keep every value inside the original\'s valid range [min, max] (the stream records it): a value the bound',
+  '    let pass an end moves to it, so no error grows and a non-negative field (rain, humidity, speed) stays so.',
+  '  --streamed: decode and write chunk by chunk (memory independent of the size), automatic above 1 GiB of values.',
     '  --workers N: worker threads for the chunks (default 1; 0: all in this thread); where the workers get one chunk',
     '    each, this thread decodes the last itself. The values never depend on N.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model', 'base'], booleans: ['streamed', 'in-memory'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model', 'base'], booleans: ['streamed', 'in-memory', 'clamp'] });
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
@@ -41,11 +43,13 @@ export const decompressCommand: CliCommand = {
         file: inp, out, ...(rows ? { rows } : {}), workers, anchors: [...(p.flags.get('anchor') ?? []), ...(p.flags.get('model') ?? [])], ...(flag(p, 'mask') ? { maskOut: flag(p, 'mask')! } : {}),
         ...(flag(p, 'base') ? { base: flag(p, 'base')! } : {}),
         ...streamedChoice(p),
+        ...(flag(p, 'clamp') ? { clamp: true } : {}),
       }, call);
       call.done();
       const b = r.info.bound;
       ctx.io.out(`${out}: ${r.variable} ${r.dtype} [${r.shape.join('x')}] (C order, little endian), bound ${b.mode}:${b.value} -> abs ${b.abs}${b.lossless ? ' (lossless)' : ''}, codec ${r.info.codec} ${JSON.stringify(r.info.params)}`);
       if (r.info.needs.length) ctx.io.out(`  decoded with ${r.info.needs.join(', ')}`);
+      if (r.clamped) ctx.io.out(`  clamped ${r.clamped.values} value${r.clamped.values === 1 ? '' : 's'} into the valid range [${r.clamped.min}, ${r.clamped.max}]`);
       return 0;
     } finally {
       call.done();
