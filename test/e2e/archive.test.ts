@@ -65,6 +65,11 @@ describe('Archive view', () => {
     await page.getByTestId('archive-verify').click();
     await expect.poll(() => page.getByTestId('archive-verify-result').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('archive-verify-result').innerText()).toBe('all 2 members verified');
+    await page.getByTestId('archive-restore-out').fill(join(tmp.dir, 'restored'));
+    await page.getByTestId('archive-restore-clamp').check();
+    await page.getByTestId('archive-restore').click();
+    await expect.poll(() => page.getByTestId('archive-restored').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('archive-restored').innerText()).toMatch(/coads_climatology\.nc: SST, AIRT; \d+ values clamped into the original range$/);
     await page.screenshot({ path: join(SCREENSHOTS, 'archive.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
