@@ -1,7 +1,7 @@
 /**
  * The Cross-field view in Chromium: a project with COADS SST, AIRT and SPEH; rank anchors for SST (reasons shown),
  * tick AIRT only, run a cross-field compression (linear CFNN: no Python needed) and see the ratio in the results,
- * beside two core-codec runs of SST (in the table and the rate-distortion chart).
+ * beside two core-codec runs of SST (in the table and the rate-distortion chart), and in Compare beside one of them.
  * Screenshots: test-artifacts/screenshots/crossfield-*.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,16 @@ describe.skipIf(!existsSync(COADS))('Cross-field view (needs ferret-datasets)', 
     await expect.poll(() => results.locator('tr.classical').count(), { timeout: 10_000 }).toBe(2);
     await expect.poll(() => page.getByTestId('rd-chart').locator('canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'crossfield-result.png'), fullPage: true });
+    // and in Compare, beside a core-codec run: its anchors, its error map (decoded with the anchor's stream it keeps)
+    const [cf] = await callApi<{ id: number }[]>(server, 'runs.list', { projectId: project.id, kind: 'crossfield' });
+    await page.getByTestId('nav-compare').click();
+    for (const id of [core[0]!.id, cf!.id]) await page.getByTestId(`compare-pick-${id}`).locator('input').check();
+    const table = page.getByTestId('compare-table');
+    await expect.poll(() => table.locator('thead th').count()).toBe(3);
+    expect(await table.innerText()).toMatch(/anchors\s+–\s+AIRT/);
+    expect(await table.innerText()).toMatch(/codec\s+auto\s+crossfield/);
+    await expect.poll(() => page.getByTestId('error-maps').getByTestId('map-chart').count(), { timeout: 60_000 }).toBe(2);
+    await page.screenshot({ path: join(SCREENSHOTS, 'crossfield-compare.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });
