@@ -47,6 +47,8 @@ describe('Archive view', () => {
     await page.getByTestId('archive-bound-mode').selectOption('rel');
     await page.getByTestId('archive-bound').fill('1e-3, 1e-2');
     expect(await page.getByTestId('archive-bound-error').innerText()).toMatch(/^Bound: one value/);
+    await page.getByTestId('archive-bound').fill('0x10');
+    expect(await page.getByTestId('archive-bound-error').innerText()).toBe('Bound: not a decimal number: 0x10');
     await page.getByTestId('archive-bound').fill('1e-3');
     expect(await page.getByTestId('archive-bound-error').count()).toBe(0);
     await page.getByTestId('archive-plan').click();

@@ -62,15 +62,16 @@ export const TRY_BOTH_MAX_CODES = 1 << 18;
 const LINES_ALONE_MIN_CODES = 1 << 15;
 /**
  * Which coders a chunk tries beside the multi-symbol one, by its share of zero residuals. Static-table rANS (3) wins
- * only on busy codes (its tables cannot follow the zero runs the adaptive coders model): with lines it was never
- * smaller at 20 % zeros or more, without lines at 8.6 % or more; the binary coder (1) wins only where zeros are common,
- * never below 8.6 %. Over the 302 chunks of the bench fields, their variants and the held-out ones (esku_heat_budget,
- * etopo40/60, the synthetic held.nc and shapes.nc) at rel 1e-2..1e-4, these thresholds (with room past the
- * turning points) change no chunk's bytes and leave out 50 codings: rANS on COADS at 1e-2, WRF P at 1e-4; the binary
- * coder on COADS at 1e-4 (about 2 ms of a 10 ms chunk each).
+ * only on busy codes (its tables cannot follow the zero runs the adaptive coders model): on real fields, with lines it
+ * was never smaller at 20 % zeros or more, without lines at 8.6 % or more (a crafted chunk of two alternating
+ * statistics, rans.test.ts, wins at 21 %: hence 25 %); the binary coder (1) wins only where zeros are common, never
+ * below 8.6 %. Over the 302 chunks of the bench fields, their variants and the held-out ones (esku_heat_budget,
+ * etopo40/60, the synthetic held.nc and shapes.nc) at rel 1e-2..1e-4, these thresholds change no chunk's bytes and
+ * leave out 48 codings: rANS on COADS at 1e-2, WRF P at 1e-4; the binary coder on COADS at 1e-4 (about 2 ms of a
+ * 10 ms chunk each).
  */
 const RANS_LINES_MAX_ZERO_SHARE = 0.2;
-const RANS_MAX_ZERO_SHARE = 0.15;
+const RANS_MAX_ZERO_SHARE = 0.25;
 const BINARY_TRY_MIN_ZERO_SHARE = 0.05;
 /** chunks with lines and fewer residuals (non-zero codes) than this try coder 4 beside coder 6 (cheap to code) */
 const FEW_RESIDUALS = 1 << 11;

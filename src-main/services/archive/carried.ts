@@ -3,10 +3,11 @@
  * the fields refer to or that a restored file would be incomplete without (a CF grid_mapping scalar named by the
  * fields' grid_mapping attribute, WRF's Times). Read as stored, written back as stored.
  */
+import { FieldpackError } from '../../core/errors.ts';
 import { fieldSize } from '../../core/field.ts';
 import { notAFieldReason, readsAsField } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
-import type { StoredVariable } from '../data/writers/netcdf4.ts';
+import { type StoredVariable, isNetcdfVariableName } from '../data/writers/netcdf4.ts';
 import { type CarriedVariable, CARRIED_MAX_BYTES, fromJsonNumber, jsonNumber } from './format.ts';
 
 /** Bytes per stored value of a carried dtype (char and the numeric ones readers read). */
@@ -21,21 +22,36 @@ export function notCarriedReason(v: VariableInfo, file: DataFile): string | null
   // (a char coordinate variable would clash with its dimension's scale on restore)
   if (v.unreadable || !kept || v.isCoordinate) return notAFieldReason(v) ?? 'not a field';
   if (!file.readVerbatim) return `${file.format} files have no variables to keep as stored`;
+  // what the restore's NetCDF-4 writer would refuse, refused here: an archive that builds must restore
+  if (!isNetcdfVariableName(v.name)) return 'a name the NetCDF-4 writer does not take, so not kept as stored';
+  const foreign = v.dims.findIndex((d, i) => file.dimensions[d] !== v.shape[i]);
+  if (foreign >= 0) return `dimension ${v.dims[foreign]} is not one of the file's own (a group's?), so not kept as stored`;
   const bytes = fieldSize(v.shape) * WIDTH[v.dtype]!;
   if (bytes === 0) return 'no values yet (a dimension of length 0)';
   if (bytes > CARRIED_MAX_BYTES) return `a ${v.dtype} variable of ${bytes} bytes, more than the ${CARRIED_MAX_BYTES} an archive keeps in its manifest`;
   return null;
 }
 
-/** A variable as the manifest carries it (notCarriedReason(v) must be null). */
-export async function carryVariable(file: DataFile, v: VariableInfo): Promise<CarriedVariable> {
-  const stored = await file.readVerbatim!(v.name);
+/**
+ * A variable as the manifest carries it (notCarriedReason(v) must be null), or why it is not after all: its values do
+ * not read as stored (a 64-bit integer past 2^53, a variable shorter than its record dimension), or a char variable
+ * holds bytes past ASCII (the NetCDF-4 writer would not write them back unchanged).
+ */
+export async function carryVariable(file: DataFile, v: VariableInfo): Promise<CarriedVariable | { reason: string }> {
+  let stored: Uint8Array | ArrayLike<number>;
+  try {
+    stored = await file.readVerbatim!(v.name);
+  } catch (e) {
+    if (!(e instanceof FieldpackError) || e.code === 'CANCELLED') throw e;
+    return { reason: `not read as stored: ${e.message.replace(`${file.path}: `, '')}` };
+  }
+  if (v.dtype === 'char' && (stored as Uint8Array).some((b) => b > 0x7f)) return { reason: 'a char variable with bytes past ASCII, which would not be written back unchanged' };
   const data = v.dtype === 'char' ? { base64: Buffer.from(stored as Uint8Array).toString('base64') } : { numbers: Array.from(stored, jsonNumber) };
-  return { name: v.name, dims: v.dims, shape: v.shape, dtype: v.dtype, attributes: v.attributes, data };
+  return { name: v.name, dims: v.dims, shape: v.shape, dtype: v.dtype, attributes: v.attributes, ...(v.attributeTypes ? { attributeTypes: v.attributeTypes } : {}), data };
 }
 
 /** A carried variable as the NetCDF-4 writer takes it. */
 export function storedVariableOf(c: CarriedVariable): StoredVariable {
   const data = 'base64' in c.data ? new Uint8Array(Buffer.from(c.data.base64, 'base64')) : c.data.numbers.map(fromJsonNumber);
-  return { name: c.name, dims: c.dims, shape: c.shape, dtype: c.dtype, attributes: c.attributes, data };
+  return { name: c.name, dims: c.dims, shape: c.shape, dtype: c.dtype, attributes: c.attributes, attributeTypes: c.attributeTypes ?? {}, data };
 }

@@ -79,6 +79,8 @@ export const CarriedVariable = z.object({
   dtype: z.string(),
   /** as stored (packing attributes and _FillValue included) */
   attributes: z.record(z.string(), z.unknown()),
+  /** the stored type of each numeric attribute (int8 ... float64), so that 2.0 comes back a float */
+  attributeTypes: z.record(z.string(), z.string()).optional(),
   /** a char variable's bytes, base64; a numeric one's stored numbers */
   data: z.union([z.object({ base64: z.string() }), z.object({ numbers: z.array(Num) })]),
 });

@@ -230,8 +230,9 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
         // (grid_mapping) or the file is incomplete without it (Times)
         if (notAFieldReason(v) !== null) {
           const why = notCarriedReason(v, df);
-          if (why === null) carried.push(await carryVariable(df, v));
-          else skipped.push({ name: v.name, reason: why });
+          const kept = why === null ? await carryVariable(df, v) : { reason: why };
+          if ('reason' in kept) skipped.push({ name: v.name, reason: kept.reason });
+          else carried.push(kept);
           continue;
         }
         if (options.vars && !options.vars.includes(v.name)) {

@@ -56,9 +56,12 @@ function runLabel(r: RunDetail): string {
 export function rerunCommand(r: RunDetail): string {
   const q = (s: string) => (/^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   if (r.kind === CROSSFIELD_KIND) {
+    // the cross-field bench runs what the job runs (the anchors compressed first, the network fitted or trained and
+    // chosen); `compress --codec crossfield` embeds no network
     const c = fieldRunParams(r);
     const anchors = c.anchors?.length ? c.anchors : String(r.tags['anchors'] ?? '').split(',').filter(Boolean);
-    return ['fieldpack', 'compress', q(c.file), '--var', q(c.variable), '--bound', `${c.bound?.mode}:${c.bound?.value}`, '--codec', 'crossfield', '--anchors', q(anchors.join(',')), '-o', q(`run${r.id}.fpk`)].join(' ');
+    const network = String((r.params as { network?: string }).network ?? 'best');
+    return ['fieldpack', 'bench', q(c.file), '--codec', 'crossfield', '--vars', q(c.variable), '--anchors', q(anchors.join(',')), '--network', q(network), '--bounds', `${c.bound?.mode}:${c.bound?.value}`, '--json', q(`run${r.id}.json`)].join(' ');
   }
   const p = r.params as Partial<CompressParams>;
   if (r.kind !== COMPRESS_KIND || !p.file) return `(a ${r.kind} run: see its parameters)`;

@@ -219,7 +219,7 @@ describe('review', () => {
     const slice = await call<ApiOutput<'compression.slice'>>(app, 'compression.slice', { runId: run.id, index: [0] });
     expect(slice.height).toBe(90);
     const report = await call<{ html?: string }>(app, 'reports.create', { runIds: [runIds[1], run.id] });
-    expect(report.html).toContain(`fieldpack compress ${COADS} --var SST --bound rel:0.001 --codec crossfield --anchors AIRT -o run${run.id}.fpk`);
+    expect(report.html).toContain(`fieldpack bench ${COADS} --codec crossfield --vars SST --anchors AIRT --network linear --bounds rel:0.001 --json run${run.id}.json`);
     expect(report.html).toContain(`#${run.id} crossfield rel:0.001`);
   }, 120_000);
 });

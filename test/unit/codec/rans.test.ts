@@ -205,7 +205,7 @@ describe('rANS coder: where writeCodes uses it', () => {
     expect(coderOf(laplacian(3000, 4, 2), 'rans', false)).toBe(ENTROPY_RANS);
   });
 
-  it('a chunk of at most 2^18 codes takes the smallest of the three coders (rANS where it suits)', () => {
+  it('a chunk of at most 2^18 codes takes the smallest of the three coders (rANS where it suits: 10 % and 21 % zeros here)', () => {
     for (const codes of [laplacian(200_000, 10, 31, 0.0005), Uint32Array.from(laplacian(200_000, 10, 31), (c, i) => (i % 5000 < 2500 ? c : RADIUS + ((c - RADIUS) >> 3)))]) {
       const w = new ByteWriter(64);
       writeCodes(w, quantizer(codes), { entropy: 'range', bareCount: true, binaryShortcut: true }, (cap) => new ByteWriter(cap));

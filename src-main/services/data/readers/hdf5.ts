@@ -119,14 +119,24 @@ function dtypeOf(meta: { type: number; size: number; signed?: boolean; vlen?: bo
   return 'other';
 }
 
-function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: unknown; metadata: { type: number; size: number } }> }, hideAll: boolean): { values: Record<string, unknown>; doubles: Set<string> } {
+type AttrMeta = { type: number; size: number; signed?: boolean };
+
+/** The stored type of a numeric attribute (HDF5 class 0: integer, 1: float), or undefined. */
+function attributeDtype(meta: AttrMeta): VariableDtype | undefined {
+  if (meta.type === 1) return meta.size === 4 ? 'float32' : meta.size === 8 ? 'float64' : undefined;
+  if (meta.type !== 0 || ![1, 2, 4, 8].includes(meta.size)) return undefined;
+  return `${meta.signed === false ? 'u' : ''}int${meta.size * 8}` as VariableDtype;
+}
+
+function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: unknown; metadata: AttrMeta }> }, hideAll: boolean): { values: Record<string, unknown>; doubles: Set<string>; types: Record<string, VariableDtype> } {
   const values: Record<string, unknown> = {};
   const doubles = new Set<string>();
-  let attrs: Record<string, { json_value: unknown; value: unknown; metadata: { type: number; size: number } }>;
+  const types: Record<string, VariableDtype> = {};
+  let attrs: Record<string, { json_value: unknown; value: unknown; metadata: AttrMeta }>;
   try {
     attrs = obj.attrs;
   } catch {
-    return { values, doubles };
+    return { values, doubles, types };
   }
   for (const name of Object.keys(attrs)) {
     if (hideAll && HIDDEN_ATTRS.has(name)) continue;
@@ -134,6 +144,8 @@ function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: un
       const a = attrs[name]!;
       const meta = a.metadata;
       if (meta.type === 1 && meta.size === 8) doubles.add(name);
+      const t = attributeDtype(meta);
+      if (t) types[name] = t;
       let v: unknown = meta.type === 0 || meta.type === 1 ? jsonAttr(a.value) : a.json_value;
       if (Array.isArray(v) && v.length === 1) v = v[0];
       if (typeof v === 'string') v = v.replace(/\0+$/, '');
@@ -142,7 +154,7 @@ function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: un
       // reference or exotic attribute types: not shown
     }
   }
-  return { values, doubles };
+  return { values, doubles, types };
 }
 
 /** Deeper group nesting is refused (NetCDF-4 files nest a few levels; a cycle of links would go on). */
@@ -229,7 +241,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       const name = `${prefix}${key}`;
       const shape = (ds.shape ?? []).map(Number);
       // every attribute read once: the hidden ones (CLASS, NAME, DIMENSION_LIST, ...) say what the dataset is, the others are shown
-      const { values: allAttrs, doubles } = readAttrs(ds as never, false);
+      const { values: allAttrs, doubles, types: attrTypes } = readAttrs(ds as never, false);
       const isScale = allAttrs['CLASS'] === 'DIMENSION_SCALE';
       const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
       if (isScale && shape.length === 1) dimensions[name] = shape[0]!;
@@ -276,6 +288,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
           readable: readsAsField(dtype) && !unreadable,
           ...(unreadable ? { unreadable } : {}),
           attributes,
+          attributeTypes: Object.fromEntries(Object.entries(attrTypes).filter(([n]) => n in attributes)),
           units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
           longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
           fill: fillInfoFor(dtype, attributes, (n) => doubles.has(n)),
@@ -336,6 +349,8 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         // h5wasm gives one string per byte (an empty one for NUL)
         const chars = h5guard(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data)`, () => ds.value) as unknown;
         const list = typeof chars === 'string' ? [chars] : (chars as string[]);
+        // h5wasm decodes each byte as text: past ASCII the byte it came from is not known (0x80 reads as U+20AC)
+        if (list.some((c) => c.length > 1 || c.charCodeAt(0) > 0x7f)) throw new FieldpackError('UNSUPPORTED', `${path}: variable "${name}" holds characters past ASCII, which are not read as stored`, { path, variable: name });
         return Uint8Array.from(list, (c) => (c.length ? c.charCodeAt(0) : 0));
       }
       checkReadable(path, v);

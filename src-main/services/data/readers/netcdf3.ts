@@ -129,6 +129,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
       dtype,
       readable: readsAsField(dtype),
       attributes,
+      attributeTypes: Object.fromEntries(Object.entries(types).filter(([, t]) => t !== 'char').map(([n, t]) => [n, NC_TYPES[t as NcType]])),
       units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
       longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
       fill: fillInfoFor(dtype, attributes, (n) => types[n] === 'double'),

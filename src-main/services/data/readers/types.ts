@@ -38,6 +38,8 @@ export interface VariableInfo {
   /** Why it cannot, where that is not its dtype (an HDF5 filter without a decoder here). */
   unreadable?: string;
   attributes: Record<string, unknown>;
+  /** the stored type of each numeric attribute (JSON numbers carry none: 2.0 would come back as an integer) */
+  attributeTypes?: Record<string, VariableDtype>;
   units?: string;
   longName?: string;
   fill: FillInfo;

@@ -154,24 +154,29 @@ export interface StoredVariable {
   shape: number[];
   dtype: string;
   attributes: Record<string, unknown>;
+  /** the stored type of each numeric attribute (int8 ... float64); others are written as writeAttr infers */
+  attributeTypes: Record<string, string>;
   data: Uint8Array | ArrayLike<number>;
 }
 
-/** h5wasm dtype and array of the numeric stored dtypes (COORD_TYPES, and 64-bit integers as BigInt) */
-function storedArray(v: StoredVariable): { data: unknown; dtype: string } {
-  if (v.dtype === 'int64') return { data: BigInt64Array.from(Array.from(v.data, (x) => BigInt(x))), dtype: '<q' };
-  if (v.dtype === 'uint64') return { data: BigUint64Array.from(Array.from(v.data, (x) => BigInt(x))), dtype: '<Q' };
-  const [dtype, Ctor] = COORD_TYPES[v.dtype as FieldDtype];
-  return { data: new Ctor(v.data), dtype };
+/** h5wasm dtype and array of numbers in a numeric stored dtype (COORD_TYPES, and 64-bit integers as BigInt) */
+function storedArray(dtype: string, values: ArrayLike<number>): { data: unknown; dtype: string } {
+  if (dtype === 'int64') return { data: BigInt64Array.from(Array.from(values, (x) => BigInt(x))), dtype: '<q' };
+  if (dtype === 'uint64') return { data: BigUint64Array.from(Array.from(values, (x) => BigInt(x))), dtype: '<Q' };
+  const [h5, Ctor] = COORD_TYPES[dtype as FieldDtype];
+  return { data: new Ctor(values), dtype: h5 };
 }
+
+/** Whether a stored dtype is one storedArray writes. */
+const isStoredNumeric = (dtype: string) => dtype === 'int64' || dtype === 'uint64' || dtype in COORD_TYPES;
 
 /** Why a stored variable cannot be written, or null. */
 function storedVariableProblem(v: StoredVariable, sizes: Map<string, number>): string | null {
-  if (v.dtype !== 'char' && v.dtype !== 'int64' && v.dtype !== 'uint64' && !(v.dtype in COORD_TYPES)) return `dtype ${v.dtype} is not one Fieldpack writes`;
+  if (v.dtype !== 'char' && !isStoredNumeric(v.dtype)) return `dtype ${v.dtype} is not one Fieldpack writes`;
   if (v.dims.length !== v.shape.length || v.data.length !== v.shape.reduce((a, b) => a * b, 1)) return `${v.data.length} values for shape [${v.shape.join(', ')}]`;
   const bad = v.dims.findIndex((dim, i) => sizes.get(dim) !== v.shape[i]);
   if (bad >= 0) return `dimension ${v.dims[bad]} has size ${v.shape[bad]}, the file's is ${sizes.get(v.dims[bad]!) ?? 'not declared'}`;
-  if (!v.name.split('/').every((part) => /^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(part))) return 'not a valid NetCDF variable name';
+  if (!isNetcdfVariableName(v.name)) return 'not a valid NetCDF variable name';
   return null;
 }
 
@@ -202,13 +207,18 @@ function checkNames(ds: NetcdfDataset): void {
   }
 }
 
+/** Whether the writer takes this variable name (letters, digits, _ . @ + -, not starting with a digit; / between groups). */
+export function isNetcdfVariableName(name: string): boolean {
+  return name.split('/').every((part) => /^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(part));
+}
+
 function checkVariable(field: Field, sizes: Map<string, number>): void {
   const n = field.shape.reduce((a, b) => a * b, 1);
   if (field.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.values.length} values for shape [${field.shape.join(', ')}]`);
   if (field.dims.length !== field.shape.length) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.dims.length} dimension names for ${field.shape.length} dimensions`);
   if (new Set(field.dims).size !== field.dims.length) throw new FieldpackError('UNSUPPORTED', `${field.name}: repeated dimension names (${field.dims.join(', ')}) cannot be written as NetCDF-4`);
   // a variable of a group ("forecast/temp", as readers name them) is written in that group
-  if (!field.name.split('/').every((part) => /^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(part))) {
+  if (!isNetcdfVariableName(field.name)) {
     throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (use letters, digits, _ . @ + -, and / between groups)`);
   }
   field.dims.forEach((dim, i) => {
@@ -297,17 +307,20 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
         const growing = v.dims.map((dim) => unlimitedDims.has(dim));
         const chunks = v.shape.map((n, i) => Math.max(1, growing[i] ? Math.min(n, 1024) : n));
         // a char variable: HDF5 one-byte strings, which netCDF reads as char (h5wasm takes one string per byte)
-        const { data, dtype } = v.dtype === 'char' ? { data: Array.from(v.data as Uint8Array, (b) => String.fromCharCode(b)), dtype: 'S1' } : storedArray(v);
+        const { data, dtype } = v.dtype === 'char' ? { data: Array.from(v.data as Uint8Array, (b) => String.fromCharCode(b)), dtype: 'S1' } : storedArray(v.dtype, v.data);
         const d = file.create_dataset({
           name: v.name, data: (v.shape.length || v.dtype !== 'char' ? data : (data as string[])[0]) as never, shape: v.shape, dtype, track_order: true,
           ...(growing.some(Boolean) ? { chunks, maxshape: v.shape.map((n, i) => (growing[i] ? null : n)) } : {}),
         });
         for (const [k, val] of Object.entries(v.attributes)) {
-          if (k === '_FillValue' && v.dtype !== 'char' && typeof val === 'number') {
-            // in the variable's own type, as netCDF requires of a _FillValue
-            const fill = storedArray({ ...v, shape: [1], data: [val] });
-            d.create_attribute(k, fill.data as never, [1], fill.dtype);
-          } else if (!HDF5_HIDDEN.has(k)) writeAttr(d, k, val);
+          if (HDF5_HIDDEN.has(k)) continue;
+          // in its stored type (a _FillValue in the variable's own, as netCDF requires)
+          const type = k === '_FillValue' && v.dtype !== 'char' ? v.dtype : v.attributeTypes[k];
+          const numbers = numbersOf(val);
+          if (type && isStoredNumeric(type) && numbers?.length) {
+            const typed = storedArray(type, numbers);
+            d.create_attribute(k, typed.data as never, [numbers.length], typed.dtype);
+          } else writeAttr(d, k, val);
         }
         v.dims.forEach((dim, i) => d.attach_scale(i, `/${dim}`));
       }
