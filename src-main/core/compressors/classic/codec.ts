@@ -50,8 +50,12 @@ const SAMPLE_VALUES = 1 << 17;
 const LARGE_FIELD_VALUES = 1 << 22;
 /** Order of preference on ties. */
 const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lorenzo', 'dq-lorenzo'];
-/** level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS) */
-const AUTO_TUNINGS = [1, 2, 3, 7, 16];
+/**
+ * level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS). Not 3 (1.5, 3), the
+ * strongest: over the 108 field x bound rows that try tunings (bench fields, variants, held-out files, rel
+ * 1e-2..1e-4) it was never the smallest, and four candidates split evenly between this thread and a worker.
+ */
+const AUTO_TUNINGS = [1, 2, 7, 16];
 const AUTO_TUNINGS_LARGE = [1, 7];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
