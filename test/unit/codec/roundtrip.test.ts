@@ -84,7 +84,7 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
       r = steps.next(reply);
     }
     expect(provisional!.tuningsLikely).toBe(true);
-    expect(batches).toEqual(['screening 7', 'survivors 2', 'tunings 5']);
+    expect(batches).toEqual(['screening 7', 'survivors 2', 'tunings 4']);
     expect(r.value).toEqual(inThread);
     expect(Object.keys(inThread.autoScores!).some((k) => k.includes('@'))).toBe(true);
   });
