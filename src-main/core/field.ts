@@ -40,6 +40,8 @@ export interface Field {
   units?: string;
   /** CF and other attributes, JSON-serialisable. */
   attributes: Record<string, unknown>;
+  /** the stored type (int8 ... float64) of numeric attributes where the source says it (JSON numbers carry none) */
+  attributeTypes?: Record<string, string>;
   /** Coordinate variables of the dimensions that have one (lon, lat, depth, time), cut like the field. */
   coordinates?: FieldCoordinates;
 }

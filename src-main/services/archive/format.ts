@@ -53,6 +53,8 @@ export const SourceVariable = z.object({
   /** dtype in the source file */
   dtype: z.string(),
   attributes: z.record(z.string(), z.unknown()),
+  /** the stored type of each numeric attribute (absent in archives made before it: types inferred on restore) */
+  attributeTypes: z.record(z.string(), z.string()).optional(),
   /** member ids holding it, in row order (split along the first dimension when large) */
   members: z.array(z.string()),
 });
@@ -98,6 +100,8 @@ export const ArchiveSource = z.object({
   /** in the file's order; unlimited: a record (growable) dimension, restored as one */
   dimensions: z.array(z.object({ name: z.string(), size: z.number().int(), unlimited: z.boolean().optional() })),
   globalAttributes: z.record(z.string(), z.unknown()),
+  /** the stored type of each numeric global attribute (absent in archives made before it) */
+  globalAttributeTypes: z.record(z.string(), z.string()).optional(),
   /** every coordinate variable of the file, lossless (core/coordinates.ts packCoordinates form) */
   coordinates: z.record(z.string(), z.array(z.unknown())),
   variables: z.array(SourceVariable),

@@ -121,6 +121,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
         field: {
           name: v.name, dims: v.dims, shape: v.shape, values, ...(mask ? { mask } : {}),
           sourceDtype: (isFieldDtype(v.dtype) ? v.dtype : 'float32') as FieldDtype, attributes: attrs,
+          ...(v.attributeTypes ? { attributeTypes: v.attributeTypes } : {}),
           ...(typeof attrs.units === 'string' ? { units: attrs.units } : {}),
         },
         provenance: { ...provenanceOf(entries, manifest), source_file: src.name, ...(opts.clamp ? { clamped_values: moved } : {}) },
@@ -134,6 +135,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
       // kept as stored, whichever fields are restored: they refer to them (grid_mapping) or the file needs them (Times)
       stored: src.carried.map(storedVariableOf),
       globalAttributes: { ...src.globalAttributes, fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
+      ...(src.globalAttributeTypes ? { globalAttributeTypes: src.globalAttributeTypes } : {}),
     });
     files.push({ source: src.name, path, variables: [...vars, ...src.carried].map((v) => v.name), ...(opts.clamp ? { clamped } : {}) });
   }

@@ -279,7 +279,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           });
         }
         const info = df.variable(c.name);
-        variables.push({ name: c.name, dims: c.dims, shape: c.shape, dtype: info.dtype, attributes: info.attributes, members: ids });
+        variables.push({ name: c.name, dims: c.dims, shape: c.shape, dtype: info.dtype, attributes: info.attributes, ...(info.attributeTypes ? { attributeTypes: info.attributeTypes } : {}), members: ids });
       }
       // variables in the file's order in the manifest (members keep the build order)
       const fileOrder = df.variables.map((v) => v.name);
@@ -287,7 +287,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       sources.push({
         id, path, name: basename(path), format: df.format, sizeBytes: df.sizeBytes,
         dimensions: Object.entries(df.dimensions).map(([name, size]) => ({ name, size, ...(df.unlimited?.includes(name) ? { unlimited: true } : {}) })),
-        globalAttributes: df.globalAttributes, coordinates: packCoordinates(coords) ?? {}, variables, carried, skipped,
+        globalAttributes: df.globalAttributes, ...(df.globalAttributeTypes ? { globalAttributeTypes: df.globalAttributeTypes } : {}), coordinates: packCoordinates(coords) ?? {}, variables, carried, skipped,
       });
     } finally {
       df.close();

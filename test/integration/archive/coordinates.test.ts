@@ -54,7 +54,7 @@ ds.close()
     }
   });
 
-  it('scalars and char variables (crs, a packed scalar, Times) come back as stored, whatever --vars selects; a string variable is named as left out', async () => {
+  it('scalars and char variables (crs, a packed scalar, Times) come back as stored, whatever --vars selects; attributes keep their types; what would not come back is named as left out', async () => {
     for (const format of ['NETCDF3_CLASSIC', 'NETCDF4']) {
       const src = join(tmp.dir, `carried-${format}.nc`);
       execFileSync(PYTHON, ['-c', `
@@ -65,7 +65,8 @@ times = ds.createVariable('Times', 'S1', ('Time', 'DateStrLen'))
 crs = ds.createVariable('crs', 'i4', ()); crs.grid_mapping_name = 'lambert_conformal_conic'; crs.latitude_of_projection_origin = 38.5
 crs.semi_major_axis = 6378137.0; crs.standard_parallel = [30.0, 60.0]
 p = ds.createVariable('p_top', 'i2', (), fill_value=np.int16(-999)); p.scale_factor = np.float32(2.0); p.units = 'Pa'
-T = ds.createVariable('T2', 'f4', ('Time', 'y', 'x')); T.grid_mapping = 'crs'; T.units = 'K'
+T = ds.createVariable('T2', 'f4', ('Time', 'y', 'x')); T.grid_mapping = 'crs'; T.units = 'K'; T.offset = np.float32(2.0); T.FieldType = np.int32(104)
+ds.DX = np.float32(12000.0); ds.HALF = 0.5
 Q = ds.createVariable('Q2', 'f4', ('Time', 'y', 'x'))
 for i in range(3):
     times[i] = netCDF4.stringtochar(np.array(['2005-08-28_%02d:00:00' % i], 'S19'))
@@ -98,6 +99,7 @@ import sys, json, numpy as np, netCDF4
 ds = netCDF4.Dataset(sys.argv[1]); p = ds['p_top']; p.set_auto_maskandscale(False)
 print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF4.chartostring(ds['Times'][:])], 'unlimited': ds.dimensions['Time'].isunlimited(),
   'crs': int(ds['crs'][...]), 'crs_attrs': {k: [str(ds['crs'].getncattr(k)), type(ds['crs'].getncattr(k)).__name__ if isinstance(ds['crs'].getncattr(k), str) else str(np.asarray(ds['crs'].getncattr(k)).dtype)] for k in ds['crs'].ncattrs()}, 'grid_mapping': ds['T2'].grid_mapping,
+  'attr_types': [str(np.asarray(ds.DX).dtype), str(np.asarray(ds.HALF).dtype), str(np.asarray(ds['T2'].offset).dtype), str(np.asarray(ds['T2'].FieldType).dtype)],
   'p_top': [int(p[...]), str(p.dtype), float(p.scale_factor), str(np.asarray(p.scale_factor).dtype), int(p._FillValue), p.units], 'p_top_unpacked': repr(netCDF4.Dataset(sys.argv[1])['p_top'][...].item())}))
 `, r.files[0]!.path], { encoding: 'utf8' }));
       expect(back, format).toEqual({
@@ -111,6 +113,8 @@ print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF
           semi_major_axis: ['6378137.0', 'float64'], standard_parallel: ['[30. 60.]', 'float64'],
         },
         grid_mapping: 'crs',
+        // a field's and the file's attributes keep their stored types too (a float32 12000.0 was written as an int)
+        attr_types: ['float32', 'float64', 'float32', 'int32'],
         p_top: [2000, 'int16', 2, 'float32', -999, 'Pa'],
         p_top_unpacked: '4000.0',
       });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FERRET, PYTHON, ROOT, hasPythonNetcdf4 } from './helpers.ts';
+import { WRF_KATRINA } from '../../helpers/data-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldpack-coords-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -139,5 +140,23 @@ d.close()`, src]);
     }
     expect(c.coords['TIME']!.n).toEqual([3, 3]);
     expect(c.maxError).toBe(0);
+  });
+
+  it('an export from the source keeps the stored types of the field\'s and the file\'s numeric attributes (WRF DX, a float32 12000, was written as an int)', () => {
+    const wrf = WRF_KATRINA;
+    const nc = join(dir, 't2.nc');
+    cli('export', wrf, '--var', 'T2', '-o', nc);
+    const mismatches = JSON.parse(execFileSync(PYTHON, ['-c', `
+import sys, json, numpy as np, netCDF4
+a, b = netCDF4.Dataset(sys.argv[1]), netCDF4.Dataset(sys.argv[2])
+out = []
+for (x, y, where) in [(a, b, ''), (a['T2'], b['T2'], 'T2.')]:
+    for k in x.ncattrs():
+        if k in y.ncattrs() and not isinstance(x.getncattr(k), str):
+            tx, ty = str(np.asarray(x.getncattr(k)).dtype), str(np.asarray(y.getncattr(k)).dtype)
+            if tx != ty: out.append(where + k + ' ' + tx + ' -> ' + ty)
+print(json.dumps({'bad': out, 'DX': str(np.asarray(b.DX).dtype)}))
+`, wrf, nc], { encoding: 'utf8' }));
+    expect(mismatches).toEqual({ bad: [], DX: 'float32' });
   });
 });

@@ -65,7 +65,7 @@ export const exportCommand: CliCommand = {
       const provenance = { source_file: file, ...(sliceFlag ? { source_slice: sliceFlag } : {}) };
       if (format === 'nc') {
         // the readers give the field its coordinate variables, cut like the slice (a .fpk carries them in its header)
-        await writeFieldNetcdf4(field, out, { provenance, coordinates: field.coordinates ?? {}, globalAttributes: src.globalAttributes });
+        await writeFieldNetcdf4(field, out, { provenance, coordinates: field.coordinates ?? {}, globalAttributes: src.globalAttributes, ...(src.globalAttributeTypes ? { globalAttributeTypes: src.globalAttributeTypes } : {}) });
       } else {
         const dtype = flag(p, 'dtype') ?? (ext === '.f64' ? 'float64' : ext === '.f32' ? 'float32' : undefined);
         if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new CliUsageError('--dtype is float32 or float64');

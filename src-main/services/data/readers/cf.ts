@@ -212,5 +212,6 @@ export function fieldFromRaw(v: VariableInfo, shape: readonly number[], raw: Num
     sourceDtype,
     ...(v.units !== undefined ? { units: v.units } : {}),
     attributes: structuredClone(v.attributes),
+    ...(v.attributeTypes && Object.keys(v.attributeTypes).length ? { attributeTypes: { ...v.attributeTypes } } : {}),
   };
 }

@@ -296,9 +296,9 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         },
       });
     };
-    const globalAttributes = h5guard(path, 'corrupt HDF5 structure', () => {
+    const { values: globalAttributes, types: globalAttributeTypes } = h5guard(path, 'corrupt HDF5 structure', () => {
       walk(file as unknown as H5Group, '');
-      return readAttrs(file as never, true).values;
+      return readAttrs(file as never, true);
     });
     const variables = [...entries.values()].map((e) => e.info);
     // an unlimited dimension's scale is as long as it was written (netCDF-4 leaves it empty): its length is the
@@ -403,6 +403,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       sizeBytes: size,
       variables,
       globalAttributes,
+      globalAttributeTypes,
       dimensions,
       unlimited,
       variable,

@@ -37,6 +37,11 @@ function attrsOf(list: NcAttr[]): { values: Record<string, unknown>; types: Reco
   return { values, types };
 }
 
+/** The stored types of the numeric attributes (not char) of attrsOf's map. */
+function numericTypes(types: Record<string, string>): Record<string, VariableDtype> {
+  return Object.fromEntries(Object.entries(types).filter(([, t]) => t !== 'char').map(([n, t]) => [n, NC_TYPES[t as NcType]]));
+}
+
 async function readHeader(path: string, size: number): Promise<NcHeader> {
   const fh = await openFile(path, 'r');
   try {
@@ -129,14 +134,15 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
       dtype,
       readable: readsAsField(dtype),
       attributes,
-      attributeTypes: Object.fromEntries(Object.entries(types).filter(([, t]) => t !== 'char').map(([n, t]) => [n, NC_TYPES[t as NcType]])),
+      attributeTypes: numericTypes(types),
       units: typeof attributes['units'] === 'string' ? (attributes['units'] as string) : undefined,
       longName: typeof attributes['long_name'] === 'string' ? (attributes['long_name'] as string) : undefined,
       fill: fillInfoFor(dtype, attributes, (n) => types[n] === 'double'),
       isCoordinate,
     });
   }
-  const globalAttributes = attrsOf(header.globalAttributes).values;
+  const { values: globalAttributes, types: globalTypes } = attrsOf(header.globalAttributes);
+  const globalAttributeTypes = numericTypes(globalTypes);
   const byName = new Map(variables.map((v) => [v.name, v]));
 
   const variable = (name: string): VariableInfo => {
@@ -194,7 +200,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
   }
 
   const unlimited = typeof recDimId === 'number' && dims[recDimId] ? [dims[recDimId]!.name] : [];
-  return { path, format, sizeBytes: size, variables, globalAttributes, dimensions, unlimited, variable, readField, readVerbatim, close() {} };
+  return { path, format, sizeBytes: size, variables, globalAttributes, globalAttributeTypes, dimensions, unlimited, variable, readField, readVerbatim, close() {} };
 }
 
 /** Big-endian 64-bit integers -> native (in place byte swap; the buffer is ours). */

@@ -73,6 +73,8 @@ export interface DataFile {
   sizeBytes: number;
   variables: VariableInfo[];
   globalAttributes: Record<string, unknown>;
+  /** the stored type of each numeric global attribute, where the format says it */
+  globalAttributeTypes?: Record<string, VariableDtype>;
   /** Dimension name -> size (for raw files: the given dims). */
   dimensions: Record<string, number>;
   /** Dimensions of unlimited size (NetCDF-3's record dimension, HDF5 scales with an unlimited maximum); absent: none known. */

@@ -2,7 +2,7 @@
  * A Field written as a NetCDF-4 (HDF5) file with h5wasm that netCDF-C / netCDF4-python read as a proper
  * NetCDF-4 variable: one HDF5 dimension scale per dimension (a coordinate variable when its values are
  * given, otherwise a pure "netCDF dimension" scale), attached to the variable, fixed-length ASCII
- * string attributes, _FillValue in the variable's type at masked points (a finite one, never a valid value);
+ * string attributes, numeric attributes in their stored types where the reader gave them (Field.attributeTypes), _FillValue in the variable's type at masked points (a finite one, never a valid value);
  * valid NaN / +-Inf are written bit for bit and stay values (netCDF4-python does not mask them).
  * Values are written unpacked (float32 or float64 as in the Field), so scale_factor / add_offset are
  * dropped and missing_value / valid_range are converted to unpacked units. Provenance attributes
@@ -40,6 +40,8 @@ export interface NetcdfWriteOptions {
    */
   coordinates?: FieldCoordinates;
   globalAttributes?: Record<string, unknown>;
+  /** the stored type of numeric global attributes (DataFile.globalAttributeTypes) */
+  globalAttributeTypes?: Record<string, string>;
   /** deflate level 1-9, or 0 for none. Default 4. */
   deflate?: number;
 }
@@ -127,6 +129,7 @@ export async function writeFieldNetcdf4(field: Field, outPath: string, options: 
     coordinates: options.coordinates ?? field.coordinates,
     variables: [{ field, provenance: options.provenance }],
     globalAttributes: options.globalAttributes,
+    ...(options.globalAttributeTypes ? { globalAttributeTypes: options.globalAttributeTypes } : {}),
     deflate: options.deflate,
   });
 }
@@ -141,6 +144,8 @@ export interface NetcdfDataset {
   /** variables written as they were stored (a grid_mapping scalar, a char variable), after the fields */
   stored?: StoredVariable[];
   globalAttributes?: Record<string, unknown>;
+  /** the stored type of numeric global attributes */
+  globalAttributeTypes?: Record<string, string>;
   deflate?: number;
 }
 
@@ -169,6 +174,14 @@ function storedArray(dtype: string, values: ArrayLike<number>): { data: unknown;
 
 /** Whether a stored dtype is one storedArray writes. */
 const isStoredNumeric = (dtype: string) => dtype === 'int64' || dtype === 'uint64' || dtype in COORD_TYPES;
+
+/** An attribute in its stored numeric type where one is given and its value is numbers; otherwise as writeAttr infers. */
+function writeTypedAttr(obj: { create_attribute: H5Dataset['create_attribute'] }, name: string, value: unknown, type: string | undefined): void {
+  const numbers = numbersOf(value);
+  if (!type || !isStoredNumeric(type) || !numbers?.length) return writeAttr(obj, name, value);
+  const typed = storedArray(type, numbers);
+  obj.create_attribute(name, typed.data as never, [numbers.length], typed.dtype);
+}
 
 /** Why a stored variable cannot be written, or null. */
 function storedVariableProblem(v: StoredVariable, sizes: Map<string, number>): string | null {
@@ -298,7 +311,9 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
         const all = { ...attrs, ...provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...provenance }) };
         for (const [k, v] of Object.entries(all)) {
           const floaty = k === 'missing_value' || k === 'valid_range' || k === 'valid_min' || k === 'valid_max' || k === 'actual_range';
-          writeAttr(d, k, v, floaty ? (f32 ? '<f' : '<d') : undefined);
+          // the others in their stored type where the source said it (12000.f stays a float)
+          if (floaty) writeAttr(d, k, v, f32 ? '<f' : '<d');
+          else writeTypedAttr(d, k, v, field.attributeTypes?.[k]);
         }
         field.dims.forEach((dim, i) => d.attach_scale(i, `/${dim}`));
       }
@@ -313,19 +328,13 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
           ...(growing.some(Boolean) ? { chunks, maxshape: v.shape.map((n, i) => (growing[i] ? null : n)) } : {}),
         });
         for (const [k, val] of Object.entries(v.attributes)) {
-          if (HDF5_HIDDEN.has(k)) continue;
           // in its stored type (a _FillValue in the variable's own, as netCDF requires)
-          const type = k === '_FillValue' && v.dtype !== 'char' ? v.dtype : v.attributeTypes[k];
-          const numbers = numbersOf(val);
-          if (type && isStoredNumeric(type) && numbers?.length) {
-            const typed = storedArray(type, numbers);
-            d.create_attribute(k, typed.data as never, [numbers.length], typed.dtype);
-          } else writeAttr(d, k, val);
+          if (!HDF5_HIDDEN.has(k)) writeTypedAttr(d, k, val, k === '_FillValue' && v.dtype !== 'char' ? v.dtype : v.attributeTypes[k]);
         }
         v.dims.forEach((dim, i) => d.attach_scale(i, `/${dim}`));
       }
       const globals: Record<string, unknown> = { ...ds.globalAttributes, fieldpack_version: provenanceAttributes()['fieldpack_version'] };
-      for (const [k, v] of Object.entries(globals)) if (!RESERVED.has(k)) writeAttr(file, k, v);
+      for (const [k, v] of Object.entries(globals)) if (!RESERVED.has(k)) writeTypedAttr(file, k, v, ds.globalAttributeTypes?.[k]);
     } finally {
       file.close();
     }
