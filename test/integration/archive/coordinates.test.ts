@@ -6,6 +6,7 @@
  * stored and written back; a restore once dropped them, leaving T2's grid_mapping naming nothing.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, listArchive, restoreArchive } from '../../../src-main/services/archive/index.ts';
@@ -118,6 +119,18 @@ print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF
         p_top: [2000, 'int16', 2, 'float32', -999, 'Pa'],
         p_top_unpacked: '4000.0',
       });
+      // an edited manifest is not believed: a type an attribute's value does not fit is not used, and carried values
+      // that are not of their dtype are refused before anything is written
+      const manifestPath = join(out, 'manifest.json');
+      const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      const crs = m.sources[0].carried.find((c: { name: string }) => c.name === 'crs');
+      crs.attributeTypes.semi_major_axis = 'int8';
+      writeFileSync(manifestPath, JSON.stringify(m));
+      await restoreArchive(out, join(tmp.dir, `carried-${format}-edited`));
+      crs.data.numbers = [1.5];
+      writeFileSync(manifestPath, JSON.stringify(m));
+      await expect(restoreArchive(out, join(tmp.dir, `carried-${format}-edited2`))).rejects.toThrow(/crs: values that are not int32 values/);
+      expect(existsSync(join(tmp.dir, `carried-${format}-edited2`, `carried-${format}.nc`))).toBe(false);
     }
   });
 });

@@ -175,10 +175,16 @@ function storedArray(dtype: string, values: ArrayLike<number>): { data: unknown;
 /** Whether a stored dtype is one storedArray writes. */
 const isStoredNumeric = (dtype: string) => dtype === 'int64' || dtype === 'uint64' || dtype in COORD_TYPES;
 
+/** Whether numbers are values of a stored numeric dtype (a manifest edited to say otherwise is not believed). */
+function fitsStored(dtype: string, values: ArrayLike<number>): boolean {
+  if (dtype === 'int64' || dtype === 'uint64') return Array.from(values).every((v) => Number.isInteger(v) && (dtype === 'int64' || v >= 0));
+  return isStoredNumeric(dtype) && fitsDtype(values, dtype as FieldDtype);
+}
+
 /** An attribute in its stored numeric type where one is given and its value is numbers; otherwise as writeAttr infers. */
 function writeTypedAttr(obj: { create_attribute: H5Dataset['create_attribute'] }, name: string, value: unknown, type: string | undefined): void {
   const numbers = numbersOf(value);
-  if (!type || !isStoredNumeric(type) || !numbers?.length) return writeAttr(obj, name, value);
+  if (!type || !numbers?.length || !fitsStored(type, numbers)) return writeAttr(obj, name, value);
   const typed = storedArray(type, numbers);
   obj.create_attribute(name, typed.data as never, [numbers.length], typed.dtype);
 }
@@ -187,6 +193,8 @@ function writeTypedAttr(obj: { create_attribute: H5Dataset['create_attribute'] }
 function storedVariableProblem(v: StoredVariable, sizes: Map<string, number>): string | null {
   if (v.dtype !== 'char' && !isStoredNumeric(v.dtype)) return `dtype ${v.dtype} is not one Fieldpack writes`;
   if (v.dims.length !== v.shape.length || v.data.length !== v.shape.reduce((a, b) => a * b, 1)) return `${v.data.length} values for shape [${v.shape.join(', ')}]`;
+  if (v.dtype !== 'char' && !fitsStored(v.dtype, v.data)) return `values that are not ${v.dtype} values`;
+  if (v.dtype === 'char' && Array.from(v.data).some((b) => !Number.isInteger(b) || b < 0 || b > 0x7f)) return 'char bytes past ASCII';
   const bad = v.dims.findIndex((dim, i) => sizes.get(dim) !== v.shape[i]);
   if (bad >= 0) return `dimension ${v.dims[bad]} has size ${v.shape[bad]}, the file's is ${sizes.get(v.dims[bad]!) ?? 'not declared'}`;
   if (!isNetcdfVariableName(v.name)) return 'not a valid NetCDF variable name';
