@@ -82,6 +82,12 @@ describe.skipIf(!existsSync(COADS))('Cross-field view (needs ferret-datasets)', 
     expect(await table.innerText()).toMatch(/codec\s+auto\s+crossfield/);
     await expect.poll(() => page.getByTestId('error-maps').getByTestId('map-chart').count(), { timeout: 60_000 }).toBe(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'crossfield-compare.png'), fullPage: true });
+    // and in Compress, among SST's runs: picked, its images are drawn (the reconstruction decoded with its anchor)
+    await page.getByTestId('nav-compress').click();
+    await expect.poll(() => page.getByTestId(`result-row-${cf!.id}`).count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.getByTestId(`result-row-${cf!.id}`).getAttribute('data-codec')).toBe('crossfield');
+    await page.getByTestId(`result-row-${cf!.id}`).click();
+    await expect.poll(() => page.getByTestId('slice-images').getByTestId('image-reconstruction').count(), { timeout: 30_000 }).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 });
