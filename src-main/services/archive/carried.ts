@@ -8,16 +8,21 @@ import { fieldSize } from '../../core/field.ts';
 import { notAFieldReason, readsAsField } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { type StoredVariable, isNetcdfVariableName } from '../data/writers/netcdf4.ts';
-import { type CarriedVariable, CARRIED_MAX_BYTES, fromJsonNumber, jsonNumber } from './format.ts';
+import { type CarriedVariable, CARRIED_MAX_BYTES, CARRIED_MAX_SOURCE_BYTES, fromJsonNumber, jsonNumber } from './format.ts';
 
 /** Bytes per stored value of a carried dtype (char and the numeric ones readers read). */
 const WIDTH: Record<string, number> = { char: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8 };
+
+/** Stored bytes of a carried variable. */
+export function carriedBytes(v: { dtype: string; shape: readonly number[] }): number {
+  return fieldSize(v.shape) * (WIDTH[v.dtype] ?? 8);
+}
 
 /**
  * Why a variable that is not a field is not carried (null: it is): char variables of any shape and numeric scalars
  * are, up to CARRIED_MAX_BYTES; variables with no values, of other types or unreadable are not.
  */
-export function notCarriedReason(v: VariableInfo, file: DataFile): string | null {
+export function notCarriedReason(v: VariableInfo, file: DataFile, keptBytes = 0): string | null {
   const kept = v.dtype === 'char' || (readsAsField(v.dtype) && v.shape.length === 0);
   // (a char coordinate variable would clash with its dimension's scale on restore)
   if (v.unreadable || !kept || v.isCoordinate) return notAFieldReason(v) ?? 'not a field';
@@ -26,9 +31,10 @@ export function notCarriedReason(v: VariableInfo, file: DataFile): string | null
   if (!isNetcdfVariableName(v.name)) return 'a name the NetCDF-4 writer does not take, so not kept as stored';
   const foreign = v.dims.findIndex((d, i) => file.dimensions[d] !== v.shape[i]);
   if (foreign >= 0) return `dimension ${v.dims[foreign]} is not one of the file's own (a group's?), so not kept as stored`;
-  const bytes = fieldSize(v.shape) * WIDTH[v.dtype]!;
+  const bytes = carriedBytes(v);
   if (bytes === 0) return 'no values yet (a dimension of length 0)';
   if (bytes > CARRIED_MAX_BYTES) return `a ${v.dtype} variable of ${bytes} bytes, more than the ${CARRIED_MAX_BYTES} an archive keeps in its manifest`;
+  if (keptBytes + bytes > CARRIED_MAX_SOURCE_BYTES) return `the variables kept as stored from this file already take ${keptBytes} bytes of the ${CARRIED_MAX_SOURCE_BYTES} its manifest entry may hold`;
   return null;
 }
 

@@ -89,6 +89,8 @@ export const CarriedVariable = z.object({
 export type CarriedVariable = z.infer<typeof CarriedVariable>;
 /** the largest variable carried in the manifest (stored bytes); larger ones are listed as not archived */
 export const CARRIED_MAX_BYTES = 1 << 20;
+/** and at most this much of a source in all (a file of many char variables would otherwise swell the manifest) */
+export const CARRIED_MAX_SOURCE_BYTES = 16 << 20;
 
 export const ArchiveSource = z.object({
   id: ArchiveName,

@@ -14,7 +14,7 @@ import { openDataFile } from '../data/readers/index.ts';
 import { notAFieldReason } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
-import { carryVariable, notCarriedReason } from './carried.ts';
+import { carriedBytes, carryVariable, notCarriedReason } from './carried.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { parseBaseSpec } from '../compression/base.ts';
 import { type ArchiveOptions, type ArchiveSource, type WorkManifest, type WorkMember, ARCHIVE_VERSION, WORK_FORMAT, safeName } from './format.ts';
@@ -229,7 +229,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
         // what is not a field is kept as stored where it can be, whatever --vars selects: the fields refer to it
         // (grid_mapping) or the file is incomplete without it (Times)
         if (notAFieldReason(v) !== null) {
-          const why = notCarriedReason(v, df);
+          const why = notCarriedReason(v, df, carried.reduce((a, c) => a + carriedBytes(c), 0));
           const kept = why === null ? await carryVariable(df, v) : { reason: why };
           if ('reason' in kept) skipped.push({ name: v.name, reason: kept.reason });
           else carried.push(kept);

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, listArchive, restoreArchive } from '../../../src-main/services/archive/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
+import { notCarriedReason } from '../../../src-main/services/archive/carried.ts';
+import { CARRIED_MAX_SOURCE_BYTES } from '../../../src-main/services/archive/format.ts';
 import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
@@ -130,6 +132,13 @@ print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF
       crs.data.numbers = [1.5];
       writeFileSync(manifestPath, JSON.stringify(m));
       await expect(restoreArchive(out, join(tmp.dir, `carried-${format}-edited2`))).rejects.toThrow(/crs: values that are not int32 values/);
+      // a file of many char variables does not swell the manifest past 16 MiB
+      const df = await openDataFile(src);
+      try {
+        expect(notCarriedReason(df.variable('Times'), df, CARRIED_MAX_SOURCE_BYTES - 10)).toMatch(/already take \d+ bytes of the 16777216/);
+      } finally {
+        df.close();
+      }
       expect(existsSync(join(tmp.dir, `carried-${format}-edited2`, `carried-${format}.nc`))).toBe(false);
     }
   });
