@@ -108,3 +108,23 @@ describe('constant chunks', () => {
     expect((err as Error).message).toMatch(/chunk 0 holds 2400 values, its rows need 1610612736/);
   });
 });
+
+describe('coded masks reused within a thread', () => {
+  it('a mask buffer refilled with another mask gets its own bytes (masks are matched by content, not by buffer)', () => {
+    const shape = [6, 40, 50];
+    const n = 6 * 40 * 50;
+    const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i / 37) * 10 + (i % 11));
+    const mask = new Uint8Array(n);
+    for (const seed of [3, 7]) {
+      for (let i = 0; i < n; i++) mask[i] = (i * seed) % 13 === 0 || (i % 200 < seed * 10) ? 0 : 1;
+      const masked = mask.reduce((a, m) => a + (m ? 0 : 1), 0);
+      // twice with the same content (the second a reuse), then with the next seed in the same buffer
+      for (let k = 0; k < 2; k++) {
+        const { bytes } = compressClassic({ values, shape, mask }, { bound: { mode: 'abs', value: 0.01 } }, zstdBackend);
+        const d = decompressClassic(bytes);
+        expect(Array.from(d.field.mask!)).toEqual(Array.from(mask));
+        expect(d.field.mask!.reduce((a, m) => a + (m ? 0 : 1), 0)).toBe(masked);
+      }
+    }
+  });
+});
