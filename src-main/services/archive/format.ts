@@ -46,15 +46,20 @@ export const ArchiveBound = z.object({
 });
 export type ArchiveBound = z.infer<typeof ArchiveBound>;
 
-export const SourceVariable = z.object({
+/** A variable of a source as the manifest describes it (archived as members, or carried). */
+const VariableOfSource = z.object({
   name: z.string(),
   dims: z.array(z.string()),
   shape: z.array(z.number().int()),
-  /** dtype in the source file */
+  /** dtype in the source file (a carried variable's: char, or a numeric one) */
   dtype: z.string(),
+  /** as in the source (a carried variable's with packing attributes and _FillValue) */
   attributes: z.record(z.string(), z.unknown()),
-  /** the stored type of each numeric attribute (absent in archives made before it: types inferred on restore) */
+  /** the stored type (int8 ... float64) of each numeric attribute, so that 2.0 comes back a float (absent in archives made before it: inferred) */
   attributeTypes: z.record(z.string(), z.string()).optional(),
+});
+
+export const SourceVariable = VariableOfSource.extend({
   /** member ids holding it, in row order (split along the first dimension when large) */
   members: z.array(z.string()),
 });
@@ -73,16 +78,7 @@ export const ArchiveFile = z.string().regex(/^(members|objects)\/[A-Za-z0-9][A-Z
  * grid_mapping such as `crs`, which the fields' grid_mapping attribute names) or a char variable (WRF's Times).
  * Small by nature (at most CARRIED_MAX_BYTES stored), so in the manifest itself.
  */
-export const CarriedVariable = z.object({
-  name: z.string(),
-  dims: z.array(z.string()),
-  shape: z.array(z.number().int()),
-  /** the stored dtype: char, or a numeric one */
-  dtype: z.string(),
-  /** as stored (packing attributes and _FillValue included) */
-  attributes: z.record(z.string(), z.unknown()),
-  /** the stored type of each numeric attribute (int8 ... float64), so that 2.0 comes back a float */
-  attributeTypes: z.record(z.string(), z.string()).optional(),
+export const CarriedVariable = VariableOfSource.extend({
   /** a char variable's bytes, base64; a numeric one's stored numbers */
   data: z.union([z.object({ base64: z.string() }), z.object({ numbers: z.array(Num) })]),
 });
