@@ -1,13 +1,14 @@
 /**
  * The Archive view in Chromium: plan COADS SST and AIRT (the cross-field pair is shown), build the archive as a job
- * (progress, then finished), list it and verify it. Screenshot: test-artifacts/screenshots/archive.png.
+ * (progress, then finished), list it, verify it and restore it; a WRF plan names what is kept as stored (Times).
+ * Screenshot: test-artifacts/screenshots/archive.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { SCREENSHOTS, launchBrowser, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { COADS } from '../helpers/data-files.ts';
+import { COADS, WRF_KATRINA } from '../helpers/data-files.ts';
 
 const tmp = tempDir('fieldpack-e2e-archive-');
 let server: ServerHandle;
@@ -91,6 +92,20 @@ describe('Archive view', () => {
     await page.getByTestId('archive-verify').click();
     await expect.poll(() => page.getByTestId('archive-verify-result').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('archive-verify-result').innerText()).toBe('all 1 members verified');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a WRF file\'s plan names what is kept as stored (Times) beside the members', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.getByTestId('nav-archive').click();
+    await page.getByTestId('archive-inputs').fill(WRF_KATRINA);
+    await page.getByTestId('archive-vars').fill('T2');
+    await page.getByTestId('archive-plan').click();
+    await expect.poll(() => page.getByTestId('archive-plan-total').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('archive-carried').innerText()).toBe('kept as stored from wrf_katrina.nc (not fields): Times');
     expect(pageErrors).toEqual([]);
   });
 });
