@@ -24,14 +24,14 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** A page on the Archive view with COADS and the variables filled in; page errors collected. */
-async function archiveViewOf(vars: string) {
+/** A page on the Archive view with a file (COADS by default) and the variables filled in; page errors collected. */
+async function archiveViewOf(vars: string, file = COADS) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(server.url);
   await page.getByTestId('nav-archive').click();
-  await page.getByTestId('archive-inputs').fill(COADS);
+  await page.getByTestId('archive-inputs').fill(file);
   await page.getByTestId('archive-vars').fill(vars);
   return { page, pageErrors };
 }
@@ -96,13 +96,7 @@ describe('Archive view', () => {
   });
 
   it('a WRF file\'s plan names what is kept as stored (Times) beside the members', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
-    await page.getByTestId('nav-archive').click();
-    await page.getByTestId('archive-inputs').fill(WRF_KATRINA);
-    await page.getByTestId('archive-vars').fill('T2');
+    const { page, pageErrors } = await archiveViewOf('T2', WRF_KATRINA);
     await page.getByTestId('archive-plan').click();
     await expect.poll(() => page.getByTestId('archive-plan-total').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('archive-carried').innerText()).toBe('kept as stored from wrf_katrina.nc (not fields): Times');

@@ -159,8 +159,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     const { start, count } = resolveSlice(path, v, options.slice);
     const rows0 = v.shape.length === 0 ? 0 : start[0]!;
     const nRows = v.shape.length === 0 ? 1 : count[0]!;
-    const bytes = await readRows(v, rows0, nRows, options);
-    const raw = INT64.has(v.dtype) ? exactDoubles(path, name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, dtype);
+    const raw = storedNumbers(v, await readRows(v, rows0, nRows, options));
     const blockShape = v.shape.length === 0 ? [] : [nRows, ...v.shape.slice(1)];
     const blockStart = v.shape.length === 0 ? [] : [0, ...start.slice(1)];
     const sub = extractHyperslab(raw as never, blockShape, blockStart, count, (n) => new (raw.constructor as new (n: number) => never)(n));
@@ -171,8 +170,12 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
     const v = variable(name);
     const nRows = v.shape.length === 0 ? 1 : v.shape[0]!;
     const bytes = await readRows(v, 0, nRows, {});
-    if (v.dtype === 'char') return bytes;
-    return INT64.has(v.dtype) ? exactDoubles(path, name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, valuesDtypeOf(v.dtype));
+    return v.dtype === 'char' ? bytes : storedNumbers(v, bytes);
+  }
+
+  /** A numeric variable's stored big-endian bytes as numbers (64-bit integers as exact doubles). */
+  function storedNumbers(v: VariableInfo, bytes: Uint8Array) {
+    return INT64.has(v.dtype) ? exactDoubles(path, v.name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, valuesDtypeOf(v.dtype));
   }
 
   /** The stored bytes of rows [rows0, rows0 + nRows) of a variable (a scalar: one row), big endian as in the file. */

@@ -318,7 +318,7 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
         // is updated, not created twice (HDF5 refuses a second attribute of the same name).
         const all = { ...attrs, ...provenanceAttributes({ source_variable: field.name, source_dtype: field.sourceDtype, ...provenance }) };
         for (const [k, v] of Object.entries(all)) {
-          const floaty = k === 'missing_value' || k === 'valid_range' || k === 'valid_min' || k === 'valid_max' || k === 'actual_range';
+          const floaty = k === 'missing_value' || RANGE_ATTRS.has(k);
           // the others in their stored type where the source said it (12000.f stays a float)
           if (floaty) writeAttr(d, k, v, f32 ? '<f' : '<d');
           else writeTypedAttr(d, k, v, field.attributeTypes?.[k]);
