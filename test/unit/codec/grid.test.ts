@@ -71,6 +71,20 @@ describe('coding values that lie on a grid', () => {
     }
   });
 
+  it('coded exactly on its grid, a field sizes no level-dependent bounds (they would change no code); a few steps wide, it does', () => {
+    // land-use-like classes: whole numbers in smooth patches, where interpolation wins at a fraction of a bit per value
+    const f = rounded([96, 128], 1);
+    f.values.forEach((v, i) => (f.values[i] = Math.round((v - 270) / 1.5)));
+    const exact = roundTrip(f, { mode: 'rel', value: 1e-3 });
+    expect(exact.plan.grid?.half).toBe(0);
+    expect(exact.plan.predictor).toMatch(/^interp/);
+    expect(Object.keys(exact.plan.autoScores ?? {}).filter((k) => k.includes('@'))).toEqual([]);
+    expect(bitExact(exact.d.values, f.values)).toBe(f.values.length);
+    const wide = roundTrip(f, { mode: 'abs', value: 3 });
+    expect(wide.plan.grid?.half ?? 3).toBeGreaterThan(0);
+    expect(Object.keys(wide.plan.autoScores ?? {}).some((k) => k.includes('@'))).toBe(true);
+  });
+
   it('a packed variable: its declared scale_factor / add_offset is the grid, values exact at half the step', () => {
     const f = packed([30, 50]);
     expect(declaredGrid(f)).toEqual({ offset: Math.fround(271.3), step: Math.fround(0.0123457) });

@@ -325,7 +325,7 @@ export function* planSteps(
     const provisional = { ...plan, predictor: leader.plan.predictor, maxDims: leader.plan.maxDims, grid: leader.plan.grid };
     // the tunings' gate below (2 bits per value) on the screening block's size, with room: the block's bits per
     // value run above the whole sample's (its coarse levels' share is larger)
-    const tuningsLikely = provisional.predictor.startsWith('interp') && tunings.length > 0 && leastOnBlock * 8 < LIKELY_TUNED_BITS * screenValues;
+    const tuningsLikely = provisional.predictor.startsWith('interp') && provisional.grid?.half !== 0 && tunings.length > 0 && leastOnBlock * 8 < LIKELY_TUNED_BITS * screenValues;
     yield { kind: 'provisional', plan: provisional, tuningsLikely };
   }
   const keptSizes = yield* sized('survivors', kept.map((c) => c.plan), sample!, sizeOf);
@@ -348,8 +348,11 @@ export function* planSteps(
     if (sizeOf({ ...plan, grid: undefined }) <= best) plan.grid = undefined;
     if (!plan.grid) plan.predictor = 'lorenzo';
   }
-  // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not
-  if (tunings.length && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
+  // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not. On a grid
+  // coded exactly (half-width 0) every level's width stays one index (GridQuantizer.setFactor): a tuning would give
+  // the same codes and a byte more, so none is sized (packed and rounded fields at small bounds, categorical fields)
+  const tuningsChangeCodes = plan.grid?.half !== 0;
+  if (tunings.length && tuningsChangeCodes && plan.predictor.startsWith('interp') && best * 8 < 2 * sample!.values.length) {
     // not screened: a smaller block has fewer levels, so it misjudges level-dependent bounds
     const tuningSizes = yield* sized('tunings', tunings.map((tune) => ({ ...plan, tune })), sample!, sizeOf);
     tunings.forEach((tune, i) => {
