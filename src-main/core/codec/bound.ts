@@ -15,6 +15,7 @@
  * A resolved bound of 0 means lossless: values come back bit for bit.
  */
 import { FieldpackError } from '../errors.ts';
+import { finiteRangeKernel } from './wasm-kernels.ts';
 
 export type BoundMode = 'abs' | 'rel' | 'psnr' | 'nrmse';
 export const BOUND_MODES: readonly BoundMode[] = ['abs', 'rel', 'psnr', 'nrmse'];
@@ -151,6 +152,10 @@ export function validRange(values: ArrayLike<number>, mask?: Uint8Array | null):
   return count ? { min, max, count } : { min: 0, max: 0, count: 0 };
 }
 
+/** Fields from this many values have their range found in the WebAssembly module (below, the call costs more). */
+const RANGE_KERNEL_MIN_VALUES = 1 << 12;
+let rangeKernel: ReturnType<typeof finiteRangeKernel> | false | undefined;
+
 /**
  * validRange without a mask, the same result in one branch per value where the values are finite (about 1.6 x
  * faster: a 9.3 M-value field's range is on the critical path before its chunks go to the workers). Starting from
@@ -158,6 +163,11 @@ export function validRange(values: ArrayLike<number>, mask?: Uint8Array | null):
  * both comparisons (NaN) or reach one as +-Infinity, and are counted out there.
  */
 function finiteRange(values: ArrayLike<number>): { min: number; max: number; count: number } {
+  if ((values instanceof Float32Array || values instanceof Float64Array) && values.length >= RANGE_KERNEL_MIN_VALUES) {
+    rangeKernel ??= finiteRangeKernel() ?? false;
+    const inModule = rangeKernel ? rangeKernel(values) : null;
+    if (inModule) return inModule;
+  }
   const n = values.length;
   let i = 0;
   while (i < n && !(values[i]! - values[i]! === 0)) i++;

@@ -17,6 +17,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { FieldValues } from '../field.ts';
+import { validRange } from './bound.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { huffmanDecode, huffmanEncode } from './huffman.ts';
 import { maskDecode2, maskEncode2 } from './maskcoder.ts';
@@ -102,8 +103,8 @@ export interface Exceptions {
 
 export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fillValue: number | null): Exceptions {
   const n = values.length;
-  // without a mask the usual answer is none: one tight pass finds it (twice as fast as the full loop below)
-  if (mask === null && allFinite(values)) return { skip: null, nSkip: 0, nonfinite: [], fillExc: [] };
+  // without a mask the usual answer is none: one tight pass finds it (validRange's count: in SIMD lanes on a chunk)
+  if (mask === null && validRange(values).count === n) return { skip: null, nSkip: 0, nonfinite: [], fillExc: [] };
   let skip: Uint8Array | null = null;
   let nSkip = 0;
   const nonfinite: number[] = [];
@@ -123,15 +124,6 @@ export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fil
     }
   }
   return { skip, nSkip, nonfinite, fillExc };
-}
-
-function allFinite(values: FieldValues): boolean {
-  const n = values.length;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (v - v !== 0) return false;
-  }
-  return true;
 }
 
 /**

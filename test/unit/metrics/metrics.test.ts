@@ -109,6 +109,18 @@ describe('validRange (the field range a relative bound scales)', () => {
     ];
     const r = rng(11);
     cases.push(Array.from({ length: 5000 }, () => { const u = r(); return u < 0.01 ? NaN : u < 0.02 ? Infinity : u < 0.03 ? -Infinity : (u - 0.5) * 1e6; }));
+    // long fields (found in SIMD lanes, block by block): zeros of both signs at a range end, in either order, across
+    // blocks and lanes; non-finite values only; an odd length whose tail holds the extremes
+    const long = (n: number, at: (i: number) => number) => Array.from({ length: n }, (_, i) => at(i));
+    cases.push(
+      long(70001, (i) => (i === 69999 ? -0 : i === 70000 ? 0 : 1 + (i % 9))),
+      long(70001, (i) => (i === 5 ? 0 : i === 66000 ? -0 : 1 + (i % 9))),
+      long(140003, (i) => (i % 7 === 3 ? -0 : i % 11 === 0 ? 0 : -1 - (i % 5))),
+      long(70001, (i) => (i === 1 ? -0 : i === 4 ? 0 : 1 + (i % 9))),
+      long(70001, (i) => (i === 2 ? 0 : i === 4 ? -0 : -1 - (i % 5))),
+      long(9000, (i) => (i % 2 ? NaN : i % 3 ? Infinity : -Infinity)),
+      long(65539, (i) => (i === 65538 ? 1e30 : i === 65537 ? -1e30 : i % 4 === 1 ? NaN : Math.sin(i))),
+    );
     for (const c of cases) {
       for (const v of [Float64Array.from(c), Float32Array.from(c)]) {
         const got = validRange(v);
