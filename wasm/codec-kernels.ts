@@ -1213,12 +1213,13 @@ function interpWalk(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, 
  * skip (u8 per point, 1 = skipped; 0 = none), R (f64 per point, the reconstructions), factors (f64 per level 1..levels
  * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound (gridHalf < 0) or gridHalf the
  * grid quantizer's half width (x then holds grid indices), radius, f32 (reconstructions rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
- * count, the escape count at counts (i32).
+ * count, the escape count and the zero residuals' (codes equal to radius) at counts (i32 x 2).
  */
 export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
   quantizerStart(e0, gridHalf, radius, f32, codes, escapes, escapeRoom);
   interpWalk(true, x, xF32, skip, sh, cubic, factors, R);
   store<i32>(counts, qNEscapes);
+  store<i32>(counts, countCode(codes, qNCodes, radius), 4);
   return qNCodes;
 }
 
@@ -1313,6 +1314,7 @@ export function lorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh: u
   quantizerStart(e, gridHalf, radius, f32, codes, escapes, escapeRoom);
   lorenzoWalk(WALK_QUANTIZE, x, xF32, skip, k, sh, P);
   store<i32>(counts, qNEscapes);
+  store<i32>(counts, countCode(codes, qNCodes, radius), 4);
   return qNCodes;
 }
 
@@ -1325,6 +1327,7 @@ export function dqLorenzoQuantize(x: usize, xF32: bool, skip: usize, k: i32, sh:
   quantizerStart(e, -1, radius, f32, codes, escapes, escapeRoom);
   lorenzoWalk(WALK_DQ, x, xF32, skip, k, sh, P);
   store<i32>(counts, qNEscapes);
+  store<i32>(counts, countCode(codes, qNCodes, radius), 4);
   return qNCodes;
 }
 
@@ -1524,4 +1527,15 @@ export function finiteRange(x: usize, n: i32, xF32: bool, out: usize): i32 {
   store<f64>(out, mn);
   store<f64>(out, mx, 8);
   return finite;
+}
+
+/** How many of codes[0, n) (u32) equal c: the encoders' zero residuals, counted in four lanes. */
+function countCode(codes: usize, n: i32, c: i32): i32 {
+  const wanted = i32x4.splat(c);
+  let lanes = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) lanes = i32x4.sub(lanes, i32x4.eq(v128.load(codes + (<usize>i << 2)), wanted));
+  let count = i32x4.extract_lane(lanes, 0) + i32x4.extract_lane(lanes, 1) + i32x4.extract_lane(lanes, 2) + i32x4.extract_lane(lanes, 3);
+  for (; i < n; i++) count += <i32>(load<i32>(codes + (<usize>i << 2)) == c);
+  return count;
 }

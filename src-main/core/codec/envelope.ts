@@ -248,6 +248,8 @@ function zerosDominate(q: LinearQuantizer, share: number): boolean {
   // zeros >= share x n exactly when the other codes are at most n - share x n (a difference of doubles that is
   // exact here): counting those stops as soon as there are more, early in a busy chunk
   const othersAllowed = nCodes - share * nCodes;
+  const zeros = q.knownZeros();
+  if (zeros !== null) return nCodes - zeros <= othersAllowed;
   let others = 0;
   for (let i = 0; i < nCodes; i++) if (codes[i] !== radius && ++others > othersAllowed) return false;
   return true;
@@ -256,6 +258,8 @@ function zerosDominate(q: LinearQuantizer, share: number): boolean {
 /** true when fewer than `limit` codes are residuals (not zero residuals); the count stops at the limit */
 function fewResiduals(q: LinearQuantizer, limit: number): boolean {
   const { codes, nCodes, radius } = q;
+  const zeros = q.knownZeros();
+  if (zeros !== null) return nCodes - zeros < limit;
   let residuals = 0;
   for (let i = 0; i < nCodes; i++) if (codes[i] !== radius && ++residuals >= limit) return false;
   return true;

@@ -405,6 +405,8 @@ export interface PredictorInput {
 export interface QuantizedCodes {
   codes: Uint32Array;
   escapes: Float64Array;
+  /** how many codes are zero residuals (equal to the radius) */
+  zeros: number;
 }
 
 /** Room for escapes: one in 16 points (real fields escape far fewer); more makes the kernel's caller run the reference. */
@@ -423,9 +425,9 @@ function quantizeIn(l: Layout, x: Float32Array | Float64Array, skip: Uint8Array 
   const [input, skipAt, paramsAt, workAt, codes, escapes, counts] = at as [number, number, number, number, number, number, number];
   const nCodes = call(input, skip ? skipAt : 0, paramsAt, workAt, codes, escapes, room, counts);
   const buf = l.k.memory.buffer;
-  const nEscapes = new Int32Array(buf, counts, 1)[0]!;
+  const [nEscapes, zeros] = new Int32Array(buf, counts, 2) as unknown as [number, number];
   if (nEscapes > room) return null;
-  return { codes: new Uint32Array(buf, codes, nCodes), escapes: new Float64Array(buf, escapes, nEscapes) };
+  return { codes: new Uint32Array(buf, codes, nCodes), escapes: new Float64Array(buf, escapes, nEscapes), zeros };
 }
 
 /** Whether a skip array has a byte for each of n points (the reference reads a missing one as not skipped) */

@@ -30,6 +30,14 @@ function fieldOf(shape: number[], seed: number, f32: boolean, spikes: number, sk
 const key = (q: LinearQuantizer) =>
   `${q.nCodes}:${q.nEscapes}:${Buffer.from(q.codes.buffer, 0, q.nCodes * 4).toString('base64')}:${Buffer.from(q.escapes.buffer, 0, q.nEscapes * 8).toString('base64')}`;
 
+/** The zero residuals among a quantizer's codes, counted here; the kernel's count where it gave one must be this */
+function expectZeroCount(fast: LinearQuantizer, ref: LinearQuantizer, what: string): void {
+  let zeros = 0;
+  for (let i = 0; i < ref.nCodes; i++) if (ref.codes[i] === ref.radius) zeros++;
+  expect(fast.knownZeros() ?? zeros, `zero residuals: ${what}`).toBe(zeros);
+  expect(ref.knownZeros()).toBeNull();
+}
+
 /** A decoded field as one comparable string, and where the decoder stopped reading */
 const outKey = (out: Float32Array | Float64Array, q: LinearQuantizer) => `${q.pos}:${q.escPos}:${Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64')}`;
 
@@ -82,6 +90,8 @@ describe('predictor encoders in WebAssembly', () => {
                   return q;
                 }) as [LinearQuantizer, LinearQuantizer];
                 expect(key(fast), what).toBe(key(ref));
+                expectZeroCount(fast, ref, what);
+                if (spikes === 0) expect(fast.knownZeros(), what).not.toBeNull();
                 escaped = Math.max(escaped, ref.nEscapes / x.length);
                 const [fastOut, refOut] = decodedBothWays(ref, () => new LinearQuantizer(bound, f32, 0), x.length, f32, (out, q, k) => run(q, k, out));
                 expect(fastOut, `decoded: ${what}`).toBe(refOut);
@@ -117,6 +127,7 @@ describe('predictor encoders in WebAssembly', () => {
                 return q;
               }) as [LinearQuantizer, LinearQuantizer];
               expect(key(fast), what).toBe(key(ref));
+              expectZeroCount(fast, ref, what);
               const [fastOut, refOut] = decodedBothWays(ref, () => new GridQuantizer(half, 0, radius), k.length, false, (out, q, kr) => run(q, kr, out));
               expect(fastOut, `decoded: ${what}`).toBe(refOut);
             }
