@@ -1473,6 +1473,7 @@ function gridIndexAt(x: usize, xF32: bool, skip: usize, i: i32, offset: f64, ste
 export function finiteRange(x: usize, n: i32, xF32: bool, out: usize): i32 {
   let finite = 0;
   let i = 0;
+  let mn: f64 = Infinity, mx: f64 = -Infinity;
   if (xF32) {
     let lo = f32x4.splat(Infinity), hi = f32x4.splat(-Infinity), count = i32x4.splat(0);
     const zero = f32x4.splat(0), posInf = f32x4.splat(Infinity), negInf = f32x4.splat(-Infinity);
@@ -1483,42 +1484,34 @@ export function finiteRange(x: usize, n: i32, xF32: bool, out: usize): i32 {
       hi = f32x4.pmax(hi, v128.bitselect(v, negInf, ok));
       count = i32x4.sub(count, ok);
     }
-    let mn: f32 = Infinity, mx: f32 = -Infinity;
     for (let lane = 0; lane < 4; lane++) {
-      const a = f32x4.extract_lane(lo, 0), b = f32x4.extract_lane(hi, 0);
+      const a = <f64>f32x4.extract_lane(lo, 0), b = <f64>f32x4.extract_lane(hi, 0);
       lo = v128.shuffle<u32>(lo, lo, 1, 2, 3, 0);
       hi = v128.shuffle<u32>(hi, hi, 1, 2, 3, 0);
       if (a < mn) mn = a;
       if (b > mx) mx = b;
     }
     finite = i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3);
-    for (; i < n; i++) {
-      const v = load<f32>(x + (<usize>i << 2));
-      if (v - v != 0) continue;
-      finite++;
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
+  } else {
+    let lo = f64x2.splat(Infinity), hi = f64x2.splat(-Infinity), count = i64x2.splat(0);
+    const zero = f64x2.splat(0), posInf = f64x2.splat(Infinity), negInf = f64x2.splat(-Infinity);
+    for (; i + 2 <= n; i += 2) {
+      const v = v128.load(x + (<usize>i << 3));
+      const ok = f64x2.eq(f64x2.sub(v, v), zero);
+      lo = f64x2.pmin(lo, v128.bitselect(v, posInf, ok));
+      hi = f64x2.pmax(hi, v128.bitselect(v, negInf, ok));
+      count = i64x2.sub(count, ok);
     }
-    store<f64>(out, <f64>mn);
-    store<f64>(out, <f64>mx, 8);
-    return finite;
+    mn = f64x2.extract_lane(lo, 0);
+    mx = f64x2.extract_lane(hi, 0);
+    const a = f64x2.extract_lane(lo, 1), b = f64x2.extract_lane(hi, 1);
+    if (a < mn) mn = a;
+    if (b > mx) mx = b;
+    finite = <i32>(i64x2.extract_lane(count, 0) + i64x2.extract_lane(count, 1));
   }
-  let lo = f64x2.splat(Infinity), hi = f64x2.splat(-Infinity), count = i64x2.splat(0);
-  const zero = f64x2.splat(0), posInf = f64x2.splat(Infinity), negInf = f64x2.splat(-Infinity);
-  for (; i + 2 <= n; i += 2) {
-    const v = v128.load(x + (<usize>i << 3));
-    const ok = f64x2.eq(f64x2.sub(v, v), zero);
-    lo = f64x2.pmin(lo, v128.bitselect(v, posInf, ok));
-    hi = f64x2.pmax(hi, v128.bitselect(v, negInf, ok));
-    count = i64x2.sub(count, ok);
-  }
-  let mn = f64x2.extract_lane(lo, 0), mx = f64x2.extract_lane(hi, 0);
-  const a = f64x2.extract_lane(lo, 1), b = f64x2.extract_lane(hi, 1);
-  if (a < mn) mn = a;
-  if (b > mx) mx = b;
-  finite = <i32>(i64x2.extract_lane(count, 0) + i64x2.extract_lane(count, 1));
+  // the values past the last whole lane group (a float32 value compares as its float64 promotion, exactly)
   for (; i < n; i++) {
-    const v = load<f64>(x + (<usize>i << 3));
+    const v = valueAt(x, xF32, i);
     if (v - v != 0) continue;
     finite++;
     if (v < mn) mn = v;
