@@ -55,6 +55,25 @@ function provenanceOf(members: MemberEntry[], manifest: Manifest): Record<string
   };
 }
 
+/**
+ * A variable's dimensions as the restored file declares them. The readers name a group's dimensions by path ("g1/q")
+ * and a group variable's by the bare name ("q"); netCDF finds a variable's dimension in its own group, then in the
+ * groups above. A dimension found nowhere (a source that did not list it) is declared at the top with the variable's
+ * size, so that every archived variable can be written back.
+ */
+function dimensionsInFile<T extends { name: string; dims: string[]; shape: number[] }>(v: T, declared: Map<string, { name: string; size: number }>): T {
+  const groups = v.name.split('/').slice(0, -1);
+  const dims = v.dims.map((dim, i) => {
+    for (let depth = groups.length; depth >= 0; depth--) {
+      const path = [...groups.slice(0, depth), dim].join('/');
+      if (declared.has(path)) return path;
+    }
+    declared.set(dim, { name: dim, size: v.shape[i]! });
+    return dim;
+  });
+  return { ...v, dims };
+}
+
 export interface RestoreResult {
   /** clamped: with clamp, how many of the file's values moved into their valid range */
   files: { source: string; path: string; variables: string[]; clamped?: number }[];
@@ -128,12 +147,14 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
       });
     }
     const path = targets.get(src.id)!;
+    const declared = new Map(src.dimensions.map((d) => [d.name, d]));
     await writeNetcdf4Dataset(path, {
-      dimensions: src.dimensions,
       coordinates: unpackCoordinates(src.coordinates),
-      variables: fields,
+      variables: fields.map((f) => ({ ...f, field: dimensionsInFile(f.field, declared) })),
       // kept as stored, whichever fields are restored: they refer to them (grid_mapping) or the file needs them (Times)
-      stored: src.carried.map(storedVariableOf),
+      stored: src.carried.map((c) => dimensionsInFile(storedVariableOf(c), declared)),
+      // the source's, in its order, and any a variable needed that it did not list
+      dimensions: [...declared.values()],
       globalAttributes: { ...src.globalAttributes, fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
       ...(src.globalAttributeTypes ? { globalAttributeTypes: src.globalAttributeTypes } : {}),
     });

@@ -212,7 +212,8 @@ function badNameReason(name: string): string | null {
 /** Every dimension and attribute name the file will hold, checked before anything is written. */
 function checkNames(ds: NetcdfDataset): void {
   for (const d of ds.dimensions) {
-    const why = badNameReason(d.name);
+    // a group's dimension by its path ("g1/q"): each part a name
+    const why = d.name.split('/').map(badNameReason).find((r) => r !== null);
     if (why) throw new FieldpackError('INVALID_ARGUMENT', `dimension name ${JSON.stringify(d.name)} cannot be written to NetCDF-4 (${why}); export to raw binary instead (--format raw)`);
   }
   const owners: [string, Record<string, unknown> | undefined][] = [
@@ -268,8 +269,19 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
   await writeAtomically(outPath, (tmp) => h5guard(outPath, 'could not write the NetCDF-4 file', () => {
     const file = new h5.File(tmp, 'w', { track_order: true }) as H5File;
     try {
+      const groups = new Set<string>();
+      /** the groups above a group's variable or dimension ("forecast/temp", as readers name them), created once */
+      const groupsOf = (name: string) => {
+        const parts = name.split('/');
+        for (let i = 1; i < parts.length; i++) {
+          const group = parts.slice(0, i).join('/');
+          if (!groups.has(group)) file.create_group(group);
+          groups.add(group);
+        }
+      };
       // dimensions first (netCDF-C assigns dimension ids in creation order)
       ds.dimensions.forEach(({ name: dim, size, unlimited: unl }, i) => {
+        groupsOf(dim);
         const coord = ds.coordinates?.[dim];
         // an unlimited dimension: its scale (and every variable along it) may grow, which HDF5 allows only chunked
         const grow = unl ? { maxshape: [null], chunks: [Math.max(1, Math.min(size, 1024))] } : {};
@@ -288,16 +300,6 @@ export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): P
         }
       });
       const deflate = ds.deflate ?? 4;
-      const groups = new Set<string>();
-      /** the groups holding a variable of a group ("forecast/temp", as readers name them), created once */
-      const groupsOf = (name: string) => {
-        const parts = name.split('/');
-        for (let i = 1; i < parts.length; i++) {
-          const group = parts.slice(0, i).join('/');
-          if (!groups.has(group)) file.create_group(group);
-          groups.add(group);
-        }
-      };
       for (const { field, provenance, attrs, fill, needsFill, data } of prepared) {
         groupsOf(field.name);
         const f32 = field.values instanceof Float32Array;
