@@ -137,7 +137,11 @@ export const ARCHIVE_METHODS = {
       clamp: z.boolean().optional(),
     }),
     /** clamped: with clamp, how many values of the file moved into their valid range */
-    output: z.object({ files: z.array(z.object({ source: z.string(), path: z.string(), variables: z.array(z.string()), clamped: z.number().int().optional() })) }),
+    output: z.object({
+      files: z.array(z.object({ source: z.string(), path: z.string(), variables: z.array(z.string()), clamped: z.number().int().optional() })),
+      /** sources not restored (a damaged member, a file that cannot be written), with why: the others are */
+      failed: z.array(z.object({ source: z.string(), message: z.string() })),
+    }),
   },
   'archive.list': { input: z.strictObject({ archive: path }), output: ArchiveListOutput },
 } as const;

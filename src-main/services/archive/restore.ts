@@ -77,6 +77,8 @@ function dimensionsInFile<T extends { name: string; dims: string[]; shape: numbe
 export interface RestoreResult {
   /** clamped: with clamp, how many of the file's values moved into their valid range */
   files: { source: string; path: string; variables: string[]; clamped?: number }[];
+  /** sources not restored (a member that fails to decode, a file that cannot be written), with why; the others are */
+  failed: { source: string; message: string }[];
 }
 
 /** A member's values kept inside its original valid range (its stream header's), as a copy (anchors are cached). */
@@ -114,52 +116,68 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
   if (existing.length && !opts.overwrite) {
     throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${existing.map((p) => basename(p)).join(', ')}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });
   }
+  const failed: RestoreResult['failed'] = [];
   for (const [i, src] of manifest.sources.entries()) {
     if (!targets.has(src.id)) continue;
-    const vars = src.variables.filter((v) => wanted(v.name));
     opts.onProgress?.(i / manifest.sources.length, `restoring ${src.name}`);
-    const fields: { field: Field; provenance: Record<string, string | number> }[] = [];
-    let clamped = 0;
-    for (const v of vars) {
-      const entries = v.members.map((id) => byId.get(id)!);
-      const parts: Field[] = [];
-      let moved = 0;
-      for (const e of entries) {
-        const f = await decodeMember(dir, byId, e, cache, opts.signal);
-        if (!opts.clamp) parts.push(f);
-        else {
-          const c = await clampedMember(dir, e, f);
-          parts.push(c.field);
-          moved += c.moved;
-        }
-      }
-      clamped += moved;
-      const { values, mask } = joinRows(parts, v.shape);
-      const attrs = v.attributes;
-      fields.push({
-        field: {
-          name: v.name, dims: v.dims, shape: v.shape, values, ...(mask ? { mask } : {}),
-          sourceDtype: (isFieldDtype(v.dtype) ? v.dtype : 'float32') as FieldDtype, attributes: attrs,
-          ...(v.attributeTypes ? { attributeTypes: v.attributeTypes } : {}),
-          ...(typeof attrs.units === 'string' ? { units: attrs.units } : {}),
-        },
-        provenance: { ...provenanceOf(entries, manifest), source_file: src.name, ...(opts.clamp ? { clamped_values: moved } : {}) },
-      });
+    try {
+      files.push(await restoreSource(dir, manifest, src, targets.get(src.id)!, wanted, byId, cache, opts));
+    } catch (e) {
+      // one damaged member costs its source, not the others (as verify goes on past it); a cancel stops here
+      if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+      failed.push({ source: src.name, message: e instanceof Error ? e.message : String(e) });
     }
-    const path = targets.get(src.id)!;
-    const declared = new Map(src.dimensions.map((d) => [d.name, d]));
-    await writeNetcdf4Dataset(path, {
-      coordinates: unpackCoordinates(src.coordinates),
-      variables: fields.map((f) => ({ ...f, field: dimensionsInFile(f.field, declared) })),
-      // kept as stored, whichever fields are restored: they refer to them (grid_mapping) or the file needs them (Times)
-      stored: src.carried.map((c) => dimensionsInFile(storedVariableOf(c), declared)),
-      // the source's, in its order, and any a variable needed that it did not list
-      dimensions: [...declared.values()],
-      globalAttributes: { ...src.globalAttributes, fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
-      ...(src.globalAttributeTypes ? { globalAttributeTypes: src.globalAttributeTypes } : {}),
-    });
-    files.push({ source: src.name, path, variables: [...vars, ...src.carried].map((v) => v.name), ...(opts.clamp ? { clamped } : {}) });
   }
-  opts.onProgress?.(1, `${files.length} files restored`);
-  return { files };
+  opts.onProgress?.(1, `${files.length} files restored${failed.length ? `, ${failed.length} failed` : ''}`);
+  return { files, failed };
+}
+
+type RestoreOptions = NonNullable<Parameters<typeof restoreArchive>[2]>;
+
+/** One source's file: its variables decoded member by member and written with what it kept as stored. */
+async function restoreSource(
+  dir: string, manifest: Manifest, src: Manifest['sources'][number], path: string, wanted: (v: string) => boolean,
+  byId: Map<string, MemberEntry>, cache: Map<string, Field>, opts: RestoreOptions,
+): Promise<RestoreResult['files'][number]> {
+  const vars = src.variables.filter((v) => wanted(v.name));
+  const fields: { field: Field; provenance: Record<string, string | number> }[] = [];
+  let clamped = 0;
+  for (const v of vars) {
+    const entries = v.members.map((id) => byId.get(id)!);
+    const parts: Field[] = [];
+    let moved = 0;
+    for (const e of entries) {
+      const f = await decodeMember(dir, byId, e, cache, opts.signal);
+      if (!opts.clamp) parts.push(f);
+      else {
+        const c = await clampedMember(dir, e, f);
+        parts.push(c.field);
+        moved += c.moved;
+      }
+    }
+    clamped += moved;
+    const { values, mask } = joinRows(parts, v.shape);
+    const attrs = v.attributes;
+    fields.push({
+      field: {
+        name: v.name, dims: v.dims, shape: v.shape, values, ...(mask ? { mask } : {}),
+        sourceDtype: (isFieldDtype(v.dtype) ? v.dtype : 'float32') as FieldDtype, attributes: attrs,
+        ...(v.attributeTypes ? { attributeTypes: v.attributeTypes } : {}),
+        ...(typeof attrs.units === 'string' ? { units: attrs.units } : {}),
+      },
+      provenance: { ...provenanceOf(entries, manifest), source_file: src.name, ...(opts.clamp ? { clamped_values: moved } : {}) },
+    });
+  }
+  const declared = new Map(src.dimensions.map((d) => [d.name, d]));
+  await writeNetcdf4Dataset(path, {
+    coordinates: unpackCoordinates(src.coordinates),
+    variables: fields.map((f) => ({ ...f, field: dimensionsInFile(f.field, declared) })),
+    // kept as stored, whichever fields are restored: they refer to them (grid_mapping) or the file needs them (Times)
+    stored: src.carried.map((c) => dimensionsInFile(storedVariableOf(c), declared)),
+    // the source's, in its order, and any a variable needed that it did not list
+    dimensions: [...declared.values()],
+    globalAttributes: { ...src.globalAttributes, fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
+    ...(src.globalAttributeTypes ? { globalAttributeTypes: src.globalAttributeTypes } : {}),
+  });
+  return { source: src.name, path, variables: [...vars, ...src.carried].map((v) => v.name), ...(opts.clamp ? { clamped } : {}) };
 }

@@ -6,7 +6,7 @@
  * value within its bound; and the plan's estimate with a budget.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
@@ -135,6 +135,17 @@ describe('fieldpack archive', () => {
     // the target predicted from the truncated anchor cannot be decoded either, and says so
     expect(r.stderr).toMatch(/member 0-coads_climatology\.SST\.0-6: does not decode/);
     expect(r.stdout).toContain('3 failed');
+    // restore goes on past a source whose member fails: the intact source comes back, the other is named (exit 1)
+    const damaged = join(tmp.dir, 'damaged');
+    cpSync(clean, damaged, { recursive: true });
+    copyFileSync(edited, join(damaged, 'members', '1-wrf_katrina.T2.fpk'));
+    const out = join(tmp.dir, 'damaged-out');
+    const restored = await fieldpack('archive', 'restore', damaged, '-o', out);
+    expect(restored.status).toBe(1);
+    expect(restored.stdout).toMatch(/coads_climatology\.nc: SST, AIRT \(from coads_climatology\.cdf\)/);
+    expect(restored.stderr).toMatch(/FAIL wrf_katrina\.nc: not restored: .*member 1-wrf_katrina\.T2/);
+    expect(restored.stderr).toContain('1 of 2 files restored');
+    expect(readdirSync(out)).toEqual(['coads_climatology.nc']);
   }, 120_000);
 
   it('refuses a manifest or journal that names files outside the archive: verify says which, the merge leaves them alone', async () => {

@@ -82,8 +82,9 @@ export const archiveCommand: CliCommand = {
     '  --jobs N: N local shard processes; --slurm: an sbatch array of --array-size tasks (default 4) and a merge job.',
     '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there)',
     '  and exits 1 naming each member that fails; restore writes one NetCDF-4 file per source, and refuses to replace',
-    '  files the folder already holds unless --overwrite; --clamp keeps each value inside its member\'s original valid',
-    '  range (no error grows; a non-negative field such as a wind speed stays non-negative).',
+    '  files the folder already holds unless --overwrite; a source whose member fails is named, the others still',
+    '  restored (exit 1); --clamp keeps each value inside its member\'s original valid range (no error grows; a',
+    '  non-negative field such as a wind speed stays non-negative).',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
@@ -169,7 +170,9 @@ export const archiveCommand: CliCommand = {
           const r = await callApi(ctx, 'archive.restore', { archive, out, ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}), ...(p.flags.has('overwrite') ? { overwrite: true } : {}), ...(p.flags.has('clamp') ? { clamp: true } : {}) }, call);
           call.done();
           for (const f of r.files) io.out(`${f.path}: ${f.variables.join(', ')} (from ${f.source})${f.clamped !== undefined ? `; ${f.clamped} value${f.clamped === 1 ? '' : 's'} clamped into the valid range` : ''}`);
-          return 0;
+          for (const f of r.failed) io.err(`FAIL ${f.source}: not restored: ${f.message}`);
+          if (r.failed.length) io.err(`${archive}: ${r.files.length} of ${r.files.length + r.failed.length} files restored; ${r.failed.length} not (archive verify names the damaged members)`);
+          return r.failed.length ? 1 : 0;
         }
         case 'list': {
           const archive = p.positionals[0];
