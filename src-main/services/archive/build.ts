@@ -84,6 +84,11 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
         && files.length === work.sources.length && work.sources.every((src, i) => src.path === files[i] && statSync(src.path).size === src.sizeBytes);
       if (!same) throw new FieldpackError('CONFLICT', `${dir} holds the work of another build (other files, variables, bounds or codec): use another -o, or delete it`);
     }
+    // members already built from a file written since would sit beside members of its new values (a same-size edit)
+    const changed = work.sources.filter((src) => src.modifiedMs !== undefined && existsSync(src.path) && statSync(src.path).mtimeMs !== src.modifiedMs);
+    if (changed.length) {
+      throw new FieldpackError('CONFLICT', `${changed.map((s) => s.path).join(', ')} changed since this build started in ${dir} (modified ${new Date(statSync(changed[0]!.path).mtimeMs).toISOString()}): its finished members hold the old values; build into a new folder (-o), or delete ${dir} to start over`, { changed: changed.map((s) => s.path) });
+    }
     return work;
   }
   if (!opts?.inputs.length) throw new FieldpackError('INVALID_ARGUMENT', `${dir} has no work.json: give the files to archive`);

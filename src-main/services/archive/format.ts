@@ -95,6 +95,8 @@ export const ArchiveSource = z.object({
   name: z.string(),
   format: z.string(),
   sizeBytes: z.number().int(),
+  /** its modification time at build time (ms since 1970): a resumed build refuses a source changed since */
+  modifiedMs: z.number().optional(),
   /** in the file's order; unlimited: a record (growable) dimension, restored as one */
   dimensions: z.array(z.object({ name: z.string(), size: z.number().int(), unlimited: z.boolean().optional() })),
   globalAttributes: z.record(z.string(), z.unknown()),

@@ -285,7 +285,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       const fileOrder = df.variables.map((v) => v.name);
       variables.sort((a, b) => fileOrder.indexOf(a.name) - fileOrder.indexOf(b.name));
       sources.push({
-        id, path, name: basename(path), format: df.format, sizeBytes: df.sizeBytes,
+        id, path, name: basename(path), format: df.format, sizeBytes: df.sizeBytes, modifiedMs: statSync(path).mtimeMs,
         dimensions: Object.entries(df.dimensions).map(([name, size]) => ({ name, size, ...(df.unlimited?.includes(name) ? { unlimited: true } : {}) })),
         globalAttributes: df.globalAttributes, ...(df.globalAttributeTypes ? { globalAttributeTypes: df.globalAttributeTypes } : {}), coordinates: packCoordinates(coords) ?? {}, variables, carried, skipped,
       });

@@ -6,7 +6,7 @@
  * stored and written back; a restore once dropped them, leaving T2's grid_mapping naming nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, listArchive, restoreArchive } from '../../../src-main/services/archive/index.ts';
@@ -131,7 +131,8 @@ print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF
       await restoreArchive(out, join(tmp.dir, `carried-${format}-edited`));
       crs.data.numbers = [1.5];
       writeFileSync(manifestPath, JSON.stringify(m));
-      await expect(restoreArchive(out, join(tmp.dir, `carried-${format}-edited2`))).rejects.toThrow(/crs: values that are not int32 values/);
+      // a source that cannot be restored is named, not thrown (the others would still come back)
+      expect(await restoreArchive(out, join(tmp.dir, `carried-${format}-edited2`))).toMatchObject({ files: [], failed: [{ message: expect.stringMatching(/crs: values that are not int32 values/) }] });
       // a file of many char variables does not swell the manifest past 16 MiB
       const df = await openDataFile(src);
       try {
@@ -141,6 +142,21 @@ print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF
       }
       expect(existsSync(join(tmp.dir, `carried-${format}-edited2`, `carried-${format}.nc`))).toBe(false);
     }
+  });
+
+  it('a resumed build refuses a source written since it started (same size, other values): its finished members hold the old ones', async () => {
+    const src = join(tmp.dir, 'edited.nc');
+    execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('y', 20); ds.createDimension('x', 30)
+ds.createVariable('T', 'f4', ('y', 'x'))[:] = np.add.outer(np.arange(20), np.arange(30)); ds.close()
+`, src]);
+    const out = join(tmp.dir, 'edited-arc');
+    await buildArchive({ inputs: [src], out, bound: 'rel:1e-3', crossfield: 'off' });
+    // an edit in place keeps the size; its modification time says it
+    execFileSync(PYTHON, ['-c', "import sys, netCDF4; d = netCDF4.Dataset(sys.argv[1], 'a'); d['T'][0, 0] = 5.0; d.close()", src]);
+    utimesSync(src, new Date(), new Date(Date.now() + 5000));
+    await expect(buildArchive({ inputs: [src], out, bound: 'rel:1e-3', crossfield: 'off' })).rejects.toThrow(/edited\.nc changed since this build started/);
   });
 
   it('a NetCDF-4 group with dimensions of its own comes back with them, its variables and a nested group\'s along them', async () => {
