@@ -211,4 +211,16 @@ describe('raw writer', () => {
       if (f.mask?.[i] !== 0) expect(back2.values[i]).toBe(f.values[i]);
     }
   });
+
+  it('refuses float32 output of values or a fill float32 cannot hold (they would be written as Infinity), and writes nothing', async () => {
+    const values = Float64Array.from({ length: 12 }, (_, i) => (i === 5 ? -1e300 : i === 7 ? 4e38 : i));
+    const mask = Uint8Array.from({ length: 12 }, (_, i) => (i === 7 ? 0 : 1));
+    const f: Field = { name: 'wide', dims: ['y', 'x'], shape: [3, 4], values, mask, attributes: {}, sourceDtype: 'float64' };
+    const out = join(dir, 'wide.f32');
+    // the masked 4e38 is the fill's business, not a value
+    await expect(writeFieldRaw(f, out, { dtype: 'float32' })).rejects.toThrow(/wide: 1 value is past float32's range .*e\.g\. -1e\+300.*--dtype float64/);
+    await expect(writeFieldRaw({ ...f, values: Float64Array.from(values, (v) => (v === -1e300 ? 1 : v)) }, out, { dtype: 'float32', fillValue: 1e39 })).rejects.toThrow(/fill value 1e\+39 is past float32's range/);
+    expect(readdirSync(dir).filter((x) => x.startsWith('wide'))).toEqual([]);
+    await writeFieldRaw(f, join(dir, 'wide.f64'), { dtype: 'float64' });
+  });
 });

@@ -211,9 +211,13 @@ function badNameReason(name: string): string | null {
 
 /** Every dimension and attribute name the file will hold, checked before anything is written. */
 function checkNames(ds: NetcdfDataset): void {
+  const variables = [...ds.variables.map((v) => v.field), ...(ds.stored ?? [])];
   for (const d of ds.dimensions) {
-    // a group's dimension by its path ("g1/q"): each part a name
-    const why = d.name.split('/').map(badNameReason).find((r) => r !== null);
+    // a group's dimension by its path ("g1/q", as readers name them): each part a name, and only its group's variables
+    // (and those of the groups below) along it, as netCDF sees a group's dimensions
+    const group = d.name.includes('/') ? d.name.slice(0, d.name.lastIndexOf('/')) : null;
+    const inGroup = group !== null && variables.every((v) => !v.dims.includes(d.name) || v.name.startsWith(`${group}/`));
+    const why = group === null ? badNameReason(d.name) : !inGroup ? 'it contains "/"' : (d.name.split('/').map(badNameReason).find((r) => r !== null) ?? null);
     if (why) throw new FieldpackError('INVALID_ARGUMENT', `dimension name ${JSON.stringify(d.name)} cannot be written to NetCDF-4 (${why}); export to raw binary instead (--format raw)`);
   }
   const owners: [string, Record<string, unknown> | undefined][] = [

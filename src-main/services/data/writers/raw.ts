@@ -32,6 +32,7 @@ export async function writeFieldRaw(field: Field, outPath: string, options: RawW
   const buf = Buffer.alloc(n * es);
   const mask = field.mask;
   const masked = mask ? mask.some((m) => m !== 1) : false;
+  if (dtype === 'float32') checkFitsFloat32(field, options.fillValue);
   const fill = rawFill(field, dtype, options.fillValue, masked);
   const le = endianness === 'little';
   const native = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -76,6 +77,23 @@ export async function writeFieldRaw(field: Field, outPath: string, options: RawW
  * equal a valid value, or the reader would mask that point: an asked-for one that does is refused, the
  * default NaN gives way to the netCDF default fill when NaN is a value of the field.
  */
+/**
+ * Refuses a float32 file of values float32 cannot hold: a finite value past its range would be written as Infinity
+ * (a float64 field of 1e300, say), and so would such a fill value, which readers then do not take for missing.
+ */
+function checkFitsFloat32(field: Field, fill: number | undefined): void {
+  const past = (x: number) => Number.isFinite(x) && !Number.isFinite(Math.fround(x));
+  if (fill !== undefined && past(fill)) throw new FieldpackError('INVALID_ARGUMENT', `fill value ${fill} is past float32's range (|x| <= 3.4e38): choose another, or write float64 (--dtype float64)`, { fillValue: fill });
+  if (field.values instanceof Float32Array) return;
+  let count = 0;
+  let first = NaN;
+  for (let i = 0; i < field.values.length; i++) {
+    if ((field.mask && field.mask[i] !== 1) || !past(field.values[i]!)) continue;
+    if (count++ === 0) first = field.values[i]!;
+  }
+  if (count) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${count} value${count === 1 ? ' is' : 's are'} past float32's range (|x| <= 3.4e38; e.g. ${first}) and would be written as Infinity: write float64 (--dtype float64)`, { points: count });
+}
+
 function rawFill(field: Field, dtype: 'float32' | 'float64', asked: number | undefined, masked: boolean): number | undefined {
   const cast = (x: number) => (dtype === 'float32' ? Math.fround(x) : x);
   const validCount = (x: number): number => {
