@@ -19,6 +19,12 @@ export interface DependencySource {
   files?: string[];
   /** the stream's own path: the .fpk streams in its folder are looked at too */
   besidePath?: string;
+  /**
+   * the streams being decoded for the ones above this one (a stream beside it decoded as a candidate anchor or base
+   * looks beside itself in turn): they are not candidates again, so two residual streams of one variable in a folder
+   * are not decoded for each other without end
+   */
+  decoding?: string[];
 }
 
 /**
@@ -52,9 +58,10 @@ function candidatePaths(src: DependencySource): string[] {
     } catch {
       names = [];
     }
+    const decoding = new Set([resolve(src.besidePath), ...(src.decoding ?? []).map((d) => resolve(d))]);
     for (const n of names) {
       const p = join(dir, n);
-      if (p !== resolve(src.besidePath) && !out.includes(p)) out.push(p);
+      if (!decoding.has(p) && !out.includes(p)) out.push(p);
     }
   }
   return out;
@@ -72,6 +79,7 @@ export async function resolveDependencies(
   if (depth > 8) throw new FieldpackError('BAD_STREAM', 'streams depend on each other more than 8 levels deep (a loop?)');
   const missing: Dependency[] = [];
   const mismatched: { dep: Dependency; got: string; where: string }[] = [];
+  const unusable: string[] = [];
   for (const dep of deps) {
     if (dep.kind === 'model') {
       // model files given, beside the stream, then in the model folders
@@ -105,7 +113,16 @@ export async function resolveDependencies(
     for (const c of candidates) if (check(c.field, c.where)) break;
     if (!found) {
       for (const p of candidatePaths(src)) {
-        const f = await load(p, variable, depth + 1, shape);
+        let f: Field | null;
+        try {
+          f = await load(p, variable, depth + 1, shape);
+        } catch (e) {
+          // a stream beside ours that does not decode (its own base missing, corrupted) is not the one: the search
+          // goes on, and says why it passed it over where nothing is found
+          if (!(e instanceof FieldpackError) || e.code === 'CANCELLED') throw e;
+          unusable.push(`${p} does not decode (${e.message})`);
+          continue;
+        }
         if (f && check(f, p)) break;
       }
     }
@@ -125,7 +142,7 @@ export async function resolveDependencies(
       : `its base stream is written beside it as ${baseFile}: is it there? Or give the reconstruction it was compressed over`;
     throw new FieldpackError(
       'CONFLICT',
-      `${m.dep.kind} ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (${how})`,
+      `${m.dep.kind} ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (${how})${unusable.length ? `; ${unusable.join('; ')}` : ''}`,
       { mismatched: unresolved.map((u) => (u.dep as { var: string }).var), expected: m.dep.hash },
     );
   }
@@ -137,7 +154,7 @@ export async function resolveDependencies(
       ...others.map(describeDependency),
     ];
     const looked = [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src)];
-    const differ = unresolved.map((u) => `${(u.dep as { var: string }).var} differs (${u.got}, ${u.where})`);
+    const differ = [...unresolved.map((u) => `${(u.dep as { var: string }).var} differs (${u.got}, ${u.where})`), ...unusable];
     throw new FieldpackError(
       'NOT_FOUND',
       `this stream needs ${parts.join(' and ')}: not given${looked.length ? ` (looked in: ${looked.join('; ')})` : ''}${differ.length ? `; ${differ.join('; ')}` : ''}`,

@@ -295,7 +295,8 @@ function fileLoader(opts: DecodeOptions): FieldLoader {
       return null; // an unreadable stream beside ours is not the anchor
     }
     if (h.metadata.variable !== variable) return null;
-    const d = await decodeStreamAt(bytes, { ...opts, onProgress: undefined, rows: undefined, resolved: undefined, deps: { besidePath: path, files: opts.deps?.files } }, depth);
+    const decoding = [...(opts.deps?.decoding ?? []), ...(opts.deps?.besidePath ? [opts.deps.besidePath] : [])];
+    const d = await decodeStreamAt(bytes, { ...opts, onProgress: undefined, rows: undefined, resolved: undefined, deps: { besidePath: path, files: opts.deps?.files, decoding } }, depth);
     return d.field;
   };
 }

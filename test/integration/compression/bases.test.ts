@@ -5,7 +5,7 @@
  * counted, named by hash, needed again to decode (NOT_FOUND that says so without it); clear errors for a wrong shape,
  * NaN in the base, a missing file, an unreadable one, an undeclared size.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
@@ -141,6 +141,22 @@ describe('the CLI', () => {
     expect(missing.stderr + missing.stdout).toMatch(/NOT_FOUND.*reconstruction file residual_input\.npz/);
     const ok = await fieldpack('decompress', out, '-o', join(tmp.dir, 'cli.f32'), '--base', `file:${npzPath}`);
     expect(ok.status, ok.stderr).toBe(0);
+  }, 120_000);
+
+  it('two residual streams of one variable in a folder: each decodes over its own base beside it, and one whose base is gone says so (not a loop)', async () => {
+    const dir = join(tmp.dir, 'two-residuals');
+    mkdirSync(dir);
+    for (const [name, base] of [['a', 'core:rel:1e-2'], ['b', 'core:rel:1e-1']]) {
+      const c = await fieldpack('compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', base!, '--bound', 'abs:1e-2', '-o', join(dir, `${name}.fpk`));
+      expect(c.status, c.stderr).toBe(0);
+    }
+    rmSync(join(dir, 'a.base.fpk'));
+    const b = await fieldpack('decompress', join(dir, 'b.fpk'), '-o', join(dir, 'b.f32'));
+    expect(b.status, b.stderr).toBe(0);
+    const a = await fieldpack('decompress', join(dir, 'a.fpk'), '-o', join(dir, 'a.f32'));
+    expect(a.status).toBe(1);
+    expect(a.stderr).toMatch(/base SST differs from the one this stream was compressed with: .*b\.base\.fpk.*written beside it as a\.base\.fpk: is it there\?/);
+    expect(a.stderr).not.toMatch(/levels deep/);
   }, 120_000);
 });
 
