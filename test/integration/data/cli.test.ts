@@ -47,6 +47,15 @@ describe('fieldpack inspect', () => {
     expect(d.fields[0].stats.validCount).toBe(EXPECTED['coads']!.variables['SST']!.shape!.reduce((a, b) => a * b, 1) - EXPECTED['coads']!.variables['SST']!.masked!);
   });
 
+  it('the valid column counts finite unmasked values and names the NaN and +-Inf: an all-NaN field is 0 % valid, not 100', async () => {
+    const p = join(dir, 'allnan.f32');
+    writeFileSync(p, new Uint8Array(Float32Array.from({ length: 20 }, (_, i) => (i < 16 ? NaN : i === 16 ? Infinity : i)).buffer));
+    writeFileSync(`${p}.json`, JSON.stringify({ shape: [4, 5], dtype: 'float32' }));
+    const { c, out } = ctx();
+    expect(await inspectCommand.run([p], c)).toBe(0);
+    expect(out.join('\n')).toMatch(/15\.0% \(16 NaN, 1 \+Inf\)/);
+  });
+
   it('--json writes a NaN fill value as "NaN" (JSON has no NaN; null would read as no fill)', async () => {
     const p = join(dir, 'nanfill.f32');
     writeFileSync(p, new Uint8Array(Float32Array.from({ length: 12 }, (_, i) => (i % 5 ? i : NaN)).buffer));

@@ -6,7 +6,7 @@
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { callApi } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
-import { describeDataset, recogniseAxis, type CoordinateDescription, type DatasetDescription } from '../../../services/data/describe.ts';
+import { describeDataset, recogniseAxis, type CoordinateDescription, type DatasetDescription, type DescribedFieldStats } from '../../../services/data/describe.ts';
 import { coordinateLabels } from '../../../core/axis-labels.ts';
 import { type FieldDtype, fieldSize } from '../../../core/field.ts';
 import type { OpenOptions } from '../../../services/data/readers/types.ts';
@@ -74,7 +74,7 @@ export function formatDescription(d: DatasetDescription): string[] {
         f.dtype + (f.fill.packing ? ` x${fmt(f.fill.packing.scaleFactor)}+${fmt(f.fill.packing.addOffset)}` : ''),
         f.units ?? '',
         fill,
-        `${(100 * (1 - s.fillFraction)).toFixed(1)}%`,
+        validShare(s),
         fmt(s.min),
         fmt(s.max),
         fmt(s.mean),
@@ -152,3 +152,10 @@ export const inspectCommand: CliCommand = {
 };
 
 export default inspectCommand;
+
+/** The share of finite unmasked values, and how many NaN and +-Inf there are besides (they are values, kept exactly). */
+function validShare(s: DescribedFieldStats): string {
+  const { nan, posInf, negInf } = s.nonFinite;
+  const odd = [nan ? `${nan} NaN` : '', posInf ? `${posInf} +Inf` : '', negInf ? `${negInf} -Inf` : ''].filter(Boolean);
+  return `${s.count ? ((100 * s.validCount) / s.count).toFixed(1) : '0.0'}%${odd.length ? ` (${odd.join(', ')})` : ''}`;
+}
