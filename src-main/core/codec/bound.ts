@@ -51,7 +51,7 @@ export function boundModeFromId(id: number): BoundMode {
 export function parseBound(text: string): BoundSpec {
   const m = /^\s*(abs|rel|psnr|nrmse)\s*[:=]\s*([^\s]+)\s*$/i.exec(text);
   if (!m) throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text}": expected MODE:VALUE with MODE abs, rel, psnr or nrmse (e.g. rel:1e-3)`);
-  const spec = { mode: m[1]!.toLowerCase() as BoundMode, value: Number(m[2]) };
+  const spec = { mode: m[1]!.toLowerCase() as BoundMode, value: /^\+?inf(inity)?$/i.test(m[2]!) ? Infinity : Number(m[2]) };
   // a value that is no decimal number ("1e-3x", "0x10", "1_0") is quoted back, not read as NaN or hexadecimal
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(m[2]!) && !/^\+?inf(inity)?$/i.test(m[2]!)) {
     throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text.trim()}": "${m[2]}" is not a number (e.g. ${spec.mode}:${spec.mode === 'psnr' ? '60' : '1e-3'})`);
@@ -69,7 +69,7 @@ export function formatBound(b: BoundSpec): string {
 export function validateBound(b: BoundSpec): void {
   if (!BOUND_MODES.includes(b.mode)) throw new FieldpackError('INVALID_ARGUMENT', `unknown bound mode "${b.mode}"`);
   if (typeof b.value !== 'number' || Number.isNaN(b.value) || b.value < 0 || (b.value === Infinity && b.mode !== 'psnr')) {
-    throw new FieldpackError('INVALID_ARGUMENT', `bound value for ${b.mode} must be a finite number >= 0, got ${b.value}`);
+    throw new FieldpackError('INVALID_ARGUMENT', `bound value for ${b.mode} must be ${b.mode === 'psnr' ? 'a number of dB > 0' : 'a finite number >= 0'}, got ${b.value}`);
   }
   if (b.mode === 'abs' && b.value > MAX_ABS_BOUND) {
     throw new FieldpackError('INVALID_ARGUMENT', `abs bound ${b.value} is too large to store (at most ${MAX_ABS_BOUND.toPrecision(4)}); a bound beyond the field's range keeps nothing of it anyway`);

@@ -75,6 +75,9 @@ describe('metrics', () => {
     // a value that is no decimal number is quoted back (it was "got NaN"; 0x10 was read as 16)
     for (const text of ['rel:1e-3x', 'rel:0x10', 'abs:1_0', 'rel:1e-3,abs:1']) expect(() => parseBound(text)).toThrow(new RegExp(`bad bound "${text}": ".*" is not a number`));
     expect(parseBound('REL:.001')).toEqual({ mode: 'rel', value: 0.001 });
+    // an infinite bound is said as such (abs:inf said "got NaN"), a negative PSNR asks for dB > 0 (psnr:0 is refused too)
+    expect(() => parseBound('abs:inf')).toThrow(/bound value for abs must be a finite number >= 0, got Infinity/);
+    expect(() => parseBound('psnr:-1')).toThrow(/bound value for psnr must be a number of dB > 0, got -1/);
   });
 
   it('bounds at the ends of the doubles: an abs bound a stream cannot hold is refused, a relative one held to the largest it can, an infinite one lossless', () => {
