@@ -293,6 +293,12 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       df.close();
     }
   }
+  // a variable --vars or --bound-for names that no input holds is a typo, not a choice (it was silently ignored)
+  const held = new Set(sources.flatMap((s) => [...s.variables, ...s.carried, ...s.skipped].map((v) => v.name)));
+  for (const [flag, names] of [['--vars', options.vars ?? []], ['--bound-for', Object.keys(options.boundFor)]] as const) {
+    const unknown = names.filter((v) => !held.has(v));
+    if (unknown.length) throw new FieldpackError('NOT_FOUND', `${flag} names ${unknown.join(', ')}, which no input file holds (they hold ${[...held].slice(0, 20).join(', ')}${held.size > 20 ? `, and ${held.size - 20} more` : ''})`);
+  }
   if (!members.length) throw new FieldpackError('NOT_FOUND', `nothing to archive in ${files.join(', ')}${options.vars ? ` (--vars ${options.vars.join(',')})` : ''}`);
   o.onProgress?.(1, `${members.length} members from ${files.length} files`);
   return { format: WORK_FORMAT, version: ARCHIVE_VERSION, createdAt: new Date().toISOString(), options, sources, members, links };

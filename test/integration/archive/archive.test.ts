@@ -227,5 +227,8 @@ print(json.dumps(res))
     expect(bp.budget!.met).toBe(true);
     expect(bp.totals.estBytes).toBeLessThanOrEqual(budget);
     expect(Object.values(bp.budget!.boundFor).some((x) => x !== 'rel:0.001')).toBe(true);
+    // a name no input holds is a typo, refused (it was silently ignored)
+    await expect(planArchive({ ...work, boundFor: { SSTT: 'abs:1' } })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/--bound-for names SSTT, which no input file holds \(they hold .*SST/) });
+    await expect(planArchive({ ...work, vars: ['SST', 'nope'] })).rejects.toThrow(/--vars names nope, which no input file holds/);
   }, 120_000);
 });
