@@ -239,7 +239,17 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           skipped.push({ name: v.name, reason: 'not selected (--vars)' });
           continue;
         }
-        const { range, sample } = await rangeAndLeadingRows(df, v, o.signal);
+        let read: Awaited<ReturnType<typeof rangeAndLeadingRows>>;
+        try {
+          read = await rangeAndLeadingRows(df, v, o.signal);
+        } catch (e) {
+          // a variable no field can hold (an int64 past 2^53) is left out with the reason, as inspect lists it, and
+          // the file's other variables are archived
+          if (!(e instanceof FieldpackError && e.code === 'UNSUPPORTED')) throw e;
+          skipped.push({ name: v.name, reason: e.message.replace(`${path}: `, '') });
+          continue;
+        }
+        const { range, sample } = read;
         const exact = auxiliary.has(v.name) || v.shape.length === 1;
         const bound = parseBound(options.boundFor[v.name] ?? (exact ? 'abs:0' : options.bound));
         // rel and abs resolve on the whole variable, so every member of a split variable shares one absolute bound

@@ -159,6 +159,21 @@ ds.createVariable('T', 'f4', ('y', 'x'))[:] = np.add.outer(np.arange(20), np.ara
     await expect(buildArchive({ inputs: [src], out, bound: 'rel:1e-3', crossfield: 'off' })).rejects.toThrow(/edited\.nc changed since this build started/);
   });
 
+  it('an int64 variable past 2^53 is left out with the reason (no double holds it), and the rest of its file archived', async () => {
+    const src = join(tmp.dir, 'int64.nc');
+    execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('y', 2); ds.createDimension('x', 3)
+ds.createVariable('ids', 'i8', ('y', 'x'))[:] = np.array([[2**60 + 1, 2, 3], [4, 5, 6]], 'i8')
+ds.createVariable('T', 'f4', ('y', 'x'))[:] = np.arange(6).reshape(2, 3); ds.close()
+`, src]);
+    const out = join(tmp.dir, 'int64-arc');
+    await buildArchive({ inputs: [src], out, bound: 'rel:1e-3', crossfield: 'off' });
+    const listed = await listArchive(out);
+    expect(listed.members.map((m) => m.variable)).toEqual(['T']);
+    expect(listed.sources[0]!.skipped).toEqual([{ name: 'ids', reason: expect.stringMatching(/holds 1152921504606846977 .*past 2\^53/) }]);
+  });
+
   it('a NetCDF-4 group with dimensions of its own comes back with them, its variables and a nested group\'s along them', async () => {
     const src = join(tmp.dir, 'groups.nc');
     execFileSync(PYTHON, ['-c', `
