@@ -88,6 +88,12 @@ describe('LBRC residual coder', () => {
 describe('GAE baseline', () => {
   const f = makeField('G', [3, 37, 53], { seed: 8, masked: 0.1, nonFinite: 0.005, noise: 0.5 });
 
+  it('refuses a field whose squared errors overflow (values near 1e200) by saying so, not with a corrupted stream', async () => {
+    const values = Float64Array.from({ length: 600 }, (_, i) => Math.sin(i / 30) * 1e200);
+    const g: Field = { name: 'huge', shape: [20, 30], dims: ['y', 'x'], values, sourceDtype: 'float64', attributes: {} };
+    await expect(encodeField(g, { codec: 'gae', bound: { mode: 'nrmse', value: 1e-3 }, workers: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/gae measures squared errors, which overflow .*use lbrc or nglr/) });
+  });
+
   it('meets NRMSE targets with and without a base (patches corrected along a PCA basis), NaN and +-Inf kept', async () => {
     const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, workers: 0, verify: false });
     const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'G' };

@@ -57,6 +57,11 @@ export interface GaeChunkResult extends ResidualChunkOutput {
 }
 
 export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend): GaeChunkResult {
+  // the patches' energies are sums of squared residuals: past about 1e154 they overflow, and the stream would carry
+  // an infinite bin (decoders refuse it as corrupted)
+  if (!Number.isFinite(a.mse) || !Number.isFinite(4 * a.mse * D)) {
+    throw new FieldpackError('UNSUPPORTED', `gae measures squared errors, which overflow for this field (its error bound ${a.bound.toPrecision(3)}, squared, is past the largest double): use lbrc or nglr, or the core codec (auto)`);
+  }
   const n = fieldSize(a.shape);
   const f32 = a.values instanceof Float32Array;
   const x = a.values;
