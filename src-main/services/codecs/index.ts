@@ -143,7 +143,8 @@ export function codecParams(choice: string, overrides: Record<string, unknown> =
   const { codec, params } = resolveCodecChoice(choice);
   const parsed = codec.params.safeParse({ ...params, ...overrides });
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`);
+    // a required param left out is said as such (the schema's own words are "expected array, received undefined")
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}${i.code === 'invalid_type' && i.input === undefined ? ` is needed (${i.expected})` : `: ${i.message}`}`);
     throw new FieldpackError('INVALID_ARGUMENT', `codec ${codec.id}: ${issues.join('; ')}`, { issues: parsed.error.issues });
   }
   return { codec, params: parsed.data };

@@ -101,6 +101,8 @@ describe('fieldpack export', () => {
     expect(f.attributes).toMatchObject({ units: 'DEG C', fieldpack_source_slice: '0:2' });
     expect(back.variable('TIME').shape).toEqual([2]);
     back.close();
+    // an empty range says so (it was called outside the dimension)
+    await expect(exportCommand.run([fixturePath('coads'), '--var', 'AIRT', '-o', join(dir, 'empty.nc'), '--slice', '2:2'], c)).rejects.toThrow(/slice \[2, 2\) of dimension TIME of "AIRT" is empty: give START:END with END > START \(e\.g\. 2:3/);
     const src = await openDataFile(fixturePath('coads'));
     const orig = await src.readField('AIRT', { slice: [[0, 2]] });
     expect(Array.from(f.values).map((x) => (Number.isNaN(x) ? null : x))).toEqual(Array.from(orig.values).map((x) => (Number.isNaN(x) ? null : x)));

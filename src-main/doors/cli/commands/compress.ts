@@ -68,7 +68,7 @@ export const compressCommand: CliCommand = {
       }, call);
       call.done();
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
-      io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}${r.units && !r.lossless ? ` ${r.units}` : ''}; ${chose}${r.lossless ? ' (lossless)' : ''}${r.units ? '' : '; no units attribute: the bound is in the stored values\' units'}`);
+      io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}${r.units && !r.lossless ? ` ${r.units}` : ''}; ${chose}${r.lossless && !chose.endsWith('(lossless)') ? ' (lossless)' : ''}${r.units ? '' : '; no units attribute: the bound is in the stored values\' units'}`);
       const v = r.verification;
       if (r.baseChoice) io.out(`base auto -> ${r.baseChoice.chosen}: ${r.baseChoice.reason} (estimated from ${(r.baseChoice.sample.fraction * 100).toFixed(1)} % of the field in ${r.baseChoice.seconds.toFixed(1)} s)`);
       if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);

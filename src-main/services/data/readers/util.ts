@@ -100,7 +100,10 @@ export function resolveSlice(path: string, v: VariableInfo, slice: FieldSlice | 
     const r = slice?.[i];
     const a = r ? r[0] : 0;
     const b = r ? r[1] : n;
-    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > n || a >= b) {
+    if (Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b <= n && a >= b) {
+      throw new FieldpackError('INVALID_ARGUMENT', `${path}: slice [${a}, ${b}) of dimension ${v.dims[i]} of "${v.name}" is empty: give START:END with END > START (e.g. ${a}:${a + 1} for index ${a})`);
+    }
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > n) {
       throw new FieldpackError('INVALID_ARGUMENT', `${path}: slice [${a}, ${b}) is outside dimension ${v.dims[i]} of "${v.name}" (size ${n})`);
     }
     start.push(a);
