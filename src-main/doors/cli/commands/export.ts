@@ -5,7 +5,7 @@
  * provenance kept) or raw binary + FILE.json sidecar. Needs no store.
  */
 import { checkOutputPath } from '../../../services/files/atomic.ts';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { openDataFile } from '../../../services/data/readers/index.ts';
@@ -69,6 +69,8 @@ export const exportCommand: CliCommand = {
       } else {
         const dtype = flag(p, 'dtype') ?? (ext === '.f64' ? 'float64' : ext === '.f32' ? 'float32' : undefined);
         if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new CliUsageError('--dtype is float32 or float64');
+        // a .f32 / .f64 name says the dtype to whoever reads it next (decompress refuses the same mismatch)
+        if ((ext === '.f32' && dtype === 'float64') || (ext === '.f64' && dtype === 'float32')) throw new CliUsageError(`--dtype ${dtype} does not match the name ${basename(out)}: use .${dtype === 'float32' ? 'f32' : 'f64'} or another --dtype`);
         const endian = flag(p, 'endian');
         if (endian !== undefined && endian !== 'little' && endian !== 'big') throw new CliUsageError('--endian is little or big');
         const fillFlag = flag(p, 'fill');
