@@ -1,6 +1,6 @@
 /** fieldpack inspect / export, called through their run() as the CLI does (no store). */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,13 @@ describe('fieldpack export', () => {
     expect(await exportCommand.run([fixturePath('coads'), '--var', 'AIRT', '-o', out, '--slice', '0:2'], ctx().c)).toBe(0);
     const r = execFileSync(PYTHON, ['-c', 'import netCDF4,sys; d=netCDF4.Dataset(sys.argv[1]); v=d["AIRT"]; print(v.dimensions, v.shape, len(d["TIME"][:]))', out], { encoding: 'utf8' });
     expect(r.trim()).toBe("('TIME', 'COADSY', 'COADSX') (2, 90, 180) 2");
+  });
+
+  it('--fill NaN writes masked points as NaN, the sidecar says "NaN"', async () => {
+    const out = join(dir, 'nanfill-out.f32');
+    expect(await exportCommand.run([fixturePath('synthetic_nc3'), '--var', 'sst', '-o', out, '--fill', 'NaN'], ctx().c)).toBe(0);
+    expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).fillValue).toBe('NaN');
+    await expect(exportCommand.run([fixturePath('synthetic_nc3'), '--var', 'sst', '-o', out, '--fill', 'nope'], ctx().c)).rejects.toThrow(/--fill needs a number or NaN \(got "nope"\)/);
   });
 
   it('refuses a --dtype the raw file\'s name contradicts (x.f64 of float32 values)', async () => {

@@ -33,7 +33,7 @@ export const exportCommand: CliCommand = {
   summary: 'Write one field of a file (NetCDF, HDF5, raw, or a decompressed .fpk) to NetCDF-4 or raw binary',
   usage: [
     'fieldpack export FILE --var NAME -o OUT.nc|OUT.f32 [--format nc|raw] [--slice A:B,C:D,...]',
-    '                 [--dtype float32|float64] [--endian little|big] [--fill VALUE] (raw output)',
+    '                 [--dtype float32|float64] [--endian little|big] [--fill VALUE|NaN] (raw output)',
     '  .fpk input is decompressed first; its codec and bound become fieldpack_* attributes of the output',
     '  raw input without a sidecar: --raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]',
   ].join('\n'),
@@ -74,8 +74,9 @@ export const exportCommand: CliCommand = {
         const endian = flag(p, 'endian');
         if (endian !== undefined && endian !== 'little' && endian !== 'big') throw new CliUsageError('--endian is little or big');
         const fillFlag = flag(p, 'fill');
-        const fill = fillFlag !== undefined ? Number(fillFlag) : undefined;
-        if (fill !== undefined && Number.isNaN(fill)) throw new FieldpackError('INVALID_ARGUMENT', `--fill needs a number (got "${fillFlag}")`);
+        // NaN as well, as sidecars write it
+        const fill = fillFlag === undefined ? undefined : /^nan$/i.test(fillFlag.trim()) ? NaN : Number(fillFlag);
+        if (fill !== undefined && Number.isNaN(fill) && !/^nan$/i.test(fillFlag!.trim())) throw new FieldpackError('INVALID_ARGUMENT', `--fill needs a number or NaN (got "${fillFlag}")`);
         await writeFieldRaw(field, out, { dtype, endianness: endian as 'little' | 'big' | undefined, fillValue: fill, provenance });
       }
       const masked = field.mask ? field.mask.reduce((s, m) => s + (m ? 0 : 1), 0) : 0;
