@@ -150,6 +150,9 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     }));
   } else anchors = await reconstructAnchors(opts.anchors, opts.anchorBound ?? opts.bound);
   checkAbort(opts.signal);
+  const range = validRange(target.values, target.mask ?? null);
+  const resolved = resolveBound(opts.bound, range.max - range.min);
+  if (resolved.lossless || !(resolved.abs > 0)) return coreCodecOnly(target, opts, anchors, resolved);
   const ndim = opts.ndim ?? (opts.model?.net.spec.ndim as 2 | 3 | undefined) ?? 2;
   const training: 'online' | 'reused' = opts.model ? 'reused' : 'online';
   const candidates: Candidate[] = [];
@@ -317,6 +320,23 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   result.compressSeconds = compressSeconds;
   progress(1, `done: ratio ${result.compressionRatio.toFixed(2)}${fallback ? ' (core codec kept)' : ''}`);
   return result;
+}
+
+/**
+ * The core codec's stream where there is nothing to predict within: a lossless bound, or one of 0 on a field without
+ * a range (constant, all NaN), which no network's grid can be laid on. The codec itself answers the same.
+ */
+async function coreCodecOnly(target: Field, opts: CrossfieldCompressOptions, anchors: AnchorResult[], bound: ReturnType<typeof resolveBound>): Promise<CrossfieldCompressResult> {
+  const t0 = performance.now();
+  const c = await compressField(target, { bound: opts.bound, workers: 0, verify: opts.verify ?? true, metadata: opts.metadata ?? metadataOf(target) });
+  const ratio = (target.values.length * target.values.BYTES_PER_ELEMENT) / c.bytes.length;
+  return {
+    bytes: c.bytes, codec: inspectStream(c.bytes).codec.id, anchors, absBound: bound.abs, boundLabel: bound.label,
+    fallback: `nothing to predict within on ${target.name} (${bound.label}): the core codec's stream, exact`,
+    compressionRatio: ratio, classicBytes: c.bytes.length, classicRatio: ratio, classicEstimated: false, crossfieldBytes: c.bytes.length,
+    modelBytes: 0, modelShare: 0, parameters: 0, training: 'none', network: 'none', trainSeconds: 0, networkSizes: {}, networkEstimates: {},
+    compressSeconds: (performance.now() - t0) / 1000, mode: null, sizes: {}, weights: [], ...(c.verification ? { verification: c.verification } : {}),
+  };
 }
 
 /** The fusion mode estimated smallest. */

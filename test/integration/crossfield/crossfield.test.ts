@@ -202,6 +202,16 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     checkBound(sst, d.field, r.absBound);
   });
 
+  it('a target with nothing to predict within (all NaN, constant: a bound of 0) goes to the core codec, exact, instead of a refusal', async () => {
+    for (const [name, v] of [['allnan', NaN], ['constant', 3.5]] as const) {
+      const target = { ...sst, name, values: new Float32Array(sst.values.length).fill(v), mask: undefined };
+      const r = await compressCrossfield({ target, anchors: [airt], bound: { mode: 'rel', value: 1e-3 }, network: 'linear', fallback: false });
+      expect(r.codec, name).toBe('classic');
+      const d = await decompressCrossfield(r.bytes, []);
+      expect(Array.from(d.field.values.slice(0, 3)), name).toEqual([v, v, v]);
+    }
+  });
+
   it('ranks AIRT and SPEH above noise for SST, with reasons; auto picks them', () => {
     const ranking = rankAnchors(sst, [noise(sst, 'NOISE'), airt, speh], { quickGain: true });
     expect(ranking[0]!.var).toBe('AIRT');

@@ -14,6 +14,7 @@ import { encodeEmbeddedNetwork } from '../../nn/embed.ts';
 import type { Codec, CodecEnv, DecodePath, DecodedField, DecodeInput, Dependency, Reconstruction, ResolvedDependencies } from '../contract.ts';
 import { nnKernels } from '../../nn/wasm-kernels.ts';
 import { assembleDecoded, decodeError } from '../decoded.ts';
+import { classicInstead } from '../classic/index.ts';
 import {
   type CrossfieldEncodeInput,
   type CrossfieldEncoded,
@@ -125,7 +126,12 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
   presets: [],
   needsDependencies: true,
   dependencies: (h): Dependency[] => anchorRefs(h).map((a) => ({ kind: 'anchor', var: a.var, hash: a.hash })),
-  async encode({ field, bound, params, metadata, deps }, env) {
+  async encode(request, env) {
+    const { field, bound, params, metadata, deps } = request;
+    // nothing to predict within: a lossless bound, or one of 0 on a field without a range (constant, all NaN)
+    const range = validRange(field.values, field.mask ?? null);
+    const resolved = resolveBound(bound, range.max - range.min);
+    if (resolved.lossless || !(resolved.abs > 0)) return classicInstead(request, env, resolved.lossless ? 'lossless' : 'bound 0: the field has no range');
     const recons = anchorsInOrder(deps, params.anchors);
     const n = fieldSize(field.shape);
     recons.forEach((r, i) => {
@@ -137,8 +143,7 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
     }
     const byName = Object.fromEntries(params.anchors.map((v, i) => [v, recons[i]!]));
     // the network predicts on the grid of the absolute bound the stream will carry (resolved on the valid range)
-    const vr = validRange(field.values, field.mask ?? null);
-    const dq = net ? (params.predicted ?? (await gridDiffs(net, byName, field.shape, resolveBound(bound, vr.max - vr.min).abs, env))) : [];
+    const dq = net ? (params.predicted ?? (await gridDiffs(net, byName, field.shape, resolved.abs, env))) : [];
     const input: CrossfieldEncodeInput = {
         field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
         anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
