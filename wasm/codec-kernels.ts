@@ -1522,8 +1522,8 @@ export function finiteRange(x: usize, n: i32, xF32: bool, out: usize): i32 {
   return finite;
 }
 
-/** How many of codes[0, n) (u32) equal c: the encoders' zero residuals, counted in four lanes. */
-function countCode(codes: usize, n: i32, c: i32): i32 {
+/** How many of codes[0, n) (u32) equal c (the encoders' zero residuals, a decoder's escapes), in four lanes. */
+export function countCode(codes: usize, n: i32, c: i32): i32 {
   const wanted = i32x4.splat(c);
   let lanes = i32x4.splat(0);
   let i = 0;

@@ -18,6 +18,7 @@
 import { FieldpackError } from '../errors.ts';
 import type { FieldValues } from '../field.ts';
 import { validRange } from './bound.ts';
+import { countCodeKernel } from './wasm-kernels.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { huffmanDecode, huffmanEncode } from './huffman.ts';
 import { maskDecode2, maskEncode2 } from './maskcoder.ts';
@@ -402,13 +403,28 @@ export function writeEscapes(w: ByteWriter, q: LinearQuantizer, f32: boolean): v
 /** The escaped values; their count must equal the number of zero (escape) codes. */
 export function readEscapes(r: ByteReader, codes: Uint32Array, f32: boolean, what: string): Float64Array {
   const nEsc = r.varint('escape count');
-  let zeros = 0;
-  for (let k = 0; k < codes.length; k++) if (codes[k] === 0) zeros++;
+  const zeros = escapeCodes(codes);
   if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
   r.need(nEsc * (f32 ? 4 : 8), 'escaped values');
   const esc = new Float64Array(nEsc);
   for (let k = 0; k < nEsc; k++) esc[k] = f32 ? r.f32('value') : r.f64('value');
   return esc;
+}
+
+/** Chunks from this many codes count their escape codes in the WebAssembly module (below, the call costs more). */
+const COUNT_KERNEL_MIN_CODES = 1 << 14;
+let countKernel: ReturnType<typeof countCodeKernel> | false | undefined;
+
+/** How many codes are escapes (code 0). */
+function escapeCodes(codes: Uint32Array): number {
+  if (codes.length >= COUNT_KERNEL_MIN_CODES) {
+    countKernel ??= countCodeKernel() ?? false;
+    const counted = countKernel ? countKernel(codes, 0) : null;
+    if (counted !== null) return counted;
+  }
+  let zeros = 0;
+  for (let k = 0; k < codes.length; k++) if (codes[k] === 0) zeros++;
+  return zeros;
 }
 
 /** Masked points get the fill value; fill exceptions and non-finite values come back exactly. */

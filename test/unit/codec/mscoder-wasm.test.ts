@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { type CodeLines, msDecodeCodesBare, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
-import { binDecodeKernel, binEncodeKernel, mask2DecodeKernel, mask2EncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { binDecodeKernel, binEncodeKernel, countCodeKernel, mask2DecodeKernel, mask2EncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { readEscapes } from '../../../src-main/core/codec/envelope.ts';
 import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { maskDecode2, maskEncode2 } from '../../../src-main/core/codec/maskcoder.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
@@ -251,5 +252,29 @@ describe('the validity mask, model 2: WebAssembly and TypeScript', () => {
       expect(fast).toBe(outcomeOf(b, mask.length, 90, 90 * 45, 'reference'));
     }
     expect(errors).toBeGreaterThan(0);
+  });
+});
+
+describe('escape codes counted in the module (a decoder checks their count against the escaped values)', () => {
+  it('counts as the loop does across blocks and lane tails, and a stream whose escape count differs is refused', () => {
+    const count = countCodeKernel()!;
+    for (const n of [0, 3, 4, 65535, 65536, 65537, 200003]) {
+      const codes = codesOf(n, 3, n + 1, 0.01);
+      let want = 0;
+      for (const c of codes) if (c === 0) want++;
+      expect(count(codes, 0), `n=${n}`).toBe(want);
+      expect(count(codes, RADIUS), `zeros n=${n}`).toBe(codes.filter((c) => c === RADIUS).length);
+    }
+    const codes = codesOf(70000, 3, 9, 0.01);
+    const escapes = codes.filter((c) => c === 0).length;
+    expect(escapes).toBeGreaterThan(0);
+    const stream = (declared: number) => {
+      const w = new ByteWriter(64);
+      w.varint(declared);
+      for (let i = 0; i < declared; i++) w.f32(1.5);
+      return new ByteReader(w.finish(), 'chunk 0');
+    };
+    expect(readEscapes(stream(escapes), codes, true, 'chunk 0')).toHaveLength(escapes);
+    expect(() => readEscapes(stream(escapes - 1), codes, true, 'chunk 0')).toThrow(new RegExp(`chunk 0 has ${escapes} escape codes but ${escapes - 1} escaped values`));
   });
 });
