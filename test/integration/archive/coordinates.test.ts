@@ -15,6 +15,7 @@ import { notCarriedReason } from '../../../src-main/services/archive/carried.ts'
 import { CARRIED_MAX_SOURCE_BYTES } from '../../../src-main/services/archive/format.ts';
 import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { fieldpack } from '../../helpers/cli.ts';
 
 describe.runIf(hasPythonNetcdf4())('archive: auxiliary coordinates and 1-D variables kept exactly (needs python3-netcdf4)', () => {
   const tmp = tempDir('fieldpack-archive-coords-');
@@ -172,6 +173,10 @@ ds.createVariable('T', 'f4', ('y', 'x'))[:] = np.arange(6).reshape(2, 3); ds.clo
     const listed = await listArchive(out);
     expect(listed.members.map((m) => m.variable)).toEqual(['T']);
     expect(listed.sources[0]!.skipped).toEqual([{ name: 'ids', reason: expect.stringMatching(/holds 1152921504606846977 .*past 2\^53/) }]);
+    // restore says what the restored file lacks
+    const r = await fieldpack('archive', 'restore', out, '-o', join(tmp.dir, 'int64-out'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/int64\.nc: T \(from int64\.nc\)\nnot archived from int64\.nc: ids \(the 64-bit integer variable/);
   });
 
   it('a NetCDF-4 group with dimensions of its own comes back with them, its variables and a nested group\'s along them', async () => {

@@ -172,6 +172,9 @@ export const archiveCommand: CliCommand = {
           const r = await callApi(ctx, 'archive.restore', { archive, out, ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}), ...(p.flags.has('overwrite') ? { overwrite: true } : {}), ...(p.flags.has('clamp') ? { clamp: true } : {}) }, call);
           call.done();
           for (const f of r.files) io.out(`${f.path}: ${f.variables.join(', ')} (from ${f.source})${f.clamped !== undefined ? `; ${f.clamped} value${f.clamped === 1 ? '' : 's'} clamped into the valid range` : ''}`);
+          // what the restored files lack, as build, plan and list say it
+          const restoredFrom = new Set(r.files.map((f) => f.source));
+          for (const line of notArchived((await callApi(ctx, 'archive.list', { archive })).sources.filter((s) => restoredFrom.has(s.name)))) io.out(line);
           for (const f of r.failed) io.err(`FAIL ${f.source}: not restored: ${f.message}`);
           if (r.failed.length) io.err(`${archive}: ${r.files.length} of ${r.files.length + r.failed.length} files restored; ${r.failed.length} not (archive verify names the damaged members)`);
           return r.failed.length ? 1 : 0;
