@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_WORKERS } from '../schemas.ts';
 import { BaseChoiceInfo, BaseSpec, BoundInput } from './compression.ts';
+import { RawInput } from './data.ts';
 
 const path = z.string().trim().min(1);
 const MetricNum = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
@@ -32,6 +33,8 @@ export const StreamCompressInput = z.strictObject({
    * with encodeRows, abs and rel bounds). Absent: so when its values pass 1 GiB. The bytes are the same.
    */
   streamed: z.boolean().optional(),
+  /** a raw binary file without a sidecar FILE.json: its shape, dtype and byte order */
+  raw: RawInput.optional(),
   /** the .fpk to write (written to a temporary file, then renamed) */
   out: path,
 });

@@ -31,6 +31,7 @@ import {
 } from '../../api/methods/compression.ts';
 import type { Metric } from '../../api/schemas.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { axesOf } from '../data/axes.ts';
 import type { Store } from '../store/store.ts';
@@ -175,9 +176,9 @@ function workersFor(store: Store, requested: number | undefined): number {
 export async function readVariable(
   file: string,
   variable: string,
-  opts: { slice?: Array<[number, number] | undefined>; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {},
+  opts: { slice?: Array<[number, number] | undefined>; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal; open?: OpenOptions } = {},
 ): Promise<Field> {
-  const df = await openDataFile(resolve(file));
+  const df = await openDataFile(resolve(file), opts.open);
   try {
     const info = df.variable(variable); // NOT_FOUND with the list of variables
     checkIsField(file, info);

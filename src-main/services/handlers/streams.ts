@@ -15,6 +15,7 @@ import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { checkOutputPath, writeAtomically } from '../files/atomic.ts';
@@ -69,12 +70,12 @@ export function streamInfo(file: string, bytes: Uint8Array, size = bytes.length)
  * bound and decoded: a decoder will have exactly these reconstructions. Their streams go beside the output
  * (OUT.anchor-VAR.fpk), where `decompress` and the .fpk reader look for them.
  */
-async function anchorStreams(file: string, target: string, params: Record<string, unknown>, bound: BoundSpec, out: string, workers: number, call?: CallContext) {
+async function anchorStreams(file: string, target: string, params: Record<string, unknown>, bound: BoundSpec, out: string, workers: number, call?: CallContext, open?: OpenOptions) {
   const names = Array.isArray(params.anchors) ? params.anchors.map(String) : [];
   const res: { field: Field; bytes: Uint8Array; path: string }[] = [];
   for (const name of names) {
     if (name === target) throw new FieldpackError('INVALID_ARGUMENT', `the target ${target} cannot be its own anchor`);
-    const f = await readVariable(file, name);
+    const f = await readVariable(file, name, { open });
     call?.onProgress?.(0, `anchor ${name}: core codec`);
     const a = await encodeField(f, { codec: 'auto', bound, workers, verify: false, metadata: metadataOf(f, basename(file)), signal: call?.signal });
     const d = await decodeStream(a.bytes, { workers, signal: call?.signal });
@@ -105,8 +106,8 @@ function reconstructionBound(attributes: Record<string, unknown>): number | null
 }
 
 /** The bytes a variable's values take once read (float32 or float64 after unpacking). */
-async function variableBytes(file: string, variable: string): Promise<number> {
-  const df = await openDataFile(file);
+async function variableBytes(file: string, variable: string, open?: OpenOptions): Promise<number> {
+  const df = await openDataFile(file, open);
   try {
     const v = df.variable(variable);
     return fieldSize(v.shape) * (v.dtype === 'float64' || v.fill.packing?.unpackedDtype === 'float64' ? 8 : 4);
@@ -119,8 +120,8 @@ async function variableBytes(file: string, variable: string): Promise<number> {
  * A variable compressed slab by slab (services/codecs/streamed.ts): its metadata from the first row and the full
  * coordinates, as readVariable would give them, so the stream's bytes are the in-memory path's.
  */
-async function compressRows(file: string, variable: string, o: { codec: string; params: Record<string, unknown>; bound: BoundSpec; workers: number; verify: boolean; out: string }, call?: CallContext) {
-  const df = await openDataFile(file);
+async function compressRows(file: string, variable: string, o: { codec: string; params: Record<string, unknown>; bound: BoundSpec; workers: number; verify: boolean; out: string; open?: OpenOptions }, call?: CallContext) {
+  const df = await openDataFile(file, o.open);
   try {
     const v = df.variable(variable);
     checkIsField(file, v);
@@ -152,17 +153,18 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
     'streams.codecs': () =>
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
-    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed }, call) => {
+    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed, raw }, call) => {
       await checkOutputPath(out, [file]);
-      const fieldBytes = await variableBytes(file, variable);
+      const open: OpenOptions | undefined = raw ? { raw } : undefined;
+      const fieldBytes = await variableBytes(file, variable, open);
       warmWorkers(workers, fieldBytes);
       const plain = !baseSpec && !(Array.isArray(params.anchors) && params.anchors.length);
       if (streamed ?? (plain && rowsRefusal(codec, bound) === null && fieldBytes > STREAMED_ABOVE_BYTES)) {
         if (!plain) throw new FieldpackError('INVALID_ARGUMENT', 'compressing slab by slab (streamed) takes no anchors and no base');
-        return compressRows(file, variable, { codec, params, bound, workers, verify, out }, call);
+        return compressRows(file, variable, { codec, params, bound, workers, verify, out, open }, call);
       }
-      const field = await readVariable(file, variable);
-      const anchors = await anchorStreams(file, variable, params, bound, out, workers, call);
+      const field = await readVariable(file, variable, { open });
+      const anchors = await anchorStreams(file, variable, params, bound, out, workers, call, open);
       const metadata = metadataOf(field, basename(file));
       const prepared = await prepareBase(field, baseSpec, { codec, params, bound, workers, signal: call?.signal, metadata, onProgress: call?.onProgress });
       // a codec base is written beside the output as OUT.base.fpk, where decompress and the .fpk reader find it by hash

@@ -149,6 +149,24 @@ describe('golden classic streams', () => {
     expect(golden32.stderr).toMatch(/the stream holds float32 values/);
   });
 
+  it('compress takes a raw binary file without a sidecar from --raw-shape and --raw-dtype (big endian too), within the bound', async () => {
+    const values = Float32Array.from({ length: 40 * 60 }, (_, i) => Math.sin(i / 70) * 5 + (i % 60) / 30);
+    const src = join(tmp.dir, 'plain.f32');
+    const be = Buffer.alloc(values.length * 4);
+    values.forEach((v, i) => be.writeFloatBE(v, 4 * i));
+    writeFileSync(src, be);
+    const out = join(tmp.dir, 'plain.fpk');
+    const c = await fieldpack('compress', src, '--raw-shape', '40,60', '--raw-dtype', 'float32', '--raw-endian', 'big', '--var', 'plain', '--bound', 'abs:0.01', '-o', out);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/plain \[40x60\]/);
+    const d = await fieldpack('decompress', out, '-o', join(tmp.dir, 'plain-back.f32'));
+    expect(d.status, d.stderr).toBe(0);
+    const back = readF32(join(tmp.dir, 'plain-back.f32'));
+    expect(Math.max(...Array.from(values, (v, i) => Math.abs(v - back[i]!)))).toBeLessThanOrEqual(0.01);
+    const without = await fieldpack('compress', src, '--var', 'plain', '--bound', 'abs:0.01', '-o', out);
+    expect(without.stderr).toMatch(/raw binary needs its shape and dtype/);
+  });
+
   it('outputs are checked before any work: the input itself, a folder, a mask in a missing folder; what was there stays', async () => {
     const src = join(tmp.dir, 'self.fpk');
     writeFileSync(src, readFileSync(join(GOLDEN, 'classic-v2.fpk')));

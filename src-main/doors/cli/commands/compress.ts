@@ -1,12 +1,14 @@
 import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { callApi, terminalCall } from '../api.ts';
+import { rawOptionsFromFlags } from './inspect.ts';
+import type { OpenOptions } from '../../../services/data/readers/types.ts';
 
 export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|CODEC:MODEL|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|CODEC:MODEL|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] [--raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]] -o OUT.fpk',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
@@ -33,11 +35,13 @@ export const compressCommand: CliCommand = {
     '    first with the core codec at the same bound, written beside OUT as OUT.anchor-A.fpk; decompress finds them there.',
     '  --streamed: read and compress the variable slab by slab (memory independent of its size; abs and rel bounds),',
     '    automatic above 1 GiB of values; --in-memory: never. The stream is the same either way.',
+    '  raw binary without a FILE.json sidecar (SDRBench: C order, fastest axis last): --raw-shape and --raw-dtype say its',
+    '    layout (inspect FILE --raw-shape ... names its variable).',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base'], booleans: ['no-verify', 'codecs', 'embed-model', 'streamed', 'in-memory'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['no-verify', 'codecs', 'embed-model', 'streamed', 'in-memory'] });
     if (flag(p, 'codecs') === 'true') {
       for (const c of await callApi(ctx, 'streams.codecs', {})) {
         io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
@@ -65,6 +69,7 @@ export const compressCommand: CliCommand = {
         file, variable, bound, codec: flag(p, 'codec') ?? 'auto', params, workers, verify: flag(p, 'no-verify') !== 'true', out,
         ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
         ...streamedChoice(p),
+        ...rawInput(p),
       }, call);
       call.done();
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
@@ -90,3 +95,9 @@ export function streamedChoice(p: ReturnType<typeof parseFlags>): { streamed?: b
 }
 
 export default compressCommand;
+
+/** A raw binary file's layout from --raw-shape / --raw-dtype / --raw-endian, as inspect and export take them. */
+function rawInput(p: ReturnType<typeof parseFlags>): { raw?: NonNullable<OpenOptions['raw']> } {
+  const raw = rawOptionsFromFlags(p)?.raw;
+  return raw ? { raw } : {};
+}
