@@ -160,11 +160,23 @@ export function probePython(interpreter: string, timeoutMs = 60_000): Promise<Py
         const line = String(stdout).split('\n').find((l) => l.startsWith('FIELDPACK_PROBE '));
         if (!line) {
           const e = err as (NodeJS.ErrnoException & { killed?: boolean }) | null;
-          const reason = e?.code === 'ENOENT' ? 'not found' : e?.killed ? `timed out after ${timeoutMs} ms` : `failed: ${String(stderr).trim().split('\n').slice(-3).join(' ') || e?.message}`;
+          // the last lines of what it said, not the probe script a failing interpreter may echo back
+          const said = String(stderr).trim().split('\n').slice(-3).join(' ').slice(0, 300);
+          const reason = e?.code === 'ENOENT' ? 'not found' : e?.killed ? `timed out after ${timeoutMs} ms` : e ? `failed: ${said || `exit code ${String(e.code ?? '?')}`}` : 'is not a Python that runs the probe (it printed no probe result)';
           resolve({ interpreter, ok: false, reason });
           return;
         }
-        const r = JSON.parse(line.slice('FIELDPACK_PROBE '.length)) as Record<string, unknown>;
+        // an interpreter's output is not trusted: unreadable, it is not the Python that was asked for (this callback
+        // must not throw: nothing would catch it, and the server would go down)
+        let r: Record<string, unknown>;
+        try {
+          const parsed: unknown = JSON.parse(line.slice('FIELDPACK_PROBE '.length));
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+          r = parsed as Record<string, unknown>;
+        } catch {
+          resolve({ interpreter, ok: false, reason: 'printed an unreadable probe result (not the Python Fieldpack probes for)' });
+          return;
+        }
         if (r.torchError || !r.torchVersion) {
           resolve({ interpreter, ok: false, reason: `no torch (${String(r.torchError ?? 'not importable')}); Python ${String(r.pythonVersion)} at ${String(r.executable)}` });
           return;

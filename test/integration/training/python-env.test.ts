@@ -38,6 +38,27 @@ describe('Python detection', () => {
     expect(await code(detectPython({ candidates: [] , python: none }))).toBe('PYTHON_MISSING');
   });
 
+  it('an interpreter that prints an unreadable probe result, or none, is PYTHON_MISSING saying so (it threw where nothing caught it, and took the server down)', async () => {
+    clearPythonCache();
+    const script = (name: string, body: string) => {
+      const p = join(tmp.dir, name);
+      writeFileSync(p, `#!/bin/sh\n${body}\n`);
+      chmodSync(p, 0o755);
+      return p;
+    };
+    const cases: [string, RegExp][] = [
+      [script('probe-bad', 'echo "FIELDPACK_PROBE {bad"'), /printed an unreadable probe result/],
+      [script('probe-array', 'echo "FIELDPACK_PROBE [1,2]"'), /printed an unreadable probe result/],
+      [script('probe-none', 'echo hello'), /printed no probe result/],
+      [script('probe-fails', 'exit 3'), /failed: exit code 3/],
+    ];
+    for (const [python, why] of cases) {
+      const err = (await detectPython({ python, fallback: false }).catch((e: unknown) => e)) as FieldpackError;
+      expect(err.code, python).toBe('PYTHON_MISSING');
+      expect(err.message, python).toMatch(why);
+    }
+  });
+
   it('a bare `python3` is looked up on PATH, and refused when that one cannot import torch', async () => {
     // A PATH whose first python3 lacks torch, whatever this machine's own python3 has.
     const bin = join(tmp.dir, 'bin');
