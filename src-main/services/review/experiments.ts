@@ -147,41 +147,68 @@ export async function importExperiment(store: Store, projectId: number, src: { p
   // artifacts are checked before anything is written
   for (const e of doc.runs) {
     for (const a of e.artifacts) {
+      const name = basename(a.name);
+      if (name === '' || name === '.' || name === '..') throw new FieldpackError('INVALID_ARGUMENT', `experiment file: artifact ${JSON.stringify(a.name)} of run ${e.run.id} has no file name`, { run: e.run.id, artifact: a.name });
       if (a.data !== undefined && a.sha256 && sha256(Buffer.from(a.data, 'base64')) !== a.sha256) {
         throw new FieldpackError('INVALID_ARGUMENT', `experiment file: artifact ${a.name} of run ${e.run.id} does not match its sha256 (damaged file)`, { run: e.run.id, artifact: a.name });
       }
     }
   }
-  const experiment = store.experimentNamed(projectId, src.experiment ?? doc.experiment);
+  const experimentName = src.experiment ?? doc.experiment;
+  const experimentIsNew = !store.listExperiments(projectId).some((x) => x.name === experimentName);
+  const experiment = store.experimentNamed(projectId, experimentName);
   const created: z.infer<typeof Run>[] = [];
-  for (const e of doc.runs) {
-    const pending: { path: string; data: Buffer }[] = [];
-    const run = store.insertImportedRun({
-      projectId,
-      experimentId: experiment.id,
-      run: e.run,
-      metrics: e.metrics,
-      tags: e.tags,
-      logs: e.logs,
-      origin: { database: doc.source.database, project: doc.source.project, runId: e.run.id, fieldpackVersion: doc.fieldpackVersion, exportedAt: doc.exportedAt, importedAt: new Date().toISOString() },
-      artifacts: (newId) =>
-        e.artifacts.filter((a) => a.data !== undefined).map((a) => {
-          const path = join(runDir(store, newId), basename(a.name));
-          const data = Buffer.from(a.data!, 'base64');
-          pending.push({ path, data });
-          return { name: a.name, path, kind: a.kind, sizeBytes: data.length, sha256: a.sha256 };
-        }),
-    });
-    try {
-      mkdirSync(runDir(store, run.id), { recursive: true });
-      for (const f of pending) await writeFileAtomic(f.path, f.data);
-      if (e.analysis) await storeAnalysis(store, run.id, e.analysis as RunAnalysis);
-    } catch (err) {
+  try {
+    for (const e of doc.runs) created.push(await importRun(store, projectId, experiment.id, doc, e));
+  } catch (err) {
+    // all or nothing: the runs imported before the one that failed are taken back, and the experiment made for them
+    for (const run of created) {
       store.deleteRun(run.id);
       rmSync(runDir(store, run.id), { recursive: true, force: true });
-      throw err;
     }
-    created.push(run);
+    if (experimentIsNew) store.deleteEmptyExperiment(experiment.id);
+    throw err;
   }
   return { runs: created, experiment: experiment.name };
+}
+
+/** One run of an experiment file into the store: its record in one transaction, then its files and analysis. */
+async function importRun(store: Store, projectId: number, experimentId: number, doc: ExperimentFile, e: ExperimentFile['runs'][number]): Promise<z.infer<typeof Run>> {
+  const pending: { path: string; data: Buffer }[] = [];
+  const run = store.insertImportedRun({
+    projectId,
+    experimentId,
+    run: e.run,
+    metrics: e.metrics,
+    tags: e.tags,
+    logs: e.logs,
+    origin: { database: doc.source.database, project: doc.source.project, runId: e.run.id, fieldpackVersion: doc.fieldpackVersion, exportedAt: doc.exportedAt, importedAt: new Date().toISOString() },
+    artifacts: (newId) =>
+      e.artifacts.filter((a) => a.data !== undefined).map((a) => {
+        const path = join(runDir(store, newId), basename(a.name));
+        const data = Buffer.from(a.data!, 'base64');
+        pending.push({ path, data });
+        return { name: a.name, path, kind: a.kind, sizeBytes: data.length, sha256: a.sha256 };
+      }),
+  });
+  try {
+    mkdirSync(runDir(store, run.id), { recursive: true });
+    for (const f of pending) await writeFileAtomic(f.path, f.data);
+    if (e.analysis) await storeImportedAnalysis(store, run.id, e.analysis);
+  } catch (err) {
+    store.deleteRun(run.id);
+    rmSync(runDir(store, run.id), { recursive: true, force: true });
+    throw err;
+  }
+  return run;
+}
+
+/** A run's analysis from a file: one Fieldpack did not write is refused as such, not met as an internal error. */
+async function storeImportedAnalysis(store: Store, runId: number, analysis: unknown): Promise<void> {
+  try {
+    await storeAnalysis(store, runId, analysis as RunAnalysis);
+  } catch (err) {
+    if (err instanceof FieldpackError && err.code !== 'INTERNAL') throw err;
+    throw new FieldpackError('INVALID_ARGUMENT', `experiment file: the analysis of a run is not one Fieldpack writes (${err instanceof Error ? err.message : String(err)})`);
+  }
 }

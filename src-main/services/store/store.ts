@@ -330,6 +330,11 @@ export class Store {
     return { id: Number(info.lastInsertRowid), name };
   }
 
+  /** Removes an experiment no run belongs to (an import that failed takes back the one it made). */
+  deleteEmptyExperiment(id: number): void {
+    this.db.prepare('DELETE FROM experiments WHERE id = ? AND NOT EXISTS (SELECT 1 FROM runs WHERE experiment_id = ?)').run(id, id);
+  }
+
   listExperiments(projectId: number): { id: number; name: string; runCount: number }[] {
     return (
       this.db

@@ -154,7 +154,16 @@ describe('review', () => {
       doc.runs[0].artifacts[0].data = Buffer.from('not the stream').toString('base64');
       await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(doc) })).rejects.toThrow(/does not match its sha256/);
       await expect(call(other, 'experiments.import', { projectId: pid, document: '{"hello": 1}' })).rejects.toThrow(/not a Fieldpack experiment file/);
+      // an artifact without a file name is refused before anything is written; a run whose analysis Fieldpack did not
+      // write is refused as such, and the runs imported before it are taken back with the experiment made for them
+      const unnamed = JSON.parse(readFileSync(file, 'utf8'));
+      unnamed.runs[1].artifacts[0].name = '.';
+      await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(unnamed), experiment: 'half' })).rejects.toThrow(/artifact "\." of run \d+ has no file name/);
+      const bogus = JSON.parse(readFileSync(file, 'utf8'));
+      bogus.runs[2].analysis = { bogus: [1, 2, 3] };
+      await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(bogus), experiment: 'half' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/the analysis of a run is not one Fieldpack writes/) });
       expect((await call<Run[]>(other, 'runs.list', { projectId: pid })).length).toBe(3);
+      expect((await call<{ name: string }[]>(other, 'experiments.list', { projectId: pid })).map((x) => x.name)).not.toContain('half');
       // deleting a run removes its files
       const victim = after[2]!;
       await call(other, 'runs.delete', { id: victim.id });
