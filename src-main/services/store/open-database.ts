@@ -80,6 +80,17 @@ export function openDatabase(path: string): OpenedDatabase {
         { path },
       );
     }
+    // an SQLite file of another application (tables, no Fieldpack schema version): adding ours would change it
+    if (!isNew && version === 0) {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+      if (tables.length) {
+        throw new FieldpackError(
+          'DB_CORRUPT',
+          `${path} is an SQLite database of something else (tables ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}), not a Fieldpack database. It was left untouched; pass --db with another path.`,
+          { path, tables: tables.slice(0, 20) },
+        );
+      }
+    }
     if (version > SCHEMA_VERSION) {
       throw new FieldpackError(
         'DB_TOO_NEW',

@@ -97,6 +97,21 @@ describe('experiment store', () => {
     expect(readFileSync(path).equals(bytes)).toBe(true);
   });
 
+  it('refuses the SQLite database of another application without adding its tables to it; an empty SQLite file becomes a store', () => {
+    const path = dbPath();
+    const other = new Database(path);
+    other.exec('CREATE TABLE t (x)');
+    other.close();
+    const bytes = readFileSync(path);
+    expect(() => Store.open(path)).toThrow(/is an SQLite database of something else \(tables t\), not a Fieldpack database\. It was left untouched/);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+    const empty = dbPath();
+    new Database(empty).close();
+    const s = Store.open(empty);
+    expect(s.listProjects().length).toBeGreaterThanOrEqual(0);
+    s.close();
+  });
+
   it('refuses a database from a newer Fieldpack', () => {
     const path = dbPath();
     const db = new Database(path);
