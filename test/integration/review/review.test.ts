@@ -183,6 +183,9 @@ describe('review', () => {
     expect(cli('--db', dbC, 'runs', 'tag', '2', 'keep', 'reviewer=bo')).toMatch(/^run 2 tags: .*keep, .*reviewer=bo/);
     const found = cli('--db', dbC, 'runs', 'search', '--tag', 'reviewer=bo');
     expect(found.trim().split('\n').length).toBe(3); // header, rule, one run
+    // a delete naming a run that does not exist deletes none
+    expect(() => cli('--db', dbC, 'runs', 'delete', '1', '999999')).toThrow(/run 999999 does not exist/);
+    expect(cli('--db', dbC, 'runs', 'show', '1')).toMatch(/run 1\b/);
   }, 120_000);
 
   it('writes a self-contained HTML report and a PDF whose pages hold the charts (CLI, pdftotext, pdftoppm)', () => {

@@ -66,6 +66,8 @@ export async function runReviewVerb(verb: string, argv: string[], ctx: Pick<CliR
     case 'unarchive':
     case 'delete': {
       if (!rest.length) throw new CliUsageError(`runs ${verb} takes run ids`);
+      // every id checked first: a missing one changes none (a delete of "1 999999" deleted run 1, then failed)
+      for (const id of ids(rest)) await callApi(ctx, 'runs.get', { id });
       for (const id of ids(rest)) {
         if (verb === 'delete') await callApi(ctx, 'runs.delete', { id });
         else await callApi(ctx, 'runs.update', { id, archived: verb === 'archive' });
