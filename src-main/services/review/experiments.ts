@@ -7,7 +7,7 @@
  * Metric values keep NaN and infinities as the strings 'NaN', 'Infinity', '-Infinity' (JSON has no NaN).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
@@ -129,6 +129,8 @@ export async function importExperiment(store: Store, projectId: number, src: { p
   if (src.document !== undefined) text = src.document;
   else if (src.path) {
     if (!existsSync(src.path)) throw new FieldpackError('NOT_FOUND', `experiment file ${src.path} does not exist`, { path: src.path });
+    // a folder or a device (/dev/zero would be read without end) is not an experiment file
+    if (!statSync(src.path).isFile()) throw new FieldpackError('INVALID_ARGUMENT', `${src.path} is ${statSync(src.path).isDirectory() ? 'a folder' : 'not a regular file'}: give an experiment file (fieldpack runs export writes one)`, { path: src.path });
     text = readFileSync(src.path, 'utf8');
   } else throw new FieldpackError('INVALID_ARGUMENT', 'experiments.import: give a path or a document');
   let raw: unknown;

@@ -154,6 +154,8 @@ describe('review', () => {
       doc.runs[0].artifacts[0].data = Buffer.from('not the stream').toString('base64');
       await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(doc) })).rejects.toThrow(/does not match its sha256/);
       await expect(call(other, 'experiments.import', { projectId: pid, document: '{"hello": 1}' })).rejects.toThrow(/not a Fieldpack experiment file/);
+      await expect(call(other, 'experiments.import', { projectId: pid, path: tmp.dir })).rejects.toThrow(/is a folder: give an experiment file/);
+      await expect(call(other, 'experiments.import', { projectId: pid, path: '/dev/zero' })).rejects.toThrow(/is not a regular file/);
       // an artifact without a file name is refused before anything is written; a run whose analysis Fieldpack did not
       // write is refused as such, and the runs imported before it are taken back with the experiment made for them
       const unnamed = JSON.parse(readFileSync(file, 'utf8'));
