@@ -70,6 +70,26 @@ export async function checkOutputPath(target: string, inputs: readonly string[] 
   }
 }
 
+/**
+ * An output that may replace a file only if that file is one of ours (`ours` reads its first bytes: a report, an
+ * experiment export): any other file of that name is the user's, refused before any work, never replaced.
+ */
+export async function checkReplaceable(target: string, what: string, ours: (head: string) => boolean): Promise<void> {
+  await checkOutputPath(target);
+  const st = await stat(target).catch(() => null);
+  if (!st) return;
+  const fh = await open(target, 'r');
+  let head: string;
+  try {
+    const buf = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+  if (!ours(head)) throw new FieldpackError('INVALID_ARGUMENT', `${target} exists and is not ${what}: writing would replace it; give another name, or move it away first`, { path: target });
+}
+
 async function checkFolder(target: string): Promise<void> {
   try {
     const st = await stat(dirname(target));

@@ -15,7 +15,7 @@ import { Metric, Run, type RunDetail } from '../../api/schemas.ts';
 import type { RunAnalysis } from '../../api/methods/review.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
-import { writeFileAtomic } from '../files/atomic.ts';
+import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { FIELD_RUN_KINDS } from '../compression/runs.ts';
 import { analyseRun, cachedAnalysis, storeAnalysis } from './analysis.ts';
@@ -72,6 +72,8 @@ export async function exportExperiment(
   store: Store,
   sel: { projectId?: number; runIds?: number[]; experiment?: string; path?: string; maxArtifactBytes: number },
 ): Promise<{ path?: string; document?: string; runs: number; artifacts: number; skipped: string[]; bytes: number }> {
+  // an export replaces an earlier export, never another file of that name (checked before any work)
+  if (sel.path) await checkReplaceable(resolve(sel.path), 'a Fieldpack experiment file', (head) => head.startsWith(`{"format":"${EXPERIMENT_FORMAT}"`));
   const runs = runsToExport(store, sel);
   const skipped: string[] = [];
   let artifacts = 0;

@@ -14,7 +14,7 @@ import type { CompressParams } from '../../api/methods/compression.ts';
 import type { RunAnalysis } from '../../api/methods/review.ts';
 import type { RunDetail } from '../../api/schemas.ts';
 import type { Store } from '../store/store.ts';
-import { writeFileAtomic } from '../files/atomic.ts';
+import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
 import { storeFilesDir } from '../store/files.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { COMPRESS_KIND, CROSSFIELD_KIND, FIELD_RUN_KINDS, fieldRunParams, type CompressRunResult } from '../compression/runs.ts';
@@ -156,7 +156,13 @@ export interface ReportInput {
   title?: string;
 }
 
+/** The mark of a Fieldpack report in its head: a later report may replace one, nothing else */
+const REPORT_GENERATOR = '<meta name="generator" content="Fieldpack">';
+
 export async function createReport(store: Store, input: ReportInput, printToPdf: PrintToPdf = chromiumPrintToPdf): Promise<{ htmlPath?: string; pdfPath?: string; html?: string; pdfBase64?: string; pdfPages?: number; bytes: number }> {
+  // a report replaces an earlier report, never another file of that name (checked before any work)
+  if (input.path) await checkReplaceable(resolve(input.path), 'a Fieldpack report', (head) => head.includes(REPORT_GENERATOR) || head.includes('<title>Fieldpack report'));
+  if (typeof input.pdf === 'string') await checkReplaceable(resolve(input.pdf), 'a PDF', (head) => head.startsWith('%PDF-'));
   const runs = input.runIds.map((id) => store.getRunDetail(id));
   const analyses = new Map<number, RunAnalysis | null>();
   const notes: string[] = [];
@@ -330,7 +336,7 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
 
   const sw = `Fieldpack ${esc(version)} · Node ${esc(process.versions.node)} · ${esc(platform())} ${esc(release())} · host ${esc(hostname())}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title ?? `Fieldpack report: runs ${runs.map((r) => r.id).join(', ')}`)}</title>
+<html lang="en"><head><meta charset="utf-8">${REPORT_GENERATOR}<title>${esc(title ?? `Fieldpack report: runs ${runs.map((r) => r.id).join(', ')}`)}</title>
 <style>
 body { font: 13px/1.45 sans-serif; color: #1d2330; margin: 24px; max-width: 1280px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 1px solid #d8dde6; padding-bottom: 4px; }

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
@@ -185,6 +185,15 @@ describe('review', () => {
     expect(cli('--db', dbC, 'runs', 'tag', '2', 'keep', 'reviewer=bo')).toMatch(/^run 2 tags: .*keep, .*reviewer=bo/);
     const found = cli('--db', dbC, 'runs', 'search', '--tag', 'reviewer=bo');
     expect(found.trim().split('\n').length).toBe(3); // header, rule, one run
+    // an export replaces an earlier export, never another file of that name; a report likewise
+    expect(cli('--db', dbA, 'runs', 'export', String(runIds[0]), '-o', file)).toMatch(/exported 1 run/);
+    const precious = join(tmp.dir, 'precious.txt');
+    writeFileSync(precious, 'precious');
+    expect(() => cli('--db', dbA, 'runs', 'export', String(runIds[0]), '-o', precious)).toThrow(/precious\.txt exists and is not a Fieldpack experiment file: writing would replace it/);
+    expect(() => cli('--db', dbA, 'report', String(runIds[0]), '-o', precious)).toThrow(/precious\.txt exists and is not a Fieldpack report/);
+    expect(() => cli('--db', dbA, 'report', String(runIds[0]), '-o', join(tmp.dir, 'r.html'), '--pdf', join(tmp.dir, 'nope', 'r.pdf'))).toThrow(/the folder .*nope does not exist/);
+    expect(existsSync(join(tmp.dir, 'r.html'))).toBe(false);
+    expect(readFileSync(precious, 'utf8')).toBe('precious');
     // a delete naming a run that does not exist deletes none
     expect(() => cli('--db', dbC, 'runs', 'delete', '1', '999999')).toThrow(/run 999999 does not exist/);
     expect(cli('--db', dbC, 'runs', 'show', '1')).toMatch(/run 1\b/);
