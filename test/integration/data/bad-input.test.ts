@@ -176,6 +176,13 @@ describe('bad input', () => {
     // a key it does not read would have been a silent misreading: a big-endian file read as little endian
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', byteOrder: 'big' }));
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /unknown key "byteOrder" \(did you mean "endianness"\?\)/);
+    // a repeated or reserved dimension name, a units that is not text: said, not met later as an internal error
+    write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', dims: ['x', 'x'] }));
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /dims must be 2 different names/);
+    write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', dims: ['__proto__', 'constructor'] }));
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /none empty or reserved/);
+    write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', units: 5 }));
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /units must be a string \(got 5\)/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32' }));
     const f = await openDataFile(p);
     expect(f.variables[0]).toMatchObject({ name: 'field', shape: [9, 11], dims: ['dim0', 'dim1'] });

@@ -74,6 +74,13 @@ export function validateRawOptions(where: string, o: unknown): RawOptions {
   if (dims !== undefined && (!Array.isArray(dims) || dims.length !== shape.length || !dims.every((x) => typeof x === 'string'))) {
     throw new FieldpackError('INVALID_ARGUMENT', `${where}: dims must be ${shape.length} names`);
   }
+  // a name is one length: a repeated one, or one an object's prototype answers to, cannot be a dimension
+  if (dims !== undefined && (new Set(dims).size !== dims.length || dims.some((x) => x === '' || x === '__proto__' || x in Object.prototype))) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${where}: dims must be ${shape.length} different names, none empty or reserved (got ${JSON.stringify(dims)})`);
+  }
+  for (const key of ['name', 'units'] as const) {
+    if (r[key] !== undefined && typeof r[key] !== 'string') throw new FieldpackError('INVALID_ARGUMENT', `${where}: ${key} must be a string (got ${JSON.stringify(r[key])})`);
+  }
   const out: RawOptions = { shape: shape as number[], dtype: d, endianness };
   if (typeof r['name'] === 'string') out.name = r['name'];
   if (dims) out.dims = dims as string[];
