@@ -8,12 +8,15 @@ import { Run, id } from '../schemas.ts';
 /** A number or null (JSON has no NaN: non-finite values travel as null where a chart skips them). */
 const num = z.number().nullable();
 
+/** A tag key: not a name an object's prototype answers to (__proto__ was dropped as a key, and matched every run) */
+const TagKey = z.string().trim().min(1).max(200).refine((k) => k !== '__proto__' && !(k in Object.prototype), 'is a reserved name (such as __proto__ or constructor): give the tag another key');
+
 export const RunUpdateInput = z.object({
   id,
   note: z.string().max(100_000).optional(),
   archived: z.boolean().optional(),
   /** tags to set: key -> value ('' for a plain label) */
-  setTags: z.record(z.string().trim().min(1).max(200), z.string().max(2000)).optional(),
+  setTags: z.record(TagKey, z.string().max(2000)).optional(),
   removeTags: z.array(z.string()).optional(),
   /** put the run in the project's experiment of this name (created when missing); null takes it out */
   experiment: z.string().trim().min(1).max(200).nullable().optional(),
@@ -25,7 +28,7 @@ export const RunFilter = z.object({
   /** case-insensitive substring of the name, note, parameters, tag keys and values */
   query: z.string().max(500).optional(),
   /** every key=value must be carried ('' = the key with any value) */
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: z.record(TagKey, z.string()).optional(),
   archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
   experiment: z.string().optional(),
   limit: z.number().int().min(1).max(10_000).default(200),

@@ -194,6 +194,9 @@ describe('review', () => {
     expect(() => cli('--db', dbA, 'report', String(runIds[0]), '-o', join(tmp.dir, 'r.html'), '--pdf', join(tmp.dir, 'nope', 'r.pdf'))).toThrow(/the folder .*nope does not exist/);
     expect(existsSync(join(tmp.dir, 'r.html'))).toBe(false);
     expect(readFileSync(precious, 'utf8')).toBe('precious');
+    // a tag key an object answers to itself is refused (__proto__ vanished, and as a search matched every run)
+    expect(() => cli('--db', dbC, 'runs', 'tag', '2', '__proto__=x')).toThrow(/tag key "__proto__" is a reserved name/);
+    expect(() => cli('--db', dbC, 'runs', 'search', '--tag', 'constructor')).toThrow(/tag key "constructor" is a reserved name/);
     // a delete naming a run that does not exist deletes none
     expect(() => cli('--db', dbC, 'runs', 'delete', '1', '999999')).toThrow(/run 999999 does not exist/);
     expect(cli('--db', dbC, 'runs', 'show', '1')).toMatch(/run 1\b/);

@@ -23,7 +23,10 @@ const ids = (xs: string[]) => xs.map(runId);
 function keyValues(xs: string[]): Record<string, string> {
   return Object.fromEntries(xs.map((x) => {
     const i = x.indexOf('=');
-    return i < 0 ? [x, ''] : [x.slice(0, i), x.slice(i + 1)];
+    const [key, value] = i < 0 ? [x, ''] : [x.slice(0, i), x.slice(i + 1)];
+    // a key an object answers to itself would vanish on the way (__proto__) or match every run
+    if (key === '__proto__' || key in Object.prototype) throw new CliUsageError(`tag key "${key}" is a reserved name: give the tag another key`);
+    return [key, value];
   }));
 }
 
