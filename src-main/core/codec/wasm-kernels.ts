@@ -15,7 +15,9 @@
  *   same float64 expressions in the same order and the same quantizer arithmetic, so the same codes, escapes and
  *   decoded values (test/unit/codec/predictor-wasm.test.ts).
  * - The valid range of a field without a mask (bound.ts validRange): serial, before a large field's chunks go to the
- *   workers; in SIMD lanes about 5 times faster, the same min, max and count (test/unit/codec/bound.test.ts).
+ *   workers; in SIMD lanes about 5 times faster, the same min, max and count (test/unit/metrics/metrics.test.ts).
+ *   And the count of one code (countCode): the encoders' zero residuals after their walk, a decoder's escape codes
+ *   (test/unit/codec/predictor-wasm.test.ts, mscoder-wasm.test.ts).
  * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
  */
 import { CODEC_KERNELS_WASM } from './wasm-kernels.generated.ts';
