@@ -181,6 +181,8 @@ describe('bad input', () => {
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /dims must be 2 different names/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', dims: ['__proto__', 'constructor'] }));
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /none empty or reserved/);
+    write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'int8', fillValue: 1e30 }));
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /fillValue 1e\+30 is not a int8 value/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', units: 5 }));
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /units must be a string \(got 5\)/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32' }));

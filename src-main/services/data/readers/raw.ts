@@ -6,6 +6,7 @@
  * ("fillValue": "NaN" masks NaN points); otherwise NaN and +-Inf are values, kept bit for bit.
  */
 import { open as openFile, readFile } from 'node:fs/promises';
+import { fitsDtype } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, isFieldDtype } from './cf.ts';
@@ -90,6 +91,11 @@ export function validateRawOptions(where: string, o: unknown): RawOptions {
   else if (typeof fv === 'string' && NON_FINITE[fv.toLowerCase()] !== undefined) out.fillValue = NON_FINITE[fv.toLowerCase()];
   else if (fv !== undefined && fv !== null) {
     throw new FieldpackError('INVALID_ARGUMENT', `${where}: fillValue must be a number or "NaN", "Infinity", "-Infinity" (got ${JSON.stringify(fv)})`);
+  }
+  // an integer file's fill no stored value can equal marks nothing (1e30 in an int8 file; a writer would carry it
+  // on); a float one is compared in its dtype (a decimal 1e30 is float32's nearest)
+  if (out.fillValue !== undefined && d !== 'float32' && d !== 'float64' && !fitsDtype([out.fillValue], d)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${where}: fillValue ${JSON.stringify(fv)} is not a ${d} value, so no point of the file can hold it`);
   }
   if (r['attributes'] && typeof r['attributes'] === 'object') out.attributes = r['attributes'] as Record<string, unknown>;
   return out;
