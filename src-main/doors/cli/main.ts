@@ -2,6 +2,7 @@
  * The `fieldpack` command line: global flags, then one command from commands/index.ts.
  * Exit codes: 0 success, 1 a failure the message explains, 2 a usage error.
  */
+import { existsSync } from 'node:fs';
 import { FieldpackError, serializeError } from '../../core/errors.ts';
 import type { AppContext } from '../../services/app-context.ts';
 import { fieldpackVersion } from '../../services/system/version.ts';
@@ -75,7 +76,18 @@ export async function main(argv: string[]): Promise<number> {
     io,
     globals,
     // the app (store, jobs, every handler) is loaded only by commands that need it
-    app: async (door = 'cli') => (app ??= (await import('../../services/app-context.ts')).createApp({ dbPath: globals.db, door, pythonPath: globals.python })),
+    app: async (door = 'cli') => (app ??= await openApp(door)),
+  };
+  // a database asked for by path that is not there yet is made: said, so that a mistyped --db is not taken for a store
+  // whose runs vanished
+  const openApp = async (door: 'cli' | 'http') => {
+    const { createApp } = await import('../../services/app-context.ts');
+    const { resolveDbPath } = await import('../../services/store/open-database.ts');
+    const path = resolveDbPath(globals.db);
+    const made = !existsSync(path);
+    const opened = createApp({ dbPath: globals.db, door, pythonPath: globals.python });
+    if (made && (globals.db || process.env.FIELDPACK_DB)) io.err(`fieldpack: ${path} did not exist: a new, empty experiment database was made there`);
+    return opened;
   };
   try {
     return await command.run(args, ctx);

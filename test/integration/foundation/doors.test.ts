@@ -54,6 +54,14 @@ describe('CLI', () => {
     const corrupt = spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', join(ROOT, 'package.json'), 'projects'], { encoding: 'utf8' });
     expect(corrupt.status).toBe(1);
     expect(corrupt.stderr).toMatch(/DB_CORRUPT.*package\.json is not a Fieldpack database/);
+    // a database asked for by a path where there is none is made, and said so (a mistyped --db is not a store whose
+    // runs vanished); the next command says nothing
+    const fresh = join(tmp.dir, 'typo', 'sub', 'new.db');
+    const first = spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', fresh, 'projects', 'list'], { encoding: 'utf8' });
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/new\.db did not exist: a new, empty experiment database was made there/);
+    const again = spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', fresh, 'projects', 'list'], { encoding: 'utf8' });
+    expect(again.stderr).not.toMatch(/did not exist/);
   });
 
   it('prints help that lists every command, and the README shows exactly that help', () => {
