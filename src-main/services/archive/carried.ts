@@ -5,7 +5,7 @@
  */
 import { FieldpackError } from '../../core/errors.ts';
 import { fieldSize } from '../../core/field.ts';
-import { notAFieldReason, readsAsField } from '../data/readers/util.ts';
+import { declaredDimension, notAFieldReason, readsAsField } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { type StoredVariable, isNetcdfVariableName } from '../data/writers/netcdf4.ts';
 import { type CarriedVariable, CARRIED_MAX_BYTES, CARRIED_MAX_SOURCE_BYTES, fromJsonNumber, jsonNumber } from './format.ts';
@@ -29,8 +29,12 @@ export function notCarriedReason(v: VariableInfo, file: DataFile, keptBytes = 0)
   if (!file.readVerbatim) return `${file.format} files have no variables to keep as stored`;
   // what the restore's NetCDF-4 writer would refuse, refused here: an archive that builds must restore
   if (!isNetcdfVariableName(v.name)) return 'a name the NetCDF-4 writer does not take, so not kept as stored';
-  const foreign = v.dims.findIndex((d, i) => file.dimensions[d] !== v.shape[i]);
-  if (foreign >= 0) return `dimension ${v.dims[foreign]} is not one of the file's own (a group's?), so not kept as stored`;
+  // a group's dimension is the file's too (restore writes it into the group)
+  const foreign = v.dims.findIndex((d, i) => {
+    const declared = declaredDimension(v.name, d, (name) => name in file.dimensions);
+    return declared === null || file.dimensions[declared] !== v.shape[i];
+  });
+  if (foreign >= 0) return `dimension ${v.dims[foreign]} is not one the file declares with its length, so not kept as stored`;
   const bytes = carriedBytes(v);
   if (bytes === 0) return 'no values yet (a dimension of length 0)';
   if (bytes > CARRIED_MAX_BYTES) return `a ${v.dtype} variable of ${bytes} bytes, more than the ${CARRIED_MAX_BYTES} an archive keeps in its manifest`;

@@ -10,6 +10,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
 import { unpackCoordinates } from '../../core/coordinates.ts';
 import { writeNetcdf4Dataset } from '../data/writers/netcdf4.ts';
+import { declaredDimension } from '../data/readers/util.ts';
 import { readManifest } from './build.ts';
 import { decodeMember } from './members.ts';
 import { storedVariableOf } from './carried.ts';
@@ -56,18 +57,14 @@ function provenanceOf(members: MemberEntry[], manifest: Manifest): Record<string
 }
 
 /**
- * A variable's dimensions as the restored file declares them. The readers name a group's dimensions by path ("g1/q")
- * and a group variable's by the bare name ("q"); netCDF finds a variable's dimension in its own group, then in the
- * groups above. A dimension found nowhere (a source that did not list it) is declared at the top with the variable's
- * size, so that every archived variable can be written back.
+ * A variable's dimensions as the restored file declares them (declaredDimension: a group's by path). A dimension found
+ * nowhere (a source that did not list it) is declared at the top with the variable's size, so that every archived
+ * variable can be written back.
  */
 function dimensionsInFile<T extends { name: string; dims: string[]; shape: number[] }>(v: T, declared: Map<string, { name: string; size: number }>): T {
-  const groups = v.name.split('/').slice(0, -1);
   const dims = v.dims.map((dim, i) => {
-    for (let depth = groups.length; depth >= 0; depth--) {
-      const path = [...groups.slice(0, depth), dim].join('/');
-      if (declared.has(path)) return path;
-    }
+    const path = declaredDimension(v.name, dim, (name) => declared.has(name));
+    if (path !== null) return path;
     declared.set(dim, { name: dim, size: v.shape[i]! });
     return dim;
   });

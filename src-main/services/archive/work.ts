@@ -256,7 +256,6 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
         const abs = bound.mode === 'rel' || bound.mode === 'abs' ? resolveBound(bound, range).abs : null;
         cands.push({ name: v.name, dims: v.dims, shape: v.shape, sample, bound, abs });
       }
-      if (options.vars) for (const name of options.vars) if (!df.variables.some((v) => v.name === name) && files.length === 1) throw new FieldpackError('NOT_FOUND', `${path}: no variable ${name}`);
       const fileLinks = options.crossfield === 'auto' || forced ? linkPairs(cands, forced) : [];
       links.push(...fileLinks.map((l) => ({ source: id, ...l })));
       const targetOf = new Map(fileLinks.map((l) => [l.target, l]));
@@ -305,7 +304,10 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
   }
   // a variable --vars or --bound-for names that no input holds is a typo, not a choice (it was silently ignored)
   const held = new Set(sources.flatMap((s) => [...s.variables, ...s.carried, ...s.skipped].map((v) => v.name)));
+  const coordinates = new Set(sources.flatMap((s) => Object.keys(s.coordinates)));
   for (const [flag, names] of [['--vars', options.vars ?? []], ['--bound-for', Object.keys(options.boundFor)]] as const) {
+    const coordinate = names.find((v) => !held.has(v) && coordinates.has(v));
+    if (coordinate) throw new FieldpackError('INVALID_ARGUMENT', `${flag} names ${coordinate}, a coordinate variable: coordinates are kept exactly with every field, not archived on their own`);
     const unknown = names.filter((v) => !held.has(v));
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `${flag} names ${unknown.join(', ')}, which no input file holds (they hold ${[...held].slice(0, 20).join(', ')}${held.size > 20 ? `, and ${held.size - 20} more` : ''})`);
   }

@@ -230,5 +230,6 @@ print(json.dumps(res))
     // a name no input holds is a typo, refused (it was silently ignored)
     await expect(planArchive({ ...work, boundFor: { SSTT: 'abs:1' } })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/--bound-for names SSTT, which no input file holds \(they hold .*SST/) });
     await expect(planArchive({ ...work, vars: ['SST', 'nope'] })).rejects.toThrow(/--vars names nope, which no input file holds/);
+    await expect(planArchive({ ...work, boundFor: { TIME: 'abs:1' } })).rejects.toThrow(/--bound-for names TIME, a coordinate variable: coordinates are kept exactly/);
   }, 120_000);
 });

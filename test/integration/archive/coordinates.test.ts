@@ -186,19 +186,21 @@ import sys, numpy as np, netCDF4
 ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('x', 10); ds.createVariable('top', 'f4', ('x',))[:] = np.arange(10)
 g = ds.createGroup('g1'); g.createDimension('q', 7); g.createVariable('inner', 'f4', ('q',))[:] = np.linspace(0, 1, 7)
 g.createGroup('g2').createVariable('deep', 'f4', ('q', 'x'))[:] = np.outer(np.arange(7), np.ones(10))
+g.createDimension('n', 3); g.createVariable('label', 'S1', ('n',))[:] = np.array([b'A', b'B', b'C'], 'S1')
 ds.close()
 `, src]);
     const out = join(tmp.dir, 'groups-arc');
     await buildArchive({ inputs: [src], out, bound: 'abs:1e-3', crossfield: 'off' });
     const r = await restoreArchive(out, join(tmp.dir, 'groups-out'));
-    expect(r.files[0]!.variables.sort()).toEqual(['g1/g2/deep', 'g1/inner', 'top']);
+    // a char variable along the group's own dimension is kept as stored there too
+    expect(r.files[0]!.variables.sort()).toEqual(['g1/g2/deep', 'g1/inner', 'g1/label', 'top']);
     const back = JSON.parse(execFileSync(PYTHON, ['-c', `
 import sys, json, numpy as np, netCDF4
 ds = netCDF4.Dataset(sys.argv[1]); g = ds.groups['g1']
-print(json.dumps({'root': list(ds.dimensions), 'g1': {k: len(d) for k, d in g.dimensions.items()}, 'inner': list(g['inner'].dimensions),
+print(json.dumps({'root': list(ds.dimensions), 'g1': {k: len(d) for k, d in g.dimensions.items()}, 'inner': list(g['inner'].dimensions), 'label': str(netCDF4.chartostring(g['label'][:])),
   'deep': list(g.groups['g2']['deep'].dimensions), 'err': float(max(abs(g['inner'][:] - np.linspace(0, 1, 7)).max(), abs(g.groups['g2']['deep'][:] - np.outer(np.arange(7), np.ones(10))).max()))}))
 `, r.files[0]!.path], { encoding: 'utf8' }));
-    expect(back).toMatchObject({ root: ['x'], g1: { q: 7 }, inner: ['q'], deep: ['q', 'x'] });
+    expect(back).toMatchObject({ root: ['x'], g1: { q: 7, n: 3 }, inner: ['q'], deep: ['q', 'x'], label: 'ABC' });
     expect(back.err).toBeLessThanOrEqual(1e-3);
   });
 });

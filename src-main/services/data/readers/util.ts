@@ -18,6 +18,20 @@ export const INT64 = new Set<VariableDtype>(['int64', 'uint64']);
  * Whether a variable of this dtype is read as a field: the numeric field dtypes, and 64-bit integers (xarray writes
  * integer arrays and times so), read as doubles where every value is one exactly (exactDoubles).
  */
+/**
+ * The name under which a file declares dimension `dim` of variable `variable`: readers name a group's dimensions by
+ * path ("g1/q") and a group variable's dims by the bare name ("q"), and netCDF looks a dimension up in the variable's
+ * group, then in the groups above. null where none declares it.
+ */
+export function declaredDimension(variable: string, dim: string, declared: (name: string) => boolean): string | null {
+  const groups = variable.split('/').slice(0, -1);
+  for (let depth = groups.length; depth >= 0; depth--) {
+    const path = [...groups.slice(0, depth), dim].join('/');
+    if (declared(path)) return path;
+  }
+  return null;
+}
+
 export function readsAsField(dtype: VariableDtype): boolean {
   return isFieldDtype(dtype) || INT64.has(dtype);
 }
