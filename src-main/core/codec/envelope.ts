@@ -244,26 +244,27 @@ export const RANGE_CODER_MIN_ZERO_SHARE = 0.5;
 
 /** true when at least `share` of the codes are zero residuals */
 function zerosDominate(q: LinearQuantizer, share: number): boolean {
-  // the quantizer's fields in locals: read per value they cost more than the count (the loop runs once, cold)
-  const { codes, nCodes, radius } = q;
   // zeros >= share x n exactly when the other codes are at most n - share x n (a difference of doubles that is
-  // exact here): counting those stops as soon as there are more, early in a busy chunk
-  const othersAllowed = nCodes - share * nCodes;
-  const zeros = q.knownZeros();
-  if (zeros !== null) return nCodes - zeros <= othersAllowed;
-  let others = 0;
-  for (let i = 0; i < nCodes; i++) if (codes[i] !== radius && ++others > othersAllowed) return false;
-  return true;
+  // exact here): counting those stops at the first count past it, early in a busy chunk
+  const othersAllowed = q.nCodes - share * q.nCodes;
+  const past = Math.floor(othersAllowed) + 1;
+  return residualsUpTo(q, past) < past;
 }
 
-/** true when fewer than `limit` codes are residuals (not zero residuals); the count stops at the limit */
+/** true when fewer than `limit` codes are residuals (not zero residuals) */
 function fewResiduals(q: LinearQuantizer, limit: number): boolean {
+  return residualsUpTo(q, limit) < limit;
+}
+
+/** How many codes are residuals (not zero residuals), counted up to `cap` at most: the kernel's count where it gave one. */
+function residualsUpTo(q: LinearQuantizer, cap: number): number {
+  // the quantizer's fields in locals: read per value they cost more than the count (the loop runs once, cold)
   const { codes, nCodes, radius } = q;
   const zeros = q.knownZeros();
-  if (zeros !== null) return nCodes - zeros < limit;
+  if (zeros !== null) return Math.min(nCodes - zeros, cap);
   let residuals = 0;
-  for (let i = 0; i < nCodes; i++) if (codes[i] !== radius && ++residuals >= limit) return false;
-  return true;
+  for (let i = 0; i < nCodes && residuals < cap; i++) if (codes[i] !== radius) residuals++;
+  return residuals;
 }
 
 /**
