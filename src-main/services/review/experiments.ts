@@ -130,9 +130,10 @@ export async function importExperiment(store: Store, projectId: number, src: { p
   let text: string;
   if (src.document !== undefined) text = src.document;
   else if (src.path) {
-    if (!existsSync(src.path)) throw new FieldpackError('NOT_FOUND', `experiment file ${src.path} does not exist`, { path: src.path });
+    const st = statSync(src.path, { throwIfNoEntry: false });
+    if (!st) throw new FieldpackError('NOT_FOUND', `experiment file ${src.path} does not exist`, { path: src.path });
     // a folder or a device (/dev/zero would be read without end) is not an experiment file
-    if (!statSync(src.path).isFile()) throw new FieldpackError('INVALID_ARGUMENT', `${src.path} is ${statSync(src.path).isDirectory() ? 'a folder' : 'not a regular file'}: give an experiment file (fieldpack runs export writes one)`, { path: src.path });
+    if (!st.isFile()) throw new FieldpackError('INVALID_ARGUMENT', `${src.path} is ${st.isDirectory() ? 'a folder' : 'not a regular file'}: give an experiment file (fieldpack runs export writes one)`, { path: src.path });
     text = readFileSync(src.path, 'utf8');
   } else throw new FieldpackError('INVALID_ARGUMENT', 'experiments.import: give a path or a document');
   let raw: unknown;
@@ -166,10 +167,7 @@ export async function importExperiment(store: Store, projectId: number, src: { p
     for (const e of doc.runs) created.push(await importRun(store, projectId, experiment.id, doc, e));
   } catch (err) {
     // all or nothing: the runs imported before the one that failed are taken back, and the experiment made for them
-    for (const run of created) {
-      store.deleteRun(run.id);
-      rmSync(runDir(store, run.id), { recursive: true, force: true });
-    }
+    for (const run of created) discardRun(store, run.id);
     if (experimentIsNew) store.deleteEmptyExperiment(experiment.id);
     throw err;
   }
@@ -200,11 +198,16 @@ async function importRun(store: Store, projectId: number, experimentId: number, 
     for (const f of pending) await writeFileAtomic(f.path, f.data);
     if (e.analysis) await storeImportedAnalysis(store, run.id, e.analysis);
   } catch (err) {
-    store.deleteRun(run.id);
-    rmSync(runDir(store, run.id), { recursive: true, force: true });
+    discardRun(store, run.id);
     throw err;
   }
   return run;
+}
+
+/** A run taken back from the store with its folder (an import that failed). */
+function discardRun(store: Store, id: number): void {
+  store.deleteRun(id);
+  rmSync(runDir(store, id), { recursive: true, force: true });
 }
 
 /** A run's analysis from a file: one Fieldpack did not write is refused as such, not met as an internal error. */
