@@ -4,6 +4,8 @@
  */
 import type { AppContext } from '../../services/app-context.ts';
 import { MAX_WORKERS } from '../../api/schemas.ts';
+import type { FieldDtype } from '../../core/field.ts';
+import type { OpenOptions } from '../../services/data/readers/types.ts';
 
 export interface CliIO {
   out(line: string): void;
@@ -105,3 +107,16 @@ export function paramFlags(p: ParsedFlags): Record<string, unknown> {
 }
 
 export class CliUsageError extends Error {}
+
+/** A raw binary file's layout from --raw-shape / --raw-dtype / --raw-endian (inspect, export, compress), or undefined. */
+export function rawOptionsFromFlags(p: ParsedFlags): OpenOptions | undefined {
+  const shape = flag(p, 'raw-shape');
+  const dtype = flag(p, 'raw-dtype');
+  if (!shape && !dtype) return undefined;
+  if (!shape || !dtype) throw new CliUsageError('raw input needs both --raw-shape (e.g. 100,500,500) and --raw-dtype (float32, float64, ...)');
+  const dims = shape.split(/[,x]/).map((s) => Number(s.trim()));
+  if (dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new CliUsageError(`--raw-shape needs positive integers, got "${shape}"`);
+  const endian = flag(p, 'raw-endian') ?? 'little';
+  if (endian !== 'little' && endian !== 'big') throw new CliUsageError('--raw-endian is little or big');
+  return { raw: { shape: dims, dtype: dtype as FieldDtype, endianness: endian } };
+}

@@ -1,7 +1,6 @@
-import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, workersFlag } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, rawOptionsFromFlags, workersFlag } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { callApi, terminalCall } from '../api.ts';
-import { rawOptionsFromFlags } from './inspect.ts';
 import type { OpenOptions } from '../../../services/data/readers/types.ts';
 
 export const compressCommand: CliCommand = {

@@ -6,13 +6,12 @@
  */
 import { checkOutputPath } from '../../../services/files/atomic.ts';
 import { basename, extname } from 'node:path';
-import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, parseFlags, rawOptionsFromFlags } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { openDataFile } from '../../../services/data/readers/index.ts';
 import type { FieldSlice } from '../../../services/data/readers/types.ts';
 import { writeFieldNetcdf4 } from '../../../services/data/writers/netcdf4.ts';
 import { writeFieldRaw } from '../../../services/data/writers/raw.ts';
-import { rawOptionsFromFlags } from './inspect.ts';
 
 const NC_EXT = new Set(['.nc', '.nc4', '.h5', '.hdf5', '.cdf']);
 const RAW_EXT = new Set(['.f32', '.f64', '.dat', '.bin', '.raw']);

@@ -3,25 +3,12 @@
  * Variables, shapes, units, fill, statistics and the detected quantization step (flagged with "!").
  * Needs no store.
  */
-import { type CliCommand, CliUsageError, flag, parseFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, parseFlags, rawOptionsFromFlags } from '../command.ts';
 import { callApi } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { describeDataset, recogniseAxis, type CoordinateDescription, type DatasetDescription, type DescribedFieldStats } from '../../../services/data/describe.ts';
 import { coordinateLabels } from '../../../core/axis-labels.ts';
-import { type FieldDtype, fieldSize } from '../../../core/field.ts';
-import type { OpenOptions } from '../../../services/data/readers/types.ts';
-
-export function rawOptionsFromFlags(p: ReturnType<typeof parseFlags>): OpenOptions | undefined {
-  const shape = flag(p, 'raw-shape');
-  const dtype = flag(p, 'raw-dtype');
-  if (!shape && !dtype) return undefined;
-  if (!shape || !dtype) throw new CliUsageError('raw input needs both --raw-shape (e.g. 100,500,500) and --raw-dtype (float32, float64, ...)');
-  const dims = shape.split(/[,x]/).map((s) => Number(s.trim()));
-  if (dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new CliUsageError(`--raw-shape needs positive integers, got "${shape}"`);
-  const endian = flag(p, 'raw-endian') ?? 'little';
-  if (endian !== 'little' && endian !== 'big') throw new CliUsageError('--raw-endian is little or big');
-  return { raw: { shape: dims, dtype: dtype as FieldDtype, endianness: endian } };
-}
+import { fieldSize } from '../../../core/field.ts';
 
 function fmt(x: number | null | undefined): string {
   if (x === null || x === undefined) return '-';
