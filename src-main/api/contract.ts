@@ -12,12 +12,13 @@ import { MODEL_METHODS } from './methods/models.ts';
 import { COMPRESSION_METHODS } from './methods/compression.ts';
 import { TRAINING_METHODS } from './methods/training.ts';
 import { CROSSFIELD_METHODS } from './methods/crossfield.ts';
-import { DATA_METHODS } from './methods/data.ts';
+import { DATA_FILE_METHODS, DATA_METHODS } from './methods/data.ts';
 import { STREAM_METHODS } from './methods/streams.ts';
 import { REVIEW_METHODS } from './methods/review.ts';
 import { ARCHIVE_METHODS } from './methods/archive.ts';
 
 export * from './schemas.ts';
+export type * from './methods/description.ts';
 export type { JobKind, JobParams, JobParamsInput, JobSubmission } from './methods/jobs.ts';
 
 /** Input and output schema of every method, keyed by `area.verb`. */
@@ -27,6 +28,7 @@ export const API = {
   ...COMPRESSION_METHODS,
   ...TRAINING_METHODS,
   ...CROSSFIELD_METHODS,
+  ...DATA_FILE_METHODS,
   ...DATA_METHODS,
   ...STREAM_METHODS,
   ...REVIEW_METHODS,

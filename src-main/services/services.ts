@@ -9,6 +9,7 @@ import { compressionHandlers } from './handlers/compression.ts';
 import { trainingHandlers } from './handlers/training.ts';
 import { crossfieldHandlers } from './handlers/crossfield.ts';
 import { dataHandlers } from './handlers/data.ts';
+import { dataFileHandlers } from './handlers/data-files.ts';
 import { streamHandlers } from './handlers/streams.ts';
 import { reviewHandlers } from './handlers/review.ts';
 import { archiveHandlers } from './handlers/archive.ts';
@@ -24,6 +25,7 @@ export function createServices(deps: HandlerDeps): Services {
     ...trainingHandlers(deps),
     ...crossfieldHandlers(deps),
     ...dataHandlers(deps),
+    ...dataFileHandlers(),
     ...streamHandlers(),
     ...reviewHandlers(deps),
     ...archiveHandlers(),

@@ -1,11 +1,14 @@
 /**
- * Data exploration methods: a quick look at a file before importing it (data.inspect), and what the Data
+ * Data methods. On files, needing no store: a quick look at a file before importing it (data.inspect), its fields
+ * described with statistics and quantization step (data.describe, `fieldpack inspect`), one field written out as
+ * NetCDF-4 or raw binary (data.export, `fieldpack export`). And what the Data
  * view draws for a stored field: a 2-D slice (data.slice), a value histogram (data.histogram) and the
  * correlation matrix of the fields on one grid (data.correlation). Imports themselves are jobs:
  * jobs.submit({kind: 'dataset.import', params: ImportParams}).
  */
 import { z } from 'zod';
 import { id, SliceAxis } from '../schemas.ts';
+import type { DatasetDescription } from './description.ts';
 
 export const IMPORT_KIND = 'dataset.import';
 
@@ -139,8 +142,55 @@ export const CorrelationOut = z.object({
 });
 export type CorrelationOut = z.infer<typeof CorrelationOut>;
 
-export const DATA_METHODS = {
+/** A half-open index range [start, end) along one dimension, or null for all of it */
+const DimRange = z.tuple([z.number().int().min(0), z.number().int().min(0)]).nullable();
+
+export const ExportInput = z.strictObject({
+  /** any file the readers open: NetCDF-3/4, HDF5, raw, or a .fpk stream (decompressed) */
+  path: filePath,
+  /** the variable; optional where the file holds one field */
+  variable: z.string().min(1).optional(),
+  out: filePath,
+  format: z.enum(['nc', 'raw']),
+  /** along the leading dimensions; shorter than the shape: the rest whole */
+  slice: z.array(DimRange).optional(),
+  /** raw output only: the values' type (default: the field's), byte order, and the value written at masked points */
+  dtype: z.enum(['float32', 'float64']).optional(),
+  endianness: z.enum(['little', 'big']).optional(),
+  /** a number, or "NaN" (JSON has no NaN) */
+  fill: z.union([z.number(), z.literal('NaN')]).optional(),
+  raw: RawInput.optional(),
+});
+export type ExportInput = z.infer<typeof ExportInput>;
+
+export const ExportOut = z.object({
+  out: z.string(),
+  variable: z.string(),
+  shape: z.array(z.number().int()),
+  format: z.enum(['nc', 'raw']),
+  /** raw output: the sidecar that says its shape and type */
+  sidecar: z.string().nullable(),
+  maskedPoints: z.number().int(),
+});
+export type ExportOut = z.infer<typeof ExportOut>;
+
+/** The methods on files: they need no store (the CLI serves them without opening one). */
+export const DATA_FILE_METHODS = {
   'data.inspect': { input: z.object({ path: filePath, raw: RawInput.optional() }), output: InspectOut },
+  'data.describe': {
+    input: z.strictObject({
+      paths: z.array(filePath).min(1, 'give at least one file').max(1000),
+      /** only these variables (any file) */
+      variables: z.array(z.string().min(1)).optional(),
+      /** the shape and type of raw binary files without a sidecar (every path) */
+      raw: RawInput.optional(),
+    }),
+    output: z.custom<DatasetDescription>(),
+  },
+  'data.export': { input: ExportInput, output: ExportOut },
+} as const;
+
+export const DATA_METHODS = {
   'data.slice': {
     input: z.object({ fieldId: id, leading: z.array(z.number().int().min(0)).default([]), maxSize: z.number().int().min(16).max(2048).default(720) }),
     output: DataSliceOut,

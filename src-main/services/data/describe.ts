@@ -9,87 +9,13 @@
 import { basename } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
-import { fieldStats, matchGrid, type FieldStats } from '../../core/stats/index.ts';
+import { fieldStats, matchGrid } from '../../core/stats/index.ts';
 import { openDataFile } from './readers/index.ts';
-import type { DataFile, DataFormat, FillInfo, OpenOptions, VariableDtype } from './readers/types.ts';
+import type { DataFile, OpenOptions } from './readers/types.ts';
 import { checkAborted, emptyDimension, notAFieldReason } from './readers/util.ts';
 
-export type AxisKind = 'time' | 'level' | 'latitude' | 'longitude' | 'y' | 'x' | 'other';
-export type AxisRecognisedBy = 'cf-axis' | 'cf-units' | 'cf-positive' | 'cf-standard_name' | 'name' | null;
-
-export interface AxisDescription {
-  dim: string;
-  size: number;
-  kind: AxisKind;
-  recognisedBy: AxisRecognisedBy;
-  /** Coordinate variable (same file, same name) when there is one. */
-  coordinate?: string;
-  units?: string;
-  /** Dimension name ends in _stag (WRF) or the grid destaggers along it. */
-  staggered?: boolean;
-}
-
-export interface GridDescription {
-  id: string;
-  dims: string[];
-  shape: number[];
-  axes: AxisDescription[];
-  /** Field ids on this grid. */
-  fields: string[];
-  /** Field ids on other grids that are averaged onto this one for correlation (destagger-average). */
-  staggeredFields: string[];
-  /** When this grid is a staggered one: the grid it destaggers onto. */
-  destaggersTo?: string;
-}
-
-export interface FileDescription {
-  path: string;
-  name: string;
-  format: DataFormat | string;
-  sizeBytes: number;
-  dimensions: Record<string, number>;
-  globalAttributes: Record<string, unknown>;
-}
-
-export interface FieldDescription {
-  /** Unique in the dataset: the name, or "name@file-index" when two files have the same name. */
-  id: string;
-  /** Index into files. */
-  file: number;
-  name: string;
-  dims: string[];
-  shape: number[];
-  /** Stored dtype. */
-  dtype: VariableDtype;
-  /** dtype of the values Fieldpack reads (unpacked). */
-  valuesDtype: 'float32' | 'float64';
-  units?: string;
-  longName?: string;
-  attributes: Record<string, unknown>;
-  fill: FillInfo;
-  gridId: string;
-  /** data, or auxiliary-coordinate (named in another variable's "coordinates" attribute, e.g. WRF XLAT). */
-  role: 'data' | 'auxiliary-coordinate';
-  stats: DescribedFieldStats;
-}
-
-/** Counts of valid (unmasked) points holding NaN, +Inf and -Inf. */
-export interface NonFiniteCounts {
-  nan: number;
-  posInf: number;
-  negInf: number;
-}
-
-/**
- * fieldStats plus the non-finite values: NaN and +-Inf that are not fill are values of the field, kept
- * exactly, but min / max / mean / std / distinct / validCount (and histograms) cover the finite valid
- * points only. fillFraction is the masked points' share: count = validCount + nonFinite (all three) + masked.
- */
-export interface DescribedFieldStats extends FieldStats {
-  nonFinite: NonFiniteCounts;
-  /** stats of a central block only (a variable of more than DESCRIBE_MAX_VALUES): its slice and its number of values */
-  sample?: { slice: [number, number][]; values: number };
-}
+export type { AxisDescription, AxisKind, AxisRecognisedBy, CoordinateDescription, DatasetDescription, DescribedFieldStats, FieldDescription, FileDescription, GridDescription, NonFiniteCounts } from '../../api/methods/description.ts';
+import type { AxisDescription, AxisKind, AxisRecognisedBy, CoordinateDescription, DatasetDescription, DescribedFieldStats, FieldDescription, FileDescription, GridDescription, NonFiniteCounts } from '../../api/methods/description.ts';
 
 /**
  * Variables larger than this are described from a central block of at most this many values (128 MiB of float32),
@@ -133,31 +59,6 @@ export function describeStats(field: Parameters<typeof fieldStats>[0], options: 
     else if (v === -Infinity) nonFinite.negInf++;
   }
   return { ...stats, fillFraction: values.length === 0 ? 0 : masked / values.length, nonFinite };
-}
-
-export interface CoordinateDescription {
-  file: number;
-  name: string;
-  dims: string[];
-  size: number;
-  units?: string;
-  attributes: Record<string, unknown>;
-  first: number | null;
-  last: number | null;
-  /** All values when there are at most 4096. */
-  values?: number[];
-}
-
-export interface DatasetDescription {
-  name: string;
-  files: FileDescription[];
-  grids: GridDescription[];
-  fields: FieldDescription[];
-  coordinates: CoordinateDescription[];
-  /** Variables not imported as fields, with the reason (char/string/int64 variables). */
-  skipped: Array<{ file: number; name: string; reason: string }>;
-  totalValues: number;
-  elapsedMs: number;
 }
 
 export interface DescribeOptions {

@@ -1,13 +1,12 @@
 /**
- * Data exploration methods (api/methods/data.ts) over the data service's explore helpers. Imports are jobs
+ * Data exploration methods on stored datasets (api/methods/data.ts DATA_METHODS; those on files are
+ * handlers/data-files.ts) over the data service's explore helpers. Imports are jobs
  * of kind `dataset.import` (job-kinds/import.ts). Correlation matrices read every field of a grid, so
  * they are cached per dataset and grid (a dataset's fields never change after import).
  */
-import { resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Dataset, FieldRecord } from '../../api/contract.ts';
-import type { CorrelationOut, DATA_METHODS, DataSliceOut, HistogramOut, InspectOut } from '../../api/methods/data.ts';
-import { openDataFile } from '../data/readers/index.ts';
+import type { CorrelationOut, DATA_METHODS, DataSliceOut, HistogramOut } from '../../api/methods/data.ts';
 import { correlateFields, fieldHistogram, readSlice2D } from '../data/explore.ts';
 import { axesOf } from '../data/axes.ts';
 import type { CoordinateDescription, GridDescription } from '../data/describe.ts';
@@ -169,34 +168,8 @@ export async function correlationOfDataset(store: Store, datasetId: number, grid
   return out;
 }
 
-export async function inspectFile(path: string, raw?: OpenOptions['raw']): Promise<InspectOut> {
-  const file = await openDataFile(resolve(path), raw ? { raw } : undefined);
-  try {
-    return {
-      path: file.path,
-      format: file.format,
-      sizeBytes: file.sizeBytes,
-      dimensions: { ...file.dimensions },
-      variables: file.variables.map((v) => ({
-        name: v.name,
-        dims: v.dims,
-        shape: v.shape,
-        dtype: v.dtype,
-        readable: v.readable,
-        isCoordinate: v.isCoordinate,
-        units: v.units ?? null,
-        longName: v.longName ?? null,
-        fill: JSON.parse(JSON.stringify(v.fill)) as InspectOut['variables'][number]['fill'],
-      })),
-    };
-  } finally {
-    file.close();
-  }
-}
-
 export function dataHandlers({ store }: HandlerDeps): Handlers<keyof typeof DATA_METHODS> {
   return {
-    'data.inspect': ({ path, raw }) => inspectFile(path, raw),
     'data.slice': ({ fieldId, leading, maxSize }) => sliceOfField(store, fieldId, leading, maxSize),
     'data.histogram': ({ fieldId, bins, leading }) => histogramOfField(store, fieldId, bins, leading),
     'data.correlation': ({ datasetId, gridKey }) => correlationOfDataset(store, datasetId, gridKey),

@@ -123,7 +123,7 @@ describe('fieldpack export', () => {
   });
 
   it('refuses a --dtype the raw file\'s name contradicts (x.f64 of float32 values)', async () => {
-    await expect(exportCommand.run([fixturePath('synthetic_nc3'), '--var', 'sst', '-o', join(dir, 'x.f64'), '--dtype', 'float32'], ctx().c)).rejects.toThrow(/--dtype float32 does not match the name x\.f64/);
+    await expect(exportCommand.run([fixturePath('synthetic_nc3'), '--var', 'sst', '-o', join(dir, 'x.f64'), '--dtype', 'float32'], ctx().c)).rejects.toThrow(/dtype float32 does not match the name x\.f64/);
   });
 
   it('raw output with sidecar, big endian float64; format from extension or --format', async () => {

@@ -4,9 +4,10 @@
  * Needs no store.
  */
 import { type CliCommand, CliUsageError, flag, parseFlags, rawOptionsFromFlags } from '../command.ts';
-import { callApi } from '../api.ts';
+import { callApi, terminalCall } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
-import { describeDataset, recogniseAxis, type CoordinateDescription, type DatasetDescription, type DescribedFieldStats } from '../../../services/data/describe.ts';
+import { recogniseAxis } from '../../../services/data/describe.ts';
+import type { CoordinateDescription, DatasetDescription, DescribedFieldStats } from '../../../api/contract.ts';
 import { coordinateLabels } from '../../../core/axis-labels.ts';
 import { fieldSize } from '../../../core/field.ts';
 
@@ -105,20 +106,21 @@ export const inspectCommand: CliCommand = {
     const { io } = ctx;
     const p = parseFlags(argv, { values: ['var', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['json'] });
     if (p.positionals.length === 0) throw new CliUsageError('inspect needs a FILE');
-    const raw = rawOptionsFromFlags(p);
-    const open = raw ? Object.fromEntries(p.positionals.map((f) => [f, raw])) : undefined;
+    const raw = rawOptionsFromFlags(p)?.raw;
     const vars = p.flags.get('var');
     const onlyStreams = p.positionals.every((f) => /\.fpk$/i.test(f));
     let d: DatasetDescription | null = null;
     let unread: string | null = null;
+    const call = terminalCall(io);
     try {
-      d = await describeDataset(p.positionals, { variables: vars, open, onProgress: (f, m) => io.progress(f, m ?? '') });
+      d = await callApi(ctx, 'data.describe', { paths: p.positionals, ...(vars ? { variables: vars } : {}), ...(raw ? { raw } : {}) }, call);
     } catch (e) {
       // a stream whose model or anchors are not at hand still shows what it is and what it needs
       if (!(onlyStreams && e instanceof FieldpackError && e.code === 'NOT_FOUND')) throw e;
       unread = e.message;
+    } finally {
+      call.done();
     }
-    io.progressDone();
     // .fpk streams: the codec, its bound and what a decoder needs, from the stream service
     const streams = [];
     for (const f of p.positionals) if (/\.fpk$/i.test(f)) streams.push(await callApi(ctx, 'streams.inspect', { file: f }));

@@ -5,27 +5,8 @@
  */
 import type { Field, FieldDtype } from '../../../core/field.ts';
 
-export type DataFormat = 'netcdf3-classic' | 'netcdf3-64bit-offset' | 'netcdf3-64bit-data' | 'netcdf4-hdf5' | 'raw' | 'fpk' | 'npz';
-
-/** Storage dtype of a variable; only the FieldDtype ones can be read as fields. */
-export type VariableDtype = FieldDtype | 'int64' | 'uint64' | 'char' | 'string' | 'other';
-
-/** CF fill / validity information, in the variable's stored (packed) units unless said otherwise. */
-export interface FillInfo {
-  /** _FillValue attribute (cast to the variable's dtype). */
-  fillValue?: number;
-  /** missing_value attribute (one or more values). */
-  missingValues?: number[];
-  /** valid_range or valid_min / valid_max, in stored units. */
-  validMin?: number;
-  validMax?: number;
-  /** netCDF default fill value masked when no _FillValue is given (as netCDF4-python does; not for bytes). */
-  defaultFill?: number;
-  /** scale_factor / add_offset, present when the variable is packed. */
-  packing?: { scaleFactor: number; addOffset: number; unpackedDtype: 'float32' | 'float64' };
-  /** _Unsigned = "true" on a signed integer variable: read as unsigned. */
-  unsigned?: boolean;
-}
+export type { DataFormat, FillInfo, VariableDtype } from '../../../api/methods/description.ts';
+import type { DataFormat, FillInfo, VariableDtype } from '../../../api/methods/description.ts';
 
 export interface VariableInfo {
   /** Name; in HDF5 groups the path without leading slash, e.g. "forecast/temp". */
