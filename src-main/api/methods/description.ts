@@ -1,15 +1,17 @@
 /**
  * What describing a data file finds (data.describe, and what a dataset import stores): its files, grids, fields with
  * their statistics and detected quantization step, coordinates, and the variables that are not fields. Plain types:
- * services/data/describe.ts builds them, the doors print or draw them.
+ * services/data/describe.ts builds them, the doors print or draw them. The contract stands alone (it imports no
+ * core module), so the statistics are declared here as well; the compiler checks that core's fit them.
  */
-import type { FieldDtype } from '../../core/field.ts';
-import type { FieldStats } from '../../core/stats/stats.ts';
+
+/** The dtypes a variable can be read as a field from (core/field.ts FieldDtype) */
+export type NumericDtype = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32';
 
 export type DataFormat = 'netcdf3-classic' | 'netcdf3-64bit-offset' | 'netcdf3-64bit-data' | 'netcdf4-hdf5' | 'raw' | 'fpk' | 'npz';
 
 /** Storage dtype of a variable; only the FieldDtype ones can be read as fields. */
-export type VariableDtype = FieldDtype | 'int64' | 'uint64' | 'char' | 'string' | 'other';
+export type VariableDtype = NumericDtype | 'int64' | 'uint64' | 'char' | 'string' | 'other';
 
 /** CF fill / validity information, in the variable's stored (packed) units unless said otherwise. */
 export interface FillInfo {
@@ -99,7 +101,27 @@ export interface NonFiniteCounts {
  * exactly, but min / max / mean / std / distinct / validCount (and histograms) cover the finite valid
  * points only. fillFraction is the masked points' share: count = validCount + nonFinite (all three) + masked.
  */
-export interface DescribedFieldStats extends FieldStats {
+export interface DescribedFieldStats {
+  /** all points */
+  count: number;
+  validCount: number;
+  /** the masked points' share */
+  fillFraction: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  /** population standard deviation */
+  std: number | null;
+  /** distinct values: exact up to a cap (label "1234" or "> 131072") */
+  distinct: { count: number; exact: boolean; cap: number; label: string };
+  /** the step the values already lie on, where one is found (core/stats/quantization.ts) */
+  quantization: {
+    detected: boolean;
+    step: number | null;
+    source: 'packing' | 'integer-dtype' | 'values' | null;
+    levels?: number;
+    note: string;
+  };
   nonFinite: NonFiniteCounts;
   /** stats of a central block only (a variable of more than DESCRIBE_MAX_VALUES): its slice and its number of values */
   sample?: { slice: [number, number][]; values: number };

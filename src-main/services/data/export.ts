@@ -7,7 +7,6 @@ import { basename, extname } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { ExportInput, ExportOut } from '../../api/methods/data.ts';
 import { checkOutputPath } from '../files/atomic.ts';
-import type { CallContext } from '../handlers/types.ts';
 import { openDataFile } from './readers/index.ts';
 import { writeFieldNetcdf4 } from './writers/netcdf4.ts';
 import { writeFieldRaw } from './writers/raw.ts';
@@ -23,7 +22,7 @@ function rawDtype(input: ExportInput): 'float32' | 'float64' | undefined {
   return input.dtype ?? named;
 }
 
-export async function exportField(input: ExportInput, call: CallContext = {}): Promise<ExportOut> {
+export async function exportField(input: ExportInput, call: { onProgress?: (fraction: number, message?: string) => void; signal?: AbortSignal } = {}): Promise<ExportOut> {
   const { path, out, format } = input;
   const dtype = format === 'raw' ? rawDtype(input) : undefined;
   await checkOutputPath(out, [path]);
