@@ -29,7 +29,8 @@ export const CORE_METHODS = {
   'runs.delete': { input: z.object({ id }), output: z.object({ deleted: id }) },
 
   'settings.get': { input: z.object({}), output: Settings },
-  'settings.update': { input: Settings.partial(), output: Settings },
+  // strict: a misspelt key is refused by name, not ignored as if the setting had been changed
+  'settings.update': { input: Settings.partial().strict(), output: Settings },
 
   'system.doctor': { input: z.object({}), output: DoctorReport },
 } as const;

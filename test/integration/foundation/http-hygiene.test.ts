@@ -257,6 +257,12 @@ describe('settings.pythonPath', () => {
     expect((await update(null)).json.value).toMatchObject({ pythonPath: null });
   });
 
+  it('a misspelt setting is refused by name, not ignored as if it had been saved', async () => {
+    const r = await api('settings.update', { pythonpath: '/usr/bin/python3' }, withToken({ origin: own }));
+    expect(r.status).toBe(400);
+    expect(r.json.error?.message).toMatch(/pythonpath/);
+  });
+
   it('a saved interpreter that disappears is reported as that problem by the doctor, training.python and training, never replaced', async () => {
     const bin = join(tmp.dir, 'venv', 'bin');
     mkdirSync(bin, { recursive: true });
