@@ -139,8 +139,9 @@ export async function importExperiment(store: Store, projectId: number, src: { p
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
-    throw new FieldpackError('INVALID_ARGUMENT', `${src.path ?? 'the document'} is not JSON: ${(err as Error).message}`);
+  } catch {
+    // its size, not its bytes: the parser's message quotes the start of the file, which may be anything readable
+    throw new FieldpackError('INVALID_ARGUMENT', `${src.path ?? 'the document'} (${Buffer.byteLength(text)} bytes) is not JSON, so not an experiment file (fieldpack runs export writes one)`);
   }
   const parsed = ExperimentFile.safeParse(raw);
   if (!parsed.success) {

@@ -156,6 +156,12 @@ describe('review', () => {
       await expect(call(other, 'experiments.import', { projectId: pid, document: '{"hello": 1}' })).rejects.toThrow(/not a Fieldpack experiment file/);
       await expect(call(other, 'experiments.import', { projectId: pid, path: tmp.dir })).rejects.toThrow(/is a folder: give an experiment file/);
       await expect(call(other, 'experiments.import', { projectId: pid, path: '/dev/zero' })).rejects.toThrow(/is not a regular file/);
+      // a file that is not JSON is named with its size, its contents are not quoted back
+      const secret = join(tmp.dir, 'secret.txt');
+      writeFileSync(secret, 'root:S3CR3T:0:0');
+      const refused = call(other, 'experiments.import', { projectId: pid, path: secret });
+      await expect(refused).rejects.toThrow(/secret\.txt \(15 bytes\) is not JSON, so not an experiment file/);
+      await expect(refused).rejects.not.toThrow(/S3CR3T/);
       // an artifact without a file name is refused before anything is written; a run whose analysis Fieldpack did not
       // write is refused as such, and the runs imported before it are taken back with the experiment made for them
       const unnamed = JSON.parse(readFileSync(file, 'utf8'));
