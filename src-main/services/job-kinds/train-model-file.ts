@@ -19,12 +19,11 @@ import { prepareNglrData } from '../training/prepare-nglr.ts';
 import type { StartTrainingOptions } from '../training/trainer.ts';
 import type { Store } from '../store/store.ts';
 import { modelsDir, runDir as runDirOf } from '../store/files.ts';
-import { configuredPython } from '../system/python-probe.ts';
 import { prepareTrainingMaps } from '../training/prepare-maps.ts';
 import { startTraining } from '../training/trainer.ts';
 import { vqvaeEntry } from '../training/vqvae-entry.ts';
 import type { JobContext, JobHandler } from '../jobs/types.ts';
-import { addFileArtifact, fmtS, readTrainingFields } from './train.ts';
+import { addFileArtifact, fmtS, readTrainingFields, trainerPython } from './train.ts';
 
 /** Where trained VQ-VAE models of this store live (the codec service looks there by hash). */
 export const vqvaeModelsDir = (store: Store) => join(modelsDir(store), 'vqvae');
@@ -90,6 +89,8 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
     if (ctx.runId === undefined) throw new FieldpackError('INTERNAL', `the ${spec.kind} job needs a run (submit it through the job queue)`);
     const runId = ctx.runId;
     const dir = runDirOf(store, runId);
+    ctx.progress(0, 'finding Python');
+    const python = await trainerPython(store, params.python);
     ctx.progress(0, 'reading fields');
     const { fields, nameOf } = await readTrainingFields(params.fields, ctx.signal);
     const source = { runId, fields: params.fields.map((r) => ({ file: resolve(r.file), variable: r.variable, name: nameOf(r) })) };
@@ -97,14 +98,12 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
     const data = await spec.prepare(dir, fields, params, source, ctx);
     ctx.log(`data: ${data.summary}`);
     if (ctx.signal.aborted) throw new FieldpackError('CANCELLED', 'cancelled before the trainer started');
-    const python = params.python ?? configuredPython(store) ?? undefined;
     const epochSeconds: number[] = [];
     let stepsDone = 0;
     const handle = await startTraining({
       runDir: dir,
       entry: spec.entry(params),
-      python,
-      pythonFallback: params.python === undefined,
+      env: python,
       signal: ctx.signal,
       stopGraceMs: 20_000,
       killGraceMs: 5_000,

@@ -15,6 +15,7 @@ import type { Field } from '../../core/field.ts';
 import type { Store } from '../store/store.ts';
 import { runDir as runDirOf } from '../store/files.ts';
 import { configuredPython } from '../system/python-probe.ts';
+import { detectPython, type PythonEnv } from '../system/python-env.ts';
 import { parseTrainingConfig, type TrainingConfigInput } from '../training/config.ts';
 import { prepareTrainingData } from '../training/prepare-data.ts';
 import { readFields } from '../training/read-fields.ts';
@@ -71,6 +72,14 @@ export async function readTrainingFields(refs: TrainFieldRef[], signal: AbortSig
   return { fields, nameOf: (r) => names.get(key(r))! };
 }
 
+/**
+ * The interpreter a training job runs: its own (used as given), else the setting's, else the usual candidates. Found
+ * before any field is read, so that a missing Python or torch is said at once (PYTHON_MISSING), not after the data.
+ */
+export function trainerPython(store: Store, given: string | undefined): Promise<PythonEnv> {
+  return detectPython({ python: given ?? configuredPython(store) ?? undefined, fallback: given === undefined });
+}
+
 export function trainJob(deps: { store: Store }): JobHandler<Record<string, unknown>, TrainJobResult> {
   const { store } = deps;
   return async (rawParams, ctx: JobContext) => {
@@ -84,6 +93,8 @@ export function trainJob(deps: { store: Store }): JobHandler<Record<string, unkn
     const dir = runDirOf(store, runId);
     const projectId = store.getRun(runId).projectId;
 
+    ctx.progress(0, 'finding Python');
+    const python = await trainerPython(store, params.python);
     ctx.progress(0, 'reading fields');
     const refs = [...params.inputs, params.target];
     const { fields, nameOf } = await readTrainingFields(refs, ctx.signal);
@@ -103,8 +114,6 @@ export function trainJob(deps: { store: Store }): JobHandler<Record<string, unkn
     ctx.log(`data: ${data.meta.samples} samples of [${data.meta.spatialShape.join(' x ')}], ${(data.meta.validFraction * 100).toFixed(1)} % valid points; inputs ${config.inputs.join(', ')} -> target ${target}`);
     if (ctx.signal.aborted) throw new FieldpackError('CANCELLED', 'cancelled before the trainer started');
 
-    const settingsPython = configuredPython(store) ?? undefined;
-    const python = params.python ?? settingsPython;
     ctx.progress(0, 'starting the trainer');
     const epochSeconds: number[] = [];
     let stepsDone = 0;
@@ -112,9 +121,7 @@ export function trainJob(deps: { store: Store }): JobHandler<Record<string, unkn
     const handle = await startTraining({
       runDir: dir,
       config,
-      python,
-      // A per-run interpreter is used as given; the setting falls back to the usual candidates.
-      pythonFallback: params.python === undefined,
+      env: python,
       signal: ctx.signal,
       stopGraceMs: 20_000,
       killGraceMs: 5_000,

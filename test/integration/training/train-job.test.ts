@@ -175,6 +175,8 @@ describe.skipIf(!!skip)('train job (needs python3-torch and ferret-datasets)', (
     expect(d.error?.code).toBe('PYTHON_MISSING');
     expect(d.error?.message).toMatch(/No Python with PyTorch found/);
     expect(d.error?.message).toMatch(/python3-torch/);
+    // found before the fields are read: no training data was prepared for a trainer that cannot run
+    expect(d.logs.some((l) => l.startsWith('data:'))).toBe(false);
   });
 
   it('training.networks and training.python describe what the Train view offers', async () => {
