@@ -134,6 +134,8 @@ export interface CoordinateDescription {
   size: number;
   units?: string;
   attributes: Record<string, unknown>;
+  /** what the axis is, recognised as a grid's axes are (absent from descriptions stored before it was added) */
+  kind?: AxisKind;
   first: number | null;
   last: number | null;
   /** All values when there are at most 4096. */

@@ -205,6 +205,7 @@ export async function describeDataset(paths: string[], options: DescribeOptions 
           size: v.shape[0] ?? 1,
           ...(v.units ? { units: v.units } : {}),
           attributes: v.attributes,
+          kind: recogniseAxis(v.dims[0] ?? v.name, v.shape[0] ?? 1, { name: v.name, attributes: v.attributes, ...(v.units ? { units: v.units } : {}) }).kind,
           first: vals[0] ?? null,
           last: vals[vals.length - 1] ?? null,
           ...(vals.length <= 4096 ? { values: vals.map((x) => x ?? NaN) } : {}),

@@ -6,7 +6,6 @@
 import { type CliCommand, CliUsageError, flag, parseFlags, rawOptionsFromFlags } from '../command.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
-import { recogniseAxis } from '../../../services/data/describe.ts';
 import type { CoordinateDescription, DatasetDescription, DescribedFieldStats } from '../../../api/contract.ts';
 import { coordinateLabels } from '../../../core/axis-labels.ts';
 import { fieldSize } from '../../../core/field.ts';
@@ -30,7 +29,7 @@ function table(rows: string[][]): string[] {
 /** A coordinate's first and last values as a person reads them: dates for CF time, degrees, numbers with units. */
 function coordinateRange(c: CoordinateDescription): string {
   if (c.first === null || c.last === null) return '-';
-  const kind = recogniseAxis(c.dims[0] ?? c.name, c.size, { name: c.name, attributes: c.attributes, ...(c.units !== undefined ? { units: c.units } : {}) }).kind;
+  const kind = c.kind ?? 'other';
   const l = coordinateLabels([c.first, c.last], kind, { ...c.attributes, ...(c.units !== undefined ? { units: c.units } : {}) });
   // longitudes past 180 read as west: the stored numbers beside say which way the axis runs
   const raw = kind === 'longitude' ? ` (${fmt(c.first)} .. ${fmt(c.last)})` : '';
