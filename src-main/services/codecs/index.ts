@@ -144,7 +144,15 @@ export function codecParams(choice: string, overrides: Record<string, unknown> =
   const parsed = codec.params.safeParse({ ...params, ...overrides });
   if (!parsed.success) {
     // a required param left out is said as such (the schema's own words are "expected array, received undefined")
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}${i.code === 'invalid_type' && i.input === undefined ? ` is needed (${i.expected})` : `: ${i.message}`}`);
+    // (zod's issues do not carry the input: whether it was left out is read from the params given)
+    const given = { ...params, ...overrides };
+    const issues = parsed.error.issues.map((i) => {
+      const path = i.path.join('.') || 'params';
+      if (i.code !== 'invalid_type') return `${path}: ${i.message}`;
+      const value = i.path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), given);
+      const expected = i.expected === 'tuple' ? 'array' : i.expected;
+      return value === undefined ? `${path} is needed (${expected})` : `${path} takes a${/^[aeiou]/.test(expected) ? 'n' : ''} ${expected}, not ${JSON.stringify(value)}`;
+    });
     throw new FieldpackError('INVALID_ARGUMENT', `codec ${codec.id}: ${issues.join('; ')}`, { issues: parsed.error.issues });
   }
   return { codec, params: parsed.data };
@@ -280,6 +288,8 @@ export interface DecodeOptions extends RunControl {
   loadDataFile?: (path: string, variable: string, shape?: readonly number[]) => Promise<Field | null>;
   /** dependencies already resolved (skips the search) */
   resolved?: ResolvedDependencies;
+  /** the files dependencies were decoded or read from, pushed as they are found (an output must not replace them) */
+  usedFiles?: string[];
 }
 
 /** A loader that decodes .fpk files (their own dependencies beside them) and hands other files to `data`. */
@@ -287,7 +297,9 @@ function fileLoader(opts: DecodeOptions): FieldLoader {
   return async (path, variable, depth, shape) => {
     const bytes = new Uint8Array(await readFile(path));
     if (bytes.length < 4 || bytes[0] !== 0x46 || bytes[1] !== 0x50 || bytes[2] !== 0x4b || bytes[3] !== 0x1a) {
-      return opts.loadDataFile ? opts.loadDataFile(path, variable, shape) : null;
+      const field = opts.loadDataFile ? await opts.loadDataFile(path, variable, shape) : null;
+      if (field) opts.usedFiles?.push(path);
+      return field;
     }
     let h: StreamHeader;
     try {
@@ -298,6 +310,7 @@ function fileLoader(opts: DecodeOptions): FieldLoader {
     if (h.metadata.variable !== variable) return null;
     const decoding = [...(opts.deps?.decoding ?? []), ...(opts.deps?.besidePath ? [opts.deps.besidePath] : [])];
     const d = await decodeStreamAt(bytes, { ...opts, onProgress: undefined, rows: undefined, resolved: undefined, deps: { besidePath: path, files: opts.deps?.files, decoding } }, depth);
+    opts.usedFiles?.push(path);
     return d.field;
   };
 }
@@ -317,9 +330,10 @@ async function decodeStreamAt(bytes: Uint8Array, opts: DecodeOptions, depth: num
   if (!opts.rows && bytes.length > header.totalBytes) {
     throw new FieldpackError('BAD_STREAM', `corrupted stream: ${bytes.length - header.totalBytes} unexpected bytes after the last chunk`);
   }
-  const deps = opts.resolved ?? (await resolveDependencies(codec.dependencies(header), header.shape, opts.deps ?? {}, fileLoader(opts), depth, codec.modelParam).catch((e: unknown) => {
-    // a base that was an external reconstruction file: say which and how to give it
-    const file = header.metadata.baseFile;
+  // a base that was an external reconstruction file: said by name where it is missing or differs
+  const file = header.metadata.baseFile;
+  const source = { ...opts.deps, ...(typeof file === 'string' ? { baseFile: file } : {}) };
+  const deps = opts.resolved ?? (await resolveDependencies(codec.dependencies(header), header.shape, source, fileLoader(opts), depth, codec.modelParam).catch((e: unknown) => {
     if (e instanceof FieldpackError && e.code === 'NOT_FOUND' && typeof file === 'string') {
       throw new FieldpackError('NOT_FOUND', `${e.message}. Its base is the reconstruction file ${file}: give the same file (--base file:PATH or --anchor PATH)`, e.details);
     }

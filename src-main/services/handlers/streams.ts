@@ -65,6 +65,18 @@ export function streamInfo(file: string, bytes: Uint8Array, size = bytes.length)
   };
 }
 
+/** OUT.KIND.fpk beside OUT.fpk: where an output's anchors and base stream go, and decoders look for them */
+function besideOutput(out: string, kind: string): string {
+  return join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.${kind}.fpk`);
+}
+
+/** An external reconstruction named by a base spec (file:PATH...): an input that no output may replace. */
+function baseFileOf(spec: string | undefined): string[] {
+  if (!spec) return [];
+  const p = parseBaseSpec(spec);
+  return p.kind === 'file' ? [p.path] : [];
+}
+
 /**
  * Anchors named in params.anchors (variables of the same file), compressed first with the core codec at the same
  * bound and decoded: a decoder will have exactly these reconstructions. Their streams go beside the output
@@ -72,14 +84,16 @@ export function streamInfo(file: string, bytes: Uint8Array, size = bytes.length)
  */
 async function anchorStreams(file: string, target: string, params: Record<string, unknown>, bound: BoundSpec, out: string, workers: number, call?: CallContext, open?: OpenOptions) {
   const names = Array.isArray(params.anchors) ? params.anchors.map(String) : [];
-  const res: { field: Field; bytes: Uint8Array; path: string }[] = [];
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new FieldpackError('INVALID_ARGUMENT', `anchors: ${twice} is named twice`);
+  const res: { name: string; field: Field; bytes: Uint8Array; path: string }[] = [];
   for (const name of names) {
     if (name === target) throw new FieldpackError('INVALID_ARGUMENT', `the target ${target} cannot be its own anchor`);
     const f = await readVariable(file, name, { open });
     call?.onProgress?.(0, `anchor ${name}: core codec`);
     const a = await encodeField(f, { codec: 'auto', bound, workers, verify: false, metadata: metadataOf(f, basename(file)), signal: call?.signal });
     const d = await decodeStream(a.bytes, { workers, signal: call?.signal });
-    res.push({ field: { ...d.field, name }, bytes: a.bytes, path: join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.anchor-${name.replace(/[^\w.-]/g, '_')}.fpk`) });
+    res.push({ name, field: { ...d.field, name }, bytes: a.bytes, path: besideOutput(out, `anchor-${name.replace(/[^\w.-]/g, '_')}`) });
   }
   return res;
 }
@@ -154,7 +168,9 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
     'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed, raw }, call) => {
-      await checkOutputPath(out, [file]);
+      // the inputs: the data file and an external base (compress reads both, then writes beside them)
+      const inputs = [file, ...baseFileOf(baseSpec)];
+      await checkOutputPath(out, inputs);
       const open: OpenOptions | undefined = raw ? { raw } : undefined;
       const fieldBytes = await variableBytes(file, variable, open);
       warmWorkers(workers, fieldBytes);
@@ -167,13 +183,18 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const anchors = await anchorStreams(file, variable, params, bound, out, workers, call, open);
       const metadata = metadataOf(field, basename(file));
       const prepared = await prepareBase(field, baseSpec, { codec, params, bound, workers, signal: call?.signal, metadata, onProgress: call?.onProgress });
-      // a codec base is written beside the output as OUT.base.fpk, where decompress and the .fpk reader find it by hash
-      const basePath = prepared?.stream ? join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.base.fpk`) : null;
       const r = await encodeField(field, {
         codec, params, bound, workers, verify, metadata: { ...metadata, ...prepared?.metadata }, anchors: anchors.map((a) => a.field),
         ...(prepared?.field ? { base: prepared.field } : {}), onProgress: call?.onProgress, signal: call?.signal,
       });
-      for (const a of anchors) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes));
+      // only what the stream needs goes beside it (a codec that fell back to the core codec needs neither): the
+      // anchors' streams as OUT.anchor-VAR.fpk, a codec base as OUT.base.fpk, where decoders find them by hash
+      const needs = inspectStream(r.bytes).dependencies;
+      const needed = anchors.filter((a) => needs.some((d) => d.kind === 'anchor' && d.var === a.name));
+      const usesBase = needs.some((d) => d.kind === 'base');
+      const basePath = prepared?.stream && usesBase ? besideOutput(out, 'base') : null;
+      for (const path of [...needed.map((a) => a.path), ...(basePath ? [basePath] : [])]) await checkOutputPath(path, inputs);
+      for (const a of needed) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes));
       if (basePath) await writeAtomically(basePath, (tmp) => writeFile(tmp, prepared!.stream!));
       await writeAtomically(out, (tmp) => writeFile(tmp, r.bytes));
       const v = r.verification;
@@ -183,7 +204,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         compressionRatio: r.compressionRatio, seconds: r.seconds, inputBound: reconstructionBound(field.attributes),
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,
-        base: prepared?.field
+        base: prepared?.field && usesBase
           ? { out: basePath ?? prepared.file!.path, bytes: prepared.bytes, codec: prepared.codec, spec: prepared.spec, ...(prepared.file ? { bits: prepared.file.bits } : {}) }
           : null,
         baseChoice: prepared?.choice ?? null,
@@ -216,9 +237,13 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         const variable = typeof head.header.metadata.variable === 'string' ? head.header.metadata.variable : '';
         fields.push((await readReconstructionFile(p.path, head.header.shape, variable, p.var ?? variable)).field);
       }
+      const usedFiles: string[] = [];
       const d = await decodeStream(bytes, {
-        rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal,
+        rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal, usedFiles,
       });
+      // nor may it replace what the stream was decoded from: a base or an anchor found beside it, or given
+      await checkOutputPath(out, [...usedFiles, ...baseFileOf(base)]);
+      if (maskOut) await checkOutputPath(maskOut, [...usedFiles, ...baseFileOf(base)]);
       const v = d.field.values;
       const range = { min: d.header.validMin, max: d.header.validMax };
       const clamped = clamp ? { values: clampToRange(v, d.field.mask, range.min, range.max), ...range } : null;

@@ -134,4 +134,15 @@ describe('fieldpack compress --codec crossfield / decompress / inspect on COADS 
     expect(wrong.stderr).toContain('airt-1e-2.fpk');
     expect(existsSync(join(tmp.dir, 'elsewhere', 'c.f32'))).toBe(false);
   }, 120_000);
+
+  it.skipIf(!haveCoads)('decompress refuses to write over the anchor stream it decodes with; an anchor named twice is refused as such (needs ferret-datasets)', async () => {
+    const before = readFileSync(anchorStream);
+    const over = await fieldpack('decompress', sst, '-o', anchorStream);
+    expect(over.status).toBe(1);
+    expect(over.stderr).toMatch(/sst\.anchor-AIRT\.fpk is the input file .*would destroy the input/);
+    expect(readFileSync(anchorStream).equals(before)).toBe(true);
+    const twice = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'crossfield', '--anchors', 'AIRT,AIRT', '-o', join(dir, 'twice.fpk'));
+    expect(twice.status).not.toBe(0);
+    expect(twice.stderr).toMatch(/INVALID_ARGUMENT.*anchors: AIRT is named twice/);
+  }, 120_000);
 });
