@@ -100,10 +100,25 @@ export function paramFlags(p: ParsedFlags): Record<string, unknown> {
   for (const kv of p.flags.get('param') ?? []) {
     const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(kv);
     if (!m) throw new CliUsageError(`--param needs KEY=VALUE, got "${kv}"`);
-    const v = m[2]!;
-    params[m[1]!] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+    params[m[1]!] = paramValue(m[1]!, m[2]!);
   }
   return params;
+}
+
+/** A --param value: true / false, a number, an array (JSON [8,8,8], or numbers with commas: 8,8,8), else the text. */
+function paramValue(key: string, v: string): unknown {
+  if (v === 'true' || v === 'false') return v === 'true';
+  if (v !== '' && Number.isFinite(Number(v))) return Number(v);
+  if (v.trim().startsWith('[')) {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      throw new CliUsageError(`--param ${key}=${v}: not a JSON array (e.g. ${key}=[8,8,8])`);
+    }
+  }
+  const parts = v.split(',');
+  if (parts.length > 1 && parts.every((x) => x.trim() !== '' && Number.isFinite(Number(x)))) return parts.map(Number);
+  return v;
 }
 
 export class CliUsageError extends Error {}

@@ -25,7 +25,7 @@ export const compressCommand: CliCommand = {
     '      residual-modeling code reads it, .npy, a NetCDF file with the variable on the same grid, raw f32/f64), its',
     '      declared bits counted; decompress needs the same file (--base file:PATH or --anchor PATH). E.g.',
     '    fieldpack compress F --var T --codec lbrc --base auto --bound nrmse:1e-5 -o T.fpk',
-    '  --param: a codec param, e.g. --param entropy=huffman (numbers and true/false are parsed).',
+    '  --param: a codec param, e.g. --param entropy=huffman (numbers, true/false and arrays, block=[8,8,8] or block=8,8,8, are parsed).',
     '  --entropy E is kept as a short form of --param entropy=E.',
     '  --workers N: worker threads for a field\'s chunks (default 1; 0: all in this thread). This thread reads,',
     '    plans and verifies, and encodes a field of one chunk (up to 2^21 values) itself, or the last chunk where the',
