@@ -198,7 +198,10 @@ export function sampleRows(shape: readonly number[], maxValues: number): [number
 export function boundOnPart(b: BoundSpec, fullRange: number, partRange: number): BoundSpec {
   if (b.value === 0 || (b.mode === 'psnr' && b.value === Infinity)) return b;
   if (b.mode === 'abs') return b;
-  if (b.mode === 'rel' || !(partRange > 0) || !(fullRange > 0)) return { mode: 'abs', value: resolveBound(b, fullRange).abs || b.value };
+  if (b.mode === 'rel') return { mode: 'abs', value: resolveBound(b, fullRange).abs || b.value };
+  // a constant band or field: the target kept as it is (lossless there, which a constant costs little), since
+  // an absolute bound would be refused by the coders of NRMSE targets only (gae)
+  if (!(partRange > 0) || !(fullRange > 0)) return b;
   if (b.mode === 'nrmse') return { mode: 'nrmse', value: (b.value * fullRange) / partRange };
   return { mode: 'psnr', value: b.value - 20 * Math.log10(fullRange / partRange) };
 }
