@@ -25,6 +25,8 @@ export interface DependencySource {
    * are not decoded for each other without end
    */
   decoding?: string[];
+  /** the external reconstruction file the stream's base was (its header's baseFile): named where the base differs */
+  baseFile?: string;
 }
 
 /**
@@ -139,7 +141,9 @@ export async function resolveDependencies(
     const baseFile = src.besidePath ? `${basename(src.besidePath).replace(/\.fpk$/i, '')}.base.fpk` : 'NAME.base.fpk';
     const how = m.dep.kind === 'anchor'
       ? 'decode the anchor from the stream it was compressed to, at the same bound'
-      : `its base stream is written beside it as ${baseFile}: is it there? Or give the reconstruction it was compressed over`;
+      : src.baseFile
+        ? `its base is the reconstruction file ${src.baseFile}: give that same file (--base file:PATH)`
+        : `its base stream is written beside it as ${baseFile}: is it there? Or give the reconstruction it was compressed over`;
     throw new FieldpackError(
       'CONFLICT',
       `${m.dep.kind} ${name} differs from the one this stream was compressed with: ${m.got} (${m.where}), the stream needs ${m.dep.hash.slice(0, 16)}... (${how})${unusable.length ? `; ${unusable.join('; ')}` : ''}`,

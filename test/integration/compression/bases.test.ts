@@ -5,7 +5,7 @@
  * counted, named by hash, needed again to decode (NOT_FOUND that says so without it); clear errors for a wrong shape,
  * NaN in the base, a missing file, an unreadable one, an undeclared size.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
@@ -158,6 +158,33 @@ describe('the CLI', () => {
     expect(a.stderr).toMatch(/base SST differs from the one this stream was compressed with: .*b\.base\.fpk.*written beside it as a\.base\.fpk: is it there\?/);
     expect(a.stderr).not.toMatch(/levels deep/);
   }, 120_000);
+
+  it('decompress never writes over the base stream it decodes from (the stream would be lost with it)', async () => {
+    const dir = join(tmp.dir, 'own-base');
+    mkdirSync(dir);
+    const c = await fieldpack('compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', 'core:rel:1e-2', '--bound', 'abs:1e-2', '-o', join(dir, 's.fpk'));
+    expect(c.status, c.stderr).toBe(0);
+    const base = readFileSync(join(dir, 's.base.fpk'));
+    const over = await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.base.fpk'));
+    expect(over.status).not.toBe(0);
+    expect(over.stderr).toMatch(/s\.base\.fpk is the input file .*would destroy the input/);
+    expect(readFileSync(join(dir, 's.base.fpk')).equals(base)).toBe(true);
+    expect((await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.f32'))).status).toBe(0);
+  }, 120_000);
+
+  it('a stream that fell back to the core codec (a constant field) gets no base file beside it; gae --base auto takes its NRMSE target there', async () => {
+    const dir = join(tmp.dir, 'constant');
+    mkdirSync(dir);
+    const p = join(dir, 'const.f32');
+    writeFileSync(p, new Uint8Array(new Float32Array(64).fill(3.5).buffer));
+    writeFileSync(`${p}.json`, JSON.stringify({ shape: [8, 8], dtype: 'float32', name: 'c' }));
+    for (const base of ['core:rel:1e-2', 'auto']) {
+      const c = await fieldpack('compress', p, '--var', 'c', '--codec', 'gae', '--base', base, '--bound', 'nrmse:1e-3', '-o', join(dir, 'k.fpk'));
+      expect(c.status, c.stderr).toBe(0);
+      expect(c.stdout).not.toMatch(/base \(/);
+      expect(readdirSync(dir).sort()).toEqual(['const.f32', 'const.f32.json', 'k.fpk']);
+    }
+  }, 60_000);
 });
 
 describe('file:PATH bases', () => {
@@ -215,7 +242,14 @@ describe('file:PATH bases', () => {
     // another reconstruction is refused by hash
     const other = join(tmp.dir, 'other.f32');
     writeFileSync(other, Float32Array.from(recon, (v) => v + 1e-3));
-    await expect(dispatch(svc, 'streams.decompress', { file: out, out: raw, base: `file:${other}` })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(dispatch(svc, 'streams.decompress', { file: out, out: raw, base: `file:${other}` })).rejects.toMatchObject({
+      code: 'CONFLICT', message: expect.stringMatching(/its base is the reconstruction file qv-recon\.npz: give that same file/),
+    });
+    // no output may replace the base file, when compressing over it or decoding with it
+    const before = readFileSync(recPath);
+    await expect(dispatch(svc, 'streams.compress', { file: WRF_KATRINA, variable: 'QVAPOR', bound: { mode: 'nrmse', value: 1e-5 }, codec: 'lbrc', base: `file:${recPath}`, out: recPath })).rejects.toThrow(/would destroy the input/);
+    await expect(dispatch(svc, 'streams.decompress', { file: out, out: recPath, base: `file:${recPath}` })).rejects.toThrow(/would destroy the input/);
+    expect(readFileSync(recPath).equals(before)).toBe(true);
   }, 60_000);
 
   it('a NetCDF file holding the variable on the same grid, with bits=; the bench counts the declared bits', async () => {
