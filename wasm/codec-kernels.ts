@@ -1107,20 +1107,20 @@ function stencilAt(cubic: bool, t: i32, s: i32, L: i32): i32 {
   return l3 && r3 ? ST_CUBIC : r3 ? ST_CUBIC_NO_LEFT : l3 ? ST_CUBIC_NO_RIGHT : ST_MID;
 }
 
-/** predictRun's expression for one point (R float64 reconstructions, neighbours ss apart) */
+/** predictRun's expression for one point (R the reconstructions, f64 or f32 when those are all float32 values, neighbours ss apart) */
 // @ts-ignore: decorator
 @inline
-function predictAt(stencil: i32, R: usize, idx: i32, ss: i32): f64 {
-  const a = R + (<usize>idx << 3);
-  const o1 = <usize>ss << 3;
-  const o3 = <usize>(3 * ss) << 3;
+function predictAt<T>(stencil: i32, R: usize, idx: i32, ss: i32): f64 {
+  const a = R + (<usize>idx << alignof<T>());
+  const o1 = <usize>ss << alignof<T>();
+  const o3 = <usize>(3 * ss) << alignof<T>();
   switch (stencil) {
-    case ST_MID: return (load<f64>(a - o1) + load<f64>(a + o1)) * 0.5;
-    case ST_CUBIC: return (-load<f64>(a - o3) + 9 * load<f64>(a - o1) + 9 * load<f64>(a + o1) - load<f64>(a + o3)) * 0.0625;
-    case ST_CUBIC_NO_LEFT: return (3 * load<f64>(a - o1) + 6 * load<f64>(a + o1) - load<f64>(a + o3)) * 0.125;
-    case ST_CUBIC_NO_RIGHT: return (-load<f64>(a - o3) + 6 * load<f64>(a - o1) + 3 * load<f64>(a + o1)) * 0.125;
-    case ST_EXTRAPOLATE: return 1.5 * load<f64>(a - o1) - 0.5 * load<f64>(a - o3);
-    default: return load<f64>(a - o1);
+    case ST_MID: return (<f64>load<T>(a - o1) + <f64>load<T>(a + o1)) * 0.5;
+    case ST_CUBIC: return (-<f64>load<T>(a - o3) + 9 * <f64>load<T>(a - o1) + 9 * <f64>load<T>(a + o1) - <f64>load<T>(a + o3)) * 0.0625;
+    case ST_CUBIC_NO_LEFT: return (3 * <f64>load<T>(a - o1) + 6 * <f64>load<T>(a + o1) - <f64>load<T>(a + o3)) * 0.125;
+    case ST_CUBIC_NO_RIGHT: return (-<f64>load<T>(a - o3) + 6 * <f64>load<T>(a - o1) + 3 * <f64>load<T>(a + o1)) * 0.125;
+    case ST_EXTRAPOLATE: return 1.5 * <f64>load<T>(a - o1) - 0.5 * <f64>load<T>(a - o3);
+    default: return <f64>load<T>(a - o1);
   }
 }
 
@@ -1130,23 +1130,37 @@ const RUNS = memory.data(16 * 12);
 /** m points idx + i * step of one stencil: predicted, then quantized or skipped */
 // @ts-ignore: decorator
 @inline
-function quantizeRun(stencil: i32, x: usize, xF32: bool, skip: usize, R: usize, idx: i32, step: i32, m: i32, ss: i32): void {
+function quantizeRun<T>(stencil: i32, x: usize, xF32: bool, skip: usize, R: usize, idx: i32, step: i32, m: i32, ss: i32, checked: bool): void {
   for (let i = 0; i < m; i++, idx += step) {
-    const p = predictAt(stencil, R, idx, ss);
-    store<f64>(R + (<usize>idx << 3), skipped(skip, idx) ? finiteOr0(p) : quantizeNext(valueAt(x, xF32, idx), p));
+    const p = predictAt<T>(stencil, R, idx, ss);
+    storeReconstruction<T>(R, idx, skipped(skip, idx) ? finiteOr0(p) : quantizeNext(valueAt(x, xF32, idx), p), checked);
   }
+}
+
+/**
+ * Whether a reconstruction was not a float32 value in a walk keeping them as float32 (interpWalk<f32>): the walk is
+ * then run again with float64 ones, so that every prediction is the reference's
+ */
+let rInexact = false;
+
+/** Reconstruction r of point idx kept in R (float64, or float32 where it is one: checked, rInexact says where it was not) */
+// @ts-ignore: decorator
+@inline
+function storeReconstruction<T>(R: usize, idx: i32, r: f64, checked: bool): void {
+  if (sizeof<T>() == 4 && checked && <f64><f32>r != r) rInexact = true;
+  store<T>(R + (<usize>idx << alignof<T>()), <T>r);
 }
 
 /** m points idx + i * step of one stencil decoded: predicted, then recovered into R and out, or skipped */
 // @ts-ignore: decorator
 @inline
-function recoverRun(stencil: i32, out: usize, outF32: bool, skip: usize, R: usize, idx: i32, step: i32, m: i32, ss: i32): void {
+function recoverRun<T>(stencil: i32, out: usize, outF32: bool, skip: usize, R: usize, idx: i32, step: i32, m: i32, ss: i32, checked: bool): void {
   for (let i = 0; i < m; i++, idx += step) {
-    const p = predictAt(stencil, R, idx, ss);
-    if (skipped(skip, idx)) store<f64>(R + (<usize>idx << 3), finiteOr0(p));
+    const p = predictAt<T>(stencil, R, idx, ss);
+    if (skipped(skip, idx)) storeReconstruction<T>(R, idx, finiteOr0(p), checked);
     else {
       const r = recoverNext(p);
-      store<f64>(R + (<usize>idx << 3), dRoundR ? <f64><f32>r : r);
+      storeReconstruction<T>(R, idx, dRoundR ? <f64><f32>r : r, checked);
       storeValue(out, outF32, idx, r);
     }
   }
@@ -1156,16 +1170,18 @@ function recoverRun(stencil: i32, out: usize, outF32: bool, skip: usize, R: usiz
  * interp.ts's run: the first point, then level by level and dim by dim the passes, line by line in the codes' order,
  * each line as runs of one stencil; encoding x (quantizeNext) or decoding into x (recoverNext), R the reconstructions.
  */
-function interpWalk(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, R: usize): void {
+// @ts-ignore: decorator
+@inline
+function interpWalk<T>(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, R: usize, checked: bool): void {
   const s0 = load<i32>(sh), s1 = load<i32>(sh, 4), s2 = load<i32>(sh, 8), s3 = load<i32>(sh, 12);
   const tuned = factors != 0;
   if (tuned) setFactor(load<f64>(factors));
   // the first point, predicted as 0
-  if (skipped(skip, 0)) store<f64>(R, 0);
-  else if (encode) store<f64>(R, quantizeNext(valueAt(x, xF32, 0), 0));
+  if (skipped(skip, 0)) storeReconstruction<T>(R, 0, 0, checked);
+  else if (encode) storeReconstruction<T>(R, 0, quantizeNext(valueAt(x, xF32, 0), 0), checked);
   else {
     const r0 = recoverNext(0);
-    store<f64>(R, dRoundR ? <f64><f32>r0 : r0);
+    storeReconstruction<T>(R, 0, dRoundR ? <f64><f32>r0 : r0, checked);
     storeValue(x, xF32, 0, r0);
   }
   let maxDim = 1;
@@ -1212,12 +1228,12 @@ function interpWalk(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, 
               const stencil = load<i32>(at, 8);
               // the common stencils' loops with their prediction inlined alone
               if (encode) {
-                if (stencil == ST_MID) quantizeRun(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss);
-                else if (stencil == ST_CUBIC) quantizeRun(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss);
-                else quantizeRun(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss);
-              } else if (stencil == ST_MID) recoverRun(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss);
-              else if (stencil == ST_CUBIC) recoverRun(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss);
-              else recoverRun(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss);
+                if (stencil == ST_MID) quantizeRun<T>(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss, checked);
+                else if (stencil == ST_CUBIC) quantizeRun<T>(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss, checked);
+                else quantizeRun<T>(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss, checked);
+              } else if (stencil == ST_MID) recoverRun<T>(ST_MID, x, xF32, skip, R, idx0, 2 * ss, m, ss, checked);
+              else if (stencil == ST_CUBIC) recoverRun<T>(ST_CUBIC, x, xF32, skip, R, idx0, 2 * ss, m, ss, checked);
+              else recoverRun<T>(stencil, x, xF32, skip, R, idx0, 2 * ss, m, ss, checked);
             }
           }
         }
@@ -1226,16 +1242,42 @@ function interpWalk(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, 
   }
 }
 
+// interpWalk's three kinds, each compiled once: float64 reconstructions; float32 ones known to be float32 values;
+// float32 ones checked (rInexact false where every one was)
+function walkF64(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, R: usize): void {
+  interpWalk<f64>(encode, x, xF32, skip, sh, cubic, factors, R, false);
+}
+
+function walkF32(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, R: usize): void {
+  rInexact = false;
+  interpWalk<f32>(encode, x, xF32, skip, sh, cubic, factors, R, false);
+}
+
+function walkF32Checked(encode: bool, x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, R: usize): void {
+  rInexact = false;
+  interpWalk<f32>(encode, x, xF32, skip, sh, cubic, factors, R, true);
+}
+
 /**
  * Encodes x (n values, float32 or float64 by xF32) of the 4D shape sh (i32[4]) with the interpolation predictor:
- * skip (u8 per point, 1 = skipped; 0 = none), R (f64 per point, the reconstructions), factors (f64 per level 1..levels
+ * skip (u8 per point, 1 = skipped; 0 = none), R (room for a float64 per point: the reconstructions, kept as float32
+ * where they are float32 values), factors (f64 per level 1..levels
  * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound (gridHalf < 0) or gridHalf the
  * grid quantizer's half width (x then holds grid indices), radius, f32 (reconstructions rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
  * count, the escape count and the zero residuals' (codes equal to radius) at counts (i32 x 2).
  */
 export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, escapes: usize, escapeRoom: i32, counts: usize): i32 {
   quantizerStart(e0, gridHalf, radius, f32, codes, escapes, escapeRoom);
-  interpWalk(true, x, xF32, skip, sh, cubic, factors, R);
+  // the reconstructions as float32 where they are float32 values: half the memory the walk strides through. A float32
+  // field's are (rounded so, or its own values); grid indices are where below 2^24, checked (rInexact), and the walk
+  // run again as float64 where one was not
+  rInexact = true;
+  if (skip == 0 && gridHalf < 0 && f32 && xF32) walkF32(true, x, xF32, skip, sh, cubic, factors, R);
+  else if (skip == 0 && gridHalf >= 0) walkF32Checked(true, x, xF32, skip, sh, cubic, factors, R);
+  if (rInexact) {
+    quantizerStart(e0, gridHalf, radius, f32, codes, escapes, escapeRoom);
+    walkF64(true, x, xF32, skip, sh, cubic, factors, R);
+  }
   store<i32>(counts, qNEscapes);
   store<i32>(counts, countCode(codes, qNCodes, radius), 4);
   return qNCodes;
@@ -1249,7 +1291,15 @@ export function interpQuantize(x: usize, xF32: bool, skip: usize, sh: usize, cub
 export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, cubic: bool, factors: usize, e0: f64, gridHalf: i32, radius: i32, f32: bool, R: usize, codes: usize, nCodes: i32, escapes: usize, nEscapes: i32, counts: usize): i32 {
   recoverStart(e0, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
   dRoundR = skip == 0 && outF32 && f32;
-  interpWalk(false, out, outF32, skip, sh, cubic, factors, R);
+  // as interpQuantize: float32 reconstructions where they are float32 values (rounded so: dRoundR), grid indices
+  // where they are (checked: a stream need not be one this encoder wrote), else again as float64
+  rInexact = true;
+  if (dRoundR && gridHalf < 0) walkF32(false, out, outF32, skip, sh, cubic, factors, R);
+  else if (skip == 0 && gridHalf >= 0) walkF32Checked(false, out, outF32, skip, sh, cubic, factors, R);
+  if (rInexact) {
+    recoverStart(e0, gridHalf, radius, f32, codes, nCodes, escapes, nEscapes);
+    walkF64(false, out, outF32, skip, sh, cubic, factors, R);
+  }
   dRoundR = false;
   return recoverEnd(counts);
 }
