@@ -43,7 +43,10 @@ describe('Archive view', () => {
     // the bound is a mode and a value (it was CLI text): a PSNR of 0 dB or two values are refused before any work
     await page.getByTestId('archive-bound-mode').selectOption('psnr');
     await page.getByTestId('archive-bound').fill('0');
-    expect(await page.getByTestId('archive-bound-error').innerText()).toBe('Bound: not a PSNR > 0 dB: 0');
+    expect(await page.getByTestId('archive-bound-error').innerText()).toBe('Bound: not a finite PSNR > 0 dB (absolute 0 is lossless): 0');
+    // Infinity would reach the API as JSON null (read as NaN): refused here, with the lossless way to ask
+    await page.getByTestId('archive-bound').fill('Infinity');
+    expect(await page.getByTestId('archive-bound-error').innerText()).toBe('Bound: not a finite PSNR > 0 dB (absolute 0 is lossless): Infinity');
     expect(await page.getByTestId('archive-plan').isDisabled()).toBe(true);
     await page.getByTestId('archive-bound-mode').selectOption('rel');
     await page.getByTestId('archive-bound').fill('1e-3, 1e-2');

@@ -17,7 +17,7 @@ export function parseBoundValues(mode: BoundMode, text: string): { values: numbe
   const parts = text.split(/[,\s;]+/).filter(Boolean);
   const values = parts.map(Number);
   const psnr = mode === 'psnr';
-  // a PSNR target of 0 dB asks for no fidelity at all; Infinity dB is lossless
-  const bad = parts.filter((p, i) => (psnr ? !(values[i]! > 0) : !Number.isFinite(values[i]!) || values[i]! < 0));
-  return { values: bad.length ? [] : values, error: bad.length ? `${psnr ? 'not a PSNR > 0 dB' : 'not a number >= 0'}: ${bad.join(', ')}` : parts.length ? '' : 'give at least one value' };
+  // a PSNR target of 0 dB asks for no fidelity at all; Infinity (lossless) cannot travel as JSON: abs 0 asks for it
+  const bad = parts.filter((p, i) => !Number.isFinite(values[i]!) || (psnr ? !(values[i]! > 0) : values[i]! < 0));
+  return { values: bad.length ? [] : values, error: bad.length ? `${psnr ? 'not a finite PSNR > 0 dB (absolute 0 is lossless)' : 'not a number >= 0'}: ${bad.join(', ')}` : parts.length ? '' : 'give at least one value' };
 }
