@@ -3,7 +3,7 @@
  * (local processes or Slurm array tasks, each with its own journal), then merged into manifest.json. Every finished
  * member is journaled after its stream is in place, so a killed build resumes without redoing it.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
@@ -16,6 +16,7 @@ import {
   type Manifest, type MemberEntry, type WorkManifest,
   ARCHIVE_FORMAT, ARCHIVE_VERSION, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, workPath,
 } from './format.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export interface BuildProgress {
   done: number;
@@ -94,8 +95,8 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
   if (!opts?.inputs.length) throw new FieldpackError('INVALID_ARGUMENT', `${dir} has no work.json: give the files to archive`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file; an archive is a folder`);
   const work = await planWork(opts);
-  mkdirSync(join(dir, MEMBERS_DIR), { recursive: true });
-  mkdirSync(join(dir, OBJECTS_DIR), { recursive: true });
+  makeFolder(join(dir, MEMBERS_DIR));
+  makeFolder(join(dir, OBJECTS_DIR));
   await writeFileAtomic(workPath(dir), `${JSON.stringify(work, null, 1)}\n`);
   return work;
 }

@@ -5,7 +5,7 @@
  * own: Slurm runs the tasks, the journals say what is done.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { appRoot } from '../system/version.ts';
@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../files/atomic.ts';
 import { readJournals } from './journal.ts';
 import type { BuildProgress } from './build.ts';
 import type { WorkManifest } from './format.ts';
+import { makeFolder } from '../files/folders.ts';
 
 /** The command that runs this Fieldpack's CLI on a node: this Node (>= 22) and the launcher, by absolute path. */
 export function cliCommand(): string[] {
@@ -98,7 +99,7 @@ export async function submitSlurm(dirIn: string, o: SlurmOptions): Promise<Slurm
   const n = o.arraySize;
   if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) throw new FieldpackError('INVALID_ARGUMENT', `--array-size must be an integer in [1, 10000], got ${n}`);
   const cli = cliCommand().map(quote).join(' ');
-  mkdirSync(join(dir, 'slurm', 'logs'), { recursive: true });
+  makeFolder(join(dir, 'slurm', 'logs'));
   const buildScript = join(dir, 'slurm', 'build.sbatch');
   const mergeScript = join(dir, 'slurm', 'merge.sbatch');
   await writeFileAtomic(buildScript, [

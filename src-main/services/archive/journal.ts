@@ -3,13 +3,14 @@
  * appended and flushed before the next member starts. A writer killed mid-line leaves a torn last line, which
  * readers skip; a member whose line or stream is missing or does not match is simply built again.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ArchiveObject, type JournalLine, type MemberEntry, JOURNAL_DIR, JournalLine as JournalLineSchema, journalPath, sha256 } from './format.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export function appendJournal(dir: string, writer: string, line: JournalLine): void {
   const path = journalPath(dir, writer);
-  mkdirSync(dirname(path), { recursive: true });
+  makeFolder(dirname(path));
   const fd = openSync(path, 'a');
   try {
     // a line starts on a fresh line even after a torn one

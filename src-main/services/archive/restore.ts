@@ -4,7 +4,7 @@
  * bound, achieved error, model hash). A variable split into members is decoded member by member and joined along its
  * first dimension. Each file is written to a temporary name and renamed.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { extname, basename, join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
@@ -17,6 +17,7 @@ import { storedVariableOf } from './carried.ts';
 import { clampToRange } from '../../core/codec/bound.ts';
 import { readStreamHead } from '../codecs/streamed.ts';
 import { type Manifest, type MemberEntry, fromJsonNumber } from './format.ts';
+import { makeFolder } from '../files/folders.ts';
 
 function joinRows(parts: Field[], shape: number[]): { values: Float32Array | Float64Array; mask?: Uint8Array } {
   if (parts.length === 1) return { values: parts[0]!.values, ...(parts[0]!.mask ? { mask: parts[0]!.mask } : {}) };
@@ -89,7 +90,7 @@ async function clampedMember(dir: string, entry: MemberEntry, f: Field): Promise
 export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; overwrite?: boolean; clamp?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${out} is a file; restore writes one NetCDF-4 file per source into a folder`);
-  mkdirSync(out, { recursive: true });
+  makeFolder(out);
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const cache = new Map<string, Field>();
   const names = new Set<string>();

@@ -14,7 +14,7 @@
  * kept as a raw float32 artifact so that slices can be drawn for them too.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -43,6 +43,7 @@ import { prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 import { tuneToPsnr } from './baselines/match-psnr.ts';
 import { errorStats } from '../../core/metrics/index.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export const COMPRESS_KIND = 'compress';
 export const CROSSFIELD_KIND = 'crossfield';
@@ -379,7 +380,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   let artifact: CompressRunResult['artifact'];
   if (runId !== undefined) {
     const dir = runDir(store, runId);
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     const name = artifactKind === 'fpk' ? `${safeName(variable)}.fpk` : `${safeName(variable)}.${codec}.recon.f32`;
     const path = join(dir, name);
     await writeFileAtomic(path, artifactBytes);

@@ -5,7 +5,6 @@
  * run stands beside the compress runs of the same field.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
@@ -20,6 +19,7 @@ import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio } from './index.ts';
 import { type AnchorCandidate, rankAnchors } from './ranking.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export { CROSSFIELD_KIND };
 
@@ -134,7 +134,7 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     store.setTag(runId, 'anchors', anchorNames.join(','));
     store.setTag(runId, 'network', r.fallback ? 'core codec (fallback)' : r.network);
     const dir = runDir(store, runId);
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     const name = `${p.target.replace(/[^A-Za-z0-9_.-]/g, '_')}.crossfield.fpk`;
     const path = join(dir, name);
     await writeFileAtomic(path, r.bytes);

@@ -6,7 +6,7 @@
  * with time left. Finished (or stopped: the trainer writes the model it has): the model file is copied into the
  * store's model folder, where the codec service finds it by content hash, and kept as an artifact.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
@@ -24,6 +24,7 @@ import { startTraining } from '../training/trainer.ts';
 import { vqvaeEntry } from '../training/vqvae-entry.ts';
 import type { JobContext, JobHandler } from '../jobs/types.ts';
 import { addFileArtifact, fmtS, readTrainingFields, trainerPython } from './train.ts';
+import { makeFolder } from '../files/folders.ts';
 
 /** Where trained VQ-VAE models of this store live (the codec service looks there by hash). */
 export const vqvaeModelsDir = (store: Store) => join(modelsDir(store), 'vqvae');
@@ -147,7 +148,7 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
     let modelPath: string | null = null;
     const produced = r.artifacts.model;
     if (produced && existsSync(produced) && r.contentHash) {
-      await mkdir(spec.modelsDir(store), { recursive: true });
+      makeFolder(spec.modelsDir(store));
       modelPath = join(spec.modelsDir(store), `${spec.network}-${r.contentHash.slice(0, 16)}${spec.extension}`);
       await copyFile(produced, modelPath);
       await addFileArtifact(store, runId, `${spec.network}-model`, modelPath);

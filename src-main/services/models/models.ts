@@ -14,13 +14,14 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
 import { checkWeights, float32FromBytes, parseNnSpec, type NnSpec } from '../../core/nn/spec.ts';
 import type { FeatureSpec } from '../../core/nn/features.ts';
+import { makeFolder } from '../files/folders.ts';
 
 const FileRef = z.object({ path: z.string(), sha256: z.string(), size: z.number() });
 const Feature = z.object({ var: z.string(), transform: z.enum(['values', 'backward-diff']), axis: z.number().nullable() });
@@ -233,7 +234,7 @@ export async function importModelFile(path: string, destDir?: string): Promise<L
   if (destDir) {
     dir = join(destDir, manifest.contentHash);
     await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    makeFolder(dir);
     for (const k of FILE_KEYS) {
       const ref = manifest.files[k];
       if (ref && files[k]) await writeFileAtomic(join(dir, basename(ref.path)), files[k]!);

@@ -4,7 +4,7 @@
  * whole field. Computed from the data file and the run's stored stream (or a baseline's reconstruction), then
  * cached beside the run's artifacts (a JSON file per slice), so a second look, an export and a report reuse it.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
@@ -31,6 +31,7 @@ import { decodeStream, encodeField } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import { COMPRESS_KIND, CROSSFIELD_KIND, fieldRunParams, fieldRunResult, increasingCoordinate, readVariable, type CompressRunResult } from '../compression/runs.ts';
 import { EXTERNAL } from '../compression/baselines/external.ts';
+import { makeFolder } from '../files/folders.ts';
 
 /** Bump when what is computed changes: older cache files are then ignored. */
 export const ANALYSIS_VERSION = 1;
@@ -87,7 +88,7 @@ export function cachedAnalysis(store: Store, runId: number): RunAnalysis | null 
 
 /** Stores an analysis computed elsewhere (an imported run's) as this run's cache. */
 export async function storeAnalysis(store: Store, runId: number, a: RunAnalysis): Promise<void> {
-  mkdirSync(runDir(store, runId), { recursive: true });
+  makeFolder(runDir(store, runId));
   await writeFileAtomic(cachePath(store, runId, a.slice.index), JSON.stringify({ ...a, runId }));
 }
 
@@ -245,7 +246,7 @@ export async function analyseRun(store: Store, runId: number, opts: { index?: nu
     computedAt: new Date().toISOString(),
     seconds: (performance.now() - t0) / 1000,
   };
-  mkdirSync(runDir(store, runId), { recursive: true });
+  makeFolder(runDir(store, runId));
   await writeFileAtomic(cache, JSON.stringify(a));
   return a;
 }

@@ -7,7 +7,7 @@
  * Metric values keep NaN and infinities as the strings 'NaN', 'Infinity', '-Infinity' (JSON has no NaN).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
@@ -19,6 +19,7 @@ import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { FIELD_RUN_KINDS } from '../compression/runs.ts';
 import { analyseRun, cachedAnalysis, storeAnalysis } from './analysis.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export const EXPERIMENT_FORMAT = 'fieldpack-experiment';
 export const EXPERIMENT_VERSION = 1;
@@ -195,7 +196,7 @@ async function importRun(store: Store, projectId: number, experimentId: number, 
       }),
   });
   try {
-    mkdirSync(runDir(store, run.id), { recursive: true });
+    makeFolder(runDir(store, run.id));
     for (const f of pending) await writeFileAtomic(f.path, f.data);
     if (e.analysis) await storeImportedAnalysis(store, run.id, e.analysis);
   } catch (err) {

@@ -4,7 +4,7 @@
  * colleague can rerun the runs; and a PDF of it (Chromium headless, or Electron's printToPDF in the desktop app).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { hostname, platform, release } from 'node:os';
 import * as echarts from 'echarts';
@@ -22,6 +22,7 @@ import { analyseRun, cachedAnalysis } from './analysis.ts';
 import { EXTERNAL } from '../compression/baselines/external.ts';
 import { DIVERGING, SEQUENTIAL, mapPng, toHex } from './png.ts';
 import { chromiumPrintToPdf, pdfPageCount, type PrintToPdf } from './pdf.ts';
+import { makeFolder } from '../files/folders.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -184,7 +185,7 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
   // a PDF asked for without a path (Compare's button): both kept in the store's reports folder, and sent back
   const inline = !input.path;
   const htmlPath = input.path ? resolve(input.path) : join(storeFilesDir(store), 'reports', `report-${input.runIds.join('-').slice(0, 80)}-${Date.now()}.html`);
-  if (inline) mkdirSync(dirname(htmlPath), { recursive: true });
+  if (inline) makeFolder(dirname(htmlPath));
   await writeFileAtomic(htmlPath, html);
   if (!input.pdf) return { htmlPath, bytes: Buffer.byteLength(html) };
   const pdfPath = typeof input.pdf === 'string' ? resolve(input.pdf) : htmlPath.replace(/\.html?$/i, '') + '.pdf';

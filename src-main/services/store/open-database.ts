@@ -3,11 +3,12 @@
  * (never overwriting them), back up and migrate older schemas, refuse newer ones.
  */
 import Database from 'better-sqlite3';
-import { rmSync, existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { rmSync, existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+import { makeFolder } from '../files/folders.ts';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
@@ -57,7 +58,7 @@ export interface OpenedDatabase {
 export function openDatabase(path: string): OpenedDatabase {
   const isNew = !existsSync(path);
   if (!isNew) checkHeader(path);
-  else mkdirSync(dirname(path), { recursive: true });
+  else makeFolder(dirname(path));
 
   let db: Database.Database;
   try {

@@ -3,11 +3,11 @@
  * (raw little-endian float32 per variable, one uint8 mask, meta.json). See
  * resources/trainer/fieldpack_trainer/data.py for the reader.
  */
-import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { fieldSize, type Field } from '../../core/field.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export interface PrepareDataOptions {
   runDir: string;
@@ -69,7 +69,7 @@ export async function prepareTrainingData(opts: PrepareDataOptions): Promise<{ d
   if (valid === 0) throw new FieldpackError('INVALID_ARGUMENT', 'no point is valid in every field');
 
   const dataDir = join(opts.runDir, opts.dataDir ?? 'data');
-  await mkdir(dataDir, { recursive: true });
+  makeFolder(dataDir);
   const meta: DataMeta = {
     version: 1, samples, spatialShape, dims: fields[0]!.dims.slice(), fields: {}, mask: 'mask.u8', validFraction: valid / n,
     ...(opts.source ? { source: opts.source } : {}),

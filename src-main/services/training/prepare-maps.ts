@@ -4,11 +4,11 @@
  * resources/trainer/fieldpack_trainer/vqvae_train.py). Values are written as they are (float32); the trainer
  * standardises per map, as the codec does, the values or their log10(x + offset) (its `scaling` option).
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export interface MapsMeta {
   version: 2;
@@ -22,7 +22,7 @@ const safeName = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, '_');
 export async function prepareTrainingMaps(runDir: string, fields: Field[], source?: Record<string, unknown>): Promise<{ dataDir: string; meta: MapsMeta; maps: number }> {
   if (!fields.length) throw new FieldpackError('INVALID_ARGUMENT', 'no fields to train on');
   const dataDir = join(runDir, 'data');
-  await mkdir(dataDir, { recursive: true });
+  makeFolder(dataDir);
   const meta: MapsMeta = { version: 2, kind: 'maps', sets: [], ...(source ? { source } : {}) };
   let maps = 0;
   for (const [i, f] of fields.entries()) {

@@ -5,7 +5,6 @@
  * "nglr"; q as int32, the coded-point mask as uint8, the base as float32, the chunk's fitted linear term as float64
  * (the network learns to correct Lorenzo plus that term, the prediction the codec uses it with).
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BoundSpec, resolveBound, validRange } from '../../core/codec/bound.ts';
 import { FieldpackError } from '../../core/errors.ts';
@@ -13,6 +12,7 @@ import type { Field } from '../../core/field.ts';
 import { residualChunkInputs } from '../../core/compressors/residual.ts';
 import { trainingChunk } from '../../core/compressors/nglr/codec.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
+import { makeFolder } from '../files/folders.ts';
 
 export interface NglrDataMeta {
   version: 1;
@@ -32,7 +32,7 @@ export async function prepareNglrData(
   if (!fields.length) throw new FieldpackError('INVALID_ARGUMENT', 'no fields to train on');
   if (!bounds.length) throw new FieldpackError('INVALID_ARGUMENT', 'no bound to train at (e.g. nrmse:1e-5)');
   const dataDir = join(runDir, 'data');
-  await mkdir(dataDir, { recursive: true });
+  makeFolder(dataDir);
   const meta: NglrDataMeta = { version: 1, kind: 'nglr', chunks: [], ...(source ? { source } : {}) };
   let points = 0;
   for (const [fi, f] of fields.entries()) {

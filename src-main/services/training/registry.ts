@@ -2,7 +2,7 @@
  * The model registry: trained or imported models copied under the store's models folder and recorded
  * in its `models` table, keyed by content hash.
  */
-import { cp, mkdir } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Model } from '../../api/contract.ts';
@@ -11,6 +11,7 @@ import { modelsDir } from '../store/files.ts';
 import { exportModelFile, importModelFile, loadModelDir, modelRow, type ModelManifest } from '../models/models.ts';
 import { verifyModel, type ModelVerification } from '../inference/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
+import { makeFolder } from '../files/folders.ts';
 
 function toNewModel(manifest: ModelManifest, path: string, projectId: number | null, runId: number | null, verification: ModelVerification | null) {
   const row = modelRow(manifest, path);
@@ -44,7 +45,7 @@ export async function registerModelDir(store: Store, dir: string, opts: { projec
   const model = await loadModelDir(dir);
   const dest = join(modelsDir(store), model.manifest.contentHash);
   if (resolve(dest) !== resolve(dir) && !existsSync(join(dest, 'manifest.json'))) {
-    await mkdir(dest, { recursive: true });
+    makeFolder(dest);
     await cp(dir, dest, { recursive: true });
   }
   const verification = model.probe ? await verifyModel(model) : null;

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +19,7 @@ import { detectPython, type PythonEnv } from '../system/python-env.ts';
 import { appRoot } from '../system/version.ts';
 import { prepareTrainingData } from './prepare-data.ts';
 import type { Field } from '../../core/field.ts';
+import { makeFolder } from '../files/folders.ts';
 
 /** Where the fieldpack_trainer package lives: FIELDPACK_TRAINER_DIR, next to the sources, or in a packaged app. */
 export function defaultTrainerDir(): string {
@@ -114,7 +115,7 @@ export async function startTraining(opts: StartTrainingOptions): Promise<Trainin
   const runDir = resolve(opts.runDir);
   const python = opts.env ?? (await detectPython({ python: opts.python, fallback: opts.pythonFallback }));
   const trainerDir = opts.trainerDir ?? defaultTrainerDir();
-  await mkdir(runDir, { recursive: true });
+  makeFolder(runDir);
   const configPath = join(runDir, 'run.json');
   let config: TrainingConfig | null = null;
   if (opts.entry) {

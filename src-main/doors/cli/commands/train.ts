@@ -4,7 +4,7 @@
  * keeps the last checkpoint (the run ends cancelled). Prints the run id, device, time per epoch,
  * metrics and the model id and hash; --export packs the model into a .fpmodel file.
  */
-import { cp, mkdir } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Model, Run, RunDetail } from '../../../api/contract.ts';
 import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
@@ -13,6 +13,7 @@ import type { VqvaeTrainResult } from '../../../api/methods/training.ts';
 import { dispatch } from '../../../services/dispatch.ts';
 import { NETWORK_TYPES } from '../../../services/training/config.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
+import { makeFolder } from '../../../services/files/folders.ts';
 
 const num = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -113,7 +114,7 @@ export const trainCommand: CliCommand = {
       print(`model ${model.id} ${model.contentHash} (${model.network}, ${model.parameterCount ?? '?'} parameters, ${model.sizeBytes} bytes) ${model.path}`);
       const out = flag(p, 'out');
       if (out) {
-        await mkdir(resolve(out), { recursive: true });
+        makeFolder(resolve(out));
         await cp(model.path, resolve(out), { recursive: true });
         print(`model folder copied to ${resolve(out)}`);
       }
