@@ -137,8 +137,10 @@ export class JobQueue {
     };
     try {
       const result = await this.handlers[job.kind]!(job.params, ctx);
-      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
-      else this.finish(runId, 'finished', { result: result ?? null });
+      // a cancel that came after the handler's last check (while it saved its results): the work is done and stored,
+      // so the run says finished; called cancelled, it kept metrics and files under a status that says it has none
+      if (controller.signal.aborted) ctx.log('the cancel came after the work was done: its results are kept');
+      this.finish(runId, 'finished', { result: result ?? null });
     } catch (err) {
       if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
       else {

@@ -84,6 +84,35 @@ describe('jobs', () => {
 });
 
 describe('jobs: cancellation races', () => {
+  it('a cancel that comes after the work is done (while its results are saved) leaves the run finished, with them', async () => {
+    let release = () => {};
+    const saving = new Promise<void>((r) => {
+      release = r;
+    });
+    const app = createApp({
+      dbPath: join(tmp.dir, 'late.db'), door: 'cli',
+      jobHandlers: {
+        late: async (_params, ctx) => {
+          ctx.metric?.('ratio', 4, 0);
+          // past its last check of ctx.signal: writing what it made
+          await saving;
+          return { saved: true };
+        },
+      },
+    });
+    const runId = app.jobs.submit('late', null, {}).id;
+    while (app.store.getRun(runId).status !== 'running') await new Promise((r) => setTimeout(r, 5));
+    app.jobs.cancel(runId);
+    release();
+    const ended = await app.jobs.waitFor(runId);
+    expect(ended.status).toBe('finished');
+    expect(ended.result).toEqual({ saved: true });
+    const detail = app.store.getRunDetail(runId);
+    expect(detail.metrics.map((m) => m.key)).toEqual(['ratio']);
+    expect(detail.logs.join(' ')).toMatch(/the cancel came after the work was done/);
+    await app.close();
+  });
+
   it('a cancel sent from the "running" event itself stops the job', async () => {
     const app = createApp({ dbPath: join(tmp.dir, 'e.db'), door: 'cli' });
     let runId = 0;
