@@ -373,10 +373,10 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   };
   // libpressio's error_stat and size metrics under their names (docs/review.md); the shared names agree
   Object.assign(metrics, errorStat(field.values, recon, mask), sizeStat(originalBytes, compressedBytes, n));
-  for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
-
-  // 5. artifact
+  // 5. the results, metrics and artifact: from here a cancel is too late (a run called cancelled that kept them all)
   if (ctx.signal.aborted) throw cancelled('before saving the results');
+  ctx.saving?.();
+  for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
   let artifact: CompressRunResult['artifact'];
   if (runId !== undefined) {
     const dir = runDir(store, runId);

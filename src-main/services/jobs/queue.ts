@@ -23,6 +23,8 @@ interface Pending {
 interface Active {
   controller: AbortController;
   promise: Promise<void>;
+  /** the job called ctx.saving(): cancelling is too late */
+  saving?: boolean;
 }
 
 type Waiter = (run: Run) => void;
@@ -67,6 +69,10 @@ export class JobQueue {
       return this.finish(runId, 'cancelled', { message: 'cancelled before it started' });
     }
     const active = this.active.get(runId);
+    if (active?.saving) {
+      this.store.appendLog(runId, 'cancel asked for while the results were being saved: too late, the run finishes');
+      return this.store.getRun(runId);
+    }
     if (active) {
       active.controller.abort(new FieldpackError('CANCELLED', 'cancelled by the user'));
       return this.store.getRun(runId);
@@ -134,13 +140,15 @@ export class JobQueue {
       metric: (key, value, step = 0) => {
         this.emit({ type: 'run.metric', runId, metric: this.store.logMetric(runId, key, value, step) });
       },
+      saving: () => {
+        const active = this.active.get(runId);
+        if (active) active.saving = true;
+      },
     };
     try {
       const result = await this.handlers[job.kind]!(job.params, ctx);
-      // a cancel that came after the handler's last check (while it saved its results): the work is done and stored,
-      // so the run says finished; called cancelled, it kept metrics and files under a status that says it has none
-      if (controller.signal.aborted) ctx.log('the cancel came after the work was done: its results are kept');
-      this.finish(runId, 'finished', { result: result ?? null });
+      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
+      else this.finish(runId, 'finished', { result: result ?? null });
     } catch (err) {
       if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
       else {

@@ -13,6 +13,11 @@ export interface JobContext {
   log(line: string): void;
   /** Record a metric on the job's run (with a step, so curves can be drawn). Absent outside the queue. */
   metric?(key: string, value: number, step?: number): void;
+  /**
+   * The work is done and its results are being stored: a cancel from now on is too late and is not passed on (it
+   * would leave a run called cancelled that holds every result). Absent outside the queue.
+   */
+  saving?(): void;
 }
 
 export type JobHandler<I = unknown, O = unknown> = (input: I, ctx: JobContext) => Promise<O>;

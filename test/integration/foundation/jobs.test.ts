@@ -84,7 +84,7 @@ describe('jobs', () => {
 });
 
 describe('jobs: cancellation races', () => {
-  it('a cancel that comes after the work is done (while its results are saved) leaves the run finished, with them', async () => {
+  it('a cancel that comes while a job saves its results (after ctx.saving()) is too late: the run finishes, with them', async () => {
     let release = () => {};
     const saving = new Promise<void>((r) => {
       release = r;
@@ -93,9 +93,11 @@ describe('jobs: cancellation races', () => {
       dbPath: join(tmp.dir, 'late.db'), door: 'cli',
       jobHandlers: {
         late: async (_params, ctx) => {
+          ctx.saving?.();
           ctx.metric?.('ratio', 4, 0);
-          // past its last check of ctx.signal: writing what it made
+          // writing what it made
           await saving;
+          expect(ctx.signal.aborted).toBe(false);
           return { saved: true };
         },
       },
@@ -109,7 +111,7 @@ describe('jobs: cancellation races', () => {
     expect(ended.result).toEqual({ saved: true });
     const detail = app.store.getRunDetail(runId);
     expect(detail.metrics.map((m) => m.key)).toEqual(['ratio']);
-    expect(detail.logs.join(' ')).toMatch(/the cancel came after the work was done/);
+    expect(detail.logs.join(' ')).toMatch(/cancel asked for while the results were being saved: too late/);
     await app.close();
   });
 
