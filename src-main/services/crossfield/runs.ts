@@ -123,6 +123,9 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
   };
   // libpressio's error_stat and size metrics under their names (docs/review.md); the shared names agree
   Object.assign(metrics, errorStat(target.values, d.field.values, target.mask ?? null), sizeStat(orig, r.bytes.length, n));
+  // from here the results are stored: a cancel is too late (as in compression/runs.ts)
+  if (ctx.signal.aborted) throw new FieldpackError('CANCELLED', 'cancelled before saving the results');
+  ctx.saving?.();
   for (const [k, v] of Object.entries(metrics)) ctx.metric?.(k, v, 0);
   if (r.fallback) ctx.log(`fall back: ${r.fallback}`);
   let artifactPath = '';
