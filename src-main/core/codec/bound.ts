@@ -51,13 +51,14 @@ export function boundModeFromId(id: number): BoundMode {
 export function parseBound(text: string): BoundSpec {
   const m = /^\s*(abs|rel|psnr|nrmse)\s*[:=]\s*([^\s]+)\s*$/i.exec(text);
   if (!m) throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text}": expected MODE:VALUE with MODE abs, rel, psnr or nrmse (e.g. rel:1e-3)`);
-  const spec = { mode: m[1]!.toLowerCase() as BoundMode, value: /^\+?inf(inity)?$/i.test(m[2]!) ? Infinity : Number(m[2]) };
+  const infinite = /^\+?inf(inity)?$/i.test(m[2]!);
+  const spec = { mode: m[1]!.toLowerCase() as BoundMode, value: infinite ? Infinity : Number(m[2]) };
   // a value that is no decimal number ("1e-3x", "0x10", "1_0") is quoted back, not read as NaN or hexadecimal
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(m[2]!) && !/^\+?inf(inity)?$/i.test(m[2]!)) {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(m[2]!) && !infinite) {
     throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text.trim()}": "${m[2]}" is not a number (e.g. ${spec.mode}:${spec.mode === 'psnr' ? '60' : '1e-3'})`);
   }
   // an infinite PSNR is an exact reconstruction: said the way every bound says it (a request cannot carry Infinity)
-  if (spec.mode === 'psnr' && /^\+?inf(inity)?$/i.test(m[2]!)) throw new FieldpackError('INVALID_ARGUMENT', `${text.trim()} asks for an exact reconstruction: give abs:0 (lossless)`);
+  if (spec.mode === 'psnr' && infinite) throw new FieldpackError('INVALID_ARGUMENT', `${text.trim()} asks for an exact reconstruction: give abs:0 (lossless)`);
   validateBound(spec);
   return spec;
 }
