@@ -15,10 +15,6 @@ export function checkAborted(signal: AbortSignal | undefined, what: string): voi
 export const INT64 = new Set<VariableDtype>(['int64', 'uint64']);
 
 /**
- * Whether a variable of this dtype is read as a field: the numeric field dtypes, and 64-bit integers (xarray writes
- * integer arrays and times so), read as doubles where every value is one exactly (exactDoubles).
- */
-/**
  * The name under which a file declares dimension `dim` of variable `variable`: readers name a group's dimensions by
  * path ("g1/q") and a group variable's dims by the bare name ("q"), and netCDF looks a dimension up in the variable's
  * group, then in the groups above. null where none declares it.
@@ -32,6 +28,10 @@ export function declaredDimension(variable: string, dim: string, declared: (name
   return null;
 }
 
+/**
+ * Whether a variable of this dtype is read as a field: the numeric field dtypes, and 64-bit integers (xarray writes
+ * integer arrays and times so), read as doubles where every value is one exactly (exactDoubles).
+ */
 export function readsAsField(dtype: VariableDtype): boolean {
   return isFieldDtype(dtype) || INT64.has(dtype);
 }

@@ -73,11 +73,6 @@ export async function writeFieldRaw(field: Field, outPath: string, options: RawW
 }
 
 /**
- * The fill the sidecar declares (undefined: none, when nothing is masked and none was asked for). It must not
- * equal a valid value, or the reader would mask that point: an asked-for one that does is refused, the
- * default NaN gives way to the netCDF default fill when NaN is a value of the field.
- */
-/**
  * Refuses a float32 file of values float32 cannot hold: a finite value past its range would be written as Infinity
  * (a float64 field of 1e300, say), and so would such a fill value, which readers then do not take for missing.
  */
@@ -94,6 +89,11 @@ function checkFitsFloat32(field: Field, fill: number | undefined): void {
   if (count) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${count} value${count === 1 ? ' is' : 's are'} past float32's range (|x| <= 3.4e38; e.g. ${first}) and would be written as Infinity: write float64 (--dtype float64)`, { points: count });
 }
 
+/**
+ * The fill the sidecar declares (undefined: none, when nothing is masked and none was asked for). It must not
+ * equal a valid value, or the reader would mask that point: an asked-for one that does is refused, the
+ * default NaN gives way to the netCDF default fill when NaN is a value of the field.
+ */
 function rawFill(field: Field, dtype: 'float32' | 'float64', asked: number | undefined, masked: boolean): number | undefined {
   const cast = (x: number) => (dtype === 'float32' ? Math.fround(x) : x);
   const validCount = (x: number): number => {
