@@ -4,8 +4,7 @@
  */
 import type { AppContext } from '../../services/app-context.ts';
 import { MAX_WORKERS } from '../../api/schemas.ts';
-import type { FieldDtype } from '../../core/field.ts';
-import type { OpenOptions } from '../../services/data/readers/types.ts';
+import type { RawInput } from '../../api/methods/data.ts';
 
 export interface CliIO {
   out(line: string): void;
@@ -124,7 +123,7 @@ function paramValue(key: string, v: string): unknown {
 export class CliUsageError extends Error {}
 
 /** A raw binary file's layout from --raw-shape / --raw-dtype / --raw-endian (inspect, export, compress), or undefined. */
-export function rawOptionsFromFlags(p: ParsedFlags): OpenOptions | undefined {
+export function rawLayoutFromFlags(p: ParsedFlags): RawInput | undefined {
   const shape = flag(p, 'raw-shape');
   const dtype = flag(p, 'raw-dtype');
   if (!shape && !dtype) return undefined;
@@ -133,5 +132,5 @@ export function rawOptionsFromFlags(p: ParsedFlags): OpenOptions | undefined {
   if (dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new CliUsageError(`--raw-shape needs positive integers, got "${shape}"`);
   const endian = flag(p, 'raw-endian') ?? 'little';
   if (endian !== 'little' && endian !== 'big') throw new CliUsageError('--raw-endian is little or big');
-  return { raw: { shape: dims, dtype: dtype as FieldDtype, endianness: endian } };
+  return { shape: dims, dtype: dtype as RawInput['dtype'], endianness: endian };
 }

@@ -1,7 +1,6 @@
-import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, rawOptionsFromFlags, workersFlag } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
 import { parseBound } from '../../../core/codec/bound.ts';
 import { callApi, terminalCall } from '../api.ts';
-import type { OpenOptions } from '../../../services/data/readers/types.ts';
 
 export const compressCommand: CliCommand = {
   name: 'compress',
@@ -62,13 +61,14 @@ export const compressCommand: CliCommand = {
     if (flag(p, 'embed-model') === 'true') params.embedModel = true;
     Object.assign(params, paramFlags(p));
     const workers = workersFlag(p) ?? 1;
+    const raw = rawLayoutFromFlags(p);
     const call = terminalCall(io);
     try {
       const r = await callApi(ctx, 'streams.compress', {
         file, variable, bound, codec: flag(p, 'codec') ?? 'auto', params, workers, verify: flag(p, 'no-verify') !== 'true', out,
         ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
         ...streamedChoice(p),
-        ...rawInput(p),
+        ...(raw ? { raw } : {}),
       }, call);
       call.done();
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
@@ -95,8 +95,3 @@ export function streamedChoice(p: ReturnType<typeof parseFlags>): { streamed?: b
 
 export default compressCommand;
 
-/** A raw binary file's layout from --raw-shape / --raw-dtype / --raw-endian, as inspect and export take them. */
-function rawInput(p: ReturnType<typeof parseFlags>): { raw?: NonNullable<OpenOptions['raw']> } {
-  const raw = rawOptionsFromFlags(p)?.raw;
-  return raw ? { raw } : {};
-}

@@ -5,7 +5,7 @@
  * API's data.export. Needs no store.
  */
 import { extname } from 'node:path';
-import { type CliCommand, CliUsageError, flag, parseFlags, rawOptionsFromFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, parseFlags, rawLayoutFromFlags } from '../command.ts';
 import { callApi, terminalCall } from '../api.ts';
 import type { FieldSlice } from '../../../services/data/readers/types.ts';
 
@@ -54,7 +54,7 @@ export const exportCommand: CliCommand = {
     if (typeof fill === 'number' && Number.isNaN(fill)) throw new CliUsageError(`--fill needs a number or NaN (got "${fillFlag}")`);
     const sliceFlag = flag(p, 'slice');
     const variable = flag(p, 'var');
-    const raw = rawOptionsFromFlags(p)?.raw;
+    const raw = rawLayoutFromFlags(p);
     const call = terminalCall(ctx.io);
     try {
       const r = await callApi(ctx, 'data.export', {

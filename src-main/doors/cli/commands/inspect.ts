@@ -3,7 +3,7 @@
  * Variables, shapes, units, fill, statistics and the detected quantization step (flagged with "!").
  * Needs no store.
  */
-import { type CliCommand, CliUsageError, flag, parseFlags, rawOptionsFromFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, parseFlags, rawLayoutFromFlags } from '../command.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import type { CoordinateDescription, DatasetDescription, DescribedFieldStats } from '../../../api/contract.ts';
@@ -105,7 +105,7 @@ export const inspectCommand: CliCommand = {
     const { io } = ctx;
     const p = parseFlags(argv, { values: ['var', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['json'] });
     if (p.positionals.length === 0) throw new CliUsageError('inspect needs a FILE');
-    const raw = rawOptionsFromFlags(p)?.raw;
+    const raw = rawLayoutFromFlags(p);
     const vars = p.flags.get('var');
     const onlyStreams = p.positionals.every((f) => /\.fpk$/i.test(f));
     let d: DatasetDescription | null = null;
