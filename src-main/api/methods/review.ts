@@ -8,8 +8,12 @@ import { Run, id } from '../schemas.ts';
 /** A number or null (JSON has no NaN: non-finite values travel as null where a chart skips them). */
 const num = z.number().nullable();
 
-/** A tag key: not a name an object's prototype answers to (__proto__ was dropped as a key, and matched every run) */
-const TagKey = z.string().trim().min(1).max(200).refine((k) => k !== '__proto__' && !(k in Object.prototype), 'is a reserved name (such as __proto__ or constructor): give the tag another key');
+/** A name an object's prototype answers to (__proto__, constructor): as a tag key it was dropped, or matched every run */
+export function reservedTagKey(key: string): boolean {
+  return key in Object.prototype;
+}
+
+const TagKey = z.string().trim().min(1).max(200).refine((k) => !reservedTagKey(k), 'is a reserved name (such as __proto__ or constructor): give the tag another key');
 
 export const RunUpdateInput = z.object({
   id,

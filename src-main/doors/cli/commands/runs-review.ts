@@ -3,6 +3,7 @@ import type { CliRunContext } from '../command.ts';
 import { CliUsageError, flag, parseFlags } from '../command.ts';
 import { callApi } from '../api.ts';
 import { formatTable } from '../io.ts';
+import { reservedTagKey } from '../../../api/methods/review.ts';
 
 export const RUNS_REVIEW_USAGE = `fieldpack runs search [TEXT] [--project ID] [--tag KEY[=VALUE]]... [--archived include|only] [--experiment NAME]
 fieldpack runs tag ID KEY[=VALUE]... | untag ID KEY... | note ID TEXT | archive ID... | unarchive ID... | delete ID...
@@ -25,7 +26,7 @@ function keyValues(xs: string[]): Record<string, string> {
     const i = x.indexOf('=');
     const [key, value] = i < 0 ? [x, ''] : [x.slice(0, i), x.slice(i + 1)];
     // a key an object answers to itself would vanish on the way (__proto__) or match every run
-    if (key === '__proto__' || key in Object.prototype) throw new CliUsageError(`tag key "${key}" is a reserved name: give the tag another key`);
+    if (reservedTagKey(key)) throw new CliUsageError(`tag key "${key}" is a reserved name: give the tag another key`);
     return [key, value];
   }));
 }
