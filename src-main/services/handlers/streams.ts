@@ -213,8 +213,9 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
 
     'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base, clamp }, call) => {
       // every output checked before anything is decoded or written: a failure leaves the old ones as they were
-      await checkOutputPath(out, [file, ...(anchors ?? [])]);
-      if (maskOut) await checkOutputPath(maskOut, [file, out, ...(anchors ?? [])]);
+      const inputs = [file, ...(anchors ?? []), ...baseFileOf(base)];
+      await checkOutputPath(out, inputs);
+      if (maskOut) await checkOutputPath(maskOut, [...inputs, out]);
       if (maskOut && resolve(maskOut) === resolve(out)) throw new FieldpackError('INVALID_ARGUMENT', `--mask ${maskOut} is the output file itself: give the mask another name`);
       const head = await readStreamHead(file);
       checkRawExtension(out, head.header.dtype);
@@ -241,9 +242,9 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const d = await decodeStream(bytes, {
         rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal, usedFiles,
       });
-      // nor may it replace what the stream was decoded from: a base or an anchor found beside it, or given
-      await checkOutputPath(out, [...usedFiles, ...baseFileOf(base)]);
-      if (maskOut) await checkOutputPath(maskOut, [...usedFiles, ...baseFileOf(base)]);
+      // nor may it replace what the stream was decoded from: a base or an anchor found beside it
+      await checkOutputPath(out, usedFiles);
+      if (maskOut) await checkOutputPath(maskOut, usedFiles);
       const v = d.field.values;
       const range = { min: d.header.validMin, max: d.header.validMax };
       const clamped = clamp ? { values: clampToRange(v, d.field.mask, range.min, range.max), ...range } : null;
