@@ -11,7 +11,7 @@ import type { StreamMetadata } from '../../core/codec/stream/format.ts';
 import {
   type CrossfieldNetwork, type FusionMode, ESTIMATE_MARGIN, type EstimationBlock, type EstimationSample, estimateCore, estimateModes, estimationSample, secondEstimationBlock, fusionModesOf, roundWeightsHalf, sampleGridDiffs, sampleInferenceShare, storedNetworkBytes,
 } from '../../core/compressors/crossfield/codec.ts';
-import { gridDiffs } from '../../core/compressors/crossfield/index.ts';
+import { gridDiffs, nothingToPredict } from '../../core/compressors/crossfield/index.ts';
 import { encodeEmbeddedNetwork } from '../../core/nn/embed.ts';
 import { nnKernels } from '../../core/nn/wasm-kernels.ts';
 import { resolveBound, validRange } from '../../core/codec/bound.ts';
@@ -152,7 +152,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   checkAbort(opts.signal);
   const range = validRange(target.values, target.mask ?? null);
   const resolved = resolveBound(opts.bound, range.max - range.min);
-  if (resolved.lossless || !(resolved.abs > 0)) return coreCodecOnly(target, opts, anchors, resolved);
+  if (nothingToPredict(resolved)) return coreCodecOnly(target, opts, anchors, resolved);
   const ndim = opts.ndim ?? (opts.model?.net.spec.ndim as 2 | 3 | undefined) ?? 2;
   const training: 'online' | 'reused' = opts.model ? 'reused' : 'online';
   const candidates: Candidate[] = [];
@@ -190,10 +190,9 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const reconOf = Object.fromEntries(anchorFields.map((a) => [a.name, a]));
   const mode = opts.mode ?? 'auto';
   // the grid the codec will predict on (as its encode resolves it), the core codec planned and sized on the sample
-  const vr = validRange(target.values, target.mask ?? null);
-  const absBound = resolveBound(opts.bound, vr.max - vr.min).abs;
+  const absBound = resolved.abs;
   // the central block every estimate sizes (cropped and counted once)
-  const sample = estimationSample(target, undefined, vr.count);
+  const sample = estimationSample(target, undefined, range.count);
   const core = estimateCore(target, opts.bound, zstdBackend, sample);
   const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
   // interpolate along the dims the core's best interpolation did (whichever predictor won there)
@@ -238,7 +237,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const alone = tried.find((x) => x.net === null) ?? null;
   const inReach = (x: Tried) => x.estimate <= leastEstimate * (1 + ESTIMATE_MARGIN);
   const second = alone && tried.some((x) => x.net !== null && inReach(x) && x.estimate >= alone.estimate) ? secondEstimationBlock(target.shape) : null;
-  const secondSample = second ? estimationSample(target, second, vr.count) : null;
+  const secondSample = second ? estimationSample(target, second, range.count) : null;
   const aloneThere = secondSample ? estimateOn(alone!, secondSample, second!, ['interp']).estimate : Infinity;
   const smallerThere = (x: Tried) => secondSample !== null && estimateOn(x, secondSample, second!, ['interp']).estimate < aloneThere * (1 - ESTIMATE_MARGIN);
   const near = tried.filter((x) => inReach(x) && (x.net === null || !alone || x.estimate < alone.estimate || smallerThere(x)));
@@ -301,7 +300,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const kept = !fallback;
   const modelBytes = Number(enc!.details.modelBytes ?? 0);
   const result: CrossfieldCompressResult = {
-    bytes, codec: inspectStream(bytes).codec.id, fallback, anchors, absBound, boundLabel: resolveBound(opts.bound, vr.max - vr.min).label,
+    bytes, codec: inspectStream(bytes).codec.id, fallback, anchors, absBound, boundLabel: resolved.label,
     compressionRatio: origBytes / bytes.length,
     classicBytes,
     classicRatio: origBytes / classicBytes,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { FieldpackError } from '../../errors.ts';
 import { fieldSize } from '../../field.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
-import { resolveBound, validRange } from '../../codec/bound.ts';
+import { type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { encodeEmbeddedNetwork } from '../../nn/embed.ts';
 import type { Codec, CodecEnv, DecodePath, DecodedField, DecodeInput, Dependency, Reconstruction, ResolvedDependencies } from '../contract.ts';
@@ -118,6 +118,14 @@ function encodeTaskInput(a: Record<string, unknown>): CrossfieldEncodeInput {
   };
 }
 
+/**
+ * Nothing to predict within: a lossless bound, or one of 0 on a field without a range (constant, all NaN), where no
+ * network's grid can be laid. The codec writes the core codec's stream instead, and the service's search does too.
+ */
+export function nothingToPredict(resolved: ResolvedBound): boolean {
+  return resolved.lossless || !(resolved.abs > 0);
+}
+
 export const crossfieldCodec: Codec<CrossfieldParams> = {
   id: CROSSFIELD_CODEC_ID,
   label: 'Fieldpack cross-field',
@@ -128,10 +136,9 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
   dependencies: (h): Dependency[] => anchorRefs(h).map((a) => ({ kind: 'anchor', var: a.var, hash: a.hash })),
   async encode(request, env) {
     const { field, bound, params, metadata, deps } = request;
-    // nothing to predict within: a lossless bound, or one of 0 on a field without a range (constant, all NaN)
     const range = validRange(field.values, field.mask ?? null);
     const resolved = resolveBound(bound, range.max - range.min);
-    if (resolved.lossless || !(resolved.abs > 0)) return classicInstead(request, env, resolved.lossless ? 'lossless' : 'bound 0: the field has no range');
+    if (nothingToPredict(resolved)) return classicInstead(request, env, resolved.lossless ? 'lossless' : 'bound 0: the field has no range');
     const recons = anchorsInOrder(deps, params.anchors);
     const n = fieldSize(field.shape);
     recons.forEach((r, i) => {
