@@ -16,6 +16,7 @@ import { DATA_FILE_METHODS, DATA_METHODS } from './methods/data.ts';
 import { STREAM_METHODS } from './methods/streams.ts';
 import { REVIEW_METHODS } from './methods/review.ts';
 import { ARCHIVE_METHODS } from './methods/archive.ts';
+import { BENCH_METHODS } from './methods/bench.ts';
 
 export * from './schemas.ts';
 export type * from './methods/description.ts';
@@ -33,6 +34,7 @@ export const API = {
   ...STREAM_METHODS,
   ...REVIEW_METHODS,
   ...ARCHIVE_METHODS,
+  ...BENCH_METHODS,
 } as const;
 
 

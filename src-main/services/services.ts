@@ -13,6 +13,7 @@ import { dataFileHandlers } from './handlers/data-files.ts';
 import { streamHandlers } from './handlers/streams.ts';
 import { reviewHandlers } from './handlers/review.ts';
 import { archiveHandlers } from './handlers/archive.ts';
+import { benchHandlers } from './handlers/bench.ts';
 import type { HandlerDeps, Handlers } from './handlers/types.ts';
 
 export type Services = Handlers<ApiMethod>;
@@ -29,6 +30,7 @@ export function createServices(deps: HandlerDeps): Services {
     ...streamHandlers(),
     ...reviewHandlers(deps),
     ...archiveHandlers(),
+    ...benchHandlers(),
   };
 }
 

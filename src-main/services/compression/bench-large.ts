@@ -6,6 +6,12 @@
  * ratio is that of a real-looking field, not of zeros. Written with h5wasm: dimension scales as netCDF-C writes
  * them, the variable chunked one time step at a time, no deflate (the bench times Fieldpack, not zlib).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApiInput, ApiOutput, ApiParsedInput } from '../../api/contract.ts';
+import type { LargeBenchRow } from '../../api/methods/bench.ts';
+import type { CallContext } from '../handlers/types.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import { h5guard, loadH5wasm, type H5File } from '../data/readers/h5.ts';
 import { writeAtomically } from '../files/atomic.ts';
@@ -72,4 +78,54 @@ export async function writeLargeNetcdf4(path: string, shape: number[], onProgres
       file.close();
     }
   }, 'INTERNAL'));
+}
+
+interface StreamCalls {
+  compress(input: ApiInput<'streams.compress'>, call?: CallContext): Promise<ApiOutput<'streams.compress'>>;
+  decompress(input: ApiInput<'streams.decompress'>, call?: CallContext): Promise<ApiOutput<'streams.decompress'>>;
+}
+
+/**
+ * bench.large: the variable built in a temporary folder, then at each bound compressed and decompressed slab by slab
+ * through the stream methods (`streamed`), with the peak RSS of this process after each.
+ */
+export async function runLargeBench(input: ApiParsedInput<'bench.large'>, call: CallContext | undefined, streams: StreamCalls): Promise<ApiOutput<'bench.large'>> {
+  const shape = largeShape(parseSize(input.size));
+  const bytes = shape.reduce((a, b) => a * b, 4);
+  const mb = bytes / 1e6;
+  const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
+  const dir = await mkdtemp(join(input.dir ?? tmpdir(), 'fieldpack-large-'));
+  const src = join(dir, 'large.nc');
+  const step = (from: number, to: number) => ({ ...call, onProgress: (f: number, m?: string) => call?.onProgress?.(from + f * (to - from), m) });
+  try {
+    let t0 = performance.now();
+    const stages = 1 + 2 * input.bounds.length;
+    await writeLargeNetcdf4(src, shape, step(0, 1 / stages).onProgress, call?.signal);
+    const build = { path: src, shape, seconds: (performance.now() - t0) / 1000, peak_rss_mib: rss() };
+    const rows: LargeBenchRow[] = [];
+    for (const [i, bound] of input.bounds.entries()) {
+      const fpk = join(dir, 'large.fpk');
+      t0 = performance.now();
+      const c = await streams.compress({ file: src, variable: 'T', bound, workers: input.workers, verify: true, out: fpk, streamed: true }, step((1 + 2 * i) / stages, (2 + 2 * i) / stages));
+      const compressSeconds = (performance.now() - t0) / 1000;
+      const afterCompress = rss();
+      t0 = performance.now();
+      await streams.decompress({ file: fpk, out: join(dir, 'large.f32'), workers: input.workers, anchors: [], streamed: true }, step((2 + 2 * i) / stages, (3 + 2 * i) / stages));
+      const decompressSeconds = (performance.now() - t0) / 1000;
+      await rm(join(dir, 'large.f32'), { force: true });
+      rows.push({
+        file: 'large.nc', variable: 'T', shape, bytes_in: bytes, bound: c.boundLabel, compressed_bytes: c.bytes, compression_ratio: c.compressionRatio,
+        compress_seconds_with_verify: compressSeconds, compress_mb_s_with_verify: mb / compressSeconds,
+        decompress_seconds: decompressSeconds, decompress_mb_s: mb / decompressSeconds,
+        max_error_over_bound: c.verification?.maxErrorOverBound, points_over_bound: c.verification?.pointsOverBound, psnr_db: c.verification?.psnr,
+        peak_rss_mib_after_compress: afterCompress, peak_rss_mib_after_decompress: rss(), workers: input.workers,
+      });
+    }
+    return {
+      protocol: ['a synthetic float32 NetCDF-4 variable written on disk, then compressed and decompressed with --streamed through the API; peak RSS = maxRSS of this process (building the file included)'],
+      build, rows,
+    };
+  } finally {
+    if (!input.keep) await rm(dir, { recursive: true, force: true });
+  }
 }

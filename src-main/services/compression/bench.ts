@@ -8,6 +8,9 @@
  *  - MB/s = 4 x values / 1e6 / seconds, best of several repetitions, with a warm worker pool for ours
  *    (verification pass off while timing; the bound is checked on the decompressed values of every row).
  */
+import type { ApiOutput, ApiParsedInput } from '../../api/contract.ts';
+import type { BenchRow, TrainedBenchModel } from '../../api/methods/bench.ts';
+import type { CallContext } from '../handlers/types.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
@@ -22,6 +25,8 @@ import { benchVariables, loadField, variableNames } from './bench-input.ts';
 import { basename } from 'node:path';
 import { statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+
+export type { BenchRow };
 
 /** Codec presets that compress a field alone (the registry's), then the external baselines. */
 export function benchCodecs(): string[] {
@@ -52,59 +57,6 @@ export interface BenchOptions {
   /** field loader (default: the private loader; the data service plugs in here) */
   load?: (file: string, variable: string) => Promise<Field>;
   listVars?: (file: string) => Promise<string[]>;
-}
-
-export interface BenchRow {
-  file: string;
-  variable: string;
-  codec: string;
-  bound: string;
-  bound_mode: string;
-  bound_value: number;
-  rel_bound?: number;
-  abs_bound: number;
-  values: number;
-  valid_values: number;
-  compressed_bytes: number;
-  compression_ratio: number;
-  bit_rate: number;
-  psnr_db: number;
-  nrmse: number;
-  max_abs_error: number;
-  max_error_over_bound: number;
-  points_over_bound: number;
-  ssim: number;
-  compress_mb_s: number;
-  decompress_mb_s: number;
-  workers: number;
-  predictor?: string;
-  fills_handling: 'native mask' | 'replaced by valid mean';
-  /** learned codecs: bits per value by part (before the lossless stage, scaled to the stored size) */
-  bits_latents?: number;
-  bits_residual?: number;
-  bits_mask?: number;
-  /** residual coders' side information (steps, scales, exact values) */
-  bits_side?: number;
-  /** the model: its file's bytes, whether the stream embeds it, the ratio with it counted in this field */
-  model_bytes?: number;
-  model_embedded?: boolean;
-  compression_ratio_with_model?: number;
-  /** the codec kept the classic codec's smaller stream */
-  fell_back?: boolean;
-  training_seconds?: number;
-  /**
-   * residual coders: the base as given (none, auto, CODEC:MODE:VALUE, file:PATH), the one used (auto's choice), what it
-   * counts (bytes, included in compressed_bytes; a file's declared bits / 8), auto's estimates per candidate (bytes
-   * for the whole field, null: not applicable) and why, the seconds spent on choosing and encoding the base
-   */
-  base?: string;
-  base_choice?: string;
-  base_bytes?: number;
-  base_bits?: number;
-  base_estimates?: Record<string, number | null>;
-  base_reason?: string;
-  base_seconds?: number;
-  error?: string;
 }
 
 /**
@@ -183,6 +135,40 @@ export async function bestOf<T>(minSeconds: number, fn: () => Promise<T>, second
 }
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
+
+/** How bench.codecs measures, written into every result. */
+export const BENCH_PROTOCOL = [
+  'Each variable whole as float32 in C order; range, bound and metrics over valid points only.',
+  'Fieldpack codecs handle fill points natively (mask stored, fills neither predicted nor coded); external baselines get fills replaced by the mean of the valid points.',
+  'compression_ratio = 4 x values / whole output bytes. PSNR = 20 log10(range / RMSE).',
+  'MB/s = 4 x values / 1e6 / seconds, best of repetitions, warm worker pool; external tools timed as whole processes.',
+];
+
+/**
+ * bench.codecs: with `train`, each benched learned codec's model trained on the benched fields first (the VQ-VAE when
+ * none is benched; kept as PREFIX.fpvq / PREFIX.fpnl) and benched in place of `model`; then the rows.
+ */
+export async function benchCodecsWithModels(input: ApiParsedInput<'bench.codecs'>, call?: CallContext): Promise<ApiOutput<'bench.codecs'>> {
+  const trained: TrainedBenchModel[] = [];
+  if (input.train) {
+    const { trainBenchModel } = await import('./bench-train.ts');
+    const networks = input.codecs.includes('nglr') ? (input.codecs.includes('vqvae') ? ['vqvae', 'nglr'] as const : ['nglr'] as const) : ['vqvae'] as const;
+    for (const network of networks) {
+      if (call?.signal?.aborted) throw new FieldpackError('CANCELLED', 'bench cancelled');
+      const t = await trainBenchModel({
+        files: input.files, vars: input.variables, epochs: input.train.epochs, out: `${input.train.modelPrefix}.${network === 'vqvae' ? 'fpvq' : 'fpnl'}`, network,
+        bounds: input.bounds, base: input.base, python: input.train.python, onProgress: (f, m) => call?.onProgress?.(f, m),
+      });
+      trained.push({ network, path: t.path, seconds: t.seconds, samples: t.maps });
+    }
+  }
+  const rows = await runBench({
+    files: input.files, vars: input.variables, codecs: input.codecs, bounds: input.bounds, workers: input.workers, entropy: input.entropy,
+    model: trained.length ? trained.map((t) => t.path).join(',') : input.model, embedModel: input.embedModel, params: input.params, base: input.base,
+    minSeconds: input.minSeconds, onProgress: call?.onProgress, signal: call?.signal,
+  });
+  return { protocol: BENCH_PROTOCOL, rows, trained };
+}
 
 export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const files = expandFiles(opts.files);

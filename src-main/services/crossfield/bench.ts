@@ -6,6 +6,9 @@
  */
 import { basename } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
+import type { ApiOutput, ApiParsedInput } from '../../api/contract.ts';
+import type { CrossfieldBenchRow } from '../../api/methods/bench.ts';
+import type { CallContext } from '../handlers/types.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound } from '../../core/codec/bound.ts';
@@ -41,43 +44,10 @@ export interface CrossfieldBenchOptions {
    */
   minSeconds?: number;
   onProgress?: (fraction: number, message?: string) => void;
+  signal?: AbortSignal;
 }
 
-export interface CrossfieldBenchRow {
-  file: string;
-  variable: string;
-  codec: 'crossfield';
-  anchors: string[];
-  anchor_selection: 'given' | 'auto';
-  bound: string;
-  rel_bound?: number;
-  abs_bound: number;
-  values: number;
-  compressed_bytes: number;
-  compression_ratio: number;
-  core_ratio: number;
-  sz3_ratio: number | null;
-  ratio_over_best: number;
-  model_bytes: number;
-  model_share: number;
-  network: string;
-  fusion: string | null;
-  train_seconds: number;
-  compress_mb_s: number;
-  decompress_mb_s: number;
-  /** the first compression's MB/s (cold code); with a reused model the fastest of the repeated runs is compress_mb_s */
-  first_compress_mb_s: number;
-  /** compression runs timed (1 unless reused_model) */
-  runs: number;
-  max_error_over_bound: number;
-  points_over_bound: number;
-  psnr_db: number;
-  fallback: string | null;
-  /** the network was fitted on the first step and given (reusedModel) */
-  reused_model: boolean;
-  anchor_ratios: Record<string, number>;
-  error?: string;
-}
+export type { CrossfieldBenchRow };
 
 function sz3Table(path: string | undefined): Map<string, number> {
   const m = new Map<string, number>();
@@ -114,6 +84,25 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: numb
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)) : x);
 
+/** bench.crossfield: the rows, and how they were measured. */
+export async function crossfieldBench(input: ApiParsedInput<'bench.crossfield'>, call?: CallContext): Promise<ApiOutput<'bench.crossfield'>> {
+  if (input.reusedModel && input.network && input.network !== 'linear') throw new FieldpackError('INVALID_ARGUMENT', 'a reused model is the linear network fitted once: leave the network out or give linear');
+  const rows = await runCrossfieldBench({
+    files: input.files, vars: input.variables, anchors: input.anchors, bounds: input.bounds, network: input.network, reference: input.reference,
+    workers: input.workers, reusedModel: input.reusedModel, minSeconds: input.minSeconds, onProgress: call?.onProgress, signal: call?.signal,
+  });
+  const protocol = [
+    'Target field whole as float32; anchors compressed first by the core codec at the same bound; only their reconstructions feed the network.',
+    "compression_ratio = 4 x values / target stream bytes (network embedded, counted); anchors' own streams are not counted (stored anyway; anchor_ratios).",
+    'core_ratio: the core codec (auto predictor) on the same field and bound, measured here; sz3_ratio: best SZ3 row of baselines.json; ratio_over_best = ratio / max(core, SZ3).',
+    'train_seconds: online training (CFNN on CPU and/or least-squares linear CFNN) on the field; MB/s excludes training and anchors.',
+    ...(input.reusedModel ? [`compress_mb_s / decompress_mb_s with a reused model: the fastest of runs repeated over ${input.minSeconds ?? 0.3} s (2 to 5, as the core codec's rows; the same bytes each run); first_compress_mb_s: the first run, on cold code.`] : ['compress_mb_s: one run (first_compress_mb_s the same).']),
+    `workers: ${input.workers} (the candidate networks near the smallest estimate encoded side by side; the network's inference and the core codec in the calling thread).`,
+    ...(input.reusedModel ? ['reused_model: the linear network fitted once on the first step along the leading dim (the whole field when 2D) and given, as an archive series reuses it; its fit is train_seconds.'] : []),
+  ];
+  return { protocol, rows };
+}
+
 export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<CrossfieldBenchRow[]> {
   const sz3 = sz3Table(opts.reference);
   const rows: CrossfieldBenchRow[] = [];
@@ -146,6 +135,7 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
       }
       const anchorFields = await Promise.all(anchors.map(get));
       for (const bound of opts.bounds) {
+        if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'bench cancelled');
         opts.onProgress?.(done / total, `${basename(file)} ${variable} <- ${anchors.join(',')} ${formatBound(bound)}`);
         const base = { file: basename(file), variable, codec: 'crossfield' as const, anchors, anchor_selection: selection, bound: formatBound(bound), ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}), values: target.values.length };
         try {
@@ -192,15 +182,4 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
   }
   opts.onProgress?.(1, 'done');
   return rows;
-}
-
-export function crossfieldBenchTable(rows: CrossfieldBenchRow[]): string {
-  const head = ['file', 'target', 'anchors', 'bound', 'ratio', 'core', 'SZ3', 'x best', 'model %', 'net', 'train s', 'c MB/s', 'first c', 'd MB/s', 'err/bound'];
-  const f = (x: number | null) => (x === null || !Number.isFinite(x) ? '' : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(2));
-  const t = rows.map((r) => r.error ? [r.file, r.variable, r.anchors.join(','), r.bound, `ERROR ${r.error}`] : [
-    r.file, r.variable, r.anchors.join(',') + (r.anchor_selection === 'auto' ? ' (auto)' : ''), r.bound, f(r.compression_ratio), f(r.core_ratio), f(r.sz3_ratio),
-    f(r.ratio_over_best), (r.model_share * 100).toFixed(1), r.network + (r.fusion ? `/${r.fusion}` : ''), f(r.train_seconds), f(r.compress_mb_s), f(r.first_compress_mb_s), f(r.decompress_mb_s), f(r.max_error_over_bound),
-  ]);
-  const w = head.map((h, i) => Math.max(h.length, ...t.map((x) => (x[i] ?? '').length)));
-  return [head, ...t].map((x) => x.map((c, i) => (c ?? '').padEnd(w[i]!)).join('  ')).join('\n');
 }

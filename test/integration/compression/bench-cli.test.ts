@@ -9,6 +9,9 @@ import { compressCommand } from '../../../src-main/doors/cli/commands/compress.t
 import { decompressCommand } from '../../../src-main/doors/cli/commands/decompress.ts';
 import { FERRET, WRF, field, haveFerret, haveWrf, overBound } from '../../unit/codec/helpers.ts';
 import { spawnSync } from 'node:child_process';
+import type { ApiOutput } from '../../../src-main/api/contract.ts';
+import { dispatch } from '../../../src-main/services/dispatch.ts';
+import { storelessServices } from '../../../src-main/services/storeless.ts';
 
 afterAll(() => closePools());
 const haveZfp = spawnSync('sh', ['-c', 'command -v zfp']).status === 0;
@@ -76,5 +79,28 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     expect(o.lines[0]).toMatch(/ratio/);
     // a timing budget that is not a number of seconds is refused, named
     await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--min-seconds', 'soon', '--json', join(dir, 'c.json')], ctx(io()))).rejects.toThrow(/--min-seconds needs a number of seconds/);
+  });
+});
+
+describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron doors call them (needs ferret-datasets)', () => {
+  const services = storelessServices();
+  it('bench.codecs returns the rows and the protocol, reports progress, and is cancelled between rows', async () => {
+    const progress: number[] = [];
+    const r = (await dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], variables: ['ROSE'], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-2 }, { mode: 'rel', value: 1e-3 }], workers: 0, minSeconds: 0 }, { onProgress: (f) => progress.push(f) })) as ApiOutput<'bench.codecs'>;
+    expect(r.rows.map((x) => [x.variable, x.codec, x.bound, x.points_over_bound])).toEqual([['ROSE', 'auto', 'rel:0.01', 0], ['ROSE', 'auto', 'rel:0.001', 0]]);
+    expect(r.rows.every((x) => x.compression_ratio > 1)).toBe(true);
+    expect(r.protocol.join(' ')).toMatch(/best of repetitions/);
+    expect(r.trained).toEqual([]);
+    expect(progress.at(-1)).toBe(1);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], variables: ['ROSE'], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-2 }] }, { signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+  it('bad inputs are refused before any work, named', async () => {
+    await expect(dispatch(services, 'bench.codecs', { files: [], bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/files: give at least one file/);
+    await expect(dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], bounds: [] })).rejects.toThrow(/bounds: give at least one bound/);
+    await expect(dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], codecs: ['nope'], bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/unknown codec "nope"/);
+    await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], reusedModel: true, network: 'cfnn', bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/reused model is the linear network/);
+    await expect(dispatch(services, 'bench.large', { size: 'huge' })).rejects.toThrow(/size "huge"/);
   });
 });

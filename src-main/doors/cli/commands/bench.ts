@@ -1,13 +1,11 @@
-import { checkOutputPath } from '../../../services/files/atomic.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../../../services/files/atomic.ts';
-import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
-import { parseBound } from '../../../core/codec/bound.ts';
-import { type BenchRow, benchCsv, referenceRatios, runBench } from '../../../services/compression/bench.ts';
+import { readFileSync } from 'node:fs';
+import type { BenchRow, CrossfieldBenchRow } from '../../../api/methods/bench.ts';
+import { type BoundSpec, parseBound } from '../../../core/codec/bound.ts';
+import { checkOutputPath, writeFileAtomic } from '../../../services/files/atomic.ts';
+import { benchCsv, referenceRatios } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
-import { callApi } from '../api.ts';
+import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
+import { callApi, terminalCall } from '../api.ts';
 
 export const benchCommand: CliCommand = {
   name: 'bench',
@@ -48,65 +46,57 @@ export const benchCommand: CliCommand = {
   async run(argv, ctx) {
     const { io } = ctx;
     const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base', 'large', 'dir', 'param'], booleans: ['embed-model', 'train', 'keep', 'reused-model'] });
-    if (flag(p, 'large')) return largeBench(p, ctx);
-    if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
     const json = flag(p, 'json');
-    if (!json) throw new CliUsageError('bench needs --json OUT.json');
+    if (!json) throw new CliUsageError(flag(p, 'large') ? 'bench --large needs --json OUT.json' : 'bench needs --json OUT.json');
     // the outputs checked before the work, not after it
     await checkOutputPath(json);
     if (flag(p, 'csv')) await checkOutputPath(flag(p, 'csv')!);
-    const bounds = (flag(p, 'bounds') ?? 'rel:1e-2,rel:1e-3,rel:1e-4').split(',').filter(Boolean).map(parseBound);
-    if (!bounds.length) throw new CliUsageError('--bounds needs at least one bound (e.g. rel:1e-3,abs:0.5)');
-    const vars = flag(p, 'vars')?.split(',').filter(Boolean);
-    const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
-    const workersGiven = workersFlag(p);
-    const workers = workersGiven ?? 2;
-    const ref = flag(p, 'reference');
-    const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
-    // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
-    const catalog = await callApi(ctx, 'streams.codecs', {});
-    if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) return (await import('../../../services/crossfield/bench-cli.ts')).crossfieldBenchCli(p.positionals, vars, flag(p, 'anchors'), flag(p, 'network'), bounds, json, ref, io, { workers: workersGiven ?? 1, reusedModel: p.flags.has('reused-model'), minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds') });
+    const bounds = flag(p, 'bounds')?.split(',').filter(Boolean).map(parseBound);
+    if (bounds && !bounds.length) throw new CliUsageError('--bounds needs at least one bound (e.g. rel:1e-3,abs:0.5)');
+    const minSeconds = nonNegativeFlag(p, 'min-seconds', 'a number of seconds');
+    const call = terminalCall(io);
     try {
-      let model = flag(p, 'model');
-      if (p.flags.has('train')) {
-        const epochs = Number(flag(p, 'train-epochs') ?? 8);
-        if (!Number.isInteger(epochs) || epochs < 1) throw new CliUsageError('--train-epochs needs an integer >= 1');
-        const { trainBenchModel } = await import('../../../services/compression/bench-train.ts');
-        const trained: string[] = [];
-        // each learned codec benched gets a model of its own (the VQ-VAE when none is named, as before)
-        for (const network of codecs.includes('nglr') ? (codecs.includes('vqvae') ? ['vqvae', 'nglr'] as const : ['nglr'] as const) : ['vqvae'] as const) {
-          const out = `${json}.${network === 'vqvae' ? 'fpvq' : 'fpnl'}`;
-          const t = await trainBenchModel({ files: p.positionals, vars, epochs, out, network, bounds, base: flag(p, 'base'), python: ctx.globals.python, onProgress: (f, m) => io.progress(f, m) });
-          io.progressDone();
-          io.err(network === 'vqvae' ? `trained a VQ-VAE on ${t.maps} maps in ${t.seconds.toFixed(0)} s: ${t.path}` : `trained NGLR on ${t.maps} points in ${t.seconds.toFixed(0)} s: ${t.path}`);
-          trained.push(t.path);
-        }
-        model = trained.join(',');
+      if (flag(p, 'large')) return await largeBench(p, ctx, call, json, bounds);
+      if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
+      const common = { files: p.positionals, bounds: bounds ?? DEFAULT_BOUNDS, ...(minSeconds !== undefined ? { minSeconds } : {}) };
+      const vars = flag(p, 'vars')?.split(',').filter(Boolean);
+      const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
+      const workers = workersFlag(p);
+      const ref = flag(p, 'reference');
+      // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
+      const catalog = await callApi(ctx, 'streams.codecs', {});
+      if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) {
+        if (!vars?.length) throw new CliUsageError('bench --codec crossfield needs --vars TARGET[,TARGET...]');
+        const network = flag(p, 'network');
+        if (network && !['cfnn', 'linear', 'none', 'best'].includes(network)) throw new CliUsageError('--network must be cfnn, linear, none or best');
+        const r = await callApi(ctx, 'bench.crossfield', {
+          ...common, variables: vars, workers: workers ?? 1, reusedModel: p.flags.has('reused-model'),
+          ...(flag(p, 'anchors') ? { anchors: flag(p, 'anchors')!.split(',').filter(Boolean) } : {}),
+          ...(network ? { network: network as 'cfnn' } : {}),
+          ...(ref ? { reference: ref } : {}),
+        }, call);
+        call.done();
+        await writeFileAtomic(json, jsonText(r));
+        io.out(crossfieldBenchTable(r.rows));
+        return r.rows.some((x) => x.error || x.points_over_bound > 0) ? 1 : 0;
       }
-      const rows = await runBench({
-        files: p.positionals,
-        vars,
-        codecs,
-        bounds,
-        workers,
-        entropy: flag(p, 'entropy') as BenchRow['codec'] as never,
-        model,
-        embedModel: p.flags.has('embed-model'),
-        params: paramFlags(p),
-        base: flag(p, 'base'),
-        minSeconds: nonNegativeFlag(p, 'min-seconds', 'a number of seconds'),
-        onProgress: (f, m) => io.progress(f, m ?? ''),
-      });
-      io.progressDone();
-      const protocol = [
-        'Each variable whole as float32 in C order; range, bound and metrics over valid points only.',
-        'Fieldpack codecs handle fill points natively (mask stored, fills neither predicted nor coded); external baselines get fills replaced by the mean of the valid points.',
-        'compression_ratio = 4 x values / whole output bytes. PSNR = 20 log10(range / RMSE).',
-        'MB/s = 4 x values / 1e6 / seconds, best of repetitions, warm worker pool; external tools timed as whole processes.',
-      ];
-      await writeFileAtomic(json, JSON.stringify({ protocol, rows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1));
+      const epochs = flag(p, 'train-epochs');
+      const entropy = flag(p, 'entropy');
+      if (entropy && !['range', 'huffman', 'auto'].includes(entropy)) throw new CliUsageError('--entropy must be range, huffman or auto');
+      const { protocol, rows, trained } = await callApi(ctx, 'bench.codecs', {
+        ...common, codecs, workers: workers ?? 2, embedModel: p.flags.has('embed-model'), params: paramFlags(p),
+        ...(vars ? { variables: vars } : {}),
+        ...(entropy ? { entropy: entropy as 'auto' } : {}),
+        ...(flag(p, 'model') ? { model: flag(p, 'model')! } : {}),
+        ...(flag(p, 'base') ? { base: flag(p, 'base')! } : {}),
+        ...(p.flags.has('train') ? { train: { modelPrefix: json, ...(epochs !== undefined ? { epochs: Number(epochs) } : {}), ...(ctx.globals.python ? { python: ctx.globals.python } : {}) } } : {}),
+      }, call);
+      call.done();
+      for (const t of trained) io.err(t.network === 'vqvae' ? `trained a VQ-VAE on ${t.samples} maps in ${t.seconds.toFixed(0)} s: ${t.path}` : `trained NGLR on ${t.samples} points in ${t.seconds.toFixed(0)} s: ${t.path}`);
+      await writeFileAtomic(json, jsonText({ protocol, rows }));
       const csv = flag(p, 'csv');
       if (csv) await writeFileAtomic(csv, benchCsv(rows));
+      const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
       // residual coders: the base used (auto's choice) and what it counts, included in the ratio
       const withBase = rows.some((r) => r.base !== undefined);
       const baseCell = (r: BenchRow) => (r.base === undefined ? '' : `${r.base === r.base_choice ? r.base_choice : `${r.base}->${r.base_choice}`}${r.base_bytes ? ` ${Math.round(r.base_bytes)} B` : ''}`);
@@ -122,62 +112,33 @@ export const benchCommand: CliCommand = {
       for (const line of modelPerDataset(rows)) io.out(line);
       return rows.some((r) => r.error || r.points_over_bound > 0) ? 1 : 0;
     } finally {
+      call.done();
       await closePools();
     }
   },
 };
 
-/** The large case: build the variable, compress and decompress it through the API slab by slab, peak RSS after each. */
-async function largeBench(p: ReturnType<typeof parseFlags>, ctx: Parameters<CliCommand['run']>[1]): Promise<number> {
+const DEFAULT_BOUNDS = [{ mode: 'rel', value: 1e-2 }, { mode: 'rel', value: 1e-3 }, { mode: 'rel', value: 1e-4 }] as const satisfies BoundSpec[];
+
+/** Rows as JSON: NaN and Infinity (a failed row's cells) as strings, which JSON has no other word for. */
+function jsonText(x: unknown): string {
+  return JSON.stringify(x, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1);
+}
+
+/** The large case: the variable built, compressed and decompressed slab by slab (bench.large), peak RSS after each. */
+async function largeBench(p: ReturnType<typeof parseFlags>, ctx: Parameters<CliCommand['run']>[1], call: ReturnType<typeof terminalCall>, json: string, bounds: BoundSpec[] | undefined): Promise<number> {
   const { io } = ctx;
-  const { largeShape, parseSize, writeLargeNetcdf4 } = await import('../../../services/compression/bench-large.ts');
-  const json = flag(p, 'json');
-  if (!json) throw new CliUsageError('bench --large needs --json OUT.json');
-  const dir = mkdtempSync(join(flag(p, 'dir') ?? tmpdir(), 'fieldpack-large-'));
-  const shape = largeShape(parseSize(flag(p, 'large')!));
-  const bytes = shape.reduce((a, b) => a * b, 4);
-  const mb = bytes / 1e6;
-  const workers = workersFlag(p) ?? 2;
-  const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
-  const src = join(dir, 'large.nc');
-  try {
-    let t0 = performance.now();
-    await writeLargeNetcdf4(src, shape, (f, m) => io.progress(f, m));
-    io.progressDone();
-    const build = { seconds: (performance.now() - t0) / 1000, peak_rss_mib: rss() };
-    io.err(`wrote ${src}: T [${shape.join('x')}] float32, ${(bytes / 2 ** 30).toFixed(2)} GiB in ${build.seconds.toFixed(0)} s`);
-    const rows = [];
-    for (const bound of (flag(p, 'bounds') ?? 'rel:1e-3').split(',').filter(Boolean).map(parseBound)) {
-      const fpk = join(dir, 'large.fpk');
-      t0 = performance.now();
-      const c = await callApi(ctx, 'streams.compress', { file: src, variable: 'T', bound, workers, verify: true, out: fpk, streamed: true }, { onProgress: (f, m) => io.progress(f, m ?? '') });
-      io.progressDone();
-      const compressSeconds = (performance.now() - t0) / 1000;
-      const afterCompress = rss();
-      t0 = performance.now();
-      await callApi(ctx, 'streams.decompress', { file: fpk, out: join(dir, 'large.f32'), workers, anchors: [], streamed: true }, { onProgress: (f, m) => io.progress(f, m ?? '') });
-      io.progressDone();
-      const decompressSeconds = (performance.now() - t0) / 1000;
-      rmSync(join(dir, 'large.f32'), { force: true });
-      rows.push({
-        file: 'large.nc', variable: 'T', shape, bytes_in: bytes, bound: c.boundLabel, compressed_bytes: c.bytes, compression_ratio: c.compressionRatio,
-        // compress seconds include the verification pass (a second read and decode of everything)
-        compress_seconds_with_verify: compressSeconds, compress_mb_s_with_verify: mb / compressSeconds,
-        decompress_seconds: decompressSeconds, decompress_mb_s: mb / decompressSeconds,
-        max_error_over_bound: c.verification?.maxErrorOverBound, points_over_bound: c.verification?.pointsOverBound, psnr_db: c.verification?.psnr,
-        peak_rss_mib_after_compress: afterCompress, peak_rss_mib_after_decompress: rss(), workers,
-      });
-    }
-    await writeFileAtomic(json, JSON.stringify({ protocol: ['a synthetic float32 NetCDF-4 variable written on disk, then compressed and decompressed with --streamed through the API; peak RSS = maxRSS of this process (building the file included)'], build, rows }, null, 1));
-    for (const r of rows) {
-      io.out(`${r.bound}: ratio ${r.compression_ratio.toFixed(2)}, compress+verify ${r.compress_mb_s_with_verify.toFixed(1)} MB/s, decompress ${r.decompress_mb_s.toFixed(1)} MB/s, max error/bound ${r.max_error_over_bound}, over ${r.points_over_bound}, peak RSS ${r.peak_rss_mib_after_decompress} MiB (${(bytes / 2 ** 20).toFixed(0)} MiB of values)`);
-    }
-    return rows.some((r) => r.points_over_bound !== 0) ? 1 : 0;
-  } finally {
-    if (p.flags.has('keep')) io.err(`kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-    await closePools();
+  const r = await callApi(ctx, 'bench.large', {
+    size: flag(p, 'large')!, keep: p.flags.has('keep'), ...(flag(p, 'dir') ? { dir: flag(p, 'dir')! } : {}), ...(bounds ? { bounds } : {}), workers: workersFlag(p) ?? 2,
+  }, call);
+  call.done();
+  const bytes = r.build.shape.reduce((a, b) => a * b, 4);
+  io.err(`wrote ${r.build.path}: T [${r.build.shape.join('x')}] float32, ${(bytes / 2 ** 30).toFixed(2)} GiB in ${r.build.seconds.toFixed(0)} s${p.flags.has('keep') ? ' (kept)' : ''}`);
+  await writeFileAtomic(json, JSON.stringify(r, null, 1));
+  for (const x of r.rows) {
+    io.out(`${x.bound}: ratio ${x.compression_ratio.toFixed(2)}, compress+verify ${x.compress_mb_s_with_verify.toFixed(1)} MB/s, decompress ${x.decompress_mb_s.toFixed(1)} MB/s, max error/bound ${x.max_error_over_bound}, over ${x.points_over_bound}, peak RSS ${x.peak_rss_mib_after_decompress} MiB (${(bytes / 2 ** 20).toFixed(0)} MiB of values)`);
   }
+  return r.rows.some((x) => x.points_over_bound !== 0) ? 1 : 0;
 }
 
 /**
@@ -207,6 +168,17 @@ function modelPerDataset(rows: BenchRow[]): string[] {
 function fmt(x: number): string {
   if (typeof x !== 'number' || !Number.isFinite(x)) return String(x);
   return Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
+}
+
+function crossfieldBenchTable(rows: CrossfieldBenchRow[]): string {
+  const head = ['file', 'target', 'anchors', 'bound', 'ratio', 'core', 'SZ3', 'x best', 'model %', 'net', 'train s', 'c MB/s', 'first c', 'd MB/s', 'err/bound'];
+  const f = (x: number | null) => (x === null || !Number.isFinite(x) ? '' : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(2));
+  const t = rows.map((r) => r.error ? [r.file, r.variable, r.anchors.join(','), r.bound, `ERROR ${r.error}`] : [
+    r.file, r.variable, r.anchors.join(',') + (r.anchor_selection === 'auto' ? ' (auto)' : ''), r.bound, f(r.compression_ratio), f(r.core_ratio), f(r.sz3_ratio),
+    f(r.ratio_over_best), (r.model_share * 100).toFixed(1), r.network + (r.fusion ? `/${r.fusion}` : ''), f(r.train_seconds), f(r.compress_mb_s), f(r.first_compress_mb_s), f(r.decompress_mb_s), f(r.max_error_over_bound),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...t.map((x) => (x[i] ?? '').length)));
+  return [head, ...t].map((x) => x.map((c, i) => (c ?? '').padEnd(w[i]!)).join('  ')).join('\n');
 }
 
 export default benchCommand;
