@@ -148,6 +148,28 @@ describe('Data view', () => {
     expect(await row.getByTestId('quant-counts16').innerText()).toMatch(/⚠ 1/);
     expect(await page.getByTestId('quant-warning').innerText()).toMatch(/error bound below that step means nothing/);
     await page.screenshot({ path: join(SCREENSHOTS, 'data-import-raw-ok.png'), fullPage: false });
+
+    // one field: the correlation panel says there is nothing to correlate, without asking the server (no failed call)
+    const failed: string[] = [];
+    page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+    await row.click();
+    await expect.poll(() => page.getByTestId('correlation').innerText(), { timeout: 10_000 }).toMatch(/Nothing to correlate: this dataset holds a single field/);
+    expect(failed).toEqual([]);
+
+    // the same file again: said before importing (a second dataset of it), not refused
+    await page.getByTestId('import-paths').fill(ints);
+    expect(await page.getByTestId('import-duplicate').innerText()).toMatch(/counts16\.dat is already in dataset "counts16": importing makes a second dataset of it/);
+
+    // NaN and Inf that are not fill are counted beside the fill share (they are values, kept exactly)
+    const nans = join(tmp.dir, 'gaps.f32');
+    writeFileSync(nans, Buffer.from(Float32Array.from({ length: 20 * 30 }, (_, i) => (i % 100 === 7 ? NaN : i === 5 ? Infinity : i * 0.5)).buffer));
+    await page.getByTestId('import-paths').fill(nans);
+    expect(await page.getByTestId('import-duplicate').count()).toBe(0);
+    await page.getByTestId('import-raw-dtype').selectOption('float32');
+    await page.getByTestId('import-submit').click();
+    const gaps = page.getByTestId('dataset-gaps').getByTestId('field-row-gaps');
+    await expect.poll(() => gaps.count(), { timeout: 20_000 }).toBe(1);
+    expect(await gaps.getByTestId('nonfinite-gaps').innerText()).toBe('6 NaN, 1 +Inf');
     await page.close();
   });
 

@@ -89,8 +89,15 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     // The auto-detected Python (the pyenv python3 lacks torch; /usr/bin/python3 has it) and its device.
     await expect.poll(() => page.getByTestId('train-python').innerText(), { timeout: 60_000 }).toMatch(/Training runs on\s+(cpu|cuda)/);
 
+    // every problem of the form at once, not one at a time: no target yet and an epoch count below 1
+    await page.getByTestId('train-hp-epochs').fill('0');
+    await page.getByTestId('train-hp-learningRate').fill('-1');
+    await expect.poll(() => page.getByTestId('train-form-problem').innerText()).toMatch(/Pick a target field.*epochs: a whole number >= 1.*learning rate: a number above 0/);
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    await page.getByTestId('train-defaults').click();
     await page.getByTestId('train-field-SST').getByTestId('train-target').check();
     await page.getByTestId('train-field-AIRT').getByTestId('train-input').check();
+    expect(await page.getByTestId('train-form-problem').count()).toBe(0);
     expect(await page.getByTestId('train-field-SST').getByTestId('train-input').isDisabled()).toBe(false); // tiny-cnn may use it
     for (const [k, v] of Object.entries({ epochs: '3', maxStepsPerEpoch: '8', batchSize: '8', patchSize: '64' })) await page.getByTestId(`train-hp-${k}`).fill(v);
     await page.getByTestId('train-hp-device').selectOption('cpu');

@@ -34,6 +34,8 @@ export interface StoredStats {
   std?: number | null;
   distinct?: { count: number; exact: boolean; label: string };
   quantization?: { detected: boolean; step: number | null; source: string | null; note: string };
+  /** NaN and +-Inf that are not fill: values of the field, kept exactly, outside min / max / mean */
+  nonFinite?: { nan: number; posInf: number; negInf: number };
   role?: string;
   longName?: string | null;
 }

@@ -6,15 +6,25 @@ export interface Notice {
   id: number;
   kind: 'error' | 'info';
   text: string;
+  /** how many times this message came (the same message again is counted, not stacked) */
+  count: number;
 }
 
-/** Messages shown to the user; an API error shows its code and message, never a stack. */
+/** At most this many notices on screen; the oldest go first. */
+const MAX_NOTICES = 4;
+
+/**
+ * Messages shown to the user; an API error shows its code and message, never a stack. A message that is already
+ * shown moves to the end with its count raised (a retried action that fails the same way does not fill the screen).
+ */
 export const useNotices = defineStore('notices', () => {
   const notices = ref<Notice[]>([]);
   let next = 1;
   function push(kind: Notice['kind'], text: string) {
     const id = next++;
-    notices.value.push({ id, kind, text });
+    const same = notices.value.find((n) => n.kind === kind && n.text === text);
+    const rest = notices.value.filter((n) => n !== same);
+    notices.value = [...rest.slice(Math.max(0, rest.length - (MAX_NOTICES - 1))), { id, kind, text, count: (same?.count ?? 0) + 1 }];
     if (kind === 'info') setTimeout(() => dismiss(id), 4000);
   }
   function error(err: unknown) {
