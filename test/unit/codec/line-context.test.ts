@@ -126,7 +126,7 @@ describe('coder 6: the line-back code\'s sign in the sign bit\'s context', () =>
     q.codes = codes;
     q.nCodes = codes.length;
     const w = new ByteWriter(64);
-    writeCodes(w, q, { entropy: 'range', bareCount: true, binaryShortcut: true, lines }, (cap) => new ByteWriter(cap));
+    writeCodes(w, q, { entropy: 'range', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
     const bytes = w.finish();
     expect(bytes[0]).toBe(ENTROPY_MS_LINE_SIGNS);
     const read = (b: Uint8Array, l: CodeLines | null) => readCodes(new ByteReader(b, 'chunk 2'), RADIUS, codes.length, 'chunk 2', { huffman: true, ms: true, bareCount: true, lines: () => l });

@@ -179,7 +179,7 @@ describe('rANS coder: where writeCodes uses it', () => {
   };
   const coderOf = (codes: Uint32Array, entropy: 'range' | 'ms' | 'rans', bareCount = true) => {
     const w = new ByteWriter(64);
-    writeCodes(w, quantizer(codes), { entropy, bareCount, binaryShortcut: true }, (cap) => new ByteWriter(cap));
+    writeCodes(w, quantizer(codes), { entropy, bareCount, largeBinaryTry: true }, (cap) => new ByteWriter(cap));
     const bytes = w.finish();
     const back = readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount });
     expect(back).toEqual(codes);
@@ -208,10 +208,10 @@ describe('rANS coder: where writeCodes uses it', () => {
   it('a chunk of at most 2^18 codes takes the smallest of the three coders (rANS where it suits: 10 % and 21 % zeros here)', () => {
     for (const codes of [laplacian(200_000, 10, 31, 0.0005), Uint32Array.from(laplacian(200_000, 10, 31), (c, i) => (i % 5000 < 2500 ? c : RADIUS + ((c - RADIUS) >> 3)))]) {
       const w = new ByteWriter(64);
-      writeCodes(w, quantizer(codes), { entropy: 'range', bareCount: true, binaryShortcut: true }, (cap) => new ByteWriter(cap));
+      writeCodes(w, quantizer(codes), { entropy: 'range', bareCount: true, largeBinaryTry: true }, (cap) => new ByteWriter(cap));
       const sizes = [ENTROPY_MS, ENTROPY_RANGE, ENTROPY_RANS].map((coder) => {
         const cw = new ByteWriter(64);
-        writeCodes(cw, quantizer(codes), { entropy: coder === ENTROPY_MS ? 'ms' : 'rans', bareCount: true, binaryShortcut: true }, (cap) => new ByteWriter(cap));
+        writeCodes(cw, quantizer(codes), { entropy: coder === ENTROPY_MS ? 'ms' : 'rans', bareCount: true, largeBinaryTry: true }, (cap) => new ByteWriter(cap));
         if (coder === ENTROPY_RANGE) {
           const bw = new ByteWriter(64);
           rangeEncodeCodes(codes, codes.length, RADIUS, bw);
@@ -225,13 +225,13 @@ describe('rANS coder: where writeCodes uses it', () => {
 
   it('the format v1 classic decoder (no multi-symbol coders) refuses coder 3', () => {
     const w = new ByteWriter(64);
-    writeCodes(w, quantizer(laplacian(3000, 4, 2)), { entropy: 'rans', bareCount: true, binaryShortcut: true }, (cap) => new ByteWriter(cap));
+    writeCodes(w, quantizer(laplacian(3000, 4, 2)), { entropy: 'rans', bareCount: true, largeBinaryTry: true }, (cap) => new ByteWriter(cap));
     expectBad(() => readCodes(new ByteReader(w.finish(), 'chunk 0'), RADIUS, 3000, 'chunk 0', { huffman: true, ms: false, bareCount: true }), /unknown entropy coder 3 in chunk 0/);
   });
 
   it('a count that is not the caller\'s is refused before decoding', () => {
     const w = new ByteWriter(64);
-    writeCodes(w, quantizer(laplacian(3000, 4, 2)), { entropy: 'rans', bareCount: false, binaryShortcut: true }, (cap) => new ByteWriter(cap));
+    writeCodes(w, quantizer(laplacian(3000, 4, 2)), { entropy: 'rans', bareCount: false, largeBinaryTry: true }, (cap) => new ByteWriter(cap));
     expectBad(() => readCodes(new ByteReader(w.finish(), 'chunk 0'), RADIUS, 2999, 'chunk 0', { huffman: false, ms: true, bareCount: false }), /3000 rANS-coded symbols, expected 2999/);
   });
 });
@@ -434,7 +434,7 @@ describe('rANS coder 5: the line context', () => {
     q.codes = codes;
     q.nCodes = codes.length;
     const w = new ByteWriter(64);
-    writeCodes(w, q, { entropy: 'range', bareCount: true, binaryShortcut: true, lines }, (cap) => new ByteWriter(cap));
+    writeCodes(w, q, { entropy: 'range', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
     const bytes = w.finish();
     expect(bytes[0]).toBe(ENTROPY_RANS_LINES);
     expect(readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount: true, lines: () => lines })).toEqual(codes);
@@ -446,9 +446,12 @@ describe('rANS coder 5: the line context', () => {
     const q0 = new LinearQuantizer(0.01, true, zeros.codes.length, RADIUS);
     q0.codes = zeros.codes;
     q0.nCodes = zeros.codes.length;
-    const w0 = new ByteWriter(64);
-    writeCodes(w0, q0, { entropy: 'range', bareCount: true, binaryShortcut: false, lines: zeros.lines }, (cap) => new ByteWriter(cap));
-    expect(w0.finish()[0]).toBe(ENTROPY_MS_LINE_SIGNS);
+    // with lines, the classic codec's too (largeBinaryTry): the binary coder it once took alone there was never smaller
+    for (const largeBinaryTry of [false, true]) {
+      const w0 = new ByteWriter(64);
+      writeCodes(w0, q0, { entropy: 'range', bareCount: true, largeBinaryTry, lines: zeros.lines }, (cap) => new ByteWriter(cap));
+      expect(w0.finish()[0]).toBe(ENTROPY_MS_LINE_SIGNS);
+    }
   });
 
   it('hostile blocks: both decoders refuse them alike (or decode the same codes), never hang', () => {

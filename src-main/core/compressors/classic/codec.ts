@@ -603,7 +603,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   predictor.encode(indices ?? values, skip, pshape, q, tune);
   // with nothing skipped every point has a code in the predictor's order: the coder's line context knows the lines
   const lines = skip === null ? predictor.codeLines(pshape) : null;
-  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, binaryShortcut: true, lines }, (cap) => new ByteWriter(cap));
+  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
   writeEscapes(w, q, f32 && !grid);
   return w.finish();

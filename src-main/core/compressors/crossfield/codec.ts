@@ -351,7 +351,7 @@ function encodeChunkPayload(
     // the Lorenzo hybrids code every point in memory order: rows of the last dim are its lines
     if (nValid === n) lines = rowLines(cshape);
   }
-  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false, lines }, (cap) => new ByteWriter(cap));
+  writeCodes(w, qz, { entropy: 'range', bareCount: false, largeBinaryTry: false, lines }, (cap) => new ByteWriter(cap));
   writeEscapes(w, qz, p.f32);
   return { payload: w.finish(), escapes: qz.nEscapes, modelBytes, envelopeBytes };
 }

@@ -292,7 +292,7 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
   w.u8(a.tune);
   w.block(models.finish());
   const lines = nValid === n ? interpHybridCodeLines(pshape) : null;
-  writeCodes(w, qz, { entropy: 'range', bareCount: false, binaryShortcut: false, lines }, (cap) => new ByteWriter(cap));
+  writeCodes(w, qz, { entropy: 'range', bareCount: false, largeBinaryTry: false, lines }, (cap) => new ByteWriter(cap));
   writeEscapes(w, qz, f32);
   const payload = w.finish();
   const packed = backend.compress(payload);
