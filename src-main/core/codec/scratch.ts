@@ -11,8 +11,8 @@ const MAX_SCRATCH_BYTES = 32 << 20;
  * faulted in page by page: ~4 ms per MB on a VM that hands freed pages back to its host) cost more than a pass's
  * arithmetic. At most MAX_SCRATCH_BYTES each, so a thread keeps under ~70 MB.
  */
-export type ScratchSlot = 'predictor' | 'gridIndices' | 'codes' | 'ransSymbols' | 'ransSigns' | 'ransBytes';
-const scratch: Record<ScratchSlot, ArrayBuffer | null> = { predictor: null, gridIndices: null, codes: null, ransSymbols: null, ransSigns: null, ransBytes: null };
+export type ScratchSlot = 'predictor' | 'gridIndices' | 'codes' | 'ransSymbols' | 'ransSigns' | 'ransBytes' | 'reversedValues' | 'reversedSkip';
+const scratch: Record<ScratchSlot, ArrayBuffer | null> = { predictor: null, gridIndices: null, codes: null, ransSymbols: null, ransSigns: null, ransBytes: null, reversedValues: null, reversedSkip: null };
 
 /** `bytes` of the slot's buffer (not cleared; valid until the slot's next use), or null past MAX_SCRATCH_BYTES. */
 function scratchBuffer(slot: ScratchSlot, bytes: number): ArrayBuffer | null {

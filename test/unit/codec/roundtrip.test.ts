@@ -61,7 +61,10 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     expect(sized.length).toBeLessThan(7); // of 7 candidates (3 predictors x 4D, 3D; dq-lorenzo)
     // a small field is not screened: every candidate sized
     const small = check(rows(await field(WRF, 'T'), 0, 1), { mode: 'rel', value: 1e-3 }, 'auto').plan;
-    expect(Object.keys(small.autoScores ?? {}).filter((k) => !k.includes('@'))).toHaveLength(7);
+    const sizedSmall = Object.keys(small.autoScores ?? {}).filter((k) => !k.includes('@'));
+    // and the best interpolation's other axis order
+    expect(sizedSmall).toHaveLength(8);
+    expect(sizedSmall.filter((k) => k.endsWith('/reversed'))).toHaveLength(1);
   });
   it('planning steps: the leader named, tunings marked likely at few bits per value; sizes answered from elsewhere (sizePlans) give the same plan', async () => {
     const f = await field(`${FERRET}/coads_climatology.cdf`, 'AIRT');
@@ -84,7 +87,7 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
       r = steps.next(reply);
     }
     expect(provisional!.tuningsLikely).toBe(true);
-    expect(batches).toEqual(['screening 7', 'survivors 2', 'tunings 4']);
+    expect(batches).toEqual(['screening 7', 'survivors 2', 'reversed 1', 'tunings 4']);
     expect(r.value).toEqual(inThread);
     expect(Object.keys(inThread.autoScores!).some((k) => k.includes('@'))).toBe(true);
   });

@@ -19,6 +19,8 @@
  * same in every row (a fixed land mask over time steps); readers before it refuse it as bad flags. Entropy coder 5
  * (static rANS with the line context, envelope.ts) and 6 (coder 4 with the line-back code's sign, written where
  * coder 4 was) may appear where coder 4 may; readers before them refuse them as unknown coders.
+ * The interpolation byte (flag 8) may have bit 128 set: the predictor ran on the chunk's axes reversed
+ * (codec/predictors/axes.ts); readers before it refuse it as a bad interpolation tuning.
  * Predictor byte 254 = a constant chunk (its value count, mask, value lists and the one value; classic/codec.ts);
  * readers before it refuse it as a bad predictor byte.
  *

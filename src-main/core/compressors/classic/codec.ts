@@ -23,6 +23,7 @@ import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, findGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
+import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
 import {
   MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type HeaderInput, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
 } from '../../codec/stream/format.ts';
@@ -115,6 +116,11 @@ export interface ClassicPlan {
   interpMaxDims?: number;
   /** interpolation predictors: index into INTERP_TUNINGS (level-dependent bounds), 0 = none; format v2 */
   tune?: number;
+  /**
+   * interpolation predictors: the passes' dimension order reversed (fastest dimension first; predictors/axes.ts),
+   * where the chunk has two dimensions longer than one; bit REVERSED_AXES of the chunk's interpolation byte
+   */
+  reversedAxes?: boolean;
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
   entropy?: 'auto' | 'huffman' | 'range' | 'ms' | 'rans';
   /** values already on a grid (packed, rounded): grid indices are predicted and quantized instead (grid.ts) */
@@ -211,9 +217,9 @@ export function planCompressionSteps(field: Pick<Field, 'values' | 'shape' | 'ma
   return planSteps(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => centralBlock(values, mask, shape, sampleBudget(values.length)), opts, backend);
 }
 
-/** Whether two plans of one field code it the same way (the same predictor, dims, grid and tuning). */
+/** Whether two plans of one field code it the same way (the same predictor, dims, grid, tuning and axis order). */
 export function samePlan(a: ClassicPlan, b: ClassicPlan): boolean {
-  return a.predictor === b.predictor && a.maxDims === b.maxDims && a.grid === b.grid && (a.tune ?? 0) === (b.tune ?? 0);
+  return a.predictor === b.predictor && a.maxDims === b.maxDims && a.grid === b.grid && (a.tune ?? 0) === (b.tune ?? 0) && !a.reversedAxes === !b.reversedAxes;
 }
 
 /**
@@ -239,8 +245,8 @@ export type PlanSample = { values: FieldValues; mask: Uint8Array | null; shape: 
 export type PlanStep =
   | { kind: 'provisional'; plan: ClassicPlan; tuningsLikely: boolean }
   | { kind: 'size'; of: PlanBatch; base: ClassicPlan; plans: ClassicPlan[]; sample: PlanSample; sizeHere: (plan: ClassicPlan) => number };
-/** the batches planning sizes: every candidate on the screening block, the survivors and the winner's tunings on the sample */
-export type PlanBatch = 'screening' | 'survivors' | 'tunings';
+/** the batches planning sizes: every candidate on the screening block, the survivors, the best interpolation's other axis order and the winner's tunings on the sample */
+export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings';
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
 /** Runs planning's steps in this thread, sizing every batch here: the plan. */
@@ -329,10 +335,11 @@ export function* planSteps(
     yield { kind: 'provisional', plan: provisional, tuningsLikely };
   }
   const keptSizes = yield* sized('survivors', kept.map((c) => c.plan), sample!, sizeOf);
-  kept.forEach((c, i) => {
-    const size = keptSizes[i]!;
+  let interpLeader: { key: string; plan: ClassicPlan; size: number } | null = null;
+  const keep = (c: { key: string; plan: ClassicPlan }, size: number) => {
     scores[c.key] = size;
-    if (c.plan.predictor.startsWith('interp') && !c.plan.grid && size < bestInterp) {
+    if (c.plan.predictor.startsWith('interp') && !c.plan.reversedAxes && size < (interpLeader?.size ?? Infinity)) interpLeader = { ...c, size };
+    if (c.plan.predictor.startsWith('interp') && !c.plan.grid && !c.plan.reversedAxes && size < bestInterp) {
       bestInterp = size;
       plan.interpMaxDims = c.plan.maxDims;
     }
@@ -341,12 +348,25 @@ export function* planSteps(
       plan.predictor = c.plan.predictor;
       plan.maxDims = c.plan.maxDims;
       plan.grid = c.plan.grid;
+      plan.reversedAxes = c.plan.reversedAxes;
     }
-  });
+  };
+  kept.forEach((c, i) => keep(c, keptSizes[i]!));
+  // the best interpolation the other way round (fastest dimension first), as SZ3 tries its second direction: it wins
+  // where the fastest dimension varies least smoothly (levels stored last), by up to 4 x, whichever family led
+  const bestInterpPlan = interpLeader as { key: string; plan: ClassicPlan; size: number } | null;
+  if (bestInterpPlan && !bound.lossless && axesReversible(predictorShape(shape, bestInterpPlan.plan.maxDims))) {
+    const other = { key: `${bestInterpPlan.key}/reversed`, plan: { ...bestInterpPlan.plan, reversedAxes: true } };
+    const [size] = yield* sized('reversed', [other.plan], sample!, sizeOf);
+    keep(other, size!);
+  }
   if (bound.lossless) {
     // indices on the grid against the values' byte planes
     if (sizeOf({ ...plan, grid: undefined }) <= best) plan.grid = undefined;
-    if (!plan.grid) plan.predictor = 'lorenzo';
+    if (!plan.grid) {
+      plan.predictor = 'lorenzo';
+      plan.reversedAxes = undefined;
+    }
   }
   // level-dependent bounds pay at large bounds (mostly zero codes); below ~2 bits per value they do not. On a grid
   // coded exactly (half-width 0) every level's width stays one index (GridQuantizer.setFactor): a tuning would give
@@ -357,7 +377,7 @@ export function* planSteps(
     const tuningSizes = yield* sized('tunings', tunings.map((tune) => ({ ...plan, tune })), sample!, sizeOf);
     tunings.forEach((tune, i) => {
       const size = tuningSizes[i]!;
-      scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}@${tune}`] = size;
+      scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}${plan.reversedAxes ? '/reversed' : ''}@${tune}`] = size;
       if (size < best) {
         best = size;
         plan.tune = tune;
@@ -412,19 +432,35 @@ function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: 
     }
     return r;
   };
+  // the same input with its axes reversed, per grid and predictor shape (copies: the scratch slots are encodeChunkPayload's)
+  const reversedInputs = new Map<string, ReturnType<typeof reversedInput>>();
+  const reversedOf = (grid: GridPlan | undefined, pshape: number[]) => {
+    const key = `${grid ? 'grid' : 'values'} ${pshape.join('x')}`;
+    let r = reversedInputs.get(key);
+    if (!r) {
+      const { x, skip } = inputOf(grid);
+      const rev = reversedInput(x, skip, pshape);
+      r = { x: rev.x.slice(), skip: rev.skip && rev.skip.slice(), pshape: rev.pshape };
+      reversedInputs.set(key, r);
+    }
+    return r;
+  };
   let codes: Uint32Array | null = null;
   return (p: ClassicPlan) => {
     if (p.bound.lossless && !p.grid) return coded(p);
     const { x, skip, head } = inputOf(p.grid);
     const tune = p.predictor.startsWith('interp') ? (p.tune ?? 0) : 0;
+    const pshape = predictorShape(shape, p.maxDims);
+    const reversed = p.reversedAxes === true && p.predictor.startsWith('interp') && axesReversible(pshape);
+    const input = reversed ? reversedOf(p.grid, pshape) : { x, skip, pshape };
     const q = p.grid ? new GridQuantizer(p.grid.half, 0, p.radius) : new LinearQuantizer(p.bound.abs, f32, 0, p.radius);
     // one codes array for every candidate (each one's is read before the next runs)
     codes ??= new Uint32Array(Math.max(1, values.length));
     q.codes = codes;
-    predictorByName(p.predictor).encode(x as FieldValues, skip, predictorShape(shape, p.maxDims), q, tune);
+    predictorByName(p.predictor).encode(input.x as FieldValues, input.skip, input.pshape, q, tune);
     const codeBytes = msCostBytes(q.codes, q.nCodes, q.radius);
-    // a tuning takes a byte of its own, as in encodeChunkPayload
-    return head + (tune ? 1 : 0) + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
+    // a tuning or the reversed axes take a byte of their own, as in encodeChunkPayload
+    return head + (tune || reversed ? 1 : 0) + codeBytes + varintBytes(codeBytes) + varintBytes(q.nEscapes) + q.nEscapes * (f32 && !p.grid ? 4 : 8);
   };
 }
 
@@ -583,12 +619,15 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
     if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
   }
   const tune = !lossless && plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0;
+  const pshape = predictorShape(shape, plan.maxDims);
+  const reversed = predicted && plan.reversedAxes === true && plan.predictor.startsWith('interp') && axesReversible(pshape);
+  const interpByte = tune | (reversed ? REVERSED_AXES : 0);
   w.u8(predicted ? predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4) : LOSSLESS_PREDICTOR_ID);
   // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2. Flag 32: grid indices (header param grid).
   // Flag 64: the mask of the chunk's first row only, the same in every row (maskRowsRepeat)
   const maskRepeats = hasMask && maskRowsRepeat(mask!, shape);
-  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (hasMask ? 16 : 0) | (tune ? 8 : 0) | (grid ? 32 : 0) | (maskRepeats ? 64 : 0));
-  if (tune) w.u8(tune);
+  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (hasMask ? 16 : 0) | (interpByte ? 8 : 0) | (grid ? 32 : 0) | (maskRepeats ? 64 : 0));
+  if (interpByte) w.u8(interpByte);
   // format v2: no value count (the chunk's rows give it)
   if (hasMask) writeChunkMask(w, mask!, shape, maskRepeats);
   writeValueLists(w, [nonfinite, fillExc], values, f32);
@@ -599,14 +638,27 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const q = grid ? new GridQuantizer(grid.half, 0, plan.radius) : new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
   q.codes = scratchTyped('codes', Uint32Array, Math.max(1, n - nSkip));
   const predictor = predictorByName(plan.predictor);
-  const pshape = predictorShape(shape, plan.maxDims);
-  predictor.encode(indices ?? values, skip, pshape, q, tune);
+  const input = reversed ? reversedInput(indices ?? values, skip, pshape) : { x: indices ?? values, skip, pshape };
+  predictor.encode(input.x as FieldValues, input.skip, input.pshape, q, tune);
   // with nothing skipped every point has a code in the predictor's order: the coder's line context knows the lines
-  const lines = skip === null ? predictor.codeLines(pshape) : null;
+  const lines = input.skip === null ? predictor.codeLines(input.pshape) : null;
   writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
   writeEscapes(w, q, f32 && !grid);
   return w.finish();
+}
+
+/** Bit of a chunk's interpolation byte (flag 8; the tuning in the low bits): the passes run on the reversed axes. */
+const REVERSED_AXES = 128;
+
+/** What the predictor reads with its axes reversed (REVERSED_AXES): values or grid indices, skip, shape; into scratch. */
+function reversedInput(x: FieldValues | Float64Array, skip: Uint8Array | null, pshape: number[]): { x: FieldValues | Float64Array; skip: Uint8Array | null; pshape: number[] } {
+  const n = x.length;
+  return {
+    x: reverseAxes(x, pshape, x instanceof Float32Array ? scratchTyped('reversedValues', Float32Array, n) : scratchTyped('reversedValues', Float64Array, n)),
+    skip: skip && reverseAxes(skip, pshape, scratchTyped('reversedSkip', Uint8Array, n)),
+    pshape: [...pshape].reverse(),
+  };
 }
 
 /**
@@ -852,8 +904,13 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   if ((pid === LOSSLESS_PREDICTOR_ID) !== (h.bound.lossless && !onGrid)) {
     throw bad(`corrupted stream: chunk ${i} is ${pid === LOSSLESS_PREDICTOR_ID ? 'lossless' : 'predicted'} but the header's absolute bound is ${h.bound.abs}`);
   }
-  const tune = flags & 8 ? r.u8('interpolation tuning') : 0;
-  if (tune >= INTERP_TUNINGS.length || (tune && pid !== 2 && pid !== 3)) throw bad(`corrupted stream: bad interpolation tuning ${tune} in chunk ${i}`);
+  const interpByte = flags & 8 ? r.u8('interpolation tuning') : 0;
+  const tune = interpByte & ~REVERSED_AXES;
+  const reversed = (interpByte & REVERSED_AXES) !== 0;
+  const pshape = predictorShape(shape, maxDims);
+  if (tune >= INTERP_TUNINGS.length || (interpByte && pid !== 2 && pid !== 3) || (reversed && !axesReversible(pshape))) {
+    throw bad(`corrupted stream: bad interpolation tuning ${interpByte} in chunk ${i}`);
+  }
   if (h.formatVersion === 1) {
     const nn = r.varint('value count');
     if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
@@ -888,7 +945,10 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
     readPlanes(r, out, skip, n - nSkip, f32);
   } else {
     const pred = predictorById(pid);
-    const lines = () => (skip === null ? pred.codeLines(predictorShape(shape, maxDims)) : null);
+    // reversed axes: the predictor decodes the reversed array (fresh, as `out`: skipped points stay 0), turned back below
+    const rshape = reversed ? [...pshape].reverse() : pshape;
+    const rskip = reversed && skip ? reverseAxes(skip, pshape, new Uint8Array(n)) : skip;
+    const lines = () => (rskip === null ? pred.codeLines(rshape) : null);
     // into this thread's scratch: the codes live only until the predictor has read them, below
     const codes = readCodes(r, radius, n - nSkip, what, { huffman: true, ms: h.formatVersion >= 2, bareCount: true, lines }, scratchTyped('codes', Uint32Array, n - nSkip));
     const esc = readEscapes(r, codes, f32 && !onGrid, what);
@@ -898,12 +958,20 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
     if (onGrid) {
       // working memory: fromGridIndices reads back only the points the predictor wrote
       const indices = scratchTyped('gridIndices', Float64Array, n);
-      pred.decode(indices, skip, predictorShape(shape, maxDims), q, tune);
+      if (reversed) reverseAxes(decodedReversed(pred, new Float64Array(n), rskip, rshape, q, tune), rshape, indices);
+      else pred.decode(indices, skip, pshape, q, tune);
       fromGridIndices(indices, out, skip, grid!, f32);
-    } else pred.decode(out, skip, predictorShape(shape, maxDims), q, tune);
+    } else if (reversed) reverseAxes(decodedReversed(pred, f32 ? new Float32Array(n) : new Float64Array(n), rskip, rshape, q, tune), rshape, out);
+    else pred.decode(out, skip, pshape, q, tune);
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
+}
+
+/** The predictor's decoding into `into` (the chunk with its axes reversed), returned. */
+function decodedReversed<T extends FieldValues | Float64Array>(pred: ReturnType<typeof predictorById>, into: T, skip: Uint8Array | null, rshape: number[], q: LinearQuantizer | GridQuantizer, tune: number): T {
+  pred.decode(into as FieldValues, skip, rshape, q, tune);
+  return into;
 }
 
 /** The rest of a constant chunk (CONSTANT_PREDICTOR_ID), after its flags. */

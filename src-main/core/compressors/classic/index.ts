@@ -246,7 +246,8 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
 function choiceOf(plan: ClassicPlan, constant: number, of: number): string {
   if (constant === of) return 'constant';
   const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
-  const predictor = plan.predictor + folded + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
+  const reversed = plan.reversedAxes && plan.predictor.startsWith('interp') ? ' (axes reversed)' : '';
+  const predictor = plan.predictor + folded + reversed + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
   return constant ? `${predictor}; ${constant} of ${of} chunks constant` : predictor;
 }
 
