@@ -19,9 +19,9 @@ const minSeconds = z.number().min(0).max(600).optional();
 export const BenchCodecsInput = z.strictObject({
   files,
   /** only these variables (default: every float variable with >= 2 non-trivial dims) */
-  variables: z.array(z.string().min(1)).optional(),
+  variables: z.array(z.string().min(1)).min(1, 'variables: leave it out for every variable, or name at least one').max(1000).optional(),
   /** codec presets (streams.codecs) and external baselines (zfp, sz3 when on PATH); default auto, zfp, sz3 */
-  codecs: z.array(z.string().min(1)).default([]),
+  codecs: z.array(z.string().min(1)).max(100).default([]),
   bounds,
   workers: workers.default(2),
   entropy: z.enum(['range', 'huffman', 'auto']).optional(),
@@ -106,9 +106,9 @@ export interface TrainedBenchModel {
 export const BenchCrossfieldInput = z.strictObject({
   files,
   /** the targets */
-  variables: z.array(z.string().min(1)).min(1, 'bench of the cross-field codec needs its targets (variables)'),
+  variables: z.array(z.string().min(1)).min(1, 'bench of the cross-field codec needs its targets (variables)').max(1000),
   /** default: chosen from the data per target */
-  anchors: z.array(z.string().min(1)).optional(),
+  anchors: z.array(z.string().min(1)).max(100).optional(),
   network: z.enum(['cfnn', 'linear', 'none', 'best']).optional(),
   bounds,
   workers: workers.default(1),

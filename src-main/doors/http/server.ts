@@ -192,6 +192,9 @@ function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode, message:
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
 }
 
+/** How long closing the door waits for cancelled calls to remove their files. */
+const CLOSE_WAIT_MS = 15_000;
+
 export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? randomBytes(24).toString('hex');
@@ -209,6 +212,8 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
   };
   const TOKEN_HELP = 'missing or wrong token: open the URL that `fieldpack serve` printed (it ends in ?token=...)';
 
+  /** API calls still running: closing the door cancels them and waits (a while) for their clean-up */
+  const inFlight = new Set<{ call: AbortController; settled: Promise<void> }>();
   const server = createServer(async (req, res) => {
     try {
       const hostBad = hostProblem(req);
@@ -222,8 +227,21 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
         if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: 'API calls are POST' } });
         const method = path.slice('/api/'.length);
         const input = parseInput(await readBody(req));
-        const value = await dispatch(app.services, method, input);
-        return sendJson(res, 200, { value });
+        // a client that goes away, or the door closing, cancels the call (a bench, an export: its files removed)
+        const call = new AbortController();
+        const onGone = () => {
+          if (!res.writableEnded) call.abort();
+        };
+        res.on('close', onGone);
+        const running = dispatch(app.services, method, input, { signal: call.signal });
+        const entry = { call, settled: running.then(() => undefined, () => undefined) };
+        inFlight.add(entry);
+        try {
+          return sendJson(res, 200, { value: await running });
+        } finally {
+          inFlight.delete(entry);
+          res.off('close', onGone);
+        }
       }
       // The renderer: static files; unknown paths fall back to index.html (client-side routes).
       const headers: Record<string, string> = {};
@@ -281,14 +299,18 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
         token,
         port,
         url: `http://${host}:${port}/?token=${token}`,
-        close: () =>
-          new Promise<void>((done) => {
+        close: async () => {
+          const calls = [...inFlight];
+          for (const c of calls) c.call.abort();
+          await Promise.race([Promise.all(calls.map((c) => c.settled)), new Promise((wake) => setTimeout(wake, CLOSE_WAIT_MS).unref())]);
+          await new Promise<void>((done) => {
             unsubscribe();
             for (const ws of sockets) ws.terminate();
             wss.close();
             server.closeAllConnections();
             server.close(() => done());
-          }),
+          });
+        },
       });
     });
   });

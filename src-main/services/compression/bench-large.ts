@@ -6,7 +6,7 @@
  * ratio is that of a real-looking field, not of zeros. Written with h5wasm: dimension scales as netCDF-C writes
  * them, the variable chunked one time step at a time, no deflate (the bench times Fieldpack, not zlib).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiInput, ApiOutput, ApiParsedInput } from '../../api/contract.ts';
@@ -25,6 +25,9 @@ export function parseSize(s: string): number {
   const unit = m[2] ? 'kmgt'.indexOf(m[2].toLowerCase()) + 1 : 0;
   return Math.round(Number(m[1]) * (m[3] || m[2] ? 1024 : 1000) ** unit);
 }
+
+/** The smallest large variable: one time step of 1024 x 1024 float32 values. */
+const LARGE_MIN_BYTES = 4 * 1024 * 1024;
 
 /** The shape of a float32 [time, y, x] variable of about `bytes` (time steps of 1024 x 1024). */
 export function largeShape(bytes: number): number[] {
@@ -90,11 +93,21 @@ interface StreamCalls {
  * through the stream methods (`streamed`), with the peak RSS of this process after each.
  */
 export async function runLargeBench(input: ApiParsedInput<'bench.large'>, call: CallContext | undefined, streams: StreamCalls): Promise<ApiOutput<'bench.large'>> {
-  const shape = largeShape(parseSize(input.size));
+  const asked = parseSize(input.size);
+  if (asked < LARGE_MIN_BYTES) throw new FieldpackError('INVALID_ARGUMENT', `size ${input.size}: at least 4MiB (one time step of 1024 x 1024 float32 values)`);
+  const shape = largeShape(asked);
   const bytes = shape.reduce((a, b) => a * b, 4);
   const mb = bytes / 1e6;
   const rss = () => Math.round(process.resourceUsage().maxRSS / 1024);
-  const dir = await mkdtemp(join(input.dir ?? tmpdir(), 'fieldpack-large-'));
+  const parent = input.dir ?? tmpdir();
+  // the variable, its stream and its decompressed copy are on disk at once
+  const free = await statfs(parent).then((f) => f.bavail * f.bsize, (e: NodeJS.ErrnoException) => {
+    throw new FieldpackError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `the folder ${parent} for the large variable: ${e.code === 'ENOENT' ? 'no such folder' : `cannot use it (${e.code ?? e.message})`}`, { path: parent });
+  });
+  if (free < 2.2 * bytes) throw new FieldpackError('INVALID_ARGUMENT', `size ${input.size}: the variable and its decompressed copy need ${(2.2 * bytes / 2 ** 30).toFixed(1)} GiB in ${parent}, which has ${(free / 2 ** 30).toFixed(1)} GiB free`, { path: parent });
+  const dir = await mkdtemp(join(parent, 'fieldpack-large-')).catch((e: NodeJS.ErrnoException) => {
+    throw new FieldpackError('INVALID_ARGUMENT', `the folder ${parent} for the large variable: cannot write in it (${e.code ?? e.message})`, { path: parent });
+  });
   const src = join(dir, 'large.nc');
   const step = (from: number, to: number) => ({ ...call, onProgress: (f: number, m?: string) => call?.onProgress?.(from + f * (to - from), m) });
   try {

@@ -13,7 +13,7 @@ import type { BoundSpec } from '../../core/codec/bound.ts';
 import { encodeBase } from '../codecs/index.ts';
 import { prepareNglrData } from '../training/prepare-nglr.ts';
 import { prepareTrainingMaps } from '../training/prepare-maps.ts';
-import { startTraining } from '../training/trainer.ts';
+import { startTraining, type TrainingResult } from '../training/trainer.ts';
 import { vqvaeEntry } from '../training/vqvae-entry.ts';
 import { benchVariables, loadField } from './bench-input.ts';
 
@@ -29,6 +29,15 @@ export interface BenchTrainOptions {
   out: string;
   python?: string;
   onProgress?(fraction: number, message: string): void;
+  /** stops the trainer (its folder removed): the call ends CANCELLED */
+  signal?: AbortSignal;
+}
+
+/** A training run's result as the bench needs it: the model file, or why there is none (CANCELLED when stopped). */
+function trainedModel(r: TrainingResult, what: string): string {
+  if (r.status === 'stopped') throw new FieldpackError('CANCELLED', `${what} training cancelled`);
+  if (r.status === 'failed' || !r.artifacts.model) throw new FieldpackError(r.error?.code ?? 'INTERNAL', `${what} training failed: ${r.error?.message ?? 'no model written'}`);
+  return r.artifacts.model;
 }
 
 export async function trainBenchModel(o: BenchTrainOptions): Promise<{ path: string; seconds: number; maps: number }> {
@@ -53,23 +62,21 @@ export async function trainBenchModel(o: BenchTrainOptions): Promise<{ path: str
       const data = await prepareNglrData(dir, fields, o.bounds ?? [{ mode: 'nrmse', value: 1e-5 }], bases);
       const hp = NglrHyperparameters.parse({ epochs: o.epochs });
       const h = await startTraining({
-        runDir: dir, python: o.python,
+        runDir: dir, python: o.python, signal: o.signal,
         entry: { module: 'fieldpack_trainer.nglr_train', config: { ...NglrModelSize.parse({}), ...hp, data: 'data', outputDir: 'out', stopFile: 'STOP', logEvery: 10 }, epochs: hp.epochs },
         onProgress: (p) => o.onProgress?.(p.fraction, `training NGLR on ${data.points} points: ${p.message}`),
       });
       const r = await h.result;
-      if (r.status === 'failed' || !r.artifacts.model) throw new FieldpackError(r.error?.code ?? 'INTERNAL', `NGLR training failed: ${r.error?.message ?? 'no model written'}`);
-      await copyFile(r.artifacts.model, o.out);
+      await copyFile(trainedModel(r, 'NGLR'), o.out);
       return { path: o.out, seconds: r.elapsedS, maps: data.points };
     }
     const data = await prepareTrainingMaps(dir, fields);
     const h = await startTraining({
-      runDir: dir, python: o.python, entry: vqvaeEntry(VqvaeModelSize.parse({}), VqvaeHyperparameters.parse({ epochs: o.epochs }), 10),
+      runDir: dir, python: o.python, signal: o.signal, entry: vqvaeEntry(VqvaeModelSize.parse({}), VqvaeHyperparameters.parse({ epochs: o.epochs }), 10),
       onProgress: (p) => o.onProgress?.(p.fraction, `training the VQ-VAE on ${data.maps} maps: ${p.message}`),
     });
     const r = await h.result;
-    if (r.status === 'failed' || !r.artifacts.model) throw new FieldpackError(r.error?.code ?? 'INTERNAL', `VQ-VAE training failed: ${r.error?.message ?? 'no model written'}`);
-    await copyFile(r.artifacts.model, o.out);
+    await copyFile(trainedModel(r, 'VQ-VAE'), o.out);
     return { path: o.out, seconds: r.elapsedS, maps: data.maps };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -103,15 +103,39 @@ function learnedColumns(details: Record<string, unknown>, storedBytes: number, n
   return cols;
 }
 
+/** The files given and the data files of the folders given; a missing path or a folder without one is said. */
 function expandFiles(files: string[]): string[] {
   const out: string[] = [];
   for (const f of files) {
-    if (statSync(f).isDirectory()) {
-      for (const e of readdirSync(f).sort()) if (/\.(nc|cdf|nc4|h5)$/i.test(e)) out.push(join(f, e));
-    } else out.push(f);
+    let folder: boolean;
+    try {
+      folder = statSync(f).isDirectory();
+    } catch (e) {
+      throw new FieldpackError('NOT_FOUND', `${f}: no such file or folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { path: f });
+    }
+    if (!folder) {
+      out.push(f);
+      continue;
+    }
+    const inside = readdirSync(f).sort().filter((e) => /\.(nc|cdf|nc4|h5)$/i.test(e));
+    if (!inside.length) throw new FieldpackError('NOT_FOUND', `no NetCDF or HDF5 file (.nc, .cdf, .nc4, .h5) in the folder ${f}`, { path: f });
+    out.push(...inside.map((e) => join(f, e)));
   }
-  return out;
+  return [...new Set(out)];
 }
+
+/** Why a float64 field cannot be benched as float32 (values past float32's range would become infinite), or null. */
+function float32Overflow(values: Field['values']): string | null {
+  if (values instanceof Float32Array) return null;
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]!);
+    if (a > largest && a !== Infinity) largest = a;
+  }
+  return largest > F32_MAX ? `values up to ${largest.toPrecision(3)}, past float32's range: the bench runs every codec on float32 (fieldpack compress codes a float64 field as it is)` : null;
+}
+
+const F32_MAX = 3.4028234663852886e38;
 
 /**
  * fn run 2 to 5 times, until its runs took minSeconds: the last run's value, every run's, and the fastest run's
@@ -136,6 +160,18 @@ export async function bestOf<T>(minSeconds: number, fn: () => Promise<T>, second
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 
+/** A row that could not be measured: what it is, why, and NaN in every measurement. */
+function failedRow(r: { file: string; variable: string; codec: string; bound: BoundSpec; values: number; workers: number }, error: string): BenchRow {
+  return {
+    file: r.file, variable: r.variable, codec: r.codec, bound: formatBound(r.bound), bound_mode: r.bound.mode, bound_value: r.bound.value,
+    ...(r.bound.mode === 'rel' ? { rel_bound: r.bound.value } : {}), abs_bound: NaN, values: r.values, valid_values: NaN, workers: r.workers,
+    compressed_bytes: NaN, compression_ratio: NaN, bit_rate: NaN, psnr_db: NaN, nrmse: NaN, max_abs_error: NaN,
+    max_error_over_bound: NaN, points_over_bound: NaN, ssim: NaN, compress_mb_s: NaN, decompress_mb_s: NaN,
+    fills_handling: EXTERNAL[r.codec] ? 'replaced by valid mean' : 'native mask',
+    error,
+  };
+}
+
 /** How bench.codecs measures, written into every result. */
 export const BENCH_PROTOCOL = [
   'Each variable whole as float32 in C order; range, bound and metrics over valid points only.',
@@ -150,6 +186,9 @@ export const BENCH_PROTOCOL = [
  */
 export async function benchCodecsWithModels(input: ApiParsedInput<'bench.codecs'>, call?: CallContext): Promise<ApiOutput<'bench.codecs'>> {
   const trained: TrainedBenchModel[] = [];
+  if (input.train && !input.codecs.some((c) => benchCodecs().includes(c) && resolveCodecChoice(c).codec.modelParam)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `train makes a model for the learned codecs (vqvae, nglr); none of ${input.codecs.join(', ') || 'the default codecs'} takes one`);
+  }
   if (input.train) {
     const { trainBenchModel } = await import('./bench-train.ts');
     const networks = input.codecs.includes('nglr') ? (input.codecs.includes('vqvae') ? ['vqvae', 'nglr'] as const : ['nglr'] as const) : ['vqvae'] as const;
@@ -157,7 +196,7 @@ export async function benchCodecsWithModels(input: ApiParsedInput<'bench.codecs'
       if (call?.signal?.aborted) throw new FieldpackError('CANCELLED', 'bench cancelled');
       const t = await trainBenchModel({
         files: input.files, vars: input.variables, epochs: input.train.epochs, out: `${input.train.modelPrefix}.${network === 'vqvae' ? 'fpvq' : 'fpnl'}`, network,
-        bounds: input.bounds, base: input.base, python: input.train.python, onProgress: (f, m) => call?.onProgress?.(f, m),
+        bounds: input.bounds, base: input.base, python: input.train.python, onProgress: (f, m) => call?.onProgress?.(f, m), signal: call?.signal,
       });
       trained.push({ network, path: t.path, seconds: t.seconds, samples: t.maps });
     }
@@ -179,7 +218,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   // the workers from the start, as a long job has them: a field of one chunk then overlaps its planning with its
   // encoding in a free worker (classic codec), whatever the fields before it
   warmWorkers(workers, Infinity);
-  const codecs = opts.codecs?.length ? opts.codecs : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
+  // each codec, variable and bound once (a name given twice gave its rows twice)
+  const codecs = opts.codecs?.length ? [...new Set(opts.codecs)] : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
+  opts = { ...opts, ...(opts.vars ? { vars: [...new Set(opts.vars)] } : {}), bounds: [...new Map(opts.bounds.map((b) => [formatBound(b), b])).values()] };
   for (const [k, v] of Object.entries(opts.params ?? {})) {
     if (!codecs.some((c) => !EXTERNAL[c] && benchCodecs().includes(c) && resolveCodecChoice(c).codec.params.safeParse({ [k]: v }).success)) {
       throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the param ${k}=${JSON.stringify(v)} (codecs: ${codecs.join(', ')})`);
@@ -221,6 +262,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
         continue;
       }
       throw e;
+    }
+    const overflow = float32Overflow(field.values);
+    if (overflow) {
+      rows.push(...opts.bounds.flatMap((bound) => codecs.map((codec) => failedRow({ file: basename(job.file), variable: job.variable, codec, bound, values: field.values.length, workers: EXTERNAL[codec] ? 1 : workers }, overflow))));
+      done += opts.bounds.length * codecs.length;
+      continue;
     }
     const f32: Field = field.values instanceof Float32Array ? field : { ...field, values: Float32Array.from(field.values) };
     const baseCache: NonNullable<PrepareOptions['cache']> = new Map();
@@ -318,13 +365,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
           });
         } catch (e) {
           if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
-          rows.push({
-            ...base,
-            compressed_bytes: NaN, compression_ratio: NaN, bit_rate: NaN, psnr_db: NaN, nrmse: NaN, max_abs_error: NaN,
-            max_error_over_bound: NaN, points_over_bound: NaN, ssim: NaN, compress_mb_s: NaN, decompress_mb_s: NaN,
-            fills_handling: EXTERNAL[codec] ? 'replaced by valid mean' : 'native mask',
-            error: e instanceof Error ? e.message : String(e),
-          });
+          rows.push({ ...failedRow({ ...base, bound }, e instanceof Error ? e.message : String(e)), ...base });
         }
         done++;
       }

@@ -52,9 +52,18 @@ export type { CrossfieldBenchRow };
 function sz3Table(path: string | undefined): Map<string, number> {
   const m = new Map<string, number>();
   const p = path ?? ['../shared/reference/baselines.json', '/work/shared/reference/baselines.json'].find((x) => existsSync(x));
-  if (!p || !existsSync(p)) return m;
-  const json = JSON.parse(readFileSync(p, 'utf8')) as { rows: { file: string; variable: string; rel_bound: number; compressor: string; compression_ratio: number }[] };
+  if (!p) return m;
+  // a given reference that cannot be read is said (naming the file, not echoing what it holds)
+  let json: { rows: { file: string; variable: string; rel_bound: number; compressor: string; compression_ratio: number }[] };
+  try {
+    json = JSON.parse(readFileSync(p, 'utf8')) as typeof json;
+    if (!Array.isArray(json.rows)) throw new Error('no rows');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FieldpackError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `reference ${p}: ${code ? `cannot read it (${code})` : 'not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)'}`, { path: p });
+  }
   for (const r of json.rows) {
+    if (typeof r !== 'object' || r === null || typeof r.compressor !== 'string') continue;
     if (!/SZ3/.test(r.compressor)) continue;
     const k = `${basename(r.file.replace(/^.*:\s*/, ''))}|${r.variable}|${r.rel_bound}`;
     m.set(k, Math.max(m.get(k) ?? 0, r.compression_ratio));
@@ -105,6 +114,9 @@ export async function crossfieldBench(input: ApiParsedInput<'bench.crossfield'>,
 
 export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<CrossfieldBenchRow[]> {
   const sz3 = sz3Table(opts.reference);
+  // anchors given that leave a target none but itself (its own anchor is dropped, and the rest was chosen silently)
+  const alone = opts.anchors?.length ? opts.vars.filter((v) => opts.anchors!.every((a) => a === v)) : [];
+  if (alone.length) throw new FieldpackError('INVALID_ARGUMENT', `${alone[0]} is the target: a field cannot be its own anchor; give other fields as anchors, or none to have them chosen`);
   const rows: CrossfieldBenchRow[] = [];
   const total = opts.files.length * opts.vars.length * opts.bounds.length;
   let done = 0;

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBench } from '../../../src-main/services/compression/bench.ts';
@@ -77,6 +77,18 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     expect(j.protocol.join(' ')).toMatch(/mean of the valid points/);
     expect(existsSync(join(dir, 'b.csv'))).toBe(true);
     expect(o.lines[0]).toMatch(/ratio/);
+    // outputs that would destroy an input or each other, and a reference that is not one, are refused before the work
+    const input = join(dir, 'in.cdf');
+    writeFileSync(input, readFileSync(`${FERRET}/etopo120.cdf`));
+    await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', input], ctx(io()))).rejects.toThrow(/is the input file .* would destroy the input/);
+    await expect(benchCommand.run([dir, '--vars', 'ROSE', '--json', join(dir, 'x.json'), '--csv', input], ctx(io()))).rejects.toThrow(/is the input file/);
+    await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', join(dir, 's.json'), '--csv', join(dir, 's.json')], ctx(io()))).rejects.toThrow(/--csv and --json name the same file/);
+    const notJson = join(dir, 'notes.txt');
+    writeFileSync(notJson, 'root:x:0:0\n');
+    await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', join(dir, 'r.json'), '--reference', notJson], ctx(io()))).rejects.toThrow(/--reference .*notes\.txt: not a baselines\.json/);
+    await expect(benchCommand.run([input, '--vars', ',', '--json', join(dir, 'v.json')], ctx(io()))).rejects.toThrow(/--vars needs at least one name/);
+    expect(existsSync(join(dir, 'r.json'))).toBe(false);
+    expect(readFileSync(input).equals(readFileSync(`${FERRET}/etopo120.cdf`))).toBe(true);
     // a timing budget that is not a number of seconds is refused, named
     await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--min-seconds', 'soon', '--json', join(dir, 'c.json')], ctx(io()))).rejects.toThrow(/--min-seconds needs a number of seconds/);
   });
@@ -102,5 +114,27 @@ describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron d
     await expect(dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], codecs: ['nope'], bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/unknown codec "nope"/);
     await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], reusedModel: true, network: 'cfnn', bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/reused model is the linear network/);
     await expect(dispatch(services, 'bench.large', { size: 'huge' })).rejects.toThrow(/size "huge"/);
+    await expect(dispatch(services, 'bench.large', { size: '1KiB' })).rejects.toThrow(/at least 4MiB/);
+    await expect(dispatch(services, 'bench.large', { size: '1e30' })).rejects.toThrow(/GiB free/);
+    await expect(dispatch(services, 'bench.large', { size: '4MiB', dir: '/nonexistent/x' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/\/nonexistent\/x.*no such folder/) });
+    await expect(dispatch(services, 'bench.codecs', { files: ['/nonexistent.nc'], bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/\/nonexistent\.nc: no such file or folder/) });
+    const empty = mkdtempSync(join(tmpdir(), 'fpk-bench-empty-'));
+    await expect(dispatch(services, 'bench.codecs', { files: [empty], bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/no NetCDF or HDF5 file .* in the folder/);
+    await expect(dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], train: { modelPrefix: join(empty, 'm') } })).rejects.toThrow(/train makes a model for the learned codecs/);
+    await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], anchors: ['SST'], bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/SST is the target: a field cannot be its own anchor/);
+    const notJson = join(empty, 'notes.txt');
+    writeFileSync(notJson, 'root:x:0:0\n');
+    await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], anchors: ['AIRT'], reference: notJson, bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/reference .*notes\.txt: not a baselines\.json/);
+  });
+  it('names given twice give their rows once; a float64 field past float32\'s range gives error rows, not measurements', async () => {
+    const r = (await dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], variables: ['ROSE', 'ROSE'], codecs: ['auto', 'auto'], bounds: [{ mode: 'rel', value: 1e-2 }, { mode: 'rel', value: 1e-2 }], workers: 0, minSeconds: 0 })) as ApiOutput<'bench.codecs'>;
+    expect(r.rows).toHaveLength(1);
+    const dir = mkdtempSync(join(tmpdir(), 'fpk-bench-f64-'));
+    const big = join(dir, 'big.f64');
+    writeFileSync(big, Buffer.from(Float64Array.from({ length: 20 * 30 }, (_, i) => Math.sin(i) * 1e300).buffer));
+    writeFileSync(`${big}.json`, JSON.stringify({ shape: [20, 30], dtype: 'float64' }));
+    const f = (await dispatch(services, 'bench.codecs', { files: [big], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], workers: 0, minSeconds: 0 })) as ApiOutput<'bench.codecs'>;
+    expect(f.rows).toHaveLength(1);
+    expect(f.rows[0]!.error).toMatch(/past float32's range: the bench runs every codec on float32/);
   });
 });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
@@ -286,5 +286,22 @@ describe('settings.pythonPath', () => {
     // What a train job does with the setting (fallback on): PYTHON_MISSING naming it, no other Python.
     await expect(detectPython({ python: gone, fallback: true })).rejects.toMatchObject({ code: 'PYTHON_MISSING', message: expect.stringContaining(`The configured Python ${gone} does not exist`) });
     expect((await update(null)).status).toBe(200);
+  });
+});
+
+describe('a long call whose client goes away', () => {
+  it('is cancelled: bench.large stops and removes its folder once the request is dropped', async () => {
+    const parent = join(tmp.dir, 'large');
+    mkdirSync(parent);
+    const body = JSON.stringify({ size: '256MiB', dir: parent });
+    const req = request({ host: '127.0.0.1', port: door.port, path: '/api/bench.large', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...withToken() } });
+    req.on('error', () => undefined);
+    req.end(body);
+    // the call has started once its folder is there; then the client leaves
+    await expect.poll(() => readdirSync(parent).length, { timeout: 20_000, interval: 20 }).toBe(1);
+    req.destroy();
+    await expect.poll(() => readdirSync(parent).length, { timeout: 30_000 }).toBe(0);
+    // and the door still serves
+    expect((await api('projects.list', {}, withToken())).status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { BenchRow, CrossfieldBenchRow } from '../../../api/methods/bench.ts';
 import { type BoundSpec, parseBound } from '../../../core/codec/bound.ts';
 import { checkOutputPath, writeFileAtomic } from '../../../services/files/atomic.ts';
@@ -48,9 +49,16 @@ export const benchCommand: CliCommand = {
     const p = parseFlags(argv, { values: ['vars', 'codec', 'bounds', 'workers', 'json', 'csv', 'entropy', 'reference', 'min-seconds', 'anchors', 'network', 'model', 'train-epochs', 'base', 'large', 'dir', 'param'], booleans: ['embed-model', 'train', 'keep', 'reused-model'] });
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError(flag(p, 'large') ? 'bench --large needs --json OUT.json' : 'bench needs --json OUT.json');
-    // the outputs checked before the work, not after it
-    await checkOutputPath(json);
-    if (flag(p, 'csv')) await checkOutputPath(flag(p, 'csv')!);
+    // the outputs checked before the work, not after it: neither may be an input, nor the other output
+    const inputs = benchInputs(p.positionals);
+    await checkOutputPath(json, inputs);
+    const csvOut = flag(p, 'csv');
+    if (csvOut) {
+      await checkOutputPath(csvOut, inputs);
+      if (resolve(csvOut) === resolve(json)) throw new CliUsageError(`--csv and --json name the same file (${json}): give each its own`);
+    }
+    const refFile = flag(p, 'reference');
+    const refs = refFile ? await readReference(refFile) : null;
     const bounds = flag(p, 'bounds')?.split(',').filter(Boolean).map(parseBound);
     if (bounds && !bounds.length) throw new CliUsageError('--bounds needs at least one bound (e.g. rel:1e-3,abs:0.5)');
     const minSeconds = nonNegativeFlag(p, 'min-seconds', 'a number of seconds');
@@ -59,10 +67,11 @@ export const benchCommand: CliCommand = {
       if (flag(p, 'large')) return await largeBench(p, ctx, call, json, bounds);
       if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
       const common = { files: p.positionals, bounds: bounds ?? DEFAULT_BOUNDS, ...(minSeconds !== undefined ? { minSeconds } : {}) };
-      const vars = flag(p, 'vars')?.split(',').filter(Boolean);
+      const vars = flag(p, 'vars')?.split(',').map((v) => v.trim()).filter(Boolean);
+      if (vars && !vars.length) throw new CliUsageError('--vars needs at least one name (leave it out to bench every variable)');
       const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
       const workers = workersFlag(p);
-      const ref = flag(p, 'reference');
+      const ref = refFile;
       // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
       const catalog = await callApi(ctx, 'streams.codecs', {});
       if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) {
@@ -96,7 +105,6 @@ export const benchCommand: CliCommand = {
       await writeFileAtomic(json, jsonText({ protocol, rows }));
       const csv = flag(p, 'csv');
       if (csv) await writeFileAtomic(csv, benchCsv(rows));
-      const refs = ref ? referenceRatios(JSON.parse(readFileSync(ref, 'utf8'))) : null;
       // residual coders: the base used (auto's choice) and what it counts, included in the ratio
       const withBase = rows.some((r) => r.base !== undefined);
       const baseCell = (r: BenchRow) => (r.base === undefined ? '' : `${r.base === r.base_choice ? r.base_choice : `${r.base}->${r.base_choice}`}${r.base_bytes ? ` ${Math.round(r.base_bytes)} B` : ''}`);
@@ -118,6 +126,32 @@ export const benchCommand: CliCommand = {
   },
 };
 
+/** The files benched: those given, and the data files of the folders given (outputs must not name one). */
+function benchInputs(paths: string[]): string[] {
+  return paths.flatMap((x) => {
+    try {
+      return statSync(x).isDirectory() ? [x, ...readdirSync(x).map((e) => join(x, e))] : [x];
+    } catch {
+      return [x];
+    }
+  });
+}
+
+/** --reference: baselines.json's SZ3 ratios, read before the work; a file that is not one is named. */
+async function readReference(path: string): Promise<Map<string, number>> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliUsageError(`--reference ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return referenceRatios(JSON.parse(text));
+  } catch {
+    throw new CliUsageError(`--reference ${path}: not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)`);
+  }
+}
+
 const DEFAULT_BOUNDS = [{ mode: 'rel', value: 1e-2 }, { mode: 'rel', value: 1e-3 }, { mode: 'rel', value: 1e-4 }] as const satisfies BoundSpec[];
 
 /** Rows as JSON: NaN and Infinity (a failed row's cells) as strings, which JSON has no other word for. */
@@ -133,7 +167,7 @@ async function largeBench(p: ReturnType<typeof parseFlags>, ctx: Parameters<CliC
   }, call);
   call.done();
   const bytes = r.build.shape.reduce((a, b) => a * b, 4);
-  io.err(`wrote ${r.build.path}: T [${r.build.shape.join('x')}] float32, ${(bytes / 2 ** 30).toFixed(2)} GiB in ${r.build.seconds.toFixed(0)} s${p.flags.has('keep') ? ' (kept)' : ''}`);
+  io.err(`wrote ${r.build.path}: T [${r.build.shape.join('x')}] float32, ${(bytes / 2 ** 30).toFixed(2)} GiB in ${r.build.seconds.toFixed(0)} s${p.flags.has('keep') ? ' (kept)' : ' (removed after)'}`);
   await writeFileAtomic(json, JSON.stringify(r, null, 1));
   for (const x of r.rows) {
     io.out(`${x.bound}: ratio ${x.compression_ratio.toFixed(2)}, compress+verify ${x.compress_mb_s_with_verify.toFixed(1)} MB/s, decompress ${x.decompress_mb_s.toFixed(1)} MB/s, max error/bound ${x.max_error_over_bound}, over ${x.points_over_bound}, peak RSS ${x.peak_rss_mib_after_decompress} MiB (${(bytes / 2 ** 20).toFixed(0)} MiB of values)`);
