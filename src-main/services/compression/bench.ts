@@ -16,6 +16,7 @@ import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { resolveModelRef } from '../codecs/models.ts';
+import { pinPython } from '../system/python-env.ts';
 import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
 import { decodeStream, encodeField, metadataOf, warmWorkers } from '../codecs/index.ts';
@@ -191,6 +192,8 @@ export async function benchCodecsWithModels(input: ApiParsedInput<'bench.codecs'
   }
   if (input.train) {
     const { trainBenchModel } = await import('./bench-train.ts');
+    // the interpreter named is the one used: one that is not there is said, not replaced by another Python
+    if (input.train.python) pinPython(input.train.python);
     const networks = input.codecs.includes('nglr') ? (input.codecs.includes('vqvae') ? ['vqvae', 'nglr'] as const : ['nglr'] as const) : ['vqvae'] as const;
     for (const network of networks) {
       if (call?.signal?.aborted) throw new FieldpackError('CANCELLED', 'bench cancelled');
