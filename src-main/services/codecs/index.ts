@@ -55,6 +55,12 @@ export interface RunControl {
   signal?: AbortSignal;
 }
 
+/**
+ * What a door passes with one call: progress and cancellation (handlers/types.ts's CallContext, declared here for the
+ * services below the handlers, which never import them).
+ */
+export type CallControl = Pick<RunControl, 'onProgress' | 'signal'>;
+
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 function checkAbort(signal?: AbortSignal): void {

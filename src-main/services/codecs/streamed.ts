@@ -120,7 +120,8 @@ export async function* decodedRows(file: string, opts: RunControl = {}, known?: 
   const header = known ?? (await readStreamHead(file)).header;
   const codec = codecById(header.codec);
   if (codec.dependencies(header).length) throw new FieldpackError('UNSUPPORTED', `${file}: a ${codec.id} stream with dependencies is decoded whole (fieldpack decompress without --streamed)`);
-  const env = codecEnv(opts);
+  // progress is per chunk of the stream (below), not the codec's own over the one chunk it is given each time
+  const env = codecEnv({ ...opts, onProgress: undefined });
   const fh = await open(file, 'r');
   try {
     for (const [i, c] of header.chunks.entries()) {

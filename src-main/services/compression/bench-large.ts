@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiInput, ApiOutput, ApiParsedInput } from '../../api/contract.ts';
 import type { LargeBenchRow } from '../../api/methods/bench.ts';
-import type { CallContext } from '../handlers/types.ts';
+import type { CallControl as CallContext } from '../codecs/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import { h5guard, loadH5wasm, type H5File } from '../data/readers/h5.ts';
 import { writeAtomically } from '../files/atomic.ts';

@@ -10,7 +10,7 @@
  */
 import type { ApiOutput, ApiParsedInput } from '../../api/contract.ts';
 import type { BenchRow, TrainedBenchModel } from '../../api/methods/bench.ts';
-import type { CallContext } from '../handlers/types.ts';
+import type { CallControl as CallContext } from '../codecs/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
@@ -105,7 +105,7 @@ function learnedColumns(details: Record<string, unknown>, storedBytes: number, n
 }
 
 /** The files given and the data files of the folders given; a missing path or a folder without one is said. */
-function expandFiles(files: string[]): string[] {
+export function expandFiles(files: string[]): string[] {
   const out: string[] = [];
   for (const f of files) {
     let folder: boolean;

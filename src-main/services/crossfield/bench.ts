@@ -8,13 +8,13 @@ import { basename } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import type { ApiOutput, ApiParsedInput } from '../../api/contract.ts';
 import type { CrossfieldBenchRow } from '../../api/methods/bench.ts';
-import type { CallContext } from '../handlers/types.ts';
+import type { CallControl as CallContext } from '../codecs/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound } from '../../core/codec/bound.ts';
 import { errorStats } from '../../core/metrics/index.ts';
-import { benchVariables, loadField } from '../compression/bench-input.ts';
-import { bestOf } from '../compression/bench.ts';
+import { benchVariables, loadField, variableNames } from '../compression/bench-input.ts';
+import { bestOf, expandFiles } from '../compression/bench.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio, reconstructAnchors } from './index.ts';
 import type { CrossfieldNetwork } from '../../core/compressors/crossfield/codec.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
@@ -118,9 +118,11 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
   const alone = opts.anchors?.length ? opts.vars.filter((v) => opts.anchors!.every((a) => a === v)) : [];
   if (alone.length) throw new FieldpackError('INVALID_ARGUMENT', `${alone[0]} is the target: a field cannot be its own anchor; give other fields as anchors, or none to have them chosen`);
   const rows: CrossfieldBenchRow[] = [];
-  const total = opts.files.length * opts.vars.length * opts.bounds.length;
+  // folders as bench.codecs takes them: their data files
+  const files = expandFiles(opts.files);
+  const total = files.length * opts.vars.length * opts.bounds.length;
   let done = 0;
-  for (const file of opts.files) {
+  for (const file of files) {
     const cache = new Map<string, Field>();
     const get = async (v: string) => {
       if (!cache.has(v)) {
@@ -130,7 +132,13 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
       }
       return cache.get(v)!;
     };
+    // a file of a folder without the target is passed over (a file given alone says so below, as before)
+    const names = files.length > opts.files.length ? new Set(await variableNames(file)) : null;
     for (const variable of opts.vars) {
+      if (names && !names.has(variable)) {
+        done += opts.bounds.length;
+        continue;
+      }
       const target = await get(variable);
       let anchors = opts.anchors?.filter((a) => a !== variable) ?? [];
       let selection: 'given' | 'auto' = 'given';
@@ -192,6 +200,7 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
       }
     }
   }
+  if (!rows.length) throw new FieldpackError('NOT_FOUND', `no file of ${opts.files.join(', ')} has ${opts.vars.join(', ')}`);
   opts.onProgress?.(1, 'done');
   return rows;
 }
