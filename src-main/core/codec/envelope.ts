@@ -79,8 +79,8 @@ const BINARY_TRY_MIN_ZERO_SHARE = 0.05;
 const FEW_RESIDUALS = 1 << 11;
 /**
  * larger chunks without lines: share of zero codes from which the binary coder is tried beside the multi-symbol one.
- * It was used alone there (faster), but it was smaller on none of the 24 such chunks with lines of the bench set, its
- * variants and the held-out fields at rel 1e-2..1e-4 (the multi-symbol coder 1.4 % to 5 x smaller: a smooth
+ * It was used alone there (faster), but it was smaller on none of the 26 such chunks with lines of the bench set, its
+ * variants and the held-out fields at rel 1e-2..1e-4 (the multi-symbol coder 1.3 % to 5 x smaller: a smooth
  * geopotential at 1e-2, 13.6 KB against 2.7 KB), and without lines it wins by at most 2 % (and loses by up to 2.3 x).
  */
 const BINARY_MIN_ZERO_SHARE = 0.85;
