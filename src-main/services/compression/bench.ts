@@ -24,7 +24,7 @@ import { type PrepareOptions, prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean } from './baselines/external.ts';
 import { benchVariables, loadField, variableNames } from './bench-input.ts';
 import { basename } from 'node:path';
-import { statSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type { BenchRow };
@@ -394,6 +394,30 @@ export function benchCsv(rows: BenchRow[]): string {
 }
 
 /** SZ3 default ratios from a baselines.json, keyed "file|variable|rel_bound" (file without the "ferret-datasets: " prefix). */
+/** A row of ../shared/reference/baselines.json. */
+export interface BaselineRow {
+  file: string;
+  variable: string;
+  rel_bound: number;
+  compressor: string;
+  compression_ratio: number;
+}
+
+/**
+ * A baselines.json read and checked (its rows an array): a file that cannot be read or is not one is named with
+ * `label` (the flag or param that gave it), its content never echoed.
+ */
+export function readBaselines(path: string, label: string): BaselineRow[] {
+  try {
+    const json = JSON.parse(readFileSync(path, 'utf8')) as { rows?: unknown };
+    if (!Array.isArray(json.rows)) throw new Error('no rows');
+    return json.rows as BaselineRow[];
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FieldpackError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `${label} ${path}: ${code ? `cannot read it (${code})` : 'not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)'}`, { path });
+  }
+}
+
 export function referenceRatios(json: { rows: { file: string; variable: string; rel_bound: number; compressor: string; compression_ratio: number }[] }): Map<string, number> {
   const m = new Map<string, number>();
   for (const r of json.rows) {

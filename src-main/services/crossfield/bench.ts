@@ -5,7 +5,7 @@
  * (its stream, model embedded) / original; the anchors' own streams are reported apart (they are stored anyway).
  */
 import { basename } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { ApiOutput, ApiParsedInput } from '../../api/contract.ts';
 import type { CrossfieldBenchRow } from '../../api/methods/bench.ts';
 import type { CallControl as CallContext } from '../codecs/index.ts';
@@ -14,7 +14,7 @@ import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound } from '../../core/codec/bound.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import { benchVariables, loadField, variableNames } from '../compression/bench-input.ts';
-import { bestOf, expandFiles } from '../compression/bench.ts';
+import { bestOf, expandFiles, readBaselines } from '../compression/bench.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio, reconstructAnchors } from './index.ts';
 import type { CrossfieldNetwork } from '../../core/compressors/crossfield/codec.ts';
 import { fitLinearCfnn } from '../../core/compressors/crossfield/linear.ts';
@@ -54,15 +54,7 @@ function sz3Table(path: string | undefined): Map<string, number> {
   const p = path ?? ['../shared/reference/baselines.json', '/work/shared/reference/baselines.json'].find((x) => existsSync(x));
   if (!p) return m;
   // a given reference that cannot be read is said (naming the file, not echoing what it holds)
-  let json: { rows: { file: string; variable: string; rel_bound: number; compressor: string; compression_ratio: number }[] };
-  try {
-    json = JSON.parse(readFileSync(p, 'utf8')) as typeof json;
-    if (!Array.isArray(json.rows)) throw new Error('no rows');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FieldpackError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `reference ${p}: ${code ? `cannot read it (${code})` : 'not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)'}`, { path: p });
-  }
-  for (const r of json.rows) {
+  for (const r of readBaselines(p, 'reference')) {
     if (typeof r !== 'object' || r === null || typeof r.compressor !== 'string') continue;
     if (!/SZ3/.test(r.compressor)) continue;
     const k = `${basename(r.file.replace(/^.*:\s*/, ''))}|${r.variable}|${r.rel_bound}`;

@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { BenchRow, CrossfieldBenchRow } from '../../../api/methods/bench.ts';
 import { type BoundSpec, parseBound } from '../../../core/codec/bound.ts';
 import { checkOutputPath, writeFileAtomic } from '../../../services/files/atomic.ts';
-import { benchCsv, referenceRatios } from '../../../services/compression/bench.ts';
+import { FieldpackError } from '../../../core/errors.ts';
+import { benchCsv, expandFiles, readBaselines, referenceRatios } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
 import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { callApi, terminalCall } from '../api.ts';
@@ -50,7 +50,8 @@ export const benchCommand: CliCommand = {
     const json = flag(p, 'json');
     if (!json) throw new CliUsageError(flag(p, 'large') ? 'bench --large needs --json OUT.json' : 'bench needs --json OUT.json');
     // the outputs checked before the work, not after it: neither may be an input, nor the other output
-    const inputs = benchInputs(p.positionals);
+    // (the data files benched, folders' included: a missing path or a folder without one is said here)
+    const inputs = expandFiles(p.positionals);
     await checkOutputPath(json, inputs);
     const csvOut = flag(p, 'csv');
     if (csvOut) {
@@ -58,7 +59,7 @@ export const benchCommand: CliCommand = {
       if (resolve(csvOut) === resolve(json)) throw new CliUsageError(`--csv and --json name the same file (${json}): give each its own`);
     }
     const refFile = flag(p, 'reference');
-    const refs = refFile ? await readReference(refFile) : null;
+    const refs = refFile ? readReference(refFile) : null;
     const bounds = flag(p, 'bounds')?.split(',').filter(Boolean).map(parseBound);
     if (bounds && !bounds.length) throw new CliUsageError('--bounds needs at least one bound (e.g. rel:1e-3,abs:0.5)');
     const minSeconds = nonNegativeFlag(p, 'min-seconds', 'a number of seconds');
@@ -71,7 +72,6 @@ export const benchCommand: CliCommand = {
       if (vars && !vars.length) throw new CliUsageError('--vars needs at least one name (leave it out to bench every variable)');
       const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
       const workers = workersFlag(p);
-      const ref = refFile;
       // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
       const catalog = await callApi(ctx, 'streams.codecs', {});
       if (codecs.some((c) => catalog.find((x) => x.id === c)?.needsDependencies)) {
@@ -82,7 +82,7 @@ export const benchCommand: CliCommand = {
           ...common, variables: vars, workers: workers ?? 1, reusedModel: p.flags.has('reused-model'),
           ...(flag(p, 'anchors') ? { anchors: flag(p, 'anchors')!.split(',').filter(Boolean) } : {}),
           ...(network ? { network: network as 'cfnn' } : {}),
-          ...(ref ? { reference: ref } : {}),
+          ...(refFile ? { reference: refFile } : {}),
         }, call);
         call.done();
         await writeFileAtomic(json, jsonText(r));
@@ -126,28 +126,12 @@ export const benchCommand: CliCommand = {
   },
 };
 
-/** The files benched: those given, and the data files of the folders given (outputs must not name one). */
-function benchInputs(paths: string[]): string[] {
-  return paths.flatMap((x) => {
-    try {
-      return statSync(x).isDirectory() ? [x, ...readdirSync(x).map((e) => join(x, e))] : [x];
-    } catch {
-      return [x];
-    }
-  });
-}
-
 /** --reference: baselines.json's SZ3 ratios, read before the work; a file that is not one is named. */
-async function readReference(path: string): Promise<Map<string, number>> {
-  let text: string;
+function readReference(path: string): Map<string, number> {
   try {
-    text = readFileSync(path, 'utf8');
+    return referenceRatios({ rows: readBaselines(path, '--reference') });
   } catch (e) {
-    throw new CliUsageError(`--reference ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return referenceRatios(JSON.parse(text));
-  } catch {
+    if (e instanceof FieldpackError) throw new CliUsageError(e.message);
     throw new CliUsageError(`--reference ${path}: not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)`);
   }
 }
