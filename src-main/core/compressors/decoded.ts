@@ -3,7 +3,7 @@
  * name, dims, units, attributes and coordinates.
  */
 import { FieldpackError } from '../errors.ts';
-import { type Field, fieldSize } from '../field.ts';
+import { type Field, type FieldValues, fieldSize } from '../field.ts';
 import { coordinatesOfRows } from '../coordinates.ts';
 import type { StreamHeader } from '../codec/stream/format.ts';
 import type { DecodedChunk, DecodedField } from './contract.ts';
@@ -53,38 +53,61 @@ export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: De
  * The decoded Field (or rows [start, end) of it) put together chunk by chunk as each one is decoded (put(j, chunk)
  * for chunkIds[j], in any order), so that copying a chunk into the output overlaps the decoding of the others
  * rather than all of them waiting for the last one. finish() once every chunk is in.
+ *
+ * target(j): the output's own view of chunk j's values (zero-filled), allocated when called, for a decoder to write
+ * into, where the chunk lies within the rows asked for; put(j, {values: that view}) then copies nothing. Decoding
+ * into the output saves a copy of the field and the first touch of a second field-sized array (page faults, which
+ * cost as much as the copy itself). `memory`: the output is allocated from it (CodecEnv.taskMemory), so that tasks in
+ * worker threads can write into it too (`shared`).
  */
-export function chunkAssembly(h: StreamHeader, chunkIds: number[], start: number, end: number): { put(j: number, d: DecodedChunk): void; finish(): DecodedField } {
+export function chunkAssembly(
+  h: StreamHeader, chunkIds: number[], start: number, end: number, memory?: (bytes: number) => ArrayBufferLike,
+): { put(j: number, d: DecodedChunk): void; target(j: number): (() => FieldValues) | null; readonly shared: boolean; finish(): DecodedField } {
   const rowSize = fieldSize(h.shape) / h.shape[0]!;
   const n = (end - start) * rowSize;
   const c0 = chunkIds.length === 1 ? h.chunks[chunkIds[0]!]! : null;
   // one chunk that is exactly the rows asked for: its arrays are the field's (no second copy of the output)
   const oneWhole = !!c0 && c0.row0 === start && c0.row0 + c0.rows === end;
+  const f32 = h.dtype === 'float32';
   let values: Field['values'] | null = null;
   let mask: Uint8Array | undefined;
-  const ensureOutput = () => {
-    values ??= h.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-    if (h.hasMask) mask ??= new Uint8Array(n).fill(1);
+  const targets: FieldValues[] = [];
+  // the values are allocated when a chunk is decoded into them or put, the mask when a chunk is put: a header alone
+  // (its declared shape) never makes this touch memory
+  const output = () => {
+    if (!values) {
+      const buffer = memory ? memory(n * (f32 ? 4 : 8)) : null;
+      values = f32 ? (buffer ? new Float32Array(buffer, 0, n) : new Float32Array(n)) : buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
+    }
     return values;
   };
+  const outputMask = () => (h.hasMask ? (mask ??= new Uint8Array(n).fill(1)) : undefined);
+  const span = (j: number) => {
+    const c = h.chunks[chunkIds[j]!]!;
+    const a = Math.max(start, c.row0);
+    const b = Math.min(end, c.row0 + c.rows);
+    return { src: (a - c.row0) * rowSize, len: (b - a) * rowSize, at: (a - start) * rowSize, whole: c.row0 >= start && c.row0 + c.rows <= end };
+  };
   return {
+    shared: !!memory,
+    target(j) {
+      const s = span(j);
+      if (!s.whole) return null;
+      return () => (targets[j] ??= output().subarray(s.at, s.at + s.len));
+    },
     put(j, d) {
-      if (oneWhole && d.values.length === n && (h.dtype === 'float32') === d.values instanceof Float32Array) {
+      const s = span(j);
+      if (targets[j] !== undefined) {
+        if (d.values !== targets[j]) throw new FieldpackError('INTERNAL', `chunk ${chunkIds[j]} was decoded elsewhere than into the output`);
+      } else if (oneWhole && d.values.length === n && f32 === d.values instanceof Float32Array) {
         values = d.values;
         if (h.hasMask) mask = d.mask && d.mask.length === n ? d.mask : new Uint8Array(n).fill(1);
         return;
-      }
-      const out = ensureOutput();
-      const c = h.chunks[chunkIds[j]!]!;
-      const a = Math.max(start, c.row0);
-      const b = Math.min(end, c.row0 + c.rows);
-      const src = (a - c.row0) * rowSize;
-      const len = (b - a) * rowSize;
-      out.set(d.values.subarray(src, src + len), (a - start) * rowSize);
-      if (mask && d.mask) mask.set(d.mask.subarray(src, src + len), (a - start) * rowSize);
+      } else output().set(d.values.subarray(s.src, s.src + s.len), s.at);
+      if (d.mask) outputMask()?.set(d.mask.subarray(s.src, s.src + s.len), s.at);
     },
     finish() {
-      return fieldOf(h, ensureOutput(), mask, start, end);
+      return fieldOf(h, output(), outputMask(), start, end);
     },
   };
 }

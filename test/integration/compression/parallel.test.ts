@@ -22,11 +22,17 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
     expect(c.verification!.pointsOverBound).toBe(0);
     const d0 = await decompressStream(a.bytes, { workers: 0 });
     const d2 = await decompressStream(a.bytes, { workers: 2 });
+    // with 2 workers the chunks are decoded straight into the output's (shared) memory
+    expect(d2.field.values.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(Buffer.from(d2.field.values.buffer).equals(Buffer.from(d0.field.values.buffer))).toBe(true);
-    // a slice decodes alone
-    const s = await decompressStream(a.bytes, { workers: 2, rows: [5, 7] });
+    expect(Buffer.from(d2.field.mask!).equals(Buffer.from(d0.field.mask!))).toBe(true);
+    // a slice decodes alone; rows that cut chunks (those copied, the chunks within decoded in place), the same values
     const rs = 180 * 360;
-    expect(Array.from(s.field.values.subarray(0, 100))).toEqual(Array.from(d0.field.values.subarray(5 * rs, 5 * rs + 100)));
+    for (const rows of [[5, 7], [1, 20]] as [number, number][]) {
+      const s = await decompressStream(a.bytes, { workers: 2, rows });
+      expect(Buffer.from(s.field.values.buffer).equals(Buffer.from(d0.field.values.slice(rows[0] * rs, rows[1] * rs).buffer))).toBe(true);
+      expect(Buffer.from(s.field.mask!).equals(Buffer.from(d0.field.mask!.subarray(rows[0] * rs, rows[1] * rs)))).toBe(true);
+    }
     // two chunks, one worker: this thread codes the second while the worker codes the first
     const two = await compressField(f, { ...opts, chunkValues: 10 * rs, workers: 0 });
     expect(two.plan.chunkRows.length).toBe(2);

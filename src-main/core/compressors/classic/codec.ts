@@ -876,12 +876,16 @@ function maxClassicPayload(n: number): number {
   return MAX_PAYLOAD_BYTES_PER_VALUE * n + MAX_PAYLOAD_SLACK;
 }
 
-/** Decodes chunk i from its stored bytes alone (what a worker receives). */
-export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array): DecodedChunk {
-  return guarded(h, () => decodeChunkPayload(h, i, stored));
+/**
+ * Decodes chunk i from its stored bytes alone (what a worker receives). `into`: zero-filled values of the chunk's
+ * length and the header's dtype to decode into (the output's own view of the chunk, decoded.ts chunkAssembly), asked
+ * for once the chunk's data has shown it holds them.
+ */
+export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array, into?: () => FieldValues): DecodedChunk {
+  return guarded(h, () => decodeChunkPayload(h, i, stored, into));
 }
 
-function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): DecodedChunk {
+function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into?: () => FieldValues): DecodedChunk {
   if (h.codec !== CLASSIC_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the classic codec`);
   const { radius, grid } = classicDecodeParams(h);
   const c = h.chunks[i]!;
@@ -892,6 +896,12 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   const what = `chunk ${i}`;
   const r = new ByteReader(payload, what);
   const f32 = h.dtype === 'float32';
+  const allocate = (): FieldValues => {
+    if (!into) return f32 ? new Float32Array(n) : new Float64Array(n);
+    const out = into();
+    if (out.length !== n || f32 !== out instanceof Float32Array) throw new FieldpackError('INTERNAL', `chunk ${i}: an output of ${out.length} values for its ${n} ${h.dtype} values`);
+    return out;
+  };
   const pbyte = r.u8('predictor id');
   const constant = pbyte === CONSTANT_PREDICTOR_ID && h.formatVersion >= 2;
   const unpredicted = pbyte === LOSSLESS_PREDICTOR_ID || constant;
@@ -905,7 +915,7 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   ) {
     throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
   }
-  if (constant) return decodeConstantChunk(h, r, shape, flags, what);
+  if (constant) return decodeConstantChunk(h, r, shape, flags, what, allocate);
   const onGrid = (flags & 32) !== 0;
   if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: chunk ${i} is coded on a grid the header does not give`);
   // a lossless bound is coded as byte planes, or as grid indices (exact on the grid)
@@ -949,7 +959,7 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
   let out: FieldValues;
   if (pid === LOSSLESS_PREDICTOR_ID) {
     r.need((n - nSkip) * (f32 ? 4 : 8), 'lossless values');
-    out = f32 ? new Float32Array(n) : new Float64Array(n);
+    out = allocate();
     readPlanes(r, out, skip, n - nSkip, f32);
   } else {
     const pred = predictorById(pid);
@@ -962,7 +972,7 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array): Dec
     const esc = readEscapes(r, codes, f32 && !onGrid, what);
     const q = onGrid ? new GridQuantizer(grid!.half, 0, radius) : new LinearQuantizer(h.bound.abs, f32, 0, radius);
     q.load(codes, codes.length, esc, esc.length);
-    out = f32 ? new Float32Array(n) : new Float64Array(n);
+    out = allocate();
     if (onGrid) {
       // working memory: fromGridIndices reads back only the points the predictor wrote
       const indices = scratchTyped('gridIndices', Float64Array, n);
@@ -983,7 +993,7 @@ function decodedReversed<T extends FieldValues | Float64Array>(pred: ReturnType<
 }
 
 /** The rest of a constant chunk (CONSTANT_PREDICTOR_ID), after its flags. */
-function decodeConstantChunk(h: StreamHeader, r: ByteReader, shape: number[], flags: number, what: string): DecodedChunk {
+function decodeConstantChunk(h: StreamHeader, r: ByteReader, shape: number[], flags: number, what: string, allocate: () => FieldValues): DecodedChunk {
   const n = fieldSize(shape);
   const f32 = h.dtype === 'float32';
   const count = r.varint('value count');
@@ -993,7 +1003,7 @@ function decodeConstantChunk(h: StreamHeader, r: ByteReader, shape: number[], fl
   const fillExc = flags & 4 ? readValueList(r, n, f32, 'fill exceptions', what) : null;
   const value = f32 ? r.f32('constant value') : r.f64('constant value');
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
-  const out = f32 ? new Float32Array(n) : new Float64Array(n);
+  const out = allocate();
   out.fill(value);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
 }
