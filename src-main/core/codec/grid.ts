@@ -271,6 +271,12 @@ export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number,
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
   const step = stepOfDistinct(sorted.subarray(0, m), f32);
   if (step) candidates.push({ offset: 0, step }, { offset: sorted[0]!, step });
+  // a bound under float resolution at the largest magnitude: the values of that binade are integers times its ulp, so
+  // a field within it (a large offset with a small spread, 1e5 + 1e-3 noise in float32: 3 distinct values, the odd
+  // ones too rare for the sample to show a step) codes its indices exactly, where bins of 2e code the ulps as
+  // thousands of bins (a lossless bound keeps its byte planes: there nothing would compare the two)
+  const ulp = ulpAt(maxAbs, f32);
+  if (e > 0 && e < ulp && !candidates.some((g) => g.step === ulp)) candidates.push({ offset: 0, step: ulp });
   let best: GridPlan | null = null;
   let bestOn = -1;
   for (const g of candidates) {

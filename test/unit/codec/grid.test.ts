@@ -116,6 +116,28 @@ describe('coding values that lie on a grid', () => {
     expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
   });
 
+  it('a bound under float resolution: a field within one binade (1e5 + 1e-3 noise: 3 distinct floats, 24 odd points) is coded on its ulp grid, exactly', () => {
+    const shape = [24, 96, 144];
+    const values = new Float32Array(shape[0]! * shape[1]! * shape[2]!).fill(1e5);
+    const ulp = 2 ** -7;
+    for (let j = 0; j < 24; j++) values[(j * 104_729) % values.length] = 1e5 + (j % 3 === 0 ? -ulp : ulp);
+    const f = { values, shape };
+    const sizes = [1e-2, 1e-3, 1e-4].map((rel) => {
+      const on = roundTrip(f, { mode: 'rel', value: rel });
+      const off = roundTrip(f, { mode: 'rel', value: rel }, false);
+      expect(on.plan.grid, `rel ${rel}`).toMatchObject({ offset: 0, step: ulp, half: 0 });
+      expect(bitExact(on.d.values, values)).toBe(values.length);
+      // bins of 2e make each odd point thousands of bins at 1e-4: the grid codes it as one step
+      expect(on.bytes.length, `rel ${rel}`).toBeLessThan(off.bytes.length);
+      return on.bytes.length;
+    });
+    // on the grid the bound no longer matters
+    expect(new Set(sizes).size).toBe(1);
+    // values spread over several binades are not all on the largest one's ulp grid: no grid
+    const spread = Float32Array.from({ length: 4096 }, (_, i) => 20 + 280 * Math.abs(Math.sin(i * 0.37)));
+    expect(findGridPlan(spread, null, 1e-9, 300, true)).toBeNull();
+  });
+
   it('the plan: h keeps h x step plus float rounding within the bound; no grid when the bound spans many steps', () => {
     const g = { offset: 0, step: 0.01 };
     expect(gridPlanFor(g, 0.004, 300, true).half).toBe(0);
