@@ -121,7 +121,7 @@ describe('coding values that lie on a grid', () => {
     const values = new Float32Array(shape[0]! * shape[1]! * shape[2]!).fill(1e5);
     const ulp = 2 ** -7;
     for (let j = 0; j < 24; j++) values[(j * 104_729) % values.length] = 1e5 + (j % 3 === 0 ? -ulp : ulp);
-    const f = { values, shape };
+    const f = { values, shape, sourceDtype: 'float32' as const, attributes: {} };
     const sizes = [1e-2, 1e-3, 1e-4].map((rel) => {
       const on = roundTrip(f, { mode: 'rel', value: rel });
       const off = roundTrip(f, { mode: 'rel', value: rel }, false);

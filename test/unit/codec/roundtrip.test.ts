@@ -81,7 +81,7 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
       else {
         // what a worker would send: the batch sized from the base plan on the sample it was given
         batches.push(`${s.of} ${s.plans.length}`);
-        reply = sizePlans(s.base, s.sample, s.plans, zstdBackend);
+        reply = sizePlans(s.base, s.sample, s.plans, zstdBackend, s.of);
         expect(reply).toEqual(s.plans.map(s.sizeHere));
       }
       r = steps.next(reply);

@@ -58,6 +58,17 @@ const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lore
  */
 const AUTO_TUNINGS = [1, 2, 7, 16];
 const AUTO_TUNINGS_LARGE = [1, 7];
+/**
+ * Below this many bits per value on the sample (ratios above ~128 for float32) planning ends by coding the
+ * interpolations with HIGH_RATIO_TUNINGS on the screening block against its winner (planSteps); a contender at least
+ * ALTERNATIVE_MIN_GAIN smaller there becomes the plan's alternative (each chunk coded both ways). Tried first at 0.5
+ * bits on the whole sample over 549 bench rows: 149 entered and 35 changed; the large gains (2-4 x smaller streams)
+ * were all below 0.12 bits, the rest within 7 % for twice the encoding; of the tunings, 2 won least.
+ */
+const HIGH_RATIO_BITS = 0.25;
+const HIGH_RATIO_TUNINGS = [0, 1, 5, 7, 16];
+const ALTERNATIVE_MIN_GAIN = 0.97;
+const INTERP_NAMES: PredictorName[] = ['interp-cubic', 'interp-linear'];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
 /**
@@ -121,11 +132,20 @@ export interface ClassicPlan {
    * where the chunk has two dimensions longer than one; bit REVERSED_AXES of the chunk's interpolation byte
    */
   reversedAxes?: boolean;
+  /**
+   * at high ratios, where the sample coded says another predictor, tuning or axis order than its model's sizes did:
+   * each chunk is coded both ways and keeps the smaller (a chunk names its own predictor and tuning). A sample
+   * misjudges there (most bytes go to the coarse levels and the per-pass models, which do not scale with its size)
+   */
+  alternative?: PlanAlternative;
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
   entropy?: 'auto' | 'huffman' | 'range' | 'ms' | 'rans';
   /** values already on a grid (packed, rounded): grid indices are predicted and quantized instead (grid.ts) */
   grid?: GridPlan;
 }
+
+/** What a plan's alternative changes. */
+export type PlanAlternative = Pick<ClassicPlan, 'predictor' | 'maxDims' | 'tune' | 'reversedAxes'>;
 
 export interface EncodedChunk {
   stored: Uint8Array;
@@ -136,6 +156,8 @@ export interface EncodedChunk {
   escapes: number;
   /** every coded point of the chunk holds one value (CONSTANT_PREDICTOR_ID) */
   constant?: true;
+  /** coded with the plan's alternative */
+  alternative?: true;
 }
 
 // ---------------------------------------------------------------- planning
@@ -225,7 +247,11 @@ const REVERSED_MIN_GAIN = 0.98;
 
 /** Whether two plans of one field code it the same way (the same predictor, dims, grid, tuning and axis order). */
 export function samePlan(a: ClassicPlan, b: ClassicPlan): boolean {
-  return a.predictor === b.predictor && a.maxDims === b.maxDims && a.grid === b.grid && (a.tune ?? 0) === (b.tune ?? 0) && !a.reversedAxes === !b.reversedAxes;
+  return sameCoding(a, b) && a.grid === b.grid && (!a.alternative || !b.alternative ? a.alternative === b.alternative : sameCoding(a.alternative, b.alternative));
+}
+
+function sameCoding(a: PlanAlternative, b: PlanAlternative): boolean {
+  return a.predictor === b.predictor && a.maxDims === b.maxDims && (a.tune ?? 0) === (b.tune ?? 0) && !a.reversedAxes === !b.reversedAxes;
 }
 
 /**
@@ -251,8 +277,11 @@ export type PlanSample = { values: FieldValues; mask: Uint8Array | null; shape: 
 export type PlanStep =
   | { kind: 'provisional'; plan: ClassicPlan; tuningsLikely: boolean }
   | { kind: 'size'; of: PlanBatch; base: ClassicPlan; plans: ClassicPlan[]; sample: PlanSample; sizeHere: (plan: ClassicPlan) => number };
-/** the batches planning sizes: every candidate on the screening block, the survivors, the best interpolation's other axis order and the winner's tunings on the sample */
-export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings';
+/**
+ * the batches planning sizes: every candidate on the screening block, the survivors, the best interpolation's other
+ * axis order and the winner's tunings on the sample; at high ratios the interpolations' tunings and the winner, coded
+ */
+export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings' | 'coded';
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
 /** Runs planning's steps in this thread, sizing every batch here: the plan. */
@@ -265,8 +294,8 @@ function runPlanSteps(steps: PlanSteps): ClassicPlan {
 }
 
 /** Candidate plans sized on a sample as planning sizes them (`base`: the plan planning sizes from; a worker's share). */
-export function sizePlans(base: ClassicPlan, sample: PlanSample, plans: readonly ClassicPlan[], backend: LosslessBackend): number[] {
-  return plans.map(candidateSizer(base, sample, backend));
+export function sizePlans(base: ClassicPlan, sample: PlanSample, plans: readonly ClassicPlan[], backend: LosslessBackend, batch?: PlanBatch): number[] {
+  return plans.map((batch === 'coded' ? codedSizer : candidateSizer)(base, sample, backend));
 }
 
 /** planFromStats's work, as steps (PlanStep). */
@@ -392,8 +421,44 @@ export function* planSteps(
       }
     });
   }
+  // high ratios: coder 2's model, which sizes every candidate above, misjudges sparse codes (most of them zero, the
+  // rest along the lines the line-context coders follow) by up to 2 x, and the level-dependent bounds that pay most
+  // there were sized for an interpolation winner alone: the interpolations with their tunings, coded, against it.
+  // A block misjudges them too (most bytes go to the coarse levels and per-pass models, which do not scale with
+  // it): the one it finds smallest becomes the plan's alternative, and each chunk is coded both ways
+  if (plan.predictorChoice === 'auto' && !bound.lossless && block && best * 8 < HIGH_RATIO_BITS * sample!.values.length) {
+    const dims = plan.interpMaxDims ?? plan.maxDims;
+    const reversedAxes = plan.predictor.startsWith('interp') ? plan.reversedAxes : undefined;
+    const tuned = tunings.length && tuningsChangeCodes ? HIGH_RATIO_TUNINGS : [0];
+    const contenders = [{ ...plan }, ...INTERP_NAMES.flatMap((predictor) => tuned.map((tune) => ({ ...plan, predictor, maxDims: dims, reversedAxes, tune: tune || undefined })))]
+      .filter((c, i, all) => all.findIndex((d) => samePlan(c, d)) === i);
+    // on the screening block (a quarter of the sample's work): it need only propose, the chunks choose. Fields too
+    // small to have one (under ~100 k values) are left out: there the coding would cost 2-3 x their encoding, for a
+    // few % on a few of them (WRF XLAT_V at rel 1e-2: 201 -> 193 bytes)
+    const sizes = yield* sized('coded', contenders, block, codedSizer(plan, block, backend));
+    let least = 0;
+    contenders.forEach((c, i) => {
+      scores[`${c.predictor}${c.maxDims < k ? `/${c.maxDims}d` : ''}${c.grid ? '+grid' : ''}${c.reversedAxes ? '/reversed' : ''}@${c.tune ?? 0} coded`] = sizes[i]!;
+      if (sizes[i]! < sizes[least]!) least = i;
+    });
+    // contenders[0] is the plan
+    const w = contenders[least]!;
+    if (sizes[least]! <= ALTERNATIVE_MIN_GAIN * sizes[0]!) plan.alternative = { predictor: w.predictor, maxDims: w.maxDims, tune: w.tune, reversedAxes: w.reversedAxes };
+  }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
+}
+
+/**
+ * Sizes candidate plans on the sample by coding it: stored bytes of its payload (with the range coders, the
+ * multi-symbol one alone: half the work).
+ */
+function codedSizer(base: ClassicPlan, sample: PlanSample, backend: LosslessBackend) {
+  const dense = base.entropy === 'range' || base.entropy === 'ms';
+  return (p: ClassicPlan) => {
+    const payload = encodeChunkPayload({ ...p, entropy: base.entropy === 'range' ? 'ms' : p.entropy }, sample.values, sample.mask, sample.shape);
+    return dense && !(p.bound.lossless && !p.grid) ? payload.length : backend.compress(payload).length;
+  };
 }
 
 /**
@@ -402,15 +467,11 @@ export function* planSteps(
  * (msCostBytes, within a few bytes of coding them), and the parts every candidate shares (the exceptions, mask and
  * value lists, grid indices) are computed once. Other coders, and lossless byte planes, are coded and zstd'd.
  */
-function candidateSizer(base: ClassicPlan, sample: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, backend: LosslessBackend) {
+function candidateSizer(base: ClassicPlan, sample: PlanSample, backend: LosslessBackend) {
   const { values, mask, shape } = sample;
   const f32 = base.dtype === 'float32';
   const dense = base.entropy === 'range' || base.entropy === 'ms';
-  const coded = (p: ClassicPlan) => {
-    // one range coder (the multi-symbol one) rather than both: half the work
-    const payload = encodeChunkPayload({ ...p, entropy: base.entropy === 'range' ? 'ms' : p.entropy }, values, mask, shape);
-    return dense && !(p.bound.lossless && !p.grid) ? payload.length : backend.compress(payload).length;
-  };
+  const coded = codedSizer(base, sample, backend);
   if (!dense) return coded;
   const scan = scanExceptions(values, mask, base.fillValue);
   let maskBytes = 0;
@@ -755,6 +816,13 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
 }
 
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
+  const chunk = encodeChunkAs(plan, values, mask, shape, backend);
+  if (!plan.alternative || chunk.constant) return chunk;
+  const other = encodeChunkAs({ ...plan, ...plan.alternative }, values, mask, shape, backend);
+  return other.stored.length < chunk.stored.length ? { ...other, alternative: true } : chunk;
+}
+
+function encodeChunkAs(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   const payload = encodeChunkPayload(plan, values, mask, shape);
   if (payload.length > maxClassicPayload(values.length)) {
     throw new FieldpackError('INTERNAL', `classic chunk of ${values.length} values coded to ${payload.length} bytes, more than decoders accept`);
@@ -805,6 +873,12 @@ export function assembleStream(plan: ClassicPlan, chunks: EncodedChunk[], metada
 export type ChunkSummary = Omit<EncodedChunk, 'stored'> & { storedBytes: number };
 
 /** The stream's header alone: the chunks' stored bytes follow it in order (bounded-memory encoding). */
+/** The plan as its chunks were coded: its alternative where every chunk that is not constant took it. */
+export function codedPlan(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'alternative' | 'constant'>[]): ClassicPlan {
+  const all = plan.alternative && chunks.some((c) => c.alternative) && chunks.every((c) => c.alternative || c.constant);
+  return all ? { ...plan, ...plan.alternative, alternative: undefined } : plan;
+}
+
 export function assembleHeader(plan: ClassicPlan, chunks: ChunkSummary[], metadata: StreamMetadata = {}): Uint8Array {
   return writeStream(streamHeaderOf(plan, chunks, metadata), []);
 }
@@ -822,7 +896,7 @@ function streamHeaderOf(plan: ClassicPlan, chunks: ChunkSummary[], metadata: Str
       backendId: plan.backendId,
       hasMask: plan.hasMask,
       fillValue: plan.fillValue,
-      params: planParams(plan),
+      params: planParams(codedPlan(plan, chunks)),
       metadata,
       chunks: chunks.map((c, i) => ({ rows: plan.chunkRows[i]!, storedBytes: c.storedBytes, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
     }

@@ -14,9 +14,11 @@ import {
   type ChunkSummary,
   type ClassicOptions,
   type ClassicPlan,
+  type PlanBatch,
   type EncodedChunk,
   type FieldStats,
   assembleHeader,
+  codedPlan,
   assembleStream,
   centralBlockRange,
   chunkInputs,
@@ -75,7 +77,7 @@ const tasks: Record<string, CodecTask> = {
   /** candidate plans sized on the planning sample (the share of planning a free worker takes) */
   sizePlans(a, backend) {
     const sample: PlanSample = { values: a.values as Float32Array, mask: a.mask as Uint8Array | null, shape: a.shape as number[] };
-    return { result: sizePlans(a.base as ClassicPlan, sample, a.plans as ClassicPlan[], backend), transfer: [] };
+    return { result: sizePlans(a.base as ClassicPlan, sample, a.plans as ClassicPlan[], backend, a.batch as PlanBatch), transfer: [] };
   },
   /**
    * into (optional), where to decode the values: the caller's memory (CodecEnv.taskMemory) and the chunk's byte
@@ -131,7 +133,7 @@ async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, o
       const there = s.plans.length > 1 && s.plans.length * s.sample.values.length >= SHARED_SIZING_MIN ? Math.floor(s.plans.length / 2) : 0;
       const { values, mask, shape } = s.sample;
       // a worker that fails leaves its share to this thread
-      const remote = there ? env.runTask<number[]>(CLASSIC_CODEC_ID, 'sizePlans', { base: s.base, plans: s.plans.slice(0, there), values, mask, shape }).catch(() => null) : null;
+      const remote = there ? env.runTask<number[]>(CLASSIC_CODEC_ID, 'sizePlans', { base: s.base, plans: s.plans.slice(0, there), values, mask, shape, batch: s.of }).catch(() => null) : null;
       const here = s.plans.slice(there).map(s.sizeHere);
       const fromWorker = remote ? await remote : null;
       if (fromWorker) sizedElsewhere = true;
@@ -169,7 +171,7 @@ export const classicCodec: Codec<ClassicParams> = {
         return r;
       }),
     );
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan, chunks.filter((c) => c.constant).length, chunks.length), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
+    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { ...chosen(plan, chunks), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
@@ -203,7 +205,6 @@ export const classicCodec: Codec<ClassicParams> = {
     const plan = planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend);
     // pass 2: chunks encoded in workers, at most `parallelism` + 1 slabs in memory, handed to the sink in order
     const summaries: ChunkSummary[] = [];
-    let constantChunks = 0;
     const inFlight: Promise<EncodedChunk>[] = [];
     const window = (env.parallelism ?? 1) + 1;
     let next = 0;
@@ -222,11 +223,10 @@ export const classicCodec: Codec<ClassicParams> = {
       checkAbort();
       const c = await inFlight.shift()!;
       await sink(c.stored);
-      if (c.constant) constantChunks++;
-      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}) });
+      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.alternative ? { alternative: true } : {}) });
       env.progress(0.2 + (0.8 * (i + 1)) / chunkRows.length, `chunk ${i + 1}/${chunkRows.length}`);
     }
-    return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: { plan, choice: choiceOf(plan, constantChunks, chunkRows.length) } };
+    return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: chosen(plan, summaries) };
   },
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);
@@ -272,13 +272,26 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
 }
 
-/** What the encoder chose, in words: predictor, folded dims, grid; chunks that hold one value are named (they skip it). */
-function choiceOf(plan: ClassicPlan, constant: number, of: number): string {
+/** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
+function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'alternative' | 'constant'>[]): { plan: ClassicPlan; choice: string } {
+  const coded = codedPlan(plan, chunks);
+  const alternatives = coded === plan ? chunks.filter((c) => c.alternative).length : 0;
+  return { plan: coded, choice: choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, alternatives) };
+}
+
+/**
+ * What the encoder chose, in words: predictor, folded dims, grid; chunks coded with the plan's alternative, and those
+ * that hold one value (they skip it), are named.
+ */
+function choiceOf(plan: ClassicPlan, constant: number, of: number, alternatives = 0): string {
   if (constant === of) return 'constant';
-  const folded = plan.maxDims < 4 && plan.maxDims < plan.shape.filter((x) => x > 1).length ? `/${plan.maxDims}d` : '';
-  const reversed = plan.reversedAxes && plan.predictor.startsWith('interp') ? ' (axes reversed)' : '';
-  const predictor = plan.predictor + folded + reversed + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
-  return constant ? `${predictor}; ${constant} of ${of} chunks constant` : predictor;
+  const named = (p: Pick<ClassicPlan, 'predictor' | 'maxDims' | 'reversedAxes'>) => {
+    const folded = p.maxDims < 4 && p.maxDims < plan.shape.filter((x) => x > 1).length ? `/${p.maxDims}d` : '';
+    return p.predictor + folded + (p.reversedAxes && p.predictor.startsWith('interp') ? ' (axes reversed)' : '');
+  };
+  const predictor = named(plan) + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
+  const parts = [predictor, ...(alternatives ? [`${alternatives} of ${of} chunks ${named(plan.alternative!)}`] : []), ...(constant ? [`${constant} of ${of} chunks constant`] : [])];
+  return parts.join('; ');
 }
 
 /** The grid a stream codes on, for people: step, offset and how far from the values the grid points may be. */
