@@ -21,12 +21,23 @@ export async function listVariables(path: string): Promise<VariableInfo[]> {
   }
 }
 
-/** Variables a bench takes by default: floating point or packed (scale_factor / add_offset), at least 2 dims longer than 1. */
+/** A 1-D variable of at least this many values that is not a coordinate variable is data (a series, particles). */
+const MIN_SERIES_VALUES = 1024;
+
+/**
+ * Variables a bench takes by default: floating point or packed (scale_factor / add_offset), with at least 2 dims
+ * longer than 1, or 1-D data (MIN_SERIES_VALUES or more, not a coordinate variable: particle arrays, time series
+ * were skipped without a word).
+ */
 export async function benchVariables(path: string): Promise<string[]> {
   const file = await openDataFile(path);
   try {
+    const data = (v: (typeof file.variables)[number]) => {
+      const long = v.shape.filter((d) => d > 1).length;
+      return long >= 2 || (long === 1 && !v.isCoordinate && v.shape.reduce((a, d) => a * d, 1) >= MIN_SERIES_VALUES);
+    };
     return file.variables
-      .filter((v) => v.readable && v.shape.filter((d) => d > 1).length >= 2 && (/float/.test(v.dtype) || v.fill.packing !== undefined))
+      .filter((v) => v.readable && (/float/.test(v.dtype) || v.fill.packing !== undefined) && data(v))
       .map((v) => v.name);
   } finally {
     file.close();

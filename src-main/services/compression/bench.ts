@@ -36,7 +36,7 @@ export function benchCodecs(): string[] {
 
 export interface BenchOptions {
   files: string[];
-  /** variables to take (default: every float variable with >= 2 non-trivial dims) */
+  /** variables to take (default: bench-input.ts benchVariables: float or packed, 2+ dims longer than 1 or 1-D data) */
   vars?: string[];
   /** codec names: auto | lorenzo | dq-lorenzo | interp-linear | interp-cubic | zfp | sz3 (default: auto, zfp, sz3 when on PATH) */
   codecs?: string[];

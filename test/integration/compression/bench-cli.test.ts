@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBench } from '../../../src-main/services/compression/bench.ts';
+import { benchVariables } from '../../../src-main/services/compression/bench-input.ts';
+import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { closePools } from '../../../src-main/services/compression/index.ts';
 import { benchCommand } from '../../../src-main/doors/cli/commands/bench.ts';
 import { compressCommand } from '../../../src-main/doors/cli/commands/compress.ts';
@@ -136,5 +138,23 @@ describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron d
     const f = (await dispatch(services, 'bench.codecs', { files: [big], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], workers: 0, minSeconds: 0 })) as ApiOutput<'bench.codecs'>;
     expect(f.rows).toHaveLength(1);
     expect(f.rows[0]!.error).toMatch(/past float32's range: the bench runs every codec on float32/);
+  });
+});
+
+describe('the variables a bench takes by default', () => {
+  it('2-D and larger fields and 1-D data of 1024+ values; not coordinate variables, short vectors or integers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fpk-bench-vars-'));
+    const path = join(dir, 'series.nc');
+    const f = (name: string, dims: string[], shape: number[], values: Float32Array) => ({ field: { name, dims, shape, values, sourceDtype: 'float32' as const, attributes: {} } });
+    const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i / 50) + i / n);
+    await writeNetcdf4Dataset(path, {
+      dimensions: [{ name: 't', size: 2048 }, { name: 'time', size: 4 }, { name: 'y', size: 8 }, { name: 'x', size: 16 }],
+      coordinates: { t: { values: Array.from({ length: 2048 }, (_, i) => i * 0.5), dtype: 'float32' } },
+      variables: [f('SERIES', ['t'], [2048], ramp(2048)), f('XTIME', ['time'], [4], ramp(4)), f('FIELD', ['y', 'x'], [8, 16], ramp(128))],
+      stored: [{ name: 'COUNT', dims: ['t'], shape: [2048], dtype: 'int32', attributes: {}, attributeTypes: {}, data: Array.from({ length: 2048 }, (_, i) => i % 7) }],
+    });
+    expect(await benchVariables(path)).toEqual(['SERIES', 'FIELD']);
+    const rows = await runBench({ files: [path], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], workers: 0, minSeconds: 0 });
+    expect(rows.map((r) => [r.variable, r.points_over_bound])).toEqual([['SERIES', 0], ['FIELD', 0]]);
   });
 });

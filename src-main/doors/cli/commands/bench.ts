@@ -14,6 +14,8 @@ export const benchCommand: CliCommand = {
   usage: [
     'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
     '                [--workers N] [--entropy range|huffman|auto] [--param KEY=VALUE]... [--reference baselines.json] [--min-seconds S] --json OUT.json [--csv OUT.csv]',
+    '  --vars: default every float or packed variable with 2+ dims longer than 1, and 1-D data of 1024+ values (not a',
+    '    coordinate variable: series, particle arrays)',
     '  --min-seconds: each row is timed over at least S seconds (default 0.3; 2 to 5 runs), its fastest run counts; a',
     '    larger S gives warm worker threads (steady-state MB/s, as in a long archive job)',
     '  --param: codec params, each given to the benched codecs that take it (e.g. fallback=false, scaling=log for vqvae)',
@@ -69,7 +71,7 @@ export const benchCommand: CliCommand = {
       if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
       const common = { files: p.positionals, bounds: bounds ?? DEFAULT_BOUNDS, ...(minSeconds !== undefined ? { minSeconds } : {}) };
       const vars = flag(p, 'vars')?.split(',').map((v) => v.trim()).filter(Boolean);
-      if (vars && !vars.length) throw new CliUsageError('--vars needs at least one name (leave it out to bench every variable)');
+      if (vars && !vars.length) throw new CliUsageError('--vars needs at least one name (leave it out to bench every data variable)');
       const codecs = (p.flags.get('codec') ?? []).flatMap((c) => c.split(',')).filter(Boolean);
       const workers = workersFlag(p);
       // codecs that predict from other fields have their own bench (anchors compressed first, networks tried)
