@@ -427,8 +427,10 @@ export function* planSteps(
   // A block misjudges them too (most bytes go to the coarse levels and per-pass models, which do not scale with
   // it): the one it finds smallest becomes the plan's alternative, and each chunk is coded both ways
   if (plan.predictorChoice === 'auto' && !bound.lossless && block && best * 8 < HIGH_RATIO_BITS * sample!.values.length) {
-    const dims = plan.interpMaxDims ?? plan.maxDims;
-    const reversedAxes = plan.predictor.startsWith('interp') ? plan.reversedAxes : undefined;
+    // an interpolation winner's dims and axis order, else the best interpolation's dims
+    const interpWon = plan.predictor.startsWith('interp');
+    const dims = interpWon ? plan.maxDims : (plan.interpMaxDims ?? plan.maxDims);
+    const reversedAxes = interpWon ? plan.reversedAxes : undefined;
     const tuned = tunings.length && tuningsChangeCodes ? HIGH_RATIO_TUNINGS : [0];
     const contenders = [{ ...plan }, ...INTERP_NAMES.flatMap((predictor) => tuned.map((tune) => ({ ...plan, predictor, maxDims: dims, reversedAxes, tune: tune || undefined })))]
       .filter((c, i, all) => all.findIndex((d) => samePlan(c, d)) === i);
@@ -872,13 +874,13 @@ export function assembleStream(plan: ClassicPlan, chunks: EncodedChunk[], metada
 /** A chunk as the header lists it (its stored bytes kept elsewhere). */
 export type ChunkSummary = Omit<EncodedChunk, 'stored'> & { storedBytes: number };
 
-/** The stream's header alone: the chunks' stored bytes follow it in order (bounded-memory encoding). */
 /** The plan as its chunks were coded: its alternative where every chunk that is not constant took it. */
 export function codedPlan(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'alternative' | 'constant'>[]): ClassicPlan {
   const all = plan.alternative && chunks.some((c) => c.alternative) && chunks.every((c) => c.alternative || c.constant);
   return all ? { ...plan, ...plan.alternative, alternative: undefined } : plan;
 }
 
+/** The stream's header alone: the chunks' stored bytes follow it in order (bounded-memory encoding). */
 export function assembleHeader(plan: ClassicPlan, chunks: ChunkSummary[], metadata: StreamMetadata = {}): Uint8Array {
   return writeStream(streamHeaderOf(plan, chunks, metadata), []);
 }
