@@ -71,12 +71,6 @@ export interface CodecEnv {
   progress(fraction: number, message?: string): void;
   /** how many tasks run at once (bounded-memory encoding keeps this many slabs in flight) */
   parallelism?: number;
-  /**
-   * Zero-filled memory of this many bytes that runTask's tasks can write into wherever they run (a SharedArrayBuffer
-   * where they run in worker threads), so that a decoder's chunks are decoded straight into its output. Absent: only
-   * tasks run `alone` may write into this thread's memory.
-   */
-  taskMemory?(bytes: number): ArrayBufferLike;
   /** an AbortSignal where the environment has one */
   signal?: { readonly aborted: boolean };
   /** learned decoders: which path runs the network (absent: 'fast') */

@@ -54,15 +54,13 @@ export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: De
  * for chunkIds[j], in any order), so that copying a chunk into the output overlaps the decoding of the others
  * rather than all of them waiting for the last one. finish() once every chunk is in.
  *
- * target(j): the output's own view of chunk j's values (zero-filled), allocated when called, for a decoder to write
- * into, where the chunk lies within the rows asked for; put(j, {values: that view}) then copies nothing. Decoding
- * into the output saves a copy of the field and the first touch of a second field-sized array (page faults, which
- * cost as much as the copy itself). `memory`: the output is allocated from it (CodecEnv.taskMemory), so that tasks in
- * worker threads can write into it too (`shared`).
+ * target(j): the output's own view of chunk j's values (zero-filled), allocated when called, for a decoder in this
+ * thread to write into, where the chunk lies within the rows asked for; put(j, {values: that view}) then copies
+ * nothing.
  */
 export function chunkAssembly(
-  h: StreamHeader, chunkIds: number[], start: number, end: number, memory?: (bytes: number) => ArrayBufferLike,
-): { put(j: number, d: DecodedChunk): void; target(j: number): (() => FieldValues) | null; readonly shared: boolean; finish(): DecodedField } {
+  h: StreamHeader, chunkIds: number[], start: number, end: number,
+): { put(j: number, d: DecodedChunk): void; target(j: number): (() => FieldValues) | null; finish(): DecodedField } {
   const rowSize = fieldSize(h.shape) / h.shape[0]!;
   const n = (end - start) * rowSize;
   const c0 = chunkIds.length === 1 ? h.chunks[chunkIds[0]!]! : null;
@@ -74,13 +72,7 @@ export function chunkAssembly(
   const targets: FieldValues[] = [];
   // the values are allocated when a chunk is decoded into them or put, the mask when a chunk is put: a header alone
   // (its declared shape) never makes this touch memory
-  const output = () => {
-    if (!values) {
-      const buffer = memory ? memory(n * (f32 ? 4 : 8)) : null;
-      values = f32 ? (buffer ? new Float32Array(buffer, 0, n) : new Float32Array(n)) : buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
-    }
-    return values;
-  };
+  const output = () => (values ??= f32 ? new Float32Array(n) : new Float64Array(n));
   const outputMask = () => (h.hasMask ? (mask ??= new Uint8Array(n).fill(1)) : undefined);
   const span = (j: number) => {
     const c = h.chunks[chunkIds[j]!]!;
@@ -89,7 +81,6 @@ export function chunkAssembly(
     return { src: (a - c.row0) * rowSize, len: (b - a) * rowSize, at: (a - start) * rowSize, whole: c.row0 >= start && c.row0 + c.rows <= end };
   };
   return {
-    shared: !!memory,
     target(j) {
       const s = span(j);
       if (!s.whole) return null;

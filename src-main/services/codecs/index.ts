@@ -108,7 +108,6 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
     ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),
     progress: (f, m) => ctl.onProgress?.(f, m),
     parallelism: Math.max(1, workers),
-    taskMemory: (bytes) => (workers > 0 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)),
     signal: ctl.signal,
     ...(ctl.decodePath ? { decodePath: ctl.decodePath } : {}),
   };

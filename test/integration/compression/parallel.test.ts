@@ -22,11 +22,9 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
     expect(c.verification!.pointsOverBound).toBe(0);
     const d0 = await decompressStream(a.bytes, { workers: 0 });
     const d2 = await decompressStream(a.bytes, { workers: 2 });
-    // with 2 workers the chunks are decoded straight into the output's (shared) memory
-    expect(d2.field.values.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(Buffer.from(d2.field.values.buffer).equals(Buffer.from(d0.field.values.buffer))).toBe(true);
     expect(Buffer.from(d2.field.mask!).equals(Buffer.from(d0.field.mask!))).toBe(true);
-    // a slice decodes alone; rows that cut chunks (those copied, the chunks within decoded in place), the same values
+    // a slice decodes alone; rows that cut chunks, the same values
     const rs = 180 * 360;
     for (const rows of [[5, 7], [1, 20]] as [number, number][]) {
       const s = await decompressStream(a.bytes, { workers: 2, rows });

@@ -79,28 +79,14 @@ const tasks: Record<string, CodecTask> = {
     const sample: PlanSample = { values: a.values as Float32Array, mask: a.mask as Uint8Array | null, shape: a.shape as number[] };
     return { result: sizePlans(a.base as ClassicPlan, sample, a.plans as ClassicPlan[], backend, a.batch as PlanBatch), transfer: [] };
   },
-  /**
-   * into (optional), where to decode the values: the caller's memory (CodecEnv.taskMemory) and the chunk's byte
-   * offset in it (intoOffset), or in the caller's thread the function that gives the output's view of the chunk
-   */
+  /** into (optional, in the caller's thread): the function that gives the output's own view of the chunk's values */
   decodeChunk(a) {
-    const h = a.header as StreamHeader;
-    const i = a.index as number;
-    // in the caller's thread: its own view, given back as the values
-    if (typeof a.into === 'function') return { result: decodeChunkStored(h, i, a.stored as Uint8Array, a.into as () => FieldValues), transfer: [] };
-    const into = a.into ? valuesView(h, i, a.into as ArrayBufferLike, a.intoOffset as number) : undefined;
-    const r = decodeChunkStored(h, i, a.stored as Uint8Array, into && (() => into));
-    const mask = r.mask ? [r.mask.buffer as ArrayBuffer] : [];
-    // values decoded into the caller's memory are already where it reads them
-    return into ? { result: { mask: r.mask }, transfer: mask } : { result: r, transfer: [r.values.buffer as ArrayBuffer, ...mask] };
+    const into = typeof a.into === 'function' ? (a.into as () => FieldValues) : undefined;
+    const r = decodeChunkStored(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, into);
+    // values decoded into the caller's output are already where it reads them
+    return { result: r, transfer: into ? [] : [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
   },
 };
-
-/** The view of shared memory a chunk's values are decoded into (the decodeChunk task's `into`). */
-function valuesView(h: StreamHeader, i: number, memory: ArrayBufferLike, byteOffset: number): FieldValues {
-  const n = h.chunks[i]!.rows * (fieldSize(h.shape) / h.shape[0]!);
-  return h.dtype === 'float32' ? new Float32Array(memory, byteOffset, n) : new Float64Array(memory, byteOffset, n);
-}
 
 /**
  * Plans a field (planCompressionSteps) with a free worker's help where there is one, never changing a byte. A warm
@@ -230,26 +216,18 @@ export const classicCodec: Codec<ClassicParams> = {
   },
   async decode({ header, bytes, rows }, env) {
     const ids = chunksForRows(header, rows[0], rows[1]);
-    // each chunk goes into the output as soon as it is decoded (the others still decoding in the workers)
-    // ... or straight into it (where the tasks can write into its memory, or the chunk is decoded in this thread),
-    // which saves copying it there. With one worker this thread is otherwise idle and copies a chunk while the worker
-    // decodes the next: there in place was slower (etopo5, 8 chunks: 400 ms against 320; with 2 workers 210 against 260)
-    const output = chunkAssembly(header, ids, rows[0], rows[1], (env.parallelism ?? 1) > 1 ? env.taskMemory : undefined);
+    // each chunk goes into the output as soon as it is decoded (the others still decoding in the workers); one this
+    // thread decodes goes straight into it (no copy), allocated once the chunk's data has shown it holds its values.
+    // Workers decoding into shared output memory (a SharedArrayBuffer) saved this thread's copies (etopo5, 2 workers:
+    // 20 % faster), but V8 does not count those buffers as memory pressure: each decode's stayed until a collection
+    // came for other reasons (40 decodes of etopo5: 1.8 GB)
+    const output = chunkAssembly(header, ids, rows[0], rows[1]);
     let done = 0;
     await Promise.all(
       ids.map(async (i, j) => {
         const alone = inThisThread(j, ids.length, env);
-        const args = { header, index: i, stored: chunkBytes(header, bytes, i) };
-        const target = output.target(j);
-        let r: DecodedChunk;
-        if (target && alone) {
-          // in this thread the output is allocated once the chunk's data has shown it holds its values
-          r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { ...args, into: target }, { alone });
-        } else if (target && output.shared) {
-          const into = guarded(header, target);
-          const { mask } = await env.runTask<Pick<DecodedChunk, 'mask'>>(CLASSIC_CODEC_ID, 'decodeChunk', { ...args, into: into.buffer, intoOffset: into.byteOffset });
-          r = { values: into, mask };
-        } else r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', args, { alone });
+        const target = alone ? output.target(j) : null;
+        const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), ...(target ? { into: target } : {}) }, { alone });
         guarded(header, () => output.put(j, r));
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
       }),
