@@ -85,6 +85,28 @@ describe('the line context (entropy coder 4)', () => {
     expect(bytes.length).toBeLessThan(0.8 * 4172 + 150); // stream = chunk + header and metadata
   });
 
+  it('a masked field whose mask leaves a chunk whole: that chunk has lines on both sides (it was refused, named, at decoding)', () => {
+    const [levels, ny, nx] = [20, 40, 50];
+    const values = new Float32Array(levels * ny * nx);
+    const mask = new Uint8Array(values.length).fill(1);
+    for (let i = 0; i < values.length; i++) {
+      const [k, y, x] = [Math.floor(i / (ny * nx)), Math.floor(i / nx) % ny, i % nx];
+      values[i] = 280 + 8 * Math.sin(x / 7 + k / 3) * Math.cos(y / 9);
+      // land in the first levels only: the second chunk's mask is all ones
+      if (k < 4 && (x - 20) ** 2 + (y - 15) ** 2 < 60) {
+        mask[i] = 0;
+        values[i] = -1e34;
+      }
+    }
+    for (const rel of [1e-2, 1e-3]) {
+      const { bytes, plan } = compressClassic({ values, mask, shape: [levels, ny, nx] }, { bound: { mode: 'rel', value: rel }, chunkValues: 10 * ny * nx }, zstdBackend);
+      expect(plan.chunkRows.length).toBe(2);
+      const d = decompressClassic(bytes);
+      expect(overBound(values, d.field.values, mask, plan.bound.abs)).toBe(0);
+      expect(Array.from(d.field.mask!)).toEqual(Array.from(mask));
+    }
+  });
+
   it.runIf(haveFerret)('a masked field (points skipped) round-trips without it', async () => {
     const f = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
     for (const rel of [1e-2, 1e-4]) {

@@ -1012,11 +1012,13 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
   let mask: Uint8Array | null = null;
   let skip: Uint8Array | null = null;
   let nSkip = 0;
+  // skip stays null while no point is skipped, as the encoder's (scanExceptions): with it the codes have lines (a
+  // masked field's chunk whose mask is all ones was refused as "uses the line context where its codes have no lines")
   if (flags & 1) {
     mask = readChunkMask(r, shape, flags);
-    skip = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       if (!mask[k]) {
+        skip ??= new Uint8Array(n);
         skip[k] = 1;
         nSkip++;
       }
@@ -1024,8 +1026,8 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
   }
   const nonfinite = flags & 2 ? readValueList(r, n, f32, 'non-finite values', what) : null;
   const fillExc = flags & 4 ? readValueList(r, n, f32, 'fill exceptions', what) : null;
-  if (nonfinite) {
-    if (!skip) skip = new Uint8Array(n);
+  if (nonfinite?.idx.length) {
+    skip ??= new Uint8Array(n);
     for (const k of nonfinite.idx) {
       if (skip[k] !== 1) nSkip++;
       skip[k] = 1;
