@@ -2,7 +2,7 @@
  * Fields for the bench, the compress CLI and the cross-field bench, read through the data service (one reader
  * for the whole app: CF masks from _FillValue / missing_value / valid_range, unpacking, real dimension names).
  */
-import type { Field } from '../../core/field.ts';
+import { type Field, fieldSize } from '../../core/field.ts';
 import { openDataFile } from '../data/readers/index.ts';
 
 export interface VariableInfo {
@@ -34,7 +34,7 @@ export async function benchVariables(path: string): Promise<string[]> {
   try {
     const data = (v: (typeof file.variables)[number]) => {
       const long = v.shape.filter((d) => d > 1).length;
-      return long >= 2 || (long === 1 && !v.isCoordinate && v.shape.reduce((a, d) => a * d, 1) >= MIN_SERIES_VALUES);
+      return long >= 2 || (long === 1 && !v.isCoordinate && fieldSize(v.shape) >= MIN_SERIES_VALUES);
     };
     return file.variables
       .filter((v) => v.readable && (/float/.test(v.dtype) || v.fill.packing !== undefined) && data(v))
