@@ -6,13 +6,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
-import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
+import { chunkInputs, compressClassic, decompressClassic, encodeChunk } from '../../../src-main/core/compressors/classic/codec.ts';
 import { closePools, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
 import { overBound } from './helpers.ts';
 
 afterAll(() => closePools());
 
-function pressureLevels(levels: number, ny: number, nx: number): { values: Float32Array; shape: number[] } {
+function pressureLevels(levels: number, ny: number, nx: number, horizontalShare = 0.004): { values: Float32Array; shape: number[] } {
   const values = new Float32Array(levels * ny * nx);
   for (let k = 0; k < levels; k++) {
     const z = (15_000 * k) / (levels - 1);
@@ -20,7 +20,7 @@ function pressureLevels(levels: number, ny: number, nx: number): { values: Float
       for (let x = 0; x < nx; x++) {
         const horizontal = Math.sin((2 * Math.PI * x) / nx + 0.3) * Math.cos((3 * Math.PI * y) / ny) + 0.5 * Math.sin((5 * Math.PI * (x + y)) / nx);
         const small = Math.sin(0.21 * x + 0.17 * y + 0.5 * k);
-        values[(k * ny + y) * nx + x] = 101_325 * Math.exp(-z / 8000) * (1 + 0.004 * horizontal + 0.0005 * small);
+        values[(k * ny + y) * nx + x] = 101_325 * Math.exp(-z / 8000) * (1 + horizontalShare * horizontal + (horizontalShare / 8) * small);
       }
     }
   }
@@ -47,6 +47,36 @@ describe('high ratios: the interpolations coded against the model-sized winner',
     for (const r of runs.slice(1)) expect(Buffer.from(r.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
     expect(runs[0]!.verification!.pointsOverBound).toBe(0);
     expect(String(runs[0]!.details.choice)).toMatch(/interp/);
+    const d = await decodeStream(runs[0]!.bytes, { workers: 2 });
+    expect(overBound(f.values, d.field.values, null, runs[0]!.bound.abs)).toBe(0);
+  });
+});
+
+describe('extreme ratios: each chunk sizes the cubic interpolation tuned three ways on itself (the contest)', () => {
+  // 60 levels, 0.04 % horizontal variation: at rel 1e-2 the screening block's streams are a few bytes and cannot tell
+  // the tunings apart, while on the whole field the coarse levels' error carried into the fine ones decides
+  const f = pressureLevels(60, 64, 64, 4e-4);
+  const bound = { mode: 'rel' as const, value: 1e-2 };
+
+  it('a contest is planned, and its winner makes the stream several times smaller than the plan without it', () => {
+    const auto = compressClassic(f, { bound }, zstdBackend);
+    expect(auto.plan.contest?.length).toBeGreaterThan(0);
+    const without = { ...auto.plan, contest: undefined };
+    const payloadWithout = chunkInputs(without, f).reduce((t, c) => t + encodeChunk(without, c.values, c.mask, c.shape, zstdBackend).stored.length, 0);
+    // 116 bytes in all against a 507-byte payload without the contest
+    expect(auto.bytes.length * 3).toBeLessThan(payloadWithout);
+    const presets = (['lorenzo', 'interp-linear', 'interp-cubic'] as const).map((predictor) => compressClassic(f, { bound, predictor }, zstdBackend).bytes.length);
+    // and well under every preset (the smallest, Lorenzo, 218 bytes)
+    expect(auto.bytes.length).toBeLessThan(0.6 * Math.min(...presets));
+    const d = decompressClassic(auto.bytes).field;
+    expect(overBound(f.values, d.values, null, auto.plan.bound.abs)).toBe(0);
+  });
+
+  it('identical bytes with 0, 1 and 2 workers over several chunks, within the bound', async () => {
+    const field = { name: 'PRES', dims: ['lev', 'y', 'x'], sourceDtype: 'float32' as const, attributes: {}, ...f };
+    const runs = await Promise.all([0, 1, 2].map((workers) => encodeField(field, { codec: 'auto', params: { chunkValues: 60_000 }, bound, workers, verify: true, metadata: {} })));
+    for (const r of runs.slice(1)) expect(Buffer.from(r.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
+    expect(runs[0]!.verification!.pointsOverBound).toBe(0);
     const d = await decodeStream(runs[0]!.bytes, { workers: 2 });
     expect(overBound(f.values, d.field.values, null, runs[0]!.bound.abs)).toBe(0);
   });

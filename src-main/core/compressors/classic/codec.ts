@@ -68,6 +68,18 @@ const AUTO_TUNINGS_LARGE = [1, 7];
 const HIGH_RATIO_BITS = 0.25;
 const HIGH_RATIO_TUNINGS = [0, 1, 5, 7, 16];
 const ALTERNATIVE_MIN_GAIN = 0.97;
+/**
+ * Below this many bits per value on the screening block, coded (~0.4 bits a point: streams of ~50 bytes there), the
+ * block cannot tell the contenders apart, and the whole field's choice is sharp: where the coarse levels' quantization
+ * error carried into the fine predictions crosses the bound, most fine codes stop being zero (a 60-level pressure
+ * field at rel 1e-2: 2361 bytes with one bound everywhere, 84 with (1.05, 1.5)). There each chunk sizes
+ * the cubic interpolation with CONTEST_TUNINGS on itself (ClassicPlan.contest). Over the 39 bench rows under it,
+ * these three (alpha 1.05, 1.35, 1.75) gave 1.35 x smaller streams (geometric mean; all 17 tunings of both
+ * interpolations 1.40 x, the linear one adding nothing to the three); the cost, a predictor pass and a model sizing
+ * each (~12 ms a million values), is paid only there, where encoding runs at ~200 MB/s.
+ */
+const CONTEST_BITS = 0.05;
+const CONTEST_TUNINGS = [15, 11, 5];
 const INTERP_NAMES: PredictorName[] = ['interp-cubic', 'interp-linear'];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
@@ -138,6 +150,11 @@ export interface ClassicPlan {
    * misjudges there (most bytes go to the coarse levels and the per-pass models, which do not scale with its size)
    */
   alternative?: PlanAlternative;
+  /**
+   * at extreme ratios (CONTEST_BITS), codings each chunk sizes on itself (the coders' model, as planning sizes): the
+   * smallest there is coded too, and the chunk keeps the smallest of it, the plan's and the alternative's
+   */
+  contest?: PlanAlternative[];
   /** entropy coder of the quantization codes: auto = range coder when zero residuals dominate */
   entropy?: 'auto' | 'huffman' | 'range' | 'ms' | 'rans';
   /** values already on a grid (packed, rounded): grid indices are predicted and quantized instead (grid.ts) */
@@ -156,8 +173,8 @@ export interface EncodedChunk {
   escapes: number;
   /** every coded point of the chunk holds one value (CONSTANT_PREDICTOR_ID) */
   constant?: true;
-  /** coded with the plan's alternative */
-  alternative?: true;
+  /** the coding the chunk took where not the plan's own (its alternative or a contest's) */
+  coding?: PlanAlternative;
 }
 
 // ---------------------------------------------------------------- planning
@@ -247,10 +264,11 @@ const REVERSED_MIN_GAIN = 0.98;
 
 /** Whether two plans of one field code it the same way (the same predictor, dims, grid, tuning and axis order). */
 export function samePlan(a: ClassicPlan, b: ClassicPlan): boolean {
-  return sameCoding(a, b) && a.grid === b.grid && (!a.alternative || !b.alternative ? a.alternative === b.alternative : sameCoding(a.alternative, b.alternative));
+  const sameList = (x: PlanAlternative[] = [], y: PlanAlternative[] = []) => x.length === y.length && x.every((c, i) => sameCoding(c, y[i]!));
+  return sameCoding(a, b) && a.grid === b.grid && sameList(a.alternative && [a.alternative], b.alternative && [b.alternative]) && sameList(a.contest, b.contest);
 }
 
-function sameCoding(a: PlanAlternative, b: PlanAlternative): boolean {
+export function sameCoding(a: PlanAlternative, b: PlanAlternative): boolean {
   return a.predictor === b.predictor && a.maxDims === b.maxDims && (a.tune ?? 0) === (b.tune ?? 0) && !a.reversedAxes === !b.reversedAxes;
 }
 
@@ -445,10 +463,18 @@ export function* planSteps(
     });
     // contenders[0] is the plan
     const w = contenders[least]!;
-    if (sizes[least]! <= ALTERNATIVE_MIN_GAIN * sizes[0]!) plan.alternative = { predictor: w.predictor, maxDims: w.maxDims, tune: w.tune, reversedAxes: w.reversedAxes };
+    if (sizes[least]! <= ALTERNATIVE_MIN_GAIN * sizes[0]!) plan.alternative = codingOf(w);
+    if (sizes[least]! * 8 < CONTEST_BITS * screenValues && tuned.length > 1) {
+      plan.contest = CONTEST_TUNINGS.map((tune) => codingOf({ predictor: 'interp-cubic', maxDims: dims, tune, reversedAxes }));
+    }
   }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
+}
+
+/** What of a plan says how a chunk is coded (PlanAlternative). */
+function codingOf(p: PlanAlternative): PlanAlternative {
+  return { predictor: p.predictor, maxDims: p.maxDims, tune: p.tune, reversedAxes: p.reversedAxes };
 }
 
 /**
@@ -516,7 +542,6 @@ function candidateSizer(base: ClassicPlan, sample: PlanSample, backend: Lossless
     }
     return r;
   };
-  let codes: Uint32Array | null = null;
   return (p: ClassicPlan) => {
     if (p.bound.lossless && !p.grid) return coded(p);
     const { x, skip, head } = inputOf(p.grid);
@@ -525,9 +550,8 @@ function candidateSizer(base: ClassicPlan, sample: PlanSample, backend: Lossless
     const reversed = p.reversedAxes === true && p.predictor.startsWith('interp') && axesReversible(pshape);
     const input = reversed ? reversedOf(p.grid, pshape) : { x, skip, pshape };
     const q = p.grid ? new GridQuantizer(p.grid.half, 0, p.radius) : new LinearQuantizer(p.bound.abs, f32, 0, p.radius);
-    // one codes array for every candidate (each one's is read before the next runs)
-    codes ??= new Uint32Array(Math.max(1, values.length));
-    q.codes = codes;
+    // the thread's codes memory (each candidate's are read before anything else runs)
+    q.codes = scratchTyped('codes', Uint32Array, Math.max(1, values.length));
     predictorByName(p.predictor).encode(input.x as FieldValues, input.skip, input.pshape, q, tune);
     const codeBytes = msCostBytes(q.codes, q.nCodes, q.radius);
     // a tuning or the reversed axes take a byte of their own, as in encodeChunkPayload
@@ -817,11 +841,27 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
   for (let i = 0; i < out.length; i++) if (skip === null || skip[i] === 0) out[i] = kept[j++]!;
 }
 
+/** A chunk coded by the plan, and by its other codings (otherCodings) where one is smaller. */
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
-  const chunk = encodeChunkAs(plan, values, mask, shape, backend);
-  if (!plan.alternative || chunk.constant) return chunk;
-  const other = encodeChunkAs({ ...plan, ...plan.alternative }, values, mask, shape, backend);
-  return other.stored.length < chunk.stored.length ? { ...other, alternative: true } : chunk;
+  let best = encodeChunkAs(plan, values, mask, shape, backend);
+  if (best.constant) return best;
+  for (const coding of otherCodings(plan, { values, mask, shape }, backend)) {
+    const other = encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend);
+    if (other.stored.length < best.stored.length) best = { ...other, coding };
+  }
+  return best;
+}
+
+/** The codings a chunk is also coded with: the plan's alternative, and its contest's smallest on the chunk (sized). */
+function otherCodings(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative[] {
+  const out = plan.alternative ? [plan.alternative] : [];
+  if (plan.contest?.length) {
+    const sizeOf = candidateSizer(plan, chunk, backend);
+    const sizes = plan.contest.map((c) => sizeOf({ ...plan, ...c }));
+    const leader = plan.contest[sizes.indexOf(Math.min(...sizes))]!;
+    if (!sameCoding(leader, plan) && !out.some((c) => sameCoding(c, leader))) out.push(leader);
+  }
+  return out;
 }
 
 function encodeChunkAs(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
@@ -874,10 +914,11 @@ export function assembleStream(plan: ClassicPlan, chunks: EncodedChunk[], metada
 /** A chunk as the header lists it (its stored bytes kept elsewhere). */
 export type ChunkSummary = Omit<EncodedChunk, 'stored'> & { storedBytes: number };
 
-/** The plan as its chunks were coded: its alternative where every chunk that is not constant took it. */
-export function codedPlan(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'alternative' | 'constant'>[]): ClassicPlan {
-  const all = plan.alternative && chunks.some((c) => c.alternative) && chunks.every((c) => c.alternative || c.constant);
-  return all ? { ...plan, ...plan.alternative, alternative: undefined } : plan;
+/** The plan as its chunks were coded: the other coding every chunk that is not constant took, where they took one. */
+export function codedPlan(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant'>[]): ClassicPlan {
+  const coding = chunks.find((c) => !c.constant)?.coding;
+  const all = coding && chunks.every((c) => c.constant || (c.coding && sameCoding(c.coding, coding)));
+  return all ? { ...plan, ...coding, alternative: undefined, contest: undefined } : plan;
 }
 
 /** The stream's header alone: the chunks' stored bytes follow it in order (bounded-memory encoding). */

@@ -14,6 +14,7 @@ import {
   type ChunkSummary,
   type ClassicOptions,
   type ClassicPlan,
+  type PlanAlternative,
   type PlanBatch,
   type EncodedChunk,
   type FieldStats,
@@ -209,7 +210,7 @@ export const classicCodec: Codec<ClassicParams> = {
       checkAbort();
       const c = await inFlight.shift()!;
       await sink(c.stored);
-      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.alternative ? { alternative: true } : {}) });
+      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.coding ? { coding: c.coding } : {}) });
       env.progress(0.2 + (0.8 * (i + 1)) / chunkRows.length, `chunk ${i + 1}/${chunkRows.length}`);
     }
     return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: chosen(plan, summaries) };
@@ -251,24 +252,26 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
 }
 
 /** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
-function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'alternative' | 'constant'>[]): { plan: ClassicPlan; choice: string } {
+function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant'>[]): { plan: ClassicPlan; choice: string } {
   const coded = codedPlan(plan, chunks);
-  const alternatives = coded === plan ? chunks.filter((c) => c.alternative).length : 0;
-  return { plan: coded, choice: choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, alternatives) };
+  const others = coded === plan ? chunks.flatMap((c) => (c.coding ? [c.coding] : [])) : [];
+  return { plan: coded, choice: choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others) };
 }
 
 /**
- * What the encoder chose, in words: predictor, folded dims, grid; chunks coded with the plan's alternative, and those
- * that hold one value (they skip it), are named.
+ * What the encoder chose, in words: predictor, folded dims, grid; chunks coded another way (the plan's alternative, a
+ * contest's), and those that hold one value (they skip it), are named.
  */
-function choiceOf(plan: ClassicPlan, constant: number, of: number, alternatives = 0): string {
+function choiceOf(plan: ClassicPlan, constant: number, of: number, others: readonly PlanAlternative[] = []): string {
   if (constant === of) return 'constant';
-  const named = (p: Pick<ClassicPlan, 'predictor' | 'maxDims' | 'reversedAxes'>) => {
+  const named = (p: PlanAlternative) => {
     const folded = p.maxDims < 4 && p.maxDims < plan.shape.filter((x) => x > 1).length ? `/${p.maxDims}d` : '';
     return p.predictor + folded + (p.reversedAxes && p.predictor.startsWith('interp') ? ' (axes reversed)' : '');
   };
   const predictor = named(plan) + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
-  const parts = [predictor, ...(alternatives ? [`${alternatives} of ${of} chunks ${named(plan.alternative!)}`] : []), ...(constant ? [`${constant} of ${of} chunks constant`] : [])];
+  const counts = new Map<string, number>();
+  for (const c of others) counts.set(named(c), (counts.get(named(c)) ?? 0) + 1);
+  const parts = [predictor, ...[...counts].map(([name, n]) => `${n} of ${of} chunks ${name}`), ...(constant ? [`${constant} of ${of} chunks constant`] : [])];
   return parts.join('; ');
 }
 
