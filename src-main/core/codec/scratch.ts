@@ -32,6 +32,28 @@ export function scratchArray(n: number, f32: boolean): Values {
   return f32 ? scratchTyped('predictor', Float32Array, n) : scratchTyped('predictor', Float64Array, n);
 }
 
+/** Buffers handed to this thread for reuse (a worker's earlier results, sent back), newest last: at most MAX_SPARE. */
+const spare: ArrayBuffer[] = [];
+const MAX_SPARE = 4;
+
+/** Keeps buffers another thread has finished with, for spareBuffer (the oldest dropped past MAX_SPARE). */
+export function offerSpareBuffers(buffers: readonly ArrayBuffer[]): void {
+  spare.push(...buffers);
+  spare.splice(0, Math.max(0, spare.length - MAX_SPARE));
+}
+
+/**
+ * A kept buffer of exactly `bytes` (removed from the kept ones: the caller owns it), zero-filled, or null. Its pages are
+ * already touched: a fresh buffer's first touch costs ~3-4 ms a MB on VMs that hand freed pages back to their host.
+ */
+export function spareBuffer(bytes: number): ArrayBuffer | null {
+  const i = spare.findIndex((b) => b.byteLength === bytes);
+  if (i < 0) return null;
+  const b = spare.splice(i, 1)[0]!;
+  new Uint8Array(b).fill(0);
+  return b;
+}
+
 /** A typed array type scratch memory can be viewed as. */
 interface TypedArrayOf<T> {
   new (n: number): T;

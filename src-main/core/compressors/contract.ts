@@ -66,6 +66,12 @@ export interface CodecEnv {
    * it finishes planning); null where there is none. Absent: never.
    */
   idleWorker?(): 'warm' | 'cold' | null;
+  /**
+   * Hands back a buffer a task's result came in (runTask from a worker), once this thread has copied what it needs
+   * out of it: the workers decode their next chunks into such buffers (spareBuffer) instead of fresh memory, whose
+   * first touch costs as much as the decoding on some machines. Absent: dropped.
+   */
+  recycle?(buffer: ArrayBuffer): void;
   /** Reference-path inference of one network on many inputs (threads allowed: identical results). */
   runReference?(spec: NnSpec, weights: Float32Array, inputs: Float32Array[], spatial: number[]): Promise<Float32Array[]>;
   progress(fraction: number, message?: string): void;

@@ -56,11 +56,11 @@ export function assembleDecoded(h: StreamHeader, chunkIds: number[], decoded: De
  *
  * target(j): the output's own view of chunk j's values (zero-filled), allocated when called, for a decoder in this
  * thread to write into, where the chunk lies within the rows asked for; put(j, {values: that view}) then copies
- * nothing.
+ * nothing. put returns whether it copied the chunk's values (the caller may then reuse their buffer).
  */
 export function chunkAssembly(
   h: StreamHeader, chunkIds: number[], start: number, end: number,
-): { put(j: number, d: DecodedChunk): void; target(j: number): (() => FieldValues) | null; finish(): DecodedField } {
+): { put(j: number, d: DecodedChunk): boolean; target(j: number): (() => FieldValues) | null; finish(): DecodedField } {
   const rowSize = fieldSize(h.shape) / h.shape[0]!;
   const n = (end - start) * rowSize;
   const c0 = chunkIds.length === 1 ? h.chunks[chunkIds[0]!]! : null;
@@ -88,14 +88,19 @@ export function chunkAssembly(
     },
     put(j, d) {
       const s = span(j);
+      let copied = false;
       if (targets[j] !== undefined) {
         if (d.values !== targets[j]) throw new FieldpackError('INTERNAL', `chunk ${chunkIds[j]} was decoded elsewhere than into the output`);
       } else if (oneWhole && d.values.length === n && f32 === d.values instanceof Float32Array) {
         values = d.values;
         if (h.hasMask) mask = d.mask && d.mask.length === n ? d.mask : new Uint8Array(n).fill(1);
-        return;
-      } else output().set(d.values.subarray(s.src, s.src + s.len), s.at);
+        return false;
+      } else {
+        output().set(d.values.subarray(s.src, s.src + s.len), s.at);
+        copied = true;
+      }
       if (d.mask) outputMask()?.set(d.mask.subarray(s.src, s.src + s.len), s.at);
+      return copied;
     },
     finish() {
       return fieldOf(h, output(), outputMask(), start, end);

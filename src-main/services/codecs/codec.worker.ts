@@ -4,6 +4,7 @@ import { zstdBackend } from './zstd-backend.ts';
 import { serializeError } from '../../core/errors.ts';
 import type { CodecTask } from '../../core/compressors/contract.ts';
 import type { TaskRequest } from './pool.ts';
+import { offerSpareBuffers } from '../../core/codec/scratch.ts';
 
 /**
  * A task's function. The classic codec's tasks (most of the work) load its module alone; any other codec loads the
@@ -32,6 +33,7 @@ function buffersIn(v: unknown, out: Set<ArrayBufferLike>, depth = 0): Set<ArrayB
 }
 
 parentPort!.on('message', async (m: TaskRequest) => {
+  if (m.give) offerSpareBuffers(m.give);
   try {
     const { result, transfer } = (await taskOf(m.codec, m.task))(m.args, zstdBackend);
     const held = buffersIn(result, new Set(transfer));

@@ -105,6 +105,7 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
     },
     // only a pool already running: starting one would compete with this thread for the field's own work
     idleWorker: () => (workers > 0 ? (runningPool(workers)?.idleWorker() ?? null) : null),
+    recycle: (buffer) => (workers > 0 ? runningPool(workers)?.giveBack(buffer) : undefined),
     ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),
     progress: (f, m) => ctl.onProgress?.(f, m),
     parallelism: Math.max(1, workers),

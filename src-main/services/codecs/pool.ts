@@ -18,6 +18,8 @@ export interface TaskRequest {
   codec: string;
   task: string;
   args: Record<string, unknown>;
+  /** buffers the caller's thread has finished with, for the worker to reuse (codec.worker.ts) */
+  give?: ArrayBuffer[];
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -48,6 +50,9 @@ export function ownedArgs(args: Record<string, unknown>, spare?: (bytes: number)
 /** Buffers sent back by finished tasks, at most this many kept (the newest): enough for two rounds of two workers. */
 const MAX_SPARE_BUFFERS = 6;
 
+/** Buffers this thread has finished with (giveBack), at most this many kept for the workers' next results. */
+const MAX_RETURNED_BUFFERS = 4;
+
 /** A task as queued: its args are copied (ownedArgs) when a worker takes it. */
 interface QueuedTask {
   codec: string;
@@ -61,6 +66,7 @@ export class CodecPool {
   private idle: Worker[] = [];
   private queue: QueuedTask[] = [];
   private spare: ArrayBuffer[] = [];
+  private returned: ArrayBuffer[] = [];
   private pending = new Map<number, Pending>();
   /** workers that have finished a task: their code is loaded and compiled */
   private warmed = new Set<Worker>();
@@ -109,10 +115,18 @@ export class CodecPool {
       this.release(w);
       return;
     }
-    const msg: TaskRequest = { id: this.nextId++, codec: t.codec, task: t.task, args: owned.args };
+    // one buffer this thread is done with rides along, for the worker's next results (scratch.ts spareBuffer)
+    const give = this.returned.splice(0, 1);
+    const msg: TaskRequest = { id: this.nextId++, codec: t.codec, task: t.task, args: owned.args, ...(give.length ? { give } : {}) };
     this.pending.set(msg.id, t.p);
     w.ref();
-    w.postMessage(msg, owned.transfer);
+    w.postMessage(msg, [...owned.transfer, ...give]);
+  }
+
+  /** A task result's buffer this thread has copied out of: a worker gets it with its next task, to decode into. */
+  giveBack(buffer: ArrayBuffer): void {
+    if (this.closed || buffer.byteLength === 0 || buffer instanceof SharedArrayBuffer) return;
+    this.returned = [...this.returned, buffer].slice(-MAX_RETURNED_BUFFERS);
   }
 
   private takeSpare(bytes: number): ArrayBuffer | undefined {
@@ -140,6 +154,7 @@ export class CodecPool {
   async close(): Promise<void> {
     this.closed = true;
     this.spare = [];
+    this.returned = [];
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -51,6 +51,25 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
       expect(two.verification!.pointsOverBound).toBe(0);
     }
   });
+  it('chunks decoded into the buffers this thread handed back: fields of one chunk size in turn, each the values of in-thread decoding', async () => {
+    // SALT and TEMP (land masked) with a NaN and an infinity in a chunk, then SALT again: the workers decode later chunks
+    // into the buffers of earlier ones, which must hold nothing of them
+    const opts = { bound: { mode: 'rel' as const, value: 1e-3 }, chunkValues: 300_000 };
+    for (const v of ['SALT', 'TEMP', 'SALT']) {
+      const f = await field(`${FERRET}/levitus_climatology.cdf`, v);
+      const values = Float32Array.from(f.values);
+      const at = values.findIndex((x, i) => f.mask![i] === 1 && i > 700_000);
+      values[at] = NaN;
+      values[at + 1] = -Infinity;
+      const c = await compressField({ ...f, values }, { ...opts, workers: 0 });
+      const d0 = await decompressStream(c.bytes, { workers: 0 });
+      for (let round = 0; round < 2; round++) {
+        const d2 = await decompressStream(c.bytes, { workers: 2 });
+        expect(Buffer.from(d2.field.values.buffer).equals(Buffer.from(d0.field.values.buffer)), v).toBe(true);
+        expect(Buffer.from(d2.field.mask!).equals(Buffer.from(d0.field.mask!)), v).toBe(true);
+      }
+    }
+  });
   it('a field of one chunk with a worker free: it sizes part of the candidates, and starts the encoding with the provisional plan, while planning ends here (the plan and bytes of in-thread encoding either way)', async () => {
     warmWorkers(1, Infinity);
     const encode = (f: Field, rel: number, workers: number) => encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: rel }, verify: false, workers });

@@ -9,6 +9,7 @@ import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput, EncodeResult } from '../contract.ts';
 import { chunkAssembly, guarded } from '../decoded.ts';
 import { declaredGrid } from '../../codec/grid.ts';
+import { spareBuffer } from '../../codec/scratch.ts';
 import {
   CLASSIC_CODEC_ID,
   type ChunkSummary,
@@ -82,12 +83,23 @@ const tasks: Record<string, CodecTask> = {
   },
   /** into (optional, in the caller's thread): the function that gives the output's own view of the chunk's values */
   decodeChunk(a) {
-    const into = typeof a.into === 'function' ? (a.into as () => FieldValues) : undefined;
-    const r = decodeChunkStored(a.header as StreamHeader, a.index as number, a.stored as Uint8Array, into);
+    const header = a.header as StreamHeader;
+    const inOutput = typeof a.into === 'function' ? (a.into as () => FieldValues) : undefined;
+    const r = decodeChunkStored(header, a.index as number, a.stored as Uint8Array, inOutput ?? intoSpare(header, a.index as number));
     // values decoded into the caller's output are already where it reads them
-    return { result: r, transfer: into ? [] : [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
+    return { result: r, transfer: inOutput ? [] : [r.values.buffer as ArrayBuffer, ...(r.mask ? [r.mask.buffer as ArrayBuffer] : [])] };
   },
 };
+
+/** Chunk i's values in a buffer handed back for reuse (env.recycle) where one is its size, else fresh. */
+function intoSpare(h: StreamHeader, i: number): () => FieldValues {
+  const n = h.chunks[i]!.rows * (fieldSize(h.shape) / h.shape[0]!);
+  const f32 = h.dtype === 'float32';
+  return () => {
+    const b = spareBuffer(n * (f32 ? 4 : 8));
+    return f32 ? (b ? new Float32Array(b) : new Float32Array(n)) : b ? new Float64Array(b) : new Float64Array(n);
+  };
+}
 
 /**
  * Plans a field (planCompressionSteps) with a free worker's help where there is one, never changing a byte. A warm
@@ -229,7 +241,9 @@ export const classicCodec: Codec<ClassicParams> = {
         const alone = inThisThread(j, ids.length, env);
         const target = alone ? output.target(j) : null;
         const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), ...(target ? { into: target } : {}) }, { alone });
-        guarded(header, () => output.put(j, r));
+        const copied = guarded(header, () => output.put(j, r));
+        // a worker's chunk, copied out: its buffer goes back for the next chunks
+        if (copied && !alone) env.recycle?.(r.values.buffer as ArrayBuffer);
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
       }),
     );
