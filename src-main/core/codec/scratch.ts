@@ -32,14 +32,16 @@ export function scratchArray(n: number, f32: boolean): Values {
   return f32 ? scratchTyped('predictor', Float32Array, n) : scratchTyped('predictor', Float64Array, n);
 }
 
-/** Buffers handed to this thread for reuse (a worker's earlier results, sent back), newest last: at most MAX_SPARE. */
+/** Buffers handed to this thread for reuse (a worker's earlier results, sent back with its next task). */
 const spare: ArrayBuffer[] = [];
-const MAX_SPARE = 4;
 
-/** Keeps buffers another thread has finished with, for spareBuffer (the oldest dropped past MAX_SPARE). */
+/**
+ * Buffers another thread has finished with, for spareBuffer while this thread runs one task: `buffers` replace any
+ * still unused (a worker keeps none between tasks, so an idle one holds no memory for them).
+ */
 export function offerSpareBuffers(buffers: readonly ArrayBuffer[]): void {
+  spare.length = 0;
   spare.push(...buffers);
-  spare.splice(0, Math.max(0, spare.length - MAX_SPARE));
 }
 
 /**

@@ -33,7 +33,8 @@ function buffersIn(v: unknown, out: Set<ArrayBufferLike>, depth = 0): Set<ArrayB
 }
 
 parentPort!.on('message', async (m: TaskRequest) => {
-  if (m.give) offerSpareBuffers(m.give);
+  // for this task only (dropped after it: an idle worker holds none)
+  offerSpareBuffers(m.give ?? []);
   try {
     const { result, transfer } = (await taskOf(m.codec, m.task))(m.args, zstdBackend);
     const held = buffersIn(result, new Set(transfer));
@@ -41,5 +42,7 @@ parentPort!.on('message', async (m: TaskRequest) => {
     parentPort!.postMessage({ id: m.id, ok: true, result, spare }, [...transfer, ...spare]);
   } catch (e) {
     parentPort!.postMessage({ id: m.id, ok: false, error: serializeError(e) });
+  } finally {
+    offerSpareBuffers([]);
   }
 });

@@ -50,7 +50,10 @@ export function ownedArgs(args: Record<string, unknown>, spare?: (bytes: number)
 /** Buffers sent back by finished tasks, at most this many kept (the newest): enough for two rounds of two workers. */
 const MAX_SPARE_BUFFERS = 6;
 
-/** Buffers this thread has finished with (giveBack), at most this many kept for the workers' next results. */
+/**
+ * Buffers this thread has finished with (giveBack), at most this many kept for the workers' next results: with
+ * chunks of 2^21 float64 values, 64 MB held between calls at most.
+ */
 const MAX_RETURNED_BUFFERS = 4;
 
 /** A task as queued: its args are copied (ownedArgs) when a worker takes it. */
