@@ -72,11 +72,12 @@ describe('extreme ratios: each chunk sizes the cubic interpolation tuned three w
     expect(overBound(f.values, d.values, null, auto.plan.bound.abs)).toBe(0);
   });
 
-  it('identical bytes with 0, 1 and 2 workers over several chunks, within the bound', async () => {
+  it('identical bytes with 0, 1 and 2 workers over several chunks, within the bound; the choice names the tunings taken', async () => {
     const field = { name: 'PRES', dims: ['lev', 'y', 'x'], sourceDtype: 'float32' as const, attributes: {}, ...f };
     const runs = await Promise.all([0, 1, 2].map((workers) => encodeField(field, { codec: 'auto', params: { chunkValues: 60_000 }, bound, workers, verify: true, metadata: {} })));
     for (const r of runs.slice(1)) expect(Buffer.from(r.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
     expect(runs[0]!.verification!.pointsOverBound).toBe(0);
+    expect(String(runs[0]!.details.choice)).toMatch(/interp-cubic tuned \(\d/);
     const d = await decodeStream(runs[0]!.bytes, { workers: 2 });
     expect(overBound(f.values, d.field.values, null, runs[0]!.bound.abs)).toBe(0);
   });

@@ -10,6 +10,7 @@ import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput
 import { chunkAssembly, guarded } from '../decoded.ts';
 import { declaredGrid } from '../../codec/grid.ts';
 import { spareBuffer } from '../../codec/scratch.ts';
+import { INTERP_TUNINGS } from '../../codec/predictors/index.ts';
 import {
   CLASSIC_CODEC_ID,
   type ChunkSummary,
@@ -273,14 +274,17 @@ function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' 
 }
 
 /**
- * What the encoder chose, in words: predictor, folded dims, grid; chunks coded another way (the plan's alternative, a
- * contest's), and those that hold one value (they skip it), are named.
+ * What the encoder chose, in words: predictor, folded dims, level-dependent bounds (alpha, beta: level l's bound is the
+ * bound / min(alpha^(l-1), beta)), grid; chunks coded another way (the plan's alternative, a contest's), and those that
+ * hold one value (they skip it), are named.
  */
 function choiceOf(plan: ClassicPlan, constant: number, of: number, others: readonly PlanAlternative[] = []): string {
   if (constant === of) return 'constant';
   const named = (p: PlanAlternative) => {
     const folded = p.maxDims < 4 && p.maxDims < plan.shape.filter((x) => x > 1).length ? `/${p.maxDims}d` : '';
-    return p.predictor + folded + (p.reversedAxes && p.predictor.startsWith('interp') ? ' (axes reversed)' : '');
+    const interp = p.predictor.startsWith('interp');
+    const tuning = interp && p.tune ? INTERP_TUNINGS[p.tune] : undefined;
+    return p.predictor + folded + (tuning ? ` tuned (${tuning[0]}, ${tuning[1]})` : '') + (p.reversedAxes && interp ? ' (axes reversed)' : '');
   };
   const predictor = named(plan) + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
   const counts = new Map<string, number>();
