@@ -69,7 +69,7 @@ const HIGH_RATIO_BITS = 0.25;
 const HIGH_RATIO_TUNINGS = [0, 1, 5, 7, 16];
 const ALTERNATIVE_MIN_GAIN = 0.97;
 /**
- * Below this many bits per value on the screening block, coded (~0.4 bits a point: streams of ~50 bytes there), the
+ * Below this many bits per value on the screening block, coded (streams under ~200 bytes for its ~32 k values), the
  * block cannot tell the contenders apart, and the whole field's choice is sharp: where the coarse levels' quantization
  * error carried into the fine predictions crosses the bound, most fine codes stop being zero (a 60-level pressure
  * field at rel 1e-2: 2361 bytes with one bound everywhere, 84 with (1.05, 1.5)). There each chunk sizes
@@ -268,7 +268,7 @@ export function samePlan(a: ClassicPlan, b: ClassicPlan): boolean {
   return sameCoding(a, b) && a.grid === b.grid && sameList(a.alternative && [a.alternative], b.alternative && [b.alternative]) && sameList(a.contest, b.contest);
 }
 
-export function sameCoding(a: PlanAlternative, b: PlanAlternative): boolean {
+function sameCoding(a: PlanAlternative, b: PlanAlternative): boolean {
   return a.predictor === b.predictor && a.maxDims === b.maxDims && (a.tune ?? 0) === (b.tune ?? 0) && !a.reversedAxes === !b.reversedAxes;
 }
 
