@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
-import { type PlanStep, compressClassic, decompressClassic, planCompression, planCompressionSteps, sizePlans } from '../../../src-main/core/compressors/classic/codec.ts';
+import { type ClassicPlan, type PlanStep, compressClassic, decompressClassic, planCompression, planCompressionSteps, sizePlans } from '../../../src-main/core/compressors/classic/codec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
@@ -91,24 +91,43 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     expect(r.value).toEqual(inThread);
     expect(Object.keys(inThread.autoScores!).some((k) => k.includes('@'))).toBe(true);
   });
-  it('screening keeps an interpolation leader\'s other kind at its dims: a block can misjudge cubic against linear', async () => {
-    // held-out stratified density (120 x 80 x 96) at rel 1e-3: its block found the linear interpolation 19 % smaller
-    // than the cubic, which was 27 % smaller on the field; given those block sizes, the cubic is sized on the sample
-    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
-    const steps = planCompressionSteps(f, { bound: { mode: 'rel', value: 1e-3 } }, zstdBackend);
-    let survivors: string[] = [];
-    for (let r = steps.next(); !r.done; ) {
+  /** Planning driven with the sizes `table` gives per batch and plan (`${predictor}/${maxDims}`, +grid, @tune, /reversed): the plan, and the plans each batch sized. */
+  function plannedWith(f: Parameters<typeof planCompressionSteps>[0], rel: number, table: (batch: string, name: string) => number) {
+    const steps = planCompressionSteps(f, { bound: { mode: 'rel', value: rel } }, zstdBackend);
+    const batches: Record<string, string[]> = {};
+    const name = (p: ClassicPlan) => `${p.predictor}/${p.maxDims}${p.grid ? '+grid' : ''}${p.tune ? `@${p.tune}` : ''}${p.reversedAxes ? '/reversed' : ''}`;
+    let r = steps.next();
+    while (!r.done) {
       const s = r.value;
       if (s.kind !== 'size') {
         r = steps.next();
         continue;
       }
-      const name = (p: (typeof s.plans)[number]) => `${p.predictor}/${p.maxDims}${p.grid ? '+grid' : ''}`;
-      if (s.of === 'survivors') survivors = s.plans.map(name);
-      const block = { 'interp-cubic/3': 931, 'interp-cubic/2': 2464, 'interp-linear/3': 754, 'interp-linear/2': 2102, 'lorenzo/3': 3346, 'lorenzo/2': 3758 } as Record<string, number>;
-      r = steps.next(s.of === 'screening' ? s.plans.map((p) => block[name(p)] ?? 9999) : undefined);
+      batches[s.of] = s.plans.map(name);
+      r = steps.next(s.plans.map((p) => table(s.of, name(p))));
     }
-    expect(survivors).toEqual(['interp-cubic/3', 'interp-linear/3', 'lorenzo/3']);
+    return { plan: r.value, batches };
+  }
+  it('screening keeps an interpolation leader\'s other kind at its dims: a block can misjudge cubic against linear', async () => {
+    // held-out stratified density (120 x 80 x 96) at rel 1e-3: its block found the linear interpolation 19 % smaller
+    // than the cubic, which was 27 % smaller on the field; given those block sizes, the cubic is sized on the sample
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const block: Record<string, number> = { 'interp-cubic/3': 931, 'interp-cubic/2': 2464, 'interp-linear/3': 754, 'interp-linear/2': 2102, 'lorenzo/3': 3346, 'lorenzo/2': 3758 };
+    const { batches } = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? (block[n] ?? 9999) : 1000));
+    expect(batches.survivors).toEqual(['interp-cubic/3', 'interp-linear/3', 'lorenzo/3']);
+  });
+  it('a Lorenzo winner with an interpolation within 3 % on the sample gets it as its alternative (each chunk coded both ways)', async () => {
+    // a sample misjudges the interpolation against Lorenzo (held-out Miranda-like velocity at rel 1e-3: Lorenzo by
+    // 0.8 % on the sample, the cubic interpolation 17 % smaller on the field)
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const sample: Record<string, number> = { 'lorenzo/3': 10_000, 'interp-cubic/3': 10_080, 'interp-linear/3': 10_500, 'interp-cubic/3/reversed': 10_400 };
+    const near = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? 1000 : (sample[n] ?? 20_000))).plan;
+    expect(near.predictor).toBe('lorenzo');
+    expect(near.alternative).toMatchObject({ predictor: 'interp-cubic', maxDims: 3 });
+    // 5 % apart: Lorenzo alone
+    const far = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? 1000 : n === 'interp-cubic/3' ? 10_500 : (sample[n] ?? 20_000))).plan;
+    expect(far.predictor).toBe('lorenzo');
+    expect(far.alternative).toBeUndefined();
   });
   it('rel mode resolves against the valid range only (fills of -1e34 ignored)', async () => {
     const f = await field(`${FERRET}/coads_climatology.cdf`, 'SST');

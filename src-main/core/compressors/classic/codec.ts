@@ -79,6 +79,14 @@ const ALTERNATIVE_MIN_GAIN = 0.97;
  * each (~12 ms a million values), is paid only there, where encoding runs at ~200 MB/s.
  */
 const CONTEST_BITS = 0.05;
+/**
+ * A Lorenzo winner whose sample has an interpolation within this margin gets it as its alternative (each chunk coded
+ * both ways): a sample misjudges the interpolation against Lorenzo (fewer levels, its coarse points a larger share),
+ * both ways. Of 103 bench rows of 100 k values or more that Lorenzo won, 25 were this close; the interpolation was
+ * smaller on the whole field for 9 of them (up to 25 %: QMCPACK-like orbitals, Miranda-like velocity, a field with
+ * its levels stored last), and the 25 rows' streams 3.3 % smaller (geometric mean) for an encoding more each.
+ */
+const INTERP_HEDGE_MARGIN = 1.03;
 const CONTEST_TUNINGS = [15, 11, 5];
 const INTERP_NAMES: PredictorName[] = ['interp-cubic', 'interp-linear'];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
@@ -390,8 +398,11 @@ export function* planSteps(
   }
   const keptSizes = yield* sized('survivors', kept.map((c) => c.plan), sample!, sizeOf);
   let interpLeader: { key: string; plan: ClassicPlan; size: number } | null = null;
+  // every interpolation sized on the sample (a Lorenzo winner's alternative: INTERP_HEDGE_MARGIN)
+  const interpSized: { plan: ClassicPlan; size: number }[] = [];
   const keep = (c: { key: string; plan: ClassicPlan }, size: number) => {
     scores[c.key] = size;
+    if (c.plan.predictor.startsWith('interp')) interpSized.push({ plan: c.plan, size });
     if (c.plan.predictor.startsWith('interp') && !c.plan.reversedAxes && size < (interpLeader?.size ?? Infinity)) interpLeader = { ...c, size };
     if (c.plan.predictor.startsWith('interp') && !c.plan.grid && !c.plan.reversedAxes && size < bestInterp) {
       bestInterp = size;
@@ -414,7 +425,10 @@ export function* planSteps(
     const [size] = yield* sized('reversed', [other.plan], sample!, sizeOf);
     // by a margin (as SZ3 takes its second direction): a sample a little smaller reversed was as often larger whole
     if (size! < REVERSED_MIN_GAIN * best) keep(other, size!);
-    else scores[other.key] = size!;
+    else {
+      scores[other.key] = size!;
+      interpSized.push({ plan: other.plan, size: size! });
+    }
   }
   if (bound.lossless) {
     // indices on the grid against the values' byte planes
@@ -468,6 +482,11 @@ export function* planSteps(
     if (sizes[least]! * 8 < CONTEST_BITS * screenValues && tuned.length > 1) {
       plan.contest = CONTEST_TUNINGS.map((tune) => codingOf({ predictor: 'interp-cubic', maxDims: dims, tune, reversedAxes }));
     }
+  }
+  // a Lorenzo winner the sample can hardly tell from an interpolation: each chunk is coded both ways
+  if (plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative && !plan.predictor.startsWith('interp')) {
+    const near = interpSized.filter((c) => c.plan.grid === plan.grid && c.size <= INTERP_HEDGE_MARGIN * best).sort((a, b) => a.size - b.size)[0];
+    if (near) plan.alternative = codingOf(near.plan);
   }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
