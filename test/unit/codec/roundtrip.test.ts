@@ -129,6 +129,19 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     expect(far.predictor).toBe('lorenzo');
     expect(far.alternative).toBeUndefined();
   });
+  it('a small field at a high ratio: its smallest plans coded, not model-sized (WRF 2-D fields of 4 equal steps: 2-D Lorenzo)', async () => {
+    // the model sized 3-D Lorenzo 36 % smaller than 2-D on XLAT_V; coded, 2-D is 20 % smaller (payload 120 -> 96 bytes)
+    for (const v of ['XLAT_V', 'MAPFAC_M', 'F']) {
+      const f = await field(WRF, v);
+      const bound = { mode: 'rel' as const, value: 1e-3 };
+      const auto = compressClassic(f, { bound }, zstdBackend);
+      const lorenzo3d = compressClassic(f, { bound, predictor: 'lorenzo' }, zstdBackend);
+      expect(auto.plan.predictor, v).toBe('lorenzo');
+      expect(auto.plan.maxDims, v).toBe(2);
+      expect(auto.bytes.length, v).toBeLessThan(lorenzo3d.bytes.length);
+      expect(overBound(f.values, decompressClassic(auto.bytes).field.values, f.mask ?? null, auto.plan.bound.abs)).toBe(0);
+    }
+  });
   it('rel mode resolves against the valid range only (fills of -1e34 ignored)', async () => {
     const f = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
     const { plan } = check(f, { mode: 'rel', value: 1e-3 }, 'auto');

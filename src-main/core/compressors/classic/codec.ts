@@ -87,6 +87,8 @@ const CONTEST_BITS = 0.05;
  * its levels stored last), and the 25 rows' streams 3.3 % smaller (geometric mean) for an encoding more each.
  */
 const INTERP_HEDGE_MARGIN = 1.03;
+/** a field that is its own sample, at high ratios: this many of the smallest plans on it are coded (planSteps) */
+const SMALL_FIELD_CODED = 3;
 const CONTEST_TUNINGS = [15, 11, 5];
 const INTERP_NAMES: PredictorName[] = ['interp-cubic', 'interp-linear'];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
@@ -398,11 +400,11 @@ export function* planSteps(
   }
   const keptSizes = yield* sized('survivors', kept.map((c) => c.plan), sample!, sizeOf);
   let interpLeader: { key: string; plan: ClassicPlan; size: number } | null = null;
-  // every interpolation sized on the sample (a Lorenzo winner's alternative: INTERP_HEDGE_MARGIN)
-  const interpSized: { plan: ClassicPlan; size: number }[] = [];
+  // every plan sized on the sample (a Lorenzo winner's alternative, INTERP_HEDGE_MARGIN; a small field's coded choice)
+  const onSample: { plan: ClassicPlan; size: number }[] = [];
   const keep = (c: { key: string; plan: ClassicPlan }, size: number) => {
     scores[c.key] = size;
-    if (c.plan.predictor.startsWith('interp')) interpSized.push({ plan: c.plan, size });
+    onSample.push({ plan: c.plan, size });
     if (c.plan.predictor.startsWith('interp') && !c.plan.reversedAxes && size < (interpLeader?.size ?? Infinity)) interpLeader = { ...c, size };
     if (c.plan.predictor.startsWith('interp') && !c.plan.grid && !c.plan.reversedAxes && size < bestInterp) {
       bestInterp = size;
@@ -427,7 +429,7 @@ export function* planSteps(
     if (size! < REVERSED_MIN_GAIN * best) keep(other, size!);
     else {
       scores[other.key] = size!;
-      interpSized.push({ plan: other.plan, size: size! });
+      onSample.push({ plan: other.plan, size: size! });
     }
   }
   if (bound.lossless) {
@@ -448,6 +450,7 @@ export function* planSteps(
     tunings.forEach((tune, i) => {
       const size = tuningSizes[i]!;
       scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}${plan.reversedAxes ? '/reversed' : ''}@${tune}`] = size;
+      onSample.push({ plan: { ...plan, tune }, size });
       if (size < best) {
         best = size;
         plan.tune = tune;
@@ -483,9 +486,25 @@ export function* planSteps(
       plan.contest = CONTEST_TUNINGS.map((tune) => codingOf({ predictor: 'interp-cubic', maxDims: dims, tune, reversedAxes }));
     }
   }
+  // a field small enough to be its own sample (no screening block) at high ratios: the model misjudges streams of a
+  // few hundred bytes (WRF 2-D fields of 4 equal steps: 3-D Lorenzo sized 36 % smaller than 2-D, coded 25 % larger)
+  // and coding them is cheap, so the SMALL_FIELD_CODED smallest are coded on it, and the smallest taken (exact: the
+  // sample is the field)
+  if (plan.predictorChoice === 'auto' && !bound.lossless && !block && sample!.values.length === fieldSize(shape) && best * 8 < HIGH_RATIO_BITS * sample!.values.length) {
+    const top: ClassicPlan[] = [];
+    for (const c of [...onSample].sort((a, b) => a.size - b.size)) {
+      const p = { ...plan, ...codingOf(c.plan), grid: c.plan.grid };
+      if (!top.some((t) => sameCoding(t, p) && t.grid === p.grid)) top.push(p);
+      if (top.length === SMALL_FIELD_CODED) break;
+    }
+    const sizes = yield* sized('coded', top, sample!, codedSizer(plan, sample!, backend));
+    const w = top[sizes.indexOf(Math.min(...sizes))]!;
+    Object.assign(plan, codingOf(w), { grid: w.grid });
+    top.forEach((p, i) => (scores[`${p.predictor}/${p.maxDims}${p.grid ? '+grid' : ''}${p.reversedAxes ? '/reversed' : ''}@${p.tune ?? 0} coded`] = sizes[i]!));
+  }
   // a Lorenzo winner the sample can hardly tell from an interpolation: each chunk is coded both ways
   if (plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative && !plan.predictor.startsWith('interp')) {
-    const near = interpSized.filter((c) => c.plan.grid === plan.grid && c.size <= INTERP_HEDGE_MARGIN * best).sort((a, b) => a.size - b.size)[0];
+    const near = onSample.filter((c) => c.plan.predictor.startsWith('interp') && c.plan.grid === plan.grid && c.size <= INTERP_HEDGE_MARGIN * best).sort((a, b) => a.size - b.size)[0];
     if (near) plan.alternative = codingOf(near.plan);
   }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
