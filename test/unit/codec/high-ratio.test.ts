@@ -27,6 +27,17 @@ function pressureLevels(levels: number, ny: number, nx: number, horizontalShare 
   return { values, shape: [levels, ny, nx] };
 }
 
+/** The field encoded with 0, 1 and 2 workers in chunks of `chunkValues`: the same bytes, within the bound encoded and decoded; the run. */
+async function sameBytesAcrossWorkers(f: { values: Float32Array; shape: number[] }, bound: { mode: 'rel'; value: number }, chunkValues: number) {
+  const field = { name: 'PRES', dims: ['lev', 'y', 'x'], sourceDtype: 'float32' as const, attributes: {}, ...f };
+  const runs = await Promise.all([0, 1, 2].map((workers) => encodeField(field, { codec: 'auto', params: { chunkValues }, bound, workers, verify: true, metadata: {} })));
+  for (const r of runs.slice(1)) expect(Buffer.from(r.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
+  expect(runs[0]!.verification!.pointsOverBound).toBe(0);
+  const d = await decodeStream(runs[0]!.bytes, { workers: 2 });
+  expect(overBound(f.values, d.field.values, null, runs[0]!.bound.abs)).toBe(0);
+  return runs[0]!;
+}
+
 describe('high ratios: the interpolations coded against the model-sized winner', () => {
   const f = pressureLevels(30, 100, 100);
   const bound = { mode: 'rel' as const, value: 3e-3 };
@@ -41,14 +52,9 @@ describe('high ratios: the interpolations coded against the model-sized winner',
   });
 
   it('the chunks coded both ways give identical bytes with 0, 1 and 2 workers, and the choice names what they took', async () => {
-    const field = { name: 'PRES', dims: ['lev', 'y', 'x'], sourceDtype: 'float32' as const, attributes: {}, ...f };
     // chunks of 6 levels: several, each coded both ways
-    const runs = await Promise.all([0, 1, 2].map((workers) => encodeField(field, { codec: 'auto', params: { chunkValues: 60_000 }, bound, workers, verify: true, metadata: {} })));
-    for (const r of runs.slice(1)) expect(Buffer.from(r.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
-    expect(runs[0]!.verification!.pointsOverBound).toBe(0);
-    expect(String(runs[0]!.details.choice)).toMatch(/interp/);
-    const d = await decodeStream(runs[0]!.bytes, { workers: 2 });
-    expect(overBound(f.values, d.field.values, null, runs[0]!.bound.abs)).toBe(0);
+    const run = await sameBytesAcrossWorkers(f, bound, 60_000);
+    expect(String(run.details.choice)).toMatch(/interp/);
   });
 });
 
@@ -73,12 +79,7 @@ describe('extreme ratios: each chunk sizes the cubic interpolation tuned three w
   });
 
   it('identical bytes with 0, 1 and 2 workers over several chunks, within the bound; the choice names the tunings taken', async () => {
-    const field = { name: 'PRES', dims: ['lev', 'y', 'x'], sourceDtype: 'float32' as const, attributes: {}, ...f };
-    const runs = await Promise.all([0, 1, 2].map((workers) => encodeField(field, { codec: 'auto', params: { chunkValues: 60_000 }, bound, workers, verify: true, metadata: {} })));
-    for (const r of runs.slice(1)) expect(Buffer.from(r.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
-    expect(runs[0]!.verification!.pointsOverBound).toBe(0);
-    expect(String(runs[0]!.details.choice)).toMatch(/interp-cubic tuned \(\d/);
-    const d = await decodeStream(runs[0]!.bytes, { workers: 2 });
-    expect(overBound(f.values, d.field.values, null, runs[0]!.bound.abs)).toBe(0);
+    const run = await sameBytesAcrossWorkers(f, bound, 60_000);
+    expect(String(run.details.choice)).toMatch(/interp-cubic tuned \(\d/);
   });
 });

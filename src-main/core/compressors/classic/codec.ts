@@ -449,7 +449,7 @@ export function* planSteps(
     const tuningSizes = yield* sized('tunings', tunings.map((tune) => ({ ...plan, tune })), sample!, sizeOf);
     tunings.forEach((tune, i) => {
       const size = tuningSizes[i]!;
-      scores[`${plan.predictor}${plan.maxDims < k ? `/${plan.maxDims}d` : ''}${plan.grid ? '+grid' : ''}${plan.reversedAxes ? '/reversed' : ''}@${tune}`] = size;
+      scores[tunedKey({ ...plan, tune }, k)] = size;
       onSample.push({ plan: { ...plan, tune }, size });
       if (size < best) {
         best = size;
@@ -476,7 +476,7 @@ export function* planSteps(
     const sizes = yield* sized('coded', contenders, block, codedSizer(plan, block, backend));
     let least = 0;
     contenders.forEach((c, i) => {
-      scores[`${c.predictor}${c.maxDims < k ? `/${c.maxDims}d` : ''}${c.grid ? '+grid' : ''}${c.reversedAxes ? '/reversed' : ''}@${c.tune ?? 0} coded`] = sizes[i]!;
+      scores[`${tunedKey(c, k)} coded`] = sizes[i]!;
       if (sizes[i]! < sizes[least]!) least = i;
     });
     // contenders[0] is the plan
@@ -494,13 +494,13 @@ export function* planSteps(
     const top: ClassicPlan[] = [];
     for (const c of [...onSample].sort((a, b) => a.size - b.size)) {
       const p = { ...plan, ...codingOf(c.plan), grid: c.plan.grid };
-      if (!top.some((t) => sameCoding(t, p) && t.grid === p.grid)) top.push(p);
+      if (!top.some((t) => samePlan(t, p))) top.push(p);
       if (top.length === SMALL_FIELD_CODED) break;
     }
     const sizes = yield* sized('coded', top, sample!, codedSizer(plan, sample!, backend));
     const w = top[sizes.indexOf(Math.min(...sizes))]!;
     Object.assign(plan, codingOf(w), { grid: w.grid });
-    top.forEach((p, i) => (scores[`${p.predictor}/${p.maxDims}${p.grid ? '+grid' : ''}${p.reversedAxes ? '/reversed' : ''}@${p.tune ?? 0} coded`] = sizes[i]!));
+    top.forEach((p, i) => (scores[`${tunedKey(p, k)} coded`] = sizes[i]!));
   }
   // a Lorenzo winner the sample can hardly tell from an interpolation: each chunk is coded both ways
   if (plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative && !plan.predictor.startsWith('interp')) {
@@ -509,6 +509,11 @@ export function* planSteps(
   }
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
+}
+
+/** A plan's name in autoScores with its tuning: predictor, folded dims (of k), grid, axis order, @tuning. */
+function tunedKey(p: ClassicPlan, k: number): string {
+  return `${p.predictor}${p.maxDims < k ? `/${p.maxDims}d` : ''}${p.grid ? '+grid' : ''}${p.reversedAxes ? '/reversed' : ''}@${p.tune ?? 0}`;
 }
 
 /** What of a plan says how a chunk is coded (PlanAlternative). */
