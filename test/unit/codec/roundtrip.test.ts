@@ -129,6 +129,22 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     expect(far.predictor).toBe('lorenzo');
     expect(far.alternative).toBeUndefined();
   });
+  it('an interpolation winner with its other axis order within 3 % on the sample gets it as its alternative', async () => {
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const sample: Record<string, number> = { 'interp-cubic/3': 10_000, 'interp-linear/3': 10_800, 'lorenzo/3': 12_000 };
+    const near = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? 1000 : n === 'interp-cubic/3/reversed' ? 10_250 : (sample[n] ?? 20_000))).plan;
+    expect(near).toMatchObject({ predictor: 'interp-cubic', maxDims: 3 });
+    expect(near.reversedAxes).toBeFalsy();
+    expect(near.alternative).toMatchObject({ predictor: 'interp-cubic', maxDims: 3, reversedAxes: true, tune: near.tune });
+    // reversed 5 % larger: the plan alone
+    const far = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? 1000 : n === 'interp-cubic/3/reversed' ? 10_500 : (sample[n] ?? 20_000))).plan;
+    expect(far.alternative).toBeUndefined();
+    // the reversed order winning (2 % or more smaller) with the plain one within 3 %: the plain one is its alternative
+    const won = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? 1000 : n === 'interp-cubic/3/reversed' ? 9_750 : (sample[n] ?? 20_000))).plan;
+    expect(won).toMatchObject({ predictor: 'interp-cubic', reversedAxes: true });
+    expect(won.alternative?.reversedAxes).toBeUndefined();
+    expect(won.alternative).toMatchObject({ predictor: 'interp-cubic', maxDims: 3 });
+  });
   it('a small field at a high ratio: its smallest plans coded, not model-sized (WRF 2-D fields of 4 equal steps: 2-D Lorenzo)', async () => {
     // the model sized 3-D Lorenzo 36 % smaller than 2-D on XLAT_V; coded, 2-D is 20 % smaller (payload 120 -> 96 bytes)
     for (const v of ['XLAT_V', 'MAPFAC_M', 'F']) {
