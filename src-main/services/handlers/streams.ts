@@ -54,6 +54,8 @@ function finite(x: number): number | 'NaN' | 'Infinity' | '-Infinity' {
 export function streamInfo(file: string, bytes: Uint8Array, size = bytes.length): StreamInfo {
   const s = inspectStream(bytes);
   const h = s.header;
+  // as decoding refuses them: a stream with bytes after its last chunk (two streams joined, a bad copy) is not one
+  if (size > h.totalBytes) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${size - h.totalBytes} unexpected bytes after the last chunk of ${file}`);
   const width = h.dtype === 'float32' ? 4 : 8;
   return {
     file, bytes: size, codec: s.codec.id, codecLabel: s.codec.label, formatVersion: h.formatVersion, fieldpackVersion: h.fieldpackVersion,

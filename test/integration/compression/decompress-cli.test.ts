@@ -122,6 +122,12 @@ describe('golden classic streams', () => {
     }
   });
 
+  it('inspect refuses a stream with bytes after its last chunk, as decompress does (it printed the header and exited 0)', async () => {
+    const joined = join(tmp.dir, 'trailing.fpk');
+    writeFileSync(joined, Buffer.concat([readFileSync(join(GOLDEN, 'classic-v2.fpk')), Buffer.from('garbage')]));
+    await expect(dispatch(storelessServices(), 'streams.inspect', { file: joined })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/7 unexpected bytes after the last chunk/) });
+  });
+
   it('the fieldpack CLI (child process) exits 0 on a golden stream and writes its committed values', async () => {
     const out = join(tmp.dir, 'classic-v2-cli.f32');
     const r = await fieldpack('decompress', join(GOLDEN, 'classic-v2.fpk'), '-o', out, '--workers', '2');
