@@ -91,11 +91,20 @@ export async function readStreamHead(file: string): Promise<{ header: StreamHead
     const bytes = new Uint8Array(Math.min(size, 14 + h));
     await fh.read(bytes, 0, bytes.length, 0);
     const header = namedStreamError(file, bytes, () => readHeader(bytes));
-    if (header.totalBytes > size) throw new FieldpackError('BAD_STREAM', `truncated stream: ${file} holds ${size} bytes, its chunks need ${header.totalBytes}`);
+    checkStreamSize(file, header, size);
     return { header, headBytes: bytes, size };
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * A stream file of `size` bytes holds exactly the stream its header describes: shorter is truncated, longer (two
+ * streams joined, a bad copy) is refused as decoding a whole stream refuses it, before anything is decoded or written.
+ */
+export function checkStreamSize(file: string, header: StreamHeader, size: number): void {
+  if (header.totalBytes > size) throw new FieldpackError('BAD_STREAM', `truncated stream: ${file} holds ${size} bytes, its chunks need ${header.totalBytes}`);
+  if (size > header.totalBytes) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${size - header.totalBytes} unexpected bytes after the last chunk of ${file}`);
 }
 
 /** `read`'s BAD_STREAM errors named with the file, and a data file given where a stream is read said to be one. */

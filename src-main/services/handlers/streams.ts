@@ -19,7 +19,7 @@ import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { checkOutputPath, writeAtomically } from '../files/atomic.ts';
-import { decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, verifyRows } from '../codecs/streamed.ts';
+import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
 import type { CallContext, Handlers } from './types.ts';
@@ -54,8 +54,7 @@ function finite(x: number): number | 'NaN' | 'Infinity' | '-Infinity' {
 export function streamInfo(file: string, bytes: Uint8Array, size = bytes.length): StreamInfo {
   const s = inspectStream(bytes);
   const h = s.header;
-  // as decoding refuses them: a stream with bytes after its last chunk (two streams joined, a bad copy) is not one
-  if (size > h.totalBytes) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${size - h.totalBytes} unexpected bytes after the last chunk of ${file}`);
+  checkStreamSize(file, h, size);
   const width = h.dtype === 'float32' ? 4 : 8;
   return {
     file, bytes: size, codec: s.codec.id, codecLabel: s.codec.label, formatVersion: h.formatVersion, fieldpackVersion: h.fieldpackVersion,

@@ -122,10 +122,16 @@ describe('golden classic streams', () => {
     }
   });
 
-  it('inspect refuses a stream with bytes after its last chunk, as decompress does (it printed the header and exited 0)', async () => {
+  it('inspect and streamed decompress refuse a stream with bytes after its last chunk, as whole decompress does (inspect printed the header and exited 0), writing nothing', async () => {
     const joined = join(tmp.dir, 'trailing.fpk');
     writeFileSync(joined, Buffer.concat([readFileSync(join(GOLDEN, 'classic-v2.fpk')), Buffer.from('garbage')]));
-    await expect(dispatch(storelessServices(), 'streams.inspect', { file: joined })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/7 unexpected bytes after the last chunk/) });
+    const refusal = { code: 'BAD_STREAM', message: expect.stringMatching(/7 unexpected bytes after the last chunk/) };
+    await expect(dispatch(storelessServices(), 'streams.inspect', { file: joined })).rejects.toMatchObject(refusal);
+    for (const streamed of [true, false]) {
+      const out = join(tmp.dir, `trailing-${streamed}.f32`);
+      await expect(dispatch(storelessServices(), 'streams.decompress', { file: joined, out, streamed })).rejects.toMatchObject(refusal);
+      expect(existsSync(out), `streamed ${streamed}`).toBe(false);
+    }
   });
 
   it('the fieldpack CLI (child process) exits 0 on a golden stream and writes its committed values', async () => {

@@ -85,15 +85,13 @@ const CONTEST_BITS = 0.05;
  * both ways. Of 103 bench rows of 100 k values or more that Lorenzo won, 25 were this close; the interpolation was
  * smaller on the whole field for 9 of them (up to 25 %: QMCPACK-like orbitals, Miranda-like velocity, a field with
  * its levels stored last), and the 25 rows' streams 3.3 % smaller (geometric mean) for an encoding more each.
+ * An interpolation winner gets its other axis order the same way (the reversed one within this margin, or, where the
+ * reversed one won by REVERSED_MIN_GAIN, the plain one): of 624 bench rows 94 were this close; 28 coded smaller whole
+ * (up to 17.6 %: float64 potentials at rel 1e-4; 9.4 % a CESM-like surface pressure), none larger, for an encoding
+ * more on the 94 (their compress ~0.6 x). Sizing both orders on each chunk and coding the leader (a contest) kept 23
+ * of the 28, and cost about as much here.
  */
 const INTERP_HEDGE_MARGIN = 1.03;
-/*
- * AXES_HEDGE: the same margin for an interpolation winner against its other axis order (the reversed one within 3 %,
- * or, where the reversed one won by REVERSED_MIN_GAIN, the plain one within 3 % of it). Of 624 bench rows 94 were
- * this close; 28 coded smaller whole (up to 17.6 %: float64 potentials at rel 1e-4; 9.4 % a CESM-like surface
- * pressure), none larger, for an encoding more on the 94 (their compress ~0.6 x). Sizing both ways on each chunk
- * and coding the leader (a contest) kept 23 of the 28, and cost about as much here.
- */
 /** a field that is its own sample, at high ratios: this many of the smallest plans on it are coded (planSteps) */
 const SMALL_FIELD_CODED = 3;
 const CONTEST_TUNINGS = [15, 11, 5];
@@ -509,21 +507,26 @@ export function* planSteps(
     Object.assign(plan, codingOf(w), { grid: w.grid });
     top.forEach((p, i) => (scores[`${tunedKey(p, k)} coded`] = sizes[i]!));
   }
-  // a Lorenzo winner the sample can hardly tell from an interpolation: each chunk is coded both ways
-  if (plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative && !plan.predictor.startsWith('interp')) {
-    const near = onSample.filter((c) => c.plan.predictor.startsWith('interp') && c.plan.grid === plan.grid && c.size <= INTERP_HEDGE_MARGIN * best).sort((a, b) => a.size - b.size)[0];
-    if (near) plan.alternative = codingOf(near.plan);
-  }
-  // an interpolation winner the sample can hardly tell from its other axis order (AXES_HEDGE): each chunk is coded both
-  // ways
-  if (plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative && plan.predictor.startsWith('interp')) {
-    const untuned = (c: { plan: ClassicPlan }, reversed: boolean) => c.plan.predictor === plan.predictor && c.plan.maxDims === plan.maxDims && c.plan.grid === plan.grid && !c.plan.tune && !c.plan.reversedAxes === !reversed;
-    const own = onSample.find((c) => untuned(c, !!plan.reversedAxes));
-    const other = onSample.find((c) => untuned(c, !plan.reversedAxes));
-    if (own && other && other.size <= INTERP_HEDGE_MARGIN * own.size) plan.alternative = { ...codingOf(plan), reversedAxes: plan.reversedAxes ? undefined : true };
-  }
+  // a winner the sample can hardly tell from another coding (INTERP_HEDGE_MARGIN): each chunk is coded both ways
+  const hedge = plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative ? hedgeOf(plan, onSample, best) : undefined;
+  if (hedge) plan.alternative = hedge;
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
+}
+
+/**
+ * The coding a plan is hedged with (INTERP_HEDGE_MARGIN), from every plan sized on the sample: a Lorenzo winner's
+ * nearest interpolation on its grid; an interpolation winner's other axis order (both untuned, as they were sized).
+ */
+function hedgeOf(plan: ClassicPlan, onSample: readonly { plan: ClassicPlan; size: number }[], best: number): PlanAlternative | undefined {
+  if (!plan.predictor.startsWith('interp')) {
+    const near = onSample.filter((c) => c.plan.predictor.startsWith('interp') && c.plan.grid === plan.grid && c.size <= INTERP_HEDGE_MARGIN * best).sort((a, b) => a.size - b.size)[0];
+    return near && codingOf(near.plan);
+  }
+  const untuned = (c: { plan: ClassicPlan }, reversed: boolean) => c.plan.predictor === plan.predictor && c.plan.maxDims === plan.maxDims && c.plan.grid === plan.grid && !c.plan.tune && !c.plan.reversedAxes === !reversed;
+  const own = onSample.find((c) => untuned(c, !!plan.reversedAxes));
+  const other = onSample.find((c) => untuned(c, !plan.reversedAxes));
+  return own && other && other.size <= INTERP_HEDGE_MARGIN * own.size ? { ...codingOf(plan), reversedAxes: plan.reversedAxes ? undefined : true } : undefined;
 }
 
 /** A plan's name in autoScores with its tuning: predictor, folded dims (of k), grid, axis order, @tuning. */
