@@ -171,7 +171,9 @@ function symbolOf(c: u32, radius: u32): i32 {
 }
 
 // The line context's segments (mscoder.ts CodeLines) as msEncode and msDecode walk them: segment segIdx of segCount
-// starts at code segStart and has lines of segLine codes; the next one starts at segNext.
+// starts at code segStart and has lines of segLine codes; the next one starts at segNext. From the code visited to
+// segBoundary, the code one line back is segBack codes back (0: none, a segment's first line): the walk is
+// recomputed only where such a piece ends (segmentPiece), not checked at every code.
 let segCount = 0;
 let segStarts: usize = 0;
 let segLines: usize = 0;
@@ -179,6 +181,8 @@ let segIdx = 0;
 let segStart = 0;
 let segNext = 0;
 let segLine = 0;
+let segBoundary = 0;
+let segBack = 0;
 
 function startSegments(starts: usize, lines: usize, segs: i32): void {
   segCount = segs;
@@ -188,6 +192,21 @@ function startSegments(starts: usize, lines: usize, segs: i32): void {
   segStart = segs > 0 ? load<i32>(starts) : 0;
   segNext = segs > 1 ? load<i32>(starts + 4) : 0x7fffffff;
   segLine = segs > 0 ? load<i32>(lines) : 0;
+  segBoundary = 0;
+  segBack = 0;
+}
+
+/** The piece of code i (i == segBoundary): its segment, whether it lies past the segment's first line, where it ends. */
+function segmentPiece(i: i32): void {
+  while (segIdx + 1 < segCount && i >= segNext) {
+    segIdx++;
+    segStart = segNext;
+    segNext = segIdx + 1 < segCount ? load<i32>(segStarts + (<usize>(segIdx + 1) << 2)) : 0x7fffffff;
+    segLine = load<i32>(segLines + (<usize>segIdx << 2));
+  }
+  const lineEnd = segStart + segLine;
+  segBack = select<i32>(segLine, 0, segLine > 0 && i >= lineEnd);
+  segBoundary = select<i32>(segNext, select<i32>(min<i32>(lineEnd, segNext), segNext, segLine > 0), segBack != 0);
 }
 
 /**
@@ -197,13 +216,9 @@ function startSegments(starts: usize, lines: usize, segs: i32): void {
 // @ts-ignore: decorator
 @inline
 function codeUp(codes: usize, i: i32, radius: u32): u32 {
-  while (segIdx + 1 < segCount && i >= segNext) {
-    segIdx++;
-    segStart = segNext;
-    segNext = segIdx + 1 < segCount ? load<i32>(segStarts + (<usize>(segIdx + 1) << 2)) : 0x7fffffff;
-    segLine = load<i32>(segLines + (<usize>segIdx << 2));
-  }
-  return segLine > 0 && i - segStart >= segLine ? load<u32>(codes + (<usize>(i - segLine) << 2)) : radius;
+  if (i == segBoundary) segmentPiece(i);
+  // segBack 0: the load reads code i itself (in a decoder, not decoded yet), which the select drops
+  return select<u32>(load<u32>(codes + (<usize>(i - segBack) << 2)), radius, segBack != 0);
 }
 
 /** rans.ts / mscoder.ts signState of code c: 0 a zero residual or an escape, 1 negative, 2 positive. */
@@ -645,8 +660,9 @@ const RANS_LINE_RUN_BASE: i32 = 8 * 8 * RANS_LINE_ACTIVITY_LEVELS;
 // @ts-ignore: decorator
 @inline
 function ransRunBucket(run: i32): i32 {
-  // rans.ts RUN_CONTEXT's buckets (< 8, 16, 32, 64, 128, more), counted without branches
-  return <i32>(run >= 8) + <i32>(run >= 16) + <i32>(run >= 32) + <i32>(run >= 64) + <i32>(run >= 128);
+  // rans.ts RUN_CONTEXT's buckets (< 8, 16, 32, 64, 128, more) for a run of 4 or more (the callers' selects drop it
+  // below): floor(log2 run) - 2, at most 5
+  return min<i32>(29 - <i32>clz(run | 4), 5);
 }
 
 /**
@@ -836,6 +852,18 @@ export function ransDecode(
   x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, ends: usize, signEnds: usize, freq: usize, cum: usize, signFreq: usize,
   signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize,
 ): i32 {
+  // one loop per context model, each compiled with its constant folded (coder 3 has no line back to look up)
+  return segs > 0
+    ? ransDecodeLoop(x0, x1, data, len, low, lowLen, ends, signEnds, freq, cum, signFreq, signCum, radius, out, n, activityLevel, starts, lines, segs, states, true)
+    : ransDecodeLoop(x0, x1, data, len, low, lowLen, ends, signEnds, freq, cum, signFreq, signCum, radius, out, n, activityLevel, starts, lines, segs, states, false);
+}
+
+// @ts-ignore: decorator
+@inline
+function ransDecodeLoop(
+  x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, ends: usize, signEnds: usize, freq: usize, cum: usize, signFreq: usize,
+  signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize, withLines: bool,
+): i32 {
   // Branch-free where the data decide (the renormalisations, the low bits' lengths), which a branch predictor cannot
   // guess: each step runs, selects keep what the reference would have done. Not the sign-top step: it runs only for
   // a residual (a branch), because the next symbol is decoded from that step's state, and with a select a zero or an
@@ -848,8 +876,8 @@ export function ransDecode(
   let prevClass = 0, activity = 0, run = 0, lastSign = 0;
   startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
-    const up = codeUp(out, i, radius);
-    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel, segCount > 0);
+    const up = withLines ? codeUp(out, i, radius) : radius;
+    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel, withLines);
     const slot = x0 & RANS_SLOT_MASK;
     const slots = i16x8.splat(<i16>slot);
     const at = ends + <usize>ctx * 48;
@@ -870,7 +898,7 @@ export function ransDecode(
     const k = s - 1;
     let st = 0;
     if (residual) {
-      const sc = ransSignContext(lastSign, up, radius, k, segCount > 0);
+      const sc = ransSignContext(lastSign, up, radius, k, withLines);
       const signSlot = x1 & RANS_SLOT_MASK;
       st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
       if (st >= RANS_SIGN_SYMS) return 4;

@@ -415,6 +415,21 @@ describe('rANS coder 5: the line context', () => {
     expect(decode5(bytes, wide.length, big.lines, 'fast', 65536)).toEqual(wide);
   });
 
+  it('segments that start late, repeat a start, have lines of 0 codes or lines longer than themselves: both passes and the decoder as the reference', () => {
+    const { codes } = lineCodes(68, 0.3, 120);
+    const n = codes.length;
+    for (const lines of [
+      { starts: Int32Array.of(100, 5000, 5000, 12_000, 30_000), lines: Int32Array.of(7, 0, 33, 48, 1) },
+      { starts: Int32Array.of(0, 9, 20_000, 20_001), lines: Int32Array.of(4000, 3, 1, 397) },
+      { starts: Int32Array.of(0), lines: Int32Array.of(n + 5) },
+    ]) {
+      const fast = encode5(codes, lines);
+      expect(Buffer.from(fast).equals(Buffer.from(encode5(codes, lines, 'reference')))).toBe(true);
+      expect(decode5(fast, n, lines)).toEqual(codes);
+      expect(decode5(fast, n, lines, 'reference')).toEqual(codes);
+    }
+  });
+
   it('smaller than coder 3 where the line back tells, and about as small as the adaptive coder 4', () => {
     const { codes, lines } = lineCodes(65);
     const five = encode5(codes, lines).length;
