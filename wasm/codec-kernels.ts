@@ -881,10 +881,9 @@ function ransDecodeLoop(
     const slot = x0 & RANS_SLOT_MASK;
     const slots = i16x8.splat(<i16>slot);
     const at = ends + <usize>ctx * 48;
-    const s =
-      <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at), slots))) +
-      <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at, 16), slots))) +
-      <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at, 32), slots)));
+    // symbols 0-7 first: the larger ones (all eight ends at or below the slot) are rare, and a branch skips them
+    let s = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at), slots)));
+    if (s == 8) s += <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at, 16), slots))) + <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(at, 32), slots)));
     if (s >= NSYM) return 3;
     const j = <usize>(ctx * NSYM + s);
     x0 = <u32>load<u16>(freq + (j << 1)) * (x0 >>> RANS_SCALE_BITS) + slot - <u32>load<u16>(cum + (j << 1));
