@@ -512,10 +512,11 @@ export interface RecoverInput {
 /** How many codes and escapes a decoder kernel read; null where it could not run or ran past them. */
 export type Recovered = { codes: number; escapes: number } | null;
 
-/** Stages a decoder kernel's output, codes and escapes, runs it, and copies the output back. */
+/** Stages a decoder kernel's output (where points are skipped: they keep their values), codes and escapes, runs it, and copies the output back. */
 function recoverIn(l: Layout, { out, skip, codes, escapes }: RecoverInput, params: ArrayBufferView, work: number, call: (out: number, skip: number, params: number, work: number, codes: number, escapes: number, counts: number) => number): Recovered {
   if (out.length === 0 || out.length > KERNEL_MAX_CODES || !skipCovers(skip, out.length)) return null;
-  const at = stage(l, [out, skip ?? 0, params, work, codes, escapes, 16]);
+  // without skipped points the kernel writes every point: room for the output, not a copy of it
+  const at = stage(l, [skip ? out : out.byteLength, skip ?? 0, params, work, codes, escapes, 16]);
   if (!at) return null;
   const [outAt, skipAt, paramsAt, workAt, codesAt, escapesAt, counts] = at as [number, number, number, number, number, number, number];
   if (call(outAt, skip ? skipAt : 0, paramsAt, workAt, codesAt, escapesAt, counts) !== 0) return null;
