@@ -1495,6 +1495,16 @@ function mathRound(v: f64): f64 {
 }
 
 /**
+ * grid.ts fromGridIndices without skipped points, in place: the n grid indices (f64 at k) become the values they
+ * stand for, offset + index x step, rounded to float32 (then stored as f32 from k on, over the indices already read)
+ * or not (f64, where they were).
+ */
+export function gridValues(k: usize, n: i32, offset: f64, step: f64, f32: bool): void {
+  if (f32) for (let i = 0; i < n; i++) store<f32>(k + (<usize>i << 2), <f32>(offset + load<f64>(k + (<usize>i << 3)) * step));
+  else for (let i = 0; i < n; i++) store<f64>(k + (<usize>i << 3), offset + load<f64>(k + (<usize>i << 3)) * step);
+}
+
+/**
  * x (n values, float32 or float64 by xF32; skip as interpQuantize's) as indices on the grid offset + k * step
  * (k f64 at k, 0 at skipped points and points off the grid, whose indices go to off as i32, room for offRoom of them;
  * counted past it). Returns how many points are off the grid.

@@ -194,7 +194,25 @@ export class GridQuantizer extends LinearQuantizer {
   /** The kernels' grid quantizer (wasm/codec-kernels.ts): this class itself at its stream width. */
   override kernelQuantizer(): KernelQuantizer | null {
     const fits = kernelRadius(this.radius) && Number.isInteger(this.half0) && this.half0 >= 0 && this.half0 < 2 ** 30;
-    return this.constructor === GridQuantizer && this.width === 2 * this.half0 + 1 && fits ? { bound: 0, gridHalf: this.half0, radius: this.radius, f32: false } : null;
+    if (this.constructor !== GridQuantizer || this.width !== 2 * this.half0 + 1 || !fits) return null;
+    return { bound: 0, gridHalf: this.half0, radius: this.radius, f32: false, ...(this.valuesInto ? { values: this.valuesInto } : {}) };
+  }
+
+  private valuesInto: { offset: number; step: number; into: Values } | null = null;
+  /** Whether a decoder kernel wrote the values into decodeValuesInto's array (then the indices were not written). */
+  valuesWritten = false;
+
+  /**
+   * Where a decoder kernel that reconstructs every point writes the values its indices stand for (fromGridIndices's,
+   * one pass and one copy less than the indices written, then mapped); valuesWritten says whether one did.
+   */
+  decodeValuesInto(g: Grid, into: Values): void {
+    this.valuesInto = { offset: g.offset, step: g.step, into };
+  }
+
+  override markRead(read: { codes: number; escapes: number; mapped?: boolean }): void {
+    super.markRead(read);
+    if (read.mapped) this.valuesWritten = true;
   }
 
   /** Level-dependent bounds of the interpolation predictor: h / factor steps, rounded down. */

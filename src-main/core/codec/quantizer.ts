@@ -138,7 +138,7 @@ export class LinearQuantizer {
   }
 
   /** Advances past what a decoder kernel read (as recover() point by point). */
-  markRead(read: { codes: number; escapes: number }): void {
+  markRead(read: { codes: number; escapes: number; mapped?: boolean }): void {
     this.pos += read.codes;
     this.escPos += read.escapes;
   }

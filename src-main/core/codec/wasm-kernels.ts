@@ -41,6 +41,7 @@ interface KernelExports {
   lorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   interpRecover(out: number, outF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
   lorenzoRecover(out: number, outF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, nCodes: number, escapes: number, nEscapes: number, counts: number): number;
+  gridValues(k: number, n: number, offset: number, step: number, f32: number): void;
   gridIndices(x: number, xF32: number, skip: number, n: number, offset: number, step: number, tolerance: number, f32: number, k: number, off: number, offRoom: number): number;
   dqLorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   finiteRange(x: number, n: number, xF32: number, out: number): number;
@@ -394,6 +395,11 @@ export interface KernelQuantizer {
   radius: number;
   /** reconstructions rounded to float32 (linear) */
   f32: boolean;
+  /**
+   * the grid quantizer's indices mapped to the values they stand for (grid.ts fromGridIndices) into `into` by the
+   * decoder kernels, where no point is skipped (Recovered's `mapped` says so), rather than written as indices
+   */
+  values?: { offset: number; step: number; into: Float32Array | Float64Array };
 }
 
 /** A predictor's encoder input (interp.ts's and lorenzo.ts's run). */
@@ -509,21 +515,27 @@ export interface RecoverInput {
   escapes: Float64Array;
 }
 
-/** How many codes and escapes a decoder kernel read; null where it could not run or ran past them. */
-export type Recovered = { codes: number; escapes: number } | null;
+/**
+ * How many codes and escapes a decoder kernel read, and whether it wrote the values into the quantizer's `values`
+ * (else the output holds the reconstructions); null where it could not run or ran past them.
+ */
+export type Recovered = { codes: number; escapes: number; mapped: boolean } | null;
 
 /** Stages a decoder kernel's output (where points are skipped: they keep their values), codes and escapes, runs it, and copies the output back. */
-function recoverIn(l: Layout, { out, skip, codes, escapes }: RecoverInput, params: ArrayBufferView, work: number, call: (out: number, skip: number, params: number, work: number, codes: number, escapes: number, counts: number) => number): Recovered {
+function recoverIn(l: Layout, { out, skip, codes, escapes, quantizer }: RecoverInput, params: ArrayBufferView, work: number, call: (out: number, skip: number, params: number, work: number, codes: number, escapes: number, counts: number) => number): Recovered {
   if (out.length === 0 || out.length > KERNEL_MAX_CODES || !skipCovers(skip, out.length)) return null;
   // without skipped points the kernel writes every point: room for the output, not a copy of it
   const at = stage(l, [skip ? out : out.byteLength, skip ?? 0, params, work, codes, escapes, 16]);
   if (!at) return null;
   const [outAt, skipAt, paramsAt, workAt, codesAt, escapesAt, counts] = at as [number, number, number, number, number, number, number];
   if (call(outAt, skip ? skipAt : 0, paramsAt, workAt, codesAt, escapesAt, counts) !== 0) return null;
+  const values = skip === null && out instanceof Float64Array && quantizer.values?.into.length === out.length ? quantizer.values : null;
+  if (values) l.k.gridValues(outAt, out.length, values.offset, values.step, values.into instanceof Float32Array ? 1 : 0);
   const buf = l.k.memory.buffer;
-  out.set(out instanceof Float32Array ? new Float32Array(buf, outAt, out.length) : new Float64Array(buf, outAt, out.length));
+  const into = values?.into ?? out;
+  into.set(into instanceof Float32Array ? new Float32Array(buf, outAt, into.length) : new Float64Array(buf, outAt, into.length));
   const read = new Int32Array(buf, counts, 2);
-  return { codes: read[0]!, escapes: read[1]! };
+  return { codes: read[0]!, escapes: read[1]!, mapped: values !== null };
 }
 
 /** The interpolation decoder (interpRecover), or null where WebAssembly is missing. */

@@ -11,7 +11,7 @@ import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
 import { decodeInterp, encodeInterp } from '../../../src-main/core/codec/predictors/interp.ts';
 import { decodeLorenzo, encodeLorenzo } from '../../../src-main/core/codec/predictors/lorenzo.ts';
 import { dqLorenzo, encodeDqLorenzo } from '../../../src-main/core/codec/predictors/dq-lorenzo.ts';
-import { GridQuantizer, toGridIndices } from '../../../src-main/core/codec/grid.ts';
+import { GridQuantizer, fromGridIndices, toGridIndices } from '../../../src-main/core/codec/grid.ts';
 import { interpQuantizeKernel, interpRecoverKernel, lorenzoQuantizeKernel, lorenzoRecoverKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
@@ -56,6 +56,31 @@ function decodedBothWays(coded: LinearQuantizer, make: () => LinearQuantizer, n:
 }
 
 const SHAPES = [[777], [37, 53], [9, 17, 33], [3, 5, 12, 19], [2, 1, 40, 3]];
+
+/**
+ * Grid values decoded straight from `coded`'s codes (GridQuantizer.decodeValuesInto, float32 and float64) with the
+ * kernel, and as indices mapped by fromGridIndices with the reference: the same bits. Returns how many of the two
+ * the kernel mapped itself.
+ */
+function expectSameValues(coded: LinearQuantizer, make: () => GridQuantizer, n: number, what: string, decode: (out: Float64Array, q: LinearQuantizer, kernels: boolean) => void): number {
+  let mapped = 0;
+  const grid = { offset: -3.5, step: 0.1 };
+  for (const f32 of [true, false]) {
+    const [fast, ref] = [true, false].map((kernels) => {
+      const q = make();
+      q.load(coded.codes, coded.nCodes, coded.escapes, coded.nEscapes);
+      const values = f32 ? new Float32Array(n) : new Float64Array(n);
+      q.decodeValuesInto(grid, values);
+      const indices = new Float64Array(n);
+      decode(indices, q, kernels);
+      if (q.valuesWritten) mapped++;
+      else fromGridIndices(indices, values, null, grid, f32);
+      return Buffer.from(values.buffer).toString('base64');
+    });
+    expect(fast, `values: ${what} f32=${f32}`).toBe(ref);
+  }
+  return mapped;
+}
 
 describe('predictor encoders in WebAssembly', () => {
   it('are there (this engine has WebAssembly)', () => {
@@ -107,6 +132,7 @@ describe('predictor encoders in WebAssembly', () => {
 
   it('give the reference loops\' codes with the grid quantizer too (grid indices, level-dependent bin widths, escapes; indices past 2^24, which the kernel\'s float32 reconstructions cannot hold, and none)', () => {
     let seed = 500;
+    let mappedCases = 0;
     for (const shape of SHAPES) {
       for (const [skipped, spikes] of [[false, 20], [true, 20], [false, 0]] as const) {
         const { x, skip } = fieldOf(shape, seed++, false, spikes, skipped);
@@ -130,11 +156,14 @@ describe('predictor encoders in WebAssembly', () => {
               expectZeroCount(fast, ref, what);
               const [fastOut, refOut] = decodedBothWays(ref, () => new GridQuantizer(half, 0, radius), k.length, false, (out, q, kr) => run(q, kr, out));
               expect(fastOut, `decoded: ${what}`).toBe(refOut);
+              if (!skipped) mappedCases += expectSameValues(ref, () => new GridQuantizer(half, 0, radius), k.length, what, (out, q, kr) => run(q, kr, out));
             }
           }
         }
       }
     }
+    // the kernels mapped indices to values wherever nothing was skipped (the comparisons above were not of the reference with itself)
+    expect(mappedCases).toBe(SHAPES.length * 2 * 2 * 2 * 4 * 2);
   });
 
   it('decoding codes that end early or lack escapes runs the reference (the caller checks counts; this is the kernels\' guard)', () => {

@@ -1161,11 +1161,15 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
     q.load(codes, codes.length, esc, esc.length);
     out = allocate();
     if (onGrid) {
+      const gq = q as GridQuantizer;
       // working memory: fromGridIndices reads back only the points the predictor wrote
       const indices = scratchTyped('gridIndices', Float64Array, n);
       if (reversed) reverseAxes(decodedReversed(pred, new Float64Array(n), rskip, rshape, q, tune), rshape, indices);
-      else pred.decode(indices, skip, pshape, q, tune);
-      fromGridIndices(indices, out, skip, grid!, f32);
+      else {
+        if (skip === null) gq.decodeValuesInto(grid!, out);
+        pred.decode(indices, skip, pshape, q, tune);
+      }
+      if (!gq.valuesWritten) fromGridIndices(indices, out, skip, grid!, f32);
     } else if (reversed) reverseAxes(decodedReversed(pred, f32 ? new Float32Array(n) : new Float64Array(n), rskip, rshape, q, tune), rshape, out);
     else pred.decode(out, skip, pshape, q, tune);
   }
