@@ -684,6 +684,37 @@ function ransContext(up: i32, prevClass: i32, activity: i32, run: i32, activityL
 }
 
 
+/**
+ * The decoder's byte per code (ransDecode's `info`): its symbol (bits 0-4), its sign state (signState, bits 5-6) and
+ * the top bit below its leading one (bit 7; the sign-top symbol's), all the line context reads of the code one line
+ * back, kept as decoded rather than worked out again from the code.
+ */
+// @ts-ignore: decorator
+@inline
+function codeInfo(s: i32, signState: i32, top: i32): u32 {
+  return <u32>(s | (signState << 5) | (top << 7));
+}
+
+/** codeUp's line-back code as its codeInfo byte (0 where there is none: a zero residual's) */
+// @ts-ignore: decorator
+@inline
+function infoUp(info: usize, i: i32): u32 {
+  if (i == segBoundary) segmentPiece(i);
+  return select<u32>(<u32>load<u8>(info + <usize>(i - segBack)), 0, segBack != 0);
+}
+
+/** ransSignContext for coder 5 from the line-back code's codeInfo byte: the same context as from the code */
+// @ts-ignore: decorator
+@inline
+function ransLineSignContext(lastSign: i32, upInfo: u32, k: i32): i32 {
+  const kc = select<i32>(k, 5, k < 5);
+  const su = <i32>(upInfo & 31);
+  // upRelation: its class ku = su - 1 against k, or at k the top bit; 0 for a zero residual or an escape
+  const ku = su - 1;
+  const rel = select<i32>(1, select<i32>(4, 2 + <i32>(upInfo >> 7), ku > k), ku < k);
+  return ((lastSign * 3 + <i32>((upInfo >> 5) & 3)) * 6 + kc) * 5 + select<i32>(0, rel, su == 0 || su == ESC_SYM);
+}
+
 /** rans.ts signContextOf: the previous sign x class min(k, 5), for coder 5 also the line-back code's sign and relation */
 // @ts-ignore: decorator
 @inline
@@ -850,19 +881,19 @@ function ransPut(x: u32, f: u32, c: u32): u32 {
  */
 export function ransDecode(
   x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, ends: usize, signEnds: usize, freq: usize, cum: usize, signFreq: usize,
-  signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize,
+  signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize, info: usize,
 ): i32 {
   // one loop per context model, each compiled with its constant folded (coder 3 has no line back to look up)
   return segs > 0
-    ? ransDecodeLoop(x0, x1, data, len, low, lowLen, ends, signEnds, freq, cum, signFreq, signCum, radius, out, n, activityLevel, starts, lines, segs, states, true)
-    : ransDecodeLoop(x0, x1, data, len, low, lowLen, ends, signEnds, freq, cum, signFreq, signCum, radius, out, n, activityLevel, starts, lines, segs, states, false);
+    ? ransDecodeLoop(x0, x1, data, len, low, lowLen, ends, signEnds, freq, cum, signFreq, signCum, radius, out, n, activityLevel, starts, lines, segs, states, info, true)
+    : ransDecodeLoop(x0, x1, data, len, low, lowLen, ends, signEnds, freq, cum, signFreq, signCum, radius, out, n, activityLevel, starts, lines, segs, states, info, false);
 }
 
 // @ts-ignore: decorator
 @inline
 function ransDecodeLoop(
   x0: u32, x1: u32, data: usize, len: i32, low: usize, lowLen: i32, ends: usize, signEnds: usize, freq: usize, cum: usize, signFreq: usize,
-  signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize, withLines: bool,
+  signCum: usize, radius: u32, out: usize, n: i32, activityLevel: usize, starts: usize, lines: usize, segs: i32, states: usize, info: usize, withLines: bool,
 ): i32 {
   // Branch-free where the data decide (the renormalisations, the low bits' lengths), which a branch predictor cannot
   // guess: each step runs, selects keep what the reference would have done. Not the sign-top step: it runs only for
@@ -876,8 +907,8 @@ function ransDecodeLoop(
   let prevClass = 0, activity = 0, run = 0, lastSign = 0;
   startSegments(starts, lines, segs);
   for (let i = 0; i < n; i++) {
-    const up = withLines ? codeUp(out, i, radius) : radius;
-    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel, withLines);
+    const upInfo = withLines ? infoUp(info, i) : 0;
+    const ctx = ransContext(<i32>(upInfo & 31), prevClass, activity, run, activityLevel, withLines);
     const slot = x0 & RANS_SLOT_MASK;
     const slots = i16x8.splat(<i16>slot);
     const at = ends + <usize>ctx * 48;
@@ -897,7 +928,7 @@ function ransDecodeLoop(
     const k = s - 1;
     let st = 0;
     if (residual) {
-      const sc = ransSignContext(lastSign, up, radius, k, withLines);
+      const sc = withLines ? ransLineSignContext(lastSign, upInfo, k) : ransSignContext(lastSign, radius, radius, k, false);
       const signSlot = x1 & RANS_SLOT_MASK;
       st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
       if (st >= RANS_SIGN_SYMS) return 4;
@@ -919,6 +950,7 @@ function ransDecodeLoop(
     const c: u32 = select<u32>(select<u32>(radius + v, radius - v, positive != 0), select<u32>(radius, 0, s == 0), residual);
     lastSign = select<i32>(1 + positive, select<i32>(0, lastSign, s == 0), residual);
     store<u32>(out + (<usize>i << 2), c);
+    if (withLines) store<u8>(info + <usize>i, <u8>codeInfo(s, select<i32>(1 + positive, 0, residual), st & 1));
     run = select<i32>(run + 1, 0, s == 0);
     prevClass = select<i32>(s, 7, s < 7);
     activity = (activity * 3 + select<i32>(16, s, s == ESC_SYM) * 64) >>> 2;

@@ -35,7 +35,7 @@ interface KernelExports {
   mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
   mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
   ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number, starts: number, lines: number, segs: number): number;
-  ransDecode(x0: number, x1: number, data: number, len: number, low: number, lowLen: number, ends: number, signEnds: number, freq: number, cum: number, signFreq: number, signCum: number, radius: number, out: number, n: number, activityLevel: number, starts: number, lines: number, segs: number, states: number): number;
+  ransDecode(x0: number, x1: number, data: number, len: number, low: number, lowLen: number, ends: number, signEnds: number, freq: number, cum: number, signFreq: number, signCum: number, radius: number, out: number, n: number, activityLevel: number, starts: number, lines: number, segs: number, states: number, info: number): number;
   ransEncode(symbolIndex: number, signIndex: number, n: number, freq: number, cum: number, signFreq: number, signCum: number, out: number, room: number, states: number): number;
   interpQuantize(x: number, xF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   lorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, gridHalf: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
@@ -366,15 +366,15 @@ export function ransDecodeKernel(): ((d: RansDecodeInput, x0: number, x1: number
   return (d, x0, x1, radius, n, lines, into) => {
     const at = stage(l, [
       d.buf.subarray(d.dataStart + 8, d.dataEnd), d.buf.subarray(d.lowStart, d.lowEnd), d.ends, d.signEnds, d.freq, d.cum, d.signFreq, d.signCum, d.activityLevel, 4 * n, 12,
-      lines?.starts ?? 0, lines?.lines ?? 0,
+      lines?.starts ?? 0, lines?.lines ?? 0, lines ? n : 0,
     ]);
     if (!at) return { ...CANNOT_GROW, x0: 0, x1: 0 };
-    const [data, low, ends, signEnds, freq, cum, signFreq, signCum, levels, out, states, starts, lineLens] = at as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number,
+    const [data, low, ends, signEnds, freq, cum, signFreq, signCum, levels, out, states, starts, lineLens, info] = at as number[] as [
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
     const error = l.k.ransDecode(
       x0, x1, data, d.dataEnd - d.dataStart - 8, low, d.lowEnd - d.lowStart, ends, signEnds, freq, cum, signFreq, signCum, radius, out, n, levels,
-      starts, lineLens, lines ? lines.starts.length : 0, states,
+      starts, lineLens, lines ? lines.starts.length : 0, states, info,
     );
     const st = new Uint32Array(l.k.memory.buffer, states, 3);
     let codes: Uint32Array | null = null;
