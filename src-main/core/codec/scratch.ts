@@ -45,14 +45,15 @@ export function offerSpareBuffers(buffers: readonly ArrayBuffer[]): void {
 }
 
 /**
- * A kept buffer of exactly `bytes` (removed from the kept ones: the caller owns it), zero-filled, or null. Its pages are
- * already touched: a fresh buffer's first touch costs ~3-4 ms a MB on VMs that hand freed pages back to their host.
+ * A kept buffer of `bytes` to `most` bytes (removed from the kept ones: the caller owns it), its first `bytes`
+ * zero-filled, or null. Its pages are already touched: a fresh buffer's first touch costs ~3-4 ms a MB on VMs that hand
+ * freed pages back to their host.
  */
-export function spareBuffer(bytes: number): ArrayBuffer | null {
-  const i = spare.findIndex((b) => b.byteLength === bytes);
+export function spareBuffer(bytes: number, most = bytes): ArrayBuffer | null {
+  const i = spare.findIndex((b) => b.byteLength >= bytes && b.byteLength <= most);
   if (i < 0) return null;
   const b = spare.splice(i, 1)[0]!;
-  new Uint8Array(b).fill(0);
+  new Uint8Array(b, 0, bytes).fill(0);
   return b;
 }
 

@@ -4,8 +4,36 @@ import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { FERRET, field, haveFerret } from '../../unit/codec/helpers.ts';
 import { encodeField, warmWorkers } from '../../../src-main/services/codecs/index.ts';
 import type { Field } from '../../../src-main/core/field.ts';
+import { makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { chunkBytes, readHeader } from '../../../src-main/core/codec/stream/format.ts';
+import { classicCodec } from '../../../src-main/core/compressors/classic/index.ts';
+import { offerSpareBuffers } from '../../../src-main/core/codec/scratch.ts';
+import { identityBackend } from '../../../src-main/core/codec/lossless.ts';
 
 afterAll(() => closePools());
+
+describe('a worker decodes into buffers handed back to it', () => {
+  it('chunks a row apart share them: one of the largest chunk\'s size holds any chunk, from one decode to the next', async () => {
+    const f = makeField('smooth', [61, 300], { seed: 7 });
+    const a = await compressField(f, { bound: { mode: 'rel', value: 1e-3 }, chunkValues: 20 * 300, workers: 0 });
+    const h = readHeader(a.bytes);
+    const rows = h.chunks.map((c) => c.rows);
+    expect(Math.max(...rows)).toBeGreaterThan(Math.min(...rows));
+    const decodeChunk = (i: number) =>
+      classicCodec.tasks!.decodeChunk!({ header: h, index: i, stored: chunkBytes(h, a.bytes, i) }, identityBackend).result as { values: Float32Array };
+    const largest = rows.indexOf(Math.max(...rows));
+    const small = rows.indexOf(Math.min(...rows));
+    // a fresh buffer is of the largest chunk's size
+    const first = decodeChunk(small);
+    expect(first.values.buffer.byteLength).toBe(Math.max(...rows) * 300 * 4);
+    const handedBack = decodeChunk(largest).values.buffer as ArrayBuffer;
+    offerSpareBuffers([handedBack]);
+    const reused = decodeChunk(small);
+    offerSpareBuffers([]);
+    expect(reused.values.buffer).toBe(handedBack);
+    expect(Buffer.from(reused.values.buffer, 0, reused.values.byteLength).equals(Buffer.from(first.values.buffer, 0, first.values.byteLength))).toBe(true);
+  });
+});
 
 describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-datasets)', () => {
   it('identical bytes for 0 (in-thread), 1 and 2 workers; decoding with 2 workers gives the same values', async () => {

@@ -92,13 +92,20 @@ const tasks: Record<string, CodecTask> = {
   },
 };
 
-/** Chunk i's values in a buffer handed back for reuse (env.recycle) where one is its size, else fresh. */
+/**
+ * Chunk i's values in a buffer handed back for reuse (env.recycle) where one holds them and is no larger than the
+ * stream's largest chunk, else in a fresh buffer of that largest chunk's size: a stream's chunks differ by a row
+ * (rows split evenly), and buffers of one size serve them all, from one decode to the next.
+ */
 function intoSpare(h: StreamHeader, i: number): () => FieldValues {
-  const n = h.chunks[i]!.rows * (fieldSize(h.shape) / h.shape[0]!);
+  const rowSize = fieldSize(h.shape) / h.shape[0]!;
+  const n = h.chunks[i]!.rows * rowSize;
+  const most = Math.max(...h.chunks.map((c) => c.rows)) * rowSize;
   const f32 = h.dtype === 'float32';
+  const bytesPer = f32 ? 4 : 8;
   return () => {
-    const b = spareBuffer(n * (f32 ? 4 : 8));
-    return f32 ? (b ? new Float32Array(b) : new Float32Array(n)) : b ? new Float64Array(b) : new Float64Array(n);
+    const b = spareBuffer(n * bytesPer, most * bytesPer) ?? new ArrayBuffer(most * bytesPer);
+    return f32 ? new Float32Array(b, 0, n) : new Float64Array(b, 0, n);
   };
 }
 
