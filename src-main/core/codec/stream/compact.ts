@@ -10,7 +10,8 @@
  *   48..63 text-coded string of tag - 47 characters (the codes follow),
  *   64..255 string number tag - 64 of the fixed DICTIONARY below (common CF/WRF keys and values).
  * A string is text-coded where that is shorter (readers before tags 11 and 48..63 refuse them as bad metadata).
- * Keys are strings encoded the same way. Values go through JSON first (same semantics as the v1 JSON header).
+ * Keys are strings encoded the same way. Values go through JSON first (same semantics as the v1 JSON header), but for
+ * non-finite numbers: JSON's null would lose a NaN _FillValue, tags 5 and 6 keep them (as readers before read them).
  * DICTIONARY is part of the format: append only, never reorder.
  */
 import { FieldpackError } from '../../errors.ts';
@@ -57,8 +58,25 @@ if (DICTIONARY.length > 192) throw new Error('compact dictionary too long');
 const te = new TextEncoder();
 const td = new TextDecoder('utf-8', { fatal: true });
 
+/** A key no metadata has: marks a non-finite number through plainValue's JSON round trip */
+const NON_FINITE = '\u0000non-finite';
+
+/**
+ * `value` as JSON carries it (toJSON applied, undefined and functions dropped), except that non-finite numbers stay
+ * numbers (JSON makes them null): a NaN or infinite _FillValue is the variable's fill, and comes back as written.
+ */
+function plainValue(value: unknown): unknown {
+  const kept: number[] = [];
+  const text = JSON.stringify(value ?? null, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE]: kept.push(v) - 1 } : v));
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const o = v as Record<string, unknown>;
+    return NON_FINITE in o && Object.keys(o).length === 1 ? kept[o[NON_FINITE] as number] : v;
+  }) as unknown;
+}
+
 export function encodeCompact(value: unknown, w: ByteWriter): void {
-  const plain = JSON.parse(JSON.stringify(value ?? null)) as unknown;
+  const plain = plainValue(value);
   const seen = new Map<string, number>();
   let textChars = 0;
   const str = (s: string) => {
@@ -98,7 +116,7 @@ export function encodeCompact(value: unknown, w: ByteWriter): void {
       if (Number.isSafeInteger(v) && !Object.is(v, -0)) {
         w.u8(v >= 0 ? 3 : 4);
         w.varint(v >= 0 ? v : -v - 1);
-      } else if (Math.fround(v) === v) {
+      } else if (Math.fround(v) === v || Number.isNaN(v)) {
         w.u8(5);
         w.f32(v);
       } else {

@@ -2,7 +2,7 @@
  * A Field written as a NetCDF-4 (HDF5) file with h5wasm that netCDF-C / netCDF4-python read as a proper
  * NetCDF-4 variable: one HDF5 dimension scale per dimension (a coordinate variable when its values are
  * given, otherwise a pure "netCDF dimension" scale), attached to the variable, fixed-length ASCII
- * string attributes, numeric attributes in their stored types where the reader gave them (Field.attributeTypes), _FillValue in the variable's type at masked points (a finite one, never a valid value);
+ * string attributes, numeric attributes in their stored types where the reader gave them (Field.attributeTypes), _FillValue in the variable's type at masked points (the source's, NaN included, unless it is a valid value);
  * valid NaN / +-Inf are written bit for bit and stay values (netCDF4-python does not mask them).
  * Values are written unpacked (float32 or float64 as in the Field), so scale_factor / add_offset are
  * dropped and missing_value / valid_range are converted to unpacked units. Provenance attributes
@@ -104,7 +104,8 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
   const srcFill = numbersOf(src['_FillValue'])?.[0];
   const cast = (x: number) => (f32 ? Math.fround(x) : x);
   const dflt = cast(NETCDF_DEFAULT_FILL[f32 ? 'float32' : 'float64']!);
-  let fill = !packed && srcFill !== undefined && Number.isFinite(srcFill) ? cast(srcFill) : dflt;
+  // the source's own fill, NaN included (xarray writes NaN for float variables): masked points come back as they were
+  let fill = !packed && srcFill !== undefined ? cast(srcFill) : dflt;
   // the fill must not be a valid value (netCDF readers would mask that point): the default fill, or its negative
   if (isValidValue(field, fill)) fill = fill !== dflt && !isValidValue(field, dflt) ? dflt : -dflt;
   if (packed) {
@@ -118,8 +119,13 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
   return { attrs, fill, needsFill: !!field.mask || srcFill !== undefined || isValidValue(field, dflt) };
 }
 
+/** Whether x is one of the field's valid (unmasked) values; for NaN, whether any valid value is NaN (a NaN fill masks them all). */
 function isValidValue(field: Field, x: number): boolean {
-  for (let i = 0; i < field.values.length; i++) if (field.values[i] === x && (!field.mask || field.mask[i] === 1)) return true;
+  const nan = Number.isNaN(x);
+  for (let i = 0; i < field.values.length; i++) {
+    const v = field.values[i]!;
+    if ((nan ? v !== v : v === x) && (!field.mask || field.mask[i] === 1)) return true;
+  }
   return false;
 }
 
