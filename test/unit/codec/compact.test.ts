@@ -25,11 +25,10 @@ describe('compact header values (format v2)', () => {
     expect(roundTrip(v).out).toEqual(JSON.parse(JSON.stringify(v)));
   });
   it('keeps non-finite numbers, which JSON would make null (a NaN _FillValue is the variable\'s fill)', () => {
-    const { out, bytes } = roundTrip({ attributes: { _FillValue: NaN, valid_max: Infinity, lows: [-Infinity, 1.5, NaN], date: new Date(0) } });
+    const { out } = roundTrip({ attributes: { _FillValue: NaN, valid_max: Infinity, lows: [-Infinity, 1.5, NaN], date: new Date(0) } });
     expect(out).toEqual({ attributes: { _FillValue: NaN, valid_max: Infinity, lows: [-Infinity, 1.5, NaN], date: '1970-01-01T00:00:00.000Z' } });
     // NaN as a float32 (5 bytes), as an infinity
     expect(roundTrip({ _FillValue: NaN }).bytes).toBe(roundTrip({ _FillValue: Infinity }).bytes);
-    expect(bytes).toBeGreaterThan(0);
   });
   it('is much smaller than JSON for CF metadata', () => {
     const v = [{ predictor: 'lorenzo', auto: 1 }, { variable: 'XLAT', units: 'degree_north', dims: ['dim0', 'dim1', 'dim2'], sourceDtype: 'float32', attributes: { FieldType: 104, MemoryOrder: 'XY ', units: 'degree_north', stagger: '', coordinates: 'XLONG XLAT' } }];
