@@ -209,6 +209,14 @@ function segmentPiece(i: i32): void {
   segBoundary = select<i32>(segNext, select<i32>(min<i32>(lineEnd, segNext), segNext, segLine > 0), segBack != 0);
 }
 
+/** How far back the code one line back from code i is (0: none), i visited in ascending order from startSegments. */
+// @ts-ignore: decorator
+@inline
+function lineBack(i: i32): i32 {
+  if (i == segBoundary) segmentPiece(i);
+  return segBack;
+}
+
 /**
  * The code one line back from code i (mscoder.ts fillBack), or `radius` (a zero residual) on a segment's first line,
  * i visited in ascending order from startSegments.
@@ -216,9 +224,9 @@ function segmentPiece(i: i32): void {
 // @ts-ignore: decorator
 @inline
 function codeUp(codes: usize, i: i32, radius: u32): u32 {
-  if (i == segBoundary) segmentPiece(i);
-  // segBack 0: the load reads code i itself (in a decoder, not decoded yet), which the select drops
-  return select<u32>(load<u32>(codes + (<usize>(i - segBack) << 2)), radius, segBack != 0);
+  const back = lineBack(i);
+  // back 0: the load reads code i itself (in a decoder, not decoded yet), which the select drops
+  return select<u32>(load<u32>(codes + (<usize>(i - back) << 2)), radius, back != 0);
 }
 
 /** rans.ts / mscoder.ts signState of code c: 0 a zero residual or an escape, 1 negative, 2 positive. */
@@ -699,8 +707,8 @@ function codeInfo(s: i32, signState: i32, top: i32): u32 {
 // @ts-ignore: decorator
 @inline
 function infoUp(info: usize, i: i32): u32 {
-  if (i == segBoundary) segmentPiece(i);
-  return select<u32>(<u32>load<u8>(info + <usize>(i - segBack)), 0, segBack != 0);
+  const back = lineBack(i);
+  return select<u32>(<u32>load<u8>(info + <usize>(i - back)), 0, back != 0);
 }
 
 /** ransSignContext for coder 5 from the line-back code's codeInfo byte: the same context as from the code */

@@ -1166,7 +1166,7 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
       const indices = scratchTyped('gridIndices', Float64Array, n);
       if (reversed) reverseAxes(decodedReversed(pred, new Float64Array(n), rskip, rshape, q, tune), rshape, indices);
       else {
-        if (skip === null) gq.decodeValuesInto(grid!, out);
+        gq.decodeValuesInto(grid!, out);
         pred.decode(indices, skip, pshape, q, tune);
       }
       if (!gq.valuesWritten) fromGridIndices(indices, out, skip, grid!, f32);
