@@ -57,9 +57,10 @@ export interface CodecEnv {
   /**
    * Runs tasks[name] of this codec, in this thread or a worker; the result never depends on where. `alone`: run in
    * this thread: the only task of its batch (already warm from planning; a worker would add only its cold start), or
-   * the one this thread takes while the workers run the others (sent before it).
+   * the one this thread takes while the workers run the others (sent before it). `ahead`: may be sent to a worker
+   * still busy with another task, to start the moment that ends (a thread taking tasks of its own answers late).
    */
-  runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }): Promise<T>;
+  runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean; ahead?: boolean }): Promise<T>;
   /**
    * Whether a worker thread is running and free now ('warm': it has run a task before, its code compiled), so a task
    * sent to it runs beside this thread's own work (a codec may start a chunk's encoding with a provisional plan while
@@ -75,6 +76,12 @@ export interface CodecEnv {
   /** Reference-path inference of one network on many inputs (threads allowed: identical results). */
   runReference?(spec: NnSpec, weights: Float32Array, inputs: Float32Array[], spatial: number[]): Promise<Float32Array[]>;
   progress(fraction: number, message?: string): void;
+  /**
+   * Present where the machine has a core more than the workers use: this thread may then take a batch's tasks beside
+   * them, each after awaiting this (which lets its event loop run, so the workers' finished tasks are answered and
+   * their next ones sent before this thread is busy again). Absent: this thread only waits on the workers.
+   */
+  spareThread?(): Promise<void>;
   /** how many tasks run at once (bounded-memory encoding keeps this many slabs in flight) */
   parallelism?: number;
   /** an AbortSignal where the environment has one */

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import './zstd-backend.ts';
 import { zstdBackend } from './zstd-backend.ts';
 import { closePools, getPool, runningPool } from './pool.ts';
@@ -98,9 +99,9 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
   return {
     backend: zstdBackend,
     hash: sha256,
-    async runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }): Promise<T> {
+    async runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean; ahead?: boolean }): Promise<T> {
       checkAbort(ctl.signal);
-      if (workers > 0 && !opts?.alone) return getPool(workers).run<T>(codecId, task, args);
+      if (workers > 0 && !opts?.alone) return getPool(workers).run<T>(codecId, task, args, { ahead: opts?.ahead });
       return codecTask(codecId, task)(args, zstdBackend).result as T;
     },
     // only a pool already running: starting one would compete with this thread for the field's own work
@@ -108,6 +109,7 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
     recycle: (buffer) => (workers > 0 ? runningPool(workers)?.giveBack(buffer) : undefined),
     ...(threads > 0 ? { runReference: (spec, weights, inputs, spatial) => referenceOnThreads(spec, weights, inputs, spatial, threads, ctl.signal) } : {}),
     progress: (f, m) => ctl.onProgress?.(f, m),
+    ...(workers > 0 && workers < availableParallelism() ? { spareThread: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
     parallelism: Math.max(1, workers),
     signal: ctl.signal,
     ...(ctl.decodePath ? { decodePath: ctl.decodePath } : {}),

@@ -62,6 +62,8 @@ interface QueuedTask {
   task: string;
   args: Record<string, unknown>;
   p: Pending;
+  /** may go to a worker busy with one task (runs the moment that ends, whatever this thread is doing) */
+  ahead: boolean;
 }
 
 export class CodecPool {
@@ -71,6 +73,8 @@ export class CodecPool {
   private spare: ArrayBuffer[] = [];
   private returned: ArrayBuffer[] = [];
   private pending = new Map<number, Pending>();
+  /** tasks sent to each worker and not yet answered: 0, 1, or 2 with a task sent ahead */
+  private inFlight = new Map<Worker, number>();
   /** workers that have finished a task: their code is loaded and compiled */
   private warmed = new Set<Worker>();
   private nextId = 1;
@@ -84,7 +88,10 @@ export class CodecPool {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         this.warmed.add(w);
-        this.release(w);
+        const left = this.inFlight.get(w)! - 1;
+        this.inFlight.set(w, left);
+        if (left === 0) this.release(w);
+        else if (this.queue[0]?.ahead) this.dispatch(w, this.queue.shift()!);
         if (!p) return;
         if (m.ok) p.resolve(m.result);
         else p.reject(deserializeError(m.error!));
@@ -96,6 +103,7 @@ export class CodecPool {
       w.unref();
       this.workers.push(w);
       this.idle.push(w);
+      this.inFlight.set(w, 0);
     }
   }
 
@@ -115,13 +123,14 @@ export class CodecPool {
     } catch (e) {
       // the copy failed (out of memory): this task fails, the worker takes the next
       t.p.reject(e);
-      this.release(w);
+      if (this.inFlight.get(w) === 0) this.release(w);
       return;
     }
     // one buffer this thread is done with rides along, for the worker's next results (scratch.ts spareBuffer)
     const give = this.returned.splice(0, 1);
     const msg: TaskRequest = { id: this.nextId++, codec: t.codec, task: t.task, args: owned.args, ...(give.length ? { give } : {}) };
     this.pending.set(msg.id, t.p);
+    this.inFlight.set(w, this.inFlight.get(w)! + 1);
     w.ref();
     w.postMessage(msg, [...owned.transfer, ...give]);
   }
@@ -144,11 +153,15 @@ export class CodecPool {
     return this.warmed.has(this.idle[this.idle.length - 1]!) ? 'warm' : 'cold';
   }
 
-  run<T>(codec: string, task: string, args: Record<string, unknown>): Promise<T> {
+  /**
+   * `ahead`: where no worker is free, the task may be sent to one busy with a single task, so that it starts the moment
+   * that one ends rather than once this thread has answered it (a thread decoding chunks of its own answers late).
+   */
+  run<T>(codec: string, task: string, args: Record<string, unknown>, opts: { ahead?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new FieldpackError('INTERNAL', 'worker pool closed'));
     return new Promise<T>((resolve, reject) => {
-      const t: QueuedTask = { codec, task, args, p: { resolve: resolve as (v: unknown) => void, reject } };
-      const w = this.idle.pop();
+      const t: QueuedTask = { codec, task, args, p: { resolve: resolve as (v: unknown) => void, reject }, ahead: opts.ahead === true };
+      const w = this.idle.pop() ?? (t.ahead && this.queue.length === 0 ? this.workers.find((x) => this.inFlight.get(x) === 1) : undefined);
       if (w) this.dispatch(w, t);
       else this.queue.push(t);
     });

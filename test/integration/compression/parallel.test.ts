@@ -9,6 +9,8 @@ import { chunkBytes, readHeader } from '../../../src-main/core/codec/stream/form
 import { classicCodec } from '../../../src-main/core/compressors/classic/index.ts';
 import { offerSpareBuffers } from '../../../src-main/core/codec/scratch.ts';
 import { identityBackend } from '../../../src-main/core/codec/lossless.ts';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
+import { type CodecEnv, NO_DEPENDENCIES } from '../../../src-main/core/compressors/contract.ts';
 
 afterAll(() => closePools());
 
@@ -35,6 +37,42 @@ describe('a worker decodes into buffers handed back to it', () => {
   });
 });
 
+describe('this thread takes chunks beside the workers where it has a core of its own (spareThread)', () => {
+  it('the workers take them from the front, each one\'s next sent ahead, this thread from the back into the output: every chunk once, the values of in-thread decoding', async () => {
+    const f = makeField('smooth', [64, 300], { seed: 3 });
+    const a = await compressField(f, { bound: { mode: 'rel', value: 1e-3 }, chunkValues: 8 * 300, workers: 0 });
+    const header = readHeader(a.bytes);
+    expect(header.chunks.length).toBe(8);
+    const calls: { index: number; alone: boolean; ahead: boolean }[] = [];
+    let turns = 0;
+    const env: CodecEnv = {
+      backend: zstdBackend,
+      hash: () => '',
+      progress: () => {},
+      parallelism: 1,
+      spareThread: () => new Promise<void>((resolve) => setImmediate(() => (turns++, resolve()))),
+      // a "worker" answers a macrotask later, as one would
+      runTask: async <T,>(_codec: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean; ahead?: boolean }) => {
+        calls.push({ index: args.index as number, alone: opts?.alone === true, ahead: opts?.ahead === true });
+        if (!opts?.alone) await new Promise((resolve) => setImmediate(resolve));
+        return classicCodec.tasks![task]!(args, zstdBackend).result as T;
+      },
+    };
+    const d = await classicCodec.decode({ header, bytes: a.bytes, rows: [0, 64], deps: NO_DEPENDENCIES }, env);
+    const d0 = await decompressStream(a.bytes, { workers: 0 });
+    expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(d0.field.values.buffer))).toBe(true);
+    expect(calls.map((c) => c.index).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const here = calls.filter((c) => c.alone).map((c) => c.index);
+    const there = calls.filter((c) => !c.alone);
+    expect(here.length).toBeGreaterThan(0);
+    expect(there.length).toBeGreaterThan(0);
+    // this thread from the back, the workers from the front, every worker task allowed ahead
+    expect(Math.min(...here)).toBeGreaterThan(Math.max(...there.map((c) => c.index)));
+    expect(there.every((c) => c.ahead)).toBe(true);
+    expect(turns).toBeGreaterThanOrEqual(here.length);
+  });
+});
+
 describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-datasets)', () => {
   it('identical bytes for 0 (in-thread), 1 and 2 workers; decoding with 2 workers gives the same values', async () => {
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'SALT');
@@ -49,9 +87,12 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
     expect(progress.at(-1)).toBe(1);
     expect(c.verification!.pointsOverBound).toBe(0);
     const d0 = await decompressStream(a.bytes, { workers: 0 });
-    const d2 = await decompressStream(a.bytes, { workers: 2 });
-    expect(Buffer.from(d2.field.values.buffer).equals(Buffer.from(d0.field.values.buffer))).toBe(true);
-    expect(Buffer.from(d2.field.mask!).equals(Buffer.from(d0.field.mask!))).toBe(true);
+    // 1 worker: on a machine of 2 cores or more this thread decodes chunks beside it (runChunks)
+    for (const workers of [1, 2]) {
+      const d = await decompressStream(a.bytes, { workers });
+      expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(d0.field.values.buffer)), `${workers} workers`).toBe(true);
+      expect(Buffer.from(d.field.mask!).equals(Buffer.from(d0.field.mask!)), `${workers} workers`).toBe(true);
+    }
     // a slice decodes alone; rows that cut chunks, the same values
     const rs = 180 * 360;
     for (const rows of [[5, 7], [1, 20]] as [number, number][]) {
@@ -129,7 +170,6 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
     // the codec's environment with a "warm worker" whose tasks all fail: planning and encoding fall back here
     const { classicCodec } = await import('../../../src-main/core/compressors/classic/index.ts');
     const { codecEnv } = await import('../../../src-main/services/codecs/index.ts');
-    const { NO_DEPENDENCIES } = await import('../../../src-main/core/compressors/contract.ts');
     const inThread = codecEnv({ workers: 0 });
     const asked: string[] = [];
     const failing = { ...inThread, idleWorker: () => 'warm' as const, runTask: <T,>(codec: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }) => {

@@ -168,16 +168,14 @@ export const classicCodec: Codec<ClassicParams> = {
     const inputs = chunkInputs(plan, field);
     let done = 0;
     let encodedEarly = false;
-    const chunks = await Promise.all(
-      inputs.map(async (c, j) => {
-        const alone = inThisThread(j, inputs.length, env);
-        const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone });
-        // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
-        const r = early ? await early.then((x) => ((encodedEarly = true), x), here) : await here();
-        env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
-        return r;
-      }),
-    );
+    const chunks: EncodedChunk[] = [];
+    await runChunks(inputs.length, env, async (j, alone, ahead) => {
+      const c = inputs[j]!;
+      const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
+      // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
+      chunks[j] = early ? await early.then((x) => ((encodedEarly = true), x), here) : await here();
+      env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
+    });
     return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { ...chosen(plan, chunks), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
@@ -244,21 +242,45 @@ export const classicCodec: Codec<ClassicParams> = {
     // came for other reasons (40 decodes of etopo5: 1.8 GB)
     const output = chunkAssembly(header, ids, rows[0], rows[1]);
     let done = 0;
-    await Promise.all(
-      ids.map(async (i, j) => {
-        const alone = inThisThread(j, ids.length, env);
-        const target = alone ? output.target(j) : null;
-        const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), ...(target ? { into: target } : {}) }, { alone });
-        const copied = guarded(header, () => output.put(j, r));
-        // a worker's chunk, copied out: its buffer goes back for the next chunks
-        if (copied && !alone) env.recycle?.(r.values.buffer as ArrayBuffer);
-        env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
-      }),
-    );
+    const decodeOne = async (j: number, alone: boolean, ahead: boolean) => {
+      const i = ids[j]!;
+      const target = alone ? output.target(j) : null;
+      const r = await env.runTask<DecodedChunk>(CLASSIC_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), ...(target ? { into: target } : {}) }, { alone, ahead });
+      const copied = guarded(header, () => output.put(j, r));
+      // a worker's chunk, copied out: its buffer goes back for the next chunks
+      if (copied && !alone) env.recycle?.(r.values.buffer as ArrayBuffer);
+      env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
+    };
+    await runChunks(ids.length, env, decodeOne);
     return guarded(header, () => output.finish());
   },
   summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid) }),
 };
+
+/**
+ * Runs chunk tasks 0..n-1 (`run(j, alone, ahead)`, runTask's options). Where this thread has a core of its own
+ * (spareThread), the workers take chunks from the front and this thread from the back, between answering them, with
+ * each worker's next chunk sent ahead so that it never waits on this thread (etopo5 rel 1e-3 with 1 worker on 2 cores:
+ * decoded in 210 ms, not 250, this thread's chunks decoded into the output itself rather than copied). Otherwise the
+ * workers take them all, but for the one inThisThread names.
+ */
+async function runChunks(n: number, env: CodecEnv, run: (j: number, alone: boolean, ahead: boolean) => Promise<void>): Promise<void> {
+  const spare = env.spareThread;
+  if (!spare || n <= 2) {
+    await Promise.all(Array.from({ length: n }, (_, j) => run(j, inThisThread(j, n, env), false)));
+    return;
+  }
+  let front = 0;
+  let back = n;
+  const workerLane = async () => {
+    while (front < back) await run(front++, false, true);
+  };
+  const thisLane = async () => {
+    for (await spare(); front < back; await spare()) await run(--back, true, false);
+  };
+  // two lanes a worker: one task running, the next sent ahead
+  await Promise.all([...Array.from({ length: 2 * (env.parallelism ?? 1) }, workerLane), thisLane()]);
+}
 
 /**
  * Whether chunk task j of n runs in this thread (runTask's `alone`): the only one, or the last where the workers get
