@@ -28,7 +28,7 @@ export const compressCommand: CliCommand = {
     '  --entropy E is kept as a short form of --param entropy=E.',
     '  --workers N: worker threads for a field\'s chunks (default 1; 0: all in this thread). This thread reads,',
     '    plans and verifies, and encodes a field of one chunk (up to 2^21 values) itself, or the last chunk where the',
-    '    workers get one each; the bytes never depend on N.',
+    '    workers get one each, or chunks beside them where the machine has more cores than N; the bytes never depend on N.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
     '    first with the core codec at the same bound, written beside OUT as OUT.anchor-A.fpk; decompress finds them there.',
     '  --streamed: read and compress the variable slab by slab (memory independent of its size; abs and rel bounds),',

@@ -19,7 +19,8 @@ export const decompressCommand: CliCommand = {
   '    let pass an end moves to it, so no error grows and a non-negative field (rain, humidity, speed) stays so.',
   '  --streamed: decode and write chunk by chunk (memory independent of the size), automatic above 1 GiB of values.',
     '  --workers N: worker threads for the chunks (default 1; 0: all in this thread); where the workers get one chunk',
-    '    each, this thread decodes the last itself. The values never depend on N.',
+    '    each, this thread decodes the last itself, and chunks beside them where the machine has more cores than N.',
+    '    The values never depend on N.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
