@@ -10,7 +10,8 @@ import { classicCodec } from '../../../src-main/core/compressors/classic/index.t
 import { offerSpareBuffers } from '../../../src-main/core/codec/scratch.ts';
 import { identityBackend } from '../../../src-main/core/codec/lossless.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
-import { type CodecEnv, NO_DEPENDENCIES } from '../../../src-main/core/compressors/contract.ts';
+import { type CodecEnv, type DecodedChunk, NO_DEPENDENCIES } from '../../../src-main/core/compressors/contract.ts';
+import { CodecPool } from '../../../src-main/services/codecs/pool.ts';
 
 afterAll(() => closePools());
 
@@ -70,6 +71,25 @@ describe('this thread takes chunks beside the workers where it has a core of its
     expect(Math.min(...here)).toBeGreaterThan(Math.max(...there.map((c) => c.index)));
     expect(there.every((c) => c.ahead)).toBe(true);
     expect(turns).toBeGreaterThanOrEqual(here.length);
+  });
+});
+
+describe('the pool sends a task ahead to a worker busy with one', () => {
+  it('one worker, four tasks sent ahead at once: each comes back with its own result, and the pool serves a plain task after', async () => {
+    const f = makeField('smooth', [32, 300], { seed: 5 });
+    const a = await compressField(f, { bound: { mode: 'rel', value: 1e-3 }, chunkValues: 8 * 300, workers: 0 });
+    const header = readHeader(a.bytes);
+    const args = (index: number) => ({ header, index, stored: chunkBytes(header, a.bytes, index) });
+    const inThread = (index: number) => (classicCodec.tasks!.decodeChunk!(args(index), zstdBackend).result as DecodedChunk).values.slice();
+    const pool = new CodecPool(1);
+    try {
+      const results = await Promise.all([0, 1, 2, 3].map((i) => pool.run<DecodedChunk>('classic', 'decodeChunk', args(i), { ahead: true })));
+      results.forEach((r, i) => expect(Array.from(r.values), `chunk ${i}`).toEqual(Array.from(inThread(i))));
+      const after = await pool.run<DecodedChunk>('classic', 'decodeChunk', args(2));
+      expect(Array.from(after.values)).toEqual(Array.from(inThread(2)));
+    } finally {
+      await pool.close();
+    }
   });
 });
 
