@@ -5,12 +5,14 @@
  * measured by `fieldpack bench --large 4GiB` (BENCH.md), not here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
 import { closePools } from '../../../src-main/services/compression/index.ts';
 import { writeLargeNetcdf4 } from '../../../src-main/services/compression/bench-large.ts';
+import { chunkGroups, readStreamHead } from '../../../src-main/services/codecs/streamed.ts';
+import type { StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { COADS, WRF_KATRINA, ferretFile } from '../../helpers/data-files.ts';
 
@@ -29,14 +31,15 @@ afterAll(async () => {
 });
 
 describe('compressing and decompressing slab by slab', () => {
-  const cases: [string, string, string][] = [
-    ['COADS SST (land mask, 3D)', COADS, 'SST'],
-    ['WRF T (4D)', WRF_KATRINA, 'T'],
-    ['ocean atlas TEMP (4D, masked)', ferretFile('ocean_atlas_subset.nc'), 'TEMP'],
+  // 1 worker: this thread also encodes and decodes chunks where the machine has a second core; 2: the workers alone
+  const cases: [string, string, string, number][] = [
+    ['COADS SST (land mask, 3D)', COADS, 'SST', 1],
+    ['WRF T (4D)', WRF_KATRINA, 'T', 2],
+    ['ocean atlas TEMP (4D, masked)', ferretFile('ocean_atlas_subset.nc'), 'TEMP', 1],
   ];
-  for (const [name, file, variable] of cases) {
-    it(`${name}: the same stream as in memory, decoded to the same values and mask`, async () => {
-      const common = { file, variable, bound: { mode: 'rel', value: 1e-4 }, codec: 'auto', params: { chunkValues: 30000 }, workers: 2 };
+  for (const [name, file, variable, workers] of cases) {
+    it(`${name}, ${workers} worker(s): the same stream as in memory, decoded to the same values and mask`, async () => {
+      const common = { file, variable, bound: { mode: 'rel', value: 1e-4 }, codec: 'auto', params: { chunkValues: 30000 }, workers };
       const a = join(tmp.dir, `${variable}-mem.fpk`);
       const b = join(tmp.dir, `${variable}-rows.fpk`);
       await call('streams.compress', { ...common, out: a, streamed: false });
@@ -46,8 +49,8 @@ describe('compressing and decompressing slab by slab', () => {
       expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
       const mem = { out: join(tmp.dir, `${variable}-mem.f32`), maskOut: join(tmp.dir, `${variable}-mem.mask`) };
       const rows = { out: join(tmp.dir, `${variable}-rows.f32`), maskOut: join(tmp.dir, `${variable}-rows.mask`) };
-      const dm = await call<{ maskOut: string | null }>('streams.decompress', { file: b, ...mem, workers: 2, streamed: false });
-      const dr = await call<{ maskOut: string | null; shape: number[] }>('streams.decompress', { file: b, ...rows, workers: 2, streamed: true });
+      const dm = await call<{ maskOut: string | null }>('streams.decompress', { file: b, ...mem, workers, streamed: false });
+      const dr = await call<{ maskOut: string | null; shape: number[] }>('streams.decompress', { file: b, ...rows, workers, streamed: true });
       expect(readFileSync(rows.out).equals(readFileSync(mem.out))).toBe(true);
       expect(dr.maskOut !== null).toBe(dm.maskOut !== null);
       if (dm.maskOut) expect(readFileSync(rows.maskOut).equals(readFileSync(mem.maskOut))).toBe(true);
@@ -74,5 +77,31 @@ describe('compressing and decompressing slab by slab', () => {
     const bytes = readFileSync(good);
     writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
     await expect(call('streams.decompress', { file: cut, out: join(tmp.dir, 'cut.f32'), streamed: true })).rejects.toThrow(/truncated stream/);
+  });
+
+  it('a chunk damaged past the first groups: the decode stops naming it and leaves no output, the next group decoding', async () => {
+    const good = join(tmp.dir, 'SST-rows.fpk');
+    const damaged = join(tmp.dir, 'damaged.fpk');
+    const bytes = Buffer.from(readFileSync(good));
+    const { header } = await readStreamHead(good);
+    expect(header.chunks.length).toBeGreaterThan(4);
+    const c = header.chunks[header.chunks.length - 2]!;
+    bytes[c.offset + (c.storedBytes >> 1)]! ^= 0x55;
+    writeFileSync(damaged, bytes);
+    const out = join(tmp.dir, 'damaged.f32');
+    await expect(call('streams.decompress', { file: damaged, out, workers: 1, streamed: true })).rejects.toThrow(/checksum|corrupted/i);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('chunk groups of a streamed decode', () => {
+  const header = (rows: number[], rowSize: number) => ({ shape: [rows.reduce((a, b) => a + b, 0), rowSize], chunks: rows.map((r) => ({ rows: r })) }) as unknown as StreamHeader;
+  it('one chunk at a time without workers; two a worker and one for this thread with them; within the value cap', () => {
+    expect(chunkGroups(header([2, 2, 2], 10), 0)).toEqual([{ first: 0, last: 0 }, { first: 1, last: 1 }, { first: 2, last: 2 }]);
+    expect(chunkGroups(header([2, 2, 2, 2, 2, 1], 10), 1)).toEqual([{ first: 0, last: 2 }, { first: 3, last: 5 }]);
+    expect(chunkGroups(header([1, 1, 1, 1, 1, 1, 1], 10), 2)).toEqual([{ first: 0, last: 4 }, { first: 5, last: 6 }]);
+    // chunks of 2^23 values: two fit the cap of 2^24, a third does not; a chunk above the cap goes alone
+    expect(chunkGroups(header([8, 8, 8], 1 << 20), 4)).toEqual([{ first: 0, last: 1 }, { first: 2, last: 2 }]);
+    expect(chunkGroups(header([32, 1], 1 << 20), 4)).toEqual([{ first: 0, last: 0 }, { first: 1, last: 1 }]);
   });
 });

@@ -208,15 +208,21 @@ export const classicCodec: Codec<ClassicParams> = {
       ? cropBlock(slab.values, maskOf(slab), [block.size[0]!, ...shape.slice(1)], [0, ...block.start.slice(1)], block.size)
       : { values: slab.values, mask: maskOf(slab), shape };
     const plan = planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend);
-    // pass 2: chunks encoded in workers, at most `parallelism` + 1 slabs in memory, handed to the sink in order
+    // pass 2: chunks encoded in workers, at most `parallelism` + 1 slabs in memory, handed to the sink in order.
+    // Where this thread has a core of its own (spareThread) it encodes every (parallelism + 1)-th chunk itself, with
+    // one slab more in flight so that the workers have theirs meanwhile (a 512 MiB variable, 1 worker on 2 cores:
+    // 5.5 -> 4.4 s)
     const summaries: ChunkSummary[] = [];
     const inFlight: Promise<EncodedChunk>[] = [];
-    const window = (env.parallelism ?? 1) + 1;
+    const parallelism = env.parallelism ?? 1;
+    const shared = !!env.spareThread;
+    const window = parallelism + (shared ? 2 : 1);
     let next = 0;
     const submit = async (i: number) => {
       const rows = await source.read(starts[i]!, starts[i]! + chunkRows[i]!);
       if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
-      return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] });
+      const alone = shared && i % (parallelism + 1) === parallelism;
+      return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] }, { alone });
     };
     for (let i = 0; i < chunkRows.length; i++) {
       while (next < chunkRows.length && next < i + window) {
