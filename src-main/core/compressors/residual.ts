@@ -15,6 +15,7 @@ import { ByteReader } from '../codec/bytes.ts';
 import { type ChunkHead, maskAndFill, readChunkHead } from '../codec/envelope.ts';
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, DecodePath, Dependency, EncodeInput, EncodeResult } from './contract.ts';
 import { guarded } from './decoded.ts';
+import { mapChunks } from './chunk-tasks.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from './classic/codec.ts';
 import { classicInstead } from './classic/index.ts';
 
@@ -206,12 +207,13 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       if (spec.nrmseOnly && !nrmse) throw new FieldpackError('UNSUPPORTED', `${spec.id} codes NRMSE targets only (--bound nrmse:1e-5); a point-wise bound needs another codec`);
       const { mask, fillValue, rows, inputs } = residualChunkInputs(field, base?.values ?? null, rb.abs, nrmse, params.chunkValues);
       let done = 0;
-      const chunks = await Promise.all(inputs.map(async (chunk, i) => {
+      const chunks = await mapChunks(inputs.length, env, async (i, alone, ahead) => {
+        const chunk = inputs[i]!;
         const withModel: ResidualChunkInput = model ? { ...chunk, model, embedModel: embedModel && i === 0 } : chunk;
-        const c = await env.runTask<ResidualChunkOutput>(spec.id, 'encodeChunk', { input: withModel, params });
+        const c = await env.runTask<ResidualChunkOutput>(spec.id, 'encodeChunk', { input: withModel, params }, { alone, ahead });
         env.progress(++done / rows.length, `chunk ${done}/${rows.length}`);
         return c;
-      }));
+      });
       const maxError = chunks.reduce((m, c) => Math.max(m, c.maxError), 0);
       // an NRMSE stream promises the target, not a point-wise bound: its header carries the largest error it has
       const streamBound = { mode: rb.mode, value: rb.value, abs: nrmse ? (maxError > 0 ? maxError : Number.MIN_VALUE) : rb.abs, lossless: false };
@@ -267,13 +269,14 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       const ids = chunksForRows(header, rows[0], rows[1]);
       const rowSize = fieldSize(header.shape) / header.shape[0]!;
       let done = 0;
-      const decoded = await Promise.all(ids.map(async (i) => {
+      const decoded = await mapChunks(ids.length, env, async (j, alone, ahead) => {
+        const i = ids[j]!;
         const c = header.chunks[i]!;
         const b = recon ? recon.values.subarray(c.row0 * rowSize, (c.row0 + c.rows) * rowSize) : null;
-        const r = await env.runTask<DecodedChunk>(spec.id, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), base: b, model, path: env.decodePath ?? 'fast' });
+        const r = await env.runTask<DecodedChunk>(spec.id, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), base: b, model, path: env.decodePath ?? 'fast' }, { alone, ahead });
         env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
         return r;
-      }));
+      });
       return guarded(header, () => assembleDecoded(header, ids, decoded, rows[0], rows[1]));
     },
     summary: (h) => {

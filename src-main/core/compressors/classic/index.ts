@@ -8,6 +8,7 @@ import { PREDICTOR_NAMES } from '../../codec/predictors/types.ts';
 import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput, EncodeResult } from '../contract.ts';
 import { chunkAssembly, guarded } from '../decoded.ts';
+import { runChunks } from '../chunk-tasks.ts';
 import { declaredGrid } from '../../codec/grid.ts';
 import { spareBuffer } from '../../codec/scratch.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/index.ts';
@@ -262,40 +263,6 @@ export const classicCodec: Codec<ClassicParams> = {
   },
   summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid) }),
 };
-
-/**
- * Runs chunk tasks 0..n-1 (`run(j, alone, ahead)`, runTask's options). Where this thread has a core of its own
- * (spareThread), the workers take chunks from the front and this thread from the back, between answering them, with
- * each worker's next chunk sent ahead so that it never waits on this thread (etopo5 rel 1e-3 with 1 worker on 2 cores:
- * decoded in 210 ms, not 250, this thread's chunks decoded into the output itself rather than copied). Otherwise the
- * workers take them all, but for the one inThisThread names.
- */
-async function runChunks(n: number, env: CodecEnv, run: (j: number, alone: boolean, ahead: boolean) => Promise<void>): Promise<void> {
-  const spare = env.spareThread;
-  if (!spare || n <= 2) {
-    await Promise.all(Array.from({ length: n }, (_, j) => run(j, inThisThread(j, n, env), false)));
-    return;
-  }
-  let front = 0;
-  let back = n;
-  const workerLane = async () => {
-    while (front < back) await run(front++, false, true);
-  };
-  const thisLane = async () => {
-    for (await spare(); front < back; await spare()) await run(--back, true, false);
-  };
-  // two lanes a worker: one task running, the next sent ahead
-  await Promise.all([...Array.from({ length: 2 * (env.parallelism ?? 1) }, workerLane), thisLane()]);
-}
-
-/**
- * Whether chunk task j of n runs in this thread (runTask's `alone`): the only one, or the last where the workers get
- * one each, which this thread would otherwise wait out (sent after the others, which the pool posts at once): a field
- * of 2 chunks with 1 worker is coded on two threads.
- */
-function inThisThread(j: number, n: number, env: CodecEnv): boolean {
-  return n === 1 || (j === n - 1 && n <= (env.parallelism ?? 1) + 1);
-}
 
 function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };

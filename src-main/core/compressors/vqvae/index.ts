@@ -17,6 +17,7 @@ import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { chunkBytes, readHeader, writeStream, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecTask, DecodePath, DecodedChunk, Dependency } from '../contract.ts';
 import { guarded } from '../decoded.ts';
+import { mapChunks } from '../chunk-tasks.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from '../classic/codec.ts';
 import { classicInstead } from '../classic/index.ts';
 import { type ChunkEncodeArgs, type ChunkEncoded, VQVAE_CODEC_ID, chooseScaling, decodeChunk, embeddedModel, encodeChunk, logScalingOf, mapsOf, modelLearnedLog, modelOf } from './codec.ts';
@@ -113,19 +114,20 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     const log = chooseScaling(params.scaling, field.values, field.mask ?? null, vr, rb.abs, modelLearnedLog(parsed.training));
     const rows = chunkRows(shape, params.chunkValues);
     const rowSize = fieldSize(shape) / shape[0]!;
-    let row0 = 0;
+    const starts: number[] = [];
+    for (let i = 0, row0 = 0; i < rows.length; row0 += rows[i++]!) starts.push(row0);
     let done = 0;
-    const chunks = await Promise.all(rows.map(async (r, i) => {
-      const a = row0 * rowSize, b = (row0 + r) * rowSize;
-      row0 += r;
+    const chunks = await mapChunks(rows.length, env, async (i, alone, ahead) => {
+      const r = rows[i]!;
+      const a = starts[i]! * rowSize, b = (starts[i]! + r) * rowSize;
       const args: ChunkEncodeArgs = {
         model, values: field.values.subarray(a, b), mask: mask ? mask.subarray(a, b) : null, shape: [r, ...shape.slice(1)],
         absBound: rb.abs, fillValue, tune: params.tune, wrap, latents: true, embedModel: params.embedModel && i === 0, log,
       };
-      const withLatents = await env.runTask<ChunkEncoded>(VQVAE_CODEC_ID, 'encodeChunk', args as unknown as Record<string, unknown>);
+      const withLatents = await env.runTask<ChunkEncoded>(VQVAE_CODEC_ID, 'encodeChunk', args as unknown as Record<string, unknown>, { alone, ahead });
       env.progress(++done / rows.length, `chunk ${done}/${rows.length}`);
       return withLatents;
-    }));
+    });
     const bytes = writeStream(
       {
         codec: VQVAE_CODEC_ID, fieldpackVersion: FIELDPACK_VERSION, dtype: field.values instanceof Float32Array ? 'float32' : 'float64', shape: [...shape],
@@ -161,11 +163,12 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     if (model) modelOf(model, 'BAD_STREAM');
     logScalingOf(header); // a bad scaling fails here, before any chunk
     let done = 0;
-    const decoded = await Promise.all(ids.map(async (i) => {
-      const r = await env.runTask<DecodedChunk>(VQVAE_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), model, path: env.decodePath ?? 'fast' });
+    const decoded = await mapChunks(ids.length, env, async (j, alone, ahead) => {
+      const i = ids[j]!;
+      const r = await env.runTask<DecodedChunk>(VQVAE_CODEC_ID, 'decodeChunk', { header, index: i, stored: chunkBytes(header, bytes, i), model, path: env.decodePath ?? 'fast' }, { alone, ahead });
       env.progress(++done / ids.length, `chunk ${done}/${ids.length}`);
       return r;
-    }));
+    });
     return guarded(header, () => assembleDecoded(header, ids, decoded, rows[0], rows[1]));
   },
   summary(h, bytes) {
