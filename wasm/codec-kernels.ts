@@ -1667,6 +1667,39 @@ export function finiteRange(x: usize, n: i32, xF32: bool, out: usize): i32 {
   return finite;
 }
 
+/**
+ * The pass over a masked block x[0, n) (float32 or float64 by xF32; mask[0, n), 0 = masked) that bound.ts validRange
+ * and envelope.ts scanExceptions make: skip[i] = 1 where masked (u8); at out the smallest and largest valid finite
+ * value (f64, kept as the references keep them, `v < min` in index order, so a zero end is the first zero's), then
+ * (i32) how many valid values are not finite and how many masked values are not `fill` (Object.is: the same zero, any
+ * NaN for a NaN; hasFill false: every masked value); returns the valid finite count. One value at a time: a mask's
+ * runs make its branches predictable.
+ */
+export function maskedScan(x: usize, xF32: bool, mask: usize, n: i32, fill: f64, hasFill: bool, skip: usize, out: usize): i32 {
+  let mn: f64 = Infinity, mx: f64 = -Infinity;
+  let finite = 0, nonfinite = 0, notFill = 0;
+  for (let i = 0; i < n; i++) {
+    const valid = load<u8>(mask + <usize>i) != 0;
+    store<u8>(skip + <usize>i, <u8>!valid);
+    const v = valueAt(x, xF32, i);
+    if (valid) {
+      if (v - v == 0) {
+        finite++;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      } else nonfinite++;
+    } else {
+      const same = v == fill ? v != 0 || reinterpret<u64>(v) == reinterpret<u64>(fill) : v != v && fill != fill;
+      notFill += <i32>!(hasFill && same);
+    }
+  }
+  store<f64>(out, mn);
+  store<f64>(out, mx, 8);
+  store<i32>(out, nonfinite, 16);
+  store<i32>(out, notFill, 20);
+  return finite;
+}
+
 /** How many of codes[0, n) (u32) equal c (the encoders' zero residuals, a decoder's escapes), in four lanes. */
 export function countCode(codes: usize, n: i32, c: i32): i32 {
   const wanted = i32x4.splat(c);

@@ -15,7 +15,7 @@
  * A resolved bound of 0 means lossless: values come back bit for bit.
  */
 import { FieldpackError } from '../errors.ts';
-import { finiteRangeKernel } from './wasm-kernels.ts';
+import { finiteRangeKernel, type MaskedScan, maskedScanKernel } from './wasm-kernels.ts';
 
 export type BoundMode = 'abs' | 'rel' | 'psnr' | 'nrmse';
 export const BOUND_MODES: readonly BoundMode[] = ['abs', 'rel', 'psnr', 'nrmse'];
@@ -138,6 +138,8 @@ export function clampToRange(values: { length: number; [i: number]: number }, ma
 /** Min/max over valid finite points. mask: 1 = valid. */
 export function validRange(values: ArrayLike<number>, mask?: Uint8Array | null): { min: number; max: number; count: number } {
   if (!mask) return finiteRange(values);
+  const scanned = maskedScan(values, mask, null, false);
+  if (scanned) return { min: scanned.min, max: scanned.max, count: scanned.count };
   let min = Infinity;
   let max = -Infinity;
   let count = 0;
@@ -156,6 +158,18 @@ export function validRange(values: ArrayLike<number>, mask?: Uint8Array | null):
 /** Fields from this many values have their range found in the WebAssembly module (below, the call costs more). */
 const RANGE_KERNEL_MIN_VALUES = 1 << 12;
 let rangeKernel: ReturnType<typeof finiteRangeKernel> | false | undefined;
+let scanKernel: ReturnType<typeof maskedScanKernel> | false | undefined;
+
+/**
+ * A masked field's valid range and exception counts (wasm-kernels.ts maskedScanKernel; `fill`: the masked points'
+ * value, null for none), with the skip array (1 where masked) where `withSkip`; null for small or untyped values or
+ * without WebAssembly, where the caller's own loop runs.
+ */
+export function maskedScan(values: ArrayLike<number>, mask: Uint8Array, fill: number | null, withSkip: boolean): MaskedScan | null {
+  if (!(values instanceof Float32Array || values instanceof Float64Array) || values.length < RANGE_KERNEL_MIN_VALUES || mask.length !== values.length) return null;
+  scanKernel ??= maskedScanKernel() ?? false;
+  return scanKernel ? scanKernel(values, mask, fill, withSkip) : null;
+}
 
 /**
  * validRange without a mask, the same result in one branch per value where the values are finite (about 1.6 x

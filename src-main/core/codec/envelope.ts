@@ -17,7 +17,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { FieldValues } from '../field.ts';
-import { validRange } from './bound.ts';
+import { maskedScan, validRange } from './bound.ts';
 import { countCodeKernel } from './wasm-kernels.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { huffmanDecode, huffmanEncode } from './huffman.ts';
@@ -111,6 +111,13 @@ export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fil
   const n = values.length;
   // without a mask the usual answer is none: one tight pass finds it (validRange's count: in SIMD lanes on a chunk)
   if (mask === null && validRange(values).count === n) return { skip: null, nSkip: 0, nonfinite: [], fillExc: [] };
+  // with a mask the usual answer is its inverse alone (masked points hold the fill, valid ones are finite): one pass
+  // in the module finds it; else the loop below makes the lists
+  const usual = mask === null ? null : maskedScan(values, mask, fillValue, true);
+  if (usual && usual.nonfinite === 0 && usual.notFill === 0) {
+    const nSkip = n - usual.count;
+    return { skip: nSkip ? usual.skip : null, nSkip, nonfinite: [], fillExc: [] };
+  }
   let skip: Uint8Array | null = null;
   let nSkip = 0;
   const nonfinite: number[] = [];

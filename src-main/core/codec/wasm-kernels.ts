@@ -16,6 +16,8 @@
  *   decoded values (test/unit/codec/predictor-wasm.test.ts).
  * - The valid range of a field without a mask (bound.ts validRange): serial, before a large field's chunks go to the
  *   workers; in SIMD lanes about 5 times faster, the same min, max and count (test/unit/metrics/metrics.test.ts).
+ *   With a mask (maskedScan), one pass for validRange and for scanExceptions' usual case (masked points hold the fill,
+ *   valid ones are finite): about 4 times faster than their loops, the same range, counts and skip array.
  *   And the count of one code (countCode): the encoders' zero residuals after their walk, a decoder's escape codes
  *   (test/unit/codec/predictor-wasm.test.ts, mscoder-wasm.test.ts).
  * Where WebAssembly is missing, the `*Kernel()` functions return null and the reference runs.
@@ -46,6 +48,7 @@ interface KernelExports {
   dqLorenzoQuantize(x: number, xF32: number, skip: number, k: number, sh: number, e: number, radius: number, f32: number, P: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
   finiteRange(x: number, n: number, xF32: number, out: number): number;
   countCode(codes: number, n: number, c: number): number;
+  maskedScan(x: number, xF32: number, mask: number, n: number, fill: number, hasFill: number, skip: number, out: number): number;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -629,6 +632,58 @@ export function finiteRangeKernel(): ((values: Float32Array | Float64Array) => {
 
 /** Codes copied into the module per countCode call (256 KiB, in the caches). */
 const COUNT_BLOCK = 1 << 16;
+
+/** What maskedScanKernel finds in a masked field (its pass, maskedScan in wasm/codec-kernels.ts, over every block). */
+export interface MaskedScan {
+  /** the valid finite values' range and count (bound.ts validRange) */
+  min: number;
+  max: number;
+  count: number;
+  /** valid values that are not finite, masked values that are not the fill */
+  nonfinite: number;
+  notFill: number;
+  /** 1 where masked (filled only when asked for) */
+  skip: Uint8Array | null;
+}
+
+/**
+ * A masked field's valid range and exception counts block by block in the module (and the skip array where `withSkip`);
+ * null where WebAssembly is missing, and the function returns null where the memory cannot grow.
+ */
+export function maskedScanKernel(): ((values: Float32Array | Float64Array, mask: Uint8Array, fill: number | null, withSkip: boolean) => MaskedScan | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return (values, mask, fill, withSkip) => {
+    const f32 = values instanceof Float32Array;
+    const at = stage(l, [24, RANGE_BLOCK * values.BYTES_PER_ELEMENT, RANGE_BLOCK, RANGE_BLOCK]);
+    if (!at) return null;
+    const [out, input, maskAt, skipAt] = at as [number, number, number, number];
+    const buf = l.k.memory.buffer;
+    const block = f32 ? new Float32Array(buf, input, RANGE_BLOCK) : new Float64Array(buf, input, RANGE_BLOCK);
+    const maskBlock = new Uint8Array(buf, maskAt, RANGE_BLOCK);
+    const skipBlock = new Uint8Array(buf, skipAt, RANGE_BLOCK);
+    const ends = new Float64Array(buf, out, 2);
+    const counts = new Int32Array(buf, out + 16, 2);
+    const skip = withSkip ? new Uint8Array(values.length) : null;
+    const r: MaskedScan = { min: Infinity, max: -Infinity, count: 0, nonfinite: 0, notFill: 0, skip };
+    for (let i = 0; i < values.length; i += RANGE_BLOCK) {
+      const part = values.subarray(i, i + RANGE_BLOCK);
+      block.set(part);
+      maskBlock.set(mask.subarray(i, i + RANGE_BLOCK));
+      const finite = l.k.maskedScan(input, f32 ? 1 : 0, maskAt, part.length, fill ?? 0, fill === null ? 0 : 1, skipAt, out);
+      skip?.set(skipBlock.subarray(0, part.length), i);
+      r.nonfinite += counts[0]!;
+      r.notFill += counts[1]!;
+      if (!finite) continue;
+      r.count += finite;
+      // an earlier block's end wins a tie, as in the reference's one pass
+      if (ends[0]! < r.min) r.min = ends[0]!;
+      if (ends[1]! > r.max) r.max = ends[1]!;
+    }
+    if (!r.count) Object.assign(r, { min: 0, max: 0 });
+    return r;
+  };
+}
 
 /**
  * How many of `codes` equal c, counted in the module block by block (a decoder's escape codes: 2.5 times faster than
