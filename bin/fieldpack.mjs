@@ -14,7 +14,14 @@ if (major < 22 || (major === 22 && minor < 15)) {
     console.error(`fieldpack needs Node >= 22.15 (this is ${process.version}); run npm install in ${root} or install a newer Node`);
     process.exit(1);
   }
-  const child = spawn(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Transparent huge pages for glibc's large allocations (the fields' arrays), where the system leaves them to
+  // madvise: a fresh array's first touch costs far less (a 37 MB field: ~100 -> ~10 ms on a VM; decompressing etopo5
+  // 20-35 % faster). Only here, where a process is started anyway; a tunable the user set is kept.
+  const tunables = process.env.GLIBC_TUNABLES;
+  const env = process.platform === 'linux' && !tunables?.includes('glibc.malloc.hugetlb')
+    ? { ...process.env, GLIBC_TUNABLES: tunables ? `${tunables}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1' }
+    : process.env;
+  const child = spawn(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env });
   // Ctrl-C reaches the child through the terminal's process group: let it stop its job and print the
   // outcome before we exit. A SIGTERM sent to us alone is passed on.
   process.on('SIGINT', () => {});
