@@ -156,6 +156,7 @@ export async function* decodedRows(file: string, opts: RunControl = {}, known?: 
   const env = codecEnv({ ...opts, onProgress: undefined });
   const groups = chunkGroups(header, opts.workers ?? 0);
   const rowSize = fieldSize(header.shape) / header.shape[0]!;
+  const groupValues = ({ first, last }: { first: number; last: number }) => (header.chunks[last]!.row0 + header.chunks[last]!.rows - header.chunks[first]!.row0) * rowSize;
   const fh = await open(file, 'r');
   const decodeGroup = async ({ first, last }: { first: number; last: number }) => {
     if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
@@ -171,7 +172,9 @@ export async function* decodedRows(file: string, opts: RunControl = {}, known?: 
     for (const [g, group] of groups.entries()) {
       const current = next ?? decodeGroup(group);
       // awaited in turn below (or in finally): until then a failure must not surface as an unhandled rejection
-      next = opts.workers && g + 1 < groups.length ? decodeGroup(groups[g + 1]!) : null;
+      // (not a chunk above the group cap, params chunkValues: two of those would double the memory a stream needs)
+      const ahead = groups[g + 1];
+      next = opts.workers && ahead && groupValues(ahead) <= GROUP_MAX_VALUES ? decodeGroup(ahead) : null;
       next?.catch(() => {});
       const { field } = await current;
       // chunk by chunk (views): callers read their own slabs that size (a source read in slabs 5 times larger was
