@@ -111,9 +111,10 @@ export function scanExceptions(values: FieldValues, mask: Uint8Array | null, fil
   const n = values.length;
   // without a mask the usual answer is none: one tight pass finds it (validRange's count: in SIMD lanes on a chunk)
   if (mask === null && validRange(values).count === n) return { skip: null, nSkip: 0, nonfinite: [], fillExc: [] };
-  // with a mask the usual answer is its inverse alone (masked points hold the fill, valid ones are finite): one pass
-  // in the module finds it; else the loop below makes the lists
-  const usual = mask === null ? null : maskedScan(values, mask, fillValue, true);
+  // with a mask and a fill value the usual answer is the mask's inverse alone (masked points hold the fill, valid ones
+  // are finite): one pass in the module finds it; else the loop below makes the lists (without a fill value every
+  // masked point is listed, so the pass would only be done again)
+  const usual = mask === null || fillValue === null ? null : maskedScan(values, mask, fillValue, true);
   if (usual && usual.nonfinite === 0 && usual.notFill === 0) {
     const nSkip = n - usual.count;
     return { skip: nSkip ? usual.skip : null, nSkip, nonfinite: [], fillExc: [] };

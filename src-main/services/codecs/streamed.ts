@@ -125,18 +125,18 @@ function namedStreamError<T>(file: string, head: Uint8Array, read: () => T): T {
 const GROUP_MAX_VALUES = 1 << 24;
 
 /**
- * Consecutive chunks decoded by one codec.decode call: two a worker and one for this thread (the codec shares them
- * out, as for a whole stream), at most GROUP_MAX_VALUES values; one at a time without workers.
+ * Consecutive chunks decoded by one codec.decode call, with their value count: two a worker and one for this thread
+ * (the codec shares them out, as for a whole stream), at most GROUP_MAX_VALUES values; one at a time without workers.
  */
-export function chunkGroups(header: StreamHeader, workers: number): { first: number; last: number }[] {
-  const rowSize = header.shape.slice(1).reduce((a, d) => a * d, 1);
+export function chunkGroups(header: StreamHeader, workers: number): { first: number; last: number; values: number }[] {
+  const rowSize = fieldSize(header.shape.slice(1));
   const most = workers > 0 ? 2 * workers + 1 : 1;
-  const groups: { first: number; last: number }[] = [];
+  const groups: { first: number; last: number; values: number }[] = [];
   for (let i = 0; i < header.chunks.length; ) {
     let last = i;
     let values = header.chunks[i]!.rows * rowSize;
     while (last + 1 < header.chunks.length && last + 1 - i < most && values + header.chunks[last + 1]!.rows * rowSize <= GROUP_MAX_VALUES) values += header.chunks[++last]!.rows * rowSize;
-    groups.push({ first: i, last });
+    groups.push({ first: i, last, values });
     i = last + 1;
   }
   return groups;
@@ -155,8 +155,7 @@ export async function* decodedRows(file: string, opts: RunControl = {}, known?: 
   // progress is per chunk of the stream (below), not the codec's own over the chunks it is given each time
   const env = codecEnv({ ...opts, onProgress: undefined });
   const groups = chunkGroups(header, opts.workers ?? 0);
-  const rowSize = fieldSize(header.shape) / header.shape[0]!;
-  const groupValues = ({ first, last }: { first: number; last: number }) => (header.chunks[last]!.row0 + header.chunks[last]!.rows - header.chunks[first]!.row0) * rowSize;
+  const rowSize = fieldSize(header.shape.slice(1));
   const fh = await open(file, 'r');
   const decodeGroup = async ({ first, last }: { first: number; last: number }) => {
     if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
@@ -174,7 +173,7 @@ export async function* decodedRows(file: string, opts: RunControl = {}, known?: 
       // awaited in turn below (or in finally): until then a failure must not surface as an unhandled rejection
       // (not a chunk above the group cap, params chunkValues: two of those would double the memory a stream needs)
       const ahead = groups[g + 1];
-      next = opts.workers && ahead && groupValues(ahead) <= GROUP_MAX_VALUES ? decodeGroup(ahead) : null;
+      next = opts.workers && ahead && ahead.values <= GROUP_MAX_VALUES ? decodeGroup(ahead) : null;
       next?.catch(() => {});
       const { field } = await current;
       // chunk by chunk (views): callers read their own slabs that size (a source read in slabs 5 times larger was

@@ -97,11 +97,11 @@ describe('compressing and decompressing slab by slab', () => {
 describe('chunk groups of a streamed decode', () => {
   const header = (rows: number[], rowSize: number) => ({ shape: [rows.reduce((a, b) => a + b, 0), rowSize], chunks: rows.map((r) => ({ rows: r })) }) as unknown as StreamHeader;
   it('one chunk at a time without workers; two a worker and one for this thread with them; within the value cap', () => {
-    expect(chunkGroups(header([2, 2, 2], 10), 0)).toEqual([{ first: 0, last: 0 }, { first: 1, last: 1 }, { first: 2, last: 2 }]);
-    expect(chunkGroups(header([2, 2, 2, 2, 2, 1], 10), 1)).toEqual([{ first: 0, last: 2 }, { first: 3, last: 5 }]);
-    expect(chunkGroups(header([1, 1, 1, 1, 1, 1, 1], 10), 2)).toEqual([{ first: 0, last: 4 }, { first: 5, last: 6 }]);
+    expect(chunkGroups(header([2, 2, 2], 10), 0)).toEqual([{ first: 0, last: 0, values: 20 }, { first: 1, last: 1, values: 20 }, { first: 2, last: 2, values: 20 }]);
+    expect(chunkGroups(header([2, 2, 2, 2, 2, 1], 10), 1)).toEqual([{ first: 0, last: 2, values: 60 }, { first: 3, last: 5, values: 50 }]);
+    expect(chunkGroups(header([1, 1, 1, 1, 1, 1, 1], 10), 2)).toEqual([{ first: 0, last: 4, values: 50 }, { first: 5, last: 6, values: 20 }]);
     // chunks of 2^23 values: two fit the cap of 2^24, a third does not; a chunk above the cap goes alone
-    expect(chunkGroups(header([8, 8, 8], 1 << 20), 4)).toEqual([{ first: 0, last: 1 }, { first: 2, last: 2 }]);
-    expect(chunkGroups(header([32, 1], 1 << 20), 4)).toEqual([{ first: 0, last: 0 }, { first: 1, last: 1 }]);
+    expect(chunkGroups(header([8, 8, 8], 1 << 20), 4)).toEqual([{ first: 0, last: 1, values: 1 << 24 }, { first: 2, last: 2, values: 1 << 23 }]);
+    expect(chunkGroups(header([32, 1], 1 << 20), 4)).toEqual([{ first: 0, last: 0, values: 1 << 25 }, { first: 1, last: 1, values: 1 << 20 }]);
   });
 });

@@ -114,8 +114,13 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
     const log = chooseScaling(params.scaling, field.values, field.mask ?? null, vr, rb.abs, modelLearnedLog(parsed.training));
     const rows = chunkRows(shape, params.chunkValues);
     const rowSize = fieldSize(shape) / shape[0]!;
+    // each chunk's first row
     const starts: number[] = [];
-    for (let i = 0, row0 = 0; i < rows.length; row0 += rows[i++]!) starts.push(row0);
+    let row0 = 0;
+    for (const r of rows) {
+      starts.push(row0);
+      row0 += r;
+    }
     let done = 0;
     const chunks = await mapChunks(rows.length, env, async (i, alone, ahead) => {
       const r = rows[i]!;
