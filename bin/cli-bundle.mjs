@@ -30,7 +30,7 @@ function sourceFiles(dir) {
  */
 const BUNDLED_PACKAGES = new Set(['zod']);
 /** How the bundle is built: part of its key, so a change here rebuilds it. */
-const BUILD_RECIPE = `v3 bundled:${[...BUNDLED_PACKAGES].join(',')}`;
+const BUILD_RECIPE = `v4 bundled:${[...BUNDLED_PACKAGES].join(',')} no-zod-locales`;
 
 /** The sources' fingerprint: a new one whenever a file under src-main is added, removed or written. */
 export function cliBundleKey(root) {
@@ -68,7 +68,7 @@ export async function ensureCliBundle(root) {
       platform: 'node',
       target: 'node22',
       // other dependencies stay in node_modules (native addons, WebAssembly files beside their modules)
-      plugins: [keepPackagesExternal],
+      plugins: [keepPackagesExternal, withoutZodLocales],
       entryNames: '[name]',
       chunkNames: 'chunks/[name]-[hash]',
       logLevel: 'silent',
@@ -97,6 +97,19 @@ const keepPackagesExternal = {
       const name = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
       return BUNDLED_PACKAGES.has(name) ? undefined : { path: args.path, external: true };
     });
+  },
+};
+
+/**
+ * esbuild plugin: zod's translated error messages left out. `z.locales` (40 languages, ~370 KB of the bundle) is
+ * re-exported by zod's namespace, so it cannot be tree-shaken; Fieldpack words its own errors and zod's English
+ * default comes from its own module (locales/en.js), which stays. Every command parsed and compiled it.
+ */
+const withoutZodLocales = {
+  name: 'without-zod-locales',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'empty' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
 };
 

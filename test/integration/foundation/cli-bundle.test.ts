@@ -76,4 +76,15 @@ describe('the CLI bundle', () => {
     // native addons and the rest stay in node_modules
     expect(imported.some((p) => !p.startsWith('node:'))).toBe(true);
   });
+
+  it("leaves zod's translations out, and its messages stay English", async () => {
+    const dir = join((await bundle(ROOT))!, '..');
+    const text = readdirSync(join(dir, 'chunks')).map((f) => readFileSync(join(dir, 'chunks', f), 'utf8')).join('\n');
+    expect(text).toContain('// node_modules/zod/v4/locales/en.js');
+    expect(text).not.toMatch(/\/\/ node_modules\/zod\/v4\/locales\/(?!en\.js)/);
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), 'compress', WRF_KATRINA, '--var', 'T', '--bound', 'rel:1e-3', '--param', 'chunkValues=5', '-o', join(tmp.dir, 'x.fpk')], { encoding: 'utf8', env: { ...process.env, FIELDPACK_FROM_SOURCE: '' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('codec classic: chunkValues: Too small: expected number to be >=1024');
+    expect(existsSync(join(tmp.dir, 'x.fpk'))).toBe(false);
+  }, 60_000);
 });
