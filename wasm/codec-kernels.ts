@@ -1710,3 +1710,38 @@ export function countCode(codes: usize, n: i32, c: i32): i32 {
   for (; i < n; i++) count += <i32>(load<i32>(codes + (<usize>i << 2)) == c);
   return count;
 }
+
+/**
+ * metrics ErrorAccumulator.add over orig[0, n) against recon[0, n) (each float32 or float64 by its flag), mask[0, n)
+ * (0 = left out; mask 0: none): the running sums at acc (f64 x 4: min, max, largest error, sum of squared errors,
+ * continued from what they hold, in index order, so the double sums are the reference's to the bit), then (i32) the
+ * valid finite count, the points over `bound` and 1 where a valid non-finite value was not given back exactly (the
+ * same infinity, or NaN for NaN). The comparisons are the reference's (a NaN error is over the bound and stays the largest).
+ */
+export function errorSums(orig: usize, origF32: bool, recon: usize, reconF32: bool, mask: usize, n: i32, bound: f64, acc: usize): void {
+  let mn = load<f64>(acc), mx = load<f64>(acc, 8), maxErr = load<f64>(acc, 16), sse = load<f64>(acc, 24);
+  let count = 0, over = 0, inexact = 0;
+  for (let i = 0; i < n; i++) {
+    if (mask != 0 && load<u8>(mask + <usize>i) == 0) continue;
+    const x = valueAt(orig, origF32, i);
+    const y = valueAt(recon, reconF32, i);
+    if (x - x != 0) {
+      if (!(x == y || (x != x && y != y))) inexact = 1;
+      continue;
+    }
+    count++;
+    if (x < mn) mn = x;
+    if (x > mx) mx = x;
+    const e = Math.abs(x - y);
+    if (!(e <= bound)) over++;
+    if (e > maxErr || e != e) maxErr = e;
+    sse += e * e;
+  }
+  store<f64>(acc, mn);
+  store<f64>(acc, mx, 8);
+  store<f64>(acc, maxErr, 16);
+  store<f64>(acc, sse, 24);
+  store<i32>(acc, count, 32);
+  store<i32>(acc, over, 36);
+  store<i32>(acc, inexact, 40);
+}

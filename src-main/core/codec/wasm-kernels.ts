@@ -49,6 +49,7 @@ interface KernelExports {
   finiteRange(x: number, n: number, xF32: number, out: number): number;
   countCode(codes: number, n: number, c: number): number;
   maskedScan(x: number, xF32: number, mask: number, n: number, fill: number, hasFill: number, skip: number, out: number): number;
+  errorSums(orig: number, origF32: number, recon: number, reconF32: number, mask: number, n: number, bound: number, acc: number): void;
 }
 
 /** The adaptive model msCostBytes starts from (mscoder.ts's Tables); the kernel adapts a copy of it. */
@@ -682,6 +683,56 @@ export function maskedScanKernel(): ((values: Float32Array | Float64Array, mask:
     }
     if (!r.count) Object.assign(r, { min: 0, max: 0 });
     return r;
+  };
+}
+
+/** What errorSumsKernel carries from block to block: ErrorAccumulator's running sums and counts. */
+export interface ErrorSums {
+  min: number;
+  max: number;
+  maxErr: number;
+  sse: number;
+  count: number;
+  over: number;
+  /** a valid non-finite value was not given back exactly */
+  inexact: boolean;
+}
+
+/**
+ * metrics ErrorAccumulator.add's loop in the module, block by block, continuing `sums` (the same doubles: the sums
+ * run in index order); null where WebAssembly is missing, and the function returns false where the memory cannot
+ * grow (sums untouched).
+ */
+export function errorSumsKernel(): ((orig: Float32Array | Float64Array, recon: Float32Array | Float64Array, mask: Uint8Array | null, bound: number, sums: ErrorSums) => boolean) | null {
+  const l = layout();
+  if (!l) return null;
+  return (orig, recon, mask, bound, sums) => {
+    const at = stage(l, [48, RANGE_BLOCK * orig.BYTES_PER_ELEMENT, RANGE_BLOCK * recon.BYTES_PER_ELEMENT, mask ? RANGE_BLOCK : 0]);
+    if (!at) return false;
+    const [out, origAt, reconAt, maskAt] = at as [number, number, number, number];
+    const buf = l.k.memory.buffer;
+    const block = <T extends Float32Array | Float64Array>(a: T, p: number): T => (a instanceof Float32Array ? new Float32Array(buf, p, RANGE_BLOCK) : new Float64Array(buf, p, RANGE_BLOCK)) as T;
+    const origBlock = block(orig, origAt);
+    const reconBlock = block(recon, reconAt);
+    const maskBlock = mask && new Uint8Array(buf, maskAt, RANGE_BLOCK);
+    const acc = new Float64Array(buf, out, 4);
+    const counts = new Int32Array(buf, out + 32, 3);
+    acc.set([sums.min, sums.max, sums.maxErr, sums.sse]);
+    let count = 0;
+    let over = 0;
+    let inexact = false;
+    for (let i = 0; i < orig.length; i += RANGE_BLOCK) {
+      const part = orig.subarray(i, i + RANGE_BLOCK);
+      origBlock.set(part);
+      reconBlock.set(recon.subarray(i, i + part.length));
+      maskBlock?.set(mask!.subarray(i, i + part.length));
+      l.k.errorSums(origAt, orig instanceof Float32Array ? 1 : 0, reconAt, recon instanceof Float32Array ? 1 : 0, mask ? maskAt : 0, part.length, bound, out);
+      count += counts[0]!;
+      over += counts[1]!;
+      inexact ||= counts[2] === 1;
+    }
+    Object.assign(sums, { min: acc[0]!, max: acc[1]!, maxErr: acc[2]!, sse: acc[3]!, count: sums.count + count, over: sums.over + over, inexact: sums.inexact || inexact });
+    return true;
   };
 }
 

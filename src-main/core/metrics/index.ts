@@ -4,6 +4,7 @@
  * max - min of those points. PSNR = 20 log10(range / RMSE) (SZ3's convention; zfp's CLI prints 6 dB less
  * because it uses the max absolute value instead of the range... do not compare the two raw).
  */
+import { type ErrorSums, errorSumsKernel } from '../codec/wasm-kernels.ts';
 import { errorAutocorrelationByLag, ssimMap } from './spatial.ts';
 
 export * from './error-stat.ts';
@@ -37,6 +38,10 @@ export function errorStats(orig: Arr, recon: Arr, mask: Uint8Array | null, bound
   return acc.stats();
 }
 
+/** Arrays from this many values are compared in the WebAssembly module (below, staging them costs more). */
+const MODULE_MIN_VALUES = 1 << 12;
+let sumsKernel: ReturnType<typeof errorSumsKernel> | false | undefined;
+
 /**
  * ErrorStats gathered over pieces of a field (slabs of rows read one at a time): the same numbers as errorStats on
  * the whole field.
@@ -60,11 +65,35 @@ export class ErrorAccumulator {
   constructor(readonly bound: number) {}
 
   add(orig: Arr, recon: Arr, mask: Uint8Array | null | undefined): void {
+    const sse0 = this.sse;
+    if (!this.addInModule(orig, recon, mask)) this.addHere(orig, recon, mask);
+    if (this.sse === Infinity) {
+      this.sse = sse0;
+      this.sseHuge += scaledSquares(orig, recon, mask, 2 ** -600);
+    } else if (this.sse === 0 && this.maxErr > 0) this.sseTiny += scaledSquares(orig, recon, mask, 2 ** 600);
+  }
+
+  /**
+   * addHere's loop in the WebAssembly module (wasm-kernels.ts errorSumsKernel, the same numbers): a compression's
+   * verification compares every value, ~5 ns a value here warm and 15 when cold, as a one-shot command runs it
+   * (a 1.4 M-value field: 20 ms -> ~4). False where it cannot run (small or untyped arrays, no WebAssembly).
+   */
+  private addInModule(orig: Arr, recon: Arr, mask: Uint8Array | null | undefined): boolean {
+    const typed = (a: Arr) => a instanceof Float32Array || a instanceof Float64Array;
+    if (!typed(orig) || !typed(recon) || orig.length < MODULE_MIN_VALUES || recon.length < orig.length || (mask && mask.length < orig.length)) return false;
+    sumsKernel ??= errorSumsKernel() ?? false;
+    const sums: ErrorSums = { min: this.min, max: this.max, maxErr: this.maxErr, sse: this.sse, count: this.n, over: this.over, inexact: !this.nonFiniteExact };
+    if (!sumsKernel || !sumsKernel(orig as Float32Array | Float64Array, recon as Float32Array | Float64Array, mask ?? null, this.bound, sums)) return false;
+    ({ min: this.min, max: this.max, maxErr: this.maxErr, sse: this.sse, count: this.n, over: this.over } = sums);
+    this.nonFiniteExact = !sums.inexact;
+    return true;
+  }
+
+  private addHere(orig: Arr, recon: Arr, mask: Uint8Array | null | undefined): void {
     const bound = this.bound;
     let { n, over } = this;
     // the sums in a typed array, not double locals: this loop runs once per compression, cold, and until V8 has
     // optimized it (or again after a rare branch deoptimizes it) every double local it updates is a new heap number
-    const sse0 = this.sse;
     const acc = Float64Array.of(this.min, this.max, this.maxErr, this.sse);
     for (let i = 0; i < orig.length; i++) {
       if (mask && mask[i] === 0) continue;
@@ -79,7 +108,8 @@ export class ErrorAccumulator {
       if (x > acc[1]!) acc[1] = x;
       const e = Math.abs(x - y);
       if (!(e <= bound)) over++;
-      if (!(e <= acc[2]!)) acc[2] = e;
+      // a NaN error (a finite value given back as NaN) stays the largest
+      if (e > acc[2]! || e !== e) acc[2] = e;
       acc[3]! += e * e;
     }
     this.n = n;
@@ -88,10 +118,6 @@ export class ErrorAccumulator {
     this.maxErr = acc[2]!;
     this.sse = acc[3]!;
     this.over = over;
-    if (this.sse === Infinity) {
-      this.sse = sse0;
-      this.sseHuge += scaledSquares(orig, recon, mask, 2 ** -600);
-    } else if (this.sse === 0 && this.maxErr > 0) this.sseTiny += scaledSquares(orig, recon, mask, 2 ** 600);
   }
 
   stats(): ErrorStats {
