@@ -38,12 +38,22 @@ export type FieldLoader = (path: string, variable: string, depth: number, shape?
 /** Content hash of a reconstruction: float32 values (invalid points as 0), the shape and the mask. */
 export function reconstructionHash(f: { values: ArrayLike<number>; mask?: Uint8Array; shape: number[] }): string {
   const n = f.values.length;
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = f.mask && !f.mask[i] ? 0 : f.values[i]!;
-  const h = createHash('sha256').update(`fieldpack-recon\n${f.shape.join('x')}\n`).update(new Uint8Array(v.buffer));
-  if (f.mask) h.update(f.mask);
+  const { values, mask } = f;
+  const h = createHash('sha256').update(`fieldpack-recon\n${f.shape.join('x')}\n`);
+  // the float32 values block by block through one small array (a digest of the parts is the whole's): a field-sized
+  // copy was fresh memory on every hash, whose first touch took most of it (a 1.4 M-value anchor: ~16 -> ~4 ms here)
+  const block = new Float32Array(Math.min(n, HASH_BLOCK));
+  for (let start = 0; start < n; start += HASH_BLOCK) {
+    const m = Math.min(HASH_BLOCK, n - start);
+    for (let i = 0; i < m; i++) block[i] = mask && !mask[start + i] ? 0 : values[start + i]!;
+    h.update(new Uint8Array(block.buffer, 0, 4 * m));
+  }
+  if (mask) h.update(mask);
   return h.digest('hex');
 }
+
+/** Values converted to float32 per hash update: 256 KiB. */
+const HASH_BLOCK = 1 << 16;
 
 /** The field as a dependency: its reconstructionHash, or the one the caller already computed of it. */
 export function toReconstruction(f: Pick<Field, 'values' | 'mask' | 'shape'>, hash = reconstructionHash(f)): Reconstruction {
