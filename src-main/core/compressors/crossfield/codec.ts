@@ -40,6 +40,7 @@ import {
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { scratchTyped } from '../../codec/scratch.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
 import {
   type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape,
@@ -332,7 +333,9 @@ function encodeChunkPayload(
   const envelopeBytes = w.pos - envelopeStart;
   let nValid = 0;
   for (let i = a; i < b; i++) if (!p.skip[i]) nValid++;
-  const qz = new LinearQuantizer(p.bound.abs, p.f32, nValid, DEFAULT_RADIUS);
+  const qz = new LinearQuantizer(p.bound.abs, p.f32, 0, DEFAULT_RADIUS);
+  // the thread's codes memory, as the classic codec's chunks (written out below before anything else runs)
+  qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, nValid));
   let modelBytes = 0;
   let lines: CodeLines | null = null;
   if (mode === 'interp') {
@@ -643,7 +646,8 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
   const sources = modes.includes('interp') ? chunkSources(interpSources(cshape, recons!, dq, absBound), cshape, input.maxDims ?? 4, 0, n) : [];
   const out: Record<string, number> = {};
   for (const mode of modes) {
-    const qz = new LinearQuantizer(absBound, p.f32, nValid, DEFAULT_RADIUS);
+    const qz = new LinearQuantizer(absBound, p.f32, 0, DEFAULT_RADIUS);
+    qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, nValid));
     let fixed = 0;
     if (mode === 'interp') {
       const models = new ByteWriter(256);
@@ -667,7 +671,8 @@ export function estimateCore(field: CrossfieldEncodeInput['field'], bound: Bound
   const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
   if (plan.grid || plan.bound.lossless) return { plan, bytes: null };
   const { skip } = scanExceptions(t.values, t.mask, plan.fillValue);
-  const qz = new LinearQuantizer(plan.bound.abs, f32, t.values.length, plan.radius);
+  const qz = new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
+  qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, t.values.length));
   predictorByName(plan.predictor).encode(t.values, skip, predictorShape(cshape, plan.maxDims), qz, plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0);
   return { plan, bytes: Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (f32 ? 4 : 8)) * scale) };
 }
