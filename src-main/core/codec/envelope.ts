@@ -402,7 +402,7 @@ export function readCodes(
     : coder === ENTROPY_RANGE ? rangeDecodeCodes(r, radius, nPredicted, 'fast', into)
     : coder === ENTROPY_RANS || coder === ENTROPY_RANS_LINES ? readRans(r, radius, nPredicted, allowed.bareCount, into, lines)
     : allowed.bareCount ? msDecodeCodesBare(r, radius, nPredicted, lines, 'fast', into, lineSigns)
-    : msDecodeCodes(r, radius, nPredicted, lines, lineSigns);
+    : msDecodeCodes(r, radius, nPredicted, lines, lineSigns, into);
   if (codes.length !== nPredicted) throw bad(`corrupted stream: ${what} has ${codes.length} codes for ${nPredicted} points`);
   return codes;
 }

@@ -355,10 +355,10 @@ export function msEncodeCodes(codes: Uint32Array, n: number, radius: number, w: 
 }
 
 /** `expected`: the number of codes the caller needs (checked before anything is allocated from the stream's count). */
-export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number, lines: CodeLines | null = null, lineSigns = false): Uint32Array {
+export function msDecodeCodes(rd: ByteReader, radius: number, expected?: number, lines: CodeLines | null = null, lineSigns = false, into?: Uint32Array): Uint32Array {
   const n = rd.varint('symbol count');
   if (expected !== undefined && n !== expected) throw new FieldpackError('BAD_STREAM', `corrupted stream: ${rd.what} has ${n} range-coded symbols, expected ${expected}`);
-  return msDecodeCodesBare(rd, radius, n, lines, 'fast', undefined, lineSigns);
+  return msDecodeCodesBare(rd, radius, n, lines, 'fast', into, lineSigns);
 }
 
 /**

@@ -830,7 +830,7 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
     models = r.block('pass models');
   }
   const lines = () => (nValid !== n ? null : info.mode === 'interp' ? interpHybridCodeLines(predictorShape(shape, info.maxDims)) : rowLines(shape));
-  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false, lines });
+  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false, lines }, scratchTyped('codes', Uint32Array, nValid));
   const esc = readEscapes(r, codes, f32, what);
   const nEsc = esc.length;
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);

@@ -19,6 +19,7 @@ import { crc32 } from '../../codec/crc32.ts';
 import { chunkHeadFlags, finishChunk, readValueList, scanChunk, writeChunkHead, writeValueLists } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { msDecodeCodesBare, msEncodeCodesBare } from '../../codec/mscoder.ts';
+import { scratchTyped } from '../../codec/scratch.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
 import type { DecodedChunk } from '../contract.ts';
 import { type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
@@ -188,7 +189,8 @@ export function encodeChunk(a: ChunkArgs, backend: LosslessBackend): ChunkResult
   // differences of q from its Lorenzo prediction, block by block; exact points are not coded
   const isExact = new Uint8Array(n);
   for (const i of exact) isExact[i] = 1;
-  const codes = new Uint32Array(valid);
+  // the thread's codes memory (coded below before anything else runs), not a fresh chunk-sized array
+  const codes = scratchTyped('codes', Uint32Array, Math.max(1, valid));
   const large: number[] = [];
   let c = 0;
   const sT = H * W;
@@ -266,7 +268,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   if (nLarge > coded) bad(`corrupted stream: ${what} lists ${nLarge} large differences for ${coded} points`);
   const large: number[] = [];
   for (let k = 0; k < nLarge; k++) large.push(r.svarint('large difference'));
-  const codes = msDecodeCodesBare(r, RADIUS, coded);
+  const codes = msDecodeCodesBare(r, RADIUS, coded, null, 'fast', scratchTyped('codes', Uint32Array, coded));
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const [, H, W] = vol;
   const q = new Float64Array(n);

@@ -26,6 +26,7 @@ import {
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { scratchTyped } from '../../codec/scratch.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
 import { type StreamHeader, chunkPayload } from '../../codec/stream/format.ts';
 import { predictorShape } from '../classic/codec.ts';
@@ -285,7 +286,9 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
   }
   let nValid = 0;
   for (let i = 0; i < n; i++) if (!skip[i]) nValid++;
-  const qz = new LinearQuantizer(a.absBound, f32, nValid, DEFAULT_RADIUS);
+  const qz = new LinearQuantizer(a.absBound, f32, 0, DEFAULT_RADIUS);
+  // the thread's codes memory, as the classic codec's chunks (written out below before anything else runs)
+  qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, nValid));
   const models = new ByteWriter(256);
   const pshape = predictorShape(a.shape);
   encodeInterpHybrid(a.values, skip, pshape, qz, a.tune, sources, models);
@@ -372,7 +375,7 @@ export function decodeChunk(h: StreamHeader, index: number, stored: Uint8Array, 
   if (tune >= INTERP_TUNINGS.length) bad(`corrupted stream: unknown level-bound tuning ${tune} in ${what}`);
   const models = r.block('pass models');
   const lines = () => (nValid === n ? interpHybridCodeLines(predictorShape(shape)) : null);
-  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false, lines });
+  const codes = readCodes(r, DEFAULT_RADIUS, nValid, what, { huffman: false, ms: true, bareCount: false, lines }, scratchTyped('codes', Uint32Array, nValid));
   const esc = readEscapes(r, codes, f32, what);
   if (r.remaining() !== 0) bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const out = f32 ? new Float32Array(n) : new Float64Array(n);
