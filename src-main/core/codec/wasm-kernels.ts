@@ -481,9 +481,22 @@ interface InterpLayout {
 export function interpQuantizeKernel(): ((input: PredictorInput & InterpLayout) => QuantizedCodes | null) | null {
   const l = layout();
   if (!l) return null;
-  return ({ x, skip, shape4, cubic, factors, quantizer: { bound, gridHalf, radius, f32 } }) =>
-    !covers(shape4, x.length) ? null : quantizeIn(l, x, skip, interpParams(shape4, factors), 8 * x.length, (input, skipAt, at, R, codes, escapes, room, counts) =>
-      l.k.interpQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, R, codes, escapes, room, counts));
+  return ({ x, skip, shape4, cubic, factors, quantizer: { bound, gridHalf, radius, f32 } }) => {
+    if (!covers(shape4, x.length)) return null;
+    const inPlace = reconstructionsInPlace(x, skip, gridHalf, f32);
+    return quantizeIn(l, x, skip, interpParams(shape4, factors), inPlace ? 0 : 8 * x.length, (input, skipAt, at, R, codes, escapes, room, counts) =>
+      l.k.interpQuantize(input, x instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, inPlace ? input : R, codes, escapes, room, counts));
+  };
+}
+
+/**
+ * Whether the interpolation kernels keep their reconstructions in the values' own copy (the input an encoder
+ * overwrites, the output a decoder writes): their float32 walk, float32 values with nothing skipped on the linear
+ * quantizer, where each point is read once, before its reconstruction replaces it, and a decoder's output is that
+ * reconstruction. No separate field-sized array then (a 1.4 M-value chunk: 5.5 MB the walk does not touch).
+ */
+function reconstructionsInPlace(values: Float32Array | Float64Array, skip: Uint8Array | null, gridHalf: number, f32: boolean): boolean {
+  return values instanceof Float32Array && skip === null && gridHalf < 0 && f32;
 }
 
 /** The Lorenzo encoder of 1-4 dims, or null where WebAssembly is missing. */
@@ -547,10 +560,11 @@ export function interpRecoverKernel(): ((input: RecoverInput & InterpLayout) => 
   const l = layout();
   if (!l) return null;
   return (input) => {
-    const { out, shape4, cubic, factors, codes, escapes, quantizer: { bound, gridHalf, radius, f32 } } = input;
+    const { out, skip, shape4, cubic, factors, codes, escapes, quantizer: { bound, gridHalf, radius, f32 } } = input;
     if (!covers(shape4, out.length)) return null;
-    return recoverIn(l, input, interpParams(shape4, factors), 8 * out.length, (outAt, skipAt, at, R, codesAt, escapesAt, counts) =>
-      l.k.interpRecover(outAt, out instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, R, codesAt, codes.length, escapesAt, escapes.length, counts));
+    const inPlace = reconstructionsInPlace(out, skip, gridHalf, f32);
+    return recoverIn(l, input, interpParams(shape4, factors), inPlace ? 0 : 8 * out.length, (outAt, skipAt, at, R, codesAt, escapesAt, counts) =>
+      l.k.interpRecover(outAt, out instanceof Float32Array ? 1 : 0, skipAt, at, cubic ? 1 : 0, factors ? at + 16 : 0, bound, gridHalf, radius, f32 ? 1 : 0, inPlace ? outAt : R, codesAt, codes.length, escapesAt, escapes.length, counts));
   };
 }
 
