@@ -1328,7 +1328,7 @@ function walkF32Checked(encode: bool, x: usize, xF32: bool, skip: usize, sh: usi
 /**
  * Encodes x (n values, float32 or float64 by xF32) of the 4D shape sh (i32[4]) with the interpolation predictor:
  * skip (u8 per point, 1 = skipped; 0 = none), R (room for a float64 per point: the reconstructions, kept as float32
- * where they are float32 values), factors (f64 per level 1..levels
+ * where they are float32 values; on the float32 walk R may be x itself, each point read before it is replaced), factors (f64 per level 1..levels
  * at factors[lv], and the first point's at factors[0]; null = no tuning), e0 the bound (gridHalf < 0) or gridHalf the
  * grid quantizer's half width (x then holds grid indices), radius, f32 (reconstructions rounded to float32). Codes (u32) to codes, escapes (f64) to escapes (room for escapeRoom of them); returns the code
  * count, the escape count and the zero residuals' (codes equal to radius) at counts (i32 x 2).
