@@ -432,6 +432,68 @@ export function quantizePass(d: usize, x: usize, skip: usize, q: usize, codes: u
   stf(q, Q_NESCAPES, <f64>ne);
 }
 
+// recoverPass's decoder record (float64): Q_TWOE, Q_RADIUS, Q_F32 and Q_LARGEST as quantizePass's; where reading is
+// in the codes and escapes (in and out), how many there are, and 1 where the pass ran past them (out)
+const D_POS: i32 = 6;
+const D_ESCPOS: i32 = 7;
+const D_NCODES: i32 = 8;
+const D_NESCAPES: i32 = 9;
+const D_OVERRUN: i32 = 10;
+
+/**
+ * run's `point` over a pass (decoder): point j < m (index idxs[j]) against its corrected prediction base[j], in j
+ * order. A skipped point (skip != 0 and skip[idx] == 1) takes its prediction where finite, else 0; any other point
+ * LinearQuantizer.recoverAt's reconstruction from the next code (code 0: the next escaped value; else base + (code -
+ * radius) x 2e, rounded to float32 where f32). Reconstructions into R (the caller copies them to its output), codes
+ * (uint32) and escapes (float64) read from the record's positions. Where they run out the pass stops with D_OVERRUN
+ * set (the caller then runs the reference over it, which fails or decodes as it does).
+ */
+export function recoverPass(d: usize, skip: usize, q: usize, codes: usize, escapes: usize): void {
+  const m = fld(d, P_M);
+  const idxs = <usize>fld(d, P_IDXS);
+  const base = <usize>fld(d, P_BASE);
+  const R = <usize>fld(d, P_R);
+  const twoE = ldf(q, Q_TWOE);
+  const radius = ldf(q, Q_RADIUS);
+  const f32 = ldf(q, Q_F32) != 0;
+  let largest = ldf(q, Q_LARGEST);
+  let pos = <i32>ldf(q, D_POS);
+  let escPos = <i32>ldf(q, D_ESCPOS);
+  const nCodes = <i32>ldf(q, D_NCODES);
+  const nEscapes = <i32>ldf(q, D_NESCAPES);
+  for (let j = 0; j < m; j++) {
+    const idx = ldi(idxs, j);
+    const p = ldf(base, j);
+    let r: f64;
+    if (skip != 0 && load<u8>(skip + <usize>idx) == 1) r = p - p == 0 ? p : 0;
+    else {
+      if (pos >= nCodes) {
+        stf(q, D_OVERRUN, 1);
+        return;
+      }
+      const c = load<u32>(codes + (<usize>pos << 2));
+      pos++;
+      if (c == 0) {
+        if (escPos >= nEscapes) {
+          stf(q, D_OVERRUN, 1);
+          return;
+        }
+        r = ldf(escapes, escPos);
+        escPos++;
+      } else {
+        r = p + (<f64>c - radius) * twoE;
+        if (f32) r = <f64><f32>r;
+      }
+    }
+    stf(R, idx, r);
+    const a = Math.abs(r);
+    if (!(a <= largest)) largest = a;
+  }
+  stf(q, Q_LARGEST, largest);
+  stf(q, D_POS, <f64>pos);
+  stf(q, D_ESCPOS, <f64>escPos);
+}
+
 /**
  * fitPass's sizing of a candidate group: pred[i] = b0[i] (+ sum over k < K of w[k] F[i][k], in k order, where
  * withWeights), then the histogram (int32 at h, 2 radius + 1 bins, zeroed here) of the codes Math.round((xs[i] -

@@ -81,8 +81,15 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
   const maxK = 4 + 4 * 3 + 5 * sources.length;
   // the encoder quantizes a pass in the kernels too where q is the plain LinearQuantizer their loop twins
   // (and where the values and skip flags cover the shape, as the codec's always do: a direct call may not)
-  const quantizeInKernel = enc && q.constructor === LinearQuantizer && kernelRadius(q.radius) && n === sh[0]! * sh[1]! * sh[2]! * sh[3]! && (skip === null || skip.length >= n);
-  const mem = kernels ? hybridRunMemory(sh, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK, quantizeInKernel ? { x, skip } : null) : null;
+  const inKernel = q.constructor === LinearQuantizer && kernelRadius(q.radius) && n === sh[0]! * sh[1]! * sh[2]! * sh[3]! && (skip === null || skip.length >= n);
+  const quantizeInKernel = enc && inKernel;
+  // a decoder's passes recover in the kernels too (recoverPass) from the codes and escapes not read yet, laid out once
+  const unread = !enc && inKernel ? q.unread() : null;
+  const mem = kernels
+    ? hybridRunMemory(sh, sources, passPoints, enc ? Math.min(passPoints, 2 * FIT_POINTS) + FIT_RUN : 0, maxK, quantizeInKernel ? { x, skip } : null, unread && { skip, ...unread })
+    : null;
+  const [pos0, escPos0] = [q.pos, q.escPos];
+  let recoveredInKernel = false;
   const R = mem ? mem.R : new Float64Array(n);
   const fit = mem ? kernelSample(mem) : new FitScratch();
   // the fit samples without looking up skip flags where none is set (the codec's skip is all zeros on a full field)
@@ -280,12 +287,20 @@ function run(x: Values, skip: Uint8Array | null, shape: number[], q: LinearQuant
         }
       }
       const kernelPass = mem?.quantizePass?.(q, largestDecoded);
+      const recovered = mem?.recoverPass?.(q, q.pos - pos0, q.escPos - escPos0, largestDecoded);
       // the kernel's codes go after q's (as quantize's would); where they do not fit, the reference runs the pass
       if (kernelPass && q.appendCodes(kernelPass)) largestDecoded = kernelPass.largest;
-      else for (let j = 0; j < m; j++) point(idxs[j]!, base[j]!);
+      else if (recovered) {
+        // reconstructions in R only: copied to x below
+        q.markRead(recovered);
+        largestDecoded = recovered.largest;
+        recoveredInKernel = true;
+      } else for (let j = 0; j < m; j++) point(idxs[j]!, base[j]!);
     }
   }
   if (tune) q.setFactor(1);
+  // the decoded values are the reconstructions of the points not skipped (as `point` writes them)
+  if (recoveredInKernel) for (let i = 0; i < n; i++) if (skip === null || skip[i] !== 1) x[i] = R[i]!;
 }
 
 /**

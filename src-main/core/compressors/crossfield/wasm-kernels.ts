@@ -18,6 +18,7 @@ interface KernelExports {
   layPass(d: number, sh: number, str: number, axis: number, s: number): number;
   cubicBase(d: number): void;
   quantizePass(d: number, x: number, skip: number, q: number, codes: number, escapes: number): void;
+  recoverPass(d: number, skip: number, q: number, codes: number, escapes: number): void;
   codeHistogram(F: number, ns: number, K: number, w: number, withWeights: number, b0: number, xs: number, pred: number, inv: number, h: number, radius: number): number;
 }
 
@@ -114,6 +115,12 @@ export interface HybridRunMemory {
    * next call), `largest` updated as run's. Null without the target laid out (a decoder's run).
    */
   quantizePass: ((quantizer: { inv: number; twoE: number; e: number; radius: number; f32: boolean }, largest: number) => { codes: Uint32Array; escapes: Float64Array; largest: number }) | null;
+  /**
+   * The decoder's twin (run's `point`, LinearQuantizer.recoverAt): the pass's reconstructions into R from the codes and
+   * escaped values laid out, read from `pos` and `escPos`; what it read and `largest` updated as run's, or null where
+   * they ran out (the caller runs the reference over the pass). Null without them laid out (an encoder's run).
+   */
+  recoverPass: ((quantizer: { twoE: number; radius: number; f32: boolean }, pos: number, escPos: number, largest: number) => { codes: number; escapes: number; largest: number } | null) | null;
 }
 
 /**
@@ -124,6 +131,7 @@ export interface HybridRunMemory {
 export function hybridRunMemory(
   sh: readonly number[], sources: { values: ArrayLike<number>; valid: Uint8Array | null }[], passPoints: number, fitRows: number, maxK: number,
   target: { x: ArrayLike<number>; skip: Uint8Array | null } | null = null,
+  decoding: { skip: Uint8Array | null; codes: Uint32Array; escapes: Float64Array } | null = null,
 ): HybridRunMemory | null {
   const k = instance();
   if (!k || sources.length > MAX_KERNEL_SOURCES || sh.length !== 4) return null;
@@ -155,6 +163,11 @@ export function hybridRunMemory(
   const pCodes = target ? take(4 * passPoints) : 0;
   const pEscapes = target ? take(8 * passPoints) : 0;
   const pQ = target ? take(64) : 0;
+  // a decoder's skip flags, every code and escaped value of its run, its record (recoverPass's D_* fields)
+  const dSkip = decoding?.skip ? take(n) : 0;
+  const dCodes = decoding ? take(4 * decoding.codes.length) : 0;
+  const dEscapes = decoding ? take(8 * decoding.escapes.length) : 0;
+  const dQ = decoding ? take(8 * 11) : 0;
   if (!reserveMemory(k.memory, end())) return null;
   const buf = k.memory.buffer;
   const f64 = (p: number, len: number) => new Float64Array(buf, p, len);
@@ -184,6 +197,12 @@ export function hybridRunMemory(
     else skip.fill(0);
   }
   const qRec = target ? f64(pQ, 8) : null;
+  if (decoding) {
+    if (decoding.skip) new Uint8Array(buf, dSkip, n).set(decoding.skip.subarray(0, n));
+    new Uint32Array(buf, dCodes, decoding.codes.length).set(decoding.codes);
+    f64(dEscapes, decoding.escapes.length).set(decoding.escapes);
+  }
+  const dRec = decoding ? f64(dQ, 11) : null;
   return {
     R, idxs: i32(pIdxs, passPoints), ts: i32(pTs, passPoints), base: f64(pBase, passPoints),
     coords: [i32(pCoords[0]!, passPoints), i32(pCoords[1]!, passPoints), i32(pCoords[2]!, passPoints)],
@@ -234,6 +253,12 @@ export function hybridRunMemory(
       qRec.set([qz.inv, qz.twoE, qz.e, qz.radius, qz.f32 ? 1 : 0, largest, 0, 0]);
       k.quantizePass(pRec, pX, pSkip, pQ, pCodes, pEscapes);
       return { codes: new Uint32Array(buf, pCodes, qRec[6]!), escapes: f64(pEscapes, qRec[7]!), largest: qRec[5]! };
+    } : null,
+    recoverPass: dRec ? (qz, pos, escPos, largest) => {
+      // Q_TWOE, Q_RADIUS, Q_F32, Q_LARGEST at quantizePass's places; then D_POS .. D_OVERRUN
+      dRec.set([0, qz.twoE, 0, qz.radius, qz.f32 ? 1 : 0, largest, pos, escPos, decoding!.codes.length, decoding!.escapes.length, 0]);
+      k.recoverPass(pRec, dSkip, dQ, dCodes, dEscapes);
+      return dRec[10] ? null : { codes: dRec[6]! - pos, escapes: dRec[7]! - escPos, largest: dRec[5]! };
     } : null,
   };
 }
