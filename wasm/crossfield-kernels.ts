@@ -366,6 +366,18 @@ function roundForCode(v: f64): f64 {
   return r - 0.5 > v ? r - 1 : r;
 }
 
+/**
+ * run's `point` after its value: the reconstruction r of point idx into R, and the largest |reconstruction| so far
+ * (a NaN passes the test, so it lasts one point, as in run)
+ */
+// @ts-ignore: decorator
+@inline
+function keepReconstruction(R: usize, idx: i32, r: f64, largest: f64): f64 {
+  stf(R, idx, r);
+  const a = Math.abs(r);
+  return !(a <= largest) ? a : largest;
+}
+
 // quantizePass's quantizer record (float64): LinearQuantizer's working bound, its radius and dtype, the largest
 // |reconstruction| so far (in and out), and the counts written (out)
 const Q_INV: i32 = 0;
@@ -423,9 +435,7 @@ export function quantizePass(d: usize, x: usize, skip: usize, q: usize, codes: u
         ne++;
       }
     }
-    stf(R, idx, r);
-    const a = Math.abs(r);
-    if (!(a <= largest)) largest = a;
+    largest = keepReconstruction(R, idx, r, largest);
   }
   stf(q, Q_LARGEST, largest);
   stf(q, Q_NCODES, <f64>nc);
@@ -485,9 +495,7 @@ export function recoverPass(d: usize, skip: usize, q: usize, codes: usize, escap
         if (f32) r = <f64><f32>r;
       }
     }
-    stf(R, idx, r);
-    const a = Math.abs(r);
-    if (!(a <= largest)) largest = a;
+    largest = keepReconstruction(R, idx, r, largest);
   }
   stf(q, Q_LARGEST, largest);
   stf(q, D_POS, <f64>pos);
