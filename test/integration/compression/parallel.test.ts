@@ -12,6 +12,7 @@ import { identityBackend } from '../../../src-main/core/codec/lossless.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { type CodecEnv, type DecodedChunk, NO_DEPENDENCIES } from '../../../src-main/core/compressors/contract.ts';
 import { CodecPool } from '../../../src-main/services/codecs/pool.ts';
+import { type ClassicPlan, assembleStream, chunkInputs, compressClassic, encodeChunk, planCompression } from '../../../src-main/core/compressors/classic/codec.ts';
 
 afterAll(() => closePools());
 
@@ -72,6 +73,57 @@ describe('this thread takes chunks beside the workers where it has a core of its
     expect(there.every((c) => c.ahead)).toBe(true);
     expect(turns).toBeGreaterThanOrEqual(here.length);
   });
+});
+
+describe('a hedged plan codes its middle chunk both ways first, and the others both ways only where that chunk could not tell', () => {
+  // two smooth-plus-noise fields whose samples could hardly tell the linear interpolation's axis orders apart (within
+  // 3 %): on the first, the probe chunk is 0.4 % larger reversed (and so is every chunk); on the second the reversed
+  // order is smaller there, and on 5 of its 8 chunks
+  const cases = [
+    { name: 'the plan clearly smaller on the probe: the other chunks coded its way alone', shape: [32, 64, 64], keeps: false },
+    { name: 'the alternative smaller on the probe: every chunk coded both ways', shape: [24, 48, 96], keeps: true },
+  ];
+  const bound = { mode: 'rel' as const, value: 1e-3 };
+  const chunkValues = 1 << 14;
+  for (const { name, shape, keeps } of cases) {
+    it(name, async () => {
+      const made = makeField('hedged', shape, { noise: 4, seed: 3 });
+      const f = { values: made.values, shape: made.shape, mask: null };
+      const planned = planCompression(f, { bound, chunkValues }, zstdBackend);
+      expect(planned.hedged).toBe(true);
+      expect(planned.chunkRows.length).toBe(8);
+      // every chunk coded both ways, as before the probe
+      const eachBothWays = chunkInputs(planned, f).map((c) => encodeChunk(planned, c.values, c.mask, c.shape, zstdBackend));
+      expect(eachBothWays.filter((c) => c.coding).length).toBe(keeps ? 5 : 0);
+      const before = Buffer.from(assembleStream(planned, eachBothWays));
+      // the same stream, from the codec with 0, 1 and 2 workers and from the in-thread reference
+      expect(Buffer.from(compressClassic(f, { bound, chunkValues }, zstdBackend).bytes).equals(before)).toBe(true);
+      for (const workers of [0, 1, 2]) {
+        const r = await compressField(f, { bound, chunkValues, workers, metadata: {} });
+        expect(Buffer.from(r.bytes).equals(before), `${workers} workers`).toBe(true);
+        expect(r.verification!.pointsOverBound).toBe(0);
+      }
+      // the tasks: the probe chunk (4) twice, each way alone, then the other chunks once each, with the alternative
+      // to try only where the probe kept it
+      const tasks: { rows: number; plan: ClassicPlan }[] = [];
+      const env: CodecEnv = {
+        backend: zstdBackend,
+        hash: () => '',
+        progress: () => {},
+        runTask: async <T,>(_codec: string, task: string, args: Record<string, unknown>) => {
+          tasks.push({ rows: (args.shape as number[])[0]!, plan: args.plan as ClassicPlan });
+          return classicCodec.tasks![task]!(args, zstdBackend).result as T;
+        },
+      };
+      const r = await classicCodec.encode({ field: f, bound, params: classicCodec.params.parse({ chunkValues }), metadata: {}, deps: NO_DEPENDENCIES }, env);
+      expect(Buffer.from(r.bytes).equals(before)).toBe(true);
+      expect(tasks.length).toBe(9);
+      const [own, other, ...rest] = tasks;
+      expect(own!.plan.alternative).toBeUndefined();
+      expect(other!.plan).toMatchObject({ ...planned.alternative, alternative: undefined });
+      for (const t of rest) expect(t.plan.alternative).toEqual(keeps ? planned.alternative : undefined);
+    });
+  }
 });
 
 describe('the pool sends a task ahead to a worker busy with one', () => {

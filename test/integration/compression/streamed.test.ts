@@ -36,6 +36,8 @@ describe('compressing and decompressing slab by slab', () => {
     ['COADS SST (land mask, 3D)', COADS, 'SST', 1],
     ['WRF T (4D)', WRF_KATRINA, 'T', 2],
     ['ocean atlas TEMP (4D, masked)', ferretFile('ocean_atlas_subset.nc'), 'TEMP', 1],
+    // its plan hedged (ClassicPlan.hedged): the middle chunk read and coded both ways before the others
+    ['COADS SLP (hedged plan, 3D)', COADS, 'SLP', 2],
   ];
   for (const [name, file, variable, workers] of cases) {
     it(`${name}, ${workers} worker(s): the same stream as in memory, decoded to the same values and mask`, async () => {

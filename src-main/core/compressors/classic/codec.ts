@@ -92,6 +92,15 @@ const CONTEST_BITS = 0.05;
  * of the 28, and cost about as much here.
  */
 const INTERP_HEDGE_MARGIN = 1.03;
+/**
+ * A hedged plan's other chunks are coded its own way alone where its probe chunk (hedgeProbe) came out this much
+ * larger the alternative's way, else both ways. The hedge doubled etopo5's encoding at every bound and its alternative
+ * won none of the 8 chunks at rel 1e-2..1e-4 (the probe chunk 0.4-1.1 % larger). Measured with chunks of 64 k values
+ * on the bench fields, the variants and held-out set 1 (45 hedged rows of several chunks): 11 kept the hedge, and the
+ * rest coded 0.0016 % larger in all (the largest row 0.23 %); with chunks of 16 k values (40 rows): 16 kept it,
+ * 0.0036 % larger. A margin of 0 kept 8 and 10, and lost 0.004 % and 0.011 %.
+ */
+const HEDGE_PROBE_MARGIN = 1.002;
 /** a field that is its own sample, at high ratios: this many of the smallest plans on it are coded (planSteps) */
 const SMALL_FIELD_CODED = 3;
 const CONTEST_TUNINGS = [15, 11, 5];
@@ -166,6 +175,11 @@ export interface ClassicPlan {
    * misjudges there (most bytes go to the coarse levels and the per-pass models, which do not scale with its size)
    */
   alternative?: PlanAlternative;
+  /**
+   * the alternative is a hedge (INTERP_HEDGE_MARGIN: the sample could hardly tell it from the plan's own coding), so a
+   * probe chunk decides whether the others are coded both ways (hedgeProbe)
+   */
+  hedged?: true;
   /**
    * at extreme ratios (CONTEST_BITS), codings each chunk sizes on itself (the coders' model, as planning sizes): the
    * smallest there is coded too, and the chunk keeps the smallest of it, the plan's and the alternative's
@@ -509,7 +523,7 @@ export function* planSteps(
   }
   // a winner the sample can hardly tell from another coding (INTERP_HEDGE_MARGIN): each chunk is coded both ways
   const hedge = plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative ? hedgeOf(plan, onSample, best) : undefined;
-  if (hedge) plan.alternative = hedge;
+  if (hedge) Object.assign(plan, { alternative: hedge, hedged: true });
   if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
   return plan;
 }
@@ -913,11 +927,42 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   let best = encodeChunkAs(plan, values, mask, shape, backend);
   if (best.constant) return best;
-  for (const coding of otherCodings(plan, { values, mask, shape }, backend)) {
-    const other = encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend);
-    if (other.stored.length < best.stored.length) best = { ...other, coding };
-  }
+  for (const coding of otherCodings(plan, { values, mask, shape }, backend)) best = smallerCoding(best, encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend), coding);
   return best;
+}
+
+/** What a chunk keeps of its coding so far and another (coded as `coding`): the other only where strictly smaller. */
+function smallerCoding(kept: EncodedChunk, other: EncodedChunk, coding: PlanAlternative): EncodedChunk {
+  return kept.constant || other.stored.length >= kept.stored.length ? kept : { ...other, coding };
+}
+
+/**
+ * The chunk a hedged plan (ClassicPlan.hedged) codes both ways before the others (probePlans), its middle one; null
+ * where every chunk is coded as the plan says (no hedge, a contest beside it, or a single chunk). Where the plan's own
+ * coding is the smaller on it by more than HEDGE_PROBE_MARGIN, the other chunks are coded that way alone, else both
+ * ways as before (probeOutcome). From the data alone: the same bytes with any number of workers.
+ */
+export function hedgeProbe(plan: ClassicPlan): number | null {
+  return plan.hedged && plan.alternative && !plan.contest?.length && plan.chunkRows.length > 1 ? plan.chunkRows.length >> 1 : null;
+}
+
+/** A hedged plan's probe codings: its own and its alternative's, each alone. */
+export function probePlans(plan: ClassicPlan): [own: ClassicPlan, alternative: ClassicPlan] {
+  return [codedOneWay(plan), codedOneWay(plan, plan.alternative)];
+}
+
+/**
+ * What a hedged plan's probe chunk keeps (the smaller coding, as encodeChunk would have kept it), and the plan the
+ * other chunks take: its own coding alone where that was clearly the smaller there, else the hedged plan.
+ */
+export function probeOutcome(plan: ClassicPlan, own: EncodedChunk, other: EncodedChunk): { chunk: EncodedChunk; rest: ClassicPlan } {
+  const clear = !own.constant && other.stored.length > HEDGE_PROBE_MARGIN * own.stored.length;
+  return { chunk: smallerCoding(own, other, plan.alternative!), rest: clear ? codedOneWay(plan) : plan };
+}
+
+/** The plan coded one way: its own coding, or `coding` (its alternative), with no other tried. */
+function codedOneWay(plan: ClassicPlan, coding?: PlanAlternative): ClassicPlan {
+  return { ...plan, ...coding, alternative: undefined, contest: undefined, hedged: undefined };
 }
 
 /** The codings a chunk is also coded with: the plan's alternative, and its contest's smallest on the chunk (sized). */
@@ -1016,8 +1061,13 @@ function streamHeaderOf(plan: ClassicPlan, chunks: ChunkSummary[], metadata: Str
 
 /** Single-threaded compression of a whole field (the services run the same steps in workers). */
 export function compressClassic(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, backend: LosslessBackend) {
-  const plan = planCompression(field, opts, backend);
-  const chunks = chunkInputs(plan, field).map((c) => encodeChunk(plan, c.values, c.mask, c.shape, backend));
+  const planned = planCompression(field, opts, backend);
+  const inputs = chunkInputs(planned, field);
+  const probe = hedgeProbe(planned);
+  const encode = (p: ClassicPlan, j: number) => encodeChunk(p, inputs[j]!.values, inputs[j]!.mask, inputs[j]!.shape, backend);
+  const probed = probe === null ? null : probeOutcome(planned, ...(probePlans(planned).map((p) => encode(p, probe)) as [EncodedChunk, EncodedChunk]));
+  const plan = probed?.rest ?? planned;
+  const chunks = inputs.map((_, j) => (j === probe ? probed!.chunk : encode(plan, j)));
   return { bytes: assembleStream(plan, chunks, opts.metadata), plan };
 }
 

@@ -8,7 +8,7 @@ import { PREDICTOR_NAMES } from '../../codec/predictors/types.ts';
 import { chunkBytes, type StreamHeader } from '../../codec/stream/format.ts';
 import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput, EncodeResult } from '../contract.ts';
 import { chunkAssembly, guarded } from '../decoded.ts';
-import { runChunks } from '../chunk-tasks.ts';
+import { mapChunks, runChunks } from '../chunk-tasks.ts';
 import { declaredGrid } from '../../codec/grid.ts';
 import { spareBuffer } from '../../codec/scratch.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/index.ts';
@@ -32,7 +32,10 @@ import {
   decodeChunkStored,
   encodeChunk,
   fieldStats,
+  hedgeProbe,
   mergeStats,
+  probeOutcome,
+  probePlans,
   type PlanSample,
   planCompressionSteps,
   planFromStats,
@@ -165,12 +168,18 @@ export const classicCodec: Codec<ClassicParams> = {
   tasks,
   async encode({ field, bound, params, metadata }, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(field) };
-    const { plan, early, sizedElsewhere } = await planWithWorker(field, opts, env);
-    const inputs = chunkInputs(plan, field);
-    let done = 0;
-    let encodedEarly = false;
+    const { plan: planned, early, sizedElsewhere } = await planWithWorker(field, opts, env);
+    const inputs = chunkInputs(planned, field);
     const chunks: EncodedChunk[] = [];
-    await runChunks(inputs.length, env, async (j, alone, ahead) => {
+    const probe = hedgeProbe(planned);
+    const probed = probe === null ? null : await probeHedge(planned, inputs[probe]!, env);
+    if (probed) chunks[probe!] = probed.chunk;
+    const plan = probed?.rest ?? planned;
+    const todo = inputs.flatMap((_, j) => (j === probe ? [] : [j]));
+    let done = probed ? 1 : 0;
+    let encodedEarly = false;
+    await runChunks(todo.length, env, async (k, alone, ahead) => {
+      const j = todo[k]!;
       const c = inputs[j]!;
       const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
       // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
@@ -202,13 +211,23 @@ export const classicCodec: Codec<ClassicParams> = {
     const whole = stats!;
     // as planCompression sees it: a mask (all ones where the slab has none) exactly when the field has one
     const maskOf = (slab: { values: { length: number }; mask?: Uint8Array | null }) => (whole.hasMask ? (slab.mask ?? new Uint8Array(slab.values.length).fill(1)) : null);
+    // chunk i's input, read from the source
+    const rowsOf = async (i: number) => {
+      const rows = await source.read(starts[i]!, starts[i]! + chunkRows[i]!);
+      if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
+      return { values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] };
+    };
     const block = centralBlockRange(shape, sampleBudget(fieldSize(shape)));
     const r0 = block ? block.start[0]! : 0;
     const slab = await source.read(r0, r0 + (block ? block.size[0]! : shape[0]!));
     const sample = block
       ? cropBlock(slab.values, maskOf(slab), [block.size[0]!, ...shape.slice(1)], [0, ...block.start.slice(1)], block.size)
       : { values: slab.values, mask: maskOf(slab), shape };
-    const plan = planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend);
+    const planned = planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend);
+    // a hedged plan's probe chunk first (hedgeProbe), kept until its turn comes
+    const probe = hedgeProbe(planned);
+    const probed = probe === null ? null : await probeHedge(planned, await rowsOf(probe), env);
+    const plan = probed?.rest ?? planned;
     // pass 2: chunks encoded in workers, at most `parallelism` + 1 slabs in memory, handed to the sink in order.
     // Where this thread has a core of its own (spareThread) it encodes every (parallelism + 1)-th chunk itself, with
     // one slab more in flight so that the workers have theirs meanwhile (a 512 MiB variable, 1 worker on 2 cores:
@@ -220,10 +239,10 @@ export const classicCodec: Codec<ClassicParams> = {
     const window = parallelism + (shared ? 2 : 1);
     let next = 0;
     const submit = async (i: number) => {
-      const rows = await source.read(starts[i]!, starts[i]! + chunkRows[i]!);
-      if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
+      if (i === probe) return probed!.chunk;
+      const rows = await rowsOf(i);
       const alone = shared && i % (parallelism + 1) === parallelism;
-      return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] }, { alone });
+      return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, ...rows }, { alone });
     };
     for (let i = 0; i < chunkRows.length; i++) {
       while (next < chunkRows.length && next < i + window) {
@@ -266,6 +285,13 @@ export const classicCodec: Codec<ClassicParams> = {
 
 function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
+}
+
+/** A hedged plan's probe chunk (hedgeProbe) coded both ways at once, as two tasks, and what it decides (probeOutcome). */
+async function probeHedge(plan: ClassicPlan, chunk: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, env: CodecEnv): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
+  const plans = probePlans(plan);
+  const [own, other] = await mapChunks(2, env, (j, alone, ahead) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead }));
+  return probeOutcome(plan, own!, other!);
 }
 
 /** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
