@@ -21,7 +21,7 @@ import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
 import { decodeStream, encodeField, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { type PrepareOptions, prepareBase } from './base.ts';
-import { EXTERNAL, fillWithMean } from './baselines/external.ts';
+import { EXTERNAL, fillWithMean, startToolRunner } from './baselines/external.ts';
 import { benchVariables, loadField, variableNames } from './bench-input.ts';
 import { basename } from 'node:path';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -218,9 +218,6 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const listVars = opts.listVars ?? benchVariables;
   const workers = opts.workers ?? 1;
   const minSeconds = opts.minSeconds ?? 0.3;
-  // the workers from the start, as a long job has them: a field of one chunk then overlaps its planning with its
-  // encoding in a free worker (classic codec), whatever the fields before it
-  warmWorkers(workers, Infinity);
   // each codec, variable and bound once (a name given twice gave its rows twice)
   const codecs = opts.codecs?.length ? [...new Set(opts.codecs)] : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
   opts = { ...opts, ...(opts.vars ? { vars: [...new Set(opts.vars)] } : {}), bounds: [...new Map(opts.bounds.map((b) => [formatBound(b), b])).values()] };
@@ -233,6 +230,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
     if (!benchCodecs().includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${benchCodecs().join(', ')})`);
     if (EXTERNAL[c] && !EXTERNAL[c].available()) throw new FieldpackError('NOT_FOUND', `${c} is not on PATH`);
   }
+  // SZ3 and zfp run from a helper process started while this one is small (startToolRunner: a fork of this process
+  // slowed the rows after it)
+  if (codecs.some((c) => EXTERNAL[c])) startToolRunner();
+  // the workers from the start, as a long job has them: a field of one chunk then overlaps its planning with its
+  // encoding in a free worker (classic codec), whatever the fields before it
+  warmWorkers(workers, Infinity);
   // a model that cannot be found fails each of its rows (as an encoder would), not the whole bench
   const setups = new Map(codecs.filter((c) => !EXTERNAL[c]).map((c): [string, ReturnType<typeof benchSetup> | Error] => {
     try {

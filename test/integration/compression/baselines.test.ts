@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zfpCli } from '../../../src-main/services/compression/baselines/external.ts';
+import { runTool, zfpCli } from '../../../src-main/services/compression/baselines/external.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 
 const field = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i / 50) * 100 + Math.cos(i / 7));
@@ -38,6 +38,24 @@ describe.skipIf(!zfpCli.available())('zfp adapter (needs zfp)', () => {
       if (saved === undefined) delete process.env.TMPDIR;
       rmSync(own, { recursive: true, force: true });
     }
+  });
+});
+
+describe('external tools start from a helper process', () => {
+  it('not forked from this process (a fork slowed the compressions after it): the tool\'s parent is another process, its output and exit status come back', async () => {
+    const r = await runTool('sh', ['-c', 'echo $PPID']);
+    const parent = Number(r.stdout.trim());
+    expect(parent).toBeGreaterThan(0);
+    expect(parent).not.toBe(process.pid);
+    expect(r.seconds).toBeGreaterThan(0);
+    await expect(runTool('sh', ['-c', 'echo nope >&2; exit 3'])).rejects.toThrow(/exit 3.*nope/);
+    await expect(runTool('fieldpack-no-such-tool', [])).rejects.toThrow(/fieldpack-no-such-tool could not run/);
+    const ac = new AbortController();
+    const t0 = performance.now();
+    const slow = runTool('sleep', ['10'], ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    await expect(slow).rejects.toThrow(/sleep was stopped: cancelled/);
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });
 

@@ -88,7 +88,7 @@ describe('a hedged plan codes its middle chunk both ways first, and the others b
   for (const { name, shape, keeps } of cases) {
     it(name, async () => {
       const made = makeField('hedged', shape, { noise: 4, seed: 3 });
-      const f = { values: made.values, shape: made.shape, mask: null };
+      const f = { values: made.values, shape: made.shape };
       const planned = planCompression(f, { bound, chunkValues }, zstdBackend);
       expect(planned.hedged).toBe(true);
       expect(planned.chunkRows.length).toBe(8);

@@ -3,12 +3,13 @@
  * executable when one is on PATH. Protocol (as ../shared/reference/baselines.json): float32, >3D folded to 3D
  * (leading dims merged), fill points replaced by the mean of the valid points before compressing; size = the
  * tool's whole output file; timings are wall-clock of the tool process (includes its file I/O and start-up).
- * The tools run as child processes awaited asynchronously (the server stays responsive), killed on cancel.
+ * The tools run as child processes awaited asynchronously (the server stays responsive), killed on cancel, started
+ * by a small helper process (toolRunner), never forked from this one.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { FieldpackError } from '../../../core/errors.ts';
 
 export interface ExternalResult {
@@ -29,9 +30,17 @@ export interface ExternalCompressor {
   run(values: Float32Array, shape: number[], absBound: number, signal?: AbortSignal): Promise<ExternalResult>;
 }
 
+/** Whether an executable of that name is in a folder of PATH (looked up here: no shell, no fork). */
 function onPath(cmd: string): boolean {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim().length > 0;
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** dims fastest first, folded to at most 3 */
@@ -58,25 +67,83 @@ export function fillWithMean(values: ArrayLike<number>, mask: Uint8Array | null)
   return out;
 }
 
+/**
+ * The helper that starts the tools: a process of its own, started once (startToolRunner; the bench starts it before
+ * reading any field, while this process is small). A tool started from this process would be forked from it, and a
+ * fork marks every page of this process copy-on-write: the compressions that followed ran ~40 % slower for many runs
+ * (etopo20 ROSE at rel 1e-3, in a loop: 51 -> 72 ms after one spawnSync('true'), not after the helper ran it), so in
+ * a bench every row after an SZ3 or zfp row was timed slow. It times each tool from its own spawn to its exit.
+ */
+const TOOL_RUNNER = `
+const { spawn } = require('node:child_process');
+const running = new Map();
+process.on('message', (m) => {
+  if (m.kill !== undefined) return void running.get(m.kill)?.kill();
+  const t0 = performance.now();
+  let stdout = '', stderr = '', done = false;
+  const reply = (r) => { if (!done) { done = true; running.delete(m.id); process.send({ id: m.id, ...r }); } };
+  const child = spawn(m.cmd, m.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.set(m.id, child);
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.on('error', (e) => reply({ error: e.message }));
+  child.on('close', (code, signal) => reply({ code, signal, seconds: (performance.now() - t0) / 1000, stdout, stderr }));
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+interface ToolReply {
+  id: number;
+  error?: string;
+  code?: number | null;
+  seconds?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+let runner: ChildProcess | null = null;
+const waiting = new Map<number, (r: ToolReply) => void>();
+let nextToolId = 0;
+
+/** The tool runner, started where it is not running; it keeps this process alive only while a tool runs. */
+function toolRunner(): ChildProcess {
+  if (runner) return runner;
+  const child = spawn(process.execPath, ['-e', TOOL_RUNNER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  child.on('message', (r: ToolReply) => waiting.get(r.id)?.(r));
+  child.on('exit', () => {
+    if (runner === child) runner = null;
+    for (const [id, answer] of waiting) answer({ id, error: 'the tool runner stopped' });
+  });
+  child.on('error', () => {});
+  child.unref();
+  child.channel?.unref();
+  return (runner = child);
+}
+
+/** Starts the tool runner now, while this process is small (before a bench reads its fields). */
+export function startToolRunner(): void {
+  toolRunner();
+}
+
 /** Runs a tool to completion; resolves with its wall-clock seconds and stdout. Cancel kills it. */
-function timed(cmd: string, args: string[], signal?: AbortSignal): Promise<{ seconds: number; stdout: string }> {
+export function runTool(cmd: string, args: string[], signal?: AbortSignal): Promise<{ seconds: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new FieldpackError('CANCELLED', `cancelled before ${cmd} ran`));
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err) => {
-      if (signal?.aborted) reject(new FieldpackError('CANCELLED', `${cmd} was stopped: cancelled`));
-      else reject(new FieldpackError('INTERNAL', `${cmd} could not run: ${err.message}`));
-    });
-    child.on('close', (code) => {
+    const child = toolRunner();
+    const id = nextToolId++;
+    const onAbort = () => child.send({ kill: id });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.channel?.ref();
+    waiting.set(id, (r) => {
+      waiting.delete(id);
+      if (waiting.size === 0) child.channel?.unref();
+      signal?.removeEventListener('abort', onAbort);
       if (signal?.aborted) return reject(new FieldpackError('CANCELLED', `${cmd} was stopped: cancelled`));
-      if (code !== 0) return reject(new FieldpackError('INTERNAL', `${cmd} ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`));
-      resolve({ seconds: (performance.now() - t0) / 1000, stdout });
+      if (r.error !== undefined) return reject(new FieldpackError('INTERNAL', `${cmd} could not run: ${r.error}`));
+      if (r.code !== 0) return reject(new FieldpackError('INTERNAL', `${cmd} ${args.join(' ')} failed (exit ${r.code}): ${(r.stderr ?? '').trim()}`));
+      resolve({ seconds: r.seconds!, stdout: r.stdout ?? '' });
     });
+    child.send({ id, cmd, args });
   });
 }
 
@@ -110,18 +177,25 @@ export const zfpCli: ExternalCompressor = {
       writeFileSync(inp, values);
       const dimArgs = [`-${dims.length}`, ...dims.map(String)];
       const tol = absBound > 0 ? ['-a', String(absBound)] : ['-R'];
-      const compressSeconds = (await timed('zfp', ['-h', '-f', ...dimArgs, ...tol, '-i', inp, '-z', z], signal)).seconds;
-      const decompressSeconds = (await timed('zfp', ['-h', '-z', z, '-o', o], signal)).seconds;
-      return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version: zfpVersion() };
+      const compressSeconds = (await runTool('zfp', ['-h', '-f', ...dimArgs, ...tol, '-i', inp, '-z', z], signal)).seconds;
+      const decompressSeconds = (await runTool('zfp', ['-h', '-z', z, '-o', o], signal)).seconds;
+      return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version: await zfpVersion(signal) };
     });
   },
 };
 
 let zfpVer: string | undefined;
-function zfpVersion(): string {
+/** The zfp package's version, asked once per process (the CLI has no version option). */
+async function zfpVersion(signal?: AbortSignal): Promise<string> {
   if (zfpVer === undefined) {
-    const r = spawnSync('sh', ['-c', "dpkg-query -W -f='${Version}' zfp 2>/dev/null"], { encoding: 'utf8' });
-    zfpVer = r.stdout.trim() || 'unknown';
+    let out = '';
+    try {
+      out = (await runTool('dpkg-query', ['-W', '-f=${Version}', 'zfp'], signal)).stdout;
+    } catch (e) {
+      if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+      /* not a Debian package */
+    }
+    zfpVer = out.trim() || 'unknown';
   }
   return zfpVer;
 }
@@ -133,7 +207,7 @@ async function sz3Version(signal?: AbortSignal): Promise<string> {
   if (sz3VersionSeen) return sz3VersionSeen;
   let out = '';
   try {
-    out = (await timed('sz3', ['-v'], signal)).stdout;
+    out = (await runTool('sz3', ['-v'], signal)).stdout;
   } catch (e) {
     if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
     /* older CLIs have no -v */
@@ -154,8 +228,8 @@ export const sz3Cli: ExternalCompressor = {
       const o = join(dir, 'out.f32');
       writeFileSync(inp, values);
       const dimArgs = [`-${dims.length}`, ...dims.map(String)];
-      const compressSeconds = (await timed('sz3', ['-f', '-i', inp, '-z', z, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
-      const decompressSeconds = (await timed('sz3', ['-f', '-z', z, '-o', o, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
+      const compressSeconds = (await runTool('sz3', ['-f', '-i', inp, '-z', z, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
+      const decompressSeconds = (await runTool('sz3', ['-f', '-z', z, '-o', o, ...dimArgs, '-M', 'ABS', String(absBound)], signal)).seconds;
       return { compressedBytes: statSync(z).size, recon: readF32(o, values.length), compressSeconds, decompressSeconds, version: await sz3Version(signal) };
     });
   },
