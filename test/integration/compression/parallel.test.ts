@@ -12,6 +12,7 @@ import { identityBackend } from '../../../src-main/core/codec/lossless.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { type CodecEnv, type DecodedChunk, NO_DEPENDENCIES } from '../../../src-main/core/compressors/contract.ts';
 import { CodecPool } from '../../../src-main/services/codecs/pool.ts';
+import { runChunks } from '../../../src-main/core/compressors/chunk-tasks.ts';
 import { type ClassicPlan, assembleStream, chunkInputs, compressClassic, encodeChunk, planCompression } from '../../../src-main/core/compressors/classic/codec.ts';
 
 afterAll(() => closePools());
@@ -124,6 +125,22 @@ describe('a hedged plan codes its middle chunk both ways first, and the others b
       for (const t of rest) expect(t.plan.alternative).toEqual(keeps ? planned.alternative : undefined);
     });
   }
+});
+
+describe('a batch one task more than whole rounds of the workers, with no core for this thread', () => {
+  it('this thread takes the last task beside the workers, each worker\'s next sent ahead; whole rounds go to the workers alone', async () => {
+    const calls = async (n: number, parallelism: number) => {
+      const seen: { j: number; alone: boolean; ahead: boolean }[] = [];
+      const env = { backend: zstdBackend, hash: () => '', progress: () => {}, parallelism, runTask: async () => undefined } as unknown as CodecEnv;
+      await runChunks(n, env, async (j, alone, ahead) => void seen.push({ j, alone, ahead }));
+      return seen;
+    };
+    const nine = await calls(9, 2);
+    expect(nine.filter((c) => c.alone).map((c) => c.j)).toEqual([8]);
+    expect(nine.every((c) => c.ahead)).toBe(true);
+    const eight = await calls(8, 2);
+    expect(eight.some((c) => c.alone || c.ahead)).toBe(false);
+  });
 });
 
 describe('the pool sends a task ahead to a worker busy with one', () => {
