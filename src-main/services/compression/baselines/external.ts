@@ -32,15 +32,18 @@ export interface ExternalCompressor {
 
 /** Whether an executable of that name is in a folder of PATH (looked up here: no shell, no fork). */
 function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    if (!dir) return false;
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  // Windows names executables by extension (PATHEXT); elsewhere the execute permission says it
+  const names = process.platform === 'win32' ? (process.env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';').map((ext) => cmd + ext.toLowerCase()) : [cmd];
+  return (process.env.PATH ?? '').split(delimiter).some((dir) =>
+    dir !== '' && names.some((name) => {
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
 }
 
 /** dims fastest first, folded to at most 3 */
