@@ -13,9 +13,9 @@ import type { CodecEnv } from './contract.ts';
 export async function runChunks(n: number, env: CodecEnv, run: (j: number, alone: boolean, ahead: boolean) => Promise<void>): Promise<void> {
   const spare = env.spareThread;
   if (!spare || n <= 2) {
-    // a batch one more than whole rounds of the workers (a hedged plan's probe: 8 chunks and one more coding): this
+    // a batch one more than whole rounds of the workers (the 7 chunks after a hedged plan's probe, 2 workers): this
     // thread takes the last task beside them, each worker's next sent ahead, rather than a worker taking it alone
-    // after the others (etopo5 at rel 1e-3 with 2 workers on 2 cores: 4.5 rounds of a chunk, not 5)
+    // after the others (3.5 rounds of a chunk, not 4: etopo5 rel 1e-2 with 2 workers on 2 cores 315-322 -> 341-355 MB/s)
     const oneOver = n > (env.parallelism ?? 1) && n % (env.parallelism ?? 1) === 1;
     await Promise.all(Array.from({ length: n }, (_, j) => run(j, inThisThread(j, n, env) || (oneOver && j === n - 1), oneOver)));
     return;

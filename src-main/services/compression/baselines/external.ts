@@ -112,12 +112,14 @@ let nextToolId = 0;
 function toolRunner(): ChildProcess {
   if (runner) return runner;
   const child = spawn(process.execPath, ['-e', TOOL_RUNNER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-  child.on('message', (r: ToolReply) => waiting.get(r.id)?.(r));
-  child.on('exit', () => {
+  // a runner that stops (or cannot start) fails the tools it was running; the next tool starts a new one
+  const stopped = (why: string) => {
     if (runner === child) runner = null;
-    for (const [id, answer] of waiting) answer({ id, error: 'the tool runner stopped' });
-  });
-  child.on('error', () => {});
+    for (const [id, answer] of waiting) answer({ id, error: why });
+  };
+  child.on('message', (r: ToolReply) => waiting.get(r.id)?.(r));
+  child.on('exit', () => stopped('the tool runner stopped'));
+  child.on('error', (e) => stopped(`the tool runner failed: ${e.message}`));
   child.unref();
   child.channel?.unref();
   return (runner = child);
@@ -134,7 +136,7 @@ export function runTool(cmd: string, args: string[], signal?: AbortSignal): Prom
     if (signal?.aborted) return reject(new FieldpackError('CANCELLED', `cancelled before ${cmd} ran`));
     const child = toolRunner();
     const id = nextToolId++;
-    const onAbort = () => child.send({ kill: id });
+    const onAbort = () => child.send({ kill: id }, () => {});
     signal?.addEventListener('abort', onAbort, { once: true });
     child.channel?.ref();
     waiting.set(id, (r) => {
@@ -146,7 +148,7 @@ export function runTool(cmd: string, args: string[], signal?: AbortSignal): Prom
       if (r.code !== 0) return reject(new FieldpackError('INTERNAL', `${cmd} ${args.join(' ')} failed (exit ${r.code}): ${(r.stderr ?? '').trim()}`));
       resolve({ seconds: r.seconds!, stdout: r.stdout ?? '' });
     });
-    child.send({ id, cmd, args });
+    child.send({ id, cmd, args }, (e) => e && waiting.get(id)?.({ id, error: `the tool runner took no request: ${e.message}` }));
   });
 }
 
