@@ -127,6 +127,38 @@ describe('a hedged plan codes its middle chunk both ways first, and the others b
   }
 });
 
+describe('a field of one chunk whose plan codes it two ways', () => {
+  it('codes its own way in a free worker beside the alternative\'s in this thread: the stream of coding both here', async () => {
+    const made = makeField('hedged', [24, 48, 96], { noise: 4, seed: 3 });
+    const f = { values: made.values, shape: made.shape };
+    const bound = { mode: 'rel' as const, value: 1e-3 };
+    const planned = planCompression(f, { bound }, zstdBackend);
+    expect(planned.chunkRows.length).toBe(1);
+    expect(planned.alternative).toBeDefined();
+    const coded: { alone: boolean; plan: ClassicPlan }[] = [];
+    const env: CodecEnv = {
+      backend: zstdBackend,
+      hash: () => '',
+      progress: () => {},
+      parallelism: 1,
+      spareThread: () => new Promise<void>((resolve) => setImmediate(resolve)),
+      idleWorker: () => 'warm',
+      runTask: async <T,>(_codec: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }) => {
+        if (task === 'encodeChunk') coded.push({ alone: opts?.alone === true, plan: args.plan as ClassicPlan });
+        if (!opts?.alone) await new Promise((resolve) => setImmediate(resolve));
+        return classicCodec.tasks![task]!(args, zstdBackend).result as T;
+      },
+    };
+    const r = await classicCodec.encode({ field: f, bound, params: classicCodec.params.parse({}), metadata: {}, deps: NO_DEPENDENCIES }, env);
+    expect(Buffer.from(r.bytes).equals(Buffer.from(compressClassic(f, { bound, metadata: {} }, zstdBackend).bytes))).toBe(true);
+    // the alternative's coding here, alone; the own coding (started during planning, or after it) in the worker
+    const here = coded.filter((c) => c.alone);
+    expect(here.length).toBe(1);
+    expect(here[0]!.plan).toMatchObject({ ...planned.alternative, alternative: undefined });
+    expect(coded.some((c) => !c.alone && c.plan.alternative === undefined && c.plan.predictor === planned.predictor && !c.plan.reversedAxes === !planned.reversedAxes)).toBe(true);
+  });
+});
+
 describe('a batch one task more than whole rounds of the workers, with no core for this thread', () => {
   it('this thread takes the last task beside the workers, each worker\'s next sent ahead; whole rounds go to the workers alone', async () => {
     const calls = async (n: number, parallelism: number) => {
