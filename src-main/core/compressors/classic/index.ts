@@ -119,7 +119,8 @@ function intoSpare(h: StreamHeader, i: number): () => FieldValues {
  * on the sample) while this thread sizes the rest, the same numbers either way; but for a field of one chunk whose
  * leader will likely not be tuned, it encodes the chunk with screening's leader's plan while this thread sizes the
  * survivors (that encoding takes longer than half the survivors): `early`, where the final plan is that one (it may
- * still fail); `sizedElsewhere` where the worker sized a share. A cold worker (its code still loading and compiling)
+ * still fail), or `earlyOwn`, where it is the own coding of a final plan coded two ways (bothWaysAtOnce);
+ * `sizedElsewhere` where the worker sized a share. A cold worker (its code still loading and compiling)
  * would finish later than this thread: it only warms up, on the encoding.
  */
 async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: ClassicOptions, env: CodecEnv): Promise<{ plan: ClassicPlan; early: Promise<EncodedChunk> | null; earlyOwn: Promise<EncodedChunk> | null; sizedElsewhere: boolean }> {
