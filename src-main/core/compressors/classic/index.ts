@@ -119,7 +119,7 @@ function intoSpare(h: StreamHeader, i: number): () => FieldValues {
  * on the sample) while this thread sizes the rest, the same numbers either way; but for a field of one chunk whose
  * leader will likely not be tuned, it encodes the chunk with screening's leader's plan while this thread sizes the
  * survivors (that encoding takes longer than half the survivors): `early`, where the final plan is that one (it may
- * still fail), or `earlyOwn`, where it is the own coding of a final plan coded two ways (bothWaysAtOnce);
+ * still fail), or `earlyOwn`, where it is the own coding of a final plan coded two ways (probeHedge);
  * `sizedElsewhere` where the worker sized a share. A cold worker (its code still loading and compiling)
  * would finish later than this thread: it only warms up, on the encoding.
  */
@@ -175,22 +175,6 @@ function twoCodings(plan: ClassicPlan): boolean {
   return !!plan.alternative && !plan.contest?.length;
 }
 
-/**
- * A field of one chunk coded two ways (twoCodings), at once: its own coding in a worker (the one planning started
- * there, where it did) beside the alternative's in this thread; the bytes of encodeChunk coding both. Bench medians of
- * 3 interleaved runs, 1 worker on 2 cores: held-out F64 (786 k values) at rel 1e-3 30.7 -> 54.5 MB/s, TURB3D (885 k)
- * at 1e-4 30.7 -> 47.7, a heavy-tailed field (584 k) at 1e-3 54.1 -> 83.8; 18 rows 1.19 x (geometric mean), the
- * slowest 0.92 x.
- */
-async function bothWaysAtOnce(plan: ClassicPlan, chunk: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null): Promise<EncodedChunk> {
-  const [ownPlan, otherPlan] = probePlans(plan);
-  const code = (p: ClassicPlan, alone: boolean) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, ...chunk }, { alone });
-  // a worker that fails leaves its coding to this thread
-  const own = (ownStarted ?? code(ownPlan, false)).catch(() => code(ownPlan, true));
-  const other = await code(otherPlan, true);
-  return probeOutcome(plan, await own, other).chunk;
-}
-
 export const classicCodec: Codec<ClassicParams> = {
   id: CLASSIC_CODEC_ID,
   label: 'Fieldpack classic',
@@ -205,18 +189,17 @@ export const classicCodec: Codec<ClassicParams> = {
     const { plan: planned, early, earlyOwn, sizedElsewhere } = await planWithWorker(field, opts, env);
     const inputs = chunkInputs(planned, field);
     const chunks: EncodedChunk[] = [];
-    const probe = hedgeProbe(planned);
-    const probed = probe === null ? null : await probeHedge(planned, inputs[probe]!, env);
+    // a hedged plan's probe chunk coded both ways first; or a field of one chunk coded two ways (twoCodings), both at
+    // once where planning started its own coding in a worker or a worker is free beside this thread. Held-out F64
+    // (786 k values) at rel 1e-3, 1 worker on 2 cores, bench medians of 3 interleaved runs: 30.7 -> 54.5 MB/s (TURB3D
+    // at 1e-4 30.7 -> 47.7; 18 rows 1.19 x, the slowest 0.92 x)
+    const probe = hedgeProbe(planned) ?? (inputs.length === 1 && twoCodings(planned) && (earlyOwn || (await workerBeside(env))) ? 0 : null);
+    const probed = probe === null ? null : await probeHedge(planned, inputs[probe]!, env, inputs.length === 1 ? earlyOwn : null);
     if (probed) chunks[probe!] = probed.chunk;
-    let encodedEarly = false;
-    // one chunk coded two ways: both at once where a worker started the own coding or is free beside this thread
-    if (inputs.length === 1 && twoCodings(planned) && (earlyOwn || (await workerBeside(env)))) {
-      chunks[0] = await bothWaysAtOnce(planned, inputs[0]!, env, earlyOwn);
-      encodedEarly = !!earlyOwn;
-    }
     const plan = probed?.rest ?? planned;
-    const todo = inputs.flatMap((_, j) => (j === probe || chunks[j] ? [] : [j]));
-    let done = inputs.length - todo.length;
+    const todo = inputs.flatMap((_, j) => (j === probe ? [] : [j]));
+    let done = probed ? 1 : 0;
+    let encodedEarly = !!probed && inputs.length === 1 && !!earlyOwn;
     await runChunks(todo.length, env, async (k, alone, ahead) => {
       const j = todo[k]!;
       const c = inputs[j]!;
@@ -326,10 +309,15 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
 }
 
-/** A hedged plan's probe chunk (hedgeProbe) coded both ways at once, as two tasks, and what it decides (probeOutcome). */
-async function probeHedge(plan: ClassicPlan, chunk: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, env: CodecEnv): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
+/**
+ * A chunk of a plan coded two ways (a hedged plan's probe, hedgeProbe; a field of one chunk) coded both ways at once,
+ * as two tasks, and what it decides (probeOutcome). `ownStarted`: its own coding, started during planning (a worker
+ * that fails it leaves it to this thread).
+ */
+async function probeHedge(plan: ClassicPlan, chunk: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null = null): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
   const plans = probePlans(plan);
-  const [own, other] = await mapChunks(2, env, (j, alone, ahead) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead }));
+  const code = (j: number, alone: boolean, ahead: boolean) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead });
+  const [own, other] = await mapChunks(2, env, (j, alone, ahead) => (j === 0 && ownStarted ? ownStarted.catch(() => code(0, true, false)) : code(j, alone, ahead)));
   return probeOutcome(plan, own!, other!);
 }
 
