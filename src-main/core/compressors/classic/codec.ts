@@ -946,14 +946,15 @@ export function hedgeProbe(plan: ClassicPlan): number | null {
   return plan.hedged && plan.alternative && !plan.contest?.length && plan.chunkRows.length > 1 ? plan.chunkRows.length >> 1 : null;
 }
 
-/** A hedged plan's probe codings: its own and its alternative's, each alone. */
+/** A plan's two codings, each alone: its own and its alternative's (a hedged plan's probe; a field of one chunk). */
 export function probePlans(plan: ClassicPlan): [own: ClassicPlan, alternative: ClassicPlan] {
   return [codedOneWay(plan), codedOneWay(plan, plan.alternative)];
 }
 
 /**
- * What a hedged plan's probe chunk keeps (the smaller coding, as encodeChunk would have kept it), and the plan the
- * other chunks take: its own coding alone where that was clearly the smaller there, else the hedged plan.
+ * What a chunk coded both ways (probePlans) keeps, the smaller coding as encodeChunk would have kept it, and, for a
+ * hedged plan's probe, the plan the other chunks take: its own coding alone where that was clearly the smaller there,
+ * else the hedged plan.
  */
 export function probeOutcome(plan: ClassicPlan, own: EncodedChunk, other: EncodedChunk): { chunk: EncodedChunk; rest: ClassicPlan } {
   const clear = !own.constant && other.stored.length > HEDGE_PROBE_MARGIN * own.stored.length;
