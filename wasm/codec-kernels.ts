@@ -1745,3 +1745,112 @@ export function errorSums(orig: usize, origF32: bool, recon: usize, reconF32: bo
   store<i32>(acc, over, 36);
   store<i32>(acc, inexact, 40);
 }
+
+// ---- reverseAxes: reverseAxes of src-main/core/codec/predictors/axes.ts ----
+
+/** Square tiles of this many elements a side: a tile's rows of the source and of the output stay in the L1 cache. */
+const REVERSE_TILE: i32 = 8;
+
+/**
+ * One [a, e] matrix of the source, element T, rows `srcRow` apart from `srcBase`, into the output transposed:
+ * element (i, m) to dstBase + m * dstRow + i. Tile by tile, so that neither side is walked with a large stride alone.
+ */
+// @ts-ignore: decorator
+@inline
+function transposeTiles<T>(src: usize, dst: usize, a: i32, e: i32, srcBase: usize, srcRow: usize, dstBase: usize, dstRow: usize): void {
+  const size = <usize>sizeof<T>();
+  for (let i0 = 0; i0 < a; i0 += REVERSE_TILE) {
+    const i1 = min(i0 + REVERSE_TILE, a);
+    for (let m0 = 0; m0 < e; m0 += REVERSE_TILE) {
+      const m1 = min(m0 + REVERSE_TILE, e);
+      for (let i = i0; i < i1; i++) {
+        const from = src + (srcBase + <usize>i * srcRow) * size;
+        const to = dst + (dstBase + <usize>i) * size;
+        for (let m = m0; m < m1; m++) store<T>(to + <usize>m * dstRow * size, load<T>(from + <usize>m * size));
+      }
+    }
+  }
+}
+
+/** The reference's permutation for elements of type T: the first and last axes swap tile by tile, the middle ones reverse. */
+function reverseAxesOf<T>(src: usize, dst: usize, k: i32, sh: usize): void {
+  const a = load<i32>(sh);
+  if (k == 1) {
+    memory.copy(dst, src, <usize>a * sizeof<T>());
+    return;
+  }
+  const e = load<i32>(sh + ((<usize>k - 1) << 2));
+  if (k == 2) {
+    transposeTiles<T>(src, dst, a, e, 0, <usize>e, 0, <usize>a);
+    return;
+  }
+  const b = load<i32>(sh, 4);
+  if (k == 3) {
+    // element (i, j, m) to m * a * b + j * a + i
+    for (let j = 0; j < b; j++) transposeTiles<T>(src, dst, a, e, <usize>j * e, <usize>b * e, <usize>j * a, <usize>a * b);
+    return;
+  }
+  const c = load<i32>(sh, 8);
+  // k == 4: element (i, j, l, m) to m * a * b * c + l * a * b + j * a + i
+  for (let j = 0; j < b; j++) {
+    for (let l = 0; l < c; l++) {
+      transposeTiles<T>(src, dst, a, e, (<usize>j * c + l) * e, <usize>b * c * e, <usize>l * a * b + <usize>j * a, <usize>a * b * c);
+    }
+  }
+}
+
+/**
+ * src (C order, the k <= 4 dims at sh, i32) with its axes in reverse order into dst (C order, the reversed dims),
+ * elements of `size` bytes (1, 4 or 8) copied bit for bit.
+ */
+export function reverseAxes(src: usize, dst: usize, size: i32, k: i32, sh: usize): void {
+  if (size == 1) reverseAxesOf<u8>(src, dst, k, sh);
+  else if (size == 4) reverseAxesOf<u32>(src, dst, k, sh);
+  else reverseAxesOf<u64>(src, dst, k, sh);
+}
+
+// ---- sortFloat64: sortFloat64 of src-main/core/stats/sort.ts ----
+
+/**
+ * x[0, n) (f64) sorted ascending in place as the reference sorts (TypedArray order: -0 before +0; no NaN), with
+ * tmp[0, n) (u64) as the other buffer and counts (256 x u32) for the histogram: a least-significant-digit radix sort
+ * of keys that order as the numbers do (positives' sign bit set, negatives' every bit flipped), a pass per byte,
+ * skipped where every key has the same byte there.
+ */
+export function sortFloat64(x: usize, n: i32, tmp: usize, counts: usize): void {
+  for (let i = 0; i < n; i++) {
+    const at = x + (<usize>i << 3);
+    const b = load<u64>(at);
+    store<u64>(at, (b >> 63) != 0 ? ~b : b | 0x8000000000000000);
+  }
+  let from = x, to = tmp;
+  for (let shift: u64 = 0; shift < 64; shift += 8) {
+    memory.fill(counts, 0, 256 << 2);
+    for (let i = 0; i < n; i++) {
+      const c = counts + (<usize>((load<u64>(from + (<usize>i << 3)) >> shift) & 255) << 2);
+      store<u32>(c, load<u32>(c) + 1);
+    }
+    if (load<u32>(counts + (<usize>((load<u64>(from) >> shift) & 255) << 2)) == <u32>n) continue;
+    let sum: u32 = 0;
+    for (let b = 0; b < 256; b++) {
+      const c = counts + (<usize>b << 2);
+      const k = load<u32>(c);
+      store<u32>(c, sum);
+      sum += k;
+    }
+    for (let i = 0; i < n; i++) {
+      const key = load<u64>(from + (<usize>i << 3));
+      const c = counts + (<usize>((key >> shift) & 255) << 2);
+      const pos = load<u32>(c);
+      store<u32>(c, pos + 1);
+      store<u64>(to + (<usize>pos << 3), key);
+    }
+    const t = from;
+    from = to;
+    to = t;
+  }
+  for (let i = 0; i < n; i++) {
+    const key = load<u64>(from + (<usize>i << 3));
+    store<u64>(x + (<usize>i << 3), (key >> 63) != 0 ? key & 0x7fffffffffffffff : ~key);
+  }
+}

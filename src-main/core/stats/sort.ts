@@ -1,3 +1,5 @@
+import { sortFloat64Kernel } from '../codec/wasm-kernels.ts';
+
 /**
  * Ascending sort of float64 values, as TypedArray.prototype.sort orders them (-0 before +0; no NaN expected), by
  * least-significant-digit radix sort on their bits: planning sorts ~8k sample values per field to find a grid, and
@@ -5,6 +7,17 @@
  * value has the same byte (the low mantissa bytes of float32 data, the exponent of a narrow range) are skipped.
  */
 export function sortFloat64(values: Float64Array): Float64Array {
+  // in WebAssembly where it can (wasm/codec-kernels.ts sortFloat64, the same order): the loops below run a few times
+  // per process, mostly before V8 has compiled them
+  kernel ??= sortFloat64Kernel();
+  if (values.length >= 64 && kernel?.(values)) return values;
+  return sortFloat64Loop(values);
+}
+
+let kernel: ReturnType<typeof sortFloat64Kernel> | undefined;
+
+/** sortFloat64's reference loops. */
+export function sortFloat64Loop(values: Float64Array): Float64Array {
   const n = values.length;
   if (n < 64) return values.sort();
   // keys: the bits with the sign flipped for positives and all bits flipped for negatives, so unsigned order is numeric

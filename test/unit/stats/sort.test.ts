@@ -1,15 +1,22 @@
-/** sortFloat64 (planning's grid search sorts its sample with it) orders values exactly as TypedArray sort does. */
+/**
+ * sortFloat64 (planning's grid search sorts its sample with it), in WebAssembly and in its reference loops, orders
+ * values exactly as TypedArray sort does.
+ */
 import { describe, expect, it } from 'vitest';
-import { sortFloat64 } from '../../../src-main/core/stats/sort.ts';
+import { sortFloat64, sortFloat64Loop } from '../../../src-main/core/stats/sort.ts';
+import { sortFloat64Kernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
 function same(values: number[] | Float64Array) {
-  const a = Float64Array.from(values);
   const b = Float64Array.from(values).sort();
-  const got = sortFloat64(a);
-  expect(got).toBe(a); // in place
-  // bit for bit, so -0 and +0 are told apart
-  expect(Array.from(new Uint32Array(got.buffer))).toEqual(Array.from(new Uint32Array(b.buffer)));
+  expect(sortFloat64Kernel()).not.toBeNull();
+  for (const sort of [sortFloat64, sortFloat64Loop]) {
+    const a = Float64Array.from(values);
+    const got = sort(a);
+    expect(got).toBe(a); // in place
+    // bit for bit, so -0 and +0 are told apart
+    expect(Array.from(new Uint32Array(got.buffer))).toEqual(Array.from(new Uint32Array(b.buffer)));
+  }
 }
 
 describe('sortFloat64', () => {

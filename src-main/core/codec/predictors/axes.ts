@@ -5,10 +5,24 @@
  * reversed, which makes the slowest-first order the other one; the decoder reverses its output back. Pure.
  */
 
+import { reverseAxesKernel } from '../wasm-kernels.ts';
+
 type Values = Float32Array | Float64Array | Uint8Array;
 
-/** `src` (C order, `shape`) with its axes in reverse order, into `dst` (C order, the reversed shape). */
+let kernel: ReturnType<typeof reverseAxesKernel> | undefined;
+
+/**
+ * `src` (C order, `shape`) with its axes in reverse order, into `dst` (C order, the reversed shape): in WebAssembly
+ * where it can (wasm/codec-kernels.ts reverseAxes, the same permutation), else the loop.
+ */
 export function reverseAxes<T extends Values>(src: T, shape: readonly number[], dst: T): T {
+  if (shape.length < 1 || shape.length > 4) throw new RangeError(`reverseAxes: ${shape.length} dimensions (1 to 4)`);
+  kernel ??= reverseAxesKernel();
+  return kernel?.(src, shape, dst) ?? reverseAxesLoop(src, shape, dst);
+}
+
+/** reverseAxes's reference loop. */
+export function reverseAxesLoop<T extends Values>(src: T, shape: readonly number[], dst: T): T {
   const k = shape.length;
   if (k === 1) {
     dst.set(src);
