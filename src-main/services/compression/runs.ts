@@ -108,6 +108,30 @@ export const COMPRESS_METRIC_KEYS = [
   ...SIZE_STAT_NAMES,
 ] as const;
 
+/**
+ * A finished run's metrics under COMPRESS_METRIC_KEYS: fullMetrics's, then libpressio's error_stat and size metrics
+ * under their names (docs/review.md; the names both have agree). Compress and cross-field runs store the same keys,
+ * so that they stand side by side in Compare.
+ */
+export function runMetrics(m: FullMetrics, d: { orig: ArrayLike<number>; recon: ArrayLike<number>; mask: Uint8Array | null; originalBytes: number; compressedBytes: number }): Record<string, number> {
+  const metrics: Record<string, number> = {
+    compression_ratio: m.compressionRatio,
+    bit_rate: m.bitRate,
+    psnr_db: m.psnr,
+    nrmse: m.nrmse,
+    rmse: m.rmse,
+    max_abs_error: m.maxAbsError,
+    max_rel_error: m.maxRelError,
+    max_error_over_bound: m.maxErrorOverBound,
+    points_over_bound: m.pointsOverBound,
+    ssim: m.ssim,
+    error_autocorr_lag1: m.errorLag1Autocorrelation,
+    compress_mb_s: m.compressMBs ?? NaN,
+    decompress_mb_s: m.decompressMBs ?? NaN,
+  };
+  return Object.assign(metrics, errorStat(d.orig, d.recon, d.mask), sizeStat(d.originalBytes, d.compressedBytes, d.orig.length));
+}
+
 export interface CompressRunResult {
   codec: string;
   file: string;
@@ -356,23 +380,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     if (!isBaseline) throw new FieldpackError('BOUND_VIOLATED', `compress: ${what} after decompression`, { pointsOverBound: m.pointsOverBound, maxAbsError: m.maxAbsError, bound: absBound });
     ctx.log(`warning: ${codec} broke the bound: ${what}`);
   }
-  const metrics: Record<string, number> = {
-    compression_ratio: m.compressionRatio,
-    bit_rate: m.bitRate,
-    psnr_db: m.psnr,
-    nrmse: m.nrmse,
-    rmse: m.rmse,
-    max_abs_error: m.maxAbsError,
-    max_rel_error: m.maxRelError,
-    max_error_over_bound: m.maxErrorOverBound,
-    points_over_bound: m.pointsOverBound,
-    ssim: m.ssim,
-    error_autocorr_lag1: m.errorLag1Autocorrelation,
-    compress_mb_s: m.compressMBs ?? NaN,
-    decompress_mb_s: m.decompressMBs ?? NaN,
-  };
-  // libpressio's error_stat and size metrics under their names (docs/review.md); the shared names agree
-  Object.assign(metrics, errorStat(field.values, recon, mask), sizeStat(originalBytes, compressedBytes, n));
+  const metrics = runMetrics(m, { orig: field.values, recon, mask, originalBytes, compressedBytes });
   // 5. the results, metrics and artifact: from here a cancel is too late (a run called cancelled that kept them all)
   if (ctx.signal.aborted) throw cancelled('before saving the results');
   ctx.saving?.();

@@ -10,10 +10,10 @@ import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
-import { errorStat, fullMetrics, sizeStat } from '../../core/metrics/index.ts';
+import { fullMetrics } from '../../core/metrics/index.ts';
 import { CrossfieldParams } from '../../api/methods/crossfield.ts';
 import { listVariables } from '../compression/bench-input.ts';
-import { CROSSFIELD_KIND, type CompressRunResult, readVariable } from '../compression/runs.ts';
+import { CROSSFIELD_KIND, type CompressRunResult, readVariable, runMetrics } from '../compression/runs.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
@@ -103,26 +103,12 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
   }
   // the compress runs' metrics under their names (so the run stands in Compare beside them), then the cross-field ones
   const metrics: Record<string, number> = {
-    compression_ratio: st.compressionRatio,
-    bit_rate: st.bitRate,
-    psnr_db: st.psnr,
-    nrmse: st.nrmse,
-    rmse: st.rmse,
-    max_abs_error: st.maxAbsError,
-    max_rel_error: st.maxRelError,
-    max_error_over_bound: st.maxErrorOverBound,
-    points_over_bound: st.pointsOverBound,
-    ssim: st.ssim,
-    error_autocorr_lag1: st.errorLag1Autocorrelation,
-    compress_mb_s: st.compressMBs ?? NaN,
-    decompress_mb_s: st.decompressMBs ?? NaN,
+    ...runMetrics(st, { orig: target.values, recon: d.field.values, mask: target.mask ?? null, originalBytes: orig, compressedBytes: r.bytes.length }),
     core_ratio: coreRatio,
     model_share: r.modelShare,
     model_bytes: r.modelBytes,
     train_seconds: r.trainSeconds,
   };
-  // libpressio's error_stat and size metrics under their names (docs/review.md); the shared names agree
-  Object.assign(metrics, errorStat(target.values, d.field.values, target.mask ?? null), sizeStat(orig, r.bytes.length, n));
   // from here the results are stored: a cancel is too late (as in compression/runs.ts)
   if (ctx.signal.aborted) throw new FieldpackError('CANCELLED', 'cancelled before saving the results');
   ctx.saving?.();
