@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compressField, decompressStream, closePools } from '../../../src-main/services/compression/index.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
-import { FERRET, field, haveFerret } from '../../unit/codec/helpers.ts';
+import { FERRET, field, haveFerret, pressureLevels } from '../../unit/codec/helpers.ts';
 import { encodeField, warmWorkers } from '../../../src-main/services/codecs/index.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
@@ -127,7 +127,30 @@ describe('a hedged plan codes its middle chunk both ways first, and the others b
   }
 });
 
-describe('a field of one chunk whose plan codes it two ways', () => {
+/**
+ * The field encoded by the classic codec with one warm worker beside this thread (a fake pool: its tasks run here, a
+ * turn of the event loop later): the bytes, and each chunk coding's thread and plan.
+ */
+async function encodedBesideWorker(f: Pick<Field, 'values' | 'shape'>, bound: { mode: 'rel'; value: number }) {
+  const coded: { alone: boolean; plan: ClassicPlan }[] = [];
+  const env: CodecEnv = {
+    backend: zstdBackend,
+    hash: () => '',
+    progress: () => {},
+    parallelism: 1,
+    spareThread: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    idleWorker: () => 'warm',
+    runTask: async <T,>(_codec: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }) => {
+      if (task === 'encodeChunk') coded.push({ alone: opts?.alone === true, plan: args.plan as ClassicPlan });
+      if (!opts?.alone) await new Promise((resolve) => setImmediate(resolve));
+      return classicCodec.tasks![task]!(args, zstdBackend).result as T;
+    },
+  };
+  const r = await classicCodec.encode({ field: f, bound, params: classicCodec.params.parse({}), metadata: {}, deps: NO_DEPENDENCIES }, env);
+  return { bytes: r.bytes, coded };
+}
+
+describe('a field of one chunk whose plan codes it several ways', () => {
   it('codes its own way in a free worker beside the alternative\'s in this thread: the stream of coding both here', async () => {
     const made = makeField('hedged', [24, 48, 96], { noise: 4, seed: 3 });
     const f = { values: made.values, shape: made.shape };
@@ -135,27 +158,30 @@ describe('a field of one chunk whose plan codes it two ways', () => {
     const planned = planCompression(f, { bound }, zstdBackend);
     expect(planned.chunkRows.length).toBe(1);
     expect(planned.alternative).toBeDefined();
-    const coded: { alone: boolean; plan: ClassicPlan }[] = [];
-    const env: CodecEnv = {
-      backend: zstdBackend,
-      hash: () => '',
-      progress: () => {},
-      parallelism: 1,
-      spareThread: () => new Promise<void>((resolve) => setImmediate(resolve)),
-      idleWorker: () => 'warm',
-      runTask: async <T,>(_codec: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean }) => {
-        if (task === 'encodeChunk') coded.push({ alone: opts?.alone === true, plan: args.plan as ClassicPlan });
-        if (!opts?.alone) await new Promise((resolve) => setImmediate(resolve));
-        return classicCodec.tasks![task]!(args, zstdBackend).result as T;
-      },
-    };
-    const r = await classicCodec.encode({ field: f, bound, params: classicCodec.params.parse({}), metadata: {}, deps: NO_DEPENDENCIES }, env);
-    expect(Buffer.from(r.bytes).equals(Buffer.from(compressClassic(f, { bound, metadata: {} }, zstdBackend).bytes))).toBe(true);
+    const { bytes, coded } = await encodedBesideWorker(f, bound);
+    expect(Buffer.from(bytes).equals(Buffer.from(compressClassic(f, { bound, metadata: {} }, zstdBackend).bytes))).toBe(true);
     // the alternative's coding here, alone; the own coding (started during planning, or after it) in the worker
     const here = coded.filter((c) => c.alone);
     expect(here.length).toBe(1);
     expect(here[0]!.plan).toMatchObject({ ...planned.alternative, alternative: undefined });
     expect(coded.some((c) => !c.alone && c.plan.alternative === undefined && c.plan.predictor === planned.predictor && !c.plan.reversedAxes === !planned.reversedAxes)).toBe(true);
+  });
+
+  it('with a contest: its own way in the worker, the contest sized and its leader coded here, the stream of coding all here', async () => {
+    // a near-profile field at an extreme ratio (high-ratio.test.ts): each chunk sizes the contest's three tunings
+    const f = pressureLevels(60, 64, 64, 4e-4);
+    const bound = { mode: 'rel' as const, value: 1e-2 };
+    const planned = planCompression(f, { bound }, zstdBackend);
+    expect(planned.chunkRows.length).toBe(1);
+    expect(planned.contest?.length).toBeGreaterThan(0);
+    const { bytes, coded } = await encodedBesideWorker(f, bound);
+    const inThread = compressClassic(f, { bound, metadata: {} }, zstdBackend);
+    expect(Buffer.from(bytes).equals(Buffer.from(inThread.bytes))).toBe(true);
+    // no plan coded carries a contest; the own coding in the worker, the contest's leader (the tuning this field is
+    // built for: not the own coding) in this thread
+    expect(coded.every((c) => !c.plan.contest?.length)).toBe(true);
+    expect(coded.filter((c) => !c.alone).length).toBeGreaterThanOrEqual(1);
+    expect(coded.some((c) => c.alone && planned.contest!.some((k) => k.tune === c.plan.tune && k.predictor === c.plan.predictor))).toBe(true);
   });
 });
 

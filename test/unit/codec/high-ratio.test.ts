@@ -8,24 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { chunkInputs, compressClassic, decompressClassic, encodeChunk } from '../../../src-main/core/compressors/classic/codec.ts';
 import { closePools, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
-import { overBound } from './helpers.ts';
+import { overBound, pressureLevels } from './helpers.ts';
 
 afterAll(() => closePools());
-
-function pressureLevels(levels: number, ny: number, nx: number, horizontalShare = 0.004): { values: Float32Array; shape: number[] } {
-  const values = new Float32Array(levels * ny * nx);
-  for (let k = 0; k < levels; k++) {
-    const z = (15_000 * k) / (levels - 1);
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++) {
-        const horizontal = Math.sin((2 * Math.PI * x) / nx + 0.3) * Math.cos((3 * Math.PI * y) / ny) + 0.5 * Math.sin((5 * Math.PI * (x + y)) / nx);
-        const small = Math.sin(0.21 * x + 0.17 * y + 0.5 * k);
-        values[(k * ny + y) * nx + x] = 101_325 * Math.exp(-z / 8000) * (1 + horizontalShare * horizontal + (horizontalShare / 8) * small);
-      }
-    }
-  }
-  return { values, shape: [levels, ny, nx] };
-}
 
 /** The field encoded with 0, 1 and 2 workers in chunks of `chunkValues`: the same bytes, within the bound encoded and decoded; the run. */
 async function sameBytesAcrossWorkers(f: { values: Float32Array; shape: number[] }, bound: { mode: 'rel'; value: number }, chunkValues: number) {

@@ -961,21 +961,35 @@ export function probeOutcome(plan: ClassicPlan, own: EncodedChunk, other: Encode
   return { chunk: smallerCoding(own, other, plan.alternative!), rest: clear ? codedOneWay(plan) : plan };
 }
 
-/** The plan coded one way: its own coding, or `coding` (its alternative), with no other tried. */
-function codedOneWay(plan: ClassicPlan, coding?: PlanAlternative): ClassicPlan {
+/** The plan coded one way: its own coding, or `coding` (its alternative, a contest's), with no other tried. */
+export function codedOneWay(plan: ClassicPlan, coding?: PlanAlternative): ClassicPlan {
   return { ...plan, ...coding, alternative: undefined, contest: undefined, hedged: undefined };
 }
 
 /** The codings a chunk is also coded with: the plan's alternative, and its contest's smallest on the chunk (sized). */
 function otherCodings(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative[] {
-  const out = plan.alternative ? [plan.alternative] : [];
-  if (plan.contest?.length) {
-    const sizeOf = candidateSizer(plan, chunk, backend);
-    const sizes = plan.contest.map((c) => sizeOf({ ...plan, ...c }));
-    const leader = plan.contest[sizes.indexOf(Math.min(...sizes))]!;
-    if (!sameCoding(leader, plan) && !out.some((c) => sameCoding(c, leader))) out.push(leader);
-  }
-  return out;
+  const leader = contestLeader(plan, chunk, backend);
+  return [...(plan.alternative ? [plan.alternative] : []), ...(leader ? [leader] : [])];
+}
+
+/**
+ * The plan's contest's smallest coding on the chunk (sized, not coded), where it is neither the plan's own coding nor
+ * its alternative: the last of the codings encodeChunk codes the chunk with; null where there is none.
+ */
+export function contestLeader(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative | null {
+  if (!plan.contest?.length) return null;
+  const sizeOf = candidateSizer(plan, chunk, backend);
+  const sizes = plan.contest.map((c) => sizeOf({ ...plan, ...c }));
+  const leader = plan.contest[sizes.indexOf(Math.min(...sizes))]!;
+  return sameCoding(leader, plan) || (plan.alternative && sameCoding(plan.alternative, leader)) ? null : leader;
+}
+
+/**
+ * What encodeChunk keeps of a chunk coded its own way (`own`) and its other codings (otherCodings, in that order),
+ * coded apart (in other threads): the same choice, so the same bytes.
+ */
+export function smallestCoding(own: EncodedChunk, others: readonly { coding: PlanAlternative; chunk: EncodedChunk }[]): EncodedChunk {
+  return own.constant ? own : others.reduce((best, o) => smallerCoding(best, o.chunk, o.coding), own);
 }
 
 function encodeChunkAs(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {

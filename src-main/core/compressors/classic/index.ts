@@ -22,8 +22,10 @@ import {
   type EncodedChunk,
   type FieldStats,
   assembleHeader,
+  codedOneWay,
   codedPlan,
   assembleStream,
+  contestLeader,
   centralBlockRange,
   chunkInputs,
   chunkRowsFor,
@@ -42,6 +44,7 @@ import {
   samePlan,
   sampleBudget,
   sizePlans,
+  smallestCoding,
 } from './codec.ts';
 import { FieldpackError } from '../../errors.ts';
 import { type Field, type FieldValues, fieldSize } from '../../field.ts';
@@ -155,8 +158,8 @@ async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, o
   }
   const plan = step.value;
   const startedAs = (p: ClassicPlan) => (worker === 'warm' ? (started.find((e) => samePlan(e.plan, p))?.chunk ?? null) : null);
-  // a plan coded two ways (twoCodings) whose own coding the worker started
-  return { plan, early: startedAs(plan), earlyOwn: twoCodings(plan) ? startedAs(probePlans(plan)[0]) : null, sizedElsewhere };
+  // a plan coded several ways (severalCodings) whose own coding the worker started
+  return { plan, early: startedAs(plan), earlyOwn: severalCodings(plan) ? startedAs(probePlans(plan)[0]) : null, sizedElsewhere };
 }
 
 /**
@@ -170,9 +173,9 @@ async function workerBeside(env: CodecEnv): Promise<boolean> {
   return env.idleWorker() !== null;
 }
 
-/** A plan each chunk codes two ways, its own and its alternative's, and no other (no contest): encodeChunk's smaller. */
-function twoCodings(plan: ClassicPlan): boolean {
-  return !!plan.alternative && !plan.contest?.length;
+/** A plan each chunk codes more than its own way: its alternative's, its contest's leader's (encodeChunk's smallest). */
+function severalCodings(plan: ClassicPlan): boolean {
+  return !!plan.alternative || !!plan.contest?.length;
 }
 
 export const classicCodec: Codec<ClassicParams> = {
@@ -189,17 +192,20 @@ export const classicCodec: Codec<ClassicParams> = {
     const { plan: planned, early, earlyOwn, sizedElsewhere } = await planWithWorker(field, opts, env);
     const inputs = chunkInputs(planned, field);
     const chunks: EncodedChunk[] = [];
-    // a hedged plan's probe chunk coded both ways first; or a field of one chunk coded two ways (twoCodings), both at
-    // once where planning started its own coding in a worker or a worker is free beside this thread. Held-out F64
-    // (786 k values) at rel 1e-3, 1 worker on 2 cores, bench medians of 3 interleaved runs: 30.7 -> 54.5 MB/s (TURB3D
-    // at 1e-4 30.7 -> 47.7; 18 rows 1.19 x, the slowest 0.92 x)
-    const probe = hedgeProbe(planned) ?? (inputs.length === 1 && twoCodings(planned) && (earlyOwn || (await workerBeside(env))) ? 0 : null);
-    const probed = probe === null ? null : await probeHedge(planned, inputs[probe]!, env, inputs.length === 1 ? earlyOwn : null);
+    // a field of one chunk coded several ways (severalCodings): its own way in a worker and the others here, at once,
+    // where planning started its own coding in a worker or a worker is free beside this thread. Held-out F64 (786 k
+    // values, an alternative) at rel 1e-3, 1 worker on 2 cores, bench medians of 3 interleaved runs: 30.7 -> 54.5 MB/s
+    // (TURB3D at 1e-4 30.7 -> 47.7; 18 rows 1.19 x, the slowest 0.92 x)
+    const apart = inputs.length === 1 && severalCodings(planned) && (earlyOwn || (await workerBeside(env)));
+    if (apart) chunks[0] = await codedApart(planned, inputs[0]!, env, earlyOwn);
+    // a hedged plan's probe chunk coded both ways first
+    const probe = apart ? null : hedgeProbe(planned);
+    const probed = probe === null ? null : await probeHedge(planned, inputs[probe]!, env);
     if (probed) chunks[probe!] = probed.chunk;
     const plan = probed?.rest ?? planned;
-    const todo = inputs.flatMap((_, j) => (j === probe ? [] : [j]));
-    let done = probed ? 1 : 0;
-    let encodedEarly = !!probed && inputs.length === 1 && !!earlyOwn;
+    const todo = inputs.flatMap((_, j) => (j === probe || apart ? [] : [j]));
+    let done = probed || apart ? 1 : 0;
+    let encodedEarly = apart && !!earlyOwn;
     await runChunks(todo.length, env, async (k, alone, ahead) => {
       const j = todo[k]!;
       const c = inputs[j]!;
@@ -309,16 +315,33 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
 }
 
+type ChunkInput = { values: FieldValues; mask: Uint8Array | null; shape: number[] };
+
 /**
- * A chunk of a plan coded two ways (a hedged plan's probe, hedgeProbe; a field of one chunk) coded both ways at once,
- * as two tasks, and what it decides (probeOutcome). `ownStarted`: its own coding, started during planning (a worker
- * that fails it leaves it to this thread).
+ * A hedged plan's probe chunk (hedgeProbe) coded both ways at once, as two tasks, and what it decides (probeOutcome).
  */
-async function probeHedge(plan: ClassicPlan, chunk: { values: FieldValues; mask: Uint8Array | null; shape: number[] }, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null = null): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
+async function probeHedge(plan: ClassicPlan, chunk: ChunkInput, env: CodecEnv): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
   const plans = probePlans(plan);
-  const code = (j: number, alone: boolean, ahead: boolean) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead });
-  const [own, other] = await mapChunks(2, env, (j, alone, ahead) => (j === 0 && ownStarted ? ownStarted.catch(() => code(0, true, false)) : code(j, alone, ahead)));
+  const [own, other] = await mapChunks(2, env, (j, alone, ahead) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead }));
   return probeOutcome(plan, own!, other!);
+}
+
+/**
+ * A chunk of a plan coded several ways (severalCodings), as encodeChunk codes it, but its own coding in a worker
+ * (or `ownStarted`, started there during planning; a worker that fails leaves it to this thread) while this thread
+ * codes the alternative and sizes the contest and codes its leader: the same choice (smallestCoding), so the same
+ * bytes. A field of one chunk has no other chunk to code meanwhile.
+ */
+async function codedApart(plan: ClassicPlan, chunk: ChunkInput, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null): Promise<EncodedChunk> {
+  const code = (p: ClassicPlan, alone: boolean) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, ...chunk }, { alone });
+  const own = probePlans(plan)[0];
+  const ownCoded = ownStarted ? ownStarted.catch(() => code(own, true)) : code(own, false).catch(() => code(own, true));
+  ownCoded.catch(() => {}); // awaited below, after this thread's codings
+  const others: { coding: PlanAlternative; chunk: EncodedChunk }[] = [];
+  if (plan.alternative) others.push({ coding: plan.alternative, chunk: await code(codedOneWay(plan, plan.alternative), true) });
+  const leader = contestLeader(plan, chunk, env.backend);
+  if (leader) others.push({ coding: leader, chunk: await code(codedOneWay(plan, leader), true) });
+  return smallestCoding(await ownCoded, others);
 }
 
 /** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
