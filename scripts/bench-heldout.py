@@ -6,7 +6,12 @@
              mostly 0 (QCLOUD), near-white noise (NOISE);
   shapes.nc: a 1-D station series in float32 and float64 (SERIES, SERIES64), a 10-member ensemble (ENS), a long
              track (TRACK);
-  const.nc:  100 x 100 x 100 of zeros (ZERO) and of 273.15 (C273), and a 1 %-sparse field (SPARSE).
+  const.nc:  100 x 100 x 100 of zeros (ZERO) and of 273.15 (C273), and a 1 %-sparse field (SPARSE);
+  held2.nc:  a second set, made after the first had been looked at: an SST with its land as NaN (xarray's fill), ocean
+             temperature stratified with depth over a bathymetry mask (NaN), a k^-5/3 field (rougher than GRF2D), a
+             float64 mixing ratio over ten decades, a field of small variations on a large offset (1e5), a long thin
+             3-D grid, a diurnal cycle over 48 time steps, a noisy field packed as int16 (scale 0.05), a map of
+             piecewise-constant parameters, and a 4-D field.
 Seeded: the same files on every run.
 
 Usage: python3 scripts/bench-heldout.py OUTDIR   (needs netCDF4-python: Debian python3-netcdf4)
@@ -42,6 +47,49 @@ def writer(path):
         v[:] = a
         v.units = '1'
     return d, var
+
+
+def nan_filled(d, name, a, dims):
+    """A float32 variable whose missing points are NaN, declared as its _FillValue (xarray's default)."""
+    for n, s in zip(dims, a.shape):
+        if n not in d.dimensions:
+            d.createDimension(n, s)
+    v = d.createVariable(name, 'f4', dims, fill_value=np.float32(np.nan))
+    v[:] = a
+    v.units = '1'
+
+
+def held2(out):
+    rng = np.random.default_rng(4242)
+    d, var = writer(os.path.join(out, 'held2.nc'))
+    lat = np.linspace(-89.875, 89.875, 720)[:, None]
+    land = grf(rng, (720, 1440), 4) > 0.6
+    sst = 28 * np.cos(np.radians(lat)) ** 2 - 1.5 + 0.8 * grf(rng, (720, 1440), 3.5)
+    nan_filled(d, 'SSTNAN', np.where(land, np.nan, sst), ('lat', 'lon'))
+    depth = np.array([5, 15, 25, 40, 60, 85, 120, 160, 210, 270, 340, 420, 520, 640, 780, 950, 1150, 1400, 1700, 2000,
+                      2400, 2800, 3200, 3600, 4000, 4400, 4800, 5200, 5600, 6000])[:, None, None]
+    bathy = 5800 * (0.5 + 0.5 * np.tanh(grf(rng, (180, 360), 4)))[None]
+    temp = 2 + 24 * np.exp(-depth / 400) * np.cos(np.radians(np.linspace(-89.5, 89.5, 180)))[None, :, None] ** 2 + 0.3 * grf(rng, (30, 180, 360), 3.5)
+    nan_filled(d, 'OCEANT', np.where(depth > bathy, np.nan, temp), ('depth', 'lat2', 'lon2'))
+    var('KOLMO', grf(rng, (1024, 1024), 5 / 3 + 1), ('y3', 'x3'))
+    var('MIXR', 10 ** (-7 + 2.5 * grf(rng, (20, 128, 128), 3)), ('z4', 'y4', 'x4'), 'f8')
+    var('OFFSET', 1e5 + 0.01 * grf(rng, (512, 512), 3), ('y5', 'x5'))
+    var('ANISO', 10 * grf(rng, (4, 2000, 50), 3), ('z6', 'y6', 'x6'))
+    t = np.arange(48)[:, None, None]
+    var('DIURNAL', 290 + 8 * np.sin(2 * np.pi * t / 24) * (0.5 + 0.5 * np.tanh(grf(rng, (1, 100, 100), 3))) + 0.5 * grf(rng, (48, 100, 100), 3.5), ('t7', 'y7', 'x7'))
+    w = 0.5 * grf(rng, (10, 200, 200), 1.5)
+    for n, s in (('z8', 10), ('y8', 200), ('x8', 200)):
+        d.createDimension(n, s)
+    v = d.createVariable('WPACK', 'i2', ('z8', 'y8', 'x8'), fill_value=np.int16(-32767))
+    v.scale_factor = np.float32(0.05)
+    v.add_offset = np.float32(0.0)
+    v.units = 'cm s-1'
+    v[:] = w * 20
+    g = grf(rng, (600, 800), 4)
+    params = rng.uniform(0.05, 0.6, 12)
+    var('SOILPAR', params[np.clip(np.floor((g - g.min()) / (g.max() - g.min()) * 12), 0, 11).astype(int)], ('y9', 'x9'))
+    var('FIELD4D', 250 + 20 * grf(rng, (6, 10, 64, 64), 3.5), ('ta', 'za', 'ya', 'xa'))
+    d.close()
 
 
 def held(out):
@@ -103,7 +151,8 @@ def main():
     held(out)
     shapes(out)
     const(out)
-    for f in ('held.nc', 'shapes.nc', 'const.nc'):
+    held2(out)
+    for f in ('held.nc', 'shapes.nc', 'const.nc', 'held2.nc'):
         print(os.path.join(out, f))
 
 
