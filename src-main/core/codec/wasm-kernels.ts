@@ -782,13 +782,15 @@ export function countCodeKernel(): ((codes: Uint32Array, c: number) => number | 
 /**
  * axes.ts reverseAxes in the module: `src` (C order, `shape`, 1 to 4 dims) with its axes in reverse order into `dst`,
  * each element copied bit for bit; null where WebAssembly is missing, and the function returns null where the memory
- * cannot grow (the caller runs the reference).
+ * cannot grow or the array is longer than the predictor kernels take (KERNEL_MAX_CODES: a chunk made larger with
+ * chunkValues would grow the module's memory by twice its size for good): the caller runs the reference.
  */
 export function reverseAxesKernel(): (<T extends Float32Array | Float64Array | Uint8Array>(src: T, shape: readonly number[], dst: T) => T | null) | null {
   const l = layout();
   if (!l) return null;
   return (src, shape, dst) => {
     const n = src.length;
+    if (n > KERNEL_MAX_CODES) return null;
     const at = stage(l, [src, src.byteLength, new Int32Array(shape)]);
     if (!at) return null;
     const [input, output, sh] = at as [number, number, number];
@@ -801,12 +803,14 @@ export function reverseAxesKernel(): (<T extends Float32Array | Float64Array | U
 
 /**
  * stats/sort.ts sortFloat64 in the module: `values` sorted in place in TypedArray order; null where WebAssembly is
- * missing, and the function returns false where the memory cannot grow (the caller runs the reference).
+ * missing, and the function returns false where the memory cannot grow or there are more than KERNEL_MAX_CODES values
+ * (the caller runs the reference).
  */
 export function sortFloat64Kernel(): ((values: Float64Array) => boolean) | null {
   const l = layout();
   if (!l) return null;
   return (values) => {
+    if (values.length > KERNEL_MAX_CODES) return false;
     const at = stage(l, [values, values.byteLength, 256 * 4]);
     if (!at) return false;
     const [x, tmp, counts] = at as [number, number, number];

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { axesReversible, reverseAxes, reverseAxesLoop } from '../../../src-main/core/codec/predictors/axes.ts';
-import { reverseAxesKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { KERNEL_MAX_CODES, reverseAxesKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { type ClassicPlan, assembleStream, chunkInputs, compressClassic, decodeChunkStored, decompressClassic, encodeChunk, planCompression } from '../../../src-main/core/compressors/classic/codec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
 import type { Field } from '../../../src-main/core/field.ts';
@@ -85,6 +85,17 @@ describe('reverseAxes in WebAssembly', () => {
       const fromKernel = kernel!(f32, shape, new Float32Array(n))!;
       expect(Array.from(new Uint32Array(fromKernel.buffer))).toEqual(naiveReverse(new Uint32Array(f32.buffer), shape));
       if (n > 100) expect(f32.some(Number.isNaN)).toBe(true);
+    }
+  });
+
+  it('leaves arrays longer than the predictor kernels take to the loop (the module\'s memory does not grow for them)', () => {
+    const n = KERNEL_MAX_CODES + 2;
+    const src = new Uint8Array(n).map((_, i) => i % 251);
+    expect(reverseAxesKernel()!(src, [2, n / 2], new Uint8Array(n))).toBeNull();
+    const out = reverseAxes(src, [2, n / 2], new Uint8Array(n));
+    for (const j of [0, 1, 12345, n / 2 - 1]) {
+      expect(out[2 * j]).toBe(src[j]);
+      expect(out[2 * j + 1]).toBe(src[n / 2 + j]);
     }
   });
 });
