@@ -925,10 +925,9 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
 
 /** A chunk coded by the plan, and by its other codings (otherCodings) where one is smaller. */
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
-  let best = encodeChunkAs(plan, values, mask, shape, backend);
-  if (best.constant) return best;
-  for (const coding of otherCodings(plan, { values, mask, shape }, backend)) best = smallerCoding(best, encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend), coding);
-  return best;
+  const own = encodeChunkAs(plan, values, mask, shape, backend);
+  if (own.constant) return own;
+  return smallestCoding(own, otherCodings(plan, { values, mask, shape }, backend).map((coding) => ({ coding, chunk: encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend) })));
 }
 
 /** What a chunk keeps of its coding so far and another (coded as `coding`): the other only where strictly smaller. */
@@ -946,7 +945,7 @@ export function hedgeProbe(plan: ClassicPlan): number | null {
   return plan.hedged && plan.alternative && !plan.contest?.length && plan.chunkRows.length > 1 ? plan.chunkRows.length >> 1 : null;
 }
 
-/** A plan's two codings, each alone: its own and its alternative's (a hedged plan's probe; a field of one chunk). */
+/** A hedged plan's two codings, each alone: its own and its alternative's (its probe chunk's, hedgeProbe). */
 export function probePlans(plan: ClassicPlan): [own: ClassicPlan, alternative: ClassicPlan] {
   return [codedOneWay(plan), codedOneWay(plan, plan.alternative)];
 }
@@ -966,17 +965,20 @@ export function codedOneWay(plan: ClassicPlan, coding?: PlanAlternative): Classi
   return { ...plan, ...coding, alternative: undefined, contest: undefined, hedged: undefined };
 }
 
-/** The codings a chunk is also coded with: the plan's alternative, and its contest's smallest on the chunk (sized). */
-function otherCodings(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative[] {
+/**
+ * The codings a chunk is also coded with, in the order encodeChunk tries them: the plan's alternative, and its
+ * contest's smallest on the chunk (sized).
+ */
+export function otherCodings(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative[] {
   const leader = contestLeader(plan, chunk, backend);
   return [...(plan.alternative ? [plan.alternative] : []), ...(leader ? [leader] : [])];
 }
 
 /**
  * The plan's contest's smallest coding on the chunk (sized, not coded), where it is neither the plan's own coding nor
- * its alternative: the last of the codings encodeChunk codes the chunk with; null where there is none.
+ * its alternative; null where there is none.
  */
-export function contestLeader(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative | null {
+function contestLeader(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative | null {
   if (!plan.contest?.length) return null;
   const sizeOf = candidateSizer(plan, chunk, backend);
   const sizes = plan.contest.map((c) => sizeOf({ ...plan, ...c }));
@@ -985,11 +987,11 @@ export function contestLeader(plan: ClassicPlan, chunk: PlanSample, backend: Los
 }
 
 /**
- * What encodeChunk keeps of a chunk coded its own way (`own`) and its other codings (otherCodings, in that order),
- * coded apart (in other threads): the same choice, so the same bytes.
+ * What a chunk keeps of its own coding (`own`) and its other codings (otherCodings, in that order): encodeChunk's
+ * choice, and that of a chunk whose codings ran apart (in other threads), so the same bytes either way.
  */
 export function smallestCoding(own: EncodedChunk, others: readonly { coding: PlanAlternative; chunk: EncodedChunk }[]): EncodedChunk {
-  return own.constant ? own : others.reduce((best, o) => smallerCoding(best, o.chunk, o.coding), own);
+  return others.reduce((best, o) => smallerCoding(best, o.chunk, o.coding), own);
 }
 
 function encodeChunkAs(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {

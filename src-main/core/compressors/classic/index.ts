@@ -25,7 +25,6 @@ import {
   codedOneWay,
   codedPlan,
   assembleStream,
-  contestLeader,
   centralBlockRange,
   chunkInputs,
   chunkRowsFor,
@@ -36,6 +35,7 @@ import {
   fieldStats,
   hedgeProbe,
   mergeStats,
+  otherCodings,
   probeOutcome,
   probePlans,
   type PlanSample,
@@ -122,7 +122,7 @@ function intoSpare(h: StreamHeader, i: number): () => FieldValues {
  * on the sample) while this thread sizes the rest, the same numbers either way; but for a field of one chunk whose
  * leader will likely not be tuned, it encodes the chunk with screening's leader's plan while this thread sizes the
  * survivors (that encoding takes longer than half the survivors): `early`, where the final plan is that one (it may
- * still fail), or `earlyOwn`, where it is the own coding of a final plan coded two ways (probeHedge);
+ * still fail), or `earlyOwn`, where it is the own coding of a final plan coded several ways (codedApart);
  * `sizedElsewhere` where the worker sized a share. A cold worker (its code still loading and compiling)
  * would finish later than this thread: it only warms up, on the encoding.
  */
@@ -159,7 +159,7 @@ async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, o
   const plan = step.value;
   const startedAs = (p: ClassicPlan) => (worker === 'warm' ? (started.find((e) => samePlan(e.plan, p))?.chunk ?? null) : null);
   // a plan coded several ways (severalCodings) whose own coding the worker started
-  return { plan, early: startedAs(plan), earlyOwn: severalCodings(plan) ? startedAs(probePlans(plan)[0]) : null, sizedElsewhere };
+  return { plan, early: startedAs(plan), earlyOwn: severalCodings(plan) ? startedAs(codedOneWay(plan)) : null, sizedElsewhere };
 }
 
 /**
@@ -315,12 +315,10 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
 }
 
-type ChunkInput = { values: FieldValues; mask: Uint8Array | null; shape: number[] };
-
 /**
  * A hedged plan's probe chunk (hedgeProbe) coded both ways at once, as two tasks, and what it decides (probeOutcome).
  */
-async function probeHedge(plan: ClassicPlan, chunk: ChunkInput, env: CodecEnv): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
+async function probeHedge(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
   const plans = probePlans(plan);
   const [own, other] = await mapChunks(2, env, (j, alone, ahead) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead }));
   return probeOutcome(plan, own!, other!);
@@ -329,18 +327,16 @@ async function probeHedge(plan: ClassicPlan, chunk: ChunkInput, env: CodecEnv): 
 /**
  * A chunk of a plan coded several ways (severalCodings), as encodeChunk codes it, but its own coding in a worker
  * (or `ownStarted`, started there during planning; a worker that fails leaves it to this thread) while this thread
- * codes the alternative and sizes the contest and codes its leader: the same choice (smallestCoding), so the same
- * bytes. A field of one chunk has no other chunk to code meanwhile.
+ * codes the others (otherCodings: the alternative, the contest's leader, sized here): the same choice
+ * (smallestCoding), so the same bytes. A field of one chunk has no other chunk to code meanwhile.
  */
-async function codedApart(plan: ClassicPlan, chunk: ChunkInput, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null): Promise<EncodedChunk> {
+async function codedApart(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null): Promise<EncodedChunk> {
   const code = (p: ClassicPlan, alone: boolean) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, ...chunk }, { alone });
-  const own = probePlans(plan)[0];
+  const own = codedOneWay(plan);
   const ownCoded = ownStarted ? ownStarted.catch(() => code(own, true)) : code(own, false).catch(() => code(own, true));
   ownCoded.catch(() => {}); // awaited below, after this thread's codings
   const others: { coding: PlanAlternative; chunk: EncodedChunk }[] = [];
-  if (plan.alternative) others.push({ coding: plan.alternative, chunk: await code(codedOneWay(plan, plan.alternative), true) });
-  const leader = contestLeader(plan, chunk, env.backend);
-  if (leader) others.push({ coding: leader, chunk: await code(codedOneWay(plan, leader), true) });
+  for (const coding of otherCodings(plan, chunk, env.backend)) others.push({ coding, chunk: await code(codedOneWay(plan, coding), true) });
   return smallestCoding(await ownCoded, others);
 }
 
