@@ -780,17 +780,18 @@ export function countCodeKernel(): ((codes: Uint32Array, c: number) => number | 
 }
 
 /**
- * axes.ts reverseAxes in the module: `src` (C order, `shape`, 1 to 4 dims) with its axes in reverse order into `dst`,
- * each element copied bit for bit; null where WebAssembly is missing, and the function returns null where the memory
- * cannot grow or the array is longer than the predictor kernels take (KERNEL_MAX_CODES: a chunk made larger with
- * chunkValues would grow the module's memory by twice its size for good): the caller runs the reference.
+ * axes.ts reverseAxes in the module: `src` (C order, `shape`) with its axes in reverse order into `dst`, each element
+ * copied bit for bit; null where WebAssembly is missing, and the function returns null for a shape of other than 1 to
+ * 4 dims, where the memory cannot grow or where the array is longer than the predictor kernels take (KERNEL_MAX_CODES:
+ * a chunk made larger with chunkValues would grow the module's memory by twice its size for good): the caller runs
+ * the reference (which refuses other dims).
  */
 export function reverseAxesKernel(): (<T extends Float32Array | Float64Array | Uint8Array>(src: T, shape: readonly number[], dst: T) => T | null) | null {
   const l = layout();
   if (!l) return null;
   return (src, shape, dst) => {
     const n = src.length;
-    if (n > KERNEL_MAX_CODES) return null;
+    if (n > KERNEL_MAX_CODES || shape.length < 1 || shape.length > 4) return null;
     const at = stage(l, [src, src.byteLength, new Int32Array(shape)]);
     if (!at) return null;
     const [input, output, sh] = at as [number, number, number];

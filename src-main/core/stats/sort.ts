@@ -1,5 +1,7 @@
 import { sortFloat64Kernel } from '../codec/wasm-kernels.ts';
 
+let kernel: ReturnType<typeof sortFloat64Kernel> | undefined;
+
 /**
  * Ascending sort of float64 values, as TypedArray.prototype.sort orders them (-0 before +0; no NaN expected), by
  * least-significant-digit radix sort on their bits: planning sorts ~8k sample values per field to find a grid, and
@@ -13,8 +15,6 @@ export function sortFloat64(values: Float64Array): Float64Array {
   if (values.length >= 64 && kernel?.(values)) return values;
   return sortFloat64Loop(values);
 }
-
-let kernel: ReturnType<typeof sortFloat64Kernel> | undefined;
 
 /** sortFloat64's reference loops. */
 export function sortFloat64Loop(values: Float64Array): Float64Array {

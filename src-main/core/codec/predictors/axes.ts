@@ -16,7 +16,6 @@ let kernel: ReturnType<typeof reverseAxesKernel> | undefined;
  * where it can (wasm/codec-kernels.ts reverseAxes, the same permutation), else the loop.
  */
 export function reverseAxes<T extends Values>(src: T, shape: readonly number[], dst: T): T {
-  if (shape.length < 1 || shape.length > 4) throw new RangeError(`reverseAxes: ${shape.length} dimensions (1 to 4)`);
   kernel ??= reverseAxesKernel();
   return kernel?.(src, shape, dst) ?? reverseAxesLoop(src, shape, dst);
 }
