@@ -189,34 +189,29 @@ export const zfpCli: ExternalCompressor = {
   },
 };
 
-let zfpVer: string | undefined;
-/** The zfp package's version, asked once per process (the CLI has no version option). */
-async function zfpVersion(signal?: AbortSignal): Promise<string> {
-  if (zfpVer === undefined) {
-    let out = '';
-    try {
-      out = (await runTool('dpkg-query', ['-W', '-f=${Version}', 'zfp'], signal)).stdout;
-    } catch (e) {
-      if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
-      /* not a Debian package */
-    }
-    zfpVer = out.trim() || 'unknown';
+/** What a tool prints, or '' where it cannot run or fails (a version query it may not have); a cancel still cancels. */
+async function toolOutput(cmd: string, args: string[], signal?: AbortSignal): Promise<string> {
+  try {
+    return (await runTool(cmd, args, signal)).stdout;
+  } catch (e) {
+    if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+    return '';
   }
+}
+
+let zfpVer: string | undefined;
+/** The zfp package's version (not a Debian package: unknown), asked once per process (the CLI has no version option). */
+async function zfpVersion(signal?: AbortSignal): Promise<string> {
+  zfpVer ??= (await toolOutput('dpkg-query', ['-W', '-f=${Version}', 'zfp'], signal)).trim() || 'unknown';
   return zfpVer;
 }
 
 let sz3VersionSeen: string | null = null;
 
-/** `sz3 -v`'s "SZ3 Version: X" as "X" (its other lines are licence notices), asked once per process. */
+/** `sz3 -v`'s "SZ3 Version: X" as "X" (its other lines are licence notices; older CLIs have no -v), asked once per process. */
 async function sz3Version(signal?: AbortSignal): Promise<string> {
   if (sz3VersionSeen) return sz3VersionSeen;
-  let out = '';
-  try {
-    out = (await runTool('sz3', ['-v'], signal)).stdout;
-  } catch (e) {
-    if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
-    /* older CLIs have no -v */
-  }
+  const out = await toolOutput('sz3', ['-v'], signal);
   return (sz3VersionSeen = /SZ3 Version:\s*(\S+)/.exec(out)?.[1] ?? (out.trim().split('\n')[0] || 'unknown'));
 }
 
