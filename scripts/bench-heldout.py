@@ -11,7 +11,14 @@
              temperature stratified with depth over a bathymetry mask (NaN), a k^-5/3 field (rougher than GRF2D), a
              float64 mixing ratio over ten decades, a field of small variations on a large offset (1e5), a long thin
              3-D grid, a diurnal cycle over 48 time steps, a noisy field packed as int16 (scale 0.05), a map of
-             piecewise-constant parameters, and a 4-D field.
+             piecewise-constant parameters, and a 4-D field;
+  held3.nc:  a third set, made after the second had been looked at: GRIB-style binary-scaled packing (steps of
+             2^-4 / 10), a float32 field through bfloat16 (an ML model's output: a step that doubles with each
+             octave), counts stored as floats (0 to 1e6), a cloud fraction clipped at 0 and 1 at both ends, a regular
+             grid whose pole rows are one value each, a field whose missing points are 1e20 (CMIP's missing_value,
+             no _FillValue), radar reflectivity floored at -32 dBZ, 24 slowly varying time steps of one map, specific
+             humidity over 37 pressure levels (four decades), and a field with a 2-point checkerboard (staggered
+             output averaged badly).
 Seeded: the same files on every run.
 
 Usage: python3 scripts/bench-heldout.py OUTDIR   (needs netCDF4-python: Debian python3-netcdf4)
@@ -92,6 +99,42 @@ def held2(out):
     d.close()
 
 
+def held3(out):
+    rng = np.random.default_rng(90210)
+    d, var = writer(os.path.join(out, 'held3.nc'))
+    lat = np.linspace(-90, 90, 361)[:, None]
+    t = 250 + 40 * np.cos(np.radians(lat)) + 3 * grf(rng, (361, 720), 3.5)
+    step = 2.0 ** -4 / 10
+    var('GRIBT', np.round(t / step) * step, ('lat', 'lon'))
+    u = (8 * grf(rng, (12, 200, 200), 3.5)).astype('f4')
+    var('BF16', (u.view(np.uint32) + 0x8000 & 0xFFFF0000).view(np.float32), ('z1', 'y1', 'x1'))
+    g = grf(rng, (500, 600), 3)
+    var('COUNTS', np.floor(np.exp(np.clip(3 + 3 * g, 0, 13.8))) - 1, ('y2', 'x2'))
+    var('CLDFRA', np.clip(0.5 + 0.6 * grf(rng, (20, 150, 150), 3), 0, 1), ('z3', 'y3', 'x3'))
+    polar = 230 + 60 * np.cos(np.radians(lat)) ** 2 + 4 * grf(rng, (361, 720), 3.5) * np.cos(np.radians(lat))
+    polar[0, :] = polar[0].mean()
+    polar[-1, :] = polar[-1].mean()
+    var('POLAR', polar, ('lat', 'lon'))
+    ocean = grf(rng, (300, 400), 4) > -0.3
+    for n, s in (('y4', 300), ('x4', 400)):
+        d.createDimension(n, s)
+    v = d.createVariable('CMIPTOS', 'f4', ('y4', 'x4'))
+    v.missing_value = np.float32(1e20)
+    v.units = 'degC'
+    v.set_auto_mask(False)
+    v[:] = np.where(ocean, 15 + 10 * grf(rng, (300, 400), 3.5), np.float32(1e20))
+    g = grf(rng, (8, 250, 250), 3.5)
+    var('DBZ', np.where(g > 0.8, np.minimum(-32 + 40 * (g - 0.8) + 2 * rng.standard_normal(g.shape), 70), -32), ('t5', 'y5', 'x5'))
+    base = 280 + 15 * grf(rng, (1, 180, 240), 3.5)
+    drift = np.cumsum(0.05 * grf(rng, (24, 180, 240), 4), axis=0)
+    var('SLOW', base + drift, ('t6', 'y6', 'x6'))
+    p = np.geomspace(1, 1000, 37)[:, None, None]
+    var('SPECHUM', 0.02 * (p / 1000) ** 3 * np.exp(0.3 * grf(rng, (37, 91, 180), 3.5)), ('p7', 'y7', 'x7'))
+    yy, xx = np.mgrid[0:400, 0:400]
+    var('CHECKER', 10 * grf(rng, (400, 400), 4) + 0.2 * ((yy + xx) % 2), ('y8', 'x8'))
+    d.close()
+
+
 def held(out):
     rng = np.random.default_rng(2026)
     d, var = writer(os.path.join(out, 'held.nc'))
@@ -152,7 +195,8 @@ def main():
     shapes(out)
     const(out)
     held2(out)
-    for f in ('held.nc', 'shapes.nc', 'const.nc', 'held2.nc'):
+    held3(out)
+    for f in ('held.nc', 'shapes.nc', 'const.nc', 'held2.nc', 'held3.nc'):
         print(os.path.join(out, f))
 
 
