@@ -15,6 +15,9 @@ And forms none of the fields above was tuned on, to check that what works there 
   levitus_packed: an ocean field with a land mask that deepens with depth, packed as int16 (TEMP 0.01 degC,
            SALT 0.001 PSU), the mask as the fill value;
   heavy_tail: a precipitation-like field (etopo20's highest 30 % squared, log-normal noise): mostly zeros, a long tail.
+And bit-rounded (netCDF-C's quantize, the mantissa's low bits zeroed; session 35):
+  bit_rounded: WRF T, QVAPOR, U and P through BitRound at 9, 7, 10 and 12 significant bits, PH through
+           GranularBitRound and the navy VWND through BitGroom at 3 digits, the navy UWND through BitRound at 9 bits.
 
 Usage: python3 scripts/bench-variants.py OUTDIR   (needs netCDF4-python: Debian python3-netcdf4)
 Then: fieldpack bench OUTDIR --codec auto --codec sz3 --bounds rel:1e-2,rel:1e-3,rel:1e-4 --json OUT.json
@@ -170,6 +173,29 @@ def coarse_rounded(wrf_path, navy_path, dst_path):
         put('UWND_1', ('TIME', 'FNOCY', 'FNOCX'), u, 1.0, 'm/s', fill)
 
 
+def bit_rounded(wrf_path, navy_path, dst_path):
+    """Fields through netCDF-C's own quantize (4.9+, as NCO's --ppc and xarray writers use it): BitRound at the
+    significant bits Klöwer et al. (2021) keep for such quantities, GranularBitRound and BitGroom at 3 digits."""
+    with netCDF4.Dataset(wrf_path) as wrf, netCDF4.Dataset(navy_path) as navy, \
+            netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+        for name in ('Time', 'bottom_top', 'bottom_top_stag', 'south_north', 'west_east', 'west_east_stag'):
+            dst.createDimension(name, len(wrf.dimensions[name]))
+        for name in ('TIME', 'FNOCY', 'FNOCX'):
+            dst.createDimension(name, len(navy.dimensions[name]))
+
+        def put(name, src, mode, digits, data=None, fill=None):
+            out = dst.createVariable(name, 'f4', src.dimensions, fill_value=fill, significant_digits=digits, quantize_mode=mode)
+            out.setncatts({k: src.getncattr(k) for k in src.ncattrs() if k not in ('_FillValue', 'missing_value')})
+            out[:] = src[:] if data is None else data
+
+        for name, bits in (('T', 9), ('QVAPOR', 7), ('U', 10), ('P', 12)):
+            put(f'{name}_BITROUND{bits}', wrf.variables[name], 'BitRound', bits)
+        put('PH_GRANULAR3', wrf.variables['PH'], 'GranularBitRound', 3)
+        u = np.ma.masked_invalid(navy.variables['UWND'][:])
+        put('UWND_BITROUND9', navy.variables['UWND'], 'BitRound', 9, u, np.float32(-1e34))
+        put('VWND_BITGROOM3', navy.variables['VWND'], 'BitGroom', 3, np.ma.masked_invalid(navy.variables['VWND'][:]), np.float32(-1e34))
+
+
 def levitus_packed(src_path, dst_path):
     """Levitus TEMP and SALT as int16 with scale_factor / add_offset, land (and below the sea floor) as the fill."""
     steps = {'TEMP': 0.01, 'SALT': 0.001}
@@ -211,6 +237,7 @@ def main():
     coarse_rounded(WRF, os.path.join(FERRET, 'monthly_navy_winds.cdf'), os.path.join(out, 'coarse_rounded.nc'))
     levitus_packed(os.path.join(FERRET, 'levitus_climatology.cdf'), os.path.join(out, 'levitus_packed.nc'))
     heavy_tail(os.path.join(FERRET, 'etopo20.cdf'), os.path.join(out, 'heavy_tail.nc'))
+    bit_rounded(WRF, os.path.join(FERRET, 'monthly_navy_winds.cdf'), os.path.join(out, 'bit_rounded.nc'))
     print('wrote', ', '.join(sorted(os.listdir(out))), 'to', out)
 
 

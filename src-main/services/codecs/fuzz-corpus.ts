@@ -56,6 +56,10 @@ interface FieldOpts {
   constant?: number;
   /** values rounded to multiples of this step (a rounded product: the classic codec codes its grid) */
   step?: number;
+  /** values over four decades, smooth in their logarithm (a mixing ratio's); noise is relative then */
+  decades?: boolean;
+  /** float32 values bit-rounded to this many mantissa bits, as netCDF's BitRound (the classic codec's mantissa grid) */
+  bitRound?: number;
   seed?: number;
   /** a second field correlated with this one (an anchor) */
   like?: Field;
@@ -73,8 +77,10 @@ export function makeField(name: string, shape: number[], o: FieldOpts = {}): Fie
     const z = Math.floor(i / (w * h));
     let v = o.constant ?? 280 + 8 * Math.sin(x / 5 + z) * Math.cos(y / 7) + 0.3 * z + (o.noise ?? 0.05) * (r() - 0.5);
     if (o.like) v = 0.6 * o.like.values[i]! + 2 * Math.sin(x / 9) + 0.02 * (r() - 0.5);
+    if (o.decades) v = 10 ** (-3 + 2 * Math.sin(x / 23 + z / 3) * Math.cos(y / 17)) * (1 + (o.noise ?? 0.05) * (r() - 0.5));
     values[i] = o.step ? Math.round(v / o.step) * o.step : v;
   }
+  if (o.bitRound !== undefined && values instanceof Float32Array) bitRound(values, o.bitRound);
   let mask: Uint8Array | undefined;
   if (o.masked) {
     mask = new Uint8Array(n).fill(1);
@@ -100,6 +106,14 @@ export function makeField(name: string, shape: number[], o: FieldOpts = {}): Fie
   }
   const dims = shape.map((_, i) => ['time', 'lev', 'lat', 'lon'].slice(4 - shape.length)[i] ?? `d${i}`);
   return { name, shape, dims, values, ...(mask ? { mask } : {}), sourceDtype: o.f64 ? 'float64' : 'float32', units: 'K', attributes: { long_name: `fuzz ${name}` } };
+}
+
+/** netCDF-C's BitRound: half of the dropped bits added to the magnitude, then the dropped bits cleared. */
+export function bitRound(values: Float32Array, mantissaBits: number): void {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const dropped = 23 - mantissaBits;
+  const keep = (0xffffffff << dropped) >>> 0;
+  for (let i = 0; i < u.length; i++) if ((u[i]! & 0x7f800000) !== 0x7f800000) u[i] = ((u[i]! + (1 << (dropped - 1))) & keep) >>> 0;
 }
 
 interface Plan {
@@ -144,6 +158,7 @@ function classicPlans(): Plan[] {
     { name: 'classic-psnr', field: f2, codec: 'auto', bound: { mode: 'psnr', value: 60 } },
     { name: 'classic-grid-masked-nonfinite', field: makeField('T', [20, 30], { step: 0.01, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 17 }), codec: 'auto', bound: { mode: 'abs', value: 0.004 } },
     { name: 'classic-grid-lossless-3d', field: makeField('T', [4, 12, 16], { step: 0.1, noise: 3, seed: 19 }), codec: 'interp-cubic', bound: { mode: 'abs', value: 0 } },
+    { name: 'classic-mantissa-masked-nonfinite', field: makeField('Q', [4, 20, 30], { decades: true, bitRound: 7, noise: 0.01, masked: 0.2, nonFinite: 0.02, seed: 43 }), codec: 'auto', bound: { mode: 'rel', value: 1e-5 } },
   ];
 }
 

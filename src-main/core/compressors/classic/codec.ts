@@ -20,7 +20,7 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
-import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, findGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
+import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MIN_DROPPED_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
@@ -377,11 +377,16 @@ export function* planSteps(
   const large = fieldSize(shape) > LARGE_FIELD_VALUES;
   const needSample = plan.predictorChoice === 'auto' || opts.grid !== false;
   const sample = needSample ? sampleOf() : null;
-  // already on a grid (packed, rounded)? then the sample decides between coding its indices and the values
-  const gridPlan = sample && opts.grid !== false
-    ? findGridPlan(sample.values, sample.mask ? invert(sample.mask) : null, bound.abs, Math.max(Math.abs(stats.min), Math.abs(stats.max)), plan.dtype === 'float32', opts.declaredGrid)
-    : null;
-  if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlan) return plan;
+  // already on a grid (packed, rounded; bit-rounded float32)? then the sample decides between coding the indices on
+  // each grid and the values
+  const sampleSkip = sample && opts.grid !== false && sample.mask ? invert(sample.mask) : null;
+  const gridPlans = sample && opts.grid !== false
+    ? [
+      findGridPlan(sample.values, sampleSkip, bound.abs, Math.max(Math.abs(stats.min), Math.abs(stats.max)), plan.dtype === 'float32', opts.declaredGrid),
+      plan.dtype === 'float32' ? findMantissaGridPlan(sample.values, sampleSkip) : null,
+    ].filter((g): g is GridPlan => g !== null)
+    : [];
+  if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlans.length) return plan;
   const sizeOf = candidateSizer(plan, sample!, backend);
   const screenBlock = sample!.values.length >= SCREEN_MIN_VALUES ? screenBlockRange(sample!.shape, SCREEN_VALUES) : null;
   const block = screenBlock ? cropBlock(sample!.values, sample!.mask, sample!.shape, screenBlock.start, screenBlock.size) : null;
@@ -389,14 +394,14 @@ export function* planSteps(
   const scores: Record<string, number> = {};
   let best = Infinity;
   const k = predictorShape(shape).length;
-  const grids = gridPlan ? (bound.lossless ? [gridPlan] : [undefined, gridPlan]) : [undefined];
+  const grids = bound.lossless && gridPlans.length ? gridPlans : [undefined, ...gridPlans];
   const names = plan.predictorChoice === 'auto' ? AUTO_CANDIDATES : [plan.predictor];
   const candidates: { key: string; plan: ClassicPlan }[] = [];
   for (const grid of grids) {
     for (const name of names) {
       if (name === 'dq-lorenzo' && (fieldSize(shape) > DQ_TRY_MAX_VALUES || grid)) continue;
       for (const maxDims of plan.predictorChoice !== 'auto' ? [plan.maxDims] : name === 'dq-lorenzo' || k < 3 ? [k] : [k, k - 1]) {
-        const key = `${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${grid ? '+grid' : ''}`;
+        const key = `${maxDims === k || plan.predictorChoice !== 'auto' ? name : `${name}/${maxDims}d`}${gridKey(grid)}`;
         candidates.push({ key, plan: { ...plan, predictor: name, maxDims, grid } });
       }
     }
@@ -455,7 +460,9 @@ export function* planSteps(
     // indices on the grid against the values' byte planes
     if (sizeOf({ ...plan, grid: undefined }) <= best) plan.grid = undefined;
     if (!plan.grid) {
+      // byte planes: no predictor, so none of its settings in the header (a grid candidate's folded dims were 3 bytes)
       plan.predictor = 'lorenzo';
+      plan.maxDims = 4;
       plan.reversedAxes = undefined;
     }
   }
@@ -524,7 +531,7 @@ export function* planSteps(
   // a winner the sample can hardly tell from another coding (INTERP_HEDGE_MARGIN): each chunk is coded both ways
   const hedge = plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative ? hedgeOf(plan, onSample, best) : undefined;
   if (hedge) Object.assign(plan, { alternative: hedge, hedged: true });
-  if (plan.predictorChoice === 'auto' || gridPlan) plan.autoScores = scores;
+  if (plan.predictorChoice === 'auto' || gridPlans.length) plan.autoScores = scores;
   return plan;
 }
 
@@ -543,9 +550,14 @@ function hedgeOf(plan: ClassicPlan, onSample: readonly { plan: ClassicPlan; size
   return own && other && other.size <= INTERP_HEDGE_MARGIN * own.size ? { ...codingOf(plan), reversedAxes: plan.reversedAxes ? undefined : true } : undefined;
 }
 
+/** A grid's part of a plan's name in autoScores: +grid (offset + k x step), +mantissa (bit-rounded floats), or none. */
+function gridKey(grid: GridPlan | undefined): string {
+  return grid ? (grid.mantissaBits !== undefined ? '+mantissa' : '+grid') : '';
+}
+
 /** A plan's name in autoScores with its tuning: predictor, folded dims (of k), grid, axis order, @tuning. */
 function tunedKey(p: ClassicPlan, k: number): string {
-  return `${p.predictor}${p.maxDims < k ? `/${p.maxDims}d` : ''}${p.grid ? '+grid' : ''}${p.reversedAxes ? '/reversed' : ''}@${p.tune ?? 0}`;
+  return `${p.predictor}${p.maxDims < k ? `/${p.maxDims}d` : ''}${gridKey(p.grid)}${p.reversedAxes ? '/reversed' : ''}@${p.tune ?? 0}`;
 }
 
 /** What of a plan says how a chunk is coded (PlanAlternative). */
@@ -1031,7 +1043,8 @@ export function planParams(plan: ClassicPlan): Record<string, unknown> {
   if (plan.maxDims !== 4) p.maxDims = plan.maxDims;
   if (plan.tune && plan.predictor.startsWith('interp') && !plan.bound.lossless) p.tune = plan.tune;
   if (plan.grid) {
-    p.grid = [plan.grid.offset, plan.grid.step, plan.grid.half];
+    if (plan.grid.mantissaBits !== undefined) p.mantissaBits = plan.grid.mantissaBits;
+    else p.grid = [plan.grid.offset, plan.grid.step, plan.grid.half];
     p.predictor = plan.predictor;
   }
   return p;
@@ -1111,7 +1124,18 @@ export function classicDecodeParams(h: StreamHeader): { radius: number; grid: Gr
   if (p.maxDims !== undefined && !(Number.isInteger(p.maxDims) && (p.maxDims as number) >= 1 && (p.maxDims as number) <= 4)) {
     throw bad(`corrupted header: classic maxDims ${JSON.stringify(p.maxDims)} (an integer 1..4)`);
   }
+  if (p.grid !== undefined && p.mantissaBits !== undefined) throw bad('corrupted header: a classic stream on both a grid and a mantissa grid');
+  if (p.mantissaBits !== undefined) return { radius, grid: mantissaParam(p.mantissaBits, h.dtype) };
   return { radius, grid: p.grid === undefined ? null : gridParam(p.grid) };
+}
+
+/** The header's mantissaBits: the bits a float32 stream's mantissa grid keeps, 0..23 - MIN_DROPPED_BITS. */
+function mantissaParam(v: unknown, dtype: string): GridPlan {
+  const top = 23 - MIN_DROPPED_BITS;
+  if (dtype !== 'float32' || !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= top)) {
+    throw bad(`corrupted header: classic mantissaBits ${JSON.stringify(v)} (an integer 0..${top}, float32 streams only)`);
+  }
+  return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: v as number };
 }
 
 /** The header's grid [offset, step, half]: finite, a positive step, half 0..MAX_GRID_HALF. */
@@ -1233,7 +1257,8 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
       const indices = scratchTyped('gridIndices', Float64Array, n);
       if (reversed) reverseAxes(decodedReversed(pred, new Float64Array(n), rskip, rshape, q, tune), rshape, indices);
       else {
-        gq.decodeValuesInto(grid!, out);
+        // a kernel maps offset + k x step; the indices of a mantissa grid are mapped below
+        if (grid!.mantissaBits === undefined) gq.decodeValuesInto(grid!, out);
         pred.decode(indices, skip, pshape, q, tune);
       }
       if (!gq.valuesWritten) fromGridIndices(indices, out, skip, grid!, f32);

@@ -57,7 +57,7 @@ export const ClassicParams = z.strictObject({
   entropy: z.enum(['range', 'ms', 'huffman', 'auto', 'rans']).default('range'),
   /** values per chunk (chunking follows the shape only, never the worker count) */
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
-  /** values already on a grid (packed, rounded): auto codes their grid indices when a sample says it is smaller */
+  /** values already on a grid (packed, rounded; bit-rounded float32: the mantissa grid): auto codes their grid indices when a sample says it is smaller */
   grid: z.enum(['auto', 'off']).default('auto'),
 });
 export type ClassicParams = z.infer<typeof ClassicParams>;
@@ -308,7 +308,7 @@ export const classicCodec: Codec<ClassicParams> = {
     await runChunks(ids.length, env, decodeOne);
     return guarded(header, () => output.finish());
   },
-  summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid) }),
+  summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid), ...mantissaSummary(h.params.mantissaBits) }),
 };
 
 function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
@@ -360,7 +360,7 @@ function choiceOf(plan: ClassicPlan, constant: number, of: number, others: reado
     const tuning = interp && p.tune ? INTERP_TUNINGS[p.tune] : undefined;
     return p.predictor + folded + (tuning ? ` tuned (${tuning[0]}, ${tuning[1]})` : '') + (p.reversedAxes && interp ? ' (axes reversed)' : '');
   };
-  const predictor = named(plan) + (plan.grid ? ` on grid ${Number(plan.grid.step.toPrecision(6))}` : '');
+  const predictor = named(plan) + (!plan.grid ? '' : plan.grid.mantissaBits !== undefined ? ` on ${plan.grid.mantissaBits}-bit mantissas` : ` on grid ${Number(plan.grid.step.toPrecision(6))}`);
   const counts = new Map<string, number>();
   for (const c of others) counts.set(named(c), (counts.get(named(c)) ?? 0) + 1);
   const parts = [predictor, ...[...counts].map(([name, n]) => `${n} of ${of} chunks ${name}`), ...(constant ? [`${constant} of ${of} chunks constant`] : [])];
@@ -372,6 +372,11 @@ function gridSummary(grid: unknown): Record<string, string> {
   if (!Array.isArray(grid) || grid.length !== 3) return {};
   const [offset, step, half] = grid as number[];
   return { grid: `step ${step} offset ${offset}, ${half ? `within ${half} step${half > 1 ? 's' : ''} of each value` : 'values exact on the grid'}` };
+}
+
+/** A stream coded on a mantissa grid, for people: the float32 bits its values keep, exact. */
+function mantissaSummary(bits: unknown): Record<string, string> {
+  return typeof bits === 'number' ? { grid: `float32 values with ${bits} mantissa bits (bit-rounded), exact` } : {};
 }
 
 /**

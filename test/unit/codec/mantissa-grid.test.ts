@@ -1,0 +1,144 @@
+/**
+ * Bit-rounded float32 fields (netCDF's quantize BitRound, bfloat16 outputs of ML models): the low mantissa bits of
+ * every value are zero, so the values lie on a grid whose step doubles with each binade. The classic codec codes their
+ * bits, shifted, as integers where a sample says that is smaller (grid.ts, the mantissa grid). What a user checks: at
+ * bounds below the rounding every value comes back bit for bit in a smaller stream than coding the values (which
+ * cost more bits the tighter the bound, though the data hold no more); NaN, infinities, -0, masked and unrounded
+ * points exact; identical bytes for any worker count; the result names the grid; a stream whose header breaks it
+ * refused by name.
+ */
+import { describe, expect, it } from 'vitest';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
+import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
+import { decodeStream, encodeField, inspectStream } from '../../../src-main/services/codecs/index.ts';
+import { findMantissaGridPlan, mantissaIndexOf, mantissaValueOf } from '../../../src-main/core/codec/grid.ts';
+import { readHeader, writeStream, type HeaderInput, type StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
+import { bitRound, makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { FieldpackError } from '../../../src-main/core/errors.ts';
+import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { overBound } from './helpers.ts';
+
+function roundTrip(f: Pick<Field, 'values' | 'shape' | 'mask'>, bound: BoundSpec, grid = true) {
+  const { bytes, plan } = compressClassic(f, { bound, grid }, zstdBackend);
+  return { bytes, plan, d: decompressClassic(bytes).field };
+}
+
+function bitExact(a: ArrayLike<number>, b: ArrayLike<number>, mask?: Uint8Array | null): boolean {
+  for (let i = 0; i < a.length; i++) if ((!mask || mask[i]) && !Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/** A field over four decades, smooth in its logarithm, bit-rounded (mantissa bits kept): on no grid of one step. */
+const rounded = (bits: number, shape = [6, 40, 64], seed = 51) => makeField('Q', shape, { decades: true, bitRound: bits, noise: 0.01, seed });
+
+describe('bit-rounded float32 fields: the mantissa grid', () => {
+  it('indices: ordered as the values, one step apart for neighbouring floats, back to the same bits; other values are off it', () => {
+    const bits = 7;
+    const xs = new Float32Array(4000);
+    for (let i = 0; i < xs.length; i++) xs[i] = (i % 2 ? -1 : 1) * 10 ** (-44 + (82 * i) / xs.length) * (1 + (i % 13) / 13);
+    bitRound(xs, bits);
+    const sorted = Array.from(xs).sort((a, b) => a - b);
+    let previous = -Infinity;
+    for (const x of sorted) {
+      if (Object.is(x, -0)) continue; // off the grid (0 is its index), below
+      const k = mantissaIndexOf(x, bits);
+      expect(k, `${x}`).not.toBeNull();
+      expect(Object.is(mantissaValueOf(k!, bits), x), `${x}`).toBe(true);
+      expect(k!).toBeGreaterThanOrEqual(previous);
+      previous = k!;
+    }
+    // 1 and the next float on a 7-bit grid: one step
+    expect(mantissaIndexOf(1 + 2 ** -7, bits)! - mantissaIndexOf(1, bits)!).toBe(1);
+    for (const x of [-0, NaN, Infinity, -Infinity, 1 + 2 ** -20, 0.1]) expect(mantissaIndexOf(x, bits), `${x}`).toBeNull();
+    expect(mantissaIndexOf(0, bits)).toBe(0);
+    // an index no finite float32 has decodes to NaN, never to another value
+    expect(mantissaValueOf(2 ** 30, bits)).toBeNaN();
+    expect(mantissaValueOf(0.5, bits)).toBeNaN();
+  });
+
+  it('the sample finds the bits kept; ordinary, constant and float64 fields have no mantissa grid', () => {
+    for (const bits of [3, 7, 12, 19]) expect(findMantissaGridPlan(rounded(bits).values, null)?.mantissaBits, `${bits} bits`).toBe(bits);
+    expect(findMantissaGridPlan(makeField('Q', [6, 40, 64], { decades: true, noise: 0.01 }).values, null)).toBeNull();
+    expect(findMantissaGridPlan(new Float32Array(5000), null)).toBeNull();
+    expect(findMantissaGridPlan(makeField('T', [6, 40, 64], { f64: true }).values, null)).toBeNull();
+    // a few unrounded points (an edited value) leave the grid to the rest
+    const f = rounded(9);
+    f.values[17] = 0.0123456;
+    expect(findMantissaGridPlan(f.values, null)?.mantissaBits).toBe(9);
+  });
+
+  it('below the rounding: every value bit for bit, in a smaller stream than the values coded at that bound', () => {
+    const f = rounded(7);
+    for (const bound of [{ mode: 'abs', value: 0 }, { mode: 'rel', value: 1e-6 }, { mode: 'rel', value: 1e-5 }] as BoundSpec[]) {
+      const on = roundTrip(f, bound);
+      const off = roundTrip(f, bound, false);
+      const what = `${bound.mode} ${bound.value}`;
+      expect(on.plan.grid?.mantissaBits, what).toBe(7);
+      expect(bitExact(on.d.values, f.values), what).toBe(true);
+      expect(on.bytes.length, what).toBeLessThan(0.8 * off.bytes.length);
+      expect(readHeader(on.bytes).params.mantissaBits, what).toBe(7);
+    }
+  });
+
+  it('at loose bounds the values are coded as before where that is smaller; the bound holds on every point', () => {
+    const f = rounded(12);
+    for (const rel of [1e-2, 1e-3]) {
+      const on = roundTrip(f, { mode: 'rel', value: rel });
+      const off = roundTrip(f, { mode: 'rel', value: rel }, false);
+      expect(on.bytes.length, `rel ${rel}`).toBeLessThanOrEqual(off.bytes.length);
+      expect(overBound(f.values, on.d.values, null, on.plan.bound.abs)).toBe(0);
+    }
+  });
+
+  it('masked, NaN, infinite, -0 and unrounded points come back exactly', () => {
+    const f = makeField('Q', [4, 20, 30], { decades: true, bitRound: 7, noise: 0.01, masked: 0.2, nonFinite: 0.02, seed: 43 });
+    const odd: number[] = [];
+    for (let i = 3; i < f.values.length; i += 401) {
+      if (!f.mask![i] || !Number.isFinite(f.values[i])) continue;
+      f.values[i] = odd.length % 2 ? -0 : f.values[i]! + 1e-3;
+      odd.push(i);
+    }
+    const { plan, d } = roundTrip(f, { mode: 'abs', value: 0 });
+    expect(plan.grid?.mantissaBits).toBe(7);
+    expect(odd.length).toBeGreaterThan(2);
+    expect(Array.from(d.mask!)).toEqual(Array.from(f.mask!));
+    expect(bitExact(d.values, f.values, f.mask)).toBe(true);
+  });
+
+  it('the codec service: identical bytes with 0, 1 and 2 workers, and the result and inspect name the grid', async () => {
+    const f = rounded(8, [24, 96, 128]);
+    const bytes: Buffer[] = [];
+    for (const workers of [0, 1, 2]) {
+      const r = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-5 }, params: { chunkValues: 1 << 16 }, workers, verify: true });
+      expect(r.verification!.pointsOverBound).toBe(0);
+      expect(String(r.details.choice)).toContain('on 8-bit mantissas');
+      bytes.push(Buffer.from(r.bytes));
+    }
+    expect(readHeader(bytes[0]!).chunks.length).toBeGreaterThan(2);
+    expect(bytes[1]!.equals(bytes[0]!) && bytes[2]!.equals(bytes[0]!)).toBe(true);
+    expect(JSON.stringify(inspectStream(bytes[0]!))).toContain('8 mantissa bits');
+    const d = await decodeStream(bytes[0]!, { workers: 2 });
+    expect(bitExact(d.field.values, f.values)).toBe(true);
+  });
+
+  it('a header that breaks the mantissa grid is refused by name', async () => {
+    const { bytes } = roundTrip(rounded(7), { mode: 'abs', value: 0 });
+    const edit = (fn: (h: HeaderInput) => void) => {
+      const h = readHeader(bytes);
+      const input = structuredClone({ ...h }) as unknown as HeaderInput & { chunks: StreamHeader['chunks'] };
+      fn(input);
+      return writeStream(input, [bytes.subarray(h.headerBytes)]);
+    };
+    const refused = async (b: Uint8Array, message: RegExp) => {
+      const e = await decodeStream(b, { workers: 0 }).then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(FieldpackError);
+      expect((e as FieldpackError).code).toBe('BAD_STREAM');
+      expect((e as Error).message).toMatch(message);
+    };
+    for (const v of [-1, 20, 7.5, 'x']) await refused(edit((h) => (h.params.mantissaBits = v)), /classic mantissaBits/);
+    await refused(edit((h) => (h.dtype = 'float64')), /classic mantissaBits 7 .*float32 streams only/);
+    await refused(edit((h) => (h.params.grid = [0, 0.01, 0])), /both a grid and a mantissa grid/);
+    await refused(edit((h) => delete h.params.mantissaBits), /coded on a grid the header does not give/);
+  });
+});
