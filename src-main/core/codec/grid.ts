@@ -218,7 +218,8 @@ function fromMantissaIndices(k: Float64Array, out: Values, skip: Uint8Array | nu
 /**
  * The mantissa grid a float32 sample lies on: the fewest kept bits that hold MIN_ON_GRID_SHARE of its finite values
  * (zeros lie on every such grid), when that drops at least MIN_DROPPED_BITS; else null. Most fields have their low
- * bits set on nearly every value, and the scan stops once more values than the share allows do.
+ * bits set on nearly every value, and the scan stops once more values than the share allows do. The encoder checks
+ * every value (those off the grid are stored exactly), and the sizes on the whole sample decide.
  */
 export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null): GridPlan | null {
   const f = sample instanceof Float32Array ? sample : null;
@@ -227,14 +228,17 @@ export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null): G
   // atLeast[t]: finite values with t or more trailing zero bits in their mantissa (23: a power of two or zero)
   const atLeast = new Float64Array(F32_MANTISSA + 2);
   const lowMask = (1 << MIN_DROPPED_BITS) - 1;
-  const allowedOff = (1 - MIN_ON_GRID_SHARE) * f.length + 1;
+  // at most ~8k values, as findGridPlan's step (a strided subset of a bit-rounded field is bit-rounded; this runs once
+  // a field, mostly before V8 has compiled it: the whole sample of a large field cost etopo5 ~25 ms)
+  const stride = Math.max(1, Math.floor(f.length / 8192));
+  const allowedOff = ((1 - MIN_ON_GRID_SHARE) * f.length) / stride + 1;
   let off = 0;
   let total = 0;
   // a field of one value (zeros) is coded as constant chunks, on no grid: values that vary are needed to choose one
   let nonzero = 0;
   let first = -1;
   let varied = false;
-  for (let i = 0; i < f.length; i++) {
+  for (let i = 0; i < f.length; i += stride) {
     if (skip !== null && skip[i] === 1) continue;
     const b = u[i]!;
     const mag = b & 0x7fffffff;
@@ -256,6 +260,16 @@ export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null): G
     if (atLeast[t]! >= MIN_ON_GRID_SHARE * total) return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: F32_MANTISSA - t };
   }
   return null;
+}
+
+/**
+ * Whether a mantissa grid can code a field on fewer indices than its linear grid: only where its step at the largest
+ * magnitude is coarser than the linear step. An integer-valued field (etopo5's heights: 13 bits kept, step 1 at
+ * 8192 and finer below) lies on both, and the linear grid is never finer, so sizing the other would only cost time.
+ */
+export function mantissaGridCoarser(mantissa: GridPlan, linear: GridPlan | null, maxAbs: number): boolean {
+  if (!linear || mantissa.mantissaBits === undefined) return true;
+  return 2 ** (Math.floor(Math.log2(maxAbs)) - mantissa.mantissaBits) > linear.step;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
-import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MIN_DROPPED_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
+import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MIN_DROPPED_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, mantissaGridCoarser, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
@@ -379,13 +379,7 @@ export function* planSteps(
   const sample = needSample ? sampleOf() : null;
   // already on a grid (packed, rounded; bit-rounded float32)? then the sample decides between coding the indices on
   // each grid and the values
-  const sampleSkip = sample && opts.grid !== false && sample.mask ? invert(sample.mask) : null;
-  const gridPlans = sample && opts.grid !== false
-    ? [
-      findGridPlan(sample.values, sampleSkip, bound.abs, Math.max(Math.abs(stats.min), Math.abs(stats.max)), plan.dtype === 'float32', opts.declaredGrid),
-      plan.dtype === 'float32' ? findMantissaGridPlan(sample.values, sampleSkip) : null,
-    ].filter((g): g is GridPlan => g !== null)
-    : [];
+  const gridPlans = sample && opts.grid !== false ? gridsOf(sample, stats, bound.abs, plan.dtype, opts.declaredGrid) : [];
   if ((bound.lossless || plan.predictorChoice !== 'auto') && !gridPlans.length) return plan;
   const sizeOf = candidateSizer(plan, sample!, backend);
   const screenBlock = sample!.values.length >= SCREEN_MIN_VALUES ? screenBlockRange(sample!.shape, SCREEN_VALUES) : null;
@@ -548,6 +542,15 @@ function hedgeOf(plan: ClassicPlan, onSample: readonly { plan: ClassicPlan; size
   const own = onSample.find((c) => untuned(c, !!plan.reversedAxes));
   const other = onSample.find((c) => untuned(c, !plan.reversedAxes));
   return own && other && other.size <= INTERP_HEDGE_MARGIN * own.size ? { ...codingOf(plan), reversedAxes: plan.reversedAxes ? undefined : true } : undefined;
+}
+
+/** The grids a sample lies on, to be sized: linear (offset + k x step) and mantissa (bit-rounded float32). */
+function gridsOf(sample: PlanSample, stats: FieldStats, e: number, dtype: 'float32' | 'float64', declared?: Grid): GridPlan[] {
+  const skip = sample.mask ? invert(sample.mask) : null;
+  const maxAbs = Math.max(Math.abs(stats.min), Math.abs(stats.max));
+  const linear = findGridPlan(sample.values, skip, e, maxAbs, dtype === 'float32', declared);
+  const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip) : null;
+  return [linear, mantissa && mantissaGridCoarser(mantissa, linear, maxAbs) ? mantissa : null].filter((g): g is GridPlan => g !== null);
 }
 
 /** A grid's part of a plan's name in autoScores: +grid (offset + k x step), +mantissa (bit-rounded floats), or none. */
