@@ -59,8 +59,7 @@ export function gridPlanFor(grid: Grid, e: number, maxAbs: number, f32: boolean)
 }
 
 /** The grid value of index k, computed the same way on both sides. */
-export function gridValueOf(k: number, g: Grid & { mantissaBits?: number }, f32: boolean): number {
-  if (g.mantissaBits !== undefined) return mantissaValueOf(k, g.mantissaBits);
+export function gridValueOf(k: number, g: Grid, f32: boolean): number {
   const r = g.offset + k * g.step;
   return f32 ? Math.fround(r) : r;
 }
@@ -220,8 +219,12 @@ function fromMantissaIndices(k: Float64Array, out: Values, skip: Uint8Array | nu
  * (zeros lie on every such grid), when that drops at least MIN_DROPPED_BITS; else null. Most fields have their low
  * bits set on nearly every value, and the scan stops once more values than the share allows do. The encoder checks
  * every value (those off the grid are stored exactly), and the sizes on the whole sample decide.
+ *
+ * Beside the sample's `linear` grid it is null unless its step at the sample's largest magnitude is coarser than the
+ * linear step: an integer-valued field (etopo5's heights: step 1 on both grids at the top, finer below on the
+ * mantissa one) would only cost its candidates' sizing (~8 ms of planning for etopo5).
  */
-export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null): GridPlan | null {
+export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null, linear: Grid | null = null): GridPlan | null {
   const f = sample instanceof Float32Array ? sample : null;
   if (!f) return null;
   const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
@@ -238,6 +241,7 @@ export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null): G
   let nonzero = 0;
   let first = -1;
   let varied = false;
+  let top = 0;
   for (let i = 0; i < f.length; i += stride) {
     if (skip !== null && skip[i] === 1) continue;
     const b = u[i]!;
@@ -245,6 +249,7 @@ export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null): G
     if (mag >= 0x7f800000) continue;
     total++;
     if (mag !== 0) nonzero++;
+    if (mag > top) top = mag;
     if (first < 0) first = b;
     else if (b !== first) varied = true;
     const m = mag & 0x7fffff;
@@ -256,20 +261,13 @@ export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null): G
   }
   if (nonzero < 16 || !varied) return null;
   for (let t = F32_MANTISSA - 1; t >= 0; t--) atLeast[t]! += atLeast[t + 1]!;
-  for (let t = F32_MANTISSA; t >= MIN_DROPPED_BITS; t--) {
-    if (atLeast[t]! >= MIN_ON_GRID_SHARE * total) return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: F32_MANTISSA - t };
-  }
-  return null;
-}
-
-/**
- * Whether a mantissa grid can code a field on fewer indices than its linear grid: only where its step at the largest
- * magnitude is coarser than the linear step. An integer-valued field (etopo5's heights: 13 bits kept, step 1 at
- * 8192 and finer below) lies on both, and the linear grid is never finer, so sizing the other would only cost time.
- */
-export function mantissaGridCoarser(mantissa: GridPlan, linear: GridPlan | null, maxAbs: number): boolean {
-  if (!linear || mantissa.mantissaBits === undefined) return true;
-  return 2 ** (Math.floor(Math.log2(maxAbs)) - mantissa.mantissaBits) > linear.step;
+  let bits = -1;
+  for (let t = F32_MANTISSA; t >= MIN_DROPPED_BITS && bits < 0; t--) if (atLeast[t]! >= MIN_ON_GRID_SHARE * total) bits = F32_MANTISSA - t;
+  if (bits < 0) return null;
+  // the step of the top binade: 2^(its exponent - bits) (subnormals share the smallest normal exponent)
+  const topStep = 2 ** (Math.max(1, top >>> 23) - 127 - bits);
+  if (linear && !(topStep > linear.step)) return null;
+  return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: bits };
 }
 
 /**

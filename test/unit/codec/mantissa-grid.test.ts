@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { decodeStream, encodeField, inspectStream } from '../../../src-main/services/codecs/index.ts';
-import { findGridPlan, findMantissaGridPlan, mantissaGridCoarser, mantissaIndexOf, mantissaValueOf } from '../../../src-main/core/codec/grid.ts';
+import { findGridPlan, findMantissaGridPlan, mantissaIndexOf, mantissaValueOf } from '../../../src-main/core/codec/grid.ts';
 import { readHeader, writeStream, type HeaderInput, type StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
 import { bitRound, makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -72,15 +72,13 @@ describe('bit-rounded float32 fields: the mantissa grid', () => {
     const f = makeField('H', [20, 90, 120], { noise: 0.5, seed: 57 });
     for (let i = 0; i < f.values.length; i++) f.values[i] = Math.round(30 * (f.values[i]! - 280));
     const maxAbs = f.values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-    const mantissa = findMantissaGridPlan(f.values, null)!;
     const linear = findGridPlan(f.values, null, 0.4, maxAbs, true);
-    expect(mantissa.mantissaBits).toBeGreaterThan(0);
+    expect(findMantissaGridPlan(f.values, null)?.mantissaBits).toBeGreaterThan(0);
     expect(linear).toMatchObject({ step: 1 });
-    expect(mantissaGridCoarser(mantissa, linear, maxAbs)).toBe(false);
-    // a bit-rounded field over decades: its linear grid (the finest step) is finer at the top, so both are sized
+    expect(findMantissaGridPlan(f.values, null, linear)).toBeNull();
+    // a bit-rounded field over decades lies on the linear grid of its finest step, which is finer at the top: both sized
     const q = rounded(7);
-    const qMax = q.values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-    expect(mantissaGridCoarser(findMantissaGridPlan(q.values, null)!, findGridPlan(q.values, null, 0, qMax, true), qMax)).toBe(true);
+    expect(findMantissaGridPlan(q.values, null, { offset: 0, step: 2 ** -30 })?.mantissaBits).toBe(7);
     const { plan, d } = roundTrip(f, { mode: 'abs', value: 0.4 });
     const sized = Object.keys(plan.autoScores ?? {});
     expect(sized.some((k) => k.includes('+grid'))).toBe(true);

@@ -20,7 +20,7 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
-import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MIN_DROPPED_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, mantissaGridCoarser, toGridIndices } from '../../codec/grid.ts';
+import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MIN_DROPPED_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
@@ -549,8 +549,8 @@ function gridsOf(sample: PlanSample, stats: FieldStats, e: number, dtype: 'float
   const skip = sample.mask ? invert(sample.mask) : null;
   const maxAbs = Math.max(Math.abs(stats.min), Math.abs(stats.max));
   const linear = findGridPlan(sample.values, skip, e, maxAbs, dtype === 'float32', declared);
-  const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip) : null;
-  return [linear, mantissa && mantissaGridCoarser(mantissa, linear, maxAbs) ? mantissa : null].filter((g): g is GridPlan => g !== null);
+  const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip, linear) : null;
+  return [linear, mantissa].filter((g): g is GridPlan => g !== null);
 }
 
 /** A grid's part of a plan's name in autoScores: +grid (offset + k x step), +mantissa (bit-rounded floats), or none. */
