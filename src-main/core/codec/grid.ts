@@ -147,6 +147,8 @@ export function fromGridIndices(k: Float64Array, out: Values, skip: Uint8Array |
 
 /** Float32 mantissa bits: what a mantissa grid keeps is counted from the top of these. */
 const F32_MANTISSA = 23;
+/** The most bits a mantissa grid may keep (the format's limit: one dropped bit; the encoder drops MIN_DROPPED_BITS). */
+export const MAX_MANTISSA_BITS = F32_MANTISSA - 1;
 /** Below this many dropped bits a field's own bits are nearly as wide as its indices: no mantissa grid is tried. */
 export const MIN_DROPPED_BITS = 4;
 /** The largest index magnitude a finite float32 has on a grid that drops s bits: (0x7f7fffff >>> s). */
@@ -209,8 +211,9 @@ function fromMantissaIndices(k: Float64Array, out: Values, skip: Uint8Array | nu
     const ki = k[i]!;
     const m = ki < 0 ? -ki : ki;
     if (u === null) out[i] = mantissaValueOf(ki, mantissaBits);
-    // m * scale is the magnitude's bits exactly (m < 2^(31 - s)); a corrupted index is NaN, not another value
-    else u[i] = m <= top ? (ki < 0 ? m * scale + 0x80000000 : m * scale) : 0x7fc00000;
+    // m * scale is the magnitude's bits exactly (an integer m < 2^(31 - s)); a corrupted index (too large, not an
+    // integer: a hostile escape) is NaN, not another value
+    else u[i] = m <= top && Number.isInteger(m) ? (ki < 0 ? m * scale + 0x80000000 : m * scale) : 0x7fc00000;
   }
 }
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { decodeStream, encodeField, inspectStream } from '../../../src-main/services/codecs/index.ts';
-import { findGridPlan, findMantissaGridPlan, mantissaIndexOf, mantissaValueOf } from '../../../src-main/core/codec/grid.ts';
+import { findGridPlan, findMantissaGridPlan, fromGridIndices, mantissaIndexOf, mantissaValueOf } from '../../../src-main/core/codec/grid.ts';
 import { readHeader, writeStream, type HeaderInput, type StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
 import { bitRound, makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -55,6 +55,10 @@ describe('bit-rounded float32 fields: the mantissa grid', () => {
     // an index no finite float32 has decodes to NaN, never to another value
     expect(mantissaValueOf(2 ** 30, bits)).toBeNaN();
     expect(mantissaValueOf(0.5, bits)).toBeNaN();
+    // the same through a chunk's mapping (a hostile escape: too large, fractional, not a number)
+    const out = new Float32Array(5);
+    fromGridIndices(Float64Array.from([2 ** 30, 0.5, 12.25, NaN, -Infinity]), out, null, { offset: 0, step: 1, mantissaBits: bits }, true);
+    for (const x of out) expect(x).toBeNaN();
   });
 
   it('the sample finds the bits kept; ordinary, constant and float64 fields have no mantissa grid', () => {
@@ -155,7 +159,7 @@ describe('bit-rounded float32 fields: the mantissa grid', () => {
       expect((e as FieldpackError).code).toBe('BAD_STREAM');
       expect((e as Error).message).toMatch(message);
     };
-    for (const v of [-1, 20, 7.5, 'x']) await refused(edit((h) => (h.params.mantissaBits = v)), /classic mantissaBits/);
+    for (const v of [-1, 23, 7.5, 'x']) await refused(edit((h) => (h.params.mantissaBits = v)), /classic mantissaBits/);
     await refused(edit((h) => (h.dtype = 'float64')), /classic mantissaBits 7 .*float32 streams only/);
     await refused(edit((h) => (h.params.grid = [0, 0.01, 0])), /both a grid and a mantissa grid/);
     await refused(edit((h) => delete h.params.mantissaBits), /coded on a grid the header does not give/);

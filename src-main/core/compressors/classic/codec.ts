@@ -20,7 +20,7 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
-import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MIN_DROPPED_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
+import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
@@ -623,7 +623,7 @@ function candidateSizer(base: ClassicPlan, sample: PlanSample, backend: Lossless
   // the same input with its axes reversed, per grid and predictor shape (copies: the scratch slots are encodeChunkPayload's)
   const reversedInputs = new Map<string, ReturnType<typeof reversedInput>>();
   const reversedOf = (grid: GridPlan | undefined, pshape: number[]) => {
-    const key = `${grid ? 'grid' : 'values'} ${pshape.join('x')}`;
+    const key = `${grid ? (grid.mantissaBits !== undefined ? `mantissa ${grid.mantissaBits}` : 'grid') : 'values'} ${pshape.join('x')}`;
     let r = reversedInputs.get(key);
     if (!r) {
       const { x, skip } = inputOf(grid);
@@ -1132,9 +1132,9 @@ export function classicDecodeParams(h: StreamHeader): { radius: number; grid: Gr
   return { radius, grid: p.grid === undefined ? null : gridParam(p.grid) };
 }
 
-/** The header's mantissaBits: the bits a float32 stream's mantissa grid keeps, 0..23 - MIN_DROPPED_BITS. */
+/** The header's mantissaBits: the bits a float32 stream's mantissa grid keeps, 0..MAX_MANTISSA_BITS (the format's limit). */
 function mantissaParam(v: unknown, dtype: string): GridPlan {
-  const top = 23 - MIN_DROPPED_BITS;
+  const top = MAX_MANTISSA_BITS;
   if (dtype !== 'float32' || !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= top)) {
     throw bad(`corrupted header: classic mantissaBits ${JSON.stringify(v)} (an integer 0..${top}, float32 streams only)`);
   }
