@@ -18,7 +18,11 @@
              grid whose pole rows are one value each, a field whose missing points are 1e20 (CMIP's missing_value,
              no _FillValue), radar reflectivity floored at -32 dBZ, 24 slowly varying time steps of one map, specific
              humidity over 37 pressure levels (four decades), and a field with a 2-point checkerboard (staggered
-             output averaged badly).
+             output averaged badly);
+  held4.nc:  a fourth, made after the mantissa grid (session 35): a field through float16, sea-ice concentration
+             with plateaus at 0 and 100, one map repeated over 12 steps, density decaying over 80 levels, sparse spikes
+             on a smooth field, soil moisture with saturated patches at 1.0, Gibbs ringing near steps, an int8 packed
+             field, a log-normal aerosol over decades, and a tide over 48 steps.
 Seeded: the same files on every run.
 
 Usage: python3 scripts/bench-heldout.py OUTDIR   (needs netCDF4-python: Debian python3-netcdf4)
@@ -135,6 +139,39 @@ def held3(out):
     d.close()
 
 
+def held4(out):
+    rng = np.random.default_rng(777)
+    d, var = writer(os.path.join(out, 'held4.nc'))
+    var('FLOAT16', (280 + 15 * grf(rng, (10, 180, 240), 3.5)).astype(np.float16).astype(np.float32), ('t1', 'y1', 'x1'))
+    g = grf(rng, (300, 300), 4)
+    var('ICECONC', np.clip((g - 0.2) * 300, 0, 100), ('y2', 'x2'))
+    base = 5 * grf(rng, (1, 150, 200), 3.5)
+    var('REPEATED', np.repeat(base, 12, axis=0), ('t3', 'y3', 'x3'))
+    z = np.arange(80)[:, None, None]
+    var('DENSITY', 1.2 * np.exp(-z / 8.0) * (1 + 0.02 * grf(rng, (80, 60, 60), 3.5)), ('z4', 'y4', 'x4'))
+    sp = 10 + grf(rng, (400, 400), 4)
+    m = rng.random((400, 400)) < 0.002
+    sp[m] += rng.exponential(50, m.sum())
+    var('SPIKES', sp, ('y5', 'x5'))
+    g = grf(rng, (8, 200, 200), 3.5)
+    var('SOILM', np.where(g > 1.2, 1.0, np.clip(0.25 + 0.08 * g, 0.02, 0.5)), ('t6', 'y6', 'x6'))
+    x = np.linspace(-np.pi, np.pi, 512)
+    # a square wave's first 15 odd harmonics: the ringing a spectral model leaves near a step
+    ring = sum(np.sin((2 * k + 1) * 3 * x) / (2 * k + 1) for k in range(15)) * 4 / np.pi
+    var('GIBBS', ring[None, :] * np.linspace(0.5, 1.5, 256)[:, None] + 0.01 * grf(rng, (256, 512), 3), ('y7', 'x7'))
+    for n, s in (('y8', 250), ('x8', 250)):
+        d.createDimension(n, s)
+    v = d.createVariable('INT8PACK', 'i1', ('y8', 'x8'), fill_value=np.int8(-128))
+    v.scale_factor = np.float32(0.5)
+    v.add_offset = np.float32(20.0)
+    v.units = 'K'
+    v[:] = np.clip(20 + 15 * grf(rng, (250, 250), 4), -43, 83)
+    var('AEROSOL', np.exp(-20 + 2.5 * grf(rng, (20, 120, 160), 3.5)), ('z9', 'y9', 'x9'))
+    t = np.arange(48)[:, None, None]
+    var('TIDE', 1.5 * np.sin(2 * np.pi * t / 12.42 + grf(rng, (1, 120, 120), 4)) + 0.05 * grf(rng, (48, 120, 120), 3), ('t10', 'y10', 'x10'))
+    d.close()
+
+
 def held(out):
     rng = np.random.default_rng(2026)
     d, var = writer(os.path.join(out, 'held.nc'))
@@ -196,7 +233,8 @@ def main():
     const(out)
     held2(out)
     held3(out)
-    for f in ('held.nc', 'shapes.nc', 'const.nc', 'held2.nc', 'held3.nc'):
+    held4(out)
+    for f in ('held.nc', 'shapes.nc', 'const.nc', 'held2.nc', 'held3.nc', 'held4.nc'):
         print(os.path.join(out, f))
 
 
