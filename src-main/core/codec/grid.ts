@@ -34,6 +34,12 @@ export interface GridPlan extends Grid {
    * Offset 0, step 1, half 0 and tolerance 0 then: its steps grow with each binade, so only exact coding uses it.
    */
   mantissaBits?: number;
+  /**
+   * With mantissaBits, where the bound is at least one ulp at the largest magnitude: a value one ulp below a grid
+   * point (its dropped bits all set: BitGroom's odd values) counts as on it and comes back as that point. The
+   * encoder's alone: the stream's indices are grid points either way.
+   */
+  oneUlpBelow?: boolean;
 }
 
 /** Below this share of points on the grid, coding on it is not tried. */
@@ -101,7 +107,7 @@ export function toGridIndices(values: Values, skip: Uint8Array | null, plan: Gri
   // in WebAssembly where it can (wasm/codec-kernels.ts gridIndices: the same indices), else the loop
   if (kernels) kernel ??= gridIndicesKernel();
   const offGrid = plan.mantissaBits !== undefined
-    ? mantissaIndicesLoop(values, skip, plan.mantissaBits, k)
+    ? mantissaIndicesLoop(values, skip, plan.mantissaBits, plan.oneUlpBelow === true, k)
     : ((kernels ? kernel?.(values, skip, plan, f32, k) : null) ?? gridIndicesLoop(values, skip, plan, f32, k));
   if (offGrid.length) {
     skip ??= new Uint8Array(n);
@@ -180,8 +186,11 @@ export function mantissaValueOf(k: number, mantissaBits: number): number {
   return bits32[0]!;
 }
 
-/** toGridIndices on a mantissa grid: the indices (0 where skipped or off the grid) and the points off it, in order. */
-function mantissaIndicesLoop(values: Values, skip: Uint8Array | null, mantissaBits: number, k: Float64Array): number[] {
+/**
+ * toGridIndices on a mantissa grid: the indices (0 where skipped or off the grid) and the points off it, in order.
+ * `oneBelow`: a value whose dropped bits are all set is the grid point one ulp above it (its bits + 1).
+ */
+function mantissaIndicesLoop(values: Values, skip: Uint8Array | null, mantissaBits: number, oneBelow: boolean, k: Float64Array): number[] {
   const n = values.length;
   const offGrid: number[] = [];
   const s = F32_MANTISSA - mantissaBits;
@@ -193,7 +202,9 @@ function mantissaIndicesLoop(values: Values, skip: Uint8Array | null, mantissaBi
     k[i] = 0;
     if (skip !== null && skip[i] === 1) continue;
     const b = u[i]!;
-    const mag = b & 0x7fffffff;
+    let mag = b & 0x7fffffff;
+    // one below a grid point (not the largest finite float's, whose next is Infinity): the point, one ulp away
+    if (oneBelow && (mag & dropped) === dropped && mag < 0x7f7fffff) mag++;
     if (mag >= 0x7f800000 || (mag & dropped) !== 0 || b === 0x80000000 || (f !== values && f[i] !== values[i])) offGrid.push(i);
     else k[i] = b >>> 31 ? -(mag >>> s) : mag >>> s;
   }
@@ -226,8 +237,11 @@ function fromMantissaIndices(k: Float64Array, out: Values, skip: Uint8Array | nu
  * Beside the sample's `linear` grid it is null unless its step at the sample's largest magnitude is coarser than the
  * linear step: an integer-valued field (etopo5's heights: step 1 on both grids at the top, finer below on the
  * mantissa one) would only cost its candidates' sizing (~8 ms of planning for etopo5).
+ *
+ * `oneUlp`: the bound allows an error of one ulp at the field's largest magnitude, so values one ulp below a grid
+ * point count as on it (BitGroom sets the dropped bits of every other value: half its values are such).
  */
-export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null, linear: Grid | null = null): GridPlan | null {
+export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null, linear: Grid | null = null, oneUlp = false): GridPlan | null {
   const f = sample instanceof Float32Array ? sample : null;
   if (!f) return null;
   const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
@@ -255,7 +269,8 @@ export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null, li
     if (mag > top) top = mag;
     if (first < 0) first = b;
     else if (b !== first) varied = true;
-    const m = mag & 0x7fffff;
+    // one below a grid point: the point's trailing zeros (mag + 1 carries into the exponent at most)
+    const m = (oneUlp && (mag & lowMask) === lowMask ? mag + 1 : mag) & 0x7fffff;
     if ((m & lowMask) !== 0) {
       if (++off > allowedOff) return null;
       continue;
@@ -270,7 +285,7 @@ export function findMantissaGridPlan(sample: Values, skip: Uint8Array | null, li
   // the step of the top binade: 2^(its exponent - bits) (subnormals share the smallest normal exponent)
   const topStep = 2 ** (Math.max(1, top >>> 23) - 127 - bits);
   if (linear && !(topStep > linear.step)) return null;
-  return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: bits };
+  return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: bits, ...(oneUlp ? { oneUlpBelow: true } : {}) };
 }
 
 /**

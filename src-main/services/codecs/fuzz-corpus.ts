@@ -116,6 +116,19 @@ export function bitRound(values: Float32Array, mantissaBits: number): void {
   for (let i = 0; i < u.length; i++) if ((u[i]! & 0x7f800000) !== 0x7f800000) u[i] = ((u[i]! + (1 << (dropped - 1))) & keep) >>> 0;
 }
 
+/**
+ * netCDF-C's BitGroom: the dropped bits of even-indexed values cleared, of odd-indexed nonzero values set (so the
+ * mean stays unbiased); netCDF4-python's quantize mode when only significant_digits is given.
+ */
+export function bitGroom(values: Float32Array, mantissaBits: number): void {
+  const u = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const dropped = (1 << (23 - mantissaBits)) - 1;
+  for (let i = 0; i < u.length; i++) {
+    if ((u[i]! & 0x7f800000) === 0x7f800000) continue;
+    u[i] = (i % 2 === 0 ? u[i]! & ~dropped : values[i] !== 0 ? u[i]! | dropped : u[i]!) >>> 0;
+  }
+}
+
 interface Plan {
   name: string;
   field: Field;

@@ -13,7 +13,7 @@ import { compressClassic, decompressClassic } from '../../../src-main/core/compr
 import { decodeStream, encodeField, inspectStream } from '../../../src-main/services/codecs/index.ts';
 import { findGridPlan, findMantissaGridPlan, fromGridIndices, mantissaIndexOf, mantissaValueOf } from '../../../src-main/core/codec/grid.ts';
 import { readHeader, writeStream, type HeaderInput, type StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
-import { bitRound, makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { bitGroom, bitRound, makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import type { Field } from '../../../src-main/core/field.ts';
@@ -112,6 +112,26 @@ describe('bit-rounded float32 fields: the mantissa grid', () => {
       expect(on.bytes.length, `rel ${rel}`).toBeLessThanOrEqual(off.bytes.length);
       expect(overBound(f.values, on.d.values, null, on.plan.bound.abs)).toBe(0);
     }
+  });
+
+  it('BitGroom (every other value one ulp below the grid): on the grid at bounds of an ulp or more, each value within one ulp', () => {
+    const f = makeField('Q', [6, 40, 64], { decades: true, noise: 0.01, seed: 53 });
+    bitGroom(f.values as Float32Array, 9);
+    const groomed = roundTrip(f, { mode: 'rel', value: 1e-6 });
+    const off = roundTrip(f, { mode: 'rel', value: 1e-6 }, false);
+    expect(groomed.plan.grid).toMatchObject({ mantissaBits: 9, oneUlpBelow: true });
+    expect(groomed.bytes.length).toBeLessThan(0.8 * off.bytes.length);
+    expect(overBound(f.values, groomed.d.values, null, groomed.plan.bound.abs)).toBe(0);
+    for (let i = 0; i < f.values.length; i++) {
+      const x = f.values[i]!;
+      // the even values exactly, the odd ones as the grid point one ulp above
+      const ulp = 2 ** (Math.floor(Math.log2(Math.abs(x))) - 23);
+      expect(Math.abs(groomed.d.values[i]! - x), `${i}`).toBeLessThanOrEqual(i % 2 ? ulp : 0);
+    }
+    // lossless: half the values are off the grid, so no mantissa grid, and every value bit for bit
+    const exact = roundTrip(f, { mode: 'abs', value: 0 });
+    expect(exact.plan.grid?.mantissaBits).toBeUndefined();
+    expect(bitExact(exact.d.values, f.values)).toBe(true);
   });
 
   it('masked, NaN, infinite, -0 and unrounded points come back exactly', () => {

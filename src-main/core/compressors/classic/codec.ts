@@ -20,7 +20,7 @@ import {
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
-import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, toGridIndices } from '../../codec/grid.ts';
+import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, ulpAt, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
@@ -549,7 +549,8 @@ function gridsOf(sample: PlanSample, stats: FieldStats, e: number, dtype: 'float
   const skip = sample.mask ? invert(sample.mask) : null;
   const maxAbs = Math.max(Math.abs(stats.min), Math.abs(stats.max));
   const linear = findGridPlan(sample.values, skip, e, maxAbs, dtype === 'float32', declared);
-  const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip, linear) : null;
+  // a bound of one ulp at the largest magnitude or more: values one below a mantissa grid point may count as on it
+  const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip, linear, e >= ulpAt(maxAbs, true)) : null;
   return [linear, mantissa].filter((g): g is GridPlan => g !== null);
 }
 
