@@ -17,7 +17,8 @@ And forms none of the fields above was tuned on, to check that what works there 
   heavy_tail: a precipitation-like field (etopo20's highest 30 % squared, log-normal noise): mostly zeros, a long tail.
 And bit-rounded (netCDF-C's quantize, the mantissa's low bits zeroed; session 35):
   bit_rounded: WRF T, QVAPOR, U and P through BitRound at 9, 7, 10 and 12 significant bits, PH through
-           GranularBitRound and the navy VWND through BitGroom at 3 digits, the navy UWND through BitRound at 9 bits.
+           GranularBitRound, WRF QVAPOR and T and the navy VWND through BitGroom at 3 digits, the navy UWND through
+           BitRound at 9 bits.
 
 Usage: python3 scripts/bench-variants.py OUTDIR   (needs netCDF4-python: Debian python3-netcdf4)
 Then: fieldpack bench OUTDIR --codec auto --codec sz3 --bounds rel:1e-2,rel:1e-3,rel:1e-4 --json OUT.json
@@ -191,6 +192,8 @@ def bit_rounded(wrf_path, navy_path, dst_path):
         for name, bits in (('T', 9), ('QVAPOR', 7), ('U', 10), ('P', 12)):
             put(f'{name}_BITROUND{bits}', wrf.variables[name], 'BitRound', bits)
         put('PH_GRANULAR3', wrf.variables['PH'], 'GranularBitRound', 3)
+        for name in ('QVAPOR', 'T'):
+            put(f'{name}_BITGROOM3', wrf.variables[name], 'BitGroom', 3)  # netCDF4-python's default mode
         u = np.ma.masked_invalid(navy.variables['UWND'][:])
         put('UWND_BITROUND9', navy.variables['UWND'], 'BitRound', 9, u, np.float32(-1e34))
         put('VWND_BITGROOM3', navy.variables['VWND'], 'BitGroom', 3, np.ma.masked_invalid(navy.variables['VWND'][:]), np.float32(-1e34))
