@@ -30,7 +30,9 @@ export interface GridPlan extends Grid {
   tolerance: number;
   /**
    * Set: not offset + k * step but the float32 values whose mantissa has only its top `mantissaBits` bits (bit
-   * rounding: netCDF's quantize, bfloat16 outputs), index k their bits shifted right, signed (mantissaIndexOf).
+   * rounding: netCDF's quantize, bfloat16 outputs), index k their bits shifted right, negative for a negative value
+   * (so the indices are ordered as the values are, and neighbours' indices differ by their distance in steps of their
+   * binade); -0, unrounded and non-finite values are off it (mantissaIndicesLoop).
    * Offset 0, step 1, half 0 and tolerance 0 then: its steps grow with each binade, so only exact coding uses it.
    */
   mantissaBits?: number;
@@ -160,32 +162,6 @@ export const MIN_DROPPED_BITS = 4;
 /** The largest index magnitude a finite float32 has on a grid that drops s bits: (0x7f7fffff >>> s). */
 const maxMantissaIndex = (s: number) => 0x7f7fffff >>> s;
 
-const bits32 = new Float32Array(1);
-const u32 = new Uint32Array(bits32.buffer);
-
-/**
- * Index of float32 x on the grid of `mantissaBits` kept bits: its bits without the dropped ones, negative for a
- * negative x (so the indices are ordered as the values are, and neighbours' indices differ by their distance in
- * steps of their binade); null when x is not on that grid (a dropped bit set, -0, not finite, not a float32).
- */
-export function mantissaIndexOf(x: number, mantissaBits: number): number | null {
-  bits32[0] = x;
-  const u = u32[0]!;
-  const mag = u & 0x7fffffff;
-  const s = F32_MANTISSA - mantissaBits;
-  if (bits32[0] !== x || mag >= 0x7f800000 || (mag & ((1 << s) - 1)) !== 0 || u === 0x80000000) return null;
-  return u >>> 31 ? -(mag >>> s) : mag >>> s;
-}
-
-/** The float32 value of index k on the grid of `mantissaBits` kept bits (NaN for an index no finite float has). */
-export function mantissaValueOf(k: number, mantissaBits: number): number {
-  const s = F32_MANTISSA - mantissaBits;
-  const m = k < 0 ? -k : k;
-  if (!(m <= maxMantissaIndex(s)) || !Number.isInteger(m)) return NaN;
-  u32[0] = (m << s) + (k < 0 ? 0x80000000 : 0);
-  return bits32[0]!;
-}
-
 /**
  * toGridIndices on a mantissa grid: the indices (0 where skipped or off the grid) and the points off it, in order.
  * `oneBelow`: a value whose dropped bits are all set is the grid point one ulp above it (its bits + 1).
@@ -211,21 +187,25 @@ function mantissaIndicesLoop(values: Values, skip: Uint8Array | null, mantissaBi
   return offGrid;
 }
 
-/** fromGridIndices on a mantissa grid (skipped points left as they are); an index no finite float has gives NaN. */
+/**
+ * fromGridIndices on a mantissa grid (skipped points left as they are); an index no finite float has gives NaN. A
+ * float64 output (never a stream's: mantissa grids are float32's) gets the same float32 values, through a copy.
+ */
 function fromMantissaIndices(k: Float64Array, out: Values, skip: Uint8Array | null, mantissaBits: number): void {
   const s = F32_MANTISSA - mantissaBits;
   const scale = 2 ** s;
   const top = maxMantissaIndex(s);
-  const u = out instanceof Float32Array ? new Uint32Array(out.buffer, out.byteOffset, out.length) : null;
+  const f = out instanceof Float32Array ? out : new Float32Array(out.length);
+  const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
   for (let i = 0; i < k.length; i++) {
     if (skip !== null && skip[i] === 1) continue;
     const ki = k[i]!;
     const m = ki < 0 ? -ki : ki;
-    if (u === null) out[i] = mantissaValueOf(ki, mantissaBits);
     // m * scale is the magnitude's bits exactly (an integer m < 2^(31 - s)); a corrupted index (too large, not an
     // integer: a hostile escape) is NaN, not another value
-    else u[i] = m <= top && Number.isInteger(m) ? (ki < 0 ? m * scale + 0x80000000 : m * scale) : 0x7fc00000;
+    u[i] = m <= top && Number.isInteger(m) ? (ki < 0 ? m * scale + 0x80000000 : m * scale) : 0x7fc00000;
   }
+  if (f !== out) for (let i = 0; i < k.length; i++) if (skip === null || skip[i] === 0) out[i] = f[i]!;
 }
 
 /**
@@ -358,8 +338,9 @@ export class GridQuantizer extends LinearQuantizer {
    * Where a decoder kernel that reconstructs every point writes the values its indices stand for (fromGridIndices's,
    * one pass and one copy less than the indices written, then mapped); valuesWritten says whether one did.
    */
-  decodeValuesInto(g: Grid, into: Values): void {
-    this.valuesInto = { offset: g.offset, step: g.step, into };
+  decodeValuesInto(g: Grid & { mantissaBits?: number }, into: Values): void {
+    // the kernels map offset + k x step: a mantissa grid's indices are mapped by fromGridIndices
+    if (g.mantissaBits === undefined) this.valuesInto = { offset: g.offset, step: g.step, into };
   }
 
   override markRead(read: { codes: number; escapes: number; mapped?: boolean }): void {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { decodeStream, encodeField, inspectStream } from '../../../src-main/services/codecs/index.ts';
-import { findGridPlan, findMantissaGridPlan, fromGridIndices, mantissaIndexOf, mantissaValueOf } from '../../../src-main/core/codec/grid.ts';
+import { findGridPlan, findMantissaGridPlan, fromGridIndices, toGridIndices } from '../../../src-main/core/codec/grid.ts';
 import { readHeader, writeStream, type HeaderInput, type StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
 import { bitGroom, bitRound, makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -38,27 +38,29 @@ describe('bit-rounded float32 fields: the mantissa grid', () => {
     const xs = new Float32Array(4000);
     for (let i = 0; i < xs.length; i++) xs[i] = (i % 2 ? -1 : 1) * 10 ** (-44 + (82 * i) / xs.length) * (1 + (i % 13) / 13);
     bitRound(xs, bits);
-    const sorted = Array.from(xs).sort((a, b) => a - b);
-    let previous = -Infinity;
-    for (const x of sorted) {
-      if (Object.is(x, -0)) continue; // off the grid (0 is its index), below
-      const k = mantissaIndexOf(x, bits);
-      expect(k, `${x}`).not.toBeNull();
-      expect(Object.is(mantissaValueOf(k!, bits), x), `${x}`).toBe(true);
-      expect(k!).toBeGreaterThanOrEqual(previous);
-      previous = k!;
+    // the chunk's own mapping (toGridIndices, fromGridIndices) over the whole float32 range, subnormals included
+    const plan = { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: bits };
+    const sorted = Float32Array.from(Array.from(xs).filter((x) => !Object.is(x, -0)).sort((a, b) => a - b)); // -0: below
+    const { k, offGrid } = toGridIndices(sorted, null, plan, true);
+    expect(offGrid).toEqual([]);
+    for (let i = 1; i < k.length; i++) expect(k[i]!, `${sorted[i]}`).toBeGreaterThanOrEqual(k[i - 1]!);
+    for (const out of [new Float32Array(k.length), new Float64Array(k.length)]) {
+      fromGridIndices(k, out, null, plan, true);
+      for (let i = 0; i < k.length; i++) expect(Object.is(out[i], sorted[i]), `${sorted[i]}`).toBe(true);
     }
     // 1 and the next float on a 7-bit grid: one step
-    expect(mantissaIndexOf(1 + 2 ** -7, bits)! - mantissaIndexOf(1, bits)!).toBe(1);
-    for (const x of [-0, NaN, Infinity, -Infinity, 1 + 2 ** -20, 0.1]) expect(mantissaIndexOf(x, bits), `${x}`).toBeNull();
-    expect(mantissaIndexOf(0, bits)).toBe(0);
+    const pair = toGridIndices(Float32Array.of(1, 1 + 2 ** -7), null, plan, true).k;
+    expect(pair[1]! - pair[0]!).toBe(1);
+    // -0, NaN, infinities and unrounded values are off the grid (stored exactly); 0 is index 0
+    const odd = toGridIndices(Float32Array.of(-0, NaN, Infinity, -Infinity, 1 + 2 ** -20, 0.1, 0), null, plan, true);
+    expect(odd.offGrid).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(odd.k[6]).toBe(0);
     // an index no finite float32 has decodes to NaN, never to another value
-    expect(mantissaValueOf(2 ** 30, bits)).toBeNaN();
-    expect(mantissaValueOf(0.5, bits)).toBeNaN();
-    // the same through a chunk's mapping (a hostile escape: too large, fractional, not a number)
-    const out = new Float32Array(5);
-    fromGridIndices(Float64Array.from([2 ** 30, 0.5, 12.25, NaN, -Infinity]), out, null, { offset: 0, step: 1, mantissaBits: bits }, true);
-    for (const x of out) expect(x).toBeNaN();
+    // (a hostile escape: too large, fractional, not a number)
+    for (const out of [new Float32Array(5), new Float64Array(5)]) {
+      fromGridIndices(Float64Array.from([2 ** 30, 0.5, 12.25, NaN, -Infinity]), out, null, plan, true);
+      for (const x of out) expect(x).toBeNaN();
+    }
   });
 
   it('the sample finds the bits kept; ordinary, constant and float64 fields have no mantissa grid', () => {

@@ -624,7 +624,8 @@ function candidateSizer(base: ClassicPlan, sample: PlanSample, backend: Lossless
   // the same input with its axes reversed, per grid and predictor shape (copies: the scratch slots are encodeChunkPayload's)
   const reversedInputs = new Map<string, ReturnType<typeof reversedInput>>();
   const reversedOf = (grid: GridPlan | undefined, pshape: number[]) => {
-    const key = `${grid ? (grid.mantissaBits !== undefined ? `mantissa ${grid.mantissaBits}` : 'grid') : 'values'} ${pshape.join('x')}`;
+    // a sample has at most one grid of each kind (gridsOf)
+    const key = `${gridKey(grid)} ${pshape.join('x')}`;
     let r = reversedInputs.get(key);
     if (!r) {
       const { x, skip } = inputOf(grid);
@@ -1135,9 +1136,8 @@ export function classicDecodeParams(h: StreamHeader): { radius: number; grid: Gr
 
 /** The header's mantissaBits: the bits a float32 stream's mantissa grid keeps, 0..MAX_MANTISSA_BITS (the format's limit). */
 function mantissaParam(v: unknown, dtype: string): GridPlan {
-  const top = MAX_MANTISSA_BITS;
-  if (dtype !== 'float32' || !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= top)) {
-    throw bad(`corrupted header: classic mantissaBits ${JSON.stringify(v)} (an integer 0..${top}, float32 streams only)`);
+  if (dtype !== 'float32' || !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_MANTISSA_BITS)) {
+    throw bad(`corrupted header: classic mantissaBits ${JSON.stringify(v)} (an integer 0..${MAX_MANTISSA_BITS}, float32 streams only)`);
   }
   return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: v as number };
 }
@@ -1261,8 +1261,7 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
       const indices = scratchTyped('gridIndices', Float64Array, n);
       if (reversed) reverseAxes(decodedReversed(pred, new Float64Array(n), rskip, rshape, q, tune), rshape, indices);
       else {
-        // a kernel maps offset + k x step; the indices of a mantissa grid are mapped below
-        if (grid!.mantissaBits === undefined) gq.decodeValuesInto(grid!, out);
+        gq.decodeValuesInto(grid!, out);
         pred.decode(indices, skip, pshape, q, tune);
       }
       if (!gq.valuesWritten) fromGridIndices(indices, out, skip, grid!, f32);
