@@ -735,70 +735,132 @@ function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32, withLines:
  * The forward pass over codes[0, n): per code its symbol's table index (u16 at symbolIndex) and sign-top index (u16
  * at signIndex; 0xffff for zeros and escapes), the counts (u32 at counts, signCounts), the low mantissa bits LSB
  * first at low (room bytes). activityLevel: rans.ts's ACTIVITY_LEVEL (u8[1024]). segs > 0: coder 5's line context, the
- * segments of msDecode. Returns the low bits' byte length, -1 where they would not fit the room, or -2 where a code is
- * 2 x radius or more.
+ * segments of msDecode. info: room for n bytes (each code's codeInfo byte). Returns the low bits' byte length, -1
+ * where they would not fit the room, or -2 where a code is 2 x radius or more.
+ *
+ * Two loops: the first reads the codes (their codeInfo bytes and low bits, nothing carried but the bit packer), the
+ * second the bytes alone (the contexts, carried from code to code, with the line-back code's byte as the decoder
+ * keeps it). One loop doing both held too many values for the registers: at 13.7 ns a code (etopo5, rel 1e-3) it was
+ * 40 % of a chunk's encoding; the two take 5-6.
  */
-export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, starts: usize, lines: usize, segs: i32): i32 {
+export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, starts: usize, lines: usize, segs: i32, info: usize): i32 {
   // a code adds at most 30 low bits (14 below 2 x radius, radius <= 2^16; 30 for any u32 a caller may pass): with
   // 4 n + 8 bytes of room the per-code check cannot fail, and nothing is written past the room
-  const checked = room < 4 * n + 8;
+  const lowBytes = room < 4 * n + 8 ? codeBytes(codes, n, radius, info, low, room, true) : codeBytes(codes, n, radius, info, low, room, false);
+  if (lowBytes < 0) return lowBytes;
+  if (!ransUpSignReady) ransUpSignTable();
   startSegments(starts, lines, segs);
-  // one loop per case, each compiled with its constants folded (the line context's selects and the room check)
-  if (segs > 0) return checked ? symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, true, true) : symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, true, false);
-  return checked ? symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, false, true) : symbolise(codes, n, radius, symbolIndex, signIndex, counts, signCounts, activityLevel, low, room, false, false);
+  // one loop per case, each compiled with its constants folded (the line context's selects)
+  if (segs > 0) symbolContexts(info, n, symbolIndex, signIndex, counts, signCounts, activityLevel, true);
+  else symbolContexts(info, n, symbolIndex, signIndex, counts, signCounts, activityLevel, false);
+  return lowBytes;
 }
 
+/**
+ * ransSymbolise's first loop: each code's codeInfo byte (its symbol at most 31: a code past 2 x radius, refused after
+ * the loop, keeps the second loop's indices in its tables) and its k - 1 low bits. Returns the low bits' byte length,
+ * -1 where they would not fit the room, -2 where a code is 2 x radius or more.
+ */
 // @ts-ignore: decorator
 @inline
-function symbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, withLines: bool, checked: bool): i32 {
+function codeBytes(codes: usize, n: i32, radius: u32, info: usize, low: usize, room: i32, checked: bool): i32 {
+  // a code of 2 x radius or more has no symbol in the tables: looked for first, so that the loop below holds one
+  // value fewer (its bit packer's then stay in registers); the rANS coders take radii up to 2^16 (rans.ts)
+  if (radius > 65536) return -1;
+  if (largestCode(codes, n) >= 2 * radius) return -2;
+  // the low bits LSB first through a 32-bit accumulator, 4 bytes stored at a time (the room keeps 8 spare): below
+  // 2 x radius a residual has at most 14 low bits, on top of at most 7 waiting
+  let acc: u32 = 0, nbits: u32 = 0;
+  let out = low;
+  const roomEnd = low + <usize>room;
+  const end = codes + (<usize>n << 2);
+  for (let at = codes, byte = info; at < end; at += 4, byte++) {
+    const c = load<u32>(at);
+    const positive: i32 = <i32>(c > radius);
+    const v: u32 = select<u32>(c - radius, radius - c, positive);
+    const s = select<i32>(ESC_SYM, 32 - <i32>clz(v), c == 0);
+    // a residual: symbols 1-16 (not a zero, not an escape); compared unsigned, as `&&` compiled to a branch, which
+    // real codes mispredict
+    const residual = <u32>(s - 1) < <u32>(ESC_SYM - 1);
+    const k = s - 1;
+    const top: i32 = select<i32>(<i32>((v >>> <u32>(k - 1)) & 1), 0, k >= 1);
+    store<u8>(byte, <u8>codeInfo(s, select<i32>(1 + positive, 0, residual), top));
+    // the k - 1 low bits (none below k = 2: symbols 3-16)
+    const nb: u32 = select<u32>(<u32>(k - 1), 0, <u32>(s - 3) < <u32>(ESC_SYM - 3));
+    acc |= (v & ((<u32>1 << nb) - 1)) << nbits;
+    nbits += nb;
+    if (checked && out + 8 > roomEnd) return -1;
+    store<u32>(out, acc);
+    // nbits < 8 + 14: at most two whole bytes
+    const whole = nbits >> 3;
+    out += <usize>whole;
+    acc >>>= whole << 3;
+    nbits &= 7;
+  }
+  if (nbits > 0) {
+    if (out + 8 > roomEnd) return -1;
+    store<u32>(out, acc);
+    out++;
+  }
+  return <i32>(out - low);
+}
+
+/** The largest of codes[0, n), four at a time. */
+function largestCode(codes: usize, n: i32): u32 {
+  let most = i32x4.splat(0);
+  const whole = codes + (<usize>(n & ~3) << 2);
+  let at = codes;
+  for (; at < whole; at += 16) most = i32x4.max_u(most, v128.load(at));
+  let largest = max<u32>(max<u32>(<u32>i32x4.extract_lane(most, 0), <u32>i32x4.extract_lane(most, 1)), max<u32>(<u32>i32x4.extract_lane(most, 2), <u32>i32x4.extract_lane(most, 3)));
+  for (const end = codes + (<usize>n << 2); at < end; at += 4) largest = max<u32>(largest, load<u32>(at));
+  return largest;
+}
+
+/**
+ * ransSymbolise's second loop, from the codes' codeInfo bytes: the symbol and sign-top indices and their counts
+ * (rans.ts contextOf and signContextOf; withLines: coder 5's, the line-back code's byte read as ransDecode reads it).
+ */
+// @ts-ignore: decorator
+@inline
+function symbolContexts(info: usize, n: i32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, withLines: bool): void {
   let prevClass = 0, activity = 0, run = 0, lastSign = 0;
-  // the largest code, checked once after the loop: a code of 2 x radius or more has no symbol in the tables
-  let largest: u32 = 0;
-  // the low bits LSB first through a 64-bit accumulator, 8 bytes stored at a time (the room keeps 8 spare)
-  let acc: u64 = 0, nbits: i32 = 0, pos: i32 = 0;
   for (let i = 0; i < n; i++) {
-    const c = load<u32>(codes + (<usize>i << 2));
-    largest = max(largest, c);
-    const s = symbolOf(c, radius);
-    const up = withLines ? codeUp(codes, i, radius) : radius;
-    const ctx = ransContext(symbolOf(up, radius), prevClass, activity, run, activityLevel, withLines);
+    const me = <i32>load<u8>(info + <usize>i);
+    const s = me & 31;
+    const upInfo = withLines ? infoUp(info, i) : 0;
+    const ctx = ransContext(<i32>(upInfo & 31), prevClass, activity, run, activityLevel, withLines);
     const j = ctx * NSYM + s;
     store<u16>(symbolIndex + (<usize>i << 1), <u16>j);
     const cAt = counts + (<usize>j << 2);
     store<u32>(cAt, load<u32>(cAt) + 1);
-    // the sign-top symbol of a residual (not a zero, not an escape), as selects
-    const residual = s != 0 && s != ESC_SYM;
-    const k = s - 1;
-    const positive: i32 = <i32>(c > radius);
-    const v: u32 = select<u32>(c - radius, radius - c, positive);
-    const top: i32 = select<i32>(<i32>((v >>> <u32>(k - 1)) & 1), 0, k >= 1);
-    const js = select<i32>(ransSignContext(lastSign, up, radius, k, withLines) * RANS_SIGN_SYMS + positive * 2 + top, RANS_NO_SIGN, residual);
+    // the sign state: 0 a zero or an escape, else 1 + positive
+    const sign = (me >> 5) & 3;
+    const residual = sign != 0;
+    // the sign context: with lines, its part from the line-back byte and the class from a table
+    const sc = withLines ? lastSign * 90 + <i32>load<u16>(RANS_UP_SIGN + ((<usize>upInfo << 6) | (<usize>s << 1))) : lastSign * 6 + min<i32>(s - 1, 5);
+    const js = select<i32>(sc * RANS_SIGN_SYMS + (sign - 1) * 2 + (me >> 7), RANS_NO_SIGN, residual);
     const sAt = signCounts + (<usize>select<i32>(js, 0, residual) << 2);
     store<u32>(sAt, load<u32>(sAt) + <u32>residual);
-    lastSign = select<i32>(1 + positive, select<i32>(0, lastSign, s == 0), residual);
-    // the k - 1 low bits (none below k = 2)
-    const nb: i32 = select<i32>(k - 1, 0, residual && k >= 2);
-    acc |= <u64>(v & ((<u32>1 << <u32>nb) - 1)) << <u64>nbits;
-    nbits += nb;
-    if (checked && pos + 8 > room) return -1;
-    store<u64>(low + <usize>pos, acc);
-    // nbits < 8 + 14 (8 + 30 for a code past 2 x radius, refused after the loop): at most two (four) whole bytes
-    const whole = nbits >> 3;
-    pos += whole;
-    acc >>>= <u64>(whole << 3);
-    nbits &= 7;
     store<u16>(signIndex + (<usize>i << 1), <u16>js);
+    lastSign = select<i32>(lastSign, sign, s == ESC_SYM);
     run = select<i32>(run + 1, 0, s == 0);
     prevClass = min<i32>(s, 7);
     activity = (activity * 3 + select<i32>(16, s, s == ESC_SYM) * 64) >>> 2;
   }
-  if (<u64>largest >= 2 * <u64>radius) return -2;
-  if (nbits > 0) {
-    if (pos + 8 > room) return -1;
-    store<u64>(low + <usize>pos, acc);
-    pos++;
+}
+
+/**
+ * ransLineSignContext without its previous-sign term, per line-back codeInfo byte (256) and symbol (32, of which
+ * the residuals' 1-16 are read): ((its sign state x 6 + min(k, 5)) x 5 + its relation to k), u16.
+ */
+const RANS_UP_SIGN = memory.data(2 * 256 * 32, 16);
+let ransUpSignReady = false;
+
+function ransUpSignTable(): void {
+  for (let up = 0; up < 256; up++) {
+    for (let s = 1; s < 32; s++) store<u16>(RANS_UP_SIGN + ((<usize>up << 6) | (<usize>s << 1)), <u16>ransLineSignContext(0, <u32>up, s - 1));
   }
-  return pos;
+  ransUpSignReady = true;
 }
 
 /**

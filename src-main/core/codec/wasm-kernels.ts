@@ -42,7 +42,7 @@ interface KernelExports {
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
   mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
   mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
-  ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number, starts: number, lines: number, segs: number): number;
+  ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number, starts: number, lines: number, segs: number, info: number): number;
   ransDecode(x0: number, x1: number, data: number, len: number, low: number, lowLen: number, ends: number, signEnds: number, freq: number, cum: number, signFreq: number, signCum: number, radius: number, out: number, n: number, activityLevel: number, starts: number, lines: number, segs: number, states: number, info: number): number;
   ransEncode(symbolIndex: number, signIndex: number, n: number, freq: number, cum: number, signFreq: number, signCum: number, out: number, room: number, states: number): number;
   interpQuantize(x: number, xF32: number, skip: number, sh: number, cubic: number, factors: number, e0: number, gridHalf: number, radius: number, f32: number, R: number, codes: number, escapes: number, escapeRoom: number, counts: number): number;
@@ -326,13 +326,13 @@ export function ransEncodeKernel(): ((codes: Uint32Array, n: number, radius: num
     const room = 4 * n + 16;
     const at = stage(l, [
       new Uint32Array(nCounts), new Uint32Array(nSignCounts), activityLevel, codes.subarray(0, n), 2 * n, 2 * n, lowRoom, room, 8, 2 * nCounts, 2 * nCounts, 2 * nSignCounts,
-      2 * nSignCounts, lines?.starts ?? 0, lines?.lines ?? 0,
+      2 * nSignCounts, lines?.starts ?? 0, lines?.lines ?? 0, n,
     ]);
     if (!at) return null;
-    const [counts, signCounts, levels, input, symbolIndex, signIndex, low, out, states, freq, cum, signFreq, signCum, starts, lineLens] = at as number[] as [
-      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+    const [counts, signCounts, levels, input, symbolIndex, signIndex, low, out, states, freq, cum, signFreq, signCum, starts, lineLens, info] = at as number[] as [
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
     ];
-    const lowBytes = l.k.ransSymbolise(input, n, radius, symbolIndex, signIndex, counts, signCounts, levels, low, lowRoom, starts, lineLens, lines ? lines.starts.length : 0);
+    const lowBytes = l.k.ransSymbolise(input, n, radius, symbolIndex, signIndex, counts, signCounts, levels, low, lowRoom, starts, lineLens, lines ? lines.starts.length : 0, info);
     // -1: the room is short; -2: a code of 2 x radius or more, which the reference refuses with its message
     if (lowBytes < 0) return null;
     let buf = l.k.memory.buffer;
