@@ -740,8 +740,8 @@ function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32, withLines:
  *
  * Two loops: the first reads the codes (their codeInfo bytes and low bits, nothing carried but the bit packer), the
  * second the bytes alone (the contexts, carried from code to code, with the line-back code's byte as the decoder
- * keeps it). One loop doing both held too many values for the registers: at 13.7 ns a code (etopo5, rel 1e-3) it was
- * 40 % of a chunk's encoding; the two take 5-6.
+ * keeps it). One loop doing both held too many values for the registers, and took 13.4 ns a code (etopo5, rel 1e-3:
+ * 40 % of a chunk's encoding); the two take 9.
  */
 export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: usize, signIndex: usize, counts: usize, signCounts: usize, activityLevel: usize, low: usize, room: i32, starts: usize, lines: usize, segs: i32, info: usize): i32 {
   // a code adds at most 30 low bits (14 below 2 x radius, radius <= 2^16; 30 for any u32 a caller may pass): with
@@ -877,14 +877,14 @@ export function ransEncode(symbolIndex: usize, signIndex: usize, n: i32, freq: u
     // at most 4 bytes pushed below: two per state
     if (at < out + 4) return -1;
     const js = <i32>load<u16>(signIndex + (<usize>i << 1));
-    // decoded after the value's symbol, so coded before it; a zero or an escape has none (x1 stays)
-    if (js != RANS_NO_SIGN) {
-      const jsAt = <usize>js << 1;
-      const sf: u32 = load<u16>(signFreq + jsAt);
-      const x1Pushed = pushBytes(x1, sf, at);
-      x1 = ransPut(x1 >>> (<u32>x1Pushed << 3), sf, <u32>load<u16>(signCum + jsAt));
-      at -= <usize>x1Pushed;
-    }
+    // decoded after the value's symbol, so coded before it; a zero or an escape has none (x1 stays). Both ways
+    // run, a select keeps one: whether a code is a residual is as unpredictable as the data
+    const signed = js != RANS_NO_SIGN;
+    const jsAt = <usize>select<i32>(js, 0, signed) << 1;
+    const sf: u32 = load<u16>(signFreq + jsAt);
+    const x1Pushed = select<i32>(pushBytes(x1, sf, at), 0, signed);
+    x1 = select<u32>(ransPut(x1 >>> (<u32>x1Pushed << 3), sf, <u32>load<u16>(signCum + jsAt)), x1, signed);
+    at -= <usize>x1Pushed;
     const j = <usize>load<u16>(symbolIndex + (<usize>i << 1));
     const f: u32 = load<u16>(freq + (j << 1));
     const x0Pushed = pushBytes(x0, f, at);
