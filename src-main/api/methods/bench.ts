@@ -55,6 +55,11 @@ export interface BenchRow {
   valid_values: number;
   compressed_bytes: number;
   compression_ratio: number;
+  /**
+   * Fieldpack codecs: of compressed_bytes, those of the field's self-description in the stream's header (name, units,
+   * dims, attributes, source; no coordinates in the bench), which an SZ3 file does not carry
+   */
+  self_description_bytes?: number;
   bit_rate: number;
   psnr_db: number;
   nrmse: number;

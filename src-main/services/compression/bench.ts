@@ -5,6 +5,7 @@
  *  - Fieldpack codecs take the mask natively (fill points are neither predicted nor coded; the mask is stored);
  *    external baselines get the fill points replaced by the mean of the valid points (baselines.json protocol);
  *  - compression_ratio = 4 x values / whole output bytes (our .fpk includes header, metadata, mask, checksums);
+ *    self_description_bytes says how many of ours are the field's name, units, dims, attributes and source;
  *  - MB/s = 4 x values / 1e6 / seconds, best of several repetitions, with a warm worker pool for ours
  *    (verification pass off while timing; the bound is checked on the decompressed values of every row).
  */
@@ -20,6 +21,7 @@ import { pinPython } from '../system/python-env.ts';
 import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
 import { decodeStream, encodeField, metadataOf, warmWorkers } from '../codecs/index.ts';
+import { selfDescriptionBytes } from '../../core/codec/stream/format.ts';
 import { type PrepareOptions, prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean, startToolRunner } from './baselines/external.ts';
 import { benchVariables, loadField, variableNames } from './bench-input.ts';
@@ -178,6 +180,7 @@ export const BENCH_PROTOCOL = [
   'Each variable whole as float32 in C order; range, bound and metrics over valid points only.',
   'Fieldpack codecs handle fill points natively (mask stored, fills neither predicted nor coded); external baselines get fills replaced by the mean of the valid points.',
   'compression_ratio = 4 x values / whole output bytes. PSNR = 20 log10(range / RMSE).',
+  'self_description_bytes: of our output bytes, the field\'s name, units, dims, attributes and source in the stream header (an SZ3 file has none; coordinates are left out of both).',
   'MB/s = 4 x values / 1e6 / seconds, best of repetitions, warm worker pool; external tools timed as whole processes.',
 ];
 
@@ -337,6 +340,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             streamBound = c.value.bound.lossless ? rb.abs : c.value.bound.abs;
             if (streamBound !== rb.abs) extra = { ...extra, abs_bound: streamBound };
             bytes = c.value.bytes.length + (base?.bytes ?? 0);
+            extra = { ...extra, self_description_bytes: selfDescriptionBytes(c.value.bytes) };
             if (prepared) {
               extra = {
                 ...extra, base: prepared.requested, base_choice: prepared.spec, base_bytes: prepared.bytes, base_seconds: r4(baseSeconds),
@@ -382,7 +386,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
 }
 
 export const BENCH_COLUMNS: (keyof BenchRow)[] = [
-  'file', 'variable', 'codec', 'bound', 'rel_bound', 'abs_bound', 'values', 'valid_values', 'compressed_bytes', 'compression_ratio',
+  'file', 'variable', 'codec', 'bound', 'rel_bound', 'abs_bound', 'values', 'valid_values', 'compressed_bytes', 'compression_ratio', 'self_description_bytes',
   'bit_rate', 'psnr_db', 'nrmse', 'max_abs_error', 'max_error_over_bound', 'points_over_bound', 'ssim', 'compress_mb_s',
   'decompress_mb_s', 'workers', 'predictor', 'fills_handling', 'base', 'base_choice', 'base_bytes', 'error',
 ];

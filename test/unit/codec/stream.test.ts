@@ -5,7 +5,7 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
-import { chunkBytes, chunkPayload, readHeader, FORMAT_VERSION } from '../../../src-main/core/codec/stream/format.ts';
+import { chunkBytes, chunkPayload, readHeader, selfDescriptionBytes, FORMAT_VERSION } from '../../../src-main/core/codec/stream/format.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { FIELDPACK_VERSION } from '../../../src-main/core/version.ts';
 import { huffmanDecode, huffmanEncode } from '../../../src-main/core/codec/huffman.ts';
@@ -104,6 +104,16 @@ describe('stream header', () => {
     expect(h.bound.abs).toBeGreaterThan(0);
     expect(h.metadata).toMatchObject({ variable: 'x', units: 'm', attributes: { a: 1 } });
     expect(typeof h.params.predictor).toBe('string');
+  });
+  it('selfDescriptionBytes: what the name, units, dims and attributes add to the stream, 0 without them', () => {
+    const v = new Float32Array(4 * 48 * 48);
+    const opts = { bound: { mode: 'rel', value: 1e-2 } } as const;
+    const bare = compressClassic({ values: v, shape: [4, 48, 48] }, opts, zstdBackend).bytes;
+    const metadata = { variable: 'RAINSH', units: 'mm', dims: ['Time', 'south_north', 'west_east'], attributes: { description: 'ACCUMULATED SHALLOW CUMULUS PRECIPITATION' } };
+    const described = compressClassic({ values: v, shape: [4, 48, 48] }, { ...opts, metadata }, zstdBackend).bytes;
+    expect(selfDescriptionBytes(bare)).toBe(0);
+    expect(selfDescriptionBytes(described)).toBe(described.length - bare.length);
+    expect(selfDescriptionBytes(described)).toBeGreaterThan(10);
   });
   it('the checksum is zlib\'s CRC-32 over any range (eight bytes a step, then the tail)', () => {
     const b = Uint8Array.from({ length: 4099 }, (_, i) => (i * 2654435761) >>> 13);

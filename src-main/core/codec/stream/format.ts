@@ -236,6 +236,16 @@ export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array 
   return out;
 }
 
+/**
+ * The bytes a stream spends on its field's self-description (name, units, dims, attributes, source, coordinates):
+ * its header's length less that of the same header with no metadata. SZ3's files carry none of it (the bench reports
+ * it beside the ratio, which counts it).
+ */
+export function selfDescriptionBytes(bytes: Uint8Array): number {
+  const h = readHeader(bytes);
+  return h.headerBytes - writeStream({ ...h, metadata: {} }, []).length;
+}
+
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
 export function readHeader(bytes: Uint8Array): StreamHeader {
