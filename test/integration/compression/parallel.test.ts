@@ -76,7 +76,7 @@ describe('this thread takes chunks beside the workers where it has a core of its
   });
 });
 
-describe('a hedged plan codes its middle chunk both ways first, and the others both ways only where that chunk could not tell', () => {
+describe('a hedged plan codes its middle chunk both ways and the others their own way at once, and their alternatives only where that chunk could not tell', () => {
   // two smooth-plus-noise fields whose samples could hardly tell the linear interpolation's axis orders apart (within
   // 3 %): on the first, the probe chunk is 0.4 % larger reversed (and so is every chunk); on the second the reversed
   // order is smaller there, and on 5 of its 8 chunks
@@ -104,8 +104,8 @@ describe('a hedged plan codes its middle chunk both ways first, and the others b
         expect(Buffer.from(r.bytes).equals(before), `${workers} workers`).toBe(true);
         expect(r.verification!.pointsOverBound).toBe(0);
       }
-      // the tasks: the probe chunk (4) twice, each way alone, then the other chunks once each, with the alternative
-      // to try only where the probe kept it
+      // the tasks: the probe chunk (4) twice, each way alone, and the other chunks their own way, in one batch; then,
+      // only where the probe kept the alternative, the other chunks the alternative's way
       const tasks: { rows: number; plan: ClassicPlan }[] = [];
       const env: CodecEnv = {
         backend: zstdBackend,
@@ -118,11 +118,13 @@ describe('a hedged plan codes its middle chunk both ways first, and the others b
       };
       const r = await classicCodec.encode({ field: f, bound, params: classicCodec.params.parse({ chunkValues }), metadata: {}, deps: NO_DEPENDENCIES }, env);
       expect(Buffer.from(r.bytes).equals(before)).toBe(true);
-      expect(tasks.length).toBe(9);
+      expect(tasks.length).toBe(keeps ? 16 : 9);
       const [own, other, ...rest] = tasks;
       expect(own!.plan.alternative).toBeUndefined();
+      expect(own!.plan.predictor).toBe(planned.predictor);
       expect(other!.plan).toMatchObject({ ...planned.alternative, alternative: undefined });
-      for (const t of rest) expect(t.plan.alternative).toEqual(keeps ? planned.alternative : undefined);
+      for (const t of rest.slice(0, 7)) expect(t.plan).toMatchObject({ predictor: planned.predictor, reversedAxes: planned.reversedAxes, alternative: undefined });
+      for (const t of rest.slice(7)) expect(t.plan).toMatchObject({ ...planned.alternative, alternative: undefined });
     });
   }
 });

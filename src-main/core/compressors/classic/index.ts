@@ -198,13 +198,15 @@ export const classicCodec: Codec<ClassicParams> = {
     // (TURB3D at 1e-4 30.7 -> 47.7; 18 rows 1.19 x, the slowest 0.92 x)
     const apart = inputs.length === 1 && severalCodings(planned) && (earlyOwn || (await workerBeside(env)));
     if (apart) chunks[0] = await codedApart(planned, inputs[0]!, env, earlyOwn);
-    // a hedged plan's probe chunk coded both ways first
+    // a hedged plan: its probe chunk both ways and the other chunks their own way, all at once (hedgedChunks)
     const probe = apart ? null : hedgeProbe(planned);
-    const probed = probe === null ? null : await probeHedge(planned, inputs[probe]!, env);
-    if (probed) chunks[probe!] = probed.chunk;
-    const plan = probed?.rest ?? planned;
-    const todo = inputs.flatMap((_, j) => (j === probe || apart ? [] : [j]));
-    let done = probed || apart ? 1 : 0;
+    if (probe !== null) {
+      const hedged = await hedgedChunks(planned, inputs, probe, env);
+      return { bytes: assembleStream(hedged.plan, hedged.chunks, metadata), bound: planned.bound, details: { ...chosen(hedged.plan, hedged.chunks), ...(sizedElsewhere ? { planningOverlapped: { encoding: false, sizing: true } } : {}) } };
+    }
+    const plan = planned;
+    const todo = inputs.flatMap((_, j) => (apart ? [] : [j]));
+    let done = apart ? 1 : 0;
     let encodedEarly = apart && !!earlyOwn;
     await runChunks(todo.length, env, async (k, alone, ahead) => {
       const j = todo[k]!;
@@ -322,6 +324,45 @@ async function probeHedge(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv): 
   const plans = probePlans(plan);
   const [own, other] = await mapChunks(2, env, (j, alone, ahead) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead }));
   return probeOutcome(plan, own!, other!);
+}
+
+/**
+ * A hedged plan's chunks (hedgeProbe), as the probe and encodeChunk would code them, with no wait on the probe: its
+ * probe chunk both ways and every other chunk its own way go out as one batch, since whatever the probe decides, each
+ * chunk's own coding is kept or compared (probeOutcome). Where the probe chunk could not tell the two apart, the
+ * other chunks' alternative codings follow, and each keeps the smaller as encodeChunk keeps it (smallestCoding): the
+ * same bytes as coding the probe first. Coding the probe first left every worker but one idle for a chunk's time
+ * (etopo5: 8 chunks, each hedged at rel 1e-2 to 1e-4), which more workers only made a larger share of the encoding.
+ * Returns the plan the header is written from (probeOutcome's) and every chunk.
+ */
+async function hedgedChunks(planned: ClassicPlan, inputs: PlanSample[], probe: number, env: CodecEnv): Promise<{ plan: ClassicPlan; chunks: EncodedChunk[] }> {
+  const [own, other] = probePlans(planned);
+  const rest = inputs.flatMap((_, j) => (j === probe ? [] : [j]));
+  const first = [{ j: probe, plan: own }, { j: probe, plan: other }, ...rest.map((j) => ({ j, plan: own }))];
+  let done = 0;
+  const total = first.length;
+  const code = (tasks: { j: number; plan: ClassicPlan }[], of: number) =>
+    mapChunks(tasks.length, env, async (k, alone, ahead) => {
+      const { j, plan } = tasks[k]!;
+      const c = inputs[j]!;
+      const chunk = await env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
+      env.progress(++done / of, `chunk ${Math.min(done, inputs.length)}/${inputs.length}`);
+      return chunk;
+    });
+  const coded = await code(first, total);
+  const outcome = probeOutcome(planned, coded[0]!, coded[1]!);
+  const chunks: EncodedChunk[] = [];
+  chunks[probe] = outcome.chunk;
+  const ownOf = (k: number) => coded[2 + k]!;
+  // the probe could not tell: the others' alternative codings too (none for a constant chunk, which keeps its own)
+  const unsure = outcome.rest.alternative ? rest.flatMap((j, k) => (ownOf(k).constant ? [] : [k])) : [];
+  done = 0;
+  const alternatives = unsure.length ? await code(unsure.map((k) => ({ j: rest[k]!, plan: other })), unsure.length) : [];
+  rest.forEach((j, k) => {
+    const u = unsure.indexOf(k);
+    chunks[j] = u < 0 ? ownOf(k) : smallestCoding(ownOf(k), [{ coding: planned.alternative!, chunk: alternatives[u]! }]);
+  });
+  return { plan: outcome.rest, chunks };
 }
 
 /**
