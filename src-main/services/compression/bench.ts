@@ -26,6 +26,7 @@ import { type PrepareOptions, prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean, startToolRunner } from './baselines/external.ts';
 import { benchVariables, loadField, variableNames } from './bench-input.ts';
 import { basename } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -185,6 +186,25 @@ export const BENCH_PROTOCOL = [
 ];
 
 /**
+ * The protocol with the environment the speeds depend on: glibc's huge pages for large allocations (the launcher
+ * turns them on for this process, and the external tools it starts inherit them: SZ3 compressed etopo5 at 64-66 MB/s
+ * without them and 89-171 with them on this VM, session 36), the kernel's transparent huge page mode, Node and cores.
+ */
+export function benchProtocol(): string[] {
+  let thp = 'unknown';
+  try {
+    thp = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] ?? thp;
+  } catch {
+    // not Linux, or not readable
+  }
+  const hugetlb = /glibc\.malloc\.hugetlb=([12])/.test(process.env.GLIBC_TUNABLES ?? '');
+  return [
+    ...BENCH_PROTOCOL,
+    `Environment: Node ${process.version}, ${availableParallelism()} cores; glibc huge pages for large allocations ${hugetlb ? 'on' : 'off'} (GLIBC_TUNABLES, also for the external tools); transparent huge pages: ${thp}.`,
+  ];
+}
+
+/**
  * bench.codecs: with `train`, each benched learned codec's model trained on the benched fields first (the VQ-VAE when
  * none is benched; kept as PREFIX.fpvq / PREFIX.fpnl) and benched in place of `model`; then the rows.
  */
@@ -212,7 +232,7 @@ export async function benchCodecsWithModels(input: ApiParsedInput<'bench.codecs'
     model: trained.length ? trained.map((t) => t.path).join(',') : input.model, embedModel: input.embedModel, params: input.params, base: input.base,
     minSeconds: input.minSeconds, onProgress: call?.onProgress, signal: call?.signal,
   });
-  return { protocol: BENCH_PROTOCOL, rows, trained };
+  return { protocol: benchProtocol(), rows, trained };
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
