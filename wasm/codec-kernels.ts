@@ -757,9 +757,9 @@ export function ransSymbolise(codes: usize, n: i32, radius: u32, symbolIndex: us
 }
 
 /**
- * ransSymbolise's first loop: each code's codeInfo byte (its symbol at most 31: a code past 2 x radius, refused after
- * the loop, keeps the second loop's indices in its tables) and its k - 1 low bits. Returns the low bits' byte length,
- * -1 where they would not fit the room, -2 where a code is 2 x radius or more.
+ * ransSymbolise's first loop: each code's codeInfo byte and its k - 1 low bits. Returns the low bits' byte length, -1
+ * where they would not fit the room (or the radius is past the rANS coders' 2^16), -2 where a code is 2 x radius or
+ * more (looked for before the loop).
  */
 // @ts-ignore: decorator
 @inline
@@ -778,7 +778,7 @@ function codeBytes(codes: usize, n: i32, radius: u32, info: usize, low: usize, r
     const c = load<u32>(at);
     const positive: i32 = <i32>(c > radius);
     const v: u32 = select<u32>(c - radius, radius - c, positive);
-    const s = select<i32>(ESC_SYM, 32 - <i32>clz(v), c == 0);
+    const s = symbolOf(c, radius);
     // a residual: symbols 1-16 (not a zero, not an escape); compared unsigned, as `&&` compiled to a branch, which
     // real codes mispredict
     const residual = <u32>(s - 1) < <u32>(ESC_SYM - 1);
@@ -837,7 +837,9 @@ function symbolContexts(info: usize, n: i32, symbolIndex: usize, signIndex: usiz
     const sign = (me >> 5) & 3;
     const residual = sign != 0;
     // the sign context: with lines, its part from the line-back byte and the class from a table
-    const sc = withLines ? lastSign * 90 + <i32>load<u16>(RANS_UP_SIGN + ((<usize>upInfo << 6) | (<usize>s << 1))) : lastSign * 6 + min<i32>(s - 1, 5);
+    const sc = withLines
+      ? lastSign * RANS_LINE_SIGN_STEP + <i32>load<u16>(RANS_UP_SIGN + ((<usize>upInfo << 6) | (<usize>s << 1)))
+      : ransSignContext(lastSign, 0, 0, s - 1, false);
     const js = select<i32>(sc * RANS_SIGN_SYMS + (sign - 1) * 2 + (me >> 7), RANS_NO_SIGN, residual);
     const sAt = signCounts + (<usize>select<i32>(js, 0, residual) << 2);
     store<u32>(sAt, load<u32>(sAt) + <u32>residual);
@@ -854,6 +856,8 @@ function symbolContexts(info: usize, n: i32, symbolIndex: usize, signIndex: usiz
  * the residuals' 1-16 are read): ((its sign state x 6 + min(k, 5)) x 5 + its relation to k), u16.
  */
 const RANS_UP_SIGN = memory.data(2 * 256 * 32, 16);
+/** ransLineSignContext's step per previous sign (its line-back sign state x 6 classes x 5 relations) */
+const RANS_LINE_SIGN_STEP: i32 = 3 * 6 * 5;
 let ransUpSignReady = false;
 
 function ransUpSignTable(): void {
