@@ -204,19 +204,19 @@ export const classicCodec: Codec<ClassicParams> = {
       const hedged = await hedgedChunks(planned, inputs, probe, env);
       return { bytes: assembleStream(hedged.plan, hedged.chunks, metadata), bound: planned.bound, details: { ...chosen(hedged.plan, hedged.chunks), ...(sizedElsewhere ? { planningOverlapped: { encoding: false, sizing: true } } : {}) } };
     }
-    const plan = planned;
-    const todo = inputs.flatMap((_, j) => (apart ? [] : [j]));
+    // a field of one chunk coded apart has no chunk left
+    const todo = apart ? [] : inputs.map((_, j) => j);
     let done = apart ? 1 : 0;
     let encodedEarly = apart && !!earlyOwn;
     await runChunks(todo.length, env, async (k, alone, ahead) => {
       const j = todo[k]!;
       const c = inputs[j]!;
-      const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
+      const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: planned, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
       // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
       chunks[j] = early ? await early.then((x) => ((encodedEarly = true), x), here) : await here();
       env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
     });
-    return { bytes: assembleStream(plan, chunks, metadata), bound: plan.bound, details: { ...chosen(plan, chunks), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
+    return { bytes: assembleStream(planned, chunks, metadata), bound: planned.bound, details: { ...chosen(planned, chunks), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
   },
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
@@ -338,30 +338,30 @@ async function probeHedge(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv): 
 async function hedgedChunks(planned: ClassicPlan, inputs: PlanSample[], probe: number, env: CodecEnv): Promise<{ plan: ClassicPlan; chunks: EncodedChunk[] }> {
   const [own, other] = probePlans(planned);
   const rest = inputs.flatMap((_, j) => (j === probe ? [] : [j]));
-  const first = [{ j: probe, plan: own }, { j: probe, plan: other }, ...rest.map((j) => ({ j, plan: own }))];
+  // progress in codings: at most the first batch and every other chunk's alternative, the second batch's size once known
   let done = 0;
-  const total = first.length;
-  const code = (tasks: { j: number; plan: ClassicPlan }[], of: number) =>
+  let most = 2 * inputs.length;
+  const code = (tasks: { j: number; plan: ClassicPlan }[]) =>
     mapChunks(tasks.length, env, async (k, alone, ahead) => {
       const { j, plan } = tasks[k]!;
       const c = inputs[j]!;
       const chunk = await env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
-      env.progress(++done / of, `chunk ${Math.min(done, inputs.length)}/${inputs.length}`);
+      env.progress(++done / most, `chunk coding ${done}/${most}`);
       return chunk;
     });
-  const coded = await code(first, total);
-  const outcome = probeOutcome(planned, coded[0]!, coded[1]!);
+  const [probeOwn, probeOther, ...ownCoded] = await code([{ j: probe, plan: own }, { j: probe, plan: other }, ...rest.map((j) => ({ j, plan: own }))]);
+  const outcome = probeOutcome(planned, probeOwn!, probeOther!);
+  // the probe could not tell: the others' alternative codings too (none for a constant chunk, which keeps its own)
+  const unsure = outcome.rest.alternative ? rest.flatMap((_, k) => (ownCoded[k]!.constant ? [] : [k])) : [];
+  most = done + unsure.length;
+  const alternatives = new Map((await code(unsure.map((k) => ({ j: rest[k]!, plan: other })))).map((chunk, u) => [unsure[u]!, chunk]));
   const chunks: EncodedChunk[] = [];
   chunks[probe] = outcome.chunk;
-  const ownOf = (k: number) => coded[2 + k]!;
-  // the probe could not tell: the others' alternative codings too (none for a constant chunk, which keeps its own)
-  const unsure = outcome.rest.alternative ? rest.flatMap((j, k) => (ownOf(k).constant ? [] : [k])) : [];
-  done = 0;
-  const alternatives = unsure.length ? await code(unsure.map((k) => ({ j: rest[k]!, plan: other })), unsure.length) : [];
   rest.forEach((j, k) => {
-    const u = unsure.indexOf(k);
-    chunks[j] = u < 0 ? ownOf(k) : smallestCoding(ownOf(k), [{ coding: planned.alternative!, chunk: alternatives[u]! }]);
+    const alternative = alternatives.get(k);
+    chunks[j] = alternative ? smallestCoding(ownCoded[k]!, [{ coding: planned.alternative!, chunk: alternative }]) : ownCoded[k]!;
   });
+  env.progress(1, `chunk coding ${done}/${done}`);
   return { plan: outcome.rest, chunks };
 }
 
