@@ -114,6 +114,22 @@ describe('bad input', () => {
     expect(err!.message).toMatch(/HDF5: /);
   });
 
+  it.skipIf(!available('wrf'))('a corrupt global heap (where NetCDF-4 keeps each variable\'s DIMENSION_LIST) is BAD_FILE, not the process run out of memory (needs the WRF Katrina file)', async () => {
+    // a heap collection ("GCOL", version, 3 reserved bytes, then its 8-byte size) 255 bytes longer than written:
+    // HDF5 fails to decode it, and h5wasm went on to build arrays of the garbage lengths it left
+    const bytes = Uint8Array.from(readFileSync(WRF));
+    const at = Buffer.from(bytes).indexOf('GCOL');
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 8] = 0xff;
+    await expectError(
+      (async () => {
+        const f = await openDataFile(write('wrf_badheap.nc', bytes));
+        for (const v of f.variables) if (v.readable) await f.readField(v.name);
+      })(),
+      'BAD_FILE', /wrf_badheap\.nc/, /HDF5: .*decoding/,
+    );
+  });
+
   it('an HDF5 file whose links make its groups a cycle (hard links back to a parent, soft links in a loop): each group is read once, no endless walk', async () => {
     const h5 = await loadH5wasm();
     for (const kind of ['hard', 'soft'] as const) {

@@ -119,7 +119,23 @@ function dtypeOf(meta: { type: number; size: number; signed?: boolean; vlen?: bo
   return 'other';
 }
 
-type AttrMeta = { type: number; size: number; signed?: boolean };
+type AttrMeta = { type: number; size: number; signed?: boolean; vlen_type?: AttrMeta; array_type?: AttrMeta; compound_type?: { members?: AttrMeta[] } };
+
+/** HDF5 type classes (H5T_class_t) of references and variable-length sequences */
+const H5T_REFERENCE = 7;
+const H5T_VLEN = 9;
+
+/**
+ * Whether an attribute's type holds references or variable-length sequences (NetCDF-4's DIMENSION_LIST,
+ * REFERENCE_LIST), at any depth. Such values are never shown, and they are not read: where their heap is corrupt,
+ * HDF5 fails but h5wasm goes on to decode the buffer it left unwritten, lengths that are garbage, and builds arrays
+ * of them until the process runs out of memory (one flipped byte in a NetCDF-4 file's global heap did so).
+ */
+function holdsReferences(meta: AttrMeta | undefined): boolean {
+  if (!meta) return false;
+  if (meta.type === H5T_REFERENCE || meta.type === H5T_VLEN) return true;
+  return holdsReferences(meta.array_type) || (meta.compound_type?.members ?? []).some(holdsReferences);
+}
 
 /** The stored type of a numeric attribute (HDF5 class 0: integer, 1: float), or undefined. */
 function attributeDtype(meta: AttrMeta): VariableDtype | undefined {
@@ -143,6 +159,7 @@ function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: un
     try {
       const a = attrs[name]!;
       const meta = a.metadata;
+      if (holdsReferences(meta)) continue;
       if (meta.type === 1 && meta.size === 8) doubles.add(name);
       const t = attributeDtype(meta);
       if (t) types[name] = t;
@@ -151,7 +168,7 @@ function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: un
       if (typeof v === 'string') v = v.replace(/\0+$/, '');
       values[name] = v;
     } catch {
-      // reference or exotic attribute types: not shown
+      // exotic attribute types: not shown
     }
   }
   return { values, doubles, types };
