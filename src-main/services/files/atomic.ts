@@ -5,9 +5,9 @@
  * that folder is written to, and at start-up for the store's files (removeLeftovers).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants, readdirSync, rmSync, statSync } from 'node:fs';
+import { access, lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 
 const TEMP_NAME = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
@@ -53,15 +53,51 @@ export function removeLeftovers(dir: string, opts: { recursive?: boolean; target
   return removed;
 }
 
+/** What a file that is neither regular nor a folder is, in words. */
+function specialKind(st: import('node:fs').Stats): string {
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The file an output named `target` is written as: `target`, or where a symbolic link there leads (the link stays,
+ * its file is replaced). A folder, or an existing file that is not a regular one (a device such as /dev/null, a named
+ * pipe), is refused: the output is written to a temporary name and renamed onto the target, which would replace the
+ * device itself (for everyone, as root) with a regular file.
+ */
+async function outputFile(target: string): Promise<string> {
+  let path = target;
+  // a chain of links, each relative to its own folder (a dangling one leads to where the file will be made)
+  for (let hops = 0; hops < 40; hops++) {
+    const lst = await lstat(path).catch(() => null);
+    if (!lst?.isSymbolicLink()) break;
+    path = resolve(dirname(path), await readlink(path));
+  }
+  const st = await stat(path).catch(() => null);
+  if (st?.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a folder: give the output a file name`, { path: target });
+  if (st && !st.isFile()) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${target} is ${specialKind(st)}, not a regular file: outputs are written whole to a temporary file and renamed onto their name, which would replace it; give a file name`, { path: target });
+  }
+  return path;
+}
+
 /**
  * Refuses, before any work is done, an output that cannot be written or would replace what the command reads: a
- * folder that does not exist, a folder where a file should go, or one of `inputs` (the same file by any path).
+ * folder that does not exist, a folder or a device where a file should go, or one of `inputs` (the same file by any
+ * path).
  */
 export async function checkOutputPath(target: string, inputs: readonly string[] = []): Promise<void> {
-  await checkFolder(target);
+  const file = await outputFile(target);
+  await checkFolder(file);
+  // the temporary file is made in the folder: one this user cannot write to fails now, not after the work
+  await access(dirname(file), constants.W_OK).catch((e) => {
+    throw fileSystemError(e, dirname(file), target, dirname(file));
+  });
   const st = await stat(target).catch(() => null);
   if (!st) return;
-  if (st.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a folder: give the output a file name`, { path: target });
   const same = await realpath(target);
   for (const input of inputs) {
     if ((await realpath(input).catch(() => null)) === same) {
@@ -99,12 +135,15 @@ async function checkFolder(target: string): Promise<void> {
   }
 }
 
-/** Runs `write(tmp)`, flushes tmp to disk, then renames it onto target; removes tmp on any failure. */
+/**
+ * Runs `write(tmp)`, flushes tmp to disk, then renames it onto target (where a link there leads: outputFile);
+ * removes tmp on any failure. A failure of the file system names the target, not the temporary file.
+ */
 export async function writeAtomically<T>(target: string, write: (tmp: string) => Promise<T> | T): Promise<T> {
-  await checkFolder(target);
-  if ((await stat(target).catch(() => null))?.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a folder: give the output a file name`, { path: target });
-  removeLeftovers(dirname(target), { target: basename(target) });
-  const tmp = tempPathFor(target);
+  const file = await outputFile(target);
+  await checkFolder(file);
+  removeLeftovers(dirname(file), { target: basename(file) });
+  const tmp = tempPathFor(file);
   try {
     const out = await write(tmp);
     const fh = await open(tmp, 'r+');
@@ -113,12 +152,32 @@ export async function writeAtomically<T>(target: string, write: (tmp: string) =>
     } finally {
       await fh.close();
     }
-    await rename(tmp, target);
+    await rename(tmp, file);
     return out;
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw fileSystemError(e, tmp, target);
   }
+}
+
+const FILE_SYSTEM_FAILURES: Record<string, string> = {
+  EACCES: 'permission denied (the folder is not writable by this user)',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exhausted',
+  EIO: 'an input/output error of the device',
+};
+
+/**
+ * An error of the file system on `tmp` (the temporary file, or the folder checked for it), as the user's output's
+ * (INVALID_ARGUMENT): `cannot write TARGET: why`; others as they are.
+ */
+function fileSystemError(e: unknown, tmp: string, target: string, folder?: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const why = typeof err?.code === 'string' ? FILE_SYSTEM_FAILURES[err.code] : undefined;
+  if (e instanceof FieldpackError || !why || (err.path !== undefined && err.path !== tmp)) return e;
+  return new FieldpackError('INVALID_ARGUMENT', `cannot write ${target}: ${why}${folder ? ` (in ${folder})` : ''}`, { path: target, errno: err.code });
 }
 
 /** Bytes (or text) to a file, atomically. */

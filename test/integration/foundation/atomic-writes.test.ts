@@ -4,10 +4,10 @@
  * start-up for the store's files.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeLeftovers, sizeOf, writeAtomically, writeFileAtomic } from '../../../src-main/services/files/atomic.ts';
+import { checkOutputPath, removeLeftovers, sizeOf, writeAtomically, writeFileAtomic } from '../../../src-main/services/files/atomic.ts';
 import { createApp } from '../../../src-main/services/app-context.ts';
 import { storeFilesDir } from '../../../src-main/services/store/files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -49,6 +49,29 @@ describe('atomic outputs', () => {
     await writeFileAtomic(join(dir, 'out.bin'), 'whole');
     expect(readFileSync(join(dir, 'out.bin'), 'utf8')).toBe('whole');
     expect(readdirSync(dir)).toEqual(['out.bin']);
+  });
+
+  it('an output named by a link replaces the file it leads to, the link kept; a device or named pipe is refused, never replaced', async () => {
+    const dir = join(tmp.dir, 'special');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'real.bin'), 'old');
+    symlinkSync('real.bin', join(dir, 'link.bin'));
+    await writeFileAtomic(join(dir, 'link.bin'), 'new');
+    expect(lstatSync(join(dir, 'link.bin')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'real.bin'), 'utf8')).toBe('new');
+    // a dangling link: its file is made
+    symlinkSync('later.bin', join(dir, 'dangling.bin'));
+    await writeFileAtomic(join(dir, 'dangling.bin'), 'made');
+    expect(readFileSync(join(dir, 'later.bin'), 'utf8')).toBe('made');
+    expect(lstatSync(join(dir, 'dangling.bin')).isSymbolicLink()).toBe(true);
+    // as root, compress -o /dev/null replaced the machine's /dev/null with a regular file
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    for (const special of ['/dev/null', join(dir, 'pipe')]) {
+      await expect(checkOutputPath(special)).rejects.toThrow(/not a regular file/);
+      await expect(writeFileAtomic(special, 'x')).rejects.toThrow(/not a regular file/);
+    }
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['dangling.bin', 'later.bin', 'link.bin', 'pipe', 'real.bin']);
   });
 
   it('a writer killed mid-write leaves no partial file; its leftovers go at the next write', async () => {
