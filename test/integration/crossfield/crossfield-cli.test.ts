@@ -5,12 +5,12 @@
  * what the stream needs; the .fpk data reader opens it. Moved away from its anchor, the stream is refused naming
  * the anchor, decodes with --anchor, and is refused (CONFLICT) with an anchor that differs.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePools, inspectStream } from '../../../src-main/services/codecs/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
-import { COADS, haveFile } from '../../helpers/data-files.ts';
+import { COADS, WRF_KATRINA, haveFile } from '../../helpers/data-files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { loadField } from '../../../src-main/services/compression/bench-input.ts';
 import { fieldpack, readF32 } from '../../helpers/cli.ts';
@@ -144,5 +144,16 @@ describe('fieldpack compress --codec crossfield / decompress / inspect on COADS 
     const twice = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'crossfield', '--anchors', 'AIRT,AIRT', '-o', join(dir, 'twice.fpk'));
     expect(twice.status).not.toBe(0);
     expect(twice.stderr).toMatch(/INVALID_ARGUMENT.*anchors: AIRT is named twice/);
+  }, 120_000);
+});
+
+describe('an anchor on another grid', () => {
+  it('WRF V on the staggered grid [4, 14, 49, 48] (as many values as U [4, 14, 48, 49]) is refused as an anchor of U, nothing written (its stream decoded nowhere)', async () => {
+    const dir = join(tmp.dir, 'staggered');
+    mkdirSync(dir, { recursive: true });
+    const r = await fieldpack('compress', WRF_KATRINA, '--var', 'U', '--bound', 'abs:0.05', '--codec', 'crossfield', '--anchors', 'V', '-o', join(dir, 'u.fpk'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/INVALID_ARGUMENT.*anchor V \[4, 14, 49, 48\] is not on the target's grid \[4, 14, 48, 49\]/);
+    expect(readdirSync(dir)).toEqual([]);
   }, 120_000);
 });

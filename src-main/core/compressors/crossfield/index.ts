@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { FieldpackError } from '../../errors.ts';
-import { fieldSize } from '../../field.ts';
+import { sameShape } from '../../field.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
 import { type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
@@ -140,9 +140,10 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
     const resolved = resolveBound(bound, range.max - range.min);
     if (nothingToPredict(resolved)) return classicInstead(request, env, resolved.lossless ? 'lossless' : 'bound 0: the field has no range');
     const recons = anchorsInOrder(deps, params.anchors);
-    const n = fieldSize(field.shape);
+    // the same shape, not only as many values: decoders find the anchors' streams by the target's shape (V of WRF's
+    // staggered grid has U's count, [.., 49, 48] for [.., 48, 49], and the stream could not be decoded)
     recons.forEach((r, i) => {
-      if (r.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `anchor ${params.anchors[i]} [${r.shape.join(', ')}] is not on the target's grid [${field.shape.join(', ')}]`);
+      if (!sameShape(r.shape, field.shape)) throw new FieldpackError('INVALID_ARGUMENT', `anchor ${params.anchors[i]} [${r.shape.join(', ')}] is not on the target's grid [${field.shape.join(', ')}]`);
     });
     const net = params.network;
     if (net && net.anchors.some((v, i) => v !== params.anchors[i])) {
