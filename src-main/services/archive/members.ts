@@ -217,6 +217,11 @@ export async function decodeMember(dir: string, members: Map<string, MemberEntry
   const path = join(dir, entry.file);
   if (!existsSync(path)) throw new FieldpackError('NOT_FOUND', `member ${entry.id}: ${entry.file} is missing`);
   const bytes = new Uint8Array(readFileSync(path));
+  // a member replaced by another stream (of the same shape) would decode to the other's values, silently: restore
+  // takes only the bytes the archive was built with, as verify checks them
+  if (bytes.length !== entry.bytes || sha256(bytes) !== entry.streamSha256) {
+    throw new FieldpackError('BAD_FILE', `member ${entry.id}: ${entry.file} was changed since the archive was built (${bytes.length} bytes, sha256 ${sha256(bytes).slice(0, 16)}...; the manifest says ${entry.bytes} bytes, ${entry.streamSha256.slice(0, 16)}...): archive verify lists every changed member`);
+  }
   const fields: Field[] = [];
   for (const d of entry.dependencies) {
     if (d.kind !== 'anchor') continue;

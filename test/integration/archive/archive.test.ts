@@ -146,6 +146,15 @@ describe('fieldpack archive', () => {
     expect(restored.stderr).toMatch(/FAIL wrf_katrina\.nc: not restored: .*member 1-wrf_katrina\.T2/);
     expect(restored.stderr).toContain('1 of 2 files restored');
     expect(readdirSync(out)).toEqual(['coads_climatology.nc']);
+    // a member replaced by another whole stream of the same shape (Q2's for T2's) decoded, as T2, to Q2's values
+    const swapped = join(tmp.dir, 'swapped');
+    cpSync(clean, swapped, { recursive: true });
+    copyFileSync(join(clean, 'members', '1-wrf_katrina.Q2.fpk'), join(swapped, 'members', '1-wrf_katrina.T2.fpk'));
+    const swappedOut = join(tmp.dir, 'swapped-out');
+    const r2 = await fieldpack('archive', 'restore', swapped, '-o', swappedOut, '--vars', 'T2');
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/member 1-wrf_katrina\.T2: members\/1-wrf_katrina\.T2\.fpk was changed since the archive was built/);
+    expect(existsSync(join(swappedOut, 'wrf_katrina.nc'))).toBe(false);
   }, 120_000);
 
   it('refuses a manifest or journal that names files outside the archive: verify says which, the merge leaves them alone', async () => {
