@@ -14,7 +14,7 @@ import { type ObjectRecord, SourceReader, buildMember, decodeMember } from './me
 import { type WorkOptions, archiveOptions, expandInputs, planWork, shardAssignment } from './work.ts';
 import {
   type Manifest, type MemberEntry, type WorkManifest,
-  ARCHIVE_FORMAT, ARCHIVE_VERSION, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, workPath,
+  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, workPath,
 } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -94,6 +94,12 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
   }
   if (!opts?.inputs.length) throw new FieldpackError('INVALID_ARGUMENT', `${dir} has no work.json: give the files to archive`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file; an archive is a folder`);
+  // the manifest is written last, over whatever has its name: a folder's own manifest.json is not replaced
+  for (const name of [MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR]) {
+    if (existsSync(join(dir, name))) {
+      throw new FieldpackError('CONFLICT', `${dir} already holds ${name}${name === MANIFEST_FILE ? '' : '/'} and no archive work (work.json): a new archive is built into a folder of its own; give another -o`, { path: join(dir, name) });
+    }
+  }
   const work = await planWork(opts);
   makeFolder(join(dir, MEMBERS_DIR));
   makeFolder(join(dir, OBJECTS_DIR));

@@ -219,9 +219,10 @@ export async function decodeMember(dir: string, members: Map<string, MemberEntry
   const bytes = new Uint8Array(readFileSync(path));
   // a member replaced by another stream (of the same shape) would decode to the other's values, silently: restore
   // takes only the bytes the archive was built with, as verify checks them
-  if (bytes.length !== entry.bytes || sha256(bytes) !== entry.streamSha256) {
-    throw new FieldpackError('BAD_FILE', `member ${entry.id}: ${entry.file} was changed since the archive was built (${bytes.length} bytes, sha256 ${sha256(bytes).slice(0, 16)}...; the manifest says ${entry.bytes} bytes, ${entry.streamSha256.slice(0, 16)}...): archive verify lists every changed member`);
-  }
+  const changed = bytes.length !== entry.bytes
+    ? `${bytes.length} bytes, the manifest says ${entry.bytes} (${bytes.length < entry.bytes ? 'truncated' : 'grown'})`
+    : sha256(bytes) !== entry.streamSha256 ? `was changed since the archive was built (its sha256 is not the manifest's)` : null;
+  if (changed) throw new FieldpackError('BAD_FILE', `member ${entry.id} (${entry.file}): ${changed}; archive verify lists every damaged member`);
   const fields: Field[] = [];
   for (const d of entry.dependencies) {
     if (d.kind !== 'anchor') continue;

@@ -6,7 +6,7 @@
  * value within its bound; and the plan's estimate with a budget.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
@@ -143,7 +143,7 @@ describe('fieldpack archive', () => {
     const restored = await fieldpack('archive', 'restore', damaged, '-o', out);
     expect(restored.status).toBe(1);
     expect(restored.stdout).toMatch(/coads_climatology\.nc: SST, AIRT \(from coads_climatology\.cdf\)/);
-    expect(restored.stderr).toMatch(/FAIL wrf_katrina\.nc: not restored: .*member 1-wrf_katrina\.T2/);
+    expect(restored.stderr).toMatch(/FAIL wrf_katrina\.nc: not restored: member 1-wrf_katrina\.T2 \(members\/1-wrf_katrina\.T2\.fpk\): was changed since the archive was built/);
     expect(restored.stderr).toContain('1 of 2 files restored');
     expect(readdirSync(out)).toEqual(['coads_climatology.nc']);
     // a member replaced by another whole stream of the same shape (Q2's for T2's) decoded, as T2, to Q2's values
@@ -153,9 +153,20 @@ describe('fieldpack archive', () => {
     const swappedOut = join(tmp.dir, 'swapped-out');
     const r2 = await fieldpack('archive', 'restore', swapped, '-o', swappedOut, '--vars', 'T2');
     expect(r2.status).toBe(1);
-    expect(r2.stderr).toMatch(/member 1-wrf_katrina\.T2: members\/1-wrf_katrina\.T2\.fpk was changed since the archive was built/);
+    expect(r2.stderr).toMatch(/member 1-wrf_katrina\.T2 \(members\/1-wrf_katrina\.T2\.fpk\): \d+ bytes, the manifest says \d+ \(grown\)/);
     expect(existsSync(join(swappedOut, 'wrf_katrina.nc'))).toBe(false);
   }, 120_000);
+
+  it('a new build into a folder that holds a manifest.json of its own (or a finished archive without its work) is refused, the file left as it was', async () => {
+    const dir = join(tmp.dir, 'has-manifest');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'manifest.json'), '{"my": "precious"}');
+    const r = await fieldpack('archive', 'build', WRF_KATRINA, '--vars', 'T2', '-o', dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/CONFLICT.*has-manifest already holds manifest\.json and no archive work/);
+    expect(readFileSync(join(dir, 'manifest.json'), 'utf8')).toBe('{"my": "precious"}');
+    expect(readdirSync(dir)).toEqual(['manifest.json']);
+  }, 60_000);
 
   it('refuses a manifest or journal that names files outside the archive: verify says which, the merge leaves them alone', async () => {
     const victim = join(tmp.dir, 'victim.txt');
