@@ -167,11 +167,16 @@ export class CodecPool {
     });
   }
 
+  /**
+   * Ends the workers, each ref'd until it has exited: an idle one is unref'd, and a process whose last wait was the end
+   * of an unref'd worker exited with code 13 (an unsettled top-level await) instead of the command's own.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.spare = [];
     this.returned = [];
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.queue = [];
+    await Promise.all(this.workers.map((w) => (w.ref(), w.terminate())));
   }
 }
 

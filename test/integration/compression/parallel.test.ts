@@ -348,3 +348,38 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
     expect(after.verification!.pointsOverBound).toBe(0);
   });
 });
+
+describe('a chunk task that fails (a damaged chunk in a stream)', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const env = (spare: boolean) => ({ parallelism: 2, ...(spare ? { spareThread: async () => {} } : {}) }) as unknown as CodecEnv;
+  const damaged = new FieldpackError('BAD_STREAM', 'corrupted stream: chunk 0');
+
+  for (const spare of [false, true]) {
+    it(`${spare ? 'with' : 'without'} a core for this thread: no task starts after it, and its error comes once those sent have ended (they reported progress under the error, and the CLI's exit code was 13 or 1 by chance)`, async () => {
+      const started: number[] = [];
+      const ended: number[] = [];
+      const err = await runChunks(12, env(spare), async (j) => {
+        started.push(j);
+        if (j === 0) throw damaged;
+        await sleep(20);
+        ended.push(j);
+      }).then(() => null, (e: unknown) => e);
+      expect(err).toBe(damaged);
+      expect(ended.sort((a, b) => a - b)).toEqual(started.filter((j) => j !== 0).sort((a, b) => a - b));
+      if (spare) expect(started.length).toBeLessThan(12);
+    });
+  }
+
+  it('a cancel is thrown at once, not after the tasks sent', async () => {
+    const ended: number[] = [];
+    const cancelled = new FieldpackError('CANCELLED', 'cancelled');
+    const err = await runChunks(4, env(false), async (j) => {
+      if (j === 0) throw cancelled;
+      await sleep(50);
+      ended.push(j);
+    }).then(() => null, (e: unknown) => e);
+    expect(err).toBe(cancelled);
+    expect(ended).toEqual([]);
+    await sleep(80);
+  });
+});
