@@ -8,10 +8,14 @@ import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { loadH5wasm } from '../../../src-main/services/data/readers/h5.ts';
 import { FIXTURES, WRF, available, fixturePath } from './helpers.ts';
 import { describeDataset } from '../../../src-main/services/data/describe.ts';
+import { closePools, compressField } from '../../../src-main/services/compression/index.ts';
 import { npy, npz } from '../../helpers/numpy-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldpack-bad-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closePools();
+});
 
 function write(name: string, data: Uint8Array | string): string {
   const p = join(dir, name);
@@ -212,6 +216,18 @@ describe('bad input', () => {
     const err = await expectError(f.readField('TEMP'), 'NOT_FOUND', /wrf_katrina\.nc/, /no variable "TEMP"/);
     expect((err.details as { variables: string[] }).variables).toContain('T2');
     f.close();
+  });
+
+  it('a .fpk stream with bytes after its last chunk, or cut short, is BAD_STREAM as a data file too (export read two joined streams as the first)', async () => {
+    const values = Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i / 50));
+    const { bytes } = await compressField({ name: 'wave', shape: [64, 64], dims: ['y', 'x'], values, sourceDtype: 'float32', attributes: {} }, { bound: { mode: 'abs', value: 1e-3 } });
+    const joined = new Uint8Array(2 * bytes.length);
+    joined.set(bytes);
+    joined.set(bytes, bytes.length);
+    await expectError(openDataFile(write('joined.fpk', joined)), 'BAD_STREAM', /joined\.fpk/, new RegExp(`${bytes.length} unexpected bytes after the last chunk`));
+    await expectError(openDataFile(write('cut.fpk', bytes.subarray(0, bytes.length - 10))), 'BAD_STREAM', /truncated stream: .*cut\.fpk holds/);
+    const whole = await openDataFile(write('whole.fpk', bytes));
+    expect(Array.from((await whole.readField('wave')).values).every((v, i) => Math.abs(v - values[i]!) <= 1e-3)).toBe(true);
   });
 
   it('a copy with another extension is still detected by its bytes', async () => {

@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type DecodedField, type StreamHeader, decodeStream, inspectStream } from '../../codecs/index.ts';
+import { checkStreamSize } from '../../codecs/streamed.ts';
 import { type FieldCoordinates, sliceCoordinates, unpackCoordinates } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import type { Field, FieldDtype } from '../../../core/field.ts';
@@ -32,6 +33,8 @@ export async function openFpk(path: string, sizeBytes: number): Promise<DataFile
     if (e instanceof FieldpackError) throw new FieldpackError(e.code, `${path}: ${e.message}`, { path });
     throw badFile(path, `unreadable Fieldpack stream (${e instanceof Error ? e.message : String(e)})`);
   }
+  // a whole stream, as decompress and inspect take it (rows are decoded from it one slice at a time)
+  checkStreamSize(path, h, bytes.length);
   const meta = h.metadata ?? {};
   const name = typeof meta.variable === 'string' ? meta.variable : (path.split(/[\\/]/).pop() ?? 'field').replace(/\.fpk$/i, '');
   const dims = Array.isArray(meta.dims) && meta.dims.length === h.shape.length ? meta.dims.map(String) : h.shape.map((_, i) => `dim${i}`);
