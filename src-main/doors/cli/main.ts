@@ -116,9 +116,12 @@ function flagWording(err: unknown, args: readonly string[]): string | null {
   const issues = (err.details as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues;
   if (!issues?.length) return null;
   const worded = issues.map((i) => {
-    // the innermost field that is a given flag (slurm.arraySize is --array-size)
-    for (const key of [...i.path].reverse()) {
-      if (typeof key !== 'string') continue;
+    // the innermost field that is a given flag (slurm.arraySize is --array-size), alone or with the fields around it
+    // (raw.shape is --raw-shape)
+    const keys = i.path.filter((k): k is string => typeof k === 'string');
+    const names: string[] = [];
+    for (let end = keys.length; end >= 1; end--) for (let start = end - 1; start >= 0; start--) names.push(keys.slice(start, end).join('-'));
+    for (const key of names) {
       const name = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
       const at = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
       if (at < 0) continue;

@@ -260,9 +260,26 @@ describe('golden classic streams', () => {
     expect(jobs.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --jobs 1000: Too big: expected number to be <=256$/m);
     const slurm = await fieldpack('archive', 'build', nc, '-o', join(tmp.dir, 'jobs.fpa'), '--slurm', '--array-size', '100000', '--no-submit');
     expect(slurm.stderr).toMatch(/--array-size 100000: Too big/);
+    // a flag of an API field inside another (raw.shape) is named as the flag too
+    const raw = join(tmp.dir, 'zeros.f32');
+    writeFileSync(raw, new Uint8Array(4000));
+    const shape = await fieldpack('compress', raw, '--var', 'z', '--raw-shape', '1,1,1,1,1,1,1,1,1,1000', '--raw-dtype', 'float32', '--bound', 'abs:1', '-o', join(tmp.dir, 'z.fpk'));
+    expect(shape.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --raw-shape 1,1,1,1,1,1,1,1,1,1000: Too big: expected array to have <=8 items$/m);
     const db = await fieldpack('--db', tmp.dir, 'runs');
     expect(db.status).toBe(1);
     expect(db.stderr).toContain(`${tmp.dir} is a folder, not a database file: pass --db with a file's path (e.g. ${join(tmp.dir, 'fieldpack.db')})`);
+  });
+
+  it('inspect takes a file by its bytes, not its name (a NetCDF file named .fpk was refused as a stream); export names a --format it does not write', async () => {
+    const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
+    const named = join(tmp.dir, 'netcdf.fpk');
+    writeFileSync(named, readFileSync(nc));
+    const r = await fieldpack('inspect', named);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/^stream /m);
+    const bad = await fieldpack('export', nc, '--format', 'xml', '-o', join(tmp.dir, 'out.xml'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--format xml: the formats are nc \(NetCDF-4\) and raw/);
   });
 
   it('Buffers read from disk, and views into one pooled buffer holding two streams, decode through the pool as in this thread', async () => {

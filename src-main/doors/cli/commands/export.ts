@@ -42,8 +42,11 @@ export const exportCommand: CliCommand = {
     if (!file || !out) throw new CliUsageError('export needs FILE and -o OUT');
     if (p.positionals.length > 1) throw new CliUsageError(`export takes one FILE (got ${p.positionals.join(' ')})`);
     const ext = extname(out).toLowerCase();
-    const format = flag(p, 'format') ?? (NC_EXT.has(ext) ? 'nc' : RAW_EXT.has(ext) ? 'raw' : undefined);
-    if (format !== 'nc' && format !== 'raw') throw new CliUsageError(`cannot tell the output format from "${out}": give --format nc or --format raw`);
+    const given = flag(p, 'format');
+    const format = given ?? (NC_EXT.has(ext) ? 'nc' : RAW_EXT.has(ext) ? 'raw' : undefined);
+    if (format !== 'nc' && format !== 'raw') {
+      throw new CliUsageError(given === undefined ? `cannot tell the output format from "${out}": give --format nc or --format raw` : `--format ${given}: the formats are nc (NetCDF-4) and raw`);
+    }
     const dtype = flag(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new CliUsageError('--dtype is float32 or float64');
     const endian = flag(p, 'endian');

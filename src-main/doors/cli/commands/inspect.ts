@@ -120,9 +120,11 @@ export const inspectCommand: CliCommand = {
     } finally {
       call.done();
     }
-    // .fpk streams: the codec, its bound and what a decoder needs, from the stream service
+    // streams (by their bytes, as data.describe found them; by name where it could not read them): the codec, its
+    // bound and what a decoder needs, from the stream service
     const streams = [];
-    for (const f of p.positionals) if (/\.fpk$/i.test(f)) streams.push(await callApi(ctx, 'streams.inspect', { file: f }));
+    const isStream = (f: string, i: number) => (d ? d.files[i]?.format === 'fpk' : /\.fpk$/i.test(f));
+    for (const [i, f] of p.positionals.entries()) if (isStream(f, i)) streams.push(await callApi(ctx, 'streams.inspect', { file: f }));
     if (flag(p, 'json') === 'true') io.out(JSON.stringify(streams.length ? { ...d, streams, ...(unread ? { unread } : {}) } : d, fillsAsText, 2));
     else {
       if (d) for (const l of formatDescription(d)) io.out(l);
