@@ -282,6 +282,18 @@ describe('golden classic streams', () => {
     expect(bad.stderr).toMatch(/--format xml: the formats are nc \(NetCDF-4\) and raw/);
   });
 
+  it('options that would do nothing say so: a stream named as a data file, a mask asked of a stream that has none', async () => {
+    const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
+    const named = join(tmp.dir, 'looks-like.nc');
+    const c = await fieldpack('compress', nc, '--var', 'ids', '--bound', 'rel:1e-3', '-o', named);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/note: .*looks-like\.nc will hold a Fieldpack stream, not nc data/);
+    const d = await fieldpack('decompress', named, '-o', join(tmp.dir, 'lk.f64'), '--mask', join(tmp.dir, 'lk.mask'));
+    expect(d.status, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/no mask written to .*lk\.mask: the stream has none/);
+    expect(existsSync(join(tmp.dir, 'lk.mask'))).toBe(false);
+  });
+
   it('Buffers read from disk, and views into one pooled buffer holding two streams, decode through the pool as in this thread', async () => {
     const files = golden.map((g) => readFileSync(join(GOLDEN, `${g}.fpk`)));
     for (const [i, file] of files.entries()) {

@@ -63,6 +63,9 @@ export const compressCommand: CliCommand = {
     Object.assign(params, paramFlags(p));
     const workers = workersFlag(p) ?? 1;
     const raw = rawLayoutFromFlags(p);
+    // the output is a stream whatever its name: one named as a data file would be taken for one
+    const dataName = /\.(nc|nc4|cdf|h5|hdf5|he5|f32|f64|bin|raw|npy|npz)$/i.exec(out);
+    if (dataName) io.err(`fieldpack compress: note: ${out} will hold a Fieldpack stream, not ${dataName[1]} data (name it .fpk; \`fieldpack decompress\` or \`fieldpack export\` write the values back)`);
     const call = terminalCall(io);
     try {
       const r = await callApi(ctx, 'streams.compress', {

@@ -51,6 +51,8 @@ export const decompressCommand: CliCommand = {
       const b = r.info.bound;
       ctx.io.out(`${out}: ${r.variable} ${r.dtype} [${r.shape.join('x')}] (C order, little endian), bound ${b.mode}:${b.value} -> abs ${b.abs}${b.lossless ? ' (lossless)' : ''}, codec ${r.info.codec} ${JSON.stringify(r.info.params)}`);
       if (r.info.needs.length) ctx.io.out(`  decoded with ${r.info.needs.join(', ')}`);
+      const maskAsked = flag(p, 'mask');
+      if (maskAsked) ctx.io.out(r.maskOut ? `  mask: ${r.maskOut} (u8, 1 = valid point)` : `  no mask written to ${maskAsked}: the stream has none (every point is valid)`);
       if (r.clamped) ctx.io.out(`  clamped ${r.clamped.values} value${r.clamped.values === 1 ? '' : 's'} into the valid range [${r.clamped.min}, ${r.clamped.max}]`);
       return 0;
     } finally {
