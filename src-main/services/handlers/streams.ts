@@ -225,7 +225,9 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       if (streamed ?? (!rows && decodedBytes > STREAMED_ABOVE_BYTES && codecById(head.header.codec).dependencies(head.header).length === 0)) {
         if (rows) throw new FieldpackError('INVALID_ARGUMENT', 'decompressing chunk by chunk (streamed) writes every row: leave out rows');
         const range = clamp ? { min: head.header.validMin, max: head.header.validMax } : undefined;
-        const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal, ...(range ? { clampTo: range } : {}) }, head.header);
+        const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal, ...(range ? { clampTo: range } : {}) }, head.header).catch((e: unknown) => {
+          throw damageIn(file, e);
+        });
         const info = streamInfo(file, head.headBytes, head.size);
         return { out, maskOut: r.hasMask ? maskOut! : null, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info, clamped: range ? { values: r.clamped, ...range } : null };
       }
@@ -242,6 +244,8 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const usedFiles: string[] = [];
       const d = await decodeStream(bytes, {
         rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal, usedFiles,
+      }).catch((e: unknown) => {
+        throw damageIn(file, e);
       });
       // nor may it replace what the stream was decoded from: a base or an anchor found beside it
       await checkOutputPath(out, usedFiles);
@@ -256,4 +260,10 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
 
     'streams.inspect': async ({ file }) => streamInfo(file, await readStreamFile(file)),
   };
+}
+
+/** A stream's damage found while decoding it (a chunk's), named with its file where the message does not name it. */
+function damageIn(file: string, e: unknown): unknown {
+  if (!(e instanceof FieldpackError) || e.code !== 'BAD_STREAM' || e.message.includes(file)) return e;
+  return new FieldpackError('BAD_STREAM', `${file}: ${e.message}`, e.details);
 }

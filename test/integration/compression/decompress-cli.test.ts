@@ -282,6 +282,24 @@ describe('golden classic streams', () => {
     expect(bad.stderr).toMatch(/--format xml: the formats are nc \(NetCDF-4\) and raw/);
   });
 
+  it('a damaged chunk of a stream decoded by workers: exit 1 every time, the error names the file, and no progress follows it (it exited 13 or 1 by chance)', async () => {
+    const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
+    const stream = join(tmp.dir, 'chunks.fpk');
+    const c = await fieldpack('compress', nc, '--var', 'forecast/wind', '--bound', 'rel:1e-4', '--param', 'chunkValues=1024', '-o', stream);
+    expect(c.status, c.stderr).toBe(0);
+    const bytes = readFileSync(stream);
+    bytes[bytes.length - 20] ^= 0x5a;
+    const damaged = join(tmp.dir, 'damaged.fpk');
+    writeFileSync(damaged, bytes);
+    for (let i = 0; i < 3; i++) {
+      const d = await fieldpack('decompress', damaged, '-o', join(tmp.dir, 'damaged.f32'), '--workers', '2');
+      expect(d.status).toBe(1);
+      expect(d.stderr).toMatch(/error \(BAD_STREAM\): .*damaged\.fpk: /);
+      expect(d.stderr.trimEnd().split('\n').at(-1)).toMatch(/^error \(BAD_STREAM\)/);
+      expect(existsSync(join(tmp.dir, 'damaged.f32'))).toBe(false);
+    }
+  });
+
   it('options that would do nothing say so: a stream named as a data file, a mask asked of a stream that has none', async () => {
     const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
     const named = join(tmp.dir, 'looks-like.nc');
