@@ -46,6 +46,8 @@ describe('bad input', () => {
     const err = await expectError(openDataFile(p), 'BAD_FILE', /notes\.nc/, /not a NetCDF or HDF5 file/, /not recognised, 26 bytes/);
     expect(err.message).not.toMatch(/68 65 6c 6c|hello/); // never the file's content
     await expectError(openDataFile(write('empty.nc', '')), 'BAD_FILE', /empty\.nc/, /empty/);
+    // a file named as a stream is said not to be one (it was said not to be NetCDF or HDF5)
+    await expectError(openDataFile(write('empty.fpk', '')), 'BAD_FILE', /empty\.fpk: not a Fieldpack stream \(the file is empty; a stream starts "FPK\\x1a"\)/);
   });
 
   it('a CDF-5 header cut short, or with a type past nc_type 11, is refused naming the damage', async () => {

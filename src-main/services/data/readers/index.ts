@@ -101,5 +101,7 @@ async function openFormat(path: string, options: OpenOptions): Promise<DataFile>
   if (RAW_EXTENSIONS.includes(ext)) {
     throw new FieldpackError('INVALID_ARGUMENT', `${path}: raw binary needs its shape and dtype (give them, or write a sidecar ${sidecarPath(path)} like {"shape": [100, 500, 500], "dtype": "float32", "endianness": "little"})`, { path });
   }
+  // a file named as a stream is told as one (an empty .fpk is not a NetCDF file that went wrong)
+  if (ext === '.fpk') throw badFile(path, `not a Fieldpack stream (${describeUnknown(sizeBytes)}; a stream starts "FPK\\x1a")`);
   throw badFile(path, `not a NetCDF or HDF5 file (${describeUnknown(sizeBytes)}; expected "CDF\\x01", "CDF\\x02" or "\\x89HDF")`);
 }
