@@ -16,13 +16,23 @@ export async function callApi<M extends ApiMethod>(ctx: Pick<CliRunContext, 'app
   return (await dispatch(services, method, input, call)) as ApiOutput<M>;
 }
 
+let cancelledBy: NodeJS.Signals | null = null;
+
+/** The signal that cancelled a call of this process (its exit code is then 128 + the signal's number), or null. */
+export function cancellingSignal(): NodeJS.Signals | null {
+  return cancelledBy;
+}
+
 /**
  * Progress lines on the terminal, and Ctrl-C or SIGTERM (what `timeout`, `kill` and Slurm send) as cancellation for
  * one call: the work stops and its temporary files go, as on Ctrl-C.
  */
 export function terminalCall(io: CliRunContext['io']): CallContext & { done(): void } {
   const ac = new AbortController();
-  const onSignal = () => ac.abort();
+  const onSignal = (signal: NodeJS.Signals) => {
+    cancelledBy = signal;
+    ac.abort();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return {

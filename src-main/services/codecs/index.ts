@@ -102,6 +102,12 @@ export function codecEnv(ctl: RunControl = {}): CodecEnv {
     async runTask<T>(codecId: string, task: string, args: Record<string, unknown>, opts?: { alone?: boolean; ahead?: boolean }): Promise<T> {
       checkAbort(ctl.signal);
       if (workers > 0 && !opts?.alone) return getPool(workers).run<T>(codecId, task, args, { ahead: opts?.ahead });
+      // a task of this thread holds it until it ends: a turn of the event loop first lets a Ctrl-C that came during
+      // the last one cancel the rest (with --workers 0 the whole coding ran, and its stream was written, after it)
+      if (ctl.signal) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        checkAbort(ctl.signal);
+      }
       return codecTask(codecId, task)(args, zstdBackend).result as T;
     },
     // only a pool already running: starting one would compete with this thread for the field's own work

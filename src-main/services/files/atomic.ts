@@ -136,10 +136,11 @@ async function checkFolder(target: string): Promise<void> {
 }
 
 /**
- * Runs `write(tmp)`, flushes tmp to disk, then renames it onto target (where a link there leads: outputFile);
- * removes tmp on any failure. A failure of the file system names the target, not the temporary file.
+ * Runs `write(tmp)`, flushes tmp to disk, then renames it onto target (where a link there leads: outputFile) unless
+ * `signal` was aborted meanwhile; removes tmp on any failure. A failure of the file system names the target, not the
+ * temporary file.
  */
-export async function writeAtomically<T>(target: string, write: (tmp: string) => Promise<T> | T): Promise<T> {
+export async function writeAtomically<T>(target: string, write: (tmp: string) => Promise<T> | T, signal?: AbortSignal): Promise<T> {
   const file = await outputFile(target);
   await checkFolder(file);
   removeLeftovers(dirname(file), { target: basename(file) });
@@ -152,6 +153,8 @@ export async function writeAtomically<T>(target: string, write: (tmp: string) =>
     } finally {
       await fh.close();
     }
+    // a cancel seen by now (Ctrl-C while the file was written) leaves the target as it was
+    if (signal?.aborted) throw new FieldpackError('CANCELLED', `cancelled: ${target} was not written`);
     await rename(tmp, file);
     return out;
   } catch (e) {

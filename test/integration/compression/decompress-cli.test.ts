@@ -5,6 +5,7 @@
  * streams through the codec service with their anchor given as resolved dependencies, and refused by the CLI
  * without it.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -299,6 +300,23 @@ describe('golden classic streams', () => {
       expect(existsSync(join(tmp.dir, 'damaged.f32'))).toBe(false);
     }
   });
+
+  it.skipIf(!haveFile(ferretFile('etopo5.cdf')))('Ctrl-C or SIGTERM while this thread codes alone (--workers 0): exit 130 or 143, nothing written (a cancel seen only after the coding ended wrote the stream and exited 0) (needs ferret-datasets)', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const out = join(tmp.dir, `cancelled-${signal}.fpk`);
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), 'compress', ferretFile('etopo5.cdf'), '--var', 'ROSE', '--bound', 'rel:1e-4', '--workers', '0', '-o', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      // once the coding has begun (its first progress line): the thread is busy until it ends
+      child.stderr!.setEncoding('utf8').on('data', (t: string) => {
+        if (!stderr.includes('%') && t.includes('%')) child.kill(signal);
+        stderr += t;
+      });
+      const status = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+      expect(status, stderr).toBe(code);
+      expect(stderr).toMatch(/error \(CANCELLED\)/);
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 60_000);
 
   it('options that would do nothing say so: a stream named as a data file, a mask asked of a stream that has none', async () => {
     const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
