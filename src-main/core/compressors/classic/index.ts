@@ -139,7 +139,7 @@ async function planWithWorker(field: Pick<Field, 'values' | 'shape' | 'mask'>, o
     if (s.kind === 'provisional') {
       if (oneChunk && (worker === 'cold' || (worker === 'warm' && !s.tuningsLikely))) {
         const [c] = chunkInputs(s.plan, field);
-        const chunk = env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: s.plan, values: c!.values, mask: c!.mask, shape: c!.shape });
+        const chunk = encodeChunkTask(env, s.plan, c!);
         chunk.catch(() => {}); // awaited only where it is kept
         started.push({ plan: s.plan, chunk });
       }
@@ -205,13 +205,11 @@ export const classicCodec: Codec<ClassicParams> = {
       return { bytes: assembleStream(hedged.plan, hedged.chunks, metadata), bound: planned.bound, details: { ...chosen(hedged.plan, hedged.chunks), ...(sizedElsewhere ? { planningOverlapped: { encoding: false, sizing: true } } : {}) } };
     }
     // a field of one chunk coded apart has no chunk left
-    const todo = apart ? [] : inputs.map((_, j) => j);
     let done = apart ? 1 : 0;
     let encodedEarly = apart && !!earlyOwn;
-    await runChunks(todo.length, env, async (k, alone, ahead) => {
-      const j = todo[k]!;
+    await runChunks(apart ? 0 : inputs.length, env, async (j, alone, ahead) => {
       const c = inputs[j]!;
-      const here = () => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: planned, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
+      const here = () => encodeChunkTask(env, planned, c, { alone, ahead });
       // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
       chunks[j] = early ? await early.then((x) => ((encodedEarly = true), x), here) : await here();
       env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
@@ -272,7 +270,7 @@ export const classicCodec: Codec<ClassicParams> = {
       if (i === probe) return probed!.chunk;
       const rows = await rowsOf(i);
       const alone = shared && i % (parallelism + 1) === parallelism;
-      return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, ...rows }, { alone });
+      return encodeChunkTask(env, plan, rows, { alone });
     };
     for (let i = 0; i < chunkRows.length; i++) {
       while (next < chunkRows.length && next < i + window) {
@@ -317,12 +315,17 @@ function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
   return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
 }
 
+/** Chunk `c` coded by `plan` as a codec task (in a worker, or in this thread where `alone`): encodeChunk's result. */
+function encodeChunkTask(env: CodecEnv, plan: ClassicPlan, c: PlanSample, opts?: { alone?: boolean; ahead?: boolean }): Promise<EncodedChunk> {
+  return env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, opts);
+}
+
 /**
  * A hedged plan's probe chunk (hedgeProbe) coded both ways at once, as two tasks, and what it decides (probeOutcome).
  */
 async function probeHedge(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv): Promise<{ chunk: EncodedChunk; rest: ClassicPlan }> {
   const plans = probePlans(plan);
-  const [own, other] = await mapChunks(2, env, (j, alone, ahead) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: plans[j], ...chunk }, { alone, ahead }));
+  const [own, other] = await mapChunks(2, env, (j, alone, ahead) => encodeChunkTask(env, plans[j]!, chunk, { alone, ahead }));
   return probeOutcome(plan, own!, other!);
 }
 
@@ -345,7 +348,7 @@ async function hedgedChunks(planned: ClassicPlan, inputs: PlanSample[], probe: n
     mapChunks(tasks.length, env, async (k, alone, ahead) => {
       const { j, plan } = tasks[k]!;
       const c = inputs[j]!;
-      const chunk = await env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan, values: c.values, mask: c.mask, shape: c.shape }, { alone, ahead });
+      const chunk = await encodeChunkTask(env, plan, c, { alone, ahead });
       env.progress(++done / most, `chunk coding ${done}/${most}`);
       return chunk;
     });
@@ -372,7 +375,7 @@ async function hedgedChunks(planned: ClassicPlan, inputs: PlanSample[], probe: n
  * (smallestCoding), so the same bytes. A field of one chunk has no other chunk to code meanwhile.
  */
 async function codedApart(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null): Promise<EncodedChunk> {
-  const code = (p: ClassicPlan, alone: boolean) => env.runTask<EncodedChunk>(CLASSIC_CODEC_ID, 'encodeChunk', { plan: p, ...chunk }, { alone });
+  const code = (p: ClassicPlan, alone: boolean) => encodeChunkTask(env, p, chunk, { alone });
   const own = codedOneWay(plan);
   const ownCoded = ownStarted ? ownStarted.catch(() => code(own, true)) : code(own, false).catch(() => code(own, true));
   ownCoded.catch(() => {}); // awaited below, after this thread's codings
