@@ -711,7 +711,10 @@ function infoUp(info: usize, i: i32): u32 {
   return select<u32>(<u32>load<u8>(info + <usize>(i - back)), 0, back != 0);
 }
 
-/** ransSignContext for coder 5 from the line-back code's codeInfo byte: the same context as from the code */
+/**
+ * rans.ts signContextOf for coder 5, from the line-back code's codeInfo byte: the previous sign, the line-back code's
+ * sign state, the class min(k, 5) and the line-back code's relation to k
+ */
 // @ts-ignore: decorator
 @inline
 function ransLineSignContext(lastSign: i32, upInfo: u32, k: i32): i32 {
@@ -723,12 +726,11 @@ function ransLineSignContext(lastSign: i32, upInfo: u32, k: i32): i32 {
   return ((lastSign * 3 + <i32>((upInfo >> 5) & 3)) * 6 + kc) * 5 + select<i32>(0, rel, su == 0 || su == ESC_SYM);
 }
 
-/** rans.ts signContextOf: the previous sign x class min(k, 5), for coder 5 also the line-back code's sign and relation */
+/** rans.ts signContextOf without the line context: the previous sign x class min(k, 5) (coder 5: ransLineSignContext) */
 // @ts-ignore: decorator
 @inline
-function ransSignContext(lastSign: i32, up: u32, radius: u32, k: i32, withLines: bool): i32 {
-  const kc = select<i32>(k, 5, k < 5);
-  return withLines ? ((lastSign * 3 + signState(up, radius)) * 6 + kc) * 5 + upRelation(up, radius, k) : lastSign * 6 + kc;
+function ransSignContext(lastSign: i32, k: i32): i32 {
+  return lastSign * 6 + select<i32>(k, 5, k < 5);
 }
 
 /**
@@ -839,7 +841,7 @@ function symbolContexts(info: usize, n: i32, symbolIndex: usize, signIndex: usiz
     // the sign context: with lines, its part from the line-back byte and the class from a table
     const sc = withLines
       ? lastSign * RANS_LINE_SIGN_STEP + <i32>load<u16>(RANS_UP_SIGN + ((<usize>upInfo << 6) | (<usize>s << 1)))
-      : ransSignContext(lastSign, 0, 0, s - 1, false);
+      : ransSignContext(lastSign, s - 1);
     const js = select<i32>(sc * RANS_SIGN_SYMS + (sign - 1) * 2 + (me >> 7), RANS_NO_SIGN, residual);
     const sAt = signCounts + (<usize>select<i32>(js, 0, residual) << 2);
     store<u32>(sAt, load<u32>(sAt) + <u32>residual);
@@ -1002,7 +1004,7 @@ function ransDecodeLoop(
     const k = s - 1;
     let st = 0;
     if (residual) {
-      const sc = withLines ? ransLineSignContext(lastSign, upInfo, k) : ransSignContext(lastSign, radius, radius, k, false);
+      const sc = withLines ? ransLineSignContext(lastSign, upInfo, k) : ransSignContext(lastSign, k);
       const signSlot = x1 & RANS_SLOT_MASK;
       st = <i32>popcnt<i32>(i16x8.bitmask(i16x8.le_u(v128.load(signEnds + (<usize>sc << 4)), i16x8.splat(<i16>signSlot))));
       if (st >= RANS_SIGN_SYMS) return 4;
