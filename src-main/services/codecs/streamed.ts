@@ -114,11 +114,15 @@ function namedStreamError<T>(file: string, head: Uint8Array, read: () => T): T {
   } catch (e) {
     if (!(e instanceof FieldpackError) || e.code !== 'BAD_STREAM') throw e;
     const data = isNetcdf3(head) ? 'a NetCDF-3 file' : findHdf5Signature(head) >= 0 ? 'a NetCDF-4/HDF5 file' : null;
-    const message = data
-      ? `${file} is ${data}, not a Fieldpack stream (.fpk): compress it first (fieldpack compress), or write a field of it with fieldpack export`
-      : `${file}: ${e.message}`;
-    throw new FieldpackError('BAD_STREAM', message, { ...(typeof e.details === 'object' ? e.details : {}), path: file });
+    if (!data) throw streamErrorOf(file, e);
+    throw new FieldpackError('BAD_STREAM', `${file} is ${data}, not a Fieldpack stream (.fpk): compress it first (fieldpack compress), or write a field of it with fieldpack export`, { ...(typeof e.details === 'object' ? e.details : {}), path: file });
   }
+}
+
+/** A stream's damage (BAD_STREAM) named with its file where the message does not name it yet; other errors as they are. */
+export function streamErrorOf(file: string, e: unknown): unknown {
+  if (!(e instanceof FieldpackError) || e.code !== 'BAD_STREAM' || e.message.includes(file)) return e;
+  return new FieldpackError('BAD_STREAM', `${file}: ${e.message}`, { ...(typeof e.details === 'object' ? e.details : {}), path: file });
 }
 
 /** a group of chunks decoded at once holds at most this many values (unless one chunk alone has more) */

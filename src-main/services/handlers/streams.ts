@@ -19,7 +19,7 @@ import type { OpenOptions } from '../data/readers/types.ts';
 import { checkAborted, checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { checkOutputPath, writeAtomically } from '../files/atomic.ts';
-import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, verifyRows } from '../codecs/streamed.ts';
+import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, streamErrorOf, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
 import type { CallContext, Handlers } from './types.ts';
@@ -228,7 +228,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         if (rows) throw new FieldpackError('INVALID_ARGUMENT', 'decompressing chunk by chunk (streamed) writes every row: leave out rows');
         const range = clamp ? { min: head.header.validMin, max: head.header.validMax } : undefined;
         const r = await decodeRowsToFile(file, out, { workers, maskOut, onProgress: call?.onProgress, signal: call?.signal, ...(range ? { clampTo: range } : {}) }, head.header).catch((e: unknown) => {
-          throw damageIn(file, e);
+          throw streamErrorOf(file, e);
         });
         const info = streamInfo(file, head.headBytes, head.size);
         return { out, maskOut: r.hasMask ? maskOut! : null, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info, clamped: range ? { values: r.clamped, ...range } : null };
@@ -247,7 +247,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const d = await decodeStream(bytes, {
         rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal, usedFiles,
       }).catch((e: unknown) => {
-        throw damageIn(file, e);
+        throw streamErrorOf(file, e);
       });
       // nor may it replace what the stream was decoded from: a base or an anchor found beside it
       await checkOutputPath(out, usedFiles);
@@ -263,10 +263,4 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
 
     'streams.inspect': async ({ file }) => streamInfo(file, await readStreamFile(file)),
   };
-}
-
-/** A stream's damage found while decoding it (a chunk's), named with its file where the message does not name it. */
-function damageIn(file: string, e: unknown): unknown {
-  if (!(e instanceof FieldpackError) || e.code !== 'BAD_STREAM' || e.message.includes(file)) return e;
-  return new FieldpackError('BAD_STREAM', `${file}: ${e.message}`, e.details);
 }
