@@ -16,7 +16,7 @@ import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, war
 import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import type { OpenOptions } from '../data/readers/types.ts';
-import { checkAborted, checkIsField } from '../data/readers/util.ts';
+import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { checkOutputPath, writeAtomically } from '../files/atomic.ts';
 import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, streamErrorOf, verifyRows } from '../codecs/streamed.ts';
@@ -195,10 +195,9 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const usesBase = needs.some((d) => d.kind === 'base');
       const basePath = prepared?.stream && usesBase ? besideOutput(out, 'base') : null;
       for (const path of [...needed.map((a) => a.path), ...(basePath ? [basePath] : [])]) await checkOutputPath(path, inputs);
-      // a cancel that came while this thread coded alone (no event seen until it ended) still writes nothing
-      checkAborted(call?.signal, 'compressing (nothing was written)');
-      for (const a of needed) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes));
-      if (basePath) await writeAtomically(basePath, (tmp) => writeFile(tmp, prepared!.stream!));
+      // a cancel that came while this thread coded alone (seen only once it ended) leaves each file not yet in place
+      for (const a of needed) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes), call?.signal);
+      if (basePath) await writeAtomically(basePath, (tmp) => writeFile(tmp, prepared!.stream!), call?.signal);
       await writeAtomically(out, (tmp) => writeFile(tmp, r.bytes), call?.signal);
       const v = r.verification;
       const plan = r.details.plan as { predictor?: string } | undefined;
@@ -255,7 +254,6 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const v = d.field.values;
       const range = { min: d.header.validMin, max: d.header.validMax };
       const clamped = clamp ? { values: clampToRange(v, d.field.mask, range.min, range.max), ...range } : null;
-      checkAborted(call?.signal, 'decompressing (nothing was written)');
       await writeAtomically(out, (tmp) => writeFile(tmp, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)), call?.signal);
       if (maskOut && d.field.mask) await writeAtomically(maskOut, (tmp) => writeFile(tmp, d.field.mask!));
       return { out, maskOut: maskOut && d.field.mask ? maskOut : null, variable: d.field.name, dtype: info.dtype, shape: d.field.shape, rows: d.rows, info, clamped };
