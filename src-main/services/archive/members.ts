@@ -209,26 +209,43 @@ function objectPaths(dir: string, deps: MemberDependency[]): string[] {
   return deps.flatMap((d) => (d.kind !== 'anchor' && d.object ? [join(dir, d.object)] : []));
 }
 
-/** Decodes a member with its dependencies from the archive; `cache` keeps decoded anchors for the members after. */
-export async function decodeMember(dir: string, members: Map<string, MemberEntry>, entry: MemberEntry, cache: Map<string, Field>, signal?: AbortSignal, depth = 0): Promise<Field> {
+/**
+ * A file the manifest records (a member's stream, an object), read and checked against the size and SHA-256 recorded
+ * at build time; BAD_FILE (NOT_FOUND when missing) naming `what`, the file and how it differs. A member replaced by
+ * another stream of the same shape would decode to the other's values, silently: verify, restore and the build's own
+ * decodes take only the bytes the archive was built with.
+ */
+export function readRecordedFile(dir: string, file: string, recorded: { bytes: number; sha256: string }, what: string): Uint8Array {
+  const path = join(dir, file);
+  if (!existsSync(path)) throw new FieldpackError('NOT_FOUND', `${what} (${file}): missing`, { path });
+  const bytes = new Uint8Array(readFileSync(path));
+  const changed = bytes.length !== recorded.bytes
+    ? `${bytes.length} bytes, the manifest says ${recorded.bytes} (${bytes.length < recorded.bytes ? 'truncated' : 'grown'})`
+    : sha256(bytes) !== recorded.sha256 ? 'changed since the archive was built (its sha256 is not the manifest\'s)' : null;
+  if (changed) throw new FieldpackError('BAD_FILE', `${what} (${file}): ${changed}`, { path });
+  return bytes;
+}
+
+/** A member's stream, checked (readRecordedFile). */
+export function readMemberStream(dir: string, entry: MemberEntry): Uint8Array {
+  return readRecordedFile(dir, entry.file, { bytes: entry.bytes, sha256: entry.streamSha256 }, `member ${entry.id}`);
+}
+
+/**
+ * Decodes a member with its dependencies from the archive; `cache` keeps decoded anchors for the members after.
+ * `stream`: the member's stream where the caller has already read it with readMemberStream.
+ */
+export async function decodeMember(dir: string, members: Map<string, MemberEntry>, entry: MemberEntry, cache: Map<string, Field>, signal?: AbortSignal, stream?: Uint8Array, depth = 0): Promise<Field> {
   const hit = cache.get(entry.id);
   if (hit) return hit;
   if (depth > 8) throw new FieldpackError('BAD_FILE', `${entry.id}: anchors nested more than 8 deep (a loop in the manifest?)`);
-  const path = join(dir, entry.file);
-  if (!existsSync(path)) throw new FieldpackError('NOT_FOUND', `member ${entry.id}: ${entry.file} is missing`);
-  const bytes = new Uint8Array(readFileSync(path));
-  // a member replaced by another stream (of the same shape) would decode to the other's values, silently: restore
-  // takes only the bytes the archive was built with, as verify checks them
-  const changed = bytes.length !== entry.bytes
-    ? `${bytes.length} bytes, the manifest says ${entry.bytes} (${bytes.length < entry.bytes ? 'truncated' : 'grown'})`
-    : sha256(bytes) !== entry.streamSha256 ? `was changed since the archive was built (its sha256 is not the manifest's)` : null;
-  if (changed) throw new FieldpackError('BAD_FILE', `member ${entry.id} (${entry.file}): ${changed}; archive verify lists every damaged member`);
+  const bytes = stream ?? readMemberStream(dir, entry);
   const fields: Field[] = [];
   for (const d of entry.dependencies) {
     if (d.kind !== 'anchor') continue;
     const a = members.get(d.member);
     if (!a) throw new FieldpackError('BAD_FILE', `member ${entry.id}: its anchor member ${d.member} is not in the manifest`);
-    fields.push({ ...(await decodeMember(dir, members, a, cache, signal, depth + 1)), name: d.var });
+    fields.push({ ...(await decodeMember(dir, members, a, cache, signal, undefined, depth + 1)), name: d.var });
   }
   const d = await decodeStream(bytes, { deps: { fields, files: objectPaths(dir, entry.dependencies) }, signal }).catch((e: unknown) => {
     // a stream's error names the stream's fault, not which member it is: restore and verify say both

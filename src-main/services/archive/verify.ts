@@ -5,14 +5,14 @@
  * achieved error recorded when the build checked every point. Objects (models, base streams) are checked by size and
  * hash, and a member whose object fails fails naming it.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import { readManifest } from './build.ts';
-import { SourceReader, decodeMember } from './members.ts';
-import { fromJsonNumber, sha256, valuesHash } from './format.ts';
+import { SourceReader, decodeMember, readMemberStream, readRecordedFile } from './members.ts';
+import { fromJsonNumber, valuesHash } from './format.ts';
 
 export interface MemberCheck {
   id: string;
@@ -35,13 +35,13 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
   const manifest = readManifest(dir);
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const objects = manifest.objects.map((o) => {
-    const p = join(dir, o.file);
-    const what = `${o.kind} object ${o.file}`;
-    if (!existsSync(p)) return { hash: o.hash, file: o.file, ok: false, message: `${what} is missing` };
-    const b = readFileSync(p);
-    if (b.length !== o.bytes) return { hash: o.hash, file: o.file, ok: false, message: `${what} is ${b.length} bytes, the manifest says ${o.bytes} (${b.length < o.bytes ? 'truncated' : 'grown'})` };
-    const h = sha256(b);
-    return h === o.hash ? { hash: o.hash, file: o.file, ok: true, message: 'sha256 ok' } : { hash: o.hash, file: o.file, ok: false, message: `${what} was changed: sha256 ${h.slice(0, 16)}..., the manifest says ${o.hash.slice(0, 16)}...` };
+    try {
+      readRecordedFile(dir, o.file, { bytes: o.bytes, sha256: o.hash }, `${o.kind} object`);
+      return { hash: o.hash, file: o.file, ok: true, message: 'size and sha256 ok' };
+    } catch (e) {
+      if (!(e instanceof FieldpackError)) throw e;
+      return { hash: o.hash, file: o.file, ok: false, message: e.message };
+    }
   });
   const objectCheck = new Map(objects.map((o) => [o.file, o]));
   const cache = new Map<string, Field>();
@@ -50,41 +50,35 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
   for (const [i, e] of manifest.members.entries()) {
     if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
     opts.onProgress?.(i / manifest.members.length, `member ${i + 1}/${manifest.members.length}: ${e.id}`);
-    const fail = (message: string) => members.push({ id: e.id, ok: false, message: `member ${e.id}: ${message}`, againstSource: false });
-    const p = join(dir, e.file);
-    if (!existsSync(p)) {
-      fail(`${e.file} is missing`);
-      continue;
-    }
-    const size = statSync(p).size;
-    if (size !== e.bytes) {
-      fail(`${e.file} is ${size} bytes, the manifest says ${e.bytes} (${size < e.bytes ? 'truncated' : 'grown'})`);
-      continue;
-    }
-    if (sha256(readFileSync(p)) !== e.streamSha256) {
-      fail(`${e.file} was edited (its sha256 differs from the manifest's)`);
+    const fail = (message: string) => members.push({ id: e.id, ok: false, message, againstSource: false });
+    let stream: Uint8Array;
+    try {
+      stream = readMemberStream(dir, e);
+    } catch (err) {
+      if (!(err instanceof FieldpackError)) throw err;
+      fail(err.message);
       continue;
     }
     // a member whose base or model object is bad fails naming the object (its decode would only say it differs)
     const badObject = e.dependencies.map((d) => (d.kind === 'anchor' || !d.object ? null : objectCheck.get(d.object) ?? { ok: false, message: `${d.kind} object ${d.object} is not in the manifest's objects` })).find((o) => o && !o.ok);
     if (badObject) {
-      fail(`needs ${badObject.message}`);
+      fail(`member ${e.id}: needs ${badObject.message}`);
       continue;
     }
     let decoded: Field;
     try {
-      decoded = await decodeMember(dir, byId, e, cache, opts.signal);
+      decoded = await decodeMember(dir, byId, e, cache, opts.signal, stream);
     } catch (err) {
-      fail(`does not decode: ${(err as Error).message}`);
+      fail(`member ${e.id}: does not decode: ${(err as Error).message}`);
       continue;
     }
     if (valuesHash(decoded.values, decoded.mask) !== e.decodedSha256) {
-      fail('decodes to other values than at build time (sha256 of the decoded values differs)');
+      fail(`member ${e.id}: decodes to other values than at build time (sha256 of the decoded values differs)`);
       continue;
     }
     const recorded = fromJsonNumber(e.achieved.maxError);
     if (!(recorded <= e.bound.abs)) {
-      fail(`recorded max error ${recorded} exceeds its bound ${e.bound.abs}`);
+      fail(`member ${e.id}: recorded max error ${recorded} exceeds its bound ${e.bound.abs}`);
       continue;
     }
     let againstSource = false;
@@ -96,7 +90,7 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
         if (orig && valuesHash(orig.values, orig.mask) === e.originalSha256) {
           const st = errorStats(orig.values, decoded.values, orig.mask ?? null, e.bound.abs);
           if (st.pointsOverBound > 0 || !st.nonFiniteExact) {
-            fail(`${st.pointsOverBound} points exceed the bound ${e.bound.abs} against ${src.path}`);
+            fail(`member ${e.id}: ${st.pointsOverBound} points exceed the bound ${e.bound.abs} against ${src.path}`);
             continue;
           }
           againstSource = true;
