@@ -160,6 +160,8 @@ export const ExportInput = z.strictObject({
   /** a number, or "NaN" (JSON has no NaN) */
   fill: z.union([z.number(), z.literal('NaN')]).optional(),
   raw: RawInput.optional(),
+  /** replace an existing output; without it one is refused before anything is read */
+  overwrite: z.boolean().optional(),
 });
 export type ExportInput = z.infer<typeof ExportInput>;
 

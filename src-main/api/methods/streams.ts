@@ -37,6 +37,8 @@ export const StreamCompressInput = z.strictObject({
   raw: RawInput.optional(),
   /** the .fpk to write (written to a temporary file, then renamed) */
   out: path,
+  /** replace an existing output that is not a Fieldpack stream (a stream of an earlier run is replaced anyway) */
+  overwrite: z.boolean().default(false),
 });
 
 export const StreamCompressOutput = z.object({
@@ -87,6 +89,8 @@ export const StreamDecompressInput = z.strictObject({
   streamed: z.boolean().optional(),
   /** keep the values inside the original's valid range (the header's): no error grows, a non-negative field stays so */
   clamp: z.boolean().default(false),
+  /** replace an existing output (and mask file); without it they are refused before anything is decoded */
+  overwrite: z.boolean().default(false),
 });
 
 export const Dependency = z.discriminatedUnion('kind', [

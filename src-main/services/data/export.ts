@@ -6,7 +6,7 @@
 import { basename, extname } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { ExportInput, ExportOut } from '../../api/methods/data.ts';
-import { checkOutputPath } from '../files/atomic.ts';
+import { checkNotReplacing, checkOutputPath } from '../files/atomic.ts';
 import { openDataFile } from './readers/index.ts';
 import { writeFieldNetcdf4 } from './writers/netcdf4.ts';
 import { writeFieldRaw } from './writers/raw.ts';
@@ -26,6 +26,7 @@ export async function exportField(input: ExportInput, call: { onProgress?: (frac
   const { path, out, format } = input;
   const dtype = format === 'raw' ? rawDtype(input) : undefined;
   await checkOutputPath(out, [path]);
+  await checkNotReplacing(out, 'an export', { overwrite: input.overwrite });
   const src = await openDataFile(path, input.raw ? { raw: input.raw } : undefined);
   try {
     let name = input.variable;

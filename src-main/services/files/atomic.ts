@@ -107,6 +107,28 @@ export async function checkOutputPath(target: string, inputs: readonly string[] 
 }
 
 /**
+ * Refuses, before any work, an output that already exists, unless the caller asked to replace it (`overwrite`) or
+ * `ours` recognises its first bytes as a file of ours that a new run may replace (a stream): a file of the user's,
+ * such as the original raw data, is never replaced because its name was given as an output by mistake.
+ */
+export async function checkNotReplacing(target: string, what: string, opts: { overwrite?: boolean; ours?: (head: Uint8Array) => boolean } = {}): Promise<void> {
+  if (opts.overwrite) return;
+  const st = await stat(target).catch(() => null);
+  if (!st) return;
+  if (opts.ours && st.isFile()) {
+    const fh = await open(target, 'r');
+    try {
+      const head = new Uint8Array(64);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      if (opts.ours(head.subarray(0, bytesRead))) return;
+    } finally {
+      await fh.close();
+    }
+  }
+  throw new FieldpackError('INVALID_ARGUMENT', `${target} exists${opts.ours ? ` and is not ${what}` : ''}: writing would replace it; give another name, or replace it on purpose (--overwrite)`, { path: target });
+}
+
+/**
  * An output that may replace a file only if that file is one of ours (`ours` reads its first bytes: a report, an
  * experiment export): any other file of that name is the user's, refused before any work, never replaced.
  */

@@ -15,10 +15,11 @@ import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
+import { isFpk } from '../data/readers/fpk.ts';
 import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
-import { checkOutputPath, writeAtomically } from '../files/atomic.ts';
+import { checkNotReplacing, checkOutputPath, writeAtomically } from '../files/atomic.ts';
 import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, streamErrorOf, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
@@ -168,10 +169,14 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
     'streams.codecs': () =>
       codecCatalog().map((c) => ({ ...c, paramsSchema: z.toJSONSchema(codecById(c.id).params, { unrepresentable: 'any', io: 'input' }) as Record<string, unknown> })),
 
-    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, base: baseSpec, streamed, raw }, call) => {
+    'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, overwrite, base: baseSpec, streamed, raw }, call) => {
       // the inputs: the data file and an external base (compress reads both, then writes beside them)
       const inputs = [file, ...baseFileOf(baseSpec)];
-      await checkOutputPath(out, inputs);
+      const checkStreamOutput = async (path: string) => {
+        await checkOutputPath(path, inputs);
+        await checkNotReplacing(path, 'a Fieldpack stream', { overwrite, ours: isFpk });
+      };
+      await checkStreamOutput(out);
       const open: OpenOptions | undefined = raw ? { raw } : undefined;
       const fieldBytes = await variableBytes(file, variable, open);
       warmWorkers(workers, fieldBytes);
@@ -194,7 +199,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const needed = anchors.filter((a) => needs.some((d) => d.kind === 'anchor' && d.var === a.name));
       const usesBase = needs.some((d) => d.kind === 'base');
       const basePath = prepared?.stream && usesBase ? besideOutput(out, 'base') : null;
-      for (const path of [...needed.map((a) => a.path), ...(basePath ? [basePath] : [])]) await checkOutputPath(path, inputs);
+      for (const path of [...needed.map((a) => a.path), ...(basePath ? [basePath] : [])]) await checkStreamOutput(path);
       // a cancel that came while this thread coded alone (seen only once it ended) leaves each file not yet in place
       for (const a of needed) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes), call?.signal);
       if (basePath) await writeAtomically(basePath, (tmp) => writeFile(tmp, prepared!.stream!), call?.signal);
@@ -213,11 +218,12 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       };
     },
 
-    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base, clamp }, call) => {
+    'streams.decompress': async ({ file, out, rows, workers, anchors, maskOut, streamed, base, clamp, overwrite }, call) => {
       // every output checked before anything is decoded or written: a failure leaves the old ones as they were
       const inputs = [file, ...(anchors ?? []), ...baseFileOf(base)];
       await checkOutputPath(out, inputs);
       if (maskOut) await checkOutputPath(maskOut, [...inputs, out]);
+      for (const path of [out, ...(maskOut ? [maskOut] : [])]) await checkNotReplacing(path, 'decompressed values', { overwrite });
       if (maskOut && resolve(maskOut) === resolve(out)) throw new FieldpackError('INVALID_ARGUMENT', `--mask ${maskOut} is the output file itself: give the mask another name`);
       const head = await readStreamHead(file);
       checkRawExtension(out, head.header.dtype);

@@ -159,13 +159,13 @@ describe('the CLI', () => {
     expect(a.stderr).not.toMatch(/levels deep/);
   }, 120_000);
 
-  it('decompress never writes over the base stream it decodes from (the stream would be lost with it)', async () => {
+  it('decompress never writes over the base stream it decodes from (the stream would be lost with it), even with --overwrite', async () => {
     const dir = join(tmp.dir, 'own-base');
     mkdirSync(dir);
     const c = await fieldpack('compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', 'core:rel:1e-2', '--bound', 'abs:1e-2', '-o', join(dir, 's.fpk'));
     expect(c.status, c.stderr).toBe(0);
     const base = readFileSync(join(dir, 's.base.fpk'));
-    const over = await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.base.fpk'));
+    const over = await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.base.fpk'), '--overwrite');
     expect(over.status).not.toBe(0);
     expect(over.stderr).toMatch(/s\.base\.fpk is the input file .*would destroy the input/);
     expect(readFileSync(join(dir, 's.base.fpk')).equals(base)).toBe(true);
@@ -235,20 +235,20 @@ describe('file:PATH bases', () => {
     const raw = join(tmp.dir, 'qv.f32');
     await expect(dispatch(svc, 'streams.decompress', { file: out, out: raw })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/reconstruction file qv-recon\.npz: give the same file/) });
     for (const given of [{ base: `file:${recPath}` }, { anchors: [recPath] }]) {
-      await dispatch(svc, 'streams.decompress', { file: out, out: raw, ...given });
+      await dispatch(svc, 'streams.decompress', { file: out, out: raw, overwrite: true, ...given });
       const d = new Float32Array(readFileSync(raw).buffer.slice(0));
       expect(nrmseOf(f, d)).toBeLessThanOrEqual(1e-5);
     }
     // another reconstruction is refused by hash
     const other = join(tmp.dir, 'other.f32');
     writeFileSync(other, Float32Array.from(recon, (v) => v + 1e-3));
-    await expect(dispatch(svc, 'streams.decompress', { file: out, out: raw, base: `file:${other}` })).rejects.toMatchObject({
+    await expect(dispatch(svc, 'streams.decompress', { file: out, out: raw, overwrite: true, base: `file:${other}` })).rejects.toMatchObject({
       code: 'CONFLICT', message: expect.stringMatching(/its base is the reconstruction file qv-recon\.npz: give that same file/),
     });
     // no output may replace the base file, when compressing over it or decoding with it
     const before = readFileSync(recPath);
     await expect(dispatch(svc, 'streams.compress', { file: WRF_KATRINA, variable: 'QVAPOR', bound: { mode: 'nrmse', value: 1e-5 }, codec: 'lbrc', base: `file:${recPath}`, out: recPath })).rejects.toThrow(/would destroy the input/);
-    await expect(dispatch(svc, 'streams.decompress', { file: out, out: recPath, base: `file:${recPath}` })).rejects.toThrow(/would destroy the input/);
+    await expect(dispatch(svc, 'streams.decompress', { file: out, out: recPath, overwrite: true, base: `file:${recPath}` })).rejects.toThrow(/would destroy the input/);
     expect(readFileSync(recPath).equals(before)).toBe(true);
   }, 60_000);
 

@@ -6,7 +6,7 @@
  * without it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closePools, codecEnv, decodeStream, encodeField, inspectStream } from '../../../src-main/services/codecs/index.ts';
@@ -198,6 +198,41 @@ describe('golden classic streams', () => {
     const over = await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', 'rel:1e-3', '-o', nc);
     expect(over.stderr).toMatch(/source\.nc is the input file .*writing it would destroy the input/);
     expect(readFileSync(nc).equals(readFileSync(join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc')))).toBe(true);
+  });
+
+  it('an existing output is never replaced unasked: decompress and export refuse any file without --overwrite, compress any but a stream of an earlier run', async () => {
+    const dir = join(tmp.dir, 'existing');
+    mkdirSync(dir);
+    const src = join(dir, 'in.fpk');
+    writeFileSync(src, readFileSync(join(GOLDEN, 'classic-v2.fpk')));
+    // the user's original raw values, named as the output by mistake
+    const original = join(dir, 'original.f32');
+    writeFileSync(original, 'ORIGINAL');
+    const refused = await fieldpack('decompress', src, '-o', original);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/original\.f32 exists: writing would replace it; .*--overwrite/);
+    expect(readFileSync(original, 'utf8')).toBe('ORIGINAL');
+    const mask = join(dir, 'kept.mask');
+    writeFileSync(mask, 'MASK');
+    expect((await fieldpack('decompress', src, '-o', join(dir, 'new.f32'), '--mask', mask)).stderr).toMatch(/kept\.mask exists/);
+    expect(existsSync(join(dir, 'new.f32'))).toBe(false);
+    const exported = await fieldpack('export', src, '-o', original, '--format', 'raw');
+    expect(exported.stderr).toMatch(/original\.f32 exists/);
+    expect(readFileSync(original, 'utf8')).toBe('ORIGINAL');
+    const replaced = await fieldpack('decompress', src, '-o', original, '--overwrite');
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(readFileSync(original).length).toBeGreaterThan(8);
+    // compress: a stream of an earlier run is replaced (a new bound, the same name); a file of another kind is not
+    const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
+    const out = join(dir, 'T.fpk');
+    for (const bound of ['rel:1e-2', 'rel:1e-3']) expect((await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', bound, '-o', out)).status).toBe(0);
+    expect(inspectStream(new Uint8Array(readFileSync(out))).header.bound.value).toBe(1e-3);
+    const notes = join(dir, 'notes.fpk');
+    writeFileSync(notes, 'my notes');
+    const kept = await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', 'rel:1e-3', '-o', notes);
+    expect(kept.stderr).toMatch(/notes\.fpk exists and is not a Fieldpack stream: writing would replace it/);
+    expect(readFileSync(notes, 'utf8')).toBe('my notes');
+    expect((await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', 'rel:1e-3', '-o', notes, '--overwrite')).status).toBe(0);
   });
 
   it('mistaken commands say what is wrong: a data file given to decompress, a flag given twice', async () => {

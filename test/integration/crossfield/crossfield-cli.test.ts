@@ -135,9 +135,9 @@ describe('fieldpack compress --codec crossfield / decompress / inspect on COADS 
     expect(existsSync(join(tmp.dir, 'elsewhere', 'c.f32'))).toBe(false);
   }, 120_000);
 
-  it.skipIf(!haveCoads)('decompress refuses to write over the anchor stream it decodes with; an anchor named twice is refused as such (needs ferret-datasets)', async () => {
+  it.skipIf(!haveCoads)('decompress refuses to write over the anchor stream it decodes with, even with --overwrite; an anchor named twice is refused as such (needs ferret-datasets)', async () => {
     const before = readFileSync(anchorStream);
-    const over = await fieldpack('decompress', sst, '-o', anchorStream);
+    const over = await fieldpack('decompress', sst, '-o', anchorStream, '--overwrite');
     expect(over.status).toBe(1);
     expect(over.stderr).toMatch(/sst\.anchor-AIRT\.fpk is the input file .*would destroy the input/);
     expect(readFileSync(anchorStream).equals(before)).toBe(true);

@@ -6,7 +6,7 @@ export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
-    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|CODEC:MODEL|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] [--raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]] -o OUT.fpk',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|CODEC:MODEL|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] [--raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]] -o OUT.fpk [--overwrite]',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
@@ -36,11 +36,13 @@ export const compressCommand: CliCommand = {
     '    machine of 2 cores or more this thread encodes every other slab beside it.',
     '  raw binary without a FILE.json sidecar (SDRBench: C order, fastest axis last): --raw-shape and --raw-dtype say its',
     '    layout (inspect FILE --raw-shape ... names its variable).',
+    '  OUT (and a stream written beside it) may replace a Fieldpack stream of an earlier run; any other existing file',
+    '    of that name is refused before any work unless --overwrite.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['no-verify', 'codecs', 'embed-model', 'streamed', 'in-memory'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['no-verify', 'codecs', 'embed-model', 'streamed', 'in-memory', 'overwrite'] });
     if (flag(p, 'codecs') === 'true') {
       for (const c of await callApi(ctx, 'streams.codecs', {})) {
         io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
@@ -70,6 +72,7 @@ export const compressCommand: CliCommand = {
     try {
       const r = await callApi(ctx, 'streams.compress', {
         file, variable, bound, codec: flag(p, 'codec') ?? 'auto', params, workers, verify: flag(p, 'no-verify') !== 'true', out,
+        ...(flag(p, 'overwrite') ? { overwrite: true } : {}),
         ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
         ...streamedChoice(p),
         ...(raw ? { raw } : {}),

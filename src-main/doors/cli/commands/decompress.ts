@@ -7,7 +7,7 @@ export const decompressCommand: CliCommand = {
   name: 'decompress',
   summary: 'Decompress a .fpk stream (any codec) to raw little-endian values in its dtype (.f32 / .f64)',
   usage: [
-    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--base file:PATH] [--clamp] [--streamed|--in-memory]',
+    'fieldpack decompress IN.fpk -o OUT.f32 [--rows A:B] [--workers N] [--mask OUT.mask] [--anchor FILE]... [--model FILE.fpvq] [--base file:PATH] [--clamp] [--streamed|--in-memory] [--overwrite]',
     '  A residual stream (lbrc, gae, nglr) needs its base: a base stream OUT.base.fpk is found beside it; an external',
     '  reconstruction (compressed with --base file:PATH[#var=NAME]) must be given again: --base file:PATH or --anchor PATH.',
     '  A stream that predicts from other fields (cross-field) needs their reconstructions: their .fpk streams',
@@ -17,6 +17,8 @@ export const decompressCommand: CliCommand = {
     '  float32, is refused. `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
     '  --clamp: keep every value inside the original\'s valid range [min, max] (the stream records it): a value the bound',
   '    let pass an end moves to it, so no error grows and a non-negative field (rain, humidity, speed) stays so.',
+  '  An OUT (or --mask file) that exists is refused before anything is decoded (it may be the original data): give',
+  '    another name, or --overwrite to replace it.',
   '  --streamed: decode and write chunk by chunk (memory independent of the size), automatic above 1 GiB of values;',
   '    with workers a few chunks decode at once, the next ones while these are written.',
     '  --workers N: worker threads for the chunks (default 1; 0: all in this thread); where the workers get one chunk',
@@ -25,7 +27,7 @@ export const decompressCommand: CliCommand = {
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model', 'base'], booleans: ['streamed', 'in-memory', 'clamp'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['out', 'rows', 'workers', 'mask', 'anchor', 'model', 'base'], booleans: ['streamed', 'in-memory', 'clamp', 'overwrite'] });
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
@@ -46,6 +48,7 @@ export const decompressCommand: CliCommand = {
         ...(flag(p, 'base') ? { base: flag(p, 'base')! } : {}),
         ...streamedChoice(p),
         ...(flag(p, 'clamp') ? { clamp: true } : {}),
+        ...(flag(p, 'overwrite') ? { overwrite: true } : {}),
       }, call);
       call.done();
       const b = r.info.bound;

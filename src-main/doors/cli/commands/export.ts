@@ -27,15 +27,17 @@ export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'Write one field of a file (NetCDF, HDF5, raw, or a decompressed .fpk) to NetCDF-4 or raw binary',
   usage: [
-    'fieldpack export FILE --var NAME -o OUT.nc|OUT.f32 [--format nc|raw] [--slice A:B,C:D,...]',
+    'fieldpack export FILE --var NAME -o OUT.nc|OUT.f32 [--format nc|raw] [--slice A:B,C:D,...] [--overwrite]',
     '                 [--dtype float32|float64] [--endian little|big] [--fill VALUE|NaN] (raw output)',
     '  .fpk input is decompressed first; its codec and bound become fieldpack_* attributes of the output',
     '  raw input without a sidecar: --raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]',
+    '  an OUT that exists is refused before anything is read, unless --overwrite',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
     const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), {
       values: ['var', 'out', 'format', 'slice', 'dtype', 'endian', 'fill', 'raw-shape', 'raw-dtype', 'raw-endian'],
+      booleans: ['overwrite'],
     });
     const file = p.positionals[0];
     const out = flag(p, 'out');
@@ -68,6 +70,7 @@ export const exportCommand: CliCommand = {
         ...(endian ? { endianness: endian } : {}),
         ...(fill !== undefined ? { fill } : {}),
         ...(raw ? { raw } : {}),
+        ...(flag(p, 'overwrite') ? { overwrite: true } : {}),
       }, call);
       call.done();
       ctx.io.out(`${r.out}: ${r.variable} [${r.shape.join('x')}] ${r.format === 'nc' ? 'NetCDF-4' : `raw (sidecar ${r.sidecar})`}${r.maskedPoints ? `, ${r.maskedPoints} masked points` : ''}`);
