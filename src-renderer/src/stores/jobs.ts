@@ -1,9 +1,14 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { Metric, Run } from '@api/contract.ts';
+import type { Metric, Run, RunStatus } from '@api/contract.ts';
 import { api } from '../api/client.ts';
 
 const METRIC_FLUSH_MS = 250;
+/**
+ * A run only moves forward (scheduled, running, ended). The reply to jobs.submit can arrive after the events of a job
+ * that failed at once: it must not put the run back to "scheduled", where the panel kept it, with a Cancel button.
+ */
+const STAGE: Record<RunStatus, number> = { scheduled: 0, running: 1, finished: 2, failed: 2, cancelled: 2, interrupted: 2 };
 
 /** Live state of jobs (runs that are scheduled or running) and of recently ended ones, fed by events. */
 export const useJobs = defineStore('jobs', () => {
@@ -35,6 +40,8 @@ export const useJobs = defineStore('jobs', () => {
   const recent = computed(() => [...runs.value.values()].sort((a, b) => b.id - a.id).slice(0, 8));
 
   function upsert(run: Run) {
+    const known = runs.value.get(run.id);
+    if (known && STAGE[run.status] < STAGE[known.status]) return;
     runs.value.set(run.id, run);
     revision.value++;
   }
