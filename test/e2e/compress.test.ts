@@ -99,4 +99,30 @@ describe.skipIf(!existsSync(COADS))('Compress view (needs ferret-datasets)', () 
     expect(pageErrors).toEqual([]);
     await page.close();
   });
+
+  it('Run stays disabled while the bound form shows an error: a bound too large to store, a file or variable that is not there', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.url);
+    // the project the first test opened is still the current one (its Open button is disabled)
+    const open = page.getByTestId('project-COADS study').getByTestId('open-project');
+    if (await open.isEnabled()) await open.click();
+    await page.getByTestId('nav-compress').click();
+    await expect.poll(() => page.getByTestId('field-select').inputValue(), { timeout: 15_000 }).not.toBe('');
+    const runButton = page.getByTestId('compress-run');
+    await page.getByTestId('bound-mode').selectOption('abs');
+    await page.getByTestId('bound-values').fill('1e308');
+    await expect.poll(() => page.getByTestId('resolved-bound').innerText()).toMatch(/too large to store/);
+    expect(await runButton.isDisabled()).toBe(true);
+    await page.getByTestId('bound-values').fill('0.1');
+    await expect.poll(() => runButton.isDisabled()).toBe(false);
+    // a typed file and variable are checked the same way, before anything is submitted
+    await page.getByTestId('source-file').check();
+    await page.getByTestId('file-input').fill(COADS);
+    await page.getByTestId('variable-input').fill('NOPE');
+    await expect.poll(() => page.getByTestId('resolved-bound').innerText()).toMatch(/NOPE/);
+    expect(await runButton.isDisabled()).toBe(true);
+    await page.getByTestId('variable-input').fill('SST');
+    await expect.poll(() => runButton.isDisabled()).toBe(false);
+    await page.close();
+  });
 });

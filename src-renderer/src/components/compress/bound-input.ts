@@ -12,12 +12,15 @@ export const BOUND_MODE_HELP: Record<BoundMode, string> = {
   nrmse: 'an RMSE / range to stay at or below (measured after compressing; tightened until met)',
 };
 
-/** Values typed as "1e-2, 1e-3": the numbers, or an error naming the bad ones. */
+/** A decimal number as a scientist types it (1e-3, .5, 2.); not hex, binary or octal, which Number() also reads. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** Values typed as "1e-2, 1e-3": the numbers (each once), or an error naming the bad ones. */
 export function parseBoundValues(mode: BoundMode, text: string): { values: number[]; error: string } {
   const parts = text.split(/[,\s;]+/).filter(Boolean);
-  const values = parts.map(Number);
+  const values = parts.map((p) => (DECIMAL.test(p) ? Number(p) : NaN));
   const psnr = mode === 'psnr';
   // a PSNR target of 0 dB asks for no fidelity at all; Infinity (lossless) cannot travel as JSON: abs 0 asks for it
   const bad = parts.filter((p, i) => !Number.isFinite(values[i]!) || (psnr ? !(values[i]! > 0) : values[i]! < 0));
-  return { values: bad.length ? [] : values, error: bad.length ? `${psnr ? 'not a finite PSNR > 0 dB (absolute 0 is lossless)' : 'not a number >= 0'}: ${bad.join(', ')}` : parts.length ? '' : 'give at least one value' };
+  return { values: bad.length ? [] : [...new Set(values)], error: bad.length ? `${psnr ? 'not a finite PSNR > 0 dB (absolute 0 is lossless)' : 'not a number >= 0'}: ${bad.join(', ')}` : parts.length ? '' : 'give at least one value' };
 }
