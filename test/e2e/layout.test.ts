@@ -1,5 +1,5 @@
 /**
- * The workbench at 1280 and 1920 px wide in Chromium, with real data (COADS SST/AIRT and ETOPO5's 2161 x 4320
+ * The workbench at 800 (jobs under the view), 1280 and 1920 px wide in Chromium, with real data (COADS SST/AIRT and ETOPO5's 2161 x 4320
  * relief, whose slice once overflowed its card and hid under the histogram): every view is screenshotted into
  * test-artifacts/screenshots/layout-VIEW-WIDTH.png, and DOM geometry checks that the main content never overflows
  * the window horizontally, that no card's content spills over its box (wide tables scroll inside their card) and
@@ -92,10 +92,10 @@ async function showView(page: Page, view: string): Promise<void> {
   await page.waitForLoadState('networkidle');
 }
 
-describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 1280 and 1920 px (needs ferret-datasets)', () => {
+describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 800, 1280 and 1920 px (needs ferret-datasets)', () => {
   it('shows every view without overflow or overlap, maps in coordinates, and keeps the open project', async () => {
-    for (const width of [1280, 1920]) {
-      const page = await browser.newPage({ viewport: { width, height: 1000 } });
+    for (const width of [1280, 1920, 800]) {
+      const page = await browser.newPage({ viewport: { width, height: width === 800 ? 600 : 1000 } });
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(e.message));
       await page.goto(server.url);
@@ -126,6 +126,10 @@ describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 1280 and 1
         if (view === 'compare') await expect.poll(() => page.locator('main').innerText(), { timeout: 30_000 }).toMatch(/SST/);
         if (view === 'crossfield') await expect.poll(() => page.getByTestId('cf-results').locator('tbody tr').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
         expect(await layoutProblems(page), `${view} at ${width} px`).toEqual([]);
+        // the jobs never lie over the view (at 800 px they go under it): a click meant for the view lands there
+        const [mainBox, jobsBox] = await Promise.all([page.locator('main.content').boundingBox(), page.getByTestId('job-panel').boundingBox()]);
+        const apart = mainBox!.x + mainBox!.width <= jobsBox!.x + 1 || mainBox!.y + mainBox!.height <= jobsBox!.y + 1;
+        expect(apart, `${view} at ${width} px: the jobs panel overlaps the view`).toBe(true);
         await fullScreenshot(page, join(SCREENSHOTS, `layout-${view}-${width}.png`));
       }
       expect(pageErrors).toEqual([]);
