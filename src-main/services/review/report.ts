@@ -67,8 +67,10 @@ export function rerunCommand(r: RunDetail): string {
   const p = r.params as Partial<CompressParams>;
   if (r.kind !== COMPRESS_KIND || !p.file) return `(a ${r.kind} run: see its parameters)`;
   if (p.codec && p.codec in EXTERNAL) {
-    // external baselines are not stream codecs: the bench runs them under the same protocol
-    return ['fieldpack', 'bench', q(p.file), '--vars', q(p.variable ?? ''), '--codec', q(p.codec), '--bounds', `${p.bound?.mode}:${p.bound?.value}`, '--json', q(`run${r.id}.json`)].join(' ');
+    // external baselines are not stream codecs: the bench runs them under the same protocol; a row tuned to
+    // Fieldpack's PSNR ran at the tolerance the tuning found, not at the bound it started from
+    const tuned = r.tags['baseline_match'] === 'psnr' && r.tags['tolerance'] ? `abs:${r.tags['tolerance']}` : null;
+    return ['fieldpack', 'bench', q(p.file), '--vars', q(p.variable ?? ''), '--codec', q(p.codec), '--bounds', tuned ?? `${p.bound?.mode}:${p.bound?.value}`, '--json', q(`run${r.id}.json`)].join(' ');
   }
   const parts = ['fieldpack', 'compress', q(p.file), '--var', q(p.variable ?? ''), '--bound', `${p.bound?.mode}:${p.bound?.value}`, '--codec', q(p.codec ?? 'auto')];
   for (const [k, v] of Object.entries(p.params ?? {})) parts.push('--param', q(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));

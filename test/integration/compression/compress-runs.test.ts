@@ -12,12 +12,14 @@ import { closePools, decompressStream } from '../../../src-main/services/compres
 import { decodeStream } from '../../../src-main/services/codecs/index.ts';
 import { readVariable } from '../../../src-main/services/compression/runs.ts';
 import { EXTERNAL } from '../../../src-main/services/compression/baselines/external.ts';
+import { rerunCommand } from '../../../src-main/services/review/report.ts';
 import { PREDICTOR_NAMES } from '../../../src-main/core/codec/predictors/types.ts';
 import type { ApiOutput } from '../../../src-main/api/contract.ts';
 import type { Run, RunDetail } from '../../../src-main/api/schemas.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const COADS = '/usr/share/ferret-vis/data/coads_climatology.cdf';
+const ETOPO20 = '/usr/share/ferret-vis/data/etopo20.cdf';
 const tmp = tempDir();
 let app: AppContext;
 let projectId: number;
@@ -203,6 +205,14 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(Number(tuned.tags.tolerance)).toBeGreaterThan(Number(equalBound.tags.abs_bound));
     expect(metric(tuned, 'compression_ratio') as number).toBeGreaterThan(metric(equalBound, 'compression_ratio') as number);
     expect(tuned.logs.filter((l) => /zfp tolerance .*: PSNR/.test(l)).length).toBeGreaterThanOrEqual(2);
+    // a report's rerun line makes this row again: zfp at the tuned tolerance, not at the bound the tuning started from
+    expect(rerunCommand(tuned)).toContain(`--codec zfp --bounds abs:${tuned.tags.tolerance} `);
+    expect(rerunCommand(equalBound)).toContain('--codec zfp --bounds rel:0.001 ');
+    // where Fieldpack reconstructs exactly (ETOPO20 lies on a grid of 1/16 m, kept by abs 0.03) there is no PSNR to
+    // match, and it says so
+    const exact = await submit({ file: ETOPO20, variable: 'ROSE', bound: { mode: 'abs', value: 0.03 }, codec: 'zfp', match: 'psnr', workers: 1 });
+    expect(exact.status).toBe('failed');
+    expect(exact.error?.message).toMatch(/^nothing to match: Fieldpack \(auto\) reconstructs ROSE exactly at abs 0\.03/);
     // only baselines are tuned
     const refused = await call<Run>('jobs.submit', { kind: 'compress', projectId, params: { file: COADS, variable: 'SST', bound, codec: 'auto', match: 'psnr' } }).then((r) => app.jobs.waitFor(r.id));
     expect(refused.status).toBe('failed');

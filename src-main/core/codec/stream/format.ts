@@ -23,6 +23,8 @@
  * (codec/predictors/axes.ts); readers before it refuse it as a bad interpolation tuning.
  * Predictor byte 254 = a constant chunk (its value count, mask, value lists and the one value; classic/codec.ts);
  * readers before it refuse it as a bad predictor byte.
+ * A chunk coded exactly (predictor byte 255, byte planes) may appear under a lossy bound, where that was smaller than
+ * its codes (a bound below the values' float resolution); readers before it refuse it as lossless under a lossy bound.
  * Classic param mantissaBits N (0..22, float32 only; instead of grid): flag 32's indices are of the mantissa grid, the
  * values' bits with the 23 - N low ones dropped, negative for negative values (codec/grid.ts); readers before it
  * refuse such chunks as coded on a grid the header does not give.

@@ -205,6 +205,8 @@ export interface EncodedChunk {
   constant?: true;
   /** the coding the chunk took where not the plan's own (its alternative or a contest's) */
   coding?: PlanAlternative;
+  /** coded exactly under a lossy bound, where that was smaller than its codes (exactIfSmaller) */
+  exact?: true;
 }
 
 // ---------------------------------------------------------------- planning
@@ -944,7 +946,22 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   const own = encodeChunkAs(plan, values, mask, shape, backend);
   if (own.constant) return own;
-  return smallestCoding(own, otherCodings(plan, { values, mask, shape }, backend).map((coding) => ({ coding, chunk: encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend) })));
+  const kept = smallestCoding(own, otherCodings(plan, { values, mask, shape }, backend).map((coding) => ({ coding, chunk: encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend) })));
+  return exactIfSmaller(plan, kept, values, mask, shape, backend);
+}
+
+/**
+ * A chunk coded to more than this share of its values' own bytes is coded exactly too (byte planes), the smaller kept:
+ * at a bound below the values' float resolution (abs 1e-9 on float32 near 1, whose ulp is 1.2e-7) every value must
+ * come back bit for bit anyway, and quantization codes of ~10^7 bins cost up to twice what the exact coding does.
+ */
+const EXACT_TRY_SHARE = 1 / 3;
+
+/** `kept`, or the chunk coded exactly (LOSSLESS_PREDICTOR_ID, within any bound) where that is strictly smaller. */
+function exactIfSmaller(plan: ClassicPlan, kept: EncodedChunk, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
+  if (plan.bound.lossless || kept.stored.length < EXACT_TRY_SHARE * values.length * values.BYTES_PER_ELEMENT) return kept;
+  const exact = encodeChunkAs({ ...plan, bound: { ...plan.bound, abs: 0, lossless: true }, grid: undefined }, values, mask, shape, backend);
+  return exact.stored.length < kept.stored.length ? { ...exact, exact: true } : kept;
 }
 
 /** What a chunk keeps of its coding so far and another (coded as `coding`): the other only where strictly smaller. */
@@ -1198,8 +1215,9 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
   if (constant) return decodeConstantChunk(h, r, shape, flags, what, allocate);
   const onGrid = (flags & 32) !== 0;
   if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: chunk ${i} is coded on a grid the header does not give`);
-  // a lossless bound is coded as byte planes, or as grid indices (exact on the grid)
-  if ((pid === LOSSLESS_PREDICTOR_ID) !== (h.bound.lossless && !onGrid)) {
+  // a lossless bound is coded as byte planes, or as grid indices (exact on the grid); a lossy one may have chunks coded
+  // exactly where that was smaller (exactIfSmaller)
+  if (pid !== LOSSLESS_PREDICTOR_ID && h.bound.lossless && !onGrid) {
     throw bad(`corrupted stream: chunk ${i} is ${pid === LOSSLESS_PREDICTOR_ID ? 'lossless' : 'predicted'} but the header's absolute bound is ${h.bound.abs}`);
   }
   const interpByte = flags & 8 ? r.u8('interpolation tuning') : 0;

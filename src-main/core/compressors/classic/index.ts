@@ -282,7 +282,7 @@ export const classicCodec: Codec<ClassicParams> = {
       checkAbort();
       const c = await inFlight.shift()!;
       await sink(c.stored);
-      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.coding ? { coding: c.coding } : {}) });
+      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.exact ? { exact: true } : {}), ...(c.coding ? { coding: c.coding } : {}) });
       env.progress(0.2 + (0.8 * (i + 1)) / chunkRows.length, `chunk ${i + 1}/${chunkRows.length}`);
     }
     return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: chosen(plan, summaries) };
@@ -385,10 +385,14 @@ async function codedApart(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv, o
 }
 
 /** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
-function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant'>[]): { plan: ClassicPlan; choice: string } {
+function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant' | 'exact'>[]): { plan: ClassicPlan; choice: string } {
   const coded = codedPlan(plan, chunks);
   const others = coded === plan ? chunks.flatMap((c) => (c.coding ? [c.coding] : [])) : [];
-  return { plan: coded, choice: choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others) };
+  const choice = choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others);
+  const exact = chunks.filter((c) => c.exact).length;
+  if (!exact) return { plan: coded, choice };
+  const why = 'none: values kept exactly (smaller than their codes at this bound, which is below their float resolution)';
+  return { plan: coded, choice: exact === chunks.length ? why : `${choice}; ${exact} of ${chunks.length} chunks ${why}` };
 }
 
 /**
