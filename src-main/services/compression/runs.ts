@@ -339,7 +339,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
       const back = await decodeStream(ours.bytes, { workers: workersFor(store, params.workers), signal: ctx.signal });
       const target = errorStats(field.values, back.field.values, mask, ours.bound.abs).psnr;
       if (target === Infinity) {
-        throw new FieldpackError('INVALID_ARGUMENT', `nothing to match: Fieldpack (auto) reconstructs ${field.name} exactly at ${rb.label} (PSNR infinite: its values lie on a grid this bound keeps), so only a lossless ${codec} would reach the same PSNR; the equal-bound row compares the two`);
+        throw new FieldpackError('INVALID_ARGUMENT', `nothing to match: Fieldpack (auto) reconstructs ${field.name} exactly at ${rb.label} (PSNR infinite: the values lie on a grid, or at a float resolution, that this bound keeps), so only a lossless ${codec} would reach the same PSNR; the equal-bound row compares the two`);
       }
       ctx.log(`target: PSNR ${target.toFixed(3)} dB (Fieldpack auto at ${rb.label}, ${ours.bytes.length} bytes)`);
       const m = await tuneToPsnr(ext, field.values, filled, field.shape, mask, rb.abs, target, {
