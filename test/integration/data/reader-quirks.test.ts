@@ -164,4 +164,36 @@ describe('HDF5 files as h5py writes them (fixture h5py_links.h5, made by make_fi
     await expect(readVariable(path, 'dangling')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/"dangling" is not a field to compress: a soft link/) });
     await expect(readVariable(path, 'height')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/"height" is not a field to compress: a scalar/) });
   });
+
+  it('a reconstruction exported with the source\'s valid_range (or valid_min/max) keeps every valid point valid: the range is widened to hold the values, the source\'s kept beside it', async () => {
+    const src = join(dir, 'vr.nc');
+    python<null>(`
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('y', 30); ds.createDimension('x', 40)
+f = (20 * np.sin(np.linspace(0, 6, 30))[:, None] * np.cos(np.linspace(0, 4, 40))[None, :]).astype('f4')
+v = ds.createVariable('X', 'f4', ('y', 'x'), fill_value=np.float32(-999)); v.valid_range = np.array([-20, 20], 'f4'); v[:] = f; v[0, 0] = np.ma.masked
+w = ds.createVariable('W', 'f4', ('y', 'x')); w.valid_min = np.float32(-20); w[:] = f
+ds.close(); print('null')
+`, src);
+    for (const name of ['X', 'W']) {
+      const field = await readVariable(src, name);
+      // a reconstruction: within 0.5 of the source, so past -20 and 20 where the source touches them
+      const values = Float32Array.from(field.values, (x, i) => x + (i % 2 ? 0.5 : -0.5));
+      const out = join(dir, `vr-${name}.nc`);
+      await writeFieldNetcdf4({ ...field, values }, out);
+      const back = python<{ masked: number; attrs: Record<string, number[]> }>(`
+import sys, json, netCDF4, numpy as np
+v = netCDF4.Dataset(sys.argv[1])[sys.argv[2]]
+print(json.dumps({'masked': int(np.ma.getmaskarray(v[:]).sum()), 'attrs': {k: np.atleast_1d(v.getncattr(k)).astype(float).tolist() for k in v.ncattrs() if 'valid' in k}}))
+`, out, name);
+      expect(back.masked, name).toBe(name === 'X' ? 1 : 0);
+      if (name === 'X') {
+        expect(back.attrs['valid_range']![0]).toBeLessThan(-20);
+        expect(back.attrs['fieldpack_source_valid_range']).toEqual([-20, 20]);
+      } else {
+        expect(back.attrs['valid_min']![0]).toBeLessThan(-20);
+        expect(back.attrs['fieldpack_source_valid_min']).toEqual([-20]);
+      }
+    }
+  });
 });

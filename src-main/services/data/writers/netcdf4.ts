@@ -100,6 +100,7 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
     attrs[k] = v;
   }
   if (field.units !== undefined && attrs['units'] === undefined) attrs['units'] = field.units;
+  widenValidRange(field, attrs);
   const f32 = field.values instanceof Float32Array;
   const srcFill = numbersOf(src['_FillValue'])?.[0];
   const cast = (x: number) => (f32 ? Math.fround(x) : x);
@@ -117,6 +118,44 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
   // a _FillValue where there are masked points, where the source had one, or where a valid value is the default
   // fill (readers would mask it): not otherwise, so a variable that had none gets none
   return { attrs, fill, needsFill: !!field.mask || srcFill !== undefined || isValidValue(field, dflt) };
+}
+
+/**
+ * A valid_range (valid_min, valid_max) that would mask some of the values written, widened to hold them: a
+ * reconstruction lies within its bound of the source's values, so it may step past the range they kept to, and CF
+ * readers (netCDF4-python, xarray, this program) would read those points as missing. The source's range is kept as
+ * fieldpack_source_valid_range (or _valid_min, _valid_max).
+ */
+function widenValidRange(field: Field, attrs: Record<string, unknown>): void {
+  const range = numbersOf(attrs['valid_range']);
+  const vmin = numbersOf(attrs['valid_min'])?.[0];
+  const vmax = numbersOf(attrs['valid_max'])?.[0];
+  if (!(range?.length === 2) && vmin === undefined && vmax === undefined) return;
+  let lo = Infinity;
+  let hi = -Infinity;
+  const { values, mask } = field;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if ((mask && mask[i] === 0) || !Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (lo > hi) return;
+  if (range?.length === 2) {
+    if (lo >= range[0]! && hi <= range[1]!) return;
+    attrs['fieldpack_source_valid_range'] = range;
+    attrs['valid_range'] = [Math.min(range[0]!, lo), Math.max(range[1]!, hi)];
+    return;
+  }
+  if ((vmin === undefined || lo >= vmin) && (vmax === undefined || hi <= vmax)) return;
+  if (vmin !== undefined) {
+    attrs['fieldpack_source_valid_min'] = vmin;
+    attrs['valid_min'] = Math.min(vmin, lo);
+  }
+  if (vmax !== undefined) {
+    attrs['fieldpack_source_valid_max'] = vmax;
+    attrs['valid_max'] = Math.max(vmax, hi);
+  }
 }
 
 /** Whether x is one of the field's valid (unmasked) values; for NaN, whether any valid value is NaN (a NaN fill masks them all). */
