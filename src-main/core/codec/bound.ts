@@ -10,8 +10,10 @@
  *           usually at or slightly above the target (escapes are exact); it is measured and reported, not promised.
  *  - nrmse: target RMSE / range; abs = sqrt(3) * value * range (same reasoning).
  * A target (psnr, nrmse) is promised, not estimated: the codec service measures the decoded field and, where the
- * target was missed, compresses again with the absolute bound tightened (BoundSpec.tighten < 1), at most a few
- * passes, then losslessly. psnr must be > 0 dB (abs:0 is lossless).
+ * target was missed, compresses again with the absolute bound tightened (BoundSpec.tighten < 1; halved where the
+ * errors did not move, as on a grid), at most a few passes, then losslessly; a pass that met it well past the target
+ * after a miss is followed by two between them, the smallest stream that meets it kept. psnr must be > 0 dB (abs:0
+ * is lossless).
  * A resolved bound of 0 means lossless: values come back bit for bit.
  */
 import { FieldpackError } from '../errors.ts';

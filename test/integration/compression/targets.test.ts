@@ -53,7 +53,8 @@ describe('PSNR and NRMSE targets are met', () => {
       const d = await decodeStream(r.bytes);
       check(f, bound, errorStats(f.values, d.field.values, null, r.bound.abs));
       expect(r.details.targetPasses).toBeGreaterThanOrEqual(1);
-      expect(r.details.targetPasses).toBeLessThanOrEqual(6);
+      // up to 6 passes to meet it, and 2 to come back from an overshoot
+      expect(r.details.targetPasses).toBeLessThanOrEqual(8);
     }
   }, 120_000);
 
@@ -67,6 +68,26 @@ describe('PSNR and NRMSE targets are met', () => {
       }
     }
   }, 120_000);
+
+  it('a field rounded to 0.1: no target between 57.5 and 61 dB falls back to the lossless stream (psnr:58 did, 1.3 x the others, and reported a discarded pass\'s 57.65 dB)', async () => {
+    const [ny, nx] = [200, 300];
+    const r = rng(7);
+    const values = new Float32Array(ny * nx);
+    for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) values[y * nx + x] = Math.round(10 * (30 * Math.sin(x / 40) * Math.cos(y / 25) + (r() - 0.5))) / 10;
+    const f: Field = { name: 'G', shape: [ny, nx], dims: ['y', 'x'], values, sourceDtype: 'float32', attributes: {} };
+    const sizes: number[] = [];
+    for (const psnr of [61, 60, 59, 58, 57.5]) {
+      const bound = parseBound(`psnr:${psnr}`);
+      const c = await encodeField(f, { codec: 'auto', bound, workers: 0 });
+      const measured = errorStats(f.values, (await decodeStream(c.bytes)).field.values, null, c.bound.abs);
+      check(f, bound, measured);
+      expect(c.verification!.psnr, `psnr:${psnr}`).toBe(measured.psnr);
+      expect(c.bound.lossless, `psnr:${psnr}`).toBe(false);
+      sizes.push(c.bytes.length);
+    }
+    // on a grid the PSNR moves in steps, so sizes need not fall with every looser target, but none is far off
+    expect(Math.max(...sizes), sizes.join(', ')).toBeLessThanOrEqual(1.1 * Math.min(...sizes));
+  }, 60_000);
 
   it('psnr:0 is refused with what to give instead', () => {
     expect(() => parseBound('psnr:0')).toThrow(FieldpackError);
