@@ -25,7 +25,7 @@ import {
   codedOneWay,
   codedPlan,
   assembleStream,
-  centralBlockRange,
+  sampleBlockRange,
   chunkInputs,
   chunkRowsFor,
   chunksForRows,
@@ -245,7 +245,7 @@ export const classicCodec: Codec<ClassicParams> = {
       if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
       return { values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] };
     };
-    const block = centralBlockRange(shape, sampleBudget(fieldSize(shape)));
+    const block = sampleBlockRange(shape, sampleBudget(fieldSize(shape)));
     const r0 = block ? block.start[0]! : 0;
     const slab = await source.read(r0, r0 + (block ? block.size[0]! : shape[0]!));
     const sample = block
