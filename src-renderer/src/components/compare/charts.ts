@@ -21,8 +21,10 @@ export const axisLabel = {
   formatter: (v: number) => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(0) : String(Number(v.toPrecision(4)))),
 };
 
-export function runLabel(r: Pick<CompressRunRow, 'runId' | 'codec' | 'boundText'>): string {
-  return `#${r.runId} ${r.codec} ${r.boundText}`;
+/** A baseline tuned to Fieldpack's PSNR is named so: at its own tolerance, its errors pass the bound it started from. */
+export function runLabel(r: Pick<CompressRunRow, 'runId' | 'codec' | 'boundText' | 'tags'>): string {
+  const matched = r.tags.baseline_match === 'psnr' ? ` PSNR-matched${r.tags.tolerance ? ` (tolerance ${num(Number(r.tags.tolerance), 3)})` : ''}` : '';
+  return `#${r.runId} ${r.codec} ${r.boundText}${matched}`;
 }
 
 export function num(v: unknown, p = 4): string {
