@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { SCREENSHOTS, callApi, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { COADS } from '../helpers/data-files.ts';
+import { COADS, ferretFile } from '../helpers/data-files.ts';
 const tmp = tempDir('fieldpack-e2e-compress-');
 let server: ServerHandle;
 let browser: Browser;
@@ -123,6 +123,11 @@ describe.skipIf(!existsSync(COADS))('Compress view (needs ferret-datasets)', () 
     expect(await runButton.isDisabled()).toBe(true);
     await page.getByTestId('variable-input').fill('SST');
     await expect.poll(() => runButton.isDisabled()).toBe(false);
+    // a bound finer than the data's own precision (ETOPO20 lies on a grid of 1/16 m) is said to be so, as Data says it
+    await page.getByTestId('file-input').fill(ferretFile('etopo20.cdf'));
+    await page.getByTestId('variable-input').fill('ROSE');
+    await page.getByTestId('bound-values').fill('0.01, 0.1');
+    await expect.poll(() => page.getByTestId('below-step').innerText(), { timeout: 30_000 }).toMatch(/^0\.01: below half the field's quantization step \(0\.0625\)/);
     await page.close();
   });
 });

@@ -98,6 +98,8 @@ export const ResolvedBoundOut = z.object({
   validMax: z.number(),
   validCount: z.number().int(),
   units: z.string().nullable(),
+  /** the step the values already lie on (packed, rounded); a bound under half of it gives them back exactly */
+  quantizationStep: z.number().nullable(),
 });
 export type ResolvedBoundOut = z.infer<typeof ResolvedBoundOut>;
 

@@ -21,6 +21,7 @@ import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field, FieldValues } from '../../core/field.ts';
 import { resolveBound, validRange, type BoundSpec } from '../../core/codec/bound.ts';
+import { fieldStats } from '../../core/stats/stats.ts';
 import { ERROR_STAT_NAMES, SIZE_STAT_NAMES, errorStat, fullMetrics, sizeStat, type FullMetrics } from '../../core/metrics/index.ts';
 import {
   CompressParams,
@@ -469,6 +470,8 @@ interface RangeInfo {
   max: number;
   count: number;
   units: string | null;
+  /** the step the values already lie on (packed, rounded), as the Data view shows it; null where none */
+  quantizationStep: number | null;
 }
 const rangeCache = new Map<string, RangeInfo>();
 
@@ -485,7 +488,7 @@ export async function fieldValidRange(file: string, variable: string): Promise<R
   if (hit) return hit;
   const f = await readVariable(path, variable);
   const vr = validRange(f.values, f.mask ?? null);
-  const info = { min: vr.min, max: vr.max, count: vr.count, units: f.units ?? null };
+  const info = { min: vr.min, max: vr.max, count: vr.count, units: f.units ?? null, quantizationStep: fieldStats(f).quantization.step };
   if (rangeCache.size > 64) rangeCache.delete(rangeCache.keys().next().value!);
   rangeCache.set(key, info);
   return info;
@@ -504,7 +507,7 @@ export async function resolveFieldBound(store: Store, ref: { fieldId?: number; f
   const { file, variable } = fieldRef(store, ref);
   const r = await fieldValidRange(file, variable);
   const rb = resolveBound(bound, r.max - r.min); // INVALID_ARGUMENT for NaN / negative values
-  return { mode: rb.mode, value: rb.value, abs: rb.abs, lossless: rb.lossless, label: rb.label, range: rb.range, validMin: r.min, validMax: r.max, validCount: r.count, units: r.units };
+  return { mode: rb.mode, value: rb.value, abs: rb.abs, lossless: rb.lossless, label: rb.label, range: rb.range, validMin: r.min, validMax: r.max, validCount: r.count, units: r.units, quantizationStep: r.quantizationStep };
 }
 
 // ---------------------------------------------------------------- runs
