@@ -203,7 +203,7 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     await page.getByTestId('bound-values').fill('46');
     for (const id of ['auto', 'zfp']) if (await page.getByTestId(`codec-${id}`).isChecked()) await page.getByTestId(`codec-${id}`).click();
     await page.getByTestId('codec-vqvae').check();
-    await page.getByTestId('compress-model').fill(hash.slice(0, 12));
+    await page.getByTestId('compress-model-vqvae').fill(hash.slice(0, 12));
     await page.getByTestId('compress-run').click();
     const row = page.getByTestId('results-table').locator('tbody tr[data-codec="vqvae"]');
     await expect.poll(() => row.locator('.status.finished').count(), { timeout: 90_000, interval: 250 }).toBe(1);
@@ -241,7 +241,9 @@ describe.skipIf(!!skip)('Train view (needs python3-torch and ferret-datasets)', 
     await page.getByTestId('bound-values').fill('1e-5');
     for (const id of ['auto', 'zfp', 'vqvae']) if (await page.getByTestId(`codec-${id}`).isChecked()) await page.getByTestId(`codec-${id}`).click();
     await page.getByTestId('codec-nglr').check();
-    await page.getByTestId('compress-model').fill(hash.slice(0, 12));
+    // each learned codec has its own model box (one box was sent to both, and said "the VQ-VAE's model")
+    expect(await page.getByTestId('compress-model-vqvae').count()).toBe(0);
+    await page.getByTestId('compress-model-nglr').fill(hash.slice(0, 12));
     await page.getByTestId('compress-run').click();
     const row = page.getByTestId('results-table').locator('tbody tr[data-codec="nglr"]');
     await expect.poll(() => row.locator('.status.finished').count(), { timeout: 90_000, interval: 250 }).toBe(1);

@@ -32,9 +32,9 @@ export const useCompression = defineStore('compression', () => {
     return runs.value;
   }
   /** One job per codec x bound; each becomes a run of the project. */
-  /** `model`: the model reference for codecs that take one ('default', a sha256 prefix, a .fpvq path) */
+  /** `models`: the model reference of each codec that takes one, by codec id ('default', a sha256 prefix, a .fpvq path) */
   /** `matchPsnr`: a baseline (zfp, sz3) also gets a row tuned to the PSNR Fieldpack reaches (match: 'psnr') */
-  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, model?: string, base?: string, matchPsnr = false) {
+  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, models: Record<string, string> = {}, base?: string, matchPsnr = false) {
     const submitted = [];
     const isBaseline = (codec: string) => codecs.value.find((c) => c.id === codec)?.kind === 'baseline';
     for (const bound of bounds) {
@@ -51,11 +51,12 @@ export const useCompression = defineStore('compression', () => {
           bound,
           codec,
           ...(workers !== undefined ? { workers } : {}),
-          ...modelParams(codec, model),
+          ...modelParams(codec, models[codec]),
           ...(base?.trim() && base.trim() !== 'none' && codecs.value.find((c) => c.id === codec)?.takesBase ? { base: base.trim() } : {}),
         };
         const run = await api.call('jobs.submit', { kind: 'compress', projectId, params, name: `${codec} ${field.variable} ${bound.mode}:${bound.value}${match === 'psnr' ? ' (PSNR-matched)' : ''}` });
-        jobs.runs.set(run.id, run);
+        // forward only: the job may have failed already, its events ahead of this reply
+        jobs.upsert(run);
         submitted.push(run);
       }
     }

@@ -63,5 +63,5 @@ export const useJobs = defineStore('jobs', () => {
       flushTimer ??= setTimeout(flushMetrics, METRIC_FLUSH_MS);
     }
   });
-  return { runs, metrics, revision, active, recent, refresh, submit, cancel };
+  return { runs, metrics, revision, active, recent, upsert, refresh, submit, cancel };
 });
