@@ -128,7 +128,17 @@ describe('Data view', () => {
 
     await page.getByTestId('import-paths').fill(raw);
     await page.getByTestId('import-raw').check();
+    // a shape that is not whole numbers (or too large for any file) is named before anything is asked of the server
+    for (const bad of ['1.5 666', '1e30', '0 10']) {
+      await page.getByTestId('import-raw-shape').fill(bad);
+      await expect.poll(() => page.locator('.raw .err').innerText()).toContain(`shape: whole numbers of at least 1, slowest axis first, e.g. 100 500 500 (not "${bad}")`);
+      expect(await page.getByTestId('import-preview').isDisabled()).toBe(true);
+      expect(await page.getByTestId('import-submit').isDisabled()).toBe(true);
+    }
+    // a failed preview says so (it was headed "Import failed.")
     await page.getByTestId('import-raw-shape').fill('10 10 11');
+    await page.getByTestId('import-preview').click();
+    await expect.poll(() => err.innerText(), { timeout: 20_000 }).toMatch(/^Preview failed\./);
     await page.getByTestId('import-submit').click();
     await expect.poll(() => err.innerText(), { timeout: 20_000 }).toContain(raw);
     expect(await err.innerText()).toMatch(/4000/);

@@ -17,6 +17,16 @@ const MAX_NOTICES = 4;
  * Messages shown to the user; an API error shows its code and message, never a stack. A message that is already
  * shown moves to the end with its count raised (a retried action that fails the same way does not fill the screen).
  */
+/**
+ * An API error's message without the method it came through where the API's checks refused the input
+ * ("projects.create: name: a project name has at most 200 characters" says "name: ..."): the method names the door,
+ * not the problem.
+ */
+function forPeople(err: ApiError): string {
+  const issues = (err.details as { issues?: unknown } | undefined)?.issues;
+  return err.code === 'INVALID_ARGUMENT' && Array.isArray(issues) ? err.message.replace(/^[a-z]+(\.[a-zA-Z]+)+: /, '') : err.message;
+}
+
 export const useNotices = defineStore('notices', () => {
   const notices = ref<Notice[]>([]);
   let next = 1;
@@ -28,7 +38,7 @@ export const useNotices = defineStore('notices', () => {
     if (kind === 'info') setTimeout(() => dismiss(id), 4000);
   }
   function error(err: unknown) {
-    push('error', err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err));
+    push('error', err instanceof ApiError ? `${forPeople(err)} (${err.code})` : err instanceof Error ? err.message : String(err));
   }
   function dismiss(id: number) {
     notices.value = notices.value.filter((n) => n.id !== id);

@@ -9,8 +9,9 @@ describe('bound values typed in the form', () => {
   });
 
   it('names what is not a decimal number (0x10 was taken as 16) or out of range', () => {
-    expect(parseBoundValues('abs', '0x10, 1e-3')).toEqual({ values: [], error: 'not a number >= 0: 0x10' });
-    expect(parseBoundValues('abs', '0b11 0o7 -1 NaN Infinity').error).toBe('not a number >= 0: 0b11, 0o7, -1, NaN, Infinity');
+    expect(parseBoundValues('abs', '0x10, 1e-3')).toEqual({ values: [], error: 'not a decimal number: 0x10' });
+    expect(parseBoundValues('abs', '0b11 0o7 abc -1').error).toBe('not a decimal number: 0b11, 0o7, abc');
+    expect(parseBoundValues('abs', '-1 NaN Infinity').error).toBe('not a number >= 0: -1, NaN, Infinity');
     expect(parseBoundValues('psnr', '0, 40').error).toMatch(/^not a finite PSNR > 0 dB .*: 0$/);
     expect(parseBoundValues('rel', ' ').error).toBe('give at least one value');
   });

@@ -18,7 +18,9 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 /** Values typed as "1e-2, 1e-3": the numbers (each once), or an error naming the bad ones. */
 export function parseBoundValues(mode: BoundMode, text: string): { values: number[]; error: string } {
   const parts = text.split(/[,\s;]+/).filter(Boolean);
-  const values = parts.map((p) => (DECIMAL.test(p) ? Number(p) : NaN));
+  const notDecimal = parts.filter((p) => !DECIMAL.test(p) && !/^[+-]?(infinity|nan)$/i.test(p));
+  if (notDecimal.length) return { values: [], error: `not a decimal number: ${notDecimal.join(', ')}` };
+  const values = parts.map(Number);
   const psnr = mode === 'psnr';
   // a PSNR target of 0 dB asks for no fidelity at all; Infinity (lossless) cannot travel as JSON: abs 0 asks for it
   const bad = parts.filter((p, i) => !Number.isFinite(values[i]!) || (psnr ? !(values[i]! > 0) : values[i]! < 0));
