@@ -9,6 +9,8 @@ import { decodeStream, encodeField } from '../../../src-main/services/codecs/ind
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { FERRET, field, haveFerret, overBound } from './helpers.ts';
+import { type ClassicPlan, codedOneWay, encodeChunk, planCompression, settleChunk, smallestCoding } from '../../../src-main/core/compressors/classic/codec.ts';
+import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 
 const sizeAt = async (f: Field, bound: BoundSpec, workers = 0) => (await encodeField(f, { codec: 'auto', bound, workers, verify: false })).bytes;
 
@@ -44,8 +46,32 @@ describe('bounds below float resolution', () => {
     const tight = r.bytes;
     expect(tight.length).toBeLessThanOrEqual(lossless + 8);
     // and says so where it reports its choice
-    expect(r.details.choice).toMatch(/^none: values kept exactly \(smaller than their codes at this bound/);
+    expect(r.details.choice).toBe('none: values kept exactly (smaller than their codes at this bound)');
     const d = await decodeStream(tight);
     expect(overBound(sst.values, d.field.values, sst.mask, 0)).toBe(0);
+  });
+});
+
+describe('exact chunks and codings coded apart', () => {
+  it('a chunk whose codings straddle the exact-coding threshold is stored the same whether its codings were coded together or apart (workers, a hedge\'s probe)', () => {
+    const [ny, nx] = [256, 256];
+    const shape = [ny, nx];
+    const alt = { predictor: 'lorenzo', maxDims: 1, tune: 0 } as const;
+    let straddled = 0;
+    for (const [fx, fy] of [[3, 5], [5, 13], [9, 40], [3, 40]]) {
+      // values on a 0.5 step, coded off the grid at a bound far below it: codes near the exact coding's size
+      const values = new Float32Array(ny * nx);
+      for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) values[y * nx + x] = Math.round((Math.sin(x / fx) * Math.cos(y / fy) + 0.5 * Math.sin((x + y) / (fx / 2))) * 8) * 0.5;
+      const base = planCompression({ values, shape }, { bound: { mode: 'abs', value: 1e-4 }, grid: false }, zstdBackend);
+      const plan = { ...base, predictor: 'interp-cubic', maxDims: 4, tune: 0, reversedAxes: undefined, alternative: alt, contest: undefined, hedged: undefined } as ClassicPlan;
+      const together = settleChunk(encodeChunk(plan, values, null, shape, zstdBackend));
+      const own = encodeChunk(codedOneWay(plan), values, null, shape, zstdBackend);
+      const other = encodeChunk(codedOneWay(plan, alt), values, null, shape, zstdBackend);
+      const apart = settleChunk(smallestCoding(own, [{ coding: alt, chunk: other }]));
+      expect(Buffer.from(apart.stored).equals(Buffer.from(together.stored)), `${fx} ${fy}`).toBe(true);
+      if (!!own.exactCoded !== !!other.exactCoded) straddled++;
+    }
+    // the case the rule is for: one coding past the threshold, the other not
+    expect(straddled).toBeGreaterThan(0);
   });
 });

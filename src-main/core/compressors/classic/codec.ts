@@ -205,8 +205,10 @@ export interface EncodedChunk {
   constant?: true;
   /** the coding the chunk took where not the plan's own (its alternative or a contest's) */
   coding?: PlanAlternative;
-  /** coded exactly under a lossy bound, where that was smaller than its codes (exactIfSmaller) */
+  /** coded exactly under a lossy bound, where that was smaller than its codes (settleChunk) */
   exact?: true;
+  /** this coding took EXACT_TRY_SHARE of its values' bytes or more: the chunk coded exactly, for settleChunk to weigh */
+  exactCoded?: EncodedChunk;
 }
 
 // ---------------------------------------------------------------- planning
@@ -964,21 +966,34 @@ export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8A
   const own = encodeChunkAs(plan, values, mask, shape, backend);
   if (own.constant) return own;
   const kept = smallestCoding(own, otherCodings(plan, { values, mask, shape }, backend).map((coding) => ({ coding, chunk: encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend) })));
-  return exactIfSmaller(plan, kept, values, mask, shape, backend);
+  return withExactCoding(plan, kept, values, mask, shape, backend);
 }
 
 /**
- * A chunk coded to more than this share of its values' own bytes is coded exactly too (byte planes), the smaller kept:
- * at a bound below the values' float resolution (abs 1e-9 on float32 near 1, whose ulp is 1.2e-7) every value must
- * come back bit for bit anyway, and quantization codes of ~10^7 bins cost up to twice what the exact coding does.
+ * A chunk coded to this share of its values' own bytes or more is coded exactly too (byte planes), and the smaller
+ * stored (settleChunk): at a bound below the values' float resolution (abs 1e-9 on float32 near 1, whose ulp is
+ * 1.2e-7) every value must come back bit for bit anyway, and quantization codes of ~10^7 bins cost up to twice what
+ * the exact coding does.
  */
 const EXACT_TRY_SHARE = 1 / 3;
 
-/** `kept`, or the chunk coded exactly (LOSSLESS_PREDICTOR_ID, within any bound) where that is strictly smaller. */
-function exactIfSmaller(plan: ClassicPlan, kept: EncodedChunk, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
+/**
+ * `kept`, with the chunk coded exactly beside it where kept reached EXACT_TRY_SHARE. Where a chunk's codings are
+ * coded apart (in workers, a hedge's probe), each carries it, so that whichever the caller keeps (smallestCoding,
+ * probeOutcome) settleChunk weighs the same exact coding: the same bytes however the codings were shared out.
+ */
+function withExactCoding(plan: ClassicPlan, kept: EncodedChunk, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   if (plan.bound.lossless || kept.stored.length < EXACT_TRY_SHARE * values.length * values.BYTES_PER_ELEMENT) return kept;
-  const exact = encodeChunkAs({ ...plan, bound: { ...plan.bound, abs: 0, lossless: true }, grid: undefined }, values, mask, shape, backend);
-  return exact.stored.length < kept.stored.length ? { ...exact, exact: true } : kept;
+  return { ...kept, exactCoded: encodeChunkAs({ ...plan, bound: { ...plan.bound, abs: 0, lossless: true }, grid: undefined }, values, mask, shape, backend) };
+}
+
+/**
+ * The chunk as stored, once its coding is kept: coded exactly (LOSSLESS_PREDICTOR_ID, within any bound) where that
+ * was computed (withExactCoding) and is strictly smaller.
+ */
+export function settleChunk(chunk: EncodedChunk): EncodedChunk {
+  const { exactCoded, ...kept } = chunk;
+  return exactCoded && exactCoded.stored.length < kept.stored.length ? { ...exactCoded, exact: true } : kept;
 }
 
 /** What a chunk keeps of its coding so far and another (coded as `coding`): the other only where strictly smaller. */
@@ -1136,7 +1151,7 @@ export function compressClassic(field: Pick<Field, 'values' | 'shape' | 'mask'>,
   const encode = (p: ClassicPlan, j: number) => encodeChunk(p, inputs[j]!.values, inputs[j]!.mask, inputs[j]!.shape, backend);
   const probed = probe === null ? null : probeOutcome(planned, ...(probePlans(planned).map((p) => encode(p, probe)) as [EncodedChunk, EncodedChunk]));
   const plan = probed?.rest ?? planned;
-  const chunks = inputs.map((_, j) => (j === probe ? probed!.chunk : encode(plan, j)));
+  const chunks = inputs.map((_, j) => settleChunk(j === probe ? probed!.chunk : encode(plan, j)));
   return { bytes: assembleStream(plan, chunks, opts.metadata), plan };
 }
 

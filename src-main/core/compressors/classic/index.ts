@@ -44,6 +44,7 @@ import {
   samePlan,
   sampleBudget,
   sizePlans,
+  settleChunk,
   smallestCoding,
 } from './codec.ts';
 import { FieldpackError } from '../../errors.ts';
@@ -81,8 +82,9 @@ const SHARED_SIZING_MIN = 1 << 15;
 const tasks: Record<string, CodecTask> = {
   encodeChunk(a, backend) {
     const r = encodeChunk(a.plan as ClassicPlan, a.values as Float32Array, a.mask as Uint8Array | null, a.shape as number[], backend);
-    const stored = new Uint8Array(r.stored);
-    return { result: { ...r, stored }, transfer: [stored.buffer] };
+    const own = (c: EncodedChunk): EncodedChunk => ({ ...c, stored: new Uint8Array(c.stored) });
+    const result = { ...own(r), ...(r.exactCoded ? { exactCoded: own(r.exactCoded) } : {}) };
+    return { result, transfer: [result.stored.buffer as ArrayBuffer, ...(result.exactCoded ? [result.exactCoded.stored.buffer as ArrayBuffer] : [])] };
   },
   /** candidate plans sized on the planning sample (the share of planning a free worker takes) */
   sizePlans(a, backend) {
@@ -211,7 +213,7 @@ export const classicCodec: Codec<ClassicParams> = {
       const c = inputs[j]!;
       const here = () => encodeChunkTask(env, planned, c, { alone, ahead });
       // a worker that failed (out of memory, say) leaves the chunk to this thread, as without one
-      chunks[j] = early ? await early.then((x) => ((encodedEarly = true), x), here) : await here();
+      chunks[j] = settleChunk(early ? await early.then((x) => ((encodedEarly = true), x), here) : await here());
       env.progress(++done / inputs.length, `chunk ${done}/${inputs.length}`);
     });
     return { bytes: assembleStream(planned, chunks, metadata), bound: planned.bound, details: { ...chosen(planned, chunks), ...(encodedEarly || sizedElsewhere ? { planningOverlapped: { encoding: encodedEarly, sizing: sizedElsewhere } } : {}) } };
@@ -280,7 +282,7 @@ export const classicCodec: Codec<ClassicParams> = {
         inFlight.push(task);
       }
       checkAbort();
-      const c = await inFlight.shift()!;
+      const c = settleChunk(await inFlight.shift()!);
       await sink(c.stored);
       summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.exact ? { exact: true } : {}), ...(c.coding ? { coding: c.coding } : {}) });
       env.progress(0.2 + (0.8 * (i + 1)) / chunkRows.length, `chunk ${i + 1}/${chunkRows.length}`);
@@ -359,10 +361,10 @@ async function hedgedChunks(planned: ClassicPlan, inputs: PlanSample[], probe: n
   most = done + unsure.length;
   const alternatives = new Map((await code(unsure.map((k) => ({ j: rest[k]!, plan: other })))).map((chunk, u) => [unsure[u]!, chunk]));
   const chunks: EncodedChunk[] = [];
-  chunks[probe] = outcome.chunk;
+  chunks[probe] = settleChunk(outcome.chunk);
   rest.forEach((j, k) => {
     const alternative = alternatives.get(k);
-    chunks[j] = alternative ? smallestCoding(ownCoded[k]!, [{ coding: planned.alternative!, chunk: alternative }]) : ownCoded[k]!;
+    chunks[j] = settleChunk(alternative ? smallestCoding(ownCoded[k]!, [{ coding: planned.alternative!, chunk: alternative }]) : ownCoded[k]!);
   });
   env.progress(1, `chunk coding ${done}/${done}`);
   return { plan: outcome.rest, chunks };
@@ -381,7 +383,7 @@ async function codedApart(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv, o
   ownCoded.catch(() => {}); // awaited below, after this thread's codings
   const others: { coding: PlanAlternative; chunk: EncodedChunk }[] = [];
   for (const coding of otherCodings(plan, chunk, env.backend)) others.push({ coding, chunk: await code(codedOneWay(plan, coding), true) });
-  return smallestCoding(await ownCoded, others);
+  return settleChunk(smallestCoding(await ownCoded, others));
 }
 
 /** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
@@ -391,7 +393,7 @@ function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' 
   const choice = choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others);
   const exact = chunks.filter((c) => c.exact).length;
   if (!exact) return { plan: coded, choice };
-  const why = 'none: values kept exactly (smaller than their codes at this bound, which is below their float resolution)';
+  const why = 'none: values kept exactly (smaller than their codes at this bound)';
   return { plan: coded, choice: exact === chunks.length ? why : `${choice}; ${exact} of ${chunks.length} chunks ${why}` };
 }
 
