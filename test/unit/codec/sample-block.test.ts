@@ -25,6 +25,9 @@ describe('the block auto plans on', () => {
     expect(sampleBlockRange([12, 289, 400], 1 << 17)!.size).toEqual([12, 89, 123]);
     // too short a budget for the long axes: every axis shrinks alike, as before
     expect(sampleBlockRange([16, 16, 16, 4000], 1 << 17)!.size).toEqual([16, 16, 16, 32]);
+    // a long axis keeps 8 points at least, the longer ones sharing what is left (1 of the 17 was kept)
+    expect(sampleBlockRange([2, 17, 1e6], 1 << 17)!.size).toEqual([2, 8, 8192]);
+    // too short a budget for the long axes after the short ones: every axis shrinks alike, as before
     expect(sampleBlockRange([16, 16, 16, 16, 4000], 1 << 17)!.size.every((d, i) => d < [16, 16, 16, 16, 4000][i]!)).toBe(true);
     expect(sampleBlockRange([100, 100], 1 << 17)).toBeNull();
   });

@@ -699,9 +699,13 @@ function invert(mask: Uint8Array): Uint8Array {
   return skip;
 }
 
+/** The fewest points a long axis keeps in the block auto plans on (more changed the plans of 20-level fields, both ways). */
+const SAMPLE_MIN_POINTS = 8;
+
 /**
  * The block auto plans on: centred, about `budget` values, dims of up to SCREEN_WHOLE_DIM kept whole (as in the
- * screening block) where the others keep SCREEN_WHOLE_DIM each, else every dim shrunk alike; null: the whole field.
+ * screening block) where the budget leaves the others SCREEN_WHOLE_DIM each on average, else every dim shrunk alike;
+ * null: the whole field.
  * A block that cut a 2 x 3 x 100000 field to 1 x 2 x 60226 hid how its six series relate, and auto took interpolation
  * at 9 times Lorenzo's size.
  */
@@ -713,7 +717,21 @@ export function sampleBlockRange(shape: number[], budget: number): { start: numb
   const nLong = long.filter(Boolean).length;
   if (nLong === 0 || budget / whole < Math.pow(SCREEN_WHOLE_DIM, nLong)) return centralBlockRange(shape, budget);
   const f = Math.pow(budget / n, 1 / nLong);
-  return centred(shape, shape.map((d, i) => (long[i] ? Math.max(1, Math.min(d, Math.round(d * f))) : d)));
+  const alike = shape.map((d, i) => (long[i] ? Math.max(1, Math.min(d, Math.round(d * f))) : d));
+  if (alike.every((s, i) => !long[i] || s >= SAMPLE_MIN_POINTS)) return centred(shape, alike);
+  // else the long dims, shortest first, each shrunk by the factor that spreads what is left of the budget over it and
+  // the longer ones alike, to no fewer than SAMPLE_MIN_POINTS (2 x 17 x 10^6 kept 1 of the 17)
+  const size = shape.slice();
+  let left = budget / whole;
+  let rest = n / whole;
+  const order = shape.map((d, i) => [d, i] as const).filter(([, i]) => long[i]).sort((a, b) => a[0] - b[0]);
+  order.forEach(([d, i], k) => {
+    const f = Math.pow(left / rest, 1 / (order.length - k));
+    size[i] = Math.min(d, Math.max(SAMPLE_MIN_POINTS, Math.round(d * f)));
+    left /= size[i]!;
+    rest /= d;
+  });
+  return centred(shape, size);
 }
 
 /** The centred hyper-block of about `budget` values of a shape (start and size per dim); null: the whole field. */
