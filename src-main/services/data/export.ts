@@ -8,6 +8,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import type { ExportInput, ExportOut } from '../../api/methods/data.ts';
 import { checkNotReplacing, checkOutputPath } from '../files/atomic.ts';
 import { openDataFile } from './readers/index.ts';
+import { sidecarPath } from './readers/raw.ts';
 import { writeFieldNetcdf4 } from './writers/netcdf4.ts';
 import { writeFieldRaw } from './writers/raw.ts';
 
@@ -27,6 +28,11 @@ export async function exportField(input: ExportInput, call: { onProgress?: (frac
   const dtype = format === 'raw' ? rawDtype(input) : undefined;
   await checkOutputPath(out, [path]);
   await checkNotReplacing(out, 'an export', { overwrite: input.overwrite });
+  // a raw output's sidecar (OUT.json, its shape and type) is written beside it: the same rules
+  if (format === 'raw') {
+    await checkOutputPath(sidecarPath(out), [path]);
+    await checkNotReplacing(sidecarPath(out), 'an export', { overwrite: input.overwrite });
+  }
   const src = await openDataFile(path, input.raw ? { raw: input.raw } : undefined);
   try {
     let name = input.variable;

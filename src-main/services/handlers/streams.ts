@@ -72,6 +72,11 @@ function besideOutput(out: string, kind: string): string {
   return join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.${kind}.fpk`);
 }
 
+/** Where an anchor's stream goes beside the output (OUT.anchor-VAR.fpk), where decoders look for it. */
+function anchorStreamPath(out: string, anchor: string): string {
+  return besideOutput(out, `anchor-${anchor.replace(/[^\w.-]/g, '_')}`);
+}
+
 /** An external reconstruction named by a base spec (file:PATH...): an input that no output may replace. */
 function baseFileOf(spec: string | undefined): string[] {
   if (!spec) return [];
@@ -95,7 +100,7 @@ async function anchorStreams(file: string, target: string, params: Record<string
     call?.onProgress?.(0, `anchor ${name}: core codec`);
     const a = await encodeField(f, { codec: 'auto', bound, workers, verify: false, metadata: metadataOf(f, basename(file)), signal: call?.signal });
     const d = await decodeStream(a.bytes, { workers, signal: call?.signal });
-    res.push({ name, field: { ...d.field, name }, bytes: a.bytes, path: besideOutput(out, `anchor-${name.replace(/[^\w.-]/g, '_')}`) });
+    res.push({ name, field: { ...d.field, name }, bytes: a.bytes, path: anchorStreamPath(out, name) });
   }
   return res;
 }
@@ -177,6 +182,10 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         await checkNotReplacing(path, 'a Fieldpack stream', { overwrite, ours: isFpk });
       };
       await checkStreamOutput(out);
+      // the streams that may go beside it, checked before any work as it is (each is written only if the stream needs it)
+      const anchorNames = Array.isArray(params.anchors) ? params.anchors.filter((a): a is string => typeof a === 'string') : [];
+      for (const a of anchorNames) await checkStreamOutput(anchorStreamPath(out, a));
+      if (baseSpec && !baseFileOf(baseSpec).length && baseSpec !== 'none') await checkStreamOutput(besideOutput(out, 'base'));
       const open: OpenOptions | undefined = raw ? { raw } : undefined;
       const fieldBytes = await variableBytes(file, variable, open);
       warmWorkers(workers, fieldBytes);

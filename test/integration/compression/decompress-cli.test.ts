@@ -219,6 +219,12 @@ describe('golden classic streams', () => {
     const exported = await fieldpack('export', src, '-o', original, '--format', 'raw');
     expect(exported.stderr).toMatch(/original\.f32 exists/);
     expect(readFileSync(original, 'utf8')).toBe('ORIGINAL');
+    // a raw export's sidecar (OUT.json) too
+    const sidecar = join(dir, 'fresh.f32.json');
+    writeFileSync(sidecar, '{"mine": true}');
+    expect((await fieldpack('export', src, '-o', join(dir, 'fresh.f32'), '--format', 'raw')).stderr).toMatch(/fresh\.f32\.json exists/);
+    expect(readFileSync(sidecar, 'utf8')).toBe('{"mine": true}');
+    expect(existsSync(join(dir, 'fresh.f32'))).toBe(false);
     const replaced = await fieldpack('decompress', src, '-o', original, '--overwrite');
     expect(replaced.status, replaced.stderr).toBe(0);
     expect(readFileSync(original).length).toBeGreaterThan(8);
@@ -233,6 +239,11 @@ describe('golden classic streams', () => {
     expect(kept.stderr).toMatch(/notes\.fpk exists and is not a Fieldpack stream: writing would replace it/);
     expect(readFileSync(notes, 'utf8')).toBe('my notes');
     expect((await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', 'rel:1e-3', '-o', notes, '--overwrite')).status).toBe(0);
+    // a stream that would go beside the output (an anchor's) is checked before any work as well
+    writeFileSync(join(dir, 'X.anchor-temp.fpk'), 'mine');
+    const beside = await fieldpack('compress', nc, '--var', 'temp_packed', '--codec', 'crossfield', '--anchors', 'temp', '--bound', 'rel:1e-3', '-o', join(dir, 'X.fpk'));
+    expect(beside.stderr).toMatch(/X\.anchor-temp\.fpk exists and is not a Fieldpack stream/);
+    expect(existsSync(join(dir, 'X.fpk'))).toBe(false);
   });
 
   it('mistaken commands say what is wrong: a data file given to decompress, a flag given twice', async () => {
