@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../files/atomic.ts';
+import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
@@ -179,8 +179,14 @@ export function modelRow(manifest: ModelManifest, path: string | null = null): M
 
 const MAGIC = Buffer.from('FPMODEL\n', 'ascii');
 
+/** An exported model's path: writable, and replacing only an exported model (never a file of the user's). */
+export async function checkModelOutput(outPath: string): Promise<void> {
+  await checkReplaceable(outPath, 'an exported Fieldpack model', (head) => head.startsWith(MAGIC.toString('ascii')));
+}
+
 /** Packs a model folder into one .fpmodel file. */
 export async function exportModelFile(dir: string, outPath: string): Promise<{ path: string; size: number; contentHash: string }> {
+  await checkModelOutput(outPath);
   const model = await loadModelDir(dir); // verifies before packing
   const entries: { name: string; offset: number; size: number; sha256: string }[] = [];
   const blobs: Uint8Array[] = [];

@@ -4,7 +4,7 @@
  * PyTorch's output within 1e-5; model files round-trip through .fpmodel; stop, crash and bad
  * configuration end as they should.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -90,6 +90,12 @@ describe.skipIf(!!skip)('training runs (PyTorch trainer; needs python3-torch and
     const file = join(tmp.dir, 'm.fpmodel');
     const exp = await exportModelFile(join(runDir, 'out'), file);
     expect(exp.contentHash).toBe(result.contentHash);
+    // an export replaces an exported model (again, the same name), never a file of the user's
+    await exportModelFile(join(runDir, 'out'), file);
+    const mine = join(tmp.dir, 'mine.fpmodel');
+    writeFileSync(mine, 'my own data');
+    await expect(exportModelFile(join(runDir, 'out'), mine)).rejects.toThrow(/mine\.fpmodel exists and is not an exported Fieldpack model/);
+    expect(readFileSync(mine, 'utf8')).toBe('my own data');
     const imported = await importModelFile(file, join(tmp.dir, 'models'));
     expect(imported.manifest).toEqual((await loadModelDir(join(runDir, 'out'))).manifest);
     expect(existsSync(join(tmp.dir, 'models', exp.contentHash, 'model.onnx'))).toBe(true);
@@ -102,7 +108,6 @@ describe.skipIf(!!skip)('training runs (PyTorch trainer; needs python3-torch and
     expect(reg.row.content_hash).toBe(exp.contentHash);
     expect(reg.row.path).toBe(join(runDir, 'out'));
     // A flipped byte is caught.
-    const { readFileSync } = await import('node:fs');
     const bytes = readFileSync(file);
     bytes[bytes.length - 10]! ^= 0xff;
     writeFileSync(file, bytes);

@@ -14,6 +14,7 @@ import { dispatch } from '../../../services/dispatch.ts';
 import { NETWORK_TYPES } from '../../../services/training/config.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 import { makeFolder } from '../../../services/files/folders.ts';
+import { checkModelOutput } from '../../../services/models/models.ts';
 
 const num = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -88,6 +89,8 @@ export const trainCommand: CliCommand = {
 
     const ctx = await app();
     const json = p.flags.has('json');
+    // where the model is to be exported: checked before hours of training, not after
+    if (flag(p, 'export')) await checkModelOutput(resolve(flag(p, 'export')!));
     const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train', projectId, name: `train ${network} ${vars.join(',')} -> ${target}`, params })) as Run;
     io.err(`run ${run.id}: training ${network} on ${vars.join(', ')} -> ${target} (${abs})`);
     const ended = await followRun(ctx, run, io, json);
