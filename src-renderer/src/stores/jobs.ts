@@ -41,7 +41,8 @@ export const useJobs = defineStore('jobs', () => {
 
   function upsert(run: Run) {
     const known = runs.value.get(run.id);
-    if (known && STAGE[run.status] < STAGE[known.status]) return;
+    // the same run (the store reuses a deleted run's id for the next one: that is another run, taken as it comes)
+    if (known && known.createdAt === run.createdAt && STAGE[run.status] < STAGE[known.status]) return;
     runs.value.set(run.id, run);
     revision.value++;
   }

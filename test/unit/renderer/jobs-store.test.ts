@@ -13,9 +13,9 @@ vi.mock('../../../src-renderer/src/api/client.ts', () => ({
 }));
 const { useJobs } = await import('../../../src-renderer/src/stores/jobs.ts');
 
-const run = (status: Run['status'], error: string | null = null) => ({
+const run = (status: Run['status'], error: string | null = null, createdAt = '2026-12-06T00:00:00.000Z') => ({
   id: 42, projectId: null, kind: 'compress', name: 'compress', status, params: {}, progress: 0, message: null, error,
-  createdAt: '2026-12-06T00:00:00.000Z', updatedAt: '2026-12-06T00:00:00.000Z', startedAt: null, endedAt: null,
+  createdAt, updatedAt: createdAt, startedAt: null, endedAt: null,
 }) as unknown as Run;
 const emit = (e: ApiEvent) => listeners.forEach((l) => l(e));
 
@@ -48,5 +48,11 @@ describe('the jobs store', () => {
     expect(jobs.runs.get(42)?.status).toBe('running');
     emit({ type: 'run.updated', run: run('finished') } as ApiEvent);
     expect(jobs.runs.get(42)?.status).toBe('finished');
+    // that run deleted, the store gives its id to the next job: a new run, shown as it moves
+    reply = async () => run('scheduled', null, '2026-12-06T01:00:00.000Z');
+    await jobs.submit('compress', null, {});
+    expect(jobs.active.map((r) => r.status)).toEqual(['scheduled']);
+    emit({ type: 'run.updated', run: run('running', null, '2026-12-06T01:00:00.000Z') } as ApiEvent);
+    expect(jobs.runs.get(42)?.status).toBe('running');
   });
 });
