@@ -108,44 +108,35 @@ export async function checkOutputPath(target: string, inputs: readonly string[] 
 
 /**
  * Refuses, before any work, an output that already exists, unless the caller asked to replace it (`overwrite`) or
- * `ours` recognises its first bytes as a file of ours that a new run may replace (a stream): a file of the user's,
- * such as the original raw data, is never replaced because its name was given as an output by mistake.
+ * `ours` recognises its first bytes as a file of ours that a new run may replace (a stream, a report): a file of the
+ * user's, such as the original raw data, is never replaced because its name was given as an output by mistake.
+ * `overwritable: false` where the caller offers no --overwrite (the message then says to move the file away).
  */
-export async function checkNotReplacing(target: string, what: string, opts: { overwrite?: boolean; ours?: (head: Uint8Array) => boolean } = {}): Promise<void> {
+export async function checkNotReplacing(target: string, what: string, opts: { overwrite?: boolean; ours?: (head: Uint8Array) => boolean; overwritable?: boolean } = {}): Promise<void> {
   if (opts.overwrite) return;
   const st = await stat(target).catch(() => null);
   if (!st) return;
   if (opts.ours && st.isFile()) {
     const fh = await open(target, 'r');
     try {
-      const head = new Uint8Array(64);
+      const head = new Uint8Array(1024);
       const { bytesRead } = await fh.read(head, 0, head.length, 0);
       if (opts.ours(head.subarray(0, bytesRead))) return;
     } finally {
       await fh.close();
     }
   }
-  throw new FieldpackError('INVALID_ARGUMENT', `${target} exists${opts.ours ? ` and is not ${what}` : ''}: writing would replace it; give another name, or replace it on purpose (--overwrite)`, { path: target });
+  const how = opts.overwritable === false ? 'move it away first' : 'replace it on purpose (--overwrite)';
+  throw new FieldpackError('INVALID_ARGUMENT', `${target} exists${opts.ours ? ` and is not ${what}` : ''}: writing would replace it; give another name, or ${how}`, { path: target });
 }
 
 /**
- * An output that may replace a file only if that file is one of ours (`ours` reads its first bytes: a report, an
- * experiment export): any other file of that name is the user's, refused before any work, never replaced.
+ * An output that may replace a file only if that file is one of ours (`ours` reads its first bytes as text: a report,
+ * an experiment export, an exported model): any other file of that name is the user's, refused before any work.
  */
 export async function checkReplaceable(target: string, what: string, ours: (head: string) => boolean): Promise<void> {
   await checkOutputPath(target);
-  const st = await stat(target).catch(() => null);
-  if (!st) return;
-  const fh = await open(target, 'r');
-  let head: string;
-  try {
-    const buf = Buffer.alloc(1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    head = buf.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await fh.close();
-  }
-  if (!ours(head)) throw new FieldpackError('INVALID_ARGUMENT', `${target} exists and is not ${what}: writing would replace it; give another name, or move it away first`, { path: target });
+  await checkNotReplacing(target, what, { ours: (head) => ours(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8')), overwritable: false });
 }
 
 async function checkFolder(target: string): Promise<void> {
