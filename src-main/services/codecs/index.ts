@@ -262,11 +262,10 @@ export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'
     }
   }
   const { r, stats } = pass;
-  tighten = pass.tighten;
   const result: EncodeResult = {
     // the stream's own codec: a codec may keep another's smaller stream (the VQ-VAE's fallback, lossless bounds)
     bytes: r.bytes, codec: readHeader(r.bytes).codec, params, bound: r.bound,
-    details: { ...r.details, ...(isTarget ? { targetPasses: passes, tighten } : {}) },
+    details: { ...r.details, ...(isTarget ? { targetPasses: passes, tighten: pass.tighten } : {}) },
     compressionRatio: (field.values.length * field.values.BYTES_PER_ELEMENT) / r.bytes.length,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -1266,9 +1266,9 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
   const onGrid = (flags & 32) !== 0;
   if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: chunk ${i} is coded on a grid the header does not give`);
   // a lossless bound is coded as byte planes, or as grid indices (exact on the grid); a lossy one may have chunks coded
-  // exactly where that was smaller (exactIfSmaller)
+  // exactly where that was smaller (settleChunk)
   if (pid !== LOSSLESS_PREDICTOR_ID && h.bound.lossless && !onGrid) {
-    throw bad(`corrupted stream: chunk ${i} is ${pid === LOSSLESS_PREDICTOR_ID ? 'lossless' : 'predicted'} but the header's absolute bound is ${h.bound.abs}`);
+    throw bad(`corrupted stream: chunk ${i} is predicted but the header's absolute bound is ${h.bound.abs}`);
   }
   const interpByte = flags & 8 ? r.u8('interpolation tuning') : 0;
   const tune = interpByte & ~REVERSED_AXES;
