@@ -2,7 +2,8 @@
  * The CLI's door to the service API: the same `dispatch` (validation, then the handler) the HTTP and Electron
  * doors use. Methods that need no store run without opening one; the others open the app.
  */
-import type { ApiInput, ApiMethod, ApiOutput } from '../../api/contract.ts';
+import { constants as osConstants } from 'node:os';
+import type { ApiInput, ApiMethod, ApiOutput, Run } from '../../api/contract.ts';
 import { dispatch } from '../../services/dispatch.ts';
 import { storelessServices } from '../../services/storeless.ts';
 import type { CallContext } from '../../services/handlers/types.ts';
@@ -18,29 +19,48 @@ export async function callApi<M extends ApiMethod>(ctx: Pick<CliRunContext, 'app
 
 let cancelledBy: NodeJS.Signals | null = null;
 
-/** The signal that cancelled a call of this process (its exit code is then 128 + the signal's number), or null. */
-export function cancellingSignal(): NodeJS.Signals | null {
-  return cancelledBy;
+/**
+ * The exit code of work that ended cancelled: the shell's code for the signal that cancelled it (130 Ctrl-C, 143
+ * SIGTERM), so that a script or Slurm tells it apart; 1 where no signal did (a run cancelled from elsewhere).
+ */
+export function cancelledExitCode(): number {
+  return cancelledBy ? 128 + (osConstants.signals[cancelledBy] ?? 2) : 1;
+}
+
+/** The exit code of a command that followed a job to its end: 0 finished, cancelledExitCode() cancelled, else 1. */
+export function jobExitCode(run: Pick<Run, 'status'>): number {
+  return run.status === 'finished' ? 0 : run.status === 'cancelled' ? cancelledExitCode() : 1;
 }
 
 /**
- * Progress lines on the terminal, and Ctrl-C or SIGTERM (what `timeout`, `kill` and Slurm send) as cancellation for
- * one call: the work stops and its temporary files go, as on Ctrl-C.
+ * Ctrl-C or SIGTERM (what `timeout`, `kill` and Slurm send) as cancellation of this process's work: `onCancel` runs
+ * on the first of them, after which both have their default action again, so a second one ends the process at once
+ * (as most tools do when a stop takes long). Returns the function that stops listening.
  */
-export function terminalCall(io: CliRunContext['io']): CallContext & { done(): void } {
-  const ac = new AbortController();
+export function onCancelSignals(onCancel: (signal: NodeJS.Signals) => void): () => void {
+  const stop = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     cancelledBy = signal;
-    ac.abort();
+    stop();
+    onCancel(signal);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return stop;
+}
+
+/** Progress lines on the terminal, and a cancelling signal (onCancelSignals) cancels one call: the work stops and its temporary files go. */
+export function terminalCall(io: CliRunContext['io']): CallContext & { done(): void } {
+  const ac = new AbortController();
+  const stopListening = onCancelSignals(() => ac.abort());
   return {
     signal: ac.signal,
     onProgress: (f, m) => io.progress(f, m ?? ''),
     done() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stopListening();
       io.progressDone();
     },
   };

@@ -4,14 +4,13 @@
  * (130) or SIGTERM (143) cancelled the work.
  */
 import { existsSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { FieldpackError, serializeError } from '../../core/errors.ts';
 import type { AppContext } from '../../services/app-context.ts';
 import { fieldpackVersion } from '../../services/system/version.ts';
 import { CliUsageError, type CliRunContext } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { terminalIO } from './io.ts';
-import { cancellingSignal } from './api.ts';
+import { cancelledExitCode } from './api.ts';
 import { closePools } from '../../services/codecs/pool.ts';
 
 function help(): string {
@@ -103,9 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     const e = serializeError(err);
     io.err(`error (${e.code}): ${flagWording(err, args) ?? e.message}`);
     if (e.code === 'INTERNAL' && process.env.FIELDPACK_DEBUG && err instanceof Error) io.err(err.stack ?? '');
-    // cancelled by a signal: the shell's code for it (130 Ctrl-C, 143 SIGTERM), so that a script or Slurm tells it apart
-    const signal = e.code === 'CANCELLED' ? cancellingSignal() : null;
-    return signal ? 128 + (osConstants.signals[signal] ?? 2) : 1;
+    return e.code === 'CANCELLED' ? cancelledExitCode() : 1;
   } finally {
     await (app as AppContext | null)?.close();
     await closePools(); // worker threads would keep the process alive

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createApp } from '../../../src-main/services/app-context.ts';
 import { handleIpcCall } from '../../../src-main/doors/electron/ipc-handler.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -103,4 +103,23 @@ describe('CLI', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/"nope" is not a run id/);
   });
+
+  it('Ctrl-C or SIGTERM while following a job cancels it: the run is recorded cancelled and the exit code is the shell\'s (130, 143)', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), 'run', 'demo', '--steps', '400', '--size', '16', '--delay-ms', '50'], { env: { ...process.env, FIELDPACK_DB: join(tmp.dir, 'cli.db') }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+      // once the job runs (its first progress line)
+      child.stderr!.setEncoding('utf8').on('data', (t: string) => {
+        if (!stderr.includes('%') && t.includes('%')) child.kill(signal);
+        stderr += t;
+      });
+      const status = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+      expect(status, stderr).toBe(code);
+      const id = /run (\d+) cancelled/.exec(stdout)?.[1];
+      expect(id, stdout).toBeDefined();
+      expect(cli('runs', 'show', id!).stdout).toMatch(/status cancelled/);
+    }
+  }, 60_000);
 });

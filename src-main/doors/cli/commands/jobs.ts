@@ -1,11 +1,12 @@
 import { dispatch } from '../../../services/dispatch.ts';
+import { jobExitCode, onCancelSignals } from '../api.ts';
 import type { Run, RunDetail } from '../../../api/contract.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { formatRunSummary } from '../run-summary.ts';
 import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, runId, runReviewVerb } from './runs-review.ts';
 
-/** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C cancels it (recorded as cancelled). */
+/** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C or SIGTERM cancels it (recorded as cancelled). */
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'run a job (demo) with a progress line; Ctrl-C cancels it',
@@ -24,14 +25,13 @@ export const runCommand: CliCommand = {
     const off = ctx.events.on((e) => {
       if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running') io.progress(e.run.progress, e.run.message);
     });
-    const onSigint = () => ctx.jobs.cancel(run.id);
-    process.once('SIGINT', onSigint);
+    const stopListening = onCancelSignals(() => ctx.jobs.cancel(run.id));
     const ended = await ctx.jobs.waitFor(run.id);
-    process.off('SIGINT', onSigint);
+    stopListening();
     off();
     io.progressDone();
     io.out(`run ${ended.id} ${ended.status}${ended.error ? `: ${ended.error.message}` : ''}`);
-    return ended.status === 'finished' ? 0 : 1;
+    return jobExitCode(ended);
   },
 };
 

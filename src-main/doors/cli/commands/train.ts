@@ -11,6 +11,7 @@ import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
 import type { TrainJobResult, TrainParamsInput } from '../../../services/job-kinds/train.ts';
 import type { VqvaeTrainResult } from '../../../api/methods/training.ts';
 import { dispatch } from '../../../services/dispatch.ts';
+import { jobExitCode, onCancelSignals } from '../api.ts';
 import { NETWORK_TYPES } from '../../../services/training/config.ts';
 import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
 import { makeFolder } from '../../../services/files/folders.ts';
@@ -34,7 +35,8 @@ export const trainCommand: CliCommand = {
     '  --project   record the run (and the model) in this project',
     '  --out       also copy the trained model folder to DIR (the run keeps its files in the store)',
     '  --json      print the run\'s events as JSON lines on stdout',
-    '  Ctrl-C stops after the current step: the run ends cancelled, its last checkpoint kept.',
+    '  Ctrl-C or SIGTERM (timeout, kill, Slurm) stops after the current step: the run ends cancelled, its last',
+    '  checkpoint kept; a second Ctrl-C quits at once (the next start marks the run interrupted).',
     'fieldpack train --network vqvae --file FILE --vars A,B [--file FILE2 --vars C]... [--epochs N] [--channels 8,16,32]',
     '                [--latent-dim 32] [--codes Y,Z] [--patches-per-epoch N] [--batch-size N] [--lr X] [--device auto|cpu|cuda]',
     '                [--scaling auto|linear|log]   (log10(x + offset) per field; auto: non-negative fields with skewness >= 2)',
@@ -127,7 +129,7 @@ export const trainCommand: CliCommand = {
         print(`exported: ${ex.path} (${ex.sizeBytes} bytes)`);
       }
     }
-    return ended.status === 'finished' ? 0 : 1;
+    return jobExitCode(ended);
   },
 };
 
@@ -151,19 +153,15 @@ async function followRun(ctx: AppCtx, run: Run, io: Io, json: boolean): Promise<
       io.err(e.line);
     }
   });
-  let stopping = false;
-  const onSigint = () => {
-    if (stopping) return;
-    stopping = true;
+  const stopListening = onCancelSignals(() => {
     io.progressDone();
-    io.err('stopping after the current step (the last checkpoint is kept)...');
+    io.err('stopping after the current step (the last checkpoint is kept; a second Ctrl-C quits at once)...');
     void dispatch(ctx.services, 'jobs.cancel', { runId: run.id }).catch(() => undefined);
-  };
-  process.on('SIGINT', onSigint);
+  });
   try {
     return await ctx.jobs.waitFor(run.id);
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
     off();
     io.progressDone();
   }
@@ -235,5 +233,5 @@ async function trainModelFile(p: ReturnType<typeof parseFlags>, network: 'vqvae'
     print(`metrics: ${Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toPrecision(4)}`).join(', ')}`);
     if (r.modelPath) print(`model ${r.contentHash} (${r.modelBytes} bytes) ${r.modelPath}`);
   }
-  return ended.status === 'finished' ? 0 : 1;
+  return jobExitCode(ended);
 }
