@@ -115,6 +115,35 @@ describe('browser mode', () => {
     await page.close();
   });
 
+  it('takes an error notice away once its action, retried, succeeds; a notice about another action stays', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    const notices = () => page.getByTestId('notice').allInnerTexts();
+    await page.getByTestId('new-project-name').fill('Demo: COADS climatology');
+    await page.getByTestId('create-project').click();
+    await expect.poll(notices).toEqual([expect.stringMatching(/already exists \(CONFLICT\)/)]);
+    // the same failure again is counted, not stacked
+    await page.getByTestId('create-project').click();
+    await expect.poll(() => page.getByTestId('notice-count').allInnerTexts()).toEqual([' (×2)']);
+    await page.getByTestId('project-Demo: COADS climatology').getByTestId('rename-project').click();
+    await page.getByTestId('rename-input').fill('   ');
+    await page.getByTestId('rename-save').click();
+    await expect.poll(notices).toEqual([expect.stringMatching(/already exists/), expect.stringMatching(/a project needs a name/)]);
+    // the name fixed, Create succeeds: its notice goes (it stayed until dismissed); the rename's still applies
+    await page.getByTestId('new-project-name').fill('Notices');
+    await page.getByTestId('create-project').click();
+    await page.getByTestId('project-Notices').waitFor();
+    await expect.poll(notices).toEqual([expect.stringMatching(/a project needs a name/)]);
+    await page.getByTestId('rename-input').fill('Demo renamed');
+    await page.getByTestId('rename-save').click();
+    await page.getByTestId('project-Demo renamed').waitFor();
+    await expect.poll(notices).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('marks a job interrupted when the server is killed in the middle of it, and shows it so after restart', async () => {
     const dbPath = join(tmp.dir, 'kill.db');
     const first = await startServer(dbPath);
