@@ -71,10 +71,19 @@ describe('Archive view', () => {
     await page.getByTestId('archive-verify').click();
     await expect.poll(() => page.getByTestId('archive-verify-result').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('archive-verify-result').innerText()).toBe('all 2 members verified');
+    // a refused Restore says why beside Restore, and another action's success (Verify) does not take that away
+    await page.getByTestId('archive-restore-out').fill(COADS);
+    await page.getByTestId('archive-restore').click();
+    await expect.poll(() => page.getByTestId('archive-error').allInnerTexts(), { timeout: 30_000 }).toEqual([expect.stringMatching(/is a file/)]);
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/api/archive.verify')), page.getByTestId('archive-verify').click()]);
+    await expect.poll(() => page.getByTestId('archive-verify').isDisabled()).toBe(false);
+    expect(await page.getByTestId('archive-error').allInnerTexts()).toEqual([expect.stringMatching(/is a file/)]);
+    // fixed and retried, it goes
     await page.getByTestId('archive-restore-out').fill(join(tmp.dir, 'restored'));
     await page.getByTestId('archive-restore-clamp').check();
     await page.getByTestId('archive-restore').click();
     await expect.poll(() => page.getByTestId('archive-restored').count(), { timeout: 60_000 }).toBe(1);
+    expect(await page.getByTestId('archive-error').count()).toBe(0);
     expect(await page.getByTestId('archive-restored').innerText()).toMatch(/coads_climatology\.nc: SST, AIRT; \d+ values clamped into the original range$/);
     await page.screenshot({ path: join(SCREENSHOTS, 'archive.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
@@ -99,10 +108,15 @@ describe('Archive view', () => {
   });
 
   it('a WRF file\'s plan names what is kept as stored (Times) beside the members', async () => {
-    const { page, pageErrors } = await archiveViewOf('T2', WRF_KATRINA);
+    const { page, pageErrors } = await archiveViewOf('T2', join(tmp.dir, 'no-such.nc'));
+    // a Plan of a file that is not there says so; the path fixed, the next Plan takes that away
+    await page.getByTestId('archive-plan').click();
+    await expect.poll(() => page.getByTestId('archive-error').count(), { timeout: 30_000 }).toBe(1);
+    await page.getByTestId('archive-inputs').fill(WRF_KATRINA);
     await page.getByTestId('archive-plan').click();
     await expect.poll(() => page.getByTestId('archive-plan-total').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('archive-carried').innerText()).toBe('kept as stored from wrf_katrina.nc (not fields): Times');
+    expect(await page.getByTestId('archive-error').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });
