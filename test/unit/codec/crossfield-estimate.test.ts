@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
-import { cropBlock, centralBlockRange } from '../../../src-main/core/compressors/classic/codec.ts';
+import { cropBlock } from '../../../src-main/core/compressors/classic/codec.ts';
 import {
-  type CrossfieldNetwork, ESTIMATE_VALUES, decodeCrossfield, encodeCrossfield, estimateModes, predictGridDiffs, readCrossfieldStream, sampleGridDiffs,
+  type CrossfieldNetwork, ESTIMATE_VALUES, decodeCrossfield, estimationBlock, encodeCrossfield, estimateModes, predictGridDiffs, readCrossfieldStream, sampleGridDiffs,
 } from '../../../src-main/core/compressors/crossfield/codec.ts';
 import { parseNnSpec } from '../../../src-main/core/nn/spec.ts';
 import { chunkBytes, chunkPayload, readHeader } from '../../../src-main/core/codec/stream/format.ts';
@@ -61,7 +61,7 @@ describe('cross-field estimates', () => {
     const abs = 0.01;
     const whole = predictGridDiffs(net, anchors, shape, abs);
     const sample = sampleGridDiffs(net, anchors, shape, abs);
-    const block = centralBlockRange(shape, ESTIMATE_VALUES)!;
+    const block = estimationBlock(shape);
     whole.forEach((d, k) => {
       const cropped = Int32Array.from(cropBlock(Float64Array.from(d), null, shape, block.start, block.size).values);
       expect(Buffer.from(sample[k]!.buffer).equals(Buffer.from(cropped.buffer))).toBe(true);

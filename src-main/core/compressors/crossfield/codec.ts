@@ -43,7 +43,7 @@ import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
 import {
-  type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, centralBlockRange, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape,
+  type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape, sampleBlockRange,
 } from '../classic/codec.ts';
 import { predictorByName } from '../../codec/predictors/index.ts';
 import { rowLines } from '../../codec/predictors/types.ts';
@@ -508,7 +508,7 @@ export function fusionModesOf(input: CrossfieldEncodeInput): FusionMode[] {
   return modes;
 }
 
-/** Values of the sample (the field's central block) on which each fusion mode is sized before the encoder picks one. */
+/** Values of the sample (estimationBlock) on which each fusion mode is sized before the encoder picks one. */
 export const ESTIMATE_VALUES = 1 << 15;
 /**
  * Modes (and the service's networks) estimated within this fraction of the smallest are encoded in full too: the
@@ -519,11 +519,11 @@ export const ESTIMATE_MARGIN = 0.02;
 const typed = (v: ArrayLike<number>): FieldValues => (v instanceof Float32Array || v instanceof Float64Array ? v : Float64Array.from(v));
 
 /**
- * The estimation sample: the field's central block of about ESTIMATE_VALUES values (the whole field when it is not
- * much larger), a cropper for arrays over the field, and the factor from the block's valid points to the field's.
+ * The estimation block: the block of about ESTIMATE_VALUES values the classic codec's auto plans on (sampleBlockRange:
+ * centred, short dims whole), the whole field when it is not much larger.
  */
-function estimationBlock(shape: readonly number[]): { start: number[]; size: number[] } {
-  return centralBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
+export function estimationBlock(shape: readonly number[]): { start: number[]; size: number[] } {
+  return sampleBlockRange([...shape], ESTIMATE_VALUES) ?? { start: shape.map(() => 0), size: [...shape] };
 }
 
 /** An estimation block (start and size per dim) */
@@ -531,19 +531,19 @@ export type EstimationBlock = { start: number[]; size: number[] };
 
 /**
  * A second, smaller block away from the centre (a quarter of ESTIMATE_VALUES, centred a quarter of the way along each
- * dim): where the central block is not like the rest of the field, the service asks it before dropping a candidate.
- * Null where the central block is the whole field.
+ * dim): where the first block is not like the rest of the field, the service asks it before dropping a candidate.
+ * Null where the first block is the whole field.
  */
 export function secondEstimationBlock(shape: readonly number[]): EstimationBlock | null {
-  if (!centralBlockRange([...shape], ESTIMATE_VALUES)) return null;
-  const size = (centralBlockRange([...shape], ESTIMATE_VALUES / 4) ?? estimationBlock(shape)).size;
+  if (!sampleBlockRange([...shape], ESTIMATE_VALUES)) return null;
+  const size = (sampleBlockRange([...shape], ESTIMATE_VALUES / 4) ?? estimationBlock(shape)).size;
   return { start: shape.map((d, i) => Math.max(0, Math.min(d - size[i]!, Math.floor(d / 4 - size[i]! / 2)))), size };
 }
 
-/** The field's central block (copied, `crop` for the anchors' and the network's arrays) and its valid points' scale to the field's. */
+/** The field's estimation block (copied, `crop` for the anchors' and the network's arrays) and its valid points' scale to the field's. */
 export type EstimationSample = ReturnType<typeof estimationSample>;
 
-/** The estimation sample of a field (by default its central block), made once for every estimate of it (estimateCore, estimateModes). */
+/** The estimation sample of a field (by default estimationBlock), made once for every estimate of it (estimateCore, estimateModes). */
 export function estimationSample(field: CrossfieldEncodeInput['field'], block: EstimationBlock = estimationBlock(field.shape), validCount?: number) {
   const { shape, values, mask } = field;
   const crop = (v: ArrayLike<number>, m?: Uint8Array | null) => cropBlock(typed(v), m ?? null, [...shape], block.start, block.size);
