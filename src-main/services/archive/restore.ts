@@ -4,7 +4,7 @@
  * bound, achieved error, model hash). A variable split into members is decoded member by member and joined along its
  * first dimension. Each file is written to a temporary name and renamed.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { extname, basename, join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
@@ -87,13 +87,29 @@ async function clampedMember(dir: string, entry: MemberEntry, f: Field): Promise
   return { field: { ...f, values }, moved };
 }
 
+/**
+ * Each wanted source's file in `out`: the source's own name as .nc, else (two sources of one name, in different
+ * folders) its archive id, else that with a count; names compared without case, as macOS and Windows folders do.
+ */
+function restoredFileNames(manifest: Manifest, out: string, wantedSource: (src: Manifest['sources'][number]) => boolean): Map<string, string> {
+  const taken = new Set<string>();
+  const targets = new Map<string, string>();
+  for (const src of manifest.sources) {
+    if (!wantedSource(src)) continue;
+    const candidates = [`${basename(src.name, extname(src.name))}.nc`, `${src.id}.nc`];
+    let name = candidates.find((c) => !taken.has(c.toLowerCase()));
+    for (let k = 2; !name; k++) if (!taken.has(`${src.id}-${k}.nc`.toLowerCase())) name = `${src.id}-${k}.nc`;
+    taken.add(name.toLowerCase());
+    targets.set(src.id, join(out, name));
+  }
+  return targets;
+}
+
 export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; overwrite?: boolean; clamp?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${out} is a file; restore writes one NetCDF-4 file per source into a folder`);
-  makeFolder(out);
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const cache = new Map<string, Field>();
-  const names = new Set<string>();
   const files: RestoreResult['files'] = [];
   const wanted = (v: string) => !opts.vars?.length || opts.vars.includes(v);
   if (opts.vars?.length) {
@@ -102,18 +118,13 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `the archive has no variable ${unknown.join(', ')} (it has ${[...known].join(', ')})`);
   }
   // each source's file name, decided (and checked against what the folder holds) before anything is decoded
-  const targets = new Map<string, string>();
-  for (const src of manifest.sources) {
-    if (![...src.variables, ...src.carried].some((v) => wanted(v.name))) continue;
-    let name = `${basename(src.name, extname(src.name))}.nc`;
-    if (names.has(name)) name = `${src.id}.nc`;
-    names.add(name);
-    targets.set(src.id, join(out, name));
-  }
+  const targets = restoredFileNames(manifest, out, (src) => [...src.variables, ...src.carried].some((v) => wanted(v.name)));
   const existing = [...targets.values()].filter((p) => existsSync(p));
   if (existing.length && !opts.overwrite) {
     throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${existing.map((p) => basename(p)).join(', ')}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });
   }
+  const madeOut = !existsSync(out);
+  makeFolder(out);
   const failed: RestoreResult['failed'] = [];
   for (const [i, src] of manifest.sources.entries()) {
     if (!targets.has(src.id)) continue;
@@ -122,12 +133,28 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
       files.push(await restoreSource(dir, manifest, src, targets.get(src.id)!, wanted, byId, cache, opts));
     } catch (e) {
       // one damaged member costs its source, not the others (as verify goes on past it); a cancel stops here
-      if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
+      if (e instanceof FieldpackError && e.code === 'CANCELLED') throw undoRestore(e, files, existing, madeOut ? out : null);
       failed.push({ source: src.name, message: e instanceof Error ? e.message : String(e) });
     }
   }
   opts.onProgress?.(1, `${files.length} files restored${failed.length ? `, ${failed.length} failed` : ''}`);
   return { files, failed };
+}
+
+/**
+ * A cancelled restore takes back the files it made (a rerun then starts clean, and a cancel writes nothing); a file
+ * it replaced (--overwrite) stays restored, as the one it replaced is gone. The cancel's error says which.
+ */
+function undoRestore(cancel: FieldpackError, files: RestoreResult['files'], replaced: string[], madeFolder: string | null): FieldpackError {
+  const made = files.filter((f) => !replaced.includes(f.path));
+  for (const f of made) rmSync(f.path, { force: true });
+  if (madeFolder && readdirSync(madeFolder).length === 0) rmSync(madeFolder, { recursive: true, force: true });
+  const kept = files.filter((f) => replaced.includes(f.path));
+  const said = [
+    made.length ? `the ${made.length} file${made.length > 1 ? 's' : ''} it had restored removed` : 'nothing restored',
+    ...(kept.length ? [`${kept.map((f) => basename(f.path)).join(', ')} kept (already replaced, --overwrite)`] : []),
+  ];
+  return new FieldpackError('CANCELLED', `restore cancelled: ${said.join('; ')}`, cancel.details);
 }
 
 type RestoreOptions = NonNullable<Parameters<typeof restoreArchive>[2]>;
