@@ -3,7 +3,8 @@
  * relief, whose slice once overflowed its card and hid under the histogram): every view is screenshotted into
  * test-artifacts/screenshots/layout-VIEW-WIDTH.png, and DOM geometry checks that the main content never overflows
  * the window horizontally, that no card's content spills over its box (wide tables scroll inside their card) and
- * that the slice does not overlap the histogram. Also: maps framed in degrees and sliders showing dates, a
+ * that the slice does not overlap the histogram; the Archive view is checked with an archive built, planned, listed and
+ * verified, each part in its card. Also: maps framed in degrees and sliders showing dates, a
  * bookmarked #/compress and a reload keeping the open project, the Compress results following the newest run,
  * and the first start opening the demo project.
  */
@@ -86,6 +87,26 @@ async function fullScreenshot(page: Page, path: string): Promise<void> {
   await style.evaluate((el) => (el as HTMLElement).remove());
 }
 
+/**
+ * The Archive view with all it shows: COADS SST and AIRT built into an archive (once), then planned, listed and
+ * verified; each part in a card as in the other views (it had none, and the geometry checks had nothing to check).
+ */
+async function fillArchive(page: Page, build: boolean): Promise<void> {
+  await page.getByTestId('archive-inputs').fill(COADS);
+  await page.getByTestId('archive-vars').fill('SST,AIRT');
+  await page.getByTestId('archive-out').fill(join(tmp.dir, 'layout.fpa'));
+  if (build) {
+    await page.getByTestId('archive-build').click();
+    await expect.poll(() => page.getByTestId('archive-job').getAttribute('data-status'), { timeout: 120_000, interval: 300 }).toBe('finished');
+  }
+  for (const [action, shown] of [['plan', 'plan-total'], ['list', 'list-total'], ['verify', 'verify-result']]) {
+    await page.getByTestId(`archive-${action}`).click();
+    await expect.poll(() => page.getByTestId(`archive-${shown}`).count(), { timeout: 60_000 }).toBe(1);
+  }
+  const cards = await page.locator('main.content .panel').evaluateAll((ps) => ps.map((p) => p.querySelector('h2')?.textContent?.trim()));
+  expect(cards).toEqual(['Files', 'Plan', 'Members', 'Verify']);
+}
+
 async function showView(page: Page, view: string): Promise<void> {
   await page.getByTestId(`nav-${view}`).click();
   await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/${view}`);
@@ -125,6 +146,7 @@ describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 800, 1280 
         if (view === 'train') await expect.poll(() => page.locator('main').innerText(), { timeout: 30_000 }).toMatch(/SST[\s\S]*AIRT/);
         if (view === 'compare') await expect.poll(() => page.locator('main').innerText(), { timeout: 30_000 }).toMatch(/SST/);
         if (view === 'crossfield') await expect.poll(() => page.getByTestId('cf-results').locator('tbody tr').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+        if (view === 'archive') await fillArchive(page, width === 1280);
         expect(await layoutProblems(page), `${view} at ${width} px`).toEqual([]);
         // the jobs never lie over the view (at 800 px they go under it): a click meant for the view lands there
         const [mainBox, jobsBox] = await Promise.all([page.locator('main.content').boundingBox(), page.getByTestId('job-panel').boundingBox()]);
