@@ -78,7 +78,12 @@ export class JobQueue {
       return this.store.getRun(runId);
     }
     if (run.status === 'running' || run.status === 'scheduled') {
-      // Owned by no queue (another process, or one that died): record it as cancelled.
+      // another Fieldpack runs it (the workbench, while this is the CLI): only that one can stop it
+      const owner = this.store.otherLiveOwner(runId);
+      if (owner) {
+        throw new FieldpackError('CONFLICT', `run ${runId} is ${run.status === 'running' ? 'run' : 'queued'} by another Fieldpack (process ${owner.pid} on ${owner.host}): cancel it there (its Cancel button, or Ctrl-C in its terminal)`, { owner });
+      }
+      // owned by no queue of a running process (one that died): record it as cancelled
       return this.finish(runId, 'cancelled', { message: 'cancelled' });
     }
     throw new FieldpackError('CONFLICT', `run ${runId} has already ${run.status === 'finished' ? 'finished' : 'ended (' + run.status + ')'}`, { status: run.status });

@@ -176,6 +176,13 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    description: 'which process runs a run (host, pid, boot), so that opening the store elsewhere leaves it running',
+    up(db) {
+      db.exec(`ALTER TABLE runs ADD COLUMN owner_json TEXT;`);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

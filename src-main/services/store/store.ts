@@ -6,6 +6,8 @@ import { FieldpackError, type SerializedError } from '../../core/errors.ts';
 import type { Artifact, Dataset, FieldRecord, Metric, Model, Project, Run, RunDetail, RunStatus, Settings } from '../../api/contract.ts';
 import { DEFAULT_SETTINGS } from '../../api/contract.ts';
 import { openDatabase, type OpenedDatabase } from './open-database.ts';
+import { hostname, uptime } from 'node:os';
+import { processAlive } from '../files/atomic.ts';
 
 const now = () => new Date().toISOString();
 
@@ -27,6 +29,34 @@ interface RunRow {
   note: string;
   archived_at: string | null;
   origin_json: string | null;
+  owner_json: string | null;
+}
+
+/** The process that runs a run: a run left running or scheduled is orphaned once its owner has stopped. */
+interface RunOwner {
+  host: string;
+  pid: number;
+  /** the machine's boot, seconds since 1970 (a pid of an earlier boot is another process) */
+  bootedAt: number;
+}
+
+const thisBoot = () => Math.round(Date.now() / 1000 - uptime());
+
+function thisProcess(): string {
+  return JSON.stringify({ host: hostname(), pid: process.pid, bootedAt: thisBoot() } satisfies RunOwner);
+}
+
+/**
+ * Whether a run's owner has stopped: a run recorded before owners were (stores of schema 4), or this machine's
+ * process that no longer runs or ran before its last boot. Another machine's (a store on a shared disk) cannot be
+ * asked, so it counts as running.
+ */
+function ownerStopped(ownerJson: string | null): boolean {
+  if (!ownerJson) return true;
+  const o = JSON.parse(ownerJson) as RunOwner;
+  if (o.host !== hostname()) return false;
+  // the boot time from uptime moves by a second or so between calls
+  return Math.abs(o.bootedAt - thisBoot()) > 120 || !processAlive(o.pid);
 }
 
 /** Job kinds that are data operations (dataset.import), not experiments: never counted or listed as runs unless asked for by kind. */
@@ -229,10 +259,10 @@ export class Store {
     if (r.projectId !== null) this.getProject(r.projectId);
     const info = this.db
       .prepare(
-        `INSERT INTO runs (project_id, experiment_id, kind, name, status, params_json, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (project_id, experiment_id, kind, name, status, params_json, created_at, owner_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(r.projectId, r.experimentId ?? null, r.kind, r.name, r.status ?? 'scheduled', JSON.stringify(r.params ?? {}), now());
+      .run(r.projectId, r.experimentId ?? null, r.kind, r.name, r.status ?? 'scheduled', JSON.stringify(r.params ?? {}), now(), thisProcess());
     if (r.projectId !== null) this.touchProject(r.projectId);
     return this.getRun(Number(info.lastInsertRowid));
   }
@@ -406,8 +436,22 @@ export class Store {
   }
 
   /** At start-up: runs left running or scheduled by a process that died are marked interrupted. */
+  /** The other process (this machine's or another's) that runs or queued run `id`, while it still runs; else null. */
+  otherLiveOwner(id: number): { host: string; pid: number } | null {
+    const json = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined;
+    if (!json || ownerStopped(json)) return null;
+    const o = JSON.parse(json) as RunOwner;
+    return o.host === hostname() && o.pid === process.pid ? null : { host: o.host, pid: o.pid };
+  }
+
+  /**
+   * Runs left running or scheduled by a process that has stopped (killed, or the machine restarted) end interrupted;
+   * those of a Fieldpack still running (the workbench, while a CLI opens the same store) are left to it.
+   */
   markOrphanedRunsInterrupted(): Run[] {
-    const orphans = this.listRuns({ statuses: ['running', 'scheduled'], limit: 100_000 });
+    const unfinished = this.listRuns({ statuses: ['running', 'scheduled'], limit: 100_000 });
+    const ownerOf = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck();
+    const orphans = unfinished.filter((r) => ownerStopped(ownerOf.get(r.id) as string | null));
     const stmt = this.db.prepare(`UPDATE runs SET status = 'interrupted', ended_at = ?, message = ? WHERE id = ?`);
     this.db.transaction(() => {
       for (const r of orphans) {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createApp } from '../../../src-main/services/app-context.ts';
 import { handleIpcCall } from '../../../src-main/doors/electron/ipc-handler.ts';
+import { dispatch } from '../../../src-main/services/dispatch.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { SCHEMA_VERSION } from '../../../src-main/services/store/migrations.ts';
 
@@ -120,6 +121,27 @@ describe('CLI', () => {
       const id = /run (\d+) cancelled/.exec(stdout)?.[1];
       expect(id, stdout).toBeDefined();
       expect(cli('runs', 'show', id!).stdout).toMatch(/status cancelled/);
+    }
+  }, 60_000);
+
+  it('a job another Fieldpack runs stays running when this one opens the store, and only its owner can cancel it', async () => {
+    const db = join(tmp.dir, 'shared.db');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), 'run', 'demo', '--steps', '400', '--size', '16', '--delay-ms', '50'], { env: { ...process.env, FIELDPACK_DB: db }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    await new Promise<void>((res) => child.stderr!.setEncoding('utf8').on('data', (t: string) => t.includes('%') && res()));
+    const app = createApp({ dbPath: db, door: 'cli' });
+    try {
+      const [run] = app.store.listRuns({ kind: 'demo' });
+      expect(run!.status).toBe('running');
+      await expect(dispatch(app.services, 'jobs.cancel', { runId: run!.id })).rejects.toThrow(/run by another Fieldpack \(process \d+ on .*\): cancel it there/);
+      child.kill('SIGINT');
+      await new Promise((res) => child.on('exit', res));
+      expect(stdout).toMatch(/cancelled/);
+      expect(app.store.getRun(run!.id).status).toBe('cancelled');
+    } finally {
+      child.kill('SIGKILL');
+      await app.close();
     }
   }, 60_000);
 });

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { hostname, uptime } from 'node:os';
 import { Store } from '../../../src-main/services/store/store.ts';
 import { migrate } from '../../../src-main/services/store/open-database.ts';
 import { SCHEMA_VERSION } from '../../../src-main/services/store/migrations.ts';
@@ -121,17 +123,43 @@ describe('experiment store', () => {
     expect(() => Store.open(path)).toThrow(expect.objectContaining({ code: 'DB_TOO_NEW' }));
   });
 
-  it('marks runs left running by a dead process as interrupted', () => {
+  it('marks runs left running by a process that has stopped as interrupted, and leaves those of one that runs (the workbench, while the CLI opens the store)', async () => {
     const path = dbPath();
     const s = Store.open(path);
-    const r = s.createRun({ projectId: null, kind: 'demo', name: 'x' });
-    s.markRunStarted(r.id);
-    s.setRunProgress(r.id, 0.4, 'step 4/10');
-    s.close();
-    const s2 = Store.open(path);
-    const marked = s2.markOrphanedRunsInterrupted();
-    expect(marked.map((m) => m.status)).toEqual(['interrupted']);
-    expect(s2.getRun(r.id).message).toMatch(/interrupted.*40%/);
-    s2.close();
+    const started = () => {
+      const r = s.createRun({ projectId: null, kind: 'demo', name: 'x' });
+      s.markRunStarted(r.id);
+      s.setRunProgress(r.id, 0.4, 'step 4/10');
+      return r.id;
+    };
+    const setOwner = (id: number, owner: object | null) => s.db.prepare('UPDATE runs SET owner_json = ? WHERE id = ?').run(owner ? JSON.stringify(owner) : null, id);
+    const here = { host: hostname(), bootedAt: Math.round(Date.now() / 1000 - uptime()) };
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const ofDead = started();
+      setOwner(ofDead, { ...here, pid: dead });
+      const ofLive = started();
+      setOwner(ofLive, { ...here, pid: sleeper.pid });
+      const beforeOwners = started();
+      setOwner(beforeOwners, null);
+      const lastBoot = started();
+      setOwner(lastBoot, { ...here, pid: sleeper.pid, bootedAt: here.bootedAt - 86400 });
+      const elsewhere = started();
+      setOwner(elsewhere, { host: 'another-node', pid: dead, bootedAt: 0 });
+      const mine = started();
+      s.close();
+      const s2 = Store.open(path);
+      const marked = s2.markOrphanedRunsInterrupted();
+      expect(marked.map((m) => m.id).sort()).toEqual([ofDead, beforeOwners, lastBoot].sort());
+      expect(marked.map((m) => m.status)).toEqual(['interrupted', 'interrupted', 'interrupted']);
+      expect(s2.getRun(ofDead).message).toMatch(/interrupted.*40%/);
+      for (const id of [ofLive, elsewhere, mine]) expect(s2.getRun(id).status).toBe('running');
+      expect(s2.otherLiveOwner(ofLive)).toEqual({ host: here.host, pid: sleeper.pid });
+      expect(s2.otherLiveOwner(mine)).toBeNull();
+      s2.close();
+    } finally {
+      sleeper.kill();
+    }
   });
 });
