@@ -14,7 +14,7 @@ import { type ObjectRecord, SourceReader, buildMember, decodeMember } from './me
 import { type WorkOptions, archiveOptions, expandInputs, planWork, shardAssignment } from './work.ts';
 import {
   type Manifest, type MemberEntry, type WorkManifest,
-  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, workPath,
+  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, manifestProblems, workPath,
 } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -71,6 +71,8 @@ export function readManifest(dir: string): Manifest {
   }
   const r = ManifestSchema.safeParse(json);
   if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a valid archive manifest (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ')})`);
+  const problems = manifestProblems(r.data);
+  if (problems.length) throw new FieldpackError('BAD_FILE', `${p}: the manifest does not hold together (edited?): ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`, { problems });
   return r.data;
 }
 

@@ -226,6 +226,47 @@ export const Manifest = z.object({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
+/**
+ * What makes a manifest that passed its schema unusable: ids given twice, a variable naming a member the manifest
+ * lacks or one of another source or variable, members that do not tile their variable's rows and shape, a member no
+ * variable names (its values would be left out of a restore unsaid), an anchor that is no member. Empty: none.
+ */
+export function manifestProblems(m: Manifest): string[] {
+  const problems: string[] = [];
+  const twice = (ids: string[]) => ids.filter((id, i) => ids.indexOf(id) !== i);
+  for (const id of new Set(twice(m.sources.map((s) => s.id)))) problems.push(`source id ${id} is given twice`);
+  for (const id of new Set(twice(m.members.map((e) => e.id)))) problems.push(`member id ${id} is given twice`);
+  const byId = new Map(m.members.map((e) => [e.id, e]));
+  const named = new Set<string>();
+  for (const src of m.sources) {
+    for (const v of src.variables) {
+      const where = `${src.name}: ${v.name}`;
+      if (!v.members.length) problems.push(`${where} names no member`);
+      let row = 0;
+      for (const id of v.members) {
+        named.add(id);
+        const e = byId.get(id);
+        if (!e) {
+          problems.push(`${where} names member ${id}, which the manifest does not list`);
+          continue;
+        }
+        if (e.source !== src.id || e.variable !== v.name) problems.push(`${where} names member ${id}, which holds ${e.source}: ${e.variable}`);
+        // a member holds rows [a, b) of its variable (all of them where rows is null), with the variable's other dims
+        const rows = e.rows ?? [0, e.shape[0] ?? 1];
+        const tiles = rows[0] === row && e.shape.length === v.shape.length && e.shape.every((d, i) => (i === 0 ? d === rows[1] - rows[0] : d === v.shape[i]));
+        if (!tiles) problems.push(`${where}: member ${id} holds rows [${rows[0]}, ${rows[1]}) of shape [${e.shape.join(', ')}], which do not tile the variable's [${v.shape.join(', ')}] from row ${row}`);
+        row = rows[1];
+      }
+      if (v.members.length && row !== (v.shape[0] ?? 1)) problems.push(`${where}: its members hold ${row} of its ${v.shape[0]} rows`);
+    }
+  }
+  for (const e of m.members) {
+    if (!named.has(e.id)) problems.push(`member ${e.id} (${e.source}: ${e.variable}) is named by no source's variable`);
+    for (const d of e.dependencies) if (d.kind === 'anchor' && !byId.has(d.member)) problems.push(`member ${e.id}: its anchor member ${d.member} is not in the manifest`);
+  }
+  return problems;
+}
+
 /** Journal lines: a finished member, or an object stored. */
 export const JournalLine = z.discriminatedUnion('type', [
   z.object({ type: z.literal('member'), member: MemberEntry }),

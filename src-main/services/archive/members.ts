@@ -252,6 +252,9 @@ export async function decodeMember(dir: string, members: Map<string, MemberEntry
     if (e instanceof FieldpackError && e.code !== 'CANCELLED') throw new FieldpackError(e.code, `member ${entry.id} (${entry.file}): ${e.message}`, e.details);
     throw e;
   });
+  if (d.field.shape.join('x') !== entry.shape.join('x')) {
+    throw new FieldpackError('BAD_FILE', `member ${entry.id} (${entry.file}): its stream holds [${d.field.shape.join(', ')}], the manifest declares [${entry.shape.join(', ')}]`);
+  }
   const f = { ...d.field, name: entry.variable };
   // only anchors are kept: they are decoded again for each target that reads them
   if (depth > 0) cache.set(entry.id, f);

@@ -1,12 +1,14 @@
 /**
  * Restore's files: one per source, never two sources into one name (sources of one name from different folders once
  * made the third source's fallback name that of the first, and one restored file replaced the other, exit 0), and a
- * cancelled restore takes back what it wrote, so a rerun starts clean.
+ * cancelled restore takes back what it wrote, so a rerun starts clean. A manifest edited into one that does not hold
+ * together is refused by verify and restore alike (verify once passed them, and restore then lost a variable unsaid
+ * or failed with a JavaScript error).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildArchive, restoreArchive } from '../../../src-main/services/archive/index.ts';
+import { buildArchive, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
@@ -57,5 +59,40 @@ describe('archive restore: file names and cancels', () => {
     const out = join(tmp.dir, 'nope');
     await expect(restoreArchive(arc, out, { vars: ['NOPE'] })).rejects.toThrow(/the archive has no variable NOPE/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([
+    ['a member entry deleted', (m: any) => m.members.splice(1, 1), /names member 1-topo\.sst, which the manifest does not list/],
+    ['no members', (m: any) => (m.members = []), /names member .* which the manifest does not list/],
+    ['a variable taken out of its source', (m: any) => (m.sources[2].variables = []), /member 2-topo\.sst \(2-topo: sst\) is named by no source's variable/],
+    ['a member id given twice', (m: any) => (m.members[1].id = m.members[0].id), /member id 0-2-topo\.sst is given twice/],
+    ['a huge declared shape', (m: any) => (m.sources[0].variables[0].shape = [100000, 100000]), /member 0-2-topo\.sst holds rows \[0, 4\) of shape \[4, 5, 7\], which do not tile the variable's \[100000, 100000\]/],
+  ])('verify and restore refuse a manifest with %s, naming what does not hold together', async (_what, edit, says) => {
+    const { arc } = await sameNamedArchive();
+    const copy = join(tmp.dir, `edited-${_what.replace(/\W+/g, '-')}`);
+    cpSync(arc, copy, { recursive: true });
+    const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
+    edit(m);
+    writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
+    await expect(verifyArchive(copy)).rejects.toThrow(says);
+    await expect(restoreArchive(copy, join(copy, 'out'))).rejects.toThrow(/the manifest does not hold together/);
+    expect(existsSync(join(copy, 'out'))).toBe(false);
+  });
+
+  it('a member whose stream holds another shape than the manifest declares (both edited alike) fails verify and its source\'s restore, named', async () => {
+    const { arc } = await sameNamedArchive();
+    const copy = join(tmp.dir, 'edited-shapes');
+    cpSync(arc, copy, { recursive: true });
+    const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
+    m.members[0].shape = [4, 5, 8];
+    m.sources[0].variables[0].shape = [4, 5, 8];
+    writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
+    const says = /member 0-2-topo\.sst \(members\/.*\): its stream holds \[4, 5, 7\], the manifest declares \[4, 5, 8\]/;
+    const v = await verifyArchive(copy);
+    expect(v.ok).toBe(false);
+    expect(v.members.find((c) => c.id === '0-2-topo.sst')).toMatchObject({ ok: false, message: expect.stringMatching(says) });
+    const r = await restoreArchive(copy, join(copy, 'out'));
+    expect(r.failed).toEqual([{ source: '2-topo.nc', message: expect.stringMatching(says) }]);
+    expect(r.files).toHaveLength(2);
   });
 });
