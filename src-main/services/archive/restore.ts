@@ -18,6 +18,7 @@ import { clampToRange } from '../../core/codec/bound.ts';
 import { readStreamHead } from '../codecs/streamed.ts';
 import { type Manifest, type MemberEntry, fromJsonNumber } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
+import { auxiliaryCoordinatesOf } from './work.ts';
 
 function joinRows(parts: Field[], shape: number[]): { values: Float32Array | Float64Array; mask?: Uint8Array } {
   if (parts.length === 1) return { values: parts[0]!.values, ...(parts[0]!.mask ? { mask: parts[0]!.mask } : {}) };
@@ -111,7 +112,9 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const cache = new Map<string, Field>();
   const files: RestoreResult['files'] = [];
-  const wanted = (v: string) => !opts.vars?.length || opts.vars.includes(v);
+  // --vars T2 restores what T2's `coordinates` names with it (its positions and times), as a build with --vars keeps them
+  const named = opts.vars?.length ? new Set([...opts.vars, ...manifest.sources.flatMap((src) => src.variables.filter((v) => opts.vars!.includes(v.name)).flatMap(auxiliaryCoordinatesOf))]) : null;
+  const wanted = (v: string) => !named || named.has(v);
   if (opts.vars?.length) {
     const known = new Set(manifest.sources.flatMap((s) => [...s.variables, ...s.carried].map((v) => v.name)));
     const unknown = opts.vars.filter((v) => !known.has(v));

@@ -159,6 +159,12 @@ export function rowSplits(shape: number[], memberValues: number): ([number, numb
   return out.length > 1 ? out : [null];
 }
 
+/** The variables a variable's `coordinates` attribute names (CF auxiliary coordinates: WRF's XLAT, XLONG, XTIME). */
+export function auxiliaryCoordinatesOf(v: { attributes: Record<string, unknown> }): string[] {
+  const named = v.attributes['coordinates'];
+  return typeof named === 'string' ? named.split(/\s+/).filter(Boolean) : [];
+}
+
 export function memberId(sourceId: string, variable: string, rows: [number, number] | null): string {
   return `${sourceId}.${safeName(variable)}${rows ? `.${rows[0]}-${rows[1]}` : ''}`;
 }
@@ -220,7 +226,9 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       const cands: Candidate[] = [];
       // auxiliary coordinates (named in a variable's `coordinates`, as WRF's XLAT, XLONG and XTIME are) and 1-D
       // variables along a dimension are positions and times: kept exactly unless a bound is given for them
-      const auxiliary = new Set(df.variables.flatMap((v) => (typeof v.attributes['coordinates'] === 'string' ? (v.attributes['coordinates'] as string).split(/\s+/) : [])));
+      const auxiliary = new Set(df.variables.flatMap(auxiliaryCoordinatesOf));
+      // --vars T2 keeps what T2's `coordinates` names too: its positions and times (a restore without them lost them)
+      const selected = options.vars && new Set([...options.vars, ...df.variables.filter((v) => options.vars!.includes(v.name)).flatMap(auxiliaryCoordinatesOf)]);
       for (const v of df.variables) {
         if (v.isCoordinate && v.readable) {
           coords[v.name] = coordinateFromField(await df.readField(v.name, { coordinates: false }));
@@ -235,7 +243,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           else carried.push(kept);
           continue;
         }
-        if (options.vars && !options.vars.includes(v.name)) {
+        if (selected && !selected.has(v.name)) {
           skipped.push({ name: v.name, reason: 'not selected (--vars)' });
           continue;
         }

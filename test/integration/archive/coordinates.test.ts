@@ -21,7 +21,7 @@ describe.runIf(hasPythonNetcdf4())('archive: auxiliary coordinates and 1-D varia
   const tmp = tempDir('fieldpack-archive-coords-');
   afterAll(() => tmp.cleanup());
 
-  it('XLAT, XLONG and XTIME come back bit for bit at rel:1e-2; T within its bound; no _FillValue where there was none', async () => {
+  it('XLAT, XLONG and XTIME come back bit for bit at rel:1e-2, also with --vars T2; T within its bound; no _FillValue where there was none', async () => {
     const src = join(tmp.dir, 'wrfout.nc');
     execFileSync(PYTHON, ['-c', `
 import sys, numpy as np, netCDF4
@@ -37,6 +37,11 @@ ds.close()
     const out = join(tmp.dir, 'arc');
     await buildArchive({ inputs: [src], out, bound: 'rel:1e-2', crossfield: 'off' });
     const r = await restoreArchive(out, join(tmp.dir, 'restored'));
+    // --vars T2, at build or at restore, keeps what T2's `coordinates` names (they were dropped, leaving T2 naming nothing)
+    const selectedOut = join(tmp.dir, 'arc-T2');
+    await buildArchive({ inputs: [src], out: selectedOut, bound: 'rel:1e-2', crossfield: 'off', vars: ['T2'] });
+    const selected = [await restoreArchive(selectedOut, join(tmp.dir, 'restored-T2')), await restoreArchive(out, join(tmp.dir, 'restored-vars-T2'), { vars: ['T2'] })];
+    for (const s of selected) expect(s.files[0]!.variables.sort()).toEqual(['T2', 'XLAT', 'XLONG', 'XTIME']);
     const a = await openDataFile(src);
     const b = await openDataFile(r.files[0]!.path);
     try {
