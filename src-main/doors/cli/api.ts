@@ -6,13 +6,21 @@ import { constants as osConstants } from 'node:os';
 import type { ApiInput, ApiMethod, ApiOutput, Run } from '../../api/contract.ts';
 import { dispatch } from '../../services/dispatch.ts';
 import { storelessServices } from '../../services/storeless.ts';
+import { resolveDbPath } from '../../services/store/open-database.ts';
+import { learnedModelsDirOf } from '../../services/store/files.ts';
+import { addModelDir } from '../../services/codecs/models.ts';
 import type { CallContext } from '../../services/handlers/types.ts';
 import type { CliRunContext } from './command.ts';
 
 let storeless: ReturnType<typeof storelessServices> | null = null;
 
-export async function callApi<M extends ApiMethod>(ctx: Pick<CliRunContext, 'app'>, method: M, input: ApiInput<M>, call?: CallContext): Promise<ApiOutput<M>> {
-  storeless ??= storelessServices();
+export async function callApi<M extends ApiMethod>(ctx: Pick<CliRunContext, 'app'> & Partial<Pick<CliRunContext, 'globals'>>, method: M, input: ApiInput<M>, call?: CallContext): Promise<ApiOutput<M>> {
+  if (!storeless) {
+    storeless = storelessServices();
+    // the models the store trained are found by hash without opening it (as the app registers them when it opens)
+    const db = resolveDbPath(ctx.globals?.db);
+    for (const kind of ['vqvae', 'nglr'] as const) addModelDir(learnedModelsDirOf(db, kind));
+  }
   const services = method in storeless ? storeless : (await ctx.app()).services;
   return (await dispatch(services, method, input, call)) as ApiOutput<M>;
 }

@@ -18,7 +18,7 @@ import { encodeBase } from '../codecs/index.ts';
 import { prepareNglrData } from '../training/prepare-nglr.ts';
 import type { StartTrainingOptions } from '../training/trainer.ts';
 import type { Store } from '../store/store.ts';
-import { modelsDir, runDir as runDirOf } from '../store/files.ts';
+import { learnedModelsDirOf, runDir as runDirOf } from '../store/files.ts';
 import { prepareTrainingMaps } from '../training/prepare-maps.ts';
 import { startTraining } from '../training/trainer.ts';
 import { vqvaeEntry } from '../training/vqvae-entry.ts';
@@ -27,10 +27,10 @@ import { addFileArtifact, fmtS, readTrainingFields, trainerPython } from './trai
 import { makeFolder } from '../files/folders.ts';
 
 /** Where trained VQ-VAE models of this store live (the codec service looks there by hash). */
-export const vqvaeModelsDir = (store: Store) => join(modelsDir(store), 'vqvae');
+export const vqvaeModelsDir = (store: Store) => learnedModelsDirOf(store.path, 'vqvae');
 
 /** Where trained NGLR models of this store live. */
-export const nglrModelsDir = (store: Store) => join(modelsDir(store), 'nglr');
+export const nglrModelsDir = (store: Store) => learnedModelsDirOf(store.path, 'nglr');
 
 /**
  * What differs between the jobs that train a model file for a learned codec (train-vqvae, train-nglr): the params,

@@ -3,7 +3,20 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { Store } from './store.ts';
 
 export function storeFilesDir(store: Store): string {
-  return join(dirname(store.path), `${basename(store.path, extname(store.path))}-files`);
+  return storeFilesDirOf(store.path);
+}
+
+/** The files folder of the store whose database is `dbPath`, found without opening it. */
+export function storeFilesDirOf(dbPath: string): string {
+  return join(dirname(dbPath), `${basename(dbPath, extname(dbPath))}-files`);
+}
+
+/**
+ * Where the store of database `dbPath` keeps the learned codecs' models it trained (vqvae, nglr): the codec service
+ * looks there by hash, also for a CLI command that does not open the store (compress, decompress, bench).
+ */
+export function learnedModelsDirOf(dbPath: string, kind: 'vqvae' | 'nglr'): string {
+  return join(storeFilesDirOf(dbPath), 'models', kind);
 }
 
 export const modelsDir = (store: Store) => join(storeFilesDir(store), 'models');

@@ -73,6 +73,13 @@ describe.skipIf(!!skip)('VQ-VAE training (real PyTorch)', () => {
     const d = await fieldpack('decompress', out, '--model', modelPath!, '-o', join(tmp.dir, 'sst.f32'));
     expect(d.status, d.stderr).toBe(0);
     expect(readF32(join(tmp.dir, 'sst.f32')).length).toBe(12 * 90 * 180);
+    // the store's models are found by hash, as the help says, though compress and decompress do not open the store
+    const byHash = join(tmp.dir, 'sst-by-hash.fpk');
+    const ch = await fieldpack('--db', db, 'compress', COADS, '--var', 'SST', '--bound', 'abs:0.05', '--codec', 'vqvae', '--model', hash!, '--param', 'fallback=false', '-o', byHash);
+    expect(ch.status, ch.stderr).toBe(0);
+    expect(readFileSync(byHash).equals(readFileSync(out))).toBe(true);
+    const dh = await fieldpack('--db', db, 'decompress', byHash, '-o', join(tmp.dir, 'sst-by-hash.f32'));
+    expect(dh.status, dh.stderr).toBe(0);
   }, 300_000);
 });
 
