@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Download, Page } from 'playwright-core';
-import { SCREENSHOTS, callApi, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
+import { SCREENSHOTS, callApi, colourBarProblems, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { COADS } from '../helpers/data-files.ts';
 
@@ -106,6 +106,8 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
       for (const c of cells) expect(c, maps).toBeGreaterThan(maps === 'error-maps' ? 5000 : 200);
     }
     expect(await page.getByTestId('error-maps').getByTestId('colour-bar').innerText()).toMatch(/error \(.+\)/); // units
+    expect(await page.getByTestId('colour-bar').count()).toBeGreaterThanOrEqual(3); // error, SSIM, derived
+    expect(await colourBarProblems(page)).toEqual([]);
     const spectrumSeries = await page.getByTestId('chart-spectrum').getAttribute('data-points');
     expect(Number(spectrumSeries)).toBeGreaterThanOrEqual(7 * 40); // original + 3 x (reconstruction, error), ~45 rings each
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, selectors, type Browser } from 'playwright-core';
+import { chromium, selectors, type Browser, type Page } from 'playwright-core';
 import { Store } from '../../src-main/services/store/store.ts';
 import { importDataset } from '../../src-main/services/data/store-import.ts';
 import { COADS } from '../helpers/data-files.ts';
@@ -78,6 +78,21 @@ export async function callApi<T>(server: ServerHandle, method: string, input: un
   const body = (await res.json()) as { value?: T; error?: { message: string } };
   if (!res.ok) throw new Error(`${method}: ${body.error?.message}`);
   return body.value as T;
+}
+
+/**
+ * What is uneven in the end labels of the page's colour bars (slice images, error and SSIM maps): an exponent on one
+ * end only (ETOPO5's relief read -1.04e+4 … 7833), or an end with more significant digits than a colour bar shows (3).
+ */
+export async function colourBarProblems(page: Page): Promise<string[]> {
+  const bars = await page.getByTestId('colour-bar').evaluateAll((els) =>
+    els.map((e) => ['lo', 'hi'].map((end) => e.querySelector(`[data-test="colour-bar-${end}"]`)?.textContent?.trim() ?? '')),
+  );
+  const significant = (s: string) => s.replace(/e.*$/i, '').replace(/[^0-9]/g, '').replace(/^0+/, '').replace(/0+$/, '').length;
+  return bars.flatMap(([lo, hi]) => [
+    ...(/e/i.test(lo!) !== /e/i.test(hi!) ? [`${lo} … ${hi}: an exponent on one end only`] : []),
+    ...[lo!, hi!].filter((s) => significant(s) > 3).map((s) => `${lo} … ${hi}: ${s} has more than 3 significant digits`),
+  ]);
 }
 
 /**

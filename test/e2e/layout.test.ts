@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { SCREENSHOTS, callApi, launchBrowser, startServer, type ServerHandle } from './harness.ts';
+import { SCREENSHOTS, callApi, colourBarProblems, launchBrowser, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { COADS, ferretFile } from '../helpers/data-files.ts';
 import { Store } from '../../src-main/services/store/store.ts';
@@ -132,6 +132,8 @@ describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 800, 1280 
           const viewer = page.getByTestId('slice-viewer');
           await expect.poll(() => viewer.getByTestId('x-ticks').innerText(), { timeout: 30_000 }).toMatch(/120°W/);
           expect(await viewer.getByTestId('y-ticks').innerText()).toMatch(/30°N/);
+          // the colour bar's ends by one rule, rounded alike (they read -1.04e+4 and 7833)
+          expect(await viewer.getByTestId('colour-bar').innerText()).toMatch(/^-10[0-9]00\s+7[0-9]00 meters/);
           const [slice, hist] = await Promise.all(['.slice-panel', '.hist-panel'].map((s) => page.locator(s).boundingBox()));
           const canvas = await viewer.locator('canvas').boundingBox();
           expect(canvas!.x + canvas!.width).toBeLessThanOrEqual(slice!.x + slice!.width + 1);
@@ -148,6 +150,7 @@ describe.skipIf(!existsSync(COADS) || !existsSync(ETOPO5))('layout at 800, 1280 
         if (view === 'crossfield') await expect.poll(() => page.getByTestId('cf-results').locator('tbody tr').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
         if (view === 'archive') await fillArchive(page, width === 1280);
         expect(await layoutProblems(page), `${view} at ${width} px`).toEqual([]);
+        expect(await colourBarProblems(page), `${view} at ${width} px`).toEqual([]);
         // the jobs never lie over the view (at 800 px they go under it): a click meant for the view lands there
         const [mainBox, jobsBox] = await Promise.all([page.locator('main.content').boundingBox(), page.getByTestId('job-panel').boundingBox()]);
         const apart = mainBox!.x + mainBox!.width <= jobsBox!.x + 1 || mainBox!.y + mainBox!.height <= jobsBox!.y + 1;
