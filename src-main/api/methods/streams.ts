@@ -37,7 +37,7 @@ export const StreamCompressInput = z.strictObject({
   raw: RawInput.optional(),
   /** the .fpk to write (written to a temporary file, then renamed) */
   out: path,
-  /** replace an existing output that is not a Fieldpack stream (a stream of an earlier run is replaced anyway) */
+  /** replace an existing output that is not a Fieldpack stream, or is another stream's base or anchor (a stream of an earlier run is replaced anyway) */
   overwrite: z.boolean().default(false),
 });
 

@@ -3,10 +3,10 @@
  * list the codecs. Every codec goes through the codec service; outputs are written atomically. These handlers
  * need no store (the CLI serves them without opening one); a call may carry progress and cancellation.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { readFile } from 'node:fs/promises';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, clampToRange } from '../../core/codec/bound.ts';
@@ -75,6 +75,15 @@ function besideOutput(out: string, kind: string): string {
 /** Where an anchor's stream goes beside the output (OUT.anchor-VAR.fpk), where decoders look for it. */
 function anchorStreamPath(out: string, anchor: string): string {
   return besideOutput(out, `anchor-${anchor.replace(/[^\w.-]/g, '_')}`);
+}
+
+/**
+ * The stream a path beside it belongs to (X.fpk for X.base.fpk or X.anchor-VAR.fpk, where compress put them and
+ * decoders look), and which it is; null for a path of no such name.
+ */
+function streamBesideOf(path: string): { owner: string; role: string } | null {
+  const m = /^(.+)\.(base|anchor-[\w.-]+)\.fpk$/i.exec(basename(path));
+  return m ? { owner: join(dirname(path), `${m[1]}.fpk`), role: m[2]!.toLowerCase() === 'base' ? 'base stream' : `${m[2]!.slice(7)} anchor stream` } : null;
 }
 
 /** An external reconstruction named by a base spec (file:PATH...): an input that no output may replace. */
@@ -182,6 +191,11 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
         await checkNotReplacing(path, 'a Fieldpack stream', { overwrite, ours: isFpk });
       };
       await checkStreamOutput(out);
+      // OUT named as another stream's base or anchor (X.base.fpk beside X.fpk): replacing it would leave X undecodable
+      const beside = streamBesideOf(out);
+      if (beside && !overwrite && existsSync(out) && existsSync(beside.owner)) {
+        throw new FieldpackError('INVALID_ARGUMENT', `${out} is the ${beside.role} of ${beside.owner}: replacing it would leave ${basename(beside.owner)} undecodable; give another name, or replace it on purpose (--overwrite)`, { path: out });
+      }
       // the streams that may go beside it, checked before any work as it is (each is written only if the stream needs it)
       const anchorNames = Array.isArray(params.anchors) ? params.anchors.filter((a): a is string => typeof a === 'string') : [];
       for (const a of anchorNames) await checkStreamOutput(anchorStreamPath(out, a));

@@ -172,6 +172,19 @@ describe('the CLI', () => {
     expect((await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.f32'))).status).toBe(0);
   }, 120_000);
 
+  it('compress -o X.base.fpk does not replace the base stream X.fpk decodes from unless --overwrite', async () => {
+    const dir = join(tmp.dir, 'others-base');
+    mkdirSync(dir);
+    const c = await fieldpack('compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', 'core:rel:1e-2', '--bound', 'abs:1e-2', '-o', join(dir, 's.fpk'));
+    expect(c.status, c.stderr).toBe(0);
+    const base = readFileSync(join(dir, 's.base.fpk'));
+    const other = await fieldpack('compress', COADS, '--var', 'AIRT', '--bound', 'rel:1e-2', '-o', join(dir, 's.base.fpk'));
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/s\.base\.fpk is the base stream of .*s\.fpk: replacing it would leave s\.fpk undecodable; .*--overwrite/);
+    expect(readFileSync(join(dir, 's.base.fpk')).equals(base)).toBe(true);
+    expect((await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.f32'))).status).toBe(0);
+  }, 120_000);
+
   it('a stream that fell back to the core codec (a constant field) gets no base file beside it; gae --base auto takes its NRMSE target there', async () => {
     const dir = join(tmp.dir, 'constant');
     mkdirSync(dir);

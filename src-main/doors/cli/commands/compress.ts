@@ -36,8 +36,9 @@ export const compressCommand: CliCommand = {
     '    machine of 2 cores or more this thread encodes every other slab beside it.',
     '  raw binary without a FILE.json sidecar (SDRBench: C order, fastest axis last): --raw-shape and --raw-dtype say its',
     '    layout (inspect FILE --raw-shape ... names its variable).',
-    '  OUT (and a stream written beside it) may replace a Fieldpack stream of an earlier run; any other existing file',
-    '    of that name is refused before any work unless --overwrite.',
+    '  OUT (and a stream written beside it) may replace a Fieldpack stream of an earlier run, but not the base or anchor',
+    '    stream of another (X.base.fpk, X.anchor-VAR.fpk beside X.fpk); that, and any other existing file of that name,',
+    '    is refused before any work unless --overwrite.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
