@@ -163,7 +163,8 @@ export function codecParams(choice: string, overrides: Record<string, unknown> =
     const given = { ...params, ...overrides };
     const issues = parsed.error.issues.map((i) => {
       const path = i.path.join('.') || 'params';
-      if (i.code !== 'invalid_type') return `${path}: ${i.message}`;
+      // a schema's own words for a param (the cross-field codec's anchors) stand; zod's default ones are reworded
+      if (i.code !== 'invalid_type' || !/^Invalid input/.test(i.message)) return `${path}: ${i.message}`;
       const value = i.path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), given);
       const expected = i.expected === 'tuple' ? 'array' : i.expected;
       return value === undefined ? `${path} is needed (${expected})` : `${path} takes a${/^[aeiou]/.test(expected) ? 'n' : ''} ${expected}, not ${JSON.stringify(value)}`;

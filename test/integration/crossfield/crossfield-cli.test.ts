@@ -145,6 +145,25 @@ describe('fieldpack compress --codec crossfield / decompress / inspect on COADS 
     expect(twice.status).not.toBe(0);
     expect(twice.stderr).toMatch(/INVALID_ARGUMENT.*anchors: AIRT is named twice/);
   }, 120_000);
+
+  it.skipIf(!haveCoads)('--param network=linear embeds a linear CFNN fitted on the anchors (smaller here than none, as the bench finds), decoded bit for bit; what compress cannot do is said (needs ferret-datasets)', async () => {
+    const linear = join(dir, 'sst-linear.fpk');
+    const c = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'crossfield', '--anchors', 'AIRT', '--param', 'network=linear', '-o', linear);
+    expect(c.status, c.stderr).toBe(0);
+    expect(readFileSync(linear).length).toBeLessThan(readFileSync(sst).length);
+    const i = await fieldpack('inspect', linear);
+    expect(i.stdout).toMatch(/network 2D, \d+ weights; networkKind linear/);
+    const outs = [0, 2].map((w) => join(dir, `sst-linear-w${w}.f32`));
+    for (const [k, out] of outs.entries()) expect((await fieldpack('decompress', linear, '-o', out, '--workers', String(k * 2))).status).toBe(0);
+    expect(readFileSync(outs[0]!).equals(readFileSync(outs[1]!))).toBe(true);
+    const cfnn = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'crossfield', '--anchors', 'AIRT', '--param', 'network=cfnn', '-o', join(dir, 'cfnn.fpk'));
+    expect(cfnn.stderr).toMatch(/network: none or linear \(a trained CFNN, .*bench --codec crossfield --network cfnn\|best\)/);
+    const noAnchors = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'crossfield', '-o', join(dir, 'none.fpk'));
+    expect(noAnchors.stderr).toMatch(/anchors: the cross-field codec needs its anchors: variables of the same file on the target's grid \(--anchors A,B\)/);
+    const codecs = await fieldpack('compress', '--codecs');
+    expect(codecs.stdout).toMatch(/network=none\|linear/);
+    expect(codecs.stdout).toMatch(/wrap=true\|false\|auto/);
+  }, 120_000);
 });
 
 describe('an anchor on another grid', () => {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { FieldpackError } from '../../errors.ts';
-import { sameShape } from '../../field.ts';
+import { type Field, sameShape } from '../../field.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
 import { type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/interp.ts';
@@ -30,20 +30,42 @@ import {
   layoutOf,
   predictGridDiffs,
   readCrossfieldStream,
+  roundWeightsHalf,
   sampleInput,
   writeGridDiffs,
 } from './codec.ts';
+import { fitLinearCfnn } from './linear.ts';
+
+/**
+ * The network a stream embeds from the `network` param: 'linear' fitted on the anchors' reconstructions (over 2-D
+ * maps, 3-D volumes from 4 dims on, as the service fits it) with its weights rounded to half precision as embedded.
+ */
+function networkOf(
+  param: CrossfieldNetwork | 'none' | 'linear' | null, field: Pick<Field, 'values' | 'shape' | 'mask'>, anchors: string[], recons: Reconstruction[],
+): CrossfieldNetwork | null {
+  if (param === null || param === 'none') return null;
+  if (param !== 'linear') return param;
+  const net = fitLinearCfnn({ ...field, name: 'target' }, recons.map((r, i) => ({ ...r, name: anchors[i]! })), field.shape.length >= 4 ? 3 : 2);
+  return { ...net, weights: roundWeightsHalf(net.weights) };
+}
 
 export const CrossfieldParams = z.strictObject({
   /** anchor variables, in the order the network reads them (their reconstructions are the dependencies) */
-  anchors: z.array(z.string().min(1)).min(1, 'the cross-field codec needs at least one anchor'),
+  anchors: z.array(z.string().min(1), 'the cross-field codec needs its anchors: variables of the same file on the target\'s grid (--anchors A,B)').min(1, 'the cross-field codec needs at least one anchor'),
   mode: z.enum([...FUSION_MODES, 'auto']).default('auto'),
   /** level-dependent bounds of mode interp (index into the interpolation tunings) */
   tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).optional(),
   /** mode interp: dims interpolated along, leading ones folded (the service passes the core codec's choice) */
   maxDims: z.number().int().min(1).max(4).optional(),
-  /** the network to embed (chosen by the service); null: interpolation corrected from the anchors alone */
-  network: z.custom<CrossfieldNetwork>((v) => v === null || (typeof v === 'object' && v !== null && 'spec' in v && 'weights' in v)).nullable().default(null),
+  /**
+   * the network to embed: one chosen by the service (which also trains the CFNN and compares them: the workbench's
+   * Cross-field job, `bench --codec crossfield --network`); 'linear': a linear CFNN fitted here on the anchors'
+   * reconstructions (least squares, no Python); null or 'none': interpolation corrected from the anchors alone
+   */
+  network: z.union([
+    z.enum(['none', 'linear']),
+    z.custom<CrossfieldNetwork>((v) => typeof v === 'object' && v !== null && 'spec' in v && 'weights' in v),
+  ], 'none or linear (a trained CFNN, and the search over all three: the workbench\'s Cross-field view, or bench --codec crossfield --network cfnn|best)').nullable().default(null),
   /** stream params kept for provenance (training, network kind, model label) */
   extra: z.record(z.string(), z.unknown()).default({}),
   chunkValues: z.number().int().min(1024).optional(),
@@ -145,7 +167,7 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
     recons.forEach((r, i) => {
       if (!sameShape(r.shape, field.shape)) throw new FieldpackError('INVALID_ARGUMENT', `anchor ${params.anchors[i]} [${r.shape.join(', ')}] is not on the target's grid [${field.shape.join(', ')}]`);
     });
-    const net = params.network;
+    const net = networkOf(params.network, field, params.anchors, recons);
     if (net && net.anchors.some((v, i) => v !== params.anchors[i])) {
       throw new FieldpackError('INVALID_ARGUMENT', `the network reads anchors ${net.anchors.join(', ')}; given ${params.anchors.join(', ')}`);
     }
@@ -156,7 +178,7 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
         field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
         anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
         // the predictions' checksums: a decoder whose network gives other integers finds out before decoding
-        dq, anchorRecons: recons, tune: params.tune, maxDims: params.maxDims, mode: params.mode, metadata, extraParams: { ...params.extra, ...(net ? { dqCrc: gridDiffsChecksums(dq) } : {}) },
+        dq, anchorRecons: recons, tune: params.tune, maxDims: params.maxDims, mode: params.mode, metadata, extraParams: { ...params.extra, ...(params.network === 'linear' ? { network: 'linear', training: 'online' } : {}), ...(net ? { dqCrc: gridDiffsChecksums(dq) } : {}) },
         ...(params.chunkValues ? { chunkValues: params.chunkValues } : {}),
         ...(params.estimates ? { estimates: params.estimates } : {}),
     };

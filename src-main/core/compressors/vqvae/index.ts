@@ -32,7 +32,7 @@ export const VqvaeParams = z.strictObject({
   /** level-dependent bounds of the interpolation (index into the tunings) */
   tune: z.number().int().min(0).max(INTERP_TUNINGS.length - 1).default(0),
   /** pad maps periodically along the last axis; auto: when the last dimension's coordinate spans 360 degrees */
-  wrap: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+  wrap: z.union([z.boolean(), z.literal('auto')], 'true, false or auto').default('auto'),
   /**
    * what the network sees: the standardised values (linear) or the standardised log10(x + offset) (log: skewed,
    * non-negative fields such as humidity or rain); auto: log when the model was trained on log-scaled maps and the

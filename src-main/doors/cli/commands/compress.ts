@@ -2,6 +2,16 @@ import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, rawLayout
 import { parseBound } from '../../../core/codec/bound.ts';
 import { callApi, terminalCall } from '../api.ts';
 
+type ParamSchema = { enum?: unknown[]; const?: unknown; type?: string; anyOf?: ParamSchema[] };
+
+/** The named values a param takes: its enum, or those among the alternatives of a union (network=none|linear, wrap=true|false|auto). */
+function namedValues(v: ParamSchema, inUnion = false): unknown[] {
+  if (v.enum) return v.enum;
+  if (v.const !== undefined) return [v.const];
+  if (inUnion && v.type === 'boolean') return [true, false];
+  return (v.anyOf ?? []).flatMap((a) => namedValues(a, true));
+}
+
 export const compressCommand: CliCommand = {
   name: 'compress',
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
@@ -31,6 +41,8 @@ export const compressCommand: CliCommand = {
     '    workers get one each, or chunks beside them where the machine has more cores than N; the bytes never depend on N.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
     '    first with the core codec at the same bound, written beside OUT as OUT.anchor-A.fpk; decompress finds them there.',
+    '    --param network=linear embeds a linear CFNN fitted on them (least squares, no Python); the trained CFNN and the',
+    '    search over none, linear and CFNN are the Cross-field view\'s and `bench --codec crossfield --network`.',
     '  --streamed: read and compress the variable slab by slab (memory independent of its size; abs and rel bounds),',
     '    automatic above 1 GiB of values; --in-memory: never. The stream is the same either way. With 1 worker on a',
     '    machine of 2 cores or more this thread encodes every other slab beside it.',
@@ -48,8 +60,8 @@ export const compressCommand: CliCommand = {
       for (const c of await callApi(ctx, 'streams.codecs', {})) {
         io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
         for (const pr of c.presets) io.out(`  ${pr.name.padEnd(14)} ${pr.description}`);
-        const props = (c.paramsSchema.properties ?? {}) as Record<string, { enum?: unknown[]; type?: string }>;
-        io.out(`  params: ${Object.entries(props).map(([k, v]) => `${k}${v.enum ? `=${v.enum.join('|')}` : v.type ? ` (${v.type})` : ''}`).join(', ')}`);
+        const props = (c.paramsSchema.properties ?? {}) as Record<string, ParamSchema>;
+        io.out(`  params: ${Object.entries(props).map(([k, v]) => `${k}${namedValues(v).length ? `=${namedValues(v).join('|')}` : v.type ? ` (${v.type})` : ''}`).join(', ')}`);
       }
       return 0;
     }
