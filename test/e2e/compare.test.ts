@@ -173,8 +173,14 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
       expect(await layoutProblems(page), `${width} px, full height`).toEqual([]);
       await page.screenshot({ path: join(SCREENSHOTS, `compare-${width}.png`) });
     }
-    // the project's run history archives and deletes runs too
+    // delete asks first, naming the run; "Keep it" keeps it
     await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByTestId(`delete-${runIds[1]}`).click();
+    expect(await page.getByTestId('confirm-dialog').innerText()).toContain(`Run ${runIds[1]} and its files (stream, analysis) will be removed`);
+    await page.getByTestId('confirm-cancel').click();
+    expect(await page.getByTestId('confirm-dialog').count()).toBe(0);
+    expect(await page.getByTestId(`delete-${runIds[1]}`).count()).toBe(1);
+    // the project's run history archives and deletes runs too
     await page.getByTestId('nav-projects').click();
     const history = page.getByTestId('run-history');
     await history.getByTestId(`run-row-${runIds[2]}`).click();
@@ -182,6 +188,7 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
     await expect.poll(() => history.getByTestId(`run-row-${runIds[2]}`).count()).toBe(0);
     await history.getByTestId(`run-row-${runIds[0]}`).click();
     await page.getByTestId('run-delete').click();
+    expect(await page.getByTestId('confirm-dialog').innerText()).toContain(`Run ${runIds[0]} and its files`);
     await page.getByTestId('confirm-ok').click();
     await expect.poll(() => history.getByTestId(`run-row-${runIds[0]}`).count()).toBe(0);
     expect((await callApi<{ archivedAt: string | null }[]>(server, 'runs.search', { archived: 'only' })).map((r) => r.archivedAt !== null)).toEqual([true]);

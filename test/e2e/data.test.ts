@@ -180,6 +180,13 @@ describe('Data view', () => {
     const gaps = page.getByTestId('dataset-gaps').getByTestId('field-row-gaps');
     await expect.poll(() => gaps.count(), { timeout: 20_000 }).toBe(1);
     expect(await gaps.getByTestId('nonfinite-gaps').innerText()).toBe('6 NaN, 1 +Inf');
+
+    // remove asks first, naming the dataset; confirmed, the dataset goes
+    await page.getByTestId('dataset-gaps').locator('[data-test^="delete-dataset-"]').click();
+    expect(await page.getByTestId('confirm-dialog').locator('h2').innerText()).toBe('Remove dataset “gaps”?');
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => page.getByTestId('dataset-gaps').count(), { timeout: 10_000 }).toBe(0);
+    expect(await page.getByTestId('confirm-dialog').count()).toBe(0);
     await page.close();
   });
 
