@@ -44,9 +44,12 @@ function fileHash(path: string): string {
   return hash;
 }
 
-/** Model files with the extension among `files`, then in `folders` (e.g. the stream's own), then in the model folders. */
+/**
+ * Model files: those given (`files`, whatever their names, but streams: a decompress's --anchor and --model files come
+ * together), then those with the extension in `folders` (e.g. the stream's own), then in the model folders.
+ */
 export function modelCandidates(mp: ModelParam, files: readonly string[] = [], folders: readonly string[] = []): string[] {
-  const out = files.filter((f) => f.toLowerCase().endsWith(mp.extension)).map((f) => resolve(f));
+  const out = files.filter((f) => !/\.fpk$/i.test(f)).map((f) => resolve(f));
   for (const dir of [...folders, ...modelDirs()]) {
     let names: string[] = [];
     try {

@@ -4,7 +4,7 @@
  * TypeScript reference reproduces PyTorch on the trainer's probe, and the model compresses and decompresses a field
  * through the CLI with every point within the bound.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,11 @@ describe.skipIf(!!skip)('VQ-VAE training (real PyTorch)', () => {
     expect(readFileSync(byHash).equals(readFileSync(out))).toBe(true);
     const dh = await fieldpack('--db', db, 'decompress', byHash, '-o', join(tmp.dir, 'sst-by-hash.f32'));
     expect(dh.status, dh.stderr).toBe(0);
+    // a model file given by any name (compress takes it so, and so does decompress)
+    const renamed = join(tmp.dir, 'my-model.bin');
+    copyFileSync(modelPath!, renamed);
+    const dr = await fieldpack('decompress', out, '--model', renamed, '-o', join(tmp.dir, 'sst-renamed.f32'));
+    expect(dr.status, dr.stderr).toBe(0);
   }, 300_000);
 });
 
