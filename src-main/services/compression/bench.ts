@@ -15,7 +15,7 @@ import type { CallControl as CallContext } from '../codecs/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { type BoundSpec, formatBound, resolveBound, validRange } from '../../core/codec/bound.ts';
-import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
+import { allPresets, listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { resolveModelRef } from '../codecs/models.ts';
 import { pinPython } from '../system/python-env.ts';
 import { bitsByPart } from './runs.ts';
@@ -235,6 +235,30 @@ export async function benchCodecsWithModels(input: ApiParsedInput<'bench.codecs'
   return { protocol: benchProtocol(), rows, trained };
 }
 
+/**
+ * A codec param, a model or a base that none of the benched codecs takes is refused, named, as compress refuses it
+ * (a model or a base was left out silently: an NGLR file benched the default VQ-VAE).
+ */
+function checkTakenByBenchedCodecs(codecs: string[], opts: Pick<BenchOptions, 'params' | 'model' | 'base'>): void {
+  const ours = codecs.filter((c) => !EXTERNAL[c]).map((c) => resolveCodecChoice(c).codec);
+  for (const [k, v] of Object.entries(opts.params ?? {})) {
+    if (!ours.some((c) => c.params.safeParse({ [k]: v }).success)) {
+      throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the param ${k}=${JSON.stringify(v)} (codecs: ${codecs.join(', ')})`);
+    }
+  }
+  const learned = ours.filter((c) => c.modelParam);
+  for (const ref of (opts.model ?? 'default').split(',').map((r) => r.trim()).filter((r) => r && r !== 'default')) {
+    if (!learned.length) throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the model ${ref} (codecs: ${codecs.join(', ')}; vqvae and nglr take one)`);
+    const kind = /\.fp[a-z]+$/i.exec(ref)?.[0].toLowerCase();
+    if (kind && !learned.some((c) => c.modelParam!.extension === kind)) {
+      throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the model ${ref}, a ${kind} file (${learned.map((c) => `${c.id} takes ${c.modelParam!.extension}`).join(', ')})`);
+    }
+  }
+  if (opts.base && opts.base !== 'none' && !ours.some((c) => c.takesBase)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the base ${opts.base} (codecs: ${codecs.join(', ')}; residual coders do: ${listCodecs().filter((c) => c.takesBase).map((c) => c.id).join(', ')})`);
+  }
+}
+
 export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const files = expandFiles(opts.files);
   const load = opts.load ?? loadField;
@@ -244,15 +268,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   // each codec, variable and bound once (a name given twice gave its rows twice)
   const codecs = opts.codecs?.length ? [...new Set(opts.codecs)] : ['auto', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
   opts = { ...opts, ...(opts.vars ? { vars: [...new Set(opts.vars)] } : {}), bounds: [...new Map(opts.bounds.map((b) => [formatBound(b), b])).values()] };
-  for (const [k, v] of Object.entries(opts.params ?? {})) {
-    if (!codecs.some((c) => !EXTERNAL[c] && benchCodecs().includes(c) && resolveCodecChoice(c).codec.params.safeParse({ [k]: v }).success)) {
-      throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the param ${k}=${JSON.stringify(v)} (codecs: ${codecs.join(', ')})`);
-    }
-  }
   for (const c of codecs) {
     if (!benchCodecs().includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${benchCodecs().join(', ')})`);
     if (EXTERNAL[c] && !EXTERNAL[c].available()) throw new FieldpackError('NOT_FOUND', `${c} is not on PATH`);
   }
+  checkTakenByBenchedCodecs(codecs, opts);
   // SZ3 and zfp run from a helper process started while this one is small (startToolRunner: a fork of this process
   // slowed the rows after it)
   if (codecs.some((c) => EXTERNAL[c])) startToolRunner();

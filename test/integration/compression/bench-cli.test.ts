@@ -48,6 +48,14 @@ describe.runIf(haveWrf)('bench (needs the WRF Katrina file)', () => {
     expect(rows[1]!.fell_back).toBe(false);
     await expect(runBench({ files: [WRF], vars: ['T2'], codecs: ['auto'], params: { scaling: 'log' }, bounds: [{ mode: 'psnr', value: 46 }], minSeconds: 0 }))
       .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no benched codec takes the param scaling="log"/) });
+    // a model or a base no benched codec takes: refused, not left out (an NGLR file benched the default VQ-VAE)
+    const nglrModel = join(import.meta.dirname, '..', '..', '..', 'resources', 'models', 'nglr-default.fpnl');
+    await expect(runBench({ files: [WRF], vars: ['T2'], codecs: ['vqvae'], model: nglrModel, bounds: [{ mode: 'psnr', value: 46 }], minSeconds: 0 }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no benched codec takes the model .*nglr-default\.fpnl, a \.fpnl file \(vqvae takes \.fpvq\)/) });
+    await expect(runBench({ files: [WRF], vars: ['T2'], codecs: ['auto'], model: nglrModel, bounds: [{ mode: 'psnr', value: 46 }], minSeconds: 0 }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no benched codec takes the model .*vqvae and nglr take one/) });
+    await expect(runBench({ files: [WRF], vars: ['T2'], codecs: ['auto'], base: 'auto:rel:1e-2', bounds: [{ mode: 'nrmse', value: 1e-4 }], minSeconds: 0 }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no benched codec takes the base auto:rel:1e-2 .*residual coders do: .*lbrc/) });
     // a listed variable no file has: said before any work, with the variables there are (it gave an empty table)
     await expect(runBench({ files: [WRF], vars: ['T2', 'NOPE'], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], minSeconds: 0 }))
       .rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no variable "NOPE" in wrf_katrina\.nc \(variables: .*T2/) });
@@ -120,6 +128,8 @@ describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron d
     await expect(dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], bounds: [] })).rejects.toThrow(/bounds: give at least one bound/);
     await expect(dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], codecs: ['nope'], bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/unknown codec "nope"/);
     await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], reusedModel: true, network: 'cfnn', bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/reused model is the linear network/);
+    // the cross-field bench's flags on another codec's bench: refused, not left out
+    await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--codec', 'lbrc', '--network', 'linear', '--json', join(tmpdir(), 'fp-unused.json')], ctx(io()))).rejects.toThrow(/--network is for the cross-field bench \(--codec crossfield --vars TARGET\)/);
     await expect(dispatch(services, 'bench.large', { size: 'huge' })).rejects.toThrow(/size "huge"/);
     await expect(dispatch(services, 'bench.large', { size: '1KiB' })).rejects.toThrow(/at least 4MiB/);
     await expect(dispatch(services, 'bench.large', { size: '1e30' })).rejects.toThrow(/GiB free/);

@@ -91,6 +91,8 @@ export const benchCommand: CliCommand = {
         io.out(crossfieldBenchTable(r.rows));
         return r.rows.some((x) => x.error || x.points_over_bound > 0) ? 1 : 0;
       }
+      const crossfieldOnly = ['anchors', 'network', 'reused-model'].find((f) => p.flags.has(f));
+      if (crossfieldOnly) throw new CliUsageError(`--${crossfieldOnly} is for the cross-field bench (--codec crossfield --vars TARGET); none of the benched codecs takes it`);
       const epochs = flag(p, 'train-epochs');
       const entropy = flag(p, 'entropy');
       if (entropy && !['range', 'huffman', 'auto'].includes(entropy)) throw new CliUsageError('--entropy must be range, huffman or auto');
