@@ -4,7 +4,7 @@
  * (an .fpk is decoded, a data file is read), or from .fpk streams beside the stream being decoded.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, sameShape } from '../../core/field.ts';
@@ -58,6 +58,38 @@ const HASH_BLOCK = 1 << 16;
 /** The field as a dependency: its reconstructionHash, or the one the caller already computed of it. */
 export function toReconstruction(f: Pick<Field, 'values' | 'mask' | 'shape'>, hash = reconstructionHash(f)): Reconstruction {
   return { values: f.values, ...(f.mask ? { mask: f.mask } : {}), shape: [...f.shape], hash };
+}
+
+/** OUT.KIND.fpk beside OUT.fpk: where compress writes a stream's anchors and base stream, and decoders look for them. */
+function besideStream(out: string, kind: string): string {
+  return join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.${kind}.fpk`);
+}
+
+/** Where an anchor's stream goes beside the output (OUT.anchor-VAR.fpk). */
+export function anchorStreamPath(out: string, anchor: string): string {
+  return besideStream(out, `anchor-${anchor.replace(/[^\w.-]/g, '_')}`);
+}
+
+/** Where a residual coder's base stream goes beside the output (OUT.base.fpk). */
+export function baseStreamPath(out: string): string {
+  return besideStream(out, 'base');
+}
+
+/**
+ * The stream a path beside it belongs to (X.fpk for X.base.fpk or X.anchor-VAR.fpk), and which it is; null for a
+ * path of no such name.
+ */
+export function streamBesideOf(path: string): { owner: string; role: string } | null {
+  const m = /^(.+)\.(base|anchor-[\w.-]+)\.fpk$/i.exec(basename(path));
+  return m ? { owner: join(dirname(path), `${m[1]}.fpk`), role: m[2]!.toLowerCase() === 'base' ? 'base stream' : `${m[2]!.slice(7)} anchor stream` } : null;
+}
+
+/** The file compress wrote a stream's anchor or base stream to, beside it; null where there is none (a model, a file base). */
+function expectedBeside(dep: Dependency, src: DependencySource): string | null {
+  if (!src.besidePath || src.baseFile) return null;
+  if (dep.kind === 'anchor') return anchorStreamPath(resolve(src.besidePath), dep.var);
+  if (dep.kind === 'base' && dep.var) return baseStreamPath(resolve(src.besidePath));
+  return null;
 }
 
 function candidatePaths(src: DependencySource): string[] {
@@ -145,10 +177,26 @@ export async function resolveDependencies(
   }
   const resolved = (d: Dependency) => (d.kind === 'anchor' ? !!out.anchors[d.var] : !!out.bases[d.hash]);
   const unresolved = mismatched.filter((m) => !resolved(m.dep));
+  // what compress wrote beside the stream for a dependency, where it is not there: the other streams of the variable
+  // that were tried are not the one, and the missing file is the news (not a CONFLICT with one of them)
+  // (a file or field the user gave that differs is the news then: CONFLICT, below)
+  const given = new Set(['given', ...(src.files ?? []).map((f) => resolve(f))]);
+  const besideMissing = unresolved.find((m) => expectedBeside(m.dep, src) !== null && !existsSync(expectedBeside(m.dep, src)!)
+    && !unresolved.some((u) => u.dep === m.dep && given.has(u.where)));
+  if (besideMissing && !missing.length) {
+    const m = besideMissing;
+    const path = expectedBeside(m.dep, src)!;
+    const tried = unresolved.filter((u) => u.dep === m.dep).map((u) => basename(u.where));
+    throw new FieldpackError(
+      'NOT_FOUND',
+      `this stream needs its ${m.dep.kind} ${(m.dep as { var: string }).var} (reconstruction sha256 ${m.dep.hash.slice(0, 16)}...): ${basename(path)}, where compress wrote it beside the stream, is not there${tried.length ? `, and ${tried.join(', ')} hold${tried.length > 1 ? '' : 's'} another reconstruction of it` : ''} (give the stream it was compressed to${m.dep.kind === 'anchor' ? ' with --anchor' : ''})`,
+      { missing: [m.dep.hash], expected: path },
+    );
+  }
   if (unresolved.length && !missing.length) {
     const m = unresolved[0]!;
     const name = (m.dep as { var: string }).var;
-    const baseFile = src.besidePath ? `${basename(src.besidePath).replace(/\.fpk$/i, '')}.base.fpk` : 'NAME.base.fpk';
+    const baseFile = src.besidePath ? basename(baseStreamPath(src.besidePath)) : 'NAME.base.fpk';
     const how = m.dep.kind === 'anchor'
       ? 'decode the anchor from the stream it was compressed to, at the same bound'
       : src.baseFile
@@ -168,10 +216,11 @@ export async function resolveDependencies(
       ...others.map(describeDependency),
     ];
     const looked = [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src)];
+    const written = missing.map((d) => expectedBeside(d, src)).filter((p): p is string => p !== null).map((p) => basename(p));
     const differ = [...unresolved.map((u) => `${(u.dep as { var: string }).var} differs (${u.got}, ${u.where})`), ...unusable];
     throw new FieldpackError(
       'NOT_FOUND',
-      `this stream needs ${parts.join(' and ')}: not given${looked.length ? ` (looked in: ${looked.join('; ')})` : ''}${differ.length ? `; ${differ.join('; ')}` : ''}`,
+      `this stream needs ${parts.join(' and ')}: not given${written.length ? ` (compress wrote ${written.join(', ')} beside it: not there)` : ''}${looked.length ? ` (looked in: ${looked.join('; ')})` : ''}${differ.length ? `; ${differ.join('; ')}` : ''}`,
       { missing: missing.map((d) => (d.kind === 'anchor' ? d.var : d.hash)), needed: deps },
     );
   }

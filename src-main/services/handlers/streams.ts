@@ -20,6 +20,7 @@ import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { checkNotReplacing, checkOutputPath, writeAtomically } from '../files/atomic.ts';
+import { anchorStreamPath, baseStreamPath, streamBesideOf } from '../codecs/dependencies.ts';
 import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, streamErrorOf, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
@@ -65,25 +66,6 @@ export function streamInfo(file: string, bytes: Uint8Array, size = bytes.length)
     chunks: h.chunks.length, params: h.params, dependencies: s.dependencies, needs: s.needs, summary: s.summary,
     compressionRatio: (h.shape.reduce((a, b) => a * b, 1) * width) / size,
   };
-}
-
-/** OUT.KIND.fpk beside OUT.fpk: where an output's anchors and base stream go, and decoders look for them */
-function besideOutput(out: string, kind: string): string {
-  return join(dirname(out), `${basename(out).replace(/\.fpk$/i, '')}.${kind}.fpk`);
-}
-
-/** Where an anchor's stream goes beside the output (OUT.anchor-VAR.fpk), where decoders look for it. */
-function anchorStreamPath(out: string, anchor: string): string {
-  return besideOutput(out, `anchor-${anchor.replace(/[^\w.-]/g, '_')}`);
-}
-
-/**
- * The stream a path beside it belongs to (X.fpk for X.base.fpk or X.anchor-VAR.fpk, where compress put them and
- * decoders look), and which it is; null for a path of no such name.
- */
-function streamBesideOf(path: string): { owner: string; role: string } | null {
-  const m = /^(.+)\.(base|anchor-[\w.-]+)\.fpk$/i.exec(basename(path));
-  return m ? { owner: join(dirname(path), `${m[1]}.fpk`), role: m[2]!.toLowerCase() === 'base' ? 'base stream' : `${m[2]!.slice(7)} anchor stream` } : null;
 }
 
 /** An external reconstruction named by a base spec (file:PATH...): an input that no output may replace. */
@@ -199,7 +181,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       // the streams that may go beside it, checked before any work as it is (each is written only if the stream needs it)
       const anchorNames = Array.isArray(params.anchors) ? params.anchors.filter((a): a is string => typeof a === 'string') : [];
       for (const a of anchorNames) await checkStreamOutput(anchorStreamPath(out, a));
-      if (baseSpec && !baseFileOf(baseSpec).length && baseSpec !== 'none') await checkStreamOutput(besideOutput(out, 'base'));
+      if (baseSpec && !baseFileOf(baseSpec).length && baseSpec !== 'none') await checkStreamOutput(baseStreamPath(out));
       const open: OpenOptions | undefined = raw ? { raw } : undefined;
       const fieldBytes = await variableBytes(file, variable, open);
       warmWorkers(workers, fieldBytes);
@@ -221,7 +203,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const needs = inspectStream(r.bytes).dependencies;
       const needed = anchors.filter((a) => needs.some((d) => d.kind === 'anchor' && d.var === a.name));
       const usesBase = needs.some((d) => d.kind === 'base');
-      const basePath = prepared?.stream && usesBase ? besideOutput(out, 'base') : null;
+      const basePath = prepared?.stream && usesBase ? baseStreamPath(out) : null;
       for (const path of [...needed.map((a) => a.path), ...(basePath ? [basePath] : [])]) await checkStreamOutput(path);
       // a cancel that came while this thread coded alone (seen only once it ended) leaves each file not yet in place
       for (const a of needed) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes), call?.signal);

@@ -117,7 +117,7 @@ describe('fieldpack compress --codec crossfield / decompress / inspect on COADS 
     copyFileSync(sst, lone);
     const missing = await fieldpack('decompress', lone, '-o', join(tmp.dir, 'elsewhere', 'a.f32'));
     expect(missing.status, missing.stdout).toBe(1);
-    expect(missing.stderr).toMatch(/error \(NOT_FOUND\): this stream needs its anchor AIRT \(reconstruction sha256 [0-9a-f]{16}\.\.\.\): not given/);
+    expect(missing.stderr).toMatch(/error \(NOT_FOUND\): this stream needs its anchor AIRT \(reconstruction sha256 [0-9a-f]{16}\.\.\.\): not given \(compress wrote sst\.anchor-AIRT\.fpk beside it: not there\)/);
     expect(existsSync(join(tmp.dir, 'elsewhere', 'a.f32'))).toBe(false);
 
     const given = await fieldpack('decompress', lone, '-o', join(tmp.dir, 'elsewhere', 'b.f32'), '--anchor', anchorStream);
