@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { hostname, platform, release } from 'node:os';
 import * as echarts from 'echarts';
 import { FieldpackError } from '../../core/errors.ts';
@@ -238,13 +238,88 @@ function columnsTable(runs: RunDetail[], rows: [string, (r: RunDetail) => string
     .join('')}</tbody></table>`;
 }
 
+/**
+ * The figures of one field's runs: error histograms, spectra, autocorrelation and derived quantities as charts, and
+ * its error, SSIM and derived-quantity maps under one colour bar each (`suffix` names the field in the headings when
+ * the report has several).
+ */
+function fieldFigures(withA: readonly (readonly [RunDetail, RunAnalysis])[], colour: Map<number, string>, units: string | null, suffix: string): { charts: string[]; maps: string } {
+  const charts: string[] = [];
+  const fig = (t: string, body: string, caption = '') => charts.push(`<figure class="chart"><figcaption>${esc(t + suffix)}</figcaption>${body}${caption ? `<p class="cap">${esc(caption)}</p>` : ''}</figure>`);
+  fig('Error histograms (reconstruction - original, whole field)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), color: colour.get(r.id), data: a.histogram.counts.map((c, i) => [(a.histogram.edges[i]! + a.histogram.edges[i + 1]!) / 2, c] as [number, number]) })), `error${units ? ` (${units})` : ''}`, 'points'));
+  fig(
+    'Radially averaged power spectra of the slice',
+    lineChart(
+      [
+        { name: 'original', color: '#1d2330', data: withA[0]![1].spectrum.frequency.map((f, i) => [f, withA[0]![1].spectrum.original[i]!] as [number, number]), dashed: true },
+        ...withA.flatMap(([r, a]) => [
+          { name: `${runLabel(r)} reconstruction`, color: colour.get(r.id), data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.reconstruction[i]!] as [number, number]) },
+          { name: `${runLabel(r)} error`, color: colour.get(r.id), thin: true, data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.error[i]!] as [number, number]).filter(([, p]) => p > 0) },
+        ]),
+      ],
+      'frequency (cycles per grid point)',
+      'power',
+      { logX: true, logY: true },
+    ),
+    'power |X|² / (h w) averaged over rings of wavenumber; the original dashed; per run: reconstruction (thick) and error (thin)',
+  );
+  fig('Error autocorrelation by lag (along x, the fastest dim)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), color: colour.get(r.id), data: a.autocorrelation.lags.map((l, i) => [l, a.autocorrelation.x[i] ?? NaN] as [number, number]).filter(([, v]) => Number.isFinite(v)) })), 'lag (grid points)', 'autocorrelation'));
+  const dnames = [...new Set(withA.flatMap(([, a]) => a.derived.map((d) => d.name)))];
+  if (dnames.length) {
+    fig(
+      'Derived quantities after compression: NRMSE against before',
+      svgChart({
+        legend: { top: 0 },
+        grid: { left: 72, right: 24, top: 40, bottom: 40 },
+        xAxis: { type: 'category', data: dnames },
+        yAxis: { type: 'value', ...yName('NRMSE') },
+        series: withA.map(([r, a]) => ({ name: runLabel(r), type: 'bar', itemStyle: { color: colour.get(r.id) }, data: dnames.map((n) => a.derived.find((d) => d.name === n)?.nrmse ?? null) })),
+      }),
+    );
+  }
+  
+  // maps: one colour bar for every error map
+  let maps = '';
+  const lim = Math.max(...withA.map(([, a]) => Math.max(Math.abs(a.errorMap.min), Math.abs(a.errorMap.max))), 1e-300);
+  const s = withA[0]![1].slice;
+  maps += `<h2>Error maps${esc(suffix)}</h2><p class="cap">Slice ${esc(s.dims.map((d, i) => `${d} = ${s.index[i]}`).join(', ') || 'of the 2D field')} (${s.height} x ${s.width}), reconstruction - original.</p>${colourBar(-lim, lim, DIVERGING, `error${units ? ` (${units})` : ''}`)}<div class="maps">${withA
+    .map(([r, a]) => `<figure><img alt="error map of run ${r.id}" src="${mapPng(a.errorMap.values, a.errorMap.width, a.errorMap.height, -lim, lim, DIVERGING, a.flipY, Math.max(1, Math.round(300 / a.errorMap.width)))}"><figcaption>${esc(runLabel(r))}</figcaption></figure>`)
+    .join('')}</div>`;
+  maps += `<h2>SSIM maps${esc(suffix)}</h2><p class="cap">Local SSIM of ${withA[0]![1].ssim.win} x ${withA[0]![1].ssim.win} windows every ${withA[0]![1].ssim.stride} points on the same slice.</p>${colourBar(0, 1, SEQUENTIAL, 'SSIM')}<div class="maps">${withA
+    .map(([r, a]) => `<figure><img alt="SSIM map of run ${r.id}" src="${mapPng(a.ssim.map.values, a.ssim.map.width, a.ssim.map.height, 0, 1, SEQUENTIAL, a.flipY, Math.max(1, Math.round(300 / Math.max(1, a.ssim.map.width))))}"><figcaption>${esc(runLabel(r))}: mean ${num(a.ssim.mean, 4)}</figcaption></figure>`)
+    .join('')}</div>`;
+  const derivedRows = withA.flatMap(([r, a]) => a.derived.map((d) => `<tr><td>${esc(runLabel(r))}</td><td>${esc(d.name)}</td><td>${esc(d.from)}</td><td>${num(d.rmse)}</td><td>${num(d.maxError)}</td><td>${num(d.valueRange)}</td><td>${num(d.nrmse)}</td><td>${num(d.psnr)}</td></tr>`));
+  const dnotes = [...new Set(withA.flatMap(([, a]) => a.derivedNotes))];
+  for (const name of [...new Set(withA.flatMap(([, a]) => a.derived.map((d) => d.name)))]) {
+    const runsWith = withA.filter(([, a]) => a.derived.some((d) => d.name === name));
+    const first = runsWith[0]![1].derived.find((d) => d.name === name)!;
+    const signed = first.before.min < 0;
+    const dl = Math.max(Math.abs(first.before.min), Math.abs(first.before.max));
+    const [lo, hi, stops] = signed ? [-dl, dl, DIVERGING] : [first.before.min, first.before.max, SEQUENTIAL];
+    const png = (m: typeof first.before, flip: boolean) => mapPng(m.values, m.width, m.height, lo, hi, stops, flip, Math.max(1, Math.round(240 / m.width)));
+    maps += `<h2>${esc(name[0]!.toUpperCase() + name.slice(1))} before and after${esc(suffix)}</h2>${colourBar(lo, hi, stops, `${name} of ${first.from} per grid point`)}<div class="maps"><figure><img alt="${esc(name)} before" src="${png(first.before, runsWith[0]![1].flipY)}"><figcaption>before compression</figcaption></figure>${runsWith
+      .map(([r, a]) => `<figure><img alt="${esc(name)} after run ${r.id}" src="${png(a.derived.find((d) => d.name === name)!.after, a.flipY)}"><figcaption>after ${esc(runLabel(r))}</figcaption></figure>`)
+      .join('')}</div>`;
+  }
+  maps += `<h2>Derived quantities, before and after${esc(suffix)}</h2><p class="cap">Central differences per grid point on the slice; the error_stat of the quantity after compression against before.</p><table><thead><tr><th>run</th><th>quantity</th><th>from</th><th>rmse</th><th>max_error</th><th>value_range</th><th>NRMSE</th><th>PSNR (dB)</th></tr></thead><tbody>${derivedRows.join('')}</tbody></table>${dnotes.map((n) => `<p class="cap">${esc(n)}</p>`).join('')}`;
+    return { charts, maps };
+}
+
 async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number, RunAnalysis | null>, notes: string[], title?: string): Promise<string> {
   const version = fieldpackVersion();
   const generated = new Date().toISOString();
   const compress = runs.filter((r) => FIELD_RUN_KINDS.includes(r.kind) && r.status === 'finished');
   const withA = compress.map((r) => [r, analyses.get(r.id)] as const).filter((x): x is readonly [RunDetail, RunAnalysis] => !!x[1]);
   const colour = new Map(withA.map(([r], i) => [r.id, RUN_COLOURS[i % RUN_COLOURS.length]!]));
-  const units = withA.find(([, a]) => a.units)?.[1].units ?? null;
+  // the runs' fields (file and variable): a figure of one field's values (maps, histograms, spectra) draws only its runs
+  const fields = new Map<string, (readonly [RunDetail, RunAnalysis])[]>();
+  for (const x of withA) {
+    const f = fieldRunParams(x[0]);
+    const key = `${f.variable} (${basename(f.file)})`;
+    fields.set(key, [...(fields.get(key) ?? []), x]);
+  }
+  const unitsOf = (items: readonly (readonly [RunDetail, RunAnalysis])[]) => (new Set(items.map(([, a]) => a.units ?? null)).size === 1 ? (items[0]?.[1].units ?? null) : null);
+  const units = unitsOf(withA);
 
   // parameters: every param key of any run, then what the run resolved
   const paramKeys = [...new Set(runs.flatMap((r) => flatten(r.params).map(([k]) => k)))];
@@ -276,65 +351,14 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
     fig('Compression ratio against the absolute bound', rdChart(compress, (r) => (r.result as CompressRunResult).absBound, (r) => metricOf(r, 'compression_ratio'), `absolute bound${units ? ` (${units})` : ''}`, 'compression ratio', true));
     fig('Compression ratio against NRMSE', rdChart(compress, (r) => metricOf(r, 'nrmse'), (r) => metricOf(r, 'compression_ratio'), 'NRMSE (RMSE / range)', 'compression ratio', true));
   }
-  if (withA.length) {
-    fig('Error histograms (reconstruction - original, whole field)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), color: colour.get(r.id), data: a.histogram.counts.map((c, i) => [(a.histogram.edges[i]! + a.histogram.edges[i + 1]!) / 2, c] as [number, number]) })), `error${units ? ` (${units})` : ''}`, 'points'));
-    fig(
-      'Radially averaged power spectra of the slice',
-      lineChart(
-        [
-          { name: 'original', color: '#1d2330', data: withA[0]![1].spectrum.frequency.map((f, i) => [f, withA[0]![1].spectrum.original[i]!] as [number, number]), dashed: true },
-          ...withA.flatMap(([r, a]) => [
-            { name: `${runLabel(r)} reconstruction`, color: colour.get(r.id), data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.reconstruction[i]!] as [number, number]) },
-            { name: `${runLabel(r)} error`, color: colour.get(r.id), thin: true, data: a.spectrum.frequency.map((f, i) => [f, a.spectrum.error[i]!] as [number, number]).filter(([, p]) => p > 0) },
-          ]),
-        ],
-        'frequency (cycles per grid point)',
-        'power',
-        { logX: true, logY: true },
-      ),
-      'power |X|² / (h w) averaged over rings of wavenumber; the original dashed; per run: reconstruction (thick) and error (thin)',
-    );
-    fig('Error autocorrelation by lag (along x, the fastest dim)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), color: colour.get(r.id), data: a.autocorrelation.lags.map((l, i) => [l, a.autocorrelation.x[i] ?? NaN] as [number, number]).filter(([, v]) => Number.isFinite(v)) })), 'lag (grid points)', 'autocorrelation'));
-    const dnames = [...new Set(withA.flatMap(([, a]) => a.derived.map((d) => d.name)))];
-    if (dnames.length) {
-      fig(
-        'Derived quantities after compression: NRMSE against before',
-        svgChart({
-          legend: { top: 0 },
-          grid: { left: 72, right: 24, top: 40, bottom: 40 },
-          xAxis: { type: 'category', data: dnames },
-          yAxis: { type: 'value', ...yName('NRMSE') },
-          series: withA.map(([r, a]) => ({ name: runLabel(r), type: 'bar', itemStyle: { color: colour.get(r.id) }, data: dnames.map((n) => a.derived.find((d) => d.name === n)?.nrmse ?? null) })),
-        }),
-      );
-    }
-  }
-
-  // maps: one colour bar for every error map
-  let maps = '';
-  if (withA.length) {
-    const lim = Math.max(...withA.map(([, a]) => Math.max(Math.abs(a.errorMap.min), Math.abs(a.errorMap.max))), 1e-300);
-    const s = withA[0]![1].slice;
-    maps += `<h2>Error maps</h2><p class="cap">Slice ${esc(s.dims.map((d, i) => `${d} = ${s.index[i]}`).join(', ') || 'of the 2D field')} (${s.height} x ${s.width}), reconstruction - original.</p>${colourBar(-lim, lim, DIVERGING, `error${units ? ` (${units})` : ''}`)}<div class="maps">${withA
-      .map(([r, a]) => `<figure><img alt="error map of run ${r.id}" src="${mapPng(a.errorMap.values, a.errorMap.width, a.errorMap.height, -lim, lim, DIVERGING, a.flipY, Math.max(1, Math.round(300 / a.errorMap.width)))}"><figcaption>${esc(runLabel(r))}</figcaption></figure>`)
-      .join('')}</div>`;
-    maps += `<h2>SSIM maps</h2><p class="cap">Local SSIM of ${withA[0]![1].ssim.win} x ${withA[0]![1].ssim.win} windows every ${withA[0]![1].ssim.stride} points on the same slice.</p>${colourBar(0, 1, SEQUENTIAL, 'SSIM')}<div class="maps">${withA
-      .map(([r, a]) => `<figure><img alt="SSIM map of run ${r.id}" src="${mapPng(a.ssim.map.values, a.ssim.map.width, a.ssim.map.height, 0, 1, SEQUENTIAL, a.flipY, Math.max(1, Math.round(300 / Math.max(1, a.ssim.map.width))))}"><figcaption>${esc(runLabel(r))}: mean ${num(a.ssim.mean, 4)}</figcaption></figure>`)
-      .join('')}</div>`;
-    const derivedRows = withA.flatMap(([r, a]) => a.derived.map((d) => `<tr><td>${esc(runLabel(r))}</td><td>${esc(d.name)}</td><td>${esc(d.from)}</td><td>${num(d.rmse)}</td><td>${num(d.maxError)}</td><td>${num(d.valueRange)}</td><td>${num(d.nrmse)}</td><td>${num(d.psnr)}</td></tr>`));
-    const dnotes = [...new Set(withA.flatMap(([, a]) => a.derivedNotes))];
-    for (const name of [...new Set(withA.flatMap(([, a]) => a.derived.map((d) => d.name)))]) {
-      const runsWith = withA.filter(([, a]) => a.derived.some((d) => d.name === name));
-      const first = runsWith[0]![1].derived.find((d) => d.name === name)!;
-      const signed = first.before.min < 0;
-      const dl = Math.max(Math.abs(first.before.min), Math.abs(first.before.max));
-      const [lo, hi, stops] = signed ? [-dl, dl, DIVERGING] : [first.before.min, first.before.max, SEQUENTIAL];
-      const png = (m: typeof first.before, flip: boolean) => mapPng(m.values, m.width, m.height, lo, hi, stops, flip, Math.max(1, Math.round(240 / m.width)));
-      maps += `<h2>${esc(name[0]!.toUpperCase() + name.slice(1))} before and after</h2>${colourBar(lo, hi, stops, `${name} of ${first.from} per grid point`)}<div class="maps"><figure><img alt="${esc(name)} before" src="${png(first.before, runsWith[0]![1].flipY)}"><figcaption>before compression</figcaption></figure>${runsWith
-        .map(([r, a]) => `<figure><img alt="${esc(name)} after run ${r.id}" src="${png(a.derived.find((d) => d.name === name)!.after, a.flipY)}"><figcaption>after ${esc(runLabel(r))}</figcaption></figure>`)
-        .join('')}</div>`;
-    }
-    maps += `<h2>Derived quantities, before and after</h2><p class="cap">Central differences per grid point on the slice; the error_stat of the quantity after compression against before.</p><table><thead><tr><th>run</th><th>quantity</th><th>from</th><th>rmse</th><th>max_error</th><th>value_range</th><th>NRMSE</th><th>PSNR (dB)</th></tr></thead><tbody>${derivedRows.join('')}</tbody></table>${dnotes.map((n) => `<p class="cap">${esc(n)}</p>`).join('')}`;
+  // per field (several when the runs are of several variables or files): its own charts, scales, units and slice
+  let fieldSections = '';
+  for (const [label, items] of fields) {
+    const own = fieldFigures(items, colour, unitsOf(items), fields.size > 1 ? `: ${label}` : '');
+    if (fields.size === 1) {
+      charts.push(...own.charts);
+      fieldSections += own.maps;
+    } else fieldSections += `<h2>Field ${esc(label)}</h2><div class="charts">${own.charts.join('')}</div>${own.maps}`;
   }
 
   const sw = `Fieldpack ${esc(version)} · Node ${esc(process.versions.node)} · ${esc(platform())} ${esc(release())} · host ${esc(hostname())}`;
@@ -361,7 +385,7 @@ ${notes.map((n) => `<p class="cap">${esc(n)}</p>`).join('')}
 <h2>Rerun</h2><p class="cap">Each run again from the command line (same data file, codec, bound and parameters):</p>${runs.map((r) => `<pre>${esc(rerunCommand(r))}</pre>`).join('')}
 <h2>Metrics</h2><p class="cap">libpressio error_stat and size names over the valid points (docs/review.md); difference = original - reconstruction.</p>${columnsTable(runs, metricRows)}
 <h2>Charts</h2><div class="charts">${charts.join('')}</div>
-${maps}
+${fieldSections}
 </body></html>
 `;
 }

@@ -254,6 +254,20 @@ describe('review', () => {
     expect(report.html).toContain(`fieldpack bench ${COADS} --codec crossfield --vars SST --anchors AIRT --network linear --bounds rel:0.001 --json run${run.id}.json`);
     expect(report.html).toContain(`#${run.id} crossfield rel:0.001`);
   }, 120_000);
+
+  it('a report of runs of two variables draws each variable\'s figures apart, on its own scale and units', async () => {
+    const report = await call<{ html?: string }>(app, 'reports.create', { runIds: [runIds[0], uwndRun] });
+    const html = report.html!;
+    for (const v of ['SST', 'UWND']) {
+      expect(html).toContain(`<h2>Field ${v} (coads_climatology.cdf)</h2>`);
+      expect(html).toContain(`<h2>Error maps: ${v} (coads_climatology.cdf)</h2>`);
+    }
+    const [sstPart, uwndPart] = [html.slice(html.indexOf('<h2>Field SST'), html.indexOf('<h2>Field UWND')), html.slice(html.indexOf('<h2>Field UWND'))];
+    expect(sstPart).toMatch(/error \(Deg C\)/);
+    expect(sstPart).not.toMatch(/M\/S/);
+    expect(uwndPart).toMatch(/error \(M\/S\)/);
+    expect(uwndPart).not.toMatch(/Deg C/);
+  }, 120_000);
 });
 
 /** Share of clearly coloured (saturated) pixels of a binary PPM page. */
