@@ -159,6 +159,28 @@ export interface CompressRunResult {
   errorHistogram: { edges: number[]; counts: number[] };
   metrics: Record<string, number>;
   artifact: { kind: 'fpk' | 'reconstruction'; path: string; sizeBytes: number };
+  /** the data file as the run read it (absent in runs made before it): an analysis refuses the file changed since */
+  source?: SourceIdentity;
+}
+
+/** A data file's size and modification time, as a run read it. */
+export interface SourceIdentity {
+  sizeBytes: number;
+  modifiedMs: number;
+}
+
+export function sourceIdentity(file: string): SourceIdentity {
+  const st = statSync(file);
+  return { sizeBytes: st.size, modifiedMs: st.mtimeMs };
+}
+
+/** How `file` differs from the one a run read (`source`), or null where it is the same or the run did not record it. */
+export function sourceChange(file: string, source: SourceIdentity | undefined): string | null {
+  if (!source) return null;
+  const now = sourceIdentity(file);
+  if (now.sizeBytes === source.sizeBytes && now.modifiedMs === source.modifiedMs) return null;
+  const at = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
+  return `it changed since the run read it (${source.sizeBytes} bytes, modified ${at(source.modifiedMs)}; now ${now.sizeBytes} bytes, modified ${at(now.modifiedMs)})`;
 }
 
 function invalid(message: string, details?: unknown): FieldpackError {
@@ -237,6 +259,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
 
   // 1. read
   ctx.progress(0, `reading ${variable} from ${basename(file)}`);
+  const source = sourceIdentity(file);
   const field = await readVariable(file, variable, { onProgress: step(0, 0.1), signal: ctx.signal });
   if (ctx.signal.aborted) throw cancelled('after reading the field');
   const n = field.values.length;
@@ -442,6 +465,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     errorHistogram: m.histogram,
     metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as unknown as number)])),
     artifact,
+    source,
   };
 }
 
@@ -614,7 +638,9 @@ export async function sliceOfRun(store: Store, runId: number, index: number[], m
   const w = shape[lead + 1]!;
   const plane = h * w;
 
-  // original (only the slice is read)
+  // original (only the slice is read), of the file the run compressed
+  const changed = sourceChange(file, r.source);
+  if (changed) throw new FieldpackError('CONFLICT', `run ${run.id}: its data file ${file} is not the one it compressed: ${changed}; its error map cannot be drawn from it`, { runId: run.id, file });
   const orig = r.shape.length >= 2 ? await readVariable(file, p.variable, { slice: idx.map((i) => [i, i + 1] as [number, number]) }) : await readVariable(file, p.variable);
   if (orig.values.length !== plane) throw new FieldpackError('INTERNAL', `slice of ${p.variable}: read ${orig.values.length} values, expected ${plane}`);
 

@@ -13,7 +13,7 @@ import type { BoundSpec } from '../../core/codec/bound.ts';
 import { fullMetrics } from '../../core/metrics/index.ts';
 import { CrossfieldParams } from '../../api/methods/crossfield.ts';
 import { listVariables } from '../compression/bench-input.ts';
-import { CROSSFIELD_KIND, type CompressRunResult, readVariable, runMetrics } from '../compression/runs.ts';
+import { CROSSFIELD_KIND, type CompressRunResult, readVariable, runMetrics, sourceIdentity } from '../compression/runs.ts';
 import type { Store } from '../store/store.ts';
 import { runDir } from '../store/files.ts';
 import type { JobContext } from '../jobs/types.ts';
@@ -60,6 +60,7 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
   const p = parsed.data;
   const file = resolve(p.file);
   ctx.progress(0, `reading ${p.target}`);
+  const source = sourceIdentity(file);
   const target = await readVariable(file, p.target, { signal: ctx.signal });
   const ndim = p.ndim ?? (target.shape.length >= 4 ? 3 : 2);
   let anchorNames = p.anchors.filter((a) => a !== p.target);
@@ -147,7 +148,7 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     originalBytes: orig, compressedBytes: r.bytes.length, compressSeconds: r.compressSeconds, decompressSeconds: ds, workers: 1,
     fillsHandling: 'native mask', errorHistogram: st.histogram,
     metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as unknown as number)])),
-    artifact: { kind: 'fpk', path: artifactPath, sizeBytes: r.bytes.length },
+    artifact: { kind: 'fpk', path: artifactPath, sizeBytes: r.bytes.length }, source,
     anchors: anchorNames, anchorSelection: selection, fallback: r.fallback, network: r.network, fusion: r.mode,
   };
 }

@@ -29,7 +29,7 @@ import { runDir } from '../store/files.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { decodeStream, encodeField } from '../codecs/index.ts';
 import { openDataFile } from '../data/readers/index.ts';
-import { COMPRESS_KIND, CROSSFIELD_KIND, fieldRunParams, fieldRunResult, increasingCoordinate, readVariable, type CompressRunResult } from '../compression/runs.ts';
+import { COMPRESS_KIND, CROSSFIELD_KIND, fieldRunParams, fieldRunResult, increasingCoordinate, readVariable, sourceChange, type CompressRunResult, type SourceIdentity } from '../compression/runs.ts';
 import { EXTERNAL } from '../compression/baselines/external.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -109,10 +109,13 @@ export async function reconstructionOfRun(run: RunDetail, signal?: AbortSignal):
   return (await decodeStream(bytes, { deps: { besidePath: art.path }, signal })).field.values;
 }
 
-async function readOriginal(file: string, variable: string, runId: number): Promise<Field> {
+async function readOriginal(file: string, variable: string, runId: number, source: SourceIdentity | undefined): Promise<Field> {
   if (!existsSync(file)) {
     throw new FieldpackError('NOT_FOUND', `run ${runId}: its data file ${file} is not on this machine, so its analysis cannot be computed here (an exported run carries the analysis made where it ran)`, { runId, file });
   }
+  // errors against other values than the run compressed would be wrong, beside its stored metrics
+  const changed = sourceChange(file, source);
+  if (changed) throw new FieldpackError('CONFLICT', `run ${runId}: its data file ${file} is not the one it compressed: ${changed}; its errors cannot be computed from it`, { runId, file });
   return readVariable(file, variable);
 }
 
@@ -183,7 +186,7 @@ export async function analyseRun(store: Store, runId: number, opts: { index?: nu
 
   const t0 = performance.now();
   const file = resolve(p.file);
-  const field = await readOriginal(file, p.variable, runId);
+  const field = await readOriginal(file, p.variable, runId, r.source);
   const recon = await reconstructionOfRun(run, opts.signal);
   if (recon.length !== field.values.length) throw new FieldpackError('INTERNAL', `run ${runId}: the reconstruction has ${recon.length} values, the field ${field.values.length}`);
   const mask = field.mask ?? null;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
@@ -253,6 +253,22 @@ describe('review', () => {
     const report = await call<{ html?: string }>(app, 'reports.create', { runIds: [runIds[1], run.id] });
     expect(report.html).toContain(`fieldpack bench ${COADS} --codec crossfield --vars SST --anchors AIRT --network linear --bounds rel:0.001 --json run${run.id}.json`);
     expect(report.html).toContain(`#${run.id} crossfield rel:0.001`);
+  }, 120_000);
+
+  it('a data file changed since its run is refused for the run\'s errors and maps (they would be of other values), and the report says why', async () => {
+    const file = join(tmp.dir, 'changing.nc');
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc3_64bit.nc'), file);
+    const run = await call<Run>(app, 'jobs.submit', { kind: 'compress', projectId, name: 'changing sst', params: { file, variable: 'sst', codec: 'auto', bound: { mode: 'abs', value: 0.05 }, workers: 0 } });
+    expect((await app.jobs.waitFor(run.id)).status).toBe('finished');
+    // the same size, other values (a model rerun written over the output), and a later modification time
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    await expect(call(app, 'runs.analysis', { runId: run.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/changing\.nc is not the one it compressed: it changed since the run read it/) });
+    await expect(call(app, 'compression.slice', { runId: run.id, index: [0] })).rejects.toMatchObject({ code: 'CONFLICT' });
+    const report = await call<{ html?: string }>(app, 'reports.create', { runIds: [run.id] });
+    expect(report.html).toMatch(new RegExp(`run ${run.id}: no error analysis \\(run ${run.id}: its data file .*changing\\.nc is not the one it compressed`));
   }, 120_000);
 
   it('a report of runs of two variables draws each variable\'s figures apart, on its own scale and units', async () => {
