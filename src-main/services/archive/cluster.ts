@@ -111,7 +111,9 @@ export async function submitSlurm(dirIn: string, o: SlurmOptions): Promise<Slurm
   ].join('\n'));
   await writeFileAtomic(mergeScript, [
     ...sbatchHeader('fieldpack-archive-merge', dir, 'merge-%j.out', o),
-    '# runs after every array task succeeded (sbatch --dependency=afterok:ARRAY_JOB)',
+    '# runs after every array task succeeded (sbatch --dependency=afterok:ARRAY_JOB); ended by Slurm if one failed',
+    '# (rather than pending forever as DependencyNeverSatisfied): rerun the build to finish the failed shards',
+    '#SBATCH --kill-on-invalid-dep=yes',
     `exec ${cli} archive merge ${quote(dir)}`,
     '',
   ].join('\n'));

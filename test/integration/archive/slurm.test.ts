@@ -38,6 +38,8 @@ describe('fieldpack archive on Slurm', () => {
     const script = readFileSync(join(out, 'slurm', 'build.sbatch'), 'utf8');
     expect(script).toContain('#SBATCH --array=0-3');
     expect(script).toMatch(/archive build .* --shard "\$\{SLURM_ARRAY_TASK_ID\}\/4"/);
+    // a failed array task ends the merge job rather than leaving it pending forever
+    expect(readFileSync(join(out, 'slurm', 'merge.sbatch'), 'utf8')).toContain('#SBATCH --kill-on-invalid-dep=yes');
     const t0 = Date.now();
     while (!existsSync(join(out, 'manifest.json'))) {
       if (Date.now() - t0 > 240_000) throw new Error(`no manifest after 240 s\n${execFileSync('squeue', [], { env: c.env, encoding: 'utf8' })}\n${c.log()}`);
