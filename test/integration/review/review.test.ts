@@ -6,7 +6,7 @@
  * pdftotext and pdftoppm.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
@@ -211,7 +211,8 @@ describe('review', () => {
   it('writes a self-contained HTML report and a PDF whose pages hold the charts (CLI, pdftotext, pdftoppm)', () => {
     const html = join(tmp.dir, 'report.html');
     const pdf = join(tmp.dir, 'report.pdf');
-    const said = execFileSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', dbA, 'report', ...runIds.map(String), '-o', html, '--pdf', pdf], { cwd: ROOT, encoding: 'utf8', timeout: 150_000 });
+    // a run named twice is reported once
+    const said = execFileSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', dbA, 'report', ...runIds.map(String), String(runIds[0]), '-o', html, '--pdf', pdf], { cwd: ROOT, encoding: 'utf8', timeout: 150_000 });
     expect(said).toMatch(/report: .*report\.html .*PDF .*report\.pdf \(\d+ pages?\)/);
     const text = readFileSync(html, 'utf8');
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -219,6 +220,11 @@ describe('review', () => {
     expect(text).toContain(COADS); // provenance
     expect(text).toMatch(/sha256 [0-9a-f]{64}/);
     expect(text).toContain(`fieldpack compress ${COADS} --var SST --bound rel:0.001 --codec auto`);
+    expect(text.split(`<pre>fieldpack compress ${COADS} --var SST --bound rel:0.01 --codec auto`).length - 1).toBe(1);
+    // what is missing from the command is said
+    const usage = (...a: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', dbA, 'report', ...a], { cwd: ROOT, encoding: 'utf8' }).stderr;
+    expect(usage('1', '2')).toMatch(/-o REPORT\.html is missing/);
+    expect(usage('abc', '-o', join(tmp.dir, 'x.html'))).toMatch(/"abc" is not a run id/);
     expect((text.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(7);
     expect((text.match(/src="data:image\/png;base64,/g) ?? []).length).toBe(10); // 3 error maps, 3 SSIM maps, gradient magnitude before + 3 after
     expect(text).not.toMatch(/<script|<link|src="https?:|url\(https?:/); // nothing fetched
