@@ -76,6 +76,22 @@ export function readManifest(dir: string): Manifest {
   return r.data;
 }
 
+/** What a resumed build asks that differs from the work laid out in its folder (options, files, their sizes), or null. */
+function otherBuild(work: WorkManifest, options: WorkManifest['options'], files: string[]): string | null {
+  const said: string[] = [];
+  const was = work.options as Record<string, unknown>;
+  const now = options as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(was), ...Object.keys(now)])) {
+    if (JSON.stringify(was[k]) !== JSON.stringify(now[k])) said.push(`${k} ${JSON.stringify(now[k] ?? null)}, the folder's ${JSON.stringify(was[k] ?? null)}`);
+  }
+  const paths = work.sources.map((src) => src.path);
+  const i = paths.findIndex((p, k) => p !== files[k]);
+  if (files.length !== paths.length) said.push(`${files.length} files, the folder's ${paths.length}`);
+  else if (i >= 0) said.push(`file ${files[i]}, the folder's ${paths[i]}`);
+  else for (const src of work.sources) if (statSync(src.path).size !== src.sizeBytes) said.push(`${src.path} is now ${statSync(src.path).size} bytes, the folder's ${src.sizeBytes}`);
+  return said.length ? said.join('; ') : null;
+}
+
 /** Lays out the work in a new archive folder, or reads the one there (a resumed build must ask for the same work). */
 export async function prepareWork(dir: string, opts: WorkOptions | null): Promise<WorkManifest> {
   if (existsSync(workPath(dir))) {
@@ -83,9 +99,8 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
     if (opts?.inputs.length) {
       // the same build: the same options and the same files, unchanged in size
       const files = expandInputs(opts.inputs);
-      const same = JSON.stringify(archiveOptions(opts)) === JSON.stringify(work.options)
-        && files.length === work.sources.length && work.sources.every((src, i) => src.path === files[i] && statSync(src.path).size === src.sizeBytes);
-      if (!same) throw new FieldpackError('CONFLICT', `${dir} holds the work of another build (other files, variables, bounds or codec): use another -o, or delete it`);
+      const differs = otherBuild(work, archiveOptions(opts), files);
+      if (differs) throw new FieldpackError('CONFLICT', `${dir} holds the work of another build (${differs}): use another -o, or delete it`);
     }
     // members already built from a file written since would sit beside members of its new values (a same-size edit)
     const changed = work.sources.filter((src) => src.modifiedMs !== undefined && existsSync(src.path) && statSync(src.path).mtimeMs !== src.modifiedMs);

@@ -58,6 +58,8 @@ describe('archive with residual coders over a base', () => {
     const other = await fieldpack('archive', 'build', ...SST_ARGS, '--base', 'core:rel:1e-3', '-o', out);
     expect(other.status).not.toBe(0);
     expect(other.stderr).toContain('CONFLICT');
+    // which option differs is said
+    expect(other.stderr).toMatch(/holds the work of another build \(base "core:rel:1e-3", the folder's "core:rel:1e-2"\)/);
   }, 60_000);
 
   it('two local shard processes build the same members and objects (the base travels in work.json)', async () => {
