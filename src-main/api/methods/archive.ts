@@ -34,7 +34,7 @@ export const ArchiveWorkInput = z.strictObject({
   /** the network each cross-field series trains once: linear (least squares, no Python) or cfnn (PyTorch) */
   network: z.enum(['linear', 'cfnn']).default('linear'),
   /** a variable above this many values is split along its first dimension */
-  memberValues: z.number().int().min(1024).max(1 << 30).optional(),
+  memberValues: z.number().int().min(1024, 'a member holds at least 1024 values').max(1 << 30, 'a member holds at most 2^30 values').optional(),
   /** bytes the archive may take: per-variable bounds chosen between boundLimits */
   budget: z.number().positive().optional(),
   /** [tightest, loosest] bounds a budget may choose (default [bound, rel:1e-2]) */

@@ -33,7 +33,7 @@ function workInput(p: ParsedFlags, inputs: string[]) {
     ...(flag(p, 'base') ? { base: flag(p, 'base')! } : {}),
     ...(crossfield ? { crossfield: crossfield as 'auto' | 'off' } : {}),
     ...(network ? { network: network as 'linear' | 'cfnn' } : {}),
-    ...(flag(p, 'member-values') ? { memberValues: Number(flag(p, 'member-values')) } : {}),
+    ...(flag(p, 'member-values') ? { memberValues: wholeNumber(flag(p, 'member-values')!, '--member-values') } : {}),
     ...(flag(p, 'budget') ? { budget: parseSize(flag(p, 'budget')!) } : {}),
     ...(limits ? { boundLimits: limits as [string, string] } : {}),
   };
@@ -52,12 +52,19 @@ function notArchived(sources: readonly { name: string; carried: readonly string[
   });
 }
 
+/** A flag's whole number (a count of values), or a usage error naming the flag. */
+function wholeNumber(text: string, name: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new CliUsageError(`${name} takes a whole number, not "${text}"`);
+  return n;
+}
+
 export const archiveCommand: CliCommand = {
   name: 'archive',
   summary: 'Plan, build, verify, restore, list or merge an archive of many files (resumable; local shards or Slurm job arrays)',
   usage: [
     'fieldpack archive plan FILE|DIR|GLOB... [--vars A,B] [--bound rel:1e-3] [--bound-for VAR=MODE:VALUE]... [--codec NAME [--param K=V]...] [--base SPEC]',
-    '                       [--crossfield auto|off] [--network linear|cfnn] [--budget 2GB [--bound-limits rel:1e-4,rel:1e-2]] [--json]',
+    '                       [--crossfield auto|off] [--network linear|cfnn] [--member-values N] [--budget 2GB [--bound-limits rel:1e-4,rel:1e-2]] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] [--jobs N] [--workers N] [--json]',
     'fieldpack archive build FILE|DIR|GLOB... -o ARCHIVE [plan flags] --slurm [--array-size N] [--partition P] [--time T] [--no-submit]',
     'fieldpack archive build ARCHIVE --shard I/N        (what each Slurm array task or local shard process runs)',
