@@ -245,6 +245,12 @@ def run(cfg, stop):
         return (((pred - target) ** 2) * mask).sum() / mask.sum().clamp(min=1.0)
 
     def validate():
+        if not val_maps:
+            # too few maps to hold one out: nothing measured (zeros would read as a perfect model)
+            nan = float("nan")
+            return {"loss": nan, "psnr": nan, "psnrMin": nan, "mse": nan, "codebookUsageY": nan, "codebookUsageZ": nan,
+                    "reseededY": model.vq_y.reseeded, "reseededZ": model.vq_z.reseeded,
+                    "reseeded": model.vq_y.reseeded + model.vq_z.reseeded, "maps": 0, "points": 0}
         model.eval()
         used_y = np.zeros(cfg["codesY"], dtype=bool)
         used_z = np.zeros(cfg["codesZ"], dtype=bool)

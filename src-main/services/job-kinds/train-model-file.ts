@@ -23,7 +23,7 @@ import { prepareTrainingMaps } from '../training/prepare-maps.ts';
 import { startTraining } from '../training/trainer.ts';
 import { vqvaeEntry } from '../training/vqvae-entry.ts';
 import type { JobContext, JobHandler } from '../jobs/types.ts';
-import { addFileArtifact, fmtS, readTrainingFields, trainerPython } from './train.ts';
+import { addFileArtifact, epochLine, fmtS, readTrainingFields, trainerPython } from './train.ts';
 import { makeFolder } from '../files/folders.ts';
 
 /** Where trained VQ-VAE models of this store live (the codec service looks there by hash). */
@@ -121,6 +121,7 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
           case 'data':
             store.setTag(runId, 'parameters', String(e.parameters));
             ctx.log(`network: ${e.parameters} parameters${e.trainMaps !== undefined ? `; ${e.trainMaps} training / ${e.validationMaps ?? '?'} validation maps` : ''}${e.trainPoints !== undefined ? `; ${e.trainPoints} training / ${e.validationPoints ?? '?'} validation points` : ''}`);
+            if (e.validationMaps === 0 || e.validationPoints === 0) ctx.log('data: too few to hold any out for validation: the validation metrics are not measured (more maps or time steps give them)');
             break;
           case 'step':
             stepsDone = e.globalStep;
@@ -132,7 +133,7 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
           case 'epoch':
             epochSeconds.push(e.seconds);
             ctx.metric?.('epoch_seconds', e.seconds, e.epoch);
-            ctx.log(`epoch ${e.epoch}/${e.epochs}: loss ${e.loss?.toPrecision(4) ?? 'NaN'}, validation loss ${e.valLoss?.toPrecision(4) ?? 'NaN'}, ${e.seconds.toFixed(2)} s`);
+            ctx.log(epochLine(e));
             break;
           case 'error':
             ctx.log(`error (${e.kind}): ${e.message}`);

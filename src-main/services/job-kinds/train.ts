@@ -27,6 +27,12 @@ export { TrainFieldRef, TrainHyperparameters, TrainParams, type TrainJobResult, 
 import { TrainParams, type TrainFieldRef, type TrainJobResult } from '../../api/methods/training.ts';
 
 
+/** A trainer's epoch event as a log line ('no validation' where nothing was held out to measure it). */
+export function epochLine(e: { epoch: number; epochs: number; loss?: number | null; valLoss?: number | null; seconds: number }): string {
+  const val = e.valLoss == null || Number.isNaN(e.valLoss) ? 'no validation' : `validation loss ${e.valLoss.toPrecision(4)}`;
+  return `epoch ${e.epoch}/${e.epochs}: loss ${e.loss?.toPrecision(4) ?? 'NaN'}, ${val}, ${e.seconds.toFixed(2)} s`;
+}
+
 export function fmtS(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 5400) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
@@ -161,7 +167,7 @@ export function trainJob(deps: { store: Store }): JobHandler<Record<string, unkn
             epochSeconds.push(e.seconds);
             ctx.metric?.('val_loss', e.valLoss ?? NaN, stepsDone);
             ctx.metric?.('epoch_seconds', e.seconds, e.epoch);
-            ctx.log(`epoch ${e.epoch}/${e.epochs}: loss ${e.loss?.toPrecision(4) ?? 'NaN'}, validation loss ${e.valLoss?.toPrecision(4) ?? 'NaN'}, ${e.seconds.toFixed(2)} s`);
+            ctx.log(epochLine(e));
             break;
           case 'checkpoint':
             ctx.log(`checkpoint: epoch ${e.epoch}, step ${e.step}`);

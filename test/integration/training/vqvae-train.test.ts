@@ -86,6 +86,23 @@ describe.skipIf(!!skip)('VQ-VAE training (real PyTorch)', () => {
     const dr = await fieldpack('decompress', out, '--model', renamed, '-o', join(tmp.dir, 'sst-renamed.f32'));
     expect(dr.status, dr.stderr).toBe(0);
   }, 300_000);
+
+  it('one map leaves none for validation: said, and its metrics are not measured (they read 0, a perfect model)', async () => {
+    const nc = join(tmp.dir, 'one-map.nc');
+    const made = spawnSync(python, ['-c', `
+import sys, numpy as np, netCDF4
+d = netCDF4.Dataset(sys.argv[1], 'w'); d.createDimension('y', 24); d.createDimension('x', 32)
+v = d.createVariable('A', 'f4', ('y', 'x')); v[:] = np.add.outer(np.arange(24.0), np.sin(np.arange(32.0) / 5)); d.close()
+`, nc], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const t = await fieldpack('--db', join(tmp.dir, 'one.db'), '--python', python, 'train', '--network', 'vqvae', '--file', nc, '--vars', 'A',
+      '--epochs', '1', '--patches-per-epoch', '8', '--batch-size', '4', '--patch', '16', '--channels', '4,8,8', '--latent-dim', '8', '--codes', '16,8', '--threads', '1', '--device', 'cpu');
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/1 training \/ 0 validation maps/);
+    expect(t.stderr).toMatch(/data: too few to hold any out for validation: the validation metrics are not measured/);
+    expect(t.stderr).toMatch(/epoch 1\/1: loss [\d.]+, no validation/);
+    expect(t.stdout).not.toMatch(/\b(valLoss|mse|codebookUsageY) 0\.000/);
+  }, 120_000);
 });
 
 describe.skipIf(!existsSync('/usr/bin/python3'))('VQ-VAE trainer scaling (numpy only)', () => {
