@@ -1,5 +1,5 @@
 import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
-import { parseBound } from '../../../core/codec/bound.ts';
+import { type BoundSpec, parseBound } from '../../../core/codec/bound.ts';
 import { callApi, terminalCall } from '../api.ts';
 
 type ParamSchema = { enum?: unknown[]; const?: unknown; type?: string; anyOf?: ParamSchema[] };
@@ -95,8 +95,9 @@ export const compressCommand: CliCommand = {
       io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}${r.units && !r.lossless ? ` ${r.units}` : ''}; ${chose}${r.lossless && !chose.endsWith('(lossless)') ? ' (lossless)' : ''}${r.units ? '' : '; no units attribute: the bound is in the stored values\' units'}`);
       const v = r.verification;
       if (r.baseChoice) io.out(`base auto -> ${r.baseChoice.chosen}: ${r.baseChoice.reason} (estimated from ${(r.baseChoice.sample.fraction * 100).toFixed(1)} % of the field in ${r.baseChoice.seconds.toFixed(1)} s)`);
-      if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes; with it the ratio is ${((r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes)).toFixed(2)}`);
-      io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${v ? `, max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr} dB` : ''}`);
+      const withBase = r.base ? (r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes) : null;
+      if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes`);
+      io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${withBase !== null ? ` (${withBase.toFixed(2)} with its base)` : ''}${v ? `, ${errorSummary(bound, v)}` : ''}`);
       if (r.inputBound !== null) io.out(`note: ${file} is itself a reconstruction, within ${r.inputBound.toPrecision(6)} of its original: these errors are against it, so against the original they can reach ${(r.inputBound + r.absBound).toPrecision(6)}`);
       return 0;
     } finally {
@@ -104,6 +105,16 @@ export const compressCommand: CliCommand = {
     }
   },
 };
+
+/**
+ * The verified errors against what the bound promised: a point-wise bound's max error over it; an NRMSE target's
+ * NRMSE (from the PSNR over the same range), as its streams carry their largest error as their bound (always 1 over it).
+ */
+function errorSummary(bound: BoundSpec, v: { maxErrorOverBound: number | string; psnr: number | string }): string {
+  const psnr = typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr;
+  if (bound.mode === 'nrmse' && typeof v.psnr === 'number') return `NRMSE ${Math.pow(10, -v.psnr / 20).toPrecision(4)} (target ${bound.value}), PSNR ${psnr} dB`;
+  return `max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${psnr} dB`;
+}
 
 /** --streamed / --in-memory as the API's `streamed` (absent: automatic by size). */
 export function streamedChoice(p: ReturnType<typeof parseFlags>): { streamed?: boolean } {
