@@ -16,7 +16,7 @@ import { planArchive } from '../../../src-main/services/archive/index.ts';
 
 const NODE22 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
 const BIN = join(ROOT, 'bin', 'fieldpack.mjs');
-/** two members per variable of COADS (12 x 90 x 180): 6 time steps each */
+/** two members per variable of COADS (12 x 90 x 180): 6 time steps each; T2, Q2 and the auxiliary coordinates they name (XLAT, XLONG, XTIME) */
 const BUILD_ARGS = [COADS, WRF_KATRINA, '--vars', 'SST,AIRT,T2,Q2', '--member-values', '100000'];
 
 /** The manifest without what differs between two builds of the same work: times, and the totals that count the manifest's own size. */
@@ -47,7 +47,7 @@ describe('fieldpack archive', () => {
     const r = await fieldpack('archive', 'build', ...BUILD_ARGS, '-o', clean, '--jobs', '2');
     expect(r.stderr).toContain('members ');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/6 members \(6 built, 0 already done\)/);
+    expect(r.stdout).toMatch(/9 members \(9 built, 0 already done\)/);
   }, 180_000);
   afterAll(() => {
     child?.kill('SIGKILL');
@@ -74,7 +74,7 @@ describe('fieldpack archive', () => {
   });
 
   it('resumes a build killed (SIGKILL) at a random member without redoing finished ones; the manifest equals a clean build', async () => {
-    const total = 6;
+    const total = 9;
     const killAfter = 1 + Math.floor(Math.random() * (total - 2));
     child = spawn(NODE22, [BIN, 'archive', 'build', ...BUILD_ARGS, '-o', killed], { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise((res) => child!.on('exit', res));
@@ -111,7 +111,7 @@ describe('fieldpack archive', () => {
     child = null;
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/CANCELLED.*journal keeps them/);
-    expect(stderr).toMatch(/members \d+\/6, [\d.]+\/[\d.]+ MB in -> [\d.]+ MB out/);
+    expect(stderr).toMatch(/members \d+\/9, [\d.]+\/[\d.]+ MB in -> [\d.]+ MB out/);
     expect(journalMembers(dir)).toBeGreaterThanOrEqual(1);
     expect(existsSync(join(dir, 'manifest.json'))).toBe(false);
   }, 120_000);
@@ -119,7 +119,7 @@ describe('fieldpack archive', () => {
   it('verifies every member, and names a truncated and an edited one (exit 1)', async () => {
     const ok = await fieldpack('archive', 'verify', clean);
     expect(ok.status, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain('all 6 members verified');
+    expect(ok.stdout).toContain('all 9 members verified');
     expect(ok.stdout).toContain('every point within');
     const dir = killed;
     const truncated = join(dir, 'members', '0-coads_climatology.AIRT.0-6.fpk');
@@ -224,7 +224,7 @@ for src in m['sources']:
 print(json.dumps(res))
 `;
     const res = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, join(clean, 'manifest.json'), out], { encoding: 'utf8' })) as Record<string, { err: number; bound: number; same_nan: boolean; coords: boolean; attrs: boolean; codec: string; dims: boolean; globals: boolean; unlimited: boolean }>;
-    expect(Object.keys(res).sort()).toEqual(['coads_climatology:AIRT', 'coads_climatology:SST', 'wrf_katrina:Q2', 'wrf_katrina:T2']);
+    expect(Object.keys(res).sort()).toEqual(['coads_climatology:AIRT', 'coads_climatology:SST', 'wrf_katrina:Q2', 'wrf_katrina:T2', 'wrf_katrina:XLAT', 'wrf_katrina:XLONG', 'wrf_katrina:XTIME']);
     for (const [k, v] of Object.entries(res)) {
       expect(v.err, k).toBeLessThanOrEqual(v.bound);
       expect(v, k).toMatchObject({ same_nan: true, coords: true, attrs: true, dims: true, globals: true, unlimited: true });

@@ -53,8 +53,9 @@ describe('fieldpack archive on Slurm', () => {
     const logs = readdirSync(join(out, 'slurm', 'logs'));
     expect(logs.filter((f) => f.startsWith(`build-${ids![1]}_`))).toHaveLength(4);
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-    expect(m.members).toHaveLength(6);
+    // SST and AIRT, SLP, T2, Q2, PSFC and the auxiliary coordinates these name (XLAT, XLONG, XTIME)
+    expect(m.members).toHaveLength(9);
     const verify = run(['archive', 'verify', out]);
-    expect(verify).toContain('all 6 members verified');
+    expect(verify).toContain('all 9 members verified');
   }, 300_000);
 });
