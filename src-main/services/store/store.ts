@@ -6,6 +6,7 @@ import { FieldpackError, type SerializedError } from '../../core/errors.ts';
 import type { Artifact, Dataset, FieldRecord, Metric, Model, Project, Run, RunDetail, RunStatus, Settings } from '../../api/contract.ts';
 import { DEFAULT_SETTINGS } from '../../api/contract.ts';
 import { openDatabase, type OpenedDatabase } from './open-database.ts';
+import { readFileSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { processAlive } from '../files/atomic.ts';
 
@@ -56,7 +57,16 @@ function ownerStopped(ownerJson: string | null): boolean {
   const o = JSON.parse(ownerJson) as RunOwner;
   if (o.host !== hostname()) return false;
   // the boot time from uptime moves by a second or so between calls
-  return Math.abs(o.bootedAt - thisBoot()) > 120 || !processAlive(o.pid);
+  return Math.abs(o.bootedAt - thisBoot()) > 120 || !processAlive(o.pid) || !mayBeFieldpack(o.pid);
+}
+
+/** Whether a running process may be a Fieldpack (Node or Electron): a pid reused by another program is not (Linux's /proc says; elsewhere it may). */
+function mayBeFieldpack(pid: number): boolean {
+  try {
+    return /node|electron|fieldpack/i.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 /** Job kinds that are data operations (dataset.import), not experiments: never counted or listed as runs unless asked for by kind. */

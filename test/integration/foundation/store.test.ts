@@ -136,6 +136,8 @@ describe('experiment store', () => {
     const here = { host: hostname(), bootedAt: Math.round(Date.now() / 1000 - uptime()) };
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    // a live process that is no Fieldpack (the dead owner's pid reused by another program)
+    const other = spawn('sleep', ['60']);
     try {
       const ofDead = started();
       setOwner(ofDead, { ...here, pid: dead });
@@ -147,12 +149,14 @@ describe('experiment store', () => {
       setOwner(lastBoot, { ...here, pid: sleeper.pid, bootedAt: here.bootedAt - 86400 });
       const elsewhere = started();
       setOwner(elsewhere, { host: 'another-node', pid: dead, bootedAt: 0 });
+      const reused = started();
+      setOwner(reused, { ...here, pid: other.pid });
       const mine = started();
       s.close();
       const s2 = Store.open(path);
       const marked = s2.markOrphanedRunsInterrupted();
-      expect(marked.map((m) => m.id).sort()).toEqual([ofDead, beforeOwners, lastBoot].sort());
-      expect(marked.map((m) => m.status)).toEqual(['interrupted', 'interrupted', 'interrupted']);
+      expect(marked.map((m) => m.id).sort()).toEqual([ofDead, beforeOwners, lastBoot, reused].sort());
+      expect(marked.every((m) => m.status === 'interrupted')).toBe(true);
       expect(s2.getRun(ofDead).message).toMatch(/interrupted.*40%/);
       for (const id of [ofLive, elsewhere, mine]) expect(s2.getRun(id).status).toBe('running');
       expect(s2.otherLiveOwner(ofLive)).toEqual({ host: here.host, pid: sleeper.pid });
@@ -160,6 +164,7 @@ describe('experiment store', () => {
       s2.close();
     } finally {
       sleeper.kill();
+      other.kill();
     }
   });
 });
