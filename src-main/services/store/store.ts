@@ -6,6 +6,7 @@ import { FieldpackError, type SerializedError } from '../../core/errors.ts';
 import type { Artifact, Dataset, FieldRecord, Metric, Model, Project, Run, RunDetail, RunStatus, Settings } from '../../api/contract.ts';
 import { DEFAULT_SETTINGS } from '../../api/contract.ts';
 import { openDatabase, type OpenedDatabase } from './open-database.ts';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { processAlive } from '../files/atomic.ts';
@@ -39,23 +40,27 @@ interface RunOwner {
   pid: number;
   /** the machine's boot, seconds since 1970 (a pid of an earlier boot is another process) */
   bootedAt: number;
+  /** this process's own token: a later process given the same pid (a container's PID 1 restarted) has another */
+  token?: string;
 }
 
 const thisBoot = () => Math.round(Date.now() / 1000 - uptime());
+const THIS_PROCESS_TOKEN = randomBytes(8).toString('hex');
 
 function thisProcess(): string {
-  return JSON.stringify({ host: hostname(), pid: process.pid, bootedAt: thisBoot() } satisfies RunOwner);
+  return JSON.stringify({ host: hostname(), pid: process.pid, bootedAt: thisBoot(), token: THIS_PROCESS_TOKEN } satisfies RunOwner);
 }
 
 /**
  * Whether a run's owner has stopped: a run recorded before owners were (stores of schema 4), or this machine's
- * process that no longer runs or ran before its last boot. Another machine's (a store on a shared disk) cannot be
- * asked, so it counts as running.
+ * process that no longer runs, ran before its last boot, or had this process's pid before it. Another machine's (a
+ * store on a shared disk) cannot be asked, so it counts as running here (a cancel from here still ends its record).
  */
 function ownerStopped(ownerJson: string | null): boolean {
   if (!ownerJson) return true;
   const o = JSON.parse(ownerJson) as RunOwner;
   if (o.host !== hostname()) return false;
+  if (o.pid === process.pid) return o.token !== THIS_PROCESS_TOKEN;
   // the boot time from uptime moves by a second or so between calls
   return Math.abs(o.bootedAt - thisBoot()) > 120 || !processAlive(o.pid) || !mayBeFieldpack(o.pid);
 }
@@ -445,13 +450,15 @@ export class Store {
     return this.getRun(id);
   }
 
-  /** At start-up: runs left running or scheduled by a process that died are marked interrupted. */
-  /** The other process (this machine's or another's) that runs or queued run `id`, while it still runs; else null. */
+  /**
+   * Another process of this machine that runs or queued run `id`, while it still runs; else null. Only it can stop
+   * the work (another machine's cannot be asked whether it still runs, so its run is cancelled from here as before).
+   */
   otherLiveOwner(id: number): { host: string; pid: number } | null {
     const json = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined;
     if (!json || ownerStopped(json)) return null;
     const o = JSON.parse(json) as RunOwner;
-    return o.host === hostname() && o.pid === process.pid ? null : { host: o.host, pid: o.pid };
+    return o.host !== hostname() || o.pid === process.pid ? null : { host: o.host, pid: o.pid };
   }
 
   /**

@@ -151,16 +151,21 @@ describe('experiment store', () => {
       setOwner(elsewhere, { host: 'another-node', pid: dead, bootedAt: 0 });
       const reused = started();
       setOwner(reused, { ...here, pid: other.pid });
+      // this process's pid held by an earlier process (a container's PID 1 after a restart): its own token differs
+      const earlierLife = started();
+      setOwner(earlierLife, { ...here, pid: process.pid, token: 'an earlier process' });
       const mine = started();
       s.close();
       const s2 = Store.open(path);
       const marked = s2.markOrphanedRunsInterrupted();
-      expect(marked.map((m) => m.id).sort()).toEqual([ofDead, beforeOwners, lastBoot, reused].sort());
+      expect(marked.map((m) => m.id).sort()).toEqual([ofDead, beforeOwners, lastBoot, reused, earlierLife].sort());
       expect(marked.every((m) => m.status === 'interrupted')).toBe(true);
       expect(s2.getRun(ofDead).message).toMatch(/interrupted.*40%/);
       for (const id of [ofLive, elsewhere, mine]) expect(s2.getRun(id).status).toBe('running');
       expect(s2.otherLiveOwner(ofLive)).toEqual({ host: here.host, pid: sleeper.pid });
       expect(s2.otherLiveOwner(mine)).toBeNull();
+      // another machine's process cannot be asked: its run stays running here, and a cancel from here may end its record
+      expect(s2.otherLiveOwner(elsewhere)).toBeNull();
       s2.close();
     } finally {
       sleeper.kill();
