@@ -5,7 +5,7 @@
  * sha256 (or a prefix of at least 8 hex digits) of a file found there.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Codec } from '../../core/compressors/index.ts';
@@ -44,12 +44,29 @@ function fileHash(path: string): string {
   return hash;
 }
 
+/** A file that begins as Fieldpack's model files do (FPVQVAE1, FPNGLR01: "FP", not a stream's "FPK"). */
+function looksLikeModelFile(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(4);
+      const n = readSync(fd, head, 0, 4, 0);
+      return n === 4 && head.toString('latin1', 0, 2) === 'FP' && head.toString('latin1', 0, 3) !== 'FPK';
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Model files: those given (`files`, whatever their names, but streams: a decompress's --anchor and --model files come
- * together), then those with the extension in `folders` (e.g. the stream's own), then in the model folders.
+ * Model files: those given (`files`) with the extension or, by any name, with a model file's first bytes (a
+ * decompress's --anchor and --model files come together: data files and streams are not read whole and hashed), then
+ * those with the extension in `folders` (e.g. the stream's own), then in the model folders.
  */
 export function modelCandidates(mp: ModelParam, files: readonly string[] = [], folders: readonly string[] = []): string[] {
-  const out = files.filter((f) => !/\.fpk$/i.test(f)).map((f) => resolve(f));
+  const out = files.filter((f) => f.toLowerCase().endsWith(mp.extension) || looksLikeModelFile(f)).map((f) => resolve(f));
   for (const dir of [...folders, ...modelDirs()]) {
     let names: string[] = [];
     try {
