@@ -169,18 +169,22 @@ export interface SourceIdentity {
   modifiedMs: number;
 }
 
-export function sourceIdentity(file: string): SourceIdentity {
-  const st = statSync(file);
-  return { sizeBytes: st.size, modifiedMs: st.mtimeMs };
+/** A data file's identity, or undefined where there is no such file (its reader then says so, as for any file). */
+export function sourceIdentity(file: string): SourceIdentity | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? { sizeBytes: st.size, modifiedMs: st.mtimeMs } : undefined;
 }
 
-/** How `file` differs from the one a run read (`source`), or null where it is the same or the run did not record it. */
+/**
+ * How `file` differs from the one a run read (`source`: its size or modification time), or null where it is the
+ * same, the run did not record it, or the file is not there (its reader says so).
+ */
 export function sourceChange(file: string, source: SourceIdentity | undefined): string | null {
-  if (!source) return null;
-  const now = sourceIdentity(file);
+  const now = source && sourceIdentity(file);
+  if (!source || !now) return null;
   if (now.sizeBytes === source.sizeBytes && now.modifiedMs === source.modifiedMs) return null;
   const at = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
-  return `it changed since the run read it (${source.sizeBytes} bytes, modified ${at(source.modifiedMs)}; now ${now.sizeBytes} bytes, modified ${at(now.modifiedMs)})`;
+  return `its size or modification time changed since the run read it (${source.sizeBytes} bytes, modified ${at(source.modifiedMs)}; now ${now.sizeBytes} bytes, modified ${at(now.modifiedMs)})`;
 }
 
 function invalid(message: string, details?: unknown): FieldpackError {

@@ -271,7 +271,7 @@ describe('review', () => {
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(file, bytes);
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
-    await expect(call(app, 'runs.analysis', { runId: run.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/changing\.nc is not the one it compressed: it changed since the run read it/) });
+    await expect(call(app, 'runs.analysis', { runId: run.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/changing\.nc is not the one it compressed: its size or modification time changed since the run read it/) });
     await expect(call(app, 'compression.slice', { runId: run.id, index: [0] })).rejects.toMatchObject({ code: 'CONFLICT' });
     const report = await call<{ html?: string }>(app, 'reports.create', { runIds: [run.id] });
     expect(report.html).toMatch(new RegExp(`run ${run.id}: no error analysis \\(run ${run.id}: its data file .*changing\\.nc is not the one it compressed`));
