@@ -112,16 +112,20 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const cache = new Map<string, Field>();
   const files: RestoreResult['files'] = [];
-  // --vars T2 restores what T2's `coordinates` names with it (its positions and times), as a build with --vars keeps them
-  const named = opts.vars?.length ? new Set([...opts.vars, ...manifest.sources.flatMap((src) => src.variables.filter((v) => opts.vars!.includes(v.name)).flatMap(auxiliaryCoordinatesOf))]) : null;
-  const wanted = (v: string) => !named || named.has(v);
+  // --vars T2 restores, in each source that has T2, what T2's `coordinates` names with it (its positions and times),
+  // as a build with --vars keeps them; a source without T2 is not restored for its XLAT alone
+  const asked = opts.vars?.length ? opts.vars : null;
+  const wantedIn = new Map(manifest.sources.map((src) => {
+    const named = asked && new Set([...asked, ...src.variables.filter((v) => asked.includes(v.name)).flatMap(auxiliaryCoordinatesOf)]);
+    return [src.id, (v: string) => !named || named.has(v)] as const;
+  }));
   if (opts.vars?.length) {
     const known = new Set(manifest.sources.flatMap((s) => [...s.variables, ...s.carried].map((v) => v.name)));
     const unknown = opts.vars.filter((v) => !known.has(v));
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `the archive has no variable ${unknown.join(', ')} (it has ${[...known].join(', ')})`);
   }
   // each source's file name, decided (and checked against what the folder holds) before anything is decoded
-  const targets = restoredFileNames(manifest, out, (src) => [...src.variables, ...src.carried].some((v) => wanted(v.name)));
+  const targets = restoredFileNames(manifest, out, (src) => [...src.variables, ...src.carried].some((v) => !asked || asked.includes(v.name)));
   const existing = [...targets.values()].filter((p) => existsSync(p));
   if (existing.length && !opts.overwrite) {
     throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${existing.map((p) => basename(p)).join(', ')}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });
@@ -133,7 +137,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
     if (!targets.has(src.id)) continue;
     opts.onProgress?.(i / manifest.sources.length, `restoring ${src.name}`);
     try {
-      files.push(await restoreSource(dir, manifest, src, targets.get(src.id)!, wanted, byId, cache, opts));
+      files.push(await restoreSource(dir, manifest, src, targets.get(src.id)!, wantedIn.get(src.id)!, byId, cache, opts));
     } catch (e) {
       // one damaged member costs its source, not the others (as verify goes on past it); a cancel stops here
       if (e instanceof FieldpackError && e.code === 'CANCELLED') throw undoRestore(e, files, existing, madeOut ? out : null);

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, listArchive, restoreArchive } from '../../../src-main/services/archive/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
@@ -42,6 +42,19 @@ ds.close()
     await buildArchive({ inputs: [src], out: selectedOut, bound: 'rel:1e-2', crossfield: 'off', vars: ['T2'] });
     const selected = [await restoreArchive(selectedOut, join(tmp.dir, 'restored-T2')), await restoreArchive(out, join(tmp.dir, 'restored-vars-T2'), { vars: ['T2'] })];
     for (const s of selected) expect(s.files[0]!.variables.sort()).toEqual(['T2', 'XLAT', 'XLONG', 'XTIME']);
+    // a second file with positions but no T2: restore --vars T2 leaves it out (it came back as a file of XLAT alone)
+    const grid = join(tmp.dir, 'grid-only.nc');
+    execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('south_north', 30); ds.createDimension('west_east', 40)
+lat = ds.createVariable('XLAT', 'f4', ('south_north', 'west_east')); lat[:] = 20 + 0.1 * np.mgrid[0:30, 0:40][0]
+h = ds.createVariable('HGT', 'f4', ('south_north', 'west_east')); h.coordinates = 'XLAT'; h[:] = np.mgrid[0:30, 0:40][1]
+ds.close()
+`, grid]);
+    const both = join(tmp.dir, 'arc-both');
+    await buildArchive({ inputs: [src, grid], out: both, bound: 'rel:1e-2', crossfield: 'off' });
+    const onlyT2 = await restoreArchive(both, join(tmp.dir, 'restored-both-T2'), { vars: ['T2'] });
+    expect(onlyT2.files.map((f) => [basename(f.path), f.variables.sort()])).toEqual([['wrfout.nc', ['T2', 'XLAT', 'XLONG', 'XTIME']]]);
     const a = await openDataFile(src);
     const b = await openDataFile(r.files[0]!.path);
     try {
