@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { baseStreamPath } from '../codecs/dependencies.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -426,7 +427,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     store.addArtifact(runId, { name, path, kind: artifactKind, sizeBytes: artifactBytes.length, sha256: await sha256(artifactBytes) });
     if (baseBytes) {
       // beside the stream, where its decoder finds it by hash
-      const basePath = join(dir, `${safeName(variable)}.base.fpk`);
+      const basePath = baseStreamPath(path);
       await writeFileAtomic(basePath, baseBytes);
       store.addArtifact(runId, { name: basename(basePath), path: basePath, kind: 'fpk-base', sizeBytes: baseBytes.length, sha256: await sha256(baseBytes) });
     }

@@ -20,6 +20,7 @@ import type { JobContext } from '../jobs/types.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio } from './index.ts';
 import { type AnchorCandidate, rankAnchors } from './ranking.ts';
 import { makeFolder } from '../files/folders.ts';
+import { anchorStreamPath } from '../codecs/dependencies.ts';
 
 export { CROSSFIELD_KIND };
 
@@ -133,9 +134,10 @@ export async function runCrossfield(store: Store | null, raw: Record<string, unk
     // the anchors' own streams beside the target's: `fieldpack decompress` of the target finds them there
     for (const a of r.anchors) {
       if (!a.bytes.length) continue;
-      const an = `${a.var.replace(/[^A-Za-z0-9_.-]/g, '_')}.anchor.fpk`;
-      await writeFileAtomic(join(dir, an), a.bytes);
-      store.addArtifact(runId, { name: an, path: join(dir, an), kind: 'fpk-anchor', sizeBytes: a.bytes.length, sha256: createHash('sha256').update(a.bytes).digest('hex') });
+      // named as compress names them (TARGET.crossfield.anchor-VAR.fpk), so a decoder's hints name the right file
+      const anchorPath = anchorStreamPath(path, a.var);
+      await writeFileAtomic(anchorPath, a.bytes);
+      store.addArtifact(runId, { name: basename(anchorPath), path: anchorPath, kind: 'fpk-anchor', sizeBytes: a.bytes.length, sha256: createHash('sha256').update(a.bytes).digest('hex') });
     }
   }
   ctx.progress(1, `crossfield: ratio ${r.compressionRatio.toFixed(2)} (core codec ${coreRatio.toFixed(2)})${r.fallback ? ', core codec kept' : ''}`);

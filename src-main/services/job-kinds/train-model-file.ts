@@ -121,7 +121,7 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
           case 'data':
             store.setTag(runId, 'parameters', String(e.parameters));
             ctx.log(`network: ${e.parameters} parameters${e.trainMaps !== undefined ? `; ${e.trainMaps} training / ${e.validationMaps ?? '?'} validation maps` : ''}${e.trainPoints !== undefined ? `; ${e.trainPoints} training / ${e.validationPoints ?? '?'} validation points` : ''}`);
-            if (e.validationMaps === 0 || e.validationPoints === 0) ctx.log('data: too few to hold any out for validation: the validation metrics are not measured (more maps or time steps give them)');
+            if (e.validationMaps === 0) ctx.log('data: too few to hold any out for validation: the validation metrics are not measured (more maps or time steps give them)');
             break;
           case 'step':
             stepsDone = e.globalStep;
