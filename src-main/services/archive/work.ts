@@ -276,20 +276,27 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
         for (const v of [l.target, ...l.anchors]) groupOfVar.set(v, g);
       }
       const variables: ArchiveSource['variables'] = [];
+      // one member-name stem per variable: names that safeName folds alike ("T 2", "T_2") get a count, not one id
+      const stems = new Map<string, string>();
+      for (const c of order) {
+        let stem = safeName(c.name);
+        for (let k = 2; [...stems.values()].includes(stem); k++) stem = `${safeName(c.name)}-${k}`;
+        stems.set(c.name, stem);
+      }
       for (const c of order) {
         const link = targetOf.get(c.name);
         const splits = rowSplits(c.shape, options.memberValues);
         const width = c.sample.values.BYTES_PER_ELEMENT;
         const ids: string[] = [];
         for (const rows of splits) {
-          const mid = memberId(id, c.name, rows);
+          const mid = memberId(id, stems.get(c.name)!, rows);
           ids.push(mid);
           const shape = rows ? [rows[1] - rows[0], ...c.shape.slice(1)] : c.shape;
           members.push({
             id: mid, source: id, variable: c.name, rows, dims: c.dims, shape,
             codec: link || forced ? 'auto' : options.codec,
             bound: { mode: c.bound.mode, value: c.bound.value, abs: c.abs },
-            anchors: link ? link.anchors.map((a) => memberId(id, a, rows)) : [],
+            anchors: link ? link.anchors.map((a) => memberId(id, stems.get(a) ?? a, rows)) : [],
             series: link ? `${id}.${c.name}<-${link.anchors.join(',')}` : null,
             group: groupOfVar.get(c.name) ?? group++,
             bytes: fieldSize(shape) * width,

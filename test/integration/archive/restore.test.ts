@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
+import { execFileSync } from 'node:child_process';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'fixtures', 'data', 'synthetic_nc3_64bit.nc');
 
@@ -94,5 +96,23 @@ describe('archive restore: file names and cancels', () => {
     const r = await restoreArchive(copy, join(copy, 'out'));
     expect(r.failed).toEqual([{ source: '2-topo.nc', message: expect.stringMatching(says) }]);
     expect(r.files).toHaveLength(2);
+  });
+
+  it.runIf(hasPythonNetcdf4())('variables whose names fold alike in member ids ("T.2", "T_2") get members of their own, and both come back (needs python3-netcdf4)', async () => {
+    const src = join(tmp.dir, 'folded.nc');
+    execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+d = netCDF4.Dataset(sys.argv[1], 'w'); d.createDimension('y', 20); d.createDimension('x', 30)
+a = d.createVariable('T.2', 'f4', ('y', 'x')); a[:] = np.add.outer(np.arange(20.0), np.arange(30.0))
+b = d.createVariable('T_2', 'f4', ('y', 'x')); b[:] = np.add.outer(np.arange(20.0), -np.arange(30.0))
+d.close()
+`, src]);
+    const arc = join(tmp.dir, 'arc-folded');
+    const built = await buildArchive({ inputs: [src], out: arc, bound: 'rel:1e-3', crossfield: 'off' });
+    if (built.kind !== 'archive') throw new Error(built.kind);
+    expect(new Set(built.manifest.members.map((m) => m.id)).size).toBe(2);
+    expect((await verifyArchive(arc)).ok).toBe(true);
+    const r = await restoreArchive(arc, join(tmp.dir, 'restored-folded'));
+    expect(r.files[0]!.variables.sort()).toEqual(['T.2', 'T_2']);
   });
 });
