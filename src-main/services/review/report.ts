@@ -312,12 +312,19 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
   const withA = compress.map((r) => [r, analyses.get(r.id)] as const).filter((x): x is readonly [RunDetail, RunAnalysis] => !!x[1]);
   const colour = new Map(withA.map(([r], i) => [r.id, RUN_COLOURS[i % RUN_COLOURS.length]!]));
   // the runs' fields (file and variable): a figure of one field's values (maps, histograms, spectra) draws only its runs
-  const fields = new Map<string, (readonly [RunDetail, RunAnalysis])[]>();
+  const byField = new Map<string, (readonly [RunDetail, RunAnalysis])[]>();
   for (const x of withA) {
     const f = fieldRunParams(x[0]);
-    const key = `${f.variable} (${basename(f.file)})`;
-    fields.set(key, [...(fields.get(key) ?? []), x]);
+    const key = JSON.stringify([f.variable, resolve(f.file)]);
+    byField.set(key, [...(byField.get(key) ?? []), x]);
   }
+  // labelled by variable and file name, or the file's path where two files of one name are in the report
+  const label = (key: string) => {
+    const [v, file] = JSON.parse(key) as [string, string];
+    const twoOfName = [...byField.keys()].map((k) => (JSON.parse(k) as [string, string])[1]).some((f) => f !== file && basename(f) === basename(file));
+    return `${v} (${twoOfName ? file : basename(file)})`;
+  };
+  const fields = new Map([...byField].map(([k, items]) => [label(k), items] as const));
   const unitsOf = (items: readonly (readonly [RunDetail, RunAnalysis])[]) => (new Set(items.map(([, a]) => a.units ?? null)).size === 1 ? (items[0]?.[1].units ?? null) : null);
   const units = unitsOf(withA);
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
@@ -275,6 +275,20 @@ describe('review', () => {
     await expect(call(app, 'compression.slice', { runId: run.id, index: [0] })).rejects.toMatchObject({ code: 'CONFLICT' });
     const report = await call<{ html?: string }>(app, 'reports.create', { runIds: [run.id] });
     expect(report.html).toMatch(new RegExp(`run ${run.id}: no error analysis \\(run ${run.id}: its data file .*changing\\.nc is not the one it compressed`));
+  }, 120_000);
+
+  it('runs of two files of one name in other folders get a section each, labelled by path', async () => {
+    const ids: number[] = [];
+    for (const d of ['one', 'two']) {
+      mkdirSync(join(tmp.dir, d), { recursive: true });
+      const file = join(tmp.dir, d, 'same.nc');
+      copyFileSync(join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc3_64bit.nc'), file);
+      const run = await call<Run>(app, 'jobs.submit', { kind: 'compress', projectId, name: `same ${d}`, params: { file, variable: 'sst', codec: 'auto', bound: { mode: 'abs', value: 0.05 }, workers: 0 } });
+      expect((await app.jobs.waitFor(run.id)).status).toBe('finished');
+      ids.push(run.id);
+    }
+    const html = (await call<{ html?: string }>(app, 'reports.create', { runIds: ids })).html!;
+    for (const d of ['one', 'two']) expect(html).toContain(`<h2>Field sst (${join(tmp.dir, d, 'same.nc')})</h2>`);
   }, 120_000);
 
   it('a report of runs of two variables draws each variable\'s figures apart, on its own scale and units', async () => {
