@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Codec } from '../../core/compressors/index.ts';
 import { appRoot } from '../system/version.ts';
@@ -28,7 +28,8 @@ export function addModelDir(dir: string): void {
 }
 
 function modelDirs(): string[] {
-  const extra = (process.env.FIELDPACK_MODEL_PATH ?? '').split(':').filter(Boolean);
+  // ':' between folders, ';' on Windows (where ':' is a drive's)
+  const extra = (process.env.FIELDPACK_MODEL_PATH ?? '').split(delimiter).filter(Boolean);
   return [shippedModelsDir(), ...registeredDirs, ...extra];
 }
 

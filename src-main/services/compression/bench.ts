@@ -247,7 +247,7 @@ function checkTakenByBenchedCodecs(codecs: string[], opts: Pick<BenchOptions, 'p
     }
   }
   const learned = ours.filter((c) => c.modelParam);
-  for (const ref of (opts.model ?? 'default').split(',').map((r) => r.trim()).filter((r) => r && r !== 'default')) {
+  for (const ref of (opts.model ?? 'default').split(',').map((r) => r.trim()).filter((r) => r && r !== 'default' && r !== 'none')) {
     if (!learned.length) throw new FieldpackError('INVALID_ARGUMENT', `no benched codec takes the model ${ref} (codecs: ${codecs.join(', ')}; vqvae and nglr take one)`);
     const kind = /\.fp[a-z]+$/i.exec(ref)?.[0].toLowerCase();
     if (kind && !learned.some((c) => c.modelParam!.extension === kind)) {
