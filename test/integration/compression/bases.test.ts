@@ -160,12 +160,17 @@ describe('the CLI', () => {
     expect(a.stderr).not.toMatch(/levels deep/);
   }, 120_000);
 
-  it('decompress never writes over the base stream it decodes from (the stream would be lost with it), even with --overwrite', async () => {
-    const dir = join(tmp.dir, 'own-base');
+  /** SST compressed by LBRC over the core codec's stream into DIR/s.fpk, its base beside it as DIR/s.base.fpk */
+  async function streamWithBase(name: string): Promise<{ dir: string; base: Buffer }> {
+    const dir = join(tmp.dir, name);
     mkdirSync(dir);
     const c = await fieldpack('compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', 'core:rel:1e-2', '--bound', 'abs:1e-2', '-o', join(dir, 's.fpk'));
     expect(c.status, c.stderr).toBe(0);
-    const base = readFileSync(join(dir, 's.base.fpk'));
+    return { dir, base: readFileSync(join(dir, 's.base.fpk')) };
+  }
+
+  it('decompress never writes over the base stream it decodes from (the stream would be lost with it), even with --overwrite', async () => {
+    const { dir, base } = await streamWithBase('own-base');
     const over = await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.base.fpk'), '--overwrite');
     expect(over.status).not.toBe(0);
     expect(over.stderr).toMatch(/s\.base\.fpk is the input file .*would destroy the input/);
@@ -174,11 +179,7 @@ describe('the CLI', () => {
   }, 120_000);
 
   it('compress -o X.base.fpk does not replace the base stream X.fpk decodes from unless --overwrite', async () => {
-    const dir = join(tmp.dir, 'others-base');
-    mkdirSync(dir);
-    const c = await fieldpack('compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', 'core:rel:1e-2', '--bound', 'abs:1e-2', '-o', join(dir, 's.fpk'));
-    expect(c.status, c.stderr).toBe(0);
-    const base = readFileSync(join(dir, 's.base.fpk'));
+    const { dir, base } = await streamWithBase('others-base');
     const other = await fieldpack('compress', COADS, '--var', 'AIRT', '--bound', 'rel:1e-2', '-o', join(dir, 's.base.fpk'));
     expect(other.status).toBe(1);
     expect(other.stderr).toMatch(/s\.base\.fpk is the base stream of .*s\.fpk: replacing it would leave s\.fpk undecodable; .*--overwrite/);
