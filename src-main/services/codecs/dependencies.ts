@@ -181,11 +181,14 @@ export async function resolveDependencies(
   // that were tried are not the one, and the missing file is the news (not a CONFLICT with one of them)
   // (a file or field the user gave that differs is the news then: CONFLICT, below)
   const given = new Set(['given', ...(src.files ?? []).map((f) => resolve(f))]);
-  const besideMissing = unresolved.find((m) => expectedBeside(m.dep, src) !== null && !existsSync(expectedBeside(m.dep, src)!)
-    && !unresolved.some((u) => u.dep === m.dep && given.has(u.where)));
+  const absent = (d: Dependency) => {
+    const p = expectedBeside(d, src);
+    return p !== null && !existsSync(p) ? p : null;
+  };
+  const besideMissing = unresolved.find((m) => absent(m.dep) !== null && !unresolved.some((u) => u.dep === m.dep && given.has(u.where)));
   if (besideMissing && !missing.length) {
     const m = besideMissing;
-    const path = expectedBeside(m.dep, src)!;
+    const path = absent(m.dep)!;
     const tried = unresolved.filter((u) => u.dep === m.dep).map((u) => basename(u.where));
     throw new FieldpackError(
       'NOT_FOUND',
@@ -216,7 +219,7 @@ export async function resolveDependencies(
       ...others.map(describeDependency),
     ];
     const looked = [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src)];
-    const written = missing.map((d) => expectedBeside(d, src)).filter((p): p is string => p !== null).map((p) => basename(p));
+    const written = missing.map(absent).filter((p): p is string => p !== null).map((p) => basename(p));
     const differ = [...unresolved.map((u) => `${(u.dep as { var: string }).var} differs (${u.got}, ${u.where})`), ...unusable];
     throw new FieldpackError(
       'NOT_FOUND',
