@@ -94,7 +94,8 @@ export const compressCommand: CliCommand = {
       const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
       io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}${r.units && !r.lossless ? ` ${r.units}` : ''}; ${chose}${r.lossless && !chose.endsWith('(lossless)') ? ' (lossless)' : ''}${r.units ? '' : '; no units attribute: the bound is in the stored values\' units'}`);
       const v = r.verification;
-      if (r.baseChoice) io.out(`base auto -> ${r.baseChoice.chosen}: ${r.baseChoice.reason} (estimated from ${(r.baseChoice.sample.fraction * 100).toFixed(1)} % of the field in ${r.baseChoice.seconds.toFixed(1)} s)`);
+      // the reason begins with the choice ("auto:rel:1e-3: estimated ...", "no base: ...")
+      if (r.baseChoice) io.out(`base auto -> ${r.baseChoice.reason} (estimated from ${(r.baseChoice.sample.fraction * 100).toFixed(1)} % of the field in ${r.baseChoice.seconds.toFixed(1)} s)`);
       const withBase = r.base ? (r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes) : null;
       if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes`);
       io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${withBase !== null ? ` (${withBase.toFixed(2)} with its base)` : ''}${v ? `, ${errorSummary(bound, v)}` : ''}`);
