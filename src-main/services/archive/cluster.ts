@@ -93,6 +93,18 @@ function sbatchHeader(name: string, dir: string, log: string, o: SlurmOptions): 
   ];
 }
 
+/**
+ * What sbatch's refusal means for the user: a controller that does not answer (slurmctld down, a wrong slurm.conf) is
+ * the cluster's state, said as such (NOT_FOUND), not a Fieldpack fault; other refusals (a partition, a time limit)
+ * are the request's (INVALID_ARGUMENT), with sbatch's own words.
+ */
+export function sbatchFailure(stderr: string): FieldpackError {
+  if (/unable to contact slurm controller|connection refused|socket timed out|zero bytes were transmitted/i.test(stderr)) {
+    return new FieldpackError('NOT_FOUND', `Slurm's controller did not answer (${stderr}): is slurmctld running (sinfo says)? Or use --jobs N for local processes`);
+  }
+  return new FieldpackError('INVALID_ARGUMENT', `sbatch refused the job: ${stderr}`);
+}
+
 /** Writes the array and merge scripts into ARCHIVE/slurm and submits them (merge after every task succeeded). */
 export async function submitSlurm(dirIn: string, o: SlurmOptions): Promise<SlurmSubmission> {
   const dir = resolve(dirIn);
@@ -126,7 +138,7 @@ export async function submitSlurm(dirIn: string, o: SlurmOptions): Promise<Slurm
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { stderr?: string };
       if (err.code === 'ENOENT') throw new FieldpackError('NOT_FOUND', 'sbatch is not installed here (Slurm\'s client): run on a login node, or use --jobs N for local processes');
-      throw new FieldpackError('INTERNAL', `sbatch failed: ${(err.stderr ?? err.message).trim()}`);
+      throw sbatchFailure((err.stderr ?? err.message).trim());
     }
   };
   const arrayJobId = sbatch([buildScript]);

@@ -12,6 +12,7 @@ import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
 import { ROOT } from '../../helpers/cli.ts';
 import { type SlurmCluster, startSlurm } from '../../helpers/slurm.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { sbatchFailure } from '../../../src-main/services/archive/cluster.ts';
 
 const NODE22 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
 const BIN = join(ROOT, 'bin', 'fieldpack.mjs');
@@ -58,4 +59,13 @@ describe('fieldpack archive on Slurm', () => {
     const verify = run(['archive', 'verify', out]);
     expect(verify).toContain('all 9 members verified');
   }, 300_000);
+});
+
+describe('sbatch refusals', () => {
+  it('a controller that does not answer is said as the cluster\'s state (NOT_FOUND, not INTERNAL); another refusal in sbatch\'s words', () => {
+    const down = sbatchFailure('sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)');
+    expect(down).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/Slurm's controller did not answer .*is slurmctld running/) });
+    const partition = sbatchFailure('sbatch: error: invalid partition specified: nope');
+    expect(partition).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'sbatch refused the job: sbatch: error: invalid partition specified: nope' });
+  });
 });
