@@ -238,6 +238,11 @@ function columnsTable(runs: RunDetail[], rows: [string, (r: RunDetail) => string
     .join('')}</tbody></table>`;
 }
 
+/** A chart in the report: its title, the chart, and a caption under it where there is one. */
+function chartFigure(title: string, body: string, caption: string): string {
+  return `<figure class="chart"><figcaption>${esc(title)}</figcaption>${body}${caption ? `<p class="cap">${esc(caption)}</p>` : ''}</figure>`;
+}
+
 /**
  * The figures of one field's runs: error histograms, spectra, autocorrelation and derived quantities as charts, and
  * its error, SSIM and derived-quantity maps under one colour bar each (`suffix` names the field in the headings when
@@ -245,7 +250,7 @@ function columnsTable(runs: RunDetail[], rows: [string, (r: RunDetail) => string
  */
 function fieldFigures(withA: readonly (readonly [RunDetail, RunAnalysis])[], colour: Map<number, string>, units: string | null, suffix: string): { charts: string[]; maps: string } {
   const charts: string[] = [];
-  const fig = (t: string, body: string, caption = '') => charts.push(`<figure class="chart"><figcaption>${esc(t + suffix)}</figcaption>${body}${caption ? `<p class="cap">${esc(caption)}</p>` : ''}</figure>`);
+  const fig = (t: string, body: string, caption = '') => charts.push(chartFigure(t + suffix, body, caption));
   fig('Error histograms (reconstruction - original, whole field)', lineChart(withA.map(([r, a]) => ({ name: runLabel(r), color: colour.get(r.id), data: a.histogram.counts.map((c, i) => [(a.histogram.edges[i]! + a.histogram.edges[i + 1]!) / 2, c] as [number, number]) })), `error${units ? ` (${units})` : ''}`, 'points'));
   fig(
     'Radially averaged power spectra of the slice',
@@ -352,7 +357,7 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
   ]);
 
   const charts: string[] = [];
-  const fig = (t: string, body: string, caption = '') => charts.push(`<figure class="chart"><figcaption>${esc(t)}</figcaption>${body}${caption ? `<p class="cap">${esc(caption)}</p>` : ''}</figure>`);
+  const fig = (t: string, body: string, caption = '') => charts.push(chartFigure(t, body, caption));
   if (compress.length) {
     fig('Rate-distortion: bit rate against PSNR', rdChart(compress, (r) => metricOf(r, 'bit_rate'), (r) => metricOf(r, 'psnr'), 'bit rate (bits/value)', 'PSNR (dB)'));
     fig('Compression ratio against the absolute bound', rdChart(compress, (r) => (r.result as CompressRunResult).absBound, (r) => metricOf(r, 'compression_ratio'), `absolute bound${units ? ` (${units})` : ''}`, 'compression ratio', true));
