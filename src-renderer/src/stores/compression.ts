@@ -68,18 +68,3 @@ export const useCompression = defineStore('compression', () => {
   }
   return { codecs, runs, loadedFor, loadCodecs, loadRuns, submit };
 });
-
-/** Metric value as a number (non-finite strings -> their number, missing -> NaN). */
-export function num(v: number | string | null | undefined): number {
-  if (v === null || v === undefined) return NaN;
-  return typeof v === 'number' ? v : Number(v);
-}
-
-export function fmt(v: number | string | null | undefined, digits = 4): string {
-  const x = num(v);
-  if (Number.isNaN(x)) return '–';
-  if (x === Infinity) return '∞';
-  if (x === -Infinity) return '-∞';
-  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)) return x.toExponential(Math.max(0, digits - 2));
-  return Number(x.toPrecision(digits)).toString();
-}

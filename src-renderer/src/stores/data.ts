@@ -15,33 +15,6 @@ export function decodeFloat32(b64: string): Float32Array {
   return new Float32Array(bytes.buffer);
 }
 
-/** fmtNum's rule for when a magnitude is written with an exponent: very large or very small */
-const wantsExponent = (magnitude: number) => magnitude >= 1e5 || magnitude < 1e-3;
-
-/** Numbers for tables: 4 significant digits, exponent for very large or small magnitudes. */
-export function fmtNum(v: unknown, digits = 4): string {
-  if (typeof v !== 'number' || !Number.isFinite(v)) return v === null || v === undefined ? '—' : String(v);
-  if (v === 0) return '0';
-  return wantsExponent(Math.abs(v)) ? v.toExponential(digits - 1) : Number(v.toPrecision(digits)).toString();
-}
-
-/**
- * The two end labels of a colour bar by one rule: fmtNum's, decided once for the pair by the larger end (an exponent on
- * both ends or on neither) and both rounded at the larger end's last significant digit, so that neither end shows more
- * than `digits` (-10376 … 7833 reads -10400 … 7800, not -1.04e+4 … 7833; 1.2e-5 … 0.5 reads 0 … 0.5).
- */
-export function fmtEnds(lo: number, hi: number, digits = 3): [string, string] {
-  const scale = Math.max(Math.abs(lo), Math.abs(hi));
-  if (!Number.isFinite(scale) || scale === 0) return [fmtNum(lo, digits), fmtNum(hi, digits)];
-  const step = 10 ** (Math.floor(Math.log10(scale)) + 1 - digits);
-  const end = (v: number) => {
-    const r = Math.round(v / step) * step;
-    if (r === 0) return '0';
-    return wantsExponent(scale) ? r.toExponential(digits - 1) : Number(r.toPrecision(digits)).toString();
-  };
-  return [end(lo), end(hi)];
-}
-
 /** The stats the data service stores with a field (core/stats FieldStats plus role and fill). */
 export interface StoredStats {
   count?: number;

@@ -6,6 +6,7 @@ import * as echarts from 'echarts/core';
 import { HeatmapChart, ScatterChart } from 'echarts/charts';
 import { DataZoomComponent, VisualMapComponent } from 'echarts/components';
 import type { CompressRunRow } from '@api/methods/compression.ts';
+import { formatNumber } from '../../format.ts';
 
 echarts.use([HeatmapChart, ScatterChart, DataZoomComponent, VisualMapComponent]);
 
@@ -17,21 +18,11 @@ export const SEQUENTIAL = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'
 export const RUN_COLOURS = ['#2160c4', '#d9480f', '#2b8a3e', '#862e9c', '#e67700', '#0b7285', '#c2255c', '#5c940d'];
 export const runColour = (i: number) => RUN_COLOURS[i % RUN_COLOURS.length]!;
 
-export const axisLabel = {
-  formatter: (v: number) => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(0) : String(Number(v.toPrecision(4)))),
-};
+/** Axis ticks as the tables write numbers (nice tick values come out short: 1e-5, 0.002, 2.5e+5). */
+export const axisLabel = { formatter: (v: number) => formatNumber(v) };
 
 /** A baseline tuned to Fieldpack's PSNR is named so: at its own tolerance, its errors pass the bound it started from. */
 export function runLabel(r: Pick<CompressRunRow, 'runId' | 'codec' | 'boundText' | 'tags'>): string {
-  const matched = r.tags.baseline_match === 'psnr' ? ` PSNR-matched${r.tags.tolerance ? ` (tolerance ${num(Number(r.tags.tolerance), 3)})` : ''}` : '';
+  const matched = r.tags.baseline_match === 'psnr' ? ` PSNR-matched${r.tags.tolerance ? ` (tolerance ${formatNumber(r.tags.tolerance, 3)})` : ''}` : '';
   return `#${r.runId} ${r.codec} ${r.boundText}${matched}`;
-}
-
-export function num(v: unknown, p = 4): string {
-  if (v === null || v === undefined) return '–';
-  if (typeof v === 'string') return v;
-  if (typeof v !== 'number') return JSON.stringify(v);
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v) && Math.abs(v) < 1e12) return String(v);
-  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? String(Number(v.toPrecision(p))) : v.toExponential(p - 1);
 }
