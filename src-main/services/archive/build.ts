@@ -14,7 +14,7 @@ import { type ObjectRecord, SourceReader, buildMember, decodeMember } from './me
 import { type WorkOptions, archiveOptions, expandInputs, planWork, shardAssignment } from './work.ts';
 import {
   type Manifest, type MemberEntry, type WorkManifest,
-  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestPath, manifestProblems, workPath,
+  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestChecksumProblem, manifestPath, manifestProblems, manifestText, workPath,
 } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -73,6 +73,9 @@ export function readManifest(dir: string): Manifest {
   if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a valid archive manifest (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ')})`);
   const problems = manifestProblems(r.data);
   if (problems.length) throw new FieldpackError('BAD_FILE', `${p}: the manifest does not hold together (edited?): ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`, { problems });
+  // after the checks that name what is wrong: the checksum only says that something is
+  const changed = manifestChecksumProblem(json as Record<string, unknown>);
+  if (changed) throw new FieldpackError('BAD_FILE', `${p}: ${changed}; its coordinates, attributes and bounds cannot be trusted, so nothing is verified or restored from it`);
   return r.data;
 }
 
@@ -246,13 +249,13 @@ export async function mergeArchive(dir: string): Promise<Manifest> {
     options: work.options, sources: work.sources, members, objects, links: work.links,
     totals: { members: members.length, originalBytes, memberBytes, objectBytes, archiveBytes: 0, ratio: 0, modelShare: 0 },
   };
-  const manifestBytes = Buffer.byteLength(JSON.stringify(manifest, null, 1)) + 64;
+  const manifestBytes = Buffer.byteLength(manifestText(manifest)) + 64;
   const archiveBytes = memberBytes + objectBytes + manifestBytes;
   manifest.totals.archiveBytes = archiveBytes;
   manifest.totals.ratio = originalBytes / archiveBytes;
   manifest.totals.modelShare = (embedded + modelObjects) / archiveBytes;
   manifest.totals.ratioWithoutModels = originalBytes / Math.max(1, archiveBytes - embedded - modelObjects);
-  await writeFileAtomic(manifestPath(dir), `${JSON.stringify(manifest, null, 1)}\n`);
+  await writeFileAtomic(manifestPath(dir), manifestText(manifest));
   // objects no member uses (a series network whose members all kept the core codec's stream) are not part of it
   for (const o of journal.objects.values()) if (!usedBy.has(o.file)) rmSync(join(dir, o.file), { force: true });
   return manifest;

@@ -223,8 +223,32 @@ export const Manifest = z.object({
   objects: z.array(ArchiveObject),
   links: WorkManifest.shape.links,
   totals: ArchiveTotals,
+  /** SHA-256 of the manifest's own text without this key (manifestText); absent in archives made before it */
+  manifestSha256: z.string().optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
+
+/**
+ * A manifest as written: JSON with one space of indent, its own SHA-256 as the last key, over the text of the same
+ * document without that key. It holds what no other checksum covers (coordinates, attributes, carried variables,
+ * bounds), so damage that leaves it valid JSON (a digit changed) is caught rather than restored as data.
+ */
+export function manifestText(m: Manifest): string {
+  const { manifestSha256: _old, ...body } = m;
+  return `${JSON.stringify({ ...body, manifestSha256: sha256(JSON.stringify(body, null, 1)) }, null, 1)}\n`;
+}
+
+/**
+ * Why a parsed manifest.json's text is not the one its checksum was taken of, or null (also when it carries none:
+ * an archive made before it). JSON.stringify gives back the writer's text from what JSON.parse read of it (key order,
+ * shortest numbers, escapes), so any change of a value, key or whitespace-free structure is seen.
+ */
+export function manifestChecksumProblem(json: Record<string, unknown>): string | null {
+  const { manifestSha256: recorded, ...body } = json;
+  if (recorded === undefined) return null;
+  if (typeof recorded !== 'string') return 'its manifestSha256 is not a hash';
+  return sha256(JSON.stringify(body, null, 1)) === recorded ? null : 'its content is not what was written (the SHA-256 it records of itself differs): edited or damaged since the archive was built';
+}
 
 /**
  * What makes a manifest that passed its schema unusable: ids given twice, a variable naming a member the manifest

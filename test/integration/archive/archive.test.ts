@@ -23,6 +23,7 @@ const BUILD_ARGS = [COADS, WRF_KATRINA, '--vars', 'SST,AIRT,T2,Q2', '--member-va
 function comparable(dir: string) {
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   delete m.createdAt;
+  delete m.manifestSha256;
   for (const e of m.members) delete e.timing;
   delete m.totals.archiveBytes;
   delete m.totals.ratio;
