@@ -226,6 +226,16 @@ export function readRecordedFile(dir: string, file: string, recorded: { bytes: n
   return bytes;
 }
 
+/**
+ * Why a member's decoded values are not the ones decoded and checked against its bound at build time (the SHA-256 the
+ * manifest records), or null. Decoders give the same values on every machine (docs/decoding-contract.md), so a
+ * difference means a damaged dependency or a decoder that broke the contract: its values' bound was never checked.
+ */
+export function decodedValuesProblem(entry: MemberEntry, field: Field): string | null {
+  return valuesHash(field.values, field.mask) === entry.decodedSha256 ? null
+    : `member ${entry.id}: decodes to other values than at build time (the SHA-256 of its decoded values differs), so its bound is not known to hold`;
+}
+
 /** A member's stream, checked (readRecordedFile). */
 export function readMemberStream(dir: string, entry: MemberEntry): Uint8Array {
   return readRecordedFile(dir, entry.file, { bytes: entry.bytes, sha256: entry.streamSha256 }, `member ${entry.id}`);

@@ -2,7 +2,8 @@
  * Restore: one NetCDF-4 file per source, mirroring it (its dimensions in order, every coordinate variable, each
  * archived variable's attributes, the variables kept as stored (carried.ts), the global attributes), with provenance attributes per variable (codec, version,
  * bound, achieved error, model hash). A variable split into members is decoded member by member and joined along its
- * first dimension. Each file is written to a temporary name and renamed.
+ * first dimension, each member's decoded values checked against the hash recorded when its bound was. Each file is
+ * written to a temporary name and renamed.
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { extname, basename, join } from 'node:path';
@@ -12,7 +13,7 @@ import { unpackCoordinates } from '../../core/coordinates.ts';
 import { writeNetcdf4Dataset } from '../data/writers/netcdf4.ts';
 import { declaredDimension } from '../data/readers/util.ts';
 import { readManifest } from './build.ts';
-import { decodeMember } from './members.ts';
+import { decodeMember, decodedValuesProblem } from './members.ts';
 import { storedVariableOf } from './carried.ts';
 import { clampToRange } from '../../core/codec/bound.ts';
 import { readStreamHead } from '../codecs/streamed.ts';
@@ -180,6 +181,9 @@ async function restoreSource(
     let moved = 0;
     for (const e of entries) {
       const f = await decodeMember(dir, byId, e, cache, opts.signal);
+      // values other than the verified ones are not written as if they held the bound
+      const differs = decodedValuesProblem(e, f);
+      if (differs) throw new FieldpackError('BAD_FILE', `${differs}; \`fieldpack archive verify\` names what is damaged`);
       if (!opts.clamp) parts.push(f);
       else {
         const c = await clampedMember(dir, e, f);

@@ -11,7 +11,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import { readManifest } from './build.ts';
-import { SourceReader, decodeMember, readMemberStream, readRecordedFile } from './members.ts';
+import { SourceReader, decodeMember, decodedValuesProblem, readMemberStream, readRecordedFile } from './members.ts';
 import { fromJsonNumber, valuesHash } from './format.ts';
 
 export interface MemberCheck {
@@ -72,8 +72,9 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
       fail(`member ${e.id}: does not decode: ${(err as Error).message}`);
       continue;
     }
-    if (valuesHash(decoded.values, decoded.mask) !== e.decodedSha256) {
-      fail(`member ${e.id}: decodes to other values than at build time (sha256 of the decoded values differs)`);
+    const differs = decodedValuesProblem(e, decoded);
+    if (differs) {
+      fail(differs);
       continue;
     }
     const recorded = fromJsonNumber(e.achieved.maxError);

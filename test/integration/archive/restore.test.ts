@@ -3,12 +3,13 @@
  * made the third source's fallback name that of the first, and one restored file replaced the other, exit 0), and a
  * cancelled restore takes back what it wrote, so a rerun starts clean. A manifest edited into one that does not hold
  * together is refused by verify and restore alike (verify once passed them, and restore then lost a variable unsaid
- * or failed with a JavaScript error).
+ * or failed with a JavaScript error); one changed in a way that keeps it whole is caught by its own checksum, and a
+ * member decoding to other values than at build time is not restored as if it held its bound.
  */
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildArchive, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
+import { buildArchive, listArchive, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
@@ -88,6 +89,8 @@ describe('archive restore: file names and cancels', () => {
     const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
     m.members[0].shape = [4, 5, 8];
     m.sources[0].variables[0].shape = [4, 5, 8];
+    // as a crafter would (or an archive made before the manifest's checksum): the checks behind it still hold
+    delete m.manifestSha256;
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
     const says = /member 0-2-topo\.sst \(members\/.*\): its stream holds \[4, 5, 7\], the manifest declares \[4, 5, 8\]/;
     const v = await verifyArchive(copy);
@@ -96,6 +99,42 @@ describe('archive restore: file names and cancels', () => {
     const r = await restoreArchive(copy, join(copy, 'out'));
     expect(r.failed).toEqual([{ source: '2-topo.nc', message: expect.stringMatching(says) }]);
     expect(r.files).toHaveLength(2);
+  });
+
+  it('a manifest changed in a way that keeps it whole (a coordinate\'s time step) is refused by verify, restore and list, naming its checksum', async () => {
+    const { arc } = await sameNamedArchive();
+    const copy = join(tmp.dir, 'edited-step');
+    cpSync(arc, copy, { recursive: true });
+    const text = readFileSync(join(copy, 'manifest.json'), 'utf8');
+    const m = JSON.parse(text);
+    expect(m.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
+    // time as [dtype, attributes, start, step, count]: every restored time would move, and nothing else checks it
+    expect(m.sources[0].coordinates.time).toEqual(['float64', expect.any(Object), 0, 6, 4]);
+    m.sources[0].coordinates.time[3] = 7;
+    writeFileSync(join(copy, 'manifest.json'), `${JSON.stringify(m, null, 1)}\n`);
+    const says = /manifest\.json: its content is not what was written \(the SHA-256 it records of itself differs\)/;
+    await expect(verifyArchive(copy)).rejects.toThrow(says);
+    await expect(restoreArchive(copy, join(copy, 'out'))).rejects.toThrow(says);
+    expect(() => listArchive(copy)).toThrow(says);
+    expect(existsSync(join(copy, 'out'))).toBe(false);
+    // the text as written reads again
+    writeFileSync(join(copy, 'manifest.json'), text);
+    expect((await verifyArchive(copy)).ok).toBe(true);
+  });
+
+  it('restore refuses a member that decodes to other values than the verified ones, failing its source by name; the others come back', async () => {
+    const { arc } = await sameNamedArchive();
+    const copy = join(tmp.dir, 'other-values');
+    cpSync(arc, copy, { recursive: true });
+    const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
+    // what a decoder that broke the decoding contract on this machine would look like: values unlike the build's
+    m.members[1].decodedSha256 = '0'.repeat(64);
+    delete m.manifestSha256;
+    writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
+    const r = await restoreArchive(copy, join(copy, 'out'));
+    expect(r.failed).toEqual([{ source: expect.any(String), message: expect.stringMatching(/member 1-topo\.sst: decodes to other values than at build time .* its bound is not known to hold/) }]);
+    expect(r.files).toHaveLength(2);
+    expect((await verifyArchive(copy)).members.find((c) => c.id === '1-topo.sst')).toMatchObject({ ok: false });
   });
 
   it.runIf(hasPythonNetcdf4())('variables whose names fold alike in member ids ("T.2", "T_2") get members of their own, and both come back (needs python3-netcdf4)', async () => {
