@@ -15,19 +15,24 @@ export function useProjectFields(about: string, keep: (f: FieldRecord) => boolea
   /** a load has ended (an empty list then means the project has no such field) */
   const loaded = ref(false);
 
-  /** Resolves true when the project's fields are the ones shown now. */
+  // the newest load only writes: a project chosen before it may answer later (or first) and is no longer the one shown
+  let newest = 0;
+  /** Resolves true when the project's fields are the ones shown now (false: it failed, or another project was chosen since). */
   async function load(projectId: number | null): Promise<boolean> {
+    const mine = ++newest;
     fields.value = [];
     loaded.value = false;
     if (projectId === null) return false;
-    const ok = await notices.attempt(about, async () => {
-      for (const d of await api.call('datasets.list', { projectId })) {
-        for (const f of await api.call('datasets.fields', { datasetId: d.id })) if (keep(f)) fields.value.push({ ...f, datasetName: d.name });
-      }
-      return true;
+    const found = await notices.attempt(about, async () => {
+      const datasets = await api.call('datasets.list', { projectId });
+      const perDataset = await Promise.all(datasets.map((d) => api.call('datasets.fields', { datasetId: d.id })));
+      return datasets.flatMap((d, i) => perDataset[i]!.filter(keep).map((f) => ({ ...f, datasetName: d.name })));
     });
+    if (mine !== newest) return false;
     loaded.value = true;
-    return ok === true;
+    if (!found) return false;
+    fields.value = found;
+    return true;
   }
   return { fields, loaded, load };
 }
