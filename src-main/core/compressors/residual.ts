@@ -47,6 +47,8 @@ export interface ResidualChunkOutput {
   comparison?: Record<string, number>;
   /** counts the coder reports (summed over chunks into details.counts), e.g. chunks that used a network */
   counts?: Record<string, number>;
+  /** false: the chunk decodes without the coder's model (it kept the coding without the network) */
+  usesModel?: boolean;
 }
 
 export interface ResidualCoderSpec<P extends { chunkValues?: number | undefined }> {
@@ -214,6 +216,10 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
         env.progress(++done / rows.length, `chunk ${done}/${rows.length}`);
         return c;
       });
+      // a model no chunk used is not named: the stream decodes without its file (or its bytes, chunk 0 coded again)
+      const modelUnused = model !== null && chunks.every((c) => c.usesModel === false);
+      if (modelUnused && embedModel) chunks[0] = await env.runTask<ResidualChunkOutput>(spec.id, 'encodeChunk', { input: { ...inputs[0]!, model, embedModel: false }, params });
+      const named = modelUnused ? null : model;
       const maxError = chunks.reduce((m, c) => Math.max(m, c.maxError), 0);
       // an NRMSE stream promises the target, not a point-wise bound: its header carries the largest error it has
       const streamBound = { mode: rb.mode, value: rb.value, abs: nrmse ? (maxError > 0 ? maxError : Number.MIN_VALUE) : rb.abs, lossless: false };
@@ -223,7 +229,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
           bound: streamBound, validMin: vr.min, validMax: vr.max, backendId: env.backend.id, hasMask: mask !== null, fillValue,
           params: {
             ...spec.headerParams(params), base: base ? { hash: base.hash } : null, quantization: nrmse ? 'nrmse' : 'abs',
-            ...(model ? { [spec.modelParam!.key]: env.hash(model), ...(embedModel ? { embedded: true } : {}) } : {}),
+            ...(named ? { [spec.modelParam!.key]: env.hash(named), ...(embedModel ? { embedded: true } : {}) } : {}),
           },
           metadata, chunks: chunks.map((c, i) => ({ rows: rows[i]!, storedBytes: c.stored.length, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),
         },
@@ -236,7 +242,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       const counts: Record<string, number> = {};
       for (const c of chunks) for (const [k, v] of Object.entries(c.counts ?? {})) counts[k] = (counts[k] ?? 0) + v;
       const details = {
-        choice: `${spec.id}${base ? ' on a base' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
+        choice: `${spec.id}${base ? ' on a base' : ''}${modelUnused ? ', the model left out (no chunk used it)' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
         ...(Object.keys(comparison).length ? { comparison } : {}), ...(Object.keys(counts).length ? { counts } : {}),
       };
       if (!base && spec.fallsBack?.(params)) {

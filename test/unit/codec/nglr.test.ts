@@ -157,12 +157,30 @@ describe('NGLR residual coder', () => {
 
   it('embeds the model on request: decodable without the model file, and the ratio counts it', async () => {
     const bound = { mode: 'nrmse' as const, value: 1e-5 };
-    const named = await encodeField(f, { codec: 'nglr', params: { fallback: false }, bound, workers: 0 });
-    const embedded = await encodeField(f, { codec: 'nglr', params: { fallback: false, embedModel: true }, bound, workers: 0 });
+    // white noise under 3D Lorenzo: a field where the shipped bias pays, so the stream keeps it
+    const noisy = makeField('T', [6, 40, 56], { seed: 3, noise: 5 });
+    const named = await encodeField(noisy, { codec: 'nglr', params: { fallback: false, predictor: 'lorenzo' }, bound, workers: 0 });
+    expect((named.details.counts as { chunksWithBias: number }).chunksWithBias).toBeGreaterThan(0);
+    const embedded = await encodeField(noisy, { codec: 'nglr', params: { fallback: false, embedModel: true, predictor: 'lorenzo' }, bound, workers: 0 });
     expect(embedded.bytes.length).toBeGreaterThan(named.bytes.length + 1000);
     const h = inspectStream(embedded.bytes).header;
     expect(h.params.embedded).toBe(true);
     const d = await decodeStream(embedded.bytes, { workers: 0 });
+    expect(nrmseOf(noisy, d.field)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('leaves out a model no chunk used: the stream decodes without the model file, and embedding it costs nothing', async () => {
+    // on this field the fitted linear predictor wins in every chunk and the bias never pays
+    const bound = { mode: 'nrmse' as const, value: 1e-5 };
+    const params = { fallback: false, chunkValues: 4000 };
+    const named = await encodeField(f, { codec: 'nglr', params, bound, workers: 2 });
+    expect(named.details.counts).toMatchObject({ chunksWithBias: 0 });
+    expect(inspectStream(named.bytes).header.chunks.length).toBeGreaterThan(1);
+    expect(named.details.choice).toMatch(/the model left out \(no chunk used it\)/);
+    expect(inspectStream(named.bytes).header.params.model).toBeUndefined();
+    const embedded = await encodeField(f, { codec: 'nglr', params: { ...params, embedModel: true }, bound, workers: 0 });
+    expect(same(embedded.bytes, named.bytes)).toBe(true);
+    const d = await decodeStream(named.bytes, { workers: 0 });
     expect(nrmseOf(f, d.field)).toBeLessThanOrEqual(1e-5);
   });
 
@@ -208,7 +226,9 @@ describe('NGLR residual coder', () => {
       const [written, pinned] = [readHeader(r.bytes), readHeader(read(name))];
       expect(same(r.bytes.subarray(written.headerBytes), read(name).subarray(pinned.headerBytes))).toBe(true);
       const fields = (x: typeof written) => [x.params, x.metadata, x.bound, x.chunks.map((c) => c.crc)];
-      expect(fields(written)).toEqual(fields(pinned));
+      // a header no longer names a model no chunk used (the linear golden, written before, does: both its chunks do without it)
+      const { model: _unused, ...withoutModel } = pinned.params;
+      expect(fields(written)).toEqual(fields({ ...pinned, params: counts.chunksWithBias ? pinned.params : withoutModel }));
     }
   });
 

@@ -449,6 +449,7 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend, opt
     stored, raw, rawBytes: payload.length, crc: crc32(stored), sse, maxError, valid,
     parts: { residual: payload.length - r0, side: sidePart, mask: maskPart, model: modelPart },
     counts: { chunks: 1, chunksWithBias: noBias ? 0 : 1, chunksWithLinear: kept.lin ? 1 : 0 },
+    usesModel: !noBias,
     ...(compareLorenzo && biased && plain ? { comparison: { lorenzoBytes: plain.length, nglrBytes: biased.length } } : {}),
   };
 }
