@@ -1,7 +1,8 @@
 /**
  * Numbers as the workbench shows them (tables, tooltips, axis ticks, colour bars), by one rule so that a value reads
  * the same in Data, Compress, Cross-field and Compare:
- * - at most `digits` significant digits, trailing zeros dropped (0.5, 1e-7: not 0.5000, 1.000e-7);
+ * - at most `digits` significant digits, trailing zeros dropped (0.5, 1e-7: not 0.5000, 1.000e-7), but every integer
+ *   digit of a number below 1e5 (12345, not 12350);
  * - an exponent below 1e-3 and from 1e5 up, where plain digits would be mostly zeros (1.235e+8, 1.5e-5);
  * - MISSING for a value that is not there or not a number (null, undefined, NaN, ''), ∞ and -∞ for the infinities.
  */
@@ -35,10 +36,14 @@ export function formatNumber(v: unknown, digits = 4, { integersInFull = false } 
   if (Number.isNaN(x)) return MISSING;
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '-∞';
   if (integersInFull && Number.isInteger(x) && Math.abs(x) < 1e12) return String(x);
-  // the exponent is decided after rounding: 99999.9 is 1e+5, not 100000
-  const rounded = Number(x.toPrecision(digits));
+  // below the exponent's range a number keeps its integer digits (12345 Pa is not 12350); the exponent is decided
+  // after rounding: 99999.9 is 1e+5, not 100000
+  const integerDigits = Math.abs(x) >= 1 ? Math.floor(Math.log10(Math.abs(x))) + 1 : 0;
+  const precision = Math.min(Math.max(digits, integerDigits), Math.max(digits, 5));
+  const rounded = Number(x.toPrecision(precision));
   if (rounded === 0) return '0';
-  return significant(rounded, digits, wantsExponent(Math.abs(rounded)));
+  const exponent = wantsExponent(Math.abs(rounded));
+  return significant(rounded, exponent ? digits : precision, exponent);
 }
 
 /**

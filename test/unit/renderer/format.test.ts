@@ -11,7 +11,9 @@ describe('formatNumber', () => {
     expect(formatNumber(-2.71828)).toBe('-2.718');
     expect(formatNumber(42)).toBe('42');
     expect(formatNumber(0.001)).toBe('0.001');
-    expect(formatNumber(12345.678)).toBe('12350');
+    expect(formatNumber(12345.678)).toBe('12346');
+    expect(formatNumber(-12345)).toBe('-12345');
+    expect(formatNumber(1234.567)).toBe('1235');
     expect(formatNumber(3.14159265, 6)).toBe('3.14159');
   });
 
