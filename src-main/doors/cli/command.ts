@@ -5,6 +5,8 @@
 import type { AppContext } from '../../services/app-context.ts';
 import { MAX_WORKERS } from '../../api/schemas.ts';
 import type { RawInput } from '../../api/methods/data.ts';
+import { type BoundSpec, parseBound } from '../../core/codec/bound.ts';
+import { FieldpackError } from '../../core/errors.ts';
 
 export interface CliIO {
   out(line: string): void;
@@ -121,6 +123,28 @@ function paramValue(key: string, v: string): unknown {
 }
 
 export class CliUsageError extends Error {}
+
+/**
+ * A bound as typed (MODE:VALUE), or a usage error (exit 2) naming the flag: a malformed value is found here, before
+ * any file is read, as other malformed flag values are.
+ */
+export function parseBoundFlag(text: string, name = 'bound'): BoundSpec {
+  try {
+    return parseBound(text);
+  } catch (e) {
+    if (e instanceof FieldpackError && e.code === 'INVALID_ARGUMENT') throw new CliUsageError(`--${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A comma-separated list of bounds (--bounds rel:1e-2,rel:1e-3), each as parseBoundFlag reads it; undefined when not given. */
+export function boundsFlag(p: ParsedFlags, name = 'bounds'): BoundSpec[] | undefined {
+  const text = flag(p, name);
+  if (text === undefined) return undefined;
+  const bounds = text.split(',').map((b) => b.trim()).filter(Boolean).map((b) => parseBoundFlag(b, name));
+  if (!bounds.length) throw new CliUsageError(`--${name} needs at least one bound (e.g. rel:1e-3,abs:0.5)`);
+  return bounds;
+}
 
 /** A raw binary file's layout from --raw-shape / --raw-dtype / --raw-endian (inspect, export, compress), or undefined. */
 export function rawLayoutFromFlags(p: ParsedFlags): RawInput | undefined {

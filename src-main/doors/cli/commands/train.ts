@@ -9,11 +9,11 @@ import { resolve } from 'node:path';
 import type { Model, Run, RunDetail } from '../../../api/contract.ts';
 import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
 import type { TrainJobResult, TrainParamsInput } from '../../../services/job-kinds/train.ts';
+import type { NetworkType } from '../../../services/training/config.ts';
 import type { VqvaeTrainResult } from '../../../api/methods/training.ts';
 import { dispatch } from '../../../services/dispatch.ts';
 import { jobExitCode, onCancelSignals } from '../api.ts';
-import { NETWORK_TYPES } from '../../../services/training/config.ts';
-import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
+import { CliUsageError, flag, parseBoundFlag, parseFlags, type CliCommand, type ParsedFlags } from '../command.ts';
 import { makeFolder } from '../../../services/files/folders.ts';
 import { checkModelOutput } from '../../../services/models/models.ts';
 
@@ -24,38 +24,74 @@ const num = (v: string | undefined, name: string): number | undefined => {
   return x;
 };
 
+/** The flags every network takes. */
+const COMMON_FLAGS = ['network', 'file', 'vars', 'epochs', 'batch-size', 'lr', 'seed', 'device', 'threads', 'project', 'python', 'json'];
+const CNN_FLAGS = [...COMMON_FLAGS, 'target', 'patch', 'steps-per-epoch', 'spatial-dims', 'out', 'export'];
+
+/**
+ * The flags each network takes: one its training does not read is refused, naming the networks that take it (one
+ * list for all let `--network vqvae --export vq.fpmodel` finish without writing the file).
+ */
+const NETWORK_FLAGS: Record<NetworkType | 'vqvae' | 'nglr', readonly string[]> = {
+  'tiny-cnn': CNN_FLAGS,
+  cfnn: CNN_FLAGS,
+  vqvae: [...COMMON_FLAGS, 'patch', 'patches-per-epoch', 'channels', 'latent-dim', 'codes', 'scaling'],
+  nglr: [...COMMON_FLAGS, 'steps-per-epoch', 'max-points', 'bound', 'bounds', 'base', 'causal', 'hidden', 'recon'],
+};
+
+/** Why a network does not take a flag, where that is worth saying. */
+const NOT_TAKEN_BECAUSE: Record<string, string> = {
+  scaling: 'the other networks standardise linearly',
+  export: 'the VQ-VAE and NGLR models are one file each in the store\'s model folder: train prints its path',
+  out: 'the VQ-VAE and NGLR models are one file each in the store\'s model folder: train prints its path',
+};
+
+/** A usage error for the first flag given that `network` does not take. */
+function checkNetworkFlags(p: ParsedFlags, network: string): void {
+  const takes = NETWORK_FLAGS[network as keyof typeof NETWORK_FLAGS];
+  for (const name of p.flags.keys()) {
+    if (takes.includes(name)) continue;
+    const by = Object.entries(NETWORK_FLAGS).filter(([, flags]) => flags.includes(name)).map(([n]) => n);
+    const why = NOT_TAKEN_BECAUSE[name];
+    throw new CliUsageError(`--${name} is for --network ${by.join('|')}; --network ${network} does not take it${why ? ` (${why})` : ''}`);
+  }
+  if (p.flags.has('bound') && p.flags.has('bounds')) throw new CliUsageError('--bounds is another name for --bound: give one of them');
+}
+
 export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'train a network (tiny-cnn, cfnn, vqvae, nglr) on a file\'s variables as a run in the store',
   usage: [
-    'fieldpack train --network tiny-cnn|cfnn --file FILE --vars A,B --target T [--epochs N]',
-    '                [--batch-size N] [--lr X] [--patch N] [--steps-per-epoch N] [--seed N] [--device auto|cpu|cuda]',
-    '                [--spatial-dims 2|3] [--project ID] [--python PATH] [--out DIR] [--export MODEL.fpmodel] [--json]',
+    'fieldpack train --network tiny-cnn|cfnn --file FILE --vars A,B --target T [--epochs N] [--batch-size N] [--lr X]',
+    '                [--patch N] [--steps-per-epoch N] [--spatial-dims 2|3] [--out DIR] [--export MODEL.fpmodel]',
     '  --vars      input (anchor) variables; --target the variable to predict',
-    '  --project   record the run (and the model) in this project',
     '  --out       also copy the trained model folder to DIR (the run keeps its files in the store)',
-    '  --json      print the run\'s events as JSON lines on stdout',
-    '  Ctrl-C or SIGTERM (timeout, kill, Slurm) stops after the current step: the run ends cancelled, its last',
-    '  checkpoint kept; a second Ctrl-C quits at once (the next start marks the run interrupted).',
-    'fieldpack train --network vqvae --file FILE --vars A,B [--file FILE2 --vars C]... [--epochs N] [--channels 8,16,32]',
-    '                [--latent-dim 32] [--codes Y,Z] [--patches-per-epoch N] [--batch-size N] [--lr X] [--device auto|cpu|cuda]',
+    '  --export    pack the registered model into one .fpmodel file (its path checked before training)',
+    'fieldpack train --network vqvae --file FILE --vars A,B [--file FILE2 --vars C]... [--epochs N] [--batch-size N] [--lr X]',
+    '                [--patch N] [--patches-per-epoch N] [--channels 8,16,32] [--latent-dim 32] [--codes Y,Z]',
     '                [--scaling auto|linear|log]   (log10(x + offset) per field; auto: non-negative fields with skewness >= 2)',
     '  the hierarchical VQ-VAE on the 2D maps of the variables (several files: one --vars per --file); the model goes',
     '  to the store\'s model folder, where `compress --codec vqvae --model HASH` finds it (docs/vqvae.md)',
     'fieldpack train --network nglr --file FILE --vars A,B [--bound nrmse:1e-5[,nrmse:1e-4]] [--base none|CODEC:MODE:VALUE]',
-    '                [--epochs N] [--causal 16] [--hidden 16] [--recon 0] [--steps-per-epoch N] [--device auto|cpu|cuda]',
+    '                [--epochs N] [--batch-size N] [--lr X] [--steps-per-epoch N] [--max-points N] [--causal 16] [--hidden 16] [--recon 0]',
     '  NGLR\'s causal bias network on the variables\' residuals quantized as `--codec nglr` would at those bounds, on',
     '  that base; the model goes to the store\'s model folder (`compress --codec nglr --model HASH`; docs/residual.md)',
+    '  --bound (or --bounds): the bounds the codec will run at (default nrmse:1e-5); --max-points: at most N points',
+    '    of residuals to train on (default 4000000)',
+    'every network also takes [--seed N] [--device auto|cpu|cuda] [--threads N] [--project ID] [--json], and the global --python PATH:',
+    '  --threads   CPU threads of PyTorch (default 0: its own choice)',
+    '  --project   record the run (and the model) in this project',
+    '  --json      print the run\'s events as JSON lines on stdout',
+    '  A flag the chosen network does not take is refused (exit 2), naming the networks that take it.',
+    '  Ctrl-C or SIGTERM (timeout, kill, Slurm) stops after the current step: the run ends cancelled, its last',
+    '  checkpoint kept; a second Ctrl-C quits at once (the next start marks the run interrupted).',
   ].join('\n'),
   async run(argv, { io, app, globals }) {
-    const p = parseFlags(argv, {
-      values: ['network', 'file', 'vars', 'target', 'epochs', 'batch-size', 'lr', 'patch', 'steps-per-epoch', 'seed', 'device', 'spatial-dims', 'project', 'python', 'out', 'export', 'channels', 'latent-dim', 'codes', 'patches-per-epoch', 'threads', 'bound', 'bounds', 'base', 'causal', 'hidden', 'recon', 'max-points', 'scaling'],
-      booleans: ['json'],
-    });
+    const p = parseFlags(argv, { values: [...new Set(Object.values(NETWORK_FLAGS).flat())].filter((f) => f !== 'json'), booleans: ['json'] });
     const network = flag(p, 'network') ?? 'tiny-cnn';
+    if (!(network in NETWORK_FLAGS)) throw new CliUsageError(`--network must be one of ${Object.keys(NETWORK_FLAGS).join(', ')}`);
+    checkNetworkFlags(p, network);
     if (network === 'vqvae' || network === 'nglr') return trainModelFile(p, network, { io, app, globals });
-    if (!(NETWORK_TYPES as readonly string[]).includes(network)) throw new CliUsageError(`--network must be one of ${NETWORK_TYPES.join(', ')}, vqvae, nglr`);
-    if (p.flags.has('scaling')) throw new CliUsageError('--scaling is for --network vqvae (the other networks standardise linearly)');
     const file = flag(p, 'file') ?? p.positionals[0];
     const vars = (flag(p, 'vars') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const target = flag(p, 'target');
@@ -79,6 +115,7 @@ export const trainCommand: CliCommand = {
     setNum('patch', 'patchSize');
     setNum('steps-per-epoch', 'maxStepsPerEpoch');
     setNum('seed', 'seed');
+    setNum('threads', 'threads');
     if (device) hp.device = device;
     const params: TrainParamsInput = {
       network: network as TrainParamsInput['network'],
@@ -185,7 +222,6 @@ function modelFileParams(p: ReturnType<typeof parseFlags>, network: 'vqvae' | 'n
   if (flag(p, 'device')) hp.device = flag(p, 'device');
   const scaling = flag(p, 'scaling');
   if (scaling !== undefined) {
-    if (network !== 'vqvae') throw new CliUsageError('--scaling is for --network vqvae (the other networks standardise linearly)');
     if (!['auto', 'linear', 'log'].includes(scaling)) throw new CliUsageError(`--scaling must be auto, linear or log (got "${scaling}")`);
     hp.scaling = scaling;
   }
@@ -195,7 +231,10 @@ function modelFileParams(p: ReturnType<typeof parseFlags>, network: 'vqvae' | 'n
       const v = num(flag(p, f), f);
       if (v !== undefined) model[k] = v;
     }
-    const bounds = (flag(p, 'bound') ?? flag(p, 'bounds'))?.split(',').map((b) => b.trim()).filter(Boolean);
+    // each checked here (exit 2, before the job), passed as typed
+    const boundsName = flag(p, 'bound') !== undefined ? 'bound' : 'bounds';
+    const bounds = flag(p, boundsName)?.split(',').map((b) => b.trim()).filter(Boolean);
+    for (const b of bounds ?? []) parseBoundFlag(b, boundsName);
     return { model, hyperparameters: hp, ...(bounds ? { bounds } : {}), ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}) };
   }
   const channels = ints(flag(p, 'channels'), 'channels');
@@ -217,9 +256,9 @@ async function trainModelFile(p: ReturnType<typeof parseFlags>, network: 'vqvae'
   if (varLists.length !== 1 && varLists.length !== files.length) throw new CliUsageError('give one --vars for all files, or one per --file');
   const fields = files.flatMap((f, i) => (varLists[varLists.length === 1 ? 0 : i] ?? []).map((variable) => ({ file: resolve(f), variable })));
   const python = flag(p, 'python') ?? globals.python;
-  const ctx = await app();
   const projectId = num(flag(p, 'project'), 'project') ?? null;
   const params = { fields, ...modelFileParams(p, network), ...(python ? { python } : {}) };
+  const ctx = await app();
   const kind = network === 'vqvae' ? 'train-vqvae' : 'train-nglr';
   const run = (await dispatch(ctx.services, 'jobs.submit', { kind, projectId, name: `train ${network} ${fields.map((f) => f.variable).join(',')}`, params })) as Run;
   io.err(`run ${run.id}: training the ${network === 'vqvae' ? 'VQ-VAE' : 'NGLR bias network'} on ${fields.map((f) => f.variable).join(', ')}`);
