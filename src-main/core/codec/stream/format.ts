@@ -22,7 +22,9 @@
  * The interpolation byte (flag 8) may have bit 128 set: the predictor ran on the chunk's axes reversed
  * (codec/predictors/axes.ts); readers before it refuse it as a bad interpolation tuning.
  * Predictor byte 254 = a constant chunk (its value count, mask, value lists and the one value; classic/codec.ts);
- * readers before it refuse it as a bad predictor byte.
+ * readers before it refuse it as a bad predictor byte. Predictor byte 253 = a chunk whose rows repeat: varint D, per
+ * row a varint (0 the next distinct row, k a copy of distinct row k - 1), then its D distinct rows' payload as a
+ * chunk of D rows (classic/codec.ts REPEATED_ROWS_ID); readers before it refuse it as a bad predictor byte.
  * A chunk coded exactly (predictor byte 255, byte planes) may appear under a lossy bound, where that was smaller than
  * its codes (a bound below the values' float resolution); readers before it refuse it as lossless under a lossy bound.
  * Classic param mantissaBits N (0..22, float32 only; instead of grid): flag 32's indices are of the mantissa grid, the

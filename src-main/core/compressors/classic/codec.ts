@@ -23,6 +23,7 @@ import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, ulpAt, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
+import { distinctRows, rowsRepeatFarApart } from '../../codec/repeats.ts';
 import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
 import {
   MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type HeaderInput, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
@@ -44,6 +45,12 @@ const LOSSLESS_PREDICTOR_ID = 255;
  * codes or byte planes cost a zstd frame and a size per chunk. Readers before it refuse it as a bad predictor byte.
  */
 const CONSTANT_PREDICTOR_ID = 254;
+/**
+ * Predictor byte of a chunk whose rows repeat (core/codec/repeats.ts): varint D distinct rows, per row a varint (0:
+ * the next distinct row; k: a copy of distinct row k - 1, already given), then the payload of the D distinct rows as a
+ * chunk of its own (any predictor byte but this one). Readers before it refuse it as a bad predictor byte.
+ */
+const REPEATED_ROWS_ID = 253;
 /** Target values per chunk: large enough not to cost ratio, small enough to spread over workers. */
 export const DEFAULT_CHUNK_VALUES = 1 << 21;
 const SAMPLE_VALUES = 1 << 17;
@@ -1079,9 +1086,62 @@ export function smallestCoding(own: EncodedChunk, others: readonly { coding: Pla
 }
 
 function encodeChunkAs(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
-  const payload = encodeChunkPayload(plan, values, mask, shape);
-  if (payload.length > maxClassicPayload(values.length)) {
-    throw new FieldpackError('INTERNAL', `classic chunk of ${values.length} values coded to ${payload.length} bytes, more than decoders accept`);
+  const own = storedChunk(encodeChunkPayload(plan, values, mask, shape), values.length, backend);
+  if (own.constant || !rowsRepeatFarApart(values, mask, shape)) return own;
+  // rows repeating far apart (a daily cycle over days, a climatology over years): prediction sees only neighbours and
+  // would code each again, so the distinct rows are coded once and the others copied (REPEATED_ROWS_ID), where smaller
+  const repeats = storedChunk(repeatedRowsPayload(plan, values, mask, shape), values.length, backend);
+  return repeats.stored.length < own.stored.length ? repeats : own;
+}
+
+/** A chunk as its distinct rows' payload and where each row comes from (REPEATED_ROWS_ID). */
+function repeatedRowsPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[]): Uint8Array {
+  const { source, distinct } = distinctRows(values, mask, shape);
+  const rowSize = values.length / shape[0]!;
+  const kept = new (values instanceof Float32Array ? Float32Array : Float64Array)(distinct.length * rowSize);
+  const keptMask = mask ? new Uint8Array(kept.length) : null;
+  distinct.forEach((row, d) => {
+    kept.set(values.subarray(row * rowSize, (row + 1) * rowSize), d * rowSize);
+    keptMask?.set(mask!.subarray(row * rowSize, (row + 1) * rowSize), d * rowSize);
+  });
+  const w = new ByteWriter(64 + shape[0]! * 2);
+  w.u8(REPEATED_ROWS_ID);
+  w.varint(distinct.length);
+  for (const k of source) w.varint(k);
+  w.bytes(encodeChunkPayload(plan, kept, keptMask, [distinct.length, ...shape.slice(1)]));
+  return w.finish();
+}
+
+/** A repeated-rows chunk (REPEATED_ROWS_ID, its byte read): the distinct rows decoded, the copies made. */
+function decodeRepeatedRows(h: StreamHeader, r: ByteReader, shape: number[], what: string, allocate: () => FieldValues): DecodedChunk {
+  const rows = shape[0]!;
+  const rowSize = fieldSize(shape) / rows;
+  const count = r.varint('distinct rows');
+  if (!(count >= 1 && count < rows)) throw bad(`corrupted stream: ${what} says ${count} of its ${rows} rows are distinct`);
+  const from = new Uint32Array(rows);
+  let given = 0;
+  for (let row = 0; row < rows; row++) {
+    const k = r.varint('row source');
+    if (k === 0 ? given >= count : k > given) throw bad(`corrupted stream: row ${row} of ${what} comes from a distinct row that is not there`);
+    from[row] = k === 0 ? given++ : k - 1;
+  }
+  if (given !== count) throw bad(`corrupted stream: ${what} gives ${given} of its ${count} distinct rows`);
+  const f32 = h.dtype === 'float32';
+  const inner = decodePayload(h, r.bytes(r.remaining(), 'distinct rows'), [count, ...shape.slice(1)], `${what}'s distinct rows`, () => (f32 ? new Float32Array(count * rowSize) : new Float64Array(count * rowSize)), false);
+  const out = allocate();
+  const mask = inner.mask ? new Uint8Array(out.length) : null;
+  for (let row = 0; row < rows; row++) {
+    const a = from[row]! * rowSize;
+    out.set(inner.values.subarray(a, a + rowSize), row * rowSize);
+    mask?.set(inner.mask!.subarray(a, a + rowSize), row * rowSize);
+  }
+  return { values: out, mask };
+}
+
+/** A chunk's payload through the lossless backend (stored as is where that does not shrink it). */
+function storedChunk(payload: Uint8Array, values: number, backend: LosslessBackend): EncodedChunk {
+  if (payload.length > maxClassicPayload(values)) {
+    throw new FieldpackError('INTERNAL', `classic chunk of ${values} values coded to ${payload.length} bytes, more than decoders accept`);
   }
   const constant = payload[0] === CONSTANT_PREDICTOR_ID ? { constant: true as const } : {};
   const packed = backend.compress(payload);
@@ -1234,14 +1294,10 @@ export function decodeChunkStored(h: StreamHeader, i: number, stored: Uint8Array
 
 function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into?: () => FieldValues): DecodedChunk {
   if (h.codec !== CLASSIC_CODEC_ID) throw new FieldpackError('UNSUPPORTED', `codec "${h.codec}" is not the classic codec`);
-  const { radius, grid } = classicDecodeParams(h);
   const c = h.chunks[i]!;
   const shape = [c.rows, ...h.shape.slice(1)];
   const n = fieldSize(shape);
   if (c.rawBytes > maxClassicPayload(n)) throw bad(`corrupted header: chunk ${i} raw size ${c.rawBytes} bytes exceeds ${maxClassicPayload(n)} for its ${n} values`);
-  const payload = chunkPayload(h, i, stored);
-  const what = `chunk ${i}`;
-  const r = new ByteReader(payload, what);
   const f32 = h.dtype === 'float32';
   const allocate = (): FieldValues => {
     if (!into) return f32 ? new Float32Array(n) : new Float64Array(n);
@@ -1249,33 +1305,49 @@ function decodeChunkPayload(h: StreamHeader, i: number, stored: Uint8Array, into
     if (out.length !== n || f32 !== out instanceof Float32Array) throw new FieldpackError('INTERNAL', `chunk ${i}: an output of ${out.length} values for its ${n} ${h.dtype} values`);
     return out;
   };
+  return decodePayload(h, chunkPayload(h, i, stored), shape, `chunk ${i}`, allocate, true);
+}
+
+/**
+ * A chunk payload of `shape` decoded into allocate()'s array; `what` names it in errors. `outer`: a chunk's own payload,
+ * which may hold its distinct rows' payload (REPEATED_ROWS_ID); that one may not again.
+ */
+function decodePayload(h: StreamHeader, payload: Uint8Array, shape: number[], what: string, allocate: () => FieldValues, outer: boolean): DecodedChunk {
+  const { radius, grid } = classicDecodeParams(h);
+  const n = fieldSize(shape);
+  const r = new ByteReader(payload, what);
+  const f32 = h.dtype === 'float32';
+  if (outer && payload[0] === REPEATED_ROWS_ID && h.formatVersion >= 2) {
+    r.u8('predictor id');
+    return decodeRepeatedRows(h, r, shape, what, allocate);
+  }
   const pbyte = r.u8('predictor id');
   const constant = pbyte === CONSTANT_PREDICTOR_ID && h.formatVersion >= 2;
   const unpredicted = pbyte === LOSSLESS_PREDICTOR_ID || constant;
   const pid = unpredicted ? pbyte : pbyte & 15;
   const maxDims = unpredicted ? 4 : pbyte >> 4;
-  if (maxDims < 1 || maxDims > 4) throw bad(`corrupted stream: bad predictor byte ${pbyte} in chunk ${i}`);
+  if (maxDims < 1 || maxDims > 4) throw bad(`corrupted stream: bad predictor byte ${pbyte} in ${what}`);
   const flags = r.u8('chunk flags');
   if (
     flags > 127 || (flags & 120 && h.formatVersion < 2) || (flags & 16 && !(flags & 1)) || (flags & 64 && (!(flags & 16) || shape.length < 3 || shape[0]! < 2)) ||
     (constant && (flags & (8 | 32)) !== 0)
   ) {
-    throw bad(`corrupted stream: bad flags ${flags} in chunk ${i}`);
+    throw bad(`corrupted stream: bad flags ${flags} in ${what}`);
   }
   if (constant) return decodeConstantChunk(h, r, shape, flags, what, allocate);
   const onGrid = (flags & 32) !== 0;
-  if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: chunk ${i} is coded on a grid the header does not give`);
+  if (onGrid && (!grid || pid === LOSSLESS_PREDICTOR_ID || predictorById(pid).name === 'dq-lorenzo')) throw bad(`corrupted stream: ${what} is coded on a grid the header does not give`);
   // a lossless bound is coded as byte planes, or as grid indices (exact on the grid); a lossy one may have chunks coded
   // exactly where that was smaller (settleChunk)
   if (pid !== LOSSLESS_PREDICTOR_ID && h.bound.lossless && !onGrid) {
-    throw bad(`corrupted stream: chunk ${i} is predicted but the header's absolute bound is ${h.bound.abs}`);
+    throw bad(`corrupted stream: ${what} is predicted but the header's absolute bound is ${h.bound.abs}`);
   }
   const interpByte = flags & 8 ? r.u8('interpolation tuning') : 0;
   const tune = interpByte & ~REVERSED_AXES;
   const reversed = (interpByte & REVERSED_AXES) !== 0;
   const pshape = predictorShape(shape, maxDims);
   if (tune >= INTERP_TUNINGS.length || (interpByte && pid !== 2 && pid !== 3) || (reversed && !axesReversible(pshape))) {
-    throw bad(`corrupted stream: bad interpolation tuning ${interpByte} in chunk ${i}`);
+    throw bad(`corrupted stream: bad interpolation tuning ${interpByte} in ${what}`);
   }
   if (h.formatVersion === 1) {
     const nn = r.varint('value count');

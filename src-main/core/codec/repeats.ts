@@ -1,0 +1,104 @@
+/**
+ * Rows that repeat far apart: a chunk's rows (along its first dimension: time steps of a 3-D chunk, lines of a 2-D
+ * one) bit for bit equal to an earlier row that is not the one just before, mask included. A daily cycle repeated
+ * over days, a monthly climatology over years, a tiled pattern. Interpolation and Lorenzo see only neighbours, so
+ * such repeats cost their full bits again; the classic codec then also codes the distinct rows alone and copies the
+ * others (classic/codec.ts, REPEATED_ROWS_ID). A row equal to the one before (a static field over time) is not
+ * counted: prediction already makes it nearly free.
+ *
+ * The test reads a fingerprint of up to FINGERPRINT_WORDS words of each row, and whole rows only where fingerprints
+ * meet, so a chunk without repeats costs a few ns a row.
+ */
+import type { FieldValues } from '../field.ts';
+
+const FINGERPRINT_WORDS = 64;
+
+/** Hashes and bitwise comparisons of a chunk's rows. */
+function rowsOf(values: FieldValues, mask: Uint8Array | null, rows: number) {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.byteLength >>> 2);
+  const rowWords = words.length / rows;
+  const rowValues = values.length / rows;
+  const valueWords = rowWords / rowValues;
+  return {
+    /** FNV-1a of every `step`-th word of row r */
+    hash(r: number, step: number): number {
+      let h = 2166136261;
+      for (let k = r * rowWords, end = k + rowWords; k < end; k += step) h = Math.imul(h ^ words[k]!, 16777619);
+      return h >>> 0;
+    },
+    fingerprintStep: Math.max(1, Math.floor(rowWords / FINGERPRINT_WORDS)),
+    equal(a: number, b: number): boolean {
+      for (let k = 0; k < rowWords; k++) if (words[a * rowWords + k] !== words[b * rowWords + k]) return false;
+      if (mask) for (let k = 0; k < rowValues; k++) if (mask[a * rowValues + k] !== mask[b * rowValues + k]) return false;
+      return true;
+    },
+    /** every value of row r has the bits of its first */
+    constant(r: number): boolean {
+      const first = r * rowWords;
+      for (let k = first + valueWords; k < first + rowWords; k++) if (words[k] !== words[first + ((k - first) % valueWords)]) return false;
+      return true;
+    },
+  };
+}
+
+/** How many rows of the chunk repeat an earlier row that is not the one just before (constant rows not counted). */
+export function farRepeatedRows(values: FieldValues, mask: Uint8Array | null, shape: readonly number[]): number {
+  const rows = shape[0] ?? 0;
+  if (shape.length < 2 || rows < 3 || values.length === 0) return 0;
+  const row = rowsOf(values, mask, rows);
+  // rows by fingerprint until a second row has it; from then on those rows by their whole-row hash
+  const byFingerprint = new Map<number, number[]>();
+  const byHash = new Map<number, number[]>();
+  const addByHash = (r: number) => {
+    const h = row.hash(r, 1);
+    const list = byHash.get(h);
+    if (list) list.push(r);
+    else byHash.set(h, [r]);
+    return list;
+  };
+  let repeated = 0;
+  for (let r = 0; r < rows; r++) {
+    const fp = row.hash(r, row.fingerprintStep);
+    const pending = byFingerprint.get(fp);
+    if (!pending) {
+      byFingerprint.set(fp, [r]);
+      continue;
+    }
+    for (const e of pending) addByHash(e);
+    pending.length = 0;
+    const same = addByHash(r);
+    if (same && !row.equal(r, r - 1) && same.some((e) => e !== r - 1 && e !== r && row.equal(e, r)) && !row.constant(r)) repeated++;
+  }
+  return repeated;
+}
+
+/** Whether enough rows repeat far apart (farRepeatedRows) for coding the distinct rows alone to be worth trying. */
+export function rowsRepeatFarApart(values: FieldValues, mask: Uint8Array | null, shape: readonly number[]): boolean {
+  return farRepeatedRows(values, mask, shape) >= Math.max(2, (shape[0] ?? 0) >> 3);
+}
+
+/**
+ * The chunk's distinct rows (their indices, first appearances in order) and where each row comes from: 0 for the next
+ * distinct row, k for a copy of distinct row k - 1.
+ */
+export function distinctRows(values: FieldValues, mask: Uint8Array | null, shape: readonly number[]): { distinct: number[]; source: number[] } {
+  const rows = shape[0]!;
+  const row = rowsOf(values, mask, rows);
+  const byHash = new Map<number, number[]>();
+  const distinct: number[] = [];
+  const source: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const h = row.hash(r, 1);
+    const same = byHash.get(h);
+    const d = same?.find((k) => row.equal(distinct[k]!, r));
+    if (d !== undefined) {
+      source.push(d + 1);
+      continue;
+    }
+    if (same) same.push(distinct.length);
+    else byHash.set(h, [distinct.length]);
+    distinct.push(r);
+    source.push(0);
+  }
+  return { distinct, source };
+}
