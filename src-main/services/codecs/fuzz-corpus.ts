@@ -149,6 +149,13 @@ function classicPlans(): Plan[] {
   };
   const f3 = makeField('Q', [6, 10, 12], { f64: true, seed: 3 });
   const masked = makeField('SST', [20, 30], { masked: 0.2, nonFinite: 0.02, seed: 5 });
+  // a day of 4 masked steps with NaN, repeated 4 times: coded as its distinct rows (classic REPEATED_ROWS_ID)
+  const day = makeField('D', [4, 10, 12], { masked: 0.1, nonFinite: 0.02, seed: 53 });
+  const days = { ...day, shape: [16, 10, 12], values: new Float32Array(1920), mask: new Uint8Array(1920) };
+  for (let k = 0; k < 4; k++) {
+    days.values.set(day.values, k * 480);
+    days.mask.set(day.mask ?? new Uint8Array(480).fill(1), k * 480);
+  }
   return [
     { name: 'classic-lorenzo-2d', field: f2, codec: 'lorenzo', bound: rel(1e-3) },
     { name: 'classic-dq-f64-3d', field: f3, codec: 'dq-lorenzo', bound: { mode: 'abs', value: 0.01 } },
@@ -169,6 +176,7 @@ function classicPlans(): Plan[] {
     { name: 'classic-constant', field: makeField('C', [10, 20], { constant: 3.5 }), codec: 'lorenzo', params: { entropy: 'huffman' }, bound: rel(1e-3) },
     { name: 'classic-constant-masked-nonfinite', field: makeField('Z', [3, 12, 20], { constant: 0, masked: 0.2, nonFinite: 0.02, seed: 41 }), codec: 'auto', bound: { mode: 'abs', value: 0 } },
     { name: 'classic-psnr', field: f2, codec: 'auto', bound: { mode: 'psnr', value: 60 } },
+    { name: 'classic-repeated-rows', field: days, codec: 'auto', bound: rel(1e-3) },
     { name: 'classic-grid-masked-nonfinite', field: makeField('T', [20, 30], { step: 0.01, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 17 }), codec: 'auto', bound: { mode: 'abs', value: 0.004 } },
     { name: 'classic-grid-lossless-3d', field: makeField('T', [4, 12, 16], { step: 0.1, noise: 3, seed: 19 }), codec: 'interp-cubic', bound: { mode: 'abs', value: 0 } },
     { name: 'classic-mantissa-masked-nonfinite', field: makeField('Q', [4, 20, 30], { decades: true, bitRound: 7, noise: 0.01, masked: 0.2, nonFinite: 0.02, seed: 43 }), codec: 'auto', bound: { mode: 'rel', value: 1e-5 } },
@@ -211,13 +219,15 @@ function vqvaePlans(): Plan[] {
 /** Residual coders: LBRC in NRMSE mode (per-block steps) and abs mode, GAE (PCA basis), NGLR, on masked fields with NaN and +-Inf. */
 function residualPlans(): Plan[] {
   const f = makeField('R', [3, 30, 44], { seed: 47, masked: 0.1, nonFinite: 0.01 });
+  const noisy = makeField('R', [3, 30, 44], { seed: 3, noise: 10, masked: 0.1, nonFinite: 0.01 });
   return [
     { name: 'lbrc-nrmse-blocks', field: f, codec: 'lbrc', params: { block: [2, 16, 16], chunkValues: 2000 }, bound: { mode: 'nrmse', value: 1e-5 } },
     { name: 'lbrc-abs-1d', field: makeField('S', [2000], { seed: 49 }), codec: 'lbrc', bound: { mode: 'abs', value: 1e-3 } },
     { name: 'gae-nrmse', field: makeField('Q', [2, 20, 27], { seed: 51, masked: 0.1, nonFinite: 0.01, noise: 0.5 }), codec: 'gae', bound: { mode: 'nrmse', value: 1e-4 } },
-    // NGLR: the shipped model embedded in chunk 0 (its bytes fuzzed with the rest), and named by hash in abs mode
-    { name: 'nglr-nrmse-embedded', field: f, codec: 'nglr', params: { embedModel: true, chunkValues: 2000, fallback: false }, bound: { mode: 'nrmse', value: 1e-5 } },
-    { name: 'nglr-abs', field: f, codec: 'nglr', params: { fallback: false }, bound: { mode: 'abs', value: 1e-3 } },
+    // NGLR: the shipped model embedded in chunk 0 (its bytes fuzzed with the rest; a noisy field under Lorenzo, where
+    // the bias pays: a model no chunk uses is left out), and named by hash in abs mode
+    { name: 'nglr-nrmse-embedded', field: noisy, codec: 'nglr', params: { embedModel: true, chunkValues: 2000, fallback: false, predictor: 'lorenzo' }, bound: { mode: 'nrmse', value: 1e-5 } },
+    { name: 'nglr-abs', field: noisy, codec: 'nglr', params: { fallback: false, predictor: 'lorenzo' }, bound: { mode: 'abs', value: 1e-3 } },
   ];
 }
 
