@@ -187,10 +187,17 @@ describe('the CLI', () => {
     expect(other.stderr).toMatch(/s\.base\.fpk is the base stream of .*s\.fpk: replacing it would leave s\.fpk undecodable; .*--overwrite/);
     expect(readFileSync(join(dir, 's.base.fpk')).equals(base)).toBe(true);
     expect((await fieldpack('decompress', join(dir, 's.fpk'), '-o', join(dir, 's.f32'))).status).toBe(0);
-    // the summary line counts the base, and an NRMSE target is reported as the NRMSE reached
+    // the summary line's ratio counts the base (as bench's row does; its help says so), the stream's alone beside it,
+    // and an NRMSE target is reported as the NRMSE reached
     const n = await fieldpack('compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', 'core:rel:1e-2', '--bound', 'nrmse:1e-4', '-o', join(dir, 'n.fpk'));
     expect(n.status, n.stderr).toBe(0);
-    expect(n.stdout).toMatch(/n\.fpk: \d+ bytes, ratio [\d.]+ \([\d.]+ with its base\), NRMSE [\d.e-]+ \(target 0\.0001\), PSNR [\d.]+ dB/);
+    const line = /n\.fpk: (\d+) bytes, ratio ([\d.]+) with its base \(the stream alone ([\d.]+)\), NRMSE [\d.e-]+ \(target 0\.0001\), PSNR [\d.]+ dB/.exec(n.stdout);
+    expect(line, n.stdout).not.toBeNull();
+    const baseBytes = Number(/n\.base\.fpk: base \(classic\), (\d+) bytes/.exec(n.stdout)?.[1]);
+    const [bytes, withBase, alone] = [Number(line![1]), Number(line![2]), Number(line![3])];
+    expect(alone).toBeCloseTo((4 * 12 * 90 * 180) / bytes, 1);
+    expect(withBase).toBeCloseTo((4 * 12 * 90 * 180) / (bytes + baseBytes), 1);
+    expect(withBase).toBeLessThan(alone);
   }, 120_000);
 
   it('a stream that fell back to the core codec (a constant field) gets no base file beside it; gae --base auto takes its NRMSE target there', async () => {

@@ -1,11 +1,19 @@
-import { type CliCommand, CliUsageError, flag, paramFlags, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
-import { type BoundSpec, parseBound } from '../../../core/codec/bound.ts';
+import { type CliCommand, type CliRunContext, CliUsageError, flag, paramFlags, parseBoundFlag, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
+import type { BoundSpec } from '../../../core/codec/bound.ts';
+import { rowsRefusal } from '../../../services/codecs/streamed.ts';
 import { callApi, terminalCall } from '../api.ts';
 
 type ParamSchema = { enum?: unknown[]; const?: unknown; type?: string; anyOf?: ParamSchema[] };
 
+/** A --codec that is neither a codec nor a preset of one: a usage error listing them (as `compress --codecs` does). */
+export async function checkCodecName(ctx: CliRunContext, codec: string, extra: readonly string[] = []): Promise<void> {
+  const catalog = await callApi(ctx, 'streams.codecs', {});
+  const known = [...new Set([...catalog.flatMap((c) => c.presets.map((pr) => pr.name)), ...catalog.map((c) => c.id), ...extra])];
+  if (!known.includes(codec)) throw new CliUsageError(`--codec ${codec}: unknown codec (known: ${known.join(', ')})`);
+}
+
 /** The named values a param takes: its enum, or those among the alternatives of a union (network=none|linear, wrap=true|false|auto). */
-function namedValues(v: ParamSchema, inUnion = false): unknown[] {
+export function namedValues(v: ParamSchema, inUnion = false): unknown[] {
   if (v.enum) return v.enum;
   if (v.const !== undefined) return [v.const];
   if (inUnion && v.type === 'boolean') return [true, false];
@@ -23,9 +31,10 @@ export const compressCommand: CliCommand = {
     '  --model (codecs vqvae, nglr): default (the shipped model), a .fpvq / .fpnl file or a sha256 prefix of one in',
     '    resources/models, the store\'s models or FIELDPACK_MODEL_PATH (nglr: also none, plain Lorenzo); the stream names',
     '    it by hash. --embed-model puts it inside the stream (counted in its size).',
-    '  --base (residual coders: lbrc, gae, nglr): what the residual is coded over; its bytes count in the ratio (docs/residual.md):',
+    '  --base (residual coders: lbrc, gae, nglr): what the residual is coded over; its bytes count in the ratio printed',
+    '    (the stream alone\'s ratio beside it; docs/residual.md):',
     '    none (default);',
-    '    CODEC:MODE:VALUE: the field compressed first with CODEC at that bound, written beside OUT as OUT.base.fpk',
+    '    CODEC:MODE:VALUE: the field compressed first with CODEC at that bound, written beside OUT = X.fpk as X.base.fpk',
     '      (auto:rel:1e-2 or core:rel:1e-2 = the classic codec\'s auto preset; vqvae:psnr:40 = the VQ-VAE);',
     '    CODEC:MODEL[:MODE:VALUE]: the same with a trained model by sha256 prefix (vqvae:HASH, at psnr:40 unless given);',
     '    auto: chosen per field from samples among none, the core codec at rel 1e-2, 1e-3 and 100 x the target, and the',
@@ -40,7 +49,7 @@ export const compressCommand: CliCommand = {
     '    plans and verifies, and encodes a field of one chunk (up to 2^21 values) itself, or the last chunk where the',
     '    workers get one each, or chunks beside them where the machine has more cores than N; the bytes never depend on N.',
     '  --anchors A,B (codecs that predict from other fields, e.g. --codec crossfield): variables of FILE compressed',
-    '    first with the core codec at the same bound, written beside OUT as OUT.anchor-A.fpk; decompress finds them there.',
+    '    first with the core codec at the same bound, written beside OUT = X.fpk as X.anchor-A.fpk; decompress finds them there.',
     '    --param network=linear embeds a linear CFNN fitted on them (least squares, no Python); the trained CFNN and the',
     '    search over none, linear and CFNN are the Cross-field view\'s and `bench --codec crossfield --network`.',
     '  --streamed: read and compress the variable slab by slab (memory independent of its size; abs and rel bounds),',
@@ -69,7 +78,12 @@ export const compressCommand: CliCommand = {
     const variable = flag(p, 'var');
     const out = flag(p, 'out');
     if (!file || !variable || !out || !flag(p, 'bound')) throw new CliUsageError('compress needs FILE, --var NAME, --bound MODE:VALUE and -o OUT.fpk');
-    const bound = parseBound(flag(p, 'bound')!);
+    const bound = parseBoundFlag(flag(p, 'bound')!);
+    const codec = flag(p, 'codec') ?? 'auto';
+    await checkCodecName(ctx, codec);
+    // a bound or codec that cannot go slab by slab, said as the flag's (the service's refusal did not name --streamed)
+    const whyNotStreamed = flag(p, 'streamed') === 'true' ? rowsRefusal(codec, bound) : null;
+    if (whyNotStreamed) throw new CliUsageError(`--streamed: ${whyNotStreamed}`);
     const params: Record<string, unknown> = {};
     if (flag(p, 'entropy')) params.entropy = flag(p, 'entropy');
     if (flag(p, 'anchors')) params.anchors = flag(p, 'anchors')!.split(',').map((s) => s.trim()).filter(Boolean);
@@ -84,7 +98,7 @@ export const compressCommand: CliCommand = {
     const call = terminalCall(io);
     try {
       const r = await callApi(ctx, 'streams.compress', {
-        file, variable, bound, codec: flag(p, 'codec') ?? 'auto', params, workers, verify: flag(p, 'no-verify') !== 'true', out,
+        file, variable, bound, codec, params, workers, verify: flag(p, 'no-verify') !== 'true', out,
         ...(flag(p, 'overwrite') ? { overwrite: true } : {}),
         ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
         ...streamedChoice(p),
@@ -98,7 +112,9 @@ export const compressCommand: CliCommand = {
       if (r.baseChoice) io.out(`base auto -> ${r.baseChoice.reason} (estimated from ${(r.baseChoice.sample.fraction * 100).toFixed(1)} % of the field in ${r.baseChoice.seconds.toFixed(1)} s)`);
       const withBase = r.base ? (r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes) : null;
       if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes`);
-      io.out(`${out}: ${r.bytes} bytes, ratio ${r.compressionRatio.toFixed(2)}${withBase !== null ? ` (${withBase.toFixed(2)} with its base)` : ''}${v ? `, ${errorSummary(bound, v)}` : ''}`);
+      // with a base, the ratio that counts it (bench's) comes first, the stream's alone beside it
+      const ratio = withBase !== null ? `ratio ${withBase.toFixed(2)} with its base (the stream alone ${r.compressionRatio.toFixed(2)})` : `ratio ${r.compressionRatio.toFixed(2)}`;
+      io.out(`${out}: ${r.bytes} bytes, ${ratio}${v ? `, ${errorSummary(bound, v)}` : ''}`);
       if (r.inputBound !== null) io.out(`note: ${file} is itself a reconstruction, within ${r.inputBound.toPrecision(6)} of its original: these errors are against it, so against the original they can reach ${(r.inputBound + r.absBound).toPrecision(6)}`);
       return 0;
     } finally {
