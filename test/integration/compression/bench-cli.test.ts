@@ -7,6 +7,7 @@ import { benchVariables } from '../../../src-main/services/compression/bench-inp
 import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { closePools } from '../../../src-main/services/compression/index.ts';
 import { benchCommand } from '../../../src-main/doors/cli/commands/bench.ts';
+import { CliUsageError } from '../../../src-main/doors/cli/command.ts';
 import { compressCommand } from '../../../src-main/doors/cli/commands/compress.ts';
 import { decompressCommand } from '../../../src-main/doors/cli/commands/decompress.ts';
 import { FERRET, WRF, field, haveFerret, haveWrf, overBound } from '../../unit/codec/helpers.ts';
@@ -106,6 +107,26 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     expect(readFileSync(input).equals(readFileSync(`${FERRET}/etopo120.cdf`))).toBe(true);
     // a timing budget that is not a number of seconds is refused, named
     await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--min-seconds', 'soon', '--json', join(dir, 'c.json')], ctx(io()))).rejects.toThrow(/--min-seconds needs a number of seconds/);
+  });
+
+  it('--entropy takes every entropy coder compress --codecs lists (rans, ms too: it took range|huffman|auto), as --param entropy=E does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fpk-bench-entropy-'));
+    const bytes: Record<string, number> = {};
+    for (const [name, args] of [['--entropy rans', ['--entropy', 'rans']], ['--param entropy=rans', ['--param', 'entropy=rans']], ['--entropy ms', ['--entropy', 'ms']]] as const) {
+      const out = join(dir, `${name.replace(/\W+/g, '-')}.json`);
+      expect(await benchCommand.run([`${FERRET}/etopo120.cdf`, '--vars', 'ROSE', '--codec', 'auto', '--bounds', 'rel:1e-3', '--workers', '1', '--min-seconds', '0', ...args, '--json', out], ctx(io()))).toBe(0);
+      const [row] = JSON.parse(readFileSync(out, 'utf8')).rows as { compressed_bytes: number; error?: string }[];
+      expect(row!.error).toBeUndefined();
+      bytes[name] = row!.compressed_bytes;
+    }
+    expect(bytes['--entropy rans']).toBe(bytes['--param entropy=rans']);
+    const refused = benchCommand.run([`${FERRET}/etopo120.cdf`, '--entropy', 'zstd', '--json', join(dir, 'z.json')], ctx(io()));
+    await expect(refused).rejects.toBeInstanceOf(CliUsageError);
+    await expect(refused).rejects.toThrow(/--entropy must be one of (?=.*\brange\b)(?=.*\bhuffman\b)(?=.*\bauto\b)(?=.*\bms\b)(?=.*\brans\b).* \(not "zstd"\)/);
+    await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--entropy', 'rans', '--param', 'entropy=ms', '--json', join(dir, 'z.json')], ctx(io()))).rejects.toThrow(/--entropy E is short for --param entropy=E: give one of them/);
+    // a bound the CLI can read itself is a usage error too (exit 2), named by its flag
+    await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--bounds', 'rel:1e-3,1e-4', '--json', join(dir, 'z.json')], ctx(io()))).rejects.toThrow(new CliUsageError('--bounds: bad bound "1e-4": expected MODE:VALUE with MODE abs, rel, psnr or nrmse (e.g. rel:1e-3)'));
+    expect(existsSync(join(dir, 'z.json'))).toBe(false);
   });
 });
 

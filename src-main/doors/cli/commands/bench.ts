@@ -1,25 +1,30 @@
 import { resolve } from 'node:path';
 import type { BenchRow, CrossfieldBenchRow } from '../../../api/methods/bench.ts';
-import { type BoundSpec, parseBound } from '../../../core/codec/bound.ts';
+import type { BoundSpec } from '../../../core/codec/bound.ts';
 import { checkOutputPath, writeFileAtomic } from '../../../services/files/atomic.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { benchCsv, expandFiles, readBaselines, referenceRatios } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
-import { type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
+import { boundsFlag, type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
+import { namedValues } from './compress.ts';
 import { callApi, terminalCall } from '../api.ts';
 
 export const benchCommand: CliCommand = {
   name: 'bench',
   summary: 'Benchmark codecs (ours, zfp, sz3) on files x variables x bounds; JSON/CSV rows like baselines.json',
   usage: [
-    'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds rel:1e-2,rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5]',
-    '                [--workers N] [--entropy range|huffman|auto] [--param KEY=VALUE]... [--reference baselines.json] [--min-seconds S] --json OUT.json [--csv OUT.csv]',
+    'fieldpack bench FILE|DIR... [--vars T,QVAPOR] [--codec NAME]... [--bounds B,B...] [--workers N] [--entropy E]',
+    '                [--param KEY=VALUE]... [--reference baselines.json] [--min-seconds S] --json OUT.json [--csv OUT.csv]',
     '  --vars: default every float or packed variable with 2+ dims longer than 1, and 1-D data of 1024+ values (not a',
     '    coordinate variable: series, particle arrays)',
+    '  --bounds: default rel:1e-2,rel:1e-3,rel:1e-4; any of abs, rel, psnr, nrmse, e.g. rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5',
+    '  --workers N: worker threads for our codecs\' chunks (default 2; the cross-field bench: 1)',
     '  --min-seconds: each row is timed over at least S seconds (default 0.3; 2 to 5 runs), its fastest run counts; a',
     '    larger S gives warm worker threads (steady-state MB/s, as in a long archive job)',
     '  --param: codec params, each given to the benched codecs that take it (e.g. fallback=false, scaling=log for vqvae)',
-    '  codecs: the presets of `fieldpack compress --codecs` (default auto), zfp, sz3 (when on PATH)',
+    '  --entropy E: short for --param entropy=E (the values `fieldpack compress --codecs` lists for entropy)',
+    '  --reference baselines.json: an "SZ3 ref" column of the SZ3 ratios that file holds for the same file, variable and bound',
+    '  codecs: the presets of `fieldpack compress --codecs`, zfp, sz3 (when on PATH); default auto, zfp, and sz3 when on PATH',
     '  learned codecs (vqvae, nglr): --model default|none|FILE.fpvq|FILE.fpnl|SHA256 (default: the shipped models; one file',
     '    per codec kind, comma-separated), --embed-model, --train [--train-epochs N]: train the benched learned codecs\' models',
     '    on the benched fields first (kept as OUT.json.fpvq / OUT.json.fpnl; NGLR at the benched bounds); the table then',
@@ -42,8 +47,9 @@ export const benchCommand: CliCommand = {
     '  while this thread predicts and makes the core codec\'s stream (the same bytes with any N; a one-shot row pays',
     '  their start)',
     'fieldpack bench --large SIZE [--dir DIR] [--keep] [--bounds rel:1e-3] [--workers N] --json OUT.json',
-    '  a float32 variable of SIZE (e.g. 4GiB) written as NetCDF-4 in DIR (default: the system temp folder), compressed',
-    '  and decompressed slab by slab (--streamed); reports MB/s, ratio, the bound check and the peak RSS of this process',
+    '  a float32 variable of SIZE (e.g. 4GiB) written as NetCDF-4 in DIR (default: the system temp folder; --keep: not',
+    '  removed after), compressed and decompressed slab by slab (--streamed) with N workers (default 2); reports MB/s,',
+    '  ratio, the bound check and the peak RSS of this process',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
@@ -62,8 +68,7 @@ export const benchCommand: CliCommand = {
     }
     const refFile = flag(p, 'reference');
     const refs = refFile ? readReference(refFile) : null;
-    const bounds = flag(p, 'bounds')?.split(',').filter(Boolean).map(parseBound);
-    if (bounds && !bounds.length) throw new CliUsageError('--bounds needs at least one bound (e.g. rel:1e-3,abs:0.5)');
+    const bounds = boundsFlag(p, 'bounds');
     const minSeconds = nonNegativeFlag(p, 'min-seconds', 'a number of seconds');
     const call = terminalCall(io);
     try {
@@ -94,12 +99,9 @@ export const benchCommand: CliCommand = {
       const crossfieldOnly = ['anchors', 'network', 'reused-model'].find((f) => p.flags.has(f));
       if (crossfieldOnly) throw new CliUsageError(`--${crossfieldOnly} is for the cross-field bench (--codec crossfield --vars TARGET); none of the benched codecs takes it`);
       const epochs = flag(p, 'train-epochs');
-      const entropy = flag(p, 'entropy');
-      if (entropy && !['range', 'huffman', 'auto'].includes(entropy)) throw new CliUsageError('--entropy must be range, huffman or auto');
       const { protocol, rows, trained } = await callApi(ctx, 'bench.codecs', {
-        ...common, codecs, workers: workers ?? 2, embedModel: p.flags.has('embed-model'), params: paramFlags(p),
+        ...common, codecs, workers: workers ?? 2, embedModel: p.flags.has('embed-model'), params: { ...paramFlags(p), ...entropyParam(p, catalog) },
         ...(vars ? { variables: vars } : {}),
-        ...(entropy ? { entropy: entropy as 'auto' } : {}),
         ...(flag(p, 'model') ? { model: flag(p, 'model')! } : {}),
         ...(flag(p, 'base') ? { base: flag(p, 'base')! } : {}),
         ...(p.flags.has('train') ? { train: { modelPrefix: json, ...(epochs !== undefined ? { epochs: Number(epochs) } : {}), ...(ctx.globals.python ? { python: ctx.globals.python } : {}) } } : {}),
@@ -129,6 +131,22 @@ export const benchCommand: CliCommand = {
     }
   },
 };
+
+/**
+ * --entropy E as the param entropy=E, which every codec that has the choice takes (compress's --entropy is the same
+ * short form); E is one the catalog names for entropy (range, huffman, auto, ms, rans: bench took only the first three).
+ */
+function entropyParam(p: ReturnType<typeof parseFlags>, catalog: { paramsSchema: Record<string, unknown> }[]): { entropy?: string } {
+  const entropy = flag(p, 'entropy');
+  if (entropy === undefined) return {};
+  if ((p.flags.get('param') ?? []).some((kv) => kv.startsWith('entropy='))) throw new CliUsageError('--entropy E is short for --param entropy=E: give one of them');
+  const known = [...new Set(catalog.flatMap((c) => {
+    const schema = ((c.paramsSchema.properties ?? {}) as Record<string, Parameters<typeof namedValues>[0]>).entropy;
+    return schema ? namedValues(schema).map(String) : [];
+  }))];
+  if (!known.includes(entropy)) throw new CliUsageError(`--entropy must be one of ${known.join(', ')} (not "${entropy}")`);
+  return { entropy };
+}
 
 /** --reference: baselines.json's SZ3 ratios, read before the work; a file that is not one is named. */
 function readReference(path: string): Map<string, number> {
