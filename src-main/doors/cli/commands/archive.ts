@@ -1,4 +1,5 @@
-import { type CliCommand, CliUsageError, type ParsedFlags, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
+import { type CliCommand, type CliRunContext, CliUsageError, type ParsedFlags, flag, nonNegativeFlag, paramFlags, parseBoundFlag, parseFlags, workersFlag } from '../command.ts';
+import { checkCodecName } from './compress.ts';
 import { formatTable } from '../io.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { parseSize } from '../../../services/archive/plan.ts';
@@ -8,17 +9,24 @@ const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'param', 'base', 'cro
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const num = (x: number | string, d = 3) => (typeof x === 'number' ? Number(x.toPrecision(d)).toString() : x);
 
-/** --vars, --bound, --bound-for VAR=MODE:VALUE..., --codec, --param, --base, --crossfield, --member-values, --budget, --bound-limits. */
-function workInput(p: ParsedFlags, inputs: string[]) {
+/**
+ * --vars, --bound, --bound-for VAR=MODE:VALUE..., --codec, --param, --base, --crossfield, --member-values, --budget,
+ * --bound-limits; a malformed bound or an unknown codec is a usage error (exit 2), found before any file is read.
+ */
+async function workInput(p: ParsedFlags, inputs: string[], ctx: CliRunContext) {
   const boundFor: Record<string, string> = {};
   for (const kv of p.flags.get('bound-for') ?? []) {
     const m = /^([^=]+)=(.+)$/.exec(kv);
     if (!m) throw new CliUsageError(`--bound-for needs VAR=MODE:VALUE, got "${kv}"`);
+    parseBoundFlag(m[2]!.trim(), `bound-for ${m[1]!.trim()}`);
     boundFor[m[1]!.trim()] = m[2]!.trim();
   }
+  if (flag(p, 'bound') !== undefined) parseBoundFlag(flag(p, 'bound')!);
+  if (flag(p, 'codec') !== undefined) await checkCodecName(ctx, flag(p, 'codec')!);
   const params = paramFlags(p);
   const limits = flag(p, 'bound-limits')?.split(',').map((s) => s.trim());
   if (limits && limits.length !== 2) throw new CliUsageError('--bound-limits needs TIGHTEST,LOOSEST, e.g. rel:1e-5,rel:1e-2');
+  for (const b of limits ?? []) parseBoundFlag(b, 'bound-limits');
   const crossfield = flag(p, 'crossfield');
   if (crossfield && crossfield !== 'auto' && crossfield !== 'off') throw new CliUsageError('--crossfield is auto or off');
   const network = flag(p, 'network');
@@ -87,8 +95,10 @@ export const archiveCommand: CliCommand = {
     '  file:PATH is refused: an archive must be restorable on its own.',
     '  --budget: per-variable bounds chosen between --bound-limits (default: --bound to rel:1e-2) to fit the size.',
     '  --jobs N: N local shard processes; --slurm: an sbatch array of --array-size tasks (default 4) and a merge job.',
-    '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there)',
-    '  and exits 1 naming each member that fails; restore writes one NetCDF-4 file per source, and refuses to replace',
+    '  --workers N: worker threads for each member\'s chunks (default 0: all in the calling thread, where compress',
+    '    defaults to 1), in this process and in each --jobs shard process (Slurm tasks: 0); the bytes never depend on N.',
+    '  verify decodes every member, checks its sha256 and its bound (against the source file when it is still there;',
+    '  --no-sources: without reading the sources) and exits 1 naming each member that fails; restore writes one NetCDF-4 file per source, and refuses to replace',
     '  files the folder already holds unless --overwrite; a source whose member fails is named, the others still',
     '  restored (exit 1); --clamp keeps each value inside its member\'s original valid range (no error grows; a',
     '  non-negative field such as a wind speed stays non-negative).',
@@ -107,7 +117,7 @@ export const archiveCommand: CliCommand = {
       switch (verb) {
         case 'plan': {
           if (!p.positionals.length) throw new CliUsageError('archive plan needs FILE, DIR or GLOB arguments');
-          const r = await callApi(ctx, 'archive.plan', workInput(p, p.positionals), call);
+          const r = await callApi(ctx, 'archive.plan', await workInput(p, p.positionals, ctx), call);
           call.done();
           if (json) {
             io.out(JSON.stringify(r, null, 2));
@@ -135,7 +145,7 @@ export const archiveCommand: CliCommand = {
             ? { arraySize: intFlag(p, 'array-size') ?? 4, ...(flag(p, 'partition') ? { partition: flag(p, 'partition') } : {}), ...(flag(p, 'time') ? { time: flag(p, 'time') } : {}), submit: flag(p, 'no-submit') !== 'true' }
             : undefined;
           const r = await callApi(ctx, 'archive.build', {
-            ...workInput(p, inputs), out, jobs: intFlag(p, 'jobs') ?? 1, workers: workersFlag(p) ?? 0,
+            ...(await workInput(p, inputs, ctx)), out, jobs: intFlag(p, 'jobs') ?? 1, workers: workersFlag(p) ?? 0,
             ...(shard ? { shard: { index: Number(shard[1]), count: Number(shard[2]) } } : {}), ...(slurm ? { slurm } : {}),
           }, call);
           call.done();
