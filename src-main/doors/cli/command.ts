@@ -2,6 +2,7 @@
  * A CLI command: one file under commands/, registered in commands/index.ts.
  * Commands parse their own flags with parseFlags() and call services; they never reach into doors.
  */
+import { existsSync } from 'node:fs';
 import type { AppContext } from '../../services/app-context.ts';
 import { MAX_WORKERS } from '../../api/schemas.ts';
 import type { RawInput } from '../../api/methods/data.ts';
@@ -123,6 +124,14 @@ function paramValue(key: string, v: string): unknown {
 }
 
 export class CliUsageError extends Error {}
+
+/**
+ * Input files named on the command line that are not there: NOT_FOUND "PATH: no such file", as the data readers say
+ * it for every command (a stream's reader said "cannot read (ENOENT)").
+ */
+export function checkInputsExist(paths: readonly string[]): void {
+  for (const path of paths) if (!existsSync(path)) throw new FieldpackError('NOT_FOUND', `${path}: no such file`, { path });
+}
 
 /**
  * A bound as typed (MODE:VALUE), or a usage error (exit 2) naming the flag: a malformed value is found here, before

@@ -256,6 +256,40 @@ describe('golden classic streams', () => {
     expect(existsSync(join(tmp.dir, 'twice.fpk'))).toBe(false);
   });
 
+  it('malformed flag values the CLI checks itself are usage errors (exit 2, with the usage) before any work, as README says: a bound, a codec, --streamed with what cannot go slab by slab', async () => {
+    const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
+    const out = join(tmp.dir, 'usage.fpk');
+    const arc = join(tmp.dir, 'usage.fpa');
+    const json = join(tmp.dir, 'usage.json');
+    const cases: [string[], RegExp][] = [
+      [['compress', nc, '--var', 'ids', '--bound', '0', '-o', out], /^fieldpack compress: --bound: bad bound "0": expected MODE:VALUE with MODE abs, rel, psnr or nrmse/m],
+      [['compress', nc, '--var', 'ids', '--bound', '1e-3', '-o', out], /--bound: bad bound "1e-3": expected MODE:VALUE/],
+      [['compress', nc, '--var', 'ids', '--bound', 'rel:-1', '-o', out], /--bound: bound value for rel must be a finite number >= 0, got -1/],
+      [['compress', nc, '--var', 'ids', '--bound', 'rel:1e-3', '--codec', 'nope', '-o', out], /--codec nope: unknown codec \(known: auto, .*lbrc.*\)/],
+      [['compress', nc, '--var', 'ids', '--bound', 'psnr:60', '--streamed', '-o', out], /--streamed: a psnr target is met by measuring the whole decoded field; use an abs or rel bound/],
+      [['compress', nc, '--var', 'ids', '--bound', 'rel:1e-3', '--codec', 'lbrc', '--streamed', '-o', out], /--streamed: codec lbrc cannot compress slab by slab/],
+      [['archive', 'build', nc, '-o', arc, '--bound', '0'], /^fieldpack archive: --bound: bad bound "0"/m],
+      [['archive', 'plan', nc, '--bound-for', 'ids=rel:x'], /--bound-for ids: bad bound "rel:x": "x" is not a number/],
+      [['archive', 'plan', nc, '--codec', 'nope'], /--codec nope: unknown codec/],
+      [['bench', nc, '--bounds', 'rel:1e-3,abs', '--json', json], /^fieldpack bench: --bounds: bad bound "abs"/m],
+      [['bench', nc, '--entropy', 'zstd', '--json', json], /--entropy must be one of .*rans.* \(not "zstd"\)/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => fieldpack(...args)));
+    runs.forEach((r, i) => {
+      expect(r.status, `${cases[i]![0].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(cases[i]![1]);
+      expect(r.stderr).toMatch(/^usage:$/m);
+    });
+    for (const f of [out, arc, json]) expect(existsSync(f)).toBe(false);
+    // a stream that is not there is said as a data file that is not there (it read "cannot read (ENOENT)")
+    const missing = join(tmp.dir, 'nothere.fpk');
+    for (const args of [['decompress', missing, '-o', join(tmp.dir, 'nothere.f32')], ['decompress', missing, '-o', join(tmp.dir, 'nothere.f32'), '--streamed']]) {
+      const r = await fieldpack(...args);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(`error (NOT_FOUND): ${missing}: no such file`);
+    }
+  }, 60_000);
+
   it('a --workers that is not an integer from 0 to 256 is a usage error naming it (it was read as NaN: no workers, silently)', async () => {
     const ctx = { io: { out: () => {}, err: () => {}, progress: () => {}, progressDone: () => {} }, app: async () => { throw new Error('no store'); }, globals: {} };
     for (const w of ['two', '-1', '1.5', '1000']) {
@@ -290,6 +324,16 @@ describe('golden classic streams', () => {
     }
     expect(negativeBefore).toBeGreaterThan(0);
     expect(moved).toBe(Number(/clamped (\d+) values/.exec(said.stdout)![1]));
+    // masked (fill) points come back as NaN, as decompress's help says
+    let nanAtMask = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (orig.mask && !orig.mask[i]) {
+        expect(Number.isNaN(a[i]!) && Number.isNaN(b[i]!)).toBe(true);
+        nanAtMask++;
+      }
+    }
+    expect(nanAtMask).toBeGreaterThan(0);
+    expect((await fieldpack('help', 'decompress')).stdout).toMatch(/Masked \(fill\) points are written as NaN; --mask OUT\.mask writes the mask beside, one u8 per value \(1 = valid point\)/);
     const arc = join(tmp.dir, 'wspd.fpa');
     expect((await fieldpack('archive', 'build', coads, '--vars', 'WSPD', '--bound', 'rel:1e-2', '-o', arc)).status).toBe(0);
     const restored = await fieldpack('archive', 'restore', arc, '-o', join(tmp.dir, 'wspd-restored'), '--clamp');

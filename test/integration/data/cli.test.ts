@@ -35,7 +35,12 @@ describe('fieldpack inspect', () => {
         if (v.readable && !(v.dims?.length === 1 && v.dims[0] === name)) expect(text).toContain(name);
       }
       if (key === 'etopo5') expect(text).toMatch(/ROSE: values lie on a grid of step 1 \(whole units\)/);
-      if (key === 'wrf') expect(text).toMatch(/staggered: averages onto/);
+      if (key === 'wrf') {
+        expect(text).toMatch(/staggered: averages onto/);
+        // Time has no coordinate variable; XTIME, a CF time variable along it, dates it as the views do
+        expect(text).toMatch(/^coordinates:\n {2}XTIME +\(Time\) +4 +minutes since 2005-08-28 00:00:00 +2005-08-28 12:00 \.\. 2005-08-28 21:00$/m);
+      }
+      if (key === 'coads') expect(text).toMatch(/^ {2}TIME +\(TIME\) +12 +hour since 0000-01-01 00:00:00 +0000-01-16 06:00 \.\. 0000-12-16 01:20:06 \(climatology, year 0\)$/m);
     });
   }
 
@@ -72,6 +77,10 @@ describe('fieldpack inspect', () => {
     await expect(inspectCommand.run([p], ctx().c)).rejects.toMatchObject({ code: 'BAD_FILE', message: expect.stringContaining('junk.nc') });
     await expect(inspectCommand.run([fixturePath('synthetic_nc3'), '--var', 'nope'], ctx().c)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(inspectCommand.run([], ctx().c)).rejects.toThrow(/needs a FILE/);
+    // a missing stream is said as a missing data file is (it read "cannot read (ENOENT)")
+    for (const missing of [join(dir, 'nothere.nc'), join(dir, 'nothere.fpk')]) {
+      await expect(inspectCommand.run([missing], ctx().c)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `${missing}: no such file` });
+    }
   });
 
   it('raw input with --raw-shape/--raw-dtype', async () => {

@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, flag, parseFlags, workersFlag } from '../command.ts';
+import { type CliCommand, CliUsageError, checkInputsExist, flag, parseFlags, workersFlag } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { streamedChoice } from './compress.ts';
@@ -16,6 +16,8 @@ export const decompressCommand: CliCommand = {
     '  or the files given with --model (any name).',
     '  The values are written in the stream\'s dtype (inspect says it): an OUT named .f32 for float64 values, or .f64 for',
     '  float32, is refused. `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
+    '  Masked (fill) points are written as NaN; --mask OUT.mask writes the mask beside, one u8 per value (1 = valid point).',
+    '  --rows A:B: only rows A up to B (not included) of the first dimension (e.g. time steps 0:10).',
     '  --clamp: keep every value inside the original\'s valid range [min, max] (the stream records it): a value the bound',
   '    let pass an end moves to it, so no error grows and a non-negative field (rain, humidity, speed) stays so.',
   '  An OUT (or --mask file) that exists is refused before anything is decoded (it may be the original data): give',
@@ -32,6 +34,7 @@ export const decompressCommand: CliCommand = {
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
+    checkInputsExist([inp]);
     if (/\.nc$/i.test(out)) throw new FieldpackError('UNSUPPORTED', 'NetCDF output is written by `fieldpack export IN.fpk -o OUT.nc`; use .f32/.f64 raw output here');
     let rows: [number, number] | undefined;
     const rf = flag(p, 'rows');

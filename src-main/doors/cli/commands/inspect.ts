@@ -3,12 +3,13 @@
  * Variables, shapes, units, fill, statistics and the detected quantization step (flagged with "!").
  * Needs no store.
  */
-import { type CliCommand, CliUsageError, flag, parseFlags, rawLayoutFromFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, checkInputsExist, flag, parseFlags, rawLayoutFromFlags } from '../command.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import type { CoordinateDescription, DatasetDescription, DescribedFieldStats } from '../../../api/contract.ts';
 import { coordinateLabels } from '../../../core/axis-labels.ts';
 import { fieldSize } from '../../../core/field.ts';
+import { axesOf } from '../../../services/data/axes.ts';
 
 function fmt(x: number | null | undefined): string {
   if (x === null || x === undefined) return '-';
@@ -36,15 +37,40 @@ function coordinateRange(c: CoordinateDescription): string {
   return `${l.labels[0]} .. ${l.labels[1]}${raw}${l.climatology ? ' (climatology, year 0)' : ''}`;
 }
 
-export function formatDescription(d: DatasetDescription): string[] {
+/**
+ * Time dimensions without a coordinate variable along which a 1-D CF time variable runs (WRF's XTIME over Time),
+ * dated as the views date them (services/data/axes.ts): rows for the coordinates table, the variable's name first.
+ */
+async function timeVariableRows(d: DatasetDescription): Promise<string[][]> {
+  const rows: string[][] = [];
+  const seen = new Set<string>();
+  for (const g of d.grids) {
+    const fileIndex = d.fields.find((f) => f.id === g.fields[0])?.file;
+    const file = fileIndex === undefined ? undefined : d.files[fileIndex];
+    if (!file || file.format === 'fpk' || file.format === 'raw') continue;
+    for (const [i, axis] of g.axes.entries()) {
+      const key = `${fileIndex}\u0000${axis.dim}`;
+      if (axis.kind !== 'time' || axis.coordinate || seen.has(key)) continue;
+      seen.add(key);
+      if (d.coordinates.some((c) => c.file === fileIndex && c.dims.length === 1 && c.dims[0] === axis.dim)) continue;
+      const [a] = await axesOf(file.path, [axis.dim], [g.shape[i]!]);
+      if (!a?.coordinate || !a.values || a.labels.length === 0) continue;
+      const units = d.fields.find((f) => f.file === fileIndex && f.name === a.coordinate)?.units ?? '';
+      rows.push([`  ${a.coordinate}`, `(${axis.dim})`, String(a.labels.length), units, `${a.labels[0]} .. ${a.labels.at(-1)}${a.climatology ? ' (climatology, year 0)' : ''}`]);
+    }
+  }
+  return rows;
+}
+
+export function formatDescription(d: DatasetDescription, timeVariables: string[][] = []): string[] {
   const lines: string[] = [];
   for (const f of d.files) {
     lines.push(`${f.path}: ${f.format}, ${bytes(f.sizeBytes)}`);
     lines.push(`  dimensions: ${Object.entries(f.dimensions).map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`);
   }
-  if (d.coordinates.length > 0) {
+  if (d.coordinates.length > 0 || timeVariables.length > 0) {
     lines.push('', 'coordinates:');
-    lines.push(...table(d.coordinates.map((c) => ['  ' + c.name, `(${c.dims.join(', ')})`, String(c.size), c.units ?? '', coordinateRange(c)])));
+    lines.push(...table([...d.coordinates.map((c) => ['  ' + c.name, `(${c.dims.join(', ')})`, String(c.size), c.units ?? '', coordinateRange(c)]), ...timeVariables]));
   }
   const flagged: string[] = [];
   for (const g of d.grids) {
@@ -105,6 +131,7 @@ export const inspectCommand: CliCommand = {
     const { io } = ctx;
     const p = parseFlags(argv, { values: ['var', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['json'] });
     if (p.positionals.length === 0) throw new CliUsageError('inspect needs a FILE');
+    checkInputsExist(p.positionals);
     const raw = rawLayoutFromFlags(p);
     const vars = p.flags.get('var');
     const onlyStreams = p.positionals.every((f) => /\.fpk$/i.test(f));
@@ -127,7 +154,7 @@ export const inspectCommand: CliCommand = {
     for (const [i, f] of p.positionals.entries()) if (isStream(f, i)) streams.push(await callApi(ctx, 'streams.inspect', { file: f }));
     if (flag(p, 'json') === 'true') io.out(JSON.stringify(streams.length ? { ...d, streams, ...(unread ? { unread } : {}) } : d, fillsAsText, 2));
     else {
-      if (d) for (const l of formatDescription(d)) io.out(l);
+      if (d) for (const l of formatDescription(d, await timeVariableRows(d))) io.out(l);
       if (unread) io.out(`values not read: ${unread}`);
       for (const s of streams) {
         io.out('');
