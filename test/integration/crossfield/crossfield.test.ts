@@ -252,6 +252,9 @@ describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina (needs the W
     expect(r.network).toBe('none');
     expect(r.mode).toBe('interp');
     expect(r.bytes.length).toBeLessThan(r.classicBytes);
+    // the hybrid interpolates along the 4 dims the core codec's own plan takes (the estimation sample alone gave 3,
+    // and a stream 17 % larger: 6183 bytes)
+    expect(r.bytes.length).toBeLessThan(5500);
     expect(r.modelBytes).toBeGreaterThan(0); // the per-pass weights
     expect(r.modelShare).toBeLessThan(0.06); // a few hundred bytes of a ~6 KB stream
     const recon = r.anchors.map((a) => a.recon);
