@@ -73,6 +73,16 @@ export function parseFlags(argv: string[], known: { values?: string[]; booleans?
   return out;
 }
 
+/**
+ * A usage error for a flag that this verb of a command does not take, where the command parses one flag list for
+ * all its verbs (`runs tag 3 k --limit 2` passed, the flag unread).
+ */
+export function onlyFlags(p: ParsedFlags, what: string, takes: readonly string[]): void {
+  for (const name of p.flags.keys()) {
+    if (!takes.includes(name)) throw new CliUsageError(`${what} takes ${takes.length ? takes.map((f) => `--${f}`).join(', ') : 'no flags'}, not --${name}`);
+  }
+}
+
 /** A flag the command takes once: its value, or undefined; given twice, a usage error (the last one silently won). */
 export function flag(p: ParsedFlags, name: string): string | undefined {
   const v = p.flags.get(name);

@@ -65,6 +65,44 @@ describe('CLI', () => {
     expect(again.stderr).not.toMatch(/did not exist/);
   });
 
+  it('projects and runs parse their flags: an unknown one, or one the verb does not take, is a usage error; runs list --json prints JSON', () => {
+    const db = join(tmp.dir, 'verbs.db');
+    const at = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), '--db', db, ...args], { encoding: 'utf8' });
+    // `projects create --foo` made a project named "--foo"
+    for (const [args, said] of [
+      [['projects', 'create', '--foo'], /unknown flag --foo/],
+      [['projects', 'create', 'P', '--yes'], /projects create takes --description, not --yes/],
+      [['projects', 'rename', '1', 'Q', '--description', 'x'], /projects rename takes no flags, not --description/],
+      [['projects', 'delete', 'one', '--yes'], /"one" is not a project id/],
+      [['runs', 'list', '--limit', '0'], /--limit needs a whole number of runs from 1 to 10000, not "0"/],
+      [['runs', 'search', '--archived', 'yes'], /--archived is exclude, include, only \(default exclude\), not "yes"/],
+      [['runs', 'tag', '1', 'keep', '--limit', '2'], /runs tag takes no flags, not --limit/],
+      [['runs', 'show', '1', '--kind', 'demo'], /runs show takes --json, not --kind/],
+    ] as const) {
+      const r = at(...args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(said);
+    }
+    expect(existsSync(db), 'refused before the store is opened').toBe(false);
+    expect(at('projects', 'create', 'Flags', '--description', 'made with a description').stdout).toContain('created project 1: Flags');
+    expect(at('projects', 'list').stdout).toMatch(/^ *1 +Flags /m);
+    for (let i = 0; i < 3; i++) expect(at('run', 'demo', '--project', '1', '--steps', '2', '--size', '8', '--delay-ms', '0').status).toBe(0);
+    // --json is the records as JSON (it printed the table); --limit the newest N
+    const list = at('runs', 'list', '--json', '--limit', '2');
+    expect(list.status, list.stderr).toBe(0);
+    const runs = JSON.parse(list.stdout) as { id: number; kind: string; status: string }[];
+    expect(runs.map((r) => [r.id, r.kind, r.status])).toEqual([[3, 'demo', 'finished'], [2, 'demo', 'finished']]);
+    expect(at('runs', 'archive', '3').status).toBe(0);
+    const ids = (args: string[]) => [...at('runs', 'search', ...args).stdout.matchAll(/^ *(\d+) /gm)].map((m) => Number(m[1]));
+    expect(ids([])).toEqual([2, 1]);
+    expect(ids(['--archived', 'include', '--limit', '2'])).toEqual([3, 2]);
+    expect(ids(['--archived', 'only'])).toEqual([3]);
+    const help = at('help', 'runs').stdout;
+    expect(help).toMatch(/--archived exclude\|include\|only/);
+    expect(help).toMatch(/--archived: exclude \(default: archived runs left out\), include, or only them; --limit: at most N runs \(default 200\)/);
+    expect(help).toMatch(/fieldpack runs \[list\] \[--project ID\] \[--kind KIND\] \[--limit N\] \[--json\]/);
+  });
+
   it('prints help that lists every command, and the README shows exactly that help', () => {
     const help = cli('--help');
     expect(help.status).toBe(0);

@@ -43,7 +43,7 @@ import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
 import {
-  type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, cropBlock, fieldStats, planCompression, planFromStats, predictorShape, sampleBlockRange,
+  type ClassicPlan, type DecodedChunk, type DecodedField, assembleDecoded, chunkRowsFor, cropBlock, fieldStats, planFromStats, predictorShape, sampleBlockRange,
 } from '../classic/codec.ts';
 import { predictorByName } from '../../codec/predictors/index.ts';
 import { rowLines } from '../../codec/predictors/types.ts';
@@ -660,27 +660,21 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
 }
 
 /**
- * The core codec's plan of the field (its predictor, the dims it interpolates along and the tuning mode 'interp'
- * starts from), planned as the core codec plans it, on its own sample: on the smaller estimation sample it could
- * choose otherwise (WRF T at rel 1e-2 folded Time into the levels there, 3 dims where the field takes 4, and the
- * hybrid that inherits them was 17 % larger). Its codes' bytes are estimated on the estimation sample exactly as
- * estimateModes sizes the hybrids', so the two compare like for like; bytes null where the plan codes on a grid or
- * losslessly (then only the core codec's stream can say).
+ * The core codec planned on the estimation sample (its predictor, and the tuning mode 'interp' starts from) and its
+ * codes' bytes estimated exactly as estimateModes sizes the hybrids', so the two compare like for like; bytes null
+ * where the plan codes on a grid or losslessly (then only the core codec's stream can say).
  */
-export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend, sample = estimationSample(field)): { plan: ClassicPlan; samplePlan: ClassicPlan; bytes: number | null } {
+export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend, sample = estimationSample(field)): { plan: ClassicPlan; bytes: number | null } {
   const { values, mask } = field;
   const { target: t, shape: cshape, scale } = sample;
   const f32 = values instanceof Float32Array;
-  const opts = { bound, predictor: 'auto', entropy: 'range' } as const;
-  const plan = planCompression({ values: typed(values), shape: [...field.shape], ...(mask ? { mask } : {}) }, opts, backend);
-  // the plan the estimation sample alone gives: its interpolation's dims and tuning are the hybrid's other candidate
-  const samplePlan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, opts, backend);
-  if (plan.grid || plan.bound.lossless) return { plan, samplePlan, bytes: null };
+  const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
+  if (plan.grid || plan.bound.lossless) return { plan, bytes: null };
   const { skip } = scanExceptions(t.values, t.mask, plan.fillValue);
   const qz = new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
   qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, t.values.length));
   predictorByName(plan.predictor).encode(t.values, skip, predictorShape(cshape, plan.maxDims), qz, plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0);
-  return { plan, samplePlan, bytes: Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (f32 ? 4 : 8)) * scale) };
+  return { plan, bytes: Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (f32 ? 4 : 8)) * scale) };
 }
 
 // ---------------------------------------------------------------- decoding

@@ -1,10 +1,10 @@
 import { dispatch } from '../../../services/dispatch.ts';
 import { jobExitCode, onCancelSignals } from '../api.ts';
 import type { Run, RunDetail } from '../../../api/contract.ts';
-import { CliUsageError, flag, parseFlags, type CliCommand } from '../command.ts';
+import { CliUsageError, flag, onlyFlags, parseFlags, type CliCommand } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { formatRunSummary } from '../run-summary.ts';
-import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, runId, runReviewVerb } from './runs-review.ts';
+import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, limitFlag, runId, runReviewVerb } from './runs-review.ts';
 
 /** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C or SIGTERM cancels it (recorded as cancelled). */
 export const runCommand: CliCommand = {
@@ -38,7 +38,7 @@ export const runCommand: CliCommand = {
 export const runsCommand: CliCommand = {
   name: 'runs',
   summary: 'list, search, show, tag, annotate, archive, delete, export or import runs; cancel one',
-  usage: `fieldpack runs [list] [--project ID] [--kind KIND]
+  usage: `fieldpack runs [list] [--project ID] [--kind KIND] [--limit N] [--json]   (the newest N runs, default 200; --json the records)
 fieldpack runs show ID [--json]   (a summary: parameters, metrics, tags, artifacts, log tail; --json the raw record)
 fieldpack runs cancel ID
 ${RUNS_REVIEW_USAGE}`,
@@ -46,13 +46,20 @@ ${RUNS_REVIEW_USAGE}`,
     if (argv[0] && RUNS_REVIEW_VERBS.includes(argv[0])) return runReviewVerb(argv[0], argv.slice(1), { io, app });
     const p = parseFlags(argv, { values: ['project', 'kind', 'limit'], booleans: ['json'] });
     const [verb = 'list', idText] = p.positionals;
+    if (verb !== 'list' && verb !== 'show' && verb !== 'cancel') throw new CliUsageError(`unknown runs verb "${verb}"`);
+    onlyFlags(p, `runs ${verb}`, { list: ['project', 'kind', 'limit', 'json'], show: ['json'], cancel: [] }[verb]);
+    const limit = limitFlag(p);
     const { services } = await app();
     if (verb === 'list') {
       const runs = (await dispatch(services, 'runs.list', {
         projectId: flag(p, 'project') ? Number(flag(p, 'project')) : undefined,
         kind: flag(p, 'kind'),
-        limit: flag(p, 'limit') ? Number(flag(p, 'limit')) : undefined,
+        ...(limit !== undefined ? { limit } : {}),
       })) as Run[];
+      if (flag(p, 'json') === 'true') {
+        io.out(JSON.stringify(runs, null, 2));
+        return 0;
+      }
       io.out(formatTable(['id', 'project', 'kind', 'name', 'status', 'progress', 'started', 'message'], runs.map((r) => [r.id, r.projectId ?? '-', r.kind, r.name, r.status, `${Math.round(r.progress * 100)}%`, r.startedAt?.slice(0, 19) ?? '-', r.message])));
       return 0;
     }

@@ -1,14 +1,15 @@
 /** The review verbs of `fieldpack runs`: tags, notes, archive, delete, search, experiment files (through the API). */
 import type { CliRunContext } from '../command.ts';
-import { CliUsageError, flag, parseFlags } from '../command.ts';
+import { CliUsageError, flag, onlyFlags, parseFlags, type ParsedFlags } from '../command.ts';
 import { callApi } from '../api.ts';
 import { formatTable } from '../io.ts';
 import { reservedTagKey } from '../../../api/methods/review.ts';
 
-export const RUNS_REVIEW_USAGE = `fieldpack runs search [TEXT] [--project ID] [--tag KEY[=VALUE]]... [--archived include|only] [--experiment NAME]
+export const RUNS_REVIEW_USAGE = `fieldpack runs search [TEXT] [--project ID] [--tag KEY[=VALUE]]... [--archived exclude|include|only] [--experiment NAME] [--limit N]
+  --archived: exclude (default: archived runs left out), include, or only them; --limit: at most N runs (default 200)
 fieldpack runs tag ID KEY[=VALUE]... | untag ID KEY... | note ID TEXT | archive ID... | unarchive ID... | delete ID...
 fieldpack runs export (ID... | --project ID [--experiment NAME]) -o FILE.fpexp.json
-fieldpack runs import FILE.fpexp.json --project ID [--experiment NAME]`;
+fieldpack runs import FILE.fpexp.json --project ID [--experiment NAME]   (the project must exist: fieldpack projects create NAME)`;
 
 export const RUNS_REVIEW_VERBS = ['search', 'tag', 'untag', 'note', 'archive', 'unarchive', 'delete', 'export', 'import'];
 
@@ -20,6 +21,22 @@ export function runId(x: string): number {
 }
 
 const ids = (xs: string[]) => xs.map(runId);
+
+/** --limit: a whole number of runs from 1 to the API's 10000, or a usage error quoting it; undefined when not given. */
+export function limitFlag(p: ParsedFlags): number | undefined {
+  const v = flag(p, 'limit');
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new CliUsageError(`--limit needs a whole number of runs from 1 to 10000, not "${v}"`);
+  return n;
+}
+
+const ARCHIVED = ['exclude', 'include', 'only'] as const;
+const VERB_FLAGS: Record<string, readonly string[]> = {
+  search: ['project', 'tag', 'archived', 'experiment', 'limit'],
+  export: ['out', 'project', 'experiment'],
+  import: ['project', 'experiment'],
+};
 
 function keyValues(xs: string[]): Record<string, string> {
   return Object.fromEntries(xs.map((x) => {
@@ -33,19 +50,22 @@ function keyValues(xs: string[]): Record<string, string> {
 
 export async function runReviewVerb(verb: string, argv: string[], ctx: Pick<CliRunContext, 'app' | 'io'>): Promise<number> {
   const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['project', 'tag', 'archived', 'experiment', 'out', 'limit'] });
+  onlyFlags(p, `runs ${verb}`, VERB_FLAGS[verb] ?? []);
   const project = flag(p, 'project') ? Number(flag(p, 'project')) : undefined;
   const rest = p.positionals;
   const { io } = ctx;
   switch (verb) {
     case 'search': {
-      const archived = flag(p, 'archived') as 'include' | 'only' | undefined;
+      const archived = flag(p, 'archived');
+      if (archived !== undefined && !(ARCHIVED as readonly string[]).includes(archived)) throw new CliUsageError(`--archived is ${ARCHIVED.join(', ')} (default exclude), not "${archived}"`);
+      const limit = limitFlag(p);
       const runs = await callApi(ctx, 'runs.search', {
         projectId: project,
         query: rest.join(' ') || undefined,
         tags: keyValues(p.flags.get('tag') ?? []),
-        ...(archived ? { archived } : {}),
+        ...(archived ? { archived: archived as (typeof ARCHIVED)[number] } : {}),
         experiment: flag(p, 'experiment'),
-        ...(flag(p, 'limit') ? { limit: Number(flag(p, 'limit')) } : {}),
+        ...(limit !== undefined ? { limit } : {}),
       });
       io.out(formatTable(['id', 'project', 'kind', 'name', 'status', 'archived', 'note'], runs.map((r) => [r.id, r.projectId ?? '-', r.kind, r.name, r.status, r.archivedAt ? 'yes' : '', r.note.split('\n')[0]!.slice(0, 60)])));
       return 0;
