@@ -194,12 +194,9 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   // the central block every estimate sizes (cropped and counted once)
   const sample = estimationSample(target, undefined, range.count);
   const core = estimateCore(target, opts.bound, zstdBackend, sample);
-  const codingOf = (p: typeof core.plan) => ({
-    tune: p.predictor.startsWith('interp') ? (p.tune ?? 0) : 0,
-    // interpolate along the dims the core's best interpolation did (whichever predictor won there)
-    maxDims: p.interpMaxDims ?? (p.predictor.startsWith('interp') ? p.maxDims : 4),
-  });
-  let { tune, maxDims } = codingOf(core.plan);
+  const tune = core.plan.predictor.startsWith('interp') ? (core.plan.tune ?? 0) : 0;
+  // interpolate along the dims the core's best interpolation did (whichever predictor won there)
+  let maxDims = core.plan.interpMaxDims ?? (core.plan.predictor.startsWith('interp') ? core.plan.maxDims : 4);
   const env = codecEnv({ threads: opts.threads, signal: opts.signal });
   // every network predicts over the sample only; its fusion modes are sized there, its stored bytes added
   type Tried = { cand: Candidate; net: CrossfieldNetwork | null; whole: Int32Array[] | null; estimates: Record<string, number>; netStored: number; estimate: number };
@@ -213,13 +210,14 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     const estimates = estimateModes({ ...input, dq: t.whole ?? [] }, modes ?? fusionModesOf(input), absBound, t.net && !t.whole ? sampleGridDiffs(t.net, reconOf, target.shape, absBound, nnKernels(), block) : undefined, on);
     return { estimates, estimate: Math.min(...Object.values(estimates)) + t.netStored };
   };
-  // where the estimation sample plans the core codec's interpolation otherwise than its own sample does (WRF T at rel
-  // 1e-2: 3 dims there, 4 on the field; Levitus TEMP: another tuning), the anchors-alone hybrid is sized both ways
-  // and the smaller taken for every candidate: neither source was right on both of those fields
-  const other = codingOf(core.samplePlan);
-  if ((other.tune !== tune || other.maxDims !== maxDims) && (mode === 'auto' || mode === 'interp')) {
-    const interpBytes = (c: { tune: number; maxDims: number }) => estimateModes({ ...inputOf(null), ...c }, ['interp'], absBound, undefined, sample).interp!;
-    if (interpBytes(other) < interpBytes({ tune, maxDims })) ({ tune, maxDims } = other);
+  // the sample can fold dims the field's interpolation takes (WRF T at rel 1e-2: 3 on the 4 x 14 x 24 x 24 block, 4
+  // on the field; the hybrid with 3 was 17 % larger): the anchors-alone hybrid is also sized with every dim, the
+  // smaller taken for every candidate (planning the core codec on its own, larger sample instead took as long as
+  // the rest of a reused model's compression of a small field, and chose a worse tuning on Levitus TEMP)
+  const everyDim = Math.min(4, target.shape.length);
+  if (maxDims < everyDim && (mode === 'auto' || mode === 'interp')) {
+    const interpBytes = (dims: number) => estimateModes({ ...inputOf(null), maxDims: dims }, ['interp'], absBound, undefined, sample).interp!;
+    if (interpBytes(everyDim) < interpBytes(maxDims)) maxDims = everyDim;
   }
   const tried: Tried[] = [];
   for (const cand of candidates) {
