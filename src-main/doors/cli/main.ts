@@ -27,7 +27,7 @@ function help(): string {
     '  --db PATH      experiment database (default: FIELDPACK_DB, else the app-data folder)',
     '  --python PATH  Python interpreter with PyTorch for training (default: auto-detect)',
     '',
-    'fieldpack help COMMAND shows a command\'s usage.',
+    'fieldpack help COMMAND shows a command\'s usage; fieldpack --version (-V) prints the version.',
   ].join('\n');
 }
 

@@ -111,6 +111,10 @@ describe('CLI', () => {
     const block = /```\n(fieldpack \S+: error-bounded[\s\S]*?)```/.exec(readme)?.[1];
     expect(block, 'README has the help block').toBeDefined();
     expect(block!.trimEnd()).toBe(help.stdout.trimEnd());
+    // --version is in the help it works beside
+    expect(help.stdout).toMatch(/fieldpack --version \(-V\) prints the version/);
+    const version = /^fieldpack (\S+):/.exec(help.stdout)![1]!;
+    for (const flag of ['--version', '-V']) expect(cli(flag)).toMatchObject({ status: 0, stdout: `${version}\n` });
   });
 
   it('takes global flags after the command too (npm run serve -- --db X)', () => {
