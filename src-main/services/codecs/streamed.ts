@@ -22,6 +22,7 @@ import { writeAtomically } from '../files/atomic.ts';
 import { findHdf5Signature, isNetcdf3 } from '../files/magic.ts';
 import { boundChecked, codecEnv, codecParams, type RunControl } from './index.ts';
 import { ErrorAccumulator, type ErrorStats } from '../../core/metrics/index.ts';
+import { unreadableFile } from '../files/unreadable.ts';
 
 /** One write to a file stream, awaited (the stream's own back-pressure then holds memory down). */
 function writeTo(s: NodeJS.WritableStream, b: Uint8Array): Promise<void> {
@@ -80,8 +81,8 @@ export async function encodeRowsToFile(source: RowSource, opts: RowsEncodeOption
 
 /** The header of a stream file, read alone (its chunks stay on disk), with its bytes and the file's size. */
 export async function readStreamHead(file: string): Promise<{ header: StreamHeader; headBytes: Uint8Array; size: number }> {
-  const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new FieldpackError('NOT_FOUND', `${file}: cannot read (${e.code ?? e.message})`, { path: file });
+  const fh = await open(file, 'r').catch((e: unknown) => {
+    throw unreadableFile(file, e);
   });
   try {
     const head = new Uint8Array(14);

@@ -31,6 +31,7 @@ import { openDataFile } from '../data/readers/index.ts';
 import { findHdf5Signature, isNetcdf3 } from '../files/magic.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { isNpy, isZip, npyNumbers, parseNpy, parseNpz, type NpyArray } from '../files/npy.ts';
+import { unreadableFile } from '../files/unreadable.ts';
 
 export type ParsedBase =
   | { kind: 'none' }
@@ -307,9 +308,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FieldpackError('NOT_FOUND', `base file ${path}: no such file`, { path });
-    throw new FieldpackError('BAD_FILE', `base file ${path}: ${(e as Error).message}`, { path });
+    throw unreadableFile(path, e, 'base file');
   }
 }
 

@@ -25,12 +25,13 @@ import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, ro
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
 import type { CallContext, Handlers } from './types.ts';
+import { unreadableFile } from '../files/unreadable.ts';
 
 async function readStreamFile(file: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(file));
   } catch (e) {
-    throw new FieldpackError('NOT_FOUND', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { path: file });
+    throw unreadableFile(file, e);
   }
 }
 

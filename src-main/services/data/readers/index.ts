@@ -13,6 +13,7 @@ import { openNetcdf3 } from './netcdf3.ts';
 import { openRaw, RAW_EXTENSIONS, readSidecar, sidecarPath, validateRawOptions } from './raw.ts';
 import type { DataFile, DataFormat, OpenOptions } from './types.ts';
 import { badFile, withCoordinates } from './util.ts';
+import { unreadableFile } from '../../files/unreadable.ts';
 
 export type * from './types.ts';
 
@@ -47,10 +48,7 @@ export async function detectFormat(path: string): Promise<{ format: DetectedForm
     if (!st.isFile()) throw new FieldpackError('INVALID_ARGUMENT', `${path}: not a regular file`, { path });
     size = st.size;
   } catch (e) {
-    if (e instanceof FieldpackError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FieldpackError('NOT_FOUND', `${path}: no such file`, { path });
-    throw new FieldpackError('BAD_FILE', `${path}: cannot be read (${code ?? String(e)})`, { path });
+    throw unreadableFile(path, e);
   }
   const head = new Uint8Array(Math.min(size, 4096));
   const fh = await openFile(path, 'r');
