@@ -109,3 +109,22 @@ export function distinctRows(values: FieldValues, mask: Uint8Array | null, shape
   }
   return { distinct, source };
 }
+
+/**
+ * Whether every row of `values` (rows of `rowSize` values) is bit for bit `row`, masks included (a null mask: every
+ * point valid). A chunk of a static map over time steps is that of the row before it (classic joinRepeatingChunks).
+ */
+export function everyRowEquals(values: FieldValues, mask: Uint8Array | null, rowSize: number, row: FieldValues, rowMask: Uint8Array | null): boolean {
+  if (row.length !== rowSize || values.length % rowSize !== 0 || (values instanceof Float32Array) !== (row instanceof Float32Array)) return false;
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.byteLength >>> 2);
+  const rowWords = new Uint32Array(row.buffer, row.byteOffset, row.byteLength >>> 2);
+  const width = rowWords.length;
+  for (let a = 0; a < words.length; a += width) {
+    for (let k = 0; k < width; k++) if (words[a + k] !== rowWords[k]) return false;
+  }
+  if (!mask && !rowMask) return true;
+  for (let a = 0; a < values.length; a += rowSize) {
+    for (let k = 0; k < rowSize; k++) if ((mask ? mask[a + k]! : 1) !== (rowMask ? rowMask[k]! : 1)) return false;
+  }
+  return true;
+}

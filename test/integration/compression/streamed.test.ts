@@ -14,6 +14,7 @@ import { writeLargeNetcdf4 } from '../../../src-main/services/compression/bench-
 import { chunkGroups, readStreamHead } from '../../../src-main/services/codecs/streamed.ts';
 import type { StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { COADS, WRF_KATRINA, ferretFile } from '../../helpers/data-files.ts';
 
 const tmp = tempDir();
@@ -21,8 +22,23 @@ let app: AppContext;
 const call = <T>(method: string, input: unknown) => dispatch(app.services, method, input) as Promise<T>;
 interface Compressed { bytes: number; chose: Record<string, unknown>; verification: { pointsOverBound: number; maxErrorOverBound: number } | null }
 
-beforeAll(() => {
+/** A static map over 12 time steps (a terrain height in a file of many times), masked: its chunks are joined. */
+const STATIC = join(tmp.dir, 'static.nc');
+
+beforeAll(async () => {
   app = createApp({ dbPath: join(tmp.dir, 's.db'), door: 'cli' });
+  const map = Float32Array.from({ length: 100 * 120 }, (_, i) => 300 * Math.sin(i / 700) + 40 * Math.cos(i % 120 / 9));
+  const values = new Float32Array(12 * map.length);
+  const mask = new Uint8Array(values.length);
+  for (let t = 0; t < 12; t++) {
+    values.set(map, t * map.length);
+    for (let k = 0; k < map.length; k++) mask[t * map.length + k] = map[k]! > -200 ? 1 : 0;
+  }
+  await writeNetcdf4Dataset(STATIC, {
+    dimensions: [{ name: 'Time', size: 12 }, { name: 'y', size: 100 }, { name: 'x', size: 120 }],
+    coordinates: {},
+    variables: [{ field: { name: 'HGT', dims: ['Time', 'y', 'x'], shape: [12, 100, 120], values, mask, sourceDtype: 'float32', attributes: { units: 'm' } } }],
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -38,6 +54,8 @@ describe('compressing and decompressing slab by slab', () => {
     ['ocean atlas TEMP (4D, masked)', ferretFile('ocean_atlas_subset.nc'), 'TEMP', 1],
     // its plan hedged (ClassicPlan.hedged): the middle chunk read and coded both ways before the others
     ['COADS SLP (hedged plan, 3D)', COADS, 'SLP', 2],
+    // 12 shape chunks of 1 or 2 steps, all repeating the step before them: joined into one (joinRepeatingChunks)
+    ['a static masked map over 12 steps (chunks joined)', STATIC, 'HGT', 2],
   ];
   for (const [name, file, variable, workers] of cases) {
     it(`${name}, ${workers} worker(s): the same stream as in memory, decoded to the same values and mask`, async () => {
@@ -49,6 +67,7 @@ describe('compressing and decompressing slab by slab', () => {
       expect(r.chose.streamed).toBe(true);
       expect(r.verification!.pointsOverBound).toBe(0);
       expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+      if (file === STATIC) expect((await readStreamHead(b)).header.chunks.map((c) => c.rows)).toEqual([12]);
       const mem = { out: join(tmp.dir, `${variable}-mem.f32`), maskOut: join(tmp.dir, `${variable}-mem.mask`) };
       const rows = { out: join(tmp.dir, `${variable}-rows.f32`), maskOut: join(tmp.dir, `${variable}-rows.mask`) };
       const dm = await call<{ maskOut: string | null }>('streams.decompress', { file: b, ...mem, workers, streamed: false });
@@ -79,6 +98,11 @@ describe('compressing and decompressing slab by slab', () => {
     const bytes = readFileSync(good);
     writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
     await expect(call('streams.decompress', { file: cut, out: join(tmp.dir, 'cut.f32'), streamed: true })).rejects.toThrow(/truncated stream/);
+    // a stream that is not there, through the service (the workbench's and the browser's door): said as the CLI says it
+    const gone = join(tmp.dir, 'gone.fpk');
+    for (const streamed of [true, false]) {
+      await expect(call('streams.decompress', { file: gone, out: join(tmp.dir, 'gone.f32'), streamed })).rejects.toMatchObject({ code: 'NOT_FOUND', message: `${gone}: no such file` });
+    }
   });
 
   it('a chunk damaged past the first groups: the decode stops naming it and leaves no output, the next group decoding', async () => {

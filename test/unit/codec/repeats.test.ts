@@ -90,6 +90,26 @@ describe('rows repeating far apart', () => {
     expect(r.bytes.length).toBeLessThan((await encodeField({ ...fieldOf(oneDay, [6, 40, 50]), mask: mask.slice(0, oneDay.length) }, { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, workers: 0 })).bytes.length + 200);
   });
 
+  it('a map static over time steps spread over many chunks: the chunks that repeat the step before are joined, the map coded once, in memory and streamed alike', async () => {
+    const map = day(1, 60, 80, 9);
+    const steps = 24;
+    const values = repeated(map, steps);
+    // the first 4 steps vary (a spin-up), then the map stays
+    values.set(day(4, 60, 80, 10), 0);
+    const params = { chunkValues: 2 * 4800 };
+    const bound = { mode: 'rel' as const, value: 1e-3 };
+    const r = await encodeField(fieldOf(values, [steps, 60, 80]), { codec: 'auto', params, bound, workers: 2 });
+    const h = readHeader(r.bytes);
+    // 12 chunks of 2 steps by the shape: the first 2 (steps 0-3 vary), then the static steps (4-23) in one
+    expect(h.chunks.map((c) => c.rows)).toEqual([2, 2, 20]);
+    expect(r.verification!.pointsOverBound).toBe(0);
+    const apart = await encodeField(fieldOf(repeated(map, 2), [2, 60, 80]), { codec: 'auto', bound, workers: 0 });
+    // the 20 static steps cost about one chunk of 2 (each coded again they cost 10)
+    expect(h.chunks[2]!.storedBytes).toBeLessThan(2 * apart.bytes.length);
+    const d = await decodeStream(r.bytes, { workers: 2 });
+    expect(overBound(values, d.field.values, null, r.bound.abs)).toBe(0);
+  });
+
   it('a damaged row map is refused naming what is wrong (distinct rows, a row\'s source), as is a cut-off payload', async () => {
     const r = await encodeField(fieldOf(repeated(day(4, 12, 16, 7), 5), [20, 12, 16]), { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, workers: 0 });
     const h = readHeader(r.bytes);

@@ -23,7 +23,7 @@ import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, findGridPlan, findMantissaGridPlan, fromGridIndices, ulpAt, toGridIndices } from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
-import { distinctRows, rowsRepeatFarApart } from '../../codec/repeats.ts';
+import { distinctRows, everyRowEquals, rowsRepeatFarApart } from '../../codec/repeats.ts';
 import { axesReversible, reverseAxes } from '../../codec/predictors/axes.ts';
 import {
   MAX_PAYLOAD_BYTES_PER_VALUE, MAX_PAYLOAD_SLACK, type HeaderInput, type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream,
@@ -234,6 +234,40 @@ export function chunkRowsFor(shape: number[], chunkValues = DEFAULT_CHUNK_VALUES
   return rows;
 }
 
+/** Most values of a chunk joined from chunks that repeat the row before them (joinRepeatingChunks). */
+const MAX_JOINED_CHUNK_VALUES = 1 << 24;
+
+/**
+ * The chunks' rows (chunkRowsFor) with each chunk whose rows all repeat the row before it (a static map over time
+ * steps: WRF's HGT or XLAT in a file of many times) joined to the chunk before, up to MAX_JOINED_CHUNK_VALUES:
+ * interpolation along dim 0 then codes the repeats for almost nothing, where a chunk of its own coded the map again.
+ * `repeatsPrevious[j]`: every row of chunk j equals the last row of chunk j - 1 (everyRowEquals), from the values in
+ * memory or, streamed, from the slabs as they are read; chunks otherwise stay as the shape gives them.
+ */
+export function joinRepeatingChunks(chunkRows: readonly number[], repeatsPrevious: readonly boolean[], rowSize: number): number[] {
+  const out: number[] = [];
+  chunkRows.forEach((rows, j) => {
+    const last = out.length - 1;
+    if (j > 0 && repeatsPrevious[j] && (out[last]! + rows) * rowSize <= MAX_JOINED_CHUNK_VALUES) out[last] = out[last]! + rows;
+    else out.push(rows);
+  });
+  return out;
+}
+
+/** Which chunks of a field in memory repeat the row before them (joinRepeatingChunks). */
+function chunksRepeatingPrevious(chunkRows: readonly number[], field: Pick<Field, 'values' | 'shape' | 'mask'>): boolean[] {
+  const rowSize = fieldSize(field.shape) / field.shape[0]!;
+  const mask = field.mask ?? null;
+  let r0 = 0;
+  return chunkRows.map((rows, j) => {
+    const a = r0 * rowSize;
+    r0 += rows;
+    if (j === 0) return false;
+    const b = a + rows * rowSize;
+    return everyRowEquals(field.values.subarray(a, b), mask?.subarray(a, b) ?? null, rowSize, field.values.subarray(a - rowSize, a), mask?.subarray(a - rowSize, a) ?? null);
+  });
+}
+
 /** Drops size-1 dims and folds leading dims so predictors see 1..4 dims. */
 export function predictorShape(shape: number[], maxDims = 4): number[] {
   const s = shape.filter((d) => d !== 1);
@@ -294,7 +328,15 @@ export function planCompressionSteps(field: Pick<Field, 'values' | 'shape' | 'ma
   const { values, shape } = field;
   const stats = fieldStats(values, field.mask);
   const mask = stats.hasMask ? field.mask! : null;
-  return planSteps(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => sampleBlock(values, mask, shape, sampleBudget(values.length)), opts, backend);
+  return withRepeatingChunksJoined(planSteps(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => sampleBlock(values, mask, shape, sampleBudget(values.length)), opts, backend), field);
+}
+
+/** A plan's steps, its chunks joined where they repeat the row before them (joinRepeatingChunks). */
+function* withRepeatingChunksJoined(steps: PlanSteps, field: Pick<Field, 'values' | 'shape' | 'mask'>): PlanSteps {
+  const plan = yield* steps;
+  if (plan.chunkRows.length < 2) return plan;
+  const rowSize = fieldSize(field.shape) / field.shape[0]!;
+  return { ...plan, chunkRows: joinRepeatingChunks(plan.chunkRows, chunksRepeatingPrevious(plan.chunkRows, field), rowSize) };
 }
 
 /**

@@ -12,6 +12,7 @@ import { mapChunks, runChunks } from '../chunk-tasks.ts';
 import { declaredGrid } from '../../codec/grid.ts';
 import { spareBuffer } from '../../codec/scratch.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/index.ts';
+import { everyRowEquals } from '../../codec/repeats.ts';
 import {
   CLASSIC_CODEC_ID,
   type ChunkSummary,
@@ -28,6 +29,7 @@ import {
   sampleBlockRange,
   chunkInputs,
   chunkRowsFor,
+  joinRepeatingChunks,
   chunksForRows,
   cropBlock,
   decodeChunkStored,
@@ -221,24 +223,32 @@ export const classicCodec: Codec<ClassicParams> = {
   async encodeRows(source, { bound, params, metadata }, sink, env) {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
     const { shape } = source;
-    const chunkRows = chunkRowsFor(shape, params.chunkValues);
-    // first row of each chunk
-    const starts = [0];
-    for (const n of chunkRows.slice(0, -1)) starts.push(starts[starts.length - 1]! + n);
+    const shapeRows = chunkRowsFor(shape, params.chunkValues);
+    const startsOf = (rows: number[]) => rows.reduce<number[]>((a, n, i) => (i ? [...a, a[i - 1]! + rows[i - 1]!] : [0]), []);
     const rowSize = fieldSize(shape) / shape[0]!;
     const checkAbort = () => {
       if (env.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
     };
-    // pass 1: the whole field's stats, slab by slab; then the planning sample (the central block's rows)
+    // pass 1: the whole field's stats, slab by slab, and which slabs repeat the row before them (the chunks then
+    // joined as in memory, joinRepeatingChunks); then the planning sample (the central block's rows)
     let stats: FieldStats | null = null;
-    for (let i = 0; i < chunkRows.length; i++) {
+    const shapeStarts = startsOf(shapeRows);
+    const repeatsPrevious: boolean[] = [];
+    let lastRow: { values: FieldValues; mask: Uint8Array | null } | null = null;
+    for (let i = 0; i < shapeRows.length; i++) {
       checkAbort();
-      const slab = await source.read(starts[i]!, starts[i]! + chunkRows[i]!);
+      const slab = await source.read(shapeStarts[i]!, shapeStarts[i]! + shapeRows[i]!);
       const s = fieldStats(slab.values, slab.mask);
       stats = stats ? mergeStats(stats, s) : s;
-      env.progress((0.2 * (i + 1)) / chunkRows.length, `range: rows ${starts[i]! + chunkRows[i]!}/${shape[0]}`);
+      const slabMask = slab.mask ?? null;
+      repeatsPrevious.push(lastRow !== null && everyRowEquals(slab.values, slabMask, rowSize, lastRow.values, lastRow.mask));
+      const end = slab.values.length;
+      lastRow = { values: slab.values.slice(end - rowSize, end), mask: slabMask ? slabMask.slice(end - rowSize, end) : null };
+      env.progress((0.2 * (i + 1)) / shapeRows.length, `range: rows ${shapeStarts[i]! + shapeRows[i]!}/${shape[0]}`);
     }
     const whole = stats!;
+    const chunkRows = joinRepeatingChunks(shapeRows, repeatsPrevious, rowSize);
+    const starts = startsOf(chunkRows);
     // as planCompression sees it: a mask (all ones where the slab has none) exactly when the field has one
     const maskOf = (slab: { values: { length: number }; mask?: Uint8Array | null }) => (whole.hasMask ? (slab.mask ?? new Uint8Array(slab.values.length).fill(1)) : null);
     // chunk i's input, read from the source
@@ -253,7 +263,7 @@ export const classicCodec: Codec<ClassicParams> = {
     const sample = block
       ? cropBlock(slab.values, maskOf(slab), [block.size[0]!, ...shape.slice(1)], [0, ...block.start.slice(1)], block.size)
       : { values: slab.values, mask: maskOf(slab), shape };
-    const planned = planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend);
+    const planned = { ...planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend), chunkRows };
     // a hedged plan's probe chunk first (hedgeProbe), kept until its turn comes
     const probe = hedgeProbe(planned);
     const probed = probe === null ? null : await probeHedge(planned, await rowsOf(probe), env);
