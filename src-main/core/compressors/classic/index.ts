@@ -224,7 +224,12 @@ export const classicCodec: Codec<ClassicParams> = {
     const opts: ClassicOptions = { bound, ...classicOptions(params), declaredGrid: declaredGrid(source) };
     const { shape } = source;
     const shapeRows = chunkRowsFor(shape, params.chunkValues);
-    const startsOf = (rows: number[]) => rows.reduce<number[]>((a, n, i) => (i ? [...a, a[i - 1]! + rows[i - 1]!] : [0]), []);
+    // first row of each chunk
+    const startsOf = (rows: number[]) => {
+      const starts = [0];
+      for (const n of rows.slice(0, -1)) starts.push(starts[starts.length - 1]! + n);
+      return starts;
+    };
     const rowSize = fieldSize(shape) / shape[0]!;
     const checkAbort = () => {
       if (env.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
