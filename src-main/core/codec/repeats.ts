@@ -7,13 +7,21 @@
  * counted: prediction already makes it nearly free.
  *
  * The test reads a fingerprint of up to FINGERPRINT_WORDS words of each row and compares rows only where fingerprints
- * meet, so a chunk without repeats costs a few ns a row (an etopo5 chunk of 485 x 4320 values: 0.02 ms).
+ * meet, at most MAX_CANDIDATES each: an etopo5 chunk of 485 x 4320 values takes about 0.1 ms, about 1 % of coding it.
  */
 import type { FieldValues } from '../field.ts';
 
 const FINGERPRINT_WORDS = 64;
-/** earlier rows of one fingerprint a row is compared with (a chunk of many rows alike, such as zero rows, stays linear) */
+/** earlier rows of one fingerprint (or hash) a row is compared with: a chunk of many rows alike (zero rows, crafted
+ * collisions) stays linear */
 const MAX_CANDIDATES = 16;
+/**
+ * Rows the far-repeat test reads: at least MIN_ROW_VALUES values each and at most MAX_ROWS of them. Narrower rows are
+ * not a pattern worth a row map (a 2-D field of 4 M rows of one value took 5 s in a map entry per row), and the
+ * repeats it finds (days over days, months over years, tiles down a map) come in hundreds of rows, not millions.
+ */
+const MIN_ROW_VALUES = 16;
+const MAX_ROWS = 1 << 13;
 
 /** Hashes and bitwise comparisons of a chunk's rows. */
 function rowsOf(values: FieldValues, mask: Uint8Array | null, rows: number) {
@@ -47,7 +55,7 @@ function rowsOf(values: FieldValues, mask: Uint8Array | null, rows: number) {
 /** How many rows of the chunk repeat an earlier row that is not the one just before (constant rows not counted). */
 export function farRepeatedRows(values: FieldValues, mask: Uint8Array | null, shape: readonly number[]): number {
   const rows = shape[0] ?? 0;
-  if (shape.length < 2 || rows < 3 || values.length === 0) return 0;
+  if (shape.length < 2 || rows < 3 || rows > MAX_ROWS || values.length < rows * MIN_ROW_VALUES) return 0;
   const row = rowsOf(values, mask, rows);
   const byFingerprint = new Map<number, number[]>();
   let repeated = 0;
@@ -67,12 +75,7 @@ export function farRepeatedRows(values: FieldValues, mask: Uint8Array | null, sh
     }
     // the latest rows of this fingerprint, compared until one is equal: unequal rows differ within a few words
     let found = false;
-    for (let j = earlier.length - 1, tried = 0; j >= 0 && tried < MAX_CANDIDATES && !found; j--) {
-      const e = earlier[j]!;
-      if (e === r - 1) continue;
-      tried++;
-      found = row.equal(e, r);
-    }
+    for (let j = earlier.length - 1, tried = 0; j >= 0 && tried < MAX_CANDIDATES && !found; j--, tried++) found = row.equal(earlier[j]!, r);
     if (found && !row.constant(r)) repeated++;
     earlier.push(r);
   }
@@ -97,7 +100,8 @@ export function distinctRows(values: FieldValues, mask: Uint8Array | null, shape
   for (let r = 0; r < rows; r++) {
     const h = row.hash(r, 1);
     const same = byHash.get(h);
-    const d = same?.find((k) => row.equal(distinct[k]!, r));
+    // the latest distinct rows of this hash only: a row not found among them is coded as distinct, never wrongly copied
+    const d = same?.slice(-MAX_CANDIDATES).find((k) => row.equal(distinct[k]!, r));
     if (d !== undefined) {
       source.push(d + 1);
       continue;

@@ -214,7 +214,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   // on the field; the hybrid with 3 was 17 % larger): the anchors-alone hybrid is also sized with every dim, the
   // smaller taken for every candidate (planning the core codec on its own, larger sample instead took as long as
   // the rest of a reused model's compression of a small field, and chose a worse tuning on Levitus TEMP)
-  const everyDim = Math.min(4, target.shape.length);
+  const everyDim = Math.min(4, target.shape.filter((d) => d > 1).length);
   if (maxDims < everyDim && (mode === 'auto' || mode === 'interp')) {
     const interpBytes = (dims: number) => estimateModes({ ...inputOf(null), maxDims: dims }, ['interp'], absBound, undefined, sample).interp!;
     if (interpBytes(everyDim) < interpBytes(maxDims)) maxDims = everyDim;

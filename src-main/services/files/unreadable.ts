@@ -9,5 +9,5 @@ export function unreadableFile(path: string, e: unknown, what = ''): FieldpackEr
   const code = (e as NodeJS.ErrnoException).code;
   const named = what ? `${what} ${path}` : path;
   if (code === 'ENOENT') return new FieldpackError('NOT_FOUND', `${named}: no such file`, { path });
-  return new FieldpackError('BAD_FILE', `${named}: cannot be read (${code ?? (e as Error).message})`, { path });
+  return new FieldpackError('BAD_FILE', `${named}: cannot be read (${code ?? (e instanceof Error ? e.message : String(e))})`, { path });
 }

@@ -106,7 +106,8 @@ const tasks: Record<string, CodecTask> = {
 /**
  * Chunk i's values in a buffer handed back for reuse (env.recycle) where one holds them and is no larger than the
  * stream's largest chunk, else in a fresh buffer of that largest chunk's size: a stream's chunks differ by a row
- * (rows split evenly), and buffers of one size serve them all, from one decode to the next.
+ * (rows split evenly; a chunk joined from repeating ones, joinRepeatingChunks, is at most twice the others), and
+ * buffers of one size serve them all, from one decode to the next.
  */
 function intoSpare(h: StreamHeader, i: number): () => FieldValues {
   const rowSize = fieldSize(h.shape) / h.shape[0]!;
@@ -252,7 +253,7 @@ export const classicCodec: Codec<ClassicParams> = {
       env.progress((0.2 * (i + 1)) / shapeRows.length, `range: rows ${shapeStarts[i]! + shapeRows[i]!}/${shape[0]}`);
     }
     const whole = stats!;
-    const chunkRows = joinRepeatingChunks(shapeRows, repeatsPrevious, rowSize);
+    const chunkRows = joinRepeatingChunks(shapeRows, repeatsPrevious, rowSize, params.chunkValues);
     const starts = startsOf(chunkRows);
     // as planCompression sees it: a mask (all ones where the slab has none) exactly when the field has one
     const maskOf = (slab: { values: { length: number }; mask?: Uint8Array | null }) => (whole.hasMask ? (slab.mask ?? new Uint8Array(slab.values.length).fill(1)) : null);
@@ -273,7 +274,7 @@ export const classicCodec: Codec<ClassicParams> = {
     const probe = hedgeProbe(planned);
     const probed = probe === null ? null : await probeHedge(planned, await rowsOf(probe), env);
     const plan = probed?.rest ?? planned;
-    // pass 2: chunks encoded in workers, at most `parallelism` + 1 slabs in memory, handed to the sink in order.
+    // pass 2: chunks encoded in workers, at most `parallelism` + 1 chunks in memory, handed to the sink in order.
     // Where this thread has a core of its own (spareThread) it encodes every (parallelism + 1)-th chunk itself, with
     // one slab more in flight so that the workers have theirs meanwhile (a 512 MiB variable, 1 worker on 2 cores:
     // 5.5 -> 4.4 s)
