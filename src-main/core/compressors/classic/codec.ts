@@ -211,6 +211,8 @@ export interface EncodedChunk {
   escapes: number;
   /** every coded point of the chunk holds one value (CONSTANT_PREDICTOR_ID) */
   constant?: true;
+  /** coded as its distinct rows and where each row comes from (REPEATED_ROWS_ID) */
+  repeatedRows?: true;
   /** the coding the chunk took where not the plan's own (its alternative or a contest's) */
   coding?: PlanAlternative;
   /** coded exactly under a lossy bound, where that was smaller than its codes (settleChunk) */
@@ -1139,7 +1141,7 @@ function encodeChunkAs(plan: ClassicPlan, values: FieldValues, mask: Uint8Array 
   // rows repeating far apart (a daily cycle over days, a climatology over years): prediction sees only neighbours and
   // would code each again, so the distinct rows are coded once and the others copied (REPEATED_ROWS_ID), where smaller
   const repeats = storedChunk(repeatedRowsPayload(plan, values, mask, shape), values.length, backend);
-  return repeats.stored.length < own.stored.length ? repeats : own;
+  return repeats.stored.length < own.stored.length ? { ...repeats, repeatedRows: true } : own;
 }
 
 /** A chunk as its distinct rows' payload and where each row comes from (REPEATED_ROWS_ID). */
