@@ -151,6 +151,10 @@ describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron d
     await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], reusedModel: true, network: 'cfnn', bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/reused model is the linear network/);
     // the cross-field bench's flags on another codec's bench: refused, not left out
     await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--codec', 'lbrc', '--network', 'linear', '--json', join(tmpdir(), 'fp-unused.json')], ctx(io()))).rejects.toThrow(/--network is for the cross-field bench \(--codec crossfield --vars TARGET\)/);
+    // the large case's own flags only: a codec or a file would go unread (they were), --dir and --keep are its alone
+    await expect(benchCommand.run(['--large', '4MiB', '--codec', 'lbrc', '--json', join(tmpdir(), 'fp-unused.json')], ctx(io()))).rejects.toThrow(/bench --large takes --large, --dir, --keep, --bounds, --workers, --json, not --codec/);
+    await expect(benchCommand.run(['--large', '4MiB', `${FERRET}/etopo120.cdf`, '--json', join(tmpdir(), 'fp-unused.json')], ctx(io()))).rejects.toThrow(/bench --large builds its own variable: it takes no FILE/);
+    await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--keep', '--json', join(tmpdir(), 'fp-unused.json')], ctx(io()))).rejects.toThrow(/--dir and --keep are for bench --large/);
     await expect(dispatch(services, 'bench.large', { size: 'huge' })).rejects.toThrow(/size "huge"/);
     await expect(dispatch(services, 'bench.large', { size: '1KiB' })).rejects.toThrow(/at least 4MiB/);
     await expect(dispatch(services, 'bench.large', { size: '1e30' })).rejects.toThrow(/GiB free/);

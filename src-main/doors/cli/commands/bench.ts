@@ -5,7 +5,7 @@ import { checkOutputPath, writeFileAtomic } from '../../../services/files/atomic
 import { FieldpackError } from '../../../core/errors.ts';
 import { benchCsv, expandFiles, readBaselines, referenceRatios } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
-import { boundsFlag, type CliCommand, CliUsageError, flag, nonNegativeFlag, paramFlags, parseFlags, workersFlag } from '../command.ts';
+import { boundsFlag, type CliCommand, CliUsageError, flag, nonNegativeFlag, onlyFlags, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { namedValues } from './compress.ts';
 import { callApi, terminalCall } from '../api.ts';
 
@@ -72,7 +72,13 @@ export const benchCommand: CliCommand = {
     const minSeconds = nonNegativeFlag(p, 'min-seconds', 'a number of seconds');
     const call = terminalCall(io);
     try {
-      if (flag(p, 'large')) return await largeBench(p, ctx, call, json, bounds);
+      if (flag(p, 'large')) {
+        // the large case benches the core codec on a variable it builds: the codec and file flags would go unread
+        onlyFlags(p, 'bench --large', ['large', 'dir', 'keep', 'bounds', 'workers', 'json']);
+        if (p.positionals.length) throw new CliUsageError(`bench --large builds its own variable: it takes no FILE (${p.positionals.join(' ')})`);
+        return await largeBench(p, ctx, call, json, bounds);
+      }
+      if (flag(p, 'dir') || p.flags.has('keep')) throw new CliUsageError('--dir and --keep are for bench --large (where the variable it builds is written)');
       if (!p.positionals.length) throw new CliUsageError('bench needs at least one FILE or folder');
       const common = { files: p.positionals, bounds: bounds ?? DEFAULT_BOUNDS, ...(minSeconds !== undefined ? { minSeconds } : {}) };
       const vars = flag(p, 'vars')?.split(',').map((v) => v.trim()).filter(Boolean);
