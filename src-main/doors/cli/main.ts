@@ -13,6 +13,14 @@ import { terminalIO } from './io.ts';
 import { cancelledExitCode } from './api.ts';
 import { closePools } from '../../services/codecs/pool.ts';
 
+/**
+ * A usage's synopsis lines (those not indented): what a usage error prints under its message, which the whole usage
+ * (40 lines for compress) scrolled out of sight.
+ */
+function synopsis(usage: string): string {
+  return usage.split('\n').filter((line) => line && !/^\s/.test(line)).join('\n');
+}
+
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
@@ -96,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     io.progressDone();
     if (err instanceof CliUsageError) {
-      io.err(`fieldpack ${command.name}: ${err.message}\nusage:\n${command.usage}`);
+      io.err(`fieldpack ${command.name}: ${err.message}\nusage:\n${synopsis(command.usage)}\n(fieldpack help ${command.name}: what each flag does)`);
       return 2;
     }
     const e = serializeError(err);

@@ -279,6 +279,9 @@ describe('golden classic streams', () => {
       expect(r.status, `${cases[i]![0].join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(cases[i]![1]);
       expect(r.stderr).toMatch(/^usage:$/m);
+      // the synopsis and where the rest is, not the whole usage (which scrolled the message out of sight)
+      expect(r.stderr).toMatch(/^\(fieldpack help \w+: what each flag does\)$/m);
+      expect(r.stderr).not.toMatch(/^ {2}--/m);
     });
     for (const f of [out, arc, json]) expect(existsSync(f)).toBe(false);
     // a stream that is not there is said as a data file that is not there (it read "cannot read (ENOENT)")
