@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
-import { chunkInputs, compressClassic, decompressClassic, encodeChunk } from '../../../src-main/core/compressors/classic/codec.ts';
+import { chunkInputs, codedOneWay, compressClassic, contestLeader, decompressClassic, encodeChunk } from '../../../src-main/core/compressors/classic/codec.ts';
 import { closePools, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
 import { overBound, pressureLevels } from './helpers.ts';
 
@@ -66,5 +66,40 @@ describe('extreme ratios: each chunk sizes the cubic interpolation tuned three w
   it('identical bytes with 0, 1 and 2 workers over several chunks, within the bound; the choice names the tunings taken', async () => {
     const run = await sameBytesAcrossWorkers(f, bound, 60_000);
     expect(String(run.details.choice)).toMatch(/interp-cubic tuned \(\d/);
+  });
+});
+
+describe('a contest planned from a sample the chunk is unlike', () => {
+  // the near-profile field of the contest above, but with noise of a few bounds everywhere outside the centre that
+  // planning samples (a cloud-ice field's central block of zeros): the sample says extreme ratio, the chunk is not
+  const f = pressureLevels(60, 128, 128, 4e-4);
+  let seed = 12345;
+  for (let k = 0; k < 60; k++) {
+    for (let y = 0; y < 128; y++) {
+      for (let x = 0; x < 128; x++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        if (Math.abs(y - 64) > 40 || Math.abs(x - 64) > 40) f.values[(k * 128 + y) * 128 + x]! += ((seed / 2 ** 32) - 0.5) * 1e4;
+      }
+    }
+  }
+  const bound = { mode: 'rel' as const, value: 1e-2 };
+
+  it('sizes no contest on a chunk whose own coding is not at those ratios, and keeps the bound', () => {
+    const auto = compressClassic(f, { bound }, zstdBackend);
+    expect(auto.plan.contest?.length).toBeGreaterThan(0);
+    const [chunk] = chunkInputs(auto.plan, f);
+    const own = encodeChunk(codedOneWay(auto.plan), chunk!.values, chunk!.mask, chunk!.shape, zstdBackend);
+    expect(own.stored.length * 8).toBeGreaterThan(0.4 * chunk!.values.length);
+    expect(contestLeader(auto.plan, chunk!, own, zstdBackend)).toBeNull();
+    const d = decompressClassic(auto.bytes).field;
+    expect(overBound(f.values, d.values, null, auto.plan.bound.abs)).toBe(0);
+  });
+
+  it('while the field at the ratio the sample saw still has its leader sized', () => {
+    const g = pressureLevels(60, 64, 64, 4e-4);
+    const auto = compressClassic(g, { bound }, zstdBackend);
+    const [chunk] = chunkInputs(auto.plan, g);
+    const own = encodeChunk(codedOneWay(auto.plan), chunk!.values, chunk!.mask, chunk!.shape, zstdBackend);
+    expect(contestLeader(auto.plan, chunk!, own, zstdBackend)).not.toBeNull();
   });
 });

@@ -112,6 +112,15 @@ const HEDGE_PROBE_MARGIN = 1.002;
 /** a field that is its own sample, at high ratios: this many of the smallest plans on it are coded (planSteps) */
 const SMALL_FIELD_CODED = 3;
 const CONTEST_TUNINGS = [15, 11, 5];
+/**
+ * A chunk whose own coding took more than this many bits a value sizes no contest: the screening block's extreme
+ * ratio was not the chunk's (a cloud-ice field's central block of zeros), and there sizing the three tunings on the
+ * whole chunk, and coding their leader, took 40-65 % of the chunk's encoding. Over the 35 contest chunks of the bench
+ * fields, the variants and held-out sets 1-5 at rel 1e-2..1e-4, the leader was the smallest coding of 6, with the
+ * chunk's own coding at 0.006-0.042 bits a value and one at 0.27 (held-out 3's specific humidity at 1e-2, 5 %
+ * smaller); of the 9 chunks above 0.4 bits (0.43-0.90), on none.
+ */
+const CONTEST_CHUNK_MAX_BITS = 0.4;
 const INTERP_NAMES: PredictorName[] = ['interp-cubic', 'interp-linear'];
 /** dq-lorenzo (rarely better than lorenzo, by a few bytes) is tried on fields up to this size only */
 const DQ_TRY_MAX_VALUES = 1 << 18;
@@ -1036,11 +1045,17 @@ function readPlanes(r: ByteReader, out: FieldValues, skip: Uint8Array | null, m:
   for (let i = 0; i < out.length; i++) if (skip === null || skip[i] === 0) out[i] = kept[j++]!;
 }
 
-/** A chunk coded by the plan, and by its other codings (otherCodings) where one is smaller. */
+/**
+ * A chunk coded by the plan, and by its other codings where one is smaller: the plan's alternative, then its contest's
+ * leader (contestLeader, once the chunk's own coding is known).
+ */
 export function encodeChunk(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   const own = encodeChunkAs(plan, values, mask, shape, backend);
   if (own.constant) return own;
-  const kept = smallestCoding(own, otherCodings(plan, { values, mask, shape }, backend).map((coding) => ({ coding, chunk: encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend) })));
+  const codedAs = (coding: PlanAlternative) => ({ coding, chunk: encodeChunkAs({ ...plan, ...coding }, values, mask, shape, backend) });
+  const alternative = plan.alternative ? [codedAs(plan.alternative)] : [];
+  const leader = contestLeader(plan, { values, mask, shape }, own, backend);
+  const kept = smallestCoding(own, [...alternative, ...(leader ? [codedAs(leader)] : [])]);
   return withExactCoding(plan, kept, values, mask, shape, backend);
 }
 
@@ -1107,20 +1122,12 @@ export function codedOneWay(plan: ClassicPlan, coding?: PlanAlternative): Classi
 }
 
 /**
- * The codings a chunk is also coded with, in the order encodeChunk tries them: the plan's alternative, and its
- * contest's smallest on the chunk (sized).
- */
-export function otherCodings(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative[] {
-  const leader = contestLeader(plan, chunk, backend);
-  return [...(plan.alternative ? [plan.alternative] : []), ...(leader ? [leader] : [])];
-}
-
-/**
  * The plan's contest's smallest coding on the chunk (sized, not coded), where it is neither the plan's own coding nor
- * its alternative; null where there is none.
+ * its alternative; null where there is none, or where the chunk's own coding (`own`) is not at the ratios the contest
+ * is for (CONTEST_CHUNK_MAX_BITS).
  */
-function contestLeader(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): PlanAlternative | null {
-  if (!plan.contest?.length) return null;
+export function contestLeader(plan: ClassicPlan, chunk: PlanSample, own: EncodedChunk, backend: LosslessBackend): PlanAlternative | null {
+  if (!plan.contest?.length || own.constant || own.stored.length * 8 > CONTEST_CHUNK_MAX_BITS * chunk.values.length) return null;
   const sizeOf = candidateSizer(plan, chunk, backend);
   const sizes = plan.contest.map((c) => sizeOf({ ...plan, ...c }));
   const leader = plan.contest[sizes.indexOf(Math.min(...sizes))]!;
@@ -1128,7 +1135,7 @@ function contestLeader(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBa
 }
 
 /**
- * What a chunk keeps of its own coding (`own`) and its other codings (otherCodings, in that order): encodeChunk's
+ * What a chunk keeps of its own coding (`own`) and its other codings (its alternative, its contest's leader: in that order): encodeChunk's
  * choice, and that of a chunk whose codings ran apart (in other threads), so the same bytes either way.
  */
 export function smallestCoding(own: EncodedChunk, others: readonly { coding: PlanAlternative; chunk: EncodedChunk }[]): EncodedChunk {

@@ -37,7 +37,7 @@ import {
   fieldStats,
   hedgeProbe,
   mergeStats,
-  otherCodings,
+  contestLeader,
   probeOutcome,
   probePlans,
   type PlanSample,
@@ -389,17 +389,20 @@ async function hedgedChunks(planned: ClassicPlan, inputs: PlanSample[], probe: n
 /**
  * A chunk of a plan coded several ways (severalCodings), as encodeChunk codes it, but its own coding in a worker
  * (or `ownStarted`, started there during planning; a worker that fails leaves it to this thread) while this thread
- * codes the others (otherCodings: the alternative, the contest's leader, sized here): the same choice
+ * codes its alternative, then its contest's leader (contestLeader, sized here once the own coding is known): the same choice
  * (smallestCoding), so the same bytes. A field of one chunk has no other chunk to code meanwhile.
  */
 async function codedApart(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv, ownStarted: Promise<EncodedChunk> | null): Promise<EncodedChunk> {
   const code = (p: ClassicPlan, alone: boolean) => encodeChunkTask(env, p, chunk, { alone });
+  const codedAs = async (coding: PlanAlternative) => ({ coding, chunk: await code(codedOneWay(plan, coding), true) });
   const own = codedOneWay(plan);
   const ownCoded = ownStarted ? ownStarted.catch(() => code(own, true)) : code(own, false).catch(() => code(own, true));
-  ownCoded.catch(() => {}); // awaited below, after this thread's codings
-  const others: { coding: PlanAlternative; chunk: EncodedChunk }[] = [];
-  for (const coding of otherCodings(plan, chunk, env.backend)) others.push({ coding, chunk: await code(codedOneWay(plan, coding), true) });
-  return settleChunk(smallestCoding(await ownCoded, others));
+  ownCoded.catch(() => {}); // awaited below, after this thread's coding of the alternative
+  const alternative = plan.alternative ? [await codedAs(plan.alternative)] : [];
+  const ownChunk = await ownCoded;
+  // the contest's leader is sized once the own coding says the chunk is at the ratios it is for
+  const leader = contestLeader(plan, chunk, ownChunk, env.backend);
+  return settleChunk(smallestCoding(ownChunk, [...alternative, ...(leader ? [await codedAs(leader)] : [])]));
 }
 
 /** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
