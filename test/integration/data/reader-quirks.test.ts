@@ -138,6 +138,44 @@ print(json.dumps({'units': v.units, 'values': [float(x) for x in v[:].ravel()]})
   });
 });
 
+describe.runIf(hasPythonNetcdf4())('dimensions from the variables\' DIMENSION_LIST (needs python3-netcdf4)', () => {
+  it('a NetCDF-4 file of 300 variables in nested groups: every variable\'s dims as netCDF4-python names them, HDF5 never asked per axis (that search made opening take time in N^2)', async () => {
+    const path = join(dir, 'many-vars.nc');
+    const ref = python<Record<string, string[]>>(`
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w', format='NETCDF4')
+ds.createDimension('time', None); ds.createDimension('y', 6); ds.createDimension('x', 6); ds.createDimension('z', 3)
+g = ds.createGroup('inner'); g.createDimension('x', 4); h = g.createGroup('deeper')
+dims = {}
+for i in range(300):
+    where, shape = [(ds, ('time', 'y', 'x')), (ds, ('z', 'x', 'y')), (g, ('y', 'x')), (h, ('time', 'x', 'z'))][i % 4]
+    v = where.createVariable(f'v{i}', 'f4', shape); v[:] = np.zeros([2 if d == 'time' else len(where.dimensions[d]) if d in where.dimensions else len(g.dimensions[d]) if d in g.dimensions else len(ds.dimensions[d]) for d in shape], 'f4')
+    dims[(where.path.strip('/') + '/' if where.path != '/' else '') + f'v{i}'] = list(v.dimensions)
+ds.close()
+print(json.dumps(dims))
+`, path);
+    const { default: h5 } = await import('h5wasm/node');
+    const proto = h5.Dataset.prototype as unknown as { get_attached_scales: (i: number) => string[] };
+    const asked = proto.get_attached_scales;
+    let calls = 0;
+    proto.get_attached_scales = function (this: unknown, i: number) {
+      calls++;
+      return asked.call(this, i);
+    };
+    try {
+      const file = await openDataFile(path);
+      try {
+        for (const [name, dims] of Object.entries(ref)) expect(file.variable(name).dims.map((d) => d.split('/').pop()), name).toEqual(dims);
+      } finally {
+        file.close();
+      }
+    } finally {
+      proto.get_attached_scales = asked;
+    }
+    expect(calls).toBe(0);
+  });
+});
+
 describe('HDF5 files as h5py writes them (fixture h5py_links.h5, made by make_fixtures.py)', () => {
   const path = join(FIXTURES, 'h5py_links.h5');
 

@@ -21,7 +21,26 @@ let capture: string[] | undefined;
 let lastCaptured: string[] = [];
 
 /** The loaded library's low-level functions (h5wasm's `ready` resolves to them). */
-let lowLevel: { create_object_reference(fileId: bigint, path: string): Uint8Array } | undefined;
+let lowLevel:
+  | {
+      create_object_reference(fileId: bigint, path: string): Uint8Array;
+      get_attribute_metadata(fileId: bigint, path: string, name: string): AttributeLayout;
+      get_attribute_data(fileId: bigint, path: string, name: string, pointer: bigint): number;
+      reclaim_vlen_memory(fileId: bigint, path: string, name: string, pointer: bigint): number;
+      _malloc(bytes: number): number;
+      _free(pointer: number): void;
+      HEAPU8: Uint8Array;
+    }
+  | undefined;
+
+/** What h5wasm says of an attribute's type and extent (the fields read here). */
+interface AttributeLayout {
+  type: number;
+  size: number;
+  vlen?: boolean;
+  total_size?: number;
+  vlen_type?: { type: number; size: number; ref_type?: string };
+}
 
 export function loadH5wasm(): Promise<H5Module> {
   loading ??= (async () => {
@@ -44,6 +63,59 @@ export function objectIdentity(file: H5File, path: string): string | null {
     return ref && ref.some((b) => b !== 0) ? Buffer.from(ref).toString('hex') : null;
   } catch {
     return null;
+  }
+}
+
+/** HDF5 type classes (H5T_class_t) of references and variable-length sequences */
+export const H5T_REFERENCE = 7;
+export const H5T_VLEN = 9;
+/** Most scales one axis lists that are read here (netCDF attaches one; more are left to HDF5) */
+const MAX_LISTED_SCALES = 16;
+
+/**
+ * A dataset's DIMENSION_LIST: per axis, the identities (as objectIdentity gives them) of the scales attached to it,
+ * read as the attribute's bytes (h5wasm's decoding of references drops them). Asking HDF5 for each axis's scales
+ * (get_attached_scales) names each scale by a search of the whole file, so opening a file of N variables took time
+ * in N^2 (500 variables of 4 dims: 1.7 s). Null where the dataset has no such list or HDF5 cannot read it: a failed
+ * read prints its error stack to the caller's h5guard, as get_attached_scales's did, and its buffer (zeroed first)
+ * is neither decoded nor reclaimed (h5wasm's own decoding of an unwritten buffer ran out of memory on a corrupt
+ * heap). An axis listing more scales than MAX_LISTED_SCALES is null: the caller asks HDF5.
+ */
+export function dimensionListIdentities(file: H5File, path: string): (string[] | null)[] | null {
+  const lib = lowLevel;
+  if (!lib) return null;
+  // no list is an answer, not an error for the caller's h5guard
+  const layout = h5probe(() => lib.get_attribute_metadata(file.file_id, path, 'DIMENSION_LIST'));
+  const count = layout?.total_size ?? 0;
+  const ref = layout?.vlen_type;
+  // an hvl_t of 32-bit length and pointer a axis, each pointing to 8-byte object references
+  if (!layout || layout.type !== H5T_VLEN || layout.size !== 8 || ref?.type !== H5T_REFERENCE || ref.ref_type !== 'object' || ref.size !== 8 || !(count >= 1 && count <= 64)) return null;
+  const at = lib._malloc(8 * count);
+  if (!at) return null;
+  lib.HEAPU8.fill(0, at, at + 8 * count);
+  let status = -1;
+  try {
+    status = lib.get_attribute_data(file.file_id, path, 'DIMENSION_LIST', BigInt(at));
+  } catch {
+    status = -1;
+  }
+  if (status < 0) {
+    lib._free(at);
+    return null;
+  }
+  try {
+    // the heap as it is after the read (a growth replaces it)
+    const heap = lib.HEAPU8;
+    const view = new DataView(heap.buffer);
+    return Array.from({ length: count }, (_, axis) => {
+      const length = view.getUint32(at + 8 * axis, true);
+      const refs = view.getUint32(at + 8 * axis + 4, true);
+      if (length > MAX_LISTED_SCALES || refs + 8 * length > heap.length) return null;
+      return Array.from({ length }, (_, k) => Buffer.from(heap.subarray(refs + 8 * k, refs + 8 * k + 8)).toString('hex'));
+    });
+  } finally {
+    lib.reclaim_vlen_memory(file.file_id, path, 'DIMENSION_LIST', BigInt(at));
+    lib._free(at);
   }
 }
 

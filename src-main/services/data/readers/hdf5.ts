@@ -11,7 +11,7 @@ import { FieldpackError } from '../../../core/errors.ts';
 import { HDF5_SIGNATURE } from '../../files/magic.ts';
 import { fieldSize, type Field } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor } from './cf.ts';
-import { h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
+import { dimensionListIdentities, H5T_REFERENCE, H5T_VLEN, h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 import { INT64, badFile, checkReadable, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
@@ -121,9 +121,6 @@ function dtypeOf(meta: { type: number; size: number; signed?: boolean; vlen?: bo
 
 type AttrMeta = { type: number; size: number; signed?: boolean; vlen_type?: AttrMeta; array_type?: AttrMeta; compound_type?: { members?: AttrMeta[] } };
 
-/** HDF5 type classes (H5T_class_t) of references and variable-length sequences */
-const H5T_REFERENCE = 7;
-const H5T_VLEN = 9;
 
 /**
  * Whether an attribute's type holds references or variable-length sequences (NetCDF-4's DIMENSION_LIST,
@@ -222,7 +219,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         if (!obj) continue;
         const type = (obj as { type: string }).type;
         if (type === 'Group') walk(obj as H5Group, `${prefix}${key}/`);
-        else if (type === 'Dataset') addDataset(obj as H5Dataset, prefix, key);
+        else if (type === 'Dataset') found.push(describeDataset(obj as H5Dataset, prefix, key));
       }
     };
     // an axis without a dimension scale (plain HDF5) gets a phony dimension as netCDF-C names them: the first one of
@@ -254,18 +251,39 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         },
       });
     };
-    const addDataset = (ds: H5Dataset, prefix: string, key: string) => {
+    /** A dataset as the walk finds it: its attributes read, a dimension scale's length noted; its dims come later. */
+    const describeDataset = (ds: H5Dataset, prefix: string, key: string) => {
       const name = `${prefix}${key}`;
       const shape = (ds.shape ?? []).map(Number);
       // every attribute read once: the hidden ones (CLASS, NAME, DIMENSION_LIST, ...) say what the dataset is, the others are shown
-      const { values: allAttrs, doubles, types: attrTypes } = readAttrs(ds as never, false);
-      const isScale = allAttrs['CLASS'] === 'DIMENSION_SCALE';
-      const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
+      const attrs = readAttrs(ds as never, false);
+      const isScale = attrs.values['CLASS'] === 'DIMENSION_SCALE';
       if (isScale && shape.length === 1) dimensions[name] = shape[0]!;
       // h5wasm reports an unlimited maximum as 2^64 - 1
       if (isScale && shape.length === 1 && Number((ds as { metadata?: { maxshape?: unknown[] } }).metadata?.maxshape?.[0] ?? 0) > Number.MAX_SAFE_INTEGER) unlimited.push(name);
+      return { ds, prefix, key, name, shape, attrs, isScale };
+    };
+    const found: ReturnType<typeof describeDataset>[] = [];
+    /** Every dataset the walk found, by identity (objectIdentity): where a DIMENSION_LIST's references lead. */
+    const pathsByIdentity = () => {
+      const paths = new Map<string, string>();
+      for (const f of found) {
+        const id = objectIdentity(file, `/${f.name}`);
+        if (id !== null && !paths.has(id)) paths.set(id, `/${f.name}`);
+      }
+      return paths;
+    };
+    const addDataset = ({ ds, prefix, key, name, shape, attrs, isScale }: ReturnType<typeof describeDataset>, datasetPaths: Map<string, string>) => {
+      const { values: allAttrs, doubles, types: attrTypes } = attrs;
+      const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
       if (isScale && nameAttr.startsWith(PURE_DIM)) return; // a dimension only, not a variable
       const attributes = Object.fromEntries(Object.entries(allAttrs).filter(([n]) => !HIDDEN_ATTRS.has(n)));
+      // the scales each axis lists, where every one is a dataset of the walk; else HDF5 is asked for that axis
+      const listed = isScale && shape.length === 1 ? null : dimensionListIdentities(file, `/${name}`);
+      const attachedScales = (axis: number): string[] => {
+        const paths = listed?.[axis]?.map((id) => datasetPaths.get(id));
+        return paths && paths.every((p) => p !== undefined) ? (paths as string[]) : ds.get_attached_scales(axis);
+      };
       const dims: string[] = [];
       let labels: (string | null)[] = [];
       try {
@@ -278,7 +296,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         if (isScale && shape.length === 1) dim = key;
         if (!dim) {
           try {
-            const scales = ds.get_attached_scales(i);
+            const scales = attachedScales(i);
             if (scales.length > 0) {
               const p = scales[0]!.replace(/^\//, '');
               dim = p.startsWith(prefix) ? p.slice(prefix.length) : p;
@@ -315,6 +333,8 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
     };
     const { values: globalAttributes, types: globalAttributeTypes } = h5guard(path, 'corrupt HDF5 structure', () => {
       walk(file as unknown as H5Group, '');
+      const datasetPaths = pathsByIdentity();
+      for (const f of found) addDataset(f, datasetPaths);
       return readAttrs(file as never, true);
     });
     const variables = [...entries.values()].map((e) => e.info);
