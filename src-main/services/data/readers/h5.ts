@@ -37,7 +37,6 @@ let lowLevel:
 interface AttributeLayout {
   type: number;
   size: number;
-  vlen?: boolean;
   total_size?: number;
   vlen_type?: { type: number; size: number; ref_type?: string };
 }
@@ -88,7 +87,7 @@ export function dimensionListIdentities(file: H5File, path: string): (string[] |
   const layout = h5probe(() => lib.get_attribute_metadata(file.file_id, path, 'DIMENSION_LIST'));
   const count = layout?.total_size ?? 0;
   const ref = layout?.vlen_type;
-  // an hvl_t of 32-bit length and pointer a axis, each pointing to 8-byte object references
+  // per axis an hvl_t (32-bit length and pointer) to that many 8-byte object references
   if (!layout || layout.type !== H5T_VLEN || layout.size !== 8 || ref?.type !== H5T_REFERENCE || ref.ref_type !== 'object' || ref.size !== 8 || !(count >= 1 && count <= 64)) return null;
   const at = lib._malloc(8 * count);
   if (!at) return null;

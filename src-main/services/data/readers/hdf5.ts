@@ -121,7 +121,6 @@ function dtypeOf(meta: { type: number; size: number; signed?: boolean; vlen?: bo
 
 type AttrMeta = { type: number; size: number; signed?: boolean; vlen_type?: AttrMeta; array_type?: AttrMeta; compound_type?: { members?: AttrMeta[] } };
 
-
 /**
  * Whether an attribute's type holds references or variable-length sequences (NetCDF-4's DIMENSION_LIST,
  * REFERENCE_LIST), at any depth. Such values are never shown, and they are not read: where their heap is corrupt,
