@@ -43,8 +43,73 @@ function readUint(b: Uint8Array, off: number, n: number): number {
   return v;
 }
 
-/** Validate the superblock; throws BAD_FILE for unknown versions or truncation. */
-async function checkSuperblock(path: string, size: number): Promise<void> {
+/** Bytes at each end of a file searched for global heap collections (checkGlobalHeaps); a smaller file is read whole. */
+const HEAP_SCAN_BYTES = 16 << 20;
+/** Largest global heap collection checked (HDF5 makes them 4 KiB and up, as large as the largest object they hold). */
+const MAX_HEAP_COLLECTION = 64 << 20;
+/** The scan reads this much at a time */
+const HEAP_SCAN_STEP = 1 << 20;
+const GCOL = [0x47, 0x43, 0x4f, 0x4c];
+
+/**
+ * Refuses a file whose global heap collection would make the HDF5 library loop forever. NetCDF-4 keeps each
+ * variable's DIMENSION_LIST and its string attributes there; HDF5 walks a collection's objects by their sizes, and an
+ * object whose size is 0 (or runs past the collection's end) stops that walk from advancing: one flipped byte, and
+ * opening the file never returned. So every collection found, by its signature ("GCOL", version 1, reserved zeros, a
+ * size of 4 KiB or more that fits the file) in the first and last HEAP_SCAN_BYTES of the file where writers put
+ * their metadata, must be tiled by its objects, each ending within it. (A collection in the middle of a large file is
+ * not looked at.)
+ */
+async function checkGlobalHeaps(path: string, size: number, lengthBytes: number): Promise<void> {
+  const fh = await openFile(path, 'r');
+  try {
+    const read = async (at: number, n: number, into = new Uint8Array(n)) => {
+      const { bytesRead } = await fh.read(into, 0, n, at);
+      return into.subarray(0, bytesRead);
+    };
+    const ranges: [number, number][] = size <= 2 * HEAP_SCAN_BYTES ? [[0, size]] : [[0, HEAP_SCAN_BYTES], [size - HEAP_SCAN_BYTES, size]];
+    // one step's buffer, reused (a fresh 16 MiB one cost 50 ms in page faults); steps overlap by a collection header
+    const step = new Uint8Array(HEAP_SCAN_STEP);
+    const header = 8 + lengthBytes;
+    for (const [from, to] of ranges) {
+      for (let start = from; start < to; start += HEAP_SCAN_STEP - header) {
+        const bytes = await read(start, Math.min(HEAP_SCAN_STEP, to - start), step);
+        for (let at = indexOfGcol(bytes, 0); at >= 0; at = indexOfGcol(bytes, at + 1)) {
+          if (bytes[at + 4] !== 1 || bytes[at + 5] || bytes[at + 6] || bytes[at + 7] || at + header > bytes.length) continue;
+          const collection = readUint(bytes, at + 8, lengthBytes);
+          if (collection < 4096 || collection > MAX_HEAP_COLLECTION || start + at + collection > size) continue;
+          const problem = heapCollectionProblem(await read(start + at, collection), lengthBytes);
+          if (problem) throw badFile(path, `corrupt HDF5 global heap collection at byte ${start + at}: ${problem}`);
+        }
+        if (start + bytes.length >= to) break;
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function indexOfGcol(bytes: Uint8Array, from: number): number {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(Buffer.from(GCOL), from);
+}
+
+/** Why a global heap collection's objects do not tile it (HDF5's H5HG walk would not end), or null. */
+function heapCollectionProblem(collection: Uint8Array, lengthBytes: number): string | null {
+  // the collection's header and each object's: index (u16), references (u16), 4 reserved bytes, size
+  const header = 8 + lengthBytes;
+  for (let p = header; p + header <= collection.length; ) {
+    const index = collection[p]! | (collection[p + 1]! << 8);
+    const objectSize = readUint(collection, p + 8, lengthBytes);
+    // the free space (index 0) is as long as it says; every other object is padded to 8 bytes after its header
+    const span = index === 0 ? objectSize : header + Math.ceil(objectSize / 8) * 8;
+    if (!(span > 0) || p + span > collection.length) return `object ${index} at offset ${p} is ${objectSize} bytes, ${span > 0 ? 'past the collection\'s end' : 'which ends where it starts'}`;
+    p += span;
+  }
+  return null;
+}
+
+/** Validate the superblock; throws BAD_FILE for unknown versions or truncation. Returns its size of lengths. */
+async function checkSuperblock(path: string, size: number): Promise<number> {
   const at = await locateHdf5Signature(path, size);
   if (at < 0) throw badFile(path, 'not an HDF5 file (no HDF5 signature)');
   const fh = await openFile(path, 'r');
@@ -54,12 +119,15 @@ async function checkSuperblock(path: string, size: number): Promise<void> {
     const version = head[8];
     // base address, (free-space or superblock extension address,) end-of-file address
     let sizeOfOffsets: number;
+    let sizeOfLengths: number;
     let addrStart: number;
     if (version === 0 || version === 1) {
       sizeOfOffsets = head[13]!;
+      sizeOfLengths = head[14]!;
       addrStart = 24 + (version === 1 ? 4 : 0);
     } else if (version === 2 || version === 3) {
       sizeOfOffsets = head[9]!;
+      sizeOfLengths = head[10]!;
       addrStart = 12;
     } else {
       throw badFile(path, `corrupt HDF5 superblock (version byte ${version})`);
@@ -72,6 +140,8 @@ async function checkSuperblock(path: string, size: number): Promise<void> {
     // where it is less than the base
     const needed = eof >= base ? eof : base + eof;
     if (needed > size) throw badFile(path, `truncated: the file has ${size} bytes but its HDF5 superblock says ${needed}`, { sizeBytes: size, neededBytes: needed });
+    if (![2, 4, 8].includes(sizeOfLengths)) throw badFile(path, `corrupt HDF5 superblock (size of lengths ${sizeOfLengths})`);
+    return sizeOfLengths;
   } finally {
     await fh.close();
   }
@@ -181,7 +251,7 @@ interface Entry {
 }
 
 export async function openHdf5(path: string, size: number): Promise<DataFile> {
-  await checkSuperblock(path, size);
+  await checkGlobalHeaps(path, size, await checkSuperblock(path, size));
   const h5 = await loadH5wasm();
   const file = h5guard(path, 'corrupt HDF5 file, the HDF5 library cannot open it', () => new h5.File(path, 'r') as H5File);
   try {
