@@ -13,7 +13,7 @@ const filePath = z.string().trim().min(1, 'a file path is needed');
 const files = z.array(filePath).min(1, 'give at least one file or folder').max(1000);
 const bounds = z.array(BoundInput).min(1, 'give at least one bound (e.g. rel:1e-3)').max(100);
 const workers = z.number().int().min(0).max(MAX_WORKERS);
-/** each row timed over at least this many seconds (2 to 5 runs, the fastest counts) */
+/** each row timed over at least this many seconds (2 runs or more, the fastest counts) */
 const minSeconds = z.number().min(0).max(600).optional();
 
 export const BenchCodecsInput = z.strictObject({

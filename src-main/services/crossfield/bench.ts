@@ -39,7 +39,7 @@ export interface CrossfieldBenchOptions {
   reusedModel?: boolean;
   /**
    * with reusedModel: each row's compression and decompression repeated over at least this many seconds (default
-   * 0.3, 2 to 5 runs; nothing is trained again) and the fastest run counts, as the core codec's bench times its rows
+   * 0.3, 2 runs or more; nothing is trained again) and the fastest run counts, as the core codec's bench times its rows
    * (the first run, on cold code, is reported apart)
    */
   minSeconds?: number;
@@ -97,7 +97,7 @@ export async function crossfieldBench(input: ApiParsedInput<'bench.crossfield'>,
     "compression_ratio = 4 x values / target stream bytes (network embedded, counted); anchors' own streams are not counted (stored anyway; anchor_ratios).",
     'core_ratio: the core codec (auto predictor) on the same field and bound, measured here; sz3_ratio: best SZ3 row of baselines.json; ratio_over_best = ratio / max(core, SZ3).',
     'train_seconds: online training (CFNN on CPU and/or least-squares linear CFNN) on the field; MB/s excludes training and anchors.',
-    ...(input.reusedModel ? [`compress_mb_s / decompress_mb_s with a reused model: the fastest of runs repeated over ${input.minSeconds ?? 0.3} s (2 to 5, as the core codec's rows; the same bytes each run); first_compress_mb_s: the first run, on cold code.`] : ['compress_mb_s: one run (first_compress_mb_s the same).']),
+    ...(input.reusedModel ? [`compress_mb_s / decompress_mb_s with a reused model: the fastest of runs repeated over ${input.minSeconds ?? 0.3} s (2 runs or more, as the core codec's rows; the same bytes each run); first_compress_mb_s: the first run, on cold code.`] : ['compress_mb_s: one run (first_compress_mb_s the same).']),
     `workers: ${input.workers} (the candidate networks near the smallest estimate encoded side by side; the network's inference and the core codec in the calling thread).`,
     ...(input.reusedModel ? ['reused_model: the linear network fitted once on the first step along the leading dim (the whole field when 2D) and given, as an archive series reuses it; its fit is train_seconds.'] : []),
   ];

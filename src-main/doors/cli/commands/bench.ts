@@ -19,7 +19,7 @@ export const benchCommand: CliCommand = {
     '    coordinate variable: series, particle arrays)',
     '  --bounds: default rel:1e-2,rel:1e-3,rel:1e-4; any of abs, rel, psnr, nrmse, e.g. rel:1e-3,abs:0.5,psnr:60,nrmse:1e-5',
     '  --workers N: worker threads for our codecs\' chunks (default 2; the cross-field bench: 1)',
-    '  --min-seconds: each row is timed over at least S seconds (default 0.3; 2 to 5 runs), its fastest run counts; a',
+    '  --min-seconds: each row is timed over at least S seconds (default 0.3; 2 runs or more), its fastest run counts; a',
     '    larger S gives warm worker threads (steady-state MB/s, as in a long archive job)',
     '  --param: codec params, each given to the benched codecs that take it (e.g. fallback=false, scaling=log for vqvae)',
     '  --entropy E: short for --param entropy=E (the values `fieldpack compress --codecs` lists for entropy)',
