@@ -176,6 +176,25 @@ print(json.dumps(dims))
   });
 });
 
+describe('a long-lived process (the browser door, an archive build over a folder)', () => {
+  it('opens a plain HDF5 file of 200 datasets 100 times and still reads it (a throw from within h5wasm per dataset without a DIMENSION_LIST leaked its stack: it aborted after ~75 opens)', async () => {
+    const { loadH5wasm } = await import('../../../src-main/services/data/readers/h5.ts');
+    const h5 = await loadH5wasm();
+    const path = join(dir, 'plain200.h5');
+    const w = new h5.File(path, 'w');
+    for (let i = 0; i < 200; i++) w.create_dataset({ name: `v${i}`, data: new Float32Array([1, 2, 3, 4, 5, 6].map((x) => x + i)), shape: [2, 3] });
+    w.close();
+    for (let k = 0; k < 100; k++) {
+      const file = await openDataFile(path);
+      try {
+        if (k % 33 === 0 || k === 99) expect(Array.from((await file.readField('v7')).values), `open ${k}`).toEqual([8, 9, 10, 11, 12, 13]);
+      } finally {
+        file.close();
+      }
+    }
+  }, 60_000);
+});
+
 describe('HDF5 files as h5py writes them (fixture h5py_links.h5, made by make_fixtures.py)', () => {
   const path = join(FIXTURES, 'h5py_links.h5');
 

@@ -75,7 +75,8 @@ const MAX_LISTED_SCALES = 16;
  * A dataset's DIMENSION_LIST: per axis, the identities (as objectIdentity gives them) of the scales attached to it,
  * read as the attribute's bytes (h5wasm's decoding of references drops them). Asking HDF5 for each axis's scales
  * (get_attached_scales) names each scale by a search of the whole file, so opening a file of N variables took time
- * in N^2 (500 variables of 4 dims: 1.7 s). Null where the dataset has no such list or HDF5 cannot read it: a failed
+ * in N^2 (500 variables of 4 dims: 1.7 s). Only for a dataset that has the attribute (an absent one makes h5wasm
+ * throw from within WebAssembly, leaking its stack). Null where the list is not of that layout or HDF5 cannot read it: a failed
  * read prints its error stack to the caller's h5guard, as get_attached_scales's did, and its buffer (zeroed first)
  * is neither decoded nor reclaimed (h5wasm's own decoding of an unwritten buffer ran out of memory on a corrupt
  * heap). An axis listing more scales than MAX_LISTED_SCALES is null: the caller asks HDF5.
@@ -83,7 +84,7 @@ const MAX_LISTED_SCALES = 16;
 export function dimensionListIdentities(file: H5File, path: string): (string[] | null)[] | null {
   const lib = lowLevel;
   if (!lib) return null;
-  // no list is an answer, not an error for the caller's h5guard
+  // a list HDF5 cannot describe is an answer, not an error for the caller's h5guard
   const layout = h5probe(() => lib.get_attribute_metadata(file.file_id, path, 'DIMENSION_LIST'));
   const count = layout?.total_size ?? 0;
   const ref = layout?.vlen_type;

@@ -210,7 +210,12 @@ function attributeDtype(meta: AttrMeta): VariableDtype | undefined {
   return `${meta.signed === false ? 'u' : ''}int${meta.size * 8}` as VariableDtype;
 }
 
-function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: unknown; metadata: AttrMeta }> }, hideAll: boolean): { values: Record<string, unknown>; doubles: Set<string>; types: Record<string, VariableDtype> } {
+/**
+ * An object's attributes as shown (values, which are float64, their stored types) and the names of all of them, the
+ * hidden ones included (whether a DIMENSION_LIST is there to read: asking h5wasm for one that is not throws from
+ * within WebAssembly, which leaks its stack, and after ~15,000 such throws the library aborted).
+ */
+function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: unknown; metadata: AttrMeta }> }, hideAll: boolean): { values: Record<string, unknown>; doubles: Set<string>; types: Record<string, VariableDtype>; names: string[] } {
   const values: Record<string, unknown> = {};
   const doubles = new Set<string>();
   const types: Record<string, VariableDtype> = {};
@@ -218,9 +223,10 @@ function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: un
   try {
     attrs = obj.attrs;
   } catch {
-    return { values, doubles, types };
+    return { values, doubles, types, names: [] };
   }
-  for (const name of Object.keys(attrs)) {
+  const names = Object.keys(attrs);
+  for (const name of names) {
     if (hideAll && HIDDEN_ATTRS.has(name)) continue;
     try {
       const a = attrs[name]!;
@@ -237,7 +243,7 @@ function readAttrs(obj: { attrs: Record<string, { json_value: unknown; value: un
       // exotic attribute types: not shown
     }
   }
-  return { values, doubles, types };
+  return { values, doubles, types, names };
 }
 
 /** Deeper group nesting is refused (NetCDF-4 files nest a few levels; a cycle of links would go on). */
@@ -348,7 +354,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       if (isScale && nameAttr.startsWith(PURE_DIM)) return; // a dimension only, not a variable
       const attributes = Object.fromEntries(Object.entries(allAttrs).filter(([n]) => !HIDDEN_ATTRS.has(n)));
       // the scales each axis lists, where every one is a dataset of the walk; else HDF5 is asked for that axis
-      const listed = isScale && shape.length === 1 ? null : dimensionListIdentities(file, `/${name}`);
+      const listed = attrs.names.includes('DIMENSION_LIST') && !(isScale && shape.length === 1) ? dimensionListIdentities(file, `/${name}`) : null;
       const attachedScales = (axis: number): string[] => {
         const paths = listed?.[axis]?.map((id) => datasetPaths.get(id));
         return paths && paths.every((p) => p !== undefined) ? (paths as string[]) : ds.get_attached_scales(axis);
