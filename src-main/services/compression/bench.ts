@@ -148,25 +148,28 @@ const F32_MAX = 3.4028234663852886e38;
 const MAX_TIMED_RUNS = 200;
 
 /**
- * fn run at least twice, and until its runs took minSeconds (at most MAX_TIMED_RUNS times): the last run's value,
- * every run's, and the fastest run's seconds (wall time, or as `secondsOf` reads them from a run's value: the
- * cross-field bench's own timing).
+ * fn run at least twice, and until its runs took minSeconds (at most MAX_TIMED_RUNS times): the first run's value and
+ * the last's, how many runs, and the fastest run's seconds (wall time, or as `secondsOf` reads them from a run's
+ * value: the cross-field bench's own timing). `each` sees every run's value beside the first's as it comes (a check,
+ * a running minimum): only those two are kept, not one decoded field a run.
  */
-export async function bestOf<T>(minSeconds: number, fn: () => Promise<T>, secondsOf?: (x: T) => number): Promise<{ value: T; runs: T[]; seconds: number }> {
+export async function bestOf<T>(minSeconds: number, fn: () => Promise<T>, secondsOf?: (x: T) => number, each?: (x: T, first: T) => void): Promise<{ first: T; value: T; runs: number; seconds: number }> {
   let best = Infinity;
+  let first!: T;
   let value!: T;
-  const runs: T[] = [];
   let total = 0;
-  for (let r = 0; r < MAX_TIMED_RUNS; r++) {
+  let runs = 0;
+  while (runs < MAX_TIMED_RUNS) {
     const t0 = performance.now();
     value = await fn();
     const s = secondsOf ? secondsOf(value) : (performance.now() - t0) / 1000;
-    runs.push(value);
+    if (runs++ === 0) first = value;
+    each?.(value, first);
     best = Math.min(best, s);
     total += s;
-    if (total >= minSeconds && r >= 1) break;
+    if (total >= minSeconds && runs >= 2) break;
   }
-  return { value, runs, seconds: best };
+  return { first, value, runs, seconds: best };
 }
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
@@ -361,12 +364,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             const filled = fillWithMean(f32.values, mask);
             // as many whole-process runs as ours get (bestOf), the fastest of each way: a tool's run on a large field
             // varies as much as ours (SZ3 on etopo5 with huge pages: 89-171 MB/s from one run to the next)
-            const runs = (await bestOf(minSeconds, () => EXTERNAL[codec]!.run(filled, f32.shape, rb.abs), (x) => x.compressSeconds + x.decompressSeconds)).runs;
-            const r = runs[runs.length - 1]!;
+            let fastest = { compress: Infinity, decompress: Infinity };
+            const r = (await bestOf(minSeconds, () => EXTERNAL[codec]!.run(filled, f32.shape, rb.abs), (x) => x.compressSeconds + x.decompressSeconds, (x) => {
+              fastest = { compress: Math.min(fastest.compress, x.compressSeconds), decompress: Math.min(fastest.decompress, x.decompressSeconds) };
+            })).value;
             recon = r.recon;
             bytes = r.compressedBytes;
-            cs = Math.min(...runs.map((x) => x.compressSeconds));
-            ds = Math.min(...runs.map((x) => x.decompressSeconds));
+            cs = fastest.compress;
+            ds = fastest.decompress;
             predictor = `${codec} ${r.version}`;
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates

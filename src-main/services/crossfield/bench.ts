@@ -159,9 +159,11 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
           // a reused model trains nothing: its rows are timed as the core codec's are (bestOf: repeated, the fastest
           // run); a row that trains online runs once
           const minSeconds = opts.minSeconds ?? 0.3;
-          const c = reused ? await bestOf(minSeconds, compress, (x) => x.compressSeconds) : await compress().then((x) => ({ runs: [x], seconds: x.compressSeconds }));
-          const r = c.runs[0]!;
-          if (c.runs.some((x) => !Buffer.from(x.bytes).equals(r.bytes))) throw new FieldpackError('INTERNAL', 'a repeated compression gave other bytes');
+          const sameBytes = (x: { bytes: Uint8Array }, first: { bytes: Uint8Array }) => {
+            if (!Buffer.from(x.bytes).equals(first.bytes)) throw new FieldpackError('INTERNAL', 'a repeated compression gave other bytes');
+          };
+          const c = reused ? await bestOf(minSeconds, compress, (x) => x.compressSeconds, sameBytes) : await compress().then((x) => ({ first: x, runs: 1, seconds: x.compressSeconds }));
+          const r = c.first;
           const decompress = () => decompressCrossfield(r.bytes, r.anchors.map((a) => a.recon), { threads: opts.threads });
           const dd = reused ? await bestOf(minSeconds, decompress) : await timed(decompress);
           const d = dd.value;
@@ -176,7 +178,7 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
             ...base, abs_bound: r.absBound, compressed_bytes: r.bytes.length, compression_ratio: r4(r.compressionRatio), core_ratio: r4(coreRatio),
             sz3_ratio: s3, ratio_over_best: r4(r.compressionRatio / best), model_bytes: r.modelBytes, model_share: r4(r.modelShare),
             network: r.codec === 'crossfield' ? r.network : 'core codec (fallback)', fusion: r.mode, train_seconds: r4(r.trainSeconds),
-            compress_mb_s: r4(mb / c.seconds), decompress_mb_s: r4(mb / ds), first_compress_mb_s: r4(mb / r.compressSeconds), runs: c.runs.length, max_error_over_bound: r4(st.maxErrorOverBound),
+            compress_mb_s: r4(mb / c.seconds), decompress_mb_s: r4(mb / ds), first_compress_mb_s: r4(mb / r.compressSeconds), runs: c.runs, max_error_over_bound: r4(st.maxErrorOverBound),
             points_over_bound: st.pointsOverBound, psnr_db: r4(st.psnr), fallback: r.fallback, reused_model: !!reused,
             anchor_ratios: Object.fromEntries(r.anchors.map((a) => [a.var, r4(a.ratio)])),
           });
