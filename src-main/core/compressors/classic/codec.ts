@@ -1124,13 +1124,28 @@ export function codedOneWay(plan: ClassicPlan, coding?: PlanAlternative): Classi
 /**
  * The plan's contest's smallest coding on the chunk (sized, not coded), where it is neither the plan's own coding nor
  * its alternative; null where there is none, or where the chunk's own coding (`own`) is not at the ratios the contest
- * is for (CONTEST_CHUNK_MAX_BITS).
+ * is for (contestWanted).
  */
 export function contestLeader(plan: ClassicPlan, chunk: PlanSample, own: EncodedChunk, backend: LosslessBackend): PlanAlternative | null {
-  if (!plan.contest?.length || own.constant || own.stored.length * 8 > CONTEST_CHUNK_MAX_BITS * chunk.values.length) return null;
+  if (!contestWanted(plan, chunk, own)) return null;
+  const sizeOf = contestSizer(plan, chunk, backend);
+  return contestWinner(plan, plan.contest!.map(sizeOf));
+}
+
+/** Whether a chunk whose own coding is `own` sizes its plan's contest: it has one, and `own` is at CONTEST_CHUNK_MAX_BITS or less. */
+export function contestWanted(plan: ClassicPlan, chunk: PlanSample, own: EncodedChunk): boolean {
+  return !!plan.contest?.length && !own.constant && own.stored.length * 8 <= CONTEST_CHUNK_MAX_BITS * chunk.values.length;
+}
+
+/** Sizes one of the plan's contest codings on the chunk (its model's estimate of the stored bytes). */
+export function contestSizer(plan: ClassicPlan, chunk: PlanSample, backend: LosslessBackend): (coding: PlanAlternative) => number {
   const sizeOf = candidateSizer(plan, chunk, backend);
-  const sizes = plan.contest.map((c) => sizeOf({ ...plan, ...c }));
-  const leader = plan.contest[sizes.indexOf(Math.min(...sizes))]!;
+  return (coding) => sizeOf({ ...plan, ...coding });
+}
+
+/** The contest's coding of the smallest of `sizes` (one per contest coding), where it is not the plan's own nor its alternative. */
+export function contestWinner(plan: ClassicPlan, sizes: readonly number[]): PlanAlternative | null {
+  const leader = plan.contest![sizes.indexOf(Math.min(...sizes))]!;
   return sameCoding(leader, plan) || (plan.alternative && sameCoding(plan.alternative, leader)) ? null : leader;
 }
 
