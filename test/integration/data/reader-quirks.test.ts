@@ -176,6 +176,34 @@ print(json.dumps(dims))
   });
 });
 
+describe('dimension scales reached by several links, and dangling links, in plain HDF5 (h5wasm writes them)', () => {
+  it('an axis is named by its scale\'s own link (not an alias, soft or hard), and the variables keep the walk\'s order', async () => {
+    const { loadH5wasm } = await import('../../../src-main/services/data/readers/h5.ts');
+    const h5 = await loadH5wasm();
+    type W = { create_dataset(a: object): { make_scale(n: string): void; attach_scale(i: number, p: string): void }; create_soft_link(t: string, n: string): void; create_hard_link(t: string, n: string): void; close(): void };
+    const data = new Float32Array(12).map((_, i) => i);
+    const dims: Record<string, string[][]> = {};
+    for (const alias of ['soft', 'hard'] as const) {
+      const path = join(dir, `alias-${alias}.h5`);
+      const w = new h5.File(path, 'w') as unknown as W;
+      w.create_dataset({ name: 'zs', data: new Float32Array([0, 1, 2]), shape: [3] }).make_scale('zs');
+      if (alias === 'soft') w.create_soft_link('/zs', 'a_alias');
+      else w.create_hard_link('/zs', 'a_alias');
+      w.create_soft_link('/nowhere', 'b_dangling');
+      w.create_dataset({ name: 'v', data, shape: [3, 4] }).attach_scale(0, '/zs');
+      w.close();
+      const file = await openDataFile(path);
+      try {
+        expect(file.variables.map((v) => v.name), alias).toEqual(['a_alias', 'b_dangling', 'v', 'zs']);
+        dims[alias] = [file.variable('v').dims];
+      } finally {
+        file.close();
+      }
+    }
+    expect(dims).toEqual({ soft: [['zs', 'phony_dim_0']], hard: [['zs', 'phony_dim_0']] });
+  });
+});
+
 describe('a long-lived process (the browser door, an archive build over a folder)', () => {
   it('opens a plain HDF5 file of 200 datasets 100 times and still reads it (a throw from within h5wasm per dataset without a DIMENSION_LIST leaked its stack: it aborted after ~75 opens)', async () => {
     const { loadH5wasm } = await import('../../../src-main/services/data/readers/h5.ts');

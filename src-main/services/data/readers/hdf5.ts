@@ -280,9 +280,9 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         throw badFile(path, `corrupt HDF5 group "/${prefix}" (${e instanceof Error ? e.message : String(e)})`);
       }
       for (const key of keys) {
-        const dangling = danglingTarget(group, `/${prefix}${key}`);
-        if (dangling !== null) {
-          addDangling(`${prefix}${key}`, dangling);
+        const link = softLink(group, `/${prefix}${key}`);
+        if (link?.dangling) {
+          found.push({ name: `${prefix}${key}`, danglingTarget: link.target });
           continue;
         }
         let obj: unknown;
@@ -294,7 +294,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         if (!obj) continue;
         const type = (obj as { type: string }).type;
         if (type === 'Group') walk(obj as H5Group, `${prefix}${key}/`);
-        else if (type === 'Dataset') found.push(describeDataset(obj as H5Dataset, prefix, key));
+        else if (type === 'Dataset') found.push({ ...describeDataset(obj as H5Dataset, prefix, key), viaSoftLink: link !== null });
       }
     };
     // an axis without a dimension scale (plain HDF5) gets a phony dimension as netCDF-C names them: the first one of
@@ -310,11 +310,12 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       return name;
     };
     /** The target of a soft link at `at` that leads nowhere, or null (HDF5 would fail the walk on it). */
-    const danglingTarget = (group: H5Group, at: string): string | null => {
+    /** The soft link at `at` (null: a hard one), and whether it leads nowhere (HDF5 would fail the walk on it). */
+    const softLink = (group: H5Group, at: string): { target: string; dangling: boolean } | null => {
       const target = h5probe(() => (group as unknown as { get_link(p: string): string | null }).get_link(at));
       if (typeof target !== 'string') return null;
       const resolved = target.startsWith('/') ? target : `${at.slice(0, at.lastIndexOf('/'))}/${target}`;
-      return h5probe(() => objectIdentity(file, resolved)) === null ? target : null;
+      return { target, dangling: h5probe(() => objectIdentity(file, resolved)) === null };
     };
     /** A dangling soft link, listed (not read) so that the file's other variables still are. */
     const addDangling = (name: string, target: string) => {
@@ -338,17 +339,25 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       if (isScale && shape.length === 1 && Number((ds as { metadata?: { maxshape?: unknown[] } }).metadata?.maxshape?.[0] ?? 0) > Number.MAX_SAFE_INTEGER) unlimited.push(name);
       return { ds, prefix, key, name, shape, attrs, isScale };
     };
-    const found: ReturnType<typeof describeDataset>[] = [];
-    /** Every dataset the walk found, by identity (objectIdentity): where a DIMENSION_LIST's references lead. */
+    type Described = ReturnType<typeof describeDataset> & { viaSoftLink: boolean };
+    /** What the walk found, in its order: datasets, and dangling soft links (listed, not read) */
+    const found: (Described | { name: string; danglingTarget: string })[] = [];
+    /**
+     * Every dataset the walk found, by identity (objectIdentity): where a DIMENSION_LIST's references lead. A dataset
+     * reached by several links is named by a hard link before a soft one, and by the one its NAME attribute (a
+     * dimension scale's name) says before others.
+     */
     const pathsByIdentity = () => {
       const paths = new Map<string, string>();
-      for (const f of found) {
+      const rank = (d: Described) => (d.viaSoftLink ? 2 : 0) + (d.attrs.values['NAME'] === d.key ? 0 : 1);
+      const datasets = found.filter((f): f is Described => 'ds' in f).map((d, i) => ({ d, i }));
+      for (const { d: f } of datasets.sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i)) {
         const id = objectIdentity(file, `/${f.name}`);
         if (id !== null && !paths.has(id)) paths.set(id, `/${f.name}`);
       }
       return paths;
     };
-    const addDataset = ({ ds, prefix, key, name, shape, attrs, isScale }: ReturnType<typeof describeDataset>, datasetPaths: Map<string, string>) => {
+    const addDataset = ({ ds, prefix, key, name, shape, attrs, isScale }: Described, datasetPaths: Map<string, string>) => {
       const { values: allAttrs, doubles, types: attrTypes } = attrs;
       const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
       if (isScale && nameAttr.startsWith(PURE_DIM)) return; // a dimension only, not a variable
@@ -409,7 +418,10 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
     const { values: globalAttributes, types: globalAttributeTypes } = h5guard(path, 'corrupt HDF5 structure', () => {
       walk(file as unknown as H5Group, '');
       const datasetPaths = pathsByIdentity();
-      for (const f of found) addDataset(f, datasetPaths);
+      for (const f of found) {
+        if ('ds' in f) addDataset(f, datasetPaths);
+        else addDangling(f.name, f.danglingTarget);
+      }
       return readAttrs(file as never, true);
     });
     const variables = [...entries.values()].map((e) => e.info);
