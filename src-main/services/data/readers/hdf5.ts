@@ -211,7 +211,7 @@ function attributeDtype(meta: AttrMeta): VariableDtype | undefined {
 }
 
 /**
- * An object's attributes as shown (values, which are float64, their stored types) and the names of all of them, the
+ * An object's attributes as shown (values, which of them are float64, their stored types) and the names of all of them, the
  * hidden ones included (whether a DIMENSION_LIST is there to read: asking h5wasm for one that is not throws from
  * within WebAssembly, which leaks its stack, and after ~15,000 such throws the library aborted).
  */
@@ -309,7 +309,6 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       phonyBySize.set(size, [...known, name]);
       return name;
     };
-    /** The target of a soft link at `at` that leads nowhere, or null (HDF5 would fail the walk on it). */
     /** The soft link at `at` (null: a hard one), and whether it leads nowhere (HDF5 would fail the walk on it). */
     const softLink = (group: H5Group, at: string): { target: string; dangling: boolean } | null => {
       const target = h5probe(() => (group as unknown as { get_link(p: string): string | null }).get_link(at));
