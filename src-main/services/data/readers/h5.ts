@@ -50,6 +50,11 @@ export function loadH5wasm(): Promise<H5Module> {
   return loading;
 }
 
+/** An object reference's bytes as an identity: objectIdentity's and dimensionListIdentities's must compare equal. */
+function identityText(ref: Uint8Array): string {
+  return Buffer.from(ref).toString('hex');
+}
+
 /**
  * The identity of the object at `path` (its HDF5 object reference: the same bytes by whichever links it is reached),
  * or null where the library cannot say or nothing is there. Hard links can make groups a cycle; a walk over them
@@ -59,7 +64,7 @@ export function objectIdentity(file: H5File, path: string): string | null {
   try {
     const ref = lowLevel?.create_object_reference(file.file_id, path);
     // a path that leads to no object gives address 0
-    return ref && ref.some((b) => b !== 0) ? Buffer.from(ref).toString('hex') : null;
+    return ref && ref.some((b) => b !== 0) ? identityText(ref) : null;
   } catch {
     return null;
   }
@@ -111,7 +116,7 @@ export function dimensionListIdentities(file: H5File, path: string): (string[] |
       const length = view.getUint32(at + 8 * axis, true);
       const refs = view.getUint32(at + 8 * axis + 4, true);
       if (length > MAX_LISTED_SCALES || refs + 8 * length > heap.length) return null;
-      return Array.from({ length }, (_, k) => Buffer.from(heap.subarray(refs + 8 * k, refs + 8 * k + 8)).toString('hex'));
+      return Array.from({ length }, (_, k) => identityText(heap.subarray(refs + 8 * k, refs + 8 * k + 8)));
     });
   } finally {
     lib.reclaim_vlen_memory(file.file_id, path, 'DIMENSION_LIST', BigInt(at));

@@ -49,7 +49,7 @@ const HEAP_SCAN_BYTES = 16 << 20;
 const MAX_HEAP_COLLECTION = 64 << 20;
 /** The scan reads this much at a time */
 const HEAP_SCAN_STEP = 1 << 20;
-const GCOL = [0x47, 0x43, 0x4f, 0x4c];
+const GCOL = Buffer.from('GCOL');
 
 /**
  * Refuses a file whose global heap collection would make the HDF5 library loop forever. NetCDF-4 keeps each
@@ -90,7 +90,7 @@ async function checkGlobalHeaps(path: string, size: number, lengthBytes: number)
 }
 
 function indexOfGcol(bytes: Uint8Array, from: number): number {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(Buffer.from(GCOL), from);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(GCOL, from);
 }
 
 /** Why a global heap collection's objects do not tile it (HDF5's H5HG walk would not end), or null. */
@@ -356,7 +356,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       }
       return paths;
     };
-    const addDataset = ({ ds, prefix, key, name, shape, attrs, isScale }: Described, datasetPaths: Map<string, string>) => {
+    const addDataset = ({ ds, prefix, key, name, shape, attrs, isScale }: Described, datasetPaths: () => Map<string, string>) => {
       const { values: allAttrs, doubles, types: attrTypes } = attrs;
       const nameAttr = typeof allAttrs['NAME'] === 'string' ? (allAttrs['NAME'] as string) : '';
       if (isScale && nameAttr.startsWith(PURE_DIM)) return; // a dimension only, not a variable
@@ -364,7 +364,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       // the scales each axis lists, where every one is a dataset of the walk; else HDF5 is asked for that axis
       const listed = attrs.names.includes('DIMENSION_LIST') && !(isScale && shape.length === 1) ? dimensionListIdentities(file, `/${name}`) : null;
       const attachedScales = (axis: number): string[] => {
-        const paths = listed?.[axis]?.map((id) => datasetPaths.get(id));
+        const paths = listed?.[axis]?.map((id) => datasetPaths().get(id));
         return paths && paths.every((p) => p !== undefined) ? (paths as string[]) : ds.get_attached_scales(axis);
       };
       const dims: string[] = [];
@@ -416,7 +416,9 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
     };
     const { values: globalAttributes, types: globalAttributeTypes } = h5guard(path, 'corrupt HDF5 structure', () => {
       walk(file as unknown as H5Group, '');
-      const datasetPaths = pathsByIdentity();
+      // made on the first list read: a file without any (plain HDF5) asks no dataset its identity
+      let paths: Map<string, string> | null = null;
+      const datasetPaths = () => (paths ??= pathsByIdentity());
       for (const f of found) {
         if ('ds' in f) addDataset(f, datasetPaths);
         else addDangling(f.name, f.danglingTarget);
