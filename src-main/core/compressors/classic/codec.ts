@@ -345,7 +345,9 @@ export function planCompressionSteps(field: Pick<Field, 'values' | 'shape' | 'ma
   const { values, shape } = field;
   const stats = fieldStats(values, field.mask);
   const mask = stats.hasMask ? field.mask! : null;
-  return withRepeatingChunksJoined(planSteps(stats, shape, values instanceof Float32Array ? 'float32' : 'float64', () => sampleBlock(values, mask, shape, sampleBudget(values.length)), opts, backend), field, opts.chunkValues);
+  const dtype = values instanceof Float32Array ? 'float32' : 'float64';
+  const sampleOf = () => sampleBlock(values, mask, shape, sampleBudget(values.length));
+  return withRepeatingChunksJoined(planSteps(stats, shape, dtype, sampleOf, opts, backend, () => spreadBlocks(values, mask, shape)), field, opts.chunkValues);
 }
 
 /** A plan's steps, its chunks joined where they repeat the row before them (joinRepeatingChunks). */
@@ -397,9 +399,10 @@ export type PlanStep =
   | { kind: 'size'; of: PlanBatch; base: ClassicPlan; plans: ClassicPlan[]; sample: PlanSample; sizeHere: (plan: ClassicPlan) => number };
 /**
  * the batches planning sizes: every candidate on the screening block, the survivors, the best interpolation's other
- * axis order and the winner's tunings on the sample; at high ratios the interpolations' tunings and the winner, coded
+ * axis order and the winner's tunings on the sample; at high ratios the interpolations' tunings and the winner, coded;
+ * the plan and the other predictors and foldings on each block spread over a large field (spreadBlocks)
  */
-export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings' | 'coded';
+export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings' | 'coded' | 'spread';
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
 /** Runs planning's steps in this thread, sizing every batch here: the plan. */
@@ -424,6 +427,7 @@ export function* planSteps(
   sampleOf: () => PlanSample,
   opts: ClassicOptions,
   backend: LosslessBackend,
+  spreadOf?: () => PlanSample[],
 ): PlanSteps {
   const bound = resolveBound(opts.bound, stats.max - stats.min);
   const plan: ClassicPlan = {
@@ -591,6 +595,23 @@ export function* planSteps(
     const w = top[sizes.indexOf(Math.min(...sizes))]!;
     Object.assign(plan, codingOf(w), { grid: w.grid });
     top.forEach((p, i) => (scores[`${tunedKey(p, k)} coded`] = sizes[i]!));
+  }
+  // a plan the blocks spread over the field find clearly larger, both its codings, than another predictor or folding:
+  // that one becomes its alternative, each chunk coded both ways (a central sample of ocean can hide the coasts that
+  // make the field)
+  const spread = plan.predictorChoice === 'auto' && !bound.lossless && spreadOf ? spreadOf() : [];
+  if (spread.length) {
+    const coded = plan.alternative ? [plan, { ...plan, ...plan.alternative }] : [plan];
+    const others = candidates.filter((c) => c.plan.grid === plan.grid && !coded.some((p) => p.predictor === c.plan.predictor && p.maxDims === c.plan.maxDims));
+    const plans = [...coded, ...others.map((c) => c.plan)];
+    const totals = plans.map(() => 0);
+    for (const b of spread) (yield* sized('spread', plans, b, candidateSizer(plan, b, backend))).forEach((size, i) => (totals[i]! += size));
+    coded.forEach((p, i) => (scores[`${tunedKey(p, k)} spread`] = totals[i]!));
+    others.forEach((c, i) => (scores[`${c.key} spread`] = totals[coded.length + i]!));
+    const own = Math.min(...totals.slice(0, coded.length));
+    const rest = totals.slice(coded.length);
+    const least = rest.indexOf(Math.min(...rest));
+    if (least >= 0 && rest[least]! < SPREAD_MIN_GAIN * own) Object.assign(plan, { alternative: codingOf(others[least]!.plan), hedged: true });
   }
   // a winner the sample can hardly tell from another coding (INTERP_HEDGE_MARGIN): each chunk is coded both ways
   const hedge = plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative ? hedgeOf(plan, onSample, best) : undefined;
@@ -798,6 +819,46 @@ export function sampleBlockRange(shape: number[], budget: number): { start: numb
     rest /= d;
   });
   return centred(shape, size);
+}
+
+/**
+ * The second opinion on the central sample's choice (planSteps): SPREAD_BLOCKS blocks of the sample's proportions
+ * (sampleBlockRange), SPREAD_VALUES in all, at Halton points over the field; none where the field is under
+ * SPREAD_MIN_FIELD times the sample. A predictor or folding the blocks size SPREAD_MIN_GAIN smaller than the plan's
+ * own becomes its hedged alternative: the chunks' coding decides. Levitus salinity with its land set to 0 (no fill
+ * declared): the central block, mostly Pacific, chose a tuned linear interpolation; the field codes 35 % smaller
+ * with Lorenzo (rel 1e-2: 94933 -> 62057 bytes, SZ3 55,444).
+ */
+const SPREAD_BLOCKS = 8;
+const SPREAD_VALUES = 1 << 15;
+const SPREAD_MIN_FIELD = 4;
+const SPREAD_MIN_GAIN = 0.95;
+
+/** A field's spread blocks (SPREAD_BLOCKS), cropped; [] where its sample is a good part of it. */
+function spreadBlocks(values: FieldValues, mask: Uint8Array | null, shape: number[]): PlanSample[] {
+  const n = fieldSize(shape);
+  if (n < SPREAD_MIN_FIELD * sampleBudget(n)) return [];
+  const block = sampleBlockRange(shape, SPREAD_VALUES / SPREAD_BLOCKS);
+  if (!block) return [];
+  const out: PlanSample[] = [];
+  for (let i = 1; i <= SPREAD_BLOCKS; i++) {
+    const start = shape.map((d, k) => Math.round(halton(i, HALTON_BASES[k % HALTON_BASES.length]!) * (d - block.size[k]!)));
+    out.push(cropBlock(values, mask, shape, start, block.size));
+  }
+  return out;
+}
+
+const HALTON_BASES = [2, 3, 5, 7, 11, 13];
+
+/** The i-th term of the van der Corput sequence in `base` (in (0, 1)). */
+function halton(i: number, base: number): number {
+  let f = 1;
+  let r = 0;
+  for (let j = i; j > 0; j = Math.floor(j / base)) {
+    f /= base;
+    r += f * (j % base);
+  }
+  return r;
 }
 
 /** The centred hyper-block of about `budget` values of a shape (start and size per dim); null: the whole field. */
