@@ -16,6 +16,7 @@ import type { StreamHeader } from '../../../src-main/core/codec/stream/format.ts
 import { tempDir } from '../../helpers/tmp.ts';
 import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { COADS, WRF_KATRINA, ferretFile } from '../../helpers/data-files.ts';
+import { coastsField } from '../../helpers/crafted-fields.ts';
 
 const tmp = tempDir();
 let app: AppContext;
@@ -24,6 +25,8 @@ interface Compressed { bytes: number; chose: Record<string, unknown>; verificati
 
 /** A static map over 12 time steps (a terrain height in a file of many times), masked: its chunks are joined. */
 const STATIC = join(tmp.dir, 'static.nc');
+/** Coasts away from an open-ocean centre (land as 0): the blocks spread over the field propose the coding that wins. */
+const COASTS = join(tmp.dir, 'coasts.nc');
 
 beforeAll(async () => {
   app = createApp({ dbPath: join(tmp.dir, 's.db'), door: 'cli' });
@@ -38,6 +41,12 @@ beforeAll(async () => {
     dimensions: [{ name: 'Time', size: 12 }, { name: 'y', size: 100 }, { name: 'x', size: 120 }],
     coordinates: {},
     variables: [{ field: { name: 'HGT', dims: ['Time', 'y', 'x'], shape: [12, 100, 120], values, mask, sourceDtype: 'float32', attributes: { units: 'm' } } }],
+  });
+  const coasts = coastsField([12, 160, 320]);
+  await writeNetcdf4Dataset(COASTS, {
+    dimensions: [{ name: 'z', size: 12 }, { name: 'y', size: 160 }, { name: 'x', size: 320 }],
+    coordinates: {},
+    variables: [{ field: coasts }],
   });
 });
 afterAll(async () => {
@@ -54,14 +63,19 @@ describe('compressing and decompressing slab by slab', () => {
     ['ocean atlas TEMP (4D, masked)', ferretFile('ocean_atlas_subset.nc'), 'TEMP', 1],
     // its plan hedged (ClassicPlan.hedged): the middle chunk read and coded both ways before the others
     ['COADS SLP (hedged plan, 3D)', COADS, 'SLP', 2],
+    // a field of 4 x its sample or more: the blocks spread over it read slab by slab too (their proposal wins on the
+    // middle chunk, coded both ways first, and the others take it)
+    ['coasts away from an open-ocean centre (spread blocks, 3D)', COASTS, 'SALT', 2],
     // shape chunks of 1 or 2 steps, all repeating the step before them: joined (joinRepeatingChunks)
     ['a static masked map over 12 steps (chunks joined)', STATIC, 'HGT', 2],
   ];
-  for (const [name, file, variable, workers] of cases) {
+  cases.forEach(([name, file, variable, workers], index) => {
+    // output files by variable (a later test reads SST's), numbered where a variable comes again
+    const tag = cases.findIndex((c) => c[2] === variable) === index ? variable : `${variable}-${index}`;
     it(`${name}, ${workers} worker(s): the same stream as in memory, decoded to the same values and mask`, async () => {
       const common = { file, variable, bound: { mode: 'rel', value: 1e-4 }, codec: 'auto', params: { chunkValues: 30000 }, workers };
-      const a = join(tmp.dir, `${variable}-mem.fpk`);
-      const b = join(tmp.dir, `${variable}-rows.fpk`);
+      const a = join(tmp.dir, `${tag}-mem.fpk`);
+      const b = join(tmp.dir, `${tag}-rows.fpk`);
       await call('streams.compress', { ...common, out: a, streamed: false });
       const r = await call<Compressed>('streams.compress', { ...common, out: b, streamed: true });
       expect(r.chose.streamed).toBe(true);
@@ -69,15 +83,15 @@ describe('compressing and decompressing slab by slab', () => {
       expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
       // 8 chunks by the shape (1 or 2 steps of 12,000 values), joined up to twice the chunk size (60,000 values)
       if (file === STATIC) expect((await readStreamHead(b)).header.chunks.map((c) => c.rows)).toEqual([4, 5, 3]);
-      const mem = { out: join(tmp.dir, `${variable}-mem.f32`), maskOut: join(tmp.dir, `${variable}-mem.mask`) };
-      const rows = { out: join(tmp.dir, `${variable}-rows.f32`), maskOut: join(tmp.dir, `${variable}-rows.mask`) };
+      const mem = { out: join(tmp.dir, `${tag}-mem.f32`), maskOut: join(tmp.dir, `${tag}-mem.mask`) };
+      const rows = { out: join(tmp.dir, `${tag}-rows.f32`), maskOut: join(tmp.dir, `${tag}-rows.mask`) };
       const dm = await call<{ maskOut: string | null }>('streams.decompress', { file: b, ...mem, workers, streamed: false });
       const dr = await call<{ maskOut: string | null; shape: number[] }>('streams.decompress', { file: b, ...rows, workers, streamed: true });
       expect(readFileSync(rows.out).equals(readFileSync(mem.out))).toBe(true);
       expect(dr.maskOut !== null).toBe(dm.maskOut !== null);
       if (dm.maskOut) expect(readFileSync(rows.maskOut).equals(readFileSync(mem.maskOut))).toBe(true);
     });
-  }
+  });
 
   it('a NetCDF-4 variable written slab by slab (the bench\'s large case, small here) round-trips within the bound', async () => {
     const src = join(tmp.dir, 'large.nc');

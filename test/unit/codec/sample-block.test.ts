@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeField } from '../../../src-main/services/codecs/index.ts';
 import { sampleBlockRange } from '../../../src-main/core/compressors/classic/codec.ts';
 import type { Field } from '../../../src-main/core/field.ts';
+import { coastsField } from '../../helpers/crafted-fields.ts';
 
 /** 280 + 50 prod sin(a_i + 0.7 + 0.5 i), a_i spanning 3 pi (1 + 0.3 i) along axis i, plus a little noise. */
 function series(shape: number[]): Field {
@@ -18,32 +19,6 @@ function series(shape: number[]): Field {
   let o = 0;
   for (let a = 0; a < shape[0]!; a++) for (let b = 0; b < shape[1]!; b++) for (let c = 0; c < shape[2]!; c++) values[o++] = 280 + 50 * axis(0, a) * axis(1, b) * axis(2, c) + noise();
   return { name: 'S', shape, dims: ['m', 'n', 't'], values, sourceDtype: 'float32', attributes: {} } as Field;
-}
-
-/**
- * A salinity-like field whose land is written as 0 (no fill declared), the land patches all away from the centre:
- * the central block is smooth open ocean, the field is full of coasts.
- */
-function coasts(shape: [number, number, number]): Field {
-  const [nz, ny, nx] = shape;
-  let s = 2024;
-  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
-  const land = new Uint8Array(ny * nx);
-  for (let k = 0; k < 60; k++) {
-    const cy = rnd() * ny, cx = rnd() * nx, r = 4 + rnd() * 14;
-    if (Math.abs(cy - ny / 2) < ny * 0.3 && Math.abs(cx - nx / 2) < nx * 0.3) continue;
-    for (let y = Math.max(0, Math.floor(cy - r)); y < Math.min(ny, cy + r); y++) {
-      for (let x = Math.max(0, Math.floor(cx - r)); x < Math.min(nx, cx + r); x++) if ((y - cy) ** 2 + (x - cx) ** 2 < r * r) land[y * nx + x] = 1;
-    }
-  }
-  const values = new Float32Array(nz * ny * nx);
-  let o = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, o++) values[o] = land[y * nx + x] ? 0 : 34 + 0.1 * z + 2 * Math.sin(y / 17 + z / 9) * Math.cos(x / 23) + 0.02 * (rnd() - 0.5);
-    }
-  }
-  return { name: 'SALT', shape, dims: ['z', 'y', 'x'], values, sourceDtype: 'float32', attributes: {} } as Field;
 }
 
 describe('the block auto plans on', () => {
@@ -67,7 +42,7 @@ describe('the block auto plans on', () => {
   }, 60_000);
 
   it('coasts away from an open-ocean centre (land as 0, 12 x 160 x 320) at rel 1e-3: auto within 5 % of the best single predictor', async () => {
-    const f = coasts([12, 160, 320]);
+    const f = coastsField([12, 160, 320]);
     const size = async (codec: string) => (await encodeField(f, { codec, bound: { mode: 'rel', value: 1e-3 }, workers: 0, verify: false })).bytes.length;
     const [auto, lorenzo, linear, cubic] = [await size('auto'), await size('lorenzo'), await size('interp-linear'), await size('interp-cubic')];
     // the central block alone chose a tuned cubic interpolation: 76450 bytes, against the linear one's 48812

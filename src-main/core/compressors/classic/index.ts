@@ -27,6 +27,7 @@ import {
   codedPlan,
   assembleStream,
   sampleBlockRange,
+  spreadBlockRanges,
   chunkInputs,
   chunkRowsFor,
   joinRepeatingChunks,
@@ -271,7 +272,14 @@ export const classicCodec: Codec<ClassicParams> = {
     const sample = block
       ? cropBlock(slab.values, maskOf(slab), [block.size[0]!, ...shape.slice(1)], [0, ...block.start.slice(1)], block.size)
       : { values: slab.values, mask: maskOf(slab), shape };
-    const planned = { ...planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend), chunkRows };
+    // the blocks spread over the field too (planSteps' second opinion), each cropped from its rows as read
+    const spread: PlanSample[] = [];
+    for (const b of (opts.predictor ?? 'auto') === 'auto' ? spreadBlockRanges(shape) : []) {
+      checkAbort();
+      const rows = await source.read(b.start[0]!, b.start[0]! + b.size[0]!);
+      spread.push(cropBlock(rows.values, maskOf(rows), [b.size[0]!, ...shape.slice(1)], [0, ...b.start.slice(1)], b.size));
+    }
+    const planned = { ...planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend, () => spread), chunkRows };
     // a hedged plan's probe chunk first (hedgeProbe), kept until its turn comes
     const probe = hedgeProbe(planned);
     const probed = probe === null ? null : await probeHedge(planned, await rowsOf(probe), env);
