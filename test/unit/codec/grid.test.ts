@@ -30,6 +30,18 @@ function packed(shape: number[]): Field {
   return { ...src, values, sourceDtype: 'int16', attributes: { scale_factor: scale, add_offset: offset } };
 }
 
+/** A field off any grid whose block [lo, hi) along each of its last two dims is rounded to `step` (a rounded patch). */
+function roundedPatch(shape: [number, number, number], lo: number, hi: number, step: number): Field {
+  const f = makeField('T', shape, { noise: 0.01, seed: 35 });
+  const [, ny, nx] = shape;
+  for (let i = 0; i < f.values.length; i++) {
+    const x = i % nx;
+    const y = Math.floor(i / nx) % ny;
+    if (y >= lo && y < hi && x >= lo && x < hi) f.values[i] = Math.fround(Math.round(f.values[i]! / step) * step);
+  }
+  return f;
+}
+
 function roundTrip(f: Pick<Field, 'values' | 'shape' | 'mask' | 'attributes' | 'sourceDtype'>, bound: BoundSpec, grid = true) {
   const { bytes, plan } = compressClassic(f, { bound, grid, declaredGrid: declaredGrid(f) }, zstdBackend);
   const d = decompressClassic(bytes).field;
@@ -108,6 +120,26 @@ describe('coding values that lie on a grid', () => {
     expect(overBound(f.values, d.values, f.mask, 0.004)).toBe(0);
   });
 
+  it('a grid only the planning sample lies on is left: a rounded centre of a field that is not, and a rounded field in an unrounded frame', () => {
+    // under half the step: on the grid, the rounded points are coded exactly and each other one is stored as it is
+    const bound: BoundSpec = { mode: 'rel', value: 1e-4 };
+    // 12 x 240 x 240 (691 k values, spread blocks): the centre 120 x 120 rounded, where the sample lies (on the grid:
+    // 4.7 x the bytes)
+    const centre = roundedPatch([12, 240, 240], 60, 180, 0.01);
+    const a = roundTrip(centre, bound);
+    expect(a.plan.grid).toBeUndefined();
+    expect(overBound(centre.values, a.d.values, null, a.plan.bound.abs)).toBe(0);
+    expect(a.bytes.length).toBeLessThanOrEqual(1.02 * roundTrip(centre, bound, false).bytes.length);
+    // 12 x 160 x 160 (307 k values, too small for them): 112 x 112 rounded, the sample inside it; each chunk is
+    // coded on the grid (4.3 x the bytes) and off it, the smaller kept
+    const frame = roundedPatch([12, 160, 160], 24, 136, 0.01);
+    const b = roundTrip(frame, bound);
+    expect(overBound(frame.values, b.d.values, null, b.plan.bound.abs)).toBe(0);
+    const off = roundTrip(frame, bound, false).bytes.length;
+    expect(b.bytes.length, `${b.bytes.length} bytes, ${off} with the grid off`).toBeLessThanOrEqual(1.02 * off);
+    // every chunk off the grid: the header gives none
+    expect(readHeader(b.bytes).params.grid).toBeUndefined();
+  });
   it('fields not on a grid are left alone (no grid, same bytes as with the grid off)', () => {
     const f = makeField('T', [40, 64], { noise: 0.5, seed: 35 });
     const a = roundTrip(f, { mode: 'rel', value: 1e-4 });

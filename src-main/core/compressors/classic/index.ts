@@ -310,7 +310,7 @@ export const classicCodec: Codec<ClassicParams> = {
       checkAbort();
       const c = settleChunk(await inFlight.shift()!);
       await sink(c.stored);
-      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.repeatedRows ? { repeatedRows: true } : {}), ...(c.exact ? { exact: true } : {}), ...(c.coding ? { coding: c.coding } : {}) });
+      summaries.push({ rawBytes: c.rawBytes, crc: c.crc, escapes: c.escapes, storedBytes: c.stored.length, ...(c.raw ? { raw: true } : {}), ...(c.constant ? { constant: true } : {}), ...(c.repeatedRows ? { repeatedRows: true } : {}), ...(c.exact ? { exact: true } : {}), ...(c.offGrid ? { offGrid: true } : {}), ...(c.coding ? { coding: c.coding } : {}) });
       env.progress(0.2 + (0.8 * (i + 1)) / chunkRows.length, `chunk ${i + 1}/${chunkRows.length}`);
     }
     return { header: assembleHeader(plan, summaries, metadata), bound: plan.bound, details: chosen(plan, summaries) };
@@ -437,11 +437,14 @@ async function contestBeside(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv
 }
 
 /** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
-function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant' | 'exact' | 'repeatedRows'>[]): { plan: ClassicPlan; choice: string } {
+function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant' | 'exact' | 'repeatedRows' | 'offGrid'>[]): { plan: ClassicPlan; choice: string } {
   const coded = codedPlan(plan, chunks);
-  const others = coded === plan ? chunks.flatMap((c) => (c.coding ? [c.coding] : [])) : [];
+  // the chunks' other codings, unless every one took the same (then the coded plan's own)
+  const others = coded.alternative === plan.alternative && coded.contest === plan.contest ? chunks.flatMap((c) => (c.coding ? [c.coding] : [])) : [];
   const repeated = chunks.filter((c) => c.repeatedRows).length;
-  const choice = choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others) + (repeated ? `; ${repeated} of ${chunks.length} chunks as their distinct rows` : '');
+  const offGrid = coded.grid ? chunks.filter((c) => c.offGrid).length : 0;
+  const choice = choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others) + (repeated ? `; ${repeated} of ${chunks.length} chunks as their distinct rows` : '') +
+    (offGrid ? `; ${offGrid} of ${chunks.length} chunks off the grid` : '');
   const exact = chunks.filter((c) => c.exact).length;
   if (!exact) return { plan: coded, choice };
   const why = 'none: values kept exactly (smaller than their codes at this bound)';
