@@ -9,7 +9,7 @@
 import { basename } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
-import { fieldStats, matchGrid } from '../../core/stats/index.ts';
+import { fieldStats, matchGrid, undeclaredFill } from '../../core/stats/index.ts';
 import { openDataFile } from './readers/index.ts';
 import type { DataFile, OpenOptions } from './readers/types.ts';
 import { checkAborted, emptyDimension, notAFieldReason } from './readers/util.ts';
@@ -58,7 +58,8 @@ export function describeStats(field: Parameters<typeof fieldStats>[0], options: 
     else if (v === Infinity) nonFinite.posInf++;
     else if (v === -Infinity) nonFinite.negInf++;
   }
-  return { ...stats, fillFraction: values.length === 0 ? 0 : masked / values.length, nonFinite };
+  const undeclared = undeclaredFill(values, mask);
+  return { ...stats, fillFraction: values.length === 0 ? 0 : masked / values.length, nonFinite, ...(undeclared ? { undeclaredFill: undeclared } : {}) };
 }
 
 export interface DescribeOptions {

@@ -24,6 +24,7 @@ import { anchorStreamPath, baseStreamPath, streamBesideOf } from '../codecs/depe
 import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, streamErrorOf, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
+import { undeclaredFill } from '../../core/stats/undeclared-fill.ts';
 import type { CallContext, Handlers } from './types.ts';
 import { unreadableFile } from '../files/unreadable.ts';
 
@@ -150,7 +151,7 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
     const width = source.dtype === 'float32' ? 4 : 8;
     return {
       out: o.out, bytes: r.bytes, codec: r.codec, params: r.params, shape: [...v.shape], boundLabel: r.bound.label, absBound: r.bound.abs, units: first.units ?? null, lossless: r.bound.lossless,
-      compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds, inputBound: reconstructionBound(first.attributes),
+      compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds, inputBound: reconstructionBound(first.attributes), undeclaredFill: null,
       chose: { predictor: plan?.predictor, choice: r.details.choice, streamed: true },
       verification: check ? { maxErrorOverBound: finite(check.maxErrorOverBound), psnr: finite(check.psnr), pointsOverBound: check.pointsOverBound } : null,
       base: null,
@@ -215,6 +216,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       return {
         out, bytes: r.bytes.length, codec: r.codec, params: r.params, shape: field.shape, boundLabel: r.bound.label, absBound: r.bound.abs, units: field.units ?? null, lossless: r.bound.lossless,
         compressionRatio: r.compressionRatio, seconds: r.seconds, inputBound: reconstructionBound(field.attributes),
+        undeclaredFill: bound.mode === 'abs' ? null : undeclaredFill(field.values, field.mask),
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,
         base: prepared?.field && usesBase

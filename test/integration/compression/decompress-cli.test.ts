@@ -180,6 +180,19 @@ describe('golden classic streams', () => {
     expect(without.stderr).toMatch(/raw binary needs its shape and dtype/);
   });
 
+  it('compress notes a fill value the file does not declare where its bound is taken from the range, not under an abs bound', async () => {
+    const values = Float32Array.from({ length: 40 * 60 }, (_, i) => (i % 60 < 15 ? -9999 : 14 + 16 * Math.sin(i / 90)));
+    const src = join(tmp.dir, 'sst9999.f32');
+    writeFileSync(src, bytesOf(values));
+    const raw = ['--raw-shape', '40,60', '--raw-dtype', 'float32', '--var', 'sst9999', '-o', join(tmp.dir, 'sst9999.fpk')];
+    const rel = await fieldpack('compress', src, ...raw, '--bound', 'rel:1e-4', '--overwrite');
+    expect(rel.status, rel.stderr).toBe(0);
+    expect(rel.stdout).toMatch(/note: sst9999 looks filled with a value the file does not declare: -9999 on 25\.0 % of the points, the others within -2 \.\. 30: rel 0\.0001 then allows errors of 1\.0029, 3\.1 % of the others' range; declare it as the variable's _FillValue \(ncatted -a _FillValue,sst9999,o,f,-9999 \S+sst9999\.f32\) or give an abs bound/);
+    const abs = await fieldpack('compress', src, ...raw, '--bound', 'abs:0.01', '--overwrite');
+    expect(abs.status, abs.stderr).toBe(0);
+    expect(abs.stdout).not.toMatch(/does not declare/);
+  });
+
   it('outputs are checked before any work: the input itself, a folder, a mask in a missing folder; what was there stays', async () => {
     const src = join(tmp.dir, 'self.fpk');
     writeFileSync(src, readFileSync(join(GOLDEN, 'classic-v2.fpk')));

@@ -61,6 +61,16 @@ describe('fieldpack inspect', () => {
     expect(out.join('\n')).toMatch(/15\.0% \(16 NaN, 1 \+Inf\)/);
   });
 
+  it('names a fill value the file does not declare (land as -9999 in a temperature) and what it makes of a relative bound', async () => {
+    const p = join(dir, 'sst9999.f32');
+    const values = Float32Array.from({ length: 40 * 50 }, (_, i) => (i % 50 < 12 ? -9999 : 14 + 16 * Math.sin(i / 90)));
+    writeFileSync(p, new Uint8Array(values.buffer));
+    writeFileSync(`${p}.json`, JSON.stringify({ shape: [40, 50], dtype: 'float32' }));
+    const { c, out } = ctx();
+    expect(await inspectCommand.run([p], c)).toBe(0);
+    expect(out.join('\n')).toMatch(/fill values the file does not declare\?[^\n]*\n {2}\S+: -9999 on 24\.0 % of the points, the others within -2 \.\. 30: rel 1e-4 then allows errors of 1\.0029, 3\.1 % of the others' range/);
+  });
+
   it('--json writes a NaN fill value as "NaN" (JSON has no NaN; null would read as no fill)', async () => {
     const p = join(dir, 'nanfill.f32');
     writeFileSync(p, new Uint8Array(Float32Array.from({ length: 12 }, (_, i) => (i % 5 ? i : NaN)).buffer));

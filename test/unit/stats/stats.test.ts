@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correlationMatrix, destagger, detectQuantization, fieldStats, histogram, matchGrid, snapNice } from '../../../src-main/core/stats/index.ts';
+import { correlationMatrix, destagger, detectQuantization, fieldStats, histogram, matchGrid, snapNice, undeclaredFill } from '../../../src-main/core/stats/index.ts';
 
 function f32(a: number[]) {
   return Float32Array.from(a);
@@ -137,5 +137,36 @@ describe('correlation', () => {
     expect(r.fields[1]!.destaggeredDim).toBe('x_stag');
     expect(r.values.r[0]![2]).toBeNull();
     expect(r.values.r[0]![1]).toBeGreaterThan(0.9);
+  });
+});
+
+describe('undeclaredFill', () => {
+  /** a smooth field of -2..30 with `fill` written on the points where `land` says */
+  function sst(fill: number, landShare: number): Float32Array {
+    const v = new Float32Array(10000);
+    for (let i = 0; i < v.length; i++) v[i] = (i % 97) / 97 < landShare ? fill : 14 + 16 * Math.sin(i / 300);
+    return v;
+  }
+  it('names land written as -9999 (or 1e20) in a temperature, with the others\' range', () => {
+    const u = undeclaredFill(sst(-9999, 0.3));
+    expect(u?.value).toBe(-9999);
+    expect(u!.count).toBeGreaterThan(2500);
+    expect(u!.rest[0]).toBeGreaterThanOrEqual(-2);
+    expect(u!.rest[1]).toBeLessThanOrEqual(30);
+    expect(undeclaredFill(sst(1e20, 0.05))?.value).toBe(Math.fround(1e20));
+  });
+  it('leaves values that belong to the field: land as 0 in a salinity, zeros of rain, a masked fill, a field of two values', () => {
+    const salinity = sst(0, 0.3).map((x) => (x === 0 ? 0 : x + 20));
+    expect(undeclaredFill(salinity)).toBeNull();
+    const rain = Float32Array.from({ length: 5000 }, (_, i) => (i % 3 ? 0 : (i % 17) * 0.4));
+    expect(undeclaredFill(rain)).toBeNull();
+    const v = sst(-9999, 0.3);
+    const mask = Uint8Array.from(v, (x) => (x === -9999 ? 0 : 1));
+    expect(undeclaredFill(v, mask)).toBeNull();
+    expect(undeclaredFill(Float32Array.from({ length: 100 }, (_, i) => (i % 2 ? 1 : -9999)))).toBeNull();
+    // one point far out is an outlier, not a fill
+    const spike = sst(5, 0);
+    spike[77] = -9999;
+    expect(undeclaredFill(spike)).toBeNull();
   });
 });

@@ -73,6 +73,7 @@ export function formatDescription(d: DatasetDescription, timeVariables: string[]
     lines.push(...table([...d.coordinates.map((c) => ['  ' + c.name, `(${c.dims.join(', ')})`, String(c.size), c.units ?? '', coordinateRange(c)]), ...timeVariables]));
   }
   const flagged: string[] = [];
+  const fills: string[] = [];
   for (const g of d.grids) {
     lines.push('', `grid ${g.id}: ${g.dims.map((dim, i) => `${dim}=${g.shape[i]}${g.axes[i]!.kind !== 'other' ? ` (${g.axes[i]!.kind})` : ''}`).join(' x ')}${g.destaggersTo ? `  [staggered: averages onto ${g.destaggersTo}]` : ''}`);
     const rows = [['  field', 'dtype', 'units', 'fill', 'valid', 'min', 'max', 'mean', 'std', 'distinct', 'step']];
@@ -82,6 +83,7 @@ export function formatDescription(d: DatasetDescription, timeVariables: string[]
       const fill = f.fill.fillValue !== undefined ? `_FillValue ${fmt(f.fill.fillValue)}` : f.fill.missingValues ? `missing ${f.fill.missingValues.map(fmt).join(',')}` : f.fill.defaultFill !== undefined && s.fillFraction > 0 ? 'default fill' : '-';
       const q = s.quantization;
       if (q.detected) flagged.push(`  ${f.id}: ${q.note}`);
+      if (s.undeclaredFill) fills.push(`  ${f.id}: ${undeclaredFillNote(s.undeclaredFill, s.validCount, f.units)}`);
       rows.push([
         `  ${f.id}${f.role === 'auxiliary-coordinate' ? ' (coord)' : ''}`,
         f.dtype + (f.fill.packing ? ` x${fmt(f.fill.packing.scaleFactor)}+${fmt(f.fill.packing.addOffset)}` : ''),
@@ -103,8 +105,24 @@ export function formatDescription(d: DatasetDescription, timeVariables: string[]
   const sampled = d.fields.filter((f) => f.stats.sample);
   if (sampled.length > 0) lines.push('', `stats of a central block (the variable is larger than inspect reads whole): ${sampled.map((f) => `${f.id} ${f.stats.sample!.values} of ${fieldSize(f.shape)} values [${f.stats.sample!.slice.map(([a, b]) => `${a}:${b}`).join(', ')}]`).join('; ')}`);
   if (flagged.length > 0) lines.push('', 'quantization (already rounded data; bounds below half the step mean nothing):', ...flagged);
+  if (fills.length > 0) lines.push('', 'fill values the file does not declare? (they count in the range a relative bound is taken from):', ...fills);
   if (d.skipped.length > 0) lines.push('', `not read as fields: ${d.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
   return lines;
+}
+
+/**
+ * What an undeclared fill value does to a bound taken from the range, in words: `bound`'s absolute value (rel 1e-4's
+ * where none is given) against the other values' range, and how to declare it (`names`: the variable and file).
+ */
+export function undeclaredFillNote(
+  u: { value: number; count: number; rest: [number, number] }, valid: number, units?: string,
+  bound?: { label: string; abs: number }, names: { variable: string; file: string } = { variable: 'VAR', file: 'FILE' },
+): string {
+  const abs = bound?.abs ?? 1e-4 * (Math.max(u.rest[1], u.value) - Math.min(u.rest[0], u.value));
+  const share = (100 * abs) / (u.rest[1] - u.rest[0]);
+  return `${fmt(u.value)} on ${((100 * u.count) / valid).toPrecision(3)} % of the points, the others within ${fmt(u.rest[0])} .. ${fmt(u.rest[1])}: ` +
+    `${bound ? bound.label.replace(/ -> .*/, '') : 'rel 1e-4'} then allows errors of ${fmt(abs)}${units ? ` ${units}` : ''}, ${share.toPrecision(2)} % of the others' range; ` +
+    `declare it as the variable's _FillValue (ncatted -a _FillValue,${names.variable},o,f,${fmt(u.value)} ${names.file}) or give an abs bound`;
 }
 
 /**
