@@ -159,6 +159,19 @@ describe('Data view', () => {
     expect(await page.getByTestId('quant-warning').innerText()).toMatch(/error bound below that step means nothing/);
     await page.screenshot({ path: join(SCREENSHOTS, 'data-import-raw-ok.png'), fullPage: false });
 
+    // a raw float32 field with land written as -9999 and no fill declared: flagged, with what it does to a bound
+    const sst = join(tmp.dir, 'sst9999.dat');
+    writeFileSync(sst, Buffer.from(Float32Array.from({ length: 20 * 30 }, (_, i) => (i % 30 < 8 ? -9999 : 14 + 16 * Math.sin(i / 40))).buffer));
+    await page.getByTestId('import-paths').fill(sst);
+    await page.getByTestId('import-raw-dtype').selectOption('float32');
+    await page.getByTestId('import-submit').click();
+    const sstRow = page.getByTestId('dataset-sst9999').getByTestId('field-row-sst9999');
+    await expect.poll(() => sstRow.count(), { timeout: 20_000 }).toBe(1);
+    const flag = sstRow.getByTestId('undeclared-fill-sst9999');
+    expect(await flag.innerText()).toMatch(/⚠ -9999 undeclared\?/);
+    expect(await flag.getAttribute('title')).toMatch(/-9999 on 160 points .* rel 1e-4 allows errors of 1\.00/);
+    expect(await page.getByTestId('undeclared-fill-warning').innerText()).toMatch(/counts in the range a relative bound is taken from/);
+
     // one field: the correlation panel says there is nothing to correlate, without asking the server (no failed call)
     const failed: string[] = [];
     page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });

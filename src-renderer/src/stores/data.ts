@@ -28,6 +28,8 @@ export interface StoredStats {
   quantization?: { detected: boolean; step: number | null; source: string | null; note: string };
   /** NaN and +-Inf that are not fill: values of the field, kept exactly, outside min / max / mean */
   nonFinite?: { nan: number; posInf: number; negInf: number };
+  /** a fill value the file does not declare (the smallest or largest value, on many points, far from the others) */
+  undeclaredFill?: { value: number; count: number; rest: [number, number] };
   role?: string;
   longName?: string | null;
 }
