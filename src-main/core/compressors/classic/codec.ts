@@ -599,17 +599,21 @@ export function* planSteps(
     Object.assign(plan, codingOf(w), { grid: w.grid });
     top.forEach((p, i) => (scores[`${tunedKey(p, k)} coded`] = sizes[i]!));
   }
-  // a plan the blocks spread over the field find clearly larger, both its codings, than another predictor or folding:
-  // that one becomes its alternative, each chunk coded both ways (a central sample of ocean can hide the coasts that
-  // make the field)
   const spread = plan.predictorChoice === 'auto' && !bound.lossless && spreadOf ? spreadOf() : [];
   // a grid the central sample lies on and the spread blocks do not (a rounded patch in a field that is not): every
   // point off it would be stored exactly, so the plan leaves it for the best coding off the grid the sample sized
   if (spread.length && plan.grid && !onGridOver(spread, plan.grid, plan)) {
     const off = onSample.filter((c) => !c.plan.grid).sort((a, b) => a.size - b.size)[0];
     Object.assign(plan, off ? codingOf(off.plan) : {}, { grid: undefined, alternative: undefined, hedged: undefined, contest: undefined });
+    if (off) best = off.size;
     scores['grid off the spread blocks'] = 0;
   }
+  // a winner the sample can hardly tell from another coding (INTERP_HEDGE_MARGIN): each chunk is coded both ways
+  const hedge = plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative ? hedgeOf(plan, onSample, best) : undefined;
+  if (hedge) Object.assign(plan, { alternative: hedge, hedged: true });
+  // a plan the blocks spread over the field find clearly larger, both its codings, than another predictor or folding:
+  // that one becomes its alternative, each chunk coded both ways (a central sample of ocean can hide the coasts that
+  // make the field)
   if (spread.length) {
     const coded = plan.alternative ? [plan, { ...plan, ...plan.alternative }] : [plan];
     const others = candidates.filter((c) => c.plan.grid === plan.grid && !coded.some((p) => p.predictor === c.plan.predictor && p.maxDims === c.plan.maxDims));
@@ -623,9 +627,6 @@ export function* planSteps(
     const least = rest.indexOf(Math.min(...rest));
     if (least >= 0 && rest[least]! < SPREAD_MIN_GAIN * own) Object.assign(plan, { alternative: codingOf(others[least]!.plan), hedged: true });
   }
-  // a winner the sample can hardly tell from another coding (INTERP_HEDGE_MARGIN): each chunk is coded both ways
-  const hedge = plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative ? hedgeOf(plan, onSample, best) : undefined;
-  if (hedge) Object.assign(plan, { alternative: hedge, hedged: true });
   if (plan.predictorChoice === 'auto' || gridPlans.length) plan.autoScores = scores;
   return plan;
 }
