@@ -1,5 +1,6 @@
 /** Fields built to break a codec's assumptions, shared by the tests that need them. */
 import type { Field } from '../../src-main/core/field.ts';
+import { makeField } from '../../src-main/services/codecs/fuzz-corpus.ts';
 
 /**
  * A salinity-like field whose land is written as 0 (no fill declared), the land patches all away from the centre:
@@ -25,4 +26,19 @@ export function coastsField(shape: [number, number, number]): Field {
     }
   }
   return { name: 'SALT', shape, dims: ['z', 'y', 'x'], values, sourceDtype: 'float32', attributes: { units: 'PSU' } } as Field;
+}
+
+/**
+ * A smooth field off any grid (makeField, noise 0.01) whose block [lo, hi) along each of its last two dims is
+ * rounded to `step`: a rounded patch, or with a large block a rounded field in an unrounded frame.
+ */
+export function roundedPatchField(shape: [number, number, number], lo: number, hi: number, step: number): Field {
+  const f = makeField('T', shape, { noise: 0.01, seed: 35 });
+  const [, ny, nx] = shape;
+  for (let i = 0; i < f.values.length; i++) {
+    const x = i % nx;
+    const y = Math.floor(i / nx) % ny;
+    if (y >= lo && y < hi && x >= lo && x < hi) f.values[i] = Math.fround(Math.round(f.values[i]! / step) * step);
+  }
+  return f;
 }

@@ -16,7 +16,7 @@ import type { StreamHeader } from '../../../src-main/core/codec/stream/format.ts
 import { tempDir } from '../../helpers/tmp.ts';
 import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { COADS, WRF_KATRINA, ferretFile } from '../../helpers/data-files.ts';
-import { coastsField } from '../../helpers/crafted-fields.ts';
+import { coastsField, roundedPatchField } from '../../helpers/crafted-fields.ts';
 
 const tmp = tempDir();
 let app: AppContext;
@@ -27,6 +27,8 @@ interface Compressed { bytes: number; chose: Record<string, unknown>; verificati
 const STATIC = join(tmp.dir, 'static.nc');
 /** Coasts away from an open-ocean centre (land as 0): the blocks spread over the field propose the coding that wins. */
 const COASTS = join(tmp.dir, 'coasts.nc');
+/** A field rounded to 0.01 but for a frame, the sample inside: every chunk coded off the grid, the header without it. */
+const FRAME = join(tmp.dir, 'frame.nc');
 
 beforeAll(async () => {
   app = createApp({ dbPath: join(tmp.dir, 's.db'), door: 'cli' });
@@ -48,6 +50,12 @@ beforeAll(async () => {
     coordinates: {},
     variables: [{ field: coasts }],
   });
+  const frame = roundedPatchField([12, 160, 160], 24, 136, 0.01);
+  await writeNetcdf4Dataset(FRAME, {
+    dimensions: [{ name: 'z', size: 12 }, { name: 'y', size: 160 }, { name: 'x', size: 160 }],
+    coordinates: {},
+    variables: [{ field: { ...frame, dims: ['z', 'y', 'x'] } }],
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -66,6 +74,8 @@ describe('compressing and decompressing slab by slab', () => {
     // a field of 4 x its sample or more: the blocks spread over it read slab by slab too (their proposal wins on the
     // middle chunk, coded both ways first, and the others take it)
     ['coasts away from an open-ocean centre (spread blocks, 3D)', COASTS, 'SALT', 2],
+    // the plan's grid (the sample's) left chunk by chunk: each coded off it
+    ['a rounded field in an unrounded frame (chunks off the grid)', FRAME, 'T', 1],
     // shape chunks of 1 or 2 steps, all repeating the step before them: joined (joinRepeatingChunks)
     ['a static masked map over 12 steps (chunks joined)', STATIC, 'HGT', 2],
   ];

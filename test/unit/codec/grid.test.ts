@@ -14,6 +14,7 @@ import { makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import { overBound } from './helpers.ts';
+import { roundedPatchField as roundedPatch } from '../../helpers/crafted-fields.ts';
 
 /** A smooth field with small-scale texture, rounded to `step` (as a GRIB product is). */
 function rounded(shape: number[], step: number, f64 = false): Field {
@@ -28,18 +29,6 @@ function packed(shape: number[]): Field {
   const values = new Float32Array(src.values.length);
   for (let i = 0; i < values.length; i++) values[i] = Math.round((src.values[i]! - offset) / scale) * scale + offset;
   return { ...src, values, sourceDtype: 'int16', attributes: { scale_factor: scale, add_offset: offset } };
-}
-
-/** A field off any grid whose block [lo, hi) along each of its last two dims is rounded to `step` (a rounded patch). */
-function roundedPatch(shape: [number, number, number], lo: number, hi: number, step: number): Field {
-  const f = makeField('T', shape, { noise: 0.01, seed: 35 });
-  const [, ny, nx] = shape;
-  for (let i = 0; i < f.values.length; i++) {
-    const x = i % nx;
-    const y = Math.floor(i / nx) % ny;
-    if (y >= lo && y < hi && x >= lo && x < hi) f.values[i] = Math.fround(Math.round(f.values[i]! / step) * step);
-  }
-  return f;
 }
 
 function roundTrip(f: Pick<Field, 'values' | 'shape' | 'mask' | 'attributes' | 'sourceDtype'>, bound: BoundSpec, grid = true) {
