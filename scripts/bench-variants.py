@@ -15,6 +15,13 @@ And forms none of the fields above was tuned on, to check that what works there 
   levitus_packed: an ocean field with a land mask that deepens with depth, packed as int16 (TEMP 0.01 degC,
            SALT 0.001 PSU), the mask as the fill value;
   heavy_tail: a precipitation-like field (etopo20's highest 30 % squared, log-normal noise): mostly zeros, a long tail.
+And fields whose central block, where auto plans, is unlike the rest (session 42):
+  central_traps: Levitus SALT and TEMP with their land written as 0 and no fill declared (the centre is open
+           Pacific, the field full of coasts); Levitus TEMP (land as its median, white noise of 0.003 degC) rounded
+           to 0.01 only in the central half of each map, and a 12 x 160 x 160 part of it rounded but for a frame of 24
+           points (the planning sample on a grid most of the field is not on);
+  undeclared_fill: COADS SST, AIRT and UWND with land as -9999 and no fill declared (the fill counts in the range
+           a relative bound is taken from: `fieldpack inspect` names it).
 And bit-rounded (netCDF-C's quantize, the mantissa's low bits zeroed; session 35):
   bit_rounded: WRF T, QVAPOR, U and P through BitRound at 9, 7, 10 and 12 significant bits, PH through
            GranularBitRound, WRF QVAPOR and T and the navy VWND through BitGroom at 3 digits, the navy UWND through
@@ -230,6 +237,46 @@ def heavy_tail(src_path, dst_path):
         out[:] = (above ** 2 * np.exp(rng.normal(0.0, 0.3, above.shape))).astype(np.float32)
 
 
+def put(dst, name, data, units):
+    """A float32 variable on dims named by their lengths (created as needed), no fill declared."""
+    dims = []
+    for n in data.shape:
+        dim = 'n%d' % n
+        if dim not in dst.dimensions:
+            dst.createDimension(dim, n)
+        dims.append(dim)
+    out = dst.createVariable(name, 'f4', tuple(dims), fill_value=False)
+    out.units = units
+    out[:] = data.astype(np.float32)
+
+
+def central_traps(levitus_path, dst_path):
+    """Fields whose central block (auto's planning sample) is unlike the rest."""
+    rng = np.random.default_rng(3)
+    with netCDF4.Dataset(levitus_path) as src, netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+        for name, units in (('SALT', 'PSU'), ('TEMP', 'degC')):
+            put(dst, name + '_LAND0', np.ma.filled(np.ma.masked_invalid(src.variables[name][:]), 0.0), units)
+        temp = np.ma.masked_invalid(src.variables['TEMP'][:]).astype(np.float64)
+        temp = np.ma.filled(temp, float(np.ma.median(temp))) + rng.normal(0.0, 0.003, temp.shape)
+        centre = temp.copy()
+        _, h, w = centre.shape
+        centre[:, h // 4:3 * h // 4, w // 4:3 * w // 4] = np.round(centre[:, h // 4:3 * h // 4, w // 4:3 * w // 4], 2)
+        put(dst, 'TEMP_CENTRE_ROUNDED', centre, 'degC')
+        frame = temp[:12, 10:170, 100:260].copy()
+        frame[:, 24:136, 24:136] = np.round(frame[:, 24:136, 24:136], 2)
+        put(dst, 'TEMP_FRAME_UNROUNDED', frame, 'degC')
+
+
+def undeclared_fill(coads_path, dst_path):
+    """COADS fields with land as -9999 and no fill declared."""
+    with netCDF4.Dataset(coads_path) as src, netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+        for name in ('SST', 'AIRT', 'UWND'):
+            var = src.variables[name]
+            data = np.ma.masked_invalid(var[:])
+            data = np.ma.masked_where(np.abs(data) > 1e30, data)
+            put(dst, name + '_9999', np.ma.filled(data, -9999.0), getattr(var, 'units', ''))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else 'bench-variants'
     os.makedirs(out, exist_ok=True)
@@ -241,6 +288,8 @@ def main():
     levitus_packed(os.path.join(FERRET, 'levitus_climatology.cdf'), os.path.join(out, 'levitus_packed.nc'))
     heavy_tail(os.path.join(FERRET, 'etopo20.cdf'), os.path.join(out, 'heavy_tail.nc'))
     bit_rounded(WRF, os.path.join(FERRET, 'monthly_navy_winds.cdf'), os.path.join(out, 'bit_rounded.nc'))
+    central_traps(os.path.join(FERRET, 'levitus_climatology.cdf'), os.path.join(out, 'central_traps.nc'))
+    undeclared_fill(os.path.join(FERRET, 'coads_climatology.cdf'), os.path.join(out, 'undeclared_fill.nc'))
     print('wrote', ', '.join(sorted(os.listdir(out))), 'to', out)
 
 
