@@ -127,7 +127,7 @@ export interface DescribedFieldStats {
    * a fill value the file does not declare, where one stands out (core/stats/undeclared-fill.ts): the smallest or
    * largest value, on many points, far from all the others (counted in min / max and in a relative bound's range)
    */
-  undeclaredFill?: { value: number; count: number; rest: [number, number] };
+  undeclaredFill?: { value: number; count: number; valid: number; rest: [number, number] };
   /** stats of a central block only (a variable of more than DESCRIBE_MAX_VALUES): its slice and its number of values */
   sample?: { slice: [number, number][]; values: number };
 }

@@ -64,9 +64,14 @@ export const StreamCompressOutput = z.object({
   inputBound: z.number().nullable().default(null),
   /**
    * a fill value the file does not declare, found where the bound is taken from the field's range (rel, psnr, nrmse;
-   * in memory): that value, its points and the other values' range (core/stats/undeclared-fill.ts); null otherwise
+   * lossy, in memory): that value, its points, the valid points and the other values' range
+   * (core/stats/undeclared-fill.ts); null otherwise
    */
-  undeclaredFill: z.object({ value: z.number(), count: z.number().int(), rest: z.tuple([z.number(), z.number()]) }).nullable().default(null),
+  undeclaredFill: z.object({
+    value: z.number(), count: z.number().int(), valid: z.number().int(), rest: z.tuple([z.number(), z.number()]),
+    /** the variable's stored dtype (a packed one declares its fill in packed units) */
+    dtype: z.string(),
+  }).nullable().default(null),
   /**
    * the base (residual coders): the stream written beside the output, or the reconstruction file given (out), what it
    * counts in the ratio (bytes; a file's declared bits / 8), its spec, and auto's choice. null: no base used.

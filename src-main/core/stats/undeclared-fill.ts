@@ -7,14 +7,19 @@
 
 /** At least this share of the valid points hold the value (and 2 points or more) ... */
 export const UNDECLARED_FILL_MIN_SHARE = 0.001;
-/** ... and it lies this many times the others' range away from the nearest of them. */
-export const UNDECLARED_FILL_MIN_GAP = 10;
+/**
+ * ... and with it the field's range is this many times the others' range: -9999 beside SST of -2..30 (300 x), 0 K
+ * beside 271..305 K (9 x); not land as 0 beside salinity of 4.6..40.8 (1.1 x), nor the zeros of rain.
+ */
+export const UNDECLARED_FILL_MIN_WIDENING = 5;
 
 export interface UndeclaredFill {
   value: number;
   /** points holding it */
   count: number;
-  /** the other valid values' smallest and largest */
+  /** the field's valid points (mask 1 where given, finite) */
+  valid: number;
+  /** the other valid values' smallest and largest (the field's other extreme left out too where it is a fill) */
   rest: [number, number];
 }
 
@@ -40,24 +45,27 @@ export function undeclaredFill(values: ArrayLike<number>, mask?: Uint8Array | nu
     if (v === min) atMin++;
     if (v === max) atMax++;
   }
-  const enough = (count: number) => count >= 2 && count >= UNDECLARED_FILL_MIN_SHARE * valid && count < valid;
-  for (const [value, count] of [[min, atMin], [max, atMax]] as const) {
-    if (!enough(count)) continue;
-    const rest = restRange(values, mask, value);
-    const span = rest[1] - rest[0];
-    const gap = Math.min(Math.abs(value - rest[0]), Math.abs(value - rest[1]));
-    if (span > 0 && gap >= UNDECLARED_FILL_MIN_GAP * span) return { value, count, rest };
+  const enough = (count: number) => count >= 2 && count >= UNDECLARED_FILL_MIN_SHARE * valid;
+  // both ends may be fills (land -9999, ice 9999): each is judged against the values between them
+  const ends = ([[min, atMin], [max, atMax]] as const).filter(([value, count], i) => enough(count) && (i === 0 || value !== min));
+  if (!ends.length || ends.reduce((a, [, c]) => a + c, 0) >= valid) return null;
+  const rest = restRange(values, mask, ends.map(([v]) => v));
+  const span = rest[1] - rest[0];
+  if (!(span > 0)) return null;
+  for (const [value, count] of ends) {
+    const widened = Math.max(rest[1], value) - Math.min(rest[0], value);
+    if (widened >= UNDECLARED_FILL_MIN_WIDENING * span) return { value, count, valid, rest };
   }
   return null;
 }
 
-/** The smallest and largest valid value other than `except`. */
-function restRange(values: ArrayLike<number>, mask: Uint8Array | null | undefined, except: number): [number, number] {
+/** The smallest and largest valid value other than those of `except`. */
+function restRange(values: ArrayLike<number>, mask: Uint8Array | null | undefined, except: readonly number[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if ((mask && mask[i] !== 1) || v - v !== 0 || v === except) continue;
+    if ((mask && mask[i] !== 1) || v - v !== 0 || except.includes(v)) continue;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }

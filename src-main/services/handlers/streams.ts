@@ -130,6 +130,12 @@ async function variableBytes(file: string, variable: string, open?: OpenOptions)
   }
 }
 
+/** A fill value the field's file does not declare, where the bound was taken from the field's range and is lossy. */
+function undeclaredFillUnder(bound: { mode: string; lossless: boolean }, field: Field) {
+  const u = bound.mode === 'abs' || bound.lossless ? null : undeclaredFill(field.values, field.mask);
+  return u && { ...u, dtype: field.sourceDtype };
+}
+
 /**
  * A variable compressed slab by slab (services/codecs/streamed.ts): its metadata from the first row and the full
  * coordinates, as readVariable would give them, so the stream's bytes are the in-memory path's.
@@ -216,7 +222,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       return {
         out, bytes: r.bytes.length, codec: r.codec, params: r.params, shape: field.shape, boundLabel: r.bound.label, absBound: r.bound.abs, units: field.units ?? null, lossless: r.bound.lossless,
         compressionRatio: r.compressionRatio, seconds: r.seconds, inputBound: reconstructionBound(field.attributes),
-        undeclaredFill: bound.mode === 'abs' ? null : undeclaredFill(field.values, field.mask),
+        undeclaredFill: undeclaredFillUnder(r.bound, field),
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,
         base: prepared?.field && usesBase

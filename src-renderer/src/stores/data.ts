@@ -29,7 +29,7 @@ export interface StoredStats {
   /** NaN and +-Inf that are not fill: values of the field, kept exactly, outside min / max / mean */
   nonFinite?: { nan: number; posInf: number; negInf: number };
   /** a fill value the file does not declare (the smallest or largest value, on many points, far from the others) */
-  undeclaredFill?: { value: number; count: number; rest: [number, number] };
+  undeclaredFill?: { value: number; count: number; valid: number; rest: [number, number] };
   role?: string;
   longName?: string | null;
 }

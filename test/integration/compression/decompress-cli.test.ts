@@ -187,7 +187,10 @@ describe('golden classic streams', () => {
     const raw = ['--raw-shape', '40,60', '--raw-dtype', 'float32', '--var', 'sst9999', '-o', join(tmp.dir, 'sst9999.fpk')];
     const rel = await fieldpack('compress', src, ...raw, '--bound', 'rel:1e-4', '--overwrite');
     expect(rel.status, rel.stderr).toBe(0);
-    expect(rel.stdout).toMatch(/note: sst9999 looks filled with a value the file does not declare: -9999 on 25\.0 % of the points, the others within -2 \.\. 30: rel 0\.0001 then allows errors of 1\.0029, 3\.1 % of the others' range; declare it as the variable's _FillValue \(ncatted -a _FillValue,sst9999,o,f,-9999 \S+sst9999\.f32\) or give an abs bound/);
+    expect(rel.stdout).toMatch(/note: sst9999 looks filled with a value the file does not declare: -9999 on 25\.0 % of the points, the others within -2 \.\. 30: rel 0\.0001 then allows errors of 1\.0029, 3\.1 % of the others' range; declare it as "fillValue": -9999 in \S+sst9999\.f32\.json or give an abs bound/);
+    // a lossless bound spans nothing: no note
+    const exact = await fieldpack('compress', src, ...raw, '--bound', 'rel:0', '--overwrite');
+    expect(exact.stdout).not.toMatch(/does not declare/);
     const abs = await fieldpack('compress', src, ...raw, '--bound', 'abs:0.01', '--overwrite');
     expect(abs.status, abs.stderr).toBe(0);
     expect(abs.stdout).not.toMatch(/does not declare/);

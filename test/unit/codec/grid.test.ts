@@ -167,7 +167,7 @@ describe('coding values that lie on a grid', () => {
     const f = rounded([40, 64], 0.01);
     expect(findGridPlan(f.values, null, 1, 300, true)).toBeNull();
     expect(findGridPlan(f.values, null, 0.004, 300, true)?.step).toBe(0.01);
-    // 9 steps a half bound: on the grid; 20 (under readers' 32): bins of 2e are as fine, the encoder leaves it
+    // 9 steps a half bound: on the grid; 19 (readers take up to 31): bins of 2e are as fine, the encoder leaves it
     expect(findGridPlan(f.values, null, 0.1, 300, true)?.half).toBe(9);
     expect(gridPlanFor(g, 0.2, 300, true).half).toBe(19);
     expect(findGridPlan(f.values, null, 0.2, 300, true)).toBeNull();

@@ -154,6 +154,13 @@ describe('undeclaredFill', () => {
     expect(u!.rest[0]).toBeGreaterThanOrEqual(-2);
     expect(u!.rest[1]).toBeLessThanOrEqual(30);
     expect(undeclaredFill(sst(1e20, 0.05))?.value).toBe(Math.fround(1e20));
+    // 0 K beside 271..305 K: the range 9 x the others'
+    const kelvin = sst(0, 0.2).map((x) => (x === 0 ? 0 : x + 273.15));
+    expect(undeclaredFill(kelvin)?.value).toBe(0);
+    // land as -9999 and ice as 9999: each judged against the values between them
+    const both = sst(-9999, 0.3).map((x, i) => (i % 97 === 50 ? 9999 : x));
+    expect(undeclaredFill(both)).toMatchObject({ value: -9999 });
+    expect(undeclaredFill(both)!.rest[1]).toBeLessThanOrEqual(30);
   });
   it('leaves values that belong to the field: land as 0 in a salinity, zeros of rain, a masked fill, a field of two values', () => {
     const salinity = sst(0, 0.3).map((x) => (x === 0 ? 0 : x + 20));

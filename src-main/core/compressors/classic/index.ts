@@ -10,6 +10,7 @@ import type { Codec, CodecEnv, CodecPreset, CodecTask, DecodedChunk, EncodeInput
 import { chunkAssembly, guarded } from '../decoded.ts';
 import { mapChunks, runChunks } from '../chunk-tasks.ts';
 import { declaredGrid } from '../../codec/grid.ts';
+import { resolveBound } from '../../codec/bound.ts';
 import { spareBuffer } from '../../codec/scratch.ts';
 import { INTERP_TUNINGS } from '../../codec/predictors/index.ts';
 import { everyRowEquals } from '../../codec/repeats.ts';
@@ -272,11 +273,13 @@ export const classicCodec: Codec<ClassicParams> = {
     const sample = block
       ? cropBlock(slab.values, maskOf(slab), [block.size[0]!, ...shape.slice(1)], [0, ...block.start.slice(1)], block.size)
       : { values: slab.values, mask: maskOf(slab), shape };
-    // the blocks spread over the field too (planSteps' second opinion), each cropped from its rows as read
+    // the blocks spread over the field too (planSteps' second opinion; auto at a lossy bound), each cropped from its
+    // rows: the sample's slab where they are its rows (a short dim 0 is whole in both), else read
     const spread: PlanSample[] = [];
-    for (const b of (opts.predictor ?? 'auto') === 'auto' ? spreadBlockRanges(shape) : []) {
+    const spreadWanted = (opts.predictor ?? 'auto') === 'auto' && !resolveBound(opts.bound, whole.max - whole.min).lossless;
+    for (const b of spreadWanted ? spreadBlockRanges(shape) : []) {
       checkAbort();
-      const rows = await source.read(b.start[0]!, b.start[0]! + b.size[0]!);
+      const rows = b.start[0] === r0 && b.size[0] === slab.values.length / rowSize ? slab : await source.read(b.start[0]!, b.start[0]! + b.size[0]!);
       spread.push(cropBlock(rows.values, maskOf(rows), [b.size[0]!, ...shape.slice(1)], [0, ...b.start.slice(1)], b.size));
     }
     const planned = { ...planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend, () => spread), chunkRows };

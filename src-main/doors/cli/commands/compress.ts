@@ -2,7 +2,6 @@ import { type CliCommand, type CliRunContext, CliUsageError, flag, paramFlags, p
 import type { BoundSpec } from '../../../core/codec/bound.ts';
 import { rowsRefusal } from '../../../services/codecs/streamed.ts';
 import { callApi, terminalCall } from '../api.ts';
-import { fieldSize } from '../../../core/field.ts';
 import { undeclaredFillNote } from './inspect.ts';
 
 type ParamSchema = { enum?: unknown[]; const?: unknown; type?: string; anyOf?: ParamSchema[] };
@@ -117,7 +116,10 @@ export const compressCommand: CliCommand = {
       // with a base, the ratio that counts it (bench's) comes first, the stream's alone beside it
       const ratio = withBase !== null ? `ratio ${withBase.toFixed(2)} with its base (the stream alone ${r.compressionRatio.toFixed(2)})` : `ratio ${r.compressionRatio.toFixed(2)}`;
       io.out(`${out}: ${r.bytes} bytes, ${ratio}${v ? `, ${errorSummary(bound, v)}` : ''}`);
-      if (r.undeclaredFill) io.out(`note: ${variable} looks filled with a value the file does not declare: ${undeclaredFillNote(r.undeclaredFill, fieldSize(r.shape), r.units ?? undefined, { label: r.boundLabel, abs: r.absBound }, { variable, file })}`);
+      if (r.undeclaredFill) {
+        const names = { variable, file, raw: raw !== undefined || /\.(f32|f64|bin|raw|dat)$/i.test(file), dtype: r.undeclaredFill.dtype };
+        io.out(`note: ${variable} looks filled with a value the file does not declare: ${undeclaredFillNote(r.undeclaredFill, r.units ?? undefined, { label: r.boundLabel, abs: r.absBound }, names)}`);
+      }
       if (r.inputBound !== null) io.out(`note: ${file} is itself a reconstruction, within ${r.inputBound.toPrecision(6)} of its original: these errors are against it, so against the original they can reach ${(r.inputBound + r.absBound).toPrecision(6)}`);
       return 0;
     } finally {

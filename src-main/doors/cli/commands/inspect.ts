@@ -83,7 +83,10 @@ export function formatDescription(d: DatasetDescription, timeVariables: string[]
       const fill = f.fill.fillValue !== undefined ? `_FillValue ${fmt(f.fill.fillValue)}` : f.fill.missingValues ? `missing ${f.fill.missingValues.map(fmt).join(',')}` : f.fill.defaultFill !== undefined && s.fillFraction > 0 ? 'default fill' : '-';
       const q = s.quantization;
       if (q.detected) flagged.push(`  ${f.id}: ${q.note}`);
-      if (s.undeclaredFill) fills.push(`  ${f.id}: ${undeclaredFillNote(s.undeclaredFill, s.validCount, f.units)}`);
+      if (s.undeclaredFill) {
+        const file = d.files[f.file]!;
+        fills.push(`  ${f.id}: ${undeclaredFillNote(s.undeclaredFill, f.units, undefined, { variable: f.name, file: file.path, dtype: f.dtype, raw: file.format === 'raw' })}`);
+      }
       rows.push([
         `  ${f.id}${f.role === 'auxiliary-coordinate' ? ' (coord)' : ''}`,
         f.dtype + (f.fill.packing ? ` x${fmt(f.fill.packing.scaleFactor)}+${fmt(f.fill.packing.addOffset)}` : ''),
@@ -112,17 +115,24 @@ export function formatDescription(d: DatasetDescription, timeVariables: string[]
 
 /**
  * What an undeclared fill value does to a bound taken from the range, in words: `bound`'s absolute value (rel 1e-4's
- * where none is given) against the other values' range, and how to declare it (`names`: the variable and file).
+ * where none is given) against the other values' range, and how to declare it for the file's kind (`names`).
  */
 export function undeclaredFillNote(
-  u: { value: number; count: number; rest: [number, number] }, valid: number, units?: string,
-  bound?: { label: string; abs: number }, names: { variable: string; file: string } = { variable: 'VAR', file: 'FILE' },
+  u: { value: number; count: number; valid: number; rest: [number, number] }, units?: string,
+  bound?: { label: string; abs: number }, names: { variable: string; file: string; dtype?: string; raw?: boolean } = { variable: 'VAR', file: 'FILE' },
 ): string {
   const abs = bound?.abs ?? 1e-4 * (Math.max(u.rest[1], u.value) - Math.min(u.rest[0], u.value));
   const share = (100 * abs) / (u.rest[1] - u.rest[0]);
-  return `${fmt(u.value)} on ${((100 * u.count) / valid).toPrecision(3)} % of the points, the others within ${fmt(u.rest[0])} .. ${fmt(u.rest[1])}: ` +
+  // the value as the data hold it (a rounded one would declare a fill nothing equals)
+  const exact = String(u.value);
+  const declare = names.raw
+    ? `declare it as "fillValue": ${exact} in ${names.file}.json`
+    : names.dtype && /int/.test(names.dtype)
+      ? `declare its packed value as the variable's _FillValue`
+      : `declare it as the variable's _FillValue (ncatted -a _FillValue,${names.variable},o,${names.dtype === 'float64' ? 'd' : 'f'},${exact} ${names.file})`;
+  return `${fmt(u.value)} on ${((100 * u.count) / u.valid).toPrecision(3)} % of the points, the others within ${fmt(u.rest[0])} .. ${fmt(u.rest[1])}: ` +
     `${bound ? bound.label.replace(/ -> .*/, '') : 'rel 1e-4'} then allows errors of ${fmt(abs)}${units ? ` ${units}` : ''}, ${share.toPrecision(2)} % of the others' range; ` +
-    `declare it as the variable's _FillValue (ncatted -a _FillValue,${names.variable},o,f,${fmt(u.value)} ${names.file}) or give an abs bound`;
+    `${declare} or give an abs bound`;
 }
 
 /**
