@@ -119,6 +119,10 @@ describe('coding values that lie on a grid', () => {
     expect(a.plan.grid).toBeUndefined();
     expect(overBound(centre.values, a.d.values, null, a.plan.bound.abs)).toBe(0);
     expect(a.bytes.length).toBeLessThanOrEqual(1.02 * roundTrip(centre, bound, false).bytes.length);
+    // a wider rounded centre: screening kept only grid candidates, so those off the grid are sized on the sample then
+    const wide = roundTrip(roundedPatch([12, 240, 240], 40, 200, 0.01), { mode: 'rel', value: 3e-5 });
+    expect(wide.plan.grid).toBeUndefined();
+    expect(Object.keys(wide.plan.autoScores ?? {}).some((k) => !k.includes('+grid'))).toBe(true);
     // 12 x 160 x 160 (307 k values, too small for them): 112 x 112 rounded, the sample inside it; each chunk is
     // coded on the grid (4.3 x the bytes) and off it, the smaller kept
     const frame = roundedPatch([12, 160, 160], 24, 136, 0.01);

@@ -405,9 +405,10 @@ export type PlanStep =
 /**
  * the batches planning sizes: every candidate on the screening block, the survivors, the best interpolation's other
  * axis order and the winner's tunings on the sample; at high ratios the interpolations' tunings and the winner, coded;
- * the plan and the other predictors and foldings on each block spread over a large field (spreadBlockRanges)
+ * the plan and the other predictors and foldings on each block spread over a large field (spreadBlockRanges), and
+ * where those leave the plan's grid and screening kept no candidate off it, those candidates on the sample
  */
-export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings' | 'coded' | 'spread';
+export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings' | 'coded' | 'spread' | 'off-grid';
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
 /** Runs planning's steps in this thread, sizing every batch here: the plan. */
@@ -605,9 +606,17 @@ export function* planSteps(
   // a grid the central sample lies on and the spread blocks do not (a rounded patch in a field that is not): every
   // point off it would be stored exactly, so the plan leaves it for the best coding off the grid the sample sized
   if (spread.length && plan.grid && !onGridOver(spread, plan.grid, plan)) {
-    const off = onSample.filter((c) => !c.plan.grid).sort((a, b) => a.size - b.size)[0];
-    Object.assign(plan, off ? codingOf(off.plan) : {}, { grid: undefined, alternative: undefined, hedged: undefined, contest: undefined });
-    if (off) best = off.size;
+    // (where screening left no candidate off the grid, they are sized on the sample now)
+    let offSample = onSample.filter((c) => !c.plan.grid);
+    if (!offSample.length) {
+      const plain = candidates.filter((c) => !c.plan.grid);
+      const sizes = yield* sized('off-grid', plain.map((c) => c.plan), sample!, sizeOf);
+      plain.forEach((c, i) => (scores[c.key] = sizes[i]!));
+      offSample = plain.map((c, i) => ({ plan: c.plan, size: sizes[i]! }));
+    }
+    const off = offSample.reduce((a, c) => (c.size < a.size ? c : a));
+    Object.assign(plan, codingOf(off.plan), { grid: undefined, alternative: undefined, hedged: undefined, contest: undefined });
+    best = off.size;
   }
   // a winner the sample can hardly tell from another coding (INTERP_HEDGE_MARGIN): each chunk is coded both ways
   const hedge = plan.predictorChoice === 'auto' && !bound.lossless && !plan.alternative ? hedgeOf(plan, onSample, best) : undefined;
