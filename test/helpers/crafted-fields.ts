@@ -3,10 +3,10 @@ import type { Field } from '../../src-main/core/field.ts';
 import { makeField } from '../../src-main/services/codecs/fuzz-corpus.ts';
 
 /**
- * A salinity-like field whose land is written as 0 (no fill declared), the land patches all away from the centre:
- * the central block, where auto's sample lies, is smooth open ocean; the field is full of coasts.
+ * A salinity-like field whose land is written as 0 (or `land`; no fill declared), the land patches all away from the
+ * centre: the central block, where auto's sample lies, is smooth open ocean; the field is full of coasts.
  */
-export function coastsField(shape: [number, number, number]): Field {
+export function coastsField(shape: [number, number, number], landValue = 0): Field {
   const [nz, ny, nx] = shape;
   let s = 2024;
   const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
@@ -22,7 +22,7 @@ export function coastsField(shape: [number, number, number]): Field {
   let o = 0;
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, o++) values[o] = land[y * nx + x] ? 0 : 34 + 0.1 * z + 2 * Math.sin(y / 17 + z / 9) * Math.cos(x / 23) + 0.02 * (rnd() - 0.5);
+      for (let x = 0; x < nx; x++, o++) values[o] = land[y * nx + x] ? landValue : 34 + 0.1 * z + 2 * Math.sin(y / 17 + z / 9) * Math.cos(x / 23) + 0.02 * (rnd() - 0.5);
     }
   }
   return { name: 'SALT', shape, dims: ['z', 'y', 'x'], values, sourceDtype: 'float32', attributes: { units: 'PSU' } } as Field;

@@ -5,7 +5,7 @@
 import { FieldpackError } from '../errors.ts';
 import { type Field, type FieldValues, fieldSize } from '../field.ts';
 import { coordinatesOfRows } from '../coordinates.ts';
-import type { StreamHeader } from '../codec/stream/format.ts';
+import { type StreamHeader, outputMasked } from '../codec/stream/format.ts';
 import type { DecodedChunk, DecodedField } from './contract.ts';
 
 /**
@@ -73,7 +73,7 @@ export function chunkAssembly(
   // the values are allocated when a chunk is decoded into them or put, the mask when a chunk is put: a header alone
   // (its declared shape) never makes this touch memory
   const output = () => (values ??= f32 ? new Float32Array(n) : new Float64Array(n));
-  const outputMask = () => (h.hasMask ? (mask ??= new Uint8Array(n).fill(1)) : undefined);
+  const outputMask = () => (outputMasked(h) ? (mask ??= new Uint8Array(n).fill(1)) : undefined);
   const span = (j: number) => {
     const c = h.chunks[chunkIds[j]!]!;
     const a = Math.max(start, c.row0);
@@ -93,7 +93,7 @@ export function chunkAssembly(
         if (d.values !== targets[j]) throw new FieldpackError('INTERNAL', `chunk ${chunkIds[j]} was decoded elsewhere than into the output`);
       } else if (oneWhole && d.values.length === n && f32 === d.values instanceof Float32Array) {
         values = d.values;
-        if (h.hasMask) mask = d.mask && d.mask.length === n ? d.mask : new Uint8Array(n).fill(1);
+        if (outputMasked(h)) mask = d.mask && d.mask.length === n ? d.mask : new Uint8Array(n).fill(1);
         return false;
       } else {
         output().set(d.values.subarray(s.src, s.src + s.len), s.at);

@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, type FieldValues, fieldSize } from '../../core/field.ts';
 import { type ResolvedBound, clampToRange } from '../../core/codec/bound.ts';
-import { readHeader, type StreamHeader, type StreamMetadata } from '../../core/codec/stream/format.ts';
+import { outputMasked, readHeader, type StreamHeader, type StreamMetadata } from '../../core/codec/stream/format.ts';
 import { codecById, NO_DEPENDENCIES, type RowSource } from '../../core/compressors/index.ts';
 import { writeAtomically } from '../files/atomic.ts';
 import { findHdf5Signature, isNetcdf3 } from '../files/magic.ts';
@@ -207,7 +207,7 @@ export async function decodeRowsToFile(
   file: string, out: string, opts: RunControl & { maskOut?: string; clampTo?: { min: number; max: number } } = {}, known?: StreamHeader,
 ): Promise<{ header: StreamHeader; hasMask: boolean; clamped: number }> {
   const header = known ?? (await readStreamHead(file)).header;
-  const withMask = !!opts.maskOut && header.hasMask;
+  const withMask = !!opts.maskOut && outputMasked(header);
   let clamped = 0;
   const writeAll = async (tmp: string, maskTmp: string | null) => {
     const values = createWriteStream(tmp);

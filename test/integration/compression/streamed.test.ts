@@ -29,6 +29,8 @@ const STATIC = join(tmp.dir, 'static.nc');
 const COASTS = join(tmp.dir, 'coasts.nc');
 /** A field rounded to 0.01 but for a frame, the sample inside: every chunk coded off the grid, the header without it. */
 const FRAME = join(tmp.dir, 'frame.nc');
+/** Coasts whose land is -9999, no fill declared: coded as a mask (an implicit fill), decoded without one. */
+const LAND9999 = join(tmp.dir, 'land9999.nc');
 
 beforeAll(async () => {
   app = createApp({ dbPath: join(tmp.dir, 's.db'), door: 'cli' });
@@ -49,6 +51,11 @@ beforeAll(async () => {
     dimensions: [{ name: 'z', size: 12 }, { name: 'y', size: 160 }, { name: 'x', size: 320 }],
     coordinates: {},
     variables: [{ field: coasts }],
+  });
+  await writeNetcdf4Dataset(LAND9999, {
+    dimensions: [{ name: 'z', size: 12 }, { name: 'y', size: 160 }, { name: 'x', size: 320 }],
+    coordinates: {},
+    variables: [{ field: { ...coastsField([12, 160, 320], -9999), name: 'SALT9999' } }],
   });
   const frame = roundedPatchField([12, 160, 160], 24, 136, 0.01);
   await writeNetcdf4Dataset(FRAME, {
@@ -76,6 +83,8 @@ describe('compressing and decompressing slab by slab', () => {
     ['coasts away from an open-ocean centre (spread blocks, 3D)', COASTS, 'SALT', 2],
     // the plan's grid (the sample's) left chunk by chunk: each coded off it
     ['a rounded field in an unrounded frame (chunks off the grid)', FRAME, 'T', 1],
+    // its -9999 coded as a mask that only the spread blocks see (the centre is open ocean), each chunk's made from its rows
+    ['land written as -9999, undeclared (an implicit fill)', LAND9999, 'SALT9999', 2],
     // shape chunks of 1 or 2 steps, all repeating the step before them: joined (joinRepeatingChunks)
     ['a static masked map over 12 steps (chunks joined)', STATIC, 'HGT', 2],
   ];
@@ -93,12 +102,20 @@ describe('compressing and decompressing slab by slab', () => {
       expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
       // 8 chunks by the shape (1 or 2 steps of 12,000 values), joined up to twice the chunk size (60,000 values)
       if (file === STATIC) expect((await readStreamHead(b)).header.chunks.map((c) => c.rows)).toEqual([4, 5, 3]);
+      if (file === LAND9999) expect((await readStreamHead(b)).header.implicitFill).toBe(true);
       const mem = { out: join(tmp.dir, `${tag}-mem.f32`), maskOut: join(tmp.dir, `${tag}-mem.mask`) };
       const rows = { out: join(tmp.dir, `${tag}-rows.f32`), maskOut: join(tmp.dir, `${tag}-rows.mask`) };
       const dm = await call<{ maskOut: string | null }>('streams.decompress', { file: b, ...mem, workers, streamed: false });
       const dr = await call<{ maskOut: string | null; shape: number[] }>('streams.decompress', { file: b, ...rows, workers, streamed: true });
       expect(readFileSync(rows.out).equals(readFileSync(mem.out))).toBe(true);
       expect(dr.maskOut !== null).toBe(dm.maskOut !== null);
+      // the file declared no fill: none comes back, and -9999 is exact
+      if (file === LAND9999) {
+        expect(dm.maskOut).toBeNull();
+        const back = new Float32Array(readFileSync(rows.out).buffer.slice(0));
+        const land = coastsField([12, 160, 320], -9999).values;
+        expect(land.every((v, i) => v !== -9999 || back[i] === -9999)).toBe(true);
+      }
       if (dm.maskOut) expect(readFileSync(rows.maskOut).equals(readFileSync(mem.maskOut))).toBe(true);
     });
   });

@@ -126,6 +126,8 @@ describe('header fields are range-checked (classic)', () => {
     await expectBad(edit(b, (h) => { h.validMin = 5; h.validMax = 1; }), /valid range \[5, 1\]/);
     await expectBad(editHeaderField(b, 'backend', 7), /unknown lossless backend id 7/);
     await expectBad(editHeaderField(b, 'flags', 64), /unknown flags 64/);
+    // an implicit fill (flag 8) marks the points of the fill value in the chunks' masks: it needs both
+    await expectBad(editHeaderField(b, 'flags', 8), /an implicit fill without the mask and the fill value/);
     await expectBad(editHeaderField(b, 'metadata length', 2 ** 40), /metadata length 1099511627776 exceeds/);
     await expectBad(editHeaderField(b, 'dtype', 2), /dtype/);
     await expectBad(editHeaderField(b, 'chunk count', 2 ** 31), /2147483648 chunks for 24 rows/);

@@ -4,7 +4,9 @@
  *   u8 codec (1 = "classic", 0 = a string follows), string fieldpack version, u8 dtype, varint ndims, varint dims,
  *   u8 bound mode (+ 16 when the bound value is the decimal m x 10^e, + 32 when the absolute bound is not stored
  *   because it is the value itself (abs) or the value x (valid max - valid min) (rel)), bound value (f64, or svarint m,
- *   svarint e), [f64 absolute bound], u8 flags (1 mask, 2 fill value, 4 valid min/max and fill as f32),
+ *   svarint e), [f64 absolute bound], u8 flags (1 mask, 2 fill value, 4 valid min/max and fill as f32, 8 implicit
+ *   fill: with 1 and 2, the chunks' masks mark the points that hold the fill value, which the field does not declare:
+ *   they decode to it exactly, and the decoded field has no mask; readers before it refuse flag 8 as unknown flags),
  *   valid min, valid max, [fill] (f32 or f64 by flag 4), u8 lossless backend id,
  *   u8 encoding (0 raw, 1 through the lossless backend), [varint raw length when 1], block:
  *        [codec params, metadata] in the compact binary encoding of stream/compact.ts,
@@ -129,6 +131,12 @@ export interface StreamHeader {
   backendId: number;
   hasMask: boolean;
   fillValue: number | null;
+  /**
+   * the chunks' masks mark the points equal to fillValue, a value the field held without declaring it a fill (an
+   * undeclared -9999 on land, the zeros of a sparse field): coded apart, they decode to it exactly and the decoded
+   * field has no mask (outputMasked)
+   */
+  implicitFill?: boolean;
   params: Record<string, unknown>;
   metadata: StreamMetadata;
   chunks: ChunkEntry[];
@@ -136,6 +144,11 @@ export interface StreamHeader {
   headerBytes: number;
   /** expected total stream length */
   totalBytes: number;
+}
+
+/** Whether the stream's decoded field has a mask: a mask, but not one that only marks an implicit fill. */
+export function outputMasked(h: Pick<StreamHeader, 'hasMask' | 'implicitFill'>): boolean {
+  return h.hasMask && !h.implicitFill;
 }
 
 export type HeaderInput = Omit<StreamHeader, 'formatVersion' | 'chunks' | 'headerBytes' | 'totalBytes'> & {
@@ -193,7 +206,8 @@ export function writeStream(h: HeaderInput, payloads: Uint8Array[]): Uint8Array 
   } else b.f64(h.bound.value);
   if (!derived) b.f64(h.bound.abs);
   const small = [h.validMin, h.validMax, ...(h.fillValue !== null ? [h.fillValue] : [])].every((x) => Object.is(Math.fround(x), x));
-  b.u8((h.hasMask ? 1 : 0) | (h.fillValue !== null ? 2 : 0) | (small ? 4 : 0));
+  if (h.implicitFill && (!h.hasMask || h.fillValue === null)) throw new FieldpackError('INTERNAL', 'an implicit fill needs the mask and the fill value');
+  b.u8((h.hasMask ? 1 : 0) | (h.fillValue !== null ? 2 : 0) | (small ? 4 : 0) | (h.implicitFill ? 8 : 0));
   for (const x of [h.validMin, h.validMax, ...(h.fillValue !== null ? [h.fillValue] : [])]) {
     if (small) b.f32(x);
     else b.f64(x);
@@ -371,7 +385,8 @@ function readBodyV2(r: ByteReader): HeaderBody {
   } else value = r.f64('bound value');
   const storedAbs = derived ? NaN : r.f64('absolute bound');
   const flags = r.u8('flags');
-  if (flags > 7) throw bad(`corrupted header: unknown flags ${flags}`);
+  if (flags > 15) throw bad(`corrupted header: unknown flags ${flags}`);
+  if (flags & 8 && (flags & 3) !== 3) throw bad('corrupted header: an implicit fill without the mask and the fill value');
   const num = (label: string) => (flags & 4 ? r.f32(label) : r.f64(label));
   const validMin = num('valid min');
   const validMax = num('valid max');
@@ -403,6 +418,7 @@ function readBodyV2(r: ByteReader): HeaderBody {
     backendId,
     hasMask: (flags & 1) !== 0,
     fillValue,
+    ...(flags & 8 ? { implicitFill: true } : {}),
     params: pm[0] as Record<string, unknown>,
     metadata: pm[1] as StreamMetadata,
   };

@@ -175,6 +175,8 @@ export interface ClassicPlan {
   chunkRows: number[];
   hasMask: boolean;
   fillValue: number | null;
+  /** the mask marks the points holding fillValue, a value the field does not declare a fill (implicitFillOf) */
+  implicitFill?: true;
   backendId: number;
   radius: number;
   /** predictors see the chunk folded to at most this many dims (leading dims merged) */
@@ -333,6 +335,65 @@ export function mergeStats(a: FieldStats, b: FieldStats): FieldStats {
   return { min: range.min, max: range.max, count: a.count + b.count, hasMask: a.hasMask || b.hasMask, fillValue: a.hasMask ? a.fillValue : b.fillValue };
 }
 
+/**
+ * An undeclared fill is coded as a mask where that is this much smaller on the planning blocks: its points then cost
+ * the mask's bits, where each coast or edge they make otherwise costs large codes and disturbs the predictions around
+ * it (COADS SST with land as -9999: 2.9-4.8 x smaller at rel 1e-2 to 1e-4; the zeros of cloud water 1.1-1.3 x). A
+ * masked chunk loses the line-context coders, so both ways are coded, not modelled: the model favoured the mask by up
+ * to 20 % on sparse fields (sea ice at 0 and 100 %, 1.5 % larger whole)
+ */
+const IMPLICIT_FILL_MIN_GAIN = 0.97;
+/** ... and where the field's smallest or largest value is held by at least this share of the blocks' points (and 2) */
+const IMPLICIT_FILL_MIN_SHARE = 0.001;
+
+/** 0 where the value is `fill` (the same float: -0 is not 0), 1 elsewhere: an implicit fill's mask. */
+export function fillMask(values: FieldValues, fill: number): Uint8Array {
+  const m = new Uint8Array(values.length);
+  const negZero = fill === 0 && 1 / fill < 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    m[i] = v === fill && (fill !== 0 || (1 / v < 0) === negZero) ? 0 : 1;
+  }
+  return m;
+}
+
+/** A chunk's mask to code: the field's, or where the plan codes an implicit fill, its points' (fillMask); else none. */
+export function chunkMask(plan: Pick<ClassicPlan, 'hasMask' | 'implicitFill' | 'fillValue'>, values: FieldValues, mask: Uint8Array | null | undefined): Uint8Array | null {
+  if (plan.implicitFill) return fillMask(values, plan.fillValue!);
+  return plan.hasMask && mask ? mask : null;
+}
+
+/**
+ * The field's smallest and largest values that are held by enough of the blocks' points (IMPLICIT_FILL_MIN_SHARE):
+ * candidates for an implicit fill. A field with a mask has its fill already; one value is not a fill of others.
+ */
+function implicitFillCandidates(stats: FieldStats, blocks: readonly PlanSample[]): number[] {
+  if (stats.hasMask || !(stats.max > stats.min)) return [];
+  const n = blocks.reduce((a, b) => a + b.values.length, 0);
+  const least = Math.max(2, IMPLICIT_FILL_MIN_SHARE * n);
+  return [stats.min, stats.max].flatMap((x) => {
+    let count = 0;
+    let negative = 0;
+    for (const b of blocks) {
+      for (let i = 0; i < b.values.length; i++) {
+        const v = b.values[i]!;
+        if (v === x) {
+          count++;
+          if (1 / v < 0) negative++;
+        }
+      }
+    }
+    // a zero's sign as most of its points hold it (the mask marks that float alone; the other zeros are coded)
+    const fill = x === 0 ? (2 * negative > count ? -0 : 0) : x;
+    return count >= least ? [fill] : [];
+  });
+}
+
+/** The sample with the points that hold `fill` masked (fillMask). */
+function withFillMask(sample: PlanSample, fill: number): PlanSample {
+  return { ...sample, mask: fillMask(sample.values, fill) };
+}
+
 /** The planning sample's budget for a field of n values. */
 export function sampleBudget(n: number): number {
   return n > LARGE_FIELD_VALUES ? SAMPLE_VALUES >> 1 : SAMPLE_VALUES;
@@ -456,7 +517,17 @@ export function* planSteps(
   if (plan.predictorChoice !== 'auto') plan.predictor = predictorByName(plan.predictorChoice).name;
   const large = fieldSize(shape) > LARGE_FIELD_VALUES;
   const needSample = plan.predictorChoice === 'auto' || opts.grid !== false;
-  const sample = needSample ? sampleOf() : null;
+  let sample = needSample ? sampleOf() : null;
+  // the blocks spread over a large field (spreadOf), cropped once
+  let spreadRead: PlanSample[] | null = null;
+  const spreadBlocks = () => (spreadRead ??= spreadOf ? spreadOf() : []);
+  // an undeclared fill (the field's smallest or largest value, on many points) coded as a mask where the blocks code
+  // smaller so: the range, and with it a relative bound, stays the field's as given
+  const fill = sample && !bound.lossless ? implicitFillOf(plan, stats, [sample, ...(plan.predictorChoice === 'auto' ? spreadBlocks() : [])], backend) : null;
+  if (fill !== null) {
+    Object.assign(plan, { hasMask: true, fillValue: fill, implicitFill: true });
+    sample = withFillMask(sample!, fill);
+  }
   // already on a grid (packed, rounded; bit-rounded float32)? then the sample decides between coding the indices on
   // each grid and the values
   const gridPlans = sample && opts.grid !== false ? gridsOf(sample, stats, bound.abs, plan.dtype, opts.declaredGrid) : [];
@@ -602,7 +673,7 @@ export function* planSteps(
     Object.assign(plan, codingOf(w), { grid: w.grid });
     top.forEach((p, i) => (scores[`${tunedKey(p, k)} coded`] = sizes[i]!));
   }
-  const spread = plan.predictorChoice === 'auto' && !bound.lossless && spreadOf ? spreadOf() : [];
+  const spread = plan.predictorChoice === 'auto' && !bound.lossless ? spreadBlocks().map((b) => (plan.implicitFill ? withFillMask(b, plan.fillValue!) : b)) : [];
   // a grid the central sample lies on and the spread blocks do not (a rounded patch in a field that is not): every
   // point off it would be stored exactly, so the plan leaves it for the best coding off the grid the sample sized
   if (spread.length && plan.grid && !onGridOver(spread, plan.grid, plan)) {
@@ -638,6 +709,32 @@ export function* planSteps(
   }
   if (plan.predictorChoice === 'auto' || gridPlans.length) plan.autoScores = scores;
   return plan;
+}
+
+/**
+ * The implicit fill a plan codes (implicitFillCandidates), or null: the candidate whose mask makes the blocks smallest
+ * (IMPLICIT_FILL_MIN_GAIN), each way coded with the better of cubic interpolation and Lorenzo (one of them alone
+ * misjudged fields the other suits: a land-use map 4.7 % larger, accumulations 5.9 %). Runs only where a candidate
+ * is held by enough points; the central sample can still favour the mask more than the field does (a cloud field
+ * at rel 1e-3: 11 % smaller there, 5 % larger whole).
+ */
+function implicitFillOf(plan: ClassicPlan, stats: FieldStats, blocks: readonly PlanSample[], backend: LosslessBackend): number | null {
+  const candidates = implicitFillCandidates(stats, blocks);
+  if (!candidates.length) return null;
+  const sizeOf = (base: ClassicPlan, on: readonly PlanSample[]) => {
+    const sizers = on.map((b) => codedSizer(base, b, backend));
+    return Math.min(...(['interp-cubic', 'lorenzo'] as const).map((predictor) => sizers.reduce((a, size) => a + size({ ...base, predictor }), 0)));
+  };
+  let best = sizeOf(plan, blocks);
+  let chosen: number | null = null;
+  for (const fill of candidates) {
+    const size = sizeOf({ ...plan, hasMask: true, fillValue: fill, implicitFill: true }, blocks.map((b) => withFillMask(b, fill)));
+    if (size < IMPLICIT_FILL_MIN_GAIN * best) {
+      best = size;
+      chosen = fill;
+    }
+  }
+  return chosen;
 }
 
 /**
@@ -1347,7 +1444,7 @@ export function chunkInputs(plan: ClassicPlan, field: Pick<Field, 'values' | 'ma
     const b = (r0 + rows) * rowSize;
     out.push({
       values: field.values.subarray(a, b),
-      mask: plan.hasMask && field.mask ? field.mask.subarray(a, b) : null,
+      mask: chunkMask(plan, field.values.subarray(a, b), field.mask?.subarray(a, b)),
       shape: [rows, ...plan.shape.slice(1)],
     });
     r0 += rows;
@@ -1407,6 +1504,7 @@ function streamHeaderOf(plan: ClassicPlan, chunks: ChunkSummary[], metadata: Str
       backendId: plan.backendId,
       hasMask: plan.hasMask,
       fillValue: plan.fillValue,
+      ...(plan.implicitFill ? { implicitFill: true } : {}),
       params: planParams(codedPlan(plan, chunks)),
       metadata,
       chunks: chunks.map((c, i) => ({ rows: plan.chunkRows[i]!, storedBytes: c.storedBytes, rawBytes: c.rawBytes, crc: c.crc, ...(c.raw ? { raw: true } : {}) })),

@@ -30,6 +30,7 @@ import {
   sampleBlockRange,
   spreadBlockRanges,
   chunkInputs,
+  chunkMask,
   chunkRowsFor,
   joinRepeatingChunks,
   chunksForRows,
@@ -261,11 +262,11 @@ export const classicCodec: Codec<ClassicParams> = {
     const starts = startsOf(chunkRows);
     // as planCompression sees it: a mask (all ones where the slab has none) exactly when the field has one
     const maskOf = (slab: { values: { length: number }; mask?: Uint8Array | null }) => (whole.hasMask ? (slab.mask ?? new Uint8Array(slab.values.length).fill(1)) : null);
-    // chunk i's input, read from the source
-    const rowsOf = async (i: number) => {
+    // chunk i's input, read from the source (its mask the plan's: an implicit fill's too, chunkMask)
+    const rowsOf = async (i: number, plan: ClassicPlan) => {
       const rows = await source.read(starts[i]!, starts[i]! + chunkRows[i]!);
       if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
-      return { values: rows.values, mask: maskOf(rows), shape: [chunkRows[i]!, ...shape.slice(1)] };
+      return { values: rows.values, mask: chunkMask(plan, rows.values, maskOf(rows)), shape: [chunkRows[i]!, ...shape.slice(1)] };
     };
     const block = sampleBlockRange(shape, sampleBudget(fieldSize(shape)));
     const r0 = block ? block.start[0]! : 0;
@@ -285,7 +286,7 @@ export const classicCodec: Codec<ClassicParams> = {
     const planned = { ...planFromStats(whole, shape, source.dtype, () => sample, opts, env.backend, () => spread), chunkRows };
     // a hedged plan's probe chunk first (hedgeProbe), kept until its turn comes
     const probe = hedgeProbe(planned);
-    const probed = probe === null ? null : await probeHedge(planned, await rowsOf(probe), env);
+    const probed = probe === null ? null : await probeHedge(planned, await rowsOf(probe, planned), env);
     const plan = probed?.rest ?? planned;
     // pass 2: chunks encoded in workers, at most `parallelism` + 1 chunks in memory, handed to the sink in order.
     // Where this thread has a core of its own (spareThread) it encodes every (parallelism + 1)-th chunk itself, with
@@ -299,7 +300,7 @@ export const classicCodec: Codec<ClassicParams> = {
     let next = 0;
     const submit = async (i: number) => {
       if (i === probe) return probed!.chunk;
-      const rows = await rowsOf(i);
+      const rows = await rowsOf(i, plan);
       const alone = shared && i % (parallelism + 1) === parallelism;
       return encodeChunkTask(env, plan, rows, { alone });
     };
@@ -339,7 +340,10 @@ export const classicCodec: Codec<ClassicParams> = {
     await runChunks(ids.length, env, decodeOne);
     return guarded(header, () => output.finish());
   },
-  summary: (h) => ({ predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid), ...mantissaSummary(h.params.mantissaBits) }),
+  summary: (h) => ({
+    predictor: h.params.predictor, ...(h.params.auto ? { chosen: 'auto' } : {}), ...gridSummary(h.params.grid), ...mantissaSummary(h.params.mantissaBits),
+    ...(h.implicitFill ? { fill: implicitFillText(h.fillValue!) } : {}),
+  }),
 };
 
 function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
@@ -447,7 +451,7 @@ function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' 
   const repeated = chunks.filter((c) => c.repeatedRows).length;
   const offGrid = coded.grid ? chunks.filter((c) => c.offGrid).length : 0;
   const choice = choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others) + (repeated ? `; ${repeated} of ${chunks.length} chunks as their distinct rows` : '') +
-    (offGrid ? `; ${offGrid} of ${chunks.length} chunks off the grid` : '');
+    (offGrid ? `; ${offGrid} of ${chunks.length} chunks off the grid` : '') + (plan.implicitFill ? `; ${implicitFillText(plan.fillValue!)}` : '');
   const exact = chunks.filter((c) => c.exact).length;
   if (!exact) return { plan: coded, choice };
   const why = 'none: values kept exactly (smaller than their codes at this bound)';
@@ -472,6 +476,11 @@ function choiceOf(plan: ClassicPlan, constant: number, of: number, others: reado
   for (const c of others) counts.set(named(c), (counts.get(named(c)) ?? 0) + 1);
   const parts = [predictor, ...[...counts].map(([name, n]) => `${n} of ${of} chunks ${name}`), ...(constant ? [`${constant} of ${of} chunks constant`] : [])];
   return parts.join('; ');
+}
+
+/** An implicit fill (ClassicPlan.implicitFill), for people. */
+function implicitFillText(fill: number): string {
+  return `${Object.is(fill, -0) ? '-0' : fill} (a fill the field does not declare) coded as a mask, its points exact`;
 }
 
 /** The grid a stream codes on, for people: step, offset and how far from the values the grid points may be. */

@@ -662,14 +662,14 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
 /**
  * The core codec planned on the estimation sample (its predictor, and the tuning mode 'interp' starts from) and its
  * codes' bytes estimated exactly as estimateModes sizes the hybrids', so the two compare like for like; bytes null
- * where the plan codes on a grid or losslessly (then only the core codec's stream can say).
+ * where the plan codes on a grid, an implicit fill or losslessly (then only the core codec's stream can say).
  */
 export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend, sample = estimationSample(field)): { plan: ClassicPlan; bytes: number | null } {
   const { values, mask } = field;
   const { target: t, shape: cshape, scale } = sample;
   const f32 = values instanceof Float32Array;
   const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
-  if (plan.grid || plan.bound.lossless) return { plan, bytes: null };
+  if (plan.grid || plan.bound.lossless || plan.implicitFill) return { plan, bytes: null };
   const { skip } = scanExceptions(t.values, t.mask, plan.fillValue);
   const qz = new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
   qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, t.values.length));

@@ -85,7 +85,7 @@ export function formatDescription(d: DatasetDescription, timeVariables: string[]
       if (q.detected) flagged.push(`  ${f.id}: ${q.note}`);
       if (s.undeclaredFill) {
         const file = d.files[f.file]!;
-        fills.push(`  ${f.id}: ${undeclaredFillNote(s.undeclaredFill, f.units, undefined, { variable: f.name, file: file.path, dtype: f.dtype, raw: file.format === 'raw' })}`);
+        fills.push(`  ${f.id}: ${undeclaredFillNote(s.undeclaredFill, f.units, undefined, { variable: f.name, file: file.path, dtype: f.dtype, raw: file.format === 'raw', stream: file.format === 'fpk' })}`);
       }
       rows.push([
         `  ${f.id}${f.role === 'auxiliary-coordinate' ? ' (coord)' : ''}`,
@@ -119,13 +119,16 @@ export function formatDescription(d: DatasetDescription, timeVariables: string[]
  */
 export function undeclaredFillNote(
   u: { value: number; count: number; valid: number; rest: [number, number] }, units?: string,
-  bound?: { label: string; abs: number }, names: { variable: string; file: string; dtype?: string; raw?: boolean } = { variable: 'VAR', file: 'FILE' },
+  bound?: { label: string; abs: number }, names: { variable: string; file: string; dtype?: string; raw?: boolean; stream?: boolean } = { variable: 'VAR', file: 'FILE' },
 ): string {
   const abs = bound?.abs ?? 1e-4 * (Math.max(u.rest[1], u.value) - Math.min(u.rest[0], u.value));
   const share = (100 * abs) / (u.rest[1] - u.rest[0]);
   // the value as the data hold it (a rounded one would declare a fill nothing equals)
   const exact = String(u.value);
-  const declare = names.raw
+  // a stream's values are decoded ones: the fill is declared in the file it was compressed from
+  const declare = names.stream
+    ? `declare it in the file ${names.variable} was compressed from`
+    : names.raw
     ? `declare it as "fillValue": ${exact} in ${names.file}.json`
     : names.dtype && /int/.test(names.dtype)
       ? `declare its packed value as the variable's _FillValue`

@@ -1,0 +1,98 @@
+/**
+ * A fill value the file does not declare (land written as -9999, the zeros of a sparse field) is coded as a mask where
+ * the planning blocks say it is smaller: its points come back exactly, the decoded field has no mask (the file had
+ * none), and the bound, taken from the range with the fill in it as the user gave it, holds everywhere.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
+import { readHeader } from '../../../src-main/core/codec/stream/format.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { coastsField } from '../../helpers/crafted-fields.ts';
+
+const encode = (f: Field, value: number, mode = 'abs', params: Record<string, unknown> = {}) =>
+  encodeField(f, { codec: 'auto', bound: { mode, value } as never, params, workers: 0, verify: false });
+
+/** The largest error over the bound, every point (the fill's too), and whether each fill point came back the same float. */
+function checked(f: Field, back: Field, bound: number, fill: number): { over: number; fillExact: boolean } {
+  let over = 0;
+  let fillExact = true;
+  for (let i = 0; i < f.values.length; i++) {
+    const v = f.values[i]!;
+    over = Math.max(over, Math.abs(v - back.values[i]!) / bound);
+    if (Object.is(v, fill) && !Object.is(back.values[i]!, fill)) fillExact = false;
+  }
+  return { over, fillExact };
+}
+
+describe('an undeclared fill', () => {
+  it('land written as -9999 in a salinity-like field (12 x 160 x 320): coded as a declared fill is, within 2 %; exact, no mask out', async () => {
+    const f = coastsField([12, 160, 320], -9999);
+    const land = Uint8Array.from(f.values, (v) => (v === -9999 ? 0 : 1));
+    for (const bound of [1e-2, 1e-4]) {
+      const r = await encode(f, bound);
+      const declared = await encode({ ...f, mask: land }, bound);
+      const h = readHeader(r.bytes);
+      expect(h.implicitFill).toBe(true);
+      expect(h.fillValue).toBe(-9999);
+      // without it: 7.5 x (abs 1e-2) and 2.4 x (1e-4) the declared fill's bytes
+      expect(r.bytes.length, `abs ${bound}`).toBeLessThanOrEqual(1.02 * declared.bytes.length);
+      const d = await decodeStream(r.bytes, { workers: 0 });
+      expect(d.field.mask).toBeUndefined();
+      const c = checked(f, d.field, bound, -9999);
+      expect(c.over).toBeLessThanOrEqual(1);
+      expect(c.fillExact).toBe(true);
+    }
+  }, 60_000);
+
+  it('a relative bound is the range with the fill in it, as given (the fill only changes the size)', async () => {
+    const f = coastsField([12, 160, 320], -9999);
+    const r = await encode(f, 1e-5, 'rel');
+    const h = readHeader(r.bytes);
+    expect(h.implicitFill).toBe(true);
+    let max = -Infinity;
+    for (const v of f.values) max = Math.max(max, v);
+    expect(h.bound.abs).toBeCloseTo(1e-5 * (max + 9999), 12);
+  }, 60_000);
+
+  it('zeros of a sparse field, a few of them -0: the zeros come back exactly, the -0 within the bound; chunks all fill; any chunking and workers', async () => {
+    // rain-like: 70 % zeros in patches, a time step with no rain at all, and -0 on a few points
+    const shape = [6, 96, 128];
+    const values = new Float32Array(6 * 96 * 128);
+    for (let i = 0; i < values.length; i++) {
+      const t = Math.floor(i / (96 * 128));
+      const y = Math.floor(i / 128) % 96;
+      const x = i % 128;
+      const r = Math.sin(x / 11 + t) * Math.cos(y / 13 - t) - 0.45;
+      values[i] = t === 2 || r <= 0 ? (i % 997 === 0 ? -0 : 0) : 5 * r * r + 0.01 * (1 + Math.sin(i));
+    }
+    const f: Field = { name: 'RAIN', shape, dims: ['t', 'y', 'x'], values, sourceDtype: 'float32', attributes: {} };
+    const bytes: Uint8Array[] = [];
+    for (const [params, workers] of [[{}, 0], [{ chunkValues: 12288 }, 0], [{ chunkValues: 12288 }, 2]] as const) {
+      const r = await encodeField(f, { codec: 'auto', bound: { mode: 'abs', value: 1e-3 }, params, workers, verify: false });
+      if (workers === 0) bytes.push(r.bytes);
+      else expect(Buffer.from(r.bytes).equals(Buffer.from(bytes[1]!))).toBe(true);
+      const h = readHeader(r.bytes);
+      expect(h.implicitFill).toBe(true);
+      const d = await decodeStream(r.bytes, { workers });
+      expect(d.field.mask).toBeUndefined();
+      expect(h.fillValue).toBe(0);
+      expect(Object.is(h.fillValue, -0)).toBe(false);
+      // the zeros the mask marks come back exactly; the few -0 are coded, within the bound
+      const c = checked(f, d.field, 1e-3, 0);
+      expect(c.over).toBeLessThanOrEqual(1);
+      expect(c.fillExact).toBe(true);
+    }
+  }, 60_000);
+
+  it('a field whose smallest value is merely common is coded as it was where a mask would not pay (a smooth ramp clipped at 0)', async () => {
+    // the clipped points are a large, simple region: prediction codes them as well as a mask would
+    const shape = [64, 256];
+    const values = Float32Array.from({ length: 64 * 256 }, (_, i) => Math.max(0, (i % 256) / 256 - 0.02 + 0.001 * Math.sin(i / 7)));
+    const f: Field = { name: 'CLIP', shape, dims: ['y', 'x'], values, sourceDtype: 'float32', attributes: {} };
+    const r = await encode(f, 1e-2, 'rel');
+    const d = await decodeStream(r.bytes, { workers: 0 });
+    expect(checked(f, d.field, readHeader(r.bytes).bound.abs, 0).over).toBeLessThanOrEqual(1);
+    expect(d.field.mask).toBeUndefined();
+    expect(readHeader(r.bytes).implicitFill).toBeUndefined();
+  });
+});
