@@ -84,6 +84,50 @@ describe('an undeclared fill', () => {
     }
   }, 60_000);
 
+  it('land as NaN, no fill declared: coded as a declared fill is (float32 and float64); NaNs of other bits and infinities kept bit for bit', async () => {
+    for (const f64 of [false, true]) {
+      const coasts = coastsField([12, 160, 320], NaN);
+      const values = f64 ? Float64Array.from(coasts.values) : coasts.values;
+      const f: Field = { ...coasts, values, sourceDtype: f64 ? 'float64' : 'float32' };
+      // a payload NaN, a negative one and the infinities among the land and the sea
+      const words = f64 ? 2 : 1;
+      const bits = new Uint32Array(values.buffer);
+      const odd: Record<number, number> = { 3000: f64 ? 0xfff80000 : 0xffc00000, 5000: f64 ? 0x7ff80001 : 0x7fc00123, 7000: f64 ? 0x7ff00000 : 0x7f800000 };
+      for (const [i, hi] of Object.entries(odd)) {
+        bits[Number(i) * words + words - 1] = hi;
+        if (f64) bits[Number(i) * 2] = Number(i) === 5000 ? 0xabc : 0;
+      }
+      const land = Uint8Array.from(values, (v, i) => (v !== v && !(i in odd) ? 0 : 1));
+      const r = await encode(f, 1e-3);
+      const declared = await encode({ ...f, mask: land }, 1e-3);
+      const h = readHeader(r.bytes);
+      expect(h.implicitFill).toBe(true);
+      expect(h.fillValue).toBeNaN();
+      expect(r.bytes.length, f64 ? 'float64' : 'float32').toBeLessThanOrEqual(1.02 * declared.bytes.length);
+      const d = await decodeStream(r.bytes, { workers: 0 });
+      expect(d.field.mask).toBeUndefined();
+      const back = new Uint32Array(d.field.values.buffer, d.field.values.byteOffset, values.length * words);
+      let over = 0;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        if (v === v && Number.isFinite(v)) over = Math.max(over, Math.abs(v - d.field.values[i]!) / 1e-3);
+        else for (let w = 0; w < words; w++) expect(back[i * words + w], `point ${i}`).toBe(bits[i * words + w]);
+      }
+      expect(over).toBeLessThanOrEqual(1);
+    }
+  }, 60_000);
+
+  it('a field of NaN alone, and one value beside NaN land: exact', async () => {
+    for (const fill of [NaN, 7]) {
+      const values = Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 64 < 20 ? NaN : fill));
+      const f: Field = { name: 'N', shape: [64, 64], dims: ['y', 'x'], values, sourceDtype: 'float32', attributes: {} };
+      const r = await encode(f, 1e-2, 'rel');
+      const d = await decodeStream(r.bytes, { workers: 0 });
+      expect(d.field.mask).toBeUndefined();
+      expect(Array.from(d.field.values, (v) => (v !== v ? 'NaN' : v))).toEqual(Array.from(values, (v) => (v !== v ? 'NaN' : v)));
+    }
+  });
+
   it('a field whose smallest value is merely common is coded as it was where a mask would not pay (a smooth ramp clipped at 0)', async () => {
     // the clipped points are a large, simple region: prediction codes them as well as a mask would
     const shape = [64, 256];
