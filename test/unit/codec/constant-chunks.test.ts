@@ -1,6 +1,6 @@
 /**
- * Chunks that hold one value (all-zero precipitation or ice species, a field of one fill): the classic codec stores
- * the value and its count instead of codes or byte planes. What a user checks: the values back (bit for bit at a
+ * Chunks that hold one value (all-zero precipitation or ice species, a field of one fill), or under a lossy bound
+ * values spanning less than twice it: the classic codec stores the value and its count instead of codes or byte planes. What a user checks: the values back (bit for bit at a
  * lossless bound), masks, NaN and fills kept, a stream of tens of bytes whatever the size, the choice named,
  * identical bytes for any worker count, and a stream edited to declare more values than its chunk holds refused.
  */
@@ -90,6 +90,31 @@ describe('constant chunks', () => {
     expect(Array.from(d.field.values.subarray(0, values.length / 2)).every((v) => v === 0)).toBe(true);
     const all = await encodeField({ ...f, values: new Float32Array(values.length) }, { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, params: {}, workers: 1 });
     expect(all.details.choice).toBe('constant');
+  });
+
+  it('chunks whose values span less than twice the bound are one value within it (float32 and float64); a span of twice the bound is coded', async () => {
+    for (const f64 of [false, true]) {
+      // 280 K with variations of 0.0199 K, a NaN and a masked point: at abs 0.01 every chunk is one value
+      const n = 64 * 4096;
+      const values = f64 ? new Float64Array(n) : new Float32Array(n);
+      for (let i = 0; i < n; i++) values[i] = 280 + 0.00995 * Math.sin(i / 37);
+      values[777] = NaN;
+      const mask = new Uint8Array(n).fill(1);
+      mask[1234] = 0;
+      values[1234] = -999;
+      const r = await encodeField({ values, shape: [64, 4096], mask }, { codec: 'auto', bound: { mode: 'abs', value: 0.01 }, params: { chunkValues: 1 << 16 }, workers: 0 });
+      expect(r.details.choice, f64 ? 'float64' : 'float32').toBe('constant');
+      const d = await decodeStream(r.bytes, { workers: 0 });
+      let worst = 0;
+      for (let i = 0; i < n; i++) if (mask[i] && i !== 777) worst = Math.max(worst, Math.abs(values[i]! - d.field.values[i]!));
+      expect(worst).toBeLessThanOrEqual(0.01);
+      expect(d.field.values[777]).toBeNaN();
+      expect(d.field.mask![1234]).toBe(0);
+      // two values exactly twice the bound apart (0.25 is exact in binary): the bound holds however they are coded
+      const two = (f64 ? Float64Array : Float32Array).from({ length: 4096 }, (_, i) => (i % 3 ? 10 : 10.5));
+      const t = roundTrip({ values: two, shape: [64, 64] }, { mode: 'abs', value: 0.25 });
+      expect(Math.max(...Array.from(two, (v, i) => Math.abs(v - t.d.field.values[i]!)))).toBeLessThanOrEqual(0.25);
+    }
   });
 
   it('a header edited to declare more values than a constant chunk holds is refused before they are allocated', () => {
