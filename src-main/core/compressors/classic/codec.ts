@@ -753,8 +753,8 @@ export function* planSteps(
  * (IMPLICIT_FILL_MIN_GAIN), each way coded with the better of cubic interpolation and Lorenzo (one of them alone
  * misjudged fields the other suits: a land-use map 4.7 % larger, accumulations 5.9 %). Runs only where a candidate
  * is held by enough points, first on the screening block and the spread blocks, where a clear gain (FILL_CLEAR_GAIN)
- * is taken, else on the sample and the spread blocks. The central sample can still
- * favour the mask more than the field does (a cloud field at rel 1e-3: 11 % smaller there, 5 % larger whole).
+ * is taken, else on the sample and the spread blocks. The central sample can still favour the mask more than the
+ * field does (a cloud field at rel 1e-3: 11 % smaller there, 5 % larger whole).
  */
 function implicitFillOf(plan: ClassicPlan, stats: FieldStats, sample: PlanSample, spread: readonly PlanSample[], backend: LosslessBackend): number | null {
   const candidates = implicitFillCandidates(stats, [sample, ...spread]);
