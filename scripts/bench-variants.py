@@ -21,7 +21,9 @@ And fields whose central block, where auto plans, is unlike the rest (session 42
            to 0.01 only in the central half of each map, and a 12 x 160 x 160 part of it rounded but for a frame of 24
            points (the planning sample on a grid most of the field is not on);
   undeclared_fill: COADS SST, AIRT and UWND with land as -9999 and no fill declared (the fill counts in the range
-           a relative bound is taken from: `fieldpack inspect` names it).
+           a relative bound is taken from: `fieldpack inspect` names it); SST with land as -9999 in float64, 1e35,
+           -999.9, NaN, and -9999 with the warm pool as 9999; SLP with land as -999; Levitus TEMP with land as 1e20
+           (the classic codec codes each as an implicit fill: docs/codecs.md).
 And bit-rounded (netCDF-C's quantize, the mantissa's low bits zeroed; session 35):
   bit_rounded: WRF T, QVAPOR, U and P through BitRound at 9, 7, 10 and 12 significant bits, PH through
            GranularBitRound, WRF QVAPOR and T and the navy VWND through BitGroom at 3 digits, the navy UWND through
@@ -237,17 +239,18 @@ def heavy_tail(src_path, dst_path):
         out[:] = (above ** 2 * np.exp(rng.normal(0.0, 0.3, above.shape))).astype(np.float32)
 
 
-def put(dst, name, data, units):
-    """A float32 variable on dims named by their lengths (created as needed), no fill declared."""
+def put(dst, name, data, units, dtype='f4'):
+    """A float variable (float32 unless dtype says) on dims named by their lengths (created as needed), no fill declared."""
     dims = []
     for n in data.shape:
         dim = 'n%d' % n
         if dim not in dst.dimensions:
             dst.createDimension(dim, n)
         dims.append(dim)
-    out = dst.createVariable(name, 'f4', tuple(dims), fill_value=False)
+    out = dst.createVariable(name, dtype, tuple(dims), fill_value=False)
     out.units = units
-    out[:] = data.astype(np.float32)
+    out.set_auto_mask(False)
+    out[:] = data.astype(np.float32 if dtype == 'f4' else np.float64)
 
 
 def central_traps(levitus_path, dst_path):
@@ -267,14 +270,29 @@ def central_traps(levitus_path, dst_path):
         put(dst, 'TEMP_FRAME_UNROUNDED', frame, 'degC')
 
 
-def undeclared_fill(coads_path, dst_path):
-    """COADS fields with land as -9999 and no fill declared."""
-    with netCDF4.Dataset(coads_path) as src, netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+def undeclared_fill(coads_path, levitus_path, dst_path):
+    """COADS and Levitus fields with land as a value no attribute declares: -9999 (float32 and float64), 1e35, -999,
+    -999.9, NaN, 1e20; -9999 and 9999 at once (the warm pool as 9999)."""
+    def land_as(var, fill):
+        data = np.ma.masked_invalid(var[:])
+        return np.ma.filled(np.ma.masked_where(np.abs(data) > 1e30, data), fill)
+    with netCDF4.Dataset(coads_path) as src, netCDF4.Dataset(levitus_path) as lev, \
+            netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
         for name in ('SST', 'AIRT', 'UWND'):
             var = src.variables[name]
-            data = np.ma.masked_invalid(var[:])
-            data = np.ma.masked_where(np.abs(data) > 1e30, data)
-            put(dst, name + '_9999', np.ma.filled(data, -9999.0), getattr(var, 'units', ''))
+            put(dst, name + '_9999', land_as(var, -9999.0), getattr(var, 'units', ''))
+        sst = src.variables['SST']
+        put(dst, 'SST_9999_F64', land_as(sst, -9999.0), sst.units, 'f8')
+        put(dst, 'SST_1E35', land_as(sst, 1e35), sst.units)
+        put(dst, 'SST_M999_9', land_as(sst, -999.9), sst.units)
+        put(dst, 'SST_NAN', land_as(sst, np.nan), sst.units)
+        both = land_as(sst, -9999.0)
+        both[both > 28] = 9999.0
+        put(dst, 'SST_BOTH', both, sst.units)
+        slp = src.variables['SLP']
+        put(dst, 'SLP_M999', land_as(slp, -999.0), slp.units)
+        temp = lev.variables['TEMP']
+        put(dst, 'TEMP_1E20', land_as(temp, 1e20), getattr(temp, 'units', ''))
 
 
 def main():
@@ -289,7 +307,8 @@ def main():
     heavy_tail(os.path.join(FERRET, 'etopo20.cdf'), os.path.join(out, 'heavy_tail.nc'))
     bit_rounded(WRF, os.path.join(FERRET, 'monthly_navy_winds.cdf'), os.path.join(out, 'bit_rounded.nc'))
     central_traps(os.path.join(FERRET, 'levitus_climatology.cdf'), os.path.join(out, 'central_traps.nc'))
-    undeclared_fill(os.path.join(FERRET, 'coads_climatology.cdf'), os.path.join(out, 'undeclared_fill.nc'))
+    undeclared_fill(os.path.join(FERRET, 'coads_climatology.cdf'), os.path.join(FERRET, 'levitus_climatology.cdf'),
+                    os.path.join(out, 'undeclared_fill.nc'))
     print('wrote', ', '.join(sorted(os.listdir(out))), 'to', out)
 
 
