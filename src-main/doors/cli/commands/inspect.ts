@@ -129,10 +129,10 @@ export function undeclaredFillNote(
   const declare = names.stream
     ? `declare it in the file ${names.variable} was compressed from`
     : names.raw
-    ? `declare it as "fillValue": ${exact} in ${names.file}.json`
-    : names.dtype && /int/.test(names.dtype)
-      ? `declare its packed value as the variable's _FillValue`
-      : `declare it as the variable's _FillValue (ncatted -a _FillValue,${names.variable},o,${names.dtype === 'float64' ? 'd' : 'f'},${exact} ${names.file})`;
+      ? `declare it as "fillValue": ${exact} in ${names.file}.json`
+      : names.dtype && /int/.test(names.dtype)
+        ? `declare its packed value as the variable's _FillValue`
+        : `declare it as the variable's _FillValue (ncatted -a _FillValue,${names.variable},o,${names.dtype === 'float64' ? 'd' : 'f'},${exact} ${names.file})`;
   return `${fmt(u.value)} on ${((100 * u.count) / u.valid).toPrecision(3)} % of the points, the others within ${fmt(u.rest[0])} .. ${fmt(u.rest[1])}: ` +
     `${bound ? bound.label.replace(/ -> .*/, '') : 'rel 1e-4'} then allows errors of ${fmt(abs)}${units ? ` ${units}` : ''}, ${share.toPrecision(2)} % of the others' range; ` +
     `${declare} or give an abs bound`;
