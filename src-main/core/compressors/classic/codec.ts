@@ -388,22 +388,24 @@ function implicitFillCandidates(stats: FieldStats, blocks: readonly PlanSample[]
   if (stats.hasMask) return [];
   const n = blocks.reduce((a, b) => a + b.values.length, 0);
   const least = Math.max(2, IMPLICIT_FILL_MIN_SHARE * n);
-  // (one value is not a fill of others)
-  const extremes = (stats.max > stats.min ? [stats.min, stats.max] : []).map((x) => {
-    let count = 0;
-    let negative = 0;
-    for (const b of blocks) {
-      for (let i = 0; i < b.values.length; i++) {
-        const v = b.values[i]!;
-        if (v === x) {
-          count++;
-          if (1 / v < 0) negative++;
-        }
-      }
+  // the points at each extreme, and of those the negative zeros, in one pass
+  const { min, max } = stats;
+  let atMin = 0;
+  let atMax = 0;
+  let negativeZeros = 0;
+  for (const b of blocks) {
+    for (let i = 0; i < b.values.length; i++) {
+      const v = b.values[i]!;
+      if (v === min) atMin++;
+      else if (v === max) atMax++;
+      else continue;
+      if (v === 0 && 1 / v < 0) negativeZeros++;
     }
-    // a zero's sign as most of its points hold it (the mask marks that float alone; the other zeros are coded)
-    return { fill: x === 0 ? (2 * negative > count ? -0 : 0) : x, count };
-  });
+  }
+  // a zero's sign as most of its points hold it (the mask marks that float alone; the other zeros are coded)
+  const signed = (x: number, count: number) => (x === 0 ? (2 * negativeZeros > count ? -0 : 0) : x);
+  // (one value is not a fill of others)
+  const extremes = max > min ? [{ fill: signed(min, atMin), count: atMin }, { fill: signed(max, atMax), count: atMax }] : [];
   return [...extremes, { fill: NaN, count: nanCount(blocks) }].filter((c) => c.count >= least).map((c) => ({ fill: c.fill, share: c.count / n }));
 }
 
