@@ -180,7 +180,18 @@ function classicPlans(): Plan[] {
     { name: 'classic-grid-masked-nonfinite', field: makeField('T', [20, 30], { step: 0.01, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 17 }), codec: 'auto', bound: { mode: 'abs', value: 0.004 } },
     { name: 'classic-grid-lossless-3d', field: makeField('T', [4, 12, 16], { step: 0.1, noise: 3, seed: 19 }), codec: 'interp-cubic', bound: { mode: 'abs', value: 0 } },
     { name: 'classic-mantissa-masked-nonfinite', field: makeField('Q', [4, 20, 30], { decades: true, bitRound: 7, noise: 0.01, masked: 0.2, nonFinite: 0.02, seed: 43 }), codec: 'auto', bound: { mode: 'rel', value: 1e-5 } },
+    // land as -1e34 (and a few 1e20) with no mask declared, then as NaN: coded as implicit fills (header flag 8)
+    { name: 'classic-implicit-fill', field: undeclared(makeField('S', [4, 20, 30], { masked: 0.3, nonFinite: 0.02, seed: 59 })), codec: 'auto', bound: rel(1e-4), params: { chunkValues: 1024 } },
+    { name: 'classic-implicit-nan', field: undeclared(makeField('S', [4, 20, 30], { masked: 0.3, seed: 61 }), NaN), codec: 'auto', bound: rel(1e-3) },
   ];
+}
+
+/** The field with its masked points' values as data (as `land`, where given), no mask declared. */
+function undeclared(f: Field, land?: number): Field {
+  const { mask, ...rest } = f;
+  const values = f.values.slice();
+  if (land !== undefined && mask) for (let i = 0; i < values.length; i++) if (!mask[i]) values[i] = land;
+  return { ...rest, values };
 }
 
 function crossfieldPlans(): Plan[] {
