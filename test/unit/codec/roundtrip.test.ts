@@ -145,6 +145,22 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     expect(won.alternative?.reversedAxes).toBeUndefined();
     expect(won.alternative).toMatchObject({ predictor: 'interp-cubic', maxDims: 3 });
   });
+  it('the reversed order winning: the other interpolation kind is sized reversed too, and taken where smaller', async () => {
+    // Levitus temperature with depth fastest at rel 1e-2: Lorenzo led the block, cubic led the interpolations
+    // forward; reversed, the linear one coded 20 % smaller than the cubic
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const sample: Record<string, number> = { 'lorenzo/3': 16_677, 'interp-cubic/3': 21_254, 'interp-cubic/3/reversed': 14_464, 'interp-linear/3/reversed': 12_650 };
+    const block: Record<string, number> = { 'lorenzo/3': 900, 'interp-cubic/3': 1000 };
+    const sizes = (batch: string, n: string) => (batch === 'screening' ? (block[n] ?? 5000) : (sample[n] ?? 30_000));
+    const { plan, batches } = plannedWith(f, 1e-2, sizes);
+    expect(batches.survivors).not.toContain('interp-linear/3');
+    expect(batches.reversed).toEqual(['interp-linear/3/reversed']);
+    expect(plan).toMatchObject({ predictor: 'interp-linear', maxDims: 3, reversedAxes: true });
+    // the reversed order not winning: nothing more sized that way
+    const plain = plannedWith(f, 1e-2, (batch, n) => (n === 'interp-cubic/3/reversed' ? 21_000 : sizes(batch, n)));
+    expect(plain.batches.reversed).toEqual(['interp-cubic/3/reversed']);
+    expect(plain.plan.reversedAxes).toBeFalsy();
+  });
   it('a small field at a high ratio: its smallest plans coded, not model-sized (WRF 2-D fields of 4 equal steps: 2-D Lorenzo)', async () => {
     // the model sized 3-D Lorenzo 36 % smaller than 2-D on XLAT_V; coded, 2-D is 20 % smaller (payload 120 -> 96 bytes)
     for (const v of ['XLAT_V', 'MAPFAC_M', 'F']) {

@@ -634,8 +634,15 @@ export function* planSteps(
     const other = { key: `${bestInterpPlan.key}/reversed`, plan: { ...bestInterpPlan.plan, reversedAxes: true } };
     const [size] = yield* sized('reversed', [other.plan], sample!, sizeOf);
     // by a margin (as SZ3 takes its second direction): a sample a little smaller reversed was as often larger whole
-    if (size! < REVERSED_MIN_GAIN * best) keep(other, size!);
-    else {
+    if (size! < REVERSED_MIN_GAIN * best) {
+      keep(other, size!);
+      // reversed, the passes meet the axes in another order, and the kinds' ranking can flip (Levitus temperature
+      // with depth fastest, rel 1e-2: cubic led forward, the linear one reversed coded 20 % smaller than it)
+      const kind = INTERP_NAMES.find((name) => name !== other.plan.predictor)!;
+      const otherKind = { key: other.key.replace(other.plan.predictor, kind), plan: { ...other.plan, predictor: kind } };
+      const [kindSize] = yield* sized('reversed', [otherKind.plan], sample!, sizeOf);
+      keep(otherKind, kindSize!);
+    } else {
       scores[other.key] = size!;
       onSample.push({ plan: other.plan, size: size! });
     }
