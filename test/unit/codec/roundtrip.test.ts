@@ -87,12 +87,13 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
       r = steps.next(reply);
     }
     expect(provisional!.tuningsLikely).toBe(true);
-    expect(batches).toEqual(['screening 7', 'survivors 3', 'reversed 1', 'tunings 4']);
+    // the block's second batch: each folding's best interpolation reversed, found clearly larger, so not sized on the sample
+    expect(batches).toEqual(['screening 7', 'screening 2', 'survivors 3', 'tunings 4']);
     expect(r.value).toEqual(inThread);
     expect(Object.keys(inThread.autoScores!).some((k) => k.includes('@'))).toBe(true);
   });
   /** Planning driven with the sizes `table` gives per batch and plan (`${predictor}/${maxDims}`, +grid, @tune, /reversed): the plan, and the plans each batch sized. */
-  function plannedWith(f: Parameters<typeof planCompressionSteps>[0], rel: number, table: (batch: string, name: string) => number) {
+  function plannedWith(f: Parameters<typeof planCompressionSteps>[0], rel: number, table: (batch: string, name: string) => number, screens: string[][] = []) {
     const steps = planCompressionSteps(f, { bound: { mode: 'rel', value: rel } }, zstdBackend);
     const batches: Record<string, string[]> = {};
     const name = (p: ClassicPlan) => `${p.predictor}/${p.maxDims}${p.grid ? '+grid' : ''}${p.tune ? `@${p.tune}` : ''}${p.reversedAxes ? '/reversed' : ''}`;
@@ -104,6 +105,7 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
         continue;
       }
       batches[s.of] = s.plans.map(name);
+      if (s.of === 'screening') screens.push(batches[s.of]!);
       r = steps.next(s.plans.map((p) => table(s.of, name(p))));
     }
     return { plan: r.value, batches };
@@ -150,7 +152,7 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     // forward; reversed, the linear one coded 20 % smaller than the cubic
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
     const sample: Record<string, number> = { 'lorenzo/3': 16_677, 'interp-cubic/3': 21_254, 'interp-cubic/3/reversed': 14_464, 'interp-linear/3/reversed': 12_650 };
-    const block: Record<string, number> = { 'lorenzo/3': 900, 'interp-cubic/3': 1000 };
+    const block: Record<string, number> = { 'lorenzo/3': 900, 'interp-cubic/3': 1000, 'interp-cubic/3/reversed': 1050 };
     const sizes = (batch: string, n: string) => (batch === 'screening' ? (block[n] ?? 5000) : (sample[n] ?? 30_000));
     const { plan, batches } = plannedWith(f, 1e-2, sizes);
     expect(batches.survivors).not.toContain('interp-linear/3');
@@ -160,6 +162,22 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     const plain = plannedWith(f, 1e-2, (batch, n) => (n === 'interp-cubic/3/reversed' ? 21_000 : sizes(batch, n)));
     expect(plain.batches.reversed).toEqual(['interp-cubic/3/reversed']);
     expect(plain.plan.reversedAxes).toBeFalsy();
+    // the block finding it clearly larger (10 %) at each folding: the sample does not size it
+    const clear = plannedWith(f, 1e-2, (batch, n) => (batch === 'screening' && n.endsWith('/reversed') ? 9000 : sizes(batch, n)));
+    expect(clear.batches.reversed).toBeUndefined();
+  });
+  it('screening sizes each folding\'s best interpolation reversed, and where one wins there every interpolation reversed', async () => {
+    // as WRF temperature with its 4 steps fastest at rel 1e-2 (there the 4-D interpolations led, reversed they lost,
+    // and the 3-D linear one reversed coded 45 % smaller than the forward order's plan): sizes given per plan
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const block: Record<string, number> = { 'interp-cubic/3': 1000, 'interp-linear/3': 1010, 'interp-cubic/2': 1200, 'interp-linear/2': 1100, 'lorenzo/3': 1020, 'lorenzo/2': 1300, 'interp-cubic/3/reversed': 1400, 'interp-linear/2/reversed': 1000, 'interp-cubic/2/reversed': 990 };
+    const sample: Record<string, number> = { 'lorenzo/3': 20_000, 'interp-cubic/3': 20_500, 'interp-linear/3': 20_600, 'interp-cubic/2/reversed': 14_000 };
+    const screens: string[][] = [];
+    const { plan, batches } = plannedWith(f, 1e-2, (batch, n) => (batch === 'screening' ? (block[n] ?? 5000) : (sample[n] ?? 30_000)), screens);
+    expect(screens[1]).toEqual(['interp-cubic/3/reversed', 'interp-linear/2/reversed']);
+    expect(screens[2]).toEqual(['interp-cubic/2/reversed', 'interp-linear/3/reversed']);
+    expect(batches.survivors).toContain('interp-cubic/2/reversed');
+    expect(plan).toMatchObject({ predictor: 'interp-cubic', maxDims: 2, reversedAxes: true });
   });
   it('a small field at a high ratio: its smallest plans coded, not model-sized (WRF 2-D fields of 4 equal steps: 2-D Lorenzo)', async () => {
     // the model sized 3-D Lorenzo 36 % smaller than 2-D on XLAT_V; coded, 2-D is 20 % smaller (payload 120 -> 96 bytes)
