@@ -24,6 +24,10 @@ And fields whose central block, where auto plans, is unlike the rest (session 42
            a relative bound is taken from: `fieldpack inspect` names it); SST with land as -9999 in float64, 1e35,
            -999.9, NaN, and -9999 with the warm pool as 9999; SLP with land as -999; Levitus TEMP with land as 1e20
            (the classic codec codes each as an implicit fill: docs/codecs.md).
+And other layouts of the same data (session 42's variants, kept here in session 44):
+  layouts: Levitus TEMP and SALT (land as its median), COADS SST, AIRT and UWND, the navy UWND and WRF T, QVAPOR, W
+           and U, each as float64, transposed (all axes reversed: the fastest dimension slowest), with its first
+           axis last (time or depth fastest), and with white noise of 1e-3 of its standard deviation (seeded).
 And bit-rounded (netCDF-C's quantize, the mantissa's low bits zeroed; session 35):
   bit_rounded: WRF T, QVAPOR, U and P through BitRound at 9, 7, 10 and 12 significant bits, PH through
            GranularBitRound, WRF QVAPOR and T and the navy VWND through BitGroom at 3 digits, the navy UWND through
@@ -295,6 +299,25 @@ def undeclared_fill(coads_path, levitus_path, dst_path):
         put(dst, 'TEMP_1E20', land_as(temp, 1e20), getattr(temp, 'units', ''))
 
 
+def layouts(sources, dst_path):
+    """Each (file, variables) as float64, transposed, its first axis last (3+ dims), and with white noise; masked
+    points filled with the field's median."""
+    rng = np.random.default_rng(7)
+    with netCDF4.Dataset(dst_path, 'w', format='NETCDF4') as dst:
+        for path, names in sources:
+            with netCDF4.Dataset(path) as src:
+                for name in names:
+                    data = np.ma.squeeze(np.ma.masked_invalid(src.variables[name][:]))
+                    data = np.ma.filled(data.astype(np.float64), float(np.ma.median(data)))
+                    units = getattr(src.variables[name], 'units', '')
+                    tag = os.path.basename(path).split('_')[0][:4] + '_' + name
+                    put(dst, tag + '_F64', data, units, 'f8')
+                    put(dst, tag + '_TR', np.ascontiguousarray(data.transpose()), units)
+                    if data.ndim >= 3:
+                        put(dst, tag + '_TLAST', np.ascontiguousarray(np.moveaxis(data, 0, -1)), units)
+                    put(dst, tag + '_NOISE', data + rng.normal(0.0, 1e-3 * np.std(data), data.shape), units)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else 'bench-variants'
     os.makedirs(out, exist_ok=True)
@@ -309,6 +332,10 @@ def main():
     central_traps(os.path.join(FERRET, 'levitus_climatology.cdf'), os.path.join(out, 'central_traps.nc'))
     undeclared_fill(os.path.join(FERRET, 'coads_climatology.cdf'), os.path.join(FERRET, 'levitus_climatology.cdf'),
                     os.path.join(out, 'undeclared_fill.nc'))
+    layouts([(os.path.join(FERRET, 'levitus_climatology.cdf'), ('TEMP', 'SALT')),
+             (os.path.join(FERRET, 'coads_climatology.cdf'), ('SST', 'AIRT', 'UWND')),
+             (os.path.join(FERRET, 'monthly_navy_winds.cdf'), ('UWND',)),
+             (WRF, ('T', 'QVAPOR', 'W', 'U'))], os.path.join(out, 'layouts.nc'))
     print('wrote', ', '.join(sorted(os.listdir(out))), 'to', out)
 
 
