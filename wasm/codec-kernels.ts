@@ -459,6 +459,54 @@ export function msEncode(codes: usize, n: i32, radius: u32, freq: usize, totals:
   return ecFinish(out);
 }
 
+/**
+ * Returns the model cost in bits of codes[0, n) as msEncode codes them with line segments (coders 4 and 6): its
+ * loop, with log2 sums (table at `log2`) instead of the range coder's steps (mscoder.ts costBlock with `back`).
+ */
+export function msCostLines(codes: usize, n: i32, radius: u32, freq: usize, totals: usize, sign: usize, mant: usize, starts: usize, lines: usize, segs: i32, lineSigns: bool, log2: usize): f64 {
+  let s1 = 0;
+  let s2 = 0;
+  let run = 0;
+  let lastSign = 0;
+  let bits: f64 = 0;
+  startSegments(starts, lines, segs);
+  for (let i = 0; i < n; i++) {
+    const c = load<u32>(codes + (<usize>i << 2));
+    const s = symbolOf(c, radius);
+    const v: u32 = c > radius ? c - radius : radius - c;
+    const k = s - 1;
+    const up = codeUp(codes, i, radius);
+    const ctx = symbolContext(symbolOf(up, radius), run, s1, s2);
+    const row = freq + (<usize>(ctx * NSYM) << 2);
+    const tAt = totals + (<usize>ctx << 2);
+    const f = load<u32>(row + (<usize>s << 2));
+    const t = load<u32>(tAt);
+    bits += load<f64>(log2 + (<usize>t << 3)) - load<f64>(log2 + (<usize>f << 3));
+    bump(row, tAt, s, f, t);
+    if (s == 0) lastSign = 0;
+    else if (s != ESC_SYM) {
+      const sg = c > radius;
+      const sAt = sign + (<usize>msSignContext(lineSigns, lastSign, up, radius, k) << 1);
+      const p: i32 = load<u16>(sAt);
+      bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - p, p, sg) << 3));
+      store<u16>(sAt, <u16>select<i32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), sg));
+      lastSign = 1 + <i32>sg;
+      if (k >= 1) {
+        const mAt = mant + (<usize>select<i32>(k * 5 + upRelation(up, radius, k), k, lineSigns) << 1);
+        const pm: i32 = load<u16>(mAt);
+        const one = ((v >>> (k - 1)) & 1) != 0;
+        bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - pm, pm, one) << 3));
+        store<u16>(mAt, <u16>select<i32>(pm - (pm >>> BIT_SHIFT), pm + ((2048 - pm) >>> BIT_SHIFT), one));
+        bits += <f64>(k - 1);
+      }
+    }
+    run = s == 0 ? run + 1 : 0;
+    s2 = s1;
+    s1 = s;
+  }
+  return bits;
+}
+
 // ---- binEncode / binDecode: rangecoder.ts's rangeEncodeCodes / rangeDecodeCodes loops (entropy coder 1) ----
 // The binary coder's decisions through the same Enc/Dec steps as above (ecBit, rcBit: LZMA's coder, 11-bit
 // probabilities, shift 5), the same model layout: zero u16[9 x 4], cls u16[8 x 16], sign u16[8], mant u16[16 x 16].

@@ -13,7 +13,7 @@
  */
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
-import { KERNEL_MAX_CODES, msCostKernel, msDecodeKernel, msEncodeKernel } from './wasm-kernels.ts';
+import { KERNEL_MAX_CODES, msCostKernel, msCostLinesKernel, msDecodeKernel, msEncodeKernel } from './wasm-kernels.ts';
 
 const TOP = 16777216; // 2^24
 const NSYM = 18;
@@ -561,16 +561,23 @@ function log2Table(): Float64Array {
  * model's probabilities instead of coding them: the ideal code length, which the range coder meets within a few
  * bytes. About twice as fast as coding (no cumulative frequencies, no renormalisation): planning sizes candidates
  * with it. `fast`: the same loop compiled to WebAssembly (wasm-kernels.ts), same bits, where the engine has it.
+ * With `lines`, coder 6's model (the line context and line-back signs), as the classic codec codes a chunk's codes
+ * where it knows their lines: coder 2's can misjudge a plan by half (an interpolation whose passes repeat along a
+ * smooth axis, reversed).
  */
-export function msCostBytes(codes: Uint32Array, n: number, radius: number, path: 'fast' | 'reference' = 'fast'): number {
-  const t = new Tables();
-  const kernel = path === 'fast' ? msCostKernel(log2Table()) : null;
+export function msCostBytes(codes: Uint32Array, n: number, radius: number, path: 'fast' | 'reference' = 'fast', lines: CodeLines | null = null): number {
+  const t = new Tables(lines ? NCTX_LINES : NCTX);
+  if (path === 'fast' && lines) {
+    const bits = msCostLinesKernel(log2Table())?.(codes, n, radius, t, lines, true) ?? null;
+    if (bits !== null) return Math.ceil(bits / 8) + 5;
+  }
+  const kernel = path === 'fast' && !lines ? msCostKernel(log2Table()) : null;
   if (kernel) return Math.ceil(kernel(codes, n, radius, t) / 8) + 5;
   // the running total and the context state in typed arrays, carried between blocks (BLOCK): planning calls this
   // some 17 times per field. The same additions in the same order, so the same total.
   const bits = new Float64Array(1);
-  const state = new Int32Array(4);
-  for (let i = 0; i < n; i += BLOCK) costBlock(codes, i, Math.min(n, i + BLOCK), radius, t, bits, state);
+  const state = new Int32Array(5);
+  eachBlock(n, lines, state, (start, end, back) => costBlock(codes, start, end, radius, t, bits, state, back));
   return Math.ceil(bits[0]! / 8) + 5;
 }
 
@@ -579,13 +586,17 @@ export function msCostIsFast(): boolean {
   return msCostKernel(log2Table()) !== null;
 }
 
-/** msCostBytes over codes [start, end): state = previous two symbols, zero run, last sign. */
-function costBlock(codes: Uint32Array, start: number, end: number, radius: number, t: Tables, bits: Float64Array, state: Int32Array): void {
+/**
+ * msCostBytes over codes [start, end): state = previous two symbols, zero run, last sign; with `back` (the line
+ * context), coder 6's contexts as encodeBlock takes them with line signs.
+ */
+function costBlock(codes: Uint32Array, start: number, end: number, radius: number, t: Tables, bits: Float64Array, state: Int32Array, back: Int32Array | null = null): void {
   const L = log2Table();
   const freq = t.freq;
   const totals = t.total;
   const sign = t.sign;
   const mant = t.mant;
+  const lineSigns = back !== null;
   let s1 = state[0]!;
   let s2 = state[1]!;
   let run = state[2]!;
@@ -602,13 +613,15 @@ function costBlock(codes: Uint32Array, start: number, end: number, radius: numbe
       k = 31 - Math.clz32(v);
       s = 1 + k;
     }
-    const ctx = symbolContext(codes, i, start, null, radius, run, s1, s2);
+    const ctx = symbolContext(codes, i, start, back, radius, run, s1, s2);
     bits[0] += L[totals[ctx]!]! - L[freq[ctx * NSYM + s]!]!;
     t.bump(ctx, s);
     if (s === 0) lastSign = 0;
     else if (s !== ESC_SYM) {
       const sg = c > radius ? 1 : 0;
-      const si = lastSign * 4 + (k > 3 ? 3 : k);
+      const d = back === null ? 0 : back[i - start]!;
+      const up = d ? codes[i - d]! : radius;
+      const si = signContext(lineSigns, lastSign, up, radius, k);
       const p = sign[si]!;
       // 11-bit probabilities of a 0, as Enc.bit updates them
       if (sg === 0) {
@@ -620,13 +633,14 @@ function costBlock(codes: Uint32Array, start: number, end: number, radius: numbe
       }
       lastSign = 1 + sg;
       if (k >= 1) {
-        const pm = mant[k]!;
+        const mi = lineSigns ? k * 5 + upRelation(up, radius, k) : k;
+        const pm = mant[mi]!;
         if (((v >>> (k - 1)) & 1) === 0) {
           bits[0] += 11 - L[pm]!;
-          mant[k] = pm + ((2048 - pm) >>> BIT_SHIFT);
+          mant[mi] = pm + ((2048 - pm) >>> BIT_SHIFT);
         } else {
           bits[0] += 11 - L[2048 - pm]!;
-          mant[k] = pm - (pm >>> BIT_SHIFT);
+          mant[mi] = pm - (pm >>> BIT_SHIFT);
         }
         bits[0] += k - 1;
       }

@@ -2,9 +2,9 @@
  * The WebAssembly twins of the entropy coders' loops (mscoder.ts, rangecoder.ts, maskcoder.ts; wasm/codec-kernels.ts,
  * compiled into wasm-kernels.generated.ts).
  * - The cost loop: planning sizes every candidate predictor with msCostBytes, and that loop's adaptive model is about
- *   half of planning's time; compiled to WebAssembly it runs about twice as fast. It makes the same model updates and
- *   the same float64 additions in the same order from a copy of the same log2 table, so it returns the reference's
- *   bits (test/unit/codec/mscoder-cost.test.ts).
+ *   half of planning's time; compiled to WebAssembly it runs about twice as fast (with line segments, coder 6's
+ *   model, about three times). It makes the same model updates and the same float64 additions in the same order from
+ *   a copy of the same log2 table, so it returns the reference's bits (test/unit/codec/mscoder-cost.test.ts).
  * - The coding and decoding loops of the range coders (coders 1, 2 and 4) and of the validity mask (model 2): most
  *   of a classic chunk's decoding time, much of its encoding; and the static-table rANS encoder's two passes
  *   (coder 3, rans.ts), about 40 % of a large grid-coded chunk's encoding.
@@ -38,6 +38,7 @@ interface KernelExports {
   msDecode(data: number, len: number, out: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, lineSigns: number): number;
   decodedBytes(data: number): number;
   msEncode(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, lineSigns: number, out: number, room: number): number;
+  msCostLines(codes: number, n: number, radius: number, freq: number, totals: number, sign: number, mant: number, starts: number, lines: number, segs: number, lineSigns: number, log2: number): number;
   binEncode(codes: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number, out: number, room: number): number;
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
   mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
@@ -134,6 +135,18 @@ export function msCostKernel(log2: Float64Array): CostKernel | null {
       k.msCost(l.codes, m, radius, l.freq, l.totals, l.sign, l.mant, l.log2, l.state, l.acc);
     }
     return new Float64Array(buf, l.acc, 1)[0]!;
+  };
+}
+
+/** msCostBytes's bits with line segments (coders 4 and 6: the model msEncode codes with), or null where WebAssembly is missing. */
+export function msCostLinesKernel(log2: Float64Array): ((codes: Uint32Array, n: number, radius: number, model: CostModel, lines: DecodeLines, lineSigns: boolean) => number | null) | null {
+  const l = layout();
+  if (!l || !msCostKernel(log2)) return null;
+  return (codes, n, radius, model, lines, lineSigns) => {
+    const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines.starts, lines.lines, codes.subarray(0, n)]);
+    if (!at) return null;
+    const [freq, totals, sign, mant, starts, lineLens, input] = at as [number, number, number, number, number, number, number];
+    return l.k.msCostLines(input, n, radius, freq, totals, sign, mant, starts, lineLens, lines.starts.length, lineSigns ? 1 : 0, l.log2);
   };
 }
 

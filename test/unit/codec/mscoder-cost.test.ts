@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../../../src-main/core/codec/bytes.ts';
-import { msCostBytes, msCostIsFast, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
+import { type CodeLines, msCostBytes, msCostIsFast, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
 import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
 import { predictorByName } from '../../../src-main/core/codec/predictors/index.ts';
 import { predictorShape } from '../../../src-main/core/compressors/classic/codec.ts';
@@ -18,9 +18,9 @@ const RADIUS = 32768;
 /** Laplacian residuals around RADIUS (helpers.ts laplacianCodes) */
 const codesOf = (n: number, scale: number, seed: number, escapes = 0, run = 0) => laplacianCodes(n, scale, seed, RADIUS, escapes, run);
 
-function coded(codes: Uint32Array): number {
+function coded(codes: Uint32Array, lines: CodeLines | null = null): number {
   const w = new ByteWriter(1024);
-  msEncodeCodesBare(codes, codes.length, RADIUS, w);
+  msEncodeCodesBare(codes, codes.length, RADIUS, w, lines, 'fast', lines !== null);
   return w.finish().length;
 }
 
@@ -43,6 +43,28 @@ describe('msCostBytes', () => {
     const fast = msCostBytes(codes, codes.length, RADIUS, 'fast');
     expect(fast).toBe(msCostBytes(codes, codes.length, RADIUS, 'reference'));
     if (codes.length > 1000) expect(Math.abs(fast - coded(codes))).toBeLessThanOrEqual(8 + codes.length / 20_000);
+  });
+
+  it.each(streams)('with line segments (coder 6, as chunks with known lines are coded), the same bits both ways, within bytes of coding: %s', (_, codes) => {
+    // three segments of lines of 7, 40 and 300 codes (an interpolation's passes), the first starting at code 0
+    const n = codes.length;
+    const lines: CodeLines = { starts: new Int32Array([0, Math.floor(n / 5), Math.floor(n / 2)]), lines: new Int32Array([7, 40, 300]) };
+    const fast = msCostBytes(codes, n, RADIUS, 'fast', lines);
+    expect(fast).toBe(msCostBytes(codes, n, RADIUS, 'reference', lines));
+    if (n > 1000) expect(Math.abs(fast - coded(codes, lines))).toBeLessThanOrEqual(8 + n / 20_000);
+  });
+
+  it('with lines, codes whose magnitudes follow the line before cost what coder 6 codes them in, far under coder 2\'s model', () => {
+    // residuals in a random half of the columns, zeros in the rest: the previous codes cannot tell which, the line before can
+    const n = 60_000;
+    const line = 120;
+    const noisy = codesOf(n, 200, 8);
+    const columns = codesOf(line, 1, 9);
+    const codes = noisy.map((c, i) => (columns[i % line]! > RADIUS ? c : RADIUS));
+    const lines: CodeLines = { starts: new Int32Array([0]), lines: new Int32Array([line]) };
+    const withLines = msCostBytes(codes, n, RADIUS, 'fast', lines);
+    expect(Math.abs(withLines - coded(codes, lines))).toBeLessThanOrEqual(12);
+    expect(withLines).toBeLessThan(0.8 * msCostBytes(codes, n, RADIUS, 'fast'));
   });
 
   it('counts only the first n codes', () => {

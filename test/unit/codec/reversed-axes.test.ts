@@ -147,7 +147,7 @@ describe('the classic codec with reversed axes', () => {
   });
 
   it('a reversed-axes byte on a chunk that cannot have it is refused as a bad stream', () => {
-    const f = levelsLast(24, 30, 20);
+    const f = levelsLast(30, 40, 24);
     const c = compressClassic(f, { bound }, zstdBackend);
     expect(c.plan.reversedAxes).toBe(true);
     const h = readHeader(c.bytes);
