@@ -179,6 +179,17 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     expect(batches.survivors).toContain('interp-cubic/2/reversed');
     expect(plan).toMatchObject({ predictor: 'interp-cubic', maxDims: 2, reversedAxes: true });
   });
+  it('the spread blocks finding another interpolation clearly smaller: it becomes the alternative with the plan\'s tuning', async () => {
+    // a sharp jet the central sample missed (held-out, rel 1e-3): the sample chose the linear interpolation tuned;
+    // the blocks over the field found the cubic one 12 % smaller; tuned as the plan, it codes the field 30 % smaller
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const sample: Record<string, number> = { 'interp-linear/3': 10_000, 'interp-linear/3@7': 9_000, 'interp-cubic/3': 10_400, 'lorenzo/3': 14_000 };
+    const spread: Record<string, number> = { 'interp-cubic/3': 80 };
+    const { plan, batches } = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? 1000 : batch === 'spread' ? (spread[n] ?? 100) : (sample[n] ?? 20_000)));
+    expect(batches.spread).toBeDefined();
+    expect(plan).toMatchObject({ predictor: 'interp-linear', maxDims: 3, tune: 7, hedged: true });
+    expect(plan.alternative).toMatchObject({ predictor: 'interp-cubic', maxDims: 3, tune: 7 });
+  });
   it('a small field at a high ratio: its smallest plans coded, not model-sized (WRF 2-D fields of 4 equal steps: 2-D Lorenzo)', async () => {
     // the model sized 3-D Lorenzo 36 % smaller than 2-D on XLAT_V; coded, 2-D is 20 % smaller (payload 120 -> 96 bytes)
     for (const v of ['XLAT_V', 'MAPFAC_M', 'F']) {
