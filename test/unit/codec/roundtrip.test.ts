@@ -118,6 +118,15 @@ describe.runIf(haveFerret && haveWrf)('round trips on real fields, every predict
     const { batches } = plannedWith(f, 1e-3, (batch, n) => (batch === 'screening' ? (block[n] ?? 9999) : 1000));
     expect(batches.survivors).toEqual(['interp-cubic/3', 'interp-linear/3', 'lorenzo/3']);
   });
+  it('screening keeps the leader\'s other folding within 10 % on the block: a block misjudges foldings more', async () => {
+    // held-out ocean temperature at rel 1e-2: 2-D folding 5.2 % larger on the block, 16.7 % smaller on the field
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const block: Record<string, number> = { 'interp-linear/3': 1000, 'interp-linear/2': 1052, 'interp-cubic/3': 1140, 'interp-cubic/2': 1200, 'lorenzo/3': 2000, 'lorenzo/2': 1500 };
+    const near = plannedWith(f, 1e-2, (batch, n) => (batch === 'screening' ? (block[n] ?? 9999) : 1000));
+    expect(near.batches.survivors).toEqual(['interp-cubic/3', 'interp-linear/3', 'interp-linear/2', 'lorenzo/2']);
+    const far = plannedWith(f, 1e-2, (batch, n) => (batch === 'screening' ? (n === 'interp-linear/2' ? 1120 : (block[n] ?? 9999)) : 1000));
+    expect(far.batches.survivors).toEqual(['interp-cubic/3', 'interp-linear/3', 'lorenzo/2']);
+  });
   it('a Lorenzo winner with an interpolation within 3 % on the sample gets it as its alternative (each chunk coded both ways)', async () => {
     // a sample misjudges the interpolation against Lorenzo (held-out Miranda-like velocity at rel 1e-3: Lorenzo by
     // 0.8 % on the sample, the cubic interpolation 17 % smaller on the field)
