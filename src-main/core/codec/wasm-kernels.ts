@@ -141,6 +141,7 @@ export function msCostKernel(log2: Float64Array): CostKernel | null {
 /** msCostBytes's bits with line segments (coders 4 and 6: the model msEncode codes with), or null where WebAssembly is missing. */
 export function msCostLinesKernel(log2: Float64Array): ((codes: Uint32Array, n: number, radius: number, model: CostModel, lines: DecodeLines, lineSigns: boolean) => number | null) | null {
   const l = layout();
+  // (msCostKernel copies the log2 table into the module, once)
   if (!l || !msCostKernel(log2)) return null;
   return (codes, n, radius, model, lines, lineSigns) => {
     const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines.starts, lines.lines, codes.subarray(0, n)]);
