@@ -247,7 +247,8 @@ def put(dst, name, data, units, dtype='f4'):
     """A float variable (float32 unless dtype says) on dims named by their lengths (created as needed), no fill declared."""
     dims = []
     for n in data.shape:
-        dim = 'n%d' % n
+        # a length twice in one variable (WRF's 48 x 48) gets a second dimension: writers refuse a repeated one
+        dim = 'n%d' % n if 'n%d' % n not in dims else 'n%d_%d' % (n, dims.count('n%d' % n) + 1)
         if dim not in dst.dimensions:
             dst.createDimension(dim, n)
         dims.append(dim)
