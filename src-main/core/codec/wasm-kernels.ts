@@ -106,17 +106,21 @@ function layout(): Layout | null {
   return module;
 }
 
+/** The cost loops' log2 table (mscoder.ts's), copied into the module once. */
+function copyLog2(l: Layout, log2: Float64Array): void {
+  if (log2Copied) return;
+  if (log2.length !== LOG2_ENTRIES) throw new Error('log2 table of another length');
+  new Float64Array(l.k.memory.buffer, l.log2, log2.length).set(log2);
+  log2Copied = true;
+}
+
 export type CostKernel = (codes: Uint32Array, n: number, radius: number, model: CostModel) => number;
 
 /** The model cost in bits of codes[0, n) starting from `model`, or null where WebAssembly is missing. */
 export function msCostKernel(log2: Float64Array): CostKernel | null {
   const l = layout();
   if (!l) return null;
-  if (!log2Copied) {
-    if (log2.length !== LOG2_ENTRIES) throw new Error('log2 table of another length');
-    new Float64Array(l.k.memory.buffer, l.log2, log2.length).set(log2);
-    log2Copied = true;
-  }
+  copyLog2(l, log2);
   return (codes, n, radius, model) => {
     const { k } = l;
     const buf = k.memory.buffer;
@@ -141,8 +145,8 @@ export function msCostKernel(log2: Float64Array): CostKernel | null {
 /** msCostBytes's bits with line segments (coders 4 and 6: the model msEncode codes with), or null where WebAssembly is missing. */
 export function msCostLinesKernel(log2: Float64Array): ((codes: Uint32Array, n: number, radius: number, model: CostModel, lines: DecodeLines, lineSigns: boolean) => number | null) | null {
   const l = layout();
-  // (msCostKernel copies the log2 table into the module, once)
-  if (!l || !msCostKernel(log2)) return null;
+  if (!l) return null;
+  copyLog2(l, log2);
   return (codes, n, radius, model, lines, lineSigns) => {
     const at = stage(l, [model.freq, model.total, model.sign, model.mant, lines.starts, lines.lines, codes.subarray(0, n)]);
     if (!at) return null;

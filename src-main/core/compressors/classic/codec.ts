@@ -537,7 +537,17 @@ function runPlanSteps(steps: PlanSteps): ClassicPlan {
 
 /** Candidate plans sized on a sample as planning sizes them (`base`: the plan planning sizes from; a worker's share). */
 export function sizePlans(base: ClassicPlan, sample: PlanSample, plans: readonly ClassicPlan[], backend: LosslessBackend, batch?: PlanBatch): number[] {
-  return plans.map(batch === 'coded' ? codedSizer(base, sample, backend) : candidateSizer(base, sample, backend, batch !== 'screening'));
+  return plans.map(batch === 'coded' ? codedSizer(base, sample, backend) : candidateSizer(base, sample, backend, sizedWithLines(batch)));
+}
+
+/**
+ * Whether a batch's candidates are costed with the line context (candidateSizer): all but the screening block's,
+ * which ranks with coder 2's model (with the line context it let a storm's centre, WRF QRAIN at rel 1e-2, drop the
+ * 3-D Lorenzo that codes the whole field 14 % smaller). One rule for planSteps and a worker's sizePlans, so both give
+ * the same sizes.
+ */
+function sizedWithLines(batch: PlanBatch | undefined): boolean {
+  return batch !== 'screening';
 }
 
 /** planFromStats's work, as steps (PlanStep). */
@@ -630,9 +640,7 @@ export function* planSteps(
     }
     return { plans, sizes, reversedClearlyWorse: leads.every((i, j) => sizes[j]! > REVERSED_SKIP_LOSS * plainSizes[i]!) };
   };
-  // the block ranks with coder 2's model: with the line context it let a storm's centre (WRF QRAIN at rel 1e-2) drop
-  // the 3-D Lorenzo that codes the whole field 14 % smaller (candidateSizer)
-  const blockSizer = block ? candidateSizer(plan, block, backend, false) : null;
+  const blockSizer = block ? candidateSizer(plan, block, backend, sizedWithLines('screening')) : null;
   const screenSizes = block && candidates.length >= 2 ? yield* sized('screening', candidates.map((c) => c.plan), block, blockSizer!) : null;
   const twins = screenSizes && !bound.lossless && plan.predictorChoice === 'auto' ? yield* reversedTwins(candidates, screenSizes) : null;
   const screened = twins ? [...candidates, ...twins.plans] : candidates;
@@ -666,30 +674,30 @@ export function* planSteps(
       plan.reversedAxes = c.plan.reversedAxes;
     }
   };
+  kept.forEach((c, i) => c.plan.reversedAxes || keep(c, keptSizes[i]!));
   // a reversed axis order is taken by a margin over the plain plans (as SZ3 takes its second direction): a sample a
   // little smaller reversed was as often larger whole
-  const keepReversed = (c: { key: string; plan: ClassicPlan }, size: number, plainBest: number) => {
+  const plainBest = best;
+  const keepReversed = (c: { key: string; plan: ClassicPlan }, size: number) => {
     if (size < REVERSED_MIN_GAIN * plainBest) keep(c, size);
     else {
       scores[c.key] = size;
       onSample.push({ plan: c.plan, size });
     }
   };
-  kept.forEach((c, i) => c.plan.reversedAxes || keep(c, keptSizes[i]!));
-  const plainBest = best;
-  kept.forEach((c, i) => c.plan.reversedAxes && keepReversed(c, keptSizes[i]!, plainBest));
+  kept.forEach((c, i) => c.plan.reversedAxes && keepReversed(c, keptSizes[i]!));
   const sizedOnSample = (p: ClassicPlan) => onSample.some((c) => samePlan(c.plan, p) && c.plan.grid === p.grid);
   // the best interpolation the other way round (fastest dimension first), as SZ3 tries its second direction: it wins
   // where the fastest dimension varies least smoothly (levels stored last), by up to 4 x, whichever family led
   const bestInterpPlan = interpLeader as { key: string; plan: ClassicPlan; size: number } | null;
   if (bestInterpPlan && !bound.lossless && axesReversible(predictorShape(shape, bestInterpPlan.plan.maxDims))) {
     const other = { key: `${bestInterpPlan.key}/reversed`, plan: { ...bestInterpPlan.plan, reversedAxes: true } };
-    if (!sizedOnSample(other.plan) && !twins?.reversedClearlyWorse) keepReversed(other, (yield* sized('reversed', [other.plan], sample!, sizeOf))[0]!, plainBest);
+    if (!sizedOnSample(other.plan) && !twins?.reversedClearlyWorse) keepReversed(other, (yield* sized('reversed', [other.plan], sample!, sizeOf))[0]!);
     // reversed, the passes meet the axes in another order, and the kinds' ranking can flip (Levitus temperature
     // with depth fastest, rel 1e-2: cubic led forward, the linear one reversed coded 20 % smaller than it)
     const kind = INTERP_NAMES.find((name) => name !== other.plan.predictor)!;
     const otherKind = { key: other.key.replace(other.plan.predictor, kind), plan: { ...other.plan, predictor: kind } };
-    if (plan.reversedAxes && !sizedOnSample(otherKind.plan)) keepReversed(otherKind, (yield* sized('reversed', [otherKind.plan], sample!, sizeOf))[0]!, plainBest);
+    if (plan.reversedAxes && !sizedOnSample(otherKind.plan)) keepReversed(otherKind, (yield* sized('reversed', [otherKind.plan], sample!, sizeOf))[0]!);
   }
   if (bound.lossless) {
     // indices on the grid against the values' byte planes
