@@ -686,7 +686,7 @@ export function* planSteps(
     }
   };
   kept.forEach((c, i) => c.plan.reversedAxes && keepReversed(c, keptSizes[i]!));
-  const sizedOnSample = (p: ClassicPlan) => onSample.some((c) => samePlan(c.plan, p) && c.plan.grid === p.grid);
+  const sizedOnSample = (p: ClassicPlan) => onSample.some((c) => samePlan(c.plan, p));
   // the best interpolation the other way round (fastest dimension first), as SZ3 tries its second direction: it wins
   // where the fastest dimension varies least smoothly (levels stored last), by up to 4 x, whichever family led
   const bestInterpPlan = interpLeader as { key: string; plan: ClassicPlan; size: number } | null;
