@@ -8,6 +8,7 @@ import { decodeStream, encodeField } from '../../../src-main/services/codecs/ind
 import { readHeader } from '../../../src-main/core/codec/stream/format.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { coastsField } from '../../helpers/crafted-fields.ts';
+import { fieldStats, implicitFillCandidates } from '../../../src-main/core/compressors/classic/codec.ts';
 
 const encode = (f: Field, value: number, mode = 'abs', params: Record<string, unknown> = {}) =>
   encodeField(f, { codec: 'auto', bound: { mode, value } as never, params, workers: 0, verify: false });
@@ -139,4 +140,37 @@ describe('an undeclared fill', () => {
     expect(d.field.mask).toBeUndefined();
     expect(readHeader(r.bytes).implicitFill).toBeUndefined();
   });
+
+  it('an extreme on one edge row of the grid next to the row beside it is no candidate; land a few points wide, far from the data, is', () => {
+    // a curvilinear grid's latitudes: the southern edge row holds the smallest value (1 row of 200: 0.5 % of the points)
+    const [ny, nx] = [200, 300];
+    const lat = Float32Array.from({ length: ny * nx }, (_, i) => -78 + 0.8 * Math.floor(i / nx) + 0.3 * Math.sin((i % nx) / 40) * Math.min(1, Math.floor(i / nx)));
+    const sample = (values: Float32Array) => ({ values, mask: null, shape: [ny, nx] });
+    expect(implicitFillCandidates(fieldStats(lat, null), lat.length, [sample(lat)])).toEqual([]);
+    // the same share as -9999 (islands) is sized as a fill, as is a large share next to the data (clear sky's zeros)
+    const islands = Float32Array.from(lat, (v, i) => (i % 997 < 5 ? -9999 : v));
+    expect(implicitFillCandidates(fieldStats(islands, null), islands.length, [sample(islands)]).map((c) => c.fill)).toEqual([-9999]);
+    const clear = Float32Array.from(lat, (v, i) => (i % 50 === 0 ? Math.fround(-78) : v));
+    expect(implicitFillCandidates(fieldStats(clear, null), clear.length, [sample(clear)]).map((c) => c.fill)).toEqual([Math.fround(-78)]);
+  });
+
+  it('small islands as -9999 (0.1 % of the points): sized both ways, no larger than with the fill declared; exact, within the bound elsewhere', async () => {
+    const f = coastsField([4, 200, 300], -9999);
+    // the islands alone: every land point but those of three small discs is sea again
+    const values = Float32Array.from(f.values, (v, i) => {
+      const y = Math.floor(i / 300) % 200;
+      const x = i % 300;
+      const island = [[40, 50], [150, 220], [90, 260]].some(([cy, cx]) => (y - cy!) ** 2 + (x - cx!) ** 2 < 9);
+      return island ? -9999 : v === -9999 ? 34 + Math.sin(y / 17) * Math.cos(x / 23) : v;
+    });
+    const islands: Field = { ...f, values };
+    const r = await encode(islands, 1e-3);
+    // so few land points cost less in the exact-value list than a mask, which takes the line context from the codes
+    const declared = await encode({ ...islands, mask: Uint8Array.from(values, (v) => (v === -9999 ? 0 : 1)) }, 1e-3);
+    expect(r.bytes.length).toBeLessThanOrEqual(declared.bytes.length);
+    const d = await decodeStream(r.bytes, { workers: 0 });
+    const c = checked(islands, d.field, readHeader(r.bytes).bound.abs, -9999);
+    expect(c.over).toBeLessThanOrEqual(1);
+    expect(c.fillExact).toBe(true);
+  }, 60_000);
 });
