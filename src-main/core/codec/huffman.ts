@@ -11,24 +11,42 @@ const FAST_BITS = 11;
 
 /** Code lengths for each symbol (0 = unused), limited to MAX_LEN. */
 export function huffmanLengths(freq: Uint32Array): Uint8Array {
-  const n = freq.length;
-  const lens = new Uint8Array(n);
-  let used = 0;
-  let last = -1;
-  for (let i = 0; i < n; i++) if (freq[i]) { used++; last = i; }
-  if (used === 0) return lens;
-  if (used === 1) { lens[last] = 1; return lens; }
-  let f = new Float64Array(n);
-  for (let i = 0; i < n; i++) f[i] = freq[i]!;
+  const used = usedSymbols(freq);
+  const usedLens = usedLengths(used, freq);
+  const lens = new Uint8Array(freq.length);
+  for (let j = 0; j < used.length; j++) lens[used[j]!] = usedLens[j]!;
+  return lens;
+}
+
+/** The symbols with a frequency, ascending. */
+function usedSymbols(freq: Uint32Array): Int32Array {
+  let m = 0;
+  for (let i = 0; i < freq.length; i++) if (freq[i]) m++;
+  const used = new Int32Array(m);
+  for (let i = 0, j = 0; i < freq.length; i++) if (freq[i]) used[j++] = i;
+  return used;
+}
+
+/**
+ * The code lengths of the used symbols (ascending, as usedSymbols lists them), limited to MAX_LEN: the work is in
+ * the used symbols alone, where a pass over an alphabet of 2^16 (the quantizer's codes) cost ~1 ms a chunk.
+ */
+function usedLengths(used: Int32Array, freq: Uint32Array): Uint8Array {
+  const m = used.length;
+  const lens = new Uint8Array(m);
+  if (m === 0) return lens;
+  if (m === 1) {
+    lens[0] = 1;
+    return lens;
+  }
+  let f = Float64Array.from(used, (s) => freq[s]!);
   for (;;) {
     computeLengths(f, lens);
     let maxL = 0;
-    for (let i = 0; i < n; i++) if (lens[i]! > maxL) maxL = lens[i]!;
+    for (let j = 0; j < m; j++) if (lens[j]! > maxL) maxL = lens[j]!;
     if (maxL <= MAX_LEN) return lens;
     // flatten the distribution and retry (rare: needs Fibonacci-like frequencies)
-    const g = new Float64Array(n);
-    for (let i = 0; i < n; i++) g[i] = f[i] ? Math.max(1, Math.floor(f[i]! / 2)) : 0;
-    f = g;
+    f = f.map((x) => Math.max(1, Math.floor(x / 2)));
   }
 }
 
@@ -92,23 +110,36 @@ export function canonical(lens: Uint8Array): { codes: Uint32Array; sorted: Int32
 export function huffmanEncode(syms: Uint32Array, n: number, alphabet: number, w: ByteWriter): void {
   const freq = new Uint32Array(alphabet);
   for (let i = 0; i < n; i++) freq[syms[i]!]++;
-  const lens = huffmanLengths(freq);
+  const used = usedSymbols(freq);
+  const lens = usedLengths(used, freq);
   // table: count of used symbols, then (delta symbol, length)
-  let used = 0;
-  for (let i = 0; i < alphabet; i++) if (lens[i]) used++;
-  w.varint(used);
+  w.varint(used.length);
   let prev = 0;
-  for (let i = 0; i < alphabet; i++) {
-    if (!lens[i]) continue;
-    w.varint(i - prev);
-    w.u8(lens[i]!);
-    prev = i;
+  for (let j = 0; j < used.length; j++) {
+    w.varint(used[j]! - prev);
+    w.u8(lens[j]!);
+    prev = used[j]!;
   }
   w.varint(n);
-  if (used <= 1) return; // a single symbol needs no bits
-  const { codes } = canonical(lens);
+  if (used.length <= 1) return; // a single symbol needs no bits
+  // canonical codes (canonical's: shorter first, then by symbol), per symbol for the loop below
+  const count = new Int32Array(MAX_LEN + 1);
+  for (let j = 0; j < used.length; j++) count[lens[j]!]++;
+  const next = new Int32Array(MAX_LEN + 1);
+  for (let l = 1, code = 0; l <= MAX_LEN; l++) {
+    code = (code + count[l - 1]!) << 1;
+    next[l] = code;
+  }
+  const codes = new Uint32Array(alphabet);
+  const lenOf = new Uint8Array(alphabet);
   let bits = 0;
-  for (let i = 0; i < alphabet; i++) if (freq[i]) bits += freq[i]! * lens[i]!;
+  for (let j = 0; j < used.length; j++) {
+    const s = used[j]!;
+    const l = lens[j]!;
+    codes[s] = next[l]!++;
+    lenOf[s] = l;
+    bits += freq[s]! * l;
+  }
   const nbytes = Math.ceil(bits / 8);
   w.varint(nbytes);
   w.ensure(nbytes + 4);
@@ -118,7 +149,7 @@ export function huffmanEncode(syms: Uint32Array, n: number, alphabet: number, w:
   let nb = 0;
   for (let i = 0; i < n; i++) {
     const s = syms[i]!;
-    const l = lens[s]!;
+    const l = lenOf[s]!;
     acc = (acc << l) | codes[s]!;
     nb += l;
     while (nb >= 8) {

@@ -17,7 +17,7 @@ import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '..
 import {
   checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
-import type { LosslessBackend } from '../../codec/lossless.ts';
+import { LOSSLESS_NONE, type LosslessBackend, losslessBackendById } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, MIN_ON_GRID_SHARE, findGridPlan, findMantissaGridPlan, fromGridIndices, ulpAt, toGridIndices } from '../../codec/grid.ts';
@@ -1291,7 +1291,10 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   predictor.encode(input.x as FieldValues, input.skip, input.pshape, q, tune);
   // with nothing skipped every point has a code in the predictor's order: the coder's line context knows the lines
   const lines = input.skip === null ? predictor.codeLines(input.pshape) : null;
-  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
+  // the chunk's own coding tries Huffman codes through the lossless stage too; planning's sizings leave it out (the
+  // same plans win, and each try costs a Huffman coding and a zstd run)
+  const packedSize = !sizing && plan.backendId !== LOSSLESS_NONE ? (block: Uint8Array) => losslessBackendById(plan.backendId).compress(block).length : undefined;
+  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines, packedSize }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
   writeEscapes(w, q, f32 && !grid);
   return w.finish();
