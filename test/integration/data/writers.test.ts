@@ -133,6 +133,20 @@ describe.skipIf(!available('coads'))('NetCDF-4 writer (needs ferret-datasets)', 
     expect(py.masked).toBe(0);
   });
 
+  it.skipIf(!hasPythonNetcdf4())('writes a variable along one dimension twice (a covariance n x n): one dimension, read back by h5wasm and netCDF4-python (needs python3-netcdf4)', async () => {
+    const values = Float32Array.from({ length: 48 * 48 }, (_, k) => Math.exp(-Math.abs(Math.floor(k / 48) - (k % 48)) / 5));
+    const cov = { name: 'cov', shape: [48, 48], dims: ['n', 'n'], values, sourceDtype: 'float32', attributes: { long_name: 'covariance' } } as Field;
+    const out = join(dir, 'cov.nc');
+    await writeFieldNetcdf4(cov, out);
+    const back = await openDataFile(out);
+    expect(back.dimensions).toEqual({ n: 48 });
+    expectSameField(cov, await back.readField('cov'));
+    back.close();
+    const py = pythonView(out, 'cov');
+    expect(py.dims).toEqual(['n', 'n']);
+    expect(py.sum).toBeCloseTo(values.reduce((a, v) => a + v, 0), 2);
+  });
+
   it('unpacks a packed int16 variable: values kept, scale_factor dropped', async () => {
     const src = await openDataFile(fixturePath('synthetic_nc4'));
     const t = await src.readField('temp_packed');

@@ -170,7 +170,8 @@ function isValidValue(field: Field, x: number): boolean {
 
 export async function writeFieldNetcdf4(field: Field, outPath: string, options: NetcdfWriteOptions = {}): Promise<{ path: string }> {
   return writeNetcdf4Dataset(outPath, {
-    dimensions: field.dims.map((name, i) => ({ name, size: field.shape[i]! })),
+    // a dimension the variable runs along twice (a covariance's n x n) is declared once
+    dimensions: field.dims.flatMap((name, i) => (field.dims.indexOf(name) === i ? [{ name, size: field.shape[i]! }] : [])),
     coordinates: options.coordinates ?? field.coordinates,
     variables: [{ field, provenance: options.provenance }],
     globalAttributes: options.globalAttributes,
@@ -287,7 +288,6 @@ function checkVariable(field: Field, sizes: Map<string, number>): void {
   const n = field.shape.reduce((a, b) => a * b, 1);
   if (field.values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.values.length} values for shape [${field.shape.join(', ')}]`);
   if (field.dims.length !== field.shape.length) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.dims.length} dimension names for ${field.shape.length} dimensions`);
-  if (new Set(field.dims).size !== field.dims.length) throw new FieldpackError('UNSUPPORTED', `${field.name}: repeated dimension names (${field.dims.join(', ')}) cannot be written as NetCDF-4`);
   // a variable of a group ("forecast/temp", as readers name them) is written in that group
   if (!isNetcdfVariableName(field.name)) {
     throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (use letters, digits, _ . @ + -, and / between groups)`);
