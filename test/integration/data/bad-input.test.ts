@@ -50,6 +50,13 @@ describe('bad input', () => {
     await expectError(openDataFile(write('empty.fpk', '')), 'BAD_FILE', /empty\.fpk: not a Fieldpack stream \(the file is empty; a stream starts "FPK\\x1a"\)/);
   });
 
+  it('files of formats it does not read (HDF4, GRIB, a compressed NetCDF) are named, with the step that makes them readable', async () => {
+    const bytes = (magic: number[]) => Uint8Array.from([...magic, ...new Array(60).fill(7)]);
+    await expectError(openDataFile(write('swath.hdf', bytes([0x0e, 0x03, 0x13, 0x01]))), 'BAD_FILE', /swath\.hdf: an HDF4 file \(64 bytes\)/, /h4toh5/);
+    await expectError(openDataFile(write('gfs.grib2', bytes([0x47, 0x52, 0x49, 0x42, 0, 0, 0, 2]))), 'BAD_FILE', /gfs\.grib2: a GRIB file/, /cdo -f nc4 copy/);
+    await expectError(openDataFile(write('sst.nc.gz', bytes([0x1f, 0x8b, 8, 0]))), 'BAD_FILE', /sst\.nc\.gz: a gzip-compressed file/, /gunzip/);
+  });
+
   it('a CDF-5 header cut short, or with a type past nc_type 11, is refused naming the damage', async () => {
     // CDF-5 counts are 8 bytes: the record count alone takes them all
     await expectError(openDataFile(write('cdf5.nc', Uint8Array.from([0x43, 0x44, 0x46, 5, 0, 0, 0, 0]))), 'BAD_FILE', /cdf5\.nc/, /truncated or corrupt NetCDF-3 header/);

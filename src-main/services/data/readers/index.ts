@@ -72,13 +72,33 @@ function describeUnknown(sizeBytes: number): string {
   return `format not recognised, ${sizeBytes} bytes`;
 }
 
+/** Formats a scientist may open by mistake, by their signatures, with the step that makes them readable here. */
+const FOREIGN_FORMATS: { test: (head: Uint8Array) => boolean; what: string; step: string }[] = [
+  { test: (h) => startsWith(h, [0x0e, 0x03, 0x13, 0x01]), what: 'an HDF4 file', step: 'convert it to HDF5 (h4toh5) or to NetCDF first' },
+  // GRIB editions 1 and 2, also behind a bulletin header within the bytes read
+  { test: (h) => indexOfBytes(h, [0x47, 0x52, 0x49, 0x42]) >= 0, what: 'a GRIB file', step: 'convert it to NetCDF first (cdo -f nc4 copy IN OUT.nc, or wgrib2 IN -netcdf OUT.nc)' },
+  { test: (h) => startsWith(h, [0x1f, 0x8b]), what: 'a gzip-compressed file', step: 'decompress it first (gunzip)' },
+  { test: (h) => startsWith(h, [0x42, 0x5a, 0x68]), what: 'a bzip2-compressed file', step: 'decompress it first (bunzip2)' },
+  { test: (h) => startsWith(h, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), what: 'an xz-compressed file', step: 'decompress it first (unxz)' },
+  { test: (h) => startsWith(h, [0x28, 0xb5, 0x2f, 0xfd]), what: 'a zstd-compressed file', step: 'decompress it first (unzstd)' },
+];
+
+function startsWith(head: Uint8Array, magic: readonly number[]): boolean {
+  return head.length >= magic.length && magic.every((b, i) => head[i] === b);
+}
+
+function indexOfBytes(head: Uint8Array, needle: readonly number[]): number {
+  for (let i = 0; i + needle.length <= head.length; i++) if (needle.every((b, k) => head[i + k] === b)) return i;
+  return -1;
+}
+
 /** Opens any supported file; its readField fills Field.coordinates (see withCoordinates). */
 export async function openDataFile(path: string, options: OpenOptions = {}): Promise<DataFile> {
   return withCoordinates(await openFormat(path, options));
 }
 
 async function openFormat(path: string, options: OpenOptions): Promise<DataFile> {
-  const { format, sizeBytes } = await detectFormat(path);
+  const { format, sizeBytes, head } = await detectFormat(path);
   if (format.startsWith('source:')) {
     const o = openers.find((x) => `source:${x.id}` === format)!;
     return o.open(path, sizeBytes, options);
@@ -101,5 +121,7 @@ async function openFormat(path: string, options: OpenOptions): Promise<DataFile>
   }
   // a file named as a stream is told as one (an empty .fpk is not a NetCDF file that went wrong)
   if (ext === '.fpk') throw badFile(path, `not a Fieldpack stream (${describeUnknown(sizeBytes)}; a stream starts "FPK\\x1a")`);
+  const foreign = FOREIGN_FORMATS.find((f) => f.test(head));
+  if (foreign) throw badFile(path, `${foreign.what} (${sizeBytes} bytes), which Fieldpack does not read (NetCDF, HDF5 and raw binary): ${foreign.step}`);
   throw badFile(path, `not a NetCDF or HDF5 file (${describeUnknown(sizeBytes)}; expected "CDF\\x01", "CDF\\x02" or "\\x89HDF")`);
 }
