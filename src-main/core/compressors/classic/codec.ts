@@ -880,7 +880,8 @@ function leastFillCoding(plan: ClassicPlan, candidates: readonly { fill: number 
 
 /**
  * The coding a plan is hedged with (INTERP_HEDGE_MARGIN), from every plan sized on the sample: a Lorenzo winner's
- * nearest interpolation on its grid; an interpolation winner's other axis order (both untuned, as they were sized).
+ * nearest interpolation on its grid; an interpolation winner's other axis order (both untuned, as they were sized),
+ * or where its shape has none (one dimension), its best Lorenzo.
  */
 function hedgeOf(plan: ClassicPlan, onSample: readonly { plan: ClassicPlan; size: number }[], best: number): PlanAlternative | undefined {
   if (!plan.predictor.startsWith('interp')) {
@@ -890,7 +891,12 @@ function hedgeOf(plan: ClassicPlan, onSample: readonly { plan: ClassicPlan; size
   const untuned = (c: { plan: ClassicPlan }, reversed: boolean) => c.plan.predictor === plan.predictor && c.plan.maxDims === plan.maxDims && c.plan.grid === plan.grid && !c.plan.tune && !c.plan.reversedAxes === !reversed;
   const own = onSample.find((c) => untuned(c, !!plan.reversedAxes));
   const other = onSample.find((c) => untuned(c, !plan.reversedAxes));
-  return own && other && other.size <= INTERP_HEDGE_MARGIN * own.size ? { ...codingOf(plan), reversedAxes: plan.reversedAxes ? undefined : true } : undefined;
+  if (axesReversible(predictorShape(plan.shape, plan.maxDims))) return own && other && other.size <= INTERP_HEDGE_MARGIN * own.size ? { ...codingOf(plan), reversedAxes: plan.reversedAxes ? undefined : true } : undefined;
+  // no other order (a series, an unstructured grid's columns): the best Lorenzo, however far. Its codes can repeat as
+  // strings where an interpolation's do not, which the model does not see and Huffman codes through zstd do (CAM-SE
+  // longitudes at rel 1e-2: sized 0.6 % apart, coded 2953 bytes against 5533)
+  const lorenzo = onSample.filter((c) => !c.plan.predictor.startsWith('interp') && c.plan.grid === plan.grid).sort((a, b) => a.size - b.size)[0];
+  return lorenzo && codingOf(lorenzo.plan);
 }
 
 /** The grids a sample lies on, to be sized: linear (offset + k x step) and mantissa (bit-rounded float32). */
