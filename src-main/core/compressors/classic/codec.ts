@@ -17,7 +17,7 @@ import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '..
 import {
   checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
-import { LOSSLESS_NONE, type LosslessBackend, losslessBackendById } from '../../codec/lossless.ts';
+import { LOSSLESS_NONE, type LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
 import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, MIN_ON_GRID_SHARE, findGridPlan, findMantissaGridPlan, fromGridIndices, ulpAt, toGridIndices } from '../../codec/grid.ts';
@@ -1245,9 +1245,10 @@ function readChunkMask(r: ByteReader, shape: number[], flags: number): Uint8Arra
 /**
  * The uncompressed payload of one chunk: flags, the envelope's mask and value lists, prediction, codes, escapes.
  * `sizing`: planning compares codings on a block, so a block within the bound is coded, not made one value (all the
- * codings of a block at 9 bytes chose a worse tuning for the field: +1.7 %)
+ * codings of a block at 9 bytes chose a worse tuning for the field: +1.7 %). `backend`: the lossless stage the payload
+ * goes through, where the codes' Huffman try is sized (writeCodes' packedSize; none given: no try)
  */
-export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], facts?: { offGrid: number; valid: number }, sizing = false): Uint8Array {
+export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], facts?: { offGrid: number; valid: number }, sizing = false, backend?: LosslessBackend): Uint8Array {
   const n = values.length;
   const f32 = plan.dtype === 'float32';
   const scan = scanExceptions(values, mask, plan.fillValue);
@@ -1297,9 +1298,9 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   predictor.encode(input.x as FieldValues, input.skip, input.pshape, q, tune);
   // with nothing skipped every point has a code in the predictor's order: the coder's line context knows the lines
   const lines = input.skip === null ? predictor.codeLines(input.pshape) : null;
-  // the chunk's own coding tries Huffman codes through the lossless stage too; planning's sizings leave it out (the
-  // same plans win, and each try costs a Huffman coding and a zstd run)
-  const packedSize = !sizing && plan.backendId !== LOSSLESS_NONE ? (block: Uint8Array) => losslessBackendById(plan.backendId).compress(block).length : undefined;
+  // a chunk's own coding (given the lossless stage its payload goes through) tries Huffman codes through it too;
+  // planning's sizings leave it out (the same plans win, and each try costs a Huffman coding and a zstd run)
+  const packedSize = backend && backend.id !== LOSSLESS_NONE ? (block: Uint8Array) => backend.compress(block).length : undefined;
   writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines, packedSize }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
   writeEscapes(w, q, f32 && !grid);
@@ -1538,12 +1539,12 @@ function encodeChunkAs(plan: ClassicPlan, values: FieldValues, mask: Uint8Array 
   if (own.constant || !rowsRepeatFarApart(values, mask, shape)) return own;
   // rows repeating far apart (a daily cycle over days, a climatology over years): prediction sees only neighbours and
   // would code each again, so the distinct rows are coded once and the others copied (REPEATED_ROWS_ID), where smaller
-  const repeats = storedChunk(repeatedRowsPayload(plan, values, mask, shape), values.length, backend);
+  const repeats = storedChunk(repeatedRowsPayload(plan, values, mask, shape, backend), values.length, backend);
   return repeats.stored.length < own.stored.length ? { ...repeats, repeatedRows: true } : own;
 }
 
 /** A chunk as its distinct rows' payload and where each row comes from (REPEATED_ROWS_ID). */
-function repeatedRowsPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[]): Uint8Array {
+function repeatedRowsPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): Uint8Array {
   const { source, distinct } = distinctRows(values, mask, shape);
   const rowSize = values.length / shape[0]!;
   const kept = new (values instanceof Float32Array ? Float32Array : Float64Array)(distinct.length * rowSize);
@@ -1556,7 +1557,7 @@ function repeatedRowsPayload(plan: ClassicPlan, values: FieldValues, mask: Uint8
   w.u8(REPEATED_ROWS_ID);
   w.varint(distinct.length);
   for (const k of source) w.varint(k);
-  w.bytes(encodeChunkPayload(plan, kept, keptMask, [distinct.length, ...shape.slice(1)]));
+  w.bytes(encodeChunkPayload(plan, kept, keptMask, [distinct.length, ...shape.slice(1)], undefined, false, backend));
   return w.finish();
 }
 
@@ -1597,9 +1598,9 @@ function decodeRepeatedRows(h: StreamHeader, r: ByteReader, shape: number[], wha
 function offGridChecked(plan: ClassicPlan, values: FieldValues, mask: Uint8Array | null, shape: number[], backend: LosslessBackend): EncodedChunk {
   // the points off the grid against the chunk's valid points (a chunk mostly of land is judged by its sea)
   const facts = { offGrid: 0, valid: 0 };
-  const own = storedChunk(encodeChunkPayload(plan, values, mask, shape, facts), values.length, backend);
+  const own = storedChunk(encodeChunkPayload(plan, values, mask, shape, facts, false, backend), values.length, backend);
   if (!plan.grid || facts.offGrid <= (1 - MIN_ON_GRID_SHARE) * facts.valid) return own;
-  const plain = storedChunk(encodeChunkPayload({ ...plan, grid: undefined }, values, mask, shape), values.length, backend);
+  const plain = storedChunk(encodeChunkPayload({ ...plan, grid: undefined }, values, mask, shape, undefined, false, backend), values.length, backend);
   return plain.stored.length < own.stored.length ? { ...plain, offGrid: true } : own;
 }
 
