@@ -261,7 +261,9 @@ export interface CodeCoding {
 /**
  * Huffman codes are kept where the lossless stage packs them this much smaller than the context coders' bytes.
  * They win where code sequences repeat: the coordinates of unstructured grids (CAM-SE longitudes, element by element:
- * 0.47-0.6 x), fields stored to few digits (storm winds at rel 1e-4: 0.8-0.9 x); elsewhere they are 10-40 % larger.
+ * 0.47-0.6 x), fields stored to few digits (storm winds at rel 1e-4: 0.8-0.9 x); elsewhere they are larger (the
+ * other 741 chunk codings of the NCL sample data and the bench variants: 7-56 % from the tenth to the ninetieth
+ * percentile, 21 % the median).
  */
 const HUFFMAN_LZ_GAIN = 0.97;
 
