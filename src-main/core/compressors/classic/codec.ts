@@ -607,7 +607,7 @@ export function* planSteps(
   const spreadBlocks = () => (spreadRead ??= spreadOf ? spreadOf() : []);
   // an undeclared fill (the field's smallest or largest value, on many points) coded as a mask where the blocks code
   // smaller so: the range, and with it a relative bound, stays the field's as given
-  const fill = sample && !bound.lossless ? implicitFillOf(plan, stats, sample, plan.predictorChoice === 'auto' ? spreadBlocks() : [], backend) : null;
+  const fill = sample && !bound.lossless ? yield* implicitFillOf(plan, stats, sample, plan.predictorChoice === 'auto' ? spreadBlocks() : [], backend) : null;
   if (fill !== null) {
     Object.assign(plan, { hasMask: true, fillValue: fill, implicitFill: true });
     sample = withFillMask(sample!, fill);
@@ -843,16 +843,16 @@ export function* planSteps(
  * is taken, else on the sample and the spread blocks. The central sample can still favour the mask more than the
  * field does (a cloud field at rel 1e-3: 11 % smaller there, 5 % larger whole).
  */
-function implicitFillOf(plan: ClassicPlan, stats: FieldStats, sample: PlanSample, spread: readonly PlanSample[], backend: LosslessBackend): number | null {
+function* implicitFillOf(plan: ClassicPlan, stats: FieldStats, sample: PlanSample, spread: readonly PlanSample[], backend: LosslessBackend): Generator<PlanStep, number | null, readonly number[] | undefined> {
   const candidates = implicitFillCandidates(stats, fieldSize(plan.shape), [sample, ...spread]);
   if (!candidates.length) return null;
   if (candidates.some((c) => c.fill !== c.fill && c.share >= NAN_MASK_SURE_SHARE)) return NaN;
   const screen = sample.values.length >= SCREEN_MIN_VALUES ? screenBlockRange(sample.shape, SCREEN_VALUES) : null;
   if (screen) {
-    const quick = leastFillCoding(plan, candidates, [cropBlock(sample.values, sample.mask, sample.shape, screen.start, screen.size), ...spread], backend);
+    const quick = yield* leastFillCoding(plan, candidates, [cropBlock(sample.values, sample.mask, sample.shape, screen.start, screen.size), ...spread], backend);
     if (quick.ratio < FILL_CLEAR_GAIN) return quick.fill;
   }
-  const chosen = leastFillCoding(plan, candidates, [sample, ...spread], backend);
+  const chosen = yield* leastFillCoding(plan, candidates, [sample, ...spread], backend);
   return chosen.ratio < IMPLICIT_FILL_MIN_GAIN ? chosen.fill : null;
 }
 
@@ -864,15 +864,22 @@ function implicitFillOf(plan: ClassicPlan, stats: FieldStats, sample: PlanSample
 const FILL_CLEAR_GAIN = 0.6;
 
 /** The candidate whose mask codes the blocks smallest, and its bytes over theirs without a mask (sized as implicitFillOf says). */
-function leastFillCoding(plan: ClassicPlan, candidates: readonly { fill: number }[], blocks: readonly PlanSample[], backend: LosslessBackend): { fill: number; ratio: number } {
-  const sizeOf = (base: ClassicPlan, on: readonly PlanSample[]) => {
-    const sizers = on.map((b) => codedSizer(base, b, backend));
-    return Math.min(...(['interp-cubic', 'lorenzo'] as const).map((predictor) => sizers.reduce((a, size) => a + size({ ...base, predictor }), 0)));
+function* leastFillCoding(plan: ClassicPlan, candidates: readonly { fill: number }[], blocks: readonly PlanSample[], backend: LosslessBackend): Generator<PlanStep, { fill: number; ratio: number }, readonly number[] | undefined> {
+  // each block's codings a step of their own (a worker's share where one is free: the same sizes)
+  const sizeOf = function* (base: ClassicPlan, on: readonly PlanSample[]): Generator<PlanStep, number, readonly number[] | undefined> {
+    const plans = (['interp-cubic', 'lorenzo'] as const).map((predictor) => ({ ...base, predictor }));
+    const totals = plans.map(() => 0);
+    for (const b of on) {
+      const sizeHere = codedSizer(base, b, backend);
+      const given = yield { kind: 'size', of: 'coded', base: { ...base }, plans, sample: b, sizeHere };
+      (given?.length === plans.length ? given : plans.map(sizeHere)).forEach((size, i) => (totals[i]! += size));
+    }
+    return Math.min(...totals);
   };
-  const plain = sizeOf(plan, blocks);
+  const plain = yield* sizeOf(plan, blocks);
   let least = { fill: candidates[0]!.fill, ratio: Infinity };
   for (const { fill } of candidates) {
-    const ratio = sizeOf({ ...plan, hasMask: true, fillValue: fill, implicitFill: true }, blocks.map((b) => withFillMask(b, fill))) / plain;
+    const ratio = (yield* sizeOf({ ...plan, hasMask: true, fillValue: fill, implicitFill: true }, blocks.map((b) => withFillMask(b, fill)))) / plain;
     if (ratio < least.ratio) least = { fill, ratio };
   }
   return least;
