@@ -539,7 +539,8 @@ export type PlanStep =
   | { kind: 'size'; of: PlanBatch; base: ClassicPlan; plans: ClassicPlan[]; sample: PlanSample; sizeHere: (plan: ClassicPlan) => number };
 /**
  * the batches planning sizes: every candidate on the screening block, the survivors, the best interpolation's other
- * axis order and the winner's tunings on the sample; at high ratios the interpolations' tunings and the winner, coded;
+ * axis order and the winner's tunings on the sample; at high ratios the interpolations' tunings and the winner, coded
+ * (and coded too, first, the undeclared-fill test's two ways on each block, with and without each candidate's mask);
  * the plan and the other predictors and foldings on each block spread over a large field (spreadBlockRanges), and
  * where those leave the plan's grid and screening kept no candidate off it, those candidates on the sample
  */
