@@ -39,6 +39,25 @@ function bump(row: usize, tAt: usize, s: i32, f: u32, total: u32): void {
   store<u32>(tAt, t);
 }
 
+/** An 11-bit probability of a 0 once bit `one` is coded: Enc.bit's and Dec.bit's update (ecBit, rcBit, bitCost). */
+// @ts-ignore: decorator
+@inline
+function adapted<T>(p: T, one: bool): T {
+  return select<T>(p - (p >>> <T>BIT_SHIFT), p + ((<T>2048 - p) >>> <T>BIT_SHIFT), one);
+}
+
+/**
+ * The cost loops' Enc.bit: the bits of coding `one` under the probability at `at` (log2 table at `log2`), the
+ * probability then adapted.
+ */
+// @ts-ignore: decorator
+@inline
+function bitCost(at: usize, one: bool, log2: usize): f64 {
+  const p: i32 = load<u16>(at);
+  store<u16>(at, <u16>adapted<i32>(p, one));
+  return 11 - load<f64>(log2 + (<usize>select<i32>(2048 - p, p, one) << 3));
+}
+
 /**
  * Adds the model cost in bits of codes[0, n) to the float64 at `acc`, the model (freq u32[30 x 18], totals u32[30],
  * sign u16[12], mant u16[16]) and the context state (i32 s1, s2, run, lastSign at `state`) carried in and out.
@@ -67,17 +86,10 @@ export function msCost(codes: usize, n: i32, radius: u32, freq: usize, totals: u
     else if (s != ESC_SYM) {
       // the sign and the top mantissa bit through selects, not branches (as rcBit): both are as good as random
       const sg = c > radius;
-      const sAt = sign + (<usize>(lastSign * 4 + (k > 3 ? 3 : k)) << 1);
-      const p: i32 = load<u16>(sAt);
-      bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - p, p, sg) << 3));
-      store<u16>(sAt, <u16>select<i32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), sg));
+      bits += bitCost(sign + (<usize>(lastSign * 4 + (k > 3 ? 3 : k)) << 1), sg, log2);
       lastSign = 1 + <i32>sg;
       if (k >= 1) {
-        const mAt = mant + (<usize>k << 1);
-        const pm: i32 = load<u16>(mAt);
-        const one = ((v >>> (k - 1)) & 1) != 0;
-        bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - pm, pm, one) << 3));
-        store<u16>(mAt, <u16>select<i32>(pm - (pm >>> BIT_SHIFT), pm + ((2048 - pm) >>> BIT_SHIFT), one));
+        bits += bitCost(mant + (<usize>k << 1), ((v >>> (k - 1)) & 1) != 0, log2);
         bits += <f64>(k - 1);
       }
     }
@@ -147,7 +159,7 @@ function rcBit(at: usize): i32 {
   const b = rcCode >= bound;
   rcRange = select<u32>(rcRange - bound, bound, b);
   rcCode = select<u32>(rcCode - bound, rcCode, b);
-  store<u16>(at, <u16>select<u32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), b));
+  store<u16>(at, <u16>adapted<u32>(p, b));
   if (rcRange < TOP) rcNorm();
   return <i32>b;
 }
@@ -398,7 +410,7 @@ function ecBit(at: usize, b: i32): void {
   const one = b != 0;
   ecLow += select<u64>(<u64>bound, 0, one);
   ecRange = select<u32>(ecRange - bound, bound, one);
-  store<u16>(at, <u16>select<u32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), one));
+  store<u16>(at, <u16>adapted<u32>(p, one));
   if (ecRange < TOP) ecNorm();
 }
 
@@ -488,17 +500,10 @@ export function msCostLines(codes: usize, n: i32, radius: u32, freq: usize, tota
     if (s == 0) lastSign = 0;
     else if (s != ESC_SYM) {
       const sg = c > radius;
-      const sAt = sign + (<usize>msSignContext(lineSigns, lastSign, up, radius, k) << 1);
-      const p: i32 = load<u16>(sAt);
-      bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - p, p, sg) << 3));
-      store<u16>(sAt, <u16>select<i32>(p - (p >>> BIT_SHIFT), p + ((2048 - p) >>> BIT_SHIFT), sg));
+      bits += bitCost(sign + (<usize>msSignContext(lineSigns, lastSign, up, radius, k) << 1), sg, log2);
       lastSign = 1 + <i32>sg;
       if (k >= 1) {
-        const mAt = mant + (<usize>select<i32>(k * 5 + upRelation(up, radius, k), k, lineSigns) << 1);
-        const pm: i32 = load<u16>(mAt);
-        const one = ((v >>> (k - 1)) & 1) != 0;
-        bits += 11 - load<f64>(log2 + (<usize>select<i32>(2048 - pm, pm, one) << 3));
-        store<u16>(mAt, <u16>select<i32>(pm - (pm >>> BIT_SHIFT), pm + ((2048 - pm) >>> BIT_SHIFT), one));
+        bits += bitCost(mant + (<usize>select<i32>(k * 5 + upRelation(up, radius, k), k, lineSigns) << 1), ((v >>> (k - 1)) & 1) != 0, log2);
         bits += <f64>(k - 1);
       }
     }
