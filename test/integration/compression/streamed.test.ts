@@ -72,7 +72,7 @@ afterAll(async () => {
 
 describe('compressing and decompressing slab by slab', () => {
   // 1 worker: this thread also encodes and decodes chunks where the machine has a second core; 2: the workers alone
-  const cases: [string, string, string, number][] = [
+  const cases: [string, string, string, number, string?][] = [
     ['COADS SST (land mask, 3D)', COADS, 'SST', 1],
     ['WRF T (4D)', WRF_KATRINA, 'T', 2],
     ['ocean atlas TEMP (4D, masked)', ferretFile('ocean_atlas_subset.nc'), 'TEMP', 1],
@@ -87,12 +87,15 @@ describe('compressing and decompressing slab by slab', () => {
     ['land written as -9999, undeclared (an implicit fill)', LAND9999, 'SALT9999', 2],
     // shape chunks of 1 or 2 steps, all repeating the step before them: joined (joinRepeatingChunks)
     ['a static masked map over 12 steps (chunks joined)', STATIC, 'HGT', 2],
+    // effort fast: its plan from a smaller block, the slab's crop of the same rows
+    ['COADS SST with the fast preset', COADS, 'SST', 1, 'fast'],
+    ['WRF T (4D) with the fast preset', WRF_KATRINA, 'T', 2, 'fast'],
   ];
-  cases.forEach(([name, file, variable, workers], index) => {
+  cases.forEach(([name, file, variable, workers, codec = 'auto'], index) => {
     // output files by variable (a later test reads SST's), numbered where a variable comes again
     const tag = cases.findIndex((c) => c[2] === variable) === index ? variable : `${variable}-${index}`;
     it(`${name}, ${workers} worker(s): the same stream as in memory, decoded to the same values and mask`, async () => {
-      const common = { file, variable, bound: { mode: 'rel', value: 1e-4 }, codec: 'auto', params: { chunkValues: 30000 }, workers };
+      const common = { file, variable, bound: { mode: 'rel', value: 1e-4 }, codec, params: { chunkValues: 30000 }, workers };
       const a = join(tmp.dir, `${tag}-mem.fpk`);
       const b = join(tmp.dir, `${tag}-rows.fpk`);
       await call('streams.compress', { ...common, out: a, streamed: false });

@@ -67,6 +67,8 @@ export const ClassicParams = z.strictObject({
   chunkValues: z.number().int().min(1024).max(1 << 28).optional(),
   /** values already on a grid (packed, rounded; bit-rounded float32: the mantissa grid): auto codes their grid indices when a sample says it is smaller */
   grid: z.enum(['auto', 'off']).default('auto'),
+  /** best: every candidate planning knows, each small chunk coded with every entropy coder; fast: a few candidates on a small block, one coder (codec.ts Effort) */
+  effort: z.enum(['best', 'fast']).default('best'),
 });
 export type ClassicParams = z.infer<typeof ClassicParams>;
 
@@ -78,9 +80,16 @@ const PRESET_TEXT: Record<(typeof PREDICTOR_CHOICES)[number], [string, string]> 
   'interp-cubic': ['Fieldpack interp (cubic)', 'multilevel cubic interpolation (SZ3 default)'],
 };
 
-const presets: CodecPreset<ClassicParams>[] = PREDICTOR_CHOICES.map((p) => ({
-  name: p, label: PRESET_TEXT[p][0], description: PRESET_TEXT[p][1], params: { predictor: p, entropy: 'range', grid: 'auto' },
-}));
+const presets: CodecPreset<ClassicParams>[] = [
+  ...PREDICTOR_CHOICES.map((p) => ({
+    name: p, label: PRESET_TEXT[p][0], description: PRESET_TEXT[p][1], params: { predictor: p, entropy: 'range', grid: 'auto', effort: 'best' } as const,
+  })),
+  {
+    name: 'fast', label: 'Fieldpack fast',
+    description: 'classic codec, effort fast: the predictor chosen on a small block, each chunk coded once (about SZ3\'s speed; streams a few % larger than auto)',
+    params: { predictor: 'auto', entropy: 'range', grid: 'auto', effort: 'fast' },
+  },
+];
 
 /** A batch of candidates is shared with a worker from this many values to size in all (below, the message costs more). */
 const SHARED_SIZING_MIN = 1 << 15;
@@ -268,7 +277,7 @@ export const classicCodec: Codec<ClassicParams> = {
       if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
       return { values: rows.values, mask: chunkMask(plan, rows.values, maskOf(rows)), shape: [chunkRows[i]!, ...shape.slice(1)] };
     };
-    const block = sampleBlockRange(shape, sampleBudget(fieldSize(shape)));
+    const block = sampleBlockRange(shape, sampleBudget(fieldSize(shape), opts.effort));
     const r0 = block ? block.start[0]! : 0;
     const slab = await source.read(r0, r0 + (block ? block.size[0]! : shape[0]!));
     const sample = block
@@ -277,7 +286,7 @@ export const classicCodec: Codec<ClassicParams> = {
     // the blocks spread over the field too (planSteps' second opinion; auto at a lossy bound), each cropped from its
     // rows: the sample's slab where they are its rows (a short dim 0 is whole in both), else read
     const spread: PlanSample[] = [];
-    const spreadWanted = (opts.predictor ?? 'auto') === 'auto' && !resolveBound(opts.bound, whole.max - whole.min).lossless;
+    const spreadWanted = (opts.predictor ?? 'auto') === 'auto' && opts.effort !== 'fast' && !resolveBound(opts.bound, whole.max - whole.min).lossless;
     for (const b of spreadWanted ? spreadBlockRanges(shape) : []) {
       checkAbort();
       const rows = b.start[0] === r0 && b.size[0] === slab.values.length / rowSize ? slab : await source.read(b.start[0]!, b.start[0]! + b.size[0]!);
@@ -347,7 +356,7 @@ export const classicCodec: Codec<ClassicParams> = {
 };
 
 function classicOptions(params: ClassicParams): Omit<ClassicOptions, 'bound'> {
-  return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off' };
+  return { predictor: params.predictor, entropy: params.entropy, chunkValues: params.chunkValues, grid: params.grid !== 'off', effort: params.effort };
 }
 
 /** Chunk `c` coded by `plan` as a codec task (in a worker, or in this thread where `alone`): encodeChunk's result. */

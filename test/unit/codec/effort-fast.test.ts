@@ -1,0 +1,87 @@
+/**
+ * Effort 'fast' (the `fast` preset): the predictor chosen on a small block among cubic, linear and Lorenzo, 4-D
+ * folded to 3-D, each chunk coded once. What a user checks: every point within the bound, the same bytes with any
+ * number of workers, a grid the values lie on still found, and streams close to the best effort's.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { closePools, codecCatalog, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
+import type { ClassicPlan } from '../../../src-main/core/compressors/classic/codec.ts';
+import type { Field } from '../../../src-main/core/field.ts';
+import { FERRET, WRF, field, haveFerret, haveWrf, overBound } from './helpers.ts';
+
+afterAll(() => closePools());
+
+const rel = (value: number) => ({ mode: 'rel' as const, value });
+
+async function roundTrip(f: Field, codec: string, bound: { mode: 'rel'; value: number }, workers = 0) {
+  const r = await encodeField(f, { codec, bound, workers, verify: true, metadata: {} });
+  const d = await decodeStream(r.bytes, { workers });
+  expect(overBound(f.values, d.field.values, f.mask ?? null, r.bound.abs), `${codec} ${bound.value}`).toBe(0);
+  expect(r.verification!.pointsOverBound).toBe(0);
+  return { ...r, plan: r.details.plan as ClassicPlan };
+}
+
+/** A smooth 3-D field with noise of `noise` times its range and, where `step` is given, rounded to that step. */
+function synthetic(noise: number, step?: number): Field {
+  const shape = [12, 90, 160];
+  const values = new Float32Array(12 * 90 * 160);
+  let s = 12345;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  for (let t = 0, i = 0; t < 12; t++) {
+    for (let y = 0; y < 90; y++) {
+      for (let x = 0; x < 160; x++, i++) {
+        const v = 280 + 20 * Math.sin(y / 14 + t / 5) * Math.cos(x / 23) + 3 * Math.sin((x + y) / 5) + 40 * noise * rnd();
+        values[i] = step ? Math.round(v / step) * step : v;
+      }
+    }
+  }
+  return { name: 'T', dims: ['t', 'y', 'x'], shape, values, sourceDtype: 'float32', attributes: {} };
+}
+
+describe('effort fast', () => {
+  it('is a preset of the classic codec that users can name', () => {
+    const classic = codecCatalog().find((c) => c.presets.some((p) => p.name === 'fast'))!;
+    expect(classic.presets.find((p) => p.name === 'fast')!.params).toMatchObject({ predictor: 'auto', effort: 'fast' });
+  });
+
+  it('synthetic smooth, noisy and rounded fields: within the bound, one way per chunk, at most 12 % above the best effort', async () => {
+    const fields = { smooth: synthetic(0), noisy: synthetic(0.05), rounded: synthetic(0, 0.1) };
+    for (const [name, f] of Object.entries(fields)) {
+      for (const b of [1e-2, 1e-3, 1e-4]) {
+        const fast = await roundTrip(f, 'fast', rel(b));
+        const best = await roundTrip(f, 'auto', rel(b));
+        expect(fast.plan.effort, name).toBe('fast');
+        expect(fast.plan.alternative ?? fast.plan.contest ?? fast.plan.hedged, name).toBeUndefined();
+        expect(fast.bytes.length, `${name} at ${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
+      }
+    }
+  });
+
+  it('a field on a 0.1 grid at a bound below half of it: coded on the grid, every value back exactly', async () => {
+    const f = synthetic(0.02, 0.1);
+    const r = await roundTrip(f, 'fast', { mode: 'abs', value: 0.01 } as never);
+    expect(r.plan.grid).toBeDefined();
+    const d = await decodeStream(r.bytes, { workers: 0 });
+    expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(f.values.buffer))).toBe(true);
+  });
+
+  it('identical bytes for 0, 1 and 2 workers over several chunks', async () => {
+    const f = synthetic(0.01);
+    const runs = await Promise.all([0, 1, 2].map((workers) => encodeField(f, { codec: 'fast', params: { chunkValues: 40_000 }, bound: rel(1e-3), workers, verify: false, metadata: {} })));
+    expect((runs[0]!.details.plan as ClassicPlan).chunkRows.length).toBeGreaterThan(2);
+    for (const r of runs.slice(1)) expect(Buffer.from(r.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
+  });
+
+  it.runIf(haveFerret && haveWrf)('real fields (a land mask, 4-D, salinity): within the bound, 4-D folded to 3-D, at most 12 % above the best effort', async () => {
+    const cases: [string, string][] = [[`${FERRET}/coads_climatology.cdf`, 'SST'], [WRF, 'T'], [`${FERRET}/levitus_climatology.cdf`, 'SALT']];
+    for (const [file, v] of cases) {
+      const f = await field(file, v);
+      for (const b of [1e-2, 1e-4]) {
+        const fast = await roundTrip(f, 'fast', rel(b), 1);
+        const best = await roundTrip(f, 'auto', rel(b), 1);
+        if (f.shape.length === 4) expect(fast.plan.maxDims).toBe(3);
+        expect(fast.bytes.length, `${v} at ${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
+      }
+    }
+  });
+});
