@@ -44,17 +44,25 @@ describe('effort fast', () => {
     expect(classic.presets.find((p) => p.name === 'fast')!.params).toMatchObject({ predictor: 'auto', effort: 'fast' });
   });
 
-  it('synthetic smooth, noisy and rounded fields: within the bound, one way per chunk, at most 12 % above the best effort', async () => {
+  it('synthetic smooth, noisy and rounded fields: within the bound, one way per chunk, at most 12 % above the best effort; at high ratios the best effort\'s stream', async () => {
     const fields = { smooth: synthetic(0), noisy: synthetic(0.05), rounded: synthetic(0, 0.1) };
+    let planned = 0;
     for (const [name, f] of Object.entries(fields)) {
       for (const b of [1e-2, 1e-3, 1e-4]) {
         const fast = await roundTrip(f, 'fast', rel(b));
         const best = await roundTrip(f, 'auto', rel(b));
-        expect(fast.plan.effort, name).toBe('fast');
-        expect(fast.plan.alternative ?? fast.plan.contest ?? fast.plan.hedged, name).toBeUndefined();
-        expect(fast.bytes.length, `${name} at ${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
+        const what = `${name} at ${b}: ${fast.bytes.length} against ${best.bytes.length}`;
+        // below HIGH_RATIO_BITS on its block the best effort plans (the smooth field at 1e-2)
+        if (fast.plan.effort !== 'fast') {
+          expect(Buffer.from(fast.bytes).equals(Buffer.from(best.bytes)), what).toBe(true);
+          continue;
+        }
+        planned++;
+        expect(fast.plan.alternative ?? fast.plan.contest ?? fast.plan.hedged, what).toBeUndefined();
+        expect(fast.bytes.length, what).toBeLessThanOrEqual(1.12 * best.bytes.length);
       }
     }
+    expect(planned).toBeGreaterThanOrEqual(6);
   });
 
   it('a field on a 0.1 grid at a bound below half of it: coded on the grid, every value back exactly', async () => {
@@ -79,7 +87,7 @@ describe('effort fast', () => {
       for (const b of [1e-2, 1e-4]) {
         const fast = await roundTrip(f, 'fast', rel(b), 1);
         const best = await roundTrip(f, 'auto', rel(b), 1);
-        if (f.shape.length === 4) expect(fast.plan.maxDims).toBe(3);
+        if (f.shape.length === 4 && fast.plan.effort === 'fast') expect(fast.plan.maxDims).toBe(3);
         expect(fast.bytes.length, `${v} at ${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
       }
     }

@@ -277,7 +277,7 @@ export const classicCodec: Codec<ClassicParams> = {
       if (rows.values.length !== chunkRows[i]! * rowSize) throw new FieldpackError('INTERNAL', `rows ${starts[i]}.. read ${rows.values.length} values, expected ${chunkRows[i]! * rowSize}`);
       return { values: rows.values, mask: chunkMask(plan, rows.values, maskOf(rows)), shape: [chunkRows[i]!, ...shape.slice(1)] };
     };
-    const block = sampleBlockRange(shape, sampleBudget(fieldSize(shape), opts.effort));
+    const block = sampleBlockRange(shape, sampleBudget(fieldSize(shape)));
     const r0 = block ? block.start[0]! : 0;
     const slab = await source.read(r0, r0 + (block ? block.size[0]! : shape[0]!));
     const sample = block
@@ -286,7 +286,7 @@ export const classicCodec: Codec<ClassicParams> = {
     // the blocks spread over the field too (planSteps' second opinion; auto at a lossy bound), each cropped from its
     // rows: the sample's slab where they are its rows (a short dim 0 is whole in both), else read
     const spread: PlanSample[] = [];
-    const spreadWanted = (opts.predictor ?? 'auto') === 'auto' && opts.effort !== 'fast' && !resolveBound(opts.bound, whole.max - whole.min).lossless;
+    const spreadWanted = (opts.predictor ?? 'auto') === 'auto' && !resolveBound(opts.bound, whole.max - whole.min).lossless;
     for (const b of spreadWanted ? spreadBlockRanges(shape) : []) {
       checkAbort();
       const rows = b.start[0] === r0 && b.size[0] === slab.values.length / rowSize ? slab : await source.read(b.start[0]!, b.start[0]! + b.size[0]!);
