@@ -352,13 +352,13 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
       coder = id;
     }
   };
-  // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks), and coder 4
-  // where there are few residuals (coder 6's sign contexts can take a byte more to learn than they save)
   if (how.oneCoder) {
     w.u8(coder);
     w.bytes(best);
     return;
   }
+  // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks), and coder 4
+  // where there are few residuals (coder 6's sign contexts can take a byte more to learn than they save)
   const linesAlone = lines !== null && nCodes >= LINES_ALONE_MIN_CODES;
   if (lines && nCodes <= TRY_BOTH_MAX_CODES && !linesAlone) tryCoder(ENTROPY_MS, (bw) => ms(bw, null));
   if (lines && fewResiduals(q, FEW_RESIDUALS)) tryCoder(ENTROPY_MS_LINES, (bw) => ms(bw, lines, false));

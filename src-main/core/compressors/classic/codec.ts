@@ -878,9 +878,9 @@ export function* planSteps(
  * and on every grid they lie on) sized, and the smallest taken; the best interpolation's reversed axis order (a field
  * with its time or depth stored last: Levitus salinity transposed codes 32 % smaller so at rel 1e-3); the winner's
  * first tuning where below FAST_TUNING_BITS. None of the best effort's foldings, spread blocks, alternatives or
- * contests, and each chunk coded one way (plan.effort). Null at high ratios (HIGH_RATIO_BITS on the block), where the
- * best effort plans: a block misjudges most there (a precipitation field's dry centre; whole-hPa pressure, whose
- * tuned linear interpolation codes 3 x smaller than the Lorenzo the block chose), and coding is cheap.
+ * contests, and each chunk coded one way (plan.effort). Null at high ratios (FAST_HIGH_RATIO_BITS a valid value on
+ * the block), where the best effort plans: a block misjudges most there (a precipitation field's dry centre;
+ * whole-hPa pressure, whose tuned linear interpolation codes 3 x smaller than the Lorenzo the block chose).
  */
 function* fastPlanSteps(plan: ClassicPlan, stats: FieldStats, whole: PlanSample | null, opts: ClassicOptions, backend: LosslessBackend): Generator<PlanStep, ClassicPlan | null, readonly number[] | undefined> {
   plan.effort = 'fast';
