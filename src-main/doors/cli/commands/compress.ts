@@ -29,6 +29,8 @@ export const compressCommand: CliCommand = {
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
+    '    auto plans with the best effort (smallest streams); fast chooses on a small block and codes each chunk once',
+    '    (about SZ3\'s speed on fields of 0.1-1 M values, streams a few % larger; docs/codecs.md, "Effort").',
     '  --model (codecs vqvae, nglr): default (the shipped model), a .fpvq / .fpnl file or a sha256 prefix of one in',
     '    resources/models, the store\'s models or FIELDPACK_MODEL_PATH (nglr: also none, plain Lorenzo); the stream names',
     '    it by hash. --embed-model puts it inside the stream (counted in its size).',
