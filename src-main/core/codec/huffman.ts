@@ -85,12 +85,7 @@ export function canonical(lens: Uint8Array): { codes: Uint32Array; sorted: Int32
   const count = new Int32Array(MAX_LEN + 1);
   for (let i = 0; i < lens.length; i++) count[lens[i]!]++;
   count[0] = 0;
-  const next = new Int32Array(MAX_LEN + 2);
-  let code = 0;
-  for (let l = 1; l <= MAX_LEN; l++) {
-    code = (code + count[l - 1]!) << 1;
-    next[l] = code;
-  }
+  const next = firstCodes(count);
   const codes = new Uint32Array(lens.length);
   const offs = new Int32Array(MAX_LEN + 2);
   for (let l = 1; l <= MAX_LEN; l++) offs[l + 1] = offs[l]! + count[l]!;
@@ -104,6 +99,16 @@ export function canonical(lens: Uint8Array): { codes: Uint32Array; sorted: Int32
     }
   }
   return { codes, sorted, count };
+}
+
+/** The first canonical code of each length, from the count of codes of each length (count[0] = 0); MAX_LEN + 2 entries. */
+function firstCodes(count: Int32Array): Int32Array {
+  const next = new Int32Array(MAX_LEN + 2);
+  for (let l = 1, code = 0; l <= MAX_LEN; l++) {
+    code = (code + count[l - 1]!) << 1;
+    next[l] = code;
+  }
+  return next;
 }
 
 /** Writes table + bit stream for `syms[0..n)` into w. */
@@ -125,11 +130,7 @@ export function huffmanEncode(syms: Uint32Array, n: number, alphabet: number, w:
   // canonical codes (canonical's: shorter first, then by symbol), per symbol for the loop below
   const count = new Int32Array(MAX_LEN + 1);
   for (let j = 0; j < used.length; j++) count[lens[j]!]++;
-  const next = new Int32Array(MAX_LEN + 1);
-  for (let l = 1, code = 0; l <= MAX_LEN; l++) {
-    code = (code + count[l - 1]!) << 1;
-    next[l] = code;
-  }
+  const next = firstCodes(count);
   const codes = new Uint32Array(alphabet);
   const lenOf = new Uint8Array(alphabet);
   let bits = 0;

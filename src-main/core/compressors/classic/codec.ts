@@ -578,6 +578,15 @@ export type PlanStep =
 export type PlanBatch = 'screening' | 'survivors' | 'reversed' | 'tunings' | 'coded' | 'spread' | 'off-grid' | 'fast';
 export type PlanSteps = Generator<PlanStep, ClassicPlan, readonly number[] | undefined>;
 
+/**
+ * A 'size' step of planning: the plans' sizes on `sample`, the caller's answer where it gave one (a worker's share:
+ * sizePlans of `base` gives the same numbers), else sized here.
+ */
+function* sizedStep(of: PlanBatch, base: ClassicPlan, plans: ClassicPlan[], sample: PlanSample, sizeHere: (p: ClassicPlan) => number): Generator<PlanStep, number[], readonly number[] | undefined> {
+  const given = yield { kind: 'size', of, base: { ...base }, plans, sample, sizeHere };
+  return given?.length === plans.length ? [...given] : plans.map(sizeHere);
+}
+
 /** Runs planning's steps in this thread, sizing every batch here: the plan. */
 function runPlanSteps(steps: PlanSteps): ClassicPlan {
   for (let r = steps.next(); ; ) {
@@ -673,10 +682,7 @@ export function* planSteps(
   }
   let bestInterp = Infinity;
   /** the sizes of plans on a sample: the caller's (made here or elsewhere, the same numbers), else made here */
-  const sized = function* (of: PlanBatch, plans: ClassicPlan[], on: PlanSample, sizeHere: (p: ClassicPlan) => number): Generator<PlanStep, number[], readonly number[] | undefined> {
-    const given = yield { kind: 'size', of, base: { ...plan }, plans, sample: on, sizeHere };
-    return given?.length === plans.length ? [...given] : plans.map(sizeHere);
-  };
+  const sized = (of: PlanBatch, plans: ClassicPlan[], on: PlanSample, sizeHere: (p: ClassicPlan) => number) => sizedStep(of, plan, plans, on, sizeHere);
   // the block sizes the reversed axis order (fastest dimension first) of its best interpolation at each folding, and
   // where one is smaller so, of every interpolation, so the sample sizes each kind and folding the block finds close
   // that way: levels or time stored last (WRF temperature with its 4 steps fastest at rel 1e-2: reversed with 3-D
@@ -886,8 +892,7 @@ function* fastPlanSteps(plan: ClassicPlan, stats: FieldStats, whole: PlanSample 
   plan.effort = 'fast';
   if (!whole) return plan;
   const budget = Math.min(FAST_SAMPLE_VALUES, Math.max(FAST_SAMPLE_MIN_VALUES, fieldSize(plan.shape) >>> 3));
-  const range = whole.values.length > budget ? sampleBlockRange(whole.shape, budget) : null;
-  const block = range ? cropBlock(whole.values, whole.mask, whole.shape, range.start, range.size) : whole;
+  const block = whole.values.length > budget ? sampleBlock(whole.values, whole.mask, whole.shape, budget) : whole;
   const auto = plan.predictorChoice === 'auto';
   const fill = auto ? yield* implicitFillOf(plan, stats, block, [], backend) : null;
   if (fill !== null) Object.assign(plan, { hasMask: true, fillValue: fill, implicitFill: true });
@@ -900,10 +905,7 @@ function* fastPlanSteps(plan: ClassicPlan, stats: FieldStats, whole: PlanSample 
   const candidates = grids.flatMap((grid) => names.map((predictor) => ({ ...plan, predictor, grid })));
   if (candidates.length < 2) return plan;
   const sizeOf = candidateSizer(plan, sample, backend);
-  const sized = function* (plans: ClassicPlan[]): Generator<PlanStep, number[], readonly number[] | undefined> {
-    const given = yield { kind: 'size', of: 'fast', base: { ...plan }, plans, sample, sizeHere: sizeOf };
-    return given?.length === plans.length ? [...given] : plans.map(sizeOf);
-  };
+  const sized = (plans: ClassicPlan[]) => sizedStep('fast', plan, plans, sample, sizeOf);
   const k = predictorShape(plan.shape).length;
   const scores: Record<string, number> = {};
   const onSample: { plan: ClassicPlan; size: number }[] = [];
@@ -974,9 +976,7 @@ function* leastFillCoding(plan: ClassicPlan, candidates: readonly { fill: number
     const plans = (['interp-cubic', 'lorenzo'] as const).map((predictor) => ({ ...base, predictor }));
     const totals = plans.map(() => 0);
     for (const b of on) {
-      const sizeHere = codedSizer(base, b, backend);
-      const given = yield { kind: 'size', of: 'coded', base: { ...base }, plans, sample: b, sizeHere };
-      (given?.length === plans.length ? given : plans.map(sizeHere)).forEach((size, i) => (totals[i]! += size));
+      (yield* sizedStep('coded', base, plans, b, codedSizer(base, b, backend))).forEach((size, i) => (totals[i]! += size));
     }
     return Math.min(...totals);
   };
