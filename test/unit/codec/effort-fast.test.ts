@@ -7,13 +7,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { closePools, codecCatalog, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
 import type { ClassicPlan } from '../../../src-main/core/compressors/classic/codec.ts';
 import type { Field } from '../../../src-main/core/field.ts';
+import type { BoundSpec } from '../../../src-main/core/codec/bound.ts';
 import { FERRET, WRF, field, haveFerret, haveWrf, overBound } from './helpers.ts';
 
 afterAll(() => closePools());
 
 const rel = (value: number) => ({ mode: 'rel' as const, value });
 
-async function roundTrip(f: Field, codec: string, bound: { mode: 'rel'; value: number }, workers = 0) {
+async function roundTrip(f: Field, codec: string, bound: BoundSpec, workers = 0) {
   const r = await encodeField(f, { codec, bound, workers, verify: true, metadata: {} });
   const d = await decodeStream(r.bytes, { workers });
   expect(overBound(f.values, d.field.values, f.mask ?? null, r.bound.abs), `${codec} ${bound.value}`).toBe(0);
@@ -67,7 +68,7 @@ describe('effort fast', () => {
 
   it('a field on a 0.1 grid at a bound below half of it: coded on the grid, every value back exactly', async () => {
     const f = synthetic(0.02, 0.1);
-    const r = await roundTrip(f, 'fast', { mode: 'abs', value: 0.01 } as never);
+    const r = await roundTrip(f, 'fast', { mode: 'abs', value: 0.01 });
     expect(r.plan.grid).toBeDefined();
     const d = await decodeStream(r.bytes, { workers: 0 });
     expect(Buffer.from(d.field.values.buffer).equals(Buffer.from(f.values.buffer))).toBe(true);
