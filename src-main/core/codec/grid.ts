@@ -410,16 +410,19 @@ function stepOfDistinct(distinct: Float64Array, f32: boolean): number | null {
   return null;
 }
 
+/** How many of a sample's values findGridPlan sorts to find a step, at most (a strided subset). */
+export const GRID_STEP_VALUES = 8192;
+
 /**
  * The grid a sample of the values lies on, planned for bound e: the declared one, or the step the sorted distinct
  * values show (detectQuantization) with offset 0 (rounded products) or the smallest value. null when none holds
  * MIN_ON_GRID_SHARE of the points, or when the bound spans so many steps that the grid does not help.
  */
-export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number, maxAbs: number, f32: boolean, declared?: Grid): GridPlan | null {
+export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number, maxAbs: number, f32: boolean, declared?: Grid, stepValues = GRID_STEP_VALUES): GridPlan | null {
   const candidates: Grid[] = declared ? [declared] : [];
-  // the step from at most ~8k values (a strided subset is still on the grid; sorting it costs little)
+  // the step from at most ~stepValues values (a strided subset is still on the grid; sorting it costs little)
   const kept: number[] = [];
-  const stride = Math.max(1, Math.floor(sample.length / 8192));
+  const stride = Math.max(1, Math.floor(sample.length / stepValues));
   for (let i = 0; i < sample.length; i += stride) {
     const x = sample[i]!;
     if ((skip === null || skip[i] === 0) && x - x === 0) kept.push(x);

@@ -71,6 +71,12 @@ const FAST_SAMPLE_MIN_VALUES = 1 << 12;
 const FAST_TUNING_BITS = 2;
 const FAST_MAX_DIMS = 3;
 /**
+ * A grid's step from this many of the block's values at most (findGridPlan; the best effort sorts GRID_STEP_VALUES):
+ * on the visible files, the variants and the NCL and R sample data (1155 codings) the same plans, and a WRF field's
+ * fast encode 5-11 % faster (the sort was a tenth of it)
+ */
+const FAST_GRID_STEP_VALUES = 2048;
+/**
  * below this many bits per valid value on its block (the best effort's HIGH_RATIO_BITS), effort fast plans as the
  * best effort does (fastPlanSteps): there a central block misleads most, and the chunks' own codings (contests,
  * alternatives) pay. Per value, masked points counted, 122 of 321 held-out and variant rows of 0.1-1 M values went
@@ -897,7 +903,7 @@ function* fastPlanSteps(plan: ClassicPlan, stats: FieldStats, whole: PlanSample 
   const fill = auto ? yield* implicitFillOf(plan, stats, block, [], backend) : null;
   if (fill !== null) Object.assign(plan, { hasMask: true, fillValue: fill, implicitFill: true });
   const sample = fill !== null ? withFillMask(block, fill) : block;
-  const grids = [undefined, ...(opts.grid !== false ? gridsOf(sample, stats, plan.bound.abs, plan.dtype, opts.declaredGrid) : [])];
+  const grids = [undefined, ...(opts.grid !== false ? gridsOf(sample, stats, plan.bound.abs, plan.dtype, opts.declaredGrid, FAST_GRID_STEP_VALUES) : [])];
   const names = auto ? FAST_CANDIDATES : [plan.predictor];
   // 4-D fields folded to 3-D: planning's best effort folds them there on nearly every field it has seen (WRF's four
   // time steps: 4-D Lorenzo codes temperature at rel 1e-4 9 % larger, and decodes 1.6 x slower)
@@ -1011,10 +1017,10 @@ function hedgeOf(plan: ClassicPlan, onSample: readonly { plan: ClassicPlan; size
 }
 
 /** The grids a sample lies on, to be sized: linear (offset + k x step) and mantissa (bit-rounded float32). */
-function gridsOf(sample: PlanSample, stats: FieldStats, e: number, dtype: 'float32' | 'float64', declared?: Grid): GridPlan[] {
+function gridsOf(sample: PlanSample, stats: FieldStats, e: number, dtype: 'float32' | 'float64', declared?: Grid, stepValues?: number): GridPlan[] {
   const skip = sample.mask ? invert(sample.mask) : null;
   const maxAbs = Math.max(Math.abs(stats.min), Math.abs(stats.max));
-  const linear = findGridPlan(sample.values, skip, e, maxAbs, dtype === 'float32', declared);
+  const linear = findGridPlan(sample.values, skip, e, maxAbs, dtype === 'float32', declared, stepValues);
   // a bound of one ulp at the largest magnitude or more: values one below a mantissa grid point may count as on it
   const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip, linear, e >= ulpAt(maxAbs, true)) : null;
   return [linear, mantissa].filter((g): g is GridPlan => g !== null);
@@ -1343,7 +1349,17 @@ function rememberMaskCoding(mask: Uint8Array, shape: readonly number[], bytes: U
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  // four bytes a step where both views allow it (a field-sized mask byte by byte: 4.6 % of COADS SST's whole encode);
+  // from a word that differs, the bytes say where
+  let i = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const words = a.length >>> 2;
+    const wa = new Int32Array(a.buffer, a.byteOffset, words);
+    const wb = new Int32Array(b.buffer, b.byteOffset, words);
+    while (i < words && wa[i] === wb[i]) i++;
+    i <<= 2;
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
