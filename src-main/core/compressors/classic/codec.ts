@@ -905,9 +905,12 @@ function* fastPlanSteps(plan: ClassicPlan, stats: FieldStats, whole: PlanSample 
   const sample = fill !== null ? withFillMask(block, fill) : block;
   const grids = [undefined, ...(opts.grid !== false ? gridsOf(sample, stats, plan.bound.abs, plan.dtype, opts.declaredGrid, FAST_GRID_STEP_VALUES) : [])];
   const names = auto ? FAST_CANDIDATES : [plan.predictor];
-  // 4-D fields folded to 3-D: planning's best effort folds them there on nearly every field it has seen (WRF's four
-  // time steps: 4-D Lorenzo codes temperature at rel 1e-4 9 % larger, and decodes 1.6 x slower)
-  if (auto) plan.maxDims = Math.min(predictorShape(plan.shape).length, FAST_MAX_DIMS);
+  // 4-D fields folded to 3-D (WRF's four time steps: the best effort folds them there, as 4-D Lorenzo codes
+  // temperature at rel 1e-4 9 % larger and decodes 1.6 x slower), but not where the two dims folded together are the
+  // field's longest (stored transposed, time and level last: one spatial axis would be lost, 1.7-1.9 x larger at rel
+  // 1e-2; the best effort keeps those 4-D)
+  const dims = predictorShape(plan.shape);
+  if (auto && dims.length > FAST_MAX_DIMS && !leadingDimsLongest(dims)) plan.maxDims = FAST_MAX_DIMS;
   const candidates = grids.flatMap((grid) => names.map((predictor) => ({ ...plan, predictor, grid })));
   if (candidates.length < 2) return plan;
   const sizeOf = candidateSizer(plan, sample, backend);
@@ -945,6 +948,12 @@ function* fastPlanSteps(plan: ClassicPlan, stats: FieldStats, whole: PlanSample 
   }
   if (auto || grids.length > 1) plan.autoScores = scores;
   return plan;
+}
+
+/** Whether a shape's first two dims are its two longest (ties included): folding them together merges two spatial axes. */
+function leadingDimsLongest(dims: readonly number[]): boolean {
+  const second = [...dims].sort((x, y) => y - x)[1]!;
+  return Math.min(dims[0]!, dims[1]!) >= second;
 }
 
 /**
