@@ -94,6 +94,17 @@ describe('effort fast', () => {
     }
   });
 
+  it.runIf(haveFerret)('Levitus salinity with its land written as 0 and no fill declared (open Pacific in the central block): the fill found, coded as a mask', async () => {
+    const levitus = await field(`${FERRET}/levitus_climatology.cdf`, 'SALT');
+    const values = Float32Array.from(levitus.values, (v, i) => (levitus.mask && !levitus.mask[i]) || !Number.isFinite(v) ? 0 : v);
+    const f: Field = { ...levitus, values, mask: undefined, attributes: {} };
+    const fast = await roundTrip(f, 'fast', rel(1e-3));
+    const best = await roundTrip(f, 'auto', rel(1e-3));
+    expect(fast.plan).toMatchObject({ effort: 'fast', implicitFill: true, fillValue: 0 });
+    // with the central block's fill test alone, 1.9 x the best effort's
+    expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
+  });
+
   it.runIf(haveWrf)('a 4-D field stored with level and time last: not folded (two spatial dims would merge), at most 12 % above the best effort', async () => {
     const f = await field(WRF, 'T');
     const [nt, nz, ny, nx] = f.shape as [number, number, number, number];
