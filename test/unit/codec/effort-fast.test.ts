@@ -1,6 +1,7 @@
 /**
  * Effort 'fast' (the `fast` preset): the predictor chosen on a small block among cubic, linear and Lorenzo, 4-D
- * folded to 3-D, each chunk coded once. What a user checks: every point within the bound, the same bytes with any
+ * folded to 3-D (not where that merges two spatial axes), a first axis of poorly related members folded into the
+ * next, an undeclared fill found outside the block too, each chunk coded once. What a user checks: every point within the bound, the same bytes with any
  * number of workers, a grid the values lie on still found, and streams close to the best effort's.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,25 @@ describe('effort fast', () => {
     expect(fast.plan).toMatchObject({ effort: 'fast', implicitFill: true, fillValue: 0 });
     // with the central block's fill test alone, 1.9 x the best effort's
     expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
+  });
+
+  it('a 3-D field whose first axis holds unrelated members: that axis folded into the next, close to the best effort', async () => {
+    const [nm, ny, nx] = [9, 131, 100];
+    const values = new Float32Array(nm * ny * nx);
+    let s = 99;
+    const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let m = 0, i = 0; m < nm; m++) {
+      // each member its own offset, scale and phase: the one before predicts it poorly
+      const [offset, scale, phase] = [50 * rnd(), 5 + 20 * rnd(), 6 * rnd()];
+      for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, i++) values[i] = offset + scale * (Math.sin(y / 9 + phase) * Math.cos(x / 13 - phase) + 0.02 * rnd());
+    }
+    const f: Field = { name: 'sdata', dims: ['member', 'y', 'x'], shape: [nm, ny, nx], values, sourceDtype: 'float32', attributes: {} };
+    for (const b of [1e-3, 1e-4]) {
+      const fast = await roundTrip(f, 'fast', rel(b));
+      const best = await roundTrip(f, 'auto', rel(b));
+      expect(fast.plan.maxDims, `${b}`).toBe(2);
+      expect(fast.bytes.length, `${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
+    }
   });
 
   it.runIf(haveWrf)('a 4-D field stored with level and time last: not folded (two spatial dims would merge), at most 12 % above the best effort', async () => {
