@@ -1392,6 +1392,11 @@ function writeChunkMask(w: ByteWriter, mask: Uint8Array, shape: number[], repeat
  */
 const codedMasks: { shape: string; mask: Uint8Array; bytes: Uint8Array }[] = [];
 const CODED_MASKS_KEPT = 2;
+/**
+ * Masks of fewer points are not kept: they code in little time, and the spread blocks' eight would push out a field's
+ * (Levitus' 1.3 M points: 10 ms again for each time step of a series)
+ */
+const CODED_MASK_MIN_POINTS = 1 << 14;
 
 /** writeChunkMask's bytes for this mask and shape where this thread coded (or was given) them last, else undefined. */
 function knownMaskCoding(mask: Uint8Array, shape: readonly number[]): Uint8Array | undefined {
@@ -1401,6 +1406,7 @@ function knownMaskCoding(mask: Uint8Array, shape: readonly number[]): Uint8Array
 
 /** Keeps writeChunkMask's bytes of a mask coded in this thread. */
 function rememberMaskCoding(mask: Uint8Array, shape: readonly number[], bytes: Uint8Array): void {
+  if (mask.length < CODED_MASK_MIN_POINTS) return;
   codedMasks.unshift({ shape: shape.join('x'), mask: mask.slice(), bytes });
   codedMasks.length = Math.min(codedMasks.length, CODED_MASKS_KEPT);
 }
