@@ -935,14 +935,17 @@ function* fastPlanSteps(
   if (auto && least().size * 8 < FAST_HIGH_RATIO_BITS * valid) return null;
   const interp = onSample.filter((c) => c.plan.predictor.startsWith('interp')).reduce<{ plan: ClassicPlan; size: number } | null>((a, c) => (a && a.size <= c.size ? a : c), null);
   const pshape = predictorShape(plan.shape, plan.maxDims);
-  // where the fastest dim is not the longest (time or depth stored last: the best effort's reversed winners), the
-  // best interpolation the other way round; elsewhere it was hardly ever smaller, for a sizing in 4 or 5
+  // where the fastest dim is not the longest (time or depth stored last: the best effort's reversed winners), both
+  // interpolations on the best one's grid the other way round (the order of the two changes with the axes': Levitus
+  // temperature transposed, cubic first as stored and linear 10 % smaller reversed); elsewhere reversing was hardly
+  // ever smaller, for a sizing in 4 or 5
   if (auto && interp && axesReversible(pshape) && pshape.at(-1)! < Math.max(...pshape)) {
-    const reversed = { ...interp.plan, reversedAxes: true };
-    const [size] = yield* sized([reversed]);
+    const reversed = onSample.filter((c) => c.plan.predictor.startsWith('interp') && c.plan.grid === interp.plan.grid).map((c) => ({ ...c.plan, reversedAxes: true }));
+    const sizes = yield* sized(reversed);
     // (taken by the best effort's margin: a sample a little smaller reversed was as often larger whole)
-    if (size! < REVERSED_MIN_GAIN * least().size) keep([reversed], [size!]);
-    else scores[tunedKey(reversed, k)] = size!;
+    const clear = reversed.filter((_, i) => sizes[i]! < REVERSED_MIN_GAIN * least().size);
+    reversed.forEach((p, i) => (scores[tunedKey(p, k)] = sizes[i]!));
+    keep(clear, clear.map((p) => sizes[reversed.indexOf(p)]!));
   }
   // the winner with its first two axes folded into one as well (a 3-D field, or 4-D folded to 3-D), where the first
   // axis holds levels or members that predict each other poorly: pressure levels, trajectories, storm levels 14-35 %
