@@ -256,7 +256,10 @@ export interface CodeCoding {
    * symbol or a line back, are strings the lossless stage finds (see HUFFMAN_LZ_GAIN)
    */
   packedSize?: (block: Uint8Array) => number;
-  /** 'range': the coder the codes' statistics pick (rANS or the multi-symbol coder with its context), no other tried */
+  /**
+   * 'range': the coder the codes' statistics pick (rANS or the multi-symbol coder with its context), no other tried;
+   * Huffman through the lossless stage still where packedSize is given
+   */
   oneCoder?: boolean;
 }
 
@@ -352,21 +355,18 @@ export function writeCodes(w: ByteWriter, q: LinearQuantizer, how: CodeCoding, n
       coder = id;
     }
   };
-  if (how.oneCoder) {
-    w.u8(coder);
-    w.bytes(best);
-    return;
-  }
-  // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks), and coder 4
-  // where there are few residuals (coder 6's sign contexts can take a byte more to learn than they save)
-  const linesAlone = lines !== null && nCodes >= LINES_ALONE_MIN_CODES;
-  if (lines && nCodes <= TRY_BOTH_MAX_CODES && !linesAlone) tryCoder(ENTROPY_MS, (bw) => ms(bw, null));
-  if (lines && fewResiduals(q, FEW_RESIDUALS)) tryCoder(ENTROPY_MS_LINES, (bw) => ms(bw, lines, false));
-  if (how.largeBinaryTry && how.entropy !== 'ms' && largeMostlyZeros && !lines) tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
-  if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
-    if (!linesAlone && (lines || zerosDominate(q, BINARY_TRY_MIN_ZERO_SHARE))) tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
-    if (how.entropy === 'range' && !zerosDominate(q, lines ? RANS_LINES_MAX_ZERO_SHARE : RANS_MAX_ZERO_SHARE) && ransSuits(codeStatistics(codes, nCodes, radius))) {
-      tryCoder(ENTROPY_RANS, (bw) => writeRans(bw, q, how.bareCount));
+  if (!how.oneCoder) {
+    // small chunks: the previous two symbols as well (a few bytes better on some tiny Lorenzo chunks), and coder 4
+    // where there are few residuals (coder 6's sign contexts can take a byte more to learn than they save)
+    const linesAlone = lines !== null && nCodes >= LINES_ALONE_MIN_CODES;
+    if (lines && nCodes <= TRY_BOTH_MAX_CODES && !linesAlone) tryCoder(ENTROPY_MS, (bw) => ms(bw, null));
+    if (lines && fewResiduals(q, FEW_RESIDUALS)) tryCoder(ENTROPY_MS_LINES, (bw) => ms(bw, lines, false));
+    if (how.largeBinaryTry && how.entropy !== 'ms' && largeMostlyZeros && !lines) tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
+    if (how.entropy !== 'ms' && nCodes <= TRY_BOTH_MAX_CODES) {
+      if (!linesAlone && (lines || zerosDominate(q, BINARY_TRY_MIN_ZERO_SHARE))) tryCoder(ENTROPY_RANGE, (bw) => rangeEncodeCodes(codes, nCodes, radius, bw));
+      if (how.entropy === 'range' && !zerosDominate(q, lines ? RANS_LINES_MAX_ZERO_SHARE : RANS_MAX_ZERO_SHARE) && ransSuits(codeStatistics(codes, nCodes, radius))) {
+        tryCoder(ENTROPY_RANS, (bw) => writeRans(bw, q, how.bareCount));
+      }
     }
   }
   if (how.packedSize && how.entropy === 'range' && nCodes <= TRY_BOTH_MAX_CODES) {
