@@ -62,8 +62,9 @@ const AUTO_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lore
 /**
  * effort 'fast' (fastPlanSteps): these predictors (4-D fields folded to FAST_MAX_DIMS), on a central block of an
  * eighth of the field, FAST_SAMPLE_VALUES at most (SZ3 chooses between its interpolation and Lorenzo on samples
- * too; a field no larger than that is planned on all its values), and an interpolation winner below FAST_TUNING_BITS per value its first
- * tuning: at rel 1e-2 Levitus salinity codes 4 % smaller with it (linear, untuned, fell below SZ3's ratio there)
+ * too; a field no larger than that is planned on all its values), and an interpolation winner below
+ * FAST_TUNING_BITS per value its first tuning: at rel 1e-2 Levitus salinity codes 4 % smaller with it (linear,
+ * untuned, fell below SZ3's ratio there)
  */
 const FAST_CANDIDATES: PredictorName[] = ['interp-cubic', 'interp-linear', 'lorenzo'];
 const FAST_SAMPLE_VALUES = 1 << 15;
@@ -889,9 +890,10 @@ export function* planSteps(
  * FAST_SAMPLE_VALUES; a field no larger than that whole): an undeclared fill (fastFillOf); the candidates
  * (FAST_CANDIDATES where the predictor is auto, else the one given; on the values and on every grid they lie on)
  * sized, and the smallest taken; the best interpolation's reversed axis order (a field with its time or depth stored
- * last: Levitus salinity transposed codes 32 % smaller so at rel 1e-3); the winner's first tuning where below
- * FAST_TUNING_BITS. None of the best effort's foldings, alternatives or contests (its spread blocks only to find a
- * fill), and each chunk coded one way (plan.effort). Null at high ratios (FAST_HIGH_RATIO_BITS a valid value on the
+ * last: Levitus salinity transposed codes 32 % smaller so at rel 1e-3); a 3-D field's first two axes folded into
+ * one where the block and the spread blocks say so; the winner's first tuning where below FAST_TUNING_BITS. None of
+ * the best effort's alternatives or contests (its spread blocks only for a fill and a folding), and each chunk coded
+ * one way (plan.effort). Null at high ratios (FAST_HIGH_RATIO_BITS a valid value on the
  * block), where the best effort plans: a block misjudges most there (a precipitation field's dry centre; whole-hPa
  * pressure, whose tuned linear interpolation codes 3 x smaller than the Lorenzo the block chose).
  */
@@ -957,8 +959,8 @@ function* fastPlanSteps(
     const folded = { ...winner.plan, maxDims: 2 };
     const [size] = yield* sized([folded]);
     scores[tunedKey(folded, k)] = size!;
-    const spread = size! < FOLD_MIN_GAIN * winner.size ? spreadBlocks() : [];
     let fold = size! < FOLD_MIN_GAIN * winner.size;
+    const spread = fold ? spreadBlocks() : [];
     if (spread.length) {
       const totals = [0, 0];
       for (const b of spread) (yield* sizedStep('fast', plan, [winner.plan, folded], b, candidateSizer(plan, b, backend))).forEach((x, i) => (totals[i]! += x));
