@@ -595,6 +595,15 @@ function* sizedStep(of: PlanBatch, base: ClassicPlan, plans: ClassicPlan[], samp
   return given?.length === plans.length ? [...given] : plans.map(sizeHere);
 }
 
+/** The plans' sizes summed over blocks, each block a size step of its own (sizedStep: a worker's share where one is free). */
+function* sizedOnBlocks(
+  of: PlanBatch, base: ClassicPlan, plans: ClassicPlan[], blocks: readonly PlanSample[], sizerOf: (b: PlanSample) => (p: ClassicPlan) => number,
+): Generator<PlanStep, number[], readonly number[] | undefined> {
+  const totals = plans.map(() => 0);
+  for (const b of blocks) (yield* sizedStep(of, base, plans, b, sizerOf(b))).forEach((size, i) => (totals[i]! += size));
+  return totals;
+}
+
 /** Runs planning's steps in this thread, sizing every batch here: the plan. */
 function runPlanSteps(steps: PlanSteps): ClassicPlan {
   for (let r = steps.next(); ; ) {
@@ -867,8 +876,7 @@ export function* planSteps(
     const coded = plan.alternative ? [plan, { ...plan, ...plan.alternative }] : [plan];
     const others = candidates.filter((c) => c.plan.grid === plan.grid && !coded.some((p) => p.predictor === c.plan.predictor && p.maxDims === c.plan.maxDims));
     const plans = [...coded, ...others.map((c) => c.plan)];
-    const totals = plans.map(() => 0);
-    for (const b of spread) (yield* sized('spread', plans, b, candidateSizer(plan, b, backend))).forEach((size, i) => (totals[i]! += size));
+    const totals = yield* sizedOnBlocks('spread', plan, plans, spread, (b) => candidateSizer(plan, b, backend));
     plan.spreadScores = Object.fromEntries([...coded.map((p, i) => [tunedKey(p, k), totals[i]!]), ...others.map((c, i) => [c.key, totals[coded.length + i]!])]);
     const own = Math.min(...totals.slice(0, coded.length));
     const rest = totals.slice(coded.length);
@@ -923,7 +931,7 @@ function* fastPlanSteps(
   if (candidates.length < 2) return plan;
   const sizeOf = candidateSizer(plan, sample, backend);
   const sized = (plans: ClassicPlan[]) => sizedStep('fast', plan, plans, sample, sizeOf);
-  const k = predictorShape(plan.shape).length;
+  const k = dims.length;
   const scores: Record<string, number> = {};
   const onSample: { plan: ClassicPlan; size: number }[] = [];
   const keep = (plans: ClassicPlan[], sizes: readonly number[]) =>
@@ -962,9 +970,8 @@ function* fastPlanSteps(
     let fold = size! < FOLD_MIN_GAIN * winner.size;
     const spread = fold ? spreadBlocks() : [];
     if (spread.length) {
-      const totals = [0, 0];
-      for (const b of spread) (yield* sizedStep('fast', plan, [winner.plan, folded], b, candidateSizer(plan, b, backend))).forEach((x, i) => (totals[i]! += x));
-      fold = totals[1]! < totals[0]!;
+      const [asWon, asFolded] = yield* sizedOnBlocks('fast', plan, [winner.plan, folded], spread, (b) => candidateSizer(plan, b, backend));
+      fold = asFolded! < asWon!;
     }
     // (from here the folded coding competes alone: its tuning against it)
     if (fold) onSample.splice(0, onSample.length, { plan: folded, size: size! });
@@ -992,14 +999,13 @@ function* fastFillOf(
 ): Generator<PlanStep, number | null, readonly number[] | undefined> {
   const onBlock = yield* implicitFillOf(plan, stats, block, [], backend);
   if (onBlock !== null || stats.hasMask) return onBlock;
+  const size = fieldSize(plan.shape);
   const spread = spreadBlocks();
-  const [sample, others] = spread.length ? [block, spread] : [whole, []];
-  if (sample === block && !others.length) return null;
+  if (spread.length) return implicitFillCandidates(stats, size, spread).length ? yield* implicitFillOf(plan, stats, block, spread, backend) : null;
   // (the whole sample's candidates from every FILL_SCAN_STRIDE-th value: a share that counts found as well, in an
   // eighth of the pass, which took 5 % of a WRF field's fast compression)
-  const found = others.length ? implicitFillCandidates(stats, fieldSize(plan.shape), others) : implicitFillCandidates(stats, fieldSize(plan.shape), [whole], FILL_SCAN_STRIDE);
-  if (!found.length) return null;
-  return yield* implicitFillOf(plan, stats, sample, others, backend);
+  if (whole === block || !implicitFillCandidates(stats, size, [whole], FILL_SCAN_STRIDE).length) return null;
+  return yield* implicitFillOf(plan, stats, whole, [], backend);
 }
 
 /** fastFillOf looks for a fill's candidates in every this-many-th value of a field without spread blocks */
@@ -1044,11 +1050,7 @@ function* leastFillCoding(plan: ClassicPlan, candidates: readonly { fill: number
   // each block's codings a step of their own (a worker's share where one is free: the same sizes)
   const sizeOf = function* (base: ClassicPlan, on: readonly PlanSample[]): Generator<PlanStep, number, readonly number[] | undefined> {
     const plans = (['interp-cubic', 'lorenzo'] as const).map((predictor) => ({ ...base, predictor }));
-    const totals = plans.map(() => 0);
-    for (const b of on) {
-      (yield* sizedStep('coded', base, plans, b, codedSizer(base, b, backend))).forEach((size, i) => (totals[i]! += size));
-    }
-    return Math.min(...totals);
+    return Math.min(...(yield* sizedOnBlocks('coded', base, plans, on, (b) => codedSizer(base, b, backend))));
   };
   const plain = yield* sizeOf(plan, blocks);
   let least = { fill: candidates[0]!.fill, ratio: Infinity };
