@@ -251,20 +251,25 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const smallerThere = (x: Tried) => secondSample !== null && estimateOn(x, secondSample, second!, ['interp']).estimate < aloneThere * (1 - ESTIMATE_MARGIN);
   const near = tried.filter((x) => inReach(x) && (x.net === null || !alone || x.estimate < alone.estimate || smallerThere(x)));
   const started = new Map<Candidate, Promise<{ bytes: Uint8Array; details: Record<string, unknown> }>>();
-  for (const t of workers > 0 ? [...near].sort((a, b) => Number(a.net !== null) - Number(b.net !== null)) : near) {
+  // more candidates than workers: one is encoded here, last, where this thread would otherwise wait on the workers'
+  // queue; one without a network where there is one (nothing to predict for it), while a worker encodes the network's
+  const local = workers > 0 && near.length > workers ? (near.findLast((x) => x.net === null) ?? near[near.length - 1]!) : null;
+  const order = workers > 0 ? [...near.filter((x) => x !== local).sort((a, b) => Number(a.net !== null) - Number(b.net !== null)), ...(local ? [local] : [])] : near;
+  for (const t of order) {
     progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);
     const predicted = t.net ? (t.whole ?? (await gridDiffs(t.net, reconOf, target.shape, absBound, env))) : [];
+    const offload = workers > 0 && t !== local;
     const e = encodeField(target, {
       codec: 'crossfield',
       params: {
         anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, maxDims, network: t.net, predicted, estimates: t.estimates,
         extra: { training: t.net ? training : 'none', network: t.cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
-        ...(workers > 0 ? { offload: true } : {}),
+        ...(offload ? { offload: true } : {}),
       },
       bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, workers, signal: opts.signal,
     });
     e.catch(() => {}); // awaited below
-    started.set(t.cand, workers > 0 ? e : Promise.resolve(await e));
+    started.set(t.cand, offload ? e : Promise.resolve(await e));
   }
   // the core codec's stream is needed unless a Lorenzo hybrid wins clearly (below): with workers it is made now,
   // in this thread, while they encode, where the estimates favour mode interp
