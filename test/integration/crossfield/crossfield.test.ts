@@ -267,6 +267,21 @@ describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina (needs the W
     expect(Buffer.from(d1.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
     await expect(decompressCrossfield(r.bytes, [recon[0]!])).rejects.toThrow(/needs its anchor P/);
   });
+
+  it('T with QVAPOR and P at rel 1e-4: the core codec estimated clearly smaller on the sample, no hybrid is encoded and its stream is kept, smaller than the hybrid encoded anyway', async () => {
+    const [t, q, p] = await Promise.all(['T', 'QVAPOR', 'P'].map((v) => loadField(WRF, v)));
+    const bound = { mode: 'rel' as const, value: 1e-4 };
+    const r = await compressCrossfield({ target: t, anchors: [q!, p!], bound, network: 'none' });
+    expect(r.fallback).toMatch(/estimated [\d.]+ % smaller than every hybrid on T's sample: its stream was kept, no hybrid encoded/);
+    expect(r.networkSizes).toEqual({});
+    expect(r.networkEstimates.none).toBeGreaterThan(0);
+    expect(r.verification?.pointsOverBound).toBe(0);
+    const core = await compressField(t!, { bound, workers: 0, verify: false, metadata: metadataOf(t!) });
+    expect(Buffer.from(r.bytes).equals(Buffer.from(core.bytes))).toBe(true);
+    const hybrid = await compressCrossfield({ target: t!, anchors: [q!, p!], bound, network: 'none', fallback: false, verify: false });
+    expect(hybrid.codec).toBe('crossfield');
+    expect(hybrid.bytes.length).toBeGreaterThan(r.bytes.length);
+  });
 });
 
 describe('cross-field candidates sized away from the centre too', () => {

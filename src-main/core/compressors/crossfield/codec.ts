@@ -40,6 +40,7 @@ import {
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
+import { GridQuantizer, toGridIndices } from '../../codec/grid.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
 import {
@@ -661,20 +662,25 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
 
 /**
  * The core codec planned on the estimation sample (its predictor, and the tuning mode 'interp' starts from) and its
- * codes' bytes estimated exactly as estimateModes sizes the hybrids', so the two compare like for like; bytes null
- * where the plan codes on a grid, an implicit fill or losslessly (then only the core codec's stream can say).
+ * codes' bytes estimated exactly as estimateModes sizes the hybrids', so the two compare like for like (on a grid:
+ * the grid indices' codes, their escapes and the values off the grid, stored exactly); bytes null where the plan
+ * codes an implicit fill or losslessly (then only the core codec's stream can say).
  */
 export function estimateCore(field: CrossfieldEncodeInput['field'], bound: BoundSpec, backend: LosslessBackend, sample = estimationSample(field)): { plan: ClassicPlan; bytes: number | null } {
   const { values, mask } = field;
   const { target: t, shape: cshape, scale } = sample;
   const f32 = values instanceof Float32Array;
   const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
-  if (plan.grid || plan.bound.lossless || plan.implicitFill) return { plan, bytes: null };
+  if (plan.bound.lossless || plan.implicitFill) return { plan, bytes: null };
   const { skip } = scanExceptions(t.values, t.mask, plan.fillValue);
-  const qz = new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
+  const onGrid = plan.grid ? toGridIndices(t.values, skip ? skip.slice() : null, plan.grid, f32) : null;
+  const qz = plan.grid ? new GridQuantizer(plan.grid.half, 0, plan.radius) : new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
   qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, t.values.length));
-  predictorByName(plan.predictor).encode(t.values, skip, predictorShape(cshape, plan.maxDims), qz, plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0);
-  return { plan, bytes: Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (f32 ? 4 : 8)) * scale) };
+  const tune = plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0;
+  predictorByName(plan.predictor).encode(onGrid ? onGrid.k : t.values, onGrid ? onGrid.skip : skip, predictorShape(cshape, plan.maxDims), qz, tune);
+  // a grid's escapes store the index as a float64 (GridQuantizer), its points off the grid their values
+  const exactBytes = onGrid ? qz.nEscapes * 8 + onGrid.offGrid.length * (f32 ? 4 : 8) : qz.nEscapes * (f32 ? 4 : 8);
+  return { plan, bytes: Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + exactBytes) * scale) };
 }
 
 // ---------------------------------------------------------------- decoding
