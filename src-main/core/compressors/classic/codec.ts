@@ -1378,61 +1378,8 @@ function sampleBlock(values: FieldValues, mask: Uint8Array | null, shape: number
 
 /** A chunk's mask (model 2): its first row's alone where every row has the same (chunk flag 64, maskRowsRepeat). */
 function writeChunkMask(w: ByteWriter, mask: Uint8Array, shape: number[], repeats = maskRowsRepeat(mask, shape)): void {
-  const known = knownMaskCoding(mask, shape);
-  if (known) {
-    w.bytes(known);
-    return;
-  }
-  const own = new ByteWriter(1024);
-  if (repeats) writeMask(own, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), 2);
-  else writeMask(own, mask, shape, 2);
-  const bytes = own.finish();
-  rememberMaskCoding(mask, shape, bytes);
-  w.bytes(bytes);
-}
-
-/**
- * The last masks coded in this thread, with their bytes (writeChunkMask's, which follow from the mask and the shape):
- * planning codes the sample's mask (to size candidates) and the screening block's, and a field of one chunk planned on
- * all its values then codes the same mask again (COADS' 194 k points: 1.5 ms of its 7 ms chunk). Matched by content,
- * so a reused buffer never gets another mask's bytes. (Handing the bytes to a worker that encodes the chunk early was
- * tried: slower, 16.0 -> 17.9 ms on COADS SST rel 1e-3.)
- */
-const codedMasks: { shape: string; mask: Uint8Array; bytes: Uint8Array }[] = [];
-const CODED_MASKS_KEPT = 2;
-/**
- * Masks of fewer points are not kept: they code in little time, and the spread blocks' eight would push out a field's
- * (Levitus' 1.3 M points: 10 ms again for each time step of a series)
- */
-const CODED_MASK_MIN_POINTS = 1 << 14;
-
-/** writeChunkMask's bytes for this mask and shape where this thread coded (or was given) them last, else undefined. */
-function knownMaskCoding(mask: Uint8Array, shape: readonly number[]): Uint8Array | undefined {
-  const key = shape.join('x');
-  return codedMasks.find((m) => m.shape === key && sameBytes(m.mask, mask))?.bytes;
-}
-
-/** Keeps writeChunkMask's bytes of a mask coded in this thread. */
-function rememberMaskCoding(mask: Uint8Array, shape: readonly number[], bytes: Uint8Array): void {
-  if (mask.length < CODED_MASK_MIN_POINTS) return;
-  codedMasks.unshift({ shape: shape.join('x'), mask: mask.slice(), bytes });
-  codedMasks.length = Math.min(codedMasks.length, CODED_MASKS_KEPT);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  // four bytes a step where both views allow it (a field-sized mask byte by byte: 4.6 % of COADS SST's whole encode);
-  // from a word that differs, the bytes say where
-  let i = 0;
-  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
-    const words = a.length >>> 2;
-    const wa = new Int32Array(a.buffer, a.byteOffset, words);
-    const wb = new Int32Array(b.buffer, b.byteOffset, words);
-    while (i < words && wa[i] === wb[i]) i++;
-    i <<= 2;
-  }
-  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  if (repeats) writeMask(w, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), 2);
+  else writeMask(w, mask, shape, 2);
 }
 
 /** A chunk's mask as writeChunkMask (flags 16 and 64), or model 1 (streams before flag 16). */
