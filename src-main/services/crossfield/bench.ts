@@ -76,6 +76,15 @@ async function firstStepModel(target: Field, anchors: Field[], bound: BoundSpec,
   return { net, seconds: (performance.now() - t0) / 1000, recons: Object.fromEntries(recon.map((a) => [a.var, { recon: a.recon, bytes: a.bytes }])) };
 }
 
+/** A row that could not be measured, with why. */
+function failedRow(base: Pick<CrossfieldBenchRow, 'file' | 'variable' | 'codec' | 'anchors' | 'anchor_selection' | 'bound' | 'rel_bound' | 'values'>, e: unknown, reusedModel = false): CrossfieldBenchRow {
+  return {
+    ...base, abs_bound: NaN, compressed_bytes: NaN, compression_ratio: NaN, core_ratio: NaN, sz3_ratio: null, ratio_over_best: NaN, model_bytes: NaN,
+    model_share: NaN, network: '', fusion: null, train_seconds: NaN, compress_mb_s: NaN, decompress_mb_s: NaN, first_compress_mb_s: NaN, runs: 0, max_error_over_bound: NaN,
+    points_over_bound: NaN, psnr_db: NaN, fallback: null, reused_model: reusedModel, anchor_ratios: {}, error: e instanceof Error ? e.message : String(e),
+  };
+}
+
 /** fn run once, timed (a row that trains online) */
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
   const t0 = performance.now();
@@ -143,13 +152,24 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
           const f = await get(v);
           if (f.shape.length === target.shape.length && f.shape.every((x, i) => x === target.shape[i])) cands.push(f);
         }
-        anchors = autoAnchors(target, cands, { ndim, quickGain: true }).anchors;
+        try {
+          anchors = autoAnchors(target, cands, { ndim, quickGain: true }).anchors;
+        } catch (e) {
+          // no field worth its bytes as this target's anchor: its rows say so, the other targets are still benched
+          if (!(e instanceof FieldpackError) || e.code !== 'NOT_FOUND') throw e;
+          for (const bound of opts.bounds) rows.push(failedRow(rowBase(bound), e, !!opts.reusedModel));
+          done += opts.bounds.length;
+          continue;
+        }
       }
       const anchorFields = await Promise.all(anchors.map(get));
+      function rowBase(bound: BoundSpec) {
+        return { file: basename(file), variable, codec: 'crossfield' as const, anchors, anchor_selection: selection, bound: formatBound(bound), ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}), values: target.values.length };
+      }
       for (const bound of opts.bounds) {
         if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'bench cancelled');
         opts.onProgress?.(done / total, `${basename(file)} ${variable} <- ${anchors.join(',')} ${formatBound(bound)}`);
-        const base = { file: basename(file), variable, codec: 'crossfield' as const, anchors, anchor_selection: selection, bound: formatBound(bound), ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}), values: target.values.length };
+        const base = rowBase(bound);
         try {
           const reused = opts.reusedModel ? await firstStepModel(target, anchorFields, bound, ndim) : null;
           const compress = () => compressCrossfield({
@@ -184,11 +204,7 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
           });
         } catch (e) {
           if (e instanceof FieldpackError && e.code === 'CANCELLED') throw e;
-          rows.push({
-            ...base, abs_bound: NaN, compressed_bytes: NaN, compression_ratio: NaN, core_ratio: NaN, sz3_ratio: null, ratio_over_best: NaN, model_bytes: NaN,
-            model_share: NaN, network: '', fusion: null, train_seconds: NaN, compress_mb_s: NaN, decompress_mb_s: NaN, first_compress_mb_s: NaN, runs: 0, max_error_over_bound: NaN,
-            points_over_bound: NaN, psnr_db: NaN, fallback: null, reused_model: !!opts.reusedModel, anchor_ratios: {}, error: e instanceof Error ? e.message : String(e),
-          });
+          rows.push(failedRow(base, e, !!opts.reusedModel));
         }
         done++;
       }

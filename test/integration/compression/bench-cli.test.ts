@@ -168,6 +168,13 @@ describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron d
     writeFileSync(notJson, 'root:x:0:0\n');
     await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], anchors: ['AIRT'], reference: notJson, bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/reference .*notes\.txt: not a baselines\.json/);
   });
+  it('a cross-field target with no field worth its bytes as an anchor gets error rows saying so; the other targets are still benched', async () => {
+    const r = (await dispatch(services, 'bench.crossfield', { files: [`${FERRET}/monthly_navy_winds.cdf`], variables: ['UWND', 'VWND'], bounds: [{ mode: 'rel', value: 1e-2 }, { mode: 'rel', value: 1e-3 }] })) as ApiOutput<'bench.crossfield'>;
+    expect(r.rows.map((x) => `${x.variable} ${x.bound}`)).toEqual(['UWND rel:0.01', 'UWND rel:0.001', 'VWND rel:0.01', 'VWND rel:0.001']);
+    expect(r.rows[0]!.error).toBe('no useful anchor for UWND among VWND');
+    expect(r.rows[3]!.error).toBe('no useful anchor for VWND among UWND');
+    expect(r.rows.every((x) => Number.isNaN(x.compression_ratio) && x.anchor_selection === 'auto')).toBe(true);
+  });
   it('names given twice give their rows once; a float64 field past float32\'s range gives error rows, not measurements', async () => {
     const r = (await dispatch(services, 'bench.codecs', { files: [`${FERRET}/etopo120.cdf`], variables: ['ROSE', 'ROSE'], codecs: ['auto', 'auto'], bounds: [{ mode: 'rel', value: 1e-2 }, { mode: 'rel', value: 1e-2 }], workers: 0, minSeconds: 0 })) as ApiOutput<'bench.codecs'>;
     expect(r.rows).toHaveLength(1);
