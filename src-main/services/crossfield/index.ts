@@ -350,13 +350,10 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
 }
 
 /**
- * The core codec's stream where there is nothing to predict within: a lossless bound, or one of 0 on a field without
- * a range (constant, all NaN), which no network's grid can be laid on. The codec itself answers the same.
- */
-/**
- * The core codec's stream alone, no hybrid encoded: where there is nothing to predict within the bound, or the core
- * codec was estimated clearly smaller than every candidate (`estimated`: the candidates' estimates, the training
- * and when the timed compression began).
+ * The core codec's stream alone, no hybrid encoded: where there is nothing to predict within the bound (a lossless
+ * bound, or one of 0 on a field without a range, constant or all NaN, which no network's grid can be laid on; the
+ * codec itself answers the same), or where the core codec was estimated clearly smaller than every candidate
+ * (`estimated`: the candidates' estimates, the training and when the timed compression began).
  */
 async function coreCodecOnly(
   target: Field, opts: CrossfieldCompressOptions, anchors: AnchorResult[], bound: ReturnType<typeof resolveBound>, fallback: string,
