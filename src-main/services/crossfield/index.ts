@@ -364,6 +364,7 @@ async function coreCodecOnly(
   const compressSeconds = (performance.now() - t0) / 1000;
   const verification = (opts.verify ?? true) ? verifyBound(target, (await decompressStream(c.bytes)).field, bound.abs) : undefined;
   const ratio = (target.values.length * target.values.BYTES_PER_ELEMENT) / c.bytes.length;
+  opts.onProgress?.(1, `done: ratio ${ratio.toFixed(2)} (core codec kept)`);
   return {
     bytes: c.bytes, codec: inspectStream(c.bytes).codec.id, anchors, absBound: bound.abs, boundLabel: bound.label, fallback,
     compressionRatio: ratio, classicBytes: c.bytes.length, classicRatio: ratio, classicEstimated: false, crossfieldBytes: c.bytes.length,

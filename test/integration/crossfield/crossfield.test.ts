@@ -271,7 +271,9 @@ describe.skipIf(!existsSync(WRF))('cross-field codec on WRF Katrina (needs the W
   it('T with QVAPOR and P at rel 1e-4: the core codec estimated clearly smaller on the sample, no hybrid is encoded and its stream is kept, smaller than the hybrid encoded anyway', async () => {
     const [t, q, p] = await Promise.all(['T', 'QVAPOR', 'P'].map((v) => loadField(WRF, v)));
     const bound = { mode: 'rel' as const, value: 1e-4 };
-    const r = await compressCrossfield({ target: t, anchors: [q!, p!], bound, network: 'none' });
+    const progress: number[] = [];
+    const r = await compressCrossfield({ target: t!, anchors: [q!, p!], bound, network: 'none', onProgress: (f) => progress.push(f) });
+    expect(progress.at(-1)).toBe(1);
     expect(r.fallback).toMatch(/estimated [\d.]+ % smaller than every hybrid on T's sample: its stream was kept, no hybrid encoded/);
     expect(r.networkSizes).toEqual({});
     expect(r.networkEstimates.none).toBeGreaterThan(0);
