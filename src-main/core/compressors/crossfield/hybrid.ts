@@ -59,7 +59,7 @@ export function runHybrid(block: HybridBlock, params: HybridParams, q: Float64Ar
 
 /*
  * runHybrid written out per dimensionality (the generic loop stepped coordinates and rebuilt the Lorenzo subsets and
- * candidates in arrays per point: 46 ns a point in mode weighted, 78 in blend; these 22 and 35). Per point, in this
+ * candidates in arrays per point: 46 ns a point in mode weighted, 78 in blend; these 24 and 48). Per point, in this
  * order: axis k's neighbour counts where it is valid and the point is past the first along k; L (0 + the Lorenzo terms
  * in the order of the axis subsets' bit masks 1, 2, 3, ..: the generic loop's sum, signed zeros included) where every
  * causal neighbour is valid; then
@@ -244,12 +244,12 @@ export function hybridNormalEquations(blocks: { block: HybridBlock; q: Float64Ar
 }
 
 /*
- * hybridNormalEquations' sums over a block, added into ata (nc x nc) and aty: at each point past the first along every axis,
- * valid with its Lorenzo neighbours, the candidates [L, C_0, ..] and the target q[i]. Points in scan order, L's terms
- * in runHybrid's order (subsets of axes by bit mask 1, 2, 3, ..), each sum its own float64 accumulator: the same
- * operations in the same order as a loop over every point (ata's two halves are equal sums of equal products, so one
- * is mirrored). Written out per dimensionality: the generic loop (coordinates stepped per point, the Lorenzo subsets
- * rebuilt per point) was 60 of 800 ms of a noisy navy field's compression.
+ * hybridNormalEquations' sums over a block, added into ata (nc x nc) and aty: at each point past the first along
+ * every axis, valid with its Lorenzo neighbours, the candidates [L, C_0, ..] and the target q[i]. Points in scan
+ * order, L as runHybrid computes it, each sum its own float64 accumulator: the same operations in the same order as a
+ * loop over every point (ata's two halves are equal sums of equal products, so one is mirrored). Written out per
+ * dimensionality: the generic loop (coordinates stepped per point, the Lorenzo subsets rebuilt per point) was 60 of
+ * 800 ms of a noisy navy field's compression.
  */
 function normalEquations2({ spatial, valid, dq }: HybridBlock, q: Float64Array, ata: Float64Array, aty: Float64Array): void {
   const [n0, s0] = [spatial[0]!, spatial[1]!];
