@@ -159,7 +159,8 @@ export function maskGeometry(shape: readonly number[]): [number, number] {
 export type MaskModel = 1 | 2;
 
 export function writeMask(w: ByteWriter, mask: Uint8Array, shape: readonly number[], model: MaskModel): void {
-  const known = knownMaskCoding(mask, shape, model);
+  const kept = mask.length >= CODED_MASK_MIN_POINTS;
+  const known = kept ? knownMaskCoding(mask, shape, model) : undefined;
   if (known) {
     w.bytes(known);
     return;
@@ -168,7 +169,7 @@ export function writeMask(w: ByteWriter, mask: Uint8Array, shape: readonly numbe
   const [mw, plane] = maskGeometry(shape);
   if (model === 2) maskEncode2(mask, mw, plane, w);
   else rangeEncodeMask(mask, mw, plane, w);
-  rememberMaskCoding(mask, shape, model, w.buf.slice(start, w.pos));
+  if (kept) rememberMaskCoding(mask, shape, model, w.buf.slice(start, w.pos));
 }
 
 /**
@@ -191,13 +192,11 @@ const maskKey = (shape: readonly number[], model: MaskModel) => `${model}:${shap
 
 /** writeMask's bytes for this mask, shape and model where this thread coded them last, else undefined. */
 function knownMaskCoding(mask: Uint8Array, shape: readonly number[], model: MaskModel): Uint8Array | undefined {
-  if (mask.length < CODED_MASK_MIN_POINTS) return undefined;
   const key = maskKey(shape, model);
   return codedMasks.find((m) => m.key === key && sameBytes(m.mask, mask))?.bytes;
 }
 
 function rememberMaskCoding(mask: Uint8Array, shape: readonly number[], model: MaskModel, bytes: Uint8Array): void {
-  if (mask.length < CODED_MASK_MIN_POINTS) return;
   codedMasks.unshift({ key: maskKey(shape, model), mask: mask.slice(), bytes });
   codedMasks.length = Math.min(codedMasks.length, CODED_MASKS_KEPT);
 }
