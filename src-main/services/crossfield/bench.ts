@@ -144,6 +144,11 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
       let anchors = opts.anchors?.filter((a) => a !== variable) ?? [];
       let selection: 'given' | 'auto' = 'given';
       const ndim = opts.ndim ?? (target.shape.length >= 4 ? 3 : 2);
+      // a row's first columns, with the anchors as chosen by then
+      const rowBase = (bound: BoundSpec) => ({
+        file: basename(file), variable, codec: 'crossfield' as const, anchors, anchor_selection: selection, bound: formatBound(bound),
+        ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}), values: target.values.length,
+      });
       if (!anchors.length) {
         selection = 'auto';
         const cands: Field[] = [];
@@ -163,9 +168,6 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
         }
       }
       const anchorFields = await Promise.all(anchors.map(get));
-      function rowBase(bound: BoundSpec) {
-        return { file: basename(file), variable, codec: 'crossfield' as const, anchors, anchor_selection: selection, bound: formatBound(bound), ...(bound.mode === 'rel' ? { rel_bound: bound.value } : {}), values: target.values.length };
-      }
       for (const bound of opts.bounds) {
         if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'bench cancelled');
         opts.onProgress?.(done / total, `${basename(file)} ${variable} <- ${anchors.join(',')} ${formatBound(bound)}`);
