@@ -86,6 +86,17 @@ const FAST_GRID_STEP_VALUES = 2048;
  */
 const FAST_HIGH_RATIO_BITS = 0.25;
 /**
+ * effort fast's chunks try their codes Huffman-coded through the lossless stage where the block's come out at most
+ * this share of its sized bytes (huffmanPaysOn); each chunk keeps that coding where HUFFMAN_LZ_GAIN smaller
+ */
+const FAST_HUFFMAN_TRY_SHARE = 1;
+/**
+ * ... a test made where the block codes to this many bits a valid value or more: 45 of the 46 held-out and variant
+ * codings it made smaller (4-10 %: NCL's surface observations at rel 1e-4; 20-33 %: its storm fields) are above it,
+ * and 507 of the 943 it tested are below (the test cost 0.7 ms of WRF W's 6 at rel 1e-2, 1.3 bits a value)
+ */
+const FAST_HUFFMAN_MIN_BITS = 3;
+/**
  * level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS). Not 3 (1.5, 3), the
  * strongest: over the 108 field x bound rows that try tunings (bench fields, variants, held-out files, rel
  * 1e-2..1e-4) it was never the smallest, and four candidates split evenly between this thread and a worker.
@@ -256,6 +267,11 @@ export interface ClassicPlan {
   grid?: GridPlan;
   /** 'fast': each chunk's codes take the coder their statistics pick, no other tried (writeCodes' oneCoder) */
   effort?: 'fast';
+  /**
+   * effort fast: the chunks also try their codes Huffman-coded through the lossless stage, as the best effort's do,
+   * where the plan's block said that pays (huffmanPaysOn)
+   */
+  huffmanTry?: true;
 }
 
 /** What a plan's alternative changes. */
@@ -984,8 +1000,24 @@ function* fastPlanSteps(
     keep([tuned], yield* sized([tuned]));
     Object.assign(plan, codingOf(least().plan));
   }
+  if (huffmanPaysOn(plan, least().size, valid, sample, backend)) plan.huffmanTry = true;
   if (auto || grids.length > 1) plan.autoScores = scores;
   return plan;
+}
+
+/**
+ * Whether the block's codes under `plan`, Huffman-coded through the lossless stage, come out within
+ * FAST_HUFFMAN_TRY_SHARE of `sized`, the bytes the plan was sized at (`valid` values; none tried below
+ * FAST_HUFFMAN_MIN_BITS a value): codes that repeat as strings, which the context
+ * coders see only a symbol or a line back (fields stored to few digits: storm winds and temperatures at rel 1e-4,
+ * 0.7-0.8 x). Effort fast's chunks then try that coding as the best effort's do (each try a Huffman coding and a
+ * zstd run of the chunk); a 1-D field's chunks always try it (encodeChunkPayload).
+ */
+function huffmanPaysOn(plan: ClassicPlan, sized: number, valid: number, block: PlanSample, backend: LosslessBackend): boolean {
+  if (backend.id === LOSSLESS_NONE || plan.entropy !== 'range' || predictorShape(block.shape, plan.maxDims).length === 1) return false;
+  if (sized * 8 < FAST_HUFFMAN_MIN_BITS * valid) return false;
+  const payload = encodeChunkPayload({ ...plan, entropy: 'huffman' }, block.values, block.mask, block.shape, undefined, true);
+  return backend.compress(payload).length < FAST_HUFFMAN_TRY_SHARE * sized;
 }
 
 /**
@@ -1446,9 +1478,9 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const lines = input.skip === null ? predictor.codeLines(input.pshape) : null;
   // a chunk's own coding (given the lossless stage its payload goes through) tries Huffman codes through it too;
   // planning's sizings leave it out (the same plans win, and each try costs a Huffman coding and a zstd run)
-  // (effort fast tries Huffman through the lossless stage on 1-D fields alone: the coordinates of unstructured grids,
-  // whose codes repeat element by element, 0.6 x SZ3's ratio without it, where other fields hardly ever gained)
-  const huffmanTry = plan.effort !== 'fast' || input.pshape.length === 1;
+  // (effort fast tries Huffman through the lossless stage on 1-D fields, the coordinates of unstructured grids, whose
+  // codes repeat element by element, 0.6 x SZ3's ratio without it, and where its plan's block said so, huffmanTry)
+  const huffmanTry = plan.effort !== 'fast' || input.pshape.length === 1 || plan.huffmanTry === true;
   const packedSize = huffmanTry && backend && backend.id !== LOSSLESS_NONE ? (block: Uint8Array) => backend.compress(block).length : undefined;
   writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines, packedSize, oneCoder: plan.effort === 'fast' }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
