@@ -24,7 +24,7 @@ export const benchCommand: CliCommand = {
     '  --param: codec params, each given to the benched codecs that take it (e.g. fallback=false, scaling=log for vqvae)',
     '  --entropy E: short for --param entropy=E (the values `fieldpack compress --codecs` lists for entropy)',
     '  --reference baselines.json: an "SZ3 ref" column of the SZ3 ratios that file holds for the same file, variable and bound',
-    '  codecs: the presets of `fieldpack compress --codecs`, zfp, sz3 (when on PATH); default auto, zfp, and sz3 when on PATH',
+    '  codecs: the presets of `fieldpack compress --codecs`, zfp, sz3 (when on PATH); default auto, fast, zfp, and sz3 when on PATH',
     '  learned codecs (vqvae, nglr): --model default|none|FILE.fpvq|FILE.fpnl|SHA256 (default: the shipped models; one file',
     '    per codec kind, comma-separated), --embed-model, --train [--train-epochs N]: train the benched learned codecs\' models',
     '    on the benched fields first (kept as OUT.json.fpvq / OUT.json.fpnl; NGLR at the benched bounds); the table then',
