@@ -73,6 +73,12 @@ const FAST_MAX_DIMS = 3;
 /** effort fast folds a 3-D prediction's first two axes into one where its block codes at least this much smaller so */
 const FOLD_MIN_GAIN = 0.97;
 /**
+ * ... and where the spread blocks disagree, the best effort's sample can still take it by this much: on the 22
+ * held-out and variant codings where the sample and the spread blocks disagreed, folding was 2-18 % smaller whole
+ * where the sample sized it at 0.64-0.85 x, and 2-7 % larger where it sized it at 0.96-0.99 x
+ */
+const FOLD_SAMPLE_GAIN = 0.9;
+/**
  * A grid's step from this many of the block's values at most (findGridPlan; the best effort sorts GRID_STEP_VALUES):
  * on the visible files, the variants and the NCL and R sample data (1155 codings) the same plans, and a WRF field's
  * fast encode 5-11 % faster (the sort was a tenth of it)
@@ -915,8 +921,9 @@ export function* planSteps(
  * (FAST_CANDIDATES where the predictor is auto, else the one given; on the values and on every grid they lie on)
  * sized, and the smallest taken; the best interpolation's reversed axis order (a field with its time or depth stored
  * last: Levitus salinity transposed codes 32 % smaller so at rel 1e-3); a 3-D field's first two axes folded into
- * one where the block and the spread blocks say so; the winner's first tuning where below FAST_TUNING_BITS. None of
- * the best effort's alternatives or contests (its spread blocks only for a fill and a folding), and each chunk coded
+ * one where the block and the spread blocks, or by a margin the best effort's sample, say so; the winner's first
+ * tuning where below FAST_TUNING_BITS. None of the best effort's alternatives or contests (its spread blocks only for
+ * a fill and a folding), and each chunk coded
  * one way (plan.effort). Null at high ratios (FAST_HIGH_RATIO_BITS a valid value on the
  * block), where the best effort plans: a block misjudges most there (a precipitation field's dry centre; whole-hPa
  * pressure, whose tuned linear interpolation codes 3 x smaller than the Lorenzo the block chose).
@@ -974,10 +981,12 @@ function* fastPlanSteps(
     keep(clear, clear.map((p) => sizes[reversed.indexOf(p)]!));
   }
   // a 3-D field's winner with its first two axes folded into one as well, where the first axis holds levels or
-  // members that predict each other poorly: pressure levels, trajectories, storm levels 14-35 % smaller so. Taken on
-  // the spread blocks where the field has them (the central block, open ocean, took it for Levitus temperature with
-  // its land as a value, 5-10 % larger whole), else on the block by FOLD_MIN_GAIN. (4-D fields already folded to 3-D
-  // gained 1-4 % on 4 of 1155 codings: not worth a sizing on WRF's every field.)
+  // members that predict each other poorly: pressure levels, trajectories, storm levels 14-35 % smaller so. Where the
+  // block says so by FOLD_MIN_GAIN, taken where the spread blocks agree (the central block, open ocean, took it for
+  // Levitus temperature with its land as a value, 5-10 % larger whole), or else the best effort's sample, where it is
+  // more than the block, by FOLD_SAMPLE_GAIN (the spread blocks' 16 latitudes a level kept Levitus temperature
+  // unfolded, 14-18 % larger); a field without spread blocks by its block. (4-D fields already folded to 3-D gained
+  // 1-4 % on 4 of 1155 codings: not worth a sizing on WRF's every field.)
   if (auto && pshape.length === 3 && dims.length === 3) {
     const winner = least();
     const folded = { ...winner.plan, maxDims: 2 };
@@ -988,6 +997,11 @@ function* fastPlanSteps(
     if (spread.length) {
       const [asWon, asFolded] = yield* sizedOnBlocks('fast', plan, [winner.plan, folded], spread, (b) => candidateSizer(plan, b, backend));
       fold = asFolded! < asWon!;
+    }
+    if (!fold && spread.length && whole !== block) {
+      const onWhole = fill !== null ? withFillMask(whole, fill) : whole;
+      const [asWon, asFolded] = yield* sizedStep('fast', plan, [winner.plan, folded], onWhole, candidateSizer(plan, onWhole, backend));
+      fold = asFolded! < FOLD_SAMPLE_GAIN * asWon!;
     }
     // (from here the folded coding competes alone: its tuning against it)
     if (fold) onSample.splice(0, onSample.length, { plan: folded, size: size! });
