@@ -56,6 +56,11 @@ interface FieldOpts {
   constant?: number;
   /** values rounded to multiples of this step (a rounded product: the classic codec codes its grid) */
   step?: number;
+  /**
+   * with step: each slice along the last two dims rounded on a grid of its own offset (a GRIB message's reference
+   * value: the classic codec's grid of slices)
+   */
+  sliceOffsets?: boolean;
   /** values over four decades, smooth in their logarithm (a mixing ratio's); noise is relative then */
   decades?: boolean;
   /** float32 values bit-rounded to this many mantissa bits, as netCDF's BitRound (the classic codec's mantissa grid) */
@@ -78,7 +83,9 @@ export function makeField(name: string, shape: number[], o: FieldOpts = {}): Fie
     let v = o.constant ?? 280 + 8 * Math.sin(x / 5 + z) * Math.cos(y / 7) + 0.3 * z + (o.noise ?? 0.05) * (r() - 0.5);
     if (o.like) v = 0.6 * o.like.values[i]! + 2 * Math.sin(x / 9) + 0.02 * (r() - 0.5);
     if (o.decades) v = 10 ** (-3 + 2 * Math.sin(x / 23 + z / 3) * Math.cos(y / 17)) * (1 + (o.noise ?? 0.05) * (r() - 0.5));
-    values[i] = o.step ? Math.round(v / o.step) * o.step : v;
+    // a slice's own offset: its index's share of the step, and no round number (the slices' offsets differ)
+    const offset = o.step && o.sliceOffsets ? 0.6180339887 * o.step * ((z * 7) % 11) + 0.01 * z : 0;
+    values[i] = o.step ? offset + Math.round((v - offset) / o.step) * o.step : v;
   }
   if (o.bitRound !== undefined && values instanceof Float32Array) bitRound(values, o.bitRound);
   let mask: Uint8Array | undefined;
@@ -178,6 +185,7 @@ function classicPlans(): Plan[] {
     { name: 'classic-psnr', field: f2, codec: 'auto', bound: { mode: 'psnr', value: 60 } },
     { name: 'classic-repeated-rows', field: days, codec: 'auto', bound: rel(1e-3) },
     { name: 'classic-grid-masked-nonfinite', field: makeField('T', [20, 30], { step: 0.01, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 17 }), codec: 'auto', bound: { mode: 'abs', value: 0.004 } },
+    { name: 'classic-grid-slices-masked-nonfinite', field: makeField('T', [5, 20, 30], { step: 0.25, sliceOffsets: true, noise: 2, masked: 0.2, nonFinite: 0.02, seed: 67 }), codec: 'auto', bound: { mode: 'abs', value: 0.01 } },
     { name: 'classic-grid-lossless-3d', field: makeField('T', [4, 12, 16], { step: 0.1, noise: 3, seed: 19 }), codec: 'interp-cubic', bound: { mode: 'abs', value: 0 } },
     { name: 'classic-mantissa-masked-nonfinite', field: makeField('Q', [4, 20, 30], { decades: true, bitRound: 7, noise: 0.01, masked: 0.2, nonFinite: 0.02, seed: 43 }), codec: 'auto', bound: { mode: 'rel', value: 1e-5 } },
     // land as -1e34 (and a few 1e20) with no mask declared, then as NaN: coded as implicit fills (header flag 8)

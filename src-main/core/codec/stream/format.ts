@@ -29,6 +29,9 @@
  * chunk of D rows (classic/codec.ts REPEATED_ROWS_ID); readers before it refuse it as a bad predictor byte.
  * A chunk coded exactly (predictor byte 255, byte planes) may appear under a lossy bound, where that was smaller than
  * its codes (a bound below the values' float resolution); readers before it refuse it as lossless under a lossy bound.
+ * Classic param grid [offset, step, half, sliceDims] (a fourth entry, 1..ndims - 1): a grid of slices, each slice
+ * along the first sliceDims dims on its own offset, which each chunk on the grid (flag 32) stores after its value lists
+ * (one per slice, f32 or f64 by dtype; codec/grid.ts gridIndicesOf); readers before it refuse the fourth entry.
  * Classic param mantissaBits N (0..22, float32 only; instead of grid): flag 32's indices are of the mantissa grid, the
  * values' bits with the 23 - N low ones dropped, negative for negative values (codec/grid.ts); readers before it
  * refuse such chunks as coded on a grid the header does not give.

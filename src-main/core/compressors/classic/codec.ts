@@ -15,12 +15,16 @@ import { ByteReader, ByteWriter, varintBytes } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
-  checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeRaw,
+  writeValueLists,
 } from '../../codec/envelope.ts';
 import { LOSSLESS_NONE, type LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
 import { msCostBytes } from '../../codec/mscoder.ts';
-import { type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, MIN_ON_GRID_SHARE, findGridPlan, findMantissaGridPlan, fromGridIndices, ulpAt, toGridIndices } from '../../codec/grid.ts';
+import {
+  type Grid, type GridPlan, GridQuantizer, MAX_GRID_HALF, MAX_MANTISSA_BITS, MIN_ON_GRID_SHARE, findGridPlan, findMantissaGridPlan, findSlicedGridPlan, fromGridIndices,
+  fromSlicedGridIndices, gridIndicesOf, sliceValues, ulpAt,
+} from '../../codec/grid.ts';
 import { INTERP_TUNINGS, type PredictorName, PREDICTORS, predictorById, predictorByName } from '../../codec/predictors/index.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { KERNEL_MAX_CODES } from '../../codec/wasm-kernels.ts';
@@ -1133,14 +1137,16 @@ function gridsOf(sample: PlanSample, stats: FieldStats, e: number, dtype: 'float
   const skip = sample.mask ? invert(sample.mask) : null;
   const maxAbs = Math.max(Math.abs(stats.min), Math.abs(stats.max));
   const linear = findGridPlan(sample.values, skip, e, maxAbs, dtype === 'float32', declared, stepValues);
+  // where no one grid holds the field, its slices may each lie on one of their own (GRIB levels and times)
+  const sliced = linear ? null : findSlicedGridPlan(sample.values, skip, sample.shape, e, maxAbs, dtype === 'float32');
   // a bound of one ulp at the largest magnitude or more: values one below a mantissa grid point may count as on it
-  const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip, linear, e >= ulpAt(maxAbs, true)) : null;
-  return [linear, mantissa].filter((g): g is GridPlan => g !== null);
+  const mantissa = dtype === 'float32' ? findMantissaGridPlan(sample.values, skip, linear ?? sliced, e >= ulpAt(maxAbs, true)) : null;
+  return [linear, sliced, mantissa].filter((g): g is GridPlan => g !== null);
 }
 
-/** A grid's part of a plan's name in autoScores: +grid (offset + k x step), +mantissa (bit-rounded floats), or none. */
+/** A grid's part of a plan's name in autoScores: +grid (offset + k x step), +slices (an offset per slice), +mantissa (bit-rounded floats), or none. */
 function gridKey(grid: GridPlan | undefined): string {
-  return grid ? (grid.mantissaBits !== undefined ? '+mantissa' : '+grid') : '';
+  return grid ? (grid.mantissaBits !== undefined ? '+mantissa' : grid.sliceDims ? '+slices' : '+grid') : '';
 }
 
 /** A plan's name in autoScores with its tuning: predictor, folded dims (of k), grid, axis order, @tuning. */
@@ -1195,14 +1201,17 @@ function candidateSizer(base: ClassicPlan, sample: PlanSample, backend: Lossless
     if (!r) {
       let { skip, nonfinite } = scan;
       let x: FieldValues | Float64Array = values;
+      let offsets = 0;
       if (grid) {
-        const g = toGridIndices(values, skip ? skip.slice() : null, grid, f32);
+        const g = gridIndicesOf(values, skip ? skip.slice() : null, shape, grid, f32);
         x = g.k;
         skip = g.skip;
         if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
+        offsets = g.offsets ? g.offsets.length * (f32 ? 4 : 8) : 0;
       }
       const w = new ByteWriter(1024);
       writeValueLists(w, [nonfinite, scan.fillExc], values, f32);
+      w.pos += offsets;
       // predictor byte, flags, coder byte; the mask; the exact-value lists
       r = { x, skip, head: 3 + maskBytes + w.pos };
       inputs.set(grid, r);
@@ -1357,7 +1366,7 @@ function onGridOver(blocks: readonly PlanSample[], grid: GridPlan, plan: Pick<Cl
   let total = 0;
   for (const b of blocks) {
     const { skip, nSkip } = scanExceptions(b.values, b.mask, plan.fillValue);
-    off += toGridIndices(b.values, skip ? skip.slice() : null, grid, plan.dtype === 'float32').offGrid.length;
+    off += gridIndicesOf(b.values, skip ? skip.slice() : null, b.shape, grid, plan.dtype === 'float32').offGrid.length;
     total += b.values.length - nSkip;
   }
   return off <= (1 - MIN_ON_GRID_SHARE) * total;
@@ -1454,10 +1463,12 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const constant = constantValue(values, skip, plan.bound, f32, !sizing);
   if (constant !== undefined) return constantChunkPayload(w, constant.value, values, mask, shape, mergeSorted(nonfinite, constant.exact), fillExc, f32);
   let indices: Float64Array | null = null;
+  let offsets: Float64Array | null = null;
   if (grid) {
     // grid indices; the points off the grid join the exact-value list (skipped like non-finite ones)
-    const g = toGridIndices(values, skip, grid, f32, scratchTyped('gridIndices', Float64Array, n));
+    const g = gridIndicesOf(values, skip, shape, grid, f32, scratchTyped('gridIndices', Float64Array, n));
     indices = g.k;
+    offsets = g.offsets;
     skip = g.skip;
     nSkip += g.offGrid.length;
     if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
@@ -1479,6 +1490,8 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   // format v2: no value count (the chunk's rows give it)
   if (hasMask) writeChunkMask(w, mask!, shape, maskRepeats);
   writeValueLists(w, [nonfinite, fillExc], values, f32);
+  // a grid of slices: each slice's offset (float32 in a float32 stream: they are values of the field)
+  if (offsets) for (const o of offsets) writeRaw(w, f32, o);
   if (!predicted) {
     writePlanes(w, values, skip, n - nSkip, f32);
     return w.finish();
@@ -1837,7 +1850,7 @@ export function planParams(plan: ClassicPlan): Record<string, unknown> {
   if (plan.tune && plan.predictor.startsWith('interp') && !plan.bound.lossless) p.tune = plan.tune;
   if (plan.grid) {
     if (plan.grid.mantissaBits !== undefined) p.mantissaBits = plan.grid.mantissaBits;
-    else p.grid = [plan.grid.offset, plan.grid.step, plan.grid.half];
+    else p.grid = [plan.grid.offset, plan.grid.step, plan.grid.half, ...(plan.grid.sliceDims ? [plan.grid.sliceDims] : [])];
     p.predictor = plan.predictor;
   }
   return p;
@@ -1925,7 +1938,7 @@ export function classicDecodeParams(h: StreamHeader): { radius: number; grid: Gr
   }
   if (p.grid !== undefined && p.mantissaBits !== undefined) throw bad('corrupted header: a classic stream on both a grid and a mantissa grid');
   if (p.mantissaBits !== undefined) return { radius, grid: mantissaParam(p.mantissaBits, h.dtype) };
-  return { radius, grid: p.grid === undefined ? null : gridParam(p.grid) };
+  return { radius, grid: p.grid === undefined ? null : gridParam(p.grid, h.shape.length) };
 }
 
 /** The header's mantissaBits: the bits a float32 stream's mantissa grid keeps, 0..MAX_MANTISSA_BITS (the format's limit). */
@@ -1936,13 +1949,17 @@ function mantissaParam(v: unknown, dtype: string): GridPlan {
   return { offset: 0, step: 1, half: 0, tolerance: 0, mantissaBits: v as number };
 }
 
-/** The header's grid [offset, step, half]: finite, a positive step, half 0..MAX_GRID_HALF. */
-function gridParam(v: unknown): GridPlan {
-  const ok = Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))
-    && v[1] > 0 && Number.isInteger(v[2]) && v[2] >= 0 && v[2] < MAX_GRID_HALF;
-  if (!ok) throw bad(`corrupted header: classic grid ${JSON.stringify(v)} (offset, a positive step, half steps 0..${MAX_GRID_HALF - 1})`);
-  const [offset, step, half] = v as number[];
-  return { offset: offset!, step: step!, half: half!, tolerance: 0 };
+/**
+ * The header's grid [offset, step, half] or [offset, step, half, sliceDims]: finite, a positive step, half
+ * 0..MAX_GRID_HALF, and for a grid of slices (an offset per slice, in each chunk) 1..ndims - 1 leading dims. Readers
+ * before grids of slices refuse the four entries.
+ */
+function gridParam(v: unknown, ndims: number): GridPlan {
+  const ok = Array.isArray(v) && (v.length === 3 || v.length === 4) && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+    && v[1] > 0 && Number.isInteger(v[2]) && v[2] >= 0 && v[2] < MAX_GRID_HALF && (v.length === 3 || (Number.isInteger(v[3]) && v[3] >= 1 && v[3] < ndims));
+  if (!ok) throw bad(`corrupted header: classic grid ${JSON.stringify(v)} (offset, a positive step, half steps 0..${MAX_GRID_HALF - 1}[, sliced dims 1..${ndims - 1}])`);
+  const [offset, step, half, sliceDims] = v as number[];
+  return { offset: offset!, step: step!, half: half!, tolerance: 0, ...(sliceDims !== undefined ? { sliceDims } : {}) };
 }
 
 /** The largest classic chunk payload of n values (the encoder never writes more; the decoder refuses more). */
@@ -2037,6 +2054,7 @@ function decodePayload(h: StreamHeader, payload: Uint8Array, shape: number[], wh
   }
   const nonfinite = flags & 2 ? readValueList(r, n, f32, 'non-finite values', what) : null;
   const fillExc = flags & 4 ? readValueList(r, n, f32, 'fill exceptions', what) : null;
+  const offsets = onGrid && grid!.sliceDims ? readSliceOffsets(r, n / sliceValues(shape, grid!.sliceDims), f32, what) : null;
   if (nonfinite?.idx.length) {
     skip ??= new Uint8Array(n);
     for (const k of nonfinite.idx) {
@@ -2068,15 +2086,28 @@ function decodePayload(h: StreamHeader, payload: Uint8Array, shape: number[], wh
       const indices = scratchTyped('gridIndices', Float64Array, n);
       if (reversed) reverseAxes(decodedReversed(pred, new Float64Array(n), rskip, rshape, q, tune), rshape, indices);
       else {
-        gq.decodeValuesInto(grid!, out);
+        // (the kernels map one offset: a grid of slices' indices are mapped below)
+        if (!offsets) gq.decodeValuesInto(grid!, out);
         pred.decode(indices, skip, pshape, q, tune);
       }
-      if (!gq.valuesWritten) fromGridIndices(indices, out, skip, grid!, f32);
+      if (offsets) fromSlicedGridIndices(indices.subarray(0, n), out, skip, shape, grid!, offsets, f32);
+      else if (!gq.valuesWritten) fromGridIndices(indices, out, skip, grid!, f32);
     } else if (reversed) reverseAxes(decodedReversed(pred, f32 ? new Float32Array(n) : new Float64Array(n), rskip, rshape, q, tune), rshape, out);
     else pred.decode(out, skip, pshape, q, tune);
   }
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   return finishChunk(out, mask, h.fillValue, fillExc, nonfinite);
+}
+
+/** A chunk's slice offsets on a grid of slices (encodeChunkPayload): finite, in the stream's width. */
+function readSliceOffsets(r: ByteReader, slices: number, f32: boolean, what: string): Float64Array {
+  r.need(slices * (f32 ? 4 : 8), 'grid slice offsets');
+  const offsets = new Float64Array(slices);
+  for (let s = 0; s < slices; s++) {
+    offsets[s] = f32 ? r.f32('grid slice offset') : r.f64('grid slice offset');
+    if (!Number.isFinite(offsets[s])) throw bad(`corrupted stream: grid slice offset ${offsets[s]} in ${what}`);
+  }
+  return offsets;
 }
 
 /** The predictor's decoding into `into` (the chunk with its axes reversed), returned. */

@@ -497,7 +497,7 @@ function choiceOf(plan: ClassicPlan, constant: number, of: number, others: reado
     const tuning = interp && p.tune ? INTERP_TUNINGS[p.tune] : undefined;
     return p.predictor + folded + (tuning ? ` tuned (${tuning[0]}, ${tuning[1]})` : '') + (p.reversedAxes && interp ? ' (axes reversed)' : '');
   };
-  const predictor = named(plan) + (!plan.grid ? '' : plan.grid.mantissaBits !== undefined ? ` on ${plan.grid.mantissaBits}-bit mantissas` : ` on grid ${Number(plan.grid.step.toPrecision(6))}`);
+  const predictor = named(plan) + (!plan.grid ? '' : plan.grid.mantissaBits !== undefined ? ` on ${plan.grid.mantissaBits}-bit mantissas` : ` on grid ${Number(plan.grid.step.toPrecision(6))}${plan.grid.sliceDims ? ' (an offset per slice)' : ''}`);
   const counts = new Map<string, number>();
   for (const c of others) counts.set(named(c), (counts.get(named(c)) ?? 0) + 1);
   const parts = [predictor, ...[...counts].map(([name, n]) => `${n} of ${of} chunks ${name}`), ...(constant ? [`${constant} of ${of} chunks constant`] : [])];
@@ -511,9 +511,10 @@ function implicitFillText(fill: number): string {
 
 /** The grid a stream codes on, for people: step, offset and how far from the values the grid points may be. */
 function gridSummary(grid: unknown): Record<string, string> {
-  if (!Array.isArray(grid) || grid.length !== 3) return {};
-  const [offset, step, half] = grid as number[];
-  return { grid: `step ${step} offset ${offset}, ${half ? `within ${half} step${half > 1 ? 's' : ''} of each value` : 'values exact on the grid'}` };
+  if (!Array.isArray(grid) || grid.length < 3) return {};
+  const [offset, step, half, sliceDims] = grid as number[];
+  const where = sliceDims ? `an offset per slice of the first ${sliceDims === 1 ? 'dim' : `${sliceDims} dims`}` : `offset ${offset}`;
+  return { grid: `step ${step} ${where}, ${half ? `within ${half} step${half > 1 ? 's' : ''} of each value` : 'values exact on the grid'}` };
 }
 
 /** A stream coded on a mantissa grid, for people: the float32 bits its values keep, exact. */

@@ -40,7 +40,7 @@ import {
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
-import { GridQuantizer, toGridIndices } from '../../codec/grid.ts';
+import { GridQuantizer, gridIndicesOf } from '../../codec/grid.ts';
 import { scratchTyped } from '../../codec/scratch.ts';
 import { type StreamHeader, type StreamMetadata, chunkBytes, chunkPayload, readHeader, writeStream } from '../../codec/stream/format.ts';
 import {
@@ -673,7 +673,7 @@ export function estimateCore(field: CrossfieldEncodeInput['field'], bound: Bound
   const plan = planFromStats(fieldStats(typed(values), mask), [...field.shape], f32 ? 'float32' : 'float64', () => t, { bound, predictor: 'auto', entropy: 'range' }, backend);
   if (plan.bound.lossless || plan.implicitFill) return { plan, bytes: null };
   const { skip } = scanExceptions(t.values, t.mask, plan.fillValue);
-  const onGrid = plan.grid ? toGridIndices(t.values, skip ? skip.slice() : null, plan.grid, f32) : null;
+  const onGrid = plan.grid ? gridIndicesOf(t.values, skip ? skip.slice() : null, cshape, plan.grid, f32) : null;
   const qz = plan.grid ? new GridQuantizer(plan.grid.half, 0, plan.radius) : new LinearQuantizer(plan.bound.abs, f32, 0, plan.radius);
   qz.codes = scratchTyped('codes', Uint32Array, Math.max(1, t.values.length));
   const tune = plan.predictor.startsWith('interp') ? (plan.tune ?? 0) : 0;
