@@ -17,6 +17,7 @@ import { tempDir } from '../../helpers/tmp.ts';
 import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { COADS, WRF_KATRINA, ferretFile } from '../../helpers/data-files.ts';
 import { coastsField, roundedPatchField } from '../../helpers/crafted-fields.ts';
+import { makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 
 const tmp = tempDir();
 let app: AppContext;
@@ -31,6 +32,8 @@ const COASTS = join(tmp.dir, 'coasts.nc');
 const FRAME = join(tmp.dir, 'frame.nc');
 /** Coasts whose land is -9999, no fill declared: coded as a mask (an implicit fill), decoded without one. */
 const LAND9999 = join(tmp.dir, 'land9999.nc');
+/** Levels each on a 0.25 grid of their own offset (GRIB messages): a grid of slices, each chunk with its offsets. */
+const GRIB_LEVELS = join(tmp.dir, 'grib-levels.nc');
 
 beforeAll(async () => {
   app = createApp({ dbPath: join(tmp.dir, 's.db'), door: 'cli' });
@@ -56,6 +59,11 @@ beforeAll(async () => {
     dimensions: [{ name: 'z', size: 12 }, { name: 'y', size: 160 }, { name: 'x', size: 320 }],
     coordinates: {},
     variables: [{ field: { ...coastsField([12, 160, 320], -9999), name: 'SALT9999' } }],
+  });
+  await writeNetcdf4Dataset(GRIB_LEVELS, {
+    dimensions: [{ name: 'lev', size: 16 }, { name: 'lat', size: 64 }, { name: 'lon', size: 64 }],
+    coordinates: {},
+    variables: [{ field: { ...makeField('T', [16, 64, 64], { step: 0.25, sliceOffsets: true, noise: 2, seed: 71 }), dims: ['lev', 'lat', 'lon'] } }],
   });
   const frame = roundedPatchField([12, 160, 160], 24, 136, 0.01);
   await writeNetcdf4Dataset(FRAME, {
@@ -83,6 +91,8 @@ describe('compressing and decompressing slab by slab', () => {
     ['coasts away from an open-ocean centre (spread blocks, 3D)', COASTS, 'SALT', 2],
     // the plan's grid (the sample's) left chunk by chunk: each coded off it
     ['a rounded field in an unrounded frame (chunks off the grid)', FRAME, 'T', 1],
+    // each chunk's slice offsets found in its own rows
+    ['levels each on a grid of their own offset (a grid of slices)', GRIB_LEVELS, 'T', 2],
     // its -9999 coded as a mask that only the spread blocks see (the centre is open ocean), each chunk's made from its rows
     ['land written as -9999, undeclared (an implicit fill)', LAND9999, 'SALT9999', 2],
     // shape chunks of 1 or 2 steps, all repeating the step before them: joined (joinRepeatingChunks)
@@ -106,6 +116,7 @@ describe('compressing and decompressing slab by slab', () => {
       // 8 chunks by the shape (1 or 2 steps of 12,000 values), joined up to twice the chunk size (60,000 values)
       if (file === STATIC) expect((await readStreamHead(b)).header.chunks.map((c) => c.rows)).toEqual([4, 5, 3]);
       if (file === LAND9999) expect((await readStreamHead(b)).header.implicitFill).toBe(true);
+      if (file === GRIB_LEVELS) expect((await readStreamHead(b)).header.params.grid).toEqual([0, 0.25, 0, 1]);
       const mem = { out: join(tmp.dir, `${tag}-mem.f32`), maskOut: join(tmp.dir, `${tag}-mem.mask`) };
       const rows = { out: join(tmp.dir, `${tag}-rows.f32`), maskOut: join(tmp.dir, `${tag}-rows.mask`) };
       const dm = await call<{ maskOut: string | null }>('streams.decompress', { file: b, ...mem, workers, streamed: false });
