@@ -530,8 +530,13 @@ function strided(values: Values, skip: Uint8Array | null, start: number, end: nu
  * on both sides.
  */
 function sliceShift(offsets: Float64Array, s: number, step: number): number {
-  return Math.round((offsets[s]! - offsets[0]!) / step);
+  const shift = Math.round((offsets[s]! - offsets[0]!) / step);
+  // (none past MAX_SLICE_SHIFT: added to indices of up to 2^52 it keeps them integers a double holds exactly)
+  return Math.abs(shift) <= MAX_SLICE_SHIFT ? shift : 0;
 }
+
+/** The largest slice shift (sliceShift): slices further apart in steps keep their own indices. */
+const MAX_SLICE_SHIFT = 2 ** 40;
 
 /**
  * Grid indices of a field, or a chunk, of `shape` (toGridIndices): on a grid of slices (sliceDims), each slice's on
