@@ -496,12 +496,12 @@ export function sliceOffsets(values: Values, skip: Uint8Array | null, per: numbe
       continue;
     }
     offsets[s] = values[first]!;
+    const sub = strided(values, skip, start, end, stride);
     for (const at of [first, ...OFFSET_TRIES.map((t) => start + Math.floor(t * per))]) {
       let i = at;
       while (i < end && !validAt(i)) i++;
       if (i === end) continue;
       const g = { offset: values[i]!, step: plan.step };
-      const sub = strided(values, skip, start, end, stride);
       const counted = countOnGrid(sub.values, sub.skip, g, plan.tolerance, f32, (1 - MIN_ON_GRID_SHARE) * sub.values.length + 1);
       if (counted && counted.on >= MIN_ON_GRID_SHARE * counted.total) {
         offsets[s] = values[i]!;
@@ -540,7 +540,8 @@ const MAX_SLICE_SHIFT = 2 ** 40;
 
 /**
  * Grid indices of a field, or a chunk, of `shape` (toGridIndices): on a grid of slices (sliceDims), each slice's on
- * its own offset (sliceOffsets, returned) plus its shift, so that fromGridIndicesOf gives fround(offset_s + j x step).
+ * its own offset (sliceOffsets, returned) plus its shift, so that fromSlicedGridIndices gives fround(offset_s + j x
+ * step).
  */
 export function gridIndicesOf(values: Values, skip: Uint8Array | null, shape: readonly number[], plan: GridPlan, f32: boolean, into?: Float64Array): { k: Float64Array; offGrid: number[]; skip: Uint8Array | null; offsets: Float64Array | null } {
   if (!plan.sliceDims) return { ...toGridIndices(values, skip, plan, f32, into), offsets: null };
