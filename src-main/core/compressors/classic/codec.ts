@@ -1202,19 +1202,18 @@ function candidateSizer(base: ClassicPlan, sample: PlanSample, backend: Lossless
     if (!r) {
       let { skip, nonfinite } = scan;
       let x: FieldValues | Float64Array = values;
-      let offsets = 0;
+      let offsetBytes = 0;
       if (grid) {
         const g = gridIndicesOf(values, skip ? skip.slice() : null, shape, grid, f32);
         x = g.k;
         skip = g.skip;
         if (g.offGrid.length) nonfinite = mergeSorted(nonfinite, g.offGrid);
-        offsets = g.offsets ? g.offsets.length * (f32 ? 4 : 8) : 0;
+        offsetBytes = g.offsets ? g.offsets.length * (f32 ? 4 : 8) : 0;
       }
       const w = new ByteWriter(1024);
       writeValueLists(w, [nonfinite, scan.fillExc], values, f32);
-      w.pos += offsets;
-      // predictor byte, flags, coder byte; the mask; the exact-value lists
-      r = { x, skip, head: 3 + maskBytes + w.pos };
+      // predictor byte, flags, coder byte; the mask; the exact-value lists; a grid of slices' offsets
+      r = { x, skip, head: 3 + maskBytes + w.pos + offsetBytes };
       inputs.set(grid, r);
     }
     return r;
