@@ -82,6 +82,8 @@ const FOLD_MIN_GAIN = 0.97;
  * where the sample sized it at 0.64-0.85 x, and 2-7 % larger where it sized it at 0.96-0.99 x
  */
 const FOLD_SAMPLE_GAIN = 0.9;
+/** effort fast sizes the other predictor family folded where it was within this factor of the winner unfolded */
+const FOLD_RIVAL_MARGIN = 1.2;
 /**
  * A grid's step from this many of the block's values at most (findGridPlan; the best effort sorts GRID_STEP_VALUES):
  * on the visible files, the variants and the NCL and R sample data (1155 codings) the same plans, and a WRF field's
@@ -925,8 +927,10 @@ export function* planSteps(
  * FAST_SAMPLE_VALUES; a field no larger than that whole): an undeclared fill (fastFillOf); the candidates
  * (FAST_CANDIDATES where the predictor is auto, else the one given; on the values and on every grid they lie on)
  * sized, and the smallest taken; the best interpolation's reversed axis order (a field with its time or depth stored
- * last: Levitus salinity transposed codes 32 % smaller so at rel 1e-3); a 3-D field's first two axes folded into
- * one where the block and the spread blocks, or by a margin the best effort's sample, say so; the winner's first
+ * last: Levitus salinity transposed codes 32 % smaller so at rel 1e-3); a 4-D field folded to 3-D, and where the
+ * dims folded are not all shorter than the rest, its winner 4-D as well; a 3-D field's first two axes folded into
+ * one (the winner's predictor or the other family's) where the block and the spread blocks, or the best effort's
+ * sample, say so; the winner's first
  * tuning where below FAST_TUNING_BITS. None of the best effort's alternatives or contests (its spread blocks only for
  * a fill and a folding), and each chunk coded
  * one way (plan.effort). Null at high ratios (FAST_HIGH_RATIO_BITS a valid value on the
@@ -954,7 +958,8 @@ function* fastPlanSteps(
   // field's longest (stored transposed, time and level last: one spatial axis would be lost, 1.7-1.9 x larger at rel
   // 1e-2; the best effort keeps those 4-D)
   const dims = predictorShape(plan.shape);
-  if (auto && dims.length > FAST_MAX_DIMS && !leadingDimsLongest(dims)) plan.maxDims = FAST_MAX_DIMS;
+  const folded4d = auto && dims.length > FAST_MAX_DIMS && !leadingDimsLongest(dims);
+  if (folded4d) plan.maxDims = FAST_MAX_DIMS;
   const candidates = grids.flatMap((grid) => names.map((predictor) => ({ ...plan, predictor, grid })));
   if (candidates.length < 2) return plan;
   const sizeOf = candidateSizer(plan, sample, backend);
@@ -985,31 +990,56 @@ function* fastPlanSteps(
     reversed.forEach((p, i) => (scores[tunedKey(p, k)] = sizes[i]!));
     keep(clear, clear.map((p) => sizes[reversed.indexOf(p)]!));
   }
+  // a 4-D field folded where one of the two dims folded is longer than a later one (levels first and time last,
+  // [15, 48, 48, 4]: levels folded into latitude): the winner 4-D as well, as the best effort sizes every candidate
+  // both ways (WRF vertical velocity so stored 1.3-1.7 x larger folded; its temperature at rel 1e-2 27 % smaller)
+  if (folded4d && !leadingDimsShortest(dims)) {
+    const unfolded = { ...least().plan, maxDims: dims.length };
+    keep([unfolded], yield* sized([unfolded]));
+  }
   // a 3-D field's winner with its first two axes folded into one as well, where the first axis holds levels or
   // members that predict each other poorly: pressure levels, trajectories, storm levels 14-35 % smaller so. Where the
   // block says so by FOLD_MIN_GAIN, taken where the spread blocks agree (the central block, open ocean, took it for
   // Levitus temperature with its land as a value, 5-10 % larger whole), or else the best effort's sample, where it is
   // more than the block, by FOLD_SAMPLE_GAIN (the spread blocks' 16 latitudes a level kept Levitus temperature
-  // unfolded, 14-18 % larger); a field without spread blocks by its block. (4-D fields already folded to 3-D gained
-  // 1-4 % on 4 of 1155 codings: not worth a sizing on WRF's every field.)
+  // unfolded, 14-18 % larger); a field without spread blocks by the sample, or where it is the block, by the block.
+  // (4-D fields already folded to 3-D gained 1-4 % on 4 of 1155 codings: not worth a sizing on WRF's every field.)
   if (auto && pshape.length === 3 && dims.length === 3) {
     const winner = least();
-    const folded = { ...winner.plan, maxDims: 2 };
-    const [size] = yield* sized([folded]);
-    scores[tunedKey(folded, k)] = size!;
-    let fold = size! < FOLD_MIN_GAIN * winner.size;
+    // the other family folded as well (the best effort sizes every candidate both ways): where time or depth is
+    // stored last, 2-D Lorenzo along it and the folded space codes COADS and Levitus 20-26 % smaller than the
+    // 3-D interpolation the block led with; where the other family ran FOLD_RIVAL_MARGIN over the winner unfolded, not
+    // sized (a sizing on the block, 7 % of COADS temperature's compression)
+    const rival = onSample
+      .filter((c) => c.plan.predictor.startsWith('interp') !== winner.plan.predictor.startsWith('interp') && c.plan.grid === winner.plan.grid)
+      .reduce<{ plan: ClassicPlan; size: number } | null>((a, c) => (a && a.size <= c.size ? a : c), null);
+    const folds = [{ ...winner.plan, maxDims: 2 }, ...(rival && rival.size < FOLD_RIVAL_MARGIN * winner.size ? [{ ...rival.plan, maxDims: 2 }] : [])];
+    const foldSizes = yield* sized(folds);
+    folds.forEach((p, i) => (scores[tunedKey(p, k)] = foldSizes[i]!));
+    const leastFold = Math.min(...foldSizes);
+    let folded = folds[foldSizes.indexOf(leastFold)]!;
+    let fold = leastFold < FOLD_MIN_GAIN * winner.size;
+    // [the winner, ...folds] sized on other blocks: whether the least folded is smaller than the winner by `gain`
+    const confirm = (sizes: readonly number[], gain: number) => {
+      const least = Math.min(...sizes.slice(1));
+      folded = folds[sizes.indexOf(least, 1) - 1]!;
+      return least < gain * sizes[0]!;
+    };
     const spread = fold ? spreadBlocks() : [];
-    if (spread.length) {
-      const [asWon, asFolded] = yield* sizedOnBlocks('fast', plan, [winner.plan, folded], spread, (b) => candidateSizer(plan, b, backend));
-      fold = asFolded! < asWon!;
-    }
-    if (!fold && spread.length && whole !== block) {
+    if (spread.length) fold = confirm(yield* sizedOnBlocks('fast', plan, [winner.plan, ...folds], spread, (b) => candidateSizer(plan, b, backend)), 1);
+    // the best effort's sample, where it is more than the block: where the block alone proposed the fold (a
+    // precipitation field's central block, 5 x 211 x 470, took folded cubic interpolation, 2 x folded Lorenzo's
+    // size whole), or leaned to it by less than its margin, or the spread blocks turned it down (FOLD_SAMPLE_GAIN)
+    if (whole !== block && leastFold < winner.size && !(fold && spread.length)) {
       const onWhole = fill !== null ? withFillMask(whole, fill) : whole;
-      const [asWon, asFolded] = yield* sizedStep('fast', plan, [winner.plan, folded], onWhole, candidateSizer(plan, onWhole, backend));
-      fold = asFolded! < FOLD_SAMPLE_GAIN * asWon!;
+      const sizes = yield* sizedStep('fast', plan, [winner.plan, ...folds], onWhole, candidateSizer(plan, onWhole, backend));
+      fold = confirm(sizes, fold && !spread.length ? 1 : FOLD_SAMPLE_GAIN);
     }
     // (from here the folded coding competes alone: its tuning against it)
-    if (fold) onSample.splice(0, onSample.length, { plan: folded, size: size! });
+    if (fold) onSample.splice(0, onSample.length, { plan: folded, size: foldSizes[folds.indexOf(folded)]! });
+    // folded into high ratios, where the best effort plans (precipitation at rel 1e-4: folded cubic sized
+    // 0.15 bits a value on the block, coded 1.6 x the best effort's tuned linear)
+    if (fold && least().size * 8 < FAST_HIGH_RATIO_BITS * valid) return null;
   }
   Object.assign(plan, codingOf(least().plan), { grid: least().plan.grid });
   // (a grid coded exactly, half-width 0, gives every tuning the same codes: none is sized)
@@ -1066,6 +1096,11 @@ const FILL_SCAN_STRIDE = 8;
 function leadingDimsLongest(dims: readonly number[]): boolean {
   const second = [...dims].sort((x, y) => y - x)[1]!;
   return Math.min(dims[0]!, dims[1]!) >= second;
+}
+
+/** Whether neither of a shape's first two dims is longer than any later one: folding them merges time and levels. */
+function leadingDimsShortest(dims: readonly number[]): boolean {
+  return Math.max(dims[0]!, dims[1]!) <= Math.min(...dims.slice(2));
 }
 
 /**
