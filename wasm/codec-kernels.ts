@@ -661,6 +661,39 @@ function adapt16(pAt: usize, cAt: usize, p: u32, b: i32): void {
   store<u16>(pAt, <u16>q);
 }
 
+/** Enc.bit16: bit b with the probability at `pAt` (count at `cAt`), adapted after */
+// @ts-ignore: decorator
+@inline
+function ecBit16(pAt: usize, cAt: usize, b: i32): void {
+  const p: u32 = load<u16>(pAt);
+  const bound = (ecRange >>> 16) * p;
+  if (b == 0) ecRange = bound;
+  else {
+    ecLow += bound;
+    ecRange -= bound;
+  }
+  adapt16(pAt, cAt, p, b);
+  if (ecRange < TOP) ecNorm();
+}
+
+/** Dec.bit16: the bit the probability at `pAt` (count at `cAt`) decodes, adapted after */
+// @ts-ignore: decorator
+@inline
+function rcBit16(pAt: usize, cAt: usize): i32 {
+  const p: u32 = load<u16>(pAt);
+  const bound = (rcRange >>> 16) * p;
+  let b = 0;
+  if (rcCode < bound) rcRange = bound;
+  else {
+    rcCode -= bound;
+    rcRange -= bound;
+    b = 1;
+  }
+  adapt16(pAt, cAt, p, b);
+  if (rcRange < TOP) rcNorm();
+  return b;
+}
+
 /**
  * Codes the n mask bytes at `mask` (rows of w points, slices of `plane`) into out (`room` bytes) with the model at
  * probs (u16[1024], all 32768) and counts (u8[1024], all 0); returns the bytes written, or -1 where they do not fit.
@@ -671,17 +704,7 @@ export function mask2Encode(mask: usize, n: i32, w: i32, plane: i32, probs: usiz
   let x = 0, y = 0;
   for (let i = 0; i < n; i++) {
     const ctx = maskContext(mask, i, x, w, y, i >= plane, plane);
-    const pAt = probs + (<usize>ctx << 1);
-    const p: u32 = load<u16>(pAt);
-    const b: i32 = load<u8>(mask + <usize>i) ? 1 : 0;
-    const bound = (ecRange >>> 16) * p;
-    if (b == 0) ecRange = bound;
-    else {
-      ecLow += bound;
-      ecRange -= bound;
-    }
-    adapt16(pAt, counts + <usize>ctx, p, b);
-    if (ecRange < TOP) ecNorm();
+    ecBit16(probs + (<usize>ctx << 1), counts + <usize>ctx, load<u8>(mask + <usize>i) ? 1 : 0);
     if (++x == w) {
       x = 0;
       if (++y == h) y = 0;
@@ -697,24 +720,111 @@ export function mask2Decode(data: usize, len: i32, out: usize, n: i32, w: i32, p
   let x = 0, y = 0;
   for (let i = 0; i < n; i++) {
     const ctx = maskContext(out, i, x, w, y, i >= plane, plane);
-    const pAt = probs + (<usize>ctx << 1);
-    const p: u32 = load<u16>(pAt);
-    const bound = (rcRange >>> 16) * p;
-    let b = 0;
-    if (rcCode < bound) rcRange = bound;
-    else {
-      rcCode -= bound;
-      rcRange -= bound;
-      b = 1;
-    }
-    adapt16(pAt, counts + <usize>ctx, p, b);
-    if (rcRange < TOP) rcNorm();
+    const b = rcBit16(probs + (<usize>ctx << 1), counts + <usize>ctx);
     if (rcErr) return rcErr;
     store<u8>(out + <usize>i, <u8>b);
     if (++x == w) {
       x = 0;
       if (++y == h) y = 0;
     }
+  }
+  return 0;
+}
+
+// maskcoder.ts's model 3 (maskEncode3, maskDecode3): model 2 with segments of MASK_SEGMENT points equal to their
+// reference row's skipped; a whole segment compared or copied in one 16-byte lane.
+
+const MASK_SEGMENT: i32 = 16;
+
+/** maskcoder.ts uniformOf: 0 where the len points at `at` hold both values, else 1 + their value */
+// @ts-ignore: decorator
+@inline
+function segmentUniform(at: usize, len: i32): u32 {
+  const v: u32 = load<u8>(at);
+  if (len == MASK_SEGMENT) return i8x16.all_true(i8x16.eq(v128.load(at), i8x16.splat(<i8>v))) ? 1 + v : 0;
+  for (let k = 1; k < len; k++) if (<u32>load<u8>(at + <usize>k) != v) return 0;
+  return 1 + v;
+}
+
+/** maskcoder.ts sameSegment */
+// @ts-ignore: decorator
+@inline
+function segmentSame(a: usize, b: usize, len: i32): i32 {
+  if (len == MASK_SEGMENT) return i8x16.all_true(i8x16.eq(v128.load(a), v128.load(b))) ? 1 : 0;
+  for (let k = 0; k < len; k++) if (load<u8>(a + <usize>k) != load<u8>(b + <usize>k)) return 0;
+  return 1;
+}
+
+/** maskcoder.ts's segment context: the segment before equal, the one a row before equal, the references' kinds */
+// @ts-ignore: decorator
+@inline
+function segmentContext(m: usize, i: i32, x: i32, y: i32, w: i32, plane: i32, ref: i32, len: i32, before: u32, above: u32): u32 {
+  const slices = i >= plane;
+  const rowAbove: u32 = y >= 1 && slices ? segmentUniform(m + <usize>(i - w + x), len) : 0;
+  return before | (above << 1) | (<u32>slices << 2) | (segmentUniform(m + <usize>(ref + x), len) << 3) | (rowAbove << 5);
+}
+
+/**
+ * maskEncode3: the n mask bytes at `mask` into out (`room` bytes) with model 2's model at probs and counts, the
+ * segments' at segProbs (u16[96], all 32768) and segCounts (u8[96], all 0), and a row's flags at rowAbove
+ * (u8[ceil(w / 16)], all 1); returns the bytes written, or -1 where they do not fit.
+ */
+export function mask3Encode(mask: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, segProbs: usize, segCounts: usize, rowAbove: usize, out: usize, room: i32): i32 {
+  ecStart(out, room);
+  const h = plane / w;
+  for (let i = 0, y = 0; i < n; i += w) {
+    const ref = i >= plane ? i - plane : i >= w ? i - w : -1;
+    let before: u32 = 1;
+    for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
+      const len = min<i32>(MASK_SEGMENT, w - x);
+      let same = 0;
+      if (ref >= 0) {
+        same = segmentSame(mask + <usize>(i + x), mask + <usize>(ref + x), len);
+        const ctx = segmentContext(mask, i, x, y, w, plane, ref, len, before, <u32>load<u8>(rowAbove + <usize>s));
+        ecBit16(segProbs + (<usize>ctx << 1), segCounts + <usize>ctx, same);
+        store<u8>(rowAbove + <usize>s, <u8>same);
+        before = <u32>same;
+      }
+      if (!same) {
+        for (let k = x; k < x + len; k++) {
+          const ctx = maskContext(mask, i + k, k, w, y, i + k >= plane, plane);
+          ecBit16(probs + (<usize>ctx << 1), counts + <usize>ctx, load<u8>(mask + <usize>(i + k)) ? 1 : 0);
+        }
+      }
+    }
+    if (++y == h) y = 0;
+  }
+  return ecFinish(out);
+}
+
+/** Decodes n mask points into out (u8[n]) from data[0, len) with mask3Encode's model; returns 0, or 1 (the data end early). */
+export function mask3Decode(data: usize, len: i32, out: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, segProbs: usize, segCounts: usize, rowAbove: usize): i32 {
+  if (rcStart(data, len)) return rcErr;
+  const h = plane / w;
+  for (let i = 0, y = 0; i < n; i += w) {
+    const ref = i >= plane ? i - plane : i >= w ? i - w : -1;
+    let before: u32 = 1;
+    for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
+      const seg = min<i32>(MASK_SEGMENT, w - x);
+      let same = 0;
+      if (ref >= 0) {
+        const ctx = segmentContext(out, i, x, y, w, plane, ref, seg, before, <u32>load<u8>(rowAbove + <usize>s));
+        same = rcBit16(segProbs + (<usize>ctx << 1), segCounts + <usize>ctx);
+        if (rcErr) return rcErr;
+        store<u8>(rowAbove + <usize>s, <u8>same);
+        before = <u32>same;
+      }
+      if (same) memory.copy(out + <usize>(i + x), out + <usize>(ref + x), <usize>seg);
+      else {
+        for (let k = x; k < x + seg; k++) {
+          const ctx = maskContext(out, i + k, k, w, y, i + k >= plane, plane);
+          const b = rcBit16(probs + (<usize>ctx << 1), counts + <usize>ctx);
+          if (rcErr) return rcErr;
+          store<u8>(out + <usize>(i + k), <u8>b);
+        }
+      }
+    }
+    if (++y == h) y = 0;
   }
   return 0;
 }

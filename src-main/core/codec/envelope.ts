@@ -2,7 +2,8 @@
  * The chunk envelope: what every codec's chunk payload holds around its own prediction, written and read here
  * once. Pieces, in payload order (each codec writes its own flags byte first and says which pieces follow):
  *
- *   mask           range coded, model 1 (rangecoder.ts, v1 and cross-field) or model 2 (maskcoder.ts, classic v2)
+ *   mask           range coded, model 1 (rangecoder.ts, v1 and cross-field), model 2 (maskcoder.ts, classic v2
+ *                  and cross-field) or model 3 (model 2 with segments skipped, classic v2 from flag 128)
  *   value lists    non-finite values, then fill exceptions (masked points whose value is not the fill):
  *                  varint count, (varint index delta, raw f32/f64 value)*; both come back bit for bit
  *   codes          u8 entropy coder (0 Huffman, 1 binary range coder, 2 multi-symbol range coder, 3 static-table
@@ -21,7 +22,7 @@ import { maskedScan, validRange } from './bound.ts';
 import { countCodeKernel } from './wasm-kernels.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { huffmanDecode, huffmanEncode } from './huffman.ts';
-import { maskDecode2, maskEncode2 } from './maskcoder.ts';
+import { maskDecode2, maskDecode3, maskEncode2, maskEncode3 } from './maskcoder.ts';
 import { type CodeLines, msDecodeCodes, msDecodeCodesBare, msEncodeCodes, msEncodeCodesBare } from './mscoder.ts';
 import type { LinearQuantizer } from './quantizer.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from './rangecoder.ts';
@@ -156,7 +157,7 @@ export function maskGeometry(shape: readonly number[]): [number, number] {
   return [w, plane];
 }
 
-export type MaskModel = 1 | 2;
+export type MaskModel = 1 | 2 | 3;
 
 export function writeMask(w: ByteWriter, mask: Uint8Array, shape: readonly number[], model: MaskModel): void {
   const kept = mask.length >= CODED_MASK_MIN_POINTS;
@@ -167,7 +168,8 @@ export function writeMask(w: ByteWriter, mask: Uint8Array, shape: readonly numbe
   }
   const start = w.pos;
   const [mw, plane] = maskGeometry(shape);
-  if (model === 2) maskEncode2(mask, mw, plane, w);
+  if (model === 3) maskEncode3(mask, mw, plane, w);
+  else if (model === 2) maskEncode2(mask, mw, plane, w);
   else rangeEncodeMask(mask, mw, plane, w);
   if (kept) rememberMaskCoding(mask, shape, model, w.buf.slice(start, w.pos));
 }
@@ -238,7 +240,7 @@ export function repeatMaskRows(first: Uint8Array, rows: number): Uint8Array {
 
 export function readMask(r: ByteReader, shape: readonly number[], n: number, model: MaskModel): Uint8Array {
   const [mw, plane] = maskGeometry(shape);
-  return model === 2 ? maskDecode2(r, n, mw, plane) : rangeDecodeMask(r, n, mw, plane);
+  return model === 3 ? maskDecode3(r, n, mw, plane) : model === 2 ? maskDecode2(r, n, mw, plane) : rangeDecodeMask(r, n, mw, plane);
 }
 
 export function writeRaw(w: ByteWriter, f32: boolean, v: number): void {

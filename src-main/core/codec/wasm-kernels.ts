@@ -43,6 +43,8 @@ interface KernelExports {
   binDecode(data: number, len: number, out: number, n: number, radius: number, zero: number, cls: number, sign: number, mant: number): number;
   mask2Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, out: number, room: number): number;
   mask2Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number): number;
+  mask3Encode(mask: number, n: number, w: number, plane: number, probs: number, counts: number, segProbs: number, segCounts: number, rowAbove: number, out: number, room: number): number;
+  mask3Decode(data: number, len: number, out: number, n: number, w: number, plane: number, probs: number, counts: number, segProbs: number, segCounts: number, rowAbove: number): number;
   ransSymbolise(codes: number, n: number, radius: number, symbolIndex: number, signIndex: number, counts: number, signCounts: number, activityLevel: number, low: number, room: number, starts: number, lines: number, segs: number, info: number): number;
   ransDecode(x0: number, x1: number, data: number, len: number, low: number, lowLen: number, ends: number, signEnds: number, freq: number, cum: number, signFreq: number, signCum: number, radius: number, out: number, n: number, activityLevel: number, starts: number, lines: number, segs: number, states: number, info: number): number;
   ransEncode(symbolIndex: number, signIndex: number, n: number, freq: number, cum: number, signFreq: number, signCum: number, out: number, room: number, states: number): number;
@@ -308,6 +310,34 @@ export function mask2DecodeKernel(): ((data: Uint8Array, len: number, n: number,
     if (!at) return { mask: null, error: -1, bytesRead: 0 };
     const [probs, counts, input, out] = at as [number, number, number, number];
     const error = l.k.mask2Decode(input, len, out, n, w, plane, probs, counts);
+    return { mask: error ? null : new Uint8Array(l.k.memory.buffer, out, n).slice(), error, bytesRead: l.k.decodedBytes(input) };
+  };
+}
+
+/** maskcoder.ts model 3's state beyond model 2's: the segments' probabilities and counts, the row before's flags */
+const segmentModel = (w: number) => [new Uint16Array(96).fill(32768), new Uint8Array(96), new Uint8Array(Math.ceil(w / 16)).fill(1)] as const;
+
+/** maskEncode3's coded bytes for mask (rows of w points, slices of `plane`), or null where WebAssembly is missing. */
+export function mask3EncodeKernel(): ((mask: Uint8Array, w: number, plane: number) => Uint8Array | null) | null {
+  const l = layout();
+  if (!l) return null;
+  return (mask, w, plane) => {
+    const at = stage(l, [...maskModel(), ...segmentModel(w), mask, maskRoom(mask.length)]);
+    if (!at) return null;
+    const [probs, counts, segProbs, segCounts, rowAbove, input, out] = at as [number, number, number, number, number, number, number];
+    return coded(l, out, l.k.mask3Encode(input, mask.length, w, plane, probs, counts, segProbs, segCounts, rowAbove, out, maskRoom(mask.length)));
+  };
+}
+
+/** maskDecode3's n points from data[0, len): the mask, or error 1 where the data end early; bytes read. */
+export function mask3DecodeKernel(): ((data: Uint8Array, len: number, n: number, w: number, plane: number) => { mask: Uint8Array | null; error: number; bytesRead: number }) | null {
+  const l = layout();
+  if (!l) return null;
+  return (data, len, n, w, plane) => {
+    const at = stage(l, [...maskModel(), ...segmentModel(w), data.subarray(0, len), n]);
+    if (!at) return { mask: null, error: -1, bytesRead: 0 };
+    const [probs, counts, segProbs, segCounts, rowAbove, input, out] = at as [number, number, number, number, number, number, number];
+    const error = l.k.mask3Decode(input, len, out, n, w, plane, probs, counts, segProbs, segCounts, rowAbove);
     return { mask: error ? null : new Uint8Array(l.k.memory.buffer, out, n).slice(), error, bytesRead: l.k.decodedBytes(input) };
   };
 }

@@ -1,18 +1,18 @@
 /**
  * The range coders' WebAssembly loops (wasm/codec-kernels.ts msEncode/msDecode, binEncode/binDecode, mask2Encode/
- * mask2Decode; issue 14: most of a chunk's decoding time, much of its encoding) against the TypeScript reference: the
+ * mask2Decode, mask3Encode/mask3Decode; issue 14: most of a chunk's decoding time, much of its encoding) against the TypeScript reference: the
  * same bytes and the same codes from every kind of code stream (the multi-symbol coder 2, coder 4 with its line
- * segments, the binary coder 1) and of validity mask (model 2),
+ * segments, the binary coder 1) and of validity mask (models 2 and 3),
  * and on damaged data the same outcome: the same codes, or the same error. A stream or a decoded field never depends
  * on which ran.
  */
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { type CodeLines, msDecodeCodesBare, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
-import { binDecodeKernel, binEncodeKernel, countCodeKernel, mask2DecodeKernel, mask2EncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
+import { binDecodeKernel, binEncodeKernel, countCodeKernel, mask2DecodeKernel, mask2EncodeKernel, mask3DecodeKernel, mask3EncodeKernel, msDecodeKernel, msEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { readEscapes } from '../../../src-main/core/codec/envelope.ts';
 import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
-import { maskDecode2, maskEncode2 } from '../../../src-main/core/codec/maskcoder.ts';
+import { maskDecode2, maskDecode3, maskEncode2, maskEncode3 } from '../../../src-main/core/codec/maskcoder.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { laplacianCodes } from './helpers.ts';
 
@@ -180,15 +180,20 @@ describe('the binary range coder (coder 1): WebAssembly and TypeScript', () => {
   });
 });
 
-describe('the validity mask, model 2: WebAssembly and TypeScript', () => {
+const MASK_MODELS = [
+  { model: 2, encode: maskEncode2, decode: maskDecode2, encodeKernel: mask2EncodeKernel, decodeKernel: mask2DecodeKernel },
+  { model: 3, encode: maskEncode3, decode: maskDecode3, encodeKernel: mask3EncodeKernel, decodeKernel: mask3DecodeKernel },
+];
+
+describe.each(MASK_MODELS)('the validity mask, model $model: WebAssembly and TypeScript', ({ encode, decode, encodeKernel, decodeKernel }) => {
   const coded = (mask: Uint8Array, w: number, plane: number, path: 'fast' | 'reference') => {
     const out = new ByteWriter(1024);
-    maskEncode2(mask, w, plane, out, path);
+    encode(mask, w, plane, out, path);
     return out.finish();
   };
   const outcomeOf = (bytes: Uint8Array, n: number, w: number, plane: number, path: 'fast' | 'reference') => {
     try {
-      const m = maskDecode2(new ByteReader(bytes, 'chunk 0'), n, w, plane, path);
+      const m = decode(new ByteReader(bytes, 'chunk 0'), n, w, plane, path);
       return `${m.length} points ${Buffer.from(m).toString('base64')}`;
     } catch (e) {
       return (e as Error).message;
@@ -207,8 +212,8 @@ describe('the validity mask, model 2: WebAssembly and TypeScript', () => {
   }
 
   it('runs WebAssembly in Node', () => {
-    expect(mask2EncodeKernel()).not.toBeNull();
-    expect(mask2DecodeKernel()).not.toBeNull();
+    expect(encodeKernel()).not.toBeNull();
+    expect(decodeKernel()).not.toBeNull();
   });
 
   it.each([
@@ -218,6 +223,8 @@ describe('the validity mask, model 2: WebAssembly and TypeScript', () => {
     ['none valid', new Uint8Array(20_000), 100, 2000],
     ['random points (the model at its worst)', Uint8Array.from({ length: 30_000 }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1 > 0 ? 1 : 0), 150, 150 * 40],
     ['one column', blobs(1, 500, 4, 3), 1, 500],
+    ['rows of whole 16-point segments', blobs(64, 30, 5, 4), 64, 64 * 30],
+    ['rows shorter than a segment', blobs(7, 40, 3, 6), 7, 7 * 40],
   ] as [string, Uint8Array, number, number][])('the same bytes, then the same mask: %s', (_, mask, w, plane) => {
     const bytes = coded(mask, w, plane, 'fast');
     expect(Buffer.from(bytes).equals(coded(mask, w, plane, 'reference'))).toBe(true);
@@ -276,5 +283,29 @@ describe('escape codes counted in the module (a decoder checks their count again
     };
     expect(readEscapes(stream(escapes), codes, true, 'chunk 0')).toHaveLength(escapes);
     expect(() => readEscapes(stream(escapes - 1), codes, true, 'chunk 0')).toThrow(new RegExp(`chunk 0 has ${escapes} escape codes but ${escapes - 1} escaped values`));
+  });
+});
+
+describe('the validity mask, model 3 against model 2', () => {
+  it('a land mask over depth levels (Levitus salinity): each mask back exactly, in at most 2 % more bytes than model 2; a mask that holds one value in under half model 2\'s bytes', async () => {
+    const { FERRET, field, haveFerret } = await import('./helpers.ts');
+    if (!haveFerret) return;
+    const f = await field(`${FERRET}/levitus_climatology.cdf`, 'SALT');
+    const [, ny, nx] = f.shape as [number, number, number];
+    const sizes = MASK_MODELS.map(({ encode, decode }) => {
+      const out = new ByteWriter(1024);
+      encode(f.mask!, nx, nx * ny, out);
+      const bytes = out.finish();
+      expect(Buffer.from(decode(new ByteReader(bytes, 'x'), f.mask!.length, nx, nx * ny)).equals(Buffer.from(f.mask!))).toBe(true);
+      return bytes.length;
+    });
+    expect(sizes[1]!, `${sizes}`).toBeLessThanOrEqual(1.02 * sizes[0]!);
+    const [all2, all3] = [maskEncode2, maskEncode3].map((encode) => {
+      const out = new ByteWriter(64);
+      encode(new Uint8Array(360 * 180 * 20).fill(1), 360, 360 * 180, out);
+      return out.finish().length;
+    });
+    // (model 2 codes each point, at least 7e-4 bit: 114 bytes or more)
+    expect(all3, `${all3} against ${all2}`).toBeLessThan(all2! / 2);
   });
 });

@@ -262,9 +262,11 @@ describe('golden stream, format v2 with text-coded strings, the absolute bound l
       bound: { mode: 'rel', value: 1e-3 }, predictor: 'auto', chunkValues: 240, entropy: 'ms',
       metadata: { variable: 'TG', units: 'K', dims: ['time', 'lat', 'lon'], sourceDtype: 'float32', attributes },
     }, zstdBackend);
-    // the text model and dictionary are part of the format: the same header again (its writer's version aside)
-    if (d.header.fieldpackVersion === FIELDPACK_VERSION) expect(Buffer.from(again.bytes).equals(Buffer.from(bytes))).toBe(true);
-    else expect(decompressClassic(again.bytes).field.attributes).toEqual(attributes);
+    // the text model and dictionary are part of the format: the same header again, up to its chunk table (its
+    // writer's version aside; the chunks' masks have since been coded with model 3, chunk flag 128)
+    const headerEnd = (b: Uint8Array) => tokenize(b)!.toks.find((t) => t.name === 'chunk count')!.off;
+    if (d.header.fieldpackVersion === FIELDPACK_VERSION) expect(Buffer.from(again.bytes.subarray(0, headerEnd(again.bytes))).equals(Buffer.from(bytes.subarray(0, headerEnd(bytes))))).toBe(true);
+    expect(decompressClassic(again.bytes).field.attributes).toEqual(attributes);
   });
 });
 

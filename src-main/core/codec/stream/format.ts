@@ -18,7 +18,9 @@
  * grid offset + k x step of the header's param `grid: [offset, step, half]`, codec/grid.ts; escapes as f64; points
  * off the grid in the exact-value list), also at a lossless bound. Readers before it refuse flag 32 as bad flags.
  * Flag 64 (with 16, chunks of 3 or more dims and 2 or more rows) = the mask coded is the chunk's first row's, the
- * same in every row (a fixed land mask over time steps); readers before it refuse it as bad flags. Entropy coder 5
+ * same in every row (a fixed land mask over time steps); readers before it refuse it as bad flags. Flag 128 (with 16)
+ * = the mask coded with model 3 (maskcoder.ts: model 2 with the 16-point segments equal to the row one slice back, or
+ * one row back, skipped); readers before it refuse it as bad flags. Entropy coder 5
  * (static rANS with the line context, envelope.ts) and 6 (coder 4 with the line-back code's sign, written where
  * coder 4 was) may appear where coder 4 may; readers before them refuse them as unknown coders.
  * The interpolation byte (flag 8) may have bit 128 set: the predictor ran on the chunk's axes reversed

@@ -1468,14 +1468,20 @@ function sampleBlock(values: FieldValues, mask: Uint8Array | null, shape: number
 
 /** A chunk's mask (model 2): its first row's alone where every row has the same (chunk flag 64, maskRowsRepeat). */
 function writeChunkMask(w: ByteWriter, mask: Uint8Array, shape: number[], repeats = maskRowsRepeat(mask, shape)): void {
-  if (repeats) writeMask(w, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), 2);
-  else writeMask(w, mask, shape, 2);
+  if (repeats) writeMask(w, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), 3);
+  else writeMask(w, mask, shape, 3);
 }
 
-/** A chunk's mask as writeChunkMask (flags 16 and 64), or model 1 (streams before flag 16). */
+/** The flags of a chunk's mask as writeChunkMask codes it: model 3 (16 | 128; 64 where its rows repeat) */
+function chunkMaskFlags(repeats: boolean): number {
+  return 16 | 128 | (repeats ? 64 : 0);
+}
+
+/** A chunk's mask as writeChunkMask (flags 16, 128 and 64), or model 2 (streams before flag 128), or model 1 (before flag 16). */
 function readChunkMask(r: ByteReader, shape: number[], flags: number): Uint8Array {
   const n = fieldSize(shape);
-  return flags & 64 ? repeatMaskRows(readMask(r, shape.slice(1), n / shape[0]!, 2), shape[0]!) : readMask(r, shape, n, flags & 16 ? 2 : 1);
+  const model = flags & 128 ? 3 : flags & 16 ? 2 : 1;
+  return flags & 64 ? repeatMaskRows(readMask(r, shape.slice(1), n / shape[0]!, model), shape[0]!) : readMask(r, shape, n, model);
 }
 
 /**
@@ -1517,10 +1523,10 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   const reversed = predicted && plan.reversedAxes === true && plan.predictor.startsWith('interp') && axesReversible(pshape);
   const interpByte = tune | (reversed ? REVERSED_AXES : 0);
   w.u8(predicted ? predictorByName(plan.predictor).id | (Math.min(4, plan.maxDims) << 4) : LOSSLESS_PREDICTOR_ID);
-  // flag 16: the mask is coded with model 2 (maskcoder.ts); format v2. Flag 32: grid indices (header param grid).
-  // Flag 64: the mask of the chunk's first row only, the same in every row (maskRowsRepeat)
+  // flag 16: the mask is coded with model 2 (maskcoder.ts), with 128 model 3; format v2. Flag 32: grid indices
+  // (header param grid). Flag 64: the mask of the chunk's first row only, the same in every row (maskRowsRepeat)
   const maskRepeats = hasMask && maskRowsRepeat(mask!, shape);
-  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (hasMask ? 16 : 0) | (interpByte ? 8 : 0) | (grid ? 32 : 0) | (maskRepeats ? 64 : 0));
+  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (hasMask ? chunkMaskFlags(maskRepeats) : 0) | (interpByte ? 8 : 0) | (grid ? 32 : 0));
   if (interpByte) w.u8(interpByte);
   // format v2: no value count (the chunk's rows give it)
   if (hasMask) writeChunkMask(w, mask!, shape, maskRepeats);
@@ -1608,7 +1614,7 @@ function constantChunkPayload(
 ): Uint8Array {
   w.u8(CONSTANT_PREDICTOR_ID);
   const maskRepeats = mask !== null && maskRowsRepeat(mask, shape);
-  w.u8(chunkHeadFlags(mask, exact, fillExc) | (mask ? 16 : 0) | (maskRepeats ? 64 : 0));
+  w.u8(chunkHeadFlags(mask, exact, fillExc) | (mask ? chunkMaskFlags(maskRepeats) : 0));
   w.varint(values.length);
   if (mask) writeChunkMask(w, mask, shape, maskRepeats);
   writeValueLists(w, [exact, fillExc], values, f32);
@@ -2048,7 +2054,7 @@ function decodePayload(h: StreamHeader, payload: Uint8Array, shape: number[], wh
   if (maxDims < 1 || maxDims > 4) throw bad(`corrupted stream: bad predictor byte ${pbyte} in ${what}`);
   const flags = r.u8('chunk flags');
   if (
-    flags > 127 || (flags & 120 && h.formatVersion < 2) || (flags & 16 && !(flags & 1)) || (flags & 64 && (!(flags & 16) || shape.length < 3 || shape[0]! < 2)) ||
+    (flags & 248 && h.formatVersion < 2) || (flags & 16 && !(flags & 1)) || (flags & 128 && !(flags & 16)) || (flags & 64 && (!(flags & 16) || shape.length < 3 || shape[0]! < 2)) ||
     (constant && (flags & (8 | 32)) !== 0)
   ) {
     throw bad(`corrupted stream: bad flags ${flags} in ${what}`);
