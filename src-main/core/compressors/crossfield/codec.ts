@@ -15,8 +15,9 @@
  * the service), net {hash, inputFill, bytes}. Chunks hold whole samples (rows along dim 0); chunk 0's payload starts
  * with the embedded network (core/nn encodeEmbeddedNetwork), so the model's bytes are inside the compressed size.
  *
- * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 network, 16 mask model 2) | [varint len +
- *   network bytes] | varint n | [mask: model 2 (maskcoder.ts) with flag 16, else model 1 (range coded)]
+ * Chunk payload: u8 flags (1 mask, 2 non-finite list, 4 fill exceptions, 8 network, 16 mask model 2, 32 with 16 model
+ *   3) | [varint len + network bytes] | varint n | [mask: model 3 (maskcoder.ts) with flag 32, model 2 with flag 16
+ *   alone, else model 1 (range coded)]
  *   | [lists: varint count, (varint delta index, raw value)*]
  *   | [mode 'interp': u8 level-bound tuning | varint len + per-pass models] | u8 entropy coder | codes
  *   | varint escapes | raw escapes. Chunks with nothing masked or non-finite may use the line context (entropy
@@ -87,8 +88,11 @@ export interface AnchorRecon {
   mask?: Uint8Array;
 }
 
-/** F_MASK2: the mask is coded with model 2 (maskcoder.ts, as the core codec's); streams before it used model 1 */
-const F_MASK = 1, F_NONFINITE = 2, F_FILLEXC = 4, F_NET = 8, F_MASK2 = 16;
+/**
+ * F_MASK2: the mask is coded with model 2 (maskcoder.ts), with F_MASK3 model 3 (as the core codec's); streams before
+ * F_MASK2 used model 1, before F_MASK3 model 2 (readers before it refuse it as bad flags)
+ */
+const F_MASK = 1, F_NONFINITE = 2, F_FILLEXC = 4, F_NET = 8, F_MASK2 = 16, F_MASK3 = 32;
 
 const bad = (msg: string) => new FieldpackError('BAD_STREAM', msg);
 
@@ -322,14 +326,14 @@ function encodeChunkPayload(
   const mask = p.hasMask ? input.field.mask!.subarray(a, b) : null;
   const { nonfinite, fillExc } = scanExceptions(values.subarray(a, b) as FieldValues, mask, p.fillValue);
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8((mask ? F_MASK | F_MASK2 : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
+  w.u8((mask ? F_MASK | F_MASK2 | F_MASK3 : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
   if (netBytes) {
     w.varint(netBytes.length);
     w.bytes(netBytes);
   }
   w.varint(n);
   const envelopeStart = w.pos;
-  if (mask) writeMask(w, mask, cshape, 2);
+  if (mask) writeMask(w, mask, cshape, 3);
   writeValueLists(w, [nonfinite, fillExc], values, p.f32, a);
   const envelopeBytes = w.pos - envelopeStart;
   let nValid = 0;
@@ -813,14 +817,14 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   const n = fieldSize(shape);
   const f32 = h.dtype === 'float32';
   const flags = r.u8('chunk flags');
-  if (flags > 31 || (flags & F_NET && i !== 0) || (flags & F_MASK2 && !(flags & F_MASK))) throw bad(`corrupted stream: bad flags ${flags} in ${what}`);
+  if (flags > 63 || (flags & F_NET && i !== 0) || (flags & F_MASK2 && !(flags & F_MASK)) || (flags & F_MASK3 && !(flags & F_MASK2))) throw bad(`corrupted stream: bad flags ${flags} in ${what}`);
   if (flags & F_NET) r.bytes(r.varint('network length'), 'network');
   const nn = r.varint('value count');
   if (nn !== n) throw bad(`corrupted stream: ${what} holds ${nn} values, its rows need ${n}`);
   let mask: Uint8Array | null = null;
   const skip = new Uint8Array(n);
   if (flags & F_MASK) {
-    mask = readMask(r, shape, n, flags & F_MASK2 ? 2 : 1);
+    mask = readMask(r, shape, n, flags & F_MASK3 ? 3 : flags & F_MASK2 ? 2 : 1);
     for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
   }
   const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
