@@ -22,7 +22,7 @@ import { maskedScan, validRange } from './bound.ts';
 import { countCodeKernel } from './wasm-kernels.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { huffmanDecode, huffmanEncode } from './huffman.ts';
-import { maskDecode2, maskDecode3, maskEncode2, maskEncode3 } from './maskcoder.ts';
+import { MASK_SEGMENT, maskDecode2, maskDecode3, maskEncode2, maskEncode3 } from './maskcoder.ts';
 import { type CodeLines, msDecodeCodes, msDecodeCodesBare, msEncodeCodes, msEncodeCodesBare } from './mscoder.ts';
 import type { LinearQuantizer } from './quantizer.ts';
 import { rangeDecodeCodes, rangeDecodeMask, rangeEncodeCodes, rangeEncodeMask } from './rangecoder.ts';
@@ -158,6 +158,14 @@ export function maskGeometry(shape: readonly number[]): [number, number] {
 }
 
 export type MaskModel = 1 | 2 | 3;
+
+/**
+ * The model a new chunk's mask is coded with: 3 where its rows hold two of model 3's segments or more, else 2 (rows
+ * of a few points, stations x 24 hours or x 4 levels, rarely equal the one before: a bit a row cost 5-12 % more).
+ */
+export function maskModelFor(shape: readonly number[]): 2 | 3 {
+  return maskGeometry(shape)[0] >= 2 * MASK_SEGMENT ? 3 : 2;
+}
 
 export function writeMask(w: ByteWriter, mask: Uint8Array, shape: readonly number[], model: MaskModel): void {
   const kept = mask.length >= CODED_MASK_MIN_POINTS;

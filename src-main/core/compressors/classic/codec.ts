@@ -15,7 +15,7 @@ import { ByteReader, ByteWriter, varintBytes } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
-  checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeRaw,
+  checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskModelFor, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeRaw,
   writeValueLists,
 } from '../../codec/envelope.ts';
 import { LOSSLESS_NONE, type LosslessBackend } from '../../codec/lossless.ts';
@@ -1468,13 +1468,14 @@ function sampleBlock(values: FieldValues, mask: Uint8Array | null, shape: number
 
 /** A chunk's mask (model 2): its first row's alone where every row has the same (chunk flag 64, maskRowsRepeat). */
 function writeChunkMask(w: ByteWriter, mask: Uint8Array, shape: number[], repeats = maskRowsRepeat(mask, shape)): void {
-  if (repeats) writeMask(w, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), 3);
-  else writeMask(w, mask, shape, 3);
+  const model = maskModelFor(shape);
+  if (repeats) writeMask(w, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), model);
+  else writeMask(w, mask, shape, model);
 }
 
-/** The flags of a chunk's mask as writeChunkMask codes it: model 3 (16 | 128; 64 where its rows repeat) */
-function chunkMaskFlags(repeats: boolean): number {
-  return 16 | 128 | (repeats ? 64 : 0);
+/** The flags of a chunk's mask as writeChunkMask codes it: 16, with 128 for model 3; 64 where its rows repeat */
+function chunkMaskFlags(shape: readonly number[], repeats: boolean): number {
+  return 16 | (maskModelFor(shape) === 3 ? 128 : 0) | (repeats ? 64 : 0);
 }
 
 /** A chunk's mask as writeChunkMask (flags 16, 128 and 64), or model 2 (streams before flag 128), or model 1 (before flag 16). */
@@ -1526,7 +1527,7 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   // flag 16: the mask is coded with model 2 (maskcoder.ts), with 128 model 3; format v2. Flag 32: grid indices
   // (header param grid). Flag 64: the mask of the chunk's first row only, the same in every row (maskRowsRepeat)
   const maskRepeats = hasMask && maskRowsRepeat(mask!, shape);
-  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (hasMask ? chunkMaskFlags(maskRepeats) : 0) | (interpByte ? 8 : 0) | (grid ? 32 : 0));
+  w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (hasMask ? chunkMaskFlags(shape, maskRepeats) : 0) | (interpByte ? 8 : 0) | (grid ? 32 : 0));
   if (interpByte) w.u8(interpByte);
   // format v2: no value count (the chunk's rows give it)
   if (hasMask) writeChunkMask(w, mask!, shape, maskRepeats);
@@ -1614,7 +1615,7 @@ function constantChunkPayload(
 ): Uint8Array {
   w.u8(CONSTANT_PREDICTOR_ID);
   const maskRepeats = mask !== null && maskRowsRepeat(mask, shape);
-  w.u8(chunkHeadFlags(mask, exact, fillExc) | (mask ? chunkMaskFlags(maskRepeats) : 0));
+  w.u8(chunkHeadFlags(mask, exact, fillExc) | (mask ? chunkMaskFlags(shape, maskRepeats) : 0));
   w.varint(values.length);
   if (mask) writeChunkMask(w, mask, shape, maskRepeats);
   writeValueLists(w, [exact, fillExc], values, f32);

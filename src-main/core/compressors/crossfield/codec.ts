@@ -37,7 +37,7 @@ import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import { gridIndex, gridValue, prequantize, pushResidual } from '../../codec/dq.ts';
 import {
-  finishChunk, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  finishChunk, maskModelFor, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
@@ -326,14 +326,14 @@ function encodeChunkPayload(
   const mask = p.hasMask ? input.field.mask!.subarray(a, b) : null;
   const { nonfinite, fillExc } = scanExceptions(values.subarray(a, b) as FieldValues, mask, p.fillValue);
   const w = new ByteWriter(Math.max(1024, n >>> 1));
-  w.u8((mask ? F_MASK | F_MASK2 | F_MASK3 : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
+  w.u8((mask ? F_MASK | F_MASK2 | (maskModelFor(cshape) === 3 ? F_MASK3 : 0) : 0) | (nonfinite.length ? F_NONFINITE : 0) | (fillExc.length ? F_FILLEXC : 0) | (netBytes ? F_NET : 0));
   if (netBytes) {
     w.varint(netBytes.length);
     w.bytes(netBytes);
   }
   w.varint(n);
   const envelopeStart = w.pos;
-  if (mask) writeMask(w, mask, cshape, 3);
+  if (mask) writeMask(w, mask, cshape, maskModelFor(cshape));
   writeValueLists(w, [nonfinite, fillExc], values, p.f32, a);
   const envelopeBytes = w.pos - envelopeStart;
   let nValid = 0;
