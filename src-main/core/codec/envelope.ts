@@ -533,10 +533,24 @@ function escapeCodes(codes: Uint32Array): number {
 }
 
 /** Masked points get the fill value; fill exceptions and non-finite values come back exactly. */
+/**
+ * Calls `run` with each run [start, end) of masked points (0) of a mask of 0 and 1: found by indexOf, the engine's
+ * byte search, so a land mask costs its runs rather than a branch a point (Levitus' 1.3 M points: filling and
+ * skipping them were 8 of a 24 ms decode).
+ */
+export function eachMaskedRun(mask: Uint8Array, run: (start: number, end: number) => void): void {
+  for (let start = mask.indexOf(0); start >= 0; ) {
+    let end = mask.indexOf(1, start);
+    if (end < 0) end = mask.length;
+    run(start, end);
+    start = end < mask.length ? mask.indexOf(0, end) : -1;
+  }
+}
+
 export function finishChunk(out: FieldValues, mask: Uint8Array | null, fillValue: number | null, fillExc: ValueList | null, nonfinite: ValueList | null): { values: FieldValues; mask: Uint8Array | null } {
   if (mask) {
     const fill = fillValue ?? NaN;
-    for (let k = 0; k < out.length; k++) if (mask[k] === 0) out[k] = fill;
+    eachMaskedRun(mask, (start, end) => out.fill(fill, start, end));
   }
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   for (const list of [fillExc, nonfinite]) {
@@ -582,7 +596,7 @@ export function readChunkHead(r: ByteReader, flags: number, shape: readonly numb
   const skip = new Uint8Array(n);
   if (flags & F_MASK) {
     mask = readMask(r, shape, n, maskModel);
-    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
+    eachMaskedRun(mask, (start, end) => skip.fill(1, start, end));
   }
   const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
   const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;

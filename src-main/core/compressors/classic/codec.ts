@@ -15,7 +15,7 @@ import { ByteReader, ByteWriter, varintBytes } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
-  checkRadius, chunkHeadFlags, finishChunk, readCodes, readEscapes, maskModelFor, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeRaw,
+  checkRadius, chunkHeadFlags, eachMaskedRun, finishChunk, readCodes, readEscapes, maskModelFor, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeRaw,
   writeValueLists,
 } from '../../codec/envelope.ts';
 import { LOSSLESS_NONE, type LosslessBackend } from '../../codec/lossless.ts';
@@ -2086,13 +2086,11 @@ function decodePayload(h: StreamHeader, payload: Uint8Array, shape: number[], wh
   // masked field's chunk whose mask is all ones was refused as "uses the line context where its codes have no lines")
   if (flags & 1) {
     mask = readChunkMask(r, shape, flags);
-    for (let k = 0; k < n; k++) {
-      if (!mask[k]) {
-        skip ??= new Uint8Array(n);
-        skip[k] = 1;
-        nSkip++;
-      }
-    }
+    eachMaskedRun(mask, (start, end) => {
+      skip ??= new Uint8Array(n);
+      skip.fill(1, start, end);
+      nSkip += end - start;
+    });
   }
   const nonfinite = flags & 2 ? readValueList(r, n, f32, 'non-finite values', what) : null;
   const fillExc = flags & 4 ? readValueList(r, n, f32, 'fill exceptions', what) : null;

@@ -37,7 +37,7 @@ import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import { gridIndex, gridValue, prequantize, pushResidual } from '../../codec/dq.ts';
 import {
-  finishChunk, maskModelFor, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
+  eachMaskedRun, finishChunk, maskModelFor, readCodes, readEscapes, readMask, readValueList, scanExceptions, writeCodes, writeEscapes, writeMask, writeValueLists,
 } from '../../codec/envelope.ts';
 import type { LosslessBackend } from '../../codec/lossless.ts';
 import { DEFAULT_RADIUS, LinearQuantizer } from '../../codec/quantizer.ts';
@@ -825,7 +825,7 @@ export function decodeCrossfieldChunk(info: CrossfieldStreamInfo, bytes: Uint8Ar
   const skip = new Uint8Array(n);
   if (flags & F_MASK) {
     mask = readMask(r, shape, n, flags & F_MASK3 ? 3 : flags & F_MASK2 ? 2 : 1);
-    for (let k = 0; k < n; k++) if (!mask[k]) skip[k] = 1;
+    eachMaskedRun(mask, (start, end) => skip.fill(1, start, end));
   }
   const nonfinite = flags & F_NONFINITE ? readValueList(r, n, f32, 'non-finite values', what) : null;
   const fillExc = flags & F_FILLEXC ? readValueList(r, n, f32, 'fill exceptions', what) : null;
