@@ -170,6 +170,8 @@ function classicPlans(): Plan[] {
     { name: 'classic-interp-linear-1d', field: makeField('U', [3000], { seed: 9 }), codec: 'interp-linear', bound: rel(1e-4) },
     { name: 'classic-masked-huffman', field: masked, codec: 'lorenzo', params: { entropy: 'huffman' }, bound: rel(1e-3) },
     { name: 'classic-masked-nonfinite-auto', field: masked, codec: 'auto', bound: rel(1e-4) },
+    // rows of 40 points: the mask coded with model 3 (16-point segments equal to the row one slice back skipped)
+    { name: 'classic-mask-segments', field: makeField('S', [3, 24, 40], { masked: 0.25, nonFinite: 0.02, seed: 71 }), codec: 'auto', bound: rel(1e-3) },
     { name: 'classic-lossless-masked-nonfinite', field: masked, codec: 'lorenzo', bound: { mode: 'abs', value: 0 } },
     { name: 'classic-lossless-f64', field: f3, codec: 'auto', bound: { mode: 'abs', value: 0 } },
     { name: 'classic-4d-auto', field: makeField('V', [3, 4, 5, 6], { seed: 11 }), codec: 'auto', bound: rel(1e-3) },

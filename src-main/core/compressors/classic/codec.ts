@@ -1466,7 +1466,10 @@ function sampleBlock(values: FieldValues, mask: Uint8Array | null, shape: number
 
 // ---------------------------------------------------------------- chunks
 
-/** A chunk's mask (model 2): its first row's alone where every row has the same (chunk flag 64, maskRowsRepeat). */
+/**
+ * A chunk's mask (maskModelFor: model 3, or 2 for short rows): its first row's alone where every row has the same
+ * (chunk flag 64, maskRowsRepeat).
+ */
 function writeChunkMask(w: ByteWriter, mask: Uint8Array, shape: number[], repeats = maskRowsRepeat(mask, shape)): void {
   const model = maskModelFor(shape);
   if (repeats) writeMask(w, mask.subarray(0, mask.length / shape[0]!), shape.slice(1), model);
