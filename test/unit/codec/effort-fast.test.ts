@@ -1,7 +1,7 @@
 /**
  * Effort 'fast' (the `fast` preset): the predictor chosen on a small block among cubic, linear and Lorenzo, 4-D
- * folded to 3-D (not where that merges two spatial axes), a first axis of poorly related members folded into the
- * next, an undeclared fill found outside the block too, each chunk coded once. What a user checks: every point within the bound, the same bytes with any
+ * folded to 3-D (not where that merges two spatial axes; sized 4-D as well where it folds levels into space), a first
+ * axis of poorly related members folded into the next (with either predictor family), an undeclared fill found outside the block too, each chunk coded once. What a user checks: every point within the bound, the same bytes with any
  * number of workers, a grid the values lie on still found, and streams close to the best effort's.
  */
 import { afterAll, describe, expect, it } from 'vitest';
