@@ -43,22 +43,29 @@ const fastMask = (n: number, w: number, plane: number, path: 'fast' | 'reference
 
 export function maskEncode2(mask: Uint8Array, w: number, plane: number, out: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
   const coded = fastMask(mask.length, w, plane, path) ? mask2EncodeKernel()?.(mask, w, plane) : null;
-  if (coded) {
-    out.block(coded);
+  writeCodedMask(out, coded, mask.length >>> 7, (enc) => {
+    const probs = new Uint16Array(NCTX).fill(32768);
+    const counts = new Uint8Array(NCTX);
+    const h = plane / w;
+    let x = 0, y = 0;
+    for (let i = 0; i < mask.length; i++) {
+      enc.bit16(probs, counts, ctxAt(mask, i, x, w, y, h, i >= plane, plane), mask[i] ? 1 : 0);
+      if (++x === w) {
+        x = 0;
+        if (++y === h) y = 0;
+      }
+    }
+  });
+}
+
+/** A mask's block: the kernel's bytes where it ran, else those the reference loop codes (the same bytes). */
+function writeCodedMask(out: ByteWriter, kernelBytes: Uint8Array | null | undefined, cap: number, reference: (enc: Enc) => void): void {
+  if (kernelBytes) {
+    out.block(kernelBytes);
     return;
   }
-  const enc = new Enc(mask.length >>> 7);
-  const probs = new Uint16Array(NCTX).fill(32768);
-  const counts = new Uint8Array(NCTX);
-  const h = plane / w;
-  let x = 0, y = 0;
-  for (let i = 0; i < mask.length; i++) {
-    enc.bit16(probs, counts, ctxAt(mask, i, x, w, y, h, i >= plane, plane), mask[i] ? 1 : 0);
-    if (++x === w) {
-      x = 0;
-      if (++y === h) y = 0;
-    }
-  }
+  const enc = new Enc(cap);
+  reference(enc);
   out.block(enc.finish());
 }
 
@@ -71,30 +78,44 @@ export function mask2MaxPoints(len: number): number {
 }
 
 export function maskDecode2(r: ByteReader, n: number, w: number, plane: number, path: 'fast' | 'reference' = 'fast'): Uint8Array {
+  const kernel = fastMask(n, w, plane, path) ? mask2DecodeKernel() : null;
+  return decodedMask(r, n, mask2MaxPoints, kernel && ((data, len) => kernel(data, len, n, w, plane)), (dec, mask) => {
+    const probs = new Uint16Array(NCTX).fill(32768);
+    const counts = new Uint8Array(NCTX);
+    const h = plane / w;
+    let x = 0, y = 0;
+    for (let i = 0; i < n; i++) {
+      mask[i] = dec.bit16(probs, counts, ctxAt(mask, i, x, w, y, h, i >= plane, plane));
+      if (++x === w) {
+        x = 0;
+        if (++y === h) y = 0;
+      }
+    }
+  });
+}
+
+/** What the WebAssembly decoders return (wasm-kernels.ts mask2DecodeKernel, mask3DecodeKernel) */
+type KernelMask = { mask: Uint8Array | null; error: number; bytesRead: number };
+
+/**
+ * A mask's n points from its block (varint length, bytes): refused where the length cannot hold them (maxPoints) or
+ * the data end early; the kernel's where it ran, else the reference loop's (the same points, the same failures).
+ */
+function decodedMask(r: ByteReader, n: number, maxPoints: (len: number) => number, kernel: ((data: Uint8Array, len: number) => KernelMask) | null, reference: (dec: Dec, mask: Uint8Array) => void): Uint8Array {
   const len = r.varint('mask length');
   r.need(len, 'mask');
-  if (n > mask2MaxPoints(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: a ${len}-byte mask in ${r.what} cannot hold ${n} points`);
+  if (n > maxPoints(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: a ${len}-byte mask in ${r.what} cannot hold ${n} points`);
   const start = r.pos;
   r.pos += len;
   const ends = () => new FieldpackError('BAD_STREAM', `truncated stream: mask in ${r.what} ends early`);
-  const fast = fastMask(n, w, plane, path) ? mask2DecodeKernel()?.(r.buf.subarray(start, start + len), len, n, w, plane) : null;
+  const fast = kernel?.(r.buf.subarray(start, start + len), len);
   if (fast) {
     if (fast.error === 1 || fast.bytesRead > len + 5) throw ends();
     if (fast.mask) return fast.mask;
   }
   const dec = new Dec(r.buf, start, start + len, `mask in ${r.what}`);
   const mask = new Uint8Array(n);
-  const probs = new Uint16Array(NCTX).fill(32768);
-  const counts = new Uint8Array(NCTX);
-  const h = plane / w;
-  let x = 0, y = 0;
-  for (let i = 0; i < n; i++) {
-    mask[i] = dec.bit16(probs, counts, ctxAt(mask, i, x, w, y, h, i >= plane, plane));
-    if (++x === w) {
-      x = 0;
-      if (++y === h) y = 0;
-    }
-  }
+  reference(dec, mask);
   if (dec.pos > start + len + 5) throw ends();
   return mask;
 }
@@ -151,28 +172,24 @@ function model3(w: number) {
 
 export function maskEncode3(mask: Uint8Array, w: number, plane: number, out: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
   const coded = fastMask(mask.length, w, plane, path) ? mask3EncodeKernel()?.(mask, w, plane) : null;
-  if (coded) {
-    out.block(coded);
-    return;
-  }
-  const enc = new Enc(mask.length >>> 9);
-  const { probs, counts, segProbs, segCounts, rowAbove } = model3(w);
-  const h = plane / w;
-  for (let i = 0, y = 0; i < mask.length; i += w, y = y + 1 === h ? 0 : y + 1) {
-    const ref = referenceRow(i, w, plane);
-    let before = 1;
-    for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
-      const len = Math.min(MASK_SEGMENT, w - x);
-      let same = 0;
-      if (ref >= 0) {
-        same = sameSegment(mask, i + x, ref + x, len);
-        enc.bit16(segProbs, segCounts, segmentContext(mask, i, x, y, w, plane, ref, len, before, rowAbove[s]!), same);
-        rowAbove[s] = before = same;
+  writeCodedMask(out, coded, mask.length >>> 9, (enc) => {
+    const { probs, counts, segProbs, segCounts, rowAbove } = model3(w);
+    const h = plane / w;
+    for (let i = 0, y = 0; i < mask.length; i += w, y = y + 1 === h ? 0 : y + 1) {
+      const ref = referenceRow(i, w, plane);
+      let before = 1;
+      for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
+        const len = Math.min(MASK_SEGMENT, w - x);
+        let same = 0;
+        if (ref >= 0) {
+          same = sameSegment(mask, i + x, ref + x, len);
+          enc.bit16(segProbs, segCounts, segmentContext(mask, i, x, y, w, plane, ref, len, before, rowAbove[s]!), same);
+          rowAbove[s] = before = same;
+        }
+        if (!same) for (let k = x; k < x + len; k++) enc.bit16(probs, counts, ctxAt(mask, i + k, k, w, y, h, i + k >= plane, plane), mask[i + k] ? 1 : 0);
       }
-      if (!same) for (let k = x; k < x + len; k++) enc.bit16(probs, counts, ctxAt(mask, i + k, k, w, y, h, i + k >= plane, plane), mask[i + k] ? 1 : 0);
     }
-  }
-  out.block(enc.finish());
+  });
 }
 
 /**
@@ -184,35 +201,23 @@ export function mask3MaxPoints(len: number): number {
 }
 
 export function maskDecode3(r: ByteReader, n: number, w: number, plane: number, path: 'fast' | 'reference' = 'fast'): Uint8Array {
-  const len = r.varint('mask length');
-  r.need(len, 'mask');
-  if (n > mask3MaxPoints(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: a ${len}-byte mask in ${r.what} cannot hold ${n} points`);
-  const start = r.pos;
-  r.pos += len;
-  const ends = () => new FieldpackError('BAD_STREAM', `truncated stream: mask in ${r.what} ends early`);
-  const fast = fastMask(n, w, plane, path) ? mask3DecodeKernel()?.(r.buf.subarray(start, start + len), len, n, w, plane) : null;
-  if (fast) {
-    if (fast.error === 1 || fast.bytesRead > len + 5) throw ends();
-    if (fast.mask) return fast.mask;
-  }
-  const dec = new Dec(r.buf, start, start + len, `mask in ${r.what}`);
-  const mask = new Uint8Array(n);
-  const { probs, counts, segProbs, segCounts, rowAbove } = model3(w);
-  const h = plane / w;
-  for (let i = 0, y = 0; i < n; i += w, y = y + 1 === h ? 0 : y + 1) {
-    const ref = referenceRow(i, w, plane);
-    let before = 1;
-    for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
-      const len = Math.min(MASK_SEGMENT, w - x);
-      let same = 0;
-      if (ref >= 0) {
-        same = dec.bit16(segProbs, segCounts, segmentContext(mask, i, x, y, w, plane, ref, len, before, rowAbove[s]!));
-        rowAbove[s] = before = same;
+  const kernel = fastMask(n, w, plane, path) ? mask3DecodeKernel() : null;
+  return decodedMask(r, n, mask3MaxPoints, kernel && ((data, len) => kernel(data, len, n, w, plane)), (dec, mask) => {
+    const { probs, counts, segProbs, segCounts, rowAbove } = model3(w);
+    const h = plane / w;
+    for (let i = 0, y = 0; i < n; i += w, y = y + 1 === h ? 0 : y + 1) {
+      const ref = referenceRow(i, w, plane);
+      let before = 1;
+      for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
+        const len = Math.min(MASK_SEGMENT, w - x);
+        let same = 0;
+        if (ref >= 0) {
+          same = dec.bit16(segProbs, segCounts, segmentContext(mask, i, x, y, w, plane, ref, len, before, rowAbove[s]!));
+          rowAbove[s] = before = same;
+        }
+        if (same) mask.copyWithin(i + x, ref + x, ref + x + len);
+        else for (let k = x; k < x + len; k++) mask[i + k] = dec.bit16(probs, counts, ctxAt(mask, i + k, k, w, y, h, i + k >= plane, plane));
       }
-      if (same) mask.copyWithin(i + x, ref + x, ref + x + len);
-      else for (let k = x; k < x + len; k++) mask[i + k] = dec.bit16(probs, counts, ctxAt(mask, i + k, k, w, y, h, i + k >= plane, plane));
     }
-  }
-  if (dec.pos > start + len + 5) throw ends();
-  return mask;
+  });
 }
