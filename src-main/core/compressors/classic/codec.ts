@@ -82,6 +82,8 @@ const FOLD_MIN_GAIN = 0.97;
  * where the sample sized it at 0.64-0.85 x, and 2-7 % larger where it sized it at 0.96-0.99 x
  */
 const FOLD_SAMPLE_GAIN = 0.9;
+/** effort fast sizes a 4-D winner unfolded as well where both dims it folds have this many points or more */
+const FOLDED_LONG_DIM = 8;
 /** effort fast sizes the other predictor family folded where it was within this factor of the winner unfolded */
 const FOLD_RIVAL_MARGIN = 1.2;
 /**
@@ -991,9 +993,11 @@ function* fastPlanSteps(
     keep(clear, clear.map((p) => sizes[reversed.indexOf(p)]!));
   }
   // a 4-D field folded where one of the two dims folded is longer than a later one (levels first and time last,
-  // [15, 48, 48, 4]: levels folded into latitude): the winner 4-D as well, as the best effort sizes every candidate
-  // both ways (WRF vertical velocity so stored 1.3-1.7 x larger folded; its temperature at rel 1e-2 27 % smaller)
-  if (folded4d && !leadingDimsShortest(dims)) {
+  // [15, 48, 48, 4]: levels folded into latitude), or where both are long enough to give an interpolation levels of
+  // their own (FOLDED_LONG_DIM: 12 months of 19 depths): the winner 4-D as well, as the best effort sizes every
+  // candidate both ways (WRF vertical velocity so stored 1.3-1.7 x larger folded; its temperature at rel 1e-2 27 %
+  // smaller; the ocean atlas at rel 1e-2 24 % larger folded). WRF's 4 steps of 14 levels are not sized so.
+  if (folded4d && (!leadingDimsShortest(dims) || Math.min(dims[0]!, dims[1]!) >= FOLDED_LONG_DIM)) {
     const unfolded = { ...least().plan, maxDims: dims.length };
     keep([unfolded], yield* sized([unfolded]));
   }
