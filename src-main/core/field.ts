@@ -46,6 +46,15 @@ export interface Field {
   coordinates?: FieldCoordinates;
 }
 
+/**
+ * A mask as the codecs read it, 1 valid and 0 not: itself where it already is, else a copy with every non-zero byte
+ * 1 (a mask of 255s from a numpy bool view or an image tool). The mask coders take each byte as one context bit.
+ */
+export function binaryMask(mask: Uint8Array): Uint8Array {
+  for (let i = 0; i < mask.length; i++) if (mask[i]! > 1) return mask.map((b) => (b ? 1 : 0));
+  return mask;
+}
+
 export function fieldSize(shape: readonly number[]): number {
   let n = 1;
   for (const s of shape) n *= s;

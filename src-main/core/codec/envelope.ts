@@ -3,7 +3,8 @@
  * once. Pieces, in payload order (each codec writes its own flags byte first and says which pieces follow):
  *
  *   mask           range coded, model 1 (rangecoder.ts, v1 and cross-field), model 2 (maskcoder.ts, classic v2
- *                  and cross-field) or model 3 (model 2 with segments skipped, classic v2 from flag 128)
+ *                  and cross-field) or model 3 (model 2 with segments skipped: classic v2 flag 128, cross-field
+ *                  flag 32)
  *   value lists    non-finite values, then fill exceptions (masked points whose value is not the fill):
  *                  varint count, (varint index delta, raw f32/f64 value)*; both come back bit for bit
  *   codes          u8 entropy coder (0 Huffman, 1 binary range coder, 2 multi-symbol range coder, 3 static-table
@@ -532,7 +533,6 @@ function escapeCodes(codes: Uint32Array): number {
   return zeros;
 }
 
-/** Masked points get the fill value; fill exceptions and non-finite values come back exactly. */
 /**
  * Calls `run` with each run [start, end) of masked points (0) of a mask of 0 and 1: found by indexOf, the engine's
  * byte search, so a land mask costs its runs rather than a branch a point (Levitus' 1.3 M points: filling and
@@ -547,6 +547,7 @@ export function eachMaskedRun(mask: Uint8Array, run: (start: number, end: number
   }
 }
 
+/** Masked points get the fill value; fill exceptions and non-finite values come back exactly. */
 export function finishChunk(out: FieldValues, mask: Uint8Array | null, fillValue: number | null, fillExc: ValueList | null, nonfinite: ValueList | null): { values: FieldValues; mask: Uint8Array | null } {
   if (mask) {
     const fill = fillValue ?? NaN;

@@ -314,7 +314,10 @@ export function mask2DecodeKernel(): ((data: Uint8Array, len: number, n: number,
   };
 }
 
-/** maskcoder.ts model 3's state beyond model 2's: the segments' probabilities and counts, the row before's flags */
+/**
+ * maskcoder.ts model 3's state beyond model 2's: the segments' probabilities and counts (its SEGMENT_CONTEXTS, 96),
+ * the row before's flags (one per MASK_SEGMENT, 16, points)
+ */
 const segmentModel = (w: number) => [new Uint16Array(96).fill(32768), new Uint8Array(96), new Uint8Array(Math.ceil(w / 16)).fill(1)] as const;
 
 /** maskEncode3's coded bytes for mask (rows of w points, slices of `plane`), or null where WebAssembly is missing. */

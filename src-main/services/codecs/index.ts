@@ -17,7 +17,7 @@ import './zstd-backend.ts';
 import { zstdBackend } from './zstd-backend.ts';
 import { closePools, getPool, runningPool } from './pool.ts';
 import { FieldpackError } from '../../core/errors.ts';
-import type { Field } from '../../core/field.ts';
+import { type Field, binaryMask } from '../../core/field.ts';
 import { packCoordinates } from '../../core/coordinates.ts';
 import { type BoundSpec, type ResolvedBound, parseBound } from '../../core/codec/bound.ts';
 import { type StreamHeader, type StreamMetadata, readHeader } from '../../core/codec/stream/format.ts';
@@ -199,9 +199,10 @@ function nextTighten(bound: BoundSpec, st: ErrorStats, t: number): number {
   return t * Math.min(0.97, Number.isFinite(ratio) && ratio > 0 ? ratio * 0.98 : 0.5);
 }
 
-export async function encodeField(field: Pick<Field, 'values' | 'shape' | 'mask'>, opts: EncodeOptions): Promise<EncodeResult> {
+export async function encodeField(given: Pick<Field, 'values' | 'shape' | 'mask'>, opts: EncodeOptions): Promise<EncodeResult> {
   const t0 = performance.now();
   checkAbort(opts.signal);
+  const field = given.mask ? { ...given, mask: binaryMask(given.mask) } : given;
   const { codec, params } = codecParams(opts.codec, opts.params);
   const deps: ResolvedDependencies = { ...NO_DEPENDENCIES, anchors: Object.fromEntries((opts.anchors ?? []).map((a) => [a.name, toReconstruction(a, a.hash)])), models: {}, bases: {} };
   if (opts.base) {

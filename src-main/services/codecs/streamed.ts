@@ -14,7 +14,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { FieldpackError } from '../../core/errors.ts';
-import { type Field, type FieldValues, fieldSize } from '../../core/field.ts';
+import { type Field, type FieldValues, binaryMask, fieldSize } from '../../core/field.ts';
 import { type ResolvedBound, clampToRange } from '../../core/codec/bound.ts';
 import { outputMasked, readHeader, type StreamHeader, type StreamMetadata } from '../../core/codec/stream/format.ts';
 import { codecById, NO_DEPENDENCIES, type RowSource } from '../../core/compressors/index.ts';
@@ -62,7 +62,12 @@ export async function encodeRowsToFile(source: RowSource, opts: RowsEncodeOption
         chunkBytes += stored.length;
         return writeTo(chunks, stored);
       };
-      const r = await codec.encodeRows!(source, { bound: opts.bound, params, metadata: opts.metadata ?? {} }, sink, codecEnv(opts));
+      // the slabs' masks as the codecs read them (binaryMask)
+      const slabs: RowSource = { ...source, read: async (r0, r1) => {
+        const slab = await source.read(r0, r1);
+        return slab.mask ? { ...slab, mask: binaryMask(slab.mask) } : slab;
+      } };
+      const r = await codec.encodeRows!(slabs, { bound: opts.bound, params, metadata: opts.metadata ?? {} }, sink, codecEnv(opts));
       await endOf(chunks);
       const fh = await open(tmp, 'w');
       try {
