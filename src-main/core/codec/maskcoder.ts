@@ -159,37 +159,51 @@ function referenceRow(i: number, w: number, plane: number): number {
   return i >= plane ? i - plane : i >= w ? i - w : -1;
 }
 
-/** Model 3's adaptive state: model 2's, the segments', and the flags of the row before, per segment */
-function model3(w: number) {
-  return {
-    probs: new Uint16Array(NCTX).fill(32768),
-    counts: new Uint8Array(NCTX),
-    segProbs: new Uint16Array(SEGMENT_CONTEXTS).fill(32768),
-    segCounts: new Uint8Array(SEGMENT_CONTEXTS),
-    rowAbove: new Uint8Array(Math.ceil(w / MASK_SEGMENT)).fill(1),
-  };
+/**
+ * Model 3's walk over a mask of n points, written once for its coder and its decoder so that both see the same
+ * contexts in the same order: `segment` codes or decodes, with the segments' model and context, whether the `len`
+ * points at `at` equal their reference's at `ref` (the decoder copies them), returning 1 if so; `point` codes or
+ * decodes each point of the other segments with model 2's.
+ */
+function walkModel3(
+  m: Uint8Array, n: number, w: number, plane: number,
+  segment: (probs: Uint16Array, counts: Uint8Array, ctx: number, at: number, ref: number, len: number) => number,
+  point: (probs: Uint16Array, counts: Uint8Array, ctx: number, at: number) => void,
+): void {
+  const probs = new Uint16Array(NCTX).fill(32768);
+  const counts = new Uint8Array(NCTX);
+  const segProbs = new Uint16Array(SEGMENT_CONTEXTS).fill(32768);
+  const segCounts = new Uint8Array(SEGMENT_CONTEXTS);
+  // each segment's flag one row before
+  const rowAbove = new Uint8Array(Math.ceil(w / MASK_SEGMENT)).fill(1);
+  const h = plane / w;
+  for (let i = 0, y = 0; i < n; i += w, y = y + 1 === h ? 0 : y + 1) {
+    const ref = referenceRow(i, w, plane);
+    let before = 1;
+    for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
+      const len = Math.min(MASK_SEGMENT, w - x);
+      let same = 0;
+      if (ref >= 0) {
+        same = segment(segProbs, segCounts, segmentContext(m, i, x, y, w, plane, ref, len, before, rowAbove[s]!), i + x, ref + x, len);
+        rowAbove[s] = before = same;
+      }
+      if (!same) for (let k = x; k < x + len; k++) point(probs, counts, ctxAt(m, i + k, k, w, y, h, i + k >= plane, plane), i + k);
+    }
+  }
 }
 
 export function maskEncode3(mask: Uint8Array, w: number, plane: number, out: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
   const coded = fastMask(mask.length, w, plane, path) ? mask3EncodeKernel()?.(mask, w, plane) : null;
-  writeCodedMask(out, coded, mask.length >>> 9, (enc) => {
-    const { probs, counts, segProbs, segCounts, rowAbove } = model3(w);
-    const h = plane / w;
-    for (let i = 0, y = 0; i < mask.length; i += w, y = y + 1 === h ? 0 : y + 1) {
-      const ref = referenceRow(i, w, plane);
-      let before = 1;
-      for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
-        const len = Math.min(MASK_SEGMENT, w - x);
-        let same = 0;
-        if (ref >= 0) {
-          same = sameSegment(mask, i + x, ref + x, len);
-          enc.bit16(segProbs, segCounts, segmentContext(mask, i, x, y, w, plane, ref, len, before, rowAbove[s]!), same);
-          rowAbove[s] = before = same;
-        }
-        if (!same) for (let k = x; k < x + len; k++) enc.bit16(probs, counts, ctxAt(mask, i + k, k, w, y, h, i + k >= plane, plane), mask[i + k] ? 1 : 0);
-      }
-    }
-  });
+  writeCodedMask(out, coded, mask.length >>> 9, (enc) =>
+    walkModel3(
+      mask, mask.length, w, plane,
+      (p, c, ctx, at, ref, len) => {
+        const same = sameSegment(mask, at, ref, len);
+        enc.bit16(p, c, ctx, same);
+        return same;
+      },
+      (p, c, ctx, at) => enc.bit16(p, c, ctx, mask[at] ? 1 : 0),
+    ));
 }
 
 /**
@@ -202,22 +216,16 @@ export function mask3MaxPoints(len: number): number {
 
 export function maskDecode3(r: ByteReader, n: number, w: number, plane: number, path: 'fast' | 'reference' = 'fast'): Uint8Array {
   const kernel = fastMask(n, w, plane, path) ? mask3DecodeKernel() : null;
-  return decodedMask(r, n, mask3MaxPoints, kernel && ((data, len) => kernel(data, len, n, w, plane)), (dec, mask) => {
-    const { probs, counts, segProbs, segCounts, rowAbove } = model3(w);
-    const h = plane / w;
-    for (let i = 0, y = 0; i < n; i += w, y = y + 1 === h ? 0 : y + 1) {
-      const ref = referenceRow(i, w, plane);
-      let before = 1;
-      for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
-        const len = Math.min(MASK_SEGMENT, w - x);
-        let same = 0;
-        if (ref >= 0) {
-          same = dec.bit16(segProbs, segCounts, segmentContext(mask, i, x, y, w, plane, ref, len, before, rowAbove[s]!));
-          rowAbove[s] = before = same;
-        }
-        if (same) mask.copyWithin(i + x, ref + x, ref + x + len);
-        else for (let k = x; k < x + len; k++) mask[i + k] = dec.bit16(probs, counts, ctxAt(mask, i + k, k, w, y, h, i + k >= plane, plane));
-      }
-    }
-  });
+  return decodedMask(r, n, mask3MaxPoints, kernel && ((data, len) => kernel(data, len, n, w, plane)), (dec, mask) =>
+    walkModel3(
+      mask, n, w, plane,
+      (p, c, ctx, at, ref, len) => {
+        const same = dec.bit16(p, c, ctx);
+        if (same) mask.copyWithin(at, ref, ref + len);
+        return same;
+      },
+      (p, c, ctx, at) => {
+        mask[at] = dec.bit16(p, c, ctx);
+      },
+    ));
 }
