@@ -18,18 +18,11 @@ export function huffmanLengths(freq: Uint32Array): Uint8Array {
   return lens;
 }
 
-/** The symbols with a frequency, ascending; `room` (as long as freq, its contents lost): one pass, not two. */
-function usedSymbols(freq: Uint32Array, room?: Uint32Array): Int32Array {
-  if (room) {
-    let m = 0;
-    for (let i = 0; i < freq.length; i++) if (freq[i]) room[m++] = i;
-    return Int32Array.from(room.subarray(0, m));
-  }
+/** The symbols with a frequency, ascending, listed in one pass through `room` (as long as freq, its contents lost). */
+function usedSymbols(freq: Uint32Array, room = new Uint32Array(freq.length)): Int32Array {
   let m = 0;
-  for (let i = 0; i < freq.length; i++) if (freq[i]) m++;
-  const used = new Int32Array(m);
-  for (let i = 0, j = 0; i < freq.length; i++) if (freq[i]) used[j++] = i;
-  return used;
+  for (let i = 0; i < freq.length; i++) if (freq[i]) room[m++] = i;
+  return Int32Array.from(room.subarray(0, m));
 }
 
 /**
