@@ -430,10 +430,7 @@ export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number,
   // the step from at most ~stepValues values (a strided subset is still on the grid; sorting it costs little)
   const kept: number[] = [];
   const stride = Math.max(1, Math.floor(sample.length / stepValues));
-  for (let i = 0; i < sample.length; i += stride) {
-    const x = sample[i]!;
-    if ((skip === null || skip[i] === 0) && x - x === 0) kept.push(x);
-  }
+  for (let i = 0; i < sample.length; i += stride) if (validPoint(sample, skip, i)) kept.push(sample[i]!);
   if (kept.length < 16) return null;
   const sorted = sortFloat64(Float64Array.from(kept));
   let m = 0;
@@ -462,6 +459,11 @@ export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number,
   return best;
 }
 
+/** Whether point i is a finite value not skipped: what a grid is looked for and checked on. */
+function validPoint(values: Values, skip: Uint8Array | null, i: number): boolean {
+  return (skip === null || skip[i] === 0) && values[i]! - values[i]! === 0;
+}
+
 /** Values in each slice of `shape` along its first `sliceDims` dims. */
 export function sliceValues(shape: readonly number[], sliceDims: number): number {
   let per = 1;
@@ -485,12 +487,11 @@ export function sliceOffsets(values: Values, skip: Uint8Array | null, per: numbe
   const slices = Math.floor(values.length / per);
   const offsets = new Float64Array(slices);
   const stride = Math.max(1, Math.floor(per / OFFSET_CHECK_VALUES));
-  const validAt = (i: number) => (skip === null || skip[i] === 0) && values[i]! - values[i]! === 0;
   for (let s = 0; s < slices; s++) {
     const start = s * per;
     const end = start + per;
     let first = -1;
-    for (let i = start; i < end && first < 0; i++) if (validAt(i)) first = i;
+    for (let i = start; i < end && first < 0; i++) if (validPoint(values, skip, i)) first = i;
     if (first < 0) {
       offsets[s] = s > 0 ? offsets[s - 1]! : 0;
       continue;
@@ -499,7 +500,7 @@ export function sliceOffsets(values: Values, skip: Uint8Array | null, per: numbe
     const sub = strided(values, skip, start, end, stride);
     for (const at of [first, ...OFFSET_TRIES.map((t) => start + Math.floor(t * per))]) {
       let i = at;
-      while (i < end && !validAt(i)) i++;
+      while (i < end && !validPoint(values, skip, i)) i++;
       if (i === end) continue;
       const g = { offset: values[i]!, step: plan.step };
       const counted = countOnGrid(sub.values, sub.skip, g, plan.tolerance, f32, (1 - MIN_ON_GRID_SHARE) * sub.values.length + 1);
@@ -591,7 +592,7 @@ const QUANTIZED_LOOK_VALUES = 512;
 function looksQuantized(values: Values, skip: Uint8Array | null): boolean {
   const stride = Math.max(1, Math.floor(values.length / QUANTIZED_LOOK_VALUES));
   const kept: number[] = [];
-  for (let i = 0; i < values.length; i += stride) if ((skip === null || skip[i] === 0) && values[i]! - values[i]! === 0) kept.push(values[i]!);
+  for (let i = 0; i < values.length; i += stride) if (validPoint(values, skip, i)) kept.push(values[i]!);
   const sorted = Float64Array.from(kept).sort();
   const gaps: number[] = [];
   for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) gaps.push(sorted[i]! - sorted[i - 1]!);
@@ -649,6 +650,6 @@ export function findSlicedGridPlan(sample: Values, skip: Uint8Array | null, shap
   const { offGrid } = gridIndicesOf(sample, skip ? skip.slice() : null, shape, plan, f32);
   const off = offGrid.filter((i) => sample[i]! - sample[i]! === 0).length;
   let valid = 0;
-  for (let i = 0; i < sample.length; i++) if ((skip === null || skip[i] === 0) && sample[i]! - sample[i]! === 0) valid++;
+  for (let i = 0; i < sample.length; i++) if (validPoint(sample, skip, i)) valid++;
   return off <= (1 - MIN_ON_GRID_SHARE) * valid ? plan : null;
 }
