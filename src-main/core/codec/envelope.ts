@@ -257,6 +257,11 @@ export function writeRaw(w: ByteWriter, f32: boolean, v: number): void {
   else w.f64(v);
 }
 
+/** A value writeRaw wrote (`field` names it in a truncation error) */
+export function readRaw(r: ByteReader, f32: boolean, field: string): number {
+  return f32 ? r.f32(field) : r.f64(field);
+}
+
 /**
  * Writes each non-empty list (the flags byte says which are present); `offset` maps list indices into `values`.
  * Values are copied as bytes when `values` holds them in the stream's width (a NaN's payload stays exact).
@@ -513,7 +518,7 @@ export function readEscapes(r: ByteReader, codes: Uint32Array, f32: boolean, wha
   if (zeros !== nEsc) throw bad(`corrupted stream: ${what} has ${zeros} escape codes but ${nEsc} escaped values`);
   r.need(nEsc * (f32 ? 4 : 8), 'escaped values');
   const esc = new Float64Array(nEsc);
-  for (let k = 0; k < nEsc; k++) esc[k] = f32 ? r.f32('value') : r.f64('value');
+  for (let k = 0; k < nEsc; k++) esc[k] = readRaw(r, f32, 'value');
   return esc;
 }
 

@@ -15,7 +15,7 @@ import { ByteReader, ByteWriter, varintBytes } from '../../codec/bytes.ts';
 import { crc32 } from '../../codec/crc32.ts';
 import { type BoundSpec, type ResolvedBound, resolveBound, validRange } from '../../codec/bound.ts';
 import {
-  checkRadius, chunkHeadFlags, eachMaskedRun, finishChunk, readCodes, readEscapes, maskModelFor, maskRowsRepeat, readMask, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeRaw,
+  checkRadius, chunkHeadFlags, eachMaskedRun, finishChunk, readCodes, readEscapes, maskModelFor, maskRowsRepeat, readMask, readRaw, readValueList, repeatMaskRows, scanExceptions, writeCodes, writeEscapes, writeMask, writeRaw,
   writeValueLists,
 } from '../../codec/envelope.ts';
 import { LOSSLESS_NONE, type LosslessBackend } from '../../codec/lossless.ts';
@@ -2151,7 +2151,7 @@ function readSliceOffsets(r: ByteReader, slices: number, f32: boolean, what: str
   r.need(slices * (f32 ? 4 : 8), 'grid slice offsets');
   const offsets = new Float64Array(slices);
   for (let s = 0; s < slices; s++) {
-    offsets[s] = f32 ? r.f32('grid slice offset') : r.f64('grid slice offset');
+    offsets[s] = readRaw(r, f32, 'grid slice offset');
     if (!Number.isFinite(offsets[s])) throw bad(`corrupted stream: grid slice offset ${offsets[s]} in ${what}`);
   }
   return offsets;
@@ -2172,7 +2172,7 @@ function decodeConstantChunk(h: StreamHeader, r: ByteReader, shape: number[], fl
   const mask = flags & 1 ? readChunkMask(r, shape, flags) : null;
   const nonfinite = flags & 2 ? readValueList(r, n, f32, 'non-finite values', what) : null;
   const fillExc = flags & 4 ? readValueList(r, n, f32, 'fill exceptions', what) : null;
-  const value = f32 ? r.f32('constant value') : r.f64('constant value');
+  const value = readRaw(r, f32, 'constant value');
   if (r.remaining() !== 0) throw bad(`corrupted stream: ${r.remaining()} unexpected bytes at the end of ${what}`);
   const out = allocate();
   out.fill(value);
