@@ -14,7 +14,7 @@ import { readEscapes } from '../../../src-main/core/codec/envelope.ts';
 import { rangeDecodeCodes, rangeEncodeCodes } from '../../../src-main/core/codec/rangecoder.ts';
 import { maskDecode2, maskDecode3, maskEncode2, maskEncode3 } from '../../../src-main/core/codec/maskcoder.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
-import { laplacianCodes } from './helpers.ts';
+import { FERRET, field, haveFerret, laplacianCodes } from './helpers.ts';
 
 const RADIUS = 32768;
 
@@ -287,9 +287,7 @@ describe('escape codes counted in the module (a decoder checks their count again
 });
 
 describe('the validity mask, model 3 against model 2', () => {
-  it('a land mask over depth levels (Levitus salinity): each mask back exactly, in at most 2 % more bytes than model 2; a mask that holds one value in under half model 2\'s bytes', async () => {
-    const { FERRET, field, haveFerret } = await import('./helpers.ts');
-    if (!haveFerret) return;
+  it.runIf(haveFerret)('a land mask over depth levels (Levitus salinity): each mask back exactly, in at most 2 % more bytes than model 2; a mask that holds one value in under half model 2\'s bytes', async () => {
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'SALT');
     const [, ny, nx] = f.shape as [number, number, number];
     const sizes = MASK_MODELS.map(({ encode, decode }) => {
