@@ -765,41 +765,15 @@ function segmentContext(m: usize, i: i32, x: i32, y: i32, w: i32, plane: i32, re
 }
 
 /**
- * maskEncode3: the n mask bytes at `mask` into out (`room` bytes) with model 2's model at probs and counts, the
- * segments' at segProbs (u16[96], all 32768) and segCounts (u8[96], all 0), and a row's flags at rowAbove
- * (u8[ceil(w / 16)], all 1); returns the bytes written, or -1 where they do not fit.
+ * maskcoder.ts walkModel3: model 3's walk over the n mask points at m, one body for the coder and the decoder so both
+ * build the same contexts in the same order (`decoding`, a constant at each call, is folded away): decoding, each bit
+ * from the range decoder into m (equal segments copied), else each bit of m coded. Model 2's model at probs and
+ * counts, the segments' at segProbs (u16[96], all 32768) and segCounts (u8[96], all 0), each segment's flag a row
+ * before at rowAbove (u8[ceil(w / 16)], all 1). Returns 0, or the decoder's error.
  */
-export function mask3Encode(mask: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, segProbs: usize, segCounts: usize, rowAbove: usize, out: usize, room: i32): i32 {
-  ecStart(out, room);
-  const h = plane / w;
-  for (let i = 0, y = 0; i < n; i += w) {
-    const ref = i >= plane ? i - plane : i >= w ? i - w : -1;
-    let before: u32 = 1;
-    for (let x = 0, s = 0; x < w; x += MASK_SEGMENT, s++) {
-      const len = min<i32>(MASK_SEGMENT, w - x);
-      let same = 0;
-      if (ref >= 0) {
-        same = segmentSame(mask + <usize>(i + x), mask + <usize>(ref + x), len);
-        const ctx = segmentContext(mask, i, x, y, w, plane, ref, len, before, <u32>load<u8>(rowAbove + <usize>s));
-        ecBit16(segProbs + (<usize>ctx << 1), segCounts + <usize>ctx, same);
-        store<u8>(rowAbove + <usize>s, <u8>same);
-        before = <u32>same;
-      }
-      if (!same) {
-        for (let k = x; k < x + len; k++) {
-          const ctx = maskContext(mask, i + k, k, w, y, i + k >= plane, plane);
-          ecBit16(probs + (<usize>ctx << 1), counts + <usize>ctx, load<u8>(mask + <usize>(i + k)) ? 1 : 0);
-        }
-      }
-    }
-    if (++y == h) y = 0;
-  }
-  return ecFinish(out);
-}
-
-/** Decodes n mask points into out (u8[n]) from data[0, len) with mask3Encode's model; returns 0, or 1 (the data end early). */
-export function mask3Decode(data: usize, len: i32, out: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, segProbs: usize, segCounts: usize, rowAbove: usize): i32 {
-  if (rcStart(data, len)) return rcErr;
+// @ts-ignore: decorator
+@inline
+function mask3Walk(m: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, segProbs: usize, segCounts: usize, rowAbove: usize, decoding: bool): i32 {
   const h = plane / w;
   for (let i = 0, y = 0; i < n; i += w) {
     const ref = i >= plane ? i - plane : i >= w ? i - w : -1;
@@ -808,25 +782,46 @@ export function mask3Decode(data: usize, len: i32, out: usize, n: i32, w: i32, p
       const seg = min<i32>(MASK_SEGMENT, w - x);
       let same = 0;
       if (ref >= 0) {
-        const ctx = segmentContext(out, i, x, y, w, plane, ref, seg, before, <u32>load<u8>(rowAbove + <usize>s));
-        same = rcBit16(segProbs + (<usize>ctx << 1), segCounts + <usize>ctx);
-        if (rcErr) return rcErr;
+        const ctx = segmentContext(m, i, x, y, w, plane, ref, seg, before, <u32>load<u8>(rowAbove + <usize>s));
+        if (decoding) {
+          same = rcBit16(segProbs + (<usize>ctx << 1), segCounts + <usize>ctx);
+          if (rcErr) return rcErr;
+        } else {
+          same = segmentSame(m + <usize>(i + x), m + <usize>(ref + x), seg);
+          ecBit16(segProbs + (<usize>ctx << 1), segCounts + <usize>ctx, same);
+        }
         store<u8>(rowAbove + <usize>s, <u8>same);
         before = <u32>same;
       }
-      if (same) memory.copy(out + <usize>(i + x), out + <usize>(ref + x), <usize>seg);
-      else {
-        for (let k = x; k < x + seg; k++) {
-          const ctx = maskContext(out, i + k, k, w, y, i + k >= plane, plane);
+      if (same) {
+        if (decoding) memory.copy(m + <usize>(i + x), m + <usize>(ref + x), <usize>seg);
+        continue;
+      }
+      for (let k = x; k < x + seg; k++) {
+        const ctx = maskContext(m, i + k, k, w, y, i + k >= plane, plane);
+        if (decoding) {
           const b = rcBit16(probs + (<usize>ctx << 1), counts + <usize>ctx);
           if (rcErr) return rcErr;
-          store<u8>(out + <usize>(i + k), <u8>b);
-        }
+          store<u8>(m + <usize>(i + k), <u8>b);
+        } else ecBit16(probs + (<usize>ctx << 1), counts + <usize>ctx, load<u8>(m + <usize>(i + k)) ? 1 : 0);
       }
     }
     if (++y == h) y = 0;
   }
   return 0;
+}
+
+/** maskEncode3: the n mask bytes at `mask` into out (`room` bytes); returns the bytes written, or -1 where they do not fit. */
+export function mask3Encode(mask: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, segProbs: usize, segCounts: usize, rowAbove: usize, out: usize, room: i32): i32 {
+  ecStart(out, room);
+  mask3Walk(mask, n, w, plane, probs, counts, segProbs, segCounts, rowAbove, false);
+  return ecFinish(out);
+}
+
+/** Decodes n mask points into out (u8[n]) from data[0, len) with mask3Encode's model; returns 0, or 1 (the data end early). */
+export function mask3Decode(data: usize, len: i32, out: usize, n: i32, w: i32, plane: i32, probs: usize, counts: usize, segProbs: usize, segCounts: usize, rowAbove: usize): i32 {
+  if (rcStart(data, len)) return rcErr;
+  return mask3Walk(out, n, w, plane, probs, counts, segProbs, segCounts, rowAbove, true);
 }
 
 // ---- ransSymbolise / ransEncode / ransDecode: ransEncodeCodesBare's two passes (symboliseBlock and encodeBlock of
