@@ -223,6 +223,25 @@ describe('rANS coder: where writeCodes uses it', () => {
     }
   });
 
+  it('one coder (effort fast), at most 2^18 codes: rANS where the smallest-of-three would try it, else the multi-symbol coder', () => {
+    const oneCoder = (codes: Uint32Array) => {
+      const w = new ByteWriter(64);
+      writeCodes(w, quantizer(codes), { entropy: 'range', bareCount: true, largeBinaryTry: true, oneCoder: true }, (cap) => new ByteWriter(cap));
+      const bytes = w.finish();
+      expect(readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount: true })).toEqual(codes);
+      return bytes;
+    };
+    const busy = laplacian(200_000, 10, 31, 0.0005);
+    const rans = oneCoder(busy);
+    expect(rans[0]).toBe(ENTROPY_RANS);
+    const ms = new ByteWriter(64);
+    msEncodeCodesBare(busy, busy.length, RADIUS, ms);
+    expect(rans.length / (ms.finish().length + 1)).toBeLessThan(1.01);
+    // mostly zeros, and too few codes for the tables: the adaptive coder
+    expect(oneCoder(laplacian(200_000, 0.35, 23))[0]).not.toBe(ENTROPY_RANS);
+    expect(oneCoder(busy.subarray(0, RANS_MIN_CODES - 1))[0]).not.toBe(ENTROPY_RANS);
+  });
+
   it('the format v1 classic decoder (no multi-symbol coders) refuses coder 3', () => {
     const w = new ByteWriter(64);
     writeCodes(w, quantizer(laplacian(3000, 4, 2)), { entropy: 'rans', bareCount: true, largeBinaryTry: true }, (cap) => new ByteWriter(cap));
