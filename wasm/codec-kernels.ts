@@ -1287,14 +1287,13 @@ function roundForCode(v: f64): f64 {
 }
 
 /**
- * quantizeAt with the code appended: LinearQuantizer's (the float32 rounding, the check) or GridQuantizer's; the
- * reconstruction
+ * quantizeAt with the code stored at `at`: LinearQuantizer's (the float32 rounding, the check) or GridQuantizer's; the
+ * reconstruction (an escape's: the value itself, code 0). listEscape: the escape's value appended to the escapes
+ * (else the caller lists them from the codes afterwards: lorenzoRows).
  */
 // @ts-ignore: decorator
 @inline
-function quantizeNext(xv: f64, p: f64): f64 {
-  const at = qCodes + (<usize>qNCodes << 2);
-  qNCodes++;
+function quantizeInto(at: usize, xv: f64, p: f64, listEscape: bool): f64 {
   if (qGridHalf >= 0) {
     const pg = roundForCode(p);
     const qg = roundForCode((xv - pg) / qWidth);
@@ -1315,9 +1314,20 @@ function quantizeNext(xv: f64, p: f64): f64 {
   }
   store<u32>(at, 0);
   // counted past the room (the caller then runs the reference), stored within it
-  if (qNEscapes < qEscapeRoom) store<f64>(qEscapes + (<usize>qNEscapes << 3), xv);
-  qNEscapes++;
+  if (listEscape) {
+    if (qNEscapes < qEscapeRoom) store<f64>(qEscapes + (<usize>qNEscapes << 3), xv);
+    qNEscapes++;
+  }
   return xv;
+}
+
+/** quantizeAt with the code appended (quantizeInto), its escape listed; the reconstruction */
+// @ts-ignore: decorator
+@inline
+function quantizeNext(xv: f64, p: f64): f64 {
+  const at = qCodes + (<usize>qNCodes << 2);
+  qNCodes++;
+  return quantizeInto(at, xv, p, true);
 }
 
 // The decoders' state: the codes and escapes to read, where reading is, and whether it ran past them (a stream the
@@ -1368,6 +1378,13 @@ function recoverNext(p: f64): f64 {
     dEscPos++;
     return v;
   }
+  return recoverCode(c, p);
+}
+
+/** recoverAt of a code that is not an escape, against prediction p: the reconstruction */
+// @ts-ignore: decorator
+@inline
+function recoverCode(c: u32, p: f64): f64 {
   const d = <f64>c - qRad;
   if (qGridHalf >= 0) return roundExact(p) + d * qWidth;
   const r = p + d * qTwoE;
@@ -1629,6 +1646,12 @@ export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, 
  */
 function lorenzoWalk(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize): void {
   const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
+  // without skipped points, every point has its code at its index: rows interleaved (decoding: all codes there)
+  const n = n0 * select<i32>(n1, 1, k >= 2) * select<i32>(n2, 1, k >= 3) * select<i32>(n3, 1, k >= 4);
+  if (k >= 2 && skip == 0 && (mode == WALK_QUANTIZE || (mode == WALK_RECOVER && dNCodes >= n))) {
+    lorenzoRows(mode, x, xF32, k, sh, P, n);
+    return;
+  }
   if (k == 1) {
     let prev: f64 = 0;
     for (let i = 0; i < n0; i++) {
@@ -1649,7 +1672,7 @@ function lorenzoWalk(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: u
       for (let j = 0; j < n1; j++, p += 8, idx++) {
         const w = <usize>W << 3;
         // dq: dq-lorenzo.ts's lorenzoSum order (its sums of large indices can round)
-        const pred = mode == WALK_DQ ? 0 + load<f64>(p - w) + load<f64>(p - 8) - load<f64>(p - w - 8) : load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
+        const pred = mode == WALK_DQ ? 0 + load<f64>(p - w) + load<f64>(p - 8) - load<f64>(p - w - 8) : lorenzoPred(2, p, w, 0, 0);
         store<f64>(p, lorenzoPoint(mode, x, xF32, skip, idx, pred));
       }
     }
@@ -1664,7 +1687,7 @@ function lorenzoWalk(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: u
         for (let l = 0; l < n2; l++, p += 8, idx++) {
           const pred = mode == WALK_DQ
             ? 0 + load<f64>(p - sS) + load<f64>(p - w) - load<f64>(p - sS - w) + load<f64>(p - 8) - load<f64>(p - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - sS - w - 8)
-            : load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
+            : lorenzoPred(3, p, w, sS, 0);
           store<f64>(p, lorenzoPoint(mode, x, xF32, skip, idx, pred));
         }
       }
@@ -1679,16 +1702,151 @@ function lorenzoWalk(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: u
         for (let l = 0; l < n2; l++) {
           let p = P + (<usize>((i + 1) * V + (j + 1) * S + (l + 1) * W + 1) << 3);
           for (let o = 0; o < n3; o++, p += 8, idx++) {
-            // run4's 15 terms in its order, from 0
-            const pred = 0 + load<f64>(p - v) + load<f64>(p - sS) - load<f64>(p - v - sS) + load<f64>(p - w) - load<f64>(p - v - w) - load<f64>(p - sS - w) + load<f64>(p - v - sS - w) +
-              load<f64>(p - 8) - load<f64>(p - v - 8) - load<f64>(p - sS - 8) + load<f64>(p - v - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - v - w - 8) + load<f64>(p - sS - w - 8) -
-              load<f64>(p - v - sS - w - 8);
-            store<f64>(p, lorenzoPoint(mode, x, xF32, skip, idx, pred));
+            store<f64>(p, lorenzoPoint(mode, x, xF32, skip, idx, lorenzoPred(4, p, w, sS, v)));
           }
         }
       }
     }
   }
+}
+
+/**
+ * run2-run4's prediction at p from the padded reconstructions (byte strides w a row, sS a plane, v a volume), in their
+ * order: float64 sums round, so the order is the format's. 4D's is also dq-lorenzo.ts's lorenzoSum order.
+ */
+// @ts-ignore: decorator
+@inline
+function lorenzoPred(k: i32, p: usize, w: usize, sS: usize, v: usize): f64 {
+  if (k == 2) return load<f64>(p - 8) + load<f64>(p - w) - load<f64>(p - w - 8);
+  if (k == 3) return load<f64>(p - 8) + load<f64>(p - w) + load<f64>(p - sS) - load<f64>(p - w - 8) - load<f64>(p - sS - 8) - load<f64>(p - sS - w) + load<f64>(p - sS - w - 8);
+  // run4's 15 terms in its order, from 0
+  return 0 + load<f64>(p - v) + load<f64>(p - sS) - load<f64>(p - v - sS) + load<f64>(p - w) - load<f64>(p - v - w) - load<f64>(p - sS - w) + load<f64>(p - v - sS - w) +
+    load<f64>(p - 8) - load<f64>(p - v - 8) - load<f64>(p - sS - 8) + load<f64>(p - v - sS - 8) - load<f64>(p - w - 8) + load<f64>(p - v - w - 8) + load<f64>(p - sS - w - 8) -
+    load<f64>(p - v - sS - w - 8);
+}
+
+/** Rows lorenzoRows walks side by side */
+const ROW_GROUP = 4;
+/** Per row of a group: its first point in P, its first index, and (decoding) its next escape */
+const GROUP_ROWS = memory.data(8 * ROW_GROUP, 16);
+const GROUP_INDEX = memory.data(4 * ROW_GROUP, 16);
+const GROUP_ESCAPE = memory.data(4 * ROW_GROUP, 16);
+
+/**
+ * lorenzoWalk's encoding and decoding without skipped points, the same reconstructions, codes and escapes. A point's
+ * prediction waits on the reconstruction just before it (a chain of float64 additions in the format's order, then
+ * the quantizer: ~60 cycles a point, 15 ns on WRF's 3-D fields, whatever the core's width); a row needs of the row
+ * before only its points up to one ahead. So ROW_GROUP consecutive rows are walked together, each a point behind the
+ * one before: their chains are independent and overlap. Codes go to their points' indices (no point is skipped);
+ * the encoder lists the escapes from the codes afterwards (in index order, as quantizeNext would), the decoder
+ * starts each row's escapes after the zero codes of the rows before it.
+ */
+function lorenzoRows(mode: i32, x: usize, xF32: bool, k: i32, sh: usize, P: usize, n: i32): void {
+  const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
+  // rows of L points; R rows a plane (the padded layout's), planes of (R + 1) x (L + 1), volumes of n1 + 1 planes (4D)
+  const L = k == 2 ? n1 : k == 3 ? n2 : n3;
+  const R = k == 2 ? n0 : k == 3 ? n1 : n2;
+  const W = L + 1, S = (R + 1) * W, V = (n1 + 1) * S;
+  memory.fill(P, 0, <usize>(k == 2 ? S : k == 3 ? (n0 + 1) * S : (n0 + 1) * V) << 3);
+  const w = <usize>W << 3, sS = <usize>S << 3, v = <usize>V << 3;
+  const rows = n / L;
+  if (mode == WALK_QUANTIZE) qNCodes = n;
+  let r = 0;
+  for (; r + ROW_GROUP <= rows; r += ROW_GROUP) {
+    for (let g = 0; g < ROW_GROUP; g++) {
+      store<usize>(GROUP_ROWS + (<usize>g << 3), rowStart(k, r + g, R, n1, W, S, V, P));
+      store<i32>(GROUP_INDEX + (<usize>g << 2), (r + g) * L);
+      if (mode == WALK_RECOVER) store<i32>(GROUP_ESCAPE + (<usize>g << 2), g == 0 ? dEscPos : load<i32>(GROUP_ESCAPE + (<usize>(g - 1) << 2)) + countCode(dCodes + (<usize>((r + g - 1) * L) << 2), L, 0));
+    }
+    // the first and last steps, where some rows are before their start or past their end
+    for (let t = 0; t < ROW_GROUP - 1; t++) groupEdge(mode, k, x, xF32, t, L, w, sS, v);
+    const p0 = load<usize>(GROUP_ROWS), p1 = load<usize>(GROUP_ROWS, 8), p2 = load<usize>(GROUP_ROWS, 16), p3 = load<usize>(GROUP_ROWS, 24);
+    const i0 = r * L;
+    for (let t = ROW_GROUP - 1; t < L; t++) {
+      const o = <usize>t << 3;
+      rowPoint(mode, k, x, xF32, p0 + o, i0 + t, w, sS, v, 0);
+      rowPoint(mode, k, x, xF32, p1 + o - 8, i0 + L + t - 1, w, sS, v, 1);
+      rowPoint(mode, k, x, xF32, p2 + o - 16, i0 + 2 * L + t - 2, w, sS, v, 2);
+      rowPoint(mode, k, x, xF32, p3 + o - 24, i0 + 3 * L + t - 3, w, sS, v, 3);
+    }
+    for (let t = max<i32>(L, ROW_GROUP - 1); t < L + ROW_GROUP - 1; t++) groupEdge(mode, k, x, xF32, t, L, w, sS, v);
+    if (mode == WALK_RECOVER) dEscPos = load<i32>(GROUP_ESCAPE, 4 * (ROW_GROUP - 1));
+  }
+  // the rows left, one by one
+  for (; r < rows; r++) {
+    const p = rowStart(k, r, R, n1, W, S, V, P);
+    store<i32>(GROUP_ESCAPE, dEscPos);
+    for (let t = 0; t < L; t++) rowPoint(mode, k, x, xF32, p + (<usize>t << 3), r * L + t, w, sS, v, 0);
+    if (mode == WALK_RECOVER) dEscPos = load<i32>(GROUP_ESCAPE);
+  }
+  if (mode == WALK_QUANTIZE) listEscapes(x, xF32, n);
+  else dPos = n;
+}
+
+/** The first point in P of row r (r / R its plane, 4D: of volume r / R / n1) */
+// @ts-ignore: decorator
+@inline
+function rowStart(k: i32, r: i32, R: i32, n1: i32, W: i32, S: i32, V: i32, P: usize): usize {
+  const plane = r / R, j = r - plane * R;
+  const planeAt = k == 2 ? 0 : k == 3 ? (plane + 1) * S : (plane / n1 + 1) * V + (plane % n1 + 1) * S;
+  return P + (<usize>(planeAt + (j + 1) * W + 1) << 3);
+}
+
+/** Step t of a row group where some of its rows are before their start or past their end (row g is at point t - g) */
+function groupEdge(mode: i32, k: i32, x: usize, xF32: bool, t: i32, L: i32, w: usize, sS: usize, v: usize): void {
+  for (let g = 0; g < ROW_GROUP; g++) {
+    const o = t - g;
+    if (o < 0 || o >= L) continue;
+    const p = load<usize>(GROUP_ROWS + (<usize>g << 3)) + (<usize>o << 3);
+    rowPoint(mode, k, x, xF32, p, load<i32>(GROUP_INDEX + (<usize>g << 2)) + o, w, sS, v, g);
+  }
+}
+
+/** A point of row g of a group at p (index idx): encoded into its code, or decoded into x; its reconstruction into P */
+// @ts-ignore: decorator
+@inline
+function rowPoint(mode: i32, k: i32, x: usize, xF32: bool, p: usize, idx: i32, w: usize, sS: usize, v: usize, g: i32): void {
+  const pred = lorenzoPred(k, p, w, sS, v);
+  if (mode == WALK_QUANTIZE) {
+    store<f64>(p, quantizeInto(qCodes + (<usize>idx << 2), valueAt(x, xF32, idx), pred, false));
+    return;
+  }
+  const c = load<u32>(dCodes + (<usize>idx << 2));
+  let r: f64;
+  if (c != 0) r = recoverCode(c, pred);
+  else {
+    // the row's next escape
+    const at = GROUP_ESCAPE + (<usize>g << 2);
+    const e = load<i32>(at);
+    if (e < dNEscapes) {
+      r = load<f64>(dEscapes + (<usize>e << 3));
+      store<i32>(at, e + 1);
+    } else {
+      dOverrun = true;
+      r = 0;
+    }
+  }
+  storeValue(x, xF32, idx, r);
+  store<f64>(p, r);
+}
+
+/** The escapes of codes[0, n) (code 0) appended in index order, their values from x, as quantizeNext lists them */
+function listEscapes(x: usize, xF32: bool, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    // four codes at a time: escapes are rare
+    if (i32x4.all_true(v128.load(qCodes + (<usize>i << 2)))) continue;
+    for (let j = i; j < i + 4; j++) listEscape(x, xF32, j);
+  }
+  for (; i < n; i++) listEscape(x, xF32, i);
+}
+
+// @ts-ignore: decorator
+@inline
+function listEscape(x: usize, xF32: bool, i: i32): void {
+  if (load<u32>(qCodes + (<usize>i << 2)) != 0) return;
+  if (qNEscapes < qEscapeRoom) store<f64>(qEscapes + (<usize>qNEscapes << 3), valueAt(x, xF32, i));
+  qNEscapes++;
 }
 
 /**
