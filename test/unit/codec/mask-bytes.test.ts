@@ -22,6 +22,17 @@ describe('masks of other bytes than 0 and 1', () => {
     const ones = new Uint8Array([1, 0, 1]);
     expect(binaryMask(ones)).toBe(ones);
     expect(Array.from(binaryMask(new Uint8Array([255, 0, 2])))).toEqual([1, 0, 1]);
+    // read four bytes a step: a stray byte found at any offset of views that start and end off a 4-byte boundary
+    const backing = new Uint8Array(40).fill(1);
+    for (let start = 0; start < 4; start++) {
+      for (let at = start; at < 40 - start; at++) {
+        const view = backing.subarray(start, 40 - start);
+        expect(binaryMask(view)).toBe(view);
+        backing[at] = 2;
+        expect(Array.from(binaryMask(view)), `view from ${start}, 2 at ${at}`).toEqual(new Array(view.length).fill(1));
+        backing[at] = 1;
+      }
+    }
   });
 
   it.each(['auto', 'fast'])('%s: compressed with 0 and 2 workers, the same bytes; decoded with the same valid points, within the bound', async (codec) => {
