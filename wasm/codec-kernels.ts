@@ -1646,10 +1646,11 @@ export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, 
  */
 function lorenzoWalk(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize): void {
   const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
-  // without skipped points, every point has its code at its index: rows interleaved (decoding: all codes there)
+  // rows interleaved (decoding: where every code is there)
   const n = n0 * select<i32>(n1, 1, k >= 2) * select<i32>(n2, 1, k >= 3) * select<i32>(n3, 1, k >= 4);
-  if (k >= 2 && skip == 0 && (mode == WALK_QUANTIZE || (mode == WALK_RECOVER && dNCodes >= n))) {
-    lorenzoRows(mode, x, xF32, k, sh, P, n);
+  if (k >= 2 && (mode == WALK_QUANTIZE || (mode == WALK_RECOVER && dNCodes >= n - (skip != 0 ? countSkipped(skip, n) : 0)))) {
+    if (skip != 0) lorenzoRowsMasked(mode, x, xF32, skip, k, sh, P, n);
+    else lorenzoRowsPlain(mode, x, xF32, k, sh, P, n);
     return;
   }
   if (k == 1) {
@@ -1727,21 +1728,33 @@ function lorenzoPred(k: i32, p: usize, w: usize, sS: usize, v: usize): f64 {
 
 /** Rows lorenzoRows walks side by side */
 const ROW_GROUP = 4;
-/** Per row of a group: its first point in P, its first index, and (decoding) its next escape */
+/** Per row of a group: its first point in P, its first index, its next code and (decoding) its next escape */
 const GROUP_ROWS = memory.data(8 * ROW_GROUP, 16);
 const GROUP_INDEX = memory.data(4 * ROW_GROUP, 16);
+const GROUP_CODE = memory.data(4 * ROW_GROUP, 16);
 const GROUP_ESCAPE = memory.data(4 * ROW_GROUP, 16);
 
+// lorenzoRows compiled once per case: with skipped points (a byte each to test) and without
+function lorenzoRowsPlain(mode: i32, x: usize, xF32: bool, k: i32, sh: usize, P: usize, n: i32): void {
+  lorenzoRows(mode, x, xF32, 0, k, sh, P, n, false);
+}
+
+function lorenzoRowsMasked(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize, n: i32): void {
+  lorenzoRows(mode, x, xF32, skip, k, sh, P, n, true);
+}
+
 /**
- * lorenzoWalk's encoding and decoding without skipped points, the same reconstructions, codes and escapes. A point's
- * prediction waits on the reconstruction just before it (a chain of float64 additions in the format's order, then
- * the quantizer: ~60 cycles a point, 15 ns on WRF's 3-D fields, whatever the core's width); a row needs of the row
- * before only its points up to one ahead. So ROW_GROUP consecutive rows are walked together, each a point behind the
- * one before: their chains are independent and overlap. Codes go to their points' indices (no point is skipped);
- * the encoder lists the escapes from the codes afterwards (in index order, as quantizeNext would), the decoder
- * starts each row's escapes after the zero codes of the rows before it.
+ * lorenzoWalk's encoding and decoding, the same reconstructions, codes and escapes. A point's prediction waits on the
+ * reconstruction just before it (a chain of float64 additions in the format's order, then the quantizer: ~60 cycles
+ * a point, 15 ns on WRF's 3-D fields, whatever the core's width); a row needs of the row before only its points up
+ * to its own. So ROW_GROUP consecutive rows are walked together, each a point behind the one before: their chains
+ * are independent and overlap. Each row's codes start after those of the rows before it (its points less those
+ * skipped); the encoder lists the escapes from the codes afterwards (in code order, as quantizeNext would), the
+ * decoder starts each row's escapes after the zero codes of the rows before it.
  */
-function lorenzoRows(mode: i32, x: usize, xF32: bool, k: i32, sh: usize, P: usize, n: i32): void {
+// @ts-ignore: decorator
+@inline
+function lorenzoRows(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize, n: i32, masked: bool): void {
   const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
   // rows of L points; R rows a plane (the padded layout's), planes of (R + 1) x (L + 1), volumes of n1 + 1 planes (4D)
   const L = k == 2 ? n1 : k == 3 ? n2 : n3;
@@ -1750,37 +1763,62 @@ function lorenzoRows(mode: i32, x: usize, xF32: bool, k: i32, sh: usize, P: usiz
   memory.fill(P, 0, <usize>(k == 2 ? S : k == 3 ? (n0 + 1) * S : (n0 + 1) * V) << 3);
   const w = <usize>W << 3, sS = <usize>S << 3, v = <usize>V << 3;
   const rows = n / L;
-  if (mode == WALK_QUANTIZE) qNCodes = n;
+  // the next row's first code
+  let codeAt = 0;
   let r = 0;
   for (; r + ROW_GROUP <= rows; r += ROW_GROUP) {
+    let escapeAt = dEscPos;
     for (let g = 0; g < ROW_GROUP; g++) {
       store<usize>(GROUP_ROWS + (<usize>g << 3), rowStart(k, r + g, R, n1, W, S, V, P));
       store<i32>(GROUP_INDEX + (<usize>g << 2), (r + g) * L);
-      if (mode == WALK_RECOVER) store<i32>(GROUP_ESCAPE + (<usize>g << 2), g == 0 ? dEscPos : load<i32>(GROUP_ESCAPE + (<usize>(g - 1) << 2)) + countCode(dCodes + (<usize>((r + g - 1) * L) << 2), L, 0));
+      store<i32>(GROUP_CODE + (<usize>g << 2), codeAt);
+      const rowCodes = masked ? L - countSkipped(skip + <usize>((r + g) * L), L) : L;
+      if (mode == WALK_RECOVER) {
+        store<i32>(GROUP_ESCAPE + (<usize>g << 2), escapeAt);
+        escapeAt += countCode(dCodes + (<usize>codeAt << 2), rowCodes, 0);
+      }
+      codeAt += rowCodes;
     }
     // the first and last steps, where some rows are before their start or past their end
-    for (let t = 0; t < ROW_GROUP - 1; t++) groupEdge(mode, k, x, xF32, t, L, w, sS, v);
+    for (let t = 0; t < ROW_GROUP - 1; t++) groupEdge(mode, k, x, xF32, skip, masked, t, L, w, sS, v);
     const p0 = load<usize>(GROUP_ROWS), p1 = load<usize>(GROUP_ROWS, 8), p2 = load<usize>(GROUP_ROWS, 16), p3 = load<usize>(GROUP_ROWS, 24);
+    let c0 = load<i32>(GROUP_CODE), c1 = load<i32>(GROUP_CODE, 4), c2 = load<i32>(GROUP_CODE, 8), c3 = load<i32>(GROUP_CODE, 12);
     const i0 = r * L;
     for (let t = ROW_GROUP - 1; t < L; t++) {
       const o = <usize>t << 3;
-      rowPoint(mode, k, x, xF32, p0 + o, i0 + t, w, sS, v, 0);
-      rowPoint(mode, k, x, xF32, p1 + o - 8, i0 + L + t - 1, w, sS, v, 1);
-      rowPoint(mode, k, x, xF32, p2 + o - 16, i0 + 2 * L + t - 2, w, sS, v, 2);
-      rowPoint(mode, k, x, xF32, p3 + o - 24, i0 + 3 * L + t - 3, w, sS, v, 3);
+      c0 += rowPoint(mode, k, x, xF32, skip, masked, p0 + o, i0 + t, c0, w, sS, v, 0);
+      c1 += rowPoint(mode, k, x, xF32, skip, masked, p1 + o - 8, i0 + L + t - 1, c1, w, sS, v, 1);
+      c2 += rowPoint(mode, k, x, xF32, skip, masked, p2 + o - 16, i0 + 2 * L + t - 2, c2, w, sS, v, 2);
+      c3 += rowPoint(mode, k, x, xF32, skip, masked, p3 + o - 24, i0 + 3 * L + t - 3, c3, w, sS, v, 3);
     }
-    for (let t = max<i32>(L, ROW_GROUP - 1); t < L + ROW_GROUP - 1; t++) groupEdge(mode, k, x, xF32, t, L, w, sS, v);
-    if (mode == WALK_RECOVER) dEscPos = load<i32>(GROUP_ESCAPE, 4 * (ROW_GROUP - 1));
+    store<i32>(GROUP_CODE, c0);
+    store<i32>(GROUP_CODE, c1, 4);
+    store<i32>(GROUP_CODE, c2, 8);
+    store<i32>(GROUP_CODE, c3, 12);
+    for (let t = max<i32>(L, ROW_GROUP - 1); t < L + ROW_GROUP - 1; t++) groupEdge(mode, k, x, xF32, skip, masked, t, L, w, sS, v);
+    if (mode == WALK_RECOVER) dEscPos = escapeAt;
   }
   // the rows left, one by one
   for (; r < rows; r++) {
     const p = rowStart(k, r, R, n1, W, S, V, P);
     store<i32>(GROUP_ESCAPE, dEscPos);
-    for (let t = 0; t < L; t++) rowPoint(mode, k, x, xF32, p + (<usize>t << 3), r * L + t, w, sS, v, 0);
+    for (let t = 0; t < L; t++) codeAt += rowPoint(mode, k, x, xF32, skip, masked, p + (<usize>t << 3), r * L + t, codeAt, w, sS, v, 0);
     if (mode == WALK_RECOVER) dEscPos = load<i32>(GROUP_ESCAPE);
   }
-  if (mode == WALK_QUANTIZE) listEscapes(x, xF32, n);
-  else dPos = n;
+  if (mode == WALK_QUANTIZE) {
+    qNCodes = codeAt;
+    listEscapes(x, xF32, skip, masked, n);
+  } else dPos = codeAt;
+}
+
+/** How many of the bytes at[0, len) are 1 (skipped points) */
+function countSkipped(at: usize, len: i32): i32 {
+  const one = i8x16.splat(1);
+  let count = 0;
+  let i = 0;
+  for (; i + 16 <= len; i += 16) count += <i32>popcnt<u32>(i8x16.bitmask(i8x16.eq(v128.load(at + <usize>i), one)));
+  for (; i < len; i++) count += <i32>(load<u8>(at + <usize>i) == 1);
+  return count;
 }
 
 /** The first point in P of row r (r / R its plane, 4D: of volume r / R / n1) */
@@ -1793,25 +1831,36 @@ function rowStart(k: i32, r: i32, R: i32, n1: i32, W: i32, S: i32, V: i32, P: us
 }
 
 /** Step t of a row group where some of its rows are before their start or past their end (row g is at point t - g) */
-function groupEdge(mode: i32, k: i32, x: usize, xF32: bool, t: i32, L: i32, w: usize, sS: usize, v: usize): void {
+// @ts-ignore: decorator
+@inline
+function groupEdge(mode: i32, k: i32, x: usize, xF32: bool, skip: usize, masked: bool, t: i32, L: i32, w: usize, sS: usize, v: usize): void {
   for (let g = 0; g < ROW_GROUP; g++) {
     const o = t - g;
     if (o < 0 || o >= L) continue;
     const p = load<usize>(GROUP_ROWS + (<usize>g << 3)) + (<usize>o << 3);
-    rowPoint(mode, k, x, xF32, p, load<i32>(GROUP_INDEX + (<usize>g << 2)) + o, w, sS, v, g);
+    const codeAt = GROUP_CODE + (<usize>g << 2);
+    const c = load<i32>(codeAt);
+    store<i32>(codeAt, c + rowPoint(mode, k, x, xF32, skip, masked, p, load<i32>(GROUP_INDEX + (<usize>g << 2)) + o, c, w, sS, v, g));
   }
 }
 
-/** A point of row g of a group at p (index idx): encoded into its code, or decoded into x; its reconstruction into P */
+/**
+ * A point of row g of a group at p (index idx, code `code` unless skipped): skipped (its finite prediction), encoded
+ * into its code, or decoded into x; its reconstruction into P. Returns the codes it took (0 or 1).
+ */
 // @ts-ignore: decorator
 @inline
-function rowPoint(mode: i32, k: i32, x: usize, xF32: bool, p: usize, idx: i32, w: usize, sS: usize, v: usize, g: i32): void {
+function rowPoint(mode: i32, k: i32, x: usize, xF32: bool, skip: usize, masked: bool, p: usize, idx: i32, code: i32, w: usize, sS: usize, v: usize, g: i32): i32 {
   const pred = lorenzoPred(k, p, w, sS, v);
-  if (mode == WALK_QUANTIZE) {
-    store<f64>(p, quantizeInto(qCodes + (<usize>idx << 2), valueAt(x, xF32, idx), pred, false));
-    return;
+  if (masked && load<u8>(skip + <usize>idx) == 1) {
+    store<f64>(p, finiteOr0(pred));
+    return 0;
   }
-  const c = load<u32>(dCodes + (<usize>idx << 2));
+  if (mode == WALK_QUANTIZE) {
+    store<f64>(p, quantizeInto(qCodes + (<usize>code << 2), valueAt(x, xF32, idx), pred, false));
+    return 1;
+  }
+  const c = load<u32>(dCodes + (<usize>code << 2));
   let r: f64;
   if (c != 0) r = recoverCode(c, pred);
   else {
@@ -1828,25 +1877,25 @@ function rowPoint(mode: i32, k: i32, x: usize, xF32: bool, p: usize, idx: i32, w
   }
   storeValue(x, xF32, idx, r);
   store<f64>(p, r);
+  return 1;
 }
 
-/** The escapes of codes[0, n) (code 0) appended in index order, their values from x, as quantizeNext lists them */
-function listEscapes(x: usize, xF32: bool, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    // four codes at a time: escapes are rare
-    if (i32x4.all_true(v128.load(qCodes + (<usize>i << 2)))) continue;
-    for (let j = i; j < i + 4; j++) listEscape(x, xF32, j);
-  }
-  for (; i < n; i++) listEscape(x, xF32, i);
-}
-
+/**
+ * The escapes (code 0) of the qNCodes codes appended in code order, their values from x (the points not skipped, in
+ * index order), as quantizeNext lists them
+ */
 // @ts-ignore: decorator
 @inline
-function listEscape(x: usize, xF32: bool, i: i32): void {
-  if (load<u32>(qCodes + (<usize>i << 2)) != 0) return;
-  if (qNEscapes < qEscapeRoom) store<f64>(qEscapes + (<usize>qNEscapes << 3), valueAt(x, xF32, i));
-  qNEscapes++;
+function listEscapes(x: usize, xF32: bool, skip: usize, masked: bool, n: i32): void {
+  if (countCode(qCodes, qNCodes, 0) == 0) return;
+  for (let i = 0, c = 0; i < n; i++) {
+    if (masked && load<u8>(skip + <usize>i) == 1) continue;
+    if (load<u32>(qCodes + (<usize>c << 2)) == 0) {
+      if (qNEscapes < qEscapeRoom) store<f64>(qEscapes + (<usize>qNEscapes << 3), valueAt(x, xF32, i));
+      qNEscapes++;
+    }
+    c++;
+  }
 }
 
 /**
