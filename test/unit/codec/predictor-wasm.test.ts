@@ -169,19 +169,27 @@ describe('predictor encoders in WebAssembly', () => {
 
   it('decoding codes that end early or lack escapes runs the reference (the caller checks counts; this is the kernels\' guard)', () => {
     const shape = [9, 17, 33];
-    const { x } = fieldOf(shape, 321, true, 50, false);
-    for (const cubic of [false, true]) {
-      const q = new LinearQuantizer(1e-3, true, x.length);
-      encodeInterp(cubic, x, null, shape, q, 0, true);
-      for (const [nCodes, nEscapes] of [[q.nCodes - 5, q.nEscapes], [q.nCodes, Math.max(0, q.nEscapes - 1)]] as const) {
-        const outs = [true, false].map((kernels) => {
-          const d = new LinearQuantizer(1e-3, true, 0);
-          d.load(q.codes, nCodes, q.escapes, nEscapes);
-          const out = new Float32Array(x.length);
-          decodeInterp(cubic, out, null, shape, d, 0, kernels);
-          return outKey(out, d);
-        });
-        expect(outs[0]).toBe(outs[1]);
+    type Run = (enc: boolean, x: Float32Array, skip: Uint8Array | null, q: LinearQuantizer, kernels: boolean) => void;
+    const runs: [string, Run][] = [
+      ...[false, true].map((cubic): [string, Run] => [`interp cubic=${cubic}`, (enc, x, skip, q, k) => (enc ? encodeInterp(cubic, x, skip, shape, q, 0, k) : decodeInterp(cubic, x, skip, shape, q, 0, k))]),
+      // Lorenzo's rows walked four at a time, with and without skipped points (lorenzoRows)
+      ['lorenzo', (enc, x, skip, q, k) => (enc ? encodeLorenzo(x, skip, shape, q, k) : decodeLorenzo(x, skip, shape, q, k))],
+    ];
+    for (const skipped of [false, true]) {
+      const { x, skip } = fieldOf(shape, 321, true, 50, skipped);
+      for (const [name, run] of runs) {
+        const q = new LinearQuantizer(1e-3, true, x.length);
+        run(true, x as Float32Array, skip, q, true);
+        for (const [nCodes, nEscapes] of [[q.nCodes - 5, q.nEscapes], [q.nCodes, Math.max(0, q.nEscapes - 1)]] as const) {
+          const outs = [true, false].map((kernels) => {
+            const d = new LinearQuantizer(1e-3, true, 0);
+            d.load(q.codes, nCodes, q.escapes, nEscapes);
+            const out = new Float32Array(x.length);
+            run(false, out, skip, d, kernels);
+            return outKey(out, d);
+          });
+          expect(outs[0], `${name} skipped=${skipped} codes ${nCodes} escapes ${nEscapes}`).toBe(outs[1]);
+        }
       }
     }
   });
