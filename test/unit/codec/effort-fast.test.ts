@@ -106,6 +106,17 @@ describe('effort fast', () => {
     expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
   });
 
+  it.runIf(haveFerret)('Levitus temperature with its land written as 0 (0 °C is an ocean temperature too: no fill found): the spread blocks, not the open-ocean central block, choose linear interpolation, within 2 % of the best effort', async () => {
+    const levitus = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
+    const values = Float32Array.from(levitus.values, (v, i) => (levitus.mask && !levitus.mask[i]) || !Number.isFinite(v) ? 0 : v);
+    const f: Field = { ...levitus, values, mask: undefined, attributes: {} };
+    const fast = await roundTrip(f, 'fast', rel(1e-3));
+    const best = await roundTrip(f, 'auto', rel(1e-3));
+    expect(fast.plan).toMatchObject({ effort: 'fast', predictor: 'interp-linear' });
+    // the central block alone took cubic interpolation across the coasts: 1.13 x the best effort's
+    expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.02 * best.bytes.length);
+  });
+
   it.runIf(haveFerret)('Levitus temperature (20 levels of 180 latitudes, land masked): its levels folded into its latitudes as the best effort folds them, within 2 % of its bytes', async () => {
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
     const fast = await roundTrip(f, 'fast', rel(1e-3));
