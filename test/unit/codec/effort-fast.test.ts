@@ -117,6 +117,17 @@ describe('effort fast', () => {
     expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.02 * best.bytes.length);
   });
 
+  it.runIf(haveFerret)('COADS SST with its land as -9999 and its warmest water as 9999 (two undeclared fills): mostly zero codes with points skipped try the binary coder too, within 2 % of the best effort', async () => {
+    const coads = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
+    const values = Float32Array.from(coads.values, (v, i) => ((coads.mask && !coads.mask[i]) || !Number.isFinite(v) ? -9999 : v > 28 ? 9999 : v));
+    const f: Field = { ...coads, values, mask: undefined, attributes: {} };
+    const fast = await roundTrip(f, 'fast', rel(1e-3));
+    const best = await roundTrip(f, 'auto', rel(1e-3));
+    expect(fast.plan).toMatchObject({ effort: 'fast', implicitFill: true });
+    // with the multi-symbol coder alone, 1.5 x the best effort's
+    expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.02 * best.bytes.length);
+  });
+
   it.runIf(haveFerret)('Levitus temperature (20 levels of 180 latitudes, land masked): its levels folded into its latitudes as the best effort folds them, within 2 % of its bytes', async () => {
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
     const fast = await roundTrip(f, 'fast', rel(1e-3));
