@@ -984,7 +984,6 @@ function* fastPlanSteps(
   const least = () => onSample.reduce((a, c) => (c.size < a.size ? c : a));
   const valid = sample.mask ? sample.mask.reduce((a, m) => a + m, 0) : sample.values.length;
   if (auto && least().size * 8 < FAST_HIGH_RATIO_BITS * valid) return null;
-  yield* spreadBlocksDecide(onSample, auto ? spreadBlocks() : [], fill, plan, backend);
   const interp = onSample.filter((c) => c.plan.predictor.startsWith('interp')).reduce<{ plan: ClassicPlan; size: number } | null>((a, c) => (a && a.size <= c.size ? a : c), null);
   const pshape = predictorShape(plan.shape, plan.maxDims);
   // where the fastest dim is not the longest (time or depth stored last: the best effort's reversed winners), both
@@ -999,6 +998,7 @@ function* fastPlanSteps(
     reversed.forEach((p, i) => (scores[tunedKey(p, k)] = sizes[i]!));
     keep(clear, clear.map((p) => sizes[reversed.indexOf(p)]!));
   }
+  yield* spreadBlocksDecide(onSample, auto ? spreadBlocks() : [], fill, plan, backend);
   // a 4-D field folded where one of the two dims folded is longer than a later one (levels first and time last,
   // [15, 48, 48, 4]: levels folded into latitude), or where both are long enough to give an interpolation levels of
   // their own (FOLDED_LONG_DIM: 12 months of 19 depths): the winner 4-D as well, as the best effort sizes every
@@ -1074,11 +1074,12 @@ function* fastPlanSteps(
  * zstd run of the chunk); a 1-D field's chunks always try it (encodeChunkPayload).
  */
 /**
- * Effort fast's two best candidates on its block, where the runner-up is within FAST_SPREAD_RIVAL of the leader,
- * sized on the field's spread blocks too (fields of ~0.5 M values or more have them): where those find the runner-up
- * smaller, the leader's block size is scaled by their ratio over the runner-up's, so that the runner-up leads and the
- * later steps (the fold's rival) still see the leader. A central block of open ocean took cubic interpolation for
- * Levitus temperature with its land written as 0 (coasts the cubic stencil spans: linear 11-13 % smaller whole),
+ * Effort fast's two best candidates on its block (with the axes reversed where those were sized), where the runner-up
+ * is within FAST_SPREAD_RIVAL of the leader, sized on the field's spread blocks too (fields of ~0.5 M values or more
+ * have them): where those find the runner-up smaller, the leader's block size is scaled by their ratio over the
+ * runner-up's, so that the runner-up leads and the later steps (the fold's rival) still see the leader. A central
+ * block of open ocean took cubic interpolation for Levitus temperature with its land written as 0 (coasts the cubic
+ * stencil spans: linear 11-13 % smaller whole), or as its median and transposed (linear or Lorenzo 11-21 % smaller),
  * Lorenzo for NCL's sea ice (cubic 5-11 % smaller).
  */
 function* spreadBlocksDecide(
