@@ -437,6 +437,14 @@ export function findGridPlan(sample: Values, skip: Uint8Array | null, e: number,
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
   const step = stepOfDistinct(sorted.subarray(0, m), f32);
   if (step) candidates.push({ offset: 0, step }, { offset: sorted[0]!, step });
+  // the step over the whole span, the smallest and largest values whole steps apart: a step read from neighbouring
+  // values can be off in its last digits, which hundreds of steps away puts the points off the grid (a bathymetry in
+  // steps of 3.28 m: 3.2800045 from a central block, its values 855 steps apart, all off by the end)
+  const spanSteps = step ? Math.round((sorted[m - 1]! - sorted[0]!) / step) : 0;
+  if (spanSteps > 1) {
+    const spanned = (sorted[m - 1]! - sorted[0]!) / spanSteps;
+    if (spanned !== step) candidates.push({ offset: sorted[0]!, step: spanned });
+  }
   // a bound under float resolution at the largest magnitude: the values of that binade are integers times its ulp, so
   // a field within it (a large offset with a small spread, 1e5 + 1e-3 noise in float32: 3 distinct values, the odd
   // ones too rare for the sample to show a step) codes its indices exactly, where bins of 2e code the ulps as
