@@ -89,7 +89,7 @@ const FOLD_RIVAL_MARGIN = 1.2;
 /**
  * Effort fast: a runner-up within this factor of the block's leader is sized on the spread blocks too
  * (spreadBlocksDecide; Levitus temperature's land as 0: cubic led linear by 18-21 % on the block, linear 13 % smaller
- * whole). 1.15 missed those, 1.3 and 1.6 changed the same 13 of 2517 codings.
+ * whole). 1.15 missed those; 1.3 and 1.6 changed the same codings.
  */
 const FAST_SPREAD_RIVAL = 1.3;
 /**
@@ -1066,14 +1066,6 @@ function* fastPlanSteps(
 }
 
 /**
- * Whether the block's codes under `plan`, Huffman-coded through the lossless stage, come out within
- * FAST_HUFFMAN_TRY_SHARE of `sized`, the bytes the plan was sized at (`valid` values; none tried below
- * FAST_HUFFMAN_MIN_BITS a value): codes that repeat as strings, which the context
- * coders see only a symbol or a line back (fields stored to few digits: storm winds and temperatures at rel 1e-4,
- * 0.7-0.8 x). Effort fast's chunks then try that coding as the best effort's do (each try a Huffman coding and a
- * zstd run of the chunk); a 1-D field's chunks always try it (encodeChunkPayload).
- */
-/**
  * Effort fast's two best candidates on its block (with the axes reversed where those were sized), where the runner-up
  * is within FAST_SPREAD_RIVAL of the leader, sized on the field's spread blocks too (fields of ~0.5 M values or more
  * have them): where those find the runner-up smaller, the leader's block size is scaled by their ratio over the
@@ -1093,6 +1085,14 @@ function* spreadBlocksDecide(
   if (runnerUp! < leader!) first.size = Math.ceil((second.size * leader!) / runnerUp!);
 }
 
+/**
+ * Whether the block's codes under `plan`, Huffman-coded through the lossless stage, come out within
+ * FAST_HUFFMAN_TRY_SHARE of `sized`, the bytes the plan was sized at (`valid` values; none tried below
+ * FAST_HUFFMAN_MIN_BITS a value): codes that repeat as strings, which the context
+ * coders see only a symbol or a line back (fields stored to few digits: storm winds and temperatures at rel 1e-4,
+ * 0.7-0.8 x). Effort fast's chunks then try that coding as the best effort's do (each try a Huffman coding and a
+ * zstd run of the chunk); a 1-D field's chunks always try it (encodeChunkPayload).
+ */
 function huffmanPaysOn(plan: ClassicPlan, sized: number, valid: number, block: PlanSample, backend: LosslessBackend): boolean {
   if (backend.id === LOSSLESS_NONE || plan.entropy !== 'range' || predictorShape(block.shape, plan.maxDims).length === 1) return false;
   if (sized * 8 < FAST_HUFFMAN_MIN_BITS * valid) return false;
