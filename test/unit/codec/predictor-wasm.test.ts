@@ -56,7 +56,7 @@ function decodedBothWays(coded: LinearQuantizer, make: () => LinearQuantizer, n:
 }
 
 // (Lorenzo's rows are walked four at a time, lorenzoRows: groups across planes, rows of 1-3 points, rows left over)
-const SHAPES = [[777], [37, 53], [9, 17, 33], [3, 5, 12, 19], [2, 1, 40, 3], [6, 3, 2], [50, 1], [7, 3, 5, 1]];
+const SHAPES = [[777], [37, 53], [9, 17, 33], [3, 5, 12, 19], [2, 1, 40, 3], [6, 3, 2], [50, 1], [7, 3, 5, 1], [1, 300], [2, 2, 2, 2]];
 
 /**
  * Grid values decoded straight from `coded`'s codes (GridQuantizer.decodeValuesInto, float32 and float64) with the
