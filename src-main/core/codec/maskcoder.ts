@@ -43,19 +43,25 @@ const fastMask = (n: number, w: number, plane: number, path: 'fast' | 'reference
 
 export function maskEncode2(mask: Uint8Array, w: number, plane: number, out: ByteWriter, path: 'fast' | 'reference' = 'fast'): void {
   const coded = fastMask(mask.length, w, plane, path) ? mask2EncodeKernel()?.(mask, w, plane) : null;
-  writeCodedMask(out, coded, mask.length >>> 7, (enc) => {
-    const probs = new Uint16Array(NCTX).fill(32768);
-    const counts = new Uint8Array(NCTX);
-    const h = plane / w;
-    let x = 0, y = 0;
-    for (let i = 0; i < mask.length; i++) {
-      enc.bit16(probs, counts, ctxAt(mask, i, x, w, y, h, i >= plane, plane), mask[i] ? 1 : 0);
-      if (++x === w) {
-        x = 0;
-        if (++y === h) y = 0;
-      }
+  writeCodedMask(out, coded, mask.length >>> 7, (enc) => walkModel2(mask, mask.length, w, plane, (p, c, ctx, i) => enc.bit16(p, c, ctx, mask[i] ? 1 : 0)));
+}
+
+/**
+ * Model 2's walk over a mask of n points, written once for its coder and its decoder (as walkModel3): `point` codes
+ * or decodes point i, in its context of the points before it.
+ */
+function walkModel2(m: Uint8Array, n: number, w: number, plane: number, point: (probs: Uint16Array, counts: Uint8Array, ctx: number, i: number) => void): void {
+  const probs = new Uint16Array(NCTX).fill(32768);
+  const counts = new Uint8Array(NCTX);
+  const h = plane / w;
+  let x = 0, y = 0;
+  for (let i = 0; i < n; i++) {
+    point(probs, counts, ctxAt(m, i, x, w, y, h, i >= plane, plane), i);
+    if (++x === w) {
+      x = 0;
+      if (++y === h) y = 0;
     }
-  });
+  }
 }
 
 /** A mask's block: the kernel's bytes where it ran, else those the reference loop codes (the same bytes). */
@@ -79,19 +85,10 @@ export function mask2MaxPoints(len: number): number {
 
 export function maskDecode2(r: ByteReader, n: number, w: number, plane: number, path: 'fast' | 'reference' = 'fast'): Uint8Array {
   const kernel = fastMask(n, w, plane, path) ? mask2DecodeKernel() : null;
-  return decodedMask(r, n, mask2MaxPoints, kernel && ((data, len) => kernel(data, len, n, w, plane)), (dec, mask) => {
-    const probs = new Uint16Array(NCTX).fill(32768);
-    const counts = new Uint8Array(NCTX);
-    const h = plane / w;
-    let x = 0, y = 0;
-    for (let i = 0; i < n; i++) {
-      mask[i] = dec.bit16(probs, counts, ctxAt(mask, i, x, w, y, h, i >= plane, plane));
-      if (++x === w) {
-        x = 0;
-        if (++y === h) y = 0;
-      }
-    }
-  });
+  return decodedMask(r, n, mask2MaxPoints, kernel && ((data, len) => kernel(data, len, n, w, plane)), (dec, mask) =>
+    walkModel2(mask, n, w, plane, (p, c, ctx, i) => {
+      mask[i] = dec.bit16(p, c, ctx);
+    }));
 }
 
 /** What the WebAssembly decoders return (wasm-kernels.ts mask2DecodeKernel, mask3DecodeKernel) */
