@@ -7,7 +7,7 @@
 import { FieldpackError } from '../errors.ts';
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { Dec, Enc } from './mscoder.ts';
-import { KERNEL_MAX_CODES, mask2DecodeKernel, mask2EncodeKernel, mask3DecodeKernel, mask3EncodeKernel } from './wasm-kernels.ts';
+import { KERNEL_MAX_CODES, type MaskDecodeKernel, mask2DecodeKernel, mask2EncodeKernel, mask3DecodeKernel, mask3EncodeKernel } from './wasm-kernels.ts';
 
 const NCTX = 1 << 10;
 
@@ -91,14 +91,11 @@ export function maskDecode2(r: ByteReader, n: number, w: number, plane: number, 
     }));
 }
 
-/** What the WebAssembly decoders return (wasm-kernels.ts mask2DecodeKernel, mask3DecodeKernel) */
-type KernelMask = { mask: Uint8Array | null; error: number; bytesRead: number };
-
 /**
  * A mask's n points from its block (varint length, bytes): refused where the length cannot hold them (maxPoints) or
  * the data end early; the kernel's where it ran, else the reference loop's (the same points, the same failures).
  */
-function decodedMask(r: ByteReader, n: number, maxPoints: (len: number) => number, kernel: ((data: Uint8Array, len: number) => KernelMask) | null, reference: (dec: Dec, mask: Uint8Array) => void): Uint8Array {
+function decodedMask(r: ByteReader, n: number, maxPoints: (len: number) => number, kernel: ((data: Uint8Array, len: number) => ReturnType<MaskDecodeKernel>) | null, reference: (dec: Dec, mask: Uint8Array) => void): Uint8Array {
   const len = r.varint('mask length');
   r.need(len, 'mask');
   if (n > maxPoints(len)) throw new FieldpackError('BAD_STREAM', `truncated stream: a ${len}-byte mask in ${r.what} cannot hold ${n} points`);

@@ -301,8 +301,11 @@ export function mask2EncodeKernel(): ((mask: Uint8Array, w: number, plane: numbe
   };
 }
 
+/** A mask decoder kernel: n points from data[0, len), or error 1 where the data end early (mask null); the bytes read. */
+export type MaskDecodeKernel = (data: Uint8Array, len: number, n: number, w: number, plane: number) => { mask: Uint8Array | null; error: number; bytesRead: number };
+
 /** maskDecode2's n points from data[0, len): the mask, or error 1 where the data end early; bytes read. */
-export function mask2DecodeKernel(): ((data: Uint8Array, len: number, n: number, w: number, plane: number) => { mask: Uint8Array | null; error: number; bytesRead: number }) | null {
+export function mask2DecodeKernel(): MaskDecodeKernel | null {
   const l = layout();
   if (!l) return null;
   return (data, len, n, w, plane) => {
@@ -333,7 +336,7 @@ export function mask3EncodeKernel(): ((mask: Uint8Array, w: number, plane: numbe
 }
 
 /** maskDecode3's n points from data[0, len): the mask, or error 1 where the data end early; bytes read. */
-export function mask3DecodeKernel(): ((data: Uint8Array, len: number, n: number, w: number, plane: number) => { mask: Uint8Array | null; error: number; bytesRead: number }) | null {
+export function mask3DecodeKernel(): MaskDecodeKernel | null {
   const l = layout();
   if (!l) return null;
   return (data, len, n, w, plane) => {
