@@ -1642,7 +1642,8 @@ export function interpRecover(out: usize, outF32: bool, skip: usize, sh: usize, 
 /**
  * run1-run4 of lorenzo.ts: every point in memory order predicted from the padded reconstructions P (cleared here),
  * then encoded (quantizeNext), decoded into x (recoverNext) or dual-quantized (dqNext, P the grid indices; 4D's sum
- * is lorenzoSum's order already).
+ * is lorenzoSum's order already). 2-4-D fields are encoded, and decoded where every code is there, four rows at a
+ * time (lorenzoRows); point by point here only 1-D fields, dual quantization and decoding codes that end early.
  */
 function lorenzoWalk(mode: i32, x: usize, xF32: bool, skip: usize, k: i32, sh: usize, P: usize): void {
   const n0 = load<i32>(sh), n1 = load<i32>(sh, 4), n2 = load<i32>(sh, 8), n3 = load<i32>(sh, 12);
@@ -1950,13 +1951,16 @@ function dqNext(xv: f64, pred: f64): f64 {
   return g;
 }
 
-/** A Lorenzo point: skipped (its finite prediction; dq: its prediction), coded, or recovered into x; its reconstruction */
+/**
+ * A Lorenzo point of lorenzoWalk's 2-4-D walk (dual-quantized, or decoded where codes are missing; the others go
+ * row by row, lorenzoRows): skipped (its finite prediction; dq: its prediction), dual-quantized, or recovered into x;
+ * its reconstruction
+ */
 // @ts-ignore: decorator
 @inline
 function lorenzoPoint(mode: i32, x: usize, xF32: bool, skip: usize, idx: i32, pred: f64): f64 {
   if (mode == WALK_DQ) return skipped(skip, idx) ? pred : dqNext(valueAt(x, xF32, idx), pred);
   if (skipped(skip, idx)) return finiteOr0(pred);
-  if (mode == WALK_QUANTIZE) return quantizeNext(valueAt(x, xF32, idx), pred);
   const r = recoverNext(pred);
   storeValue(x, xF32, idx, r);
   return r;
