@@ -60,6 +60,12 @@ export interface BenchRow {
    * dims, attributes, source; no coordinates in the bench), which an SZ3 file does not carry
    */
   self_description_bytes?: number;
+  /**
+   * External tools on a field with fill points: the bytes their file lacks to restore those points (the mask one bit
+   * a point through zstd, the lossless stage ours use), and the ratio with them counted; ours store the mask already
+   */
+  mask_bytes?: number;
+  ratio_with_mask?: number;
   bit_rate: number;
   psnr_db: number;
   nrmse: number;

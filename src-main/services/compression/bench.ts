@@ -3,7 +3,8 @@
  * ../shared/reference/baselines.json. Protocol (written into every result):
  *  - each variable whole, as float32 in C order; range, bound and every metric over valid points only;
  *  - Fieldpack codecs take the mask natively (fill points are neither predicted nor coded; the mask is stored);
- *    external baselines get the fill points replaced by the mean of the valid points (baselines.json protocol);
+ *    external baselines get the fill points replaced by the mean of the valid points (baselines.json protocol), and
+ *    their rows count the mask they would need to restore them apart (mask_bytes, ratio_with_mask);
  *  - compression_ratio = 4 x values / whole output bytes (our .fpk includes header, metadata, mask, checksums);
  *    self_description_bytes says how many of ours are the field's name, units, dims, attributes and source;
  *  - MB/s = 4 x values / 1e6 / seconds, best of several repetitions (external tools: as many whole runs), with a warm worker pool for ours
@@ -21,6 +22,7 @@ import { pinPython } from '../system/python-env.ts';
 import { bitsByPart } from './runs.ts';
 import { errorStats, ssimMiddleSlice } from '../../core/metrics/index.ts';
 import { decodeStream, encodeField, metadataOf, warmWorkers } from '../codecs/index.ts';
+import { zstdBackend } from '../codecs/zstd-backend.ts';
 import { selfDescriptionBytes } from '../../core/codec/stream/format.ts';
 import { type PrepareOptions, prepareBase } from './base.ts';
 import { EXTERNAL, fillWithMean, startToolRunner } from './baselines/external.ts';
@@ -174,6 +176,17 @@ export async function bestOf<T>(minSeconds: number, fn: () => Promise<T>, second
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 
+/**
+ * The mask an external tool's file lacks (fill points replaced by the valid mean, not restored), where the field has
+ * fill points and an external tool is benched: one bit a point through zstd, the lossless stage ours use
+ */
+function externalMaskColumns(mask: Uint8Array | null, codecs: readonly string[]): { bytes: number } | null {
+  if (!mask || !codecs.some((c) => EXTERNAL[c]) || !mask.includes(0)) return null;
+  const bits = new Uint8Array((mask.length + 7) >>> 3);
+  for (let i = 0; i < mask.length; i++) if (mask[i]) bits[i >>> 3]! |= 0x80 >>> (i & 7);
+  return { bytes: zstdBackend.compress(bits).length };
+}
+
 /** A row that could not be measured: what it is, why, and NaN in every measurement. */
 function failedRow(r: { file: string; variable: string; codec: string; bound: BoundSpec; values: number; workers: number }, error: string): BenchRow {
   return {
@@ -192,6 +205,7 @@ export const BENCH_PROTOCOL = [
   'Fieldpack codecs handle fill points natively (mask stored, fills neither predicted nor coded); external baselines get fills replaced by the mean of the valid points.',
   'compression_ratio = 4 x values / whole output bytes. PSNR = 20 log10(range / RMSE).',
   'self_description_bytes: of our output bytes, the field\'s name, units, dims, attributes and source in the stream header (an SZ3 file has none; coordinates are left out of both).',
+  'mask_bytes, ratio_with_mask (external baselines on fields with fill points): the mask their files lack to restore those points, one bit a point through zstd, and the ratio with it counted.',
   'MB/s = 4 x values / 1e6 / seconds, best of repetitions (as many for the external tools, each a whole process), warm worker pool.',
 ];
 
@@ -332,6 +346,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
     const f32: Field = field.values instanceof Float32Array ? field : { ...field, values: Float32Array.from(field.values) };
     const baseCache: NonNullable<PrepareOptions['cache']> = new Map();
     const mask = f32.mask ?? null;
+    const withMask = externalMaskColumns(mask, codecs);
     const vr = validRange(f32.values, mask);
     const n = f32.values.length;
     const origBytes = 4 * n;
@@ -374,6 +389,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             cs = fastest.compress;
             ds = fastest.decompress;
             predictor = `${codec} ${r.version}`;
+            if (withMask) extra = { mask_bytes: withMask.bytes, ratio_with_mask: r4(origBytes / (bytes + withMask.bytes)) };
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates
             const setup = setups.get(codec)!;
@@ -442,7 +458,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
 }
 
 export const BENCH_COLUMNS: (keyof BenchRow)[] = [
-  'file', 'variable', 'codec', 'bound', 'rel_bound', 'abs_bound', 'values', 'valid_values', 'compressed_bytes', 'compression_ratio', 'self_description_bytes',
+  'file', 'variable', 'codec', 'bound', 'rel_bound', 'abs_bound', 'values', 'valid_values', 'compressed_bytes', 'compression_ratio', 'self_description_bytes', 'mask_bytes', 'ratio_with_mask',
   'bit_rate', 'psnr_db', 'nrmse', 'max_abs_error', 'max_error_over_bound', 'points_over_bound', 'ssim', 'compress_mb_s',
   'decompress_mb_s', 'workers', 'predictor', 'fills_handling', 'base', 'base_choice', 'base_bytes', 'error',
 ];

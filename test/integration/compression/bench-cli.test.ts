@@ -24,6 +24,19 @@ const io = () => {
 };
 const ctx = (o: ReturnType<typeof io>) => ({ io: o.io, app: async () => { throw new Error('no store'); }, globals: {} });
 
+describe.runIf(haveFerret && haveZfp)('bench on a field with fill points (COADS SST, land masked)', () => {
+  it('an external tool\'s row counts the mask its file lacks to restore the fills; ours store it in their bytes', async () => {
+    const rows = await runBench({ files: [`${FERRET}/coads_climatology.cdf`], vars: ['SST'], codecs: ['fast', 'zfp'], bounds: [{ mode: 'rel', value: 1e-2 }], workers: 0, minSeconds: 0 });
+    const [ours, zfp] = [rows.find((r) => r.codec === 'fast')!, rows.find((r) => r.codec === 'zfp')!];
+    expect(ours.mask_bytes).toBeUndefined();
+    // 194,400 points, 46 % of them land: one bit a point is 24.3 KB before zstd
+    expect(zfp.mask_bytes).toBeGreaterThan(100);
+    expect(zfp.mask_bytes).toBeLessThan(194_400 / 8);
+    expect(zfp.ratio_with_mask).toBeCloseTo((4 * 194_400) / (zfp.compressed_bytes + zfp.mask_bytes!), 3);
+    expect(zfp.ratio_with_mask).toBeLessThan(zfp.compression_ratio);
+  });
+});
+
 describe.runIf(haveWrf)('bench (needs the WRF Katrina file)', () => {
   it('rows carry the columns of baselines.json, ours and zfp, zero points over the bound', async () => {
     const rows = await runBench({ files: [WRF], vars: ['T2'], codecs: ['auto', 'lorenzo', ...(haveZfp ? ['zfp'] : [])], bounds: [{ mode: 'rel', value: 1e-3 }, { mode: 'psnr', value: 60 }], workers: 1, minSeconds: 0 });

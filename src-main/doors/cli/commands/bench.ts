@@ -25,6 +25,8 @@ export const benchCommand: CliCommand = {
     '  --entropy E: short for --param entropy=E (the values `fieldpack compress --codecs` lists for entropy)',
     '  --reference baselines.json: an "SZ3 ref" column of the SZ3 ratios that file holds for the same file, variable and bound',
     '  codecs: the presets of `fieldpack compress --codecs`, zfp, sz3 (when on PATH); default auto, fast, zfp, and sz3 when on PATH',
+    '  fill points: ours store the mask; zfp and SZ3 get them replaced by the valid mean and their "+mask" column counts the',
+    '    mask their files lack to restore them (one bit a point through zstd; JSON mask_bytes, ratio_with_mask)',
     '  learned codecs (vqvae, nglr): --model default|none|FILE.fpvq|FILE.fpnl|SHA256 (default: the shipped models; one file',
     '    per codec kind, comma-separated), --embed-model, --train [--train-epochs N]: train the benched learned codecs\' models',
     '    on the benched fields first (kept as OUT.json.fpvq / OUT.json.fpnl; NGLR at the benched bounds); the table then',
@@ -120,10 +122,12 @@ export const benchCommand: CliCommand = {
       // residual coders: the base used (auto's choice) and what it counts, included in the ratio
       const withBase = rows.some((r) => r.base !== undefined);
       const baseCell = (r: BenchRow) => (r.base === undefined ? '' : `${r.base === r.base_choice ? r.base_choice : `${r.base}->${r.base_choice}`}${r.base_bytes ? ` ${Math.round(r.base_bytes)} B` : ''}`);
-      const head = ['file', 'variable', 'codec', 'bound', 'ratio', ...(refs ? ['SZ3 ref'] : []), ...(withBase ? ['base'] : []), 'psnr', 'err/bound', 'over', 'c MB/s', 'd MB/s', 'predictor'];
+      // external tools on fields with fill points: their ratio with the mask they lack counted (ours store it)
+      const withMask = rows.some((r) => r.ratio_with_mask !== undefined);
+      const head = ['file', 'variable', 'codec', 'bound', 'ratio', ...(withMask ? ['+mask'] : []), ...(refs ? ['SZ3 ref'] : []), ...(withBase ? ['base'] : []), 'psnr', 'err/bound', 'over', 'c MB/s', 'd MB/s', 'predictor'];
       const table = rows.map((r) => {
         const key = `${r.file}|${r.variable}|${r.rel_bound}`;
-        return [r.file, r.variable, r.codec, r.bound, fmt(r.compression_ratio), ...(refs ? [refs.has(key) ? fmt(refs.get(key)!) : ''] : []), ...(withBase ? [baseCell(r)] : []),
+        return [r.file, r.variable, r.codec, r.bound, fmt(r.compression_ratio), ...(withMask ? [r.ratio_with_mask === undefined ? '' : fmt(r.ratio_with_mask)] : []), ...(refs ? [refs.has(key) ? fmt(refs.get(key)!) : ''] : []), ...(withBase ? [baseCell(r)] : []),
           fmt(r.psnr_db), fmt(r.max_error_over_bound), String(r.points_over_bound), fmt(r.compress_mb_s), fmt(r.decompress_mb_s), r.error ? `ERROR ${r.error}` : (r.predictor ?? '')];
       });
       const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
