@@ -130,6 +130,23 @@ export const BenchCrossfieldInput = z.strictObject({
   reference: filePath.optional(),
 });
 
+/**
+ * One benched codec over the rows measured (error rows left out): medians of its speeds, the geometric mean of its
+ * ratios, and where SZ3 was benched on the same rows, its ratios against SZ3's (SZ3's with the mask its file lacks on
+ * fields with fill points, ratio_with_mask) and how many rows fall below SZ3's ratio
+ */
+export interface BenchSummaryRow {
+  codec: string;
+  rows: number;
+  median_compress_mb_s: number;
+  median_decompress_mb_s: number;
+  geomean_ratio: number;
+  /** rows where SZ3 ran too (absent for SZ3 itself, or where it was not benched) */
+  rows_with_sz3?: number;
+  geomean_ratio_over_sz3?: number;
+  rows_below_sz3?: number;
+}
+
 export interface CrossfieldBenchRow {
   file: string;
   variable: string;
@@ -203,7 +220,7 @@ const protocol = z.array(z.string());
 export const BENCH_METHODS = {
   'bench.codecs': {
     input: BenchCodecsInput,
-    output: z.object({ protocol, rows: z.array(z.custom<BenchRow>()), trained: z.array(z.custom<TrainedBenchModel>()) }),
+    output: z.object({ protocol, rows: z.array(z.custom<BenchRow>()), summary: z.array(z.custom<BenchSummaryRow>()), trained: z.array(z.custom<TrainedBenchModel>()) }),
   },
   'bench.crossfield': {
     input: BenchCrossfieldInput,

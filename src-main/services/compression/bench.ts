@@ -11,7 +11,7 @@
  *    (verification pass off while timing; the bound is checked on the decompressed values of every row).
  */
 import type { ApiOutput, ApiParsedInput } from '../../api/contract.ts';
-import type { BenchRow, TrainedBenchModel } from '../../api/methods/bench.ts';
+import type { BenchRow, BenchSummaryRow, TrainedBenchModel } from '../../api/methods/bench.ts';
 import type { CallControl as CallContext } from '../codecs/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
@@ -256,7 +256,42 @@ export async function benchCodecsWithModels(input: ApiParsedInput<'bench.codecs'
     model: trained.length ? trained.map((t) => t.path).join(',') : input.model, embedModel: input.embedModel, params: input.params, base: input.base,
     minSeconds: input.minSeconds, onProgress: call?.onProgress, signal: call?.signal,
   });
-  return { protocol: benchProtocol(), rows, trained };
+  return { protocol: benchProtocol(), rows, summary: benchSummary(rows), trained };
+}
+
+/** Per benched codec, in the rows' order: its median speeds, its ratios' geometric mean, and against SZ3's (BenchSummaryRow). */
+export function benchSummary(rows: readonly BenchRow[]): BenchSummaryRow[] {
+  const measured = rows.filter((r) => !r.error && r.compressed_bytes > 0);
+  const sz3 = new Map(measured.filter((r) => r.codec === 'sz3').map((r) => [rowKey(r), r.ratio_with_mask ?? r.compression_ratio]));
+  const codecs = [...new Set(measured.map((r) => r.codec))];
+  return codecs.map((codec) => {
+    const own = measured.filter((r) => r.codec === codec);
+    const paired = codec === 'sz3' ? [] : own.filter((r) => sz3.has(rowKey(r)));
+    return {
+      codec, rows: own.length,
+      median_compress_mb_s: r4(median(own.map((r) => r.compress_mb_s))), median_decompress_mb_s: r4(median(own.map((r) => r.decompress_mb_s))),
+      geomean_ratio: r4(geometricMean(own.map((r) => r.compression_ratio))),
+      ...(paired.length ? {
+        rows_with_sz3: paired.length,
+        geomean_ratio_over_sz3: r4(geometricMean(paired.map((r) => r.compression_ratio / sz3.get(rowKey(r))!))),
+        rows_below_sz3: paired.filter((r) => r.compression_ratio < sz3.get(rowKey(r))!).length,
+      } : {}),
+    };
+  });
+}
+
+const rowKey = (r: BenchRow) => `${r.file}|${r.variable}|${r.bound}`;
+
+/** The median (the mean of the middle two of an even count), NaN for none. */
+function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function geometricMean(xs: readonly number[]): number {
+  return xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : NaN;
 }
 
 /**

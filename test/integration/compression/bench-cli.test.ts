@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBench } from '../../../src-main/services/compression/bench.ts';
+import { benchSummary, runBench } from '../../../src-main/services/compression/bench.ts';
+import type { BenchRow } from '../../../src-main/api/methods/bench.ts';
 import { benchVariables } from '../../../src-main/services/compression/bench-input.ts';
 import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
 import { closePools } from '../../../src-main/services/compression/index.ts';
@@ -23,6 +24,27 @@ const io = () => {
   return { lines, io: { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), progress: () => {}, progressDone: () => {} } };
 };
 const ctx = (o: ReturnType<typeof io>) => ({ io: o.io, app: async () => { throw new Error('no store'); }, globals: {} });
+
+describe('bench summary', () => {
+  const row = (codec: string, variable: string, ratio: number, c: number, d: number, extra: Partial<BenchRow> = {}) =>
+    ({ file: 'f.nc', variable, codec, bound: 'rel:0.001', compressed_bytes: 1000 / ratio, compression_ratio: ratio, compress_mb_s: c, decompress_mb_s: d, ...extra }) as BenchRow;
+
+  it('per codec: median speeds, geometric mean ratio; against SZ3 (with the mask its file lacks) the rows below it; error rows left out', () => {
+    const rows = [
+      row('fast', 'a', 20, 100, 200), row('fast', 'b', 5, 50, 80), row('fast', 'c', 10, 70, 90), row('fast', 'd', NaN, NaN, NaN, { error: 'failed' }),
+      // on b SZ3 is ahead as it stands (8 > 5), but with its mask counted it is not (4 < 5)
+      row('sz3', 'a', 10, 90, 300), row('sz3', 'b', 8, 60, 100, { ratio_with_mask: 4 }), row('sz3', 'c', 12.5, 40, 50),
+    ];
+    const [fast, sz3] = benchSummary(rows);
+    expect(fast).toMatchObject({ codec: 'fast', rows: 3, median_compress_mb_s: 70, median_decompress_mb_s: 90, rows_with_sz3: 3, rows_below_sz3: 1 });
+    expect(fast!.geomean_ratio).toBeCloseTo(10, 6);
+    expect(fast!.geomean_ratio_over_sz3).toBeCloseTo(Math.cbrt((20 / 10) * (5 / 4) * (10 / 12.5)), 5);
+    expect(sz3).toMatchObject({ codec: 'sz3', rows: 3, median_compress_mb_s: 60 });
+    expect(sz3!.rows_with_sz3).toBeUndefined();
+    // an even count: the mean of the middle two
+    expect(benchSummary([row('auto', 'a', 2, 10, 1), row('auto', 'b', 8, 30, 3)])[0]).toMatchObject({ median_compress_mb_s: 20, median_decompress_mb_s: 2, geomean_ratio: 4 });
+  });
+});
 
 describe.runIf(haveFerret && haveZfp)('bench on a field with fill points (COADS SST, land masked)', () => {
   it('an external tool\'s row counts the mask its file lacks to restore the fills; ours store it in their bytes', async () => {
@@ -106,6 +128,9 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     expect(j.rows[0].self_description_bytes).toBeLessThan(j.rows[0].compressed_bytes);
     expect(readFileSync(join(dir, 'b.csv'), 'utf8').split('\n')[0]).toContain('self_description_bytes');
     expect(o.lines[0]).toMatch(/ratio/);
+    // the codec's medians and ratio over its rows, printed and in the JSON
+    expect(j.summary).toEqual([expect.objectContaining({ codec: 'auto', rows: 2 })]);
+    expect(o.lines.find((l) => /^auto\s+2\s/.test(l))).toBeDefined();
     // outputs that would destroy an input or each other, and a reference that is not one, are refused before the work
     const input = join(dir, 'in.cdf');
     writeFileSync(input, readFileSync(`${FERRET}/etopo120.cdf`));

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { BenchRow, CrossfieldBenchRow } from '../../../api/methods/bench.ts';
+import type { BenchRow, BenchSummaryRow, CrossfieldBenchRow } from '../../../api/methods/bench.ts';
 import type { BoundSpec } from '../../../core/codec/bound.ts';
 import { checkOutputPath, writeFileAtomic } from '../../../services/files/atomic.ts';
 import { FieldpackError } from '../../../core/errors.ts';
@@ -107,7 +107,7 @@ export const benchCommand: CliCommand = {
       const crossfieldOnly = ['anchors', 'network', 'reused-model'].find((f) => p.flags.has(f));
       if (crossfieldOnly) throw new CliUsageError(`--${crossfieldOnly} is for the cross-field bench (--codec crossfield --vars TARGET); none of the benched codecs takes it`);
       const epochs = flag(p, 'train-epochs');
-      const { protocol, rows, trained } = await callApi(ctx, 'bench.codecs', {
+      const { protocol, rows, summary, trained } = await callApi(ctx, 'bench.codecs', {
         ...common, codecs, workers: workers ?? 2, embedModel: p.flags.has('embed-model'), params: { ...paramFlags(p), ...entropyParam(p, catalog) },
         ...(vars ? { variables: vars } : {}),
         ...(flag(p, 'model') ? { model: flag(p, 'model')! } : {}),
@@ -116,7 +116,7 @@ export const benchCommand: CliCommand = {
       }, call);
       call.done();
       for (const t of trained) io.err(t.network === 'vqvae' ? `trained a VQ-VAE on ${t.samples} maps in ${t.seconds.toFixed(0)} s: ${t.path}` : `trained NGLR on ${t.samples} points in ${t.seconds.toFixed(0)} s: ${t.path}`);
-      await writeFileAtomic(json, jsonText({ protocol, rows }));
+      await writeFileAtomic(json, jsonText({ protocol, rows, summary }));
       const csv = flag(p, 'csv');
       if (csv) await writeFileAtomic(csv, benchCsv(rows));
       // residual coders: the base used (auto's choice) and what it counts, included in the ratio
@@ -134,6 +134,7 @@ export const benchCommand: CliCommand = {
       io.out(head.map((h, i) => h.padEnd(widths[i]!)).join('  '));
       for (const t of table) io.out(t.map((c, i) => c.padEnd(widths[i]!)).join('  '));
       for (const line of modelPerDataset(rows)) io.out(line);
+      for (const line of summaryTable(summary)) io.out(line);
       return rows.some((r) => r.error || r.points_over_bound > 0) ? 1 : 0;
     } finally {
       call.done();
@@ -213,6 +214,17 @@ function modelPerDataset(rows: BenchRow[]): string[] {
     out.push(`  ${file} ${codec} ${bound}: ${g.length} field${g.length > 1 ? 's' : ''}, ratio ${fmt(orig / bytes)} without the model, ${fmt(orig / withModel)} with it (${g[0]!.model_bytes} bytes${usesModel ? '' : ', unused: every field fell back'})`);
   }
   return out;
+}
+
+/** Each codec's medians and ratios over the rows measured, and against SZ3's where it was benched too (benchSummary). */
+function summaryTable(summary: BenchSummaryRow[]): string[] {
+  if (!summary.length) return [];
+  const withSz3 = summary.some((s) => s.rows_with_sz3 !== undefined);
+  const head = ['codec', 'rows', 'median c MB/s', 'median d MB/s', 'ratio (geo. mean)', ...(withSz3 ? ['x SZ3 (geo. mean)', 'rows below SZ3'] : [])];
+  const table = summary.map((s) => [s.codec, String(s.rows), fmt(s.median_compress_mb_s), fmt(s.median_decompress_mb_s), fmt(s.geomean_ratio),
+    ...(withSz3 ? (s.rows_with_sz3 === undefined ? ['', ''] : [fmt(s.geomean_ratio_over_sz3!), `${s.rows_below_sz3} of ${s.rows_with_sz3}`]) : [])]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  return ['', 'summary (rows measured; SZ3 with the mask its files lack where a field has fill points):', ...[head, ...table].map((t) => t.map((c, i) => c.padEnd(widths[i]!)).join('  '))];
 }
 
 function fmt(x: number): string {
