@@ -145,6 +145,8 @@ export interface BenchSummaryRow {
   rows_with_sz3?: number;
   geomean_ratio_over_sz3?: number;
   rows_below_sz3?: number;
+  /** of those, the rows that are not below it without the stream's self-description (name, units, attributes) */
+  rows_below_sz3_by_self_description?: number;
 }
 
 export interface CrossfieldBenchRow {

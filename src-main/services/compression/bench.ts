@@ -267,6 +267,9 @@ export function benchSummary(rows: readonly BenchRow[]): BenchSummaryRow[] {
   return codecs.map((codec) => {
     const own = measured.filter((r) => r.codec === codec);
     const paired = codec === 'sz3' ? [] : own.filter((r) => sz3.has(rowKey(r)));
+    const below = paired.filter((r) => r.compression_ratio < sz3.get(rowKey(r))!);
+    // SZ3's ratio as bytes of the same values (its mask counted), against ours without the field's self-description
+    const belowWithoutSelfDescription = below.filter((r) => r.compressed_bytes - (r.self_description_bytes ?? 0) > (4 * r.values) / sz3.get(rowKey(r))!);
     return {
       codec, rows: own.length,
       median_compress_mb_s: r4(median(own.map((r) => r.compress_mb_s))), median_decompress_mb_s: r4(median(own.map((r) => r.decompress_mb_s))),
@@ -274,7 +277,8 @@ export function benchSummary(rows: readonly BenchRow[]): BenchSummaryRow[] {
       ...(paired.length ? {
         rows_with_sz3: paired.length,
         geomean_ratio_over_sz3: r4(geometricMean(paired.map((r) => r.compression_ratio / sz3.get(rowKey(r))!))),
-        rows_below_sz3: paired.filter((r) => r.compression_ratio < sz3.get(rowKey(r))!).length,
+        rows_below_sz3: below.length,
+        rows_below_sz3_by_self_description: below.length - belowWithoutSelfDescription.length,
       } : {}),
     };
   });
