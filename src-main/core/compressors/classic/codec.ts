@@ -118,6 +118,12 @@ const FAST_HUFFMAN_TRY_SHARE = 1;
  */
 const FAST_HUFFMAN_MIN_BITS = 3;
 /**
+ * effort fast codes a chunk of at most this many codes with every coder the best effort tries, not the one its
+ * statistics pick: there the tries cost little in all, and one coder can be far off (a 1000 x 3 x 3 series at rel
+ * 1e-4: 1016 bytes against the best effort's 517, the same plan)
+ */
+const FAST_ALL_CODERS_MAX_CODES = 1 << 14;
+/**
  * level-dependent bounds tried for an interpolation winner (indices into INTERP_TUNINGS). Not 3 (1.5, 3), the
  * strongest: over the 108 field x bound rows that try tunings (bench fields, variants, held-out files, rel
  * 1e-2..1e-4) it was never the smallest, and four candidates split evenly between this thread and a worker.
@@ -1590,9 +1596,11 @@ export function encodeChunkPayload(plan: ClassicPlan, values: FieldValues, mask:
   // planning's sizings leave it out (the same plans win, and each try costs a Huffman coding and a zstd run)
   // (effort fast tries Huffman through the lossless stage on 1-D fields, the coordinates of unstructured grids, whose
   // codes repeat element by element, 0.6 x SZ3's ratio without it, and where its plan's block said so, huffmanTry)
-  const huffmanTry = plan.effort !== 'fast' || input.pshape.length === 1 || plan.huffmanTry === true;
+  // (and a chunk of few codes with every coder, as the best effort codes it: FAST_ALL_CODERS_MAX_CODES)
+  const oneCoder = plan.effort === 'fast' && q.nCodes > FAST_ALL_CODERS_MAX_CODES;
+  const huffmanTry = !oneCoder || input.pshape.length === 1 || plan.huffmanTry === true;
   const packedSize = huffmanTry && backend && backend.id !== LOSSLESS_NONE ? (block: Uint8Array) => backend.compress(block).length : undefined;
-  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines, packedSize, oneCoder: plan.effort === 'fast' }, (cap) => new ByteWriter(cap));
+  writeCodes(w, q, { entropy: plan.entropy ?? 'auto', bareCount: true, largeBinaryTry: true, lines, packedSize, oneCoder }, (cap) => new ByteWriter(cap));
   // grid escapes are indices, which can pass float32's integers
   writeEscapes(w, q, f32 && !grid);
   return w.finish();
