@@ -236,7 +236,7 @@ export interface ClassicOptions {
  * How hard a compression looks for its smallest stream: 'best' (the default) sizes every predictor, folding, axis
  * order and tuning planning knows, and codes small chunks with each entropy coder; 'fast' chooses among
  * FAST_CANDIDATES on a block of at most FAST_SAMPLE_VALUES and codes each chunk once (about 2.6 x faster on
- * 0.1-1 M-value fields, streams 0.4 % larger in geometric mean; docs/codecs.md). The decoder reads both the same way.
+ * 0.1-1 M-value fields, streams 0.2 % larger in geometric mean; docs/codecs.md). The decoder reads both the same way.
  */
 export type Effort = 'best' | 'fast';
 

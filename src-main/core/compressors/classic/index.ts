@@ -86,7 +86,7 @@ const presets: CodecPreset<ClassicParams>[] = [
   })),
   {
     name: 'fast', label: 'Fieldpack fast',
-    description: 'classic codec, effort fast: the predictor chosen on a small block, each chunk coded once (about 2.6 x faster than auto, near SZ3\'s speed; streams about 0.4 % larger than auto\'s)',
+    description: 'classic codec, effort fast: the predictor chosen on a small block, each chunk coded once (about 2.6 x faster than auto, near SZ3\'s speed; streams about 0.2 % larger than auto\'s)',
     params: { predictor: 'auto', entropy: 'range', grid: 'auto', effort: 'fast' },
   },
 ];

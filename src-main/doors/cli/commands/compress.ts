@@ -31,7 +31,7 @@ export const compressCommand: CliCommand = {
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
     '    auto plans with the best effort (smallest streams); fast chooses on a small block and codes each chunk once',
     '    (about 2.6 x faster than auto on the median field of 0.1-1 M values, level with SZ3\'s speed there; streams',
-    '    0.4 % larger in geometric mean, up to a third on a few small fields; docs/codecs.md, "Effort").',
+    '    0.2 % larger in geometric mean, up to a third on a few small fields; docs/codecs.md, "Effort").',
     '  --model (codecs vqvae, nglr): default (the shipped model), a .fpvq / .fpnl file or a sha256 prefix of one in',
     '    resources/models, the store\'s models or FIELDPACK_MODEL_PATH (nglr: also none, plain Lorenzo); the stream names',
     '    it by hash. --embed-model puts it inside the stream (counted in its size).',
