@@ -2132,26 +2132,83 @@ export function finiteRange(x: usize, n: i32, xF32: bool, out: usize): i32 {
 /**
  * The pass over a masked block x[0, n) (float32 or float64 by xF32; mask[0, n), 0 = masked) that bound.ts validRange
  * and envelope.ts scanExceptions make: skip[i] = 1 where masked (u8); at out the smallest and largest valid finite
- * value (f64, kept as the references keep them, `v < min` in index order, so a zero end is the first zero's), then
- * (i32) how many valid values are not finite and how many masked values are not `fill` (Object.is: the same zero, any
- * NaN for a NaN; hasFill false: every masked value); returns the valid finite count. One value at a time: a mask's
- * runs make its branches predictable.
+ * value (f64; the lanes do not know which zero came first: the caller gives a zero end the sign of the first valid
+ * zero's, as the references keep `v < min` in index order), then (i32) how many valid values are not finite and how
+ * many masked values are not `fill` (Object.is: the same zero, any NaN for a NaN; hasFill false: every masked value);
+ * returns the valid finite count. Four float32 or two float64 lanes a step, the skip bytes sixteen (one value at a
+ * time it took 2.3 ns a value on Levitus salinity, a tenth of its fast compression).
  */
 export function maskedScan(x: usize, xF32: bool, mask: usize, n: i32, fill: f64, hasFill: bool, skip: usize, out: usize): i32 {
+  maskedSkip(mask, n, skip);
   let mn: f64 = Infinity, mx: f64 = -Infinity;
   let finite = 0, nonfinite = 0, notFill = 0;
-  for (let i = 0; i < n; i++) {
-    const valid = load<u8>(mask + <usize>i) != 0;
-    store<u8>(skip + <usize>i, <u8>!valid);
+  let i = 0;
+  const fillNaN = fill != fill;
+  if (xF32) {
+    // a float32 lane equals the float64 fill only where the fill is a float32 value
+    const fill32 = <f32>fill;
+    const fillIsF32 = <f64>fill32 == fill;
+    const zero = f32x4.splat(0), posInf = f32x4.splat(Infinity), negInf = f32x4.splat(-Infinity);
+    const fillV = f32x4.splat(fill32), fillBits = i32x4.splat(reinterpret<i32>(fill32));
+    let lo = posInf, hi = negInf, nFinite = i32x4.splat(0), nNonfinite = i32x4.splat(0), nNotFill = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const valid = i32x4.ne(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(mask + <usize>i))), i32x4.splat(0));
+      const v = v128.load(x + (<usize>i << 2));
+      const fin = f32x4.eq(f32x4.sub(v, v), zero);
+      const ok = v128.and(fin, valid);
+      lo = f32x4.pmin(lo, v128.bitselect(v, posInf, ok));
+      hi = f32x4.pmax(hi, v128.bitselect(v, negInf, ok));
+      nFinite = i32x4.sub(nFinite, ok);
+      nNonfinite = i32x4.sub(nNonfinite, v128.andnot(valid, fin));
+      nNotFill = i32x4.sub(nNotFill, v128.not(v128.or(valid, sameAsFillF32(v, fillV, fillBits, fillIsF32, fillNaN, hasFill))));
+    }
+    for (let lane = 0; lane < 4; lane++) {
+      const a = <f64>f32x4.extract_lane(lo, 0), b = <f64>f32x4.extract_lane(hi, 0);
+      lo = v128.shuffle<u32>(lo, lo, 1, 2, 3, 0);
+      hi = v128.shuffle<u32>(hi, hi, 1, 2, 3, 0);
+      if (a < mn) mn = a;
+      if (b > mx) mx = b;
+    }
+    finite = laneSum(nFinite);
+    nonfinite = laneSum(nNonfinite);
+    notFill = laneSum(nNotFill);
+  } else {
+    const zero = f64x2.splat(0), posInf = f64x2.splat(Infinity), negInf = f64x2.splat(-Infinity);
+    const fillV = f64x2.splat(fill), fillBits = i64x2.splat(reinterpret<i64>(fill));
+    let lo = posInf, hi = negInf, nFinite = i64x2.splat(0), nNonfinite = i64x2.splat(0), nNotFill = i64x2.splat(0);
+    for (; i + 2 <= n; i += 2) {
+      const m = i64x2.extend_low_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load16_splat(mask + <usize>i))));
+      const valid = v128.not(i64x2.eq(m, i64x2.splat(0)));
+      const v = v128.load(x + (<usize>i << 3));
+      const fin = f64x2.eq(f64x2.sub(v, v), zero);
+      const ok = v128.and(fin, valid);
+      lo = f64x2.pmin(lo, v128.bitselect(v, posInf, ok));
+      hi = f64x2.pmax(hi, v128.bitselect(v, negInf, ok));
+      nFinite = i64x2.sub(nFinite, ok);
+      nNonfinite = i64x2.sub(nNonfinite, v128.andnot(valid, fin));
+      // the same zero (its bits) or any other equal value, or a NaN for a NaN fill
+      let same = v128.and(f64x2.eq(v, fillV), v128.or(f64x2.ne(v, zero), i64x2.eq(v, fillBits)));
+      if (fillNaN) same = v128.or(same, f64x2.ne(v, v));
+      if (!hasFill) same = i64x2.splat(0);
+      nNotFill = i64x2.sub(nNotFill, v128.not(v128.or(valid, same)));
+    }
+    mn = min<f64>(f64x2.extract_lane(lo, 0), f64x2.extract_lane(lo, 1));
+    mx = max<f64>(f64x2.extract_lane(hi, 0), f64x2.extract_lane(hi, 1));
+    finite = <i32>(i64x2.extract_lane(nFinite, 0) + i64x2.extract_lane(nFinite, 1));
+    nonfinite = <i32>(i64x2.extract_lane(nNonfinite, 0) + i64x2.extract_lane(nNonfinite, 1));
+    notFill = <i32>(i64x2.extract_lane(nNotFill, 0) + i64x2.extract_lane(nNotFill, 1));
+  }
+  // the values past the last whole lane group, one at a time
+  for (; i < n; i++) {
     const v = valueAt(x, xF32, i);
-    if (valid) {
+    if (load<u8>(mask + <usize>i) != 0) {
       if (v - v == 0) {
         finite++;
         if (v < mn) mn = v;
         if (v > mx) mx = v;
       } else nonfinite++;
     } else {
-      const same = v == fill ? v != 0 || reinterpret<u64>(v) == reinterpret<u64>(fill) : v != v && fill != fill;
+      const same = v == fill ? v != 0 || reinterpret<u64>(v) == reinterpret<u64>(fill) : v != v && fillNaN;
       notFill += <i32>!(hasFill && same);
     }
   }
@@ -2160,6 +2217,33 @@ export function maskedScan(x: usize, xF32: bool, mask: usize, n: i32, fill: f64,
   store<i32>(out, nonfinite, 16);
   store<i32>(out, notFill, 20);
   return finite;
+}
+
+/**
+ * maskedScan's float32 lanes that are the fill as its reference compares them (Object.is on the float64 values): equal
+ * to it where it is a float32 value, and the same zero (its bits); any NaN for a NaN fill; none without a fill.
+ */
+// @ts-ignore: decorator
+@inline
+function sameAsFillF32(v: v128, fillV: v128, fillBits: v128, fillIsF32: bool, fillNaN: bool, hasFill: bool): v128 {
+  let same = fillIsF32 ? v128.and(f32x4.eq(v, fillV), v128.or(f32x4.ne(v, f32x4.splat(0)), i32x4.eq(v, fillBits))) : i32x4.splat(0);
+  if (fillNaN) same = v128.or(same, f32x4.ne(v, v));
+  return hasFill ? same : i32x4.splat(0);
+}
+
+/** The four i32 lanes' sum. */
+// @ts-ignore: decorator
+@inline
+function laneSum(lanes: v128): i32 {
+  return i32x4.extract_lane(lanes, 0) + i32x4.extract_lane(lanes, 1) + i32x4.extract_lane(lanes, 2) + i32x4.extract_lane(lanes, 3);
+}
+
+/** skip[i] = 1 where mask[i] is 0, else 0: sixteen bytes a step. */
+function maskedSkip(mask: usize, n: i32, skip: usize): void {
+  let i = 0;
+  const one = i8x16.splat(1), none = i8x16.splat(0);
+  for (; i + 16 <= n; i += 16) v128.store(skip + <usize>i, v128.and(i8x16.eq(v128.load(mask + <usize>i), none), one));
+  for (; i < n; i++) store<u8>(skip + <usize>i, <u8>(load<u8>(mask + <usize>i) == 0));
 }
 
 /** How many of codes[0, n) (u32) equal c (the encoders' zero residuals, a decoder's escapes), in four lanes. */

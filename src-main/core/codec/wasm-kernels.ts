@@ -17,7 +17,8 @@
  * - The valid range of a field without a mask (bound.ts validRange): serial, before a large field's chunks go to the
  *   workers; in SIMD lanes about 5 times faster, the same min, max and count (test/unit/metrics/metrics.test.ts).
  *   With a mask (maskedScan), one pass for validRange and for scanExceptions' usual case (masked points hold the fill,
- *   valid ones are finite): about 4 times faster than their loops, the same range, counts and skip array.
+ *   valid ones are finite), in SIMD lanes too (a zero end then given the first valid zero's sign here): the same range,
+ *   counts and skip array (test/unit/codec/masked-scan.test.ts).
  *   And the count of one code (countCode): the encoders' zero residuals after their walk, a decoder's escape codes
  *   (test/unit/codec/predictor-wasm.test.ts, mscoder-wasm.test.ts).
  * - The interpolations' other axis order (axes.ts reverseAxes): a loop that runs once per planning and per chunk
@@ -757,9 +758,18 @@ export function maskedScanKernel(): ((values: Float32Array | Float64Array, mask:
       if (ends[0]! < r.min) r.min = ends[0]!;
       if (ends[1]! > r.max) r.max = ends[1]!;
     }
-    if (!r.count) Object.assign(r, { min: 0, max: 0 });
+    if (!r.count) return Object.assign(r, { min: 0, max: 0 });
+    // the lanes do not know which zero came first: a zero end is the first valid zero, as the reference's pass keeps it
+    if (r.min === 0) r.min = firstValidZero(values, mask);
+    if (r.max === 0) r.max = firstValidZero(values, mask);
     return r;
   };
+}
+
+/** The first valid value equal to 0 (+0 or -0), where there is one; 0 else. */
+function firstValidZero(values: Float32Array | Float64Array, mask: Uint8Array): number {
+  for (let i = 0; i < values.length; i++) if (mask[i] !== 0 && values[i] === 0) return values[i]!;
+  return 0;
 }
 
 /** What errorSumsKernel carries from block to block: ErrorAccumulator's running sums and counts. */

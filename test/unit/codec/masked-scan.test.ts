@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { scanExceptions } from '../../../src-main/core/codec/envelope.ts';
+import { validRange } from '../../../src-main/core/codec/bound.ts';
 
 /** the definition: masked points and valid non-finite ones skipped; masked points not Object.is the fill listed */
 function reference(values: ArrayLike<number>, mask: Uint8Array, fill: number | null) {
@@ -55,6 +56,41 @@ describe('scanExceptions on masked chunks', () => {
       }
     });
   }
+  it('a fill that is no float32 value, on float32 values: no masked point is it, every one listed', () => {
+    const v = Float32Array.from(values(() => 0.1));
+    const got = scanExceptions(v, mask, 0.1);
+    expect(got.fillExc).toEqual(reference(v, mask, 0.1).fillExc);
+    expect(got.fillExc.length).toBe(mask.filter((m) => m === 0).length);
+  });
+
+  it('validRange: the valid finite points\' range, a zero end signed as the first valid zero (the pass keeps the first of equal values)', () => {
+    /** the definition: `v < min` and `v > max` in index order over the valid finite points */
+    const rangeOf = (v: ArrayLike<number>, m: Uint8Array) => {
+      let min = Infinity;
+      let max = -Infinity;
+      let count = 0;
+      for (let i = 0; i < v.length; i++) {
+        if (m[i] === 0 || !Number.isFinite(v[i]!)) continue;
+        count++;
+        if (v[i]! < min) min = v[i]!;
+        if (v[i]! > max) max = v[i]!;
+      }
+      return { min, max, count };
+    };
+    // valid values >= 0 whose first valid zero is -0 (at 1; +0 at every third point after it, masked +0 at 74), and
+    // their negation
+    expect(mask[1]).toBe(1);
+    const upward = values((i) => (i === 74 ? 0 : 5), (i) => (i === 1 ? -0 : i > 1 && i % 3 === 0 ? 0 : i === 50_001 ? NaN : 1 + (i % 7)));
+    for (const c of [upward, upward.map((x) => -x)]) {
+      for (const v of [Float64Array.from(c), Float32Array.from(c)]) {
+        const got = validRange(v, mask);
+        const want = rangeOf(v, mask);
+        expect(got.count).toBe(want.count);
+        expect(Object.is(got.min, want.min) && Object.is(got.max, want.max), `${got.min} ${got.max} against ${want.min} ${want.max}`).toBe(true);
+      }
+    }
+  });
+
   it('a mask of ones skips nothing (no skip array), as without a mask', () => {
     const v = Float32Array.from({ length: n }, (_, i) => i);
     expect(scanExceptions(v, new Uint8Array(n).fill(1), 0)).toEqual({ skip: null, nSkip: 0, nonfinite: [], fillExc: [] });
