@@ -29,6 +29,12 @@ function landWrittenAs(f: Field, fill: number): Field {
   return { ...f, values, mask: undefined, attributes: {} };
 }
 
+/** The field's values with its masked points written as the median of its valid ones (bench-variants' layouts) */
+function landWrittenAsMedian(f: Field): Float32Array {
+  const valid = f.values.filter((v, i) => (!f.mask || f.mask[i]) && Number.isFinite(v)).sort();
+  return landWrittenAs(f, (valid[(valid.length - 1) >> 1]! + valid[valid.length >> 1]!) / 2).values as Float32Array;
+}
+
 /** The field through effort fast and through the best effort, each checked by roundTrip */
 async function bothEfforts(f: Field, bound: BoundSpec) {
   return { fast: await roundTrip(f, 'fast', bound), best: await roundTrip(f, 'auto', bound) };
@@ -123,9 +129,7 @@ describe('effort fast', () => {
   it.runIf(haveFerret)('COADS SST with its 12 months stored last, its land as its median (bench-variants\' layouts), rel 1e-4: folded to 2-D Lorenzo as the best effort does, within 2 % of it', async () => {
     const coads = await field(`${FERRET}/coads_climatology.cdf`, 'SST');
     const [nt, ny, nx] = coads.shape.slice(-3) as [number, number, number];
-    const valid = coads.values.filter((v, i) => (!coads.mask || coads.mask[i]) && Number.isFinite(v)).sort();
-    const median = (valid[(valid.length - 1) >> 1]! + valid[valid.length >> 1]!) / 2;
-    const land = landWrittenAs(coads, median).values;
+    const land = landWrittenAsMedian(coads);
     const values = new Float32Array(nt * ny * nx);
     for (let t = 0, i = 0; t < nt; t++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, i++) values[(y * nx + x) * nt + t] = land[i]!;
     const { fast, best } = await bothEfforts({ name: 'SST_TLAST', dims: ['y', 'x', 't'], shape: [ny, nx, nt], values, sourceDtype: 'float32', attributes: {} }, rel(1e-4));
@@ -138,9 +142,7 @@ describe('effort fast', () => {
   it.runIf(haveFerret)('Levitus temperature transposed, its land as its median (bench-variants\' layouts): the spread blocks choose between the reversed interpolations, within 2 % of the best effort', async () => {
     const levitus = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
     const [nz, ny, nx] = levitus.shape.slice(-3) as [number, number, number];
-    const valid = levitus.values.filter((v, i) => (!levitus.mask || levitus.mask[i]) && Number.isFinite(v)).sort();
-    const median = (valid[(valid.length - 1) >> 1]! + valid[valid.length >> 1]!) / 2;
-    const land = landWrittenAs(levitus, median).values;
+    const land = landWrittenAsMedian(levitus);
     const values = new Float32Array(nz * ny * nx);
     for (let z = 0, i = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, i++) values[(x * ny + y) * nz + z] = land[i]!;
     const { fast, best } = await bothEfforts({ name: 'TEMP_TR', dims: ['x', 'y', 'z'], shape: [nx, ny, nz], values, sourceDtype: 'float32', attributes: {} }, rel(1e-3));
