@@ -702,8 +702,8 @@ export function finiteRangeKernel(): ((values: Float32Array | Float64Array) => {
     }
     if (!count) return { min: 0, max: 0, count: 0 };
     // the reference keeps the first of equal values: a zero end is the first zero, whichever its sign
-    if (min === 0) min = values[values.indexOf(0)]!;
-    if (max === 0) max = values[values.indexOf(0)]!;
+    if (min === 0) min = firstValidZero(values, null);
+    if (max === 0) max = firstValidZero(values, null);
     return { min, max, count };
   };
 }
@@ -766,9 +766,12 @@ export function maskedScanKernel(): ((values: Float32Array | Float64Array, mask:
   };
 }
 
-/** The first valid value equal to 0 (+0 or -0), where there is one; 0 else. */
-function firstValidZero(values: Float32Array | Float64Array, mask: Uint8Array): number {
-  for (let i = 0; i < values.length; i++) if (mask[i] !== 0 && values[i] === 0) return values[i]!;
+/**
+ * The first valid value equal to 0 (+0 or -0; mask null: every value valid), where there is one, else 0: the sign the
+ * references' pass gives a zero end of a range, which SIMD lanes lose
+ */
+function firstValidZero(values: Float32Array | Float64Array, mask: Uint8Array | null): number {
+  for (let i = 0; i < values.length; i++) if ((mask === null || mask[i] !== 0) && values[i] === 0) return values[i]!;
   return 0;
 }
 
