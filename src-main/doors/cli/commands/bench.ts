@@ -8,6 +8,7 @@ import { closePools } from '../../../services/compression/index.ts';
 import { boundsFlag, type CliCommand, CliUsageError, flag, nonNegativeFlag, onlyFlags, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { namedValues } from './compress.ts';
 import { callApi, terminalCall } from '../api.ts';
+import { formatTable } from '../io.ts';
 
 export const benchCommand: CliCommand = {
   name: 'bench',
@@ -223,8 +224,7 @@ function summaryTable(summary: BenchSummaryRow[]): string[] {
   const head = ['codec', 'rows', 'median c MB/s', 'median d MB/s', 'ratio (geo. mean)', ...(withSz3 ? ['x SZ3 (geo. mean)', 'rows below SZ3'] : [])];
   const table = summary.map((s) => [s.codec, String(s.rows), fmt(s.median_compress_mb_s), fmt(s.median_decompress_mb_s), fmt(s.geomean_ratio),
     ...(withSz3 ? (s.rows_with_sz3 === undefined ? ['', ''] : [fmt(s.geomean_ratio_over_sz3!), `${s.rows_below_sz3} of ${s.rows_with_sz3}${s.rows_below_sz3_by_self_description ? ` (${s.rows_below_sz3_by_self_description} by the self-description alone)` : ''}`]) : [])]);
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
-  return ['', 'summary (rows measured; SZ3 with the mask its files lack where a field has fill points):', ...[head, ...table].map((t) => t.map((c, i) => c.padEnd(widths[i]!)).join('  '))];
+  return ['', 'summary (rows measured; SZ3 with the mask its files lack where a field has fill points):', ...formatTable(head, table).split('\n')];
 }
 
 function fmt(x: number): string {
