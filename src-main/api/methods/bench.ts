@@ -20,7 +20,7 @@ export const BenchCodecsInput = z.strictObject({
   files,
   /** only these variables (default: every float or packed variable with 2+ dims longer than 1, and 1-D data of 1024+ values that is not a coordinate variable) */
   variables: z.array(z.string().min(1)).min(1, 'variables: leave it out for every variable, or name at least one').max(1000).optional(),
-  /** codec presets (streams.codecs) and external baselines (zfp, sz3 when on PATH); default auto, fast, zfp, sz3 */
+  /** codec presets (streams.codecs) and external baselines (zfp, sz3 when on PATH); default auto, best, zfp, sz3 */
   codecs: z.array(z.string().min(1)).max(100).default([]),
   bounds,
   workers: workers.default(2),

@@ -43,7 +43,7 @@ export interface BenchOptions {
   files: string[];
   /** variables to take (default: bench-input.ts benchVariables: float or packed, 2+ dims longer than 1 or 1-D data) */
   vars?: string[];
-  /** codec names: auto | lorenzo | dq-lorenzo | interp-linear | interp-cubic | zfp | sz3 (default: auto, fast, zfp, sz3 when on PATH) */
+  /** codec names: auto | lorenzo | dq-lorenzo | interp-linear | interp-cubic | zfp | sz3 (default: auto, best, zfp, sz3 when on PATH) */
   codecs?: string[];
   bounds: BoundSpec[];
   workers?: number;
@@ -330,7 +330,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const minSeconds = opts.minSeconds ?? 0.3;
   // each codec, variable and bound once (a name given twice gave its rows twice)
   // (both efforts of the classic codec: the smallest streams and the speed of SZ3's, side by side)
-  const codecs = opts.codecs?.length ? [...new Set(opts.codecs)] : ['auto', 'fast', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
+  const codecs = opts.codecs?.length ? [...new Set(opts.codecs)] : ['auto', 'best', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
   opts = { ...opts, ...(opts.vars ? { vars: [...new Set(opts.vars)] } : {}), bounds: [...new Map(opts.bounds.map((b) => [formatBound(b), b])).values()] };
   for (const c of codecs) {
     if (!benchCodecs().includes(c)) throw new FieldpackError('INVALID_ARGUMENT', `unknown codec "${c}" (known: ${benchCodecs().join(', ')})`);

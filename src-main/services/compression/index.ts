@@ -38,7 +38,7 @@ export interface CompressResult {
 export async function compressField(field: Field | Pick<Field, 'values' | 'shape' | 'mask'>, opts: CompressOptions): Promise<CompressResult> {
   const r = await encodeField(field, {
     codec: opts.predictor ?? 'auto',
-    params: { ...(opts.entropy ? { entropy: opts.entropy } : {}), ...(opts.chunkValues ? { chunkValues: opts.chunkValues } : {}) },
+    params: { ...(opts.entropy ? { entropy: opts.entropy } : {}), ...(opts.chunkValues ? { chunkValues: opts.chunkValues } : {}), ...(opts.effort ? { effort: opts.effort } : {}) },
     bound: opts.bound,
     metadata: opts.metadata ?? ('name' in field ? metadataOf(field as Field) : {}),
     workers: opts.workers, onProgress: opts.onProgress, signal: opts.signal, verify: opts.verify,

@@ -154,7 +154,7 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(codecs.find((c) => c.id === 'zfp')!.available).toBe(EXTERNAL.zfp!.available());
     // the API's codec list follows the core's predictors and the bench's baselines
     // the choices come from the registry (classic's presets) and the baselines, not from a list in the API
-    expect(codecs.filter((c) => c.kind === 'fieldpack').map((c) => c.id).sort()).toEqual(['auto', 'fast', ...PREDICTOR_NAMES, 'vqvae', 'lbrc', 'gae', 'nglr'].sort());
+    expect(codecs.filter((c) => c.kind === 'fieldpack').map((c) => c.id).sort()).toEqual(['auto', 'fast', 'best', ...PREDICTOR_NAMES, 'vqvae', 'lbrc', 'gae', 'nglr'].sort());
     // a learned codec says which params key names its model (the Compress view asks for it)
     expect(codecs.find((c) => c.id === 'vqvae')!.modelParam).toBe('model');
     expect(codecs.filter((c) => c.kind === 'baseline').map((c) => c.id).sort()).toEqual(Object.keys(EXTERNAL).sort());

@@ -100,7 +100,7 @@ describe('a hedged plan codes its middle chunk both ways and the others their ow
       // the same stream, from the codec with 0, 1 and 2 workers and from the in-thread reference
       expect(Buffer.from(compressClassic(f, { bound, chunkValues }, zstdBackend).bytes).equals(before)).toBe(true);
       for (const workers of [0, 1, 2]) {
-        const r = await compressField(f, { bound, chunkValues, workers, metadata: {} });
+        const r = await compressField(f, { bound, chunkValues, workers, metadata: {}, effort: 'best' });
         expect(Buffer.from(r.bytes).equals(before), `${workers} workers`).toBe(true);
         expect(r.verification!.pointsOverBound).toBe(0);
       }
@@ -290,7 +290,8 @@ describe.runIf(haveFerret)('parallel chunks in worker threads (needs ferret-data
   });
   it('a field of one chunk with a worker free: it sizes part of the candidates, and starts the encoding with the provisional plan, while planning ends here (the plan and bytes of in-thread encoding either way)', async () => {
     warmWorkers(1, Infinity);
-    const encode = (f: Field, rel: number, workers: number) => encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: rel }, verify: false, workers });
+    // the best effort's planning (effort auto plans these fields of 0.1 M values or more with effort fast)
+    const encode = (f: Field, rel: number, workers: number) => encodeField(f, { codec: 'best', bound: { mode: 'rel', value: rel }, verify: false, workers });
     const uwnd = await field(`${FERRET}/monthly_navy_winds.cdf`, 'UWND');
     // at 1e-2 few bits per value: the interpolation's tunings will be tried, the worker sizes half of each batch; at
     // 1e-3 it sizes half the screening batch, then encodes with the provisional plan (kept: the final plan is it)

@@ -25,7 +25,7 @@ export const benchCommand: CliCommand = {
     '  --param: codec params, each given to the benched codecs that take it (e.g. fallback=false, scaling=log for vqvae)',
     '  --entropy E: short for --param entropy=E (the values `fieldpack compress --codecs` lists for entropy)',
     '  --reference baselines.json: an "SZ3 ref" column of the SZ3 ratios that file holds for the same file, variable and bound',
-    '  codecs: the presets of `fieldpack compress --codecs`, zfp, sz3 (when on PATH); default auto, fast, zfp, and sz3 when on PATH',
+    '  codecs: the presets of `fieldpack compress --codecs`, zfp, sz3 (when on PATH); default auto, best, zfp, and sz3 when on PATH',
     '  fill points: ours store the mask; zfp and SZ3 get them replaced by the valid mean and their "+mask" column counts the',
     '    mask their files lack to restore them (one bit a point through zstd; JSON mask_bytes, ratio_with_mask)',
     '  learned codecs (vqvae, nglr): --model default|none|FILE.fpvq|FILE.fpnl|SHA256 (default: the shipped models; one file',
