@@ -725,13 +725,16 @@ export function* planSteps(
   // the blocks spread over a large field (spreadOf), cropped once
   let spreadRead: PlanSample[] | null = null;
   const spreadBlocks = () => (spreadRead ??= spreadOf ? spreadOf() : []);
+  // effort fast's fill test where it was this one's (the whole sample, no spread blocks): not run twice where fast
+  // hands a high-ratio field over (WRF's base-state geopotential, zeros on its lowest level: 14 ms of 64)
+  const fillTested: FillTested = {};
   if (effortFor(opts.effort, fieldSize(shape)) === 'fast' && !bound.lossless) {
-    const fast = yield* fastPlanSteps({ ...plan }, stats, sample, opts, backend, spreadBlocks);
+    const fast = yield* fastPlanSteps({ ...plan }, stats, sample, opts, backend, spreadBlocks, fillTested);
     if (fast) return fast;
   }
   // an undeclared fill (the field's smallest or largest value, on many points) coded as a mask where the blocks code
   // smaller so: the range, and with it a relative bound, stays the field's as given
-  const fill = sample && !bound.lossless ? yield* implicitFillOf(plan, stats, sample, plan.predictorChoice === 'auto' ? spreadBlocks() : [], backend) : null;
+  const fill = !sample || bound.lossless ? null : 'fill' in fillTested ? fillTested.fill! : yield* implicitFillOf(plan, stats, sample, plan.predictorChoice === 'auto' ? spreadBlocks() : [], backend);
   if (fill !== null) {
     Object.assign(plan, { hasMask: true, fillValue: fill, implicitFill: true });
     sample = withFillMask(sample!, fill);
@@ -971,7 +974,7 @@ export function* planSteps(
  * pressure, whose tuned linear interpolation codes 3 x smaller than the Lorenzo the block chose).
  */
 function* fastPlanSteps(
-  plan: ClassicPlan, stats: FieldStats, whole: PlanSample | null, opts: ClassicOptions, backend: LosslessBackend, spreadBlocks: () => PlanSample[],
+  plan: ClassicPlan, stats: FieldStats, whole: PlanSample | null, opts: ClassicOptions, backend: LosslessBackend, spreadBlocks: () => PlanSample[], fillTested: FillTested,
 ): Generator<PlanStep, ClassicPlan | null, readonly number[] | undefined> {
   plan.effort = 'fast';
   if (!whole) return plan;
@@ -981,7 +984,7 @@ function* fastPlanSteps(
   const budget = n <= FAST_SAMPLE_VALUES ? n : Math.min(FAST_SAMPLE_VALUES, n >>> 3);
   const block = whole.values.length > budget ? sampleBlock(whole.values, whole.mask, whole.shape, budget) : whole;
   const auto = plan.predictorChoice === 'auto';
-  const fill = auto ? yield* fastFillOf(plan, stats, block, whole, spreadBlocks, backend) : null;
+  const fill = auto ? yield* fastFillOf(plan, stats, block, whole, spreadBlocks, backend, fillTested) : null;
   if (fill !== null) Object.assign(plan, { hasMask: true, fillValue: fill, implicitFill: true });
   const sample = fill !== null ? withFillMask(block, fill) : block;
   const grids = [undefined, ...(opts.grid !== false ? gridsOf(sample, stats, plan.bound.abs, plan.dtype, opts.declaredGrid, FAST_GRID_STEP_VALUES) : [])];
@@ -1139,9 +1142,10 @@ function huffmanPaysOn(plan: ClassicPlan, sized: number, valid: number, block: P
  * where the field has none. Most fields hold no candidate: one pass over their values to find that.
  */
 function* fastFillOf(
-  plan: ClassicPlan, stats: FieldStats, block: PlanSample, whole: PlanSample, spreadBlocks: () => PlanSample[], backend: LosslessBackend,
+  plan: ClassicPlan, stats: FieldStats, block: PlanSample, whole: PlanSample, spreadBlocks: () => PlanSample[], backend: LosslessBackend, tested: FillTested,
 ): Generator<PlanStep, number | null, readonly number[] | undefined> {
   const onBlock = yield* implicitFillOf(plan, stats, block, [], backend);
+  if (block === whole && !spreadBlocks().length) tested.fill = onBlock;
   if (onBlock !== null || stats.hasMask) return onBlock;
   const size = fieldSize(plan.shape);
   const spread = spreadBlocks();
@@ -1149,7 +1153,12 @@ function* fastFillOf(
   // (the whole sample's candidates from every FILL_SCAN_STRIDE-th value: a share that counts found as well, in an
   // eighth of the pass, which took 5 % of a WRF field's fast compression)
   if (whole === block || !implicitFillCandidates(stats, size, [whole], FILL_SCAN_STRIDE).length) return null;
-  return yield* implicitFillOf(plan, stats, whole, [], backend);
+  return (tested.fill = yield* implicitFillOf(plan, stats, whole, [], backend));
+}
+
+/** The best effort's fill test (implicitFillOf on the whole sample without spread blocks) where effort fast ran it. */
+interface FillTested {
+  fill?: number | null;
 }
 
 /** fastFillOf looks for a fill's candidates in every this-many-th value of a field without spread blocks */
