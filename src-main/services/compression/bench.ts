@@ -329,7 +329,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const workers = opts.workers ?? 1;
   const minSeconds = opts.minSeconds ?? 0.3;
   // each codec, variable and bound once (a name given twice gave its rows twice)
-  // (both efforts of the classic codec: the smallest streams and the speed of SZ3's, side by side)
+  // (the default preset beside the best effort: the speed the default gives and the bytes the search saves)
   const codecs = opts.codecs?.length ? [...new Set(opts.codecs)] : ['auto', 'best', 'zfp', ...(EXTERNAL.sz3!.available() ? ['sz3'] : [])];
   opts = { ...opts, ...(opts.vars ? { vars: [...new Set(opts.vars)] } : {}), bounds: [...new Map(opts.bounds.map((b) => [formatBound(b), b])).values()] };
   for (const c of codecs) {
