@@ -37,7 +37,7 @@ function landWrittenAsMedian(f: Field): Float32Array {
 
 /** The field through effort fast and through the best effort, each checked by roundTrip */
 async function bothEfforts(f: Field, bound: BoundSpec) {
-  return { fast: await roundTrip(f, 'fast', bound), best: await roundTrip(f, 'auto', bound) };
+  return { fast: await roundTrip(f, 'fast', bound), best: await roundTrip(f, 'best', bound) };
 }
 
 /** A smooth 3-D field with noise of `noise` times its range and, where `step` is given, rounded to that step. */
@@ -69,7 +69,7 @@ describe('effort fast', () => {
     for (const [name, f] of Object.entries(fields)) {
       for (const b of [1e-2, 1e-3, 1e-4]) {
         const fast = await roundTrip(f, 'fast', rel(b));
-        const best = await roundTrip(f, 'auto', rel(b));
+        const best = await roundTrip(f, 'best', rel(b));
         const what = `${name} at ${b}: ${fast.bytes.length} against ${best.bytes.length}`;
         // below HIGH_RATIO_BITS on its block the best effort plans (the smooth field at 1e-2)
         if (fast.plan.effort !== 'fast') {
@@ -105,7 +105,7 @@ describe('effort fast', () => {
       const f = await field(file, v);
       for (const b of [1e-2, 1e-4]) {
         const fast = await roundTrip(f, 'fast', rel(b), 1);
-        const best = await roundTrip(f, 'auto', rel(b), 1);
+        const best = await roundTrip(f, 'best', rel(b), 1);
         if (f.shape.length === 4 && fast.plan.effort === 'fast') expect(fast.plan.maxDims).toBe(3);
         expect(fast.bytes.length, `${v} at ${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
       }
@@ -162,7 +162,7 @@ describe('effort fast', () => {
   it.runIf(haveFerret)('Levitus temperature (20 levels of 180 latitudes, land masked): its levels folded into its latitudes as the best effort folds them, within 2 % of its bytes', async () => {
     const f = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
     const fast = await roundTrip(f, 'fast', rel(1e-3));
-    const best = await roundTrip(f, 'auto', rel(1e-3));
+    const best = await roundTrip(f, 'best', rel(1e-3));
     expect(fast.plan).toMatchObject({ effort: 'fast', maxDims: 2 });
     // the spread blocks alone (16 latitudes a level) kept it 3-D: 1.23 x the best effort's
     expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.02 * best.bytes.length);
@@ -181,7 +181,7 @@ describe('effort fast', () => {
     const f: Field = { name: 'sdata', dims: ['member', 'y', 'x'], shape: [nm, ny, nx], values, sourceDtype: 'float32', attributes: {} };
     for (const b of [1e-3, 1e-4]) {
       const fast = await roundTrip(f, 'fast', rel(b));
-      const best = await roundTrip(f, 'auto', rel(b));
+      const best = await roundTrip(f, 'best', rel(b));
       expect(fast.plan.maxDims, `${b}`).toBe(2);
       expect(fast.bytes.length, `${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
     }
@@ -223,7 +223,7 @@ describe('effort fast', () => {
     }
     const f: Field = { name: 'u', dims: ['t', 'y', 'x'], shape: [nt, ny, nx], values, sourceDtype: 'float32', attributes: {} };
     const fast = await roundTrip(f, 'fast', rel(1e-4));
-    const best = await roundTrip(f, 'auto', rel(1e-4));
+    const best = await roundTrip(f, 'best', rel(1e-4));
     expect(fast.plan).toMatchObject({ effort: 'fast', huffmanTry: true });
     // coded by the multi-symbol coder alone, 1.22 x the best effort's
     expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.02 * best.bytes.length);
@@ -237,7 +237,7 @@ describe('effort fast', () => {
     const transposed: Field = { ...f, dims: ['y', 'x', 'z', 't'], shape: [ny, nx, nz, nt], values };
     for (const b of [1e-2, 1e-3]) {
       const fast = await roundTrip(transposed, 'fast', rel(b));
-      const best = await roundTrip(transposed, 'auto', rel(b));
+      const best = await roundTrip(transposed, 'best', rel(b));
       expect(fast.plan.maxDims).toBe(4);
       // folded to 3-D it was 1.9 x the best effort's at rel 1e-2
       expect(fast.bytes.length, `${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.12 * best.bytes.length);
@@ -251,7 +251,7 @@ describe('effort fast', () => {
     const moved: Field = { ...f, dims: [...f.dims.slice(1), f.dims[0]!], shape: [...rest, nt!], values };
     for (const b of [1e-2, 1e-3]) {
       const fast = await roundTrip(moved, 'fast', rel(b));
-      const best = await roundTrip(moved, 'auto', rel(b));
+      const best = await roundTrip(moved, 'best', rel(b));
       expect(fast.plan.maxDims, `${b}`).toBe(4);
       // folded to 3-D it was 1.6-1.7 x the best effort's
       expect(fast.bytes.length, `${b}: ${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.02 * best.bytes.length);
@@ -261,7 +261,7 @@ describe('effort fast', () => {
   it.runIf(haveFerret)('12 months of 19 depths (the ocean atlas): sized 4-D as well as folded, as the best effort keeps it, within 4 % of its bytes', async () => {
     const f = await field(`${FERRET}/ocean_atlas_subset.nc`, 'TEMP');
     const fast = await roundTrip(f, 'fast', rel(1e-2));
-    const best = await roundTrip(f, 'auto', rel(1e-2));
+    const best = await roundTrip(f, 'best', rel(1e-2));
     expect(fast.plan.maxDims).toBe(4);
     // folded to 3-D (time and depth merged) it was 1.24 x the best effort's
     expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.04 * best.bytes.length);
@@ -272,7 +272,7 @@ describe('effort fast', () => {
     const [nt, ny, nx] = f.shape as [number, number, number];
     const moved: Field = { ...f, dims: ['y', 'x', 't'], shape: [ny, nx, nt], values: timeLast(f.values, f.shape), mask: f.mask ? timeLast(f.mask, f.shape) : f.mask };
     const fast = await roundTrip(moved, 'fast', rel(1e-3));
-    const best = await roundTrip(moved, 'auto', rel(1e-3));
+    const best = await roundTrip(moved, 'best', rel(1e-3));
     expect(fast.plan).toMatchObject({ predictor: 'lorenzo', maxDims: 2 });
     // 3-D cubic interpolation was 1.26 x the best effort's
     expect(fast.bytes.length, `${fast.bytes.length} against ${best.bytes.length}`).toBeLessThanOrEqual(1.02 * best.bytes.length);
