@@ -91,7 +91,7 @@ const presets: CodecPreset<ClassicParams>[] = [
   },
   {
     name: 'best', label: 'Fieldpack best',
-    description: 'classic codec, effort best on every field: every predictor, folding and tuning sized on a sample, small chunks coded with every coder (on 0.1-1 M values about 2.6 x slower than fast, streams 0.3-1.5 % smaller)',
+    description: 'classic codec, effort best on every field: every predictor, folding and tuning sized on a sample, small chunks coded with every coder (on 0.1-1 M values about 2.6 x slower than fast, streams 0.3-1.2 % smaller)',
     params: { predictor: 'auto', entropy: 'range', grid: 'auto', effort: 'best' },
   },
 ];

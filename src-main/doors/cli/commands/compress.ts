@@ -31,7 +31,7 @@ export const compressCommand: CliCommand = {
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
     '    auto plans fields of up to 64 k values with the best effort and larger ones with effort fast, which chooses on',
     '    a small block and codes each chunk once (level with SZ3\'s speed on the median field of 0.1-1 M values);',
-    '    best plans every field with the best effort (there about 2.6 x slower, streams 0.3-1.5 % smaller); fast',
+    '    best plans every field with the best effort (there about 2.6 x slower, streams 0.3-1.2 % smaller); fast',
     '    every field with effort fast (docs/codecs.md, "Effort").',
     '  --model (codecs vqvae, nglr): default (the shipped model), a .fpvq / .fpnl file or a sha256 prefix of one in',
     '    resources/models, the store\'s models or FIELDPACK_MODEL_PATH (nglr: also none, plain Lorenzo); the stream names',
