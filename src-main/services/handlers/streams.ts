@@ -158,7 +158,7 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
     return {
       out: o.out, bytes: r.bytes, codec: r.codec, params: r.params, shape: [...v.shape], boundLabel: r.bound.label, absBound: r.bound.abs, units: first.units ?? null, lossless: r.bound.lossless,
       compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds, inputBound: reconstructionBound(first.attributes), undeclaredFill: null,
-      chose: { predictor: plan?.predictor, choice: r.details.choice, streamed: true },
+      chose: { predictor: plan?.predictor, choice: r.details.choice, effort: r.details.effort, streamed: true },
       verification: check ? { maxErrorOverBound: finite(check.maxErrorOverBound), psnr: finite(check.psnr), pointsOverBound: check.pointsOverBound } : null,
       base: null,
       baseChoice: null,

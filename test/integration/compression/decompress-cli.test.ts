@@ -45,6 +45,8 @@ describe('fieldpack decompress --workers 0/1/2 on etopo5 ROSE (needs ferret-data
   it.skipIf(!haveEtopo5)('compress writes a multi-chunk stream; decompress with 0, 1 and 2 workers exits 0 with identical bytes, every value within the bound of the source (needs ferret-datasets)', async () => {
     expect(compressed!.status, compressed!.stderr).toBe(0);
     expect(compressed!.stdout).toMatch(/ROSE \[2161x4320\] rel 0\.001 -> abs/);
+    // the default plans a field of 9.3 M values with effort fast, and says so
+    expect(compressed!.stdout).toMatch(/; predictor interp-\S+ \(planned with effort fast\)/);
     const info = (await dispatch(storelessServices(), 'streams.inspect', { file: fpk })) as { chunks: number; codec: string; shape: number[]; bound: { abs: number; mode: string; value: number } };
     expect(info.codec).toBe('classic');
     expect(info.shape).toEqual([2161, 4320]);

@@ -474,8 +474,9 @@ async function contestBeside(plan: ClassicPlan, chunk: PlanSample, env: CodecEnv
   return contestWanted(plan, chunk, await ownCoded) ? contestWinner(plan, sizes) : null;
 }
 
-/** The plan as the chunks were coded (codedPlan), and in words (choiceOf). */
-function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant' | 'exact' | 'repeatedRows' | 'offGrid'>[]): { plan: ClassicPlan; choice: string } {
+/** The plan as the chunks were coded (codedPlan), in words (choiceOf), and the effort that planned it. */
+function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' | 'constant' | 'exact' | 'repeatedRows' | 'offGrid'>[]): { plan: ClassicPlan; choice: string; effort: 'best' | 'fast' } {
+  const effort = plan.effort ?? 'best';
   const coded = codedPlan(plan, chunks);
   // the chunks' other codings, unless every one took the same (then the coded plan's own)
   const others = coded.alternative === plan.alternative && coded.contest === plan.contest ? chunks.flatMap((c) => (c.coding ? [c.coding] : [])) : [];
@@ -484,9 +485,9 @@ function chosen(plan: ClassicPlan, chunks: readonly Pick<EncodedChunk, 'coding' 
   const choice = choiceOf(coded, chunks.filter((c) => c.constant).length, chunks.length, others) + (repeated ? `; ${repeated} of ${chunks.length} chunks as their distinct rows` : '') +
     (offGrid ? `; ${offGrid} of ${chunks.length} chunks off the grid` : '') + (plan.implicitFill ? `; ${implicitFillText(plan.fillValue!)}` : '');
   const exact = chunks.filter((c) => c.exact).length;
-  if (!exact) return { plan: coded, choice };
+  if (!exact) return { plan: coded, choice, effort };
   const why = 'none: values kept exactly (smaller than their codes at this bound)';
-  return { plan: coded, choice: exact === chunks.length ? why : `${choice}; ${exact} of ${chunks.length} chunks ${why}` };
+  return { plan: coded, choice: exact === chunks.length ? why : `${choice}; ${exact} of ${chunks.length} chunks ${why}`, effort };
 }
 
 /**

@@ -113,7 +113,9 @@ export const compressCommand: CliCommand = {
         ...(raw ? { raw } : {}),
       }, call);
       call.done();
-      const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}` : `codec ${r.codec}`;
+      // (effort fast named: the default plans fields over 64 k values so, and `--codec best` may choose otherwise)
+      const effort = r.chose.effort === 'fast' ? ' (planned with effort fast)' : '';
+      const chose = typeof r.chose.predictor === 'string' ? `predictor ${typeof r.chose.choice === 'string' ? r.chose.choice : r.chose.predictor}${effort}` : `codec ${r.codec}`;
       io.out(`${variable} [${r.shape.join('x')}] ${r.boundLabel}${r.units && !r.lossless ? ` ${r.units}` : ''}; ${chose}${r.lossless && !chose.endsWith('(lossless)') ? ' (lossless)' : ''}${r.units ? '' : '; no units attribute: the bound is in the stored values\' units'}`);
       const v = r.verification;
       // the reason begins with the choice ("auto:rel:1e-3: estimated ...", "no base: ...")
