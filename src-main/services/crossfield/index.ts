@@ -223,8 +223,13 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   // smaller taken for every candidate (planning the core codec on its own, larger sample instead took as long as
   // the rest of a reused model's compression of a small field, and chose a worse tuning on Levitus TEMP)
   const everyDim = Math.min(4, target.shape.filter((d) => d > 1).length);
+  /** the anchors-alone hybrid's estimate (mode interp) by the dims it interpolates along, each sized once */
+  const aloneEstimates = new Map<number, number>();
+  const interpBytes = (dims: number) => {
+    if (!aloneEstimates.has(dims)) aloneEstimates.set(dims, estimateModes({ ...inputOf(null), maxDims: dims }, ['interp'], absBound, undefined, sample).interp!);
+    return aloneEstimates.get(dims)!;
+  };
   if (maxDims < everyDim && (mode === 'auto' || mode === 'interp')) {
-    const interpBytes = (dims: number) => estimateModes({ ...inputOf(null), maxDims: dims }, ['interp'], absBound, undefined, sample).interp!;
     if (interpBytes(everyDim) < interpBytes(maxDims)) maxDims = everyDim;
   }
   const tried: Tried[] = [];
@@ -236,7 +241,9 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     // fields, 34 %, ran a network over the whole field that then mostly lost: 15-30 % of their compression)
     const whole = net && sampleInferenceShare(net, target.shape) > 1 / 2 ? await gridDiffs(net, reconOf, target.shape, absBound, env) : null;
     const netStored = net ? storedNetworkBytes(encodeEmbeddedNetwork(net.spec, net.weights), zstdBackend) : 0;
-    tried.push({ cand, net, whole, netStored, ...estimateOn({ net, whole, netStored }, sample) });
+    // the anchors alone were sized above where the dims were chosen (the same input: their estimate is kept)
+    const sized = !net && aloneEstimates.has(maxDims) ? { estimates: { interp: interpBytes(maxDims) }, estimate: interpBytes(maxDims) } : estimateOn({ net, whole, netStored }, sample);
+    tried.push({ cand, net, whole, netStored, ...sized });
     checkAbort(opts.signal);
   }
   if (!tried.length) throw new FieldpackError('INVALID_ARGUMENT', `fusion mode ${mode} needs a network`);
