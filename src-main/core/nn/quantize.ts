@@ -10,10 +10,18 @@ const LIMIT = 2 ** 30;
 export function quantizeToGrid(pred: ArrayLike<number>, bound: number): Int32Array {
   if (!(bound > 0) || !Number.isFinite(2 * bound)) throw new FieldpackError('INVALID_ARGUMENT', `the grid of a prediction needs a positive finite bound, got ${bound}`);
   const step = 2 * bound;
-  const out = new Int32Array(pred.length);
-  for (let i = 0; i < pred.length; i++) {
-    const q = Math.round(pred[i]! / step);
-    out[i] = Number.isFinite(q) ? Math.max(-LIMIT, Math.min(LIMIT, q)) : 0;
+  const n = pred.length;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = pred[i]! / step;
+    // Math.round(x) without its data-dependent branch (V8's ceil, then minus one for half the points: a misprediction
+    // each, 4/5 of this loop's time): floor(x + 0.5), one too large only where x + 0.5 rounded up to an integer
+    // (x just below a half), which the exact comparison with r - 0.5 finds
+    let q = Math.floor(x + 0.5);
+    if (x < q - 0.5) q -= 1;
+    // (stored from one branch of its own: a value merged with the integer limits took V8 a boxed number each)
+    if (Math.abs(q) <= LIMIT) out[i] = q;
+    else out[i] = q - q === 0 ? (q > 0 ? LIMIT : -LIMIT) : 0;
   }
   return out;
 }

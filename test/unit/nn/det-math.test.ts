@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { detPow10 } from '../../../src-main/core/nn/det-math.ts';
+import { quantizeToGrid } from '../../../src-main/core/nn/quantize.ts';
 
 /** distance in float32 units in the last place between two positive finite float32 values */
 function ulps32(a: number, b: number): number {
@@ -67,3 +68,29 @@ describe('detPow10', () => {
 
 /** sha256 of detPow10's double bytes on the grid above (Node 20 and 22 alike; any engine must agree) */
 const GOLDEN_POW10_SHA256 = '4d06f05ba91e42c87f6c7be422fd5fc68c7ea9e10b7a78c4f62b98c60b2040ee';
+
+describe('quantizeToGrid', () => {
+  it('gives Math.round of prediction / (2 x bound), clamped to +-2^30, 0 where not finite: the integers decoders check', () => {
+    const LIMIT = 2 ** 30;
+    const byMathRound = (x: number, bound: number) => {
+      const q = Math.round(x / (2 * bound));
+      return Number.isFinite(q) ? Math.max(-LIMIT, Math.min(LIMIT, q)) + 0 : 0; // (+0: an Int32Array holds no -0)
+    };
+    // halves and the doubles next to them (0.49999999999999994 + 0.5 rounds up to 1 in floating point), signs, zeros,
+    // the clamp's edges, non-finite and huge values, then random float32 predictions at three bounds
+    const below = (x: number) => x - Math.abs(x) * 2 ** -53;
+    const edges = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, -0.49999999999999994, below(2.5), below(-2.5), 0, -0, 1e-300, -1e-300,
+      LIMIT, LIMIT + 0.5, LIMIT + 1, -LIMIT, -LIMIT - 0.5, -LIMIT - 1, 2 ** 52 + 1, -(2 ** 53) - 2, 4503599627370495.5, NaN, Infinity, -Infinity, 3.4e38, -3.4e38];
+    const got = quantizeToGrid(edges, 0.5);
+    edges.forEach((x, i) => expect(got[i], String(x)).toBe(byMathRound(x, 0.5)));
+    let s = 7;
+    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
+    const preds = Float32Array.from({ length: 100_000 }, (_, i) => (i % 10 === 0 ? Math.round(rand() * 400) / 4 : rand() * 10 ** (i % 7)));
+    for (const bound of [0.125, 1e-3, 0.3]) {
+      const q = quantizeToGrid(preds, bound);
+      let differ = 0;
+      preds.forEach((x, i) => (differ += q[i] === byMathRound(x, bound) ? 0 : 1));
+      expect(differ).toBe(0);
+    }
+  });
+});
