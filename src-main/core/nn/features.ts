@@ -74,10 +74,36 @@ export function buildFeatures(
         const x = src.values[i]!;
         dst[i] = (src.mask && !src.mask[i]) || !Number.isFinite(x) ? fv : x;
       }
-    } else {
-      const { diff, valid } = backwardDifference(src.values, spatial, f.axis ?? 0, src.mask);
-      for (let i = 0; i < plane; i++) dst[i] = valid[i] ? diff[i]! : fv;
-    }
+    } else backwardDifferenceInto(src.values, spatial, f.axis ?? 0, src.mask, fv, dst);
   });
   return out;
+}
+
+/**
+ * backwardDifference's values where valid and `fill` elsewhere, written into dst in one pass (the network's input
+ * channel): the same float32 differences, without the two arrays and the float32 copy of the values (a masked point
+ * only ever meets the fill, so it need not read as 0 first).
+ */
+function backwardDifferenceInto(values: ArrayLike<number>, shape: readonly number[], axis: number, mask: Uint8Array | undefined, fill: number, dst: Float32Array): void {
+  const n = dst.length;
+  if (values.length !== n) throw new FieldpackError('INVALID_ARGUMENT', `field has ${values.length} values, shape needs ${n}`);
+  const x = values instanceof Float32Array ? values : Float32Array.from(values);
+  const st = strides(shape)[axis]!;
+  const span = st * shape[axis]!;
+  for (let o = 0; o < n; o += span) {
+    const end = o + span;
+    dst.fill(fill, o, o + st);
+    if (mask) {
+      for (let i = o + st; i < end; i++) {
+        // the float32 difference (as stored: it may overflow where the double one does not)
+        const d = Math.fround(x[i]! - x[i - st]!);
+        dst[i] = mask[i] !== 0 && mask[i - st] !== 0 && d - d === 0 ? d : fill;
+      }
+    } else {
+      for (let i = o + st; i < end; i++) {
+        const d = Math.fround(x[i]! - x[i - st]!);
+        dst[i] = d - d === 0 ? d : fill;
+      }
+    }
+  }
 }
