@@ -7,12 +7,12 @@
  * `q - round(prediction)` with the ResidualCoder below.
  */
 import type { Values } from './predictors/types.ts';
-import { LinearQuantizer } from './quantizer.ts';
+import { LinearQuantizer, roundExact } from './quantizer.ts';
 
 /** Grid index of x for 1/(2e) = inv; 0 outside the range where doubles hold integers exactly (and for NaN). */
 export function gridIndex(x: number, inv: number): number {
   const t = x * inv;
-  return t < 4e15 && t > -4e15 ? Math.round(t) : 0;
+  return t < 4e15 && t > -4e15 ? roundExact(t) : 0;
 }
 
 /** Value a grid index decodes to (same arithmetic as the encoder's check). */

@@ -106,7 +106,7 @@ export function countOnGrid(values: ArrayLike<number>, skip: Uint8Array | null, 
     const x = values[i]!;
     if (x - x !== 0) continue;
     total++;
-    const k = Math.round((x - g.offset) * inv);
+    const k = roundExact((x - g.offset) * inv);
     if (Math.abs(k) < 2 ** 52 && onGrid(x, gridValueOf(k, g, f32), tolerance)) on++;
     else if (total - on > maxOff) return null;
   }
@@ -146,7 +146,7 @@ function gridIndicesLoop(values: Values, skip: Uint8Array | null, plan: GridPlan
     k[i] = 0; // skipped points too (`into` is not cleared)
     if (skip !== null && skip[i] === 1) continue;
     const x = values[i]!;
-    const j = Math.round((x - offset) * inv);
+    const j = roundExact((x - offset) * inv);
     const r = f32 ? Math.fround(offset + j * step) : offset + j * step;
     const on = tolerance === 0 ? r === x && (r !== 0 || 1 / r === 1 / x) : Math.abs(r - x) <= tolerance;
     if (on && Math.abs(j) < 4503599627370496) k[i] = j;

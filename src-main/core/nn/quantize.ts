@@ -4,6 +4,7 @@
  * is one IEEE division and a round-half-up, clamped to +-2^30.
  */
 import { FieldpackError } from '../errors.ts';
+import { roundForCode } from '../codec/quantizer.ts';
 
 const LIMIT = 2 ** 30;
 
@@ -13,12 +14,9 @@ export function quantizeToGrid(pred: ArrayLike<number>, bound: number): Int32Arr
   const n = pred.length;
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const x = pred[i]! / step;
-    // Math.round(x) without its data-dependent branch (V8's ceil, then minus one for half the points: a misprediction
-    // each, 4/5 of this loop's time): floor(x + 0.5), one too large only where x + 0.5 rounded up to an integer
-    // (x just below a half), which the exact comparison with r - 0.5 finds
-    let q = Math.floor(x + 0.5);
-    if (x < q - 0.5) q -= 1;
+    // (roundForCode: Math.round but for the sign of a zero, which an Int32Array does not keep; V8's own mispredicted
+    // on half the points)
+    const q = roundForCode(pred[i]! / step);
     // (stored from one branch of its own: a value merged with the integer limits took V8 a boxed number each)
     if (Math.abs(q) <= LIMIT) out[i] = q;
     else out[i] = q - q === 0 ? (q > 0 ? LIMIT : -LIMIT) : 0;

@@ -17,6 +17,7 @@
  * order, so the encoder and the decoder compute the same integer round(P) everywhere.
  */
 import { FieldpackError } from '../../errors.ts';
+import { roundExact } from '../../codec/quantizer.ts';
 
 export type LorenzoFusionMode = 'weighted' | 'blend' | 'lorenzo';
 
@@ -92,7 +93,7 @@ function runHybrid2(block: HybridBlock, params: HybridParams, q: Float64Array, s
       if (lorOk && !lorenzoOnly) {
         c1 = q[i - s0]! + dq0[i]!;
         c2 = q[i - 1]! + dq1[i]!;
-        if (!blend) pred = Math.round(0 + w0 * L + w1 * c1 + w2 * c2);
+        if (!blend) pred = roundExact(0 + w0 * L + w1 * c1 + w2 * c2);
         else {
           const e = err!;
           const b0 = (i - s0) * 3;
@@ -111,7 +112,7 @@ function runHybrid2(block: HybridBlock, params: HybridParams, q: Float64Array, s
           wt = 1 / (ec * ec);
           num += wt * c2;
           den += wt;
-          pred = Math.round(num / den);
+          pred = roundExact(num / den);
         }
       } else if (lorOk) pred = L;
       else if ((a0 || a1) && !lorenzoOnly) {
@@ -119,7 +120,7 @@ function runHybrid2(block: HybridBlock, params: HybridParams, q: Float64Array, s
         let cnt = 0;
         if (a0) { sum += q[i - s0]! + dq0[i]!; cnt++; }
         if (a1) { sum += q[i - 1]! + dq1[i]!; cnt++; }
-        pred = Math.round(sum / cnt);
+        pred = roundExact(sum / cnt);
       } else if (a1) pred = q[i - 1]!;
       else if (a0) pred = q[i - s0]!;
       else pred = lastQ;
@@ -165,7 +166,7 @@ function runHybrid3(block: HybridBlock, params: HybridParams, q: Float64Array, s
           c1 = q[i - s0]! + dq0[i]!;
           c2 = q[i - s1]! + dq1[i]!;
           c3 = q[i - 1]! + dq2[i]!;
-          if (!blend) pred = Math.round(0 + w0 * L + w1 * c1 + w2 * c2 + w3 * c3);
+          if (!blend) pred = roundExact(0 + w0 * L + w1 * c1 + w2 * c2 + w3 * c3);
           else {
             const e = err!;
             const b0 = (i - s0) * 4;
@@ -189,7 +190,7 @@ function runHybrid3(block: HybridBlock, params: HybridParams, q: Float64Array, s
             wt = 1 / (ec * ec);
             num += wt * c3;
             den += wt;
-            pred = Math.round(num / den);
+            pred = roundExact(num / den);
           }
         } else if (lorOk) pred = L;
         else if ((a0 || a1 || a2) && !lorenzoOnly) {
@@ -198,7 +199,7 @@ function runHybrid3(block: HybridBlock, params: HybridParams, q: Float64Array, s
           if (a0) { sum += q[i - s0]! + dq0[i]!; cnt++; }
           if (a1) { sum += q[i - s1]! + dq1[i]!; cnt++; }
           if (a2) { sum += q[i - 1]! + dq2[i]!; cnt++; }
-          pred = Math.round(sum / cnt);
+          pred = roundExact(sum / cnt);
         } else if (a2) pred = q[i - 1]!;
         else if (a1) pred = q[i - s1]!;
         else if (a0) pred = q[i - s0]!;

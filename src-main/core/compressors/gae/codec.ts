@@ -21,6 +21,7 @@ import type { DecodedChunk } from '../contract.ts';
 import { type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
 import { volumeOf } from '../lbrc/codec.ts';
 import { principalAxes } from './pca.ts';
+import { roundExact } from '../../codec/quantizer.ts';
 
 export const GAE_CODEC_ID = 'gae';
 const P = 8;
@@ -117,7 +118,7 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend): Ga
     const kept: [number, number][] = [];
     let ok = false;
     for (const axis of order) {
-      const q = Math.round(c[axis]! / bin);
+      const q = roundExact(c[axis]! / bin);
       if (q === 0) continue;
       kept.push([axis, q]);
       for (let j = 0; j < D; j++) corr[j] = corr[j]! + q * bin * basis![j * D + axis]!;

@@ -23,6 +23,7 @@ import { scratchTyped } from '../../codec/scratch.ts';
 import type { StreamHeader } from '../../codec/stream/format.ts';
 import type { DecodedChunk } from '../contract.ts';
 import { type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
+import { roundExact } from '../../codec/quantizer.ts';
 
 export const LBRC_CODEC_ID = 'lbrc';
 const F_EXACT = 8;
@@ -101,7 +102,7 @@ export function searchStep(x: FieldValues, base: FieldValues | null, skip: Uint8
     forBlock(b, H, W, (i) => {
       if (skip[i]) return;
       const bv = base ? base[i]! : 0;
-      const q = Math.round((x[i]! - bv) / step);
+      const q = roundExact((x[i]! - bv) / step);
       const e = Math.abs(q) > Q_LIMIT ? 0 : x[i]! - reconOf(bv, q, step, f32);
       s += e * e;
     });
@@ -155,7 +156,7 @@ export function quantizeResidual(a: ResidualChunkInput, skip: Uint8Array, blocks
       if (skip[i]) return;
       valid++;
       const bv = a.base ? a.base[i]! : 0;
-      const qi = step > 0 ? Math.round((x[i]! - bv) / step) : 0;
+      const qi = step > 0 ? roundExact((x[i]! - bv) / step) : 0;
       const e = x[i]! - reconOf(bv, qi, step, f32);
       if (!(step > 0) || Math.abs(qi) > Q_LIMIT || (a.mode === 'abs' && !(Math.abs(e) <= a.bound))) {
         exact.push(i); // stored as is; q = 0 there

@@ -46,6 +46,7 @@ import { fitLinearPredictor } from './linear.ts';
 import type { DecodedChunk } from '../contract.ts';
 import { Q_LIMIT, quantizeResidual, reconOf, volumeOf } from '../lbrc/codec.ts';
 import { F_EMBEDDED_MODEL, type ResidualChunkInput, type ResidualChunkOutput, openChunk } from '../residual.ts';
+import { roundExact } from '../../codec/quantizer.ts';
 
 export const NGLR_CODEC_ID = 'nglr';
 const F_EXACT = 8;
@@ -141,7 +142,7 @@ class Walker {
    * non-finite sum (a hostile model, base or coefficients) leaves P, on both sides
    */
   refOf(P: number, linear: number, bias: number): number {
-    const b = Math.round((this.lin ? P + linear : P) + bias * this.dScale);
+    const b = roundExact((this.lin ? P + linear : P) + bias * this.dScale);
     const r = b === b ? b : P;
     // |q| <= Q_LIMIT and |ref| < Q_LIMIT keep every difference below 2^31, the context coder's limit
     return r >= REF_LIMIT ? REF_LIMIT : r <= -REF_LIMIT ? -REF_LIMIT : r;
