@@ -58,7 +58,7 @@ import { quantizeToGrid } from '../../nn/quantize.ts';
 import { decodeEmbeddedNetwork, encodeEmbeddedNetwork } from '../../nn/embed.ts';
 import type { NnSpec } from '../../nn/spec.ts';
 import { type LorenzoFusionMode as LorenzoFusion, type HybridBlock, fitWeights, runHybrid } from './hybrid.ts';
-import { type InterpSource, decodeInterpHybrid, encodeInterpHybrid, interpHybridCodeLines } from './interp-hybrid.ts';
+import { ESTIMATE_FIT_POINTS, type InterpSource, decodeInterpHybrid, encodeInterpHybrid, interpHybridCodeLines } from './interp-hybrid.ts';
 
 export const CROSSFIELD_CODEC_ID = 'crossfield';
 /**
@@ -656,7 +656,7 @@ export function estimateModes(input: CrossfieldEncodeInput, modes: readonly Fusi
     let fixed = 0;
     if (mode === 'interp') {
       const models = new ByteWriter(256);
-      encodeInterpHybrid(t.values, p.skip, predictorShape(cshape, input.maxDims), qz, input.tune ?? 0, sources, models);
+      encodeInterpHybrid(t.values, p.skip, predictorShape(cshape, input.maxDims), qz, input.tune ?? 0, sources, models, undefined, true, ESTIMATE_FIT_POINTS);
       fixed = models.pos;
     } else encodeLorenzoHybrid(p, sub, mode, weights, 0, n, qz);
     out[mode] = Math.round((msCostBytes(qz.codes, qz.nCodes, qz.radius) + qz.nEscapes * (p.f32 ? 4 : 8)) * scale + fixed);
