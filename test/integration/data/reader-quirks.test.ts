@@ -281,4 +281,29 @@ print(json.dumps({'masked': int(np.ma.getmaskarray(v[:]).sum()), 'attrs': {k: np
       }
     }
   });
+
+  it('a reconstruction exported with the source\'s missing_value keeps every valid point valid: a missing value some reconstruction lands on is dropped, kept beside as fieldpack_source_missing_value', async () => {
+    const src = join(dir, 'mv.nc');
+    python<null>(`
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('y', 20); ds.createDimension('x', 30)
+v = ds.createVariable('M', 'f4', ('y', 'x')); v.missing_value = np.array([-999, 1e20], 'f4')
+f = (-998 + (np.arange(600) % 3)).reshape(20, 30).astype('f4'); f[0, :4] = -999; f[1, 0] = 1e20; v[:] = f
+ds.close(); print('null')
+`, src);
+    const field = await readVariable(src, 'M');
+    expect(field.mask!.reduce((a, m) => a + (m ? 0 : 1), 0)).toBe(5);
+    // a reconstruction within 1 of the source: 1 below it, so its -998s become -999, a missing value
+    const values = Float32Array.from(field.values, (x) => x - 1);
+    const out = join(dir, 'mv-out.nc');
+    await writeFieldNetcdf4({ ...field, values }, out);
+    const back = python<{ masked: number; missing: number[]; source: number[] }>(`
+import sys, json, netCDF4, numpy as np
+v = netCDF4.Dataset(sys.argv[1])['M']
+print(json.dumps({'masked': int(np.ma.getmaskarray(v[:]).sum()), 'missing': np.atleast_1d(getattr(v, 'missing_value', [])).astype(float).tolist(), 'source': np.atleast_1d(v.fieldpack_source_missing_value).astype(float).tolist()}))
+`, out);
+    expect(back.masked).toBe(5);
+    expect(back.missing).toEqual([1e20].map(Math.fround));
+    expect(back.source).toEqual([-999, Math.fround(1e20)]);
+  });
 });

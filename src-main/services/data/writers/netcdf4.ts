@@ -104,6 +104,7 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
   const f32 = field.values instanceof Float32Array;
   const srcFill = numbersOf(src['_FillValue'])?.[0];
   const cast = (x: number) => (f32 ? Math.fround(x) : x);
+  dropMissingValuesHeld(field, attrs, cast);
   const dflt = cast(NETCDF_DEFAULT_FILL[f32 ? 'float32' : 'float64']!);
   // the source's own fill, NaN included (xarray writes NaN for float variables): masked points come back as they were
   let fill = !packed && srcFill !== undefined ? cast(srcFill) : dflt;
@@ -118,6 +119,21 @@ export function unpackedAttributes(field: Field): { attrs: Record<string, unknow
   // a _FillValue where there are masked points, where the source had one, or where a valid value is the default
   // fill (readers would mask it): not otherwise, so a variable that had none gets none
   return { attrs, fill, needsFill: !!field.mask || srcFill !== undefined || isValidValue(field, dflt) };
+}
+
+/**
+ * missing_value entries that a valid value written equals, dropped (kept as fieldpack_source_missing_value): a
+ * reconstruction within its bound of the source's values may land exactly on one (integers near -999 at an absolute
+ * bound of 3), and CF readers would read that point as missing. Masked points are written as _FillValue either way.
+ */
+function dropMissingValuesHeld(field: Field, attrs: Record<string, unknown>, cast: (x: number) => number): void {
+  const missing = numbersOf(attrs['missing_value']);
+  if (!missing) return;
+  const kept = missing.filter((x) => !isValidValue(field, cast(x)));
+  if (kept.length === missing.length) return;
+  attrs['fieldpack_source_missing_value'] = attrs['missing_value'];
+  if (kept.length) attrs['missing_value'] = kept.length === 1 ? kept[0] : kept;
+  else delete attrs['missing_value'];
 }
 
 /**
