@@ -116,6 +116,28 @@ print(json.dumps([None if x is np.ma.masked else float(x) for x in netCDF4.Datas
     expect(ref[6]).toBeNull();
   });
 
+  it('64-bit integer data with fill points past 2^53 (netCDF\'s default fill, declared or not; uint64 too): those points masked as netCDF4-python masks them; a value a double cannot tell from the fill refused with the reason', async () => {
+    for (const format of ['NETCDF4', 'NETCDF3_64BIT_DATA']) {
+      const path = join(dir, `int64-fills-${format}.nc`);
+      const ref = python<Record<string, (number | null)[]>>(`
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w', format=sys.argv[2]); ds.createDimension('y', 4); ds.createDimension('x', 5)
+d = ds.createVariable('declared', 'i8', ('y', 'x'), fill_value=np.int64(-9223372036854775806)); d.set_auto_maskandscale(False)\nf = np.arange(20).reshape(4, 5); f[0, :] = -9223372036854775806; d[:] = f  # (a masked write would store -2**63: netCDF4-python goes through a double)
+u = ds.createVariable('unwritten', 'i8', ('y', 'x')); u[:2] = np.arange(10).reshape(2, 5)
+m = ds.createVariable('missing', 'i8', ('y', 'x')); m.missing_value = np.int64(-1); m[:] = np.arange(20).reshape(4, 5) - 3
+w = ds.createVariable('unsigned', 'u8', ('y', 'x')); w[:3] = np.arange(15, dtype='u8').reshape(3, 5) * 2**40
+x = ds.createVariable('int64min', 'i8', ('y', 'x')); x[:] = np.arange(20).reshape(4, 5); x[3, 4] = np.int64(-2**63)
+ds.close()
+r = netCDF4.Dataset(sys.argv[1])
+print(json.dumps({k: [None if v is np.ma.masked else float(v) for v in r[k][:].ravel()] for k in ['declared', 'unwritten', 'missing', 'unsigned']}))
+`, path, format);
+      for (const name of ['declared', 'unwritten', 'missing', 'unsigned']) expect((await read(path, name)).values, `${format} ${name}`).toEqual(ref[name]);
+      expect(ref['declared']!.slice(0, 6)).toEqual([null, null, null, null, null, 5]);
+      expect(ref['unwritten']!.filter((v) => v === null)).toHaveLength(10);
+      await expect(read(path, 'int64min')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/-9223372036854775808 at 19, which a double cannot tell from its fill value -9223372036854775806/) });
+    }
+  });
+
   it('a variable of a group exports into that group', async () => {
     const src = join(dir, 'groups.nc');
     execFileSync(PYTHON, ['-c', `

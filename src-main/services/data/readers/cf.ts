@@ -10,6 +10,7 @@
  */
 import { type Field, type FieldDtype, type FieldValues, FIELD_DTYPES, INT_DTYPE_RANGE, isFieldDtype } from '../../../core/field.ts';
 import type { FillInfo, VariableDtype, VariableInfo } from './types.ts';
+import { NC_FILL_64 } from './util.ts';
 
 export const NETCDF_DEFAULT_FILL: Partial<Record<VariableDtype, number>> = {
   int8: -127,
@@ -79,8 +80,8 @@ function firstNumber(v: unknown): number | undefined {
  */
 export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>, attrIsDouble: (name: string) => boolean): FillInfo {
   const info: FillInfo = {};
-  // 64-bit integers come as exact doubles (readers/util.ts exactDoubles): their fills and ranges compare as such; no
-  // default fill (netCDF's, near -2^63, is past what a double holds exactly, and such a point is refused anyway)
+  // 64-bit integers come as exact doubles (readers/util.ts exactDoubles), their fill points as the fill's double
+  // (netCDF's default fill, near +-2^63, is past what a double holds exactly): their fills and ranges compare as such
   const int64 = dtype === 'int64' || dtype === 'uint64';
   if (!isFieldDtype(dtype) && !int64) return info;
   let d: FieldDtype = int64 ? 'float64' : (dtype as FieldDtype);
@@ -94,7 +95,8 @@ export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>
   const cast = info.unsigned ? (x: unknown) => unsignedView(d, dtype as FieldDtype, x) : (x: unknown) => safeCast(d, x);
   const fv = '_FillValue' in attrs ? cast(attrs['_FillValue']) : undefined;
   if (fv !== undefined) info.fillValue = fv;
-  else if (d !== 'int8' && d !== 'uint8' && !int64) info.defaultFill = NETCDF_DEFAULT_FILL[d];
+  else if (int64) info.defaultFill = Number(dtype === 'int64' ? NC_FILL_64.int64 : NC_FILL_64.uint64);
+  else if (d !== 'int8' && d !== 'uint8') info.defaultFill = NETCDF_DEFAULT_FILL[d];
   const mv = numbers(attrs['missing_value']);
   if (mv) {
     const values = mv.map(cast);

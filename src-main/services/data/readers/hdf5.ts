@@ -13,7 +13,7 @@ import { fieldSize, type Field } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor } from './cf.ts';
 import { dimensionListIdentities, H5T_REFERENCE, H5T_VLEN, h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkReadable, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkReadable, checkAborted, exactDoubles, int64Fills, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
 const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable';
@@ -461,7 +461,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       // to fewer records than its unlimited dimension has, whose records past its end are fill values (netCDF reads so)
       const inside = entry.written ? count.map((c, i) => Math.max(0, Math.min(c, entry.written![i]! - start[i]!))) : count;
       const stored = fieldSize(inside) > 0 ? readStored(v, entry.path, start, inside, options) : null;
-      const raw = entry.written ? padWithFill(stored as never, inside, count, v.fill.fillValue ?? NETCDF_DEFAULT_FILL[dtype]!, dtype) : stored!;
+      const raw = entry.written ? padWithFill(stored as never, inside, count, v.fill.fillValue ?? v.fill.defaultFill ?? NETCDF_DEFAULT_FILL[dtype]!, dtype) : stored!;
       return fieldFromRaw(v, count, raw, dtype);
     }
 
@@ -518,7 +518,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         throw badFile(path, `could not read variable "${name}" (corrupt or unreadable HDF5 data: ${e instanceof Error ? e.message : String(e)})`, { variable: name });
       }
       if (!raw || raw.length !== fieldSize(count)) throw badFile(path, `could not read variable "${name}" (HDF5 returned ${raw?.length ?? 0} values, expected ${fieldSize(count)})`);
-      return INT64.has(v.dtype) ? exactDoubles(path, name, raw as unknown as BigInt64Array | BigUint64Array) : raw;
+      return INT64.has(v.dtype) ? exactDoubles(path, name, raw as unknown as BigInt64Array | BigUint64Array, int64Fills(v)) : raw;
     }
 
     let closed = false;

@@ -9,7 +9,7 @@ import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
 import { fieldFromRaw, fillInfoFor } from './cf.ts';
 import { NC_TYPE_SIZE, type NcAttr, type NcHeader, type NcType, parseNetcdf3Header } from './netcdf3-header.ts';
 import type { DataFile, DataFormat, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkReadable, checkAborted, exactDoubles, extractHyperslab, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkReadable, checkAborted, exactDoubles, extractHyperslab, int64Fills, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const NC_TYPES: Record<NcType, VariableDtype> = {
   byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64', ubyte: 'uint8', ushort: 'uint16', uint: 'uint32', int64: 'int64', uint64: 'uint64',
@@ -175,7 +175,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
 
   /** A numeric variable's stored big-endian bytes as numbers (64-bit integers as exact doubles). */
   function storedNumbers(v: VariableInfo, bytes: Uint8Array) {
-    return INT64.has(v.dtype) ? exactDoubles(path, v.name, decodeBigEndian64(bytes, v.dtype === 'int64')) : decodeBigEndian(bytes, valuesDtypeOf(v.dtype));
+    return INT64.has(v.dtype) ? exactDoubles(path, v.name, decodeBigEndian64(bytes, v.dtype === 'int64'), int64Fills(v)) : decodeBigEndian(bytes, valuesDtypeOf(v.dtype));
   }
 
   /** The stored bytes of rows [rows0, rows0 + nRows) of a variable (a scalar: one row), big endian as in the file. */
