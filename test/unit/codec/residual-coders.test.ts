@@ -93,10 +93,15 @@ describe('LBRC residual coder', () => {
 describe('GAE baseline', () => {
   const f = makeField('G', [3, 37, 53], { seed: 8, masked: 0.1, nonFinite: 0.005, noise: 0.5 });
 
-  it('refuses a field whose squared errors overflow (values near 1e200) by saying so, not with a corrupted stream', async () => {
-    const values = Float64Array.from({ length: 600 }, (_, i) => Math.sin(i / 30) * 1e200);
-    const g: Field = { name: 'huge', shape: [20, 30], dims: ['y', 'x'], values, sourceDtype: 'float64', attributes: {} };
-    await expect(encodeField(g, { codec: 'gae', bound: { mode: 'nrmse', value: 1e-3 }, workers: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/gae measures squared errors, which overflow .*use lbrc or nglr/) });
+  it('refuses a field whose squared errors overflow (values near 1e200) or underflow (near 1e-170) by saying so, not with a corrupted stream', async () => {
+    for (const [scale, what] of [[1e200, 'overflow'], [1e-170, 'underflow']] as const) {
+      const values = Float64Array.from({ length: 600 }, (_, i) => Math.sin(i / 30) * scale);
+      const g: Field = { name: 'extreme', shape: [20, 30], dims: ['y', 'x'], values, sourceDtype: 'float64', attributes: {} };
+      await expect(encodeField(g, { codec: 'gae', bound: { mode: 'nrmse', value: 1e-3 }, workers: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(new RegExp(`gae measures squared errors, which ${what} .*use lbrc or nglr`)) });
+    }
+    // at 1e-140 its squared bound (~1e-286) is still coded
+    const small: Field = { name: 'small', shape: [20, 30], dims: ['y', 'x'], values: Float64Array.from({ length: 600 }, (_, i) => Math.sin(i / 30) * 1e-140), sourceDtype: 'float64', attributes: {} };
+    expect((await encodeField(small, { codec: 'gae', bound: { mode: 'nrmse', value: 1e-3 }, workers: 0 })).verification!.nrmse).toBeLessThanOrEqual(1e-3);
   });
 
   it('meets NRMSE targets with and without a base (patches corrected along a PCA basis), NaN and +-Inf kept', async () => {

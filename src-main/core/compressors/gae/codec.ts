@@ -51,6 +51,8 @@ function patchGeometry(shape: readonly number[]): { count: number; at(k: number,
 }
 
 const toDtype = (v: number, f32: boolean) => (f32 ? Math.fround(v) : v);
+/** the smallest squared error bound gae codes (2^-1000: the patches' energies stay normal doubles, 2^22 times above the subnormals) */
+const MIN_SQUARED_BOUND = 2 ** -1000;
 
 export interface GaeChunkResult extends ResidualChunkOutput {
   corrected: number;
@@ -62,6 +64,11 @@ export function encodeChunk(a: ResidualChunkInput, backend: LosslessBackend): Ga
   // an infinite bin (decoders refuse it as corrupted)
   if (!Number.isFinite(a.mse) || !Number.isFinite(4 * a.mse * D)) {
     throw new FieldpackError('UNSUPPORTED', `gae measures squared errors, which overflow for this field (its error bound ${a.bound.toPrecision(3)}, squared, is past the largest double): use lbrc or nglr, or the core codec (auto)`);
+  }
+  // and below ~1e-300 they lose their precision, then underflow to 0 (a field of magnitude 1e-170 at nrmse 1e-3: a
+  // bin of 0, which decoders refuse as corrupted)
+  if (!(a.mse >= MIN_SQUARED_BOUND)) {
+    throw new FieldpackError('UNSUPPORTED', `gae measures squared errors, which underflow for this field (its error bound ${a.bound.toPrecision(3)}, squared, is below ${MIN_SQUARED_BOUND.toPrecision(2)}, where doubles lose their precision): use lbrc or nglr, or the core codec (auto)`);
   }
   const n = fieldSize(a.shape);
   const f32 = a.values instanceof Float32Array;
