@@ -134,6 +134,8 @@ export type StreamInfo = z.infer<typeof StreamInfo>;
 export const StreamDecompressOutput = z.object({
   out: z.string(),
   maskOut: z.string().nullable(),
+  /** a file at the mask path asked for, removed: the stream has no mask (every point valid) and overwrite was given */
+  maskRemoved: z.boolean().default(false),
   variable: z.string(),
   dtype: z.string(),
   shape: z.array(z.number().int()),

@@ -4,7 +4,7 @@
  * need no store (the CLI serves them without opening one); a call may carry progress and cancellation.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
@@ -250,7 +250,8 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
           throw streamErrorOf(file, e);
         });
         const info = streamInfo(file, head.headBytes, head.size);
-        return { out, maskOut: r.hasMask ? maskOut! : null, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info, clamped: range ? { values: r.clamped, ...range } : null };
+        const maskRemoved = await removeStaleMask(maskOut, r.hasMask);
+        return { out, maskOut: r.hasMask ? maskOut! : null, maskRemoved, variable: info.variable ?? '', dtype: info.dtype, shape: head.header.shape, rows: [0, head.header.shape[0]!] as [number, number], info, clamped: range ? { values: r.clamped, ...range } : null };
       }
       const bytes = await readStreamFile(file);
       const info = streamInfo(file, bytes);
@@ -276,9 +277,20 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const clamped = clamp ? { values: clampToRange(v, d.field.mask, range.min, range.max), ...range } : null;
       await writeAtomically(out, (tmp) => writeFile(tmp, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)), call?.signal);
       if (maskOut && d.field.mask) await writeAtomically(maskOut, (tmp) => writeFile(tmp, d.field.mask!));
-      return { out, maskOut: maskOut && d.field.mask ? maskOut : null, variable: d.field.name, dtype: info.dtype, shape: d.field.shape, rows: d.rows, info, clamped };
+      const maskRemoved = await removeStaleMask(maskOut, !!d.field.mask);
+      return { out, maskOut: maskOut && d.field.mask ? maskOut : null, maskRemoved, variable: d.field.name, dtype: info.dtype, shape: d.field.shape, rows: d.rows, info, clamped };
     },
 
     'streams.inspect': async ({ file }) => streamInfo(file, await readStreamFile(file)),
   };
+}
+
+/**
+ * A mask file asked for where the stream has no mask: one already there (replaced with overwrite) is another
+ * stream's mask, which would pass for this one's, so it is removed once the values are written. Whether one was.
+ */
+async function removeStaleMask(maskOut: string | undefined, written: boolean): Promise<boolean> {
+  if (!maskOut || written || !existsSync(maskOut)) return false;
+  await rm(maskOut, { force: true });
+  return true;
 }

@@ -439,6 +439,14 @@ describe('golden classic streams', () => {
     expect(d.status, d.stderr).toBe(0);
     expect(d.stdout).toMatch(/no mask written to .*lk\.mask: the stream has none/);
     expect(existsSync(join(tmp.dir, 'lk.mask'))).toBe(false);
+    // with --overwrite over another stream's outputs, that stream's mask does not stay to pass for this one's (both ways of decoding)
+    for (const streamed of ['--in-memory', '--streamed']) {
+      writeFileSync(join(tmp.dir, 'lk.mask'), new Uint8Array(7));
+      const again = await fieldpack('decompress', named, '-o', join(tmp.dir, 'lk.f64'), '--mask', join(tmp.dir, 'lk.mask'), '--overwrite', streamed);
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/no mask written to .*lk\.mask: the stream has none \(every point is valid\); the file that was there removed/);
+      expect(existsSync(join(tmp.dir, 'lk.mask')), streamed).toBe(false);
+    }
   });
 
   it('Buffers read from disk, and views into one pooled buffer holding two streams, decode through the pool as in this thread', async () => {

@@ -16,7 +16,8 @@ export const decompressCommand: CliCommand = {
     '  or the files given with --model (any name).',
     '  The values are written in the stream\'s dtype (inspect says it): an OUT named .f32 for float64 values, or .f64 for',
     '  float32, is refused. `fieldpack export IN.fpk -o OUT.nc` writes NetCDF-4 with the coordinates.',
-    '  Masked (fill) points are written as NaN; --mask OUT.mask writes the mask beside, one u8 per value (1 = valid point).',
+    '  Masked (fill) points are written as NaN; --mask OUT.mask writes the mask beside, one u8 per value (1 = valid point);',
+    '    a stream with no masked point writes none (and with --overwrite removes the file there, another stream\'s mask).',
     '  --rows A:B: only rows A up to B (not included) of the first dimension (e.g. time steps 0:10).',
     '  --clamp: keep every value inside the original\'s valid range [min, max] (the stream records it): a value the bound',
   '    let pass an end moves to it, so no error grows and a non-negative field (rain, humidity, speed) stays so.',
@@ -59,7 +60,7 @@ export const decompressCommand: CliCommand = {
       ctx.io.out(`${out}: ${r.variable} ${r.dtype} [${r.shape.join('x')}] (C order, little endian), bound ${b.mode}:${b.value} -> abs ${b.abs}${b.lossless ? ' (lossless)' : ''}, codec ${r.info.codec} ${JSON.stringify(r.info.params)}`);
       if (r.info.needs.length) ctx.io.out(`  decoded with ${r.info.needs.join(', ')}`);
       const maskAsked = flag(p, 'mask');
-      if (maskAsked) ctx.io.out(r.maskOut ? `  mask: ${r.maskOut} (u8, 1 = valid point)` : `  no mask written to ${maskAsked}: the stream has none (every point is valid)`);
+      if (maskAsked) ctx.io.out(r.maskOut ? `  mask: ${r.maskOut} (u8, 1 = valid point)` : `  no mask written to ${maskAsked}: the stream has none (every point is valid)${r.maskRemoved ? `; the file that was there removed` : ''}`);
       if (r.clamped) ctx.io.out(`  clamped ${r.clamped.values} value${r.clamped.values === 1 ? '' : 's'} into the valid range [${r.clamped.min}, ${r.clamped.max}]`);
       return 0;
     } finally {
