@@ -59,6 +59,10 @@ export function parseBound(text: string): BoundSpec {
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(m[2]!) && !infinite) {
     throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text.trim()}": "${m[2]}" is not a number (e.g. ${spec.mode}:${spec.mode === 'psnr' ? '60' : '1e-3'})`);
   }
+  // a non-zero value below the smallest double reads as 0, which means lossless: refused rather than taken so
+  if (spec.value === 0 && /[1-9]/.test(m[2]!.replace(/e.*$/i, ''))) {
+    throw new FieldpackError('INVALID_ARGUMENT', `bad bound "${text.trim()}": ${m[2]} is below the smallest positive double (5e-324) and would read as 0, i.e. lossless: give ${spec.mode}:0 for that, or a larger bound`);
+  }
   // an infinite PSNR is an exact reconstruction: said the way every bound says it (a request cannot carry Infinity)
   if (spec.mode === 'psnr' && infinite) throw new FieldpackError('INVALID_ARGUMENT', `${text.trim()} asks for an exact reconstruction: give abs:0 (lossless)`);
   validateBound(spec);

@@ -84,6 +84,10 @@ describe('metrics', () => {
     // a stream stores bounds whose double (the quantizer's bin width) is finite
     expect(() => parseBound('abs:1e308')).toThrow(/abs bound 1e\+308 is too large to store \(at most 4\.494e\+307\)/);
     expect(resolveBound(parseBound('abs:1e307'), 1).abs).toBe(1e307);
+    // a bound below the smallest double would read as 0 (lossless): refused, 0 written as such still lossless
+    for (const text of ['rel:1e-330', 'abs:0.0001e-400', 'nrmse:2e-324']) expect(() => parseBound(text)).toThrow(/is below the smallest positive double \(5e-324\) and would read as 0, i\.e\. lossless/);
+    for (const text of ['abs:0', 'rel:0.0', 'abs:0e-400', 'rel:00']) expect(parseBound(text).value).toBe(0);
+    expect(parseBound('abs:5e-324').value).toBe(5e-324);
     expect(resolveBound(parseBound('rel:1e300'), 1e8).abs).toBe(MAX_ABS_BOUND);
     expect(Number.isFinite(2 * MAX_ABS_BOUND)).toBe(true);
     // a product past the largest double is held there too (it became lossless, saying only "bound 0")
