@@ -126,12 +126,14 @@ d = ds.createVariable('declared', 'i8', ('y', 'x'), fill_value=np.int64(-9223372
 u = ds.createVariable('unwritten', 'i8', ('y', 'x')); u[:2] = np.arange(10).reshape(2, 5)
 m = ds.createVariable('missing', 'i8', ('y', 'x')); m.missing_value = np.int64(-1); m[:] = np.arange(20).reshape(4, 5) - 3
 w = ds.createVariable('unsigned', 'u8', ('y', 'x')); w[:3] = np.arange(15, dtype='u8').reshape(3, 5) * 2**40
-x = ds.createVariable('int64min', 'i8', ('y', 'x')); x[:] = np.arange(20).reshape(4, 5); x[3, 4] = np.int64(-2**63)
+x = ds.createVariable('int64min', 'i8', ('y', 'x')); x[:] = np.arange(20).reshape(4, 5); x[3, 4] = np.int64(-2**63)\nds.createDimension('t', None); ds.createVariable('long', 'f4', ('t', 'x'))[:4] = np.ones((4, 5)); ds.createVariable('short', 'i8', ('t', 'x'))[:2] = np.arange(10).reshape(2, 5)
 ds.close()
 r = netCDF4.Dataset(sys.argv[1])
-print(json.dumps({k: [None if v is np.ma.masked else float(v) for v in r[k][:].ravel()] for k in ['declared', 'unwritten', 'missing', 'unsigned']}))
+print(json.dumps({k: [None if v is np.ma.masked else float(v) for v in r[k][:].ravel()] for k in ['declared', 'unwritten', 'missing', 'unsigned', 'short']}))
 `, path, format);
-      for (const name of ['declared', 'unwritten', 'missing', 'unsigned']) expect((await read(path, name)).values, `${format} ${name}`).toEqual(ref[name]);
+      // (short: 2 of the unlimited dim's 4 records written, the rest netCDF's fill)
+      for (const name of ['declared', 'unwritten', 'missing', 'unsigned', 'short']) expect((await read(path, name)).values, `${format} ${name}`).toEqual(ref[name]);
+      expect(ref['short']!.filter((v) => v === null)).toHaveLength(10);
       expect(ref['declared']!.slice(0, 6)).toEqual([null, null, null, null, null, 5]);
       expect(ref['unwritten']!.filter((v) => v === null)).toHaveLength(10);
       await expect(read(path, 'int64min')).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/-9223372036854775808 at 19, which a double cannot tell from its fill value -9223372036854775806/) });

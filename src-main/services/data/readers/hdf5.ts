@@ -461,7 +461,8 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       // to fewer records than its unlimited dimension has, whose records past its end are fill values (netCDF reads so)
       const inside = entry.written ? count.map((c, i) => Math.max(0, Math.min(c, entry.written![i]! - start[i]!))) : count;
       const stored = fieldSize(inside) > 0 ? readStored(v, entry.path, start, inside, options) : null;
-      const raw = entry.written ? padWithFill(stored as never, inside, count, v.fill.fillValue ?? v.fill.defaultFill ?? NETCDF_DEFAULT_FILL[dtype]!, dtype) : stored!;
+      // (a 64-bit integer's records past its end: its default fill's double, which its mask takes)
+      const raw = entry.written ? padWithFill(stored as never, inside, count, v.fill.fillValue ?? (INT64.has(v.dtype) ? v.fill.defaultFill : undefined) ?? NETCDF_DEFAULT_FILL[dtype]!, dtype) : stored!;
       return fieldFromRaw(v, count, raw, dtype);
     }
 
