@@ -10,7 +10,6 @@
  */
 import { type Field, type FieldDtype, type FieldValues, FIELD_DTYPES, INT_DTYPE_RANGE, isFieldDtype } from '../../../core/field.ts';
 import type { FillInfo, VariableDtype, VariableInfo } from './types.ts';
-import { NC_FILL_64 } from './util.ts';
 
 export const NETCDF_DEFAULT_FILL: Partial<Record<VariableDtype, number>> = {
   int8: -127,
@@ -72,6 +71,22 @@ function numbers(v: unknown): number[] | undefined {
 function firstNumber(v: unknown): number | undefined {
   const n = numbers(v);
   return n && n.length > 0 ? n[0] : undefined;
+}
+
+/** netCDF's default fills of the 64-bit integers (NC_FILL_INT64, NC_FILL_UINT64): near 2^63, past what a double holds exactly */
+export const NC_FILL_64 = { int64: -9223372036854775806n, uint64: 18446744073709551614n } as const;
+
+/**
+ * The values that mark a 64-bit integer variable's missing points, exactly, for readers/util.ts exactDoubles: its
+ * _FillValue (netCDF's default where it declares none) and missing_value. An attribute is read as a double: one past
+ * 2^53 is taken as the default fill where it is that fill's double (what netCDF writes), else it can mark no point
+ * exactly and is left out.
+ */
+export function int64Fills(v: Pick<VariableInfo, 'dtype' | 'attributes'>): bigint[] {
+  const dflt = v.dtype === 'uint64' ? NC_FILL_64.uint64 : NC_FILL_64.int64;
+  const exact = (x: number | undefined): bigint[] => (x === undefined ? [] : Number.isSafeInteger(x) ? [BigInt(x)] : x === Number(dflt) ? [dflt] : []);
+  const fill = v.attributes['_FillValue'];
+  return [...(fill === undefined ? [dflt] : exact(firstNumber(fill))), ...(numbers(v.attributes['missing_value']) ?? []).flatMap(exact)];
 }
 
 /**

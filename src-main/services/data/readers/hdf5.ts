@@ -10,10 +10,10 @@ import { open as openFile } from 'node:fs/promises';
 import { FieldpackError } from '../../../core/errors.ts';
 import { HDF5_SIGNATURE } from '../../files/magic.ts';
 import { fieldSize, type Field } from '../../../core/field.ts';
-import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor } from './cf.ts';
+import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor, int64Fills } from './cf.ts';
 import { dimensionListIdentities, H5T_REFERENCE, H5T_VLEN, h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkReadable, checkAborted, exactDoubles, int64Fills, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkReadable, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
 const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable';

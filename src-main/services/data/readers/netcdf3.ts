@@ -6,10 +6,10 @@
 import { Buffer } from 'node:buffer';
 import { open as openFile } from 'node:fs/promises';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
-import { fieldFromRaw, fillInfoFor } from './cf.ts';
+import { fieldFromRaw, fillInfoFor, int64Fills } from './cf.ts';
 import { NC_TYPE_SIZE, type NcAttr, type NcHeader, type NcType, parseNetcdf3Header } from './netcdf3-header.ts';
 import type { DataFile, DataFormat, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkReadable, checkAborted, exactDoubles, extractHyperslab, int64Fills, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkReadable, checkAborted, exactDoubles, extractHyperslab, missingVariable, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const NC_TYPES: Record<NcType, VariableDtype> = {
   byte: 'int8', char: 'char', short: 'int16', int: 'int32', float: 'float32', double: 'float64', ubyte: 'uint8', ushort: 'uint16', uint: 'uint32', int64: 'int64', uint64: 'uint64',

@@ -41,22 +41,6 @@ export function valuesDtypeOf(dtype: VariableDtype): FieldDtype {
   return INT64.has(dtype) ? 'float64' : (dtype as FieldDtype);
 }
 
-/** netCDF's default fills of the 64-bit integers (NC_FILL_INT64, NC_FILL_UINT64): near 2^63, past what a double holds exactly */
-export const NC_FILL_64 = { int64: -9223372036854775806n, uint64: 18446744073709551614n } as const;
-
-/**
- * The values that mark a 64-bit integer variable's missing points, exactly: its _FillValue (netCDF's default where it
- * declares none) and missing_value. An attribute is read as a double: one past 2^53 is taken as the default fill
- * where it is that fill's double (what netCDF writes), else it can mark no point exactly and is left out.
- */
-export function int64Fills(v: Pick<VariableInfo, 'dtype' | 'attributes'>): bigint[] {
-  const dflt = v.dtype === 'uint64' ? NC_FILL_64.uint64 : NC_FILL_64.int64;
-  const exact = (x: unknown): bigint[] => (typeof x !== 'number' ? [] : Number.isSafeInteger(x) ? [BigInt(x)] : x === Number(dflt) ? [dflt] : []);
-  const listed = (x: unknown): unknown[] => (Array.isArray(x) ? x : ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<unknown>) : [x]);
-  const fill = v.attributes['_FillValue'];
-  return [...(fill === undefined ? [dflt] : listed(fill).slice(0, 1).flatMap(exact)), ...listed(v.attributes['missing_value']).flatMap(exact)];
-}
-
 /**
  * 64-bit integers as doubles, refused where one is not a double exactly (past 2^53, a double would change it). A
  * point holding one of `fills` (int64Fills) comes as that fill's double, which the CF mask then masks (its own
