@@ -128,6 +128,21 @@ describe('NGLR residual coder', () => {
     expect(Buffer.from(d0.field.values.buffer).equals(Buffer.from(d2.field.values.buffer))).toBe(true);
   });
 
+  it('codes a target the base already meets, or one looser than the field\'s own spread (every q 0), with both residual coders', async () => {
+    // the step search found no largest step there and wrote one near 1e300, which the decoder refused as corrupted
+    const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-3 }, workers: 0, verify: false });
+    const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'T' };
+    const baseNrmse = nrmseOf(f, baseField);
+    for (const codec of ['nglr', 'lbrc']) {
+      const loose = { mode: 'nrmse' as const, value: 4 * baseNrmse };
+      const r = await encodeField(f, { codec, params: codec === 'nglr' ? { fallback: false } : {}, base: baseField, bound: loose, workers: 0, metadata: { variable: 'T' } });
+      const d = await decodeStream(r.bytes, { workers: 0, deps: { fields: [baseField] } });
+      expect(nrmseOf(f, d.field), codec).toBeLessThanOrEqual(loose.value);
+      const alone = await encodeField(f, { codec, params: codec === 'nglr' ? { fallback: false } : {}, bound: { mode: 'nrmse', value: 1 }, workers: 0 });
+      expect(nrmseOf(f, (await decodeStream(alone.bytes, { workers: 0 })).field), codec).toBeLessThanOrEqual(1);
+    }
+  });
+
   it.runIf(haveFerret)('fits a linear predictor per chunk where it pays (Levitus TEMP, masked): fewer bytes than the paper\'s Lorenzo, the same values on both paths (needs ferret-datasets)', async () => {
     const lev = await field(`${FERRET}/levitus_climatology.cdf`, 'TEMP');
     const bound = { mode: 'nrmse' as const, value: 1e-4 };

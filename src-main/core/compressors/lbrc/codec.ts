@@ -95,6 +95,9 @@ export interface ChunkResult extends ResidualChunkOutput {
   parts: { residual: number; side: number; mask: number };
 }
 
+/** Steps stay below this, so that step x Q_LIMIT is a finite double (decoders refuse a step past it as corrupted). */
+const MAX_STEP = Number.MAX_VALUE / (4 * Q_LIMIT);
+
 /** The largest step (doubling, then bisection) whose decode keeps the block's squared error within budget. */
 export function searchStep(x: FieldValues, base: FieldValues | null, skip: Uint8Array, b: Block, H: number, W: number, budget: number, f32: boolean): number {
   const sse = (step: number) => {
@@ -108,11 +111,14 @@ export function searchStep(x: FieldValues, base: FieldValues | null, skip: Uint8
     });
     return s;
   };
-  let lo = Math.sqrt(12 * (budget > 0 ? budget : 0));
-  if (!(lo > 0) || !Number.isFinite(lo)) return 0;
+  const uniform = Math.sqrt(12 * (budget > 0 ? budget : 0));
+  if (!(uniform > 0) || !Number.isFinite(uniform)) return 0;
+  let lo = Math.min(uniform, MAX_STEP / 2);
   while (sse(lo) > budget && lo > 1e-300) lo /= 2;
   let hi = lo * 2;
-  while (sse(hi) <= budget && hi < 1e300) {
+  // a budget the residual meets with every q at 0 (a base already within the target) has no largest step: the
+  // search stops at MAX_STEP
+  while (sse(hi) <= budget && hi < MAX_STEP) {
     lo = hi;
     hi *= 2;
   }
