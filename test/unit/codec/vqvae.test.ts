@@ -18,7 +18,7 @@ import { readLatents, writeLatents } from '../../../src-main/core/nn/vqvae/laten
 import { chooseScaling } from '../../../src-main/core/compressors/vqvae/codec.ts';
 import { chunkBytes, readHeader, writeStream } from '../../../src-main/core/codec/stream/format.ts';
 import type { Field } from '../../../src-main/core/field.ts';
-import { closePools, decodeStream, encodeField } from '../../../src-main/services/codecs/index.ts';
+import { closePools, decodeStream, encodeField, verifyBound } from '../../../src-main/services/codecs/index.ts';
 import { makeField, rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
@@ -249,6 +249,16 @@ describe('VQ-VAE codec', () => {
     for (const decodePath of ['fast', 'reference'] as const) {
       await expect(decodeStream(r.bytes, { workers: 0, resolved, decodePath })).rejects.toMatchObject({ code: 'BAD_STREAM', message: expect.stringMatching(/x̂ differs from the encoder's/) });
     }
+  });
+
+  it('codes maps whose spread bfloat16 rounds to Inf (values near float32\'s largest), within the bound', async () => {
+    // their std stored as bfloat16 was Inf, which the decoder refused as a corrupted stream
+    const values = Float32Array.from({ length: 30 * 40 }, (_, i) => (Math.sin(i / 7) > 0 ? 1 : -1) * 3.4028235e38 * (0.999 + 0.001 * Math.cos(i / 3)));
+    const huge: Field = { name: 'A', shape: [30, 40], dims: ['y', 'x'], values, sourceDtype: 'float32', attributes: {} };
+    const r = await encodeField(huge, { ...opts(), bound: { mode: 'rel', value: 1e-3 }, workers: 0 });
+    expect(r.verification!.pointsOverBound).toBe(0);
+    const d = await decodeStream(r.bytes, { workers: 0, deps: { files: [modelPath] } });
+    expect(verifyBound(huge, d.field, r.bound.abs).pointsOverBound).toBe(0);
   });
 
   it('keeps the classic stream when it is smaller (fallback), and falls back (or, told not to, refuses) on 1D fields', async () => {
