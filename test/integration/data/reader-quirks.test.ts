@@ -103,6 +103,28 @@ print(json.dumps({k: [[None if x is np.ma.masked else float(x) for x in row] for
     }
   });
 
+  it('a NetCDF-3 file (classic, 64-bit offset, CDF-5) with two record variables and no records: its fixed variables read, the record ones listed as empty', async () => {
+    // netCDF-C places the second record variable's offset past the end of such a file: it was refused as truncated
+    for (const format of ['NETCDF3_CLASSIC', 'NETCDF3_64BIT_OFFSET', 'NETCDF3_64BIT_DATA']) {
+      const path = join(dir, `zero-records-${format}.nc`);
+      python<null>(`
+import sys, json, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w', format=sys.argv[2]); ds.createDimension('time', None); ds.createDimension('x', 3)
+ds.createVariable('a', 'f4', ('time', 'x')); ds.createVariable('b', 'f4', ('time', 'x'))
+ds.createVariable('lon', 'f4', ('x',))[:] = [0, 10, 20]
+ds.close(); print('null')
+`, path, format);
+      const file = await openDataFile(path);
+      try {
+        expect(file.dimensions['time'], format).toBe(0);
+        expect(file.variable('b').shape, format).toEqual([0, 3]);
+      } finally {
+        file.close();
+      }
+      expect((await read(path, 'lon')).values, format).toEqual([0, 10, 20]);
+    }
+  });
+
   it('64-bit integer data (xarray writes integer arrays so): doubles, the fill masked, as netCDF4-python reads them', async () => {
     const path = join(dir, 'int64.nc');
     const ref = python<(number | null)[]>(`

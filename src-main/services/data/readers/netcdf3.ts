@@ -101,7 +101,7 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
   let numRecs = header.numRecs ?? 0;
   if (header.numRecs === null && recVars.length > 0 && recordStep > 0) {
     // Streaming: number of records not written in the header; count what the file holds.
-    numRecs = Math.floor((size - Math.min(...recVars.map((v) => v.offset))) / recordStep);
+    numRecs = Math.max(0, Math.floor((size - Math.min(...recVars.map((v) => v.offset))) / recordStep));
   }
   const dimensions: Record<string, number> = {};
   dims.forEach((d, i) => (dimensions[d.name] = i === recDimId ? numRecs : d.size));
@@ -121,8 +121,9 @@ export async function openNetcdf3(path: string, size: number): Promise<DataFile>
       rowBytes: shape.length === 0 ? elemSize : v.record ? innerBytes(v) : (fieldSize(shape) / shape[0]!) * elemSize || 0,
       elemSize,
     };
-    // Truncation: every variable's data must lie inside the file.
-    const end = v.record ? v.offset + (numRecs > 0 ? (numRecs - 1) * recordStep + layout.rowBytes : 0) : v.offset + fieldSize(shape) * elemSize;
+    // Truncation: every variable's data must lie inside the file. Without records a record variable holds no bytes
+    // (netCDF-C then places the second and later ones' offsets past the end of the file).
+    const end = v.record ? (numRecs > 0 ? v.offset + (numRecs - 1) * recordStep + layout.rowBytes : 0) : v.offset + fieldSize(shape) * elemSize;
     if (end > size) {
       throw badFile(path, `truncated: the file has ${size} bytes but variable "${v.name}" needs bytes up to ${end}`, { sizeBytes: size, neededBytes: end });
     }
