@@ -15,6 +15,7 @@ import { notAFieldReason } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
 import { carriedBytes, carryVariable, notCarriedReason } from './carried.ts';
+import { unwritableVariableReason } from '../data/writers/netcdf4.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { parseBaseSpec } from '../compression/base.ts';
 import { type ArchiveOptions, type ArchiveSource, type WorkManifest, type WorkMember, ARCHIVE_VERSION, WORK_FORMAT, safeName } from './format.ts';
@@ -245,6 +246,12 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
         }
         if (selected && !selected.has(v.name)) {
           skipped.push({ name: v.name, reason: 'not selected (--vars)' });
+          continue;
+        }
+        // what the restore's NetCDF-4 writer would refuse, refused here: an archive that builds must restore
+        const unwritable = unwritableVariableReason(v);
+        if (unwritable) {
+          skipped.push({ name: v.name, reason: `${unwritable}, so not archived` });
           continue;
         }
         let read: Awaited<ReturnType<typeof rangeAndLeadingRows>>;

@@ -107,12 +107,12 @@ ds.close()
       const out = join(tmp.dir, `carried-${format}-arc`);
       await buildArchive({ inputs: [src], out, bound: 'rel:1e-3', crossfield: 'off', vars: ['T2'] });
       const listed = await listArchive(out);
-      expect(listed.sources[0]!.carried.sort(), format).toEqual(['Times', 'crs', 'p_top']);
+      // ('my scalar' is a netCDF name: netCDF-C takes a space inside a name)
+      expect(listed.sources[0]!.carried.sort(), format).toEqual(['Times', 'crs', 'my scalar', 'p_top']);
       // what would not come back as stored is named, not carried (an archive that builds must restore)
       const skipped = Object.fromEntries(listed.sources[0]!.skipped.map((x) => [x.name, x.reason]));
-      expect(Object.keys(skipped).sort(), format).toEqual(format === 'NETCDF4' ? ['Q2', 'big', 'label', 'my scalar', 'station'] : ['Q2', 'label', 'my scalar']);
+      expect(Object.keys(skipped).sort(), format).toEqual(format === 'NETCDF4' ? ['Q2', 'big', 'label', 'station'] : ['Q2', 'label']);
       expect(skipped['label']).toMatch(/past ASCII/);
-      expect(skipped['my scalar']).toMatch(/a name the NetCDF-4 writer does not take/);
       if (format === 'NETCDF4') expect(skipped['big']).toMatch(/not read as stored: .*past 2\^53/);
       const restored = join(tmp.dir, `carried-${format}-out`);
       const r = await restoreArchive(out, restored);
@@ -125,7 +125,7 @@ print(json.dumps({'vars': sorted(ds.variables), 'times': [str(t) for t in netCDF
   'p_top': [int(p[...]), str(p.dtype), float(p.scale_factor), str(np.asarray(p.scale_factor).dtype), int(p._FillValue), p.units], 'p_top_unpacked': repr(netCDF4.Dataset(sys.argv[1])['p_top'][...].item())}))
 `, r.files[0]!.path], { encoding: 'utf8' }));
       expect(back, format).toEqual({
-        vars: ['T2', 'Times', 'crs', 'p_top'],
+        vars: ['T2', 'Times', 'crs', 'my scalar', 'p_top'],
         times: ['2005-08-28_00:00:00', '2005-08-28_01:00:00', '2005-08-28_02:00:00'],
         unlimited: true,
         crs: 0,
@@ -196,6 +196,43 @@ ds.createVariable('T', 'f4', ('y', 'x'))[:] = np.arange(6).reshape(2, 3); ds.clo
     const r = await fieldpack('archive', 'restore', out, '-o', join(tmp.dir, 'int64-out'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/int64\.nc: T \(from int64\.nc\)\nnot archived from int64\.nc: ids \(the 64-bit integer variable/);
+  });
+
+  it('names netCDF allows (a digit first, a space, past ASCII) and an HDF5 dimension scale kept in a group come back; a name the NetCDF-4 writer cannot take is left out at build, named, and the rest restore', async () => {
+    // they built and verified, then restore refused their whole source file
+    const names = join(tmp.dir, 'names.nc');
+    execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w', format='NETCDF3_CLASSIC'); ds.createDimension('y', 6); ds.createDimension('x', 5)
+for k, n in enumerate(['T', '2m_temp', 'air temp', 'temp\u00e9rature']): ds.createVariable(n, 'f4', ('y', 'x'))[:] = np.arange(30).reshape(6, 5) * (k + 1)
+ds.close()
+`, names]);
+    const { loadH5wasm } = await import('../../../src-main/services/data/readers/h5.ts');
+    const h5 = await loadH5wasm();
+    type W = { create_group(n: string): void; create_dataset(a: object): { make_scale(n: string): void; attach_scale(i: number, p: string): void }; close(): void };
+    const plain = join(tmp.dir, 'scales.h5');
+    const w = new h5.File(plain, 'w') as unknown as W;
+    w.create_group('coords');
+    w.create_dataset({ name: 'coords/lat', data: new Float64Array([-10, -6, -2, 2, 6, 10]), shape: [6] }).make_scale('lat');
+    const t = w.create_dataset({ name: 'T', data: new Float32Array(30).map((_, i) => i), shape: [6, 5] });
+    t.attach_scale(0, '/coords/lat');
+    w.create_dataset({ name: '-x', data: new Float32Array(30), shape: [6, 5] });
+    w.close();
+    const out = join(tmp.dir, 'names-arc');
+    await buildArchive({ inputs: [names, plain], out, bound: 'abs:1e-3', crossfield: 'off' });
+    expect((await listArchive(out)).sources.find((s) => s.name === 'scales.h5')!.skipped).toContainEqual({ name: '-x', reason: expect.stringMatching(/name the NetCDF-4 writer does not take/) });
+    const r = await restoreArchive(out, join(tmp.dir, 'names-out'));
+    expect(r.failed).toEqual([]);
+    const back = JSON.parse(execFileSync(PYTHON, ['-c', `
+import sys, json, netCDF4
+a = netCDF4.Dataset(sys.argv[1]); b = netCDF4.Dataset(sys.argv[2])
+print(json.dumps({'names': sorted(a.variables), 'err': float(max(abs(a[n][:] - (k + 1) * a['T'][:] / 1).max() for k, n in enumerate(['T', '2m_temp', 'air temp', 'temp\u00e9rature']))),
+  'dims': list(b['T'].dimensions), 'lat': [float(v) for v in b['lat'][:]]}))
+`, ...['names.nc', 'scales.nc'].map((f) => r.files.find((x) => basename(x.path) === f)!.path)], { encoding: 'utf8' }));
+    expect(back.names).toEqual(['2m_temp', 'T', 'air temp', 'temp\u00e9rature']);
+    expect(back.err).toBeLessThanOrEqual(2e-3);
+    expect(back.dims[0]).toBe('lat');
+    expect(back.lat).toEqual([-10, -6, -2, 2, 6, 10]);
   });
 
   it('a NetCDF-4 group with dimensions of its own comes back with them, its variables and a nested group\'s along them', async () => {

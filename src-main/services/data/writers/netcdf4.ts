@@ -271,15 +271,66 @@ function badNameReason(name: string): string | null {
   return null;
 }
 
+/**
+ * Why the NetCDF-4 writer would refuse a variable of this name, dims and attribute names (checkVariable's and
+ * checkNames' rules), or null: an archive leaves such a variable out at planning, where a restore would refuse it.
+ */
+export function unwritableVariableReason(v: { name: string; dims: string[]; attributes?: Record<string, unknown> }): string | null {
+  if (!isNetcdfVariableName(v.name)) return 'a name the NetCDF-4 writer does not take';
+  if (v.dims.includes(v.name)) return 'named like one of its dimensions, which the NetCDF-4 writer cannot write';
+  for (const dim of v.dims) {
+    const why = dim.split('/').map(badNameReason).find((r) => r !== null);
+    if (why) return `dimension name ${JSON.stringify(dim)} cannot be written to NetCDF-4 (${why})`;
+  }
+  for (const k of Object.keys(v.attributes ?? {})) {
+    const why = badNameReason(k);
+    if (why) return `attribute ${JSON.stringify(k)} cannot be written to NetCDF-4 (${why})`;
+  }
+  return null;
+}
+
+/**
+ * Whether a dimension named by its path ("g1/q", as readers name a group's dimensions) has variables outside its
+ * group along it: netCDF sees a group's dimensions only in that group and the groups below.
+ */
+function outsideItsGroup(dim: string, variables: readonly { name: string; dims: string[] }[]): boolean {
+  const group = dim.slice(0, dim.lastIndexOf('/'));
+  return dim.includes('/') && variables.some((v) => v.dims.includes(dim) && !v.name.startsWith(`${group}/`));
+}
+
+/**
+ * The dataset with each dimension that has variables outside its group (an HDF5 dimension scale kept in a group such
+ * as /coords, along root variables, as h5py files have them) named by its own name at the root, where no other
+ * dimension is; checkNames refuses the others.
+ */
+function rootedDimensions(ds: NetcdfDataset): NetcdfDataset {
+  const variables = [...ds.variables.map((v) => v.field), ...(ds.stored ?? [])];
+  const taken = new Set(ds.dimensions.map((d) => d.name));
+  const renamed = new Map<string, string>();
+  for (const { name } of ds.dimensions) {
+    const own = name.slice(name.lastIndexOf('/') + 1);
+    if (!outsideItsGroup(name, variables) || taken.has(own)) continue;
+    renamed.set(name, own);
+    taken.add(own);
+  }
+  if (!renamed.size) return ds;
+  const dimsOf = (dims: string[]) => dims.map((d) => renamed.get(d) ?? d);
+  return {
+    ...ds,
+    dimensions: ds.dimensions.map((d) => ({ ...d, name: renamed.get(d.name) ?? d.name })),
+    ...(ds.coordinates ? { coordinates: Object.fromEntries(Object.entries(ds.coordinates).map(([dim, c]) => [renamed.get(dim) ?? dim, c])) } : {}),
+    variables: ds.variables.map((v) => ({ ...v, field: { ...v.field, dims: dimsOf(v.field.dims) } })),
+    ...(ds.stored ? { stored: ds.stored.map((v) => ({ ...v, dims: dimsOf(v.dims) })) } : {}),
+  };
+}
+
 /** Every dimension and attribute name the file will hold, checked before anything is written. */
 function checkNames(ds: NetcdfDataset): void {
   const variables = [...ds.variables.map((v) => v.field), ...(ds.stored ?? [])];
   for (const d of ds.dimensions) {
-    // a group's dimension by its path ("g1/q", as readers name them): each part a name, and only its group's variables
-    // (and those of the groups below) along it, as netCDF sees a group's dimensions
-    const group = d.name.includes('/') ? d.name.slice(0, d.name.lastIndexOf('/')) : null;
-    const inGroup = group !== null && variables.every((v) => !v.dims.includes(d.name) || v.name.startsWith(`${group}/`));
-    const why = group === null ? badNameReason(d.name) : !inGroup ? 'it contains "/"' : (d.name.split('/').map(badNameReason).find((r) => r !== null) ?? null);
+    // a group's dimension by its path: each part a name, and only its group's variables (and those of the groups
+    // below) along it
+    const why = !d.name.includes('/') ? badNameReason(d.name) : outsideItsGroup(d.name, variables) ? 'it contains "/"' : (d.name.split('/').map(badNameReason).find((r) => r !== null) ?? null);
     if (why) throw new FieldpackError('INVALID_ARGUMENT', `dimension name ${JSON.stringify(d.name)} cannot be written to NetCDF-4 (${why}); export to raw binary instead (--format raw)`);
   }
   const owners: [string, Record<string, unknown> | undefined][] = [
@@ -295,9 +346,13 @@ function checkNames(ds: NetcdfDataset): void {
   }
 }
 
-/** Whether the writer takes this variable name (letters, digits, _ . @ + -, not starting with a digit; / between groups). */
+/**
+ * Whether the writer takes this variable name, each part between groups ("/") as netCDF-C's NC_check_name takes a
+ * name: a letter, digit, "_" or any character past ASCII first, then no control character, no white space last
+ * ("2m_temp", "air temp" and "température" are netCDF names).
+ */
 export function isNetcdfVariableName(name: string): boolean {
-  return name.split('/').every((part) => /^[A-Za-z_][A-Za-z0-9_.@+-]*$/.test(part));
+  return name.split('/').every((part) => /^[A-Za-z0-9_\u0080-\u{10FFFF}][^\u0000-\u001f\u007f]*$/u.test(part) && !/[ \t\n\v\f\r]$/.test(part));
 }
 
 function checkVariable(field: Field, sizes: Map<string, number>): void {
@@ -306,7 +361,7 @@ function checkVariable(field: Field, sizes: Map<string, number>): void {
   if (field.dims.length !== field.shape.length) throw new FieldpackError('INVALID_ARGUMENT', `${field.name}: ${field.dims.length} dimension names for ${field.shape.length} dimensions`);
   // a variable of a group ("forecast/temp", as readers name them) is written in that group
   if (!isNetcdfVariableName(field.name)) {
-    throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (use letters, digits, _ . @ + -, and / between groups)`);
+    throw new FieldpackError('INVALID_ARGUMENT', `"${field.name}" is not a valid NetCDF variable name (a letter, digit or _ first, no control characters, no white space last, / between groups)`);
   }
   field.dims.forEach((dim, i) => {
     if (dim === field.name) throw new FieldpackError('UNSUPPORTED', `${field.name}: a variable named like one of its dimensions cannot be written`);
@@ -314,7 +369,8 @@ function checkVariable(field: Field, sizes: Map<string, number>): void {
   });
 }
 
-export async function writeNetcdf4Dataset(outPath: string, ds: NetcdfDataset): Promise<{ path: string }> {
+export async function writeNetcdf4Dataset(outPath: string, given: NetcdfDataset): Promise<{ path: string }> {
+  const ds = rootedDimensions(given);
   const sizes = new Map(ds.dimensions.map((d) => [d.name, d.size]));
   const unlimitedDims = new Set(ds.dimensions.filter((d) => d.unlimited).map((d) => d.name));
   for (const v of ds.variables) checkVariable(v.field, sizes);
