@@ -223,10 +223,10 @@ print(json.dumps(dims))
 });
 
 describe('dimension scales reached by several links, and dangling links, in plain HDF5 (h5wasm writes them)', () => {
-  it('an axis is named by its scale\'s own link (not an alias, soft or hard), and the variables keep the walk\'s order', async () => {
+  it('an axis is named by its scale\'s own link (not an alias, soft or hard), and the variables keep the walk\'s order; links to no dataset of the file (dangling, external) are listed with why', async () => {
     const { loadH5wasm } = await import('../../../src-main/services/data/readers/h5.ts');
     const h5 = await loadH5wasm();
-    type W = { create_dataset(a: object): { make_scale(n: string): void; attach_scale(i: number, p: string): void }; create_soft_link(t: string, n: string): void; create_hard_link(t: string, n: string): void; close(): void };
+    type W = { create_dataset(a: object): { make_scale(n: string): void; attach_scale(i: number, p: string): void }; create_soft_link(t: string, n: string): void; create_hard_link(t: string, n: string): void; create_external_link(f: string, t: string, n: string): void; close(): void };
     const data = new Float32Array(12).map((_, i) => i);
     const dims: Record<string, string[][]> = {};
     for (const alias of ['soft', 'hard'] as const) {
@@ -236,11 +236,14 @@ describe('dimension scales reached by several links, and dangling links, in plai
       if (alias === 'soft') w.create_soft_link('/zs', 'a_alias');
       else w.create_hard_link('/zs', 'a_alias');
       w.create_soft_link('/nowhere', 'b_dangling');
+      // (h5wasm does not follow it: it was left out without a word)
+      w.create_external_link('elsewhere.h5', '/x', 'c_external');
       w.create_dataset({ name: 'v', data, shape: [3, 4] }).attach_scale(0, '/zs');
       w.close();
       const file = await openDataFile(path);
       try {
-        expect(file.variables.map((v) => v.name), alias).toEqual(['a_alias', 'b_dangling', 'v', 'zs']);
+        expect(file.variables.map((v) => v.name), alias).toEqual(['a_alias', 'b_dangling', 'c_external', 'v', 'zs']);
+        expect(file.variable('c_external').unreadable).toBe('an external link to "/x" in elsewhere.h5, which is read by opening that file');
         dims[alias] = [file.variable('v').dims];
       } finally {
         file.close();

@@ -282,7 +282,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       for (const key of keys) {
         const link = softLink(group, `/${prefix}${key}`);
         if (link?.dangling) {
-          found.push({ name: `${prefix}${key}`, danglingTarget: link.target });
+          found.push({ name: `${prefix}${key}`, notRead: `a soft link to "${link.target}", which is not in the file (a dangling link)` });
           continue;
         }
         let obj: unknown;
@@ -295,6 +295,11 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         const type = (obj as { type: string }).type;
         if (type === 'Group') walk(obj as H5Group, `${prefix}${key}/`);
         else if (type === 'Dataset') found.push({ ...describeDataset(obj as H5Dataset, prefix, key), viaSoftLink: link !== null });
+        else if (type === 'ExternalLink') {
+          // h5wasm does not follow a link into another file: listed with where it leads, as a dangling one is
+          const { filename, obj_path: target } = obj as { filename: string; obj_path: string };
+          found.push({ name: `${prefix}${key}`, notRead: `an external link to "${target}" in ${filename}, which is read by opening that file` });
+        }
       }
     };
     // an axis without a dimension scale (plain HDF5) gets a phony dimension as netCDF-C names them: the first one of
@@ -316,12 +321,12 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       const resolved = target.startsWith('/') ? target : `${at.slice(0, at.lastIndexOf('/'))}/${target}`;
       return { target, dangling: h5probe(() => objectIdentity(file, resolved)) === null };
     };
-    /** A dangling soft link, listed (not read) so that the file's other variables still are. */
-    const addDangling = (name: string, target: string) => {
+    /** A link that leads to no dataset of this file (dangling, or into another file), listed (not read) with why. */
+    const addLink = (name: string, why: string) => {
       entries.set(name, {
         path: `/${name}`,
         info: {
-          name, dims: [], shape: [], dtype: 'other', readable: false, unreadable: `a soft link to "${target}", which is not in the file (a dangling link)`,
+          name, dims: [], shape: [], dtype: 'other', readable: false, unreadable: why,
           attributes: {}, fill: {}, isCoordinate: false,
         },
       });
@@ -339,8 +344,8 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       return { ds, prefix, key, name, shape, attrs, isScale };
     };
     type Described = ReturnType<typeof describeDataset> & { viaSoftLink: boolean };
-    /** What the walk found, in its order: datasets, and dangling soft links (listed, not read) */
-    const found: (Described | { name: string; danglingTarget: string })[] = [];
+    /** What the walk found, in its order: datasets, and links to no dataset of the file (listed, not read) */
+    const found: (Described | { name: string; notRead: string })[] = [];
     /**
      * Every dataset the walk found, by identity (objectIdentity): where a DIMENSION_LIST's references lead. A dataset
      * reached by several links is named by a hard link before a soft one, and by the one its NAME attribute (a
@@ -421,7 +426,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       const datasetPaths = () => (paths ??= pathsByIdentity());
       for (const f of found) {
         if ('ds' in f) addDataset(f, datasetPaths);
-        else addDangling(f.name, f.danglingTarget);
+        else addLink(f.name, f.notRead);
       }
       return readAttrs(file as never, true);
     });
