@@ -1,6 +1,6 @@
 /**
  * openDataFile(path, options): the one entry point. The format is detected from the first bytes
- * (CDF\x01, CDF\x02, \x89HDF), never from the extension; a file with none of these is read as raw
+ * (CDF\x01, CDF\x02, CDF\x05, \x89HDF), never from the extension; a file with none of these is read as raw
  * binary only when raw options or a sidecar FILE.json say how.
  */
 import { open as openFile, stat } from 'node:fs/promises';
@@ -123,5 +123,5 @@ async function openFormat(path: string, options: OpenOptions): Promise<DataFile>
   if (ext === '.fpk') throw badFile(path, `not a Fieldpack stream (${describeUnknown(sizeBytes)}; a stream starts "FPK\\x1a")`);
   const foreign = FOREIGN_FORMATS.find((f) => f.test(head));
   if (foreign) throw badFile(path, `${foreign.what} (${sizeBytes} bytes), which Fieldpack does not read (NetCDF, HDF5 and raw binary): ${foreign.step}`);
-  throw badFile(path, `not a NetCDF or HDF5 file (${describeUnknown(sizeBytes)}; expected "CDF\\x01", "CDF\\x02" or "\\x89HDF")`);
+  throw badFile(path, `not a NetCDF or HDF5 file (${describeUnknown(sizeBytes)}; expected "CDF\\x01", "CDF\\x02", "CDF\\x05" or "\\x89HDF")`);
 }
