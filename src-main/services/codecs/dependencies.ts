@@ -92,8 +92,14 @@ function expectedBeside(dep: Dependency, src: DependencySource): string | null {
   return null;
 }
 
-function candidatePaths(src: DependencySource): string[] {
+/**
+ * Where a dependency is looked for, in order: the files given, the one compress wrote for it beside the stream
+ * (`beside`, where it exists), then every other stream in the stream's folder (each of the variable decoded to be
+ * hashed: a folder of hundreds of them took a minute where the file beside was the one).
+ */
+function candidatePaths(src: DependencySource, beside: string | null): string[] {
   const out = (src.files ?? []).map((f) => resolve(f));
+  if (beside !== null && existsSync(beside) && !out.includes(beside)) out.push(beside);
   if (src.besidePath) {
     const dir = dirname(resolve(src.besidePath));
     let names: string[] = [];
@@ -156,7 +162,7 @@ export async function resolveDependencies(
     };
     for (const c of candidates) if (check(c.field, c.where)) break;
     if (!found) {
-      for (const p of candidatePaths(src)) {
+      for (const p of candidatePaths(src, expectedBeside(dep, src))) {
         let f: Field | null;
         try {
           f = await load(p, variable, depth + 1, shape);
@@ -218,7 +224,7 @@ export async function resolveDependencies(
       ...(anchors.length ? [`its anchor${anchors.length > 1 ? 's' : ''} ${anchors.map((d) => `${d.var} (reconstruction sha256 ${d.hash.slice(0, 16)}...)`).join(', ')}`] : []),
       ...others.map(describeDependency),
     ];
-    const looked = [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src)];
+    const looked = [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src, null)];
     const written = missing.map(absent).filter((p): p is string => p !== null).map((p) => basename(p));
     const differ = [...unresolved.map((u) => `${(u.dep as { var: string }).var} differs (${u.got}, ${u.where})`), ...unusable];
     throw new FieldpackError(
