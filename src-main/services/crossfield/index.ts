@@ -232,6 +232,27 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   if (maxDims < everyDim && (mode === 'auto' || mode === 'interp')) {
     if (interpBytes(everyDim) < interpBytes(maxDims)) maxDims = everyDim;
   }
+  const workers = opts.workers ?? 0;
+  /** A candidate's whole encode (offload: in a worker); a failure surfaces where it is awaited. */
+  const encodeCandidate = (cand: Candidate, net: CrossfieldNetwork | null, predicted: Int32Array[], estimates: Record<string, number>, offload: boolean) => {
+    const e = encodeField(target, {
+      codec: 'crossfield',
+      params: {
+        anchors: net ? net.anchors : anchors.map((a) => a.var), mode, tune, maxDims, network: net, predicted, estimates,
+        extra: { training: net ? training : 'none', network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
+        ...(offload ? { offload: true } : {}),
+      },
+      bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, workers, signal: opts.signal,
+    });
+    e.catch(() => {}); // awaited below
+    return e;
+  };
+  // The anchors alone need nothing predicted and are near the least estimate on most fields (53 of the 72 reused-model
+  // streams of BENCH.md's session 48): with workers, their hybrid is encoded in one from here, while this thread
+  // sizes the networks, and kept where the estimates bring it near (else that worker's time is lost; a network near
+  // too is then encoded here). The same bytes; on those 72 streams 1.22 x faster in geometric mean.
+  const aloneCandidate = candidates.find((c) => c.net === null);
+  const aloneEarly = workers > 0 && aloneCandidate && (mode === 'auto' || mode === 'interp') ? encodeCandidate(aloneCandidate, null, [], {}, true) : null;
   const tried: Tried[] = [];
   for (const cand of candidates) {
     if (!cand.net && mode !== 'auto' && mode !== 'interp') continue; // the Lorenzo hybrid needs a network
@@ -260,7 +281,6 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const networkSizes: Record<string, number> = {};
   // only the networks that may win predict over the whole field and are encoded in full; with workers, side by side
   // (those without a network first: nothing to predict before they start) while this thread predicts for the others
-  const workers = opts.workers ?? 0;
   // A network estimated no smaller than the anchors alone on the central block added nothing there (a reused model
   // on a field it does not suit): it is neither run over the field nor encoded, unless a second block away from the
   // centre finds its interpolation hybrid clearly smaller than the anchors alone's (the same mode: a small block
@@ -273,24 +293,19 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
   const smallerThere = (x: Tried) => secondSample !== null && estimateOn(x, secondSample, second!, ['interp']).estimate < aloneThere * (1 - ESTIMATE_MARGIN);
   const near = tried.filter((x) => inReach(x) && (x.net === null || !alone || x.estimate < alone.estimate || smallerThere(x)));
   const started = new Map<Candidate, Promise<{ bytes: Uint8Array; details: Record<string, unknown> }>>();
-  // more candidates than workers: one is encoded here, last, where this thread would otherwise wait on the workers'
-  // queue; one without a network where there is one (nothing to predict for it), while a worker encodes the network's
-  const local = workers > 0 && near.length > workers ? (near.findLast((x) => x.net === null) ?? near[near.length - 1]!) : null;
-  const order = workers > 0 ? [...near.filter((x) => x !== local).sort((a, b) => Number(a.net !== null) - Number(b.net !== null)), ...(local ? [local] : [])] : near;
+  if (aloneEarly && aloneCandidate && near.some((x) => x.cand === aloneCandidate)) started.set(aloneCandidate, aloneEarly);
+  const rest = near.filter((x) => !started.has(x.cand));
+  const freeWorkers = workers - (aloneEarly ? 1 : 0);
+  // more candidates than free workers: one is encoded here, last, where this thread would otherwise wait on the
+  // workers' queue; one without a network where there is one (nothing to predict for it), while a worker encodes the
+  // network's
+  const local = workers > 0 && rest.length > freeWorkers ? (rest.findLast((x) => x.net === null) ?? rest[rest.length - 1]!) : null;
+  const order = workers > 0 ? [...rest.filter((x) => x !== local).sort((a, b) => Number(a.net !== null) - Number(b.net !== null)), ...(local ? [local] : [])] : rest;
   for (const t of order) {
     progress(0.85, `hybrid prediction + entropy coding (${t.cand.kind})`);
     const predicted = t.net ? (t.whole ?? (await gridDiffs(t.net, reconOf, target.shape, absBound, env))) : [];
     const offload = workers > 0 && t !== local;
-    const e = encodeField(target, {
-      codec: 'crossfield',
-      params: {
-        anchors: t.net ? t.net.anchors : anchors.map((a) => a.var), mode, tune, maxDims, network: t.net, predicted, estimates: t.estimates,
-        extra: { training: t.net ? training : 'none', network: t.cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
-        ...(offload ? { offload: true } : {}),
-      },
-      bound: opts.bound, metadata, anchors: anchorFields, verify: false, threads: opts.threads, workers, signal: opts.signal,
-    });
-    e.catch(() => {}); // awaited below
+    const e = encodeCandidate(t.cand, t.net, predicted, t.estimates, offload);
     started.set(t.cand, offload ? e : Promise.resolve(await e));
   }
   // the core codec's stream is needed unless a Lorenzo hybrid wins clearly (below): with workers it is made now,

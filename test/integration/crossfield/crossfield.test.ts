@@ -152,6 +152,23 @@ describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)',
     checkBound(field, (await decompressCrossfield(two!.bytes, [a!.recon])).field, two!.absBound);
   });
 
+  it('with workers the anchors alone are encoded early, while the networks are sized; where the network is then estimated clearly smaller, that encode is dropped: the same stream with 0, 1 and 2 workers, and the next compression unhindered', async () => {
+    const esku = '/usr/share/ferret-vis/data/esku_heat_budget.cdf';
+    const bound = { mode: 'rel' as const, value: 1e-3 };
+    const [field, at] = await Promise.all([loadField(esku, 'SST'), loadField(esku, 'AT')]);
+    const [a] = await reconstructAnchors([at!], bound);
+    const net = fitLinearCfnn(field, [a!.recon], 2);
+    const anchorRecons = { AT: { recon: a!.recon } };
+    const runs = [];
+    for (const workers of [0, 1, 2, 1]) runs.push(await compressCrossfield({ target: field, anchors: [], anchorRecons, bound, model: { net }, verify: false, workers }));
+    expect(Object.keys(runs[0]!.networkSizes)).toEqual(['given']);
+    for (const other of runs.slice(1)) {
+      expect(other.networkSizes).toEqual(runs[0]!.networkSizes);
+      expect(Buffer.from(other.bytes).equals(Buffer.from(runs[0]!.bytes))).toBe(true);
+    }
+    checkBound(field, (await decompressCrossfield(runs[1]!.bytes, [a!.recon])).field, runs[1]!.absBound);
+  });
+
   it('a reused model that does not pay for its bytes on this field: only the anchors alone are encoded in full, smaller than every mode with it', async () => {
     const bound = { mode: 'rel' as const, value: 1e-2 };
     const { field, a, net: fitted, anchorRecons } = await sstWithLinearNetwork(bound);
