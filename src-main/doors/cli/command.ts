@@ -57,7 +57,11 @@ export function parseFlags(argv: string[], known: { values?: string[]; booleans?
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     let value: string;
-    if (booleans.has(name)) value = eq < 0 ? 'true' : a.slice(eq + 1);
+    if (booleans.has(name)) {
+      // a switch: present or not (--overwrite=false was read as --overwrite, and replaced the file)
+      if (eq >= 0) throw new CliUsageError(`--${name} takes no value (${a}): give --${name} alone, or leave it out`);
+      value = 'true';
+    }
     else if (values.has(name)) {
       if (eq >= 0) value = a.slice(eq + 1);
       else {

@@ -78,6 +78,9 @@ describe('CLI', () => {
       [['runs', 'search', '--archived', 'yes'], /--archived is exclude, include, only \(default exclude\), not "yes"/],
       [['runs', 'tag', '1', 'keep', '--limit', '2'], /runs tag takes no flags, not --limit/],
       [['runs', 'show', '1', '--kind', 'demo'], /runs show takes --json, not --kind/],
+      // a switch with a value: --overwrite=false was read as --overwrite (and compress replaced the file)
+      [['runs', 'list', '--json=false'], /--json takes no value \(--json=false\): give --json alone, or leave it out/],
+      [['compress', 'x.nc', '--var', 'T', '--bound', 'rel:1e-2', '-o', 'x.fpk', '--overwrite=false'], /--overwrite takes no value/],
     ] as const) {
       const r = at(...args);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
