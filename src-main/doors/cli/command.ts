@@ -41,8 +41,9 @@ export interface ParsedFlags {
 }
 
 /**
- * Flags: `--name value`, `--name=value`, repeated flags accumulate; `boolean` names take no value.
- * Unknown flags are an error, so a typo never silently does the wrong thing.
+ * Flags: `--name value`, `--name=value`, repeated flags accumulate; `boolean` names take no value. Unknown flags are
+ * an error, so a typo never silently does the wrong thing; so is a value that is a flag (`-o --overwrite` wrote a
+ * file named --overwrite: `--name=--x` gives such a value). After `--` every argument is a positional.
  */
 export function parseFlags(argv: string[], known: { values?: string[]; booleans?: string[] }): ParsedFlags {
   const values = new Set(known.values ?? []);
@@ -50,7 +51,11 @@ export function parseFlags(argv: string[], known: { values?: string[]; booleans?
   const out: ParsedFlags = { positionals: [], flags: new Map() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--') || a === '--') {
+    if (a === '--') {
+      out.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
       out.positionals.push(a);
       continue;
     }
@@ -67,6 +72,7 @@ export function parseFlags(argv: string[], known: { values?: string[]; booleans?
       else {
         const next = argv[++i];
         if (next === undefined) throw new CliUsageError(`--${name} needs a value`);
+        if (next.startsWith('--')) throw new CliUsageError(`--${name} needs a value, not the flag ${next} (a value that starts with --: --${name}=${next})`);
         value = next;
       }
     } else throw new CliUsageError(`unknown flag --${name}`);
@@ -87,6 +93,11 @@ export function onlyFlags(p: ParsedFlags, what: string, takes: readonly string[]
   }
 }
 
+/** A command's one FILE: more positionals (a second path, an unknown -x) are a usage error naming them, not ignored. */
+export function onePositional(p: ParsedFlags, command: string, what: string): void {
+  if (p.positionals.length > 1) throw new CliUsageError(`${command} takes one ${what} (got ${p.positionals.join(' ')})`);
+}
+
 /** A flag the command takes once: its value, or undefined; given twice, a usage error (the last one silently won). */
 export function flag(p: ParsedFlags, name: string): string | undefined {
   const v = p.flags.get(name);
@@ -94,14 +105,28 @@ export function flag(p: ParsedFlags, name: string): string | undefined {
   return v ? v[0] : undefined;
 }
 
+/** A flag's text as a number written in decimal digits, else NaN (Number('') is 0, Number('0x10') 16). */
+export function decimalNumber(v: string): number {
+  return /^\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v) ? Number(v) : NaN;
+}
+
 /** A flag's value as a number >= 0 (`what`: "an integer" is checked as one), or undefined when not given. */
 export function nonNegativeFlag(p: ParsedFlags, name: string, what: 'an integer' | 'a number of seconds', max = Infinity): number | undefined {
   const v = flag(p, name);
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = decimalNumber(v);
   if (!(what === 'an integer' ? Number.isInteger(n) : Number.isFinite(n)) || n < 0 || n > max) {
     throw new CliUsageError(`--${name} needs ${what} ${max === Infinity ? '>= 0' : `from 0 to ${max}`}, not "${v}"`);
   }
+  return n;
+}
+
+/** An id flag (--project): a whole number from 1, or undefined when not given; else a usage error quoting it. */
+export function idFlag(p: ParsedFlags, name: string, what: string): number | undefined {
+  const v = flag(p, name);
+  if (v === undefined) return undefined;
+  const n = decimalNumber(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CliUsageError(`--${name} needs ${what} (a whole number from 1), not "${v}"`);
   return n;
 }
 

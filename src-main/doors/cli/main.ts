@@ -55,6 +55,11 @@ export async function main(argv: string[]): Promise<number> {
         io.err(`--${m[1]} needs a value`);
         return 2;
       }
+      // (`--db --python` made a database file named --python)
+      if (m[2] === undefined && value.startsWith('--')) {
+        io.err(`--${m[1]} needs a value, not the flag ${value} (a path that starts with --: --${m[1]}=${value})`);
+        return 2;
+      }
       globals[m[1] as 'db' | 'python'] = value;
     } else rest.push(a);
   }

@@ -81,6 +81,16 @@ describe('CLI', () => {
       // a switch with a value: --overwrite=false was read as --overwrite (and compress replaced the file)
       [['runs', 'list', '--json=false'], /--json takes no value \(--json=false\): give --json alone, or leave it out/],
       [['compress', 'x.nc', '--var', 'T', '--bound', 'rel:1e-2', '-o', 'x.fpk', '--overwrite=false'], /--overwrite takes no value/],
+      // a value that is a flag (-o --overwrite wrote a file named --overwrite), a second FILE or an unknown -x (ignored),
+      // numbers not in decimal digits ('' was 0, 0x10 16), a port or project id that is not one
+      [['compress', 'x.nc', '--var', 'T', '--bound', 'rel:1e-2', '-o', '--overwrite'], /--out needs a value, not the flag --overwrite/],
+      [['compress', 'x.nc', 'y.nc', '-x', '--var', 'T', '--bound', 'rel:1e-2', '-o', 'x.fpk'], /compress takes one FILE \(got x\.nc y\.nc -x\)/],
+      [['decompress', 'x.fpk', 'y.fpk', '-o', 'x.f32'], /decompress takes one IN\.fpk/],
+      [['run', 'demo', '--steps', '0x2'], /--steps needs an integer >= 0, not "0x2"/],
+      [['runs', 'list', '--project', 'abc'], /--project needs a project id \(a whole number from 1\), not "abc"/],
+      [['runs', 'list', '--limit', ''], /--limit needs a whole number of runs/],
+      [['serve', '--port', '1e3x'], /--port needs an integer from 0 to 65535, not "1e3x"/],
+      [['--db', '--python', 'projects', 'list'], /--db needs a value, not the flag --python/],
     ] as const) {
       const r = at(...args);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
@@ -104,6 +114,8 @@ describe('CLI', () => {
     expect(help).toMatch(/--archived exclude\|include\|only/);
     expect(help).toMatch(/--archived: exclude \(default: archived runs left out\), include, or only them; --limit: at most N runs \(default 200\)/);
     expect(help).toMatch(/fieldpack runs \[list\] \[--project ID\] \[--kind KIND\] \[--limit N\] \[--json\]/);
+    // after -- every argument is a positional (a name that starts with --)
+    expect(at('projects', 'create', '--', '--dash').stdout).toContain('created project 2: --dash');
   });
 
   it('prints help that lists every command, and the README shows exactly that help', () => {

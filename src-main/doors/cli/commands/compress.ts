@@ -1,4 +1,4 @@
-import { type CliCommand, type CliRunContext, CliUsageError, flag, paramFlags, parseBoundFlag, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
+import { type CliCommand, type CliRunContext, CliUsageError, flag, onePositional, paramFlags, parseBoundFlag, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
 import type { BoundSpec } from '../../../core/codec/bound.ts';
 import { rowsRefusal } from '../../../services/codecs/streamed.ts';
 import { callApi, terminalCall } from '../api.ts';
@@ -86,6 +86,7 @@ export const compressCommand: CliCommand = {
     const variable = flag(p, 'var');
     const out = flag(p, 'out');
     if (!file || !variable || !out || !flag(p, 'bound')) throw new CliUsageError('compress needs FILE, --var NAME, --bound MODE:VALUE and -o OUT.fpk');
+    onePositional(p, 'compress', 'FILE');
     const bound = parseBoundFlag(flag(p, 'bound')!);
     const codec = flag(p, 'codec') ?? 'auto';
     await checkCodecName(ctx, codec);

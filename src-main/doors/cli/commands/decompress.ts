@@ -1,4 +1,4 @@
-import { type CliCommand, CliUsageError, checkInputsExist, flag, parseFlags, workersFlag } from '../command.ts';
+import { type CliCommand, CliUsageError, checkInputsExist, flag, onePositional, parseFlags, workersFlag } from '../command.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { streamedChoice } from './compress.ts';
@@ -35,6 +35,7 @@ export const decompressCommand: CliCommand = {
     const inp = p.positionals[0];
     const out = flag(p, 'out');
     if (!inp || !out) throw new CliUsageError('decompress needs IN.fpk and -o OUT');
+    onePositional(p, 'decompress', 'IN.fpk');
     checkInputsExist([inp]);
     if (/\.nc$/i.test(out)) throw new FieldpackError('UNSUPPORTED', 'NetCDF output is written by `fieldpack export IN.fpk -o OUT.nc`; use .f32/.f64 raw output here');
     let rows: [number, number] | undefined;

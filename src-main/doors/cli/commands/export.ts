@@ -5,7 +5,7 @@
  * API's data.export. Needs no store.
  */
 import { extname } from 'node:path';
-import { type CliCommand, CliUsageError, flag, parseFlags, rawLayoutFromFlags } from '../command.ts';
+import { type CliCommand, CliUsageError, flag, onePositional, parseFlags, rawLayoutFromFlags } from '../command.ts';
 import { callApi, terminalCall } from '../api.ts';
 import type { FieldSlice } from '../../../services/data/readers/types.ts';
 
@@ -42,7 +42,7 @@ export const exportCommand: CliCommand = {
     const file = p.positionals[0];
     const out = flag(p, 'out');
     if (!file || !out) throw new CliUsageError('export needs FILE and -o OUT');
-    if (p.positionals.length > 1) throw new CliUsageError(`export takes one FILE (got ${p.positionals.join(' ')})`);
+    onePositional(p, 'export', 'FILE');
     const ext = extname(out).toLowerCase();
     const given = flag(p, 'format');
     const format = given ?? (NC_EXT.has(ext) ? 'nc' : RAW_EXT.has(ext) ? 'raw' : undefined);

@@ -1,7 +1,7 @@
 import { dispatch } from '../../../services/dispatch.ts';
 import { jobExitCode, onCancelSignals } from '../api.ts';
 import type { Run, RunDetail } from '../../../api/contract.ts';
-import { CliUsageError, flag, onlyFlags, parseFlags, type CliCommand } from '../command.ts';
+import { CliUsageError, flag, idFlag, nonNegativeFlag, onlyFlags, parseFlags, type CliCommand } from '../command.ts';
 import { formatTable } from '../io.ts';
 import { formatRunSummary } from '../run-summary.ts';
 import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, limitFlag, runId, runReviewVerb } from './runs-review.ts';
@@ -15,12 +15,13 @@ export const runCommand: CliCommand = {
     const p = parseFlags(argv, { values: ['project', 'steps', 'size', 'delay-ms'] });
     const kind = p.positionals[0];
     if (kind !== 'demo') throw new CliUsageError('known job kinds: demo');
-    const ctx = await app();
     const params: Record<string, unknown> = {};
-    if (flag(p, 'steps')) params.steps = Number(flag(p, 'steps'));
-    if (flag(p, 'size')) params.size = Number(flag(p, 'size'));
-    if (flag(p, 'delay-ms')) params.stepDelayMs = Number(flag(p, 'delay-ms'));
-    const projectId = flag(p, 'project') ? Number(flag(p, 'project')) : null;
+    for (const [name, param] of [['steps', 'steps'], ['size', 'size'], ['delay-ms', 'stepDelayMs']] as const) {
+      const n = nonNegativeFlag(p, name, 'an integer');
+      if (n !== undefined) params[param] = n;
+    }
+    const projectId = idFlag(p, 'project', 'a project id') ?? null;
+    const ctx = await app();
     const run = (await dispatch(ctx.services, 'jobs.submit', { kind, projectId, params })) as Run;
     const off = ctx.events.on((e) => {
       if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running') io.progress(e.run.progress, e.run.message);
@@ -49,10 +50,11 @@ ${RUNS_REVIEW_USAGE}`,
     if (verb !== 'list' && verb !== 'show' && verb !== 'cancel') throw new CliUsageError(`unknown runs verb "${verb}"`);
     onlyFlags(p, `runs ${verb}`, { list: ['project', 'kind', 'limit', 'json'], show: ['json'], cancel: [] }[verb]);
     const limit = limitFlag(p);
+    const projectId = idFlag(p, 'project', 'a project id');
     const { services } = await app();
     if (verb === 'list') {
       const runs = (await dispatch(services, 'runs.list', {
-        projectId: flag(p, 'project') ? Number(flag(p, 'project')) : undefined,
+        projectId,
         kind: flag(p, 'kind'),
         ...(limit !== undefined ? { limit } : {}),
       })) as Run[];

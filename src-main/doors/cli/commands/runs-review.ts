@@ -1,6 +1,6 @@
 /** The review verbs of `fieldpack runs`: tags, notes, archive, delete, search, experiment files (through the API). */
 import type { CliRunContext } from '../command.ts';
-import { CliUsageError, flag, onlyFlags, parseFlags, type ParsedFlags } from '../command.ts';
+import { CliUsageError, decimalNumber, flag, idFlag, onlyFlags, parseFlags, type ParsedFlags } from '../command.ts';
 import { callApi } from '../api.ts';
 import { formatTable } from '../io.ts';
 import { reservedTagKey } from '../../../api/methods/review.ts';
@@ -26,7 +26,7 @@ const ids = (xs: string[]) => xs.map(runId);
 export function limitFlag(p: ParsedFlags): number | undefined {
   const v = flag(p, 'limit');
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = decimalNumber(v);
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new CliUsageError(`--limit needs a whole number of runs from 1 to 10000, not "${v}"`);
   return n;
 }
@@ -51,7 +51,7 @@ function keyValues(xs: string[]): Record<string, string> {
 export async function runReviewVerb(verb: string, argv: string[], ctx: Pick<CliRunContext, 'app' | 'io'>): Promise<number> {
   const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['project', 'tag', 'archived', 'experiment', 'out', 'limit'] });
   onlyFlags(p, `runs ${verb}`, VERB_FLAGS[verb] ?? []);
-  const project = flag(p, 'project') ? Number(flag(p, 'project')) : undefined;
+  const project = idFlag(p, 'project', 'a project id');
   const rest = p.positionals;
   const { io } = ctx;
   switch (verb) {

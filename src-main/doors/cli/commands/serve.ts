@@ -1,5 +1,5 @@
 import { ensureRendererBuilt } from '../../http/renderer-build.ts';
-import { parseFlags, flag, type CliCommand, type CliRunContext } from '../command.ts';
+import { nonNegativeFlag, parseFlags, type CliCommand, type CliRunContext } from '../command.ts';
 
 export const DEFAULT_PORT = 7788;
 
@@ -39,7 +39,7 @@ export const serveCommand: CliCommand = {
   usage: `fieldpack serve [--port N]   (default ${DEFAULT_PORT}; 0 = any free port)`,
   async run(argv, ctx) {
     const p = parseFlags(argv, { values: ['port'] });
-    const port = flag(p, 'port') !== undefined ? Number(flag(p, 'port')) : DEFAULT_PORT;
+    const port = nonNegativeFlag(p, 'port', 'an integer', 65535) ?? DEFAULT_PORT;
     return serveUntilStopped(ctx, port);
   },
 };

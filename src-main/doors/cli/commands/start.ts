@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { appRoot } from '../../../services/system/version.ts';
 import { ensureRendererBuilt } from '../../http/renderer-build.ts';
 import { DEFAULT_PORT, serveUntilStopped } from './serve.ts';
-import { parseFlags, flag, type CliCommand } from '../command.ts';
+import { nonNegativeFlag, parseFlags, type CliCommand } from '../command.ts';
 
 /** Why Electron cannot start here, or null when it can. */
 export function electronUnavailableReason(): { reason: string } | { binary: string } {
@@ -30,6 +30,8 @@ export const startCommand: CliCommand = {
   usage: `fieldpack start [--port N]`,
   async run(argv, ctx) {
     const p = parseFlags(argv, { values: ['port'] });
+    // checked before anything is built or opened
+    const port = nonNegativeFlag(p, 'port', 'an integer', 65535) ?? DEFAULT_PORT;
     const electron = electronUnavailableReason();
     if ('binary' in electron) {
       ensureRendererBuilt((l) => ctx.io.err(l));
@@ -39,6 +41,6 @@ export const startCommand: CliCommand = {
       return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
     }
     ctx.io.err(`Electron cannot start: ${electron.reason}; starting the browser mode instead.`);
-    return serveUntilStopped(ctx, flag(p, 'port') !== undefined ? Number(flag(p, 'port')) : DEFAULT_PORT);
+    return serveUntilStopped(ctx, port);
   },
 };
