@@ -243,7 +243,8 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
           res.off('close', onGone);
         }
       }
-      // The renderer: static files; unknown paths fall back to index.html (client-side routes).
+      // The renderer: static files; unknown paths fall back to index.html (client-side routes). Read only.
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `the workbench's files are read with GET, not ${req.method}` } });
       const headers: Record<string, string> = {};
       if (url.searchParams.get('token')) headers['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
       const rel = normalize(path).replace(/^([/\\])+/, '');

@@ -53,7 +53,8 @@ export class JobQueue {
 
   submit(kind: string, projectId: number | null, params: Record<string, unknown>, name?: string): Run {
     if (this.closed) throw new FieldpackError('CONFLICT', 'the job queue is shutting down');
-    if (!this.handlers[kind]) throw new FieldpackError('INVALID_ARGUMENT', `unknown job kind "${kind}" (known: ${this.kinds().join(', ')})`);
+    // an own handler only ("constructor" and "toString" are on every object's prototype)
+    if (!Object.hasOwn(this.handlers, kind)) throw new FieldpackError('INVALID_ARGUMENT', `unknown job kind "${kind}" (known: ${this.kinds().join(', ')})`);
     const run = this.store.createRun({ projectId, kind, name: name ?? kind, params, status: 'scheduled' });
     this.pending.push({ runId: run.id, kind, params });
     this.emit({ type: 'run.updated', run });

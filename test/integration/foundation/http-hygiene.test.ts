@@ -183,6 +183,15 @@ describe('malformed requests', () => {
     expect((await api('projects.list', {}, withToken())).status).toBe(200);
   });
 
+  it('serves the workbench\'s files to GET and HEAD only (a DELETE of /index.html was answered with the file)', async () => {
+    expect((await send('/index.html', { method: 'GET', headers: withToken({ origin: own }) })).status).toBe(200);
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const r = await send('/index.html', { method, headers: withToken({ origin: own }), body: '{}' });
+      expect(r.status, method).toBe(405);
+      expect(r.json.error.message).toMatch(new RegExp(`read with GET, not ${method}`));
+    }
+  });
+
   it('refuses a body over the limit with 413, declared or streamed', async () => {
     const big = Buffer.alloc(MAX_BODY + 1024, 0x20);
     const declared = await send('/api/projects.list', { headers: withToken({ 'content-type': 'application/json' }), body: big });

@@ -74,6 +74,10 @@ describe('jobs', () => {
     let deep: Record<string, unknown> = {};
     for (let i = 0; i < 5000; i++) deep = { a: deep };
     await expect(dispatch(app.services, 'jobs.submit', { kind: 'demo', params: deep })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/nested deeper/) });
+    // names every object has (its prototype's) are no kinds: "constructor" made a run that finished with junk
+    for (const kind of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      await expect(dispatch(app.services, 'jobs.submit', { kind, params: {} }), kind).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/unknown job kind/) });
+    }
     expect(app.store.listRuns({ limit: 100 }).length).toBe(before);
     // a valid submission is stored with its defaults filled by the kind's schema
     const run = (await dispatch(app.services, 'jobs.submit', { kind: 'demo', params: { steps: 2, stepDelayMs: 0 } })) as { id: number; params: Record<string, unknown> };
