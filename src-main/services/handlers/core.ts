@@ -4,7 +4,7 @@ import type { CORE_METHODS } from '../../api/methods/core.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
 import { doctorReport } from '../system/doctor.ts';
 import { LAST_OPENED_KEY } from '../demo.ts';
-import { removeRunFiles } from './review.ts';
+import { removeRunDir } from '../store/files.ts';
 import { configuredPython } from '../system/python-probe.ts';
 import { clearPythonCache, pythonPathProblem } from '../system/python-env.ts';
 
@@ -28,7 +28,8 @@ export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METH
       if (busy.length) {
         throw new FieldpackError('CONFLICT', `project ${id} has ${busy.length} job(s) in progress: cancel them first`, { runs: busy.map((r) => r.id) });
       }
-      store.deleteProject(id);
+      // its runs' folders too, as runs.delete removes a run's
+      for (const runId of store.deleteProject(id)) removeRunDir(store, runId);
       if (store.getState(LAST_OPENED_KEY) === id) store.setState(LAST_OPENED_KEY, null);
       events.emit({ type: 'projects.changed' });
       return { deleted: id };
@@ -58,7 +59,7 @@ export function coreHandlers(deps: HandlerDeps): Handlers<keyof typeof CORE_METH
     'runs.get': ({ id }) => store.getRunDetail(id),
     'runs.delete': ({ id }) => {
       store.deleteRun(id);
-      removeRunFiles(deps, id);
+      removeRunDir(store, id);
       return { deleted: id };
     },
 

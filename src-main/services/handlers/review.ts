@@ -1,8 +1,6 @@
 /** Review API methods (api/methods/review.ts): notes, tags, archive, search, analysis, experiment files, reports. */
-import { rmSync } from 'node:fs';
 import type { REVIEW_METHODS } from '../../api/methods/review.ts';
 import type { HandlerDeps, Handlers } from './types.ts';
-import { runDir } from '../store/files.ts';
 import { analyseRun } from '../review/analysis.ts';
 import { exportExperiment, importExperiment } from '../review/experiments.ts';
 import { createReport } from '../review/report.ts';
@@ -47,9 +45,4 @@ export function reviewHandlers(deps: HandlerDeps): Handlers<keyof typeof REVIEW_
     },
     'reports.create': (input) => createReport(store, input, deps.printToPdf),
   };
-}
-
-/** Deleting a run removes its files too (streams, reconstructions, cached analyses). */
-export function removeRunFiles(deps: HandlerDeps, id: number): void {
-  rmSync(runDir(deps.store, id), { recursive: true, force: true });
 }

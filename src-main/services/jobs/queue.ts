@@ -6,6 +6,7 @@
 import { FieldpackError, serializeError } from '../../core/errors.ts';
 import type { ApiEvent, Run } from '../../api/contract.ts';
 import type { Store } from '../store/store.ts';
+import { removeRunDir } from '../store/files.ts';
 import type { JobContext, JobHandler } from './types.ts';
 
 export interface JobQueueOptions {
@@ -56,6 +57,7 @@ export class JobQueue {
     // an own handler only ("constructor" and "toString" are on every object's prototype)
     if (!Object.hasOwn(this.handlers, kind)) throw new FieldpackError('INVALID_ARGUMENT', `unknown job kind "${kind}" (known: ${this.kinds().join(', ')})`);
     const run = this.store.createRun({ projectId, kind, name: name ?? kind, params, status: 'scheduled' });
+    removeRunDir(this.store, run.id);
     this.pending.push({ runId: run.id, kind, params });
     this.emit({ type: 'run.updated', run });
     queueMicrotask(() => this.pump());

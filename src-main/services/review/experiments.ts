@@ -7,14 +7,14 @@
  * Metric values keep NaN and infinities as the strings 'NaN', 'Infinity', '-Infinity' (JSON has no NaN).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
 import { Metric, Run, type RunDetail } from '../../api/schemas.ts';
 import type { RunAnalysis } from '../../api/methods/review.ts';
 import type { Store } from '../store/store.ts';
-import { runDir } from '../store/files.ts';
+import { removeRunDir, runDir } from '../store/files.ts';
 import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { FIELD_RUN_KINDS } from '../compression/runs.ts';
@@ -189,13 +189,15 @@ async function importRun(store: Store, projectId: number, experimentId: number, 
     origin: { database: doc.source.database, project: doc.source.project, runId: e.run.id, fieldpackVersion: doc.fieldpackVersion, exportedAt: doc.exportedAt, importedAt: new Date().toISOString() },
     artifacts: (newId) =>
       e.artifacts.filter((a) => a.data !== undefined).map((a) => {
-        const path = join(runDir(store, newId), basename(a.name));
+        // two artifacts of one name in different folders (dirA/same.bin, dirB/same.bin) get files of their own
+        const path = join(runDir(store, newId), uniqueName(basename(a.name), pending.map((f) => basename(f.path))));
         const data = Buffer.from(a.data!, 'base64');
         pending.push({ path, data });
         return { name: a.name, path, kind: a.kind, sizeBytes: data.length, sha256: a.sha256 };
       }),
   });
   try {
+    removeRunDir(store, run.id);
     makeFolder(runDir(store, run.id));
     for (const f of pending) await writeFileAtomic(f.path, f.data);
     if (e.analysis) await storeImportedAnalysis(store, run.id, e.analysis);
@@ -206,10 +208,18 @@ async function importRun(store: Store, projectId: number, experimentId: number, 
   return run;
 }
 
+/** `name`, or N-name for the first N from 2 that is not among `taken`. */
+function uniqueName(name: string, taken: string[]): string {
+  if (!taken.includes(name)) return name;
+  let n = 2;
+  while (taken.includes(`${n}-${name}`)) n++;
+  return `${n}-${name}`;
+}
+
 /** A run taken back from the store with its folder (an import that failed). */
 function discardRun(store: Store, id: number): void {
   store.deleteRun(id);
-  rmSync(runDir(store, id), { recursive: true, force: true });
+  removeRunDir(store, id);
 }
 
 /** A run's analysis from a file: one Fieldpack did not write is refused as such, not met as an internal error. */

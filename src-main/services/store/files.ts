@@ -1,4 +1,5 @@
 /** Where a store keeps its files (models, run artifacts): a folder beside the database file. */
+import { rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Store } from './store.ts';
 
@@ -21,3 +22,12 @@ export function learnedModelsDirOf(dbPath: string, kind: 'vqvae' | 'nglr'): stri
 
 export const modelsDir = (store: Store) => join(storeFilesDir(store), 'models');
 export const runDir = (store: Store, runId: number) => join(storeFilesDir(store), 'runs', String(runId));
+
+/**
+ * A run's folder removed (streams, reconstructions, cached analyses): when the run is deleted, with its project too,
+ * and before a new run takes its id. Run ids are reused after the newest runs are deleted (SQLite's rowid): a folder
+ * left by such a run lent its stream and cached analysis to the new one, whose report then drew another field.
+ */
+export function removeRunDir(store: Store, runId: number): void {
+  rmSync(runDir(store, runId), { recursive: true, force: true });
+}

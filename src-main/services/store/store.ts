@@ -204,9 +204,12 @@ export class Store {
     return this.getProject(id);
   }
 
-  deleteProject(id: number): void {
+  /** Deletes a project with its runs (the database's cascade); returns their ids, whose folders the caller removes. */
+  deleteProject(id: number): number[] {
     this.getProject(id);
+    const runs = (this.db.prepare('SELECT id FROM runs WHERE project_id = ?').all(id) as { id: number }[]).map((r) => r.id);
     this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
+    return runs;
   }
 
   touchProject(id: number): void {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
 import { closePools } from '../../../src-main/services/compression/index.ts';
@@ -176,6 +176,20 @@ describe('review', () => {
       const victim = after[2]!;
       await call(other, 'runs.delete', { id: victim.id });
       expect(existsSync(victim.artifacts[0]!.path)).toBe(false);
+      // two artifacts of one name from different folders keep a file each (the second overwrote the first)
+      const twins = JSON.parse(readFileSync(file, 'utf8'));
+      const [first] = twins.runs[0].artifacts;
+      twins.runs[0].artifacts = [{ ...first, name: `dirA/${first.name}` }, { ...first, name: `dirB/${first.name}` }];
+      const [twin] = (await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: pid, document: JSON.stringify(twins), experiment: 'twins' })).runs;
+      const paths = (await call<RunDetail>(other, 'runs.get', { id: twin!.id })).artifacts.map((a) => a.path);
+      expect(new Set(paths).size).toBe(2);
+      // deleting a project removes its runs' folders: a later run that takes a reused id (SQLite's rowid) found the
+      // deleted run's stream and cached analysis there, and its report drew that field
+      const doomed = (await call<{ id: number }>(other, 'projects.create', { name: 'doomed' })).id;
+      const [last] = (await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: doomed, path: file })).runs.slice(-1);
+      const lastDir = dirname((await call<RunDetail>(other, 'runs.get', { id: last!.id })).artifacts[0]!.path);
+      await call(other, 'projects.delete', { id: doomed });
+      expect(existsSync(lastDir)).toBe(false);
     } finally {
       await other.close();
     }
