@@ -40,10 +40,23 @@ export class FieldpackError extends Error {
 }
 
 /** Any thrown value as the wire shape; unknown errors become INTERNAL with their message kept. */
+/**
+ * What an SQLite error code (better-sqlite3's SqliteError: SQLITE_BUSY, SQLITE_READONLY_DIRECTORY, ...) means for the
+ * experiment database, or null for the others: a lock or a permission is not damage, and is said as what it is.
+ */
+export function sqliteProblem(code: string, message: string, path = 'the experiment database'): SerializedError | null {
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return { code: 'CONFLICT', message: `${path} is locked by another process (${message}): wait for it or close it, then try again` };
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) return { code: 'INVALID_ARGUMENT', message: `${path} cannot be opened for writing (${message}): check the file's and its folder's permissions, or pass --db with another path` };
+  if (/^SQLITE_(IOERR|FULL)/.test(code)) return { code: 'INVALID_ARGUMENT', message: `${path} could not be read or written (${message}): the disk failed or is full` };
+  return null;
+}
+
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof FieldpackError) return err.toJSON();
   if (err && typeof err === 'object' && 'code' in err && 'message' in err && typeof (err as SerializedError).message === 'string') {
     const e = err as { code: unknown; message: string; details?: unknown };
+    const sqlite = typeof e.code === 'string' ? sqliteProblem(e.code, e.message) : null;
+    if (sqlite) return sqlite;
     if (typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code)) return { code: e.code as ErrorCode, message: e.message, details: e.details };
   }
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };

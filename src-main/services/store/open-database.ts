@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { rmSync, existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { FieldpackError } from '../../core/errors.ts';
+import { FieldpackError, sqliteProblem } from '../../core/errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -64,7 +64,7 @@ export function openDatabase(path: string): OpenedDatabase {
   try {
     db = new Database(path);
   } catch (err) {
-    throw new FieldpackError('DB_CORRUPT', `cannot open database ${path}: ${(err as Error).message}`, { path });
+    throw accessError(err, path) ?? new FieldpackError('DB_CORRUPT', `cannot open database ${path}: ${(err as Error).message}`, { path });
   }
   try {
     let version: number;
@@ -75,7 +75,7 @@ export function openDatabase(path: string): OpenedDatabase {
         if (check.join() !== 'ok') throw new Error(check.slice(0, 3).join('; '));
       }
     } catch (err) {
-      throw new FieldpackError(
+      throw accessError(err, path) ?? new FieldpackError(
         'DB_CORRUPT',
         `database ${path} is damaged (${(err as Error).message}). It was left untouched; restore a backup or pass --db with another path.`,
         { path },
@@ -115,8 +115,18 @@ export function openDatabase(path: string): OpenedDatabase {
     return { db, path, schemaVersion: SCHEMA_VERSION, migratedFrom: isNew ? null : migratedFrom, backupPath };
   } catch (err) {
     db.close();
-    throw err;
+    throw accessError(err, path) ?? err;
   }
+}
+
+/**
+ * A lock held by another process, a file or folder that cannot be written, a failing disk: said as such, naming the
+ * database (it is not damaged, and a backup need not be restored); null for other errors.
+ */
+function accessError(err: unknown, path: string): FieldpackError | null {
+  const code = (err as { code?: unknown })?.code;
+  const problem = typeof code === 'string' ? sqliteProblem(code, (err as Error).message, `database ${path}`) : null;
+  return problem && new FieldpackError(problem.code, `${problem.message}. It was left untouched.`, { path, sqlite: code });
 }
 
 /** Applies the migrations after `from`, each in its own transaction, up to `to`. */

@@ -7,7 +7,7 @@ import { hostname, uptime } from 'node:os';
 import { Store } from '../../../src-main/services/store/store.ts';
 import { migrate } from '../../../src-main/services/store/open-database.ts';
 import { SCHEMA_VERSION } from '../../../src-main/services/store/migrations.ts';
-import { FieldpackError } from '../../../src-main/core/errors.ts';
+import { FieldpackError, serializeError } from '../../../src-main/core/errors.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const tmp = tempDir();
@@ -98,6 +98,22 @@ describe('experiment store', () => {
     expect(() => Store.open(path)).toThrow(/damaged|not a Fieldpack database|malformed/);
     expect(readFileSync(path).equals(bytes)).toBe(true);
   });
+
+  it('says a database locked by another process is locked, not damaged (whose advice was to restore a backup); a write refused later says so too', () => {
+    const path = dbPath();
+    Store.open(path).close();
+    const holder = new Database(path);
+    holder.pragma('journal_mode = DELETE');
+    holder.prepare('BEGIN EXCLUSIVE').run();
+    try {
+      expect(() => Store.open(path)).toThrow(expect.objectContaining({ code: 'CONFLICT', message: expect.stringMatching(/is locked by another process .*It was left untouched/) }));
+    } finally {
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }
+    expect(serializeError(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))).toEqual({ code: 'CONFLICT', message: expect.stringMatching(/the experiment database is locked by another process \(database is locked\)/) });
+    expect(serializeError(Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' })).code).toBe('INVALID_ARGUMENT');
+  }, 20_000);
 
   it('refuses the SQLite database of another application without adding its tables to it; an empty SQLite file becomes a store', () => {
     const path = dbPath();
