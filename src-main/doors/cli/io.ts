@@ -1,14 +1,24 @@
 /** Terminal output for the CLI: plain lines on stdout, errors and a progress line on stderr. */
 import type { CliIO } from './command.ts';
 
+/**
+ * Text for the terminal with its control characters shown as \uNNNN (tabs and line breaks kept; JSON output stays
+ * JSON with the same values): run names, notes, tags, project and variable names come from users and imported files,
+ * and an escape sequence in one cleared the screen or set the window's title when listed.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function terminalIO(): CliIO {
   const tty = Boolean(process.stderr.isTTY);
   let lastPercent = -1;
   let drawn = false;
   return {
-    out: (line) => process.stdout.write(line + '\n'),
-    err: (line) => process.stderr.write(line + '\n'),
+    out: (line) => process.stdout.write(printable(line) + '\n'),
+    err: (line) => process.stderr.write(printable(line) + '\n'),
     progress(fraction, message) {
+      message = printable(message);
       const pct = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
       if (tty) {
         const width = 24;

@@ -116,6 +116,10 @@ describe('CLI', () => {
     expect(help).toMatch(/fieldpack runs \[list\] \[--project ID\] \[--kind KIND\] \[--limit N\] \[--json\]/);
     // after -- every argument is a positional (a name that starts with --)
     expect(at('projects', 'create', '--', '--dash').stdout).toContain('created project 2: --dash');
+    // control characters reach the terminal as \uNNNN (an escape sequence in a name set the window's title)
+    const escaped = at('projects', 'create', 'title\u001b]0;pwned\u0007');
+    expect(escaped.stdout).toContain('created project 3: title\\u001b]0;pwned\\u0007');
+    expect(escaped.stdout).not.toMatch(/[\u001b\u0007]/);
   });
 
   it('prints help that lists every command, and the README shows exactly that help', () => {
