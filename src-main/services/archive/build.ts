@@ -121,6 +121,7 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
     }
   }
   const work = await planWork(opts);
+  if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
   makeFolder(join(dir, MEMBERS_DIR));
   makeFolder(join(dir, OBJECTS_DIR));
   await writeFileAtomic(workPath(dir), `${JSON.stringify(work, null, 1)}\n`);

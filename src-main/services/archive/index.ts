@@ -43,11 +43,12 @@ export async function buildArchive(req: ArchiveBuildRequest, ctl: BuildControl =
     const r = await buildMembers(out, work, req.shard, ctl);
     return { kind: 'shard', out, shard: req.shard, ...r, seconds: seconds() };
   }
-  // a budget fixes the per-variable bounds before the work is laid out
-  let opts: PlanOptions | null = req.inputs.length ? req : null;
+  // planning reads every file: cancelled with the build, before anything is written; a budget fixes the
+  // per-variable bounds before the work is laid out
+  let opts: PlanOptions | null = req.inputs.length ? { ...req, signal: ctl.signal ?? req.signal } : null;
   if (opts && req.budget !== undefined) {
-    const plan = await planArchive({ ...req, onProgress: undefined });
-    opts = { ...req, budget: undefined, boundFor: { ...req.boundFor, ...plan.budget!.boundFor } };
+    const plan = await planArchive({ ...opts, onProgress: undefined });
+    opts = { ...opts, budget: undefined, boundFor: { ...req.boundFor, ...plan.budget!.boundFor } };
   }
   const work = await prepareWork(out, opts);
   if (req.slurm) {

@@ -57,6 +57,16 @@ describe('archive restore: file names and cancels', () => {
     expect((await restoreArchive(arc, out)).files).toHaveLength(3);
   });
 
+  it('a build cancelled while it plans writes nothing (it finished planning, then made the folder and its work)', async () => {
+    const { sources } = await sameNamedArchive();
+    const out = join(tmp.dir, 'cancelled-build');
+    const ac = new AbortController();
+    const build = buildArchive({ inputs: sources, out, bound: 'rel:1e-2', crossfield: 'off', vars: ['sst'], onProgress: () => ac.abort() }, { signal: ac.signal });
+    await expect(build).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(existsSync(join(out, 'work.json'))).toBe(false);
+    expect(existsSync(join(out, 'members'))).toBe(false);
+  });
+
   it('an unknown --vars name is refused before the target folder is made', async () => {
     const { arc } = await sameNamedArchive();
     const out = join(tmp.dir, 'nope');
