@@ -161,6 +161,11 @@ export async function importExperiment(store: Store, projectId: number, src: { p
       }
     }
   }
+  // an export imported twice made every run twice, their origins the same
+  const again = store.runsImportedFrom(projectId, doc.source.database, doc.exportedAt, doc.runs.map((e) => e.run.id));
+  if (again.length) {
+    throw new FieldpackError('CONFLICT', `${src.path ?? 'this experiment file'} was imported into this project already: runs ${again.join(', ')} came from it (exported ${doc.exportedAt} from ${doc.source.database}); delete them to import it again`, { runs: again });
+  }
   const experimentName = src.experiment ?? doc.experiment;
   const experimentIsNew = !store.listExperiments(projectId).some((x) => x.name === experimentName);
   const experiment = store.experimentNamed(projectId, experimentName);

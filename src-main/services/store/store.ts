@@ -204,6 +204,15 @@ export class Store {
     return this.getProject(id);
   }
 
+  /** Runs of a project imported from this export (the exporting database, its run ids, the export's time). */
+  runsImportedFrom(projectId: number, database: string, exportedAt: string, runIds: number[]): number[] {
+    const rows = this.db.prepare(
+      `SELECT id, json_extract(origin_json, '$.runId') AS source FROM runs WHERE project_id = ? AND origin_json IS NOT NULL
+       AND json_extract(origin_json, '$.database') = ? AND json_extract(origin_json, '$.exportedAt') = ? ORDER BY id`,
+    ).all(projectId, database, exportedAt) as { id: number; source: number }[];
+    return rows.filter((r) => runIds.includes(r.source)).map((r) => r.id);
+  }
+
   /** Deletes a project with its runs (the database's cascade); returns their ids, whose folders the caller removes. */
   deleteProject(id: number): number[] {
     this.getProject(id);

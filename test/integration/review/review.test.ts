@@ -169,9 +169,12 @@ describe('review', () => {
       await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(unnamed), experiment: 'half' })).rejects.toThrow(/artifact "\." of run \d+ has no file name/);
       const bogus = JSON.parse(readFileSync(file, 'utf8'));
       bogus.runs[2].analysis = { bogus: [1, 2, 3] };
-      await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(bogus), experiment: 'half' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/the analysis of a run is not one Fieldpack writes/) });
-      expect((await call<Run[]>(other, 'runs.list', { projectId: pid })).length).toBe(3);
-      expect((await call<{ name: string }[]>(other, 'experiments.list', { projectId: pid })).map((x) => x.name)).not.toContain('half');
+      const halfProject = (await call<{ id: number }>(other, 'projects.create', { name: 'half' })).id;
+      await expect(call(other, 'experiments.import', { projectId: halfProject, document: JSON.stringify(bogus), experiment: 'half' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/the analysis of a run is not one Fieldpack writes/) });
+      expect((await call<Run[]>(other, 'runs.list', { projectId: halfProject })).length).toBe(0);
+      expect((await call<{ name: string }[]>(other, 'experiments.list', { projectId: halfProject })).map((x) => x.name)).not.toContain('half');
+      // the same export imported again into the project is refused, naming the runs it made (it made them all twice)
+      await expect(call(other, 'experiments.import', { projectId: pid, path: file })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(new RegExp(`was imported into this project already: runs ${imp.runs.map((r) => r.id).join(', ')} came from it`)) });
       // deleting a run removes its files
       const victim = after[2]!;
       await call(other, 'runs.delete', { id: victim.id });
@@ -180,7 +183,8 @@ describe('review', () => {
       const twins = JSON.parse(readFileSync(file, 'utf8'));
       const [first] = twins.runs[0].artifacts;
       twins.runs[0].artifacts = [{ ...first, name: `dirA/${first.name}` }, { ...first, name: `dirB/${first.name}` }];
-      const [twin] = (await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: pid, document: JSON.stringify(twins), experiment: 'twins' })).runs;
+      const twinsProject = (await call<{ id: number }>(other, 'projects.create', { name: 'twins' })).id;
+      const [twin] = (await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: twinsProject, document: JSON.stringify(twins), experiment: 'twins' })).runs;
       const paths = (await call<RunDetail>(other, 'runs.get', { id: twin!.id })).artifacts.map((a) => a.path);
       expect(new Set(paths).size).toBe(2);
       // deleting a project removes its runs' folders: a later run that takes a reused id (SQLite's rowid) found the
