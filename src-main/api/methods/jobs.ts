@@ -49,13 +49,16 @@ export function parseJobParams<K extends JobKind>(kind: K, params: unknown): z.Z
 
 const NESTING_LIMIT = 32;
 
-/** Depth of nested objects and arrays (hostile params nest thousands deep to exhaust the stack). */
-function nestingDepth(v: unknown, depth = 0): number {
-  if (depth > NESTING_LIMIT || v === null || typeof v !== 'object') return depth;
+/**
+ * Depth of nested objects and arrays, counted up to just past `limit` (hostile params nest thousands deep to exhaust
+ * the stack of what reads them).
+ */
+export function nestingDepth(v: unknown, limit = NESTING_LIMIT, depth = 0): number {
+  if (depth > limit || v === null || typeof v !== 'object') return depth;
   let max = depth;
   for (const x of Object.values(v as Record<string, unknown>)) {
-    max = Math.max(max, nestingDepth(x, depth + 1));
-    if (max > NESTING_LIMIT) break;
+    max = Math.max(max, nestingDepth(x, limit, depth + 1));
+    if (max > limit) break;
   }
   return max;
 }

@@ -18,6 +18,10 @@ import { removeRunDir, runDir } from '../store/files.ts';
 import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { FIELD_RUN_KINDS } from '../compression/runs.ts';
+import { nestingDepth } from '../../api/methods/jobs.ts';
+
+/** An experiment file's values nest this deep at most (an analysis' arrays: a few levels; the HTTP door's limit). */
+const MAX_FILE_NESTING = 64;
 import { analyseRun, cachedAnalysis, storeAnalysis } from './analysis.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -144,6 +148,10 @@ export async function importExperiment(store: Store, projectId: number, src: { p
     // its size, not its bytes: the parser's message quotes the start of the file, which may be anything readable
     throw new FieldpackError('INVALID_ARGUMENT', `${src.path ?? 'the document'} (${Buffer.byteLength(text)} bytes) is not JSON, so not an experiment file (fieldpack runs export writes one)`);
   }
+  // (a run's params nested 100000 deep overflowed the stack of the checks below: an INTERNAL error)
+  if (nestingDepth(raw, MAX_FILE_NESTING) > MAX_FILE_NESTING) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${src.path ?? 'the document'} is not a Fieldpack experiment file: values nested deeper than ${MAX_FILE_NESTING} levels`);
+  }
   const parsed = ExperimentFile.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`);
@@ -151,11 +159,19 @@ export async function importExperiment(store: Store, projectId: number, src: { p
   }
   const doc = parsed.data;
   if (doc.version > EXPERIMENT_VERSION) throw new FieldpackError('UNSUPPORTED', `experiment file version ${doc.version} is newer than this Fieldpack reads (${EXPERIMENT_VERSION}): update Fieldpack`);
-  // artifacts are checked before anything is written
+  // metrics and artifacts are checked before anything is written
   for (const e of doc.runs) {
+    const seen = new Set<string>();
+    for (const m of e.metrics) {
+      const key = JSON.stringify([m.key, m.step]);
+      if (seen.has(key)) throw new FieldpackError('INVALID_ARGUMENT', `experiment file: run ${e.run.id} holds metric ${JSON.stringify(m.key)} at step ${m.step} twice`, { run: e.run.id, metric: m.key });
+      seen.add(key);
+    }
     for (const a of e.artifacts) {
       const name = basename(a.name);
       if (name === '' || name === '.' || name === '..') throw new FieldpackError('INVALID_ARGUMENT', `experiment file: artifact ${JSON.stringify(a.name)} of run ${e.run.id} has no file name`, { run: e.run.id, artifact: a.name });
+      // (a file system takes 255 bytes a name; room is left for a prefix that keeps two of one name apart)
+      if (Buffer.byteLength(name) > 200) throw new FieldpackError('INVALID_ARGUMENT', `experiment file: artifact ${JSON.stringify(name.slice(0, 40))}... of run ${e.run.id} has a file name of ${Buffer.byteLength(name)} bytes (200 at most)`, { run: e.run.id });
       if (a.data !== undefined && a.sha256 && sha256(Buffer.from(a.data, 'base64')) !== a.sha256) {
         throw new FieldpackError('INVALID_ARGUMENT', `experiment file: artifact ${a.name} of run ${e.run.id} does not match its sha256 (damaged file)`, { run: e.run.id, artifact: a.name });
       }

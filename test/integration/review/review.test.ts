@@ -167,6 +167,18 @@ describe('review', () => {
       const unnamed = JSON.parse(readFileSync(file, 'utf8'));
       unnamed.runs[1].artifacts[0].name = '.';
       await expect(call(other, 'experiments.import', { projectId: pid, document: JSON.stringify(unnamed), experiment: 'half' })).rejects.toThrow(/artifact "\." of run \d+ has no file name/);
+      // refused as what they are, not as INTERNAL or raw SQLite / file-system errors: values nested 100000 deep, a
+      // metric given twice at one step, an artifact name longer than a file system takes
+      const deep = JSON.parse(readFileSync(file, 'utf8'));
+      deep.runs[0].run.params = 'DEEP';
+      const twice = JSON.parse(readFileSync(file, 'utf8'));
+      twice.runs[0].metrics.push(twice.runs[0].metrics[0]);
+      const longName = JSON.parse(readFileSync(file, 'utf8'));
+      longName.runs[0].artifacts[0].name = 'x'.repeat(300);
+      for (const [doc, said] of [[deep, /nested deeper than 64 levels/], [twice, /run \d+ holds metric .* at step \d+ twice/], [longName, /has a file name of 300 bytes \(200 at most\)/]] as const) {
+        const text = JSON.stringify(doc).replace('"DEEP"', `${'{"a":'.repeat(100_000)}{}${'}'.repeat(100_000)}`);
+        await expect(call(other, 'experiments.import', { projectId: pid, document: text, experiment: 'refused' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(said) });
+      }
       const bogus = JSON.parse(readFileSync(file, 'utf8'));
       bogus.runs[2].analysis = { bogus: [1, 2, 3] };
       const halfProject = (await call<{ id: number }>(other, 'projects.create', { name: 'half' })).id;
