@@ -3,7 +3,7 @@
  * (never overwriting them), back up and migrate older schemas, refuse newer ones.
  */
 import Database from 'better-sqlite3';
-import { rmSync, existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FieldpackError, sqliteProblem } from '../../core/errors.ts';
@@ -106,8 +106,7 @@ export function openDatabase(path: string): OpenedDatabase {
     const migratedFrom = version < SCHEMA_VERSION ? version : null;
     if (version > 0 && version < SCHEMA_VERSION) {
       // A copy of the last good state before we rewrite the schema.
-      backupPath = `${path}.v${version}.bak`;
-      rmSync(backupPath, { force: true });
+      backupPath = freeBackupPath(path, version);
       db.prepare('VACUUM INTO ?').run(backupPath);
     }
     migrate(db, version);
@@ -116,6 +115,17 @@ export function openDatabase(path: string): OpenedDatabase {
   } catch (err) {
     db.close();
     throw accessError(err, path) ?? err;
+  }
+}
+
+/**
+ * Where the backup before a migration goes: DB.vN.bak, or DB.vN-2.bak and on where something is there already (it
+ * replaced whatever had that name, a folder there failed the migration).
+ */
+function freeBackupPath(path: string, version: number): string {
+  for (let n = 1; ; n++) {
+    const candidate = `${path}.v${version}${n > 1 ? `-${n}` : ''}.bak`;
+    if (!existsSync(candidate)) return candidate;
   }
 }
 

@@ -54,9 +54,13 @@ describe('experiment store', () => {
   it('migrates a database written by schema version 1, keeping its data and a backup', () => {
     const path = dbPath();
     copyFileSync(join(__dirname, '../../fixtures/db/schema-v1.sqlite'), path);
+    // a file of the user's where the backup would go is kept (it was replaced), the backup beside it
+    writeFileSync(`${path}.v1.bak`, 'mine');
     const store = Store.open(path);
     expect(store.opened.migratedFrom).toBe(1);
+    expect(store.opened.backupPath).toBe(`${path}.v1-2.bak`);
     expect(store.opened.backupPath && existsSync(store.opened.backupPath)).toBeTruthy();
+    expect(readFileSync(`${path}.v1.bak`, 'utf8')).toBe('mine');
     const projects = store.listProjects();
     expect(projects.map((p) => p.name)).toEqual(['Old project']);
     const runs = store.listRuns({ projectId: projects[0]!.id });
