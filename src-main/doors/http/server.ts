@@ -264,7 +264,8 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
     }
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  // /events only sends: a client's message is never read, so it may be small (ws would take 100 MiB by default)
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
     try {
@@ -278,6 +279,9 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
       wss.handleUpgrade(req, socket, head, (ws) => {
         sockets.add(ws);
         ws.on('close', () => sockets.delete(ws));
+        // a message past maxPayload, a broken frame: ws closes the socket and emits an error, which unhandled would
+        // end the process
+        ws.on('error', () => ws.terminate());
       });
     } catch (err) {
       const e = serializeError(err);

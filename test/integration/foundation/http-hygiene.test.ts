@@ -159,6 +159,18 @@ describe('Origin', () => {
     expect(await upgrade(own, '/events')).toMatchObject({ opened: false, status: 401 });
     expect(await upgrade(own, `/elsewhere?token=${TOKEN}`)).toMatchObject({ opened: false, status: 404 });
   });
+
+  it('closes an events socket sent a large message (it is never read; 50 MiB ones were taken), and keeps serving', async () => {
+    const code = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${door.port}/events?token=${TOKEN}`, { origin: own });
+      ws.on('open', () => ws.send(Buffer.alloc(1 << 20)));
+      ws.on('close', (c) => resolve(c));
+      ws.on('error', () => {});
+      setTimeout(() => reject(new Error('not closed')), 10_000);
+    });
+    expect(code).toBe(1009); // message too big
+    expect(await upgrade(own)).toEqual({ opened: true });
+  });
 });
 
 describe('malformed requests', () => {
