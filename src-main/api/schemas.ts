@@ -178,3 +178,17 @@ export const SliceAxis = z.object({
   ticks: z.array(z.object({ index: z.number(), label: z.string() })),
 });
 export type SliceAxis = z.infer<typeof SliceAxis>;
+
+/**
+ * A zod issue as a line of an error: its path and message; a refused record key says why (zod's own message there is
+ * "Invalid key in record", the reason nested) and quotes the key shortened, not the whole of a hostile one.
+ */
+export function issueText(i: z.core.$ZodIssue, top = 'input'): string {
+  const at = (path: PropertyKey[]) => path.map(String).join('.') || top;
+  if (i.code === 'invalid_key' && i.issues.length) {
+    const key = String(i.path[i.path.length - 1] ?? '');
+    const shown = key.length > 40 ? `${key.slice(0, 40)}... (${key.length} characters)` : key;
+    return `${at(i.path.slice(0, -1))}: key ${JSON.stringify(shown)} ${i.issues[0]!.message}`;
+  }
+  return `${at(i.path)}: ${i.message}`;
+}

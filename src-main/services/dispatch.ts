@@ -4,6 +4,7 @@
  */
 import { FieldpackError } from '../core/errors.ts';
 import { API, isApiMethod } from '../api/contract.ts';
+import { issueText } from '../api/schemas.ts';
 import type { CallContext } from './handlers/types.ts';
 import type { Services } from './services.ts';
 
@@ -12,7 +13,7 @@ export async function dispatch(services: Partial<Services>, method: unknown, raw
   if (!isApiMethod(method)) throw new FieldpackError('INVALID_ARGUMENT', `unknown API method ${JSON.stringify(method)}`);
   const parsed = API[method].input.safeParse(rawInput ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
+    const issues = parsed.error.issues.map((i) => issueText(i));
     throw new FieldpackError('INVALID_ARGUMENT', `${method}: ${issues.join('; ')}`, { issues: parsed.error.issues });
   }
   const impl = services[method] as ((input: unknown, call?: CallContext) => unknown) | undefined;

@@ -13,7 +13,7 @@ export function reservedTagKey(key: string): boolean {
   return key in Object.prototype;
 }
 
-const TagKey = z.string().trim().min(1).max(200).refine((k) => !reservedTagKey(k), 'is a reserved name (such as __proto__ or constructor): give the tag another key');
+export const TagKey = z.string().trim().min(1).max(200).refine((k) => !reservedTagKey(k), 'is a reserved name (such as __proto__ or constructor): give the tag another key');
 
 export const RunUpdateInput = z.object({
   id,

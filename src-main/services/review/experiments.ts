@@ -11,8 +11,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
-import { Metric, Run, type RunDetail } from '../../api/schemas.ts';
-import type { RunAnalysis } from '../../api/methods/review.ts';
+import { ACTIVE_STATUSES, Metric, Run, type RunDetail, issueText } from '../../api/schemas.ts';
+import { type RunAnalysis, TagKey } from '../../api/methods/review.ts';
 import type { Store } from '../store/store.ts';
 import { removeRunDir, runDir } from '../store/files.ts';
 import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
@@ -36,10 +36,25 @@ const ArtifactEntry = z.object({
   data: z.string().optional(),
   skipped: z.string().optional(),
 });
+/** A time as the exporting Fieldpack wrote it (ISO 8601; 'not a date' sorted and showed as such). */
+const ExportedTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'is not a date');
+/**
+ * A run as an export holds it, checked as the API checks what it stores: of an experiment's kind (a data import is not
+ * a run, and was listed nowhere), with tags and texts as runs.update takes them.
+ */
+const ExportedRun = Run.extend({
+  kind: z.string().refine((k) => k !== 'dataset.import', 'a data import (dataset.import) is not an experiment run'),
+  name: z.string().max(200),
+  note: z.string().max(100_000),
+  createdAt: ExportedTime,
+  startedAt: ExportedTime.nullable(),
+  endedAt: ExportedTime.nullable(),
+  archivedAt: ExportedTime.nullable(),
+});
 const RunEntry = z.object({
-  run: Run,
+  run: ExportedRun,
   metrics: z.array(Metric),
-  tags: z.record(z.string(), z.string()),
+  tags: z.record(TagKey, z.string().max(2000)),
   logs: z.array(z.string()),
   artifacts: z.array(ArtifactEntry),
   analysis: z.unknown().nullable(),
@@ -50,8 +65,8 @@ const ExperimentFile = z.object({
   fieldpackVersion: z.string(),
   exportedAt: z.string(),
   source: z.object({ database: z.string(), project: z.string().nullable() }),
-  experiment: z.string(),
-  runs: z.array(RunEntry),
+  experiment: z.string().trim().min(1).max(200),
+  runs: z.array(RunEntry).min(1, 'holds no runs'),
 });
 export type ExperimentFile = z.infer<typeof ExperimentFile>;
 
@@ -154,7 +169,7 @@ export async function importExperiment(store: Store, projectId: number, src: { p
   }
   const parsed = ExperimentFile.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'file'}: ${i.message}`);
+    const issues = parsed.error.issues.slice(0, 5).map((i) => issueText(i, 'file'));
     throw new FieldpackError('INVALID_ARGUMENT', `${src.path ?? 'the document'} is not a Fieldpack experiment file: ${issues.join('; ')}`, { issues: parsed.error.issues });
   }
   const doc = parsed.data;
@@ -203,7 +218,8 @@ async function importRun(store: Store, projectId: number, experimentId: number, 
   const run = store.insertImportedRun({
     projectId,
     experimentId,
-    run: e.run,
+    // a run exported while it ran did not end here either (the sweep at start said Fieldpack had stopped while it ran)
+    run: ACTIVE_STATUSES.includes(e.run.status) ? { ...e.run, status: 'interrupted', message: `still ${e.run.status} when it was exported` } : e.run,
     metrics: e.metrics,
     tags: e.tags,
     logs: e.logs,

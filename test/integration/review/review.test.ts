@@ -118,6 +118,9 @@ describe('review', () => {
     expect(detail.note).toBe('Best PSNR for SST; check the coasts.');
     expect(detail.tags).toMatchObject({ keep: '', reviewer: 'ana', codec: 'auto' });
     await call(app, 'runs.update', { id: runIds[1], removeTags: ['reviewer'] });
+    // a refused tag key says why (zod's "Invalid key in record" alone did not), and a long one is not echoed whole
+    await expect(call(app, 'runs.update', { id: runIds[1], setTags: { constructor: 'x' } })).rejects.toThrow(/setTags: key "constructor" is a reserved name/);
+    await expect(call(app, 'runs.update', { id: runIds[1], setTags: { ['k'.repeat(300)]: 'x' } })).rejects.toThrow(/setTags: key "k{40}\.\.\. \(300 characters\)" Too big/);
     expect(await search({ tags: { reviewer: 'ana' } })).toEqual([]);
   });
 
@@ -175,7 +178,20 @@ describe('review', () => {
       twice.runs[0].metrics.push(twice.runs[0].metrics[0]);
       const longName = JSON.parse(readFileSync(file, 'utf8'));
       longName.runs[0].artifacts[0].name = 'x'.repeat(300);
-      for (const [doc, said] of [[deep, /nested deeper than 64 levels/], [twice, /run \d+ holds metric .* at step \d+ twice/], [longName, /has a file name of 300 bytes \(200 at most\)/]] as const) {
+      // and what the API would not store: a data import as a run (listed nowhere), a date that is none, a reserved
+      // tag key, a file of no runs (an empty experiment)
+      const edited = (edit: (d: { runs: { run: Record<string, unknown>; tags: Record<string, string> }[] }) => void) => {
+        const d = JSON.parse(readFileSync(file, 'utf8'));
+        edit(d);
+        return d;
+      };
+      const more = [
+        [edited((d) => (d.runs[0]!.run.kind = 'dataset.import')), /a data import \(dataset\.import\) is not an experiment run/],
+        [edited((d) => (d.runs[0]!.run.createdAt = 'not a date')), /runs\.0\.run\.createdAt: is not a date/],
+        [edited((d) => (d.runs[0]!.tags = { constructor: 'x' })), /reserved name/],
+        [edited((d) => (d.runs = [])), /runs: holds no runs/],
+      ] as const;
+      for (const [doc, said] of [[deep, /nested deeper than 64 levels/], [twice, /run \d+ holds metric .* at step \d+ twice/], [longName, /has a file name of 300 bytes \(200 at most\)/], ...more] as const) {
         const text = JSON.stringify(doc).replace('"DEEP"', `${'{"a":'.repeat(100_000)}{}${'}'.repeat(100_000)}`);
         await expect(call(other, 'experiments.import', { projectId: pid, document: text, experiment: 'refused' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(said) });
       }
@@ -185,6 +201,13 @@ describe('review', () => {
       await expect(call(other, 'experiments.import', { projectId: halfProject, document: JSON.stringify(bogus), experiment: 'half' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/the analysis of a run is not one Fieldpack writes/) });
       expect((await call<Run[]>(other, 'runs.list', { projectId: halfProject })).length).toBe(0);
       expect((await call<{ name: string }[]>(other, 'experiments.list', { projectId: halfProject })).map((x) => x.name)).not.toContain('half');
+      // a run exported while it ran comes in as interrupted, saying so (not as stopped by this Fieldpack)
+      const running = JSON.parse(readFileSync(file, 'utf8'));
+      running.exportedAt = new Date().toISOString();
+      running.runs = [running.runs[0]];
+      running.runs[0].run.status = 'running';
+      const [wasRunning] = (await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: pid, document: JSON.stringify(running), experiment: 'running' })).runs;
+      expect(wasRunning).toMatchObject({ status: 'interrupted', message: 'still running when it was exported' });
       // the same export imported again into the project is refused, naming the runs it made (it made them all twice)
       await expect(call(other, 'experiments.import', { projectId: pid, path: file })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(new RegExp(`was imported into this project already: runs ${imp.runs.map((r) => r.id).join(', ')} came from it`)) });
       // deleting a run removes its files
