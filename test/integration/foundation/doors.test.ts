@@ -114,6 +114,8 @@ describe('CLI', () => {
     expect(help).toMatch(/--archived exclude\|include\|only/);
     expect(help).toMatch(/--archived: exclude \(default: archived runs left out\), include, or only them; --limit: at most N runs \(default 200\)/);
     expect(help).toMatch(/fieldpack runs \[list\] \[--project ID\] \[--kind KIND\] \[--limit N\] \[--json\]/);
+    // a project that does not exist is said (an empty table was printed)
+    for (const verb of ['list', 'search']) expect(at('runs', verb, '--project', '999').stderr).toMatch(/project 999 does not exist/);
     // after -- every argument is a positional (a name that starts with --)
     expect(at('projects', 'create', '--', '--dash').stdout).toContain('created project 2: --dash');
     // control characters reach the terminal as \uNNNN (an escape sequence in a name set the window's title)

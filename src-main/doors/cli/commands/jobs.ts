@@ -53,6 +53,8 @@ ${RUNS_REVIEW_USAGE}`,
     const projectId = idFlag(p, 'project', 'a project id');
     const { services } = await app();
     if (verb === 'list') {
+      // a project that does not exist is said, not listed as empty
+      if (projectId !== undefined) await dispatch(services, 'projects.get', { id: projectId });
       const runs = (await dispatch(services, 'runs.list', {
         projectId,
         kind: flag(p, 'kind'),

@@ -59,6 +59,8 @@ export async function runReviewVerb(verb: string, argv: string[], ctx: Pick<CliR
       const archived = flag(p, 'archived');
       if (archived !== undefined && !(ARCHIVED as readonly string[]).includes(archived)) throw new CliUsageError(`--archived is ${ARCHIVED.join(', ')} (default exclude), not "${archived}"`);
       const limit = limitFlag(p);
+      // a project that does not exist is said, not searched as empty
+      if (project !== undefined) await callApi(ctx, 'projects.get', { id: project });
       const runs = await callApi(ctx, 'runs.search', {
         projectId: project,
         query: rest.join(' ') || undefined,
