@@ -39,7 +39,6 @@ export class FieldpackError extends Error {
   }
 }
 
-/** Any thrown value as the wire shape; unknown errors become INTERNAL with their message kept. */
 /**
  * What an SQLite error code (better-sqlite3's SqliteError: SQLITE_BUSY, SQLITE_READONLY_DIRECTORY, ...) means for the
  * experiment database, or null for the others: a lock or a permission is not damage, and is said as what it is.
@@ -51,6 +50,7 @@ export function sqliteProblem(code: string, message: string, path = 'the experim
   return null;
 }
 
+/** Any thrown value as the wire shape; unknown errors become INTERNAL with their message kept. */
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof FieldpackError) return err.toJSON();
   if (err && typeof err === 'object' && 'code' in err && 'message' in err && typeof (err as SerializedError).message === 'string') {

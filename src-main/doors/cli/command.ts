@@ -66,8 +66,7 @@ export function parseFlags(argv: string[], known: { values?: string[]; booleans?
       // a switch: present or not (--overwrite=false was read as --overwrite, and replaced the file)
       if (eq >= 0) throw new CliUsageError(`--${name} takes no value (${a}): give --${name} alone, or leave it out`);
       value = 'true';
-    }
-    else if (values.has(name)) {
+    } else if (values.has(name)) {
       if (eq >= 0) value = a.slice(eq + 1);
       else {
         const next = argv[++i];

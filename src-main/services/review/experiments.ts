@@ -82,6 +82,8 @@ function runsToExport(store: Store, sel: { projectId?: number; runIds?: number[]
     ids = store.listRuns({ experimentId: e.id, limit: 10_000 }).map((r) => r.id);
   } else if (sel.projectId !== undefined) ids = store.listRuns({ projectId: sel.projectId, limit: 10_000 }).map((r) => r.id);
   else throw new FieldpackError('INVALID_ARGUMENT', 'experiments.export: give runIds, or a projectId (with an experiment name to take only its runs)');
+  // (an import refuses a file of no runs: it would make an empty experiment)
+  if (!ids.length) throw new FieldpackError('NOT_FOUND', sel.experiment ? `experiment "${sel.experiment}" has no runs to export` : `project ${sel.projectId} has no runs to export`);
   const runs = ids.map((id) => store.getRunDetail(id));
   const busy = runs.filter((r) => r.status === 'running' || r.status === 'scheduled');
   if (busy.length) throw new FieldpackError('CONFLICT', `run(s) ${busy.map((r) => r.id).join(', ')} are still ${busy[0]!.status}: export them when they end`, { runs: busy.map((r) => r.id) });
