@@ -216,13 +216,18 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
   const inFlight = new Set<{ call: AbortController; settled: Promise<void> }>();
   const server = createServer(async (req, res) => {
     try {
+      // a refused request's connection is closed, its body unread (one declaring gigabytes held it until Node's timeout)
+      const refuse = (status: number, message: string) => {
+        res.setHeader('connection', 'close');
+        sendJson(res, status, { error: { code: 'UNAUTHORIZED', message } });
+      };
       const hostBad = hostProblem(req);
-      if (hostBad) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: hostBad } });
+      if (hostBad) return refuse(403, hostBad);
       const originBad = originProblem(req);
-      if (originBad) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: originBad } });
+      if (originBad) return refuse(403, originBad);
       const { url, path } = parseTarget(req.url);
       const given = tokenFrom(req, url);
-      if (!sameToken(given, token)) return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: TOKEN_HELP } });
+      if (!sameToken(given, token)) return refuse(401, TOKEN_HELP);
       if (path.startsWith('/api/')) {
         if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: 'API calls are POST' } });
         const method = path.slice('/api/'.length);

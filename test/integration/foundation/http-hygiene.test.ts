@@ -195,6 +195,19 @@ describe('malformed requests', () => {
     expect((await api('projects.list', {}, withToken())).status).toBe(200);
   });
 
+  it('closes the connection of a request it refuses, its body unread (one declaring 10 GB was held until Node\'s timeout)', async () => {
+    const t0 = Date.now();
+    const raw = await new Promise<string>((resolve, reject) => {
+      const s = connect(door.port, '127.0.0.1', () => s.write(`POST /api/projects.list HTTP/1.1\r\nHost: 127.0.0.1:${door.port}\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{`));
+      let got = '';
+      s.on('data', (d) => (got += d.toString()));
+      s.on('close', () => resolve(got));
+      s.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 401 /);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
   it('serves the workbench\'s files to GET and HEAD only (a DELETE of /index.html was answered with the file)', async () => {
     expect((await send('/index.html', { method: 'GET', headers: withToken({ origin: own }) })).status).toBe(200);
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
