@@ -27,6 +27,9 @@ export const projectName = z
 
 export const SerializedErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
 
+/** a run's name, as a job submission and an experiment file's runs give it */
+export const RunName = z.string().max(200);
+
 export const Run = z.object({
   id,
   projectId: id.nullable(),
@@ -191,4 +194,18 @@ export function issueText(i: z.core.$ZodIssue, top = 'input'): string {
     return `${at(i.path.slice(0, -1))}: key ${JSON.stringify(shown)} ${i.issues[0]!.message}`;
   }
   return `${at(i.path)}: ${i.message}`;
+}
+
+/**
+ * Depth of nested objects and arrays, counted up to just past `limit` (hostile params nest thousands deep to exhaust
+ * the stack of what reads them).
+ */
+export function nestingDepth(v: unknown, limit: number, depth = 0): number {
+  if (depth > limit || v === null || typeof v !== 'object') return depth;
+  let max = depth;
+  for (const x of Object.values(v as Record<string, unknown>)) {
+    max = Math.max(max, nestingDepth(x, limit, depth + 1));
+    if (max > limit) break;
+  }
+  return max;
 }

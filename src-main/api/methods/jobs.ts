@@ -5,7 +5,7 @@
  * object params; the job queue refuses kinds it has no handler for.
  */
 import { z } from 'zod';
-import { id } from '../schemas.ts';
+import { RunName, id, nestingDepth } from '../schemas.ts';
 import { CompressParams } from './compression.ts';
 import { CrossfieldParams } from './crossfield.ts';
 import { ImportParams } from './data.ts';
@@ -47,32 +47,19 @@ export function parseJobParams<K extends JobKind>(kind: K, params: unknown): z.Z
   return (JOB_PARAMS[kind] as unknown as z.ZodType<JobParams<K>>).safeParse(params);
 }
 
+/** how deep a job's params may nest (nestingDepth) */
 const NESTING_LIMIT = 32;
-
-/**
- * Depth of nested objects and arrays, counted up to just past `limit` (hostile params nest thousands deep to exhaust
- * the stack of what reads them).
- */
-export function nestingDepth(v: unknown, limit = NESTING_LIMIT, depth = 0): number {
-  if (depth > limit || v === null || typeof v !== 'object') return depth;
-  let max = depth;
-  for (const x of Object.values(v as Record<string, unknown>)) {
-    max = Math.max(max, nestingDepth(x, limit, depth + 1));
-    if (max > limit) break;
-  }
-  return max;
-}
 
 export const JobSubmitInput = z
   .object({
     /** a job kind (JOB_PARAMS); its params are validated by that kind's schema */
     kind: z.string().min(1),
     projectId: id.nullable().default(null),
-    name: z.string().max(200).optional(),
+    name: RunName.optional(),
     params: z.record(z.string(), z.unknown()).default({}),
   })
   .transform((v, ctx) => {
-    if (nestingDepth(v.params) > NESTING_LIMIT) {
+    if (nestingDepth(v.params, NESTING_LIMIT) > NESTING_LIMIT) {
       ctx.addIssue({ code: 'custom', path: ['params'], message: `nested deeper than ${NESTING_LIMIT} levels` });
       return z.NEVER;
     }

@@ -15,15 +15,20 @@ export function reservedTagKey(key: string): boolean {
 
 export const TagKey = z.string().trim().min(1).max(200).refine((k) => !reservedTagKey(k), 'is a reserved name (such as __proto__ or constructor): give the tag another key');
 
+/** a run's note (free text), as runs.update and an experiment file's runs take it */
+export const RunNote = z.string().max(100_000);
+/** an experiment's name within its project */
+export const ExperimentName = z.string().trim().min(1).max(200);
+
 export const RunUpdateInput = z.object({
   id,
-  note: z.string().max(100_000).optional(),
+  note: RunNote.optional(),
   archived: z.boolean().optional(),
   /** tags to set: key -> value ('' for a plain label) */
   setTags: z.record(TagKey, z.string().max(2000)).optional(),
   removeTags: z.array(z.string()).optional(),
   /** put the run in the project's experiment of this name (created when missing); null takes it out */
-  experiment: z.string().trim().min(1).max(200).nullable().optional(),
+  experiment: ExperimentName.nullable().optional(),
 });
 
 export const RunFilter = z.object({

@@ -11,14 +11,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
-import { ACTIVE_STATUSES, Metric, Run, type RunDetail, issueText } from '../../api/schemas.ts';
-import { type RunAnalysis, TagKey } from '../../api/methods/review.ts';
+import { ACTIVE_STATUSES, Metric, Run, RunName, type RunDetail, issueText, nestingDepth } from '../../api/schemas.ts';
+import { ExperimentName, RunNote, type RunAnalysis, TagKey } from '../../api/methods/review.ts';
 import type { Store } from '../store/store.ts';
 import { removeRunDir, runDir } from '../store/files.ts';
 import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
 import { fieldpackVersion } from '../system/version.ts';
 import { FIELD_RUN_KINDS } from '../compression/runs.ts';
-import { nestingDepth } from '../../api/methods/jobs.ts';
 
 /** An experiment file's values nest this deep at most (an analysis' arrays: a few levels; the HTTP door's limit). */
 const MAX_FILE_NESTING = 64;
@@ -44,8 +43,8 @@ const ExportedTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'is 
  */
 const ExportedRun = Run.extend({
   kind: z.string().refine((k) => k !== 'dataset.import', 'a data import (dataset.import) is not an experiment run'),
-  name: z.string().max(200),
-  note: z.string().max(100_000),
+  name: RunName,
+  note: RunNote,
   createdAt: ExportedTime,
   startedAt: ExportedTime.nullable(),
   endedAt: ExportedTime.nullable(),
@@ -65,7 +64,7 @@ const ExperimentFile = z.object({
   fieldpackVersion: z.string(),
   exportedAt: z.string(),
   source: z.object({ database: z.string(), project: z.string().nullable() }),
-  experiment: z.string().trim().min(1).max(200),
+  experiment: ExperimentName,
   runs: z.array(RunEntry).min(1, 'holds no runs'),
 });
 export type ExperimentFile = z.infer<typeof ExperimentFile>;

@@ -252,7 +252,10 @@ export function encodeChunk(a: ChunkEncodeArgs, backend: LosslessBackend): Chunk
   const moments = g ? Array.from({ length: g.maps }, (_, k) => mapMoments(seen, skip, k * g.h * g.w, g.h * g.w)) : [];
   // the std as bfloat16 where every map's survives it (neither 0 nor, near float32's largest, rounded up to Inf);
   // x̂ is made with the moments the decoder reads
-  const compact = moments.every(([, std]) => roundBfloat16(std) > 0 && Number.isFinite(roundBfloat16(std)));
+  const compact = moments.every(([, std]) => {
+    const stored = roundBfloat16(std);
+    return stored > 0 && Number.isFinite(stored);
+  });
   w.u8(chunkHeadFlags(mask, nonfinite, fillExc) | (a.latents ? F_LATENTS | (compact ? F_MOMENTS16 : 0) : 0) | (a.embedModel ? F_MODEL : 0));
   let modelPart = 0;
   if (a.embedModel) {

@@ -74,7 +74,10 @@ function firstNumber(v: unknown): number | undefined {
 }
 
 /** netCDF's default fills of the 64-bit integers (NC_FILL_INT64, NC_FILL_UINT64): near 2^63, past what a double holds exactly */
-export const NC_FILL_64 = { int64: -9223372036854775806n, uint64: 18446744073709551614n } as const;
+const NC_FILL_64 = { int64: -9223372036854775806n, uint64: 18446744073709551614n } as const;
+
+/** A 64-bit integer dtype's default fill (NC_FILL_64) */
+const defaultFill64 = (dtype: string): bigint => (dtype === 'uint64' ? NC_FILL_64.uint64 : NC_FILL_64.int64);
 
 /**
  * The values that mark a 64-bit integer variable's missing points, exactly, for readers/util.ts exactDoubles: its
@@ -83,7 +86,7 @@ export const NC_FILL_64 = { int64: -9223372036854775806n, uint64: 18446744073709
  * exactly and is left out.
  */
 export function int64Fills(v: Pick<VariableInfo, 'dtype' | 'attributes'>): bigint[] {
-  const dflt = v.dtype === 'uint64' ? NC_FILL_64.uint64 : NC_FILL_64.int64;
+  const dflt = defaultFill64(v.dtype);
   const exact = (x: number | undefined): bigint[] => (x === undefined ? [] : Number.isSafeInteger(x) ? [BigInt(x)] : x === Number(dflt) ? [dflt] : []);
   const fill = v.attributes['_FillValue'];
   return [...(fill === undefined ? [dflt] : exact(firstNumber(fill))), ...(numbers(v.attributes['missing_value']) ?? []).flatMap(exact)];
@@ -110,7 +113,7 @@ export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>
   const cast = info.unsigned ? (x: unknown) => unsignedView(d, dtype as FieldDtype, x) : (x: unknown) => safeCast(d, x);
   const fv = '_FillValue' in attrs ? cast(attrs['_FillValue']) : undefined;
   if (fv !== undefined) info.fillValue = fv;
-  else if (int64) info.defaultFill = Number(dtype === 'int64' ? NC_FILL_64.int64 : NC_FILL_64.uint64);
+  else if (int64) info.defaultFill = Number(defaultFill64(dtype));
   else if (d !== 'int8' && d !== 'uint8') info.defaultFill = NETCDF_DEFAULT_FILL[d];
   const mv = numbers(attrs['missing_value']);
   if (mv) {

@@ -279,7 +279,7 @@ export function unwritableVariableReason(v: { name: string; dims: string[]; attr
   if (!isNetcdfVariableName(v.name)) return 'a name the NetCDF-4 writer does not take';
   if (v.dims.includes(v.name)) return 'named like one of its dimensions, which the NetCDF-4 writer cannot write';
   for (const dim of v.dims) {
-    const why = dim.split('/').map(badNameReason).find((r) => r !== null);
+    const why = pathNameReason(dim);
     if (why) return `dimension name ${JSON.stringify(dim)} cannot be written to NetCDF-4 (${why})`;
   }
   for (const k of Object.keys(v.attributes ?? {})) {
@@ -324,13 +324,18 @@ function rootedDimensions(ds: NetcdfDataset): NetcdfDataset {
   };
 }
 
+/** Why a name with group parts ("g1/q") cannot be held: the first part's that cannot (badNameReason), or null. */
+function pathNameReason(name: string): string | null {
+  return name.split('/').map(badNameReason).find((r) => r !== null) ?? null;
+}
+
 /** Every dimension and attribute name the file will hold, checked before anything is written. */
 function checkNames(ds: NetcdfDataset): void {
   const variables = [...ds.variables.map((v) => v.field), ...(ds.stored ?? [])];
   for (const d of ds.dimensions) {
     // a group's dimension by its path: each part a name, and only its group's variables (and those of the groups
     // below) along it
-    const why = !d.name.includes('/') ? badNameReason(d.name) : outsideItsGroup(d.name, variables) ? 'it contains "/"' : (d.name.split('/').map(badNameReason).find((r) => r !== null) ?? null);
+    const why = !d.name.includes('/') ? badNameReason(d.name) : outsideItsGroup(d.name, variables) ? 'it contains "/"' : pathNameReason(d.name);
     if (why) throw new FieldpackError('INVALID_ARGUMENT', `dimension name ${JSON.stringify(d.name)} cannot be written to NetCDF-4 (${why}); export to raw binary instead (--format raw)`);
   }
   const owners: [string, Record<string, unknown> | undefined][] = [
