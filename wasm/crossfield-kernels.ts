@@ -505,20 +505,29 @@ export function recoverPass(d: usize, skip: usize, q: usize, codes: usize, escap
 /**
  * fitPass's sizing of a candidate group: pred[i] = b0[i] (+ sum over k < K of w[k] F[i][k], in k order, where
  * withWeights), then the histogram (int32 at h, 2 radius + 1 bins, zeroed here) of the codes Math.round((xs[i] -
- * pred[i]) x inv) within (-radius, radius). Returns how many fell outside (or were NaN).
+ * pred[i]) x inv) within (-radius, radius), and the first and last bins it used (int32 x 2 at range; first > last
+ where none). Returns how many fell outside (or were NaN).
  */
-export function codeHistogram(F: usize, ns: i32, K: i32, w: usize, withWeights: i32, b0: usize, xs: usize, pred: usize, inv: f64, h: usize, radius: i32): i32 {
+export function codeHistogram(F: usize, ns: i32, K: i32, w: usize, withWeights: i32, b0: usize, xs: usize, pred: usize, inv: f64, h: usize, radius: i32, range: usize): i32 {
   memory.fill(h, 0, <usize>(2 * radius + 1) << 2);
   memory.copy(pred, b0, <usize>ns << 3);
   if (withWeights != 0) predictRows(F, ns, K, w, pred);
   const rad = <f64>radius;
   let over: i32 = 0;
+  // the bins used, lo..hi (lo > hi where none is), for the caller's entropy to read only those
+  let lo: i32 = 2 * radius;
+  let hi: i32 = -1;
   for (let i = 0; i < ns; i++) {
     const code = roundForCode((ldf(xs, i) - ldf(pred, i)) * inv);
     if (code > -rad && code < rad) {
-      const at = h + (<usize>(<i32>code + radius) << 2);
+      const bin = <i32>code + radius;
+      lo = min<i32>(lo, bin);
+      hi = max<i32>(hi, bin);
+      const at = h + (<usize>bin << 2);
       store<i32>(at, load<i32>(at) + 1);
     } else over++;
   }
+  store<i32>(range, lo);
+  store<i32>(range, hi, 4);
   return over;
 }

@@ -257,7 +257,7 @@ describe('cross-field interpolation hybrid', () => {
       mem.b0.set(b0);
       mem.xs.set(xs);
       for (const weights of [null, w]) {
-        const over = mem.codeHistogram(ns, K, weights, 1.7, radius);
+        const { over, first, last } = mem.codeHistogram(ns, K, weights, 1.7, radius);
         const h = new Int32Array(2 * radius + 1);
         let refOver = 0;
         for (let i = 0; i < ns; i++) {
@@ -268,6 +268,11 @@ describe('cross-field interpolation hybrid', () => {
           else refOver++;
         }
         expect(over).toBe(refOver);
+        // the bins used, first to last: what the fit's entropy reads (first > last where none is: the weighted
+        // predictions here are far off)
+        const used = [h.findIndex((c) => c > 0), h.findLastIndex((c) => c > 0)];
+        if (used[1]! < 0) expect(first).toBeGreaterThan(last);
+        else expect([first, last]).toEqual(used);
         expect(Array.from(mem.histogram(radius))).toEqual(Array.from(h));
         expect(over).toBeGreaterThan(ns / 60);
       }

@@ -29,7 +29,7 @@ import { ByteReader, ByteWriter } from '../../codec/bytes.ts';
 import { FieldpackError } from '../../errors.ts';
 import { fromHalfBits, toHalfBits } from '../../codec/half.ts';
 import { normalEquations, solveRidge } from './least-squares.ts';
-import { type HybridRunMemory, hybridRunMemory } from './wasm-kernels.ts';
+import { type CodeHistogramCount, type HybridRunMemory, hybridRunMemory } from './wasm-kernels.ts';
 
 export interface InterpSource {
   /** values over the block, same shape as the target */
@@ -402,9 +402,11 @@ function fitPass(
   // each candidate's code histogram on the sample, entropy scaled to the pass's valid points
   const scale = ns > 0 ? nAll / ns : 0;
   const bits = groups.map((g, gi) => {
-    const over = sample.codeHistogram(ns, K, g !== 0 ? ws[gi]! : null, inv);
+    const { over, first, last } = sample.codeHistogram(ns, K, g !== 0 ? ws[gi]! : null, inv);
     let b = over * 40 + 8;
-    for (let i = 0; i < h.length; i++) {
+    // the bins used alone (the same sum: the others hold 0): all 8193 read per candidate group and pass were ~15 %
+    // of a reused model's compression of a 0.2 M-value field (COADS SST <- AIRT)
+    for (let i = first; i <= last; i++) {
       const c = h[i]!;
       if (c > 0) b -= c * Math.log2(c / ns);
     }
@@ -435,9 +437,10 @@ interface FitSample {
   normalEquations(ns: number, K: number): void;
   /**
    * A candidate's codes on the sample into h (zeroed first): pred[i] = b0[i] (+ w . F's row i, added in k order,
-   * with weights), code Math.round((xs[i] - pred[i]) x inv); returns how many fall outside h's radius (or the twin)
+   * with weights), code Math.round((xs[i] - pred[i]) x inv); returns how many fall outside h's radius and the first
+   * and last bins used (or the twin)
    */
-  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number): number;
+  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number): CodeHistogramCount;
   /** buffers for `rows` rows of K features */
   sized(rows: number, K: number): FitSample;
 }
@@ -456,7 +459,7 @@ class FitScratch implements FitSample {
   normalEquations(ns: number, K: number): void {
     normalEquations(this.F, this.y, ns, K, this.A, this.bv);
   }
-  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number): number {
+  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number): CodeHistogramCount {
     const { F, pred, b0, xs, h } = this;
     pred.set(b0.subarray(0, ns));
     if (w) {
@@ -469,12 +472,18 @@ class FitScratch implements FitSample {
     }
     h.fill(0);
     let over = 0;
+    let first = 2 * HIST_RADIUS;
+    let last = -1;
     for (let i = 0; i < ns; i++) {
       const code = Math.round((xs[i]! - pred[i]!) * inv);
-      if (code > -HIST_RADIUS && code < HIST_RADIUS) h[code + HIST_RADIUS]++;
-      else over++;
+      if (code > -HIST_RADIUS && code < HIST_RADIUS) {
+        const bin = code + HIST_RADIUS;
+        h[bin]++;
+        if (bin < first) first = bin;
+        if (bin > last) last = bin;
+      } else over++;
     }
-    return over;
+    return { over, first, last };
   }
   sized(rows: number, K: number): this {
     if (this.F.length < rows * K) this.F = new Float64Array(rows * K);

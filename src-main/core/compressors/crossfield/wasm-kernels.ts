@@ -19,7 +19,14 @@ interface KernelExports {
   cubicBase(d: number): void;
   quantizePass(d: number, x: number, skip: number, q: number, codes: number, escapes: number): void;
   recoverPass(d: number, skip: number, q: number, codes: number, escapes: number): void;
-  codeHistogram(F: number, ns: number, K: number, w: number, withWeights: number, b0: number, xs: number, pred: number, inv: number, h: number, radius: number): number;
+  codeHistogram(F: number, ns: number, K: number, w: number, withWeights: number, b0: number, xs: number, pred: number, inv: number, h: number, radius: number, range: number): number;
+}
+
+/** What a sizing histogram holds besides its counts: how many codes fell outside it, the first and last bins used (first > last: none). */
+export interface CodeHistogramCount {
+  over: number;
+  first: number;
+  last: number;
 }
 
 /** Sources a pass record holds (the hybrid has one per anchor and per network axis: far fewer). */
@@ -107,8 +114,8 @@ export interface HybridRunMemory {
   b0: Float64Array;
   /** the sizing's histogram of 2 radius + 1 bins (radius at most MAX_HIST_RADIUS) */
   histogram(radius: number): Int32Array;
-  /** interp-hybrid.ts FitSample.codeHistogram's twin: pred from b0 (and w . F's rows), the codes' histogram; returns those outside */
-  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number, radius: number): number;
+  /** interp-hybrid.ts FitSample.codeHistogram's twin: pred from b0 (and w . F's rows), the codes' histogram, the bins it used and those outside */
+  codeHistogram(ns: number, K: number, w: Float64Array | null, inv: number, radius: number): CodeHistogramCount;
   /**
    * The encoder's quantization of the pass's points against base (run's `point`, LinearQuantizer.quantizeAt at the
    * working bound e): reconstructions into R, the pass's codes and escaped values returned (views, valid until the
@@ -155,6 +162,7 @@ export function hybridRunMemory(
   const pXs = take(8 * fitRows);
   const pB0 = take(8 * fitRows);
   const pHist = take(4 * (2 * MAX_HIST_RADIUS + 1));
+  const pRange = take(8);
   const pRec = take(4 * RECORD_INTS);
   const pSh = take(16);
   const pStr = take(16);
@@ -247,7 +255,9 @@ export function hybridRunMemory(
     },
     codeHistogram(ns, K, weights, inv, radius) {
       if (weights) w.set(weights);
-      return k.codeHistogram(pF, ns, K, pW, weights ? 1 : 0, pB0, pXs, pPred, inv, pHist, histogramRadius(radius));
+      const over = k.codeHistogram(pF, ns, K, pW, weights ? 1 : 0, pB0, pXs, pPred, inv, pHist, histogramRadius(radius), pRange);
+      const used = new Int32Array(buf, pRange, 2);
+      return { over, first: used[0]!, last: used[1]! };
     },
     quantizePass: qRec ? (qz, largest) => {
       qRec.set([qz.inv, qz.twoE, qz.e, qz.radius, qz.f32 ? 1 : 0, largest, 0, 0]);
