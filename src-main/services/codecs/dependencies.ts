@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, sameShape } from '../../core/field.ts';
-import { findModelByHash, type ModelParam } from './models.ts';
+import { findModelByHash, modelSearchPlaces, type ModelParam } from './models.ts';
 import { type Dependency, type Reconstruction, type ResolvedDependencies, describeDependency } from '../../core/compressors/index.ts';
 
 /** Where dependencies may be found. */
@@ -130,11 +130,11 @@ export async function resolveDependencies(
   const missing: Dependency[] = [];
   const mismatched: { dep: Dependency; got: string; where: string }[] = [];
   const unusable: string[] = [];
+  // model files given, beside the stream, then in the model folders
+  const modelFolders = src.besidePath ? [dirname(resolve(src.besidePath))] : [];
   for (const dep of deps) {
     if (dep.kind === 'model') {
-      // model files given, beside the stream, then in the model folders
-      const beside = src.besidePath ? [dirname(resolve(src.besidePath))] : [];
-      const bytes = modelParam ? findModelByHash(modelParam, dep.hash, src.files ?? [], beside) : null;
+      const bytes = modelParam ? findModelByHash(modelParam, dep.hash, src.files ?? [], modelFolders) : null;
       if (bytes) out.models[dep.hash] = bytes;
       else missing.push(dep);
       continue;
@@ -224,7 +224,12 @@ export async function resolveDependencies(
       ...(anchors.length ? [`its anchor${anchors.length > 1 ? 's' : ''} ${anchors.map((d) => `${d.var} (reconstruction sha256 ${d.hash.slice(0, 16)}...)`).join(', ')}`] : []),
       ...others.map(describeDependency),
     ];
-    const looked = [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src, null)];
+    // a model is looked for in the model files given, beside the stream and in the model folders; the rest in the
+    // fields, files and streams beside it
+    const modelsOnly = missing.every((d) => d.kind === 'model');
+    const looked = modelsOnly && modelParam
+      ? modelSearchPlaces(modelParam, src.files ?? [], modelFolders)
+      : [...(src.fields?.length ? [`given: ${src.fields.map((g) => g.name).join(', ')}`] : []), ...candidatePaths(src, null)];
     const written = missing.map(absent).filter((p): p is string => p !== null).map((p) => basename(p));
     const differ = [...unresolved.map((u) => `${(u.dep as { var: string }).var} differs (${u.got}, ${u.where})`), ...unusable];
     throw new FieldpackError(

@@ -35,14 +35,28 @@ function modelDirs(): string[] {
 
 const hashCache = new Map<string, { mtimeMs: number; size: number; hash: string }>();
 
-/** sha256 of a file, cached by path, size and modification time. */
-function fileHash(path: string): string {
-  const st = statSync(path);
-  const c = hashCache.get(path);
-  if (c && c.mtimeMs === st.mtimeMs && c.size === st.size) return c.hash;
-  const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
-  hashCache.set(path, { mtimeMs: st.mtimeMs, size: st.size, hash });
-  return hash;
+/** sha256 of a file, cached by path, size and modification time; null where it cannot be read (gone, a folder, no permission). */
+function fileHash(path: string): string | null {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return null;
+    const c = hashCache.get(path);
+    if (c && c.mtimeMs === st.mtimeMs && c.size === st.size) return c.hash;
+    const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
+    hashCache.set(path, { mtimeMs: st.mtimeMs, size: st.size, hash });
+    return hash;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether path is a file (through links; a dangling link, a folder or nothing there is not). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A file that begins as Fieldpack's model files do (FPVQVAE1, FPNGLR01: "FP", not a stream's "FPK"). */
@@ -67,7 +81,8 @@ function looksLikeModelFile(path: string): boolean {
  * those with the extension in `folders` (e.g. the stream's own), then in the model folders.
  */
 export function modelCandidates(mp: ModelParam, files: readonly string[] = [], folders: readonly string[] = []): string[] {
-  const out = files.filter((f) => f.toLowerCase().endsWith(mp.extension) || looksLikeModelFile(f)).map((f) => resolve(f));
+  // files only: a folder or a dangling link named like a model is passed over, not read
+  const out = files.filter((f) => isFile(f) && (f.toLowerCase().endsWith(mp.extension) || looksLikeModelFile(f))).map((f) => resolve(f));
   for (const dir of [...folders, ...modelDirs()]) {
     let names: string[] = [];
     try {
@@ -75,7 +90,7 @@ export function modelCandidates(mp: ModelParam, files: readonly string[] = [], f
     } catch {
       continue;
     }
-    for (const n of names) if (!out.includes(join(dir, n))) out.push(join(dir, n));
+    for (const n of names) if (!out.includes(join(dir, n)) && isFile(join(dir, n))) out.push(join(dir, n));
   }
   return out;
 }
@@ -86,6 +101,22 @@ export function findModelByHash(mp: ModelParam, hash: string, files: readonly st
     if (fileHash(p) === hash) return new Uint8Array(readFileSync(p));
   }
   return null;
+}
+
+/**
+ * Where findModelByHash looked, for a message: each file given, said where it is not a model file or is another
+ * model (its sha256), then the folders searched for *EXTENSION files.
+ */
+export function modelSearchPlaces(mp: ModelParam, files: readonly string[] = [], folders: readonly string[] = []): string[] {
+  const given = files.map((f) => {
+    if (!existsSync(f)) return `${f} (no such file)`;
+    if (!isFile(f)) return `${f} (not a file)`;
+    if (!f.toLowerCase().endsWith(mp.extension) && !looksLikeModelFile(f)) return null; // a data file or stream given beside
+    const hash = fileHash(f);
+    return hash ? `${f} (sha256 ${hash.slice(0, 16)}..., another model or an altered one)` : `${f} (unreadable)`;
+  });
+  const dirs = [...new Set([...folders, ...modelDirs()].map((d) => resolve(d)))].filter((d) => existsSync(d));
+  return [...given.filter((g): g is string => g !== null), ...(dirs.length ? [`the ${mp.extension} files in ${dirs.join(', ')}`] : [])];
 }
 
 /** A reference ('default', a path, a hash or hash prefix) to {hash, bytes}; NOT_FOUND names where it looked. */
@@ -101,7 +132,7 @@ export function resolveModelRef(mp: ModelParam, ref: string, files: readonly str
   }
   if (existsSync(ref) && statSync(ref).isFile()) return read(ref);
   if (/^[0-9a-f]{8,64}$/i.test(ref)) {
-    const hits = modelCandidates(mp, files).filter((p) => fileHash(p).startsWith(ref.toLowerCase()));
+    const hits = modelCandidates(mp, files).filter((p) => fileHash(p)?.startsWith(ref.toLowerCase()));
     if (hits.length === 1) return read(hits[0]!);
     if (hits.length > 1) throw new FieldpackError('INVALID_ARGUMENT', `model ${ref} is ambiguous: ${hits.join(', ')}`);
   }

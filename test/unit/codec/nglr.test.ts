@@ -5,7 +5,7 @@
  * other q refuses the chunk by its CRC); the model named by hash or embedded; a decoder
  * that is not given the model, or a damaged stream or model, says so. The context coder round-trips any integers.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -197,6 +197,45 @@ describe('NGLR residual coder', () => {
     expect(same(embedded.bytes, named.bytes)).toBe(true);
     const d = await decodeStream(named.bytes, { workers: 0 });
     expect(nrmseOf(f, d.field)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a missing model is said with where it was looked for; folders, dangling links and altered files named like models are passed over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fieldpack-nglr-'));
+    // the shipped model with its last weight's lowest bit flipped: used as it is (on white noise, as below), and
+    // found nowhere but here
+    const model = SHIPPED.slice();
+    model[model.length - 1] ^= 1;
+    const modelPath = join(dir, 'mine.fpnl');
+    writeFileSync(modelPath, model);
+    const noisy = makeField('T', [6, 40, 56], { seed: 3, noise: 5 });
+    const r = await encodeField(noisy, { codec: 'nglr', params: { model: modelPath, fallback: false, predictor: 'lorenzo' }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, verify: false });
+    expect(inspectStream(r.bytes).header.params.model).toBe(createHash('sha256').update(model).digest('hex'));
+    const altered = model.slice();
+    altered[altered.length - 1] ^= 1;
+    writeFileSync(join(dir, 'altered.fpnl'), altered);
+    mkdirSync(join(dir, 'folder.fpnl'));
+    symlinkSync(join(dir, 'gone.fpnl'), join(dir, 'dangling.fpnl'));
+    const given = [join(dir, 'altered.fpnl'), join(dir, 'folder.fpnl'), join(dir, 'nowhere.fpnl')];
+    const refused = decodeStream(r.bytes, { workers: 0, deps: { files: given } });
+    await expect(refused).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const message = await refused.catch((e: Error) => e.message);
+    expect(message).toContain(`${join(dir, 'altered.fpnl')} (sha256 ${createHash('sha256').update(altered).digest('hex').slice(0, 16)}..., another model or an altered one)`);
+    expect(message).toContain(`${join(dir, 'folder.fpnl')} (not a file)`);
+    expect(message).toContain(`${join(dir, 'nowhere.fpnl')} (no such file)`);
+    expect(message).toMatch(/the \.fpnl files in .*resources[/\\]models/);
+    // the model among them, with a folder and a dangling link of its extension in a model folder searched
+    const before = process.env.FIELDPACK_MODEL_PATH;
+    process.env.FIELDPACK_MODEL_PATH = dir;
+    try {
+      const d = await decodeStream(r.bytes, { workers: 0, deps: { files: [...given, modelPath] } });
+      expect(nrmseOf(noisy, d.field)).toBeLessThanOrEqual(1e-5);
+      // and found by hash in that folder alone
+      const again = await decodeStream(r.bytes, { workers: 0 });
+      expect(Buffer.from(again.field.values.buffer).equals(Buffer.from(d.field.values.buffer))).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env.FIELDPACK_MODEL_PATH;
+      else process.env.FIELDPACK_MODEL_PATH = before;
+    }
   });
 
   it('refuses a damaged stream or model with a clear error', async () => {
