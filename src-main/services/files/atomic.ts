@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, readdirSync, rmSync, statSync } from 'node:fs';
-import { access, lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { access, cp, lstat, open, readlink, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 
@@ -38,14 +38,16 @@ export function removeLeftovers(dir: string, opts: { recursive?: boolean; target
   }
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) {
+    const m = TEMP_NAME.exec(e.name);
+    // a temporary folder too (copyFolderAtomically's)
+    const leftover = m !== null && (opts.target === undefined || m[1] === opts.target) && !processAlive(Number(m[2]));
+    if (e.isDirectory() && !leftover) {
       if (opts.recursive) removed.push(...removeLeftovers(p, opts));
       continue;
     }
-    const m = TEMP_NAME.exec(e.name);
-    if (!m || (opts.target !== undefined && m[1] !== opts.target) || processAlive(Number(m[2]))) continue;
+    if (!leftover) continue;
     try {
-      rmSync(p, { force: true });
+      rmSync(p, { force: true, recursive: true });
       removed.push(p);
     } catch {
       /* another process may have removed it */
@@ -175,6 +177,34 @@ export async function writeAtomically<T>(target: string, write: (tmp: string) =>
     await rm(tmp, { force: true });
     throw fileSystemError(e, tmp, target);
   }
+}
+
+/**
+ * Writes the folder dest whole or not at all: `fill(tmp)` writes it as a temporary sibling, which is then renamed into
+ * place. An existing dest is replaced once it is complete: an empty folder always, one with files only where
+ * `replace` says so (the store's own copy, found incomplete); otherwise it is refused and nothing is left behind.
+ */
+export async function writeFolderAtomically(dest: string, fill: (tmp: string) => Promise<void>, opts: { replace?: boolean } = {}): Promise<void> {
+  const target = resolve(dest);
+  await checkFolder(target);
+  removeLeftovers(dirname(target), { target: basename(target) });
+  const tmp = tempPathFor(target);
+  try {
+    await fill(tmp);
+    if (opts.replace) await rm(target, { recursive: true, force: true });
+    else await rmdir(target).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw new FieldpackError('INVALID_ARGUMENT', `${target} holds files: give a new or empty folder`, { path: target });
+    });
+    await rename(tmp, target);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw fileSystemError(e, tmp, target);
+  }
+}
+
+/** Copies the folder src to dest whole or not at all (writeFolderAtomically). */
+export function copyFolderAtomically(src: string, dest: string, opts: { replace?: boolean } = {}): Promise<void> {
+  return writeFolderAtomically(dest, (tmp) => cp(src, tmp, { recursive: true, errorOnExist: true, force: false }), opts);
 }
 
 const FILE_SYSTEM_FAILURES: Record<string, string> = {

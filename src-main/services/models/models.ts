@@ -14,8 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { checkReplaceable, writeFileAtomic, writeFolderAtomically } from '../files/atomic.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
@@ -184,6 +184,20 @@ export async function checkModelOutput(outPath: string): Promise<void> {
   await checkReplaceable(outPath, 'an exported Fieldpack model', (head) => head.startsWith(MAGIC.toString('ascii')));
 }
 
+/**
+ * Where `train --out DIR` copies the model folder: a new or an empty folder, checked before the training (a folder
+ * of files would be overwritten, a file there would fail only after it).
+ */
+export async function checkModelFolderOutput(dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => null);
+  if (!st) return;
+  if (!st.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file: give a new or empty folder for the model's files`, { path: dir });
+  const names = await readdir(dir);
+  if (names.length) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${dir} already holds ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}: give a new or empty folder for the model's files (they would replace those)`, { path: dir });
+  }
+}
+
 /** Packs a model folder into one .fpmodel file. */
 export async function exportModelFile(dir: string, outPath: string): Promise<{ path: string; size: number; contentHash: string }> {
   await checkModelOutput(outPath);
@@ -238,14 +252,17 @@ export async function importModelFile(path: string, destDir?: string): Promise<L
   if (!files.spec || !files.weights) throw new FieldpackError('BAD_FILE', `${path}: network description or weights missing`);
   let dir: string | null = null;
   if (destDir) {
+    // unpacked whole or not at all: a folder left half-written would pass for the model (its manifest there)
     dir = join(destDir, manifest.contentHash);
-    await rm(dir, { recursive: true, force: true });
-    makeFolder(dir);
-    for (const k of FILE_KEYS) {
-      const ref = manifest.files[k];
-      if (ref && files[k]) await writeFileAtomic(join(dir, basename(ref.path)), files[k]!);
-    }
-    await writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    makeFolder(destDir);
+    await writeFolderAtomically(dir, async (tmp) => {
+      makeFolder(tmp);
+      for (const k of FILE_KEYS) {
+        const ref = manifest.files[k];
+        if (ref && files[k]) await writeFile(join(tmp, basename(ref.path)), files[k]!);
+      }
+      await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    }, { replace: true });
   }
   return assembleModel(dir, manifest, files);
 }

@@ -2,8 +2,6 @@
  * The model registry: trained or imported models copied under the store's models folder and recorded
  * in its `models` table, keyed by content hash.
  */
-import { cp } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Model } from '../../api/contract.ts';
 import type { Store } from '../store/store.ts';
@@ -12,6 +10,7 @@ import { exportModelFile, importModelFile, loadModelDir, modelRow, type ModelMan
 import { verifyModel, type ModelVerification } from '../inference/index.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import { makeFolder } from '../files/folders.ts';
+import { copyFolderAtomically } from '../files/atomic.ts';
 
 function toNewModel(manifest: ModelManifest, path: string, projectId: number | null, runId: number | null, verification: ModelVerification | null) {
   const row = modelRow(manifest, path);
@@ -44,12 +43,22 @@ function toNewModel(manifest: ModelManifest, path: string, projectId: number | n
 export async function registerModelDir(store: Store, dir: string, opts: { projectId: number | null; runId: number | null }): Promise<Model> {
   const model = await loadModelDir(dir);
   const dest = join(modelsDir(store), model.manifest.contentHash);
-  if (resolve(dest) !== resolve(dir) && !existsSync(join(dest, 'manifest.json'))) {
-    makeFolder(dest);
-    await cp(dir, dest, { recursive: true });
+  // copied whole or not at all; a copy there that does not load as this model (a file lost, one altered) is replaced
+  if (resolve(dest) !== resolve(dir) && !(await holdsModel(dest, model.manifest.contentHash))) {
+    makeFolder(modelsDir(store));
+    await copyFolderAtomically(dir, dest, { replace: true });
   }
   const verification = model.probe ? await verifyModel(model) : null;
   return store.registerModel(toNewModel(model.manifest, dest, opts.projectId, opts.runId, verification));
+}
+
+/** Whether dir holds a complete model folder of this content hash (every file there, each of its sha256). */
+async function holdsModel(dir: string, contentHash: string): Promise<boolean> {
+  try {
+    return (await loadModelDir(dir)).manifest.contentHash === contentHash;
+  } catch {
+    return false;
+  }
 }
 
 /** Imports a .fpmodel file (hashes checked, inference verified) into the registry. */

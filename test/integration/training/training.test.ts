@@ -4,16 +4,17 @@
  * PyTorch's output within 1e-5; model files round-trip through .fpmodel; stop, crash and bad
  * configuration end as they should.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
 import { runReference } from '../../../src-main/core/nn/reference.ts';
 import { InferencePool, maxRelDiff, modelForRegistry, predictFields } from '../../../src-main/services/inference/index.ts';
 import {
-  exportModelFile, importModelFile, loadModelDir, modelRow, prepareTrainingData, startTraining, startTrainingFromFields, type TrainerEvent, type TrainingProgress,
+  checkModelFolderOutput, exportModelFile, importModelFile, loadModelDir, modelRow, prepareTrainingData, startTraining, startTrainingFromFields, type TrainerEvent, type TrainingProgress,
 } from '../../../src-main/services/training/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { copyFolderAtomically } from '../../../src-main/services/files/atomic.ts';
 import { linkedFields, systemTorch } from './real-fields.ts';
 
 const torch = systemTorch();
@@ -112,6 +113,38 @@ describe.skipIf(!!skip)('training runs (PyTorch trainer; needs python3-torch and
     bytes[bytes.length - 10]! ^= 0xff;
     writeFileSync(file, bytes);
     await expect(importModelFile(file)).rejects.toThrow(/corrupt|mismatch/);
+  });
+
+  it('a model folder is copied whole or not at all: train --out\'s folder checked before training, an incomplete copy replaced', async () => {
+    const src = join(runDir, 'out');
+    // --out: a new or empty folder; a file or a folder of the user's files is refused (and kept)
+    const userFile = join(tmp.dir, 'notes.txt');
+    writeFileSync(userFile, 'mine');
+    await expect(checkModelFolderOutput(userFile)).rejects.toThrow(/notes\.txt is a file: give a new or empty folder/);
+    const busy = join(tmp.dir, 'busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'manifest.json'), 'my own manifest');
+    await expect(checkModelFolderOutput(busy)).rejects.toThrow(/busy already holds manifest\.json: give a new or empty folder/);
+    await expect(copyFolderAtomically(src, busy)).rejects.toThrow(/holds files/);
+    expect(readFileSync(join(busy, 'manifest.json'), 'utf8')).toBe('my own manifest');
+    expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const empty = join(tmp.dir, 'empty');
+    mkdirSync(empty);
+    for (const dir of [empty, join(tmp.dir, 'fresh')]) {
+      await checkModelFolderOutput(dir);
+      await copyFolderAtomically(src, dir);
+      expect((await loadModelDir(dir)).manifest.contentHash).toBe(result.contentHash);
+    }
+    // an unpacked model whose weights went missing is unpacked again whole (its manifest alone passed for it)
+    const file = join(tmp.dir, 'whole.fpmodel');
+    await exportModelFile(src, file);
+    const models = join(tmp.dir, 'unpacked');
+    const first = await importModelFile(file, models);
+    rmSync(join(first.dir!, 'weights.bin'));
+    await expect(loadModelDir(first.dir!)).rejects.toThrow(/weights/);
+    await importModelFile(file, models);
+    expect((await loadModelDir(first.dir!)).manifest.contentHash).toBe(result.contentHash);
+    expect(readdirSync(models)).toEqual([result.contentHash]);
   });
 
   it('a stop in the middle ends as stopped, with the last checkpoint and a usable model', async () => {

@@ -4,7 +4,6 @@
  * keeps the last checkpoint (the run ends cancelled). Prints the run id, device, time per epoch,
  * metrics and the model id and hash; --export packs the model into a .fpmodel file.
  */
-import { cp } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Model, Run, RunDetail } from '../../../api/contract.ts';
 import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
@@ -14,8 +13,8 @@ import type { VqvaeTrainResult } from '../../../api/methods/training.ts';
 import { dispatch } from '../../../services/dispatch.ts';
 import { jobExitCode, onCancelSignals } from '../api.ts';
 import { CliUsageError, flag, parseBoundFlag, parseFlags, type CliCommand, type ParsedFlags } from '../command.ts';
-import { makeFolder } from '../../../services/files/folders.ts';
-import { checkModelOutput } from '../../../services/models/models.ts';
+import { checkModelFolderOutput, checkModelOutput } from '../../../services/models/models.ts';
+import { copyFolderAtomically } from '../../../services/files/atomic.ts';
 
 const num = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined;
@@ -130,6 +129,7 @@ export const trainCommand: CliCommand = {
     const json = p.flags.has('json');
     // where the model is to be exported: checked before hours of training, not after
     if (flag(p, 'export')) await checkModelOutput(resolve(flag(p, 'export')!));
+    if (flag(p, 'out')) await checkModelFolderOutput(resolve(flag(p, 'out')!));
     const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train', projectId, name: `train ${network} ${vars.join(',')} -> ${target}`, params })) as Run;
     io.err(`run ${run.id}: training ${network} on ${vars.join(', ')} -> ${target} (${abs})`);
     const ended = await followRun(ctx, run, io, json);
@@ -156,8 +156,7 @@ export const trainCommand: CliCommand = {
       print(`model ${model.id} ${model.contentHash} (${model.network}, ${model.parameterCount ?? '?'} parameters, ${model.sizeBytes} bytes) ${model.path}`);
       const out = flag(p, 'out');
       if (out) {
-        makeFolder(resolve(out));
-        await cp(model.path, resolve(out), { recursive: true });
+        await copyFolderAtomically(model.path, resolve(out));
         print(`model folder copied to ${resolve(out)}`);
       }
       const exportTo = flag(p, 'export');
