@@ -6,9 +6,9 @@
  * with time left. Finished (or stopped: the trainer writes the model it has): the model file is copied into the
  * store's model folder, where the codec service finds it by content hash, and kept as an artifact.
  */
-import { copyFile } from 'node:fs/promises';
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { z } from 'zod';
 import { NglrTrainParams, type NglrTrainResult, type TrainFieldRef, VqvaeTrainParams, type VqvaeTrainResult } from '../../api/methods/training.ts';
@@ -25,6 +25,9 @@ import { vqvaeEntry } from '../training/vqvae-entry.ts';
 import type { JobContext, JobHandler } from '../jobs/types.ts';
 import { addFileArtifact, epochLine, fmtS, readTrainingFields, trainerPython } from './train.ts';
 import { makeFolder } from '../files/folders.ts';
+import { writeFileAtomic } from '../files/atomic.ts';
+import { parseVqvaeModel } from '../../core/nn/vqvae/model.ts';
+import { parseNglrModel } from '../../core/nn/nglr/model.ts';
 
 /** Where trained VQ-VAE models of this store live (the codec service looks there by hash). */
 export const vqvaeModelsDir = (store: Store) => learnedModelsDirOf(store.path, 'vqvae');
@@ -45,6 +48,28 @@ interface ModelFileJobSpec<P extends { fields: TrainFieldRef[]; python?: string 
   modelsDir(store: Store): string;
   prepare(dir: string, fields: Field[], params: P, source: Record<string, unknown>, ctx: JobContext): Promise<{ points: number; summary: string }>;
   entry(params: P): NonNullable<StartTrainingOptions['entry']>;
+  /** reads a model file of this kind, throwing where it is not one (the codec's own parser) */
+  parse(bytes: Uint8Array): unknown;
+}
+
+/**
+ * The model file the trainer says it wrote, checked before the store takes it: inside the run's folder, a model of
+ * the job's kind, with the content hash reported (a trainer that names another file, or one it did not finish, is
+ * refused rather than copied into the model folder under that hash).
+ */
+function trainedModelFile(path: string, contentHash: string, runFolder: string, spec: { kind: string; parse(bytes: Uint8Array): unknown }): Uint8Array {
+  const file = resolve(path);
+  if (!file.startsWith(resolve(runFolder) + sep)) throw new FieldpackError('INTERNAL', `the trainer (${spec.kind}) named a model file outside its run folder: ${file}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new FieldpackError('INTERNAL', `the trainer (${spec.kind}) named a model file it did not write: ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  if (hash !== contentHash) throw new FieldpackError('INTERNAL', `the trainer (${spec.kind}) reported the model ${contentHash.slice(0, 16)}..., but ${file} hashes to ${hash.slice(0, 16)}...`);
+  spec.parse(bytes);
+  return bytes;
 }
 
 export function trainVqvaeJob(deps: { store: Store }): JobHandler<Record<string, unknown>, VqvaeTrainResult> {
@@ -55,6 +80,7 @@ export function trainVqvaeJob(deps: { store: Store }): JobHandler<Record<string,
       return { points: data.maps, summary: `${data.maps} maps from ${data.meta.sets.map((s) => `${s.name} [${s.shape.join(' x ')}]`).join(', ')}` };
     },
     entry: (params) => vqvaeEntry(params.model, params.hyperparameters, 1),
+    parse: (bytes) => parseVqvaeModel(bytes),
   });
 }
 
@@ -76,6 +102,7 @@ export function trainNglrJob(deps: { store: Store }): JobHandler<Record<string, 
       config: { ...params.model, ...params.hyperparameters, data: 'data', outputDir: 'out', stopFile: 'STOP', logEvery: 10 },
       epochs: params.hyperparameters.epochs,
     }),
+    parse: (bytes) => parseNglrModel(bytes),
   });
 }
 
@@ -148,10 +175,12 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
     if (r.status === 'failed') throw new FieldpackError(r.error!.code, r.error!.message, r.error!.details);
     let modelPath: string | null = null;
     const produced = r.artifacts.model;
-    if (produced && existsSync(produced) && r.contentHash) {
+    if (r.status === 'finished' && !(produced && r.contentHash)) throw new FieldpackError('INTERNAL', `the trainer (${spec.kind}) finished without naming the model file it wrote`);
+    if (produced && r.contentHash) {
+      const bytes = trainedModelFile(produced, r.contentHash, dir, spec);
       makeFolder(spec.modelsDir(store));
       modelPath = join(spec.modelsDir(store), `${spec.network}-${r.contentHash.slice(0, 16)}${spec.extension}`);
-      await copyFile(produced, modelPath);
+      await writeFileAtomic(modelPath, bytes);
       await addFileArtifact(store, runId, `${spec.network}-model`, modelPath);
       store.setTag(runId, 'model', r.contentHash);
       ctx.log(`model ${r.contentHash} (${statSync(modelPath).size} bytes): compress with --codec ${spec.codec} --model ${r.contentHash.slice(0, 12)}`);
