@@ -43,22 +43,33 @@ export function jobExitCode(run: Pick<Run, 'status'>): number {
 /**
  * Ctrl-C or SIGTERM (what `timeout`, `kill` and Slurm send) as cancellation of this process's work: `onCancel` runs
  * on the first of them, after which both have their default action again, so a second one ends the process at once
- * (as most tools do when a stop takes long). Returns the function that stops listening.
+ * (as most tools do when a stop takes long). A repeat within DUPLICATE_SIGNAL_MS of the first is the same stop
+ * delivered twice, and is ignored: `timeout` signals its command and then the command's whole process group (it
+ * ended 2 of 6 timed-out trainings at once, their runs left interrupted). Returns the function that stops listening.
  */
 export function onCancelSignals(onCancel: (signal: NodeJS.Signals) => void): () => void {
-  const stop = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
+  let listener = (signal: NodeJS.Signals) => {
     cancelledBy = signal;
-    stop();
+    listen(() => {});
+    setTimeout(stop, DUPLICATE_SIGNAL_MS).unref();
     onCancel(signal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = () => {
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
+  };
+  const listen = (next: (signal: NodeJS.Signals) => void) => {
+    stop();
+    listener = next;
+    process.on('SIGINT', listener);
+    process.on('SIGTERM', listener);
+  };
+  listen(listener);
   return stop;
 }
+
+/** How long after a cancelling signal the same stop may arrive again (a process group's copy of it): ignored. */
+const DUPLICATE_SIGNAL_MS = 300;
 
 /** Progress lines on the terminal, and a cancelling signal (onCancelSignals) cancels one call: the work stops and its temporary files go. */
 export function terminalCall(io: CliRunContext['io']): CallContext & { done(): void } {

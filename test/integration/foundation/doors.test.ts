@@ -6,6 +6,7 @@ import { createApp } from '../../../src-main/services/app-context.ts';
 import { handleIpcCall } from '../../../src-main/doors/electron/ipc-handler.ts';
 import { dispatch } from '../../../src-main/services/dispatch.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { onCancelSignals } from '../../../src-main/doors/cli/api.ts';
 import { SCHEMA_VERSION } from '../../../src-main/services/store/migrations.ts';
 
 const tmp = tempDir();
@@ -186,6 +187,26 @@ describe('CLI', () => {
       expect(cli('runs', 'show', id!).stdout).toMatch(/status cancelled/);
     }
   }, 60_000);
+
+  it('a cancelling signal delivered twice at once (timeout sends it to the command, then to its process group) is one stop; a later one has its default action (ends the process)', async () => {
+    const before = { int: process.listenerCount('SIGINT'), term: process.listenerCount('SIGTERM') };
+    const stops: string[] = [];
+    const stop = onCancelSignals((signal) => stops.push(signal));
+    try {
+      process.emit('SIGTERM', 'SIGTERM');
+      // the copy: still listened to (so not the default action, which would end this process), and not a second stop
+      await new Promise((res) => setTimeout(res, 50));
+      expect(process.listenerCount('SIGTERM')).toBe(before.term + 1);
+      process.emit('SIGTERM', 'SIGTERM');
+      process.emit('SIGINT', 'SIGINT');
+      expect(stops).toEqual(['SIGTERM']);
+      // past the window, nothing listens: a second Ctrl-C quits at once
+      await new Promise((res) => setTimeout(res, 400));
+      expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual([before.int, before.term]);
+    } finally {
+      stop();
+    }
+  });
 
   it('a job another Fieldpack runs stays running when this one opens the store, and only its owner can cancel it', async () => {
     const db = join(tmp.dir, 'shared.db');
