@@ -39,9 +39,11 @@ export async function prepareNglrData(
     const base = bases[fi] ?? null;
     if (base && base.values.length !== f.values.length) throw new FieldpackError('INVALID_ARGUMENT', `the base of ${f.name} is not on its grid`);
     const vr = validRange(f.values, f.mask ?? null);
-    if (!(vr.max >= vr.min)) throw new FieldpackError('INVALID_ARGUMENT', `${f.name} has no valid point`);
+    // (validRange gives 0 .. 0 where nothing is valid: the count tells)
+    if (vr.count === 0) throw new FieldpackError('INVALID_ARGUMENT', `${f.name} has no valid point`);
     for (const bound of bounds) {
       const rb = resolveBound(bound, vr.max - vr.min);
+      if (vr.max === vr.min && bound.mode !== 'abs') throw new FieldpackError('INVALID_ARGUMENT', `${f.name} is constant (${vr.min} at every valid point): a ${bound.mode} bound is 0 there, and nothing is left for NGLR to learn`);
       if (rb.lossless || !(rb.abs > 0)) throw new FieldpackError('INVALID_ARGUMENT', `${f.name}: the bound ${bound.mode}:${bound.value} is lossless here; NGLR trains on lossy bounds`);
       const { inputs } = residualChunkInputs(f, base?.values ?? null, rb.abs, bound.mode === 'nrmse');
       for (const [ci, input] of inputs.entries()) {

@@ -12,6 +12,8 @@ import { NglrNetwork, causalFeatures, lorenzo3 } from '../../../src-main/core/nn
 import { Store } from '../../../src-main/services/store/store.ts';
 import { fieldpack } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { prepareNglrData } from '../../../src-main/services/training/prepare-nglr.ts';
+import type { Field } from '../../../src-main/core/field.ts';
 import { COADS, systemTorch } from './real-fields.ts';
 
 const torch = systemTorch();
@@ -79,5 +81,14 @@ describe.skipIf(!!skip)('NGLR training (real PyTorch)', () => {
     expect(missing.stderr).toMatch(/model nglr \(sha256/);
     const d = await fieldpack('decompress', out, '--model', modelPath!, '-o', join(tmp.dir, 'sst.f32'));
     expect(d.status, d.stderr).toBe(0);
+  });
+});
+
+describe('NGLR training data: fields with nothing to learn are said as such', () => {
+  it('a field with no valid point, or constant under a relative bound, is refused naming that (not "the bound is lossless")', async () => {
+    const field = (name: string, values: number[]): Field => ({ name, shape: [4, 4], dims: ['y', 'x'], values: Float32Array.from(values), attrs: {} }) as unknown as Field;
+    const dir = join(tmp.dir, 'refused');
+    await expect(prepareNglrData(dir, [field('ALLNAN', Array(16).fill(NaN))], [{ mode: 'nrmse', value: 1e-5 }])).rejects.toThrow(/ALLNAN has no valid point/);
+    await expect(prepareNglrData(dir, [field('CONST', Array(16).fill(7))], [{ mode: 'rel', value: 1e-3 }])).rejects.toThrow(/CONST is constant \(7 at every valid point\): a rel bound is 0 there/);
   });
 });
