@@ -205,12 +205,19 @@ def run(cfg, stop):
                     max_abs = max(max_abs, float(np.abs(err).max()))
                 cnt += int(valid.sum())
         body.train()
-        rmse = np.sqrt(se / max(cnt, 1))
-        rng_t = [float(y_all[val_idx, c][loss_mask[val_idx]].max() - y_all[val_idx, c][loss_mask[val_idx]].min())
-                 if cnt else 0.0 for c in range(len(out_plan))]
+        if cnt == 0:
+            # nothing held out has a valid point (fills, a single map): not measured, rather than a perfect 0
+            return {"loss": None, "rmse": None, "rmsePerOutput": [None] * len(out_plan), "maxAbsError": None,
+                    "nrmse": None, "points": 0}
+        rmse = np.sqrt(se / cnt)
+        # the range in float64: a float32 field near +-3e38 overflows max - min to inf, which read as no range
+        rng_t = [float(y_all[val_idx, c][loss_mask[val_idx]].astype(np.float64).max() - y_all[val_idx, c][loss_mask[val_idx]].astype(np.float64).min())
+                 for c in range(len(out_plan))]
         return {"loss": loss_sum / max(len(val_idx), 1), "rmse": float(rmse.mean()),
                 "rmsePerOutput": [float(v) for v in rmse], "maxAbsError": max_abs,
-                "nrmse": float(np.mean([r / t if t > 0 else 0.0 for r, t in zip(rmse, rng_t)])), "points": cnt}
+                # (none where an output has no range: a constant target has no NRMSE, not a perfect 0)
+                "nrmse": float(np.mean([r / t for r, t in zip(rmse, rng_t)])) if all(t > 0 and np.isfinite(t) for t in rng_t) else None,
+                "points": cnt}
 
     os.makedirs(cfg["outDir"], exist_ok=True)
     ckpt_path = os.path.join(cfg["outDir"], "checkpoint.pt")

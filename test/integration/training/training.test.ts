@@ -171,6 +171,21 @@ describe.skipIf(!!skip)('training runs (PyTorch trainer; needs python3-torch and
     expect(m.manifest.training.stopped).toBe(true);
   });
 
+  it('validation with no valid point held out is not measured (null), not a perfect 0; nor an NRMSE over no range', async () => {
+    // the held-out last step all fill
+    const { anchor, target } = fields!;
+    const step = target.values.length / target.shape[0]!;
+    const mask = Uint8Array.from(target.mask ?? new Uint8Array(target.values.length).fill(1), (m, i) => (i >= target.values.length - step ? 0 : m));
+    const h = await startTrainingFromFields({
+      runDir: join(tmp.dir, 'no-validation'), python, pythonFallback: false, fields: [anchor, { ...target, mask }], source: { file: fields!.source },
+      config: { network: 'tiny-cnn', inputs: [anchor.name], target: target.name, epochs: 1, maxStepsPerEpoch: 2, batchSize: 2, patchSize: 32, device: 'cpu', exportOnnx: false, probe: false },
+    });
+    const r = await h.result;
+    expect(r.status, JSON.stringify(r.error)).toBe('finished');
+    expect(r.metrics).toMatchObject({ valLoss: null, valRmse: null, valNrmse: null, valMaxAbsError: null });
+    expect(typeof r.metrics.trainLoss).toBe('number');
+  }, 60_000);
+
   it('a bad configuration is a clear INVALID_ARGUMENT before anything starts', async () => {
     const dir = await prepared();
     const err = await startTraining({ runDir: dir, python, config: { network: 'resnet-9000' as 'cfnn', inputs: [], target: 'SST', epochs: 0 } }).catch((e: unknown) => e);
