@@ -270,6 +270,11 @@ async function trainModelFile(p: ReturnType<typeof parseFlags>, network: 'vqvae'
     print(`run ${run.id} ${ended.status}: ${r.epochs} epochs on ${r.device?.device ?? '?'}${r.secondsPerEpoch !== null ? `, ${r.secondsPerEpoch.toFixed(2)} s per epoch` : ''}`);
     print(`metrics: ${Object.entries(r.metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toPrecision(4)}`).join(', ')}`);
     if (r.modelPath) print(`model ${r.contentHash} (${r.modelBytes} bytes) ${r.modelPath}`);
+  } else if (ended.status === 'cancelled') {
+    // a stopped run keeps the model the trainer had (its tag and artifact; the queue drops a cancelled run's result)
+    const detail = (await dispatch(ctx.services, 'runs.get', { id: run.id })) as RunDetail;
+    const kept = detail.artifacts.find((a) => a.kind === `${network}-model`);
+    print(`run ${run.id} cancelled${kept ? `: the model it had is kept, ${detail.tags.model ?? kept.sha256} (${kept.sizeBytes} bytes) ${kept.path}` : ': no model was written'}`);
   }
   return jobExitCode(ended);
 }
