@@ -162,7 +162,10 @@ export function probePython(interpreter: string, timeoutMs = 60_000): Promise<Py
           const e = err as (NodeJS.ErrnoException & { killed?: boolean }) | null;
           // the last lines of what it said, not the probe script a failing interpreter may echo back
           const said = String(stderr).trim().split('\n').slice(-3).join(' ').slice(0, 300);
-          const reason = e?.code === 'ENOENT' ? 'not found' : e?.killed ? `timed out after ${timeoutMs} ms` : e ? `failed: ${said || `exit code ${String(e.code ?? '?')}`}` : 'is not a Python that runs the probe (it printed no probe result)';
+          // (a code that is a string is why it could not be started, EACCES for a folder or a file without the
+          // execute permission: said as the setting's check says it, not as an exit code)
+          const unstarted = typeof e?.code === 'string' ? (executableProblem(interpreter) ?? `cannot be started (${e.code})`) : null;
+          const reason = e?.code === 'ENOENT' ? 'not found' : unstarted ?? (e?.killed ? `timed out after ${timeoutMs} ms` : e ? `failed: ${said || `exit code ${String(e.code ?? '?')}`}` : 'is not a Python that runs the probe (it printed no probe result)');
           resolve({ interpreter, ok: false, reason });
           return;
         }

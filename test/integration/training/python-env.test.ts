@@ -51,6 +51,9 @@ describe('Python detection', () => {
       [script('probe-array', 'echo "FIELDPACK_PROBE [1,2]"'), /printed an unreadable probe result/],
       [script('probe-none', 'echo hello'), /printed no probe result/],
       [script('probe-fails', 'exit 3'), /failed: exit code 3/],
+      // not started at all: said as what the path is, not as "exit code EACCES"
+      [tmp.dir, /is a folder, not an executable file/],
+      [(() => { const f = join(tmp.dir, 'not-executable'); writeFileSync(f, 'x'); return f; })(), /is not executable \(no execute permission\)/],
     ];
     for (const [python, why] of cases) {
       const err = (await detectPython({ python, fallback: false }).catch((e: unknown) => e)) as FieldpackError;
