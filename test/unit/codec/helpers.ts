@@ -6,6 +6,10 @@ export const FERRET = '/usr/share/ferret-vis/data';
 export { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
 import { WRF_KATRINA as WRF } from '../../helpers/data-files.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
+import { ByteWriter } from '../../../src-main/core/codec/bytes.ts';
+import { writeCodes } from '../../../src-main/core/codec/envelope.ts';
+import type { CodeLines } from '../../../src-main/core/codec/mscoder.ts';
 export const haveFerret = existsSync(`${FERRET}/coads_climatology.cdf`);
 export const haveWrf = existsSync(WRF);
 
@@ -73,4 +77,17 @@ export function pressureLevels(levels: number, ny: number, nx: number, horizonta
     }
   }
   return { values, shape: [levels, ny, nx] };
+}
+
+/**
+ * writeCodes on quantization codes (radius `radius`) as the classic codec calls it for a chunk whose codes have
+ * lines (the range coders' choice, the count left to the chunk's rows, the binary coder tried where it may be)
+ */
+export function writtenWithLines(codes: Uint32Array, lines: CodeLines | null, radius: number, largeBinaryTry = true): Uint8Array {
+  const q = new LinearQuantizer(0.01, true, codes.length, radius);
+  q.codes = codes;
+  q.nCodes = codes.length;
+  const w = new ByteWriter(64);
+  writeCodes(w, q, { entropy: 'range', bareCount: true, largeBinaryTry, lines }, (cap) => new ByteWriter(cap));
+  return w.finish();
 }

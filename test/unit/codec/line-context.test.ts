@@ -11,14 +11,13 @@ import { describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
 import { type CodeLines, msDecodeCodesBare, msEncodeCodesBare } from '../../../src-main/core/codec/mscoder.ts';
-import { ENTROPY_MS_LINES, ENTROPY_MS_LINE_SIGNS, readCodes, writeCodes } from '../../../src-main/core/codec/envelope.ts';
-import { LinearQuantizer } from '../../../src-main/core/codec/quantizer.ts';
+import { ENTROPY_MS_LINES, ENTROPY_MS_LINE_SIGNS, readCodes } from '../../../src-main/core/codec/envelope.ts';
 import { predictorByName } from '../../../src-main/core/codec/predictors/index.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
-import { FERRET, WRF, field, haveFerret, haveWrf, overBound } from './helpers.ts';
+import { FERRET, WRF, field, haveFerret, haveWrf, overBound, writtenWithLines } from './helpers.ts';
 
 const RADIUS = 32768;
 
@@ -144,12 +143,7 @@ describe('coder 6: the line-back code\'s sign in the sign bit\'s context', () =>
   });
 
   it('writeCodes writes coder 6 where the codes have lines; readCodes reads it, and coder 4 still, and refuses it without lines', () => {
-    const q = new LinearQuantizer(0.01, true, codes.length, RADIUS);
-    q.codes = codes;
-    q.nCodes = codes.length;
-    const w = new ByteWriter(64);
-    writeCodes(w, q, { entropy: 'range', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
-    const bytes = w.finish();
+    const bytes = writtenWithLines(codes, lines, RADIUS);
     expect(bytes[0]).toBe(ENTROPY_MS_LINE_SIGNS);
     const read = (b: Uint8Array, l: CodeLines | null) => readCodes(new ByteReader(b, 'chunk 2'), RADIUS, codes.length, 'chunk 2', { huffman: true, ms: true, bareCount: true, lines: () => l });
     expect(read(bytes, lines)).toEqual(codes);

@@ -18,6 +18,7 @@ import { ransEncodeKernel } from '../../../src-main/core/codec/wasm-kernels.ts';
 import { compressClassic, decompressClassic } from '../../../src-main/core/compressors/classic/codec.ts';
 import { zstdBackend } from '../../../src-main/services/codecs/zstd-backend.ts';
 import { makeField, rng32 } from '../../../src-main/services/codecs/fuzz-corpus.ts';
+import { writtenWithLines } from './helpers.ts';
 
 const RADIUS = 32768;
 
@@ -464,12 +465,7 @@ describe('rANS coder 5: the line context', () => {
     const { codes, lines } = lineCodes(66);
     expect(codes.length).toBeGreaterThan(RANS_LINES_MIN_CODES);
     expect(ransLinesSuits(codeStatistics(codes, codes.length, RADIUS))).toBe(true);
-    const q = new LinearQuantizer(0.01, true, codes.length, RADIUS);
-    q.codes = codes;
-    q.nCodes = codes.length;
-    const w = new ByteWriter(64);
-    writeCodes(w, q, { entropy: 'range', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
-    const bytes = w.finish();
+    const bytes = writtenWithLines(codes, lines, RADIUS);
     expect(bytes[0]).toBe(ENTROPY_RANS_LINES);
     expect(readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount: true, lines: () => lines })).toEqual(codes);
     expectBad(() => readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount: true }), /line context \(entropy coder 5\) where its codes have no lines/);
@@ -477,15 +473,8 @@ describe('rANS coder 5: the line context', () => {
     // mostly zeros (under 1.5 bits a code): the adaptive coder's zero runs
     const zeros = lineCodes(67, 0.9);
     expect(ransLinesSuits(codeStatistics(zeros.codes, zeros.codes.length, RADIUS))).toBe(false);
-    const q0 = new LinearQuantizer(0.01, true, zeros.codes.length, RADIUS);
-    q0.codes = zeros.codes;
-    q0.nCodes = zeros.codes.length;
     // with lines, the classic codec's too (largeBinaryTry): the binary coder it once took alone there was never smaller
-    for (const largeBinaryTry of [false, true]) {
-      const w0 = new ByteWriter(64);
-      writeCodes(w0, q0, { entropy: 'range', bareCount: true, largeBinaryTry, lines: zeros.lines }, (cap) => new ByteWriter(cap));
-      expect(w0.finish()[0]).toBe(ENTROPY_MS_LINE_SIGNS);
-    }
+    for (const largeBinaryTry of [false, true]) expect(writtenWithLines(zeros.codes, zeros.lines, RADIUS, largeBinaryTry)[0]).toBe(ENTROPY_MS_LINE_SIGNS);
   });
 
   it('writeCodes keeps the line context where static tables suit a chunk with lines below coder 5\'s 1.5 bits a code (coder 3 is larger there)', () => {
@@ -498,12 +487,7 @@ describe('rANS coder 5: the line context', () => {
     const stats = codeStatistics(codes, codes.length, RADIUS);
     expect(ransSuits(stats)).toBe(true);
     expect(ransLinesSuits(stats)).toBe(false);
-    const q = new LinearQuantizer(0.01, true, codes.length, RADIUS);
-    q.codes = codes;
-    q.nCodes = codes.length;
-    const w = new ByteWriter(64);
-    writeCodes(w, q, { entropy: 'range', bareCount: true, largeBinaryTry: true, lines }, (cap) => new ByteWriter(cap));
-    const bytes = w.finish();
+    const bytes = writtenWithLines(codes, lines, RADIUS);
     expect(bytes[0]).toBe(ENTROPY_RANS_LINES);
     expect(bytes.length - 1).toBeLessThan(encode(codes).length);
     expect(readCodes(new ByteReader(bytes, 'chunk 0'), RADIUS, codes.length, 'chunk 0', { huffman: true, ms: true, bareCount: true, lines: () => lines })).toEqual(codes);
