@@ -64,7 +64,7 @@ export const trainCommand: CliCommand = {
     'fieldpack train --network tiny-cnn|cfnn --file FILE --vars A,B --target T [--epochs N] [--batch-size N] [--lr X]',
     '                [--patch N] [--steps-per-epoch N] [--spatial-dims 2|3] [--out DIR] [--export MODEL.fpmodel]',
     '  --vars      input (anchor) variables; --target the variable to predict',
-    '  --out       also copy the trained model folder to DIR (the run keeps its files in the store)',
+    '  --out       also copy the trained model folder to DIR, a new or empty folder (checked before training; the run keeps its files in the store)',
     '  --export    pack the registered model into one .fpmodel file (its path checked before training)',
     'fieldpack train --network vqvae --file FILE --vars A,B [--file FILE2 --vars C]... [--epochs N] [--batch-size N] [--lr X]',
     '                [--patch N] [--patches-per-epoch N] [--channels 8,16,32] [--latent-dim 32] [--codes Y,Z]',
