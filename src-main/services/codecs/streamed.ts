@@ -24,13 +24,30 @@ import { boundChecked, codecEnv, codecParams, type RunControl } from './index.ts
 import { ErrorAccumulator, type ErrorStats } from '../../core/metrics/index.ts';
 import { unreadableFile } from '../files/unreadable.ts';
 
-/** One write to a file stream, awaited (the stream's own back-pressure then holds memory down). */
-function writeTo(s: NodeJS.WritableStream, b: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => s.write(b, (e) => (e ? reject(e) : resolve())));
+/** A file written a block at a time, each write awaited (back-pressure holds memory down). */
+export interface FileSink {
+  write(b: Uint8Array): Promise<void>;
+  end(): Promise<void>;
+  destroy(): void;
 }
 
-function endOf(s: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => s.end(resolve));
+/**
+ * A file stream whose failure (no space left, an I/O error) rejects the write or the end that meets it: the stream's
+ * 'error' event, unlistened, had ended the process with a stack trace before any cleanup ran (a full disk).
+ */
+export function fileSink(path: string): FileSink {
+  const s = createWriteStream(path);
+  let failed: Error | null = null;
+  s.on('error', (e) => (failed ??= e));
+  return {
+    write: (b) => new Promise((resolve, reject) => (failed ? reject(failed) : s.write(b, (e) => (e ? reject(e) : resolve())))),
+    end: () => new Promise((resolve, reject) => {
+      if (failed) return reject(failed);
+      s.once('error', reject);
+      s.end(() => (failed ? reject(failed) : resolve()));
+    }),
+    destroy: () => s.destroy(),
+  };
 }
 
 export interface RowsEncodeOptions extends RunControl {
@@ -55,12 +72,12 @@ export async function encodeRowsToFile(source: RowSource, opts: RowsEncodeOption
   const { codec, params } = codecParams(opts.codec, opts.params);
   return writeAtomically(out, async (tmp) => {
     const side = `${tmp}.chunks`;
-    const chunks = createWriteStream(side);
+    const chunks = fileSink(side);
     let chunkBytes = 0;
     try {
       const sink = (stored: Uint8Array) => {
         chunkBytes += stored.length;
-        return writeTo(chunks, stored);
+        return chunks.write(stored);
       };
       // the slabs' masks as the codecs read them (binaryMask)
       const slabs: RowSource = { ...source, read: async (r0, r1) => {
@@ -68,7 +85,7 @@ export async function encodeRowsToFile(source: RowSource, opts: RowsEncodeOption
         return slab.mask ? { ...slab, mask: binaryMask(slab.mask) } : slab;
       } };
       const r = await codec.encodeRows!(slabs, { bound: opts.bound, params, metadata: opts.metadata ?? {} }, sink, codecEnv(opts));
-      await endOf(chunks);
+      await chunks.end();
       const fh = await open(tmp, 'w');
       try {
         await fh.write(r.header);
@@ -215,17 +232,17 @@ export async function decodeRowsToFile(
   const withMask = !!opts.maskOut && outputMasked(header);
   let clamped = 0;
   const writeAll = async (tmp: string, maskTmp: string | null) => {
-    const values = createWriteStream(tmp);
-    const masks = maskTmp ? createWriteStream(maskTmp) : null;
+    const values = fileSink(tmp);
+    const masks = maskTmp ? fileSink(maskTmp) : null;
     try {
       for await (const { field } of decodedRows(file, opts, header)) {
         const v: FieldValues = field.values;
         if (opts.clampTo) clamped += clampToRange(v, field.mask, opts.clampTo.min, opts.clampTo.max);
-        await writeTo(values, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-        if (masks) await writeTo(masks, field.mask ?? new Uint8Array(v.length).fill(1));
+        await values.write(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+        if (masks) await masks.write(field.mask ?? new Uint8Array(v.length).fill(1));
       }
-      await endOf(values);
-      if (masks) await endOf(masks);
+      await values.end();
+      if (masks) await masks.end();
     } finally {
       values.destroy();
       masks?.destroy();

@@ -11,7 +11,7 @@ import { createApp, type AppContext } from '../../../src-main/services/app-conte
 import { dispatch } from '../../../src-main/services/services.ts';
 import { closePools } from '../../../src-main/services/compression/index.ts';
 import { writeLargeNetcdf4 } from '../../../src-main/services/compression/bench-large.ts';
-import { chunkGroups, readStreamHead } from '../../../src-main/services/codecs/streamed.ts';
+import { chunkGroups, fileSink, readStreamHead } from '../../../src-main/services/codecs/streamed.ts';
 import type { StreamHeader } from '../../../src-main/core/codec/stream/format.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
@@ -173,6 +173,19 @@ describe('compressing and decompressing slab by slab', () => {
     const out = join(tmp.dir, 'damaged.f32');
     await expect(call('streams.decompress', { file: damaged, out, workers: 1, streamed: true })).rejects.toThrow(/checksum|corrupted/i);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('a streamed output on a full disk', () => {
+  it.runIf(existsSync('/dev/full'))('a write that fails (no space left) rejects the write and the end, not an unhandled error event that ended the process', async () => {
+    const full = fileSink('/dev/full');
+    const block = new Uint8Array(1 << 20);
+    const writes = (async () => {
+      for (let i = 0; i < 4; i++) await full.write(block);
+      await full.end();
+    })();
+    await expect(writes).rejects.toMatchObject({ code: 'ENOSPC' });
+    full.destroy();
   });
 });
 
