@@ -147,6 +147,16 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     await expect(benchCommand.run([input, '--vars', ',', '--json', join(dir, 'v.json')], ctx(io()))).rejects.toThrow(/--vars needs at least one name/);
     expect(existsSync(join(dir, 'r.json'))).toBe(false);
     expect(readFileSync(input).equals(readFileSync(`${FERRET}/etopo120.cdf`))).toBe(true);
+    // a file of the user's under an output's name is kept (a data file that is not benched, notes); an earlier
+    // bench's JSON and CSV are replaced
+    const other = join(dir, 'other.nc');
+    writeFileSync(other, readFileSync(`${FERRET}/etopo120.cdf`));
+    await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', other], ctx(io()))).rejects.toThrow(/other\.nc exists and is not a bench result \(JSON\)/);
+    await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', join(dir, 'n.json'), '--csv', notJson], ctx(io()))).rejects.toThrow(/notes\.txt exists and is not a bench result \(CSV\)/);
+    expect(readFileSync(other).equals(readFileSync(`${FERRET}/etopo120.cdf`))).toBe(true);
+    expect(readFileSync(notJson, 'utf8')).toBe('root:x:0:0\n');
+    expect(await benchCommand.run([`${FERRET}/etopo120.cdf`, '--vars', 'ROSE', '--codec', 'auto', '--bounds', 'rel:1e-2', '--min-seconds', '0', '--json', join(dir, 'b.json'), '--csv', join(dir, 'b.csv')], ctx(io()))).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')).rows.length).toBe(1);
     // a timing budget that is not a number of seconds is refused, named
     await expect(benchCommand.run([`${FERRET}/etopo120.cdf`, '--min-seconds', 'soon', '--json', join(dir, 'c.json')], ctx(io()))).rejects.toThrow(/--min-seconds needs a number of seconds/);
   });

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { BenchRow, BenchSummaryRow, CrossfieldBenchRow } from '../../../api/methods/bench.ts';
 import type { BoundSpec } from '../../../core/codec/bound.ts';
-import { checkOutputPath, writeFileAtomic } from '../../../services/files/atomic.ts';
+import { checkOutputPath, checkReplaceable, writeFileAtomic } from '../../../services/files/atomic.ts';
 import { FieldpackError } from '../../../core/errors.ts';
-import { benchCsv, expandFiles, readBaselines, referenceRatios } from '../../../services/compression/bench.ts';
+import { BENCH_COLUMNS, benchCsv, expandFiles, readBaselines, referenceRatios } from '../../../services/compression/bench.ts';
 import { closePools } from '../../../services/compression/index.ts';
 import { boundsFlag, type CliCommand, CliUsageError, flag, nonNegativeFlag, onlyFlags, paramFlags, parseFlags, workersFlag } from '../command.ts';
 import { namedValues } from './compress.ts';
@@ -65,10 +65,13 @@ export const benchCommand: CliCommand = {
     // (the data files benched, folders' included: a missing path or a folder without one is said here)
     const inputs = expandFiles(p.positionals);
     await checkOutputPath(json, inputs);
+    // an earlier bench's result may be replaced, any other file of that name is the user's (a data file, notes)
+    await checkReplaceable(json, 'a bench result (JSON)', (head) => /^\{\s*"protocol"\s*:/.test(head));
     const csvOut = flag(p, 'csv');
     if (csvOut) {
       await checkOutputPath(csvOut, inputs);
       if (resolve(csvOut) === resolve(json)) throw new CliUsageError(`--csv and --json name the same file (${json}): give each its own`);
+      await checkReplaceable(csvOut, 'a bench result (CSV)', (head) => head.startsWith(`${BENCH_COLUMNS.slice(0, 3).join(',')},`));
     }
     const refFile = flag(p, 'reference');
     const refs = refFile ? readReference(refFile) : null;
