@@ -144,12 +144,15 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
   const assignment = shard ? shardAssignment(work, shard.count) : null;
   const mine = work.members.filter((m) => !assignment || assignment.get(m.id) === shard!.index);
   const journal = readJournals(dir);
+  const objects = new Map<string, ObjectRecord>([...journal.objects].filter(([, o]) => fileMatches(dir, o.file, o.hash)));
+  // done: its stream there as recorded, and every object it needs (a base stream, a model) too; a member whose object
+  // was lost or damaged is built again, which stores the object again
+  const intact = new Set([...objects.values()].map((o) => o.file));
   const done = new Map<string, MemberEntry>();
   for (const m of mine) {
     const e = journal.members.get(m.id);
-    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes)) done.set(m.id, e);
+    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes) && missingObjects(e, intact).length === 0) done.set(m.id, e);
   }
-  const objects = new Map<string, ObjectRecord>([...journal.objects].filter(([, o]) => fileMatches(dir, o.file, o.hash)));
   const entries = new Map<string, MemberEntry>(done);
   const anchorIds = new Set(work.members.flatMap((m) => m.anchors));
   const recons = new Map<string, Field>();
@@ -215,19 +218,29 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
   }
 }
 
+/** The objects a member's stream needs (a base stream, a model file) that are not among the intact ones. */
+function missingObjects(e: MemberEntry, intact: ReadonlySet<string>): string[] {
+  return e.dependencies.flatMap((d) => (d.kind !== 'anchor' && d.object && !intact.has(d.object) ? [d.object] : []));
+}
+
 /** Joins the journals (of one build or of every shard) into manifest.json; fails naming the members still missing. */
 export async function mergeArchive(dir: string): Promise<Manifest> {
   const work = readWork(dir);
   const journal = readJournals(dir);
   const members: MemberEntry[] = [];
   const missing: string[] = [];
+  const intact = new Set([...journal.objects.values()].filter((o) => fileMatches(dir, o.file, o.hash)).map((o) => o.file));
+  const lost = new Set<string>();
   for (const m of work.members) {
     const e = journal.members.get(m.id);
-    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes)) members.push(e);
+    const objectsLost = e ? missingObjects(e, intact) : [];
+    objectsLost.forEach((f) => lost.add(f));
+    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes) && !objectsLost.length) members.push(e);
     else missing.push(m.id);
   }
   if (missing.length) {
-    throw new FieldpackError('CONFLICT', `${dir}: ${missing.length} of ${work.members.length} members are not built yet (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}): run the build (or its shards) again`, { missing });
+    const objectsSaid = lost.size ? ` (${[...lost].slice(0, 3).join(', ')} missing or damaged)` : '';
+    throw new FieldpackError('CONFLICT', `${dir}: ${missing.length} of ${work.members.length} members are not built yet or lost what they need${objectsSaid} (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}): run the build (or its shards) again`, { missing, objects: [...lost] });
   }
   // objects by file: a base dependency's hash is its reconstruction's, the object is named by its bytes' hash
   const usedBy = new Map<string, string[]>();

@@ -136,6 +136,28 @@ describe('archive with residual coders over a base', () => {
     expect(await restoreArchive(cut, join(tmp.dir, 'restored-cut'))).toMatchObject({ files: [], failed: [{ message: expect.stringMatching(new RegExp(`member ${member.id} \\(${member.file.replace(/[.]/g, '\\.')}\\): .*truncated`)) }] });
   });
 
+  it('a resumed build rebuilds the members whose base object was lost or damaged, and a merge refuses to declare such an archive complete', async () => {
+    const base = m.objects.find((o) => o.kind === 'base' && o.usedBy.includes(m.members[0]!.id))!;
+    for (const [name, spoil] of [['lost', (p: string) => rmSync(p)], ['damaged', (p: string) => {
+      const b = readFileSync(p);
+      b[b.length >> 1] ^= 0xff;
+      writeFileSync(p, b);
+    }]] as const) {
+      // a build that had not finished (no manifest yet) and lost an object
+      const dir = join(tmp.dir, `half-${name}`);
+      cpSync(out, dir, { recursive: true });
+      rmSync(join(dir, 'manifest.json'));
+      spoil(join(dir, base.file));
+      const merge = await fieldpack('archive', 'merge', dir);
+      expect(merge.status, name).not.toBe(0);
+      expect(merge.stderr, name).toMatch(new RegExp(`${base.file.replace(/[.]/g, '\\.')} missing or damaged.*${m.members[0]!.id}`));
+      const r = await fieldpack('archive', 'build', ...SST_ARGS, '--base', 'core:rel:1e-2', '-o', dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout, name).toMatch(/2 members \(1 built, 1 already done\)/);
+      expect((await verifyArchive(dir, { sources: false })).ok, name).toBe(true);
+    }
+  }, 120_000);
+
   it('refuses a file base (an archive restores on its own) and a base with a codec that takes none', async () => {
     const o = { inputs: [COADS], vars: ['SST'], crossfield: 'off' as const };
     await expect(buildArchive({ ...o, out: join(tmp.dir, 'file'), codec: 'lbrc', base: 'file:/tmp/recon.npy' }))
