@@ -177,14 +177,20 @@ export async function bestOf<T>(minSeconds: number, fn: () => Promise<T>, second
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 
 /**
- * The mask an external tool's file lacks (fill points replaced by the valid mean, not restored), where the field has
- * fill points and an external tool is benched: one bit a point through zstd, the lossless stage ours use
+ * The mask an external tool's file lacks (the points fillWithMean replaces by the valid mean, not restored: fill
+ * points and NaN or infinite values), where the field has such points and an external tool is benched: one bit a
+ * point through zstd, the lossless stage ours use
  */
-function externalMaskColumns(mask: Uint8Array | null, codecs: readonly string[]): { bytes: number } | null {
-  if (!mask || !codecs.some((c) => EXTERNAL[c]) || !mask.includes(0)) return null;
-  const bits = new Uint8Array((mask.length + 7) >>> 3);
-  for (let i = 0; i < mask.length; i++) if (mask[i]) bits[i >>> 3]! |= 0x80 >>> (i & 7);
-  return { bytes: zstdBackend.compress(bits).length };
+function externalMaskColumns(values: ArrayLike<number>, mask: Uint8Array | null, codecs: readonly string[]): { bytes: number } | null {
+  if (!codecs.some((c) => EXTERNAL[c])) return null;
+  const bits = new Uint8Array((values.length + 7) >>> 3);
+  let replaced = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if ((mask === null || mask[i]) && v - v === 0) bits[i >>> 3]! |= 0x80 >>> (i & 7);
+    else replaced++;
+  }
+  return replaced ? { bytes: zstdBackend.compress(bits).length } : null;
 }
 
 /** A row that could not be measured: what it is, why, and NaN in every measurement. */
@@ -386,7 +392,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
     const f32: Field = field.values instanceof Float32Array ? field : { ...field, values: Float32Array.from(field.values) };
     const baseCache: NonNullable<PrepareOptions['cache']> = new Map();
     const mask = f32.mask ?? null;
-    const withMask = externalMaskColumns(mask, codecs);
+    const withMask = externalMaskColumns(f32.values, mask, codecs);
     const vr = validRange(f32.values, mask);
     const n = f32.values.length;
     const origBytes = 4 * n;

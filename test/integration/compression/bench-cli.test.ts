@@ -61,6 +61,17 @@ describe.runIf(haveFerret && haveZfp)('bench on a field with fill points (COADS 
     expect(zfp.ratio_with_mask).toBeCloseTo((4 * 194_400) / (zfp.compressed_bytes + zfp.mask_bytes!), 3);
     expect(zfp.ratio_with_mask).toBeLessThan(zfp.compression_ratio);
   });
+
+  it.runIf(haveZfp)('missing points written as NaN (no fill declared) are counted in that mask too: the tool\'s file lacks them as it lacks fills', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fpk-bench-nan-'));
+    const path = join(dir, 'nan.nc');
+    const values = Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 3 === 0 && (i >> 6) % 2 === 0 ? NaN : Math.sin(i / 97) + (i >> 6) / 64));
+    await writeNetcdf4Dataset(path, { dimensions: [{ name: 'y', size: 64 }, { name: 'x', size: 64 }], variables: [{ field: { name: 'v', dims: ['y', 'x'], shape: [64, 64], values, sourceDtype: 'float32', attributes: {} } }] });
+    const rows = await runBench({ files: [path], vars: ['v'], codecs: ['fast', 'zfp'], bounds: [{ mode: 'rel', value: 1e-3 }], workers: 0, minSeconds: 0 });
+    const zfp = rows.find((r) => r.codec === 'zfp')!;
+    expect(zfp.mask_bytes).toBeGreaterThan(0);
+    expect(zfp.ratio_with_mask).toBeCloseTo((4 * 64 * 64) / (zfp.compressed_bytes + zfp.mask_bytes!), 3);
+  });
 });
 
 describe.runIf(haveWrf)('bench (needs the WRF Katrina file)', () => {
