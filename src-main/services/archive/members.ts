@@ -257,6 +257,12 @@ export async function decodeMember(dir: string, members: Map<string, MemberEntry
     if (!a) throw new FieldpackError('BAD_FILE', `member ${entry.id}: its anchor member ${d.member} is not in the manifest`);
     fields.push({ ...(await decodeMember(dir, members, a, cache, signal, undefined, depth + 1)), name: d.var });
   }
+  // an object gone from objects/ is said as verify says it (the decoder's search would meet a bare ENOENT)
+  for (const dep of entry.dependencies) {
+    if (dep.kind !== 'anchor' && dep.object && !existsSync(join(dir, dep.object))) {
+      throw new FieldpackError('NOT_FOUND', `member ${entry.id} (${entry.file}): needs ${dep.kind} object ${dep.object}: missing`, { path: join(dir, dep.object) });
+    }
+  }
   const d = await decodeStream(bytes, { deps: { fields, files: objectPaths(dir, entry.dependencies) }, signal }).catch((e: unknown) => {
     // a stream's error names the stream's fault, not which member it is: restore and verify say both
     if (e instanceof FieldpackError && e.code !== 'CANCELLED') throw new FieldpackError(e.code, `member ${entry.id} (${entry.file}): ${e.message}`, e.details);
