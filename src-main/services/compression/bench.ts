@@ -543,11 +543,20 @@ export function readBaselines(path: string, label: string): BaselineRow[] {
   try {
     const json = JSON.parse(readFileSync(path, 'utf8')) as { rows?: unknown };
     if (!Array.isArray(json.rows)) throw new Error('no rows');
-    return json.rows as BaselineRow[];
+    // rows of another shape are passed over (a ratio that is no number was printed as "[object Object]")
+    return json.rows.filter(isBaselineRow);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FieldpackError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `${label} ${path}: ${code ? `cannot read it (${code})` : 'not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)'}`, { path });
   }
+}
+
+/** A row as baselines.json holds them: the names as strings, the bound and the ratio as finite numbers. */
+function isBaselineRow(r: unknown): r is BaselineRow {
+  if (typeof r !== 'object' || r === null) return false;
+  const x = r as Record<string, unknown>;
+  return typeof x.file === 'string' && typeof x.variable === 'string' && typeof x.compressor === 'string'
+    && typeof x.compression_ratio === 'number' && Number.isFinite(x.compression_ratio) && (x.rel_bound === undefined || typeof x.rel_bound === 'number');
 }
 
 export function referenceRatios(json: { rows: { file: string; variable: string; rel_bound: number; compressor: string; compression_ratio: number }[] }): Map<string, number> {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchSummary, runBench } from '../../../src-main/services/compression/bench.ts';
+import { benchSummary, readBaselines, runBench } from '../../../src-main/services/compression/bench.ts';
 import type { BenchRow } from '../../../src-main/api/methods/bench.ts';
 import { benchVariables } from '../../../src-main/services/compression/bench-input.ts';
 import { writeNetcdf4Dataset } from '../../../src-main/services/data/writers/netcdf4.ts';
@@ -155,6 +155,11 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     const notJson = join(dir, 'notes.txt');
     writeFileSync(notJson, 'root:x:0:0\n');
     await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', join(dir, 'r.json'), '--reference', notJson], ctx(io()))).rejects.toThrow(/--reference .*notes\.txt: not a baselines\.json/);
+    // a reference's rows of another shape are passed over: the well-formed one is read, nothing prints "[object Object]"
+    const oddRef = join(dir, 'odd.json');
+    const refRow = { file: 'ferret-datasets: etopo120.cdf', variable: 'ROSE', rel_bound: 0.01, compressor: 'SZ3 (default)' };
+    writeFileSync(oddRef, JSON.stringify({ rows: [{ ...refRow, compression_ratio: { odd: 1 } }, { ...refRow, variable: 'OTHER', compression_ratio: 7.5 }, 'junk', null] }));
+    expect(readBaselines(oddRef, '--reference')).toEqual([{ ...refRow, variable: 'OTHER', compression_ratio: 7.5 }]);
     await expect(benchCommand.run([input, '--vars', ',', '--json', join(dir, 'v.json')], ctx(io()))).rejects.toThrow(/--vars needs at least one name/);
     expect(existsSync(join(dir, 'r.json'))).toBe(false);
     expect(readFileSync(input).equals(readFileSync(`${FERRET}/etopo120.cdf`))).toBe(true);
