@@ -6,7 +6,7 @@
  * written to a temporary name and renamed.
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { extname, basename, join } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
 import { unpackCoordinates } from '../../core/coordinates.ts';
@@ -110,6 +110,9 @@ function restoredFileNames(manifest: Manifest, out: string, wantedSource: (src: 
 export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; overwrite?: boolean; clamp?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${out} is a file; restore writes one NetCDF-4 file per source into a folder`);
+  // the reconstructions beside the archive's own files would pass for part of it (and a rebuild's work would meet them)
+  const rel = relative(resolve(dir), resolve(out));
+  if (!rel.startsWith('..') && !isAbsolute(rel)) throw new FieldpackError('INVALID_ARGUMENT', `${out} is inside the archive ${dir}: restore into a folder of its own`, { path: out });
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const cache = new Map<string, Field>();
   const files: RestoreResult['files'] = [];
