@@ -80,6 +80,12 @@ describe('bad input', () => {
     whole[11] = 0x07; // the NC_DIMENSION tag (0x0a) becomes garbage
     const p = write('coads_corrupt.cdf', whole);
     await expectError(openDataFile(p), 'BAD_FILE', /coads_corrupt\.cdf/, /corrupt NetCDF-3 header/, /dimensions/);
+    // a dimension's length written negative (-5): said so, not as a file that needs 8.6 GB more
+    const neg = Uint8Array.from(readFileSync(fixturePath('coads')).subarray(0, 200_000));
+    const dv = new DataView(neg.buffer);
+    const nameLength = dv.getUint32(16);
+    dv.setInt32(20 + Math.ceil(nameLength / 4) * 4, -5);
+    await expectError(openDataFile(write('coads_negative_dim.cdf', neg)), 'BAD_FILE', /coads_negative_dim\.cdf/, /corrupt NetCDF-3 header/, /has length -5 \(negative/);
   });
 
   it.skipIf(!available('coads'))('a NetCDF-3 variable on a dimension the header does not declare, or with the record dimension out of first place (needs ferret-datasets)', async () => {

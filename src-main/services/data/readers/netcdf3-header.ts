@@ -178,6 +178,8 @@ export function parseNetcdf3Header(bytes: Uint8Array): NcHeader {
   for (let i = 0; i < nDims; i++) {
     const name = c.name();
     const size = c.count(`dimension ${name}'s length`);
+    // the format's lengths are non-negative signed integers: one past 2^31 - 1 (CDF-1/2) or 2^53 is a negative one
+    if (size > (version === 5 ? Number.MAX_SAFE_INTEGER : 0x7fffffff)) throw new TypeError(`dimension ${name} has length ${version === 5 ? size : size - 2 ** 32} (negative or past the format's limit)`);
     if (size === 0) {
       if (recordDimId !== undefined) throw new TypeError(`two record (unlimited) dimensions: ${dimensions[recordDimId]!.name} and ${name}`);
       recordDimId = i;
