@@ -42,11 +42,11 @@ describe('archive restore: file names and cancels', () => {
     expect(new Set(paths).size).toBe(3);
     expect(readdirSync(out).sort()).toEqual(paths.map((p) => p.slice(out.length + 1)).sort());
     for (const p of paths) expect((await openDataFile(p)).variables.map((v) => v.name)).toContain('sst');
-    // not into the archive itself, nor a folder of it
-    for (const inside of [arc, join(arc, 'members'), join(arc, 'restored')]) {
-      await expect(restoreArchive(arc, inside)).rejects.toThrow(/is inside the archive .*: restore into a folder of its own/);
+    // not among the archive's own files: its folder, members/, objects/
+    for (const inside of [arc, join(arc, 'members'), join(arc, 'objects', 'x')]) {
+      await expect(restoreArchive(arc, inside)).rejects.toThrow(/is the archive .*: restore into a folder of its own/);
     }
-    expect(existsSync(join(arc, 'restored'))).toBe(false);
+    expect(existsSync(join(arc, 'objects', 'x'))).toBe(false);
   });
 
   it('a cancelled restore removes the files it had written and the folder it made; a rerun then restores all', async () => {
