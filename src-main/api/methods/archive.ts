@@ -122,6 +122,8 @@ export const ArchiveVerifyOutput = z.object({
   failed: z.number().int(),
   members: z.array(z.object({ id: z.string(), ok: z.boolean(), message: z.string(), againstSource: z.boolean() })),
   objects: z.array(z.object({ hash: z.string(), file: z.string(), ok: z.boolean(), message: z.string() })),
+  /** what the checks could not cover (a manifest without its checksum) */
+  notes: z.array(z.string()),
 });
 export type ArchiveVerifyOutput = z.infer<typeof ArchiveVerifyOutput>;
 

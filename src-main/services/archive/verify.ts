@@ -29,7 +29,12 @@ export interface VerifyReport {
   members: MemberCheck[];
   objects: { hash: string; file: string; ok: boolean; message: string }[];
   failed: number;
+  /** what the checks could not cover (a manifest without its checksum) */
+  notes: string[];
 }
+
+/** Said where a manifest carries no manifestSha256: an archive made before it, or one whose checksum was taken out. */
+export const NO_MANIFEST_CHECKSUM = 'the manifest carries no checksum of itself (an archive made before them, or one whose checksum was removed): the members and objects were checked, but an edit of the manifest\'s attributes, coordinates or bounds cannot be seen';
 
 export async function verifyArchive(dir: string, opts: { sources?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<VerifyReport> {
   const manifest = readManifest(dir);
@@ -104,5 +109,5 @@ export async function verifyArchive(dir: string, opts: { sources?: boolean; onPr
   sources.close();
   opts.onProgress?.(1, 'verified');
   const failed = members.filter((m) => !m.ok).length + objects.filter((o) => !o.ok).length;
-  return { archive: dir, ok: failed === 0, members, objects, failed };
+  return { archive: dir, ok: failed === 0, members, objects, failed, notes: manifest.manifestSha256 === undefined ? [NO_MANIFEST_CHECKSUM] : [] };
 }

@@ -121,6 +121,15 @@ describe('fieldpack archive', () => {
     const ok = await fieldpack('archive', 'verify', clean);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('all 9 members verified');
+    expect(ok.stderr).not.toMatch(/note: the manifest carries no checksum/);
+    // its checksum taken out (with an attribute edited): still verified, and said that such an edit cannot be seen
+    const stripped = join(tmp.dir, 'stripped');
+    cpSync(clean, stripped, { recursive: true });
+    const { manifestSha256: _gone, ...body } = JSON.parse(readFileSync(join(stripped, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(stripped, 'manifest.json'), JSON.stringify(body, null, 1));
+    const quiet = await fieldpack('archive', 'verify', stripped, '--no-sources');
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toMatch(/note: the manifest carries no checksum of itself .*cannot be seen/);
     expect(ok.stdout).toContain('every point within');
     const dir = killed;
     const truncated = join(dir, 'members', '0-coads_climatology.AIRT.0-6.fpk');

@@ -178,6 +178,7 @@ export const archiveCommand: CliCommand = {
           else {
             for (const m of r.members) (m.ok ? io.out : io.err)(`${m.ok ? 'ok  ' : 'FAIL'} ${m.ok ? `${m.id}: ${m.message}` : m.message}`);
             for (const o of r.objects) if (!o.ok) io.err(`FAIL ${o.message}`);
+            for (const n of r.notes) io.err(`note: ${n}`);
             io.out(r.ok ? `${archive}: all ${r.members.length} members verified` : `${archive}: ${r.failed} failed`);
           }
           return r.ok ? 0 : 1;
