@@ -238,6 +238,16 @@ describe('NGLR residual coder', () => {
     }
   });
 
+  it('an abs bound past ~8e298 (float64 values near their limit): the step is capped so its own decoder takes the stream; within the bound', async () => {
+    const big: Field = { ...f, name: 'BIG', values: Float64Array.from(f.values, (v) => v * 1e305), sourceDtype: 'float64' } as Field;
+    for (const bound of [{ mode: 'abs' as const, value: 1e300 }, { mode: 'abs' as const, value: 9e298 }]) {
+      const r = await encodeField(big, { codec: 'nglr', params: { fallback: false }, bound, workers: 0 });
+      expect(r.verification!.pointsOverBound).toBe(0);
+      const d = await decodeStream(r.bytes, { workers: 0 });
+      expect(verifyBound(big, d.field, bound.value).pointsOverBound).toBe(0);
+    }
+  });
+
   it('refuses a damaged stream or model with a clear error', async () => {
     const r = await encodeField(f, { codec: 'nglr', params: { fallback: false, embedModel: true }, bound: { mode: 'nrmse', value: 1e-5 }, workers: 0, verify: false });
     await expect(decodeStream(r.bytes.subarray(0, r.bytes.length - 40), { workers: 0 })).rejects.toMatchObject({ code: 'BAD_STREAM' });

@@ -156,7 +156,8 @@ export function quantizeResidual(a: ResidualChunkInput, skip: Uint8Array, blocks
   for (const b of blocks) {
     let pts = 0;
     forBlock(b, H, W, (i) => { if (!skip[i]) pts++; });
-    const step = a.mode === 'abs' ? 2 * a.bound : searchStep(x, a.base, skip, b, H, W, a.mse * pts, f32);
+    // (capped as the search is: a bound past ~8e298 gave a step whose q x step overflows, which nglr's decoder refuses)
+    const step = a.mode === 'abs' ? Math.min(2 * a.bound, MAX_STEP) : searchStep(x, a.base, skip, b, H, W, a.mse * pts, f32);
     steps.push(step);
     forBlock(b, H, W, (i) => {
       if (skip[i]) return;

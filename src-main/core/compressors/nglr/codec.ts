@@ -336,7 +336,8 @@ function quantizeChunk(a: ResidualChunkInput, skip: Uint8Array, D: number, H: nu
     const ulp = ulpAt(maxAbs, f32);
     const e = a.mode === 'abs' ? Math.min(a.bound, ulp) : ulp;
     const grid = findGridPlan(a.values, skip, e, maxAbs, f32);
-    if (grid && grid.half === 0 && !(step > grid.step)) {
+    // (a grid whose indices times its step pass the largest double is refused by the decoder: values near it)
+    if (grid && grid.half === 0 && !(step > grid.step) && Number.isFinite(Math.abs(grid.offset) + grid.step * Q_LIMIT)) {
       const { k, offGrid } = toGridIndices(a.values, Uint8Array.from(skip), grid, f32);
       const code = codeOf(offGrid);
       let sse = 0, maxError = 0, ok = k.every((v) => Math.abs(v) <= Q_LIMIT);
