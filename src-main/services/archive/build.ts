@@ -144,7 +144,7 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
   const assignment = shard ? shardAssignment(work, shard.count) : null;
   const mine = work.members.filter((m) => !assignment || assignment.get(m.id) === shard!.index);
   const journal = readJournals(dir);
-  const objects = new Map<string, ObjectRecord>([...journal.objects].filter(([, o]) => fileMatches(dir, o.file, o.hash)));
+  const objects = intactObjects(dir, journal);
   // done: its stream there as recorded, and every object it needs (a base stream, a model) too; a member whose object
   // was lost or damaged is built again, which stores the object again
   const intact = new Set([...objects.values()].map((o) => o.file));
@@ -218,6 +218,11 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
   }
 }
 
+/** The journal's objects whose files are there as recorded (size and SHA-256), by hash. */
+function intactObjects(dir: string, journal: ReturnType<typeof readJournals>): Map<string, ObjectRecord> {
+  return new Map([...journal.objects].filter(([, o]) => fileMatches(dir, o.file, o.hash)));
+}
+
 /** The objects a member's stream needs (a base stream, a model file) that are not among the intact ones. */
 function missingObjects(e: MemberEntry, intact: ReadonlySet<string>): string[] {
   return e.dependencies.flatMap((d) => (d.kind !== 'anchor' && d.object && !intact.has(d.object) ? [d.object] : []));
@@ -229,7 +234,7 @@ export async function mergeArchive(dir: string): Promise<Manifest> {
   const journal = readJournals(dir);
   const members: MemberEntry[] = [];
   const missing: string[] = [];
-  const intact = new Set([...journal.objects.values()].filter((o) => fileMatches(dir, o.file, o.hash)).map((o) => o.file));
+  const intact = new Set([...intactObjects(dir, journal).values()].map((o) => o.file));
   const lost = new Set<string>();
   for (const m of work.members) {
     const e = journal.members.get(m.id);
