@@ -17,7 +17,7 @@
  * Pure: no Node or DOM.
  */
 import { FieldpackError } from './errors.ts';
-import { type Field, type FieldDtype, FIELD_DTYPES, INT_DTYPE_RANGE } from './field.ts';
+import { type Field, type FieldDtype, FIELD_DTYPES, INT_DTYPE_RANGE, declaredPacking } from './field.ts';
 
 /** One coordinate variable: what the NetCDF-4 writer needs to write it back. */
 export interface CoordinateData {
@@ -189,7 +189,7 @@ export function unpackCoordinates(packed: unknown): FieldCoordinates | undefined
  * the values when the variable was packed (scale_factor / add_offset) or has missing points (NaN).
  */
 export function coordinateFromField(f: Pick<Field, 'values' | 'sourceDtype' | 'attributes' | 'mask'>): CoordinateData {
-  const packed = f.attributes['scale_factor'] !== undefined || f.attributes['add_offset'] !== undefined;
+  const packed = declaredPacking(f.attributes) !== undefined;
   const floatType: FieldDtype = f.values instanceof Float32Array ? 'float32' : 'float64';
   let dtype: FieldDtype = packed ? floatType : f.sourceDtype;
   if (!fitsDtype(f.values, dtype)) dtype = floatType;

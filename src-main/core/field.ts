@@ -87,3 +87,35 @@ export function stridesOf(shape: readonly number[]): number[] {
   }
   return strides;
 }
+
+/** A packed variable's scale_factor / add_offset, as netCDF4-python unpacks them (see declaredPacking). */
+export interface DeclaredPacking {
+  scaleFactor?: number;
+  addOffset?: number;
+}
+
+/** An attribute as one number: a number, or a one-element array or typed array; undefined for anything else. */
+function singleNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) return undefined;
+  const a = v as ArrayLike<unknown>;
+  if (a.length !== 1) return undefined;
+  const x = a[0];
+  return typeof x === 'number' ? x : undefined;
+}
+
+/**
+ * The packing a variable's attributes declare, undefined when it has none or when netCDF4-python would not unpack
+ * it: a scale_factor or add_offset that is not one number (an array of several, a string) leaves the stored values
+ * as they are ("invalid scale_factor or add_offset attribute, no unpacking done"), whichever of the two is valid.
+ */
+export function declaredPacking(attrs: Record<string, unknown> | undefined): DeclaredPacking | undefined {
+  const a = attrs ?? {};
+  const hasScale = a['scale_factor'] !== undefined;
+  const hasOffset = a['add_offset'] !== undefined;
+  if (!hasScale && !hasOffset) return undefined;
+  const scaleFactor = hasScale ? singleNumber(a['scale_factor']) : undefined;
+  const addOffset = hasOffset ? singleNumber(a['add_offset']) : undefined;
+  if ((hasScale && scaleFactor === undefined) || (hasOffset && addOffset === undefined)) return undefined;
+  return { ...(scaleFactor !== undefined ? { scaleFactor } : {}), ...(addOffset !== undefined ? { addOffset } : {}) };
+}

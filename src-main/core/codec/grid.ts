@@ -16,6 +16,7 @@ import type { Values } from './predictors/types.ts';
 import { detectQuantization } from '../stats/quantization.ts';
 import { type KernelQuantizer, gridIndicesKernel } from './wasm-kernels.ts';
 import { sortFloat64 } from '../stats/sort.ts';
+import { declaredPacking } from '../field.ts';
 
 export interface Grid {
   offset: number;
@@ -380,20 +381,17 @@ export class GridQuantizer extends LinearQuantizer {
   }
 }
 
-function firstFinite(v: unknown): number | undefined {
-  const x = Array.isArray(v) || ArrayBuffer.isView(v) ? (v as ArrayLike<unknown>)[0] : v;
-  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
-}
-
 /**
  * The grid a field's source declares: a packed variable's scale_factor / add_offset (CF), or step 1 for values
  * stored as integers. A declaration is only a candidate: the values are checked against it.
  */
 export function declaredGrid(field: { attributes?: Record<string, unknown>; sourceDtype?: string }): Grid | undefined {
   const a = field.attributes ?? {};
-  const sf = firstFinite(a['scale_factor']);
-  const ao = firstFinite(a['add_offset']);
-  if (sf !== undefined || ao !== undefined) return sf === 0 ? undefined : { offset: ao ?? 0, step: Math.abs(sf ?? 1) };
+  const packing = declaredPacking(a);
+  if (packing) {
+    const { scaleFactor: sf = 1, addOffset: ao = 0 } = packing;
+    return sf === 0 || !Number.isFinite(sf) || !Number.isFinite(ao) ? undefined : { offset: ao, step: Math.abs(sf) };
+  }
   if (field.sourceDtype && /int/.test(field.sourceDtype)) return { offset: 0, step: 1 };
   return undefined;
 }

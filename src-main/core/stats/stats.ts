@@ -2,7 +2,7 @@
  * Statistics of a field over its valid points (mask = 1 and finite): min, max, mean, std, fill fraction,
  * distinct-value count (exact up to a cap) and the detected quantization step. Pure.
  */
-import type { Field, FieldDtype } from '../field.ts';
+import { type Field, type FieldDtype, declaredPacking } from '../field.ts';
 import { detectQuantization, type QuantizationInfo } from './quantization.ts';
 import { sortFloat64 } from './sort.ts';
 
@@ -121,7 +121,6 @@ export function fieldStats(field: Pick<Field, 'values' | 'mask' | 'sourceDtype'>
 }
 
 function packedScale(attrs: Record<string, unknown> | undefined): number | undefined {
-  const s = attrs?.['scale_factor'];
-  const v = Array.isArray(s) ? s[0] : s;
-  return typeof v === 'number' && v !== 0 && v !== 1 ? v : undefined;
+  const v = declaredPacking(attrs)?.scaleFactor;
+  return v !== undefined && v !== 0 && v !== 1 ? v : undefined;
 }

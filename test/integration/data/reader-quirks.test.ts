@@ -54,6 +54,46 @@ print(json.dumps({k: [None if x is np.ma.masked else float(x) for x in ds[k][:]]
     }
   });
 
+  it('attributes netCDF4-python does not use are not used: a float64 valid_range, valid_min or missing_value a float32 variable cannot hold exactly, a fractional missing_value on integers, an array scale_factor (no unpacking at all); scale_factor 0 keeps -0', async () => {
+    for (const format of ['NETCDF3_CLASSIC', 'NETCDF4']) {
+      const path = join(dir, `unsafe-${format}.nc`);
+      const ref = python<Record<string, (number | null)[]>>(`
+import sys, json, warnings, numpy as np, netCDF4
+warnings.simplefilter('ignore')
+ds = netCDF4.Dataset(sys.argv[1], 'w', format=sys.argv[2]); ds.createDimension('x', 12)
+f = np.linspace(-0.6, 0.6, 12).astype('f4'); i = np.arange(-6, 6).astype('i2')
+def var(name, dt, data, **attrs):
+    v = ds.createVariable(name, dt, ('x',)); v.setncatts(attrs); v.set_auto_maskandscale(False); v[:] = data
+var('vr64', 'f4', f, valid_range=np.array([-0.3, 0.3], 'f8'))
+var('vr32', 'f4', f, valid_range=np.array([-0.3, 0.3], 'f4'))
+var('vr64_min', 'f4', f, valid_range=np.array([-0.3, 0.3], 'f8'), valid_min=np.float32(-0.1))
+var('vmin64', 'f4', f, valid_min=np.float64(-0.3))
+var('mv64', 'f4', f, missing_value=np.float64(0.6))
+var('mv_frac', 'i2', i, missing_value=np.float64(3.5))
+var('mv_whole', 'i2', i, missing_value=np.float64(3.0))
+var('sf_array', 'i2', i, scale_factor=np.array([0.5, 2.0], 'f4'), add_offset=np.float32(10))
+var('sf_zero', 'i2', i, scale_factor=np.float32(0))
+var('sf_zero_ao', 'i2', i, scale_factor=np.float32(0), add_offset=np.float32(0))
+ds.close()
+ds = netCDF4.Dataset(sys.argv[1])
+print(json.dumps({k: [None if x is np.ma.masked else float(x) for x in ds[k][:]] for k in ds.variables}))
+`, path, format);
+      for (const [name, values] of Object.entries(ref)) {
+        const got = (await read(path, name)).values;
+        expect(got, `${format} ${name}`).toEqual(values);
+        // -0 and +0 are equal to toEqual: the signs checked one by one
+        expect(got.map((x) => (x === 0 ? Object.is(x, -0) : null)), `${format} ${name} signs`).toEqual(values.map((x) => (x === 0 ? Object.is(x, -0) : null)));
+      }
+      // what netCDF4-python did, so the test says what it checks
+      expect(ref['vr64']!.every((x) => x !== null)).toBe(true);
+      expect(ref['vr32']!.filter((x) => x === null)).toHaveLength(6);
+      expect(ref['mv_whole']!.filter((x) => x === null)).toHaveLength(1);
+      expect(ref['sf_array']![0]).toBe(-6);
+      expect(Object.is(ref['sf_zero']![0], -0)).toBe(true);
+      expect(Object.is(ref['sf_zero_ao']![0], 0)).toBe(true);
+    }
+  });
+
   it('int8/int16 packed with float32 scale_factor and add_offset: float32 arithmetic, bit for bit; int32 unpacks to float64', async () => {
     const path = join(dir, 'packed-f32.nc');
     const ref = python<Record<string, { dtype: string; values: number[] }>>(`

@@ -8,7 +8,7 @@
  * only when they are the fill / missing value (a NaN _FillValue or missing_value masks every NaN) or fall
  * outside valid_min / valid_max (an infinity beyond a finite bound). Pure: no Node imports.
  */
-import { type Field, type FieldDtype, type FieldValues, FIELD_DTYPES, INT_DTYPE_RANGE, isFieldDtype } from '../../../core/field.ts';
+import { type Field, type FieldDtype, type FieldValues, FIELD_DTYPES, INT_DTYPE_RANGE, declaredPacking, isFieldDtype } from '../../../core/field.ts';
 import type { FillInfo, VariableDtype, VariableInfo } from './types.ts';
 
 export const NETCDF_DEFAULT_FILL: Partial<Record<VariableDtype, number>> = {
@@ -37,14 +37,16 @@ export function castTo(dtype: FieldDtype, v: number): number | undefined {
   return t;
 }
 
-/** netCDF4-python's _check_safecast: the attribute is used only if it survives the cast (allclose). */
+/**
+ * netCDF4-python's _check_safecast: the attribute is used only if the cast keeps it exactly (or both are NaN). A
+ * float64 valid_range of [-0.3, 0.3] on a float32 variable is ignored there (-0.3 is no float32), and so here.
+ */
 function safeCast(dtype: FieldDtype, v: unknown): number | undefined {
   const n = firstNumber(v);
   if (n === undefined) return undefined;
   const c = castTo(dtype, n);
   if (c === undefined) return undefined;
-  if (c === n || (Number.isNaN(n) && Number.isNaN(c))) return c; // exact, an infinity, or NaN
-  return Math.abs(c - n) <= 1e-8 + 1e-5 * Math.abs(c) ? c : undefined;
+  return c === n || (Number.isNaN(n) && Number.isNaN(c)) ? c : undefined;
 }
 
 /**
@@ -131,12 +133,15 @@ export function fillInfoFor(dtype: VariableDtype, attrs: Record<string, unknown>
     if (vmin !== undefined) info.validMin = vmin;
     if (vmax !== undefined) info.validMax = vmax;
   }
-  const sf = firstNumber(attrs['scale_factor']);
-  const ao = firstNumber(attrs['add_offset']);
-  if (sf !== undefined || ao !== undefined) {
+  const packing = declaredPacking(attrs);
+  if (packing) {
+    const { scaleFactor: sf, addOffset: ao } = packing;
     // numpy's result type: float64 for float64 or 32-bit integer data, or a float64 attribute; else float32
     const wide = dtype === 'float64' || int64 || d === 'int32' || d === 'uint32' || (sf !== undefined && attrIsDouble('scale_factor')) || (ao !== undefined && attrIsDouble('add_offset'));
-    info.packing = { scaleFactor: sf ?? 1, addOffset: ao ?? 0, unpackedDtype: wide ? 'float64' : 'float32' };
+    // netCDF4-python adds add_offset only where it is declared and the pair is not (1, 0): there a -0 product stays
+    // -0 (scale_factor 0 on negative codes). Adding -0 leaves every value as it is, -0 included.
+    const addsOffset = ao !== undefined && (ao !== 0 || (sf !== undefined && sf !== 1));
+    info.packing = { scaleFactor: sf ?? 1, addOffset: addsOffset ? ao : -0, unpackedDtype: wide ? 'float64' : 'float32' };
   }
   return info;
 }

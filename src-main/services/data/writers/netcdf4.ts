@@ -10,7 +10,7 @@
  */
 import { FieldpackError } from '../../../core/errors.ts';
 import { fitsDtype } from '../../../core/coordinates.ts';
-import type { CoordinateData, Field, FieldCoordinates, FieldDtype } from '../../../core/field.ts';
+import { type CoordinateData, type Field, type FieldCoordinates, type FieldDtype, declaredPacking } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL } from '../readers/cf.ts';
 import { h5guard, loadH5wasm, type H5Dataset, type H5File } from '../readers/h5.ts';
 import { writeAtomically } from '../../files/atomic.ts';
@@ -84,9 +84,10 @@ function numbersOf(v: unknown): number[] | undefined {
 /** Attributes of the written (unpacked) variable, from the source field's. */
 export function unpackedAttributes(field: Field): { attrs: Record<string, unknown>; fill: number; needsFill: boolean } {
   const src = field.attributes ?? {};
-  const sf = numbersOf(src['scale_factor'])?.[0];
-  const ao = numbersOf(src['add_offset'])?.[0];
-  const packed = sf !== undefined || ao !== undefined;
+  const packing = declaredPacking(src);
+  const sf = packing?.scaleFactor;
+  const ao = packing?.addOffset;
+  const packed = packing !== undefined;
   const unpack = (x: number) => x * (sf ?? 1) + (ao ?? 0);
   const attrs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(src)) {
