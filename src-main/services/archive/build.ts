@@ -14,7 +14,7 @@ import { type ObjectRecord, SourceReader, buildMember, decodeMember } from './me
 import { type WorkOptions, archiveOptions, expandInputs, planWork, shardAssignment } from './work.ts';
 import {
   type Manifest, type MemberEntry, type WorkManifest,
-  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestChecksumProblem, manifestPath, manifestProblems, manifestText, workPath,
+  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, archiveHolding, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestChecksumProblem, manifestPath, manifestProblems, manifestText, workPath,
 } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -114,6 +114,9 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
   }
   if (!opts?.inputs.length) throw new FieldpackError('INVALID_ARGUMENT', `${dir} has no work.json: give the files to archive`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file; an archive is a folder`);
+  // another archive's members/ or objects/ would take this one's files for its own (and verify would flag them)
+  const around = archiveHolding(dir);
+  if (around?.folder) throw new FieldpackError('CONFLICT', `${dir} is inside the ${around.folder}/ folder of the archive ${around.archive}: a new archive is built into a folder of its own; give another -o`, { path: dir });
   // the manifest is written last, over whatever has its name: a folder's own manifest.json is not replaced
   for (const name of [MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR]) {
     if (existsSync(join(dir, name))) {

@@ -11,7 +11,8 @@
  *   ARCHIVE/slurm/                 sbatch scripts and logs of a --slurm build
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ArchiveLink, ArchiveTotals, SkippedVariable } from '../../api/methods/archive.ts';
 
@@ -30,6 +31,23 @@ export const workPath = (dir: string) => join(dir, WORK_FILE);
 export const journalPath = (dir: string, writer: string) => join(dir, JOURNAL_DIR, `${writer}.jsonl`);
 export const memberFile = (id: string) => `${MEMBERS_DIR}/${id}.fpk`;
 export const objectFile = (hash: string, ext: string) => `${OBJECTS_DIR}/${hash}${ext}`;
+
+/** The folders an archive writes and reads as its own (a folder of the user's beside them is left alone). */
+const OWN_FOLDERS = [MEMBERS_DIR, OBJECTS_DIR, JOURNAL_DIR, 'slurm'];
+
+/**
+ * The archive `path` is, or whose own folders (members/, objects/, journal/, slurm/) hold it: undefined when none.
+ * A folder counts as an archive when it holds a work.json or a manifest.json.
+ */
+export function archiveHolding(path: string): { archive: string; folder?: string } | undefined {
+  const isArchive = (d: string) => existsSync(workPath(d)) || existsSync(manifestPath(d));
+  let child = resolve(path);
+  if (isArchive(child)) return { archive: child };
+  for (let parent = dirname(child); parent !== child; child = parent, parent = dirname(parent)) {
+    if (OWN_FOLDERS.includes(basename(child)) && isArchive(parent)) return { archive: parent, folder: basename(child) };
+  }
+  return undefined;
+}
 
 /** A number that may be NaN or infinite (JSON has neither). */
 const Num = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);

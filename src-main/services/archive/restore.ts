@@ -6,7 +6,7 @@
  * written to a temporary name and renamed.
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
 import { unpackCoordinates } from '../../core/coordinates.ts';
@@ -17,7 +17,7 @@ import { decodeMember, decodedValuesProblem } from './members.ts';
 import { storedVariableOf } from './carried.ts';
 import { clampToRange } from '../../core/codec/bound.ts';
 import { readStreamHead } from '../codecs/streamed.ts';
-import { JOURNAL_DIR, MEMBERS_DIR, OBJECTS_DIR, type Manifest, type MemberEntry, fromJsonNumber } from './format.ts';
+import { type Manifest, type MemberEntry, archiveHolding, fromJsonNumber } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 import { auxiliaryCoordinatesOf } from './work.ts';
 
@@ -110,11 +110,10 @@ function restoredFileNames(manifest: Manifest, out: string, wantedSource: (src: 
 export async function restoreArchive(dir: string, out: string, opts: { vars?: string[]; overwrite?: boolean; clamp?: boolean; onProgress?: (f: number, m?: string) => void; signal?: AbortSignal } = {}): Promise<RestoreResult> {
   const manifest = readManifest(dir);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${out} is a file; restore writes one NetCDF-4 file per source into a folder`);
-  // not among the archive's own files (its folder, members/, objects/, journal/): the reconstructions would pass for
+  // not among an archive's own files (its folder, members/, objects/, journal/): the reconstructions would pass for
   // part of it; a folder of their own inside it is the user's choice
-  const rel = relative(resolve(dir), resolve(out));
-  const own = rel === '' || [MEMBERS_DIR, OBJECTS_DIR, JOURNAL_DIR].some((d) => rel === d || rel.startsWith(`${d}${sep}`));
-  if (own) throw new FieldpackError('INVALID_ARGUMENT', `${out} is the archive ${dir}${rel ? ` or its ${rel.split(sep)[0]}/ folder` : ''}: restore into a folder of its own`, { path: out });
+  const own = archiveHolding(out);
+  if (own) throw new FieldpackError('INVALID_ARGUMENT', `${out} is ${own.folder ? `the ${own.folder}/ folder of ` : ''}the archive ${own.archive}: restore into a folder of its own`, { path: out });
   const byId = new Map(manifest.members.map((m) => [m.id, m]));
   const cache = new Map<string, Field>();
   const files: RestoreResult['files'] = [];

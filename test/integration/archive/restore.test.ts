@@ -42,11 +42,21 @@ describe('archive restore: file names and cancels', () => {
     expect(new Set(paths).size).toBe(3);
     expect(readdirSync(out).sort()).toEqual(paths.map((p) => p.slice(out.length + 1)).sort());
     for (const p of paths) expect((await openDataFile(p)).variables.map((v) => v.name)).toContain('sst');
-    // not among the archive's own files: its folder, members/, objects/
+    // not among an archive's own files: its folder, members/, objects/ (this archive's or another's)
     for (const inside of [arc, join(arc, 'members'), join(arc, 'objects', 'x')]) {
-      await expect(restoreArchive(arc, inside)).rejects.toThrow(/is the archive .*: restore into a folder of its own/);
+      await expect(restoreArchive(arc, inside)).rejects.toThrow(/the archive .*: restore into a folder of its own/);
     }
     expect(existsSync(join(arc, 'objects', 'x'))).toBe(false);
+    const other = join(tmp.dir, 'other-arc');
+    await buildArchive({ inputs: [FIXTURE], out: other, bound: 'rel:1e-2', crossfield: 'off', vars: ['sst'] });
+    await expect(restoreArchive(arc, join(other, 'members'))).rejects.toThrow(/is the members\/ folder of the archive .*other-arc: restore into a folder of its own/);
+    // nor is a new archive built there: the other archive's verify would meet files it does not know
+    for (const inside of [join(other, 'members', 'nested'), join(other, 'objects')]) {
+      await expect(buildArchive({ inputs: [FIXTURE], out: inside, bound: 'rel:1e-2', crossfield: 'off', vars: ['sst'] })).rejects.toThrow(/is inside the (members|objects)\/ folder of the archive .*other-arc/);
+    }
+    expect(readdirSync(join(other, 'members')).every((f) => f.endsWith('.fpk'))).toBe(true);
+    // a folder of the user's beside the archive's own is theirs to use
+    expect((await restoreArchive(arc, join(other, 'restored'))).files).toHaveLength(3);
   });
 
   it('a cancelled restore removes the files it had written and the folder it made; a rerun then restores all', async () => {
