@@ -92,6 +92,9 @@ interface StreamCalls {
  * bench.large: the variable built in a temporary folder, then at each bound compressed and decompressed slab by slab
  * through the stream methods (`streamed`), with the peak RSS of this process after each.
  */
+/** Bytes in GiB, or MiB below 1 GiB (a small disk or size said as "0.0 GiB" told the user nothing). */
+const diskSize = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
 export async function runLargeBench(input: ApiParsedInput<'bench.large'>, call: CallContext | undefined, streams: StreamCalls): Promise<ApiOutput<'bench.large'>> {
   const asked = parseSize(input.size);
   if (asked < LARGE_MIN_BYTES) throw new FieldpackError('INVALID_ARGUMENT', `size ${input.size}: at least 4MiB (one time step of 1024 x 1024 float32 values)`);
@@ -104,7 +107,7 @@ export async function runLargeBench(input: ApiParsedInput<'bench.large'>, call: 
   const free = await statfs(parent).then((f) => f.bavail * f.bsize, (e: NodeJS.ErrnoException) => {
     throw new FieldpackError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `the folder ${parent} for the large variable: ${e.code === 'ENOENT' ? 'no such folder' : `cannot use it (${e.code ?? e.message})`}`, { path: parent });
   });
-  if (free < 2.2 * bytes) throw new FieldpackError('INVALID_ARGUMENT', `size ${input.size}: the variable and its decompressed copy need ${(2.2 * bytes / 2 ** 30).toFixed(1)} GiB in ${parent}, which has ${(free / 2 ** 30).toFixed(1)} GiB free`, { path: parent });
+  if (free < 2.2 * bytes) throw new FieldpackError('INVALID_ARGUMENT', `size ${input.size}: the variable and its decompressed copy need ${diskSize(2.2 * bytes)} in ${parent}, which has ${diskSize(free)} free`, { path: parent });
   const dir = await mkdtemp(join(parent, 'fieldpack-large-')).catch((e: NodeJS.ErrnoException) => {
     throw new FieldpackError('INVALID_ARGUMENT', `the folder ${parent} for the large variable: cannot write in it (${e.code ?? e.message})`, { path: parent });
   });
