@@ -76,7 +76,8 @@ export function rerunCommand(r: RunDetail): string {
   for (const [k, v] of Object.entries(p.params ?? {})) parts.push('--param', q(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
   if (p.base) parts.push('--base', q(p.base));
   if (p.workers !== undefined) parts.push('--workers', String(p.workers));
-  parts.push('-o', q(`run${r.id}.fpk`));
+  // recorded, as the run was: the rerun is a run of its own beside it, its stream also copied out
+  parts.push('--record', '-o', q(`run${r.id}.fpk`));
   return parts.join(' ');
 }
 

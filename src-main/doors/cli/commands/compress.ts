@@ -1,7 +1,18 @@
 import { type CliCommand, type CliRunContext, CliUsageError, flag, onePositional, paramFlags, parseBoundFlag, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
 import type { BoundSpec } from '../../../core/codec/bound.ts';
 import { rowsRefusal } from '../../../services/codecs/streamed.ts';
-import { callApi, terminalCall } from '../api.ts';
+import { existsSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Run } from '../../../api/contract.ts';
+import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
+import { dispatch } from '../../../services/dispatch.ts';
+import type { CompressRunResult } from '../../../services/compression/runs.ts';
+import { baseStreamPath } from '../../../services/codecs/dependencies.ts';
+import { checkNotReplacing, checkOutputPath, writeAtomically } from '../../../services/files/atomic.ts';
+import { isFpk } from '../../../services/data/readers/fpk.ts';
+import { callApi, jobExitCode, terminalCall } from '../api.ts';
+import { followRun } from '../follow-run.ts';
 import { undeclaredFillNote } from './inspect.ts';
 
 type ParamSchema = { enum?: unknown[]; const?: unknown; type?: string; anyOf?: ParamSchema[] };
@@ -26,6 +37,7 @@ export const compressCommand: CliCommand = {
   summary: 'Compress one variable of a data file into an error-bounded .fpk stream',
   usage: [
     'fieldpack compress FILE --var NAME --bound MODE:VALUE [--codec NAME] [--param KEY=VALUE]... [--anchors A,B] [--model REF] [--embed-model] [--base none|auto|CODEC:MODE:VALUE|CODEC:MODEL|file:PATH] [--workers N] [--no-verify] [--streamed|--in-memory] [--raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]] -o OUT.fpk [--overwrite]',
+    'fieldpack compress FILE --var NAME --bound MODE:VALUE --record [--project ID] [--codec NAME] [--param KEY=VALUE]... [--base ...] [--workers N] [-o OUT.fpk [--overwrite]]',
     '  MODE: abs, rel (to the valid range), psnr (dB, > 0), nrmse; abs:0 (or rel:0, nrmse:0) is lossless.',
     '  psnr and nrmse are targets met, not estimates: the stream is measured and the bound tightened until they hold.',
     '  --codec: a codec or preset (default auto); `fieldpack compress --codecs` lists them with their params.',
@@ -65,14 +77,19 @@ export const compressCommand: CliCommand = {
     '    machine of 2 cores or more this thread encodes every other slab beside it.',
     '  raw binary without a FILE.json sidecar (SDRBench: C order, fastest axis last): --raw-shape and --raw-dtype say its',
     '    layout (inspect FILE --raw-shape ... names its variable).',
-    '  OUT (and a stream written beside it) may replace a Fieldpack stream of an earlier run, but not the base or anchor',
+    '  --record: run it as the Compress view does, as a run in the store (`fieldpack runs`, `fieldpack report` and the',
+    '    Runs view then show it): compressed, decompressed (timed) and checked, its metrics, tags and stream kept with',
+    '    the run; -o also copies the stream (and its base) out. --project ID files it in that project. Codecs zfp and',
+    '    sz3 (external tools on PATH) may be recorded too. The whole field is read (no --streamed, no raw layout flags),',
+    '    cross-field runs are the Cross-field view\'s (no --anchors), and a recorded run is always checked.',
+  '  OUT (and a stream written beside it) may replace a Fieldpack stream of an earlier run, but not the base or anchor',
     '    stream of another (X.base.fpk, X.anchor-VAR.fpk beside X.fpk); that, and any other existing file of that name,',
     '    is refused before any work unless --overwrite.',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
     const { io } = ctx;
-    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base', 'raw-shape', 'raw-dtype', 'raw-endian'], booleans: ['no-verify', 'codecs', 'embed-model', 'streamed', 'in-memory', 'overwrite'] });
+    const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), { values: ['var', 'bound', 'codec', 'workers', 'out', 'entropy', 'param', 'anchors', 'model', 'base', 'raw-shape', 'raw-dtype', 'raw-endian', 'project'], booleans: ['no-verify', 'codecs', 'embed-model', 'streamed', 'in-memory', 'overwrite', 'record'] });
     if (flag(p, 'codecs') === 'true') {
       for (const c of await callApi(ctx, 'streams.codecs', {})) {
         io.out(`${c.id}: ${c.description}${c.needsDependencies ? ' (needs other fields: see fieldpack help compress)' : ''}`);
@@ -85,11 +102,12 @@ export const compressCommand: CliCommand = {
     const file = p.positionals[0];
     const variable = flag(p, 'var');
     const out = flag(p, 'out');
-    if (!file || !variable || !out || !flag(p, 'bound')) throw new CliUsageError('compress needs FILE, --var NAME, --bound MODE:VALUE and -o OUT.fpk');
+    const record = flag(p, 'record') === 'true';
+    if (!file || !variable || (!out && !record) || !flag(p, 'bound')) throw new CliUsageError('compress needs FILE, --var NAME, --bound MODE:VALUE and -o OUT.fpk (or --record)');
     onePositional(p, 'compress', 'FILE');
     const bound = parseBoundFlag(flag(p, 'bound')!);
     const codec = flag(p, 'codec') ?? 'auto';
-    await checkCodecName(ctx, codec);
+    if (flag(p, 'project') !== undefined && !record) throw new CliUsageError('--project files a recorded run: give --record with it');
     // a bound or codec that cannot go slab by slab, said as the flag's (the service's refusal did not name --streamed)
     const whyNotStreamed = flag(p, 'streamed') === 'true' ? rowsRefusal(codec, bound) : null;
     if (whyNotStreamed) throw new CliUsageError(`--streamed: ${whyNotStreamed}`);
@@ -100,6 +118,9 @@ export const compressCommand: CliCommand = {
     if (flag(p, 'embed-model') === 'true') params.embedModel = true;
     Object.assign(params, paramFlags(p));
     const workers = workersFlag(p) ?? 1;
+    if (record) return recordedCompress(ctx, p, { file, variable, bound, codec, params, workers, out });
+    if (out === undefined) throw new CliUsageError('compress needs -o OUT.fpk (or --record)');
+    await checkCodecName(ctx, codec);
     const raw = rawLayoutFromFlags(p);
     // the output is a stream whatever its name: one named as a data file would be taken for one
     const dataName = /\.(nc|nc4|cdf|h5|hdf5|he5|f32|f64|bin|raw|npy|npz)$/i.exec(out);
@@ -137,6 +158,76 @@ export const compressCommand: CliCommand = {
     }
   },
 };
+
+/** The flags a recorded run does not take, and why. */
+const NOT_RECORDED: [string, string][] = [
+  ['streamed', 'a recorded run reads the whole field'],
+  ['in-memory', 'a recorded run reads the whole field'],
+  ['raw-shape', 'a recorded run reads files whose layout they describe (a FILE.json sidecar for raw binary)'],
+  ['raw-dtype', 'a recorded run reads files whose layout they describe (a FILE.json sidecar for raw binary)'],
+  ['raw-endian', 'a recorded run reads files whose layout they describe (a FILE.json sidecar for raw binary)'],
+  ['anchors', 'cross-field runs are recorded by the Cross-field view and `bench --codec crossfield`'],
+  ['no-verify', 'a recorded run is always decompressed and checked (its metrics are those of the values it gives back)'],
+];
+
+/** Log lines of the compress job worth reading on the terminal (the progress line has the rest). */
+const COMPRESS_LINE = /^(field |bound: |base |compressed with |warning: |\w+ target: met|target: )/;
+
+/**
+ * compress --record: the Compress view's job (services/job-kinds/compress.ts) run from the terminal, so the run is in
+ * the store with its metrics, tags and stream; -o copies the stream (and its base) out once the run has finished.
+ */
+async function recordedCompress(
+  ctx: CliRunContext, p: ReturnType<typeof parseFlags>,
+  a: { file: string; variable: string; bound: BoundSpec; codec: string; params: Record<string, unknown>; workers: number; out: string | undefined },
+): Promise<number> {
+  const { io } = ctx;
+  const refused = NOT_RECORDED.find(([name]) => flag(p, name) !== undefined);
+  if (refused) throw new CliUsageError(`--record with --${refused[0]}: ${refused[1]}`);
+  const catalog = await callApi(ctx, 'compression.codecs', {});
+  const codec = catalog.find((c) => c.id === a.codec);
+  if (!codec) throw new CliUsageError(`--codec ${a.codec}: unknown codec (known: ${catalog.map((c) => c.id).join(', ')})`);
+  if (codec.kind === 'baseline' && a.out) throw new CliUsageError(`-o: ${a.codec} writes no Fieldpack stream (its reconstruction is kept with the run); leave -o out`);
+  const projectFlag = flag(p, 'project');
+  const projectId = projectFlag === undefined ? null : Number(projectFlag);
+  if (projectId !== null && !(Number.isInteger(projectId) && projectId > 0)) throw new CliUsageError(`--project ${projectFlag}: a project id (fieldpack projects lists them)`);
+  const file = resolve(a.file);
+  const base = flag(p, 'base');
+  const overwrite = flag(p, 'overwrite') === 'true';
+  // where the stream is to be copied: checked before the work, as compress checks OUT
+  const copies = a.out ? [resolve(a.out), ...(base && base !== 'none' && !base.startsWith('file:') ? [baseStreamPath(resolve(a.out))] : [])] : [];
+  for (const path of copies) {
+    await checkOutputPath(path, [file]);
+    await checkNotReplacing(path, 'a Fieldpack stream', { overwrite, ours: isFpk });
+  }
+  const app = await ctx.app();
+  const params = { file, variable: a.variable, codec: a.codec, bound: a.bound, workers: a.workers, ...(Object.keys(a.params).length ? { params: a.params } : {}), ...(base ? { base } : {}) };
+  const run = (await dispatch(app.services, 'jobs.submit', { kind: 'compress', projectId, name: `compress ${a.codec} ${a.variable} ${a.bound.mode}:${a.bound.value}`, params })) as Run;
+  io.err(`run ${run.id}: compressing ${a.variable} of ${file} with ${a.codec}`);
+  const ended = await followRun(app, run, io, { shows: COMPRESS_LINE, stopping: 'stopping (a cancelled run keeps no results; a second Ctrl-C quits at once)...' });
+  if (ended.status === 'failed') {
+    const e = ended.error!;
+    throw new FieldpackError(e.code as ErrorCode, `run ${run.id}: ${e.message}`, e.details);
+  }
+  if (ended.status !== 'finished') {
+    io.err(`run ${run.id} ${ended.status}`);
+    return jobExitCode(ended);
+  }
+  const r = ended.result as CompressRunResult;
+  const m = r.metrics;
+  const fmt = (x: number | undefined, d = 4) => (x === undefined ? '?' : Number.isFinite(x) ? x.toPrecision(d) : String(x));
+  io.out(`run ${run.id} finished: ${a.variable} [${r.shape.join('x')}] ${r.boundLabel}; ${r.predictor}; ratio ${fmt(m.compression_ratio)}, max error/bound ${fmt(m.max_error_over_bound)}, PSNR ${fmt(m.psnr_db)} dB; ${fmt(m.compress_mb_s, 3)} / ${fmt(m.decompress_mb_s, 3)} MB/s`);
+  if (r.artifact.path) io.out(`${r.artifact.kind === 'fpk' ? 'stream' : 'reconstruction'} kept with the run: ${r.artifact.path}`);
+  if (a.out && r.artifact.kind === 'fpk') {
+    const from = [r.artifact.path, baseStreamPath(r.artifact.path)];
+    for (let i = 0; i < copies.length; i++) {
+      if (i > 0 && !existsSync(from[i]!)) continue; // a base of none chosen by auto: no stream beside
+      await writeAtomically(copies[i]!, (tmp) => copyFile(from[i]!, tmp));
+      io.out(`${copies[i]}: ${i === 0 ? 'the stream' : 'its base'} copied from the run`);
+    }
+  }
+  return 0;
+}
 
 /**
  * The verified errors against what the bound promised: a point-wise bound's max error over it; an NRMSE target's

@@ -11,7 +11,8 @@ import type { TrainJobResult, TrainParamsInput } from '../../../services/job-kin
 import type { NetworkType } from '../../../services/training/config.ts';
 import type { VqvaeTrainResult } from '../../../api/methods/training.ts';
 import { dispatch } from '../../../services/dispatch.ts';
-import { jobExitCode, onCancelSignals } from '../api.ts';
+import { jobExitCode } from '../api.ts';
+import { followRun } from '../follow-run.ts';
 import { CliUsageError, flag, parseBoundFlag, parseFlags, type CliCommand, type ParsedFlags } from '../command.ts';
 import { checkModelFolderOutput, checkModelOutput } from '../../../services/models/models.ts';
 import { copyFolderAtomically } from '../../../services/files/atomic.ts';
@@ -22,6 +23,9 @@ const num = (v: string | undefined, name: string): number | undefined => {
   if (!Number.isFinite(x)) throw new CliUsageError(`--${name} must be a number`);
   return x;
 };
+
+/** Trainer lines worth reading on the terminal (the progress line has the rest). */
+const TRAINER_LINE = /^(data|device|network|trainer|epoch \d+\/|error|stopped|\[trainer\] Traceback)/;
 
 /** The flags every network takes. */
 const COMMON_FLAGS = ['network', 'file', 'vars', 'epochs', 'batch-size', 'lr', 'seed', 'device', 'threads', 'project', 'python', 'json'];
@@ -132,7 +136,7 @@ export const trainCommand: CliCommand = {
     if (flag(p, 'out')) await checkModelFolderOutput(resolve(flag(p, 'out')!));
     const run = (await dispatch(ctx.services, 'jobs.submit', { kind: 'train', projectId, name: `train ${network} ${vars.join(',')} -> ${target}`, params })) as Run;
     io.err(`run ${run.id}: training ${network} on ${vars.join(', ')} -> ${target} (${abs})`);
-    const ended = await followRun(ctx, run, io, json);
+    const ended = await followRun(ctx, run, io, { json, shows: TRAINER_LINE, stopping: 'stopping after the current step (the last checkpoint is kept; a second Ctrl-C quits at once)...' });
     const detail = (await dispatch(ctx.services, 'runs.get', { id: run.id })) as RunDetail;
     const print = json ? io.err : io.out;
     if (ended.status === 'failed') {
@@ -168,40 +172,6 @@ export const trainCommand: CliCommand = {
     return jobExitCode(ended);
   },
 };
-
-type AppCtx = Awaited<ReturnType<Parameters<CliCommand['run']>[1]['app']>>;
-type Io = Parameters<CliCommand['run']>[1]['io'];
-
-/** Follows a training run: progress line, trainer lines worth reading, JSON events with --json; Ctrl-C stops it. */
-async function followRun(ctx: AppCtx, run: Run, io: Io, json: boolean): Promise<Run> {
-  let lastEpochLine = 0;
-  const off = ctx.events.on((e) => {
-    if (json && 'runId' in e && e.runId === run.id) io.out(JSON.stringify(e));
-    if (json && e.type === 'run.updated' && e.run.id === run.id) io.out(JSON.stringify(e));
-    if (e.type === 'run.updated' && e.run.id === run.id && e.run.status === 'running' && e.run.message) io.progress(e.run.progress, e.run.message);
-    if (e.type === 'run.log' && e.runId === run.id && /^(data|device|network|trainer|epoch \d+\/|error|stopped|\[trainer\] Traceback)/.test(e.line)) {
-      // Epoch lines at most every 2 s (short epochs would flood the terminal); the progress line has the rest.
-      if (e.line.startsWith('epoch ')) {
-        if (Date.now() - lastEpochLine < 2000) return;
-        lastEpochLine = Date.now();
-      }
-      io.progressDone();
-      io.err(e.line);
-    }
-  });
-  const stopListening = onCancelSignals(() => {
-    io.progressDone();
-    io.err('stopping after the current step (the last checkpoint is kept; a second Ctrl-C quits at once)...');
-    void dispatch(ctx.services, 'jobs.cancel', { runId: run.id }).catch(() => undefined);
-  });
-  try {
-    return await ctx.jobs.waitFor(run.id);
-  } finally {
-    stopListening();
-    off();
-    io.progressDone();
-  }
-}
 
 /** The model and hyperparameter flags of `train --network vqvae|nglr`, as the job's params. */
 function modelFileParams(p: ReturnType<typeof parseFlags>, network: 'vqvae' | 'nglr'): Record<string, unknown> {
@@ -262,7 +232,7 @@ async function trainModelFile(p: ReturnType<typeof parseFlags>, network: 'vqvae'
   const run = (await dispatch(ctx.services, 'jobs.submit', { kind, projectId, name: `train ${network} ${fields.map((f) => f.variable).join(',')}`, params })) as Run;
   io.err(`run ${run.id}: training the ${network === 'vqvae' ? 'VQ-VAE' : 'NGLR bias network'} on ${fields.map((f) => f.variable).join(', ')}`);
   const json = p.flags.has('json');
-  const ended = await followRun(ctx, run, io, json);
+  const ended = await followRun(ctx, run, io, { json, shows: TRAINER_LINE, stopping: 'stopping after the current step (the last checkpoint is kept; a second Ctrl-C quits at once)...' });
   const print = json ? io.err : io.out;
   if (ended.status === 'failed') throw new FieldpackError(ended.error!.code as ErrorCode, `run ${run.id}: training failed: ${ended.error!.message}`, ended.error!.details);
   const r = ended.result as VqvaeTrainResult | null;
