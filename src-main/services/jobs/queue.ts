@@ -3,6 +3,7 @@
  * submitted (scheduled -> running -> finished | failed | cancelled); a process that dies leaves it
  * running, and the next start marks it interrupted. A failing handler fails its run, never the app.
  */
+import { hostname } from 'node:os';
 import { FieldpackError, serializeError } from '../../core/errors.ts';
 import type { ApiEvent, Run } from '../../api/contract.ts';
 import type { Store } from '../store/store.ts';
@@ -30,6 +31,11 @@ interface Active {
 
 type Waiter = (run: Run) => void;
 
+/** How often a queue with jobs looks for cancel requests from other processes (Store.requestCancel). */
+const CANCEL_WATCH_MS = 500;
+
+const DEFAULT_CANCEL = 'cancelled by the user';
+
 export class JobQueue {
   private readonly pending: Pending[] = [];
   private readonly active = new Map<number, Active>();
@@ -37,6 +43,8 @@ export class JobQueue {
   private readonly concurrency: number;
   private readonly progressIntervalMs: number;
   private closed = false;
+  /** the cancel watch: runs while this queue has jobs */
+  private watch: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -59,17 +67,18 @@ export class JobQueue {
     const run = this.store.createRun({ projectId, kind, name: name ?? kind, params, status: 'scheduled' });
     removeRunDir(this.store, run.id);
     this.pending.push({ runId: run.id, kind, params });
+    this.watchCancelRequests();
     this.emit({ type: 'run.updated', run });
     queueMicrotask(() => this.pump());
     return run;
   }
 
-  cancel(runId: number): Run {
+  cancel(runId: number, reason = DEFAULT_CANCEL): Run {
     const run = this.store.getRun(runId);
     const idx = this.pending.findIndex((p) => p.runId === runId);
     if (idx >= 0) {
       this.pending.splice(idx, 1);
-      return this.finish(runId, 'cancelled', { message: 'cancelled before it started' });
+      return this.finish(runId, 'cancelled', { message: reason === DEFAULT_CANCEL ? 'cancelled before it started' : `${reason} before it started` });
     }
     const active = this.active.get(runId);
     if (active?.saving) {
@@ -77,14 +86,18 @@ export class JobQueue {
       return this.store.getRun(runId);
     }
     if (active) {
-      active.controller.abort(new FieldpackError('CANCELLED', 'cancelled by the user'));
+      active.controller.abort(new FieldpackError('CANCELLED', reason));
       return this.store.getRun(runId);
     }
     if (run.status === 'running' || run.status === 'scheduled') {
-      // another Fieldpack runs it (the workbench, while this is the CLI): only that one can stop it
+      // another Fieldpack runs it (the workbench, while this is the CLI): asked to stop it, which it does within a
+      // second (its cancel watch); the run returned is still running
       const owner = this.store.otherLiveOwner(runId);
       if (owner) {
-        throw new FieldpackError('CONFLICT', `run ${runId} is ${run.status === 'running' ? 'run' : 'queued'} by another Fieldpack (process ${owner.pid} on ${owner.host}): cancel it there (its Cancel button, or Ctrl-C in its terminal)`, { owner });
+        const by = `process ${process.pid} on ${hostname()}`;
+        this.store.requestCancel(runId, by);
+        this.store.appendLog(runId, `cancel asked for by ${by}; process ${owner.pid} on ${owner.host}, which runs it, stops it`);
+        return this.store.getRun(runId);
       }
       // owned by no queue of a running process (one that died): record it as cancelled
       return this.finish(runId, 'cancelled', { message: 'cancelled' });
@@ -107,9 +120,31 @@ export class JobQueue {
     return [...this.active.keys(), ...this.pending.map((p) => p.runId)].map((id) => this.store.getRun(id));
   }
 
+  /**
+   * While this queue has jobs, cancels those another process asked to cancel (Store.requestCancel): the CLI's
+   * `runs cancel` or the workbench's Cancel button for a run this process runs.
+   */
+  private watchCancelRequests(): void {
+    this.watch ??= setInterval(() => {
+      const ids = [...this.active.keys(), ...this.pending.map((p) => p.runId)];
+      if (ids.length === 0 || this.closed) {
+        clearInterval(this.watch!);
+        this.watch = null;
+        return;
+      }
+      for (const id of ids) {
+        const by = this.store.cancelRequestedBy(id);
+        if (by && !this.active.get(id)?.controller.signal.aborted) this.cancel(id, `cancelled by ${by}`);
+      }
+    }, CANCEL_WATCH_MS);
+    this.watch.unref?.();
+  }
+
   /** Cancels everything and waits for running handlers to stop. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.watch) clearInterval(this.watch);
+    this.watch = null;
     for (const p of this.pending.splice(0)) this.finish(p.runId, 'cancelled', { message: 'cancelled: Fieldpack is shutting down' });
     for (const a of this.active.values()) a.controller.abort(new FieldpackError('CANCELLED', 'Fieldpack is shutting down'));
     await Promise.allSettled([...this.active.values()].map((a) => a.promise));
@@ -155,10 +190,10 @@ export class JobQueue {
     };
     try {
       const result = await this.handlers[job.kind]!(job.params, ctx);
-      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
+      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: cancelMessage(controller.signal) });
       else this.finish(runId, 'finished', { result: result ?? null });
     } catch (err) {
-      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: 'cancelled by the user' });
+      if (controller.signal.aborted) this.finish(runId, 'cancelled', { message: cancelMessage(controller.signal) });
       else {
         const error = serializeError(err);
         try {
@@ -183,4 +218,9 @@ export class JobQueue {
     this.waiters.delete(runId);
     return run;
   }
+}
+
+/** The message a cancelled run ends with: the reason its cancel gave (JobQueue.cancel). */
+function cancelMessage(signal: AbortSignal): string {
+  return signal.reason instanceof FieldpackError ? signal.reason.message : DEFAULT_CANCEL;
 }

@@ -42,6 +42,8 @@ interface RunOwner {
   bootedAt: number;
   /** this process's own token: a later process given the same pid (a container's PID 1 restarted) has another */
   token?: string;
+  /** another process asked the owner to cancel the run (requestCancel): who, as said in the run's log */
+  cancelRequestedBy?: string;
 }
 
 const thisBoot = () => Math.round(Date.now() / 1000 - uptime());
@@ -471,6 +473,25 @@ export class Store {
     if (!json || ownerStopped(json)) return null;
     const o = JSON.parse(json) as RunOwner;
     return o.host !== hostname() || o.pid === process.pid ? null : { host: o.host, pid: o.pid };
+  }
+
+  /**
+   * Asks the process that runs `id` (a live owner other than this one) to cancel it: its job queue looks for such
+   * requests while it runs jobs (JobQueue's cancel watch). `by` names who asked, for the run's log.
+   */
+  requestCancel(id: number, by: string): void {
+    this.db.transaction(() => {
+      const json = this.db.prepare(`SELECT owner_json FROM runs WHERE id = ? AND status IN ('running', 'scheduled')`).pluck().get(id) as string | null | undefined;
+      if (!json) return;
+      const owner = { ...(JSON.parse(json) as RunOwner), cancelRequestedBy: by };
+      this.db.prepare('UPDATE runs SET owner_json = ? WHERE id = ?').run(JSON.stringify(owner), id);
+    })();
+  }
+
+  /** Who asked another process to cancel run `id` (requestCancel), or null where nobody has. */
+  cancelRequestedBy(id: number): string | null {
+    const json = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined;
+    return json ? ((JSON.parse(json) as RunOwner).cancelRequestedBy ?? null) : null;
   }
 
   /**

@@ -208,7 +208,7 @@ describe('CLI', () => {
     }
   });
 
-  it('a job another Fieldpack runs stays running when this one opens the store, and only its owner can cancel it', async () => {
+  it('a job another Fieldpack runs stays running when this one opens the store; a cancel from here asks that process, which stops it', async () => {
     const db = join(tmp.dir, 'shared.db');
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), 'run', 'demo', '--steps', '400', '--size', '16', '--delay-ms', '50'], { env: { ...process.env, FIELDPACK_DB: db }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -218,11 +218,15 @@ describe('CLI', () => {
     try {
       const [run] = app.store.listRuns({ kind: 'demo' });
       expect(run!.status).toBe('running');
-      await expect(dispatch(app.services, 'jobs.cancel', { runId: run!.id })).rejects.toThrow(/run by another Fieldpack \(process \d+ on .*\): cancel it there/);
-      child.kill('SIGINT');
-      await new Promise((res) => child.on('exit', res));
+      // asked, not ended here: the run is the other process's to end (it records how)
+      const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      expect(((await dispatch(app.services, 'jobs.cancel', { runId: run!.id })) as { status: string }).status).toBe('running');
+      // its cancel watch sees the request within a second; the CLI ends as a run cancelled from elsewhere does
+      expect(await exited).toBe(1);
       expect(stdout).toMatch(/cancelled/);
-      expect(app.store.getRun(run!.id).status).toBe('cancelled');
+      const ended = app.store.getRun(run!.id);
+      expect(ended.status).toBe('cancelled');
+      expect(ended.message).toMatch(new RegExp(`cancelled by process ${process.pid} on `));
     } finally {
       child.kill('SIGKILL');
       await app.close();

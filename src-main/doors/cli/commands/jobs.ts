@@ -6,6 +6,9 @@ import { formatTable } from '../io.ts';
 import { formatRunSummary } from '../run-summary.ts';
 import { RUNS_REVIEW_USAGE, RUNS_REVIEW_VERBS, limitFlag, runId, runReviewVerb } from './runs-review.ts';
 
+/** How long `runs cancel` waits for another process to stop a run it was asked to cancel. */
+const CANCEL_WAIT_MS = 15_000;
+
 /** `fieldpack run KIND`: submit a job, draw its progress, Ctrl-C or SIGTERM cancels it (recorded as cancelled). */
 export const runCommand: CliCommand = {
   name: 'run',
@@ -75,8 +78,15 @@ ${RUNS_REVIEW_USAGE}`,
       return 0;
     }
     if (verb === 'cancel') {
-      const r = (await dispatch(services, 'jobs.cancel', { runId: runId(idText) })) as Run;
-      io.out(`run ${r.id}: ${r.status}`);
+      let r = (await dispatch(services, 'jobs.cancel', { runId: runId(idText) })) as Run;
+      // a run another Fieldpack runs: that process was asked, and stops it within a second or so (a training after
+      // its current step); waited for a while, so that what is printed is how the run ended
+      for (const start = Date.now(); (r.status === 'running' || r.status === 'scheduled') && Date.now() - start < CANCEL_WAIT_MS;) {
+        await new Promise((res) => setTimeout(res, 200));
+        r = (await dispatch(services, 'runs.get', { id: r.id })) as RunDetail;
+      }
+      if (r.status === 'running' || r.status === 'scheduled') io.out(`run ${r.id}: ${r.status}; the process that runs it was asked to cancel it and has not yet stopped it (\`fieldpack runs show ${r.id}\` says when it has)`);
+      else io.out(`run ${r.id}: ${r.status}${r.message ? ` (${r.message})` : ''}`);
       return 0;
     }
     throw new CliUsageError(`unknown runs verb "${verb}"`);
