@@ -61,3 +61,8 @@ export function formatScaleEnds(lo: number, hi: number, digits = 3): [string, st
   };
   return [end(lo), end(hi)];
 }
+
+/** Text for HTML that echarts renders as markup (tooltips): a data file's units or a run's label may hold any text. */
+export function escapeHtml(s: unknown): string {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -45,16 +45,19 @@ export const RunFilter = z.object({
 
 export const Experiment = z.object({ id, name: z.string(), runCount: z.number().int() });
 
+/** A map's side at most (an analysis downsamples its slice far below; an imported one claiming more is refused). */
+const MAP_SIDE_MAX = 1 << 14;
+
 /** A 2D map, downsampled: values row-major, null where masked or not available. */
 export const MapData = z.object({
-  height: z.number().int(),
-  width: z.number().int(),
+  height: z.number().int().min(0).max(MAP_SIDE_MAX),
+  width: z.number().int().min(0).max(MAP_SIDE_MAX),
   /** sampling step from the source slice (1 = full resolution) */
   step: z.number().int(),
   values: z.array(num),
   min: z.number(),
   max: z.number(),
-});
+}).refine((m) => m.values.length === m.height * m.width, 'its values are not height x width');
 export type MapData = z.infer<typeof MapData>;
 
 const DerivedStat = z.object({
@@ -80,7 +83,7 @@ export const RunAnalysis = z.object({
   shape: z.array(z.number().int()),
   dims: z.array(z.string()),
   /** the 2D slice the spatial analyses use (the middle of the leading dims unless asked) */
-  slice: z.object({ index: z.array(z.number().int()), dims: z.array(z.string()), height: z.number().int(), width: z.number().int() }),
+  slice: z.object({ index: z.array(z.number().int().min(0)), dims: z.array(z.string()), height: z.number().int().min(0), width: z.number().int().min(0) }),
   absBound: z.number().nullable(),
   /** error = reconstruction - original on the slice */
   errorMap: MapData,
@@ -90,7 +93,7 @@ export const RunAnalysis = z.object({
   histogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }),
   autocorrelation: z.object({ lags: z.array(z.number()), x: z.array(num), y: z.array(num) }),
   spectrum: z.object({ frequency: z.array(z.number()), original: z.array(z.number()), reconstruction: z.array(z.number()), error: z.array(z.number()) }),
-  ssim: z.object({ mean: num, win: z.number().int(), stride: z.number().int(), map: MapData }),
+  ssim: z.object({ mean: num, win: z.number().int().min(0), stride: z.number().int().min(0), map: MapData }),
   derived: z.array(DerivedStat),
   /** derived quantities that could not be computed, and why (no u/v partner, ...) */
   derivedNotes: z.array(z.string()),

@@ -71,7 +71,9 @@ function sampled(values: ArrayLike<number>, h: number, w: number, offset: number
   return { data, h: oh, w: ow };
 }
 
+/** The cache file of a run's analysis of the slice at `index` (whole numbers: nothing else reaches the file name). */
 function cachePath(store: Store, runId: number, index: number[]): string {
+  if (!index.every((i) => Number.isSafeInteger(i) && i >= 0)) throw new FieldpackError('INVALID_ARGUMENT', `a slice index is whole numbers from 0, not ${JSON.stringify(index)}`);
   return join(runDir(store, runId), `analysis.v${ANALYSIS_VERSION}.${index.length ? index.join('_') : 'all'}.json`);
 }
 

@@ -12,7 +12,7 @@ import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
 import { ACTIVE_STATUSES, Metric, Run, RunName, type RunDetail, issueText, nestingDepth } from '../../api/schemas.ts';
-import { ExperimentName, RunNote, type RunAnalysis, TagKey } from '../../api/methods/review.ts';
+import { ExperimentName, RunNote, type RunAnalysis, RunAnalysis as RunAnalysisSchema, TagKey } from '../../api/methods/review.ts';
 import type { Store } from '../store/store.ts';
 import { removeRunDir, runDir } from '../store/files.ts';
 import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
@@ -56,6 +56,7 @@ const RunEntry = z.object({
   tags: z.record(TagKey, z.string().max(2000)),
   logs: z.array(z.string()),
   artifacts: z.array(ArtifactEntry),
+  // checked as runs.analysis returns it: its slice index names the cache file, its maps size the report's images
   analysis: z.unknown().nullable(),
 });
 const ExperimentFile = z.object({
@@ -74,7 +75,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** Which runs an export takes: the ids given, else the experiment's, else every (not archived) run of the project. */
 function runsToExport(store: Store, sel: { projectId?: number; runIds?: number[]; experiment?: string }): RunDetail[] {
   let ids: number[];
-  if (sel.runIds?.length) ids = sel.runIds;
+  if (sel.runIds?.length) ids = [...new Set(sel.runIds)]; // a run named twice is one run of the file
   else if (sel.projectId !== undefined && sel.experiment) {
     const e = store.listExperiments(sel.projectId).find((x) => x.name === sel.experiment);
     if (!e) throw new FieldpackError('NOT_FOUND', `project ${sel.projectId} has no experiment named "${sel.experiment}"`, { experiment: sel.experiment });
@@ -116,11 +117,14 @@ export async function exportExperiment(
           skipped.push(`run ${r.id}: ${a.name} (missing)`);
           return { ...base, skipped: 'missing' };
         }
-        const bytes = readFileSync(a.path);
-        if (bytes.length > sel.maxArtifactBytes) {
-          skipped.push(`run ${r.id}: ${a.name} (${bytes.length} bytes)`);
+        // sized before it is read: a reconstruction of a large field is left out, not read whole first (past 2 GiB
+        // the read failed the whole export)
+        const size = statSync(a.path).size;
+        if (size > sel.maxArtifactBytes) {
+          skipped.push(`run ${r.id}: ${a.name} (${size} bytes)`);
           return { ...base, skipped: `larger than ${sel.maxArtifactBytes} bytes` };
         }
+        const bytes = readFileSync(a.path);
         artifacts++;
         return { ...base, data: bytes.toString('base64') };
       }),
@@ -260,12 +264,15 @@ function discardRun(store: Store, id: number): void {
   removeRunDir(store, id);
 }
 
-/** A run's analysis from a file: one Fieldpack did not write is refused as such, not met as an internal error. */
+/**
+ * A run's analysis from a file, checked as runs.analysis returns one (RunAnalysis: its slice index names the cache
+ * file, its maps size the report's images): one Fieldpack did not write is refused as such.
+ */
 async function storeImportedAnalysis(store: Store, runId: number, analysis: unknown): Promise<void> {
-  try {
-    await storeAnalysis(store, runId, analysis as RunAnalysis);
-  } catch (err) {
-    if (err instanceof FieldpackError && err.code !== 'INTERNAL') throw err;
-    throw new FieldpackError('INVALID_ARGUMENT', `experiment file: the analysis of a run is not one Fieldpack writes (${err instanceof Error ? err.message : String(err)})`);
+  const parsed = RunAnalysisSchema.safeParse(analysis);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new FieldpackError('INVALID_ARGUMENT', `experiment file: the analysis of a run is not one Fieldpack writes (${issue.path.join('.') || 'analysis'}: ${issue.message})`);
   }
+  await storeAnalysis(store, runId, parsed.data);
 }

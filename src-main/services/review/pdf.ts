@@ -21,6 +21,8 @@ export const chromiumPrintToPdf: PrintToPdf = async (htmlPath, pdfPath) => {
   if (!exe) throw new FieldpackError('NOT_FOUND', 'a PDF needs Chromium (apt-get install chromium, or set CHROMIUM_PATH); the HTML report was written', { htmlPath });
   await writeAtomically(pdfPath, (tmp) =>
     new Promise<void>((resolve, reject) => {
+      // the report's own CSP (report.ts REPORT_CSP) keeps scripts, frames and file:// loads out of the page; headless
+      // printing needs scripts on in Chromium itself (--blink-settings=scriptEnabled=false printed nothing)
       const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--no-pdf-header-footer', `--print-to-pdf=${tmp}`, pathToFileURL(htmlPath).href];
       const child = spawn(exe, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';

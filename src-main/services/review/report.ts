@@ -26,9 +26,10 @@ import { makeFolder } from '../files/folders.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
+/** A value for the HTML: a number shortened, anything else escaped (an imported run's fields may hold any text). */
 function num(v: unknown, p = 5): string {
   if (v === null || v === undefined) return '–';
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return esc(v);
   if (typeof v !== 'number') return esc(JSON.stringify(v));
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v) && Math.abs(v) < 1e12) return String(v);
@@ -55,27 +56,33 @@ function runLabel(r: RunDetail): string {
 
 /** The command line that makes the same run again. */
 export function rerunCommand(r: RunDetail): string {
-  const q = (s: string) => (/^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  // every piece quoted for a POSIX shell (an imported run's params or a tag may hold any text): the report presents
+  // these lines to be pasted into a terminal
+  const q = (v: unknown) => {
+    const s = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+    return /^[\w./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  };
+  const bound = (b: { mode?: unknown; value?: unknown } | undefined) => q(`${b?.mode}:${b?.value}`);
   if (r.kind === CROSSFIELD_KIND) {
     // the cross-field bench runs what the job runs (the anchors compressed first, the network fitted or trained and
     // chosen); `compress --codec crossfield` embeds no network
     const c = fieldRunParams(r);
     const anchors = c.anchors?.length ? c.anchors : String(r.tags['anchors'] ?? '').split(',').filter(Boolean);
     const network = String((r.params as { network?: string }).network ?? 'best');
-    return ['fieldpack', 'bench', q(c.file), '--codec', 'crossfield', '--vars', q(c.variable), '--anchors', q(anchors.join(',')), '--network', q(network), '--bounds', `${c.bound?.mode}:${c.bound?.value}`, '--json', q(`run${r.id}.json`)].join(' ');
+    return ['fieldpack', 'bench', q(c.file), '--codec', 'crossfield', '--vars', q(c.variable), '--anchors', q(anchors.join(',')), '--network', q(network), '--bounds', bound(c.bound), '--json', q(`run${r.id}.json`)].join(' ');
   }
   const p = r.params as Partial<CompressParams>;
   if (r.kind !== COMPRESS_KIND || !p.file) return `(a ${r.kind} run: see its parameters)`;
   if (p.codec && p.codec in EXTERNAL) {
     // external baselines are not stream codecs: the bench runs them under the same protocol; a row tuned to
     // Fieldpack's PSNR ran at the tolerance the tuning found, not at the bound it started from
-    const tuned = r.tags['baseline_match'] === 'psnr' && r.tags['tolerance'] ? `abs:${r.tags['tolerance']}` : null;
-    return ['fieldpack', 'bench', q(p.file), '--vars', q(p.variable ?? ''), '--codec', q(p.codec), '--bounds', tuned ?? `${p.bound?.mode}:${p.bound?.value}`, '--json', q(`run${r.id}.json`)].join(' ');
+    const tuned = r.tags['baseline_match'] === 'psnr' && r.tags['tolerance'] ? q(`abs:${r.tags['tolerance']}`) : null;
+    return ['fieldpack', 'bench', q(p.file), '--vars', q(p.variable ?? ''), '--codec', q(p.codec), '--bounds', tuned ?? bound(p.bound), '--json', q(`run${r.id}.json`)].join(' ');
   }
-  const parts = ['fieldpack', 'compress', q(p.file), '--var', q(p.variable ?? ''), '--bound', `${p.bound?.mode}:${p.bound?.value}`, '--codec', q(p.codec ?? 'auto')];
+  const parts = ['fieldpack', 'compress', q(p.file), '--var', q(p.variable ?? ''), '--bound', bound(p.bound), '--codec', q(p.codec ?? 'auto')];
   for (const [k, v] of Object.entries(p.params ?? {})) parts.push('--param', q(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`));
   if (p.base) parts.push('--base', q(p.base));
-  if (p.workers !== undefined) parts.push('--workers', String(p.workers));
+  if (p.workers !== undefined) parts.push('--workers', q(p.workers));
   // recorded, as the run was: the rerun is a run of its own beside it, its stream also copied out
   parts.push('--record', '-o', q(`run${r.id}.fpk`));
   return parts.join(' ');
@@ -162,11 +169,21 @@ export interface ReportInput {
 
 /** The mark of a Fieldpack report in its head: a later report may replace one, nothing else */
 const REPORT_GENERATOR = '<meta name="generator" content="Fieldpack">';
+/**
+ * What a report may load: its own inline styles and data: images, nothing else (no script, no frame, no file:// or
+ * network fetch). A value that got past the escaping could then neither run nor pull a local file into the PDF.
+ */
+const REPORT_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`;
 
 export async function createReport(store: Store, input: ReportInput, printToPdf: PrintToPdf = chromiumPrintToPdf): Promise<{ htmlPath?: string; pdfPath?: string; html?: string; pdfBase64?: string; pdfPages?: number; bytes: number }> {
   // a report replaces an earlier report, never another file of that name (checked before any work)
   if (input.path) await checkReplaceable(resolve(input.path), 'a Fieldpack report', (head) => head.includes(REPORT_GENERATOR) || head.includes('<title>Fieldpack report'));
   if (typeof input.pdf === 'string') await checkReplaceable(resolve(input.pdf), 'a PDF', (head) => head.startsWith('%PDF-'));
+  if (input.path && typeof input.pdf === 'string' && resolve(input.path) === resolve(input.pdf)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${input.pdf} is named for both the HTML report and its PDF: the PDF would replace the HTML; give the PDF another name`);
+  }
+  // Chromium opens a .pdf file as a PDF, not as the HTML inside it: it printed an empty page
+  if (input.path && /\.pdf$/i.test(input.path)) throw new FieldpackError('INVALID_ARGUMENT', `${input.path}: the HTML report is HTML; name it .html (the PDF is --pdf [FILE])`);
   const runs = input.runIds.map((id) => store.getRunDetail(id));
   const analyses = new Map<number, RunAnalysis | null>();
   const notes: string[] = [];
@@ -214,11 +231,14 @@ async function provenance(store: Store, runs: RunDetail[]): Promise<string> {
     let facts = 'not on this machine';
     if (existsSync(file)) {
       const st = statSync(file);
-      facts = `${st.size} bytes, modified ${st.mtime.toISOString().slice(0, 19)}Z, sha256 ${st.size <= 2 ** 31 ? await fileSha256(file) : '(not computed: over 2 GiB)'}`;
+      // a regular file's only: a device or pipe named as the data file (an imported run's) would be read forever
+      facts = !st.isFile() ? `not a regular file (${st.isDirectory() ? 'a folder' : 'a device or pipe'}): not read` : `${st.size} bytes, modified ${st.mtime.toISOString().slice(0, 19)}Z, sha256 ${st.size <= 2 ** 31 ? await fileSha256(file) : '(not computed: over 2 GiB)'}`;
     }
     const vars = [...new Set(rs.map((r) => {
       const res = r.result as Partial<CompressRunResult> | null;
-      return `${FIELD_RUN_KINDS.includes(r.kind) ? fieldRunParams(r).variable : r.kind}${res?.shape ? ` [${res.shape.join(' x ')}] (${res.dims?.join(', ')})` : ''}${res?.units ? ` in ${res.units}` : ''}`;
+      // an imported run's result may hold anything: only its arrays are joined
+      const list = (x: unknown) => (Array.isArray(x) ? x.join(x === res?.shape ? ' x ' : ', ') : '?');
+      return `${FIELD_RUN_KINDS.includes(r.kind) ? fieldRunParams(r).variable : r.kind}${res?.shape ? ` [${list(res.shape)}] (${list(res.dims)})` : ''}${res?.units ? ` in ${res.units}` : ''}`;
     }))];
     const datasets = [...new Set(rs.map((r) => (r.params as Partial<CompressParams>).datasetId).filter((x): x is number => !!x))].map((id) => {
       try {
@@ -288,10 +308,10 @@ function fieldFigures(withA: readonly (readonly [RunDetail, RunAnalysis])[], col
   let maps = '';
   const lim = Math.max(...withA.map(([, a]) => Math.max(Math.abs(a.errorMap.min), Math.abs(a.errorMap.max))), 1e-300);
   const s = withA[0]![1].slice;
-  maps += `<h2>Error maps${esc(suffix)}</h2><p class="cap">Slice ${esc(s.dims.map((d, i) => `${d} = ${s.index[i]}`).join(', ') || 'of the 2D field')} (${s.height} x ${s.width}), reconstruction - original.</p>${colourBar(-lim, lim, DIVERGING, `error${units ? ` (${units})` : ''}`)}<div class="maps">${withA
+  maps += `<h2>Error maps${esc(suffix)}</h2><p class="cap">Slice ${esc(s.dims.map((d, i) => `${d} = ${s.index[i]}`).join(', ') || 'of the 2D field')} (${num(s.height)} x ${num(s.width)}), reconstruction - original.</p>${colourBar(-lim, lim, DIVERGING, `error${units ? ` (${units})` : ''}`)}<div class="maps">${withA
     .map(([r, a]) => `<figure><img alt="error map of run ${r.id}" src="${mapPng(a.errorMap.values, a.errorMap.width, a.errorMap.height, -lim, lim, DIVERGING, a.flipY, Math.max(1, Math.round(300 / a.errorMap.width)))}"><figcaption>${esc(runLabel(r))}</figcaption></figure>`)
     .join('')}</div>`;
-  maps += `<h2>SSIM maps${esc(suffix)}</h2><p class="cap">Local SSIM of ${withA[0]![1].ssim.win} x ${withA[0]![1].ssim.win} windows every ${withA[0]![1].ssim.stride} points on the same slice.</p>${colourBar(0, 1, SEQUENTIAL, 'SSIM')}<div class="maps">${withA
+  maps += `<h2>SSIM maps${esc(suffix)}</h2><p class="cap">Local SSIM of ${num(withA[0]![1].ssim.win)} x ${num(withA[0]![1].ssim.win)} windows every ${num(withA[0]![1].ssim.stride)} points on the same slice.</p>${colourBar(0, 1, SEQUENTIAL, 'SSIM')}<div class="maps">${withA
     .map(([r, a]) => `<figure><img alt="SSIM map of run ${r.id}" src="${mapPng(a.ssim.map.values, a.ssim.map.width, a.ssim.map.height, 0, 1, SEQUENTIAL, a.flipY, Math.max(1, Math.round(300 / Math.max(1, a.ssim.map.width))))}"><figcaption>${esc(runLabel(r))}: mean ${num(a.ssim.mean, 4)}</figcaption></figure>`)
     .join('')}</div>`;
   const derivedRows = withA.flatMap(([r, a]) => a.derived.map((d) => `<tr><td>${esc(runLabel(r))}</td><td>${esc(d.name)}</td><td>${esc(d.from)}</td><td>${num(d.rmse)}</td><td>${num(d.maxError)}</td><td>${num(d.valueRange)}</td><td>${num(d.nrmse)}</td><td>${num(d.psnr)}</td></tr>`));
@@ -339,8 +359,10 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
   const paramRows: [string, (r: RunDetail) => string][] = [
     ['kind', (r) => esc(r.kind)],
     ['status', (r) => esc(r.status)],
+    // why a run did not finish: the report showed "failed" and no reason
+    ...(runs.some((r) => r.status !== 'finished') ? [['why it ended so', (r: RunDetail) => esc(r.status === 'finished' ? '–' : r.error ? `${r.error.code}: ${r.error.message}` : r.message || '–')] as [string, (r: RunDetail) => string]] : []),
     ['created', (r) => esc(r.createdAt.slice(0, 19).replace('T', ' '))],
-    ...paramKeys.map((k) => [k, (r: RunDetail) => esc(num(Object.fromEntries(flatten(r.params))[k] as unknown))] as [string, (r: RunDetail) => string]),
+    ...paramKeys.map((k) => [k, (r: RunDetail) => num(Object.fromEntries(flatten(r.params))[k] as unknown)] as [string, (r: RunDetail) => string]),
     ['absolute bound', (r) => num((r.result as Partial<CompressRunResult> | null)?.absBound)],
     ['predictor chosen', (r) => esc((r.result as Partial<CompressRunResult> | null)?.predictor ?? '–')],
     ['workers used', (r) => num((r.result as Partial<CompressRunResult> | null)?.workers)],
@@ -376,7 +398,7 @@ async function reportHtml(store: Store, runs: RunDetail[], analyses: Map<number,
 
   const sw = `Fieldpack ${esc(version)} · Node ${esc(process.versions.node)} · ${esc(platform())} ${esc(release())} · host ${esc(hostname())}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">${REPORT_GENERATOR}<title>${esc(title ?? `Fieldpack report: runs ${runs.map((r) => r.id).join(', ')}`)}</title>
+<html lang="en"><head><meta charset="utf-8">${REPORT_GENERATOR}${REPORT_CSP}<title>${esc(title ?? `Fieldpack report: runs ${runs.map((r) => r.id).join(', ')}`)}</title>
 <style>
 body { font: 13px/1.45 sans-serif; color: #1d2330; margin: 24px; max-width: 1280px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 1px solid #d8dde6; padding-bottom: 4px; }

@@ -234,6 +234,54 @@ describe('review', () => {
     }
   }, 60_000);
 
+  it('a hostile experiment file writes nothing outside its run, and its values cannot script, frame or shell-inject the report', async () => {
+    const file = join(tmp.dir, 'hostile-src.fpexp.json');
+    await call(app, 'experiments.export', { runIds: [runIds[0]], path: file });
+    const other = createApp({ dbPath: join(tmp.dir, 'hostile.db'), door: 'cli' });
+    try {
+      const pid = (await call<{ id: number }>(other, 'projects.create', { name: 'hostile' })).id;
+      const fresh = (edit: (run: Record<string, any>) => void) => {
+        const d = JSON.parse(readFileSync(file, 'utf8'));
+        d.exportedAt = new Date(Date.now() + Math.random() * 1e9).toISOString(); // each a file of its own
+        edit(d.runs[0]);
+        return JSON.stringify(d);
+      };
+      // an analysis whose slice index walks out of the run's folder: refused, nothing written there
+      const victim = join(tmp.dir, 'victim');
+      const traversal = fresh((r) => (r.analysis.slice.index = [`x/../../../../../../../..${victim}`]));
+      await expect(call(other, 'experiments.import', { projectId: pid, document: traversal })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/the analysis of a run is not one Fieldpack writes \(slice\.index\.0: /) });
+      expect(existsSync(`${victim}.json`)).toBe(false);
+      // script and frames in values the report prints (the run's result, its analysis' sizes must be numbers)
+      await expect(call(other, 'experiments.import', { projectId: pid, document: fresh((r) => (r.analysis.ssim.win = '<script>x()</script>')) })).rejects.toThrow(/ssim\.win/);
+      const html = fresh((r) => {
+        r.run.result.absBound = '<img src=x onerror="document.title=1">';
+        r.run.result.workers = '<iframe src="file:///etc/hostname"></iframe>';
+        r.run.params.workers = '2; touch /tmp/pwned';
+        r.run.params.bound.value = '0.01 $(touch /tmp/pwned)';
+        r.tags = { ...r.tags, baseline_match: 'psnr', tolerance: "0.1'; rm -rf ~ #" };
+        r.run.params.file = '/dev/zero';
+      });
+      const [run] = (await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: pid, document: html })).runs;
+      const started = Date.now();
+      const report = (await call<{ html?: string }>(other, 'reports.create', { runIds: [run!.id] })).html!;
+      // the data file named is a device: not read (it was hashed forever)
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(report).toContain('/dev/zero</code></td><td>not a regular file (a device or pipe): not read');
+      expect(report).not.toMatch(/<img src=x|<iframe/);
+      expect(report).toContain('&lt;iframe src=&quot;file:///etc/hostname&quot;&gt;');
+      expect(report).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`);
+      // every piece of the rerun line quoted for the shell
+      const rerun = /<pre>(fieldpack compress [^<]*)<\/pre>/.exec(report)![1]!.replace(/&#39;|&quot;|&amp;/g, (e) => ({ '&#39;': "'", '&quot;': '"', '&amp;': '&' })[e]!);
+      expect(rerun).toContain(`--bound 'rel:0.01 $(touch /tmp/pwned)'`);
+      expect(rerun).toContain(`--workers '2; touch /tmp/pwned'`);
+      // an HTML report named .pdf, or a PDF named as its HTML, is refused before any work
+      await expect(call(other, 'reports.create', { runIds: [run!.id], path: join(tmp.dir, 'r.pdf') })).rejects.toThrow(/the HTML report is HTML; name it \.html/);
+      await expect(call(other, 'reports.create', { runIds: [run!.id], path: join(tmp.dir, 'r.html'), pdf: join(tmp.dir, 'r.html') })).rejects.toThrow(/named for both the HTML report and its PDF/);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
   it('exports and imports through the CLI, and tags and finds runs there', () => {
     const cli = (...args: string[]) => execFileSync(process.execPath, [join(ROOT, 'bin', 'fieldpack.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     const file = join(tmp.dir, 'cli.fpexp.json');

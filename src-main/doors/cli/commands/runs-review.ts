@@ -20,7 +20,8 @@ export function runId(x: string): number {
   return n;
 }
 
-const ids = (xs: string[]) => xs.map(runId);
+/** Run ids as given, each once (a run named twice is one run: "delete 33 33" deleted it, then failed on it). */
+const ids = (xs: string[]) => [...new Set(xs.map(runId))];
 
 /** --limit: a whole number of runs from 1 to the API's 10000, or a usage error quoting it; undefined when not given. */
 export function limitFlag(p: ParsedFlags): number | undefined {
