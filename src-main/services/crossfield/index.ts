@@ -238,7 +238,7 @@ export async function compressCrossfield(opts: CrossfieldCompressOptions): Promi
     const e = encodeField(target, {
       codec: 'crossfield',
       params: {
-        anchors: net ? net.anchors : anchors.map((a) => a.var), mode, tune, maxDims, network: net, predicted, estimates,
+        anchors: net ? net.anchors : anchors.map((a) => a.var), mode, tune, maxDims, network: net, predicted, predictedAt: absBound, estimates,
         extra: { training: net ? training : 'none', network: cand.kind, ...(opts.model?.label ? { model: opts.model.label } : {}) },
         ...(offload ? { offload: true } : {}),
       },

@@ -9,7 +9,8 @@ import type { Field } from '../../../src-main/core/field.ts';
 import { loadField } from '../../../src-main/services/compression/bench-input.ts';
 import { compressCrossfield, decompressCrossfield, measuredCoreRatio, reconstructAnchors, streamAnchors } from '../../../src-main/services/crossfield/index.ts';
 import { fitLinearCfnn } from '../../../src-main/core/compressors/crossfield/linear.ts';
-import { decodeStream, metadataOf } from '../../../src-main/services/codecs/index.ts';
+import { decodeStream, encodeField, metadataOf } from '../../../src-main/services/codecs/index.ts';
+import { predictGridDiffs } from '../../../src-main/core/compressors/crossfield/codec.ts';
 import { rankAnchors } from '../../../src-main/services/crossfield/ranking.ts';
 import { compressField, inspectStream } from '../../../src-main/services/compression/index.ts';
 import { FieldpackError } from '../../../src-main/core/errors.ts';
@@ -51,6 +52,48 @@ function noise(like: Field, name: string): Field {
   }
   return { ...like, name, values: v, mask: undefined };
 }
+
+describe('cross-field codec under PSNR and NRMSE targets', () => {
+  it('predictions handed to the codec for another bound than the stream\'s (a target\'s tighter pass) are made again: the stream decodes; a reused model meets PSNR and NRMSE targets with a masked anchor', async () => {
+    // a: random walks along x; b = 2a + 1, masked where negative (an audit's archive of such a pair failed at psnr/nrmse)
+    const shape = [4, 30, 40];
+    const a = new Float32Array(4 * 30 * 40);
+    let s = 3;
+    for (let i = 0; i < a.length; i++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      a[i] = (i % 40 === 0 ? 0 : a[i - 1]!) + (s / 2 ** 32 - 0.5) * 3;
+    }
+    const bValues = a.map((x) => 2 * x + 1);
+    const bMask = Uint8Array.from(bValues, (x) => (x < 0 ? 0 : 1));
+    const target: Field = { name: 'a', shape, dims: ['t', 'y', 'x'], values: a, sourceDtype: 'float32', attributes: {} };
+    const anchor: Field = { name: 'b', shape, dims: ['t', 'y', 'x'], values: bValues, mask: bMask, sourceDtype: 'float32', attributes: {} };
+    // the service hands the codec the network's predictions it already made for its estimates: they are on the grid of
+    // one bound, and a target's later pass is at a tighter one. Given at another bound than the stream's, the codec
+    // predicts again (it kept them, and the decoder's predictions then differed from the stream's checksums)
+    {
+      const recon = { ...anchor, name: 'b' };
+      const net = fitLinearCfnn(target, [recon], 2);
+      const abs = 0.01;
+      const atOther = predictGridDiffs(net, { b: recon }, shape, 2 * abs);
+      const e = await encodeField(target, { codec: 'crossfield', params: { anchors: ['b'], network: net, predicted: atOther, predictedAt: 2 * abs }, bound: { mode: 'abs', value: abs }, anchors: [recon], verify: false, workers: 0 });
+      checkBound(target, (await decodeStream(e.bytes, { deps: { fields: [recon] } })).field, abs);
+    }
+    for (const bound of [{ mode: 'psnr' as const, value: 50 }, { mode: 'nrmse' as const, value: 1e-3 }]) {
+      const core = await compressField(anchor, { bound, workers: 0, verify: false, metadata: metadataOf(anchor) });
+      const recon = { ...(await decodeStream(core.bytes, { workers: 0 })).field, name: 'b' };
+      const net = fitLinearCfnn(target, [recon], 2);
+      const r = await compressCrossfield({ target, anchors: [], anchorRecons: { b: { recon } }, bound, model: { net }, verify: false });
+      const back = (await decompressCrossfield(r.bytes, [recon])).field;
+      checkBound(target, back, r.absBound);
+      let se = 0;
+      for (let i = 0; i < a.length; i++) se += (back.values[i]! - a[i]!) ** 2;
+      const [lo, hi] = [Math.min(...a), Math.max(...a)];
+      const nrmse = Math.sqrt(se / a.length) / (hi - lo);
+      if (bound.mode === 'psnr') expect(-20 * Math.log10(nrmse)).toBeGreaterThanOrEqual(50);
+      else expect(nrmse).toBeLessThanOrEqual(1e-3);
+    }
+  });
+});
 
 describe.skipIf(!hasCoads)('cross-field codec on COADS (needs ferret-datasets)', () => {
   let sst: Field, airt: Field, speh: Field;

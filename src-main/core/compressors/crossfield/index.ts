@@ -74,6 +74,11 @@ export const CrossfieldParams = z.strictObject({
    * networks): the network is then not run again
    */
   predicted: z.custom<Int32Array[]>((v) => Array.isArray(v) && v.every((d) => d instanceof Int32Array)).optional(),
+  /**
+   * the absolute bound `predicted` was computed at: used only at that bound (a PSNR or NRMSE target tightens the
+   * bound pass by pass, and predictions of another grid gave streams no decoder could read)
+   */
+  predictedAt: z.number().optional(),
   /** mode 'auto': sizes per fusion mode already estimated (estimateModes) on this field, bound and network */
   estimates: z.record(z.string(), z.number()).optional(),
   /**
@@ -173,7 +178,8 @@ export const crossfieldCodec: Codec<CrossfieldParams> = {
     }
     const byName = Object.fromEntries(params.anchors.map((v, i) => [v, recons[i]!]));
     // the network predicts on the grid of the absolute bound the stream will carry (resolved on the valid range)
-    const dq = net ? (params.predicted ?? (await gridDiffs(net, byName, field.shape, resolved.abs, env))) : [];
+    const given = params.predicted !== undefined && params.predictedAt === resolved.abs ? params.predicted : null;
+    const dq = net ? (given ?? (await gridDiffs(net, byName, field.shape, resolved.abs, env))) : [];
     const input: CrossfieldEncodeInput = {
         field, bound, net, netHash: net ? env.hash(encodeEmbeddedNetwork(net.spec, net.weights)) : '',
         anchors: params.anchors.map((v) => ({ var: v, hash: deps.anchors[v]!.hash })),
