@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
+import { issueText } from '../../api/schemas.ts';
 import type { Field } from '../../core/field.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
 import { FIELDPACK_VERSION } from '../data/writers/provenance.ts';
@@ -46,8 +47,14 @@ export function progressLine(p: BuildProgress): string {
 export function readWork(dir: string): WorkManifest {
   const p = workPath(dir);
   if (!existsSync(p)) throw new FieldpackError('NOT_FOUND', `${dir} has no ${'work.json'}: start the build with its input files`, { path: p });
-  const r = WorkManifestSchema.safeParse(JSON.parse(readFileSync(p, 'utf8')));
-  if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a Fieldpack archive work file (${r.error.issues[0]?.message})`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new FieldpackError('BAD_FILE', `${p}: not JSON (${(e as Error).message}): the archive's work file is damaged; build into a new folder`, { path: p });
+  }
+  const r = WorkManifestSchema.safeParse(json);
+  if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a Fieldpack archive work file (${issueText(r.error.issues[0]!)})`, { path: p });
   return r.data;
 }
 
@@ -95,6 +102,14 @@ function otherBuild(work: WorkManifest, options: WorkManifest['options'], files:
   return said.length ? said.join('; ') : null;
 }
 
+/** Refuses a build's -o that cannot be an archive folder: a file, or a folder inside another archive's own. */
+export function checkArchiveTarget(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file; an archive is a folder`);
+  // another archive's members/ or objects/ would take this one's files for its own (and verify would flag them)
+  const around = archiveHolding(dir);
+  if (around?.folder) throw new FieldpackError('CONFLICT', `${dir} is inside the ${around.folder}/ folder of the archive ${around.archive}: a new archive is built into a folder of its own; give another -o`, { path: dir });
+}
+
 /** Lays out the work in a new archive folder, or reads the one there (a resumed build must ask for the same work). */
 export async function prepareWork(dir: string, opts: WorkOptions | null): Promise<WorkManifest> {
   if (existsSync(workPath(dir))) {
@@ -106,17 +121,11 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
       if (differs) throw new FieldpackError('CONFLICT', `${dir} holds the work of another build (${differs}): use another -o, or delete it`);
     }
     // members already built from a file written since would sit beside members of its new values (a same-size edit)
-    const changed = work.sources.filter((src) => src.modifiedMs !== undefined && existsSync(src.path) && statSync(src.path).mtimeMs !== src.modifiedMs);
-    if (changed.length) {
-      throw new FieldpackError('CONFLICT', `${changed.map((s) => s.path).join(', ')} changed since this build started in ${dir} (modified ${new Date(statSync(changed[0]!.path).mtimeMs).toISOString()}): its finished members hold the old values; build into a new folder (-o), or delete ${dir} to start over`, { changed: changed.map((s) => s.path) });
-    }
+    checkSourcesUnchanged(dir, work, 'since this build started');
     return work;
   }
   if (!opts?.inputs.length) throw new FieldpackError('INVALID_ARGUMENT', `${dir} has no work.json: give the files to archive`);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file; an archive is a folder`);
-  // another archive's members/ or objects/ would take this one's files for its own (and verify would flag them)
-  const around = archiveHolding(dir);
-  if (around?.folder) throw new FieldpackError('CONFLICT', `${dir} is inside the ${around.folder}/ folder of the archive ${around.archive}: a new archive is built into a folder of its own; give another -o`, { path: dir });
+  checkArchiveTarget(dir);
   // the manifest is written last, over whatever has its name: a folder's own manifest.json is not replaced
   for (const name of [MANIFEST_FILE, MEMBERS_DIR, OBJECTS_DIR]) {
     if (existsSync(join(dir, name))) {
@@ -129,6 +138,17 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
   makeFolder(join(dir, OBJECTS_DIR));
   await writeFileAtomic(workPath(dir), `${JSON.stringify(work, null, 1)}\n`);
   return work;
+}
+
+/**
+ * Refuses an archive whose sources were written since the build was planned (their modification time, where the
+ * file is there to ask): members built before and after hold different values, and the planned shapes may be gone.
+ */
+function checkSourcesUnchanged(dir: string, work: WorkManifest, when: string): void {
+  const changed = work.sources.filter((src) => src.modifiedMs !== undefined && existsSync(src.path) && statSync(src.path).mtimeMs !== src.modifiedMs);
+  if (changed.length) {
+    throw new FieldpackError('CONFLICT', `${changed.map((s) => s.path).join(', ')} changed ${when} in ${dir} (modified ${new Date(statSync(changed[0]!.path).mtimeMs).toISOString()}): members built before and after it hold different values; build into a new folder (-o) once the file is complete, or delete ${dir} to start over`, { changed: changed.map((s) => s.path) });
+  }
 }
 
 export interface ShardSpec {
@@ -206,7 +226,11 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
     } catch (err) {
       // stopped inside the member: nothing of it was written
       if (ctl.signal?.aborted || (err instanceof FieldpackError && err.code === 'CANCELLED')) throw cancelled();
-      throw err;
+      // which of hundreds of members failed, and where its values come from (the codec's message names neither)
+      const src = work.sources.find((s) => s.id === m.source);
+      const where = `member ${m.id} (${m.variable}${m.rows ? ` rows ${m.rows[0]}-${m.rows[1]}` : ''} of ${src?.path ?? m.source})`;
+      if (err instanceof FieldpackError) throw new FieldpackError(err.code, `${where}: ${err.message}`, err.details);
+      throw new FieldpackError('INTERNAL', `${where}: ${err instanceof Error ? err.message : String(err)}`);
     }
     appendJournal(dir, writer, { type: 'member', member: e });
     entries.set(m.id, e);
@@ -234,6 +258,8 @@ function missingObjects(e: MemberEntry, intact: ReadonlySet<string>): string[] {
 /** Joins the journals (of one build or of every shard) into manifest.json; fails naming the members still missing. */
 export async function mergeArchive(dir: string): Promise<Manifest> {
   const work = readWork(dir);
+  // a file written while its members were built (a model run still appending): no manifest declares them complete
+  checkSourcesUnchanged(dir, work, 'during the build');
   const journal = readJournals(dir);
   const members: MemberEntry[] = [];
   const missing: string[] = [];

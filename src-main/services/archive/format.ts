@@ -90,6 +90,8 @@ export const SourceVariable = VariableOfSource.extend({
  */
 export const ArchiveName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, ., _ and -');
 export const ArchiveFile = z.string().regex(/^(members|objects)\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file in the archive\'s members/ or objects/ folder');
+/** An object's file: in objects/ only (a journal's object line naming a member's stream had merge delete it as unused) */
+const ObjectFile = z.string().regex(/^objects\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file in the archive\'s objects/ folder');
 
 /**
  * A variable that is not a field, kept as the source stored it and written back on restore: a scalar (a CF
@@ -222,7 +224,7 @@ export type MemberEntry = z.infer<typeof MemberEntry>;
 export const ArchiveObject = z.object({
   hash: z.string(),
   kind: z.enum(['model', 'base']),
-  file: ArchiveFile,
+  file: ObjectFile,
   bytes: z.number().int(),
   label: z.string(),
   usedBy: z.array(z.string()),

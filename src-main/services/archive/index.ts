@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
-import { type BuildControl, type BuildProgress, type ShardSpec, buildMembers, mergeArchive, prepareWork, progressLine, readManifest } from './build.ts';
+import { type BuildControl, type BuildProgress, type ShardSpec, buildMembers, checkArchiveTarget, mergeArchive, prepareWork, progressLine, readManifest, writerName } from './build.ts';
+import { withWriterLock } from './lock.ts';
 import { type SlurmOptions, type SlurmSubmission, runLocalShards, submitSlurm } from './cluster.ts';
 import { readJournals } from './journal.ts';
 import { type PlanOptions, planArchive, parseSize } from './plan.ts';
@@ -37,12 +38,22 @@ export async function buildArchive(req: ArchiveBuildRequest, ctl: BuildControl =
   const t0 = performance.now();
   const out = resolve(req.out);
   const seconds = () => (performance.now() - t0) / 1000;
+  // before the lock is taken in it (which makes the folder)
+  checkArchiveTarget(out);
   if (req.shard) {
     if (!(req.shard.count >= 1 && req.shard.index >= 0 && req.shard.index < req.shard.count)) throw new FieldpackError('INVALID_ARGUMENT', `--shard ${req.shard.index}/${req.shard.count}: I must be in [0, N)`);
-    const work = await prepareWork(out, null);
-    const r = await buildMembers(out, work, req.shard, ctl);
-    return { kind: 'shard', out, shard: req.shard, ...r, seconds: seconds() };
+    const shard = req.shard;
+    return withWriterLock(out, writerName(shard), async () => {
+      const work = await prepareWork(out, null);
+      const r = await buildMembers(out, work, shard, ctl);
+      return { kind: 'shard' as const, out, shard, ...r, seconds: seconds() };
+    });
   }
+  return withWriterLock(out, writerName(null), () => buildWhole(req, out, ctl, seconds));
+}
+
+/** A build that is not one shard: planned (or resumed), built here, in local shards or on Slurm, then merged. */
+async function buildWhole(req: ArchiveBuildRequest, out: string, ctl: BuildControl, seconds: () => number): Promise<ArchiveBuildOutcome> {
   // planning reads every file: cancelled with the build, before anything is written; a budget fixes the
   // per-variable bounds before the work is laid out
   let opts: PlanOptions | null = req.inputs.length ? { ...req, signal: ctl.signal ?? req.signal } : null;

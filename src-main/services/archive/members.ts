@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
-import type { Field } from '../../core/field.ts';
+import { type Field, sameShape } from '../../core/field.ts';
 import type { BoundSpec } from '../../core/codec/bound.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import type { CrossfieldNetwork } from '../../core/compressors/crossfield/codec.ts';
@@ -52,7 +52,8 @@ export class SourceReader {
   private open: { id: string; file: DataFile } | null = null;
   constructor(private readonly work: Pick<WorkManifest, 'sources'>) {}
 
-  async read(m: Pick<WorkMember, 'source' | 'variable' | 'rows'>, signal?: AbortSignal): Promise<Field> {
+  /** A member's values as its source holds them now; refused where they are no longer of the planned shape. */
+  async read(m: Pick<WorkMember, 'source' | 'variable' | 'rows' | 'shape'>, signal?: AbortSignal): Promise<Field> {
     const src = this.work.sources.find((s) => s.id === m.source);
     if (!src) throw new FieldpackError('BAD_FILE', `member of ${m.variable}: unknown source ${m.source}`);
     if (this.open?.id !== m.source) {
@@ -61,7 +62,13 @@ export class SourceReader {
     }
     const info = this.open.file.variable(m.variable); // NOT_FOUND with the list of variables
     checkIsField(src.path, info);
-    return this.open.file.readField(m.variable, { slice: m.rows ? [m.rows] : undefined, signal });
+    const field = await this.open.file.readField(m.variable, { slice: m.rows ? [m.rows] : undefined, signal });
+    // a file still written to (a model run appending time steps) grew since the plan: its member would hold other
+    // rows than the manifest declares, and no restore could place them
+    if (!sameShape(field.shape, m.shape)) {
+      throw new FieldpackError('CONFLICT', `${src.path}: ${m.variable} is now [${field.shape.join(', ')}]${m.rows ? ` in rows ${m.rows[0]}-${m.rows[1]}` : ''}, planned as [${m.shape.join(', ')}]: the file changed since the build was planned; build it into a new folder once it is complete`, { path: src.path });
+    }
+    return field;
   }
 
   close(): void {

@@ -1,0 +1,86 @@
+/**
+ * Archives touched by others while they are built: a second build into the same folder (it reused the first one's
+ * members under its own bound), a source still being written (a member of more rows than the manifest declares, and
+ * a build that said it succeeded), a crafted journal line naming a member's stream as an object (merge deleted it),
+ * a damaged work.json. Each is refused naming what happened, and nothing already built is lost.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildArchive, mergeArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
+import { buildMembers, prepareWork } from '../../../src-main/services/archive/build.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
+
+const FIXTURE = join(import.meta.dirname, '..', '..', 'fixtures', 'data', 'synthetic_nc3_64bit.nc');
+const tmp = tempDir('fieldpack-archive-concurrent-');
+afterAll(() => tmp.cleanup());
+
+const options = (inputs: string[], out: string) => ({ inputs, out, bound: 'rel:1e-2', crossfield: 'off' as const, vars: ['sst'] });
+
+describe('archive builds that meet other writers', () => {
+  it('a second build into a folder another process builds is refused; a lock its ended build left is taken over', async () => {
+    const src = join(tmp.dir, 'topo.nc');
+    copyFileSync(FIXTURE, src);
+    const out = join(tmp.dir, 'locked');
+    // this process stands for the other build: alive, so its lock holds
+    const lock = join(out, '.build.lock');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00Z' }));
+    await expect(buildArchive(options([src], out))).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/is being built by process \d+ on .*: two builds into one folder would mix their members/) });
+    expect(readdirSync(out)).toEqual(['.build.lock']);
+    // a killed build's lock (no such process): taken over, and gone once the build ends
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), since: '2026-01-01T00:00:00Z' }));
+    const built = await buildArchive(options([src], out));
+    expect(built.kind).toBe('archive');
+    expect(existsSync(lock)).toBe(false);
+    expect((await verifyArchive(out)).ok).toBe(true);
+  });
+
+  it('a crafted journal line naming a member\'s stream as an object is not read: merge keeps the member', async () => {
+    const src = join(tmp.dir, 'crafted.nc');
+    copyFileSync(FIXTURE, src);
+    const out = join(tmp.dir, 'crafted');
+    await buildArchive(options([src], out));
+    const member = readdirSync(join(out, 'members'))[0]!;
+    const bytes = readFileSync(join(out, 'members', member));
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    appendFileSync(join(out, 'journal', 'build.jsonl'), `${JSON.stringify({ type: 'object', object: { hash, kind: 'model', file: `members/${member}`, bytes: bytes.length, label: 'x' } })}\n`);
+    await mergeArchive(out);
+    expect(existsSync(join(out, 'members', member))).toBe(true);
+    expect((await verifyArchive(out)).ok).toBe(true);
+  });
+
+  it('a damaged work.json is said as such, naming the file', async () => {
+    const src = join(tmp.dir, 'damaged.nc');
+    copyFileSync(FIXTURE, src);
+    const out = join(tmp.dir, 'damaged');
+    await buildArchive(options([src], out));
+    const work = join(out, 'work.json');
+    writeFileSync(work, readFileSync(work, 'utf8').slice(0, 200));
+    await expect(mergeArchive(out)).rejects.toMatchObject({ code: 'BAD_FILE', message: expect.stringMatching(/work\.json: not JSON .*the archive's work file is damaged/) });
+  });
+
+  it.runIf(hasPythonNetcdf4())('a source that grows during the build (a run still writing it): its member is refused naming member and file, and no manifest declares the archive complete (needs python3-netcdf4)', async () => {
+    const src = join(tmp.dir, 'growing.nc');
+    const py = (code: string) => execFileSync(PYTHON, ['-c', code, src]);
+    py(`
+import sys, numpy as np, netCDF4
+d = netCDF4.Dataset(sys.argv[1], 'w'); d.createDimension('time', None); d.createDimension('y', 20); d.createDimension('x', 30)
+d.createVariable('temp', 'f4', ('time', 'y', 'x'))[:] = np.random.default_rng(1).standard_normal((5, 20, 30)).cumsum(-1)
+d.close()`);
+    const out = join(tmp.dir, 'grown');
+    const work = await prepareWork(out, { inputs: [src], bound: 'rel:1e-3', crossfield: 'off' } as never);
+    // two more time steps appended after the plan (and a second later, so the modification time differs)
+    await new Promise((res) => setTimeout(res, 1100));
+    py(`
+import sys, numpy as np, netCDF4
+d = netCDF4.Dataset(sys.argv[1], 'a'); d['temp'][5:7] = np.zeros((2, 20, 30)); d.close()`);
+    await expect(buildMembers(out, work, null)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/^member \S+ \(temp of .*growing\.nc\): .*temp is now \[7, 20, 30\], planned as \[5, 20, 30\]: the file changed since the build was planned/) });
+    await expect(mergeArchive(out)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/growing\.nc changed during the build/) });
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+});
