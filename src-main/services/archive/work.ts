@@ -194,9 +194,17 @@ function linkPairs(cands: Candidate[], forced: boolean): { target: string; ancho
     // the correlation of differences first (cheap), then the quick gain (a compression each) for the two best only
     const byCorrelation = rankAnchors(t.sample, grid.map((c) => c.sample)).filter((r) => r.diffCorrelation !== null).slice(0, 2).map((r) => r.var);
     if (!byCorrelation.length) continue;
-    const ranking = rankAnchors(t.sample, grid.filter((c) => byCorrelation.includes(c.name)).map((c) => c.sample), {
-      quickGain: true, bound: t.abs !== null ? { mode: 'abs', value: t.abs } : t.bound, maxAnchors: 1, minScore: forced ? 0 : 0.5,
-    });
+    let ranking: ReturnType<typeof rankAnchors>;
+    try {
+      ranking = rankAnchors(t.sample, grid.filter((c) => byCorrelation.includes(c.name)).map((c) => c.sample), {
+        quickGain: true, bound: t.abs !== null ? { mode: 'abs', value: t.abs } : t.bound, maxAnchors: 1, minScore: forced ? 0 : 0.5,
+      });
+    } catch (e) {
+      // a pair the quick estimate cannot size (weights past float32 for a 1e30 target on a 1e-30 anchor, a lossless
+      // PSNR or NRMSE target) is not linked: the target keeps the core codec, and the other files their plan
+      if (e instanceof FieldpackError && e.code !== 'CANCELLED' && e.code !== 'INTERNAL') continue;
+      throw e;
+    }
     const best = ranking.find((r) => r.suggested && (forced || (r.quickGain ?? 1) < 0.95));
     if (!best) continue;
     roles.set(t.name, 'target');
