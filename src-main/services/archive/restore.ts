@@ -92,17 +92,19 @@ async function clampedMember(dir: string, entry: MemberEntry, f: Field): Promise
 /**
  * Each wanted source's file in `out`: the source's own name as .nc, else (two sources of one name, in different
  * folders) its archive id, else that with a count; names compared without case, as macOS and Windows folders do.
+ * Names are given over every source, wanted or not, so a source's file has one name whatever --vars restores (a
+ * restore of one variable once named the second of two same-named sources as the first, and --overwrite replaced
+ * that one's file).
  */
 function restoredFileNames(manifest: Manifest, out: string, wantedSource: (src: Manifest['sources'][number]) => boolean): Map<string, string> {
   const taken = new Set<string>();
   const targets = new Map<string, string>();
   for (const src of manifest.sources) {
-    if (!wantedSource(src)) continue;
     const candidates = [`${basename(src.name, extname(src.name))}.nc`, `${src.id}.nc`];
     let name = candidates.find((c) => !taken.has(c.toLowerCase()));
     for (let k = 2; !name; k++) if (!taken.has(`${src.id}-${k}.nc`.toLowerCase())) name = `${src.id}-${k}.nc`;
     taken.add(name.toLowerCase());
-    targets.set(src.id, join(out, name));
+    if (wantedSource(src)) targets.set(src.id, join(out, name));
   }
   return targets;
 }
@@ -130,7 +132,8 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `the archive has no variable ${unknown.join(', ')} (it has ${[...known].join(', ')})`);
   }
   // each source's file name, decided (and checked against what the folder holds) before anything is decoded
-  const targets = restoredFileNames(manifest, out, (src) => [...src.variables, ...src.carried].some((v) => !asked || asked.includes(v.name)));
+  // every source without --vars: one of coordinates and attributes alone (a grid file) is restored too, not left out
+  const targets = restoredFileNames(manifest, out, (src) => !asked || [...src.variables, ...src.carried].some((v) => asked.includes(v.name)));
   const existing = [...targets.values()].filter((p) => existsSync(p));
   if (existing.length && !opts.overwrite) {
     throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${existing.map((p) => basename(p)).join(', ')}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });

@@ -7,7 +7,7 @@
  * member decoding to other values than at build time is not restored as if it held its bound.
  */
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, listArchive, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
 import { openDataFile } from '../../../src-main/services/data/readers/index.ts';
@@ -178,5 +178,32 @@ d.close()
     expect((await verifyArchive(arc)).ok).toBe(true);
     const r = await restoreArchive(arc, join(tmp.dir, 'restored-folded'));
     expect(r.files[0]!.variables.sort()).toEqual(['T.2', 'T_2']);
+  });
+
+  it.runIf(hasPythonNetcdf4())('a file of coordinates and attributes alone is restored; a source keeps its file name whatever --vars restores (needs python3-netcdf4)', async () => {
+    const dirOf = (p: string) => join(tmp.dir, 'names', p);
+    execFileSync(PYTHON, ['-c', `
+import sys, os, numpy as np, netCDF4
+root = sys.argv[1]
+for sub, names in [('sub1', ['temp']), ('sub2', ['temp', 'extra'])]:
+    os.makedirs(os.path.join(root, sub), exist_ok=True)
+    d = netCDF4.Dataset(os.path.join(root, sub, 'same.nc'), 'w'); d.createDimension('y', 10); d.createDimension('x', 20)
+    for n in names: d.createVariable(n, 'f4', ('y', 'x'))[:] = np.random.default_rng(len(n)).standard_normal((10, 20))
+    d.close()
+d = netCDF4.Dataset(os.path.join(root, 'grid.nc'), 'w'); d.title = 'the grid'; d.createDimension('lat', 10)
+d.createVariable('lat', 'f4', ('lat',))[:] = np.linspace(-45, 45, 10); d.close()`, dirOf('')]);
+    const arc = join(tmp.dir, 'names-arc');
+    await buildArchive({ inputs: [dirOf('sub1/same.nc'), dirOf('sub2/same.nc'), dirOf('grid.nc')], out: arc, bound: 'rel:1e-3', crossfield: 'off' });
+    const all = await restoreArchive(arc, join(tmp.dir, 'names-all'));
+    const names = Object.fromEntries(all.files.map((f) => [f.source, basename(f.path)]));
+    expect(Object.keys(names).sort()).toEqual(['grid.nc', 'same.nc']);
+    expect(all.files).toHaveLength(3);
+    const grid = all.files.find((f) => f.source === 'grid.nc')!;
+    expect(grid.variables).toEqual([]);
+    expect(JSON.parse(execFileSync(PYTHON, ['-c', 'import sys, json, netCDF4; d = netCDF4.Dataset(sys.argv[1]); print(json.dumps([d.title, list(d.variables), float(d["lat"][-1])]))', grid.path], { encoding: 'utf8' }))).toEqual(['the grid', ['lat'], 45]);
+    // --vars extra: sub2's file, under the name the whole restore gave it (not sub1's)
+    const sub2Name = basename(all.files.find((f) => f.variables.includes('extra'))!.path);
+    const some = await restoreArchive(arc, join(tmp.dir, 'names-some'), { vars: ['extra'] });
+    expect(some.files.map((f) => basename(f.path))).toEqual([sub2Name]);
   });
 });

@@ -189,7 +189,7 @@ export const archiveCommand: CliCommand = {
           if (!archive || !out) throw new CliUsageError('archive restore needs ARCHIVE and -o DIR');
           const r = await callApi(ctx, 'archive.restore', { archive, out, ...(flag(p, 'vars') ? { vars: flag(p, 'vars')!.split(',').map((s) => s.trim()).filter(Boolean) } : {}), ...(p.flags.has('overwrite') ? { overwrite: true } : {}), ...(p.flags.has('clamp') ? { clamp: true } : {}) }, call);
           call.done();
-          for (const f of r.files) io.out(`${f.path}: ${f.variables.join(', ')} (from ${f.source})${f.clamped !== undefined ? `; ${f.clamped} value${f.clamped === 1 ? '' : 's'} clamped into the valid range` : ''}`);
+          for (const f of r.files) io.out(`${f.path}: ${f.variables.join(', ') || 'coordinates and attributes'} (from ${f.source})${f.clamped !== undefined ? `; ${f.clamped} value${f.clamped === 1 ? '' : 's'} clamped into the valid range` : ''}`);
           // what the restored files lack, as build, plan and list say it
           const restoredFrom = new Set(r.files.map((f) => f.source));
           for (const line of notArchived((await callApi(ctx, 'archive.list', { archive })).sources.filter((s) => restoredFrom.has(s.name)))) io.out(line);
