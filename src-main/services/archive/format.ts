@@ -11,7 +11,7 @@
  *   ARCHIVE/slurm/                 sbatch scripts and logs of a --slurm build
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ArchiveLink, ArchiveTotals, SkippedVariable } from '../../api/methods/archive.ts';
@@ -39,9 +39,17 @@ const OWN_FOLDERS = [MEMBERS_DIR, OBJECTS_DIR, JOURNAL_DIR, 'slurm'];
  * The archive `path` is, or whose own folders (members/, objects/, journal/, slurm/) hold it: undefined when none.
  * A folder counts as an archive when it holds a work.json or a manifest.json.
  */
+/** `path` with its links resolved as far as it exists (the rest, not made yet, appended as given). */
+function realPath(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  const parent = dirname(path);
+  return parent === path ? path : join(realPath(parent), basename(path));
+}
+
 export function archiveHolding(path: string): { archive: string; folder?: string } | undefined {
   const isArchive = (d: string) => existsSync(workPath(d)) || existsSync(manifestPath(d));
-  let child = resolve(path);
+  // through links too: a link to an archive's members/ is that folder
+  let child = realPath(resolve(path));
   if (isArchive(child)) return { archive: child };
   for (let parent = dirname(child); parent !== child; child = parent, parent = dirname(parent)) {
     if (OWN_FOLDERS.includes(basename(child)) && isArchive(parent)) return { archive: parent, folder: basename(child) };

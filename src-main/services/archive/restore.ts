@@ -5,7 +5,8 @@
  * first dimension, each member's decoded values checked against the hash recorded when its bound was. Each file is
  * written to a temporary name and renamed.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
@@ -140,6 +141,10 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
   }
   const madeOut = !existsSync(out);
   makeFolder(out);
+  // a folder this user cannot write to is said now, not as an HDF5 error after every member was decoded
+  await access(out, constants.W_OK).catch(() => {
+    throw new FieldpackError('INVALID_ARGUMENT', `cannot write in ${out}: permission denied (restore into a folder you can write to)`, { path: out });
+  });
   const failed: RestoreResult['failed'] = [];
   for (const [i, src] of manifest.sources.entries()) {
     if (!targets.has(src.id)) continue;

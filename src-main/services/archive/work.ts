@@ -3,7 +3,7 @@
  * targets are predicted from which anchors (cross-field, where the ranking finds a linked pair). Written once as
  * work.json; every builder (one process, local shards, Slurm array tasks) reads the same list.
  */
-import { globSync, readdirSync, statSync } from 'node:fs';
+import { globSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
@@ -63,14 +63,33 @@ export function expandInputs(inputs: string[]): string[] {
       throw new FieldpackError('NOT_FOUND', `${input}: no such file or folder`, { path: input });
     }
     if (st.isDirectory()) {
-      const files = (readdirSync(input, { recursive: true }) as string[])
-        .map((n) => join(input, n))
-        .filter((p) => DATA_EXTENSIONS.has(extname(p).toLowerCase()) && statSync(p).isFile());
+      const files = dataFilesUnder(input);
       if (!files.length) throw new FieldpackError('NOT_FOUND', `${input}: no data file (${[...DATA_EXTENSIONS].join(', ')}) in this folder`);
       files.map((f) => resolve(f)).sort().forEach((f) => out.add(f));
     } else out.add(resolve(input));
   }
-  return [...out];
+  // one file reached by two paths (a link to it beside it) is archived once, under its own path where it is given
+  const chosen = new Map<string, string>();
+  for (const p of out) {
+    const real = realpathSync(p);
+    if (!chosen.has(real) || p === real) chosen.set(real, p);
+  }
+  const kept = new Set(chosen.values());
+  return [...out].filter((p) => kept.has(p));
+}
+
+/**
+ * The data files in a folder and its subfolders. A link to a file counts as that file; links to folders are not
+ * followed (a link to the folder itself looped until the path was too long), and a dangling link is no file.
+ */
+function dataFilesUnder(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...dataFilesUnder(path));
+    else if (DATA_EXTENSIONS.has(extname(entry.name).toLowerCase()) && (entry.isFile() || (entry.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile()))) found.push(path);
+  }
+  return found;
 }
 
 export function archiveOptions(o: WorkOptions): ArchiveOptions {

@@ -2,16 +2,18 @@
  * Archives touched by others while they are built: a second build into the same folder (it reused the first one's
  * members under its own bound), a source still being written (a member of more rows than the manifest declares, and
  * a build that said it succeeded), a crafted journal line naming a member's stream as an object (merge deleted it),
- * a damaged work.json. Each is refused naming what happened, and nothing already built is lost.
+ * a damaged work.json. Each is refused naming what happened, and nothing already built is lost. Input folders with
+ * links (to themselves, dangling, a second path to a file) are walked once per file.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, mergeArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
 import { buildMembers, prepareWork } from '../../../src-main/services/archive/build.ts';
+import { expandInputs } from '../../../src-main/services/archive/work.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
 
@@ -82,5 +84,18 @@ d = netCDF4.Dataset(sys.argv[1], 'a'); d['temp'][5:7] = np.zeros((2, 20, 30)); d
     await expect(buildMembers(out, work, null)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/^member \S+ \(temp of .*growing\.nc\): .*temp is now \[7, 20, 30\], planned as \[5, 20, 30\]: the file changed since the build was planned/) });
     await expect(mergeArchive(out)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/growing\.nc changed during the build/) });
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+  });
+});
+
+describe('input folders with links', () => {
+  it('a link to the folder itself, a dangling link and a second path to a file: each file planned once, under its own path', async () => {
+    const input = join(tmp.dir, 'linked');
+    mkdirSync(join(input, 'sub'), { recursive: true });
+    copyFileSync(FIXTURE, join(input, 'real.nc'));
+    copyFileSync(FIXTURE, join(input, 'sub', 'other.nc'));
+    symlinkSync(input, join(input, 'loop'));
+    symlinkSync('/nonexistent/gone.nc', join(input, 'dangling.nc'));
+    symlinkSync('real.nc', join(input, 'alias.nc'));
+    expect(expandInputs([input])).toEqual([join(input, 'real.nc'), join(input, 'sub', 'other.nc')]);
   });
 });

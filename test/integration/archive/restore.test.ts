@@ -6,7 +6,7 @@
  * or failed with a JavaScript error); one changed in a way that keeps it whole is caught by its own checksum, and a
  * member decoding to other values than at build time is not restored as if it held its bound.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, listArchive, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
@@ -47,6 +47,10 @@ describe('archive restore: file names and cancels', () => {
       await expect(restoreArchive(arc, inside)).rejects.toThrow(/the archive .*: restore into a folder of its own/);
     }
     expect(existsSync(join(arc, 'objects', 'x'))).toBe(false);
+    // nor through a link to one of them
+    const link = join(tmp.dir, 'members-link');
+    if (!existsSync(link)) symlinkSync(join(arc, 'members'), link);
+    await expect(restoreArchive(arc, join(link, 'out'))).rejects.toThrow(/is the members\/ folder of the archive .*: restore into a folder of its own/);
     const other = join(tmp.dir, 'other-arc');
     await buildArchive({ inputs: [FIXTURE], out: other, bound: 'rel:1e-2', crossfield: 'off', vars: ['sst'] });
     await expect(restoreArchive(arc, join(other, 'members'))).rejects.toThrow(/is the members\/ folder of the archive .*other-arc: restore into a folder of its own/);
