@@ -15,7 +15,7 @@ import { type ObjectRecord, SourceReader, buildMember, decodeMember } from './me
 import { type WorkOptions, archiveOptions, expandInputs, planWork, shardAssignment } from './work.ts';
 import {
   type Manifest, type MemberEntry, type WorkManifest,
-  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, archiveHolding, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestChecksumProblem, manifestPath, manifestProblems, manifestText, workPath,
+  ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, archiveHolding, nonFiniteAsText, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestChecksumProblem, manifestPath, manifestProblems, manifestText, workPath,
 } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 
@@ -136,7 +136,7 @@ export async function prepareWork(dir: string, opts: WorkOptions | null): Promis
   if (opts.signal?.aborted) throw new FieldpackError('CANCELLED', 'cancelled');
   makeFolder(join(dir, MEMBERS_DIR));
   makeFolder(join(dir, OBJECTS_DIR));
-  await writeFileAtomic(workPath(dir), `${JSON.stringify(work, null, 1)}\n`);
+  await writeFileAtomic(workPath(dir), `${JSON.stringify(work, nonFiniteAsText, 1)}\n`);
   return work;
 }
 

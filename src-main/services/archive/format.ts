@@ -263,7 +263,29 @@ export type Manifest = z.infer<typeof Manifest>;
  */
 export function manifestText(m: Manifest): string {
   const { manifestSha256: _old, ...body } = m;
-  return `${JSON.stringify({ ...body, manifestSha256: sha256(JSON.stringify(body, null, 1)) }, null, 1)}\n`;
+  return `${JSON.stringify({ ...body, manifestSha256: sha256(JSON.stringify(body, nonFiniteAsText, 1)) }, nonFiniteAsText, 1)}\n`;
+}
+
+/**
+ * JSON.stringify's replacer for the archive's files: a NaN or infinite number (an attribute such as actual_range of
+ * an all-missing variable, valid_max = inf) written as 'NaN', 'Infinity' or '-Infinity' (JSON made them null, and the
+ * restored attribute came back as the text "[null,5]"); attributesFromManifest reads them back.
+ */
+export function nonFiniteAsText(_key: string, v: unknown): unknown {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+}
+
+const NON_FINITE_TEXT = new Set(['NaN', 'Infinity', '-Infinity']);
+
+/** Attributes as the manifest holds them, with the numbers of a numeric attribute (attributeTypes) made numbers again. */
+export function attributesFromManifest(attrs: Record<string, unknown>, types: Record<string, string> | undefined): Record<string, unknown> {
+  if (!types) return attrs;
+  const number = (x: unknown) => (typeof x === 'string' && NON_FINITE_TEXT.has(x) ? Number(x) : x);
+  return Object.fromEntries(Object.entries(attrs).map(([k, v]) => {
+    const type = types[k];
+    if (!type || type === 'string' || type === 'char') return [k, v];
+    return [k, Array.isArray(v) ? v.map(number) : number(v)];
+  }));
 }
 
 /**

@@ -18,7 +18,7 @@ import { decodeMember, decodedValuesProblem } from './members.ts';
 import { storedVariableOf } from './carried.ts';
 import { clampToRange } from '../../core/codec/bound.ts';
 import { readStreamHead } from '../codecs/streamed.ts';
-import { type Manifest, type MemberEntry, archiveHolding, fromJsonNumber } from './format.ts';
+import { type Manifest, type MemberEntry, archiveHolding, attributesFromManifest, fromJsonNumber } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 import { auxiliaryCoordinatesOf } from './work.ts';
 
@@ -205,7 +205,7 @@ async function restoreSource(
     }
     clamped += moved;
     const { values, mask } = joinRows(parts, v.shape);
-    const attrs = v.attributes;
+    const attrs = attributesFromManifest(v.attributes, v.attributeTypes);
     fields.push({
       field: {
         name: v.name, dims: v.dims, shape: v.shape, values, ...(mask ? { mask } : {}),
@@ -221,10 +221,10 @@ async function restoreSource(
     coordinates: unpackCoordinates(src.coordinates),
     variables: fields.map((f) => ({ ...f, field: dimensionsInFile(f.field, declared) })),
     // kept as stored, whichever fields are restored: they refer to them (grid_mapping) or the file needs them (Times)
-    stored: src.carried.map((c) => dimensionsInFile(storedVariableOf(c), declared)),
+    stored: src.carried.map((c) => dimensionsInFile(storedVariableOf({ ...c, attributes: attributesFromManifest(c.attributes, c.attributeTypes) }), declared)),
     // the source's, in its order, and any a variable needed that it did not list
     dimensions: [...declared.values()],
-    globalAttributes: { ...src.globalAttributes, fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
+    globalAttributes: { ...attributesFromManifest(src.globalAttributes, src.globalAttributeTypes), fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
     ...(src.globalAttributeTypes ? { globalAttributeTypes: src.globalAttributeTypes } : {}),
   });
   return { source: src.name, path, variables: [...vars, ...src.carried].map((v) => v.name), ...(opts.clamp ? { clamped } : {}) };

@@ -210,4 +210,24 @@ d.createVariable('lat', 'f4', ('lat',))[:] = np.linspace(-45, 45, 10); d.close()
     const some = await restoreArchive(arc, join(tmp.dir, 'names-some'), { vars: ['extra'] });
     expect(some.files.map((f) => basename(f.path))).toEqual([sub2Name]);
   });
+
+  it.runIf(hasPythonNetcdf4())('NaN and infinite attributes come back as numbers (JSON has neither: they came back as the text "[null,5]") (needs python3-netcdf4)', async () => {
+    const src = join(tmp.dir, 'nanattr.nc');
+    const attrsOf = (path: string) => JSON.parse(execFileSync(PYTHON, ['-c', `
+import sys, json, numpy as np, netCDF4
+d = netCDF4.Dataset(sys.argv[1]); v = d['v']
+show = lambda x: [str(float(y)) for y in np.atleast_1d(x)] if np.asarray(x).dtype.kind == 'f' else str(x)
+print(json.dumps({'actual_range': show(v.actual_range), 'valid_max': show(v.valid_max), 'history_vals': show(d.history_vals)}))`, path], { encoding: 'utf8' }));
+    execFileSync(PYTHON, ['-c', `
+import sys, numpy as np, netCDF4
+d = netCDF4.Dataset(sys.argv[1], 'w'); d.createDimension('y', 10); d.createDimension('x', 20)
+d.history_vals = np.array([np.inf, 1.0])
+v = d.createVariable('v', 'f4', ('y', 'x')); v.actual_range = np.array([np.nan, 5.0], 'f4'); v.valid_max = np.float32(np.inf)
+v[:] = np.random.default_rng(2).standard_normal((10, 20)); d.close()`, src]);
+    const arc = join(tmp.dir, 'nanattr-arc');
+    await buildArchive({ inputs: [src], out: arc, bound: 'rel:1e-3', crossfield: 'off' });
+    expect((await verifyArchive(arc)).ok).toBe(true);
+    const [file] = (await restoreArchive(arc, join(tmp.dir, 'nanattr-restored'))).files;
+    expect(attrsOf(file!.path)).toEqual({ actual_range: ['nan', '5.0'], valid_max: ['inf'], history_vals: ['inf', '1.0'] });
+  });
 });
