@@ -81,6 +81,8 @@ export const ArchiveBuildOutput = z.object({
   reused: z.number().int(),
   seconds: z.number(),
   totals: ArchiveTotals.nullable(),
+  /** what the user should know of the build (a budget it could not meet) */
+  notes: z.array(z.string()),
   slurm: z.object({ buildScript: z.string(), mergeScript: z.string(), arrayJobId: z.string().nullable(), mergeJobId: z.string().nullable() }).nullable(),
 });
 

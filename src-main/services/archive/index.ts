@@ -30,7 +30,7 @@ export interface ArchiveBuildRequest extends PlanOptions {
 }
 
 export type ArchiveBuildOutcome =
-  | { kind: 'archive'; out: string; manifest: Manifest; built: number; reused: number; seconds: number }
+  | { kind: 'archive'; out: string; manifest: Manifest; built: number; reused: number; seconds: number; notes: string[] }
   | { kind: 'shard'; out: string; shard: ShardSpec; built: number; reused: number; seconds: number }
   | { kind: 'slurm'; out: string; members: number; submission: SlurmSubmission };
 
@@ -57,9 +57,12 @@ async function buildWhole(req: ArchiveBuildRequest, out: string, ctl: BuildContr
   // planning reads every file: cancelled with the build, before anything is written; a budget fixes the
   // per-variable bounds before the work is laid out
   let opts: PlanOptions | null = req.inputs.length ? { ...req, signal: ctl.signal ?? req.signal } : null;
+  const notes: string[] = [];
   if (opts && req.budget !== undefined) {
     const plan = await planArchive({ ...opts, onProgress: undefined });
     opts = { ...opts, budget: undefined, boundFor: { ...req.boundFor, ...plan.budget!.boundFor } };
+    // built anyway, at the loosest bounds it may choose: said, not passed over (the build ended exit 0 without a word)
+    if (!plan.budget!.met) notes.push(`the budget of ${req.budget >= 1e6 ? `${(req.budget / 1e6).toFixed(2)} MB` : `${req.budget} bytes`} is not met: the estimate stays above it at every bound between the limits (built with ${Object.entries(plan.budget!.boundFor).map(([v, b]) => `${v}=${b}`).join(', ')}); loosen --bound-limits or raise the budget`);
   }
   const work = await prepareWork(out, opts);
   if (req.slurm) {
@@ -77,7 +80,7 @@ async function buildWhole(req: ArchiveBuildRequest, out: string, ctl: BuildContr
     reused = before;
   } else ({ built, reused } = await buildMembers(out, work, null, ctl));
   const manifest = await mergeArchive(out);
-  return { kind: 'archive', out, manifest, built, reused, seconds: seconds() };
+  return { kind: 'archive', out, manifest, built, reused, seconds: seconds(), notes };
 }
 
 /** The members of an archive, one row each, with the totals. */
@@ -109,6 +112,7 @@ export async function runArchiveBuild(p: ArchiveBuildParams, call?: { onProgress
     kind: r.kind, out: r.out,
     built: r.kind === 'slurm' ? 0 : r.built, reused: r.kind === 'slurm' ? 0 : r.reused, seconds: r.kind === 'slurm' ? 0 : r.seconds,
     totals: r.kind === 'archive' ? r.manifest.totals : null,
+    notes: r.kind === 'archive' ? r.notes : [],
     slurm: r.kind === 'slurm' ? r.submission : null,
   };
 }

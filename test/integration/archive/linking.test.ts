@@ -1,7 +1,8 @@
 /**
  * The archive's cross-field links are chosen by a quick estimate on samples. A pair that estimate cannot size (a
  * 1e30 field beside a 1e-30 one: weights past float32; a lossless PSNR or NRMSE target, which nothing predicts
- * within) once failed the whole plan; it is now simply not linked, and the build completes within its bounds.
+ * within) once failed the whole plan; it is now simply not linked, and the build completes within its bounds. A
+ * budget no bound can meet is said, not passed over.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -32,5 +33,14 @@ d.close()`, src]);
       if (bound !== 'rel:1e-3') expect(r.manifest.links, bound).toEqual([]);
       expect((await verifyArchive(out)).ok, bound).toBe(true);
     }
+  });
+});
+
+describe('archive budgets', () => {
+  it('a budget no bound can meet is said in the outcome\'s notes (it ended exit 0 without a word)', async () => {
+    const src = join(import.meta.dirname, '..', '..', 'fixtures', 'data', 'synthetic_nc3_64bit.nc');
+    const r = await buildArchive({ inputs: [src], out: join(tmp.dir, 'budget'), vars: ['sst'], crossfield: 'off', budget: 100 });
+    expect(r.kind).toBe('archive');
+    if (r.kind === 'archive') expect(r.notes).toEqual([expect.stringMatching(/^the budget of 100 bytes is not met: the estimate stays above it at every bound between the limits \(built with sst=rel:/)]);
   });
 });

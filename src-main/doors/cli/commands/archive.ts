@@ -158,6 +158,7 @@ export const archiveCommand: CliCommand = {
             io.out(`${r.out}: ${t.members} members (${r.built} built, ${r.reused} already done), ${mb(t.originalBytes)} -> ${mb(t.archiveBytes)}, ratio ${t.ratio.toFixed(2)} (${(t.ratioWithoutModels ?? t.ratio).toFixed(2)} without models), models ${(t.modelShare * 100).toFixed(2)} % of the archive, ${r.seconds.toFixed(1)} s`);
             // what the archive does not hold as fields, as plan and list say it
             for (const line of notArchived((await callApi(ctx, 'archive.list', { archive: r.out })).sources)) io.out(line);
+            for (const note of r.notes) io.out(`note: ${note}`);
           } else io.out(`${r.out}: shard built (${r.built} members, ${r.reused} already done) in ${r.seconds.toFixed(1)} s`);
           return 0;
         }
