@@ -145,6 +145,8 @@ export const ARCHIVE_METHODS = {
       files: z.array(z.object({ source: z.string(), path: z.string(), variables: z.array(z.string()), clamped: z.number().int().optional() })),
       /** sources not restored (a damaged member, a file that cannot be written), with why: the others are */
       failed: z.array(z.object({ source: z.string(), message: z.string() })),
+      /** what the user should know (a manifest with no checksum of itself: its edits cannot be seen) */
+      notes: z.array(z.string()),
     }),
   },
   'archive.list': { input: z.strictObject({ archive: path }), output: ArchiveListOutput },

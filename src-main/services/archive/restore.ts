@@ -21,6 +21,7 @@ import { readStreamHead } from '../codecs/streamed.ts';
 import { type Manifest, type MemberEntry, archiveHolding, attributesFromManifest, fromJsonNumber } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
 import { auxiliaryCoordinatesOf } from './work.ts';
+import { NO_MANIFEST_CHECKSUM } from './verify.ts';
 
 function joinRows(parts: Field[], shape: number[]): { values: Float32Array | Float64Array; mask?: Uint8Array } {
   if (parts.length === 1) return { values: parts[0]!.values, ...(parts[0]!.mask ? { mask: parts[0]!.mask } : {}) };
@@ -80,6 +81,8 @@ export interface RestoreResult {
   files: { source: string; path: string; variables: string[]; clamped?: number }[];
   /** sources not restored (a member that fails to decode, a file that cannot be written), with why; the others are */
   failed: { source: string; message: string }[];
+  /** as verify's: a manifest without its checksum (its bounds and attributes, written into the files, unchecked) */
+  notes: string[];
 }
 
 /** A member's values kept inside its original valid range (its stream header's), as a copy (anchors are cached). */
@@ -158,7 +161,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
     }
   }
   opts.onProgress?.(1, `${files.length} files restored${failed.length ? `, ${failed.length} failed` : ''}`);
-  return { files, failed };
+  return { files, failed, notes: manifest.manifestSha256 === undefined ? [NO_MANIFEST_CHECKSUM] : [] };
 }
 
 /**

@@ -195,6 +195,7 @@ export const archiveCommand: CliCommand = {
           const restoredFrom = new Set(r.files.map((f) => f.source));
           for (const line of notArchived((await callApi(ctx, 'archive.list', { archive })).sources.filter((s) => restoredFrom.has(s.name)))) io.out(line);
           for (const f of r.failed) io.err(`FAIL ${f.source}: not restored: ${f.message}`);
+          for (const note of r.notes) io.err(`note: ${note}`);
           if (r.failed.length) io.err(`${archive}: ${r.files.length} of ${r.files.length + r.failed.length} files restored; ${r.failed.length} not (the reasons above; archive verify names any damaged member)`);
           return r.failed.length ? 1 : 0;
         }
