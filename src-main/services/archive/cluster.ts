@@ -14,6 +14,7 @@ import { readJournals } from './journal.ts';
 import type { BuildProgress } from './build.ts';
 import type { WorkManifest } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
+import { modelPathForChildren } from '../codecs/models.ts';
 
 /** The command that runs this Fieldpack's CLI on a node: this Node (>= 22) and the launcher, by absolute path. */
 export function cliCommand(): string[] {
@@ -27,7 +28,7 @@ export async function runLocalShards(dir: string, work: WorkManifest, count: num
   const [node, bin] = cliCommand();
   const children: { child: ChildProcess; stderr: string[]; exit: Promise<number> }[] = [];
   for (let i = 0; i < count; i++) {
-    const child = spawn(node!, [bin!, 'archive', 'build', resolve(dir), '--shard', `${i}/${count}`, '--workers', String(ctl.workers ?? 0)], { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+    const child = spawn(node!, [bin!, 'archive', 'build', resolve(dir), '--shard', `${i}/${count}`, '--workers', String(ctl.workers ?? 0)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FIELDPACK_MODEL_PATH: modelPathForChildren() } });
     const stderr: string[] = [];
     child.stderr!.on('data', (b: Buffer) => {
       stderr.push(b.toString());
@@ -118,6 +119,8 @@ export async function submitSlurm(dirIn: string, o: SlurmOptions): Promise<Slurm
     ...sbatchHeader('fieldpack-archive', dir, 'build-%A_%a.out', o),
     `#SBATCH --array=0-${n - 1}`,
     '# each array task builds one shard of the work in work.json; its journal says what it finished',
+    // the models this build finds (the store's trained ones among them): a task opens no store of its own
+    `export FIELDPACK_MODEL_PATH=${quote(modelPathForChildren())}`,
     `exec ${cli} archive build ${quote(dir)} --shard "\${SLURM_ARRAY_TASK_ID}/${n}"`,
     '',
   ].join('\n'));

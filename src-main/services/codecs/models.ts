@@ -27,6 +27,15 @@ export function addModelDir(dir: string): void {
   registeredDirs.add(resolve(dir));
 }
 
+/**
+ * FIELDPACK_MODEL_PATH for another process of this Fieldpack (an archive's shard, a Slurm task): the folders this one
+ * searches beyond the shipped models, the store's trained models among them (a shard opens no store, and found none
+ * of the models a --db store had trained).
+ */
+export function modelPathForChildren(): string {
+  return [...new Set(modelDirs().slice(1))].join(delimiter);
+}
+
 function modelDirs(): string[] {
   // ':' between folders, ';' on Windows (where ':' is a drive's)
   const extra = (process.env.FIELDPACK_MODEL_PATH ?? '').split(delimiter).filter(Boolean);

@@ -39,6 +39,8 @@ describe('fieldpack archive on Slurm', () => {
     const script = readFileSync(join(out, 'slurm', 'build.sbatch'), 'utf8');
     expect(script).toContain('#SBATCH --array=0-3');
     expect(script).toMatch(/archive build .* --shard "\$\{SLURM_ARRAY_TASK_ID\}\/4"/);
+    // the store's trained models are found by the tasks too (they open no store: a vqvae archive's tasks found none)
+    expect(script).toMatch(/^export FIELDPACK_MODEL_PATH=\S*-files\/models\/vqvae:\S*-files\/models\/nglr/m);
     // a failed array task ends the merge job rather than leaving it pending forever
     expect(readFileSync(join(out, 'slurm', 'merge.sbatch'), 'utf8')).toContain('#SBATCH --kill-on-invalid-dep=yes');
     const t0 = Date.now();
