@@ -30,7 +30,7 @@ function sourceFiles(dir) {
  */
 const BUNDLED_PACKAGES = new Set(['zod']);
 /** How the bundle is built: part of its key, so a change here rebuilds it. */
-const BUILD_RECIPE = `v4 bundled:${[...BUNDLED_PACKAGES].join(',')} no-zod-locales`;
+const BUILD_RECIPE = `v5 bundled:${[...BUNDLED_PACKAGES].join(',')} no-zod-locales paths-from-root`;
 
 /** The sources' fingerprint: a new one whenever a file under src-main is added, removed or written. */
 export function cliBundleKey(root) {
@@ -62,6 +62,9 @@ export async function ensureCliBundle(root) {
     await build({
       entryPoints: entryPoints(root),
       outdir: tmp,
+      // paths in the bundle relative to the project, whichever folder the first command ran in: the same key, the
+      // same bundle (its comments named ../../../work/main/node_modules/... when built from another folder)
+      absWorkingDir: root,
       bundle: true,
       splitting: true,
       format: 'esm',
