@@ -183,6 +183,16 @@ export const MIGRATIONS: Migration[] = [
       db.exec(`ALTER TABLE runs ADD COLUMN owner_json TEXT;`);
     },
   },
+  {
+    version: 6,
+    description: 'run ids never reused: the last id given, so that a deleted run\'s id does not name a new run',
+    up(db) {
+      db.exec(`
+        CREATE TABLE run_id_counter (last INTEGER NOT NULL);
+        INSERT INTO run_id_counter SELECT COALESCE(MAX(id), 0) FROM runs;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

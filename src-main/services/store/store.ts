@@ -284,16 +284,32 @@ export class Store {
 
   // ---- runs (which double as job records) ----
 
+  /**
+   * The id of the run about to be inserted (in the inserting transaction): past every id ever given, so a deleted
+   * run's id never names another run (shared reports, notes, a stale tab and `run12.fpk` name runs by id).
+   */
+  private nextRunId(): number {
+    const last = this.db.prepare('SELECT last FROM run_id_counter').pluck().get() as number | undefined;
+    const max = this.db.prepare('SELECT COALESCE(MAX(id), 0) FROM runs').pluck().get() as number;
+    const id = Math.max(last ?? 0, max) + 1;
+    this.db.prepare('UPDATE run_id_counter SET last = ?').run(id);
+    return id;
+  }
+
   createRun(r: NewRun): Run {
     if (r.projectId !== null) this.getProject(r.projectId);
-    const info = this.db
-      .prepare(
-        `INSERT INTO runs (project_id, experiment_id, kind, name, status, params_json, created_at, owner_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(r.projectId, r.experimentId ?? null, r.kind, r.name, r.status ?? 'scheduled', JSON.stringify(r.params ?? {}), now(), thisProcess());
+    const id = this.db.transaction(() => {
+      const id = this.nextRunId();
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, project_id, experiment_id, kind, name, status, params_json, created_at, owner_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, r.projectId, r.experimentId ?? null, r.kind, r.name, r.status ?? 'scheduled', JSON.stringify(r.params ?? {}), now(), thisProcess());
+      return id;
+    }).immediate();
     if (r.projectId !== null) this.touchProject(r.projectId);
-    return this.getRun(Number(info.lastInsertRowid));
+    return this.getRun(id);
   }
 
   getRun(id: number): Run {
@@ -414,16 +430,16 @@ export class Store {
     artifacts: (run: number) => Omit<Artifact, 'id'>[];
   }): Run {
     const id = this.db.transaction(() => {
-      const info = this.db
+      const runId = this.nextRunId();
+      this.db
         .prepare(
-          `INSERT INTO runs (project_id, experiment_id, kind, name, status, params_json, result_json, error_json, progress, message, created_at, started_at, ended_at, note, archived_at, origin_json)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (id, project_id, experiment_id, kind, name, status, params_json, result_json, error_json, progress, message, created_at, started_at, ended_at, note, archived_at, origin_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
-          r.projectId, r.experimentId, r.run.kind, r.run.name, r.run.status, JSON.stringify(r.run.params), r.run.result === null ? null : JSON.stringify(r.run.result),
+          runId, r.projectId, r.experimentId, r.run.kind, r.run.name, r.run.status, JSON.stringify(r.run.params), r.run.result === null ? null : JSON.stringify(r.run.result),
           r.run.error ? JSON.stringify(r.run.error) : null, r.run.progress, r.run.message, r.run.createdAt, r.run.startedAt, r.run.endedAt, r.run.note, r.run.archivedAt, JSON.stringify(r.origin),
         );
-      const runId = Number(info.lastInsertRowid);
       const metric = this.db.prepare('INSERT INTO run_metrics (run_id, key, step, value, value_kind, logged_at) VALUES (?, ?, ?, ?, ?, ?)');
       for (const m of r.metrics) {
         const e = typeof m.value === 'number' ? encodeMetric(m.value) : encodeMetric(Number(m.value));

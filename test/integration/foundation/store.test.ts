@@ -67,10 +67,26 @@ describe('experiment store', () => {
     expect(runs).toHaveLength(2);
     expect(runs.find((r) => r.name === 'done run')!.progress).toBe(1);
     expect(store.listMetrics(runs.find((r) => r.name === 'done run')!.id)).toHaveLength(1);
-    // New columns and tables work on the migrated file.
+    // New columns and tables work on the migrated file; a new run's id follows the ones it had
     store.appendLog(runs[0]!.id, 'after migration');
+    expect(store.createRun({ projectId: null, kind: 'demo', name: 'after' }).id).toBe(Math.max(...runs.map((r) => r.id)) + 1);
     expect(store.getSettings().workers).toBe(0);
     store.close();
+  });
+
+  it('never gives a deleted run\'s id to another run (reports, notes and file names name runs by id), nor after reopening', () => {
+    const path = dbPath();
+    const store = Store.open(path);
+    const ids = [1, 2, 3].map((k) => store.createRun({ projectId: null, kind: 'demo', name: `r${k}`, status: 'finished' }).id);
+    store.deleteRun(ids[2]!);
+    store.deleteRun(ids[1]!);
+    const next = store.createRun({ projectId: null, kind: 'demo', name: 'r4', status: 'finished' }).id;
+    expect(next).toBe(ids[2]! + 1);
+    store.deleteRun(next);
+    store.close();
+    const again = Store.open(path);
+    expect(again.createRun({ projectId: null, kind: 'demo', name: 'r5' }).id).toBe(next + 1);
+    again.close();
   });
 
   it('refuses a file that is not a database and leaves it byte for byte untouched', () => {
