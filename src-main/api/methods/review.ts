@@ -15,6 +15,16 @@ export function reservedTagKey(key: string): boolean {
 
 export const TagKey = z.string().trim().min(1).max(200).refine((k) => !reservedTagKey(k), 'is a reserved name (such as __proto__ or constructor): give the tag another key');
 
+/**
+ * Tags by key: a record of TagKey. An own `__proto__` key is refused before the record is built (building it set the
+ * copy's prototype, so the key vanished: a search for it matched every run, a tag set to it set nothing).
+ */
+export function tagRecord<V extends z.ZodType>(value: V) {
+  return z.unknown().superRefine((raw, ctx) => {
+    if (raw !== null && typeof raw === 'object' && Object.hasOwn(raw, '__proto__')) ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'is a reserved name (such as __proto__ or constructor): give the tag another key' });
+  }).pipe(z.record(TagKey, value));
+}
+
 /** a run's note (free text), as runs.update and an experiment file's runs take it */
 export const RunNote = z.string().max(100_000);
 /** an experiment's name within its project */
@@ -25,7 +35,7 @@ export const RunUpdateInput = z.object({
   note: RunNote.optional(),
   archived: z.boolean().optional(),
   /** tags to set: key -> value ('' for a plain label) */
-  setTags: z.record(TagKey, z.string().max(2000)).optional(),
+  setTags: tagRecord(z.string().max(2000)).optional(),
   removeTags: z.array(z.string()).optional(),
   /** put the run in the project's experiment of this name (created when missing); null takes it out */
   experiment: ExperimentName.nullable().optional(),
@@ -37,7 +47,7 @@ export const RunFilter = z.object({
   /** case-insensitive substring of the name, note, parameters, tag keys and values */
   query: z.string().max(500).optional(),
   /** every key=value must be carried ('' = the key with any value) */
-  tags: z.record(TagKey, z.string()).optional(),
+  tags: tagRecord(z.string()).optional(),
   archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
   experiment: z.string().optional(),
   limit: z.number().int().min(1).max(10_000).default(200),

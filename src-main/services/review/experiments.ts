@@ -12,7 +12,7 @@ import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
 import { ACTIVE_STATUSES, Metric, Run, RunName, type RunDetail, issueText, nestingDepth } from '../../api/schemas.ts';
-import { ExperimentName, RunNote, type RunAnalysis, RunAnalysis as RunAnalysisSchema, TagKey } from '../../api/methods/review.ts';
+import { ExperimentName, RunNote, type RunAnalysis, RunAnalysis as RunAnalysisSchema, tagRecord } from '../../api/methods/review.ts';
 import type { Store } from '../store/store.ts';
 import { removeRunDir, runDir } from '../store/files.ts';
 import { checkReplaceable, writeFileAtomic } from '../files/atomic.ts';
@@ -53,7 +53,7 @@ const ExportedRun = Run.extend({
 const RunEntry = z.object({
   run: ExportedRun,
   metrics: z.array(Metric),
-  tags: z.record(TagKey, z.string().max(2000)),
+  tags: tagRecord(z.string().max(2000)),
   logs: z.array(z.string()),
   artifacts: z.array(ArtifactEntry),
   // checked as runs.analysis returns it: its slice index names the cache file, its maps size the report's images

@@ -122,6 +122,9 @@ describe('review', () => {
     await expect(call(app, 'runs.update', { id: runIds[1], setTags: { constructor: 'x' } })).rejects.toThrow(/setTags: key "constructor" is a reserved name/);
     await expect(call(app, 'runs.update', { id: runIds[1], setTags: { ['k'.repeat(300)]: 'x' } })).rejects.toThrow(/setTags: key "k{40}\.\.\. \(300 characters\)" Too big/);
     expect(await search({ tags: { reviewer: 'ana' } })).toEqual([]);
+    // __proto__ as a key of the JSON the HTTP door parses: refused (it vanished, and the search matched every run)
+    await expect(call(app, 'runs.search', JSON.parse('{"tags": {"__proto__": "x"}}'))).rejects.toThrow(/__proto__: is a reserved name/);
+    await expect(call(app, 'runs.update', JSON.parse(`{"id": ${runIds[1]}, "setTags": {"__proto__": "x"}}`))).rejects.toThrow(/__proto__: is a reserved name/);
   });
 
   it('exports an experiment from one database and imports it into another: same runs and metrics, charts without the data file', async () => {
