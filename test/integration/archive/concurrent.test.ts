@@ -23,6 +23,15 @@ afterAll(() => tmp.cleanup());
 
 const options = (inputs: string[], out: string) => ({ inputs, out, bound: 'rel:1e-2', crossfield: 'off' as const, vars: ['sst'] });
 
+/** An archive of a copy of the fixture, built into a folder of that name; its path. */
+async function builtArchive(name: string): Promise<string> {
+  const src = join(tmp.dir, `${name}.nc`);
+  copyFileSync(FIXTURE, src);
+  const out = join(tmp.dir, name);
+  await buildArchive(options([src], out));
+  return out;
+}
+
 describe('archive builds that meet other writers', () => {
   it('a second build into a folder another process builds is refused; a lock its ended build left is taken over', async () => {
     const src = join(tmp.dir, 'topo.nc');
@@ -43,10 +52,7 @@ describe('archive builds that meet other writers', () => {
   });
 
   it('a crafted journal line naming a member\'s stream as an object is not read: merge keeps the member', async () => {
-    const src = join(tmp.dir, 'crafted.nc');
-    copyFileSync(FIXTURE, src);
-    const out = join(tmp.dir, 'crafted');
-    await buildArchive(options([src], out));
+    const out = await builtArchive('crafted');
     const member = readdirSync(join(out, 'members'))[0]!;
     const bytes = readFileSync(join(out, 'members', member));
     const hash = createHash('sha256').update(bytes).digest('hex');
@@ -57,10 +63,7 @@ describe('archive builds that meet other writers', () => {
   });
 
   it('a damaged work.json is said as such, naming the file', async () => {
-    const src = join(tmp.dir, 'damaged.nc');
-    copyFileSync(FIXTURE, src);
-    const out = join(tmp.dir, 'damaged');
-    await buildArchive(options([src], out));
+    const out = await builtArchive('damaged');
     const work = join(out, 'work.json');
     writeFileSync(work, readFileSync(work, 'utf8').slice(0, 200));
     await expect(mergeArchive(out)).rejects.toMatchObject({ code: 'BAD_FILE', message: expect.stringMatching(/work\.json: not JSON .*the archive's work file is damaged/) });
