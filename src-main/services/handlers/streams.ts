@@ -15,12 +15,11 @@ import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, warmWorkers } from '../codecs/index.ts';
 import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
-import { isFpk } from '../data/readers/fpk.ts';
 import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { checkNotReplacing, checkOutputPath, writeAtomically } from '../files/atomic.ts';
-import { anchorStreamPath, baseStreamPath, streamBesideOf } from '../codecs/dependencies.ts';
+import { anchorStreamPath, baseStreamPath, checkStreamOutputs } from '../codecs/dependencies.ts';
 import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, streamErrorOf, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
@@ -176,20 +175,10 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
     'streams.compress': async ({ file, variable, bound, codec, params, workers, verify, out, overwrite, base: baseSpec, streamed, raw }, call) => {
       // the inputs: the data file and an external base (compress reads both, then writes beside them)
       const inputs = [file, ...baseFileOf(baseSpec)];
-      const checkStreamOutput = async (path: string) => {
-        await checkOutputPath(path, inputs);
-        await checkNotReplacing(path, 'a Fieldpack stream', { overwrite, ours: isFpk });
-      };
-      await checkStreamOutput(out);
-      // OUT named as another stream's base or anchor (X.base.fpk beside X.fpk): replacing it would leave X undecodable
-      const beside = streamBesideOf(out);
-      if (beside && !overwrite && existsSync(out) && existsSync(beside.owner)) {
-        throw new FieldpackError('INVALID_ARGUMENT', `${out} is the ${beside.role} of ${beside.owner}: replacing it would leave ${basename(beside.owner)} undecodable; give another name, or replace it on purpose (--overwrite)`, { path: out });
-      }
       // the streams that may go beside it, checked before any work as it is (each is written only if the stream needs it)
       const anchorNames = Array.isArray(params.anchors) ? params.anchors.filter((a): a is string => typeof a === 'string') : [];
-      for (const a of anchorNames) await checkStreamOutput(anchorStreamPath(out, a));
-      if (baseSpec && !baseFileOf(baseSpec).length && baseSpec !== 'none') await checkStreamOutput(baseStreamPath(out));
+      const besideOut = [...anchorNames.map((a) => anchorStreamPath(out, a)), ...(baseSpec && !baseFileOf(baseSpec).length && baseSpec !== 'none' ? [baseStreamPath(out)] : [])];
+      await checkStreamOutputs(out, { inputs, overwrite, beside: besideOut });
       const open: OpenOptions | undefined = raw ? { raw } : undefined;
       const fieldBytes = await variableBytes(file, variable, open);
       warmWorkers(workers, fieldBytes);
@@ -212,7 +201,8 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const needed = anchors.filter((a) => needs.some((d) => d.kind === 'anchor' && d.var === a.name));
       const usesBase = needs.some((d) => d.kind === 'base');
       const basePath = prepared?.stream && usesBase ? baseStreamPath(out) : null;
-      for (const path of [...needed.map((a) => a.path), ...(basePath ? [basePath] : [])]) await checkStreamOutput(path);
+      // checked again as they are now (a file may have come there while the field was coded)
+      await checkStreamOutputs(out, { inputs, overwrite, beside: [...needed.map((a) => a.path), ...(basePath ? [basePath] : [])] });
       // a cancel that came while this thread coded alone (seen only once it ended) leaves each file not yet in place
       for (const a of needed) await writeAtomically(a.path, (tmp) => writeFile(tmp, a.bytes), call?.signal);
       if (basePath) await writeAtomically(basePath, (tmp) => writeFile(tmp, prepared!.stream!), call?.signal);

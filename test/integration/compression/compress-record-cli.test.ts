@@ -89,6 +89,15 @@ describe.skipIf(!haveFile(COADS))('compress --record (needs ferret-datasets)', (
       expect(r.stderr, extra.join(' ')).toMatch(message);
     }
     expect(readFileSync(notes, 'utf8')).toBe('my notes');
+    // nor another stream's base: that stream would be left undecodable (a recorded run's copy replaced it unasked)
+    const owner = join(tmp.dir, 'l.fpk');
+    const plain = await fieldpack('--db', db, 'compress', COADS, '--var', 'SST', '--codec', 'lbrc', '--base', 'auto:rel:1e-2', '--bound', 'rel:1e-4', '-o', owner);
+    expect(plain.status, plain.stderr).toBe(0);
+    const baseBytes = readFileSync(join(tmp.dir, 'l.base.fpk'));
+    const onBase = await fieldpack('--db', db, 'compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--record', '-o', join(tmp.dir, 'l.base.fpk'));
+    expect(onBase.status).not.toBe(0);
+    expect(onBase.stderr).toMatch(/l\.base\.fpk is the base stream of .*l\.fpk: replacing it would leave l\.fpk undecodable/);
+    expect(readFileSync(join(tmp.dir, 'l.base.fpk')).equals(baseBytes)).toBe(true);
     expect(await storedRuns(db)).toEqual([]);
   }, 120_000);
 });

@@ -8,9 +8,8 @@ import type { Run } from '../../../api/contract.ts';
 import { FieldpackError, type ErrorCode } from '../../../core/errors.ts';
 import { dispatch } from '../../../services/dispatch.ts';
 import type { CompressRunResult } from '../../../services/compression/runs.ts';
-import { baseStreamPath } from '../../../services/codecs/dependencies.ts';
-import { checkNotReplacing, checkOutputPath, writeAtomically } from '../../../services/files/atomic.ts';
-import { isFpk } from '../../../services/data/readers/fpk.ts';
+import { baseStreamPath, checkStreamOutputs } from '../../../services/codecs/dependencies.ts';
+import { writeAtomically } from '../../../services/files/atomic.ts';
 import { callApi, jobExitCode, terminalCall } from '../api.ts';
 import { followRun } from '../follow-run.ts';
 import { undeclaredFillNote } from './inspect.ts';
@@ -194,12 +193,11 @@ async function recordedCompress(
   const file = resolve(a.file);
   const base = flag(p, 'base');
   const overwrite = flag(p, 'overwrite') === 'true';
-  // where the stream is to be copied: checked before the work, as compress checks OUT
+  // where the stream is to be copied: checked before the work as compress checks OUT (not another stream's base
+  // or anchor stream, not a file of the user's), and again before the copy
   const copies = a.out ? [resolve(a.out), ...(base && base !== 'none' && !base.startsWith('file:') ? [baseStreamPath(resolve(a.out))] : [])] : [];
-  for (const path of copies) {
-    await checkOutputPath(path, [file]);
-    await checkNotReplacing(path, 'a Fieldpack stream', { overwrite, ours: isFpk });
-  }
+  const checkCopies = () => (copies.length ? checkStreamOutputs(copies[0]!, { inputs: [file], overwrite, beside: copies.slice(1) }) : Promise.resolve());
+  await checkCopies();
   const app = await ctx.app();
   const params = { file, variable: a.variable, codec: a.codec, bound: a.bound, workers: a.workers, ...(Object.keys(a.params).length ? { params: a.params } : {}), ...(base ? { base } : {}) };
   const run = (await dispatch(app.services, 'jobs.submit', { kind: 'compress', projectId, name: `compress ${a.codec} ${a.variable} ${a.bound.mode}:${a.bound.value}`, params })) as Run;
@@ -219,6 +217,7 @@ async function recordedCompress(
   io.out(`run ${run.id} finished: ${a.variable} [${r.shape.join('x')}] ${r.boundLabel}; ${r.predictor}; ratio ${fmt(m.compression_ratio)}, max error/bound ${fmt(m.max_error_over_bound)}, PSNR ${fmt(m.psnr_db)} dB; ${fmt(m.compress_mb_s, 3)} / ${fmt(m.decompress_mb_s, 3)} MB/s`);
   if (r.artifact.path) io.out(`${r.artifact.kind === 'fpk' ? 'stream' : 'reconstruction'} kept with the run: ${r.artifact.path}`);
   if (a.out && r.artifact.kind === 'fpk') {
+    await checkCopies();
     const from = [r.artifact.path, baseStreamPath(r.artifact.path)];
     for (let i = 0; i < copies.length; i++) {
       if (i > 0 && !existsSync(from[i]!)) continue; // a base of none chosen by auto: no stream beside
