@@ -130,18 +130,40 @@ export function expandFiles(files: string[]): string[] {
   return [...new Set(out)];
 }
 
-/** Why a float64 field cannot be benched as float32 (values past float32's range would become infinite), or null. */
-function float32Overflow(values: Field['values']): string | null {
+/**
+ * Why a float64 field cannot be benched as float32, or null: values past float32's range would become infinite, and
+ * values below its normal range lose their digits or become 0 (a field of 1e-50 values was benched as all zeros,
+ * every tool's row "constant", exact).
+ */
+function float32Problem(values: Field['values'], mask: Uint8Array | undefined): string | null {
   if (values instanceof Float32Array) return null;
   let largest = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let smallest = Infinity;
+  let rounding = 0;
   for (let i = 0; i < values.length; i++) {
-    const a = Math.abs(values[i]!);
-    if (a > largest && a !== Infinity) largest = a;
+    if (mask && mask[i] === 0) continue;
+    const x = values[i]!;
+    if (!Number.isFinite(x)) continue;
+    const a = Math.abs(x);
+    if (a > largest) largest = a;
+    if (a !== 0 && a < smallest) smallest = a;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+    if (a <= F32_MAX) rounding = Math.max(rounding, Math.abs(Math.fround(x) - x));
   }
-  return largest > F32_MAX ? `values up to ${largest.toPrecision(3)}, past float32's range: the bench runs every codec on float32 (fieldpack compress codes a float64 field as it is)` : null;
+  const why = ': the bench runs every codec on float32 (fieldpack compress codes a float64 field as it is)';
+  if (largest > F32_MAX) return `values up to ${largest.toPrecision(3)}, past float32's range${why}`;
+  // below float32's normal range values lose their digits: refused where that changes the field at float32's own
+  // precision of its range (a field of 1e-50 values became all zeros, every row "constant", exact)
+  if (smallest < F32_MIN_NORMAL && rounding > F32_EPSILON * (hi - lo)) return `values as small as ${smallest.toPrecision(3)}, below float32's normal range (as float32 they lose their digits or become 0)${why}`;
+  return null;
 }
 
 const F32_MAX = 3.4028234663852886e38;
+const F32_MIN_NORMAL = 1.1754943508222875e-38;
+const F32_EPSILON = 2 ** -23;
 
 /**
  * Most runs bestOf makes of a row. It made at most 5, so `--min-seconds 2` timed a 0.18 s cross-field row for 0.9 s,
@@ -383,7 +405,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
       }
       throw e;
     }
-    const overflow = float32Overflow(field.values);
+    const overflow = float32Problem(field.values, field.mask);
     if (overflow) {
       rows.push(...opts.bounds.flatMap((bound) => codecs.map((codec) => failedRow({ file: basename(job.file), variable: job.variable, codec, bound, values: field.values.length, workers: EXTERNAL[codec] ? 1 : workers }, overflow))));
       done += opts.bounds.length * codecs.length;

@@ -253,6 +253,12 @@ describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron d
     const f = (await dispatch(services, 'bench.codecs', { files: [big], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], workers: 0, minSeconds: 0 })) as ApiOutput<'bench.codecs'>;
     expect(f.rows).toHaveLength(1);
     expect(f.rows[0]!.error).toMatch(/past float32's range: the bench runs every codec on float32/);
+    // and one below float32's normal range: it was benched as all zeros (every row "constant", exact)
+    const tiny = join(dir, 'tiny.f64');
+    writeFileSync(tiny, Buffer.from(Float64Array.from({ length: 20 * 30 }, (_, i) => (2 + Math.sin(i)) * 1e-50).buffer));
+    writeFileSync(`${tiny}.json`, JSON.stringify({ shape: [20, 30], dtype: 'float64' }));
+    const t = (await dispatch(services, 'bench.codecs', { files: [tiny], codecs: ['auto'], bounds: [{ mode: 'rel', value: 1e-3 }], workers: 0, minSeconds: 0 })) as ApiOutput<'bench.codecs'>;
+    expect(t.rows[0]!.error).toMatch(/values as small as 1\.\d+e-50, below float32's normal range/);
   });
 });
 
