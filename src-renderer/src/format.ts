@@ -54,12 +54,19 @@ export function formatNumber(v: unknown, digits = 4, { integersInFull = false } 
 export function formatScaleEnds(lo: number, hi: number, digits = 3): [string, string] {
   const scale = Math.max(Math.abs(lo), Math.abs(hi));
   if (!Number.isFinite(scale) || scale === 0) return [formatNumber(lo, digits), formatNumber(hi, digits)];
-  const step = 10 ** (Math.floor(Math.log10(scale)) + 1 - digits);
-  const end = (v: number) => {
-    const r = Math.round(v / step) * step;
-    return r === 0 ? '0' : significant(r, digits, wantsExponent(scale));
+  const ends = (d: number): [string, string] => {
+    const step = 10 ** (Math.floor(Math.log10(scale)) + 1 - d);
+    const end = (v: number) => {
+      const r = Math.round(v / step) * step;
+      return r === 0 ? '0' : significant(r, d, wantsExponent(scale));
+    };
+    return [end(lo), end(hi)];
   };
-  return [end(lo), end(hi)];
+  // a narrow range far from 0 (surface pressure 99665 … 99668 Pa read 99700 … 99700): digits added until the ends differ
+  let d = digits;
+  let pair = ends(d);
+  while (pair[0] === pair[1] && lo !== hi && d < 15) pair = ends(++d);
+  return pair;
 }
 
 /** Text for HTML that echarts renders as markup (tooltips): a data file's units or a run's label may hold any text. */

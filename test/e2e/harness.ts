@@ -89,9 +89,15 @@ export async function colourBarProblems(page: Page): Promise<string[]> {
     els.map((e) => ['lo', 'hi'].map((end) => e.querySelector(`[data-test="colour-bar-${end}"]`)?.textContent?.trim() ?? '')),
   );
   const significant = (s: string) => s.replace(/e.*$/i, '').replace(/[^0-9]/g, '').replace(/^0+/, '').replace(/0+$/, '').length;
+  // more than 3 digits only where 3 would show the same number at both ends (a narrow range far from 0)
+  const sameAt3 = (lo: string, hi: string) => {
+    const [a, b] = [Number(lo), Number(hi)];
+    const step = 10 ** (Math.floor(Math.log10(Math.max(Math.abs(a), Math.abs(b)))) - 2);
+    return Math.round(a / step) === Math.round(b / step);
+  };
   return bars.flatMap(([lo, hi]) => [
     ...(/e/i.test(lo!) !== /e/i.test(hi!) ? [`${lo} … ${hi}: an exponent on one end only`] : []),
-    ...[lo!, hi!].filter((s) => significant(s) > 3).map((s) => `${lo} … ${hi}: ${s} has more than 3 significant digits`),
+    ...[lo!, hi!].filter((s) => significant(s) > 3 && !sameAt3(lo!, hi!)).map((s) => `${lo} … ${hi}: ${s} has more than 3 significant digits`),
   ]);
 }
 

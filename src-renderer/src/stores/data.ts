@@ -41,7 +41,9 @@ export const useData = defineStore('data', () => {
   const fields = ref(new Map<number, FieldRecord[]>());
   const loadedFor = ref<number | null>(null);
   const importRun = ref<Run | null>(null);
-  const importing = computed(() => importRun.value?.status === 'scheduled' || importRun.value?.status === 'running');
+  /** from the click to the job's end: a second click while jobs.submit is answered made a second dataset */
+  const submitting = ref(false);
+  const importing = computed(() => submitting.value || importRun.value?.status === 'scheduled' || importRun.value?.status === 'running');
 
   async function load(projectId: number | null) {
     loadedFor.value = projectId;
@@ -60,7 +62,13 @@ export const useData = defineStore('data', () => {
   /** Submits a dataset.import job and follows it to its end (the run, with its error when it failed). */
   async function importFiles(projectId: number, params: ImportParams): Promise<Run> {
     const name = params.paths.length === 1 ? `import ${params.paths[0]!.split('/').pop()}` : `import ${params.paths.length} files`;
-    let run = await api.call('jobs.submit', { kind: IMPORT_KIND, projectId, name, params });
+    submitting.value = true;
+    let run: Run;
+    try {
+      run = await api.call('jobs.submit', { kind: IMPORT_KIND, projectId, name, params });
+    } finally {
+      submitting.value = false;
+    }
     importRun.value = run;
     while (run.status === 'scheduled' || run.status === 'running') {
       await new Promise((r) => setTimeout(r, 250));

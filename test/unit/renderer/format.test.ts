@@ -70,6 +70,9 @@ describe('formatScaleEnds (colour bars)', () => {
     expect(formatScaleEnds(1.2e-5, 0.5)).toEqual(['0', '0.5']);
     expect(formatScaleEnds(-1.234e-5, 5e-5)).toEqual(['-1.23e-5', '5e-5']);
     expect(formatScaleEnds(0, 123456789)).toEqual(['0', '1.23e+8']);
+    // a narrow range far from 0 gets the digits that tell its ends apart (99665 … 99668 Pa read 99700 … 99700)
+    expect(formatScaleEnds(99665.2, 99668.4)).toEqual(['99665', '99668']);
+    expect(formatScaleEnds(5, 5)).toEqual(['5', '5']);
   });
 
   it('falls back to formatNumber when the scale is 0 or not finite', () => {
