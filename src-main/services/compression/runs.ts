@@ -411,6 +411,14 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     const what = m.pointsOverBound > 0 ? `${m.pointsOverBound} valid points exceed the bound ${absBound} (max error ${m.maxAbsError})` : 'NaN/Inf points were not reproduced exactly';
     if (!isBaseline) throw new FieldpackError('BOUND_VIOLATED', `compress: ${what} after decompression`, { pointsOverBound: m.pointsOverBound, maxAbsError: m.maxAbsError, bound: absBound });
     ctx.log(`warning: ${codec} broke the bound: ${what}`);
+    // said where the run is listed, not only in its log: a zfp row of a float64 field read "lossless" beside ours
+    // (zfp and SZ3 run on float32: the field's values are rounded first) and looked 3 x smaller
+    if (m.pointsOverBound > 0) {
+      const why = field.values instanceof Float64Array ? `: it codes float32, and this float64 field's values are rounded to float32 first` : '';
+      boundLabel = `${boundLabel}, not met by ${codec}${why}`;
+      lossless = false;
+      if (runId !== undefined) store.setTag(runId, 'bound_met', 'no');
+    }
   }
   const metrics = runMetrics(m, { orig: field.values, recon, mask, originalBytes, compressedBytes });
   // 5. the results, metrics and artifact: from here a cancel is too late (a run called cancelled that kept them all)

@@ -4,7 +4,7 @@
  * zfp through the same path, bad inputs failing with clear messages, cancellation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp, type AppContext } from '../../../src-main/services/app-context.ts';
 import { dispatch } from '../../../src-main/services/services.ts';
@@ -187,6 +187,18 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(s.axes[0]!.climatology).toBe(true);
     expect(s.axes[2]!.ticks.map((t) => t.label)).toEqual(expect.arrayContaining(['60°E', '180°', '60°W']));
     expect(d.tags.baseline_match).toBe('bound');
+  });
+
+  it.skipIf(!EXTERNAL.zfp!.available())('a zfp run that breaks its bound says so where it is listed: a float64 field at abs 0 is not "lossless" (zfp codes float32) (needs zfp)', async () => {
+    const raw = join(tmp.dir, 'f64.f64');
+    writeFileSync(raw, Buffer.from(Float64Array.from({ length: 40 * 50 }, (_, i) => 280 + Math.sin(i / 7) * 3 + i * 1e-9).buffer));
+    writeFileSync(`${raw}.json`, JSON.stringify({ shape: [40, 50], dtype: 'float64', name: 'dbl' }));
+    const run = await submit({ file: raw, variable: 'dbl', bound: { mode: 'abs', value: 0 }, codec: 'zfp' });
+    expect(run.status).toBe('finished');
+    const d = app.store.getRunDetail(run.id);
+    expect(d.result).toMatchObject({ lossless: false, boundLabel: expect.stringMatching(/not met by zfp: it codes float32, and this float64 field's values are rounded to float32 first/) });
+    expect(d.tags.bound_met).toBe('no');
+    expect(metric(d, 'points_over_bound') as number).toBeGreaterThan(0);
   });
 
   it('tunes zfp to the PSNR Fieldpack reaches (an equal-PSNR row beside the equal-bound one), with the real zfp CLI', async () => {
