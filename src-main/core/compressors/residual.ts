@@ -18,6 +18,7 @@ import { guarded } from './decoded.ts';
 import { mapChunks } from './chunk-tasks.ts';
 import { assembleDecoded, chunkRowsFor, chunksForRows } from './classic/codec.ts';
 import { classicInstead } from './classic/index.ts';
+import { ulpAt } from '../codec/grid.ts';
 
 /** What a chunk encoder gets (besides its coder's own params). */
 export interface ResidualChunkInput {
@@ -205,6 +206,11 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       const vr = validRange(field.values, field.mask ?? null);
       const rb = resolveBound(bound, vr.max - vr.min);
       if (rb.lossless || !(rb.abs > 0)) return classicInstead(input, env, 'lossless');
+      // a bound below half a float step at the field's largest values changes nearly no value but exactly: the
+      // residual coder escaped nearly every point (abs 1e-9 on WRF's T: 1.5 x the lossless stream, 20 x on packed
+      // fields); the classic codec codes the field at that bound (its exact values where smaller)
+      const f32 = field.values instanceof Float32Array;
+      if (rb.abs < ulpAt(Math.max(Math.abs(vr.min), Math.abs(vr.max)), f32) / 2) return classicInstead(input, env, 'a bound below the float step of the values');
       const nrmse = bound.mode === 'nrmse';
       if (spec.nrmseOnly && !nrmse) throw new FieldpackError('UNSUPPORTED', `${spec.id} codes NRMSE targets only (--bound nrmse:1e-5); a point-wise bound needs another codec`);
       const { mask, fillValue, rows, inputs } = residualChunkInputs(field, base?.values ?? null, rb.abs, nrmse, params.chunkValues);

@@ -197,6 +197,8 @@ export function boundsFlag(p: ParsedFlags, name = 'bounds'): BoundSpec[] | undef
 export function rawLayoutFromFlags(p: ParsedFlags): RawInput | undefined {
   const shape = flag(p, 'raw-shape');
   const dtype = flag(p, 'raw-dtype');
+  // --raw-endian alone was dropped without a word (the sidecar's, or little, was used)
+  if (!shape && !dtype && flag(p, 'raw-endian') !== undefined) throw new CliUsageError('--raw-endian goes with --raw-shape and --raw-dtype (a FILE.json sidecar says it as "endianness")');
   if (!shape && !dtype) return undefined;
   if (!shape || !dtype) throw new CliUsageError('raw input needs both --raw-shape (e.g. 100,500,500) and --raw-dtype (float32, float64, ...)');
   const dims = shape.split(/[,x]/).map((s) => Number(s.trim()));

@@ -99,6 +99,12 @@ describe('fieldpack inspect', () => {
     const { c, out } = ctx();
     expect(await inspectCommand.run([p, '--raw-shape', '3,4,5', '--raw-dtype', 'float32'], c)).toBe(0);
     expect(out.join('\n')).toMatch(/ramp .*float32/);
+    // --raw-endian alone was dropped without a word
+    await expect(inspectCommand.run([p, '--raw-endian', 'big'], ctx().c)).rejects.toThrow(/--raw-endian goes with --raw-shape and --raw-dtype/);
+    // a sidecar beside the file is its description: flags that would set it aside are refused (a big-endian file
+    // read as little-endian made a stream of garbage)
+    writeFileSync(`${p}.json`, JSON.stringify({ shape: [3, 4, 5], dtype: 'float32', endianness: 'big' }));
+    await expect(inspectCommand.run([p, '--raw-shape', '3,4,5', '--raw-dtype', 'float32'], ctx().c)).rejects.toThrow(/ramp\.f32\.json describes its layout; give no raw layout/);
   });
 });
 

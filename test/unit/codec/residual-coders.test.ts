@@ -54,6 +54,18 @@ describe('LBRC residual coder', () => {
     }
   });
 
+  it('a bound below half a float step of the values goes to the classic codec at that bound, no larger than lossless (the residual coder escaped nearly every point)', async () => {
+    const g: Field = { ...f, values: f.values.map((x) => (Number.isFinite(x) ? 280 + x : x)) as Float32Array };
+    const lossless = await encodeField(g, { codec: 'lbrc', bound: { mode: 'abs', value: 0 }, workers: 0, verify: false });
+    for (const value of [1e-30, 1e-9]) {
+      const r = await encodeField(g, { codec: 'lbrc', bound: { mode: 'abs', value }, workers: 0 });
+      expect(r.codec, String(value)).toBe('classic');
+      expect(r.details.choice).toBe('classic (a bound below the float step of the values)');
+      expect(r.bytes.length).toBeLessThanOrEqual(lossless.bytes.length);
+      expect(r.verification!.pointsOverBound).toBe(0);
+    }
+  });
+
   it('codes the residual of a base it names by hash; without the base a decoder says what it needs', async () => {
     const base = await encodeField(f, { codec: 'auto', bound: { mode: 'rel', value: 1e-2 }, workers: 0, verify: false });
     const baseField = { ...(await decodeStream(base.bytes, { workers: 0 })).field, name: 'T' };

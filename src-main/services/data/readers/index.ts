@@ -4,6 +4,7 @@
  * binary only when raw options or a sidecar FILE.json say how.
  */
 import { open as openFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { FieldpackError } from '../../../core/errors.ts';
 import { isFpk, openFpk } from './fpk.ts';
 import { isNumpy, openNumpy } from './npz.ts';
@@ -112,6 +113,11 @@ async function openFormat(path: string, options: OpenOptions): Promise<DataFile>
     case 'netcdf4-hdf5':
       if (options.raw) break;
       return openHdf5(path, sizeBytes);
+  }
+  // a layout given and a sidecar beside the file: the file's own description is not silently set aside (a big-endian
+  // file read as little-endian gave a stream of garbage)
+  if (options.raw && existsSync(sidecarPath(path))) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${path}: its sidecar ${sidecarPath(path)} describes its layout; give no raw layout (--raw-shape, --raw-dtype, --raw-endian), or remove the sidecar`, { path });
   }
   const raw = options.raw ? validateRawOptions(path, options.raw) : await readSidecar(path);
   if (raw) return openRaw(path, sizeBytes, raw);
