@@ -87,6 +87,9 @@ export interface BenchRow {
   /** the model: its file's bytes, whether the stream embeds it, the ratio with it counted in this field */
   model_bytes?: number;
   model_embedded?: boolean;
+  /** whether the stream needs the model (not where it fell back, nor where no chunk used it) */
+  model_used?: boolean;
+  /** with the model's bytes where the stream needs it, and the base's where it has one */
   compression_ratio_with_model?: number;
   /** the codec kept the classic codec's smaller stream */
   fell_back?: boolean;

@@ -248,7 +248,7 @@ export function residualCodec<P extends { chunkValues?: number | undefined } & R
       const counts: Record<string, number> = {};
       for (const c of chunks) for (const [k, v] of Object.entries(c.counts ?? {})) counts[k] = (counts[k] ?? 0) + v;
       const details = {
-        choice: `${spec.id}${base ? ' on a base' : ''}${modelUnused ? ', the model left out (no chunk used it)' : ''}`, ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
+        choice: `${spec.id}${base ? ' on a base' : ''}${modelUnused ? ', the model left out (no chunk used it)' : ''}`, ...(modelUnused ? { modelUnused: true } : {}), ...(Object.keys(parts).length ? { parts } : {}), maxError, ...(base ? { base: base.hash } : {}),
         ...(Object.keys(comparison).length ? { comparison } : {}), ...(Object.keys(counts).length ? { counts } : {}),
       };
       if (!base && spec.fallsBack?.(params)) {

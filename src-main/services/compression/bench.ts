@@ -91,7 +91,7 @@ function benchSetup(codec: string, opts: BenchOptions): { params: Record<string,
 }
 
 /** Bits per value by part and the model's share, from a learned codec's details. */
-function learnedColumns(details: Record<string, unknown>, storedBytes: number, n: number, modelBytes: number, origBytes: number): Partial<BenchRow> {
+function learnedColumns(details: Record<string, unknown>, storedBytes: number, n: number, modelBytes: number, origBytes: number, baseBytes = 0): Partial<BenchRow> {
   const inner = (details.vqvae ?? details) as { embedded?: boolean; trainingSeconds?: number };
   const fellBack = details.fellBack === true;
   const bits = bitsByPart(details, storedBytes, n);
@@ -105,7 +105,10 @@ function learnedColumns(details: Record<string, unknown>, storedBytes: number, n
   cols.model_bytes = modelBytes;
   cols.model_embedded = inner.embedded === true;
   if (typeof inner.trainingSeconds === 'number') cols.training_seconds = inner.trainingSeconds;
-  cols.compression_ratio_with_model = r4(origBytes / (storedBytes + (fellBack || inner.embedded ? 0 : modelBytes)));
+  // a stream that fell back, or whose chunks all left the model out, needs none; the base counts as it does in
+  // compression_ratio (the ratio with the model read higher than the one without it)
+  cols.model_used = !fellBack && details.modelUnused !== true;
+  cols.compression_ratio_with_model = r4(origBytes / (storedBytes + baseBytes + (!cols.model_used || inner.embedded ? 0 : modelBytes)));
   return cols;
 }
 
@@ -481,7 +484,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
               await decode((await encode()).bytes);
             }
             const c = await bestOf(minSeconds, encode);
-            if (setup.model) extra = learnedColumns(c.value.details, c.value.bytes.length, n, setup.model.bytes, origBytes);
+            if (setup.model) extra = learnedColumns(c.value.details, c.value.bytes.length, n, setup.model.bytes, origBytes, base?.bytes ?? 0);
             const d = await bestOf(minSeconds, () => decode(c.value.bytes));
             recon = d.value.field.values;
             streamBound = c.value.bound.lossless ? rb.abs : c.value.bound.abs;

@@ -92,6 +92,15 @@ describe.runIf(haveWrf)('bench (needs the WRF Katrina file)', () => {
     expect(rows[0]!.rel_bound).toBe(1e-3);
   });
 
+  it('a residual coder on a base: the ratio with its model counts the base too, and no model where the stream needs none', async () => {
+    const [r] = await runBench({ files: [WRF], vars: ['T'], codecs: ['nglr'], base: 'auto:rel:1e-2', bounds: [{ mode: 'nrmse', value: 1e-4 }], workers: 0, minSeconds: 0 });
+    expect(r!.error).toBeUndefined();
+    expect(r!.base_bytes).toBeGreaterThan(0);
+    // it read higher than the ratio without the model: the base was left out of it
+    expect(r!.compression_ratio_with_model!).toBeLessThanOrEqual(r!.compression_ratio);
+    if (r!.model_used === false) expect(r!.compression_ratio_with_model).toBeCloseTo(r!.compression_ratio, 3);
+  });
+
   it('--param goes to the codecs that take it; a param no benched codec takes is refused, named', async () => {
     const rows = await runBench({ files: [WRF], vars: ['T2'], codecs: ['auto', 'vqvae'], params: { fallback: false, scaling: 'log' }, bounds: [{ mode: 'psnr', value: 46 }], workers: 1, minSeconds: 0 });
     expect(rows.map((r) => [r.codec, r.error, r.points_over_bound])).toEqual([['auto', undefined, 0], ['vqvae', undefined, 0]]);

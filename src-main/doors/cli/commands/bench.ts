@@ -212,11 +212,11 @@ function modelPerDataset(rows: BenchRow[]): string[] {
   for (const [k, g] of groups) {
     const orig = g.reduce((a, r) => a + 4 * r.values, 0);
     const bytes = g.reduce((a, r) => a + r.compressed_bytes, 0);
-    const usesModel = g.some((r) => !r.fell_back);
+    const usesModel = g.some((r) => r.model_used ?? !r.fell_back);
     const withModel = bytes + (usesModel ? g[0]!.model_bytes! : 0);
     if (!out.length) out.push('', 'model counted once per file (all its variables):');
     const [file, codec, bound] = k.split('|');
-    out.push(`  ${file} ${codec} ${bound}: ${g.length} field${g.length > 1 ? 's' : ''}, ratio ${fmt(orig / bytes)} without the model, ${fmt(orig / withModel)} with it (${g[0]!.model_bytes} bytes${usesModel ? '' : ', unused: every field fell back'})`);
+    out.push(`  ${file} ${codec} ${bound}: ${g.length} field${g.length > 1 ? 's' : ''}, ratio ${fmt(orig / bytes)} without the model, ${fmt(orig / withModel)} with it (${g[0]!.model_bytes} bytes${usesModel ? '' : ', unused: no field\'s stream needs it'})`);
   }
   return out;
 }
