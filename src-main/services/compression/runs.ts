@@ -361,7 +361,12 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     const filled = fillWithMean(field.values, mask);
     if (ctx.signal.aborted) throw cancelled('before running ' + codec);
     let r: Awaited<ReturnType<typeof ext.run>>;
-    if (params.match === 'psnr' && !rb.lossless) {
+    // a lossless bound (0, or a field with no range: constant, or no valid value) has no PSNR to match: the run would
+    // repeat the equal-bound row under another name
+    if (params.match === 'psnr' && rb.lossless) {
+      throw new FieldpackError('INVALID_ARGUMENT', `nothing to match: ${rb.label} is lossless on ${field.name} (${vr.count === 0 ? 'it has no valid value' : vr.max === vr.min ? 'it is constant' : 'a bound of 0'}), so there is no PSNR to tune ${codec} to; the equal-bound row compares the two`);
+    }
+    if (params.match === 'psnr') {
       // the PSNR Fieldpack's auto codec reaches at this bound, then the tool's tolerance tuned to it
       ctx.progress(0.1, `Fieldpack (auto) at ${rb.label}: the PSNR for ${codec} to match`);
       const ours = await encodeField(field, { codec: 'auto', bound, workers: workersFor(store, params.workers), verify: false, signal: ctx.signal, metadata: metadataOf(field, basename(file)) });

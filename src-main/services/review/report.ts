@@ -29,9 +29,12 @@ const esc = (s: unknown) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&
 /** A value for the HTML: a number shortened, anything else escaped (an imported run's fields may hold any text). */
 function num(v: unknown, p = 5): string {
   if (v === null || v === undefined) return '–';
+  // a metric the store keeps as text (NaN and the infinities)
+  if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return num(Number(v), p);
   if (typeof v === 'string') return esc(v);
   if (typeof v !== 'number') return esc(JSON.stringify(v));
-  if (!Number.isFinite(v)) return String(v);
+  // as the workbench shows them (the report printed NaN, Infinity, -Infinity)
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? '–' : v > 0 ? '∞' : '-∞';
   if (Number.isInteger(v) && Math.abs(v) < 1e12) return String(v);
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? Number(v.toPrecision(p)).toString() : v.toExponential(p - 1);
 }

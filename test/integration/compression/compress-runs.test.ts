@@ -199,6 +199,13 @@ describe.skipIf(!existsSync(COADS))('compress runs on COADS SST (needs ferret-da
     expect(d.result).toMatchObject({ lossless: false, boundLabel: expect.stringMatching(/not met by zfp: it codes float32, and this float64 field's values are rounded to float32 first/) });
     expect(d.tags.bound_met).toBe('no');
     expect(metric(d, 'points_over_bound') as number).toBeGreaterThan(0);
+    // a PSNR-matched row where the bound is lossless on the field (constant): no PSNR to match, said (it repeated the
+    // equal-bound row under another name)
+    const flat = join(tmp.dir, 'flat.f32');
+    writeFileSync(flat, Buffer.from(new Float32Array(40 * 50).fill(7).buffer));
+    writeFileSync(`${flat}.json`, JSON.stringify({ shape: [40, 50], dtype: 'float32', name: 'flat' }));
+    const matched = await submit({ file: flat, variable: 'flat', bound: { mode: 'rel', value: 1e-3 }, codec: 'zfp', match: 'psnr' });
+    expect(matched.error?.message).toMatch(/^nothing to match: .* is lossless on flat \(it is constant\), so there is no PSNR to tune zfp to/);
   });
 
   it('tunes zfp to the PSNR Fieldpack reaches (an equal-PSNR row beside the equal-bound one), with the real zfp CLI', async () => {
