@@ -227,6 +227,11 @@ describe('bad input', () => {
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /none empty or reserved/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'int8', fillValue: 1e30 }));
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /fillValue 1e\+30 is not a int8 value/);
+    // JSON's 1e400 is infinite (it was said as "fillValue null"); -0.0, as numpy writes a float fill, is the integer 0
+    write('field.f32.json', '{"shape": [9, 11], "dtype": "int8", "fillValue": 1e400}');
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /fillValue Infinity is not a int8 value/);
+    write('field.f32.json', '{"shape": [9, 11], "dtype": "int32", "fillValue": -0.0}');
+    (await openDataFile(p)).close();
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', units: 5 }));
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /units must be a string \(got 5\)/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32' }));

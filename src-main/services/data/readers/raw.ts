@@ -94,8 +94,10 @@ export function validateRawOptions(where: string, o: unknown): RawOptions {
   }
   // an integer file's fill no stored value can equal marks nothing (1e30 in an int8 file; a writer would carry it
   // on); a float one is compared in its dtype (a decimal 1e30 is float32's nearest)
-  if (out.fillValue !== undefined && d !== 'float32' && d !== 'float64' && !fitsDtype([out.fillValue], d)) {
-    throw new FieldpackError('INVALID_ARGUMENT', `${where}: fillValue ${JSON.stringify(fv)} is not a ${d} value, so no point of the file can hold it`);
+  if (out.fillValue !== undefined && d !== 'float32' && d !== 'float64') {
+    // -0.0 (numpy writes float fills so) is the integer 0
+    if (Object.is(out.fillValue, -0)) out.fillValue = 0;
+    if (!fitsDtype([out.fillValue], d)) throw new FieldpackError('INVALID_ARGUMENT', `${where}: fillValue ${typeof fv === 'number' && !Number.isFinite(fv) ? String(fv) : JSON.stringify(fv)} is not a ${d} value, so no point of the file can hold it`);
   }
   if (r['attributes'] && typeof r['attributes'] === 'object') out.attributes = r['attributes'] as Record<string, unknown>;
   return out;
