@@ -272,15 +272,13 @@ export function manifestText(m: Manifest): string {
  * restored attribute came back as the text "[null,5]"); attributesFromManifest reads them back.
  */
 export function nonFiniteAsText(_key: string, v: unknown): unknown {
-  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+  return typeof v === 'number' ? jsonNumber(v) : v;
 }
-
-const NON_FINITE_TEXT = new Set(['NaN', 'Infinity', '-Infinity']);
 
 /** Attributes as the manifest holds them, with the numbers of a numeric attribute (attributeTypes) made numbers again. */
 export function attributesFromManifest(attrs: Record<string, unknown>, types: Record<string, string> | undefined): Record<string, unknown> {
   if (!types) return attrs;
-  const number = (x: unknown) => (typeof x === 'string' && NON_FINITE_TEXT.has(x) ? Number(x) : x);
+  const number = (x: unknown) => (x === 'NaN' || x === 'Infinity' || x === '-Infinity' ? fromJsonNumber(x) : x);
   return Object.fromEntries(Object.entries(attrs).map(([k, v]) => {
     const type = types[k];
     if (!type || type === 'string' || type === 'char') return [k, v];
