@@ -9,8 +9,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, sameShape } from '../../core/field.ts';
 import { findModelByHash, modelSearchPlaces, type ModelParam } from './models.ts';
-import { checkNotReplacing, checkOutputPath } from '../files/atomic.ts';
-import { isFpk } from '../data/readers/fpk.ts';
 import { type Dependency, type Reconstruction, type ResolvedDependencies, describeDependency } from '../../core/compressors/index.ts';
 
 /** Where dependencies may be found. */
@@ -84,25 +82,6 @@ export function baseStreamPath(out: string): string {
 export function streamBesideOf(path: string): { owner: string; role: string } | null {
   const m = /^(.+)\.(base|anchor-[\w.-]+)\.fpk$/i.exec(basename(path));
   return m ? { owner: join(dirname(path), `${m[1]}.fpk`), role: m[2]!.toLowerCase() === 'base' ? 'base stream' : `${m[2]!.slice(7)} anchor stream` } : null;
-}
-
-/**
- * Refuses, before any work, what a compress must not write: OUT where it cannot be written or would replace an input
- * or a file that is not a stream (unless overwrite), OUT named as another stream's base or anchor stream (replacing
- * it would leave that stream undecodable; unless overwrite), and likewise the streams that go beside OUT (`beside`:
- * its anchors' and its base's). The CLI's compress and compress --record both ask it.
- */
-export async function checkStreamOutputs(out: string, o: { inputs: readonly string[]; overwrite?: boolean; beside?: readonly string[] }): Promise<void> {
-  const check = async (path: string) => {
-    await checkOutputPath(path, o.inputs);
-    await checkNotReplacing(path, 'a Fieldpack stream', { overwrite: o.overwrite, ours: isFpk });
-  };
-  await check(out);
-  const owned = streamBesideOf(out);
-  if (owned && !o.overwrite && existsSync(out) && existsSync(owned.owner)) {
-    throw new FieldpackError('INVALID_ARGUMENT', `${out} is the ${owned.role} of ${owned.owner}: replacing it would leave ${basename(owned.owner)} undecodable; give another name, or replace it on purpose (--overwrite)`, { path: out });
-  }
-  for (const path of o.beside ?? []) await check(path);
 }
 
 /** The file compress wrote a stream's anchor or base stream to, beside it; null where there is none (a model, a file base). */

@@ -19,7 +19,8 @@ import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
 import { readVariable } from '../compression/runs.ts';
 import { checkNotReplacing, checkOutputPath, writeAtomically } from '../files/atomic.ts';
-import { anchorStreamPath, baseStreamPath, checkStreamOutputs } from '../codecs/dependencies.ts';
+import { anchorStreamPath, baseStreamPath, streamBesideOf } from '../codecs/dependencies.ts';
+import { isFpk } from '../data/readers/fpk.ts';
 import { checkStreamSize, decodeRowsToFile, encodeRowsToFile, readStreamHead, rowSourceOf, rowsRefusal, streamErrorOf, verifyRows } from '../codecs/streamed.ts';
 import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
@@ -165,6 +166,25 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
   } finally {
     df.close();
   }
+}
+
+/**
+ * Refuses, before any work, what a compress must not write: OUT where it cannot be written or would replace an input
+ * or a file that is not a stream (unless overwrite), OUT named as another stream's base or anchor stream (replacing
+ * it would leave that stream undecodable; unless overwrite), and likewise the streams that go beside OUT (`beside`:
+ * its anchors' and its base's). The CLI's compress and compress --record both ask it.
+ */
+export async function checkStreamOutputs(out: string, o: { inputs: readonly string[]; overwrite?: boolean; beside?: readonly string[] }): Promise<void> {
+  const check = async (path: string) => {
+    await checkOutputPath(path, o.inputs);
+    await checkNotReplacing(path, 'a Fieldpack stream', { overwrite: o.overwrite, ours: isFpk });
+  };
+  await check(out);
+  const owned = streamBesideOf(out);
+  if (owned && !o.overwrite && existsSync(out) && existsSync(owned.owner)) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${out} is the ${owned.role} of ${owned.owner}: replacing it would leave ${basename(owned.owner)} undecodable; give another name, or replace it on purpose (--overwrite)`, { path: out });
+  }
+  for (const path of o.beside ?? []) await check(path);
 }
 
 export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
