@@ -44,7 +44,7 @@ export const runsCommand: CliCommand = {
   summary: 'list, search, show, tag, annotate, archive, delete, export or import runs; cancel one',
   usage: `fieldpack runs [list] [--project ID] [--kind KIND] [--limit N] [--json]   (the newest N runs, default 200; --json the records)
 fieldpack runs show ID [--json]   (a summary: parameters, metrics, tags, artifacts, log tail; --json the raw record)
-fieldpack runs cancel ID
+fieldpack runs cancel ID   (a run another Fieldpack runs, a terminal's or the workbench's, is asked of it: it stops within a second or so; waits up to 15 s and says how it ended)
 ${RUNS_REVIEW_USAGE}`,
   async run(argv, { io, app }) {
     if (argv[0] && RUNS_REVIEW_VERBS.includes(argv[0])) return runReviewVerb(argv[0], argv.slice(1), { io, app });
