@@ -20,6 +20,7 @@ import { clampToRange } from '../../core/codec/bound.ts';
 import { readStreamHead } from '../codecs/streamed.ts';
 import { type Manifest, type MemberEntry, archiveHolding, attributesFromManifest, fromJsonNumber } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
+import { removeLeftovers } from '../files/atomic.ts';
 import { auxiliaryCoordinatesOf } from './work.ts';
 import { NO_MANIFEST_CHECKSUM } from './verify.ts';
 
@@ -144,6 +145,8 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
   }
   const madeOut = !existsSync(out);
   makeFolder(out);
+  // a killed restore's temporary files (their writer gone) are not left among the user's files
+  removeLeftovers(out);
   // a folder this user cannot write to is said now, not as an HDF5 error after every member was decoded
   await access(out, constants.W_OK).catch(() => {
     throw new FieldpackError('INVALID_ARGUMENT', `cannot write in ${out}: permission denied (restore into a folder you can write to)`, { path: out });

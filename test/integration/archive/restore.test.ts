@@ -73,7 +73,12 @@ describe('archive restore: file names and cancels', () => {
     };
     await expect(restoreArchive(arc, out, { onProgress, signal: ac.signal })).rejects.toThrow(/restore cancelled: the 1 file it had restored removed/);
     expect(existsSync(out)).toBe(false);
+    // a killed restore's temporary file (its writer gone) is not left among the files
+    mkdirSync(out);
+    const leftover = join(out, `.topo.nc.${2 ** 22 + 17}-0badc0de.tmp`);
+    writeFileSync(leftover, 'half a file');
     expect((await restoreArchive(arc, out)).files).toHaveLength(3);
+    expect(existsSync(leftover)).toBe(false);
   });
 
   it('a build cancelled while it plans writes nothing (it finished planning, then made the folder and its work)', async () => {
