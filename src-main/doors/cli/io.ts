@@ -7,7 +7,8 @@ import type { CliIO } from './command.ts';
  * and an escape sequence in one cleared the screen or set the window's title when listed.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // also the bidirectional overrides and isolates (U+202A-202E, U+2066-2069): "evil\u202Ecod.nc" read as another name
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function terminalIO(): CliIO {

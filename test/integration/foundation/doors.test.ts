@@ -123,6 +123,9 @@ describe('CLI', () => {
     const escaped = at('projects', 'create', 'title\u001b]0;pwned\u0007');
     expect(escaped.stdout).toContain('created project 3: title\\u001b]0;pwned\\u0007');
     expect(escaped.stdout).not.toMatch(/[\u001b\u0007]/);
+    // and the bidirectional overrides: a name that reads as another
+    const spoof = at('projects', 'create', 'run\u202Egpj.nc');
+    expect(spoof.stdout).toContain('created project 4: run\\u202egpj.nc');
   });
 
   it('prints help that lists every command, and the README shows exactly that help', () => {
