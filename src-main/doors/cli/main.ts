@@ -141,7 +141,9 @@ function flagWording(err: unknown, args: readonly string[]): string | null {
       const at = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
       if (at < 0) continue;
       const given = args[at]!.includes('=') ? args[at]!.slice(name.length + 1) : args[at + 1];
-      return `${name} ${given ?? ''}: ${i.message}`.replace(' :', ':');
+      // a value refused for its length is not echoed whole (a 5000-character --title came back in the error)
+      const shown = given !== undefined && given.length > 60 ? `${given.slice(0, 40)}... (${given.length} characters)` : given;
+      return `${name} ${shown ?? ''}: ${i.message}`.replace(' :', ':');
     }
     return null;
   });

@@ -377,6 +377,9 @@ describe('golden classic streams', () => {
     writeFileSync(raw, new Uint8Array(4000));
     const shape = await fieldpack('compress', raw, '--var', 'z', '--raw-shape', '1,1,1,1,1,1,1,1,1,1000', '--raw-dtype', 'float32', '--bound', 'abs:1', '-o', join(tmp.dir, 'z.fpk'));
     expect(shape.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --raw-shape 1,1,1,1,1,1,1,1,1,1000: Too big: expected array to have <=8 items$/m);
+    // a value refused for its length is not echoed whole
+    const title = await fieldpack('--db', join(tmp.dir, 'title.db'), 'report', '1', '-o', join(tmp.dir, 'r.html'), '--title', 'x'.repeat(5000));
+    expect(title.stderr).toMatch(/^error \(INVALID_ARGUMENT\): --title x{40}\.\.\. \(5000 characters\): Too big: expected string to have <=300 characters$/m);
     const db = await fieldpack('--db', tmp.dir, 'runs');
     expect(db.status).toBe(1);
     expect(db.stderr).toContain(`${tmp.dir} is a folder, not a database file: pass --db with a file's path (e.g. ${join(tmp.dir, 'fieldpack.db')})`);
