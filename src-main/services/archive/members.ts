@@ -264,13 +264,21 @@ export async function decodeMember(dir: string, members: Map<string, MemberEntry
     if (!a) throw new FieldpackError('BAD_FILE', `member ${entry.id}: its anchor member ${d.member} is not in the manifest`);
     fields.push({ ...(await decodeMember(dir, members, a, cache, signal, undefined, depth + 1)), name: d.var });
   }
-  // an object gone from objects/ is said as verify says it (the decoder's search would meet a bare ENOENT)
+  // an object the stream needs, gone from objects/, is said as verify says it (the decoder's search would meet a bare
+  // ENOENT); one it does not need (a cross-field series network, also inside the stream) does not stop the decoding
+  const named = (stream: Uint8Array) => inspectStream(stream).dependencies.flatMap((d) => (d.kind === 'anchor' ? [] : [d.hash]));
+  const needs = new Set(named(bytes));
+  // and what a base stream the member needs names itself (its model)
   for (const dep of entry.dependencies) {
-    if (dep.kind !== 'anchor' && dep.object && !existsSync(join(dir, dep.object))) {
+    if (dep.kind === 'base' && dep.object && needs.has(dep.hash) && existsSync(join(dir, dep.object))) named(readFileSync(join(dir, dep.object))).forEach((h) => needs.add(h));
+  }
+  for (const dep of entry.dependencies) {
+    if (dep.kind !== 'anchor' && dep.object && needs.has(dep.hash) && !existsSync(join(dir, dep.object))) {
       throw new FieldpackError('NOT_FOUND', `member ${entry.id} (${entry.file}): needs ${dep.kind} object ${dep.object}: missing`, { path: join(dir, dep.object) });
     }
   }
-  const d = await decodeStream(bytes, { deps: { fields, files: objectPaths(dir, entry.dependencies) }, signal }).catch((e: unknown) => {
+  const files = objectPaths(dir, entry.dependencies).filter((p) => existsSync(p));
+  const d = await decodeStream(bytes, { deps: { fields, files }, signal }).catch((e: unknown) => {
     // a stream's error names the stream's fault, not which member it is: restore and verify say both
     if (e instanceof FieldpackError && e.code !== 'CANCELLED') throw new FieldpackError(e.code, `member ${entry.id} (${entry.file}): ${e.message}`, e.details);
     throw e;

@@ -6,6 +6,7 @@
  * Every release must decode it bit for bit (the SHA-256 of each member's decoded values is in its manifest) and
  * restore it; never rebuild it to make this test pass.
  */
+import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listArchive, restoreArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
@@ -61,5 +62,14 @@ describe('golden archive v1', () => {
     } finally {
       f.close();
     }
+  });
+  it('restores without its series network object: the streams carry the network (verify still names the object missing)', async () => {
+    const copy = join(tmp.dir, 'no-network');
+    cpSync(GOLDEN, copy, { recursive: true });
+    for (const f of readdirSync(join(copy, 'objects'))) rmSync(join(copy, 'objects', f));
+    const r = await restoreArchive(copy, join(tmp.dir, 'restored-no-network'));
+    expect(r.failed).toEqual([]);
+    expect(r.files.map((f) => f.variables)).toEqual([['SST', 'AIRT']]);
+    expect((await verifyArchive(copy, { sources: false })).objects.every((o) => o.ok)).toBe(false);
   });
 });
