@@ -26,7 +26,7 @@ export async function withWriterLock<T>(dir: string, writer: string, work: () =>
   const path = lockPath(dir, writer);
   const mine: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   try {
-    take(path, mine);
+    take(dir, path, mine);
   } catch (e) {
     if (made) removeIfEmpty(dir);
     throw e;
@@ -39,7 +39,7 @@ export async function withWriterLock<T>(dir: string, writer: string, work: () =>
   }
 }
 
-function take(path: string, mine: LockOwner): void {
+function take(dir: string, path: string, mine: LockOwner): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, JSON.stringify(mine), { flag: 'wx' });
@@ -54,7 +54,7 @@ function take(path: string, mine: LockOwner): void {
       continue;
     }
     const who = other ? `process ${other.pid} on ${other.host} (since ${other.since})` : 'another process';
-    throw new FieldpackError('CONFLICT', `${path.replace(/\/\.[^/]+\.lock$/, '')} is being built by ${who}: two builds into one folder would mix their members; wait for it to end, or stop it (if it no longer runs, delete ${path})`, { path, owner: other });
+    throw new FieldpackError('CONFLICT', `${dir} is being built by ${who}: two builds into one folder would mix their members; wait for it to end, or stop it (if it no longer runs, delete ${path})`, { path, owner: other });
   }
   throw new FieldpackError('CONFLICT', `${path}: could not take the archive's lock`, { path });
 }

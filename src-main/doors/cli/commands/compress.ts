@@ -159,13 +159,16 @@ export const compressCommand: CliCommand = {
   },
 };
 
+const WHOLE_FIELD = 'a recorded run reads the whole field';
+const DESCRIBED_LAYOUT = 'a recorded run reads files whose layout they describe (a FILE.json sidecar for raw binary)';
+
 /** The flags a recorded run does not take, and why. */
 const NOT_RECORDED: [string, string][] = [
-  ['streamed', 'a recorded run reads the whole field'],
-  ['in-memory', 'a recorded run reads the whole field'],
-  ['raw-shape', 'a recorded run reads files whose layout they describe (a FILE.json sidecar for raw binary)'],
-  ['raw-dtype', 'a recorded run reads files whose layout they describe (a FILE.json sidecar for raw binary)'],
-  ['raw-endian', 'a recorded run reads files whose layout they describe (a FILE.json sidecar for raw binary)'],
+  ['streamed', WHOLE_FIELD],
+  ['in-memory', WHOLE_FIELD],
+  ['raw-shape', DESCRIBED_LAYOUT],
+  ['raw-dtype', DESCRIBED_LAYOUT],
+  ['raw-endian', DESCRIBED_LAYOUT],
   ['anchors', 'cross-field runs are recorded by the Cross-field view and `bench --codec crossfield`'],
   ['no-verify', 'a recorded run is always decompressed and checked (its metrics are those of the values it gives back)'],
 ];
