@@ -130,6 +130,8 @@ export const ArchiveSource = z.object({
   globalAttributes: z.record(z.string(), z.unknown()),
   /** the stored type of each numeric global attribute (absent in archives made before it) */
   globalAttributeTypes: z.record(z.string(), z.string()).optional(),
+  /** its groups (NetCDF-4), parents first, with their attributes; absent in archives made before them and in formats without groups */
+  groups: z.array(z.object({ path: z.string(), attributes: z.record(z.string(), z.unknown()), attributeTypes: z.record(z.string(), z.string()).optional() })).optional(),
   /** every coordinate variable of the file, lossless (core/coordinates.ts packCoordinates form) */
   coordinates: z.record(z.string(), z.array(z.unknown())),
   variables: z.array(SourceVariable),

@@ -230,6 +230,7 @@ async function restoreSource(
     stored: src.carried.map((c) => dimensionsInFile(storedVariableOf({ ...c, attributes: attributesFromManifest(c.attributes, c.attributeTypes) }), declared)),
     // the source's, in its order, and any a variable needed that it did not list
     dimensions: [...declared.values()],
+    groups: (src.groups ?? []).map((g) => ({ ...g, attributes: attributesFromManifest(g.attributes, g.attributeTypes) })),
     globalAttributes: { ...attributesFromManifest(src.globalAttributes, src.globalAttributeTypes), fieldpack_restored_from: `${src.name} (${src.format}) via a Fieldpack archive` },
     ...(src.globalAttributeTypes ? { globalAttributeTypes: src.globalAttributeTypes } : {}),
   });

@@ -15,7 +15,7 @@ import { notAFieldReason } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
 import { carriedBytes, carryVariable, notCarriedReason } from './carried.ts';
-import { unwritableVariableReason } from '../data/writers/netcdf4.ts';
+import { unwritableGroupReason, unwritableVariableReason } from '../data/writers/netcdf4.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { parseBaseSpec } from '../compression/base.ts';
 import { type ArchiveOptions, type ArchiveSource, type WorkManifest, type WorkMember, ARCHIVE_VERSION, WORK_FORMAT, safeName } from './format.ts';
@@ -342,10 +342,16 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       // variables in the file's order in the manifest (members keep the build order)
       const fileOrder = df.variables.map((v) => v.name);
       variables.sort((a, b) => fileOrder.indexOf(a.name) - fileOrder.indexOf(b.name));
+      // a group the NetCDF-4 writer could not make (a name HDF5 allows and netCDF not) is named, not restored
+      const groups = (df.groups ?? []).filter((g) => {
+        const why = unwritableGroupReason(g);
+        if (why) skipped.push({ name: `${g.path}/`, reason: `a group with ${why}: its attributes are not archived` });
+        return !why;
+      });
       sources.push({
         id, path, name: basename(path), format: df.format, sizeBytes: df.sizeBytes, modifiedMs: statSync(path).mtimeMs,
         dimensions: Object.entries(df.dimensions).map(([name, size]) => ({ name, size, ...(df.unlimited?.includes(name) ? { unlimited: true } : {}) })),
-        globalAttributes: df.globalAttributes, ...(df.globalAttributeTypes ? { globalAttributeTypes: df.globalAttributeTypes } : {}), coordinates: packCoordinates(coords) ?? {}, variables, carried, skipped,
+        globalAttributes: df.globalAttributes, ...(df.globalAttributeTypes ? { globalAttributeTypes: df.globalAttributeTypes } : {}), ...(groups.length ? { groups } : {}), coordinates: packCoordinates(coords) ?? {}, variables, carried, skipped,
       });
     } finally {
       df.close();

@@ -235,7 +235,7 @@ print(json.dumps({'names': sorted(a.variables), 'err': float(max(abs(a[n][:] - (
     expect(back.lat).toEqual([-10, -6, -2, 2, 6, 10]);
   });
 
-  it('a NetCDF-4 group with dimensions of its own comes back with them, its variables and a nested group\'s along them', async () => {
+  it('a NetCDF-4 group with dimensions of its own comes back with them, its variables and a nested group\'s along them, its attributes in their types, and groups that hold only attributes', async () => {
     const src = join(tmp.dir, 'groups.nc');
     execFileSync(PYTHON, ['-c', `
 import sys, numpy as np, netCDF4
@@ -243,6 +243,8 @@ ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('x', 10); ds.createVa
 g = ds.createGroup('g1'); g.createDimension('q', 7); g.createVariable('inner', 'f4', ('q',))[:] = np.linspace(0, 1, 7)
 g.createGroup('g2').createVariable('deep', 'f4', ('q', 'x'))[:] = np.outer(np.arange(7), np.ones(10))
 g.createDimension('n', 3); g.createVariable('label', 'S1', ('n',))[:] = np.array([b'A', b'B', b'C'], 'S1')
+g.title = 'inner group'; g.version = np.int16(3); g.weights = np.array([0.5, 1.5]); g.missing = np.float32(np.nan)
+e = ds.createGroup('empty'); e.note = 'kept'; e.createGroup('deeper')
 ds.close()
 `, src]);
     const out = join(tmp.dir, 'groups-arc');
@@ -254,9 +256,14 @@ ds.close()
 import sys, json, numpy as np, netCDF4
 ds = netCDF4.Dataset(sys.argv[1]); g = ds.groups['g1']
 print(json.dumps({'root': list(ds.dimensions), 'g1': {k: len(d) for k, d in g.dimensions.items()}, 'inner': list(g['inner'].dimensions), 'label': str(netCDF4.chartostring(g['label'][:])),
-  'deep': list(g.groups['g2']['deep'].dimensions), 'err': float(max(abs(g['inner'][:] - np.linspace(0, 1, 7)).max(), abs(g.groups['g2']['deep'][:] - np.outer(np.arange(7), np.ones(10))).max()))}))
+  'deep': list(g.groups['g2']['deep'].dimensions), 'err': float(max(abs(g['inner'][:] - np.linspace(0, 1, 7)).max(), abs(g.groups['g2']['deep'][:] - np.outer(np.arange(7), np.ones(10))).max())),
+  'g1attrs': {k: [str(np.asarray(g.getncattr(k)).dtype), str(np.asarray(g.getncattr(k)).tolist())] for k in g.ncattrs()},
+  'empty': {k: ds.groups['empty'].getncattr(k) for k in ds.groups['empty'].ncattrs()}, 'deeper': list(ds.groups['empty'].groups)}))
 `, r.files[0]!.path], { encoding: 'utf8' }));
     expect(back).toMatchObject({ root: ['x'], g1: { q: 7, n: 3 }, inner: ['q'], deep: ['q', 'x'], label: 'ABC' });
+    expect(back.g1attrs).toEqual({ title: ['<U11', 'inner group'], version: ['int16', '3'], weights: ['float64', '[0.5, 1.5]'], missing: ['float32', 'nan'] });
+    expect(back.empty).toEqual({ note: 'kept' });
+    expect(back.deeper).toEqual(['deeper']);
     expect(back.err).toBeLessThanOrEqual(1e-3);
   });
 });

@@ -12,7 +12,7 @@ import { HDF5_SIGNATURE } from '../../files/magic.ts';
 import { fieldSize, type Field } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor, int64Fills } from './cf.ts';
 import { dimensionListIdentities, H5T_REFERENCE, H5T_VLEN, h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
-import type { DataFile, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
+import type { DataFile, GroupInfo, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
 import { INT64, badFile, checkReadable, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
@@ -266,6 +266,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
     const unlimited: string[] = [];
     // groups by identity: hard links can make them a cycle, each is walked once (and soft links nest only so deep)
     const walked = new Set<string>();
+    const groups: GroupInfo[] = [];
     const walk = (group: H5Group, prefix: string) => {
       const id = objectIdentity(file, `/${prefix}`);
       if (id !== null) {
@@ -273,6 +274,10 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
         walked.add(id);
       }
       if (prefix.split('/').length > MAX_GROUP_DEPTH) throw badFile(path, `HDF5 groups nested more than ${MAX_GROUP_DEPTH} deep at "/${prefix}" (a cycle of links?)`);
+      if (prefix) {
+        const { values: attributes, types } = readAttrs(group as never, true);
+        groups.push({ path: prefix.slice(0, -1), attributes, ...(Object.keys(types).length ? { attributeTypes: types } : {}) });
+      }
       let keys: string[];
       try {
         keys = group.keys();
@@ -535,6 +540,7 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       variables,
       globalAttributes,
       globalAttributeTypes,
+      groups,
       dimensions,
       unlimited,
       variable,

@@ -28,6 +28,14 @@ export interface VariableInfo {
   isCoordinate: boolean;
 }
 
+export interface GroupInfo {
+  /** as variables name their groups: the path without leading slash, e.g. "forecast" or "forecast/surface" */
+  path: string;
+  attributes: Record<string, unknown>;
+  /** the stored type of each numeric attribute */
+  attributeTypes?: Record<string, VariableDtype>;
+}
+
 /**
  * Hyperslab: [start, stop) per leading axis; missing trailing axes (or undefined entries) mean the
  * whole axis. `[[3, 4]]` reads time step 3 of a [time, lat, lon] variable.
@@ -56,6 +64,11 @@ export interface DataFile {
   globalAttributes: Record<string, unknown>;
   /** the stored type of each numeric global attribute, where the format says it */
   globalAttributeTypes?: Record<string, VariableDtype>;
+  /**
+   * The groups below the root (NetCDF-4 / HDF5), parents before their children, each with its attributes: what an
+   * archive restores beside the variables (a group holding only attributes too). Absent: a format without groups.
+   */
+  groups?: GroupInfo[];
   /** Dimension name -> size (for raw files: the given dims). */
   dimensions: Record<string, number>;
   /** Dimensions of unlimited size (NetCDF-3's record dimension, HDF5 scales with an unlimited maximum); absent: none known. */

@@ -209,6 +209,8 @@ export interface NetcdfDataset {
   globalAttributes?: Record<string, unknown>;
   /** the stored type of numeric global attributes */
   globalAttributeTypes?: Record<string, string>;
+  /** groups written with their attributes (parents first), whether or not a variable lies in them */
+  groups?: { path: string; attributes: Record<string, unknown>; attributeTypes?: Record<string, string> }[];
   deflate?: number;
 }
 
@@ -269,6 +271,16 @@ function badNameReason(name: string): string | null {
   if (name === '') return 'it is empty';
   if (name.includes('/')) return 'it contains "/"';
   if (name.includes('\0')) return 'it contains a NUL character';
+  return null;
+}
+
+/** Why the NetCDF-4 writer would refuse a group of this path and attribute names (checkNames' rules), or null. */
+export function unwritableGroupReason(g: { path: string; attributes: Record<string, unknown> }): string | null {
+  if (!isNetcdfVariableName(g.path)) return 'a name the NetCDF-4 writer does not take';
+  for (const k of Object.keys(g.attributes)) {
+    const why = badNameReason(k);
+    if (why) return `attribute ${JSON.stringify(k)} that cannot be written to NetCDF-4 (${why})`;
+  }
   return null;
 }
 
@@ -339,8 +351,12 @@ function checkNames(ds: NetcdfDataset): void {
     const why = !d.name.includes('/') ? badNameReason(d.name) : outsideItsGroup(d.name, variables) ? 'it contains "/"' : pathNameReason(d.name);
     if (why) throw new FieldpackError('INVALID_ARGUMENT', `dimension name ${JSON.stringify(d.name)} cannot be written to NetCDF-4 (${why}); export to raw binary instead (--format raw)`);
   }
+  for (const g of ds.groups ?? []) {
+    if (!isNetcdfVariableName(g.path)) throw new FieldpackError('INVALID_ARGUMENT', `group name ${JSON.stringify(g.path)} cannot be written to NetCDF-4 (${pathNameReason(g.path) ?? 'not a netCDF name'})`);
+  }
   const owners: [string, Record<string, unknown> | undefined][] = [
     ['the file', ds.globalAttributes],
+    ...(ds.groups ?? []).map((g): [string, Record<string, unknown>] => [`group ${g.path}`, g.attributes]),
     ...ds.variables.map((v): [string, Record<string, unknown>] => [v.field.name, v.field.attributes]),
     ...Object.entries(ds.coordinates ?? {}).map(([dim, c]): [string, Record<string, unknown> | undefined] => [dim, c.attributes]),
   ];
@@ -406,6 +422,12 @@ export async function writeNetcdf4Dataset(outPath: string, given: NetcdfDataset)
           groups.add(group);
         }
       };
+      // the source's groups with their attributes, those that hold no variable too
+      for (const g of ds.groups ?? []) {
+        groupsOf(`${g.path}/`);
+        const group = file.get(g.path) as unknown as { create_attribute: H5Dataset['create_attribute'] };
+        for (const [k, v] of Object.entries(g.attributes)) if (!HDF5_HIDDEN.has(k)) writeTypedAttr(group, k, v, g.attributeTypes?.[k]);
+      }
       // dimensions first (netCDF-C assigns dimension ids in creation order)
       ds.dimensions.forEach(({ name: dim, size, unlimited: unl }, i) => {
         groupsOf(dim);
