@@ -217,10 +217,12 @@ ds.close()
     const t = w.create_dataset({ name: 'T', data: new Float32Array(30).map((_, i) => i), shape: [6, 5] });
     t.attach_scale(0, '/coords/lat');
     w.create_dataset({ name: '-x', data: new Float32Array(30), shape: [6, 5] });
+    w.create_group('-notes');
     w.close();
     const out = join(tmp.dir, 'names-arc');
     await buildArchive({ inputs: [names, plain], out, bound: 'abs:1e-3', crossfield: 'off' });
     expect((await listArchive(out)).sources.find((s) => s.name === 'scales.h5')!.skipped).toContainEqual({ name: '-x', reason: expect.stringMatching(/name the NetCDF-4 writer does not take/) });
+    expect((await listArchive(out)).sources.find((s) => s.name === 'scales.h5')!.skipped).toContainEqual({ name: '-notes/', reason: expect.stringMatching(/a group with a name the NetCDF-4 writer does not take/) });
     const r = await restoreArchive(out, join(tmp.dir, 'names-out'));
     expect(r.failed).toEqual([]);
     const back = JSON.parse(execFileSync(PYTHON, ['-c', `
