@@ -90,8 +90,11 @@ export function validateBound(b: BoundSpec): void {
 /** The largest absolute bound a stream holds: 2^1022, whose double (the quantizer's bin width) is still finite. */
 export const MAX_ABS_BOUND = 2 ** 1022;
 
-/** Resolves a bound against the valid range of a field. */
-export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
+/**
+ * Resolves a bound against the valid range of a field; validCount (where the caller knows it) 0 says the range is
+ * empty (every point masked or not finite), not a constant field's.
+ */
+export function resolveBound(b: BoundSpec, range: number, validCount?: number): ResolvedBound {
   validateBound(b);
   let abs: number;
   switch (b.mode) {
@@ -117,7 +120,8 @@ export function resolveBound(b: BoundSpec, range: number): ResolvedBound {
   const held = abs > MAX_ABS_BOUND;
   abs = Math.min(abs, MAX_ABS_BOUND);
   const lossless = abs === 0;
-  const why = rangeOverflows ? ", the field's range overflows a double" : b.mode !== 'abs' && range === 0 ? ', constant field' : '';
+  const constant = validCount === 0 ? ', no valid point: every value is fill or not finite' : ', constant field';
+  const why = rangeOverflows ? ", the field's range overflows a double" : b.mode !== 'abs' && range === 0 ? constant : '';
   const label = lossless
     ? `${b.mode} ${b.value} -> lossless (bound 0${why})`
     : `${b.mode} ${b.value} -> abs ${abs.toPrecision(6)}${held ? ' (the largest a stream stores)' : ''}${tighten < 1 ? ` (tightened x${tighten.toPrecision(3)} to meet the target)` : ''}`;

@@ -20,9 +20,9 @@ export interface ErrorStats {
   /** maxAbsError / range */
   maxRelError: number;
   rmse: number;
-  /** RMSE / range */
+  /** RMSE / range; NaN without a valid point */
   nrmse: number;
-  /** 20 log10(range / RMSE); Infinity when lossless */
+  /** 20 log10(range / RMSE); Infinity when lossless, NaN without a valid point */
   psnr: number;
   bound: number;
   /** maxAbsError / bound (<= 1 means the bound holds; NaN when bound is 0 and no error) */
@@ -131,8 +131,9 @@ export class ErrorAccumulator {
       maxAbsError: maxErr,
       maxRelError: range > 0 ? maxErr / range : maxErr === 0 ? 0 : Infinity,
       rmse,
-      nrmse: range > 0 ? rmse / range : rmse === 0 ? 0 : Infinity,
-      psnr: psnr(range, rmse),
+      // no valid point: no range to measure the error against (the field is all fill), not a lossless one
+      nrmse: !n ? NaN : range > 0 ? rmse / range : rmse === 0 ? 0 : Infinity,
+      psnr: !n ? NaN : psnr(range, rmse),
       bound,
       maxErrorOverBound: bound > 0 ? maxErr / bound : maxErr === 0 ? 0 : Infinity,
       pointsOverBound: this.over,

@@ -178,6 +178,8 @@ export function codecParams(choice: string, overrides: Record<string, unknown> =
 const TARGET_PASSES = 6;
 
 function targetMet(bound: BoundSpec, st: ErrorStats): boolean {
+  // no valid point: nothing to miss (its PSNR and NRMSE are NaN)
+  if (st.validCount === 0) return true;
   if (bound.mode === 'psnr') return st.psnr >= bound.value;
   if (bound.mode === 'nrmse') return st.nrmse <= bound.value;
   return true;

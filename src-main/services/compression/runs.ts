@@ -457,7 +457,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
   }
 
   const fmt = (x: number, p = 4) => (Number.isFinite(x) ? x.toPrecision(p) : String(x));
-  ctx.progress(1, `${codec}: ratio ${fmt(m.compressionRatio)}, ${fmt(m.bitRate, 3)} bits/value, PSNR ${Number.isFinite(m.psnr) ? m.psnr.toFixed(2) + ' dB' : 'lossless'}, max err/bound ${fmt(m.maxErrorOverBound, 3)}`);
+  ctx.progress(1, `${codec}: ratio ${fmt(m.compressionRatio)}, ${fmt(m.bitRate, 3)} bits/value, PSNR ${Number.isFinite(m.psnr) ? m.psnr.toFixed(2) + ' dB' : Number.isNaN(m.psnr) ? '- (no valid point)' : 'lossless'}, max err/bound ${fmt(m.maxErrorOverBound, 3)}`);
   return {
     codec,
     file,

@@ -64,6 +64,19 @@ describe('metrics', () => {
     expect(errorStats(tiny, tinyRecon, null, 1).rmse).toBe(Math.sqrt(((4 + 8.9e-16 - 4) ** 2) / 4));
   });
 
+  it('a field without a valid point (all fill or NaN) has no NRMSE or PSNR to give (NaN, not a lossless one), and its bound says why it is lossless', () => {
+    const st = errorStats(new Float32Array([-999, NaN, -999]), new Float32Array([-999, NaN, -999]), new Uint8Array([0, 1, 0]), 0.5);
+    expect(st.validCount).toBe(0);
+    expect(st.maxAbsError).toBe(0);
+    expect(st.pointsOverBound).toBe(0);
+    expect(st.nrmse).toBeNaN();
+    expect(st.psnr).toBeNaN();
+    expect(resolveBound({ mode: 'rel', value: 1e-3 }, 0, 0).label).toBe('rel 0.001 -> lossless (bound 0, no valid point: every value is fill or not finite)');
+    expect(resolveBound({ mode: 'rel', value: 1e-3 }, 0, 12).label).toBe('rel 0.001 -> lossless (bound 0, constant field)');
+    // a constant field keeps its lossless PSNR
+    expect(errorStats([5, 5], [5, 5], null, 0).psnr).toBe(Infinity);
+  });
+
   it('bound modes resolve to an absolute bound and say so', () => {
     expect(resolveBound(parseBound('rel:1e-3'), 50).abs).toBeCloseTo(0.05, 15);
     expect(resolveBound(parseBound('abs:0.5'), 50).abs).toBe(0.5);

@@ -704,7 +704,7 @@ export function* planSteps(
   backend: LosslessBackend,
   spreadOf?: () => PlanSample[],
 ): PlanSteps {
-  const bound = resolveBound(opts.bound, stats.max - stats.min);
+  const bound = resolveBound(opts.bound, stats.max - stats.min, stats.count);
   const plan: ClassicPlan = {
     dtype,
     shape: [...shape],

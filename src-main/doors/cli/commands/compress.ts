@@ -218,7 +218,7 @@ async function recordedCompress(
   const r = ended.result as CompressRunResult;
   const m = r.metrics;
   const fmt = (x: number | undefined, d = 4) => (x === undefined ? '?' : Number.isFinite(x) ? x.toPrecision(d) : String(x));
-  io.out(`run ${run.id} finished: ${a.variable} [${r.shape.join('x')}] ${r.boundLabel}; ${r.predictor}; ratio ${fmt(m.compression_ratio)}, max error/bound ${fmt(m.max_error_over_bound)}, PSNR ${fmt(m.psnr_db)} dB; ${fmt(m.compress_mb_s, 3)} / ${fmt(m.decompress_mb_s, 3)} MB/s`);
+  io.out(`run ${run.id} finished: ${a.variable} [${r.shape.join('x')}] ${r.boundLabel}; ${r.predictor}; ratio ${fmt(m.compression_ratio)}, max error/bound ${fmt(m.max_error_over_bound)}, ${noValidPoint(m.psnr_db) ? 'no valid point' : `PSNR ${fmt(m.psnr_db)} dB`}; ${fmt(m.compress_mb_s, 3)} / ${fmt(m.decompress_mb_s, 3)} MB/s`);
   if (r.artifact.path) io.out(`${r.artifact.kind === 'fpk' ? 'stream' : 'reconstruction'} kept with the run: ${r.artifact.path}`);
   if (a.out && r.artifact.kind === 'fpk') {
     await checkCopies();
@@ -232,11 +232,17 @@ async function recordedCompress(
   return 0;
 }
 
+/** A PSNR of NaN (a number, its JSON text, or null where a store kept it): no valid point to measure an error on. */
+function noValidPoint(psnr: unknown): boolean {
+  return psnr === null || psnr === 'NaN' || Number.isNaN(psnr);
+}
+
 /**
  * The verified errors against what the bound promised: a point-wise bound's max error over it; an NRMSE target's
  * NRMSE (from the PSNR over the same range), as its streams carry their largest error as their bound (always 1 over it).
  */
 function errorSummary(bound: BoundSpec, v: { maxErrorOverBound: number | string; psnr: number | string }): string {
+  if (noValidPoint(v.psnr)) return 'no valid point to measure errors on (every value is fill or not finite; each comes back exactly)';
   const psnr = typeof v.psnr === 'number' ? v.psnr.toFixed(2) : v.psnr;
   if (bound.mode === 'nrmse' && typeof v.psnr === 'number') return `NRMSE ${Math.pow(10, -v.psnr / 20).toPrecision(4)} (target ${bound.value}), PSNR ${psnr} dB`;
   return `max error/bound ${Number(v.maxErrorOverBound).toFixed(4)}, PSNR ${psnr} dB`;
