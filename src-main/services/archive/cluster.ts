@@ -82,15 +82,24 @@ export interface SlurmSubmission {
   mergeJobId: string | null;
 }
 
+/**
+ * A value on an #SBATCH line: sbatch splits these lines at white space but keeps a double-quoted value whole; a
+ * double quote or a line break cannot be held, and is refused rather than let split or end the line.
+ */
+function sbatchValue(what: string, value: string): string {
+  if (/["\r\n]/.test(value)) throw new FieldpackError('INVALID_ARGUMENT', `${what} ${JSON.stringify(value)} has a double quote or a line break, which an #SBATCH line cannot hold`);
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `"${value}"`;
+}
+
 function sbatchHeader(name: string, dir: string, log: string, o: SlurmOptions): string[] {
   return [
     '#!/bin/bash',
     `#SBATCH --job-name=${name}`,
-    `#SBATCH --output=${join(dir, 'slurm', 'logs', log)}`,
+    `#SBATCH --output=${sbatchValue("the archive folder's path", join(dir, 'slurm', 'logs', log))}`,
     '#SBATCH --ntasks=1',
     '#SBATCH --cpus-per-task=1',
-    ...(o.partition ? [`#SBATCH --partition=${o.partition}`] : []),
-    ...(o.time ? [`#SBATCH --time=${o.time}`] : []),
+    ...(o.partition ? [`#SBATCH --partition=${sbatchValue('--partition', o.partition)}`] : []),
+    ...(o.time ? [`#SBATCH --time=${sbatchValue('--time', o.time)}`] : []),
   ];
 }
 

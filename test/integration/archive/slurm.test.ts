@@ -12,7 +12,7 @@ import { COADS, WRF_KATRINA } from '../../helpers/data-files.ts';
 import { ROOT } from '../../helpers/cli.ts';
 import { type SlurmCluster, startSlurm } from '../../helpers/slurm.ts';
 import { tempDir } from '../../helpers/tmp.ts';
-import { sbatchFailure } from '../../../src-main/services/archive/cluster.ts';
+import { sbatchFailure, submitSlurm } from '../../../src-main/services/archive/cluster.ts';
 
 const NODE22 = join(ROOT, 'node_modules', 'node', 'bin', 'node');
 const BIN = join(ROOT, 'bin', 'fieldpack.mjs');
@@ -29,9 +29,10 @@ describe('fieldpack archive on Slurm', () => {
     tmp.cleanup();
   }, 60_000);
 
-  it('builds as a 4-task job array, merges in a dependent job, and verifies', async () => {
+  it('builds as a 4-task job array (in a folder whose path has a space), merges in a dependent job, and verifies', async () => {
     const c = cluster!;
-    const out = join(tmp.dir, 'archive');
+    // a space in the folder's path: the #SBATCH --output line quotes it (sbatch split it, and the logs went elsewhere)
+    const out = join(tmp.dir, 'my archive');
     const run = (args: string[]) => execFileSync(NODE22, [BIN, ...args], { cwd: ROOT, env: c.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const submitted = run(['archive', 'build', COADS, WRF_KATRINA, '--vars', 'SST,AIRT,SLP,T2,Q2,PSFC', '-o', out, '--slurm', '--array-size', '4']);
     const ids = /array job (\d+), merge job (\d+)/.exec(submitted);
@@ -69,5 +70,19 @@ describe('sbatch refusals', () => {
     expect(down).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/Slurm's controller did not answer .*is slurmctld running/) });
     const partition = sbatchFailure('sbatch: error: invalid partition specified: nope');
     expect(partition).toMatchObject({ code: 'INVALID_ARGUMENT', message: 'sbatch refused the job: sbatch: error: invalid partition specified: nope' });
+  });
+
+  it('a --partition or --time that would end its #SBATCH line (a line break: the rest a shell command) is refused before a script is written', async () => {
+    const tmp = tempDir('fieldpack-slurm-values-');
+    try {
+      for (const o of [{ partition: 'debug\ntouch /tmp/owned' }, { time: '1:00 "x' }]) {
+        await expect(submitSlurm(tmp.dir, { arraySize: 2, submit: false, ...o })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/--(partition|time) .* has a double quote or a line break/) });
+        expect(existsSync(join(tmp.dir, 'slurm', 'build.sbatch'))).toBe(false);
+      }
+      const ok = await submitSlurm(tmp.dir, { arraySize: 2, submit: false, partition: 'debug,long', time: '1-00:00:00' });
+      expect(readFileSync(ok.buildScript, 'utf8')).toMatch(/#SBATCH --partition=debug,long\n#SBATCH --time=1-00:00:00\n/);
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
