@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldpackError } from '../../core/errors.ts';
+import { FieldpackError, firstNames } from '../../core/errors.ts';
 import { issueText } from '../../api/schemas.ts';
 import type { Field } from '../../core/field.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
@@ -79,7 +79,7 @@ export function readManifest(dir: string): Manifest {
   const r = ManifestSchema.safeParse(json);
   if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a valid archive manifest (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ')})`);
   const problems = manifestProblems(r.data);
-  if (problems.length) throw new FieldpackError('BAD_FILE', `${p}: the manifest does not hold together (edited?): ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`, { problems });
+  if (problems.length) throw new FieldpackError('BAD_FILE', `${p}: the manifest does not hold together (edited?): ${firstNames(problems, 3, '; ')}`, { problems });
   // after the checks that name what is wrong: the checksum only says that something is
   const changed = manifestChecksumProblem(json as Record<string, unknown>);
   if (changed) throw new FieldpackError('BAD_FILE', `${p}: ${changed}; its coordinates, attributes and bounds cannot be trusted, so nothing is verified or restored from it`);

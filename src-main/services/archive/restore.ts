@@ -8,7 +8,7 @@
 import { constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { FieldpackError } from '../../core/errors.ts';
+import { FieldpackError, firstNames } from '../../core/errors.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
 import { unpackCoordinates } from '../../core/coordinates.ts';
 import { writeNetcdf4Dataset } from '../data/writers/netcdf4.ts';
@@ -141,7 +141,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
   const targets = restoredFileNames(manifest, out, (src) => !asked || [...src.variables, ...src.carried].some((v) => asked.includes(v.name)));
   const existing = [...targets.values()].filter((p) => existsSync(p));
   if (existing.length && !opts.overwrite) {
-    throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${existing.map((p) => basename(p)).join(', ')}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });
+    throw new FieldpackError('INVALID_ARGUMENT', `${out} already holds ${firstNames(existing.map((p) => basename(p)), 10)}: restoring would replace ${existing.length > 1 ? 'them' : 'it'} with reconstructions; restore into another folder, or overwrite on purpose (--overwrite)`, { existing });
   }
   const madeOut = !existsSync(out);
   makeFolder(out);

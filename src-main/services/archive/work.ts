@@ -5,7 +5,7 @@
  */
 import { globSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { FieldpackError } from '../../core/errors.ts';
+import { FieldpackError, firstNames } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
 import { coordinateFromField, packCoordinates } from '../../core/coordinates.ts';
 import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
@@ -364,7 +364,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
     const coordinate = names.find((v) => !held.has(v) && coordinates.has(v));
     if (coordinate) throw new FieldpackError('INVALID_ARGUMENT', `${flag} names ${coordinate}, a coordinate variable: coordinates are kept exactly with every field, not archived on their own`);
     const unknown = names.filter((v) => !held.has(v));
-    if (unknown.length) throw new FieldpackError('NOT_FOUND', `${flag} names ${unknown.join(', ')}, which no input file holds (they hold ${[...held].slice(0, 20).join(', ')}${held.size > 20 ? `, and ${held.size - 20} more` : ''})`);
+    if (unknown.length) throw new FieldpackError('NOT_FOUND', `${flag} names ${firstNames(unknown, 20)}, which no input file holds (they hold ${firstNames([...held], 20)})`);
   }
   if (!members.length) throw new FieldpackError('NOT_FOUND', `nothing to archive in ${files.join(', ')}${options.vars ? ` (--vars ${options.vars.join(',')})` : ''}`);
   o.onProgress?.(1, `${members.length} members from ${files.length} files`);

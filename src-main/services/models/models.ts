@@ -18,7 +18,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { checkReplaceable, writeFileAtomic, writeFolderAtomically } from '../files/atomic.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { FieldpackError } from '../../core/errors.ts';
+import { FieldpackError, firstNames } from '../../core/errors.ts';
 import { checkWeights, float32FromBytes, parseNnSpec, type NnSpec } from '../../core/nn/spec.ts';
 import type { FeatureSpec } from '../../core/nn/features.ts';
 import { makeFolder } from '../files/folders.ts';
@@ -194,7 +194,7 @@ export async function checkModelFolderOutput(dir: string): Promise<void> {
   if (!st.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${dir} is a file: give a new or empty folder for the model's files`, { path: dir });
   const names = await readdir(dir);
   if (names.length) {
-    throw new FieldpackError('INVALID_ARGUMENT', `${dir} already holds ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}: give a new or empty folder for the model's files (they would replace those)`, { path: dir });
+    throw new FieldpackError('INVALID_ARGUMENT', `${dir} already holds ${firstNames(names, 3)}: give a new or empty folder for the model's files (they would replace those)`, { path: dir });
   }
 }
 
