@@ -72,6 +72,10 @@ function specialKind(st: import('node:fs').Stats): string {
  * device itself (for everyone, as root) with a regular file.
  */
 async function outputFile(target: string): Promise<string> {
+  // what the name leads to as the system follows it: /dev/stdout is a link to /proc/self/fd/1, whose "link" to a
+  // pipe or terminal ("pipe:[123]") is no path to follow by hand
+  const followed = await stat(target).catch(() => null);
+  if (followed && !followed.isFile() && !followed.isDirectory()) throw specialOutput(target, followed);
   let path = target;
   // a chain of links, each relative to its own folder (a dangling one leads to where the file will be made)
   for (let hops = 0; hops < 40; hops++) {
@@ -81,10 +85,12 @@ async function outputFile(target: string): Promise<string> {
   }
   const st = await stat(path).catch(() => null);
   if (st?.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a folder: give the output a file name`, { path: target });
-  if (st && !st.isFile()) {
-    throw new FieldpackError('INVALID_ARGUMENT', `${target} is ${specialKind(st)}, not a regular file: outputs are written whole to a temporary file and renamed onto their name, which would replace it; give a file name`, { path: target });
-  }
+  if (st && !st.isFile()) throw specialOutput(target, st);
   return path;
+}
+
+function specialOutput(target: string, st: import('node:fs').Stats): FieldpackError {
+  return new FieldpackError('INVALID_ARGUMENT', `${target} is ${specialKind(st)}, not a regular file: outputs are written whole to a temporary file and renamed onto their name, which would replace it; give a file name`, { path: target });
 }
 
 /**
@@ -101,7 +107,8 @@ export async function checkOutputPath(target: string, inputs: readonly string[] 
   });
   const st = await stat(target).catch(() => null);
   if (!st) return;
-  const same = await realpath(target);
+  const same = await realpath(target).catch(() => null);
+  if (same === null) return;
   for (const input of inputs) {
     if ((await realpath(input).catch(() => null)) === same) {
       throw new FieldpackError('INVALID_ARGUMENT', `${target} is the input file ${input}: writing it would destroy the input; give the output another name`, { path: target });

@@ -11,6 +11,7 @@ import { checkOutputPath, removeLeftovers, sizeOf, writeAtomically, writeFileAto
 import { createApp } from '../../../src-main/services/app-context.ts';
 import { storeFilesDir } from '../../../src-main/services/store/files.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { fieldpack } from '../../helpers/cli.ts';
 import { callApi, startServer } from '../../e2e/harness.ts';
 
 const tmp = tempDir();
@@ -72,6 +73,14 @@ describe('atomic outputs', () => {
     }
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['dangling.bin', 'later.bin', 'link.bin', 'pipe', 'real.bin']);
+  });
+
+  it('-o /dev/stdout piped to another program is refused in words as not a regular file (it was a raw ENOENT from realpath)', async () => {
+    const r = await fieldpack('compress', join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc3_64bit.nc'), '--var', 'sst', '--bound', 'rel:1e-3', '-o', '/dev/stdout');
+    expect(r.status).not.toBe(0);
+    // a shell's pipe is a named pipe, Node's a socket
+    expect(r.stderr).toMatch(/\/dev\/stdout is (a named pipe|a socket), not a regular file/);
+    expect(r.stderr).not.toMatch(/ENOENT/);
   });
 
   it('a writer killed mid-write leaves no partial file; its leftovers go at the next write', async () => {
