@@ -566,11 +566,18 @@ export interface BaselineRow {
  */
 export function readBaselines(path: string, label: string): BaselineRow[] {
   try {
-    const json = JSON.parse(readFileSync(path, 'utf8')) as { rows?: unknown };
+    const json = JSON.parse(readFileSync(path, 'utf8')) as { rows?: unknown; protocol?: unknown };
     if (!Array.isArray(json.rows)) throw new Error('no rows');
-    // rows of another shape are passed over (a ratio that is no number was printed as "[object Object]")
-    return json.rows.filter(isBaselineRow);
+    // rows of another shape are passed over (a ratio that is no number was printed as "[object Object]"), but a file
+    // with none of its shape is not one: a bench result given here was read as no reference at all, without a word
+    const rows = json.rows.filter(isBaselineRow);
+    if (json.rows.length && !rows.length) {
+      const bench = json.protocol !== undefined && json.rows.some((r) => typeof r === 'object' && r !== null && 'codec' in r);
+      throw new FieldpackError('INVALID_ARGUMENT', `${label} ${path}: ${bench ? 'a fieldpack bench result' : 'none of its rows is a baselines.json row'}, not a baselines.json (rows of file, variable, rel_bound, compressor, compression_ratio, such as ../shared/reference/baselines.json)`, { path });
+    }
+    return rows;
   } catch (e) {
+    if (e instanceof FieldpackError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new FieldpackError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `${label} ${path}: ${code ? `cannot read it (${code})` : 'not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)'}`, { path });
   }

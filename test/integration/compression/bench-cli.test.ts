@@ -169,6 +169,13 @@ describe.runIf(haveFerret)('CLI commands (needs ferret-datasets)', () => {
     const refRow = { file: 'ferret-datasets: etopo120.cdf', variable: 'ROSE', rel_bound: 0.01, compressor: 'SZ3 (default)' };
     writeFileSync(oddRef, JSON.stringify({ rows: [{ ...refRow, compression_ratio: { odd: 1 } }, { ...refRow, variable: 'OTHER', compression_ratio: 7.5 }, 'junk', null] }));
     expect(readBaselines(oddRef, '--reference')).toEqual([{ ...refRow, variable: 'OTHER', compression_ratio: 7.5 }]);
+    // a bench result given as the reference was read as none, without a word; one without SZ3 rows gives none either
+    const benchJson = join(dir, 'earlier-bench.json');
+    writeFileSync(benchJson, JSON.stringify({ protocol: {}, rows: [{ file: 'etopo120.cdf', variable: 'ROSE', codec: 'sz3', bound: 'rel:0.01', compression_ratio: 9 }] }));
+    await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', join(dir, 'r.json'), '--reference', benchJson], ctx(io()))).rejects.toThrow(/--reference .*earlier-bench\.json: a fieldpack bench result, not a baselines\.json/);
+    const zfpOnly = join(dir, 'zfp-only.json');
+    writeFileSync(zfpOnly, JSON.stringify({ rows: [{ ...refRow, compressor: 'ZFP', compression_ratio: 3 }] }));
+    await expect(benchCommand.run([input, '--vars', 'ROSE', '--json', join(dir, 'r.json'), '--reference', zfpOnly], ctx(io()))).rejects.toThrow(/--reference .*zfp-only\.json: no SZ3 \(default\) row in it/);
     await expect(benchCommand.run([input, '--vars', ',', '--json', join(dir, 'v.json')], ctx(io()))).rejects.toThrow(/--vars needs at least one name/);
     expect(existsSync(join(dir, 'r.json'))).toBe(false);
     expect(readFileSync(input).equals(readFileSync(`${FERRET}/etopo120.cdf`))).toBe(true);

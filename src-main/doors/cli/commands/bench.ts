@@ -167,8 +167,11 @@ function entropyParam(p: ReturnType<typeof parseFlags>, catalog: { paramsSchema:
 /** --reference: baselines.json's SZ3 ratios, read before the work; a file that is not one is named. */
 function readReference(path: string): Map<string, number> {
   try {
-    return referenceRatios({ rows: readBaselines(path, '--reference') });
+    const ratios = referenceRatios({ rows: readBaselines(path, '--reference') });
+    if (!ratios.size) throw new CliUsageError(`--reference ${path}: no SZ3 (default) row in it, so no reference ratio to show`);
+    return ratios;
   } catch (e) {
+    if (e instanceof CliUsageError) throw e;
     if (e instanceof FieldpackError) throw new CliUsageError(e.message);
     throw new CliUsageError(`--reference ${path}: not a baselines.json (JSON with rows of file, variable, rel_bound, compressor, compression_ratio)`);
   }
