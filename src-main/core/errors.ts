@@ -65,8 +65,3 @@ export function serializeError(err: unknown): SerializedError {
 export function deserializeError(e: SerializedError): FieldpackError {
   return new FieldpackError(e.code, e.message, e.details);
 }
-
-/** Names in a message: the first `most` of them, then how many more (the full list belongs in the error's details). */
-export function firstNames(names: readonly string[], most: number, separator = ', '): string {
-  return names.length <= most ? names.join(separator) : `${names.slice(0, most).join(separator)}${separator}and ${names.length - most} more`;
-}

@@ -103,7 +103,8 @@ describe('Archive view', () => {
     expect(await page.getByTestId('archive-member-base').innerText()).toMatch(/^\d+\.\d\d MB$/);
     await page.getByTestId('archive-verify').click();
     await expect.poll(() => page.getByTestId('archive-verify-result').count(), { timeout: 60_000 }).toBe(1);
-    expect(await page.getByTestId('archive-verify-result').innerText()).toBe('all 1 members verified');
+    expect(await page.getByTestId('archive-verify-result').innerText()).toBe('the 1 member verified');
+    expect(await page.getByTestId('archive-list-total').innerText()).toMatch(/^1 member, /);
     expect(pageErrors).toEqual([]);
   });
 

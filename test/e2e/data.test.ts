@@ -194,6 +194,20 @@ describe('Data view', () => {
     await expect.poll(() => gaps.count(), { timeout: 20_000 }).toBe(1);
     expect(await gaps.getByTestId('nonfinite-gaps').innerText()).toBe('6 NaN, 1 +Inf');
 
+    // a field without a valid value: its slice's colour bar says so (it read 0 ... 1, a range the field does not have)
+    const blank = join(tmp.dir, 'blank.f32');
+    writeFileSync(blank, Buffer.from(new Float32Array(20 * 30).fill(NaN).buffer));
+    await page.getByTestId('import-paths').fill(blank);
+    await page.getByTestId('import-raw-dtype').selectOption('float32');
+    await page.getByTestId('import-submit').click();
+    const blankRow = page.getByTestId('dataset-blank').getByTestId('field-row-blank');
+    await expect.poll(() => blankRow.count(), { timeout: 20_000 }).toBe(1);
+    await blankRow.click();
+    const none = page.getByTestId('slice-viewer').getByTestId('colour-bar-none');
+    await expect.poll(() => none.count(), { timeout: 15_000 }).toBe(1);
+    expect(await none.innerText()).toBe('no valid value: every point is masked or NaN');
+    expect(await page.getByTestId('slice-viewer').getByTestId('colour-bar-lo').count()).toBe(0);
+
     // remove asks first, naming the dataset; confirmed, the dataset goes
     await page.getByTestId('dataset-gaps').locator('[data-test^="delete-dataset-"]').click();
     expect(await page.getByTestId('confirm-dialog').locator('h2').innerText()).toBe('Remove dataset “gaps”?');

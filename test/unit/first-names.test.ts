@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstNames } from '../../src-main/core/errors.ts';
+import { firstNames } from '../../src-main/core/text.ts';
 
 describe('firstNames (names in an error message)', () => {
   it('lists a few names whole and thousands as the first ones and how many more', () => {

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldpackError, firstNames } from '../../core/errors.ts';
+import { FieldpackError } from '../../core/errors.ts';
+import { firstNames } from '../../core/text.ts';
 import { issueText } from '../../api/schemas.ts';
 import type { Field } from '../../core/field.ts';
 import { writeFileAtomic } from '../files/atomic.ts';

@@ -8,7 +8,8 @@
 import { constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { FieldpackError, firstNames } from '../../core/errors.ts';
+import { FieldpackError } from '../../core/errors.ts';
+import { counted, firstNames } from '../../core/text.ts';
 import { type Field, type FieldDtype, isFieldDtype } from '../../core/field.ts';
 import { unpackCoordinates } from '../../core/coordinates.ts';
 import { writeNetcdf4Dataset } from '../data/writers/netcdf4.ts';
@@ -163,7 +164,7 @@ export async function restoreArchive(dir: string, out: string, opts: { vars?: st
       failed.push({ source: src.name, message: e instanceof Error ? e.message : String(e) });
     }
   }
-  opts.onProgress?.(1, `${files.length} files restored${failed.length ? `, ${failed.length} failed` : ''}`);
+  opts.onProgress?.(1, `${counted(files.length, 'file')} restored${failed.length ? `, ${failed.length} failed` : ''}`);
   return { files, failed, notes: manifest.manifestSha256 === undefined ? [NO_MANIFEST_CHECKSUM] : [] };
 }
 

@@ -5,7 +5,8 @@
  */
 import { globSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { FieldpackError, firstNames } from '../../core/errors.ts';
+import { FieldpackError } from '../../core/errors.ts';
+import { counted, firstNames } from '../../core/text.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
 import { coordinateFromField, packCoordinates } from '../../core/coordinates.ts';
 import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
@@ -367,7 +368,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `${flag} names ${firstNames(unknown, 20)}, which no input file holds (they hold ${firstNames([...held], 20)})`);
   }
   if (!members.length) throw new FieldpackError('NOT_FOUND', `nothing to archive in ${files.join(', ')}${options.vars ? ` (--vars ${options.vars.join(',')})` : ''}`);
-  o.onProgress?.(1, `${members.length} members from ${files.length} files`);
+  o.onProgress?.(1, `${counted(members.length, 'member')} from ${counted(files.length, 'file')}`);
   return { format: WORK_FORMAT, version: ARCHIVE_VERSION, createdAt: new Date().toISOString(), options, sources, members, links };
 }
 

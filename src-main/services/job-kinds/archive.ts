@@ -3,6 +3,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import { parseJobParams } from '../../api/methods/jobs.ts';
 import { runArchiveBuild } from '../archive/index.ts';
 import type { JobHandler } from '../jobs/types.ts';
+import { counted } from '../../core/text.ts';
 
 export function archiveBuildJob(): JobHandler<Record<string, unknown>, unknown> {
   return async (raw, ctx) => {
@@ -14,7 +15,7 @@ export function archiveBuildJob(): JobHandler<Record<string, unknown>, unknown> 
       ctx.metric?.('archive_bytes', r.totals.archiveBytes);
       ctx.metric?.('ratio', r.totals.ratio);
     }
-    ctx.log(`${r.out}: ${r.built} members built, ${r.reused} reused${r.totals ? `, ratio ${r.totals.ratio.toFixed(2)}` : ''}`);
+    ctx.log(`${r.out}: ${counted(r.built, 'member')} built, ${r.reused} reused${r.totals ? `, ratio ${r.totals.ratio.toFixed(2)}` : ''}`);
     return r;
   };
 }

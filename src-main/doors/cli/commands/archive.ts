@@ -3,6 +3,7 @@ import { checkCodecName } from './compress.ts';
 import { formatTable } from '../io.ts';
 import { callApi, terminalCall } from '../api.ts';
 import { parseSize } from '../../../services/archive/plan.ts';
+import { counted } from '../../../core/text.ts';
 
 const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'param', 'base', 'crossfield', 'network', 'member-values', 'budget', 'bound-limits'];
 
@@ -131,7 +132,7 @@ export const archiveCommand: CliCommand = {
           if (r.budget) {
             io.out(`budget ${mb(r.budget.bytes)}: ${r.budget.met ? 'met' : 'NOT met even at the loosest bounds'} with ${Object.entries(r.budget.boundFor).map(([v, b]) => `--bound-for ${v}=${b}`).join(' ')}`);
           }
-          io.out(`total: ${r.totals.members} members, ${mb(r.totals.originalBytes)} -> about ${mb(r.totals.estBytes)} (ratio ${r.totals.ratio.toFixed(1)}), about ${Math.ceil(r.totals.estSeconds)} s of compression on one core (estimated from ${r.sampledValues} sampled values)`);
+          io.out(`total: ${counted(r.totals.members, 'member')}, ${mb(r.totals.originalBytes)} -> about ${mb(r.totals.estBytes)} (ratio ${r.totals.ratio.toFixed(1)}), about ${Math.ceil(r.totals.estSeconds)} s of compression on one core (estimated from ${r.sampledValues} sampled values)`);
           return 0;
         }
         case 'build': {
@@ -155,11 +156,11 @@ export const archiveCommand: CliCommand = {
             if (r.slurm.arrayJobId) io.out(`submitted: array job ${r.slurm.arrayJobId}, merge job ${r.slurm.mergeJobId} (runs after every task succeeded)`);
           } else if (r.totals) {
             const t = r.totals;
-            io.out(`${r.out}: ${t.members} members (${r.built} built, ${r.reused} already done), ${mb(t.originalBytes)} -> ${mb(t.archiveBytes)}, ratio ${t.ratio.toFixed(2)} (${(t.ratioWithoutModels ?? t.ratio).toFixed(2)} without models), models ${(t.modelShare * 100).toFixed(2)} % of the archive, ${r.seconds.toFixed(1)} s`);
+            io.out(`${r.out}: ${counted(t.members, 'member')} (${r.built} built, ${r.reused} already done), ${mb(t.originalBytes)} -> ${mb(t.archiveBytes)}, ratio ${t.ratio.toFixed(2)} (${(t.ratioWithoutModels ?? t.ratio).toFixed(2)} without models), models ${(t.modelShare * 100).toFixed(2)} % of the archive, ${r.seconds.toFixed(1)} s`);
             // what the archive does not hold as fields, as plan and list say it
             for (const line of notArchived((await callApi(ctx, 'archive.list', { archive: r.out })).sources)) io.out(line);
             for (const note of r.notes) io.out(`note: ${note}`);
-          } else io.out(`${r.out}: shard built (${r.built} members, ${r.reused} already done) in ${r.seconds.toFixed(1)} s`);
+          } else io.out(`${r.out}: shard built (${counted(r.built, 'member')}, ${r.reused} already done) in ${r.seconds.toFixed(1)} s`);
           return 0;
         }
         case 'merge': {
@@ -167,7 +168,7 @@ export const archiveCommand: CliCommand = {
           if (!archive) throw new CliUsageError('archive merge needs ARCHIVE');
           const r = await callApi(ctx, 'archive.merge', { archive }, call);
           call.done();
-          io.out(`${archive}: manifest.json written, ${r.totals.members} members, ratio ${r.totals.ratio.toFixed(2)}`);
+          io.out(`${archive}: manifest.json written, ${counted(r.totals.members, 'member')}, ratio ${r.totals.ratio.toFixed(2)}`);
           return 0;
         }
         case 'verify': {
@@ -180,7 +181,7 @@ export const archiveCommand: CliCommand = {
             for (const m of r.members) (m.ok ? io.out : io.err)(`${m.ok ? 'ok  ' : 'FAIL'} ${m.ok ? `${m.id}: ${m.message}` : m.message}`);
             for (const o of r.objects) if (!o.ok) io.err(`FAIL ${o.message}`);
             for (const n of r.notes) io.err(`note: ${n}`);
-            io.out(r.ok ? `${archive}: all ${r.members.length} members verified` : `${archive}: ${r.failed} failed`);
+            io.out(r.ok ? `${archive}: ${r.members.length === 1 ? 'the 1 member' : `all ${r.members.length} members`} verified` : `${archive}: ${r.failed} failed`);
           }
           return r.ok ? 0 : 1;
         }
@@ -213,7 +214,7 @@ export const archiveCommand: CliCommand = {
           io.out(formatTable(['member', 'shape', 'codec', 'bound', 'max error', 'PSNR', 'bytes', ...(based ? ['base'] : []), 'ratio', 'anchors'], r.members.map((m) => [
             m.id, m.shape.join('x'), m.codec, `${m.bound} (${num(m.boundAbs)})`, num(m.maxError), num(m.psnr, 4), m.bytes, ...(based ? [m.baseBytes] : []), m.ratio.toFixed(1), m.anchors.join(',') || '-',
           ])));
-          for (const o of r.objects) io.out(`object ${o.hash.slice(0, 16)}... ${o.kind} ${o.label}: ${o.bytes} bytes, used by ${o.usedBy} members`);
+          for (const o of r.objects) io.out(`object ${o.hash.slice(0, 16)}... ${o.kind} ${o.label}: ${o.bytes} bytes, used by ${counted(o.usedBy, 'member')}`);
           for (const line of notArchived(r.sources)) io.out(line);
           const t = r.totals;
           io.out(`archive format ${r.version} (Fieldpack ${r.fieldpackVersion}), ${r.sources.length} sources, ${t.members} members: ${mb(t.originalBytes)} -> ${mb(t.archiveBytes)}, ratio ${t.ratio.toFixed(2)}, models ${(t.modelShare * 100).toFixed(2)} %`);
