@@ -6,8 +6,8 @@
  * checked for horizontal overflow and overlapping charts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Browser, Download, Page } from 'playwright-core';
 import { SCREENSHOTS, callApi, colourBarProblems, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -161,6 +161,11 @@ describe.skipIf(!existsSync(COADS))('Compare view (needs ferret-datasets)', () =
     const pdf = downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!;
     expect(readFileSync((await pdf.path())!).subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(await page.getByTestId('report-written').innerText()).toMatch(/PDF \(\d+ pages\) also kept at .*\.pdf/);
+    // the same runs' report again: the kept pair is replaced, not joined by another (pairs piled up a click each)
+    const kept = /also kept at (.*\.pdf)/.exec(await page.getByTestId('report-written').innerText())![1]!;
+    await page.getByTestId('report-pdf').click();
+    await expect.poll(() => downloads.length, { timeout: 90_000 }).toBe(4);
+    expect(readdirSync(dirname(kept)).sort()).toEqual([basename(kept).replace(/\.pdf$/, '.html'), basename(kept)]);
 
     for (const width of [1280, 1920]) {
       await page.setViewportSize({ width, height: 1000 });

@@ -205,9 +205,10 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
   }
   const html = await reportHtml(store, runs, analyses, notes, input.title);
   if (!input.path && !input.pdf) return { html, bytes: Buffer.byteLength(html) };
-  // a PDF asked for without a path (Compare's button): both kept in the store's reports folder, and sent back
+  // a PDF asked for without a path (Compare's button): both kept in the store's reports folder, and sent back; one
+  // pair per set of runs, replaced by the next report of the same runs (a pair a click piled up without end)
   const inline = !input.path;
-  const htmlPath = input.path ? resolve(input.path) : join(storeFilesDir(store), 'reports', `report-${input.runIds.join('-').slice(0, 80)}-${Date.now()}.html`);
+  const htmlPath = input.path ? resolve(input.path) : join(storeFilesDir(store), 'reports', `${storedReportName(input.runIds)}.html`);
   if (inline) makeFolder(dirname(htmlPath));
   await writeFileAtomic(htmlPath, html);
   if (!input.pdf) return { htmlPath, bytes: Buffer.byteLength(html) };
@@ -221,6 +222,12 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
     bytes: Buffer.byteLength(html),
     ...(inline ? { html, pdfBase64: readFileSync(pdfPath).toString('base64') } : {}),
   };
+}
+
+/** The stored report's name for these runs: their ids, shortened with a hash of them all where there are many. */
+function storedReportName(runIds: readonly number[]): string {
+  const ids = runIds.join('-');
+  return ids.length <= 80 ? `report-${ids}` : `report-${ids.slice(0, 60)}-${createHash('sha256').update(ids).digest('hex').slice(0, 12)}`;
 }
 
 async function provenance(store: Store, runs: RunDetail[]): Promise<string> {
