@@ -10,6 +10,9 @@ export type FieldValues = Float32Array | Float64Array;
 
 export const FIELD_DTYPES: readonly FieldDtype[] = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32'];
 
+/** Bytes a value of each field dtype takes where a file stores it. */
+export const FIELD_DTYPE_BYTES: Readonly<Record<FieldDtype, number>> = { float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4 };
+
 export function isFieldDtype(d: unknown): d is FieldDtype {
   return typeof d === 'string' && (FIELD_DTYPES as readonly string[]).includes(d);
 }

@@ -52,7 +52,10 @@ export const StreamCompressOutput = z.object({
   /** the field's units (absolute bounds and errors are in them); null when it has none */
   units: z.string().nullable().default(null),
   lossless: z.boolean(),
+  /** the values' bytes (float32: 4 a value, float64: 8; integer and packed sources are read as float32) over the stream's */
   compressionRatio: z.number(),
+  /** the dtype the file stores the values in (int16 for a packed variable): its ratio is compressionRatio x its width / 4 */
+  sourceDtype: z.string().nullable().default(null),
   seconds: z.number(),
   /** what the encoder chose (predictor, ...) */
   chose: z.record(z.string(), z.unknown()),

@@ -4,14 +4,14 @@
  * fields' grid_mapping attribute, WRF's Times). Read as stored, written back as stored.
  */
 import { FieldpackError } from '../../core/errors.ts';
-import { fieldSize } from '../../core/field.ts';
+import { FIELD_DTYPE_BYTES, fieldSize } from '../../core/field.ts';
 import { declaredDimension, notAFieldReason, readsAsField } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { type StoredVariable, isNetcdfVariableName } from '../data/writers/netcdf4.ts';
 import { type CarriedVariable, CARRIED_MAX_BYTES, CARRIED_MAX_SOURCE_BYTES, fromJsonNumber, jsonNumber } from './format.ts';
 
 /** Bytes per stored value of a carried dtype (char and the numeric ones readers read). */
-const WIDTH: Record<string, number> = { char: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8 };
+const WIDTH: Record<string, number> = { ...FIELD_DTYPE_BYTES, char: 1, int64: 8, uint64: 8 };
 
 /** Stored bytes of a carried variable. */
 export function carriedBytes(v: { dtype: string; shape: readonly number[] }): number {

@@ -157,7 +157,7 @@ async function compressRows(file: string, variable: string, o: { codec: string; 
     const width = source.dtype === 'float32' ? 4 : 8;
     return {
       out: o.out, bytes: r.bytes, codec: r.codec, params: r.params, shape: [...v.shape], boundLabel: r.bound.label, absBound: r.bound.abs, units: first.units ?? null, lossless: r.bound.lossless,
-      compressionRatio: (fieldSize(v.shape) * width) / r.bytes, seconds: r.seconds, inputBound: reconstructionBound(first.attributes), undeclaredFill: null,
+      compressionRatio: (fieldSize(v.shape) * width) / r.bytes, sourceDtype: first.sourceDtype ?? null, seconds: r.seconds, inputBound: reconstructionBound(first.attributes), undeclaredFill: null,
       chose: { predictor: plan?.predictor, choice: r.details.choice, effort: r.details.effort, streamed: true },
       verification: check ? { maxErrorOverBound: finite(check.maxErrorOverBound), psnr: finite(check.psnr), pointsOverBound: check.pointsOverBound } : null,
       base: null,
@@ -231,7 +231,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const plan = r.details.plan as { predictor?: string } | undefined;
       return {
         out, bytes: r.bytes.length, codec: r.codec, params: r.params, shape: field.shape, boundLabel: r.bound.label, absBound: r.bound.abs, units: field.units ?? null, lossless: r.bound.lossless,
-        compressionRatio: r.compressionRatio, seconds: r.seconds, inputBound: reconstructionBound(field.attributes),
+        compressionRatio: r.compressionRatio, sourceDtype: field.sourceDtype ?? null, seconds: r.seconds, inputBound: reconstructionBound(field.attributes),
         undeclaredFill: undeclaredFillUnder(r.bound, field),
         chose: Object.fromEntries(Object.entries({ predictor: plan?.predictor, ...r.details, plan: undefined }).filter(([, x]) => x !== undefined && (typeof x !== 'object' || x === null || Array.isArray(x) ? true : Object.keys(x).length < 20))),
         verification: v ? { maxErrorOverBound: finite(v.maxErrorOverBound), psnr: finite(v.psnr), pointsOverBound: v.pointsOverBound } : null,

@@ -250,6 +250,11 @@ describe('golden classic streams', () => {
     const nc = join(ROOT, 'test', 'fixtures', 'data', 'synthetic_nc4.nc');
     const out = join(dir, 'T.fpk');
     for (const bound of ['rel:1e-2', 'rel:1e-3']) expect((await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', bound, '-o', out)).status).toBe(0);
+    // a packed int16 variable: its ratio against the file's own values is said beside the one against float32
+    const packed = await fieldpack('compress', nc, '--var', 'temp_packed', '--bound', 'rel:1e-3', '-o', out);
+    const ratios = /ratio ([\d.]+) against the values as float32, ([\d.]+) against the file's int16 values/.exec(packed.stdout);
+    expect(ratios, packed.stdout).not.toBeNull();
+    expect(Number(ratios![2])).toBeCloseTo(Number(ratios![1]) / 2, 1);
     expect(inspectStream(new Uint8Array(readFileSync(out))).header.bound.value).toBe(1e-3);
     const notes = join(dir, 'notes.fpk');
     writeFileSync(notes, 'my notes');

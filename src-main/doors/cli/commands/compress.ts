@@ -1,5 +1,6 @@
 import { type CliCommand, type CliRunContext, CliUsageError, flag, onePositional, paramFlags, parseBoundFlag, parseFlags, rawLayoutFromFlags, workersFlag } from '../command.ts';
 import type { BoundSpec } from '../../../core/codec/bound.ts';
+import { FIELD_DTYPE_BYTES, isFieldDtype } from '../../../core/field.ts';
 import { rowsRefusal } from '../../../services/codecs/streamed.ts';
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
@@ -145,7 +146,7 @@ export const compressCommand: CliCommand = {
       const withBase = r.base ? (r.compressionRatio * r.bytes) / (r.bytes + r.base.bytes) : null;
       if (r.base) io.out(`${r.base.out}: base (${r.base.codec === 'file' ? `file, ${r.base.bits} bits declared` : r.base.codec}), ${r.base.bytes} bytes`);
       // with a base, the ratio that counts it (bench's) comes first, the stream's alone beside it
-      const ratio = withBase !== null ? `ratio ${withBase.toFixed(2)} with its base (the stream alone ${r.compressionRatio.toFixed(2)})` : `ratio ${r.compressionRatio.toFixed(2)}`;
+      const ratio = withBase !== null ? `ratio ${withBase.toFixed(2)} with its base (the stream alone ${r.compressionRatio.toFixed(2)})` : `ratio ${r.compressionRatio.toFixed(2)}${narrowSourceNote(r.compressionRatio, r.sourceDtype)}`;
       io.out(`${out}: ${r.bytes} bytes, ${ratio}${v ? `, ${errorSummary(bound, v)}` : ''}`);
       if (r.undeclaredFill) {
         const names = { variable, file, raw: raw !== undefined || /\.(f32|f64|bin|raw|dat)$/i.test(file), dtype: r.undeclaredFill.dtype };
@@ -230,6 +231,15 @@ async function recordedCompress(
     }
   }
   return 0;
+}
+
+/**
+ * Where the file stores the values in fewer bytes than the float32 they are read as (int16, a packed variable): the
+ * ratio against the file's own values beside the one against float32 (which bench and baselines.json use).
+ */
+function narrowSourceNote(ratio: number, dtype: string | null): string {
+  const width = dtype && isFieldDtype(dtype) ? FIELD_DTYPE_BYTES[dtype] : 4;
+  return width < 4 ? ` against the values as float32, ${((ratio * width) / 4).toFixed(2)} against the file's ${dtype} values` : '';
 }
 
 /** A PSNR of NaN (a number, its JSON text, or null where a store kept it): no valid point to measure an error on. */
