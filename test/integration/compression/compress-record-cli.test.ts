@@ -43,6 +43,8 @@ describe.skipIf(!haveFile(COADS))('compress --record (needs ferret-datasets)', (
     const r = await fieldpack('--db', db, 'compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--record', '-o', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^run 1 finished: SST \[12x90x180\] rel 0\.001 -> abs .*ratio [\d.]+, max error\/bound (0\.\d+|1\.000)/m);
+    // its speeds are one cold run's, and said to be
+    expect(r.stdout).toMatch(/MB\/s compress \/ decompress \(this one run, start-up included: `fieldpack bench` times warm runs\)$/m);
     expect(r.stderr).toMatch(/^bound: rel 0\.001 -> abs/m);
     const [run] = await storedRuns(db);
     expect(run!.kind).toBe('compress');

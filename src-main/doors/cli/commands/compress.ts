@@ -219,7 +219,7 @@ async function recordedCompress(
   const r = ended.result as CompressRunResult;
   const m = r.metrics;
   const fmt = (x: number | undefined, d = 4) => (x === undefined ? '?' : Number.isFinite(x) ? x.toPrecision(d) : String(x));
-  io.out(`run ${run.id} finished: ${a.variable} [${r.shape.join('x')}] ${r.boundLabel}; ${r.predictor}; ratio ${fmt(m.compression_ratio)}, max error/bound ${fmt(m.max_error_over_bound)}, ${noValidPoint(m.psnr_db) ? 'no valid point' : `PSNR ${fmt(m.psnr_db)} dB`}; ${fmt(m.compress_mb_s, 3)} / ${fmt(m.decompress_mb_s, 3)} MB/s`);
+  io.out(`run ${run.id} finished: ${a.variable} [${r.shape.join('x')}] ${r.boundLabel}; ${r.predictor}; ratio ${fmt(m.compression_ratio)}, max error/bound ${fmt(m.max_error_over_bound)}, ${noValidPoint(m.psnr_db) ? 'no valid point' : `PSNR ${fmt(m.psnr_db)} dB`}; ${fmt(m.compress_mb_s, 3)} / ${fmt(m.decompress_mb_s, 3)} MB/s compress / decompress (this one run, start-up included: \`fieldpack bench\` times warm runs)`);
   if (r.artifact.path) io.out(`${r.artifact.kind === 'fpk' ? 'stream' : 'reconstruction'} kept with the run: ${r.artifact.path}`);
   if (a.out && r.artifact.kind === 'fpk') {
     await checkCopies();
