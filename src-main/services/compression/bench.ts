@@ -459,7 +459,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             bytes = r.compressedBytes;
             cs = fastest.compress;
             ds = fastest.decompress;
-            predictor = `${codec} ${r.version}`;
+            predictor = `${codec} ${r.version}${r.mode ? ` (${r.mode})` : ''}`;
             if (withMask) extra = { mask_bytes: withMask.bytes, ratio_with_mask: r4(origBytes / (bytes + withMask.bytes)) };
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates

@@ -400,7 +400,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     compressedBytes = r.compressedBytes;
     compressSeconds = r.compressSeconds;
     decompressSeconds = r.decompressSeconds;
-    predictor = `${codec} ${r.version}`;
+    predictor = `${codec} ${r.version}${r.mode ? ` (${r.mode})` : ''}`;
     artifactBytes = new Uint8Array(r.recon.buffer, r.recon.byteOffset, r.recon.byteLength);
     artifactKind = 'reconstruction';
     ctx.log(`${predictor}: ${originalBytes} -> ${compressedBytes} bytes; fill points replaced by the valid mean; times are whole tool processes`);

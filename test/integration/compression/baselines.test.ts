@@ -25,6 +25,15 @@ describe.skipIf(!zfpCli.available())('zfp adapter (needs zfp)', () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('a bound fixed accuracy cannot reach (below the values\' spacing) is met by running zfp losslessly, and said so', async () => {
+    const v = field(64 * 64);
+    const r = await zfpCli.run(v, [64, 64], 1e-300);
+    expect(r.mode).toBe('reversible: -a 1e-300 missed the bound');
+    for (let i = 0; i < v.length; i++) expect(r.recon[i]).toBe(v[i]);
+    // a bound it meets keeps its accuracy mode
+    expect((await zfpCli.run(v, [64, 64], 0.01)).mode).toBeUndefined();
+  });
+
   it('a cancel stops the tool, names it, and leaves no temporary folder', async () => {
     // a temp folder of this test's own (other test files run zfp at the same time in the shared one)
     const own = mkdtempSync(join(tmpdir(), 'fieldpack-cancel-'));
