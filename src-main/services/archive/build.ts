@@ -174,8 +174,8 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
   const intact = new Set([...objects.values()].map((o) => o.file));
   const done = new Map<string, MemberEntry>();
   for (const m of mine) {
-    const e = journal.members.get(m.id);
-    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes) && missingObjects(e, intact).length === 0) done.set(m.id, e);
+    const e = builtEntry(dir, journal, m.id, intact);
+    if (e) done.set(m.id, e);
   }
   const entries = new Map<string, MemberEntry>(done);
   const anchorIds = new Set(work.members.flatMap((m) => m.anchors));
@@ -247,6 +247,20 @@ export async function buildMembers(dir: string, work: WorkManifest, shard: Shard
 }
 
 /** The journal's objects whose files are there as recorded (size and SHA-256), by hash. */
+/**
+ * The member's journal line that its stream on disk matches, with every object it needs intact: the last such line of
+ * all journals (a member built twice, by a resumed build of another layout or two writers, has a line in each; the
+ * last one read was taken even where its stream had been replaced by the other's, and the member built again).
+ */
+function builtEntry(dir: string, journal: ReturnType<typeof readJournals>, id: string, intact: ReadonlySet<string>): MemberEntry | null {
+  const lines = journal.memberLines.get(id) ?? [];
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const e = lines[i]!;
+    if (fileMatches(dir, e.file, e.streamSha256, e.bytes) && missingObjects(e, intact).length === 0) return e;
+  }
+  return null;
+}
+
 function intactObjects(dir: string, journal: ReturnType<typeof readJournals>): Map<string, ObjectRecord> {
   return new Map([...journal.objects].filter(([, o]) => fileMatches(dir, o.file, o.hash)));
 }
@@ -267,11 +281,13 @@ export async function mergeArchive(dir: string): Promise<Manifest> {
   const intact = new Set([...intactObjects(dir, journal).values()].map((o) => o.file));
   const lost = new Set<string>();
   for (const m of work.members) {
-    const e = journal.members.get(m.id);
-    const objectsLost = e ? missingObjects(e, intact) : [];
-    objectsLost.forEach((f) => lost.add(f));
-    if (e && fileMatches(dir, e.file, e.streamSha256, e.bytes) && !objectsLost.length) members.push(e);
-    else missing.push(m.id);
+    const e = builtEntry(dir, journal, m.id, intact);
+    if (e) members.push(e);
+    else {
+      missing.push(m.id);
+      const last = journal.members.get(m.id);
+      if (last) missingObjects(last, intact).forEach((f) => lost.add(f));
+    }
   }
   if (missing.length) {
     const objectsSaid = lost.size ? ` (${[...lost].slice(0, 3).join(', ')} missing or damaged)` : '';

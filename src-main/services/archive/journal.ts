@@ -1,7 +1,8 @@
 /**
  * The build journal: one JSON line per finished member (its stream already renamed into place) or stored object,
  * appended and flushed before the next member starts. A writer killed mid-line leaves a torn last line, which
- * readers skip; a member whose line or stream is missing or does not match is simply built again.
+ * readers skip; a member whose line or stream is missing or does not match is simply built again. A member with lines
+ * in several journals (built again, or by two writers) is taken from the last line its stream on disk matches.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,14 +24,14 @@ export function appendJournal(dir: string, writer: string, line: JournalLine): v
 
 export interface JournalState {
   members: Map<string, MemberEntry>;
+  /** every line of each member, in reading order (a member built again, or by two writers, has several) */
+  memberLines: Map<string, MemberEntry[]>;
   objects: Map<string, Omit<ArchiveObject, 'usedBy'>>;
-  /** which journal each member came from */
-  writers: Map<string, string>;
 }
 
-/** Every journal of the archive; later lines win; torn or unreadable lines are skipped. */
+/** Every journal of the archive (members: the last line of each; memberLines: all); torn or unreadable lines are skipped. */
 export function readJournals(dir: string): JournalState {
-  const state: JournalState = { members: new Map(), objects: new Map(), writers: new Map() };
+  const state: JournalState = { members: new Map(), memberLines: new Map(), objects: new Map() };
   const jdir = join(dir, JOURNAL_DIR);
   if (!existsSync(jdir)) return state;
   for (const name of readdirSync(jdir).filter((n) => n.endsWith('.jsonl')).sort()) {
@@ -46,7 +47,7 @@ export function readJournals(dir: string): JournalState {
       const line = parsed.data;
       if (line.type === 'member') {
         state.members.set(line.member.id, line.member);
-        state.writers.set(line.member.id, name.replace(/\.jsonl$/, ''));
+        state.memberLines.set(line.member.id, [...(state.memberLines.get(line.member.id) ?? []), line.member]);
       } else state.objects.set(line.object.hash, line.object);
     }
   }

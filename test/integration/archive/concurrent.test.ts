@@ -62,6 +62,20 @@ describe('archive builds that meet other writers', () => {
     expect((await verifyArchive(out)).ok).toBe(true);
   });
 
+  it('a member with lines in two journals (a stale one read last) keeps the line its stream matches: merged and reused, not built again', async () => {
+    const out = await builtArchive('twolines');
+    const [line] = readFileSync(join(out, 'journal', 'build.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"member"'));
+    const stale = JSON.parse(line!);
+    stale.member.streamSha256 = '0'.repeat(64);
+    // a journal sorted after build.jsonl: its line was the one taken, the member counted as missing
+    writeFileSync(join(out, 'journal', 'shard-0-of-2.jsonl'), `${JSON.stringify(stale)}\n`);
+    const m = await mergeArchive(out);
+    expect(m.members.map((e) => e.streamSha256)).not.toContain('0'.repeat(64));
+    const work = JSON.parse(readFileSync(join(out, 'work.json'), 'utf8'));
+    expect(await buildMembers(out, work, null)).toEqual({ built: 0, reused: work.members.length });
+    expect((await verifyArchive(out)).ok).toBe(true);
+  });
+
   it('a damaged work.json is said as such, naming the file', async () => {
     const out = await builtArchive('damaged');
     const work = join(out, 'work.json');
