@@ -160,10 +160,14 @@ export const ExportInput = z.strictObject({
   /** a number, or "NaN" (JSON has no NaN) */
   fill: z.union([z.number(), z.literal('NaN')]).optional(),
   raw: RawInput.optional(),
+  /** a .fpk input's dependencies, as decompress takes them: anchor or base streams, NetCDF files of the decoded fields, model files */
+  anchors: z.array(filePath).default([]),
+  /** a .fpk residual stream's external base: file:PATH[#var=NAME] as given when compressing */
+  base: z.string().trim().regex(/^file:.+$/, 'base: file:PATH[#var=NAME] (a stream base is found beside the stream)').optional(),
   /** replace an existing output; without it one is refused before anything is read */
   overwrite: z.boolean().optional(),
 });
-export type ExportInput = z.infer<typeof ExportInput>;
+export type ExportInput = z.input<typeof ExportInput>;
 
 export const ExportOut = z.object({
   out: z.string(),

@@ -8,6 +8,7 @@ import { FieldpackError } from '../../core/errors.ts';
 import type { ExportInput, ExportOut } from '../../api/methods/data.ts';
 import { checkNotReplacing, checkOutputPath } from '../files/atomic.ts';
 import { openDataFile } from './readers/index.ts';
+import type { OpenOptions } from './readers/types.ts';
 import { sidecarPath } from './readers/raw.ts';
 import { writeFieldNetcdf4 } from './writers/netcdf4.ts';
 import { writeFieldRaw } from './writers/raw.ts';
@@ -23,7 +24,11 @@ function rawDtype(input: ExportInput): 'float32' | 'float64' | undefined {
   return input.dtype ?? named;
 }
 
-export async function exportField(input: ExportInput, call: { onProgress?: (fraction: number, message?: string) => void; signal?: AbortSignal } = {}): Promise<ExportOut> {
+/**
+ * `dependencies`: a .fpk input's anchors, bases and models given (the caller reads an external base's field, as
+ * decompress does); any other input refuses them.
+ */
+export async function exportField(input: ExportInput, call: { onProgress?: (fraction: number, message?: string) => void; signal?: AbortSignal } = {}, dependencies?: OpenOptions['streamDependencies']): Promise<ExportOut> {
   const { path, out, format } = input;
   const dtype = format === 'raw' ? rawDtype(input) : undefined;
   await checkOutputPath(out, [path]);
@@ -33,8 +38,9 @@ export async function exportField(input: ExportInput, call: { onProgress?: (frac
     await checkOutputPath(sidecarPath(out), [path]);
     await checkNotReplacing(sidecarPath(out), 'an export', { overwrite: input.overwrite });
   }
-  const src = await openDataFile(path, input.raw ? { raw: input.raw } : undefined);
+  const src = await openDataFile(path, { ...(input.raw ? { raw: input.raw } : {}), ...(dependencies ? { streamDependencies: dependencies } : {}) });
   try {
+    if (dependencies && src.format !== 'fpk') throw new FieldpackError('INVALID_ARGUMENT', `${path} is ${src.format} data, not a Fieldpack stream: anchors and a base are what a stream (.fpk) is decoded with`, { path });
     let name = input.variable;
     if (!name) {
       const data = src.variables.filter((v) => v.readable && !v.isCoordinate);

@@ -4,7 +4,11 @@
  * them without opening one. A call may carry progress and cancellation.
  */
 import { resolve } from 'node:path';
-import type { DATA_FILE_METHODS, InspectOut } from '../../api/methods/data.ts';
+import type { DATA_FILE_METHODS, ExportInput, InspectOut } from '../../api/methods/data.ts';
+import { FieldpackError } from '../../core/errors.ts';
+import type { Field } from '../../core/field.ts';
+import { parseBaseSpec, readReconstructionFile } from '../compression/base.ts';
+import { readStreamHead } from '../codecs/streamed.ts';
 import { describeDataset } from '../data/describe.ts';
 import { exportField } from '../data/export.ts';
 import { openDataFile } from '../data/readers/index.ts';
@@ -36,6 +40,23 @@ export async function inspectFile(path: string, raw?: OpenOptions['raw']): Promi
   }
 }
 
+/** A .fpk export's dependencies as decompress takes them: the files given, and an external base's field read again. */
+async function exportDependencies(input: ExportInput): Promise<OpenOptions['streamDependencies']> {
+  const files = input.anchors ?? [];
+  if (!files.length && !input.base) return undefined;
+  const fields: Field[] = [];
+  if (input.base) {
+    const p = parseBaseSpec(input.base);
+    if (p.kind !== 'file') throw new FieldpackError('INVALID_ARGUMENT', 'base: file:PATH[#var=NAME] (a stream base is found beside the stream)');
+    const head = await readStreamHead(input.path).catch(() => {
+      throw new FieldpackError('INVALID_ARGUMENT', `${input.path}: a base is given, but this is not a Fieldpack stream (.fpk) that could be coded over one`);
+    });
+    const variable = typeof head.header.metadata.variable === 'string' ? head.header.metadata.variable : '';
+    fields.push((await readReconstructionFile(p.path, head.header.shape, variable, p.var ?? variable)).field);
+  }
+  return { files, ...(fields.length ? { fields } : {}) };
+}
+
 export function dataFileHandlers(): Handlers<keyof typeof DATA_FILE_METHODS> {
   return {
     'data.inspect': ({ path, raw }) => inspectFile(path, raw),
@@ -46,6 +67,6 @@ export function dataFileHandlers(): Handlers<keyof typeof DATA_FILE_METHODS> {
         ...(call?.onProgress ? { onProgress: call.onProgress } : {}),
         ...(call?.signal ? { signal: call.signal } : {}),
       }),
-    'data.export': (input, call) => exportField(input, call),
+    'data.export': async (input, call) => exportField(input, call, await exportDependencies(input)),
   };
 }

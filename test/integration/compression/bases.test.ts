@@ -123,7 +123,7 @@ describe('--base auto', () => {
 });
 
 describe('the CLI', () => {
-  it('compress --base auto prints the choice and why; bench shows the base column and writes the choice and the estimates; decompress --base file:', async () => {
+  it('compress --base auto prints the choice and why; bench shows the base column and writes the choice and the estimates; decompress and export --base file:', async () => {
     const npzPath = join(FIXTURES, 'residual_input.npz');
     const out = join(tmp.dir, 'cli.fpk');
     const c = await fieldpack('compress', npzPath, '--var', 'original_data', '--codec', 'lbrc', '--base', 'auto', '--bound', 'nrmse:1e-5', '-o', out);
@@ -144,6 +144,17 @@ describe('the CLI', () => {
     expect(missing.stderr + missing.stdout).toMatch(/NOT_FOUND.*reconstruction file residual_input\.npz/);
     const ok = await fieldpack('decompress', out, '-o', join(tmp.dir, 'cli.f32'), '--base', `file:${npzPath}`);
     expect(ok.status, ok.stderr).toBe(0);
+    // export decodes it as decompress does: the base given again (it had no way to take one)
+    const exported = join(tmp.dir, 'cli-export.f32');
+    const noBase = await fieldpack('export', out, '-o', exported);
+    expect(noBase.status).not.toBe(0);
+    expect(noBase.stderr).toMatch(/NOT_FOUND.*reconstruction file residual_input\.npz/);
+    const withBase = await fieldpack('export', out, '-o', exported, '--base', `file:${npzPath}`);
+    expect(withBase.status, withBase.stderr).toBe(0);
+    expect(readFileSync(exported).equals(readFileSync(join(tmp.dir, 'cli.f32')))).toBe(true);
+    // a base given for a file that is no stream is refused in words
+    const notStream = await fieldpack('export', npzPath, '--var', 'original_data', '-o', join(tmp.dir, 'x.f32'), '--base', `file:${npzPath}`);
+    expect(notStream.stderr).toMatch(/not a Fieldpack stream \(\.fpk\) that could be coded over one/);
   }, 120_000);
 
   it('two residual streams of one variable in a folder: each decodes over its own base beside it, and one whose base is gone says so (not a loop)', async () => {

@@ -29,14 +29,15 @@ export const exportCommand: CliCommand = {
   usage: [
     'fieldpack export FILE --var NAME -o OUT.nc|OUT.f32 [--format nc|raw] [--slice A:B,C:D,...] [--overwrite]',
     '                 [--dtype float32|float64] [--endian little|big] [--fill VALUE|NaN] (raw output)',
-    '  .fpk input is decompressed first; its codec and bound become fieldpack_* attributes of the output',
+    '  .fpk input is decompressed first; its codec and bound become fieldpack_* attributes of the output; what it needs',
+    '  is found as decompress finds it: beside it, or given with [--anchor FILE]... [--model FILE]... [--base file:PATH]',
     '  raw input without a sidecar: --raw-shape 100,500,500 --raw-dtype float32 [--raw-endian big]',
     '  an OUT that exists is refused before anything is read, unless --overwrite',
   ].join('\n'),
   needsStore: false,
   async run(argv, ctx) {
     const p = parseFlags(argv.map((a) => (a === '-o' ? '--out' : a)), {
-      values: ['var', 'out', 'format', 'slice', 'dtype', 'endian', 'fill', 'raw-shape', 'raw-dtype', 'raw-endian'],
+      values: ['var', 'out', 'format', 'slice', 'dtype', 'endian', 'fill', 'raw-shape', 'raw-dtype', 'raw-endian', 'anchor', 'model', 'base'],
       booleans: ['overwrite'],
     });
     const file = p.positionals[0];
@@ -70,6 +71,8 @@ export const exportCommand: CliCommand = {
         ...(endian ? { endianness: endian } : {}),
         ...(fill !== undefined ? { fill } : {}),
         ...(raw ? { raw } : {}),
+        ...(p.flags.has('anchor') || p.flags.has('model') ? { anchors: [...(p.flags.get('anchor') ?? []), ...(p.flags.get('model') ?? [])] } : {}),
+        ...(flag(p, 'base') ? { base: flag(p, 'base') } : {}),
         ...(flag(p, 'overwrite') ? { overwrite: true } : {}),
       }, call);
       call.done();

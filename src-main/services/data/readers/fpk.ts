@@ -13,7 +13,7 @@ import { type FieldCoordinates, sliceCoordinates, unpackCoordinates } from '../.
 import { FieldpackError } from '../../../core/errors.ts';
 import type { Field, FieldDtype } from '../../../core/field.ts';
 import { isFieldDtype } from './cf.ts';
-import type { DataFile, ReadOptions, VariableInfo } from './types.ts';
+import type { DataFile, OpenOptions, ReadOptions, VariableInfo } from './types.ts';
 import { badFile, extractHyperslab, resolveSlice, variableNamed } from './util.ts';
 
 export const FPK_MAGIC = [0x46, 0x50, 0x4b, 0x1a];
@@ -22,7 +22,7 @@ export function isFpk(head: Uint8Array): boolean {
   return FPK_MAGIC.every((b, i) => head[i] === b);
 }
 
-export async function openFpk(path: string, sizeBytes: number): Promise<DataFile> {
+export async function openFpk(path: string, sizeBytes: number, given: OpenOptions['streamDependencies'] = {}): Promise<DataFile> {
   const bytes = new Uint8Array(await readFile(path));
   let h: StreamHeader;
   let coordinates: FieldCoordinates | undefined;
@@ -83,8 +83,8 @@ export async function openFpk(path: string, sizeBytes: number): Promise<DataFile
     const rows: [number, number] = [start[0]!, start[0]! + count[0]!];
     let d: DecodedField;
     try {
-      // a stream that needs anchors finds them beside it (the cross-field job writes them there)
-      d = await decodeStream(bytes, { rows, deps: { besidePath: path }, signal: options.signal, onProgress: options.onProgress });
+      // a stream that needs anchors finds them beside it (the cross-field job writes them there), or among those given
+      d = await decodeStream(bytes, { rows, deps: { besidePath: path, ...given }, signal: options.signal, onProgress: options.onProgress });
     } catch (e) {
       if (e instanceof FieldpackError) throw new FieldpackError(e.code, `${path}: ${e.message}`, { path });
       throw e;

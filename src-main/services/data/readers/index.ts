@@ -28,7 +28,7 @@ export interface FieldSourceOpener {
 
 const openers: FieldSourceOpener[] = [
   // Fieldpack's own streams; replaceable by registering another opener with id 'fpk'
-  { id: 'fpk', sniff: (head) => isFpk(head), open: (path, size) => openFpk(path, size) },
+  { id: 'fpk', sniff: (head) => isFpk(head), open: (path, size, options) => openFpk(path, size, options.streamDependencies) },
   // NumPy's .npy / .npz (the residual-modeling code's input format)
   { id: 'npz', sniff: (head, path) => isNumpy(head, path), open: (path, size) => openNumpy(path, size) },
 ];

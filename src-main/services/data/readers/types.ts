@@ -104,4 +104,6 @@ export interface RawOptions {
 export interface OpenOptions {
   /** For raw binary files without a sidecar FILE.json. */
   raw?: RawOptions;
+  /** a .fpk stream's dependencies given (decompress's --anchor FILE and --base file:PATH), besides those found beside it */
+  streamDependencies?: { files?: string[]; fields?: Field[] };
 }
