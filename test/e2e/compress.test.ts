@@ -128,6 +128,31 @@ describe.skipIf(!existsSync(COADS))('Compress view (needs ferret-datasets)', () 
     await page.getByTestId('variable-input').fill('ROSE');
     await page.getByTestId('bound-values').fill('0.01, 0.1');
     await expect.poll(() => page.getByTestId('below-step').innerText(), { timeout: 30_000 }).toMatch(/^0\.01: below half the field's quantization step \(0\.0625\)/);
+    // the form is as it was left after a visit to another view, and after a reload of the tab (it was reset to rel 1e-2, 1e-3)
+    for (const leave of [() => page.getByTestId('nav-data').click(), () => page.reload()]) {
+      await leave();
+      await page.getByTestId('nav-compress').click();
+      await expect.poll(() => page.getByTestId('bound-values').inputValue(), { timeout: 15_000 }).toBe('0.01, 0.1');
+      expect(await page.getByTestId('bound-mode').inputValue()).toBe('abs');
+      expect(await page.getByTestId('file-input').inputValue()).toBe(ferretFile('etopo20.cdf'));
+      expect(await page.getByTestId('variable-input').inputValue()).toBe('ROSE');
+    }
     await page.close();
+  });
+
+  it('two tabs on two projects: a reload keeps each tab\'s own project (it took the one last opened in the other tab)', async () => {
+    await callApi(server, 'projects.create', { name: 'Second study', description: '' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const [a, b] = [await context.newPage(), await context.newPage()];
+    for (const [page, name] of [[a, 'COADS study'], [b, 'Second study']] as const) {
+      await page.goto(server.url);
+      const open = page.getByTestId(`project-${name}`).getByTestId('open-project');
+      await expect.poll(() => open.count(), { timeout: 15_000 }).toBe(1);
+      if (await open.isEnabled()) await open.click();
+      await expect.poll(() => page.getByTestId('current-project').innerText()).toContain(name);
+    }
+    await a.reload();
+    await expect.poll(() => a.getByTestId('current-project').innerText(), { timeout: 15_000 }).toContain('COADS study');
+    await context.close();
   });
 });

@@ -6,13 +6,14 @@ import { api } from '../api/client.ts';
 const CURRENT_KEY = 'fieldpack-current-project';
 
 /**
- * Projects and the open one. The open project is remembered in this browser (localStorage) and in the store
- * (projects.setOpened), so a reload, a bookmarked link (#/compress) or a new launch on another port opens it
- * again; the first start opens the demo project the server created.
+ * Projects and the open one. The open project is remembered in this tab (sessionStorage: a reload keeps the tab's own
+ * project, not the one last opened in another tab), in this browser (localStorage: a new tab, a bookmarked link
+ * (#/compress)) and in the store (projects.setOpened: a new launch on another port); the first start opens the demo
+ * project the server created.
  */
 export const useProjects = defineStore('projects', () => {
   const projects = ref<Project[]>([]);
-  const currentId = ref<number | null>(Number(localStorage.getItem(CURRENT_KEY)) || null);
+  const currentId = ref<number | null>(Number(sessionStorage.getItem(CURRENT_KEY) ?? localStorage.getItem(CURRENT_KEY)) || null);
   const loaded = ref(false);
   const current = computed(() => projects.value.find((p) => p.id === currentId.value) ?? null);
 
@@ -27,8 +28,10 @@ export const useProjects = defineStore('projects', () => {
   }
   function remember(id: number | null) {
     currentId.value = id;
-    if (id === null) localStorage.removeItem(CURRENT_KEY);
-    else localStorage.setItem(CURRENT_KEY, String(id));
+    for (const storage of [sessionStorage, localStorage]) {
+      if (id === null) storage.removeItem(CURRENT_KEY);
+      else storage.setItem(CURRENT_KEY, String(id));
+    }
   }
   function open(id: number | null) {
     remember(id);
