@@ -1,14 +1,14 @@
 /**
  * Browser mode: the renderer and the service API over HTTP + WebSocket on 127.0.0.1.
  *
- * Every request must carry the per-launch token: `?token=` on the first page load (which sets an
- * HttpOnly same-site cookie so that the page's own assets load), the cookie, or an
- * `Authorization: Bearer` header (scripts). The Host header must be the loopback address we bound,
- * which closes DNS-rebinding attacks from other web pages. A request that carries an `Origin` header
- * (browsers send one on every POST and WebSocket upgrade) must come from our own origin: the cookie
- * is also sent by other local web apps (same site: 127.0.0.1 on another port), so without this
- * check any page on the machine could call the API. Requests without `Origin` (curl, scripts) still
- * need the token.
+ * Every API call and events socket must carry the per-launch token: an `Authorization: Bearer` header
+ * (the renderer, which takes it from the `?token=` of the URL `fieldpack serve` printed, and scripts) or
+ * `?token=` (the WebSocket, which cannot send headers). The renderer's own files (public code, no data)
+ * load without it. No cookie holds it: a browser sends a cookie of 127.0.0.1 to every port of that
+ * host, so any other local web app's server received it, and a second workbench replaced the first's.
+ * The Host header must be the loopback address we bound, which closes DNS-rebinding attacks from other
+ * web pages; a request that carries an `Origin` header (browsers send one on every POST and WebSocket
+ * upgrade) must come from our own origin; and no page may frame the workbench (clickjacking).
  *
  * Hygiene: a malformed URL or percent-encoding is 400, a body over MAX_BODY is 413, and JSON nested
  * deeper than MAX_JSON_DEPTH is 400 (checked by a flat scan before parsing, so nothing recurses).
@@ -35,7 +35,13 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
 };
-const COOKIE = 'fieldpack_token';
+/** Sent with every response: no framing by another page, no type sniffing, no referrer (a first URL holds the token). */
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
 /** Largest API request body (bytes); larger ones are answered 413. */
 export const MAX_BODY = 16 * 1024 * 1024;
 /** Deepest nesting of objects and arrays in an API request body. */
@@ -114,20 +120,7 @@ export interface HttpDoor {
 function tokenFrom(req: IncomingMessage, url: URL): string | null {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
-  const q = url.searchParams.get('token');
-  if (q) return q;
-  const cookie = req.headers.cookie ?? '';
-  for (const part of cookie.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) {
-      try {
-        return decodeURIComponent(v.join('='));
-      } catch {
-        return null;
-      }
-    }
-  }
-  return null;
+  return url.searchParams.get('token') || null;
 }
 
 function sameToken(a: string | null, b: string): boolean {
@@ -204,7 +197,7 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
 
   const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
   const hostProblem = (req: IncomingMessage): string | null => (allowedHosts().has(req.headers.host ?? '') ? null : 'unexpected Host header');
-  /** Another page's request (the cookie comes along from any 127.0.0.1 page): refused whatever its token. */
+  /** Another page's request (a browser sends one to any 127.0.0.1 port): refused whatever its token. */
   const originProblem = (req: IncomingMessage): string | null => {
     const origin = req.headers.origin;
     if (origin === undefined || allowedOrigins().has(origin.toLowerCase())) return null;
@@ -215,6 +208,7 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
   /** API calls still running: closing the door cancels them and waits (a while) for their clean-up */
   const inFlight = new Set<{ call: AbortController; settled: Promise<void> }>();
   const server = createServer(async (req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     try {
       // a refused request's connection is closed, its body unread (one declaring gigabytes held it until Node's timeout)
       const refuse = (status: number, message: string) => {
@@ -226,9 +220,8 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
       const originBad = originProblem(req);
       if (originBad) return refuse(403, originBad);
       const { url, path } = parseTarget(req.url);
-      const given = tokenFrom(req, url);
-      if (!sameToken(given, token)) return refuse(401, TOKEN_HELP);
       if (path.startsWith('/api/')) {
+        if (!sameToken(tokenFrom(req, url), token)) return refuse(401, TOKEN_HELP);
         if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: 'API calls are POST' } });
         const method = path.slice('/api/'.length);
         const input = parseInput(await readBody(req));
@@ -250,14 +243,12 @@ export function startHttpDoor(opts: HttpDoorOptions): Promise<HttpDoor> {
       }
       // The renderer: static files; unknown paths fall back to index.html (client-side routes). Read only.
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `the workbench's files are read with GET, not ${req.method}` } });
-      const headers: Record<string, string> = {};
-      if (url.searchParams.get('token')) headers['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
       const rel = normalize(path).replace(/^([/\\])+/, '');
       let file = join(opts.rendererDir, rel);
       if (!file.startsWith(opts.rendererDir + sep) && file !== opts.rendererDir) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'not found' } });
       if (!existsSync(file) || statSync(file).isDirectory()) file = join(opts.rendererDir, 'index.html');
       if (!existsSync(file)) return sendJson(res, 500, { error: { code: 'INTERNAL', message: `renderer not built: ${file} is missing (run npm run build)` } });
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', ...headers });
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       createReadStream(file).pipe(res);
     } catch (err) {
       const e = serializeError(err);

@@ -1,6 +1,7 @@
 /**
  * Browser mode's request hygiene (issue 11 item 3), on a real HTTP door on a random port: other
- * origins are refused (the token cookie is also sent by any other 127.0.0.1 page), malformed URLs,
+ * origins are refused, no cookie carries the token (a browser sends it to every 127.0.0.1 port), no page may frame
+ * the workbench, malformed URLs,
  * huge and deeply nested bodies are client errors, errors never echo a file's content, and the
  * Python setting must name one executable file.
  */
@@ -91,7 +92,6 @@ function send(path: string, opts: { method?: string; headers?: Record<string, st
 const api = (method: string, input: unknown, headers: Record<string, string> = {}) =>
   send(`/api/${method}`, { headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(input) });
 const withToken = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${TOKEN}`, ...extra });
-const withCookie = (extra: Record<string, string> = {}) => ({ cookie: `fieldpack_token=${TOKEN}`, ...extra });
 
 async function projectCount(): Promise<number> {
   return ((await api('projects.list', {}, withToken())).json.value as unknown[]).length;
@@ -115,24 +115,24 @@ function upgrade(origin: string | undefined, path = `/events?token=${TOKEN}`): P
 }
 
 describe('Origin', () => {
-  it('refuses a POST from another local origin even with the cookie, and creates nothing', async () => {
+  it('refuses a POST from another local origin even with the token, and creates nothing', async () => {
     const before = await projectCount();
     for (const origin of ['http://127.0.0.1:9999', 'http://localhost:9999', 'https://example.org', 'null', `https://127.0.0.1:${door.port}`]) {
-      const r = await api('projects.create', { name: 'from another page' }, withCookie({ origin }));
+      const r = await api('projects.create', { name: 'from another page' }, withToken({ origin }));
       expect(r.status, origin).toBe(403);
       expect(r.json.error).toEqual({ code: 'UNAUTHORIZED', message: expect.stringContaining('another origin') });
       expect(r.headers['access-control-allow-origin']).toBeUndefined();
     }
     // With the Bearer token too: the origin decides first.
     expect((await api('projects.create', { name: 'x' }, withToken({ origin: 'http://127.0.0.1:9999' }))).status).toBe(403);
-    // Static pages as well (a foreign page cannot fetch them with the cookie).
-    expect((await send('/', { method: 'GET', headers: withCookie({ origin: 'http://127.0.0.1:9999' }) })).status).toBe(403);
+    // Static pages as well.
+    expect((await send('/', { method: 'GET', headers: { origin: 'http://127.0.0.1:9999' } })).status).toBe(403);
     expect(await projectCount()).toBe(before);
   });
 
   it('accepts the server\'s own origin (127.0.0.1 or localhost at its port) and requests without Origin that carry the token', async () => {
     const before = await projectCount();
-    const a = await api('projects.create', { name: 'same origin' }, withCookie({ origin: own }));
+    const a = await api('projects.create', { name: 'same origin' }, withToken({ origin: own }));
     expect(a.status).toBe(200);
     expect(a.json.value).toMatchObject({ name: 'same origin' });
     const b = await api('projects.create', { name: 'via localhost' }, withToken({ origin: `http://localhost:${door.port}`, host: `localhost:${door.port}` }));
@@ -146,6 +146,20 @@ describe('Origin', () => {
     expect(none.json.error?.code).toBe('UNAUTHORIZED');
     // The page itself loads from our origin (module scripts send Origin).
     expect((await send(`/?token=${TOKEN}`, { method: 'GET', headers: { origin: own } })).status).toBe(200);
+  });
+
+  it('keeps the token out of cookies (a browser sends them to every 127.0.0.1 port: other local servers got it), serves the renderer\'s public files without it, and forbids framing', async () => {
+    const page = await send(`/?token=${TOKEN}`, { method: 'GET' });
+    expect(page.status).toBe(200);
+    expect(page.headers['set-cookie']).toBeUndefined();
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['content-security-policy']).toBe("frame-ancestors 'none'");
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    // a lazily loaded view of the page, and a bookmarked route, load without a token; the API never does
+    expect((await send('/compress', { method: 'GET' })).status).toBe(200);
+    const refused = await api('projects.list', {}, { cookie: `fieldpack_token=${TOKEN}` });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['x-frame-options']).toBe('DENY');
   });
 
   it('refuses WebSocket upgrades from another origin, accepts our own and Origin-less clients with the token', async () => {
