@@ -3,7 +3,7 @@
  * (local processes or Slurm array tasks, each with its own journal), then merged into manifest.json. Every finished
  * member is journaled after its stream is in place, so a killed build resumes without redoing it.
  */
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { firstNames } from '../../core/text.ts';
@@ -19,6 +19,7 @@ import {
   ARCHIVE_FORMAT, ARCHIVE_VERSION, MANIFEST_FILE, archiveHolding, nonFiniteAsText, MEMBERS_DIR, OBJECTS_DIR, WorkManifest as WorkManifestSchema, Manifest as ManifestSchema, manifestChecksumProblem, manifestPath, manifestProblems, manifestText, workPath,
 } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
+import { readRegularFileSync } from '../files/regular.ts';
 
 export interface BuildProgress {
   done: number;
@@ -50,9 +51,11 @@ export function readWork(dir: string): WorkManifest {
   if (!existsSync(p)) throw new FieldpackError('NOT_FOUND', `${dir} has no ${'work.json'}: start the build with its input files`, { path: p });
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(p, 'utf8'));
+    json = JSON.parse(readRegularFileSync(p, 'the work file').toString('utf8'));
   } catch (e) {
-    throw new FieldpackError('BAD_FILE', `${p}: not JSON (${(e as Error).message}): the archive's work file is damaged; build into a new folder`, { path: p });
+    if (e instanceof FieldpackError) throw e;
+    // (the parser's message quotes the file's first bytes: not echoed, whatever file the name leads to)
+    throw new FieldpackError('BAD_FILE', `${p}: not JSON: the archive's work file is damaged; build into a new folder`, { path: p });
   }
   const r = WorkManifestSchema.safeParse(json);
   if (!r.success) throw new FieldpackError('BAD_FILE', `${p}: not a Fieldpack archive work file (${issueText(r.error.issues[0]!)})`, { path: p });
@@ -69,9 +72,10 @@ export function readManifest(dir: string): Manifest {
   }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(p, 'utf8'));
+    json = JSON.parse(readRegularFileSync(p, 'the manifest').toString('utf8'));
   } catch (e) {
-    throw new FieldpackError('BAD_FILE', `${p}: not JSON (${(e as Error).message})`);
+    if (e instanceof FieldpackError) throw e;
+    throw new FieldpackError('BAD_FILE', `${p}: not JSON: the archive's manifest is damaged`, { path: p });
   }
   const fmt = (json as { format?: unknown; version?: unknown }) ?? {};
   if (fmt.format === ARCHIVE_FORMAT && typeof fmt.version === 'number' && fmt.version > ARCHIVE_VERSION) {

@@ -4,10 +4,11 @@
  * readers skip; a member whose line or stream is missing or does not match is simply built again. A member with lines
  * in several journals (built again, or by two writers) is taken from the last line its stream on disk matches.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type ArchiveObject, type JournalLine, type MemberEntry, JOURNAL_DIR, JournalLine as JournalLineSchema, journalPath, sha256 } from './format.ts';
 import { makeFolder } from '../files/folders.ts';
+import { readRegularFileSync } from '../files/regular.ts';
 
 export function appendJournal(dir: string, writer: string, line: JournalLine): void {
   const path = journalPath(dir, writer);
@@ -35,7 +36,13 @@ export function readJournals(dir: string): JournalState {
   const jdir = join(dir, JOURNAL_DIR);
   if (!existsSync(jdir)) return state;
   for (const name of readdirSync(jdir).filter((n) => n.endsWith('.jsonl')).sort()) {
-    for (const text of readFileSync(join(jdir, name), 'utf8').split('\n')) {
+    let journal: string;
+    try {
+      journal = readRegularFileSync(join(jdir, name)).toString('utf8');
+    } catch {
+      continue; // not a journal this build wrote (a folder or pipe of that name): its lines are none
+    }
+    for (const text of journal.split('\n')) {
       if (!text.trim()) continue;
       let parsed;
       try {
@@ -58,6 +65,11 @@ export function readJournals(dir: string): JournalState {
 export function fileMatches(dir: string, rel: string, hash: string, bytes?: number): boolean {
   const p = join(dir, rel);
   if (!existsSync(p)) return false;
-  const b = readFileSync(p);
+  let b: Buffer;
+  try {
+    b = readRegularFileSync(p);
+  } catch {
+    return false;
+  }
   return (bytes === undefined || b.length === bytes) && sha256(b) === hash;
 }

@@ -4,12 +4,13 @@
  * under a manifest that said 1e-6. A build (or one shard of it) holds ARCHIVE/.WRITER.lock while it writes; a lock
  * whose process has ended (on this machine) is taken over.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { makeFolder } from '../files/folders.ts';
 import { processAlive } from '../files/atomic.ts';
+import { readRegularFileSync } from '../files/regular.ts';
 
 interface LockOwner {
   pid: number;
@@ -61,7 +62,7 @@ function take(dir: string, path: string, mine: LockOwner): void {
 
 function readOwner(path: string): LockOwner | null {
   try {
-    const o = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    const o = JSON.parse(readRegularFileSync(path).toString('utf8')) as LockOwner;
     return typeof o.pid === 'number' && typeof o.host === 'string' ? o : null;
   } catch {
     return null;

@@ -3,7 +3,7 @@
  * and decode it again with its dependencies taken from the archive itself (anchor members decoded first, models and
  * base streams from objects/). Build, verify and restore all decode through decodeMember.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, sameShape } from '../../core/field.ts';
@@ -24,6 +24,7 @@ import {
   type ArchiveObject, type MemberDependency, type MemberEntry, type WorkManifest, type WorkMember,
   jsonNumber, memberFile, objectFile, sha256, valuesHash,
 } from './format.ts';
+import { readRegularFileSync } from '../files/regular.ts';
 
 export type ObjectRecord = Omit<ArchiveObject, 'usedBy'>;
 
@@ -95,7 +96,7 @@ function networkFromJson(text: string): CrossfieldNetwork {
 async function seriesNetwork(ctx: MemberContext, m: WorkMember, target: Field, anchors: Field[]): Promise<{ net: CrossfieldNetwork; hash: string }> {
   const label = `cross-field network of ${m.series}`;
   const known = [...ctx.objects.values()].find((o) => o.kind === 'model' && o.label === label);
-  if (known) return { net: networkFromJson(readFileSync(join(ctx.dir, known.file), 'utf8')), hash: known.hash };
+  if (known) return { net: networkFromJson(readRegularFileSync(join(ctx.dir, known.file), label).toString('utf8')), hash: known.hash };
   const net = ctx.work.options.network === 'cfnn'
     ? (await trainCfnn({ target, anchors, ndim: 2, seed: 0, signal: ctx.signal })).net
     : fitLinearCfnn(target, anchors, 2);
@@ -225,7 +226,7 @@ function objectPaths(dir: string, deps: MemberDependency[]): string[] {
 export function readRecordedFile(dir: string, file: string, recorded: { bytes: number; sha256: string }, what: string): Uint8Array {
   const path = join(dir, file);
   if (!existsSync(path)) throw new FieldpackError('NOT_FOUND', `${what} (${file}): missing`, { path });
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = new Uint8Array(readRegularFileSync(path, `${what} (${file})`));
   const changed = bytes.length !== recorded.bytes
     ? `${bytes.length} bytes, the manifest says ${recorded.bytes} (${bytes.length < recorded.bytes ? 'truncated' : 'grown'})`
     : sha256(bytes) !== recorded.sha256 ? 'changed since the archive was built (its sha256 is not the manifest\'s)' : null;
@@ -270,7 +271,7 @@ export async function decodeMember(dir: string, members: Map<string, MemberEntry
   const needs = new Set(named(bytes));
   // and what a base stream the member needs names itself (its model)
   for (const dep of entry.dependencies) {
-    if (dep.kind === 'base' && dep.object && needs.has(dep.hash) && existsSync(join(dir, dep.object))) named(readFileSync(join(dir, dep.object))).forEach((h) => needs.add(h));
+    if (dep.kind === 'base' && dep.object && needs.has(dep.hash) && existsSync(join(dir, dep.object))) named(readRegularFileSync(join(dir, dep.object))).forEach((h) => needs.add(h));
   }
   for (const dep of entry.dependencies) {
     if (dep.kind !== 'anchor' && dep.object && needs.has(dep.hash) && !existsSync(join(dir, dep.object))) {

@@ -11,7 +11,6 @@
  * network inference on the reference path. The output bytes never depend on either.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import './zstd-backend.ts';
 import { zstdBackend } from './zstd-backend.ts';
@@ -41,6 +40,7 @@ import {
   resolveCodecChoice,
 } from '../../core/compressors/index.ts';
 import { type DependencySource, type FieldLoader, reconstructionHash, resolveDependencies, toReconstruction } from './dependencies.ts';
+import { readRegularFile } from '../files/regular.ts';
 
 export { closePools, reconstructionHash, toReconstruction };
 export type { DecodedField, DependencySource, FieldLoader, StreamHeader };
@@ -350,7 +350,7 @@ export interface DecodeOptions extends RunControl {
 /** A loader that decodes .fpk files (their own dependencies beside them) and hands other files to `data`. */
 function fileLoader(opts: DecodeOptions): FieldLoader {
   return async (path, variable, depth, shape) => {
-    const bytes = new Uint8Array(await readFile(path));
+    const bytes = new Uint8Array(await readRegularFile(path));
     if (bytes.length < 4 || bytes[0] !== 0x46 || bytes[1] !== 0x50 || bytes[2] !== 0x4b || bytes[3] !== 0x1a) {
       const field = opts.loadDataFile ? await opts.loadDataFile(path, variable, shape) : null;
       if (field) opts.usedFiles?.push(path);

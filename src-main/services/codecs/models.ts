@@ -10,6 +10,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Codec } from '../../core/compressors/index.ts';
 import { appRoot } from '../system/version.ts';
+import { readRegularFileSync } from '../files/regular.ts';
 
 export type ModelParam = NonNullable<Codec['modelParam']>;
 
@@ -107,7 +108,7 @@ export function modelCandidates(mp: ModelParam, files: readonly string[] = [], f
 /** The model a stream names, by full hash, or null. */
 export function findModelByHash(mp: ModelParam, hash: string, files: readonly string[] = [], folders: readonly string[] = []): Uint8Array | null {
   for (const p of modelCandidates(mp, files, folders)) {
-    if (fileHash(p) === hash) return new Uint8Array(readFileSync(p));
+    if (fileHash(p) === hash) return new Uint8Array(readRegularFileSync(p, 'the model file'));
   }
   return null;
 }
@@ -131,7 +132,7 @@ export function modelSearchPlaces(mp: ModelParam, files: readonly string[] = [],
 /** A reference ('default', a path, a hash or hash prefix) to {hash, bytes}; NOT_FOUND names where it looked. */
 export function resolveModelRef(mp: ModelParam, ref: string, files: readonly string[] = []): { hash: string; bytes: Uint8Array; path: string } {
   const read = (path: string) => {
-    const bytes = new Uint8Array(readFileSync(path));
+    const bytes = new Uint8Array(readRegularFileSync(path, 'the model file'));
     return { hash: createHash('sha256').update(bytes).digest('hex'), bytes, path };
   };
   if (ref === 'default') {

@@ -23,6 +23,7 @@ import { findHdf5Signature, isNetcdf3 } from '../files/magic.ts';
 import { boundChecked, codecEnv, codecParams, type RunControl } from './index.ts';
 import { ErrorAccumulator, type ErrorStats } from '../../core/metrics/index.ts';
 import { unreadableFile } from '../files/unreadable.ts';
+import { checkRegularFile } from '../files/regular.ts';
 
 /** A file written a block at a time, each write awaited (back-pressure holds memory down). */
 export interface FileSink {
@@ -103,6 +104,7 @@ export async function encodeRowsToFile(source: RowSource, opts: RowsEncodeOption
 
 /** The header of a stream file, read alone (its chunks stay on disk), with its bytes and the file's size. */
 export async function readStreamHead(file: string): Promise<{ header: StreamHeader; headBytes: Uint8Array; size: number }> {
+  await checkRegularFile(file);
   const fh = await open(file, 'r').catch((e: unknown) => {
     throw unreadableFile(file, e);
   });

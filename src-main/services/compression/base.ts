@@ -20,7 +20,7 @@
  * A base is named in the residual stream by the sha256 of its reconstruction; decoding needs the same base (the
  * stream written beside the output, or the same file given again).
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FieldpackError } from '../../core/errors.ts';
 import { type Field, fieldSize } from '../../core/field.ts';
@@ -31,7 +31,7 @@ import { openDataFile } from '../data/readers/index.ts';
 import { findHdf5Signature, isNetcdf3 } from '../files/magic.ts';
 import { listCodecs, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { isNpy, isZip, npyNumbers, parseNpy, parseNpz, type NpyArray } from '../files/npy.ts';
-import { unreadableFile } from '../files/unreadable.ts';
+import { readRegularFile } from '../files/regular.ts';
 
 export type ParsedBase =
   | { kind: 'none' }
@@ -305,11 +305,7 @@ export interface ReconstructionFile {
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw unreadableFile(path, e, 'base file');
-  }
+  return new Uint8Array(await readRegularFile(path, 'base file'));
 }
 
 /**

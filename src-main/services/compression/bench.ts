@@ -31,6 +31,7 @@ import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFileSync } from '../files/regular.ts';
 
 export type { BenchRow };
 
@@ -566,7 +567,7 @@ export interface BaselineRow {
  */
 export function readBaselines(path: string, label: string): BaselineRow[] {
   try {
-    const json = JSON.parse(readFileSync(path, 'utf8')) as { rows?: unknown; protocol?: unknown };
+    const json = JSON.parse(readRegularFileSync(path, label).toString('utf8')) as { rows?: unknown; protocol?: unknown };
     if (!Array.isArray(json.rows)) throw new Error('no rows');
     // rows of another shape are passed over (a ratio that is no number was printed as "[object Object]"), but a file
     // with none of its shape is not one: a bench result given here was read as no reference at all, without a word

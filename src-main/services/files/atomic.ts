@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, readdirSync, rmSync, statSync } from 'node:fs';
 import { access, cp, lstat, open, readlink, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { specialKind } from './regular.ts';
 import { FieldpackError } from '../../core/errors.ts';
 
 const TEMP_NAME = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp$/;
@@ -56,14 +57,6 @@ export function removeLeftovers(dir: string, opts: { recursive?: boolean; target
   return removed;
 }
 
-/** What a file that is neither regular nor a folder is, in words. */
-function specialKind(st: import('node:fs').Stats): string {
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a named pipe';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
 
 /**
  * The file an output named `target` is written as: `target`, or where a symbolic link there leads (the link stays,

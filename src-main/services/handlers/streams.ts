@@ -4,7 +4,7 @@
  * need no store (the CLI serves them without opening one); a call may carry progress and cancellation.
  */
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FieldpackError } from '../../core/errors.ts';
@@ -26,14 +26,10 @@ import { coordinateFromField } from '../../core/coordinates.ts';
 import { fieldSize } from '../../core/field.ts';
 import { undeclaredFill } from '../../core/stats/undeclared-fill.ts';
 import type { CallContext, Handlers } from './types.ts';
-import { unreadableFile } from '../files/unreadable.ts';
+import { readRegularFile } from '../files/regular.ts';
 
 async function readStreamFile(file: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (e) {
-    throw unreadableFile(file, e);
-  }
+  return new Uint8Array(await readRegularFile(file));
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { checkReplaceable, writeFileAtomic, writeFolderAtomically } from '../files/atomic.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
@@ -23,6 +23,7 @@ import { firstNames } from '../../core/text.ts';
 import { checkWeights, float32FromBytes, parseNnSpec, type NnSpec } from '../../core/nn/spec.ts';
 import type { FeatureSpec } from '../../core/nn/features.ts';
 import { makeFolder } from '../files/folders.ts';
+import { readRegularFile } from '../files/regular.ts';
 
 const FileRef = z.object({ path: z.string(), sha256: z.string(), size: z.number() });
 const Feature = z.object({ var: z.string(), transform: z.enum(['values', 'backward-diff']), axis: z.number().nullable() });
@@ -94,7 +95,7 @@ export function parseManifest(json: unknown): ModelManifest {
 async function readChecked(dir: string, ref: { path: string; sha256: string; size: number }, what: string): Promise<Uint8Array> {
   const p = join(dir, basename(ref.path));
   if (!existsSync(p)) throw new FieldpackError('MODEL_MISSING', `model file missing: ${p} (${what})`);
-  const b = new Uint8Array(await readFile(p));
+  const b = new Uint8Array(await readRegularFile(p, 'the model file'));
   if (b.length !== ref.size || sha256(b) !== ref.sha256) throw new FieldpackError('BAD_FILE', `model file ${p} does not match its manifest (size or sha256)`);
   return b;
 }
@@ -128,7 +129,7 @@ const FILE_KEYS = ['spec', 'weights', 'onnx', 'probe', 'probeInput', 'probeOutpu
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
   const mp = join(dir, 'manifest.json');
   if (!existsSync(mp)) throw new FieldpackError('MODEL_MISSING', `no model in ${dir} (manifest.json missing)`);
-  const manifest = parseManifest(JSON.parse(await readFile(mp, 'utf8')));
+  const manifest = parseManifest(JSON.parse((await readRegularFile(mp, "the model's manifest")).toString('utf8')));
   const files: Record<string, Uint8Array> = {};
   for (const k of FILE_KEYS) {
     const ref = manifest.files[k];
@@ -209,7 +210,7 @@ export async function exportModelFile(dir: string, outPath: string): Promise<{ p
   for (const k of FILE_KEYS) {
     const ref = model.manifest.files[k];
     if (!ref) continue;
-    const b = new Uint8Array(await readFile(join(dir, basename(ref.path))));
+    const b = new Uint8Array(await readRegularFile(join(dir, basename(ref.path)), 'the model file'));
     entries.push({ name: k, offset: off, size: b.length, sha256: sha256(b) });
     blobs.push(b);
     off += b.length;
@@ -226,7 +227,7 @@ export async function exportModelFile(dir: string, outPath: string): Promise<{ p
 
 /** Reads a .fpmodel (verified); with `destDir`, also unpacks it into destDir/<contentHash>/. */
 export async function importModelFile(path: string, destDir?: string): Promise<LoadedModel> {
-  const buf = new Uint8Array(await readFile(path));
+  const buf = new Uint8Array(await readRegularFile(path, 'the model file'));
   if (buf.length < 16 || Buffer.compare(Buffer.from(buf.subarray(0, 8)), MAGIC) !== 0) throw new FieldpackError('BAD_FILE', `${path} is not a Fieldpack model file`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const version = dv.getUint32(8, true);

@@ -6,6 +6,7 @@
  * Python setting must name one executable file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -268,6 +269,39 @@ describe('errors never echo file content', () => {
     expect(r.json.error?.message).toMatch(/not recognised, 39 bytes/);
     const hex = Array.from(Buffer.from('root:$6$'), (b) => b.toString(16).padStart(2, '0')).join(' ');
     for (const leak of ['root', 'S3CR3T', hex, hex.replace(/ /g, ''), Buffer.from('root:$6$').toString('base64')]) expect(r.text).not.toContain(leak);
+  });
+});
+
+describe('paths that name no regular file', () => {
+  it('a named pipe or /dev/zero given where a file is read is refused at once: the server neither waits on the pipe nor fills its memory, and keeps serving', async () => {
+    const dir = join(tmp.dir, 'special');
+    mkdirSync(join(dir, 'arc'), { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'arc', 'manifest.json'), join(dir, 'pipe.fpk'), join(dir, 'x.bin.json')]);
+    writeFileSync(join(dir, 'x.bin'), Buffer.alloc(40));
+    const calls: [string, unknown, RegExp][] = [
+      // a synchronous read of the pipe held the whole server until something wrote to it
+      ['archive.list', { archive: join(dir, 'arc') }, /manifest .*arc\/manifest\.json is a named pipe, not a regular file/],
+      ['models.import', { path: '/dev/zero' }, /model file \/dev\/zero is a character device, not a regular file/],
+      ['streams.inspect', { file: '/dev/zero' }, /\/dev\/zero is a character device, not a regular file/],
+      ['streams.inspect', { file: join(dir, 'pipe.fpk') }, /pipe\.fpk is a named pipe, not a regular file/],
+      ['data.inspect', { path: join(dir, 'x.bin') }, /sidecar .*x\.bin\.json is a named pipe, not a regular file/],
+    ];
+    for (const [method, input, said] of calls) {
+      const r = await Promise.race([api(method, input, withToken()), new Promise<null>((res) => setTimeout(() => res(null), 10_000))]);
+      expect(r, `${method} did not answer`).not.toBeNull();
+      expect(r!.status, method).toBe(400);
+      expect(r!.json.error?.message, method).toMatch(said);
+    }
+    expect((await api('projects.list', {}, withToken())).status).toBe(200);
+  });
+
+  it('an archive file that is not JSON is said to be damaged, without quoting it (a manifest linked to /etc/shadow showed its first bytes)', async () => {
+    const arc = join(tmp.dir, 'leaky');
+    mkdirSync(arc);
+    writeFileSync(join(arc, 'manifest.json'), 'root:$6$S3CR3T-HASH:19000\n');
+    const r = await api('archive.list', { archive: arc }, withToken());
+    expect(r.json.error?.message).toMatch(/manifest\.json: not JSON: the archive's manifest is damaged/);
+    for (const leak of ['root', 'S3CR3T']) expect(r.text).not.toContain(leak);
   });
 });
 

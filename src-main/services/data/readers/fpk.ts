@@ -6,7 +6,6 @@
  * Any registered codec's stream opens (the codec service decodes it); one that needs anchors looks for their
  * streams beside it.
  */
-import { readFile } from 'node:fs/promises';
 import { type DecodedField, type StreamHeader, decodeStream, inspectStream } from '../../codecs/index.ts';
 import { checkStreamSize } from '../../codecs/streamed.ts';
 import { type FieldCoordinates, sliceCoordinates, unpackCoordinates } from '../../../core/coordinates.ts';
@@ -15,6 +14,7 @@ import type { Field, FieldDtype } from '../../../core/field.ts';
 import { isFieldDtype } from './cf.ts';
 import type { DataFile, OpenOptions, ReadOptions, VariableInfo } from './types.ts';
 import { badFile, extractHyperslab, resolveSlice, variableNamed } from './util.ts';
+import { readRegularFile } from '../../files/regular.ts';
 
 export const FPK_MAGIC = [0x46, 0x50, 0x4b, 0x1a];
 
@@ -23,7 +23,7 @@ export function isFpk(head: Uint8Array): boolean {
 }
 
 export async function openFpk(path: string, sizeBytes: number, given: OpenOptions['streamDependencies'] = {}): Promise<DataFile> {
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes = new Uint8Array(await readRegularFile(path));
   let h: StreamHeader;
   let coordinates: FieldCoordinates | undefined;
   try {

@@ -4,11 +4,11 @@
  * latent_bit) can be benched as it is: `fieldpack bench DATA.npz --vars original_data --codec lbrc
  * --base file:DATA.npz`.
  */
-import { readFile } from 'node:fs/promises';
 import type { Field, FieldDtype } from '../../../core/field.ts';
 import { type NpyArray, isNpy, isZip, npyNumbers, parseNpy, parseNpz } from '../../files/npy.ts';
 import type { DataFile, ReadOptions, VariableInfo } from './types.ts';
 import { basenameNoExt, extractHyperslab, resolveSlice, variableNamed } from './util.ts';
+import { readRegularFile } from '../../files/regular.ts';
 
 const DTYPES: Record<string, FieldDtype> = { f4: 'float32', f8: 'float64', i1: 'int8', u1: 'uint8', i2: 'int16', u2: 'uint16', i4: 'int32', u4: 'uint32' };
 
@@ -16,7 +16,7 @@ const DTYPES: Record<string, FieldDtype> = { f4: 'float32', f8: 'float64', i1: '
 export const isNumpy = (head: Uint8Array, path: string) => isNpy(head) || (isZip(head) && /\.npz$/i.test(path));
 
 export async function openNumpy(path: string, sizeBytes: number): Promise<DataFile> {
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes = new Uint8Array(await readRegularFile(path));
   const arrays = isNpy(bytes) ? new Map([[basenameNoExt(path), () => parseNpy(bytes, path)]]) : parseNpz(bytes, path);
   const parsed = new Map<string, NpyArray>();
   const get = (n: string) => {

@@ -5,7 +5,7 @@
  * The file size must equal the shape's size times the element size. Only fillValue points are masked
  * ("fillValue": "NaN" masks NaN points); otherwise NaN and +-Inf are values, kept bit for bit.
  */
-import { open as openFile, readFile } from 'node:fs/promises';
+import { open as openFile } from 'node:fs/promises';
 import { fitsDtype } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { fieldSize, type Field, type FieldDtype } from '../../../core/field.ts';
@@ -13,6 +13,7 @@ import { fieldFromRaw, isFieldDtype } from './cf.ts';
 import { decodeBigEndian } from './netcdf3.ts';
 import type { DataFile, FillInfo, RawOptions, ReadOptions, VariableInfo } from './types.ts';
 import { TYPED_ARRAY, badFile, basenameNoExt, checkAborted, extractHyperslab, missingVariable, resolveSlice } from './util.ts';
+import { readRegularFile } from '../../files/regular.ts';
 
 export const RAW_EXTENSIONS = ['.f32', '.f64', '.dat', '.bin', '.raw'];
 const ELEM: Record<FieldDtype, number> = { float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4 };
@@ -26,8 +27,10 @@ export function sidecarPath(path: string): string {
 export async function readSidecar(path: string): Promise<RawOptions | undefined> {
   let text: string;
   try {
-    text = await readFile(sidecarPath(path), 'utf8');
-  } catch {
+    text = (await readRegularFile(sidecarPath(path), 'the sidecar')).toString('utf8');
+  } catch (e) {
+    // none there; a folder or pipe of that name is said, not waited on
+    if (e instanceof FieldpackError && e.code === 'INVALID_ARGUMENT') throw e;
     return undefined;
   }
   let json: unknown;
