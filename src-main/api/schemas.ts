@@ -23,7 +23,9 @@ export const projectName = z
   .string()
   .trim()
   .min(1, 'a project needs a name')
-  .max(200, 'a project name has at most 200 characters');
+  .max(200, 'a project name has at most 200 characters')
+  // a line break or escape in a name broke the CLI's tables and the workbench's lists
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'a project name has no line breaks, tabs or other control characters');
 
 export const SerializedErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { id, SliceAxis, MAX_WORKERS } from '../schemas.ts';
+import { tagRecord } from './review.ts';
 
 /**
  * A codec choice: a preset of a registered codec (classic's auto, lorenzo, ...) or an external baseline (zfp, sz3).
@@ -181,7 +182,7 @@ export const COMPRESSION_METHODS = {
       limit: z.number().int().min(1).max(5000).default(500),
       /** search (name, note, parameters, tags), tags to carry, archived runs (see runs.search) */
       query: z.string().max(500).optional(),
-      tags: z.record(z.string(), z.string()).optional(),
+      tags: tagRecord(z.string()).optional(),
       archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
       /** only the runs of the project's experiment of this name */
       experiment: z.string().optional(),

@@ -158,7 +158,14 @@ function readBody(req: IncomingMessage): Promise<string> {
       } else chunks.push(c);
     });
     req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+      if (!over) {
+        // bytes that are not UTF-8 are refused, not turned into U+FFFD (a name stored so was not the one sent)
+        try {
+          resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
+        } catch {
+          reject(new HttpError(400, 'INVALID_ARGUMENT', 'the request body is not UTF-8 text'));
+        }
+      }
     });
     req.on('error', reject);
   });

@@ -181,7 +181,9 @@ const REPORT_CSP = `<meta http-equiv="Content-Security-Policy" content="default-
 export async function createReport(store: Store, input: ReportInput, printToPdf: PrintToPdf = chromiumPrintToPdf): Promise<{ htmlPath?: string; pdfPath?: string; html?: string; pdfBase64?: string; pdfPages?: number; bytes: number }> {
   // a report replaces an earlier report, never another file of that name (checked before any work)
   if (input.path) await checkReplaceable(resolve(input.path), 'a Fieldpack report', (head) => head.includes(REPORT_GENERATOR) || head.includes('<title>Fieldpack report'));
-  if (typeof input.pdf === 'string') await checkReplaceable(resolve(input.pdf), 'a PDF', (head) => head.startsWith('%PDF-'));
+  // the PDF named, or the one named after the HTML report (it replaced whatever file had that name)
+  const namedPdf = typeof input.pdf === 'string' ? resolve(input.pdf) : input.pdf && input.path ? pdfBeside(resolve(input.path)) : null;
+  if (namedPdf) await checkReplaceable(namedPdf, 'a PDF', (head) => head.startsWith('%PDF-'));
   if (input.path && typeof input.pdf === 'string' && resolve(input.path) === resolve(input.pdf)) {
     throw new FieldpackError('INVALID_ARGUMENT', `${input.pdf} is named for both the HTML report and its PDF: the PDF would replace the HTML; give the PDF another name`);
   }
@@ -212,7 +214,7 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
   if (inline) makeFolder(dirname(htmlPath));
   await writeFileAtomic(htmlPath, html);
   if (!input.pdf) return { htmlPath, bytes: Buffer.byteLength(html) };
-  const pdfPath = typeof input.pdf === 'string' ? resolve(input.pdf) : htmlPath.replace(/\.html?$/i, '') + '.pdf';
+  const pdfPath = typeof input.pdf === 'string' ? resolve(input.pdf) : pdfBeside(htmlPath);
   if (!existsSync(dirname(pdfPath))) throw new FieldpackError('INVALID_ARGUMENT', `${pdfPath}: the folder ${dirname(pdfPath)} does not exist`);
   await printToPdf(htmlPath, pdfPath);
   return {
@@ -222,6 +224,11 @@ export async function createReport(store: Store, input: ReportInput, printToPdf:
     bytes: Buffer.byteLength(html),
     ...(inline ? { html, pdfBase64: readFileSync(pdfPath).toString('base64') } : {}),
   };
+}
+
+/** The PDF of an HTML report given no name of its own: the report's name with .pdf. */
+function pdfBeside(htmlPath: string): string {
+  return htmlPath.replace(/\.html?$/i, '') + '.pdf';
 }
 
 /** The stored report's name for these runs: their ids, shortened with a hash of them all where there are many. */

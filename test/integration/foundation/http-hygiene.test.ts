@@ -189,6 +189,21 @@ describe('Origin', () => {
 });
 
 describe('malformed requests', () => {
+  it('refuses a body that is not UTF-8 and a project name with a line break or control character, storing nothing', async () => {
+    const before = await projectCount();
+    const bytes = Buffer.concat([Buffer.from('{"name": "'), Buffer.from([0xff, 0xfe]), Buffer.from(' bad"}')]);
+    const r = await send('/api/projects.create', { headers: withToken({ 'content-type': 'application/json' }), body: bytes });
+    expect(r.status).toBe(400);
+    expect(r.json.error?.message).toBe('the request body is not UTF-8 text');
+    for (const name of ['two\nlines', 'bell\u0007', 'esc\u001b[31m']) {
+      const c = await api('projects.create', { name }, withToken());
+      expect(c.status, name).toBe(400);
+      expect(c.json.error?.message).toMatch(/no line breaks, tabs or other control characters/);
+    }
+    expect(await projectCount()).toBe(before);
+  });
+
+
   it('answers malformed URLs and percent-encoding with 400, and keeps serving', async () => {
     for (const path of ['/api/projects.%E0%A4%A', '/api/%ZZ', '/%E0%A4%A', '/assets/%C0', '/a%00b']) {
       const r = await send(path, { headers: withToken({ origin: own }), body: '{}' });

@@ -125,6 +125,7 @@ describe('review', () => {
     // __proto__ as a key of the JSON the HTTP door parses: refused (it vanished, and the search matched every run)
     await expect(call(app, 'runs.search', JSON.parse('{"tags": {"__proto__": "x"}}'))).rejects.toThrow(/__proto__: is a reserved name/);
     await expect(call(app, 'runs.update', JSON.parse(`{"id": ${runIds[1]}, "setTags": {"__proto__": "x"}}`))).rejects.toThrow(/__proto__: is a reserved name/);
+    await expect(call(app, 'compression.runs', JSON.parse('{"projectId": null, "tags": {"__proto__": "x"}}'))).rejects.toThrow(/__proto__: is a reserved name/);
   });
 
   it('exports an experiment from one database and imports it into another: same runs and metrics, charts without the data file', async () => {
@@ -280,6 +281,10 @@ describe('review', () => {
       // an HTML report named .pdf, or a PDF named as its HTML, is refused before any work
       await expect(call(other, 'reports.create', { runIds: [run!.id], path: join(tmp.dir, 'r.pdf') })).rejects.toThrow(/the HTML report is HTML; name it \.html/);
       await expect(call(other, 'reports.create', { runIds: [run!.id], path: join(tmp.dir, 'r.html'), pdf: join(tmp.dir, 'r.html') })).rejects.toThrow(/named for both the HTML report and its PDF/);
+      // the PDF named after the report replaces only an earlier PDF (it overwrote any file of that name)
+      writeFileSync(join(tmp.dir, 'thesis.pdf'), 'my thesis notes, not a pdf');
+      await expect(call(other, 'reports.create', { runIds: [run!.id], path: join(tmp.dir, 'thesis.html'), pdf: true })).rejects.toThrow(/thesis\.pdf exists and is not a PDF/);
+      expect(readFileSync(join(tmp.dir, 'thesis.pdf'), 'utf8')).toBe('my thesis notes, not a pdf');
     } finally {
       await other.close();
     }
