@@ -13,7 +13,7 @@ import { fieldSize, type Field } from '../../../core/field.ts';
 import { NETCDF_DEFAULT_FILL, fieldFromRaw, fillInfoFor, int64Fills } from './cf.ts';
 import { dimensionListIdentities, H5T_REFERENCE, H5T_VLEN, h5guard, h5probe, loadH5wasm, objectIdentity, type H5Dataset, type H5File, type H5Group } from './h5.ts';
 import type { DataFile, GroupInfo, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
-import { INT64, badFile, checkReadable, checkAborted, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
+import { INT64, badFile, checkReadable, checkAborted, declaredDimension, exactDoubles, jsonAttr, missingVariable, padWithFill, readsAsField, resolveSlice, valuesDtypeOf } from './util.ts';
 
 const HIDDEN_ATTRS = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
 const PURE_DIM = 'This is a netCDF dimension but not a netCDF variable';
@@ -437,17 +437,24 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
     });
     const variables = [...entries.values()].map((e) => e.info);
     // an unlimited dimension's scale is as long as it was written (netCDF-4 leaves it empty): its length is the
-    // longest extent of the variables along it, as netCDF's own len(dimension) says
+    // longest extent of the variables along it, as netCDF's own len(dimension) says. A group's variable names its
+    // group's dimension by the bare name ("rec" for "g/rec"): matched as netCDF looks it up (declaredDimension), else
+    // a group's record dimension read 0 long, and an archive of it verified but did not restore
+    const dimensionOf = (v: VariableInfo, i: number) => declaredDimension(v.name, v.dims[i]!, (d) => d in dimensions) ?? v.dims[i]!;
     for (const name of unlimited) {
       for (const v of variables) {
-        const i = v.dims.indexOf(name);
-        if (i >= 0) dimensions[name] = Math.max(dimensions[name] ?? 0, v.shape[i]!);
+        v.dims.forEach((_, i) => {
+          if (dimensionOf(v, i) === name) dimensions[name] = Math.max(dimensions[name] ?? 0, v.shape[i]!);
+        });
       }
     }
     // a variable written to fewer records than its unlimited dimension has is as long as the dimension, its records
     // past its own end fill values (netCDF reads them so, and they are masked)
     for (const e of entries.values()) {
-      const shape = e.info.shape.map((n, i) => (unlimited.includes(e.info.dims[i]!) ? Math.max(n, dimensions[e.info.dims[i]!] ?? n) : n));
+      const shape = e.info.shape.map((n, i) => {
+        const dim = dimensionOf(e.info, i);
+        return unlimited.includes(dim) ? Math.max(n, dimensions[dim] ?? n) : n;
+      });
       if (shape.some((n, i) => n !== e.info.shape[i])) {
         e.written = e.info.shape;
         e.info.shape = shape;

@@ -418,7 +418,7 @@ export async function writeNetcdf4Dataset(outPath: string, given: NetcdfDataset)
         const parts = name.split('/');
         for (let i = 1; i < parts.length; i++) {
           const group = parts.slice(0, i).join('/');
-          if (!groups.has(group)) file.create_group(group);
+          if (!groups.has(group)) file.create_group(group, true); // track_order: its attributes and variables in the source's order
           groups.add(group);
         }
       };
