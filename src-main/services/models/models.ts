@@ -240,6 +240,7 @@ export async function importModelFile(path: string, destDir?: string): Promise<L
   } catch {
     throw new FieldpackError('BAD_FILE', `${path}: unreadable header`);
   }
+  if (!isModelHeader(header)) throw new FieldpackError('BAD_FILE', `${path}: unreadable header (no list of entries, or an entry without a name, offset, size and sha256)`);
   const manifest = parseManifest(header.manifest);
   const files: Record<string, Uint8Array> = {};
   const base = 16 + hl;
@@ -252,19 +253,33 @@ export async function importModelFile(path: string, destDir?: string): Promise<L
     files[e.name] = b;
   }
   if (!files.spec || !files.weights) throw new FieldpackError('BAD_FILE', `${path}: network description or weights missing`);
-  let dir: string | null = null;
-  if (destDir) {
-    // unpacked whole or not at all: a folder left half-written would pass for the model (its manifest there)
-    dir = join(destDir, manifest.contentHash);
-    makeFolder(destDir);
-    await writeFolderAtomically(dir, async (tmp) => {
-      makeFolder(tmp);
-      for (const k of FILE_KEYS) {
-        const ref = manifest.files[k];
-        if (ref && files[k]) await writeFile(join(tmp, basename(ref.path)), files[k]!);
-      }
-      await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
-    }, { replace: true });
-  }
-  return assembleModel(dir, manifest, files);
+  const missing = FILE_KEYS.filter((k) => manifest.files[k] && !files[k]);
+  if (missing.length) throw new FieldpackError('BAD_FILE', `${path}: the manifest lists ${missing.join(', ')}, which the file does not hold`);
+  // verified whole before anything is written: the folder is named by the manifest's hash, and a file claiming another
+  // model's hash replaced that model's folder before its own was found wrong
+  const model = assembleModel(null, manifest, files);
+  if (!destDir) return model;
+  const dir = join(destDir, manifest.contentHash);
+  // a model already there and whole stays as it is: importing it again changes nothing
+  const present = existsSync(dir) ? await loadModelDir(dir).catch(() => null) : null;
+  if (present?.manifest.contentHash === manifest.contentHash) return present;
+  // unpacked whole or not at all: a folder left half-written would pass for the model (its manifest there)
+  makeFolder(destDir);
+  await writeFolderAtomically(dir, async (tmp) => {
+    makeFolder(tmp);
+    for (const k of FILE_KEYS) {
+      const ref = manifest.files[k];
+      if (ref && files[k]) await writeFile(join(tmp, basename(ref.path)), files[k]!);
+    }
+    await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  }, { replace: true });
+  return { ...model, dir };
+}
+
+/** A .fpmodel header as written by exportModelFile: a manifest and entries of name, offset, size and sha256. */
+function isModelHeader(h: unknown): h is { manifest: unknown; entries: { name: string; offset: number; size: number; sha256: string }[] } {
+  if (typeof h !== 'object' || h === null || !Array.isArray((h as { entries?: unknown }).entries)) return false;
+  return (h as { entries: unknown[] }).entries.every((e) => typeof e === 'object' && e !== null
+    && typeof (e as { name?: unknown }).name === 'string' && Number.isSafeInteger((e as { offset?: unknown }).offset)
+    && Number.isSafeInteger((e as { size?: unknown }).size) && (e as { size: number }).size >= 0 && typeof (e as { sha256?: unknown }).sha256 === 'string');
 }

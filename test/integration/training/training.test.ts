@@ -113,6 +113,32 @@ describe.skipIf(!!skip)('training runs (PyTorch trainer; needs python3-torch and
     bytes[bytes.length - 10]! ^= 0xff;
     writeFileSync(file, bytes);
     await expect(importModelFile(file)).rejects.toThrow(/corrupt|mismatch/);
+    // crafted headers: nothing in the models folder changes (one naming an imported model's hash replaced its folder
+    // before its own content was checked; one without the ONNX file its manifest lists replaced a whole one)
+    const models = join(tmp.dir, 'models');
+    const folder = join(models, exp.contentHash);
+    const before = readdirSync(folder).map((f) => [f, readFileSync(join(folder, f)).toString('base64')]);
+    const good = readFileSync(file);
+    good[good.length - 10]! ^= 0xff; // the flip above, undone
+    const crafted = (edit: (h: { manifest: { contentHash: string }; entries: { name: string }[] }) => unknown) => {
+      const hl = good.readUInt32LE(12);
+      const header = JSON.parse(good.subarray(16, 16 + hl).toString('utf8'));
+      const text = Buffer.from(JSON.stringify(edit(header) ?? header));
+      const head = Buffer.alloc(16);
+      good.copy(head, 0, 0, 12);
+      head.writeUInt32LE(text.length, 12);
+      const out = join(tmp.dir, `crafted-${Math.random().toString(36).slice(2)}.fpmodel`);
+      writeFileSync(out, Buffer.concat([head, text, good.subarray(16 + hl)]));
+      return out;
+    };
+    await expect(importModelFile(crafted((h) => void (h.entries = h.entries.filter((e) => e.name !== 'onnx'))), models)).rejects.toThrow(/the manifest lists onnx, which the file does not hold/);
+    await expect(importModelFile(crafted((h) => void (h.manifest.contentHash = '0'.repeat(64))), models)).rejects.toThrow(/content hash mismatch/);
+    await expect(importModelFile(crafted(() => ({ manifest: {}, entries: null })), models)).rejects.toMatchObject({ code: 'BAD_FILE', message: expect.stringMatching(/unreadable header/) });
+    await expect(importModelFile(crafted((h) => void (h.entries = [null as never])), models)).rejects.toMatchObject({ code: 'BAD_FILE' });
+    expect(readdirSync(models)).toEqual([exp.contentHash]);
+    expect(readdirSync(folder).map((f) => [f, readFileSync(join(folder, f)).toString('base64')])).toEqual(before);
+    // the same model imported again changes nothing
+    expect((await importModelFile(crafted(() => undefined), models)).dir).toBe(folder);
   });
 
   it('a model folder is copied whole or not at all: train --out\'s folder checked before training, an incomplete copy replaced', async () => {
