@@ -143,8 +143,11 @@ export function resolveModelRef(mp: ModelParam, ref: string, files: readonly str
   if (existsSync(ref) && statSync(ref).isFile()) return read(ref);
   if (/^[0-9a-f]{8,64}$/i.test(ref)) {
     const hits = modelCandidates(mp, files).filter((p) => fileHash(p)?.startsWith(ref.toLowerCase()));
-    if (hits.length === 1) return read(hits[0]!);
-    if (hits.length > 1) throw new FieldpackError('INVALID_ARGUMENT', `model ${ref} is ambiguous: ${hits.join(', ')}`);
+    // copies of one model (the store's and one in FIELDPACK_MODEL_PATH, a folder reached twice) are that model
+    const models = new Map(hits.map((p) => [fileHash(p)!, p]));
+    if (models.size === 1) return read(hits[0]!);
+    if (models.size > 1) throw new FieldpackError('INVALID_ARGUMENT', `model ${ref} is ambiguous: ${[...models].map(([h, p]) => `${p} (${h.slice(0, 16)}...)`).join(', ')}; give more of its sha256`);
   }
-  throw new FieldpackError('NOT_FOUND', `no model "${ref}": not a file, and no ${mp.extension} file in ${modelDirs().join(', ')} has that sha256`);
+  const short = /^[0-9a-f]{1,7}$/i.test(ref) ? ' (a sha256 prefix has at least 8 hex digits)' : '';
+  throw new FieldpackError('NOT_FOUND', `no model "${ref}": not a file, and no ${mp.extension} file in ${modelDirs().join(', ')} has that sha256${short}`);
 }

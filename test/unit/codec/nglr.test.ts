@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../../src-main/services/codecs/zstd-backend.ts';
 import type { Field } from '../../../src-main/core/field.ts';
 import { closePools, decodeStream, encodeField, inspectStream, verifyBound } from '../../../src-main/services/codecs/index.ts';
+import { codecById } from '../../../src-main/core/compressors/registry.ts';
+import { resolveModelRef } from '../../../src-main/services/codecs/models.ts';
 import { makeField } from '../../../src-main/services/codecs/fuzz-corpus.ts';
 import { errorStats } from '../../../src-main/core/metrics/index.ts';
 import { ByteReader, ByteWriter } from '../../../src-main/core/codec/bytes.ts';
@@ -232,6 +234,12 @@ describe('NGLR residual coder', () => {
       // and found by hash in that folder alone
       const again = await decodeStream(r.bytes, { workers: 0 });
       expect(Buffer.from(again.field.values.buffer).equals(Buffer.from(d.field.values.buffer))).toBe(true);
+      // a copy of a model beside it is that model, by a prefix of its hash too (two paths read "ambiguous")
+      writeFileSync(join(dir, 'copy.fpnl'), model);
+      const hash = createHash('sha256').update(model).digest('hex');
+      const mp = codecById('nglr').modelParam!;
+      expect(createHash('sha256').update(resolveModelRef(mp, hash.slice(0, 12)).bytes).digest('hex')).toBe(hash);
+      expect(() => resolveModelRef(mp, 'abc')).toThrow(/a sha256 prefix has at least 8 hex digits/);
     } finally {
       if (before === undefined) delete process.env.FIELDPACK_MODEL_PATH;
       else process.env.FIELDPACK_MODEL_PATH = before;
