@@ -55,7 +55,7 @@ export function readModelFile<C>(kind: ModelFileKind<C>, bytes: Uint8Array, code
   if (json.version !== 1) fail(`version ${String(json.version)} is not supported (this build reads 1)`);
   const config = kind.parseConfig(json.config, fail);
   const wc = json.weightCount;
-  if (!isIntIn(wc, 1, kind.limits.weights)) fail('weightCount');
+  if (!isIntIn(wc, 1, kind.limits.weights)) fail(`weightCount ${typeof wc === 'number' ? wc : String(wc).slice(0, 40)} (an integer in 1..${kind.limits.weights})`);
   const count = wc as number;
   if (bytes.length !== 12 + len + 4 * count) fail(`${bytes.length - 12 - len} weight bytes, weightCount ${count} needs ${4 * count}`);
   const expected = kind.tensorShapes(config);

@@ -26,8 +26,8 @@ import type { JobContext, JobHandler } from '../jobs/types.ts';
 import { addFileArtifact, epochLine, fmtS, readTrainingFields, trainerPython } from './train.ts';
 import { makeFolder } from '../files/folders.ts';
 import { writeFileAtomic } from '../files/atomic.ts';
-import { parseVqvaeModel } from '../../core/nn/vqvae/model.ts';
-import { parseNglrModel } from '../../core/nn/nglr/model.ts';
+import { VQVAE_LIMITS, parseVqvaeModel, vqvaeTensorShapes } from '../../core/nn/vqvae/model.ts';
+import { NGLR_LIMITS, nglrMacsPerPoint, parseNglrModel } from '../../core/nn/nglr/model.ts';
 
 /** Where trained VQ-VAE models of this store live (the codec service looks there by hash). */
 export const vqvaeModelsDir = (store: Store) => learnedModelsDirOf(store.path, 'vqvae');
@@ -50,6 +50,8 @@ interface ModelFileJobSpec<P extends { fields: TrainFieldRef[]; python?: string 
   entry(params: P): NonNullable<StartTrainingOptions['entry']>;
   /** reads a model file of this kind, throwing where it is not one (the codec's own parser) */
   parse(bytes: Uint8Array): unknown;
+  /** why the network asked for is larger than a model file of this kind holds (the codec's limits), or null */
+  sizeProblem(params: P): string | null;
 }
 
 /**
@@ -81,6 +83,10 @@ export function trainVqvaeJob(deps: { store: Store }): JobHandler<Record<string,
     },
     entry: (params) => vqvaeEntry(params.model, params.hyperparameters, 1),
     parse: (bytes) => parseVqvaeModel(bytes),
+    sizeProblem({ model }) {
+      const weights = vqvaeTensorShapes({ ...model, negativeSlope: 0 }).reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
+      return weights > VQVAE_LIMITS.weights ? `channels ${model.channels.join(', ')}, latent ${model.latentDim} and codebooks of ${model.codesY} and ${model.codesZ} make ${weights} weights, more than a VQ-VAE model file holds (${VQVAE_LIMITS.weights}): give smaller ones` : null;
+    },
   });
 }
 
@@ -103,6 +109,11 @@ export function trainNglrJob(deps: { store: Store }): JobHandler<Record<string, 
       epochs: params.hyperparameters.epochs,
     }),
     parse: (bytes) => parseNglrModel(bytes),
+    sizeProblem({ model }) {
+      if (model.recon > NGLR_LIMITS.recon) return `recon ${model.recon}: an NGLR model file's reconstruction branch has at most ${NGLR_LIMITS.recon} channels`;
+      const macs = nglrMacsPerPoint({ ...model, negativeSlope: 0 });
+      return macs > NGLR_LIMITS.macsPerPoint ? `causal ${model.causal}, hidden ${model.hidden} and recon ${model.recon} need ${macs} multiply-adds per point, more than an NGLR model file allows (${NGLR_LIMITS.macsPerPoint}): give smaller widths` : null;
+    },
   });
 }
 
@@ -114,6 +125,9 @@ function modelFileJob<P extends { fields: TrainFieldRef[]; python?: string | und
       throw new FieldpackError('INVALID_ARGUMENT', `${spec.kind} job: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`);
     }
     const params = parsed.data;
+    // a network the codec would refuse is said now, not after its training (hours on a GPU)
+    const tooLarge = spec.sizeProblem(params);
+    if (tooLarge) throw new FieldpackError('INVALID_ARGUMENT', `${spec.kind} job: ${tooLarge}`);
     if (ctx.runId === undefined) throw new FieldpackError('INTERNAL', `the ${spec.kind} job needs a run (submit it through the job queue)`);
     const runId = ctx.runId;
     const dir = runDirOf(store, runId);

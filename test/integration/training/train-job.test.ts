@@ -179,6 +179,23 @@ describe.skipIf(!!skip)('train job (needs python3-torch and ferret-datasets)', (
     expect(d.logs.some((l) => l.startsWith('data:'))).toBe(false);
   });
 
+  it('a VQ-VAE or NGLR network larger than its model file holds fails at once, naming its sizes (it failed after the whole training)', async () => {
+    const fields = [{ file: COADS, variable: 'SST' }];
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['train-nglr', { fields, bounds: ['nrmse:1e-5'], model: { recon: 40 }, python }, /recon 40: an NGLR model file's reconstruction branch has at most 32 channels/],
+      ['train-nglr', { fields, bounds: ['nrmse:1e-5'], model: { causal: 256, hidden: 256 }, python }, /need \d+ multiply-adds per point, more than an NGLR model file allows \(65536\)/],
+      ['train-vqvae', { fields, model: { channels: [512, 512, 512], latentDim: 512, codesY: 4096, codesZ: 4096 }, python }, /make \d+ weights, more than a VQ-VAE model file holds \(33554432\)/],
+    ];
+    for (const [kind, p, said] of cases) {
+      const t0 = performance.now();
+      const run = (await call('jobs.submit', { kind, projectId, params: p })) as Run;
+      const ended = await app.jobs.waitFor(run.id);
+      expect(ended.status, kind).toBe('failed');
+      expect(((await call('runs.get', { id: run.id })) as RunDetail).error?.message).toMatch(said);
+      expect(performance.now() - t0).toBeLessThan(5000);
+    }
+  });
+
   it('training.networks and training.python describe what the Train view offers', async () => {
     const nets = (await call('training.networks', {})) as { type: string; description: string; hyperparameters: Record<string, unknown>; networkParams: Record<string, unknown> }[];
     expect(nets.map((n) => n.type)).toEqual(['tiny-cnn', 'cfnn', 'vqvae', 'nglr']);
