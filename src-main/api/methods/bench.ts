@@ -131,6 +131,8 @@ export const BenchCrossfieldInput = z.strictObject({
   minSeconds,
   /** the SZ3 ratios to compare with (baselines.json; default ../shared/reference/baselines.json where present) */
   reference: filePath.optional(),
+  /** the Python with PyTorch that trains a CFNN (network cfnn or best); default: the one found */
+  python: z.string().trim().min(1).optional(),
 });
 
 /**

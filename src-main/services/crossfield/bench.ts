@@ -26,6 +26,8 @@ export interface CrossfieldBenchOptions {
   anchors?: string[];
   bounds: BoundSpec[];
   network?: 'cfnn' | 'linear' | 'none' | 'best';
+  /** the Python that trains a CFNN (default: the one found) */
+  python?: string;
   ndim?: 2 | 3;
   /** baselines.json (default ../shared/reference/baselines.json when present) */
   reference?: string;
@@ -98,7 +100,7 @@ const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)) : x);
 export async function crossfieldBench(input: ApiParsedInput<'bench.crossfield'>, call?: CallContext): Promise<ApiOutput<'bench.crossfield'>> {
   if (input.reusedModel && input.network && input.network !== 'linear') throw new FieldpackError('INVALID_ARGUMENT', 'a reused model is the linear network fitted once: leave the network out or give linear');
   const rows = await runCrossfieldBench({
-    files: input.files, vars: input.variables, anchors: input.anchors, bounds: input.bounds, network: input.network, reference: input.reference,
+    files: input.files, vars: input.variables, anchors: input.anchors, bounds: input.bounds, network: input.network, reference: input.reference, python: input.python,
     workers: input.workers, reusedModel: input.reusedModel, minSeconds: input.minSeconds, onProgress: call?.onProgress, signal: call?.signal,
   });
   const protocol = [
@@ -176,7 +178,7 @@ export async function runCrossfieldBench(opts: CrossfieldBenchOptions): Promise<
           const reused = opts.reusedModel ? await firstStepModel(target, anchorFields, bound, ndim) : null;
           const compress = () => compressCrossfield({
             target, bound, ndim, threads: opts.threads, workers: opts.workers ?? 0, verify: false,
-            ...(reused ? { anchors: [], anchorRecons: reused.recons, model: { net: reused.net, trainSeconds: reused.seconds } } : { anchors: anchorFields, network: opts.network }),
+            ...(reused ? { anchors: [], anchorRecons: reused.recons, model: { net: reused.net, trainSeconds: reused.seconds } } : { anchors: anchorFields, network: opts.network, ...(opts.python ? { train: { python: opts.python, pythonFallback: false } } : {}) }),
           });
           // a reused model trains nothing: its rows are timed as the core codec's are (bestOf: repeated, the fastest
           // run); a row that trains online runs once

@@ -25,6 +25,8 @@ export interface CfnnTrainOptions {
   patchesPerSample?: number;
   maxStepsPerEpoch?: number;
   python?: string;
+  /** go on with the other interpreters found where `python` lacks PyTorch (default true; false: a --python given is the one) */
+  pythonFallback?: boolean;
   seed?: number;
   /** keep the run folder (default: removed) */
   runDir?: string;
@@ -54,6 +56,7 @@ export async function trainCfnn(opts: CfnnTrainOptions): Promise<CfnnTrained> {
     const h = await startTrainingFromFields({
       runDir,
       python: opts.python,
+      ...(opts.pythonFallback !== undefined ? { pythonFallback: opts.pythonFallback } : {}),
       fields: [...opts.anchors, opts.target],
       spatialDims: ndim,
       signal: opts.signal,

@@ -251,6 +251,9 @@ describe.runIf(haveFerret)('bench.* through dispatch, as the HTTP and Electron d
     const notJson = join(empty, 'notes.txt');
     writeFileSync(notJson, 'root:x:0:0\n');
     await expect(dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], anchors: ['AIRT'], reference: notJson, bounds: [{ mode: 'rel', value: 1e-3 }] })).rejects.toThrow(/reference .*notes\.txt: not a baselines\.json/);
+    // the Python given trains the CFNN (it was ignored: another interpreter trained it)
+    const given = await dispatch(services, 'bench.crossfield', { files: [`${FERRET}/coads_climatology.cdf`], variables: ['SST'], anchors: ['AIRT'], network: 'cfnn', python: '/nonexistent/python', bounds: [{ mode: 'rel', value: 1e-3 }], minSeconds: 0 }) as { rows: { error?: string }[] };
+    expect(given.rows[0]!.error).toMatch(/tried \/nonexistent\/python: not found/);
   });
   it('a cross-field target with no field worth its bytes as an anchor gets error rows saying so; the other targets are still benched', async () => {
     const r = (await dispatch(services, 'bench.crossfield', { files: [`${FERRET}/monthly_navy_winds.cdf`], variables: ['UWND', 'VWND'], bounds: [{ mode: 'rel', value: 1e-2 }, { mode: 'rel', value: 1e-3 }] })) as ApiOutput<'bench.crossfield'>;

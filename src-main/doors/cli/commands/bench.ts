@@ -103,6 +103,8 @@ export const benchCommand: CliCommand = {
           ...(flag(p, 'anchors') ? { anchors: flag(p, 'anchors')!.split(',').filter(Boolean) } : {}),
           ...(network ? { network: network as 'cfnn' } : {}),
           ...(refFile ? { reference: refFile } : {}),
+          // the global --python trains the CFNN too (it went to --train's trainings only)
+          ...(ctx.globals.python ? { python: ctx.globals.python } : {}),
         }, call);
         call.done();
         await writeFileAtomic(json, jsonText(r));
