@@ -143,6 +143,21 @@ print(json.dumps({k: [[None if x is np.ma.masked else float(x) for x in row] for
     }
   });
 
+  it('a NetCDF-4 variable defined in no-fill mode and never written reads as netCDF4-python reads it (0), not as whatever another variable left in memory', async () => {
+    const path = join(dir, 'nofill.nc');
+    const ref = python<number[]>(`
+import sys, json, numpy as np, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createDimension('y', 100); ds.createDimension('x', 100)
+ds.createVariable('a', 'f4', ('y', 'x'))[:] = np.full((100, 100), 777.0, 'f4')
+ds.createVariable('b', 'f4', ('y', 'x'), fill_value=False)
+ds.close()
+print(json.dumps(sorted(set(netCDF4.Dataset(sys.argv[1])['b'][:].ravel().tolist()))))
+`, path);
+    expect(ref).toEqual([0]);
+    await read(path, 'a');
+    for (let k = 0; k < 3; k++) expect([...new Set((await read(path, 'b')).values)]).toEqual([0]);
+  });
+
   it('a NetCDF-3 file (classic, 64-bit offset, CDF-5) with two record variables and no records: its fixed variables read, the record ones listed as empty', async () => {
     // netCDF-C places the second record variable's offset past the end of such a file: it was refused as truncated
     for (const format of ['NETCDF3_CLASSIC', 'NETCDF3_64BIT_OFFSET', 'NETCDF3_64BIT_DATA']) {

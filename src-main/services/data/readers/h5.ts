@@ -45,9 +45,26 @@ export function loadH5wasm(): Promise<H5Module> {
   loading ??= (async () => {
     const mod = (await import('h5wasm/node')).default as H5Module;
     lowLevel = (await mod.ready) as unknown as typeof lowLevel;
+    zeroedAllocations(lowLevel!);
     return mod;
   })();
   return loading;
+}
+
+/**
+ * Every buffer h5wasm allocates (for a read's values among others) is zeroed first. HDF5 leaves a read's buffer as it
+ * was where a dataset has no storage and no fill value to give (netCDF's no-fill mode, a variable defined and never
+ * written): h5wasm's fresh buffer held what the heap last held, another variable's values, which went into exports
+ * and archives. Such data now reads as 0, as netCDF4-python and h5py read it.
+ */
+function zeroedAllocations(lib: NonNullable<typeof lowLevel>): void {
+  const malloc = lib._malloc;
+  lib._malloc = (bytes: number) => {
+    const at = malloc(bytes);
+    // the heap as it is after the allocation (a growth replaces it)
+    if (at) lib.HEAPU8.fill(0, at, at + bytes);
+    return at;
+  };
 }
 
 /** An object reference's bytes as an identity: objectIdentity's and dimensionListIdentities's must compare equal. */
