@@ -249,6 +249,7 @@ g.createDimension('rec', None); g.createVariable('series', 'f4', ('rec', 'q'))[:
 for k in range(12): g.setncattr(f'a{11 - k:02d}', k)
 g.title = 'inner group'; g.version = np.int16(3); g.weights = np.array([0.5, 1.5]); g.missing = np.float32(np.nan)
 e = ds.createGroup('empty'); e.note = 'kept'; e.createGroup('deeper')
+e.setncattr_string('labels', ['one', 'two', 'three']); ds.scale_factor = 2.5; ds.setncattr_string('sources', ['a', 'b'])
 ds.close()
 `, src]);
     const out = join(tmp.dir, 'groups-arc');
@@ -263,7 +264,8 @@ ds = netCDF4.Dataset(sys.argv[1]); g = ds.groups['g1']
 print(json.dumps({'root': list(ds.dimensions), 'g1': {k: len(d) for k, d in g.dimensions.items()}, 'rec': g.dimensions['rec'].isunlimited(), 'series': g['series'][:].tolist(), 'inner': list(g['inner'].dimensions), 'label': str(netCDF4.chartostring(g['label'][:])),
   'deep': list(g.groups['g2']['deep'].dimensions), 'err': float(max(abs(g['inner'][:] - np.linspace(0, 1, 7)).max(), abs(g.groups['g2']['deep'][:] - np.outer(np.arange(7), np.ones(10))).max())),
   'g1attrs': {k: [str(np.asarray(g.getncattr(k)).dtype), str(np.asarray(g.getncattr(k)).tolist())] for k in g.ncattrs()},
-  'empty': {k: ds.groups['empty'].getncattr(k) for k in ds.groups['empty'].ncattrs()}, 'deeper': list(ds.groups['empty'].groups)}))
+  'empty': {k: ds.groups['empty'].getncattr(k) for k in ds.groups['empty'].ncattrs()}, 'deeper': list(ds.groups['empty'].groups),
+  'globals': {k: ds.getncattr(k) for k in ['scale_factor', 'sources']}}))
 `, r.files[0]!.path], { encoding: 'utf8' }));
     // a group's record dimension (it was read 0 long: the archive verified, then its file did not restore)
     expect(back).toMatchObject({ root: ['x'], g1: { q: 7, n: 3, rec: 3 }, rec: true, inner: ['q'], deep: ['q', 'x'], label: 'ABC' });
@@ -271,7 +273,9 @@ print(json.dumps({'root': list(ds.dimensions), 'g1': {k: len(d) for k, d in g.di
     // in the source's order (a group of more than 8 attributes came back in hash order)
     expect(Object.keys(back.g1attrs)).toEqual([...Array.from({ length: 12 }, (_, k) => `a${String(11 - k).padStart(2, '0')}`), 'title', 'version', 'weights', 'missing']);
     expect(back.g1attrs).toMatchObject({ title: ['<U11', 'inner group'], version: ['int16', '3'], weights: ['float64', '[0.5, 1.5]'], missing: ['float32', 'nan'] });
-    expect(back.empty).toEqual({ note: 'kept' });
+    // a list of strings stays a list (it came back as one string of JSON), and the file's own scale_factor stays
+    expect(back.empty).toEqual({ note: 'kept', labels: ['one', 'two', 'three'] });
+    expect(back.globals).toEqual({ scale_factor: 2.5, sources: ['a', 'b'] });
     expect(back.deeper).toEqual(['deeper']);
     expect(back.err).toBeLessThanOrEqual(1e-3);
   });

@@ -64,6 +64,12 @@ function writeAttr(obj: { create_attribute: H5Dataset['create_attribute'] }, nam
     obj.create_attribute(name, Int8Array.of(value ? 1 : 0), [1], '<b');
     return;
   }
+  // a list of strings (netCDF-4's NC_STRING attributes): variable-length strings, as netCDF writes them (they were
+  // written as one string of JSON text)
+  if (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'string')) {
+    obj.create_attribute(name, value as string[], [value.length]);
+    return;
+  }
   const arr = typeof value === 'number' ? [value] : Array.isArray(value) && value.every((x) => typeof x === 'number') ? (value as number[]) : undefined;
   if (!arr || arr.length === 0) {
     // anything else (objects, mixed lists) as JSON text
@@ -493,7 +499,9 @@ export async function writeNetcdf4Dataset(outPath: string, given: NetcdfDataset)
         v.dims.forEach((dim, i) => d.attach_scale(i, `/${dim}`));
       }
       const globals: Record<string, unknown> = { ...ds.globalAttributes, fieldpack_version: provenanceAttributes()['fieldpack_version'] };
-      for (const [k, v] of Object.entries(globals)) if (!RESERVED.has(k)) writeTypedAttr(file, k, v, ds.globalAttributeTypes?.[k]);
+      // the file's own: only netCDF's hidden ones are left out (a global scale_factor or _FillValue means nothing to
+      // netCDF and was dropped with the variables' reserved names)
+      for (const [k, v] of Object.entries(globals)) if (!HDF5_HIDDEN.has(k)) writeTypedAttr(file, k, v, ds.globalAttributeTypes?.[k]);
     } finally {
       file.close();
     }
