@@ -12,7 +12,7 @@ import { coordinateFromField, packCoordinates } from '../../core/coordinates.ts'
 import { type BoundSpec, parseBound, resolveBound, validRange } from '../../core/codec/bound.ts';
 import type { FieldCoordinates } from '../../core/field.ts';
 import { openDataFile } from '../data/readers/index.ts';
-import { notAFieldReason } from '../data/readers/util.ts';
+import { declaredDimension, notAFieldReason } from '../data/readers/util.ts';
 import type { DataFile, VariableInfo } from '../data/readers/types.ts';
 import { rankAnchors } from '../crossfield/ranking.ts';
 import { carriedBytes, carryVariable, notCarriedReason } from './carried.ts';
@@ -277,7 +277,7 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
           continue;
         }
         // what the restore's NetCDF-4 writer would refuse, refused here: an archive that builds must restore
-        const unwritable = unwritableVariableReason(v);
+        const unwritable = unwritableVariableReason(v) ?? dimensionMismatch(v, df);
         if (unwritable) {
           skipped.push({ name: v.name, reason: `${unwritable}, so not archived` });
           continue;
@@ -370,6 +370,20 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
   if (!members.length) throw new FieldpackError('NOT_FOUND', `nothing to archive in ${files.join(', ')}${options.vars ? ` (--vars ${options.vars.join(',')})` : ''}`);
   o.onProgress?.(1, `${counted(members.length, 'member')} from ${counted(files.length, 'file')}`);
   return { format: WORK_FORMAT, version: ARCHIVE_VERSION, createdAt: new Date().toISOString(), options, sources, members, links };
+}
+
+/**
+ * Where a variable is longer or shorter along an axis than the dimension the file names for it (an HDF5 dimension
+ * scale of another length attached to it): the restore's file could not hold it (it refused the whole file after the
+ * archive had verified), so it is left out at build with the reason.
+ */
+function dimensionMismatch(v: VariableInfo, df: DataFile): string | null {
+  for (let i = 0; i < v.dims.length; i++) {
+    const dim = declaredDimension(v.name, v.dims[i]!, (d) => d in df.dimensions);
+    const size = dim === null ? undefined : df.dimensions[dim];
+    if (size !== undefined && size !== v.shape[i]) return `its axis ${i} is ${v.shape[i]} long, its dimension ${dim} ${size}`;
+  }
+  return null;
 }
 
 /** Shard of each member: whole groups (a target with its anchors) go to the least loaded shard, largest first. */

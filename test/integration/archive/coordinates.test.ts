@@ -218,10 +218,13 @@ ds.close()
     t.attach_scale(0, '/coords/lat');
     w.create_dataset({ name: '-x', data: new Float32Array(30), shape: [6, 5] });
     w.create_group('-notes');
+    // a scale of 6 attached to an axis of 7: the restore refused the whole file after the archive verified
+    w.create_dataset({ name: 'longer', data: new Float32Array(7), shape: [7] }).attach_scale(0, '/coords/lat');
     w.close();
     const out = join(tmp.dir, 'names-arc');
     await buildArchive({ inputs: [names, plain], out, bound: 'abs:1e-3', crossfield: 'off' });
     expect((await listArchive(out)).sources.find((s) => s.name === 'scales.h5')!.skipped).toContainEqual({ name: '-x', reason: expect.stringMatching(/name the NetCDF-4 writer does not take/) });
+    expect((await listArchive(out)).sources.find((s) => s.name === 'scales.h5')!.skipped).toContainEqual({ name: 'longer', reason: 'its axis 0 is 7 long, its dimension coords/lat 6, so not archived' });
     expect((await listArchive(out)).sources.find((s) => s.name === 'scales.h5')!.skipped).toContainEqual({ name: '-notes/', reason: expect.stringMatching(/a group with a name the NetCDF-4 writer does not take/) });
     const r = await restoreArchive(out, join(tmp.dir, 'names-out'));
     expect(r.failed).toEqual([]);
