@@ -367,7 +367,11 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
     const unknown = names.filter((v) => !held.has(v));
     if (unknown.length) throw new FieldpackError('NOT_FOUND', `${flag} names ${firstNames(unknown, 20)}, which no input file holds (they hold ${firstNames([...held], 20)})`);
   }
-  if (!members.length) throw new FieldpackError('NOT_FOUND', `nothing to archive in ${files.join(', ')}${options.vars ? ` (--vars ${options.vars.join(',')})` : ''}`);
+  if (!members.length) {
+    // why each variable was left out (a name netCDF does not take, a 16-bit float): said, not only "nothing"
+    const why = sources.flatMap((s) => s.skipped.filter((k) => !k.reason.startsWith('not selected')).map((k) => `${k.name} (${k.reason})`));
+    throw new FieldpackError('NOT_FOUND', `nothing to archive in ${firstNames(files, 5)}${options.vars ? ` (--vars ${options.vars.join(',')})` : ''}${why.length ? `: ${firstNames(why, 5, '; ')}` : ''}`);
+  }
   o.onProgress?.(1, `${counted(members.length, 'member')} from ${counted(files.length, 'file')}`);
   return { format: WORK_FORMAT, version: ARCHIVE_VERSION, createdAt: new Date().toISOString(), options, sources, members, links };
 }

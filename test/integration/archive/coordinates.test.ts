@@ -228,6 +228,12 @@ ds.close()
     expect((await listArchive(out)).sources.find((s) => s.name === 'scales.h5')!.skipped).toContainEqual({ name: '-notes/', reason: expect.stringMatching(/a group with a name the NetCDF-4 writer does not take/) });
     const r = await restoreArchive(out, join(tmp.dir, 'names-out'));
     expect(r.failed).toEqual([]);
+    // a file with nothing to archive says why each variable was left out (it said "nothing to archive" alone)
+    const onlyBad = join(tmp.dir, 'only-bad.h5');
+    const b = new h5.File(onlyBad, 'w') as unknown as W;
+    b.create_dataset({ name: 'temp ', data: new Float32Array(20), shape: [4, 5] });
+    b.close();
+    await expect(buildArchive({ inputs: [onlyBad], out: join(tmp.dir, 'only-bad-arc'), bound: 'rel:1e-3', crossfield: 'off' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/nothing to archive in .*only-bad\.h5: temp  \(a name the NetCDF-4 writer does not take, so not archived\)/) });
     const back = JSON.parse(execFileSync(PYTHON, ['-c', `
 import sys, json, netCDF4
 a = netCDF4.Dataset(sys.argv[1]); b = netCDF4.Dataset(sys.argv[2])
