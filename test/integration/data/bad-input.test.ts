@@ -234,6 +234,9 @@ describe('bad input', () => {
     (await openDataFile(p)).close();
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', units: 5 }));
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /units must be a string \(got 5\)/);
+    // packing attributes: raw values are never unpacked (an export called them unpacked and doubled the valid range)
+    write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', attributes: { scale_factor: 2, add_offset: 1, valid_range: [0, 1] } }));
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /attributes scale_factor, add_offset: raw values are read as stored, never unpacked/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32' }));
     const f = await openDataFile(p);
     expect(f.variables[0]).toMatchObject({ name: 'field', shape: [9, 11], dims: ['dim0', 'dim1'] });

@@ -102,7 +102,13 @@ export function validateRawOptions(where: string, o: unknown): RawOptions {
     if (Object.is(out.fillValue, -0)) out.fillValue = 0;
     if (!fitsDtype([out.fillValue], d)) throw new FieldpackError('INVALID_ARGUMENT', `${where}: fillValue ${typeof fv === 'number' && !Number.isFinite(fv) ? String(fv) : JSON.stringify(fv)} is not a ${d} value, so no point of the file can hold it`);
   }
-  if (r['attributes'] && typeof r['attributes'] === 'object') out.attributes = r['attributes'] as Record<string, unknown>;
+  if (r['attributes'] && typeof r['attributes'] === 'object') {
+    // raw values are read as stored: packing attributes would be taken for packing by the writers (an export said the
+    // values were unpacked, doubled the valid range and replaced the fill) though nothing unpacked them
+    const packing = ['scale_factor', 'add_offset', '_Unsigned'].filter((k) => Object.hasOwn(r['attributes'] as object, k));
+    if (packing.length) throw new FieldpackError('INVALID_ARGUMENT', `${where}: attributes ${packing.join(', ')}: raw values are read as stored, never unpacked; give the unpacked values (float32 or float64) and leave them out`);
+    out.attributes = r['attributes'] as Record<string, unknown>;
+  }
   return out;
 }
 
