@@ -48,6 +48,8 @@ describe('bad input', () => {
     await expectError(openDataFile(write('empty.nc', '')), 'BAD_FILE', /empty\.nc/, /empty/);
     // a file named as a stream is said not to be one (it was said not to be NetCDF or HDF5)
     await expectError(openDataFile(write('empty.fpk', '')), 'BAD_FILE', /empty\.fpk: not a Fieldpack stream \(the file is empty; a stream starts "FPK\\x1a"\)/);
+    // the HDF5 signature alone: cut short (it read "corrupt HDF5 superblock (version byte undefined)")
+    await expectError(openDataFile(write('signature.h5', Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]))), 'BAD_FILE', /signature\.h5: truncated: the file ends inside its HDF5 superblock \(8 bytes\)/);
   });
 
   it('files of formats it does not read (HDF4, GRIB, a compressed NetCDF) are named, with the step that makes them readable', async () => {
@@ -237,6 +239,11 @@ describe('bad input', () => {
     // packing attributes: raw values are never unpacked (an export called them unpacked and doubled the valid range)
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32', attributes: { scale_factor: 2, add_offset: 1, valid_range: [0, 1] } }));
     await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /attributes scale_factor, add_offset: raw values are read as stored, never unpacked/);
+    // a list, and a shape past the largest double (JSON's 1e400), said as given
+    write('field.f32.json', '[1, 2]');
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /field\.f32\.json/, /a raw file's description is an object with shape and dtype/);
+    write('field.f32.json', '{"shape": [1e400], "dtype": "float32"}');
+    await expectError(openDataFile(p), 'INVALID_ARGUMENT', /shape must be a non-empty list of positive integers \(got \[Infinity\]\)/);
     write('field.f32.json', JSON.stringify({ shape: [9, 11], dtype: 'float32' }));
     const f = await openDataFile(p);
     expect(f.variables[0]).toMatchObject({ name: 'field', shape: [9, 11], dims: ['dim0', 'dim1'] });

@@ -116,6 +116,8 @@ async function checkSuperblock(path: string, size: number): Promise<number> {
   try {
     const head = new Uint8Array(Math.min(size - at, 128));
     await fh.read(head, 0, head.length, at);
+    // the signature and nothing after it (it read "version byte undefined")
+    if (head.length < 16) throw badFile(path, `truncated: the file ends inside its HDF5 superblock (${size} bytes)`, { sizeBytes: size });
     const version = head[8];
     // base address, (free-space or superblock extension address,) end-of-file address
     let sizeOfOffsets: number;

@@ -55,7 +55,8 @@ export function fillValueJson(v: number): number | string {
 const RAW_KEYS = ['shape', 'dtype', 'endianness', 'name', 'dims', 'units', 'fillValue', 'attributes'];
 
 export function validateRawOptions(where: string, o: unknown): RawOptions {
-  if (!o || typeof o !== 'object') throw new FieldpackError('INVALID_ARGUMENT', `${where}: raw options must be an object with shape and dtype`);
+  // (a list is an object too: [1, 2] read as the unknown keys "0" and "1")
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new FieldpackError('INVALID_ARGUMENT', `${where}: a raw file's description is an object with shape and dtype, e.g. {"shape": [100, 500], "dtype": "float32"}`);
   const r = o as Record<string, unknown>;
   // a key we do not read would be a silent misreading ("byteOrder": "big" read as little endian): refused
   const unknown = Object.keys(r).filter((k) => !RAW_KEYS.includes(k));
@@ -65,7 +66,8 @@ export function validateRawOptions(where: string, o: unknown): RawOptions {
   }
   const shape = r['shape'];
   if (!Array.isArray(shape) || shape.length === 0 || !shape.every((n) => Number.isInteger(n) && (n as number) > 0)) {
-    throw new FieldpackError('INVALID_ARGUMENT', `${where}: shape must be a non-empty list of positive integers (got ${JSON.stringify(shape)})`);
+    // (JSON writes an infinite number as null: 1e400 read as "[null]")
+    throw new FieldpackError('INVALID_ARGUMENT', `${where}: shape must be a non-empty list of positive integers (got ${Array.isArray(shape) ? `[${shape.map((x) => (typeof x === 'number' ? String(x) : JSON.stringify(x))).join(', ')}]` : JSON.stringify(shape)})`);
   }
   const dtype = r['dtype'];
   if (typeof dtype !== 'string') throw new FieldpackError('INVALID_ARGUMENT', `${where}: dtype is missing (one of ${Object.keys(ELEM).join(', ')})`);

@@ -2,6 +2,7 @@ import { coordinateFromField } from '../../../core/coordinates.ts';
 import { FieldpackError } from '../../../core/errors.ts';
 import { type FieldCoordinates, type FieldDtype, fieldSize, isFieldDtype } from '../../../core/field.ts';
 import type { DataFile, FieldSlice, ReadOptions, VariableDtype, VariableInfo } from './types.ts';
+import { firstNames } from '../../../core/text.ts';
 
 export function badFile(path: string, problem: string, details?: Record<string, unknown>): FieldpackError {
   return new FieldpackError('BAD_FILE', `${path}: ${problem}`, { path, ...details });
@@ -63,7 +64,9 @@ export function exactDoubles(path: string, name: string, raw: BigInt64Array | Bi
 
 export function missingVariable(path: string, name: string, variables: readonly VariableInfo[]): FieldpackError {
   const names = variables.map((v) => v.name);
-  return new FieldpackError('NOT_FOUND', `${path}: no variable "${name}" (variables: ${names.join(', ') || 'none'})`, { path, variable: name, variables: names });
+  // names quoted where they would not read as themselves (a trailing space: "temp " listed as temp)
+  const shown = names.map((n) => (/^\S(.*\S)?$/.test(n) && !n.includes(',') ? n : JSON.stringify(n)));
+  return new FieldpackError('NOT_FOUND', `${path}: no variable "${name}" (variables: ${firstNames(shown, 50) || 'none'})`, { path, variable: name, variables: names });
 }
 
 /** The variable of that name, or NOT_FOUND listing the file's variables. */
