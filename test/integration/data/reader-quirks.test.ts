@@ -191,6 +191,14 @@ print(json.dumps([None if x is np.ma.masked else float(x) for x in netCDF4.Datas
 `, path);
     expect((await read(path, 'counts')).values).toEqual(ref);
     expect(ref[6]).toBeNull();
+    // scalars: 2^60 is a double exactly (it was refused), 2^55 + 1 is not, and is said as stored (it read ...970)
+    const scalars = join(dir, 'int64-scalars.nc');
+    python<null>(`
+import sys, netCDF4
+ds = netCDF4.Dataset(sys.argv[1], 'w'); ds.createVariable('s60', 'i8').assignValue(2**60); ds.createVariable('s55', 'i8').assignValue(2**55 + 1); ds.close(); print('null')
+`, scalars);
+    expect((await read(scalars, 's60')).values).toEqual([2 ** 60]);
+    await expect(read(scalars, 's55')).rejects.toThrow(/holds 36028797018963969 at 0, which a double cannot hold exactly/);
   });
 
   it('64-bit integer data with fill points past 2^53 (netCDF\'s default fill, declared or not; uint64 too): those points masked as netCDF4-python masks them; a value a double cannot tell from the fill refused with the reason', async () => {

@@ -511,7 +511,9 @@ export async function openHdf5(path: string, size: number): Promise<DataFile> {
       try {
         if (v.shape.length === 0) {
           const val = guard(() => ds.value) as unknown;
-          raw = ArrayBuffer.isView(val) ? (val as unknown as ArrayLike<number>) : [Number(val)];
+          // a 64-bit scalar comes as a bigint: kept one for the exactness check below (Number() rounded 2^55 + 1 first)
+          raw = ArrayBuffer.isView(val) ? (val as unknown as ArrayLike<number>)
+            : typeof val === 'bigint' ? (v.dtype === 'uint64' ? BigUint64Array.of(val) : BigInt64Array.of(val)) as unknown as ArrayLike<number> : [Number(val)];
         } else {
           const total = fieldSize(count);
           const rowElems = total / count[0]!;
