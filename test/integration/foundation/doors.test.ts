@@ -119,13 +119,13 @@ describe('CLI', () => {
     for (const verb of ['list', 'search']) expect(at('runs', verb, '--project', '999').stderr).toMatch(/project 999 does not exist/);
     // after -- every argument is a positional (a name that starts with --)
     expect(at('projects', 'create', '--', '--dash').stdout).toContain('created project 2: --dash');
-    // control characters reach the terminal as \uNNNN (an escape sequence in a name set the window's title)
+    // control characters in a name are refused (an escape sequence in a name set the window's title), never echoed
     const escaped = at('projects', 'create', 'title\u001b]0;pwned\u0007');
-    expect(escaped.stdout).toContain('created project 3: title\\u001b]0;pwned\\u0007');
-    expect(escaped.stdout).not.toMatch(/[\u001b\u0007]/);
-    // and the bidirectional overrides: a name that reads as another
+    expect(escaped.stderr).toMatch(/no line breaks, tabs or other control characters/);
+    expect(escaped.stdout + escaped.stderr).not.toMatch(/[\u001b\u0007]/);
+    // and the bidirectional overrides reach the terminal as \uNNNN: a name that reads as another
     const spoof = at('projects', 'create', 'run\u202Egpj.nc');
-    expect(spoof.stdout).toContain('created project 4: run\\u202egpj.nc');
+    expect(spoof.stdout).toContain('created project 3: run\\u202egpj.nc');
   });
 
   it('prints help that lists every command, and the README shows exactly that help', () => {
