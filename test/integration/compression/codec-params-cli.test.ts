@@ -22,3 +22,16 @@ describe('--param', () => {
     expect(() => codecParams('classic', { predictor: 5 })).toThrow(/predictor/);
   });
 });
+
+describe('--model', () => {
+  it('an empty --model (an unset shell variable) is a usage error, and model none for the VQ-VAE says it needs one', async () => {
+    const { fieldpack } = await import('../../helpers/cli.ts');
+    const { COADS } = await import('../../helpers/data-files.ts');
+    const empty = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'vqvae', '--model', '', '-o', '/tmp/fp-unused.fpk');
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/--model needs a model: default, a model file, or a sha256 prefix of 8\+ hex digits/);
+    const none = await fieldpack('compress', COADS, '--var', 'SST', '--bound', 'rel:1e-3', '--codec', 'vqvae', '--model', 'none', '-o', '/tmp/fp-unused.fpk');
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/the VQ-VAE codes with a model: give default, a \.fpvq file or a sha256 prefix/);
+  });
+});

@@ -99,6 +99,8 @@ export const vqvaeCodec: Codec<VqvaeParams> = {
   modelParam: { key: 'model', extension: '.fpvq', defaultFile: 'vqvae-default.fpvq' },
   async encode(input, env) {
     const { field, bound, params, metadata, deps } = input;
+    // "none" runs a codec without its network (nglr); the VQ-VAE is its network
+    if (params.model === 'none') throw new FieldpackError('INVALID_ARGUMENT', 'the VQ-VAE codes with a model: give default, a .fpvq file or a sha256 prefix (model none is for codecs that run without one, such as nglr)');
     const model = deps.models[params.model];
     if (!model) throw new FieldpackError('NOT_FOUND', `the VQ-VAE model ${params.model.slice(0, 16)}... was not given`);
     const parsed = modelOf(model);

@@ -115,7 +115,10 @@ export const compressCommand: CliCommand = {
     const params: Record<string, unknown> = {};
     if (flag(p, 'entropy')) params.entropy = flag(p, 'entropy');
     if (flag(p, 'anchors')) params.anchors = flag(p, 'anchors')!.split(',').map((s) => s.trim()).filter(Boolean);
-    if (flag(p, 'model')) params.model = flag(p, 'model');
+    const model = flag(p, 'model');
+    // an empty --model (an unset shell variable) is said, not taken as the default model
+    if (model !== undefined && !model.trim()) throw new CliUsageError('--model needs a model: default, a model file, or a sha256 prefix of 8+ hex digits');
+    if (model) params.model = model;
     if (flag(p, 'embed-model') === 'true') params.embedModel = true;
     Object.assign(params, paramFlags(p));
     const workers = workersFlag(p) ?? 1;
