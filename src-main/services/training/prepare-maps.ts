@@ -17,6 +17,9 @@ export interface MapsMeta {
   source?: Record<string, unknown>;
 }
 
+/** The smallest map side the VQ-VAE trains on: its coarsest latent level is 1/16 of the map. */
+const MIN_MAP = 16;
+
 const safeName = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, '_');
 
 export async function prepareTrainingMaps(runDir: string, fields: Field[], source?: Record<string, unknown>): Promise<{ dataDir: string; meta: MapsMeta; maps: number }> {
@@ -28,6 +31,8 @@ export async function prepareTrainingMaps(runDir: string, fields: Field[], sourc
   for (const [i, f] of fields.entries()) {
     if (f.shape.length < 2) throw new FieldpackError('INVALID_ARGUMENT', `${f.name} [${f.shape.join(', ')}] has no 2D maps to train on`);
     const h = f.shape[f.shape.length - 2]!, w = f.shape[f.shape.length - 1]!;
+    // the VQ-VAE's coarsest level is 1/16 of a map: a smaller map trains nothing of it (a 2 x 3 field made a model)
+    if (h < MIN_MAP || w < MIN_MAP) throw new FieldpackError('INVALID_ARGUMENT', `${f.name}'s maps are ${h} x ${w}: the VQ-VAE trains on maps of at least ${MIN_MAP} x ${MIN_MAP} (its coarsest level is 1/16 of a map)`);
     const n = fieldSize(f.shape);
     const s = n / (h * w);
     const values = new Float32Array(n);

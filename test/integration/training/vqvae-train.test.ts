@@ -138,3 +138,13 @@ describe.skipIf(!existsSync('/usr/bin/python3'))('VQ-VAE trainer scaling (numpy 
     expect(out.auto!.first).not.toBeCloseTo(out.linear!.first, 2);
   });
 });
+
+describe('VQ-VAE training data', () => {
+  it('maps smaller than 16 x 16 are refused before any training, naming the field (a 2 x 3 field made a model of nothing)', async () => {
+    const { prepareTrainingMaps } = await import('../../../src-main/services/training/prepare-maps.ts');
+    const dir = join(tmp.dir, 'tiny-maps');
+    mkdirSync(dir, { recursive: true });
+    const tiny = { name: 'T', shape: [4, 2, 3], dims: ['t', 'y', 'x'], values: new Float32Array(24).map((_, i) => i), sourceDtype: 'float32' as const, attributes: {} };
+    await expect(prepareTrainingMaps(dir, [tiny])).rejects.toThrow(/T's maps are 2 x 3: the VQ-VAE trains on maps of at least 16 x 16/);
+  });
+});
