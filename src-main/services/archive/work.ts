@@ -305,10 +305,15 @@ export async function planWork(o: WorkOptions): Promise<WorkManifest> {
       const anchorVars = new Set(fileLinks.flatMap((l) => l.anchors));
       // build order inside a file: anchors, then the others, then targets
       const order = [...cands.filter((c) => anchorVars.has(c.name)), ...cands.filter((c) => !anchorVars.has(c.name) && !targetOf.has(c.name)), ...cands.filter((c) => targetOf.has(c.name))];
+      // one group per set of linked variables: an anchor two targets share joins both targets' groups (each link gave
+      // it its own, the last overwrote the first, and with 4 or more shards a target went apart from its anchor)
       const groupOfVar = new Map<string, number>();
       for (const l of fileLinks) {
-        const g = group++;
-        for (const v of [l.target, ...l.anchors]) groupOfVar.set(v, g);
+        const linked = [l.target, ...l.anchors];
+        const joined = [...new Set(linked.map((v) => groupOfVar.get(v)).filter((g): g is number => g !== undefined))];
+        const g = joined[0] ?? group++;
+        for (const [v, of] of groupOfVar) if (joined.includes(of)) groupOfVar.set(v, g);
+        for (const v of linked) groupOfVar.set(v, g);
       }
       const variables: ArchiveSource['variables'] = [];
       // one member-name stem per variable: names that safeName folds alike ("T 2", "T_2") get a count, not one id

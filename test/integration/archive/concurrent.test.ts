@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildArchive, mergeArchive, verifyArchive } from '../../../src-main/services/archive/index.ts';
 import { buildMembers, prepareWork } from '../../../src-main/services/archive/build.ts';
-import { expandInputs } from '../../../src-main/services/archive/work.ts';
+import { expandInputs, shardAssignment } from '../../../src-main/services/archive/work.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { COADS } from '../../helpers/data-files.ts';
 import { PYTHON, hasPythonNetcdf4 } from '../data/helpers.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'fixtures', 'data', 'synthetic_nc3_64bit.nc');
@@ -74,6 +75,19 @@ describe('archive builds that meet other writers', () => {
     const work = JSON.parse(readFileSync(join(out, 'work.json'), 'utf8'));
     expect(await buildMembers(out, work, null)).toEqual({ built: 0, reused: work.members.length });
     expect((await verifyArchive(out)).ok).toBe(true);
+  });
+
+  it('an anchor two targets share keeps both targets in its shard group: COADS with 4 and 8 shards puts every target beside its anchors (with 4 or more a target went apart and the build failed)', async () => {
+    const out = join(tmp.dir, 'shared-anchor');
+    const work = await prepareWork(out, { inputs: [COADS], bound: 'rel:1e-3', crossfield: 'auto' } as never);
+    const byId = new Map(work.members.map((m) => [m.id, m]));
+    const linked = work.members.filter((m) => m.anchors.length);
+    expect(new Set(linked.flatMap((m) => m.anchors)).size).toBeLessThan(linked.flatMap((m) => m.anchors).length);
+    for (const m of linked) for (const a of m.anchors) expect(byId.get(a)!.group, `${m.id} <- ${a}`).toBe(m.group);
+    for (const count of [4, 8]) {
+      const shard = shardAssignment(work, count);
+      for (const m of linked) for (const a of m.anchors) expect(shard.get(a), `${count} shards: ${m.id} <- ${a}`).toBe(shard.get(m.id));
+    }
   });
 
   it('a damaged work.json is said as such, naming the file', async () => {
