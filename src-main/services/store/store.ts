@@ -59,12 +59,32 @@ function thisProcess(): string {
  * store on a shared disk) cannot be asked, so it counts as running here (a cancel from here still ends its record).
  */
 function ownerStopped(ownerJson: string | null): boolean {
-  if (!ownerJson) return true;
-  const o = JSON.parse(ownerJson) as RunOwner;
+  const o = ownerOf(ownerJson);
+  // none, or a damaged record of one: no process can be asked about it
+  if (!o) return true;
   if (o.host !== hostname()) return false;
   if (o.pid === process.pid) return o.token !== THIS_PROCESS_TOKEN;
   // the boot time from uptime moves by a second or so between calls
   return Math.abs(o.bootedAt - thisBoot()) > 120 || !processAlive(o.pid) || !mayBeFieldpack(o.pid);
+}
+
+/** A run's owner as stored, or null where there is none or its record is damaged (not JSON of an owner). */
+function ownerOf(json: string | null | undefined): RunOwner | null {
+  if (!json) return null;
+  const o = storedJson<RunOwner | null>(json, null);
+  return o && typeof o === 'object' && typeof o.pid === 'number' && typeof o.host === 'string' ? o : null;
+}
+
+/**
+ * A JSON column's value, or `damaged` where the text is not JSON (a store damaged on disk): one such value made every
+ * listing fail with the parser's message, and a running run's made the store unusable (its start-up sweep).
+ */
+function storedJson<T>(text: string, damaged: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return damaged;
+  }
 }
 
 /** Whether a running process may be a Fieldpack (Node or Electron): a pid reused by another program is not (Linux's /proc says; elsewhere it may). */
@@ -80,6 +100,20 @@ function mayBeFieldpack(pid: number): boolean {
 const NOT_DATA_JOB = `kind NOT LIKE 'dataset.%'`;
 
 function toRun(r: RunRow): Run {
+  // a damaged column is listed as such, so the run can still be seen and deleted
+  const damaged: string[] = [];
+  const column = <T,>(name: string, text: string | null, missing: T): T => {
+    if (text === null) return missing;
+    const DAMAGED = Symbol('damaged');
+    const v = storedJson<unknown>(text, DAMAGED);
+    if (v !== DAMAGED) return v as T;
+    damaged.push(name);
+    return missing;
+  };
+  const params = column<Record<string, unknown>>('parameters', r.params_json, {});
+  const result = column('result', r.result_json, null);
+  const error = column('error', r.error_json, null);
+  const origin = column('origin', r.origin_json || null, null);
   return {
     id: r.id,
     projectId: r.project_id,
@@ -87,17 +121,17 @@ function toRun(r: RunRow): Run {
     kind: r.kind,
     name: r.name,
     status: r.status,
-    params: JSON.parse(r.params_json),
-    result: r.result_json === null ? null : JSON.parse(r.result_json),
-    error: r.error_json === null ? null : JSON.parse(r.error_json),
+    params,
+    result,
+    error,
     progress: r.progress,
-    message: r.message,
+    message: damaged.length ? `the store's record of this run is damaged (${damaged.join(', ')} not readable)${r.message ? `; ${r.message}` : ''}` : r.message,
     createdAt: r.created_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
     note: r.note ?? '',
     archivedAt: r.archived_at ?? null,
-    origin: r.origin_json ? JSON.parse(r.origin_json) : null,
+    origin,
   };
 }
 
@@ -486,8 +520,8 @@ export class Store {
    */
   otherLiveOwner(id: number): { host: string; pid: number } | null {
     const json = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined;
-    if (!json || ownerStopped(json)) return null;
-    const o = JSON.parse(json) as RunOwner;
+    const o = ownerOf(json);
+    if (!o || ownerStopped(json!)) return null;
     return o.host !== hostname() || o.pid === process.pid ? null : { host: o.host, pid: o.pid };
   }
 
@@ -499,7 +533,7 @@ export class Store {
     this.db.transaction(() => {
       const json = this.db.prepare(`SELECT owner_json FROM runs WHERE id = ? AND status IN ('running', 'scheduled')`).pluck().get(id) as string | null | undefined;
       if (!json) return;
-      const owner = { ...(JSON.parse(json) as RunOwner), cancelRequestedBy: by };
+      const owner = { ...(ownerOf(json) ?? {}), cancelRequestedBy: by };
       this.db.prepare('UPDATE runs SET owner_json = ? WHERE id = ?').run(JSON.stringify(owner), id);
     })();
   }
@@ -507,7 +541,7 @@ export class Store {
   /** Who asked another process to cancel run `id` (requestCancel), or null where nobody has. */
   cancelRequestedBy(id: number): string | null {
     const json = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined;
-    return json ? ((JSON.parse(json) as RunOwner).cancelRequestedBy ?? null) : null;
+    return ownerOf(json)?.cancelRequestedBy ?? null;
   }
 
   /**

@@ -89,6 +89,29 @@ describe('experiment store', () => {
     again.close();
   });
 
+  it('a run whose stored JSON is damaged is listed as damaged and can be deleted; a damaged owner of a running run does not stop the store opening', () => {
+    const path = dbPath();
+    const store = Store.open(path);
+    const ok = store.createRun({ projectId: null, kind: 'demo', name: 'fine', status: 'finished' }).id;
+    const bad = store.createRun({ projectId: null, kind: 'demo', name: 'damaged', status: 'finished' }).id;
+    const running = store.createRun({ projectId: null, kind: 'demo', name: 'running', status: 'running' }).id;
+    store.close();
+    const db = new Database(path);
+    db.prepare('UPDATE runs SET params_json = ?, result_json = ? WHERE id = ?').run('{"file": "/da', '[1,', bad);
+    db.prepare(`UPDATE runs SET owner_json = '{"pid":12' WHERE id = ?`).run(running);
+    db.close();
+    // one such value made every listing fail with the parser's message, and the running one the store's opening
+    const again = Store.open(path);
+    const listed = again.listRuns({});
+    expect(listed.map((r) => r.id).sort()).toEqual([ok, bad, running]);
+    expect(again.getRun(bad)).toMatchObject({ params: {}, result: null, message: "the store's record of this run is damaged (parameters, result not readable)" });
+    expect(again.markOrphanedRunsInterrupted().map((r) => r.id)).toEqual([running]);
+    expect(again.getRun(running).status).toBe('interrupted');
+    again.deleteRun(bad);
+    expect(again.listRuns({}).map((r) => r.id).sort()).toEqual([ok, running]);
+    again.close();
+  });
+
   it('refuses a file that is not a database and leaves it byte for byte untouched', () => {
     const path = dbPath();
     const garbage = Buffer.from('this is a NetCDF file, not SQLite '.repeat(100));
