@@ -65,6 +65,12 @@ describe('Archive view', () => {
     await page.getByTestId('archive-vars').fill('SST,AIRT');
     await page.getByTestId('archive-build').click();
     await expect.poll(() => page.getByTestId('archive-job').getAttribute('data-status'), { timeout: 120_000, interval: 300 }).toBe('finished');
+    // a visit to another view keeps the form and the build (they were gone on return, List and Verify off)
+    await page.getByTestId('nav-data').click();
+    await page.getByTestId('nav-archive').click();
+    await expect.poll(() => page.getByTestId('archive-out').inputValue()).toBe(join(tmp.dir, 'coads.fpa'));
+    expect(await page.getByTestId('archive-vars').inputValue()).toBe('SST,AIRT');
+    expect(await page.getByTestId('archive-job').getAttribute('data-status')).toBe('finished');
     await page.getByTestId('archive-list').click();
     await expect.poll(() => page.getByTestId('archive-list-total').count(), { timeout: 30_000 }).toBe(1);
     expect(await page.getByTestId('archive-list-total').innerText()).toMatch(/^2 members, .* ratio \d/);
