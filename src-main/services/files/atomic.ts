@@ -71,11 +71,14 @@ async function outputFile(target: string): Promise<string> {
   if (followed && !followed.isFile() && !followed.isDirectory()) throw specialOutput(target, followed);
   let path = target;
   // a chain of links, each relative to its own folder (a dangling one leads to where the file will be made)
-  for (let hops = 0; hops < 40; hops++) {
+  let hops = 0;
+  for (; hops < 40; hops++) {
     const lst = await lstat(path).catch(() => null);
     if (!lst?.isSymbolicLink()) break;
     path = resolve(dirname(path), await readlink(path));
   }
+  // links that lead round in a loop (a link to itself): no file to write (the link was replaced by one, unasked)
+  if (hops === 40) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a symbolic link that leads round in a loop (or through more than 40 links): give the output a file name`, { path: target });
   const st = await stat(path).catch(() => null);
   if (st?.isDirectory()) throw new FieldpackError('INVALID_ARGUMENT', `${target} is a folder: give the output a file name`, { path: target });
   if (st && !st.isFile()) throw specialOutput(target, st);

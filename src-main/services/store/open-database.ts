@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { FieldpackError, sqliteProblem } from '../../core/errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { makeFolder } from '../files/folders.ts';
+import { specialKind } from '../files/regular.ts';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
 
@@ -28,6 +29,10 @@ export function resolveDbPath(explicit?: string): string {
 function checkHeader(path: string): void {
   if (statSync(path).isDirectory()) {
     throw new FieldpackError('INVALID_ARGUMENT', `${path} is a folder, not a database file: pass --db with a file's path (e.g. ${join(path, 'fieldpack.db')}), or set FIELDPACK_DB to one`, { path });
+  }
+  // a device or pipe (--db /dev/null) was opened as SQLite: it said the disk was full, and left a -journal beside it
+  if (!statSync(path).isFile()) {
+    throw new FieldpackError('INVALID_ARGUMENT', `${path} is ${specialKind(statSync(path))}, not a database file: pass --db with a file's path, or set FIELDPACK_DB to one`, { path });
   }
   const size = statSync(path).size;
   if (size === 0) return; // SQLite treats an empty file as a new database

@@ -72,7 +72,11 @@ describe('atomic outputs', () => {
       await expect(writeFileAtomic(special, 'x')).rejects.toThrow(/not a regular file/);
     }
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual(['dangling.bin', 'later.bin', 'link.bin', 'pipe', 'real.bin']);
+    // a link to itself: refused, the link kept (it was replaced by a regular file, unasked)
+    symlinkSync('loop.bin', join(dir, 'loop.bin'));
+    await expect(writeFileAtomic(join(dir, 'loop.bin'), 'x')).rejects.toThrow(/loop\.bin is a symbolic link that leads round in a loop/);
+    expect(lstatSync(join(dir, 'loop.bin')).isSymbolicLink()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['dangling.bin', 'later.bin', 'link.bin', 'loop.bin', 'pipe', 'real.bin']);
   });
 
   it('-o /dev/stdout piped to another program is refused in words as not a regular file (it was a raw ENOENT from realpath)', async () => {

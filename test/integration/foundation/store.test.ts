@@ -112,6 +112,11 @@ describe('experiment store', () => {
     again.close();
   });
 
+  it('refuses a device given as the database, and writes nothing beside it (a /dev/null-journal was made as root)', () => {
+    expect(() => Store.open('/dev/null')).toThrow(/\/dev\/null is a character device, not a database file/);
+    expect(existsSync('/dev/null-journal')).toBe(false);
+  });
+
   it('refuses a file that is not a database and leaves it byte for byte untouched', () => {
     const path = dbPath();
     const garbage = Buffer.from('this is a NetCDF file, not SQLite '.repeat(100));
