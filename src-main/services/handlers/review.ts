@@ -38,8 +38,8 @@ export function reviewHandlers(deps: HandlerDeps): Handlers<keyof typeof REVIEW_
     'runs.analysis': ({ runId, index, refresh }, call) => analyseRun(store, runId, { index, refresh, signal: call?.signal }),
     'experiments.list': ({ projectId }) => store.listExperiments(projectId),
     'experiments.export': (input) => exportExperiment(store, input),
-    'experiments.import': async ({ projectId, path, document, experiment }) => {
-      const out = await importExperiment(store, projectId, { path, document, experiment });
+    'experiments.import': async ({ projectId, path, document, experiment }, call) => {
+      const out = await importExperiment(store, projectId, { path, document, experiment }, call?.signal);
       events.emit({ type: 'projects.changed' });
       return out;
     },

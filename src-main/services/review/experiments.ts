@@ -150,7 +150,7 @@ export async function exportExperiment(
   return { document: text, runs: runs.length, artifacts, skipped, bytes };
 }
 
-export async function importExperiment(store: Store, projectId: number, src: { path?: string; document?: string; experiment?: string }): Promise<{ runs: z.infer<typeof Run>[]; experiment: string }> {
+export async function importExperiment(store: Store, projectId: number, src: { path?: string; document?: string; experiment?: string }, signal?: AbortSignal): Promise<{ runs: z.infer<typeof Run>[]; experiment: string }> {
   store.getProject(projectId);
   let text: string;
   if (src.document !== undefined) text = src.document;
@@ -207,7 +207,11 @@ export async function importExperiment(store: Store, projectId: number, src: { p
   const experiment = store.experimentNamed(projectId, experimentName);
   const created: z.infer<typeof Run>[] = [];
   try {
-    for (const e of doc.runs) created.push(await importRun(store, projectId, experiment.id, doc, e));
+    for (const e of doc.runs) {
+      // a cancel (Ctrl-C) takes back what was imported, as a failure does (a signal left some runs, and the rerun refused)
+      if (signal?.aborted) throw new FieldpackError('CANCELLED', `import cancelled: the ${created.length} run(s) imported so far were taken back`);
+      created.push(await importRun(store, projectId, experiment.id, doc, e));
+    }
   } catch (err) {
     // all or nothing: the runs imported before the one that failed are taken back, and the experiment made for them
     for (const run of created) discardRun(store, run.id);

@@ -140,6 +140,11 @@ describe('review', () => {
     const other = createApp({ dbPath: dbB, door: 'cli' });
     try {
       const pid = (await call<{ id: number }>(other, 'projects.create', { name: 'colleague' })).id;
+      // a cancelled import (Ctrl-C) takes back what it imported, so it can be run again (a signal left some runs)
+      const cancelled = new AbortController();
+      cancelled.abort();
+      await expect(dispatch(other.services, 'experiments.import', { projectId: pid, path: file }, { signal: cancelled.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(await call<unknown[]>(other, 'runs.search', { projectId: pid })).toEqual([]);
       const imp = await call<ApiOutput<'experiments.import'>>(other, 'experiments.import', { projectId: pid, path: file });
       expect(imp.experiment).toBe('SST bounds');
       expect(imp.runs.length).toBe(3);

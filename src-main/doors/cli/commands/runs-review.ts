@@ -1,7 +1,7 @@
 /** The review verbs of `fieldpack runs`: tags, notes, archive, delete, search, experiment files (through the API). */
 import type { CliRunContext } from '../command.ts';
 import { CliUsageError, decimalNumber, flag, idFlag, onlyFlags, parseFlags, type ParsedFlags } from '../command.ts';
-import { callApi } from '../api.ts';
+import { callApi, terminalCall } from '../api.ts';
 import { formatTable } from '../io.ts';
 import { reservedTagKey } from '../../../api/methods/review.ts';
 
@@ -113,7 +113,14 @@ export async function runReviewVerb(verb: string, argv: string[], ctx: Pick<CliR
     case 'import': {
       const [file] = rest;
       if (!file || project === undefined) throw new CliUsageError('runs import takes FILE and --project ID');
-      const r = await callApi(ctx, 'experiments.import', { projectId: project, path: file, experiment: flag(p, 'experiment') });
+      // Ctrl-C cancels the call (its runs taken back), not the process half-way
+      const call = terminalCall(io);
+      let r;
+      try {
+        r = await callApi(ctx, 'experiments.import', { projectId: project, path: file, experiment: flag(p, 'experiment') }, call);
+      } finally {
+        call.done();
+      }
       io.out(`imported ${r.runs.length} run(s) into experiment "${r.experiment}": ${r.runs.map((x) => x.id).join(', ')}`);
       return 0;
     }
