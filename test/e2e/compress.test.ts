@@ -4,7 +4,7 @@
  * Compare shows two runs side by side. Screenshots: test-artifacts/screenshots/compress-*.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { SCREENSHOTS, callApi, launchBrowser, seedCoadsProject, startServer, type ServerHandle } from './harness.ts';
@@ -136,6 +136,21 @@ describe.skipIf(!existsSync(COADS))('Compress view (needs ferret-datasets)', () 
       expect(await page.getByTestId('bound-mode').inputValue()).toBe('abs');
       expect(await page.getByTestId('file-input').inputValue()).toBe(ferretFile('etopo20.cdf'));
       expect(await page.getByTestId('variable-input').inputValue()).toBe('ROSE');
+    }
+    // a field the bound makes lossless (constant): no PSNR-matched baseline row is offered (it was, and failed)
+    const constant = join(tmp.dir, 'flat.f32');
+    writeFileSync(constant, Buffer.from(new Float32Array(64).fill(3.5).buffer));
+    writeFileSync(`${constant}.json`, JSON.stringify({ shape: [8, 8], dtype: 'float32' }));
+    await page.getByTestId('file-input').fill(constant);
+    await page.getByTestId('variable-input').fill('flat');
+    await page.getByTestId('bound-mode').selectOption('rel');
+    await page.getByTestId('bound-values').fill('0.01');
+    await expect.poll(() => page.getByTestId('resolved-bound').innerText(), { timeout: 15_000 }).toMatch(/lossless \(bound 0, constant field\)/);
+    const zfp = (await callApi<{ id: string; available: boolean }[]>(server, 'compression.codecs')).find((c) => c.id === 'zfp')?.available;
+    if (zfp) {
+      for (const id of ['auto', 'zfp']) if (!(await page.getByTestId(`codec-${id}`).isChecked())) await page.getByTestId(`codec-${id}`).click();
+      if (!(await page.getByTestId('match-psnr').isChecked())) await page.getByTestId('match-psnr').check();
+      await expect.poll(() => page.getByTestId('compress-run').innerText()).toMatch(/^Run 2 jobs/);
     }
     await page.close();
   });

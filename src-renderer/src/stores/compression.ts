@@ -34,12 +34,13 @@ export const useCompression = defineStore('compression', () => {
   /** One job per codec x bound; each becomes a run of the project. */
   /** `models`: the model reference of each codec that takes one, by codec id ('default', a sha256 prefix, a .fpvq path) */
   /** `matchPsnr`: a baseline (zfp, sz3) also gets a row tuned to the PSNR Fieldpack reaches (match: 'psnr') */
-  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, models: Record<string, string> = {}, base?: string, matchPsnr = false) {
+  /** losslessValues: bound values that resolve to lossless on this field (a constant or all-NaN one): no PSNR to match there */
+  async function submit(projectId: number | null, field: FieldChoice, codecList: CompressCodec[], bounds: BoundInput[], workers?: number, models: Record<string, string> = {}, base?: string, matchPsnr = false, losslessValues: readonly number[] = []) {
     const submitted = [];
     const isBaseline = (codec: string) => codecs.value.find((c) => c.id === codec)?.kind === 'baseline';
     for (const bound of bounds) {
       const plan: { codec: CompressCodec; match?: 'bound' | 'psnr' }[] = codecList.flatMap((codec) =>
-        isBaseline(codec) && matchPsnr && bound.value > 0 ? [{ codec, match: 'bound' as const }, { codec, match: 'psnr' as const }] : [{ codec }],
+        isBaseline(codec) && matchPsnr && bound.value > 0 && !losslessValues.includes(bound.value) ? [{ codec, match: 'bound' as const }, { codec, match: 'psnr' as const }] : [{ codec }],
       );
       for (const { codec, match } of plan) {
         const params = {
