@@ -50,6 +50,13 @@ describe.skipIf(!existsSync(COADS))('Cross-field view (needs ferret-datasets)', 
     await page.getByTestId('cf-bound-mode').selectOption('rel');
     await page.getByTestId('cf-bound-values').fill('1e-3');
     await page.getByTestId('cf-network').selectOption('linear');
+    // kept over a visit to another view (it was reset to rel 1e-3, network best)
+    await page.getByTestId('cf-bound-values').fill('2e-3');
+    await page.getByTestId('nav-data').click();
+    await page.getByTestId('nav-crossfield').click();
+    await expect.poll(() => page.getByTestId('cf-bound-values').inputValue()).toBe('2e-3');
+    expect(await page.getByTestId('cf-network').inputValue()).toBe('linear');
+    await page.getByTestId('cf-bound-values').fill('1e-3');
     await page.getByTestId('cf-rank').click();
     const cands = page.getByTestId('cf-candidates');
     await expect.poll(() => cands.locator('tbody tr').count(), { timeout: 60_000 }).toBeGreaterThan(1);
