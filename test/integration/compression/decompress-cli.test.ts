@@ -294,6 +294,10 @@ describe('golden classic streams', () => {
       [['archive', 'build', nc, '-o', arc, '--bound', '0'], /^fieldpack archive: --bound: bad bound "0"/m],
       [['archive', 'plan', nc, '--bound-for', 'ids=rel:x'], /--bound-for ids: bad bound "rel:x": "x" is not a number/],
       [['archive', 'plan', nc, '--codec', 'nope'], /--codec nope: unknown codec/],
+      // a flag the verb does not read (it was taken silently)
+      [['archive', 'list', arc, '--jobs', '3'], /^fieldpack archive: archive list takes no --jobs/m],
+      [['archive', 'verify', arc, '--slurm'], /archive verify takes no --slurm/],
+      [['archive', 'restore', arc, '-o', out, '--budget', '2MB'], /archive restore takes no --budget/],
       [['bench', nc, '--bounds', 'rel:1e-3,abs', '--json', json], /^fieldpack bench: --bounds: bad bound "abs"/m],
       [['bench', nc, '--entropy', 'zstd', '--json', json], /--entropy must be one of .*rans.* \(not "zstd"\)/],
     ];

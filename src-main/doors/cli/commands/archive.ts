@@ -7,6 +7,16 @@ import { counted } from '../../../core/text.ts';
 
 const WORK_FLAGS = ['vars', 'bound', 'bound-for', 'codec', 'param', 'base', 'crossfield', 'network', 'member-values', 'budget', 'bound-limits'];
 
+/** The flags each verb reads (as its usage lists them): another is a usage error (`list --jobs 3` was taken silently). */
+const VERB_FLAGS: Record<string, readonly string[]> = {
+  plan: [...WORK_FLAGS, 'json'],
+  build: [...WORK_FLAGS, 'out', 'jobs', 'workers', 'json', 'slurm', 'array-size', 'partition', 'time', 'no-submit', 'shard'],
+  merge: [],
+  verify: ['no-sources', 'json'],
+  restore: ['out', 'vars', 'overwrite', 'clamp'],
+  list: ['json'],
+};
+
 const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
 const num = (x: number | string, d = 3) => (typeof x === 'number' ? Number(x.toPrecision(d)).toString() : x);
 
@@ -112,6 +122,8 @@ export const archiveCommand: CliCommand = {
       values: [...WORK_FLAGS, 'out', 'jobs', 'workers', 'array-size', 'partition', 'time', 'shard'],
       booleans: ['json', 'slurm', 'no-submit', 'no-sources', 'overwrite', 'clamp'],
     });
+    const unread = verb !== undefined && VERB_FLAGS[verb] ? [...p.flags.keys()].find((k) => !VERB_FLAGS[verb]!.includes(k)) : undefined;
+    if (unread) throw new CliUsageError(`archive ${verb} takes no --${unread === 'out' ? 'out (-o)' : unread}`);
     const json = flag(p, 'json') === 'true';
     const call = terminalCall(io);
     try {
