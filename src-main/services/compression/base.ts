@@ -309,6 +309,17 @@ async function readBytes(path: string): Promise<Uint8Array> {
 }
 
 /**
+ * A stream's external base given again (file:PATH[#var=NAME], as when compressing), read as the encoder read it so that
+ * its hash agrees; decompress and export take it so.
+ */
+export async function externalBaseField(base: string, header: { shape: readonly number[]; metadata: StreamMetadata }): Promise<Field> {
+  const p = parseBaseSpec(base);
+  if (p.kind !== 'file') throw new FieldpackError('INVALID_ARGUMENT', 'base: file:PATH[#var=NAME] (a stream base is found beside the stream)');
+  const variable = typeof header.metadata.variable === 'string' ? header.metadata.variable : '';
+  return (await readReconstructionFile(p.path, header.shape, variable, p.var ?? variable)).field;
+}
+
+/**
  * A reconstruction read from a file, on the grid `shape` and named `name` (as decoders look it up): an .npz's
  * recons_data, an .npy array or raw float32/float64 values (reshaped when only axes of length 1 differ), or
  * variable `variable` of a NetCDF / HDF5 file (the same shape). The same reading on both sides, so the hash agrees.

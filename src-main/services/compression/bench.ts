@@ -25,7 +25,7 @@ import { decodeStream, encodeField, metadataOf, warmWorkers } from '../codecs/in
 import { zstdBackend } from '../codecs/zstd-backend.ts';
 import { selfDescriptionBytes } from '../../core/codec/stream/format.ts';
 import { type PrepareOptions, prepareBase } from './base.ts';
-import { EXTERNAL, fillWithMean, startToolRunner } from './baselines/external.ts';
+import { EXTERNAL, externalLabel, fillWithMean, startToolRunner } from './baselines/external.ts';
 import { benchVariables, loadField, variableNames } from './bench-input.ts';
 import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -460,7 +460,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
             bytes = r.compressedBytes;
             cs = fastest.compress;
             ds = fastest.decompress;
-            predictor = `${codec} ${r.version}${r.mode ? ` (${r.mode})` : ''}`;
+            predictor = externalLabel(codec, r);
             if (withMask) extra = { mask_bytes: withMask.bytes, ratio_with_mask: r4(origBytes / (bytes + withMask.bytes)) };
           } else {
             const metadata = metadataOf(f32, basename(job.file), { coordinates: false }); // sizes comparable with SZ3 files: no coordinates

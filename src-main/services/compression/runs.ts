@@ -42,7 +42,7 @@ import type { JobContext } from '../jobs/types.ts';
 import { allPresets, resolveCodecChoice } from '../../core/compressors/index.ts';
 import { decodeStream, encodeField, metadataOf } from '../codecs/index.ts';
 import { prepareBase } from './base.ts';
-import { EXTERNAL, fillWithMean } from './baselines/external.ts';
+import { EXTERNAL, externalLabel, fillWithMean } from './baselines/external.ts';
 import { tuneToPsnr } from './baselines/match-psnr.ts';
 import { errorStats } from '../../core/metrics/index.ts';
 import { makeFolder } from '../files/folders.ts';
@@ -400,7 +400,7 @@ export async function runCompress(store: Store, rawParams: Record<string, unknow
     compressedBytes = r.compressedBytes;
     compressSeconds = r.compressSeconds;
     decompressSeconds = r.decompressSeconds;
-    predictor = `${codec} ${r.version}${r.mode ? ` (${r.mode})` : ''}`;
+    predictor = externalLabel(codec, r);
     artifactBytes = new Uint8Array(r.recon.buffer, r.recon.byteOffset, r.recon.byteLength);
     artifactKind = 'reconstruction';
     ctx.log(`${predictor}: ${originalBytes} -> ${compressedBytes} bytes; fill points replaced by the valid mean; times are whole tool processes`);

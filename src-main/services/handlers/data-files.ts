@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { DATA_FILE_METHODS, ExportInput, InspectOut } from '../../api/methods/data.ts';
 import { FieldpackError } from '../../core/errors.ts';
 import type { Field } from '../../core/field.ts';
-import { parseBaseSpec, readReconstructionFile } from '../compression/base.ts';
+import { externalBaseField } from '../compression/base.ts';
 import { readStreamHead } from '../codecs/streamed.ts';
 import { describeDataset } from '../data/describe.ts';
 import { exportField } from '../data/export.ts';
@@ -46,13 +46,10 @@ async function exportDependencies(input: ExportInput): Promise<OpenOptions['stre
   if (!files.length && !input.base) return undefined;
   const fields: Field[] = [];
   if (input.base) {
-    const p = parseBaseSpec(input.base);
-    if (p.kind !== 'file') throw new FieldpackError('INVALID_ARGUMENT', 'base: file:PATH[#var=NAME] (a stream base is found beside the stream)');
     const head = await readStreamHead(input.path).catch(() => {
       throw new FieldpackError('INVALID_ARGUMENT', `${input.path}: a base is given, but this is not a Fieldpack stream (.fpk) that could be coded over one`);
     });
-    const variable = typeof head.header.metadata.variable === 'string' ? head.header.metadata.variable : '';
-    fields.push((await readReconstructionFile(p.path, head.header.shape, variable, p.var ?? variable)).field);
+    fields.push(await externalBaseField(input.base, head.header));
   }
   return { files, ...(fields.length ? { fields } : {}) };
 }

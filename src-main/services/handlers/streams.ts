@@ -13,7 +13,7 @@ import { type BoundSpec, clampToRange } from '../../core/codec/bound.ts';
 import type { STREAM_METHODS, StreamInfo } from '../../api/methods/streams.ts';
 import { codecById } from '../../core/compressors/index.ts';
 import { codecCatalog, decodeStream, encodeField, inspectStream, metadataOf, warmWorkers } from '../codecs/index.ts';
-import { parseBaseSpec, prepareBase, readReconstructionFile, reconstructionIfFile } from '../compression/base.ts';
+import { externalBaseField, parseBaseSpec, prepareBase, reconstructionIfFile } from '../compression/base.ts';
 import { openDataFile } from '../data/readers/index.ts';
 import type { OpenOptions } from '../data/readers/types.ts';
 import { checkIsField } from '../data/readers/util.ts';
@@ -262,13 +262,7 @@ export function streamHandlers(): Handlers<keyof typeof STREAM_METHODS> {
       const bytes = await readStreamFile(file);
       const info = streamInfo(file, bytes);
       // an external base given again (file:PATH[#var=NAME]): read as when compressing, checked by hash
-      const fields: Field[] = [];
-      if (base) {
-        const p = parseBaseSpec(base);
-        if (p.kind !== 'file') throw new FieldpackError('INVALID_ARGUMENT', 'base: file:PATH[#var=NAME] (a stream base is found beside the stream)');
-        const variable = typeof head.header.metadata.variable === 'string' ? head.header.metadata.variable : '';
-        fields.push((await readReconstructionFile(p.path, head.header.shape, variable, p.var ?? variable)).field);
-      }
+      const fields: Field[] = base ? [await externalBaseField(base, head.header)] : [];
       const usedFiles: string[] = [];
       const d = await decodeStream(bytes, {
         rows, workers, deps: { files: anchors, besidePath: file, ...(fields.length ? { fields } : {}) }, loadDataFile: variableIfPresent, onProgress: call?.onProgress, signal: call?.signal, usedFiles,

@@ -58,9 +58,8 @@ function thisProcess(): string {
  * process that no longer runs, ran before its last boot, or had this process's pid before it. Another machine's (a
  * store on a shared disk) cannot be asked, so it counts as running here (a cancel from here still ends its record).
  */
-function ownerStopped(ownerJson: string | null): boolean {
-  const o = ownerOf(ownerJson);
-  // none, or a damaged record of one: no process can be asked about it
+function ownerStopped(o: RunOwner | null): boolean {
+  // none, or a damaged record of one (ownerOf): no process can be asked about it
   if (!o) return true;
   if (o.host !== hostname()) return false;
   if (o.pid === process.pid) return o.token !== THIS_PROCESS_TOKEN;
@@ -71,7 +70,7 @@ function ownerStopped(ownerJson: string | null): boolean {
 /** A run's owner as stored, or null where there is none or its record is damaged (not JSON of an owner). */
 function ownerOf(json: string | null | undefined): RunOwner | null {
   if (!json) return null;
-  const o = storedJson<RunOwner | null>(json, null);
+  const o = storedJson<RunOwner | null, null>(json, null);
   return o && typeof o === 'object' && typeof o.pid === 'number' && typeof o.host === 'string' ? o : null;
 }
 
@@ -79,7 +78,7 @@ function ownerOf(json: string | null | undefined): RunOwner | null {
  * A JSON column's value, or `damaged` where the text is not JSON (a store damaged on disk): one such value made every
  * listing fail with the parser's message, and a running run's made the store unusable (its start-up sweep).
  */
-function storedJson<T>(text: string, damaged: T): T {
+function storedJson<T, D>(text: string, damaged: D): T | D {
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -99,14 +98,16 @@ function mayBeFieldpack(pid: number): boolean {
 /** Job kinds that are data operations (dataset.import), not experiments: never counted or listed as runs unless asked for by kind. */
 const NOT_DATA_JOB = `kind NOT LIKE 'dataset.%'`;
 
+/** storedJson's answer for a column that is not JSON */
+const DAMAGED = Symbol('damaged');
+
 function toRun(r: RunRow): Run {
   // a damaged column is listed as such, so the run can still be seen and deleted
   const damaged: string[] = [];
   const column = <T,>(name: string, text: string | null, missing: T): T => {
     if (text === null) return missing;
-    const DAMAGED = Symbol('damaged');
-    const v = storedJson<unknown>(text, DAMAGED);
-    if (v !== DAMAGED) return v as T;
+    const v = storedJson<T, typeof DAMAGED>(text, DAMAGED);
+    if (v !== DAMAGED) return v;
     damaged.push(name);
     return missing;
   };
@@ -521,7 +522,7 @@ export class Store {
   otherLiveOwner(id: number): { host: string; pid: number } | null {
     const json = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck().get(id) as string | null | undefined;
     const o = ownerOf(json);
-    if (!o || ownerStopped(json!)) return null;
+    if (!o || ownerStopped(o)) return null;
     return o.host !== hostname() || o.pid === process.pid ? null : { host: o.host, pid: o.pid };
   }
 
@@ -550,8 +551,8 @@ export class Store {
    */
   markOrphanedRunsInterrupted(): Run[] {
     const unfinished = this.listRuns({ statuses: ['running', 'scheduled'], limit: 100_000 });
-    const ownerOf = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck();
-    const orphans = unfinished.filter((r) => ownerStopped(ownerOf.get(r.id) as string | null));
+    const ownerJson = this.db.prepare('SELECT owner_json FROM runs WHERE id = ?').pluck();
+    const orphans = unfinished.filter((r) => ownerStopped(ownerOf(ownerJson.get(r.id) as string | null)));
     const stmt = this.db.prepare(`UPDATE runs SET status = 'interrupted', ended_at = ?, message = ? WHERE id = ?`);
     this.db.transaction(() => {
       for (const r of orphans) {

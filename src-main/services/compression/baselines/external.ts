@@ -11,6 +11,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FieldpackError } from '../../../core/errors.ts';
+import { errorStats } from '../../../core/metrics/index.ts';
 
 export interface ExternalResult {
   compressedBytes: number;
@@ -20,6 +21,11 @@ export interface ExternalResult {
   version: string;
   /** how the tool was run where not its usual way (zfp: reversible where its accuracy mode missed the bound) */
   mode?: string;
+}
+
+/** A tool's row label: its name and version, and how it was run where not its usual way. */
+export function externalLabel(codec: string, r: Pick<ExternalResult, 'version' | 'mode'>): string {
+  return `${codec} ${r.version}${r.mode ? ` (${r.mode})` : ''}`;
 }
 
 export interface ExternalCompressor {
@@ -192,16 +198,11 @@ export const zfpCli: ExternalCompressor = {
       // a tolerance near or below the values' own spacing (rel 1e-300) is one fixed accuracy does not reach: zfp
       // kept ~1 ulp and its row broke the bound by 1e292 x; it is then run as a user would run it, losslessly
       const accurate = await coded(['-a', String(absBound)]);
-      return withinBound(values, accurate.recon, absBound) ? accurate : { ...(await coded(['-R'])), mode: `reversible: -a ${absBound} missed the bound` };
+      const missed = errorStats(values, accurate.recon, null, absBound).pointsOverBound > 0;
+      return missed ? { ...(await coded(['-R'])), mode: `reversible: -a ${absBound} missed the bound` } : accurate;
     });
   },
 };
-
-/** Whether every value came back within the bound (the filled values the tool was given: fill points are valid means). */
-function withinBound(values: Float32Array, recon: Float32Array, bound: number): boolean {
-  for (let i = 0; i < values.length; i++) if (!(Math.abs(recon[i]! - values[i]!) <= bound) && !Object.is(recon[i], values[i])) return false;
-  return true;
-}
 
 /** What a tool prints, or '' where it cannot run or fails (a version query it may not have); a cancel still cancels. */
 async function toolOutput(cmd: string, args: string[], signal?: AbortSignal): Promise<string> {
